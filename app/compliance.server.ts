@@ -1,0 +1,90 @@
+import { z } from "zod";
+import type { Sql } from "./db/sql";
+import { parseOrThrow } from "./lib/parse";
+import type { WebhookHandler } from "./webhooks/handlers.server";
+
+/**
+ * The GDPR compliance topics, acting for real. Every table that holds customer data is listed in
+ * CUSTOMER_DATA; a feature that adds such a table adds it here, and the tests check each one.
+ */
+export interface CustomerDataTable {
+  table: string;
+  /** SQL condition selecting one customer's rows; $1 = shop, $2 = customer id (bigint). */
+  customerWhere: string;
+}
+
+export const CUSTOMER_DATA: CustomerDataTable[] = [
+  { table: "OrderLine", customerWhere: `"orderId" IN (SELECT id FROM "Order" WHERE shop = $1 AND "customerId" = $2)` },
+  { table: "Order", customerWhere: `"customerId" = $2` },
+  { table: "Customer", customerWhere: `id = $2` },
+  { table: "DataRequest", customerWhere: `"customerId" = $2::text` },
+];
+
+/** Tables keyed by shop that shop/redact empties (customer tables plus the shop's own records). */
+export const SHOP_TABLES = [...CUSTOMER_DATA.map((t) => t.table), "WebhookEvent", "Job", "Session", "Shop"];
+
+const CustomerRef = z.object({ id: z.union([z.number(), z.string()]), email: z.string().nullish(), phone: z.string().nullish() });
+const RedactPayload = z.object({ shop_domain: z.string(), customer: CustomerRef, orders_to_redact: z.array(z.union([z.number(), z.string()])).default([]) });
+const DataRequestPayload = z.object({
+  shop_domain: z.string(),
+  customer: CustomerRef,
+  orders_requested: z.array(z.union([z.number(), z.string()])).default([]),
+  data_request: z.object({ id: z.union([z.number(), z.string()]) }).optional(),
+});
+const ShopRedactPayload = z.object({ shop_domain: z.string() });
+
+export async function redactCustomer(sql: Sql, shop: string, customerId: bigint, orderIds: bigint[] = []) {
+  await sql.transaction(async (tx) => {
+    // Orders Shopify names explicitly go too, even if our copy lost the customer link.
+    if (orderIds.length) {
+      await tx.query(`DELETE FROM "OrderLine" WHERE shop = $1 AND "orderId" = ANY($2::bigint[])`, [shop, orderIds.map(String)]);
+      await tx.query(`DELETE FROM "Order" WHERE shop = $1 AND id = ANY($2::bigint[])`, [shop, orderIds.map(String)]);
+    }
+    for (const t of CUSTOMER_DATA) {
+      await tx.query(`DELETE FROM "${t.table}" WHERE shop = $1 AND ${t.customerWhere}`, [shop, customerId.toString()]);
+    }
+  });
+}
+
+export async function redactShop(sql: Sql, shop: string) {
+  await sql.transaction(async (tx) => {
+    for (const table of SHOP_TABLES) {
+      const col = table === "Shop" ? "domain" : "shop";
+      await tx.query(`DELETE FROM "${table}" WHERE "${col}" = $1`, [shop]);
+    }
+  });
+}
+
+/** Everything the app holds about one customer, as the merchant must hand it over. */
+export async function exportCustomerData(sql: Sql, shop: string, customerId: bigint) {
+  const out: Record<string, unknown[]> = {};
+  for (const t of CUSTOMER_DATA) {
+    if (t.table === "DataRequest") continue;
+    out[t.table] = await sql.query(`SELECT * FROM "${t.table}" WHERE shop = $1 AND ${t.customerWhere}`, [shop, customerId.toString()]);
+  }
+  // BigInt and Decimal values are not JSON; keep them exact as strings.
+  return JSON.parse(JSON.stringify(out, (_k, v) => (typeof v === "bigint" ? v.toString() : v))) as Record<string, unknown[]>;
+}
+
+export const complianceHandlers: Record<string, WebhookHandler> = {
+  CUSTOMERS_REDACT: async ({ shop, payload, db }) => {
+    const p = parseOrThrow(RedactPayload, payload, "customers/redact");
+    await redactCustomer(db.sql, shop, BigInt(p.customer.id), p.orders_to_redact.map((o) => BigInt(o)));
+  },
+  CUSTOMERS_DATA_REQUEST: async ({ shop, payload, db }) => {
+    const p = parseOrThrow(DataRequestPayload, payload, "customers/data_request");
+    const customerId = BigInt(p.customer.id);
+    const data = await exportCustomerData(db.sql, shop, customerId);
+    await db.prisma.dataRequest.create({
+      data: {
+        shop,
+        customerId: customerId.toString(),
+        payload: { requestId: p.data_request?.id ?? null, ordersRequested: p.orders_requested.map(String), data } as object,
+      },
+    });
+  },
+  SHOP_REDACT: async ({ shop, payload, db }) => {
+    parseOrThrow(ShopRedactPayload, payload, "shop/redact");
+    await redactShop(db.sql, shop);
+  },
+};

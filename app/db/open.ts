@@ -1,0 +1,52 @@
+import { PGlite } from "@electric-sql/pglite";
+import { PrismaPGlite } from "pglite-prisma-adapter";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient } from "@prisma/client";
+import pg from "pg";
+import { migrate, type MigrationResult } from "./migrate";
+import { pgliteSql, pgPoolSql, type Sql } from "./sql";
+
+export interface Database {
+  kind: "pglite" | "postgres";
+  prisma: PrismaClient;
+  sql: Sql;
+  /** Applies pending migrations once; later calls share the same promise. */
+  ready(): Promise<MigrationResult>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens either database behind the same two handles: Prisma for ordinary reads and writes, `sql`
+ * for bulk SQL. `dataDir` undefined with no url gives an in-memory PGlite (tests).
+ */
+export function openDatabase(opts: { url?: string; dataDir?: string; migrationsDir?: string }): Database {
+  let readyPromise: Promise<MigrationResult> | undefined;
+  if (opts.url) {
+    const pool = new pg.Pool({ connectionString: opts.url, max: 10 });
+    const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: opts.url }) });
+    const sql = pgPoolSql(pool);
+    return {
+      kind: "postgres",
+      prisma,
+      sql,
+      ready: () => (readyPromise ??= migrate(sql, opts.migrationsDir)),
+      async close() {
+        await prisma.$disconnect();
+        await pool.end();
+      },
+    };
+  }
+  const lite = new PGlite(opts.dataDir);
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(lite) });
+  const sql = pgliteSql(lite);
+  return {
+    kind: "pglite",
+    prisma,
+    sql,
+    ready: () => (readyPromise ??= migrate(sql, opts.migrationsDir)),
+    async close() {
+      await prisma.$disconnect();
+      await lite.close();
+    },
+  };
+}

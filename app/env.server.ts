@@ -1,0 +1,60 @@
+import { z } from "zod";
+import { AppError } from "./lib/errors";
+
+/**
+ * The app's configuration, parsed once. Everything that differs between the demo, tests and
+ * production is here; production code has no test branches, only different values.
+ */
+const EnvSchema = z.object({
+  SHOPIFY_API_KEY: z.string().min(1),
+  SHOPIFY_API_SECRET: z.string().min(1),
+  SHOPIFY_APP_URL: z.string().url(),
+  SCOPES: z
+    .string()
+    .default(
+      "read_orders,read_all_orders,read_customers,write_customers,read_discounts,write_discounts,read_products",
+    ),
+  /** postgres:// URL for real PostgreSQL; anything else (or unset) means embedded PGlite under DATA_DIR. */
+  DATABASE_URL: z.string().optional(),
+  DATA_DIR: z.string().default(".data"),
+  /**
+   * Where the Admin API of a shop lives. `{shop}` is replaced by the shop domain. The default is
+   * Shopify itself; the demo and tests point it at the local Shopify emulator.
+   */
+  SHOPIFY_ADMIN_URL_TEMPLATE: z
+    .string()
+    .default("https://{shop}")
+    .refine((v) => v.includes("{shop}"), "must contain {shop}"),
+  APP_BRIDGE_URL: z.string().url().optional(),
+  SHOP_CUSTOM_DOMAIN: z.string().optional(),
+  SMTP_URL: z.string().optional(),
+  MAIL_FROM: z.string().default("Winback <winback@localhost>"),
+  /** Poll interval of the in-process job runner. */
+  JOB_POLL_MS: z.coerce.number().int().positive().default(500),
+  /** Run background workers in this process (the web process of a small deployment). */
+  RUN_WORKERS: z
+    .enum(["true", "false"])
+    .default("true")
+    .transform((v) => v === "true"),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const result = EnvSchema.safeParse(source);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new AppError("CONFIG", `Invalid environment: ${issues}`);
+  }
+  return result.data;
+}
+
+let cached: Env | undefined;
+export function env(): Env {
+  cached ??= parseEnv(process.env);
+  return cached;
+}
+
+export function isPostgresUrl(url: string | undefined): url is string {
+  return !!url && /^postgres(ql)?:\/\//.test(url);
+}

@@ -1,0 +1,27 @@
+import { z } from "zod";
+import { parseOrThrow } from "./lib/parse";
+import { SHOP_OVERVIEW_QUERY } from "./shopify/documents/shop";
+import { AppError } from "./lib/errors";
+
+interface GraphqlCapable {
+  graphql(query: string, opts?: { variables?: Record<string, unknown> }): Promise<Response>;
+}
+
+const Overview = z.object({
+  data: z.object({
+    shop: z.object({ name: z.string(), myshopifyDomain: z.string(), currencyCode: z.string(), ianaTimezone: z.string() }),
+    ordersCount: z.object({ count: z.number() }).nullable(),
+    customersCount: z.object({ count: z.number() }).nullable(),
+  }),
+});
+
+/** What the home page shows, read live from the shop through the Admin API. */
+export async function loadHome({ admin }: { shop: string; admin: GraphqlCapable }) {
+  const res = await admin.graphql(SHOP_OVERVIEW_QUERY);
+  const body = (await res.json()) as { errors?: unknown };
+  if (body.errors) throw new AppError("SHOPIFY_GRAPHQL", "Shop overview failed", { details: body.errors });
+  const { data } = parseOrThrow(Overview, body, "shop overview");
+  return {
+    overview: { ...data.shop, ordersCount: data.ordersCount?.count ?? 0, customersCount: data.customersCount?.count ?? 0 },
+  };
+}

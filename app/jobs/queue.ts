@@ -1,0 +1,53 @@
+import type { z } from "zod";
+import { AppError } from "../lib/errors";
+
+/**
+ * The app's job queue, behind one small interface so the same use cases run on the embedded
+ * database (in-process runner) and on PostgreSQL (pg-boss, shared by many app instances).
+ */
+export interface SendOptions {
+  /** Not before this time (scheduled touches, nudges, escalations). */
+  runAt?: Date;
+  /** At most one queued-or-running job per key: a shop's sync runs once even with many workers. */
+  singletonKey?: string;
+  maxAttempts?: number;
+}
+
+export interface JobContext {
+  jobId: string;
+  attempt: number;
+}
+
+export interface JobDefinition<S extends z.ZodTypeAny = z.ZodTypeAny> {
+  queue: string;
+  /** At most one queued and one running job per singletonKey (pg-boss "stately" policy). */
+  singleton?: boolean;
+  payload: S;
+  handler: (payload: z.infer<S>, ctx: JobContext) => Promise<void>;
+}
+
+export interface JobQueue {
+  send(queue: string, payload: unknown, opts?: SendOptions): Promise<string | null>;
+  /** Starts working the queues the queue was created with. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function defineJob<S extends z.ZodTypeAny>(def: JobDefinition<S>): JobDefinition {
+  return def as unknown as JobDefinition;
+}
+
+/** Job payloads are a boundary like any other: parse before running. */
+export function parsePayload(def: JobDefinition, raw: unknown) {
+  const r = def.payload.safeParse(raw);
+  if (!r.success) {
+    throw new AppError("INVALID_INPUT", `Job ${def.queue}: invalid payload: ${r.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`);
+  }
+  return r.data;
+}
+
+/** Exponential back-off for retries, capped; a THROTTLED error's own retry hint wins. */
+export function retryDelayMs(attempt: number, err: unknown): number {
+  if (err instanceof AppError && err.retryAfterMs) return err.retryAfterMs;
+  return Math.min(60_000, 1000 * 2 ** Math.max(0, attempt - 1));
+}

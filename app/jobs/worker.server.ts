@@ -1,0 +1,38 @@
+import { database } from "../db.server";
+import { env, isPostgresUrl } from "../env.server";
+import { DbJobQueue } from "./db-queue";
+import { PgBossJobQueue } from "./pgboss-queue";
+import type { JobDefinition, JobQueue } from "./queue";
+
+/**
+ * Composition root for background work: which jobs exist and which queue runs them. Use cases
+ * receive the queue as a parameter; only this file picks the implementation.
+ */
+export const jobDefinitions: JobDefinition[] = [];
+
+/** Called with the shop domain after each authentication (e.g. start the first sync). */
+export const afterInstallHooks: Array<(shop: string) => Promise<void>> = [];
+
+declare global {
+  // eslint-disable-next-line no-var
+  var __winbackQueue: JobQueue | undefined;
+  // eslint-disable-next-line no-var
+  var __winbackWorkersStarted: boolean | undefined;
+}
+
+export function jobQueue(): JobQueue {
+  const e = env();
+  globalThis.__winbackQueue ??= isPostgresUrl(e.DATABASE_URL)
+    ? new PgBossJobQueue(e.DATABASE_URL, jobDefinitions, { work: e.RUN_WORKERS })
+    : new DbJobQueue(database.sql, jobDefinitions, { pollMs: e.JOB_POLL_MS });
+  return globalThis.__winbackQueue;
+}
+
+export function startBackgroundWork() {
+  if (globalThis.__winbackWorkersStarted || !env().RUN_WORKERS) return;
+  globalThis.__winbackWorkersStarted = true;
+  void database
+    .ready()
+    .then(() => jobQueue().start())
+    .catch((e) => console.error("[jobs] could not start", e));
+}
