@@ -1,6 +1,6 @@
 import path from "node:path";
 import { mkdirSync } from "node:fs";
-import { PrismaClient } from "@prisma/client";
+import type { PrismaClient } from "@prisma/client";
 import { env, isPostgresUrl } from "./env.server";
 import { openDatabase, type Database } from "./db/open";
 
@@ -16,11 +16,15 @@ declare global {
 function create(): Database {
   const e = env();
   if (isPostgresUrl(e.DATABASE_URL)) return openDatabase({ url: e.DATABASE_URL });
+  // memory:// keeps nothing on disk (tests, throwaway demos).
+  if (e.DATABASE_URL === "memory://") return openDatabase({});
   const dir = path.resolve(e.DATA_DIR, "pglite");
   mkdirSync(dir, { recursive: true });
   return openDatabase({ dataDir: dir });
 }
 
 export const database: Database = (globalThis.__winbackDb ??= create());
+// Start migrating at once: session storage polls for its table while this runs.
+database.ready().catch((e) => console.error("[db] migrations failed", e));
 const prisma: PrismaClient = database.prisma;
 export default prisma;
