@@ -20,8 +20,14 @@ export const CUSTOMER_DATA: CustomerDataTable[] = [
   { table: "DataRequest", customerWhere: `"customerId" = $2::text` },
 ];
 
-/** Tables keyed by shop that shop/redact empties (customer tables plus the shop's own records). */
-export const SHOP_TABLES = [...CUSTOMER_DATA.map((t) => t.table), "WebhookEvent", "Job", "Session", "Shop"];
+/** What shop/redact empties: customer tables plus the shop's own records. */
+export const SHOP_TABLES: Array<{ table: string; shopWhere: string }> = [
+  ...CUSTOMER_DATA.map((t) => ({ table: t.table, shopWhere: "shop = $1" })),
+  { table: "WebhookEvent", shopWhere: "shop = $1" },
+  { table: "Job", shopWhere: "payload->>'shop' = $1" },
+  { table: "Session", shopWhere: "shop = $1" },
+  { table: "Shop", shopWhere: "domain = $1" },
+];
 
 const CustomerRef = z.object({ id: z.union([z.number(), z.string()]), email: z.string().nullish(), phone: z.string().nullish() });
 const RedactPayload = z.object({ shop_domain: z.string(), customer: CustomerRef, orders_to_redact: z.array(z.union([z.number(), z.string()])).default([]) });
@@ -48,10 +54,7 @@ export async function redactCustomer(sql: Sql, shop: string, customerId: bigint,
 
 export async function redactShop(sql: Sql, shop: string) {
   await sql.transaction(async (tx) => {
-    for (const table of SHOP_TABLES) {
-      const col = table === "Shop" ? "domain" : "shop";
-      await tx.query(`DELETE FROM "${table}" WHERE "${col}" = $1`, [shop]);
-    }
+    for (const t of SHOP_TABLES) await tx.query(`DELETE FROM "${t.table}" WHERE ${t.shopWhere}`, [shop]);
   });
 }
 

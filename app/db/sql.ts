@@ -12,10 +12,13 @@ export interface Sql {
   transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
 }
 
+// node-postgres returns int8 as an exact string; PGlite would give a lossy number. Match pg.
+const PG_COMPATIBLE_PARSERS = { 20: (v: string) => v };
+
 export function pgliteSql(db: PGlite | Transaction): Sql {
   return {
     async query<T>(text: string, params?: unknown[]) {
-      const r = await db.query<T>(text, params as never[]);
+      const r = await db.query<T>(text, params as never[], { parsers: PG_COMPATIBLE_PARSERS });
       return r.rows;
     },
     async exec(text: string) {
