@@ -1,0 +1,175 @@
+import { describe, expect, it } from "vitest";
+import {
+  appEmbedAssets,
+  appEmbedSchema,
+  blockSettings,
+  renderAppEmbed,
+  type EmbedCustomer,
+  type RenderAppEmbedOptions,
+} from "./render-embed";
+
+const NOW = new Date("2026-03-01T12:00:00Z");
+const DAY = 86_400_000;
+const usd = { currency: "USD", money_format: "${{amount}}" };
+const eur = { currency: "EUR", money_format: "{{amount_with_comma_separator}} €" };
+
+function customer(over: Partial<EmbedCustomer> & { expireInMs?: number; expiring?: number } = {}): EmbedCustomer {
+  const { expireInMs = 3.5 * DAY, expiring = 250, ...rest } = over;
+  return {
+    id: 42,
+    first_name: "Ada",
+    metafields: {
+      points_balance: 900,
+      points_expiring: expiring,
+      points_expire_at: new Date(NOW.getTime() + expireInMs),
+    },
+    ...rest,
+  };
+}
+
+function render(over: Partial<RenderAppEmbedOptions> = {}) {
+  return renderAppEmbed({ customer: customer(), now: NOW, shop: usd, ...over });
+}
+
+/** Visible text, whitespace collapsed. */
+function text(html: string): string {
+  return html
+    .replace(/<[^>]+>/g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
+describe("points expiry banner app embed", () => {
+  it("is an app embed block targeting body with the documented settings", () => {
+    const schema = appEmbedSchema();
+    expect(schema.target).toBe("body");
+    expect(schema.stylesheet).toBe("points-expiry-banner.css");
+    expect(blockSettings()).toMatchObject({
+      window_days: 14,
+      show_countdown: true,
+      position: "bottom",
+      message: null,
+      background_color: "#1F2937",
+      text_color: "#FFFFFF",
+      button_color: "#FDE68A",
+      button_text_color: "#111827",
+      points_per_reward: 100,
+      reward_amount: 5,
+    });
+    expect(() => blockSettings({ nope: 1 })).toThrow(/unknown block setting/);
+  });
+
+  it("renders nothing for guests", () => {
+    expect(render({ customer: null }).html).toBe("");
+  });
+
+  it("renders nothing when no points are expiring", () => {
+    expect(render({ customer: customer({ expiring: 0 }) }).html).toBe("");
+    expect(render({ customer: { id: 1, first_name: "Ada", metafields: { points_balance: 500 } } }).html).toBe("");
+    expect(render({ customer: { id: 1, first_name: "Ada" } }).html).toBe("");
+  });
+
+  it("shows points, value, date, days left and a redeem form to the app proxy", () => {
+    const { html, head } = render();
+    expect(head).toContain('href="/extensions/points-expiry-banner/assets/points-expiry-banner.css"');
+    expect(html).toContain('role="region"');
+    expect(html).toContain('aria-label="Loyalty points expiry"');
+    // 250 points at 100 points = 5.00 -> $12.50; expires 2026-03-05 00:00 UTC -> 3.5 days -> "4 days left"
+    expect(text(html)).toContain("Hi Ada");
+    expect(text(html)).toContain("250 points worth $12.50 expire on March 5, 2026.");
+    expect(text(html)).toContain("4 days left");
+    expect(html).toContain('<time datetime="2026-03-05">');
+    expect(html).toContain('action="/apps/winback/redeem"');
+    expect(html).toContain('data-redeem-url="/apps/winback/redeem"');
+    expect(html).toContain('data-points="250"');
+    expect(html).toContain(`data-expires-at="${(NOW.getTime() + 3.5 * DAY) / 1000}"`);
+    expect(html).toMatch(/<button type="submit" class="peb__redeem"[^>]*>Redeem now<\/button>/);
+    expect(html).toMatch(/<button type="button" class="peb__dismiss" aria-label="Dismiss points reminder"/);
+    expect(html).toContain('role="status"');
+    expect(html).toMatch(/<script src="\/extensions\/points-expiry-banner\/assets\/points-expiry-banner\.js" defer><\/script>/);
+  });
+
+  it("uses singular and the window boundary inclusively", () => {
+    const oneDay = render({ customer: customer({ expireInMs: 2 * 3600_000 }) }).html;
+    expect(text(oneDay)).toContain("1 day left");
+    const edge = render({ customer: customer({ expireInMs: 14 * DAY }) }).html;
+    expect(text(edge)).toContain("14 days left");
+  });
+
+  it("renders nothing when the expiry date is in the past", () => {
+    expect(render({ customer: customer({ expireInMs: -1000 }) }).html).toBe("");
+    expect(render({ customer: customer({ expireInMs: 0 }) }).html).toBe("");
+  });
+
+  it("renders nothing when the expiry date is beyond the window", () => {
+    expect(render({ customer: customer({ expireInMs: 14 * DAY + 1000 }) }).html).toBe("");
+    expect(render({ customer: customer({ expireInMs: 20 * DAY }) }).html).toBe("");
+    // ...unless the merchant widens the window
+    expect(render({ customer: customer({ expireInMs: 20 * DAY }), settings: { window_days: 30 } }).html).not.toBe("");
+  });
+
+  it("renders nothing for an unparseable expiry date", () => {
+    const c = { id: 1, metafields: { points_expiring: 100, points_expire_at: "soon<script>" } };
+    expect(render({ customer: c }).html).toBe("");
+  });
+
+  it("reads the metafields from the $app:loyalty namespace only", () => {
+    const elsewhere = { id: 1, metafields: { loyalty: { points_expiring: 250, points_expire_at: "2026-03-03T00:00:00Z" } } };
+    expect(render({ customer: elsewhere }).html).toBe("");
+    const namespaced = { id: 1, metafields: { "$app:loyalty": { points_expiring: 250, points_expire_at: "2026-03-03T00:00:00Z" } } };
+    expect(text(render({ customer: namespaced }).html)).toContain("250 points worth $12.50");
+  });
+
+  it("renders French strings, date format and money format for the fr locale", () => {
+    const { html } = render({ locale: "fr", shop: eur, customer: customer({ first_name: "Zoé" }) });
+    expect(html).toContain('aria-label="Expiration des points de fidélité"');
+    expect(text(html)).toContain("Bonjour Zoé");
+    expect(text(html)).toContain("250 points d’une valeur de 12,50 € expirent le 05/03/2026.");
+    expect(text(html)).toContain("Plus que 4 jours");
+    expect(text(html)).toContain("Utiliser maintenant");
+    expect(html).toContain('data-i18n-code="Votre code de réduction : [code]"');
+    expect(text(render({ locale: "fr", shop: eur, customer: customer({ expireInMs: 3600_000 }) }).html)).toContain(
+      "Plus que 1 jour",
+    );
+  });
+
+  it("applies merchant settings: colours, position, message, countdown, value rate", () => {
+    const { html } = render({
+      settings: {
+        position: "top",
+        background_color: "#000000",
+        text_color: "#FFFF00",
+        button_color: "#FFFFFF",
+        button_text_color: "#000000",
+        show_countdown: false,
+        message: "Use [points] points ([value]) before [date]!",
+        points_per_reward: 50,
+        reward_amount: 2.5,
+      },
+    });
+    expect(html).toContain('class="peb peb--top"');
+    expect(html).toContain("--peb-bg: #000000; --peb-fg: #FFFF00; --peb-btn-bg: #FFFFFF; --peb-btn-fg: #000000;");
+    expect(html).not.toContain("data-peb-countdown");
+    // 250 points at 50 points = 2.50 -> $12.50
+    expect(text(html)).toContain("Use 250 points ($12.50) before March 5, 2026!");
+  });
+
+  it("HTML-escapes untrusted values (customer name, merchant message)", () => {
+    const { html } = render({
+      customer: customer({ first_name: '<img src=x onerror="alert(1)">' }),
+      settings: { message: "<script>alert(2)</script> [points]" },
+    });
+    expect(html).not.toContain("<img");
+    expect(html).not.toContain("<script>alert");
+    expect(html).toMatch(/Hi &lt;img src=x onerror=(&quot;|&#34;)alert\(1\)(&quot;|&#34;)&gt;<\/span>/);
+    expect(html).toContain("&lt;script&gt;alert(2)&lt;/script&gt; 250");
+  });
+
+  it("exposes the shipped assets", () => {
+    const { js, css } = appEmbedAssets();
+    expect(js).toContain("X-Idempotency-Key");
+    expect(js).toContain("sessionStorage");
+    expect(css).toContain(":focus-visible");
+    expect(css).toContain("position: fixed");
+  });
+});
