@@ -5,6 +5,8 @@ import { createReadableStreamFromReadable, type EntryContext } from "@remix-run/
 import { isbot } from "isbot";
 import { addDocumentResponseHeaders } from "./shopify.server";
 import { startBackgroundWork } from "./jobs/worker.server";
+import { env } from "./env.server";
+import { allowExtraFrameAncestors } from "./lib/frame-ancestors";
 
 export const streamTimeout = 5000;
 
@@ -18,6 +20,7 @@ export default async function handleRequest(
   remixContext: EntryContext,
 ) {
   addDocumentResponseHeaders(request, responseHeaders);
+  allowExtraFrameAncestors(responseHeaders, env().ADMIN_FRAME_ORIGINS);
   const userAgent = request.headers.get("user-agent");
   const callbackName = isbot(userAgent ?? "") ? "onAllReady" : "onShellReady";
 

@@ -26,6 +26,11 @@ const EnvSchema = z.object({
     .default("https://{shop}")
     .refine((v) => v.includes("{shop}"), "must contain {shop}"),
   APP_BRIDGE_URL: z.string().url().optional(),
+  /**
+   * Origins besides Shopify's admin allowed to frame the app (space separated), e.g. the local
+   * emulator's admin frame in the demo. Shopify's own origins are always allowed.
+   */
+  ADMIN_FRAME_ORIGINS: z.string().optional(),
   SHOP_CUSTOM_DOMAIN: z.string().optional(),
   SMTP_URL: z.string().optional(),
   MAIL_FROM: z.string().default("Winback <winback@localhost>"),
