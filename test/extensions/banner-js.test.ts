@@ -154,7 +154,7 @@ describe("points-expiry-banner.js", () => {
     expect(init.credentials).toBe("same-origin");
     expect(init.headers["Content-Type"]).toBe("application/json");
     expect(init.headers["X-Idempotency-Key"]).toMatch(/^[0-9a-f-]{36}$/);
-    expect(JSON.parse(String(init.body))).toEqual({ points: 250 });
+    expect(JSON.parse(String(init.body))).toEqual({ points: 250, idempotencyKey: init.headers["X-Idempotency-Key"] });
     expect(s.result.textContent).toBe("Your discount code: WINBACK-5OFF New points balance: 650");
     expect(s.form.hidden).toBe(true);
     expect(s.result.focused).toBe(true);

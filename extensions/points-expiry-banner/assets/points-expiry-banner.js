@@ -80,7 +80,8 @@
           Accept: 'application/json',
           'X-Idempotency-Key': idempotencyKey
         },
-        body: JSON.stringify({ points: Number(d.points) || 0 })
+        // Key also in the body in case a proxy hop drops custom headers.
+        body: JSON.stringify({ points: Number(d.points) || 0, idempotencyKey: idempotencyKey })
       })
         .then(function (res) {
           return res.json().catch(function () { return {}; }).then(function (body) {
