@@ -1,0 +1,79 @@
+import { AppError } from "../../lib/errors";
+import { minimumDetectableLift } from "../stats";
+import { describeDiscount, discountEndsAt, type CampaignSettings } from "./settings";
+
+export type Segment = "VIP" | "Standard";
+export const SEGMENTS: readonly Segment[] = ["VIP", "Standard"];
+
+export interface SegmentCounts {
+  /** eligible customers in the segment */
+  customers: number;
+  /** actual holdout size once assignment ran; otherwise the expected size from the share is shown */
+  holdout?: number;
+  /** reactivation rate expected without the campaign, from the shop's history, for the MDE */
+  baselineRate: number;
+}
+
+export type PlanCounts = Record<Segment, SegmentCounts>;
+
+export interface PlanRow {
+  segment: Segment;
+  silenceSignal: string;
+  action: string;
+  channel: string;
+  timing: string;
+  customers: number;
+  treated: number;
+  holdout: number;
+  /** smallest absolute lift in reactivation rate this split detects (α 0.05 two-sided, power 0.8); null if none */
+  mdeLift: number | null;
+}
+
+export interface PlanOptions {
+  /** enables the concrete end date in the Standard offer */
+  launchAt?: Date;
+  currencyCode?: string;
+  /** how long a customer must have been silent, from the segmentation rules */
+  silentDays?: number;
+}
+
+const isoDate = (d: Date) => d.toISOString().slice(0, 10);
+const timing = (days: readonly number[]) => days.map((d) => `Day ${d}`).join(" / ");
+
+function split(c: SegmentCounts, share: number, segment: Segment): { treated: number; holdout: number } {
+  if (!Number.isInteger(c.customers) || c.customers < 0) throw new AppError("INVALID_INPUT", `${segment}: customers must be a non-negative integer`);
+  const holdout = c.holdout ?? Math.round(c.customers * share);
+  if (!Number.isInteger(holdout) || holdout < 0 || holdout > c.customers) {
+    throw new AppError("INVALID_INPUT", `${segment}: holdout must be an integer between 0 and customers`);
+  }
+  return { treated: c.customers - holdout, holdout };
+}
+
+/** The table the merchant approves before launch: who gets what, when, and what the test can detect. */
+export function buildPlan(counts: PlanCounts, settings: CampaignSettings, opts: PlanOptions = {}): PlanRow[] {
+  const silent = `${opts.silentDays ?? 90}d silent`;
+  const ends = opts.launchAt ? isoDate(discountEndsAt(opts.launchAt, settings)) : `launch + ${settings.discount.validityDays}d`;
+  const perk = settings.vip.perkOverride ? `perk: ${settings.vip.perkOverride}` : "perk";
+  const rows: Omit<PlanRow, "customers" | "treated" | "holdout" | "mdeLift">[] = [
+    {
+      segment: "VIP",
+      silenceSignal: `${silent} + top-decile LTV`,
+      action: `Dedicated CS check-in + ${perk}`,
+      channel: "Email + optional call",
+      timing: timing(settings.vip.touchDays),
+    },
+    {
+      segment: "Standard",
+      silenceSignal: silent,
+      action: `Limited-time offer (${describeDiscount(settings.discount, opts.currencyCode)}, ends ${ends})`,
+      channel: "Email (SMS via Flow)",
+      timing: timing(settings.standard.touchDays),
+    },
+  ];
+  return rows.map((r) => {
+    const c = counts[r.segment];
+    const { treated, holdout } = split(c, settings.holdoutShare, r.segment);
+    const mdeLift = minimumDetectableLift({ treatedN: treated, holdoutN: holdout, baselineRate: c.baselineRate });
+    return { ...r, customers: c.customers, treated, holdout, mdeLift };
+  });
+}

@@ -1,0 +1,105 @@
+import { z } from "zod";
+import { AppError } from "../../lib/errors";
+
+const DAY_MS = 86_400_000;
+
+const touchDays = (defaults: number[]) =>
+  z
+    .array(z.number().int().min(0).max(90))
+    .min(1)
+    .max(10)
+    .refine((days) => days.every((d, i) => i === 0 || d > days[i - 1]), { message: "touch days must be strictly increasing" })
+    .default(defaults);
+
+const discountSchema = z
+  .object({
+    kind: z.enum(["percentage", "fixed_amount"]).default("percentage"),
+    /** percent (0–100] for percentage, shop-currency amount for fixed_amount */
+    value: z.number().positive().default(15),
+    minimumSubtotal: z.number().nonnegative().nullable().default(null),
+    validityDays: z.number().int().min(1).max(90).default(14),
+    combinesWith: z
+      .object({
+        orderDiscounts: z.boolean().default(false),
+        productDiscounts: z.boolean().default(false),
+        shippingDiscounts: z.boolean().default(true),
+      })
+      .prefault({}),
+    appliesOncePerCustomer: z.boolean().default(true),
+    /** free text shown in the email footer, e.g. "Excludes gift cards and sale items" */
+    exclusions: z.string().trim().max(500).default(""),
+  })
+  .refine((d) => d.kind !== "percentage" || d.value <= 100, { message: "a percentage discount must be at most 100", path: ["value"] });
+
+export const campaignSettingsSchema = z
+  .object({
+    discount: discountSchema.prefault({}),
+    /** share of each branch kept as an untouched control group */
+    holdoutShare: z.number().min(0).max(0.5).default(0.1),
+    vip: z
+      .object({
+        conciergeName: z.string().trim().max(80).default(""),
+        conciergeRole: z.string().trim().max(80).default("Customer care"),
+        /** who gets escalated VIP tasks (staff name or email) */
+        owner: z.string().trim().max(200).default(""),
+        /** replaces the suggestion from purchase history for every VIP */
+        perkOverride: z.string().trim().min(1).max(200).nullable().default(null),
+        followUpDays: z.number().int().min(1).max(60).default(7),
+        graceDays: z.number().int().min(0).max(30).default(2),
+        touchDays: touchDays([0, 7]),
+      })
+      .prefault({}),
+    standard: z.object({ touchDays: touchDays([0, 3, 10]) }).prefault({}),
+    guardrails: z
+      .object({
+        maxUnsubscribeRate: z.number().min(0).max(1).default(0.003),
+        maxComplaintRate: z.number().min(0).max(1).default(0.001),
+        minDeliveries: z.number().int().min(1).default(300),
+      })
+      .prefault({}),
+    /** minimum gap between two marketing messages to one customer, across all campaigns */
+    frequencyCapHours: z.number().min(0).max(24 * 30).default(48),
+    /** an order within this many days of launch counts as a reactivation */
+    reactivationWindowDays: z.number().int().min(1).max(365).default(30),
+  })
+  .superRefine((s, ctx) => {
+    // The last Standard touch advertises the offer; sending it after the code expired is a broken promise.
+    const last = s.standard.touchDays[s.standard.touchDays.length - 1];
+    if (last >= s.discount.validityDays) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["standard", "touchDays"],
+        message: `last Standard touch (day ${last}) must be before the offer ends (day ${s.discount.validityDays})`,
+      });
+    }
+  });
+
+export type CampaignSettings = z.output<typeof campaignSettingsSchema>;
+export type CampaignSettingsInput = z.input<typeof campaignSettingsSchema>;
+export type DiscountSettings = CampaignSettings["discount"];
+export type GuardrailSettings = CampaignSettings["guardrails"];
+
+/** Parses merchant input (form or stored JSON), filling defaults; INVALID_INPUT lists every problem. */
+export function parseCampaignSettings(input: unknown): CampaignSettings {
+  const r = campaignSettingsSchema.safeParse(input ?? {});
+  if (!r.success) {
+    const detail = r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+    throw new AppError("INVALID_INPUT", `campaign settings: ${detail}`, { details: r.error.issues });
+  }
+  return r.data;
+}
+
+export function defaultCampaignSettings(): CampaignSettings {
+  return parseCampaignSettings({});
+}
+
+/** The discount ends exactly validityDays × 24h after launch; rendering it in the shop's zone is the UI's job. */
+export function discountEndsAt(launchAt: Date, settings: Pick<CampaignSettings, "discount">): Date {
+  return new Date(launchAt.getTime() + settings.discount.validityDays * DAY_MS);
+}
+
+/** "15% off" / "10.00 EUR off", for plan rows and email copy. */
+export function describeDiscount(d: DiscountSettings, currencyCode?: string): string {
+  if (d.kind === "percentage") return `${Number(d.value.toFixed(2))}% off`;
+  return `${d.value.toFixed(2)}${currencyCode ? ` ${currencyCode}` : ""} off`;
+}
