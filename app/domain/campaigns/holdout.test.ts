@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { mulberry32 } from "../stats";
+import { fnv1a64Reference } from "./hash";
 import { assignHoldout, discountCodeFor, fnv1a64, holdoutScore, isHoldout } from "./index";
 
 describe("hash", () => {
@@ -6,6 +8,13 @@ describe("hash", () => {
     expect(fnv1a64("")).toBe(0xcbf29ce484222325n);
     expect(fnv1a64("a")).toBe(0xaf63dc4c8601ec8cn);
     expect(fnv1a64("foobar")).toBe(0x85944171f73967e8n);
+  });
+  it("limb arithmetic equals the BigInt reference on random UTF-8 strings", () => {
+    const rnd = mulberry32(11);
+    for (let i = 0; i < 2000; i++) {
+      const s = Array.from({ length: Math.floor(rnd() * 40) }, () => String.fromCodePoint(Math.floor(rnd() * (rnd() < 0.8 ? 128 : 0x2fff)))).join("");
+      expect(fnv1a64(s)).toBe(fnv1a64Reference(s));
+    }
   });
   it("is stable across releases (pinned values)", () => {
     // If this changes, every running campaign reshuffles its holdout: never change the algorithm.

@@ -1,7 +1,7 @@
 import { AppError } from "../../lib/errors";
 import { diffOfMeans, diffOfProportions, type Interval } from "../stats";
 import { evaluateGuardrails, type GuardrailResult } from "./guardrails";
-import type { CampaignSettings } from "./settings";
+import { defaultCampaignSettings, type CampaignSettings } from "./settings";
 
 export interface ArmTotals {
   n: number;
@@ -49,7 +49,7 @@ function checkArm(a: ArmTotals, what: string): void {
  * campaign discount, so the discount cost is reported beside the incremental revenue rather than
  * subtracted from it a second time.
  */
-export function measureCampaign(input: MeasureInput, settings: Pick<CampaignSettings, "guardrails">): CampaignMeasurement {
+export function measureCampaign(input: MeasureInput, settings: Pick<CampaignSettings, "guardrails"> = defaultCampaignSettings()): CampaignMeasurement {
   checkArm(input.treated, "treated");
   checkArm(input.holdout, "holdout");
   const { treated: t, holdout: h } = input;

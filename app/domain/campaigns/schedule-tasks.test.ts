@@ -37,6 +37,7 @@ describe("nextTouchDecision", () => {
 
   it("sends when nothing stands in the way", () => {
     expect(nextTouchDecision(active)).toEqual({ action: "send" });
+    expect(nextTouchDecision({ customerState: {}, campaignStatus: "active", lastMessageAt: null, now: launch })).toEqual({ action: "send" });
   });
   it("exits on order, unsubscribe, holdout, ended campaign — order first", () => {
     expect(nextTouchDecision({ ...active, customerState: { ordered: true, unsubscribed: true } })).toEqual({ action: "exit", reason: "ordered" });

@@ -21,8 +21,8 @@ export function touchSchedule(launchAt: Date, branch: Segment, settings: Pick<Ca
 export type CampaignStatus = "draft" | "scheduled" | "active" | "paused" | "completed" | "cancelled";
 
 export interface CustomerTouchState {
-  ordered: boolean;
-  unsubscribed: boolean;
+  ordered?: boolean;
+  unsubscribed?: boolean;
   /** holdout customers are measured, never messaged */
   inHoldout?: boolean;
 }
