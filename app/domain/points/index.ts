@@ -25,6 +25,7 @@ export {
   type Lot,
   type Burn,
   type CustomerLedger,
+  type PointsFacts,
   type PointsState,
 } from "./ledger";
 export {

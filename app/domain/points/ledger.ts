@@ -174,7 +174,7 @@ export function orderPoints(o: Pick<OrderFact, "customerId" | "currentTotal" | "
 // Deriving one customer's ledger from their facts
 // ---------------------------------------------------------------------------------------------
 
-interface Facts {
+export interface PointsFacts {
   orders: Record<string, OrderFact>;
   redemptions: Record<string, RedemptionFact>;
   adjustments: Record<string, AdjustmentFact>;
@@ -194,7 +194,7 @@ type Entry =
 export function deriveLedger(
   customerId: string,
   ids: Pick<CustomerLedger, "orderIds" | "redemptionIds" | "adjustmentIds">,
-  facts: Facts,
+  facts: PointsFacts,
   settings: PointsSettings,
 ): CustomerLedger {
   const lifetime = settings.lotLifetimeDays * DAY_MS;
