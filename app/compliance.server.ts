@@ -17,6 +17,7 @@ export const CUSTOMER_DATA: CustomerDataTable[] = [
   { table: "OrderLine", customerWhere: `"orderId" IN (SELECT id FROM "Order" WHERE shop = $1 AND "customerId" = $2)` },
   { table: "Order", customerWhere: `"customerId" = $2` },
   { table: "Customer", customerWhere: `id = $2` },
+  { table: "CustomerScore", customerWhere: `"customerId" = $2` },
   { table: "DataRequest", customerWhere: `"customerId" = $2::text` },
 ];
 
@@ -24,6 +25,7 @@ export const CUSTOMER_DATA: CustomerDataTable[] = [
 export const SHOP_TABLES: Array<{ table: string; shopWhere: string }> = [
   ...CUSTOMER_DATA.map((t) => ({ table: t.table, shopWhere: "shop = $1" })),
   { table: "WebhookEvent", shopWhere: "shop = $1" },
+  { table: "AnalysisRun", shopWhere: "shop = $1" },
   { table: "Job", shopWhere: "payload->>'shop' = $1" },
   { table: "Session", shopWhere: "shop = $1" },
   { table: "Shop", shopWhere: "domain = $1" },
