@@ -1,0 +1,76 @@
+// `npm run demo`: the whole product on one machine, no Shopify account needed.
+// Starts the Shopify emulator with a seeded demo shop, builds and serves the app against it
+// (embedded PGlite database under .data/demo), installs the app on the shop and prints the
+// admin-frame URL. Ctrl-C stops everything.
+import { parseArgs } from "node:util";
+import path from "node:path";
+import { buildApp, startAppServer, ROOT } from "../test/support/app-server";
+import { startEmulator } from "../test/shopify-emulator";
+
+const { values: args } = parseArgs({
+  options: {
+    port: { type: "string", default: process.env.PORT ?? "3000" },
+    "emulator-port": { type: "string", default: "4100" },
+    shop: { type: "string", default: "winback-demo.myshopify.com" },
+    customers: { type: "string", default: "3000" },
+    years: { type: "string", default: "4" },
+    seed: { type: "string", default: "42" },
+    "no-build": { type: "boolean", default: false },
+  },
+});
+
+const API_KEY = process.env.SHOPIFY_API_KEY ?? "winback-demo-key";
+const API_SECRET = process.env.SHOPIFY_API_SECRET ?? "winback-demo-secret";
+const appUrl = `http://localhost:${args.port}`;
+const shop = args.shop!;
+
+console.log(`Starting the Shopify emulator with ${shop} (${args.customers} customers, ${args.years} years of orders)…`);
+const emulator = await startEmulator({ port: Number(args["emulator-port"]), apiKey: API_KEY, apiSecret: API_SECRET, appUrl });
+await emulator.addShop(shop, { seed: Number(args.seed), customers: Number(args.customers), years: Number(args.years) });
+
+if (!args["no-build"]) {
+  console.log("Building the app…");
+  buildApp({ force: true });
+}
+
+console.log("Starting the app…");
+const app = await startAppServer({
+  port: Number(args.port),
+  env: {
+    SHOPIFY_API_KEY: API_KEY,
+    SHOPIFY_API_SECRET: API_SECRET,
+    SHOPIFY_APP_URL: appUrl,
+    DATA_DIR: process.env.DATA_DIR ?? path.join(ROOT, ".data/demo"),
+    SHOPIFY_ADMIN_URL_TEMPLATE: `${emulator.url}/{shop}`,
+    APP_BRIDGE_URL: `${emulator.url}/app-bridge.js`,
+    ADMIN_FRAME_ORIGINS: emulator.url,
+    ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
+  },
+});
+process.on("exit", () => app.process.kill());
+
+// Installing = the first embedded load: the admin hands the app a session token, the app exchanges
+// it for an offline token, records the shop and starts the order sync.
+const host = Buffer.from(`admin.shopify.com/store/${shop.replace(".myshopify.com", "")}`).toString("base64url");
+const install = await fetch(`${appUrl}/app?embedded=1&shop=${shop}&host=${host}&id_token=${emulator.mintSessionToken(shop)}`, {
+  headers: { "User-Agent": "Mozilla/5.0 (winback demo installer)" },
+});
+if (install.status !== 200) {
+  console.error(`Install failed: HTTP ${install.status}\n${app.logs.join("")}`);
+  process.exit(1);
+}
+
+console.log(`
+Winback is running.
+  Admin frame (open this):  ${emulator.adminUrl(shop)}
+  App:                      ${appUrl}
+  Emulator inspector:       ${emulator.url}/__emulator/shops/${shop}
+Press Ctrl-C to stop.`);
+
+const shutdown = async () => {
+  await app.stop();
+  await emulator.stop();
+  process.exit(0);
+};
+process.on("SIGINT", shutdown);
+process.on("SIGTERM", shutdown);
