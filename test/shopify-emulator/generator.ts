@@ -94,8 +94,8 @@ export function buildCatalog(): Product[] {
 }
 
 // Month weights: Nov/Dec peak, quiet Jan/Feb.
-const SEASON = [0.8, 0.75, 0.9, 0.95, 1.0, 0.95, 0.9, 0.95, 1.0, 1.1, 1.7, 1.9];
-const SEASON_MAX = 1.9;
+const SEASON = [0.8, 0.75, 0.9, 0.95, 1.0, 0.95, 0.9, 0.95, 1.0, 1.1, 2.0, 2.2];
+const SEASON_MAX = 2.2;
 export function seasonWeight(ms: number): number {
   return SEASON[new Date(ms).getUTCMonth()]!;
 }
