@@ -70,7 +70,7 @@ export function connection<T>(
   if (args.last != null) start = Math.max(start, end - args.last);
   const positions: number[] = [];
   for (let p = start; p < end; p++) positions.push(at(p));
-  const edges = positions.map((i) => ({ cursor: encodeCursor(id(i), key(i)), get node() { return node(i); } }));
+  const edges = positions.map((i) => ({ get cursor() { return encodeCursor(id(i), key(i)); }, get node() { return node(i); } }));
   return {
     __typename: "Connection",
     edges,
@@ -78,8 +78,8 @@ export function connection<T>(
     pageInfo: {
       hasNextPage: end < n,
       hasPreviousPage: start > 0,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
+      get startCursor() { return edges[0]?.cursor ?? null; },
+      get endCursor() { return edges[edges.length - 1]?.cursor ?? null; },
     },
   };
 }

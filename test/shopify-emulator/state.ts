@@ -5,7 +5,7 @@ import {
   type CustomerExtra, type LineItemRec, type SeedOptions, type ShopSeed,
 } from "./generator";
 
-export const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+export const iso = (ms: number): string => new Date(ms).toISOString().slice(0, 19) + "Z";
 export const money = (cents: number): string => (Math.round(cents) / 100).toFixed(2);
 
 export const gid = (type: string, id: number | string) => `gid://shopify/${type}/${id}`;
@@ -113,65 +113,13 @@ export class ShopState {
   }
 
   /** Plain view of an order (fields named like the Admin API where they are scalars). */
-  orderView(i: number) {
-    const o = this.data.orders;
-    const legacyId = this.orderLegacyId(i);
-    const f = o.flags[i]!;
-    const c = o.customer[i]!;
-    const cancelled = o.cancelledAt[i]!;
-    return {
-      __typename: "Order" as const,
-      _idx: i,
-      id: gid("Order", legacyId),
-      legacyResourceId: String(legacyId),
-      name: `#${1001 + i}`,
-      processedAt: iso(o.processedAt[i]!),
-      createdAt: iso(o.processedAt[i]!),
-      updatedAt: iso(o.updatedAt[i]!),
-      cancelledAt: Number.isNaN(cancelled) ? null : iso(cancelled),
-      cancelReason: Number.isNaN(cancelled) ? null : "CUSTOMER",
-      closed: !Number.isNaN(cancelled),
-      test: (f & FLAG_TEST) !== 0,
-      displayFinancialStatus: this.financialStatus(i),
-      currencyCode: this.data.currencyCode,
-      discountCodes: o.discount[i]! >= 0 ? [DISCOUNT_CODES[o.discount[i]!]!] : [],
-      email: c >= 0 ? this.data.customers.email(c) : `guest.${legacyId}@example.net`,
-      _customerIdx: c,
-      _totalCents: o.totalCents[i]!,
-      _currentCents: o.currentCents[i]!,
-    };
+  /** Plain view of an order (fields named like the Admin API where they are scalars). */
+  orderView(i: number): OrderView {
+    return new OrderView(this, i);
   }
 
-  customerView(c: number) {
-    const cs = this.data.customers;
-    const legacyId = this.customerLegacyId(c);
-    const first = cs.firstName(c);
-    const last = cs.lastName(c);
-    const email = cs.email(c);
-    const displayName = [first, last].filter(Boolean).join(" ") || email || cs.phone(c) || "";
-    return {
-      __typename: "Customer" as const,
-      _idx: c,
-      id: gid("Customer", legacyId),
-      legacyResourceId: String(legacyId),
-      firstName: first,
-      lastName: last,
-      displayName,
-      email,
-      phone: cs.phone(c),
-      tags: cs.tags[c] ?? [],
-      createdAt: iso(cs.createdAt[c]!),
-      updatedAt: iso(cs.updatedAt[c]!),
-      numberOfOrders: String(cs.ordersCount[c]!),
-      state: "ENABLED",
-      verifiedEmail: email != null,
-      _spentCents: cs.spentCents[c]!,
-      _emailState: EMAIL_STATES[cs.emailState[c]!]!,
-      _emailOptIn: OPT_IN_LEVELS[cs.emailOptIn[c]!]!,
-      _emailConsentAt: Number.isNaN(cs.emailConsentAt[c]!) ? null : iso(cs.emailConsentAt[c]!),
-      _smsState: SMS_STATES[cs.smsState[c]!]!,
-      _smsConsentAt: Number.isNaN(cs.smsConsentAt[c]!) ? null : iso(cs.smsConsentAt[c]!),
-    };
+  customerView(c: number): CustomerView {
+    return new CustomerView(this, c);
   }
 
   // ---- mutations used by the emulator API (webhooks are fired by the caller) ----
@@ -304,4 +252,56 @@ export class ShopState {
       stores: this.stores,
     };
   }
+}
+
+// Views are classes with prototype getters: cheap to create (bulk exports make millions), and
+// derived fields are only computed when a query selects them.
+export class OrderView {
+  readonly __typename = "Order";
+  constructor(private readonly s: ShopState, readonly _idx: number) {}
+  private get o() { return this.s.data.orders; }
+  get legacyId() { return this.s.orderLegacyId(this._idx); }
+  get id() { return gid("Order", this.legacyId); }
+  get legacyResourceId() { return String(this.legacyId); }
+  get name() { return `#${1001 + this._idx}`; }
+  get processedAt() { return iso(this.o.processedAt[this._idx]!); }
+  get createdAt() { return iso(this.o.processedAt[this._idx]!); }
+  get updatedAt() { return iso(this.o.updatedAt[this._idx]!); }
+  get cancelledAt() { const c = this.o.cancelledAt[this._idx]!; return Number.isNaN(c) ? null : iso(c); }
+  get cancelReason() { return Number.isNaN(this.o.cancelledAt[this._idx]!) ? null : "CUSTOMER"; }
+  get closed() { return !Number.isNaN(this.o.cancelledAt[this._idx]!); }
+  get test() { return (this.o.flags[this._idx]! & FLAG_TEST) !== 0; }
+  get displayFinancialStatus() { return this.s.financialStatus(this._idx); }
+  get currencyCode() { return this.s.data.currencyCode; }
+  get discountCodes() { const d = this.o.discount[this._idx]!; return d >= 0 ? [DISCOUNT_CODES[d]!] : []; }
+  get email() { const c = this._customerIdx; return c >= 0 ? this.s.data.customers.email(c) : `guest.${this.legacyId}@example.net`; }
+  get _customerIdx() { return this.o.customer[this._idx]!; }
+  get _totalCents() { return this.o.totalCents[this._idx]!; }
+  get _currentCents() { return this.o.currentCents[this._idx]!; }
+}
+
+export class CustomerView {
+  readonly __typename = "Customer";
+  readonly state = "ENABLED";
+  constructor(private readonly s: ShopState, readonly _idx: number) {}
+  private get cs() { return this.s.data.customers; }
+  get legacyId() { return this.s.customerLegacyId(this._idx); }
+  get id() { return gid("Customer", this.legacyId); }
+  get legacyResourceId() { return String(this.legacyId); }
+  get firstName() { return this.cs.firstName(this._idx); }
+  get lastName() { return this.cs.lastName(this._idx); }
+  get displayName() { const c = this._idx; return [this.cs.firstName(c), this.cs.lastName(c)].filter(Boolean).join(" ") || this.cs.email(c) || this.cs.phone(c) || ""; }
+  get email() { return this.cs.email(this._idx); }
+  get phone() { return this.cs.phone(this._idx); }
+  get tags() { return this.cs.tags[this._idx] ?? []; }
+  get createdAt() { return iso(this.cs.createdAt[this._idx]!); }
+  get updatedAt() { return iso(this.cs.updatedAt[this._idx]!); }
+  get numberOfOrders() { return String(this.cs.ordersCount[this._idx]!); }
+  get verifiedEmail() { return this.cs.email(this._idx) != null; }
+  get _spentCents() { return this.cs.spentCents[this._idx]!; }
+  get _emailState() { return EMAIL_STATES[this.cs.emailState[this._idx]!]!; }
+  get _emailOptIn() { return OPT_IN_LEVELS[this.cs.emailOptIn[this._idx]!]!; }
+  get _emailConsentAt() { const t = this.cs.emailConsentAt[this._idx]!; return Number.isNaN(t) ? null : iso(t); }
+  get _smsState() { return SMS_STATES[this.cs.smsState[this._idx]!]!; }
+  get _smsConsentAt() { const t = this.cs.smsConsentAt[this._idx]!; return Number.isNaN(t) ? null : iso(t); }
 }

@@ -263,7 +263,7 @@ export class BulkService {
 
 // ---------------- compile & execute bulk queries ----------------
 
-interface PlanField { key: string; name: string; args: Record<string, unknown>; kind: "leaf" | "object" | "connection"; list: boolean; plan?: Plan; nodeType?: GraphQLNamedType }
+interface PlanField { cache?: Map<string, (source: any, ctx: RequestContext) => unknown>; key: string; name: string; args: Record<string, unknown>; kind: "leaf" | "object" | "connection"; list: boolean; plan?: Plan; nodeType?: GraphQLNamedType }
 type Plan = PlanField[];
 interface CompiledBulk { rootField: string; rootArgs: Record<string, unknown>; rootType: GraphQLNamedType; rootPlan: Plan; fragments: Record<string, FragmentDefinitionNode>; roots: (ctx: RequestContext) => Iterable<any> }
 
@@ -386,12 +386,27 @@ function accessProblem(ctx: RequestContext, plan: CompiledBulk): boolean {
   return false;
 }
 
+/** Per (field, parent type) resolver, looked up once per bulk operation plan. */
+function fieldFn(registry: Registry, f: PlanField, typeName: string): (source: any, ctx: RequestContext) => unknown {
+  f.cache ??= new Map();
+  let fn = f.cache.get(typeName);
+  if (!fn) {
+    const r = registry.resolvers.get(`${typeName}.${f.name}`);
+    const name = f.name;
+    fn = r && !r.scope
+      ? (source, ctx) => r.fn(source, { ...f.args }, ctx, null)
+      : (source, ctx) => (r || !(source != null && typeof source === "object" && name in source) ? resolveField(registry, typeName, name, source, { ...f.args }, ctx, null) : source[name]);
+    f.cache.set(typeName, fn);
+  }
+  return fn;
+}
+
 function execObject(registry: Registry, plan: Plan, typeName: string, source: any, ctx: RequestContext, childLines: string[], fragments: Record<string, FragmentDefinitionNode>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const f of plan) {
     if (f.name === "__typename") { out[f.key] = typeName; continue; }
     if (f.kind === "connection") {
-      const conn: any = resolveField(registry, typeName, f.name, source, { ...f.args }, ctx, null);
+      const conn: any = fieldFn(registry, f, typeName)(source, ctx);
       const parentId = source.id;
       for (const child of conn.nodes as any[]) {
         const nested: string[] = [];
@@ -402,7 +417,7 @@ function execObject(registry: Registry, plan: Plan, typeName: string, source: an
       }
       continue;
     }
-    const v = resolveField(registry, typeName, f.name, source, { ...f.args }, ctx, null);
+    const v = fieldFn(registry, f, typeName)(source, ctx);
     if (f.kind === "leaf" || v == null) { out[f.key] = v ?? null; continue; }
     if (f.list) out[f.key] = (v as any[]).map((x) => (x == null ? null : execObject(registry, f.plan!, typeNameOf(x, f.nodeType!), x, ctx, childLines, fragments)));
     else out[f.key] = execObject(registry, f.plan!, typeNameOf(v, f.nodeType!), v, ctx, childLines, fragments);

@@ -125,10 +125,27 @@ export function findOrder(ctx: RequestContext, id: string) {
   return ctx.shop.orderView(i);
 }
 
+const productViews = new WeakMap<object, Map<number, { product: object; variants: object[] }>>();
+function productView(shop: ShopState, pi: number) {
+  let m = productViews.get(shop.data);
+  if (!m) { m = new Map(); productViews.set(shop.data, m); }
+  let pv = m.get(pi);
+  if (!pv) {
+    const p = shop.data.catalog[pi]!;
+    pv = {
+      product: { __typename: "Product", id: gid("Product", p.legacyId), legacyResourceId: String(p.legacyId), title: p.title, productType: p.productType, vendor: p.vendor, handle: p.title.toLowerCase().replace(/[^a-z0-9]+/g, "-") },
+      variants: p.variants.map((v) => ({ __typename: "ProductVariant", id: gid("ProductVariant", v.legacyId), legacyResourceId: String(v.legacyId), title: v.title, sku: v.sku, price: (v.priceCents / 100).toFixed(2) })),
+    };
+    m.set(pi, pv);
+  }
+  return pv;
+}
+
 export function lineItemView(shop: ShopState, li: { legacyId: number; productIndex: number; variantIndex: number; quantity: number; unitPriceCents: number }) {
   const p = shop.data.catalog[li.productIndex]!;
   const v = p.variants[li.variantIndex]!;
   const cur = shop.data.currencyCode;
+  const pv = productView(shop, li.productIndex);
   return {
     __typename: "LineItem",
     id: gid("LineItem", li.legacyId),
@@ -139,10 +156,10 @@ export function lineItemView(shop: ShopState, li: { legacyId: number; productInd
     sku: v.sku,
     vendor: p.vendor,
     variantTitle: v.title === "Default Title" ? null : v.title,
-    originalUnitPriceSet: moneyBag(li.unitPriceCents, cur),
-    discountedUnitPriceSet: moneyBag(li.unitPriceCents, cur),
-    originalTotalSet: moneyBag(li.unitPriceCents * li.quantity, cur),
-    product: { __typename: "Product", id: gid("Product", p.legacyId), legacyResourceId: String(p.legacyId), title: p.title, productType: p.productType, vendor: p.vendor, handle: p.title.toLowerCase().replace(/[^a-z0-9]+/g, "-") },
-    variant: { __typename: "ProductVariant", id: gid("ProductVariant", v.legacyId), legacyResourceId: String(v.legacyId), title: v.title, sku: v.sku, price: (v.priceCents / 100).toFixed(2) },
+    get originalUnitPriceSet() { return moneyBag(li.unitPriceCents, cur); },
+    get discountedUnitPriceSet() { return moneyBag(li.unitPriceCents, cur); },
+    get originalTotalSet() { return moneyBag(li.unitPriceCents * li.quantity, cur); },
+    product: pv.product,
+    variant: pv.variants[li.variantIndex],
   };
 }
