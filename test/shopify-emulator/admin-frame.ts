@@ -103,10 +103,15 @@ export function appBridgeScript(emulatorUrl: string): string {
   var script = document.currentScript;
   var apiKey = (script && script.getAttribute('data-api-key')) || '';
   var params = new URLSearchParams(location.search);
-  var shop = params.get('shop') || sessionStorage.getItem('emu:shop') || '';
-  var host = params.get('host') || sessionStorage.getItem('emu:host') || '';
-  if (shop) sessionStorage.setItem('emu:shop', shop);
-  if (host) sessionStorage.setItem('emu:host', host);
+  // Third-party frames may have no storage access (partitioned / blocked): never let that break us.
+  function load(k){ try { return sessionStorage.getItem(k); } catch(e){ return window.name.indexOf(k + '=') === 0 ? window.name.slice(k.length + 1) : null; } }
+  function save(k, v){ try { sessionStorage.setItem(k, v); } catch(e){} }
+  var ref = /store.([a-z0-9-]+)/.exec(document.referrer || '');
+  var shop = params.get('shop') || load('emu:shop') || (ref ? ref[1] + '.myshopify.com' : '');
+  var host = params.get('host') || load('emu:host') || '';
+  if (!shop && host) { try { var h = atob(host.replace(/-/g,'+').replace(/_/g,'/')); var mm = /store.([a-z0-9-]+)/.exec(h); if (mm) shop = mm[1] + '.myshopify.com'; } catch(e){} }
+  if (shop) save('emu:shop', shop);
+  if (host) save('emu:host', host);
   var inFrame = window.parent !== window;
   var cached = null, seq = 0, waiting = {};
   window.__toasts = window.__toasts || [];
