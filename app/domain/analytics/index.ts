@@ -1,0 +1,16 @@
+export { DEFAULT_SETTINGS, resolveSettings, type Settings, type SettingsInput } from "./settings";
+export { HistoryAccumulator, buildHistories, type OrderFact, type PurchaseHistories } from "./histories";
+export { localDay, dayFromIso, isoFromDay, assertTimeZone } from "./dates";
+export {
+  analyze, summarizeCustomer, lapseClass, isOverdue, vipThreshold, historicalNorm, riskSummary, churnRisk,
+  type AnalysisResult, type AnalyzeOptions, type CustomerAnalysis, type CustomerSummary, type LapseClass,
+  type ModelResult, type RiskSummary, type TimeUnit,
+} from "./analyze";
+export {
+  fitBgNbd, bgnbdSufficientStats, bgnbdLogLikelihood, bgnbdPAlive, bgnbdExpectedPurchases, bgnbdExpectedPurchasesNew,
+  bgnbdMedianTimeToNext, type BgNbdParams, type BgNbdFit, type BgNbdStats,
+} from "./bgnbd";
+export { fitGammaGamma, gammaGammaLogLikelihood, gammaGammaExpectedValue, type GammaGammaParams, type GammaGammaFit } from "./gammagamma";
+export { auc } from "./auc";
+export { fitLogistic, predictLogistic, type LogisticModel } from "./logistic";
+export { lgamma, digamma, scaledHyp2f1 } from "./special";
