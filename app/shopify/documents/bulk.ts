@@ -1,0 +1,48 @@
+/** Bulk operations: start a bulk query, read one operation (status, counts, result URLs), cancel. */
+export const BULK_RUN_QUERY = `#graphql
+  mutation BulkRunQuery($query: String!, $groupObjects: Boolean!) {
+    bulkOperationRunQuery(query: $query, groupObjects: $groupObjects) {
+      bulkOperation {
+        id
+        status
+      }
+      userErrors {
+        field
+        message
+        code
+      }
+    }
+  }
+`;
+
+export const BULK_OPERATION_QUERY = `#graphql
+  query BulkOperationStatus($id: ID!) {
+    bulkOperation(id: $id) {
+      id
+      status
+      errorCode
+      createdAt
+      completedAt
+      objectCount
+      rootObjectCount
+      fileSize
+      url
+      partialDataUrl
+    }
+  }
+`;
+
+export const BULK_CANCEL = `#graphql
+  mutation BulkCancel($id: ID!) {
+    bulkOperationCancel(id: $id) {
+      bulkOperation {
+        id
+        status
+      }
+      userErrors {
+        field
+        message
+      }
+    }
+  }
+`;

@@ -1,0 +1,137 @@
+import { ClientError, GraphQLClient } from "graphql-request";
+import { AppError } from "../lib/errors";
+import { adminGraphqlUrl } from "./admin-url";
+
+/**
+ * The Admin GraphQL client used by background work (sync, campaigns): one graphql-request client
+ * per shop, with Shopify's cost-based throttling handled here, and every failure mapped to the
+ * app's error vocabulary (SHOPIFY_GRAPHQL, THROTTLED, NETWORK, UNAUTHENTICATED).
+ */
+export interface ThrottleStatus {
+  maximumAvailable: number;
+  currentlyAvailable: number;
+  restoreRate: number;
+}
+
+export interface QueryCost {
+  requestedQueryCost: number | null;
+  actualQueryCost: number | null;
+  throttleStatus?: ThrottleStatus;
+}
+
+export interface AdminClientOptions {
+  shop: string;
+  accessToken: string;
+  /** SHOPIFY_ADMIN_URL_TEMPLATE (`https://{shop}` in production). */
+  urlTemplate: string;
+  fetch?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
+  /** Attempts for one request when throttled or on a transient failure (default 6). */
+  maxAttempts?: number;
+  /** Called after every answered request (metrics, tests). */
+  onCost?: (cost: QueryCost) => void;
+}
+
+export interface AdminClient {
+  shop: string;
+  request<T = unknown>(query: string, variables?: Record<string, unknown>): Promise<T>;
+}
+
+interface GraphQLErrorLike {
+  message: string;
+  extensions?: { code?: string; [k: string]: unknown };
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Milliseconds until the bucket holds `needed` points again (plus a small margin). */
+export function throttleWaitMs(status: ThrottleStatus | undefined, needed: number | null | undefined): number {
+  if (!status || !status.restoreRate) return 1000;
+  const want = Math.min(needed ?? 50, status.maximumAvailable);
+  const missing = Math.max(0, want - status.currentlyAvailable);
+  return Math.ceil((missing / status.restoreRate) * 1000) + 50;
+}
+
+export function createAdminClient(opts: AdminClientOptions): AdminClient {
+  const sleep = opts.sleep ?? defaultSleep;
+  const maxAttempts = opts.maxAttempts ?? 6;
+  const client = new GraphQLClient(adminGraphqlUrl(opts.urlTemplate, opts.shop), {
+    fetch: opts.fetch ?? ((input, init) => fetch(input, init)),
+    headers: { "X-Shopify-Access-Token": opts.accessToken },
+    errorPolicy: "all",
+  });
+
+  async function request<T>(query: string, variables?: Record<string, unknown>): Promise<T> {
+    let lastError: AppError | undefined;
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      let res: { data?: unknown; errors?: GraphQLErrorLike[]; extensions?: unknown };
+      try {
+        res = (await client.rawRequest(query, variables)) as typeof res;
+      } catch (e) {
+        lastError = mapTransportError(e);
+        if (!lastError.retryable || attempt === maxAttempts) throw lastError;
+        await sleep(lastError.retryAfterMs ?? Math.min(8000, 250 * 2 ** (attempt - 1)));
+        continue;
+      }
+      const cost = (res.extensions as { cost?: QueryCost } | undefined)?.cost;
+      if (cost) opts.onCost?.(cost);
+      const errors = res.errors ?? [];
+      if (errors.some((e) => e.extensions?.code === "THROTTLED")) {
+        const wait = throttleWaitMs(cost?.throttleStatus, cost?.requestedQueryCost);
+        lastError = new AppError("THROTTLED", `Shopify throttled ${opts.shop} (${describeStatus(cost?.throttleStatus)})`, { retryAfterMs: wait, details: cost });
+        if (attempt === maxAttempts) throw lastError;
+        await sleep(wait);
+        continue;
+      }
+      if (errors.length) throw graphqlErrors(errors);
+      return res.data as T;
+    }
+    throw lastError ?? new AppError("INTERNAL", "unreachable");
+  }
+
+  return { shop: opts.shop, request };
+}
+
+function describeStatus(s: ThrottleStatus | undefined) {
+  return s ? `${s.currentlyAvailable}/${s.maximumAvailable} points, restoring ${s.restoreRate}/s` : "no throttle status";
+}
+
+/** Top-level GraphQL errors: ACCESS_DENIED, MAX_COST_EXCEEDED, schema violations ... */
+export function graphqlErrors(errors: GraphQLErrorLike[]): AppError {
+  const codes = [...new Set(errors.map((e) => e.extensions?.code).filter((c): c is string => !!c))];
+  const message = errors.map((e) => (e.extensions?.code ? `${e.extensions.code}: ${e.message}` : e.message)).join("; ");
+  return new AppError("SHOPIFY_GRAPHQL", message, { details: { codes, errors } });
+}
+
+export function mapTransportError(e: unknown): AppError {
+  if (e instanceof AppError) return e;
+  if (e instanceof ClientError) {
+    const status = e.response.status;
+    if (status === 401 || status === 403) return new AppError("UNAUTHENTICATED", `Admin API answered ${status}: the access token is invalid or revoked`, { cause: e });
+    if (status === 429) return new AppError("THROTTLED", "Admin API answered 429", { cause: e, retryAfterMs: 2000 });
+    if (status >= 500) return new AppError("NETWORK", `Admin API answered ${status}`, { cause: e, retryable: true });
+    const errs = (e.response as { errors?: GraphQLErrorLike[] }).errors;
+    if (Array.isArray(errs) && errs.length) return graphqlErrors(errs);
+    return new AppError("SHOPIFY_GRAPHQL", `Admin API answered ${status}`, { cause: e });
+  }
+  return new AppError("NETWORK", `Admin API unreachable: ${(e as Error)?.message ?? e}`, { cause: e });
+}
+
+export interface UserErrorLike {
+  field?: string[] | null;
+  message: string;
+  code?: string | null;
+}
+
+/** Mutations answer problems as userErrors: make them an error listing every entry. */
+export function assertNoUserErrors(userErrors: UserErrorLike[] | null | undefined, what = "mutation"): void {
+  if (!userErrors?.length) return;
+  const text = userErrors.map((u) => `${u.field?.length ? u.field.join(".") + ": " : ""}${u.message}${u.code ? ` (${u.code})` : ""}`).join("; ");
+  throw new AppError("SHOPIFY_USER_ERRORS", `${what}: ${text}`, { details: userErrors });
+}
+
+/** The error code of a top-level GraphQL failure (e.g. ACCESS_DENIED), if any. */
+export function graphqlErrorCodes(e: unknown): string[] {
+  if (!(e instanceof AppError) || e.code !== "SHOPIFY_GRAPHQL") return [];
+  return ((e.details as { codes?: string[] } | undefined)?.codes ?? []).slice();
+}

@@ -1,0 +1,186 @@
+import { AppError, isAppError } from "../lib/errors";
+import { fetchBulkOperation, TERMINAL_STATUSES, type BulkOperation } from "../shopify/bulk/operations";
+import { parseBulkLine, type CustomerRecord, type LineRecord, type OrderRecord } from "../shopify/bulk/records";
+import { bodyChunks, jsonlLineBatches } from "../shopify/jsonl/lines";
+import type { AdminClient } from "../shopify/graphql-client";
+import { nowOf, sleepOf, type SyncDeps } from "./deps";
+import { finalizeRun } from "./run";
+import { stageCustomers, stageLines, stageOrders } from "./store";
+
+/** Malformed lines kept per bulk operation for the merchant and support (the count is exact). */
+export const MAX_MALFORMED_SAMPLES = 20;
+
+export interface MalformedLine {
+  line: number;
+  error: string;
+}
+
+interface OpRow {
+  id: string;
+  runId: string;
+  shop: string;
+  resource: string;
+  status: string;
+  ingestState: string;
+  linesRead: number;
+  malformedCount: number;
+  malformedSamples: MalformedLine[];
+}
+
+export async function loadOp(deps: SyncDeps, bulkId: string): Promise<OpRow | undefined> {
+  const rows = await deps.sql.query<OpRow>(
+    `SELECT id, "runId", shop, resource, status, "ingestState", "linesRead", "malformedCount", "malformedSamples" FROM "SyncBulkOperation" WHERE id = $1`,
+    [bulkId],
+  );
+  return rows[0];
+}
+
+export async function recordRemoteStatus(deps: SyncDeps, bulkId: string, op: BulkOperation) {
+  await deps.sql.query(
+    `UPDATE "SyncBulkOperation" SET status = $2, "errorCode" = $3, "objectCount" = $4, "completedAt" = $5 WHERE id = $1`,
+    [bulkId, op.status, op.errorCode ?? null, op.objectCount, op.completedAt ? new Date(op.completedAt) : null],
+  );
+}
+
+export type IngestOutcome = "pending" | "ingested" | "failed" | "already-done";
+
+/**
+ * Ingests one finished bulk operation of a sync run into the run's staging tables, then merges
+ * the run if it was the last one. Resumable: each staged batch commits together with the number
+ * of lines it covers, so a restart skips those lines (without parsing them) and goes on.
+ * Staging is keyed by (run, id), so nothing is ever staged twice either way.
+ */
+export async function ingestBulkOperation(deps: SyncDeps, bulkId: string): Promise<IngestOutcome> {
+  const op = await loadOp(deps, bulkId);
+  if (!op) throw new AppError("NOT_FOUND", `Unknown bulk operation ${bulkId}`);
+  if (op.ingestState === "done" || op.ingestState === "failed") {
+    await finalizeRun(deps, op.runId);
+    return "already-done";
+  }
+  const client = await deps.client(op.shop);
+  let remote = await fetchBulkOperation(client, bulkId);
+  await recordRemoteStatus(deps, bulkId, remote);
+  if (!TERMINAL_STATUSES.has(remote.status)) return "pending";
+
+  const partial = remote.status === "FAILED" && !!remote.partialDataUrl;
+  const hasData = remote.status === "COMPLETED" || partial;
+  if (!hasData) {
+    await deps.sql.query(`UPDATE "SyncBulkOperation" SET "ingestState" = 'failed' WHERE id = $1`, [bulkId]);
+    await finalizeRun(deps, op.runId);
+    return "failed";
+  }
+  await deps.sql.query(`UPDATE "SyncBulkOperation" SET "ingestState" = 'ingesting', partial = $2 WHERE id = $1`, [bulkId, partial]);
+  await deps.sql.query(`UPDATE "SyncRun" SET "ingestStartedAt" = coalesce("ingestStartedAt", $2), "updatedAt" = $2 WHERE id = $1`, [op.runId, nowOf(deps)]);
+
+  const state = { linesRead: op.linesRead, malformedCount: op.malformedCount, samples: [...(op.malformedSamples ?? [])] };
+  const sleep = sleepOf(deps);
+  for (let attempt = 1; ; attempt++) {
+    const url = remote.status === "COMPLETED" ? remote.url : remote.partialDataUrl;
+    if (!url) break; // a completed query with no objects has no file
+    try {
+      await downloadAndStage(deps, op, url, remote.fileSize, state);
+      break;
+    } catch (e) {
+      if (!isAppError(e, "NETWORK") || attempt >= 5) throw e;
+      await sleep(Math.min(10_000, 500 * 2 ** (attempt - 1)));
+      // The signed URL may have expired: ask Shopify for a fresh one (or learn it is EXPIRED).
+      remote = await fetchBulkOperation(client, bulkId);
+      await recordRemoteStatus(deps, bulkId, remote);
+      if (remote.status === "EXPIRED") {
+        await deps.sql.query(`UPDATE "SyncBulkOperation" SET "ingestState" = 'failed' WHERE id = $1`, [bulkId]);
+        await finalizeRun(deps, op.runId);
+        return "failed";
+      }
+    }
+  }
+  await deps.sql.query(`UPDATE "SyncBulkOperation" SET "ingestState" = 'done' WHERE id = $1`, [bulkId]);
+  await finalizeRun(deps, op.runId);
+  return "ingested";
+}
+
+async function downloadAndStage(
+  deps: SyncDeps,
+  op: OpRow,
+  url: string,
+  fileSize: number | null,
+  state: { linesRead: number; malformedCount: number; samples: MalformedLine[] },
+) {
+  const doFetch = deps.fetch ?? fetch;
+  let res: Response;
+  try {
+    res = await doFetch(url);
+  } catch (e) {
+    throw new AppError("NETWORK", `Bulk result download failed: ${(e as Error).message}`, { cause: e });
+  }
+  if (!res.ok || !res.body) {
+    await res.body?.cancel().catch(() => undefined);
+    // 403 = signature expired; 5xx = storage hiccup. Both: retry with a fresh URL.
+    throw new AppError("NETWORK", `Bulk result download answered ${res.status}`, { retryable: true });
+  }
+  const batchLines = deps.batchLines ?? 20_000;
+  const skip = state.linesRead; // lines committed by an earlier attempt or process
+  let lineNo = 0;
+  let orders: OrderRecord[] = [];
+  let lines: LineRecord[] = [];
+  let customers: CustomerRecord[] = [];
+  let pending = 0;
+
+  const flush = async () => {
+    if (lineNo <= state.linesRead) return;
+    const o = orders, l = lines, c = customers;
+    orders = []; lines = []; customers = []; pending = 0;
+    await deps.sql.transaction(async (tx) => {
+      await stageOrders(tx, op.runId, op.shop, o);
+      await stageLines(tx, op.runId, op.shop, l);
+      await stageCustomers(tx, op.runId, op.shop, c);
+      await tx.query(
+        `UPDATE "SyncBulkOperation" SET "linesRead" = $2, "malformedCount" = $3, "malformedSamples" = $4 WHERE id = $1`,
+        [op.id, lineNo, state.malformedCount, JSON.stringify(state.samples)],
+      );
+    });
+    state.linesRead = lineNo;
+    await deps.onCheckpoint?.({ bulkId: op.id, linesRead: lineNo });
+  };
+
+  let bytesSeen = 0;
+  // Stream failures become NETWORK errors here, before the splitter could emit a cut-off last line.
+  const counted = (async function* () {
+    try {
+      for await (const chunk of bodyChunks(res.body!)) {
+        bytesSeen += chunk.byteLength;
+        yield chunk;
+      }
+    } catch (e) {
+      throw new AppError("NETWORK", `Bulk result download interrupted: ${(e as Error).message}`, { cause: e, retryable: true });
+    }
+    if (fileSize != null && bytesSeen < fileSize) {
+      throw new AppError("NETWORK", `Bulk result download ended after ${bytesSeen} of ${fileSize} bytes`, { retryable: true });
+    }
+  })();
+  try {
+    for await (const batch of jsonlLineBatches(counted)) {
+      for (let i = 0; i < batch.length; i++) {
+        lineNo++;
+        if (lineNo <= skip) continue;
+        const text = batch[i]!;
+        if (text.length === 0 || (text.length < 4 && text.trim() === "")) continue;
+        const p = parseBulkLine(text);
+        if (p.ok) {
+          const r = p.record;
+          if (r.kind === "order") orders.push(r);
+          else if (r.kind === "line") lines.push(r);
+          else customers.push(r);
+        } else {
+          state.malformedCount++;
+          if (state.samples.length < MAX_MALFORMED_SAMPLES) state.samples.push({ line: lineNo, error: p.error.slice(0, 300) });
+        }
+        if (++pending >= batchLines) await flush();
+      }
+    }
+  } catch (e) {
+    // Cut mid-file: keep the complete lines read so far, retry the rest from there.
+    if (isAppError(e, "NETWORK")) await flush();
+    throw e;
+  }
+  await flush();
+}

@@ -1,0 +1,127 @@
+import { z } from "zod";
+import type { Sql } from "../db/sql";
+import { parseOrThrow } from "../lib/parse";
+import { refreshAggregates } from "./store";
+
+/**
+ * Live updates from webhooks (REST payloads): orders/create, orders/updated, customers/update.
+ * Each is applied in one transaction, newest version wins by `updated_at` (Shopify does not
+ * guarantee delivery order), and the one customer's aggregates are recomputed right away.
+ */
+const id = z.union([z.number().int(), z.string().regex(/^\d+$/)]).transform((v) => String(v));
+const date = z.string().refine((s) => !Number.isNaN(Date.parse(s)), "expected a date-time");
+const amount = z.union([z.string().regex(/^-?\d+(\.\d+)?$/), z.number()]).transform((v) => String(v));
+
+export const OrderWebhookSchema = z.object({
+  id,
+  name: z.string().nullish(),
+  created_at: date,
+  processed_at: date.nullish(),
+  updated_at: date,
+  cancelled_at: date.nullish(),
+  test: z.boolean().default(false),
+  financial_status: z.string().nullish(),
+  currency: z.string().min(1),
+  total_price: amount,
+  current_total_price: amount.nullish(),
+  discount_codes: z.array(z.object({ code: z.string() })).default([]),
+  customer: z.object({ id, email: z.string().nullish(), first_name: z.string().nullish(), last_name: z.string().nullish() }).nullish(),
+  line_items: z
+    .array(
+      z.object({
+        id,
+        product_id: id.nullish(),
+        variant_id: id.nullish(),
+        title: z.string().nullish(),
+        vendor: z.string().nullish(),
+        product_type: z.string().nullish(),
+        quantity: z.number().int(),
+        price: amount,
+      }),
+    )
+    .default([]),
+});
+
+export const CustomerWebhookSchema = z.object({
+  id,
+  email: z.string().nullish(),
+  first_name: z.string().nullish(),
+  last_name: z.string().nullish(),
+  updated_at: date,
+  tags: z.union([z.string(), z.array(z.string())]).nullish(),
+  email_marketing_consent: z.object({ state: z.string().nullish() }).nullish(),
+  sms_marketing_consent: z.object({ state: z.string().nullish() }).nullish(),
+});
+
+export type ApplyOutcome = "applied" | "stale";
+
+const ts = (p: string) => `(${p}::timestamptz AT TIME ZONE 'UTC')`;
+
+export async function applyOrderWebhook(sql: Sql, shop: string, payload: unknown): Promise<ApplyOutcome> {
+  const o = parseOrThrow(OrderWebhookSchema, payload, "order webhook");
+  return sql.transaction(async (tx) => {
+    const before = await tx.query<{ customerId: string | null }>(`SELECT "customerId" FROM "Order" WHERE shop = $1 AND id = $2 FOR UPDATE`, [shop, o.id]);
+    const customerId = o.customer?.id ?? null;
+    if (customerId) {
+      // A customer seen first through an order: a stub the customer sync / webhook fills in.
+      await tx.query(`INSERT INTO "Customer" (shop, id, email, "firstName", "lastName") VALUES ($1, $2, $3, $4, $5) ON CONFLICT (shop, id) DO NOTHING`, [
+        shop, customerId, o.customer?.email ?? null, o.customer?.first_name ?? null, o.customer?.last_name ?? null,
+      ]);
+    }
+    const won = await tx.query(
+      `INSERT INTO "Order" AS o (shop, id, "customerId", name, "processedAt", "createdAt", "updatedAt", "cancelledAt", test, "financialStatus", "currentTotal", "totalPrice", currency, "discountCodes")
+       VALUES ($1, $2, $3, $4, ${ts("$5")}, ${ts("$6")}, ${ts("$7")}, ${ts("$8")}, $9, $10, $11, $12, $13, $14)
+       ON CONFLICT (shop, id) DO UPDATE SET "customerId" = excluded."customerId", name = excluded.name, "processedAt" = excluded."processedAt",
+         "createdAt" = excluded."createdAt", "updatedAt" = excluded."updatedAt", "cancelledAt" = excluded."cancelledAt", test = excluded.test,
+         "financialStatus" = excluded."financialStatus", "currentTotal" = excluded."currentTotal", "totalPrice" = excluded."totalPrice",
+         currency = excluded.currency, "discountCodes" = excluded."discountCodes"
+       WHERE excluded."updatedAt" >= o."updatedAt"
+       RETURNING id`,
+      [
+        shop, o.id, customerId, o.name ?? null, o.processed_at ?? o.created_at, o.created_at, o.updated_at, o.cancelled_at ?? null, o.test,
+        o.financial_status ? o.financial_status.toUpperCase() : null, o.current_total_price ?? o.total_price, o.total_price, o.currency,
+        o.discount_codes.map((d) => d.code),
+      ],
+    );
+    if (!won.length) return "stale" as const; // an older version delivered late
+    const lineIds = o.line_items.map((l) => l.id);
+    await tx.query(`DELETE FROM "OrderLine" WHERE shop = $1 AND "orderId" = $2 AND NOT (id = ANY($3::bigint[]))`, [shop, o.id, lineIds]);
+    if (o.line_items.length) {
+      const L = o.line_items;
+      await tx.query(
+        `INSERT INTO "OrderLine" AS l (shop, id, "orderId", "productId", "variantId", "productTitle", "productType", vendor, quantity, "unitPrice")
+         SELECT $1, u.id, $2, u.pid, u.vid, u.title, u.ptype, u.vendor, u.qty, u.price
+         FROM unnest($3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::int[], $10::numeric[]) AS u(id, pid, vid, title, ptype, vendor, qty, price)
+         ON CONFLICT (shop, id) DO UPDATE SET "orderId" = excluded."orderId", "productId" = excluded."productId", "variantId" = excluded."variantId",
+           "productTitle" = excluded."productTitle", "productType" = coalesce(excluded."productType", l."productType"), vendor = excluded.vendor,
+           quantity = excluded.quantity, "unitPrice" = excluded."unitPrice"`,
+        [
+          shop, o.id, lineIds, L.map((l) => l.product_id ?? null), L.map((l) => l.variant_id ?? null), L.map((l) => l.title ?? null),
+          L.map((l) => l.product_type ?? null), L.map((l) => l.vendor ?? null), L.map((l) => l.quantity), L.map((l) => l.price),
+        ],
+      );
+    }
+    const affected = [...new Set([customerId, before[0]?.customerId ?? null].filter((c): c is string => !!c).map(String))];
+    await refreshAggregates(tx, shop, affected);
+    return "applied" as const;
+  });
+}
+
+export async function applyCustomerWebhook(sql: Sql, shop: string, payload: unknown): Promise<ApplyOutcome> {
+  const c = parseOrThrow(CustomerWebhookSchema, payload, "customer webhook");
+  const tags = Array.isArray(c.tags) ? c.tags : (c.tags ?? "").split(",").map((t) => t.trim()).filter(Boolean);
+  const rows = await sql.query(
+    `INSERT INTO "Customer" AS c (shop, id, email, "firstName", "lastName", tags, "emailConsent", "smsConsent", "updatedAt")
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, ${ts("$9")})
+     ON CONFLICT (shop, id) DO UPDATE SET email = excluded.email, "firstName" = excluded."firstName", "lastName" = excluded."lastName",
+       tags = excluded.tags, "emailConsent" = excluded."emailConsent", "smsConsent" = excluded."smsConsent", "updatedAt" = excluded."updatedAt"
+     WHERE c."updatedAt" IS NULL OR excluded."updatedAt" >= c."updatedAt"
+     RETURNING id`,
+    [
+      shop, c.id, c.email ?? null, c.first_name ?? null, c.last_name ?? null, tags,
+      c.email_marketing_consent?.state ? c.email_marketing_consent.state.toUpperCase() : null,
+      c.sms_marketing_consent?.state ? c.sms_marketing_consent.state.toUpperCase() : null, c.updated_at,
+    ],
+  );
+  return rows.length ? "applied" : "stale";
+}

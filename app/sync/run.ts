@@ -1,0 +1,216 @@
+import { randomUUID } from "node:crypto";
+import { AppError, isAppError } from "../lib/errors";
+import { fetchBulkOperation, runBulkQuery, TERMINAL_STATUSES } from "../shopify/bulk/operations";
+import { bulkQueryText, CUSTOMERS_BULK_QUERY, ORDERS_BULK_QUERY } from "../shopify/documents/orders";
+import { graphqlErrorCodes } from "../shopify/graphql-client";
+import { nowOf, SYNC_JOBS, type SyncDeps } from "./deps";
+import { recordRemoteStatus } from "./ingest";
+import { clearStaged, mergeStaged } from "./store";
+
+/**
+ * A sync run: one bulk query per resource (orders, customers) started concurrently, each ingested
+ * into staging when it finishes (webhook bulk_operations/finish, or polling when no webhook came),
+ * then merged into the live tables in one transaction by whichever ingestion finishes last.
+ */
+export type SyncKind = "initial" | "delta";
+
+/** Delta queries overlap the previous sync by this much (Shopify's search index lags writes). */
+export const WATERMARK_OVERLAP_MS = 15 * 60_000;
+
+export interface StartResult {
+  runId: string;
+  started: boolean;
+  kind: SyncKind;
+}
+
+interface RunRow {
+  id: string;
+  shop: string;
+  kind: SyncKind;
+  status: string;
+  startedAt: Date;
+  pollCount: number;
+}
+
+const RESOURCES = [
+  { resource: "orders", doc: ORDERS_BULK_QUERY },
+  { resource: "customers", doc: CUSTOMERS_BULK_QUERY },
+] as const;
+
+/**
+ * Starts a sync of a shop unless one is running (then returns that one). `delta` falls back to a
+ * full sync when the shop has never completed one.
+ */
+export async function startSync(deps: SyncDeps, input: { shop: string; kind?: SyncKind }): Promise<StartResult> {
+  const { shop } = input;
+  const now = nowOf(deps);
+  const claimed = await deps.sql.transaction(async (tx) => {
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`winback-sync:${shop}`]);
+    const running = await tx.query<{ id: string; kind: SyncKind }>(`SELECT id, kind FROM "SyncRun" WHERE shop = $1 AND status = 'running' LIMIT 1`, [shop]);
+    if (running[0]) return { runId: running[0].id, started: false, kind: running[0].kind, since: null };
+    const st = await tx.query<{ watermark: Date | null }>(`SELECT watermark FROM "SyncState" WHERE shop = $1`, [shop]);
+    const watermark = st[0]?.watermark ?? null;
+    const kind: SyncKind = input.kind === "delta" && watermark ? "delta" : "initial";
+    const since = kind === "delta" ? new Date(new Date(watermark!).getTime() - WATERMARK_OVERLAP_MS) : null;
+    const runId = randomUUID();
+    await tx.query(`INSERT INTO "SyncRun" (id, shop, kind, status, since, "startedAt", "updatedAt") VALUES ($1, $2, $3, 'running', $4, $5, $5)`, [runId, shop, kind, since, now]);
+    return { runId, started: true, kind, since };
+  });
+  if (!claimed.started) {
+    // Re-drive a run whose jobs may have been lost (e.g. a crash): polling is idempotent.
+    await schedulePoll(deps, shop, claimed.runId, 0);
+    return { runId: claimed.runId, started: false, kind: claimed.kind };
+  }
+  await launchBulkQueries(deps, shop, claimed.runId, claimed.since);
+  return { runId: claimed.runId, started: true, kind: claimed.kind };
+}
+
+async function launchBulkQueries(deps: SyncDeps, shop: string, runId: string, since: Date | null) {
+  const filter = since ? `updated_at:>'${since.toISOString().replace(/\.\d{3}Z$/, "Z")}'` : null;
+  let client;
+  try {
+    client = await deps.client(shop);
+  } catch (e) {
+    await failLaunch(deps, shop, runId, "orders", e);
+    await failLaunch(deps, shop, runId, "customers", e);
+    await finalizeRun(deps, runId);
+    return;
+  }
+  // Up to 5 bulk queries may run per shop in 2026-10: both resources export at the same time.
+  const results = await Promise.allSettled(RESOURCES.map((r) => runBulkQuery(client, bulkQueryText(r.doc, filter))));
+  for (let i = 0; i < RESOURCES.length; i++) {
+    const r = results[i]!;
+    const resource = RESOURCES[i]!.resource;
+    if (r.status === "fulfilled") {
+      await deps.sql.query(`INSERT INTO "SyncBulkOperation" (id, "runId", shop, resource, "createdAt") VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`, [r.value, runId, shop, resource, nowOf(deps)]);
+    } else {
+      await failLaunch(deps, shop, runId, resource, r.reason);
+    }
+  }
+  if (results.every((r) => r.status === "rejected")) {
+    await finalizeRun(deps, runId);
+    return;
+  }
+  await schedulePoll(deps, shop, runId, 0);
+}
+
+/** A bulk query Shopify refused to start is recorded as a failed operation of the run. */
+async function failLaunch(deps: SyncDeps, shop: string, runId: string, resource: string, err: unknown) {
+  const code = graphqlErrorCodes(err)[0] ?? (isAppError(err) ? err.code : "INTERNAL");
+  await deps.sql.query(
+    `INSERT INTO "SyncBulkOperation" (id, "runId", shop, resource, status, "errorCode", "ingestState", "malformedSamples", "createdAt")
+     VALUES ($1, $2, $3, $4, 'FAILED', $5, 'failed', $6, $7) ON CONFLICT (id) DO NOTHING`,
+    [`not-started:${runId}:${resource}`, runId, shop, resource, code, JSON.stringify([]), nowOf(deps)],
+  );
+  await deps.sql.query(`UPDATE "SyncRun" SET "errorMessage" = coalesce("errorMessage", $2) WHERE id = $1`, [runId, (err as Error)?.message ?? String(err)]);
+}
+
+async function schedulePoll(deps: SyncDeps, shop: string, runId: string, pollCount: number) {
+  const base = deps.pollDelayMs ?? 60_000;
+  const delay = Math.min(deps.maxPollDelayMs ?? 15 * 60_000, base * 2 ** pollCount);
+  await deps.queue.send(SYNC_JOBS.poll, { shop, runId }, { runAt: new Date(nowOf(deps).getTime() + delay), singletonKey: runId });
+}
+
+/** bulk_operations/finish: hand the operation to ingestion if it is one of ours. */
+export async function onBulkOperationFinished(deps: SyncDeps, input: { shop: string; bulkId: string }): Promise<boolean> {
+  const rows = await deps.sql.query<{ runId: string }>(`SELECT "runId" FROM "SyncBulkOperation" WHERE id = $1 AND shop = $2`, [input.bulkId, input.shop]);
+  if (!rows[0]) return false; // someone else's bulk operation (or a run already discarded)
+  await deps.queue.send(SYNC_JOBS.ingest, { shop: input.shop, runId: rows[0].runId, bulkId: input.bulkId }, { singletonKey: input.bulkId });
+  return true;
+}
+
+/**
+ * Fallback when no finish webhook arrives: asks Shopify about each operation still waiting, hands
+ * finished ones to ingestion, and polls again later with back-off while any is still running.
+ */
+export async function pollSync(deps: SyncDeps, input: { runId: string }): Promise<"done" | "waiting"> {
+  const run = (await deps.sql.query<RunRow>(`SELECT id, shop, kind, status, "startedAt", "pollCount" FROM "SyncRun" WHERE id = $1`, [input.runId]))[0];
+  if (!run || run.status !== "running") return "done";
+  const ops = await deps.sql.query<{ id: string; ingestState: string }>(`SELECT id, "ingestState" FROM "SyncBulkOperation" WHERE "runId" = $1`, [run.id]);
+  if (!ops.length) {
+    // The process died between claiming the run and starting the queries: start them now.
+    await launchBulkQueries(deps, run.shop, run.id, null);
+    return "waiting";
+  }
+  let waiting = false;
+  const client = await deps.client(run.shop);
+  for (const op of ops) {
+    if (op.ingestState === "done" || op.ingestState === "failed") continue;
+    if (op.ingestState === "waiting") {
+      const remote = await fetchBulkOperation(client, op.id);
+      await recordRemoteStatus(deps, op.id, remote);
+      if (!TERMINAL_STATUSES.has(remote.status)) {
+        waiting = true;
+        continue;
+      }
+    }
+    // Finished (or ingestion started earlier and may have died): the singleton key keeps one job.
+    await deps.queue.send(SYNC_JOBS.ingest, { shop: run.shop, runId: run.id, bulkId: op.id }, { singletonKey: op.id });
+    waiting = true;
+  }
+  await deps.sql.query(`UPDATE "SyncRun" SET "pollCount" = "pollCount" + 1, "updatedAt" = $2 WHERE id = $1`, [run.id, nowOf(deps)]);
+  await finalizeRun(deps, run.id);
+  if (waiting) await schedulePoll(deps, run.shop, run.id, run.pollCount + 1);
+  return waiting ? "waiting" : "done";
+}
+
+interface OpState {
+  resource: string;
+  status: string;
+  errorCode: string | null;
+  ingestState: string;
+  partial: boolean;
+}
+
+/**
+ * Once every operation of the run is ingested (or failed), merges the staged rows into the live
+ * tables, refreshes aggregates, records the outcome and clears staging — one transaction, so a
+ * crash leaves either the old state plus staging (merged again on retry) or the new state.
+ */
+export async function finalizeRun(deps: SyncDeps, runId: string): Promise<boolean> {
+  const result = await deps.sql.transaction(async (tx) => {
+    const run = (await tx.query<RunRow>(`SELECT id, shop, kind, status, "startedAt", "pollCount" FROM "SyncRun" WHERE id = $1 FOR UPDATE`, [runId]))[0];
+    if (!run || run.status !== "running") return null;
+    const ops = await tx.query<OpState>(`SELECT resource, status, "errorCode", "ingestState", partial FROM "SyncBulkOperation" WHERE "runId" = $1`, [runId]);
+    if (!ops.length || ops.some((o) => o.ingestState !== "done" && o.ingestState !== "failed")) return null;
+    const now = nowOf(deps);
+    const staged = (
+      await tx.query<{ orders: number; customers: number }>(
+        `SELECT (SELECT count(*)::int FROM "SyncStageOrder" WHERE "runId" = $1) AS orders, (SELECT count(*)::int FROM "SyncStageCustomer" WHERE "runId" = $1) AS customers`,
+        [runId],
+      )
+    )[0]!;
+    const failed = ops.find((o) => o.ingestState === "failed");
+    const partial = ops.find((o) => o.partial);
+    const complete = !failed && !partial;
+    await mergeStaged(tx, runId, run.shop, { replaceLines: complete && run.kind === "delta", allCustomers: run.kind === "initial" });
+    const errorCode = failed ? (failed.errorCode ?? failed.status) : partial ? (partial.errorCode ?? "PARTIAL") : null;
+    await tx.query(
+      `UPDATE "SyncRun" SET status = $2, partial = $3, "errorCode" = $4, "finishedAt" = $5, "updatedAt" = $5, "ordersSynced" = $6, "customersSynced" = $7 WHERE id = $1`,
+      [runId, failed ? "failed" : "completed", !!partial || (!!failed && staged.orders + staged.customers > 0), errorCode, now, staged.orders, staged.customers],
+    );
+    if (complete) {
+      await tx.query(
+        `INSERT INTO "SyncState" (shop, watermark, "lastSyncedAt", "lastRunId") VALUES ($1, $2, $3, $4)
+         ON CONFLICT (shop) DO UPDATE SET watermark = excluded.watermark, "lastSyncedAt" = excluded."lastSyncedAt", "lastRunId" = excluded."lastRunId"`,
+        [run.shop, run.startedAt, now, runId],
+      );
+    }
+    await clearStaged(tx, runId);
+    return { shop: run.shop, complete };
+  });
+  if (!result) return false;
+  // The healing delta runs periodically from the first finished sync on (one queued per shop).
+  const interval = deps.deltaIntervalMs ?? 6 * 3600_000;
+  await deps.queue.send(SYNC_JOBS.delta, { shop: result.shop }, { runAt: new Date(nowOf(deps).getTime() + interval), singletonKey: result.shop });
+  return true;
+}
+
+/** The scheduled delta: heals whatever webhooks missed since the watermark. */
+export async function runDeltaSync(deps: SyncDeps, input: { shop: string }): Promise<StartResult> {
+  return startSync(deps, { shop: input.shop, kind: "delta" });
+}
+
+export function assertShop(shop: string) {
+  if (!/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/i.test(shop)) throw new AppError("INVALID_INPUT", `Not a shop domain: ${shop}`);
+}
