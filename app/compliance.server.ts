@@ -19,6 +19,10 @@ export const CUSTOMER_DATA: CustomerDataTable[] = [
   { table: "Customer", customerWhere: `id = $2` },
   { table: "CustomerScore", customerWhere: `"customerId" = $2` },
   { table: "DataRequest", customerWhere: `"customerId" = $2::text` },
+  // Order sync staging (rows live there only while a sync runs).
+  { table: "SyncStageOrderLine", customerWhere: `"orderId" IN (SELECT id FROM "SyncStageOrder" WHERE shop = $1 AND "customerId" = $2)` },
+  { table: "SyncStageOrder", customerWhere: `"customerId" = $2` },
+  { table: "SyncStageCustomer", customerWhere: `id = $2` },
 ];
 
 /** What shop/redact empties: customer tables plus the shop's own records. */
@@ -26,6 +30,9 @@ export const SHOP_TABLES: Array<{ table: string; shopWhere: string }> = [
   ...CUSTOMER_DATA.map((t) => ({ table: t.table, shopWhere: "shop = $1" })),
   { table: "WebhookEvent", shopWhere: "shop = $1" },
   { table: "AnalysisRun", shopWhere: "shop = $1" },
+  { table: "SyncBulkOperation", shopWhere: "shop = $1" },
+  { table: "SyncRun", shopWhere: "shop = $1" },
+  { table: "SyncState", shopWhere: "shop = $1" },
   { table: "Job", shopWhere: "payload->>'shop' = $1" },
   { table: "Session", shopWhere: "shop = $1" },
   { table: "Shop", shopWhere: "domain = $1" },

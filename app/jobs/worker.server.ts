@@ -3,15 +3,24 @@ import { env, isPostgresUrl } from "../env.server";
 import { DbJobQueue } from "./db-queue";
 import { PgBossJobQueue } from "./pgboss-queue";
 import type { JobDefinition, JobQueue } from "./queue";
+import { syncJobDefinitions } from "../sync/jobs";
 
 /**
  * Composition root for background work: which jobs exist and which queue runs them. Use cases
  * receive the queue as a parameter; only this file picks the implementation.
  */
-export const jobDefinitions: JobDefinition[] = [];
+// Loaded lazily: the sync's wiring imports shopify.server, which imports this file.
+const syncDeps = async () => (await import("../sync/deps.server")).syncDeps();
+
+export const jobDefinitions: JobDefinition[] = [...syncJobDefinitions(syncDeps)];
 
 /** Called with the shop domain after each authentication (e.g. start the first sync). */
-export const afterInstallHooks: Array<(shop: string) => Promise<void>> = [];
+export const afterInstallHooks: Array<(shop: string) => Promise<void>> = [
+  async (shop) => {
+    const { ensureInitialSync } = await import("../sync/run");
+    await ensureInitialSync(await syncDeps(), shop);
+  },
+];
 
 declare global {
   // eslint-disable-next-line no-var

@@ -214,3 +214,27 @@ export async function runDeltaSync(deps: SyncDeps, input: { shop: string }): Pro
 export function assertShop(shop: string) {
   if (!/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/i.test(shop)) throw new AppError("INVALID_INPUT", `Not a shop domain: ${shop}`);
 }
+
+/**
+ * After each authentication: the first sync starts without the merchant doing anything; a run
+ * left running by a crashed process is re-driven. A failed run waits for the merchant's retry.
+ */
+export async function ensureInitialSync(deps: SyncDeps, shop: string): Promise<"enqueued" | "redriven" | "nothing"> {
+  const runs = await deps.sql.query<{ id: string; status: string }>(`SELECT id, status FROM "SyncRun" WHERE shop = $1 ORDER BY "startedAt" DESC LIMIT 1`, [shop]);
+  const last = runs[0];
+  if (!last) {
+    await deps.queue.send(SYNC_JOBS.start, { shop, kind: "initial" }, { singletonKey: shop });
+    return "enqueued";
+  }
+  if (last.status === "running") {
+    await schedulePoll(deps, shop, last.id, 0);
+    return "redriven";
+  }
+  return "nothing";
+}
+
+/** The merchant's Retry (or "sync now"): a full sync, queued; never run inside the request. */
+export async function requestSync(deps: SyncDeps, shop: string): Promise<{ queued: boolean }> {
+  const id = await deps.queue.send(SYNC_JOBS.start, { shop, kind: "initial" }, { singletonKey: shop });
+  return { queued: id !== null };
+}

@@ -2,6 +2,7 @@ import type { Session } from "@shopify/shopify-api";
 import type { Database } from "../db/open";
 import { complianceHandlers } from "../compliance.server";
 import { appHandlers } from "../install.server";
+import { syncWebhookHandlers } from "../sync/webhooks.server";
 
 export interface WebhookContext {
   shop: string;
@@ -18,4 +19,5 @@ export type WebhookHandler = (ctx: WebhookContext) => Promise<void>;
 export const webhookHandlers: Record<string, WebhookHandler> = {
   ...appHandlers,
   ...complianceHandlers,
+  ...syncWebhookHandlers(async () => (await import("../sync/deps.server")).syncDeps()),
 };

@@ -1,0 +1,24 @@
+import { z } from "zod";
+import { parseOrThrow } from "../lib/parse";
+import type { WebhookHandler } from "../webhooks/handlers.server";
+import { applyCustomerWebhook, applyOrderWebhook } from "./live";
+import { onBulkOperationFinished } from "./run";
+import type { SyncDeps } from "./deps";
+
+const BulkFinish = z.object({ admin_graphql_api_id: z.string().min(1), status: z.string().optional(), error_code: z.string().nullish() });
+
+/**
+ * Webhook topics of the sync. Deduplication by X-Shopify-Webhook-Id happens in the dispatcher;
+ * handlers are idempotent anyway (newest-wins upserts, singleton ingestion jobs).
+ */
+export function syncWebhookHandlers(deps: () => SyncDeps | Promise<SyncDeps>): Record<string, WebhookHandler> {
+  return {
+    BULK_OPERATIONS_FINISH: async ({ shop, payload }) => {
+      const p = parseOrThrow(BulkFinish, payload, "bulk_operations/finish");
+      await onBulkOperationFinished(await deps(), { shop, bulkId: p.admin_graphql_api_id });
+    },
+    ORDERS_CREATE: async ({ shop, payload, db }) => void (await applyOrderWebhook(db.sql, shop, payload)),
+    ORDERS_UPDATED: async ({ shop, payload, db }) => void (await applyOrderWebhook(db.sql, shop, payload)),
+    CUSTOMERS_UPDATE: async ({ shop, payload, db }) => void (await applyCustomerWebhook(db.sql, shop, payload)),
+  };
+}
