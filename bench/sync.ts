@@ -1,0 +1,88 @@
+// Order sync benchmark: npx tsx bench/sync.ts [orders=1000000]
+// Ingests a 1M-order bulk export (ungrouped JSONL with line items, plus the customers export)
+// end to end into a file-backed PGlite: download, parse, validate, stage, merge, aggregate.
+// Reports seconds, orders/s, peak RSS, the ratio to a bare JSON.parse-every-line loop over the
+// same files in the same run, and the median latency of one order webhook (aggregate included).
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { openDatabase } from "../app/db/open";
+import { createAdminClient } from "../app/shopify/graphql-client";
+import { bodyChunks, jsonlLineBatches } from "../app/shopify/jsonl/lines";
+import type { SyncDeps } from "../app/sync/deps";
+import { ingestBulkOperation } from "../app/sync/ingest";
+import { applyOrderWebhook } from "../app/sync/live";
+
+const N = process.argv[2] ?? "1000000";
+const peakMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
+const host = spawn(process.execPath, ["--import", "tsx", path.resolve("bench/sync-emulator-host.ts"), N], { stdio: ["ignore", "pipe", "inherit"] });
+const info = await new Promise<any>((resolve, reject) => {
+  createInterface({ input: host.stdout! }).once("line", (l) => resolve(JSON.parse(l)));
+  host.once("exit", (c) => reject(new Error(`emulator host exited ${c}`)));
+});
+const totalLines = info.ops.reduce((s: number, o: any) => s + Number(o.objectCount), 0);
+const totalBytes = info.ops.reduce((s: number, o: any) => s + Number(o.fileSize), 0);
+console.log(`prepared in emulator: ${info.orders} orders, ${info.customers} customers, ${totalLines} JSONL lines, ${(totalBytes / 1e6).toFixed(0)} MB (${(info.prepareMs / 1000).toFixed(1)} s)`);
+
+// Floor: download + split + JSON.parse every line, nothing else.
+let t = performance.now();
+let parsed = 0;
+for (const op of info.ops) {
+  const res = await fetch(op.url);
+  for await (const batch of jsonlLineBatches(bodyChunks(res.body!))) for (const l of batch) { JSON.parse(l); parsed++; }
+}
+const floorS = (performance.now() - t) / 1000;
+console.log(`floor (fetch + split + JSON.parse): ${parsed} lines in ${floorS.toFixed(2)} s`);
+
+const dir = mkdtempSync(path.join(os.tmpdir(), "winback-bench-"));
+const db = openDatabase({ dataDir: dir });
+await db.ready();
+const runId = "bench-run";
+await db.sql.query(`INSERT INTO "SyncRun" (id, shop, kind, status, "updatedAt") VALUES ($1, $2, 'initial', 'running', now())`, [runId, info.shop]);
+for (const op of info.ops) await db.sql.query(`INSERT INTO "SyncBulkOperation" (id, "runId", shop, resource) VALUES ($1, $2, $3, $4)`, [op.id, runId, info.shop, op.resource]);
+const deps: SyncDeps = {
+  sql: db.sql,
+  client: async (shop) => createAdminClient({ shop, accessToken: info.token, urlTemplate: `${info.url}/{shop}` }),
+  queue: { send: async () => null },
+  batchLines: Number(process.env.BATCH_LINES ?? 20000),
+};
+const rssBefore = peakMb();
+t = performance.now();
+const phases: string[] = [];
+for (const op of [...info.ops].reverse()) { // customers first, orders last (the last one merges)
+  const t1 = performance.now();
+  await ingestBulkOperation(deps, op.id);
+  phases.push(`${op.resource} ${((performance.now() - t1) / 1000).toFixed(2)} s`);
+}
+const ingestS = (performance.now() - t) / 1000;
+const run = (await db.sql.query<any>(`SELECT status, "ordersSynced", "customersSynced" FROM "SyncRun" WHERE id = $1`, [runId]))[0];
+const c = (await db.sql.query<any>(`SELECT (SELECT count(*)::int FROM "Order") o, (SELECT count(*)::int FROM "OrderLine") l, (SELECT count(*)::int FROM "Customer") c, (SELECT count(*)::int FROM "Customer" WHERE "orderCount" > 0) buyers`))[0];
+console.log(`ingest end to end: ${ingestS.toFixed(2)} s (${phases.join(", ")}; orders last incl. merge + aggregates), run ${run.status}`);
+console.log(`  rows: ${c.o} orders, ${c.l} lines, ${c.c} customers (${c.buyers} with qualifying orders)`);
+console.log(`  ${Math.round(Number(info.orders) / ingestS).toLocaleString("en-US")} orders/s, ${Math.round(totalLines / ingestS).toLocaleString("en-US")} lines/s`);
+console.log(`  peak RSS ${peakMb()} MB (before ingest ${rssBefore} MB)`);
+console.log(`  ratio to JSON.parse floor: ${(ingestS / floorS).toFixed(2)}x`);
+
+// Webhook latency: new orders for existing customers, aggregates refreshed in the same transaction.
+const customers = await db.sql.query<{ id: string }>(`SELECT id::text FROM "Customer" ORDER BY random() LIMIT 200`);
+const lat: number[] = [];
+let k = 0;
+for (const cu of customers) {
+  const now = new Date().toISOString();
+  const payload = {
+    id: 9_000_000_000 + k, name: `#B${k}`, created_at: now, processed_at: now, updated_at: now, cancelled_at: null, test: false, financial_status: "paid",
+    currency: "USD", total_price: "42.00", current_total_price: "42.00", discount_codes: [], customer: { id: Number(cu.id), email: null },
+    line_items: [{ id: 9_900_000_000 + k, product_id: 1, variant_id: 2, title: "Bench", vendor: "V", quantity: 1, price: "42.00" }],
+  };
+  k++;
+  const t2 = performance.now();
+  await applyOrderWebhook(db.sql, info.shop, payload);
+  lat.push(performance.now() - t2);
+}
+lat.sort((a, b) => a - b);
+console.log(`order webhook -> aggregates: median ${lat[lat.length >> 1]!.toFixed(2)} ms, p95 ${lat[Math.floor(lat.length * 0.95)]!.toFixed(2)} ms (${lat.length} webhooks)`);
+host.kill("SIGTERM");
+await db.close();
+rmSync(dir, { recursive: true, force: true });
