@@ -72,6 +72,8 @@ export interface MergeCounts {
  * results only) also drops lines an edited order no longer has.
  */
 export async function mergeStaged(tx: Sql, runId: string, shop: string, opts: { replaceLines: boolean; allCustomers: boolean }): Promise<MergeCounts> {
+  // Fresh statistics: without them the planner takes the just-filled staging tables for empty.
+  await tx.exec(`ANALYZE "SyncStageOrder"; ANALYZE "SyncStageOrderLine"; ANALYZE "SyncStageCustomer"`);
   const customers = await tx.query<{ n: number }>(
     `WITH m AS (
        INSERT INTO "Customer" AS c (shop, id, email, "firstName", "lastName", tags, "emailConsent", "smsConsent", "updatedAt")
@@ -90,7 +92,10 @@ export async function mergeStaged(tx: Sql, runId: string, shop: string, opts: { 
      ON CONFLICT (shop, id) DO NOTHING`,
     [runId, shop],
   );
-  const orders = await tx.query<{ n: number }>(
+  // Orders whose staged version became the live one ("won") take their lines; an order already
+  // newer in the live table (a webhook during the sync) keeps its own.
+  await tx.exec(`CREATE TEMP TABLE IF NOT EXISTS sync_won (id bigint PRIMARY KEY) ON COMMIT DROP; TRUNCATE sync_won`);
+  await tx.query(
     `WITH m AS (
        INSERT INTO "Order" AS o (shop, id, "customerId", name, "processedAt", "createdAt", "updatedAt", "cancelledAt", test, "financialStatus", "currentTotal", "totalPrice", currency, "discountCodes")
        SELECT shop, id, "customerId", name, "processedAt", "createdAt", "updatedAt", "cancelledAt", test, "financialStatus", "currentTotal", "totalPrice", currency, "discountCodes"
@@ -100,32 +105,33 @@ export async function mergeStaged(tx: Sql, runId: string, shop: string, opts: { 
          "financialStatus" = excluded."financialStatus", "currentTotal" = excluded."currentTotal", "totalPrice" = excluded."totalPrice",
          currency = excluded.currency, "discountCodes" = excluded."discountCodes"
        WHERE excluded."updatedAt" >= o."updatedAt"
-       RETURNING 1)
-     SELECT count(*)::int AS n FROM m`,
+       RETURNING id)
+     INSERT INTO sync_won SELECT id FROM m`,
     [runId],
   );
-  // Lines follow their order: only orders whose staged version is now the live one take lines.
-  // Lines whose parent is not staged (cut off in partial data) are dropped.
+  await tx.exec(`ANALYZE sync_won`);
+  const orders = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM sync_won`);
   if (opts.replaceLines) {
+    // Complete delta results only: lines an edited order no longer has go away.
     await tx.query(
-      `DELETE FROM "OrderLine" ol USING "SyncStageOrder" so, "Order" o
-       WHERE so."runId" = $1 AND ol.shop = $2 AND ol."orderId" = so.id AND o.shop = $2 AND o.id = so.id AND o."updatedAt" = so."updatedAt"
+      `DELETE FROM "OrderLine" ol USING sync_won w
+       WHERE ol.shop = $2 AND ol."orderId" = w.id
          AND NOT EXISTS (SELECT 1 FROM "SyncStageOrderLine" sl WHERE sl."runId" = $1 AND sl.id = ol.id)`,
       [runId, shop],
     );
   }
+  // Lines whose parent is not staged (cut off in partial data, or malformed) are dropped.
   await tx.query(
     `INSERT INTO "OrderLine" AS l (shop, id, "orderId", "productId", "variantId", "productTitle", "productType", vendor, quantity, "unitPrice")
      SELECT sl.shop, sl.id, sl."orderId", sl."productId", sl."variantId", sl."productTitle", sl."productType", sl.vendor, sl.quantity, sl."unitPrice"
-     FROM "SyncStageOrderLine" sl
-     JOIN "SyncStageOrder" so ON so."runId" = $1 AND so.id = sl."orderId"
-     JOIN "Order" o ON o.shop = $2 AND o.id = sl."orderId" AND o."updatedAt" = so."updatedAt"
+     FROM "SyncStageOrderLine" sl JOIN sync_won w ON w.id = sl."orderId"
      WHERE sl."runId" = $1
      ON CONFLICT (shop, id) DO UPDATE SET "orderId" = excluded."orderId", "productId" = excluded."productId", "variantId" = excluded."variantId",
        "productTitle" = excluded."productTitle", "productType" = excluded."productType", vendor = excluded.vendor, quantity = excluded.quantity,
        "unitPrice" = excluded."unitPrice"`,
-    [runId, shop],
+    [runId],
   );
+  await tx.exec(`ANALYZE "Order"`);
   if (opts.allCustomers) await refreshAggregates(tx, shop, null);
   else await refreshAggregatesOfRun(tx, runId, shop);
   return { orders: orders[0]?.n ?? 0, customers: customers[0]?.n ?? 0 };
