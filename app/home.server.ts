@@ -2,6 +2,8 @@ import { z } from "zod";
 import { parseOrThrow } from "./lib/parse";
 import { SHOP_OVERVIEW_QUERY } from "./shopify/documents/shop";
 import { AppError } from "./lib/errors";
+import { database } from "./db.server";
+import { loadSyncStatus } from "./sync/status";
 
 interface GraphqlCapable {
   graphql(query: string, opts?: { variables?: Record<string, unknown> }): Promise<Response>;
@@ -16,12 +18,15 @@ const Overview = z.object({
 });
 
 /** What the home page shows, read live from the shop through the Admin API. */
-export async function loadHome({ admin }: { shop: string; admin: GraphqlCapable }) {
+export async function loadHome({ shop, admin }: { shop: string; admin: GraphqlCapable }) {
   const res = await admin.graphql(SHOP_OVERVIEW_QUERY);
   const body = (await res.json()) as { errors?: unknown };
   if (body.errors) throw new AppError("SHOPIFY_GRAPHQL", "Shop overview failed", { details: body.errors });
   const { data } = parseOrThrow(Overview, body, "shop overview");
+  await database.ready();
   return {
     overview: { ...data.shop, ordersCount: data.ordersCount?.count ?? 0, customersCount: data.customersCount?.count ?? 0 },
+    // Order sync progress / outcome, from the app's own database (no Shopify call).
+    sync: await loadSyncStatus(database.sql, shop),
   };
 }

@@ -17,7 +17,7 @@ for (const [resource, doc] of [["orders", ORDERS_BULK_QUERY], ["customers", CUST
   ops.push({ id: r.data.bulkOperationRunQuery.bulkOperation.id, resource });
 }
 await emu.bulk.idle();
-const views = [];
+const views: any[] = [];
 for (const op of ops) views.push((await gql(`query($id: ID!) { bulkOperation(id: $id) { status objectCount fileSize url } }`, { id: op.id })).data.bulkOperation);
 console.log(JSON.stringify({ url: emu.url, token, shop: SHOP, orders: shop.orderCount(), customers: shop.customerCount(), ops: ops.map((o, i) => ({ ...o, ...views[i] })), prepareMs: Date.now() - t0 }));
 process.on("SIGTERM", async () => { await emu.stop(); process.exit(0); });

@@ -4,6 +4,7 @@ import { useLoaderData } from "@remix-run/react";
 import { BlockStack, Card, InlineGrid, Layout, Page, Text } from "@shopify/polaris";
 import { authenticate } from "../shopify.server";
 import { loadHome } from "../home.server";
+import { SyncStatusCard } from "../components/SyncStatusCard";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { admin, session } = await authenticate.admin(request);
@@ -11,7 +12,7 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
 };
 
 export default function Home() {
-  const { overview } = useLoaderData<typeof loader>();
+  const { overview, sync } = useLoaderData<typeof loader>();
   return (
     <Page title="Winback">
       <Layout>
@@ -42,6 +43,9 @@ export default function Home() {
               </BlockStack>
             </Card>
           </InlineGrid>
+        </Layout.Section>
+        <Layout.Section>
+          <SyncStatusCard initial={sync} />
         </Layout.Section>
       </Layout>
     </Page>

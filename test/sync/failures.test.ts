@@ -98,7 +98,7 @@ describe("sync failure states", () => {
     h = await harness();
     h.emu.faults.throttle(SHOP, 20);
     const client = await h.deps.client(SHOP);
-    const err = await client.request(`query Shop { shop { name } }`).catch((e) => e);
+    const err: any = await client.request(`query Shop { shop { name } }`).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AppError);
     expect(err).toMatchObject({ code: "THROTTLED", retryable: true });
     expect(err.retryAfterMs).toBeGreaterThan(0);
