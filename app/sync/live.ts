@@ -8,12 +8,21 @@ import { refreshAggregates } from "./store";
  * Each is applied in one transaction, newest version wins by `updated_at` (Shopify does not
  * guarantee delivery order), and the one customer's aggregates are recomputed right away.
  */
-const id = z.union([z.number().int(), z.string().regex(/^\d+$/)]).transform((v) => String(v));
+// REST ids are JSON numbers; beyond 2^53 JSON.parse has already rounded them. The exact id is the
+// numeric tail of `admin_graphql_api_id` (a string), preferred wherever the payload has one.
+const id = z.union([z.number().refine(Number.isInteger, "expected an integer id"), z.string().regex(/^\d+$/)]).transform((v) => (typeof v === "number" ? BigInt(v).toString() : v));
+const gid = z.string().regex(/^gid:\/\/shopify\/\w+\/\d+$/).optional();
+function exactId(o: { id: string; admin_graphql_api_id?: string }, ctx: z.RefinementCtx): string {
+  if (o.admin_graphql_api_id) return o.admin_graphql_api_id.slice(o.admin_graphql_api_id.lastIndexOf("/") + 1);
+  if (!Number.isSafeInteger(Number(o.id))) ctx.addIssue({ code: "custom", message: `id ${o.id} is beyond 2^53 and there is no admin_graphql_api_id` });
+  return o.id;
+}
+const withExactId = <T extends z.ZodRawShape>(shape: T) =>
+  z.object({ id, admin_graphql_api_id: gid, ...shape }).transform((o, ctx) => ({ ...o, id: exactId(o as never, ctx) }));
 const date = z.string().refine((s) => !Number.isNaN(Date.parse(s)), "expected a date-time");
 const amount = z.union([z.string().regex(/^-?\d+(\.\d+)?$/), z.number()]).transform((v) => String(v));
 
-export const OrderWebhookSchema = z.object({
-  id,
+export const OrderWebhookSchema = withExactId({
   name: z.string().nullish(),
   created_at: date,
   processed_at: date.nullish(),
@@ -25,11 +34,10 @@ export const OrderWebhookSchema = z.object({
   total_price: amount,
   current_total_price: amount.nullish(),
   discount_codes: z.array(z.object({ code: z.string() })).default([]),
-  customer: z.object({ id, email: z.string().nullish(), first_name: z.string().nullish(), last_name: z.string().nullish() }).nullish(),
+  customer: withExactId({ email: z.string().nullish(), first_name: z.string().nullish(), last_name: z.string().nullish() }).nullish(),
   line_items: z
     .array(
-      z.object({
-        id,
+      withExactId({
         product_id: id.nullish(),
         variant_id: id.nullish(),
         title: z.string().nullish(),
@@ -42,8 +50,7 @@ export const OrderWebhookSchema = z.object({
     .default([]),
 });
 
-export const CustomerWebhookSchema = z.object({
-  id,
+export const CustomerWebhookSchema = withExactId({
   email: z.string().nullish(),
   first_name: z.string().nullish(),
   last_name: z.string().nullish(),
