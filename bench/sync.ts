@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
+import pg from "pg";
 import { openDatabase } from "../app/db/open";
 import { createAdminClient } from "../app/shopify/graphql-client";
 import { bodyChunks, jsonlLineBatches } from "../app/shopify/jsonl/lines";
@@ -36,14 +37,38 @@ for (const op of info.ops) {
 const floorS = (performance.now() - t) / 1000;
 console.log(`floor (fetch + split + JSON.parse): ${parsed} lines in ${floorS.toFixed(2)} s`);
 
+// Embedded PGlite (file-backed, the default deployment) or, with BENCH_PG=1, a fresh database on
+// TEST_DATABASE_URL (the PostgreSQL deployment).
 const dir = mkdtempSync(path.join(os.tmpdir(), "winback-bench-"));
-const db = openDatabase({ dataDir: dir });
+let pgName: string | undefined;
+let pgUrl: string | undefined;
+if (process.env.BENCH_PG && process.env.TEST_DATABASE_URL) {
+  pgName = `winback_bench_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${pgName}`);
+  await admin.end();
+  const u = new URL(process.env.TEST_DATABASE_URL);
+  u.pathname = `/${pgName}`;
+  pgUrl = u.toString();
+}
+const db = pgUrl ? openDatabase({ url: pgUrl }) : openDatabase({ dataDir: dir });
+console.log(`database: ${pgUrl ? "PostgreSQL " + pgName : "PGlite (file-backed) " + dir}`);
 await db.ready();
 const runId = "bench-run";
 await db.sql.query(`INSERT INTO "SyncRun" (id, shop, kind, status, "updatedAt") VALUES ($1, $2, 'initial', 'running', now())`, [runId, info.shop]);
 for (const op of info.ops) await db.sql.query(`INSERT INTO "SyncBulkOperation" (id, "runId", shop, resource) VALUES ($1, $2, $3, $4)`, [op.id, runId, info.shop, op.resource]);
+// Time spent inside transactions: staging batches vs the final merge (the longest one).
+const txTimes: number[] = [];
+const timedSql = {
+  ...db.sql,
+  transaction: async <T,>(fn: (tx: typeof db.sql) => Promise<T>) => {
+    const a = performance.now();
+    try { return await db.sql.transaction(fn); } finally { txTimes.push(performance.now() - a); }
+  },
+};
 const deps: SyncDeps = {
-  sql: db.sql,
+  sql: timedSql,
   client: async (shop) => createAdminClient({ shop, accessToken: info.token, urlTemplate: `${info.url}/{shop}` }),
   queue: { send: async () => null },
   batchLines: Number(process.env.BATCH_LINES ?? 20000),
@@ -60,6 +85,9 @@ const ingestS = (performance.now() - t) / 1000;
 const run = (await db.sql.query<any>(`SELECT status, "ordersSynced", "customersSynced" FROM "SyncRun" WHERE id = $1`, [runId]))[0];
 const c = (await db.sql.query<any>(`SELECT (SELECT count(*)::int FROM "Order") o, (SELECT count(*)::int FROM "OrderLine") l, (SELECT count(*)::int FROM "Customer") c, (SELECT count(*)::int FROM "Customer" WHERE "orderCount" > 0) buyers`))[0];
 console.log(`ingest end to end: ${ingestS.toFixed(2)} s (${phases.join(", ")}; orders last incl. merge + aggregates), run ${run.status}`);
+const mergeMs = Math.max(...txTimes);
+const stageMs = txTimes.reduce((a, b) => a + b, 0) - mergeMs;
+console.log(`  staging transactions ${(stageMs / 1000).toFixed(2)} s (${txTimes.length - 1}), merge + aggregates ${(mergeMs / 1000).toFixed(2)} s, download + parse + validate ${(ingestS - (stageMs + mergeMs) / 1000).toFixed(2)} s`);
 console.log(`  rows: ${c.o} orders, ${c.l} lines, ${c.c} customers (${c.buyers} with qualifying orders)`);
 console.log(`  ${Math.round(Number(info.orders) / ingestS).toLocaleString("en-US")} orders/s, ${Math.round(totalLines / ingestS).toLocaleString("en-US")} lines/s`);
 console.log(`  peak RSS ${peakMb()} MB (before ingest ${rssBefore} MB)`);
@@ -86,3 +114,9 @@ console.log(`order webhook -> aggregates: median ${lat[lat.length >> 1]!.toFixed
 host.kill("SIGTERM");
 await db.close();
 rmSync(dir, { recursive: true, force: true });
+if (pgName) {
+  const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${pgName} WITH (FORCE)`);
+  await admin.end();
+}

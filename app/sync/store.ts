@@ -13,15 +13,29 @@ import type { CustomerRecord, LineRecord, OrderRecord } from "../shopify/bulk/re
 // Timestamps arrive as ISO 8601 with an offset (GraphQL: Z; REST webhooks: -05:00). Columns are
 // UTC `timestamp(3)` as Prisma writes them: convert through timestamptz, never drop the offset.
 const ts = (col: string) => `(${col}::timestamptz AT TIME ZONE 'UTC')`;
+// Fast path: GraphQL always answers in UTC ("...Z"); such a value parses straight into a UTC
+// timestamp (PostgreSQL ignores the zone designator), skipping the time zone conversion.
+const tsOrUtc = (col: string, allUtc: boolean) => (allUtc ? `${col}::timestamp` : ts(col));
+function allUtc<T>(rows: T[], keys: Array<keyof T>): boolean {
+  for (let i = 0; i < rows.length; i++) {
+    for (let k = 0; k < keys.length; k++) {
+      const v = rows[i]![keys[k]!] as unknown;
+      if (v != null && (typeof v !== "string" || v.charCodeAt(v.length - 1) !== 90 /* Z */)) return false;
+    }
+  }
+  return true;
+}
 const SEP = "\u001f"; // joins string lists (discount codes, tags) into one array element
 const list = (col: string) => `CASE WHEN ${col} IS NULL OR ${col} = '' THEN ARRAY[]::text[] ELSE string_to_array(${col}, chr(31)) END`;
 
 export async function stageOrders(tx: Sql, runId: string, shop: string, rows: OrderRecord[]) {
   if (!rows.length) return;
   const c = columns(rows, ["id", "customerId", "name", "processedAt", "createdAt", "updatedAt", "cancelledAt", "test", "financialStatus", "currentTotal", "totalPrice", "currency"]);
+  const utc = allUtc(rows, ["processedAt", "createdAt", "updatedAt", "cancelledAt"]);
+  const t = (col: string) => tsOrUtc(col, utc);
   await tx.query(
     `INSERT INTO "SyncStageOrder" ("runId", shop, id, "customerId", name, "processedAt", "createdAt", "updatedAt", "cancelledAt", test, "financialStatus", "currentTotal", "totalPrice", currency, "discountCodes")
-     SELECT $1, $2, u.id, u.cid, u.name, ${ts("u.p")}, ${ts("u.c")}, ${ts("u.up")}, ${ts("u.ca")}, u.test, u.fs, u.cur, u.tot, u.ccy, ${list("u.dc")}
+     SELECT $1, $2, u.id, u.cid, u.name, ${t("u.p")}, ${t("u.c")}, ${t("u.up")}, ${t("u.ca")}, u.test, u.fs, u.cur, u.tot, u.ccy, ${list("u.dc")}
      FROM unnest($3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::boolean[], $11::text[], $12::numeric[], $13::numeric[], $14::text[], $15::text[])
        AS u(id, cid, name, p, c, up, ca, test, fs, cur, tot, ccy, dc)
      ON CONFLICT ("runId", id) DO NOTHING`,
@@ -45,7 +59,7 @@ export async function stageCustomers(tx: Sql, runId: string, shop: string, rows:
   const c = columns(rows, ["id", "email", "firstName", "lastName", "emailConsent", "smsConsent", "updatedAt"]);
   await tx.query(
     `INSERT INTO "SyncStageCustomer" ("runId", shop, id, email, "firstName", "lastName", "emailConsent", "smsConsent", "updatedAt", tags)
-     SELECT $1, $2, u.id, u.email, u.fn, u.ln, u.ec, u.sc, ${ts("u.up")}, ${list("u.tags")}
+     SELECT $1, $2, u.id, u.email, u.fn, u.ln, u.ec, u.sc, ${tsOrUtc("u.up", allUtc(rows, ["updatedAt"]))}, ${list("u.tags")}
      FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[]) AS u(id, email, fn, ln, ec, sc, up, tags)
      ON CONFLICT ("runId", id) DO NOTHING`,
     [runId, shop, ...c, rows.map((r) => r.tags.join(SEP))],
@@ -138,6 +152,17 @@ export async function mergeStaged(tx: Sql, runId: string, shop: string, opts: { 
 }
 
 export async function clearStaged(sql: Sql, runId: string) {
+  // Usually this run is the only one staged: TRUNCATE is far cheaper than deleting millions of
+  // rows. The exclusive lock (held to commit, taken last) keeps other runs' batches out meanwhile.
+  await sql.exec(`LOCK TABLE "SyncStageOrderLine", "SyncStageOrder", "SyncStageCustomer" IN ACCESS EXCLUSIVE MODE`);
+  const others = await sql.query(
+    `SELECT 1 FROM "SyncStageOrder" WHERE "runId" <> $1 UNION ALL SELECT 1 FROM "SyncStageOrderLine" WHERE "runId" <> $1 UNION ALL SELECT 1 FROM "SyncStageCustomer" WHERE "runId" <> $1 LIMIT 1`,
+    [runId],
+  );
+  if (!others.length) {
+    await sql.exec(`TRUNCATE "SyncStageOrderLine", "SyncStageOrder", "SyncStageCustomer"`);
+    return;
+  }
   await sql.query(`DELETE FROM "SyncStageOrderLine" WHERE "runId" = $1`, [runId]);
   await sql.query(`DELETE FROM "SyncStageOrder" WHERE "runId" = $1`, [runId]);
   await sql.query(`DELETE FROM "SyncStageCustomer" WHERE "runId" = $1`, [runId]);
