@@ -108,7 +108,9 @@ async function failLaunch(deps: SyncDeps, shop: string, runId: string, resource:
 async function schedulePoll(deps: SyncDeps, shop: string, runId: string, pollCount: number) {
   const base = deps.pollDelayMs ?? 60_000;
   const delay = Math.min(deps.maxPollDelayMs ?? 15 * 60_000, base * 2 ** pollCount);
-  await deps.queue.send(SYNC_JOBS.poll, { shop, runId }, { runAt: new Date(nowOf(deps).getTime() + delay), singletonKey: runId });
+  // The key carries the poll number: a running poll job schedules its successor (the in-process
+  // queue would refuse a second job under the key of the one that is running).
+  await deps.queue.send(SYNC_JOBS.poll, { shop, runId }, { runAt: new Date(nowOf(deps).getTime() + delay), singletonKey: `${runId}:${pollCount}` });
 }
 
 /** bulk_operations/finish: hand the operation to ingestion if it is one of ours. */
