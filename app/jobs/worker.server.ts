@@ -4,6 +4,11 @@ import { DbJobQueue } from "./db-queue";
 import { PgBossJobQueue } from "./pgboss-queue";
 import type { JobDefinition, JobQueue } from "./queue";
 import { syncJobDefinitions } from "../sync/jobs";
+import type { Feature } from "./feature";
+import { analysisFeature } from "../analysis/feature.server";
+import { campaignsFeature } from "../campaigns/feature.server";
+import { outreachFeature } from "../outreach/feature.server";
+import { pointsFeature } from "../points/feature.server";
 
 /**
  * Composition root for background work: which jobs exist and which queue runs them. Use cases
@@ -12,7 +17,10 @@ import { syncJobDefinitions } from "../sync/jobs";
 // Loaded lazily: the sync's wiring imports shopify.server, which imports this file.
 const syncDeps = async () => (await import("../sync/deps.server")).syncDeps();
 
-export const jobDefinitions: JobDefinition[] = [...syncJobDefinitions(syncDeps)];
+/** Product features after the order sync: each brings its jobs and hooks (app/jobs/feature.ts). */
+export const features: Feature[] = [analysisFeature, campaignsFeature, outreachFeature, pointsFeature];
+
+export const jobDefinitions: JobDefinition[] = [...syncJobDefinitions(syncDeps), ...features.flatMap((f) => f.jobs ?? [])];
 
 /** Called with the shop domain after each authentication (e.g. start the first sync). */
 export const afterInstallHooks: Array<(shop: string) => Promise<void>> = [
@@ -20,6 +28,7 @@ export const afterInstallHooks: Array<(shop: string) => Promise<void>> = [
     const { ensureInitialSync } = await import("../sync/run");
     await ensureInitialSync(await syncDeps(), shop);
   },
+  ...features.flatMap((f) => (f.afterInstall ? [f.afterInstall] : [])),
 ];
 
 declare global {

@@ -1,5 +1,6 @@
 import type { Sql } from "../db/sql";
 import type { SendOptions } from "../jobs/queue";
+import type { OrderChanged } from "../jobs/feature";
 import type { AdminClient } from "../shopify/graphql-client";
 
 /** What the sync use cases need, passed in (the composition root is app/sync/jobs.server.ts). */
@@ -19,6 +20,10 @@ export interface SyncDeps {
   maxPollDelayMs?: number;
   /** Interval of the healing delta sync (default 6 h). */
   deltaIntervalMs?: number;
+  /** After a run merged completely (features recompute: analysis, points, ...). */
+  onSyncCompleted?: (shop: string) => Promise<void>;
+  /** After an order webhook changed a stored order (campaign exits, VIP won back, points). */
+  onOrderChanged?: (event: OrderChanged) => Promise<void>;
   /** Called after each committed staging batch (progress, tests). */
   onCheckpoint?: (info: { bulkId: string; linesRead: number }) => void | Promise<void>;
 }

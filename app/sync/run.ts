@@ -205,6 +205,7 @@ export async function finalizeRun(deps: SyncDeps, runId: string): Promise<boolea
   // The healing delta runs periodically from the first finished sync on (one queued per shop).
   const interval = deps.deltaIntervalMs ?? 6 * 3600_000;
   await deps.queue.send(SYNC_JOBS.delta, { shop: result.shop }, { runAt: new Date(nowOf(deps).getTime() + interval), singletonKey: result.shop });
+  if (result.complete) await deps.onSyncCompleted?.(result.shop);
   return true;
 }
 

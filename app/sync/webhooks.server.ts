@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { parseOrThrow } from "../lib/parse";
 import type { WebhookHandler } from "../webhooks/handlers.server";
-import { applyCustomerWebhook, applyOrderWebhook } from "./live";
+import { OrderWebhookSchema, applyCustomerWebhook, applyOrderWebhook } from "./live";
 import { onBulkOperationFinished } from "./run";
 import type { SyncDeps } from "./deps";
 
@@ -12,13 +12,19 @@ const BulkFinish = z.object({ admin_graphql_api_id: z.string().min(1), status: z
  * handlers are idempotent anyway (newest-wins upserts, singleton ingestion jobs).
  */
 export function syncWebhookHandlers(deps: () => SyncDeps | Promise<SyncDeps>): Record<string, WebhookHandler> {
+  // Features react only to a change that won (a stale, late delivery changes nothing).
+  const orderHandler: WebhookHandler = async ({ shop, payload, db }) => {
+    if ((await applyOrderWebhook(db.sql, shop, payload)) !== "applied") return;
+    const o = parseOrThrow(OrderWebhookSchema, payload, "order webhook");
+    await (await deps()).onOrderChanged?.({ shop, orderId: o.id, customerId: o.customer?.id ?? null });
+  };
   return {
     BULK_OPERATIONS_FINISH: async ({ shop, payload }) => {
       const p = parseOrThrow(BulkFinish, payload, "bulk_operations/finish");
       await onBulkOperationFinished(await deps(), { shop, bulkId: p.admin_graphql_api_id });
     },
-    ORDERS_CREATE: async ({ shop, payload, db }) => void (await applyOrderWebhook(db.sql, shop, payload)),
-    ORDERS_UPDATED: async ({ shop, payload, db }) => void (await applyOrderWebhook(db.sql, shop, payload)),
+    ORDERS_CREATE: orderHandler,
+    ORDERS_UPDATED: orderHandler,
     CUSTOMERS_UPDATE: async ({ shop, payload, db }) => void (await applyCustomerWebhook(db.sql, shop, payload)),
   };
 }

@@ -46,7 +46,39 @@ export class Registry {
   }
 }
 
-export interface EmulatorModule { name: string; register(r: Registry): void }
+/** What a module's HTTP route sees (staged-upload targets, app proxy, storefront pages). */
+export interface RouteContext {
+  req: import("node:http").IncomingMessage;
+  res: import("node:http").ServerResponse;
+  url: URL;
+  match: RegExpExecArray;
+  /** The emulator's own origin, e.g. http://127.0.0.1:4100. */
+  baseUrl: string;
+  apiKey: string;
+  apiSecret: string;
+  appUrl?: string;
+  now: () => number;
+  /** The shop, or undefined when the domain is unknown. */
+  shop(domain: string): ShopState | undefined;
+  body(): Promise<Buffer>;
+  send(status: number, body: unknown, headers?: Record<string, string>): void;
+  deliverWebhook(shop: string, topic: string, payload: unknown): void;
+  services: Record<string, unknown>;
+}
+
+export interface ModuleRoute {
+  method: "GET" | "POST" | "PUT";
+  /** Matched against the URL path; checked before the built-in per-shop routes. */
+  path: RegExp;
+  handle(ctx: RouteContext): Promise<void> | void;
+}
+
+export interface EmulatorModule {
+  name: string;
+  register(r: Registry): void;
+  /** Plain HTTP routes the module serves (e.g. a staged-upload target). */
+  routes?: ModuleRoute[];
+}
 
 export function hasScope(granted: string[], needed: string): boolean {
   if (granted.includes(needed)) return true;

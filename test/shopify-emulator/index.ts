@@ -18,6 +18,10 @@ import { bulkModule } from "./modules/bulk";
 import { coreModule } from "./modules/core";
 import { customersModule } from "./modules/customers";
 import { ordersModule } from "./modules/orders";
+import { marketingModule } from "./modules/marketing";
+import { discountsModule } from "./modules/discounts";
+import { metafieldsModule } from "./modules/metafields";
+import { storefrontModule } from "./modules/storefront";
 import { API_VERSION, REPO_ROOT } from "./schema";
 import { ShopState, type CustomerPatch, type OrderInput, type OrderPatch } from "./state";
 import { Webhooks, loadAppToml, type DeliverOptions, type Delivery, type WebhookRetryOptions } from "./webhooks";
@@ -25,12 +29,14 @@ import { Webhooks, loadAppToml, type DeliverOptions, type Delivery, type Webhook
 export { mintSessionToken } from "./auth";
 export { generateShop } from "./generator";
 export type { SeedOptions } from "./generator";
-export type { EmulatorModule, RequestContext } from "./engine";
+export type { EmulatorModule, RequestContext, ModuleRoute, RouteContext } from "./engine";
 export type { BulkFault, BulkTiming } from "./modules/bulk";
 export { ShopState } from "./state";
 
 /** Modules loaded by default; later features append theirs (or pass `modules`). */
-export const DEFAULT_MODULES: EmulatorModule[] = [coreModule, ordersModule, customersModule, bulkModule];
+export const DEFAULT_MODULES: EmulatorModule[] = [
+  coreModule, ordersModule, customersModule, bulkModule, marketingModule, discountsModule, metafieldsModule, storefrontModule,
+];
 
 export interface EmulatorOptions {
   port?: number;
@@ -108,7 +114,11 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
   const plan = opts.plan ?? { bucketSize: 2000, restoreRate: 100 };
   const shops = new Map<string, ShopState>();
   const registry = new Registry();
-  for (const m of [...DEFAULT_MODULES, ...(opts.modules ?? [])]) { m.register(registry); registry.modules.push(m.name); }
+  const modules = [...DEFAULT_MODULES, ...(opts.modules ?? [])];
+  for (const m of modules) { m.register(registry); registry.modules.push(m.name); }
+  const moduleRoutes = modules.flatMap((m) => m.routes ?? []);
+  // Shared by GraphQL resolvers and module routes (e.g. staged uploads written, then read by a bulk mutation).
+  const services: Record<string, unknown> = {};
   const tokens = new TokenStore({ apiKey: opts.apiKey, apiSecret: opts.apiSecret, scopes: () => scopes, now });
   let baseUrl = "";
   const webhooks = new Webhooks({
@@ -170,10 +180,13 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     res.end(text);
   }
 
-  async function readBody(req: http.IncomingMessage): Promise<string> {
+  async function readRaw(req: http.IncomingMessage): Promise<Buffer> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    return Buffer.concat(chunks).toString("utf8");
+    return Buffer.concat(chunks);
+  }
+  async function readBody(req: http.IncomingMessage): Promise<string> {
+    return (await readRaw(req)).toString("utf8");
   }
 
   const cors = { "Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "*", "Access-Control-Allow-Methods": "GET, POST, OPTIONS" };
@@ -241,6 +254,20 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       if (sub === "/compliance" && req.method === "POST") { emulator.compliance(shop, b.topic, b.payload); return send(res, 200, { ok: true }); }
       if (sub === "/webhooks" && req.method === "POST") { const d = deliver(shop, b.topic, b.payload, b.options); return send(res, 200, { webhookId: d?.webhookId ?? null }); }
       return send(res, 404, { error: "not found" });
+    }
+
+    for (const route of moduleRoutes) {
+      const rm = req.method === route.method ? route.path.exec(p) : null;
+      if (!rm) continue;
+      let cached: Buffer | undefined;
+      await route.handle({
+        req, res, url, match: rm, baseUrl, apiKey: opts.apiKey, apiSecret: opts.apiSecret, appUrl: opts.appUrl, now, services,
+        shop: (d) => shops.get(d),
+        body: async () => (cached ??= await readRaw(req)),
+        send: (status, body, headers) => send(res, status, body, headers),
+        deliverWebhook: (shop, topic, payload) => void deliver(shop, topic, payload),
+      });
+      return;
     }
 
     // ---- per-shop routes: /{shop}/... ----
@@ -328,7 +355,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     }
     b.available -= requested;
     const searchWarnings: string[] = [];
-    const ctx: RequestContext = { shop: state, token, now, services: { bulkService: bulk, webhooks, searchWarnings } };
+    const ctx: RequestContext = { shop: state, token, now, services: { ...services, bulkService: bulk, webhooks, searchWarnings, baseUrl } };
     const result = await runGraphQL(registry, doc, body, ctx);
     if (op.operation === "mutation" && result.data) {
       for (const sel of op.selectionSet.selections) {

@@ -1,5 +1,6 @@
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 
@@ -9,12 +10,60 @@ import path from "node:path";
  */
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 
+/**
+ * Builds the app once for all test files: the build is skipped when its fingerprint (paths, sizes
+ * and mtimes of everything the build reads) is unchanged, and concurrent callers (parallel test
+ * files, helpers) serialise on a lock directory so they never write build/ at the same time.
+ */
 export function buildApp({ force = false }: { force?: boolean } = {}) {
-  if (!force && existsSync(path.join(ROOT, "build/server/index.js")) && process.env.WINBACK_SKIP_BUILD === "1") return;
-  execFileSync(process.execPath, [path.join(ROOT, "node_modules/@remix-run/dev/dist/cli.js"), "vite:build"], {
-    cwd: ROOT,
-    stdio: process.env.CI ? "inherit" : "pipe",
-  });
+  if (!force && process.env.WINBACK_SKIP_BUILD === "1" && existsSync(path.join(ROOT, "build/server/index.js"))) return;
+  const lock = path.join(ROOT, ".build.lock");
+  const started = Date.now();
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // A lock older than 10 minutes belongs to a build that died.
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 600_000) rmSync(lock, { recursive: true, force: true });
+      } catch { /* gone meanwhile */ }
+      if (Date.now() - started > 900_000) throw new Error("buildApp: timed out waiting for another build");
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
+    }
+  }
+  try {
+    const stamp = path.join(ROOT, "build/.fingerprint");
+    const fp = buildFingerprint();
+    if (!force && existsSync(path.join(ROOT, "build/server/index.js")) && existsSync(stamp) && readFileSync(stamp, "utf8") === fp) return;
+    execFileSync(process.execPath, [path.join(ROOT, "node_modules/@remix-run/dev/dist/cli.js"), "vite:build"], {
+      cwd: ROOT,
+      stdio: process.env.CI ? "inherit" : "pipe",
+    });
+    writeFileSync(stamp, fp);
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function buildFingerprint(): string {
+  const h = createHash("sha256");
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const f = path.join(dir, e.name);
+      if (e.isDirectory()) walk(f);
+      else if (!/\.test\.tsx?$/.test(e.name)) {
+        const st = statSync(f);
+        h.update(`${path.relative(ROOT, f)}:${st.size}:${st.mtimeMs}\n`);
+      }
+    }
+  };
+  walk(path.join(ROOT, "app"));
+  for (const f of ["vite.config.ts", "package-lock.json", "tsconfig.json"]) {
+    const st = statSync(path.join(ROOT, f));
+    h.update(`${f}:${st.size}:${st.mtimeMs}\n`);
+  }
+  return h.digest("hex");
 }
 
 export async function freePort(): Promise<number> {
