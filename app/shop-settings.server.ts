@@ -1,0 +1,33 @@
+import { AppError } from "./lib/errors";
+import type { Sql } from "./db/sql";
+
+/**
+ * Merchant settings live in `Shop.settings` (JSONB), one key per feature: `analysis`, `campaigns`,
+ * `points`. Each feature parses its own section with its domain schema (defaults filled in), and
+ * writes only its own key, so two pages saved at once never overwrite each other's section.
+ */
+export type SettingsSection = "analysis" | "campaigns" | "points";
+
+export async function loadSettingsSection<T>(sql: Sql, shop: string, section: SettingsSection, parse: (raw: unknown) => T): Promise<T> {
+  const rows = await sql.query<{ v: unknown }>(`SELECT settings -> $2 AS v FROM "Shop" WHERE domain = $1`, [shop, section]);
+  return parse(rows[0]?.v ?? {});
+}
+
+/** Stores an already validated section; the shop row must exist (it is created at install). */
+export async function saveSettingsSection(sql: Sql, shop: string, section: SettingsSection, value: unknown): Promise<void> {
+  const rows = await sql.query(
+    `UPDATE "Shop" SET settings = jsonb_set(coalesce(settings, '{}'::jsonb), ARRAY[$2::text], $3::jsonb, true), "updatedAt" = now() WHERE domain = $1 RETURNING domain`,
+    [shop, section, JSON.stringify(value)],
+  );
+  if (!rows.length) throw new AppError("NOT_FOUND", `Unknown shop ${shop}`);
+}
+
+/** Facts every feature needs about a shop (zone for calendar days, currency for amounts). */
+export async function shopFacts(sql: Sql, shop: string): Promise<{ name: string; currencyCode: string; ianaTimezone: string; email: string | null }> {
+  const rows = await sql.query<{ name: string | null; currencyCode: string | null; ianaTimezone: string | null; email: string | null }>(
+    `SELECT name, "currencyCode", "ianaTimezone", email FROM "Shop" WHERE domain = $1`,
+    [shop],
+  );
+  const r = rows[0];
+  return { name: r?.name ?? shop, currencyCode: r?.currencyCode ?? "USD", ianaTimezone: r?.ianaTimezone ?? "UTC", email: r?.email ?? null };
+}
