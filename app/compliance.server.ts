@@ -23,6 +23,9 @@ export const CUSTOMER_DATA: CustomerDataTable[] = [
   { table: "SyncStageOrderLine", customerWhere: `"orderId" IN (SELECT id FROM "SyncStageOrder" WHERE shop = $1 AND "customerId" = $2)` },
   { table: "SyncStageOrder", customerWhere: `"customerId" = $2` },
   { table: "SyncStageCustomer", customerWhere: `id = $2` },
+  // Campaigns: membership and touches name the customer; the campaign row itself does not.
+  { table: "CampaignTouch", customerWhere: `"customerId" = $2` },
+  { table: "CampaignMember", customerWhere: `"customerId" = $2` },
 ];
 
 /** What shop/redact empties: customer tables plus the shop's own records. */
@@ -30,6 +33,7 @@ export const SHOP_TABLES: Array<{ table: string; shopWhere: string }> = [
   ...CUSTOMER_DATA.map((t) => ({ table: t.table, shopWhere: "shop = $1" })),
   { table: "WebhookEvent", shopWhere: "shop = $1" },
   { table: "AnalysisRun", shopWhere: "shop = $1" },
+  { table: "Campaign", shopWhere: "shop = $1" },
   { table: "SyncBulkOperation", shopWhere: "shop = $1" },
   { table: "SyncRun", shopWhere: "shop = $1" },
   { table: "SyncState", shopWhere: "shop = $1" },
