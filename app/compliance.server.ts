@@ -26,6 +26,9 @@ export const CUSTOMER_DATA: CustomerDataTable[] = [
   // Campaigns: membership and touches name the customer; the campaign row itself does not.
   { table: "CampaignTouch", customerWhere: `"customerId" = $2` },
   { table: "CampaignMember", customerWhere: `"customerId" = $2` },
+  // VIP outreach (notes before their tasks).
+  { table: "OutreachNote", customerWhere: `"customerId" = $2` },
+  { table: "OutreachTask", customerWhere: `"customerId" = $2` },
 ];
 
 /** What shop/redact empties: customer tables plus the shop's own records. */

@@ -1,7 +1,39 @@
 import type { Feature } from "../jobs/feature";
+import { outreachJobDefinitions, type OutreachDeps } from "./jobs";
+
+export { scheduleEscalations } from "./jobs";
+
+// Lazy: the worker composition root imports this file, and the db/queue modules import it back.
+async function deps(): Promise<OutreachDeps> {
+  const [{ database }, { jobQueue }] = await Promise.all([import("../db.server"), import("../jobs/worker.server")]);
+  await database.ready();
+  return { sql: database.sql, queue: jobQueue(), now: () => new Date() };
+}
+
+/** Reacts to an order of a VIP with an open task: a qualifying order after launch marks it won_back. */
+export async function outreachOnOrderChanged(d: Pick<OutreachDeps, "sql" | "now">, event: { shop: string; customerId: string | null }) {
+  if (!event.customerId) return [];
+  const { reconcileWonBack } = await import("./lifecycle");
+  return reconcileWonBack(d.sql, event.shop, d.now(), { customerId: String(event.customerId) });
+}
 
 /** The outreach feature's jobs and hooks (see app/jobs/feature.ts). */
 export const outreachFeature: Feature = {
   name: "outreach",
-  jobs: [],
+  jobs: outreachJobDefinitions(deps),
+  // Starts the daily escalation chain for the shop (a no-op when one is already queued for today).
+  afterInstall: async (shop) => {
+    const d = await deps();
+    const { scheduleEscalations } = await import("./jobs");
+    await scheduleEscalations(d.queue, shop, d.now());
+  },
+  onOrderChanged: async (event) => {
+    await outreachOnOrderChanged(await deps(), event);
+  },
+  // A delta sync can bring orders whose webhooks were lost.
+  onSyncCompleted: async (shop) => {
+    const d = await deps();
+    const { reconcileWonBack } = await import("./lifecycle");
+    await reconcileWonBack(d.sql, shop, d.now());
+  },
 };
