@@ -1,0 +1,186 @@
+import type { Sql } from "../db/sql";
+import { balanceOf, nextExpiry, type PointsSettings } from "../domain/points";
+import { AppError } from "../lib/errors";
+import { POINTS_METAFIELD_DEFINITION_CREATE, POINTS_METAFIELDS_DELETE, POINTS_METAFIELDS_SET } from "../shopify/documents/points";
+import type { AdminClient, UserErrorLike } from "../shopify/graphql-client";
+import { assertNoUserErrors } from "../shopify/graphql-client";
+import { loadLedgerRows, loadPointsSettings, stateFromRows, type LedgerRow } from "./ledger-store";
+import { ledgerSettings } from "./settings";
+
+/**
+ * The storefront reads points from customer metafields in the app-reserved namespace `$app:loyalty`
+ * (only this app can write them; the theme extension reads `customer.metafields['$app:loyalty']`).
+ * `points_expire_at` is a date_time, not a date: the banner counts down to the instant the lot
+ * expires, and a date would shift by the shop's UTC offset.
+ */
+export const LOYALTY_NAMESPACE = "$app:loyalty";
+
+export const LOYALTY_DEFINITIONS = [
+  { key: "points_balance", type: "number_integer", name: "Points balance", description: "Loyalty points the customer can redeem now (Winback)." },
+  { key: "points_expiring", type: "number_integer", name: "Points expiring next", description: "Points that expire on the next expiry date (Winback)." },
+  { key: "points_expire_at", type: "date_time", name: "Next points expiry", description: "When the next points expire (Winback)." },
+] as const;
+
+/** metafieldsSet takes at most 25 metafields per call. */
+export const METAFIELDS_PER_CALL = 25;
+
+interface DefinitionPayload {
+  metafieldDefinitionCreate: { createdDefinition: { id: string } | null; userErrors: UserErrorLike[] };
+}
+
+/**
+ * Creates the three definitions with storefront read access (without a definition granting
+ * PUBLIC_READ the theme cannot read app-owned metafields). Idempotent: "already taken" is success.
+ */
+export async function ensureLoyaltyDefinitions(client: AdminClient): Promise<{ created: number; existing: number }> {
+  let created = 0;
+  let existing = 0;
+  for (const d of LOYALTY_DEFINITIONS) {
+    const res = await client.request<DefinitionPayload>(POINTS_METAFIELD_DEFINITION_CREATE, {
+      definition: { namespace: LOYALTY_NAMESPACE, key: d.key, type: d.type, name: d.name, description: d.description, ownerType: "CUSTOMER", access: { storefront: "PUBLIC_READ" } },
+    });
+    const errs = res.metafieldDefinitionCreate.userErrors;
+    if (errs.length && errs.every((e) => e.code === "TAKEN" || e.code === "UNSTRUCTURED_ALREADY_EXISTS")) existing++;
+    else {
+      assertNoUserErrors(errs, `metafieldDefinitionCreate ${d.key}`);
+      created++;
+    }
+  }
+  return { created, existing };
+}
+
+export interface LoyaltyValues {
+  balance: number;
+  expiring: number;
+  expireAt: Date | null;
+}
+
+export function loyaltyValues(row: LedgerRow, settings: PointsSettings, now: Date): LoyaltyValues {
+  const state = stateFromRows([row], settings);
+  const next = nextExpiry(state, row.customerId, now);
+  return { balance: balanceOf(state, row.customerId, now), expiring: next?.points ?? 0, expireAt: next?.expiresAt ?? null };
+}
+
+type Field = "balance" | "expiring" | "expireAt";
+interface SetInput {
+  customerId: string;
+  field: Field;
+  input: { ownerId: string; namespace: string; key: string; type: string; value: string };
+}
+interface DeleteInput {
+  customerId: string;
+  input: { ownerId: string; namespace: string; key: string };
+}
+
+/** Which values differ from what Shopify was last given (a never-written value counts as different). */
+export function changedFields(row: LedgerRow, v: LoyaltyValues): { set: Field[]; deleteExpireAt: boolean } {
+  const set: Field[] = [];
+  if (row.syncedBalance === null || row.syncedBalance !== v.balance) set.push("balance");
+  if (row.syncedExpiring === null || row.syncedExpiring !== v.expiring) set.push("expiring");
+  const synced = row.syncedExpireAt?.getTime() ?? null;
+  const want = v.expireAt?.getTime() ?? null;
+  if (want !== null && (row.syncedAt === null || synced !== want)) set.push("expireAt");
+  return { set, deleteExpireAt: want === null && synced !== null };
+}
+
+export interface MetafieldSyncResult {
+  customersChanged: number;
+  metafieldsSet: number;
+  metafieldsDeleted: number;
+  calls: number;
+  failed: Array<{ customerId: string; message: string }>;
+}
+
+interface SetPayload {
+  metafieldsSet: { metafields: Array<{ key: string }> | null; userErrors: Array<UserErrorLike & { elementIndex?: number | null }> };
+}
+interface DeletePayload {
+  metafieldsDelete: { deletedMetafields: Array<unknown> | null; userErrors: UserErrorLike[] };
+}
+
+const customerGid = (id: string) => `gid://shopify/Customer/${id}`;
+
+/**
+ * Writes the loyalty metafields of customers whose values changed since the last sync, 25 per
+ * metafieldsSet call (the shared client waits out throttling), and records what was written after
+ * each call, so a killed job resumes where it stopped. An element Shopify rejects (e.g. a customer
+ * deleted in Shopify) is reported and left for the next run; the rest of its batch is retried.
+ */
+export async function syncLoyaltyMetafields(deps: { sql: Sql; client: AdminClient; now: Date }, shop: string, opts: { perCall?: number } = {}): Promise<MetafieldSyncResult> {
+  const perCall = Math.min(opts.perCall ?? METAFIELDS_PER_CALL, METAFIELDS_PER_CALL);
+  const settings = ledgerSettings(await loadPointsSettings(deps.sql, shop));
+  const rows = await loadLedgerRows(deps.sql, shop);
+  const sets: SetInput[] = [];
+  const deletes: DeleteInput[] = [];
+  const values = new Map<string, LoyaltyValues>();
+  let customersChanged = 0;
+  for (const row of rows) {
+    const v = loyaltyValues(row, settings, deps.now);
+    const c = changedFields(row, v);
+    if (!c.set.length && !c.deleteExpireAt) continue;
+    customersChanged++;
+    values.set(row.customerId, v);
+    const ownerId = customerGid(row.customerId);
+    for (const f of c.set) {
+      const def = f === "balance" ? LOYALTY_DEFINITIONS[0] : f === "expiring" ? LOYALTY_DEFINITIONS[1] : LOYALTY_DEFINITIONS[2];
+      const value = f === "balance" ? String(v.balance) : f === "expiring" ? String(v.expiring) : v.expireAt!.toISOString();
+      sets.push({ customerId: row.customerId, field: f, input: { ownerId, namespace: LOYALTY_NAMESPACE, key: def.key, type: def.type, value } });
+    }
+    if (c.deleteExpireAt) deletes.push({ customerId: row.customerId, input: { ownerId, namespace: LOYALTY_NAMESPACE, key: "points_expire_at" } });
+  }
+
+  const result: MetafieldSyncResult = { customersChanged, metafieldsSet: 0, metafieldsDeleted: 0, calls: 0, failed: [] };
+  for (let i = 0; i < sets.length; i += perCall) {
+    let batch = sets.slice(i, i + perCall);
+    while (batch.length) {
+      result.calls++;
+      const res = await deps.client.request<SetPayload>(POINTS_METAFIELDS_SET, { metafields: batch.map((b) => b.input) });
+      const errs = res.metafieldsSet.userErrors;
+      if (!errs.length) break;
+      const bad = new Set(errs.map((e) => e.elementIndex).filter((x): x is number => typeof x === "number"));
+      if (!bad.size) assertNoUserErrors(errs, "metafieldsSet");
+      for (const idx of bad) result.failed.push({ customerId: batch[idx]!.customerId, message: errs.filter((e) => e.elementIndex === idx).map((e) => e.message).join("; ") });
+      batch = batch.filter((_, k) => !bad.has(k));
+    }
+    if (!batch.length) continue;
+    result.metafieldsSet += batch.length;
+    await recordSynced(deps.sql, shop, batch.map((b) => ({ customerId: b.customerId, field: b.field, v: values.get(b.customerId)! })), deps.now);
+  }
+  for (let i = 0; i < deletes.length; i += perCall) {
+    const batch = deletes.slice(i, i + perCall);
+    result.calls++;
+    const res = await deps.client.request<DeletePayload>(POINTS_METAFIELDS_DELETE, { metafields: batch.map((b) => b.input) });
+    assertNoUserErrors(res.metafieldsDelete.userErrors, "metafieldsDelete");
+    result.metafieldsDeleted += batch.length;
+    await recordSynced(deps.sql, shop, batch.map((b) => ({ customerId: b.customerId, field: "expireAt" as const, v: values.get(b.customerId)! })), deps.now);
+  }
+  if (result.failed.length) console.warn(`[points] ${shop}: ${result.failed.length} loyalty metafields rejected by Shopify`, result.failed.slice(0, 5));
+  return result;
+}
+
+async function recordSynced(sql: Sql, shop: string, written: Array<{ customerId: string; field: Field; v: LoyaltyValues }>, now: Date) {
+  const byCustomer = new Map<string, { customerId: string; b: number | null; e: number | null; setAt: boolean; at: string | null }>();
+  for (const w of written) {
+    const x = byCustomer.get(w.customerId) ?? { customerId: w.customerId, b: null, e: null, setAt: false, at: null };
+    if (w.field === "balance") x.b = w.v.balance;
+    if (w.field === "expiring") x.e = w.v.expiring;
+    if (w.field === "expireAt") {
+      x.setAt = true;
+      x.at = w.v.expireAt?.toISOString() ?? null;
+    }
+    byCustomer.set(w.customerId, x);
+  }
+  if (!byCustomer.size) return;
+  await sql.query(
+    `UPDATE "PointsLedger" p SET "syncedBalance" = coalesce(x.b, p."syncedBalance"), "syncedExpiring" = coalesce(x.e, p."syncedExpiring"),
+       "syncedExpireAt" = CASE WHEN x."setAt" THEN (x.at::timestamptz AT TIME ZONE 'UTC') ELSE p."syncedExpireAt" END,
+       "syncedAt" = $3::timestamptz AT TIME ZONE 'UTC'
+     FROM jsonb_to_recordset($2::jsonb) AS x("customerId" text, b int, e int, "setAt" boolean, at text)
+     WHERE p.shop = $1 AND p."customerId" = x."customerId"::bigint`,
+    [shop, JSON.stringify([...byCustomer.values()]), now.toISOString()],
+  );
+}
+
+export function assertShop(shop: string): void {
+  if (!/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/.test(shop)) throw new AppError("INVALID_INPUT", `invalid shop domain ${shop}`);
+}

@@ -1,0 +1,30 @@
+import { z } from "zod";
+import { AppError } from "../lib/errors";
+import { pointsSettingsSchema, type PointsSettings } from "../domain/points";
+
+/**
+ * The merchant's points settings (Shop.settings.points): the domain's ledger rules plus what only
+ * the app uses. `bannerWindowDays` mirrors the theme block's own "window" setting so the Points
+ * page can say how many shoppers see the banner today (Shopify gives apps no way to read a theme's
+ * block settings).
+ */
+export const pointsAppSettingsSchema = pointsSettingsSchema.extend({
+  bannerWindowDays: z.number().int().min(1).max(60).default(14),
+});
+
+export type PointsAppSettings = z.output<typeof pointsAppSettingsSchema>;
+
+export function parsePointsAppSettings(input: unknown): PointsAppSettings {
+  const r = pointsAppSettingsSchema.safeParse(input ?? {});
+  if (!r.success) {
+    const detail = r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+    throw new AppError("INVALID_INPUT", `points settings: ${detail}`, { details: r.error.issues });
+  }
+  return r.data;
+}
+
+/** The ledger rules only: what rebuild/applyEvent see (extra keys would not change results, but keep states comparable). */
+export function ledgerSettings(s: PointsAppSettings): PointsSettings {
+  const { bannerWindowDays: _b, ...rest } = s;
+  return rest;
+}
