@@ -9,6 +9,7 @@ import { analysisFeature } from "../analysis/feature.server";
 import { campaignsFeature } from "../campaigns/feature.server";
 import { outreachFeature } from "../outreach/feature.server";
 import { pointsFeature } from "../points/feature.server";
+import { messagingFeature } from "../messaging/feature.server";
 
 /**
  * Composition root for background work: which jobs exist and which queue runs them. Use cases
@@ -18,7 +19,7 @@ import { pointsFeature } from "../points/feature.server";
 const syncDeps = async () => (await import("../sync/deps.server")).syncDeps();
 
 /** Product features after the order sync: each brings its jobs and hooks (app/jobs/feature.ts). */
-export const features: Feature[] = [analysisFeature, campaignsFeature, outreachFeature, pointsFeature];
+export const features: Feature[] = [analysisFeature, campaignsFeature, outreachFeature, pointsFeature, messagingFeature];
 
 export const jobDefinitions: JobDefinition[] = [...syncJobDefinitions(syncDeps), ...features.flatMap((f) => f.jobs ?? [])];
 

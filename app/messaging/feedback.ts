@@ -1,0 +1,83 @@
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import type { Sql } from "../db/sql";
+import { AppError } from "../lib/errors";
+import { parseOrThrow } from "../lib/parse";
+import { suppressCustomer, type SuppressDeps } from "./unsubscribe";
+import { verifyBodySignature } from "./token";
+import type { CampaignMessageCounts } from "./types";
+
+/**
+ * Complaints and bounces reported by the mail relay / ESP for a message we sent, identified by the
+ * Message-ID we set. The relay signs the raw JSON body: `X-Winback-Signature: hex(HMAC-SHA256(secret, body))`.
+ * A complaint suppresses the customer like an unsubscribe (and updates Shopify's consent); a bounce
+ * is recorded and stops counting as a delivery.
+ */
+export const FEEDBACK_SIGNATURE_HEADER = "X-Winback-Signature";
+
+const FeedbackSchema = z.object({
+  type: z.enum(["complaint", "bounce"]),
+  messageId: z.string().trim().min(3).max(300),
+  detail: z.string().max(1000).optional(),
+});
+
+export type FeedbackInput = z.infer<typeof FeedbackSchema>;
+
+/** `<id@host>` and `id@host` name the same message. */
+export function normalizeMessageId(id: string): string {
+  const t = id.trim();
+  return t.startsWith("<") ? t : `<${t}>`;
+}
+
+export async function receiveFeedback(
+  deps: SuppressDeps & { secret: string },
+  rawBody: string,
+  signature: string | null,
+): Promise<{ recorded: boolean; type: FeedbackInput["type"] }> {
+  if (!verifyBodySignature(deps.secret, rawBody, signature)) throw new AppError("UNAUTHENTICATED", `Missing or wrong ${FEEDBACK_SIGNATURE_HEADER}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(rawBody);
+  } catch {
+    throw new AppError("INVALID_INPUT", "email feedback: body is not JSON");
+  }
+  const fb = parseOrThrow(FeedbackSchema, json, "email feedback");
+  const messageId = normalizeMessageId(fb.messageId);
+  const log = (
+    await deps.sql.query<{ id: string; shop: string; customerId: string; campaignId: string | null }>(
+      `SELECT id, shop, "customerId"::text AS "customerId", "campaignId" FROM "MessageLog" WHERE "messageId" = $1`,
+      [messageId],
+    )
+  )[0];
+  if (!log) throw new AppError("NOT_FOUND", `No message with Message-ID ${messageId}`);
+  const at = (deps.now ?? (() => new Date()))();
+  const inserted = await deps.sql.query(
+    `INSERT INTO "EmailFeedback" (id, shop, "customerId", "messageLogId", "messageId", "campaignId", type, detail, "receivedAt")
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT ("messageId", type) DO NOTHING RETURNING id`,
+    [randomUUID(), log.shop, log.customerId, log.id, messageId, log.campaignId, fb.type, fb.detail ?? null, at],
+  );
+  if (fb.type === "complaint") {
+    // Also on a redelivery: suppressCustomer is idempotent and re-queues the Shopify update until it is confirmed.
+    await suppressCustomer(deps, { shop: log.shop, customerId: log.customerId, source: "complaint", campaignId: log.campaignId, messageLogId: log.id });
+  }
+  return { recorded: inserted.length > 0, type: fb.type };
+}
+
+/**
+ * A campaign's deliveries, unsubscribes and complaints for the guardrails. Delivered = sent minus
+ * bounced; unsubscribes are attributed through the campaign carried in the unsubscribe token;
+ * complaints through the message they name.
+ */
+export async function campaignMessageCounts(sql: Sql, campaignId: string): Promise<CampaignMessageCounts> {
+  const r = (
+    await sql.query<{ delivered: number; unsubscribed: number; complaints: number }>(
+      `SELECT
+         (SELECT count(*)::int FROM "MessageLog" m WHERE m."campaignId" = $1 AND m.status = 'sent'
+            AND NOT EXISTS (SELECT 1 FROM "EmailFeedback" f WHERE f."messageLogId" = m.id AND f.type = 'bounce')) AS delivered,
+         (SELECT count(*)::int FROM "EmailSuppression" s WHERE s."campaignId" = $1 AND s.source IN ('one_click', 'link')) AS unsubscribed,
+         (SELECT count(DISTINCT f."messageLogId")::int FROM "EmailFeedback" f WHERE f."campaignId" = $1 AND f.type = 'complaint') AS complaints`,
+      [campaignId],
+    )
+  )[0]!;
+  return { delivered: r.delivered, unsubscribed: r.unsubscribed, complaints: r.complaints };
+}

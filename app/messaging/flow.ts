@@ -1,0 +1,209 @@
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import type { Sql } from "../db/sql";
+import { AppError } from "../lib/errors";
+import { parseOrThrow } from "../lib/parse";
+import { FLOW_TRIGGER_RECEIVE } from "../shopify/documents/messaging";
+import { assertNoUserErrors, type AdminClient, type UserErrorLike } from "../shopify/graphql-client";
+import type { FlowTriggerEvent, FlowTriggers } from "./types";
+
+/**
+ * Shopify Flow triggers. The fields below mirror the extensions' tomls
+ * (extensions/winback-touch-trigger, extensions/points-expiry-trigger; a test keeps them equal).
+ * Flow only accepts letters and spaces in a custom field key, so the declared keys read
+ * "Campaign ID", "Touch day"...; callers may use the snake_case alias (`campaign_id`, `touch_day`),
+ * which is mapped to the declared key before sending. The customer reference is `customer_id`.
+ */
+export type FlowFieldType = "single_line_text_field" | "number_integer" | "number_decimal" | "date_time";
+
+export interface FlowField {
+  key: string;
+  alias: string;
+  type: FlowFieldType;
+  description: string;
+}
+
+export interface FlowTriggerSpec {
+  handle: string;
+  /** Whether the trigger declares a `customer_reference` field (payload `customer_id`). */
+  customerReference: true;
+  fields: FlowField[];
+}
+
+export const WINBACK_TOUCH_TRIGGER: FlowTriggerSpec = {
+  handle: "winback-touch",
+  customerReference: true,
+  fields: [
+    { key: "Campaign ID", alias: "campaign_id", type: "single_line_text_field", description: "Winback campaign the touch belongs to" },
+    { key: "Branch", alias: "branch", type: "single_line_text_field", description: "standard or vip" },
+    { key: "Touch day", alias: "touch_day", type: "number_integer", description: "Days since the campaign launched (0, 3, 10 / 0, 7)" },
+    { key: "Discount code", alias: "discount_code", type: "single_line_text_field", description: "The customer's win-back code (Standard branch)" },
+    { key: "Discount ends at", alias: "discount_ends_at", type: "date_time", description: "When the code stops working" },
+    { key: "Perk", alias: "perk", type: "single_line_text_field", description: "Non-price perk offered to a VIP" },
+  ],
+};
+
+export const POINTS_EXPIRING_TRIGGER: FlowTriggerSpec = {
+  handle: "points-expiring",
+  customerReference: true,
+  fields: [
+    { key: "Points", alias: "points", type: "number_integer", description: "Points that expire on the date below" },
+    { key: "Points value", alias: "points_value", type: "number_decimal", description: "What those points are worth in the shop's currency" },
+    { key: "Expires at", alias: "expires_at", type: "date_time", description: "When the points expire" },
+    { key: "Basket suggestion", alias: "basket_suggestion", type: "single_line_text_field", description: "Products from the customer's own history" },
+  ],
+};
+
+export const FLOW_TRIGGERS: Record<string, FlowTriggerSpec> = {
+  [WINBACK_TOUCH_TRIGGER.handle]: WINBACK_TOUCH_TRIGGER,
+  [POINTS_EXPIRING_TRIGGER.handle]: POINTS_EXPIRING_TRIGGER,
+};
+
+const valueSchema: Record<FlowFieldType, z.ZodTypeAny> = {
+  single_line_text_field: z.string().max(255).refine((s) => !/[\r\n]/.test(s), "must be a single line"),
+  number_integer: z.number().int(),
+  number_decimal: z.number().finite(),
+  date_time: z.string().datetime({ offset: true }),
+};
+
+/**
+ * Checks a payload against the trigger's declared fields and returns it with declared keys only.
+ * Unknown keys, wrong types and a missing customer reference are INVALID_INPUT: Flow would drop
+ * or reject them silently. null/undefined values are left out (the field is optional in Flow).
+ */
+export function normalizeFlowPayload(handle: string, payload: Record<string, unknown>): Record<string, unknown> {
+  const spec = FLOW_TRIGGERS[handle];
+  if (!spec) throw new AppError("INVALID_INPUT", `Unknown Flow trigger handle ${handle}`);
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [k, v] of Object.entries(payload)) {
+    if (k === "customer_id") continue;
+    const field = spec.fields.find((f) => f.key === k || f.alias === k);
+    if (!field) {
+      problems.push(`${k}: not a field of ${handle}`);
+      continue;
+    }
+    if (v === null || v === undefined) continue;
+    const r = valueSchema[field.type].safeParse(v instanceof Date ? v.toISOString() : v);
+    if (!r.success) problems.push(`${k}: ${r.error.issues.map((i) => i.message).join(", ")}`);
+    else out[field.key] = r.data;
+  }
+  const cid = payload.customer_id;
+  const cidText = typeof cid === "number" || typeof cid === "bigint" ? String(cid) : typeof cid === "string" ? cid.replace(/^gid:\/\/shopify\/Customer\//, "") : "";
+  if (!/^\d{1,20}$/.test(cidText)) problems.push("customer_id: a legacy customer id is required");
+  if (problems.length) throw new AppError("INVALID_INPUT", `Flow trigger ${handle}: ${problems.join("; ")}`, { details: problems });
+  // Flow's customer reference is the numeric id; legacy ids stay far below 2^53.
+  const n = Number(cidText);
+  return { customer_id: Number.isSafeInteger(n) ? n : cidText, ...out };
+}
+
+export interface WinbackTouchPayload {
+  customerId: string;
+  campaignId: string;
+  branch: "standard" | "vip";
+  touchDay: number;
+  discountCode?: string | null;
+  discountEndsAt?: Date | string | null;
+  perk?: string | null;
+}
+
+export function winbackTouchPayload(p: WinbackTouchPayload): Record<string, unknown> {
+  return normalizeFlowPayload(WINBACK_TOUCH_TRIGGER.handle, {
+    customer_id: p.customerId,
+    campaign_id: p.campaignId,
+    branch: p.branch,
+    touch_day: p.touchDay,
+    discount_code: p.discountCode ?? null,
+    discount_ends_at: p.discountEndsAt ?? null,
+    perk: p.perk ?? null,
+  });
+}
+
+export interface PointsExpiringPayload {
+  customerId: string;
+  points: number;
+  pointsValue: number;
+  expiresAt: Date | string;
+  basketSuggestion?: string | null;
+}
+
+export function pointsExpiringPayload(p: PointsExpiringPayload): Record<string, unknown> {
+  return normalizeFlowPayload(POINTS_EXPIRING_TRIGGER.handle, {
+    customer_id: p.customerId,
+    points: p.points,
+    points_value: Math.round(p.pointsValue * 100) / 100,
+    expires_at: p.expiresAt,
+    basket_suggestion: p.basketSuggestion ?? null,
+  });
+}
+
+const EventSchema = z.object({
+  shop: z.string().regex(/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/i),
+  handle: z.string().min(1).max(30),
+  payload: z.record(z.string(), z.unknown()),
+  dedupeKey: z.string().min(1).max(300),
+});
+
+export interface FlowTriggerDeps {
+  sql: Sql;
+  client: (shop: string) => Promise<AdminClient>;
+  now?: () => Date;
+  /** How long a `firing` claim is presumed in flight (default 10 min); after it, the claim counts as fired. */
+  firingLeaseMs?: number;
+}
+
+/**
+ * Fires each dedupeKey at most once, the same way email is sent: claim (`firing`), call Shopify,
+ * mark `fired`. A process killed after the call leaves `firing`; a retry does not fire again (a
+ * duplicate workflow run means a duplicate SMS). Errors Shopify reports (userErrors, throttling that
+ * outlasted the client's retries) mean nothing ran: the row becomes `failed` and a retry may fire.
+ */
+export function createFlowTriggers(deps: FlowTriggerDeps): FlowTriggers {
+  const now = deps.now ?? (() => new Date());
+  const leaseMs = deps.firingLeaseMs ?? 10 * 60_000;
+
+  async function fire(input: FlowTriggerEvent): Promise<"fired" | "duplicate"> {
+    const ev = parseOrThrow(EventSchema, input, "Flow trigger event");
+    const payload = normalizeFlowPayload(ev.handle, ev.payload);
+    const at = now();
+    const claimed = await deps.sql.transaction(async (tx) => {
+      const inserted = await tx.query<{ id: string }>(
+        `INSERT INTO "FlowTriggerLog" (id, shop, "customerId", handle, "dedupeKey", payload, status, attempts, "createdAt", "updatedAt")
+         VALUES ($1, $2, $3, $4, $5, $6, 'firing', 1, $7, $7) ON CONFLICT (shop, "dedupeKey") DO NOTHING RETURNING id`,
+        [randomUUID(), ev.shop, String(payload.customer_id), ev.handle, ev.dedupeKey, JSON.stringify(payload), at],
+      );
+      if (inserted.length) return inserted[0]!.id;
+      // Retry of a failed attempt: claim it again (only one concurrent caller wins the UPDATE).
+      const retried = await tx.query<{ id: string }>(
+        `UPDATE "FlowTriggerLog" SET status = 'firing', attempts = attempts + 1, payload = $3, handle = $4, "updatedAt" = $5, error = NULL
+         WHERE shop = $1 AND "dedupeKey" = $2 AND status = 'failed' RETURNING id`,
+        [ev.shop, ev.dedupeKey, JSON.stringify(payload), ev.handle, at],
+      );
+      if (retried.length) return retried[0]!.id;
+      await tx.query(
+        `UPDATE "FlowTriggerLog" SET error = 'claimed but never confirmed (process stopped?); not fired again', "updatedAt" = $3
+         WHERE shop = $1 AND "dedupeKey" = $2 AND status = 'firing' AND "updatedAt" <= $4 AND error IS NULL`,
+        [ev.shop, ev.dedupeKey, at, new Date(at.getTime() - leaseMs)],
+      );
+      return null;
+    });
+    if (!claimed) return "duplicate";
+    try {
+      const client = await deps.client(ev.shop);
+      const res = await client.request<{ flowTriggerReceive: { userErrors: UserErrorLike[] } | null }>(FLOW_TRIGGER_RECEIVE, { handle: ev.handle, payload });
+      if (!res.flowTriggerReceive) throw new AppError("SHOPIFY_GRAPHQL", "flowTriggerReceive returned null");
+      assertNoUserErrors(res.flowTriggerReceive.userErrors, `flowTriggerReceive(${ev.handle})`);
+    } catch (e) {
+      await deps.sql.query(`UPDATE "FlowTriggerLog" SET status = 'failed', error = $2, "updatedAt" = $3 WHERE id = $1`, [
+        claimed,
+        String((e as Error).message ?? e).slice(0, 1000),
+        now(),
+      ]);
+      throw e;
+    }
+    await deps.sql.query(`UPDATE "FlowTriggerLog" SET status = 'fired', "firedAt" = $2, "updatedAt" = $2, error = NULL WHERE id = $1`, [claimed, now()]);
+    return "fired";
+  }
+
+  return { fire };
+}

@@ -1,0 +1,28 @@
+import nodemailer, { type Transporter } from "nodemailer";
+import { env } from "../env.server";
+import { AppError } from "../lib/errors";
+
+declare global {
+  // eslint-disable-next-line no-var
+  var __winbackMailTransport: Transporter | null | undefined;
+}
+
+/**
+ * The SMTP transport built once from SMTP_URL (e.g. `smtps://user:pass@smtp.example.com:465`,
+ * `smtp://relay:25`), pooled so a campaign's touches reuse connections. null without SMTP_URL:
+ * the messenger then records every send as skipped/no_smtp, so the demo runs without mail.
+ */
+export function mailTransport(): Transporter | null {
+  if (globalThis.__winbackMailTransport !== undefined) return globalThis.__winbackMailTransport;
+  const url = env().SMTP_URL;
+  if (!url) return (globalThis.__winbackMailTransport = null);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new AppError("CONFIG", "SMTP_URL is not a URL");
+  }
+  if (!/^smtps?:$/.test(parsed.protocol)) throw new AppError("CONFIG", `SMTP_URL must start with smtp:// or smtps:// (got ${parsed.protocol})`);
+  parsed.searchParams.set("pool", "true");
+  return (globalThis.__winbackMailTransport = nodemailer.createTransport(parsed.toString()));
+}

@@ -1,0 +1,80 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { z } from "zod";
+import { AppError } from "../lib/errors";
+
+/**
+ * Unsubscribe tokens: `v1.<payload>.<signature>`, both base64url. The payload is compact JSON
+ * naming the shop, customer, message log row and campaign; the signature is HMAC-SHA256 with the
+ * app secret over a domain-separated string, so a token cannot be confused with any other value
+ * the app signs with the same secret (webhooks, relay feedback). Tokens do not expire: a one-click
+ * unsubscribe in a months-old email must still work.
+ */
+export interface UnsubscribeClaims {
+  shop: string;
+  /** Shopify legacy customer id (exact decimal string). */
+  customerId: string;
+  /** MessageLog id of the email that carried the link. */
+  messageLogId?: string;
+  campaignId?: string;
+}
+
+const PREFIX = "v1";
+const DOMAIN = "winback:unsubscribe:v1:";
+
+const Claims = z.object({
+  s: z.string().regex(/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/i),
+  c: z.string().regex(/^\d{1,20}$/),
+  m: z.string().min(1).max(64).optional(),
+  k: z.string().min(1).max(100).optional(),
+});
+
+function sign(secret: string, payload: string): Buffer {
+  return createHmac("sha256", secret).update(DOMAIN + payload, "utf8").digest();
+}
+
+export function createUnsubscribeToken(secret: string, claims: UnsubscribeClaims): string {
+  if (!secret) throw new AppError("CONFIG", "Unsubscribe tokens need the app secret");
+  const body: z.input<typeof Claims> = { s: claims.shop, c: claims.customerId };
+  if (claims.messageLogId) body.m = claims.messageLogId;
+  if (claims.campaignId) body.k = claims.campaignId;
+  const payload = Buffer.from(JSON.stringify(Claims.parse(body)), "utf8").toString("base64url");
+  return `${PREFIX}.${payload}.${sign(secret, payload).toString("base64url")}`;
+}
+
+/**
+ * Verifies a token and returns its claims; anything malformed or tampered with is UNAUTHENTICATED
+ * (forged) or INVALID_INPUT (not a token at all). The signature is compared in constant time.
+ */
+export function verifyUnsubscribeToken(secret: string, token: string): UnsubscribeClaims {
+  const parts = token.split(".");
+  if (parts.length !== 3 || parts[0] !== PREFIX || !/^[A-Za-z0-9_-]+$/.test(parts[1]!) || !/^[A-Za-z0-9_-]+$/.test(parts[2]!)) {
+    throw new AppError("INVALID_INPUT", "This unsubscribe link is malformed.");
+  }
+  const [, payload, sig] = parts as [string, string, string];
+  const given = Buffer.from(sig, "base64url");
+  const want = sign(secret, payload);
+  if (given.length !== want.length || !timingSafeEqual(given, want)) {
+    throw new AppError("UNAUTHENTICATED", "This unsubscribe link is not valid (signature mismatch).");
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
+  } catch {
+    throw new AppError("INVALID_INPUT", "This unsubscribe link is malformed.");
+  }
+  const r = Claims.safeParse(raw);
+  if (!r.success) throw new AppError("INVALID_INPUT", "This unsubscribe link is malformed.");
+  return { shop: r.data.s, customerId: r.data.c, messageLogId: r.data.m, campaignId: r.data.k };
+}
+
+/** Hex HMAC-SHA256 of a raw body (the mail relay's feedback signature), checked in constant time. */
+export function verifyBodySignature(secret: string, rawBody: string, signatureHex: string | null): boolean {
+  if (!signatureHex || !/^[0-9a-fA-F]{64}$/.test(signatureHex.trim())) return false;
+  const want = createHmac("sha256", secret).update(rawBody, "utf8").digest();
+  const given = Buffer.from(signatureHex.trim(), "hex");
+  return given.length === want.length && timingSafeEqual(given, want);
+}
+
+export function signBody(secret: string, rawBody: string): string {
+  return createHmac("sha256", secret).update(rawBody, "utf8").digest("hex");
+}

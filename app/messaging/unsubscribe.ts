@@ -1,0 +1,130 @@
+import type { Sql } from "../db/sql";
+import type { JobQueue } from "../jobs/queue";
+import { AppError, isAppError } from "../lib/errors";
+import { assertNoUserErrors, type AdminClient, type UserErrorLike } from "../shopify/graphql-client";
+import { CUSTOMER_EMAIL_CONSENT_UPDATE } from "../shopify/documents/messaging";
+import { verifyUnsubscribeToken } from "./token";
+
+/**
+ * Unsubscribes and their way to Shopify. The local suppression row is the source of truth for
+ * Winback's own sends and is written first, in the request; Shopify's consent is updated by the
+ * `messaging.consent` job (retried on THROTTLED/NETWORK), so a slow or throttled Admin API never
+ * makes an unsubscribe fail. A later sync that still carries SUBSCRIBED cannot re-enable email:
+ * the gate checks the suppression table as well as `Customer.emailConsent`.
+ */
+export const CONSENT_JOB = "messaging.consent";
+
+export type SuppressionSource = "one_click" | "link" | "complaint" | "shopify";
+
+export interface SuppressDeps {
+  sql: Sql;
+  queue: Pick<JobQueue, "send">;
+  now?: () => Date;
+}
+
+export interface SuppressInput {
+  shop: string;
+  customerId: string;
+  source: SuppressionSource;
+  campaignId?: string | null;
+  messageLogId?: string | null;
+}
+
+/** Records a suppression once (a second click keeps the first record and its attribution). */
+export async function suppressCustomer(deps: SuppressDeps, input: SuppressInput): Promise<{ created: boolean }> {
+  const at = (deps.now ?? (() => new Date()))();
+  const { created, needsSync } = await deps.sql.transaction(async (tx) => {
+    const inserted = await tx.query(
+      `INSERT INTO "EmailSuppression" (shop, "customerId", email, source, "campaignId", "messageLogId", at)
+       VALUES ($1, $2, (SELECT email FROM "Customer" WHERE shop = $1 AND id = $2), $3, $4, $5, $6)
+       ON CONFLICT (shop, "customerId") DO NOTHING RETURNING shop`,
+      [input.shop, input.customerId, input.source, input.campaignId ?? null, input.messageLogId ?? null, at],
+    );
+    // Our copy changes at once, so every feature reading Customer.emailConsent stops too.
+    await tx.query(`UPDATE "Customer" SET "emailConsent" = 'UNSUBSCRIBED' WHERE shop = $1 AND id = $2 AND "emailConsent" IS DISTINCT FROM 'UNSUBSCRIBED'`, [
+      input.shop,
+      input.customerId,
+    ]);
+    const row = (await tx.query<{ synced: boolean }>(`SELECT "shopifySyncedAt" IS NOT NULL AS synced FROM "EmailSuppression" WHERE shop = $1 AND "customerId" = $2`, [input.shop, input.customerId]))[0];
+    return { created: inserted.length > 0, needsSync: !row?.synced };
+  });
+  // Re-sent while Shopify has not confirmed: a crash after the insert still reaches Shopify on the next click.
+  if (needsSync && input.source !== "shopify") {
+    await deps.queue.send(CONSENT_JOB, { shop: input.shop, customerId: input.customerId }, { singletonKey: `${CONSENT_JOB}:${input.shop}:${input.customerId}` });
+  }
+  return { created };
+}
+
+/** The unsubscribe link's action: verify the token, then suppress. Bad tokens throw (400/401). */
+export async function unsubscribeWithToken(
+  deps: SuppressDeps & { secret: string },
+  token: string,
+  source: "one_click" | "link",
+): Promise<{ shop: string; customerId: string; created: boolean }> {
+  const claims = verifyUnsubscribeToken(deps.secret, token);
+  const r = await suppressCustomer(deps, {
+    shop: claims.shop,
+    customerId: claims.customerId,
+    source,
+    campaignId: claims.campaignId,
+    messageLogId: claims.messageLogId,
+  });
+  return { shop: claims.shop, customerId: claims.customerId, created: r.created };
+}
+
+/** Whether a customer is suppressed (GET page shows "already unsubscribed"). */
+export async function isSuppressed(sql: Sql, shop: string, customerId: string): Promise<boolean> {
+  const rows = await sql.query(`SELECT 1 FROM "EmailSuppression" WHERE shop = $1 AND "customerId" = $2`, [shop, customerId]);
+  return rows.length > 0;
+}
+
+interface ConsentUpdateResult {
+  customerEmailMarketingConsentUpdate: {
+    customer: { id: string; defaultEmailAddress: { marketingState: string } | null } | null;
+    userErrors: UserErrorLike[];
+  } | null;
+}
+
+export interface ConsentJobDeps {
+  sql: Sql;
+  client: (shop: string) => Promise<AdminClient>;
+  now?: () => Date;
+}
+
+/**
+ * The `messaging.consent` job: sets the customer's email marketing consent to UNSUBSCRIBED in
+ * Shopify, dated when the customer unsubscribed. THROTTLED/NETWORK errors propagate so the queue
+ * retries; userErrors (e.g. the customer has no email any more) are stored on the suppression row
+ * and logged, not retried: the same request would fail the same way.
+ */
+export async function syncConsentToShopify(deps: ConsentJobDeps, p: { shop: string; customerId: string }): Promise<"updated" | "already" | "gone" | "rejected"> {
+  const row = (
+    await deps.sql.query<{ at: Date; synced: Date | null }>(`SELECT at, "shopifySyncedAt" AS synced FROM "EmailSuppression" WHERE shop = $1 AND "customerId" = $2`, [p.shop, p.customerId])
+  )[0];
+  if (!row) return "gone"; // redacted since, or a Shopify-sourced suppression that was removed
+  if (row.synced) return "already";
+  const client = await deps.client(p.shop);
+  const res = await client.request<ConsentUpdateResult>(CUSTOMER_EMAIL_CONSENT_UPDATE, {
+    input: {
+      customerId: `gid://shopify/Customer/${p.customerId}`,
+      emailMarketingConsent: { marketingState: "UNSUBSCRIBED", consentUpdatedAt: new Date(row.at).toISOString() },
+    },
+  });
+  const payload = res.customerEmailMarketingConsentUpdate;
+  try {
+    if (!payload) throw new AppError("SHOPIFY_GRAPHQL", "customerEmailMarketingConsentUpdate returned null");
+    assertNoUserErrors(payload.userErrors, "customerEmailMarketingConsentUpdate");
+  } catch (e) {
+    if (!isAppError(e, "SHOPIFY_USER_ERRORS")) throw e;
+    await deps.sql.query(`UPDATE "EmailSuppression" SET "shopifyError" = $3 WHERE shop = $1 AND "customerId" = $2`, [p.shop, p.customerId, e.message.slice(0, 1000)]);
+    console.warn(`[messaging] consent update rejected for ${p.shop} customer ${p.customerId}: ${e.message}`);
+    return "rejected";
+  }
+  const at = (deps.now ?? (() => new Date()))();
+  await deps.sql.transaction(async (tx) => {
+    await tx.query(`UPDATE "EmailSuppression" SET "shopifySyncedAt" = $3, "shopifyError" = NULL WHERE shop = $1 AND "customerId" = $2`, [p.shop, p.customerId, at]);
+    const state = payload.customer?.defaultEmailAddress?.marketingState;
+    if (state) await tx.query(`UPDATE "Customer" SET "emailConsent" = $3 WHERE shop = $1 AND id = $2`, [p.shop, p.customerId, state]);
+  });
+  return "updated";
+}
