@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DAY_MS } from "../../app/domain/points";
+import { applyOrderWebhook } from "../../app/sync/live";
+import { startSync } from "../../app/sync/run";
+import { applyOrderChange, loadLedgerRows, loadPointsSettings, rebuildShopLedger } from "../../app/points/ledger-store";
+import { ensureLoyaltyDefinitions, loyaltyValues, syncLoyaltyMetafields } from "../../app/points/metafields";
+import { ledgerSettings } from "../../app/points/settings";
+import { createAdminClient } from "../../app/shopify/graphql-client";
+import { gql } from "../shopify-emulator/helpers";
+import { metafieldStore } from "../shopify-emulator/modules/metafields";
+import { createTestDb, databaseKinds, type TestDb } from "../support/db";
+import { harness, SHOP, type Harness } from "../sync/support";
+
+const NS = "app--7700001--loyalty";
+
+describe.each(databaseKinds)("loyalty metafields sync against the emulator on %s", (kind) => {
+  let t: TestDb;
+  let h: Harness;
+  const sleeps: number[] = [];
+  const client = () => createAdminClient({ shop: SHOP, accessToken: h.token, urlTemplate: `${h.emu.url}/{shop}`, sleep: async (ms) => void sleeps.push(ms) });
+  const setCalls = () => h.emu.shop(SHOP).mutations.filter((m) => m.field === "metafieldsSet");
+
+  beforeAll(async () => {
+    t = await createTestDb(kind);
+    h = await harness({ db: t.db, seed: { seed: 5, customers: 70, years: 2 } });
+    await startSync(h.deps, { shop: SHOP });
+    await h.drain();
+    await rebuildShopLedger(t.db.sql, SHOP, new Date());
+  }, 120_000);
+  afterAll(async () => {
+    await h?.close();
+    await t?.drop();
+  });
+
+  it("creates the three $app:loyalty definitions with storefront access, idempotently", async () => {
+    expect(await ensureLoyaltyDefinitions(client())).toEqual({ created: 3, existing: 0 });
+    expect(await ensureLoyaltyDefinitions(client())).toEqual({ created: 0, existing: 3 });
+    const defs = metafieldStore(h.emu.shop(SHOP)).definitions;
+    expect(defs.map((d) => [d.namespace, d.key, d.type, d.storefront, d.ownerType])).toEqual([
+      [NS, "points_balance", "number_integer", "PUBLIC_READ", "CUSTOMER"],
+      [NS, "points_expiring", "number_integer", "PUBLIC_READ", "CUSTOMER"],
+      [NS, "points_expire_at", "date_time", "PUBLIC_READ", "CUSTOMER"],
+    ]);
+  });
+
+  it("writes every customer's values in batches of 25, then nothing when nothing changed", async () => {
+    const now = new Date();
+    h.emu.faults.throttle(SHOP, 2); // the shared client waits and retries
+    const r = await syncLoyaltyMetafields({ sql: t.db.sql, client: client(), now }, SHOP);
+    expect(sleeps.length).toBeGreaterThanOrEqual(2);
+    const rows = await loadLedgerRows(t.db.sql, SHOP);
+    const settings = ledgerSettings(await loadPointsSettings(t.db.sql, SHOP));
+    const withExpiry = rows.filter((x) => loyaltyValues(x, settings, now).expireAt).length;
+    expect(r.customersChanged).toBe(rows.length);
+    expect(r.metafieldsSet).toBe(rows.length * 2 + withExpiry);
+    expect(r.failed).toEqual([]);
+    const calls = setCalls();
+    expect(calls.length).toBe(Math.ceil(r.metafieldsSet / 25));
+    expect(calls.every((c) => (c.args as any).metafields.length <= 25)).toBe(true);
+    expect(calls.slice(0, -1).every((c) => (c.args as any).metafields.length === 25)).toBe(true);
+
+    // read back through the Admin API, with the $app prefix
+    const sample = rows.find((x) => loyaltyValues(x, settings, now).expireAt)!;
+    const v = loyaltyValues(sample, settings, now);
+    const res = await gql(h.emu, h.token, `query($id: ID!) { customer(id: $id) { b: metafield(namespace: "$app:loyalty", key: "points_balance") { value type } e: metafield(namespace: "$app:loyalty", key: "points_expiring") { value } at: metafield(namespace: "$app:loyalty", key: "points_expire_at") { value type namespace } } }`, { id: `gid://shopify/Customer/${sample.customerId}` }, SHOP);
+    expect(res.body.data.customer).toEqual({
+      b: { value: String(v.balance), type: "number_integer" },
+      e: { value: String(v.expiring) },
+      at: { value: v.expireAt!.toISOString(), type: "date_time", namespace: NS },
+    });
+
+    const again = await syncLoyaltyMetafields({ sql: t.db.sql, client: client(), now }, SHOP);
+    expect(again).toMatchObject({ customersChanged: 0, metafieldsSet: 0, calls: 0 });
+    expect(setCalls().length).toBe(calls.length);
+  });
+
+  it("after a new order only that customer's changed values are written", async () => {
+    const s = h.emu.shop(SHOP);
+    const cid = String(s.customerLegacyId(4));
+    const p = h.emu.createOrder(SHOP, { customerId: Number(cid), totalCents: 25_000 });
+    await applyOrderWebhook(t.db.sql, SHOP, p);
+    await applyOrderChange(t.db.sql, SHOP, String(p.id), cid, new Date());
+    const before = setCalls().length;
+    const r = await syncLoyaltyMetafields({ sql: t.db.sql, client: client(), now: new Date() }, SHOP);
+    expect(r.customersChanged).toBe(1);
+    expect(setCalls().length).toBe(before + 1);
+    const written = (setCalls().at(-1)!.args as any).metafields;
+    expect(written.every((m: any) => m.ownerId === `gid://shopify/Customer/${cid}`)).toBe(true);
+    expect(written.map((m: any) => m.key)).toContain("points_balance");
+  });
+
+  it("a customer Shopify no longer has is reported, the rest of the batch is written", async () => {
+    const s = h.emu.shop(SHOP);
+    const rows = await loadLedgerRows(t.db.sql, SHOP);
+    const [gone, other] = [rows[0]!.customerId, rows[1]!.customerId];
+    await t.db.sql.query(`UPDATE "PointsLedger" SET "syncedBalance" = -1 WHERE shop = $1 AND "customerId" = ANY($2::bigint[])`, [SHOP, [gone, other]]);
+    const goneIdx = s.customerIndexFromId(gone);
+    s.data.customers.deleted.add(goneIdx);
+    const r = await syncLoyaltyMetafields({ sql: t.db.sql, client: client(), now: new Date() }, SHOP);
+    expect(r.failed.map((f) => [f.customerId, f.message])).toEqual([[gone, "Owner does not exist."]]);
+    expect(r.metafieldsSet).toBe(1);
+    const after = await loadLedgerRows(t.db.sql, SHOP, { customerIds: [gone, other] });
+    expect(after.find((x) => x.customerId === other)!.syncedBalance).toBe(after.find((x) => x.customerId === other)!.balance);
+    expect(after.find((x) => x.customerId === gone)!.syncedBalance).toBe(-1);
+    s.data.customers.deleted.delete(goneIdx);
+  });
+
+  it("when every lot has expired, balances go to 0 and points_expire_at is deleted", async () => {
+    const later = new Date(Date.now() + 800 * DAY_MS);
+    const r = await syncLoyaltyMetafields({ sql: t.db.sql, client: client(), now: later }, SHOP);
+    expect(r.metafieldsDeleted).toBeGreaterThan(0);
+    const store = metafieldStore(h.emu.shop(SHOP));
+    const remaining = Object.values(store.values);
+    expect(remaining.filter((m) => m.key === "points_expire_at")).toEqual([]);
+    expect(remaining.filter((m) => m.key === "points_balance" && m.value !== "0").map((m) => m.ownerId)).toEqual([]);
+  });
+
+  it("the emulator validates like Shopify: type, value, 25 per call, atomic", async () => {
+    const owner = `gid://shopify/Customer/${h.emu.shop(SHOP).customerLegacyId(2)}`;
+    const m = (value: string, type = "number_integer") => ({ ownerId: owner, namespace: "$app:loyalty", key: "points_balance", type, value });
+    const q = `mutation($m: [MetafieldsSetInput!]!) { metafieldsSet(metafields: $m) { metafields { value } userErrors { field message code elementIndex } } }`;
+    const bad = await gql(h.emu, h.token, q, { m: [m("12"), m("1.5")] }, SHOP);
+    expect(bad.body.data.metafieldsSet.userErrors).toEqual([{ field: ["metafields", "1", "value"], message: "Value must be an integer.", code: "INVALID_VALUE", elementIndex: 1 }]);
+    expect(bad.body.data.metafieldsSet.metafields).toEqual([]);
+    const wrongType = await gql(h.emu, h.token, q, { m: [m("2026-01-01", "date")] }, SHOP);
+    expect(wrongType.body.data.metafieldsSet.userErrors[0].code).toBe("INVALID_TYPE");
+    const tooMany = await gql(h.emu, h.token, q, { m: Array.from({ length: 26 }, () => m("1")) }, SHOP);
+    expect(tooMany.body.errors[0].extensions.code).toBe("MAX_INPUT_SIZE_EXCEEDED");
+  });
+});
