@@ -1,0 +1,50 @@
+import type { Sql } from "../db/sql";
+import type { OrderChanged } from "../jobs/feature";
+import { shopFacts } from "../shop-settings.server";
+import { runAnalysis } from "./run";
+import { requestAnalysis, scheduleDaily, type QueueLike } from "./schedule";
+
+/** What the analysis jobs need; tests pass a PGlite `sql`, a recording queue and a fixed clock. */
+export interface AnalysisJobDeps {
+  sql: Sql;
+  queue: QueueLike;
+  now?: () => Date;
+}
+
+const nowOf = (d: AnalysisJobDeps) => d.now?.() ?? new Date();
+
+async function installed(sql: Sql, shop: string): Promise<boolean> {
+  const rows = await sql.query(`SELECT 1 FROM "Shop" WHERE domain = $1 AND "uninstalledAt" IS NULL`, [shop]);
+  return rows.length > 0;
+}
+
+export async function runAnalysisJob(deps: AnalysisJobDeps, shop: string) {
+  // An uninstalled shop keeps its data until shop/redact but needs no fresh scores.
+  if (!(await installed(deps.sql, shop))) return null;
+  return runAnalysis({ sql: deps.sql, now: deps.now }, shop);
+}
+
+export async function ensureDaily(deps: AnalysisJobDeps, shop: string) {
+  const { ianaTimezone } = await shopFacts(deps.sql, shop);
+  return scheduleDaily(deps.queue, shop, ianaTimezone, nowOf(deps));
+}
+
+/** Tomorrow's job is queued before today's run, so a failing run cannot break the daily chain. */
+export async function runDailyJob(deps: AnalysisJobDeps, shop: string) {
+  if (!(await installed(deps.sql, shop))) return null;
+  await ensureDaily(deps, shop);
+  return runAnalysis({ sql: deps.sql, now: deps.now }, shop);
+}
+
+export async function onSyncCompleted(deps: AnalysisJobDeps, shop: string) {
+  await requestAnalysis(deps.queue, shop, "sync", nowOf(deps));
+  await ensureDaily(deps, shop);
+}
+
+export async function onOrderChanged(deps: AnalysisJobDeps, event: OrderChanged) {
+  await requestAnalysis(deps.queue, event.shop, "orders", nowOf(deps));
+}
+
+export async function onSettingsSaved(deps: AnalysisJobDeps, shop: string) {
+  return requestAnalysis(deps.queue, shop, "settings", nowOf(deps));
+}
