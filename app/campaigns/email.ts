@@ -1,0 +1,105 @@
+import { describeDiscount, type CampaignSettings } from "../domain/campaigns";
+
+/**
+ * The two messages of a campaign. Standard: one time-bound offer, its terms in words, one call to
+ * action. VIP: a personal note from the concierge with the perk and no discount, because
+ * discounting the best customers teaches them to wait for codes.
+ */
+export interface ShopInfo {
+  name: string;
+  domain: string;
+  currencyCode: string;
+  ianaTimezone: string;
+  email: string | null;
+}
+
+export interface Composed {
+  subject: string;
+  text: string;
+  html: string;
+  fromName?: string;
+  replyTo?: string;
+}
+
+const esc = (s: string) => s.replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!);
+
+/** "Sunday, 7 December 2026 at 23:59" in the shop's zone: the customer reads the shop's clock. */
+export function formatEndsAt(endsAt: Date, timeZone: string): string {
+  try {
+    return new Intl.DateTimeFormat("en-GB", { timeZone, weekday: "long", day: "numeric", month: "long", year: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" }).format(endsAt);
+  } catch {
+    return new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", dateStyle: "full", timeStyle: "short" }).format(endsAt) + " UTC";
+  }
+}
+
+export function stackingInWords(s: CampaignSettings["discount"]["combinesWith"]): string {
+  const yes: string[] = [];
+  if (s.productDiscounts) yes.push("product discounts");
+  if (s.orderDiscounts) yes.push("other order discounts");
+  if (s.shippingDiscounts) yes.push("shipping discounts");
+  if (!yes.length) return "It cannot be combined with other discounts.";
+  return `It can be combined with ${yes.join(" and ")}, but not with other discount types.`;
+}
+
+export function discountLink(shop: ShopInfo, code: string): string {
+  return `https://${shop.domain}/discount/${encodeURIComponent(code)}`;
+}
+
+export function standardEmail(input: {
+  shop: ShopInfo;
+  firstName: string | null;
+  settings: CampaignSettings;
+  code: string;
+  endsAt: Date;
+  day: number;
+}): Composed {
+  const { shop, settings, code } = input;
+  const offer = describeDiscount(settings.discount, shop.currencyCode);
+  const ends = formatEndsAt(input.endsAt, shop.ianaTimezone);
+  const hi = input.firstName?.trim() ? `Hi ${input.firstName.trim()},` : "Hi,";
+  const min = settings.discount.minimumSubtotal ? `Valid on orders of ${settings.discount.minimumSubtotal.toFixed(2)} ${shop.currencyCode} or more.` : "";
+  const once = settings.discount.appliesOncePerCustomer ? "One use per customer." : "";
+  const terms = [min, once, stackingInWords(settings.discount.combinesWith), settings.discount.exclusions].filter(Boolean).join(" ");
+  const link = discountLink(shop, code);
+  const subject = input.day === 0 ? `We miss you: ${offer} until ${ends.split(" at ")[0]}` : `Reminder: your ${offer} ends ${ends.split(" at ")[0]}`;
+  const lead = input.day === 0 ? `It has been a while since your last visit to ${shop.name}. Here is ${offer} your next order.` : `Your ${offer} at ${shop.name} is still waiting for you.`;
+  const text = [hi, "", lead, "", `Code: ${code}`, `Ends: ${ends}`, terms, "", `Shop now: ${link}`, "", shop.name].join("\n");
+  const html = [
+    `<p>${esc(hi)}</p>`,
+    `<p>${esc(lead)}</p>`,
+    `<p style="font-size:20px"><strong>${esc(code)}</strong></p>`,
+    `<p>Ends ${esc(ends)}.</p>`,
+    terms ? `<p style="color:#555;font-size:13px">${esc(terms)}</p>` : "",
+    `<p><a href="${esc(link)}" style="background:#111;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">Shop now with ${esc(offer)}</a></p>`,
+    `<p>${esc(shop.name)}</p>`,
+  ].join("\n");
+  return { subject, text, html, replyTo: shop.email ?? undefined };
+}
+
+export function vipEmail(input: { shop: ShopInfo; firstName: string | null; conciergeName: string; conciergeRole?: string | null; perk: string; day: number }): Composed {
+  const { shop } = input;
+  const who = input.conciergeName.trim() || `${shop.name} customer care`;
+  const role = input.conciergeRole?.trim();
+  const first = input.firstName?.trim();
+  const perk = input.perk.charAt(0).toLowerCase() + input.perk.slice(1);
+  const lines =
+    input.day === 0
+      ? [
+          `Hi ${first || "there"},`,
+          "",
+          `This is ${who}${role ? `, ${role}` : ""} at ${shop.name}. It has been a while, and I wanted to check in personally.`,
+          `As one of our most valued customers, I have set aside something just for you: ${perk}.`,
+          "Is there anything we could have done better, or anything you are looking for right now? Just reply to this email and it comes straight to me.",
+        ]
+      : [
+          `Hi ${first || "there"},`,
+          "",
+          `Just following up on my note last week: ${perk} is still reserved for you.`,
+          "If there is anything I can help with, simply reply. I read every message myself.",
+        ];
+  const sign = ["", "Warmly,", who, shop.name];
+  const text = [...lines, ...sign].join("\n");
+  const html = [...lines, ...sign].map((l) => (l ? `<p>${esc(l)}</p>` : "")).join("\n");
+  const subject = input.day === 0 ? `${first ? `${first}, a` : "A"} personal note from ${who}` : `Following up, from ${who}`;
+  return { subject, text, html, fromName: who, replyTo: shop.email ?? undefined };
+}

@@ -1,0 +1,33 @@
+import { z } from "zod";
+import { defineJob, type JobDefinition } from "../jobs/queue";
+import type { CampaignDeps } from "./deps";
+import { COMPLETE_QUEUE, LaunchPayload, LAUNCH_QUEUE, runLaunch, TOUCH_QUEUE, TouchPayload } from "./launch";
+import { completeCampaign, runTouch } from "./touch";
+
+/** The campaign jobs, over a deps factory so tests and production wire them differently. */
+export function campaignJobDefinitions(deps: () => Promise<CampaignDeps>): JobDefinition[] {
+  return [
+    defineJob({
+      queue: LAUNCH_QUEUE,
+      singleton: true,
+      payload: LaunchPayload,
+      handler: async (p) => runLaunch(await deps(), p),
+    }),
+    defineJob({
+      queue: TOUCH_QUEUE,
+      payload: TouchPayload,
+      handler: async (p) => {
+        await runTouch(await deps(), p);
+      },
+    }),
+    defineJob({
+      queue: COMPLETE_QUEUE,
+      singleton: true,
+      payload: z.object({ shop: z.string().min(1), campaignId: z.string().min(1) }),
+      handler: async (p) => {
+        const d = await deps();
+        await completeCampaign(d.sql, p.shop, p.campaignId, d.now());
+      },
+    }),
+  ];
+}
