@@ -14,8 +14,8 @@ import type { Messenger, OutboundEmail, SendOutcome, SkipReason } from "./types"
  *
  * Order of the gates, all decided inside one transaction holding a per-customer advisory lock, so
  * two campaigns sending to the same customer at once cannot both pass the frequency cap:
- *   dedupeKey already sent/claimed → duplicate; consent not SUBSCRIBED or no email → not_subscribed;
- *   suppressed (unsubscribed through Winback or complained) → unsubscribed; another win-back message
+ *   dedupeKey already sent/claimed → duplicate; suppressed (unsubscribed through Winback or
+ *   complained) → unsubscribed; consent not SUBSCRIBED or no email → not_subscribed; another win-back message
  *   within the cap → frequency_cap; no SMTP transport → no_smtp. Every decision is a MessageLog row.
  *
  * Delivery is at-most-once: the row is claimed as `sending` before SMTP and marked `sent` after.
@@ -130,8 +130,9 @@ export function createMessenger(deps: MessengerDeps): Messenger & { frequencyCap
         )
       )[0];
       let reason: SkipReason | null = null;
-      if (!c || !c.email || c.emailConsent !== "SUBSCRIBED") reason = "not_subscribed";
-      else if (c.suppressed) reason = "unsubscribed";
+      // Suppression first: an unsubscribe also flips our copy of the consent, and the reason should say which.
+      if (c?.suppressed) reason = "unsubscribed";
+      else if (!c || !c.email || c.emailConsent !== "SUBSCRIBED") reason = "not_subscribed";
       else if (isCappedKind(msg.kind) && capHours > 0) {
         const recent = await tx.query(
           `SELECT 1 FROM "MessageLog" WHERE shop = $1 AND "customerId" = $2 AND kind LIKE 'winback\\_%' AND "dedupeKey" <> $3
