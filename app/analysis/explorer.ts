@@ -1,0 +1,216 @@
+import { z } from "zod";
+import type { Sql } from "../db/sql";
+import { AppError } from "../lib/errors";
+import { parseOrThrow } from "../lib/parse";
+
+/**
+ * The segment explorer's queries: filter, sort and keyset pagination entirely in SQL, so a page
+ * costs the same at customer 50 and customer 500,000. The cursor is the last row's (sort value,
+ * customer id); the id breaks ties so no row is skipped or repeated between pages.
+ */
+export const SORTS = {
+  churnRisk: { expr: `cs."churnRisk"`, type: "float8", label: "Churn risk" },
+  totalSpent: { expr: `cs."totalSpent"`, type: "float8", label: "Total spent" },
+  daysSinceLast: { expr: `cs."daysSinceLast"`, type: "int", label: "Days since last order" },
+  // No model fitted: NULL for every row. Unknown sorts below every real probability / value.
+  pAlive: { expr: `COALESCE(cs."pAlive", -1)`, type: "float8", label: "P(alive)" },
+  predictedValue12m: { expr: `COALESCE(cs."predictedValue12m", -1)`, type: "float8", label: "Predicted 12-month value" },
+} as const;
+export type SortKey = keyof typeof SORTS;
+
+const yesNo = z.enum(["yes", "no"]).optional();
+const empty = (v: unknown) => (v === "" || v === null ? undefined : v);
+
+export const ExplorerQuerySchema = z.object({
+  class: z.preprocess(empty, z.enum(["active", "at_risk", "high_risk", "lost"]).optional()),
+  branch: z.preprocess(empty, z.enum(["VIP", "Standard"]).optional()),
+  vip: z.preprocess(empty, yesNo),
+  overdue: z.preprocess(empty, yesNo),
+  target: z.preprocess(empty, yesNo),
+  sort: z.preprocess(empty, z.enum(Object.keys(SORTS) as [SortKey, ...SortKey[]]).default("churnRisk")),
+  dir: z.preprocess(empty, z.enum(["asc", "desc"]).default("desc")),
+  after: z.preprocess(empty, z.string().max(200).optional()),
+  before: z.preprocess(empty, z.string().max(200).optional()),
+  limit: z.preprocess(empty, z.coerce.number().int().min(1).max(250).default(50)),
+});
+export type ExplorerQuery = z.infer<typeof ExplorerQuerySchema>;
+export type ExplorerFilters = Pick<ExplorerQuery, "class" | "branch" | "vip" | "overdue" | "target">;
+
+export function parseExplorerQuery(params: URLSearchParams): ExplorerQuery {
+  const raw: Record<string, string> = {};
+  for (const k of Object.keys(ExplorerQuerySchema.shape)) {
+    const v = params.get(k);
+    if (v !== null) raw[k] = v;
+  }
+  return parseOrThrow(ExplorerQuerySchema, raw, "Segment filter");
+}
+
+interface Cursor { v: number; id: string }
+
+export function encodeCursor(c: Cursor): string {
+  return Buffer.from(JSON.stringify([c.v, c.id])).toString("base64url");
+}
+
+export function decodeCursor(s: string): Cursor {
+  try {
+    const [v, id] = JSON.parse(Buffer.from(s, "base64url").toString("utf8")) as [unknown, unknown];
+    if (typeof v !== "number" || !Number.isFinite(v) || typeof id !== "string" || !/^\d{1,20}$/.test(id)) throw new Error("shape");
+    return { v, id };
+  } catch {
+    throw new AppError("INVALID_INPUT", "Segment filter: the page cursor is invalid (reload the first page)");
+  }
+}
+
+export interface SegmentRow {
+  customerId: string;
+  firstName: string | null;
+  lastName: string | null;
+  email: string | null;
+  lapseClass: string;
+  overdue: boolean;
+  vip: boolean;
+  target: boolean;
+  branch: string | null;
+  orders: number;
+  purchaseDays: number;
+  totalSpent: number;
+  aov: number;
+  firstOrderDate: string;
+  lastOrderDate: string;
+  daysSinceLast: number;
+  medianGapDays: number | null;
+  pAlive: number | null;
+  expectedPurchases90: number | null;
+  expectedOrderValue: number | null;
+  predictedValue12m: number | null;
+  expectedNextOrderDate: string | null;
+  churnRisk: number;
+  sortValue: number;
+}
+
+/** WHERE clause of the filters; parameters are appended to `params` ($1 is the shop). */
+function filterSql(f: ExplorerFilters, params: unknown[]): string {
+  const w = [`cs.shop = $1`];
+  const add = (cond: string, v: unknown) => { params.push(v); w.push(cond.replace("?", `$${params.length}`)); };
+  if (f.class) add(`cs."lapseClass" = ?`, f.class);
+  if (f.branch) add(`cs.branch = ?`, f.branch);
+  if (f.vip) add(`cs.vip = ?`, f.vip === "yes");
+  if (f.overdue) add(`cs.overdue = ?`, f.overdue === "yes");
+  if (f.target) add(`cs.target = ?`, f.target === "yes");
+  return w.join(" AND ");
+}
+
+const SELECT_COLUMNS = `cs."customerId"::text AS "customerId", c."firstName", c."lastName", c.email, cs."lapseClass", cs.overdue, cs.vip, cs.target,
+  cs.branch, cs.orders, cs."purchaseDays", cs."totalSpent", cs.aov, to_char(cs."firstOrderAt", 'YYYY-MM-DD') AS "firstOrderDate",
+  to_char(cs."lastOrderAt", 'YYYY-MM-DD') AS "lastOrderDate", cs."daysSinceLast", cs."medianGapDays", cs."pAlive", cs."expectedPurchases90",
+  cs."expectedOrderValue", cs."predictedValue12m", to_char(cs."expectedNextOrderAt", 'YYYY-MM-DD') AS "expectedNextOrderDate", cs."churnRisk"`;
+
+/** One page of rows after (or before) a cursor, in the query's order. */
+async function page(sql: Sql, shop: string, q: ExplorerQuery, limit: number, cursor: { after?: Cursor; before?: Cursor }): Promise<SegmentRow[]> {
+  const sort = SORTS[q.sort];
+  const params: unknown[] = [shop];
+  const where = [filterSql(q, params)];
+  // "before" walks the same order backwards, then the page is flipped back.
+  const backwards = !!cursor.before;
+  const asc = (q.dir === "asc") !== backwards;
+  const c = cursor.after ?? cursor.before;
+  if (c) {
+    params.push(c.v, c.id);
+    where.push(`(${sort.expr}, cs."customerId") ${asc ? ">" : "<"} ($${params.length - 1}::${sort.type}, $${params.length}::bigint)`);
+  }
+  params.push(limit);
+  const dir = asc ? "ASC" : "DESC";
+  const rows = await sql.query<SegmentRow>(
+    `SELECT ${SELECT_COLUMNS}, (${sort.expr})::float8 AS "sortValue"
+     FROM "CustomerScore" cs LEFT JOIN "Customer" c ON c.shop = cs.shop AND c.id = cs."customerId"
+     WHERE ${where.join(" AND ")}
+     ORDER BY ${sort.expr} ${dir}, cs."customerId" ${dir}
+     LIMIT $${params.length}`,
+    params,
+  );
+  return backwards ? rows.reverse() : rows;
+}
+
+export interface SegmentPage {
+  rows: SegmentRow[];
+  total: number;
+  /** Cursors for the next/previous page, null at either end. */
+  next: string | null;
+  prev: string | null;
+}
+
+export async function querySegment(sql: Sql, shop: string, q: ExplorerQuery): Promise<SegmentPage> {
+  if (q.after && q.before) throw new AppError("INVALID_INPUT", "Segment filter: give either after or before, not both");
+  const after = q.after ? decodeCursor(q.after) : undefined;
+  const before = q.before ? decodeCursor(q.before) : undefined;
+  // One extra row tells whether another page exists in the walking direction.
+  const rows = await page(sql, shop, q, q.limit + 1, { after, before });
+  let more = rows.length > q.limit;
+  if (more) before ? rows.shift() : rows.pop();
+  const cur = (r: SegmentRow) => encodeCursor({ v: r.sortValue, id: r.customerId });
+  const first = rows[0], last = rows[rows.length - 1];
+  const next = before ? (last ? cur(last) : null) : more && last ? cur(last) : null;
+  const prev = before ? (more && first ? cur(first) : null) : after && first ? cur(first) : null;
+  const params: unknown[] = [shop];
+  const where = filterSql(q, params);
+  const total = (await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "CustomerScore" cs WHERE ${where}`, params))[0]!.n;
+  return { rows, total, next, prev };
+}
+
+/** Same columns (and names) as `winback analyze --customers-out`, then the contact columns. */
+export const CSV_COLUMNS = [
+  "customer_id", "orders", "total_spent", "aov", "first_order_date", "last_order_date", "purchase_days", "days_since_last_order",
+  "median_gap_days", "class", "overdue", "vip", "target", "branch", "p_alive", "expected_purchases_90d", "expected_order_value",
+  "predicted_12m_value", "expected_next_order_date", "churn_risk", "email", "first_name", "last_name",
+] as const;
+
+function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return "";
+  const s = String(v);
+  // Leading = + - @ would run as a formula when a merchant opens the file in a spreadsheet.
+  const safe = /^[=+\-@\t\r]/.test(s) && typeof v === "string" ? `'${s}` : s;
+  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+export function csvLine(r: SegmentRow): string {
+  return [
+    r.customerId, r.orders, r.totalSpent, r.aov, r.firstOrderDate, r.lastOrderDate, r.purchaseDays, r.daysSinceLast, r.medianGapDays,
+    r.lapseClass, r.overdue, r.vip, r.target, r.branch ? r.branch.toLowerCase() : null, r.pAlive, r.expectedPurchases90, r.expectedOrderValue,
+    r.predictedValue12m, r.expectedNextOrderDate, r.churnRisk, r.email, r.firstName, r.lastName,
+  ].map(csvCell).join(",");
+}
+
+/**
+ * The filtered segment as CSV, produced page by page while the client reads: memory stays at one
+ * page however many customers match, and a client that goes away stops the queries.
+ */
+export function segmentCsvStream(sql: Sql, shop: string, q: ExplorerQuery, pageSize = 5_000): ReadableStream<Uint8Array> {
+  const enc = new TextEncoder();
+  let cursor: Cursor | undefined;
+  let started = false;
+  let done = false;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!started) {
+        started = true;
+        controller.enqueue(enc.encode(CSV_COLUMNS.join(",") + "\n"));
+        return;
+      }
+      if (done) return;
+      try {
+        const rows = await page(sql, shop, q, pageSize, { after: cursor });
+        if (rows.length) {
+          controller.enqueue(enc.encode(rows.map(csvLine).join("\n") + "\n"));
+          const last = rows[rows.length - 1]!;
+          cursor = { v: last.sortValue, id: last.customerId };
+        }
+        if (rows.length < pageSize) {
+          done = true;
+          controller.close();
+        }
+      } catch (e) {
+        controller.error(e);
+      }
+    },
+  });
+}
