@@ -1,0 +1,165 @@
+import type { Sql } from "../db/sql";
+import { DAY_MS, dueNudges, nudgeKey, type Nudge } from "../domain/points";
+import type { FlowTriggers, Messenger, SendOutcome } from "../messaging/types";
+import { shopFacts } from "../shop-settings.server";
+import { loadLedgerRows, loadPointsSettings, stateFromRows } from "./ledger-store";
+import { ledgerSettings } from "./settings";
+
+/**
+ * Expiry reminders (T-14/T-7/T-2 by default): the domain's `dueNudges` over the stored lots, each
+ * sent once per lot and step. The row in PointsNudge is claimed first, then the email (consent
+ * gate, unsubscribe and dedupe live in the Messenger) and the Flow trigger go out with the same
+ * dedupe key, so a job killed halfway re-sends nothing that went out and finishes what did not.
+ */
+export interface NudgeDeps {
+  sql: Sql;
+  messenger: Messenger;
+  flow: FlowTriggers;
+  now?: () => Date;
+  /** Where the CTA points (the shop's storefront); default https://{shop}. */
+  storefrontUrl?: (shop: string) => string;
+}
+
+export interface NudgeRunResult {
+  due: number;
+  emailed: number;
+  skipped: number;
+  flowFired: number;
+  failed: number;
+}
+
+interface NudgeRow {
+  customerId: string;
+  lotId: string;
+  offsetDays: number;
+  completedAt: Date | null;
+}
+
+export function formatMoney(amount: number, currencyCode: string): string {
+  try {
+    return new Intl.NumberFormat("en-US", { style: "currency", currency: currencyCode }).format(amount);
+  } catch {
+    return `${amount.toFixed(2)} ${currencyCode}`;
+  }
+}
+
+/** The calendar date in the shop's zone: a shopper in Tokyo must not read "expires on the 13th" for the 14th. */
+export function formatShopDate(d: Date, timeZone: string): string {
+  try {
+    return new Intl.DateTimeFormat("en-US", { timeZone, year: "numeric", month: "long", day: "numeric" }).format(d);
+  } catch {
+    return new Intl.DateTimeFormat("en-US", { timeZone: "UTC", year: "numeric", month: "long", day: "numeric" }).format(d);
+  }
+}
+
+/** Up to three products the customer bought most often (then most recently), from their own OrderLine history. */
+export async function basketSuggestion(sql: Sql, shop: string, customerId: string, limit = 3): Promise<string[]> {
+  const rows = await sql.query<{ title: string }>(
+    `SELECT l."productTitle" AS title
+     FROM "OrderLine" l JOIN "Order" o ON o.shop = l.shop AND o.id = l."orderId"
+     WHERE l.shop = $1 AND o."customerId" = $2 AND o."cancelledAt" IS NULL AND NOT o.test AND l."productTitle" IS NOT NULL
+     GROUP BY l."productTitle"
+     ORDER BY sum(l.quantity) DESC, max(o."processedAt") DESC, l."productTitle"
+     LIMIT $3`,
+    [shop, customerId, limit],
+  );
+  return rows.map((r) => r.title);
+}
+
+const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+
+export interface NudgeMessage {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export function nudgeMessage(p: { shopName: string; points: number; value: string; date: string; basket: string[]; ctaUrl: string; firstName: string | null }): NudgeMessage {
+  const hello = p.firstName ? `Hi ${p.firstName},` : "Hi,";
+  const basketLine = p.basket.length ? `Maybe a reason to come back: ${p.basket.join(", ")}.` : "";
+  const subject = `${p.points} points (${p.value}) expire on ${p.date}`;
+  const text = [hello, "", `${p.points} of your ${p.shopName} points, worth ${p.value}, expire on ${p.date}.`, basketLine, "", `Use them before they expire: ${p.ctaUrl}`]
+    .filter((l, i, a) => !(l === "" && a[i - 1] === ""))
+    .join("\n");
+  const html = `<p>${esc(hello)}</p><p><strong>${p.points}</strong> of your ${esc(p.shopName)} points, worth <strong>${esc(p.value)}</strong>, expire on <strong>${esc(p.date)}</strong>.</p>${
+    p.basket.length ? `<p>Maybe a reason to come back: ${p.basket.map(esc).join(", ")}.</p>` : ""
+  }<p><a href="${esc(p.ctaUrl)}" style="display:inline-block;padding:10px 16px;background:#111827;color:#ffffff;text-decoration:none;border-radius:4px">Use my points</a></p>`;
+  return { subject, text, html };
+}
+
+/** Sends the reminders due now for one shop. */
+export async function runNudges(deps: NudgeDeps, shop: string): Promise<NudgeRunResult> {
+  const now = deps.now?.() ?? new Date();
+  const settings = ledgerSettings(await loadPointsSettings(deps.sql, shop));
+  const maxOffset = Math.max(0, ...settings.nudgeOffsetsDays);
+  // Only customers whose earliest unspent lot expires within the largest offset can be due.
+  const rows = await loadLedgerRows(deps.sql, shop, { expiringBefore: new Date(now.getTime() + (maxOffset + 1) * DAY_MS) });
+  const state = stateFromRows(rows, settings);
+  const customerIds = rows.map((r) => r.customerId);
+  const sentRows = customerIds.length
+    ? await deps.sql.query<NudgeRow>(
+        `SELECT "customerId"::text AS "customerId", "lotId", "offsetDays", "completedAt" FROM "PointsNudge" WHERE shop = $1 AND "customerId" = ANY($2::bigint[])`,
+        [shop, customerIds],
+      )
+    : [];
+  const done = new Set(sentRows.filter((r) => r.completedAt !== null).map((r) => nudgeKey(r.customerId, r.lotId, r.offsetDays)));
+  // Unfinished claims (a killed run) are due again: the messenger and Flow dedupe what already went out.
+  const due = dueNudges(state, now, done);
+  const facts = await shopFacts(deps.sql, shop);
+  const result: NudgeRunResult = { due: due.length, emailed: 0, skipped: 0, flowFired: 0, failed: 0 };
+  for (const n of due) {
+    try {
+      await sendOne(deps, shop, n, facts, now, result);
+    } catch (e) {
+      result.failed++;
+      console.error(`[points] ${shop}: nudge ${n.key} failed`, e);
+    }
+  }
+  return result;
+}
+
+async function sendOne(deps: NudgeDeps, shop: string, n: Nudge, facts: Awaited<ReturnType<typeof shopFacts>>, now: Date, result: NudgeRunResult) {
+  await deps.sql.query(
+    `INSERT INTO "PointsNudge" (shop, "customerId", "lotId", "offsetDays", points, value, "expiresAt", "sentAt")
+     VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz AT TIME ZONE 'UTC', $8::timestamptz AT TIME ZONE 'UTC')
+     ON CONFLICT (shop, "customerId", "lotId", "offsetDays") DO NOTHING`,
+    [shop, n.customerId, n.lotId, n.offset, n.points, n.value.toFixed(2), n.expiresAt.toISOString(), now.toISOString()],
+  );
+  const value = formatMoney(n.value, facts.currencyCode);
+  const date = formatShopDate(n.expiresAt, facts.ianaTimezone);
+  const basket = await basketSuggestion(deps.sql, shop, n.customerId);
+  const customer = (await deps.sql.query<{ firstName: string | null }>(`SELECT "firstName" FROM "Customer" WHERE shop = $1 AND id = $2`, [shop, n.customerId]))[0];
+  const ctaUrl = deps.storefrontUrl?.(shop) ?? `https://${shop}/account`;
+  const msg = nudgeMessage({ shopName: facts.name, points: n.points, value, date, basket, ctaUrl, firstName: customer?.firstName ?? null });
+  const dedupeKey = `points:${n.customerId}:${n.lotId}:T-${n.offset}`;
+
+  let emailStatus: string;
+  try {
+    const out: SendOutcome = await deps.messenger.sendEmail({ shop, customerId: n.customerId, kind: "points_nudge", dedupeKey, ...msg });
+    emailStatus = out.status === "sent" ? "sent" : `skipped:${out.reason}`;
+    if (out.status === "sent") result.emailed++;
+    else result.skipped++;
+  } catch (e) {
+    emailStatus = "failed";
+    console.error(`[points] ${shop}: nudge email ${dedupeKey} failed`, e);
+  }
+  let flowStatus: string;
+  try {
+    flowStatus = await deps.flow.fire({
+      shop,
+      handle: "points-expiring",
+      dedupeKey,
+      payload: { customer_id: n.customerId, points: n.points, points_value: n.value, expires_at: n.expiresAt.toISOString(), basket_suggestion: basket.join(", ").slice(0, 255) || undefined },
+    });
+    if (flowStatus === "fired") result.flowFired++;
+  } catch (e) {
+    flowStatus = "failed";
+    console.error(`[points] ${shop}: Flow trigger ${dedupeKey} failed`, e);
+  }
+  if (emailStatus === "failed" && flowStatus === "failed") result.failed++;
+  await deps.sql.query(
+    `UPDATE "PointsNudge" SET "emailStatus" = $5, "flowStatus" = $6, "completedAt" = CASE WHEN $5 <> 'failed' AND $6 <> 'failed' THEN now() ELSE NULL END
+     WHERE shop = $1 AND "customerId" = $2 AND "lotId" = $3 AND "offsetDays" = $4`,
+    [shop, n.customerId, n.lotId, n.offset, emailStatus, flowStatus],
+  );
+}

@@ -1,0 +1,158 @@
+import type { Sql } from "../db/sql";
+import {
+  DAY_MS,
+  balanceOf,
+  expiryHistogramByWeek,
+  nextExpiry,
+  pointsAtRisk,
+  pointsExpiringWithin,
+  valueOfPoints,
+  type AtRiskWindow,
+} from "../domain/points";
+import { shopFacts } from "../shop-settings.server";
+import { loadLedgerRows, loadPointsSettings, stateFromRows } from "./ledger-store";
+import { ledgerSettings, type PointsAppSettings } from "./settings";
+
+/** One shopper's points (the proxy's JSON answer). */
+export async function customerPoints(sql: Sql, shop: string, customerId: string, now: Date) {
+  const settings = ledgerSettings(await loadPointsSettings(sql, shop));
+  const rows = await loadLedgerRows(sql, shop, { customerIds: [customerId] });
+  const state = stateFromRows(rows, settings);
+  const next = nextExpiry(state, customerId, now);
+  const balance = balanceOf(state, customerId, now);
+  const { currencyCode } = await shopFacts(sql, shop);
+  return {
+    balance,
+    value: valueOfPoints(balance, settings.redemptionRate),
+    currencyCode,
+    nextExpiry: next ? { points: next.points, expiresAt: next.expiresAt.toISOString(), value: valueOfPoints(next.points, settings.redemptionRate) } : null,
+    redemptionRate: settings.redemptionRate,
+  };
+}
+
+export interface ScheduleDay {
+  date: string;
+  byOffset: Record<string, number>;
+  total: number;
+}
+
+export interface NudgeResults {
+  offset: number;
+  sent: number;
+  emailed: number;
+  skipped: number;
+}
+
+export interface PointsOverview {
+  settings: PointsAppSettings;
+  currencyCode: string;
+  customersWithPoints: number;
+  pointsOutstanding: number;
+  valueOutstanding: number;
+  atRisk: AtRiskWindow[];
+  weeks: Array<{ weekStart: string; points: number; value: number; lots: number }>;
+  bannerAudience: number;
+  schedule: ScheduleDay[];
+  results: { byOffset: NudgeResults[]; lots: number; redeemed: number; expired: number; pending: number };
+  redemptions: { count: number; points: number; value: number; last30Days: number };
+}
+
+/**
+ * Everything the Points page shows, from the stored ledger through the domain's queries. The
+ * nudge schedule lists, per day, reminders that will fall due (lot expiry minus each offset) and
+ * have not been sent; results classify every nudged lot: the customer redeemed after the first
+ * reminder and before the lot expired, or the lot expired with points left, or it is still open.
+ */
+export async function pointsOverview(sql: Sql, shop: string, now: Date, opts: { scheduleDays?: number } = {}): Promise<PointsOverview> {
+  const app = await loadPointsSettings(sql, shop);
+  const settings = ledgerSettings(app);
+  const rows = await loadLedgerRows(sql, shop);
+  const state = stateFromRows(rows, settings);
+  const { currencyCode } = await shopFacts(sql, shop);
+  const t = now.getTime();
+
+  let customersWithPoints = 0;
+  let pointsOutstanding = 0;
+  let bannerAudience = 0;
+  for (const cid of Object.keys(state.customers)) {
+    const b = balanceOf(state, cid, now);
+    if (b > 0) customersWithPoints++;
+    pointsOutstanding += b;
+    if (pointsExpiringWithin(state, cid, now, app.bannerWindowDays) > 0) bannerAudience++;
+  }
+
+  const sent = await sql.query<{ customerId: string; lotId: string; offsetDays: number; emailStatus: string | null; sentAt: Date; expiresAt: Date }>(
+    `SELECT "customerId"::text AS "customerId", "lotId", "offsetDays", "emailStatus", "sentAt", "expiresAt" FROM "PointsNudge" WHERE shop = $1`,
+    [shop],
+  );
+  const sentKeys = new Set(sent.map((s) => `${s.customerId}|${s.lotId}|${s.offsetDays}`));
+
+  const scheduleDays = opts.scheduleDays ?? 14;
+  const days = new Map<string, ScheduleDay>();
+  for (let d = 0; d < scheduleDays; d++) {
+    const date = new Date(Math.floor(t / DAY_MS) * DAY_MS + d * DAY_MS).toISOString().slice(0, 10);
+    days.set(date, { date, byOffset: Object.fromEntries(settings.nudgeOffsetsDays.map((o) => [String(o), 0])), total: 0 });
+  }
+  for (const c of Object.values(state.customers)) {
+    for (const lot of c.lots) {
+      if (lot.points - lot.burned <= 0 || lot.expiresAt.getTime() <= t) continue;
+      for (const o of settings.nudgeOffsetsDays) {
+        if (sentKeys.has(`${c.customerId}|${lot.lotId}|${o}`)) continue;
+        const due = Math.max(t, lot.expiresAt.getTime() - o * DAY_MS);
+        const day = days.get(new Date(due).toISOString().slice(0, 10));
+        if (!day) continue;
+        day.byOffset[String(o)] = (day.byOffset[String(o)] ?? 0) + 1;
+        day.total++;
+      }
+    }
+  }
+
+  const redemptionRows = await sql.query<{ customerId: string; points: number; value: string; createdAt: Date }>(
+    `SELECT "customerId"::text AS "customerId", points, value::text AS value, "createdAt" FROM "PointsRedemption" WHERE shop = $1 AND status = 'issued'`,
+    [shop],
+  );
+  const byCustomer = new Map<string, Date[]>();
+  for (const r of redemptionRows) byCustomer.set(r.customerId, [...(byCustomer.get(r.customerId) ?? []), new Date(r.createdAt)]);
+
+  const byOffset = new Map<number, NudgeResults>(settings.nudgeOffsetsDays.map((o) => [o, { offset: o, sent: 0, emailed: 0, skipped: 0 }]));
+  const lots = new Map<string, { customerId: string; firstSent: number; expiresAt: number }>();
+  for (const s of sent) {
+    const r = byOffset.get(s.offsetDays) ?? { offset: s.offsetDays, sent: 0, emailed: 0, skipped: 0 };
+    r.sent++;
+    if (s.emailStatus === "sent") r.emailed++;
+    else if (s.emailStatus?.startsWith("skipped")) r.skipped++;
+    byOffset.set(s.offsetDays, r);
+    const k = `${s.customerId}|${s.lotId}`;
+    const prev = lots.get(k);
+    const at = new Date(s.sentAt).getTime();
+    if (!prev || at < prev.firstSent) lots.set(k, { customerId: s.customerId, firstSent: at, expiresAt: new Date(s.expiresAt).getTime() });
+  }
+  let redeemed = 0;
+  let expired = 0;
+  let pending = 0;
+  for (const l of lots.values()) {
+    if ((byCustomer.get(l.customerId) ?? []).some((d) => d.getTime() >= l.firstSent && d.getTime() < l.expiresAt)) redeemed++;
+    else if (t >= l.expiresAt) expired++;
+    else pending++;
+  }
+
+  const since = t - 30 * DAY_MS;
+  return {
+    settings: app,
+    currencyCode,
+    customersWithPoints,
+    pointsOutstanding,
+    valueOutstanding: valueOfPoints(pointsOutstanding, settings.redemptionRate),
+    atRisk: pointsAtRisk(state, now, [14, 30, 60]),
+    weeks: expiryHistogramByWeek(state, now, 12).map((w) => ({ ...w, weekStart: w.weekStart.toISOString().slice(0, 10) })),
+    bannerAudience,
+    schedule: [...days.values()],
+    results: { byOffset: [...byOffset.values()].sort((a, b) => b.offset - a.offset), lots: lots.size, redeemed, expired, pending },
+    redemptions: {
+      count: redemptionRows.length,
+      points: redemptionRows.reduce((s, r) => s + r.points, 0),
+      value: Math.round(redemptionRows.reduce((s, r) => s + Number(r.value), 0) * 100) / 100,
+      last30Days: redemptionRows.filter((r) => new Date(r.createdAt).getTime() >= since).length,
+    },
+  };
+}
