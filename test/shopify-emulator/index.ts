@@ -19,7 +19,7 @@ import { coreModule } from "./modules/core";
 import { customersModule } from "./modules/customers";
 import { ordersModule } from "./modules/orders";
 import { marketingModule } from "./modules/marketing";
-import { discountsModule } from "./modules/discounts";
+import { DiscountCodeRejected, discountsModule } from "./modules/discounts";
 import { metafieldsModule } from "./modules/metafields";
 import { storefrontModule } from "./modules/storefront";
 import { API_VERSION, REPO_ROOT } from "./schema";
@@ -249,7 +249,12 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       const sub = m[2] ?? "";
       if (!sub && req.method === "GET") return send(res, 200, { ...getShop(shop).inspect(), webhooks: webhooks.log.filter((d) => d.shop === shop).map(({ body: _b, headers: _h, ...d }) => d), bulkOperations: bulk.ops.filter((o) => o.shop === shop).map((o) => bulk.view(o)), throttle: throttleStatus(shop) });
       const b = req.method === "POST" ? JSON.parse((await readBody(req)) || "{}") : {};
-      if (sub === "/orders" && req.method === "POST") return send(res, 201, emulator.createOrder(shop, b));
+      if (sub === "/orders" && req.method === "POST") {
+        try { return send(res, 201, emulator.createOrder(shop, b)); } catch (e) {
+          if (e instanceof DiscountCodeRejected) return send(res, 422, { error: e.message });
+          throw e;
+        }
+      }
       if (sub === "/uninstall" && req.method === "POST") { emulator.uninstall(shop); return send(res, 200, { ok: true }); }
       if (sub === "/compliance" && req.method === "POST") { emulator.compliance(shop, b.topic, b.payload); return send(res, 200, { ok: true }); }
       if (sub === "/webhooks" && req.method === "POST") { const d = deliver(shop, b.topic, b.payload, b.options); return send(res, 200, { webhookId: d?.webhookId ?? null }); }

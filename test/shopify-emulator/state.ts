@@ -4,6 +4,7 @@ import {
   LINE_ITEM_ID_BASE, OPT_IN_LEVELS, ORDER_ID_BASE, SMS_STATES, deriveLineItems, generateShop,
   type CustomerExtra, type LineItemRec, type SeedOptions, type ShopSeed,
 } from "./generator";
+import { commitRedemption, priceDiscountCodes, type AppliedCode } from "./modules/discounts";
 
 export const iso = (ms: number): string => new Date(ms).toISOString().slice(0, 19) + "Z";
 export const money = (cents: number): string => (Math.round(cents) / 100).toFixed(2);
@@ -23,6 +24,8 @@ export interface OrderInput {
   totalCents?: number;
   test?: boolean;
   discountCode?: string | null;
+  /** Codes of discounts created through the API; validated and priced like checkout (throws DiscountCodeRejected). */
+  discountCodes?: string[];
   financialStatus?: "PAID" | "PENDING";
 }
 
@@ -42,6 +45,8 @@ export class ShopState {
   readonly mutations: MutationLogEntry[] = [];
   /** Free-form per-feature stores for modules (discounts, segments, metafields, ...). */
   readonly stores: Record<string, unknown> = {};
+  /** Codes of API-created discounts applied to orders (generated orders use `orders.discount`). */
+  readonly orderDiscountCodes = new Map<number, AppliedCode[]>();
   installed = true;
   private customerOrderIndex: { offsets: Int32Array; orders: Int32Array; builtAt: number } | undefined;
 
@@ -135,11 +140,17 @@ export class ShopState {
       const v = (li.variantIndex ?? 0) % p.variants.length;
       return { legacyId: LINE_ITEM_ID_BASE + i * 64 + l + 1, productIndex: p.index, variantIndex: v, quantity: li.quantity ?? 1, unitPriceCents: li.priceCents ?? p.variants[v]!.priceCents };
     });
-    const total = input.totalCents ?? lines.reduce((s, li) => s + li.unitPriceCents * li.quantity, 0);
+    const subtotal = input.totalCents ?? lines.reduce((s, li) => s + li.unitPriceCents * li.quantity, 0);
+    const priced = input.discountCodes?.length ? priceDiscountCodes(this, cust, lines, subtotal, input.discountCodes, t) : undefined;
+    const total = subtotal - (priced?.applied.reduce((s, a) => s + a.amountCents, 0) ?? 0);
     const di = input.discountCode ? DISCOUNT_CODES.indexOf(input.discountCode) : -1;
     o.push({ customer: cust, processedAt: t, updatedAt: now, cancelledAt: Number.NaN, totalCents: total, currentCents: total,
       flags: (input.test ? FLAG_TEST : 0) | (input.financialStatus === "PENDING" ? FLAG_PENDING : 0), lineSeed: 0, nLines: lines.length, qty0: 1, discount: di });
     o.explicitLines.set(i, lines);
+    if (priced) {
+      this.orderDiscountCodes.set(i, priced.applied);
+      if (!input.test) commitRedemption(priced.recs, cust, total);
+    }
     if (cust >= 0) {
       const cs = this.data.customers;
       cs.ordersCount[cust]!++;
@@ -210,7 +221,8 @@ export class ShopState {
       current_total_price: money(v._currentCents),
       current_subtotal_price: money(v._currentCents),
       financial_status: v.displayFinancialStatus.toLowerCase(),
-      discount_codes: v.discountCodes.map((code) => ({ code, amount: "0.00", type: "percentage" })),
+      discount_codes: this.orderDiscountCodes.get(i)?.map((d) => ({ code: d.code, amount: money(d.amountCents), type: d.type })) ?? v.discountCodes.map((code) => ({ code, amount: "0.00", type: "percentage" })),
+      total_discounts: money(this.orderDiscountCodes.get(i)?.reduce((s, d) => s + d.amountCents, 0) ?? 0),
       customer: c >= 0 ? { id: this.customerLegacyId(c), admin_graphql_api_id: gid("Customer", this.customerLegacyId(c)), email: this.data.customers.email(c) } : null,
       line_items: this.lineItems(i).map((li) => {
         const p = this.data.catalog[li.productIndex]!;
@@ -273,7 +285,7 @@ export class OrderView {
   get test() { return (this.o.flags[this._idx]! & FLAG_TEST) !== 0; }
   get displayFinancialStatus() { return this.s.financialStatus(this._idx); }
   get currencyCode() { return this.s.data.currencyCode; }
-  get discountCodes() { const d = this.o.discount[this._idx]!; return d >= 0 ? [DISCOUNT_CODES[d]!] : []; }
+  get discountCodes() { const app = this.s.orderDiscountCodes.get(this._idx); if (app) return app.map((a) => a.code); const d = this.o.discount[this._idx]!; return d >= 0 ? [DISCOUNT_CODES[d]!] : []; }
   get email() { const c = this._customerIdx; return c >= 0 ? this.s.data.customers.email(c) : `guest.${this.legacyId}@example.net`; }
   get _customerIdx() { return this.o.customer[this._idx]!; }
   get _totalCents() { return this.o.totalCents[this._idx]!; }
