@@ -29,6 +29,11 @@ export const CUSTOMER_DATA: CustomerDataTable[] = [
   // VIP outreach (notes before their tasks).
   { table: "OutreachNote", customerWhere: `"customerId" = $2` },
   { table: "OutreachTask", customerWhere: `"customerId" = $2` },
+  // Messaging: email log, relay feedback, unsubscribes (the customer is gone from Shopify too), Flow triggers.
+  { table: "EmailFeedback", customerWhere: `"customerId" = $2` },
+  { table: "MessageLog", customerWhere: `"customerId" = $2` },
+  { table: "EmailSuppression", customerWhere: `"customerId" = $2` },
+  { table: "FlowTriggerLog", customerWhere: `"customerId" = $2` },
 ];
 
 /** What shop/redact empties: customer tables plus the shop's own records. */
