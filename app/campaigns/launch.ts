@@ -17,7 +17,7 @@ import {
   CODE_DISCOUNT_BY_CODE,
   DISCOUNT_CODE_BASIC_CREATE,
   SEGMENT_CREATE,
-  SEGMENTS_BY_NAME,
+  SEGMENTS_BY_TAG,
   STAGED_UPLOADS_CREATE,
   TAGS_ADD,
   TAGS_ADD_BULK_LINE,
@@ -347,28 +347,27 @@ const SegmentPayload = z.object({
   segmentCreate: z.object({ segment: z.object({ id: z.string(), name: z.string(), query: z.string() }).nullish(), userErrors: UserErrors }),
 });
 
-/** Segment names are unique per shop; ours is derived from the campaign, so "taken" means a lost response of ours. */
+/**
+ * Shopify does not refuse a second segment with the same name (it appends " (2)"), so a retry after
+ * a lost answer would leave a twin. Looked up first instead: our segment is the one whose query
+ * names this campaign's tag, which nothing else uses.
+ */
 async function createSegment(deps: CampaignDeps, client: AdminClient, c: CampaignRow): Promise<void> {
   const name = segmentNameFor(c);
   const query = `customer_tags CONTAINS '${c.tag}'`;
-  const data = parseOrThrow(SegmentPayload, await client.request(SEGMENT_CREATE, { name, query }), "segmentCreate");
-  let segmentId = data.segmentCreate.segment?.id;
-  let adopted = false;
-  if (!segmentId && data.segmentCreate.userErrors.some((u) => /taken|exists|unique/i.test(u.message))) {
-    const found = parseOrThrow(
-      z.object({ segments: z.object({ nodes: z.array(z.object({ id: z.string(), name: z.string(), query: z.string() })) }) }),
-      await client.request(SEGMENTS_BY_NAME, { query: `name:'${name.replace(/'/g, "\\'")}'` }),
-      "segments",
-    );
-    const mine = found.segments.nodes.find((s) => s.name === name && s.query.replace(/\s+/g, " ").trim() === query);
-    if (mine) {
-      segmentId = mine.id;
-      adopted = true;
-    }
-  }
+  const found = parseOrThrow(
+    z.object({ segments: z.object({ nodes: z.array(z.object({ id: z.string(), name: z.string(), query: z.string() })) }) }),
+    await client.request(SEGMENTS_BY_TAG, { query: c.tag }),
+    "segments",
+  );
+  const mine = found.segments.nodes.find((s) => s.query.replace(/\s+/g, " ").trim() === query);
+  let segmentId = mine?.id;
+  const adopted = !!mine;
   if (!segmentId) {
+    const data = parseOrThrow(SegmentPayload, await client.request(SEGMENT_CREATE, { name, query }), "segmentCreate");
     assertNoUserErrors(data.segmentCreate.userErrors, "segmentCreate");
-    throw new AppError("SHOPIFY_GRAPHQL", "segmentCreate returned no segment");
+    segmentId = data.segmentCreate.segment?.id;
+    if (!segmentId) throw new AppError("SHOPIFY_GRAPHQL", "segmentCreate returned no segment");
   }
   await deps.sql.transaction(async (tx) => {
     await tx.query(`UPDATE "Campaign" SET "segmentId" = $2, "updatedAt" = now() WHERE id = $1`, [c.id, segmentId]);

@@ -82,8 +82,8 @@ export const SEGMENT_CREATE = `#graphql
   }
 `;
 
-export const SEGMENTS_BY_NAME = `#graphql
-  query CampaignSegmentsByName($query: String!) {
+export const SEGMENTS_BY_TAG = `#graphql
+  query CampaignSegmentsByTag($query: String!) {
     segments(first: 20, query: $query) {
       nodes {
         id

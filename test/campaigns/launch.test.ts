@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { requestLaunch, runLaunch, LAUNCH_QUEUE, TOUCH_QUEUE, campaignTagFor, discountTitleFor } from "../../app/campaigns/launch";
+import { discountCodeFor, isHoldout } from "../../app/domain/campaigns";
+import { AppError } from "../../app/lib/errors";
+import { databaseKinds } from "../support/db";
+import { campaignHarness, campaignRow, inspector, SHOP, type CampaignHarness } from "./support";
+
+describe.each(databaseKinds)("campaign launch (%s)", (kind) => {
+  let h: CampaignHarness;
+  beforeAll(async () => {
+    h = await campaignHarness(kind, { vip: 8, standard: 50 });
+  }, 120_000);
+  afterAll(async () => h?.close());
+
+  it("creates tags, one segment and one discount exactly once, even after a crash between steps and a duplicated job", async () => {
+    const { campaignId } = await requestLaunch(h.deps, { shop: SHOP, launchKey: "launch-crash-0001", name: "Autumn winback", settings: {} });
+    // Double click: same launch key, same campaign, no second job.
+    const again = await requestLaunch(h.deps, { shop: SHOP, launchKey: "launch-crash-0001", name: "Autumn winback", settings: {} });
+    expect(again).toEqual({ campaignId, created: false });
+    expect(h.jobs.filter((j) => j.queue === LAUNCH_QUEUE)).toHaveLength(2); // the queue's singleton key drops the second
+
+    // Crash right after the segment was created in Shopify, before the step log was written.
+    const realClient = h.deps.client;
+    let crash = true;
+    const crashing = { ...h.deps, client: async (shop: string) => {
+      const c = await realClient(shop);
+      return { shop, request: async <T,>(q: string, v?: Record<string, unknown>) => {
+        const r = await c.request<T>(q, v);
+        if (crash && q.includes("segmentCreate")) { crash = false; throw new Error("process killed"); }
+        return r;
+      } };
+    } };
+    await expect(runLaunch(crashing, { shop: SHOP, campaignId })).rejects.toThrow(/process killed/);
+    let c = await campaignRow(h.db, campaignId);
+    expect(c.status).toBe("launching");
+    expect(c.launchSteps.tags.doneAt).toBeTruthy();
+    expect(c.launchSteps.segment).toBeUndefined();
+
+    // Crash after the discount was created (answer lost) — the retry must adopt it, not make a second.
+    let crashDiscount = true;
+    const losing = { ...h.deps, client: async (shop: string) => {
+      const c2 = await realClient(shop);
+      return { shop, request: async <T,>(q: string, v?: Record<string, unknown>) => {
+        const r = await c2.request<T>(q, v);
+        if (crashDiscount && q.includes("discountCodeBasicCreate")) { crashDiscount = false; throw new AppError("NETWORK", "connection reset"); }
+        return r;
+      } };
+    } };
+    await expect(runLaunch(losing, { shop: SHOP, campaignId })).rejects.toThrow(/connection reset/);
+    c = await campaignRow(h.db, campaignId);
+    expect(c.launchError).toMatch(/retrying/);
+    expect(c.launchSteps.segment.adopted).toBe(true);
+
+    // Retry and a duplicated job.
+    await runLaunch(h.deps, { shop: SHOP, campaignId });
+    await runLaunch(h.deps, { shop: SHOP, campaignId });
+    c = await campaignRow(h.db, campaignId);
+    expect(c.status).toBe("active");
+    expect(c.launchError).toBeNull();
+    expect(c.launchSteps.discount.adopted).toBe(true);
+
+    const ins = inspector(h);
+    expect(ins.mutations("segmentCreate").filter((m: any) => !m.result?.userErrors?.length)).toHaveLength(1);
+    const discounts = ins.mutations("discountCodeBasicCreate");
+    expect(discounts).toHaveLength(1);
+    const code = discountCodeFor(campaignId);
+    expect(c.discountCode).toBe(code);
+    const d = (discounts[0] as any).args.basicCodeDiscount;
+    expect(d.code).toBe(code);
+    expect(d.title).toBe(discountTitleFor({ id: campaignId, name: "Autumn winback" }));
+    expect(d.context.customerSegments.add).toEqual([c.segmentId]);
+    expect(d.appliesOncePerCustomer).toBe(true);
+    expect(d.combinesWith).toEqual({ orderDiscounts: false, productDiscounts: false, shippingDiscounts: true });
+    expect(new Date(d.endsAt).getTime() - new Date(c.launchAt).getTime()).toBe(14 * 86_400_000);
+
+    // Treated customers carry the tag once; holdout customers carry nothing.
+    const members = await h.db.sql.query<{ id: string; holdout: boolean; branch: string }>(`SELECT "customerId"::text AS id, holdout, branch FROM "CampaignMember" WHERE "campaignId" = $1`, [campaignId]);
+    expect(members).toHaveLength(58);
+    const tag = campaignTagFor(campaignId);
+    for (const m of members) {
+      expect(m.holdout).toBe(isHoldout(campaignId, m.id, 0.1));
+      const tags = ins.tagsOf(m.id).filter((t: string) => t === tag);
+      expect(tags).toHaveLength(m.holdout ? 0 : 1);
+    }
+    const treated = members.filter((m) => !m.holdout);
+    // One tagsAdd per treated customer: the crash came after tagging, which was not redone.
+    expect(ins.mutations("tagsAdd")).toHaveLength(treated.length);
+
+    // Touches: Day 0/7 VIP, Day 0/3/10 Standard, treated only, one job each.
+    const touches = await h.db.sql.query<{ customerId: string; day: number; branch: string }>(`SELECT "customerId"::text AS "customerId", day, branch FROM "CampaignTouch" WHERE "campaignId" = $1`, [campaignId]);
+    const expected = treated.reduce((n, m) => n + (m.branch === "VIP" ? 2 : 3), 0);
+    expect(touches).toHaveLength(expected);
+    expect(touches.every((t) => !members.find((m) => m.id === t.customerId)!.holdout)).toBe(true);
+    expect(h.jobs.filter((j) => j.queue === TOUCH_QUEUE && j.payload.campaignId === campaignId)).toHaveLength(expected);
+
+    // VIP outreach tasks for treated VIPs only, once.
+    const tasks = await h.db.sql.query<{ customerId: string }>(`SELECT "customerId"::text AS "customerId" FROM "OutreachTask" WHERE "campaignId" = $1`, [campaignId]);
+    expect(tasks.map((t) => t.customerId).sort()).toEqual(treated.filter((m) => m.branch === "VIP").map((m) => m.id).sort());
+
+    // The segment really holds the treated customers.
+    const seg = ins.store("segments").find((s: any) => s.id === c.segmentId);
+    expect(seg.query).toBe(`customer_tags CONTAINS '${tag}'`);
+  }, 120_000);
+
+  it("surfaces userErrors: a code the merchant already made stops the launch with Shopify's message", async () => {
+    const launchKey = "launch-clash-0002";
+    const code = discountCodeFor(launchKey);
+    const client = await h.deps.client(SHOP);
+    const made = await client.request<any>(`mutation M($d: DiscountCodeBasicInput!) { discountCodeBasicCreate(basicCodeDiscount: $d) { codeDiscountNode { id } userErrors { message } } }`, {
+      d: { title: "Merchant's own", code, startsAt: new Date().toISOString(), context: { all: "ALL" }, customerGets: { value: { percentage: 0.1 }, items: { all: true } } },
+    });
+    expect(made.discountCodeBasicCreate.userErrors).toEqual([]);
+    const { campaignId } = await requestLaunch(h.deps, { shop: SHOP, launchKey, name: "Clash", settings: {} });
+    await runLaunch(h.deps, { shop: SHOP, campaignId }); // completes: not retryable, recorded for the page
+    const c = await campaignRow(h.db, campaignId);
+    expect(c.status).toBe("launching");
+    expect(c.launchErrorDetails.code).toBe("SHOPIFY_USER_ERRORS");
+    expect(c.launchError).toMatch(/discountCodeBasicCreate: .*code.*(unique|taken|already)/i);
+    expect(c.launchSteps.segment.doneAt).toBeTruthy();
+    expect(c.launchSteps.discount).toBeUndefined();
+  }, 60_000);
+
+  it("rejects invalid settings and launch keys with a clear error and stores nothing", async () => {
+    await expect(requestLaunch(h.deps, { shop: SHOP, launchKey: "x", name: "Bad", settings: {} })).rejects.toMatchObject({ code: "INVALID_INPUT" });
+    await expect(
+      requestLaunch(h.deps, { shop: SHOP, launchKey: "launch-bad-0003", name: "Bad", settings: { discount: { kind: "percentage", value: 150 } } }),
+    ).rejects.toThrow(/at most 100/);
+    expect(await campaignRow(h.db, "launch-bad-0003")).toBeUndefined();
+  });
+});
