@@ -1,6 +1,7 @@
-// Bulk query operations: bulkOperationRunQuery / bulkOperationCancel / bulkOperation /
-// currentBulkOperation / bulkOperations, streamed JSONL results, signed expiring download URLs,
-// the bulk_operations/finish webhook and fault injection.
+// Bulk operations: bulkOperationRunQuery / bulkOperationRunMutation / bulkOperationCancel /
+// bulkOperation / currentBulkOperation / bulkOperations, streamed JSONL results, signed expiring
+// download URLs, the bulk_operations/finish webhook and fault injection. Bulk mutations read their
+// variables from a staged upload (modules/marketing.ts) and run each line through the registry.
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -11,12 +12,13 @@ import {
   type FieldNode, type FragmentDefinitionNode, type GraphQLNamedType, type GraphQLOutputType, type SelectionSetNode,
 } from "graphql";
 import { connection, type ConnectionArgs } from "../connection";
-import { getOperation, hasScope, parseAndValidate, resolveField, type EmulatorModule, type Registry, type RequestContext } from "../engine";
+import { getOperation, hasScope, parseAndValidate, resolveField, runGraphQL, type EmulatorModule, type Registry, type RequestContext } from "../engine";
 import { nodeResolvers } from "../nodes";
 import { adminSchema } from "../schema";
 import { gid, iso, type ShopState } from "../state";
 import { selectOrders } from "./orders";
 import { selectCustomers } from "./customers";
+import { stagedUpload } from "./marketing";
 
 export type BulkStatus = "CREATED" | "RUNNING" | "COMPLETED" | "CANCELING" | "CANCELED" | "FAILED" | "EXPIRED";
 export type BulkErrorCode = "ACCESS_DENIED" | "INTERNAL_SERVER_ERROR" | "TIMEOUT";
@@ -42,9 +44,16 @@ export type BulkFault =
 export interface BulkOp {
   legacyId: number; id: string; shop: string; status: BulkStatus; errorCode: BulkErrorCode | null;
   createdAt: number; completedAt: number | null; objectCount: number; rootObjectCount: number; fileSize: number | null;
-  query: string; groupObjects: boolean; type: "QUERY"; filePath: string; fileReady: boolean; expiresAt: number | null;
+  query: string; groupObjects: boolean; type: "QUERY" | "MUTATION"; filePath: string; fileReady: boolean; expiresAt: number | null;
   partial: boolean; cancelRequested: boolean; faults: BulkFault[]; scopes: string[];
+  /** Bulk mutations: the staged upload key and the parsed variable lines. */
+  stagedUploadPath?: string; clientIdentifier?: string | null; lines?: Array<Record<string, unknown>>;
 }
+
+type MutationUserError = { field: string[] | null; message: string; code: string | null };
+/** Shopify 2026-01+: up to five bulk mutations per shop and app at the same time. */
+export const MAX_CONCURRENT_BULK_MUTATIONS = 5;
+const BULK_ONLY_ROOTS = new Set(["bulkOperationRunMutation", "bulkOperationRunQuery", "bulkOperationCancel", "stagedUploadsCreate"]);
 
 let nextBulkId = 4_400_000_000;
 
@@ -118,7 +127,7 @@ export class BulkService {
   /** Validates and starts a bulk query. Returns [op, userErrors]. */
   start(ctx: RequestContext, query: string, groupObjects: boolean): [BulkOp | null, Array<{ field: string[] | null; message: string; code: string }>] {
     const err = (message: string, code = "INVALID") => [null, [{ field: ["query"], message, code }]] as [null, Array<{ field: string[]; message: string; code: string }>];
-    const active = this.ops.filter((o) => o.shop === ctx.shop.domain && (o.status === "CREATED" || o.status === "RUNNING" || o.status === "CANCELING"));
+    const active = this.ops.filter((o) => o.shop === ctx.shop.domain && o.type === "QUERY" && (o.status === "CREATED" || o.status === "RUNNING" || o.status === "CANCELING"));
     if (active.length >= 5) return err("A maximum of 5 bulk query operations can run at the same time per shop. Try again once one of them has finished.", "LIMIT_REACHED");
     const compiled = compileBulkQuery(query);
     if ("error" in compiled) return err(compiled.error);
@@ -144,6 +153,122 @@ export class BulkService {
     }, this.deps.timing.startDelayMs);
     this.timers.add(t);
     return [op, []];
+  }
+
+  /** Validates a bulk mutation the way Shopify does (in its order) and starts it. */
+  startMutation(ctx: RequestContext, mutation: string, stagedUploadPath: string, clientIdentifier?: string | null): [BulkOp | null, MutationUserError[]] {
+    const fail = (message: string, code: string | null, field: string[] | null = null): [null, MutationUserError[]] => [null, [{ field, message, code }]];
+    const { doc, errors } = parseAndValidate(mutation);
+    if (!doc) {
+      const e = errors?.[0];
+      if (e?.extensions?.code === "PARSE_ERROR") {
+        const loc = e.locations?.[0];
+        return fail(`Failed to parse the mutation - ${e.message.replace(/\.$/, "")}${loc ? ` at [${loc.line}, ${loc.column}]` : ""}`, "INVALID_MUTATION");
+      }
+      return fail(`Invalid mutation: ${e?.message ?? "unknown error"}`, "INVALID_MUTATION");
+    }
+    const op = getOperation(doc);
+    if (!op) return fail("You must specify a single operation.", "INVALID_MUTATION");
+    if (op.operation !== "mutation") return fail("Invalid operation type. Only `mutation` operations are supported.", "INVALID_MUTATION");
+    const fragments: Record<string, FragmentDefinitionNode> = {};
+    for (const d of doc.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
+    const top = collectFields(op.selectionSet, fragments).filter((f) => !f.name.value.startsWith("__"));
+    if (top.length !== 1) return fail("You must specify a single top level mutation.", null, ["mutation"]);
+    if (BULK_ONLY_ROOTS.has(top[0]!.name.value)) return fail("You must use an allowed mutation name.", null, ["mutation"]);
+    const active = this.ops.filter((o) => o.shop === ctx.shop.domain && o.type === "MUTATION" && (o.status === "CREATED" || o.status === "RUNNING" || o.status === "CANCELING"));
+    if (active.length >= MAX_CONCURRENT_BULK_MUTATIONS) {
+      return fail(`A bulk mutation operation for this app and shop is already in progress: ${active.map((o) => o.id).join(", ")}.`, "OPERATION_IN_PROGRESS");
+    }
+    const upload = stagedUpload(stagedUploadPath);
+    if (!upload || upload.shop !== ctx.shop.domain || !upload.data) {
+      return fail("The JSONL file could not be found. Try uploading the file again, and check that you've entered the URL correctly for the stagedUploadPath mutation argument.", "NO_SUCH_FILE");
+    }
+    const text = upload.data.toString("utf8");
+    if (!text.trim()) return fail("The input file is empty.", "INVALID_STAGED_UPLOAD_FILE");
+    const lines: Array<Record<string, unknown>> = [];
+    for (const raw of text.split(/\r?\n/)) {
+      if (!raw.trim()) continue;
+      let v: unknown;
+      try { v = JSON.parse(raw); } catch { v = undefined; }
+      if (v == null || typeof v !== "object" || Array.isArray(v)) return fail("Unexpected file structure - expected JSONL", "INVALID_STAGED_UPLOAD_FILE");
+      lines.push(v as Record<string, unknown>);
+    }
+    const legacyId = nextBulkId++;
+    const bop: BulkOp = {
+      legacyId, id: gid("BulkOperation", legacyId), shop: ctx.shop.domain, status: "CREATED", errorCode: null,
+      createdAt: this.deps.now(), completedAt: null, objectCount: 0, rootObjectCount: 0, fileSize: null, query: mutation, groupObjects: false,
+      type: "MUTATION", filePath: path.join(this.dir, `${ctx.shop.domain}-${legacyId}.jsonl`), fileReady: false, expiresAt: null,
+      partial: false, cancelRequested: false, faults: this.takeFaults(ctx.shop.domain), scopes: ctx.token.scopes,
+      stagedUploadPath, clientIdentifier: clientIdentifier ?? null, lines,
+    };
+    this.ops.push(bop);
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      const p = this.runMutation(bop, doc, top[0]!.alias?.value ?? top[0]!.name.value, top[0]!.name.value, ctx).catch((e) => {
+        bop.status = "FAILED";
+        bop.errorCode = "INTERNAL_SERVER_ERROR";
+        bop.completedAt = this.deps.now();
+        console.error("[shopify-emulator] bulk mutation crashed", e);
+        this.finish(bop);
+      });
+      this.running.add(p);
+      p.finally(() => this.running.delete(p));
+    }, this.deps.timing.startDelayMs);
+    this.timers.add(t);
+    return [bop, []];
+  }
+
+  private async runMutation(op: BulkOp, doc: import("graphql").DocumentNode, responseKey: string, field: string, reqCtx: RequestContext) {
+    if (this.stopped) return;
+    if (op.cancelRequested) { op.status = "CANCELED"; op.completedAt = this.deps.now(); this.finish(op); return; }
+    op.status = "RUNNING";
+    const shop = this.deps.shop(op.shop);
+    if (!shop) throw new Error("shop vanished");
+    const ctx: RequestContext = { ...reqCtx, shop };
+    const fail = op.faults.find((f): f is Extract<BulkFault, { kind: "FAILED" }> => f.kind === "FAILED");
+    const cancelFault = op.faults.find((f): f is Extract<BulkFault, { kind: "CANCELED" }> => f.kind === "CANCELED");
+    if (fail && !fail.afterRoots && !fail.partial) {
+      op.status = "FAILED"; op.errorCode = fail.errorCode; op.completedAt = this.deps.now(); this.finish(op); return;
+    }
+    const stopAt = fail ? (fail.afterRoots ?? 0) : cancelFault ? (cancelFault.afterRoots ?? 0) : Number.POSITIVE_INFINITY;
+    const ws = fs.createWriteStream(op.filePath);
+    let bytes = 0;
+    let outcome: "done" | "failed" | "canceled" = "done";
+    const lines = op.lines ?? [];
+    for (let n = 0; n < lines.length; n++) {
+      if (op.cancelRequested) { outcome = "canceled"; break; }
+      if (n >= stopAt) { outcome = fail ? "failed" : "canceled"; break; }
+      const variables = lines[n]!;
+      const result = await runGraphQL(this.deps.registry, doc, { query: op.query, variables }, ctx);
+      if (result.data) shop.logMutation(field, variables, (result.data as Record<string, unknown>)[responseKey]);
+      const out: Record<string, unknown> = {};
+      if (result.errors?.length) out.errors = result.errors.map((e) => ({ message: e.message, ...(e.path ? { path: e.path } : {}), ...(e.extensions && Object.keys(e.extensions).length ? { extensions: e.extensions } : {}) }));
+      if (result.data) out.data = result.data;
+      out.__lineNumber = n;
+      const line = JSON.stringify(out) + "\n";
+      bytes += Buffer.byteLength(line);
+      if (!ws.write(line)) await once(ws, "drain");
+      op.objectCount++;
+      op.rootObjectCount++;
+      if ((n + 1) % this.deps.timing.rootsPerTick === 0) {
+        await new Promise((res) => setTimeout(res, this.deps.timing.tickDelayMs));
+        if (this.stopped) { ws.destroy(); return; }
+      }
+    }
+    ws.end();
+    await once(ws, "close");
+    op.fileSize = bytes;
+    op.completedAt = this.deps.now();
+    if (outcome === "canceled") op.status = "CANCELED";
+    else if (outcome === "failed") {
+      op.status = "FAILED"; op.errorCode = fail!.errorCode; op.partial = fail!.partial ?? true; op.fileReady = op.partial;
+      op.expiresAt = this.deps.now() + this.deps.timing.urlTtlMs;
+    } else {
+      op.status = "COMPLETED"; op.fileReady = op.objectCount > 0;
+      op.expiresAt = this.deps.now() + this.deps.timing.urlTtlMs;
+      if (op.faults.some((f) => f.kind === "EXPIRED")) op.expiresAt = this.deps.now() - 1;
+    }
+    this.finish(op);
   }
 
   cancel(op: BulkOp) {
@@ -450,6 +575,10 @@ export const bulkModule: EmulatorModule = {
       ctx.shop.logMutation("bulkOperationRunQuery", { query: a.query, groupObjects: a.groupObjects }, op ? { id: op.id } : { userErrors });
       return { __typename: "BulkOperationRunQueryPayload", bulkOperation: op ? service(ctx).view(op) : null, userErrors: userErrors.map((e) => ({ __typename: "BulkOperationUserError", ...e })) };
     });
+    r.field("Mutation", "bulkOperationRunMutation", (_s, a: { mutation: string; stagedUploadPath: string; clientIdentifier?: string | null }, ctx) => {
+      const [op, userErrors] = service(ctx).startMutation(ctx, a.mutation, a.stagedUploadPath, a.clientIdentifier);
+      return { __typename: "BulkOperationRunMutationPayload", bulkOperation: op ? service(ctx).view(op) : null, userErrors: userErrors.map((e) => ({ __typename: "BulkMutationUserError", ...e })) };
+    });
     r.field("Mutation", "bulkOperationCancel", (_s, a: { id: string }, ctx) => {
       const svc = service(ctx);
       const op = svc.ops.find((o) => o.id === a.id && o.shop === ctx.shop.domain);
@@ -469,8 +598,8 @@ export const bulkModule: EmulatorModule = {
       return op ? service(ctx).view(op) : null;
     });
     r.field("QueryRoot", "currentBulkOperation", (_s, a: { type: string }, ctx) => {
-      if (a.type === "MUTATION") return null;
-      const ops = service(ctx).ops.filter((o) => o.shop === ctx.shop.domain);
+      const type = a.type ?? "QUERY";
+      const ops = service(ctx).ops.filter((o) => o.shop === ctx.shop.domain && o.type === type);
       const op = ops[ops.length - 1];
       return op ? service(ctx).view(op) : null;
     });
