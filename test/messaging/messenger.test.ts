@@ -6,6 +6,8 @@ import { signBody, verifyUnsubscribeToken } from "../../app/messaging/token";
 import { suppressCustomer } from "../../app/messaging/unsubscribe";
 import type { OutboundEmail } from "../../app/messaging/types";
 import { AppError } from "../../app/lib/errors";
+import { exportCustomerData, redactCustomer } from "../../app/compliance.server";
+import { createFlowTriggers } from "../../app/messaging/flow";
 import { createTestDb, databaseKinds, type TestDb } from "../support/db";
 import { APP_URL, Clock, SECRET, SHOP, parseMail, seedCustomer, seedShop, startSmtp, type TestSmtp } from "./support";
 
@@ -45,7 +47,7 @@ describe.each(databaseKinds)("messenger (%s)", (kind) => {
     smtp.mails.length = 0;
     smtp.refuse.clear();
     jobs.length = 0;
-    await t.db.sql.exec(`DELETE FROM "MessageLog"; DELETE FROM "EmailSuppression"; DELETE FROM "EmailFeedback"; DELETE FROM "Customer"; DELETE FROM "Shop"`);
+    await t.db.sql.exec(`DELETE FROM "MessageLog"; DELETE FROM "EmailSuppression"; DELETE FROM "EmailFeedback"; DELETE FROM "FlowTriggerLog"; DELETE FROM "Customer"; DELETE FROM "Shop"`);
     await seedShop(t.db.sql);
     for (const id of ["1001", "1002", "1003"]) await seedCustomer(t.db.sql, id);
   });
@@ -237,5 +239,25 @@ describe.each(databaseKinds)("messenger (%s)", (kind) => {
     expect(sup).toEqual([{ id: "1001", source: "one_click" }, { id: "1002", source: "complaint" }]);
     expect(jobs.map((j) => j.payload.customerId)).toEqual(["1001", "1001", "1002", "1002"]);
     expect(await m.sendEmail(mail({ customerId: "1002", dedupeKey: "A:1002:day3" }))).toEqual({ status: "skipped", reason: "unsubscribed" });
+  });
+
+  it("customers/redact removes the customer's messaging rows (log, feedback, suppression, Flow log) and the export lists them", async () => {
+    const m = make();
+    const sent = await m.sendEmail(mail());
+    await m.sendEmail(mail({ customerId: "1002", dedupeKey: "A:1002" }));
+    if (sent.status !== "sent") throw new Error("not sent");
+    const deps = { sql: t.db.sql, queue, secret: SECRET };
+    const body = JSON.stringify({ type: "complaint", messageId: sent.messageId });
+    await receiveFeedback(deps, body, signBody(SECRET, body));
+    const ok = { shop: SHOP, request: async () => ({ flowTriggerReceive: { userErrors: [] } }) as never };
+    await createFlowTriggers({ sql: t.db.sql, client: async () => ok }).fire({ shop: SHOP, handle: "winback-touch", payload: { customer_id: "1001", campaign_id: "A" }, dedupeKey: "f:1001" });
+    const exported = await exportCustomerData(t.db.sql, SHOP, 1001n);
+    expect([exported.MessageLog!.length, exported.EmailFeedback!.length, exported.EmailSuppression!.length, exported.FlowTriggerLog!.length]).toEqual([1, 1, 1, 1]);
+    await redactCustomer(t.db.sql, SHOP, 1001n);
+    for (const table of ["MessageLog", "EmailFeedback", "EmailSuppression", "FlowTriggerLog"]) {
+      const rows = await t.db.sql.query<{ id: string }>(`SELECT "customerId"::text AS id FROM "${table}" WHERE shop = $1`, [SHOP]);
+      expect(rows.map((r) => r.id), table).not.toContain("1001");
+    }
+    expect((await t.db.sql.query(`SELECT 1 FROM "MessageLog" WHERE "customerId" = 1002`)).length).toBe(1);
   });
 });

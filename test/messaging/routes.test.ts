@@ -8,6 +8,9 @@ const { action: feedbackAction, loader: feedbackLoader } = await import("../../a
 const { database } = await import("../../app/db.server");
 const { jobDefinitions } = await import("../../app/jobs/worker.server");
 const { createUnsubscribeToken, signBody } = await import("../../app/messaging/token");
+const { createMessenger } = await import("../../app/messaging/messenger");
+const { campaignMessageCounts } = await import("../../app/messaging/feedback");
+const { startSmtp, parseMail } = await import("./support");
 
 const SHOP = TEST_APP.shop;
 const sql = () => database.sql;
@@ -36,7 +39,7 @@ async function consentJobs() {
 beforeAll(async () => {
   await database.ready();
   await sql().query(`INSERT INTO "Shop" (domain, name, "updatedAt") VALUES ($1, 'Fern & Fig', now()) ON CONFLICT (domain) DO NOTHING`, [SHOP]);
-  for (const id of ["501", "502", "503", "504"]) {
+  for (const id of ["501", "502", "503", "504", "505"]) {
     await sql().query(`INSERT INTO "Customer" (shop, id, email, "emailConsent") VALUES ($1, $2, $3, 'SUBSCRIBED')`, [SHOP, id, `c${id}@example.com`]);
   }
 });
@@ -126,5 +129,27 @@ describe("email feedback route", () => {
     const unknown = JSON.stringify({ type: "bounce", messageId: "<nope@winback.test>" });
     expect((await feedback(unknown, signBody(TEST_APP.apiSecret, unknown))).status).toBe(404);
     expect((await feedbackLoader()).status).toBe(405);
+  });
+});
+
+describe("email to unsubscribe, end to end", () => {
+  it("the List-Unsubscribe URL of a delivered email works with a one-click POST, and the next touch is skipped", async () => {
+    const smtp = await startSmtp();
+    try {
+      const m = createMessenger({ sql: sql(), transport: smtp.transport, appUrl: TEST_APP.appUrl, secret: TEST_APP.apiSecret, from: "Winback <w@winback.test>" });
+      const base = { shop: SHOP, customerId: "505", kind: "winback_standard" as const, campaignId: "cmp-E", subject: "Hi", text: "Come back", html: "<p>Come back</p>" };
+      expect((await m.sendEmail({ ...base, dedupeKey: "cmp-E:505:day0" })).status).toBe("sent");
+      const header = parseMail(smtp.mails[0]!.raw).header("List-Unsubscribe")!;
+      const url = new URL(/^<([^>]+)>$/.exec(header)![1]!);
+      expect(url.origin).toBe(TEST_APP.appUrl);
+      const tokenParam = url.pathname.replace(/^\/unsubscribe\//, "");
+      const res = await unsubAction({ request: new Request(url, { method: "POST", body: "List-Unsubscribe=One-Click", headers: { "Content-Type": "application/x-www-form-urlencoded" } }), params: { token: tokenParam }, ...ctx });
+      expect(res.status).toBe(200);
+      expect(await m.sendEmail({ ...base, dedupeKey: "cmp-E:505:day3" })).toEqual({ status: "skipped", reason: "unsubscribed" });
+      expect(await campaignMessageCounts(sql(), "cmp-E")).toEqual({ delivered: 1, unsubscribed: 1, complaints: 0 });
+      expect(smtp.mails).toHaveLength(1);
+    } finally {
+      await smtp.close();
+    }
   });
 });
