@@ -4,6 +4,7 @@ import { SHOP_OVERVIEW_QUERY } from "./shopify/documents/shop";
 import { AppError } from "./lib/errors";
 import { database } from "./db.server";
 import { loadSyncStatus } from "./sync/status";
+import { latestAnalysis } from "./analysis/run";
 
 interface GraphqlCapable {
   graphql(query: string, opts?: { variables?: Record<string, unknown> }): Promise<Response>;
@@ -28,5 +29,7 @@ export async function loadHome({ shop, admin }: { shop: string; admin: GraphqlCa
     overview: { ...data.shop, ordersCount: data.ordersCount?.count ?? 0, customersCount: data.customersCount?.count ?? 0 },
     // Order sync progress / outcome, from the app's own database (no Shopify call).
     sync: await loadSyncStatus(database.sql, shop),
+    // Risk dashboard: the latest completed analysis (scores), plus a running or failed newer run.
+    analysis: await latestAnalysis(database.sql, shop),
   };
 }

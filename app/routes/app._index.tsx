@@ -5,6 +5,7 @@ import { BlockStack, Card, InlineGrid, Layout, Page, Text } from "@shopify/polar
 import { authenticate } from "../shopify.server";
 import { loadHome } from "../home.server";
 import { SyncStatusCard } from "../components/SyncStatusCard";
+import { RiskDashboard } from "../components/analysis/RiskDashboard";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { admin, session } = await authenticate.admin(request);
@@ -12,7 +13,7 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
 };
 
 export default function Home() {
-  const { overview, sync } = useLoaderData<typeof loader>();
+  const { overview, sync, analysis } = useLoaderData<typeof loader>();
   return (
     <Page title="Winback">
       <Layout>
@@ -44,6 +45,7 @@ export default function Home() {
             </Card>
           </InlineGrid>
         </Layout.Section>
+        <RiskDashboard analysis={analysis} currencyCode={overview.currencyCode} />
         <Layout.Section>
           <SyncStatusCard initial={sync} />
         </Layout.Section>
