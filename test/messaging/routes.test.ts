@@ -85,7 +85,7 @@ describe("unsubscribe route", () => {
     expect(await r1.json()).toEqual({ ok: false, error: "This unsubscribe link is not valid (signature mismatch)." });
     const r2 = await unsubAction({ request: post("garbage", "List-Unsubscribe=One-Click"), params: { token: "garbage" }, ...ctx });
     expect(r2.status).toBe(400);
-    expect((await r2.json()).error).toMatch(/malformed/);
+    expect(((await r2.json()) as { error: string }).error).toMatch(/malformed/);
     expect((await unsubLoader({ request: get(forged), params: { token: forged }, ...ctx })).status).toBe(403);
     expect(await suppression("504")).toBeUndefined();
     expect(await consent("504")).toBe("SUBSCRIBED");
@@ -116,7 +116,7 @@ describe("email feedback route", () => {
     const ok = await feedback(body, signBody(TEST_APP.apiSecret, body));
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({ ok: true, recorded: true, type: "complaint" });
-    expect((await (await feedback(body, signBody(TEST_APP.apiSecret, body))).json()).recorded).toBe(false);
+    expect(((await (await feedback(body, signBody(TEST_APP.apiSecret, body))).json()) as { recorded: boolean }).recorded).toBe(false);
     expect(await suppression("504")).toMatchObject({ source: "complaint", campaignId: "cmp-A", messageLogId: "log-504" });
     expect(await consent("504")).toBe("UNSUBSCRIBED");
   });

@@ -1,5 +1,5 @@
 import type { AddressInfo } from "node:net";
-import nodemailer from "nodemailer";
+import nodemailer, { type Transporter } from "nodemailer";
 import { SMTPServer } from "smtp-server";
 import type { Sql } from "../../app/db/sql";
 
@@ -16,7 +16,7 @@ export interface ReceivedMail {
 export interface TestSmtp {
   port: number;
   mails: ReceivedMail[];
-  transport: nodemailer.Transporter;
+  transport: Transporter;
   /** Recipients the server refuses with this SMTP reply code (e.g. 550 permanent, 451 transient). */
   refuse: Map<string, number>;
   close(): Promise<void>;
