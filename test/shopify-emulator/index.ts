@@ -24,6 +24,7 @@ import { metafieldsModule } from "./modules/metafields";
 import { storefrontModule } from "./modules/storefront";
 import { API_VERSION, REPO_ROOT } from "./schema";
 import { ShopState, type CustomerPatch, type OrderInput, type OrderPatch } from "./state";
+import { simulateShoppers, type SimulateOptions, type SimulationResult } from "./shoppers";
 import { Webhooks, loadAppToml, type DeliverOptions, type Delivery, type WebhookRetryOptions } from "./webhooks";
 
 export { mintSessionToken } from "./auth";
@@ -102,6 +103,8 @@ export interface Emulator {
   compliance(shop: string, topic: "customers/data_request" | "customers/redact" | "shop/redact", payload?: Record<string, unknown>): Delivery | undefined;
   /** Throttle bucket state for a shop (after restoring to "now"). */
   bucket(shop: string): { maximumAvailable: number; currentlyAvailable: number; restoreRate: number };
+  /** Shoppers react to the app's win-back campaigns over `days` (from defaults to the emulator clock); see shoppers.ts. */
+  simulateShoppers(shop: string, opts: Omit<SimulateOptions, "from"> & { from?: Date }): SimulationResult;
 }
 
 const SHOP_RE = /^[a-z0-9][a-z0-9-]*\.myshopify\.com$/;
@@ -257,6 +260,12 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       }
       if (sub === "/uninstall" && req.method === "POST") { emulator.uninstall(shop); return send(res, 200, { ok: true }); }
       if (sub === "/compliance" && req.method === "POST") { emulator.compliance(shop, b.topic, b.payload); return send(res, 200, { ok: true }); }
+      if (sub === "/simulate" && req.method === "POST") {
+        if (!Number.isInteger(b.days) || !Number.isInteger(b.seed)) return send(res, 400, { error: "days and seed must be integers" });
+        try {
+          return send(res, 200, emulator.simulateShoppers(shop, { days: b.days, seed: b.seed, from: b.from ? new Date(b.from) : undefined, uplift: b.uplift, codeShare: b.codeShare, treatedTags: b.treatedTags }));
+        } catch (e) { return send(res, 400, { error: (e as Error).message }); }
+      }
       if (sub === "/webhooks" && req.method === "POST") { const d = deliver(shop, b.topic, b.payload, b.options); return send(res, 200, { webhookId: d?.webhookId ?? null }); }
       return send(res, 404, { error: "not found" });
     }
@@ -449,6 +458,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       return deliver(shop, topic, { ...body, ...payload });
     },
     bucket: (shop) => throttleStatus(shop),
+    simulateShoppers: (shop, o) => simulateShoppers(emulator, shop, { ...o, from: o.from ?? new Date(now()) }),
   };
   return emulator;
 }
