@@ -1,0 +1,23 @@
+import type { LoaderFunctionArgs } from "@remix-run/node";
+import { authenticate } from "../shopify.server";
+import { exportSegment } from "../analysis/segments.server";
+import { httpStatusFor, isAppError } from "../lib/errors";
+
+/** GET /app/segments/export?class=…&branch=…&sort=…: the filtered customers as CSV, streamed. */
+export const loader = async ({ request }: LoaderFunctionArgs) => {
+  const { session } = await authenticate.admin(request);
+  try {
+    const { stream, filename } = await exportSegment(session.shop, new URL(request.url));
+    return new Response(stream, {
+      status: 200,
+      headers: {
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": `attachment; filename="${filename}"`,
+        "Cache-Control": "no-store",
+      },
+    });
+  } catch (e) {
+    if (isAppError(e)) return new Response(e.message, { status: httpStatusFor(e.code), headers: { "Content-Type": "text/plain; charset=utf-8" } });
+    throw e;
+  }
+};
