@@ -1,0 +1,146 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startEmulator } from "../shopify-emulator";
+import { findDiscountByCode } from "../shopify-emulator/modules/discounts";
+import { signProxyQuery } from "../shopify-emulator/modules/storefront";
+import { setAppEnv, TEST_APP } from "../support/app-env";
+
+/**
+ * The app proxy end to end, in-process: the emulator's storefront forwards /apps/winback/* with
+ * Shopify's signed query to a tiny HTTP server that hands the request to the app's Remix routes
+ * (proxy.redeem / proxy.points), verified by authenticate.public.appProxy.
+ */
+const SHOP = TEST_APP.shop;
+let appServer: http.Server;
+const appPort = await new Promise<number>((resolve) => {
+  appServer = http.createServer();
+  appServer.listen(0, "127.0.0.1", () => resolve((appServer.address() as AddressInfo).port));
+});
+const appUrl = `http://127.0.0.1:${appPort}`;
+const emu = await startEmulator({ apiKey: TEST_APP.apiKey, apiSecret: TEST_APP.apiSecret, appUrl });
+setAppEnv({ SHOPIFY_ADMIN_URL_TEMPLATE: `${emu.url}/{shop}`, SHOPIFY_APP_URL: appUrl });
+
+const { action: redeemAction, loader: redeemLoader } = await import("../../app/routes/proxy.redeem");
+const { loader: pointsLoader } = await import("../../app/routes/proxy.points");
+const { database } = await import("../../app/db.server");
+const { rebuildShopLedger, loadLedgerRows } = await import("../../app/points/ledger-store");
+const { ensureLoyaltyDefinitions, syncLoyaltyMetafields } = await import("../../app/points/metafields");
+const { createAdminClient } = await import("../../app/shopify/graphql-client");
+
+async function toResponse(p: Promise<Response> | Response): Promise<Response> {
+  try {
+    return await p;
+  } catch (e) {
+    if (e instanceof Response) return e;
+    throw e;
+  }
+}
+
+appServer!.on("request", async (req, res) => {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const url = `${appUrl}${req.url}`;
+  const request = new Request(url, { method: req.method, headers: req.headers as Record<string, string>, body: req.method === "POST" ? Buffer.concat(chunks) : undefined });
+  const path = new URL(url).pathname;
+  const args = { request, params: {}, context: {} };
+  const r = await toResponse(
+    path === "/proxy/redeem" ? (req.method === "POST" ? redeemAction(args) : redeemLoader(args)) : path === "/proxy/points" ? pointsLoader(args) : new Response("not found", { status: 404 }),
+  );
+  res.writeHead(r.status, Object.fromEntries(r.headers));
+  res.end(Buffer.from(await r.arrayBuffer()));
+});
+
+const jar = () => {
+  let cookie = "";
+  return {
+    async get(path: string) {
+      const r = await fetch(`${emu.url}${path}`, { headers: { cookie } });
+      const set = r.headers.getSetCookie();
+      if (set.length) cookie = set.map((c) => c.split(";")[0]).join("; ");
+      return r;
+    },
+    post(path: string, body: unknown, headers: Record<string, string> = {}) {
+      return fetch(`${emu.url}${path}`, { method: "POST", headers: { cookie, "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) });
+    },
+  };
+};
+
+describe("app proxy redemption and the storefront banner (emulator → app routes)", () => {
+  let customer: string;
+  let other: string;
+  beforeAll(async () => {
+    await emu.addShop(SHOP, { seed: 9, customers: 5, years: 1 });
+    const token = emu.issueAccessToken(SHOP);
+    await database.ready();
+    await database.sql.query(`INSERT INTO "Session" (id, shop, state, "isOnline", scope, "accessToken") VALUES ($1, $2, '', false, $3, $4)`, [`offline_${SHOP}`, SHOP, "read_orders,write_customers,write_discounts,read_discounts,read_customers", token]);
+    const s = emu.shop(SHOP);
+    customer = String(s.customerLegacyId(1));
+    other = String(s.customerLegacyId(2));
+    const placed = new Date(Date.now() - 360 * 86_400_000).toISOString(); // lot expires in ~5 days
+    await database.sql.query(`INSERT INTO "Order" (shop, id, "customerId", "processedAt", "createdAt", "updatedAt", "currentTotal", "totalPrice", currency) VALUES ($1, 1, $2, $3, $3, $3, 260, 260, 'USD'), ($1, 2, $4, now(), now(), now(), 80, 80, 'USD')`, [SHOP, customer, placed, other]);
+    await rebuildShopLedger(database.sql, SHOP, new Date());
+    const client = createAdminClient({ shop: SHOP, accessToken: token, urlTemplate: `${emu.url}/{shop}` });
+    await ensureLoyaltyDefinitions(client);
+    await syncLoyaltyMetafields({ sql: database.sql, client, now: new Date() }, SHOP);
+  }, 60_000);
+  afterAll(async () => {
+    await emu.stop();
+    appServer.close();
+  });
+
+  it("the storefront renders the banner for a customer with points expiring, nothing for a guest or a customer with nothing expiring soon", async () => {
+    const b = jar();
+    const page = await (await b.get(`/${SHOP}/storefront?customer=${customer}`)).text();
+    expect(page).toContain("data-peb");
+    expect(page).toMatch(/260 points/);
+    expect(page).toContain(`/${SHOP}/storefront/assets/points-expiry-banner.js`);
+    expect((await b.get(`/${SHOP}/storefront/assets/points-expiry-banner.js`)).status).toBe(200);
+    expect(await (await jar().get(`/${SHOP}/storefront`)).text()).not.toContain("data-peb");
+    expect(await (await jar().get(`/${SHOP}/storefront?customer=${other}`)).text()).not.toContain("data-peb"); // expires in a year
+  });
+
+  it("redeems through the signed proxy as the logged-in customer; a replay returns the same code", async () => {
+    const b = jar();
+    await b.get(`/${SHOP}/storefront?customer=${customer}`);
+    const r = await b.post("/apps/winback/redeem", { points: 260, idempotencyKey: "storefront-key-1" });
+    expect(r.status).toBe(200);
+    const body = (await r.json()) as any;
+    expect(body).toMatchObject({ points: 200, value: 10, balance: 60, replayed: false });
+    expect(findDiscountByCode(emu.shop(SHOP), body.code)?.context).toEqual({ kind: "customers", ids: [`gid://shopify/Customer/${customer}`] });
+    const again = (await (await b.post("/apps/winback/redeem", { points: 260 }, { "X-Idempotency-Key": "storefront-key-1" })).json()) as any;
+    expect(again).toMatchObject({ code: body.code, replayed: true, balance: 60 });
+    const points = (await (await b.get("/apps/winback/points")).json()) as any;
+    expect(points).toMatchObject({ balance: 60, currencyCode: "USD" });
+    const log = emu.shop(SHOP).stores.appProxy as any[];
+    expect(log.map((l) => [l.method, l.path, l.loggedInCustomerId, l.status])).toContainEqual(["POST", "/apps/winback/redeem", customer, 200]);
+  });
+
+  it("a guest cannot redeem (401); a forged or missing signature is rejected (400) and redeems nothing", async () => {
+    const guest = jar();
+    await guest.get(`/${SHOP}/storefront`);
+    expect((await guest.post("/apps/winback/redeem", { points: 100, idempotencyKey: "guest-key-1" })).status).toBe(401);
+
+    const before = (await loadLedgerRows(database.sql, SHOP, { customerIds: [other] }))[0]!.balance;
+    const params = new URLSearchParams({ shop: SHOP, logged_in_customer_id: other, path_prefix: "/apps/winback", timestamp: String(Math.floor(Date.now() / 1000)) });
+    params.set("signature", signProxyQuery(params, "not-the-app-secret"));
+    const post = (q: URLSearchParams) =>
+      toResponse(redeemAction({ request: new Request(`${appUrl}/proxy/redeem?${q}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ points: 100, idempotencyKey: "forged-key-1" }) }), params: {}, context: {} }));
+    expect((await post(params)).status).toBe(400);
+    // a genuine signature with the customer swapped afterwards
+    const genuine = new URLSearchParams(params);
+    genuine.set("logged_in_customer_id", customer);
+    genuine.set("signature", signProxyQuery(genuine, TEST_APP.apiSecret));
+    genuine.set("logged_in_customer_id", other);
+    expect((await post(genuine)).status).toBe(400);
+    params.delete("signature");
+    expect((await post(params)).status).toBe(400);
+    expect((await loadLedgerRows(database.sql, SHOP, { customerIds: [other] }))[0]!.balance).toBe(before);
+    // correctly signed, as Shopify would: accepted
+    const ok = new URLSearchParams(params);
+    ok.set("signature", signProxyQuery(ok, TEST_APP.apiSecret));
+    expect((await post(ok)).status).toBe(400); // 80 points: fewer than one reward, a clean 400 with a message
+    const msg = (await (await post(ok)).json()) as any;
+    expect(msg.error).toMatch(/insufficient balance: 80 points available/);
+  });
+});
