@@ -1,0 +1,120 @@
+import { createHmac, randomUUID } from "node:crypto";
+import { beforeAll, describe, expect, it } from "vitest";
+import { setAppEnv, TEST_APP } from "../support/app-env";
+
+setAppEnv();
+
+const { loader: pageLoader, action: pageAction } = await import("../../app/routes/app.outreach");
+const { loader: detailLoader, action: detailAction } = await import("../../app/routes/app.outreach.$id");
+const { loader: exportLoader } = await import("../../app/routes/app.outreach.export");
+const { database } = await import("../../app/db.server");
+const { env } = await import("../../app/env.server");
+const { createOutreachTasks, outreachTaskFor } = await import("../../app/outreach/tasks");
+const { seedCustomer, seedOrder, seedShop, settings, ago } = await import("./support");
+
+const SHOP = TEST_APP.shop;
+
+function sessionToken() {
+  const now = Math.floor(Date.now() / 1000);
+  const b64 = (x: string) => Buffer.from(x).toString("base64url");
+  const header = b64(JSON.stringify({ alg: "HS256", typ: "JWT" }));
+  const payload = b64(
+    JSON.stringify({ iss: `https://${SHOP}/admin`, dest: `https://${SHOP}`, aud: TEST_APP.apiKey, sub: "42", exp: now + 60, nbf: now - 5, iat: now - 5, jti: randomUUID(), sid: randomUUID() }),
+  );
+  return `${header}.${payload}.${createHmac("sha256", TEST_APP.apiSecret).update(`${header}.${payload}`).digest("base64url")}`;
+}
+
+function req(path: string, init: { method?: string; form?: Record<string, string>; token?: boolean } = {}) {
+  const headers: Record<string, string> = {};
+  if (init.token !== false) headers.Authorization = `Bearer ${sessionToken()}`;
+  return new Request(`${TEST_APP.appUrl}${path}`, { method: init.method ?? "GET", headers, ...(init.form ? { body: new URLSearchParams(init.form) } : {}) });
+}
+
+async function settle(p: Promise<unknown>): Promise<Response> {
+  try {
+    return (await p) as Response;
+  } catch (thrown) {
+    if (thrown instanceof Response) return thrown;
+    throw thrown;
+  }
+}
+
+beforeAll(async () => {
+  await database.ready();
+  // An offline session already stored: authenticate.admin uses it instead of a token exchange.
+  await database.prisma.session.create({
+    data: { id: `offline_${SHOP}`, shop: SHOP, state: "s", isOnline: false, scope: env().SCOPES, accessToken: "shpat_test", expires: new Date(Date.now() + 86_400_000) },
+  });
+  const sql = database.sql;
+  await seedShop(sql, SHOP, "UTC");
+  for (const id of ["11", "12", "13"]) {
+    await seedCustomer(sql, id, { firstName: id === "11" ? "=Mallory" : `Vip${id}`, totalSpent: 2000 }, SHOP);
+    await seedOrder(sql, { id: `7${id}`, customerId: id, processedAt: ago(150), lines: [{ productId: "1", title: "Tea" }] }, SHOP);
+  }
+});
+
+describe("Outreach routes with a valid session token", () => {
+  it("shows the empty state data before any campaign, then the queue", async () => {
+    const empty = await (await settle(pageLoader({ request: req("/app/outreach"), params: {}, context: {} }))).json();
+    expect(empty.options.total).toBe(0);
+    await createOutreachTasks(database.sql, { shop: SHOP, campaignId: "route-c", launchAt: new Date(Date.now() - 86_400_000), settings: settings(), customerIds: ["11", "12", "13"] });
+    const res = await settle(pageLoader({ request: req("/app/outreach?status=to_contact&sort=name"), params: {}, context: {} }));
+    expect(res.status).toBe(200);
+    const data = await res.json();
+    expect(data.total).toBe(3);
+    expect(data.rows.map((r: { name: string }) => r.name)).toEqual(["=Mallory Last11", "Vip12 Last12", "Vip13 Last13"]);
+    expect(data.rows[0]).toMatchObject({ spend: "$2,000.00", concierge: "Ana", statusLabel: "To contact", overdue: true });
+    const bad = await (await settle(pageLoader({ request: req("/app/outreach?status=nope"), params: {}, context: {} }))).json();
+    expect(bad.queryError).toMatch(/status/);
+    expect(bad.total).toBe(3);
+  });
+
+  it("rejects requests without a session token", async () => {
+    const res = await settle(pageLoader({ request: req("/app/outreach", { token: false }), params: {}, context: {} }));
+    expect(res.status).not.toBe(200);
+    const exp = await settle(exportLoader({ request: req("/app/outreach/export", { token: false }), params: {}, context: {} }));
+    expect(exp.status).not.toBe(200);
+  });
+
+  it("bulk-marks tasks contacted and reports conflicts", async () => {
+    const ids = await Promise.all(["11", "12"].map(async (c) => (await outreachTaskFor(database.sql, SHOP, "route-c", c))!.id));
+    const res = await settle(pageAction({ request: req("/app/outreach", { method: "POST", form: { intent: "bulk", to: "contacted", ids: JSON.stringify(ids) } }), params: {}, context: {} }));
+    expect(await res.json()).toEqual({ ok: true, message: "2 marked contacted", status: 200 });
+    const again = await settle(pageAction({ request: req("/app/outreach", { method: "POST", form: { intent: "bulk", to: "contacted", ids: JSON.stringify(ids) } }), params: {}, context: {} }));
+    expect((await again.json()).message).toBe("0 marked contacted, 2 already were");
+    const bad = await settle(pageAction({ request: req("/app/outreach", { method: "POST", form: { intent: "bulk", to: "won_back", ids: "[1" } }), params: {}, context: {} }));
+    expect(bad.status).toBe(400);
+  });
+
+  it("detail: loads the script, moves status, adds a note once, answers 404/409", async () => {
+    const id = (await outreachTaskFor(database.sql, SHOP, "route-c", "13"))!.id;
+    const d = await (await settle(detailLoader({ request: req(`/app/outreach/${id}`), params: { id }, context: {} }))).json();
+    expect(d.script).toContain("Hi Vip13,");
+    expect(d.next.map((n: { to: string }) => n.to)).toEqual(["contacted", "escalated", "won_back"]);
+    const post = (form: Record<string, string>) => settle(detailAction({ request: req(`/app/outreach/${id}`, { method: "POST", form }), params: { id }, context: {} }));
+    expect(await (await post({ intent: "transition", to: "escalated", author: "Ana" })).json()).toMatchObject({ ok: true, message: "Marked escalated" });
+    const conflict = await post({ intent: "transition", to: "contacted" });
+    expect(conflict.status).toBe(409);
+    const noteId = randomUUID();
+    for (let i = 0; i < 2; i++) await post({ intent: "note", body: "Owner will call Friday", noteId, author: "Ana" });
+    const after = await (await settle(detailLoader({ request: req(`/app/outreach/${id}`), params: { id }, context: {} }))).json();
+    expect(after.notes.map((n: { body: string }) => n.body)).toEqual(["Owner will call Friday"]);
+    expect(after.status).toBe("escalated");
+    expect((await post({ intent: "note", body: "" })).status).toBe(400);
+    const missing = await settle(detailLoader({ request: req(`/app/outreach/nope`), params: { id: "nope" }, context: {} }));
+    expect(missing.status).toBe(404);
+  });
+
+  it("exports the filtered queue as a CSV download", async () => {
+    const res = await settle(exportLoader({ request: req("/app/outreach/export?sort=name"), params: {}, context: {} }));
+    expect(res.status).toBe(200);
+    expect(res.headers.get("Content-Type")).toBe("text/csv; charset=utf-8");
+    expect(res.headers.get("Content-Disposition")).toMatch(/^attachment; filename="outreach-\d{4}-\d{2}-\d{2}\.csv"$/);
+    const lines = (await res.text()).split("\r\n");
+    expect(lines[0]).toContain("Task ID,Customer ID,Name,Email");
+    expect(lines[1]).toContain(",'=Mallory Last11,");
+    expect(lines.filter(Boolean)).toHaveLength(4);
+    const bad = await settle(exportLoader({ request: req("/app/outreach/export?sort=evil"), params: {}, context: {} }));
+    expect(bad.status).toBe(400);
+  });
+});
