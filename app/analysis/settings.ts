@@ -132,6 +132,12 @@ export function parseSettingsForm(form: FormData): { ok: true; value: AnalysisSe
   } else s.vip!.fixedThreshold = null;
   s.targets!.includeLost = form.get("targets.includeLost") === "on" || form.get("targets.includeLost") === "true";
   const timeUnit = form.get("timeUnit");
+  // Checked here as well as in the schema: zod skips refinements while any field is invalid, and
+  // the merchant should see every problem after one save.
+  const l = s.lapse as Record<string, number | undefined>;
+  const ok = (n: number | undefined): n is number => typeof n === "number" && Number.isFinite(n);
+  if (ok(l.atRiskDays) && ok(l.highRiskDays) && l.highRiskDays <= l.atRiskDays) errors["lapse.highRiskDays"] ??= "Must be more than the at-risk threshold";
+  if (ok(l.highRiskDays) && ok(l.lostDays) && l.lostDays <= l.highRiskDays) errors["lapse.lostDays"] ??= "Must be more than the high-risk threshold";
   const parsed = AnalysisSettingsSchema.safeParse({ settings: s, timeUnit });
   if (!parsed.success) {
     for (const [k, v] of Object.entries(issuesToFieldErrors(parsed.error.issues))) errors[k] ??= v;
