@@ -38,9 +38,11 @@ export function pointsJobDefinitions(deps: () => PointsJobDeps | Promise<PointsJ
     defineJob({
       queue: POINTS_JOBS.sync,
       singleton: true,
-      payload: ShopPayload,
-      handler: async ({ shop }) => {
+      payload: ShopPayload.extend({ rebuild: z.boolean().optional() }),
+      handler: async ({ shop, rebuild }) => {
         const d = await deps();
+        // After a settings change the lots themselves change (earn rate, lifetime).
+        if (rebuild) await rebuildShopLedger(d.sql, shop, nowOf(d));
         const client = await d.client(shop);
         await settleStaleRedemptions({ sql: d.sql, client: async () => client, now: d.now }, shop);
         await ensureLoyaltyDefinitions(client);
