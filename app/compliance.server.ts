@@ -34,6 +34,10 @@ export const CUSTOMER_DATA: CustomerDataTable[] = [
   { table: "MessageLog", customerWhere: `"customerId" = $2` },
   { table: "EmailSuppression", customerWhere: `"customerId" = $2` },
   { table: "FlowTriggerLog", customerWhere: `"customerId" = $2` },
+  // Points: ledger, redemptions, expiry reminders.
+  { table: "PointsLedger", customerWhere: `"customerId" = $2` },
+  { table: "PointsRedemption", customerWhere: `"customerId" = $2` },
+  { table: "PointsNudge", customerWhere: `"customerId" = $2` },
 ];
 
 /** What shop/redact empties: customer tables plus the shop's own records. */
