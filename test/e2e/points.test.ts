@@ -1,0 +1,129 @@
+import path from "node:path";
+import { mkdirSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser } from "playwright-core";
+import { buildApp, startAppServer, freePort, ROOT, type AppServer } from "../support/app-server";
+import { hasChromium, launchBrowser, newContext } from "../support/browser";
+import { startEmulator, type Emulator } from "../shopify-emulator";
+import { discountsOf, findDiscountByCode } from "../shopify-emulator/modules/discounts";
+import { metafieldStore } from "../shopify-emulator/modules/metafields";
+
+const SHOP = "points-e2e.myshopify.com";
+const API_KEY = "winback-points-e2e-key";
+const API_SECRET = "winback-points-e2e-secret";
+const DAY = 86_400_000;
+
+async function until<T>(what: string, fn: () => T | undefined | null | false, timeoutMs = 90_000): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/**
+ * The whole loop in a browser: the app is installed in the emulated admin, an order webhook gives a
+ * shopper points that expire in 10 days, the app's jobs write the loyalty metafields, the emulated
+ * storefront renders the theme app embed from them, and the redeem button goes through Shopify's
+ * signed app proxy to the app, which creates a single-use code in the emulated shop.
+ */
+describe.skipIf(!hasChromium)("points expiry banner on the emulated storefront (Chromium)", () => {
+  let emulator: Emulator;
+  let app: AppServer;
+  let browser: Browser;
+  let customerId: number;
+
+  beforeAll(async () => {
+    buildApp();
+    const appPort = await freePort();
+    const appUrl = `http://localhost:${appPort}`;
+    emulator = await startEmulator({ apiKey: API_KEY, apiSecret: API_SECRET, appUrl });
+    await emulator.addShop(SHOP, { seed: 3, customers: 40, years: 1 });
+    app = await startAppServer({
+      port: appPort,
+      env: {
+        SHOPIFY_API_KEY: API_KEY,
+        SHOPIFY_API_SECRET: API_SECRET,
+        SHOPIFY_APP_URL: appUrl,
+        DATABASE_URL: "memory://",
+        SHOPIFY_ADMIN_URL_TEMPLATE: `${emulator.url}/{shop}`,
+        APP_BRIDGE_URL: `${emulator.url}/app-bridge.js`,
+        ADMIN_FRAME_ORIGINS: emulator.url,
+        JOB_POLL_MS: "100",
+      },
+    });
+    browser = await launchBrowser();
+    // Install: opening the app in the admin exchanges the session token for an offline token.
+    const ctx = await newContext(browser);
+    const page = await ctx.newPage();
+    await page.goto(emulator.adminUrl(SHOP));
+    await page.frameLocator("iframe").getByText("Orders in Shopify").waitFor({ timeout: 60_000 });
+    await ctx.close();
+    // A shopper with one order 355 days ago: 260 points that expire in 10 days.
+    const s = emulator.shop(SHOP);
+    const c = s.createCustomer({ firstName: "Maya", lastName: "Lind", email: "maya@example.com" });
+    customerId = s.customerLegacyId(c);
+    emulator.createOrder(SHOP, { customerId, processedAt: new Date(Date.now() - 355 * DAY), totalCents: 26_000 });
+    await until("the loyalty metafields", () => {
+      const v = Object.values(metafieldStore(s).values).find((m) => m.ownerId === `gid://shopify/Customer/${customerId}` && m.key === "points_expiring");
+      return v?.value === "260";
+    });
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+    await emulator?.stop();
+  });
+
+  it("shows the banner to the shopper; redeem returns a code that exists in the shop, once, and the balance drops", async () => {
+    const ctx = await newContext(browser);
+    const page = await ctx.newPage();
+    await page.goto(`${emulator.url}/${SHOP}/storefront?customer=${customerId}`);
+    const banner = page.getByRole("region", { name: /points/i });
+    await banner.waitFor();
+    await expect(banner.textContent()).resolves.toMatch(/260 points/);
+    const shots = path.join(ROOT, "docs/screenshots");
+    mkdirSync(shots, { recursive: true });
+    await page.screenshot({ path: path.join(shots, "points-banner.png") });
+
+    const before = discountsOf(emulator.shop(SHOP)).length;
+    // A double click: the page sends one request (and the server would dedupe a second by key).
+    await page.locator("[data-peb-redeem]").dblclick();
+    const code = await page.locator(".peb__code").textContent({ timeout: 30_000 });
+    expect(code).toMatch(/^PTS-[A-Z2-9]{10}$/);
+    await expect(page.locator("[data-peb-result]").textContent()).resolves.toMatch(/60/);
+    const d = findDiscountByCode(emulator.shop(SHOP), code!);
+    expect(d?.context).toEqual({ kind: "customers", ids: [`gid://shopify/Customer/${customerId}`] });
+    expect(d?.usageLimit).toBe(1);
+    expect(discountsOf(emulator.shop(SHOP)).length).toBe(before + 1);
+    await page.screenshot({ path: path.join(shots, "points-banner-redeemed.png") });
+
+    // The balance dropped, as the app's proxy answers the shopper...
+    const points = await page.evaluate(async () => (await fetch("/apps/winback/points")).json());
+    expect(points).toMatchObject({ balance: 60 });
+    // ...and a retry of the same click (same key) answers the same code without redeeming again.
+    const replay = await page.evaluate(async () => {
+      const post = () => fetch("/apps/winback/redeem", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ points: 100, idempotencyKey: "e2e-retry-key" }) }).then((r) => r.status);
+      return [await post(), await post()];
+    });
+    expect(replay).toEqual([400, 400]); // 60 points left: fewer than one reward
+    expect(discountsOf(emulator.shop(SHOP)).length).toBe(before + 1);
+    const proxied = (emulator.shop(SHOP).stores.appProxy as Array<{ method: string; path: string; status: number }>).filter((l) => l.method === "POST" && l.status === 200);
+    expect(proxied).toHaveLength(1);
+    // the storefront values follow: the app's next metafield sync writes the new balance
+    await until("the new balance in the metafields", () => Object.values(metafieldStore(emulator.shop(SHOP)).values).find((m) => m.ownerId === `gid://shopify/Customer/${customerId}` && m.key === "points_balance")?.value === "60");
+    await ctx.close();
+  });
+
+  it("a guest sees no banner", async () => {
+    const ctx = await newContext(browser);
+    const page = await ctx.newPage();
+    await page.goto(`${emulator.url}/${SHOP}/storefront`);
+    await page.getByText(/Guest/).waitFor();
+    expect(await page.locator("[data-peb]").count()).toBe(0);
+    await ctx.close();
+  });
+});
