@@ -80,8 +80,8 @@ describe.each(databaseKinds)("campaign measurement (%s)", (kind) => {
     expect(m.holdout).toMatchObject({ n: holdout.length, reactivated: exp.h.x });
     const prop = diffOfProportions({ x: exp.t.x, n: treated.length }, { x: exp.h.x, n: holdout.length });
     expect(m.lift.absolute).toBeCloseTo(exp.t.x / treated.length - exp.h.x / holdout.length, 12);
-    expect(m.lift.ci!.low).toBeCloseTo(prop.ci.low, 12);
-    expect(m.lift.ci!.high).toBeCloseTo(prop.ci.high, 12);
+    expect(m.lift.ci!.low).toBeCloseTo(prop.ci!.low, 12);
+    expect(m.lift.ci!.high).toBeCloseTo(prop.ci!.high, 12);
     const sums = (xs: number[]) => ({ n: xs.length, sum: xs.reduce((a, b) => a + b, 0), sumSq: xs.reduce((a, b) => a + b * b, 0) });
     const means = diffOfMeans(sums(exp.t.rev), sums(exp.h.rev));
     const meanT = sums(exp.t.rev).sum / treated.length;

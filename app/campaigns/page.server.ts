@@ -1,0 +1,292 @@
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import type { Sql } from "../db/sql";
+import { assignHoldout, buildPlan, discountCodeFor, discountEndsAt, parseCampaignSettings, type CampaignSettings, type PlanRow } from "../domain/campaigns";
+import { AppError, isAppError } from "../lib/errors";
+import { loadSettingsSection, shopFacts } from "../shop-settings.server";
+import type { CampaignDeps } from "./deps";
+import { formatEndsAt } from "./email";
+import { campaignTagFor, requestLaunch, retryLaunch } from "./launch";
+import { measureRow, type CampaignReport } from "./measure";
+import { LAUNCH_STEPS, getCampaign, listCampaigns, stepsDone, type CampaignRow } from "./store";
+import { setPaused } from "./touch";
+
+const DAY_MS = 86_400_000;
+
+export interface CampaignListItem {
+  id: string;
+  name: string;
+  status: string;
+  launchAt: string | null;
+  members: number;
+  reactivated: number;
+  discountCode: string;
+  launchError: string | null;
+  pausedReason: string | null;
+}
+
+export async function loadCampaignList(sql: Sql, shop: string): Promise<{ campaigns: CampaignListItem[]; targets: number }> {
+  const rows = await listCampaigns(sql, shop);
+  const counts = await sql.query<{ campaignId: string; n: number; r: number }>(
+    `SELECT "campaignId", count(*)::int AS n, count("reactivatedAt")::int AS r FROM "CampaignMember" WHERE shop = $1 GROUP BY "campaignId"`,
+    [shop],
+  );
+  const byId = new Map(counts.map((c) => [c.campaignId, c]));
+  const targets = (await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "CustomerScore" WHERE shop = $1 AND target AND branch IN ('VIP', 'Standard')`, [shop]))[0]!.n;
+  return {
+    targets,
+    campaigns: rows.map((c) => ({
+      id: c.id,
+      name: c.name,
+      status: c.status,
+      launchAt: c.launchAt?.toISOString() ?? null,
+      members: byId.get(c.id)?.n ?? 0,
+      reactivated: byId.get(c.id)?.r ?? 0,
+      discountCode: c.discountCode,
+      launchError: c.launchError,
+      pausedReason: c.pausedReason,
+    })),
+  };
+}
+
+/**
+ * How often lapsed customers came back on their own: of the customers silent for `silentDays` at
+ * T = now − window, the share who ordered within the window after T. The MDE needs it; without
+ * enough history a conservative 5% is assumed and the page says so.
+ */
+export async function baselineReactivation(sql: Sql, shop: string, now: Date, windowDays: number, silentDays = 90): Promise<{ rate: number; assumed: boolean; basis: number }> {
+  const t = new Date(now.getTime() - windowDays * DAY_MS);
+  const rows = await sql.query<{ n: number; back: number }>(
+    `WITH lapsed AS (
+       SELECT "customerId" FROM "Order" WHERE shop = $1 AND NOT test AND "cancelledAt" IS NULL AND "customerId" IS NOT NULL AND "processedAt" < $2
+       GROUP BY "customerId" HAVING max("processedAt") < $2::timestamp - make_interval(days => $4)
+     )
+     SELECT count(*)::int AS n,
+            count(*) FILTER (WHERE EXISTS (SELECT 1 FROM "Order" o WHERE o.shop = $1 AND o."customerId" = l."customerId" AND NOT o.test AND o."cancelledAt" IS NULL
+                                           AND o."processedAt" >= $2 AND o."processedAt" < $3))::int AS back
+     FROM lapsed l`,
+    [shop, t.toISOString(), now.toISOString(), silentDays],
+  );
+  const r = rows[0]!;
+  if (r.n < 30) return { rate: 0.05, assumed: true, basis: r.n };
+  return { rate: Math.min(0.95, Math.max(0.001, r.back / r.n)), assumed: false, basis: r.n };
+}
+
+export interface PlanPreview {
+  rows: PlanRow[];
+  settings: CampaignSettings;
+  discountEndsAt: string;
+  discountEndsAtLabel: string;
+  treated: number;
+  vipTreated: number;
+  standardTreated: number;
+  baseline: { rate: number; assumed: boolean; basis: number };
+  currencyCode: string;
+  timezone: string;
+}
+
+/** The plan for a launch key: holdout sizes are exact, because the key becomes the campaign id. */
+export async function previewPlan(sql: Sql, shop: string, launchKey: string, settings: CampaignSettings, now: Date): Promise<PlanPreview> {
+  const targets = await sql.query<{ id: string; branch: "VIP" | "Standard" }>(
+    `SELECT "customerId"::text AS id, branch FROM "CustomerScore" WHERE shop = $1 AND target AND branch IN ('VIP', 'Standard')`,
+    [shop],
+  );
+  const facts = await shopFacts(sql, shop);
+  const baseline = await baselineReactivation(sql, shop, now, settings.reactivationWindowDays);
+  const split = (branch: "VIP" | "Standard") => assignHoldout(launchKey.toLowerCase(), targets.filter((t) => t.branch === branch).map((t) => t.id), settings.holdoutShare);
+  const vip = split("VIP");
+  const std = split("Standard");
+  const rows = buildPlan(
+    {
+      VIP: { customers: vip.treated.length + vip.holdout.length, holdout: vip.holdout.length, baselineRate: baseline.rate },
+      Standard: { customers: std.treated.length + std.holdout.length, holdout: std.holdout.length, baselineRate: baseline.rate },
+    },
+    settings,
+    { launchAt: now, currencyCode: facts.currencyCode },
+  );
+  const ends = discountEndsAt(now, settings);
+  return {
+    rows,
+    settings,
+    discountEndsAt: ends.toISOString(),
+    discountEndsAtLabel: formatEndsAt(ends, facts.ianaTimezone),
+    treated: vip.treated.length + std.treated.length,
+    vipTreated: vip.treated.length,
+    standardTreated: std.treated.length,
+    baseline,
+    currencyCode: facts.currencyCode,
+    timezone: facts.ianaTimezone,
+  };
+}
+
+const num = (v: FormDataEntryValue | null) => (v === null || String(v).trim() === "" ? undefined : Number(v));
+const str = (v: FormDataEntryValue | null) => (v === null ? undefined : String(v));
+
+/** Form fields over the shop's saved defaults; anything the form does not carry keeps its default. */
+export function settingsFromForm(form: FormData, base: CampaignSettings): CampaignSettings {
+  const holdoutPct = num(form.get("holdoutPercent"));
+  const minimum = num(form.get("minimumSubtotal"));
+  return parseCampaignSettings({
+    ...base,
+    discount: {
+      ...base.discount,
+      kind: str(form.get("discountKind")) ?? base.discount.kind,
+      value: num(form.get("discountValue")) ?? base.discount.value,
+      minimumSubtotal: form.has("minimumSubtotal") ? (minimum && minimum > 0 ? minimum : null) : base.discount.minimumSubtotal,
+      validityDays: num(form.get("validityDays")) ?? base.discount.validityDays,
+      combinesWith: form.has("stacking")
+        ? { orderDiscounts: form.get("combinesOrder") === "on", productDiscounts: form.get("combinesProduct") === "on", shippingDiscounts: form.get("combinesShipping") === "on" }
+        : base.discount.combinesWith,
+      exclusions: str(form.get("exclusions")) ?? base.discount.exclusions,
+    },
+    holdoutShare: holdoutPct === undefined ? base.holdoutShare : holdoutPct / 100,
+    vip: {
+      ...base.vip,
+      conciergeName: str(form.get("conciergeName")) ?? base.vip.conciergeName,
+      conciergeRole: str(form.get("conciergeRole")) ?? base.vip.conciergeRole,
+      perkOverride: form.has("perkOverride") ? str(form.get("perkOverride"))?.trim() || null : base.vip.perkOverride,
+    },
+  });
+}
+
+/** A fresh launch key per page view: it becomes the campaign id, so a double click launches once. */
+export async function loadPlanPage(sql: Sql, shop: string, now: Date, launchKey: string = randomUUID()) {
+  const settings = await loadSettingsSection(sql, shop, "campaigns", (raw) => {
+    try {
+      return parseCampaignSettings(raw);
+    } catch {
+      // Saved defaults that no longer parse (schema moved on) must not lock the merchant out of planning.
+      return parseCampaignSettings({});
+    }
+  });
+  return { launchKey, tag: campaignTagFor(launchKey), discountCode: discountCodeFor(launchKey), preview: await previewPlan(sql, shop, launchKey, settings, now) };
+}
+
+export type PlanActionResult =
+  | { ok: true; intent: "preview"; preview: PlanPreview }
+  | { ok: true; intent: "launch"; campaignId: string }
+  | { ok: false; error: string; code: string };
+
+export async function handlePlanAction(deps: Pick<CampaignDeps, "sql" | "queue" | "now">, shop: string, form: FormData): Promise<PlanActionResult> {
+  try {
+    const launchKey = z.string().min(8).max(64).parse(form.get("launchKey"));
+    const base = await loadSettingsSection(deps.sql, shop, "campaigns", (raw) => {
+      try {
+        return parseCampaignSettings(raw);
+      } catch {
+        return parseCampaignSettings({});
+      }
+    });
+    const settings = settingsFromForm(form, base);
+    if (form.get("intent") === "launch") {
+      const preview = await previewPlan(deps.sql, shop, launchKey, settings, deps.now());
+      if (preview.treated === 0) throw new AppError("INSUFFICIENT_DATA", "No customers to win back yet: the analysis has not marked any target customers.");
+      const { campaignId } = await requestLaunch(deps, { shop, launchKey, name: str(form.get("name")) ?? "", settings });
+      return { ok: true, intent: "launch", campaignId };
+    }
+    return { ok: true, intent: "preview", preview: await previewPlan(deps.sql, shop, launchKey, settings, deps.now()) };
+  } catch (e) {
+    if (isAppError(e)) return { ok: false, error: e.message, code: e.code };
+    if (e instanceof z.ZodError) return { ok: false, error: "The form is missing its launch key; reload the page.", code: "INVALID_INPUT" };
+    throw e;
+  }
+}
+
+export interface CampaignPageData {
+  campaign: {
+    id: string;
+    name: string;
+    status: string;
+    launchAt: string | null;
+    endsAt: string | null;
+    discountCode: string;
+    discountEndsAtLabel: string | null;
+    tag: string;
+    segmentId: string | null;
+    discountId: string | null;
+    launchError: string | null;
+    launchErrorCode: string | null;
+    launchErrorDetails: Array<{ field?: string[] | null; message: string }>;
+    pausedReason: string | null;
+    settings: CampaignSettings;
+  };
+  progress: { done: number; total: number; steps: Array<{ step: string; label: string; done: boolean; detail: string | null }> };
+  tagFailures: Array<{ customerId: string; message: string }>;
+  report: CampaignReport | null;
+  currencyCode: string;
+}
+
+const STEP_LABELS: Record<(typeof LAUNCH_STEPS)[number], string> = {
+  members: "Snapshot target customers and holdout",
+  tags: "Tag treated customers in Shopify",
+  segment: "Create the customer segment",
+  discount: "Create the discount code",
+  outreach: "Create VIP outreach tasks",
+  touches: "Schedule emails and Flow triggers",
+};
+
+function stepDetail(c: CampaignRow, step: (typeof LAUNCH_STEPS)[number]): string | null {
+  const s = c.launchSteps;
+  switch (step) {
+    case "members":
+      return s.members?.doneAt ? `${s.members.treated} treated, ${s.members.holdout} holdout` : null;
+    case "tags":
+      return s.tags?.doneAt ? `${s.tags.tagged} tagged${s.tags.mode === "bulk" ? " (bulk operation)" : ""}` : s.tags?.bulkOperationId ? "bulk operation running…" : null;
+    case "segment":
+      return s.segment?.doneAt ? `${c.segmentId}` : null;
+    case "discount":
+      return s.discount?.doneAt ? `${c.discountCode}` : null;
+    case "outreach":
+      return s.outreach?.doneAt ? `${s.outreach.tasks} tasks` : null;
+    case "touches":
+      return s.touches?.doneAt ? `${s.touches.scheduled} touches` : null;
+  }
+}
+
+export async function loadCampaignPage(deps: Pick<CampaignDeps, "sql" | "messageCounts" | "now">, shop: string, id: string): Promise<CampaignPageData> {
+  const c = await getCampaign(deps.sql, shop, id);
+  const facts = await shopFacts(deps.sql, shop);
+  const details = (c.launchErrorDetails as { code?: string; details?: unknown } | null) ?? null;
+  const report = c.launchSteps.members?.doneAt ? await measureRow(deps, c) : null;
+  return {
+    campaign: {
+      id: c.id,
+      name: c.name,
+      status: c.status,
+      launchAt: c.launchAt?.toISOString() ?? null,
+      endsAt: c.endsAt?.toISOString() ?? null,
+      discountCode: c.discountCode,
+      discountEndsAtLabel: c.discountEndsAt ? formatEndsAt(c.discountEndsAt, facts.ianaTimezone) : null,
+      tag: c.tag,
+      segmentId: c.segmentId,
+      discountId: c.discountId,
+      launchError: c.launchError,
+      launchErrorCode: details?.code ?? null,
+      launchErrorDetails: Array.isArray(details?.details) ? (details!.details as Array<{ field?: string[] | null; message: string }>) : [],
+      pausedReason: c.pausedReason,
+      settings: c.settings,
+    },
+    progress: {
+      done: stepsDone(c.launchSteps),
+      total: LAUNCH_STEPS.length,
+      steps: LAUNCH_STEPS.map((s) => ({ step: s, label: STEP_LABELS[s], done: !!c.launchSteps[s]?.doneAt, detail: stepDetail(c, s) })),
+    },
+    tagFailures: c.launchSteps.tags?.failed ?? [],
+    report,
+    currencyCode: facts.currencyCode,
+  };
+}
+
+export async function handleCampaignAction(deps: Pick<CampaignDeps, "sql" | "queue" | "now">, shop: string, id: string, form: FormData): Promise<{ ok: boolean; message: string }> {
+  const intent = String(form.get("intent") ?? "");
+  try {
+    if (intent === "pause") await setPaused(deps.sql, shop, id, true, deps.now());
+    else if (intent === "resume") await setPaused(deps.sql, shop, id, false, deps.now());
+    else if (intent === "retry") await retryLaunch(deps, shop, id);
+    else throw new AppError("INVALID_INPUT", `Unknown action ${intent}`);
+    return { ok: true, message: intent === "pause" ? "Campaign paused" : intent === "resume" ? "Campaign resumed" : "Launch restarted" };
+  } catch (e) {
+    if (isAppError(e)) return { ok: false, message: e.message };
+    throw e;
+  }
+}

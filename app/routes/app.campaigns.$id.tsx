@@ -1,0 +1,233 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
+import { json } from "@remix-run/node";
+import { useFetcher, useLoaderData, useRevalidator } from "@remix-run/react";
+import { useAppBridge } from "@shopify/app-bridge-react";
+import { Badge, Banner, BlockStack, Card, DataTable, InlineGrid, InlineStack, Layout, List, Page, ProgressBar, Text } from "@shopify/polaris";
+import { useEffect } from "react";
+import { database } from "../db.server";
+import { authenticate } from "../shopify.server";
+import { handleCampaignAction, loadCampaignPage } from "../campaigns/page.server";
+import { CampaignStatusBadge } from "../components/campaigns/CampaignStatusBadge";
+import { ReactivationChart } from "../components/campaigns/ReactivationChart";
+
+async function pageDeps() {
+  await database.ready();
+  const { messageCounts } = await import("../messaging/index.server");
+  return { sql: database.sql, messageCounts: (_s: unknown, id: string) => messageCounts(id), now: () => new Date() };
+}
+
+export const loader = async ({ request, params }: LoaderFunctionArgs) => {
+  const { session } = await authenticate.admin(request);
+  return json(await loadCampaignPage(await pageDeps(), session.shop, params.id!));
+};
+
+export const action = async ({ request, params }: ActionFunctionArgs) => {
+  const { session } = await authenticate.admin(request);
+  await database.ready();
+  const { jobQueue } = await import("../jobs/worker.server");
+  const r = await handleCampaignAction({ sql: database.sql, queue: jobQueue(), now: () => new Date() }, session.shop, params.id!, await request.formData());
+  return json(r, { status: r.ok ? 200 : 409 });
+};
+
+const nf = (n: number) => n.toLocaleString("en-US");
+const pct = (x: number | null | undefined, digits = 1) => (x == null ? "–" : `${(x * 100).toFixed(digits)}%`);
+const pts = (x: number | null | undefined) => (x == null ? "–" : `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)} pts`);
+
+export default function CampaignPage() {
+  const data = useLoaderData<typeof loader>();
+  const { campaign: c, progress, report, currencyCode, tagFailures } = data;
+  const shopify = useAppBridge();
+  const fetcher = useFetcher<{ ok: boolean; message: string }>();
+  const revalidator = useRevalidator();
+  const money = (x: number | null | undefined) => (x == null ? "–" : x.toLocaleString("en-US", { style: "currency", currency: currencyCode }));
+  const launching = c.status === "launching";
+
+  // While launching, the page follows the job's step log.
+  useEffect(() => {
+    if (!launching || c.launchError?.endsWith("(retrying)") === false) return;
+    const t = setInterval(() => revalidator.state === "idle" && revalidator.revalidate(), 1500);
+    return () => clearInterval(t);
+  }, [launching, c.launchError, revalidator]);
+
+  useEffect(() => {
+    if (fetcher.data) shopify.toast.show(fetcher.data.message, { isError: !fetcher.data.ok });
+  }, [fetcher.data, shopify]);
+
+  const act = (intent: string) => fetcher.submit({ intent }, { method: "post" });
+  const m = report?.measurement;
+  const g = m?.guardrails;
+  const limits = c.settings.guardrails;
+
+  return (
+    <Page
+      title={c.name}
+      titleMetadata={<CampaignStatusBadge status={c.status} failed={!!c.launchError && !c.launchError.endsWith("(retrying)")} />}
+      backAction={{ content: "Campaigns", url: "/app/campaigns" }}
+      subtitle={c.launchAt ? `Launched ${new Date(c.launchAt).toLocaleString("en-US", { dateStyle: "medium", timeStyle: "short" })} · code ${c.discountCode}` : undefined}
+      primaryAction={
+        c.status === "active"
+          ? { content: "Pause", destructive: true, onAction: () => act("pause"), loading: fetcher.state !== "idle" }
+          : c.status === "paused"
+            ? { content: "Resume", onAction: () => act("resume"), loading: fetcher.state !== "idle" }
+            : launching && c.launchError && !c.launchError.endsWith("(retrying)")
+              ? { content: "Retry launch", onAction: () => act("retry"), loading: fetcher.state !== "idle" }
+              : undefined
+      }
+    >
+      <Layout>
+        {c.status === "paused" && c.pausedReason ? (
+          <Layout.Section>
+            <Banner tone={g?.status === "pause" || c.pausedReason.startsWith("Paused automatically") ? "critical" : "warning"} title="Campaign paused">
+              <p id="paused-reason">{c.pausedReason}</p>
+              <p>No emails or Flow triggers go out while it is paused; touches that fall due are skipped.</p>
+            </Banner>
+          </Layout.Section>
+        ) : null}
+        {launching && c.launchError ? (
+          <Layout.Section>
+            <Banner tone={c.launchError.endsWith("(retrying)") ? "warning" : "critical"} title={c.launchError.endsWith("(retrying)") ? "Launch is retrying" : "Launch stopped"}>
+              <BlockStack gap="200">
+                <p id="launch-error">{c.launchError}</p>
+                {c.launchErrorDetails.length ? (
+                  <List>
+                    {c.launchErrorDetails.map((u, i) => (
+                      <List.Item key={i}>
+                        {u.field?.length ? `${u.field.join(".")}: ` : ""}
+                        {u.message}
+                      </List.Item>
+                    ))}
+                  </List>
+                ) : null}
+                <p>Fix this in Shopify, then retry: steps already done are not repeated.</p>
+              </BlockStack>
+            </Banner>
+          </Layout.Section>
+        ) : null}
+        {tagFailures.length ? (
+          <Layout.Section>
+            <Banner tone="warning" title={`${tagFailures.length} customers could not be tagged and left the campaign`}>
+              <List>
+                {tagFailures.slice(0, 5).map((f) => (
+                  <List.Item key={f.customerId}>
+                    Customer {f.customerId}: {f.message}
+                  </List.Item>
+                ))}
+              </List>
+            </Banner>
+          </Layout.Section>
+        ) : null}
+        {launching ? (
+          <Layout.Section>
+            <Card>
+              <BlockStack gap="300">
+                <Text as="h2" variant="headingMd">Launching in Shopify</Text>
+                <ProgressBar progress={Math.round((progress.done / progress.total) * 100)} tone={c.launchError ? "critical" : "highlight"} animated={!c.launchError} />
+                <List type="number">
+                  {progress.steps.map((s) => (
+                    <List.Item key={s.step}>
+                      <InlineStack gap="200" blockAlign="center">
+                        <Text as="span">{s.label}</Text>
+                        {s.done ? <Badge tone="success">Done</Badge> : <Badge>Waiting</Badge>}
+                        {s.detail ? <Text as="span" tone="subdued">{s.detail}</Text> : null}
+                      </InlineStack>
+                    </List.Item>
+                  ))}
+                </List>
+              </BlockStack>
+            </Card>
+          </Layout.Section>
+        ) : null}
+        {m && report ? (
+          <>
+            <Layout.Section>
+              <InlineGrid columns={{ xs: 1, md: 3 }} gap="400">
+                <Card>
+                  <BlockStack gap="100">
+                    <Text as="h3" variant="headingSm">Reactivation ({report.windowDays} days)</Text>
+                    <Text as="p" variant="headingXl" id="reactivation-treated">{pct(m.treated.rate)}</Text>
+                    <Text as="p" tone="subdued">
+                      treated ({nf(m.treated.reactivated)} of {nf(m.treated.n)}) vs holdout {pct(m.holdout.rate)} ({nf(m.holdout.reactivated)} of {nf(m.holdout.n)})
+                    </Text>
+                  </BlockStack>
+                </Card>
+                <Card>
+                  <BlockStack gap="100">
+                    <Text as="h3" variant="headingSm">Lift</Text>
+                    <Text as="p" variant="headingXl" id="lift">{pts(m.lift.absolute)}</Text>
+                    <Text as="p" tone="subdued">
+                      95% CI {m.lift.ci ? `${pts(m.lift.ci.low)} to ${pts(m.lift.ci.high)}` : "–"}
+                      {m.lift.ci && m.lift.ci.low > 0 ? " · significant" : m.lift.ci ? " · not significant yet" : ""}
+                    </Text>
+                  </BlockStack>
+                </Card>
+                <Card>
+                  <BlockStack gap="100">
+                    <Text as="h3" variant="headingSm">Incremental revenue</Text>
+                    <Text as="p" variant="headingXl" id="incremental-revenue">{money(m.incrementalRevenue.estimate)}</Text>
+                    <Text as="p" tone="subdued">
+                      95% CI {m.incrementalRevenue.ci ? `${money(m.incrementalRevenue.ci.low)} to ${money(m.incrementalRevenue.ci.high)}` : "–"}
+                    </Text>
+                  </BlockStack>
+                </Card>
+              </InlineGrid>
+            </Layout.Section>
+            <Layout.Section>
+              <Card>
+                <BlockStack gap="200">
+                  <Text as="h2" variant="headingMd">Cumulative reactivation, treated vs holdout</Text>
+                  <ReactivationChart series={report.series} />
+                </BlockStack>
+              </Card>
+            </Layout.Section>
+            <Layout.Section variant="oneHalf">
+              <Card>
+                <BlockStack gap="200">
+                  <Text as="h2" variant="headingMd">Offer and VIPs</Text>
+                  <DataTable
+                    columnContentTypes={["text", "numeric"]}
+                    headings={["", ""]}
+                    rows={[
+                      ["Discount redemptions", nf(m.discount.redemptions)],
+                      ["Discount cost", money(m.discount.cost)],
+                      ["Cost per incremental reactivation", money(m.discount.costPerIncrementalReactivation)],
+                      ["Revenue from VIPs won back", money(m.vipWonBackRevenue)],
+                      ...report.branches.map((b) => [
+                        `${b.branch}: treated vs holdout`,
+                        `${pct(b.treated.n ? b.treated.reactivated / b.treated.n : null)} vs ${pct(b.holdout.n ? b.holdout.reactivated / b.holdout.n : null)}`,
+                      ]),
+                    ]}
+                  />
+                  <Text as="p" tone="subdued" variant="bodySm">
+                    Revenue is what customers paid, already net of the discount. Discount cost: {report.discountCostMethod}. Code {c.discountCode}
+                    {c.discountEndsAtLabel ? `, ends ${c.discountEndsAtLabel}` : ""}.
+                  </Text>
+                </BlockStack>
+              </Card>
+            </Layout.Section>
+            <Layout.Section variant="oneHalf">
+              <Card>
+                <BlockStack gap="200">
+                  <InlineStack align="space-between">
+                    <Text as="h2" variant="headingMd">Deliveries and guardrails</Text>
+                    {g?.status === "pause" ? <Badge tone="critical">Over limit</Badge> : g?.evaluated ? <Badge tone="success">Within limits</Badge> : <Badge>Too few deliveries to judge</Badge>}
+                  </InlineStack>
+                  <DataTable
+                    columnContentTypes={["text", "numeric", "numeric"]}
+                    headings={["", "Value", "Limit"]}
+                    rows={[
+                      ["Emails delivered", nf(report.deliveries.delivered), `judged from ${nf(limits.minDeliveries)}`],
+                      ["Unsubscribe rate", `${pct(g?.unsubscribeRate, 2)} (${nf(report.deliveries.unsubscribed)})`, pct(limits.maxUnsubscribeRate, 2)],
+                      ["Complaint rate", `${pct(g?.complaintRate, 2)} (${nf(report.deliveries.complaints)})`, pct(limits.maxComplaintRate, 2)],
+                      ["Touches sent / skipped / canceled / scheduled", `${nf(report.touches.sent)} / ${nf(report.touches.skipped)} / ${nf(report.touches.canceled)} / ${nf(report.touches.scheduled)}`, ""],
+                      ...report.exits.map((e) => [`Left the sequence: ${e.reason}`, nf(e.n), ""]),
+                    ]}
+                  />
+                </BlockStack>
+              </Card>
+            </Layout.Section>
+          </>
+        ) : null}
+      </Layout>
+    </Page>
+  );
+}

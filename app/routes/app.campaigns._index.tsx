@@ -1,0 +1,70 @@
+import type { LoaderFunctionArgs } from "@remix-run/node";
+import { json } from "@remix-run/node";
+import { useLoaderData, useNavigate } from "@remix-run/react";
+import { Card, EmptyState, IndexTable, Layout, Page, Text } from "@shopify/polaris";
+import { database } from "../db.server";
+import { authenticate } from "../shopify.server";
+import { loadCampaignList } from "../campaigns/page.server";
+import { CampaignStatusBadge } from "../components/campaigns/CampaignStatusBadge";
+
+export const loader = async ({ request }: LoaderFunctionArgs) => {
+  const { session } = await authenticate.admin(request);
+  await database.ready();
+  return json(await loadCampaignList(database.sql, session.shop));
+};
+
+const nf = (n: number) => n.toLocaleString("en-US");
+
+export default function Campaigns() {
+  const { campaigns, targets } = useLoaderData<typeof loader>();
+  const navigate = useNavigate();
+  return (
+    <Page title="Campaigns" primaryAction={campaigns.length ? { content: "Plan a campaign", onAction: () => navigate("/app/campaigns/new") } : undefined}>
+      <Layout>
+        <Layout.Section>
+          <Card padding={campaigns.length ? "0" : undefined}>
+            {campaigns.length === 0 ? (
+              <EmptyState
+                heading="Win back customers who went quiet"
+                action={{ content: "Plan a campaign", onAction: () => navigate("/app/campaigns/new") }}
+                image="data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' width='1' height='1'/>"
+              >
+                <p>
+                  {targets > 0
+                    ? `${nf(targets)} customers are ready for a win-back campaign. Review the plan, then launch it in one click.`
+                    : "Once your order history is analysed, the customers worth winning back appear here."}
+                </p>
+              </EmptyState>
+            ) : (
+              <IndexTable
+                resourceName={{ singular: "campaign", plural: "campaigns" }}
+                itemCount={campaigns.length}
+                selectable={false}
+                headings={[{ title: "Campaign" }, { title: "Status" }, { title: "Launched" }, { title: "Customers", alignment: "end" }, { title: "Reactivated", alignment: "end" }, { title: "Code" }]}
+              >
+                {campaigns.map((c, i) => (
+                  <IndexTable.Row id={c.id} key={c.id} position={i} onClick={() => navigate(`/app/campaigns/${c.id}`)}>
+                    <IndexTable.Cell>
+                      <Text as="span" fontWeight="semibold">{c.name}</Text>
+                    </IndexTable.Cell>
+                    <IndexTable.Cell>
+                      <CampaignStatusBadge status={c.status} failed={!!c.launchError} />
+                    </IndexTable.Cell>
+                    <IndexTable.Cell>{c.launchAt ? new Date(c.launchAt).toLocaleDateString("en-US", { dateStyle: "medium" }) : "–"}</IndexTable.Cell>
+                    <IndexTable.Cell>
+                      <Text as="span" alignment="end" numeric>{nf(c.members)}</Text>
+                    </IndexTable.Cell>
+                    <IndexTable.Cell>
+                      <Text as="span" alignment="end" numeric>{nf(c.reactivated)}</Text>
+                    </IndexTable.Cell>
+                    <IndexTable.Cell>{c.discountCode}</IndexTable.Cell>
+                  </IndexTable.Row>
+                ))}
+              </IndexTable>
+            )}
+          </Card>
+        </Layout.Section>
+      </Layout>
+    </Page>
+  );
+}

@@ -1,0 +1,282 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
+import { json } from "@remix-run/node";
+import { useFetcher, useLoaderData, useNavigate } from "@remix-run/react";
+import { useAppBridge } from "@shopify/app-bridge-react";
+import {
+  Banner,
+  BlockStack,
+  Box,
+  Card,
+  Checkbox,
+  DataTable,
+  FormLayout,
+  InlineStack,
+  Layout,
+  List,
+  Modal,
+  Page,
+  Select,
+  Text,
+  TextField,
+} from "@shopify/polaris";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { database } from "../db.server";
+import { authenticate } from "../shopify.server";
+import { handlePlanAction, loadPlanPage, type PlanActionResult, type PlanPreview } from "../campaigns/page.server";
+
+export const loader = async ({ request }: LoaderFunctionArgs) => {
+  const { session } = await authenticate.admin(request);
+  await database.ready();
+  return json(await loadPlanPage(database.sql, session.shop, new Date()));
+};
+
+export const action = async ({ request }: ActionFunctionArgs) => {
+  const { session } = await authenticate.admin(request);
+  await database.ready();
+  const { jobQueue } = await import("../jobs/worker.server");
+  const r = await handlePlanAction({ sql: database.sql, queue: jobQueue(), now: () => new Date() }, session.shop, await request.formData());
+  return json(r, { status: r.ok ? 200 : r.code === "INVALID_INPUT" ? 400 : 422 });
+};
+
+const nf = (n: number) => n.toLocaleString("en-US");
+const pct = (x: number | null) => (x == null ? "not measurable" : `${(x * 100).toFixed(1)} pts`);
+
+interface FormState {
+  name: string;
+  discountKind: string;
+  discountValue: string;
+  minimumSubtotal: string;
+  validityDays: string;
+  combinesOrder: boolean;
+  combinesProduct: boolean;
+  combinesShipping: boolean;
+  exclusions: string;
+  holdoutPercent: string;
+  conciergeName: string;
+  conciergeRole: string;
+  perkOverride: string;
+}
+
+function initialForm(p: PlanPreview): FormState {
+  const s = p.settings;
+  return {
+    name: `Win-back ${new Date().toLocaleDateString("en-US", { month: "short", year: "numeric" })}`,
+    discountKind: s.discount.kind,
+    discountValue: String(s.discount.value),
+    minimumSubtotal: s.discount.minimumSubtotal == null ? "" : String(s.discount.minimumSubtotal),
+    validityDays: String(s.discount.validityDays),
+    combinesOrder: s.discount.combinesWith.orderDiscounts,
+    combinesProduct: s.discount.combinesWith.productDiscounts,
+    combinesShipping: s.discount.combinesWith.shippingDiscounts,
+    exclusions: s.discount.exclusions,
+    holdoutPercent: String(Math.round(s.holdoutShare * 1000) / 10),
+    conciergeName: s.vip.conciergeName,
+    conciergeRole: s.vip.conciergeRole,
+    perkOverride: s.vip.perkOverride ?? "",
+  };
+}
+
+function toFormData(launchKey: string, f: FormState, intent: "preview" | "launch") {
+  const fd = new FormData();
+  fd.set("intent", intent);
+  fd.set("launchKey", launchKey);
+  fd.set("stacking", "1");
+  for (const [k, v] of Object.entries(f)) {
+    if (typeof v === "boolean") {
+      if (v) fd.set(k, "on");
+    } else fd.set(k, v);
+  }
+  return fd;
+}
+
+export default function PlanCampaign() {
+  const { launchKey, tag, discountCode, preview: initial } = useLoaderData<typeof loader>();
+  const navigate = useNavigate();
+  const shopify = useAppBridge();
+  const previewer = useFetcher<PlanActionResult>();
+  const launcher = useFetcher<PlanActionResult>();
+  const [form, setForm] = useState<FormState>(() => initialForm(initial as unknown as PlanPreview));
+  const [confirming, setConfirming] = useState(false);
+  const timer = useRef<ReturnType<typeof setTimeout>>();
+
+  const last = previewer.data;
+  const preview: PlanPreview = (last?.ok && last.intent === "preview" ? last.preview : initial) as PlanPreview;
+  const previewError = last && !last.ok ? last.error : null;
+
+  const set = useCallback(
+    <K extends keyof FormState>(k: K) =>
+      (v: FormState[K]) => {
+        setForm((f) => {
+          const next = { ...f, [k]: v };
+          clearTimeout(timer.current);
+          // Live counts and MDE: the server recomputes the plan (exact holdout for this launch key).
+          timer.current = setTimeout(() => previewer.submit(toFormData(launchKey, next, "preview"), { method: "post" }), 300);
+          return next;
+        });
+      },
+    [launchKey, previewer],
+  );
+
+  useEffect(() => {
+    const d = launcher.data;
+    if (d?.ok && d.intent === "launch") {
+      shopify.toast.show("Campaign launching");
+      navigate(`/app/campaigns/${d.campaignId}`);
+    } else if (d && !d.ok) {
+      setConfirming(false);
+      shopify.toast.show(d.error, { isError: true });
+    }
+  }, [launcher.data, navigate, shopify]);
+
+  const rows = useMemo(
+    () =>
+      preview.rows.map((r) => [
+        r.segment,
+        r.silenceSignal,
+        r.action,
+        r.channel,
+        r.timing,
+        nf(r.treated),
+        nf(r.holdout),
+        pct(r.mdeLift),
+      ]),
+    [preview.rows],
+  );
+  const launching = launcher.state !== "idle";
+  const launchError = launcher.data && !launcher.data.ok ? launcher.data.error : null;
+
+  return (
+    <Page
+      title="Plan a win-back campaign"
+      backAction={{ content: "Campaigns", url: "/app/campaigns" }}
+      primaryAction={{ content: "Launch…", onAction: () => setConfirming(true), disabled: preview.treated === 0 || !!previewError, id: "launch-open" } as never}
+    >
+      <Layout>
+        {launchError ? (
+          <Layout.Section>
+            <Banner tone="critical" title="The campaign was not launched">
+              <p>{launchError}</p>
+            </Banner>
+          </Layout.Section>
+        ) : null}
+        {previewError ? (
+          <Layout.Section>
+            <Banner tone="warning" title="Check the settings">
+              <p id="plan-error">{previewError}</p>
+            </Banner>
+          </Layout.Section>
+        ) : null}
+        <Layout.Section>
+          <Card padding="0">
+            <Box padding="400">
+              <BlockStack gap="100">
+                <Text as="h2" variant="headingMd">The plan</Text>
+                <Text as="p" tone="subdued">
+                  {nf(preview.treated)} customers get the campaign; the holdout gets nothing and shows what would have happened anyway.
+                </Text>
+              </BlockStack>
+            </Box>
+            <div id="plan-table">
+              <DataTable
+                columnContentTypes={["text", "text", "text", "text", "text", "numeric", "numeric", "numeric"]}
+                headings={["Segment", "Silence signal", "Action", "Channel", "Timing", "Customers", "Holdout", "Min. detectable lift"]}
+                rows={rows}
+                verticalAlign="middle"
+              />
+            </div>
+            <Box padding="400">
+              <Text as="p" tone="subdued" variant="bodySm">
+                Minimum detectable lift: the smallest rise in the {preview.settings.reactivationWindowDays}-day reactivation rate this split detects with 80% power
+                (two-sided, 5%), from a baseline of {(preview.baseline.rate * 100).toFixed(1)}%
+                {preview.baseline.assumed ? " (assumed: not enough history yet)" : ` (measured on ${nf(preview.baseline.basis)} lapsed customers)`}.
+              </Text>
+            </Box>
+          </Card>
+        </Layout.Section>
+        <Layout.Section variant="oneHalf">
+          <Card>
+            <BlockStack gap="300">
+              <Text as="h2" variant="headingMd">Standard offer</Text>
+              <FormLayout>
+                <FormLayout.Group>
+                  <Select
+                    label="Discount"
+                    options={[{ label: "Percentage", value: "percentage" }, { label: `Fixed amount (${preview.currencyCode})`, value: "fixed_amount" }]}
+                    value={form.discountKind}
+                    onChange={set("discountKind")}
+                  />
+                  <TextField label={form.discountKind === "percentage" ? "Percent off" : "Amount off"} type="number" value={form.discountValue} onChange={set("discountValue")} autoComplete="off" suffix={form.discountKind === "percentage" ? "%" : preview.currencyCode} />
+                </FormLayout.Group>
+                <FormLayout.Group>
+                  <TextField label="Minimum subtotal" type="number" value={form.minimumSubtotal} onChange={set("minimumSubtotal")} autoComplete="off" placeholder="None" suffix={preview.currencyCode} />
+                  <TextField label="Valid for" type="number" value={form.validityDays} onChange={set("validityDays")} autoComplete="off" suffix="days" helpText={`Ends ${preview.discountEndsAtLabel}`} />
+                </FormLayout.Group>
+                <BlockStack gap="100">
+                  <Text as="span">Combines with</Text>
+                  <Checkbox label="Product discounts" checked={form.combinesProduct} onChange={set("combinesProduct")} />
+                  <Checkbox label="Order discounts" checked={form.combinesOrder} onChange={set("combinesOrder")} />
+                  <Checkbox label="Shipping discounts" checked={form.combinesShipping} onChange={set("combinesShipping")} />
+                </BlockStack>
+                <TextField label="Exclusions shown in the email" value={form.exclusions} onChange={set("exclusions")} autoComplete="off" placeholder="e.g. Excludes gift cards and sale items" />
+              </FormLayout>
+            </BlockStack>
+          </Card>
+        </Layout.Section>
+        <Layout.Section variant="oneHalf">
+          <BlockStack gap="400">
+            <Card>
+              <BlockStack gap="300">
+                <Text as="h2" variant="headingMd">VIP check-in</Text>
+                <FormLayout>
+                  <FormLayout.Group>
+                    <TextField label="Concierge" value={form.conciergeName} onChange={set("conciergeName")} autoComplete="off" placeholder="Staff member's name" />
+                    <TextField label="Role" value={form.conciergeRole} onChange={set("conciergeRole")} autoComplete="off" />
+                  </FormLayout.Group>
+                  <TextField label="Perk" value={form.perkOverride} onChange={set("perkOverride")} autoComplete="off" placeholder="Suggested per VIP from their own purchases" helpText="Leave empty to suggest a perk from each VIP's history (restock hold, early access, bundle)." />
+                </FormLayout>
+              </BlockStack>
+            </Card>
+            <Card>
+              <BlockStack gap="300">
+                <Text as="h2" variant="headingMd">Measurement</Text>
+                <FormLayout>
+                  <TextField label="Campaign name" value={form.name} onChange={(v) => setForm((f) => ({ ...f, name: v }))} autoComplete="off" />
+                  <TextField label="Holdout share" type="number" value={form.holdoutPercent} onChange={set("holdoutPercent")} autoComplete="off" suffix="%" helpText="Kept out of every message, in each branch, to measure the real effect." />
+                </FormLayout>
+              </BlockStack>
+            </Card>
+          </BlockStack>
+        </Layout.Section>
+      </Layout>
+      <Modal
+        open={confirming}
+        onClose={() => setConfirming(false)}
+        title="Launch this campaign?"
+        primaryAction={{ content: "Launch", loading: launching, disabled: launching, onAction: () => launcher.submit(toFormData(launchKey, form, "launch"), { method: "post" }), id: "launch-confirm" } as never}
+        secondaryActions={[{ content: "Cancel", onAction: () => setConfirming(false) }]}
+      >
+        <Modal.Section>
+          <BlockStack gap="300">
+            <Text as="p">This creates in Shopify:</Text>
+            <div id="launch-summary">
+              <List>
+                <List.Item>Tag “{tag}” on {nf(preview.treated)} customers</List.Item>
+                <List.Item>One customer segment: customers tagged “{tag}”</List.Item>
+                <List.Item>
+                  One discount code {discountCode} ({preview.rows.find((r) => r.segment === "Standard")?.action.replace(/^Limited-time offer \(|, ends.*$/g, "")}) for that segment only, ending {preview.discountEndsAtLabel}
+                </List.Item>
+                <List.Item>{nf(preview.vipTreated)} VIP outreach tasks in the app</List.Item>
+                <List.Item>{nf(preview.treated)} emails on day 0 (only to customers subscribed to email marketing), each with a Flow trigger</List.Item>
+              </List>
+            </div>
+            <InlineStack gap="100">
+              <Text as="p" tone="subdued">
+                {nf(preview.rows.reduce((n, r) => n + r.holdout, 0))} holdout customers get nothing. Launching again from this page does not create anything twice.
+              </Text>
+            </InlineStack>
+          </BlockStack>
+        </Modal.Section>
+      </Modal>
+    </Page>
+  );
+}
