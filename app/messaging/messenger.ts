@@ -169,9 +169,12 @@ export function createMessenger(deps: MessengerDeps): Messenger & { frequencyCap
     if (!d.send) return { status: "skipped", reason: d.reason };
 
     const token = createUnsubscribeToken(deps.secret, { shop: msg.shop, customerId: msg.customerId, messageLogId: d.logId, campaignId: msg.campaignId });
-    const unsubscribeUrl = `${deps.appUrl.replace(/\/+$/, "")}/unsubscribe/${token}`;
+    const base = deps.appUrl.replace(/\/+$/, "");
+    // The footer link opens the confirmation page; the header's target is the one-click resource route.
+    const unsubscribeUrl = `${base}/unsubscribe/${token}`;
+    const oneClickUrl = `${base}/unsubscribe/one-click/${token}`;
     const shopName = (await shopFacts(deps.sql, msg.shop)).name;
-    const listUnsubscribe = [`<${unsubscribeUrl}>`, ...(deps.unsubscribeMailto ? [`<mailto:${deps.unsubscribeMailto}?subject=unsubscribe>`] : [])].join(", ");
+    const listUnsubscribe = [`<${oneClickUrl}>`, ...(deps.unsubscribeMailto ? [`<mailto:${deps.unsubscribeMailto}?subject=unsubscribe>`] : [])].join(", ");
     try {
       await deps.transport!.sendMail({
         from: { name: msg.fromName || fromAddress.name || shopName, address: fromAddress.address },

@@ -21,7 +21,7 @@ function tokenStatus(e: unknown): number {
   return isAppError(e, "UNAUTHENTICATED") ? 403 : 400;
 }
 
-const NO_STORE = { "Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex" };
+const NO_STORE = { "Cache-Control": "no-store", "Referrer-Policy": "same-origin", "X-Robots-Tag": "noindex" };
 
 export const headers: HeadersFunction = () => NO_STORE;
 

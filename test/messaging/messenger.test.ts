@@ -65,7 +65,7 @@ describe.each(databaseKinds)("messenger (%s)", (kind) => {
     expect(m.header("Reply-To")).toBe("mia@fernfig.example");
     expect(m.header("Subject")).toBe("We miss you: 15% off until 4 Dec");
     expect(m.header("Message-ID")).toBe(out.messageId);
-    expect(m.header("List-Unsubscribe")).toBe(`<${out.unsubscribeUrl}>`);
+    expect(m.header("List-Unsubscribe")).toBe(`<${out.unsubscribeUrl.replace("/unsubscribe/", "/unsubscribe/one-click/")}>`);
     expect(m.header("List-Unsubscribe-Post")).toBe("List-Unsubscribe=One-Click");
     expect(out.unsubscribeUrl).toMatch(/^https:\/\/winback\.test\/unsubscribe\/v1\.[\w-]+\.[\w-]+$/);
     expect(m.text).toContain("Use WINBACK-7Q2F for 15% off");
@@ -84,7 +84,7 @@ describe.each(databaseKinds)("messenger (%s)", (kind) => {
     const out = await make({ unsubscribeMailto: "unsubscribe@fernfig.example", from: "winback@fernfig.example" }).sendEmail(mail());
     expect(out.status).toBe("sent");
     const m = parseMail(smtp.mails[0]!.raw);
-    expect(m.header("List-Unsubscribe")).toMatch(/^<https:\/\/winback\.test\/unsubscribe\/[^>]+>, <mailto:unsubscribe@fernfig\.example\?subject=unsubscribe>$/);
+    expect(m.header("List-Unsubscribe")).toMatch(/^<https:\/\/winback\.test\/unsubscribe\/one-click\/[^>]+>, <mailto:unsubscribe@fernfig\.example\?subject=unsubscribe>$/);
     expect(m.header("From")).toMatch(/Fern & Fig.*<winback@fernfig\.example>/);
   });
 

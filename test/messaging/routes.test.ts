@@ -4,6 +4,7 @@ import { setAppEnv, TEST_APP } from "../support/app-env";
 setAppEnv();
 
 const { loader: unsubLoader, action: unsubAction } = await import("../../app/routes/unsubscribe.$token");
+const oneClick = await import("../../app/routes/unsubscribe.one-click.$token");
 const { action: feedbackAction, loader: feedbackLoader } = await import("../../app/routes/email.feedback");
 const { database } = await import("../../app/db.server");
 const { jobDefinitions } = await import("../../app/jobs/worker.server");
@@ -142,12 +143,23 @@ describe("email to unsubscribe, end to end", () => {
       const header = parseMail(smtp.mails[0]!.raw).header("List-Unsubscribe")!;
       const url = new URL(/^<([^>]+)>$/.exec(header)![1]!);
       expect(url.origin).toBe(TEST_APP.appUrl);
-      const tokenParam = url.pathname.replace(/^\/unsubscribe\//, "");
-      const res = await unsubAction({ request: new Request(url, { method: "POST", body: "List-Unsubscribe=One-Click", headers: { "Content-Type": "application/x-www-form-urlencoded" } }), params: { token: tokenParam }, ...ctx });
-      expect(res.status).toBe(200);
+      expect(url.pathname).toMatch(/^\/unsubscribe\/one-click\/v1\./);
+      const tokenParam = url.pathname.replace(/^\/unsubscribe\/one-click\//, "");
+      // GET (a scanner following the link) only redirects to the confirmation page.
+      const scanned = await oneClick.loader({ request: new Request(url), params: { token: tokenParam }, ...ctx });
+      expect([scanned.status, scanned.headers.get("Location")]).toEqual([302, `/unsubscribe/${tokenParam}`]);
+      expect(await m.sendEmail({ ...base, dedupeKey: "points:505:lot1:T-7", kind: "points_nudge", campaignId: undefined })).toMatchObject({ status: "sent" });
+      // A mailbox provider's POST from its own origin: nothing but the token is needed.
+      const post1 = () => new Request(url, { method: "POST", body: "List-Unsubscribe=One-Click", headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: "https://mail.example.net" } });
+      const res = await oneClick.action({ request: post1(), params: { token: tokenParam }, ...ctx });
+      expect([res.status, await res.text()]).toEqual([200, "Unsubscribed."]);
+      expect((await oneClick.action({ request: post1(), params: { token: tokenParam }, ...ctx })).status).toBe(200);
+      const forged = await oneClick.action({ request: post1(), params: { token: tokenParam.slice(0, -2) + "xx" }, ...ctx });
+      expect(forged.status).toBe(403);
+      expect(await suppression("505")).toMatchObject({ source: "one_click", campaignId: "cmp-E" });
       expect(await m.sendEmail({ ...base, dedupeKey: "cmp-E:505:day3" })).toEqual({ status: "skipped", reason: "unsubscribed" });
       expect(await campaignMessageCounts(sql(), "cmp-E")).toEqual({ delivered: 1, unsubscribed: 1, complaints: 0 });
-      expect(smtp.mails).toHaveLength(1);
+      expect(smtp.mails).toHaveLength(2);
     } finally {
       await smtp.close();
     }

@@ -1,0 +1,85 @@
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser } from "playwright-core";
+import { createUnsubscribeToken } from "../../app/messaging/token";
+import { buildApp, startAppServer, freePort, type AppServer } from "../support/app-server";
+import { hasChromium, launchBrowser, newContext, SCREENSHOT_DIR } from "../support/browser";
+import { startEmulator, type Emulator } from "../shopify-emulator";
+
+const SHOP = "e2e-unsub.myshopify.com";
+const API_KEY = "winback-e2e-unsub-key";
+const API_SECRET = "winback-e2e-unsub-secret";
+
+/**
+ * The production build: a shopper opens the unsubscribe link from an email, the page (GET) does
+ * not unsubscribe, the button POSTs, and the app's worker tells Shopify (the emulator) through
+ * customerEmailMarketingConsentUpdate with the shop's offline token.
+ */
+describe.skipIf(!hasChromium)("one-click unsubscribe page (Chromium, production build)", () => {
+  let emulator: Emulator;
+  let app: AppServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    buildApp();
+    const appPort = await freePort();
+    const appUrl = `http://localhost:${appPort}`;
+    emulator = await startEmulator({ apiKey: API_KEY, apiSecret: API_SECRET, appUrl, webhookRetry: { attempts: 1, baseDelayMs: 10, timeoutMs: 2000 } });
+    await emulator.addShop(SHOP, { seed: 3, customers: 40, years: 1 });
+    app = await startAppServer({
+      port: appPort,
+      env: {
+        SHOPIFY_API_KEY: API_KEY,
+        SHOPIFY_API_SECRET: API_SECRET,
+        SHOPIFY_APP_URL: appUrl,
+        DATABASE_URL: "memory://",
+        SHOPIFY_ADMIN_URL_TEMPLATE: `${emulator.url}/{shop}`,
+        APP_BRIDGE_URL: `${emulator.url}/app-bridge.js`,
+        ADMIN_FRAME_ORIGINS: emulator.url,
+        JOB_POLL_MS: "100",
+      },
+    });
+    browser = await launchBrowser();
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+    await emulator?.stop();
+  });
+
+  it("GET shows the confirmation, the button unsubscribes, and Shopify's consent becomes UNSUBSCRIBED", async () => {
+    const s = emulator.shop(SHOP);
+    const idx = [...Array(40).keys()].find((i) => s.customerView(i).email && s.customerView(i)._emailState === "SUBSCRIBED")!;
+    const customerId = String(s.customerLegacyId(idx));
+    const ctx = await newContext(browser);
+    const page = await ctx.newPage();
+    // Install: the admin frame loads the app, which exchanges the session token for the offline token.
+    await page.goto(emulator.adminUrl(SHOP));
+    await page.frameLocator("iframe").getByText("Orders in Shopify").waitFor({ timeout: 90_000 });
+
+    const token = createUnsubscribeToken(API_SECRET, { shop: SHOP, customerId, campaignId: "cmp-e2e" });
+    const res = await page.goto(`${app.url}/unsubscribe/${token}`);
+    expect(res?.status()).toBe(200);
+    await page.getByRole("heading", { name: /Unsubscribe from/ }).waitFor();
+    // Only showing the page changed nothing.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(s.customerView(idx)._emailState).toBe("SUBSCRIBED");
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, "unsubscribe-confirm.png") });
+
+    await page.getByRole("button", { name: "Unsubscribe" }).click();
+    await page.getByRole("heading", { name: "You are unsubscribed" }).waitFor();
+    await expect(page.getByRole("status").textContent()).resolves.toMatch(/no longer receive marketing emails/);
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, "unsubscribe-done.png") });
+
+    for (let i = 0; i < 100 && s.customerView(idx)._emailState !== "UNSUBSCRIBED"; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(s.customerView(idx)._emailState).toBe("UNSUBSCRIBED");
+    // Reloading shows the recorded state; a forged link is refused with 403 and a readable message.
+    await page.goto(`${app.url}/unsubscribe/${token}`);
+    await page.getByRole("heading", { name: "You are unsubscribed" }).waitFor();
+    const forged = await page.goto(`${app.url}/unsubscribe/${createUnsubscribeToken("wrong-secret", { shop: SHOP, customerId })}`);
+    expect(forged?.status()).toBe(403);
+    await page.getByRole("alert").filter({ hasText: "signature mismatch" }).waitFor();
+    await ctx.close();
+  }, 180_000);
+});
