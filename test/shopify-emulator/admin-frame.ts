@@ -38,6 +38,9 @@ export function adminFramePage(opts: { shop: string; shopName: string; appUrl: s
   nav a:hover{background:#fafafa} nav a.active{background:#fff;font-weight:600}
   nav .app{font-weight:600;margin-top:12px}
   nav .sub a{padding-left:26px}
+  .emu-tools{margin-top:16px;border-top:1px solid #d4d4d4;padding:8px 10px} .emu-tools .app{margin:0 0 6px}
+  .emu-tools button{font:inherit;padding:6px 10px;border-radius:8px;border:1px solid #8a8a8a;background:#fff;cursor:pointer}
+  #emu-simulate-result{font-size:12px;color:#616161;margin-top:6px}
   main{flex:1;display:flex;flex-direction:column;min-width:0}
   .titlebar{height:48px;display:flex;align-items:center;padding:0 20px;font-weight:650;font-size:16px;background:#f1f1f1}
   iframe{flex:1;border:0;width:100%;background:#f1f1f1}
@@ -52,6 +55,11 @@ export function adminFramePage(opts: { shop: string; shopName: string; appUrl: s
     <a href="#">Home</a><a href="#">Orders</a><a href="#">Products</a><a href="#">Customers</a>
     <div class="app">Winback</div>
     <div class="sub" id="app-nav"></div>
+    <div class="emu-tools" aria-label="Emulator tools">
+      <div class="app">Emulator</div>
+      <button type="button" id="emu-simulate" title="Simulated shoppers place orders over the next 30 days; win-back customers reorder more often">Simulate 30 days of shoppers</button>
+      <div id="emu-simulate-result" role="status" aria-live="polite"></div>
+    </div>
   </nav>
   <main>
     <div class="titlebar" id="title-bar">Winback</div>
@@ -65,6 +73,15 @@ export function adminFramePage(opts: { shop: string; shopName: string; appUrl: s
   var SHOP = ${JSON.stringify(opts.shop)}, API_KEY = ${JSON.stringify(opts.apiKey)};
   var frame = document.getElementById('app-iframe');
   window.__toasts = [];
+  // Demo helper, not part of Shopify: lets weeks of shopper behaviour happen in a click.
+  document.getElementById('emu-simulate').addEventListener('click', function(){
+    var out = document.getElementById('emu-simulate-result');
+    out.textContent = 'Simulating…';
+    fetch('/__emulator/shops/' + encodeURIComponent(SHOP) + '/simulate', {method:'POST', headers:{'Content-Type':'application/json'}, body: JSON.stringify({days:30, seed: Math.floor(Math.random()*1e9)})})
+      .then(function(r){ return r.json(); })
+      .then(function(j){ out.textContent = j.error ? j.error : (j.orders + ' orders placed (' + j.codeRedemptions + ' with a win-back code). Reload the app page to see them.'); })
+      .catch(function(e){ out.textContent = String(e); });
+  });
   function post(msg){ frame.contentWindow && frame.contentWindow.postMessage(msg, APP_ORIGIN); }
   function fetchToken(){ return fetch('/session-token?shop=' + encodeURIComponent(SHOP) + '&api_key=' + encodeURIComponent(API_KEY)).then(function(r){return r.json()}).then(function(j){return j.token}); }
   window.addEventListener('message', function(ev){
