@@ -11,7 +11,8 @@ import type { CampaignMessageCounts } from "./types";
  * Complaints and bounces reported by the mail relay / ESP for a message we sent, identified by the
  * Message-ID we set. The relay signs the raw JSON body: `X-Winback-Signature: hex(HMAC-SHA256(secret, body))`.
  * A complaint suppresses the customer like an unsubscribe (and updates Shopify's consent); a bounce
- * is recorded and stops counting as a delivery.
+ * is recorded and stops counting as a delivery; a permanent bounce also stops sending to that
+ * address (not a consent change: Shopify is not told).
  */
 export const FEEDBACK_SIGNATURE_HEADER = "X-Winback-Signature";
 
@@ -19,6 +20,8 @@ const FeedbackSchema = z.object({
   type: z.enum(["complaint", "bounce"]),
   messageId: z.string().trim().min(3).max(300),
   detail: z.string().max(1000).optional(),
+  /** A hard bounce (5xx: mailbox does not exist): stop sending to that address. */
+  permanent: z.boolean().optional(),
 });
 
 export type FeedbackInput = z.infer<typeof FeedbackSchema>;
@@ -59,6 +62,10 @@ export async function receiveFeedback(
   if (fb.type === "complaint") {
     // Also on a redelivery: suppressCustomer is idempotent and re-queues the Shopify update until it is confirmed.
     await suppressCustomer(deps, { shop: log.shop, customerId: log.customerId, source: "complaint", campaignId: log.campaignId, messageLogId: log.id });
+  }
+  if (fb.type === "bounce" && fb.permanent) {
+    // Only the address is dead: the suppression matches it by address, so a corrected email in Shopify can be mailed again.
+    await suppressCustomer(deps, { shop: log.shop, customerId: log.customerId, source: "bounce", campaignId: log.campaignId, messageLogId: log.id });
   }
   return { recorded: inserted.length > 0, type: fb.type };
 }

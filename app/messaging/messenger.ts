@@ -124,7 +124,7 @@ export function createMessenger(deps: MessengerDeps): Messenger & { frequencyCap
         await tx.query<CustomerRow>(
           `SELECT c.email, c."emailConsent",
              EXISTS (SELECT 1 FROM "EmailSuppression" s WHERE s.shop = c.shop
-                     AND (s."customerId" = c.id OR (c.email IS NOT NULL AND lower(s.email) = lower(c.email)))) AS suppressed
+                     AND ((s."customerId" = c.id AND s.source <> 'bounce') OR (c.email IS NOT NULL AND lower(s.email) = lower(c.email)))) AS suppressed
            FROM "Customer" c WHERE c.shop = $1 AND c.id = $2`,
           [msg.shop, msg.customerId],
         )

@@ -14,7 +14,10 @@ import { verifyUnsubscribeToken } from "./token";
  */
 export const CONSENT_JOB = "messaging.consent";
 
-export type SuppressionSource = "one_click" | "link" | "complaint" | "shopify";
+export type SuppressionSource = "one_click" | "link" | "complaint" | "bounce" | "shopify";
+
+/** Sources that withdraw consent (and are told to Shopify); a hard bounce only stops sending to that address. */
+const CONSENT_SOURCES: SuppressionSource[] = ["one_click", "link", "complaint"];
 
 export interface SuppressDeps {
   sql: Sql;
@@ -37,9 +40,14 @@ export async function suppressCustomer(deps: SuppressDeps, input: SuppressInput)
     const inserted = await tx.query(
       `INSERT INTO "EmailSuppression" (shop, "customerId", email, source, "campaignId", "messageLogId", at)
        VALUES ($1, $2, (SELECT email FROM "Customer" WHERE shop = $1 AND id = $2), $3, $4, $5, $6)
-       ON CONFLICT (shop, "customerId") DO NOTHING RETURNING shop`,
+       ON CONFLICT (shop, "customerId") DO UPDATE SET source = excluded.source, "campaignId" = excluded."campaignId",
+         "messageLogId" = excluded."messageLogId", at = excluded.at, email = coalesce(excluded.email, "EmailSuppression".email)
+       -- A withdrawal of consent replaces an earlier bounce-only record; otherwise the first record stays.
+       WHERE "EmailSuppression".source = 'bounce' AND excluded.source <> 'bounce'
+       RETURNING shop`,
       [input.shop, input.customerId, input.source, input.campaignId ?? null, input.messageLogId ?? null, at],
     );
+    if (!CONSENT_SOURCES.includes(input.source)) return { created: inserted.length > 0, needsSync: false };
     // Our copy changes at once, so every feature reading Customer.emailConsent stops too.
     await tx.query(`UPDATE "Customer" SET "emailConsent" = 'UNSUBSCRIBED' WHERE shop = $1 AND id = $2 AND "emailConsent" IS DISTINCT FROM 'UNSUBSCRIBED'`, [
       input.shop,
@@ -49,7 +57,7 @@ export async function suppressCustomer(deps: SuppressDeps, input: SuppressInput)
     return { created: inserted.length > 0, needsSync: !row?.synced };
   });
   // Re-sent while Shopify has not confirmed: a crash after the insert still reaches Shopify on the next click.
-  if (needsSync && input.source !== "shopify") {
+  if (needsSync) {
     await deps.queue.send(CONSENT_JOB, { shop: input.shop, customerId: input.customerId }, { singletonKey: `${CONSENT_JOB}:${input.shop}:${input.customerId}` });
   }
   return { created };
@@ -99,10 +107,11 @@ export interface ConsentJobDeps {
  */
 export async function syncConsentToShopify(deps: ConsentJobDeps, p: { shop: string; customerId: string }): Promise<"updated" | "already" | "gone" | "rejected"> {
   const row = (
-    await deps.sql.query<{ at: Date; synced: Date | null }>(`SELECT at, "shopifySyncedAt" AS synced FROM "EmailSuppression" WHERE shop = $1 AND "customerId" = $2`, [p.shop, p.customerId])
+    await deps.sql.query<{ at: Date; synced: Date | null; source: SuppressionSource }>(`SELECT at, "shopifySyncedAt" AS synced, source FROM "EmailSuppression" WHERE shop = $1 AND "customerId" = $2`, [p.shop, p.customerId])
   )[0];
-  if (!row) return "gone"; // redacted since, or a Shopify-sourced suppression that was removed
+  if (!row) return "gone"; // redacted since
   if (row.synced) return "already";
+  if (!CONSENT_SOURCES.includes(row.source)) return "already"; // a bounce is not a withdrawal of consent
   const client = await deps.client(p.shop);
   const res = await client.request<ConsentUpdateResult>(CUSTOMER_EMAIL_CONSENT_UPDATE, {
     input: {

@@ -241,6 +241,28 @@ describe.each(databaseKinds)("messenger (%s)", (kind) => {
     expect(await m.sendEmail(mail({ customerId: "1002", dedupeKey: "A:1002:day3" }))).toEqual({ status: "skipped", reason: "unsubscribed" });
   });
 
+  it("a permanent bounce stops mail to that address only (no consent change); a later unsubscribe replaces it", async () => {
+    const m = make();
+    const first = await m.sendEmail(mail({ customerId: "1003", dedupeKey: "A:1003:day0" }));
+    if (first.status !== "sent") throw new Error("not sent");
+    const deps = { sql: t.db.sql, queue, secret: SECRET, now: clock.now };
+    const bounce = JSON.stringify({ type: "bounce", messageId: first.messageId, permanent: true, detail: "550 5.1.1 user unknown" });
+    await receiveFeedback(deps, bounce, signBody(SECRET, bounce));
+    expect(jobs).toEqual([]);
+    expect((await t.db.sql.query<any>(`SELECT "emailConsent" FROM "Customer" WHERE shop = $1 AND id = 1003`, [SHOP]))[0].emailConsent).toBe("SUBSCRIBED");
+    clock.advanceHours(72);
+    expect(await m.sendEmail(mail({ customerId: "1003", dedupeKey: "A:1003:day3" }))).toEqual({ status: "skipped", reason: "unsubscribed" });
+    // The customer fixes their address in Shopify (synced): mail flows again.
+    await seedCustomer(t.db.sql, "1003", { email: "ada.new@example.com" });
+    expect((await m.sendEmail(mail({ customerId: "1003", dedupeKey: "A:1003:day3" }))).status).toBe("sent");
+    expect(smtp.mails.at(-1)!.to).toEqual(["ada.new@example.com"]);
+    await suppressCustomer(deps, { shop: SHOP, customerId: "1003", source: "one_click", campaignId: "A" });
+    const row = (await t.db.sql.query<any>(`SELECT source, "campaignId" FROM "EmailSuppression" WHERE shop = $1 AND "customerId" = 1003`, [SHOP]))[0];
+    expect(row).toEqual({ source: "one_click", campaignId: "A" });
+    expect(jobs.map((j) => j.queue)).toEqual(["messaging.consent"]);
+    expect(await campaignMessageCounts(t.db.sql, "A")).toEqual({ delivered: 1, unsubscribed: 1, complaints: 0 });
+  });
+
   it("customers/redact removes the customer's messaging rows (log, feedback, suppression, Flow log) and the export lists them", async () => {
     const m = make();
     const sent = await m.sendEmail(mail());

@@ -1,7 +1,11 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setAppEnv, TEST_APP } from "../support/app-env";
+import { startSmtp, parseMail } from "./support";
 
-setAppEnv();
+// The production wiring (messenger() → mailTransport() from SMTP_URL) talks to a real SMTP server.
+const smtp = await startSmtp();
+setAppEnv({ SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, MAIL_FROM: "Fern & Fig <hello@fernfig.example>" });
+afterAll(() => smtp.close());
 
 const { loader: unsubLoader, action: unsubAction } = await import("../../app/routes/unsubscribe.$token");
 const oneClick = await import("../../app/routes/unsubscribe.one-click.$token");
@@ -9,9 +13,8 @@ const { action: feedbackAction, loader: feedbackLoader } = await import("../../a
 const { database } = await import("../../app/db.server");
 const { jobDefinitions } = await import("../../app/jobs/worker.server");
 const { createUnsubscribeToken, signBody } = await import("../../app/messaging/token");
-const { createMessenger } = await import("../../app/messaging/messenger");
+const { messenger } = await import("../../app/messaging/index.server");
 const { campaignMessageCounts } = await import("../../app/messaging/feedback");
-const { startSmtp, parseMail } = await import("./support");
 
 const SHOP = TEST_APP.shop;
 const sql = () => database.sql;
@@ -135,9 +138,9 @@ describe("email feedback route", () => {
 
 describe("email to unsubscribe, end to end", () => {
   it("the List-Unsubscribe URL of a delivered email works with a one-click POST, and the next touch is skipped", async () => {
-    const smtp = await startSmtp();
-    try {
-      const m = createMessenger({ sql: sql(), transport: smtp.transport, appUrl: TEST_APP.appUrl, secret: TEST_APP.apiSecret, from: "Winback <w@winback.test>" });
+    smtp.mails.length = 0;
+    {
+      const m = messenger();
       const base = { shop: SHOP, customerId: "505", kind: "winback_standard" as const, campaignId: "cmp-E", subject: "Hi", text: "Come back", html: "<p>Come back</p>" };
       expect((await m.sendEmail({ ...base, dedupeKey: "cmp-E:505:day0" })).status).toBe("sent");
       const header = parseMail(smtp.mails[0]!.raw).header("List-Unsubscribe")!;
@@ -160,8 +163,7 @@ describe("email to unsubscribe, end to end", () => {
       expect(await m.sendEmail({ ...base, dedupeKey: "cmp-E:505:day3" })).toEqual({ status: "skipped", reason: "unsubscribed" });
       expect(await campaignMessageCounts(sql(), "cmp-E")).toEqual({ delivered: 1, unsubscribed: 1, complaints: 0 });
       expect(smtp.mails).toHaveLength(2);
-    } finally {
-      await smtp.close();
+      expect(smtp.mails[0]!.from).toBe("hello@fernfig.example");
     }
   });
 });
