@@ -24,6 +24,9 @@ import { database } from "../db.server";
 import { authenticate } from "../shopify.server";
 import { handleQueueAction, loadOutreachPage } from "../outreach/page.server";
 import { StatusBadge, STATUS_OPTIONS } from "../components/outreach/StatusBadge";
+import { guardSessionStorage } from "../components/outreach/storage-guard";
+
+guardSessionStorage();
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
@@ -102,13 +105,13 @@ export default function Outreach() {
     {
       key: "status",
       label: "Status",
-      shortcut: true,
+      pinned: true,
       filter: <ChoiceList title="Status" titleHidden allowMultiple choices={STATUS_OPTIONS} selected={query.status} onChange={(v) => setMulti("status", v)} />,
     },
     {
       key: "concierge",
       label: "Concierge",
-      shortcut: true,
+      pinned: true,
       filter: (
         <ChoiceList title="Concierge" titleHidden allowMultiple choices={options.concierges.map((c) => ({ label: c, value: c }))} selected={query.concierge} onChange={(v) => setMulti("concierge", v)} />
       ),
@@ -116,7 +119,7 @@ export default function Outreach() {
     {
       key: "campaign",
       label: "Campaign",
-      shortcut: true,
+      pinned: true,
       filter: (
         <ChoiceList title="Campaign" titleHidden allowMultiple choices={options.campaigns.map((c) => ({ label: c.name, value: c.id }))} selected={query.campaign} onChange={(v) => setMulti("campaign", v)} />
       ),
@@ -124,7 +127,7 @@ export default function Outreach() {
     {
       key: "overdue",
       label: "Overdue",
-      shortcut: true,
+      pinned: true,
       filter: (
         <ChoiceList title="Overdue" titleHidden choices={[{ label: "Only overdue", value: "1" }, { label: "All", value: "" }]} selected={[query.overdue ? "1" : ""]} onChange={([v]) => update((p) => (v ? p.set("overdue", "1") : p.delete("overdue")))} />
       ),
@@ -175,6 +178,7 @@ export default function Outreach() {
 
   return (
     <Page
+      fullWidth
       title="Outreach"
       subtitle="VIP check-ins from your win-back campaigns"
       secondaryActions={[{ content: "Export CSV", onAction: downloadCsv, loading: exporting, accessibilityLabel: "Export the filtered queue as CSV" }]}
