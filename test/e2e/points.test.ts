@@ -24,9 +24,9 @@ async function until<T>(what: string, fn: () => T | undefined | null | false, ti
 }
 
 /**
- * The whole loop in a browser: the app is installed in the emulated admin, an order webhook gives a
- * shopper points that expire in 10 days, the app's jobs write the loyalty metafields, the emulated
- * storefront renders the theme app embed from them, and the redeem button goes through Shopify's
+ * The whole loop in a browser: a shopper's order 355 days ago (260 points, expiring in 10 days)
+ * reaches the app (webhook and initial sync at install), the app's jobs write the loyalty
+ * metafields, the emulated storefront renders the theme app embed from them, and the redeem button goes through Shopify's
  * signed app proxy to the app, which creates a single-use code in the emulated shop.
  */
 describe.skipIf(!hasChromium)("points expiry banner on the emulated storefront (Chromium)", () => {
@@ -55,21 +55,21 @@ describe.skipIf(!hasChromium)("points expiry banner on the emulated storefront (
       },
     });
     browser = await launchBrowser();
-    // Install: opening the app in the admin exchanges the session token for an offline token.
-    const ctx = await newContext(browser);
-    const page = await ctx.newPage();
-    await page.goto(emulator.adminUrl(SHOP));
-    await page.frameLocator("iframe").getByText("Orders in Shopify").waitFor({ timeout: 60_000 });
-    await ctx.close();
-    // A shopper with one order 355 days ago: 260 points that expire in 10 days.
+    // A shopper whose one order, 355 days ago, earned 260 points that expire in 10 days.
     const s = emulator.shop(SHOP);
     const c = s.createCustomer({ firstName: "Maya", lastName: "Lind", email: "maya@example.com" });
     customerId = s.customerLegacyId(c);
     emulator.createOrder(SHOP, { customerId, processedAt: new Date(Date.now() - 355 * DAY), totalCents: 26_000 });
+    // Install: opening the app in the admin exchanges the session token for an offline token.
+    const ctx = await newContext(browser);
+    const page = await ctx.newPage();
+    await page.goto(emulator.adminUrl(SHOP));
+    await page.frameLocator("iframe").getByText("Orders in Shopify").waitFor({ timeout: 120_000 });
+    await ctx.close();
     await until("the loyalty metafields", () => {
       const v = Object.values(metafieldStore(s).values).find((m) => m.ownerId === `gid://shopify/Customer/${customerId}` && m.key === "points_expiring");
       return v?.value === "260";
-    });
+    }, 180_000);
   }, 300_000);
 
   afterAll(async () => {
