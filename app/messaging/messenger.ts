@@ -85,6 +85,7 @@ export function createMessenger(deps: MessengerDeps): Messenger & { frequencyCap
   const leaseMs = deps.sendingLeaseMs ?? DEFAULT_LEASE_MS;
   const host = new URL(deps.appUrl).hostname;
   const fromAddress = parseAddress(deps.from);
+  if (!deps.secret) throw new AppError("CONFIG", "The messenger needs the app secret to sign unsubscribe links");
 
   async function frequencyCapHours(shop: string): Promise<number> {
     const fallback = deps.frequencyCapHours ?? DEFAULT_FREQUENCY_CAP_HOURS;
@@ -165,6 +166,8 @@ export function createMessenger(deps: MessengerDeps): Messenger & { frequencyCap
     const msg = parseOrThrow(OutboundSchema, input, "outbound email") as OutboundEmail;
     const at = now();
     const capHours = isCappedKind(msg.kind) ? await frequencyCapHours(msg.shop) : 0;
+    // Read before the claim: anything failing between claim and SMTP would look like an interrupted send.
+    const shopName = (await shopFacts(deps.sql, msg.shop)).name;
     const d = await decide(msg, at, capHours);
     if (!d.send) return { status: "skipped", reason: d.reason };
 
@@ -173,7 +176,6 @@ export function createMessenger(deps: MessengerDeps): Messenger & { frequencyCap
     // The footer link opens the confirmation page; the header's target is the one-click resource route.
     const unsubscribeUrl = `${base}/unsubscribe/${token}`;
     const oneClickUrl = `${base}/unsubscribe/one-click/${token}`;
-    const shopName = (await shopFacts(deps.sql, msg.shop)).name;
     const listUnsubscribe = [`<${oneClickUrl}>`, ...(deps.unsubscribeMailto ? [`<mailto:${deps.unsubscribeMailto}?subject=unsubscribe>`] : [])].join(", ");
     try {
       await deps.transport!.sendMail({
