@@ -30,10 +30,11 @@ export const outreachFeature: Feature = {
   onOrderChanged: async (event) => {
     await outreachOnOrderChanged(await deps(), event);
   },
-  // A delta sync can bring orders whose webhooks were lost.
+  // A delta sync (every few hours) can bring orders whose webhooks were lost; it also keeps the
+  // escalation checks going when no launch scheduled one (the job sweeps won-back first).
   onSyncCompleted: async (shop) => {
     const d = await deps();
-    const { reconcileWonBack } = await import("./lifecycle");
-    await reconcileWonBack(d.sql, shop, d.now());
+    const { scheduleEscalations } = await import("./jobs");
+    await scheduleEscalations(d.queue, shop, d.now());
   },
 };

@@ -118,3 +118,17 @@ describe("Outreach routes with a valid session token", () => {
     expect(bad.status).toBe(400);
   });
 });
+
+describe("outreach feature hooks (production wiring)", () => {
+  it("onOrderChanged marks the VIP won back; onSyncCompleted enqueues one escalation run", async () => {
+    const { outreachFeature } = await import("../../app/outreach/feature.server");
+    await seedOrder(database.sql, { id: "9912", customerId: "12", processedAt: new Date() }, SHOP);
+    await outreachFeature.onOrderChanged!({ shop: SHOP, orderId: "9912", customerId: "12" });
+    expect((await outreachTaskFor(database.sql, SHOP, "route-c", "12"))!).toMatchObject({ status: "won_back", wonBackOrderId: "9912" });
+    await outreachFeature.onSyncCompleted!(SHOP);
+    await outreachFeature.onSyncCompleted!(SHOP);
+    const jobs = await database.sql.query<{ payload: unknown }>(`SELECT payload FROM "Job" WHERE queue = 'outreach.escalate'`);
+    expect(jobs.map((j) => j.payload)).toEqual([{ shop: SHOP }]);
+    expect(outreachFeature.jobs!.map((j) => j.queue)).toEqual(["outreach.escalate"]);
+  });
+});
