@@ -5,6 +5,7 @@ import { POINTS_METAFIELD_DEFINITION_CREATE, POINTS_METAFIELDS_DELETE, POINTS_ME
 import type { AdminClient, UserErrorLike } from "../shopify/graphql-client";
 import { assertNoUserErrors } from "../shopify/graphql-client";
 import { loadLedgerRows, loadPointsSettings, stateFromRows, type LedgerRow } from "./ledger-store";
+import { metafieldsSetInBulk } from "./metafields-bulk";
 import { ledgerSettings } from "./settings";
 
 /**
@@ -89,6 +90,8 @@ export interface MetafieldSyncResult {
   metafieldsDeleted: number;
   calls: number;
   failed: Array<{ customerId: string; message: string }>;
+  /** Whether the values went out as one bulk mutation. */
+  bulk: boolean;
 }
 
 interface SetPayload {
@@ -102,11 +105,25 @@ const customerGid = (id: string) => `gid://shopify/Customer/${id}`;
 
 /**
  * Writes the loyalty metafields of customers whose values changed since the last sync, 25 per
- * metafieldsSet call (the shared client waits out throttling), and records what was written after
- * each call, so a killed job resumes where it stopped. An element Shopify rejects (e.g. a customer
+ * metafieldsSet call (the shared client waits out throttling), or as one bulk mutation from
+ * BULK_THRESHOLD metafields on, and records what was written after each call, so a killed job
+ * resumes where it stopped. An element Shopify rejects (e.g. a customer
  * deleted in Shopify) is reported and left for the next run; the rest of its batch is retried.
  */
-export async function syncLoyaltyMetafields(deps: { sql: Sql; client: AdminClient; now: Date }, shop: string, opts: { perCall?: number } = {}): Promise<MetafieldSyncResult> {
+export interface MetafieldSyncDeps {
+  sql: Sql;
+  client: AdminClient;
+  now: Date;
+  /** For the bulk path: staged upload and result download, polling. */
+  fetch?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
+  bulkPollMs?: number;
+}
+
+/** From this many metafields on, one bulk mutation replaces the per-25 calls (~100 calls). */
+export const BULK_THRESHOLD = 2500;
+
+export async function syncLoyaltyMetafields(deps: MetafieldSyncDeps, shop: string, opts: { perCall?: number; bulkThreshold?: number } = {}): Promise<MetafieldSyncResult> {
   const perCall = Math.min(opts.perCall ?? METAFIELDS_PER_CALL, METAFIELDS_PER_CALL);
   const settings = ledgerSettings(await loadPointsSettings(deps.sql, shop));
   const rows = await loadLedgerRows(deps.sql, shop);
@@ -129,9 +146,35 @@ export async function syncLoyaltyMetafields(deps: { sql: Sql; client: AdminClien
     if (c.deleteExpireAt) deletes.push({ customerId: row.customerId, input: { ownerId, namespace: LOYALTY_NAMESPACE, key: "points_expire_at" } });
   }
 
-  const result: MetafieldSyncResult = { customersChanged, metafieldsSet: 0, metafieldsDeleted: 0, calls: 0, failed: [] };
-  for (let i = 0; i < sets.length; i += perCall) {
-    let batch = sets.slice(i, i + perCall);
+  const result: MetafieldSyncResult = { customersChanged, metafieldsSet: 0, metafieldsDeleted: 0, calls: 0, failed: [], bulk: false };
+  let batches: SetInput[][] = [];
+  for (let i = 0; i < sets.length; i += perCall) batches.push(sets.slice(i, i + perCall));
+  const record = (batch: SetInput[]) => recordSynced(deps.sql, shop, batch.map((b) => ({ customerId: b.customerId, field: b.field, v: values.get(b.customerId)! })), deps.now);
+
+  if (sets.length >= (opts.bulkThreshold ?? BULK_THRESHOLD)) {
+    // Thousands of changes: one bulk mutation instead of N/25 throttled calls.
+    result.bulk = true;
+    result.calls += 3;
+    const rejected = await metafieldsSetInBulk({ client: deps.client, fetch: deps.fetch, sleep: deps.sleep, pollMs: deps.bulkPollMs }, shop, batches.map((b) => b.map((x) => x.input)));
+    const again: SetInput[] = [];
+    for (let i = 0; i < batches.length; i++) {
+      const bad = rejected.get(i);
+      if (!bad) {
+        result.metafieldsSet += batches[i]!.length;
+        await record(batches[i]!);
+        continue;
+      }
+      // metafieldsSet is atomic: the line wrote nothing. Rejected elements are reported, the rest re-sent.
+      batches[i]!.forEach((b, k) => {
+        if (bad.has(k)) result.failed.push({ customerId: b.customerId, message: bad.get(k)! });
+        else again.push(b);
+      });
+    }
+    batches = [];
+    for (let i = 0; i < again.length; i += perCall) batches.push(again.slice(i, i + perCall));
+  }
+
+  for (let batch of batches) {
     while (batch.length) {
       result.calls++;
       const res = await deps.client.request<SetPayload>(POINTS_METAFIELDS_SET, { metafields: batch.map((b) => b.input) });
@@ -144,7 +187,7 @@ export async function syncLoyaltyMetafields(deps: { sql: Sql; client: AdminClien
     }
     if (!batch.length) continue;
     result.metafieldsSet += batch.length;
-    await recordSynced(deps.sql, shop, batch.map((b) => ({ customerId: b.customerId, field: b.field, v: values.get(b.customerId)! })), deps.now);
+    await record(batch);
   }
   for (let i = 0; i < deletes.length; i += perCall) {
     const batch = deletes.slice(i, i + perCall);

@@ -115,6 +115,32 @@ describe.each(databaseKinds)("loyalty metafields sync against the emulator on %s
     expect(remaining.filter((m) => m.key === "points_balance" && m.value !== "0").map((m) => m.ownerId)).toEqual([]);
   });
 
+  it("at scale the values go out as one bulk mutation (staged JSONL, 25 per line); a rejected element is reported, the rest of its line re-sent", async () => {
+    const s = h.emu.shop(SHOP);
+    await t.db.sql.query(`UPDATE "PointsLedger" SET "syncedBalance" = NULL, "syncedExpiring" = NULL, "syncedAt" = NULL WHERE shop = $1`, [SHOP]);
+    const rows = await loadLedgerRows(t.db.sql, SHOP);
+    const goneIdx = s.customerIndexFromId(rows[3]!.customerId);
+    s.data.customers.deleted.add(goneIdx);
+    const direct = setCalls().length;
+    const opsBefore = h.emu.bulk.ops.filter((o) => o.shop === SHOP && o.type === "MUTATION").length;
+    const r = await syncLoyaltyMetafields({ sql: t.db.sql, client: client(), now: new Date(), sleep: async () => void (await h.emu.bulk.idle()), bulkPollMs: 1 }, SHOP, { bulkThreshold: 10 });
+    s.data.customers.deleted.delete(goneIdx);
+    expect(r.bulk).toBe(true);
+    expect(h.emu.bulk.ops.filter((o) => o.shop === SHOP && o.type === "MUTATION").length).toBe(opsBefore + 1);
+    const settings = ledgerSettings(await loadPointsSettings(t.db.sql, SHOP));
+    const withExpiry = rows.filter((x) => loyaltyValues(x, settings, new Date()).expireAt).length;
+    expect(new Set(r.failed.map((f) => f.customerId))).toEqual(new Set([rows[3]!.customerId]));
+    expect(r.failed.length).toBeGreaterThanOrEqual(2);
+    expect(r.metafieldsSet).toBe(rows.length * 2 + withExpiry - r.failed.length);
+    // bulk lines are logged like calls; the one re-sent line is a direct call
+    const lines = setCalls().slice(direct);
+    expect(lines.every((c) => (c.args as any).metafields.length <= 25)).toBe(true);
+    const after = await loadLedgerRows(t.db.sql, SHOP);
+    expect(after.filter((x) => x.syncedBalance === x.balance).length).toBe(rows.length - 1);
+    const again = await syncLoyaltyMetafields({ sql: t.db.sql, client: client(), now: new Date() }, SHOP, { bulkThreshold: 10 });
+    expect(again).toMatchObject({ customersChanged: 1, bulk: false, metafieldsSet: r.failed.length });
+  });
+
   it("the emulator validates like Shopify: type, value, 25 per call, atomic", async () => {
     const owner = `gid://shopify/Customer/${h.emu.shop(SHOP).customerLegacyId(2)}`;
     const m = (value: string, type = "number_integer") => ({ ownerId: owner, namespace: "$app:loyalty", key: "points_balance", type, value });
