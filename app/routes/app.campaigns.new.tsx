@@ -117,16 +117,25 @@ export default function PlanCampaign() {
     [launchKey, previewer],
   );
 
+  const [goTo, setGoTo] = useState<string | null>(null);
   useEffect(() => {
     const d = launcher.data;
     if (d?.ok && d.intent === "launch") {
       shopify.toast.show("Campaign launching");
-      navigate(`/app/campaigns/${d.campaignId}`);
+      // Close the modal first: Polaris' Modal crashes when the page unmounts under an open modal (scroll lock).
+      setConfirming(false);
+      setGoTo(`/app/campaigns/${d.campaignId}`);
     } else if (d && !d.ok) {
       setConfirming(false);
       shopify.toast.show(d.error, { isError: true });
     }
   }, [launcher.data, navigate, shopify]);
+
+  useEffect(() => {
+    if (!goTo || confirming) return;
+    const t = setTimeout(() => navigate(goTo), 350);
+    return () => clearTimeout(t);
+  }, [goTo, confirming, navigate]);
 
   const rows = useMemo(
     () =>

@@ -1,0 +1,109 @@
+import path from "node:path";
+import { mkdirSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser } from "playwright-core";
+import { buildApp, startAppServer, freePort, ROOT, type AppServer } from "../support/app-server";
+import { hasChromium, launchBrowser, newContext } from "../support/browser";
+import { startEmulator, type Emulator } from "../shopify-emulator";
+import { discountsOf } from "../shopify-emulator/modules/discounts";
+import { segmentsOf } from "../shopify-emulator/modules/marketing";
+
+const SHOP = "campaigns-e2e.myshopify.com";
+const API_KEY = "winback-campaigns-e2e-key";
+const API_SECRET = "winback-campaigns-e2e-secret";
+
+/**
+ * Plan → confirm → launch in the emulated admin; the campaign page follows the launch job to the
+ * measurement view; Shopify holds one segment and one discount; the outreach queue lists the VIPs.
+ */
+describe.skipIf(!hasChromium)("win-back campaign in the admin frame (Chromium)", () => {
+  let emulator: Emulator;
+  let app: AppServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    buildApp();
+    const appPort = await freePort();
+    const appUrl = `http://localhost:${appPort}`;
+    emulator = await startEmulator({ apiKey: API_KEY, apiSecret: API_SECRET, appUrl });
+    await emulator.addShop(SHOP, { seed: 21, customers: 400, years: 3 });
+    app = await startAppServer({
+      port: appPort,
+      env: {
+        SHOPIFY_API_KEY: API_KEY,
+        SHOPIFY_API_SECRET: API_SECRET,
+        SHOPIFY_APP_URL: appUrl,
+        DATABASE_URL: "memory://",
+        SHOPIFY_ADMIN_URL_TEMPLATE: `${emulator.url}/{shop}`,
+        APP_BRIDGE_URL: `${emulator.url}/app-bridge.js`,
+        ADMIN_FRAME_ORIGINS: emulator.url,
+        JOB_POLL_MS: "100",
+      },
+    });
+    browser = await launchBrowser();
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+    await emulator?.stop();
+  });
+
+  it("plans, launches with confirmation, shows the campaign page, and the outreach queue lists the VIPs", async () => {
+    const shots = path.join(ROOT, "docs/screenshots");
+    mkdirSync(shots, { recursive: true });
+    const ctx = await newContext(browser);
+    const page = await ctx.newPage();
+    await page.setViewportSize({ width: 1400, height: 1000 });
+    // Install (token exchange), then the sync and the analysis run as jobs.
+    await page.goto(emulator.adminUrl(SHOP));
+    await page.frameLocator("iframe").getByText("Orders in Shopify").waitFor({ timeout: 90_000 });
+
+    let treated = 0;
+    const deadline = Date.now() + 180_000;
+    for (;;) {
+      await page.goto(emulator.adminUrl(SHOP, "/app/campaigns/new"));
+      const text = await page.frameLocator("iframe").getByText(/customers get the campaign/).textContent({ timeout: 60_000 });
+      treated = Number(/([\d,]+) customers get the campaign/.exec(text ?? "")?.[1]?.replace(/,/g, "") ?? 0);
+      if (treated > 0) break;
+      if (Date.now() > deadline) throw new Error("the analysis never marked target customers");
+      await page.waitForTimeout(2000);
+    }
+    const frame = page.frameLocator("iframe");
+    await frame.locator("#plan-table").getByText("Standard", { exact: true }).waitFor();
+    await frame.locator("#plan-table").getByText(/Dedicated CS check-in/).waitFor();
+    // Editing the offer updates the plan live (the action recomputes it on the server).
+    await frame.getByLabel("Percent off").fill("20");
+    await frame.locator("#plan-table").getByText(/20% off/).waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: path.join(shots, "campaign-plan.png"), fullPage: true });
+
+    await frame.getByRole("button", { name: "Launch…" }).click();
+    const summary = frame.locator("#launch-summary");
+    await summary.waitFor();
+    await expect(summary.textContent()).resolves.toMatch(new RegExp(`on ${treated.toLocaleString("en-US")} customers`));
+    await expect(summary.textContent()).resolves.toMatch(/One discount code COMEBACK-[0-9A-Z]{6}/);
+    // Double click on the confirmation: one campaign, one of each object in Shopify.
+    await frame.getByRole("button", { name: "Launch", exact: true }).dblclick();
+
+    try {
+      await frame.getByText(/Cumulative reactivation, treated vs holdout/).waitFor({ timeout: 120_000 });
+    } catch (e) {
+      await page.screenshot({ path: path.join(ROOT, "test-results", "campaign-launch-failure.png"), fullPage: true });
+      console.error(app.logs.join("").split("\n").filter((l) => /campaign|error|Error|jobs/i.test(l)).slice(-60).join("\n"));
+      throw e;
+    }
+    await frame.getByText("Active", { exact: true }).waitFor({ timeout: 30_000 });
+    const s = emulator.shop(SHOP);
+    const ours = discountsOf(s).filter((d) => d.code.startsWith("COMEBACK-"));
+    expect(ours).toHaveLength(1);
+    expect(segmentsOf(s).filter((x) => x.query.startsWith("customer_tags CONTAINS 'winback-"))).toHaveLength(1);
+    await page.waitForTimeout(500); // let the chart mount
+    await page.screenshot({ path: path.join(shots, "campaign.png"), fullPage: true });
+
+    await page.goto(emulator.adminUrl(SHOP, "/app/outreach"));
+    const rows = page.frameLocator("iframe").locator("table tbody tr");
+    await rows.first().waitFor({ timeout: 60_000 });
+    expect(await rows.count()).toBeGreaterThan(0);
+    await ctx.close();
+  }, 420_000);
+});
