@@ -6,6 +6,7 @@ import { parseArgs } from "node:util";
 import path from "node:path";
 import { buildApp, startAppServer, ROOT } from "../test/support/app-server";
 import { startEmulator } from "../test/shopify-emulator";
+import { startMailSink } from "../test/messaging/mail-sink";
 
 const { values: args } = parseArgs({
   options: {
@@ -28,6 +29,11 @@ console.log(`Starting the Shopify emulator with ${shop} (${args.customers} custo
 const emulator = await startEmulator({ port: Number(args["emulator-port"]), apiKey: API_KEY, apiSecret: API_SECRET, appUrl });
 await emulator.addShop(shop, { seed: Number(args.seed), customers: Number(args.customers), years: Number(args.years) });
 
+// Campaign touches and points reminders go to a local mail sink: each message is printed and kept
+// as an .eml file, with its one-click unsubscribe link.
+const dataDir = process.env.DATA_DIR ?? path.join(ROOT, ".data/demo");
+const mail = process.env.SMTP_URL ? null : await startMailSink({ dir: path.join(dataDir, "mail"), log: (l) => console.log(`[mail] ${l}`) });
+
 if (!args["no-build"]) {
   console.log("Building the app…");
   buildApp({ force: true });
@@ -40,7 +46,8 @@ const app = await startAppServer({
     SHOPIFY_API_KEY: API_KEY,
     SHOPIFY_API_SECRET: API_SECRET,
     SHOPIFY_APP_URL: appUrl,
-    DATA_DIR: process.env.DATA_DIR ?? path.join(ROOT, ".data/demo"),
+    DATA_DIR: dataDir,
+    SMTP_URL: process.env.SMTP_URL ?? mail!.smtpUrl,
     SHOPIFY_ADMIN_URL_TEMPLATE: `${emulator.url}/{shop}`,
     APP_BRIDGE_URL: `${emulator.url}/app-bridge.js`,
     ADMIN_FRAME_ORIGINS: emulator.url,
@@ -65,11 +72,15 @@ Winback is running.
   Admin frame (open this):  ${emulator.adminUrl(shop)}
   App:                      ${appUrl}
   Emulator inspector:       ${emulator.url}/__emulator/shops/${shop}
+  Mail:                     ${mail ? `local sink ${mail.smtpUrl}, messages in ${path.join(dataDir, "mail")}` : process.env.SMTP_URL}
+After launching a campaign, "Simulate 30 days of shoppers" in the admin frame's sidebar lets the
+demo's shoppers react, so the campaign page can measure reactivation against the holdout.
 Press Ctrl-C to stop.`);
 
 const shutdown = async () => {
   await app.stop();
   await emulator.stop();
+  await mail?.close();
   process.exit(0);
 };
 process.on("SIGINT", shutdown);
