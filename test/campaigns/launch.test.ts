@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { requestLaunch, runLaunch, LAUNCH_QUEUE, TOUCH_QUEUE, campaignTagFor, discountTitleFor } from "../../app/campaigns/launch";
 import { discountCodeFor, isHoldout } from "../../app/domain/campaigns";
 import { AppError } from "../../app/lib/errors";
+import { handlePlanAction, loadPlanPage } from "../../app/campaigns/page.server";
+import { loadSettingsSection } from "../../app/shop-settings.server";
 import { databaseKinds } from "../support/db";
 import { campaignHarness, campaignRow, inspector, SHOP, type CampaignHarness } from "./support";
 
@@ -127,4 +129,42 @@ describe.each(databaseKinds)("campaign launch (%s)", (kind) => {
     ).rejects.toThrow(/at most 100/);
     expect(await campaignRow(h.db, "launch-bad-0003")).toBeUndefined();
   });
+
+  it("plan page: exact holdout for the launch key, live preview from the form, double submit launches once, defaults remembered", async () => {
+    const page = await loadPlanPage(h.db.sql, SHOP, h.deps.now(), "plan-page-key-0004");
+    expect(page.discountCode).toBe(discountCodeFor("plan-page-key-0004"));
+    const form = (over: Record<string, string> = {}) => {
+      const fd = new FormData();
+      const fields: Record<string, string> = { launchKey: "plan-page-key-0004", intent: "preview", name: "From the page", discountKind: "fixed_amount", discountValue: "12.5",
+        minimumSubtotal: "60", validityDays: "21", stacking: "1", combinesProduct: "on", exclusions: "No gift cards", holdoutPercent: "20", conciergeName: "Ana", conciergeRole: "CS lead", perkOverride: "", ...over };
+      for (const [k, v] of Object.entries(fields)) fd.set(k, v);
+      return fd;
+    };
+    const preview = await handlePlanAction(h.deps, SHOP, form());
+    if (!preview.ok || preview.intent !== "preview") throw new Error(JSON.stringify(preview));
+    const p = preview.preview;
+    expect(p.settings.discount).toMatchObject({ kind: "fixed_amount", value: 12.5, minimumSubtotal: 60, validityDays: 21, combinesWith: { productDiscounts: true, orderDiscounts: false, shippingDiscounts: false } });
+    expect(p.rows.find((r) => r.segment === "Standard")!.action).toMatch(/12\.50 EUR off/);
+    expect(p.rows.every((r) => r.mdeLift === null || (r.mdeLift > 0 && r.mdeLift < 1))).toBe(true);
+
+    const bad = await handlePlanAction(h.deps, SHOP, form({ discountKind: "percentage", discountValue: "120" }));
+    expect(bad).toMatchObject({ ok: false, code: "INVALID_INPUT" });
+    expect(bad.ok === false && bad.error).toMatch(/at most 100/);
+
+    const [a, b] = await Promise.all([handlePlanAction(h.deps, SHOP, form({ intent: "launch" })), handlePlanAction(h.deps, SHOP, form({ intent: "launch" }))]);
+    expect(a).toEqual({ ok: true, intent: "launch", campaignId: "plan-page-key-0004" });
+    expect(b).toEqual(a);
+    const n = await h.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "Campaign" WHERE id = 'plan-page-key-0004'`);
+    expect(n[0]!.n).toBe(1);
+    await runLaunch(h.deps, { shop: SHOP, campaignId: "plan-page-key-0004" });
+    const counts = await h.db.sql.query<{ holdout: number; treated: number }>(
+      `SELECT count(*) FILTER (WHERE holdout)::int AS holdout, count(*) FILTER (WHERE NOT holdout)::int AS treated FROM "CampaignMember" WHERE "campaignId" = 'plan-page-key-0004'`,
+    );
+    // What the plan showed is what the launch did.
+    expect(counts[0]!.holdout).toBe(p.rows.reduce((x, r) => x + r.holdout, 0));
+    expect(counts[0]!.treated).toBe(p.treated);
+    const saved = await loadSettingsSection(h.db.sql, SHOP, "campaigns", (x) => x as any);
+    expect(saved.discount.value).toBe(12.5);
+    expect(saved.holdoutShare).toBe(0.2);
+  }, 60_000);
 });
