@@ -118,6 +118,22 @@ describe.skipIf(!hasChromium)("points expiry banner on the emulated storefront (
     await ctx.close();
   });
 
+  it("the Points page shows what is at risk, the expiry chart, the reminder schedule and the theme editor link", async () => {
+    const ctx = await newContext(browser);
+    const page = await ctx.newPage();
+    await page.goto(emulator.adminUrl(SHOP, "/app/points"));
+    const frame = page.frameLocator("iframe");
+    await frame.getByText("At risk in 14 days").waitFor({ timeout: 120_000 });
+    // Maya's 60 points left expire in 10 days (other shoppers may add theirs)
+    const atRisk = Number((await frame.locator("#points-at-risk-14").textContent())!.replace(/,/g, ""));
+    expect(atRisk).toBeGreaterThanOrEqual(60);
+    await frame.locator("#points-expiry-chart svg").first().waitFor();
+    const link = await frame.getByRole("link", { name: "Enable the points banner" }).getAttribute("href");
+    expect(link).toBe(`https://${SHOP}/admin/themes/current/editor?context=apps&activateAppId=${API_KEY}/points-expiry-banner`);
+    await page.screenshot({ path: path.join(ROOT, "docs/screenshots/points-page.png"), fullPage: true });
+    await ctx.close();
+  });
+
   it("a guest sees no banner", async () => {
     const ctx = await newContext(browser);
     const page = await ctx.newPage();
