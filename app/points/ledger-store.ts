@@ -211,7 +211,7 @@ function parseRow(r: RawLedgerRow): LedgerRow {
 
 const LEDGER_COLUMNS = `"customerId"::text AS "customerId", balance, "nextExpiryAt", "nextExpiryPoints", lots, "syncedBalance", "syncedExpiring", "syncedExpireAt", "syncedAt"`;
 
-export async function loadLedgerRows(sql: Sql, shop: string, opts: { customerIds?: string[]; expiringBefore?: Date } = {}): Promise<LedgerRow[]> {
+export async function loadLedgerRows(sql: Sql, shop: string, opts: { customerIds?: string[]; expiringBefore?: Date; after?: string; limit?: number } = {}): Promise<LedgerRow[]> {
   const params: unknown[] = [shop];
   let where = "";
   if (opts.customerIds) {
@@ -222,7 +222,16 @@ export async function loadLedgerRows(sql: Sql, shop: string, opts: { customerIds
     params.push(opts.expiringBefore.toISOString());
     where += ` AND "nextExpiryAt" <= ($${params.length}::timestamptz AT TIME ZONE 'UTC')`;
   }
-  const rows = await sql.query<RawLedgerRow>(`SELECT ${LEDGER_COLUMNS} FROM "PointsLedger" WHERE shop = $1${where} ORDER BY "customerId"`, params);
+  if (opts.after) {
+    params.push(opts.after);
+    where += ` AND "customerId" > $${params.length}::bigint`;
+  }
+  let limit = "";
+  if (opts.limit) {
+    params.push(opts.limit);
+    limit = ` LIMIT $${params.length}`;
+  }
+  const rows = await sql.query<RawLedgerRow>(`SELECT ${LEDGER_COLUMNS} FROM "PointsLedger" WHERE shop = $1${where} ORDER BY "customerId"${limit}`, params);
   return rows.map(parseRow);
 }
 

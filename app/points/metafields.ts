@@ -123,19 +123,35 @@ export interface MetafieldSyncDeps {
 /** From this many metafields on, one bulk mutation replaces the per-25 calls (~100 calls). */
 export const BULK_THRESHOLD = 2500;
 
-export async function syncLoyaltyMetafields(deps: MetafieldSyncDeps, shop: string, opts: { perCall?: number; bulkThreshold?: number } = {}): Promise<MetafieldSyncResult> {
-  const perCall = Math.min(opts.perCall ?? METAFIELDS_PER_CALL, METAFIELDS_PER_CALL);
+export async function syncLoyaltyMetafields(
+  deps: MetafieldSyncDeps,
+  shop: string,
+  opts: { perCall?: number; bulkThreshold?: number; pageSize?: number } = {},
+): Promise<MetafieldSyncResult> {
   const settings = ledgerSettings(await loadPointsSettings(deps.sql, shop));
-  const rows = await loadLedgerRows(deps.sql, shop);
+  const result: MetafieldSyncResult = { customersChanged: 0, metafieldsSet: 0, metafieldsDeleted: 0, calls: 0, failed: [], bulk: false };
+  // Pages of customers keep memory flat on large shops (each row carries its lots).
+  let after: string | undefined;
+  for (;;) {
+    const rows = await loadLedgerRows(deps.sql, shop, { after, limit: opts.pageSize ?? 5000 });
+    if (!rows.length) break;
+    await syncPage(deps, shop, rows, settings, opts, result);
+    after = rows[rows.length - 1]!.customerId;
+  }
+  if (result.failed.length) console.warn(`[points] ${shop}: ${result.failed.length} loyalty metafields rejected by Shopify`, result.failed.slice(0, 5));
+  return result;
+}
+
+async function syncPage(deps: MetafieldSyncDeps, shop: string, rows: LedgerRow[], settings: PointsSettings, opts: { perCall?: number; bulkThreshold?: number }, result: MetafieldSyncResult) {
+  const perCall = Math.min(opts.perCall ?? METAFIELDS_PER_CALL, METAFIELDS_PER_CALL);
   const sets: SetInput[] = [];
   const deletes: DeleteInput[] = [];
   const values = new Map<string, LoyaltyValues>();
-  let customersChanged = 0;
   for (const row of rows) {
     const v = loyaltyValues(row, settings, deps.now);
     const c = changedFields(row, v);
     if (!c.set.length && !c.deleteExpireAt) continue;
-    customersChanged++;
+    result.customersChanged++;
     values.set(row.customerId, v);
     const ownerId = customerGid(row.customerId);
     for (const f of c.set) {
@@ -146,7 +162,6 @@ export async function syncLoyaltyMetafields(deps: MetafieldSyncDeps, shop: strin
     if (c.deleteExpireAt) deletes.push({ customerId: row.customerId, input: { ownerId, namespace: LOYALTY_NAMESPACE, key: "points_expire_at" } });
   }
 
-  const result: MetafieldSyncResult = { customersChanged, metafieldsSet: 0, metafieldsDeleted: 0, calls: 0, failed: [], bulk: false };
   let batches: SetInput[][] = [];
   for (let i = 0; i < sets.length; i += perCall) batches.push(sets.slice(i, i + perCall));
   const record = (batch: SetInput[]) => recordSynced(deps.sql, shop, batch.map((b) => ({ customerId: b.customerId, field: b.field, v: values.get(b.customerId)! })), deps.now);
@@ -197,8 +212,6 @@ export async function syncLoyaltyMetafields(deps: MetafieldSyncDeps, shop: strin
     result.metafieldsDeleted += batch.length;
     await recordSynced(deps.sql, shop, batch.map((b) => ({ customerId: b.customerId, field: "expireAt" as const, v: values.get(b.customerId)! })), deps.now);
   }
-  if (result.failed.length) console.warn(`[points] ${shop}: ${result.failed.length} loyalty metafields rejected by Shopify`, result.failed.slice(0, 5));
-  return result;
 }
 
 async function recordSynced(sql: Sql, shop: string, written: Array<{ customerId: string; field: Field; v: LoyaltyValues }>, now: Date) {
