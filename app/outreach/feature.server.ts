@@ -5,9 +5,25 @@ export { scheduleEscalations } from "./jobs";
 
 // Lazy: the worker composition root imports this file, and the db/queue modules import it back.
 async function deps(): Promise<OutreachDeps> {
-  const [{ database }, { jobQueue }] = await Promise.all([import("../db.server"), import("../jobs/worker.server")]);
+  const [{ database }, { jobQueue }, { mailTransport }, { env }, { notifyOwners }] = await Promise.all([
+    import("../db.server"),
+    import("../jobs/worker.server"),
+    import("../messaging/mail-transport.server"),
+    import("../env.server"),
+    import("./notify"),
+  ]);
   await database.ready();
-  return { sql: database.sql, queue: jobQueue(), now: () => new Date() };
+  const mailer = mailTransport();
+  const e = env();
+  return {
+    sql: database.sql,
+    queue: jobQueue(),
+    now: () => new Date(),
+    notifyOwners: mailer
+      ? (shop, escalated) =>
+          notifyOwners({ sql: database.sql, mailer, from: e.MAIL_FROM, appAdminUrl: (s) => `https://${s}/admin/apps/${e.SHOPIFY_API_KEY}/app/outreach?status=escalated` }, shop, escalated)
+      : undefined,
+  };
 }
 
 /** Reacts to an order of a VIP with an open task: a qualifying order after launch marks it won_back. */

@@ -10,6 +10,8 @@ export interface OutreachDeps {
   sql: Sql;
   queue: Pick<JobQueue, "send">;
   now: () => Date;
+  /** Optional owner digest (SMTP configured); escalations are recorded either way. */
+  notifyOwners?: (shop: string, escalated: EscalationRun["escalated"]) => Promise<unknown>;
 }
 
 /**
@@ -33,6 +35,10 @@ export async function escalationPass(deps: OutreachDeps, shop: string): Promise<
   const now = deps.now();
   const won = await reconcileWonBack(deps.sql, shop, now);
   const run = await runEscalations(deps.sql, shop, now);
+  if (run.escalated.length && deps.notifyOwners) {
+    // The escalation is committed and shown on the page; a mail failure must not retry the job.
+    await deps.notifyOwners(shop, run.escalated).catch((e) => console.error(`[outreach] owner notice for ${shop} failed`, e));
+  }
   const open = await deps.sql.query<{ n: string }>(
     `SELECT count(*)::int8 AS n FROM "OutreachTask" WHERE shop = $1 AND status IN ('to_contact', 'contacted', 'follow_up_due')`,
     [shop],
