@@ -67,11 +67,28 @@ if (install.status !== 200) {
   process.exit(1);
 }
 
+// A shopper whose points from an order ~350 days ago expire within the banner's window, to show the
+// storefront banner (points expire 365 days after they were earned by default).
+function shopperWithPointsExpiringSoon(): number | null {
+  const s = emulator.shop(shop);
+  const day = 86_400_000;
+  for (let i = s.orderCount() - 1; i >= 0; i--) {
+    const v = s.orderView(i);
+    const age = (Date.now() - Date.parse(v.processedAt)) / day;
+    if (age < 340) continue;
+    if (age > 358) break;
+    if (!v.test && !v.cancelledAt && v._customerIdx >= 0) return s.customerLegacyId(v._customerIdx);
+  }
+  return null;
+}
+const shopper = shopperWithPointsExpiringSoon();
+
 console.log(`
 Winback is running.
   Admin frame (open this):  ${emulator.adminUrl(shop)}
   App:                      ${appUrl}
   Emulator inspector:       ${emulator.url}/__emulator/shops/${shop}
+  Storefront (points banner): ${emulator.url}/${shop}/storefront${shopper ? `?customer=${shopper}` : ""}
   Mail:                     ${mail ? `local sink ${mail.smtpUrl}, messages in ${path.join(dataDir, "mail")}` : process.env.SMTP_URL}
 After launching a campaign, "Simulate 30 days of shoppers" in the admin frame's sidebar lets the
 demo's shoppers react, so the campaign page can measure reactivation against the holdout.
