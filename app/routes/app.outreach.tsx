@@ -24,9 +24,6 @@ import { database } from "../db.server";
 import { authenticate } from "../shopify.server";
 import { handleQueueAction, loadOutreachPage } from "../outreach/page.server";
 import { StatusBadge, STATUS_OPTIONS } from "../components/outreach/StatusBadge";
-import { guardSessionStorage } from "../components/outreach/storage-guard";
-
-guardSessionStorage();
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);

@@ -3,7 +3,7 @@
  * iframe. Remix's lazy route discovery touches sessionStorage after every manifest fetch, so a
  * client-side navigation (opening a task) would end in "Application Error". An in-memory stand-in
  * keeps navigation working; nothing the app needs survives a reload anyway.
- * (App-wide, this belongs in app/entry.client.tsx; see the outreach report.)
+ * Installed once, before hydration, in app/entry.client.tsx.
  */
 export function guardSessionStorage(): void {
   if (typeof window === "undefined") return;
