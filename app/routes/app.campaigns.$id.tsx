@@ -7,6 +7,7 @@ import { useEffect } from "react";
 import { database } from "../db.server";
 import { authenticate } from "../shopify.server";
 import { handleCampaignAction, loadCampaignPage } from "../campaigns/page.server";
+import { documentNavigate } from "../components/campaigns/navigation";
 import { CampaignStatusBadge } from "../components/campaigns/CampaignStatusBadge";
 import { ReactivationChart } from "../components/campaigns/ReactivationChart";
 
@@ -62,7 +63,7 @@ export default function CampaignPage() {
     <Page
       title={c.name}
       titleMetadata={<CampaignStatusBadge status={c.status} failed={!!c.launchError && !c.launchError.endsWith("(retrying)")} />}
-      backAction={{ content: "Campaigns", url: "/app/campaigns" }}
+      backAction={{ content: "Campaigns", onAction: () => documentNavigate("/app/campaigns") }}
       subtitle={c.launchAt ? `Launched ${new Date(c.launchAt).toLocaleString("en-US", { dateStyle: "medium", timeStyle: "short" })} · code ${c.discountCode}` : undefined}
       primaryAction={
         c.status === "active"

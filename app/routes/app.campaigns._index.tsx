@@ -1,10 +1,11 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { json } from "@remix-run/node";
-import { useLoaderData, useNavigate } from "@remix-run/react";
+import { useLoaderData } from "@remix-run/react";
 import { Card, EmptyState, IndexTable, Layout, Page, Text } from "@shopify/polaris";
 import { database } from "../db.server";
 import { authenticate } from "../shopify.server";
 import { loadCampaignList } from "../campaigns/page.server";
+import { documentNavigate } from "../components/campaigns/navigation";
 import { CampaignStatusBadge } from "../components/campaigns/CampaignStatusBadge";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
@@ -17,7 +18,7 @@ const nf = (n: number) => n.toLocaleString("en-US");
 
 export default function Campaigns() {
   const { campaigns, targets } = useLoaderData<typeof loader>();
-  const navigate = useNavigate();
+  const navigate = documentNavigate;
   return (
     <Page title="Campaigns" primaryAction={campaigns.length ? { content: "Plan a campaign", onAction: () => navigate("/app/campaigns/new") } : undefined}>
       <Layout>

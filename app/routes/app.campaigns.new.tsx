@@ -1,6 +1,6 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { json } from "@remix-run/node";
-import { useFetcher, useLoaderData, useNavigate } from "@remix-run/react";
+import { useFetcher, useLoaderData } from "@remix-run/react";
 import { useAppBridge } from "@shopify/app-bridge-react";
 import {
   Banner,
@@ -22,6 +22,7 @@ import {
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { database } from "../db.server";
 import { authenticate } from "../shopify.server";
+import { documentNavigate } from "../components/campaigns/navigation";
 import { handlePlanAction, loadPlanPage, type PlanActionResult, type PlanPreview } from "../campaigns/page.server";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
@@ -91,7 +92,6 @@ function toFormData(launchKey: string, f: FormState, intent: "preview" | "launch
 
 export default function PlanCampaign() {
   const { launchKey, tag, discountCode, preview: initial } = useLoaderData<typeof loader>();
-  const navigate = useNavigate();
   const shopify = useAppBridge();
   const previewer = useFetcher<PlanActionResult>();
   const launcher = useFetcher<PlanActionResult>();
@@ -129,13 +129,13 @@ export default function PlanCampaign() {
       setConfirming(false);
       shopify.toast.show(d.error, { isError: true });
     }
-  }, [launcher.data, navigate, shopify]);
+  }, [launcher.data, shopify]);
 
   useEffect(() => {
     if (!goTo || confirming) return;
-    const t = setTimeout(() => navigate(goTo), 350);
+    const t = setTimeout(() => documentNavigate(goTo), 350);
     return () => clearTimeout(t);
-  }, [goTo, confirming, navigate]);
+  }, [goTo, confirming]);
 
   const rows = useMemo(
     () =>
@@ -157,7 +157,7 @@ export default function PlanCampaign() {
   return (
     <Page
       title="Plan a win-back campaign"
-      backAction={{ content: "Campaigns", url: "/app/campaigns" }}
+      backAction={{ content: "Campaigns", onAction: () => documentNavigate("/app/campaigns") }}
       primaryAction={{ content: "Launch…", onAction: () => setConfirming(true), disabled: preview.treated === 0 || !!previewError, id: "launch-open" } as never}
     >
       <Layout>
