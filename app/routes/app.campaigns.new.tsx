@@ -1,4 +1,5 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
+import type { ShouldRevalidateFunction } from "@remix-run/react";
 import { json } from "@remix-run/node";
 import { useFetcher, useLoaderData } from "@remix-run/react";
 import { useAppBridge } from "@shopify/app-bridge-react";
@@ -39,8 +40,16 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   return json(r, { status: r.ok ? 200 : r.code === "INVALID_INPUT" ? 400 : 422 });
 };
 
+// The loader mints the launch key; re-running it after a preview or launch POST would hand the
+// page a new key (and a second campaign on the next click), so this page's own POSTs never revalidate.
+export const shouldRevalidate: ShouldRevalidateFunction = ({ formMethod, defaultShouldRevalidate }) =>
+  formMethod && formMethod.toUpperCase() === "POST" ? false : defaultShouldRevalidate;
+
 const nf = (n: number) => n.toLocaleString("en-US");
 const pct = (x: number | null) => (x == null ? "not measurable" : `${(x * 100).toFixed(1)} pts`);
+
+// DataTable cells do not wrap; the plan's sentences must, or the numbers scroll out of view.
+const Wrap = ({ children }: { children: string }) => <span style={{ whiteSpace: "normal", display: "inline-block", minWidth: 110 }}>{children}</span>;
 
 interface FormState {
   name: string;
@@ -91,7 +100,10 @@ function toFormData(launchKey: string, f: FormState, intent: "preview" | "launch
 }
 
 export default function PlanCampaign() {
-  const { launchKey, tag, discountCode, preview: initial } = useLoaderData<typeof loader>();
+  const loaded = useLoaderData<typeof loader>();
+  // Pinned for the life of the page view: the key is the campaign id the preview's holdout was computed for.
+  const [{ launchKey, tag, discountCode }] = useState(() => ({ launchKey: loaded.launchKey, tag: loaded.tag, discountCode: loaded.discountCode }));
+  const initial = loaded.preview;
   const shopify = useAppBridge();
   const previewer = useFetcher<PlanActionResult>();
   const launcher = useFetcher<PlanActionResult>();
@@ -141,10 +153,10 @@ export default function PlanCampaign() {
     () =>
       preview.rows.map((r) => [
         r.segment,
-        r.silenceSignal,
-        r.action,
-        r.channel,
-        r.timing,
+        <Wrap key="s">{r.silenceSignal}</Wrap>,
+        <Wrap key="a">{r.action}</Wrap>,
+        <Wrap key="c">{r.channel}</Wrap>,
+        <Wrap key="t">{r.timing}</Wrap>,
         nf(r.treated),
         nf(r.holdout),
         pct(r.mdeLift),
@@ -188,7 +200,7 @@ export default function PlanCampaign() {
             <div id="plan-table">
               <DataTable
                 columnContentTypes={["text", "text", "text", "text", "text", "numeric", "numeric", "numeric"]}
-                headings={["Segment", "Silence signal", "Action", "Channel", "Timing", "Customers", "Holdout", "Min. detectable lift"]}
+                headings={["Segment", "Silence signal", "Action", "Channel", "Timing", "Treated", "Holdout", "Detectable lift"]}
                 rows={rows}
                 verticalAlign="middle"
               />

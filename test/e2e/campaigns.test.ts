@@ -94,6 +94,8 @@ describe.skipIf(!hasChromium)("win-back campaign in the admin frame (Chromium)",
       console.error(app.logs.join("").split("\n").filter((l) => /campaign|error|Error|jobs/i.test(l) && !/^(GET|POST) /.test(l)).slice(-60).join("\n"));
       throw e;
     }
+    // The split the plan showed is the split the launch made.
+    await frame.getByText(new RegExp(`treated \\(\\d+ of ${treated.toLocaleString("en-US")}\\)`)).waitFor({ timeout: 10_000 });
     const s = emulator.shop(SHOP);
     const ours = discountsOf(s).filter((d) => d.code.startsWith("COMEBACK-"));
     expect(ours).toHaveLength(1);

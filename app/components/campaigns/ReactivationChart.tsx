@@ -30,7 +30,7 @@ export function ReactivationChart({ series }: { series: SeriesPoint[] }) {
           <ResponsiveContainer width="100%" height={HEIGHT}>
             <LineChart data={data} margin={{ top: 12, right: 16, bottom: 4, left: 0 }}>
               <CartesianGrid strokeDasharray="3 3" vertical={false} />
-              <XAxis dataKey="day" type="number" domain={[0, Math.max(1, series.length - 1)]} tickFormatter={(d: number) => `Day ${d}`} />
+              <XAxis dataKey="day" type="number" allowDecimals={false} domain={[0, Math.max(1, series.length - 1)]} tickFormatter={(d: number) => `Day ${d}`} />
               <YAxis width={48} tickFormatter={(v: number) => `${v.toFixed(0)}%`} />
               <Tooltip formatter={(v) => `${Number(v).toFixed(1)}%`} labelFormatter={(d) => `Day ${d} since launch`} />
               <Legend />
