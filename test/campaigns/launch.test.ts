@@ -167,4 +167,21 @@ describe.each(databaseKinds)("campaign launch (%s)", (kind) => {
     expect(saved.discount.value).toBe(12.5);
     expect(saved.holdoutShare).toBe(0.2);
   }, 60_000);
+
+  it("a customer deleted in Shopify since the analysis leaves the campaign (listed), the rest launches", async () => {
+    const launchKey = "launch-deleted-0005";
+    const ids = await h.db.sql.query<{ id: string }>(`SELECT "customerId"::text AS id FROM "CustomerScore" WHERE shop = $1 AND target ORDER BY "customerId"`, [SHOP]);
+    const gone = ids.map((r) => r.id).find((id) => !isHoldout(launchKey, id, 0.1))!;
+    const s = h.sync.emu.shop(SHOP);
+    s.data.customers.deleted.add(s.customerIndexFromId(`gid://shopify/Customer/${gone}`));
+    const { campaignId } = await requestLaunch(h.deps, { shop: SHOP, launchKey, name: "Deleted", settings: {} });
+    await runLaunch(h.deps, { shop: SHOP, campaignId });
+    const c = await campaignRow(h.db, campaignId);
+    expect(c.status).toBe("active");
+    expect(c.launchSteps.tags.failed).toEqual([{ customerId: gone, message: "Customer does not exist" }]);
+    const m = await h.db.sql.query<any>(`SELECT "exitReason", "taggedAt" FROM "CampaignMember" WHERE "campaignId" = $1 AND "customerId" = $2`, [campaignId, gone]);
+    expect(m[0]).toMatchObject({ exitReason: "tag_failed", taggedAt: null });
+    const touches = await h.db.sql.query(`SELECT 1 FROM "CampaignTouch" WHERE "campaignId" = $1 AND "customerId" = $2`, [campaignId, gone]);
+    expect(touches).toHaveLength(0);
+  }, 60_000);
 });

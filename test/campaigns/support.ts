@@ -65,7 +65,9 @@ export async function campaignHarness(
   const jobs: Sent[] = [];
   const mails: SentMail[] = [];
   const counts: { override: CampaignMessageCounts | null } = { override: null };
-  const client = (shop: string) => Promise.resolve(createAdminClient({ shop, accessToken: sync.token, urlTemplate: `${sync.emu.url}/{shop}`, sleep: async () => {} }));
+  // Real waits on throttling: the emulator's bucket refills in real time (100 points/s), as Shopify's does.
+  const client = (shop: string) =>
+    Promise.resolve(createAdminClient({ shop, accessToken: sync.token, urlTemplate: `${sync.emu.url}/{shop}`, sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 3000))) }));
   const transport = {
     async sendMail(m: any) {
       mails.push({ to: String(m.to), subject: m.subject, text: m.text, html: m.html, headers: m.headers ?? {}, msg: m });
