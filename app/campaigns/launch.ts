@@ -462,20 +462,22 @@ async function scheduleTouches(deps: CampaignDeps, c: CampaignRow): Promise<void
       [c.id],
     );
     if (!batch.length) break;
+    const jobIds: string[] = [];
     for (const t of batch) {
       const jobId = await deps.queue.send(
         TOUCH_QUEUE,
         { shop: c.shop, campaignId: c.id, customerId: t.customerId, day: t.day },
         { runAt: new Date(t.dueAt), singletonKey: `campaign.touch:${c.id}:${t.customerId}:${t.day}` },
       );
-      await deps.sql.query(`UPDATE "CampaignTouch" SET "jobId" = $4 WHERE "campaignId" = $1 AND "customerId" = $2 AND day = $3`, [
-        c.id,
-        t.customerId,
-        t.day,
-        jobId ?? "existing",
-      ]);
+      jobIds.push(jobId ?? "existing");
       enqueued++;
     }
+    // Killed before this update, the batch is sent again on resume: the singleton keys and the touch job's own state check absorb it.
+    await deps.sql.query(
+      `UPDATE "CampaignTouch" t SET "jobId" = u.job FROM unnest($2::bigint[], $3::int[], $4::text[]) AS u(customer, day, job)
+       WHERE t."campaignId" = $1 AND t."customerId" = u.customer AND t.day = u.day`,
+      [c.id, batch.map((t) => t.customerId), batch.map((t) => t.day), jobIds],
+    );
   }
   const scheduled = (await deps.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "CampaignTouch" WHERE "campaignId" = $1`, [c.id]))[0]!.n;
   await recordStep(deps.sql, c.id, "touches", { scheduled, enqueued: (c.launchSteps.touches?.enqueued ?? 0) + enqueued, doneAt: deps.now().toISOString() });
