@@ -95,7 +95,9 @@ export async function measureRow(deps: Pick<CampaignDeps, "sql" | "messageCounts
     },
     c.settings,
   );
-  const daysObserved = Math.max(0, Math.min(windowDays, Math.floor((deps.now().getTime() - launchAt.getTime()) / DAY_MS)));
+  // Elapsed days, or further when orders are already dated later (the demo's simulated weeks, clock skew).
+  const lastOrderDay = Math.max(0, ...days.treated, ...days.holdout);
+  const daysObserved = Math.max(0, Math.min(windowDays, Math.max(Math.floor((deps.now().getTime() - launchAt.getTime()) / DAY_MS), Math.floor(lastOrderDay))));
   const series = cumulativeReactivation({ n: arms.treated.n, daysToFirstOrder: days.treated }, { n: arms.holdout.n, daysToFirstOrder: days.holdout }, daysObserved);
   const touchRows = await deps.sql.query<{ state: string; n: number }>(`SELECT state, count(*)::int AS n FROM "CampaignTouch" WHERE "campaignId" = $1 GROUP BY state`, [c.id]);
   const touches = { scheduled: 0, sent: 0, skipped: 0, canceled: 0 };
