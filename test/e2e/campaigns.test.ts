@@ -100,7 +100,27 @@ describe.skipIf(!hasChromium)("win-back campaign in the admin frame (Chromium)",
     const ours = discountsOf(s).filter((d) => d.code.startsWith("COMEBACK-"));
     expect(ours).toHaveLength(1);
     expect(segmentsOf(s).filter((x) => x.query.startsWith("customer_tags CONTAINS 'winback-"))).toHaveLength(1);
-    await page.waitForTimeout(500); // let the chart mount
+    // Four simulated weeks of shoppers: treated customers (our tag / segment) come back more often;
+    // their orders reach the app through orders/create webhooks.
+    const tag = /'([^']+)'/.exec(segmentsOf(s).find((x) => x.query.startsWith("customer_tags CONTAINS 'winback-"))!.query)![1]!;
+    const sim = emulator.simulateShoppers(SHOP, { days: 30, seed: 5, uplift: 4, treatedTags: [tag] });
+    expect(sim.treatedOrders).toBeGreaterThan(0);
+    // Our discount's title carries the campaign id.
+    const campaignUrl = `/app/campaigns/${/\[([^\]]+)\]$/.exec(ours[0]!.title)![1]}`;
+    const until = Date.now() + 90_000;
+    for (;;) {
+      await page.goto(emulator.adminUrl(SHOP, campaignUrl));
+      const rate = await page.frameLocator("iframe").locator("#reactivation-treated").textContent({ timeout: 30_000 }).catch(async (e) => {
+        await page.screenshot({ path: path.join(ROOT, "test-results", "campaign-measure-failure.png"), fullPage: true });
+        console.error(campaignUrl, app.logs.join("").split("\n").filter((l) => /error|Error/i.test(l)).slice(-40).join("\n"));
+        throw e;
+      });
+      if (rate && rate !== "0.0%") break;
+      if (Date.now() > until) throw new Error("simulated orders never reached the campaign page");
+      await page.waitForTimeout(2000);
+    }
+    await expect(page.frameLocator("iframe").getByText(/95% CI .* to /).first().textContent()).resolves.toBeTruthy();
+    await page.waitForTimeout(800); // let the chart mount
     await page.screenshot({ path: path.join(shots, "campaign.png"), fullPage: true });
 
     await page.goto(emulator.adminUrl(SHOP, "/app/outreach"));
