@@ -10,6 +10,8 @@ export interface OutreachPort {
     sql: Sql,
     input: { shop: string; campaignId: string; launchAt: Date; settings: CampaignSettings; customerIds: string[] },
   ): Promise<unknown>;
+  /** Schedules the escalation check for a launch's tasks (follow-up + grace after launch). */
+  scheduleEscalation(queue: Pick<JobQueue, "send">, shop: string, launchAt: Date, settings: CampaignSettings): Promise<unknown>;
   taskFor(sql: Sql, shop: string, campaignId: string, customerId: string): Promise<VipOutreach | null>;
 }
 

@@ -433,6 +433,8 @@ async function createOutreach(deps: CampaignDeps, c: CampaignRow): Promise<void>
   );
   if (vips.length) {
     await deps.outreach.createTasks(deps.sql, { shop: c.shop, campaignId: c.id, launchAt: c.launchAt!, settings: c.settings, customerIds: vips.map((v) => v.id) });
+    // Without this the new tasks would wait for the next sync's periodic check to escalate.
+    await deps.outreach.scheduleEscalation(deps.queue, c.shop, c.launchAt!, c.settings);
   }
   await recordStep(deps.sql, c.id, "outreach", { tasks: vips.length, doneAt: deps.now().toISOString() });
 }

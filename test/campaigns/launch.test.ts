@@ -98,6 +98,9 @@ describe.each(databaseKinds)("campaign launch (%s)", (kind) => {
     // VIP outreach tasks for treated VIPs only, once.
     const tasks = await h.db.sql.query<{ customerId: string }>(`SELECT "customerId"::text AS "customerId" FROM "OutreachTask" WHERE "campaignId" = $1`, [campaignId]);
     expect(tasks.map((t) => t.customerId).sort()).toEqual(treated.filter((m) => m.branch === "VIP").map((m) => m.id).sort());
+    // Their escalation check is scheduled at follow-up (7 d) + grace (2 d) after launch.
+    const escalations = h.jobs.filter((j) => j.queue === "outreach.escalate" && j.payload.shop === SHOP);
+    expect(escalations.map((j) => j.opts?.runAt?.getTime())).toContain(Math.floor((new Date(c.launchAt).getTime() + 9 * 86_400_000) / 60_000) * 60_000);
 
     // The segment really holds the treated customers.
     const seg = ins.store("segments").find((s: any) => s.id === c.segmentId);
