@@ -1,6 +1,6 @@
 import { AppError } from "../../lib/errors";
 import { digamma, lgamma, scaledHyp2f1 } from "./special";
-import { minimizeBfgs } from "./optimize";
+import { minimizeMultiStart, thinGroups } from "./optimize";
 
 /** BG/NBD (Fader, Hardie & Lee 2005) parameters; time in the caller's unit (days or weeks). */
 export interface BgNbdParams {
@@ -175,6 +175,26 @@ export interface FitOptions {
   minCustomers?: number;
   /** Without repeat buyers the dropout process is unidentified. */
   minRepeatCustomers?: number;
+  /**
+   * Above this many customers the starting points are searched on a thinned sample of about this
+   * size before one refinement on all of them (default 50,000; Infinity = always search on all).
+   */
+  pilotCustomers?: number;
+}
+
+/** About `customers / k` customers of the same population, for the pilot search. */
+function thinStats(s: BgNbdStats, k: number): BgNbdStats {
+  const { index, weight } = thinGroups(s.count, k);
+  let customers = 0;
+  for (let i = 0; i < weight.length; i++) customers += weight[i];
+  return {
+    x: Int32Array.from(index, (g) => s.x[g]),
+    txDays: Int32Array.from(index, (g) => s.txDays[g]),
+    TDays: Int32Array.from(index, (g) => s.TDays[g]),
+    count: weight,
+    unitDays: s.unitDays,
+    customers,
+  };
 }
 
 /** Maximum-likelihood fit. Throws AppError("INSUFFICIENT_DATA") when the data cannot support it. */
@@ -198,13 +218,13 @@ export function fitBgNbd(s: BgNbdStats, opts: FitOptions = {}): BgNbdFit {
   const n = s.customers;
   const gTmp = new Float64Array(4);
   // mean negative log-likelihood per customer keeps the gradient tolerance independent of data size
-  const objective = (th: Float64Array, grad: Float64Array): number => {
+  const objectiveOf = (st: BgNbdStats) => (th: Float64Array, grad: Float64Array): number => {
     for (let i = 0; i < 4; i++) if (!(Math.abs(th[i]) < 18)) return Infinity;
     const p = { r: Math.exp(th[0]), alpha: Math.exp(th[1]), a: Math.exp(th[2]), b: Math.exp(th[3]) };
-    const ll = bgnbdLogLikelihood(p, s, gTmp);
+    const ll = bgnbdLogLikelihood(p, st, gTmp);
     if (!Number.isFinite(ll)) return Infinity;
-    for (let i = 0; i < 4; i++) grad[i] = -gTmp[i] / n;
-    return -ll / n;
+    for (let i = 0; i < 4; i++) grad[i] = -gTmp[i] / st.customers;
+    return -ll / st.customers;
   };
   const meanT = Math.max(sumT / n, 1e-3);
   const starts = [
@@ -212,11 +232,9 @@ export function fitBgNbd(s: BgNbdStats, opts: FitOptions = {}): BgNbdFit {
     [Math.log(0.5), Math.log(meanT / 4), Math.log(0.5), Math.log(2)],
     [Math.log(2), Math.log(meanT * 4), Math.log(2), Math.log(8)],
   ];
-  let best: ReturnType<typeof minimizeBfgs> | null = null;
-  for (const st of starts) {
-    const res = minimizeBfgs(objective, st, { maxIter: 400, gradTol: 1e-9 });
-    if (Number.isFinite(res.f) && (!best || res.f < best.f)) best = res;
-  }
+  const pilotSize = opts.pilotCustomers ?? 50_000;
+  const pilot = n > 2 * pilotSize ? thinStats(s, n / pilotSize) : null;
+  const best = minimizeMultiStart(objectiveOf(s), starts, { maxIter: 400, gradTol: 1e-9, pilot: pilot ? objectiveOf(pilot) : null });
   if (!best) throw new AppError("INSUFFICIENT_DATA", "BG/NBD likelihood could not be evaluated on this data");
   const [r, alpha, a, b] = Array.from(best.x, Math.exp);
   if (best.x.some((v) => Math.abs(v) > 15)) {

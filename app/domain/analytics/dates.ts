@@ -58,6 +58,15 @@ export function dayFromIso(s: string): number {
   return ms / DAY_MS;
 }
 
+// Scoring a million customers formats a few thousand distinct days millions of times.
+const isoCache = new Map<number, string>();
+
 export function isoFromDay(day: number): string {
-  return new Date(day * DAY_MS).toISOString().slice(0, 10);
+  let iso = isoCache.get(day);
+  if (iso === undefined) {
+    iso = new Date(day * DAY_MS).toISOString().slice(0, 10);
+    if (isoCache.size >= 200_000) isoCache.clear();
+    isoCache.set(day, iso);
+  }
+  return iso;
 }

@@ -1,6 +1,6 @@
 import { AppError } from "../../lib/errors";
 import { digamma, lgamma } from "./special";
-import { minimizeBfgs } from "./optimize";
+import { minimizeMultiStart } from "./optimize";
 
 /** Gamma-Gamma spend model (Fader, Hardie & Lee 2005b) parameters. */
 export interface GammaGammaParams {
@@ -13,6 +13,28 @@ export interface GammaGammaFit extends GammaGammaParams {
   customers: number;
   iterations: number;
   converged: boolean;
+}
+
+interface PerFrequency { x: Int32Array; maxX: number; cntX: Float64Array; sumLnM: Float64Array }
+// A fit evaluates the likelihood hundreds of times on the same arrays: the per-frequency sums are
+// computed once per (x, m) pair instead of one log per customer per evaluation.
+const perFrequencyCache = new WeakMap<Float64Array, PerFrequency>();
+
+function perFrequency(x: Int32Array, m: Float64Array): PerFrequency {
+  const hit = perFrequencyCache.get(m);
+  if (hit && hit.x === x) return hit;
+  const n = x.length;
+  let maxX = 0;
+  for (let i = 0; i < n; i++) if (x[i] > maxX) maxX = x[i];
+  const cntX = new Float64Array(maxX + 1);
+  const sumLnM = new Float64Array(maxX + 1);
+  for (let i = 0; i < n; i++) {
+    cntX[x[i]] += 1;
+    sumLnM[x[i]] += Math.log(m[i]);
+  }
+  const out = { x, maxX, cntX, sumLnM };
+  perFrequencyCache.set(m, out);
+  return out;
 }
 
 /**
@@ -28,14 +50,7 @@ export function gammaGammaLogLikelihood(
 ): number {
   const { p, q, v } = par;
   const n = x.length;
-  let maxX = 0;
-  for (let i = 0; i < n; i++) if (x[i] > maxX) maxX = x[i];
-  const cntX = new Float64Array(maxX + 1);
-  const sumLnM = new Float64Array(maxX + 1);
-  for (let i = 0; i < n; i++) {
-    cntX[x[i]] += 1;
-    sumLnM[x[i]] += Math.log(m[i]);
-  }
+  const { maxX, cntX, sumLnM } = perFrequency(x, m);
   const lnV = Math.log(v);
   const lgq = lgamma(q);
   const psiQ = digamma(q);
@@ -78,7 +93,7 @@ export function gammaGammaLogLikelihood(
  * Fits on repeat customers: x = number of repeat purchase days, m = their mean spend (> 0).
  * Throws AppError("INSUFFICIENT_DATA") below `minCustomers`.
  */
-export function fitGammaGamma(x: Int32Array, m: Float64Array, opts: { minCustomers?: number } = {}): GammaGammaFit {
+export function fitGammaGamma(x: Int32Array, m: Float64Array, opts: { minCustomers?: number; pilotCustomers?: number } = {}): GammaGammaFit {
   const minCustomers = opts.minCustomers ?? 10;
   const n = x.length;
   if (n < minCustomers) {
@@ -87,22 +102,31 @@ export function fitGammaGamma(x: Int32Array, m: Float64Array, opts: { minCustome
   let meanM = 0;
   for (let i = 0; i < n; i++) meanM += m[i] / n;
   const gTmp = new Float64Array(3);
-  const objective = (th: Float64Array, grad: Float64Array): number => {
+  const objectiveOf = (xs: Int32Array, ms: Float64Array) => (th: Float64Array, grad: Float64Array): number => {
     for (let i = 0; i < 3; i++) if (!(Math.abs(th[i]) < 25)) return Infinity;
-    const ll = gammaGammaLogLikelihood({ p: Math.exp(th[0]), q: Math.exp(th[1]), v: Math.exp(th[2]) }, x, m, gTmp);
+    const ll = gammaGammaLogLikelihood({ p: Math.exp(th[0]), q: Math.exp(th[1]), v: Math.exp(th[2]) }, xs, ms, gTmp);
     if (!Number.isFinite(ll)) return Infinity;
-    for (let i = 0; i < 3; i++) grad[i] = -gTmp[i] / n;
-    return -ll / n;
+    for (let i = 0; i < 3; i++) grad[i] = -gTmp[i] / xs.length;
+    return -ll / xs.length;
   };
   const starts = [
     [0, Math.log(2), Math.log(meanM)],
     [Math.log(5), Math.log(4), Math.log(meanM * 3)],
   ];
-  let best: ReturnType<typeof minimizeBfgs> | null = null;
-  for (const st of starts) {
-    const res = minimizeBfgs(objective, st, { maxIter: 400, gradTol: 1e-9 });
-    if (Number.isFinite(res.f) && (!best || res.f < best.f)) best = res;
+  // Large shops: search the starts on every k-th repeat customer, refine once on all (see minimizeMultiStart).
+  const pilotSize = opts.pilotCustomers ?? 50_000;
+  let pilot = null;
+  if (n > 2 * pilotSize) {
+    const k = Math.floor(n / pilotSize);
+    const px = new Int32Array(Math.ceil(n / k));
+    const pm = new Float64Array(px.length);
+    for (let i = 0, j = 0; i < n; i += k, j++) {
+      px[j] = x[i];
+      pm[j] = m[i];
+    }
+    pilot = objectiveOf(px, pm);
   }
+  const best = minimizeMultiStart(objectiveOf(x, m), starts, { maxIter: 400, gradTol: 1e-9, pilot });
   if (!best || best.x.some((t) => Math.abs(t) > 20)) {
     throw new AppError("INSUFFICIENT_DATA", "Gamma-Gamma fit did not converge; spend varies too little or too few repeat customers");
   }

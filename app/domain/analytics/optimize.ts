@@ -107,3 +107,55 @@ function dot(a: Float64Array, b: Float64Array): number {
 function norm(a: Float64Array): number {
   return Math.sqrt(dot(a, a));
 }
+
+/**
+ * Multi-start minimisation that stays cheap on large data: the starting points are searched on a
+ * small `pilot` objective (a thinned sample of the same data, same per-customer scale), and only
+ * the best pilot optimum is refined on the full objective. The refined point is the full-data
+ * optimum to the same gradient tolerance; the sample only chooses the basin. Without a pilot, or
+ * when the refinement fails, every start runs on the full objective.
+ */
+export function minimizeMultiStart(
+  full: Objective,
+  starts: ArrayLike<number>[],
+  opts: { maxIter?: number; gradTol?: number; pilot?: Objective | null } = {},
+): MinimizeResult | null {
+  const bestOf = (fn: Objective, from: ArrayLike<number>[]) => {
+    let best: MinimizeResult | null = null;
+    for (const st of from) {
+      const res = minimizeBfgs(fn, st, opts);
+      if (Number.isFinite(res.f) && (!best || res.f < best.f)) best = res;
+    }
+    return best;
+  };
+  if (opts.pilot) {
+    const seed = bestOf(opts.pilot, starts);
+    if (seed) {
+      const refined = bestOf(full, [seed.x]);
+      if (refined?.converged) return refined;
+    }
+  }
+  return bestOf(full, starts);
+}
+
+/**
+ * Deterministic thinning of weighted groups to about `1/k` of their total weight: group g keeps
+ * floor((count_g + u_g)/k) with a pseudo-random offset u_g in [0, k), so each group's expected
+ * weight is exactly count_g/k. Returns the kept group indices and their new weights.
+ */
+export function thinGroups(count: ArrayLike<number>, k: number): { index: Int32Array; weight: Float64Array } {
+  const idx: number[] = [];
+  const w: number[] = [];
+  let h = 0x9e3779b9;
+  for (let g = 0; g < count.length; g++) {
+    h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) + g;
+    h = Math.imul(h ^ (h >>> 12), 0x297a2d39) ^ (h >>> 15);
+    const u = ((h >>> 0) / 4294967296) * k;
+    const keep = Math.floor((count[g] + u) / k);
+    if (keep > 0) {
+      idx.push(g);
+      w.push(keep);
+    }
+  }
+  return { index: Int32Array.from(idx), weight: Float64Array.from(w) };
+}
