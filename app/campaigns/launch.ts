@@ -11,14 +11,12 @@ import {
 } from "../domain/campaigns";
 import { AppError, isAppError } from "../lib/errors";
 import { parseOrThrow } from "../lib/parse";
-import { fetchBulkOperation, TERMINAL_STATUSES } from "../shopify/bulk/operations";
+import { lineMessages, readBulkMutationResults, startBulkMutation, waitForBulkOperation } from "../shopify/bulk/mutations";
 import {
-  BULK_RUN_MUTATION,
   CODE_DISCOUNT_BY_CODE,
   DISCOUNT_CODE_BASIC_CREATE,
   SEGMENT_CREATE,
   SEGMENTS_BY_TAG,
-  STAGED_UPLOADS_CREATE,
   TAGS_ADD,
   TAGS_ADD_BULK_LINE,
 } from "../shopify/documents/campaigns";
@@ -240,16 +238,6 @@ async function exitMember(sql: Sql, campaignId: string, customerId: string, reas
 }
 export { exitMember };
 
-const StagedPayload = z.object({
-  stagedUploadsCreate: z.object({
-    stagedTargets: z.array(z.object({ url: z.string().nullish(), resourceUrl: z.string().nullish(), parameters: z.array(z.object({ name: z.string(), value: z.string() })) })).nullish(),
-    userErrors: UserErrors,
-  }),
-});
-const BulkMutationPayload = z.object({
-  bulkOperationRunMutation: z.object({ bulkOperation: z.object({ id: z.string(), status: z.string() }).nullish(), userErrors: UserErrors }),
-});
-
 /**
  * Thousands of tagsAdd calls would take minutes of throttled API time; one bulk mutation runs them
  * inside Shopify. The operation id is recorded before waiting, so a retried job polls the same
@@ -257,7 +245,6 @@ const BulkMutationPayload = z.object({
  * lists untagged members in customer id order, and that set does not change until the result is read.
  */
 async function tagInBulk(deps: CampaignDeps, client: AdminClient, c: CampaignRow): Promise<void> {
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const pending = await untagged(deps.sql, c.id);
   let opId = c.launchSteps.tags?.bulkOperationId;
   if (!opId) {
@@ -265,75 +252,33 @@ async function tagInBulk(deps: CampaignDeps, client: AdminClient, c: CampaignRow
       await recordStep(deps.sql, c.id, "tags", { mode: "bulk", tagged: await taggedCount(deps.sql, c.id), doneAt: deps.now().toISOString() });
       return;
     }
-    const jsonl = pending.map((id) => JSON.stringify({ id: customerGid(id), tags: [c.tag] })).join("\n") + "\n";
-    const staged = parseOrThrow(
-      StagedPayload,
-      await client.request(STAGED_UPLOADS_CREATE, {
-        input: [{ resource: "BULK_MUTATION_VARIABLES", filename: `campaign-${c.id}-tags.jsonl`, mimeType: "text/jsonl", httpMethod: "POST" }],
-      }),
-      "stagedUploadsCreate",
-    );
-    assertNoUserErrors(staged.stagedUploadsCreate.userErrors, "stagedUploadsCreate");
-    const target = staged.stagedUploadsCreate.stagedTargets?.[0];
-    if (!target?.url) throw new AppError("SHOPIFY_GRAPHQL", "stagedUploadsCreate returned no upload target");
-    const key = target.parameters.find((p) => p.name === "key")?.value;
-    if (!key) throw new AppError("SHOPIFY_GRAPHQL", "staged upload target has no key parameter");
-    const form = new FormData();
-    for (const p of target.parameters) form.append(p.name, p.value);
-    form.append("file", new Blob([jsonl], { type: "text/jsonl" }), `campaign-${c.id}-tags.jsonl`);
-    const doFetch = deps.fetch ?? fetch;
-    let res: Response;
-    try {
-      res = await doFetch(target.url, { method: "POST", body: form });
-    } catch (e) {
-      throw new AppError("NETWORK", `staged upload failed: ${(e as Error).message}`, { cause: e });
-    }
-    if (!res.ok) throw new AppError("NETWORK", `staged upload answered ${res.status}`, { retryable: res.status >= 500 || res.status === 429 });
-    const run = parseOrThrow(
-      BulkMutationPayload,
-      await client.request(BULK_RUN_MUTATION, { mutation: TAGS_ADD_BULK_LINE, stagedUploadPath: key, clientIdentifier: `winback-campaign-tags:${c.id}` }),
-      "bulkOperationRunMutation",
-    );
-    const errs = run.bulkOperationRunMutation.userErrors;
-    // Shopify runs one bulk mutation per shop at a time; another app's (or ours) will finish.
-    if (errs.some((u) => /in progress|already/i.test(u.message))) {
-      throw new AppError("CONFLICT", `bulk mutation busy: ${errs.map((u) => u.message).join("; ")}`, { retryable: true, retryAfterMs: 30_000 });
-    }
-    assertNoUserErrors(errs, "bulkOperationRunMutation");
-    opId = run.bulkOperationRunMutation.bulkOperation?.id;
-    if (!opId) throw new AppError("SHOPIFY_GRAPHQL", "bulkOperationRunMutation returned no operation");
+    opId = await startBulkMutation(client, {
+      mutation: TAGS_ADD_BULK_LINE,
+      variables: pending.map((id) => ({ id: customerGid(id), tags: [c.tag] })),
+      filename: `campaign-${c.id}-tags.jsonl`,
+      clientIdentifier: `winback-campaign-tags:${c.id}`,
+      fetch: deps.fetch,
+    });
     await recordStep(deps.sql, c.id, "tags", { mode: "bulk", bulkOperationId: opId });
   }
-  const deadline = Date.now() + (deps.bulkWaitMs ?? 120_000);
-  let op = await fetchBulkOperation(client, opId);
-  while (!TERMINAL_STATUSES.has(op.status)) {
-    if (Date.now() > deadline) throw new AppError("NETWORK", `bulk tagging ${opId} still ${op.status}; the launch continues when it finishes`, { retryable: true, retryAfterMs: 15_000 });
-    await sleep(deps.bulkPollMs ?? 1000);
-    op = await fetchBulkOperation(client, opId);
-  }
+  const op = await waitForBulkOperation(client, opId, {
+    sleep: deps.sleep,
+    pollMs: deps.bulkPollMs,
+    waitMs: deps.bulkWaitMs ?? 120_000,
+    label: "bulk tagging (the launch continues when it finishes)",
+  });
   if (op.status !== "COMPLETED") {
     // Forget the failed operation so the retry uploads the still-untagged customers again (tagsAdd is idempotent).
     await deps.sql.query(`UPDATE "Campaign" SET "launchSteps" = "launchSteps" #- '{tags,bulkOperationId}' WHERE id = $1`, [c.id]);
     throw new AppError("BULK_OPERATION_FAILED", `bulk tagging ended ${op.status}${op.errorCode ? ` (${op.errorCode})` : ""}`, { retryable: true, retryAfterMs: 10_000 });
   }
-  const failedLines = new Map<number, string>();
-  if (op.url) {
-    const res = await (deps.fetch ?? fetch)(op.url);
-    if (!res.ok) throw new AppError("NETWORK", `bulk mutation result download answered ${res.status}`);
-    const text = await res.text();
-    for (const line of text.split("\n")) {
-      if (!line.trim()) continue;
-      const r = JSON.parse(line) as { __lineNumber?: number; data?: { tagsAdd?: { userErrors?: Array<{ message: string }> } }; errors?: Array<{ message: string }> };
-      const msgs = [...(r.errors ?? []), ...(r.data?.tagsAdd?.userErrors ?? [])].map((u) => u.message);
-      if (msgs.length && typeof r.__lineNumber === "number") failedLines.set(r.__lineNumber, msgs.join("; "));
-    }
-  }
+  const results = await readBulkMutationResults(op, deps.fetch);
   const now = deps.now().toISOString();
   const failed = [...(c.launchSteps.tags?.failed ?? [])];
   const ok: string[] = [];
   pending.forEach((id, line) => {
-    const msg = failedLines.get(line);
-    if (msg) failed.push({ customerId: id, message: msg });
+    const msgs = lineMessages(results.get(line), "tagsAdd");
+    if (msgs.length) failed.push({ customerId: id, message: msgs.join("; ") });
     else ok.push(id);
   });
   await deps.sql.transaction(async (tx) => {

@@ -46,3 +46,39 @@ export const BULK_CANCEL = `#graphql
     }
   }
 `;
+
+/** Bulk mutations: stage the JSONL of variables, then run the mutation once per line. */
+export const STAGED_UPLOADS_CREATE = `#graphql
+  mutation BulkStagedUpload($input: [StagedUploadInput!]!) {
+    stagedUploadsCreate(input: $input) {
+      stagedTargets {
+        url
+        resourceUrl
+        parameters {
+          name
+          value
+        }
+      }
+      userErrors {
+        field
+        message
+      }
+    }
+  }
+`;
+
+export const BULK_RUN_MUTATION = `#graphql
+  mutation BulkRunMutation($mutation: String!, $stagedUploadPath: String!, $clientIdentifier: String) {
+    bulkOperationRunMutation(mutation: $mutation, stagedUploadPath: $stagedUploadPath, clientIdentifier: $clientIdentifier) {
+      bulkOperation {
+        id
+        status
+      }
+      userErrors {
+        field
+        message
+        code
+      }
+    }
+  }
+`;

@@ -31,41 +31,6 @@ export const TAGS_ADD_BULK_LINE = `#graphql
   }
 `;
 
-export const STAGED_UPLOADS_CREATE = `#graphql
-  mutation CampaignStagedUpload($input: [StagedUploadInput!]!) {
-    stagedUploadsCreate(input: $input) {
-      stagedTargets {
-        url
-        resourceUrl
-        parameters {
-          name
-          value
-        }
-      }
-      userErrors {
-        field
-        message
-      }
-    }
-  }
-`;
-
-export const BULK_RUN_MUTATION = `#graphql
-  mutation CampaignBulkRunMutation($mutation: String!, $stagedUploadPath: String!, $clientIdentifier: String) {
-    bulkOperationRunMutation(mutation: $mutation, stagedUploadPath: $stagedUploadPath, clientIdentifier: $clientIdentifier) {
-      bulkOperation {
-        id
-        status
-      }
-      userErrors {
-        field
-        message
-        code
-      }
-    }
-  }
-`;
-
 export const SEGMENT_CREATE = `#graphql
   mutation CampaignSegmentCreate($name: String!, $query: String!) {
     segmentCreate(name: $name, query: $query) {

@@ -77,41 +77,6 @@ export const POINTS_DISCOUNT_BY_CODE = `#graphql
   }
 `;
 
-/** At scale: one staged JSONL of metafieldsSet variables (25 metafields a line) run as a bulk mutation. */
-export const POINTS_STAGED_UPLOAD = `#graphql
-  mutation PointsStagedUpload($input: [StagedUploadInput!]!) {
-    stagedUploadsCreate(input: $input) {
-      stagedTargets {
-        url
-        resourceUrl
-        parameters {
-          name
-          value
-        }
-      }
-      userErrors {
-        field
-        message
-      }
-    }
-  }
-`;
-
-export const POINTS_BULK_RUN_MUTATION = `#graphql
-  mutation PointsBulkRunMutation($mutation: String!, $stagedUploadPath: String!, $clientIdentifier: String) {
-    bulkOperationRunMutation(mutation: $mutation, stagedUploadPath: $stagedUploadPath, clientIdentifier: $clientIdentifier) {
-      bulkOperation {
-        id
-        status
-      }
-      userErrors {
-        field
-        message
-        code
-      }
-    }
-  }
-`;
 
 /** The mutation each line of the bulk upload runs (the line holds its `metafields` variable). */
 export const POINTS_METAFIELDS_SET_BULK_LINE = `#graphql

@@ -1,0 +1,133 @@
+import { z } from "zod";
+import { AppError } from "../../lib/errors";
+import { parseOrThrow } from "../../lib/parse";
+import { BULK_RUN_MUTATION, STAGED_UPLOADS_CREATE } from "../documents/bulk";
+import { assertNoUserErrors, type AdminClient } from "../graphql-client";
+import { fetchBulkOperation, TERMINAL_STATUSES, type BulkOperation } from "./operations";
+
+/**
+ * Shopify bulk mutations, shared by campaign tagging and the loyalty metafield sync: upload a JSONL
+ * of variables to a staged target, run the mutation once per line inside Shopify, wait, and read
+ * the per-line results. Thousands of single mutations would spend minutes of throttled API time.
+ */
+const UserErrors = z.array(z.object({ field: z.array(z.string()).nullish(), message: z.string(), code: z.string().nullish() }));
+const Staged = z.object({
+  stagedUploadsCreate: z.object({
+    stagedTargets: z.array(z.object({ url: z.string().nullish(), parameters: z.array(z.object({ name: z.string(), value: z.string() })) })).nullish(),
+    userErrors: UserErrors,
+  }),
+});
+const Run = z.object({
+  bulkOperationRunMutation: z.object({ bulkOperation: z.object({ id: z.string(), status: z.string() }).nullish(), userErrors: UserErrors }),
+});
+
+export interface StartBulkMutation {
+  /** The mutation document run for every line (its variables are the line). */
+  mutation: string;
+  /** One JSON object of variables per line, in order: results come back by line number. */
+  variables: unknown[];
+  filename: string;
+  clientIdentifier: string;
+  fetch?: typeof fetch;
+}
+
+/** Stages the variables and starts the bulk mutation; returns the operation id. */
+export async function startBulkMutation(client: AdminClient, input: StartBulkMutation): Promise<string> {
+  const doFetch = input.fetch ?? fetch;
+  const staged = parseOrThrow(
+    Staged,
+    await client.request(STAGED_UPLOADS_CREATE, { input: [{ resource: "BULK_MUTATION_VARIABLES", filename: input.filename, mimeType: "text/jsonl", httpMethod: "POST" }] }),
+    "stagedUploadsCreate",
+  );
+  assertNoUserErrors(staged.stagedUploadsCreate.userErrors, "stagedUploadsCreate");
+  const target = staged.stagedUploadsCreate.stagedTargets?.[0];
+  const key = target?.parameters.find((p) => p.name === "key")?.value;
+  if (!target?.url || !key) throw new AppError("SHOPIFY_GRAPHQL", "stagedUploadsCreate returned no usable upload target (url and key)");
+  const form = new FormData();
+  for (const p of target.parameters) form.append(p.name, p.value);
+  const jsonl = input.variables.map((v) => JSON.stringify(v)).join("\n") + "\n";
+  form.append("file", new Blob([jsonl], { type: "text/jsonl" }), input.filename);
+  let res: Response;
+  try {
+    res = await doFetch(target.url, { method: "POST", body: form });
+  } catch (e) {
+    throw new AppError("NETWORK", `staged upload failed: ${(e as Error).message}`, { cause: e });
+  }
+  if (!res.ok) throw new AppError("NETWORK", `staged upload answered ${res.status}`, { retryable: res.status >= 500 || res.status === 429 });
+
+  const run = parseOrThrow(
+    Run,
+    await client.request(BULK_RUN_MUTATION, { mutation: input.mutation, stagedUploadPath: key, clientIdentifier: input.clientIdentifier }),
+    "bulkOperationRunMutation",
+  );
+  const errs = run.bulkOperationRunMutation.userErrors;
+  // Shopify limits concurrent bulk mutations per shop; another one (ours or another app's) will finish.
+  if (errs.some((u) => u.code === "OPERATION_IN_PROGRESS" || /in progress|already/i.test(u.message))) {
+    throw new AppError("CONFLICT", `bulk mutation busy: ${errs.map((u) => u.message).join("; ")}`, { retryable: true, retryAfterMs: 30_000 });
+  }
+  assertNoUserErrors(errs, "bulkOperationRunMutation");
+  const id = run.bulkOperationRunMutation.bulkOperation?.id;
+  if (!id) throw new AppError("SHOPIFY_GRAPHQL", "bulkOperationRunMutation returned no operation");
+  return id;
+}
+
+export interface WaitOptions {
+  sleep?: (ms: number) => Promise<void>;
+  pollMs?: number;
+  /** How long this attempt waits; past it a retryable NETWORK error hands back to the job queue. */
+  waitMs: number;
+  /** Names the operation in errors, e.g. "bulk tagging". */
+  label: string;
+  retryAfterMs?: number;
+}
+
+/** Polls until the operation is terminal; throws a retryable error when this attempt has waited long enough. */
+export async function waitForBulkOperation(client: AdminClient, id: string, opts: WaitOptions): Promise<BulkOperation> {
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const deadline = Date.now() + opts.waitMs;
+  let op = await fetchBulkOperation(client, id);
+  while (!TERMINAL_STATUSES.has(op.status)) {
+    if (Date.now() > deadline) throw new AppError("NETWORK", `${opts.label} ${id} still ${op.status}`, { retryable: true, retryAfterMs: opts.retryAfterMs ?? 15_000 });
+    await sleep(opts.pollMs ?? 1000);
+    op = await fetchBulkOperation(client, id);
+  }
+  return op;
+}
+
+export interface BulkMutationLineResult {
+  /** The mutation's payload for the line (e.g. `{ tagsAdd: { userErrors } }`). */
+  data?: Record<string, { userErrors?: Array<{ message: string; elementIndex?: number | null }> } | null>;
+  /** GraphQL errors of the line (variables that did not fit the mutation). */
+  errors?: Array<{ message: string }>;
+}
+
+const ResultLine = z.object({ __lineNumber: z.number().int().nonnegative() }).passthrough();
+
+/** The result file of a completed bulk mutation, by 0-based line number. A line missing from it did not run. */
+export async function readBulkMutationResults(op: BulkOperation, doFetch: typeof fetch = fetch): Promise<Map<number, BulkMutationLineResult>> {
+  const out = new Map<number, BulkMutationLineResult>();
+  if (!op.url) return out;
+  const res = await doFetch(op.url);
+  if (!res.ok) throw new AppError("NETWORK", `bulk mutation result download answered ${res.status}`, { retryable: true });
+  let n = 0;
+  for (const raw of (await res.text()).split("\n")) {
+    n++;
+    if (!raw.trim()) continue;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      throw new AppError("INVALID_INPUT", `bulk mutation result line ${n} is not JSON`);
+    }
+    const r = ResultLine.safeParse(parsed);
+    if (!r.success) continue; // no line number: nothing to attribute it to
+    out.set(r.data.__lineNumber, r.data as BulkMutationLineResult);
+  }
+  return out;
+}
+
+/** Every message of a result line: GraphQL errors and the payload's userErrors. */
+export function lineMessages(line: BulkMutationLineResult | undefined, field: string): string[] {
+  if (!line) return [];
+  return [...(line.errors ?? []), ...(line.data?.[field]?.userErrors ?? [])].map((u) => u.message);
+}
