@@ -3,7 +3,7 @@ import { mkdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
 import { buildApp, startAppServer, freePort, ROOT, type AppServer } from "../support/app-server";
-import { hasChromium, launchBrowser, newContext } from "../support/browser";
+import { hasChromium, launchBrowser, newContext, SCREENSHOT_DIR } from "../support/browser";
 import { startEmulator, type Emulator } from "../shopify-emulator";
 import { discountsOf } from "../shopify-emulator/modules/discounts";
 import { segmentsOf } from "../shopify-emulator/modules/marketing";
@@ -50,7 +50,7 @@ describe.skipIf(!hasChromium)("win-back campaign in the admin frame (Chromium)",
   });
 
   it("plans, launches with confirmation, shows the campaign page, and the outreach queue lists the VIPs", async () => {
-    const shots = path.join(ROOT, "docs/screenshots");
+    const shots = SCREENSHOT_DIR;
     mkdirSync(shots, { recursive: true });
     const ctx = await newContext(browser);
     const page = await ctx.newPage();

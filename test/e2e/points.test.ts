@@ -3,7 +3,7 @@ import { mkdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
 import { buildApp, startAppServer, freePort, ROOT, type AppServer } from "../support/app-server";
-import { hasChromium, launchBrowser, newContext } from "../support/browser";
+import { hasChromium, launchBrowser, newContext, SCREENSHOT_DIR } from "../support/browser";
 import { startEmulator, type Emulator } from "../shopify-emulator";
 import { discountsOf, findDiscountByCode } from "../shopify-emulator/modules/discounts";
 import { metafieldStore } from "../shopify-emulator/modules/metafields";
@@ -85,7 +85,7 @@ describe.skipIf(!hasChromium)("points expiry banner on the emulated storefront (
     const banner = page.getByRole("region", { name: /points/i });
     await banner.waitFor();
     await expect(banner.textContent()).resolves.toMatch(/260 points/);
-    const shots = path.join(ROOT, "docs/screenshots");
+    const shots = SCREENSHOT_DIR;
     mkdirSync(shots, { recursive: true });
     await page.screenshot({ path: path.join(shots, "points-banner.png") });
 
@@ -130,7 +130,7 @@ describe.skipIf(!hasChromium)("points expiry banner on the emulated storefront (
     await frame.locator("#points-expiry-chart svg").first().waitFor();
     const link = await frame.getByRole("link", { name: "Enable the points banner" }).getAttribute("href");
     expect(link).toBe(`https://${SHOP}/admin/themes/current/editor?context=apps&activateAppId=${API_KEY}/points-expiry-banner`);
-    await page.screenshot({ path: path.join(ROOT, "docs/screenshots/points-page.png"), fullPage: true });
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, "points-page.png"), fullPage: true });
     await ctx.close();
   });
 
