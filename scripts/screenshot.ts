@@ -10,6 +10,8 @@ if (!url || !out) {
 const browser = await launchBrowser();
 try {
   const page = await (await newContext(browser)).newPage();
+  // The app scrolls inside the admin frame's iframe, so a full-page capture needs a tall viewport.
+  await page.setViewportSize({ width: 1400, height: Number(process.env.HEIGHT ?? 1000) });
   await page.goto(`${url}${appPath}`);
   const frame = page.frameLocator("iframe").first();
   await frame.locator(".Polaris-Page").first().waitFor({ timeout: 60_000 });

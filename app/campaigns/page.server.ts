@@ -102,7 +102,7 @@ export async function previewPlan(sql: Sql, shop: string, launchKey: string, set
       Standard: { customers: std.treated.length + std.holdout.length, holdout: std.holdout.length, baselineRate: baseline.rate },
     },
     settings,
-    { launchAt: now, currencyCode: facts.currencyCode },
+    { launchAt: now, currencyCode: facts.currencyCode, timeZone: facts.ianaTimezone },
   );
   const ends = discountEndsAt(now, settings);
   return {

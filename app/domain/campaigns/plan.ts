@@ -33,11 +33,15 @@ export interface PlanOptions {
   /** enables the concrete end date in the Standard offer */
   launchAt?: Date;
   currencyCode?: string;
+  /** IANA zone the end date is shown in (the shop's); UTC when absent */
+  timeZone?: string;
   /** how long a customer must have been silent, from the segmentation rules */
   silentDays?: number;
 }
 
-const isoDate = (d: Date) => d.toISOString().slice(0, 10);
+// The merchant reads dates in the shop's zone: an offer ending at 21:00 in New York ends "on the 6th", not the 7th.
+const isoDate = (d: Date, timeZone?: string) =>
+  timeZone ? new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(d) : d.toISOString().slice(0, 10);
 const timing = (days: readonly number[]) => days.map((d) => `Day ${d}`).join(" / ");
 
 function split(c: SegmentCounts, share: number, segment: Segment): { treated: number; holdout: number } {
@@ -52,7 +56,7 @@ function split(c: SegmentCounts, share: number, segment: Segment): { treated: nu
 /** The table the merchant approves before launch: who gets what, when, and what the test can detect. */
 export function buildPlan(counts: PlanCounts, settings: CampaignSettings, opts: PlanOptions = {}): PlanRow[] {
   const silent = `${opts.silentDays ?? 90}d silent`;
-  const ends = opts.launchAt ? isoDate(discountEndsAt(opts.launchAt, settings)) : `launch + ${settings.discount.validityDays}d`;
+  const ends = opts.launchAt ? isoDate(discountEndsAt(opts.launchAt, settings), opts.timeZone) : `launch + ${settings.discount.validityDays}d`;
   const perk = settings.vip.perkOverride ? `perk: ${settings.vip.perkOverride}` : "perk";
   const rows: Omit<PlanRow, "customers" | "treated" | "holdout" | "mdeLift">[] = [
     {

@@ -65,6 +65,15 @@ describe("buildPlan", () => {
   const settings = defaultCampaignSettings();
   const counts = { VIP: { customers: 120, baselineRate: 0.08 }, Standard: { customers: 4000, baselineRate: 0.03 } };
 
+  it("states the offer's end date in the shop's time zone", () => {
+    // 14 days after 2026-11-23T02:19Z is 2026-12-07T02:19Z: still the 6th in New York.
+    const launchAt = new Date("2026-11-23T02:19:00Z");
+    const std = (tz?: string) => buildPlan(counts, settings, { launchAt, timeZone: tz }).find((r) => r.segment === "Standard")!.action;
+    expect(std("America/New_York")).toContain("ends 2026-12-06");
+    expect(std("Asia/Tokyo")).toContain("ends 2026-12-07");
+    expect(std()).toContain("ends 2026-12-07");
+  });
+
   it("renders the two branches with expected holdout and MDE", () => {
     const rows = buildPlan(counts, settings, { launchAt: new Date("2026-12-01T09:00:00Z") });
     expect(rows.map(({ mdeLift, ...r }) => r)).toEqual([
