@@ -126,6 +126,8 @@ const str = (v: FormDataEntryValue | null) => (v === null ? undefined : String(v
 export function settingsFromForm(form: FormData, base: CampaignSettings): CampaignSettings {
   const holdoutPct = num(form.get("holdoutPercent"));
   const minimum = num(form.get("minimumSubtotal"));
+  const unsubPct = num(form.get("maxUnsubscribePercent"));
+  const complaintPct = num(form.get("maxComplaintPercent"));
   return parseCampaignSettings({
     ...base,
     discount: {
@@ -140,6 +142,12 @@ export function settingsFromForm(form: FormData, base: CampaignSettings): Campai
       exclusions: str(form.get("exclusions")) ?? base.discount.exclusions,
     },
     holdoutShare: holdoutPct === undefined ? base.holdoutShare : holdoutPct / 100,
+    guardrails: {
+      maxUnsubscribeRate: unsubPct === undefined ? base.guardrails.maxUnsubscribeRate : unsubPct / 100,
+      maxComplaintRate: complaintPct === undefined ? base.guardrails.maxComplaintRate : complaintPct / 100,
+      minDeliveries: num(form.get("minDeliveries")) ?? base.guardrails.minDeliveries,
+    },
+    frequencyCapHours: num(form.get("frequencyCapHours")) ?? base.frequencyCapHours,
     vip: {
       ...base.vip,
       conciergeName: str(form.get("conciergeName")) ?? base.vip.conciergeName,

@@ -65,6 +65,10 @@ interface FormState {
   conciergeName: string;
   conciergeRole: string;
   perkOverride: string;
+  maxUnsubscribePercent: string;
+  maxComplaintPercent: string;
+  minDeliveries: string;
+  frequencyCapHours: string;
 }
 
 function initialForm(p: PlanPreview): FormState {
@@ -83,6 +87,10 @@ function initialForm(p: PlanPreview): FormState {
     conciergeName: s.vip.conciergeName,
     conciergeRole: s.vip.conciergeRole,
     perkOverride: s.vip.perkOverride ?? "",
+    maxUnsubscribePercent: String(Math.round(s.guardrails.maxUnsubscribeRate * 10000) / 100),
+    maxComplaintPercent: String(Math.round(s.guardrails.maxComplaintRate * 10000) / 100),
+    minDeliveries: String(s.guardrails.minDeliveries),
+    frequencyCapHours: String(s.frequencyCapHours),
   };
 }
 
@@ -263,6 +271,22 @@ export default function PlanCampaign() {
                 <FormLayout>
                   <TextField label="Campaign name" value={form.name} onChange={(v) => setForm((f) => ({ ...f, name: v }))} autoComplete="off" />
                   <TextField label="Holdout share" type="number" value={form.holdoutPercent} onChange={set("holdoutPercent")} autoComplete="off" suffix="%" helpText="Kept out of every message, in each branch, to measure the real effect." />
+                </FormLayout>
+              </BlockStack>
+            </Card>
+            <Card>
+              <BlockStack gap="300">
+                <Text as="h2" variant="headingMd">Guardrails</Text>
+                <Text as="p" tone="subdued">The campaign pauses itself and tells you when a limit is crossed, once it has enough deliveries to judge.</Text>
+                <FormLayout>
+                  <FormLayout.Group>
+                    <TextField label="Unsubscribe rate limit" type="number" value={form.maxUnsubscribePercent} onChange={set("maxUnsubscribePercent")} autoComplete="off" suffix="%" />
+                    <TextField label="Complaint rate limit" type="number" value={form.maxComplaintPercent} onChange={set("maxComplaintPercent")} autoComplete="off" suffix="%" />
+                  </FormLayout.Group>
+                  <FormLayout.Group>
+                    <TextField label="Judge after" type="number" value={form.minDeliveries} onChange={set("minDeliveries")} autoComplete="off" suffix="deliveries" />
+                    <TextField label="At most one win-back email per customer every" type="number" value={form.frequencyCapHours} onChange={set("frequencyCapHours")} autoComplete="off" suffix="hours" helpText="Across all campaigns." />
+                  </FormLayout.Group>
                 </FormLayout>
               </BlockStack>
             </Card>
