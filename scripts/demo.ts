@@ -17,8 +17,21 @@ const { values: args } = parseArgs({
     years: { type: "string", default: "4" },
     seed: { type: "string", default: "42" },
     "no-build": { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
   },
 });
+if (args.help) {
+  console.log(`npm run demo -- [options]
+  --port N            app port (default 3000, or $PORT)
+  --emulator-port N   Shopify emulator port (default 4100)
+  --shop DOMAIN       demo shop (default winback-demo.myshopify.com)
+  --customers N       customers in the generated shop (default 3000)
+  --years N           years of order history (default 4)
+  --seed N            generator seed: the same seed gives the same shop (default 42)
+  --no-build          serve the existing build/ instead of building
+Environment: DATA_DIR (default .data/demo), DATABASE_URL (postgres:// to use PostgreSQL), SMTP_URL (instead of the local mail sink).`);
+  process.exit(0);
+}
 
 const API_KEY = process.env.SHOPIFY_API_KEY ?? "winback-demo-key";
 const API_SECRET = process.env.SHOPIFY_API_SECRET ?? "winback-demo-secret";
