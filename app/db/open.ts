@@ -23,6 +23,9 @@ export function openDatabase(opts: { url?: string; dataDir?: string; migrationsD
   let readyPromise: Promise<MigrationResult> | undefined;
   if (opts.url) {
     const pool = new pg.Pool({ connectionString: opts.url, max: 10 });
+    // An idle connection the server closes (restart, failover, admin termination) errors on the pool;
+    // unhandled, that would crash the process. The pool drops the client and the next query reconnects.
+    pool.on("error", (e) => console.warn(`[db] idle connection closed by the server: ${e.message}`));
     const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: opts.url }) });
     const sql = pgPoolSql(pool);
     return {
