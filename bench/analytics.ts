@@ -35,7 +35,7 @@ const t0 = performance.now();
 const START = 19000, SPAN = 1095; // 3 years of days
 const acc = new HistoryAccumulator("UTC");
 let orders = 0;
-const truth = { r: 0.8, alpha: 45, a: 0.6, b: 2.5 }; // days; about 5 orders per customer, as the issue sizes it
+const truth = { r: 0.8, alpha: 62, a: 0.6, b: 2.5 }; // days; about 5 orders per customer, as the issue sizes it
 for (let c = 0; c < N; c++) {
   const lam = gamma(truth.r) / truth.alpha, p = beta(truth.a, truth.b);
   const id = `c${c}`;
