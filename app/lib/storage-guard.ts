@@ -3,7 +3,7 @@
  * iframe. Remix's lazy route discovery touches sessionStorage after every manifest fetch, so a
  * client-side navigation (opening a task) would end in "Application Error". An in-memory stand-in
  * keeps navigation working; nothing the app needs survives a reload anyway.
- * Installed once, before hydration, in app/entry.client.tsx.
+ * Installed by an inline script in app/root.tsx, before anything else on the page runs.
  */
 export function guardSessionStorage(): void {
   if (typeof window === "undefined") return;

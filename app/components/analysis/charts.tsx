@@ -1,6 +1,6 @@
-import { useEffect, useState } from "react";
-import { Bar, BarChart, CartesianGrid, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { Bar, BarChart, CartesianGrid, ReferenceLine, Tooltip, XAxis, YAxis } from "recharts";
 import { BlockStack, Text } from "@shopify/polaris";
+import { SizedChart } from "../charts/SizedChart";
 
 export interface Bin {
   from: number;
@@ -10,31 +10,18 @@ export interface Bin {
 
 const nf = (n: number) => n.toLocaleString("en-US");
 
-/**
- * Recharts 3 draws its SVG only after mounting (no markup from renderToString, recharts#5997), so
- * the server sends a fixed-height box with a text summary and the chart fills it after hydration:
- * no layout jump, and the numbers are there without JavaScript.
- */
-function useMounted() {
-  const [m, setM] = useState(false);
-  useEffect(() => setM(true), []);
-  return m;
-}
-
 const HEIGHT = 260;
 
 export function RecencyChart({ bins, binDays, thresholds }: { bins: Bin[]; binDays: number; thresholds: { atRisk: number; highRisk: number; lost: number } }) {
-  const mounted = useMounted();
   const last = bins[bins.length - 1];
   const max = last?.from ?? 0;
   const data = bins.map((b) => ({ x: b.from + binDays / 2, count: b.count, label: b.to === null ? `${b.from}+ days` : `${b.from}–${b.to - 1} days` }));
   const within = (lo: number, hi: number) => bins.filter((b) => b.from >= lo && (hi === Infinity || b.from < hi)).reduce((a, b) => a + b.count, 0);
   return (
     <BlockStack gap="200">
-      <div style={{ height: HEIGHT }} id="recency-chart" aria-label="Customers by days since last order">
-        {mounted ? (
-          <ResponsiveContainer width="100%" height={HEIGHT}>
-            <BarChart data={data} margin={{ top: 16, right: 16, bottom: 4, left: 0 }} barCategoryGap={0}>
+      <SizedChart height={HEIGHT} id="recency-chart" label="Customers by days since last order">
+        {(size) => (
+            <BarChart {...size} data={data} margin={{ top: 16, right: 16, bottom: 4, left: 0 }} barCategoryGap={0}>
               <CartesianGrid strokeDasharray="3 3" vertical={false} />
               <XAxis dataKey="x" type="number" domain={[0, max + binDays]} ticks={[0, 90, 180, 365, 540, max]}
                 tickFormatter={(v: number) => (v === max ? `${max}+` : String(v))} />
@@ -45,9 +32,8 @@ export function RecencyChart({ bins, binDays, thresholds }: { bins: Bin[]; binDa
               <ReferenceLine x={thresholds.highRisk} stroke="#e51c00" strokeDasharray="4 2" label={{ value: `${thresholds.highRisk}`, position: "top", fill: "#e51c00" }} />
               <ReferenceLine x={thresholds.lost} stroke="#616161" strokeDasharray="4 2" label={{ value: `${thresholds.lost}`, position: "top", fill: "#616161" }} />
             </BarChart>
-          </ResponsiveContainer>
-        ) : null}
-      </div>
+        )}
+      </SizedChart>
       <Text as="p" tone="subdued" variant="bodySm">
         Days since last order, {binDays}-day bars. Under {thresholds.atRisk} days: {nf(within(0, thresholds.atRisk))} ·{" "}
         {thresholds.atRisk}–{thresholds.lost - 1}: {nf(within(thresholds.atRisk, thresholds.lost))} · {thresholds.lost}+: {nf(within(thresholds.lost, Infinity))}
@@ -57,25 +43,22 @@ export function RecencyChart({ bins, binDays, thresholds }: { bins: Bin[]; binDa
 }
 
 export function ChurnRiskChart({ bins }: { bins: Bin[] }) {
-  const mounted = useMounted();
   const data = bins.map((b) => ({ label: `${Math.round(b.from * 100)}–${Math.round((b.to ?? 1) * 100)}%`, count: b.count }));
   const high = bins.filter((b) => b.from >= 0.7).reduce((a, b) => a + b.count, 0);
   const total = bins.reduce((a, b) => a + b.count, 0);
   return (
     <BlockStack gap="200">
-      <div style={{ height: HEIGHT }} id="churn-chart" aria-label="Customers by churn risk">
-        {mounted ? (
-          <ResponsiveContainer width="100%" height={HEIGHT}>
-            <BarChart data={data} margin={{ top: 16, right: 16, bottom: 4, left: 0 }}>
+      <SizedChart height={HEIGHT} id="churn-chart" label="Customers by churn risk">
+        {(size) => (
+            <BarChart {...size} data={data} margin={{ top: 16, right: 16, bottom: 4, left: 0 }}>
               <CartesianGrid strokeDasharray="3 3" vertical={false} />
               <XAxis dataKey="label" interval={1} />
               <YAxis allowDecimals={false} width={44} />
               <Tooltip formatter={(v) => [nf(Number(v)), "customers"]} />
               <Bar dataKey="count" fill="#8051ff" isAnimationActive={false} />
             </BarChart>
-          </ResponsiveContainer>
-        ) : null}
-      </div>
+        )}
+      </SizedChart>
       <Text as="p" tone="subdued" variant="bodySm">
         Churn risk = chance the customer does not buy again soon. 70 % or more: {nf(high)} of {nf(total)} customers.
       </Text>
