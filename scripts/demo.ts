@@ -7,6 +7,7 @@ import path from "node:path";
 import { buildApp, startAppServer, ROOT } from "../test/support/app-server";
 import { startEmulator } from "../test/shopify-emulator";
 import { startMailSink } from "../test/messaging/mail-sink";
+import { emulatorAppEnv } from "../test/support/embedded";
 
 const { values: args } = parseArgs({
   options: {
@@ -56,14 +57,9 @@ console.log("Starting the app…");
 const app = await startAppServer({
   port: Number(args.port),
   env: {
-    SHOPIFY_API_KEY: API_KEY,
-    SHOPIFY_API_SECRET: API_SECRET,
-    SHOPIFY_APP_URL: appUrl,
+    ...emulatorAppEnv(emulator, { apiKey: API_KEY, apiSecret: API_SECRET, appUrl }),
     DATA_DIR: dataDir,
     SMTP_URL: process.env.SMTP_URL ?? mail!.smtpUrl,
-    SHOPIFY_ADMIN_URL_TEMPLATE: `${emulator.url}/{shop}`,
-    APP_BRIDGE_URL: `${emulator.url}/app-bridge.js`,
-    ADMIN_FRAME_ORIGINS: emulator.url,
     ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
   },
 });

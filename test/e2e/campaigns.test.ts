@@ -2,9 +2,10 @@ import path from "node:path";
 import { mkdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
-import { buildApp, startAppServer, freePort, ROOT, type AppServer } from "../support/app-server";
-import { hasChromium, launchBrowser, newContext, SCREENSHOT_DIR } from "../support/browser";
-import { startEmulator, type Emulator } from "../shopify-emulator";
+import { ROOT, type AppServer } from "../support/app-server";
+import { hasChromium, newContext, SCREENSHOT_DIR } from "../support/browser";
+import { startEmbeddedStack, type EmbeddedStack } from "../support/embedded";
+import type { Emulator } from "../shopify-emulator";
 import { discountsOf } from "../shopify-emulator/modules/discounts";
 import { segmentsOf } from "../shopify-emulator/modules/marketing";
 
@@ -20,33 +21,15 @@ describe.skipIf(!hasChromium)("win-back campaign in the admin frame (Chromium)",
   let emulator: Emulator;
   let app: AppServer;
   let browser: Browser;
+  let stack: EmbeddedStack | undefined;
 
   beforeAll(async () => {
-    buildApp();
-    const appPort = await freePort();
-    const appUrl = `http://localhost:${appPort}`;
-    emulator = await startEmulator({ apiKey: API_KEY, apiSecret: API_SECRET, appUrl });
-    await emulator.addShop(SHOP, { seed: 21, customers: 400, years: 3 });
-    app = await startAppServer({
-      port: appPort,
-      env: {
-        SHOPIFY_API_KEY: API_KEY,
-        SHOPIFY_API_SECRET: API_SECRET,
-        SHOPIFY_APP_URL: appUrl,
-        DATABASE_URL: "memory://",
-        SHOPIFY_ADMIN_URL_TEMPLATE: `${emulator.url}/{shop}`,
-        APP_BRIDGE_URL: `${emulator.url}/app-bridge.js`,
-        ADMIN_FRAME_ORIGINS: emulator.url,
-        JOB_POLL_MS: "100",
-      },
-    });
-    browser = await launchBrowser();
+    stack = await startEmbeddedStack({ shop: SHOP, apiKey: API_KEY, apiSecret: API_SECRET, seed: { seed: 21, customers: 400, years: 3 } });
+    ({ emulator, app, browser } = stack);
   }, 300_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
-    await emulator?.stop();
+    await stack?.close();
   });
 
   it("plans, launches with confirmation, shows the campaign page, and the outreach queue lists the VIPs", async () => {

@@ -2,9 +2,10 @@ import path from "node:path";
 import { mkdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
-import { buildApp, startAppServer, freePort, ROOT, type AppServer } from "../support/app-server";
-import { hasChromium, launchBrowser, newContext, SCREENSHOT_DIR } from "../support/browser";
-import { startEmulator, type Emulator } from "../shopify-emulator";
+import { ROOT, type AppServer } from "../support/app-server";
+import { hasChromium, newContext, SCREENSHOT_DIR } from "../support/browser";
+import { startEmbeddedStack, type EmbeddedStack } from "../support/embedded";
+import type { Emulator } from "../shopify-emulator";
 import { discountsOf, findDiscountByCode } from "../shopify-emulator/modules/discounts";
 import { metafieldStore } from "../shopify-emulator/modules/metafields";
 
@@ -33,28 +34,12 @@ describe.skipIf(!hasChromium)("points expiry banner on the emulated storefront (
   let emulator: Emulator;
   let app: AppServer;
   let browser: Browser;
+  let stack: EmbeddedStack | undefined;
   let customerId: number;
 
   beforeAll(async () => {
-    buildApp();
-    const appPort = await freePort();
-    const appUrl = `http://localhost:${appPort}`;
-    emulator = await startEmulator({ apiKey: API_KEY, apiSecret: API_SECRET, appUrl });
-    await emulator.addShop(SHOP, { seed: 3, customers: 40, years: 1 });
-    app = await startAppServer({
-      port: appPort,
-      env: {
-        SHOPIFY_API_KEY: API_KEY,
-        SHOPIFY_API_SECRET: API_SECRET,
-        SHOPIFY_APP_URL: appUrl,
-        DATABASE_URL: "memory://",
-        SHOPIFY_ADMIN_URL_TEMPLATE: `${emulator.url}/{shop}`,
-        APP_BRIDGE_URL: `${emulator.url}/app-bridge.js`,
-        ADMIN_FRAME_ORIGINS: emulator.url,
-        JOB_POLL_MS: "100",
-      },
-    });
-    browser = await launchBrowser();
+    stack = await startEmbeddedStack({ shop: SHOP, apiKey: API_KEY, apiSecret: API_SECRET, seed: { seed: 3, customers: 40, years: 1 } });
+    ({ emulator, app, browser } = stack);
     // A shopper whose one order, 355 days ago, earned 260 points that expire in 10 days.
     const s = emulator.shop(SHOP);
     const c = s.createCustomer({ firstName: "Maya", lastName: "Lind", email: "maya@example.com" });
@@ -73,9 +58,7 @@ describe.skipIf(!hasChromium)("points expiry banner on the emulated storefront (
   }, 300_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
-    await emulator?.stop();
+    await stack?.close();
   });
 
   it("shows the banner to the shopper; redeem returns a code that exists in the shop, once, and the balance drops", async () => {

@@ -2,9 +2,10 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
 import { createUnsubscribeToken } from "../../app/messaging/token";
-import { buildApp, startAppServer, freePort, type AppServer } from "../support/app-server";
-import { hasChromium, launchBrowser, newContext, SCREENSHOT_DIR } from "../support/browser";
-import { startEmulator, type Emulator } from "../shopify-emulator";
+import type { AppServer } from "../support/app-server";
+import { hasChromium, newContext, SCREENSHOT_DIR } from "../support/browser";
+import { startEmbeddedStack, type EmbeddedStack } from "../support/embedded";
+import type { Emulator } from "../shopify-emulator";
 
 const SHOP = "e2e-unsub.myshopify.com";
 const API_KEY = "winback-e2e-unsub-key";
@@ -19,33 +20,15 @@ describe.skipIf(!hasChromium)("one-click unsubscribe page (Chromium, production 
   let emulator: Emulator;
   let app: AppServer;
   let browser: Browser;
+  let stack: EmbeddedStack | undefined;
 
   beforeAll(async () => {
-    buildApp();
-    const appPort = await freePort();
-    const appUrl = `http://localhost:${appPort}`;
-    emulator = await startEmulator({ apiKey: API_KEY, apiSecret: API_SECRET, appUrl, webhookRetry: { attempts: 1, baseDelayMs: 10, timeoutMs: 2000 } });
-    await emulator.addShop(SHOP, { seed: 3, customers: 40, years: 1 });
-    app = await startAppServer({
-      port: appPort,
-      env: {
-        SHOPIFY_API_KEY: API_KEY,
-        SHOPIFY_API_SECRET: API_SECRET,
-        SHOPIFY_APP_URL: appUrl,
-        DATABASE_URL: "memory://",
-        SHOPIFY_ADMIN_URL_TEMPLATE: `${emulator.url}/{shop}`,
-        APP_BRIDGE_URL: `${emulator.url}/app-bridge.js`,
-        ADMIN_FRAME_ORIGINS: emulator.url,
-        JOB_POLL_MS: "100",
-      },
-    });
-    browser = await launchBrowser();
+    stack = await startEmbeddedStack({ shop: SHOP, apiKey: API_KEY, apiSecret: API_SECRET, seed: { seed: 3, customers: 40, years: 1 }, emulator: { webhookRetry: { attempts: 1, baseDelayMs: 10, timeoutMs: 2000 } } });
+    ({ emulator, app, browser } = stack);
   }, 300_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
-    await emulator?.stop();
+    await stack?.close();
   });
 
   it("GET shows the confirmation, the button unsubscribes, and Shopify's consent becomes UNSUBSCRIBED", async () => {

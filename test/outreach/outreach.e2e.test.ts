@@ -1,10 +1,11 @@
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
-import { buildApp, startAppServer, freePort, type AppServer } from "../support/app-server";
-import { hasChromium, launchBrowser, newContext, SCREENSHOT_DIR } from "../support/browser";
+import type { AppServer } from "../support/app-server";
+import { hasChromium, newContext, SCREENSHOT_DIR } from "../support/browser";
+import { startEmbeddedStack, type EmbeddedStack } from "../support/embedded";
 import { createTestDb, TEST_DATABASE_URL, type TestDb } from "../support/db";
-import { startEmulator, type Emulator } from "../shopify-emulator";
+import type { Emulator } from "../shopify-emulator";
 import { createOutreachTasks } from "../../app/outreach/tasks";
 import { settings } from "./support";
 
@@ -21,36 +22,18 @@ describe.skipIf(!hasChromium || !TEST_DATABASE_URL)("Outreach page in the admin 
   let emulator: Emulator;
   let app: AppServer;
   let browser: Browser;
+  let stack: EmbeddedStack | undefined;
   let t: TestDb;
   let vips: Array<{ id: string; name: string }>;
 
   beforeAll(async () => {
-    buildApp();
     t = await createTestDb("postgres");
-    const appPort = await freePort();
-    const appUrl = `http://localhost:${appPort}`;
-    emulator = await startEmulator({ apiKey: API_KEY, apiSecret: API_SECRET, appUrl });
-    await emulator.addShop(SHOP, { seed: 11, customers: 120, years: 2 });
-    app = await startAppServer({
-      port: appPort,
-      env: {
-        SHOPIFY_API_KEY: API_KEY,
-        SHOPIFY_API_SECRET: API_SECRET,
-        SHOPIFY_APP_URL: appUrl,
-        DATABASE_URL: t.url!,
-        SHOPIFY_ADMIN_URL_TEMPLATE: `${emulator.url}/{shop}`,
-        APP_BRIDGE_URL: `${emulator.url}/app-bridge.js`,
-        ADMIN_FRAME_ORIGINS: emulator.url,
-        JOB_POLL_MS: "100",
-      },
-    });
-    browser = await launchBrowser();
+    stack = await startEmbeddedStack({ shop: SHOP, apiKey: API_KEY, apiSecret: API_SECRET, seed: { seed: 11, customers: 120, years: 2 }, databaseUrl: t.url! });
+    ({ emulator, app, browser } = stack);
   }, 300_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
-    await emulator?.stop();
+    await stack?.close();
     await t?.drop();
   });
 
