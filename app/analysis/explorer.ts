@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Sql } from "../db/sql";
 import { AppError } from "../lib/errors";
 import { parseOrThrow } from "../lib/parse";
+import { CUSTOMER_SCORE_COLUMNS, csvRecord } from "../lib/csv";
 
 /**
  * The segment explorer's queries: filter, sort and keyset pagination entirely in SQL, so a page
@@ -158,26 +159,14 @@ export async function querySegment(sql: Sql, shop: string, q: ExplorerQuery): Pr
 }
 
 /** Same columns (and names) as `winback analyze --customers-out`, then the contact columns. */
-export const CSV_COLUMNS = [
-  "customer_id", "orders", "total_spent", "aov", "first_order_date", "last_order_date", "purchase_days", "days_since_last_order",
-  "median_gap_days", "class", "overdue", "vip", "target", "branch", "p_alive", "expected_purchases_90d", "expected_order_value",
-  "predicted_12m_value", "expected_next_order_date", "churn_risk", "email", "first_name", "last_name",
-] as const;
-
-function csvCell(v: unknown): string {
-  if (v === null || v === undefined) return "";
-  const s = String(v);
-  // Leading = + - @ would run as a formula when a merchant opens the file in a spreadsheet.
-  const safe = /^[=+\-@\t\r]/.test(s) && typeof v === "string" ? `'${s}` : s;
-  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
+export const CSV_COLUMNS = [...CUSTOMER_SCORE_COLUMNS, "email", "first_name", "last_name"] as const;
 
 export function csvLine(r: SegmentRow): string {
-  return [
+  return csvRecord([
     r.customerId, r.orders, r.totalSpent, r.aov, r.firstOrderDate, r.lastOrderDate, r.purchaseDays, r.daysSinceLast, r.medianGapDays,
     r.lapseClass, r.overdue, r.vip, r.target, r.branch ? r.branch.toLowerCase() : null, r.pAlive, r.expectedPurchases90, r.expectedOrderValue,
     r.predictedValue12m, r.expectedNextOrderDate, r.churnRisk, r.email, r.firstName, r.lastName,
-  ].map(csvCell).join(",");
+  ]);
 }
 
 /**

@@ -2,6 +2,7 @@ import { createReadStream, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { AppError, isAppError } from "../lib/errors";
+import { CUSTOMER_SCORE_COLUMNS, csvRecord } from "../lib/csv";
 import { analyze, assertTimeZone, dayFromIso, HistoryAccumulator, localDay, type AnalysisResult, type TimeUnit } from "../domain/analytics/index";
 
 const USAGE = `usage: winback analyze --input FILE [--format shopify-jsonl|transactions-csv] [--as-of YYYY-MM-DD]
@@ -137,21 +138,12 @@ function json(r: AnalysisResult) {
   };
 }
 
-function csvCell(v: unknown): string {
-  if (v === null || v === undefined) return "";
-  const s = String(v);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 function writeCustomers(path: string, r: AnalysisResult) {
-  const head = ["customer_id", "orders", "total_spent", "aov", "first_order_date", "last_order_date", "purchase_days", "days_since_last_order",
-    "median_gap_days", "class", "overdue", "vip", "target", "branch", "p_alive", "expected_purchases_90d", "expected_order_value",
-    "predicted_12m_value", "expected_next_order_date", "churn_risk"];
-  const out = [head.join(",")];
+  const out = [CUSTOMER_SCORE_COLUMNS.join(",")];
   for (const c of r.rows) {
-    out.push([c.customerId, c.orders, c.totalSpent, c.aov, c.firstOrderDate, c.lastOrderDate, c.purchaseDays, c.daysSinceLastOrder, c.medianGapDays,
+    out.push(csvRecord([c.customerId, c.orders, c.totalSpent, c.aov, c.firstOrderDate, c.lastOrderDate, c.purchaseDays, c.daysSinceLastOrder, c.medianGapDays,
       c.lapseClass, c.overdue, c.vip, c.target, c.branch, c.pAlive, c.expectedPurchases90d, c.expectedOrderValue, c.predicted12mValue,
-      c.expectedNextOrderDate, c.churnRisk].map(csvCell).join(","));
+      c.expectedNextOrderDate, c.churnRisk]));
   }
   writeFileSync(path, out.join("\n") + "\n");
 }

@@ -1,21 +1,12 @@
 import type { Sql } from "../db/sql";
+import { csvCell, csvRecord } from "../lib/csv";
 import { label } from "./lifecycle";
 import { listQueue, type QueueQuery, type QueueRow } from "./queue";
 
-/**
- * One CSV cell (RFC 4180). Text that a spreadsheet would run as a formula (= + - @, and tab/CR
- * which some apps strip before checking) gets a leading apostrophe; numbers are written as numbers.
- */
-export function csvCell(v: string | number | boolean | null | undefined): string {
-  if (v === null || v === undefined) return "";
-  if (typeof v === "number") return Number.isFinite(v) ? String(v) : "";
-  let s = String(v);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
-}
+export { csvCell };
 
 export function csvLine(cells: Array<string | number | boolean | null | undefined>): string {
-  return `${cells.map(csvCell).join(",")}\r\n`;
+  return `${csvRecord(cells)}\r\n`;
 }
 
 export const CSV_HEADER = [
