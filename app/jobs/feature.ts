@@ -6,6 +6,8 @@ export interface OrderChanged {
   /** Shopify legacy ids as exact decimal strings. */
   orderId: string;
   customerId: string | null;
+  /** Set when the change moved the order away from another customer (whose figures changed too). */
+  previousCustomerId?: string | null;
 }
 
 /**

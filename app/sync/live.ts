@@ -64,9 +64,22 @@ export type ApplyOutcome = "applied" | "stale";
 
 const ts = (p: string) => `(${p}::timestamptz AT TIME ZONE 'UTC')`;
 
+export interface AppliedOrder {
+  outcome: ApplyOutcome;
+  orderId: string;
+  customerId: string | null;
+  /** The customer the stored order belonged to before, when the change moved it to another one. */
+  previousCustomerId: string | null;
+}
+
 export async function applyOrderWebhook(sql: Sql, shop: string, payload: unknown): Promise<ApplyOutcome> {
+  return (await applyOrderChange(sql, shop, payload)).outcome;
+}
+
+/** Parses and applies an order webhook; says what changed so features can react without parsing it again. */
+export async function applyOrderChange(sql: Sql, shop: string, payload: unknown): Promise<AppliedOrder> {
   const o = parseOrThrow(OrderWebhookSchema, payload, "order webhook");
-  return sql.transaction(async (tx) => {
+  return sql.transaction(async (tx): Promise<AppliedOrder> => {
     const before = await tx.query<{ customerId: string | null }>(`SELECT "customerId" FROM "Order" WHERE shop = $1 AND id = $2 FOR UPDATE`, [shop, o.id]);
     const customerId = o.customer?.id ?? null;
     if (customerId) {
@@ -90,7 +103,9 @@ export async function applyOrderWebhook(sql: Sql, shop: string, payload: unknown
         o.discount_codes.map((d) => d.code),
       ],
     );
-    if (!won.length) return "stale" as const; // an older version delivered late
+    const previous = before[0]?.customerId != null ? String(before[0].customerId) : null;
+    const result = { orderId: o.id, customerId, previousCustomerId: previous !== customerId ? previous : null };
+    if (!won.length) return { outcome: "stale", ...result }; // an older version delivered late
     const lineIds = o.line_items.map((l) => l.id);
     await tx.query(`DELETE FROM "OrderLine" WHERE shop = $1 AND "orderId" = $2 AND NOT (id = ANY($3::bigint[]))`, [shop, o.id, lineIds]);
     if (o.line_items.length) {
@@ -108,9 +123,9 @@ export async function applyOrderWebhook(sql: Sql, shop: string, payload: unknown
         ],
       );
     }
-    const affected = [...new Set([customerId, before[0]?.customerId ?? null].filter((c): c is string => !!c).map(String))];
+    const affected = [...new Set([customerId, previous].filter((c): c is string => !!c))];
     await refreshAggregates(tx, shop, affected);
-    return "applied" as const;
+    return { outcome: "applied", ...result };
   });
 }
 

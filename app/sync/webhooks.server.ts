@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { parseOrThrow } from "../lib/parse";
 import type { WebhookHandler } from "../webhooks/handlers.server";
-import { OrderWebhookSchema, applyCustomerWebhook, applyOrderWebhook } from "./live";
+import { applyCustomerWebhook, applyOrderChange } from "./live";
 import { onBulkOperationFinished } from "./run";
 import type { SyncDeps } from "./deps";
 
@@ -14,9 +14,9 @@ const BulkFinish = z.object({ admin_graphql_api_id: z.string().min(1), status: z
 export function syncWebhookHandlers(deps: () => SyncDeps | Promise<SyncDeps>): Record<string, WebhookHandler> {
   // Features react only to a change that won (a stale, late delivery changes nothing).
   const orderHandler: WebhookHandler = async ({ shop, payload, db }) => {
-    if ((await applyOrderWebhook(db.sql, shop, payload)) !== "applied") return;
-    const o = parseOrThrow(OrderWebhookSchema, payload, "order webhook");
-    await (await deps()).onOrderChanged?.({ shop, orderId: o.id, customerId: o.customer?.id ?? null });
+    const { outcome, ...change } = await applyOrderChange(db.sql, shop, payload);
+    if (outcome !== "applied") return;
+    await (await deps()).onOrderChanged?.({ shop, ...change });
   };
   return {
     BULK_OPERATIONS_FINISH: async ({ shop, payload }) => {

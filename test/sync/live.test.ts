@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, type Database } from "../../app/db/open";
-import { applyCustomerWebhook, applyOrderWebhook } from "../../app/sync/live";
+import { applyCustomerWebhook, applyOrderChange, applyOrderWebhook } from "../../app/sync/live";
 import { isAppError } from "../../app/lib/errors";
 import { startSync } from "../../app/sync/run";
 import { compareAggregates, counts, harness, latestRun, SHOP, type Harness } from "./support";
@@ -36,6 +36,17 @@ describe("live updates from webhooks", () => {
     expect(c.lastOrderAt.toISOString()).toBe("2026-10-01T15:00:00.000Z");
     const o = (await db.sql.query<any>(`SELECT "discountCodes", "financialStatus" FROM "Order" WHERE shop = $1`, [S]))[0];
     expect(o).toEqual({ discountCodes: ["WELCOME"], financialStatus: "PAID" });
+  });
+
+  it("says which customers an applied change touched, including the one an order moved away from", async () => {
+    const o = order({ id: 5900, customer: { id: 78, email: "b@example.com" } });
+    expect(await applyOrderChange(db.sql, S, o)).toEqual({ outcome: "applied", orderId: "5900", customerId: "78", previousCustomerId: null });
+    const moved = order({ id: 5900, updated_at: "2026-10-03T10:00:00Z", customer: { id: 79, email: "c@example.com" } });
+    expect(await applyOrderChange(db.sql, S, moved)).toEqual({ outcome: "applied", orderId: "5900", customerId: "79", previousCustomerId: "78" });
+    expect(await customer(db, "78")).toMatchObject({ orderCount: 0 });
+    expect((await applyOrderChange(db.sql, S, o)).outcome).toBe("stale");
+    await db.sql.query(`DELETE FROM "Order" WHERE shop = $1 AND id = 5900`, [S]);
+    await db.sql.query(`DELETE FROM "Customer" WHERE shop = $1 AND id IN (78, 79)`, [S]);
   });
 
   it("duplicate delivery is a no-op; an older version delivered late never overwrites a newer one", async () => {
