@@ -7,6 +7,7 @@ import {
 import { AppError, isAppError } from "../lib/errors";
 import { shopFacts } from "../shop-settings.server";
 import { loadAnalysisSettings } from "./settings";
+import { DAY_MS } from "../domain/analytics/dates";
 
 export interface AnalysisDeps {
   sql: Sql;
@@ -104,7 +105,7 @@ export async function runAnalysis(deps: AnalysisDeps, shop: string, opts: { asOf
     [shop, new Date(startedAt.getTime() - STALE_RUN_MS), startedAt],
   );
   await sql.query(`INSERT INTO "AnalysisRun" (id, shop, "asOf", status, "startedAt") VALUES ($1, $2, $3, 'running', $4)`, [
-    runId, shop, new Date(asOfDay * 86_400_000), startedAt,
+    runId, shop, new Date(asOfDay * DAY_MS), startedAt,
   ]);
 
   try {

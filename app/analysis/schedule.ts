@@ -1,5 +1,6 @@
 import type { SendOptions } from "../jobs/queue";
 import { localDay, isoFromDay } from "../domain/analytics/index";
+import { DAY_MS } from "../domain/analytics/dates";
 
 export const ANALYSIS_JOBS = { run: "analysis.run", daily: "analysis.daily" } as const;
 
@@ -31,7 +32,7 @@ export async function requestAnalysis(queue: QueueLike, shop: string, reason: An
 export function nextLocalMidnight(now: Date, timeZone: string, afterMs = 5 * 60_000): Date {
   const next = localDay(now, timeZone) + 1;
   // Guess at UTC midnight of that date, then correct by the zone offset found there (twice, for DST days).
-  let t = next * 86_400_000;
+  let t = next * DAY_MS;
   for (let i = 0; i < 3; i++) {
     const diff = localDay(t, timeZone) - next;
     if (diff === 0) {
@@ -39,7 +40,7 @@ export function nextLocalMidnight(now: Date, timeZone: string, afterMs = 5 * 60_
       while (localDay(t - 900_000, timeZone) === next) t -= 900_000;
       break;
     }
-    t -= diff * 86_400_000;
+    t -= diff * DAY_MS;
   }
   while (localDay(t, timeZone) < next) t += 900_000;
   return new Date(t + afterMs);

@@ -24,8 +24,8 @@ import { assertNoUserErrors, type AdminClient } from "../shopify/graphql-client"
 import { saveSettingsSection } from "../shop-settings.server";
 import { DEFAULT_BULK_TAG_THRESHOLD, type CampaignDeps } from "./deps";
 import { getCampaign, recordStep, type CampaignRow } from "./store";
+import { DAY_MS } from "../domain/analytics/dates";
 
-const DAY_MS = 86_400_000;
 export const LAUNCH_QUEUE = "campaign.launch";
 export const TOUCH_QUEUE = "campaign.touch";
 export const COMPLETE_QUEUE = "campaign.complete";

@@ -4,8 +4,8 @@ import type { CampaignMessageCounts } from "../messaging/types";
 import type { CampaignDeps } from "./deps";
 import { getCampaign, type CampaignRow } from "./store";
 import { QUALIFYING_ORDER } from "./touch";
+import { DAY_MS } from "../domain/analytics/dates";
 
-const DAY_MS = 86_400_000;
 
 export interface BranchResult {
   branch: "VIP" | "Standard";

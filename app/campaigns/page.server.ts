@@ -10,8 +10,8 @@ import { campaignTagFor, requestLaunch, retryLaunch } from "./launch";
 import { measureRow, type CampaignReport } from "./measure";
 import { LAUNCH_STEPS, getCampaign, listCampaigns, stepsDone, type CampaignRow } from "./store";
 import { setPaused } from "./touch";
+import { DAY_MS } from "../domain/analytics/dates";
 
-const DAY_MS = 86_400_000;
 
 export interface CampaignListItem {
   id: string;

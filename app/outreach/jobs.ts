@@ -2,8 +2,8 @@ import { z } from "zod";
 import type { Sql } from "../db/sql";
 import { defineJob, type JobDefinition, type JobQueue } from "../jobs/queue";
 import { reconcileWonBack, runEscalations, type EscalationRun } from "./lifecycle";
+import { DAY_MS } from "../domain/analytics/dates";
 
-const DAY_MS = 86_400_000;
 export const ESCALATE_QUEUE = "outreach.escalate";
 
 export interface OutreachDeps {

@@ -6,8 +6,8 @@ import type { Sql } from "../db/sql";
 import { parseOrThrow } from "../lib/parse";
 import { shopFacts } from "../shop-settings.server";
 import { TASK_COLUMNS, VIP_STATUSES, type OutreachTaskRow, type PerkDetails } from "./store";
+import { DAY_MS } from "../domain/analytics/dates";
 
-const DAY_MS = 86_400_000;
 const CHUNK = 200;
 
 const CreateInput = z.object({

@@ -1,6 +1,6 @@
 import { AppError } from "../../lib/errors";
 
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 const BUCKET_MS = 900_000; // every real-world UTC offset change happens on a quarter hour
 const formatters = new Map<string, Intl.DateTimeFormat>();
 const offsetCache = new Map<string, Map<number, number>>();

@@ -1,6 +1,6 @@
 export { DEFAULT_SETTINGS, resolveSettings, type Settings, type SettingsInput } from "./settings";
 export { HistoryAccumulator, buildHistories, type OrderFact, type PurchaseHistories } from "./histories";
-export { localDay, dayFromIso, isoFromDay, assertTimeZone } from "./dates";
+export { DAY_MS, localDay, dayFromIso, isoFromDay, assertTimeZone } from "./dates";
 export {
   analyze, summarizeCustomer, lapseClass, isOverdue, vipThreshold, historicalNorm, riskSummary, churnRisk,
   type AnalysisResult, type AnalyzeOptions, type CustomerAnalysis, type CustomerSummary, type LapseClass,

@@ -1,8 +1,8 @@
 import { AppError } from "../../lib/errors";
 import type { CampaignSettings } from "./settings";
 import type { Segment } from "./plan";
+import { DAY_MS } from "../analytics/dates";
 
-const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 
 export interface TouchStep {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { AppError } from "../../lib/errors";
+import { DAY_MS } from "../analytics/dates";
 
-const DAY_MS = 86_400_000;
 
 const touchDays = (defaults: number[]) =>
   z

@@ -1,7 +1,7 @@
 import { AppError } from "../../lib/errors";
 import type { CampaignSettings } from "./settings";
+import { DAY_MS } from "../analytics/dates";
 
-const DAY_MS = 86_400_000;
 
 export type VipTaskStatus = "to_contact" | "contacted" | "follow_up_due" | "responded" | "won_back" | "escalated";
 

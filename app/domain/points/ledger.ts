@@ -1,7 +1,8 @@
 import { AppError } from "../../lib/errors";
+import { DAY_MS } from "../analytics/dates";
 import { defaultPointsSettings, type PointsSettings } from "./settings";
 
-export const DAY_MS = 86_400_000;
+export { DAY_MS };
 
 // ---------------------------------------------------------------------------------------------
 // Events (facts from webhooks, the redeem endpoint and staff) and the derived ledger
