@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Feature } from "../jobs/feature";
 import { defineJob } from "../jobs/queue";
 import { ANALYSIS_JOBS } from "./schedule";
+import { ShopDomain } from "../lib/parse";
 
 /**
  * The analysis feature's jobs and hooks (see app/jobs/feature.ts).
@@ -9,7 +10,6 @@ import { ANALYSIS_JOBS } from "./schedule";
  *                                   after order webhooks (one job per time window, see schedule.ts)
  * - analysis.daily {shop}           recompute after local midnight, then schedule tomorrow's
  */
-const Shop = z.string().regex(/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/i);
 
 // Heavy wiring is loaded on first use: shopify.server imports the composition root that lists this file.
 async function wiring() {
@@ -28,7 +28,7 @@ export const analysisFeature: Feature = {
     defineJob({
       queue: ANALYSIS_JOBS.run,
       singleton: true,
-      payload: z.object({ shop: Shop, reason: z.enum(["sync", "settings", "orders", "manual"]).optional() }),
+      payload: z.object({ shop: ShopDomain, reason: z.enum(["sync", "settings", "orders", "manual"]).optional() }),
       handler: async (p) => {
         const w = await wiring();
         await w.jobs.runAnalysisJob({ sql: w.sql, queue: w.queue }, p.shop);
@@ -37,7 +37,7 @@ export const analysisFeature: Feature = {
     defineJob({
       queue: ANALYSIS_JOBS.daily,
       singleton: true,
-      payload: z.object({ shop: Shop }),
+      payload: z.object({ shop: ShopDomain }),
       handler: async (p) => {
         const w = await wiring();
         await w.jobs.runDailyJob({ sql: w.sql, queue: w.queue }, p.shop);

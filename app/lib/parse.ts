@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import { z } from "zod";
 import { AppError } from "./errors";
 
 /** Parses a boundary value (webhook body, form data, job payload) or throws INVALID_INPUT saying where. */
@@ -19,3 +19,6 @@ export function shopifyNumericId(id: string | number | bigint): bigint {
   if (!m) throw new AppError("INVALID_INPUT", `Not a Shopify id: ${id}`);
   return BigInt(m[1]!);
 }
+
+/** A shop's permanent domain (`name.myshopify.com`), as in job payloads, tokens and sessions. */
+export const ShopDomain = z.string().regex(/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/i, "invalid shop domain");

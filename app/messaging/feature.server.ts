@@ -2,8 +2,8 @@ import { z } from "zod";
 import type { Feature } from "../jobs/feature";
 import { defineJob } from "../jobs/queue";
 import { CONSENT_JOB } from "./unsubscribe";
+import { ShopDomain } from "../lib/parse";
 
-const Shop = z.string().regex(/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/i);
 
 /**
  * The messaging feature's jobs: `messaging.consent {shop, customerId}` tells Shopify a customer
@@ -15,7 +15,7 @@ export const messagingFeature: Feature = {
     defineJob({
       queue: CONSENT_JOB,
       singleton: true,
-      payload: z.object({ shop: Shop, customerId: z.string().regex(/^\d{1,20}$/) }),
+      payload: z.object({ shop: ShopDomain, customerId: z.string().regex(/^\d{1,20}$/) }),
       handler: async (p) => {
         const [{ database }, { adminClientForShop }, { syncConsentToShopify }] = await Promise.all([
           import("../db.server"),

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { Sql } from "../db/sql";
 import { AppError } from "../lib/errors";
-import { parseOrThrow } from "../lib/parse";
+import { parseOrThrow, ShopDomain } from "../lib/parse";
 import { FLOW_TRIGGER_RECEIVE } from "../shopify/documents/messaging";
 import { assertNoUserErrors, type AdminClient, type UserErrorLike } from "../shopify/graphql-client";
 import type { FlowTriggerEvent, FlowTriggers } from "./types";
@@ -138,7 +138,7 @@ export function pointsExpiringPayload(p: PointsExpiringPayload): Record<string, 
 }
 
 const EventSchema = z.object({
-  shop: z.string().regex(/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/i),
+  shop: ShopDomain,
   handle: z.string().min(1).max(30),
   payload: z.record(z.string(), z.unknown()),
   dedupeKey: z.string().min(1).max(300),

@@ -3,7 +3,7 @@ import type { Transporter } from "nodemailer";
 import type { Sql } from "../db/sql";
 import { parseCampaignSettings } from "../domain/campaigns/settings";
 import { AppError } from "../lib/errors";
-import { parseOrThrow } from "../lib/parse";
+import { parseOrThrow, ShopDomain } from "../lib/parse";
 import { loadSettingsSection, shopFacts } from "../shop-settings.server";
 import { z } from "zod";
 import { createUnsubscribeToken } from "./token";
@@ -44,7 +44,7 @@ export interface MessengerDeps {
 }
 
 const OutboundSchema = z.object({
-  shop: z.string().regex(/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/i),
+  shop: ShopDomain,
   customerId: z.string().regex(/^\d{1,20}$/, "must be a legacy customer id (decimal string)"),
   kind: z.enum(["winback_standard", "winback_vip", "points_nudge"]),
   dedupeKey: z.string().min(1).max(300),

@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { AppError } from "../lib/errors";
+import { ShopDomain } from "../lib/parse";
 
 /**
  * Unsubscribe tokens: `v1.<payload>.<signature>`, both base64url. The payload is compact JSON
@@ -22,7 +23,7 @@ const PREFIX = "v1";
 const DOMAIN = "winback:unsubscribe:v1:";
 
 const Claims = z.object({
-  s: z.string().regex(/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/i),
+  s: ShopDomain,
   c: z.string().regex(/^\d{1,20}$/),
   m: z.string().min(1).max(64).optional(),
   k: z.string().min(1).max(100).optional(),

@@ -7,6 +7,7 @@ import { applyOrderChange, rebuildShopLedger } from "./ledger-store";
 import { ensureLoyaltyDefinitions, syncLoyaltyMetafields } from "./metafields";
 import { runNudges, type NudgeDeps } from "./nudges";
 import { settleStaleRedemptions } from "./redeem";
+import { ShopDomain } from "../lib/parse";
 
 export const POINTS_JOBS = { sync: "points.sync", nudges: "points.nudges" } as const;
 
@@ -19,7 +20,7 @@ export interface PointsJobDeps {
   now?: () => Date;
 }
 
-const ShopPayload = z.object({ shop: z.string().regex(/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/) });
+const ShopPayload = z.object({ shop: ShopDomain });
 const nowOf = (d: PointsJobDeps) => d.now?.() ?? new Date();
 
 export const syncKey = (shop: string) => `${POINTS_JOBS.sync}:${shop}`;

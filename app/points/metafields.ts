@@ -237,6 +237,3 @@ async function recordSynced(sql: Sql, shop: string, written: Array<{ customerId:
   );
 }
 
-export function assertShop(shop: string): void {
-  if (!/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/.test(shop)) throw new AppError("INVALID_INPUT", `invalid shop domain ${shop}`);
-}

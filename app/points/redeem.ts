@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Sql } from "../db/sql";
 import { rebuild, redeem as domainRedeem, type PointsSettings } from "../domain/points";
 import { AppError, isAppError } from "../lib/errors";
-import { parseOrThrow } from "../lib/parse";
+import { parseOrThrow, ShopDomain } from "../lib/parse";
 import { POINTS_DISCOUNT_BY_CODE, POINTS_DISCOUNT_CREATE } from "../shopify/documents/points";
 import type { AdminClient, UserErrorLike } from "../shopify/graphql-client";
 import { shopFacts } from "../shop-settings.server";
@@ -32,7 +32,7 @@ export interface RedeemDeps {
 }
 
 export const RedeemInputSchema = z.object({
-  shop: z.string().regex(/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/, "invalid shop domain"),
+  shop: ShopDomain,
   customerId: z.string().regex(/^\d{1,20}$/, "a logged-in customer id is required"),
   points: z.coerce.number().int("points must be a whole number").nonnegative(),
   idempotencyKey: z.string().regex(/^[A-Za-z0-9_.:-]{8,100}$/, "idempotency key must be 8-100 characters of [A-Za-z0-9_.:-]"),

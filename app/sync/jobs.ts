@@ -3,6 +3,7 @@ import { defineJob, type JobDefinition } from "../jobs/queue";
 import { SYNC_JOBS, type SyncDeps } from "./deps";
 import { ingestBulkOperation } from "./ingest";
 import { pollSync, runDeltaSync, startSync } from "./run";
+import { ShopDomain } from "../lib/parse";
 
 /**
  * The sync's jobs. Every payload carries `shop` (shop/redact deletes a shop's jobs by it).
@@ -11,32 +12,31 @@ import { pollSync, runDeltaSync, startSync } from "./run";
  * - sync.ingest {shop, runId, bulkId}  stream one finished operation into staging; the last one merges
  * - sync.delta  {shop}                 periodic healing sync (updated_at > watermark), every 6 h
  */
-const Shop = z.string().regex(/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/i);
 
 export function syncJobDefinitions(deps: () => SyncDeps | Promise<SyncDeps>): JobDefinition[] {
   return [
     defineJob({
       queue: SYNC_JOBS.start,
       singleton: true,
-      payload: z.object({ shop: Shop, kind: z.enum(["initial", "delta"]).optional() }),
+      payload: z.object({ shop: ShopDomain, kind: z.enum(["initial", "delta"]).optional() }),
       handler: async (p) => void (await startSync(await deps(), p)),
     }),
     defineJob({
       queue: SYNC_JOBS.poll,
       singleton: true,
-      payload: z.object({ shop: Shop, runId: z.string().min(1) }),
+      payload: z.object({ shop: ShopDomain, runId: z.string().min(1) }),
       handler: async (p) => void (await pollSync(await deps(), p)),
     }),
     defineJob({
       queue: SYNC_JOBS.ingest,
       singleton: true,
-      payload: z.object({ shop: Shop, runId: z.string().min(1), bulkId: z.string().min(1) }),
+      payload: z.object({ shop: ShopDomain, runId: z.string().min(1), bulkId: z.string().min(1) }),
       handler: async (p) => void (await ingestBulkOperation(await deps(), p.bulkId)),
     }),
     defineJob({
       queue: SYNC_JOBS.delta,
       singleton: true,
-      payload: z.object({ shop: Shop }),
+      payload: z.object({ shop: ShopDomain }),
       handler: async (p) => void (await runDeltaSync(await deps(), p)),
     }),
   ];

@@ -214,9 +214,6 @@ export async function runDeltaSync(deps: SyncDeps, input: { shop: string }): Pro
   return startSync(deps, { shop: input.shop, kind: "delta" });
 }
 
-export function assertShop(shop: string) {
-  if (!/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/i.test(shop)) throw new AppError("INVALID_INPUT", `Not a shop domain: ${shop}`);
-}
 
 /**
  * After each authentication: the first sync starts without the merchant doing anything; a run
