@@ -8,6 +8,7 @@ import { AppError, isAppError } from "../lib/errors";
 import { shopFacts } from "../shop-settings.server";
 import { loadAnalysisSettings } from "./settings";
 import { DAY_MS } from "../domain/analytics/dates";
+import { qualifyingOrder } from "../sync/orders-sql";
 
 export interface AnalysisDeps {
   sql: Sql;
@@ -162,7 +163,7 @@ function safeLocalDay(at: Date, tz: string): number {
  */
 async function streamOrders(sql: Sql, shop: string, tz: string, acc: HistoryAccumulator, chunk: number): Promise<{ test: number; cancelled: number }> {
   const cols = `(extract(epoch from "processedAt") * 1000)::float8 AS t, "currentTotal"::float8 AS v`;
-  const qualifying = `NOT test AND "cancelledAt" IS NULL`;
+  const qualifying = qualifyingOrder();
   let after = MIN_ID;
   for (;;) {
     const probe = await sql.query<{ c: string }>(

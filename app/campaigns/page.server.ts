@@ -11,6 +11,7 @@ import { measureRow, type CampaignReport } from "./measure";
 import { LAUNCH_STEPS, getCampaign, listCampaigns, stepsDone, type CampaignRow } from "./store";
 import { setPaused } from "./touch";
 import { DAY_MS } from "../domain/analytics/dates";
+import { qualifyingOrder } from "../sync/orders-sql";
 
 
 export interface CampaignListItem {
@@ -58,11 +59,11 @@ export async function baselineReactivation(sql: Sql, shop: string, now: Date, wi
   const t = new Date(now.getTime() - windowDays * DAY_MS);
   const rows = await sql.query<{ n: number; back: number }>(
     `WITH lapsed AS (
-       SELECT "customerId" FROM "Order" WHERE shop = $1 AND NOT test AND "cancelledAt" IS NULL AND "customerId" IS NOT NULL AND "processedAt" < $2
+       SELECT "customerId" FROM "Order" WHERE shop = $1 AND ${qualifyingOrder()} AND "customerId" IS NOT NULL AND "processedAt" < $2
        GROUP BY "customerId" HAVING max("processedAt") < $2::timestamp - make_interval(days => $4)
      )
      SELECT count(*)::int AS n,
-            count(*) FILTER (WHERE EXISTS (SELECT 1 FROM "Order" o WHERE o.shop = $1 AND o."customerId" = l."customerId" AND NOT o.test AND o."cancelledAt" IS NULL
+            count(*) FILTER (WHERE EXISTS (SELECT 1 FROM "Order" o WHERE o.shop = $1 AND o."customerId" = l."customerId" AND ${qualifyingOrder("o")}
                                            AND o."processedAt" >= $2 AND o."processedAt" < $3))::int AS back
      FROM lapsed l`,
     [shop, t.toISOString(), now.toISOString(), silentDays],

@@ -8,9 +8,10 @@ import type { CampaignDeps } from "./deps";
 import { standardEmail, vipEmail, type ShopInfo } from "./email";
 import { exitMember, TOUCH_QUEUE, type TouchPayload } from "./launch";
 import { getCampaign, type CampaignRow } from "./store";
+import { qualifyingOrder } from "../sync/orders-sql";
 
 /** An order counts when it is real and the customer's: the sync's own definition. */
-export const QUALIFYING_ORDER = `NOT o.test AND o."cancelledAt" IS NULL AND o."customerId" IS NOT NULL`;
+export const QUALIFYING_ORDER = `${qualifyingOrder("o")} AND o."customerId" IS NOT NULL`;
 
 function domainStatus(c: CampaignRow, now: Date): CampaignStatus {
   if (c.status === "completed" || (c.endsAt && now.getTime() >= c.endsAt.getTime())) return "completed";

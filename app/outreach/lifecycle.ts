@@ -5,6 +5,7 @@ import type { Sql } from "../db/sql";
 import { AppError, isAppError } from "../lib/errors";
 import { parseOrThrow } from "../lib/parse";
 import { AWAITING_RESPONSE, TASK_COLUMNS, lockTask, persistTransition, toVipTask, vipSettingsOf, type OutreachTaskRow } from "./store";
+import { qualifyingOrder } from "../sync/orders-sql";
 
 export const statusSchema = z.enum(["to_contact", "contacted", "follow_up_due", "responded", "won_back", "escalated"]);
 const NoteBody = z.string().trim().min(1, "a note cannot be empty").max(5000, "a note is at most 5000 characters");
@@ -180,7 +181,7 @@ export async function reconcileWonBack(sql: Sql, shop: string, now: Date, opts: 
     `SELECT t.id, o.id::text AS "orderId" FROM "OutreachTask" t
        JOIN LATERAL (
          SELECT id FROM "Order" o
-          WHERE o.shop = t.shop AND o."customerId" = t."customerId" AND NOT o.test AND o."cancelledAt" IS NULL AND o."processedAt" >= t."launchAt"
+          WHERE o.shop = t.shop AND o."customerId" = t."customerId" AND ${qualifyingOrder("o")} AND o."processedAt" >= t."launchAt"
           ORDER BY o."processedAt", o.id LIMIT 1
        ) o ON true
       WHERE t.shop = $1 AND t.status <> 'won_back' AND ($2::bigint IS NULL OR t."customerId" = $2::bigint)`,

@@ -7,6 +7,7 @@ import { parseOrThrow } from "../lib/parse";
 import { shopFacts } from "../shop-settings.server";
 import { TASK_COLUMNS, VIP_STATUSES, type OutreachTaskRow, type PerkDetails } from "./store";
 import { DAY_MS } from "../domain/analytics/dates";
+import { qualifyingOrder } from "../sync/orders-sql";
 
 const CHUNK = 200;
 
@@ -105,7 +106,7 @@ async function purchaseLines(sql: Sql, shop: string, customerIds: string[], befo
     `SELECT o."customerId"::text AS "customerId", l."productId"::text AS "productId", l."productTitle", l."productType", l.vendor, l.quantity,
             o.id::text AS "orderId", o."processedAt"
        FROM "Order" o JOIN "OrderLine" l ON l.shop = o.shop AND l."orderId" = o.id
-      WHERE o.shop = $1 AND o."customerId" = ANY($2::bigint[]) AND NOT o.test AND o."cancelledAt" IS NULL AND o."processedAt" < $3
+      WHERE o.shop = $1 AND o."customerId" = ANY($2::bigint[]) AND ${qualifyingOrder("o")} AND o."processedAt" < $3
         AND l."productId" IS NOT NULL
       ORDER BY o."processedAt", l.id`,
     [shop, customerIds, before],

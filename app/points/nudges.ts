@@ -4,6 +4,7 @@ import type { FlowTriggers, Messenger, SendOutcome } from "../messaging/types";
 import { shopFacts } from "../shop-settings.server";
 import { loadLedgerRows, loadPointsSettings, stateFromRows } from "./ledger-store";
 import { ledgerSettings } from "./settings";
+import { qualifyingOrder } from "../sync/orders-sql";
 
 /**
  * Expiry reminders (T-14/T-7/T-2 by default): the domain's `dueNudges` over the stored lots, each
@@ -57,7 +58,7 @@ export async function basketSuggestion(sql: Sql, shop: string, customerId: strin
   const rows = await sql.query<{ title: string }>(
     `SELECT l."productTitle" AS title
      FROM "OrderLine" l JOIN "Order" o ON o.shop = l.shop AND o.id = l."orderId"
-     WHERE l.shop = $1 AND o."customerId" = $2 AND o."cancelledAt" IS NULL AND NOT o.test AND l."productTitle" IS NOT NULL
+     WHERE l.shop = $1 AND o."customerId" = $2 AND ${qualifyingOrder("o")} AND l."productTitle" IS NOT NULL
      GROUP BY l."productTitle"
      ORDER BY sum(l.quantity) DESC, max(o."processedAt") DESC, l."productTitle"
      LIMIT $3`,

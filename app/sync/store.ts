@@ -1,5 +1,6 @@
 import type { Sql } from "../db/sql";
 import type { CustomerRecord, LineRecord, OrderRecord } from "../shopify/bulk/records";
+import { qualifyingOrder } from "./orders-sql";
 
 /**
  * The sync's SQL, identical on PGlite and PostgreSQL. Bulk rows go in as one statement per batch
@@ -169,7 +170,7 @@ export async function clearStaged(sql: Sql, runId: string) {
 }
 
 /** A qualifying order: not a test, not cancelled; its value is the current total (after refunds). */
-const QUALIFYING = `NOT test AND "cancelledAt" IS NULL AND "customerId" IS NOT NULL`;
+const QUALIFYING = `${qualifyingOrder()} AND "customerId" IS NOT NULL`;
 
 const AGG_UPDATE = (filter: string) => `
   WITH agg AS (
