@@ -4,6 +4,7 @@ import {
   balanceOf,
   expiryHistogramByWeek,
   nextExpiry,
+  nudgeKey,
   pointsAtRisk,
   pointsExpiringWithin,
   valueOfPoints,
@@ -85,7 +86,7 @@ export async function pointsOverview(sql: Sql, shop: string, now: Date, opts: { 
     `SELECT "customerId"::text AS "customerId", "lotId", "offsetDays", "emailStatus", "sentAt", "expiresAt" FROM "PointsNudge" WHERE shop = $1`,
     [shop],
   );
-  const sentKeys = new Set(sent.map((s) => `${s.customerId}|${s.lotId}|${s.offsetDays}`));
+  const sentKeys = new Set(sent.map((s) => nudgeKey(s.customerId, s.lotId, s.offsetDays)));
 
   const scheduleDays = opts.scheduleDays ?? 14;
   const days = new Map<string, ScheduleDay>();
@@ -93,12 +94,18 @@ export async function pointsOverview(sql: Sql, shop: string, now: Date, opts: { 
     const date = new Date(Math.floor(t / DAY_MS) * DAY_MS + d * DAY_MS).toISOString().slice(0, 10);
     days.set(date, { date, byOffset: Object.fromEntries(settings.nudgeOffsetsDays.map((o) => [String(o), 0])), total: 0 });
   }
+  const offsets = [...settings.nudgeOffsetsDays].sort((a, b) => a - b);
   for (const c of Object.values(state.customers)) {
     for (const lot of c.lots) {
       if (lot.points - lot.burned <= 0 || lot.expiresAt.getTime() <= t) continue;
-      for (const o of settings.nudgeOffsetsDays) {
-        if (sentKeys.has(`${c.customerId}|${lot.lotId}|${o}`)) continue;
-        const due = Math.max(t, lot.expiresAt.getTime() - o * DAY_MS);
+      // As dueNudges sends them: of the offsets whose time has come, only the closest to expiry goes
+      // out (now); the others never will. Later offsets go out on their day.
+      const exp = lot.expiresAt.getTime();
+      const current = offsets.find((o) => t >= exp - o * DAY_MS);
+      for (const o of offsets) {
+        const at = exp - o * DAY_MS;
+        if ((at <= t && o !== current) || sentKeys.has(nudgeKey(c.customerId, lot.lotId, o))) continue;
+        const due = Math.max(t, at);
         const day = days.get(new Date(due).toISOString().slice(0, 10));
         if (!day) continue;
         day.byOffset[String(o)] = (day.byOffset[String(o)] ?? 0) + 1;

@@ -68,6 +68,15 @@ describe.each(databaseKinds)("points expiry nudges on %s", (kind) => {
   }, 60_000);
   afterAll(async () => t?.drop());
 
+  it("the page's schedule plans what the job will send: one reminder per lot today, even when several steps have passed", async () => {
+    const o = await pointsOverview(t.db.sql, SHOP, NOW);
+    const today = o.schedule[0]!;
+    // Ann T-14; Bob and Ed are past T-14 and T-7: only T-7 goes out (as runNudges sends below)
+    expect(today.byOffset).toEqual({ "14": 1, "7": 2, "2": 0 });
+    expect(today.total).toBe(3);
+    expect(o.schedule.find((d) => d.date === at(3).toISOString().slice(0, 10))!.byOffset["2"]).toBe(1); // Bob's T-2
+  });
+
   it("sends the due reminders once: points, value, date in the shop's zone, basket from the shopper's history, one CTA; and Flow", async () => {
     const r = await runNudges(deps(), SHOP);
     expect(r).toEqual({ due: 3, emailed: 2, skipped: 1, flowFired: 3, failed: 0 });
