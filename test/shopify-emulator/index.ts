@@ -120,8 +120,9 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
   const modules = [...DEFAULT_MODULES, ...(opts.modules ?? [])];
   for (const m of modules) { m.register(registry); registry.modules.push(m.name); }
   const moduleRoutes = modules.flatMap((m) => m.routes ?? []);
-  // Shared by GraphQL resolvers and module routes (e.g. staged uploads written, then read by a bulk mutation).
-  const services: Record<string, unknown> = {};
+  // This emulator's state shared by GraphQL resolvers and module routes (e.g. staged uploads written
+  // over HTTP, then read by a bulk mutation). Resolvers get a per-request copy of the same references.
+  const services: Record<string, unknown> = { stagedUploads: new Map() };
   const tokens = new TokenStore({ apiKey: opts.apiKey, apiSecret: opts.apiSecret, scopes: () => scopes, now });
   let baseUrl = "";
   const webhooks = new Webhooks({

@@ -179,7 +179,7 @@ export class BulkService {
     if (active.length >= MAX_CONCURRENT_BULK_MUTATIONS) {
       return fail(`A bulk mutation operation for this app and shop is already in progress: ${active.map((o) => o.id).join(", ")}.`, "OPERATION_IN_PROGRESS");
     }
-    const upload = stagedUpload(stagedUploadPath);
+    const upload = stagedUpload(ctx.services, stagedUploadPath);
     if (!upload || upload.shop !== ctx.shop.domain || !upload.data) {
       return fail("The JSONL file could not be found. Try uploading the file again, and check that you've entered the URL correctly for the stagedUploadPath mutation argument.", "NO_SUCH_FILE");
     }

@@ -198,11 +198,13 @@ function flowTrigger(ctx: RequestContext, a: { handle?: string | null; payload?:
 
 export interface StagedUpload { key: string; shop: string; filename: string; mimeType: string; httpMethod: "POST" | "PUT"; createdAt: number; expiresAt: number; signature: string; data?: Buffer; uploadedAt?: number }
 
-// Keyed by the random object key, so several emulators in one process never collide; the HTTP
-// route has no shop in its path, and resolvers see a per-request copy of `services`.
-const uploads = new Map<string, StagedUpload>();
-export function stagedUpload(key: string): StagedUpload | undefined {
-  return uploads.get(key);
+// One map per emulator (its shared `services`: resolvers and the upload route see the same one),
+// keyed by the random object key because the upload route has no shop in its path.
+function uploadsOf(services: Record<string, unknown>): Map<string, StagedUpload> {
+  return services.stagedUploads as Map<string, StagedUpload>;
+}
+export function stagedUpload(services: Record<string, unknown>, key: string): StagedUpload | undefined {
+  return uploadsOf(services).get(key);
 }
 
 const STAGED_TTL_MS = 86_400_000;
@@ -226,7 +228,7 @@ function stagedUploadsCreate(ctx: RequestContext, input: Array<{ filename: strin
     const expiresAt = ctx.now() + STAGED_TTL_MS;
     const signature = crypto.randomBytes(32).toString("hex");
     const rec: StagedUpload = { key, shop: ctx.shop.domain, filename: f.filename, mimeType: f.mimeType, httpMethod: method, createdAt: ctx.now(), expiresAt, signature };
-    uploads.set(key, rec);
+    uploadsOf(ctx.services).set(key, rec);
     ctx.shop.store("stagedUploads", () => [] as unknown[]).push(uploadSummary(rec));
     const objectUrl = `${base}/staged-uploads/${key}`;
     if (method === "POST") {
@@ -303,7 +305,7 @@ async function handlePostUpload(ctx: RouteContext) {
     return xmlError(ctx, 400, "InvalidArgument", "Invalid multipart/form-data body.");
   }
   const key = form.get("key")?.value.toString("utf8") ?? "";
-  const rec = uploads.get(key);
+  const rec = uploadsOf(ctx.services).get(key);
   const sig = form.get("x-goog-signature")?.value.toString("utf8");
   if (!rec || rec.httpMethod !== "POST" || sig !== rec.signature) return xmlError(ctx, 403, "AccessDenied", "Invalid according to Policy: Policy Condition failed.");
   if (ctx.now() > rec.expiresAt) return xmlError(ctx, 400, "InvalidPolicyDocument", "Invalid according to Policy: Policy expired.");
@@ -323,7 +325,7 @@ async function handlePostUpload(ctx: RouteContext) {
 
 async function handlePutUpload(ctx: RouteContext) {
   const key = decodeURIComponent(ctx.match[1]!);
-  const rec = uploads.get(key);
+  const rec = uploadsOf(ctx.services).get(key);
   if (!rec || rec.httpMethod !== "PUT" || ctx.url.searchParams.get("X-Goog-Signature") !== rec.signature) return xmlError(ctx, 403, "SignatureDoesNotMatch", "Access denied.");
   if (ctx.now() > rec.expiresAt) return xmlError(ctx, 400, "ExpiredToken", "Invalid argument.");
   const data = await ctx.body();
