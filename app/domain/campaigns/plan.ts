@@ -1,4 +1,5 @@
 import { AppError } from "../../lib/errors";
+import { isoFromDay, localDay } from "../analytics/dates";
 import { minimumDetectableLift } from "../stats";
 import { describeDiscount, discountEndsAt, type CampaignSettings } from "./settings";
 
@@ -40,8 +41,7 @@ export interface PlanOptions {
 }
 
 // The merchant reads dates in the shop's zone: an offer ending at 21:00 in New York ends "on the 6th", not the 7th.
-const isoDate = (d: Date, timeZone?: string) =>
-  timeZone ? new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(d) : d.toISOString().slice(0, 10);
+const isoDate = (d: Date, timeZone = "UTC") => isoFromDay(localDay(d, timeZone));
 const timing = (days: readonly number[]) => days.map((d) => `Day ${d}`).join(" / ");
 
 function split(c: SegmentCounts, share: number, segment: Segment): { treated: number; holdout: number } {
