@@ -1,4 +1,5 @@
 import { describeDiscount, type CampaignSettings } from "../domain/campaigns";
+import { escapeHtml as esc } from "../lib/html";
 
 /**
  * The two messages of a campaign. Standard: one time-bound offer, its terms in words, one call to
@@ -21,7 +22,6 @@ export interface Composed {
   replyTo?: string;
 }
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!);
 
 /** "Sunday, 7 December 2026 at 23:59" in the shop's zone: the customer reads the shop's clock. */
 export function formatEndsAt(endsAt: Date, timeZone: string): string {

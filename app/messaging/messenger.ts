@@ -8,6 +8,7 @@ import { loadSettingsSection, shopFacts } from "../shop-settings.server";
 import { z } from "zod";
 import { createUnsubscribeToken } from "./token";
 import type { Messenger, OutboundEmail, SendOutcome, SkipReason } from "./types";
+import { escapeHtml } from "../lib/html";
 
 /**
  * Consent-gated email delivery (the Messenger of app/messaging/types.ts).
@@ -223,10 +224,6 @@ export function parseAddress(from: string): { name: string; address: string } {
   if (m) return { name: (m[1] ?? "").trim(), address: m[2]!.trim() };
   if (/^[^\s@]+@[^\s@]+$/.test(from.trim())) return { name: "", address: from.trim() };
   throw new AppError("CONFIG", `MAIL_FROM is not an address: ${from}`);
-}
-
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!);
 }
 
 export function withTextFooter(text: string, shopName: string, url: string): string {

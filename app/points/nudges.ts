@@ -5,6 +5,7 @@ import { shopFacts } from "../shop-settings.server";
 import { loadLedgerRows, loadPointsSettings, stateFromRows } from "./ledger-store";
 import { ledgerSettings } from "./settings";
 import { qualifyingOrder } from "../sync/orders-sql";
+import { escapeHtml as esc } from "../lib/html";
 
 /**
  * Expiry reminders (T-14/T-7/T-2 by default): the domain's `dueNudges` over the stored lots, each
@@ -67,7 +68,6 @@ export async function basketSuggestion(sql: Sql, shop: string, customerId: strin
   return rows.map((r) => r.title);
 }
 
-const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 export interface NudgeMessage {
   subject: string;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AppError } from "../lib/errors";
+import { parseOrThrow } from "../lib/parse";
 import { pointsSettingsSchema, type PointsSettings } from "../domain/points";
 
 /**
@@ -15,12 +15,7 @@ export const pointsAppSettingsSchema = pointsSettingsSchema.extend({
 export type PointsAppSettings = z.output<typeof pointsAppSettingsSchema>;
 
 export function parsePointsAppSettings(input: unknown): PointsAppSettings {
-  const r = pointsAppSettingsSchema.safeParse(input ?? {});
-  if (!r.success) {
-    const detail = r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
-    throw new AppError("INVALID_INPUT", `points settings: ${detail}`, { details: r.error.issues });
-  }
-  return r.data;
+  return parseOrThrow(pointsAppSettingsSchema, input ?? {}, "points settings");
 }
 
 /** The ledger rules only: what rebuild/applyEvent see (extra keys would not change results, but keep states comparable). */

@@ -11,7 +11,8 @@ import {
   winbackTouchPayload,
 } from "../../app/messaging/flow";
 import { createUnsubscribeToken, signBody, verifyBodySignature, verifyUnsubscribeToken } from "../../app/messaging/token";
-import { escapeHtml, parseAddress, withHtmlFooter } from "../../app/messaging/messenger";
+import { parseAddress, withHtmlFooter } from "../../app/messaging/messenger";
+import { escapeHtml } from "../../app/lib/html";
 
 // A real TOML parser (present through Remix's toolchain), so the check does not trust our own reading.
 const toml = createRequire(import.meta.url)("toml") as { parse(text: string): any };
