@@ -25,6 +25,7 @@ import { saveSettingsSection } from "../shop-settings.server";
 import { DEFAULT_BULK_TAG_THRESHOLD, type CampaignDeps } from "./deps";
 import { getCampaign, recordStep, type CampaignRow } from "./store";
 import { DAY_MS } from "../domain/analytics/dates";
+import { customerGid } from "../shopify/ids";
 
 export const LAUNCH_QUEUE = "campaign.launch";
 export const TOUCH_QUEUE = "campaign.touch";
@@ -183,7 +184,6 @@ async function snapshotMembers(deps: CampaignDeps, c: CampaignRow): Promise<void
   });
 }
 
-const customerGid = (id: string) => `gid://shopify/Customer/${id}`;
 
 const UserErrors = z.array(z.object({ field: z.array(z.string()).nullish(), message: z.string(), code: z.string().nullish(), extraInfo: z.string().nullish() }));
 

@@ -4,6 +4,7 @@ import { AppError, isAppError } from "../lib/errors";
 import { assertNoUserErrors, type AdminClient, type UserErrorLike } from "../shopify/graphql-client";
 import { CUSTOMER_EMAIL_CONSENT_UPDATE } from "../shopify/documents/messaging";
 import { verifyUnsubscribeToken } from "./token";
+import { customerGid } from "../shopify/ids";
 
 /**
  * Unsubscribes and their way to Shopify. The local suppression row is the source of truth for
@@ -115,7 +116,7 @@ export async function syncConsentToShopify(deps: ConsentJobDeps, p: { shop: stri
   const client = await deps.client(p.shop);
   const res = await client.request<ConsentUpdateResult>(CUSTOMER_EMAIL_CONSENT_UPDATE, {
     input: {
-      customerId: `gid://shopify/Customer/${p.customerId}`,
+      customerId: customerGid(p.customerId),
       emailMarketingConsent: { marketingState: "UNSUBSCRIBED", consentUpdatedAt: new Date(row.at).toISOString() },
     },
   });

@@ -7,6 +7,7 @@ import { assertNoUserErrors } from "../shopify/graphql-client";
 import { loadLedgerRows, loadPointsSettings, stateFromRows, type LedgerRow } from "./ledger-store";
 import { metafieldsSetInBulk } from "./metafields-bulk";
 import { ledgerSettings } from "./settings";
+import { customerGid } from "../shopify/ids";
 
 /**
  * The storefront reads points from customer metafields in the app-reserved namespace `$app:loyalty`
@@ -101,7 +102,6 @@ interface DeletePayload {
   metafieldsDelete: { deletedMetafields: Array<unknown> | null; userErrors: UserErrorLike[] };
 }
 
-const customerGid = (id: string) => `gid://shopify/Customer/${id}`;
 
 /**
  * Writes the loyalty metafields of customers whose values changed since the last sync, 25 per

@@ -9,6 +9,7 @@ import type { AdminClient, UserErrorLike } from "../shopify/graphql-client";
 import { shopFacts } from "../shop-settings.server";
 import { loadFacts, loadLedgerRows, loadPointsSettings, lockLedgerRows, recomputeCustomers } from "./ledger-store";
 import { ledgerSettings } from "./settings";
+import { customerGid } from "../shopify/ids";
 
 /**
  * Storefront redemption (app proxy): points → a single-use discount code only this customer can
@@ -134,7 +135,7 @@ async function issueInShopify(deps: RedeemDeps, shop: string, customerId: string
         title: `Points reward ${row.code} (${row.points} points)`,
         code: row.code,
         startsAt: new Date(row.createdAt).toISOString(),
-        context: { customers: { add: [`gid://shopify/Customer/${customerId}`] } },
+        context: { customers: { add: [customerGid(customerId)] } },
         customerGets: { value: { discountAmount: { amount: Number(row.value).toFixed(2), appliesOnEachItem: false } }, items: { all: true } },
         usageLimit: 1,
         appliesOncePerCustomer: true,
