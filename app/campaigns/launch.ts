@@ -20,7 +20,7 @@ import {
   TAGS_ADD,
   TAGS_ADD_BULK_LINE,
 } from "../shopify/documents/campaigns";
-import { assertNoUserErrors, type AdminClient } from "../shopify/graphql-client";
+import { assertNoUserErrors, UserErrorsSchema, type AdminClient } from "../shopify/graphql-client";
 import { saveSettingsSection } from "../shop-settings.server";
 import { DEFAULT_BULK_TAG_THRESHOLD, type CampaignDeps } from "./deps";
 import { getCampaign, recordStep, type CampaignRow } from "./store";
@@ -185,7 +185,6 @@ async function snapshotMembers(deps: CampaignDeps, c: CampaignRow): Promise<void
 }
 
 
-const UserErrors = z.array(z.object({ field: z.array(z.string()).nullish(), message: z.string(), code: z.string().nullish(), extraInfo: z.string().nullish() }));
 
 async function tagCustomers(deps: CampaignDeps, client: AdminClient, c: CampaignRow): Promise<void> {
   const total = (
@@ -198,7 +197,7 @@ async function tagCustomers(deps: CampaignDeps, client: AdminClient, c: Campaign
   const failed = [...(c.launchSteps.tags?.failed ?? [])];
   for (const id of pending) {
     const data = parseOrThrow(
-      z.object({ tagsAdd: z.object({ node: z.object({ id: z.string() }).nullish(), userErrors: UserErrors }).nullable() }),
+      z.object({ tagsAdd: z.object({ node: z.object({ id: z.string() }).nullish(), userErrors: UserErrorsSchema }).nullable() }),
       await client.request(TAGS_ADD, { id: customerGid(id), tags: [c.tag] }),
       "tagsAdd",
     );
@@ -289,7 +288,7 @@ async function tagInBulk(deps: CampaignDeps, client: AdminClient, c: CampaignRow
 }
 
 const SegmentPayload = z.object({
-  segmentCreate: z.object({ segment: z.object({ id: z.string(), name: z.string(), query: z.string() }).nullish(), userErrors: UserErrors }),
+  segmentCreate: z.object({ segment: z.object({ id: z.string(), name: z.string(), query: z.string() }).nullish(), userErrors: UserErrorsSchema }),
 });
 
 /**
@@ -324,7 +323,7 @@ const ByCodePayload = z.object({
   codeDiscountNodeByCode: z.object({ id: z.string(), codeDiscount: z.object({ __typename: z.string(), title: z.string().nullish() }).passthrough() }).nullable(),
 });
 const DiscountPayload = z.object({
-  discountCodeBasicCreate: z.object({ codeDiscountNode: z.object({ id: z.string() }).nullish(), userErrors: UserErrors }),
+  discountCodeBasicCreate: z.object({ codeDiscountNode: z.object({ id: z.string() }).nullish(), userErrors: UserErrorsSchema }),
 });
 
 export function discountInput(c: CampaignRow, segmentId: string) {

@@ -1,4 +1,5 @@
 import { ClientError, GraphQLClient } from "graphql-request";
+import { z } from "zod";
 import { AppError } from "../lib/errors";
 import { adminGraphqlUrl } from "./admin-url";
 
@@ -116,6 +117,11 @@ export function mapTransportError(e: unknown): AppError {
   }
   return new AppError("NETWORK", `Admin API unreachable: ${(e as Error)?.message ?? e}`, { cause: e });
 }
+
+/** A mutation payload's `userErrors` (UserError and its typed variants: `code`, `extraInfo` when selected). */
+export const UserErrorsSchema = z.array(
+  z.object({ field: z.array(z.string()).nullish(), message: z.string(), code: z.string().nullish(), extraInfo: z.string().nullish() }),
+);
 
 export interface UserErrorLike {
   field?: string[] | null;

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { AppError } from "../../lib/errors";
 import { parseOrThrow } from "../../lib/parse";
 import { BULK_RUN_MUTATION, STAGED_UPLOADS_CREATE } from "../documents/bulk";
-import { assertNoUserErrors, type AdminClient } from "../graphql-client";
+import { assertNoUserErrors, UserErrorsSchema, type AdminClient } from "../graphql-client";
 import { fetchBulkOperation, TERMINAL_STATUSES, type BulkOperation } from "./operations";
 
 /**
@@ -10,15 +10,14 @@ import { fetchBulkOperation, TERMINAL_STATUSES, type BulkOperation } from "./ope
  * of variables to a staged target, run the mutation once per line inside Shopify, wait, and read
  * the per-line results. Thousands of single mutations would spend minutes of throttled API time.
  */
-const UserErrors = z.array(z.object({ field: z.array(z.string()).nullish(), message: z.string(), code: z.string().nullish() }));
 const Staged = z.object({
   stagedUploadsCreate: z.object({
     stagedTargets: z.array(z.object({ url: z.string().nullish(), parameters: z.array(z.object({ name: z.string(), value: z.string() })) })).nullish(),
-    userErrors: UserErrors,
+    userErrors: UserErrorsSchema,
   }),
 });
 const Run = z.object({
-  bulkOperationRunMutation: z.object({ bulkOperation: z.object({ id: z.string(), status: z.string() }).nullish(), userErrors: UserErrors }),
+  bulkOperationRunMutation: z.object({ bulkOperation: z.object({ id: z.string(), status: z.string() }).nullish(), userErrors: UserErrorsSchema }),
 });
 
 export interface StartBulkMutation {

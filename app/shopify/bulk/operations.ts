@@ -2,7 +2,7 @@ import { z } from "zod";
 import { AppError } from "../../lib/errors";
 import { parseOrThrow } from "../../lib/parse";
 import { BULK_OPERATION_QUERY, BULK_RUN_QUERY } from "../documents/bulk";
-import { assertNoUserErrors, type AdminClient } from "../graphql-client";
+import { assertNoUserErrors, UserErrorsSchema, type AdminClient } from "../graphql-client";
 
 /** Shopify's BulkOperation as the sync reads it (UnsignedInt64 counts arrive as strings). */
 export const BulkOperationSchema = z.object({
@@ -24,7 +24,7 @@ export const TERMINAL_STATUSES = new Set(["COMPLETED", "FAILED", "CANCELED", "EX
 const RunPayload = z.object({
   bulkOperationRunQuery: z.object({
     bulkOperation: z.object({ id: z.string(), status: z.string() }).nullish(),
-    userErrors: z.array(z.object({ field: z.array(z.string()).nullish(), message: z.string(), code: z.string().nullish() })),
+    userErrors: UserErrorsSchema,
   }),
 });
 
