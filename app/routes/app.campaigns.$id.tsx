@@ -4,29 +4,23 @@ import { useFetcher, useLoaderData, useRevalidator } from "@remix-run/react";
 import { useAppBridge } from "@shopify/app-bridge-react";
 import { Badge, Banner, BlockStack, Card, DataTable, InlineGrid, InlineStack, Layout, List, Page, ProgressBar, Text } from "@shopify/polaris";
 import { useEffect } from "react";
-import { database } from "../db.server";
 import { authenticate } from "../shopify.server";
 import { handleCampaignAction, loadCampaignPage } from "../campaigns/page.server";
 import { documentNavigate } from "../components/campaigns/navigation";
 import { CampaignStatusBadge } from "../components/campaigns/CampaignStatusBadge";
 import { ReactivationChart } from "../components/campaigns/ReactivationChart";
 
-async function pageDeps() {
-  await database.ready();
-  const { messageCounts } = await import("../messaging/index.server");
-  return { sql: database.sql, messageCounts: (_s: unknown, id: string) => messageCounts(id), now: () => new Date() };
-}
+// Lazy: the wiring imports the job composition root, which imports shopify.server.
+const deps = async () => (await import("../campaigns/wiring.server")).campaignDeps();
 
 export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  return json(await loadCampaignPage(await pageDeps(), session.shop, params.id!));
+  return json(await loadCampaignPage(await deps(), session.shop, params.id!));
 };
 
 export const action = async ({ request, params }: ActionFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  await database.ready();
-  const { jobQueue } = await import("../jobs/worker.server");
-  const r = await handleCampaignAction({ sql: database.sql, queue: jobQueue(), now: () => new Date() }, session.shop, params.id!, await request.formData());
+  const r = await handleCampaignAction(await deps(), session.shop, params.id!, await request.formData());
   return json(r, { status: r.ok ? 200 : 409 });
 };
 

@@ -34,9 +34,8 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
 
 export const action = async ({ request }: ActionFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  await database.ready();
-  const { jobQueue } = await import("../jobs/worker.server");
-  const r = await handlePlanAction({ sql: database.sql, queue: jobQueue(), now: () => new Date() }, session.shop, await request.formData());
+  const { campaignDeps } = await import("../campaigns/wiring.server");
+  const r = await handlePlanAction(await campaignDeps(), session.shop, await request.formData());
   return json(r, { status: r.ok ? 200 : r.code === "INVALID_INPUT" ? 400 : 422 });
 };
 
