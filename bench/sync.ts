@@ -60,11 +60,30 @@ await db.sql.query(`INSERT INTO "SyncRun" (id, shop, kind, status, "updatedAt") 
 for (const op of info.ops) await db.sql.query(`INSERT INTO "SyncBulkOperation" (id, "runId", shop, resource) VALUES ($1, $2, $3, $4)`, [op.id, runId, info.shop, op.resource]);
 // Time spent inside transactions: staging batches vs the final merge (the longest one).
 const txTimes: number[] = [];
+// Per-statement time (first words of the SQL), to show where the merge spends it.
+const stmtTimes = new Map<string, number>();
+const timeStatements = (tx: typeof db.sql): typeof db.sql => ({
+  ...tx,
+  query: async (text: string, params?: unknown[]) => {
+    const a = performance.now();
+    try { return await tx.query(text, params); } finally {
+      const key = text.replace(/\s+/g, " ").trim().slice(0, 70);
+      stmtTimes.set(key, (stmtTimes.get(key) ?? 0) + performance.now() - a);
+    }
+  },
+  exec: async (text: string) => {
+    const a = performance.now();
+    try { return await tx.exec(text); } finally {
+      const key = text.replace(/\s+/g, " ").trim().slice(0, 70);
+      stmtTimes.set(key, (stmtTimes.get(key) ?? 0) + performance.now() - a);
+    }
+  },
+}) as typeof db.sql;
 const timedSql = {
   ...db.sql,
   transaction: async <T,>(fn: (tx: typeof db.sql) => Promise<T>) => {
     const a = performance.now();
-    try { return await db.sql.transaction(fn); } finally { txTimes.push(performance.now() - a); }
+    try { return await db.sql.transaction((tx) => fn(timeStatements(tx))); } finally { txTimes.push(performance.now() - a); }
   },
 };
 const deps: SyncDeps = {
@@ -91,6 +110,7 @@ console.log(`  staging transactions ${(stageMs / 1000).toFixed(2)} s (${txTimes.
 console.log(`  rows: ${c.o} orders, ${c.l} lines, ${c.c} customers (${c.buyers} with qualifying orders)`);
 console.log(`  ${Math.round(Number(info.orders) / ingestS).toLocaleString("en-US")} orders/s, ${Math.round(totalLines / ingestS).toLocaleString("en-US")} lines/s`);
 console.log(`  peak RSS ${peakMb()} MB (before ingest ${rssBefore} MB)`);
+for (const [k, ms] of [...stmtTimes].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log(`    ${(ms / 1000).toFixed(2).padStart(6)} s  ${k}`);
 console.log(`  ratio to JSON.parse floor: ${(ingestS / floorS).toFixed(2)}x`);
 
 // Webhook latency: new orders for existing customers, aggregates refreshed in the same transaction.

@@ -1,5 +1,6 @@
 import type { PGlite, Transaction } from "@electric-sql/pglite";
 import type pg from "pg";
+import { from as copyFromStream } from "pg-copy-streams";
 
 /**
  * The raw-SQL port used for bulk writes and migrations, implemented over PGlite and node-postgres
@@ -10,7 +11,24 @@ export interface Sql {
   /** Several statements separated by semicolons, no parameters. */
   exec(text: string): Promise<void>;
   transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
+  /**
+   * Bulk load with COPY: `rows` is PostgreSQL's text format (tab-separated columns, `\N` for null,
+   * one row per line; see copyText). Several times faster than INSERT for large batches.
+   */
+  copyFrom(table: string, columns: string[], rows: string): Promise<void>;
 }
+
+/** A value as one column of COPY's text format (backslash, tab and line breaks escaped). */
+export function copyText(v: string | null | undefined): string {
+  if (v == null) return "\\N";
+  return COPY_SPECIAL.test(v) ? v.replace(COPY_SPECIAL_G, (c) => COPY_ESCAPES[c]!) : v;
+}
+const COPY_SPECIAL = /[\\\t\n\r]/;
+const COPY_SPECIAL_G = /[\\\t\n\r]/g;
+const COPY_ESCAPES: Record<string, string> = { "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r" };
+
+const copyStatement = (table: string, columns: string[], source: string) =>
+  `COPY "${table}" (${columns.map((c) => `"${c}"`).join(", ")}) FROM ${source}`;
 
 // node-postgres returns int8 as an exact string; PGlite would give a lossy number. Match pg.
 const PG_COMPATIBLE_PARSERS = { 20: (v: string) => v };
@@ -28,11 +46,16 @@ export function pgliteSql(db: PGlite | Transaction): Sql {
       if (!("transaction" in db)) return fn(pgliteSql(db)); // already inside one
       return (db as PGlite).transaction((tx) => fn(pgliteSql(tx)));
     },
+    async copyFrom(table, columns, rows) {
+      if (!rows.length) return;
+      // PGlite reads COPY input from the query's attached blob, exposed as /dev/blob.
+      await db.query(copyStatement(table, columns, "'/dev/blob'"), [], { blob: new Blob([rows]) });
+    },
   };
 }
 
 export function pgPoolSql(pool: pg.Pool | pg.PoolClient, inTx = false): Sql {
-  return {
+  const self: Sql = {
     async query<T>(text: string, params?: unknown[]) {
       const r = await pool.query(text, params);
       return r.rows as T[];
@@ -55,5 +78,16 @@ export function pgPoolSql(pool: pg.Pool | pg.PoolClient, inTx = false): Sql {
         client.release();
       }
     },
+    async copyFrom(table, columns, rows) {
+      if (!rows.length) return;
+      if (!inTx) return self.transaction((tx) => tx.copyFrom(table, columns, rows));
+      const stream = (pool as pg.PoolClient).query(copyFromStream(copyStatement(table, columns, "STDIN")));
+      await new Promise<void>((resolve, reject) => {
+        stream.on("error", reject);
+        stream.on("finish", resolve);
+        stream.end(rows);
+      });
+    },
   };
+  return self;
 }

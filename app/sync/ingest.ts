@@ -125,21 +125,33 @@ async function downloadAndStage(
   let customers: CustomerRecord[] = [];
   let pending = 0;
 
+  // One batch is written while the next one is parsed (PostgreSQL works in its own process, so
+  // both cores are busy); batches still commit one after another, in order, each with its checkpoint.
+  let writing: Promise<void> = Promise.resolve();
+  let writeError: unknown = null;
   const flush = async () => {
+    await writing;
+    if (writeError) throw writeError;
     if (lineNo <= state.linesRead) return;
-    const o = orders, l = lines, c = customers;
+    const o = orders, l = lines, c = customers, upTo = lineNo, malformed = state.malformedCount, samples = JSON.stringify(state.samples);
     orders = []; lines = []; customers = []; pending = 0;
-    await deps.sql.transaction(async (tx) => {
-      await stageOrders(tx, op.runId, op.shop, o);
-      await stageLines(tx, op.runId, op.shop, l);
-      await stageCustomers(tx, op.runId, op.shop, c);
-      await tx.query(
-        `UPDATE "SyncBulkOperation" SET "linesRead" = $2, "malformedCount" = $3, "malformedSamples" = $4 WHERE id = $1`,
-        [op.id, lineNo, state.malformedCount, JSON.stringify(state.samples)],
-      );
-    });
-    state.linesRead = lineNo;
-    await deps.onCheckpoint?.({ bulkId: op.id, linesRead: lineNo });
+    writing = deps.sql
+      .transaction(async (tx) => {
+        await stageOrders(tx, op.runId, op.shop, o);
+        await stageLines(tx, op.runId, op.shop, l);
+        await stageCustomers(tx, op.runId, op.shop, c);
+        await tx.query(`UPDATE "SyncBulkOperation" SET "linesRead" = $2, "malformedCount" = $3, "malformedSamples" = $4 WHERE id = $1`, [op.id, upTo, malformed, samples]);
+      })
+      .then(async () => {
+        state.linesRead = upTo;
+        await deps.onCheckpoint?.({ bulkId: op.id, linesRead: upTo });
+      })
+      // Kept, not thrown here: the next flush (or the final drain) rethrows it.
+      .catch((e) => { writeError = writeError ?? e; });
+  };
+  const drain = async () => {
+    await writing;
+    if (writeError) throw writeError;
   };
 
   let bytesSeen = 0;
@@ -179,8 +191,14 @@ async function downloadAndStage(
     }
   } catch (e) {
     // Cut mid-file: keep the complete lines read so far, retry the rest from there.
-    if (isAppError(e, "NETWORK")) await flush();
+    if (isAppError(e, "NETWORK")) {
+      await flush();
+      await drain();
+    } else {
+      await writing; // never leave a write running behind the error
+    }
     throw e;
   }
   await flush();
+  await drain();
 }

@@ -185,7 +185,7 @@ export async function finalizeRun(deps: SyncDeps, runId: string): Promise<boolea
     const failed = ops.find((o) => o.ingestState === "failed");
     const partial = ops.find((o) => o.partial);
     const complete = !failed && !partial;
-    await mergeStaged(tx, runId, run.shop, { replaceLines: complete && run.kind === "delta", allCustomers: run.kind === "initial" });
+    await mergeStaged(tx, runId, run.shop, { replaceLines: complete && run.kind === "delta", initial: run.kind === "initial" });
     const errorCode = failed ? (failed.errorCode ?? failed.status) : partial ? (partial.errorCode ?? "PARTIAL") : null;
     await tx.query(
       `UPDATE "SyncRun" SET status = $2, partial = $3, "errorCode" = $4, "finishedAt" = $5, "updatedAt" = $5, "ordersSynced" = $6, "customersSynced" = $7 WHERE id = $1`,

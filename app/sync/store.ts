@@ -1,103 +1,143 @@
-import type { Sql } from "../db/sql";
+import { copyText, type Sql } from "../db/sql";
 import type { CustomerRecord, LineRecord, OrderRecord } from "../shopify/bulk/records";
 import { qualifyingOrder } from "./orders-sql";
 
 /**
- * The sync's SQL, identical on PGlite and PostgreSQL. Bulk rows go in as one statement per batch
- * and table: column arrays through `unnest` (a handful of parameters however many rows), which is
- * far cheaper to bind and plan than a VALUES list with tens of thousands of placeholders.
+ * The sync's SQL, identical on PGlite and PostgreSQL (docs/decisions/050 and 051).
+ *
+ * Staging is loaded with COPY: one text buffer per batch and table, which PostgreSQL parses
+ * several times faster than bound INSERT parameters. Staged timestamps are timestamptz, so an
+ * offset (REST webhooks: -05:00; GraphQL: Z) is kept; the merge converts them to the live tables'
+ * UTC `timestamp(3)`.
  *
  * Every write into the live tables is "newest wins" on `updatedAt`: a row is only replaced by a
  * version at least as new, so bulk merges, deltas and webhooks can arrive in any order.
  */
 
-// Timestamps arrive as ISO 8601 with an offset (GraphQL: Z; REST webhooks: -05:00). Columns are
-// UTC `timestamp(3)` as Prisma writes them: convert through timestamptz, never drop the offset.
-const ts = (col: string) => `(${col}::timestamptz AT TIME ZONE 'UTC')`;
-// Fast path: GraphQL always answers in UTC ("...Z"); such a value parses straight into a UTC
-// timestamp (PostgreSQL ignores the zone designator), skipping the time zone conversion.
-const tsOrUtc = (col: string, allUtc: boolean) => (allUtc ? `${col}::timestamp` : ts(col));
-function allUtc<T>(rows: T[], keys: Array<keyof T>): boolean {
-  for (let i = 0; i < rows.length; i++) {
-    for (let k = 0; k < keys.length; k++) {
-      const v = rows[i]![keys[k]!] as unknown;
-      if (v != null && (typeof v !== "string" || v.charCodeAt(v.length - 1) !== 90 /* Z */)) return false;
-    }
-  }
-  return true;
-}
-const SEP = "\u001f"; // joins string lists (discount codes, tags) into one array element
-const list = (col: string) => `CASE WHEN ${col} IS NULL OR ${col} = '' THEN ARRAY[]::text[] ELSE string_to_array(${col}, chr(31)) END`;
+const SEP = "\u001f"; // joins string lists (discount codes, tags) into one staged column
+const list = (col: string) => `CASE WHEN ${col} = '' THEN ARRAY[]::text[] ELSE string_to_array(${col}, chr(31)) END`;
+const utc = (col: string) => `(${col} AT TIME ZONE 'UTC')`;
+const N = "\\N";
+// Ids, dates and amounts were validated (digits, ISO 8601, decimals): nothing in them needs escaping.
+const opt = (v: string | null) => v ?? N;
+
+const ORDER_COLUMNS = ["runId", "shop", "id", "customerId", "name", "processedAt", "createdAt", "updatedAt", "cancelledAt", "test", "financialStatus", "currentTotal", "totalPrice", "currency", "discountCodes"];
+const LINE_COLUMNS = ["runId", "shop", "id", "orderId", "productId", "variantId", "productTitle", "productType", "vendor", "quantity", "unitPrice"];
+const CUSTOMER_COLUMNS = ["runId", "shop", "id", "email", "firstName", "lastName", "emailConsent", "smsConsent", "updatedAt", "tags"];
 
 export async function stageOrders(tx: Sql, runId: string, shop: string, rows: OrderRecord[]) {
-  if (!rows.length) return;
-  const c = columns(rows, ["id", "customerId", "name", "processedAt", "createdAt", "updatedAt", "cancelledAt", "test", "financialStatus", "currentTotal", "totalPrice", "currency"]);
-  const utc = allUtc(rows, ["processedAt", "createdAt", "updatedAt", "cancelledAt"]);
-  const t = (col: string) => tsOrUtc(col, utc);
-  await tx.query(
-    `INSERT INTO "SyncStageOrder" ("runId", shop, id, "customerId", name, "processedAt", "createdAt", "updatedAt", "cancelledAt", test, "financialStatus", "currentTotal", "totalPrice", currency, "discountCodes")
-     SELECT $1, $2, u.id, u.cid, u.name, ${t("u.p")}, ${t("u.c")}, ${t("u.up")}, ${t("u.ca")}, u.test, u.fs, u.cur, u.tot, u.ccy, ${list("u.dc")}
-     FROM unnest($3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::boolean[], $11::text[], $12::numeric[], $13::numeric[], $14::text[], $15::text[])
-       AS u(id, cid, name, p, c, up, ca, test, fs, cur, tot, ccy, dc)
-     ON CONFLICT ("runId", id) DO NOTHING`,
-    [runId, shop, ...c, rows.map((r) => r.discountCodes.join(SEP))],
-  );
+  const head = `${runId}\t${copyText(shop)}\t`;
+  let text = "";
+  for (const r of rows) {
+    text += `${head}${r.id}\t${opt(r.customerId)}\t${copyText(r.name)}\t${r.processedAt}\t${r.createdAt}\t${r.updatedAt}\t${opt(r.cancelledAt)}\t${r.test ? "t" : "f"}\t${copyText(r.financialStatus)}\t${r.currentTotal}\t${r.totalPrice}\t${copyText(r.currency)}\t${copyText(r.discountCodes.join(SEP))}\n`;
+  }
+  await tx.copyFrom("SyncStageOrder", ORDER_COLUMNS, text);
 }
 
 export async function stageLines(tx: Sql, runId: string, shop: string, rows: LineRecord[]) {
-  if (!rows.length) return;
-  const c = columns(rows, ["id", "orderId", "productId", "variantId", "productTitle", "productType", "vendor", "quantity", "unitPrice"]);
-  await tx.query(
-    `INSERT INTO "SyncStageOrderLine" ("runId", shop, id, "orderId", "productId", "variantId", "productTitle", "productType", vendor, quantity, "unitPrice")
-     SELECT $1, $2, u.* FROM unnest($3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::int[], $11::numeric[]) AS u
-     ON CONFLICT ("runId", id) DO NOTHING`,
-    [runId, shop, ...c],
-  );
+  const head = `${runId}\t${copyText(shop)}\t`;
+  let text = "";
+  for (const r of rows) {
+    text += `${head}${r.id}\t${r.orderId}\t${opt(r.productId)}\t${opt(r.variantId)}\t${copyText(r.productTitle)}\t${copyText(r.productType)}\t${copyText(r.vendor)}\t${r.quantity}\t${r.unitPrice}\n`;
+  }
+  await tx.copyFrom("SyncStageOrderLine", LINE_COLUMNS, text);
 }
 
 export async function stageCustomers(tx: Sql, runId: string, shop: string, rows: CustomerRecord[]) {
-  if (!rows.length) return;
-  const c = columns(rows, ["id", "email", "firstName", "lastName", "emailConsent", "smsConsent", "updatedAt"]);
-  await tx.query(
-    `INSERT INTO "SyncStageCustomer" ("runId", shop, id, email, "firstName", "lastName", "emailConsent", "smsConsent", "updatedAt", tags)
-     SELECT $1, $2, u.id, u.email, u.fn, u.ln, u.ec, u.sc, ${tsOrUtc("u.up", allUtc(rows, ["updatedAt"]))}, ${list("u.tags")}
-     FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[]) AS u(id, email, fn, ln, ec, sc, up, tags)
-     ON CONFLICT ("runId", id) DO NOTHING`,
-    [runId, shop, ...c, rows.map((r) => r.tags.join(SEP))],
-  );
-}
-
-function columns<T extends object>(rows: T[], keys: Array<keyof T>): unknown[][] {
-  const out = keys.map(() => new Array<unknown>(rows.length));
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i]!;
-    for (let k = 0; k < keys.length; k++) out[k]![i] = r[keys[k]!];
+  const head = `${runId}\t${copyText(shop)}\t`;
+  let text = "";
+  for (const r of rows) {
+    text += `${head}${r.id}\t${copyText(r.email)}\t${copyText(r.firstName)}\t${copyText(r.lastName)}\t${copyText(r.emailConsent)}\t${copyText(r.smsConsent)}\t${opt(r.updatedAt)}\t${copyText(r.tags.join(SEP))}\n`;
   }
-  return out;
-}
-
-export interface MergeCounts {
-  orders: number;
-  customers: number;
+  await tx.copyFrom("SyncStageCustomer", CUSTOMER_COLUMNS, text);
 }
 
 /**
  * Moves a run's staged rows into the live tables and refreshes the aggregates, all inside the
  * caller's transaction: the app sees the whole sync or none of it. `replaceLines` (complete delta
- * results only) also drops lines an edited order no longer has.
+ * results only) also drops lines an edited order no longer has; `initial` recomputes every
+ * customer's aggregates (a delta only those of its orders).
  */
-export async function mergeStaged(tx: Sql, runId: string, shop: string, opts: { replaceLines: boolean; allCustomers: boolean }): Promise<MergeCounts> {
+export async function mergeStaged(tx: Sql, runId: string, shop: string, opts: { replaceLines: boolean; initial: boolean }): Promise<"empty-shop" | "upsert"> {
   // Fresh statistics: without them the planner takes the just-filled staging tables for empty.
   await tx.exec(`ANALYZE "SyncStageOrder"; ANALYZE "SyncStageOrderLine"; ANALYZE "SyncStageCustomer"`);
-  const customers = await tx.query<{ n: number }>(
-    `WITH m AS (
-       INSERT INTO "Customer" AS c (shop, id, email, "firstName", "lastName", tags, "emailConsent", "smsConsent", "updatedAt")
-       SELECT shop, id, email, "firstName", "lastName", tags, "emailConsent", "smsConsent", "updatedAt" FROM "SyncStageCustomer" WHERE "runId" = $1
-       ON CONFLICT (shop, id) DO UPDATE SET email = excluded.email, "firstName" = excluded."firstName", "lastName" = excluded."lastName",
-         tags = excluded.tags, "emailConsent" = excluded."emailConsent", "smsConsent" = excluded."smsConsent", "updatedAt" = excluded."updatedAt"
-       WHERE c."updatedAt" IS NULL OR excluded."updatedAt" >= c."updatedAt"
-       RETURNING 1)
-     SELECT count(*)::int AS n FROM m`,
+  if (opts.initial && (await shopIsEmpty(tx, shop))) {
+    await tx.exec(`SAVEPOINT winback_merge_empty_shop`);
+    try {
+      await mergeIntoEmptyShop(tx, runId);
+      await tx.exec(`RELEASE SAVEPOINT winback_merge_empty_shop; ANALYZE "Order"`);
+      return "empty-shop";
+    } catch (e) {
+      // A row written meanwhile (a webhook on another connection) or an id the export repeated:
+      // the upserting merge below handles both.
+      if ((e as { code?: string }).code !== "23505") throw e;
+      await tx.exec(`ROLLBACK TO SAVEPOINT winback_merge_empty_shop`);
+    }
+  }
+  await mergeByUpsert(tx, runId, shop, opts);
+  return "upsert";
+}
+
+async function shopIsEmpty(tx: Sql, shop: string): Promise<boolean> {
+  const r = await tx.query<{ empty: boolean }>(
+    `SELECT NOT EXISTS (SELECT 1 FROM "Order" WHERE shop = $1) AND NOT EXISTS (SELECT 1 FROM "OrderLine" WHERE shop = $1)
+       AND NOT EXISTS (SELECT 1 FROM "Customer" WHERE shop = $1) AS empty`,
+    [shop],
+  );
+  return r[0]?.empty ?? false;
+}
+
+const STAGED_ORDER = (alias: string) =>
+  `${alias}.shop, ${alias}.id, ${alias}."customerId", ${alias}.name, ${utc(`${alias}."processedAt"`)}, ${utc(`${alias}."createdAt"`)}, ${utc(`${alias}."updatedAt"`)}, ${utc(`${alias}."cancelledAt"`)},
+   ${alias}.test, ${alias}."financialStatus", ${alias}."currentTotal", ${alias}."totalPrice", ${alias}.currency, ${list(`${alias}."discountCodes"`)}`;
+const ORDER_TARGET = `"Order" AS o (shop, id, "customerId", name, "processedAt", "createdAt", "updatedAt", "cancelledAt", test, "financialStatus", "currentTotal", "totalPrice", currency, "discountCodes")`;
+const STAGED_LINE = `sl.shop, sl.id, sl."orderId", sl."productId", sl."variantId", sl."productTitle", sl."productType", sl.vendor, sl.quantity, sl."unitPrice"`;
+const LINE_TARGET = `"OrderLine" AS l (shop, id, "orderId", "productId", "variantId", "productTitle", "productType", vendor, quantity, "unitPrice")`;
+const STAGED_CUSTOMER = `sc.email, sc."firstName", sc."lastName", coalesce(${list("sc.tags")}, ARRAY[]::text[]), sc."emailConsent", sc."smsConsent", ${utc('sc."updatedAt"')}`;
+const CUSTOMER_TARGET = `"Customer" AS c (shop, id, email, "firstName", "lastName", tags, "emailConsent", "smsConsent", "updatedAt"`;
+
+/**
+ * A shop's first sync (nothing of the shop in the live tables): plain INSERTs, no conflict checks,
+ * no "won" bookkeeping, and the aggregates computed from the staged orders while the customers are
+ * written — about half the work of the upserting merge. Any unique violation (a concurrent webhook,
+ * a repeated id) aborts it and the caller falls back to the upserting merge.
+ */
+async function mergeIntoEmptyShop(tx: Sql, runId: string) {
+  await tx.query(`INSERT INTO ${ORDER_TARGET} SELECT ${STAGED_ORDER("so")} FROM "SyncStageOrder" so WHERE so."runId" = $1`, [runId]);
+  // Lines whose parent is not staged (cut off in partial data, or malformed) are dropped.
+  await tx.query(
+    `INSERT INTO ${LINE_TARGET} SELECT ${STAGED_LINE} FROM "SyncStageOrderLine" sl
+     WHERE sl."runId" = $1 AND EXISTS (SELECT 1 FROM "SyncStageOrder" so WHERE so."runId" = $1 AND so.id = sl."orderId")`,
+    [runId],
+  );
+  // Every exported customer plus any customer an order points at that the export lacked (deleted,
+  // or created after the customer query ran): the aggregate needs a row to live in.
+  await tx.query(
+    `INSERT INTO ${CUSTOMER_TARGET}, "orderCount", "totalSpent", "firstOrderAt", "lastOrderAt")
+     SELECT coalesce(sc.shop, a.shop), coalesce(sc.id, a.id), ${STAGED_CUSTOMER}, coalesce(a.n, 0), coalesce(a.s, 0), a.f, a.l
+     FROM (SELECT * FROM "SyncStageCustomer" WHERE "runId" = $1) sc
+     FULL JOIN (
+       SELECT so.shop, so."customerId" AS id, (count(*) FILTER (WHERE ${qualifyingOrder("so")}))::int AS n,
+         coalesce(sum(so."currentTotal") FILTER (WHERE ${qualifyingOrder("so")}), 0) AS s,
+         min(${utc('so."processedAt"')}) FILTER (WHERE ${qualifyingOrder("so")}) AS f, max(${utc('so."processedAt"')}) FILTER (WHERE ${qualifyingOrder("so")}) AS l
+       FROM "SyncStageOrder" so WHERE so."runId" = $1 AND so."customerId" IS NOT NULL
+       GROUP BY so.shop, so."customerId") a ON a.id = sc.id`,
+    [runId],
+  );
+}
+
+/**
+ * The general merge: upserts, newest version wins. The export may hold a row twice only if Shopify
+ * repeats it; DISTINCT ON keeps one (the newest) so no upsert touches a row twice.
+ */
+async function mergeByUpsert(tx: Sql, runId: string, shop: string, opts: { replaceLines: boolean; initial: boolean }) {
+  await tx.query(
+    `INSERT INTO ${CUSTOMER_TARGET})
+     SELECT DISTINCT ON (sc.id) sc.shop, sc.id, ${STAGED_CUSTOMER} FROM "SyncStageCustomer" sc WHERE sc."runId" = $1
+     ORDER BY sc.id, sc."updatedAt" DESC NULLS LAST
+     ON CONFLICT (shop, id) DO UPDATE SET email = excluded.email, "firstName" = excluded."firstName", "lastName" = excluded."lastName",
+       tags = excluded.tags, "emailConsent" = excluded."emailConsent", "smsConsent" = excluded."smsConsent", "updatedAt" = excluded."updatedAt"
+     WHERE c."updatedAt" IS NULL OR excluded."updatedAt" >= c."updatedAt"`,
     [runId],
   );
   // Customers an order points at but the customer query did not return (deleted, or a delta that
@@ -112,9 +152,8 @@ export async function mergeStaged(tx: Sql, runId: string, shop: string, opts: { 
   await tx.exec(`CREATE TEMP TABLE IF NOT EXISTS sync_won (id bigint PRIMARY KEY) ON COMMIT DROP; TRUNCATE sync_won`);
   await tx.query(
     `WITH m AS (
-       INSERT INTO "Order" AS o (shop, id, "customerId", name, "processedAt", "createdAt", "updatedAt", "cancelledAt", test, "financialStatus", "currentTotal", "totalPrice", currency, "discountCodes")
-       SELECT shop, id, "customerId", name, "processedAt", "createdAt", "updatedAt", "cancelledAt", test, "financialStatus", "currentTotal", "totalPrice", currency, "discountCodes"
-       FROM "SyncStageOrder" WHERE "runId" = $1
+       INSERT INTO ${ORDER_TARGET}
+       SELECT DISTINCT ON (so.id) ${STAGED_ORDER("so")} FROM "SyncStageOrder" so WHERE so."runId" = $1 ORDER BY so.id, so."updatedAt" DESC
        ON CONFLICT (shop, id) DO UPDATE SET "customerId" = excluded."customerId", name = excluded.name, "processedAt" = excluded."processedAt",
          "createdAt" = excluded."createdAt", "updatedAt" = excluded."updatedAt", "cancelledAt" = excluded."cancelledAt", test = excluded.test,
          "financialStatus" = excluded."financialStatus", "currentTotal" = excluded."currentTotal", "totalPrice" = excluded."totalPrice",
@@ -125,7 +164,6 @@ export async function mergeStaged(tx: Sql, runId: string, shop: string, opts: { 
     [runId],
   );
   await tx.exec(`ANALYZE sync_won`);
-  const orders = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM sync_won`);
   if (opts.replaceLines) {
     // Complete delta results only: lines an edited order no longer has go away.
     await tx.query(
@@ -137,19 +175,17 @@ export async function mergeStaged(tx: Sql, runId: string, shop: string, opts: { 
   }
   // Lines whose parent is not staged (cut off in partial data, or malformed) are dropped.
   await tx.query(
-    `INSERT INTO "OrderLine" AS l (shop, id, "orderId", "productId", "variantId", "productTitle", "productType", vendor, quantity, "unitPrice")
-     SELECT sl.shop, sl.id, sl."orderId", sl."productId", sl."variantId", sl."productTitle", sl."productType", sl.vendor, sl.quantity, sl."unitPrice"
-     FROM "SyncStageOrderLine" sl JOIN sync_won w ON w.id = sl."orderId"
-     WHERE sl."runId" = $1
+    `INSERT INTO ${LINE_TARGET}
+     SELECT DISTINCT ON (sl.id) ${STAGED_LINE} FROM "SyncStageOrderLine" sl JOIN sync_won w ON w.id = sl."orderId"
+     WHERE sl."runId" = $1 ORDER BY sl.id
      ON CONFLICT (shop, id) DO UPDATE SET "orderId" = excluded."orderId", "productId" = excluded."productId", "variantId" = excluded."variantId",
        "productTitle" = excluded."productTitle", "productType" = excluded."productType", vendor = excluded.vendor, quantity = excluded.quantity,
        "unitPrice" = excluded."unitPrice"`,
     [runId],
   );
   await tx.exec(`ANALYZE "Order"`);
-  if (opts.allCustomers) await refreshAggregates(tx, shop, null);
+  if (opts.initial) await refreshAggregates(tx, shop, null);
   else await refreshAggregatesOfRun(tx, runId, shop);
-  return { orders: orders[0]?.n ?? 0, customers: customers[0]?.n ?? 0 };
 }
 
 export async function clearStaged(sql: Sql, runId: string) {

@@ -42,6 +42,7 @@ async function failingOnOrders(sql: Sql): Promise<Sql> {
     },
     exec: (t) => s.exec(t),
     transaction: (fn) => s.transaction((tx) => fn(wrap(tx))),
+    copyFrom: (table, columns, rows) => s.copyFrom(table, columns, rows),
   });
   return wrap(sql);
 }
