@@ -4,7 +4,7 @@
 // Reports seconds, orders/s, peak RSS, the ratio to a bare JSON.parse-every-line loop over the
 // same files in the same run, and the median latency of one order webhook (aggregate included).
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -71,6 +71,13 @@ const timeStatements = (tx: typeof db.sql): typeof db.sql => ({
       stmtTimes.set(key, (stmtTimes.get(key) ?? 0) + performance.now() - a);
     }
   },
+  copyFrom: async (table: string, columns: string[], rows: string) => {
+    const a = performance.now();
+    try { return await tx.copyFrom(table, columns, rows); } finally {
+      const key = `COPY "${table}"`;
+      stmtTimes.set(key, (stmtTimes.get(key) ?? 0) + performance.now() - a);
+    }
+  },
   exec: async (text: string) => {
     const a = performance.now();
     try { return await tx.exec(text); } finally {
@@ -86,6 +93,23 @@ const timedSql = {
     try { return await db.sql.transaction((tx) => fn(timeStatements(tx))); } finally { txTimes.push(performance.now() - a); }
   },
 };
+// CPU seconds of every process of a command name (PostgreSQL's backends, the emulator's node).
+function cpuOf(match: (pid: number, comm: string) => boolean): number {
+  let ticks = 0;
+  for (const d of readdirSync("/proc")) {
+    const pid = Number(d);
+    if (!pid) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      if (!match(pid, comm)) continue;
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch { /* exited */ }
+  }
+  return ticks / 100;
+}
+const cpu = () => ({ app: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6, pg: cpuOf((_, c) => c.startsWith("postgres")), emu: cpuOf((p) => p === host.pid) });
 const deps: SyncDeps = {
   sql: timedSql,
   client: async (shop) => createAdminClient({ shop, accessToken: info.token, urlTemplate: `${info.url}/{shop}` }),
@@ -93,6 +117,7 @@ const deps: SyncDeps = {
   batchLines: Number(process.env.BATCH_LINES ?? 20000),
 };
 const rssBefore = peakMb();
+const cpu0 = cpu();
 t = performance.now();
 const phases: string[] = [];
 for (const op of [...info.ops].reverse()) { // customers first, orders last (the last one merges)
@@ -101,12 +126,14 @@ for (const op of [...info.ops].reverse()) { // customers first, orders last (the
   phases.push(`${op.resource} ${((performance.now() - t1) / 1000).toFixed(2)} s`);
 }
 const ingestS = (performance.now() - t) / 1000;
+const cpu1 = cpu();
 const run = (await db.sql.query<any>(`SELECT status, "ordersSynced", "customersSynced" FROM "SyncRun" WHERE id = $1`, [runId]))[0];
 const c = (await db.sql.query<any>(`SELECT (SELECT count(*)::int FROM "Order") o, (SELECT count(*)::int FROM "OrderLine") l, (SELECT count(*)::int FROM "Customer") c, (SELECT count(*)::int FROM "Customer" WHERE "orderCount" > 0) buyers`))[0];
 console.log(`ingest end to end: ${ingestS.toFixed(2)} s (${phases.join(", ")}; orders last incl. merge + aggregates), run ${run.status}`);
 const mergeMs = Math.max(...txTimes);
-const stageMs = txTimes.reduce((a, b) => a + b, 0) - mergeMs;
-console.log(`  staging transactions ${(stageMs / 1000).toFixed(2)} s (${txTimes.length - 1}), merge + aggregates ${(mergeMs / 1000).toFixed(2)} s, download + parse + validate ${(ingestS - (stageMs + mergeMs) / 1000).toFixed(2)} s`);
+// Download, parse, validate and staging overlap (one batch is written while the next is parsed).
+console.log(`  stream (download + parse + validate + stage, ${txTimes.length - 1} batches) ${(ingestS - mergeMs / 1000).toFixed(2)} s, merge + aggregates ${(mergeMs / 1000).toFixed(2)} s`);
+console.log(`  CPU seconds during ingest: app ${(cpu1.app - cpu0.app).toFixed(1)}, PostgreSQL ${(cpu1.pg - cpu0.pg).toFixed(1)}, emulator ${(cpu1.emu - cpu0.emu).toFixed(1)} (2 cores: ${(2 * ingestS).toFixed(1)} available)`);
 console.log(`  rows: ${c.o} orders, ${c.l} lines, ${c.c} customers (${c.buyers} with qualifying orders)`);
 console.log(`  ${Math.round(Number(info.orders) / ingestS).toLocaleString("en-US")} orders/s, ${Math.round(totalLines / ingestS).toLocaleString("en-US")} lines/s`);
 console.log(`  peak RSS ${peakMb()} MB (before ingest ${rssBefore} MB)`);
@@ -134,7 +161,8 @@ console.log(`order webhook -> aggregates: median ${lat[lat.length >> 1]!.toFixed
 host.kill("SIGTERM");
 await db.close();
 rmSync(dir, { recursive: true, force: true });
-if (pgName) {
+if (pgName && process.env.BENCH_KEEP_DB) console.log(`kept database ${pgName}`);
+else if (pgName) {
   const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS ${pgName} WITH (FORCE)`);

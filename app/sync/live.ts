@@ -114,7 +114,7 @@ export async function applyOrderChange(sql: Sql, shop: string, payload: unknown)
         `INSERT INTO "OrderLine" AS l (shop, id, "orderId", "productId", "variantId", "productTitle", "productType", vendor, quantity, "unitPrice")
          SELECT $1, u.id, $2, u.pid, u.vid, u.title, u.ptype, u.vendor, u.qty, u.price
          FROM unnest($3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::int[], $10::numeric[]) AS u(id, pid, vid, title, ptype, vendor, qty, price)
-         ON CONFLICT (shop, id) DO UPDATE SET "orderId" = excluded."orderId", "productId" = excluded."productId", "variantId" = excluded."variantId",
+         ON CONFLICT (shop, "orderId", id) DO UPDATE SET "productId" = excluded."productId", "variantId" = excluded."variantId",
            "productTitle" = excluded."productTitle", "productType" = coalesce(excluded."productType", l."productType"), vendor = excluded.vendor,
            quantity = excluded.quantity, "unitPrice" = excluded."unitPrice"`,
         [

@@ -61,6 +61,9 @@ export async function stageCustomers(tx: Sql, runId: string, shop: string, rows:
 export async function mergeStaged(tx: Sql, runId: string, shop: string, opts: { replaceLines: boolean; initial: boolean }): Promise<"empty-shop" | "upsert"> {
   // Fresh statistics: without them the planner takes the just-filled staging tables for empty.
   await tx.exec(`ANALYZE "SyncStageOrder"; ANALYZE "SyncStageOrderLine"; ANALYZE "SyncStageCustomer"`);
+  // Room for the merge's sorts and hash joins in memory instead of temporary files (this
+  // transaction only).
+  await tx.exec(`SET LOCAL work_mem = '64MB'`);
   if (opts.initial && (await shopIsEmpty(tx, shop))) {
     await tx.exec(`SAVEPOINT winback_merge_empty_shop`);
     try {
@@ -103,11 +106,13 @@ const CUSTOMER_TARGET = `"Customer" AS c (shop, id, email, "firstName", "lastNam
  * a repeated id) aborts it and the caller falls back to the upserting merge.
  */
 async function mergeIntoEmptyShop(tx: Sql, runId: string) {
-  await tx.query(`INSERT INTO ${ORDER_TARGET} SELECT ${STAGED_ORDER("so")} FROM "SyncStageOrder" so WHERE so."runId" = $1`, [runId]);
+  // Rows go in key order: B-tree inserts then mostly append instead of touching random pages.
+  await tx.query(`INSERT INTO ${ORDER_TARGET} SELECT ${STAGED_ORDER("so")} FROM "SyncStageOrder" so WHERE so."runId" = $1 ORDER BY so.id`, [runId]);
   // Lines whose parent is not staged (cut off in partial data, or malformed) are dropped.
   await tx.query(
     `INSERT INTO ${LINE_TARGET} SELECT ${STAGED_LINE} FROM "SyncStageOrderLine" sl
-     WHERE sl."runId" = $1 AND EXISTS (SELECT 1 FROM "SyncStageOrder" so WHERE so."runId" = $1 AND so.id = sl."orderId")`,
+     WHERE sl."runId" = $1 AND EXISTS (SELECT 1 FROM "SyncStageOrder" so WHERE so."runId" = $1 AND so.id = sl."orderId")
+     ORDER BY sl."orderId", sl.id`,
     [runId],
   );
   // Every exported customer plus any customer an order points at that the export lacked (deleted,
@@ -121,7 +126,8 @@ async function mergeIntoEmptyShop(tx: Sql, runId: string) {
          coalesce(sum(so."currentTotal") FILTER (WHERE ${qualifyingOrder("so")}), 0) AS s,
          min(${utc('so."processedAt"')}) FILTER (WHERE ${qualifyingOrder("so")}) AS f, max(${utc('so."processedAt"')}) FILTER (WHERE ${qualifyingOrder("so")}) AS l
        FROM "SyncStageOrder" so WHERE so."runId" = $1 AND so."customerId" IS NOT NULL
-       GROUP BY so.shop, so."customerId") a ON a.id = sc.id`,
+       GROUP BY so.shop, so."customerId") a ON a.id = sc.id
+     ORDER BY 2`,
     [runId],
   );
 }
@@ -177,8 +183,8 @@ async function mergeByUpsert(tx: Sql, runId: string, shop: string, opts: { repla
   await tx.query(
     `INSERT INTO ${LINE_TARGET}
      SELECT DISTINCT ON (sl.id) ${STAGED_LINE} FROM "SyncStageOrderLine" sl JOIN sync_won w ON w.id = sl."orderId"
-     WHERE sl."runId" = $1 ORDER BY sl.id
-     ON CONFLICT (shop, id) DO UPDATE SET "orderId" = excluded."orderId", "productId" = excluded."productId", "variantId" = excluded."variantId",
+     WHERE sl."runId" = $1 ORDER BY sl.id, sl."orderId"
+     ON CONFLICT (shop, "orderId", id) DO UPDATE SET "productId" = excluded."productId", "variantId" = excluded."variantId",
        "productTitle" = excluded."productTitle", "productType" = excluded."productType", vendor = excluded.vendor, quantity = excluded.quantity,
        "unitPrice" = excluded."unitPrice"`,
     [runId],
