@@ -1,3 +1,4 @@
+import { setImmediate as yieldToIo } from "node:timers/promises";
 import { AppError, isAppError } from "../lib/errors";
 import { fetchBulkOperation, TERMINAL_STATUSES, type BulkOperation } from "../shopify/bulk/operations";
 import { parseBulkLine, type CustomerRecord, type LineRecord, type OrderRecord } from "../shopify/bulk/records";
@@ -170,7 +171,14 @@ async function downloadAndStage(
     }
   })();
   try {
+    let sinceYield = 0;
     for await (const batch of jsonlLineBatches(counted)) {
+      // A buffered download resolves reads as microtasks, which would starve the database
+      // socket's I/O callbacks until the buffer is drained: let them run now and then.
+      if ((sinceYield += batch.length) >= 1000) {
+        sinceYield = 0;
+        await yieldToIo();
+      }
       for (let i = 0; i < batch.length; i++) {
         lineNo++;
         if (lineNo <= skip) continue;

@@ -61,9 +61,9 @@ export async function stageCustomers(tx: Sql, runId: string, shop: string, rows:
 export async function mergeStaged(tx: Sql, runId: string, shop: string, opts: { replaceLines: boolean; initial: boolean }): Promise<"empty-shop" | "upsert"> {
   // Fresh statistics: without them the planner takes the just-filled staging tables for empty.
   await tx.exec(`ANALYZE "SyncStageOrder"; ANALYZE "SyncStageOrderLine"; ANALYZE "SyncStageCustomer"`);
-  // Room for the merge's sorts and hash joins in memory instead of temporary files (this
-  // transaction only).
-  await tx.exec(`SET LOCAL work_mem = '64MB'`);
+  // Room for the merge's sorts and hash joins in memory instead of temporary files, and no JIT
+  // compilation for statements that run once (this transaction only).
+  await tx.exec(`SET LOCAL work_mem = '64MB'; SET LOCAL jit = off`);
   if (opts.initial && (await shopIsEmpty(tx, shop))) {
     await tx.exec(`SAVEPOINT winback_merge_empty_shop`);
     try {

@@ -56,6 +56,14 @@ describe("bulk line parsing", () => {
     expect(parseBulkLine(`{"id":"gid://shopify/Refund/3"}`)).toMatchObject({ ok: false, error: expect.stringMatching(/unknown object/) });
     expect(parseBulkLine(`[1]`)).toMatchObject({ ok: false });
   });
+  it("takes only well-formed GIDs of the expected type", () => {
+    for (const bad of ["gid://shopify/Order/", "gid://shopify/Order/12a", "gid://shopify/Order/1/2", "gid://shopify/Orders/1", "gid://shopify/Order", "gid://other/Order/1", "Order/1"]) {
+      expect(parseBulkLine(order(1, { id: bad })), bad).toMatchObject({ ok: false });
+    }
+    expect(parseBulkLine(order(1, { customer: { id: "gid://shopify/Order/9" } }))).toMatchObject({ ok: false, error: expect.stringMatching(/customer/) });
+    expect(parseBulkLine(line(7, 5).replace("gid://shopify/ProductVariant/2", "gid://shopify/ProductVariant/x"))).toMatchObject({ ok: false });
+    expect(parseBulkLine(order(12345678901234567890 as never, { id: "gid://shopify/Order/12345678901234567890" }))).toMatchObject({ ok: true, record: { id: "12345678901234567890" } });
+  });
 });
 
 describe("client helpers", () => {
