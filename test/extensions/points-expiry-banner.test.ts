@@ -74,9 +74,10 @@ describe("points expiry banner app embed", () => {
     expect(head).toContain('href="/extensions/points-expiry-banner/assets/points-expiry-banner.css"');
     expect(html).toContain('role="region"');
     expect(html).toContain('aria-label="Loyalty points expiry"');
-    // 250 points at 100 points = 5.00 -> $12.50; expires 2026-03-05 00:00 UTC -> 3.5 days -> "4 days left"
+    // 250 points at 100 points = 5.00 -> two whole rewards, $10.00 (what redeeming gives);
+    // expires 2026-03-05 00:00 UTC -> 3.5 days -> "4 days left"
     expect(text(html)).toContain("Hi Ada");
-    expect(text(html)).toContain("250 points worth $12.50 expire on March 5, 2026.");
+    expect(text(html)).toContain("250 points worth $10.00 expire on March 5, 2026.");
     expect(text(html)).toContain("4 days left");
     expect(html).toContain('<time datetime="2026-03-05">');
     expect(html).toContain('action="/apps/winback/redeem"');
@@ -87,6 +88,16 @@ describe("points expiry banner app embed", () => {
     expect(html).toMatch(/<button type="button" class="peb__dismiss" aria-label="Dismiss points reminder"/);
     expect(html).toContain('role="status"');
     expect(html).toMatch(/<script src="\/extensions\/points-expiry-banner\/assets\/points-expiry-banner\.js" defer><\/script>/);
+  });
+
+  it("below one whole reward: says when the points expire, shows no value and no redeem button", () => {
+    const { html } = render({ customer: customer({ expiring: 60 }) });
+    expect(text(html)).toContain("60 points expire on March 5, 2026.");
+    expect(text(html)).not.toContain("worth");
+    expect(html).not.toContain("peb__redeem");
+    expect(html).not.toContain("<form");
+    // exactly one reward
+    expect(text(render({ customer: customer({ expiring: 100 }) }).html)).toContain("100 points worth $5.00");
   });
 
   it("uses singular and the window boundary inclusively", () => {
@@ -117,14 +128,14 @@ describe("points expiry banner app embed", () => {
     const elsewhere = { id: 1, metafields: { loyalty: { points_expiring: 250, points_expire_at: "2026-03-03T00:00:00Z" } } };
     expect(render({ customer: elsewhere }).html).toBe("");
     const namespaced = { id: 1, metafields: { "$app:loyalty": { points_expiring: 250, points_expire_at: "2026-03-03T00:00:00Z" } } };
-    expect(text(render({ customer: namespaced }).html)).toContain("250 points worth $12.50");
+    expect(text(render({ customer: namespaced }).html)).toContain("250 points worth $10.00");
   });
 
   it("renders French strings, date format and money format for the fr locale", () => {
     const { html } = render({ locale: "fr", shop: eur, customer: customer({ first_name: "Zoé" }) });
     expect(html).toContain('aria-label="Expiration des points de fidélité"');
     expect(text(html)).toContain("Bonjour Zoé");
-    expect(text(html)).toContain("250 points d’une valeur de 12,50 € expirent le 05/03/2026.");
+    expect(text(html)).toContain("250 points d’une valeur de 10,00 € expirent le 05/03/2026.");
     expect(text(html)).toContain("Plus que 4 jours");
     expect(text(html)).toContain("Utiliser maintenant");
     expect(html).toContain('data-i18n-code="Votre code de réduction : [code]"');
