@@ -34,7 +34,7 @@ export const OrderWebhookSchema = withExactId({
   total_price: amount,
   current_total_price: amount.nullish(),
   discount_codes: z.array(z.object({ code: z.string() })).default([]),
-  customer: withExactId({ email: z.string().nullish(), first_name: z.string().nullish(), last_name: z.string().nullish() }).nullish(),
+  customer: withExactId({ email: z.string().nullish(), first_name: z.string().nullish(), last_name: z.string().nullish(), phone: z.string().nullish() }).nullish(),
   line_items: z
     .array(
       withExactId({
@@ -54,6 +54,7 @@ export const CustomerWebhookSchema = withExactId({
   email: z.string().nullish(),
   first_name: z.string().nullish(),
   last_name: z.string().nullish(),
+  phone: z.string().nullish(),
   updated_at: date,
   tags: z.union([z.string(), z.array(z.string())]).nullish(),
   email_marketing_consent: z.object({ state: z.string().nullish() }).nullish(),
@@ -84,8 +85,8 @@ export async function applyOrderChange(sql: Sql, shop: string, payload: unknown)
     const customerId = o.customer?.id ?? null;
     if (customerId) {
       // A customer seen first through an order: a stub the customer sync / webhook fills in.
-      await tx.query(`INSERT INTO "Customer" (shop, id, email, "firstName", "lastName") VALUES ($1, $2, $3, $4, $5) ON CONFLICT (shop, id) DO NOTHING`, [
-        shop, customerId, o.customer?.email ?? null, o.customer?.first_name ?? null, o.customer?.last_name ?? null,
+      await tx.query(`INSERT INTO "Customer" (shop, id, email, "firstName", "lastName", phone) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (shop, id) DO NOTHING`, [
+        shop, customerId, o.customer?.email ?? null, o.customer?.first_name ?? null, o.customer?.last_name ?? null, o.customer?.phone ?? null,
       ]);
     }
     const won = await tx.query(
@@ -133,14 +134,14 @@ export async function applyCustomerWebhook(sql: Sql, shop: string, payload: unkn
   const c = parseOrThrow(CustomerWebhookSchema, payload, "customer webhook");
   const tags = Array.isArray(c.tags) ? c.tags : (c.tags ?? "").split(",").map((t) => t.trim()).filter(Boolean);
   const rows = await sql.query(
-    `INSERT INTO "Customer" AS c (shop, id, email, "firstName", "lastName", tags, "emailConsent", "smsConsent", "updatedAt")
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, ${ts("$9")})
+    `INSERT INTO "Customer" AS c (shop, id, email, "firstName", "lastName", phone, tags, "emailConsent", "smsConsent", "updatedAt")
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, ${ts("$10")})
      ON CONFLICT (shop, id) DO UPDATE SET email = excluded.email, "firstName" = excluded."firstName", "lastName" = excluded."lastName",
-       tags = excluded.tags, "emailConsent" = excluded."emailConsent", "smsConsent" = excluded."smsConsent", "updatedAt" = excluded."updatedAt"
+       phone = excluded.phone, tags = excluded.tags, "emailConsent" = excluded."emailConsent", "smsConsent" = excluded."smsConsent", "updatedAt" = excluded."updatedAt"
      WHERE c."updatedAt" IS NULL OR excluded."updatedAt" >= c."updatedAt"
      RETURNING id`,
     [
-      shop, c.id, c.email ?? null, c.first_name ?? null, c.last_name ?? null, tags,
+      shop, c.id, c.email ?? null, c.first_name ?? null, c.last_name ?? null, c.phone ?? null, tags,
       c.email_marketing_consent?.state ? c.email_marketing_consent.state.toUpperCase() : null,
       c.sms_marketing_consent?.state ? c.sms_marketing_consent.state.toUpperCase() : null, c.updated_at,
     ],

@@ -23,7 +23,7 @@ const opt = (v: string | null) => v ?? N;
 
 const ORDER_COLUMNS = ["runId", "shop", "id", "customerId", "name", "processedAt", "createdAt", "updatedAt", "cancelledAt", "test", "financialStatus", "currentTotal", "totalPrice", "currency", "discountCodes"];
 const LINE_COLUMNS = ["runId", "shop", "id", "orderId", "productId", "variantId", "productTitle", "productType", "vendor", "quantity", "unitPrice"];
-const CUSTOMER_COLUMNS = ["runId", "shop", "id", "email", "firstName", "lastName", "emailConsent", "smsConsent", "updatedAt", "tags"];
+const CUSTOMER_COLUMNS = ["runId", "shop", "id", "email", "firstName", "lastName", "phone", "emailConsent", "smsConsent", "updatedAt", "tags"];
 
 export async function stageOrders(tx: Sql, runId: string, shop: string, rows: OrderRecord[]) {
   const head = `${runId}\t${copyText(shop)}\t`;
@@ -47,7 +47,7 @@ export async function stageCustomers(tx: Sql, runId: string, shop: string, rows:
   const head = `${runId}\t${copyText(shop)}\t`;
   let text = "";
   for (const r of rows) {
-    text += `${head}${r.id}\t${copyText(r.email)}\t${copyText(r.firstName)}\t${copyText(r.lastName)}\t${copyText(r.emailConsent)}\t${copyText(r.smsConsent)}\t${opt(r.updatedAt)}\t${copyText(r.tags.join(SEP))}\n`;
+    text += `${head}${r.id}\t${copyText(r.email)}\t${copyText(r.firstName)}\t${copyText(r.lastName)}\t${copyText(r.phone)}\t${copyText(r.emailConsent)}\t${copyText(r.smsConsent)}\t${opt(r.updatedAt)}\t${copyText(r.tags.join(SEP))}\n`;
   }
   await tx.copyFrom("SyncStageCustomer", CUSTOMER_COLUMNS, text);
 }
@@ -96,8 +96,8 @@ const STAGED_ORDER = (alias: string) =>
 const ORDER_TARGET = `"Order" AS o (shop, id, "customerId", name, "processedAt", "createdAt", "updatedAt", "cancelledAt", test, "financialStatus", "currentTotal", "totalPrice", currency, "discountCodes")`;
 const STAGED_LINE = `sl.shop, sl.id, sl."orderId", sl."productId", sl."variantId", sl."productTitle", sl."productType", sl.vendor, sl.quantity, sl."unitPrice"`;
 const LINE_TARGET = `"OrderLine" AS l (shop, id, "orderId", "productId", "variantId", "productTitle", "productType", vendor, quantity, "unitPrice")`;
-const STAGED_CUSTOMER = `sc.email, sc."firstName", sc."lastName", coalesce(${list("sc.tags")}, ARRAY[]::text[]), sc."emailConsent", sc."smsConsent", ${utc('sc."updatedAt"')}`;
-const CUSTOMER_TARGET = `"Customer" AS c (shop, id, email, "firstName", "lastName", tags, "emailConsent", "smsConsent", "updatedAt"`;
+const STAGED_CUSTOMER = `sc.email, sc."firstName", sc."lastName", sc.phone, coalesce(${list("sc.tags")}, ARRAY[]::text[]), sc."emailConsent", sc."smsConsent", ${utc('sc."updatedAt"')}`;
+const CUSTOMER_TARGET = `"Customer" AS c (shop, id, email, "firstName", "lastName", phone, tags, "emailConsent", "smsConsent", "updatedAt"`;
 
 /**
  * A shop's first sync (nothing of the shop in the live tables): plain INSERTs, no conflict checks,
@@ -142,7 +142,7 @@ async function mergeByUpsert(tx: Sql, runId: string, shop: string, opts: { repla
      SELECT DISTINCT ON (sc.id) sc.shop, sc.id, ${STAGED_CUSTOMER} FROM "SyncStageCustomer" sc WHERE sc."runId" = $1
      ORDER BY sc.id, sc."updatedAt" DESC NULLS LAST
      ON CONFLICT (shop, id) DO UPDATE SET email = excluded.email, "firstName" = excluded."firstName", "lastName" = excluded."lastName",
-       tags = excluded.tags, "emailConsent" = excluded."emailConsent", "smsConsent" = excluded."smsConsent", "updatedAt" = excluded."updatedAt"
+       phone = excluded.phone, tags = excluded.tags, "emailConsent" = excluded."emailConsent", "smsConsent" = excluded."smsConsent", "updatedAt" = excluded."updatedAt"
      WHERE c."updatedAt" IS NULL OR excluded."updatedAt" >= c."updatedAt"`,
     [runId],
   );

@@ -223,7 +223,7 @@ export class ShopState {
       financial_status: v.displayFinancialStatus.toLowerCase(),
       discount_codes: this.orderDiscountCodes.get(i)?.map((d) => ({ code: d.code, amount: money(d.amountCents), type: d.type })) ?? v.discountCodes.map((code) => ({ code, amount: "0.00", type: "percentage" })),
       total_discounts: money(this.orderDiscountCodes.get(i)?.reduce((s, d) => s + d.amountCents, 0) ?? 0),
-      customer: c >= 0 ? { id: this.customerLegacyId(c), admin_graphql_api_id: gid("Customer", this.customerLegacyId(c)), email: this.data.customers.email(c) } : null,
+      customer: c >= 0 ? { id: this.customerLegacyId(c), admin_graphql_api_id: gid("Customer", this.customerLegacyId(c)), email: this.data.customers.email(c), phone: this.data.customers.phone(c) } : null,
       line_items: this.lineItems(i).map((li) => {
         const p = this.data.catalog[li.productIndex]!;
         const va = p.variants[li.variantIndex]!;

@@ -26,8 +26,8 @@ const order = (n: number, over: Record<string, unknown> = {}) =>
 const line = (n: number, parent: number) =>
   JSON.stringify({ id: `gid://shopify/LineItem/${n}`, quantity: 1, product: { id: "gid://shopify/Product/1", productType: "Mug", vendor: "Acme", title: "Mug ☕" },
     variant: { id: "gid://shopify/ProductVariant/2" }, originalUnitPriceSet: { shopMoney: { amount: "10.50", currencyCode: "EUR" } }, __parentId: `gid://shopify/Order/${parent}` });
-const customer = (n: number) => JSON.stringify({ id: `gid://shopify/Customer/${n}`, firstName: "Zoë", lastName: null, tags: ["a"], updatedAt: "2026-01-01T00:00:00Z",
-  defaultEmailAddress: { emailAddress: "z@example.com", marketingState: "SUBSCRIBED" }, defaultPhoneNumber: null });
+const customer = (n: number, over: Record<string, unknown> = {}) => JSON.stringify({ id: `gid://shopify/Customer/${n}`, firstName: "Zoë", lastName: null, tags: ["a"], updatedAt: "2026-01-01T00:00:00Z",
+  defaultEmailAddress: { emailAddress: "z@example.com", marketingState: "SUBSCRIBED" }, defaultPhoneNumber: null, ...over });
 
 describe("JSONL splitting", () => {
   it("splits across any chunk size, keeps multi-byte characters split between chunks, handles CRLF and no final newline", async () => {
@@ -45,7 +45,9 @@ describe("bulk line parsing", () => {
   it("accepts the documented shapes and flattens them", () => {
     expect(parseBulkLine(order(5))).toMatchObject({ ok: true, record: { kind: "order", id: "5", customerId: "9", currency: "EUR", currentTotal: "10.50" } });
     expect(parseBulkLine(line(7, 5))).toMatchObject({ ok: true, record: { kind: "line", id: "7", orderId: "5", productId: "1", variantId: "2", productType: "Mug" } });
-    expect(parseBulkLine(customer(9))).toMatchObject({ ok: true, record: { kind: "customer", id: "9", email: "z@example.com", emailConsent: "SUBSCRIBED", smsConsent: null } });
+    expect(parseBulkLine(customer(9))).toMatchObject({ ok: true, record: { kind: "customer", id: "9", email: "z@example.com", emailConsent: "SUBSCRIBED", smsConsent: null, phone: null } });
+    expect(parseBulkLine(customer(9, { defaultPhoneNumber: { phoneNumber: "+14155550123", marketingState: "NOT_SUBSCRIBED" } }))).toMatchObject({
+      ok: true, record: { phone: "+14155550123", smsConsent: "NOT_SUBSCRIBED" } });
     expect(parseBulkLine(order(6, { customer: null }))).toMatchObject({ ok: true, record: { customerId: null } });
   });
   it("rejects malformed lines with a reason", () => {
@@ -55,6 +57,7 @@ describe("bulk line parsing", () => {
     expect(parseBulkLine(`{"id":"gid://shopify/LineItem/3","quantity":1}`)).toMatchObject({ ok: false, error: expect.stringMatching(/__parentId/) });
     expect(parseBulkLine(`{"id":"gid://shopify/Refund/3"}`)).toMatchObject({ ok: false, error: expect.stringMatching(/unknown object/) });
     expect(parseBulkLine(`[1]`)).toMatchObject({ ok: false });
+    expect(parseBulkLine(customer(9, { defaultPhoneNumber: { phoneNumber: 14155550123 } }))).toMatchObject({ ok: false, error: expect.stringMatching(/defaultPhoneNumber\.phoneNumber/) });
   });
   it("takes only well-formed GIDs of the expected type", () => {
     for (const bad of ["gid://shopify/Order/", "gid://shopify/Order/12a", "gid://shopify/Order/1/2", "gid://shopify/Orders/1", "gid://shopify/Order", "gid://other/Order/1", "Order/1"]) {

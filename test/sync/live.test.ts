@@ -78,6 +78,24 @@ describe("live updates from webhooks", () => {
     expect(await customer(db)).toMatchObject({ email: "new@example.com", tags: ["vip", "winback"], emailConsent: "SUBSCRIBED" });
   });
 
+  it("phone: a customer first seen through an order takes the order's phone; customers/update sets and clears it, newest wins", async () => {
+    const phone = async (id: string) => (await db.sql.query<any>(`SELECT phone FROM "Customer" WHERE shop = $1 AND id = $2`, [S, id]))[0]?.phone;
+    await applyOrderWebhook(db.sql, S, order({ id: 5100, customer: { id: 88, email: "p@example.com", phone: "+14155550100" }, line_items: [] }));
+    expect(await phone("88")).toBe("+14155550100");
+    // the stub is only a stub: a later order does not overwrite what the customer record says
+    await applyOrderWebhook(db.sql, S, order({ id: 5101, customer: { id: 88, email: "p@example.com", phone: "+10000000000" }, line_items: [] }));
+    expect(await phone("88")).toBe("+14155550100");
+    const p = { id: 88, email: "p@example.com", phone: "+14155550199", updated_at: "2026-10-06T00:00:00Z", tags: "" };
+    expect(await applyCustomerWebhook(db.sql, S, p)).toBe("applied");
+    expect(await phone("88")).toBe("+14155550199");
+    expect(await applyCustomerWebhook(db.sql, S, { ...p, phone: "+14155550111", updated_at: "2026-10-05T00:00:00Z" })).toBe("stale");
+    expect(await phone("88")).toBe("+14155550199");
+    expect(await applyCustomerWebhook(db.sql, S, { ...p, phone: null, updated_at: "2026-10-07T00:00:00Z" })).toBe("applied");
+    expect(await phone("88")).toBeNull();
+    await db.sql.query(`DELETE FROM "Order" WHERE shop = $1 AND id IN (5100, 5101)`, [S]);
+    await db.sql.query(`DELETE FROM "Customer" WHERE shop = $1 AND id = 88`, [S]);
+  });
+
   it("malformed payloads are INVALID_INPUT (the dispatcher acknowledges them)", async () => {
     const e = await applyOrderWebhook(db.sql, S, { id: "x" }).catch((x) => x);
     expect(isAppError(e, "INVALID_INPUT")).toBe(true);
@@ -101,10 +119,10 @@ describe("live updates + delta sync against the emulator", () => {
     const cancelledOther = h.emu.updateOrder(SHOP, s.orderLegacyId(0), { cancelled: true });
     // delivered out of order, with a duplicate
     for (const p of [refunded, created, cancelledOther, refunded]) await applyOrderWebhook(h.db.sql, SHOP, p);
-    await applyCustomerWebhook(h.db.sql, SHOP, h.emu.updateCustomer(SHOP, cust, { tags: ["vip"] }));
+    await applyCustomerWebhook(h.db.sql, SHOP, h.emu.updateCustomer(SHOP, cust, { tags: ["vip"], phone: "+15550001111" }));
     expect((await compareAggregates(h.emu, h.db)).problems).toEqual([]);
-    const row = (await h.db.sql.query<any>(`SELECT tags FROM "Customer" WHERE shop = $1 AND id = $2`, [SHOP, String(cust)]))[0];
-    expect(row.tags).toEqual(["vip"]);
+    const row = (await h.db.sql.query<any>(`SELECT tags, phone FROM "Customer" WHERE shop = $1 AND id = $2`, [SHOP, String(cust)]))[0];
+    expect(row).toEqual({ tags: ["vip"], phone: "+15550001111" });
   });
 
   it("missed webhooks are healed by the delta sync (updated_at > watermark)", async () => {

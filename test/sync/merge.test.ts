@@ -17,7 +17,7 @@ const line = (id: number, orderId: number, o: Partial<LineRecord> = {}): LineRec
   vendor: "Acme", quantity: 1, unitPrice: "20.00", ...o,
 });
 const customer = (id: number, o: Partial<CustomerRecord> = {}): CustomerRecord => ({
-  kind: "customer", id: String(id), email: `c${id}@example.com`, firstName: "Ada", lastName: "Lovelace", tags: [], emailConsent: "SUBSCRIBED",
+  kind: "customer", id: String(id), email: `c${id}@example.com`, firstName: "Ada", lastName: "Lovelace", phone: null, tags: [], emailConsent: "SUBSCRIBED",
   smsConsent: null, updatedAt: "2025-03-01T00:00:00Z", ...o,
 });
 
@@ -31,7 +31,7 @@ const ORDERS = [
   order(1006, { customerId: null }), // guest
 ];
 const LINES = [line(2001, 1001, { productTitle: "Tea\tcup \\ \"best\"" }), line(2002, 1001, { productId: null, variantId: null, productTitle: null, productType: null, vendor: null }), line(2003, 1002), line(2004, 4242 /* parent never staged */)];
-const CUSTOMERS = [customer(501, { tags: ["vip", "has,comma", "tab\tag"], firstName: "Zoë\\" }), customer(502, { updatedAt: null, email: null, tags: [] })];
+const CUSTOMERS = [customer(501, { tags: ["vip", "has,comma", "tab\tag"], firstName: "Zoë\\", phone: "+44 20 7946 0958" }), customer(502, { updatedAt: null, email: null, tags: [] })];
 
 async function stage(sql: Sql, runId: string, shop: string, orders = ORDERS) {
   await sql.transaction(async (tx) => {
@@ -53,7 +53,7 @@ async function snapshot(sql: Sql, shop: string) {
   );
   const lines = await sql.query<any>(`SELECT id::text, "orderId"::text, "productId"::text, "variantId"::text, "productTitle", "productType", vendor, quantity, "unitPrice"::text FROM "OrderLine" WHERE shop = $1 ORDER BY id`, [shop]);
   const customers = await sql.query<any>(
-    `SELECT id::text, email, "firstName", "lastName", tags, "emailConsent", "smsConsent", "updatedAt", "orderCount", "totalSpent"::text, "firstOrderAt", "lastOrderAt" FROM "Customer" WHERE shop = $1 AND id <> 1 ORDER BY id`,
+    `SELECT id::text, email, "firstName", "lastName", phone, tags, "emailConsent", "smsConsent", "updatedAt", "orderCount", "totalSpent"::text, "firstOrderAt", "lastOrderAt" FROM "Customer" WHERE shop = $1 AND id <> 1 ORDER BY id`,
     [shop],
   );
   return {
@@ -74,8 +74,10 @@ describe.each(databaseKinds)("merging a staged sync on %s", (kind) => {
     const sql = t.db.sql;
     await stage(sql, "run-a", "a.myshopify.com");
     expect(await merge(sql, "run-a", "a.myshopify.com")).toBe("empty-shop");
-    // Shop b already has a customer, so its merge upserts.
+    // Shop b already has customers, so its merge upserts; 501's older version must be overwritten
+    // (the ON CONFLICT update list), not merely inserted, to end up equal to shop a.
     await sql.query(`INSERT INTO "Customer" (shop, id) VALUES ('b.myshopify.com', 1)`);
+    await sql.query(`INSERT INTO "Customer" (shop, id, email, phone, "updatedAt") VALUES ('b.myshopify.com', 501, 'old@example.com', '+1 555 0100', '2024-01-01')`);
     await stage(sql, "run-b", "b.myshopify.com");
     expect(await merge(sql, "run-b", "b.myshopify.com")).toBe("upsert");
 
@@ -91,12 +93,12 @@ describe.each(databaseKinds)("merging a staged sync on %s", (kind) => {
     expect(a.lines[1]).toMatchObject({ productId: null, productTitle: null, vendor: null });
     expect(a.customers).toEqual([
       // 1001 and 1002 qualify; 1003 is cancelled, 1004 a test
-      { id: "501", email: "c501@example.com", firstName: "Zoë\\", lastName: "Lovelace", tags: ["vip", "has,comma", "tab\tag"], emailConsent: "SUBSCRIBED", smsConsent: null,
+      { id: "501", email: "c501@example.com", firstName: "Zoë\\", lastName: "Lovelace", phone: "+44 20 7946 0958", tags: ["vip", "has,comma", "tab\tag"], emailConsent: "SUBSCRIBED", smsConsent: null,
         updatedAt: "2025-03-01T00:00:00.000Z", orderCount: 2, totalSpent: "55.50", firstOrderAt: "2025-03-01T10:00:00.000Z", lastOrderAt: "2025-04-01T15:00:00.000Z" },
-      { id: "502", email: null, firstName: "Ada", lastName: "Lovelace", tags: [], emailConsent: "SUBSCRIBED", smsConsent: null, updatedAt: null,
+      { id: "502", email: null, firstName: "Ada", lastName: "Lovelace", phone: null, tags: [], emailConsent: "SUBSCRIBED", smsConsent: null, updatedAt: null,
         orderCount: 0, totalSpent: "0.00", firstOrderAt: null, lastOrderAt: null },
       // a stub for the customer the export lacked, with its aggregate
-      { id: "999", email: null, firstName: null, lastName: null, tags: [], emailConsent: null, smsConsent: null, updatedAt: null,
+      { id: "999", email: null, firstName: null, lastName: null, phone: null, tags: [], emailConsent: null, smsConsent: null, updatedAt: null,
         orderCount: 1, totalSpent: "40.00", firstOrderAt: "2025-03-01T10:00:00.000Z", lastOrderAt: "2025-03-01T10:00:00.000Z" },
     ]);
   });

@@ -30,6 +30,15 @@ describe("initial sync against the emulator", () => {
     const cmp = await compareAggregates(h.emu, h.db);
     expect(cmp.problems).toEqual([]);
     expect(cmp.customers).toBeGreaterThan(50);
+    // phone numbers come through the customers export (defaultPhoneNumber.phoneNumber); the
+    // emulator gives some customers one and others none, so both cases are covered
+    const want = new Map<string, string | null>();
+    for (let i = 0; i < shop.data.customers.length; i++) {
+      if (!shop.data.customers.deleted.has(i)) want.set(String(shop.customerLegacyId(i)), shop.customerView(i).phone);
+    }
+    const phones = await h.db.sql.query<{ id: string; phone: string | null }>(`SELECT id::text, phone FROM "Customer" WHERE shop = $1`, [SHOP]);
+    expect(new Map(phones.map((p) => [p.id, p.phone]))).toEqual(want);
+    expect(phones.some((p) => p.phone) && phones.some((p) => !p.phone)).toBe(true);
     const st = await h.db.sql.query<any>(`SELECT * FROM "SyncState" WHERE shop = $1`, [SHOP]);
     expect(st[0].lastRunId).toBe(r.runId);
     // the healing delta is scheduled ~6h out

@@ -42,6 +42,7 @@ export interface CustomerRecord {
   email: string | null;
   firstName: string | null;
   lastName: string | null;
+  phone: string | null; // E.164 as Shopify stores it
   tags: string[];
   emailConsent: string | null;
   smsConsent: string | null;
@@ -89,7 +90,7 @@ export const CustomerLineSchema = z.object({
   tags: z.array(z.string()),
   updatedAt: date.nullish(),
   defaultEmailAddress: z.object({ emailAddress: z.string().nullish(), marketingState: z.string().nullish() }).nullish(),
-  defaultPhoneNumber: z.object({ marketingState: z.string().nullish() }).nullish(),
+  defaultPhoneNumber: z.object({ phoneNumber: z.string().nullish(), marketingState: z.string().nullish() }).nullish(),
 });
 
 /** Numeric id of a GID of the given type, or null. (By hand: this runs for every line of a file.) */
@@ -163,9 +164,10 @@ function fastCustomer(o: Record<string, any>): CustomerRecord | null {
   const e = o.defaultEmailAddress;
   const p = o.defaultPhoneNumber;
   if (e != null && (!obj(e) || !optStr(e.emailAddress) || !optStr(e.marketingState))) return null;
-  if (p != null && (!obj(p) || !optStr(p.marketingState))) return null;
+  if (p != null && (!obj(p) || !optStr(p.phoneNumber) || !optStr(p.marketingState))) return null;
   return {
-    kind: "customer", id, email: e?.emailAddress ?? null, firstName: o.firstName ?? null, lastName: o.lastName ?? null, tags: o.tags,
+    kind: "customer", id, email: e?.emailAddress ?? null, firstName: o.firstName ?? null, lastName: o.lastName ?? null,
+    phone: p?.phoneNumber ?? null, tags: o.tags,
     emailConsent: e?.marketingState ?? null, smsConsent: p?.marketingState ?? null, updatedAt: o.updatedAt ?? null,
   };
 }

@@ -77,6 +77,7 @@ export const CUSTOMERS_BULK_QUERY = `#graphql
             marketingState
           }
           defaultPhoneNumber {
+            phoneNumber
             marketingState
           }
         }
