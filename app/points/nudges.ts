@@ -75,14 +75,17 @@ export interface NudgeMessage {
   html: string;
 }
 
-export function nudgeMessage(p: { shopName: string; points: number; value: string; date: string; basket: string[]; ctaUrl: string; firstName: string | null }): NudgeMessage {
+/** `value` is null below one whole reward: then the message names no amount (it would be zero). */
+export function nudgeMessage(p: { shopName: string; points: number; value: string | null; date: string; basket: string[]; ctaUrl: string; firstName: string | null }): NudgeMessage {
   const hello = p.firstName ? `Hi ${p.firstName},` : "Hi,";
   const basketLine = p.basket.length ? `Maybe a reason to come back: ${p.basket.join(", ")}.` : "";
-  const subject = `${p.points} points (${p.value}) expire on ${p.date}`;
-  const text = [hello, "", `${p.points} of your ${p.shopName} points, worth ${p.value}, expire on ${p.date}.`, basketLine, "", `Use them before they expire: ${p.ctaUrl}`]
+  const subject = p.value ? `${p.points} points (${p.value}) expire on ${p.date}` : `${p.points} points expire on ${p.date}`;
+  const worth = p.value ? `, worth ${p.value},` : "";
+  const text = [hello, "", `${p.points} of your ${p.shopName} points${worth} expire on ${p.date}.`, basketLine, "", `Use them before they expire: ${p.ctaUrl}`]
     .filter((l, i, a) => !(l === "" && a[i - 1] === ""))
     .join("\n");
-  const html = `<p>${esc(hello)}</p><p><strong>${p.points}</strong> of your ${esc(p.shopName)} points, worth <strong>${esc(p.value)}</strong>, expire on <strong>${esc(p.date)}</strong>.</p>${
+  const worthHtml = p.value ? `, worth <strong>${esc(p.value)}</strong>,` : "";
+  const html = `<p>${esc(hello)}</p><p><strong>${p.points}</strong> of your ${esc(p.shopName)} points${worthHtml} expire on <strong>${esc(p.date)}</strong>.</p>${
     p.basket.length ? `<p>Maybe a reason to come back: ${p.basket.map(esc).join(", ")}.</p>` : ""
   }<p><a href="${esc(p.ctaUrl)}" style="display:inline-block;padding:10px 16px;background:#111827;color:#ffffff;text-decoration:none;border-radius:4px">Use my points</a></p>`;
   return { subject, text, html };
@@ -126,7 +129,7 @@ async function sendOne(deps: NudgeDeps, shop: string, n: Nudge, facts: Awaited<R
      ON CONFLICT (shop, "customerId", "lotId", "offsetDays") DO NOTHING`,
     [shop, n.customerId, n.lotId, n.offset, n.points, n.value.toFixed(2), n.expiresAt.toISOString(), now.toISOString()],
   );
-  const value = formatMoney(n.value, facts.currencyCode);
+  const value = n.value > 0 ? formatMoney(n.value, facts.currencyCode) : null;
   const date = formatShopDate(n.expiresAt, facts.ianaTimezone);
   const basket = await basketSuggestion(deps.sql, shop, n.customerId);
   const customer = (await deps.sql.query<{ firstName: string | null }>(`SELECT "firstName" FROM "Customer" WHERE shop = $1 AND id = $2`, [shop, n.customerId]))[0];

@@ -7,6 +7,7 @@ import {
   nudgeKey,
   pointsAtRisk,
   pointsExpiringWithin,
+  rewardValue,
   valueOfPoints,
   type AtRiskWindow,
 } from "../domain/points";
@@ -24,9 +25,9 @@ export async function customerPoints(sql: Sql, shop: string, customerId: string,
   const { currencyCode } = await shopFacts(sql, shop);
   return {
     balance,
-    value: valueOfPoints(balance, settings.redemptionRate),
+    value: rewardValue(balance, settings.redemptionRate),
     currencyCode,
-    nextExpiry: next ? { points: next.points, expiresAt: next.expiresAt.toISOString(), value: valueOfPoints(next.points, settings.redemptionRate) } : null,
+    nextExpiry: next ? { points: next.points, expiresAt: next.expiresAt.toISOString(), value: rewardValue(next.points, settings.redemptionRate) } : null,
     redemptionRate: settings.redemptionRate,
   };
 }

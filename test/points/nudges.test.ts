@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DAY_MS } from "../../app/domain/points";
 import type { FlowTriggerEvent, FlowTriggers, Messenger, OutboundEmail, SendOutcome } from "../../app/messaging/types";
 import { rebuildShopLedger } from "../../app/points/ledger-store";
-import { runNudges, type NudgeDeps } from "../../app/points/nudges";
+import { nudgeMessage, runNudges, type NudgeDeps } from "../../app/points/nudges";
 import { pointsOverview } from "../../app/points/overview";
 import { createTestDb, databaseKinds, type TestDb } from "../support/db";
 
@@ -87,16 +87,17 @@ describe.each(databaseKinds)("points expiry nudges on %s", (kind) => {
     ]);
     const ann = messenger.sent.find((m) => m.customerId === "1")!;
     const expires = at(10); // 2026-12-11T12:00Z = Dec 11, 21:00 in Tokyo
-    expect(ann.subject).toBe("240 points (€12.00) expire on December 11, 2026");
+    // 240 points at 100 per €5.00: two whole rewards, what redeeming them gives
+    expect(ann.subject).toBe("240 points (€10.00) expire on December 11, 2026");
     expect(ann.text).toContain("Hi Ann,");
-    expect(ann.text).toContain("240 of your Maison Test points, worth €12.00, expire on December 11, 2026.");
+    expect(ann.text).toContain("240 of your Maison Test points, worth €10.00, expire on December 11, 2026.");
     expect(ann.text).toContain("Linen shirt, Scarf, Belt");
     expect(ann.html.match(/<a /g)).toHaveLength(1);
     expect(flow.fired.find((f) => f.payload.customer_id === "1")).toEqual({
       shop: SHOP,
       handle: "points-expiring",
       dedupeKey: "points:1:order:1:T-14",
-      payload: { customer_id: "1", points: 240, points_value: 12, expires_at: expires.toISOString(), basket_suggestion: "Linen shirt, Scarf, Belt" },
+      payload: { customer_id: "1", points: 240, points_value: 10, expires_at: expires.toISOString(), basket_suggestion: "Linen shirt, Scarf, Belt" },
     });
     expect(await runNudges(deps(), SHOP)).toEqual({ due: 0, emailed: 0, skipped: 0, flowFired: 0, failed: 0 });
   });
@@ -129,12 +130,22 @@ describe.each(databaseKinds)("points expiry nudges on %s", (kind) => {
       ["2", "points:2:order:2:T-2"],
       ["1", "points:1:order:1:T-7"],
     ]);
-    expect(messenger.sent.find((m) => m.customerId === "1")!.subject).toMatch(/^40 points \(€2\.00\)/);
+    // the 40 points left after the redemption are below one reward: no amount is promised
+    expect(messenger.sent.find((m) => m.customerId === "1")!.subject).toBe("40 points expire on December 11, 2026");
 
     const o = await pointsOverview(t.db.sql, SHOP, at(40));
     expect(o.results.redeemed).toBe(1); // Ann
     expect(o.results.expired).toBeGreaterThanOrEqual(2); // Bob, Ed (and Cy) never redeemed
     expect(o.results.byOffset.find((x) => x.offset === 7)!.sent).toBe(3);
     expect(o.redemptions.count).toBe(2);
+  });
+});
+
+describe("nudgeMessage", () => {
+  it("below one whole reward names no amount", () => {
+    const m = nudgeMessage({ shopName: "Maison", points: 60, value: null, date: "May 1, 2027", basket: [], ctaUrl: "https://x.test/a", firstName: null });
+    expect(m.subject).toBe("60 points expire on May 1, 2027");
+    expect(m.text).toContain("60 of your Maison points expire on May 1, 2027.");
+    expect(m.html).not.toContain("worth");
   });
 });

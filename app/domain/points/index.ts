@@ -3,6 +3,7 @@ export {
   parsePointsSettings,
   defaultPointsSettings,
   valueOfPoints,
+  rewardValue,
   type PointsSettings,
   type PointsSettingsInput,
   type RedemptionRate,

@@ -10,6 +10,7 @@ import {
   pointsAtRisk,
   pointsExpiringWithin,
   redeem,
+  rewardValue,
   type OrderEvent,
   type PointsState,
 } from "./index";
@@ -65,6 +66,14 @@ describe("expiry queries", () => {
   });
 });
 
+describe("rewardValue", () => {
+  it("counts whole rewards only, as a redemption gives", () => {
+    const rate = { points: 100, value: 5 };
+    expect([0, 99, 100, 199, 260, 1000].map((p) => rewardValue(p, rate))).toEqual([0, 0, 5, 5, 10, 50]);
+    expect(rewardValue(300, { points: 150, value: 2.35 })).toBe(4.7); // cents stay exact
+  });
+});
+
 describe("dueNudges", () => {
   const exp = 20; // lot o1 expires 20 days after NOW
   const s = build([expiringIn("o1", "c1", exp, 250)]);
@@ -73,7 +82,7 @@ describe("dueNudges", () => {
   it("nothing before the first offset, then 14 exactly at expiry - 14 days", () => {
     expect(dueNudges(s, at(exp - 14 - 1e-6), [])).toEqual([]);
     expect(dueNudges(s, at(exp - 14), [])).toEqual([
-      { key: nudgeKey("c1", lotId, 14), customerId: "c1", lotId, offset: 14, points: 250, value: 12.5, expiresAt: at(exp) },
+      { key: nudgeKey("c1", lotId, 14), customerId: "c1", lotId, offset: 14, points: 250, value: 10, expiresAt: at(exp) },
     ]);
   });
 
@@ -92,7 +101,7 @@ describe("dueNudges", () => {
 
   it("reports the unspent part of a partly redeemed lot; none for fully redeemed or expired lots", () => {
     const partly = redeem(s, "c1", 200, settings.redemptionRate, at(0), "r1").state;
-    expect(dueNudges(partly, at(exp - 7), []).map((n) => [n.offset, n.points, n.value])).toEqual([[7, 50, 2.5]]);
+    expect(dueNudges(partly, at(exp - 7), []).map((n) => [n.offset, n.points, n.value])).toEqual([[7, 50, 0]]); // below one reward: worth nothing on its own
     const full = applyEvent(partly, { type: "adjust", adjustmentId: "a1", customerId: "c1", points: -50, at: at(1), reason: "test" });
     expect(dueNudges(full, at(exp - 7), [])).toEqual([]);
     expect(dueNudges(s, at(exp), [])).toEqual([]);

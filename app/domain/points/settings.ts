@@ -33,7 +33,15 @@ export function parsePointsSettings(input: unknown): PointsSettings {
 
 export const defaultPointsSettings = (): PointsSettings => parsePointsSettings({});
 
-/** Currency value of points at the rate, in cents precision; fractional multiples are allowed (reporting). */
+/**
+ * What a shopper can get for these points: whole rewards only, as a redemption gives (260 points
+ * at 100 per 5.00 are worth 10.00). Every figure shown to a shopper uses this one.
+ */
+export function rewardValue(points: number, rate: RedemptionRate): number {
+  return (Math.floor(points / rate.points) * Math.round(rate.value * 100)) / 100;
+}
+
+/** Currency value of points at the rate, in cents precision; fractional multiples are allowed (shop-level reporting). */
 export function valueOfPoints(points: number, rate: RedemptionRate): number {
   return Math.round((points * Math.round(rate.value * 100)) / rate.points) / 100;
 }
