@@ -10,7 +10,7 @@ export function csvLine(cells: Array<string | number | boolean | null | undefine
 }
 
 export const CSV_HEADER = [
-  "Task ID", "Customer ID", "Name", "Email", "Lifetime spend", "Last order", "Campaign", "Concierge", "Perk", "Status", "Next due", "Overdue", "Escalated to", "Won back order", "Script",
+  "Task ID", "Customer ID", "Name", "Email", "Phone", "Lifetime spend", "Last order", "Campaign", "Concierge", "Perk", "Status", "Next due", "Overdue", "Escalated to", "Won back order", "Script",
 ];
 
 export function csvRow(r: QueueRow): string {
@@ -19,6 +19,7 @@ export function csvRow(r: QueueRow): string {
     r.customerId,
     r.name,
     r.email,
+    r.phone, // E.164 starts with "+", so csvCell prefixes an apostrophe: a spreadsheet would read it as a formula
     r.totalSpent === null ? null : Number(r.totalSpent),
     r.lastOrderAt ? new Date(r.lastOrderAt).toISOString() : null,
     r.campaignName ?? r.campaignId,

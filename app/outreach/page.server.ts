@@ -17,6 +17,7 @@ export interface QueueRowView {
   customerId: string;
   name: string;
   email: string | null;
+  phone: string | null;
   spend: string;
   lastOrder: string;
   campaign: string;
@@ -86,6 +87,7 @@ export async function loadOutreachPage(sql: Sql, shop: string, url: URL, now: Da
       customerId: r.customerId,
       name: r.name || `Customer ${r.customerId}`,
       email: r.email,
+      phone: r.phone,
       spend: f.money(r.totalSpent),
       lastOrder: f.date(r.lastOrderAt),
       campaign: r.campaignName ?? r.campaignId,
@@ -147,6 +149,9 @@ export interface TaskDetailView {
   customerId: string;
   name: string;
   email: string | null;
+  phone: string | null;
+  /** `tel:` link for the concierge's click-to-call; null without a dialable number */
+  phoneHref: string | null;
   spend: string;
   lastOrder: string;
   orderCount: number;
@@ -165,10 +170,20 @@ export interface TaskDetailView {
   notes: Array<{ id: string; author: string; body: string; at: string }>;
 }
 
+/**
+ * A `tel:` URL from a stored phone number. Only digits and a leading "+" are kept: Shopify stores
+ * E.164, but a number typed elsewhere may carry spaces or punctuation that dialers reject.
+ */
+export function telHref(phone: string | null): string | null {
+  if (!phone) return null;
+  const digits = phone.replace(/[^\d]/g, "");
+  return digits ? `tel:${phone.trim().startsWith("+") ? "+" : ""}${digits}` : null;
+}
+
 export async function loadTaskDetail(sql: Sql, shop: string, taskId: string, now: Date): Promise<TaskDetailView> {
   const [task, notes, facts] = await Promise.all([getTask(sql, shop, taskId), listNotes(sql, shop, taskId), shopFacts(sql, shop)]);
-  const [customer] = await sql.query<{ firstName: string | null; lastName: string | null; email: string | null; totalSpent: string; lastOrderAt: Date | null; orderCount: number }>(
-    `SELECT "firstName", "lastName", email, "totalSpent"::text AS "totalSpent", "lastOrderAt", "orderCount" FROM "Customer" WHERE shop = $1 AND id = $2::bigint`,
+  const [customer] = await sql.query<{ firstName: string | null; lastName: string | null; email: string | null; phone: string | null; totalSpent: string; lastOrderAt: Date | null; orderCount: number }>(
+    `SELECT "firstName", "lastName", email, phone, "totalSpent"::text AS "totalSpent", "lastOrderAt", "orderCount" FROM "Customer" WHERE shop = $1 AND id = $2::bigint`,
     [shop, task.customerId],
   );
   const [campaign] = await sql.query<{ name: string }>(`SELECT name FROM "Campaign" WHERE shop = $1 AND id = $2`, [shop, task.campaignId]);
@@ -190,6 +205,8 @@ export async function loadTaskDetail(sql: Sql, shop: string, taskId: string, now
     customerId: task.customerId,
     name: name || `Customer ${task.customerId}`,
     email: customer?.email ?? null,
+    phone: customer?.phone ?? null,
+    phoneHref: telHref(customer?.phone ?? null),
     spend: f.money(customer?.totalSpent ?? null),
     lastOrder: f.date(customer?.lastOrderAt ?? null),
     orderCount: Number(customer?.orderCount ?? 0),

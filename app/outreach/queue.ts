@@ -43,6 +43,7 @@ export interface QueueRow {
   customerId: string;
   name: string;
   email: string | null;
+  phone: string | null;
   totalSpent: string | null;
   lastOrderAt: Date | null;
   campaignId: string;
@@ -95,7 +96,7 @@ export async function listQueue(sql: Sql, shop: string, q: QueueQuery, now: Date
   const offset = `$${w.params.length + 4}`;
   const rows = await sql.query<QueueRow & { total: string }>(
     `SELECT t.id, t."customerId"::text AS "customerId",
-            trim(coalesce(c."firstName", '') || ' ' || coalesce(c."lastName", '')) AS name, c.email, c."totalSpent"::text AS "totalSpent", c."lastOrderAt",
+            trim(coalesce(c."firstName", '') || ' ' || coalesce(c."lastName", '')) AS name, c.email, c.phone, c."totalSpent"::text AS "totalSpent", c."lastOrderAt",
             t."campaignId", k.name AS "campaignName", ${CONCIERGE} AS concierge, t."perkKind", t."perkText", t.script, t.status,
             ${NEXT_DUE} AS "nextDueAt", coalesce(${NEXT_DUE} <= ${nowParam}, false) AS overdue, t."escalatedTo", t."wonBackOrderId"::text AS "wonBackOrderId",
             count(*) OVER () AS total

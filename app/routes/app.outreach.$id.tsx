@@ -71,9 +71,10 @@ export default function OutreachTaskModal() {
             <StatusBadge status={task.status} />
             {task.overdue ? <Text as="span" tone="critical">Overdue</Text> : null}
             <Text as="span" tone="subdued">
-              {task.email ?? "no email"} · {task.spend} lifetime · {task.orderCount} orders · last {task.lastOrder}
+              {task.email ?? "no email"} · {task.phone && task.phoneHref ? <Link url={task.phoneHref}>{task.phone}</Link> : "no phone"} · {task.spend} lifetime ·{" "}
+              {task.orderCount} orders · last {task.lastOrder}
             </Text>
-            <Link url={`shopify://admin/customers/${task.customerId}`} target="_top">Open in Shopify (phone, addresses)</Link>
+            <Link url={`shopify://admin/customers/${task.customerId}`} target="_top">Open in Shopify (addresses)</Link>
           </InlineStack>
           <InlineGrid columns={{ xs: 1, md: 2 }} gap="400">
             <BlockStack gap="200">

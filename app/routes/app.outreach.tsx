@@ -272,7 +272,10 @@ export default function Outreach() {
                         <Link dataPrimaryLink url={`/app/outreach/${r.id}${location.search}`} removeUnderline monochrome>
                           <Text as="span" fontWeight="semibold">{r.name}</Text>
                         </Link>
-                        <Text as="span" tone="subdued" variant="bodySm">{r.email ?? "no email"}</Text>
+                        <InlineStack gap="200">
+                          <Text as="span" tone="subdued" variant="bodySm">{r.email ?? "no email"}</Text>
+                          {r.phone ? <Text as="span" tone="subdued" variant="bodySm">{r.phone}</Text> : null}
+                        </InlineStack>
                       </BlockStack>
                     </IndexTable.Cell>
                     <IndexTable.Cell>

@@ -54,7 +54,8 @@ describe.each(databaseKinds)("outreach queue (%s)", (kind) => {
     for (let i = 1; i <= 30; i++) {
       const names: Record<number, [string, string]> = { 1: ["=cmd|' /C calc'!A0", "Evil"], 2: ['Zoë "Z"', "O'Brien, Jr."], 3: ["Ann", "Smith"] };
       const [firstName, lastName] = names[i] ?? [`First${String(i).padStart(2, "0")}`, "Doe"];
-      await seedCustomer(sql, String(i), { firstName, lastName, totalSpent: 1000 + i * 10, lastOrderAt: ago(100 + i) });
+      const phone = i === 2 ? "+14155550102" : i === 3 ? "=1+2" : undefined; // 3: a hostile value typed into the admin
+      await seedCustomer(sql, String(i), { firstName, lastName, phone, totalSpent: 1000 + i * 10, lastOrderAt: ago(100 + i) });
       await seedOrder(sql, { id: String(5000 + i), customerId: String(i), processedAt: ago(100 + i), lines: [{ productId: "1", title: "Tea" }] });
     }
     await sql.query(
@@ -88,7 +89,8 @@ describe.each(databaseKinds)("outreach queue (%s)", (kind) => {
     const overdue = await listQueue(sql, SHOP, q("overdue=1&pageSize=100"), now);
     expect(overdue.total).toBe(17);
     expect(overdue.rows.every((r) => r.overdue && r.status === "to_contact" && r.campaignId === "camp-a")).toBe(true);
-    expect((await listQueue(sql, SHOP, q("q=smith"), now)).rows.map((r) => r.name)).toEqual(["Ann Smith"]);
+    expect((await listQueue(sql, SHOP, q("q=smith"), now)).rows.map((r) => [r.name, r.email, r.phone])).toEqual([["Ann Smith", "c3@example.com", "=1+2"]]);
+    expect((await listQueue(sql, SHOP, q("status=contacted&sort=name"), now)).rows.map((r) => r.phone)).toEqual(["=1+2", "+14155550102"]);
     expect((await listQueue(sql, SHOP, q("q=100%25"), now)).total).toBe(0); // LIKE wildcards are literal
     const opts = await queueOptions(sql, SHOP);
     expect(opts).toEqual({ concierges: ["Ana", "Customer care lead"], campaigns: [{ id: "camp-b", name: "camp-b" }, { id: "camp-a", name: "Winter win-back" }], total: 30 });
@@ -129,9 +131,13 @@ describe.each(databaseKinds)("outreach queue (%s)", (kind) => {
     const byId = new Map(rows.slice(1).map((r) => [r[1], r]));
     expect(byId.get("1")![2]).toBe("'=cmd|' /C calc'!A0 Evil");
     expect(byId.get("2")![2]).toBe('Zoë "Z" O\'Brien, Jr.');
-    expect(byId.get("2")![9]).toBe("Contacted");
-    expect(byId.get("1")![4]).toBe("1010");
-    expect(byId.get("1")![14]).toContain("\nAs one of our most valued customers");
+    expect(CSV_HEADER.slice(3, 5)).toEqual(["Email", "Phone"]);
+    expect(byId.get("2")!.slice(3, 5)).toEqual(["c2@example.com", "'+14155550102"]); // "+" would start a formula
+    expect(byId.get("3")![4]).toBe("'=1+2");
+    expect(byId.get("1")![4]).toBe(""); // no phone
+    expect(byId.get("2")![10]).toBe("Contacted");
+    expect(byId.get("1")![5]).toBe("1010");
+    expect(byId.get("1")![15]).toContain("\nAs one of our most valued customers");
     expect(rows.slice(1).map((r) => r[1])).toEqual(Array.from({ length: 20 }, (_, k) => String(k + 1)));
   });
 });

@@ -48,7 +48,7 @@ beforeAll(async () => {
   const sql = database.sql;
   await seedShop(sql, SHOP, "UTC");
   for (const id of ["11", "12", "13"]) {
-    await seedCustomer(sql, id, { firstName: id === "11" ? "=Mallory" : `Vip${id}`, totalSpent: 2000 }, SHOP);
+    await seedCustomer(sql, id, { firstName: id === "11" ? "=Mallory" : `Vip${id}`, totalSpent: 2000, phone: id === "13" ? "+1 (415) 555-0113" : undefined }, SHOP);
     await seedOrder(sql, { id: `7${id}`, customerId: id, processedAt: ago(150), lines: [{ productId: "1", title: "Tea" }] }, SHOP);
   }
 });
@@ -63,7 +63,8 @@ describe("Outreach routes with a valid session token", () => {
     const data = await res.json();
     expect(data.total).toBe(3);
     expect(data.rows.map((r: { name: string }) => r.name)).toEqual(["=Mallory Last11", "Vip12 Last12", "Vip13 Last13"]);
-    expect(data.rows[0]).toMatchObject({ spend: "$2,000.00", concierge: "Ana", statusLabel: "To contact", overdue: true });
+    expect(data.rows[0]).toMatchObject({ spend: "$2,000.00", concierge: "Ana", statusLabel: "To contact", overdue: true, email: "c11@example.com", phone: null });
+    expect(data.rows[2]).toMatchObject({ email: "c13@example.com", phone: "+1 (415) 555-0113" });
     const bad = await (await settle(pageLoader({ request: req("/app/outreach?status=nope"), params: {}, context: {} }))).json();
     expect(bad.queryError).toMatch(/status/);
     expect(bad.total).toBe(3);
@@ -90,6 +91,7 @@ describe("Outreach routes with a valid session token", () => {
     const id = (await outreachTaskFor(database.sql, SHOP, "route-c", "13"))!.id;
     const d = await (await settle(detailLoader({ request: req(`/app/outreach/${id}`), params: { id }, context: {} }))).json();
     expect(d.script).toContain("Hi Vip13,");
+    expect(d).toMatchObject({ email: "c13@example.com", phone: "+1 (415) 555-0113", phoneHref: "tel:+14155550113" });
     expect(d.next.map((n: { to: string }) => n.to)).toEqual(["contacted", "escalated", "won_back"]);
     const post = (form: Record<string, string>) => settle(detailAction({ request: req(`/app/outreach/${id}`, { method: "POST", form }), params: { id }, context: {} }));
     expect(await (await post({ intent: "transition", to: "escalated", author: "Ana" })).json()).toMatchObject({ ok: true, message: "Marked escalated" });
@@ -111,8 +113,9 @@ describe("Outreach routes with a valid session token", () => {
     expect(res.headers.get("Content-Type")).toBe("text/csv; charset=utf-8");
     expect(res.headers.get("Content-Disposition")).toMatch(/^attachment; filename="outreach-\d{4}-\d{2}-\d{2}\.csv"$/);
     const lines = (await res.text()).split("\r\n");
-    expect(lines[0]).toContain("Task ID,Customer ID,Name,Email");
-    expect(lines[1]).toContain(",'=Mallory Last11,");
+    expect(lines[0]).toContain("Task ID,Customer ID,Name,Email,Phone,");
+    expect(lines[1]).toContain(",'=Mallory Last11,c11@example.com,,");
+    expect(lines[3]).toContain(",Vip13 Last13,c13@example.com,'+1 (415) 555-0113,");
     expect(lines.filter(Boolean)).toHaveLength(4);
     const bad = await settle(exportLoader({ request: req("/app/outreach/export?sort=evil"), params: {}, context: {} }));
     expect(bad.status).toBe(400);
