@@ -7,6 +7,11 @@ import { from as copyFromStream } from "pg-copy-streams";
  * with identical semantics (PostgreSQL dialect, $1 placeholders), so every query runs on both.
  */
 export interface Sql {
+  /**
+   * "postgres": a pool, so other connections go on while a transaction is open; "pglite": one
+   * connection, so a long transaction holds up every other query of the app.
+   */
+  readonly engine: "pglite" | "postgres";
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
   /** Several statements separated by semicolons, no parameters. */
   exec(text: string): Promise<void>;
@@ -17,6 +22,9 @@ export interface Sql {
    */
   copyFrom(table: string, columns: string[], rows: string): Promise<void>;
 }
+
+/** PostgreSQL's unique_violation (23505), from either driver. */
+export const isUniqueViolation = (e: unknown) => (e as { code?: string } | null)?.code === "23505";
 
 /** A value as one column of COPY's text format (backslash, tab and line breaks escaped). */
 export function copyText(v: string | null | undefined): string {
@@ -35,6 +43,7 @@ const PG_COMPATIBLE_PARSERS = { 20: (v: string) => v };
 
 export function pgliteSql(db: PGlite | Transaction): Sql {
   return {
+    engine: "pglite",
     async query<T>(text: string, params?: unknown[]) {
       const r = await db.query<T>(text, params as never[], { parsers: PG_COMPATIBLE_PARSERS });
       return r.rows;
@@ -56,6 +65,7 @@ export function pgliteSql(db: PGlite | Transaction): Sql {
 
 export function pgPoolSql(pool: pg.Pool | pg.PoolClient, inTx = false): Sql {
   const self: Sql = {
+    engine: "postgres",
     async query<T>(text: string, params?: unknown[]) {
       const r = await pool.query(text, params);
       return r.rows as T[];

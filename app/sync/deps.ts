@@ -13,6 +13,8 @@ export interface SyncDeps {
   /** Download of bulk results (defaults to global fetch). */
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
+  /** false: never load an orders export straight into the live tables (docs/decisions/051); tests. */
+  directLoad?: boolean;
   /** JSONL lines per staging transaction (default 20,000). */
   batchLines?: number;
   /** First poll of a bulk operation if no finish webhook arrived (default 60 s), doubling up to 15 min. */

@@ -5,8 +5,9 @@ import { parseBulkLine, type CustomerRecord, type LineRecord, type OrderRecord }
 import { bodyChunks, jsonlLineBatches } from "../shopify/jsonl/lines";
 import type { AdminClient } from "../shopify/graphql-client";
 import { nowOf, sleepOf, type SyncDeps } from "./deps";
-import { finalizeRun } from "./run";
-import { stageCustomers, stageLines, stageOrders } from "./store";
+import { isUniqueViolation } from "../db/sql";
+import { afterRunClosed, closeRun, finalizeRun } from "./run";
+import { beginDirectLoad, finishDirectLoad, loadDirectBatch, shopIsEmpty, stageCustomers, stageLines, stageOrders } from "./store";
 
 /** Malformed lines kept per bulk operation for the merchant and support (the count is exact). */
 export const MAX_MALFORMED_SAMPLES = 20;
@@ -73,39 +74,132 @@ export async function ingestBulkOperation(deps: SyncDeps, bulkId: string): Promi
   await deps.sql.query(`UPDATE "SyncBulkOperation" SET "ingestState" = 'ingesting', partial = $2 WHERE id = $1`, [bulkId, partial]);
   await deps.sql.query(`UPDATE "SyncRun" SET "ingestStartedAt" = coalesce("ingestStartedAt", $2), "updatedAt" = $2 WHERE id = $1`, [op.runId, nowOf(deps)]);
 
-  const state = { linesRead: op.linesRead, malformedCount: op.malformedCount, samples: [...(op.malformedSamples ?? [])] };
-  const sleep = sleepOf(deps);
-  for (let attempt = 1; ; attempt++) {
-    const url = remote.status === "COMPLETED" ? remote.url : remote.partialDataUrl;
-    if (!url) break; // a completed query with no objects has no file
-    try {
-      await downloadAndStage(deps, op, url, remote.fileSize, state);
-      break;
-    } catch (e) {
-      if (!isAppError(e, "NETWORK") || attempt >= 5) throw e;
-      await sleep(Math.min(10_000, 500 * 2 ** (attempt - 1)));
-      // The signed URL may have expired: ask Shopify for a fresh one (or learn it is EXPIRED).
-      remote = await fetchBulkOperation(client, bulkId);
-      await recordRemoteStatus(deps, bulkId, remote);
-      if (remote.status === "EXPIRED") {
-        await deps.sql.query(`UPDATE "SyncBulkOperation" SET "ingestState" = 'failed' WHERE id = $1`, [bulkId]);
-        await finalizeRun(deps, op.runId);
-        return "failed";
-      }
-    }
+  const initial = (): StreamState => ({ linesRead: op.linesRead, malformedCount: op.malformedCount, samples: [...(op.malformedSamples ?? [])] });
+  const source: Source = { client, bulkId, remote };
+  const direct = await loadDirect(deps, op, source, initial(), partial);
+  if (direct) return direct;
+
+  const state = initial();
+  const outcome = await streamResult(deps, op, source, state, stagedWriter(deps, op));
+  if (outcome === "expired") {
+    await deps.sql.query(`UPDATE "SyncBulkOperation" SET "ingestState" = 'failed' WHERE id = $1`, [bulkId]);
+    await finalizeRun(deps, op.runId);
+    return "failed";
   }
   await deps.sql.query(`UPDATE "SyncBulkOperation" SET "ingestState" = 'done' WHERE id = $1`, [bulkId]);
   await finalizeRun(deps, op.runId);
   return "ingested";
 }
 
-async function downloadAndStage(
-  deps: SyncDeps,
-  op: OpRow,
-  url: string,
-  fileSize: number | null,
-  state: { linesRead: number; malformedCount: number; samples: MalformedLine[] },
-) {
+interface StreamState {
+  linesRead: number;
+  malformedCount: number;
+  samples: MalformedLine[];
+}
+
+/** Where the result file comes from; `remote` is refreshed when a download fails (signed URLs expire). */
+interface Source {
+  client: AdminClient;
+  bulkId: string;
+  remote: BulkOperation;
+}
+
+interface Batch {
+  orders: OrderRecord[];
+  lines: LineRecord[];
+  customers: CustomerRecord[];
+  /** Lines of the file this batch completes (the checkpoint). */
+  upTo: number;
+  malformedCount: number;
+  samples: string;
+}
+type BatchWriter = (batch: Batch) => Promise<void>;
+
+/** Downloads and writes the whole file, retrying cut downloads from the last written line. */
+async function streamResult(deps: SyncDeps, op: OpRow, source: Source, state: StreamState, write: BatchWriter): Promise<"done" | "expired"> {
+  const sleep = sleepOf(deps);
+  for (let attempt = 1; ; attempt++) {
+    const r = source.remote;
+    const url = r.status === "COMPLETED" ? r.url : r.partialDataUrl;
+    if (!url) return "done"; // a completed query with no objects has no file
+    try {
+      await downloadAndWrite(deps, op, url, r.fileSize, state, write);
+      return "done";
+    } catch (e) {
+      if (!isAppError(e, "NETWORK") || attempt >= 5) throw e;
+      await sleep(Math.min(10_000, 500 * 2 ** (attempt - 1)));
+      // The signed URL may have expired: ask Shopify for a fresh one (or learn it is EXPIRED).
+      source.remote = await fetchBulkOperation(source.client, source.bulkId);
+      await recordRemoteStatus(deps, source.bulkId, source.remote);
+      if (source.remote.status === "EXPIRED") return "expired";
+    }
+  }
+}
+
+/** Staged path: each batch commits into staging together with its checkpoint (resumable). */
+function stagedWriter(deps: SyncDeps, op: OpRow): BatchWriter {
+  return (b) =>
+    deps.sql.transaction(async (tx) => {
+      await stageOrders(tx, op.runId, op.shop, b.orders);
+      await stageLines(tx, op.runId, op.shop, b.lines);
+      await stageCustomers(tx, op.runId, op.shop, b.customers);
+      await tx.query(`UPDATE "SyncBulkOperation" SET "linesRead" = $2, "malformedCount" = $3, "malformedSamples" = $4 WHERE id = $1`, [op.id, b.upTo, b.malformedCount, b.samples]);
+    });
+}
+
+const FALL_BACK = new Error("direct load not possible: use staging");
+
+/**
+ * The direct load of docs/decisions/051: a shop's first sync on PostgreSQL, when this orders export
+ * is the last unfinished operation of the run. Everything, closing the run included, happens in one
+ * transaction, so nothing is visible before it commits; a crash rolls it back and the retry takes
+ * the staged path (only a first attempt loads directly). Anything written for the shop meanwhile
+ * (a webhook) ends it with a unique violation: then it is rolled back and the staged path runs.
+ * Returns null when the staged path should run.
+ */
+async function loadDirect(deps: SyncDeps, op: OpRow, source: Source, state: StreamState, partial: boolean): Promise<IngestOutcome | null> {
+  // op is as loaded before this attempt marked it "ingesting": "waiting" means a first attempt.
+  if (deps.directLoad === false || deps.sql.engine !== "postgres" || op.resource !== "orders" || op.ingestState !== "waiting") return null;
+  const others = await deps.sql.query<{ pending: number; kind: string }>(
+    `SELECT (SELECT count(*)::int FROM "SyncBulkOperation" WHERE "runId" = $1 AND id <> $2 AND "ingestState" NOT IN ('done', 'failed')) AS pending,
+            (SELECT kind FROM "SyncRun" WHERE id = $1) AS kind`,
+    [op.runId, op.id],
+  );
+  if (others[0]?.pending !== 0 || others[0]?.kind !== "initial") return null;
+  let orders = 0;
+  try {
+    const closed = await deps.sql.transaction(async (tx) => {
+      if (!(await shopIsEmpty(tx, op.shop))) throw FALL_BACK;
+      await beginDirectLoad(tx);
+      const write: BatchWriter = async (b) => {
+        await loadDirectBatch(tx, op.runId, op.shop, b.orders, b.lines);
+        orders += b.orders.length;
+        // Progress only (outside the transaction); "linesRead" stays the committed checkpoint.
+        await deps.sql.query(`UPDATE "SyncBulkOperation" SET "linesApplied" = $2 WHERE id = $1`, [op.id, b.upTo]);
+      };
+      if ((await streamResult(deps, op, source, state, write)) === "expired") throw FALL_BACK;
+      await tx.query(
+        `UPDATE "SyncBulkOperation" SET "ingestState" = 'done', "linesRead" = $2, "malformedCount" = $3, "malformedSamples" = $4 WHERE id = $1`,
+        [op.id, state.linesRead, state.malformedCount, JSON.stringify(state.samples)],
+      );
+      const closed = await closeRun(tx, deps, op.runId, async (t, run) => {
+        await finishDirectLoad(t, run.id, run.shop, { dropOrphanLines: state.malformedCount > 0 || partial });
+        const customers = await t.query<{ n: number }>(`SELECT count(*)::int AS n FROM "SyncStageCustomer" WHERE "runId" = $1`, [run.id]);
+        return { orders, customers: customers[0]?.n ?? 0 };
+      });
+      if (!closed) throw FALL_BACK; // the run was closed or restarted meanwhile
+      return closed;
+    });
+    await afterRunClosed(deps, closed);
+    return "ingested";
+  } catch (e) {
+    if (e !== FALL_BACK && !isUniqueViolation(e)) throw e;
+    await deps.sql.query(`UPDATE "SyncBulkOperation" SET "linesApplied" = 0 WHERE id = $1`, [op.id]);
+    return null;
+  }
+}
+
+async function downloadAndWrite(deps: SyncDeps, op: OpRow, url: string, fileSize: number | null, state: StreamState, write: BatchWriter) {
   const doFetch = deps.fetch ?? fetch;
   let res: Response;
   try {
@@ -136,13 +230,7 @@ async function downloadAndStage(
     if (lineNo <= state.linesRead) return;
     const o = orders, l = lines, c = customers, upTo = lineNo, malformed = state.malformedCount, samples = JSON.stringify(state.samples);
     orders = []; lines = []; customers = []; pending = 0;
-    writing = deps.sql
-      .transaction(async (tx) => {
-        await stageOrders(tx, op.runId, op.shop, o);
-        await stageLines(tx, op.runId, op.shop, l);
-        await stageCustomers(tx, op.runId, op.shop, c);
-        await tx.query(`UPDATE "SyncBulkOperation" SET "linesRead" = $2, "malformedCount" = $3, "malformedSamples" = $4 WHERE id = $1`, [op.id, upTo, malformed, samples]);
-      })
+    writing = write({ orders: o, lines: l, customers: c, upTo, malformedCount: malformed, samples })
       .then(async () => {
         state.linesRead = upTo;
         await deps.onCheckpoint?.({ bulkId: op.id, linesRead: upTo });

@@ -3,6 +3,7 @@ import { AppError, isAppError } from "../lib/errors";
 import { fetchBulkOperation, runBulkQuery, TERMINAL_STATUSES } from "../shopify/bulk/operations";
 import { bulkQueryText, CUSTOMERS_BULK_QUERY, ORDERS_BULK_QUERY } from "../shopify/documents/orders";
 import { graphqlErrorCodes } from "../shopify/graphql-client";
+import type { Sql } from "../db/sql";
 import { nowOf, SYNC_JOBS, type SyncDeps } from "./deps";
 import { recordRemoteStatus } from "./ingest";
 import { clearStaged, mergeStaged } from "./store";
@@ -164,49 +165,70 @@ interface OpState {
   partial: boolean;
 }
 
+/** Moves a finished run's data into the live tables and says how many orders and customers it had. */
+export type RunMerge = (tx: Sql, run: { id: string; shop: string; kind: SyncKind }, outcome: { complete: boolean }) => Promise<{ orders: number; customers: number }>;
+
+const mergeFromStaging: RunMerge = async (tx, run, { complete }) => {
+  const staged = (
+    await tx.query<{ orders: number; customers: number }>(
+      `SELECT (SELECT count(*)::int FROM "SyncStageOrder" WHERE "runId" = $1) AS orders, (SELECT count(*)::int FROM "SyncStageCustomer" WHERE "runId" = $1) AS customers`,
+      [run.id],
+    )
+  )[0]!;
+  await mergeStaged(tx, run.id, run.shop, { replaceLines: complete && run.kind === "delta", initial: run.kind === "initial" });
+  return staged;
+};
+
+export interface ClosedRun {
+  shop: string;
+  complete: boolean;
+}
+
 /**
  * Once every operation of the run is ingested (or failed), merges the staged rows into the live
  * tables, refreshes aggregates, records the outcome and clears staging — one transaction, so a
  * crash leaves either the old state plus staging (merged again on retry) or the new state.
  */
 export async function finalizeRun(deps: SyncDeps, runId: string): Promise<boolean> {
-  const result = await deps.sql.transaction(async (tx) => {
-    const run = (await tx.query<RunRow>(`SELECT id, shop, kind, status, "startedAt", "pollCount" FROM "SyncRun" WHERE id = $1 FOR UPDATE`, [runId]))[0];
-    if (!run || run.status !== "running") return null;
-    const ops = await tx.query<OpState>(`SELECT resource, status, "errorCode", "ingestState", partial FROM "SyncBulkOperation" WHERE "runId" = $1`, [runId]);
-    if (!ops.length || ops.some((o) => o.ingestState !== "done" && o.ingestState !== "failed")) return null;
-    const now = nowOf(deps);
-    const staged = (
-      await tx.query<{ orders: number; customers: number }>(
-        `SELECT (SELECT count(*)::int FROM "SyncStageOrder" WHERE "runId" = $1) AS orders, (SELECT count(*)::int FROM "SyncStageCustomer" WHERE "runId" = $1) AS customers`,
-        [runId],
-      )
-    )[0]!;
-    const failed = ops.find((o) => o.ingestState === "failed");
-    const partial = ops.find((o) => o.partial);
-    const complete = !failed && !partial;
-    await mergeStaged(tx, runId, run.shop, { replaceLines: complete && run.kind === "delta", initial: run.kind === "initial" });
-    const errorCode = failed ? (failed.errorCode ?? failed.status) : partial ? (partial.errorCode ?? "PARTIAL") : null;
+  const closed = await deps.sql.transaction((tx) => closeRun(tx, deps, runId, mergeFromStaging));
+  if (!closed) return false;
+  await afterRunClosed(deps, closed);
+  return true;
+}
+
+/** The part of finalizeRun inside the caller's transaction; null while the run is not finished. */
+export async function closeRun(tx: Sql, deps: SyncDeps, runId: string, merge: RunMerge): Promise<ClosedRun | null> {
+  const run = (await tx.query<RunRow>(`SELECT id, shop, kind, status, "startedAt", "pollCount" FROM "SyncRun" WHERE id = $1 FOR UPDATE`, [runId]))[0];
+  if (!run || run.status !== "running") return null;
+  const ops = await tx.query<OpState>(`SELECT resource, status, "errorCode", "ingestState", partial FROM "SyncBulkOperation" WHERE "runId" = $1`, [runId]);
+  if (!ops.length || ops.some((o) => o.ingestState !== "done" && o.ingestState !== "failed")) return null;
+  const now = nowOf(deps);
+  const failed = ops.find((o) => o.ingestState === "failed");
+  const partial = ops.find((o) => o.partial);
+  const complete = !failed && !partial;
+  const counts = await merge(tx, run, { complete });
+  const errorCode = failed ? (failed.errorCode ?? failed.status) : partial ? (partial.errorCode ?? "PARTIAL") : null;
+  await tx.query(
+    `UPDATE "SyncRun" SET status = $2, partial = $3, "errorCode" = $4, "finishedAt" = $5, "updatedAt" = $5, "ordersSynced" = $6, "customersSynced" = $7 WHERE id = $1`,
+    [runId, failed ? "failed" : "completed", !!partial || (!!failed && counts.orders + counts.customers > 0), errorCode, now, counts.orders, counts.customers],
+  );
+  if (complete) {
     await tx.query(
-      `UPDATE "SyncRun" SET status = $2, partial = $3, "errorCode" = $4, "finishedAt" = $5, "updatedAt" = $5, "ordersSynced" = $6, "customersSynced" = $7 WHERE id = $1`,
-      [runId, failed ? "failed" : "completed", !!partial || (!!failed && staged.orders + staged.customers > 0), errorCode, now, staged.orders, staged.customers],
+      `INSERT INTO "SyncState" (shop, watermark, "lastSyncedAt", "lastRunId") VALUES ($1, $2, $3, $4)
+       ON CONFLICT (shop) DO UPDATE SET watermark = excluded.watermark, "lastSyncedAt" = excluded."lastSyncedAt", "lastRunId" = excluded."lastRunId"`,
+      [run.shop, run.startedAt, now, runId],
     );
-    if (complete) {
-      await tx.query(
-        `INSERT INTO "SyncState" (shop, watermark, "lastSyncedAt", "lastRunId") VALUES ($1, $2, $3, $4)
-         ON CONFLICT (shop) DO UPDATE SET watermark = excluded.watermark, "lastSyncedAt" = excluded."lastSyncedAt", "lastRunId" = excluded."lastRunId"`,
-        [run.shop, run.startedAt, now, runId],
-      );
-    }
-    await clearStaged(tx, runId);
-    return { shop: run.shop, complete };
-  });
-  if (!result) return false;
+  }
+  await clearStaged(tx, runId);
+  return { shop: run.shop, complete };
+}
+
+/** After the closing transaction committed: schedule the healing delta, tell the features. */
+export async function afterRunClosed(deps: SyncDeps, closed: ClosedRun) {
   // The healing delta runs periodically from the first finished sync on (one queued per shop).
   const interval = deps.deltaIntervalMs ?? 6 * 3600_000;
-  await deps.queue.send(SYNC_JOBS.delta, { shop: result.shop }, { runAt: new Date(nowOf(deps).getTime() + interval), singletonKey: result.shop });
-  if (result.complete) await deps.onSyncCompleted?.(result.shop);
-  return true;
+  await deps.queue.send(SYNC_JOBS.delta, { shop: closed.shop }, { runAt: new Date(nowOf(deps).getTime() + interval), singletonKey: closed.shop });
+  if (closed.complete) await deps.onSyncCompleted?.(closed.shop);
 }
 
 /** The scheduled delta: heals whatever webhooks missed since the watermark. */

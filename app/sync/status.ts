@@ -61,7 +61,8 @@ export async function loadSyncStatus(sql: Sql, shop: string, now: Date = new Dat
   };
   if (!run) return base;
   const ops = await sql.query<{ resource: string; status: string; objectCount: number; linesRead: number; malformedCount: number; malformedSamples: Array<{ line: number; error: string }>; ingestState: string }>(
-    `SELECT resource, status, "objectCount", "linesRead", "malformedCount", "malformedSamples", "ingestState" FROM "SyncBulkOperation" WHERE "runId" = $1 ORDER BY resource`,
+    // A direct load (ADR 051) commits nothing until the end; its progress is "linesApplied".
+    `SELECT resource, status, "objectCount", greatest("linesRead", "linesApplied") AS "linesRead", "malformedCount", "malformedSamples", "ingestState" FROM "SyncBulkOperation" WHERE "runId" = $1 ORDER BY resource`,
     [run.id],
   );
   const exporting = ops.some((o) => ["CREATED", "RUNNING", "CANCELING"].includes(o.status));

@@ -1,4 +1,4 @@
-import { copyText, type Sql } from "../db/sql";
+import { copyText, isUniqueViolation, type Sql } from "../db/sql";
 import type { CustomerRecord, LineRecord, OrderRecord } from "../shopify/bulk/records";
 import { qualifyingOrder } from "./orders-sql";
 
@@ -25,22 +25,22 @@ const ORDER_COLUMNS = ["runId", "shop", "id", "customerId", "name", "processedAt
 const LINE_COLUMNS = ["runId", "shop", "id", "orderId", "productId", "variantId", "productTitle", "productType", "vendor", "quantity", "unitPrice"];
 const CUSTOMER_COLUMNS = ["runId", "shop", "id", "email", "firstName", "lastName", "phone", "emailConsent", "smsConsent", "updatedAt", "tags"];
 
-export async function stageOrders(tx: Sql, runId: string, shop: string, rows: OrderRecord[]) {
+export async function stageOrders(tx: Sql, runId: string, shop: string, rows: OrderRecord[], table = "SyncStageOrder") {
   const head = `${runId}\t${copyText(shop)}\t`;
   let text = "";
   for (const r of rows) {
     text += `${head}${r.id}\t${opt(r.customerId)}\t${copyText(r.name)}\t${r.processedAt}\t${r.createdAt}\t${r.updatedAt}\t${opt(r.cancelledAt)}\t${r.test ? "t" : "f"}\t${copyText(r.financialStatus)}\t${r.currentTotal}\t${r.totalPrice}\t${copyText(r.currency)}\t${copyText(r.discountCodes.join(SEP))}\n`;
   }
-  await tx.copyFrom("SyncStageOrder", ORDER_COLUMNS, text);
+  await tx.copyFrom(table, ORDER_COLUMNS, text);
 }
 
-export async function stageLines(tx: Sql, runId: string, shop: string, rows: LineRecord[]) {
+export async function stageLines(tx: Sql, runId: string, shop: string, rows: LineRecord[], table = "SyncStageOrderLine") {
   const head = `${runId}\t${copyText(shop)}\t`;
   let text = "";
   for (const r of rows) {
     text += `${head}${r.id}\t${r.orderId}\t${opt(r.productId)}\t${opt(r.variantId)}\t${copyText(r.productTitle)}\t${copyText(r.productType)}\t${copyText(r.vendor)}\t${r.quantity}\t${r.unitPrice}\n`;
   }
-  await tx.copyFrom("SyncStageOrderLine", LINE_COLUMNS, text);
+  await tx.copyFrom(table, LINE_COLUMNS, text);
 }
 
 export async function stageCustomers(tx: Sql, runId: string, shop: string, rows: CustomerRecord[]) {
@@ -73,7 +73,7 @@ export async function mergeStaged(tx: Sql, runId: string, shop: string, opts: { 
     } catch (e) {
       // A row written meanwhile (a webhook on another connection) or an id the export repeated:
       // the upserting merge below handles both.
-      if ((e as { code?: string }).code !== "23505") throw e;
+      if (!isUniqueViolation(e)) throw e;
       await tx.exec(`ROLLBACK TO SAVEPOINT winback_merge_empty_shop`);
     }
   }
@@ -81,7 +81,7 @@ export async function mergeStaged(tx: Sql, runId: string, shop: string, opts: { 
   return "upsert";
 }
 
-async function shopIsEmpty(tx: Sql, shop: string): Promise<boolean> {
+export async function shopIsEmpty(tx: Sql, shop: string): Promise<boolean> {
   const r = await tx.query<{ empty: boolean }>(
     `SELECT NOT EXISTS (SELECT 1 FROM "Order" WHERE shop = $1) AND NOT EXISTS (SELECT 1 FROM "OrderLine" WHERE shop = $1)
        AND NOT EXISTS (SELECT 1 FROM "Customer" WHERE shop = $1) AS empty`,
@@ -115,21 +115,67 @@ async function mergeIntoEmptyShop(tx: Sql, runId: string) {
      ORDER BY sl."orderId", sl.id`,
     [runId],
   );
-  // Every exported customer plus any customer an order points at that the export lacked (deleted,
-  // or created after the customer query ran): the aggregate needs a row to live in.
+  await insertCustomersWithAggregates(tx, runId, { from: `"SyncStageOrder" so WHERE so."runId" = $1`, ts: utc });
+}
+
+/**
+ * Every exported customer plus any customer an order points at that the export lacked (deleted, or
+ * created after the customer query ran): the aggregate needs a row to live in. `orders` names the
+ * orders to aggregate (staged, or already in "Order") and how to read their timestamps.
+ */
+async function insertCustomersWithAggregates(tx: Sql, runId: string, orders: { from: string; ts: (col: string) => string }, params: unknown[] = []) {
+  const q = qualifyingOrder("so");
   await tx.query(
     `INSERT INTO ${CUSTOMER_TARGET}, "orderCount", "totalSpent", "firstOrderAt", "lastOrderAt")
      SELECT coalesce(sc.shop, a.shop), coalesce(sc.id, a.id), ${STAGED_CUSTOMER}, coalesce(a.n, 0), coalesce(a.s, 0), a.f, a.l
      FROM (SELECT * FROM "SyncStageCustomer" WHERE "runId" = $1) sc
      FULL JOIN (
-       SELECT so.shop, so."customerId" AS id, (count(*) FILTER (WHERE ${qualifyingOrder("so")}))::int AS n,
-         coalesce(sum(so."currentTotal") FILTER (WHERE ${qualifyingOrder("so")}), 0) AS s,
-         min(${utc('so."processedAt"')}) FILTER (WHERE ${qualifyingOrder("so")}) AS f, max(${utc('so."processedAt"')}) FILTER (WHERE ${qualifyingOrder("so")}) AS l
-       FROM "SyncStageOrder" so WHERE so."runId" = $1 AND so."customerId" IS NOT NULL
+       SELECT so.shop, so."customerId" AS id, (count(*) FILTER (WHERE ${q}))::int AS n, coalesce(sum(so."currentTotal") FILTER (WHERE ${q}), 0) AS s,
+         min(${orders.ts('so."processedAt"')}) FILTER (WHERE ${q}) AS f, max(${orders.ts('so."processedAt"')}) FILTER (WHERE ${q}) AS l
+       FROM ${orders.from} AND so."customerId" IS NOT NULL
        GROUP BY so.shop, so."customerId") a ON a.id = sc.id
      ORDER BY 2`,
-    [runId],
+    [runId, ...params],
   );
+}
+
+/**
+ * Direct load (docs/decisions/051): a shop's first sync, on PostgreSQL, when the orders export is the
+ * run's last: its batches go straight into the live tables inside one transaction that stays open
+ * for the whole download and closes the run. Invisible until it commits, like the staged path, but
+ * the merge's work happens while the file is still being parsed. Batches pass through session temp
+ * tables of staging's shape, so the conversions are the staged merge's own.
+ */
+export async function beginDirectLoad(tx: Sql) {
+  await tx.exec(
+    `CREATE TEMP TABLE direct_orders (LIKE "SyncStageOrder") ON COMMIT DROP;
+     CREATE TEMP TABLE direct_lines (LIKE "SyncStageOrderLine") ON COMMIT DROP;
+     SET LOCAL work_mem = '64MB'; SET LOCAL jit = off`,
+  );
+}
+
+export async function loadDirectBatch(tx: Sql, runId: string, shop: string, orders: OrderRecord[], lines: LineRecord[]) {
+  await stageOrders(tx, runId, shop, orders, "direct_orders");
+  await stageLines(tx, runId, shop, lines, "direct_lines");
+  // Plain inserts: the shop had nothing when the transaction began, and a row written by anyone
+  // else since (a webhook) is a unique violation that sends the caller back to the staged path.
+  await tx.exec(
+    `INSERT INTO ${ORDER_TARGET} SELECT ${STAGED_ORDER("so")} FROM direct_orders so ORDER BY so.id;
+     INSERT INTO ${LINE_TARGET} SELECT ${STAGED_LINE} FROM direct_lines sl ORDER BY sl."orderId", sl.id;
+     TRUNCATE direct_orders, direct_lines`,
+  );
+}
+
+/**
+ * Ends a direct load: drops lines whose order never came (only possible when a line of the file was
+ * malformed or the data is partial), then writes the customers with their aggregates.
+ */
+export async function finishDirectLoad(tx: Sql, runId: string, shop: string, opts: { dropOrphanLines: boolean }) {
+  if (opts.dropOrphanLines) {
+    await tx.query(`DELETE FROM "OrderLine" l WHERE l.shop = $1 AND NOT EXISTS (SELECT 1 FROM "Order" o WHERE o.shop = $1 AND o.id = l."orderId")`, [shop]);
+  }
+  await tx.exec(`ANALYZE "SyncStageCustomer"; ANALYZE "Order"`);
+  await insertCustomersWithAggregates(tx, runId, { from: `"Order" so WHERE so.shop = $2`, ts: (c) => c }, [shop]);
 }
 
 /**

@@ -36,6 +36,7 @@ const ORDERS: O[] = [
 
 async function failingOnOrders(sql: Sql): Promise<Sql> {
   const wrap = (s: Sql): Sql => ({
+    engine: s.engine,
     query: async (text, params) => {
       if (/FROM "Order" WHERE shop = \$1 AND "customerId" > \$2::bigint AND/.test(text)) throw new Error("connection reset");
       return s.query(text, params);
