@@ -172,7 +172,7 @@ async function loadDirect(deps: SyncDeps, op: OpRow, source: Source, state: Stre
       if (!(await shopIsEmpty(tx, op.shop))) throw FALL_BACK;
       await beginDirectLoad(tx);
       const write: BatchWriter = async (b) => {
-        await loadDirectBatch(tx, op.runId, op.shop, b.orders, b.lines);
+        await loadDirectBatch(tx, op.shop, b.orders, b.lines);
         orders += b.orders.length;
         // Progress only (outside the transaction); "linesRead" stays the committed checkpoint.
         await deps.sql.query(`UPDATE "SyncBulkOperation" SET "linesApplied" = $2 WHERE id = $1`, [op.id, b.upTo]);

@@ -25,22 +25,29 @@ const ORDER_COLUMNS = ["runId", "shop", "id", "customerId", "name", "processedAt
 const LINE_COLUMNS = ["runId", "shop", "id", "orderId", "productId", "variantId", "productTitle", "productType", "vendor", "quantity", "unitPrice"];
 const CUSTOMER_COLUMNS = ["runId", "shop", "id", "email", "firstName", "lastName", "phone", "emailConsent", "smsConsent", "updatedAt", "tags"];
 
-export async function stageOrders(tx: Sql, runId: string, shop: string, rows: OrderRecord[], table = "SyncStageOrder") {
-  const head = `${runId}\t${copyText(shop)}\t`;
+export async function stageOrders(tx: Sql, runId: string, shop: string, rows: OrderRecord[]) {
+  await tx.copyFrom("SyncStageOrder", ORDER_COLUMNS, orderRows(rows, `${runId}\t${copyText(shop)}\t`));
+}
+
+/** COPY text of orders; `head` (the run and shop columns) starts every line. */
+function orderRows(rows: OrderRecord[], head: string): string {
   let text = "";
   for (const r of rows) {
     text += `${head}${r.id}\t${opt(r.customerId)}\t${copyText(r.name)}\t${r.processedAt}\t${r.createdAt}\t${r.updatedAt}\t${opt(r.cancelledAt)}\t${r.test ? "t" : "f"}\t${copyText(r.financialStatus)}\t${r.currentTotal}\t${r.totalPrice}\t${copyText(r.currency)}\t${copyText(r.discountCodes.join(SEP))}\n`;
   }
-  await tx.copyFrom(table, ORDER_COLUMNS, text);
+  return text;
 }
 
-export async function stageLines(tx: Sql, runId: string, shop: string, rows: LineRecord[], table = "SyncStageOrderLine") {
-  const head = `${runId}\t${copyText(shop)}\t`;
+export async function stageLines(tx: Sql, runId: string, shop: string, rows: LineRecord[]) {
+  await tx.copyFrom("SyncStageOrderLine", LINE_COLUMNS, lineRows(rows, `${runId}\t${copyText(shop)}\t`));
+}
+
+function lineRows(rows: LineRecord[], head: string): string {
   let text = "";
   for (const r of rows) {
     text += `${head}${r.id}\t${r.orderId}\t${opt(r.productId)}\t${opt(r.variantId)}\t${copyText(r.productTitle)}\t${copyText(r.productType)}\t${copyText(r.vendor)}\t${r.quantity}\t${r.unitPrice}\n`;
   }
-  await tx.copyFrom(table, LINE_COLUMNS, text);
+  return text;
 }
 
 export async function stageCustomers(tx: Sql, runId: string, shop: string, rows: CustomerRecord[]) {
@@ -90,11 +97,11 @@ export async function shopIsEmpty(tx: Sql, shop: string): Promise<boolean> {
   return r[0]?.empty ?? false;
 }
 
-const STAGED_ORDER = (alias: string) =>
-  `${alias}.shop, ${alias}.id, ${alias}."customerId", ${alias}.name, ${utc(`${alias}."processedAt"`)}, ${utc(`${alias}."createdAt"`)}, ${utc(`${alias}."updatedAt"`)}, ${utc(`${alias}."cancelledAt"`)},
+const STAGED_ORDER = (alias: string, shop = `${alias}.shop`) =>
+  `${shop}, ${alias}.id, ${alias}."customerId", ${alias}.name, ${utc(`${alias}."processedAt"`)}, ${utc(`${alias}."createdAt"`)}, ${utc(`${alias}."updatedAt"`)}, ${utc(`${alias}."cancelledAt"`)},
    ${alias}.test, ${alias}."financialStatus", ${alias}."currentTotal", ${alias}."totalPrice", ${alias}.currency, ${list(`${alias}."discountCodes"`)}`;
 const ORDER_TARGET = `"Order" AS o (shop, id, "customerId", name, "processedAt", "createdAt", "updatedAt", "cancelledAt", test, "financialStatus", "currentTotal", "totalPrice", currency, "discountCodes")`;
-const STAGED_LINE = `sl.shop, sl.id, sl."orderId", sl."productId", sl."variantId", sl."productTitle", sl."productType", sl.vendor, sl.quantity, sl."unitPrice"`;
+const STAGED_LINE = (shop = "sl.shop") => `${shop}, sl.id, sl."orderId", sl."productId", sl."variantId", sl."productTitle", sl."productType", sl.vendor, sl.quantity, sl."unitPrice"`;
 const LINE_TARGET = `"OrderLine" AS l (shop, id, "orderId", "productId", "variantId", "productTitle", "productType", vendor, quantity, "unitPrice")`;
 const STAGED_CUSTOMER = `sc.email, sc."firstName", sc."lastName", sc.phone, coalesce(${list("sc.tags")}, ARRAY[]::text[]), sc."emailConsent", sc."smsConsent", ${utc('sc."updatedAt"')}`;
 const CUSTOMER_TARGET = `"Customer" AS c (shop, id, email, "firstName", "lastName", phone, tags, "emailConsent", "smsConsent", "updatedAt"`;
@@ -110,7 +117,7 @@ async function mergeIntoEmptyShop(tx: Sql, runId: string) {
   await tx.query(`INSERT INTO ${ORDER_TARGET} SELECT ${STAGED_ORDER("so")} FROM "SyncStageOrder" so WHERE so."runId" = $1 ORDER BY so.id`, [runId]);
   // Lines whose parent is not staged (cut off in partial data, or malformed) are dropped.
   await tx.query(
-    `INSERT INTO ${LINE_TARGET} SELECT ${STAGED_LINE} FROM "SyncStageOrderLine" sl
+    `INSERT INTO ${LINE_TARGET} SELECT ${STAGED_LINE()} FROM "SyncStageOrderLine" sl
      WHERE sl."runId" = $1 AND EXISTS (SELECT 1 FROM "SyncStageOrder" so WHERE so."runId" = $1 AND so.id = sl."orderId")
      ORDER BY sl."orderId", sl.id`,
     [runId],
@@ -147,23 +154,24 @@ async function insertCustomersWithAggregates(tx: Sql, runId: string, orders: { f
  * tables of staging's shape, so the conversions are the staged merge's own.
  */
 export async function beginDirectLoad(tx: Sql) {
+  // Staging's shape without the run and the shop (one shop per load: a parameter, not a column).
   await tx.exec(
     `CREATE TEMP TABLE direct_orders (LIKE "SyncStageOrder") ON COMMIT DROP;
      CREATE TEMP TABLE direct_lines (LIKE "SyncStageOrderLine") ON COMMIT DROP;
+     ALTER TABLE direct_orders DROP COLUMN "runId", DROP COLUMN shop;
+     ALTER TABLE direct_lines DROP COLUMN "runId", DROP COLUMN shop;
      SET LOCAL work_mem = '64MB'; SET LOCAL jit = off`,
   );
 }
 
-export async function loadDirectBatch(tx: Sql, runId: string, shop: string, orders: OrderRecord[], lines: LineRecord[]) {
-  await stageOrders(tx, runId, shop, orders, "direct_orders");
-  await stageLines(tx, runId, shop, lines, "direct_lines");
+export async function loadDirectBatch(tx: Sql, shop: string, orders: OrderRecord[], lines: LineRecord[]) {
+  await tx.copyFrom("direct_orders", ORDER_COLUMNS.slice(2), orderRows(orders, ""));
+  await tx.copyFrom("direct_lines", LINE_COLUMNS.slice(2), lineRows(lines, ""));
   // Plain inserts: the shop had nothing when the transaction began, and a row written by anyone
   // else since (a webhook) is a unique violation that sends the caller back to the staged path.
-  await tx.exec(
-    `INSERT INTO ${ORDER_TARGET} SELECT ${STAGED_ORDER("so")} FROM direct_orders so ORDER BY so.id;
-     INSERT INTO ${LINE_TARGET} SELECT ${STAGED_LINE} FROM direct_lines sl ORDER BY sl."orderId", sl.id;
-     TRUNCATE direct_orders, direct_lines`,
-  );
+  await tx.query(`INSERT INTO ${ORDER_TARGET} SELECT ${STAGED_ORDER("so", "$1::text")} FROM direct_orders so ORDER BY so.id`, [shop]);
+  await tx.query(`INSERT INTO ${LINE_TARGET} SELECT ${STAGED_LINE("$1::text")} FROM direct_lines sl ORDER BY sl."orderId", sl.id`, [shop]);
+  await tx.exec(`TRUNCATE direct_orders, direct_lines`);
 }
 
 /**
@@ -228,7 +236,7 @@ async function mergeByUpsert(tx: Sql, runId: string, shop: string, opts: { repla
   // Lines whose parent is not staged (cut off in partial data, or malformed) are dropped.
   await tx.query(
     `INSERT INTO ${LINE_TARGET}
-     SELECT DISTINCT ON (sl.id) ${STAGED_LINE} FROM "SyncStageOrderLine" sl JOIN sync_won w ON w.id = sl."orderId"
+     SELECT DISTINCT ON (sl.id) ${STAGED_LINE()} FROM "SyncStageOrderLine" sl JOIN sync_won w ON w.id = sl."orderId"
      WHERE sl."runId" = $1 ORDER BY sl.id, sl."orderId"
      ON CONFLICT (shop, "orderId", id) DO UPDATE SET "productId" = excluded."productId", "variantId" = excluded."variantId",
        "productTitle" = excluded."productTitle", "productType" = excluded."productType", vendor = excluded.vendor, quantity = excluded.quantity,
