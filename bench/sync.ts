@@ -1,8 +1,10 @@
 // Order sync benchmark: npx tsx bench/sync.ts [orders=1000000]
-// Ingests a 1M-order bulk export (ungrouped JSONL with line items, plus the customers export)
-// end to end into a file-backed PGlite: download, parse, validate, stage, merge, aggregate.
-// Reports seconds, orders/s, peak RSS, the ratio to a bare JSON.parse-every-line loop over the
-// same files in the same run, and the median latency of one order webhook (aggregate included).
+// (BENCH_PG=1 TEST_DATABASE_URL=postgres://… for PostgreSQL; BENCH_KEEP_DB=1 keeps that database.)
+// Ingests a bulk export (ungrouped JSONL with line items, plus the customers export) end to end,
+// customers first as on a real shop: download, parse, validate, write (staged, or a direct load on
+// PostgreSQL, docs/decisions/051), close the run with the aggregates. Reports seconds, orders/s,
+// CPU per process, time per SQL statement, peak RSS, the ratio to a bare JSON.parse-every-line loop
+// over the same files in the same run, and the median latency of one order webhook.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -58,41 +60,22 @@ await db.ready();
 const runId = "bench-run";
 await db.sql.query(`INSERT INTO "SyncRun" (id, shop, kind, status, "updatedAt") VALUES ($1, $2, 'initial', 'running', now())`, [runId, info.shop]);
 for (const op of info.ops) await db.sql.query(`INSERT INTO "SyncBulkOperation" (id, "runId", shop, resource) VALUES ($1, $2, $3, $4)`, [op.id, runId, info.shop, op.resource]);
-// Time spent inside transactions: staging batches vs the final merge (the longest one).
-const txTimes: number[] = [];
-// Per-statement time (first words of the SQL), to show where the merge spends it.
+// Time per statement inside transactions (keyed by its first words), to show where the time goes.
 const stmtTimes = new Map<string, number>();
+async function timed<T>(sql: string, run: () => Promise<T>): Promise<T> {
+  const a = performance.now();
+  try { return await run(); } finally {
+    const key = sql.replace(/\s+/g, " ").trim().slice(0, 70);
+    stmtTimes.set(key, (stmtTimes.get(key) ?? 0) + performance.now() - a);
+  }
+}
 const timeStatements = (tx: typeof db.sql): typeof db.sql => ({
   ...tx,
-  query: async (text: string, params?: unknown[]) => {
-    const a = performance.now();
-    try { return await tx.query(text, params); } finally {
-      const key = text.replace(/\s+/g, " ").trim().slice(0, 70);
-      stmtTimes.set(key, (stmtTimes.get(key) ?? 0) + performance.now() - a);
-    }
-  },
-  copyFrom: async (table: string, columns: string[], rows: string) => {
-    const a = performance.now();
-    try { return await tx.copyFrom(table, columns, rows); } finally {
-      const key = `COPY "${table}"`;
-      stmtTimes.set(key, (stmtTimes.get(key) ?? 0) + performance.now() - a);
-    }
-  },
-  exec: async (text: string) => {
-    const a = performance.now();
-    try { return await tx.exec(text); } finally {
-      const key = text.replace(/\s+/g, " ").trim().slice(0, 70);
-      stmtTimes.set(key, (stmtTimes.get(key) ?? 0) + performance.now() - a);
-    }
-  },
+  query: (text: string, params?: unknown[]) => timed(text, () => tx.query(text, params)),
+  copyFrom: (table: string, columns: string[], rows: string) => timed(`COPY "${table}"`, () => tx.copyFrom(table, columns, rows)),
+  exec: (text: string) => timed(text, () => tx.exec(text)),
 }) as typeof db.sql;
-const timedSql = {
-  ...db.sql,
-  transaction: async <T,>(fn: (tx: typeof db.sql) => Promise<T>) => {
-    const a = performance.now();
-    try { return await db.sql.transaction((tx) => fn(timeStatements(tx))); } finally { txTimes.push(performance.now() - a); }
-  },
-};
+const timedSql = { ...db.sql, transaction: <T,>(fn: (tx: typeof db.sql) => Promise<T>) => db.sql.transaction((tx) => fn(timeStatements(tx))) };
 // CPU seconds of every process of a command name (PostgreSQL's backends, the emulator's node).
 function cpuOf(match: (pid: number, comm: string) => boolean): number {
   let ticks = 0;
