@@ -167,6 +167,7 @@ async function loadDirect(deps: SyncDeps, op: OpRow, source: Source, state: Stre
   );
   if (others[0]?.pending !== 0 || others[0]?.kind !== "initial") return null;
   let orders = 0;
+  let progress: Promise<unknown> | null = null;
   try {
     const closed = await deps.sql.transaction(async (tx) => {
       if (!(await shopIsEmpty(tx, op.shop))) throw FALL_BACK;
@@ -174,8 +175,13 @@ async function loadDirect(deps: SyncDeps, op: OpRow, source: Source, state: Stre
       const write: BatchWriter = async (b) => {
         await loadDirectBatch(tx, op.shop, b.orders, b.lines);
         orders += b.orders.length;
-        // Progress only (outside the transaction); "linesRead" stays the committed checkpoint.
-        await deps.sql.query(`UPDATE "SyncBulkOperation" SET "linesApplied" = $2 WHERE id = $1`, [op.id, b.upTo]);
+        // Progress only, on another connection and never awaited: webhooks waiting for this
+        // transaction's rows may hold every pooled connection, and waiting for one here would
+        // deadlock. "linesRead" stays the committed checkpoint.
+        progress ??= deps.sql
+          .query(`UPDATE "SyncBulkOperation" SET "linesApplied" = $2 WHERE id = $1`, [op.id, b.upTo])
+          .catch(() => undefined)
+          .finally(() => (progress = null));
       };
       if ((await streamResult(deps, op, source, state, write)) === "expired") throw FALL_BACK;
       await tx.query(
@@ -194,6 +200,7 @@ async function loadDirect(deps: SyncDeps, op: OpRow, source: Source, state: Stre
     return "ingested";
   } catch (e) {
     if (e !== FALL_BACK && !isUniqueViolation(e)) throw e;
+    await progress;
     await deps.sql.query(`UPDATE "SyncBulkOperation" SET "linesApplied" = 0 WHERE id = $1`, [op.id]);
     return null;
   }
