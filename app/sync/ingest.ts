@@ -49,8 +49,9 @@ export type IngestOutcome = "pending" | "ingested" | "failed" | "already-done";
 /**
  * Ingests one finished bulk operation of a sync run into the run's staging tables, then merges
  * the run if it was the last one. Resumable: each staged batch commits together with the number
- * of lines it covers, so a restart skips those lines (without parsing them) and goes on.
- * Staging is keyed by (run, id), so nothing is ever staged twice either way.
+ * of lines it covers, so a restart skips those lines (without parsing them) and goes on, and no
+ * batch is staged twice. A shop's first sync on PostgreSQL may instead load its orders straight
+ * into the live tables (`loadDirect`, docs/decisions/051).
  */
 export async function ingestBulkOperation(deps: SyncDeps, bulkId: string): Promise<IngestOutcome> {
   const op = await loadOp(deps, bulkId);
@@ -60,7 +61,7 @@ export async function ingestBulkOperation(deps: SyncDeps, bulkId: string): Promi
     return "already-done";
   }
   const client = await deps.client(op.shop);
-  let remote = await fetchBulkOperation(client, bulkId);
+  const remote = await fetchBulkOperation(client, bulkId);
   await recordRemoteStatus(deps, bulkId, remote);
   if (!TERMINAL_STATUSES.has(remote.status)) return "pending";
 

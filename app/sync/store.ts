@@ -11,7 +11,9 @@ import { qualifyingOrder } from "./orders-sql";
  * UTC `timestamp(3)`.
  *
  * Every write into the live tables is "newest wins" on `updatedAt`: a row is only replaced by a
- * version at least as new, so bulk merges, deltas and webhooks can arrive in any order.
+ * version at least as new, so bulk merges, deltas and webhooks can arrive in any order. (A shop's
+ * first sync inserts plainly: nothing is there to win against, and a unique violation means
+ * something arrived meanwhile, which sends it to the upserting merge.)
  */
 
 const SEP = "\u001f"; // joins string lists (discount codes, tags) into one staged column
