@@ -3,10 +3,11 @@ import type { Sql } from "../db/sql";
 import { DAY_MS } from "../domain/points";
 import { defineJob, type JobDefinition, type SendOptions } from "../jobs/queue";
 import type { AdminClient } from "../shopify/graphql-client";
-import { applyOrderChange, rebuildShopLedger } from "./ledger-store";
-import { ensureLoyaltyDefinitions, syncLoyaltyMetafields } from "./metafields";
+import { applyOrderChange, loadPointsSettings, rebuildShopLedger } from "./ledger-store";
+import { ensureLoyaltyDefinitions, publishRewardRate, syncLoyaltyMetafields } from "./metafields";
 import { runNudges, type NudgeDeps } from "./nudges";
 import { settleStaleRedemptions } from "./redeem";
+import { ledgerSettings } from "./settings";
 import { ShopDomain } from "../lib/parse";
 
 export const POINTS_JOBS = { sync: "points.sync", nudges: "points.nudges" } as const;
@@ -47,6 +48,7 @@ export function pointsJobDefinitions(deps: () => PointsJobDeps | Promise<PointsJ
         const client = await d.client(shop);
         await settleStaleRedemptions({ sql: d.sql, client: async () => client, now: d.now }, shop);
         await ensureLoyaltyDefinitions(client);
+        await publishRewardRate(client, ledgerSettings(await loadPointsSettings(d.sql, shop)).redemptionRate);
         await syncLoyaltyMetafields({ sql: d.sql, client, now: nowOf(d) }, shop);
       },
     }),

@@ -1,7 +1,7 @@
 import type { Sql } from "../db/sql";
-import { balanceOf, nextExpiry, type PointsSettings } from "../domain/points";
+import { balanceOf, nextExpiry, type PointsSettings, type RedemptionRate } from "../domain/points";
 import { AppError } from "../lib/errors";
-import { POINTS_METAFIELD_DEFINITION_CREATE, POINTS_METAFIELDS_DELETE, POINTS_METAFIELDS_SET } from "../shopify/documents/points";
+import { POINTS_METAFIELD_DEFINITION_CREATE, POINTS_METAFIELDS_DELETE, POINTS_METAFIELDS_SET, POINTS_SHOP_REWARD_QUERY } from "../shopify/documents/points";
 import type { AdminClient, UserErrorLike } from "../shopify/graphql-client";
 import { assertNoUserErrors } from "../shopify/graphql-client";
 import { loadLedgerRows, loadPointsSettings, stateFromRows, type LedgerRow } from "./ledger-store";
@@ -18,9 +18,11 @@ import { customerGid } from "../shopify/ids";
 export const LOYALTY_NAMESPACE = "$app:loyalty";
 
 export const LOYALTY_DEFINITIONS = [
-  { key: "points_balance", type: "number_integer", name: "Points balance", description: "Loyalty points the customer can redeem now (Winback)." },
-  { key: "points_expiring", type: "number_integer", name: "Points expiring next", description: "Points that expire on the next expiry date (Winback)." },
-  { key: "points_expire_at", type: "date_time", name: "Next points expiry", description: "When the next points expire (Winback)." },
+  { ownerType: "CUSTOMER", key: "points_balance", type: "number_integer", name: "Points balance", description: "Loyalty points the customer can redeem now (Winback)." },
+  { ownerType: "CUSTOMER", key: "points_expiring", type: "number_integer", name: "Points expiring next", description: "Points that expire on the next expiry date (Winback)." },
+  { ownerType: "CUSTOMER", key: "points_expire_at", type: "date_time", name: "Next points expiry", description: "When the next points expire (Winback)." },
+  // The banner values points with the app's own rate, not a copy in the theme editor that can drift.
+  { ownerType: "SHOP", key: "reward", type: "json", name: "Points reward rate", description: 'Points per reward and the reward amount, {"points": 100, "amount": 5} (Winback).' },
 ] as const;
 
 /** metafieldsSet takes at most 25 metafields per call. */
@@ -39,7 +41,7 @@ export async function ensureLoyaltyDefinitions(client: AdminClient): Promise<{ c
   let existing = 0;
   for (const d of LOYALTY_DEFINITIONS) {
     const res = await client.request<DefinitionPayload>(POINTS_METAFIELD_DEFINITION_CREATE, {
-      definition: { namespace: LOYALTY_NAMESPACE, key: d.key, type: d.type, name: d.name, description: d.description, ownerType: "CUSTOMER", access: { storefront: "PUBLIC_READ" } },
+      definition: { namespace: LOYALTY_NAMESPACE, key: d.key, type: d.type, name: d.name, description: d.description, ownerType: d.ownerType, access: { storefront: "PUBLIC_READ" } },
     });
     const errs = res.metafieldDefinitionCreate.userErrors;
     if (errs.length && errs.every((e) => e.code === "TAKEN" || e.code === "UNSTRUCTURED_ALREADY_EXISTS")) existing++;
@@ -49,6 +51,26 @@ export async function ensureLoyaltyDefinitions(client: AdminClient): Promise<{ c
     }
   }
   return { created, existing };
+}
+
+interface ShopRewardPayload {
+  shop: { id: string; reward: { jsonValue: unknown } | null };
+}
+
+/**
+ * Publishes the redemption rate as the shop metafield `$app:loyalty.reward`, which the banner reads,
+ * unless it already holds that rate (the points sync runs after every order; this costs one read).
+ */
+export async function publishRewardRate(client: AdminClient, rate: RedemptionRate): Promise<boolean> {
+  const value = { points: rate.points, amount: rate.value };
+  const current = await client.request<ShopRewardPayload>(POINTS_SHOP_REWARD_QUERY, { namespace: LOYALTY_NAMESPACE });
+  const had = current.shop.reward?.jsonValue as { points?: unknown; amount?: unknown } | undefined;
+  if (had?.points === value.points && had?.amount === value.amount) return false;
+  const res = await client.request<SetPayload>(POINTS_METAFIELDS_SET, {
+    metafields: [{ ownerId: current.shop.id, namespace: LOYALTY_NAMESPACE, key: "reward", type: "json", value: JSON.stringify(value) }],
+  });
+  assertNoUserErrors(res.metafieldsSet.userErrors, "metafieldsSet reward");
+  return true;
 }
 
 export interface LoyaltyValues {

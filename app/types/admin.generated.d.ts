@@ -139,6 +139,16 @@ export type PointsMetafieldDefinitionCreateMutationVariables = AdminTypes.Exact<
 
 export type PointsMetafieldDefinitionCreateMutation = { metafieldDefinitionCreate?: AdminTypes.Maybe<{ createdDefinition?: AdminTypes.Maybe<Pick<AdminTypes.MetafieldDefinition, 'id' | 'namespace' | 'key'>>, userErrors: Array<Pick<AdminTypes.MetafieldDefinitionCreateUserError, 'field' | 'message' | 'code'>> }> };
 
+export type PointsShopRewardQueryVariables = AdminTypes.Exact<{
+  namespace: AdminTypes.Scalars['String']['input'];
+}>;
+
+
+export type PointsShopRewardQuery = { shop: (
+    Pick<AdminTypes.Shop, 'id'>
+    & { reward?: AdminTypes.Maybe<Pick<AdminTypes.Metafield, 'jsonValue'>> }
+  ) };
+
 export type PointsMetafieldsSetMutationVariables = AdminTypes.Exact<{
   metafields: Array<AdminTypes.MetafieldsSetInput> | AdminTypes.MetafieldsSetInput;
 }>;
@@ -185,6 +195,7 @@ interface GeneratedQueryTypes {
   "#graphql\n  query CampaignDiscountByCode($code: String!) {\n    codeDiscountNodeByCode(code: $code) {\n      id\n      codeDiscount {\n        __typename\n        ... on DiscountCodeBasic {\n          title\n          endsAt\n        }\n      }\n    }\n  }\n": {return: CampaignDiscountByCodeQuery, variables: CampaignDiscountByCodeQueryVariables},
   "#graphql\n  query OrdersBulk {\n    orders(query: \"__FILTER__\") {\n      edges {\n        node {\n          id\n          name\n          processedAt\n          createdAt\n          updatedAt\n          cancelledAt\n          test\n          displayFinancialStatus\n          currentTotalPriceSet {\n            shopMoney {\n              amount\n              currencyCode\n            }\n          }\n          totalPriceSet {\n            shopMoney {\n              amount\n            }\n          }\n          discountCodes\n          customer {\n            id\n          }\n          lineItems {\n            edges {\n              node {\n                id\n                quantity\n                product {\n                  id\n                  productType\n                  vendor\n                  title\n                }\n                variant {\n                  id\n                }\n                originalUnitPriceSet {\n                  shopMoney {\n                    amount\n                    currencyCode\n                  }\n                }\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n": {return: OrdersBulkQuery, variables: OrdersBulkQueryVariables},
   "#graphql\n  query CustomersBulk {\n    customers(query: \"__FILTER__\") {\n      edges {\n        node {\n          id\n          firstName\n          lastName\n          tags\n          updatedAt\n          defaultEmailAddress {\n            emailAddress\n            marketingState\n          }\n          defaultPhoneNumber {\n            phoneNumber\n            marketingState\n          }\n        }\n      }\n    }\n  }\n": {return: CustomersBulkQuery, variables: CustomersBulkQueryVariables},
+  "#graphql\n  query PointsShopReward($namespace: String!) {\n    shop {\n      id\n      reward: metafield(namespace: $namespace, key: \"reward\") {\n        jsonValue\n      }\n    }\n  }\n": {return: PointsShopRewardQuery, variables: PointsShopRewardQueryVariables},
   "#graphql\n  query PointsDiscountByCode($code: String!) {\n    codeDiscountNodeByCode(code: $code) {\n      id\n    }\n  }\n": {return: PointsDiscountByCodeQuery, variables: PointsDiscountByCodeQueryVariables},
   "#graphql\n  query ShopOverview {\n    shop {\n      id\n      name\n      myshopifyDomain\n      currencyCode\n      ianaTimezone\n      email\n    }\n    ordersCount(limit: null) {\n      count\n      precision\n    }\n    customersCount(limit: null) {\n      count\n      precision\n    }\n  }\n": {return: ShopOverviewQuery, variables: ShopOverviewQueryVariables},
 }

@@ -100,6 +100,16 @@ describe("points expiry banner app embed", () => {
     expect(text(render({ customer: customer({ expiring: 100 }) }).html)).toContain("100 points worth $5.00");
   });
 
+  it("takes the redemption rate the app published on the shop over the block's own settings", () => {
+    const published = { "$app:loyalty": { reward: { points: 50, amount: 4 } } };
+    // 250 points at 50 per 4.00: five rewards, $20.00 (the block's 100 per 5.00 would say $10.00)
+    expect(text(render({ shop: { ...usd, metafields: published } }).html)).toContain("250 points worth $20.00");
+    // below one reward at the published rate: no value, no redeem button
+    expect(render({ shop: { ...usd, metafields: { "$app:loyalty": { reward: { points: 300, amount: 4 } } } } }).html).not.toContain("peb__redeem");
+    // nothing published yet: the block's settings
+    expect(text(render({ shop: { ...usd, metafields: {} } }).html)).toContain("250 points worth $10.00");
+  });
+
   it("uses singular and the window boundary inclusively", () => {
     const oneDay = render({ customer: customer({ expireInMs: 2 * 3600_000 }) }).html;
     expect(text(oneDay)).toContain("1 day left");

@@ -48,6 +48,8 @@ export interface EmbedShop {
   money_format: string;
   /** IANA zone used by the `date` filter (Shopify renders dates in the shop's zone). Default UTC. */
   timezone?: string;
+  /** Shop metafields by namespace (`{ "$app:loyalty": { reward: { points: 100, amount: 5 } } }`). */
+  metafields?: Record<string, Record<string, unknown>>;
 }
 
 export interface RenderAppEmbedOptions {
@@ -207,7 +209,9 @@ function metafieldsDrop(input: EmbedCustomer["metafields"]): Record<string, Reco
           ? "date_time"
           : typeof raw === "number"
             ? "number_integer"
-            : "single_line_text_field";
+            : typeof raw === "object"
+              ? "json"
+              : "single_line_text_field";
       namespaced[ns][key] = { value, type };
     }
   }
@@ -254,7 +258,7 @@ export function renderAppEmbed(options: RenderAppEmbedOptions): RenderedAppEmbed
 
   const html = engine.parseAndRenderSync(template, {
     customer,
-    shop: { currency: options.shop.currency, money_format: options.shop.money_format },
+    shop: { currency: options.shop.currency, money_format: options.shop.money_format, metafields: metafieldsDrop(options.shop.metafields) },
     localization: { language: { iso_code: locale } },
     request: { locale: { iso_code: locale } },
     block: { id: options.blockId ?? "points_expiry_banner_app_embed", type: "app", settings },

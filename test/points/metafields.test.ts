@@ -3,7 +3,7 @@ import { DAY_MS } from "../../app/domain/points";
 import { applyOrderWebhook } from "../../app/sync/live";
 import { startSync } from "../../app/sync/run";
 import { applyOrderChange, loadLedgerRows, loadPointsSettings, rebuildShopLedger } from "../../app/points/ledger-store";
-import { ensureLoyaltyDefinitions, loyaltyValues, syncLoyaltyMetafields } from "../../app/points/metafields";
+import { ensureLoyaltyDefinitions, loyaltyValues, publishRewardRate, syncLoyaltyMetafields } from "../../app/points/metafields";
 import { ledgerSettings } from "../../app/points/settings";
 import { createAdminClient } from "../../app/shopify/graphql-client";
 import { gql } from "../shopify-emulator/helpers";
@@ -32,14 +32,15 @@ describe.each(databaseKinds)("loyalty metafields sync against the emulator on %s
     await t?.drop();
   });
 
-  it("creates the three $app:loyalty definitions with storefront access, idempotently", async () => {
-    expect(await ensureLoyaltyDefinitions(client())).toEqual({ created: 3, existing: 0 });
-    expect(await ensureLoyaltyDefinitions(client())).toEqual({ created: 0, existing: 3 });
+  it("creates the $app:loyalty definitions (three on customers, the reward rate on the shop) with storefront access, idempotently", async () => {
+    expect(await ensureLoyaltyDefinitions(client())).toEqual({ created: 4, existing: 0 });
+    expect(await ensureLoyaltyDefinitions(client())).toEqual({ created: 0, existing: 4 });
     const defs = metafieldStore(h.emu.shop(SHOP)).definitions;
     expect(defs.map((d) => [d.namespace, d.key, d.type, d.storefront, d.ownerType])).toEqual([
       [NS, "points_balance", "number_integer", "PUBLIC_READ", "CUSTOMER"],
       [NS, "points_expiring", "number_integer", "PUBLIC_READ", "CUSTOMER"],
       [NS, "points_expire_at", "date_time", "PUBLIC_READ", "CUSTOMER"],
+      [NS, "reward", "json", "PUBLIC_READ", "SHOP"],
     ]);
   });
 
@@ -154,5 +155,27 @@ describe.each(databaseKinds)("loyalty metafields sync against the emulator on %s
     expect(wrongType.body.data.metafieldsSet.userErrors[0].code).toBe("INVALID_TYPE");
     const tooMany = await gql(h.emu, h.token, q, { m: Array.from({ length: 26 }, () => m("1")) }, SHOP);
     expect(tooMany.body.errors[0].extensions.code).toBe("MAX_INPUT_SIZE_EXCEEDED");
+  });
+  it("publishes the redemption rate on the shop once, again only when it changes; the storefront banner values points with it", async () => {
+    const before = setCalls().length;
+    expect(await publishRewardRate(client(), { points: 50, value: 4 })).toBe(true);
+    expect(await publishRewardRate(client(), { points: 50, value: 4 })).toBe(false);
+    expect(setCalls().length).toBe(before + 1);
+    const shop = await gql(h.emu, h.token, `{ shop { metafield(namespace: "$app:loyalty", key: "reward") { type jsonValue } } }`, {}, SHOP);
+    expect(shop.body.data.shop.metafield).toEqual({ type: "json", jsonValue: { points: 50, amount: 4 } });
+    // a customer with 250 points expiring soon, as the storefront shows them: 5 rewards of 4.00
+    const c = h.emu.shop(SHOP).customerLegacyId(0);
+    const soon = new Date(Date.now() + 3 * DAY_MS).toISOString();
+    await gql(h.emu, h.token, `mutation($m: [MetafieldsSetInput!]!) { metafieldsSet(metafields: $m) { userErrors { message } } }`, {
+      m: [
+        { ownerId: `gid://shopify/Customer/${c}`, namespace: "$app:loyalty", key: "points_expiring", type: "number_integer", value: "250" },
+        { ownerId: `gid://shopify/Customer/${c}`, namespace: "$app:loyalty", key: "points_expire_at", type: "date_time", value: soon },
+      ],
+    }, SHOP);
+    const page = await (await fetch(`${h.emu.url}/${SHOP}/storefront?customer=${c}`)).text();
+    expect(page.replace(/<[^>]+>/g, " ").replace(/\s+/g, " ")).toMatch(/250 points worth \S*20\.00/);
+    expect(await publishRewardRate(client(), { points: 100, value: 5 })).toBe(true);
+    const after = await (await fetch(`${h.emu.url}/${SHOP}/storefront?customer=${c}`)).text();
+    expect(after.replace(/<[^>]+>/g, " ").replace(/\s+/g, " ")).toMatch(/250 points worth \S*10\.00/);
   });
 });

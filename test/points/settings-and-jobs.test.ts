@@ -70,8 +70,12 @@ describe("points jobs and feature hooks", () => {
     const sync = defs.find((d) => d.queue === POINTS_JOBS.sync)!;
     await sync.handler(sync.payload.parse({ shop: SHOP }), { jobId: "j1", attempt: 1 });
     const store = metafieldStore(emu.shop(SHOP));
-    expect(store.definitions).toHaveLength(3);
-    expect(Object.values(store.values).map((m) => [m.key, m.value]).sort()).toEqual([["points_balance", "42"], ["points_expire_at", new Date(Date.parse("2026-11-01T00:00:00Z") + 365 * DAY_MS).toISOString()], ["points_expiring", "42"]]);
+    expect(store.definitions).toHaveLength(4);
+    // the customer's values, and the shop's redemption rate (the app's default: 100 points = 5.00)
+    expect(Object.values(store.values).map((m) => [m.key, m.value]).sort()).toEqual([
+      ["points_balance", "42"], ["points_expire_at", new Date(Date.parse("2026-11-01T00:00:00Z") + 365 * DAY_MS).toISOString()], ["points_expiring", "42"],
+      ["reward", JSON.stringify({ points: 100, amount: 5 })],
+    ]);
     const nudges = defs.find((d) => d.queue === POINTS_JOBS.nudges)!;
     sent.length = 0;
     await nudges.handler(nudges.payload.parse({ shop: SHOP }), { jobId: "j2", attempt: 1 });

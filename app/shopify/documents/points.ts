@@ -20,6 +20,18 @@ export const POINTS_METAFIELD_DEFINITION_CREATE = `#graphql
   }
 `;
 
+/** The shop's id (owner of the reward-rate metafield) and the rate published last. */
+export const POINTS_SHOP_REWARD_QUERY = `#graphql
+  query PointsShopReward($namespace: String!) {
+    shop {
+      id
+      reward: metafield(namespace: $namespace, key: "reward") {
+        jsonValue
+      }
+    }
+  }
+`;
+
 export const POINTS_METAFIELDS_SET = `#graphql
   mutation PointsMetafieldsSet($metafields: [MetafieldsSetInput!]!) {
     metafieldsSet(metafields: $metafields) {

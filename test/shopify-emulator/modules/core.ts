@@ -3,6 +3,9 @@ import { GraphQLError } from "graphql";
 import type { EmulatorModule, RequestContext } from "../engine";
 import { resolveNode } from "../nodes";
 
+/** The shop's GID (stable per domain): the owner of shop metafields. */
+export const shopGid = (domain: string) => `gid://shopify/Shop/${60_000_000_000 + (hashCode(domain) % 1_000_000)}`;
+
 export const coreModule: EmulatorModule = {
   name: "core",
   register(r) {
@@ -10,7 +13,7 @@ export const coreModule: EmulatorModule = {
       const d = ctx.shop.data;
       return {
         __typename: "Shop",
-        id: `gid://shopify/Shop/${60_000_000_000 + (hashCode(ctx.shop.domain) % 1_000_000)}`,
+        id: shopGid(ctx.shop.domain),
         name: d.name,
         myshopifyDomain: ctx.shop.domain,
         currencyCode: d.currencyCode,

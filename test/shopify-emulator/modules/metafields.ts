@@ -1,10 +1,11 @@
-// Metafields and metafield definitions (loyalty points on customers): metafieldDefinitionCreate,
+// Metafields and metafield definitions (loyalty points on customers, the reward rate on the shop): metafieldDefinitionCreate,
 // metafieldsSet (25 per call, atomic, validated by type), metafieldsDelete, Customer.metafield(s),
 // and the `$app` reserved prefix resolved to `app--{appId}` like Shopify does for the calling app.
 import { GraphQLError } from "graphql";
 import type { EmulatorModule, RequestContext } from "../engine";
 import type { ShopState } from "../state";
 import { parseGid } from "../state";
+import { shopGid } from "./core";
 
 /** The emulator hosts one app; its numeric id is what `$app` resolves to. */
 export const EMULATOR_APP_ID = "7700001";
@@ -119,7 +120,7 @@ function metafieldView(m: StoredMetafield) {
     jsonValue: jsonValue(m.type, m.value),
     createdAt: m.createdAt,
     updatedAt: m.updatedAt,
-    ownerType: "CUSTOMER",
+    ownerType: ownerTypeOf(m.ownerId),
     description: null,
     compareDigest: Buffer.from(`${m.id}:${m.updatedAt}`).toString("base64"),
   };
@@ -143,18 +144,23 @@ function ownerExists(ctx: RequestContext, ownerId: string): boolean {
   const p = parseGid(ownerId);
   if (!p) return false;
   if (p.type === "Customer") return ctx.shop.customerIndexFromId(ownerId) >= 0;
+  if (p.type === "Shop") return ownerId === shopGid(ctx.shop.domain);
   return false;
 }
 
+/** The definition owner type a metafield owner GID belongs to. */
+const ownerTypeOf = (ownerId: string) => (parseGid(ownerId)?.type === "Shop" ? "SHOP" : "CUSTOMER");
+
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 
-/** Loyalty values as the storefront (Liquid) sees them: only namespaces whose definition grants storefront PUBLIC_READ. */
-export function storefrontMetafields(shop: ShopState, customerGid: string): Record<string, Record<string, unknown>> {
+/** A customer's or the shop's metafields as the storefront (Liquid) sees them: only those whose definition grants storefront PUBLIC_READ. */
+export function storefrontMetafields(shop: ShopState, ownerGid: string): Record<string, Record<string, unknown>> {
   const store = metafieldStore(shop);
   const out: Record<string, Record<string, unknown>> = {};
+  const ownerType = ownerTypeOf(ownerGid);
   for (const m of Object.values(store.values)) {
-    if (m.ownerId !== customerGid) continue;
-    const def = store.definitions.find((d) => d.ownerType === "CUSTOMER" && d.namespace === m.namespace && d.key === m.key);
+    if (m.ownerId !== ownerGid) continue;
+    const def = store.definitions.find((d) => d.ownerType === ownerType && d.namespace === m.namespace && d.key === m.key);
     if (!def || def.storefront !== "PUBLIC_READ") continue;
     (out[m.namespace] ??= {})[m.key] = jsonValue(m.type, m.value);
   }
@@ -193,7 +199,7 @@ export const metafieldsModule: EmulatorModule = {
       const prepared = a.metafields.map((m, i) => {
         const ue = (field: string, message: string, code: string) => userErrors.push({ __typename: "MetafieldsSetUserError", field: ["metafields", String(i), field], message, code, elementIndex: i });
         const namespace = resolveNamespace(m.namespace);
-        const def = store.definitions.find((d) => d.ownerType === "CUSTOMER" && d.namespace === namespace && d.key === m.key);
+        const def = store.definitions.find((d) => d.ownerType === ownerTypeOf(String(m.ownerId)) && d.namespace === namespace && d.key === m.key);
         const existing = store.values[valueKey(m.ownerId, namespace, m.key)];
         const type: string | undefined = m.type ?? def?.type ?? existing?.type;
         if (!ownerExists(ctx, m.ownerId)) ue("ownerId", "Owner does not exist.", "INVALID");
@@ -238,12 +244,13 @@ export const metafieldsModule: EmulatorModule = {
     }, { scope: "write_customers" });
 
     const ofCustomer = (c: { id: string }, ctx: RequestContext) => Object.values(metafieldStore(ctx.shop).values).filter((m) => m.ownerId === c.id);
+    const metafieldOf = (ownerId: string, a: { namespace?: string | null; key: string }, ctx: RequestContext) => {
+      const m = metafieldStore(ctx.shop).values[valueKey(ownerId, resolveNamespace(a.namespace), a.key)];
+      return m ? metafieldView(m) : null;
+    };
+    r.type("Shop", { metafield: (s: { id: string }, a: { namespace?: string | null; key: string }, ctx) => metafieldOf(s.id, a, ctx) });
     r.type("Customer", {
-      metafield: (c, a: { namespace?: string | null; key: string }, ctx) => {
-        const ns = resolveNamespace(a.namespace);
-        const m = metafieldStore(ctx.shop).values[valueKey(c.id, ns, a.key)];
-        return m ? metafieldView(m) : null;
-      },
+      metafield: (c, a: { namespace?: string | null; key: string }, ctx) => metafieldOf(c.id, a, ctx),
       metafields: (c, a: { first?: number | null; namespace?: string | null; keys?: string[] | null }, ctx) => {
         if (a.first == null) throw new GraphQLError("you must provide one of first or last", { extensions: { code: "BAD_REQUEST" } });
         // keys are "namespace.key" (the namespace may use the $app prefix)

@@ -8,6 +8,7 @@ import type { EmulatorModule, RouteContext } from "../engine";
 import { REPO_ROOT } from "../schema";
 import type { ShopState } from "../state";
 import { appEmbedAssets, escapeHtml, renderAppEmbed, type Locale } from "../../extensions/render-embed";
+import { shopGid } from "./core";
 import { EMULATOR_APP_ID, storefrontMetafields } from "./metafields";
 
 export interface AppProxyConfig {
@@ -61,11 +62,11 @@ const proxyLog = (shop: ShopState) => shop.store("appProxy", () => [] as ProxyLo
 
 const MONEY_FORMATS: Record<string, string> = { USD: "${{amount}}", CAD: "${{amount}}", EUR: "€{{amount_with_comma_separator}}", GBP: "£{{amount}}", JPY: "¥{{amount_no_decimals}}" };
 
-/** The customer's metafields as the app's own theme extension sees them: `app--{id}--ns` is `$app:ns`. */
-function liquidMetafields(shop: ShopState, customerGid: string): Record<string, Record<string, unknown>> {
+/** A customer's or the shop's metafields as the app's own theme extension sees them: `app--{id}--ns` is `$app:ns`. */
+function liquidMetafields(shop: ShopState, ownerGid: string): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};
   const own = `app--${EMULATOR_APP_ID}--`;
-  for (const [ns, fields] of Object.entries(storefrontMetafields(shop, customerGid))) {
+  for (const [ns, fields] of Object.entries(storefrontMetafields(shop, ownerGid))) {
     out[ns.startsWith(own) ? `$app:${ns.slice(own.length)}` : ns] = fields;
   }
   return out;
@@ -96,7 +97,7 @@ async function storefrontPage(ctx: RouteContext) {
     settings,
     locale,
     now: new Date(ctx.now()),
-    shop: { currency, money_format: MONEY_FORMATS[currency] ?? `{{amount}} ${currency}`, timezone: shop.data.ianaTimezone },
+    shop: { currency, money_format: MONEY_FORMATS[currency] ?? `{{amount}} ${currency}`, timezone: shop.data.ianaTimezone, metafields: liquidMetafields(shop, shopGid(domain)) },
     assetBaseUrl: `/${domain}/storefront/assets/`,
   });
   const who = customer ? `Logged in as ${escapeHtml(customer.first_name ?? "customer")} (#${customer.id})` : "Guest";
