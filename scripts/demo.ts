@@ -77,7 +77,8 @@ if (install.status !== 200) {
 }
 
 // A shopper whose points from an order ~350 days ago expire within the banner's window, to show the
-// storefront banner (points expire 365 days after they were earned by default).
+// storefront banner (points expire 365 days after they were earned by default). The order is worth at
+// least one reward (100 points, a point per unit of currency by default), so the banner offers Redeem.
 function shopperWithPointsExpiringSoon(): number | null {
   const s = emulator.shop(shop);
   const day = 86_400_000;
@@ -86,7 +87,7 @@ function shopperWithPointsExpiringSoon(): number | null {
     const age = (Date.now() - Date.parse(v.processedAt)) / day;
     if (age < 340) continue;
     if (age > 358) break;
-    if (!v.test && !v.cancelledAt && v._customerIdx >= 0) return s.customerLegacyId(v._customerIdx);
+    if (!v.test && !v.cancelledAt && v._customerIdx >= 0 && v._currentCents >= 10_000) return s.customerLegacyId(v._customerIdx);
   }
   return null;
 }
