@@ -82,7 +82,11 @@ function where(q: QueueQuery, now: Date): { sql: string; params: unknown[] } {
   if (q.overdue) parts.push(`${NEXT_DUE} <= ${p(now)}`);
   if (q.q) {
     const like = p(`%${q.q.toLowerCase().replace(/[\\%_]/g, (m) => `\\${m}`)}%`);
-    parts.push(`(lower(coalesce(c."firstName", '') || ' ' || coalesce(c."lastName", '')) LIKE ${like} OR lower(coalesce(c.email, '')) LIKE ${like} OR t."customerId"::text = ${p(q.q)})`);
+    // Phone numbers are written every which way ("+1 (415) 555-0102"): compare digits only, and only
+    // for a search with enough digits to mean a number.
+    const digits = q.q.replace(/\D/g, "");
+    const phone = digits.length >= 4 ? ` OR regexp_replace(coalesce(c.phone, ''), '[^0-9]', '', 'g') LIKE ${p(`%${digits}%`)}` : "";
+    parts.push(`(lower(coalesce(c."firstName", '') || ' ' || coalesce(c."lastName", '')) LIKE ${like} OR lower(coalesce(c.email, '')) LIKE ${like} OR t."customerId"::text = ${p(q.q)}${phone})`);
   }
   return { sql: parts.length ? ` AND ${parts.join(" AND ")}` : "", params };
 }

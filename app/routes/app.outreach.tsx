@@ -213,7 +213,7 @@ export default function Outreach() {
             <div data-testid="outreach-queue">
               <Filters
                 queryValue={search}
-                queryPlaceholder="Search name, email or customer id"
+                queryPlaceholder="Search name, email, phone or customer id"
                 filters={filters}
                 appliedFilters={applied}
                 onQueryChange={(v) => {

@@ -90,6 +90,10 @@ describe.each(databaseKinds)("outreach queue (%s)", (kind) => {
     expect(overdue.total).toBe(17);
     expect(overdue.rows.every((r) => r.overdue && r.status === "to_contact" && r.campaignId === "camp-a")).toBe(true);
     expect((await listQueue(sql, SHOP, q("q=smith"), now)).rows.map((r) => [r.name, r.email, r.phone])).toEqual([["Ann Smith", "c3@example.com", "=1+2"]]);
+    // by phone, however it is typed; too few digits match no phone
+    expect((await listQueue(sql, SHOP, q(`q=${encodeURIComponent("(415) 555-0102")}`), now)).rows.map((r) => r.phone)).toEqual(["+14155550102"]);
+    expect((await listQueue(sql, SHOP, q("q=0102"), now)).rows.map((r) => r.phone)).toEqual(["+14155550102"]);
+    expect((await listQueue(sql, SHOP, q("q=12"), now)).rows.filter((r) => r.phone === "=1+2")).toEqual([]);
     expect((await listQueue(sql, SHOP, q("status=contacted&sort=name"), now)).rows.map((r) => r.phone)).toEqual(["=1+2", "+14155550102"]);
     expect((await listQueue(sql, SHOP, q("q=100%25"), now)).total).toBe(0); // LIKE wildcards are literal
     const opts = await queueOptions(sql, SHOP);
