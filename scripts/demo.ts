@@ -3,6 +3,7 @@
 // (embedded PGlite database under .data/demo), installs the app on the shop and prints the
 // admin-frame URL. Ctrl-C stops everything.
 import { parseArgs } from "node:util";
+import { rmSync } from "node:fs";
 import path from "node:path";
 import { buildApp, startAppServer, ROOT } from "../test/support/app-server";
 import { startEmulator } from "../test/shopify-emulator";
@@ -46,6 +47,10 @@ await emulator.addShop(shop, { seed: Number(args.seed), customers: Number(args.c
 // Campaign touches and points reminders go to a local mail sink: each message is printed and kept
 // as an .eml file, with its one-click unsubscribe link.
 const dataDir = process.env.DATA_DIR ?? path.join(ROOT, ".data/demo");
+// The emulator keeps nothing between runs, so neither does the demo's own database: an app that
+// remembered a sync (or metafields it wrote) into a shop that no longer has them would show a stale
+// install. A DATA_DIR you chose is left alone.
+if (!process.env.DATA_DIR) rmSync(dataDir, { recursive: true, force: true });
 const mail = process.env.SMTP_URL ? null : await startMailSink({ dir: path.join(dataDir, "mail"), log: (l) => console.log(`[mail] ${l}`) });
 
 if (!args["no-build"]) {
@@ -76,7 +81,7 @@ if (install.status !== 200) {
   process.exit(1);
 }
 
-// A shopper whose points from an order ~350 days ago expire within the banner's window, to show the
+// A shopper whose points from an order ~355 days ago expire within the banner's window, to show the
 // storefront banner (points expire 365 days after they were earned by default). The order is worth at
 // least one reward (100 points, a point per unit of currency by default), so the banner offers Redeem.
 function shopperWithPointsExpiringSoon(): number | null {
@@ -85,8 +90,9 @@ function shopperWithPointsExpiringSoon(): number | null {
   for (let i = s.orderCount() - 1; i >= 0; i--) {
     const v = s.orderView(i);
     const age = (Date.now() - Date.parse(v.processedAt)) / day;
-    if (age < 340) continue;
-    if (age > 358) break;
+    // expires in 3 to 13 days: inside the banner's default 14-day window
+    if (age < 352) continue;
+    if (age > 362) break;
     if (!v.test && !v.cancelledAt && v._customerIdx >= 0 && v._currentCents >= 10_000) return s.customerLegacyId(v._customerIdx);
   }
   return null;
