@@ -1,6 +1,5 @@
-import { createHmac, randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import { setAppEnv, TEST_APP } from "../support/app-env";
+import { appRequest as req, setAppEnv, settle, TEST_APP } from "../support/app-env";
 
 setAppEnv();
 
@@ -14,29 +13,6 @@ const { runAnalysis } = await import("../../app/analysis/run");
 const { insertCustomers, insertOrders, insertShop } = await import("./support");
 
 const SHOP = TEST_APP.shop;
-
-function sessionToken() {
-  const now = Math.floor(Date.now() / 1000);
-  const b64 = (x: string) => Buffer.from(x).toString("base64url");
-  const header = b64(JSON.stringify({ alg: "HS256", typ: "JWT" }));
-  const payload = b64(JSON.stringify({ iss: `https://${SHOP}/admin`, dest: `https://${SHOP}`, aud: TEST_APP.apiKey, sub: "42", exp: now + 60, nbf: now - 5, iat: now - 5, jti: randomUUID(), sid: randomUUID() }));
-  return `${header}.${payload}.${createHmac("sha256", TEST_APP.apiSecret).update(`${header}.${payload}`).digest("base64url")}`;
-}
-
-function req(path: string, init: { method?: string; form?: Record<string, string>; token?: boolean } = {}) {
-  const headers: Record<string, string> = {};
-  if (init.token !== false) headers.Authorization = `Bearer ${sessionToken()}`;
-  return new Request(`${TEST_APP.appUrl}${path}`, { method: init.method ?? "GET", headers, ...(init.form ? { body: new URLSearchParams(init.form) } : {}) });
-}
-
-async function settle(p: Promise<unknown>): Promise<Response> {
-  try {
-    return (await p) as Response;
-  } catch (thrown) {
-    if (thrown instanceof Response) return thrown;
-    throw thrown;
-  }
-}
 
 const FORM = {
   "lapse.atRiskDays": "60", "lapse.highRiskDays": "95", "lapse.lostDays": "365", "overdue.minPurchaseDays": "3", "overdue.gapMultiplier": "2",
