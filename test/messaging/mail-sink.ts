@@ -12,10 +12,14 @@ import { parseMail } from "./support";
 
 export interface SinkMessage {
   file: string;
+  /** Envelope sender and recipients. */
+  from: string;
   to: string[];
   subject: string;
   oneClickUrl: string | null;
   receivedAt: string;
+  /** The message as received (headers and body, transfer encoding intact). */
+  raw: string;
 }
 
 export interface MailSink {
@@ -43,10 +47,12 @@ export async function startMailSink(opts: { port?: number; dir: string; log?: (l
         writeFileSync(file, raw);
         const m: SinkMessage = {
           file,
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
           to: session.envelope.rcptTo.map((r) => r.address),
           subject: parsed.header("Subject") ?? "",
           oneClickUrl: /<(https?:[^>]+)>/.exec(parsed.header("List-Unsubscribe") ?? "")?.[1] ?? null,
           receivedAt,
+          raw,
         };
         messages.push(m);
         opts.log?.(`[mail] to ${m.to.join(", ")}: ${m.subject}  (one-click: ${m.oneClickUrl ?? "none"})`);

@@ -1,7 +1,9 @@
-import type { AddressInfo } from "node:net";
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import nodemailer from "nodemailer";
-import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startMailSink, type MailSink, type SinkMessage } from "../messaging/mail-sink";
 import { createTestDb, type TestDb } from "../support/db";
 import { createOutreachTasks, outreachTaskFor } from "../../app/outreach/tasks";
 import { escalationPass } from "../../app/outreach/jobs";
@@ -9,30 +11,16 @@ import { notifyOwners } from "../../app/outreach/notify";
 import { transitionTask } from "../../app/outreach/lifecycle";
 import { LAUNCH, SHOP, after, ago, seedCustomer, seedOrder, seedShop, settings } from "./support";
 
-interface Received { from: string; to: string[]; raw: string }
-
 describe("owner notice for escalated VIPs (real SMTP server)", () => {
   let t: TestDb;
-  let server: SMTPServer;
-  const inbox: Received[] = [];
+  let sink: MailSink;
+  let inbox: SinkMessage[] = [];
   let port = 0;
 
   beforeAll(async () => {
-    server = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ["STARTTLS", "AUTH"],
-      logger: false,
-      onData(stream, session, cb) {
-        const chunks: Buffer[] = [];
-        stream.on("data", (c: Buffer) => chunks.push(c));
-        stream.on("end", () => {
-          inbox.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "", to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString("utf8") });
-          cb();
-        });
-      },
-    });
-    await new Promise<void>((res) => server.listen(0, "127.0.0.1", () => res()));
-    port = (server.server.address() as AddressInfo).port;
+    sink = await startMailSink({ dir: mkdtempSync(path.join(os.tmpdir(), "winback-notify-")) });
+    inbox = sink.messages;
+    port = sink.port;
     t = await createTestDb("pglite");
     await seedShop(t.db.sql, SHOP, "UTC");
     for (const id of ["1", "2", "3"]) {
@@ -45,7 +33,7 @@ describe("owner notice for escalated VIPs (real SMTP server)", () => {
   });
   afterAll(async () => {
     await t.drop();
-    await new Promise<void>((res) => server.close(() => res()));
+    await sink.close();
   });
 
   it("mails one digest to an owner email, nothing to a name, and nothing again on a rerun", async () => {
