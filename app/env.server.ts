@@ -5,15 +5,19 @@ import { AppError } from "./lib/errors";
  * The app's configuration, parsed once. Everything that differs between the demo, tests and
  * production is here; production code has no test branches, only different values.
  */
+/**
+ * The scopes the app asks for. write_app_proxy: Shopify forwards storefront requests to the app
+ * proxy only for apps holding it (shopify.dev, "About app proxies").
+ */
+export const DEFAULT_SCOPES =
+  "read_orders,read_all_orders,read_customers,write_customers,read_discounts,write_discounts,read_products,write_app_proxy";
+
 const EnvSchema = z.object({
   SHOPIFY_API_KEY: z.string().min(1),
   SHOPIFY_API_SECRET: z.string().min(1),
   SHOPIFY_APP_URL: z.string().url(),
-  SCOPES: z
-    .string()
-    .default(
-      "read_orders,read_all_orders,read_customers,write_customers,read_discounts,write_discounts,read_products",
-    ),
+  /** Must equal `[access_scopes] scopes` in shopify.app.toml (a test checks both). */
+  SCOPES: z.string().default(DEFAULT_SCOPES),
   /** postgres:// URL for real PostgreSQL; anything else (or unset) means embedded PGlite under DATA_DIR. */
   DATABASE_URL: z.string().optional(),
   DATA_DIR: z.string().default(".data"),
@@ -34,8 +38,16 @@ const EnvSchema = z.object({
   SHOP_CUSTOM_DOMAIN: z.string().optional(),
   SMTP_URL: z.string().optional(),
   MAIL_FROM: z.string().default("Winback <winback@localhost>"),
+  /**
+   * Signs the mail relay's complaint/bounce reports to /email/feedback. Its own secret, never the
+   * Shopify app secret: whoever runs the relay must not be able to forge Shopify webhooks or
+   * session tokens. Unset: /email/feedback refuses every report.
+   */
+  MAIL_RELAY_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   /** Poll interval of the in-process job runner. */
   JOB_POLL_MS: z.coerce.number().int().positive().default(500),
+  /** Jobs one instance runs at once (per queue on pg-boss, in total on the embedded runner). */
+  JOB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   /** Run background workers in this process (the web process of a small deployment). */
   RUN_WORKERS: z
     .enum(["true", "false"])
