@@ -80,15 +80,28 @@ export async function applyOrderWebhook(sql: Sql, shop: string, payload: unknown
 /** Parses and applies an order webhook; says what changed so features can react without parsing it again. */
 export async function applyOrderChange(sql: Sql, shop: string, payload: unknown): Promise<AppliedOrder> {
   const o = parseOrThrow(OrderWebhookSchema, payload, "order webhook");
-  return sql.transaction(async (tx): Promise<AppliedOrder> => {
-    const before = await tx.query<{ customerId: string | null }>(`SELECT "customerId" FROM "Order" WHERE shop = $1 AND id = $2 FOR UPDATE`, [shop, o.id]);
+  return retryOnDeadlock(() => sql.transaction(async (tx): Promise<AppliedOrder> => {
     const customerId = o.customer?.id ?? null;
+    // The customers whose aggregates this change recomputes are locked first, in id order, before
+    // the order is written: under READ COMMITTED a refresh counts what was committed when its
+    // statement began, so two writers for one customer must run one after the other, or the
+    // later refresh overwrites the figures with a count that misses the other's order.
+    const seen = await tx.query<{ customerId: string | null }>(`SELECT "customerId" FROM "Order" WHERE shop = $1 AND id = $2`, [shop, o.id]);
+    const locked = new Set<string>();
+    const seenCustomer = seen[0]?.customerId != null ? String(seen[0].customerId) : null;
+    await lockCustomers(tx, shop, [customerId, seenCustomer], locked);
     if (customerId) {
       // A customer seen first through an order: a stub the customer sync / webhook fills in.
       await tx.query(`INSERT INTO "Customer" (shop, id, email, "firstName", "lastName", phone) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (shop, id) DO NOTHING`, [
         shop, customerId, o.customer?.email ?? null, o.customer?.first_name ?? null, o.customer?.last_name ?? null, o.customer?.phone ?? null,
       ]);
+      // A stub another writer inserted meanwhile was invisible to the first lock: lock it now.
+      if (!locked.has(customerId)) await lockCustomers(tx, shop, [customerId], locked);
     }
+    const before = await tx.query<{ customerId: string | null }>(`SELECT "customerId" FROM "Order" WHERE shop = $1 AND id = $2 FOR UPDATE`, [shop, o.id]);
+    const movedFrom = before[0]?.customerId != null ? String(before[0].customerId) : null;
+    // Another change moved the order between the first read and its lock (rare): lock that one too.
+    if (movedFrom && !locked.has(movedFrom)) await lockCustomers(tx, shop, [movedFrom], locked);
     const won = await tx.query(
       `INSERT INTO "Order" AS o (shop, id, "customerId", name, "processedAt", "createdAt", "updatedAt", "cancelledAt", test, "financialStatus", "currentTotal", "totalPrice", currency, "discountCodes")
        VALUES ($1, $2, $3, $4, ${ts("$5")}, ${ts("$6")}, ${ts("$7")}, ${ts("$8")}, $9, $10, $11, $12, $13, $14)
@@ -104,7 +117,7 @@ export async function applyOrderChange(sql: Sql, shop: string, payload: unknown)
         o.discount_codes.map((d) => d.code),
       ],
     );
-    const previous = before[0]?.customerId != null ? String(before[0].customerId) : null;
+    const previous = movedFrom;
     const result = { orderId: o.id, customerId, previousCustomerId: previous !== customerId ? previous : null };
     if (!won.length) return { outcome: "stale", ...result }; // an older version delivered late
     const lineIds = o.line_items.map((l) => l.id);
@@ -127,7 +140,35 @@ export async function applyOrderChange(sql: Sql, shop: string, payload: unknown)
     const affected = [...new Set([customerId, previous].filter((c): c is string => !!c))];
     await refreshAggregates(tx, shop, affected);
     return { outcome: "applied", ...result };
-  });
+  }));
+}
+
+/**
+ * Row locks (FOR UPDATE) on the shop's customers among `ids`, taken in id order so that writers
+ * locking several customers (an order moving between two) never wait on each other in a cycle.
+ * The sync's merge takes the same locks in the same order (app/sync/store.ts lockCustomersOfRun).
+ * Row locks, not advisory locks: a merge may lock every customer of a shop, and row locks are
+ * not limited by the shared lock table.
+ */
+export async function lockCustomers(tx: Sql, shop: string, ids: Array<string | null>, locked: Set<string>) {
+  const want = [...new Set(ids.filter((c): c is string => !!c && !locked.has(c)))];
+  if (!want.length) return;
+  const rows = await tx.query<{ id: string }>(`SELECT id::text AS id FROM "Customer" WHERE shop = $1 AND id = ANY($2::bigint[]) ORDER BY id FOR UPDATE`, [shop, want]);
+  for (const r of rows) locked.add(r.id);
+}
+
+/**
+ * PostgreSQL breaks a lock cycle by failing one transaction (40P01); the cycle can only arise in
+ * rare interleavings (an order moved while it was being read), so the change simply runs again.
+ */
+async function retryOnDeadlock<T>(fn: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if ((e as { code?: string } | null)?.code !== "40P01" || i >= attempts) throw e;
+    }
+  }
 }
 
 export async function applyCustomerWebhook(sql: Sql, shop: string, payload: unknown): Promise<ApplyOutcome> {

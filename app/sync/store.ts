@@ -193,6 +193,7 @@ export async function finishDirectLoad(tx: Sql, runId: string, shop: string, opt
  * repeats it; DISTINCT ON keeps one (the newest) so no upsert touches a row twice.
  */
 async function mergeByUpsert(tx: Sql, runId: string, shop: string, opts: { replaceLines: boolean; initial: boolean }) {
+  await lockCustomersOfRun(tx, runId, shop, opts.initial);
   await tx.query(
     `INSERT INTO ${CUSTOMER_TARGET})
      SELECT DISTINCT ON (sc.id) sc.shop, sc.id, ${STAGED_CUSTOMER} FROM "SyncStageCustomer" sc WHERE sc."runId" = $1
@@ -246,8 +247,36 @@ async function mergeByUpsert(tx: Sql, runId: string, shop: string, opts: { repla
     [runId],
   );
   await tx.exec(`ANALYZE "Order"`);
-  if (opts.initial) await refreshAggregates(tx, shop, null);
-  else await refreshAggregatesOfRun(tx, runId, shop);
+  if (opts.initial) {
+    // Customers created (by a webhook) since the first lock: lock them too before the refresh
+    // reads the orders, so its snapshot includes whatever their writers committed.
+    await tx.query(`SELECT count(*) FROM (SELECT 1 FROM "Customer" WHERE shop = $1 ORDER BY id FOR UPDATE) l`, [shop]);
+    await refreshAggregates(tx, shop, null);
+  } else await refreshAggregatesOfRun(tx, shop);
+}
+
+/**
+ * The merge and live order webhooks (app/sync/live.ts) recompute the same customers' aggregates.
+ * Each locks the customers it will recompute first, in id order, before writing any order: the
+ * later one then waits for the earlier to commit and counts its orders. A delta locks the
+ * customers of its staged orders, the ones those orders belonged to until now (an order moved to
+ * another customer changes both) and its staged customers; an initial merge every customer of the
+ * shop. The affected ids are kept (sync_affected) for the refresh at the end.
+ */
+async function lockCustomersOfRun(tx: Sql, runId: string, shop: string, initial: boolean) {
+  if (initial) {
+    await tx.query(`SELECT count(*) FROM (SELECT 1 FROM "Customer" WHERE shop = $1 ORDER BY id FOR UPDATE) l`, [shop]);
+    return;
+  }
+  await tx.exec(`CREATE TEMP TABLE IF NOT EXISTS sync_affected (id bigint PRIMARY KEY) ON COMMIT DROP; TRUNCATE sync_affected`);
+  await tx.query(
+    `INSERT INTO sync_affected
+     SELECT "customerId" FROM "SyncStageOrder" WHERE "runId" = $1 AND "customerId" IS NOT NULL
+     UNION SELECT o."customerId" FROM "Order" o JOIN "SyncStageOrder" so ON so."runId" = $1 AND so.id = o.id WHERE o.shop = $2 AND o."customerId" IS NOT NULL
+     UNION SELECT id FROM "SyncStageCustomer" WHERE "runId" = $1`,
+    [runId, shop],
+  );
+  await tx.query(`SELECT count(*) FROM (SELECT 1 FROM "Customer" c JOIN sync_affected a ON a.id = c.id WHERE c.shop = $1 ORDER BY c.id FOR UPDATE OF c) l`, [shop]);
 }
 
 export async function clearStaged(sql: Sql, runId: string) {
@@ -294,6 +323,7 @@ export async function refreshAggregates(tx: Sql, shop: string, customerIds: stri
   await tx.query(AGG_UPDATE(`AND c.id = ANY($2::bigint[])`), [shop, customerIds]);
 }
 
-async function refreshAggregatesOfRun(tx: Sql, runId: string, shop: string) {
-  await tx.query(AGG_UPDATE(`AND c.id IN (SELECT "customerId" FROM "SyncStageOrder" WHERE "runId" = $2 AND "customerId" IS NOT NULL)`), [shop, runId]);
+/** The delta's customers (sync_affected, filled before the merge wrote anything). */
+async function refreshAggregatesOfRun(tx: Sql, shop: string) {
+  await tx.query(AGG_UPDATE(`AND c.id IN (SELECT id FROM sync_affected)`), [shop]);
 }
