@@ -1,6 +1,7 @@
 import type { PGlite, Transaction } from "@electric-sql/pglite";
 import type pg from "pg";
 import { from as copyFromStream } from "pg-copy-streams";
+import { stripNul } from "../lib/text";
 
 /**
  * The raw-SQL port used for bulk writes and migrations, implemented over PGlite and node-postgres
@@ -26,9 +27,14 @@ export interface Sql {
 /** PostgreSQL's unique_violation (23505), from either driver. */
 export const isUniqueViolation = (e: unknown) => (e as { code?: string } | null)?.code === "23505";
 
-/** A value as one column of COPY's text format (backslash, tab and line breaks escaped). */
-export function copyText(v: string | null | undefined): string {
-  if (v == null) return "\\N";
+/**
+ * A value as one column of COPY's text format (backslash, tab and line breaks escaped). NUL is
+ * removed (app/lib/text.ts): the parse boundaries already strip it, and this second line of
+ * defence keeps one stray byte from failing a whole COPY batch.
+ */
+export function copyText(value: string | null | undefined): string {
+  if (value == null) return "\\N";
+  const v = stripNul(value);
   return COPY_SPECIAL.test(v) ? v.replace(COPY_SPECIAL_G, (c) => COPY_ESCAPES[c]!) : v;
 }
 const COPY_SPECIAL = /[\\\t\n\r]/;

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Sql } from "../db/sql";
 import { parseOrThrow } from "../lib/parse";
+import { stripNulDeep } from "../lib/text";
 import { refreshAggregates } from "./store";
 
 /**
@@ -79,7 +80,8 @@ export async function applyOrderWebhook(sql: Sql, shop: string, payload: unknown
 
 /** Parses and applies an order webhook; says what changed so features can react without parsing it again. */
 export async function applyOrderChange(sql: Sql, shop: string, payload: unknown): Promise<AppliedOrder> {
-  const o = parseOrThrow(OrderWebhookSchema, payload, "order webhook");
+  // NUL is stripped at the webhook dispatcher; again here (the one rule, app/lib/text.ts) for any other caller.
+  const o = parseOrThrow(OrderWebhookSchema, stripNulDeep(payload), "order webhook");
   return retryOnDeadlock(() => sql.transaction(async (tx): Promise<AppliedOrder> => {
     const customerId = o.customer?.id ?? null;
     // The customers whose aggregates this change recomputes are locked first, in id order, before
@@ -172,7 +174,7 @@ async function retryOnDeadlock<T>(fn: () => Promise<T>, attempts = 3): Promise<T
 }
 
 export async function applyCustomerWebhook(sql: Sql, shop: string, payload: unknown): Promise<ApplyOutcome> {
-  const c = parseOrThrow(CustomerWebhookSchema, payload, "customer webhook");
+  const c = parseOrThrow(CustomerWebhookSchema, stripNulDeep(payload), "customer webhook");
   const tags = Array.isArray(c.tags) ? c.tags : (c.tags ?? "").split(",").map((t) => t.trim()).filter(Boolean);
   const rows = await sql.query(
     `INSERT INTO "Customer" AS c (shop, id, email, "firstName", "lastName", phone, tags, "emailConsent", "smsConsent", "updatedAt")

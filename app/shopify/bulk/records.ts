@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseJsonClean } from "../../lib/text";
 
 /**
  * The JSONL lines of the sync's bulk queries (app/shopify/documents/orders.ts), validated and
@@ -182,7 +183,9 @@ function zodMessage(schema: z.ZodTypeAny, value: unknown, what: string): string 
 export function parseBulkLine(line: string): ParsedLine {
   let value: unknown;
   try {
-    value = JSON.parse(line);
+    // NUL (`\u0000`) is dropped here, at the parse boundary (app/lib/text.ts): PostgreSQL text
+    // cannot hold it, and one such name or title would otherwise fail the whole import.
+    value = parseJsonClean(line);
   } catch (e) {
     return { ok: false, error: `invalid JSON: ${(e as Error).message}` };
   }
