@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Sql } from "./db/sql";
 import { parseOrThrow } from "./lib/parse";
+import { assertBodyShop } from "./webhooks/boundary";
 import type { WebhookHandler } from "./webhooks/handlers.server";
 
 /**
@@ -54,12 +55,19 @@ export const SHOP_TABLES: Array<{ table: string; shopWhere: string }> = [
   { table: "Shop", shopWhere: "domain = $1" },
 ];
 
-const CustomerRef = z.object({ id: z.union([z.number(), z.string()]), email: z.string().nullish(), phone: z.string().nullish() });
-const RedactPayload = z.object({ shop_domain: z.string(), customer: CustomerRef, orders_to_redact: z.array(z.union([z.number(), z.string()])).default([]) });
+// Shopify ids are PostgreSQL bigints: an id beyond 2^63 - 1 is a bad body (400), not a database error.
+const MAX_ID = (1n << 63n) - 1n;
+const Id = z
+  .union([z.number().int().nonnegative(), z.string().regex(/^\d{1,20}$/)])
+  .transform((v) => BigInt(v))
+  .refine((v) => v <= MAX_ID, "id is beyond 2^63 - 1");
+const CustomerRef = z.object({ id: Id, email: z.string().nullish(), phone: z.string().nullish() });
+// Payload shapes: shopify.dev "Privacy law compliance" (shop_id, shop_domain, customer, orders_*).
+const RedactPayload = z.object({ shop_domain: z.string(), customer: CustomerRef, orders_to_redact: z.array(Id).default([]) });
 const DataRequestPayload = z.object({
   shop_domain: z.string(),
   customer: CustomerRef,
-  orders_requested: z.array(z.union([z.number(), z.string()])).default([]),
+  orders_requested: z.array(Id).default([]),
   data_request: z.object({ id: z.union([z.number(), z.string()]) }).optional(),
 });
 const ShopRedactPayload = z.object({ shop_domain: z.string() });
@@ -97,11 +105,13 @@ export async function exportCustomerData(sql: Sql, shop: string, customerId: big
 export const complianceHandlers: Record<string, WebhookHandler> = {
   CUSTOMERS_REDACT: async ({ shop, payload, db }) => {
     const p = parseOrThrow(RedactPayload, payload, "customers/redact");
-    await redactCustomer(db.sql, shop, BigInt(p.customer.id), p.orders_to_redact.map((o) => BigInt(o)));
+    assertBodyShop(shop, p.shop_domain, "customers/redact");
+    await redactCustomer(db.sql, shop, p.customer.id, p.orders_to_redact);
   },
   CUSTOMERS_DATA_REQUEST: async ({ shop, payload, db }) => {
     const p = parseOrThrow(DataRequestPayload, payload, "customers/data_request");
-    const customerId = BigInt(p.customer.id);
+    assertBodyShop(shop, p.shop_domain, "customers/data_request");
+    const customerId = p.customer.id;
     const data = await exportCustomerData(db.sql, shop, customerId);
     await db.prisma.dataRequest.create({
       data: {
@@ -112,7 +122,8 @@ export const complianceHandlers: Record<string, WebhookHandler> = {
     });
   },
   SHOP_REDACT: async ({ shop, payload, db }) => {
-    parseOrThrow(ShopRedactPayload, payload, "shop/redact");
+    const p = parseOrThrow(ShopRedactPayload, payload, "shop/redact");
+    assertBodyShop(shop, p.shop_domain, "shop/redact");
     await redactShop(db.sql, shop);
   },
 };

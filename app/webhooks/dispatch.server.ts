@@ -1,39 +1,129 @@
 import { authenticate } from "../shopify.server";
 import { database } from "../db.server";
+import type { Database } from "../db/open";
 import { AppError, httpStatusFor, isAppError } from "../lib/errors";
+import { parseJsonClean } from "../lib/text";
+import { BodyTooLarge, checkDeliveryAge, MAX_WEBHOOK_BODY_BYTES, readBodyCapped } from "./boundary";
+import { claimDelivery, completeClaim, DEFAULT_CLAIM_LEASE_MS, releaseClaim } from "./claims";
 import { webhookHandlers } from "./handlers.server";
 
 /**
- * Every webhook route goes through here: HMAC check (authenticate.webhook answers 401 on a forged
- * one), de-duplication by X-Shopify-Webhook-Id, then the topic's handler. A handler failure answers
- * 500 so Shopify retries; the delivery is recorded only after the handler succeeded.
+ * Every webhook route goes through here (docs/decisions/005-webhook-boundary.md):
+ *  1. the body is read with a size cap (413) before anything buffers it;
+ *  2. authenticate.webhook checks the HMAC (401) and the required headers (400);
+ *  3. a body that is not JSON is 400, not 500: Shopify would retry a 500 for hours to no avail;
+ *  4. a delivery older than Shopify's retry window is refused (400);
+ *  5. the delivery is claimed by webhook id and event id before its handler runs; a duplicate
+ *     answers 200 without running; a failed handler releases the claim so the retry runs again;
+ *  6. the handler gets the body with NUL removed (app/lib/text.ts, the one string rule).
+ * A handler's AppError answers its status (bad input 400, a body naming another shop 401); any
+ * other failure answers 500 so Shopify retries.
  */
-export async function receiveWebhook(request: Request): Promise<Response> {
-  const ctx = await authenticate.webhook(request);
-  const { shop, topic, payload, webhookId } = ctx;
-  await database.ready();
-  const prisma = database.prisma;
-  if (webhookId && (await prisma.webhookEvent.findUnique({ where: { webhookId } }))) {
-    return new Response(null, { status: 200 });
+export interface DispatchOptions {
+  db: Database;
+  now: () => Date;
+  /** Largest body read (bytes). */
+  maxBodyBytes: number;
+  /** How long a duplicate waits for a running delivery of the same event before answering 409. */
+  inFlightWaitMs: number;
+  claimLeaseMs: number;
+}
+
+const defaults = (): DispatchOptions => ({
+  db: database,
+  now: () => new Date(),
+  maxBodyBytes: MAX_WEBHOOK_BODY_BYTES,
+  // Below Shopify's 5-second delivery timeout, so the duplicate still answers in time.
+  inFlightWaitMs: 3_000,
+  claimLeaseMs: DEFAULT_CLAIM_LEASE_MS,
+});
+
+const text = (status: number, body = "") => new Response(body || null, { status, headers: body ? { "Content-Type": "text/plain; charset=utf-8" } : {} });
+
+/** PostgreSQL's numeric_value_out_of_range (22003), e.g. an id above 2^63 - 1 for a bigint column. */
+const isOutOfRange = (e: unknown) => (e as { code?: string } | null)?.code === "22003";
+
+function isJson(raw: string): boolean {
+  try {
+    JSON.parse(raw);
+    return true;
+  } catch {
+    return false;
   }
+}
+
+export async function receiveWebhook(request: Request, options: Partial<DispatchOptions> = {}): Promise<Response> {
+  const o = { ...defaults(), ...options };
+  if (request.method !== "POST") return text(405, "POST only");
+
+  let raw: string;
+  try {
+    raw = await readBodyCapped(request, o.maxBodyBytes);
+  } catch (e) {
+    if (e instanceof BodyTooLarge) return text(413, e.message);
+    throw e;
+  }
+
+  // authenticate.webhook reads the body itself: hand it an identical request over the text we read.
+  let ctx: Awaited<ReturnType<typeof authenticate.webhook>>;
+  try {
+    ctx = await authenticate.webhook(new Request(request.url, { method: "POST", headers: request.headers, body: raw }));
+  } catch (e) {
+    if (e instanceof Response) return e; // 401 bad HMAC, 400 missing headers
+    // The library JSON.parses the body once the HMAC is valid: a validly signed non-JSON body is bad input.
+    if (e instanceof SyntaxError && !isJson(raw)) return text(400, "Webhook body is not JSON");
+    throw e;
+  }
+  const { shop, topic, webhookId } = ctx;
+  const eventId = "eventId" in ctx ? ctx.eventId : undefined;
+
+  try {
+    checkDeliveryAge(ctx.triggeredAt, o.now());
+  } catch (e) {
+    if (isAppError(e)) {
+      console.warn(`[webhooks] ${topic} from ${shop} refused: ${e.message}`);
+      return text(httpStatusFor(e.code), e.message);
+    }
+    throw e;
+  }
+
   const handler = webhookHandlers[topic];
   if (!handler) {
     console.warn(`[webhooks] no handler for ${topic}`);
-    return new Response(null, { status: 200 });
+    return text(200);
   }
+  const payload = parseJsonClean(raw);
+
+  await o.db.ready();
+  const sql = o.db.sql;
+  const key = { webhookId, shop, topic, eventId };
+  const waitUntil = Date.now() + o.inFlightWaitMs;
+  let claimed = await claimDelivery(sql, key, { now: o.now, leaseMs: o.claimLeaseMs });
+  // A duplicate arriving while the first delivery runs waits for its outcome: done → 200, released
+  // (it failed) → this one runs it. Still running after the wait → 409, and Shopify retries later.
+  while (claimed.kind === "in_flight" && Date.now() < waitUntil) {
+    await new Promise((r) => setTimeout(r, 25));
+    claimed = await claimDelivery(sql, key, { now: o.now, leaseMs: o.claimLeaseMs });
+  }
+  if (claimed.kind === "done") return text(200);
+  if (claimed.kind === "in_flight") return text(409, "A delivery of this event is being processed; retry later");
+
   try {
-    await handler({ shop, topic, payload, webhookId, session: ctx.session ?? undefined, db: database });
+    await handler({ shop, topic, payload, webhookId, session: ctx.session ?? undefined, db: o.db });
   } catch (e) {
-    // A malformed body will never parse: acknowledge so Shopify stops retrying, but say so loudly.
-    if (isAppError(e, "INVALID_INPUT")) {
+    await releaseClaim(sql, claimed.claim).catch((re) => console.error(`[webhooks] could not release the claim of ${webhookId}`, re));
+    if (e instanceof AppError && e.code !== "INTERNAL") {
       console.error(`[webhooks] ${topic} from ${shop} rejected: ${e.message}`);
-      return new Response(e.message, { status: 200 });
+      return text(httpStatusFor(e.code), e.message);
+    }
+    // A validly signed body holding a number no column can store (an id above 2^63) never will.
+    if (isOutOfRange(e)) {
+      console.error(`[webhooks] ${topic} from ${shop} rejected: a value is out of range`, e);
+      return text(400, "A numeric value in the body is out of range");
     }
     console.error(`[webhooks] ${topic} from ${shop} failed`, e);
-    return new Response("handler failed", { status: e instanceof AppError ? httpStatusFor(e.code) : 500 });
+    return text(500, "handler failed");
   }
-  if (webhookId) {
-    await prisma.webhookEvent.createMany({ data: [{ webhookId, shop, topic }], skipDuplicates: true });
-  }
-  return new Response(null, { status: 200 });
+  await completeClaim(sql, claimed.claim, o.now());
+  return text(200);
 }
