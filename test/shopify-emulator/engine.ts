@@ -6,6 +6,7 @@ import {
   type GraphQLNamedType, type GraphQLObjectType, type GraphQLInterfaceType, type GraphQLResolveInfo,
   type OperationDefinitionNode, type SelectionSetNode, type ValueNode, valueFromASTUntyped,
 } from "graphql";
+import { MASKED_DISPLAY_NAME, fullyApproved, protectedDataError, protectedRule } from "./protected-data";
 import { adminSchema } from "./schema";
 import type { ShopState } from "./state";
 
@@ -99,6 +100,12 @@ export function notImplemented(type: string, field: string) {
 
 /** Resolves one field: registered resolver, else an own property of the source, else a loud error. */
 export function resolveField(registry: Registry, typeName: string, fieldName: string, source: any, args: any, ctx: RequestContext, info: GraphQLResolveInfo | null) {
+  // Protected customer data not (fully) approved: deny or mask before resolving (protected-data.ts).
+  if (!fullyApproved(ctx.shop.protectedCustomerData)) {
+    const rule = protectedRule(ctx, typeName, fieldName, info?.returnType);
+    if (rule === "mask") return MASKED_DISPLAY_NAME;
+    if (rule === "deny") throw protectedDataError(info ? pathArray(info) : undefined);
+  }
   const r = registry.resolvers.get(`${typeName}.${fieldName}`);
   if (r) {
     if (r.scope && !hasScope(ctx.token.scopes, r.scope)) throw accessDenied(fieldName, r.scope, info ? pathArray(info) : undefined);

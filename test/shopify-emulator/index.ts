@@ -22,6 +22,7 @@ import { marketingModule } from "./modules/marketing";
 import { DiscountCodeRejected, discountsModule } from "./modules/discounts";
 import { metafieldsModule } from "./modules/metafields";
 import { storefrontModule } from "./modules/storefront";
+import { parseProtectedCustomerData, type ProtectedCustomerDataOption } from "./protected-data";
 import { API_VERSION, REPO_ROOT } from "./schema";
 import { ShopState, type CustomerPatch, type OrderInput, type OrderPatch } from "./state";
 import { simulateShoppers, type SimulateOptions, type SimulationResult } from "./shoppers";
@@ -32,12 +33,18 @@ export { generateShop } from "./generator";
 export type { SeedOptions } from "./generator";
 export type { EmulatorModule, RequestContext, ModuleRoute, RouteContext } from "./engine";
 export type { BulkFault, BulkTiming } from "./modules/bulk";
+export type { ProtectedCustomerDataOption, ProtectedField } from "./protected-data";
 export { ShopState } from "./state";
 
 /** Modules loaded by default; later features append theirs (or pass `modules`). */
 export const DEFAULT_MODULES: EmulatorModule[] = [
   coreModule, ordersModule, customersModule, bulkModule, marketingModule, discountsModule, metafieldsModule, storefrontModule,
 ];
+
+export interface ShopOptions {
+  /** "none" | "level1" | "level2" (default) | { level: "level2", fields: ["name", "email", "phone", "address"] }. */
+  protectedCustomerData?: ProtectedCustomerDataOption;
+}
 
 export interface EmulatorOptions {
   port?: number;
@@ -46,6 +53,8 @@ export interface EmulatorOptions {
   apiSecret: string;
   appUrl?: string;
   appTomlPath?: string;
+  /** Where the app's extensions live (default: `extensions/` next to the app toml). */
+  extensionsDir?: string;
   scopes?: string;
   plan?: { bucketSize: number; restoreRate: number };
   now?: () => Date;
@@ -86,7 +95,10 @@ export interface Emulator {
   url: string;
   port: number;
   stop(): Promise<void>;
-  addShop(domain: string, seed?: SeedOptions | ShopSeed): Promise<ShopState>;
+  /** `opts.protectedCustomerData`: Shopify's approval state for this app on this shop (default "level2"). */
+  addShop(domain: string, seed?: SeedOptions | ShopSeed, opts?: ShopOptions): Promise<ShopState>;
+  /** Changes the protected-customer-data approval of the app on a shop (see protected-data.ts). */
+  setProtectedCustomerData(shop: string, access: ProtectedCustomerDataOption): void;
   shop(domain: string): ShopState;
   mintSessionToken(shop: string, opts?: SessionTokenOptions): string;
   adminUrl(shop: string, appPath?: string): string;
@@ -122,7 +134,11 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
   const moduleRoutes = modules.flatMap((m) => m.routes ?? []);
   // This emulator's state shared by GraphQL resolvers and module routes (e.g. staged uploads written
   // over HTTP, then read by a bulk mutation). Resolvers get a per-request copy of the same references.
-  const services: Record<string, unknown> = { stagedUploads: new Map() };
+  const services: Record<string, unknown> = {
+    stagedUploads: new Map(),
+    // Flow trigger extensions are read from here on every flowTriggerReceive (flow-extensions.ts).
+    extensionsDir: opts.extensionsDir ?? path.join(path.dirname(opts.appTomlPath ?? path.join(REPO_ROOT, "shopify.app.toml")), "extensions"),
+  };
   const tokens = new TokenStore({ apiKey: opts.apiKey, apiSecret: opts.apiSecret, scopes: () => scopes, now });
   let baseUrl = "";
   const webhooks = new Webhooks({
@@ -242,6 +258,10 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
         case "restoreWebhooks": faults.restoreWebhooks(b.topic ?? "*"); break;
         case "truncateDownload": faults.truncateDownloads(b.afterBytes ?? 1024, b.times); break;
         case "clear": faults.clear(); break;
+        case "protectedCustomerData":
+          if (!shops.has(b.shop)) return send(res, 404, { error: "unknown shop" });
+          try { emulator.setProtectedCustomerData(b.shop, b.access); } catch (e) { return send(res, 400, { error: (e as Error).message }); }
+          break;
         default: return send(res, 400, { error: `unknown fault type ${b.type}` });
       }
       return send(res, 200, { ok: true });
@@ -403,13 +423,15 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     },
-    async addShop(domain, seed = {}) {
+    async addShop(domain, seed = {}, shopOpts = {}) {
       if (!SHOP_RE.test(domain)) throw new Error(`Invalid shop domain ${domain}`);
       const s = new ShopState(domain, seed, now);
+      s.protectedCustomerData = parseProtectedCustomerData(shopOpts.protectedCustomerData);
       shops.set(domain, s);
       return s;
     },
     shop: getShop,
+    setProtectedCustomerData: (shop, access) => { getShop(shop).protectedCustomerData = parseProtectedCustomerData(access); },
     mintSessionToken: (shop, o) => mintSessionToken(shop, opts.apiKey, opts.apiSecret, now(), o),
     adminUrl: (shop, appPath = "") => `${baseUrl}/store/${shop.replace(/\.myshopify\.com$/, "")}/apps/${opts.apiKey}${appPath}`,
     webhooks: { log: webhooks.log, deliver, idle: () => webhooks.idle(), sign: (b) => webhooks.sign(b) },

@@ -1,4 +1,7 @@
+import fs from "node:fs";
 import http from "node:http";
+import os from "node:os";
+import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Emulator } from "./index";
@@ -24,7 +27,15 @@ describe("emulator marketing: tags, segments, consent, Flow", () => {
   beforeAll(async () => {
     app = http.createServer((req, res) => { let b = ""; req.on("data", (c) => (b += c)); req.on("end", () => { hooks.push({ topic: String(req.headers["x-shopify-topic"]), body: JSON.parse(b) }); res.end(); }); });
     await new Promise<void>((r) => app.listen(0, "127.0.0.1", r));
-    ({ emu, clock } = await start({ appUrl: `http://127.0.0.1:${(app.address() as AddressInfo).port}`, webhookRetry: { attempts: 1, baseDelayMs: 1, timeoutMs: 1000 } }));
+    const ext = fs.mkdtempSync(path.join(os.tmpdir(), "emu-flow-ext-"));
+    const trigger = (dir: string, handle: string, fields: string) => {
+      fs.mkdirSync(path.join(ext, dir));
+      fs.writeFileSync(path.join(ext, dir, "shopify.extension.toml"), `[[extensions]]\nname = "T"\ntype = "flow_trigger"\nhandle = "${handle}"\ndescription = "d"\n\n[settings]\n${fields}`);
+    };
+    const field = (type: string, key?: string) => `\n  [[settings.fields]]\n  type = "${type}"\n${key ? `  key = "${key}"\n` : ""}`;
+    trigger("touch", "winback-touch", field("customer_reference") + field("single_line_text_field", "Branch") + field("single_line_text_field", "Discount code") + field("number_decimal", "Amount"));
+    trigger("legacy", "legacy-trigger", field("customer_reference") + field("number_integer", "Count"));
+    ({ emu, clock } = await start({ appUrl: `http://127.0.0.1:${(app.address() as AddressInfo).port}`, webhookRetry: { attempts: 1, baseDelayMs: 1, timeoutMs: 1000 }, extensionsDir: ext }));
     await emu.addShop(SHOP, { seed: 5, customers: 120, years: 2 });
     token = emu.issueAccessToken(SHOP);
   });
@@ -156,19 +167,29 @@ describe("emulator marketing: tags, segments, consent, Flow", () => {
 
     const unknown = await gql(emu, token, CONSENT, { input: { customerId: "gid://shopify/Customer/999999999999999", emailMarketingConsent: { marketingState: "SUBSCRIBED" } } });
     expect(unknown.body.data.customerEmailMarketingConsentUpdate).toEqual({ customer: null, userErrors: [{ field: ["input", "customerId"], message: "Customer not found", code: "INVALID" }] });
-    const future = await gql(emu, token, CONSENT, { input: { customerId: id, emailMarketingConsent: { marketingState: "SUBSCRIBED", consentUpdatedAt: "2999-01-01T00:00:00Z" } } });
+    // Live recording customers/customer-email-marketing-consent-update-parity.json (2026-04): without a
+    // marketingOptInLevel Shopify refuses (MISSING_ARGUMENT) and changes nothing; the emulator used to
+    // default the level to SINGLE_OPT_IN.
+    const noLevel = await gql(emu, token, CONSENT, { input: { customerId: id, emailMarketingConsent: { marketingState: "SUBSCRIBED" } } });
+    expect(noLevel.body.data.customerEmailMarketingConsentUpdate).toEqual({
+      customer: { id, emailMarketingConsent: { marketingState: "UNSUBSCRIBED", marketingOptInLevel: "SINGLE_OPT_IN", consentUpdatedAt: "2026-11-01T12:00:30Z" } },
+      userErrors: [{ field: ["input", "emailMarketingConsent", "marketingOptInLevel"], message: "Marketing opt in level must exist", code: "MISSING_ARGUMENT" }],
+    });
+    const future = await gql(emu, token, CONSENT, { input: { customerId: id, emailMarketingConsent: { marketingState: "SUBSCRIBED", marketingOptInLevel: "SINGLE_OPT_IN", consentUpdatedAt: "2999-01-01T00:00:00Z" } } });
     expect(future.body.data.customerEmailMarketingConsentUpdate.userErrors).toEqual([{ field: ["input", "emailMarketingConsent", "consentUpdatedAt"], message: "Consent updated at must not be in the future", code: "INVALID" }]);
     const pending = await gql(emu, token, CONSENT, { input: { customerId: id, emailMarketingConsent: { marketingState: "PENDING", marketingOptInLevel: "SINGLE_OPT_IN" } } });
     expect(pending.body.data.customerEmailMarketingConsentUpdate.userErrors[0].field).toEqual(["input", "emailMarketingConsent", "marketingOptInLevel"]);
-    const notSub = await gql(emu, token, CONSENT, { input: { customerId: id, emailMarketingConsent: { marketingState: "NOT_SUBSCRIBED" } } });
+    const notSub = await gql(emu, token, CONSENT, { input: { customerId: id, emailMarketingConsent: { marketingState: "NOT_SUBSCRIBED", marketingOptInLevel: "SINGLE_OPT_IN" } } });
     expect(notSub.body.errors[0].message).toBe("Cannot specify NOT_SUBSCRIBED as a marketing state input");
     expect(emu.shop(SHOP).customerView(c)._emailState).toBe("UNSUBSCRIBED");
     const insp = await (await fetch(`${emu.url}/__emulator/shops/${SHOP}`)).json();
     expect(insp.stores.consentChanges.at(-1)).toMatchObject({ customerId: id, marketingState: "UNSUBSCRIBED" });
   });
 
+  // Flow triggers are validated against the deployed extensions (flow-extensions.ts): this test deploys
+  // its own two (one the Shopify CLI would refuse) so it does not depend on the app's tomls.
   it("flowTriggerReceive records triggers and rejects missing handle, oversize and non-object payloads", async () => {
-    const payload = { "Customer ID": 123, branch: "standard", code: "WB-ABC", ends_at: "2026-11-15" };
+    const payload = { customer_id: 123, Branch: "standard", "Discount code": "WB-ABC", Amount: 5.5 };
     const ok = await gql(emu, token, FLOW, { handle: "winback-touch", payload });
     expect(ok.body.data.flowTriggerReceive.userErrors).toEqual([]);
     const insp = await (await fetch(`${emu.url}/__emulator/shops/${SHOP}`)).json();
@@ -182,6 +203,17 @@ describe("emulator marketing: tags, segments, consent, Flow", () => {
     expect(arr.body.data.flowTriggerReceive.userErrors[0].field).toEqual(["body"]);
     const badHandle = await gql(emu, token, FLOW, { handle: "Not A Handle!", payload });
     expect(badHandle.body.data.flowTriggerReceive.userErrors).toEqual([{ field: ["body"], message: "Errors validating schema:\n  Invalid handle 'Not A Handle!'.\n" }]);
+    // Live recording admin-platform/admin-platform-flow-trigger-receive-property-size-boundary.json:
+    // a well-formed handle no deployed extension declares is "Invalid handle".
+    const unknown = await gql(emu, token, FLOW, { handle: "missing-flow-trigger-handle", payload });
+    expect(unknown.body.data.flowTriggerReceive.userErrors).toEqual([{ field: ["body"], message: "Errors validating schema:\n  Invalid handle 'missing-flow-trigger-handle'.\n" }]);
+    // An extension with a field type the CLI refuses (number_integer) never deploys: its handle is unknown.
+    const undeployable = await gql(emu, token, FLOW, { handle: "legacy-trigger", payload: { customer_id: 1, Count: 2 } });
+    expect(undeployable.body.data.flowTriggerReceive.userErrors[0].message).toBe("Errors validating schema:\n  Invalid handle 'legacy-trigger'.\n");
+    // Payload against the declared fields, in the recorded grammar (one userError, one problem a line).
+    const wrong = await gql(emu, token, FLOW, { handle: "winback-touch", payload: { touch_day: 3, Amount: "5", Branch: "a\nb" } });
+    expect(wrong.body.data.flowTriggerReceive.userErrors).toEqual([{ field: ["body"], message:
+      "Errors validating schema:\n  Invalid field: 'touch_day'.\n  Required field missing: 'customer_id'.\n  Type error for field 'Amount': 5 is not a Decimal.\n  Type error for field 'Branch': a\nb is not a single line String.\n" }]);
     const after = await (await fetch(`${emu.url}/__emulator/shops/${SHOP}`)).json();
     expect(after.stores.flowTriggers).toHaveLength(insp.stores.flowTriggers.length);
   });

@@ -4,6 +4,7 @@ import {
   LINE_ITEM_ID_BASE, OPT_IN_LEVELS, ORDER_ID_BASE, SMS_STATES, deriveLineItems, generateShop,
   type CustomerExtra, type LineItemRec, type SeedOptions, type ShopSeed,
 } from "./generator";
+import { FULL_ACCESS, type ProtectedCustomerDataAccess } from "./protected-data";
 import { commitRedemption, priceDiscountCodes, type AppliedCode } from "./modules/discounts";
 
 export const iso = (ms: number): string => new Date(ms).toISOString().slice(0, 19) + "Z";
@@ -48,6 +49,8 @@ export class ShopState {
   /** Codes of API-created discounts applied to orders (generated orders use `orders.discount`). */
   readonly orderDiscountCodes = new Map<number, AppliedCode[]>();
   installed = true;
+  /** What the app may read of protected customer data (protected-data.ts); Shopify's approval state. */
+  protectedCustomerData: ProtectedCustomerDataAccess = FULL_ACCESS;
   private customerOrderIndex: { offsets: Int32Array; orders: Int32Array; builtAt: number } | undefined;
 
   constructor(domain: string, seed: SeedOptions | ShopSeed, private readonly now: () => number) {

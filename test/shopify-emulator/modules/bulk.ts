@@ -14,6 +14,7 @@ import {
 import { connection, type ConnectionArgs } from "../connection";
 import { getOperation, hasScope, parseAndValidate, resolveField, runGraphQL, type EmulatorModule, type Registry, type RequestContext } from "../engine";
 import { nodeResolvers } from "../nodes";
+import { MASKED_DISPLAY_NAME, customerObjectDenied, fullyApproved, protectedRule } from "../protected-data";
 import { adminSchema } from "../schema";
 import { gid, iso, type ShopState } from "../state";
 import { selectOrders } from "./orders";
@@ -53,6 +54,11 @@ export interface BulkOp {
 type MutationUserError = { field: string[] | null; message: string; code: string | null };
 /** Shopify 2026-01+: up to five bulk mutations per shop and app at the same time. */
 export const MAX_CONCURRENT_BULK_MUTATIONS = 5;
+/** Same limit for bulk queries (recording bulk-operation-run-query-concurrency-limit.json). */
+export const MAX_CONCURRENT_BULK_QUERIES = 5;
+export const CLIENT_IDENTIFIER_MIN = 10;
+export const CLIENT_IDENTIFIER_MAX = 255;
+const isActive = (o: BulkOp) => o.status === "CREATED" || o.status === "RUNNING" || o.status === "CANCELING";
 const BULK_ONLY_ROOTS = new Set(["bulkOperationRunMutation", "bulkOperationRunQuery", "bulkOperationCancel", "stagedUploadsCreate"]);
 
 let nextBulkId = 4_400_000_000;
@@ -113,7 +119,9 @@ export class BulkService {
       status: op.status,
       errorCode: op.errorCode,
       createdAt: iso(op.createdAt),
-      completedAt: op.completedAt == null ? null : iso(op.completedAt),
+      // A canceled operation never completed: Shopify answers completedAt null (recordings
+      // bulk-operation-status-catalog-cancel.json, bulk-operation-cancel-preserves-fields.json).
+      completedAt: op.completedAt == null || op.status === "CANCELED" ? null : iso(op.completedAt),
       objectCount: String(op.objectCount),
       rootObjectCount: String(op.rootObjectCount),
       fileSize: live && op.fileSize != null ? String(op.fileSize) : null,
@@ -126,11 +134,15 @@ export class BulkService {
 
   /** Validates and starts a bulk query. Returns [op, userErrors]. */
   start(ctx: RequestContext, query: string, groupObjects: boolean): [BulkOp | null, Array<{ field: string[] | null; message: string; code: string }>] {
-    const err = (message: string, code = "INVALID") => [null, [{ field: ["query"], message, code }]] as [null, Array<{ field: string[]; message: string; code: string }>];
-    const active = this.ops.filter((o) => o.shop === ctx.shop.domain && o.type === "QUERY" && (o.status === "CREATED" || o.status === "RUNNING" || o.status === "CANCELING"));
-    if (active.length >= 5) return err("A maximum of 5 bulk query operations can run at the same time per shop. Try again once one of them has finished.", "LIMIT_REACHED");
+    // Live recording bulk-operations/bulk-operation-run-query-concurrency-limit.json (2026-04): five
+    // non-terminal query operations per app and shop; the sixth gets OPERATION_IN_PROGRESS, field null,
+    // naming every operation in progress.
+    const active = this.ops.filter((o) => o.shop === ctx.shop.domain && o.type === "QUERY" && isActive(o));
+    if (active.length >= MAX_CONCURRENT_BULK_QUERIES) {
+      return [null, [{ field: null, message: `A bulk query operation for this app and shop is already in progress: ${active.map((o) => o.id).join(", ")}.`, code: "OPERATION_IN_PROGRESS" }]];
+    }
     const compiled = compileBulkQuery(query);
-    if ("error" in compiled) return err(compiled.error);
+    if ("errors" in compiled) return [null, compiled.errors.map((message) => ({ field: ["query"], message, code: "INVALID" }))];
     const legacyId = nextBulkId++;
     const op: BulkOp = {
       legacyId, id: gid("BulkOperation", legacyId), shop: ctx.shop.domain, status: "CREATED", errorCode: null,
@@ -175,7 +187,11 @@ export class BulkService {
     const top = collectFields(op.selectionSet, fragments).filter((f) => !f.name.value.startsWith("__"));
     if (top.length !== 1) return fail("You must specify a single top level mutation.", null, ["mutation"]);
     if (BULK_ONLY_ROOTS.has(top[0]!.name.value)) return fail("You must use an allowed mutation name.", null, ["mutation"]);
-    const active = this.ops.filter((o) => o.shop === ctx.shop.domain && o.type === "MUTATION" && (o.status === "CREATED" || o.status === "RUNNING" || o.status === "CANCELING"));
+    // Live recording bulk-operations/bulk-operation-run-mutation-client-identifier-validation.json:
+    // 10 to 255 characters, checked before the staged file is looked at.
+    if (clientIdentifier != null && clientIdentifier.length < CLIENT_IDENTIFIER_MIN) return fail(`is too short (minimum is ${CLIENT_IDENTIFIER_MIN} characters)`, "INVALID_MUTATION", ["clientIdentifier"]);
+    if (clientIdentifier != null && clientIdentifier.length > CLIENT_IDENTIFIER_MAX) return fail(`is too long (maximum is ${CLIENT_IDENTIFIER_MAX} characters)`, "INVALID_MUTATION", ["clientIdentifier"]);
+    const active = this.ops.filter((o) => o.shop === ctx.shop.domain && o.type === "MUTATION" && isActive(o));
     if (active.length >= MAX_CONCURRENT_BULK_MUTATIONS) {
       return fail(`A bulk mutation operation for this app and shop is already in progress: ${active.map((o) => o.id).join(", ")}.`, "OPERATION_IN_PROGRESS");
     }
@@ -280,7 +296,7 @@ export class BulkService {
     if (hooks.some((h) => h.mode === "never")) return;
     const payload = {
       admin_graphql_api_id: op.id,
-      completed_at: op.completedAt == null ? null : iso(op.completedAt),
+      completed_at: op.completedAt == null || op.status === "CANCELED" ? null : iso(op.completedAt),
       created_at: iso(op.createdAt),
       error_code: op.errorCode ? op.errorCode.toLowerCase() : null,
       status: op.status.toLowerCase(),
@@ -300,7 +316,7 @@ export class BulkService {
     const fail = op.faults.find((f): f is Extract<BulkFault, { kind: "FAILED" }> => f.kind === "FAILED");
     const cancelFault = op.faults.find((f): f is Extract<BulkFault, { kind: "CANCELED" }> => f.kind === "CANCELED");
 
-    // Access checks: missing read scope for the root, or orders older than 60 days without read_all_orders.
+    // Access checks: missing read scope for the root (see accessProblem).
     const denied = accessProblem(ctx, plan);
     if (denied || (fail && !fail.afterRoots && !fail.partial)) {
       op.status = "FAILED";
@@ -422,25 +438,45 @@ function connectionNodeSelection(field: FieldNode, fragments: Record<string, Fra
   return out;
 }
 
-function compileBulkQuery(query: string): CompiledBulk | { error: string } {
+/**
+ * Validates a bulk query the way Shopify does. Messages, codes and order come from the live
+ * recordings bulk-operations/bulk-operation-run-query-validators.json and
+ * bulk-operation-run-query-user-error-codes.json (2026-04); each problem is one userError.
+ */
+function compileBulkQuery(query: string): CompiledBulk | { errors: string[] } {
   const { doc, errors } = parseAndValidate(query);
-  if (!doc) return { error: `Invalid bulk query: ${errors?.[0]?.message ?? "unparseable"}` };
+  if (!doc) return { errors: [`Invalid bulk query: ${errors?.[0]?.message ?? "unparseable"}`] };
   const op = getOperation(doc);
-  if (!op) return { error: "Invalid bulk query: exactly one operation is required" };
-  if (op.operation !== "query") return { error: "Bulk queries must be queries, not mutations. Use bulkOperationRunMutation." };
-  if (op.variableDefinitions?.length) return { error: "Bulk queries cannot use variables." };
+  if (!op) return { errors: ["Invalid bulk query: exactly one operation is required"] };
+  if (op.operation !== "query") return { errors: ["Invalid operation type. Only `query` operations are supported."] };
+  if (op.variableDefinitions?.length) return { errors: ["Bulk queries cannot use variables."] };
   const fragments: Record<string, FragmentDefinitionNode> = {};
   for (const d of doc.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
   const schema = adminSchema();
   const top = collectFields(op.selectionSet, fragments).filter((f) => !f.name.value.startsWith("__"));
-  if (top.length !== 1) return { error: "Bulk queries must contain exactly one top-level field." };
+  if (top.length !== 1) return { errors: ["Bulk queries must contain exactly one top-level field."] };
   const rootNode = top[0]!;
-  if (rootNode.name.value === "node" || rootNode.name.value === "nodes") return { error: "The top-level `node` and `nodes` fields can't be used in bulk queries." };
+  if (rootNode.name.value === "node" || rootNode.name.value === "nodes") {
+    return { errors: [`Bulk queries cannot contain a top level \`${rootNode.name.value}\` field.`, "Bulk queries must contain at least one connection."] };
+  }
   const rootDef = schema.getQueryType()!.getFields()[rootNode.name.value]!;
   const rootConnType = getNamedType(rootDef.type);
-  if (!isConnection(rootConnType)) return { error: "Bulk queries must contain at least one connection, at the top level." };
+  if (!isConnection(rootConnType)) return { errors: ["Bulk queries must contain at least one connection."] };
   let connections = 1;
   let problem: string | undefined;
+  /** Connections selected through `nodes` (Shopify: only `edges { node }` is allowed in bulk). */
+  const viaNodes: string[] = [];
+  /** Connections whose node has a nested connection but no un-aliased `id`. */
+  const withoutId: string[] = [];
+  const checkConnection = (f: FieldNode, nodeSel: FieldNode[], nodeType: GraphQLNamedType) => {
+    if (collectFields(f.selectionSet, fragments).some((g) => g.name.value === "nodes")) viaNodes.push(f.name.value);
+    const hasNested = nodeSel.some((g) => {
+      const def = (isObjectType(nodeType) || isInterfaceType(nodeType)) ? nodeType.getFields()[g.name.value] : undefined;
+      return !!def && isConnection(getNamedType(def.type));
+    });
+    const hasId = nodeSel.some((g) => g.name.value === "id" && !g.alias);
+    if (hasNested && !hasId) withoutId.push(f.name.value);
+  };
 
   const compile = (fields: FieldNode[], parent: GraphQLNamedType, depth: number, insideList: boolean): Plan => {
     const plan: Plan = [];
@@ -459,7 +495,9 @@ function compileBulkQuery(query: string): CompiledBulk | { error: string } {
         if (insideList) problem = "Queries that contain a connection field within a list field are not currently supported.";
         if (depth >= 2) problem = "Bulk queries cannot contain connections with a nesting depth greater than 2.";
         const nodeType = nodeTypeOf(named);
-        plan.push({ key, name, args, kind: "connection", list: false, nodeType, plan: compile(connectionNodeSelection(f, fragments), nodeType, depth + 1, false) });
+        const sel = connectionNodeSelection(f, fragments);
+        checkConnection(f, sel, nodeType);
+        plan.push({ key, name, args, kind: "connection", list: false, nodeType, plan: compile(sel, nodeType, depth + 1, false) });
         continue;
       }
       const list = isListOutput(def.type);
@@ -469,9 +507,19 @@ function compileBulkQuery(query: string): CompiledBulk | { error: string } {
   };
   const rootArgs = getArgumentValues(rootDef, rootNode, {});
   const rootType = nodeTypeOf(rootConnType);
-  const rootPlan = compile(connectionNodeSelection(rootNode, fragments), rootType, 1, false);
-  if (connections > 5) return { error: "Bulk queries cannot contain more than 5 connections." };
-  if (problem) return { error: problem };
+  const rootSel = connectionNodeSelection(rootNode, fragments);
+  checkConnection(rootNode, rootSel, rootType);
+  const rootPlan = compile(rootSel, rootType, 1, false);
+  if (connections > 5) return { errors: ["Bulk queries cannot contain more than 5 connections."] };
+  if (problem) return { errors: [problem] };
+  const out: string[] = [];
+  if (viaNodes.length) {
+    out.push(`All connection fields in a bulk query must select their contents using 'edges' > 'node', e.g: '${viaNodes[0]} { edges { node {'. Selecting via 'nodes' is not supported. Invalid connection fields: '${viaNodes.join("', '")}'.`);
+  }
+  if (withoutId.length) {
+    out.push(`The parent 'node' field for a nested connection must select the 'id' field without an alias and must be of 'ID' return type. Connection fields without 'id': ${withoutId.join(", ")}.`);
+  }
+  if (out.length) return { errors: out };
   const rootField = rootNode.name.value;
   return {
     rootField, rootArgs, rootType, rootPlan, fragments,
@@ -497,17 +545,17 @@ function* rootsFor(ctx: RequestContext, field: string, args: any): Iterable<any>
   yield* conn.nodes;
 }
 
+/**
+ * A bulk query fails ACCESS_DENIED only when the token lacks the root's read scope, or (protected
+ * customer data not approved at all) the root is customers. Missing read_all_orders is NOT an access
+ * problem: Shopify silently limits the app to the last 60 days of orders (shopify.dev, "Orders older
+ * than 60 days" under access scopes / read_all_orders), which the orders source already applies.
+ */
 function accessProblem(ctx: RequestContext, plan: CompiledBulk): boolean {
   const scopeFor: Record<string, string> = { orders: "read_orders", customers: "read_customers", products: "read_products" };
   const need = scopeFor[plan.rootField];
   if (need && !hasScope(ctx.token.scopes, need)) return true;
-  if (plan.rootField === "orders" && !hasScope(ctx.token.scopes, "read_all_orders")) {
-    const elevated: RequestContext = { ...ctx, token: { ...ctx.token, scopes: [...ctx.token.scopes, "read_all_orders"] } };
-    const { items } = selectOrders(elevated, plan.rootArgs.query as string | undefined, "ID");
-    const cutoff = ctx.now() - 60 * 86_400_000;
-    const p = ctx.shop.data.orders.processedAt;
-    for (let k = 0; k < items.length; k++) if (p[items[k]!]! < cutoff) return true;
-  }
+  if (plan.rootField === "customers" && customerObjectDenied(ctx)) return true;
   return false;
 }
 
@@ -528,8 +576,16 @@ function fieldFn(registry: Registry, f: PlanField, typeName: string): (source: a
 
 function execObject(registry: Registry, plan: Plan, typeName: string, source: any, ctx: RequestContext, childLines: string[], fragments: Record<string, FragmentDefinitionNode>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  const restricted = !fullyApproved(ctx.shop.protectedCustomerData);
   for (const f of plan) {
     if (f.name === "__typename") { out[f.key] = typeName; continue; }
+    if (restricted) {
+      // Unapproved protected customer data is redacted in the JSONL as in a normal response (null;
+      // displayName masked). A bulk file has no per-field errors to carry the reason.
+      const rule = protectedRule(ctx, typeName, f.name, f.nodeType as GraphQLOutputType | undefined);
+      if (rule === "mask") { out[f.key] = MASKED_DISPLAY_NAME; continue; }
+      if (rule === "deny") { if (f.kind !== "connection") out[f.key] = null; continue; }
+    }
     if (f.kind === "connection") {
       const conn: any = fieldFn(registry, f, typeName)(source, ctx);
       const parentId = source.id;

@@ -5,6 +5,7 @@ import crypto from "node:crypto";
 import { GraphQLError } from "graphql";
 import { connection, type ConnectionArgs } from "../connection";
 import type { EmulatorModule, RequestContext, RouteContext } from "../engine";
+import { loadFlowTriggers, payloadProblems, schemaError } from "../flow-extensions";
 import { EMAIL_STATES, OPT_IN_LEVELS } from "../generator";
 import { nodeResolvers } from "../nodes";
 import { SegmentQueryError, matchesSegment, parseSegmentQuery, type SegmentExpr } from "../segment-query";
@@ -159,11 +160,16 @@ function consentUpdate(ctx: RequestContext, input: ConsentInput) {
   const c = ctx.shop.customerIndexFromId(input.customerId);
   if (c < 0) return { __typename: P, customer: null, userErrors: [{ __typename: E, field: ["input", "customerId"], message: "Customer not found", code: "INVALID" }] };
   const view = ctx.shop.customerView(c);
+  // Live recording customers/customer-email-marketing-consent-update-parity.json (2026-04): an update
+  // without marketingOptInLevel is refused with MISSING_ARGUMENT, the customer comes back unchanged.
+  if (consent.marketingOptInLevel == null) {
+    return { __typename: P, customer: view, userErrors: [{ __typename: E, field: ["input", "emailMarketingConsent", "marketingOptInLevel"], message: "Marketing opt in level must exist", code: "MISSING_ARGUMENT" }] };
+  }
   // A customer without an email address has nothing to consent for: Shopify returns it unchanged.
   if (!view.email) return { __typename: P, customer: view, userErrors: [] };
   const at = consent.consentUpdatedAt ? Date.parse(consent.consentUpdatedAt) : ctx.now();
   if (at > ctx.now()) return { __typename: P, customer: view, userErrors: [{ __typename: E, field: ["input", "emailMarketingConsent", "consentUpdatedAt"], message: "Consent updated at must not be in the future", code: "INVALID" }] };
-  const level = consent.marketingOptInLevel ?? "SINGLE_OPT_IN";
+  const level = consent.marketingOptInLevel;
   if (consent.marketingState === "PENDING" && level !== "CONFIRMED_OPT_IN") {
     return { __typename: P, customer: view, userErrors: [{ __typename: E, field: ["input", "emailMarketingConsent", "marketingOptInLevel"], message: "Marketing opt in level must be confirmed opt-in for pending consent state", code: "INVALID" }] };
   }
@@ -189,7 +195,12 @@ function flowTrigger(ctx: RequestContext, a: { handle?: string | null; payload?:
   const size = Buffer.byteLength(JSON.stringify(a.payload));
   if (size > FLOW_PAYLOAD_LIMIT_BYTES) return err(["body"], `Errors validating schema:\n  Properties size exceeds the limit of ${FLOW_PAYLOAD_LIMIT_BYTES} bytes.\n`);
   if (typeof a.payload !== "object" || Array.isArray(a.payload)) return err(["body"], "Errors validating schema:\n  Properties must be a JSON object.\n");
-  if (!/^[a-z0-9][a-z0-9-]{0,29}$/.test(a.handle)) return err(["body"], `Errors validating schema:\n  Invalid handle '${a.handle}'.\n`);
+  // Only handles of deployed trigger extensions exist (flow-extensions.ts); an extension the CLI would
+  // refuse to deploy (unsupported field type) is unknown to Shopify, so its handle is invalid too.
+  const trigger = loadFlowTriggers(String(ctx.services.extensionsDir)).deployed.get(a.handle);
+  if (!trigger) return err(["body"], schemaError([`Invalid handle '${a.handle}'.`]));
+  const problems = payloadProblems(trigger, a.payload as Record<string, unknown>);
+  if (problems.length) return err(["body"], schemaError(problems));
   ctx.shop.store("flowTriggers", () => [] as unknown[]).push({ at: iso(ctx.now()), handle: a.handle, payload: a.payload, bytes: size });
   return { __typename: P, userErrors: [] };
 }

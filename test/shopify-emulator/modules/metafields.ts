@@ -1,11 +1,14 @@
 // Metafields and metafield definitions (loyalty points on customers, the reward rate on the shop): metafieldDefinitionCreate,
-// metafieldsSet (25 per call, atomic, validated by type), metafieldsDelete, Customer.metafield(s),
+// metafieldsSet (25 per call else a LESS_THAN_OR_EQUAL_TO userError, atomic, validated by type), metafieldsDelete, Customer.metafield(s),
 // and the `$app` reserved prefix resolved to `app--{appId}` like Shopify does for the calling app.
 import { GraphQLError } from "graphql";
 import type { EmulatorModule, RequestContext } from "../engine";
 import type { ShopState } from "../state";
 import { parseGid } from "../state";
 import { shopGid } from "./core";
+
+/** metafieldsSet accepts at most this many entries per call. */
+export const METAFIELDS_SET_LIMIT = 25;
 
 /** The emulator hosts one app; its numeric id is what `$app` resolves to. */
 export const EMULATOR_APP_ID = "7700001";
@@ -191,8 +194,13 @@ export const metafieldsModule: EmulatorModule = {
     }, { scope: "write_customers" });
 
     r.field("Mutation", "metafieldsSet", (_s, a: { metafields: any[] }, ctx) => {
-      if (a.metafields.length > 25) {
-        throw new GraphQLError(`The input array size of ${a.metafields.length} is greater than the maximum allowed of 25.`, { extensions: { code: "MAX_INPUT_SIZE_EXCEEDED" } });
+      // Live recording 2025-01/products/metafields-set-over-limit-parity.json: 26 entries answer a
+      // userError on the whole list (not a top-level error), metafields null, nothing written.
+      if (a.metafields.length > METAFIELDS_SET_LIMIT) {
+        return {
+          __typename: "MetafieldsSetPayload", metafields: null,
+          userErrors: [{ __typename: "MetafieldsSetUserError", field: ["metafields"], message: `Exceeded the maximum metafields input limit of ${METAFIELDS_SET_LIMIT}.`, code: "LESS_THAN_OR_EQUAL_TO", elementIndex: null }],
+        };
       }
       const store = metafieldStore(ctx.shop);
       const userErrors: any[] = [];
