@@ -24,6 +24,33 @@ export interface JobDefinition<S extends z.ZodTypeAny = z.ZodTypeAny> {
   singleton?: boolean;
   payload: S;
   handler: (payload: z.infer<S>, ctx: JobContext) => Promise<void>;
+  /**
+   * How long one attempt may hold the job without its runner renewing it (default 120 s). The
+   * runner renews the jobs it runs every few seconds while it lives, so a long job (a sync's
+   * ingestion) is not cut off; a crashed runner's job is free again this long after its last
+   * renewal at the latest (the takeover sweep is usually faster: docs/decisions/006).
+   */
+  expireInSeconds?: number;
+  /**
+   * Called once when the job fails for good (attempts exhausted or a permanent error), so the
+   * work it stood for is marked failed instead of waiting forever (a sync run). Errors are logged.
+   */
+  onGiveUp?: (payload: z.infer<S>, err: unknown, ctx: JobContext) => Promise<void>;
+}
+
+export const DEFAULT_EXPIRE_SECONDS = 120;
+
+/** A job error that no retry can fix: the payload itself is invalid. */
+export const isPermanentJobError = (err: unknown) => err instanceof AppError && err.code === "INVALID_INPUT";
+
+/** Runs a definition's give-up hook; its own failure is logged, never thrown over the job's error. */
+export async function runGiveUp(def: JobDefinition, payload: unknown, err: unknown, ctx: JobContext) {
+  if (!def.onGiveUp) return;
+  try {
+    await def.onGiveUp(payload, err, ctx);
+  } catch (e) {
+    console.error(`[jobs] ${def.queue} ${ctx.jobId}: give-up hook failed`, e);
+  }
 }
 
 export interface JobQueue {

@@ -42,8 +42,8 @@ declare global {
 export function jobQueue(): JobQueue {
   const e = env();
   globalThis.__winbackQueue ??= isPostgresUrl(e.DATABASE_URL)
-    ? new PgBossJobQueue(e.DATABASE_URL, jobDefinitions, { work: e.RUN_WORKERS })
-    : new DbJobQueue(database.sql, jobDefinitions, { pollMs: e.JOB_POLL_MS });
+    ? new PgBossJobQueue(e.DATABASE_URL, jobDefinitions, { sql: database.sql, work: e.RUN_WORKERS, concurrency: e.JOB_CONCURRENCY })
+    : new DbJobQueue(database.sql, jobDefinitions, { pollMs: e.JOB_POLL_MS, concurrency: e.JOB_CONCURRENCY });
   return globalThis.__winbackQueue;
 }
 

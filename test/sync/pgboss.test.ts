@@ -32,7 +32,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("sync on PostgreSQL with pg-boss
     const workers = [0, 1].map(() => {
       let q: PgBossJobQueue;
       const deps = (): SyncDeps => ({ ...h.deps, queue: q, pollDelayMs: 500 });
-      q = new PgBossJobQueue(t.url!, syncJobDefinitions(deps), { pollSeconds: 0.5 });
+      q = new PgBossJobQueue(t.url!, syncJobDefinitions(deps), { sql: t.db.sql, pollSeconds: 0.5 });
       queues.push(q);
       return q;
     });
