@@ -3,13 +3,16 @@ import { z } from "zod";
 import type { Sql } from "../db/sql";
 import { AppError } from "../lib/errors";
 import { parseOrThrow } from "../lib/parse";
+import { parseJsonClean } from "../lib/text";
 import { suppressCustomer, type SuppressDeps } from "./unsubscribe";
 import { verifyBodySignature } from "./token";
 import type { CampaignMessageCounts } from "./types";
 
 /**
  * Complaints and bounces reported by the mail relay / ESP for a message we sent, identified by the
- * Message-ID we set. The relay signs the raw JSON body: `X-Winback-Signature: hex(HMAC-SHA256(secret, body))`.
+ * Message-ID we set. The relay signs the raw JSON body with its own secret, MAIL_RELAY_SECRET, never the
+ * Shopify app secret: `X-Winback-Signature: hex(HMAC-SHA256(secret, "winback-mail-feedback:" + body))`
+ * (token.ts signBody).
  * A complaint suppresses the customer like an unsubscribe (and updates Shopify's consent); a bounce
  * is recorded and stops counting as a delivery; a permanent bounce also stops sending to that
  * address (not a consent change: Shopify is not told).
@@ -33,14 +36,15 @@ export function normalizeMessageId(id: string): string {
 }
 
 export async function receiveFeedback(
-  deps: SuppressDeps & { secret: string },
+  deps: SuppressDeps & { /** MAIL_RELAY_SECRET; unset refuses every report. */ secret: string | undefined },
   rawBody: string,
   signature: string | null,
 ): Promise<{ recorded: boolean; type: FeedbackInput["type"] }> {
+  if (!deps.secret) throw new AppError("CONFIG", "Mail feedback is not configured: set MAIL_RELAY_SECRET (the relay's own signing secret)");
   if (!verifyBodySignature(deps.secret, rawBody, signature)) throw new AppError("UNAUTHENTICATED", `Missing or wrong ${FEEDBACK_SIGNATURE_HEADER}`);
   let json: unknown;
   try {
-    json = JSON.parse(rawBody);
+    json = parseJsonClean(rawBody);
   } catch {
     throw new AppError("INVALID_INPUT", "email feedback: body is not JSON");
   }

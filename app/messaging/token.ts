@@ -68,14 +68,25 @@ export function verifyUnsubscribeToken(secret: string, token: string): Unsubscri
   return { shop: r.data.s, customerId: r.data.c, messageLogId: r.data.m, campaignId: r.data.k };
 }
 
-/** Hex HMAC-SHA256 of a raw body (the mail relay's feedback signature), checked in constant time. */
+/**
+ * The mail relay's feedback signature: hex HMAC-SHA256 over a domain-separated string
+ * ("winback-mail-feedback:" + raw body), with the relay's own secret (MAIL_RELAY_SECRET). Without
+ * the prefix, hex(HMAC(secret, body)) is Shopify's webhook signature in another encoding: with the
+ * app secret, whoever runs the relay could forge webhooks. Checked in constant time.
+ */
+export const FEEDBACK_SIGNATURE_DOMAIN = "winback-mail-feedback:";
+
+function feedbackMac(secret: string, rawBody: string): Buffer {
+  return createHmac("sha256", secret).update(FEEDBACK_SIGNATURE_DOMAIN + rawBody, "utf8").digest();
+}
+
 export function verifyBodySignature(secret: string, rawBody: string, signatureHex: string | null): boolean {
-  if (!signatureHex || !/^[0-9a-fA-F]{64}$/.test(signatureHex.trim())) return false;
-  const want = createHmac("sha256", secret).update(rawBody, "utf8").digest();
+  if (!secret || !signatureHex || !/^[0-9a-fA-F]{64}$/.test(signatureHex.trim())) return false;
+  const want = feedbackMac(secret, rawBody);
   const given = Buffer.from(signatureHex.trim(), "hex");
   return given.length === want.length && timingSafeEqual(given, want);
 }
 
 export function signBody(secret: string, rawBody: string): string {
-  return createHmac("sha256", secret).update(rawBody, "utf8").digest("hex");
+  return feedbackMac(secret, rawBody).toString("hex");
 }
