@@ -9,17 +9,27 @@ import type { FlowTriggerEvent, FlowTriggers } from "./types";
 
 /**
  * Shopify Flow triggers. The fields below mirror the extensions' tomls
- * (extensions/winback-touch-trigger, extensions/points-expiry-trigger; a test keeps them equal).
- * Flow only accepts letters and spaces in a custom field key, so the declared keys read
- * "Campaign ID", "Touch day"...; callers may use the snake_case alias (`campaign_id`, `touch_day`),
+ * (extensions/winback-touch-trigger, extensions/points-expiry-trigger; test/release/flow-triggers.test.ts
+ * keeps them equal). Flow only accepts letters and spaces in a custom field key, so the declared keys
+ * read "Campaign ID", "Touch day"...; callers may use the snake_case alias (`campaign_id`, `touch_day`),
  * which is mapped to the declared key before sending. The customer reference is `customer_id`.
+ *
+ * The Shopify CLI deploys a trigger only if every custom field is boolean, email,
+ * single_line_text_field, url, number_decimal or schema.* (Shopify/cli services/flow/constants.ts and
+ * serialize-fields.ts: "Field type … is not supported on Flow Triggers"); number_integer and date_time
+ * abort `shopify app deploy`. So a whole number travels as number_decimal and an instant as ISO 8601
+ * UTC text; `format` keeps the stricter meaning on our side.
  */
-export type FlowFieldType = "single_line_text_field" | "number_integer" | "number_decimal" | "date_time";
+export type FlowFieldType = "single_line_text_field" | "number_decimal";
+
+/** What a field's value means beyond its Flow type: checked and normalized before sending. */
+export type FlowFieldFormat = "text" | "integer" | "decimal" | "iso_utc";
 
 export interface FlowField {
   key: string;
   alias: string;
   type: FlowFieldType;
+  format: FlowFieldFormat;
   description: string;
 }
 
@@ -34,12 +44,12 @@ export const WINBACK_TOUCH_TRIGGER: FlowTriggerSpec = {
   handle: "winback-touch",
   customerReference: true,
   fields: [
-    { key: "Campaign ID", alias: "campaign_id", type: "single_line_text_field", description: "Winback campaign the touch belongs to" },
-    { key: "Branch", alias: "branch", type: "single_line_text_field", description: "standard or vip" },
-    { key: "Touch day", alias: "touch_day", type: "number_integer", description: "Days since the campaign launched (0, 3, 10 / 0, 7)" },
-    { key: "Discount code", alias: "discount_code", type: "single_line_text_field", description: "The customer's win-back code (Standard branch)" },
-    { key: "Discount ends at", alias: "discount_ends_at", type: "date_time", description: "When the code stops working" },
-    { key: "Perk", alias: "perk", type: "single_line_text_field", description: "Non-price perk offered to a VIP" },
+    { key: "Campaign ID", alias: "campaign_id", type: "single_line_text_field", format: "text", description: "Winback campaign the touch belongs to" },
+    { key: "Branch", alias: "branch", type: "single_line_text_field", format: "text", description: "standard or vip" },
+    { key: "Touch day", alias: "touch_day", type: "number_decimal", format: "integer", description: "Days since the campaign launched, a whole number (0, 3, 10 / 0, 7)" },
+    { key: "Discount code", alias: "discount_code", type: "single_line_text_field", format: "text", description: "The customer's win-back code (Standard branch)" },
+    { key: "Discount ends at", alias: "discount_ends_at", type: "single_line_text_field", format: "iso_utc", description: "When the code stops working (ISO 8601, UTC)" },
+    { key: "Perk", alias: "perk", type: "single_line_text_field", format: "text", description: "Non-price perk offered to a VIP" },
   ],
 };
 
@@ -47,10 +57,10 @@ export const POINTS_EXPIRING_TRIGGER: FlowTriggerSpec = {
   handle: "points-expiring",
   customerReference: true,
   fields: [
-    { key: "Points", alias: "points", type: "number_integer", description: "Points that expire on the date below" },
-    { key: "Points value", alias: "points_value", type: "number_decimal", description: "What those points are worth in the shop's currency" },
-    { key: "Expires at", alias: "expires_at", type: "date_time", description: "When the points expire" },
-    { key: "Basket suggestion", alias: "basket_suggestion", type: "single_line_text_field", description: "Products from the customer's own history" },
+    { key: "Points", alias: "points", type: "number_decimal", format: "integer", description: "Points that expire on the date below, a whole number" },
+    { key: "Points value", alias: "points_value", type: "number_decimal", format: "decimal", description: "What those points are worth in the shop's currency" },
+    { key: "Expires at", alias: "expires_at", type: "single_line_text_field", format: "iso_utc", description: "When the points expire (ISO 8601, UTC)" },
+    { key: "Basket suggestion", alias: "basket_suggestion", type: "single_line_text_field", format: "text", description: "Products from the customer's own history" },
   ],
 };
 
@@ -59,11 +69,19 @@ export const FLOW_TRIGGERS: Record<string, FlowTriggerSpec> = {
   [POINTS_EXPIRING_TRIGGER.handle]: POINTS_EXPIRING_TRIGGER,
 };
 
-const valueSchema: Record<FlowFieldType, z.ZodTypeAny> = {
-  single_line_text_field: z.string().max(255).refine((s) => !/[\r\n]/.test(s), "must be a single line"),
-  number_integer: z.number().int(),
-  number_decimal: z.number().finite(),
-  date_time: z.string().datetime({ offset: true }),
+const singleLine = z.string().max(255).refine((s) => !/[\r\n]/.test(s), "must be a single line");
+
+const valueSchema: Record<FlowFieldFormat, z.ZodTypeAny> = {
+  text: singleLine,
+  integer: z.number().int(),
+  decimal: z.number().finite(),
+  // Any offset is accepted; what Flow receives is always UTC with a Z, so a workflow's date
+  // comparisons and Liquid `date` filters see one form.
+  iso_utc: z
+    .union([z.date(), z.string().datetime({ offset: true })])
+    .transform((v) => (v instanceof Date ? v : new Date(v)))
+    .refine((d) => !Number.isNaN(d.getTime()), "must be a valid date")
+    .transform((d) => d.toISOString()),
 };
 
 /**
@@ -84,7 +102,7 @@ export function normalizeFlowPayload(handle: string, payload: Record<string, unk
       continue;
     }
     if (v === null || v === undefined) continue;
-    const r = valueSchema[field.type].safeParse(v instanceof Date ? v.toISOString() : v);
+    const r = valueSchema[field.format].safeParse(v);
     if (!r.success) problems.push(`${k}: ${r.error.issues.map((i) => i.message).join(", ")}`);
     else out[field.key] = r.data;
   }

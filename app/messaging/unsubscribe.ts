@@ -101,12 +101,24 @@ export interface ConsentJobDeps {
 }
 
 /**
+ * The opt-in level sent with every consent update. Shopify refuses an update without one
+ * (userError MISSING_ARGUMENT "Marketing opt in level must exist", recorded against a live 2026-04
+ * store: airhorns/shopify-draft-proxy customers/customer-email-marketing-consent-update-parity.json),
+ * and the same recording's UNSUBSCRIBED transition with SINGLE_OPT_IN succeeds. For a withdrawal
+ * the level only describes how the consent had been collected; Winback does not know better.
+ */
+export const CONSENT_OPT_IN_LEVEL = "SINGLE_OPT_IN";
+
+/**
  * The `messaging.consent` job: sets the customer's email marketing consent to UNSUBSCRIBED in
  * Shopify, dated when the customer unsubscribed. THROTTLED/NETWORK errors propagate so the queue
- * retries; userErrors (e.g. the customer has no email any more) are stored on the suppression row
- * and logged, not retried: the same request would fail the same way.
+ * retries. A userError is not retried by the queue (the same request fails the same way until its
+ * cause is fixed); it is stored on the suppression row (code, message, when), shown to the merchant
+ * (consentSyncSummary) and sent again by requeueConsentUpdates: daily, after the app is
+ * re-authorized, and from the merchant's Retry.
  */
 export async function syncConsentToShopify(deps: ConsentJobDeps, p: { shop: string; customerId: string }): Promise<"updated" | "already" | "gone" | "rejected"> {
+  const now = deps.now ?? (() => new Date());
   const row = (
     await deps.sql.query<{ at: Date; synced: Date | null; source: SuppressionSource }>(`SELECT at, "shopifySyncedAt" AS synced, source FROM "EmailSuppression" WHERE shop = $1 AND "customerId" = $2`, [p.shop, p.customerId])
   )[0];
@@ -114,10 +126,11 @@ export async function syncConsentToShopify(deps: ConsentJobDeps, p: { shop: stri
   if (row.synced) return "already";
   if (!CONSENT_SOURCES.includes(row.source)) return "already"; // a bounce is not a withdrawal of consent
   const client = await deps.client(p.shop);
+  await deps.sql.query(`UPDATE "EmailSuppression" SET "shopifyAttempts" = "shopifyAttempts" + 1 WHERE shop = $1 AND "customerId" = $2`, [p.shop, p.customerId]);
   const res = await client.request<ConsentUpdateResult>(CUSTOMER_EMAIL_CONSENT_UPDATE, {
     input: {
       customerId: customerGid(p.customerId),
-      emailMarketingConsent: { marketingState: "UNSUBSCRIBED", consentUpdatedAt: new Date(row.at).toISOString() },
+      emailMarketingConsent: { marketingState: "UNSUBSCRIBED", marketingOptInLevel: CONSENT_OPT_IN_LEVEL, consentUpdatedAt: new Date(row.at).toISOString() },
     },
   });
   const payload = res.customerEmailMarketingConsentUpdate;
@@ -126,15 +139,89 @@ export async function syncConsentToShopify(deps: ConsentJobDeps, p: { shop: stri
     assertNoUserErrors(payload.userErrors, "customerEmailMarketingConsentUpdate");
   } catch (e) {
     if (!isAppError(e, "SHOPIFY_USER_ERRORS")) throw e;
-    await deps.sql.query(`UPDATE "EmailSuppression" SET "shopifyError" = $3 WHERE shop = $1 AND "customerId" = $2`, [p.shop, p.customerId, e.message.slice(0, 1000)]);
+    const first = (payload?.userErrors ?? [])[0];
+    await deps.sql.query(
+      `UPDATE "EmailSuppression" SET "shopifyError" = $3, "shopifyErrorCode" = $4, "shopifyErrorAt" = $5 WHERE shop = $1 AND "customerId" = $2`,
+      [p.shop, p.customerId, e.message.slice(0, 1000), (first?.code ?? "USER_ERROR").slice(0, 100), now()],
+    );
     console.warn(`[messaging] consent update rejected for ${p.shop} customer ${p.customerId}: ${e.message}`);
     return "rejected";
   }
-  const at = (deps.now ?? (() => new Date()))();
+  const at = now();
   await deps.sql.transaction(async (tx) => {
-    await tx.query(`UPDATE "EmailSuppression" SET "shopifySyncedAt" = $3, "shopifyError" = NULL WHERE shop = $1 AND "customerId" = $2`, [p.shop, p.customerId, at]);
+    await tx.query(
+      `UPDATE "EmailSuppression" SET "shopifySyncedAt" = $3, "shopifyError" = NULL, "shopifyErrorCode" = NULL, "shopifyErrorAt" = NULL WHERE shop = $1 AND "customerId" = $2`,
+      [p.shop, p.customerId, at],
+    );
     const state = payload.customer?.defaultEmailAddress?.marketingState;
     if (state) await tx.query(`UPDATE "Customer" SET "emailConsent" = $3 WHERE shop = $1 AND id = $2`, [p.shop, p.customerId, state]);
   });
   return "updated";
+}
+
+/** Automatic retries stop after this many attempts of one row (the merchant's Retry still sends it). */
+export const CONSENT_AUTO_RETRY_LIMIT = 10;
+
+export interface RequeueOptions {
+  /** Only rows whose last rejection is at least this old (0: all). Rows never tried are always sent. */
+  minAgeMs?: number;
+  /** The merchant asked: ignore CONSENT_AUTO_RETRY_LIMIT. */
+  manual?: boolean;
+  /** At most this many rows per call (default 1000). */
+  limit?: number;
+}
+
+/**
+ * Sends every consent withdrawal Shopify has not confirmed again (rejected ones, and ones whose job
+ * was lost). One job per customer under the same singleton key as the first send, so a row already
+ * queued is not queued twice. Returns how many were queued.
+ */
+export async function requeueConsentUpdates(deps: SuppressDeps, shop: string, opts: RequeueOptions = {}): Promise<number> {
+  const at = (deps.now ?? (() => new Date()))();
+  const cutoff = opts.minAgeMs ? new Date(at.getTime() - opts.minAgeMs) : null;
+  const rows = await deps.sql.query<{ customerId: string }>(
+    `SELECT "customerId"::text AS "customerId" FROM "EmailSuppression"
+     WHERE shop = $1 AND "shopifySyncedAt" IS NULL AND source = ANY($2::text[])
+       AND ($3::timestamp(3) IS NULL OR "shopifyErrorAt" IS NULL OR "shopifyErrorAt" <= $3::timestamp(3))
+       AND ($4::boolean OR "shopifyAttempts" < $5)
+     ORDER BY at LIMIT $6`,
+    [shop, CONSENT_SOURCES, cutoff, !!opts.manual, CONSENT_AUTO_RETRY_LIMIT, opts.limit ?? 1000],
+  );
+  for (const r of rows) {
+    await deps.queue.send(CONSENT_JOB, { shop, customerId: r.customerId }, { singletonKey: `${CONSENT_JOB}:${shop}:${r.customerId}` });
+  }
+  return rows.length;
+}
+
+/** What the merchant sees about consent withdrawals on their way to Shopify. */
+export interface ConsentSyncSummary {
+  /** Rejected by Shopify (a userError is stored). */
+  rejected: number;
+  /** Not confirmed by Shopify yet and not rejected (queued, or retrying after throttling). */
+  pending: number;
+  /** The most recent rejection, as Shopify worded it. */
+  latest: { code: string | null; message: string; at: string | null } | null;
+}
+
+export async function consentSyncSummary(sql: Sql, shop: string): Promise<ConsentSyncSummary> {
+  const counts = (
+    await sql.query<{ rejected: number; pending: number }>(
+      `SELECT count(*) FILTER (WHERE "shopifyError" IS NOT NULL)::int AS rejected, count(*) FILTER (WHERE "shopifyError" IS NULL)::int AS pending
+       FROM "EmailSuppression" WHERE shop = $1 AND "shopifySyncedAt" IS NULL AND source = ANY($2::text[])`,
+      [shop, CONSENT_SOURCES],
+    )
+  )[0] ?? { rejected: 0, pending: 0 };
+  const latest = (
+    await sql.query<{ code: string | null; message: string; at: Date | null }>(
+      `SELECT "shopifyErrorCode" AS code, "shopifyError" AS message, "shopifyErrorAt" AS at FROM "EmailSuppression"
+       WHERE shop = $1 AND "shopifySyncedAt" IS NULL AND "shopifyError" IS NOT NULL AND source = ANY($2::text[])
+       ORDER BY "shopifyErrorAt" DESC NULLS LAST LIMIT 1`,
+      [shop, CONSENT_SOURCES],
+    )
+  )[0];
+  return {
+    rejected: counts.rejected,
+    pending: counts.pending,
+    latest: latest ? { code: latest.code, message: latest.message, at: latest.at ? new Date(latest.at).toISOString() : null } : null,
+  };
 }

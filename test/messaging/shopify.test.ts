@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createFlowTriggers, winbackTouchPayload, pointsExpiringPayload } from "../../app/messaging/flow";
-import { suppressCustomer, syncConsentToShopify } from "../../app/messaging/unsubscribe";
+import { consentSyncSummary, requeueConsentUpdates, suppressCustomer, syncConsentToShopify, CONSENT_JOB } from "../../app/messaging/unsubscribe";
 import { createAdminClient, type AdminClient } from "../../app/shopify/graphql-client";
 import { startEmulator, type Emulator } from "../shopify-emulator";
 import { createTestDb, databaseKinds, type TestDb } from "../support/db";
@@ -44,7 +44,8 @@ describe.each(databaseKinds)("messaging against the Shopify emulator (%s)", (kin
     expect(await syncConsentToShopify({ sql: t.db.sql, client }, { shop: SHOP, customerId: id })).toBe("updated");
     expect(emu.shop(SHOP).customerView(i)._emailState).toBe("UNSUBSCRIBED");
     const changes = (await inspect()).stores.consentChanges.filter((c: any) => c.customerId === `gid://shopify/Customer/${id}`);
-    expect(changes).toEqual([expect.objectContaining({ marketingState: "UNSUBSCRIBED", consentUpdatedAt: at.toISOString().replace(/\.\d{3}Z$/, "Z") })]);
+    // The level is required by Shopify (live 2026-04 recording: MISSING_ARGUMENT without it).
+    expect(changes).toEqual([expect.objectContaining({ marketingState: "UNSUBSCRIBED", marketingOptInLevel: "SINGLE_OPT_IN", consentUpdatedAt: at.toISOString().replace(/\.\d{3}Z$/, "Z") })]);
     const row = (await t.db.sql.query<any>(`SELECT "shopifySyncedAt", "shopifyError" FROM "EmailSuppression" WHERE shop = $1 AND "customerId" = $2`, [SHOP, id]))[0];
     expect(row.shopifySyncedAt).toBeInstanceOf(Date);
     expect(row.shopifyError).toBeNull();
@@ -78,6 +79,54 @@ describe.each(databaseKinds)("messaging against the Shopify emulator (%s)", (kin
     expect(await syncConsentToShopify({ sql: t.db.sql, client }, { shop: SHOP, customerId: "424242" })).toBe("gone");
   });
 
+  it("a consent update Shopify rejects is stored (code, message, when), shown, and sent again once the cause is fixed", async () => {
+    const i = subscribed[4]!;
+    const id = legacy(i);
+    await seedCustomer(t.db.sql, id, { shop: SHOP });
+    await suppressCustomer({ sql: t.db.sql, queue }, { shop: SHOP, customerId: id, source: "one_click" });
+    // The update as the app sent it before the fix (no marketingOptInLevel), through the emulator,
+    // which answers as the live 2026-04 recording: userError MISSING_ARGUMENT, customer unchanged.
+    const withoutLevel = async (shop: string): Promise<AdminClient> => {
+      const real = await client(shop);
+      return {
+        shop,
+        request: (doc: string, vars?: any) => {
+          const { marketingOptInLevel: _drop, ...consent } = vars.input.emailMarketingConsent;
+          return real.request(doc, { input: { ...vars.input, emailMarketingConsent: consent } });
+        },
+      } as AdminClient;
+    };
+    // Later than the other rejections of this shop, so it is the latest one the merchant sees.
+    const rejectedAt = new Date(Date.now() + 3600_000);
+    expect(await syncConsentToShopify({ sql: t.db.sql, client: withoutLevel, now: () => rejectedAt }, { shop: SHOP, customerId: id })).toBe("rejected");
+    expect(emu.shop(SHOP).customerView(i)._emailState).toBe("SUBSCRIBED");
+    const row = (await t.db.sql.query<any>(`SELECT "shopifyError", "shopifyErrorCode", "shopifyErrorAt", "shopifyAttempts", "shopifySyncedAt" FROM "EmailSuppression" WHERE shop = $1 AND "customerId" = $2`, [SHOP, id]))[0];
+    expect(row).toMatchObject({ shopifyErrorCode: "MISSING_ARGUMENT", shopifyAttempts: 1, shopifySyncedAt: null });
+    expect(row.shopifyError).toContain("Marketing opt in level must exist");
+    expect(new Date(row.shopifyErrorAt).toISOString()).toBe(rejectedAt.toISOString());
+
+    const summary = await consentSyncSummary(t.db.sql, SHOP);
+    expect(summary.rejected).toBeGreaterThanOrEqual(1);
+    expect(summary.latest).toMatchObject({ code: "MISSING_ARGUMENT", message: expect.stringContaining("Marketing opt in level must exist") });
+
+    // The daily retry skips a rejection younger than its minimum age; the merchant's Retry (minAge 0) queues it.
+    const sent: Array<{ name: string; data: any; opts: any }> = [];
+    const recording = { send: async (name: string, data: unknown, opts?: unknown) => (sent.push({ name, data, opts }), "job") };
+    await requeueConsentUpdates({ sql: t.db.sql, queue: recording as any, now: () => new Date(rejectedAt.getTime() + 3600_000) }, SHOP, { minAgeMs: 20 * 3600_000 });
+    expect(sent.filter((s) => s.data.customerId === id)).toEqual([]);
+    await requeueConsentUpdates({ sql: t.db.sql, queue: recording as any }, SHOP, { minAgeMs: 0, manual: true });
+    expect(sent.filter((s) => s.data.customerId === id)).toEqual([{ name: CONSENT_JOB, data: { shop: SHOP, customerId: id }, opts: { singletonKey: `${CONSENT_JOB}:${SHOP}:${id}` } }]);
+
+    // The job with the fixed request succeeds and clears the rejection.
+    expect(await syncConsentToShopify({ sql: t.db.sql, client }, { shop: SHOP, customerId: id })).toBe("updated");
+    expect(emu.shop(SHOP).customerView(i)._emailState).toBe("UNSUBSCRIBED");
+    const after = (await t.db.sql.query<any>(`SELECT "shopifyError", "shopifyErrorCode", "shopifyErrorAt", "shopifyAttempts" FROM "EmailSuppression" WHERE shop = $1 AND "customerId" = $2`, [SHOP, id]))[0];
+    expect(after).toEqual({ shopifyError: null, shopifyErrorCode: null, shopifyErrorAt: null, shopifyAttempts: 2 });
+    const sent2: unknown[] = [];
+    await requeueConsentUpdates({ sql: t.db.sql, queue: { send: async (_n: string, d: any) => (sent2.push(d), "job") } as any }, SHOP, { manual: true });
+    expect(sent2).not.toContainEqual({ shop: SHOP, customerId: id });
+  });
+
   it("Flow triggers fire once per dedupeKey with the declared payload; a throttled attempt fails and the retry fires", async () => {
     const flow = createFlowTriggers({ sql: t.db.sql, client });
     const id = legacy(subscribed[2]!);
@@ -88,7 +137,7 @@ describe.each(databaseKinds)("messaging against the Shopify emulator (%s)", (kin
     // Snake_case aliases from callers are mapped to the toml's keys.
     expect(await flow.fire({ ...ev, payload: { customer_id: id, campaign_id: "A", branch: "standard", touch_day: 3 } })).toBe("duplicate");
     const fired = (await inspect()).stores.flowTriggers as Array<{ handle: string; payload: any }>;
-    expect(fired).toEqual([expect.objectContaining({ handle: "winback-touch", payload: { customer_id: Number(id), "Campaign ID": "A", Branch: "standard", "Touch day": 3, "Discount code": "WINBACK-7Q2F", "Discount ends at": "2026-12-04T09:00:00Z" } })]);
+    expect(fired).toEqual([expect.objectContaining({ handle: "winback-touch", payload: { customer_id: Number(id), "Campaign ID": "A", Branch: "standard", "Touch day": 3, "Discount code": "WINBACK-7Q2F", "Discount ends at": "2026-12-04T09:00:00.000Z" } })]);
 
     emu.faults.throttle(SHOP, 1);
     const nudge = { shop: SHOP, handle: "points-expiring", payload: pointsExpiringPayload({ customerId: id, points: 300, pointsValue: 15, expiresAt: "2027-01-10T00:00:00Z" }), dedupeKey: `points:${id}:lot1:T-7` };

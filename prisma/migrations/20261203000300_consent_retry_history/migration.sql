@@ -1,0 +1,16 @@
+-- Consent updates Shopify rejects are kept for the merchant and retried (docs/decisions/074-release-readiness.md):
+-- the Shopify userError's code and when it came, and how many times the update was tried.
+-- "shopifyError" keeps holding the message.
+
+-- AlterTable
+ALTER TABLE "EmailSuppression" ADD COLUMN "shopifyErrorCode" TEXT;
+ALTER TABLE "EmailSuppression" ADD COLUMN "shopifyErrorAt" TIMESTAMP(3);
+ALTER TABLE "EmailSuppression" ADD COLUMN "shopifyAttempts" INTEGER NOT NULL DEFAULT 0;
+
+-- History depth (an app without read_all_orders sees only the last 60 days of orders): the oldest
+-- order a completed initial sync brought in, computed once per run (a full scan of the shop's orders
+-- is too slow for every page load).
+
+-- AlterTable
+ALTER TABLE "SyncRun" ADD COLUMN "oldestOrderAt" TIMESTAMP(3);
+ALTER TABLE "SyncRun" ADD COLUMN "historyCheckedAt" TIMESTAMP(3);
