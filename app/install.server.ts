@@ -4,6 +4,7 @@ import { parseOrThrow } from "./lib/parse";
 import { SHOP_OVERVIEW_QUERY } from "./shopify/documents/shop";
 import type { WebhookHandler } from "./webhooks/handlers.server";
 import { afterInstallHooks } from "./jobs/worker.server";
+import { assertBodyShop } from "./webhooks/boundary";
 
 interface GraphqlCapable {
   graphql(query: string, opts?: { variables?: Record<string, unknown> }): Promise<Response>;
@@ -22,26 +23,59 @@ const ShopOverview = z.object({
 });
 
 /**
- * Runs after every token exchange (install, reinstall, token refresh): keep the shop's facts
- * current and make sure the first order sync is under way, without the merchant clicking anything.
+ * Runs after every token exchange (install, reinstall, token refresh) and whenever ensureShop finds
+ * the shop unfinished: keep the shop's facts current and make sure the first order sync is under
+ * way, without the merchant clicking anything. Idempotent. `initializedAt` is written last, so a
+ * failure anywhere (one 503 from Shopify) leaves it unset and the next authenticated load finishes
+ * the job (ensureShop).
  */
 export async function onAuthenticated({ shop, scope, admin }: { shop: string; scope?: string; admin: GraphqlCapable }) {
   await database.ready();
   const res = await admin.graphql(SHOP_OVERVIEW_QUERY);
   const body = parseOrThrow(ShopOverview, await res.json(), "shop overview");
   const s = body.data.shop;
+  const facts = { name: s.name, currencyCode: s.currencyCode, ianaTimezone: s.ianaTimezone, email: s.email ?? null, scopes: scope ?? null };
   await database.prisma.shop.upsert({
     where: { domain: shop },
-    create: { domain: shop, name: s.name, currencyCode: s.currencyCode, ianaTimezone: s.ianaTimezone, email: s.email ?? null, scopes: scope ?? null },
-    update: { name: s.name, currencyCode: s.currencyCode, ianaTimezone: s.ianaTimezone, email: s.email ?? null, scopes: scope ?? null, uninstalledAt: null },
+    create: { domain: shop, ...facts },
+    // Unset until the hooks below ran again (a reinstall whose hooks fail is finished by ensureShop).
+    update: { ...facts, uninstalledAt: null, initializedAt: null },
   });
   for (const hook of afterInstallHooks) await hook(shop);
+  await database.prisma.shop.update({ where: { domain: shop }, data: { initializedAt: new Date() } });
+}
+
+/**
+ * On every authenticated admin load: one indexed read when all is well; otherwise (no Shop row,
+ * a reinstall, or an earlier initialisation that failed half way — the library stores the offline
+ * session before its afterAuth hook runs, so a failed hook is never retried by the library)
+ * initialise now. A failure here is logged, not thrown: the page still loads, and the next load
+ * tries again.
+ */
+export async function ensureShop({ shop, scope, admin }: { shop: string; scope?: string; admin: GraphqlCapable }): Promise<"ready" | "initialized" | "failed"> {
+  await database.ready();
+  const rows = await database.sql.query<{ ok: boolean }>(
+    `SELECT ("initializedAt" IS NOT NULL AND "uninstalledAt" IS NULL) AS ok FROM "Shop" WHERE domain = $1`,
+    [shop],
+  );
+  if (rows[0]?.ok) return "ready";
+  try {
+    await onAuthenticated({ shop, scope, admin });
+    return "initialized";
+  } catch (e) {
+    console.error(`[install] initialising ${shop} failed; the next load retries`, e);
+    return "failed";
+  }
 }
 
 const ScopesUpdate = z.object({ current: z.array(z.string()) });
+// The app/uninstalled body is the shop resource (shopify.dev webhooks reference); it names the shop.
+const Uninstalled = z.object({ myshopify_domain: z.string() });
 
 export const appHandlers: Record<string, WebhookHandler> = {
-  APP_UNINSTALLED: async ({ shop, db }) => {
+  APP_UNINSTALLED: async ({ shop, payload, db }) => {
+    const p = parseOrThrow(Uninstalled, payload, "app/uninstalled");
+    assertBodyShop(shop, p.myshopify_domain, "app/uninstalled");
     // Sessions go at once (the token is dead); data stays until shop/redact, 48 hours later.
     await db.prisma.session.deleteMany({ where: { shop } });
     await db.prisma.shop.updateMany({ where: { domain: shop }, data: { uninstalledAt: new Date() } });

@@ -34,7 +34,14 @@ const shopify = shopifyApp({
   },
   hooks: {
     afterAuth: async ({ session, admin }) => {
-      await onAuthenticated({ shop: session.shop, scope: session.scope, admin });
+      // The library has stored the offline session already and never calls this hook again for it:
+      // a failure (one 503 from Shopify) must not fail the merchant's page. app.tsx's ensureShop
+      // finishes the initialisation on this load or the next.
+      try {
+        await onAuthenticated({ shop: session.shop, scope: session.scope, admin });
+      } catch (e) {
+        console.error(`[install] afterAuth for ${session.shop} failed; ensureShop retries`, e);
+      }
     },
   },
   ...(config.SHOP_CUSTOM_DOMAIN ? { customShopDomains: [config.SHOP_CUSTOM_DOMAIN] } : {}),

@@ -7,11 +7,14 @@ import { NavMenu } from "@shopify/app-bridge-react";
 import polarisStyles from "@shopify/polaris/build/esm/styles.css?url";
 import { authenticate } from "../shopify.server";
 import { env } from "../env.server";
+import { ensureShop } from "../install.server";
 
 export const links = () => [{ rel: "stylesheet", href: polarisStyles }];
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
-  await authenticate.admin(request);
+  const { session, admin } = await authenticate.admin(request);
+  // Idempotent shop initialisation: one indexed read when the shop is set up (install.server.ts).
+  await ensureShop({ shop: session.shop, scope: session.scope, admin });
   const e = env();
   return json({ apiKey: e.SHOPIFY_API_KEY, appBridgeUrl: e.APP_BRIDGE_URL ?? null });
 };
