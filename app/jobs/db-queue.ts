@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Sql } from "../db/sql";
 import {
-  DEFAULT_EXPIRE_SECONDS, isPermanentJobError, parsePayload, retryDelayMs, runGiveUp, type JobDefinition, type JobQueue, type SendOptions,
+  attemptsAllowed, DEFAULT_EXPIRE_SECONDS, isPermanentJobError, parsePayload, retryDelayMs, runGiveUp, type JobDefinition, type JobQueue, type SendOptions,
 } from "./queue";
 import { aliveWorker, DEFAULT_DEAD_AFTER_SECONDS, DEFAULT_HEARTBEAT_SECONDS, forgetOldWorkers, heartbeat, newWorkerId, unregister, type RunnerTiming } from "./instances";
 
@@ -182,7 +182,7 @@ export class DbJobQueue implements JobQueue {
       await def.handler(payload, ctx);
       await this.sql.query(`UPDATE "Job" SET state = 'completed', "completedAt" = $2, "lockedUntil" = NULL, "lockedBy" = NULL WHERE id = $1`, [job.id, this.now()]);
     } catch (err) {
-      const giveUp = isPermanentJobError(err) || job.attempts >= job.maxAttempts;
+      const giveUp = isPermanentJobError(err) || job.attempts >= attemptsAllowed(job.maxAttempts, err);
       const msg = err instanceof Error ? err.message : String(err);
       await this.sql.query(
         `UPDATE "Job" SET state = $2, "lastError" = $3, "runAt" = $4, "lockedUntil" = NULL, "lockedBy" = NULL WHERE id = $1`,

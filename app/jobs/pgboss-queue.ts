@@ -3,7 +3,7 @@ import type { Sql } from "../db/sql";
 import { AppError } from "../lib/errors";
 import { aliveWorker, DEFAULT_DEAD_AFTER_SECONDS, DEFAULT_HEARTBEAT_SECONDS, forgetOldWorkers, heartbeat, newWorkerId, unregister, type RunnerTiming } from "./instances";
 import {
-  DEFAULT_EXPIRE_SECONDS, isPermanentJobError, parsePayload, retryDelayMs, runGiveUp, type JobContext, type JobDefinition, type JobQueue, type SendOptions,
+  attemptsAllowed, DEFAULT_EXPIRE_SECONDS, isPermanentJobError, parsePayload, retryDelayMs, runGiveUp, type JobContext, type JobDefinition, type JobQueue, type SendOptions,
 } from "./queue";
 
 const SCHEMA = "pgboss";
@@ -201,19 +201,26 @@ export class PgBossJobQueue implements JobQueue {
       await this.boss.complete(job.name, job.id);
     } catch (err) {
       const permanent = isPermanentJobError(err);
-      const giveUp = permanent || job.retryCount >= job.retryLimit;
+      const giveUp = permanent || ctx.attempt >= attemptsAllowed(job.retryLimit + 1, err);
       const message = err instanceof Error ? err.message : String(err);
-      // An unparseable payload would fail the same way every time: no retries left.
-      if (permanent) await this.sql.query(`UPDATE ${SCHEMA}.job SET retry_limit = retry_count WHERE name = $1 AND id = $2`, [job.name, job.id]);
-      await this.boss.fail(job.name, job.id, { message });
-      // The same back-off as the embedded queue (a THROTTLED error's own hint wins).
-      if (!giveUp) {
-        await this.sql.query(`UPDATE ${SCHEMA}.job SET start_after = now() + $3 * interval '1 millisecond' WHERE name = $1 AND id = $2 AND state = 'retry'`, [
-          job.name, job.id, retryDelayMs(ctx.attempt, err),
-        ]);
-      } else {
+      if (giveUp) {
+        // An unparseable payload would fail the same way every time: no retries left.
+        if (permanent) await this.sql.query(`UPDATE ${SCHEMA}.job SET retry_limit = retry_count WHERE name = $1 AND id = $2`, [job.name, job.id]);
+        await this.boss.fail(job.name, job.id, { message });
         console.error(`[jobs] ${job.name} ${job.id} failed permanently: ${message}`);
         await runGiveUp(def, payload, err, ctx);
+      } else {
+        // Back to pg-boss's retry state with the embedded queue's back-off (a THROTTLED error's
+        // own hint wins). Set here rather than by boss.fail: throttling may go beyond retry_limit.
+        await this.sql.query(
+          `UPDATE ${SCHEMA}.job SET state = 'retry', start_after = now() + $3 * interval '1 millisecond', output = $4::jsonb
+           WHERE name = $1 AND id = $2 AND state = 'active'`,
+          [job.name, job.id, retryDelayMs(ctx.attempt, err), JSON.stringify({ message })],
+        ).catch(async (e) => {
+          // A stately queue holds one retrying job per key: then pg-boss's own failure path decides.
+          if ((e as { code?: string }).code !== "23505") throw e;
+          await this.boss.fail(job.name, job.id, { message });
+        });
       }
     } finally {
       await this.sql.query(`DELETE FROM "JobLease" WHERE "jobId" = $1 AND "workerId" = $2`, [job.id, this.workerId]);

@@ -43,6 +43,14 @@ export const DEFAULT_EXPIRE_SECONDS = 120;
 /** A job error that no retry can fix: the payload itself is invalid. */
 export const isPermanentJobError = (err: unknown) => err instanceof AppError && err.code === "INVALID_INPUT";
 
+/**
+ * Attempts a job gets before it fails for good. Throttling is Shopify asking to wait, not a fault:
+ * it gets four times the attempts (each waiting what Shopify's retry hint says).
+ */
+export function attemptsAllowed(maxAttempts: number, err: unknown): number {
+  return err instanceof AppError && err.code === "THROTTLED" ? maxAttempts * 4 : maxAttempts;
+}
+
 /** Runs a definition's give-up hook; its own failure is logged, never thrown over the job's error. */
 export async function runGiveUp(def: JobDefinition, payload: unknown, err: unknown, ctx: JobContext) {
   if (!def.onGiveUp) return;

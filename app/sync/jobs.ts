@@ -2,7 +2,7 @@ import { z } from "zod";
 import { defineJob, type JobDefinition } from "../jobs/queue";
 import { SYNC_JOBS, type SyncDeps } from "./deps";
 import { ingestBulkOperation } from "./ingest";
-import { pollSync, runDeltaSync, startSync } from "./run";
+import { failRun, pollSync, runDeltaSync, startSync } from "./run";
 import { ShopDomain } from "../lib/parse";
 
 /**
@@ -20,24 +20,34 @@ export function syncJobDefinitions(deps: () => SyncDeps | Promise<SyncDeps>): Jo
       singleton: true,
       payload: z.object({ shop: ShopDomain, kind: z.enum(["initial", "delta"]).optional() }),
       handler: async (p) => void (await startSync(await deps(), p)),
+      expireInSeconds: 120,
+      onGiveUp: async (p, err) => void (await failRun(await deps(), { shop: p.shop }, err)),
     }),
     defineJob({
       queue: SYNC_JOBS.poll,
       singleton: true,
       payload: z.object({ shop: ShopDomain, runId: z.string().min(1) }),
       handler: async (p) => void (await pollSync(await deps(), p)),
+      expireInSeconds: 120,
+      onGiveUp: async (p, err) => void (await failRun(await deps(), p, err)),
     }),
     defineJob({
       queue: SYNC_JOBS.ingest,
       singleton: true,
       payload: z.object({ shop: ShopDomain, runId: z.string().min(1), bulkId: z.string().min(1) }),
       handler: async (p) => void (await ingestBulkOperation(await deps(), p.bulkId)),
+      // Streams a file of up to gigabytes: long, but renewed while its runner lives; resumable
+      // from its last committed batch when taken over.
+      expireInSeconds: 300,
+      onGiveUp: async (p, err) => void (await failRun(await deps(), p, err)),
     }),
     defineJob({
       queue: SYNC_JOBS.delta,
       singleton: true,
       payload: z.object({ shop: ShopDomain }),
       handler: async (p) => void (await runDeltaSync(await deps(), p)),
+      expireInSeconds: 120,
+      onGiveUp: async (p, err) => void (await failRun(await deps(), { shop: p.shop }, err)),
     }),
   ];
 }

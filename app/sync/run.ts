@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { AppError, isAppError } from "../lib/errors";
+import { type AppError, isAppError } from "../lib/errors";
 import { fetchBulkOperation, runBulkQuery, TERMINAL_STATUSES } from "../shopify/bulk/operations";
 import { bulkQueryText, CUSTOMERS_BULK_QUERY, ORDERS_BULK_QUERY } from "../shopify/documents/orders";
 import { graphqlErrorCodes } from "../shopify/graphql-client";
@@ -31,6 +31,7 @@ interface RunRow {
   status: string;
   startedAt: Date;
   pollCount: number;
+  since?: Date | null;
 }
 
 const RESOURCES = [
@@ -66,29 +67,61 @@ export async function startSync(deps: SyncDeps, input: { shop: string; kind?: Sy
   return { runId: claimed.runId, started: true, kind: claimed.kind };
 }
 
-async function launchBulkQueries(deps: SyncDeps, shop: string, runId: string, since: Date | null) {
+/** Launch attempts for a run whose bulk queries Shopify throttled (or the network cut) before they started. */
+export const MAX_THROTTLED_LAUNCHES = 12;
+export const MAX_NETWORK_LAUNCHES = 5;
+
+const retryableLaunch = (e: unknown) => isAppError(e, "THROTTLED") || isAppError(e, "NETWORK");
+
+/**
+ * Starts the run's bulk queries (the `resources` not started yet). A query Shopify throttled or
+ * the network cut is not a failed sync: the run stays `running` with the reason in errorCode /
+ * errorMessage and launches again later with back-off (Shopify's retry hint wins), up to
+ * MAX_THROTTLED_LAUNCHES (MAX_NETWORK_LAUNCHES for network errors); any other refusal fails
+ * that resource at once.
+ */
+async function launchBulkQueries(deps: SyncDeps, shop: string, runId: string, since: Date | null, resources: ReadonlyArray<(typeof RESOURCES)[number]> = RESOURCES) {
   const filter = since ? `updated_at:>'${since.toISOString().replace(/\.\d{3}Z$/, "Z")}'` : null;
-  let client;
+  let results: PromiseSettledResult<string>[];
   try {
-    client = await deps.client(shop);
+    const client = await deps.client(shop);
+    // Up to 5 bulk queries may run per shop in 2026-10: both resources export at the same time.
+    results = await Promise.allSettled(resources.map((r) => runBulkQuery(client, bulkQueryText(r.doc, filter))));
   } catch (e) {
-    await failLaunch(deps, shop, runId, "orders", e);
-    await failLaunch(deps, shop, runId, "customers", e);
-    await finalizeRun(deps, runId);
-    return;
+    results = resources.map(() => ({ status: "rejected", reason: e }));
   }
-  // Up to 5 bulk queries may run per shop in 2026-10: both resources export at the same time.
-  const results = await Promise.allSettled(RESOURCES.map((r) => runBulkQuery(client, bulkQueryText(r.doc, filter))));
-  for (let i = 0; i < RESOURCES.length; i++) {
+  const attempts = (await deps.sql.query<{ launchAttempts: number }>(`SELECT "launchAttempts" FROM "SyncRun" WHERE id = $1`, [runId]))[0]?.launchAttempts ?? 0;
+  const retryable = results.map((r) => r.status === "rejected" && retryableLaunch(r.reason));
+  const throttled = results.some((r) => r.status === "rejected" && isAppError(r.reason, "THROTTLED"));
+  const canRetry = attempts + 1 < (throttled ? MAX_THROTTLED_LAUNCHES : MAX_NETWORK_LAUNCHES);
+  let retryAfterMs = 0;
+  for (let i = 0; i < resources.length; i++) {
     const r = results[i]!;
-    const resource = RESOURCES[i]!.resource;
+    const resource = resources[i]!.resource;
     if (r.status === "fulfilled") {
       await deps.sql.query(`INSERT INTO "SyncBulkOperation" (id, "runId", shop, resource, "createdAt") VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`, [r.value, runId, shop, resource, nowOf(deps)]);
+    } else if (retryable[i] && canRetry) {
+      retryAfterMs = Math.max(retryAfterMs, (r.reason as AppError).retryAfterMs ?? 0);
     } else {
       await failLaunch(deps, shop, runId, resource, r.reason);
     }
   }
-  if (results.every((r) => r.status === "rejected")) {
+  if (retryable.some(Boolean) && canRetry) {
+    const err = results.find((r, i) => retryable[i] && r.status === "rejected") as PromiseRejectedResult;
+    const code = (err.reason as AppError).code;
+    const delay = Math.max(retryAfterMs, Math.min(deps.maxPollDelayMs ?? 15 * 60_000, (deps.pollDelayMs ?? 60_000) * 2 ** attempts));
+    await deps.sql.query(`UPDATE "SyncRun" SET "launchAttempts" = "launchAttempts" + 1, "errorCode" = $2, "errorMessage" = $3, "updatedAt" = $4 WHERE id = $1`, [
+      runId, code, `${code === "THROTTLED" ? "Shopify asked the app to slow down" : "Shopify could not be reached"}; the sync starts again by itself (attempt ${attempts + 2} of ${throttled ? MAX_THROTTLED_LAUNCHES : MAX_NETWORK_LAUNCHES}).`, nowOf(deps),
+    ]);
+    await deps.queue.send(SYNC_JOBS.poll, { shop, runId }, { runAt: new Date(nowOf(deps).getTime() + delay), singletonKey: `${runId}:launch:${attempts + 1}` });
+    return;
+  }
+  if (attempts > 0) {
+    // Launched after retries: the throttling note is history now.
+    await deps.sql.query(`UPDATE "SyncRun" SET "errorCode" = NULL, "errorMessage" = NULL WHERE id = $1 AND "errorCode" IN ('THROTTLED', 'NETWORK')`, [runId]);
+  }
+  const ops = await deps.sql.query<{ ingestState: string }>(`SELECT "ingestState" FROM "SyncBulkOperation" WHERE "runId" = $1`, [runId]);
+  if (ops.every((o) => o.ingestState === "failed")) {
     await finalizeRun(deps, runId);
     return;
   }
@@ -127,12 +160,14 @@ export async function onBulkOperationFinished(deps: SyncDeps, input: { shop: str
  * finished ones to ingestion, and polls again later with back-off while any is still running.
  */
 export async function pollSync(deps: SyncDeps, input: { runId: string }): Promise<"done" | "waiting"> {
-  const run = (await deps.sql.query<RunRow>(`SELECT id, shop, kind, status, "startedAt", "pollCount" FROM "SyncRun" WHERE id = $1`, [input.runId]))[0];
+  const run = (await deps.sql.query<RunRow>(`SELECT id, shop, kind, status, "startedAt", "pollCount", since FROM "SyncRun" WHERE id = $1`, [input.runId]))[0];
   if (!run || run.status !== "running") return "done";
-  const ops = await deps.sql.query<{ id: string; ingestState: string }>(`SELECT id, "ingestState" FROM "SyncBulkOperation" WHERE "runId" = $1`, [run.id]);
-  if (!ops.length) {
-    // The process died between claiming the run and starting the queries: start them now.
-    await launchBulkQueries(deps, run.shop, run.id, null);
+  const ops = await deps.sql.query<{ id: string; ingestState: string; resource: string }>(`SELECT id, "ingestState", resource FROM "SyncBulkOperation" WHERE "runId" = $1`, [run.id]);
+  const missing = RESOURCES.filter((r) => !ops.some((o) => o.resource === r.resource));
+  if (missing.length) {
+    // Queries not started yet: Shopify throttled their launch, or the process died between
+    // claiming the run and starting them. Start them now (the launch schedules the next poll).
+    await launchBulkQueries(deps, run.shop, run.id, run.since ? new Date(run.since) : null, missing);
     return "waiting";
   }
   let waiting = false;
@@ -201,7 +236,8 @@ export async function closeRun(tx: Sql, deps: SyncDeps, runId: string, merge: Ru
   const run = (await tx.query<RunRow>(`SELECT id, shop, kind, status, "startedAt", "pollCount" FROM "SyncRun" WHERE id = $1 FOR UPDATE`, [runId]))[0];
   if (!run || run.status !== "running") return null;
   const ops = await tx.query<OpState>(`SELECT resource, status, "errorCode", "ingestState", partial FROM "SyncBulkOperation" WHERE "runId" = $1`, [runId]);
-  if (!ops.length || ops.some((o) => o.ingestState !== "done" && o.ingestState !== "failed")) return null;
+  // Every resource must have its operation (a launch Shopify throttled is retried later) and each must be finished.
+  if (RESOURCES.some((r) => !ops.some((o) => o.resource === r.resource)) || ops.some((o) => o.ingestState !== "done" && o.ingestState !== "failed")) return null;
   const now = nowOf(deps);
   const failed = ops.find((o) => o.ingestState === "failed");
   const partial = ops.find((o) => o.partial);
@@ -229,6 +265,32 @@ export async function afterRunClosed(deps: SyncDeps, closed: ClosedRun) {
   const interval = deps.deltaIntervalMs ?? 6 * 3600_000;
   await deps.queue.send(SYNC_JOBS.delta, { shop: closed.shop }, { runAt: new Date(nowOf(deps).getTime() + interval), singletonKey: closed.shop });
   if (closed.complete) await deps.onSyncCompleted?.(closed.shop);
+}
+
+/**
+ * A sync job failed for good (its attempts are used up): the run it worked for fails with that
+ * error, so the status page says so and the next sync can start; nothing of it was merged, and
+ * its staged rows go. `runId` absent (sync.start / sync.delta): only a run of the shop that never
+ * got a bulk query started is failed (one that has queries is carried by its own poll jobs).
+ */
+export async function failRun(deps: SyncDeps, input: { shop: string; runId?: string }, err: unknown): Promise<string | null> {
+  const code = isAppError(err) ? err.code : "INTERNAL";
+  const message = err instanceof Error ? err.message : String(err);
+  return deps.sql.transaction(async (tx) => {
+    const rows = input.runId
+      ? await tx.query<{ id: string }>(`SELECT id FROM "SyncRun" WHERE id = $1 AND status = 'running' FOR UPDATE`, [input.runId])
+      : await tx.query<{ id: string }>(
+          `SELECT id FROM "SyncRun" r WHERE shop = $1 AND status = 'running' AND NOT EXISTS (SELECT 1 FROM "SyncBulkOperation" o WHERE o."runId" = r.id) FOR UPDATE`,
+          [input.shop],
+        );
+    const runId = rows[0]?.id;
+    if (!runId) return null;
+    const now = nowOf(deps);
+    await tx.query(`UPDATE "SyncRun" SET status = 'failed', "errorCode" = $2, "errorMessage" = $3, "finishedAt" = $4, "updatedAt" = $4 WHERE id = $1`, [runId, code, message.slice(0, 2000), now]);
+    await tx.query(`UPDATE "SyncBulkOperation" SET "ingestState" = 'failed' WHERE "runId" = $1 AND "ingestState" NOT IN ('done', 'failed')`, [runId]);
+    await clearStaged(tx, runId);
+    return runId;
+  });
 }
 
 /** The scheduled delta: heals whatever webhooks missed since the watermark. */
