@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Sql } from "../db/sql";
 import { AppError } from "../lib/errors";
+import { cleanParams } from "../lib/form";
 import { parseOrThrow } from "../lib/parse";
 import { CUSTOMER_SCORE_COLUMNS, csvRecord } from "../lib/csv";
 
@@ -37,7 +38,8 @@ export const ExplorerQuerySchema = z.object({
 export type ExplorerQuery = z.infer<typeof ExplorerQuerySchema>;
 export type ExplorerFilters = Pick<ExplorerQuery, "class" | "branch" | "vip" | "overdue" | "target">;
 
-export function parseExplorerQuery(params: URLSearchParams): ExplorerQuery {
+export function parseExplorerQuery(rawParams: URLSearchParams): ExplorerQuery {
+  const params = cleanParams(rawParams); // lib/text's NUL rule at the query boundary
   const raw: Record<string, string> = {};
   for (const k of Object.keys(ExplorerQuerySchema.shape)) {
     const v = params.get(k);

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { DEFAULT_SETTINGS, type Settings, type TimeUnit } from "../domain/analytics/index";
 import type { Sql } from "../db/sql";
 import { AppError } from "../lib/errors";
+import { cleanForm, formNumber, formText } from "../lib/form";
 import { loadSettingsSection, saveSettingsSection } from "../shop-settings.server";
 
 /**
@@ -98,40 +99,38 @@ export const FORM_FIELDS = {
   ],
 } as const;
 
-function formNumber(v: FormDataEntryValue | null): number | undefined {
-  if (typeof v !== "string" || v.trim() === "") return undefined;
-  const n = Number(v.trim().replace(/,/g, ""));
-  return Number.isFinite(n) ? n : Number.NaN;
-}
+/** Fields that take decimals; every other number on the form counts days or customers (whole numbers). */
+const DECIMAL_FIELDS = new Set<string>(["overdue.gapMultiplier", "vip.percentile", "vip.fixedThreshold"]);
 
 /**
  * Parses the settings form. Bad input never throws: it comes back as per-field messages and the
- * stored settings stay as they were.
+ * stored settings stay as they were. Numbers are read as the merchant typed them (lib/number):
+ * "1,5" is 1.5 (it used to become 15), "1,500" is ambiguous for a decimal field and 1500 for a
+ * whole-number one.
  */
-export function parseSettingsForm(form: FormData): { ok: true; value: AnalysisSettings } | { ok: false; errors: FieldErrors } {
+export function parseSettingsForm(rawForm: FormData): { ok: true; value: AnalysisSettings } | { ok: false; errors: FieldErrors } {
+  const form = cleanForm(rawForm);
   const errors: FieldErrors = {};
+  const num = (name: string) => formNumber(form, name, errors, { integer: !DECIMAL_FIELDS.has(name) });
   const s: Record<string, Record<string, unknown>> = { lapse: {}, overdue: {}, vip: {}, targets: {}, prediction: {}, norm: {} };
   for (const name of FORM_FIELDS.numbers) {
-    const n = formNumber(form.get(name));
+    const n = num(name);
     const [sec, key] = name.split(".") as [string, string];
     if (n === undefined) errors[name] = "Required";
-    else if (Number.isNaN(n)) errors[name] = "Enter a number";
     s[sec]![key] = n;
   }
-  const vipMode = form.get("vip.mode");
+  const vipMode = formText(form, "vip.mode");
   if (vipMode !== "percentile" && vipMode !== "fixed") errors["vip.mode"] = "Choose how VIPs are defined";
-  const pct = formNumber(form.get("vip.percentile"));
+  const pct = num("vip.percentile");
   if (pct === undefined) errors["vip.percentile"] = "Required";
-  else if (Number.isNaN(pct)) errors["vip.percentile"] = "Enter a number";
   s.vip!.percentile = pct === undefined ? undefined : pct / 100;
   if (vipMode === "fixed") {
-    const amt = formNumber(form.get("vip.fixedThreshold"));
+    const amt = num("vip.fixedThreshold");
     if (amt === undefined) errors["vip.fixedThreshold"] = "Enter the amount, or use the percentile";
-    else if (Number.isNaN(amt)) errors["vip.fixedThreshold"] = "Enter an amount";
     s.vip!.fixedThreshold = amt;
   } else s.vip!.fixedThreshold = null;
-  s.targets!.includeLost = form.get("targets.includeLost") === "on" || form.get("targets.includeLost") === "true";
-  const timeUnit = form.get("timeUnit");
+  s.targets!.includeLost = formText(form, "targets.includeLost") === "on" || formText(form, "targets.includeLost") === "true";
+  const timeUnit = formText(form, "timeUnit");
   // Checked here as well as in the schema: zod skips refinements while any field is invalid, and
   // the merchant should see every problem after one save.
   const l = s.lapse as Record<string, number | undefined>;

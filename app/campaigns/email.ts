@@ -1,5 +1,11 @@
 import { describeDiscount, type CampaignSettings } from "../domain/campaigns";
 import { escapeHtml as esc } from "../lib/html";
+import { isSingleEmailAddress } from "../lib/email-address";
+
+/** The shop's contact email as Reply-To, only when it is exactly one address (a list would fan out every reply). */
+function replyToOf(email: string | null | undefined): string | undefined {
+  return isSingleEmailAddress(email) ? email.trim() : undefined;
+}
 
 /**
  * The two messages of a campaign. Standard: one time-bound offer, its terms in words, one call to
@@ -73,7 +79,7 @@ export function standardEmail(input: {
     `<p><a href="${esc(link)}" style="background:#111;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">Shop now with ${esc(offer)}</a></p>`,
     `<p>${esc(shop.name)}</p>`,
   ].join("\n");
-  return { subject, text, html, replyTo: shop.email ?? undefined };
+  return { subject, text, html, replyTo: replyToOf(shop.email) };
 }
 
 export function vipEmail(input: { shop: ShopInfo; firstName: string | null; conciergeName: string; conciergeRole?: string | null; perk: string; day: number }): Composed {
@@ -101,5 +107,5 @@ export function vipEmail(input: { shop: ShopInfo; firstName: string | null; conc
   const text = [...lines, ...sign].join("\n");
   const html = [...lines, ...sign].map((l) => (l ? `<p>${esc(l)}</p>` : "")).join("\n");
   const subject = input.day === 0 ? `${first ? `${first}, a` : "A"} personal note from ${who}` : `Following up, from ${who}`;
-  return { subject, text, html, fromName: who, replyTo: shop.email ?? undefined };
+  return { subject, text, html, fromName: who, replyTo: replyToOf(shop.email) };
 }

@@ -2,7 +2,9 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { Sql } from "../db/sql";
 import { assignHoldout, buildPlan, discountCodeFor, discountEndsAt, parseCampaignSettings, type CampaignSettings, type PlanRow } from "../domain/campaigns";
-import { AppError, isAppError } from "../lib/errors";
+import { AppError, httpStatusFor, isAppError } from "../lib/errors";
+import { stripNul } from "../lib/text";
+import { cleanForm, formNumber, formText, issueMessage, type FormIssue } from "../lib/form";
 import { loadSettingsSection, shopFacts } from "../shop-settings.server";
 import type { CampaignDeps } from "./deps";
 import { formatEndsAt } from "./email";
@@ -120,42 +122,90 @@ export async function previewPlan(sql: Sql, shop: string, launchKey: string, set
   };
 }
 
-const num = (v: FormDataEntryValue | null) => (v === null || String(v).trim() === "" ? undefined : Number(v));
-const str = (v: FormDataEntryValue | null) => (v === null ? undefined : String(v));
+/** Where each settings path is typed on the plan form, and the factor between the form and the stored value. */
+const FORM_FIELD_OF: Record<string, { field: string; scale?: number; unit?: string }> = {
+  "discount.kind": { field: "discountKind" },
+  "discount.value": { field: "discountValue" },
+  "discount.minimumSubtotal": { field: "minimumSubtotal" },
+  "discount.validityDays": { field: "validityDays", unit: "days" },
+  "discount.exclusions": { field: "exclusions" },
+  holdoutShare: { field: "holdoutPercent", scale: 100, unit: "%" },
+  "guardrails.maxUnsubscribeRate": { field: "maxUnsubscribePercent", scale: 100, unit: "%" },
+  "guardrails.maxComplaintRate": { field: "maxComplaintPercent", scale: 100, unit: "%" },
+  "guardrails.minDeliveries": { field: "minDeliveries" },
+  frequencyCapHours: { field: "frequencyCapHours", unit: "hours" },
+  "vip.conciergeName": { field: "conciergeName" },
+  "vip.conciergeRole": { field: "conciergeRole" },
+  "vip.perkOverride": { field: "perkOverride" },
+  "vip.owner": { field: "owner" },
+  // The last Standard touch must fall before the offer ends: the merchant fixes that with the validity.
+  "standard.touchDays": { field: "validityDays" },
+};
 
-/** Form fields over the shop's saved defaults; anything the form does not carry keeps its default. */
+/**
+ * Form fields over the shop's saved defaults; anything the form does not carry keeps its default.
+ * Numbers are read as the merchant typed them (lib/number: "1,5" is 1.5, never 15); every bad
+ * field is reported at once as INVALID_INPUT with `details.fields` (form field → message).
+ */
 export function settingsFromForm(form: FormData, base: CampaignSettings): CampaignSettings {
-  const holdoutPct = num(form.get("holdoutPercent"));
-  const minimum = num(form.get("minimumSubtotal"));
-  const unsubPct = num(form.get("maxUnsubscribePercent"));
-  const complaintPct = num(form.get("maxComplaintPercent"));
-  return parseCampaignSettings({
+  const errors: Record<string, string> = {};
+  const num = (name: string, opts: { integer?: boolean } = {}) => formNumber(form, name, errors, opts);
+  const str = (name: string) => formText(form, name);
+  const holdoutPct = num("holdoutPercent");
+  const minimum = num("minimumSubtotal");
+  const unsubPct = num("maxUnsubscribePercent");
+  const complaintPct = num("maxComplaintPercent");
+  const input = {
     ...base,
     discount: {
       ...base.discount,
-      kind: str(form.get("discountKind")) ?? base.discount.kind,
-      value: num(form.get("discountValue")) ?? base.discount.value,
-      minimumSubtotal: form.has("minimumSubtotal") ? (minimum && minimum > 0 ? minimum : null) : base.discount.minimumSubtotal,
-      validityDays: num(form.get("validityDays")) ?? base.discount.validityDays,
+      kind: str("discountKind") ?? base.discount.kind,
+      value: num("discountValue") ?? base.discount.value,
+      minimumSubtotal: form.has("minimumSubtotal") ? (minimum === undefined || minimum === 0 ? null : minimum) : base.discount.minimumSubtotal,
+      validityDays: num("validityDays", { integer: true }) ?? base.discount.validityDays,
       combinesWith: form.has("stacking")
-        ? { orderDiscounts: form.get("combinesOrder") === "on", productDiscounts: form.get("combinesProduct") === "on", shippingDiscounts: form.get("combinesShipping") === "on" }
+        ? { orderDiscounts: str("combinesOrder") === "on", productDiscounts: str("combinesProduct") === "on", shippingDiscounts: str("combinesShipping") === "on" }
         : base.discount.combinesWith,
-      exclusions: str(form.get("exclusions")) ?? base.discount.exclusions,
+      exclusions: str("exclusions") ?? base.discount.exclusions,
     },
     holdoutShare: holdoutPct === undefined ? base.holdoutShare : holdoutPct / 100,
     guardrails: {
       maxUnsubscribeRate: unsubPct === undefined ? base.guardrails.maxUnsubscribeRate : unsubPct / 100,
       maxComplaintRate: complaintPct === undefined ? base.guardrails.maxComplaintRate : complaintPct / 100,
-      minDeliveries: num(form.get("minDeliveries")) ?? base.guardrails.minDeliveries,
+      minDeliveries: num("minDeliveries", { integer: true }) ?? base.guardrails.minDeliveries,
     },
-    frequencyCapHours: num(form.get("frequencyCapHours")) ?? base.frequencyCapHours,
+    frequencyCapHours: num("frequencyCapHours") ?? base.frequencyCapHours,
     vip: {
       ...base.vip,
-      conciergeName: str(form.get("conciergeName")) ?? base.vip.conciergeName,
-      conciergeRole: str(form.get("conciergeRole")) ?? base.vip.conciergeRole,
-      perkOverride: form.has("perkOverride") ? str(form.get("perkOverride"))?.trim() || null : base.vip.perkOverride,
+      conciergeName: str("conciergeName") ?? base.vip.conciergeName,
+      conciergeRole: str("conciergeRole") ?? base.vip.conciergeRole,
+      owner: str("owner") ?? base.vip.owner,
+      perkOverride: form.has("perkOverride") ? str("perkOverride")?.trim() || null : base.vip.perkOverride,
     },
-  });
+  };
+  const typing = Object.entries(errors).map(([k, v]) => `${k}: ${v}`).join("; ");
+  try {
+    const settings = parseCampaignSettings(input);
+    if (!typing) return settings;
+  } catch (e) {
+    if (!isAppError(e, "INVALID_INPUT")) throw e;
+    for (const i of (e.details as FormIssue[] | undefined) ?? []) {
+      const key = i.path.filter((p) => typeof p === "string").join(".");
+      const f = FORM_FIELD_OF[key];
+      // A field already holding a typing error (NaN) keeps that message: it says what to fix.
+      if (f) errors[f.field] ??= issueMessage(i, f.scale, f.unit);
+      else errors.form ??= `${key || "(root)"}: ${i.message}`;
+    }
+    throw new AppError("INVALID_INPUT", typing ? `campaign settings: ${typing}` : e.message, { details: { fields: errors, issues: e.details } });
+  }
+  throw new AppError("INVALID_INPUT", `campaign settings: ${typing}`, { details: { fields: errors } });
+}
+
+/** The per-field messages of a settingsFromForm failure (empty for any other error). */
+export function formFieldErrors(e: unknown): Record<string, string> {
+  if (!isAppError(e, "INVALID_INPUT")) return {};
+  const d = e.details as { fields?: Record<string, string> } | undefined;
+  return d && typeof d === "object" && d.fields && typeof d.fields === "object" ? d.fields : {};
 }
 
 /** A fresh launch key per page view: it becomes the campaign id, so a double click launches once. */
@@ -174,9 +224,10 @@ export async function loadPlanPage(sql: Sql, shop: string, now: Date, launchKey:
 export type PlanActionResult =
   | { ok: true; intent: "preview"; preview: PlanPreview }
   | { ok: true; intent: "launch"; campaignId: string }
-  | { ok: false; error: string; code: string };
+  | { ok: false; error: string; code: string; fieldErrors?: Record<string, string> };
 
-export async function handlePlanAction(deps: Pick<CampaignDeps, "sql" | "queue" | "now">, shop: string, form: FormData): Promise<PlanActionResult> {
+export async function handlePlanAction(deps: Pick<CampaignDeps, "sql" | "queue" | "now">, shop: string, rawForm: FormData): Promise<PlanActionResult> {
+  const form = cleanForm(rawForm);
   try {
     const launchKey = z.string().min(8).max(64).parse(form.get("launchKey"));
     const base = await loadSettingsSection(deps.sql, shop, "campaigns", (raw) => {
@@ -190,12 +241,17 @@ export async function handlePlanAction(deps: Pick<CampaignDeps, "sql" | "queue" 
     if (form.get("intent") === "launch") {
       const preview = await previewPlan(deps.sql, shop, launchKey, settings, deps.now());
       if (preview.treated === 0) throw new AppError("INSUFFICIENT_DATA", "No customers to win back yet: the analysis has not marked any target customers.");
-      const { campaignId } = await requestLaunch(deps, { shop, launchKey, name: str(form.get("name")) ?? "", settings });
+      const { campaignId } = await requestLaunch(deps, { shop, launchKey, name: formText(form, "name") ?? "", settings });
       return { ok: true, intent: "launch", campaignId };
     }
     return { ok: true, intent: "preview", preview: await previewPlan(deps.sql, shop, launchKey, settings, deps.now()) };
   } catch (e) {
-    if (isAppError(e)) return { ok: false, error: e.message, code: e.code };
+    if (isAppError(e)) {
+      const fieldErrors = formFieldErrors(e);
+      return Object.keys(fieldErrors).length
+        ? { ok: false, error: "Check the highlighted fields", code: e.code, fieldErrors }
+        : { ok: false, error: e.message, code: e.code };
+    }
     if (e instanceof z.ZodError) return { ok: false, error: "The form is missing its launch key; reload the page.", code: "INVALID_INPUT" };
     throw e;
   }
@@ -252,8 +308,19 @@ function stepDetail(c: CampaignRow, step: (typeof LAUNCH_STEPS)[number]): string
   }
 }
 
-export async function loadCampaignPage(deps: Pick<CampaignDeps, "sql" | "messageCounts" | "now">, shop: string, id: string): Promise<CampaignPageData> {
-  const c = await getCampaign(deps.sql, shop, id);
+/**
+ * A campaign id from a URL: the launch key, lowercased (z.string().min(8).max(64) at launch). Anything
+ * else cannot name a campaign, so it is NOT_FOUND before it reaches SQL (a NUL or a 10 kB id would
+ * otherwise be a 500).
+ */
+export function campaignIdParam(raw: string | undefined): string {
+  const id = stripNul(raw ?? "");
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw new AppError("NOT_FOUND", "No such campaign");
+  return id.toLowerCase();
+}
+
+export async function loadCampaignPage(deps: Pick<CampaignDeps, "sql" | "messageCounts" | "now">, shop: string, rawId: string): Promise<CampaignPageData> {
+  const c = await getCampaign(deps.sql, shop, campaignIdParam(rawId));
   const facts = await shopFacts(deps.sql, shop);
   const details = (c.launchErrorDetails as { code?: string; details?: unknown } | null) ?? null;
   const report = c.launchSteps.members?.doneAt ? await measureRow(deps, c) : null;
@@ -286,16 +353,23 @@ export async function loadCampaignPage(deps: Pick<CampaignDeps, "sql" | "message
   };
 }
 
-export async function handleCampaignAction(deps: Pick<CampaignDeps, "sql" | "queue" | "now">, shop: string, id: string, form: FormData): Promise<{ ok: boolean; message: string }> {
-  const intent = String(form.get("intent") ?? "");
+/** The campaign page's buttons; `status` is the HTTP status (404 unknown or foreign campaign, 409 wrong state, 400 unknown intent). */
+export async function handleCampaignAction(
+  deps: Pick<CampaignDeps, "sql" | "queue" | "now">,
+  shop: string,
+  rawId: string,
+  form: FormData,
+): Promise<{ ok: boolean; message: string; status: number }> {
+  const intent = formText(form, "intent") ?? "";
   try {
+    const id = campaignIdParam(rawId);
     if (intent === "pause") await setPaused(deps.sql, shop, id, true, deps.now());
     else if (intent === "resume") await setPaused(deps.sql, shop, id, false, deps.now());
     else if (intent === "retry") await retryLaunch(deps, shop, id);
-    else throw new AppError("INVALID_INPUT", `Unknown action ${intent}`);
-    return { ok: true, message: intent === "pause" ? "Campaign paused" : intent === "resume" ? "Campaign resumed" : "Launch restarted" };
+    else throw new AppError("INVALID_INPUT", `Unknown action ${intent.slice(0, 40)}`);
+    return { ok: true, message: intent === "pause" ? "Campaign paused" : intent === "resume" ? "Campaign resumed" : "Launch restarted", status: 200 };
   } catch (e) {
-    if (isAppError(e)) return { ok: false, message: e.message };
+    if (isAppError(e)) return { ok: false, message: e.message, status: httpStatusFor(e.code) };
     throw e;
   }
 }

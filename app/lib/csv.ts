@@ -1,13 +1,31 @@
+import { stripNul } from "./text";
+
 /**
- * One CSV cell (RFC 4180), safe to open in a spreadsheet: text that would run as a formula
- * (= + - @, and tab/CR which some apps strip before checking) gets a leading apostrophe; numbers
- * are written as numbers (non-finite ones as empty cells).
+ * Text a spreadsheet could run as a formula. Excel, LibreOffice and Google Sheets skip leading
+ * whitespace and line breaks before looking for `=`, `+`, `-` or `@` (so `"\n=1+2"` is a formula
+ * too), and some apps drop a leading tab/CR/LF before checking; the full-width forms (＝ ＋ － ＠)
+ * are normalised to ASCII by some locales' input handling. OWASP's CSV-injection guidance covers
+ * = + - @ TAB CR; LF and other leading whitespace are added because of the `"\n=1+2"` finding.
+ */
+const FORMULA_START = /^[\s\u0000-\u001f]*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20]|^[\t\r\n]/;
+
+/** True when a text cell would be read as a formula (and so gets a leading apostrophe). */
+export function looksLikeFormula(s: string): boolean {
+  return FORMULA_START.test(s);
+}
+
+/**
+ * The one CSV cell rule (RFC 4180) of every export, safe to open in a spreadsheet: NUL is removed
+ * (lib/text's one string rule: a NUL in a stream cuts some readers and PostgreSQL-bound re-imports);
+ * text that would run as a formula gets a leading apostrophe; numbers are written as numbers
+ * (non-finite ones as empty cells); quotes, commas, CR, LF and edge whitespace force quoting.
  */
 export function csvCell(v: unknown): string {
   if (v === null || v === undefined) return "";
   if (typeof v === "number") return Number.isFinite(v) ? String(v) : "";
-  let s = String(v);
-  if (typeof v === "string" && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  if (typeof v === "bigint") return String(v);
+  let s = stripNul(String(v));
+  if (typeof v === "string" && looksLikeFormula(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

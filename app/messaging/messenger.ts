@@ -3,6 +3,7 @@ import type { Transporter } from "nodemailer";
 import type { Sql } from "../db/sql";
 import { parseCampaignSettings } from "../domain/campaigns/settings";
 import { AppError } from "../lib/errors";
+import { EmailAddressSchema, isSingleEmailAddress } from "../lib/email-address";
 import { parseOrThrow, ShopDomain } from "../lib/parse";
 import { loadSettingsSection, shopFacts } from "../shop-settings.server";
 import { z } from "zod";
@@ -54,7 +55,8 @@ const OutboundSchema = z.object({
   text: z.string().min(1),
   html: z.string().min(1),
   fromName: z.string().trim().max(120).optional(),
-  replyTo: z.string().email().optional(),
+  // One address: a list ("a@x.com, b@y.com") would make every reply fan out (lib/email-address).
+  replyTo: EmailAddressSchema.optional(),
 });
 
 interface LogRow {
@@ -134,7 +136,9 @@ export function createMessenger(deps: MessengerDeps): Messenger & { frequencyCap
       let reason: SkipReason | null = null;
       // Suppression first: an unsubscribe also flips our copy of the consent, and the reason should say which.
       if (c?.suppressed) reason = "unsubscribed";
-      else if (!c || !c.email || c.emailConsent !== "SUBSCRIBED") reason = "not_subscribed";
+      // An address that is not exactly one mailbox (a list, a display name, a line break) is no usable
+      // email: nodemailer would send to every address in it. Last check on the sending path.
+      else if (!c || !c.email || !isSingleEmailAddress(c.email) || c.emailConsent !== "SUBSCRIBED") reason = "not_subscribed";
       else if (isCappedKind(msg.kind) && capHours > 0) {
         const recent = await tx.query(
           `SELECT 1 FROM "MessageLog" WHERE shop = $1 AND "customerId" = $2 AND kind LIKE 'winback\\_%' AND "dedupeKey" <> $3

@@ -1,4 +1,5 @@
 import type { Sql } from "../db/sql";
+import { isSingleEmailAddress } from "../lib/email-address";
 import type { EscalationRun } from "./lifecycle";
 
 /** The part of a nodemailer Transporter the owner notice needs. */
@@ -6,10 +7,9 @@ export interface OwnerMailer {
   sendMail(mail: { from: string; to: string; subject: string; text: string }): Promise<unknown>;
 }
 
-const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
-
 /**
- * Tells each owner (the `vip.owner` setting, when it is an email address) which VIPs were just
+ * Tells each owner (the `vip.owner` setting, when it is exactly one email address: lib/email-address,
+ * checked again here because a list such as "a@x.com, b@y.com" would fan out to every address) which VIPs were just
  * escalated to them: one digest per owner and run. Sent after the escalations were committed, and a
  * rerun escalates nothing twice, so an owner gets each VIP at most once (a crash between commit and
  * send loses the mail; the Outreach page's banner still shows it).
@@ -22,7 +22,7 @@ export async function notifyOwners(
   const byOwner = new Map<string, string[]>();
   for (const e of escalated) {
     const to = e.escalatedTo?.trim();
-    if (!to || !EMAIL.test(to)) continue;
+    if (!to || !isSingleEmailAddress(to)) continue;
     byOwner.set(to, [...(byOwner.get(to) ?? []), e.taskId]);
   }
   const sent: Array<{ to: string; count: number }> = [];

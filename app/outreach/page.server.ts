@@ -2,6 +2,7 @@ import { z } from "zod";
 import { VIP_TRANSITIONS, type VipTaskStatus } from "../domain/campaigns";
 import type { Sql } from "../db/sql";
 import { AppError, httpStatusFor, isAppError } from "../lib/errors";
+import { formObject } from "../lib/form";
 import { parseOrThrow } from "../lib/parse";
 import { shopFacts } from "../shop-settings.server";
 import { addNote, bulkTransition, getTask, label, listNotes, statusSchema, transitionTask } from "./lifecycle";
@@ -132,7 +133,7 @@ const BulkForm = z.object({
 /** The queue's bulk status change (Mark contacted / responded / follow-up due / escalate). */
 export async function handleQueueAction(sql: Sql, shop: string, form: FormData, now: Date): Promise<ActionOutcome> {
   try {
-    const f = parseOrThrow(BulkForm, Object.fromEntries(form), "bulk action");
+    const f = parseOrThrow(BulkForm, formObject(form), "bulk action");
     const r = await bulkTransition(sql, { shop, taskIds: f.ids, to: f.to, now, author: f.author });
     const parts = [`${r.changed.length} marked ${label(f.to).toLowerCase()}`];
     if (r.unchanged.length) parts.push(`${r.unchanged.length} already were`);
@@ -180,7 +181,14 @@ export function telHref(phone: string | null): string | null {
   return digits ? `tel:${phone.trim().startsWith("+") ? "+" : ""}${digits}` : null;
 }
 
-export async function loadTaskDetail(sql: Sql, shop: string, taskId: string, now: Date): Promise<TaskDetailView> {
+/** A task id from a URL (a UUID when created): anything that cannot be one is NOT_FOUND before SQL sees it. */
+export function taskIdParam(raw: string): string {
+  if (!/^[A-Za-z0-9_-]{1,100}$/.test(raw)) throw new AppError("NOT_FOUND", "No such outreach task");
+  return raw;
+}
+
+export async function loadTaskDetail(sql: Sql, shop: string, rawTaskId: string, now: Date): Promise<TaskDetailView> {
+  const taskId = taskIdParam(rawTaskId);
   const [task, notes, facts] = await Promise.all([getTask(sql, shop, taskId), listNotes(sql, shop, taskId), shopFacts(sql, shop)]);
   const [customer] = await sql.query<{ firstName: string | null; lastName: string | null; email: string | null; phone: string | null; totalSpent: string; lastOrderAt: Date | null; orderCount: number }>(
     `SELECT "firstName", "lastName", email, phone, "totalSpent"::text AS "totalSpent", "lastOrderAt", "orderCount" FROM "Customer" WHERE shop = $1 AND id = $2::bigint`,
@@ -234,7 +242,8 @@ const DetailForm = z.discriminatedUnion("intent", [
 /** The detail view's status buttons and note form. */
 export async function handleTaskAction(sql: Sql, shop: string, taskId: string, form: FormData, now: Date): Promise<ActionOutcome> {
   try {
-    const f = parseOrThrow(DetailForm, Object.fromEntries(form), "outreach task action");
+    taskIdParam(taskId);
+    const f = parseOrThrow(DetailForm, formObject(form), "outreach task action");
     if (f.intent === "transition") {
       const r = await transitionTask(sql, { shop, taskId, to: f.to, now, note: f.note, author: f.author });
       return { ok: true, message: r.changed ? `Marked ${label(r.to).toLowerCase()}` : `Already ${label(r.to).toLowerCase()}`, status: 200 };

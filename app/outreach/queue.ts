@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { VipTaskStatus } from "../domain/campaigns";
 import type { Sql } from "../db/sql";
+import { cleanParams } from "../lib/form";
 import { parseOrThrow } from "../lib/parse";
 import { statusSchema } from "./lifecycle";
 
@@ -21,7 +22,9 @@ const QuerySchema = z.object({
 export type QueueQuery = z.output<typeof QuerySchema>;
 
 /** The queue's URL state (repeated keys for multi-select filters), parsed; junk is INVALID_INPUT. */
-export function parseQueueQuery(params: URLSearchParams, overrides: Partial<QueueQuery> = {}): QueueQuery {
+export function parseQueueQuery(rawParams: URLSearchParams, overrides: Partial<QueueQuery> = {}): QueueQuery {
+  // The one string rule at the query boundary: a NUL in the search box used to fail the SQL (500, or a cut CSV download).
+  const params = cleanParams(rawParams);
   const num = (k: string) => (params.get(k) ? Number(params.get(k)) : undefined);
   const raw = {
     status: params.getAll("status").filter(Boolean),

@@ -1,4 +1,5 @@
 import { isAppError } from "../lib/errors";
+import { cleanForm, formNumber, formText, issueMessage, type FormIssue } from "../lib/form";
 import { parsePointsAppSettings, type PointsAppSettings } from "./settings";
 
 /** The embed block's handle is its file name in extensions/points-expiry-banner/blocks/. */
@@ -20,33 +21,38 @@ const FIELD_OF: Record<string, string> = {
   bannerWindowDays: "bannerWindowDays",
 };
 
-/** Parses the form strictly (a typo is an error on its field, never a silent default). */
-export function parseSettingsForm(form: FormData): SettingsFormResult {
+/**
+ * Parses the form strictly (a typo is an error on its field, never a silent default). Numbers are
+ * read as the merchant typed them (lib/number: "1,5" is 1.5, "1,500" is ambiguous unless the field
+ * takes whole numbers); the schema's upper bounds (domain/limits) turn 1e308 into a field error.
+ */
+export function parseSettingsForm(rawForm: FormData): SettingsFormResult {
+  const form = cleanForm(rawForm);
   const errors: Record<string, string> = {};
-  const num = (name: string) => {
-    const raw = String(form.get(name) ?? "").trim();
-    const n = Number(raw);
-    if (!raw || !Number.isFinite(n)) errors[name] = "Enter a number";
-    return n;
+  const num = (name: string, integer = false) => {
+    const n = formNumber(form, name, errors, { integer });
+    if (n === undefined) errors[name] = "Enter a number";
+    return n ?? Number.NaN;
   };
-  const offsetsRaw = String(form.get("nudgeOffsetsDays") ?? "").trim();
-  const offsets = offsetsRaw ? offsetsRaw.split(/[\s,]+/).filter(Boolean).map(Number) : [];
+  const offsetsRaw = (formText(form, "nudgeOffsetsDays") ?? "").trim();
+  const offsets = offsetsRaw ? offsetsRaw.split(/[\s,;]+/).filter(Boolean).map((t) => (/^\d+$/.test(t) ? Number(t) : Number.NaN)) : [];
   if (offsets.some((n) => !Number.isInteger(n))) errors.nudgeOffsetsDays = "Whole days, separated by commas (e.g. 14, 7, 2)";
   const input = {
     pointsPerUnit: num("pointsPerUnit"),
-    lotLifetimeDays: num("lotLifetimeDays"),
-    redemptionRate: { points: num("ratePoints"), value: num("rateValue") },
+    lotLifetimeDays: num("lotLifetimeDays", true),
+    redemptionRate: { points: num("ratePoints", true), value: num("rateValue") },
     nudgeOffsetsDays: offsets,
-    bannerWindowDays: num("bannerWindowDays"),
+    bannerWindowDays: num("bannerWindowDays", true),
   };
-  if (Object.keys(errors).length) return { ok: false, errors };
   try {
-    return { ok: true, settings: parsePointsAppSettings(input) };
+    const settings = parsePointsAppSettings(input);
+    if (!Object.keys(errors).length) return { ok: true, settings };
+    return { ok: false, errors };
   } catch (e) {
     if (!isAppError(e, "INVALID_INPUT")) throw e;
-    for (const i of (e.details as Array<{ path: PropertyKey[]; message: string }>) ?? []) {
+    for (const i of (e.details as FormIssue[] | undefined) ?? []) {
       const key = FIELD_OF[i.path.filter((p) => typeof p === "string").join(".")] ?? "form";
-      errors[key] ??= i.message;
+      errors[key] ??= key === "form" ? i.message : issueMessage(i);
     }
     return { ok: false, errors };
   }

@@ -5,6 +5,8 @@ import { useAppBridge } from "@shopify/app-bridge-react";
 import { Badge, Banner, BlockStack, Card, DataTable, InlineGrid, InlineStack, Layout, List, Page, ProgressBar, Text } from "@shopify/polaris";
 import { useEffect } from "react";
 import { authenticate } from "../shopify.server";
+import { httpStatusFor, isAppError } from "../lib/errors";
+import { cleanForm } from "../lib/form";
 import { handleCampaignAction, loadCampaignPage } from "../campaigns/page.server";
 import { documentNavigate } from "../components/campaigns/navigation";
 import { CampaignStatusBadge } from "../components/campaigns/CampaignStatusBadge";
@@ -15,13 +17,19 @@ const deps = async () => (await import("../campaigns/wiring.server")).campaignDe
 
 export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  return json(await loadCampaignPage(await deps(), session.shop, params.id!));
+  try {
+    return json(await loadCampaignPage(await deps(), session.shop, params.id ?? ""));
+  } catch (e) {
+    // Unknown or another shop's campaign: 404 (the same answer for both, so ids of other shops leak nothing).
+    if (isAppError(e) && httpStatusFor(e.code) < 500) throw new Response(e.message, { status: httpStatusFor(e.code) });
+    throw e;
+  }
 };
 
 export const action = async ({ request, params }: ActionFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  const r = await handleCampaignAction(await deps(), session.shop, params.id!, await request.formData());
-  return json(r, { status: r.ok ? 200 : 409 });
+  const r = await handleCampaignAction(await deps(), session.shop, params.id ?? "", cleanForm(await request.formData()));
+  return json({ ok: r.ok, message: r.message }, { status: r.status });
 };
 
 const nf = (n: number) => n.toLocaleString("en-US");

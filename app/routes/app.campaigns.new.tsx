@@ -64,6 +64,7 @@ interface FormState {
   conciergeName: string;
   conciergeRole: string;
   perkOverride: string;
+  owner: string;
   maxUnsubscribePercent: string;
   maxComplaintPercent: string;
   minDeliveries: string;
@@ -86,6 +87,7 @@ function initialForm(p: PlanPreview): FormState {
     conciergeName: s.vip.conciergeName,
     conciergeRole: s.vip.conciergeRole,
     perkOverride: s.vip.perkOverride ?? "",
+    owner: s.vip.owner,
     maxUnsubscribePercent: String(Math.round(s.guardrails.maxUnsubscribeRate * 10000) / 100),
     maxComplaintPercent: String(Math.round(s.guardrails.maxComplaintRate * 10000) / 100),
     minDeliveries: String(s.guardrails.minDeliveries),
@@ -121,6 +123,8 @@ export default function PlanCampaign() {
   const last = previewer.data;
   const preview: PlanPreview = (last?.ok && last.intent === "preview" ? last.preview : initial) as PlanPreview;
   const previewError = last && !last.ok ? last.error : null;
+  // Field messages from the last preview or launch, shown on the fields themselves (Polaris `error`).
+  const fieldErrors: Record<string, string> = (launcher.data && !launcher.data.ok ? launcher.data.fieldErrors : undefined) ?? (last && !last.ok ? last.fieldErrors : undefined) ?? {};
 
   const set = useCallback(
     <K extends keyof FormState>(k: K) =>
@@ -233,11 +237,11 @@ export default function PlanCampaign() {
                     value={form.discountKind}
                     onChange={set("discountKind")}
                   />
-                  <TextField label={form.discountKind === "percentage" ? "Percent off" : "Amount off"} type="number" value={form.discountValue} onChange={set("discountValue")} autoComplete="off" suffix={form.discountKind === "percentage" ? "%" : preview.currencyCode} />
+                  <TextField label={form.discountKind === "percentage" ? "Percent off" : "Amount off"} type="text" inputMode="decimal" value={form.discountValue} onChange={set("discountValue")} autoComplete="off" error={fieldErrors.discountValue} suffix={form.discountKind === "percentage" ? "%" : preview.currencyCode} />
                 </FormLayout.Group>
                 <FormLayout.Group>
-                  <TextField label="Minimum subtotal" type="number" value={form.minimumSubtotal} onChange={set("minimumSubtotal")} autoComplete="off" placeholder="None" suffix={preview.currencyCode} />
-                  <TextField label="Valid for" type="number" value={form.validityDays} onChange={set("validityDays")} autoComplete="off" suffix="days" helpText={`Ends ${preview.discountEndsAtLabel}`} />
+                  <TextField label="Minimum subtotal" type="text" inputMode="decimal" value={form.minimumSubtotal} onChange={set("minimumSubtotal")} autoComplete="off" error={fieldErrors.minimumSubtotal} placeholder="None" suffix={preview.currencyCode} />
+                  <TextField label="Valid for" type="text" inputMode="numeric" value={form.validityDays} onChange={set("validityDays")} autoComplete="off" error={fieldErrors.validityDays} suffix="days" helpText={`Ends ${preview.discountEndsAtLabel}`} />
                 </FormLayout.Group>
                 <BlockStack gap="100">
                   <Text as="span">Combines with</Text>
@@ -245,7 +249,7 @@ export default function PlanCampaign() {
                   <Checkbox label="Order discounts" checked={form.combinesOrder} onChange={set("combinesOrder")} />
                   <Checkbox label="Shipping discounts" checked={form.combinesShipping} onChange={set("combinesShipping")} />
                 </BlockStack>
-                <TextField label="Exclusions shown in the email" value={form.exclusions} onChange={set("exclusions")} autoComplete="off" placeholder="e.g. Excludes gift cards and sale items" />
+                <TextField label="Exclusions shown in the email" value={form.exclusions} onChange={set("exclusions")} autoComplete="off" error={fieldErrors.exclusions} placeholder="e.g. Excludes gift cards and sale items" />
               </FormLayout>
             </BlockStack>
           </Card>
@@ -257,10 +261,11 @@ export default function PlanCampaign() {
                 <Text as="h2" variant="headingMd">VIP check-in</Text>
                 <FormLayout>
                   <FormLayout.Group>
-                    <TextField label="Concierge" value={form.conciergeName} onChange={set("conciergeName")} autoComplete="off" placeholder="Staff member's name" />
-                    <TextField label="Role" value={form.conciergeRole} onChange={set("conciergeRole")} autoComplete="off" />
+                    <TextField label="Concierge" value={form.conciergeName} onChange={set("conciergeName")} autoComplete="off" error={fieldErrors.conciergeName} placeholder="Staff member's name" />
+                    <TextField label="Role" value={form.conciergeRole} onChange={set("conciergeRole")} autoComplete="off" error={fieldErrors.conciergeRole} />
                   </FormLayout.Group>
-                  <TextField label="Perk" value={form.perkOverride} onChange={set("perkOverride")} autoComplete="off" placeholder="Suggested per VIP from their own purchases" helpText="Leave empty to suggest a perk from each VIP's history (restock hold, early access, bundle)." />
+                  <TextField label="Escalate unanswered VIPs to" value={form.owner} onChange={set("owner")} autoComplete="off" error={fieldErrors.owner} placeholder="Staff name, or one email address" helpText="With an email address, that person gets a digest of escalated VIPs." />
+                  <TextField label="Perk" value={form.perkOverride} onChange={set("perkOverride")} autoComplete="off" error={fieldErrors.perkOverride} placeholder="Suggested per VIP from their own purchases" helpText="Leave empty to suggest a perk from each VIP's history (restock hold, early access, bundle)." />
                 </FormLayout>
               </BlockStack>
             </Card>
@@ -268,8 +273,8 @@ export default function PlanCampaign() {
               <BlockStack gap="300">
                 <Text as="h2" variant="headingMd">Measurement</Text>
                 <FormLayout>
-                  <TextField label="Campaign name" value={form.name} onChange={(v) => setForm((f) => ({ ...f, name: v }))} autoComplete="off" />
-                  <TextField label="Holdout share" type="number" value={form.holdoutPercent} onChange={set("holdoutPercent")} autoComplete="off" suffix="%" helpText="Kept out of every message, in each branch, to measure the real effect." />
+                  <TextField label="Campaign name" value={form.name} onChange={(v) => setForm((f) => ({ ...f, name: v }))} autoComplete="off" error={fieldErrors.name} />
+                  <TextField label="Holdout share" type="text" inputMode="decimal" value={form.holdoutPercent} onChange={set("holdoutPercent")} autoComplete="off" error={fieldErrors.holdoutPercent} suffix="%" helpText="Kept out of every message, in each branch, to measure the real effect." />
                 </FormLayout>
               </BlockStack>
             </Card>
@@ -279,12 +284,12 @@ export default function PlanCampaign() {
                 <Text as="p" tone="subdued">The campaign pauses itself and tells you when a limit is crossed, once it has enough deliveries to judge.</Text>
                 <FormLayout>
                   <FormLayout.Group>
-                    <TextField label="Unsubscribe rate limit" type="number" value={form.maxUnsubscribePercent} onChange={set("maxUnsubscribePercent")} autoComplete="off" suffix="%" />
-                    <TextField label="Complaint rate limit" type="number" value={form.maxComplaintPercent} onChange={set("maxComplaintPercent")} autoComplete="off" suffix="%" />
+                    <TextField label="Unsubscribe rate limit" type="text" inputMode="decimal" value={form.maxUnsubscribePercent} onChange={set("maxUnsubscribePercent")} autoComplete="off" error={fieldErrors.maxUnsubscribePercent} suffix="%" />
+                    <TextField label="Complaint rate limit" type="text" inputMode="decimal" value={form.maxComplaintPercent} onChange={set("maxComplaintPercent")} autoComplete="off" error={fieldErrors.maxComplaintPercent} suffix="%" />
                   </FormLayout.Group>
                   <FormLayout.Group>
-                    <TextField label="Judge after" type="number" value={form.minDeliveries} onChange={set("minDeliveries")} autoComplete="off" suffix="deliveries" />
-                    <TextField label="At most one win-back email per customer every" type="number" value={form.frequencyCapHours} onChange={set("frequencyCapHours")} autoComplete="off" suffix="hours" helpText="Across all campaigns." />
+                    <TextField label="Judge after" type="text" inputMode="numeric" value={form.minDeliveries} onChange={set("minDeliveries")} autoComplete="off" error={fieldErrors.minDeliveries} suffix="deliveries" />
+                    <TextField label="At most one win-back email per customer every" type="text" inputMode="decimal" value={form.frequencyCapHours} onChange={set("frequencyCapHours")} autoComplete="off" error={fieldErrors.frequencyCapHours} suffix="hours" helpText="Across all campaigns." />
                   </FormLayout.Group>
                 </FormLayout>
               </BlockStack>

@@ -42,7 +42,8 @@ export default function Points() {
     else if (result && !result.ok) shopify.toast.show("Check the highlighted fields", { isError: true });
   }, [result, shopify]);
   const field = (name: string, label: string, help?: string, suffix?: string, type: "number" | "text" = "number") => (
-    <TextField label={label} name={name} type={type} autoComplete="off" value={values[name]} suffix={suffix} helpText={help} error={errors[name]}
+    // type="text": a number input would refuse "1,5" in some browsers; the server reads every locale (lib/number).
+    <TextField label={label} name={name} type="text" inputMode={type === "number" ? "decimal" : undefined} autoComplete="off" value={values[name]} suffix={suffix} helpText={help} error={errors[name]}
       onChange={(v) => setValues((x) => ({ ...x, [name]: v }))} />
   );
   const hasPoints = o.customersWithPoints > 0 || o.atRisk.some((w) => w.points > 0);

@@ -52,7 +52,8 @@ export default function Settings() {
   }, [result, shopify]);
 
   const field = (name: string, label: string, help?: string, suffix?: string) => (
-    <TextField label={label} name={name} type="number" autoComplete="off" value={values[name]} suffix={suffix} helpText={help}
+    // type="text": a number input would refuse "1,5" in some browsers; the server reads every locale (lib/number).
+    <TextField label={label} name={name} type="text" inputMode="decimal" autoComplete="off" value={values[name]} suffix={suffix} helpText={help}
       error={errors[name]} onChange={(v) => setValues((x) => ({ ...x, [name]: v }))} />
   );
 

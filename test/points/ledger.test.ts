@@ -54,7 +54,10 @@ describe.each(databaseKinds)("points ledger persistence on %s", (kind) => {
     payloads.push(h.emu.createOrder(SHOP, { customerId: cust(1), totalCents: 5_000 }));
     payloads.push(h.emu.createOrder(SHOP, { customerId: null, totalCents: 9_900 }));
     payloads.push(h.emu.createOrder(SHOP, { customerId: cust(2), totalCents: 7_000, test: true }));
-    await new Promise((r) => setTimeout(r, 5)); // distinct updated_at for the next versions
+    // Distinct updated_at for the next versions: wait until the clock has moved on (a condition, not a
+    // fixed sleep, so a busy machine cannot make it too short).
+    const stamp = Date.now();
+    while (Date.now() <= stamp) await new Promise((r) => setImmediate(r));
     payloads.push(h.emu.updateOrder(SHOP, payloads[0].id, { refundCents: 2_345 }));
     payloads.push(h.emu.updateOrder(SHOP, payloads[1].id, { cancelled: true }));
     // an older order of customer 3, refunded in full

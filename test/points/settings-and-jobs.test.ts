@@ -20,10 +20,23 @@ describe("points settings form and theme editor link", () => {
     expect(ok).toEqual({ ok: true, settings: { pointsPerUnit: 1, lotLifetimeDays: 365, redemptionRate: { points: 100, value: 2.5 }, nudgeOffsetsDays: [30, 10, 3], bannerWindowDays: 14 } });
     const bad = parseSettingsForm(form({ lotLifetimeDays: "0", ratePoints: "abc", nudgeOffsetsDays: "7, 7" }));
     expect(bad.ok).toBe(false);
-    expect(Object.keys((bad as { errors: Record<string, string> }).errors).sort()).toEqual(["ratePoints"]);
+    // Every problem after one save: a typing error no longer hides the range errors of other fields.
+    expect(Object.keys((bad as { errors: Record<string, string> }).errors).sort()).toEqual(["lotLifetimeDays", "nudgeOffsetsDays", "ratePoints"]);
     const bad2 = parseSettingsForm(form({ lotLifetimeDays: "0", nudgeOffsetsDays: "7, 7", bannerWindowDays: "90" }));
     expect(Object.keys((bad2 as { errors: Record<string, string> }).errors).sort()).toEqual(["bannerWindowDays", "lotLifetimeDays", "nudgeOffsetsDays"]);
     expect(parseSettingsForm(form({ nudgeOffsetsDays: "7, soon" }))).toMatchObject({ ok: false, errors: { nudgeOffsetsDays: expect.stringMatching(/Whole days/) } });
+  });
+
+  it("reads numbers as merchants type them and bounds every rate (issue 16: '1,5' was 15, 1e308 was accepted)", () => {
+    expect(parseSettingsForm(form({ rateValue: "2,5", pointsPerUnit: "1,5" }))).toMatchObject({ ok: true, settings: { pointsPerUnit: 1.5, redemptionRate: { value: 2.5 } } });
+    expect(parseSettingsForm(form({ ratePoints: "1.000" }))).toMatchObject({ ok: true, settings: { redemptionRate: { points: 1000 } } });
+    expect(parseSettingsForm(form({ rateValue: "1e308" }))).toMatchObject({ ok: false, errors: { rateValue: expect.stringMatching(/Enter a number/) } });
+    expect(parseSettingsForm(form({ rateValue: "1,500" }))).toMatchObject({ ok: false, errors: { rateValue: expect.stringMatching(/Ambiguous: type 1500 or 1\.5/) } });
+    expect(parseSettingsForm(form({ rateValue: "1000000.01" }))).toMatchObject({ ok: false, errors: { rateValue: "At most 1,000,000" } });
+    expect(parseSettingsForm(form({ ratePoints: "2000000" }))).toMatchObject({ ok: false, errors: { ratePoints: "At most 1,000,000" } });
+    expect(parseSettingsForm(form({ pointsPerUnit: "1001" }))).toMatchObject({ ok: false, errors: { pointsPerUnit: "At most 1,000" } });
+    // NUL (lib/text's one rule) is removed before the number is read.
+    expect(parseSettingsForm(form({ bannerWindowDays: "1\u00004" }))).toMatchObject({ ok: true, settings: { bannerWindowDays: 14 } });
   });
 
   it("links to the theme editor's app embeds with ours activated", () => {

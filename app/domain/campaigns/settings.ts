@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { AppError } from "../../lib/errors";
+import { parseEmailAddress } from "../../lib/email-address";
 import { DAY_MS } from "../analytics/dates";
+import { MAX_COUNT, MAX_MONEY_AMOUNT } from "../limits";
 
 
 const touchDays = (defaults: number[]) =>
@@ -15,8 +17,8 @@ const discountSchema = z
   .object({
     kind: z.enum(["percentage", "fixed_amount"]).default("percentage"),
     /** percent (0–100] for percentage, shop-currency amount for fixed_amount */
-    value: z.number().positive().default(15),
-    minimumSubtotal: z.number().nonnegative().nullable().default(null),
+    value: z.number().positive().max(MAX_MONEY_AMOUNT, `at most ${MAX_MONEY_AMOUNT.toLocaleString("en-US")}`).default(15),
+    minimumSubtotal: z.number().nonnegative().max(MAX_MONEY_AMOUNT, `at most ${MAX_MONEY_AMOUNT.toLocaleString("en-US")}`).nullable().default(null),
     validityDays: z.number().int().min(1).max(90).default(14),
     combinesWith: z
       .object({
@@ -40,8 +42,19 @@ export const campaignSettingsSchema = z
       .object({
         conciergeName: z.string().trim().max(80).default(""),
         conciergeRole: z.string().trim().max(80).default("Customer care"),
-        /** who gets escalated VIP tasks (staff name or email) */
-        owner: z.string().trim().max(200).default(""),
+        /** who gets escalated VIP tasks (staff name or email); with an @ it is mailed, so it must be exactly one address */
+        owner: z
+          .string()
+          .trim()
+          .max(200)
+          .superRefine((v, ctx) => {
+            if (/[\r\n\u0000]/.test(v)) ctx.addIssue({ code: "custom", message: "one line only" });
+            else if (v.includes("@")) {
+              const r = parseEmailAddress(v);
+              if (!r.ok) ctx.addIssue({ code: "custom", message: r.error });
+            }
+          })
+          .default(""),
         /** replaces the suggestion from purchase history for every VIP */
         perkOverride: z.string().trim().min(1).max(200).nullable().default(null),
         followUpDays: z.number().int().min(1).max(60).default(7),
@@ -54,7 +67,7 @@ export const campaignSettingsSchema = z
       .object({
         maxUnsubscribeRate: z.number().min(0).max(1).default(0.003),
         maxComplaintRate: z.number().min(0).max(1).default(0.001),
-        minDeliveries: z.number().int().min(1).default(300),
+        minDeliveries: z.number().int().min(1).max(MAX_COUNT).default(300),
       })
       .prefault({}),
     /** minimum gap between two marketing messages to one customer, across all campaigns */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { AppError } from "../../lib/errors";
+import { MAX_COUNT, MAX_MONEY_AMOUNT } from "../limits";
 
 export const pointsSettingsSchema = z.object({
   /** points per 1.00 of shop currency on a qualifying order, rounded down per order */
@@ -8,7 +9,10 @@ export const pointsSettingsSchema = z.object({
   lotLifetimeDays: z.number().int().min(1).max(3650).default(365),
   /** `points` points are worth `value` in shop currency; redemptions are multiples of `points` */
   redemptionRate: z
-    .object({ points: z.number().int().positive().default(100), value: z.number().positive().default(5) })
+    .object({
+      points: z.number().int().positive().max(MAX_COUNT, `at most ${MAX_COUNT.toLocaleString("en-US")} points`).default(100),
+      value: z.number().positive().max(MAX_MONEY_AMOUNT, `at most ${MAX_MONEY_AMOUNT.toLocaleString("en-US")}`).default(5),
+    })
     .prefault({}),
   /** reminders this many days before a lot expires */
   nudgeOffsetsDays: z
