@@ -4,7 +4,9 @@ import {
   AppDistribution,
   shopifyApp,
 } from "@shopify/shopify-app-remix/server";
+import { InvalidShopError } from "@shopify/shopify-api";
 import { setAbstractFetchFunc } from "@shopify/shopify-api/runtime";
+import { AsyncLocalStorage } from "node:async_hooks";
 import { PrismaSessionStorage } from "@shopify/shopify-app-session-storage-prisma";
 import prisma from "./db.server";
 import { env } from "./env.server";
@@ -15,9 +17,15 @@ const config = env();
 
 // The library's own calls (token exchange, admin.graphql) go where SHOPIFY_ADMIN_URL_TEMPLATE says.
 // `fetch` is read at call time because remix-serve installs its own global after loading the build.
-setAbstractFetchFunc((input, init) =>
-  fetch(rewriteShopUrl(config.SHOPIFY_ADMIN_URL_TEMPLATE, typeof input === "string" ? input : input.toString()), init),
-);
+// Token exchange answers seen while authenticating one admin request (see authenticateAdmin).
+const adminAuthContext = new AsyncLocalStorage<{ tokenExchangeStatus?: number }>();
+setAbstractFetchFunc(async (input, init) => {
+  const url = typeof input === "string" ? input : input.toString();
+  const res = await fetch(rewriteShopUrl(config.SHOPIFY_ADMIN_URL_TEMPLATE, url), init);
+  const ctx = adminAuthContext.getStore();
+  if (ctx && /\/admin\/oauth\/access_token(\?|$)/.test(new URL(url).pathname)) ctx.tokenExchangeStatus = res.status;
+  return res;
+});
 
 const shopify = shopifyApp({
   apiKey: config.SHOPIFY_API_KEY,
@@ -50,7 +58,35 @@ const shopify = shopifyApp({
 export default shopify;
 export const apiVersion = ApiVersion.October26;
 export const addDocumentResponseHeaders = shopify.addDocumentResponseHeaders;
-export const authenticate = shopify.authenticate;
+
+const clientError = (status: number, message: string) => new Response(message, { status, headers: { "Content-Type": "text/plain; charset=utf-8" } });
+
+/**
+ * authenticate.admin with client errors answered as such. The library throws a plain error (a 500)
+ * for a validly signed session token whose `dest` is no shop domain and for an exit-iframe
+ * redirect it refuses, and a bare 500 when Shopify refuses the token exchange (a shop that never
+ * installed the app: Shopify answers 4xx). Each of these is the caller's fault: 400 or 401, with a
+ * short message and no stack. A Shopify outage during the exchange (5xx, network) stays a 500.
+ */
+async function authenticateAdmin(request: Request) {
+  const ctx: { tokenExchangeStatus?: number } = {};
+  try {
+    return await adminAuthContext.run(ctx, () => shopify.authenticate.admin(request));
+  } catch (e) {
+    if (e instanceof Response) {
+      if (e.status === 500 && ctx.tokenExchangeStatus !== undefined && ctx.tokenExchangeStatus >= 400 && ctx.tokenExchangeStatus < 500) {
+        throw clientError(401, "Shopify refused the token exchange: the app is not installed on this shop");
+      }
+      throw e;
+    }
+    if (e instanceof InvalidShopError) throw clientError(400, "The session token does not name a valid shop");
+    // The library's only signal for a refused exit-iframe destination is this message.
+    if (e instanceof Error && e.message.startsWith("Invalid exit-iframe destination")) throw clientError(400, "Refusing to redirect to that destination");
+    throw e;
+  }
+}
+
+export const authenticate = { ...shopify.authenticate, admin: authenticateAdmin } as typeof shopify.authenticate;
 export const unauthenticated = shopify.unauthenticated;
 export const login = shopify.login;
 export const registerWebhooks = shopify.registerWebhooks;
