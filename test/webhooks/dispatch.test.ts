@@ -141,4 +141,19 @@ describe.each(databaseKinds)("webhook dispatcher on %s", (kind) => {
     const stored = await t.db.prisma.dataRequest.findFirstOrThrow({ where: { shop: SHOP, customerId: "19" } });
     expect((stored.payload as { requestId: string }).requestId).toBe("req-19");
   });
+
+  it("stores an order whose name and line title hold NUL (stripped) instead of failing every retry", async () => {
+    const order = {
+      id: 4242, admin_graphql_api_id: "gid://shopify/Order/4242", name: "#42\u0000A", created_at: "2026-11-01T10:00:00Z", updated_at: "2026-11-01T10:00:00Z",
+      currency: "USD", total_price: "5.00", customer: null,
+      line_items: [{ id: 1, admin_graphql_api_id: "gid://shopify/LineItem/1", title: "Mug\u0000", quantity: 1, price: "5.00" }],
+    };
+    const r = await receiveWebhook(delivery("orders/create", order), { db: t.db });
+    expect(r.status).toBe(200);
+    const rows = await t.db.sql.query<{ name: string; title: string }>(
+      `SELECT o.name, l."productTitle" AS title FROM "Order" o JOIN "OrderLine" l ON l.shop = o.shop AND l."orderId" = o.id WHERE o.shop = $1 AND o.id = 4242`,
+      [SHOP],
+    );
+    expect(rows).toEqual([{ name: "#42A", title: "Mug" }]);
+  });
 });
