@@ -43,10 +43,10 @@ export function parseNumberInput(raw: string | null | undefined, opts: NumberOpt
   if (hadSpaceGroups) {
     // Spaces/apostrophes only ever group thousands; check the groups before dropping them.
     const intPart = s.split(/[.,]/)[0]!;
-    if (!/^\d{1,3}(?:[ \u00a0\u202f\u2009'’]\d{3})+$/.test(intPart)) return fail("Enter a number, e.g. 1500 or 1.5");
+    if (!/^\d{1,3}(?:[ \u00a0\u202f\u2009'’]\d{3})+$/.test(intPart)) return fail("Enter a number");
     s = s.replace(SPACE_GROUP, "");
   }
-  if (!/^[\d.,]+$/.test(s) || !/\d/.test(s)) return fail("Enter a number, e.g. 1500 or 1.5");
+  if (!/^[\d.,]+$/.test(s) || !/\d/.test(s)) return fail("Enter a number");
 
   const dots = (s.match(/\./g) ?? []).length;
   const commas = (s.match(/,/g) ?? []).length;
@@ -57,7 +57,7 @@ export function parseNumberInput(raw: string | null | undefined, opts: NumberOpt
     const dec = s.lastIndexOf(".") > s.lastIndexOf(",") ? "." : ",";
     const grp = dec === "." ? "," : ".";
     const [int, frac, ...rest] = s.split(dec);
-    if (rest.length || (dec === "." ? dots : commas) !== 1) return fail("Enter a number, e.g. 1500 or 1.5");
+    if (rest.length || (dec === "." ? dots : commas) !== 1) return fail("Enter a number");
     if (!(grp === "," ? GROUPED : GROUPED_DOT).test(int!) || !/^\d+$/.test(frac!)) return fail("The thousands separators are misplaced, e.g. 1,500.25");
     normalized = `${int!.split(grp).join("")}.${frac}`;
   } else {
@@ -78,13 +78,13 @@ export function parseNumberInput(raw: string | null | undefined, opts: NumberOpt
         }
         normalized = int + frac;
       } else {
-        if (!/^\d*$/.test(int) || !/^\d*$/.test(frac) || (int === "" && frac === "")) return fail("Enter a number, e.g. 1500 or 1.5");
+        if (!/^\d*$/.test(int) || !/^\d*$/.test(frac) || (int === "" && frac === "")) return fail("Enter a number");
         normalized = `${int || "0"}.${frac || "0"}`;
       }
     }
   }
   const value = sign * Number(normalized);
-  if (!Number.isFinite(value)) return fail("Enter a number, e.g. 1500 or 1.5");
+  if (!Number.isFinite(value)) return fail("Enter a number");
   if (opts.integer && !Number.isInteger(value)) return fail("Whole numbers only");
   return { ok: true, value: value === 0 ? 0 : value };
 }

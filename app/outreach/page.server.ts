@@ -3,6 +3,7 @@ import { VIP_TRANSITIONS, type VipTaskStatus } from "../domain/campaigns";
 import type { Sql } from "../db/sql";
 import { AppError, httpStatusFor, isAppError } from "../lib/errors";
 import { formObject } from "../lib/form";
+import { parseJsonClean } from "../lib/text";
 import { parseOrThrow } from "../lib/parse";
 import { shopFacts } from "../shop-settings.server";
 import { addNote, bulkTransition, getTask, label, listNotes, statusSchema, transitionTask } from "./lifecycle";
@@ -119,7 +120,8 @@ const BulkForm = z.object({
   to: statusSchema.exclude(["to_contact", "won_back"]),
   ids: z.string().transform((s, ctx) => {
     try {
-      const v = JSON.parse(s);
+      const v = parseJsonClean(s); // a "\u0000" escape inside the JSON is a NUL too
+
       if (Array.isArray(v) && v.every((x) => typeof x === "string")) return v as string[];
     } catch {
       /* reported below */

@@ -19,6 +19,20 @@ const form = (over: Record<string, string | null> = {}) => {
 };
 
 describe("settings form", () => {
+  it("reads numbers as merchants type them (issue 16: a multiplier of '1,5' was saved as 15)", () => {
+    const r = parseSettingsForm(form({ "overdue.gapMultiplier": "1,5", "vip.percentile": "92,5", "lapse.lostDays": "1.000" }));
+    expect(r.ok && r.value.settings.overdue.gapMultiplier).toBe(1.5);
+    expect(r.ok && r.value.settings.vip.percentile).toBeCloseTo(0.925, 12);
+    expect(r.ok && r.value.settings.lapse.lostDays).toBe(1000); // whole days: "1.000" can only be a thousand
+    // A decimal field with "1,500" could be 1500 (en-US) or 1.5 (de-DE): refused, never guessed.
+    const amb = parseSettingsForm(form({ "vip.mode": "fixed", "vip.fixedThreshold": "1,500" }));
+    expect(amb).toMatchObject({ ok: false, errors: { "vip.fixedThreshold": "Ambiguous: type 1500 or 1.5 (without a thousands separator)" } });
+    const bad = parseSettingsForm(form({ "overdue.gapMultiplier": "1e2", "lapse.atRiskDays": "2,5" }));
+    expect(bad).toMatchObject({ ok: false, errors: { "overdue.gapMultiplier": "Enter a number", "lapse.atRiskDays": "Whole numbers only" } });
+    // NUL is removed at the form boundary (lib/text's one rule) before anything is read.
+    expect(parseSettingsForm(form({ timeUnit: "we\u0000ek", "norm.windowDays": "36\u00005" }))).toEqual({ ok: true, value: DEFAULT_ANALYSIS_SETTINGS });
+  });
+
   it("the default form round-trips to the defaults", () => {
     const r = parseSettingsForm(form());
     expect(r).toEqual({ ok: true, value: DEFAULT_ANALYSIS_SETTINGS });
@@ -40,7 +54,7 @@ describe("settings form", () => {
     if (r.ok) return;
     expect(r.errors["lapse.highRiskDays"]).toMatch(/more than the at-risk/);
     expect(r.errors["vip.fixedThreshold"]).toMatch(/Enter the amount/);
-    const ok = parseSettingsForm(form({ "vip.mode": "fixed", "vip.fixedThreshold": "1,500", "targets.includeLost": "on", timeUnit: "day" }));
+    const ok = parseSettingsForm(form({ "vip.mode": "fixed", "vip.fixedThreshold": "1,500.00", "targets.includeLost": "on", timeUnit: "day" }));
     expect(ok.ok && ok.value.settings.vip).toEqual({ percentile: 0.9, fixedThreshold: 1500 });
     expect(ok.ok && ok.value.settings.targets.includeLost).toBe(true);
     expect(ok.ok && ok.value.timeUnit).toBe("day");

@@ -60,6 +60,20 @@ describe("owner notice for escalated VIPs (real SMTP server)", () => {
     mailer.close();
   });
 
+  it("an owner value that is not exactly one address is never mailed (issue 16: a list fanned out to every address)", async () => {
+    const mailer = nodemailer.createTransport({ host: "127.0.0.1", port, secure: false, ignoreTLS: true });
+    const before = inbox.length;
+    const taskId = (await outreachTaskFor(t.db.sql, SHOP, "owner-mail", "1"))!.id;
+    const sent = await notifyOwners(
+      { sql: t.db.sql, mailer, from: "Winback <winback@app.test>", appAdminUrl: (s) => `https://${s}/admin/apps/key/app/outreach` },
+      SHOP,
+      ["boss@shop.test,ops", "a@x.com, b@y.com", "Boss <boss@shop.test>", "boss@shop.test\nBcc: evil@x.test"].map((escalatedTo) => ({ taskId, customerId: "1", escalatedTo })),
+    );
+    expect(sent).toEqual([]);
+    expect(inbox.length).toBe(before);
+    mailer.close();
+  });
+
   it("a failing mail server does not undo or retry the escalation", async () => {
     await createOutreachTasks(t.db.sql, { shop: SHOP, campaignId: "owner-mail-2", launchAt: LAUNCH, settings: settings({ owner: "boss@shop.test" }), customerIds: ["1"] });
     const deps = { sql: t.db.sql, queue: { send: async () => "j" }, now: () => after(10), notifyOwners: async () => { throw new Error("SMTP down"); } };

@@ -97,6 +97,37 @@ describe("Outreach routes with a valid session token", () => {
   });
 });
 
+describe("Outreach routes under hostile input (issue 16)", () => {
+  it("a NUL in the search box filters like any other character: page 200, CSV complete", async () => {
+    const res = await settle(pageLoader({ request: req("/app/outreach?q=Vip1%002"), params: {}, context: {} }));
+    expect(res.status).toBe(200);
+    const data = await res.json();
+    expect(data.query.q).toBe("Vip12");
+    expect(data.rows.map((r: { name: string }) => r.name)).toEqual(["Vip12 Last12"]);
+    const csv = await settle(exportLoader({ request: req("/app/outreach/export?q=%00Vip&sort=name"), params: {}, context: {} }));
+    expect(csv.status).toBe(200);
+    // The whole body arrives (the stream used to error after the header and cut the connection).
+    const lines = (await csv.text()).split("\r\n").filter(Boolean);
+    expect(lines).toHaveLength(3);
+    expect(lines[2]).toContain("Vip13 Last13");
+  });
+
+  it("a note or author with NUL is stored without it; an id that cannot name a task is 404", async () => {
+    const id = (await outreachTaskFor(database.sql, SHOP, "route-c", "12"))!.id;
+    const post = (taskId: string, form: Record<string, string>) =>
+      settle(detailAction({ request: req(`/app/outreach/${encodeURIComponent(taskId)}`, { method: "POST", form }), params: { id: taskId }, context: {} }));
+    const res = await post(id, { intent: "note", body: "Call\u0000 back", noteId: randomUUID(), author: "A\u0000na" });
+    expect(res.status).toBe(200);
+    const d = await (await settle(detailLoader({ request: req(`/app/outreach/${id}`), params: { id }, context: {} }))).json();
+    expect(d.notes.map((n: { body: string; author: string }) => [n.author, n.body])).toContainEqual(["Ana", "Call back"]);
+    expect((await settle(detailLoader({ request: req(`/app/outreach/x%00y`), params: { id: "x\u0000y" }, context: {} }))).status).toBe(404);
+    expect((await post("x\u0000y", { intent: "note", body: "hi" })).status).toBe(404);
+    const bulk = await settle(pageAction({ request: req("/app/outreach", { method: "POST", form: { intent: "bulk", to: "contacted", ids: JSON.stringify(["a\u0000b"]) } }), params: {}, context: {} }));
+    expect(bulk.status).toBe(200);
+    expect((await bulk.json()).message).toMatch(/1 no longer exist/);
+  });
+});
+
 describe("outreach feature hooks (production wiring)", () => {
   it("onOrderChanged marks the VIP won back; onSyncCompleted enqueues one escalation run", async () => {
     const { outreachFeature } = await import("../../app/outreach/feature.server");
