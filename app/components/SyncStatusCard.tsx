@@ -70,6 +70,12 @@ export function SyncStatusCard({ initial }: { initial: SyncStatusView }) {
           </Banner>
         ) : null}
 
+        {s.history?.state === "limited" ? (
+          <Banner tone="warning" title={s.history.title ?? "Order history is limited"}>
+            <Text as="p" id="sync-history-limited">{s.history.message}</Text>
+          </Banner>
+        ) : null}
+
         {s.malformed.count > 0 ? (
           <Banner tone="warning" title={`${nf(s.malformed.count)} exported lines could not be read and were skipped`}>
             <List>

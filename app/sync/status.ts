@@ -1,4 +1,20 @@
 import type { Sql } from "../db/sql";
+import { ALL_ORDERS_SCOPE, assessHistoryDepth, DEFAULT_ORDER_WINDOW_DAYS, parseScopes, type HistoryDepthState } from "../domain/history-depth";
+
+/**
+ * How far back the synced order history reaches (ADR 074). Without read_all_orders Shopify serves
+ * only the last 60 days of orders and says nothing, so this is worked out from the granted scopes
+ * and the oldest order the last full sync brought in.
+ */
+export interface HistoryDepthView {
+  state: HistoryDepthState;
+  windowDays: number;
+  oldestOrderAt: string | null;
+  /** Whether read_all_orders is granted (null: the shop's scopes are not known). */
+  hasAllOrdersScope: boolean | null;
+  title: string | null;
+  message: string | null;
+}
 
 /** What the home page's SyncStatusCard shows (plain JSON: dates as ISO strings). */
 export interface SyncStatusView {
@@ -21,13 +37,20 @@ export interface SyncStatusView {
   error: { code: string; title: string; message: string } | null;
   malformed: { count: number; samples: Array<{ resource: string; line: number; error: string }> };
   canRetry: boolean;
+  /** Null until a full sync completed. */
+  history: HistoryDepthView | null;
 }
 
 const MESSAGES: Record<string, { title: string; message: string }> = {
+  // A missing read_all_orders is NOT this: Shopify then serves the last 60 days silently (see history).
   ACCESS_DENIED: {
-    title: "Shopify denied access to your order history",
+    title: "Shopify denied access to your orders or customers",
+    message: "Winback needs read access to orders (read_orders) and customers (read_customers). Approve the app's permissions in Shopify, then retry.",
+  },
+  PROTECTED_CUSTOMER_DATA: {
+    title: "Shopify has not approved Winback for protected customer data",
     message:
-      "Winback needs the “read all orders” permission (read_all_orders) to read orders older than 60 days, and read access to orders and customers. Approve the app's updated permissions in Shopify, then retry.",
+      "Shopify withholds customer records from apps until their protected customer data request is approved. Winback kept the orders it could read; customers are missing until access is approved (Partner Dashboard › App › API access › Protected customer data access), then retry.",
   },
   INTERNAL_SERVER_ERROR: { title: "Shopify had an internal error", message: "Shopify could not finish exporting your data. This is usually temporary: retry in a few minutes." },
   TIMEOUT: { title: "Shopify's export timed out", message: "The export took longer than Shopify allows. Retry; if it keeps happening, contact support." },
@@ -57,12 +80,14 @@ export async function loadSyncStatus(sql: Sql, shop: string, now: Date = new Dat
   const base: SyncStatusView = {
     state: "never", phase: null, runId: null, kind: null, startedAt: null, finishedAt: null, lastSyncedAt: iso(state?.lastSyncedAt),
     objectsIngested: 0, objectsTotal: null, progress: null, ratePerSecond: null, etaSeconds: null, ordersSynced: 0, customersSynced: 0,
-    partial: false, error: null, malformed: { count: 0, samples: [] }, canRetry: true,
+    partial: false, error: null, malformed: { count: 0, samples: [] }, canRetry: true, history: null,
   };
   if (!run) return base;
-  const ops = await sql.query<{ resource: string; status: string; objectCount: number; linesRead: number; malformedCount: number; malformedSamples: Array<{ line: number; error: string }>; ingestState: string }>(
+  const scopes = await grantedScopes(sql, shop);
+  const history = await historyDepth(sql, shop, scopes);
+  const ops = await sql.query<{ resource: string; status: string; errorCode: string | null; objectCount: number; linesRead: number; malformedCount: number; malformedSamples: Array<{ line: number; error: string }>; ingestState: string }>(
     // A direct load (ADR 051) commits nothing until the end; its progress is "linesApplied".
-    `SELECT resource, status, "objectCount", greatest("linesRead", "linesApplied") AS "linesRead", "malformedCount", "malformedSamples", "ingestState" FROM "SyncBulkOperation" WHERE "runId" = $1 ORDER BY resource`,
+    `SELECT resource, status, "errorCode", "objectCount", greatest("linesRead", "linesApplied") AS "linesRead", "malformedCount", "malformedSamples", "ingestState" FROM "SyncBulkOperation" WHERE "runId" = $1 ORDER BY resource`,
     [run.id],
   );
   const exporting = ops.some((o) => ["CREATED", "RUNNING", "CANCELING"].includes(o.status));
@@ -77,6 +102,12 @@ export async function loadSyncStatus(sql: Sql, shop: string, now: Date = new Dat
     if (total != null) eta = Math.max(0, (total - ingested) / rate);
   }
   const malformedCount = ops.reduce((s, o) => s + o.malformedCount, 0);
+  // ACCESS_DENIED on the customers export while read_customers is granted: the Customer object is
+  // withheld because protected customer data is not approved (shopify.dev "Work with protected
+  // customer data"), which the merchant fixes with a different request than a scope.
+  const customersDenied = ops.some((o) => o.resource === "customers" && o.errorCode === "ACCESS_DENIED");
+  const protectedDenied = run.errorCode === "ACCESS_DENIED" && customersDenied && !!scopes?.includes("read_customers") && !ops.some((o) => o.resource !== "customers" && o.errorCode === "ACCESS_DENIED");
+  const errorCode = protectedDenied ? "PROTECTED_CUSTOMER_DATA" : run.errorCode;
   return {
     ...base,
     state: running ? "running" : run.status === "failed" ? "failed" : "completed",
@@ -93,11 +124,62 @@ export async function loadSyncStatus(sql: Sql, shop: string, now: Date = new Dat
     ordersSynced: run.ordersSynced,
     customersSynced: run.customersSynced,
     partial: run.partial,
-    error: run.errorCode ? describeSyncError(run.errorCode, run.partial && run.status !== "failed") : null,
+    error: errorCode ? describeSyncError(errorCode, run.partial && run.status !== "failed") : null,
     malformed: {
       count: malformedCount,
       samples: ops.flatMap((o) => (o.malformedSamples ?? []).map((s) => ({ resource: o.resource, line: s.line, error: s.error }))).slice(0, 20),
     },
     canRetry: !running,
+    history,
   };
+}
+
+/** The scopes Shopify granted: the Shop row (kept current by app/scopes_update), else the offline session. */
+export async function grantedScopes(sql: Sql, shop: string): Promise<string[] | null> {
+  const row = (await sql.query<{ scopes: string | null }>(`SELECT scopes FROM "Shop" WHERE domain = $1`, [shop]))[0];
+  if (row?.scopes != null) return parseScopes(row.scopes);
+  const session = (await sql.query<{ scope: string | null }>(`SELECT scope FROM "Session" WHERE shop = $1 AND "isOnline" = false ORDER BY id LIMIT 1`, [shop]))[0];
+  return parseScopes(session?.scope ?? null);
+}
+
+const dayFmt = (d: Date) => d.toISOString().slice(0, 10);
+
+/**
+ * The history depth after the last completed full sync. The oldest order is computed once per such
+ * run (a scan of the shop's orders) and kept on the run; later page loads read it.
+ */
+export async function historyDepth(sql: Sql, shop: string, scopes: string[] | null): Promise<HistoryDepthView | null> {
+  const run = (
+    await sql.query<{ id: string; startedAt: Date; oldestOrderAt: Date | null; historyCheckedAt: Date | null }>(
+      `SELECT id, "startedAt", "oldestOrderAt", "historyCheckedAt" FROM "SyncRun" WHERE shop = $1 AND kind = 'initial' AND status = 'completed' ORDER BY "startedAt" DESC LIMIT 1`,
+      [shop],
+    )
+  )[0];
+  if (!run) return null;
+  let oldest = run.oldestOrderAt;
+  if (!run.historyCheckedAt) {
+    const r = (await sql.query<{ oldest: Date | null }>(`SELECT least(min("createdAt"), min("processedAt")) AS oldest FROM "Order" WHERE shop = $1`, [shop]))[0];
+    oldest = r?.oldest ?? null;
+    await sql.query(`UPDATE "SyncRun" SET "oldestOrderAt" = $2, "historyCheckedAt" = now() WHERE id = $1`, [run.id, oldest]);
+  }
+  const d = assessHistoryDepth({ grantedScopes: scopes, syncStartedAt: new Date(run.startedAt), oldestOrderAt: oldest ? new Date(oldest) : null });
+  const view: HistoryDepthView = {
+    state: d.state,
+    windowDays: DEFAULT_ORDER_WINDOW_DAYS,
+    oldestOrderAt: iso(oldest),
+    hasAllOrdersScope: d.hasAllOrdersScope,
+    title: null,
+    message: null,
+  };
+  if (d.state === "limited") {
+    view.title = `Order history is limited to the last ${DEFAULT_ORDER_WINDOW_DAYS} days`;
+    view.message =
+      `Shopify shows Winback only orders from the last ${DEFAULT_ORDER_WINDOW_DAYS} days` +
+      (oldest ? ` (the oldest synced order is from ${dayFmt(new Date(oldest))})` : "") +
+      `, because the app does not have the “read all orders” permission (${ALL_ORDERS_SCOPE}). ` +
+      "Lapse detection, customer value and the analysis need the full history, so their results are less reliable until then. " +
+      `Request ${ALL_ORDERS_SCOPE} for the app (a public app needs Shopify's approval: Partner Dashboard › App › API access › Read all orders), ` +
+      "approve the updated permissions in your Shopify admin, then sync again.";
+  }
+  return view;
 }
