@@ -233,11 +233,12 @@ export async function finalizeRun(deps: SyncDeps, runId: string): Promise<boolea
 
 /** The part of finalizeRun inside the caller's transaction; null while the run is not finished. */
 export async function closeRun(tx: Sql, deps: SyncDeps, runId: string, merge: RunMerge): Promise<ClosedRun | null> {
-  const run = (await tx.query<RunRow>(`SELECT id, shop, kind, status, "startedAt", "pollCount" FROM "SyncRun" WHERE id = $1 FOR UPDATE`, [runId]))[0];
+  const run = (await tx.query<RunRow & { launchAttempts: number }>(`SELECT id, shop, kind, status, "startedAt", "pollCount", "launchAttempts" FROM "SyncRun" WHERE id = $1 FOR UPDATE`, [runId]))[0];
   if (!run || run.status !== "running") return null;
   const ops = await tx.query<OpState>(`SELECT resource, status, "errorCode", "ingestState", partial FROM "SyncBulkOperation" WHERE "runId" = $1`, [runId]);
-  // Every resource must have its operation (a launch Shopify throttled is retried later) and each must be finished.
-  if (RESOURCES.some((r) => !ops.some((o) => o.resource === r.resource)) || ops.some((o) => o.ingestState !== "done" && o.ingestState !== "failed")) return null;
+  if (!ops.length || ops.some((o) => o.ingestState !== "done" && o.ingestState !== "failed")) return null;
+  // A query whose launch Shopify throttled is launched again later: the run is not finished before it.
+  if (run.launchAttempts > 0 && RESOURCES.some((r) => !ops.some((o) => o.resource === r.resource))) return null;
   const now = nowOf(deps);
   const failed = ops.find((o) => o.ingestState === "failed");
   const partial = ops.find((o) => o.partial);

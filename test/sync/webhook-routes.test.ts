@@ -63,11 +63,11 @@ describe("sync webhook routes (HMAC, dedupe, handlers) and composition root", ()
     expect(await agg()).toEqual({ orderCount: 1, s: "12.50" });
   });
 
-  it("customers/update is applied; a malformed body is acknowledged (200) and changes nothing", async () => {
+  it("customers/update is applied; a malformed body is a client error (400, app/webhooks dispatcher) and changes nothing", async () => {
     const p = { id: 115310627314723954, admin_graphql_api_id: "gid://shopify/Customer/115310627314723954", email: "new@example.com", first_name: "N", last_name: null, updated_at: "2026-11-03T00:00:00Z", tags: "a, b" };
     expect((await customersUpdate({ request: request("customers/update", p), params: {}, context: {} })).status).toBe(200);
     const bad = await ordersUpdated({ request: request("orders/updated", { id: "nope" }), params: {}, context: {} });
-    expect(bad.status).toBe(200);
+    expect(bad.status).toBe(400);
     const c = (await database.sql.query<any>(`SELECT email, tags FROM "Customer" WHERE shop = $1 AND id = 115310627314723954`, [TEST_APP.shop]))[0];
     expect(c).toEqual({ email: "new@example.com", tags: ["a", "b"] });
     const o = (await database.sql.query<any>(`SELECT id::text FROM "Order" WHERE shop = $1`, [TEST_APP.shop]))[0];
