@@ -5,6 +5,10 @@ import { AppError } from "./lib/errors";
 import { database } from "./db.server";
 import { loadSyncStatus } from "./sync/status";
 import { latestAnalysis } from "./analysis/run";
+import { consentSyncSummary, requeueConsentUpdates } from "./messaging/unsubscribe";
+import { adminClientForShop } from "./shopify/admin-client.server";
+import { describeProtectedDataAccess, protectedDataAccess } from "./shopify/protected-data";
+import { jobQueue } from "./jobs/worker.server";
 
 interface GraphqlCapable {
   graphql(query: string, opts?: { variables?: Record<string, unknown> }): Promise<Response>;
@@ -31,5 +35,15 @@ export async function loadHome({ shop, admin }: { shop: string; admin: GraphqlCa
     sync: await loadSyncStatus(database.sql, shop),
     // Risk dashboard: the latest completed analysis (scores), plus a running or failed newer run.
     analysis: await latestAnalysis(database.sql, shop),
+    // Unsubscribes Shopify has not accepted (ADR 074): shown with Shopify's own message and a Retry.
+    consent: await consentSyncSummary(database.sql, shop),
+    // What Shopify withholds as protected customer data (probed at most every few hours).
+    protectedData: describeProtectedDataAccess(await protectedDataAccess({ sql: database.sql, client: adminClientForShop }, shop)),
   };
+}
+
+/** The dashboard's Retry: sends every unconfirmed consent withdrawal to Shopify again (jobs, not in the request). */
+export async function retryConsentUpdates(shop: string): Promise<{ queued: number }> {
+  await database.ready();
+  return { queued: await requeueConsentUpdates({ sql: database.sql, queue: jobQueue() }, shop, { manual: true }) };
 }

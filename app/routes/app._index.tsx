@@ -1,9 +1,9 @@
-import type { LoaderFunctionArgs } from "@remix-run/node";
+import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { json } from "@remix-run/node";
-import { useLoaderData } from "@remix-run/react";
-import { BlockStack, Card, InlineGrid, Layout, Page, Text } from "@shopify/polaris";
+import { useFetcher, useLoaderData } from "@remix-run/react";
+import { Banner, BlockStack, Card, InlineGrid, Layout, Page, Text } from "@shopify/polaris";
 import { authenticate } from "../shopify.server";
-import { loadHome } from "../home.server";
+import { loadHome, retryConsentUpdates } from "../home.server";
 import { SyncStatusCard } from "../components/SyncStatusCard";
 import { RiskDashboard } from "../components/analysis/RiskDashboard";
 
@@ -12,11 +12,56 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
   return json(await loadHome({ shop: session.shop, admin }));
 };
 
+/** POST intent=retry-consent: queue every unsubscribe Shopify has not accepted again. */
+export const action = async ({ request }: ActionFunctionArgs) => {
+  const { session } = await authenticate.admin(request);
+  const form = await request.formData();
+  if (form.get("intent") !== "retry-consent") return json({ error: "Unknown action" }, { status: 400 });
+  return json(await retryConsentUpdates(session.shop));
+};
+
+const plural = (n: number, one: string, many: string) => `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
+
 export default function Home() {
-  const { overview, sync, analysis } = useLoaderData<typeof loader>();
+  const { overview, sync, analysis, consent, protectedData } = useLoaderData<typeof loader>();
+  const retry = useFetcher<{ queued?: number; error?: string }>();
   return (
     <Page title="Winback">
       <Layout>
+        {protectedData ? (
+          <Layout.Section>
+            <Banner tone="warning" title={protectedData.title}>
+              <Text as="p" id="protected-data-message">{protectedData.message}</Text>
+            </Banner>
+          </Layout.Section>
+        ) : null}
+        {consent.rejected > 0 ? (
+          <Layout.Section>
+            <Banner
+              tone="critical"
+              title={`Shopify did not accept ${plural(consent.rejected, "unsubscribe", "unsubscribes")}`}
+              action={{
+                content: "Retry now",
+                loading: retry.state !== "idle",
+                onAction: () => retry.submit({ intent: "retry-consent" }, { method: "post" }),
+              }}
+            >
+              <BlockStack gap="200">
+                <Text as="p">
+                  Winback no longer emails these customers, but Shopify still shows them as subscribed to email marketing, so other tools sending from Shopify may still
+                  email them. Winback retries once a day and after the app is updated.
+                </Text>
+                {consent.latest ? (
+                  <Text as="p" id="consent-rejection">
+                    Shopify's answer{consent.latest.code ? ` (${consent.latest.code})` : ""}: {consent.latest.message}
+                  </Text>
+                ) : null}
+                {consent.pending > 0 ? <Text as="p" tone="subdued">{plural(consent.pending, "more is", "more are")} on the way to Shopify.</Text> : null}
+                {retry.data?.queued != null ? <Text as="p" tone="success">{plural(retry.data.queued, "update", "updates")} sent again.</Text> : null}
+              </BlockStack>
+            </Banner>
+          </Layout.Section>
+        ) : null}
         <Layout.Section>
           <Card>
             <BlockStack gap="200">

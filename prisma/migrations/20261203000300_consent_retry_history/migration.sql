@@ -14,3 +14,10 @@ ALTER TABLE "EmailSuppression" ADD COLUMN "shopifyAttempts" INTEGER NOT NULL DEF
 -- AlterTable
 ALTER TABLE "SyncRun" ADD COLUMN "oldestOrderAt" TIMESTAMP(3);
 ALTER TABLE "SyncRun" ADD COLUMN "historyCheckedAt" TIMESTAMP(3);
+
+-- Protected customer data: what Shopify withholds from the app (probed with a small query, at most
+-- every few hours; app/shopify/protected-data.ts), for the merchant's banner.
+
+-- AlterTable
+ALTER TABLE "Shop" ADD COLUMN "protectedDataAccess" JSONB;
+ALTER TABLE "Shop" ADD COLUMN "protectedDataCheckedAt" TIMESTAMP(3);
