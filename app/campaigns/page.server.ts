@@ -10,7 +10,7 @@ import type { CampaignDeps } from "./deps";
 import { formatEndsAt } from "./email";
 import { campaignTagFor, requestLaunch, retryLaunch } from "./launch";
 import { measureRow, type CampaignReport } from "./measure";
-import { LAUNCH_STEPS, getCampaign, listCampaigns, stepsDone, type CampaignRow } from "./store";
+import { LAUNCH_STEPS, getCampaign, listCampaigns, stepsDone, storedCampaignSettings, type CampaignRow } from "./store";
 import { setPaused } from "./touch";
 import { DAY_MS } from "../domain/analytics/dates";
 import { qualifyingOrder } from "../sync/orders-sql";
@@ -212,7 +212,7 @@ export function formFieldErrors(e: unknown): Record<string, string> {
 export async function loadPlanPage(sql: Sql, shop: string, now: Date, launchKey: string = randomUUID()) {
   const settings = await loadSettingsSection(sql, shop, "campaigns", (raw) => {
     try {
-      return parseCampaignSettings(raw);
+      return storedCampaignSettings(raw);
     } catch {
       // Saved defaults that no longer parse (schema moved on) must not lock the merchant out of planning.
       return parseCampaignSettings({});
@@ -232,7 +232,7 @@ export async function handlePlanAction(deps: Pick<CampaignDeps, "sql" | "queue" 
     const launchKey = z.string().min(8).max(64).parse(form.get("launchKey"));
     const base = await loadSettingsSection(deps.sql, shop, "campaigns", (raw) => {
       try {
-        return parseCampaignSettings(raw);
+        return storedCampaignSettings(raw);
       } catch {
         return parseCampaignSettings({});
       }
@@ -249,7 +249,7 @@ export async function handlePlanAction(deps: Pick<CampaignDeps, "sql" | "queue" 
     if (isAppError(e)) {
       const fieldErrors = formFieldErrors(e);
       return Object.keys(fieldErrors).length
-        ? { ok: false, error: "Check the highlighted fields", code: e.code, fieldErrors }
+        ? { ok: false, error: `Check the highlighted fields: ${Object.values(fieldErrors).join("; ")}`, code: e.code, fieldErrors }
         : { ok: false, error: e.message, code: e.code };
     }
     if (e instanceof z.ZodError) return { ok: false, error: "The form is missing its launch key; reload the page.", code: "INVALID_INPUT" };

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Sql } from "../db/sql";
 import { parseCampaignSettings, type CampaignSettings } from "../domain/campaigns";
-import { AppError } from "../lib/errors";
+import { AppError, isAppError } from "../lib/errors";
 
 export type CampaignRowStatus = "draft" | "launching" | "active" | "paused" | "completed";
 
@@ -53,8 +53,26 @@ export interface CampaignRow {
 
 type RawRow = Omit<CampaignRow, "settings" | "launchSteps"> & { settings: unknown; launchSteps: unknown };
 
+/**
+ * Stored settings of a campaign. The escalation owner became stricter (exactly one address when it
+ * holds an @, issue 16); a campaign saved before that with a list there still loads, with no owner
+ * (escalations then go to "the shop owner" on the page, and nobody is mailed), instead of failing
+ * its page and its jobs. Any other problem still fails loudly.
+ */
+export function storedCampaignSettings(raw: unknown): CampaignSettings {
+  try {
+    return parseCampaignSettings(raw);
+  } catch (e) {
+    const issues = (isAppError(e, "INVALID_INPUT") ? (e.details as Array<{ path: PropertyKey[] }> | undefined) : undefined) ?? [];
+    const ownerOnly = issues.length > 0 && issues.every((i) => i.path.join(".") === "vip.owner");
+    if (!ownerOnly || !raw || typeof raw !== "object") throw e;
+    const r = raw as { vip?: Record<string, unknown> };
+    return parseCampaignSettings({ ...r, vip: { ...(r.vip ?? {}), owner: "" } });
+  }
+}
+
 function toRow(r: RawRow): CampaignRow {
-  return { ...r, settings: parseCampaignSettings(r.settings), launchSteps: LaunchStepsSchema.parse(r.launchSteps ?? {}) };
+  return { ...r, settings: storedCampaignSettings(r.settings), launchSteps: LaunchStepsSchema.parse(r.launchSteps ?? {}) };
 }
 
 export async function findCampaign(sql: Sql, shop: string, id: string): Promise<CampaignRow | null> {

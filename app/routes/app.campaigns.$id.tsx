@@ -21,7 +21,7 @@ export const loader = async ({ request, params }: LoaderFunctionArgs) => {
     return json(await loadCampaignPage(await deps(), session.shop, params.id ?? ""));
   } catch (e) {
     // Unknown or another shop's campaign: 404 (the same answer for both, so ids of other shops leak nothing).
-    if (isAppError(e) && httpStatusFor(e.code) < 500) throw new Response(e.message, { status: httpStatusFor(e.code) });
+    if (isAppError(e, "NOT_FOUND")) throw new Response(e.message, { status: httpStatusFor(e.code) });
     throw e;
   }
 };

@@ -23,6 +23,7 @@ import {
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { database } from "../db.server";
 import { authenticate } from "../shopify.server";
+import { httpStatusFor, type ErrorCode } from "../lib/errors";
 import { documentNavigate } from "../components/campaigns/navigation";
 import { handlePlanAction, loadPlanPage, type PlanActionResult, type PlanPreview } from "../campaigns/page.server";
 
@@ -36,7 +37,9 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   const { session } = await authenticate.admin(request);
   const { campaignDeps } = await import("../campaigns/wiring.server");
   const r = await handlePlanAction(await campaignDeps(), session.shop, await request.formData());
-  return json(r, { status: r.ok ? 200 : r.code === "INVALID_INPUT" ? 400 : 422 });
+  // Client errors keep their own status (400 bad field, 409 launch key of another shop); "nothing to
+  // launch yet" is 422: the request was well formed, the shop's data is not ready.
+  return json(r, { status: r.ok ? 200 : r.code === "INSUFFICIENT_DATA" ? 422 : httpStatusFor(r.code as ErrorCode) });
 };
 
 // The loader mints the launch key; re-running it after a preview or launch POST would hand the
