@@ -74,6 +74,18 @@ describe("analysis routes with a valid session token", () => {
     expect(anon.status).not.toBe(200);
   });
 
+  it("export: a formula after a line feed is neutralised and a NUL in the filter is ignored (issue 16)", async () => {
+    await database.sql.query(`UPDATE "Customer" SET "firstName" = $3, "lastName" = '+SUM(A1)' WHERE shop = $1 AND id = $2`, [SHOP, 3, "\n=1+2"]);
+    const res = await settle(exportLoader({ request: req("/app/segments/export?class=high%00_risk"), params: {}, context: {} }));
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toContain(`,"'\n=1+2",'+SUM(A1)\n`);
+    expect(text).not.toContain(`,"\n=1+2"`); // what the old guard wrote: a live formula
+    const page = await settle(segmentsLoader({ request: req("/app/segments?class=high_risk&sort=%00totalSpent"), params: {}, context: {} }));
+    expect(page.status).toBe(200);
+    expect((await page.json()).query).toMatchObject({ class: "high_risk", sort: "totalSpent" });
+  });
+
   it("settings: invalid input is answered per field and saves nothing; valid input saves and enqueues a recompute", async () => {
     const before = await (await settle(settingsLoader({ request: req("/app/settings"), params: {}, context: {} }))).json();
     expect(before.value.settings.lapse.atRiskDays).toBe(90);
