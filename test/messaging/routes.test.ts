@@ -4,7 +4,9 @@ import { startSmtp, parseMail } from "./support";
 
 // The production wiring (messenger() → mailTransport() from SMTP_URL) talks to a real SMTP server.
 const smtp = await startSmtp();
-setAppEnv({ SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, MAIL_FROM: "Fern & Fig <hello@fernfig.example>" });
+// The relay signs feedback with its own secret (MAIL_RELAY_SECRET, min 32 chars), not the app's.
+const RELAY_SECRET = "relay-secret-for-the-feedback-route-0123456789";
+setAppEnv({ SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, MAIL_FROM: "Fern & Fig <hello@fernfig.example>", MAIL_RELAY_SECRET: RELAY_SECRET });
 afterAll(() => smtp.close());
 
 const { loader: unsubLoader, action: unsubAction } = await import("../../app/routes/unsubscribe.$token");
@@ -114,24 +116,26 @@ describe("email feedback route", () => {
 
   it("a signed complaint is recorded once and suppresses the customer; bad or missing signatures are 401", async () => {
     const body = JSON.stringify({ type: "complaint", messageId: "<m504@winback.test>" });
-    expect((await feedback(body, signBody(TEST_APP.apiSecret, "{}"))).status).toBe(401);
+    expect((await feedback(body, signBody(RELAY_SECRET, "{}"))).status).toBe(401);
+    // The app's secret is not the relay's: a body signed with it is refused.
+    expect((await feedback(body, signBody(TEST_APP.apiSecret, body))).status).toBe(401);
     expect((await feedback(body, null)).status).toBe(401);
     expect(await suppression("504")).toBeUndefined();
-    const ok = await feedback(body, signBody(TEST_APP.apiSecret, body));
+    const ok = await feedback(body, signBody(RELAY_SECRET, body));
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({ ok: true, recorded: true, type: "complaint" });
-    expect(((await (await feedback(body, signBody(TEST_APP.apiSecret, body))).json()) as { recorded: boolean }).recorded).toBe(false);
+    expect(((await (await feedback(body, signBody(RELAY_SECRET, body))).json()) as { recorded: boolean }).recorded).toBe(false);
     expect(await suppression("504")).toMatchObject({ source: "complaint", campaignId: "cmp-A", messageLogId: "log-504" });
     expect(await consent("504")).toBe("UNSUBSCRIBED");
   });
 
   it("malformed bodies are 400, unknown messages 404, GET 405", async () => {
     const notJson = "type=complaint";
-    expect((await feedback(notJson, signBody(TEST_APP.apiSecret, notJson))).status).toBe(400);
+    expect((await feedback(notJson, signBody(RELAY_SECRET, notJson))).status).toBe(400);
     const badType = JSON.stringify({ type: "spam", messageId: "<m504@winback.test>" });
-    expect((await feedback(badType, signBody(TEST_APP.apiSecret, badType))).status).toBe(400);
+    expect((await feedback(badType, signBody(RELAY_SECRET, badType))).status).toBe(400);
     const unknown = JSON.stringify({ type: "bounce", messageId: "<nope@winback.test>" });
-    expect((await feedback(unknown, signBody(TEST_APP.apiSecret, unknown))).status).toBe(404);
+    expect((await feedback(unknown, signBody(RELAY_SECRET, unknown))).status).toBe(404);
     expect((await feedbackLoader()).status).toBe(405);
   });
 });
