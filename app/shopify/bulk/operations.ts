@@ -28,10 +28,25 @@ const RunPayload = z.object({
   }),
 });
 
+/**
+ * Shopify runs at most five bulk queries per app and shop; the sixth is refused with the userError
+ * OPERATION_IN_PROGRESS ("A bulk query operation for this app and shop is already in progress: <ids>.",
+ * recorded live: airhorns/shopify-draft-proxy 2026-04/bulk-operations/bulk-operation-run-query-concurrency-limit.json).
+ * That clears by itself when one of them finishes, so it is a wait-and-retry, like throttling.
+ */
+const BUSY_RETRY_MS = 30_000;
+
 /** Starts a bulk query (groupObjects: false, the fast layout); returns the operation id. */
 export async function runBulkQuery(client: AdminClient, query: string): Promise<string> {
   const data = parseOrThrow(RunPayload, await client.request(BULK_RUN_QUERY, { query, groupObjects: false }), "bulkOperationRunQuery");
-  assertNoUserErrors(data.bulkOperationRunQuery.userErrors, "bulkOperationRunQuery");
+  const errs = data.bulkOperationRunQuery.userErrors;
+  if (errs.some((u) => u.code === "OPERATION_IN_PROGRESS")) {
+    throw new AppError("THROTTLED", `Shopify is already running this app's bulk queries for the shop: ${errs.map((u) => u.message).join("; ")}`, {
+      details: errs,
+      retryAfterMs: BUSY_RETRY_MS,
+    });
+  }
+  assertNoUserErrors(errs, "bulkOperationRunQuery");
   const op = data.bulkOperationRunQuery.bulkOperation;
   if (!op) throw new AppError("SHOPIFY_GRAPHQL", "bulkOperationRunQuery returned no operation");
   return op.id;
