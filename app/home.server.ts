@@ -2,13 +2,11 @@ import { z } from "zod";
 import { parseOrThrow } from "./lib/parse";
 import { SHOP_OVERVIEW_QUERY } from "./shopify/documents/shop";
 import { AppError } from "./lib/errors";
-import { database } from "./db.server";
+import type { AppContext } from "./jobs/feature";
 import { loadSyncStatus } from "./sync/status";
 import { latestAnalysis } from "./analysis/run";
 import { consentSyncSummary, requeueConsentUpdates } from "./messaging/unsubscribe";
-import { adminClientForShop } from "./shopify/admin-client.server";
 import { describeProtectedDataAccess, protectedDataAccess } from "./shopify/protected-data";
-import { jobQueue } from "./jobs/worker.server";
 
 interface GraphqlCapable {
   graphql(query: string, opts?: { variables?: Record<string, unknown> }): Promise<Response>;
@@ -23,7 +21,8 @@ const Overview = z.object({
 });
 
 /** What the home page shows, read live from the shop through the Admin API. */
-export async function loadHome({ shop, admin }: { shop: string; admin: GraphqlCapable }) {
+export async function loadHome(ctx: Pick<AppContext, "db" | "adminClient">, { shop, admin }: { shop: string; admin: GraphqlCapable }) {
+  const { db: database } = ctx;
   const res = await admin.graphql(SHOP_OVERVIEW_QUERY);
   const body = (await res.json()) as { errors?: unknown };
   if (body.errors) throw new AppError("SHOPIFY_GRAPHQL", "Shop overview failed", { details: body.errors });
@@ -38,12 +37,12 @@ export async function loadHome({ shop, admin }: { shop: string; admin: GraphqlCa
     // Unsubscribes Shopify has not accepted (ADR 074): shown with Shopify's own message and a Retry.
     consent: await consentSyncSummary(database.sql, shop),
     // What Shopify withholds as protected customer data (probed at most every few hours).
-    protectedData: describeProtectedDataAccess(await protectedDataAccess({ sql: database.sql, client: adminClientForShop }, shop)),
+    protectedData: describeProtectedDataAccess(await protectedDataAccess({ sql: database.sql, client: ctx.adminClient }, shop)),
   };
 }
 
 /** The dashboard's Retry: sends every unconfirmed consent withdrawal to Shopify again (jobs, not in the request). */
-export async function retryConsentUpdates(shop: string): Promise<{ queued: number }> {
-  await database.ready();
-  return { queued: await requeueConsentUpdates({ sql: database.sql, queue: jobQueue() }, shop, { manual: true }) };
+export async function retryConsentUpdates(ctx: Pick<AppContext, "db" | "queue">, shop: string): Promise<{ queued: number }> {
+  await ctx.db.ready();
+  return { queued: await requeueConsentUpdates({ sql: ctx.db.sql, queue: ctx.queue }, shop, { manual: true }) };
 }

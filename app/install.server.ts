@@ -1,9 +1,8 @@
 import { z } from "zod";
-import { database } from "./db.server";
+import type { Database } from "./db/open";
 import { parseOrThrow } from "./lib/parse";
 import { SHOP_OVERVIEW_QUERY } from "./shopify/documents/shop";
 import type { WebhookHandler } from "./webhooks/handlers.server";
-import { afterInstallHooks } from "./jobs/worker.server";
 import { assertBodyShop } from "./webhooks/boundary";
 
 interface GraphqlCapable {
@@ -22,6 +21,19 @@ const ShopOverview = z.object({
   }),
 });
 
+export interface InstallDeps {
+  db: Database;
+  /** Run in order after the shop's facts are stored (first sync, features' afterInstall). */
+  afterInstall: ReadonlyArray<(shop: string) => Promise<void>>;
+  now?: () => Date;
+}
+
+export interface AuthenticatedShop {
+  shop: string;
+  scope?: string;
+  admin: GraphqlCapable;
+}
+
 /**
  * Runs after every token exchange (install, reinstall, token refresh) and whenever ensureShop finds
  * the shop unfinished: keep the shop's facts current and make sure the first order sync is under
@@ -29,20 +41,21 @@ const ShopOverview = z.object({
  * failure anywhere (one 503 from Shopify) leaves it unset and the next authenticated load finishes
  * the job (ensureShop).
  */
-export async function onAuthenticated({ shop, scope, admin }: { shop: string; scope?: string; admin: GraphqlCapable }) {
-  await database.ready();
+export async function onAuthenticated(deps: InstallDeps, { shop, scope, admin }: AuthenticatedShop) {
+  const { db } = deps;
+  await db.ready();
   const res = await admin.graphql(SHOP_OVERVIEW_QUERY);
   const body = parseOrThrow(ShopOverview, await res.json(), "shop overview");
   const s = body.data.shop;
   const facts = { name: s.name, currencyCode: s.currencyCode, ianaTimezone: s.ianaTimezone, email: s.email ?? null, scopes: scope ?? null };
-  await database.prisma.shop.upsert({
+  await db.prisma.shop.upsert({
     where: { domain: shop },
     create: { domain: shop, ...facts },
     // Unset until the hooks below ran again (a reinstall whose hooks fail is finished by ensureShop).
     update: { ...facts, uninstalledAt: null, initializedAt: null },
   });
-  for (const hook of afterInstallHooks) await hook(shop);
-  await database.prisma.shop.update({ where: { domain: shop }, data: { initializedAt: new Date() } });
+  for (const hook of deps.afterInstall) await hook(shop);
+  await db.prisma.shop.update({ where: { domain: shop }, data: { initializedAt: deps.now?.() ?? new Date() } });
 }
 
 /**
@@ -52,18 +65,18 @@ export async function onAuthenticated({ shop, scope, admin }: { shop: string; sc
  * initialise now. A failure here is logged, not thrown: the page still loads, and the next load
  * tries again.
  */
-export async function ensureShop({ shop, scope, admin }: { shop: string; scope?: string; admin: GraphqlCapable }): Promise<"ready" | "initialized" | "failed"> {
-  await database.ready();
-  const rows = await database.sql.query<{ ok: boolean }>(
+export async function ensureShop(deps: InstallDeps, input: AuthenticatedShop): Promise<"ready" | "initialized" | "failed"> {
+  await deps.db.ready();
+  const rows = await deps.db.sql.query<{ ok: boolean }>(
     `SELECT ("initializedAt" IS NOT NULL AND "uninstalledAt" IS NULL) AS ok FROM "Shop" WHERE domain = $1`,
-    [shop],
+    [input.shop],
   );
   if (rows[0]?.ok) return "ready";
   try {
-    await onAuthenticated({ shop, scope, admin });
+    await onAuthenticated(deps, input);
     return "initialized";
   } catch (e) {
-    console.error(`[install] initialising ${shop} failed; the next load retries`, e);
+    console.error(`[install] initialising ${input.shop} failed; the next load retries`, e);
     return "failed";
   }
 }

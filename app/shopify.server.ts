@@ -11,9 +11,26 @@ import { PrismaSessionStorage } from "@shopify/shopify-app-session-storage-prism
 import prisma from "./db.server";
 import { env } from "./env.server";
 import { rewriteShopUrl } from "./shopify/admin-url";
-import { onAuthenticated } from "./install.server";
 
 const config = env();
+
+/** What runs after each token exchange (install, reinstall, token refresh): the shop's initialisation. */
+export type AfterAuthHandler = (input: { shop: string; scope?: string; admin: { graphql(query: string, opts?: { variables?: Record<string, unknown> }): Promise<Response> } }) => Promise<void>;
+
+declare global {
+  // eslint-disable-next-line no-var
+  var __winbackAfterAuth: AfterAuthHandler | undefined;
+}
+
+/**
+ * The composition root (app/app.server.ts) registers the shop initialisation here. This file is
+ * Shopify's library configuration and imports no feature: the hook is handed in, not imported
+ * (install → webhook handlers → sync → Admin client → this file would be a cycle). Kept on
+ * globalThis so a re-evaluated module (dev reload) still finds it.
+ */
+export function setAfterAuthHandler(handler: AfterAuthHandler): void {
+  globalThis.__winbackAfterAuth = handler;
+}
 
 // The library's own calls (token exchange, admin.graphql) go where SHOPIFY_ADMIN_URL_TEMPLATE says.
 // `fetch` is read at call time because remix-serve installs its own global after loading the build.
@@ -45,6 +62,11 @@ const shopify = shopifyApp({
       // The library has stored the offline session already and never calls this hook again for it:
       // a failure (one 503 from Shopify) must not fail the merchant's page. app.tsx's ensureShop
       // finishes the initialisation on this load or the next.
+      const onAuthenticated = globalThis.__winbackAfterAuth;
+      if (!onAuthenticated) {
+        console.error(`[install] no afterAuth handler registered for ${session.shop}; ensureShop initialises the shop`);
+        return;
+      }
       try {
         await onAuthenticated({ shop: session.shop, scope: session.scope, admin });
       } catch (e) {

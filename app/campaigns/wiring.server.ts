@@ -1,21 +1,21 @@
-import { database } from "../db.server";
-import { jobQueue } from "../jobs/worker.server";
-import { flowTriggers, messageCounts, messenger } from "../messaging/index.server";
-import { adminClientForShop } from "../shopify/admin-client.server";
+import type { AppContext } from "../jobs/feature";
+import type { MessagingServices } from "../messaging/index.server";
 import type { CampaignDeps } from "./deps";
 import { outreachPort } from "./outreach-port";
 
-/** Production wiring of the campaign use cases (imported lazily by job handlers and routes). */
-export async function campaignDeps(): Promise<CampaignDeps> {
-  await database.ready();
-  return {
-    sql: database.sql,
-    client: adminClientForShop,
-    queue: jobQueue(),
-    messenger: messenger(),
-    flow: flowTriggers(),
-    messageCounts: (_sql, campaignId) => messageCounts(campaignId),
-    outreach: outreachPort,
-    now: () => new Date(),
+/** Production wiring of the campaign use cases, from the app's context and the messaging layer. */
+export function createCampaignDeps(ctx: AppContext, messaging: Pick<MessagingServices, "messenger" | "flowTriggers" | "messageCounts">): () => Promise<CampaignDeps> {
+  return async () => {
+    await ctx.db.ready();
+    return {
+      sql: ctx.db.sql,
+      client: ctx.adminClient,
+      queue: ctx.queue,
+      messenger: messaging.messenger(),
+      flow: messaging.flowTriggers(),
+      messageCounts: (_sql, campaignId) => messaging.messageCounts(campaignId),
+      outreach: outreachPort,
+      now: ctx.now,
+    };
   };
 }

@@ -1,4 +1,28 @@
-import type { JobDefinition } from "./queue";
+import type { Transporter } from "nodemailer";
+import type { Database } from "../db/open";
+import type { Env } from "../env.server";
+import type { AdminClient } from "../shopify/graphql-client";
+import type { JobDefinition, JobQueue } from "./queue";
+
+/**
+ * The infrastructure every feature is built from, created once by the composition root
+ * (app/app.server.ts) and passed in: features import no infrastructure singleton, so no feature
+ * module imports the module that lists the features (no import cycle, no lazy `import()`).
+ * Tests build their own context (an in-memory database, a recording queue, a fixed clock).
+ */
+export interface AppContext {
+  /** The app database; `db.ready()` waits for the migrations. */
+  db: Database;
+  /** The job queue (sending only: which queue runs the jobs is the root's business). */
+  queue: Pick<JobQueue, "send">;
+  /** An Admin API client for a shop, on its offline session (background work). */
+  adminClient: (shop: string) => Promise<AdminClient>;
+  now: () => Date;
+  /** The validated environment, read when needed. */
+  env: () => Env;
+  /** The SMTP transport from SMTP_URL, built on first use; null without SMTP_URL. */
+  mailer: () => Transporter | null;
+}
 
 /** An order that changed in the app's database (webhook applied, newer than what was stored). */
 export interface OrderChanged {
@@ -11,9 +35,9 @@ export interface OrderChanged {
 }
 
 /**
- * What a product feature (analysis, campaigns, outreach, points) plugs into the app's background
- * work. Handlers run outside requests; they must import their heavy wiring lazily (`await
- * import(...)`) because shopify.server imports the composition root that lists the features.
+ * What a product feature (analysis, campaigns, outreach, points, messaging) plugs into the app's
+ * background work. Each feature module exports `createXFeature(ctx: AppContext)`; the composition
+ * root (app/app.server.ts) creates them and registers their jobs and hooks.
  */
 export interface Feature {
   name: string;

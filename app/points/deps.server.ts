@@ -1,22 +1,26 @@
-import { database } from "../db.server";
-import { jobQueue } from "../jobs/worker.server";
-import { adminClientForShop } from "../shopify/admin-client.server";
+import type { AppContext } from "../jobs/feature";
+import type { MessagingServices } from "../messaging/index.server";
+import { POINTS_JOBS, syncKey, type PointsJobDeps } from "./jobs";
 import type { NudgeDeps } from "./nudges";
 import type { RedeemDeps } from "./redeem";
-import { POINTS_JOBS } from "./jobs";
 
-/** Production wiring of the points use cases (imported lazily by routes and job handlers). */
-export function requestPointsSync(shop: string): Promise<void> {
-  return jobQueue()
-    .send(POINTS_JOBS.sync, { shop }, { singletonKey: `${POINTS_JOBS.sync}:${shop}` })
-    .then(() => undefined);
+export interface PointsDeps {
+  /** Queues the storefront metafield sync of a shop (one per shop). */
+  requestPointsSync(shop: string): Promise<void>;
+  redeemDeps(): RedeemDeps;
+  nudgeDeps(): Promise<NudgeDeps>;
+  jobDeps(): PointsJobDeps;
 }
 
-export function redeemDeps(): RedeemDeps {
-  return { sql: database.sql, client: adminClientForShop, onLedgerChanged: requestPointsSync };
-}
-
-export async function nudgeDeps(): Promise<NudgeDeps> {
-  const { messenger, flowTriggers } = await import("../messaging/index.server");
-  return { sql: database.sql, messenger: messenger(), flow: flowTriggers() };
+/** Production wiring of the points use cases, from the app's context and the messaging layer. */
+export function createPointsDeps(ctx: AppContext, messaging: Pick<MessagingServices, "messenger" | "flowTriggers">): PointsDeps {
+  const requestPointsSync = (shop: string) =>
+    ctx.queue.send(POINTS_JOBS.sync, { shop }, { singletonKey: syncKey(shop) }).then(() => undefined);
+  const nudgeDeps = async (): Promise<NudgeDeps> => ({ sql: ctx.db.sql, messenger: messaging.messenger(), flow: messaging.flowTriggers() });
+  return {
+    requestPointsSync,
+    redeemDeps: () => ({ sql: ctx.db.sql, client: ctx.adminClient, onLedgerChanged: requestPointsSync }),
+    nudgeDeps,
+    jobDeps: () => ({ sql: ctx.db.sql, client: ctx.adminClient, queue: ctx.queue, nudges: nudgeDeps }),
+  };
 }

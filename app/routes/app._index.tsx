@@ -4,12 +4,13 @@ import { useFetcher, useLoaderData } from "@remix-run/react";
 import { Banner, BlockStack, Card, InlineGrid, Layout, Page, Text } from "@shopify/polaris";
 import { authenticate } from "../shopify.server";
 import { loadHome, retryConsentUpdates } from "../home.server";
+import { appContext } from "../app.server";
 import { SyncStatusCard } from "../components/SyncStatusCard";
 import { RiskDashboard } from "../components/analysis/RiskDashboard";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { admin, session } = await authenticate.admin(request);
-  return json(await loadHome({ shop: session.shop, admin }));
+  return json(await loadHome(appContext, { shop: session.shop, admin }));
 };
 
 /** POST intent=retry-consent: queue every unsubscribe Shopify has not accepted again. */
@@ -17,7 +18,7 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   const { session } = await authenticate.admin(request);
   const form = await request.formData();
   if (form.get("intent") !== "retry-consent") return json({ error: "Unknown action" }, { status: 400 });
-  return json(await retryConsentUpdates(session.shop));
+  return json(await retryConsentUpdates(appContext, session.shop));
 };
 
 const plural = (n: number, one: string, many: string) => `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;

@@ -8,12 +8,10 @@ import { authenticate } from "../shopify.server";
 import { httpStatusFor, isAppError } from "../lib/errors";
 import { cleanForm } from "../lib/form";
 import { handleCampaignAction, loadCampaignPage } from "../campaigns/page.server";
+import { campaignDeps as deps } from "../app.server";
 import { documentNavigate } from "../components/campaigns/navigation";
 import { CampaignStatusBadge } from "../components/campaigns/CampaignStatusBadge";
 import { ReactivationChart } from "../components/campaigns/ReactivationChart";
-
-// Lazy: the wiring imports the job composition root, which imports shopify.server.
-const deps = async () => (await import("../campaigns/wiring.server")).campaignDeps();
 
 export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);

@@ -26,6 +26,7 @@ import { authenticate } from "../shopify.server";
 import { httpStatusFor, type ErrorCode } from "../lib/errors";
 import { documentNavigate } from "../components/campaigns/navigation";
 import { handlePlanAction, loadPlanPage, type PlanActionResult, type PlanPreview } from "../campaigns/page.server";
+import { campaignDeps } from "../app.server";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
@@ -35,7 +36,6 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
 
 export const action = async ({ request }: ActionFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  const { campaignDeps } = await import("../campaigns/wiring.server");
   const r = await handlePlanAction(await campaignDeps(), session.shop, await request.formData());
   // Client errors keep their own status (400 bad field, 409 launch key of another shop); "nothing to
   // launch yet" is 422: the request was well formed, the shop's data is not ready.

@@ -6,6 +6,7 @@ import { Badge, Banner, BlockStack, Button, Card, EmptyState, FormLayout, IndexT
 import { useAppBridge } from "@shopify/app-bridge-react";
 import { authenticate } from "../shopify.server";
 import { loadPointsPage, savePointsSettingsForm } from "../points/page.server";
+import { appContext } from "../app.server";
 import { ExpiryChart } from "../components/points/ExpiryChart";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
@@ -15,7 +16,7 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
 
 export const action = async ({ request }: ActionFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  const result = await savePointsSettingsForm(session.shop, await request.formData());
+  const result = await savePointsSettingsForm(session.shop, await request.formData(), appContext.queue);
   return json(result, { status: result.ok ? 200 : 400 });
 };
 

@@ -6,6 +6,7 @@ import { Banner, BlockStack, Button, Card, Checkbox, ChoiceList, FormLayout, Inl
 import { useAppBridge } from "@shopify/app-bridge-react";
 import { authenticate } from "../shopify.server";
 import { loadSettingsPage, saveSettingsForm } from "../analysis/settings.server";
+import { appContext } from "../app.server";
 import type { AnalysisSettings } from "../analysis/settings";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
@@ -15,7 +16,7 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
 
 export const action = async ({ request }: ActionFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  const result = await saveSettingsForm(session.shop, await request.formData());
+  const result = await saveSettingsForm(session.shop, await request.formData(), appContext.queue);
   return json(result, { status: result.ok ? 200 : 400 });
 };
 

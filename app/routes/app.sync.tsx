@@ -3,6 +3,8 @@ import { json } from "@remix-run/node";
 import { database } from "../db.server";
 import { authenticate } from "../shopify.server";
 import { loadSyncStatus } from "../sync/status";
+import { requestSync } from "../sync/run";
+import { syncDeps } from "../app.server";
 
 /** GET: the shop's sync status (polled by SyncStatusCard). POST: enqueue a sync (Retry). */
 export const loader = async ({ request }: LoaderFunctionArgs) => {
@@ -14,9 +16,7 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
 export const action = async ({ request }: ActionFunctionArgs) => {
   const { session } = await authenticate.admin(request);
   await database.ready();
-  const { syncDeps } = await import("../sync/deps.server");
-  const { requestSync } = await import("../sync/run");
   // Only enqueues: the sync itself runs in the job worker, never in the request.
-  const { queued } = await requestSync(syncDeps(), session.shop);
+  const { queued } = await requestSync(syncDeps, session.shop);
   return json({ queued, status: await loadSyncStatus(database.sql, session.shop) });
 };

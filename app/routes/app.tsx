@@ -7,7 +7,7 @@ import { NavMenu } from "@shopify/app-bridge-react";
 import polarisStyles from "@shopify/polaris/build/esm/styles.css?url";
 import { authenticate } from "../shopify.server";
 import { env } from "../env.server";
-import { ensureShop } from "../install.server";
+import { ensureShop } from "../app.server";
 
 export const links = () => [{ rel: "stylesheet", href: polarisStyles }];
 

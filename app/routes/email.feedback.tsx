@@ -4,7 +4,7 @@ import { database } from "../db.server";
 import { env } from "../env.server";
 import { AppError, httpStatusFor } from "../lib/errors";
 import { FEEDBACK_SIGNATURE_HEADER, receiveFeedback } from "../messaging/feedback";
-import { suppressDeps } from "../messaging/index.server";
+import { suppressDeps } from "../app.server";
 import { BodyTooLarge, readBodyCapped } from "../webhooks/boundary";
 
 const MAX_FEEDBACK_BYTES = 64 * 1024;

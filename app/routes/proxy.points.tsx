@@ -2,6 +2,7 @@ import type { LoaderFunctionArgs } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { authenticate } from "../shopify.server";
 import { database } from "../db.server";
+import { customerPoints } from "../points/overview";
 
 /** GET /apps/winback/points: the logged-in shopper's balance and next expiry (JSON), through the signed app proxy. */
 export const loader = async ({ request }: LoaderFunctionArgs) => {
@@ -12,6 +13,5 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
   const headers = { "Cache-Control": "no-store" };
   if (!/^\d{1,20}$/.test(customerId)) return json({ error: "Log in to see your points." }, { status: 401, headers });
   await database.ready();
-  const { customerPoints } = await import("../points/overview");
   return json(await customerPoints(database.sql, shop, customerId, new Date()), { headers });
 };

@@ -3,6 +3,8 @@ import { json } from "@remix-run/node";
 import { authenticate } from "../shopify.server";
 import { database } from "../db.server";
 import { AppError, httpStatusFor, isAppError } from "../lib/errors";
+import { redeemPoints } from "../points/redeem";
+import { pointsDeps } from "../app.server";
 
 /**
  * POST /apps/winback/redeem on the storefront, forwarded by Shopify's app proxy to /proxy/redeem
@@ -34,9 +36,7 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   try {
     const body = await readBody(request);
     await database.ready();
-    const { redeemDeps } = await import("../points/deps.server");
-    const { redeemPoints } = await import("../points/redeem");
-    const r = await redeemPoints(redeemDeps(), {
+    const r = await redeemPoints(pointsDeps.redeemDeps(), {
       shop,
       customerId,
       points: body.points as number,

@@ -4,7 +4,7 @@ import { useActionData, useLoaderData } from "@remix-run/react";
 import { database } from "../db.server";
 import { env } from "../env.server";
 import { AppError, isAppError } from "../lib/errors";
-import { suppressDeps } from "../messaging/index.server";
+import { suppressDeps } from "../app.server";
 import { verifyUnsubscribeToken } from "../messaging/token";
 import { isSuppressed, unsubscribeWithToken } from "../messaging/unsubscribe";
 import { shopFacts } from "../shop-settings.server";

@@ -2,7 +2,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { redirect } from "@remix-run/node";
 import { database } from "../db.server";
 import { AppError, isAppError } from "../lib/errors";
-import { suppressDeps } from "../messaging/index.server";
+import { suppressDeps } from "../app.server";
 import { unsubscribeWithToken } from "../messaging/unsubscribe";
 
 /**

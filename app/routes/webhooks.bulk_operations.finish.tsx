@@ -1,4 +1,4 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
-import { receiveWebhook } from "../webhooks/dispatch.server";
+import { receiveWebhook } from "../app.server";
 
 export const action = async ({ request }: ActionFunctionArgs) => receiveWebhook(request);

@@ -1,16 +1,16 @@
-import { database } from "../db.server";
-import { features, jobQueue } from "../jobs/worker.server";
-import { runFeatureHooks } from "../jobs/feature";
-import { adminClientForShop } from "../shopify/admin-client.server";
+import type { AppContext, OrderChanged } from "../jobs/feature";
 import type { SyncDeps } from "./deps";
 
-/** The production wiring of the sync use cases. */
-export function syncDeps(): SyncDeps {
+/** The production wiring of the sync use cases; the features' hooks are handed in by the composition root. */
+export function createSyncDeps(
+  ctx: AppContext,
+  hooks: { onSyncCompleted: (shop: string) => Promise<void>; onOrderChanged: (event: OrderChanged) => Promise<void> },
+): SyncDeps {
   return {
-    sql: database.sql,
-    client: adminClientForShop,
-    queue: jobQueue(),
-    onSyncCompleted: (shop) => runFeatureHooks(features, "onSyncCompleted", shop),
-    onOrderChanged: (event) => runFeatureHooks(features, "onOrderChanged", event),
+    sql: ctx.db.sql,
+    client: ctx.adminClient,
+    queue: ctx.queue,
+    onSyncCompleted: hooks.onSyncCompleted,
+    onOrderChanged: hooks.onOrderChanged,
   };
 }

@@ -3,7 +3,7 @@ import type { SendOptions } from "../jobs/queue";
 import type { OrderChanged } from "../jobs/feature";
 import type { AdminClient } from "../shopify/graphql-client";
 
-/** What the sync use cases need, passed in (the composition root is app/sync/jobs.server.ts). */
+/** What the sync use cases need, passed in (production wiring: app/sync/deps.server.ts, created by app/app.server.ts). */
 export interface SyncDeps {
   sql: Sql;
   /** An Admin API client for a shop with a valid offline token. */

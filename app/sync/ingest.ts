@@ -7,6 +7,7 @@ import type { AdminClient } from "../shopify/graphql-client";
 import { nowOf, sleepOf, type SyncDeps } from "./deps";
 import { isUniqueViolation } from "../db/sql";
 import { afterRunClosed, closeRun, finalizeRun } from "./run";
+import { recordRemoteStatus } from "./bulk-status";
 import { beginDirectLoad, finishDirectLoad, loadDirectBatch, shopIsEmpty, stageCustomers, stageLines, stageOrders } from "./store";
 
 /** Malformed lines kept per bulk operation for the merchant and support (the count is exact). */
@@ -35,13 +36,6 @@ export async function loadOp(deps: SyncDeps, bulkId: string): Promise<OpRow | un
     [bulkId],
   );
   return rows[0];
-}
-
-export async function recordRemoteStatus(deps: SyncDeps, bulkId: string, op: BulkOperation) {
-  await deps.sql.query(
-    `UPDATE "SyncBulkOperation" SET status = $2, "errorCode" = $3, "objectCount" = $4, "completedAt" = $5 WHERE id = $1`,
-    [bulkId, op.status, op.errorCode ?? null, op.objectCount, op.completedAt ? new Date(op.completedAt) : null],
-  );
 }
 
 export type IngestOutcome = "pending" | "ingested" | "failed" | "already-done";

@@ -5,7 +5,7 @@ import { bulkQueryText, CUSTOMERS_BULK_QUERY, ORDERS_BULK_QUERY } from "../shopi
 import { graphqlErrorCodes } from "../shopify/graphql-client";
 import type { Sql } from "../db/sql";
 import { nowOf, SYNC_JOBS, type SyncDeps } from "./deps";
-import { recordRemoteStatus } from "./ingest";
+import { recordRemoteStatus } from "./bulk-status";
 import { clearStaged, mergeStaged } from "./store";
 
 /**

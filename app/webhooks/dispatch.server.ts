@@ -5,7 +5,7 @@ import { AppError, httpStatusFor, isAppError } from "../lib/errors";
 import { parseJsonClean } from "../lib/text";
 import { BodyTooLarge, checkDeliveryAge, MAX_WEBHOOK_BODY_BYTES, readBodyCapped } from "./boundary";
 import { claimDelivery, completeClaim, DEFAULT_CLAIM_LEASE_MS, releaseClaim } from "./claims";
-import { webhookHandlers } from "./handlers.server";
+import type { WebhookHandlers } from "./handlers.server";
 
 /**
  * Every webhook route goes through here (docs/decisions/005-webhook-boundary.md):
@@ -20,6 +20,8 @@ import { webhookHandlers } from "./handlers.server";
  * other failure answers 500 so Shopify retries.
  */
 export interface DispatchOptions {
+  /** Topic to handler: the composition root's map (app/app.server.ts passes it). */
+  handlers: WebhookHandlers;
   db: Database;
   now: () => Date;
   /** Largest body read (bytes). */
@@ -29,7 +31,7 @@ export interface DispatchOptions {
   claimLeaseMs: number;
 }
 
-const defaults = (): DispatchOptions => ({
+const defaults = (): Omit<DispatchOptions, "handlers"> => ({
   db: database,
   now: () => new Date(),
   maxBodyBytes: MAX_WEBHOOK_BODY_BYTES,
@@ -52,8 +54,8 @@ function isJson(raw: string): boolean {
   }
 }
 
-export async function receiveWebhook(request: Request, options: Partial<DispatchOptions> = {}): Promise<Response> {
-  const o = { ...defaults(), ...options };
+export async function receiveWebhook(request: Request, options: Partial<DispatchOptions> & Pick<DispatchOptions, "handlers">): Promise<Response> {
+  const o: DispatchOptions = { ...defaults(), ...options };
   if (request.method !== "POST") return text(405, "POST only");
 
   let raw: string;
@@ -87,7 +89,8 @@ export async function receiveWebhook(request: Request, options: Partial<Dispatch
     throw e;
   }
 
-  const handler = webhookHandlers[topic];
+  // Own keys only: a topic named like an Object.prototype member ("constructor") has no handler.
+  const handler = Object.hasOwn(o.handlers, topic) ? o.handlers[topic] : undefined;
   if (!handler) {
     console.warn(`[webhooks] no handler for ${topic}`);
     return text(200);

@@ -15,7 +15,7 @@ const { action: feedbackAction, loader: feedbackLoader } = await import("../../a
 const { database } = await import("../../app/db.server");
 const { jobDefinitions } = await import("../../app/jobs/worker.server");
 const { createUnsubscribeToken, signBody } = await import("../../app/messaging/token");
-const { messenger } = await import("../../app/messaging/index.server");
+const { messenger } = (await import("../../app/app.server")).messaging;
 const { campaignMessageCounts } = await import("../../app/messaging/feedback");
 
 const SHOP = TEST_APP.shop;

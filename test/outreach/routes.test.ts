@@ -130,7 +130,7 @@ describe("Outreach routes under hostile input (issue 16)", () => {
 
 describe("outreach feature hooks (production wiring)", () => {
   it("onOrderChanged marks the VIP won back; onSyncCompleted enqueues one escalation run", async () => {
-    const { outreachFeature } = await import("../../app/outreach/feature.server");
+    const outreachFeature = (await import("../../app/app.server")).features.find((f) => f.name === "outreach")!;
     await seedOrder(database.sql, { id: "9912", customerId: "12", processedAt: new Date() }, SHOP);
     await outreachFeature.onOrderChanged!({ shop: SHOP, orderId: "9912", customerId: "12" });
     expect((await outreachTaskFor(database.sql, SHOP, "route-c", "12"))!).toMatchObject({ status: "won_back", wonBackOrderId: "9912" });

@@ -148,6 +148,7 @@ describe("app proxy redemption and the storefront banner (emulator → app route
 describe("saving the Points settings", () => {
   it("stores the section and queues a ledger rebuild + metafield sync under its own key; a bad form changes nothing", async () => {
     const { savePointsSettingsForm } = await import("../../app/points/page.server");
+    const { appContext } = await import("../../app/app.server");
     const { loadPointsSettings } = await import("../../app/points/ledger-store");
     await database.sql.query(`INSERT INTO "Shop" (domain, "updatedAt") VALUES ($1, now()) ON CONFLICT (domain) DO NOTHING`, [SHOP]);
     const form = (o: Record<string, string>) => {
@@ -155,9 +156,9 @@ describe("saving the Points settings", () => {
       for (const [k, v] of Object.entries({ pointsPerUnit: "2", lotLifetimeDays: "180", ratePoints: "200", rateValue: "10", nudgeOffsetsDays: "10, 3", bannerWindowDays: "7", ...o })) f.set(k, v);
       return f;
     };
-    expect(await savePointsSettingsForm(SHOP, form({ lotLifetimeDays: "-1" }))).toMatchObject({ ok: false, errors: { lotLifetimeDays: expect.any(String) } });
+    expect(await savePointsSettingsForm(SHOP, form({ lotLifetimeDays: "-1" }), appContext.queue)).toMatchObject({ ok: false, errors: { lotLifetimeDays: expect.any(String) } });
     expect((await loadPointsSettings(database.sql, SHOP)).lotLifetimeDays).toBe(365);
-    expect(await savePointsSettingsForm(SHOP, form({}))).toMatchObject({ ok: true });
+    expect(await savePointsSettingsForm(SHOP, form({}), appContext.queue)).toMatchObject({ ok: true });
     expect(await loadPointsSettings(database.sql, SHOP)).toEqual({ pointsPerUnit: 2, lotLifetimeDays: 180, redemptionRate: { points: 200, value: 10 }, nudgeOffsetsDays: [10, 3], bannerWindowDays: 7 });
     const jobs = await database.sql.query<{ queue: string; payload: any; singletonKey: string }>(`SELECT queue, payload, "singletonKey" FROM "Job" WHERE queue = 'points.sync'`);
     expect(jobs).toContainEqual({ queue: "points.sync", payload: { shop: SHOP, rebuild: true }, singletonKey: `points.sync:${SHOP}:rebuild` });

@@ -8,7 +8,7 @@ setAppEnv();
 const { action: homeAction } = await import("../../app/routes/app._index");
 const { database } = await import("../../app/db.server");
 const { env } = await import("../../app/env.server");
-const { messagingFeature } = await import("../../app/messaging/feature.server");
+const messagingFeature = (await import("../../app/app.server")).features.find((f) => f.name === "messaging")!;
 const { CONSENT_AUTO_RETRY_LIMIT, CONSENT_JOB, requeueConsentUpdates } = await import("../../app/messaging/unsubscribe");
 
 const SHOP = TEST_APP.shop;

@@ -5,7 +5,8 @@ import { delivery, shopifyHmac } from "./support";
 
 setAppEnv();
 
-const { receiveWebhook } = await import("../../app/webhooks/dispatch.server");
+// The app's webhook entry: the dispatcher with the composition root's handler map.
+const { receiveWebhook } = await import("../../app/app.server");
 const { MAX_WEBHOOK_BODY_BYTES } = await import("../../app/webhooks/boundary");
 const { action: shopRedactRoute } = await import("../../app/routes/webhooks.shop.redact");
 const { database } = await import("../../app/db.server");

@@ -6,7 +6,8 @@ import { delivery } from "./support";
 
 setAppEnv();
 
-const { receiveWebhook } = await import("../../app/webhooks/dispatch.server");
+// The app's webhook entry: the dispatcher with the composition root's handler map.
+const { receiveWebhook } = await import("../../app/app.server");
 const { database } = await import("../../app/db.server");
 
 const SHOP = TEST_APP.shop;

@@ -1,0 +1,114 @@
+import { database } from "./db.server";
+import { env } from "./env.server";
+import { setAfterAuthHandler } from "./shopify.server";
+import { adminClientForShop } from "./shopify/admin-client.server";
+import { mailTransport } from "./messaging/mail-transport.server";
+import { createJobQueue } from "./jobs/queue.server";
+import { runFeatureHooks, type AppContext, type Feature } from "./jobs/feature";
+import type { JobDefinition, JobQueue } from "./jobs/queue";
+import { receiveWebhook as dispatchWebhook, type DispatchOptions } from "./webhooks/dispatch.server";
+import { combineWebhookHandlers } from "./webhooks/handlers.server";
+import { appHandlers, ensureShop as ensureShopWith, onAuthenticated as onAuthenticatedWith, type AuthenticatedShop, type InstallDeps } from "./install.server";
+import { complianceHandlers } from "./compliance.server";
+import { createSyncDeps } from "./sync/deps.server";
+import { syncJobDefinitions } from "./sync/jobs";
+import { ensureInitialSync } from "./sync/run";
+import { syncWebhookHandlers } from "./sync/webhooks.server";
+import { createMessaging } from "./messaging/index.server";
+import { createMessagingFeature } from "./messaging/feature.server";
+import { createAnalysisFeature } from "./analysis/feature.server";
+import { createCampaignDeps } from "./campaigns/wiring.server";
+import { createCampaignsFeature } from "./campaigns/feature.server";
+import { createOutreachFeature } from "./outreach/feature.server";
+import { createPointsDeps } from "./points/deps.server";
+import { createPointsFeature } from "./points/feature.server";
+
+/**
+ * The composition root (docs/ARCHITECTURE.md, docs/decisions/004-feature-seams.md): the only file
+ * that names every feature. It builds the infrastructure once — database, job queue, Shopify
+ * Admin-client factory, clock, mailer, environment — creates each feature from it, and registers
+ * their jobs, hooks and webhook handlers. Infrastructure modules (db.server, shopify.server,
+ * shopify/admin-client.server, jobs/*, messaging/mail-transport.server) import no feature, and no
+ * feature imports this file: routes and the server entry do.
+ */
+
+declare global {
+  // eslint-disable-next-line no-var
+  var __winbackQueue: JobQueue | undefined;
+  // eslint-disable-next-line no-var
+  var __winbackWorkersStarted: boolean | undefined;
+}
+
+/**
+ * The queue is created on first use (its implementation depends on DATABASE_URL, and pg-boss's
+ * queues are created from the job definitions below); features hold this sending handle.
+ */
+const queue: Pick<JobQueue, "send"> = { send: (name, payload, opts) => jobQueue().send(name, payload, opts) };
+
+export const appContext: AppContext = {
+  db: database,
+  queue,
+  adminClient: adminClientForShop,
+  now: () => new Date(),
+  env,
+  mailer: mailTransport,
+};
+
+/** Services other features use: the messenger, Flow triggers, message counts, unsubscribe wiring. */
+export const messaging = createMessaging(appContext);
+export const campaignDeps = createCampaignDeps(appContext, messaging);
+export const pointsDeps = createPointsDeps(appContext, messaging);
+
+/** Product features after the order sync: each brings its jobs and hooks (app/jobs/feature.ts). */
+export const features: Feature[] = [
+  createAnalysisFeature(appContext),
+  createCampaignsFeature(campaignDeps),
+  createOutreachFeature(appContext),
+  createPointsFeature(pointsDeps),
+  createMessagingFeature(appContext),
+];
+
+export const syncDeps = createSyncDeps(appContext, {
+  onSyncCompleted: (shop) => runFeatureHooks(features, "onSyncCompleted", shop),
+  onOrderChanged: (event) => runFeatureHooks(features, "onOrderChanged", event),
+});
+
+export const jobDefinitions: JobDefinition[] = [...syncJobDefinitions(() => syncDeps), ...features.flatMap((f) => f.jobs ?? [])];
+
+/** Called with the shop domain after each authentication: the first sync, then each feature's afterInstall. */
+export const afterInstallHooks: Array<(shop: string) => Promise<void>> = [
+  async (shop) => void (await ensureInitialSync(syncDeps, shop)),
+  ...features.flatMap((f) => (f.afterInstall ? [f.afterInstall] : [])),
+];
+
+const install: InstallDeps = { db: database, afterInstall: afterInstallHooks, now: appContext.now };
+export const onAuthenticated = (input: AuthenticatedShop) => onAuthenticatedWith(install, input);
+export const ensureShop = (input: AuthenticatedShop) => ensureShopWith(install, input);
+// shopify.server's afterAuth hook (it cannot import this file: this file imports it).
+setAfterAuthHandler(onAuthenticated);
+
+/** Every webhook topic the app handles, from install, compliance and the sync. */
+export const webhookHandlers = combineWebhookHandlers(appHandlers, complianceHandlers, syncWebhookHandlers(() => syncDeps));
+
+/** The one webhook entry every webhook route uses (app/webhooks/dispatch.server.ts). */
+export function receiveWebhook(request: Request, options: Partial<DispatchOptions> = {}): Promise<Response> {
+  return dispatchWebhook(request, { handlers: webhookHandlers, ...options });
+}
+
+/** Unsubscribe and feedback routes. */
+export const suppressDeps = () => messaging.suppressDeps();
+
+export function jobQueue(): JobQueue {
+  globalThis.__winbackQueue ??= createJobQueue(database, env(), jobDefinitions);
+  return globalThis.__winbackQueue;
+}
+
+/** Starts the job runner with the server process (RUN_WORKERS=false turns it off for web-only instances). */
+export function startBackgroundWork() {
+  if (globalThis.__winbackWorkersStarted || !env().RUN_WORKERS) return;
+  globalThis.__winbackWorkersStarted = true;
+  void database
+    .ready()
+    .then(() => jobQueue().start())
+    .catch((e) => console.error("[jobs] could not start", e));
+}
