@@ -29,10 +29,12 @@ beforeAll(async () => {
   await seedShop(database.sql, OTHER, "UTC");
   await insertCampaign("own-campaign-1", SHOP, "paused");
   await insertCampaign("foreign-campaign-1", OTHER, "active");
-  // One target customer, so a launch has someone to win back.
+  // Twenty target customers, so a launch has someone to win back whatever the random holdout
+  // (keyed by the random launch key) draws: with one customer, 10 % of runs drew it into the holdout.
   await database.sql.query(
     `INSERT INTO "CustomerScore" (shop, "customerId", "runId", "lapseClass", overdue, vip, target, branch, orders, "purchaseDays", "totalSpent", aov, "firstOrderAt", "lastOrderAt", "daysSinceLast", "churnRisk")
-     VALUES ($1, 1, 'seed', 'at_risk', true, false, true, 'Standard', 2, 2, 100, 50, now() - interval '300 days', now() - interval '120 days', 120, 0.8)`,
+     SELECT $1, n, 'seed', 'at_risk', true, false, true, 'Standard', 2, 2, 100, 50, now() - interval '300 days', now() - interval '120 days', 120, 0.8
+     FROM generate_series(1, 20) AS n`,
     [SHOP],
   );
 });
