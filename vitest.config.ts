@@ -10,8 +10,10 @@ const UNIT = ["app/**/*.test.ts", "test/unit/**/*.test.ts"];
 export default defineConfig({
   plugins: [tsconfigPaths()],
   test: {
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
+    // Safety nets only (issue 16: the suite must pass on a slow, busy machine). No test asserts a
+    // duration; these limits only end a test that is truly stuck.
+    testTimeout: 240_000,
+    hookTimeout: 300_000,
     pool: "forks",
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     projects: [

@@ -63,7 +63,7 @@ describe.each(databaseKinds)("outreach lifecycle (%s)", (kind) => {
         }
       }
     }
-  }, 60_000);
+  }, 240_000);
 
   it("records timestamps and history, and treats a repeated click as a no-op", async () => {
     const id = await taskIn("to_contact");

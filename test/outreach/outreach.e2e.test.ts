@@ -73,7 +73,7 @@ describe.skipIf(!hasChromium || !TEST_DATABASE_URL)("Outreach page in the admin 
     await queue.getByRole("link", { name: vips[0]!.name || `Customer ${vips[0]!.id}` }).click();
     const dialog = frame.getByRole("dialog");
     try {
-      await dialog.getByTestId("outreach-script").waitFor({ timeout: 30_000 });
+      await dialog.getByTestId("outreach-script").waitFor({ timeout: 90_000 });
     } catch (e) {
       await page.screenshot({ path: path.join(SCREENSHOT_DIR, "outreach-debug.png"), fullPage: true });
       console.log("FRAMES", page.frames().map((f) => f.url()));
@@ -82,10 +82,10 @@ describe.skipIf(!hasChromium || !TEST_DATABASE_URL)("Outreach page in the admin 
     }
     await expect(dialog.getByTestId("outreach-script").textContent()).resolves.toContain("This is Ana");
     await dialog.getByRole("button", { name: "Mark contacted" }).click();
-    await dialog.getByRole("button", { name: "Mark responded" }).waitFor({ timeout: 30_000 });
+    await dialog.getByRole("button", { name: "Mark responded" }).waitFor({ timeout: 90_000 });
     await dialog.getByLabel("New note").fill("Loves the new tea blends; call back Friday");
     await dialog.getByRole("button", { name: "Add note" }).click();
-    await dialog.getByRole("listitem").filter({ hasText: "Loves the new tea blends; call back Friday" }).waitFor({ timeout: 30_000 });
+    await dialog.getByRole("listitem").filter({ hasText: "Loves the new tea blends; call back Friday" }).waitFor({ timeout: 90_000 });
     await expect(dialog.getByLabel("New note").inputValue()).resolves.toBe(""); // cleared for the next note
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, "outreach-task.png"), fullPage: true });
     const [task] = await t.db.sql.query<{ status: string; notes: string }>(
@@ -96,10 +96,10 @@ describe.skipIf(!hasChromium || !TEST_DATABASE_URL)("Outreach page in the admin 
 
     // Close, filter to "Contacted" with the Status filter: one row.
     await dialog.getByRole("button", { name: "Close" }).first().click();
-    await dialog.waitFor({ state: "detached", timeout: 30_000 });
+    await dialog.waitFor({ state: "detached", timeout: 90_000 });
     await queue.locator(".Polaris-Filters-FilterPill__ToggleButton", { hasText: "Status" }).click();
     await frame.getByRole("checkbox", { name: "Contacted" }).click(); // selection comes back from the loader, so not .check()
-    await queue.locator("tbody tr").nth(1).waitFor({ state: "detached", timeout: 30_000 });
+    await queue.locator("tbody tr").nth(1).waitFor({ state: "detached", timeout: 90_000 });
     await expect(queue.locator("tbody tr").count()).resolves.toBe(1);
     await ctx.close();
   }, 240_000);

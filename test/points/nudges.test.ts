@@ -65,7 +65,7 @@ describe.each(databaseKinds)("points expiry nudges on %s", (kind) => {
     await order(5, 90, at(-358)); // expires in 7 days, email consent missing: Flow still fires
     await order(1, 50, at(-400)); // expired: never nudged
     await rebuildShopLedger(t.db.sql, SHOP, NOW);
-  }, 60_000);
+  }, 240_000);
   afterAll(async () => t?.drop());
 
   it("the page's schedule plans what the job will send: one reminder per lot today, even when several steps have passed", async () => {

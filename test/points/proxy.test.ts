@@ -83,7 +83,7 @@ describe("app proxy redemption and the storefront banner (emulator → app route
     const client = createAdminClient({ shop: SHOP, accessToken: token, urlTemplate: `${emu.url}/{shop}` });
     await ensureLoyaltyDefinitions(client);
     await syncLoyaltyMetafields({ sql: database.sql, client, now: new Date() }, SHOP);
-  }, 60_000);
+  }, 240_000);
   afterAll(async () => {
     await emu.stop();
     appServer.close();

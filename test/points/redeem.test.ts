@@ -44,7 +44,7 @@ describe.each(databaseKinds)("redeeming points for a single-use code on %s", (ki
     emu = await startEmulator({ apiKey: "points-key", apiSecret: "points-secret" });
     await emu.addShop(SHOP, { seed: 4, customers: 6, years: 1 });
     token = emu.issueAccessToken(SHOP);
-  }, 60_000);
+  }, 240_000);
   afterAll(async () => {
     await emu?.stop();
     await t?.drop();

@@ -45,7 +45,7 @@ describe.skipIf(!hasChromium)("admin frame and App Bridge stand-in (Chromium)", 
     ({ emu } = await start({ appUrl, now: () => new Date() }));
     await emu.addShop(SHOP, { seed: 1, customers: 10 });
     browser = await launchBrowser();
-  }, 60_000);
+  }, 240_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -64,13 +64,13 @@ describe.skipIf(!hasChromium)("admin frame and App Bridge stand-in (Chromium)", 
     const dump = async () => { for (const f of p.frames()) console.log(f.url(), (await f.content()).slice(0, 800)); console.log(logs); };
     p.on("close", () => undefined);
     void dump;
-    await frame.locator("#id-token", { hasText: "id_token ok" }).waitFor({ timeout: 15_000 });
-    await frame.locator("#whoami", { hasText: SHOP }).waitFor({ timeout: 15_000 }).catch(async (e) => { await dump(); throw e; });
-    await p.locator("#app-nav a", { hasText: "Segments" }).waitFor({ timeout: 10_000 });
+    await frame.locator("#id-token", { hasText: "id_token ok" }).waitFor({ timeout: 90_000 });
+    await frame.locator("#whoami", { hasText: SHOP }).waitFor({ timeout: 90_000 }).catch(async (e) => { await dump(); throw e; });
+    await p.locator("#app-nav a", { hasText: "Segments" }).waitFor({ timeout: 90_000 });
     expect(await p.locator("#app-nav a").allTextContents()).toEqual(["Segments", "Settings"]);
     expect(await p.locator("#title-bar").textContent()).toBe("Dashboard");
     await p.locator("#app-nav a", { hasText: "Segments" }).click();
-    await frame.locator("#nav", { hasText: "navigated:/app/segments" }).waitFor({ timeout: 10_000 });
+    await frame.locator("#nav", { hasText: "navigated:/app/segments" }).waitFor({ timeout: 90_000 });
     await p.waitForFunction(() => (window as any).__toasts?.some((t: any) => t.message === "Saved"));
     await p.locator(".toast", { hasText: "Saved" }).waitFor();
     const src = await p.locator("iframe").getAttribute("src");
@@ -87,7 +87,7 @@ describe.skipIf(!hasChromium)("admin frame and App Bridge stand-in (Chromium)", 
     const reload = `${appUrl}/reloaded?shop=${SHOP}`;
     const fr = p.frames().find((f) => f.url().startsWith(appUrl))!;
     await fr.goto(`${appUrl}/auth/session-token?shop=${SHOP}&shopify-reload=${encodeURIComponent(reload)}`);
-    await p.frameLocator("iframe").locator("#reloaded", { hasText: "reloaded ok" }).waitFor({ timeout: 15_000 });
+    await p.frameLocator("iframe").locator("#reloaded", { hasText: "reloaded ok" }).waitFor({ timeout: 90_000 });
     const fr2 = p.frames().find((f) => f.url().startsWith(appUrl))!;
     await fr2.goto(`${appUrl}/auth/session-token?shop=${SHOP}`);
     await fr2.evaluate((u) => { window.open(u, "_top"); }, `${appUrl}/reloaded?id_token=x`);

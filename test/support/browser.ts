@@ -44,6 +44,10 @@ export async function newContext(browser: Browser): Promise<BrowserContext> {
     const host = new URL(route.request().url()).hostname;
     return host === "localhost" || host === "127.0.0.1" ? route.continue() : route.abort();
   });
+  // Safety nets, not speed checks: on a busy 2-core machine the first page of a freshly built app
+  // (token exchange, install, first render) has taken over 30 s, Playwright's default.
+  ctx.setDefaultNavigationTimeout(120_000);
+  ctx.setDefaultTimeout(120_000);
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   return ctx;
 }
