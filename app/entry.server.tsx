@@ -13,6 +13,18 @@ export const streamTimeout = 5000;
 // Workers start with the server process (RUN_WORKERS=false turns them off for web-only instances).
 startBackgroundWork();
 
+/**
+ * shopify-app-remix's document headers preload App Bridge from Shopify's CDN (a `Link` header),
+ * whatever AppProvider's script then loads. With APP_BRIDGE_URL set, the page loads App Bridge from
+ * there, so the preload names that URL instead: no request to the CDN, and no "preloaded but not
+ * used" warning in the browser.
+ */
+function preloadConfiguredAppBridge(headers: Headers, appBridgeUrl: string | undefined): void {
+  const link = headers.get("Link");
+  if (!appBridgeUrl || !link?.includes("cdn.shopify.com/shopifycloud/app-bridge.js")) return;
+  headers.set("Link", `<${appBridgeUrl}>; rel="preload"; as="script"`);
+}
+
 export default async function handleRequest(
   request: Request,
   responseStatusCode: number,
@@ -20,6 +32,7 @@ export default async function handleRequest(
   remixContext: EntryContext,
 ) {
   addDocumentResponseHeaders(request, responseHeaders);
+  preloadConfiguredAppBridge(responseHeaders, env().APP_BRIDGE_URL);
   allowExtraFrameAncestors(responseHeaders, env().ADMIN_FRAME_ORIGINS);
   const userAgent = request.headers.get("user-agent");
   const callbackName = isbot(userAgent ?? "") ? "onAllReady" : "onShellReady";

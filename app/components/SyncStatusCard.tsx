@@ -2,8 +2,8 @@ import { useEffect } from "react";
 import { useFetcher } from "@remix-run/react";
 import { Banner, BlockStack, Button, Card, InlineStack, List, ProgressBar, Text } from "@shopify/polaris";
 import type { SyncStatusView } from "../sync/status";
+import { useFormat } from "./FormatProvider";
 
-const nf = (n: number) => Math.round(n).toLocaleString("en-US");
 
 function duration(seconds: number) {
   if (seconds < 90) return `${Math.max(1, Math.round(seconds))} s`;
@@ -16,6 +16,8 @@ function duration(seconds: number) {
  * not the whole page) every 2 s; Retry posts to the same route, which only enqueues a job.
  */
 export function SyncStatusCard({ initial }: { initial: SyncStatusView }) {
+  const f = useFormat();
+  const nf = (n: number) => f.number(Math.round(n));
   const poll = useFetcher<{ status: SyncStatusView }>();
   const retry = useFetcher<{ status: SyncStatusView; queued: boolean }>();
   const s = retry.data?.status && (!poll.data || retry.state !== "idle") ? retry.data.status : (poll.data?.status ?? initial);
@@ -35,7 +37,7 @@ export function SyncStatusCard({ initial }: { initial: SyncStatusView }) {
         <InlineStack align="space-between" blockAlign="center">
           <Text as="h2" variant="headingMd">Order history sync</Text>
           {s.lastSyncedAt ? (
-            <Text as="span" tone="subdued">Last synced {new Date(s.lastSyncedAt).toLocaleString("en-US")}</Text>
+            <Text as="span" tone="subdued">Last synced {f.dateTime(s.lastSyncedAt)}</Text>
           ) : null}
         </InlineStack>
 
@@ -57,7 +59,7 @@ export function SyncStatusCard({ initial }: { initial: SyncStatusView }) {
         {s.state === "completed" ? (
           <Text as="p" id="sync-counts">
             {nf(s.ordersSynced)} orders and {nf(s.customersSynced)} customers synced
-            {s.finishedAt ? ` · finished ${new Date(s.finishedAt).toLocaleString("en-US")}` : ""}
+            {s.finishedAt ? ` · finished ${f.dateTime(s.finishedAt)}` : ""}
           </Text>
         ) : null}
 

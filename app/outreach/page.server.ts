@@ -9,6 +9,7 @@ import { shopFacts } from "../shop-settings.server";
 import { addNote, bulkTransition, getTask, label, listNotes, statusSchema, transitionTask } from "./lifecycle";
 import { listQueue, parseQueueQuery, queueOptions, type QueueQuery } from "./queue";
 import { outreachSummary, type OutreachSummary } from "./tasks";
+import { createFormatter, DEFAULT_LOCALE, formatContext } from "../lib/format";
 
 /**
  * View models of the Outreach page. Dates and money are formatted here, in the shop's zone and
@@ -44,13 +45,13 @@ export interface OutreachPageData {
 }
 
 export function formatters(currencyCode: string, timeZone: string) {
-  const date = new Intl.DateTimeFormat("en-US", { timeZone, year: "numeric", month: "short", day: "numeric" });
-  const money = new Intl.NumberFormat("en-US", { style: "currency", currency: currencyCode });
+  const f = createFormatter(formatContext({ currencyCode, ianaTimezone: timeZone }, DEFAULT_LOCALE));
   return {
-    date: (d: Date | string | null) => (d ? date.format(new Date(d)) : "—"),
+    date: (d: Date | string | null) => (d ? f.date(d) : "—"),
     // A due instant is an exclusive end (the shop's midnight): show the day it closes.
-    due: (d: Date | string | null) => (d ? date.format(new Date(new Date(d).getTime() - 1)) : "—"),
-    money: (v: string | null) => (v === null ? "—" : money.format(Number(v))),
+    due: (d: Date | string | null) => (d ? f.date(new Date(d).getTime() - 1) : "—"),
+    money: (v: string | null) => (v === null ? "—" : f.money(Number(v))),
+    dateTime: (d: Date | string) => f.dateTime(d),
   };
 }
 
@@ -198,7 +199,7 @@ export async function loadTaskDetail(sql: Sql, shop: string, rawTaskId: string, 
   );
   const [campaign] = await sql.query<{ name: string }>(`SELECT name FROM "Campaign" WHERE shop = $1 AND id = $2`, [shop, task.campaignId]);
   const f = formatters(facts.currencyCode, facts.ianaTimezone);
-  const time = new Intl.DateTimeFormat("en-US", { timeZone: facts.ianaTimezone, dateStyle: "medium", timeStyle: "short" });
+  const time = { format: f.dateTime };
   const nextDue = task.status === "to_contact" ? task.dueAt : task.status === "contacted" || task.status === "follow_up_due" ? task.followUpAt : null;
   const dates: Array<{ label: string; value: string }> = [
     { label: "Launched", value: time.format(task.launchAt) },

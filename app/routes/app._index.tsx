@@ -7,6 +7,7 @@ import { loadHome, retryConsentUpdates } from "../home.server";
 import { appContext } from "../app.server";
 import { SyncStatusCard } from "../components/SyncStatusCard";
 import { RiskDashboard } from "../components/analysis/RiskDashboard";
+import { useFormat } from "../components/FormatProvider";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { admin, session } = await authenticate.admin(request);
@@ -21,10 +22,10 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   return json(await retryConsentUpdates(appContext, session.shop));
 };
 
-const plural = (n: number, one: string, many: string) => `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
-
 export default function Home() {
   const { overview, sync, analysis, consent, protectedData } = useLoaderData<typeof loader>();
+  const f = useFormat();
+  const plural = (n: number, one: string, many: string) => `${f.number(n)} ${n === 1 ? one : many}`;
   const retry = useFetcher<{ queued?: number; error?: string }>();
   return (
     <Page title="Winback">
@@ -80,13 +81,13 @@ export default function Home() {
             <Card>
               <BlockStack gap="100">
                 <Text as="h3" variant="headingSm">Orders in Shopify</Text>
-                <Text as="p" variant="heading2xl" id="orders-count">{overview.ordersCount.toLocaleString("en-US")}</Text>
+                <Text as="p" variant="heading2xl" id="orders-count">{f.number(overview.ordersCount)}</Text>
               </BlockStack>
             </Card>
             <Card>
               <BlockStack gap="100">
                 <Text as="h3" variant="headingSm">Customers in Shopify</Text>
-                <Text as="p" variant="heading2xl" id="customers-count">{overview.customersCount.toLocaleString("en-US")}</Text>
+                <Text as="p" variant="heading2xl" id="customers-count">{f.number(overview.customersCount)}</Text>
               </BlockStack>
             </Card>
           </InlineGrid>

@@ -12,6 +12,7 @@ import { campaignDeps as deps } from "../app.server";
 import { documentNavigate } from "../components/campaigns/navigation";
 import { CampaignStatusBadge } from "../components/campaigns/CampaignStatusBadge";
 import { ReactivationChart } from "../components/campaigns/ReactivationChart";
+import { useFormat } from "../components/FormatProvider";
 
 export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
@@ -30,17 +31,17 @@ export const action = async ({ request, params }: ActionFunctionArgs) => {
   return json({ ok: r.ok, message: r.message }, { status: r.status });
 };
 
-const nf = (n: number) => n.toLocaleString("en-US");
-const pct = (x: number | null | undefined, digits = 1) => (x == null ? "–" : `${(x * 100).toFixed(digits)}%`);
-const pts = (x: number | null | undefined) => (x == null ? "–" : `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)} pts`);
-
 export default function CampaignPage() {
   const data = useLoaderData<typeof loader>();
   const { campaign: c, progress, report, currencyCode, tagFailures } = data;
+  const f = useFormat();
+  const nf = (n: number) => f.number(n);
+  const pct = (x: number | null | undefined, digits = 1) => (x == null ? "–" : f.percent(x, digits));
+  const pts = (x: number | null | undefined) => (x == null ? "–" : `${x >= 0 ? "+" : ""}${f.fixed(x * 100, 1)} pts`);
   const shopify = useAppBridge();
   const fetcher = useFetcher<{ ok: boolean; message: string }>();
   const revalidator = useRevalidator();
-  const money = (x: number | null | undefined) => (x == null ? "–" : x.toLocaleString("en-US", { style: "currency", currency: currencyCode }));
+  const money = (x: number | null | undefined) => (x == null ? "–" : f.money(x, { currency: currencyCode }));
   const launching = c.status === "launching";
 
   // While launching, the page follows the job's step log.
@@ -64,7 +65,7 @@ export default function CampaignPage() {
       title={c.name}
       titleMetadata={<CampaignStatusBadge status={c.status} failed={!!c.launchError && !c.launchError.endsWith("(retrying)")} />}
       backAction={{ content: "Campaigns", onAction: () => documentNavigate("/app/campaigns") }}
-      subtitle={c.launchAt ? `Launched ${new Date(c.launchAt).toLocaleString("en-US", { dateStyle: "medium", timeStyle: "short" })} · code ${c.discountCode}` : undefined}
+      subtitle={c.launchAt ? `Launched ${f.dateTime(c.launchAt)} · code ${c.discountCode}` : undefined}
       primaryAction={
         c.status === "active"
           ? { content: "Pause", destructive: true, onAction: () => act("pause"), loading: fetcher.state !== "idle" }

@@ -7,6 +7,8 @@ import { authenticate } from "../shopify.server";
 import { loadCampaignList } from "../campaigns/page.server";
 import { documentNavigate } from "../components/campaigns/navigation";
 import { CampaignStatusBadge } from "../components/campaigns/CampaignStatusBadge";
+import { useFormat } from "../components/FormatProvider";
+import { EMPTY_STATE_IMAGE } from "../components/empty-state-image";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
@@ -14,10 +16,10 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
   return json(await loadCampaignList(database.sql, session.shop));
 };
 
-const nf = (n: number) => n.toLocaleString("en-US");
-
 export default function Campaigns() {
   const { campaigns, targets } = useLoaderData<typeof loader>();
+  const f = useFormat();
+  const nf = (n: number) => f.number(n);
   const navigate = documentNavigate;
   return (
     <Page title="Campaigns" primaryAction={campaigns.length ? { content: "Plan a campaign", onAction: () => navigate("/app/campaigns/new") } : undefined}>
@@ -28,7 +30,7 @@ export default function Campaigns() {
               <EmptyState
                 heading="Win back customers who went quiet"
                 action={{ content: "Plan a campaign", onAction: () => navigate("/app/campaigns/new") }}
-                image="data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' width='1' height='1'/>"
+                image={EMPTY_STATE_IMAGE}
               >
                 <p>
                   {targets > 0
@@ -51,7 +53,7 @@ export default function Campaigns() {
                     <IndexTable.Cell>
                       <CampaignStatusBadge status={c.status} failed={!!c.launchError} />
                     </IndexTable.Cell>
-                    <IndexTable.Cell>{c.launchAt ? new Date(c.launchAt).toLocaleDateString("en-US", { dateStyle: "medium" }) : "–"}</IndexTable.Cell>
+                    <IndexTable.Cell>{c.launchAt ? f.date(c.launchAt) : "–"}</IndexTable.Cell>
                     <IndexTable.Cell>
                       <Text as="span" alignment="end" numeric>{nf(c.members)}</Text>
                     </IndexTable.Cell>

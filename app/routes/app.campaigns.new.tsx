@@ -27,11 +27,15 @@ import { httpStatusFor, type ErrorCode } from "../lib/errors";
 import { documentNavigate } from "../components/campaigns/navigation";
 import { handlePlanAction, loadPlanPage, type PlanActionResult, type PlanPreview } from "../campaigns/page.server";
 import { campaignDeps } from "../app.server";
+import { useFormat } from "../components/FormatProvider";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
   await database.ready();
-  return json(await loadPlanPage(database.sql, session.shop, new Date()));
+  // The page names the campaign after this month: the loader's clock, not the browser's, so the
+  // server's HTML and the hydrating client agree.
+  const now = new Date();
+  return json({ ...(await loadPlanPage(database.sql, session.shop, now)), now: now.toISOString() });
 };
 
 export const action = async ({ request }: ActionFunctionArgs) => {
@@ -47,8 +51,6 @@ export const action = async ({ request }: ActionFunctionArgs) => {
 export const shouldRevalidate: ShouldRevalidateFunction = ({ formMethod, defaultShouldRevalidate }) =>
   formMethod && formMethod.toUpperCase() === "POST" ? false : defaultShouldRevalidate;
 
-const nf = (n: number) => n.toLocaleString("en-US");
-const pct = (x: number | null) => (x == null ? "not measurable" : `${(x * 100).toFixed(1)} pts`);
 
 // DataTable cells do not wrap; the plan's sentences must, or the numbers scroll out of view.
 const Wrap = ({ children }: { children: string }) => <span style={{ whiteSpace: "normal", display: "inline-block", minWidth: 110 }}>{children}</span>;
@@ -74,10 +76,10 @@ interface FormState {
   frequencyCapHours: string;
 }
 
-function initialForm(p: PlanPreview): FormState {
+function initialForm(p: PlanPreview, monthYear: string): FormState {
   const s = p.settings;
   return {
-    name: `Win-back ${new Date().toLocaleDateString("en-US", { month: "short", year: "numeric" })}`,
+    name: `Win-back ${monthYear}`,
     discountKind: s.discount.kind,
     discountValue: String(s.discount.value),
     minimumSubtotal: s.discount.minimumSubtotal == null ? "" : String(s.discount.minimumSubtotal),
@@ -113,13 +115,16 @@ function toFormData(launchKey: string, f: FormState, intent: "preview" | "launch
 
 export default function PlanCampaign() {
   const loaded = useLoaderData<typeof loader>();
+  const f = useFormat();
+  const nf = (n: number) => f.number(n);
+  const pct = (x: number | null) => (x == null ? "not measurable" : `${f.fixed(x * 100, 1)} pts`);
   // Pinned for the life of the page view: the key is the campaign id the preview's holdout was computed for.
   const [{ launchKey, tag, discountCode }] = useState(() => ({ launchKey: loaded.launchKey, tag: loaded.tag, discountCode: loaded.discountCode }));
   const initial = loaded.preview;
   const shopify = useAppBridge();
   const previewer = useFetcher<PlanActionResult>();
   const launcher = useFetcher<PlanActionResult>();
-  const [form, setForm] = useState<FormState>(() => initialForm(initial as unknown as PlanPreview));
+  const [form, setForm] = useState<FormState>(() => initialForm(initial as unknown as PlanPreview, f.monthYear(loaded.now)));
   const [confirming, setConfirming] = useState(false);
   const timer = useRef<ReturnType<typeof setTimeout>>();
 
@@ -222,7 +227,7 @@ export default function PlanCampaign() {
             <Box padding="400">
               <Text as="p" tone="subdued" variant="bodySm">
                 Minimum detectable lift: the smallest rise in the {preview.settings.reactivationWindowDays}-day reactivation rate this split detects with 80% power
-                (two-sided, 5%), from a baseline of {(preview.baseline.rate * 100).toFixed(1)}%
+                (two-sided, 5%), from a baseline of {f.percent(preview.baseline.rate)}
                 {preview.baseline.assumed ? " (assumed: not enough history yet)" : ` (measured on ${nf(preview.baseline.basis)} lapsed customers)`}.
               </Text>
             </Box>

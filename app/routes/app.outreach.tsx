@@ -24,6 +24,7 @@ import { database } from "../db.server";
 import { authenticate } from "../shopify.server";
 import { handleQueueAction, loadOutreachPage } from "../outreach/page.server";
 import { StatusBadge, STATUS_OPTIONS } from "../components/outreach/StatusBadge";
+import { EMPTY_STATE_IMAGE } from "../components/empty-state-image";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
@@ -86,7 +87,7 @@ export default function Outreach() {
                 <EmptyState
                   heading="No VIP outreach tasks yet"
                   action={{ content: "Launch a campaign to fill the queue", url: "/app/campaigns/new" }}
-                  image="https://cdn.shopify.com/s/files/1/0262/4071/2726/files/emptystate-files.png"
+                  image={EMPTY_STATE_IMAGE}
                 >
                   <p>When a win-back campaign launches, every VIP in it gets a personal check-in task here: a concierge, a perk from their own history, and a script.</p>
                 </EmptyState>

@@ -8,6 +8,8 @@ import { authenticate } from "../shopify.server";
 import { loadPointsPage, savePointsSettingsForm } from "../points/page.server";
 import { appContext } from "../app.server";
 import { ExpiryChart } from "../components/points/ExpiryChart";
+import { useFormat } from "../components/FormatProvider";
+import { EMPTY_STATE_IMAGE } from "../components/empty-state-image";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
@@ -20,14 +22,14 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   return json(result, { status: result.ok ? 200 : 400 });
 };
 
-const nf = (n: number) => n.toLocaleString("en-US");
-
 export default function Points() {
   const { overview: o, themeEditorUrl } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const nav = useNavigation();
   const shopify = useAppBridge();
-  const money = (n: number) => new Intl.NumberFormat("en-US", { style: "currency", currency: o.currencyCode }).format(n);
+  const f = useFormat();
+  const nf = (n: number) => f.number(n);
+  const money = (n: number) => f.money(n, { currency: o.currencyCode });
   const s = o.settings;
   const [values, setValues] = useState<Record<string, string>>({
     pointsPerUnit: String(s.pointsPerUnit),
@@ -66,7 +68,7 @@ export default function Points() {
         {!hasPoints ? (
           <Layout.Section>
             <Card>
-              <EmptyState heading="No points yet" image="">
+              <EmptyState heading="No points yet" image={EMPTY_STATE_IMAGE}>
                 <p>Customers earn {s.pointsPerUnit} point per 1.00 spent. Balances appear here after the first orders are synced.</p>
               </EmptyState>
             </Card>

@@ -6,6 +6,8 @@ import { Badge, Banner, BlockStack, Card, EmptyState, IndexTable, InlineStack, L
 import { useAppBridge } from "@shopify/app-bridge-react";
 import { authenticate } from "../shopify.server";
 import { loadSegments } from "../analysis/segments.server";
+import { useFormat } from "../components/FormatProvider";
+import { EMPTY_STATE_IMAGE } from "../components/empty-state-image";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
@@ -46,7 +48,8 @@ export default function Segments() {
   const nav = useNavigation();
   const shopify = useAppBridge();
   const [exporting, setExporting] = useState(false);
-  const money = new Intl.NumberFormat("en-US", { style: "currency", currency: currencyCode });
+  const f = useFormat();
+  const money = { format: (n: number) => f.money(n, { currency: currencyCode }) };
 
   const update = useCallback((changes: Record<string, string | null>) => {
     const next = new URLSearchParams(params);
@@ -107,9 +110,9 @@ export default function Segments() {
         <IndexTable.Cell><Text as="span" alignment="end" numeric>{r.orders}</Text></IndexTable.Cell>
         <IndexTable.Cell><Text as="span" alignment="end" numeric>{money.format(r.totalSpent)}</Text></IndexTable.Cell>
         <IndexTable.Cell><Text as="span" alignment="end" numeric>{r.daysSinceLast}</Text></IndexTable.Cell>
-        <IndexTable.Cell><Text as="span" alignment="end" numeric>{r.pAlive == null ? "–" : `${Math.round(r.pAlive * 100)} %`}</Text></IndexTable.Cell>
+        <IndexTable.Cell><Text as="span" alignment="end" numeric>{r.pAlive == null ? "–" : f.percent(r.pAlive, 0)}</Text></IndexTable.Cell>
         <IndexTable.Cell><Text as="span" alignment="end" numeric>{r.predictedValue12m == null ? "–" : money.format(r.predictedValue12m)}</Text></IndexTable.Cell>
-        <IndexTable.Cell><Text as="span" alignment="end" numeric>{`${Math.round(r.churnRisk * 100)} %`}</Text></IndexTable.Cell>
+        <IndexTable.Cell><Text as="span" alignment="end" numeric>{f.percent(r.churnRisk, 0)}</Text></IndexTable.Cell>
       </IndexTable.Row>
     );
   });
@@ -117,7 +120,7 @@ export default function Segments() {
   return (
     <Page
       title="Segments"
-      subtitle={asOf ? `${page.total.toLocaleString("en-US")} customers match · analysis as of ${asOf}` : undefined}
+      subtitle={asOf ? `${f.number(page.total)} customers match · analysis as of ${asOf}` : undefined}
       backAction={{ content: "Home", url: "/app" }}
       primaryAction={{ content: "Export CSV", onAction: exportCsv, loading: exporting, disabled: !asOf || page.total === 0 }}
     >
@@ -143,7 +146,7 @@ export default function Segments() {
                 </InlineStack>
               </div>
               {asOf === null && !error ? (
-                <EmptyState heading="No analysis yet" image="https://cdn.shopify.com/s/files/1/0262/4071/2726/files/emptystate-files.png">
+                <EmptyState heading="No analysis yet" image={EMPTY_STATE_IMAGE}>
                   <p>Customers appear here once the order sync and the first analysis have finished.</p>
                 </EmptyState>
               ) : (

@@ -8,6 +8,10 @@ import polarisStyles from "@shopify/polaris/build/esm/styles.css?url";
 import { authenticate } from "../shopify.server";
 import { env } from "../env.server";
 import { ensureShop } from "../app.server";
+import { database } from "../db.server";
+import { shopFacts } from "../shop-settings.server";
+import { DEFAULT_LOCALE, formatContext } from "../lib/format";
+import { FormatProvider } from "../components/FormatProvider";
 
 export const links = () => [{ rel: "stylesheet", href: polarisStyles }];
 
@@ -16,11 +20,14 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
   // Idempotent shop initialisation: one indexed read when the shop is set up (install.server.ts).
   await ensureShop({ shop: session.shop, scope: session.scope, admin });
   const e = env();
-  return json({ apiKey: e.SHOPIFY_API_KEY, appBridgeUrl: e.APP_BRIDGE_URL ?? null });
+  // Every page formats with the shop's currency and time zone, the same on the server and in the
+  // browser (app/lib/format.ts). The app stores no shop locale yet, so the locale is explicit.
+  const format = formatContext(await shopFacts(database.sql, session.shop), DEFAULT_LOCALE);
+  return json({ apiKey: e.SHOPIFY_API_KEY, appBridgeUrl: e.APP_BRIDGE_URL ?? null, format });
 };
 
 export default function App() {
-  const { apiKey, appBridgeUrl } = useLoaderData<typeof loader>();
+  const { apiKey, appBridgeUrl, format } = useLoaderData<typeof loader>();
   return (
     <AppProvider isEmbeddedApp apiKey={apiKey} {...(appBridgeUrl ? { __APP_BRIDGE_URL: appBridgeUrl } : {})}>
       <NavMenu>
@@ -31,7 +38,9 @@ export default function App() {
         <Link to="/app/points">Points</Link>
         <Link to="/app/settings">Settings</Link>
       </NavMenu>
-      <Outlet />
+      <FormatProvider value={format}>
+        <Outlet />
+      </FormatProvider>
     </AppProvider>
   );
 }

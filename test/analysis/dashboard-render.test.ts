@@ -4,12 +4,14 @@ import { AppProvider } from "@shopify/polaris";
 import en from "@shopify/polaris/locales/en.json" with { type: "json" };
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RiskDashboard } from "../../app/components/analysis/RiskDashboard";
+import { FormatProvider } from "../../app/components/FormatProvider";
+import { formatContext } from "../../app/lib/format";
 import { latestAnalysis, runAnalysis } from "../../app/analysis/run";
 import { createTestDb, type TestDb } from "../support/db";
 import { insertOrders, insertShop, SHOP } from "./support";
 
 const render = (analysis: Awaited<ReturnType<typeof latestAnalysis>>) =>
-  renderToString(createElement(AppProvider, { i18n: en }, createElement(RiskDashboard, { analysis, currencyCode: "USD" }))).replaceAll("<!-- -->", "");
+  renderToString(createElement(AppProvider, { i18n: en }, createElement(FormatProvider, { value: formatContext({ currencyCode: "USD", ianaTimezone: "UTC" }) }, createElement(RiskDashboard, { analysis, currencyCode: "USD" })))).replaceAll("<!-- -->", "");
 
 describe("risk dashboard (server render)", () => {
   let t: TestDb;

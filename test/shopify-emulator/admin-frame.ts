@@ -216,23 +216,34 @@ export function appBridgeScript(emulatorUrl: string): string {
   };
 
   function define(name, cls){ if (!customElements.get(name)) customElements.define(name, cls); }
+  // React renders these elements on the server and hydrates them. Anything that changes their
+  // attributes before hydration (a style="display:none" set in connectedCallback, say) is an
+  // attribute the server did not render, which React reports ("Extra attributes from the server").
+  // So they hide through their own shadow root (no slot: the light-DOM children are not rendered)
+  // and never touch their attributes.
+  function shadow(el, css){
+    var root = el.shadowRoot || el.attachShadow({mode:'open'});
+    if (!root.firstChild) { var st = document.createElement('style'); root.appendChild(st); if (css != null) root.appendChild(document.createElement('slot')); }
+    root.firstChild.textContent = css == null ? ':host{display:none}' : css;
+  }
   define('ui-nav-menu', class extends HTMLElement {
-    connectedCallback(){ this.style.display = 'none'; var self = this; this._mo = new MutationObserver(function(){ self.sync(); }); this._mo.observe(this, {childList:true, subtree:true, attributes:true}); this.sync(); }
+    connectedCallback(){ shadow(this); var self = this; this._mo = new MutationObserver(function(){ self.sync(); }); this._mo.observe(this, {childList:true, subtree:true, attributes:true}); this.sync(); }
     disconnectedCallback(){ this._mo && this._mo.disconnect(); }
     sync(){ var links = Array.prototype.map.call(this.querySelectorAll('a'), function(a){ return {href:a.getAttribute('href'), label:a.textContent.trim(), rel:a.getAttribute('rel')}; }); toParent({type:'emu:nav', links:links}); }
   });
   define('ui-title-bar', class extends HTMLElement {
     static get observedAttributes(){ return ['title']; }
-    connectedCallback(){ this.style.display = 'none'; toParent({type:'emu:title', title:this.getAttribute('title')}); }
+    connectedCallback(){ shadow(this); toParent({type:'emu:title', title:this.getAttribute('title')}); }
     attributeChangedCallback(){ toParent({type:'emu:title', title:this.getAttribute('title')}); }
   });
+  var MODAL_OPEN = ':host{display:block;position:fixed;inset:10% 20%;background:#fff;padding:16px;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.3);z-index:2147483646;overflow:auto}';
   define('ui-modal', class extends HTMLElement {
-    connectedCallback(){ if (!this._open) this.style.display = 'none'; }
-    show(){ this._open = true; this.style.cssText = 'display:block;position:fixed;inset:10% 20%;background:#fff;padding:16px;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.3);z-index:2147483646;overflow:auto'; return Promise.resolve(); }
-    hide(){ this._open = false; this.style.display = 'none'; return Promise.resolve(); }
+    connectedCallback(){ shadow(this, this._open ? MODAL_OPEN : ':host{display:none}'); }
+    show(){ this._open = true; shadow(this, MODAL_OPEN); return Promise.resolve(); }
+    hide(){ this._open = false; shadow(this, ':host{display:none}'); return Promise.resolve(); }
     toggle(){ return this._open ? this.hide() : this.show(); }
   });
-  define('ui-save-bar', class extends HTMLElement { connectedCallback(){ this.style.display = 'none'; } show(){ return Promise.resolve(); } hide(){ return Promise.resolve(); } });
+  define('ui-save-bar', class extends HTMLElement { connectedCallback(){ shadow(this); } show(){ return Promise.resolve(); } hide(){ return Promise.resolve(); } });
 
   // Session-token bounce page: fetch a token and reload the original URL with it.
   var reload = params.get('shopify-reload');

@@ -6,9 +6,12 @@ import { describe, expect, it } from "vitest";
 import { ChurnRiskChart, RecencyChart } from "../../app/components/analysis/charts";
 import { ReactivationChart } from "../../app/components/campaigns/ReactivationChart";
 import { ExpiryChart } from "../../app/components/points/ExpiryChart";
+import { FormatProvider } from "../../app/components/FormatProvider";
+import { formatContext } from "../../app/lib/format";
 
 // The charts are in the server's HTML (no JavaScript needed to see them): real SVG with one shape per bar.
-const render = (el: ReturnType<typeof createElement>) => renderToString(createElement(AppProvider, { i18n: en }, el));
+const render = (el: ReturnType<typeof createElement>) =>
+  renderToString(createElement(AppProvider, { i18n: en }, createElement(FormatProvider, { value: formatContext({ currencyCode: "USD", ianaTimezone: "UTC" }) }, el)));
 const bars = (html: string) => (html.match(/class="recharts-rectangle/g) ?? []).length;
 
 describe("charts render on the server", () => {
@@ -31,5 +34,13 @@ describe("charts render on the server", () => {
     expect((lines.match(/class="recharts-curve recharts-line-curve"/g) ?? []).length).toBe(2);
     const expiry = render(createElement(ExpiryChart, { weeks: [{ weekStart: "2026-11-23", points: 120, value: 6, lots: 2 }, { weekStart: "2026-11-30", points: 80, value: 4, lots: 1 }], formatMoney: (n: number) => `$${n.toFixed(2)}` }));
     expect(bars(expiry)).toBe(2);
+  });
+
+  it("names a chart's clip path the same however many charts the server drew before (hydration compares it)", () => {
+    const chart = () => render(createElement(ChurnRiskChart, { bins: [{ from: 0, to: 0.5, count: 3 }, { from: 0.5, to: 1, count: 7 }] }));
+    const first = chart();
+    expect(first).toMatch(/<clipPath id="[^"]+-clip"/);
+    // A long-running server renders many pages; the browser hydrates its first.
+    expect(chart()).toBe(first);
   });
 });

@@ -1,13 +1,20 @@
 import { Badge, Banner, BlockStack, Box, Button, Card, EmptyState, InlineGrid, InlineStack, Layout, ProgressBar, Text } from "@shopify/polaris";
 import type { AnalysisRunView, AnalysisSummary, BranchSummary } from "../../analysis/run";
 import { ChurnRiskChart, RecencyChart } from "./charts";
+import { useFormat } from "../FormatProvider";
+import { EMPTY_STATE_IMAGE } from "../empty-state-image";
 
 type Analysis = { completed: AnalysisRunView | null; pending: AnalysisRunView | null; failed: AnalysisRunView | null };
 
-const nf = (n: number) => Math.round(n).toLocaleString("en-US");
-const pct = (x: number | null | undefined, d = 1) => (x == null ? "n/a" : `${(100 * x).toFixed(d)} %`);
-const money = (x: number | null | undefined, ccy: string) =>
-  x == null ? "n/a" : new Intl.NumberFormat("en-US", { style: "currency", currency: ccy, maximumFractionDigits: 0 }).format(x);
+function useFormats() {
+  const f = useFormat();
+  return {
+    nf: (n: number) => f.number(Math.round(n)),
+    pct: (x: number | null | undefined, d = 1) => (x == null ? "n/a" : f.percent(x, d)),
+    money: (x: number | null | undefined, ccy: string) => (x == null ? "n/a" : f.money(x, { currency: ccy, whole: true })),
+    f,
+  };
+}
 
 const CLASSES = [
   { key: "active", label: "Active", tone: "success" },
@@ -37,6 +44,7 @@ function Trend({ now, before, worseWhenHigher, format }: { now: number | null; b
 }
 
 function BranchCard({ title, tone, b, ccy, blurb, action }: { title: string; tone: "success" | "info"; b: BranchSummary; ccy: string; blurb: string; action: { content: string; url: string } }) {
+  const { nf, pct, money } = useFormats();
   return (
     <Card>
       <BlockStack gap="300">
@@ -65,6 +73,7 @@ function BranchCard({ title, tone, b, ccy, blurb, action }: { title: string; ton
 }
 
 export function RiskDashboard({ analysis, currencyCode }: { analysis: Analysis; currencyCode: string }) {
+  const { nf, pct, money, f } = useFormats();
   const run = analysis.completed;
   const s = run?.summary;
   if (!run || !s) {
@@ -77,7 +86,7 @@ export function RiskDashboard({ analysis, currencyCode }: { analysis: Analysis; 
               <p>It is retried automatically; it also runs again after the next sync or settings change.</p>
             </Banner>
           ) : null}
-          <EmptyState heading="Your risk dashboard is on its way" image="https://cdn.shopify.com/s/files/1/0262/4071/2726/files/emptystate-files.png">
+          <EmptyState heading="Your risk dashboard is on its way" image={EMPTY_STATE_IMAGE}>
             <p>
               {analysis.pending
                 ? "Analysing your order history: lapse classes, VIPs and churn risk appear here in a moment."
@@ -141,7 +150,7 @@ export function RiskDashboard({ analysis, currencyCode }: { analysis: Analysis; 
               </BlockStack>
               <BlockStack gap="100">
                 <Text as="h3" variant="headingSm">Orders per customer, last 12 months vs the 12 before</Text>
-                <Trend now={hn.ordersPerCustomerLast12m} before={hn.ordersPerCustomerPrior12m} worseWhenHigher={false} format={(x) => (x == null ? "n/a" : x.toFixed(2))} />
+                <Trend now={hn.ordersPerCustomerLast12m} before={hn.ordersPerCustomerPrior12m} worseWhenHigher={false} format={(x) => (x == null ? "n/a" : f.fixed(x, 2))} />
               </BlockStack>
             </InlineGrid>
             <Text as="p" tone="subdued" variant="bodySm">
@@ -198,7 +207,7 @@ export function RiskDashboard({ analysis, currencyCode }: { analysis: Analysis; 
               <Text as="p" tone="subdued">Not fitted: {s.modelMessage}</Text>
             )}
             <Text as="p" tone="subdued" variant="bodySm">
-              Computed {run.finishedAt ? new Date(run.finishedAt).toLocaleString("en-US") : ""}; recomputed after each sync, a few minutes
+              Computed {run.finishedAt ? f.dateTime(run.finishedAt) : ""}; recomputed after each sync, a few minutes
               after new orders, daily, and when you change the settings.
             </Text>
           </BlockStack>

@@ -1,6 +1,7 @@
 import { Bar, BarChart, CartesianGrid, ReferenceLine, Tooltip, XAxis, YAxis } from "recharts";
 import { BlockStack, Text } from "@shopify/polaris";
 import { SizedChart } from "../charts/SizedChart";
+import { useFormat } from "../FormatProvider";
 
 export interface Bin {
   from: number;
@@ -8,11 +9,11 @@ export interface Bin {
   count: number;
 }
 
-const nf = (n: number) => n.toLocaleString("en-US");
-
 const HEIGHT = 260;
 
 export function RecencyChart({ bins, binDays, thresholds }: { bins: Bin[]; binDays: number; thresholds: { atRisk: number; highRisk: number; lost: number } }) {
+  const f = useFormat();
+  const nf = (n: number) => f.number(n);
   const last = bins[bins.length - 1];
   const max = last?.from ?? 0;
   const data = bins.map((b) => ({ x: b.from + binDays / 2, count: b.count, label: b.to === null ? `${b.from}+ days` : `${b.from}–${b.to - 1} days` }));
@@ -43,6 +44,8 @@ export function RecencyChart({ bins, binDays, thresholds }: { bins: Bin[]; binDa
 }
 
 export function ChurnRiskChart({ bins }: { bins: Bin[] }) {
+  const f = useFormat();
+  const nf = (n: number) => f.number(n);
   const data = bins.map((b) => ({ label: `${Math.round(b.from * 100)}–${Math.round((b.to ?? 1) * 100)}%`, count: b.count }));
   const high = bins.filter((b) => b.from >= 0.7).reduce((a, b) => a + b.count, 0);
   const total = bins.reduce((a, b) => a + b.count, 0);

@@ -1,6 +1,7 @@
 import { Bar, BarChart, CartesianGrid, Tooltip, XAxis, YAxis } from "recharts";
 import { BlockStack, Text } from "@shopify/polaris";
 import { SizedChart } from "../charts/SizedChart";
+import { useFormat } from "../FormatProvider";
 
 export interface ExpiryWeekView {
   weekStart: string;
@@ -10,13 +11,14 @@ export interface ExpiryWeekView {
 }
 
 const HEIGHT = 240;
-const nf = (n: number) => n.toLocaleString("en-US");
 
 /**
  * Upcoming expiries by week (Monday, UTC), with a text summary of the same numbers.
  */
 export function ExpiryChart({ weeks, formatMoney }: { weeks: ExpiryWeekView[]; formatMoney: (n: number) => string }) {
-  const data = weeks.map((w) => ({ ...w, label: new Date(`${w.weekStart}T00:00:00Z`).toLocaleDateString("en-US", { month: "short", day: "numeric", timeZone: "UTC" }) }));
+  const f = useFormat();
+  const nf = (n: number) => f.number(n);
+  const data = weeks.map((w) => ({ ...w, label: f.calendarDay(w.weekStart) }));
   const total = weeks.reduce((s, w) => s + w.points, 0);
   const peak = weeks.reduce<ExpiryWeekView | null>((a, w) => (!a || w.points > a.points ? w : a), null);
   return (
