@@ -166,7 +166,7 @@ describe.skipIf(!hasChromium)("every page of the app is clean in the admin frame
     ["points", () => "/app/points", (f) => f.getByText("At risk in 14 days")],
   ];
 
-  it.each(pages)("%s: loads and hydrates with no console error or warning and no page error", async (name, path, marker) => {
+  it.each(pages)("%s: loads and hydrates with no console error or warning and no page error", async (name, route, marker) => {
     current = name;
     const page = await ctx.newPage();
     // The app's HTML as the server sent it, to show what hydration disagreed with.
@@ -175,7 +175,7 @@ describe.skipIf(!hasChromium)("every page of the app is clean in the admin frame
       if (r.request().resourceType() === "document" && new URL(r.url()).origin !== adminOrigin) void r.text().then((t) => (serverHtml = t), () => {});
     });
     try {
-      await page.goto(emulator.adminUrl(SHOP, path()));
+      await page.goto(emulator.adminUrl(SHOP, route()));
       await marker(page.frameLocator("iframe")).first().waitFor({ timeout: 90_000 });
       const f = appFrame(page);
       await hydrated(f);
