@@ -40,6 +40,8 @@ export interface Formatter {
   date(d: DateInput): string;
   /** Date and time in the shop's zone: "Mar 4, 2026, 3:05 PM". */
   dateTime(d: DateInput): string;
+  /** "March 4, 2026" in the shop's zone (emails, where the date stands alone in a sentence). */
+  longDate(d: DateInput): string;
   /** "Mar 2026" in the shop's zone. */
   monthYear(d: DateInput): string;
   /** "Mar 4" in the shop's zone. */
@@ -92,6 +94,7 @@ export function createFormatter(ctx: FormatContext): Formatter {
       cached(`p|${locale}|${digits}`, () => new Intl.NumberFormat(locale, { style: "percent", minimumFractionDigits: digits, maximumFractionDigits: digits })).format(fraction),
     date: (d) => dt("date", { year: "numeric", month: "short", day: "numeric" }).format(toDate(d)),
     dateTime: (d) => dt("dateTime", { dateStyle: "medium", timeStyle: "short" }).format(toDate(d)),
+    longDate: (d) => dt("longDate", { year: "numeric", month: "long", day: "numeric" }).format(toDate(d)),
     monthYear: (d) => dt("monthYear", { month: "short", year: "numeric" }).format(toDate(d)),
     dayMonth: (d) => dt("dayMonth", { month: "short", day: "numeric" }).format(toDate(d)),
     calendarDay(isoDate) {

@@ -6,6 +6,7 @@ import { loadLedgerRows, loadPointsSettings, stateFromRows } from "./ledger-stor
 import { ledgerSettings } from "./settings";
 import { qualifyingOrder } from "../sync/orders-sql";
 import { escapeHtml as esc } from "../lib/html";
+import { createFormatter, DEFAULT_LOCALE, formatContext } from "../lib/format";
 
 /**
  * Expiry reminders (T-14/T-7/T-2 by default): the domain's `dueNudges` over the stored lots, each
@@ -38,19 +39,16 @@ interface NudgeRow {
 }
 
 export function formatMoney(amount: number, currencyCode: string): string {
-  try {
-    return new Intl.NumberFormat("en-US", { style: "currency", currency: currencyCode }).format(amount);
-  } catch {
-    return `${amount.toFixed(2)} ${currencyCode}`;
-  }
+  return createFormatter(formatContext({ currencyCode }, DEFAULT_LOCALE)).money(amount);
 }
 
 /** The calendar date in the shop's zone: a shopper in Tokyo must not read "expires on the 13th" for the 14th. */
 export function formatShopDate(d: Date, timeZone: string): string {
   try {
-    return new Intl.DateTimeFormat("en-US", { timeZone, year: "numeric", month: "long", day: "numeric" }).format(d);
+    return createFormatter(formatContext({ ianaTimezone: timeZone }, DEFAULT_LOCALE)).longDate(d);
   } catch {
-    return new Intl.DateTimeFormat("en-US", { timeZone: "UTC", year: "numeric", month: "long", day: "numeric" }).format(d);
+    // A zone Intl does not know (RangeError): the UTC date is at most a day off, better than no reminder.
+    return createFormatter(formatContext({ ianaTimezone: "UTC" }, DEFAULT_LOCALE)).longDate(d);
   }
 }
 

@@ -29,6 +29,7 @@ describe("app/lib/format: the shop's locale, currency and zone, never the runtim
     expect(f.date("2026-03-04T02:30:00Z")).toBe("Mar 3, 2026");
     expect(f.dateTime(new Date("2026-03-04T02:30:00Z"))).toBe("Mar 3, 2026, 9:30 PM");
     expect(f.monthYear("2026-03-01T02:30:00Z")).toBe("Feb 2026");
+    expect(f.longDate("2026-03-04T02:30:00Z")).toBe("March 3, 2026");
     expect(f.dayMonth(Date.parse("2026-03-04T12:00:00Z"))).toBe("Mar 4");
     // A calendar day the server computed is that day, whatever the zone.
     expect(f.calendarDay("2026-11-23")).toBe("Nov 23");
