@@ -86,3 +86,22 @@ export async function completeClaim(sql: Sql, claim: Claim, now: Date): Promise<
 export async function releaseClaim(sql: Sql, claim: Claim): Promise<void> {
   await sql.query(`DELETE FROM "WebhookEvent" WHERE "webhookId" = $1 AND "completedAt" IS NULL`, [claim.rowId]);
 }
+
+/**
+ * How long a finished claim is kept. Past Shopify's retry window (4 hours; the dispatcher refuses
+ * deliveries triggered more than 5 hours ago) a claim can no longer stop a duplicate, so it is only
+ * a delivery log; a week of it answers "did that webhook arrive?" without growing forever (a busy
+ * shop sends millions of order webhooks a month).
+ */
+export const CLAIM_RETENTION_MS = 7 * 86_400_000;
+
+/** Deletes up to `limit` finished claims received before `before`; returns how many went. */
+export async function pruneClaims(sql: Sql, before: Date, limit = 5_000): Promise<number> {
+  const gone = await sql.query<{ webhookId: string }>(
+    `DELETE FROM "WebhookEvent" WHERE "webhookId" IN (
+       SELECT "webhookId" FROM "WebhookEvent" WHERE "receivedAt" < ${utc("$1")} AND "completedAt" IS NOT NULL ORDER BY "receivedAt" LIMIT $2)
+     RETURNING "webhookId"`,
+    [before.toISOString(), limit],
+  );
+  return gone.length;
+}

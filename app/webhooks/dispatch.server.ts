@@ -4,7 +4,7 @@ import type { Database } from "../db/open";
 import { AppError, httpStatusFor, isAppError } from "../lib/errors";
 import { parseJsonClean } from "../lib/text";
 import { BodyTooLarge, checkDeliveryAge, MAX_WEBHOOK_BODY_BYTES, readBodyCapped } from "./boundary";
-import { claimDelivery, completeClaim, DEFAULT_CLAIM_LEASE_MS, releaseClaim } from "./claims";
+import { CLAIM_RETENTION_MS, claimDelivery, completeClaim, DEFAULT_CLAIM_LEASE_MS, pruneClaims, releaseClaim } from "./claims";
 import type { WebhookHandlers } from "./handlers.server";
 
 /**
@@ -29,7 +29,15 @@ export interface DispatchOptions {
   /** How long a duplicate waits for a running delivery of the same event before answering 409. */
   inFlightWaitMs: number;
   claimLeaseMs: number;
+  /**
+   * Every this many completed deliveries (per process), finished claims older than the retention
+   * are pruned in the background. Deliveries are what grows the table, so they pay for keeping it
+   * small, a bounded batch at a time, without a scheduler of their own.
+   */
+  pruneEvery: number;
 }
+
+let completedSincePrune = 0;
 
 const defaults = (): Omit<DispatchOptions, "handlers"> => ({
   db: database,
@@ -38,6 +46,7 @@ const defaults = (): Omit<DispatchOptions, "handlers"> => ({
   // Below Shopify's 5-second delivery timeout, so the duplicate still answers in time.
   inFlightWaitMs: 3_000,
   claimLeaseMs: DEFAULT_CLAIM_LEASE_MS,
+  pruneEvery: 1_000,
 });
 
 const text = (status: number, body = "") => new Response(body || null, { status, headers: body ? { "Content-Type": "text/plain; charset=utf-8" } : {} });
@@ -128,5 +137,10 @@ export async function receiveWebhook(request: Request, options: Partial<Dispatch
     return text(500, "handler failed");
   }
   await completeClaim(sql, claimed.claim, o.now());
+  if (++completedSincePrune >= o.pruneEvery) {
+    completedSincePrune = 0;
+    // Not awaited: the delivery's answer does not wait on housekeeping, and a failure is only logged.
+    void pruneClaims(sql, new Date(o.now().getTime() - CLAIM_RETENTION_MS)).catch((e) => console.error("[webhooks] pruning old claims failed", e));
+  }
   return text(200);
 }

@@ -157,4 +157,22 @@ describe.each(databaseKinds)("webhook dispatcher on %s", (kind) => {
     );
     expect(rows).toEqual([{ name: "#42A", title: "Mug" }]);
   });
+
+  it("prunes finished claims older than the retention in the background, never recent or running ones", async () => {
+    const days = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString();
+    await t.db.sql.query(
+      `INSERT INTO "WebhookEvent" ("webhookId", shop, topic, "receivedAt", "completedAt") VALUES
+         ('old-done', $1, 'ORDERS_CREATE', $2::timestamptz AT TIME ZONE 'UTC', $2::timestamptz AT TIME ZONE 'UTC'),
+         ('old-running', $1, 'ORDERS_CREATE', $2::timestamptz AT TIME ZONE 'UTC', NULL),
+         ('recent-done', $1, 'ORDERS_CREATE', $3::timestamptz AT TIME ZONE 'UTC', $3::timestamptz AT TIME ZONE 'UTC')`,
+      [SHOP, days(8), days(6)],
+    );
+    // pruneEvery: 1 makes this delivery the one that prunes.
+    expect((await receiveWebhook(delivery("customers/data_request", dataRequest(31)), { db: t.db, pruneEvery: 1 })).status).toBe(200);
+    const left = async () =>
+      (await t.db.sql.query<{ webhookId: string }>(`SELECT "webhookId" FROM "WebhookEvent" WHERE "webhookId" IN ('old-done', 'old-running', 'recent-done') ORDER BY 1`)).map((r) => r.webhookId);
+    // The prune is not awaited by the delivery: wait for it to land.
+    for (let i = 0; i < 600 && (await left()).includes("old-done"); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await left()).toEqual(["old-running", "recent-done"]);
+  });
 });
