@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
 import { createElement } from "react";
 import { renderToString } from "react-dom/server";
 import { AppProvider } from "@shopify/polaris";
@@ -42,5 +44,15 @@ describe("charts render on the server", () => {
     expect(first).toMatch(/<clipPath id="[^"]+-clip"/);
     // A long-running server renders many pages; the browser hydrates its first.
     expect(chart()).toBe(first);
+  });
+
+  it("gives every axis a numeric interval, so the browser does not thin out ticks the server drew", () => {
+    // Recharts measures tick labels only in the browser (the server cannot): with any other
+    // interval the first client render differs from the server's SVG and hydration fails.
+    const dir = path.resolve(import.meta.dirname, "../../app/components");
+    const files = readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".tsx"));
+    const axes = files.flatMap((f) => (readFileSync(path.join(dir, f), "utf8").match(/<[XY]Axis\b[\s\S]*?\/>/g) ?? []).map((tag) => `${f}: ${tag}`));
+    expect(axes.length).toBeGreaterThan(0);
+    expect(axes.filter((a) => !/\binterval=\{/.test(a))).toEqual([]);
   });
 });

@@ -24,9 +24,9 @@ export function RecencyChart({ bins, binDays, thresholds }: { bins: Bin[]; binDa
         {(size) => (
             <BarChart {...size} data={data} margin={{ top: 16, right: 16, bottom: 4, left: 0 }} barCategoryGap={0}>
               <CartesianGrid strokeDasharray="3 3" vertical={false} />
-              <XAxis dataKey="x" type="number" domain={[0, max + binDays]} ticks={[0, 90, 180, 365, 540, max]}
+              <XAxis dataKey="x" type="number" domain={[0, max + binDays]} ticks={[0, 90, 180, 365, 540, max]} interval={0}
                 tickFormatter={(v: number) => (v === max ? `${max}+` : String(v))} />
-              <YAxis allowDecimals={false} width={44} />
+              <YAxis allowDecimals={false} width={44} interval={0} />
               <Tooltip formatter={(v) => [nf(Number(v)), "customers"]} labelFormatter={(_l, p) => (p?.[0]?.payload as { label?: string } | undefined)?.label ?? ""} />
               <Bar dataKey="count" fill="#2c6ecb" isAnimationActive={false} />
               <ReferenceLine x={thresholds.atRisk} stroke="#b98900" strokeDasharray="4 2" label={{ value: `${thresholds.atRisk}`, position: "top", fill: "#b98900" }} />
@@ -56,7 +56,7 @@ export function ChurnRiskChart({ bins }: { bins: Bin[] }) {
             <BarChart {...size} data={data} margin={{ top: 16, right: 16, bottom: 4, left: 0 }}>
               <CartesianGrid strokeDasharray="3 3" vertical={false} />
               <XAxis dataKey="label" interval={1} />
-              <YAxis allowDecimals={false} width={44} />
+              <YAxis allowDecimals={false} width={44} interval={0} />
               <Tooltip formatter={(v) => [nf(Number(v)), "customers"]} />
               <Bar dataKey="count" fill="#8051ff" isAnimationActive={false} />
             </BarChart>

@@ -21,8 +21,8 @@ export function ReactivationChart({ series }: { series: SeriesPoint[] }) {
         {(size) => (
             <LineChart {...size} data={data} margin={{ top: 12, right: 16, bottom: 4, left: 0 }}>
               <CartesianGrid strokeDasharray="3 3" vertical={false} />
-              <XAxis dataKey="day" type="number" allowDecimals={false} domain={[0, Math.max(1, series.length - 1)]} tickFormatter={(d: number) => `Day ${d}`} />
-              <YAxis width={48} tickFormatter={(v: number) => f.percent(v / 100, 0)} />
+              <XAxis dataKey="day" type="number" allowDecimals={false} domain={[0, Math.max(1, series.length - 1)]} tickFormatter={(d: number) => `Day ${d}`} interval={0} />
+              <YAxis width={48} interval={0} tickFormatter={(v: number) => f.percent(v / 100, 0)} />
               <Tooltip formatter={(v) => f.percent(Number(v) / 100)} labelFormatter={(d) => `Day ${d} since launch`} />
               <Legend />
               <Line type="stepAfter" dataKey="Treated" stroke="#2c6ecb" strokeWidth={2} dot={false} isAnimationActive={false} />

@@ -11,6 +11,10 @@ import { ResponsiveContainer } from "recharts";
  * the server's counter keeps counting across requests while the browser's starts at 1, so the
  * server's `recharts6-clip` would meet the client's `recharts2-clip` in hydration. The id given to
  * the chart comes from React's `useId`, which is the same on both sides.
+ *
+ * For the same reason every axis needs a numeric `interval`: with the default ("preserveEnd") the
+ * browser measures its tick labels and drops or shifts the ones that would overlap, while the
+ * server, which cannot measure text, keeps them all, and the two SVGs differ.
  */
 export function SizedChart({ height, serverWidth = 560, label, id, children }: {
   height: number;

@@ -13,6 +13,11 @@ export interface ExpiryWeekView {
 const HEIGHT = 240;
 
 /**
+ * Every axis has a numeric `interval` (see SizedChart): about ten week labels fit the chart.
+ */
+const labelInterval = (n: number) => Math.max(0, Math.ceil(n / 10) - 1);
+
+/**
  * Upcoming expiries by week (Monday, UTC), with a text summary of the same numbers.
  */
 export function ExpiryChart({ weeks, formatMoney }: { weeks: ExpiryWeekView[]; formatMoney: (n: number) => string }) {
@@ -27,8 +32,8 @@ export function ExpiryChart({ weeks, formatMoney }: { weeks: ExpiryWeekView[]; f
         {(size) => (
             <BarChart {...size} data={data} margin={{ top: 16, right: 16, bottom: 4, left: 0 }}>
               <CartesianGrid strokeDasharray="3 3" vertical={false} />
-              <XAxis dataKey="label" />
-              <YAxis allowDecimals={false} width={56} />
+              <XAxis dataKey="label" interval={labelInterval(data.length)} />
+              <YAxis allowDecimals={false} width={56} interval={0} />
               <Tooltip formatter={(v, _n, p) => [`${nf(Number(v))} points · ${formatMoney((p?.payload as ExpiryWeekView | undefined)?.value ?? 0)}`, "expiring"]} labelFormatter={(l) => `Week of ${String(l)}`} />
               <Bar dataKey="points" fill="#b98900" isAnimationActive={false} />
             </BarChart>
