@@ -16,8 +16,11 @@ export interface Database {
 }
 
 /**
- * Opens either database behind the same two handles: Prisma for ordinary reads and writes, `sql`
- * for bulk SQL. `dataDir` undefined with no url gives an in-memory PGlite (tests).
+ * Opens either database behind the same two handles. `sql` (app/db/sql.ts) carries the app's own
+ * reads and writes and the migrations; `prisma` serves Shopify's session storage and a few
+ * single-row calls in install.server.ts and compliance.server.ts (ADR 008). The two never share a
+ * transaction: on PostgreSQL each has its own pool, on PGlite both wait on its one connection.
+ * `dataDir` undefined with no url gives an in-memory PGlite (tests).
  */
 export function openDatabase(opts: { url?: string; dataDir?: string; migrationsDir?: string }): Database {
   let readyPromise: Promise<MigrationResult> | undefined;
