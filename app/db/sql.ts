@@ -4,7 +4,8 @@ import { from as copyFromStream } from "pg-copy-streams";
 import { stripNul } from "../lib/text";
 
 /**
- * The raw-SQL port used for bulk writes and migrations, implemented over PGlite and node-postgres
+ * The raw-SQL port through which the app reads and writes its own tables and applies migrations
+ * (docs/decisions/008-raw-sql-over-prisma-client.md), implemented over PGlite and node-postgres
  * with identical semantics (PostgreSQL dialect, $1 placeholders), so every query runs on both.
  */
 export interface Sql {
