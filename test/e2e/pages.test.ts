@@ -5,6 +5,7 @@ import type { Browser, BrowserContext, Frame, FrameLocator, Locator, Page } from
 import { hasChromium, SCREENSHOT_DIR } from "../support/browser";
 import { startEmbeddedStack, type EmbeddedStack } from "../support/embedded";
 import type { Emulator } from "../shopify-emulator";
+import { until } from "../support/until";
 
 const SHOP = "pages-e2e.myshopify.com";
 const API_KEY = "winback-pages-e2e-key";
@@ -44,16 +45,6 @@ interface Reported {
   type: string;
   text: string;
   url: string;
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 180_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
 }
 
 /** The app's frame inside the admin page (the emulator names it like Shopify's admin does). */
@@ -113,7 +104,7 @@ describe.skipIf(!hasChromium)("every page of the app is clean in the admin frame
       await page.goto(emulator.adminUrl(SHOP, "/app/campaigns/new"));
       const text = await page.frameLocator("iframe").getByText(/customers get the campaign/).textContent({ timeout: 60_000 });
       return Number(/([\d,.]+) customers get the campaign/.exec(text ?? "")?.[1]?.replace(/[,.]/g, "") ?? 0) > 0;
-    });
+    }, { timeoutMs: 180_000, everyMs: 1_000 });
     const frame = page.frameLocator("iframe");
     await frame.getByRole("button", { name: "Launch…" }).click();
     await frame.locator("#launch-summary").waitFor();

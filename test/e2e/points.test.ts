@@ -8,21 +8,12 @@ import { startEmbeddedStack, type EmbeddedStack } from "../support/embedded";
 import type { Emulator } from "../shopify-emulator";
 import { discountsOf, findDiscountByCode } from "../shopify-emulator/modules/discounts";
 import { metafieldStore } from "../shopify-emulator/modules/metafields";
+import { until } from "../support/until";
 
 const SHOP = "points-e2e.myshopify.com";
 const API_KEY = "winback-points-e2e-key";
 const API_SECRET = "winback-points-e2e-secret";
 const DAY = 86_400_000;
-
-async function until<T>(what: string, fn: () => T | undefined | null | false, timeoutMs = 90_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /**
  * The whole loop in a browser: a shopper's order 355 days ago (260 points, expiring in 10 days)
@@ -54,7 +45,7 @@ describe.skipIf(!hasChromium)("points expiry banner on the emulated storefront (
     await until("the loyalty metafields", () => {
       const v = Object.values(metafieldStore(s).values).find((m) => m.ownerId === `gid://shopify/Customer/${customerId}` && m.key === "points_expiring");
       return v?.value === "260";
-    }, 180_000);
+    }, { timeoutMs: 180_000, everyMs: 250 });
   }, 300_000);
 
   afterAll(async () => {

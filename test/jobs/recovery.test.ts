@@ -5,22 +5,13 @@ import { DbJobQueue } from "../../app/jobs/db-queue";
 import { PgBossJobQueue } from "../../app/jobs/pgboss-queue";
 import { defineJob, type JobDefinition } from "../../app/jobs/queue";
 import { createTestDb, TEST_DATABASE_URL, type TestDb } from "../support/db";
+import { until } from "../support/until";
 
 /**
  * Issue 16, findings 6 and 7: after kill -9 a dead worker's jobs stayed `active` until pg-boss's
  * 15-minute expiry (and the embedded queue's 10-minute lease); workers took one job and slept.
  * Every wait here is for a condition (bounded by a generous deadline), never a fixed sleep.
  */
-async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 function recorder(queue: string) {
   const ran: string[] = [];
   const def: JobDefinition = defineJob({ queue, payload: z.object({ n: z.number() }), handler: async (p) => void ran.push(String(p.n)) });
@@ -122,7 +113,7 @@ describe.skipIf(!TEST_DATABASE_URL)("pg-boss queue (PostgreSQL)", () => {
         concurrent++;
         most = Math.max(most, concurrent);
         // Holds its slot until four jobs run at once (or everything else has run).
-        await until("company", async () => concurrent >= 4 || ran.length >= 36, 30_000).catch(() => undefined);
+        await until("company", async () => concurrent >= 4 || ran.length >= 36, { timeoutMs: 30_000 }).catch(() => undefined);
         ran.push(p.n);
         concurrent--;
       },

@@ -4,16 +4,7 @@ import type { SyncDeps } from "../../app/sync/deps";
 import { syncJobDefinitions } from "../../app/sync/jobs";
 import { requestSync, startSync, MAX_THROTTLED_LAUNCHES } from "../../app/sync/run";
 import { compareAggregates, harness, latestRun, SHOP, type Harness } from "./support";
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, ms = 90_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { until } from "../support/until";
 
 /**
  * Issue 16, finding 2 (second half): when the sync's job gave up, the run stayed `running` forever
