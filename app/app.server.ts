@@ -33,9 +33,7 @@ import { createPointsFeature } from "./points/feature.server";
  */
 
 declare global {
-  // eslint-disable-next-line no-var
   var __winbackQueue: JobQueue | undefined;
-  // eslint-disable-next-line no-var
   var __winbackWorkersStarted: boolean | undefined;
 }
 

@@ -9,7 +9,6 @@ import { openDatabase, type Database } from "./db/open";
  * DATABASE_URL is a postgres:// URL. Created once per process.
  */
 declare global {
-  // eslint-disable-next-line no-var
   var __winbackDb: Database | undefined;
 }
 

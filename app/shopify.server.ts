@@ -18,7 +18,6 @@ const config = env();
 export type AfterAuthHandler = (input: { shop: string; scope?: string; admin: { graphql(query: string, opts?: { variables?: Record<string, unknown> }): Promise<Response> } }) => Promise<void>;
 
 declare global {
-  // eslint-disable-next-line no-var
   var __winbackAfterAuth: AfterAuthHandler | undefined;
 }
 

@@ -148,8 +148,11 @@ export async function querySegment(sql: Sql, shop: string, q: ExplorerQuery): Pr
   const before = q.before ? decodeCursor(q.before) : undefined;
   // One extra row tells whether another page exists in the walking direction.
   const rows = await page(sql, shop, q, q.limit + 1, { after, before });
-  let more = rows.length > q.limit;
-  if (more) before ? rows.shift() : rows.pop();
+  const more = rows.length > q.limit;
+  if (more) {
+    if (before) rows.shift();
+    else rows.pop();
+  }
   const cur = (r: SegmentRow) => encodeCursor({ v: r.sortValue, id: r.customerId });
   const first = rows[0], last = rows[rows.length - 1];
   const next = before ? (last ? cur(last) : null) : more && last ? cur(last) : null;

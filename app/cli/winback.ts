@@ -65,6 +65,7 @@ async function load(args: Args, format: string): Promise<{ acc: HistoryAccumulat
         if (rest.length || !c || !d || amt === undefined || amt.trim() === "" || !Number.isFinite(v)) throw new Error("expected customer_id,date,amount");
         add(c.trim(), localDay(d.trim(), args.timezone), v);
       } else {
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each field is checked before use below
         const o = JSON.parse(line) as Record<string, any>;
         if (typeof o !== "object" || o === null || typeof o.id !== "string") throw new Error("expected a JSON object with an id");
         if (o.__parentId !== undefined || !o.id.includes("/Order/")) continue; // line items, customers: not needed here

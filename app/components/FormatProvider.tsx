@@ -8,7 +8,9 @@ const Ctx = createContext<Formatter | null>(null);
  * so the server and the browser format with the same locale, currency and time zone.
  */
 export function FormatProvider({ value, children }: { value: FormatContext; children?: ReactNode }) {
-  const f = useMemo(() => createFormatter(value), [value.locale, value.currencyCode, value.timeZone]);
+  // The loader sends a new object on every revalidation: memoise on its fields, not its identity.
+  const { locale, currencyCode, timeZone } = value;
+  const f = useMemo(() => createFormatter({ locale, currencyCode, timeZone }), [locale, currencyCode, timeZone]);
   return <Ctx.Provider value={f}>{children}</Ctx.Provider>;
 }
 

@@ -7,6 +7,7 @@ import { stripNul } from "./text";
  * are normalised to ASCII by some locales' input handling. OWASP's CSV-injection guidance covers
  * = + - @ TAB CR; LF and other leading whitespace are added because of the `"\n=1+2"` finding.
  */
+// eslint-disable-next-line no-control-regex -- leading control characters are part of the formula-injection check
 const FORMULA_START = /^[\s\u0000-\u001f]*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20]|^[\t\r\n]/;
 
 /** True when a text cell would be read as a formula (and so gets a leading apostrophe). */

@@ -4,6 +4,7 @@
  * sequence for encoding UTF8: 0x00"), so one NUL from Shopify or a merchant would otherwise fail
  * a whole batch, a webhook or a page. Nothing else is changed: no trimming, no normalisation.
  */
+// eslint-disable-next-line no-control-regex -- NUL is what this module strips
 const NUL = /\u0000/g;
 
 export function stripNul(s: string): string {

@@ -3,7 +3,6 @@ import { env } from "../env.server";
 import { AppError } from "../lib/errors";
 
 declare global {
-  // eslint-disable-next-line no-var
   var __winbackMailTransport: Transporter | null | undefined;
 }
 

@@ -1,6 +1,5 @@
 import type { Sql } from "../db/sql";
 import { balanceOf, nextExpiry, type PointsSettings, type RedemptionRate } from "../domain/points";
-import { AppError } from "../lib/errors";
 import { POINTS_METAFIELD_DEFINITION_CREATE, POINTS_METAFIELDS_DELETE, POINTS_METAFIELDS_SET, POINTS_SHOP_REWARD_QUERY } from "../shopify/documents/points";
 import type { AdminClient, UserErrorLike } from "../shopify/graphql-client";
 import { assertNoUserErrors } from "../shopify/graphql-client";

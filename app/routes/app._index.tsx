@@ -55,7 +55,7 @@ export default function Home() {
                 </Text>
                 {consent.latest ? (
                   <Text as="p" id="consent-rejection">
-                    Shopify's answer{consent.latest.code ? ` (${consent.latest.code})` : ""}: {consent.latest.message}
+                    Shopify&apos;s answer{consent.latest.code ? ` (${consent.latest.code})` : ""}: {consent.latest.message}
                   </Text>
                 ) : null}
                 {consent.pending > 0 ? <Text as="p" tone="subdued">{plural(consent.pending, "more is", "more are")} on the way to Shopify.</Text> : null}

@@ -116,8 +116,8 @@ function toFormData(launchKey: string, f: FormState, intent: "preview" | "launch
 export default function PlanCampaign() {
   const loaded = useLoaderData<typeof loader>();
   const f = useFormat();
-  const nf = (n: number) => f.number(n);
-  const pct = (x: number | null) => (x == null ? "not measurable" : `${f.fixed(x * 100, 1)} pts`);
+  const nf = useCallback((n: number) => f.number(n), [f]);
+  const pct = useCallback((x: number | null) => (x == null ? "not measurable" : `${f.fixed(x * 100, 1)} pts`), [f]);
   // Pinned for the life of the page view: the key is the campaign id the preview's holdout was computed for.
   const [{ launchKey, tag, discountCode }] = useState(() => ({ launchKey: loaded.launchKey, tag: loaded.tag, discountCode: loaded.discountCode }));
   const initial = loaded.preview;
@@ -154,6 +154,7 @@ export default function PlanCampaign() {
     if (d?.ok && d.intent === "launch") {
       shopify.toast.show("Campaign launching");
       // Close the modal first: Polaris' Modal crashes when the page unmounts under an open modal (scroll lock).
+      // eslint-disable-next-line react-hooks/set-state-in-effect -- reacts to the fetcher's answer from the server
       setConfirming(false);
       setGoTo(`/app/campaigns/${d.campaignId}`);
     } else if (d && !d.ok) {
@@ -180,7 +181,7 @@ export default function PlanCampaign() {
         nf(r.holdout),
         pct(r.mdeLift),
       ]),
-    [preview.rows],
+    [preview.rows, nf, pct],
   );
   const launching = launcher.state !== "idle";
   const launchError = launcher.data && !launcher.data.ok ? launcher.data.error : null;

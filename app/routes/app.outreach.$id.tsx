@@ -41,12 +41,14 @@ export default function OutreachTaskModal() {
   const [author, setAuthor] = useState(task.concierge.name);
   // One id per note being written: a double-submitted form stores the note once.
   const [noteId, setNoteId] = useState("");
+  // eslint-disable-next-line react-hooks/set-state-in-effect -- a random id is made in the browser only, after hydration, so the server render matches
   useEffect(() => setNoteId(newNoteId()), []);
 
   useEffect(() => {
     if (fetcher.state !== "idle" || !fetcher.data) return;
     shopify.toast.show(fetcher.data.message, { isError: !fetcher.data.ok });
     if (fetcher.data.ok && fetcher.data.message.startsWith("Note")) {
+      // eslint-disable-next-line react-hooks/set-state-in-effect -- clears the form once the server has answered (fetcher.data is an external result)
       setNote("");
       setNoteId(newNoteId());
     }

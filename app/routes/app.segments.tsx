@@ -53,7 +53,10 @@ export default function Segments() {
 
   const update = useCallback((changes: Record<string, string | null>) => {
     const next = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(changes)) (v ? next.set(k, v) : next.delete(k));
+    for (const [k, v] of Object.entries(changes)) {
+      if (v) next.set(k, v);
+      else next.delete(k);
+    }
     // A new filter or sort starts at the first page.
     if (!("after" in changes) && !("before" in changes)) { next.delete("after"); next.delete("before"); }
     setParams(next);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { requestLaunch, runLaunch, TOUCH_QUEUE } from "../../app/campaigns/launch";
+import { requestLaunch, TOUCH_QUEUE } from "../../app/campaigns/launch";
 import { onOrderChanged, runTouch, setPaused } from "../../app/campaigns/touch";
 import { databaseKinds } from "../support/db";
 import { campaignHarness, campaignRow, inspector, SHOP, type CampaignHarness } from "./support";

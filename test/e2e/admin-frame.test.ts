@@ -1,7 +1,6 @@
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
-import type { AppServer } from "../support/app-server";
 import { hasChromium, newContext, SCREENSHOT_DIR } from "../support/browser";
 import { startEmbeddedStack, type EmbeddedStack } from "../support/embedded";
 import type { Emulator } from "../shopify-emulator";
@@ -12,13 +11,12 @@ const API_SECRET = "winback-e2e-secret";
 
 describe.skipIf(!hasChromium)("embedded app in the admin frame (Chromium)", () => {
   let emulator: Emulator;
-  let app: AppServer;
   let browser: Browser;
   let stack: EmbeddedStack | undefined;
 
   beforeAll(async () => {
     stack = await startEmbeddedStack({ shop: SHOP, apiKey: API_KEY, apiSecret: API_SECRET, seed: { seed: 7, customers: 300, years: 3 } });
-    ({ emulator, app, browser } = stack);
+    ({ emulator, browser } = stack);
   }, 240_000);
 
   afterAll(async () => {

@@ -2,7 +2,6 @@ import path from "node:path";
 import { mkdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
-import { ROOT, type AppServer } from "../support/app-server";
 import { hasChromium, newContext, SCREENSHOT_DIR } from "../support/browser";
 import { startEmbeddedStack, type EmbeddedStack } from "../support/embedded";
 import type { Emulator } from "../shopify-emulator";
@@ -23,14 +22,13 @@ const DAY = 86_400_000;
  */
 describe.skipIf(!hasChromium)("points expiry banner on the emulated storefront (Chromium)", () => {
   let emulator: Emulator;
-  let app: AppServer;
   let browser: Browser;
   let stack: EmbeddedStack | undefined;
   let customerId: number;
 
   beforeAll(async () => {
     stack = await startEmbeddedStack({ shop: SHOP, apiKey: API_KEY, apiSecret: API_SECRET, seed: { seed: 3, customers: 40, years: 1 } });
-    ({ emulator, app, browser } = stack);
+    ({ emulator, browser } = stack);
     // A shopper whose one order, 355 days ago, earned 260 points that expire in 10 days.
     const s = emulator.shop(SHOP);
     const c = s.createCustomer({ firstName: "Maya", lastName: "Lind", email: "maya@example.com" });

@@ -25,7 +25,6 @@ interface Sent { queue: string; payload: unknown; opts?: { runAt?: Date; singlet
 describe.each(databaseKinds)("outreach lifecycle (%s)", (kind) => {
   let t: TestDb;
   let seq = 0;
-  const customers: string[] = [];
   beforeAll(async () => {
     t = await createTestDb(kind);
     await seedShop(t.db.sql, SHOP, "UTC");

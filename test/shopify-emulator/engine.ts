@@ -253,7 +253,7 @@ export function shopifyValidationError(e: GraphQLError) {
   m = /^Unknown type "(\w+)"\./.exec(e.message);
   if (m) return { message: `No such type ${m[1]}, so it can't be a fragment condition`, ...base, extensions: { code: "undefinedType", typeName: m[1] } };
   m = /^Field "(\w+)" of type "(.+)" must have a selection of subfields/.exec(e.message);
-  if (m) return { message: `Field must have selections (field '${m[1]}' returns ${m[2].replace(/[!\[\]]/g, "")} but has no selections. Did you mean '${m[1]} { ... }'?)`, ...base, extensions: { code: "selectionMismatch", nodeName: `field '${m[1]}'`, typeName: m[2].replace(/[!\[\]]/g, "") } };
+  if (m) return { message: `Field must have selections (field '${m[1]}' returns ${m[2].replace(/[![\]]/g, "")} but has no selections. Did you mean '${m[1]} { ... }'?)`, ...base, extensions: { code: "selectionMismatch", nodeName: `field '${m[1]}'`, typeName: m[2].replace(/[![\]]/g, "") } };
   m = /^Variable "\$(\w+)" is never used/.exec(e.message);
   if (m) return { message: `Variable $${m[1]} is declared by anonymous query but not used`, ...base, extensions: { code: "variableNotUsed", variableName: m[1] } };
   return { message: e.message, ...base, extensions: { code: "GRAPHQL_VALIDATION_FAILED" } };

@@ -30,9 +30,9 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("sync on PostgreSQL with pg-boss
 
   it("two workers, many sync.start sends: one run, two bulk queries, exact data", async () => {
     const workers = [0, 1].map(() => {
-      let q: PgBossJobQueue;
+      // deps() is called by the jobs only, after q exists.
       const deps = (): SyncDeps => ({ ...h.deps, queue: q, pollDelayMs: 500 });
-      q = new PgBossJobQueue(t.url!, syncJobDefinitions(deps), { sql: t.db.sql, pollSeconds: 0.5 });
+      const q = new PgBossJobQueue(t.url!, syncJobDefinitions(deps), { sql: t.db.sql, pollSeconds: 0.5 });
       queues.push(q);
       return q;
     });

@@ -32,7 +32,9 @@ function request(topic: string, payload: unknown, webhookId = randomUUID()) {
 const order = (over: Record<string, unknown> = {}) => ({
   id: 820982911946154500, admin_graphql_api_id: "gid://shopify/Order/820982911946154508", name: "#9999", created_at: "2026-11-01T10:00:00Z", processed_at: "2026-11-01T10:00:00Z", updated_at: "2026-11-01T10:00:00Z",
   cancelled_at: null, test: false, financial_status: "paid", currency: "USD", total_price: "30.00", current_total_price: "30.00", discount_codes: [],
+  // eslint-disable-next-line no-loss-of-precision -- REST ids above 2^53, as Shopify sends them: the handler must use admin_graphql_api_id
   customer: { id: 115310627314723954, admin_graphql_api_id: "gid://shopify/Customer/115310627314723954", email: "c@example.com" },
+  // eslint-disable-next-line no-loss-of-precision -- REST ids above 2^53, as Shopify sends them: the handler must use admin_graphql_api_id
   line_items: [{ id: 866550311766439020, admin_graphql_api_id: "gid://shopify/LineItem/866550311766439020", product_id: 1, variant_id: 2, title: "T", vendor: "V", quantity: 1, price: "30.00" }],
   ...over,
 });
@@ -64,6 +66,7 @@ describe("sync webhook routes (HMAC, dedupe, handlers) and composition root", ()
   });
 
   it("customers/update is applied; a malformed body is a client error (400, app/webhooks dispatcher) and changes nothing", async () => {
+    // eslint-disable-next-line no-loss-of-precision -- REST ids above 2^53, as Shopify sends them: the handler must use admin_graphql_api_id
     const p = { id: 115310627314723954, admin_graphql_api_id: "gid://shopify/Customer/115310627314723954", email: "new@example.com", first_name: "N", last_name: null, updated_at: "2026-11-03T00:00:00Z", tags: "a, b" };
     expect((await customersUpdate({ request: request("customers/update", p), params: {}, context: {} })).status).toBe(200);
     const bad = await ordersUpdated({ request: request("orders/updated", { id: "nope" }), params: {}, context: {} });

@@ -115,7 +115,7 @@ export function RiskDashboard({ analysis, currencyCode }: { analysis: Analysis; 
             <p>{s.modelMessage}</p>
             <p>
               The lapse rules still apply: classes, overdue customers, VIPs and win-back targets below are exact. Churn risk is estimated
-              from recency and each customer's own buying rhythm until there is enough data for the model.
+              from recency and each customer&apos;s own buying rhythm until there is enough data for the model.
             </p>
           </Banner>
         </Layout.Section>

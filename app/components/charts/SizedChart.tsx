@@ -26,6 +26,7 @@ export function SizedChart({ height, serverWidth = 560, label, id, children }: {
 }) {
   const chartId = `chart${useId().replace(/[^A-Za-z0-9_-]/g, "")}`;
   const [mounted, setMounted] = useState(false);
+  // eslint-disable-next-line react-hooks/set-state-in-effect -- deliberate second render after hydration: the server and the first client render must match
   useEffect(() => setMounted(true), []);
   return (
     <div id={id} role="img" aria-label={label} style={{ height, width: "100%", overflow: "hidden" }}>

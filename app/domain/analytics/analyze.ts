@@ -243,7 +243,10 @@ export function analyze(h: PurchaseHistories, opts: AnalyzeOptions): AnalysisRes
     classes[cls]++;
     if (overdue) overdueN++;
     if (vip) vipN++;
-    if (target) vip ? tVip++ : tStd++;
+    if (target) {
+      if (vip) tVip++;
+      else tStd++;
+    }
     if (c.purchaseDays > 1) repeat++;
     orders += c.orders;
     revenue += c.totalSpent;

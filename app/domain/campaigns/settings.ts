@@ -48,6 +48,7 @@ export const campaignSettingsSchema = z
           .trim()
           .max(200)
           .superRefine((v, ctx) => {
+            // eslint-disable-next-line no-control-regex -- NUL is what this check rejects
             if (/[\r\n\u0000]/.test(v)) ctx.addIssue({ code: "custom", message: "one line only" });
             else if (v.includes("@")) {
               const r = parseEmailAddress(v);

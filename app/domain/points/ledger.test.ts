@@ -10,7 +10,6 @@ import {
   nextExpiry,
   orderPoints,
   parsePointsSettings,
-  rebuild,
   redeem,
   type OrderEvent,
   type PointsEvent,
