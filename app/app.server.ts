@@ -19,9 +19,8 @@ import { createMessagingFeature } from "./messaging/feature.server";
 import { createAnalysisFeature } from "./analysis/feature.server";
 import { createCampaignDeps } from "./campaigns/wiring.server";
 import { createCampaignsFeature } from "./campaigns/feature.server";
-import { createOutreachFeature } from "./outreach/feature.server";
-import { createPointsDeps } from "./points/deps.server";
-import { createPointsFeature } from "./points/feature.server";
+import { createOutreachFeature } from "./outreach/feature";
+import { createPointsDeps, createPointsFeature } from "./points/feature";
 
 /**
  * The composition root (docs/ARCHITECTURE.md, docs/decisions/004-feature-seams.md): the only file

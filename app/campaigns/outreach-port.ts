@@ -1,4 +1,4 @@
-import { createOutreachTasks, firstEscalationAt, outreachTaskFor, scheduleEscalations } from "../outreach/tasks";
+import { createOutreachTasks, firstEscalationAt, outreachTaskFor, scheduleEscalations } from "../outreach/create-tasks";
 import type { OutreachPort } from "./deps";
 
 /** The outreach feature seen through the campaign's port (its task view carries more than the note needs). */

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Sql } from "../db/sql";
 import { defineJob, type JobDefinition, type JobQueue } from "../jobs/queue";
-import { reconcileWonBack, runEscalations, type EscalationRun } from "./lifecycle";
+import { reconcileWonBack, runEscalations, type EscalationRun } from "./move-task";
 import { DAY_MS } from "../domain/analytics/dates";
 
 export const ESCALATE_QUEUE = "outreach.escalate";

@@ -6,9 +6,9 @@ import { formObject } from "../lib/form";
 import { parseJsonClean } from "../lib/text";
 import { parseOrThrow } from "../lib/parse";
 import { shopFacts } from "../shop-settings.server";
-import { addNote, bulkTransition, getTask, label, listNotes, statusSchema, transitionTask } from "./lifecycle";
-import { listQueue, parseQueueQuery, queueOptions, type QueueQuery } from "./queue";
-import { outreachSummary, type OutreachSummary } from "./tasks";
+import { addNote, bulkTransition, getTask, label, listNotes, statusSchema, transitionTask } from "./move-task";
+import { listQueue, parseQueueQuery, queueOptions, type QueueQuery } from "./list-queue";
+import { outreachSummary, type OutreachSummary } from "./create-tasks";
 import { createFormatter, DEFAULT_LOCALE, formatContext } from "../lib/format";
 
 /**

@@ -3,10 +3,10 @@ import type { Sql } from "../db/sql";
 import { DAY_MS } from "../domain/points";
 import { defineJob, type JobDefinition, type SendOptions } from "../jobs/queue";
 import type { AdminClient } from "../shopify/graphql-client";
-import { applyOrderChange, loadPointsSettings, rebuildShopLedger } from "./ledger-store";
-import { ensureLoyaltyDefinitions, publishRewardRate, syncLoyaltyMetafields } from "./metafields";
-import { runNudges, type NudgeDeps } from "./nudges";
-import { settleStaleRedemptions } from "./redeem";
+import { applyOrderChange, loadPointsSettings, rebuildShopLedger } from "./store";
+import { ensureLoyaltyDefinitions, publishRewardRate, syncLoyaltyMetafields } from "./publish-metafields";
+import { runNudges, type NudgeDeps } from "./send-reminders";
+import { settleStaleRedemptions } from "./redeem-points";
 import { ledgerSettings } from "./settings";
 import { ShopDomain } from "../lib/parse";
 

@@ -3,7 +3,7 @@ import { env } from "../env.server";
 import type { JobQueue } from "../jobs/queue";
 import { saveSettingsSection } from "../shop-settings.server";
 import { POINTS_JOBS } from "./jobs";
-import { pointsOverview } from "./overview";
+import { pointsOverview } from "./read-overview";
 import { parseSettingsForm, themeEditorUrl, type SettingsFormResult } from "./settings-form";
 
 export async function loadPointsPage(shop: string) {

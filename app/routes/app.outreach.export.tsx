@@ -1,8 +1,8 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { database } from "../db.server";
 import { AppError, httpStatusFor } from "../lib/errors";
-import { exportQueueCsv } from "../outreach/csv";
-import { parseQueueQuery } from "../outreach/queue";
+import { exportQueueCsv } from "../outreach/export-queue";
+import { parseQueueQuery } from "../outreach/list-queue";
 import { authenticate } from "../shopify.server";
 
 /** The Outreach queue as CSV, with the same filters and sort as the page (resource route). */

@@ -2,7 +2,7 @@ import type { LoaderFunctionArgs } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { authenticate } from "../shopify.server";
 import { database } from "../db.server";
-import { customerPoints } from "../points/overview";
+import { customerPoints } from "../points/read-overview";
 
 /** GET /apps/winback/points: the logged-in shopper's balance and next expiry (JSON), through the signed app proxy. */
 export const loader = async ({ request }: LoaderFunctionArgs) => {

@@ -3,7 +3,7 @@ import { json } from "@remix-run/node";
 import { authenticate } from "../shopify.server";
 import { database } from "../db.server";
 import { AppError, httpStatusFor, isAppError } from "../lib/errors";
-import { redeemPoints } from "../points/redeem";
+import { redeemPoints } from "../points/redeem-points";
 import { pointsDeps } from "../app.server";
 
 /**

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb, databaseKinds, type TestDb } from "../support/db";
-import { createOutreachTasks, outreachTaskFor } from "../../app/outreach/tasks";
-import { addNote, bulkTransition, getTask, listNotes, transitionTask } from "../../app/outreach/lifecycle";
+import { createOutreachTasks, outreachTaskFor } from "../../app/outreach/create-tasks";
+import { addNote, bulkTransition, getTask, listNotes, transitionTask } from "../../app/outreach/move-task";
 import { escalationPass, ESCALATE_QUEUE, outreachJobDefinitions, scheduleEscalations } from "../../app/outreach/jobs";
-import { outreachOnOrderChanged } from "../../app/outreach/feature.server";
+import { outreachOnOrderChanged } from "../../app/outreach/feature";
 import { redactCustomer } from "../../app/compliance.server";
 import { VIP_TRANSITIONS, type VipTaskStatus } from "../../app/domain/campaigns";
 import { isAppError } from "../../app/lib/errors";

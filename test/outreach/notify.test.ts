@@ -5,10 +5,10 @@ import nodemailer from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMailSink, type MailSink, type SinkMessage } from "../messaging/mail-sink";
 import { createTestDb, type TestDb } from "../support/db";
-import { createOutreachTasks, outreachTaskFor } from "../../app/outreach/tasks";
+import { createOutreachTasks, outreachTaskFor } from "../../app/outreach/create-tasks";
 import { escalationPass } from "../../app/outreach/jobs";
-import { notifyOwners } from "../../app/outreach/notify";
-import { transitionTask } from "../../app/outreach/lifecycle";
+import { notifyOwners } from "../../app/outreach/notify-owners";
+import { transitionTask } from "../../app/outreach/move-task";
 import { LAUNCH, SHOP, after, ago, seedCustomer, seedOrder, seedShop, settings } from "./support";
 
 describe("owner notice for escalated VIPs (real SMTP server)", () => {

@@ -6,7 +6,7 @@ import { hasChromium, newContext, SCREENSHOT_DIR } from "../support/browser";
 import { startEmbeddedStack, type EmbeddedStack } from "../support/embedded";
 import { createTestDb, TEST_DATABASE_URL, type TestDb } from "../support/db";
 import type { Emulator } from "../shopify-emulator";
-import { createOutreachTasks } from "../../app/outreach/tasks";
+import { createOutreachTasks } from "../../app/outreach/create-tasks";
 import { settings } from "./support";
 
 const SHOP = "outreach-e2e.myshopify.com";

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb, databaseKinds, type TestDb } from "../support/db";
-import { createOutreachTasks, outreachTaskFor } from "../../app/outreach/tasks";
-import { transitionTask } from "../../app/outreach/lifecycle";
-import { listQueue, parseQueueQuery, queueOptions } from "../../app/outreach/queue";
-import { CSV_HEADER, csvCell, csvLine, exportQueueCsv } from "../../app/outreach/csv";
+import { createOutreachTasks, outreachTaskFor } from "../../app/outreach/create-tasks";
+import { transitionTask } from "../../app/outreach/move-task";
+import { listQueue, parseQueueQuery, queueOptions } from "../../app/outreach/list-queue";
+import { CSV_HEADER, csvCell, csvLine, exportQueueCsv } from "../../app/outreach/export-queue";
 import { isAppError } from "../../app/lib/errors";
 import { LAUNCH, SHOP, after, ago, seedCustomer, seedOrder, seedShop, settings } from "./support";
 

@@ -9,7 +9,7 @@ const { loader: detailLoader, action: detailAction } = await import("../../app/r
 const { loader: exportLoader } = await import("../../app/routes/app.outreach.export");
 const { database } = await import("../../app/db.server");
 const { env } = await import("../../app/env.server");
-const { createOutreachTasks, outreachTaskFor } = await import("../../app/outreach/tasks");
+const { createOutreachTasks, outreachTaskFor } = await import("../../app/outreach/create-tasks");
 const { seedCustomer, seedOrder, seedShop, settings, ago } = await import("./support");
 
 const SHOP = TEST_APP.shop;

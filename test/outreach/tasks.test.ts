@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb, databaseKinds, type TestDb } from "../support/db";
-import { createOutreachTasks, endOfLocalDay, firstEscalationAt, outreachSummary, outreachTaskFor } from "../../app/outreach/tasks";
+import { createOutreachTasks, endOfLocalDay, firstEscalationAt, outreachSummary, outreachTaskFor } from "../../app/outreach/create-tasks";
 import { isAppError } from "../../app/lib/errors";
 import { DAY, LAUNCH, SHOP, ago, seedCustomer, seedOrder, seedShop, settings } from "./support";
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyEvent, defaultPointsSettings, emptyPointsState, type OrderEvent, type PointsState } from "../../app/domain/points";
 import { applyOrderWebhook } from "../../app/sync/live";
 import { startSync } from "../../app/sync/run";
-import { applyOrderChange, loadLedgerRows, rebuildShopLedger } from "../../app/points/ledger-store";
+import { applyOrderChange, loadLedgerRows, rebuildShopLedger } from "../../app/points/store";
 import { createTestDb, databaseKinds, type TestDb } from "../support/db";
 import { harness, SHOP, type Harness } from "../sync/support";
 import { dbLedger, domainLedger, emulatorOrderEvents, expectedState } from "./support";

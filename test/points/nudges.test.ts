@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DAY_MS } from "../../app/domain/points";
 import type { FlowTriggerEvent, FlowTriggers, Messenger, OutboundEmail, SendOutcome } from "../../app/messaging/types";
-import { rebuildShopLedger } from "../../app/points/ledger-store";
-import { nudgeMessage, runNudges, type NudgeDeps } from "../../app/points/nudges";
-import { pointsOverview } from "../../app/points/overview";
+import { rebuildShopLedger } from "../../app/points/store";
+import { nudgeMessage, runNudges, type NudgeDeps } from "../../app/points/send-reminders";
+import { pointsOverview } from "../../app/points/read-overview";
 import { createTestDb, databaseKinds, type TestDb } from "../support/db";
 
 const SHOP = "points-nudges.myshopify.com";

@@ -24,8 +24,8 @@ setAppEnv({ SHOPIFY_ADMIN_URL_TEMPLATE: `${emu.url}/{shop}`, SHOPIFY_APP_URL: ap
 const { action: redeemAction, loader: redeemLoader } = await import("../../app/routes/proxy.redeem");
 const { loader: pointsLoader } = await import("../../app/routes/proxy.points");
 const { database } = await import("../../app/db.server");
-const { rebuildShopLedger, loadLedgerRows } = await import("../../app/points/ledger-store");
-const { ensureLoyaltyDefinitions, syncLoyaltyMetafields } = await import("../../app/points/metafields");
+const { rebuildShopLedger, loadLedgerRows } = await import("../../app/points/store");
+const { ensureLoyaltyDefinitions, syncLoyaltyMetafields } = await import("../../app/points/publish-metafields");
 const { createAdminClient } = await import("../../app/shopify/graphql-client");
 
 async function toResponse(p: Promise<Response> | Response): Promise<Response> {
@@ -149,7 +149,7 @@ describe("saving the Points settings", () => {
   it("stores the section and queues a ledger rebuild + metafield sync under its own key; a bad form changes nothing", async () => {
     const { savePointsSettingsForm } = await import("../../app/points/page.server");
     const { appContext } = await import("../../app/app.server");
-    const { loadPointsSettings } = await import("../../app/points/ledger-store");
+    const { loadPointsSettings } = await import("../../app/points/store");
     await database.sql.query(`INSERT INTO "Shop" (domain, "updatedAt") VALUES ($1, now()) ON CONFLICT (domain) DO NOTHING`, [SHOP]);
     const form = (o: Record<string, string>) => {
       const f = new FormData();

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DAY_MS } from "../../app/domain/points";
 import { isAppError } from "../../app/lib/errors";
-import { loadLedgerRows, rebuildShopLedger } from "../../app/points/ledger-store";
-import { redeemPoints, settleStaleRedemptions, type RedeemDeps } from "../../app/points/redeem";
+import { loadLedgerRows, rebuildShopLedger } from "../../app/points/store";
+import { redeemPoints, settleStaleRedemptions, type RedeemDeps } from "../../app/points/redeem-points";
 import { createAdminClient } from "../../app/shopify/graphql-client";
 import { startEmulator, type Emulator } from "../shopify-emulator";
 import { discountsOf, findDiscountByCode } from "../shopify-emulator/modules/discounts";

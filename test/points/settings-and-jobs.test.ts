@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DAY_MS } from "../../app/domain/points";
 import { onOrderChangedPoints, onSyncCompletedPoints, pointsJobDefinitions, POINTS_JOBS, type PointsJobDeps } from "../../app/points/jobs";
-import { loadLedgerRows } from "../../app/points/ledger-store";
+import { loadLedgerRows } from "../../app/points/store";
 import { parseSettingsForm, themeEditorUrl } from "../../app/points/settings-form";
 import { createAdminClient } from "../../app/shopify/graphql-client";
 import { startEmulator, type Emulator } from "../shopify-emulator";

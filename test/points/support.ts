@@ -1,5 +1,5 @@
 import { rebuild, type OrderEvent, type PointsEvent, type PointsState } from "../../app/domain/points";
-import { loadLedgerRows, type LedgerRow } from "../../app/points/ledger-store";
+import { loadLedgerRows, type LedgerRow } from "../../app/points/store";
 import type { Database } from "../../app/db/open";
 import type { Emulator } from "../shopify-emulator";
 import { defaultPointsSettings, customerPointsSummary } from "../../app/domain/points";

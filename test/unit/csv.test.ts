@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { csvCell, csvRecord } from "../../app/lib/csv";
 import { csvLine as segmentCsvLine, type SegmentRow } from "../../app/analysis/explorer";
-import { csvRow as outreachCsvRow } from "../../app/outreach/csv";
-import type { QueueRow } from "../../app/outreach/queue";
+import { csvRow as outreachCsvRow } from "../../app/outreach/export-queue";
+import type { QueueRow } from "../../app/outreach/list-queue";
 
 describe("lib/csv: one cell rule for every export", () => {
   it("prefixes a formula after a leading line feed, carriage return or whitespace (issue 16: '\\n=1+2' reached the segments CSV)", () => {

@@ -2,7 +2,7 @@ import type { Sql } from "../db/sql";
 import { DAY_MS, dueNudges, nudgeKey, type Nudge } from "../domain/points";
 import type { FlowTriggers, Messenger, SendOutcome } from "../messaging/types";
 import { shopFacts } from "../shop-settings.server";
-import { loadLedgerRows, loadPointsSettings, stateFromRows } from "./ledger-store";
+import { loadLedgerRows, loadPointsSettings, stateFromRows } from "./store";
 import { ledgerSettings } from "./settings";
 import { qualifyingOrder } from "../sync/orders-sql";
 import { escapeHtml as esc } from "../lib/html";

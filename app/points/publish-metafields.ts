@@ -3,8 +3,8 @@ import { balanceOf, nextExpiry, type PointsSettings, type RedemptionRate } from 
 import { POINTS_METAFIELD_DEFINITION_CREATE, POINTS_METAFIELDS_DELETE, POINTS_METAFIELDS_SET, POINTS_SHOP_REWARD_QUERY } from "../shopify/documents/points";
 import type { AdminClient, UserErrorLike } from "../shopify/graphql-client";
 import { assertNoUserErrors } from "../shopify/graphql-client";
-import { loadLedgerRows, loadPointsSettings, stateFromRows, type LedgerRow } from "./ledger-store";
-import { metafieldsSetInBulk } from "./metafields-bulk";
+import { loadLedgerRows, loadPointsSettings, stateFromRows, type LedgerRow } from "./store";
+import { metafieldsSetInBulk } from "./write-metafields-bulk";
 import { ledgerSettings } from "./settings";
 import { customerGid } from "../shopify/ids";
 

@@ -12,7 +12,7 @@ import {
   type AtRiskWindow,
 } from "../domain/points";
 import { shopFacts } from "../shop-settings.server";
-import { loadLedgerRows, loadPointsSettings, stateFromRows } from "./ledger-store";
+import { loadLedgerRows, loadPointsSettings, stateFromRows } from "./store";
 import { ledgerSettings, type PointsAppSettings } from "./settings";
 
 /** One shopper's points (the proxy's JSON answer). */

@@ -1,7 +1,7 @@
 import type { Sql } from "../db/sql";
 import { csvCell, csvRecord } from "../lib/csv";
-import { label } from "./lifecycle";
-import { listQueue, type QueueQuery, type QueueRow } from "./queue";
+import { label } from "./move-task";
+import { listQueue, type QueueQuery, type QueueRow } from "./list-queue";
 
 export { csvCell };
 

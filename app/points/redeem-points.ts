@@ -7,7 +7,7 @@ import { parseOrThrow, ShopDomain } from "../lib/parse";
 import { POINTS_DISCOUNT_BY_CODE, POINTS_DISCOUNT_CREATE } from "../shopify/documents/points";
 import type { AdminClient, UserErrorLike } from "../shopify/graphql-client";
 import { shopFacts } from "../shop-settings.server";
-import { loadFacts, loadLedgerRows, loadPointsSettings, lockLedgerRows, recomputeCustomers } from "./ledger-store";
+import { loadFacts, loadLedgerRows, loadPointsSettings, lockLedgerRows, recomputeCustomers } from "./store";
 import { ledgerSettings } from "./settings";
 import { customerGid } from "../shopify/ids";
 

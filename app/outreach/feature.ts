@@ -1,7 +1,7 @@
 import type { AppContext, Feature } from "../jobs/feature";
 import { outreachJobDefinitions, scheduleEscalations, type OutreachDeps } from "./jobs";
-import { reconcileWonBack } from "./lifecycle";
-import { notifyOwners } from "./notify";
+import { reconcileWonBack } from "./move-task";
+import { notifyOwners } from "./notify-owners";
 
 export { scheduleEscalations } from "./jobs";
 

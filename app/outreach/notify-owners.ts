@@ -1,6 +1,6 @@
 import type { Sql } from "../db/sql";
 import { isSingleEmailAddress } from "../lib/email-address";
-import type { EscalationRun } from "./lifecycle";
+import type { EscalationRun } from "./move-task";
 
 /** The part of a nodemailer Transporter the owner notice needs. */
 export interface OwnerMailer {

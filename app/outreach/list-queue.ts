@@ -3,7 +3,7 @@ import type { VipTaskStatus } from "../domain/campaigns";
 import type { Sql } from "../db/sql";
 import { cleanParams } from "../lib/form";
 import { parseOrThrow } from "../lib/parse";
-import { statusSchema } from "./lifecycle";
+import { statusSchema } from "./move-task";
 
 export const SORT_KEYS = ["due", "spend", "lastOrder", "name", "status", "campaign"] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
