@@ -1,0 +1,253 @@
+import type { Sql } from "../../db/sql";
+import { qualifyingOrder } from "../orders-sql";
+
+/**
+ * The sync's read API for purchases (docs/decisions/076-table-ownership.md): the only way other
+ * features read `Order` and `OrderLine`. Every function applies the one rule for a qualifying
+ * order (not a test, not cancelled; its value is the current total) unless its name says
+ * otherwise, so no feature restates it. Each takes the `Sql` it runs on (the caller's transaction
+ * works too). Append new functions at the end; keep the names verbs or nouns of what they return.
+ *
+ * Timestamps in `Order` are UTC `timestamp(3)`: instants are passed as ISO strings, which the
+ * `::timestamp` casts read as UTC whatever the server's zone.
+ */
+
+const iso = (d: Date) => d.toISOString();
+
+/** One line of a qualifying order of a customer (lines without a product are left out). */
+export interface PurchaseLine {
+  customerId: string;
+  orderId: string;
+  processedAt: Date;
+  productId: string;
+  productTitle: string | null;
+  productType: string | null;
+  vendor: string | null;
+  quantity: number;
+}
+
+/** The lines of the customers' qualifying orders processed before `before`, oldest first. */
+export async function purchaseLinesBefore(sql: Sql, shop: string, customerIds: string[], before: Date): Promise<PurchaseLine[]> {
+  if (!customerIds.length) return [];
+  const rows = await sql.query<PurchaseLine>(
+    `SELECT o."customerId"::text AS "customerId", o.id::text AS "orderId", o."processedAt", l."productId"::text AS "productId",
+            l."productTitle", l."productType", l.vendor, l.quantity
+       FROM "Order" o JOIN "OrderLine" l ON l.shop = o.shop AND l."orderId" = o.id
+      WHERE o.shop = $1 AND o."customerId" = ANY($2::bigint[]) AND ${qualifyingOrder("o")} AND o."processedAt" < $3::timestamp
+        AND l."productId" IS NOT NULL
+      ORDER BY o."processedAt", l.id`,
+    [shop, customerIds, iso(before)],
+  );
+  return rows.map((r) => ({ ...r, processedAt: new Date(r.processedAt), quantity: Number(r.quantity) }));
+}
+
+export interface Purchase {
+  orderId: string;
+  processedAt: Date;
+}
+
+/** A customer's first qualifying order processed at or after `since` (null: none). */
+export async function firstPurchaseSince(sql: Sql, shop: string, customerId: string, since: Date): Promise<Purchase | null> {
+  return (await firstPurchasesInWindows(sql, shop, [{ customerId, from: since }]))[0] ?? null;
+}
+
+export interface PurchaseWindow {
+  customerId: string;
+  /** Inclusive. */
+  from: Date;
+  /** Exclusive; absent or null: open-ended. */
+  to?: Date | null;
+}
+
+/**
+ * For each window (customer, [from, to)), the customer's first qualifying order inside it, in the
+ * order of `windows` (null where there is none). One query however many windows: campaign
+ * reactivation, VIP won-back.
+ */
+export async function firstPurchasesInWindows(sql: Sql, shop: string, windows: PurchaseWindow[]): Promise<Array<Purchase | null>> {
+  if (!windows.length) return [];
+  const rows = await sql.query<{ i: number; orderId: string; processedAt: Date }>(
+    `SELECT w.i::int AS i, f.id::text AS "orderId", f."processedAt"
+       FROM unnest($2::bigint[], $3::timestamp[], $4::timestamp[]) WITH ORDINALITY AS w(cid, "from", "to", i)
+       JOIN LATERAL (
+         SELECT o.id, o."processedAt" FROM "Order" o
+          WHERE o.shop = $1 AND o."customerId" = w.cid AND ${qualifyingOrder("o")}
+            AND o."processedAt" >= w."from" AND (w."to" IS NULL OR o."processedAt" < w."to")
+          ORDER BY o."processedAt", o.id LIMIT 1
+       ) f ON true`,
+    [shop, windows.map((w) => w.customerId), windows.map((w) => iso(w.from)), windows.map((w) => (w.to ? iso(w.to) : null))],
+  );
+  const out: Array<Purchase | null> = windows.map(() => null);
+  for (const r of rows) out[r.i - 1] = { orderId: r.orderId, processedAt: new Date(r.processedAt) };
+  return out;
+}
+
+/** The order as a purchase of a customer, if it qualifies and has a customer (order webhooks). */
+export async function qualifyingPurchase(sql: Sql, shop: string, orderId: string): Promise<{ customerId: string; processedAt: Date } | null> {
+  const r = (
+    await sql.query<{ customerId: string; processedAt: Date }>(
+      `SELECT o."customerId"::text AS "customerId", o."processedAt" FROM "Order" o
+        WHERE o.shop = $1 AND o.id = $2::bigint AND ${qualifyingOrder("o")} AND o."customerId" IS NOT NULL`,
+      [shop, orderId],
+    )
+  )[0];
+  return r ? { customerId: r.customerId, processedAt: new Date(r.processedAt) } : null;
+}
+
+/** Every order of a customer as stored, qualifying or not (the points ledger decides itself). */
+export interface CustomerOrder {
+  id: string;
+  customerId: string;
+  processedAt: Date;
+  updatedAt: Date;
+  cancelled: boolean;
+  test: boolean;
+  /** Decimal string, exact. */
+  currentTotal: string;
+}
+
+/** All orders of some customers (`null`: of every customer of the shop), test and cancelled ones included. */
+export async function ordersOfCustomers(sql: Sql, shop: string, customerIds: string[] | null): Promise<CustomerOrder[]> {
+  if (customerIds && !customerIds.length) return [];
+  const filter = customerIds ? `AND "customerId" = ANY($2::bigint[])` : `AND "customerId" IS NOT NULL`;
+  return sql.query<CustomerOrder>(
+    `SELECT id::text AS id, "customerId"::text AS "customerId", "processedAt", "updatedAt", ("cancelledAt" IS NOT NULL) AS cancelled, test,
+            "currentTotal"::text AS "currentTotal"
+       FROM "Order" WHERE shop = $1 ${filter}`,
+    customerIds ? [shop, customerIds] : [shop],
+  );
+}
+
+/** Ids of the shop's customers with at least one stored order (any order), ascending as text. */
+export async function customerIdsWithOrders(sql: Sql, shop: string): Promise<string[]> {
+  const rows = await sql.query<{ id: string }>(`SELECT DISTINCT "customerId"::text AS id FROM "Order" WHERE shop = $1 AND "customerId" IS NOT NULL`, [shop]);
+  return rows.map((r) => r.id).sort();
+}
+
+/** Up to `limit` product titles the customer bought most often (then most recently), from qualifying orders. */
+export async function mostBoughtProductTitles(sql: Sql, shop: string, customerId: string, limit = 3): Promise<string[]> {
+  const rows = await sql.query<{ title: string }>(
+    `SELECT l."productTitle" AS title
+       FROM "OrderLine" l JOIN "Order" o ON o.shop = l.shop AND o.id = l."orderId"
+      WHERE l.shop = $1 AND o."customerId" = $2::bigint AND ${qualifyingOrder("o")} AND l."productTitle" IS NOT NULL
+      GROUP BY l."productTitle"
+      ORDER BY sum(l.quantity) DESC, max(o."processedAt") DESC, l."productTitle"
+      LIMIT $3`,
+    [shop, customerId, limit],
+  );
+  return rows.map((r) => r.title);
+}
+
+/** What a customer's qualifying orders in a window add up to (campaign measurement). */
+export interface WindowTotals {
+  /** Decimal strings, exact. */
+  revenue: string;
+  firstAt: Date | null;
+  orders: number;
+  /** Orders that used `discountCode` (case-insensitive) and their total. */
+  redemptions: number;
+  redeemedTotal: string;
+}
+
+/**
+ * Per customer, the qualifying orders processed in [from, to): revenue, first order, and those
+ * that used `discountCode`. Every requested customer is in the map (zeros when none).
+ */
+export async function purchaseTotalsInWindow(
+  sql: Sql,
+  shop: string,
+  customerIds: string[],
+  window: { from: Date; to: Date; discountCode?: string | null },
+): Promise<Map<string, WindowTotals>> {
+  const out = new Map<string, WindowTotals>();
+  if (!customerIds.length) return out;
+  const code = `upper($5) = ANY (SELECT upper(x) FROM unnest(o."discountCodes") x)`;
+  const rows = await sql.query<WindowTotals & { customerId: string }>(
+    `SELECT c.id::text AS "customerId", coalesce(sum(o."currentTotal"), 0)::text AS revenue, min(o."processedAt") AS "firstAt", count(o.id)::int AS orders,
+            count(o.id) FILTER (WHERE ${code})::int AS redemptions,
+            coalesce(sum(o."currentTotal") FILTER (WHERE ${code}), 0)::text AS "redeemedTotal"
+       FROM unnest($2::bigint[]) AS c(id)
+       LEFT JOIN "Order" o ON o.shop = $1 AND o."customerId" = c.id AND o."processedAt" >= $3::timestamp AND o."processedAt" < $4::timestamp AND ${qualifyingOrder("o")}
+      GROUP BY c.id`,
+    [shop, customerIds, iso(window.from), iso(window.to), window.discountCode ?? null],
+  );
+  for (const { customerId, ...t } of rows) out.set(customerId, { ...t, firstAt: t.firstAt ? new Date(t.firstAt) : null });
+  return out;
+}
+
+/**
+ * Customers who had bought before `at` but not for `silentDays` (lapsed at `at`), and how many of
+ * them came back with a qualifying order in [at, until): the baseline reactivation rate.
+ */
+export async function lapsedAndReturned(sql: Sql, shop: string, at: Date, until: Date, silentDays: number): Promise<{ lapsed: number; returned: number }> {
+  const rows = await sql.query<{ lapsed: number; returned: number }>(
+    `WITH lapsed AS (
+       SELECT "customerId" FROM "Order" WHERE shop = $1 AND ${qualifyingOrder()} AND "customerId" IS NOT NULL AND "processedAt" < $2::timestamp
+       GROUP BY "customerId" HAVING max("processedAt") < $2::timestamp - make_interval(days => $4)
+     )
+     SELECT count(*)::int AS lapsed,
+            count(*) FILTER (WHERE EXISTS (SELECT 1 FROM "Order" o WHERE o.shop = $1 AND o."customerId" = l."customerId" AND ${qualifyingOrder("o")}
+                                           AND o."processedAt" >= $2::timestamp AND o."processedAt" < $3::timestamp))::int AS returned
+       FROM lapsed l`,
+    [shop, iso(at), iso(until), silentDays],
+  );
+  return rows[0] ?? { lapsed: 0, returned: 0 };
+}
+
+/** One qualifying order as the analysis reads it. */
+export interface PurchasePoint {
+  /** null: a guest order (no customer). */
+  customerId: string | null;
+  /** processedAt in epoch milliseconds. */
+  at: number;
+  value: number;
+}
+
+/**
+ * The shop's qualifying orders in bounded batches (memory stays at one batch for any shop size):
+ * first the customers' orders, read in customer-id ranges found with an OFFSET probe on the
+ * (shop, customerId) index so one customer's orders never straddle two batches; then guest orders
+ * by order id. `chunk` is customers (then guest orders) per batch.
+ */
+export async function* purchaseBatches(sql: Sql, shop: string, chunk = 5_000): AsyncGenerator<PurchasePoint[]> {
+  const cols = `(extract(epoch from "processedAt") * 1000)::float8 AS t, "currentTotal"::float8 AS v`;
+  const qualifying = qualifyingOrder();
+  const MIN_ID = "-9223372036854775808"; // below every bigint id
+  let after = MIN_ID;
+  for (;;) {
+    const probe = await sql.query<{ c: string }>(
+      `SELECT "customerId"::text AS c FROM "Order" WHERE shop = $1 AND "customerId" > $2::bigint ORDER BY "customerId" OFFSET $3 LIMIT 1`,
+      [shop, after, chunk - 1],
+    );
+    const upper = probe[0]?.c ?? null;
+    const rows =
+      upper === null
+        ? await sql.query<{ c: string; t: number; v: number }>(`SELECT "customerId"::text AS c, ${cols} FROM "Order" WHERE shop = $1 AND "customerId" > $2::bigint AND ${qualifying}`, [shop, after])
+        : await sql.query<{ c: string; t: number; v: number }>(
+            `SELECT "customerId"::text AS c, ${cols} FROM "Order" WHERE shop = $1 AND "customerId" > $2::bigint AND "customerId" <= $3::bigint AND ${qualifying}`,
+            [shop, after, upper],
+          );
+    if (rows.length) yield rows.map((r) => ({ customerId: r.c, at: Number(r.t), value: Number(r.v) }));
+    if (upper === null) break;
+    after = upper;
+  }
+  let afterOrder = MIN_ID;
+  for (;;) {
+    const rows = await sql.query<{ id: string; t: number; v: number }>(
+      `SELECT id::text AS id, ${cols} FROM "Order" WHERE shop = $1 AND "customerId" IS NULL AND id > $2::bigint AND ${qualifying} ORDER BY id LIMIT $3`,
+      [shop, afterOrder, chunk],
+    );
+    if (rows.length) yield rows.map((r) => ({ customerId: null, at: Number(r.t), value: Number(r.v) }));
+    if (rows.length < chunk) break;
+    afterOrder = rows[rows.length - 1]!.id;
+  }
+}
+
+/** How many of the shop's orders are left out of every figure: test orders, and cancelled real ones. */
+export async function excludedOrderCounts(sql: Sql, shop: string): Promise<{ test: number; cancelled: number }> {
+  const ex = await sql.query<{ test: number; cancelled: number }>(
+    `SELECT count(*) FILTER (WHERE test)::int AS test, count(*) FILTER (WHERE NOT test AND "cancelledAt" IS NOT NULL)::int AS cancelled FROM "Order" WHERE shop = $1`,
+    [shop],
+  );
+  return ex[0] ?? { test: 0, cancelled: 0 };
+}
