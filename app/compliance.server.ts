@@ -46,6 +46,7 @@ export const SHOP_TABLES: Array<{ table: string; shopWhere: string }> = [
   ...CUSTOMER_DATA.map((t) => ({ table: t.table, shopWhere: "shop = $1" })),
   { table: "WebhookEvent", shopWhere: "shop = $1" },
   { table: "AnalysisRun", shopWhere: "shop = $1" },
+  { table: "ProgramRun", shopWhere: "shop = $1" },
   { table: "Campaign", shopWhere: "shop = $1" },
   { table: "SyncBulkOperation", shopWhere: "shop = $1" },
   { table: "SyncRun", shopWhere: "shop = $1" },
