@@ -4,7 +4,7 @@ import { RemixServer } from "@remix-run/react";
 import { createReadableStreamFromReadable, type EntryContext } from "@remix-run/node";
 import { isbot } from "isbot";
 import { addDocumentResponseHeaders } from "./shopify.server";
-import { startBackgroundWork } from "./jobs/worker.server";
+import { startBackgroundWork } from "./app.server";
 import { env } from "./env.server";
 import { allowExtraFrameAncestors } from "./lib/frame-ancestors";
 

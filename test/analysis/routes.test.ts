@@ -8,7 +8,7 @@ const { loader: exportLoader } = await import("../../app/routes/app.segments.exp
 const { loader: settingsLoader, action: settingsAction } = await import("../../app/routes/app.settings");
 const { database } = await import("../../app/db.server");
 const { env } = await import("../../app/env.server");
-const { jobDefinitions, features } = await import("../../app/jobs/worker.server");
+const { jobDefinitions, features } = await import("../../app/app.server");
 const { runAnalysis } = await import("../../app/analysis/run");
 const { insertCustomers, insertOrders, insertShop } = await import("./support");
 

@@ -9,7 +9,7 @@ const { action: ordersUpdated } = await import("../../app/routes/webhooks.orders
 const { action: customersUpdate } = await import("../../app/routes/webhooks.customers.update");
 const { action: bulkFinish } = await import("../../app/routes/webhooks.bulk_operations.finish");
 const { database } = await import("../../app/db.server");
-const { jobDefinitions, afterInstallHooks } = await import("../../app/jobs/worker.server");
+const { jobDefinitions, afterInstallHooks } = await import("../../app/app.server");
 
 function request(topic: string, payload: unknown, webhookId = randomUUID()) {
   const body = JSON.stringify(payload);
