@@ -17,8 +17,7 @@ import { syncWebhookHandlers } from "./sync/webhooks.server";
 import { createMessaging } from "./messaging/index.server";
 import { createMessagingFeature } from "./messaging/feature.server";
 import { createAnalysisFeature } from "./analysis/feature.server";
-import { createCampaignDeps } from "./campaigns/wiring.server";
-import { createCampaignsFeature } from "./campaigns/feature.server";
+import { createCampaignsFeature } from "./campaigns/feature";
 import { createOutreachFeature } from "./outreach/feature";
 import { createPointsDeps, createPointsFeature } from "./points/feature";
 
@@ -53,13 +52,14 @@ export const appContext: AppContext = {
 
 /** Services other features use: the messenger, Flow triggers, message counts, unsubscribe wiring. */
 export const messaging = createMessaging(appContext);
-export const campaignDeps = createCampaignDeps(appContext, messaging);
+const campaigns = createCampaignsFeature(appContext, messaging);
+export const campaignDeps = campaigns.deps;
 export const pointsDeps = createPointsDeps(appContext, messaging);
 
 /** Product features after the order sync: each brings its jobs and hooks (app/jobs/feature.ts). */
 export const features: Feature[] = [
   createAnalysisFeature(appContext),
-  createCampaignsFeature(campaignDeps),
+  campaigns,
   createOutreachFeature(appContext),
   createPointsFeature(pointsDeps),
   createMessagingFeature(appContext),

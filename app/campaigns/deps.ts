@@ -24,7 +24,7 @@ export interface VipOutreach {
 
 /**
  * Everything a campaign use case touches, passed in so tests substitute an emulator client, a
- * recording messenger and a fixed clock. Production wiring: app/campaigns/wiring.server.ts.
+ * recording messenger and a fixed clock. Production wiring: app/campaigns/feature.ts (kept apart from it: the use cases import these types, and feature.ts imports the use cases).
  */
 export interface CampaignDeps {
   sql: Sql;

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import type { Sql } from "../db/sql";
 import {
   describeDiscount,
   discountCodeFor,
@@ -11,19 +10,39 @@ import {
 } from "../domain/campaigns";
 import { AppError, isAppError } from "../lib/errors";
 import { parseOrThrow } from "../lib/parse";
-import { lineMessages, readBulkMutationResults, startBulkMutation, waitForBulkOperation } from "../shopify/bulk/mutations";
-import {
-  CODE_DISCOUNT_BY_CODE,
-  DISCOUNT_CODE_BASIC_CREATE,
-  SEGMENT_CREATE,
-  SEGMENTS_BY_TAG,
-  TAGS_ADD,
-  TAGS_ADD_BULK_LINE,
-} from "../shopify/documents/campaigns";
-import { assertNoUserErrors, UserErrorsSchema, type AdminClient } from "../shopify/graphql-client";
+import { lineMessages, readBulkMutationResults, waitForBulkOperation } from "../shopify/bulk/mutations";
+import { addTags, startBulkTagging } from "../shopify/customers";
+import { createBasicCodeDiscount, findCodeDiscount } from "../shopify/discounts";
+import type { AdminClient } from "../shopify/graphql-client";
+import { requireOk } from "../shopify/response";
+import { createSegment as createShopifySegment, searchSegments } from "../shopify/segments";
 import { saveSettingsSection } from "../shop-settings.server";
 import { DEFAULT_BULK_TAG_THRESHOLD, type CampaignDeps } from "./deps";
-import { getCampaign, recordStep, type CampaignRow } from "./store";
+import {
+  activeTreatedIds,
+  campaignShopOf,
+  clearLaunchError,
+  countTouches,
+  countTreated,
+  exitMember,
+  forgetBulkTagOperation,
+  getCampaign,
+  insertLaunchingCampaign,
+  insertMembers,
+  insertTouches,
+  markLaunched,
+  markTagged,
+  recordLaunchError,
+  recordStep,
+  setCampaignDiscount,
+  setCampaignSegment,
+  setTouchJobs,
+  taggedCount,
+  unqueuedTouches,
+  untaggedMembers,
+  type CampaignRow,
+} from "./store";
+import { winbackTargets } from "../analysis/store";
 import { DAY_MS } from "../domain/analytics/dates";
 import { customerGid } from "../shopify/ids";
 
@@ -74,27 +93,22 @@ export async function requestLaunch(
   const settings = parseCampaignSettings(req.settings);
   const id = req.launchKey.toLowerCase();
   const now = deps.now();
-  const existing = await deps.sql.query<{ shop: string }>(`SELECT shop FROM "Campaign" WHERE id = $1`, [id]);
-  if (existing[0] && existing[0].shop !== req.shop) throw new AppError("CONFLICT", "launch key already used");
-  const inserted = await deps.sql.query<{ id: string }>(
-    `INSERT INTO "Campaign" (id, shop, name, status, settings, "launchAt", "endsAt", tag, "discountCode", "discountEndsAt", "createdAt", "updatedAt")
-     VALUES ($1, $2, $3, 'launching', $4::jsonb, $5, $6, $7, $8, $9, $5, $5)
-     ON CONFLICT (id) DO NOTHING RETURNING id`,
-    [
-      id,
-      req.shop,
-      req.name,
-      JSON.stringify(settings),
-      now.toISOString(),
-      campaignEndsAt(now, settings).toISOString(),
-      campaignTagFor(id),
-      discountCodeFor(id),
-      discountEndsAt(now, settings).toISOString(),
-    ],
-  );
-  if (inserted.length) await saveSettingsSection(deps.sql, req.shop, "campaigns", settings);
+  const owner = await campaignShopOf(deps.sql, id);
+  if (owner && owner !== req.shop) throw new AppError("CONFLICT", "launch key already used");
+  const inserted = await insertLaunchingCampaign(deps.sql, {
+    id,
+    shop: req.shop,
+    name: req.name,
+    settings,
+    launchAt: now,
+    endsAt: campaignEndsAt(now, settings),
+    tag: campaignTagFor(id),
+    discountCode: discountCodeFor(id),
+    discountEndsAt: discountEndsAt(now, settings),
+  });
+  if (inserted) await saveSettingsSection(deps.sql, req.shop, "campaigns", settings);
   await enqueueLaunch(deps, req.shop, id);
-  return { campaignId: id, created: inserted.length > 0 };
+  return { campaignId: id, created: inserted };
 }
 
 export async function enqueueLaunch(deps: Pick<CampaignDeps, "queue">, shop: string, campaignId: string) {
@@ -105,7 +119,7 @@ export async function enqueueLaunch(deps: Pick<CampaignDeps, "queue">, shop: str
 export async function retryLaunch(deps: Pick<CampaignDeps, "sql" | "queue">, shop: string, campaignId: string) {
   const c = await getCampaign(deps.sql, shop, campaignId);
   if (c.status !== "launching") throw new AppError("CONFLICT", `Campaign is ${c.status}, not launching`);
-  await deps.sql.query(`UPDATE "Campaign" SET "launchError" = NULL, "launchErrorDetails" = NULL, "updatedAt" = now() WHERE id = $1`, [campaignId]);
+  await clearLaunchError(deps.sql, campaignId);
   await enqueueLaunch(deps, shop, campaignId);
 }
 
@@ -133,108 +147,51 @@ export async function runLaunch(deps: CampaignDeps, payload: z.infer<typeof Laun
     if (!c.launchSteps.outreach?.doneAt) await createOutreach(deps, c);
     c = await getCampaign(deps.sql, shop, campaignId);
     if (!c.launchSteps.touches?.doneAt) await scheduleTouches(deps, c);
-    await deps.sql.query(
-      `UPDATE "Campaign" SET status = 'active', "launchError" = NULL, "launchErrorDetails" = NULL, "updatedAt" = now() WHERE id = $1 AND status = 'launching'`,
-      [campaignId],
-    );
+    await markLaunched(deps.sql, campaignId);
     await deps.queue.send(COMPLETE_QUEUE, { shop, campaignId }, { runAt: c.endsAt ?? undefined, singletonKey: `campaign.complete:${campaignId}` });
   } catch (e) {
     const err = isAppError(e) ? e : new AppError("INTERNAL", (e as Error)?.message ?? String(e), { cause: e });
-    await deps.sql.query(`UPDATE "Campaign" SET "launchError" = $2, "launchErrorDetails" = $3::jsonb, "updatedAt" = now() WHERE id = $1`, [
-      campaignId,
-      err.retryable ? `${err.message} (retrying)` : err.message,
-      JSON.stringify({ code: err.code, details: err.details ?? null }),
-    ]);
+    await recordLaunchError(deps.sql, campaignId, err.retryable ? `${err.message} (retrying)` : err.message, { code: err.code, details: err.details ?? null });
     // userErrors and bad settings do not fix themselves: stop, show them, let the merchant retry.
     if (err.retryable || err.code === "INTERNAL" || err.code === "NETWORK") throw err;
   }
 }
 
 async function snapshotMembers(deps: CampaignDeps, c: CampaignRow): Promise<void> {
-  const targets = await deps.sql.query<{ id: string; branch: string }>(
-    `SELECT "customerId"::text AS id, branch FROM "CustomerScore" WHERE shop = $1 AND target AND branch IN ('VIP', 'Standard') ORDER BY "customerId"`,
-    [c.shop],
-  );
+  const targets = await winbackTargets(deps.sql, c.shop);
   if (!targets.length) throw new AppError("INSUFFICIENT_DATA", "No customers to win back: the analysis has not marked any target customers yet");
-  const ids: string[] = [];
-  const branches: string[] = [];
-  const holdouts: boolean[] = [];
-  for (const t of targets) {
-    ids.push(t.id);
-    branches.push(t.branch);
-    holdouts.push(isHoldout(c.id, t.id, c.settings.holdoutShare));
-  }
-  const launchAt = (c.launchAt ?? deps.now()).toISOString();
+  const launchAt = c.launchAt ?? deps.now();
+  const holdoutUntil = new Date(launchAt.getTime() + c.settings.reactivationWindowDays * DAY_MS);
+  const members = targets.map((t) => {
+    const holdout = isHoldout(c.id, t.id, c.settings.holdoutShare);
+    return { customerId: t.id, branch: t.branch, holdout, holdoutUntil: holdout ? holdoutUntil : null };
+  });
   await deps.sql.transaction(async (tx) => {
-    await tx.query(
-      `INSERT INTO "CampaignMember" ("campaignId", "customerId", shop, branch, holdout, "assignedAt")
-       SELECT $1, u.id, $2, u.branch, u.holdout, $3 FROM unnest($4::bigint[], $5::text[], $6::boolean[]) AS u(id, branch, holdout)
-       ON CONFLICT DO NOTHING`,
-      [c.id, c.shop, launchAt, ids, branches, holdouts],
-    );
-    const counts = (
-      await tx.query<{ treated: number; holdout: number; vip: number; standard: number }>(
-        `SELECT count(*) FILTER (WHERE NOT holdout)::int AS treated, count(*) FILTER (WHERE holdout)::int AS holdout,
-                count(*) FILTER (WHERE branch = 'VIP')::int AS vip, count(*) FILTER (WHERE branch = 'Standard')::int AS standard
-         FROM "CampaignMember" WHERE "campaignId" = $1`,
-        [c.id],
-      )
-    )[0]!;
+    const counts = await insertMembers(tx, c.id, c.shop, launchAt, members);
     await recordStep(tx, c.id, "members", { ...counts, doneAt: deps.now().toISOString() });
   });
 }
 
-
-
 async function tagCustomers(deps: CampaignDeps, client: AdminClient, c: CampaignRow): Promise<void> {
-  const total = (
-    await deps.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "CampaignMember" WHERE "campaignId" = $1 AND NOT holdout`, [c.id])
-  )[0]!.n;
+  const total = await countTreated(deps.sql, c.id);
   const threshold = deps.bulkTagThreshold ?? DEFAULT_BULK_TAG_THRESHOLD;
   if (total > threshold || c.launchSteps.tags?.bulkOperationId) return tagInBulk(deps, client, c);
   await recordStep(deps.sql, c.id, "tags", { mode: "calls" });
-  const pending = await untagged(deps.sql, c.id);
+  const pending = await untaggedMembers(deps.sql, c.id);
   const failed = [...(c.launchSteps.tags?.failed ?? [])];
   for (const id of pending) {
-    const data = parseOrThrow(
-      z.object({ tagsAdd: z.object({ node: z.object({ id: z.string() }).nullish(), userErrors: UserErrorsSchema }).nullable() }),
-      await client.request(TAGS_ADD, { id: customerGid(id), tags: [c.tag] }),
-      "tagsAdd",
-    );
-    const errs = data.tagsAdd?.userErrors ?? [{ message: "tagsAdd returned nothing" }];
-    if (errs.length) {
+    const tagged = await addTags(client, { id: customerGid(id), tags: [c.tag] });
+    if (!tagged.ok) {
       // One customer deleted in Shopify since the analysis must not block the campaign: it leaves, and the page lists it.
-      failed.push({ customerId: id, message: errs.map((u) => u.message).join("; ") });
+      failed.push({ customerId: id, message: tagged.userErrors.map((u) => u.message).join("; ") });
       await exitMember(deps.sql, c.id, id, "tag_failed", deps.now());
     } else {
-      await deps.sql.query(`UPDATE "CampaignMember" SET "taggedAt" = $3 WHERE "campaignId" = $1 AND "customerId" = $2`, [c.id, id, deps.now().toISOString()]);
+      await markTagged(deps.sql, c.id, [id], deps.now());
     }
   }
   await recordStep(deps.sql, c.id, "tags", { mode: "calls", tagged: await taggedCount(deps.sql, c.id), failed, doneAt: deps.now().toISOString() });
 }
 
-async function untagged(sql: Sql, campaignId: string): Promise<string[]> {
-  const rows = await sql.query<{ id: string }>(
-    `SELECT "customerId"::text AS id FROM "CampaignMember" WHERE "campaignId" = $1 AND NOT holdout AND "taggedAt" IS NULL AND "exitedAt" IS NULL ORDER BY "customerId"`,
-    [campaignId],
-  );
-  return rows.map((r) => r.id);
-}
-
-async function taggedCount(sql: Sql, campaignId: string): Promise<number> {
-  return (await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "CampaignMember" WHERE "campaignId" = $1 AND "taggedAt" IS NOT NULL`, [campaignId]))[0]!.n;
-}
-
-async function exitMember(sql: Sql, campaignId: string, customerId: string, reason: string, now: Date) {
-  await sql.query(
-    `UPDATE "CampaignMember" SET "exitedAt" = $3, "exitReason" = $4 WHERE "campaignId" = $1 AND "customerId" = $2 AND "exitedAt" IS NULL`,
-    [campaignId, customerId, now.toISOString(), reason],
-  );
-  await sql.query(
-    `UPDATE "CampaignTouch" SET state = 'canceled', reason = $3, "updatedAt" = now() WHERE "campaignId" = $1 AND "customerId" = $2 AND state = 'scheduled'`,
-    [campaignId, customerId, reason],
-  );
-}
 export { exitMember };
 
 /**
@@ -244,16 +201,15 @@ export { exitMember };
  * lists untagged members in customer id order, and that set does not change until the result is read.
  */
 async function tagInBulk(deps: CampaignDeps, client: AdminClient, c: CampaignRow): Promise<void> {
-  const pending = await untagged(deps.sql, c.id);
+  const pending = await untaggedMembers(deps.sql, c.id);
   let opId = c.launchSteps.tags?.bulkOperationId;
   if (!opId) {
     if (!pending.length) {
       await recordStep(deps.sql, c.id, "tags", { mode: "bulk", tagged: await taggedCount(deps.sql, c.id), doneAt: deps.now().toISOString() });
       return;
     }
-    opId = await startBulkMutation(client, {
-      mutation: TAGS_ADD_BULK_LINE,
-      variables: pending.map((id) => ({ id: customerGid(id), tags: [c.tag] })),
+    opId = await startBulkTagging(client, {
+      lines: pending.map((id) => ({ id: customerGid(id), tags: [c.tag] })),
       filename: `campaign-${c.id}-tags.jsonl`,
       clientIdentifier: `winback-campaign-tags:${c.id}`,
       fetch: deps.fetch,
@@ -268,11 +224,12 @@ async function tagInBulk(deps: CampaignDeps, client: AdminClient, c: CampaignRow
   });
   if (op.status !== "COMPLETED") {
     // Forget the failed operation so the retry uploads the still-untagged customers again (tagsAdd is idempotent).
-    await deps.sql.query(`UPDATE "Campaign" SET "launchSteps" = "launchSteps" #- '{tags,bulkOperationId}' WHERE id = $1`, [c.id]);
+    await forgetBulkTagOperation(deps.sql, c.id);
     throw new AppError("BULK_OPERATION_FAILED", `bulk tagging ended ${op.status}${op.errorCode ? ` (${op.errorCode})` : ""}`, { retryable: true, retryAfterMs: 10_000 });
   }
   const results = await readBulkMutationResults(op, deps.fetch);
-  const now = deps.now().toISOString();
+  const at = deps.now();
+  const now = at.toISOString();
   const failed = [...(c.launchSteps.tags?.failed ?? [])];
   const ok: string[] = [];
   pending.forEach((id, line) => {
@@ -281,15 +238,11 @@ async function tagInBulk(deps: CampaignDeps, client: AdminClient, c: CampaignRow
     else ok.push(id);
   });
   await deps.sql.transaction(async (tx) => {
-    await tx.query(`UPDATE "CampaignMember" SET "taggedAt" = $2 WHERE "campaignId" = $1 AND "customerId" = ANY($3::bigint[])`, [c.id, now, ok]);
+    await markTagged(tx, c.id, ok, at);
     for (const f of failed) await exitMember(tx, c.id, f.customerId, "tag_failed", deps.now());
     await recordStep(tx, c.id, "tags", { mode: "bulk", tagged: await taggedCount(tx, c.id), failed, doneAt: now });
   });
 }
-
-const SegmentPayload = z.object({
-  segmentCreate: z.object({ segment: z.object({ id: z.string(), name: z.string(), query: z.string() }).nullish(), userErrors: UserErrorsSchema }),
-});
 
 /**
  * Shopify does not refuse a second segment with the same name (it appends " (2)"), so a retry after
@@ -299,32 +252,18 @@ const SegmentPayload = z.object({
 async function createSegment(deps: CampaignDeps, client: AdminClient, c: CampaignRow): Promise<void> {
   const name = segmentNameFor(c);
   const query = `customer_tags CONTAINS '${c.tag}'`;
-  const found = parseOrThrow(
-    z.object({ segments: z.object({ nodes: z.array(z.object({ id: z.string(), name: z.string(), query: z.string() })) }) }),
-    await client.request(SEGMENTS_BY_TAG, { query: c.tag }),
-    "segments",
-  );
-  const mine = found.segments.nodes.find((s) => s.query.replace(/\s+/g, " ").trim() === query);
+  const found = await searchSegments(client, c.tag);
+  const mine = found.find((s) => s.query.replace(/\s+/g, " ").trim() === query);
   let segmentId = mine?.id;
   const adopted = !!mine;
   if (!segmentId) {
-    const data = parseOrThrow(SegmentPayload, await client.request(SEGMENT_CREATE, { name, query }), "segmentCreate");
-    assertNoUserErrors(data.segmentCreate.userErrors, "segmentCreate");
-    segmentId = data.segmentCreate.segment?.id;
-    if (!segmentId) throw new AppError("SHOPIFY_GRAPHQL", "segmentCreate returned no segment");
+    segmentId = requireOk(await createShopifySegment(client, { name, query }), "segmentCreate").id;
   }
   await deps.sql.transaction(async (tx) => {
-    await tx.query(`UPDATE "Campaign" SET "segmentId" = $2, "updatedAt" = now() WHERE id = $1`, [c.id, segmentId]);
+    await setCampaignSegment(tx, c.id, segmentId);
     await recordStep(tx, c.id, "segment", { segmentId, adopted, doneAt: deps.now().toISOString() });
   });
 }
-
-const ByCodePayload = z.object({
-  codeDiscountNodeByCode: z.object({ id: z.string(), codeDiscount: z.object({ __typename: z.string(), title: z.string().nullish() }).passthrough() }).nullable(),
-});
-const DiscountPayload = z.object({
-  discountCodeBasicCreate: z.object({ codeDiscountNode: z.object({ id: z.string() }).nullish(), userErrors: UserErrorsSchema }),
-});
 
 export function discountInput(c: CampaignRow, segmentId: string) {
   const d = c.settings.discount;
@@ -352,31 +291,25 @@ export function discountInput(c: CampaignRow, segmentId: string) {
 async function createDiscount(deps: CampaignDeps, client: AdminClient, c: CampaignRow): Promise<void> {
   const segmentId = c.segmentId ?? c.launchSteps.segment?.segmentId;
   if (!segmentId) throw new AppError("INTERNAL", "discount step reached without a segment");
-  const existing = parseOrThrow(ByCodePayload, await client.request(CODE_DISCOUNT_BY_CODE, { code: c.discountCode }), "codeDiscountNodeByCode");
+  const existing = await findCodeDiscount(client, c.discountCode);
   let discountId: string | undefined;
   let adopted = false;
-  if (existing.codeDiscountNodeByCode && existing.codeDiscountNodeByCode.codeDiscount.title === discountTitleFor(c)) {
-    discountId = existing.codeDiscountNodeByCode.id;
+  if (existing && existing.title === discountTitleFor(c)) {
+    discountId = existing.id;
     adopted = true;
   } else {
-    const data = parseOrThrow(DiscountPayload, await client.request(DISCOUNT_CODE_BASIC_CREATE, { basicCodeDiscount: discountInput(c, segmentId) }), "discountCodeBasicCreate");
-    assertNoUserErrors(data.discountCodeBasicCreate.userErrors, "discountCodeBasicCreate");
-    discountId = data.discountCodeBasicCreate.codeDiscountNode?.id;
-    if (!discountId) throw new AppError("SHOPIFY_GRAPHQL", "discountCodeBasicCreate returned no discount");
+    discountId = requireOk(await createBasicCodeDiscount(client, discountInput(c, segmentId)), "discountCodeBasicCreate").id;
   }
   await deps.sql.transaction(async (tx) => {
-    await tx.query(`UPDATE "Campaign" SET "discountId" = $2, "updatedAt" = now() WHERE id = $1`, [c.id, discountId]);
+    await setCampaignDiscount(tx, c.id, discountId);
     await recordStep(tx, c.id, "discount", { discountId, adopted, doneAt: deps.now().toISOString() });
   });
 }
 
 async function createOutreach(deps: CampaignDeps, c: CampaignRow): Promise<void> {
-  const vips = await deps.sql.query<{ id: string }>(
-    `SELECT "customerId"::text AS id FROM "CampaignMember" WHERE "campaignId" = $1 AND branch = 'VIP' AND NOT holdout AND "exitedAt" IS NULL ORDER BY "customerId"`,
-    [c.id],
-  );
+  const vips = await activeTreatedIds(deps.sql, c.id, "VIP");
   if (vips.length) {
-    await deps.outreach.createTasks(deps.sql, { shop: c.shop, campaignId: c.id, launchAt: c.launchAt!, settings: c.settings, customerIds: vips.map((v) => v.id) });
+    await deps.outreach.createTasks(deps.sql, { shop: c.shop, campaignId: c.id, launchAt: c.launchAt!, settings: c.settings, customerIds: vips });
     // Without this the new tasks would wait for the next sync's periodic check to escalate.
     await deps.outreach.scheduleEscalation(deps.queue, c.shop, c.launchAt!, c.settings);
   }
@@ -391,22 +324,11 @@ async function scheduleTouches(deps: CampaignDeps, c: CampaignRow): Promise<void
   const launchAt = c.launchAt!;
   for (const branch of ["VIP", "Standard"] as const) {
     const steps = touchSchedule(launchAt, branch, c.settings);
-    await deps.sql.query(
-      `INSERT INTO "CampaignTouch" ("campaignId", "customerId", day, shop, step, branch, "dueAt", state, "updatedAt")
-       SELECT m."campaignId", m."customerId", s.day, m.shop, s.step, m.branch, s.due, 'scheduled', now()
-       FROM "CampaignMember" m CROSS JOIN unnest($3::int[], $4::int[], $5::timestamp[]) AS s(day, step, due)
-       WHERE m."campaignId" = $1 AND m.branch = $2 AND NOT m.holdout AND m."exitedAt" IS NULL
-       ON CONFLICT DO NOTHING`,
-      [c.id, branch, steps.map((s) => s.day), steps.map((s) => s.step), steps.map((s) => s.dueAt.toISOString())],
-    );
+    await insertTouches(deps.sql, c.id, branch, steps);
   }
   let enqueued = 0;
   for (;;) {
-    const batch = await deps.sql.query<{ customerId: string; day: number; dueAt: Date }>(
-      `SELECT "customerId"::text AS "customerId", day, "dueAt" FROM "CampaignTouch" WHERE "campaignId" = $1 AND "jobId" IS NULL AND state = 'scheduled'
-       ORDER BY "dueAt", "customerId" LIMIT 500`,
-      [c.id],
-    );
+    const batch = await unqueuedTouches(deps.sql, c.id, 500);
     if (!batch.length) break;
     const jobIds: string[] = [];
     for (const t of batch) {
@@ -419,13 +341,9 @@ async function scheduleTouches(deps: CampaignDeps, c: CampaignRow): Promise<void
       enqueued++;
     }
     // Killed before this update, the batch is sent again on resume: the singleton keys and the touch job's own state check absorb it.
-    await deps.sql.query(
-      `UPDATE "CampaignTouch" t SET "jobId" = u.job FROM unnest($2::bigint[], $3::int[], $4::text[]) AS u(customer, day, job)
-       WHERE t."campaignId" = $1 AND t."customerId" = u.customer AND t.day = u.day`,
-      [c.id, batch.map((t) => t.customerId), batch.map((t) => t.day), jobIds],
-    );
+    await setTouchJobs(deps.sql, c.id, batch.map((t, i) => ({ customerId: t.customerId, day: t.day, jobId: jobIds[i]! })));
   }
-  const scheduled = (await deps.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "CampaignTouch" WHERE "campaignId" = $1`, [c.id]))[0]!.n;
+  const scheduled = await countTouches(deps.sql, c.id);
   await recordStep(deps.sql, c.id, "touches", { scheduled, enqueued: (c.launchSteps.touches?.enqueued ?? 0) + enqueued, doneAt: deps.now().toISOString() });
 }
 

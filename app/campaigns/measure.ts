@@ -2,8 +2,8 @@ import type { Sql } from "../db/sql";
 import { cumulativeReactivation, measureCampaign, type ArmTotals, type CampaignMeasurement, type CumulativePoint } from "../domain/campaigns";
 import type { CampaignMessageCounts } from "../messaging/types";
 import type { CampaignDeps } from "./deps";
-import { getCampaign, type CampaignRow } from "./store";
-import { QUALIFYING_ORDER } from "./touch";
+import { campaignMembers, exitCounts, getCampaign, touchStateCounts, type CampaignRow } from "./store";
+import { purchaseTotalsInWindow } from "../sync/store/purchases";
 import { DAY_MS } from "../domain/analytics/dates";
 
 
@@ -22,7 +22,8 @@ export interface CampaignReport {
   windowDays: number;
   discountCostMethod: string;
   deliveries: CampaignMessageCounts;
-  touches: { scheduled: number; sent: number; skipped: number; canceled: number };
+  /** held: fell due while the campaign was paused, sent on resume */
+  touches: { scheduled: number; held: number; sent: number; skipped: number; canceled: number };
   exits: Array<{ reason: string; n: number }>;
 }
 
@@ -99,13 +100,10 @@ export async function measureRow(deps: Pick<CampaignDeps, "sql" | "messageCounts
   const lastOrderDay = Math.max(0, ...days.treated, ...days.holdout);
   const daysObserved = Math.max(0, Math.min(windowDays, Math.max(Math.floor((deps.now().getTime() - launchAt.getTime()) / DAY_MS), Math.floor(lastOrderDay))));
   const series = cumulativeReactivation({ n: arms.treated.n, daysToFirstOrder: days.treated }, { n: arms.holdout.n, daysToFirstOrder: days.holdout }, daysObserved);
-  const touchRows = await deps.sql.query<{ state: string; n: number }>(`SELECT state, count(*)::int AS n FROM "CampaignTouch" WHERE "campaignId" = $1 GROUP BY state`, [c.id]);
-  const touches = { scheduled: 0, sent: 0, skipped: 0, canceled: 0 };
+  const touchRows = await touchStateCounts(deps.sql, c.id);
+  const touches = { scheduled: 0, held: 0, sent: 0, skipped: 0, canceled: 0 };
   for (const t of touchRows) if (t.state in touches) touches[t.state as keyof typeof touches] = t.n;
-  const exits = await deps.sql.query<{ reason: string; n: number }>(
-    `SELECT "exitReason" AS reason, count(*)::int AS n FROM "CampaignMember" WHERE "campaignId" = $1 AND "exitedAt" IS NOT NULL GROUP BY "exitReason" ORDER BY 2 DESC`,
-    [c.id],
-  );
+  const exits = await exitCounts(deps.sql, c.id);
   return {
     measurement,
     branches: [...branches.values()].sort((a, b) => a.branch.localeCompare(b.branch)),
@@ -122,18 +120,19 @@ export async function measureRow(deps: Pick<CampaignDeps, "sql" | "messageCounts
 async function memberRows(sql: Sql, c: CampaignRow, from: Date, to: Date): Promise<MemberRow[]> {
   // Members who left because tagging failed never got the offer and are not a fair treated unit,
   // but dropping them would bias the arm; they stay (intention to treat).
-  return sql.query<MemberRow>(
-    `SELECT m.holdout, m.branch,
-            coalesce(sum(o."currentTotal"), 0)::text AS revenue,
-            min(o."processedAt") AS "firstAt",
-            count(o.id) FILTER (WHERE upper($4) = ANY (SELECT upper(x) FROM unnest(o."discountCodes") x))::int AS redemptions,
-            coalesce(sum(o."currentTotal") FILTER (WHERE upper($4) = ANY (SELECT upper(x) FROM unnest(o."discountCodes") x)), 0)::text AS "redeemedTotal"
-     FROM "CampaignMember" m
-     LEFT JOIN "Order" o ON o.shop = m.shop AND o."customerId" = m."customerId" AND o."processedAt" >= $2 AND o."processedAt" < $3 AND ${QUALIFYING_ORDER}
-     WHERE m."campaignId" = $1
-     GROUP BY m."customerId", m.holdout, m.branch`,
-    [c.id, from.toISOString(), to.toISOString(), c.discountCode],
-  );
+  const members = await campaignMembers(sql, c.id);
+  const totals = await purchaseTotalsInWindow(sql, c.shop, members.map((m) => m.customerId), { from, to, discountCode: c.discountCode });
+  return members.map((m) => {
+    const t = totals.get(m.customerId);
+    return {
+      holdout: m.holdout,
+      branch: m.branch,
+      revenue: t?.revenue ?? "0",
+      firstAt: t?.firstAt ?? null,
+      redemptions: t?.redemptions ?? 0,
+      redeemedTotal: t?.redeemedTotal ?? "0",
+    };
+  });
 }
 
 /**

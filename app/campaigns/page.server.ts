@@ -10,10 +10,11 @@ import type { CampaignDeps } from "./deps";
 import { formatEndsAt } from "./email";
 import { campaignTagFor, requestLaunch, retryLaunch } from "./launch";
 import { measureRow, type CampaignReport } from "./measure";
-import { LAUNCH_STEPS, getCampaign, listCampaigns, stepsDone, storedCampaignSettings, type CampaignRow } from "./store";
+import { LAUNCH_STEPS, getCampaign, listCampaigns, memberCountsByCampaign, stepsDone, storedCampaignSettings, type CampaignRow } from "./store";
 import { setPaused } from "./touch";
 import { DAY_MS } from "../domain/analytics/dates";
-import { qualifyingOrder } from "../sync/orders-sql";
+import { lapsedAndReturned } from "../sync/store/purchases";
+import { countWinbackTargets, winbackTargets } from "../analysis/store";
 
 
 export interface CampaignListItem {
@@ -30,12 +31,9 @@ export interface CampaignListItem {
 
 export async function loadCampaignList(sql: Sql, shop: string): Promise<{ campaigns: CampaignListItem[]; targets: number }> {
   const rows = await listCampaigns(sql, shop);
-  const counts = await sql.query<{ campaignId: string; n: number; r: number }>(
-    `SELECT "campaignId", count(*)::int AS n, count("reactivatedAt")::int AS r FROM "CampaignMember" WHERE shop = $1 GROUP BY "campaignId"`,
-    [shop],
-  );
+  const counts = await memberCountsByCampaign(sql, shop);
   const byId = new Map(counts.map((c) => [c.campaignId, c]));
-  const targets = (await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "CustomerScore" WHERE shop = $1 AND target AND branch IN ('VIP', 'Standard')`, [shop]))[0]!.n;
+  const targets = await countWinbackTargets(sql, shop);
   return {
     targets,
     campaigns: rows.map((c) => ({
@@ -43,8 +41,8 @@ export async function loadCampaignList(sql: Sql, shop: string): Promise<{ campai
       name: c.name,
       status: c.status,
       launchAt: c.launchAt?.toISOString() ?? null,
-      members: byId.get(c.id)?.n ?? 0,
-      reactivated: byId.get(c.id)?.r ?? 0,
+      members: byId.get(c.id)?.members ?? 0,
+      reactivated: byId.get(c.id)?.treatedReactivated ?? 0,
       discountCode: c.discountCode,
       launchError: c.launchError,
       pausedReason: c.pausedReason,
@@ -59,18 +57,8 @@ export async function loadCampaignList(sql: Sql, shop: string): Promise<{ campai
  */
 export async function baselineReactivation(sql: Sql, shop: string, now: Date, windowDays: number, silentDays = 90): Promise<{ rate: number; assumed: boolean; basis: number }> {
   const t = new Date(now.getTime() - windowDays * DAY_MS);
-  const rows = await sql.query<{ n: number; back: number }>(
-    `WITH lapsed AS (
-       SELECT "customerId" FROM "Order" WHERE shop = $1 AND ${qualifyingOrder()} AND "customerId" IS NOT NULL AND "processedAt" < $2
-       GROUP BY "customerId" HAVING max("processedAt") < $2::timestamp - make_interval(days => $4)
-     )
-     SELECT count(*)::int AS n,
-            count(*) FILTER (WHERE EXISTS (SELECT 1 FROM "Order" o WHERE o.shop = $1 AND o."customerId" = l."customerId" AND ${qualifyingOrder("o")}
-                                           AND o."processedAt" >= $2 AND o."processedAt" < $3))::int AS back
-     FROM lapsed l`,
-    [shop, t.toISOString(), now.toISOString(), silentDays],
-  );
-  const r = rows[0]!;
+  const { lapsed, returned } = await lapsedAndReturned(sql, shop, t, now, silentDays);
+  const r = { n: lapsed, back: returned };
   if (r.n < 30) return { rate: 0.05, assumed: true, basis: r.n };
   return { rate: Math.min(0.95, Math.max(0.001, r.back / r.n)), assumed: false, basis: r.n };
 }
@@ -90,10 +78,7 @@ export interface PlanPreview {
 
 /** The plan for a launch key: holdout sizes are exact, because the key becomes the campaign id. */
 export async function previewPlan(sql: Sql, shop: string, launchKey: string, settings: CampaignSettings, now: Date): Promise<PlanPreview> {
-  const targets = await sql.query<{ id: string; branch: "VIP" | "Standard" }>(
-    `SELECT "customerId"::text AS id, branch FROM "CustomerScore" WHERE shop = $1 AND target AND branch IN ('VIP', 'Standard')`,
-    [shop],
-  );
+  const targets = await winbackTargets(sql, shop);
   const facts = await shopFacts(sql, shop);
   const baseline = await baselineReactivation(sql, shop, now, settings.reactivationWindowDays);
   const split = (branch: "VIP" | "Standard") => assignHoldout(launchKey.toLowerCase(), targets.filter((t) => t.branch === branch).map((t) => t.id), settings.holdoutShare);

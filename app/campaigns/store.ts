@@ -3,7 +3,7 @@ import type { Sql } from "../db/sql";
 import { parseCampaignSettings, type CampaignSettings } from "../domain/campaigns";
 import { AppError, isAppError } from "../lib/errors";
 
-export type CampaignRowStatus = "draft" | "launching" | "active" | "paused" | "completed";
+export type CampaignRowStatus = "draft" | "launching" | "active" | "paused" | "completed" | "stopped";
 
 export const LAUNCH_STEPS = ["members", "tags", "segment", "discount", "outreach", "touches"] as const;
 export type LaunchStep = (typeof LAUNCH_STEPS)[number];
@@ -46,12 +46,19 @@ export interface CampaignRow {
   launchErrorDetails: unknown;
   pausedReason: string | null;
   pausedAt: Date | null;
+  stoppedAt: Date | null;
   guardrail: unknown;
   createdAt: Date;
   updatedAt: Date;
 }
 
 type RawRow = Omit<CampaignRow, "settings" | "launchSteps"> & { settings: unknown; launchSteps: unknown };
+
+/*
+ * The campaigns feature's store: the only module that reads or writes Campaign, CampaignMember and
+ * CampaignTouch. Other features' tables are read through their stores (sync: orders and customers;
+ * analysis: targets).
+ */
 
 /**
  * Stored settings of a campaign. The escalation owner became stricter (exactly one address when it
@@ -101,4 +108,307 @@ export async function recordStep(sql: Sql, id: string, step: LaunchStep, value: 
 
 export function stepsDone(steps: LaunchSteps): number {
   return LAUNCH_STEPS.filter((s) => !!steps[s]?.doneAt).length;
+}
+
+/* ---- Campaign rows ---- */
+
+export async function campaignShopOf(sql: Sql, id: string): Promise<string | null> {
+  const rows = await sql.query<{ shop: string }>(`SELECT shop FROM "Campaign" WHERE id = $1`, [id]);
+  return rows[0]?.shop ?? null;
+}
+
+/** Inserts a launching campaign; false when the id already exists (a resubmitted form). */
+export async function insertLaunchingCampaign(
+  sql: Sql,
+  c: { id: string; shop: string; name: string; settings: CampaignSettings; launchAt: Date; endsAt: Date; tag: string; discountCode: string; discountEndsAt: Date },
+): Promise<boolean> {
+  const inserted = await sql.query<{ id: string }>(
+    `INSERT INTO "Campaign" (id, shop, name, status, settings, "launchAt", "endsAt", tag, "discountCode", "discountEndsAt", "createdAt", "updatedAt")
+     VALUES ($1, $2, $3, 'launching', $4::jsonb, $5, $6, $7, $8, $9, $5, $5)
+     ON CONFLICT (id) DO NOTHING RETURNING id`,
+    [c.id, c.shop, c.name, JSON.stringify(c.settings), c.launchAt.toISOString(), c.endsAt.toISOString(), c.tag, c.discountCode, c.discountEndsAt.toISOString()],
+  );
+  return inserted.length > 0;
+}
+
+export async function clearLaunchError(sql: Sql, id: string): Promise<void> {
+  await sql.query(`UPDATE "Campaign" SET "launchError" = NULL, "launchErrorDetails" = NULL, "updatedAt" = now() WHERE id = $1`, [id]);
+}
+
+export async function recordLaunchError(sql: Sql, id: string, message: string, details: unknown): Promise<void> {
+  await sql.query(`UPDATE "Campaign" SET "launchError" = $2, "launchErrorDetails" = $3::jsonb, "updatedAt" = now() WHERE id = $1`, [id, message, JSON.stringify(details)]);
+}
+
+/** launching → active, once every step is done. */
+export async function markLaunched(sql: Sql, id: string): Promise<void> {
+  await sql.query(`UPDATE "Campaign" SET status = 'active', "launchError" = NULL, "launchErrorDetails" = NULL, "updatedAt" = now() WHERE id = $1 AND status = 'launching'`, [id]);
+}
+
+/** Forgets a failed bulk tagging operation so the retry starts another. */
+export async function forgetBulkTagOperation(sql: Sql, id: string): Promise<void> {
+  await sql.query(`UPDATE "Campaign" SET "launchSteps" = "launchSteps" #- '{tags,bulkOperationId}' WHERE id = $1`, [id]);
+}
+
+export async function setCampaignSegment(sql: Sql, id: string, segmentId: string): Promise<void> {
+  await sql.query(`UPDATE "Campaign" SET "segmentId" = $2, "updatedAt" = now() WHERE id = $1`, [id, segmentId]);
+}
+
+export async function setCampaignDiscount(sql: Sql, id: string, discountId: string): Promise<void> {
+  await sql.query(`UPDATE "Campaign" SET "discountId" = $2, "updatedAt" = now() WHERE id = $1`, [id, discountId]);
+}
+
+/** active → paused with the reason shown on the page; false when it was not active. */
+export async function pauseCampaignRow(sql: Sql, id: string, reason: string, at: Date, guardrail?: unknown): Promise<boolean> {
+  const rows = await sql.query(
+    `UPDATE "Campaign" SET status = 'paused', "pausedReason" = $2, "pausedAt" = $3, guardrail = coalesce($4::jsonb, guardrail), "updatedAt" = now()
+     WHERE id = $1 AND status = 'active' RETURNING id`,
+    [id, reason, at.toISOString(), guardrail === undefined ? null : JSON.stringify(guardrail)],
+  );
+  return rows.length > 0;
+}
+
+/** paused → active; false when it was not paused. */
+export async function resumeCampaignRow(sql: Sql, id: string): Promise<boolean> {
+  const rows = await sql.query(`UPDATE "Campaign" SET status = 'active', "pausedReason" = NULL, "pausedAt" = NULL, "updatedAt" = now() WHERE id = $1 AND status = 'paused' RETURNING id`, [id]);
+  return rows.length > 0;
+}
+
+/** The end of the window: the campaign completes and what is still scheduled or held is canceled. */
+export async function completeCampaignRows(sql: Sql, id: string): Promise<void> {
+  await sql.transaction(async (tx) => {
+    await tx.query(`UPDATE "Campaign" SET status = 'completed', "updatedAt" = now() WHERE id = $1 AND status IN ('active', 'paused')`, [id]);
+    await tx.query(`UPDATE "CampaignTouch" SET state = 'canceled', reason = 'campaign_ended', "updatedAt" = now() WHERE "campaignId" = $1 AND state IN ('scheduled', 'held')`, [id]);
+  });
+}
+
+/* ---- Members ---- */
+
+export interface NewMember {
+  customerId: string;
+  branch: string;
+  holdout: boolean;
+  /** a holdout member is kept out of every other campaign until then (its measurement window) */
+  holdoutUntil: Date | null;
+}
+
+/** Inserts members (existing ones are kept) and returns the campaign's counts. */
+export async function insertMembers(
+  sql: Sql,
+  campaignId: string,
+  shop: string,
+  assignedAt: Date,
+  members: NewMember[],
+): Promise<{ treated: number; holdout: number; vip: number; standard: number }> {
+  await sql.query(
+    `INSERT INTO "CampaignMember" ("campaignId", "customerId", shop, branch, holdout, "assignedAt", "holdoutUntil")
+     SELECT $1, u.id, $2, u.branch, u.holdout, $3, u.until FROM unnest($4::bigint[], $5::text[], $6::boolean[], $7::timestamp[]) AS u(id, branch, holdout, until)
+     ON CONFLICT DO NOTHING`,
+    [
+      campaignId,
+      shop,
+      assignedAt.toISOString(),
+      members.map((m) => m.customerId),
+      members.map((m) => m.branch),
+      members.map((m) => m.holdout),
+      members.map((m) => m.holdoutUntil?.toISOString() ?? null),
+    ],
+  );
+  return (
+    await sql.query<{ treated: number; holdout: number; vip: number; standard: number }>(
+      `SELECT count(*) FILTER (WHERE NOT holdout)::int AS treated, count(*) FILTER (WHERE holdout)::int AS holdout,
+              count(*) FILTER (WHERE branch = 'VIP')::int AS vip, count(*) FILTER (WHERE branch = 'Standard')::int AS standard
+       FROM "CampaignMember" WHERE "campaignId" = $1`,
+      [campaignId],
+    )
+  )[0]!;
+}
+
+export async function countTreated(sql: Sql, campaignId: string): Promise<number> {
+  return (await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "CampaignMember" WHERE "campaignId" = $1 AND NOT holdout`, [campaignId]))[0]!.n;
+}
+
+/** Treated members still in the campaign and not yet tagged, in customer id order. */
+export async function untaggedMembers(sql: Sql, campaignId: string): Promise<string[]> {
+  const rows = await sql.query<{ id: string }>(
+    `SELECT "customerId"::text AS id FROM "CampaignMember" WHERE "campaignId" = $1 AND NOT holdout AND "taggedAt" IS NULL AND "exitedAt" IS NULL ORDER BY "customerId"`,
+    [campaignId],
+  );
+  return rows.map((r) => r.id);
+}
+
+export async function taggedCount(sql: Sql, campaignId: string): Promise<number> {
+  return (await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "CampaignMember" WHERE "campaignId" = $1 AND "taggedAt" IS NOT NULL`, [campaignId]))[0]!.n;
+}
+
+export async function markTagged(sql: Sql, campaignId: string, customerIds: string[], at: Date): Promise<void> {
+  if (!customerIds.length) return;
+  await sql.query(`UPDATE "CampaignMember" SET "taggedAt" = $2 WHERE "campaignId" = $1 AND "customerId" = ANY($3::bigint[])`, [campaignId, at.toISOString(), customerIds]);
+}
+
+/** Treated members of a branch still in the campaign, in customer id order. */
+export async function activeTreatedIds(sql: Sql, campaignId: string, branch?: "VIP" | "Standard"): Promise<string[]> {
+  const rows = await sql.query<{ id: string }>(
+    `SELECT "customerId"::text AS id FROM "CampaignMember" WHERE "campaignId" = $1 AND ($2::text IS NULL OR branch = $2) AND NOT holdout AND "exitedAt" IS NULL ORDER BY "customerId"`,
+    [campaignId, branch ?? null],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** The member leaves: no further touches (scheduled or held ones are canceled with the reason). */
+export async function exitMember(sql: Sql, campaignId: string, customerId: string, reason: string, now: Date): Promise<void> {
+  await sql.query(`UPDATE "CampaignMember" SET "exitedAt" = $3, "exitReason" = $4 WHERE "campaignId" = $1 AND "customerId" = $2 AND "exitedAt" IS NULL`, [
+    campaignId,
+    customerId,
+    now.toISOString(),
+    reason,
+  ]);
+  await sql.query(
+    `UPDATE "CampaignTouch" SET state = 'canceled', reason = $3, "updatedAt" = now() WHERE "campaignId" = $1 AND "customerId" = $2 AND state IN ('scheduled', 'held')`,
+    [campaignId, customerId, reason],
+  );
+}
+
+/** Every member of a campaign (for measurement). */
+export async function campaignMembers(sql: Sql, campaignId: string): Promise<Array<{ customerId: string; holdout: boolean; branch: "VIP" | "Standard" }>> {
+  return sql.query(`SELECT "customerId"::text AS "customerId", holdout, branch FROM "CampaignMember" WHERE "campaignId" = $1 ORDER BY "customerId"`, [campaignId]);
+}
+
+export async function exitCounts(sql: Sql, campaignId: string): Promise<Array<{ reason: string; n: number }>> {
+  return sql.query(
+    `SELECT "exitReason" AS reason, count(*)::int AS n FROM "CampaignMember" WHERE "campaignId" = $1 AND "exitedAt" IS NOT NULL GROUP BY "exitReason" ORDER BY 2 DESC, 1`,
+    [campaignId],
+  );
+}
+
+/** Per campaign of a shop: members, and reactivations of treated and of holdout members, kept apart. */
+export async function memberCountsByCampaign(sql: Sql, shop: string): Promise<Array<{ campaignId: string; members: number; treated: number; holdout: number; treatedReactivated: number; holdoutReactivated: number }>> {
+  return sql.query(
+    `SELECT "campaignId", count(*)::int AS members, count(*) FILTER (WHERE NOT holdout)::int AS treated, count(*) FILTER (WHERE holdout)::int AS holdout,
+            count("reactivatedAt") FILTER (WHERE NOT holdout)::int AS "treatedReactivated", count("reactivatedAt") FILTER (WHERE holdout)::int AS "holdoutReactivated"
+     FROM "CampaignMember" WHERE shop = $1 GROUP BY "campaignId"`,
+    [shop],
+  );
+}
+
+/** Memberships of a customer whose campaign's reactivation window contains `at`. */
+export async function membershipsWithWindowAt(sql: Sql, shop: string, customerId: string, at: Date): Promise<Array<{ campaignId: string; holdout: boolean; exitedAt: Date | null }>> {
+  return sql.query(
+    `SELECT m."campaignId", m.holdout, m."exitedAt" FROM "CampaignMember" m JOIN "Campaign" c ON c.id = m."campaignId"
+     WHERE m.shop = $1 AND m."customerId" = $2 AND c."launchAt" <= $3
+       AND $3 < c."launchAt" + make_interval(days => (c.settings ->> 'reactivationWindowDays')::int)`,
+    [shop, customerId, at.toISOString()],
+  );
+}
+
+/** Members of a shop's launched campaigns with their reactivation window (for reconciling with the orders). */
+export async function membersWithWindows(
+  sql: Sql,
+  shop: string,
+): Promise<Array<{ campaignId: string; customerId: string; holdout: boolean; exitedAt: Date | null; reactivatedAt: Date | null; from: Date; to: Date }>> {
+  return sql.query(
+    `SELECT m."campaignId", m."customerId"::text AS "customerId", m.holdout, m."exitedAt", m."reactivatedAt", c."launchAt" AS "from",
+            c."launchAt" + make_interval(days => (c.settings ->> 'reactivationWindowDays')::int) AS "to"
+     FROM "CampaignMember" m JOIN "Campaign" c ON c.id = m."campaignId"
+     WHERE m.shop = $1 AND c.status IN ('active', 'paused', 'completed', 'stopped') AND c."launchAt" IS NOT NULL`,
+    [shop],
+  );
+}
+
+/** Records a reactivation unless an earlier one is already recorded; true when it changed the row. */
+export async function markReactivated(sql: Sql, campaignId: string, customerId: string, at: Date, orderId: string): Promise<boolean> {
+  const rows = await sql.query(
+    `UPDATE "CampaignMember" SET "reactivatedAt" = $3, "reactivationOrderId" = $4 WHERE "campaignId" = $1 AND "customerId" = $2 AND ("reactivatedAt" IS NULL OR "reactivatedAt" > $3) RETURNING 1`,
+    [campaignId, customerId, at.toISOString(), orderId],
+  );
+  return rows.length > 0;
+}
+
+/* ---- Touches ---- */
+
+export interface TouchRow {
+  state: string;
+  branch: string;
+  dueAt: Date;
+  holdout: boolean;
+  exitedAt: Date | null;
+  exitReason: string | null;
+  reactivatedAt: Date | null;
+}
+
+export async function findTouch(sql: Sql, campaignId: string, customerId: string, day: number): Promise<TouchRow | null> {
+  const rows = await sql.query<TouchRow>(
+    `SELECT t.state, t.branch, t."dueAt", m.holdout, m."exitedAt", m."exitReason", m."reactivatedAt"
+     FROM "CampaignTouch" t JOIN "CampaignMember" m ON m."campaignId" = t."campaignId" AND m."customerId" = t."customerId"
+     WHERE t."campaignId" = $1 AND t."customerId" = $2 AND t.day = $3`,
+    [campaignId, customerId, day],
+  );
+  return rows[0] ?? null;
+}
+
+export interface TouchKey {
+  campaignId: string;
+  customerId: string;
+  day: number;
+}
+
+export async function setTouchState(sql: Sql, k: TouchKey, state: string, reason: string | null, extra: { messageId?: string; flowFired?: boolean } = {}): Promise<void> {
+  await sql.query(
+    `UPDATE "CampaignTouch" SET state = $4, reason = $5, "messageId" = coalesce($6, "messageId"), "flowFired" = "flowFired" OR $7, "attemptedAt" = now(), "updatedAt" = now()
+     WHERE "campaignId" = $1 AND "customerId" = $2 AND day = $3`,
+    [k.campaignId, k.customerId, k.day, state, reason, extra.messageId ?? null, extra.flowFired ?? false],
+  );
+}
+
+export async function markTouchDeferred(sql: Sql, k: TouchKey): Promise<void> {
+  await sql.query(`UPDATE "CampaignTouch" SET reason = 'deferred', "attemptedAt" = now(), "updatedAt" = now() WHERE "campaignId" = $1 AND "customerId" = $2 AND day = $3`, [
+    k.campaignId,
+    k.customerId,
+    k.day,
+  ]);
+}
+
+/** When the customer last got a campaign message, other than this touch. */
+export async function lastSentAt(sql: Sql, shop: string, customerId: string, except: TouchKey): Promise<Date | null> {
+  const rows = await sql.query<{ at: Date | null }>(
+    `SELECT max("attemptedAt") AS at FROM "CampaignTouch" WHERE shop = $1 AND "customerId" = $2 AND state = 'sent' AND NOT ("campaignId" = $3 AND day = $4)`,
+    [shop, customerId, except.campaignId, except.day],
+  );
+  return rows[0]?.at ? new Date(rows[0].at) : null;
+}
+
+/** One row per (treated, not exited) member of the branch and step: unique per campaign, customer and day. */
+export async function insertTouches(sql: Sql, campaignId: string, branch: "VIP" | "Standard", steps: Array<{ day: number; step: number; dueAt: Date }>): Promise<void> {
+  await sql.query(
+    `INSERT INTO "CampaignTouch" ("campaignId", "customerId", day, shop, step, branch, "dueAt", state, "updatedAt")
+     SELECT m."campaignId", m."customerId", s.day, m.shop, s.step, m.branch, s.due, 'scheduled', now()
+     FROM "CampaignMember" m CROSS JOIN unnest($3::int[], $4::int[], $5::timestamp[]) AS s(day, step, due)
+     WHERE m."campaignId" = $1 AND m.branch = $2 AND NOT m.holdout AND m."exitedAt" IS NULL
+     ON CONFLICT DO NOTHING`,
+    [campaignId, branch, steps.map((s) => s.day), steps.map((s) => s.step), steps.map((s) => s.dueAt.toISOString())],
+  );
+}
+
+/** Scheduled touches that have no job yet, earliest first. */
+export async function unqueuedTouches(sql: Sql, campaignId: string, limit: number): Promise<Array<{ customerId: string; day: number; dueAt: Date }>> {
+  return sql.query(
+    `SELECT "customerId"::text AS "customerId", day, "dueAt" FROM "CampaignTouch" WHERE "campaignId" = $1 AND "jobId" IS NULL AND state = 'scheduled'
+     ORDER BY "dueAt", "customerId" LIMIT $2`,
+    [campaignId, limit],
+  );
+}
+
+export async function setTouchJobs(sql: Sql, campaignId: string, jobs: Array<{ customerId: string; day: number; jobId: string }>): Promise<void> {
+  await sql.query(
+    `UPDATE "CampaignTouch" t SET "jobId" = u.job FROM unnest($2::bigint[], $3::int[], $4::text[]) AS u(customer, day, job)
+     WHERE t."campaignId" = $1 AND t."customerId" = u.customer AND t.day = u.day`,
+    [campaignId, jobs.map((j) => j.customerId), jobs.map((j) => j.day), jobs.map((j) => j.jobId)],
+  );
+}
+
+export async function countTouches(sql: Sql, campaignId: string): Promise<number> {
+  return (await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "CampaignTouch" WHERE "campaignId" = $1`, [campaignId]))[0]!.n;
+}
+
+export async function touchStateCounts(sql: Sql, campaignId: string): Promise<Array<{ state: string; n: number }>> {
+  return sql.query(`SELECT state, count(*)::int AS n FROM "CampaignTouch" WHERE "campaignId" = $1 GROUP BY state`, [campaignId]);
 }

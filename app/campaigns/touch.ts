@@ -7,11 +7,22 @@ import { shopFacts } from "../shop-settings.server";
 import type { CampaignDeps } from "./deps";
 import { standardEmail, vipEmail, type ShopInfo } from "./email";
 import { exitMember, TOUCH_QUEUE, type TouchPayload } from "./launch";
-import { getCampaign, type CampaignRow } from "./store";
-import { qualifyingOrder } from "../sync/orders-sql";
-
-/** An order counts when it is real and the customer's: the sync's own definition. */
-export const QUALIFYING_ORDER = `${qualifyingOrder("o")} AND o."customerId" IS NOT NULL`;
+import {
+  completeCampaignRows,
+  findTouch,
+  getCampaign,
+  lastSentAt,
+  markReactivated,
+  markTouchDeferred,
+  membershipsWithWindowAt,
+  membersWithWindows,
+  pauseCampaignRow,
+  resumeCampaignRow,
+  setTouchState,
+  type CampaignRow,
+} from "./store";
+import { customerById } from "../sync/store/customers";
+import { firstPurchaseSince, firstPurchasesInWindows, qualifyingPurchase } from "../sync/store/purchases";
 
 function domainStatus(c: CampaignRow, now: Date): CampaignStatus {
   if (c.status === "completed" || (c.endsAt && now.getTime() >= c.endsAt.getTime())) return "completed";
@@ -20,24 +31,8 @@ function domainStatus(c: CampaignRow, now: Date): CampaignStatus {
   return "scheduled";
 }
 
-interface TouchRow {
-  state: string;
-  branch: string;
-  dueAt: Date;
-  holdout: boolean;
-  exitedAt: Date | null;
-  exitReason: string | null;
-  reactivatedAt: Date | null;
-  firstName: string | null;
-  emailConsent: string | null;
-}
-
 async function setTouch(sql: Sql, p: z.infer<typeof TouchPayload>, state: string, reason: string | null, extra: { messageId?: string; flowFired?: boolean } = {}) {
-  await sql.query(
-    `UPDATE "CampaignTouch" SET state = $4, reason = $5, "messageId" = coalesce($6, "messageId"), "flowFired" = "flowFired" OR $7, "attemptedAt" = now(), "updatedAt" = now()
-     WHERE "campaignId" = $1 AND "customerId" = $2 AND day = $3`,
-    [p.campaignId, p.customerId, p.day, state, reason, extra.messageId ?? null, extra.flowFired ?? false],
-  );
+  await setTouchState(sql, p, state, reason, extra);
 }
 
 export type TouchResult = { action: "sent" | "skipped" | "exited" | "deferred" | "noop"; reason?: string };
@@ -50,14 +45,7 @@ export type TouchResult = { action: "sent" | "skipped" | "exited" | "deferred" |
 export async function runTouch(deps: CampaignDeps, p: z.infer<typeof TouchPayload>): Promise<TouchResult> {
   const now = deps.now();
   const c = await getCampaign(deps.sql, p.shop, p.campaignId);
-  const rows = await deps.sql.query<TouchRow>(
-    `SELECT t.state, t.branch, t."dueAt", m.holdout, m."exitedAt", m."exitReason", m."reactivatedAt", cu."firstName", cu."emailConsent"
-     FROM "CampaignTouch" t JOIN "CampaignMember" m ON m."campaignId" = t."campaignId" AND m."customerId" = t."customerId"
-     LEFT JOIN "Customer" cu ON cu.shop = t.shop AND cu.id = t."customerId"
-     WHERE t."campaignId" = $1 AND t."customerId" = $2 AND t.day = $3`,
-    [p.campaignId, p.customerId, p.day],
-  );
-  const t = rows[0];
+  const t = await findTouch(deps.sql, p.campaignId, p.customerId, p.day);
   if (!t) throw new AppError("NOT_FOUND", `No touch for campaign ${p.campaignId}, customer ${p.customerId}, day ${p.day}`);
   if (t.state !== "scheduled") return { action: "noop", reason: t.state };
   if (t.exitedAt) {
@@ -65,22 +53,12 @@ export async function runTouch(deps: CampaignDeps, p: z.infer<typeof TouchPayloa
     return { action: "exited", reason: t.exitReason ?? "exited" };
   }
   // Read the orders themselves as well as the webhook's mark: a webhook can arrive after the touch.
-  const ordered =
-    !!t.reactivatedAt ||
-    (
-      await deps.sql.query(
-        `SELECT 1 FROM "Order" o WHERE o.shop = $1 AND o."customerId" = $2 AND o."processedAt" >= $3 AND ${QUALIFYING_ORDER} LIMIT 1`,
-        [p.shop, p.customerId, c.launchAt!.toISOString()],
-      )
-    ).length > 0;
-  const lastRows = await deps.sql.query<{ at: Date | null }>(
-    `SELECT max("attemptedAt") AS at FROM "CampaignTouch" WHERE shop = $1 AND "customerId" = $2 AND state = 'sent' AND NOT ("campaignId" = $3 AND day = $4)`,
-    [p.shop, p.customerId, p.campaignId, p.day],
-  );
+  const ordered = !!t.reactivatedAt || !!(await firstPurchaseSince(deps.sql, p.shop, p.customerId, c.launchAt!));
+  const contact = await customerById(deps.sql, p.shop, p.customerId);
   const decision = nextTouchDecision({
-    customerState: { ordered, unsubscribed: t.emailConsent === "UNSUBSCRIBED", inHoldout: t.holdout },
+    customerState: { ordered, unsubscribed: contact?.emailConsent === "UNSUBSCRIBED", inHoldout: t.holdout },
     campaignStatus: domainStatus(c, now),
-    lastMessageAt: lastRows[0]?.at ? new Date(lastRows[0].at) : null,
+    lastMessageAt: await lastSentAt(deps.sql, p.shop, p.customerId, p),
     now,
     dueAt: new Date(t.dueAt),
     settings: c.settings,
@@ -108,11 +86,11 @@ export async function runTouch(deps: CampaignDeps, p: z.infer<typeof TouchPayloa
     const task = await deps.outreach.taskFor(deps.sql, p.shop, p.campaignId, p.customerId);
     const conciergeName = task?.conciergeName || c.settings.vip.conciergeName;
     const perk = task?.perk || c.settings.vip.perkOverride || "a personal concierge call";
-    const mail = vipEmail({ shop, firstName: t.firstName, conciergeName, conciergeRole: task?.conciergeRole ?? c.settings.vip.conciergeRole, perk, day: p.day });
+    const mail = vipEmail({ shop, firstName: contact?.firstName ?? null, conciergeName, conciergeRole: task?.conciergeRole ?? c.settings.vip.conciergeRole, perk, day: p.day });
     outcome = await deps.messenger.sendEmail({ shop: p.shop, customerId: p.customerId, kind: "winback_vip", dedupeKey, campaignId: p.campaignId, ...mail });
     flowPayload = { customer_id: p.customerId, campaign_id: p.campaignId, branch: "vip", touch_day: p.day, perk };
   } else {
-    const mail = standardEmail({ shop, firstName: t.firstName, settings: c.settings, code: c.discountCode, endsAt: c.discountEndsAt!, day: p.day });
+    const mail = standardEmail({ shop, firstName: contact?.firstName ?? null, settings: c.settings, code: c.discountCode, endsAt: c.discountEndsAt!, day: p.day });
     outcome = await deps.messenger.sendEmail({ shop: p.shop, customerId: p.customerId, kind: "winback_standard", dedupeKey, campaignId: p.campaignId, ...mail });
     flowPayload = {
       customer_id: p.customerId,
@@ -152,11 +130,7 @@ export async function runTouch(deps: CampaignDeps, p: z.infer<typeof TouchPayloa
 async function defer(deps: CampaignDeps, p: z.infer<typeof TouchPayload>, until: Date) {
   // A fresh singleton key: the running job still holds the touch's own key.
   await deps.queue.send(TOUCH_QUEUE, p, { runAt: until, singletonKey: `campaign.touch:${p.campaignId}:${p.customerId}:${p.day}:${until.getTime()}` });
-  await deps.sql.query(`UPDATE "CampaignTouch" SET reason = 'deferred', "attemptedAt" = now(), "updatedAt" = now() WHERE "campaignId" = $1 AND "customerId" = $2 AND day = $3`, [
-    p.campaignId,
-    p.customerId,
-    p.day,
-  ]);
+  await markTouchDeferred(deps.sql, p);
 }
 
 export function describeGuardrail(reasons: GuardrailReason[]): string {
@@ -170,24 +144,17 @@ export async function checkGuardrails(deps: Pick<CampaignDeps, "sql" | "messageC
   const counts = await deps.messageCounts(deps.sql, c.id);
   const g = evaluateGuardrails({ deliveries: counts.delivered, unsubscribes: counts.unsubscribed, complaints: counts.complaints }, c.settings);
   if (g.status !== "pause") return false;
-  const rows = await deps.sql.query(
-    `UPDATE "Campaign" SET status = 'paused', "pausedReason" = $2, "pausedAt" = $3, guardrail = $4::jsonb, "updatedAt" = now() WHERE id = $1 AND status = 'active' RETURNING id`,
-    [c.id, `Paused automatically: ${describeGuardrail(g.reasons)} after ${counts.delivered} deliveries.`, deps.now().toISOString(), JSON.stringify({ ...g, counts })],
-  );
-  return rows.length > 0;
+  return pauseCampaignRow(deps.sql, c.id, `Paused automatically: ${describeGuardrail(g.reasons)} after ${counts.delivered} deliveries.`, deps.now(), { ...g, counts });
 }
 
 export async function setPaused(sql: Sql, shop: string, campaignId: string, paused: boolean, now: Date): Promise<void> {
   const c = await getCampaign(sql, shop, campaignId);
   if (paused) {
     if (c.status !== "active") throw new AppError("CONFLICT", `Only an active campaign can be paused (this one is ${c.status})`);
-    await sql.query(`UPDATE "Campaign" SET status = 'paused', "pausedReason" = 'Paused by the merchant.', "pausedAt" = $2, "updatedAt" = now() WHERE id = $1 AND status = 'active'`, [
-      campaignId,
-      now.toISOString(),
-    ]);
+    await pauseCampaignRow(sql, campaignId, "Paused by the merchant.", now);
   } else {
     if (c.status !== "paused") throw new AppError("CONFLICT", `Only a paused campaign can be resumed (this one is ${c.status})`);
-    await sql.query(`UPDATE "Campaign" SET status = 'active', "pausedReason" = NULL, "pausedAt" = NULL, "updatedAt" = now() WHERE id = $1 AND status = 'paused'`, [campaignId]);
+    await resumeCampaignRow(sql, campaignId);
   }
 }
 
@@ -195,10 +162,7 @@ export async function setPaused(sql: Sql, shop: string, campaignId: string, paus
 export async function completeCampaign(sql: Sql, shop: string, campaignId: string, now: Date): Promise<void> {
   const c = await getCampaign(sql, shop, campaignId);
   if (c.endsAt && now.getTime() < c.endsAt.getTime()) throw new AppError("CONFLICT", "campaign has not ended yet", { retryable: true, retryAfterMs: c.endsAt.getTime() - now.getTime() });
-  await sql.transaction(async (tx) => {
-    await tx.query(`UPDATE "Campaign" SET status = 'completed', "updatedAt" = now() WHERE id = $1 AND status IN ('active', 'paused')`, [campaignId]);
-    await tx.query(`UPDATE "CampaignTouch" SET state = 'canceled', reason = 'campaign_ended', "updatedAt" = now() WHERE "campaignId" = $1 AND state = 'scheduled'`, [campaignId]);
-  });
+  await completeCampaignRows(sql, campaignId);
 }
 
 /**
@@ -206,23 +170,12 @@ export async function completeCampaign(sql: Sql, shop: string, campaignId: strin
  * reactivated; a treated one also leaves the sequence (no more offers after they came back).
  */
 export async function onOrderChanged(deps: Pick<CampaignDeps, "sql" | "now">, event: { shop: string; orderId: string; customerId: string | null }): Promise<number> {
-  const orders = await deps.sql.query<{ customerId: string; processedAt: Date }>(
-    `SELECT o."customerId"::text AS "customerId", o."processedAt" FROM "Order" o WHERE o.shop = $1 AND o.id = $2 AND ${QUALIFYING_ORDER}`,
-    [event.shop, event.orderId],
-  );
-  const o = orders[0];
+  const o = await qualifyingPurchase(deps.sql, event.shop, event.orderId);
   if (!o) return 0;
-  const members = await deps.sql.query<{ campaignId: string; holdout: boolean; reactivatedAt: Date | null; exitedAt: Date | null }>(
-    `SELECT m."campaignId", m.holdout, m."reactivatedAt", m."exitedAt" FROM "CampaignMember" m JOIN "Campaign" c ON c.id = m."campaignId"
-     WHERE m.shop = $1 AND m."customerId" = $2 AND c."launchAt" <= $3
-       AND $3 < c."launchAt" + make_interval(days => (c.settings ->> 'reactivationWindowDays')::int)`,
-    [event.shop, o.customerId, new Date(o.processedAt).toISOString()],
-  );
+  const at = new Date(o.processedAt);
+  const members = await membershipsWithWindowAt(deps.sql, event.shop, o.customerId, at);
   for (const m of members) {
-    await deps.sql.query(
-      `UPDATE "CampaignMember" SET "reactivatedAt" = $3, "reactivationOrderId" = $4 WHERE "campaignId" = $1 AND "customerId" = $2 AND ("reactivatedAt" IS NULL OR "reactivatedAt" > $3)`,
-      [m.campaignId, o.customerId, new Date(o.processedAt).toISOString(), event.orderId],
-    );
+    await markReactivated(deps.sql, m.campaignId, o.customerId, at, event.orderId);
     if (!m.holdout && !m.exitedAt) await exitMember(deps.sql, m.campaignId, o.customerId, "ordered", deps.now());
   }
   return members.length;
@@ -230,21 +183,21 @@ export async function onOrderChanged(deps: Pick<CampaignDeps, "sql" | "now">, ev
 
 /** After a sync: orders whose webhooks were lost still reactivate members and end their sequences. */
 export async function reconcileReactivations(deps: Pick<CampaignDeps, "sql" | "now">, shop: string): Promise<number> {
-  const rows = await deps.sql.query<{ campaignId: string; customerId: string; holdout: boolean; exitedAt: Date | null }>(
-    `WITH firsts AS (
-       SELECT DISTINCT ON (m."campaignId", m."customerId") m."campaignId", m."customerId", o.id AS "orderId", o."processedAt"
-       FROM "CampaignMember" m JOIN "Campaign" c ON c.id = m."campaignId"
-       JOIN "Order" o ON o.shop = m.shop AND o."customerId" = m."customerId" AND o."processedAt" >= c."launchAt"
-         AND o."processedAt" < c."launchAt" + make_interval(days => (c.settings ->> 'reactivationWindowDays')::int) AND ${QUALIFYING_ORDER}
-       WHERE m.shop = $1 AND c.status IN ('active', 'paused', 'completed')
-       ORDER BY m."campaignId", m."customerId", o."processedAt"
-     )
-     UPDATE "CampaignMember" m SET "reactivatedAt" = f."processedAt", "reactivationOrderId" = f."orderId"
-     FROM firsts f WHERE m."campaignId" = f."campaignId" AND m."customerId" = f."customerId"
-       AND (m."reactivatedAt" IS NULL OR m."reactivatedAt" > f."processedAt")
-     RETURNING m."campaignId", m."customerId"::text AS "customerId", m.holdout, m."exitedAt"`,
-    [shop],
+  const members = await membersWithWindows(deps.sql, shop);
+  const firsts = await firstPurchasesInWindows(
+    deps.sql,
+    shop,
+    members.map((m) => ({ customerId: m.customerId, from: new Date(m.from), to: new Date(m.to) })),
   );
-  for (const r of rows) if (!r.holdout && !r.exitedAt) await exitMember(deps.sql, r.campaignId, r.customerId, "ordered", deps.now());
-  return rows.length;
+  let changed = 0;
+  for (const [i, f] of firsts.entries()) {
+    if (!f) continue;
+    const m = members[i]!;
+    const at = f.processedAt;
+    if (m.reactivatedAt && new Date(m.reactivatedAt).getTime() <= at.getTime()) continue;
+    if (!(await markReactivated(deps.sql, m.campaignId, m.customerId, at, f.orderId))) continue;
+    changed++;
+    if (!m.holdout && !m.exitedAt) await exitMember(deps.sql, m.campaignId, m.customerId, "ordered", deps.now());
+  }
+  return changed;
 }

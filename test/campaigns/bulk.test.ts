@@ -19,10 +19,10 @@ describe.each(databaseKinds)("bulk tagging for a large branch (%s)", (kind) => {
     const sent: string[] = [];
     const killing = { ...h.deps, client: async (shop: string) => {
       const c = await realClient(shop);
-      return { shop, request: async <T,>(q: string, v?: Record<string, unknown>) => {
+      return { shop, request: async (q: string, v?: Record<string, unknown>) => {
         sent.push(q);
         if (!killed && q.includes("query BulkOperationStatus")) { killed = true; throw new Error("process killed"); }
-        return c.request<T>(q, v);
+        return c.request(q, v);
       } };
     } };
     await expect(runLaunch(killing, { shop: SHOP, campaignId })).rejects.toThrow(/process killed/);

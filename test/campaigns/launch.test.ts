@@ -26,8 +26,8 @@ describe.each(databaseKinds)("campaign launch (%s)", (kind) => {
     let crash = true;
     const crashing = { ...h.deps, client: async (shop: string) => {
       const c = await realClient(shop);
-      return { shop, request: async <T,>(q: string, v?: Record<string, unknown>) => {
-        const r = await c.request<T>(q, v);
+      return { shop, request: async (q: string, v?: Record<string, unknown>) => {
+        const r = await c.request(q, v);
         if (crash && q.includes("segmentCreate")) { crash = false; throw new Error("process killed"); }
         return r;
       } };
@@ -42,8 +42,8 @@ describe.each(databaseKinds)("campaign launch (%s)", (kind) => {
     let crashDiscount = true;
     const losing = { ...h.deps, client: async (shop: string) => {
       const c2 = await realClient(shop);
-      return { shop, request: async <T,>(q: string, v?: Record<string, unknown>) => {
-        const r = await c2.request<T>(q, v);
+      return { shop, request: async (q: string, v?: Record<string, unknown>) => {
+        const r = await c2.request(q, v);
         if (crashDiscount && q.includes("discountCodeBasicCreate")) { crashDiscount = false; throw new AppError("NETWORK", "connection reset"); }
         return r;
       } };
@@ -111,7 +111,7 @@ describe.each(databaseKinds)("campaign launch (%s)", (kind) => {
     const launchKey = "launch-clash-0002";
     const code = discountCodeFor(launchKey);
     const client = await h.deps.client(SHOP);
-    const made = await client.request<any>(`mutation M($d: DiscountCodeBasicInput!) { discountCodeBasicCreate(basicCodeDiscount: $d) { codeDiscountNode { id } userErrors { message } } }`, {
+    const made: any = await client.request(`mutation M($d: DiscountCodeBasicInput!) { discountCodeBasicCreate(basicCodeDiscount: $d) { codeDiscountNode { id } userErrors { message } } }`, {
       d: { title: "Merchant's own", code, startsAt: new Date().toISOString(), context: { all: "ALL" }, customerGets: { value: { percentage: 0.1 }, items: { all: true } } },
     });
     expect(made.discountCodeBasicCreate.userErrors).toEqual([]);

@@ -4,7 +4,7 @@ import { createFlowTriggers } from "../../app/messaging/flow";
 import { campaignMessageCounts } from "../../app/messaging/feedback";
 import type { CampaignMessageCounts, OutboundEmail } from "../../app/messaging/types";
 import type { CampaignDeps } from "../../app/campaigns/deps";
-import { outreachPort } from "../../app/campaigns/outreach-port";
+import { outreachPort } from "../../app/campaigns/feature";
 import { campaignJobDefinitions } from "../../app/campaigns/jobs";
 import { createAdminClient } from "../../app/shopify/graphql-client";
 import { createTestDb, type TestDb } from "../support/db";
