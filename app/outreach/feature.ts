@@ -1,6 +1,6 @@
 import type { AppContext, Feature } from "../jobs/feature";
 import { outreachJobDefinitions, scheduleEscalations, type OutreachDeps } from "./jobs";
-import { reconcileWonBack } from "./move-task";
+import { reconcileWonBack } from "./escalate-tasks";
 import { notifyOwners } from "./notify-owners";
 
 export { scheduleEscalations } from "./jobs";

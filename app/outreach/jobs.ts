@@ -1,7 +1,8 @@
 import { z } from "zod";
 import type { Sql } from "../db/sql";
 import { defineJob, type JobDefinition, type JobQueue } from "../jobs/queue";
-import { reconcileWonBack, runEscalations, type EscalationRun } from "./move-task";
+import { reconcileWonBack, runEscalations, type EscalationRun } from "./escalate-tasks";
+import { countOpenTasks } from "./store";
 import { DAY_MS } from "../domain/analytics/dates";
 
 export const ESCALATE_QUEUE = "outreach.escalate";
@@ -39,11 +40,7 @@ export async function escalationPass(deps: OutreachDeps, shop: string): Promise<
     // The escalation is committed and shown on the page; a mail failure must not retry the job.
     await deps.notifyOwners(shop, run.escalated).catch((e) => console.error(`[outreach] owner notice for ${shop} failed`, e));
   }
-  const open = await deps.sql.query<{ n: string }>(
-    `SELECT count(*)::int8 AS n FROM "OutreachTask" WHERE shop = $1 AND status IN ('to_contact', 'contacted', 'follow_up_due')`,
-    [shop],
-  );
-  const openLeft = Number(open[0]?.n ?? 0);
+  const openLeft = await countOpenTasks(deps.sql, shop);
   // Keep checking daily while anything can still escalate; a shop without open tasks costs nothing.
   if (openLeft > 0) await scheduleDailyEscalations(deps.queue, shop, now);
   return { ...run, wonBack: won.length, openLeft };

@@ -1,6 +1,9 @@
 import { z } from "zod";
 import type { VipTaskStatus } from "../domain/campaigns";
 import type { Sql } from "../db/sql";
+import { listCampaigns } from "../campaigns/store";
+import { customersByIds } from "../sync/store/customers";
+import { queueFacets, queueTasks, type OutreachTaskRow } from "./store";
 import { cleanParams } from "../lib/form";
 import { parseOrThrow } from "../lib/parse";
 import { statusSchema } from "./move-task";
@@ -63,83 +66,102 @@ export interface QueueRow {
   wonBackOrderId: string | null;
 }
 
-const NEXT_DUE = `CASE WHEN t.status = 'to_contact' THEN t."dueAt" WHEN t.status IN ('contacted', 'follow_up_due') THEN t."followUpAt" END`;
-const CONCIERGE = `coalesce(nullif(t."conciergeName", ''), t."conciergeRole")`;
-const ORDER_BY: Record<SortKey, string> = {
-  due: `${NEXT_DUE}`,
-  spend: `c."totalSpent"`,
-  lastOrder: `c."lastOrderAt"`,
-  // COLLATE "C": the same order on PGlite and on a PostgreSQL whose default collation differs.
-  name: `lower(coalesce(c."firstName", '') || ' ' || coalesce(c."lastName", '')) COLLATE "C"`,
-  status: `array_position(ARRAY['escalated', 'follow_up_due', 'to_contact', 'contacted', 'responded', 'won_back']::text[], t.status)`,
-  campaign: `lower(coalesce(k.name, t."campaignId")) COLLATE "C"`,
-};
-
-function where(q: QueueQuery, now: Date): { sql: string; params: unknown[] } {
-  const params: unknown[] = [];
-  const p = (v: unknown) => (params.push(v), `$${params.length + 1}`); // $1 is the shop
-  const parts: string[] = [];
-  if (q.status.length) parts.push(`t.status = ANY(${p(q.status)}::text[])`);
-  if (q.concierge.length) parts.push(`${CONCIERGE} = ANY(${p(q.concierge)}::text[])`);
-  if (q.campaign.length) parts.push(`t."campaignId" = ANY(${p(q.campaign)}::text[])`);
-  if (q.overdue) parts.push(`${NEXT_DUE} <= ${p(now)}`);
-  if (q.q) {
-    const like = p(`%${q.q.toLowerCase().replace(/[\\%_]/g, (m) => `\\${m}`)}%`);
-    // Phone numbers are written every which way ("+1 (415) 555-0102"): compare digits only, and only
-    // for a search with enough digits to mean a number.
-    const digits = q.q.replace(/\D/g, "");
-    const phone = digits.length >= 4 ? ` OR regexp_replace(coalesce(c.phone, ''), '[^0-9]', '', 'g') LIKE ${p(`%${digits}%`)}` : "";
-    parts.push(`(lower(coalesce(c."firstName", '') || ' ' || coalesce(c."lastName", '')) LIKE ${like} OR lower(coalesce(c.email, '')) LIKE ${like} OR t."customerId"::text = ${p(q.q)}${phone})`);
-  }
-  return { sql: parts.length ? ` AND ${parts.join(" AND ")}` : "", params };
+/** When the task's next step is due: contact (to_contact) or follow-up (contacted, follow_up_due); null once answered. */
+function nextDue(t: OutreachTaskRow): Date | null {
+  if (t.status === "to_contact") return new Date(t.dueAt);
+  if (t.status === "contacted" || t.status === "follow_up_due") return t.followUpAt ? new Date(t.followUpAt) : null;
+  return null;
 }
 
-/** One page of the shop's outreach queue, filtered and sorted in SQL, with the total for pagination. */
+const STATUS_ORDER: VipTaskStatus[] = ["escalated", "follow_up_due", "to_contact", "contacted", "responded", "won_back"];
+/** Code-point order of the lowercased text: the same on every server, whatever its locale. */
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+type SortValue = number | string | null;
+const SORT_VALUE: Record<SortKey, (r: QueueRow, status: VipTaskStatus) => SortValue> = {
+  due: (r) => (r.nextDueAt ? r.nextDueAt.getTime() : null),
+  spend: (r) => (r.totalSpent === null ? null : Number(r.totalSpent)),
+  lastOrder: (r) => (r.lastOrderAt ? new Date(r.lastOrderAt).getTime() : null),
+  name: (r) => r.name.toLowerCase(),
+  status: (_r, s) => STATUS_ORDER.indexOf(s),
+  campaign: (r) => (r.campaignName ?? r.campaignId).toLowerCase(),
+};
+
+function matchesSearch(r: QueueRow, q: string): boolean {
+  if (!q) return true;
+  const needle = q.toLowerCase();
+  if (r.name.toLowerCase().includes(needle) || (r.email ?? "").toLowerCase().includes(needle) || r.customerId === q) return true;
+  // Phone numbers are written every which way ("+1 (415) 555-0102"): compare digits only, and only
+  // for a search with enough digits to mean a number.
+  const digits = q.replace(/\D/g, "");
+  return digits.length >= 4 && (r.phone ?? "").replace(/\D/g, "").includes(digits);
+}
+
+/**
+ * One page of the shop's outreach queue, filtered and sorted, with the total for pagination. The
+ * status, concierge and campaign filters run in SQL on the outreach store; the customer's name,
+ * contact and spend come from the sync's store, so search, sort and paging happen here. VIP queues
+ * are a top slice of a shop's customers (hundreds to a few thousand rows), which this holds easily.
+ */
 export async function listQueue(sql: Sql, shop: string, q: QueueQuery, now: Date): Promise<{ rows: QueueRow[]; total: number }> {
-  const w = where(q, now);
-  const dir = q.dir === "desc" ? "DESC" : "ASC";
-  const nowParam = `$${w.params.length + 2}`;
-  const limit = `$${w.params.length + 3}`;
-  const offset = `$${w.params.length + 4}`;
-  const rows = await sql.query<QueueRow & { total: string }>(
-    `SELECT t.id, t."customerId"::text AS "customerId",
-            trim(coalesce(c."firstName", '') || ' ' || coalesce(c."lastName", '')) AS name, c.email, c.phone, c."totalSpent"::text AS "totalSpent", c."lastOrderAt",
-            t."campaignId", k.name AS "campaignName", ${CONCIERGE} AS concierge, t."perkKind", t."perkText", t.script, t.status,
-            ${NEXT_DUE} AS "nextDueAt", coalesce(${NEXT_DUE} <= ${nowParam}, false) AS overdue, t."escalatedTo", t."wonBackOrderId"::text AS "wonBackOrderId",
-            count(*) OVER () AS total
-       FROM "OutreachTask" t
-       LEFT JOIN "Customer" c ON c.shop = t.shop AND c.id = t."customerId"
-       LEFT JOIN "Campaign" k ON k.id = t."campaignId" AND k.shop = t.shop
-      WHERE t.shop = $1${w.sql}
-      ORDER BY ${ORDER_BY[q.sort]} ${dir} NULLS LAST, t.id ${dir}
-      LIMIT ${limit} OFFSET ${offset}`,
-    [shop, ...w.params, now, q.pageSize, (q.page - 1) * q.pageSize],
-  );
-  let total = Number(rows[0]?.total ?? 0);
-  if (!rows.length && q.page > 1) {
-    // Past the last page (rows were moved out of the filter meanwhile): still report the real total.
-    const c = await sql.query<{ n: string }>(
-      `SELECT count(*)::int8 AS n FROM "OutreachTask" t LEFT JOIN "Customer" c ON c.shop = t.shop AND c.id = t."customerId" WHERE t.shop = $1${w.sql}`,
-      [shop, ...w.params],
-    );
-    total = Number(c[0]?.n ?? 0);
+  const tasks = await queueTasks(sql, shop, { status: q.status, concierge: q.concierge, campaign: q.campaign });
+  const [customers, campaigns] = await Promise.all([
+    customersByIds(sql, shop, [...new Set(tasks.map((t) => t.customerId))]),
+    tasks.length ? listCampaigns(sql, shop) : Promise.resolve([]),
+  ]);
+  const campaignName = new Map(campaigns.map((c) => [c.id, c.name]));
+  const all: Array<{ row: QueueRow; status: VipTaskStatus }> = [];
+  for (const t of tasks) {
+    const c = customers.get(t.customerId);
+    const due = nextDue(t);
+    const row: QueueRow = {
+      id: t.id,
+      customerId: t.customerId,
+      name: `${c?.firstName ?? ""} ${c?.lastName ?? ""}`.trim(),
+      email: c?.email ?? null,
+      phone: c?.phone ?? null,
+      totalSpent: c ? c.totalSpent : null,
+      lastOrderAt: c?.lastOrderAt ?? null,
+      campaignId: t.campaignId,
+      campaignName: campaignName.get(t.campaignId) ?? null,
+      concierge: t.conciergeName || t.conciergeRole,
+      perkKind: t.perkKind,
+      perkText: t.perkText,
+      script: t.script,
+      status: t.status,
+      nextDueAt: due,
+      overdue: due !== null && due.getTime() <= now.getTime(),
+      escalatedTo: t.escalatedTo,
+      wonBackOrderId: t.wonBackOrderId,
+    };
+    if (q.overdue && !row.overdue) continue;
+    if (!matchesSearch(row, q.q)) continue;
+    all.push({ row, status: t.status });
   }
-  return { rows: rows.map(({ total: _t, ...r }) => r), total };
+  const sign = q.dir === "desc" ? -1 : 1;
+  const value = SORT_VALUE[q.sort];
+  all.sort((a, b) => {
+    const va = value(a.row, a.status);
+    const vb = value(b.row, b.status);
+    // Missing values last in either direction; ties by task id in the same direction (stable pages).
+    if (va === null || vb === null) {
+      if (va !== vb) return va === null ? 1 : -1;
+    } else {
+      const c = typeof va === "number" && typeof vb === "number" ? va - vb : byText(String(va), String(vb));
+      if (c !== 0) return sign * c;
+    }
+    return sign * byText(a.row.id, b.row.id);
+  });
+  const start = (q.page - 1) * q.pageSize;
+  return { rows: all.slice(start, start + q.pageSize).map((x) => x.row), total: all.length };
 }
 
 /** Values for the filter pickers. */
 export async function queueOptions(sql: Sql, shop: string): Promise<{ concierges: string[]; campaigns: Array<{ id: string; name: string }>; total: number }> {
-  const [concierges, campaigns, total] = await Promise.all([
-    sql.query<{ v: string }>(`SELECT DISTINCT ${CONCIERGE} AS v FROM "OutreachTask" t WHERE t.shop = $1`, [shop]),
-    sql.query<{ id: string; name: string | null }>(
-      `SELECT DISTINCT t."campaignId" AS id, k.name FROM "OutreachTask" t LEFT JOIN "Campaign" k ON k.id = t."campaignId" AND k.shop = t.shop WHERE t.shop = $1`,
-      [shop],
-    ),
-    sql.query<{ n: string }>(`SELECT count(*)::int8 AS n FROM "OutreachTask" WHERE shop = $1`, [shop]),
-  ]);
+  const facets = await queueFacets(sql, shop);
+  const names = new Map((facets.campaignIds.length ? await listCampaigns(sql, shop) : []).map((c) => [c.id, c.name]));
   return {
-    concierges: concierges.map((r) => r.v).filter(Boolean).sort((a, b) => a.localeCompare(b)),
-    campaigns: campaigns.map((r) => ({ id: r.id, name: r.name ?? r.id })).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id)),
-    total: Number(total[0]?.n ?? 0),
+    concierges: facets.concierges.filter(Boolean).sort((a, b) => a.localeCompare(b)),
+    campaigns: facets.campaignIds.map((id) => ({ id, name: names.get(id) ?? id })).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id)),
+    total: facets.total,
   };
 }

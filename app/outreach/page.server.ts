@@ -6,7 +6,10 @@ import { formObject } from "../lib/form";
 import { parseJsonClean } from "../lib/text";
 import { parseOrThrow } from "../lib/parse";
 import { shopFacts } from "../shop-settings.server";
-import { addNote, bulkTransition, getTask, label, listNotes, statusSchema, transitionTask } from "./move-task";
+import { addNote, bulkTransition, label, statusSchema, transitionTask } from "./move-task";
+import { escalationsByOwner, getTask, listNotes } from "./store";
+import { customerById } from "../sync/store/customers";
+import { findCampaign } from "../campaigns/store";
 import { listQueue, parseQueueQuery, queueOptions, type QueueQuery } from "./list-queue";
 import { outreachSummary, type OutreachSummary } from "./create-tasks";
 import { createFormatter, DEFAULT_LOCALE, formatContext } from "../lib/format";
@@ -71,10 +74,7 @@ export async function loadOutreachPage(sql: Sql, shop: string, url: URL, now: Da
     listQueue(sql, shop, query, now),
     queueOptions(sql, shop),
     outreachSummary(sql, shop, undefined, now),
-    sql.query<{ owner: string; n: string }>(
-      `SELECT coalesce(nullif("escalatedTo", ''), 'the shop owner') AS owner, count(*)::int8 AS n FROM "OutreachTask" WHERE shop = $1 AND status = 'escalated' GROUP BY 1 ORDER BY 1`,
-      [shop],
-    ),
+    escalationsByOwner(sql, shop),
   ]);
   const f = formatters(facts.currencyCode, facts.ianaTimezone);
   return {
@@ -84,7 +84,7 @@ export async function loadOutreachPage(sql: Sql, shop: string, url: URL, now: Da
     pageCount: Math.max(1, Math.ceil(total / query.pageSize)),
     options,
     summary,
-    escalations: esc.map((r) => ({ owner: r.owner, count: Number(r.n) })),
+    escalations: esc,
     rows: rows.map((r) => ({
       id: r.id,
       customerId: r.customerId,
@@ -193,11 +193,7 @@ export function taskIdParam(raw: string): string {
 export async function loadTaskDetail(sql: Sql, shop: string, rawTaskId: string, now: Date): Promise<TaskDetailView> {
   const taskId = taskIdParam(rawTaskId);
   const [task, notes, facts] = await Promise.all([getTask(sql, shop, taskId), listNotes(sql, shop, taskId), shopFacts(sql, shop)]);
-  const [customer] = await sql.query<{ firstName: string | null; lastName: string | null; email: string | null; phone: string | null; totalSpent: string; lastOrderAt: Date | null; orderCount: number }>(
-    `SELECT "firstName", "lastName", email, phone, "totalSpent"::text AS "totalSpent", "lastOrderAt", "orderCount" FROM "Customer" WHERE shop = $1 AND id = $2::bigint`,
-    [shop, task.customerId],
-  );
-  const [campaign] = await sql.query<{ name: string }>(`SELECT name FROM "Campaign" WHERE shop = $1 AND id = $2`, [shop, task.campaignId]);
+  const [customer, campaign] = await Promise.all([customerById(sql, shop, task.customerId), findCampaign(sql, shop, task.campaignId)]);
   const f = formatters(facts.currencyCode, facts.ianaTimezone);
   const time = { format: f.dateTime };
   const nextDue = task.status === "to_contact" ? task.dueAt : task.status === "contacted" || task.status === "follow_up_due" ? task.followUpAt : null;

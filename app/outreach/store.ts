@@ -107,3 +107,210 @@ export async function lockTask(tx: Sql, shop: string, taskId: string): Promise<O
   if (!rows[0]) throw new AppError("NOT_FOUND", `No outreach task ${taskId}`);
   return rows[0];
 }
+
+/*
+ * The outreach feature's store: the only module that reads or writes OutreachTask and OutreachNote.
+ * Customers, orders and campaigns are read through their owners' stores (app/sync/store.ts,
+ * app/campaigns/store.ts).
+ */
+
+/** Which of these customers already have a task in the campaign (a retried launch inserts only the rest). */
+export async function customersWithTasks(sql: Sql, shop: string, campaignId: string, customerIds: string[]): Promise<Set<string>> {
+  const rows = await sql.query<{ customerId: string }>(
+    `SELECT "customerId"::text AS "customerId" FROM "OutreachTask" WHERE shop = $1 AND "campaignId" = $2 AND "customerId" = ANY($3::bigint[])`,
+    [shop, campaignId, customerIds],
+  );
+  return new Set(rows.map((r) => r.customerId));
+}
+
+export interface NewTask {
+  id: string;
+  shop: string;
+  campaignId: string;
+  customerId: string;
+  launchAt: Date;
+  conciergeName: string;
+  conciergeRole: string;
+  owner: string;
+  followUpDays: number;
+  graceDays: number;
+  perkKind: PerkKind;
+  perkText: string;
+  perkDetails: PerkDetails;
+  script: string;
+  dueAt: Date;
+  followUpAt: Date;
+}
+
+/** Inserts tasks; one that exists (shop, campaign, customer) is left alone. Returns how many were new. */
+export async function insertTasks(sql: Sql, tasks: NewTask[]): Promise<number> {
+  if (!tasks.length) return 0;
+  const values: unknown[] = [];
+  const tuples: string[] = [];
+  for (const t of tasks) {
+    const row = [t.id, t.shop, t.campaignId, t.customerId, t.launchAt, t.conciergeName, t.conciergeRole, t.owner, t.followUpDays, t.graceDays, t.perkKind, t.perkText, JSON.stringify(t.perkDetails), t.script, t.dueAt, t.followUpAt];
+    const base = values.length;
+    tuples.push(`(${row.map((_, k) => `$${base + k + 1}`).join(", ")}, now())`);
+    values.push(...row);
+  }
+  const inserted = await sql.query<{ id: string }>(
+    `INSERT INTO "OutreachTask" (id, shop, "campaignId", "customerId", "launchAt", "conciergeName", "conciergeRole", owner, "followUpDays", "graceDays",
+       "perkKind", "perkText", "perkDetails", script, "dueAt", "followUpAt", "updatedAt")
+     VALUES ${tuples.join(", ")}
+     ON CONFLICT (shop, "campaignId", "customerId") DO NOTHING RETURNING id`,
+    values,
+  );
+  return inserted.length;
+}
+
+/** The VIP's task in a campaign, or null. */
+export async function findTaskFor(sql: Sql, shop: string, campaignId: string, customerId: string): Promise<OutreachTaskRow | null> {
+  if (!/^\d+$/.test(customerId)) return null;
+  const rows = await sql.query<OutreachTaskRow>(`SELECT ${TASK_COLUMNS} FROM "OutreachTask" t WHERE t.shop = $1 AND t."campaignId" = $2 AND t."customerId" = $3::bigint`, [
+    shop,
+    campaignId,
+    customerId,
+  ]);
+  return rows[0] ?? null;
+}
+
+/**
+ * Whether the concierge already reached this VIP or heard back (contact or a reply recorded, on the
+ * task or in its history): campaigns stop the automated VIP follow-ups then, since a "just following
+ * up" email after a personal conversation reads as a machine talking over a person.
+ */
+export async function hasConciergeContact(sql: Sql, shop: string, campaignId: string, customerId: string): Promise<boolean> {
+  const t = await findTaskFor(sql, shop, campaignId, customerId);
+  if (!t) return false;
+  return t.contactedAt !== null || t.respondedAt !== null || t.history.some((e) => e.to === "contacted" || e.to === "responded");
+}
+
+/** A task row by id for the detail view. */
+export async function getTask(sql: Sql, shop: string, taskId: string): Promise<OutreachTaskRow> {
+  const rows = await sql.query<OutreachTaskRow>(`SELECT ${TASK_COLUMNS} FROM "OutreachTask" t WHERE t.shop = $1 AND t.id = $2`, [shop, taskId]);
+  if (!rows[0]) throw new AppError("NOT_FOUND", `No outreach task ${taskId}`);
+  return rows[0];
+}
+
+/** Tasks by id (any order); unknown ids are left out. */
+export async function tasksByIds(sql: Sql, shop: string, taskIds: string[]): Promise<OutreachTaskRow[]> {
+  if (!taskIds.length) return [];
+  return sql.query<OutreachTaskRow>(`SELECT ${TASK_COLUMNS} FROM "OutreachTask" t WHERE t.shop = $1 AND t.id = ANY($2::text[])`, [shop, taskIds]);
+}
+
+/** Tasks per status, and how many are overdue at `now`, for a shop or one campaign. */
+export async function statusCounts(sql: Sql, shop: string, campaignId: string | null, now: Date): Promise<Array<{ status: VipTaskStatus; n: number; overdue: number }>> {
+  const rows = await sql.query<{ status: VipTaskStatus; n: string; overdue: string }>(
+    `SELECT status, count(*)::int8 AS n,
+            count(*) FILTER (WHERE (status = 'to_contact' AND "dueAt" <= $3) OR (status IN ('contacted', 'follow_up_due') AND "followUpAt" <= $3))::int8 AS overdue
+       FROM "OutreachTask" WHERE shop = $1 AND ($2::text IS NULL OR "campaignId" = $2) GROUP BY status`,
+    [shop, campaignId, now],
+  );
+  return rows.map((r) => ({ status: r.status, n: Number(r.n), overdue: Number(r.overdue) }));
+}
+
+/** Open tasks (nobody answered yet) of the shop. */
+export async function countOpenTasks(sql: Sql, shop: string): Promise<number> {
+  const rows = await sql.query<{ n: string }>(`SELECT count(*)::int8 AS n FROM "OutreachTask" WHERE shop = $1 AND status = ANY($2::text[])`, [shop, AWAITING_RESPONSE]);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** Escalated tasks per owner ("the shop owner" when none was set). */
+export async function escalationsByOwner(sql: Sql, shop: string): Promise<Array<{ owner: string; count: number }>> {
+  const rows = await sql.query<{ owner: string; n: string }>(
+    `SELECT coalesce(nullif("escalatedTo", ''), 'the shop owner') AS owner, count(*)::int8 AS n FROM "OutreachTask" WHERE shop = $1 AND status = 'escalated' GROUP BY 1 ORDER BY 1`,
+    [shop],
+  );
+  return rows.map((r) => ({ owner: r.owner, count: Number(r.n) }));
+}
+
+/** Ids of tasks that may move by time alone at `now` (keyset pages by id; the domain decides). */
+export async function escalationCandidates(sql: Sql, shop: string, now: Date, after: string, limit = 500): Promise<string[]> {
+  const rows = await sql.query<{ id: string }>(
+    `SELECT id FROM "OutreachTask"
+      WHERE shop = $1 AND status = ANY($2::text[]) AND id > $4
+        AND ("followUpAt" <= $3 OR "launchAt" + make_interval(days => "followUpDays" + "graceDays") <= $3)
+      ORDER BY id LIMIT $5`,
+    [shop, AWAITING_RESPONSE, now, after, limit],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** Unfinished tasks (not won back) of the shop or of one customer, with what the won-back check needs. */
+export async function unfinishedTasks(sql: Sql, shop: string, customerId: string | null): Promise<Array<{ id: string; customerId: string; launchAt: Date }>> {
+  return sql.query(
+    `SELECT id, "customerId"::text AS "customerId", "launchAt" FROM "OutreachTask" WHERE shop = $1 AND status <> 'won_back' AND ($2::bigint IS NULL OR "customerId" = $2::bigint)`,
+    [shop, customerId],
+  );
+}
+
+/** The rows the queue filters in SQL (status, concierge, campaign); search, sort and paging happen on them. */
+export async function queueTasks(sql: Sql, shop: string, f: { status: string[]; concierge: string[]; campaign: string[] }): Promise<OutreachTaskRow[]> {
+  return sql.query<OutreachTaskRow>(
+    `SELECT ${TASK_COLUMNS} FROM "OutreachTask" t
+      WHERE t.shop = $1 AND (cardinality($2::text[]) = 0 OR t.status = ANY($2::text[]))
+        AND (cardinality($3::text[]) = 0 OR coalesce(nullif(t."conciergeName", ''), t."conciergeRole") = ANY($3::text[]))
+        AND (cardinality($4::text[]) = 0 OR t."campaignId" = ANY($4::text[]))`,
+    [shop, f.status, f.concierge, f.campaign],
+  );
+}
+
+/** Values for the queue's filter pickers: concierges, campaign ids, task count. */
+export async function queueFacets(sql: Sql, shop: string): Promise<{ concierges: string[]; campaignIds: string[]; total: number }> {
+  const [concierges, campaigns, total] = await Promise.all([
+    sql.query<{ v: string }>(`SELECT DISTINCT coalesce(nullif("conciergeName", ''), "conciergeRole") AS v FROM "OutreachTask" WHERE shop = $1`, [shop]),
+    sql.query<{ id: string }>(`SELECT DISTINCT "campaignId" AS id FROM "OutreachTask" WHERE shop = $1`, [shop]),
+    sql.query<{ n: string }>(`SELECT count(*)::int8 AS n FROM "OutreachTask" WHERE shop = $1`, [shop]),
+  ]);
+  return { concierges: concierges.map((r) => r.v), campaignIds: campaigns.map((r) => r.id), total: Number(total[0]?.n ?? 0) };
+}
+
+export interface OutreachNoteView {
+  id: string;
+  author: string;
+  body: string;
+  createdAt: Date;
+}
+
+/** Inserts a note once (its id comes from the form, so a resubmitted form is a no-op); true when new. */
+export async function insertNote(tx: Sql, n: { id: string; row: Pick<OutreachTaskRow, "id" | "shop" | "customerId">; author: string; body: string; at: Date }): Promise<boolean> {
+  const rows = await tx.query(
+    `INSERT INTO "OutreachNote" (id, "taskId", shop, "customerId", author, body, "createdAt") VALUES ($1, $2, $3, $4::bigint, $5, $6, $7)
+     ON CONFLICT (id) DO NOTHING RETURNING id`,
+    [n.id, n.row.id, n.row.shop, n.row.customerId, n.author, n.body, n.at],
+  );
+  return rows.length > 0;
+}
+
+/** The task a note id already belongs to, if any. */
+export async function noteTaskId(tx: Sql, noteId: string): Promise<string | null> {
+  const rows = await tx.query<{ taskId: string }>(`SELECT "taskId" FROM "OutreachNote" WHERE id = $1`, [noteId]);
+  return rows[0]?.taskId ?? null;
+}
+
+export async function listNotes(sql: Sql, shop: string, taskId: string): Promise<OutreachNoteView[]> {
+  return sql.query<OutreachNoteView>(`SELECT id, author, body, "createdAt" FROM "OutreachNote" WHERE shop = $1 AND "taskId" = $2 ORDER BY "createdAt", id`, [shop, taskId]);
+}
+
+/* ---- Compliance (GDPR topics, wired by app/compliance.server.ts) ---- */
+
+/** customers/redact: the customer's notes, then their tasks. */
+export async function redactOutreachCustomer(sql: Sql, shop: string, customerId: string): Promise<void> {
+  await sql.query(`DELETE FROM "OutreachNote" WHERE shop = $1 AND "customerId" = $2::bigint`, [shop, customerId]);
+  await sql.query(`DELETE FROM "OutreachTask" WHERE shop = $1 AND "customerId" = $2::bigint`, [shop, customerId]);
+}
+
+/** shop/redact: everything outreach holds for the shop. */
+export async function redactOutreachShop(sql: Sql, shop: string): Promise<void> {
+  await sql.query(`DELETE FROM "OutreachNote" WHERE shop = $1`, [shop]);
+  await sql.query(`DELETE FROM "OutreachTask" WHERE shop = $1`, [shop]);
+}
+
+/** customers/data_request: the customer's tasks and notes as stored. */
+export async function exportOutreachCustomer(sql: Sql, shop: string, customerId: string): Promise<{ OutreachTask: OutreachTaskRow[]; OutreachNote: OutreachNoteView[] }> {
+  const [tasks, notes] = await Promise.all([
+    sql.query<OutreachTaskRow>(`SELECT ${TASK_COLUMNS} FROM "OutreachTask" t WHERE t.shop = $1 AND t."customerId" = $2::bigint ORDER BY t."createdAt", t.id`, [shop, customerId]),
+    sql.query<OutreachNoteView>(`SELECT id, author, body, "createdAt" FROM "OutreachNote" WHERE shop = $1 AND "customerId" = $2::bigint ORDER BY "createdAt", id`, [shop, customerId]),
+  ]);
+  return { OutreachTask: tasks, OutreachNote: notes };
+}

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb, databaseKinds, type TestDb } from "../support/db";
 import { createOutreachTasks, outreachTaskFor } from "../../app/outreach/create-tasks";
-import { addNote, bulkTransition, getTask, listNotes, transitionTask } from "../../app/outreach/move-task";
+import { addNote, bulkTransition, transitionTask } from "../../app/outreach/move-task";
+import { getTask, listNotes } from "../../app/outreach/store";
 import { escalationPass, ESCALATE_QUEUE, outreachJobDefinitions, scheduleEscalations } from "../../app/outreach/jobs";
 import { outreachOnOrderChanged } from "../../app/outreach/feature";
 import { redactCustomer } from "../../app/compliance.server";
