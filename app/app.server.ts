@@ -9,13 +9,9 @@ import type { JobDefinition, JobQueue } from "./jobs/queue";
 import { receiveWebhook as dispatchWebhook, type DispatchOptions } from "./webhooks/dispatch.server";
 import { combineWebhookHandlers } from "./webhooks/handlers.server";
 import { appHandlers, ensureShop as ensureShopWith, onAuthenticated as onAuthenticatedWith, type AuthenticatedShop, type InstallDeps } from "./install.server";
-import { complianceHandlers } from "./compliance.server";
-import { createSyncDeps } from "./sync/deps.server";
-import { syncJobDefinitions } from "./sync/jobs";
-import { ensureInitialSync } from "./sync/run";
-import { syncWebhookHandlers } from "./sync/webhooks.server";
-import { createMessaging } from "./messaging/index.server";
-import { createMessagingFeature } from "./messaging/feature.server";
+import { createComplianceHandlers } from "./compliance.server";
+import { createSyncFeature } from "./sync/feature";
+import { createMessaging, createMessagingFeature } from "./messaging/feature";
 import { createAnalysisFeature } from "./analysis/feature.server";
 import { createCampaignsFeature } from "./campaigns/feature";
 import { createOutreachFeature } from "./outreach/feature";
@@ -65,17 +61,19 @@ export const features: Feature[] = [
   createMessagingFeature(appContext),
 ];
 
-export const syncDeps = createSyncDeps(appContext, {
+/** The order sync: its steps call the features' hooks (app/sync/feature.ts). */
+const sync = createSyncFeature(appContext, {
   onSyncCompleted: (shop) => runFeatureHooks(features, "onSyncCompleted", shop),
   onOrderChanged: (event) => runFeatureHooks(features, "onOrderChanged", event),
 });
 
-export const jobDefinitions: JobDefinition[] = [...syncJobDefinitions(() => syncDeps), ...features.flatMap((f) => f.jobs ?? [])];
+export const syncDeps = sync.deps;
+
+export const jobDefinitions: JobDefinition[] = [...sync.jobs, ...features.flatMap((f) => f.jobs ?? [])];
 
 /** Called with the shop domain after each authentication: the first sync, then each feature's afterInstall. */
 export const afterInstallHooks: Array<(shop: string) => Promise<void>> = [
-  async (shop) => void (await ensureInitialSync(syncDeps, shop)),
-  ...features.flatMap((f) => (f.afterInstall ? [f.afterInstall] : [])),
+  ...[sync, ...features].flatMap((f) => (f.afterInstall ? [f.afterInstall] : [])),
 ];
 
 const install: InstallDeps = { db: database, afterInstall: afterInstallHooks, now: appContext.now };
@@ -85,7 +83,7 @@ export const ensureShop = (input: AuthenticatedShop) => ensureShopWith(install, 
 setAfterAuthHandler(onAuthenticated);
 
 /** Every webhook topic the app handles, from install, compliance and the sync. */
-export const webhookHandlers = combineWebhookHandlers(appHandlers, complianceHandlers, syncWebhookHandlers(() => syncDeps));
+export const webhookHandlers = combineWebhookHandlers(appHandlers, createComplianceHandlers([sync, ...features]), sync.webhookHandlers);
 
 /** The one webhook entry every webhook route uses (app/webhooks/dispatch.server.ts). */
 export function receiveWebhook(request: Request, options: Partial<DispatchOptions> = {}): Promise<Response> {

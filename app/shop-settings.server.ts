@@ -1,12 +1,13 @@
 import { AppError } from "./lib/errors";
 import type { Sql } from "./db/sql";
+import { parseScopes } from "./domain/history-depth";
 
 /**
  * Merchant settings live in `Shop.settings` (JSONB), one key per feature: `analysis`, `campaigns`,
- * `points`. Each feature parses its own section with its domain schema (defaults filled in), and
+ * `points`, `outreach`, `messaging`. Each feature parses its own section with its domain schema (defaults filled in), and
  * writes only its own key, so two pages saved at once never overwrite each other's section.
  */
-export type SettingsSection = "analysis" | "campaigns" | "points";
+export type SettingsSection = "analysis" | "campaigns" | "points" | "outreach" | "messaging";
 
 export async function loadSettingsSection<T>(sql: Sql, shop: string, section: SettingsSection, parse: (raw: unknown) => T): Promise<T> {
   const rows = await sql.query<{ v: unknown }>(`SELECT settings -> $2 AS v FROM "Shop" WHERE domain = $1`, [shop, section]);
@@ -30,4 +31,12 @@ export async function shopFacts(sql: Sql, shop: string): Promise<{ name: string;
   );
   const r = rows[0];
   return { name: r?.name ?? shop, currencyCode: r?.currencyCode ?? "USD", ianaTimezone: r?.ianaTimezone ?? "UTC", email: r?.email ?? null };
+}
+
+/** The scopes Shopify granted: the Shop row (kept current by app/scopes_update), else the offline session. */
+export async function grantedScopes(sql: Sql, shop: string): Promise<string[] | null> {
+  const row = (await sql.query<{ scopes: string | null }>(`SELECT scopes FROM "Shop" WHERE domain = $1`, [shop]))[0];
+  if (row?.scopes != null) return parseScopes(row.scopes);
+  const session = (await sql.query<{ scope: string | null }>(`SELECT scope FROM "Session" WHERE shop = $1 AND "isOnline" = false ORDER BY id LIMIT 1`, [shop]))[0];
+  return parseScopes(session?.scope ?? null);
 }

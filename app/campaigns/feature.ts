@@ -1,6 +1,7 @@
 import type { AppContext, Feature } from "../jobs/feature";
-import type { MessagingServices } from "../messaging/index.server";
+import type { MessagingServices } from "../messaging/feature";
 import { createOutreachTasks, firstEscalationAt, outreachTaskFor, scheduleEscalations } from "../outreach/create-tasks";
+import { hasConciergeContact } from "../outreach/store";
 import type { CampaignDeps, OutreachPort } from "./deps";
 import { campaignJobDefinitions } from "./jobs";
 import { onOrderChanged, reconcileReactivations } from "./touch";
@@ -9,6 +10,7 @@ import { onOrderChanged, reconcileReactivations } from "./touch";
 export const outreachPort: OutreachPort = {
   createTasks: (sql, input) => createOutreachTasks(sql, input),
   scheduleEscalation: (queue, shop, launchAt, settings) => scheduleEscalations(queue, shop, firstEscalationAt(launchAt, settings)),
+  hasConciergeContact: (sql, shop, campaignId, customerId) => hasConciergeContact(sql, shop, campaignId, customerId),
   async taskFor(sql, shop, campaignId, customerId) {
     const t = await outreachTaskFor(sql, shop, campaignId, customerId);
     return t ? { perk: t.perk.text, conciergeName: t.concierge.name, conciergeRole: t.concierge.role, script: t.script } : null;

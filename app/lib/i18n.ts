@@ -21,6 +21,9 @@ export function resolveLocale(tag: string | null | undefined): Locale {
 }
 
 const en = {
+  "offer.percent": "{value} off",
+  "offer.amount": "{value} off",
+  "email.preview.customer": "Alex",
   // Email footer (every marketing email).
   "email.footer.reason": "You receive this email because you subscribed to news from {shop}.",
   "email.footer.unsubscribe": "Unsubscribe",
@@ -72,6 +75,9 @@ export type MessageKey = keyof typeof en;
 export type Catalogue = Record<MessageKey, string>;
 
 const fr: Partial<Catalogue> = {
+  "offer.percent": "{value} de réduction",
+  "offer.amount": "{value} de réduction",
+  "email.preview.customer": "Camille",
   "email.footer.reason": "Vous recevez cet e-mail car vous êtes abonné(e) aux actualités de {shop}.",
   "email.footer.unsubscribe": "Se désabonner",
   "email.footer.unsubscribeText": "Se désabonner en un clic : {url}",
@@ -114,6 +120,9 @@ const fr: Partial<Catalogue> = {
 };
 
 const de: Partial<Catalogue> = {
+  "offer.percent": "{value} Rabatt",
+  "offer.amount": "{value} Rabatt",
+  "email.preview.customer": "Lena",
   "email.footer.reason": "Sie erhalten diese E-Mail, weil Sie Neuigkeiten von {shop} abonniert haben.",
   "email.footer.unsubscribe": "Abmelden",
   "email.footer.unsubscribeText": "Mit einem Klick abmelden: {url}",
@@ -156,6 +165,9 @@ const de: Partial<Catalogue> = {
 };
 
 const es: Partial<Catalogue> = {
+  "offer.percent": "{value} de descuento",
+  "offer.amount": "{value} de descuento",
+  "email.preview.customer": "Lucía",
   "email.footer.reason": "Recibes este correo porque te suscribiste a las novedades de {shop}.",
   "email.footer.unsubscribe": "Darse de baja",
   "email.footer.unsubscribeText": "Darse de baja con un clic: {url}",

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { Sql } from "../db/sql";
 import { AppError } from "../lib/errors";
@@ -7,6 +6,7 @@ import { parseJsonClean } from "../lib/text";
 import { suppressCustomer, type SuppressDeps } from "./unsubscribe";
 import { verifyBodySignature } from "./token";
 import type { CampaignMessageCounts } from "./types";
+import { campaignMessageCounts as countCampaignMessages, insertFeedback, messageByMessageId } from "./store";
 
 /**
  * Complaints and bounces reported by the mail relay / ESP for a message we sent, identified by the
@@ -50,19 +50,19 @@ export async function receiveFeedback(
   }
   const fb = parseOrThrow(FeedbackSchema, json, "email feedback");
   const messageId = normalizeMessageId(fb.messageId);
-  const log = (
-    await deps.sql.query<{ id: string; shop: string; customerId: string; campaignId: string | null }>(
-      `SELECT id, shop, "customerId"::text AS "customerId", "campaignId" FROM "MessageLog" WHERE "messageId" = $1`,
-      [messageId],
-    )
-  )[0];
+  const log = await messageByMessageId(deps.sql, messageId);
   if (!log) throw new AppError("NOT_FOUND", `No message with Message-ID ${messageId}`);
   const at = (deps.now ?? (() => new Date()))();
-  const inserted = await deps.sql.query(
-    `INSERT INTO "EmailFeedback" (id, shop, "customerId", "messageLogId", "messageId", "campaignId", type, detail, "receivedAt")
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT ("messageId", type) DO NOTHING RETURNING id`,
-    [randomUUID(), log.shop, log.customerId, log.id, messageId, log.campaignId, fb.type, fb.detail ?? null, at],
-  );
+  const recorded = await insertFeedback(deps.sql, {
+    shop: log.shop,
+    customerId: log.customerId,
+    messageLogId: log.id,
+    messageId,
+    campaignId: log.campaignId,
+    type: fb.type,
+    detail: fb.detail ?? null,
+    at,
+  });
   if (fb.type === "complaint") {
     // Also on a redelivery: suppressCustomer is idempotent and re-queues the Shopify update until it is confirmed.
     await suppressCustomer(deps, { shop: log.shop, customerId: log.customerId, source: "complaint", campaignId: log.campaignId, messageLogId: log.id });
@@ -71,24 +71,10 @@ export async function receiveFeedback(
     // Only the address is dead: the suppression matches it by address, so a corrected email in Shopify can be mailed again.
     await suppressCustomer(deps, { shop: log.shop, customerId: log.customerId, source: "bounce", campaignId: log.campaignId, messageLogId: log.id });
   }
-  return { recorded: inserted.length > 0, type: fb.type };
+  return { recorded, type: fb.type };
 }
 
-/**
- * A campaign's deliveries, unsubscribes and complaints for the guardrails. Delivered = sent minus
- * bounced; unsubscribes are attributed through the campaign carried in the unsubscribe token;
- * complaints through the message they name.
- */
+/** A campaign's deliveries (sent minus bounced), unsubscribes and complaints, for the guardrails. */
 export async function campaignMessageCounts(sql: Sql, campaignId: string): Promise<CampaignMessageCounts> {
-  const r = (
-    await sql.query<{ delivered: number; unsubscribed: number; complaints: number }>(
-      `SELECT
-         (SELECT count(*)::int FROM "MessageLog" m WHERE m."campaignId" = $1 AND m.status = 'sent'
-            AND NOT EXISTS (SELECT 1 FROM "EmailFeedback" f WHERE f."messageLogId" = m.id AND f.type = 'bounce')) AS delivered,
-         (SELECT count(*)::int FROM "EmailSuppression" s WHERE s."campaignId" = $1 AND s.source IN ('one_click', 'link')) AS unsubscribed,
-         (SELECT count(DISTINCT f."messageLogId")::int FROM "EmailFeedback" f WHERE f."campaignId" = $1 AND f.type = 'complaint') AS complaints`,
-      [campaignId],
-    )
-  )[0]!;
-  return { delivered: r.delivered, unsubscribed: r.unsubscribed, complaints: r.complaints };
+  return countCampaignMessages(sql, campaignId);
 }

@@ -1,10 +1,11 @@
-import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { Sql } from "../db/sql";
 import { AppError } from "../lib/errors";
 import { parseOrThrow, ShopDomain } from "../lib/parse";
-import { FLOW_TRIGGER_RECEIVE } from "../shopify/documents/messaging";
-import { assertNoUserErrors, type AdminClient, type UserErrorLike } from "../shopify/graphql-client";
+import { receiveFlowTrigger } from "../shopify/flow";
+import type { AdminClient } from "../shopify/graphql-client";
+import { requireOk } from "../shopify/response";
+import { claimFlowTrigger, markFlowTriggerFailed, markFlowTriggerFired } from "./store";
 import type { FlowTriggerEvent, FlowTriggers } from "./types";
 
 /**
@@ -184,42 +185,18 @@ export function createFlowTriggers(deps: FlowTriggerDeps): FlowTriggers {
     const ev = parseOrThrow(EventSchema, input, "Flow trigger event");
     const payload = normalizeFlowPayload(ev.handle, ev.payload);
     const at = now();
-    const claimed = await deps.sql.transaction(async (tx) => {
-      const inserted = await tx.query<{ id: string }>(
-        `INSERT INTO "FlowTriggerLog" (id, shop, "customerId", handle, "dedupeKey", payload, status, attempts, "createdAt", "updatedAt")
-         VALUES ($1, $2, $3, $4, $5, $6, 'firing', 1, $7, $7) ON CONFLICT (shop, "dedupeKey") DO NOTHING RETURNING id`,
-        [randomUUID(), ev.shop, String(payload.customer_id), ev.handle, ev.dedupeKey, JSON.stringify(payload), at],
-      );
-      if (inserted.length) return inserted[0]!.id;
-      // Retry of a failed attempt: claim it again (only one concurrent caller wins the UPDATE).
-      const retried = await tx.query<{ id: string }>(
-        `UPDATE "FlowTriggerLog" SET status = 'firing', attempts = attempts + 1, payload = $3, handle = $4, "updatedAt" = $5, error = NULL
-         WHERE shop = $1 AND "dedupeKey" = $2 AND status = 'failed' RETURNING id`,
-        [ev.shop, ev.dedupeKey, JSON.stringify(payload), ev.handle, at],
-      );
-      if (retried.length) return retried[0]!.id;
-      await tx.query(
-        `UPDATE "FlowTriggerLog" SET error = 'claimed but never confirmed (process stopped?); not fired again', "updatedAt" = $3
-         WHERE shop = $1 AND "dedupeKey" = $2 AND status = 'firing' AND "updatedAt" <= $4 AND error IS NULL`,
-        [ev.shop, ev.dedupeKey, at, new Date(at.getTime() - leaseMs)],
-      );
-      return null;
-    });
+    const claimed = await deps.sql.transaction((tx) =>
+      claimFlowTrigger(tx, { shop: ev.shop, customerId: String(payload.customer_id), handle: ev.handle, dedupeKey: ev.dedupeKey, payload: JSON.stringify(payload), at, leaseMs }),
+    );
     if (!claimed) return "duplicate";
     try {
       const client = await deps.client(ev.shop);
-      const res = await client.request<{ flowTriggerReceive: { userErrors: UserErrorLike[] } | null }>(FLOW_TRIGGER_RECEIVE, { handle: ev.handle, payload });
-      if (!res.flowTriggerReceive) throw new AppError("SHOPIFY_GRAPHQL", "flowTriggerReceive returned null");
-      assertNoUserErrors(res.flowTriggerReceive.userErrors, `flowTriggerReceive(${ev.handle})`);
+      requireOk(await receiveFlowTrigger(client, { handle: ev.handle, payload }), `flowTriggerReceive(${ev.handle})`);
     } catch (e) {
-      await deps.sql.query(`UPDATE "FlowTriggerLog" SET status = 'failed', error = $2, "updatedAt" = $3 WHERE id = $1`, [
-        claimed,
-        String((e as Error).message ?? e).slice(0, 1000),
-        now(),
-      ]);
+      await markFlowTriggerFailed(deps.sql, claimed, String((e as Error).message ?? e), now());
       throw e;
     }
-    await deps.sql.query(`UPDATE "FlowTriggerLog" SET status = 'fired', "firedAt" = $2, "updatedAt" = $2, error = NULL WHERE id = $1`, [claimed, now()]);
+    await markFlowTriggerFired(deps.sql, claimed, now());
     return "fired";
   }
 

@@ -4,21 +4,42 @@ import type { Sql } from "../db/sql";
 import { parseCampaignSettings } from "../domain/campaigns/settings";
 import { AppError } from "../lib/errors";
 import { EmailAddressSchema, isSingleEmailAddress } from "../lib/email-address";
+import { escapeHtml } from "../lib/html";
+import { translator, type Locale } from "../lib/i18n";
 import { parseOrThrow, ShopDomain } from "../lib/parse";
 import { loadSettingsSection, shopFacts } from "../shop-settings.server";
+import { emailContact } from "../sync/store/customers";
 import { z } from "zod";
+import { composeEmail, EmailContentSchema } from "./compose";
+import { parseMessagingSettings, type MessagingSettings } from "./settings";
+import {
+  countRecentMarketingMessages,
+  hasRecentWinbackMessage,
+  isAddressOrCustomerSuppressed,
+  lockCustomerMail,
+  markMessageFailed,
+  markMessageInterrupted,
+  markMessageSent,
+  messageByDedupeKey,
+  recordMessageDecision,
+} from "./store";
 import { createUnsubscribeToken } from "./token";
 import type { Messenger, OutboundEmail, SendOutcome, SkipReason } from "./types";
-import { escapeHtml } from "../lib/html";
 
 /**
  * Consent-gated email delivery (the Messenger of app/messaging/types.ts).
  *
  * Order of the gates, all decided inside one transaction holding a per-customer advisory lock, so
- * two campaigns sending to the same customer at once cannot both pass the frequency cap:
+ * two campaigns sending to the same customer at once cannot both pass a cap:
  *   dedupeKey already sent/claimed → duplicate; suppressed (unsubscribed through Winback or
- *   complained) → unsubscribed; consent not SUBSCRIBED or no email → not_subscribed; another win-back message
- *   within the cap → frequency_cap; no SMTP transport → no_smtp. Every decision is a MessageLog row.
+ *   complained) → unsubscribed; consent not SUBSCRIBED or no email → not_subscribed; another
+ *   win-back message within the cap → frequency_cap; the shop's contact cap (marketing emails per
+ *   customer per 30 days, every kind) reached → contact_cap; no postal address in the shop's email
+ *   settings → no_postal_address; no SMTP transport → no_mail_server. Every decision is a MessageLog row.
+ *
+ * Every email carries the shop's identity (docs/decisions/080-email-identity.md): the sender name
+ * (the concierge's name first for VIP notes), the reply-to (the concierge's address for VIP notes),
+ * and a footer with the shop's postal address and the unsubscribe link, in the shop's customer locale.
  *
  * Delivery is at-most-once: the row is claimed as `sending` before SMTP and marked `sent` after.
  * A process killed in between leaves `sending`; once the lease has passed, the next attempt with the
@@ -28,13 +49,13 @@ import { escapeHtml } from "../lib/html";
  */
 export interface MessengerDeps {
   sql: Sql;
-  /** null when SMTP_URL is not configured: every send is recorded as skipped/no_smtp. */
+  /** null when SMTP_URL is not configured: every send is recorded as skipped/no_mail_server. */
   transport: Pick<Transporter, "sendMail"> | null;
   /** Public origin of the app (SHOPIFY_APP_URL): the unsubscribe links point here. */
   appUrl: string;
   /** SHOPIFY_API_SECRET: signs unsubscribe tokens. */
   secret: string;
-  /** MAIL_FROM, e.g. `Winback <winback@example.com>`. */
+  /** MAIL_FROM, e.g. `Winback <winback@example.com>`: its address is the envelope sender; the display name is the shop's. */
   from: string;
   now?: () => Date;
   /** Fallback when the shop has no campaign settings (default 48). */
@@ -45,42 +66,39 @@ export interface MessengerDeps {
   sendingLeaseMs?: number;
 }
 
-const OutboundSchema = z.object({
-  shop: ShopDomain,
-  customerId: z.string().regex(/^\d{1,20}$/, "must be a legacy customer id (decimal string)"),
-  kind: z.enum(["winback_standard", "winback_vip", "points_nudge"]),
-  dedupeKey: z.string().min(1).max(300),
-  campaignId: z.string().min(1).max(100).optional(),
-  subject: z.string().trim().min(1).max(300),
-  text: z.string().min(1),
-  html: z.string().min(1),
-  fromName: z.string().trim().max(120).optional(),
-  // One address: a list ("a@x.com, b@y.com") would make every reply fan out (lib/email-address).
-  replyTo: EmailAddressSchema.optional(),
-});
-
-interface LogRow {
-  id: string;
-  status: string;
-  reason: string | null;
-  updatedAt: Date;
-}
-
-interface CustomerRow {
-  email: string | null;
-  emailConsent: string | null;
-  suppressed: boolean;
-}
+const OutboundSchema = z
+  .object({
+    shop: ShopDomain,
+    customerId: z.string().regex(/^\d{1,20}$/, "must be a legacy customer id (decimal string)"),
+    kind: z.enum(["winback_standard", "winback_vip", "points_nudge"]),
+    dedupeKey: z.string().min(1).max(300),
+    campaignId: z.string().min(1).max(100).optional(),
+    content: EmailContentSchema.optional(),
+    subject: z.string().trim().min(1).max(300).optional(),
+    text: z.string().min(1).optional(),
+    html: z.string().min(1).optional(),
+    fromName: z.string().trim().max(120).optional(),
+    // One address: a list ("a@x.com, b@y.com") would make every reply fan out (lib/email-address).
+    replyTo: EmailAddressSchema.optional(),
+  })
+  .refine((m) => m.content || (m.subject && m.text && m.html), "an email needs content, or subject, text and html");
 
 type Decision = { send: false; reason: SkipReason } | { send: true; logId: string; messageId: string; to: string };
 
 export const DEFAULT_FREQUENCY_CAP_HOURS = 48;
 const DEFAULT_LEASE_MS = 10 * 60_000;
+const CONTACT_CAP_WINDOW_MS = 30 * 86_400_000;
 
 export function isCappedKind(kind: string): boolean {
   // Points nudges are about the customer's own balance and have their own per-lot schedule; they
-  // neither count towards nor are blocked by the win-back cap (docs/decisions/072-messaging.md).
+  // neither count towards nor are blocked by the win-back frequency cap (docs/decisions/072-messaging.md).
+  // The contact cap (ADR 080) counts every kind.
   return kind.startsWith("winback_");
+}
+
+/** The shop's email settings, or the defaults when the stored section no longer parses. */
+export async function loadMessagingSettings(sql: Sql, shop: string): Promise<MessagingSettings> {
+  return loadSettingsSection(sql, shop, "messaging", parseMessagingSettings);
 }
 
 export function createMessenger(deps: MessengerDeps): Messenger & { frequencyCapHours(shop: string): Promise<number> } {
@@ -103,67 +121,48 @@ export function createMessenger(deps: MessengerDeps): Messenger & { frequencyCap
     }
   }
 
-  async function decide(msg: OutboundEmail, at: Date, capHours: number): Promise<Decision> {
+  async function decide(msg: OutboundEmail, subject: string, at: Date, capHours: number, settings: MessagingSettings): Promise<Decision> {
     return deps.sql.transaction(async (tx) => {
-      await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`winback-mail:${msg.shop}:${msg.customerId}`]);
-      const existing = (
-        await tx.query<LogRow>(`SELECT id, status, reason, "updatedAt" FROM "MessageLog" WHERE shop = $1 AND "dedupeKey" = $2`, [msg.shop, msg.dedupeKey])
-      )[0];
+      await lockCustomerMail(tx, msg.shop, msg.customerId);
+      const existing = await messageByDedupeKey(tx, msg.shop, msg.dedupeKey);
       if (existing) {
         if (existing.status === "sent") return { send: false, reason: "duplicate" as const };
         if (existing.status === "failed" && existing.reason === "interrupted") return { send: false, reason: "duplicate" as const };
         if (existing.status === "sending") {
-          if (at.getTime() - new Date(existing.updatedAt).getTime() >= leaseMs) {
-            await tx.query(
-              `UPDATE "MessageLog" SET status = 'failed', reason = 'interrupted', "updatedAt" = $2,
-                 error = 'stopped between claiming and confirming the send; not retried (at-most-once)' WHERE id = $1`,
-              [existing.id, at],
-            );
-          }
+          if (at.getTime() - new Date(existing.updatedAt).getTime() >= leaseMs) await markMessageInterrupted(tx, existing.id, at);
           return { send: false, reason: "duplicate" as const };
         }
         // skipped or failed before SMTP accepted anything: decide again.
       }
-      const c = (
-        await tx.query<CustomerRow>(
-          `SELECT c.email, c."emailConsent",
-             EXISTS (SELECT 1 FROM "EmailSuppression" s WHERE s.shop = c.shop
-                     AND ((s."customerId" = c.id AND s.source <> 'bounce') OR (c.email IS NOT NULL AND lower(s.email) = lower(c.email)))) AS suppressed
-           FROM "Customer" c WHERE c.shop = $1 AND c.id = $2`,
-          [msg.shop, msg.customerId],
-        )
-      )[0];
+      const c = await emailContact(tx, msg.shop, msg.customerId);
+      const suppressed = c ? await isAddressOrCustomerSuppressed(tx, msg.shop, msg.customerId, c.email) : false;
       let reason: SkipReason | null = null;
       // Suppression first: an unsubscribe also flips our copy of the consent, and the reason should say which.
-      if (c?.suppressed) reason = "unsubscribed";
+      if (suppressed) reason = "unsubscribed";
       // An address that is not exactly one mailbox (a list, a display name, a line break) is no usable
       // email: nodemailer would send to every address in it. Last check on the sending path.
       else if (!c || !c.email || !isSingleEmailAddress(c.email) || c.emailConsent !== "SUBSCRIBED") reason = "not_subscribed";
-      else if (isCappedKind(msg.kind) && capHours > 0) {
-        const recent = await tx.query(
-          `SELECT 1 FROM "MessageLog" WHERE shop = $1 AND "customerId" = $2 AND kind LIKE 'winback\\_%' AND "dedupeKey" <> $3
-             AND (status IN ('sent', 'sending') OR (status = 'failed' AND reason = 'interrupted'))
-             AND coalesce("sentAt", "updatedAt") > $4 LIMIT 1`,
-          [msg.shop, msg.customerId, msg.dedupeKey, new Date(at.getTime() - capHours * 3_600_000)],
-        );
-        if (recent.length) reason = "frequency_cap";
-      }
-      if (!reason && !deps.transport) reason = "no_smtp";
+      else if (isCappedKind(msg.kind) && capHours > 0 && (await hasRecentWinbackMessage(tx, msg.shop, msg.customerId, msg.dedupeKey, new Date(at.getTime() - capHours * 3_600_000)))) {
+        reason = "frequency_cap";
+      } else if ((await countRecentMarketingMessages(tx, msg.shop, msg.customerId, msg.dedupeKey, new Date(at.getTime() - CONTACT_CAP_WINDOW_MS))) >= settings.contactCapPer30Days) {
+        reason = "contact_cap";
+      } else if (!settings.postalAddress.trim()) reason = "no_postal_address";
+      else if (!deps.transport) reason = "no_mail_server";
       const messageId = reason ? null : `<${randomUUID()}@${host}>`;
-      const rows = await tx.query<{ id: string }>(
-        `INSERT INTO "MessageLog" AS m (id, shop, "customerId", kind, "dedupeKey", "campaignId", status, reason, "messageId", "toAddress", subject, attempts, "createdAt", "updatedAt")
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
-         ON CONFLICT (shop, "dedupeKey") DO UPDATE SET kind = excluded.kind, "campaignId" = excluded."campaignId", status = excluded.status,
-           reason = excluded.reason, "messageId" = excluded."messageId", "toAddress" = excluded."toAddress", subject = excluded.subject,
-           attempts = m.attempts + excluded.attempts, "updatedAt" = excluded."updatedAt", error = NULL
-         RETURNING id`,
-        [
-          randomUUID(), msg.shop, msg.customerId, msg.kind, msg.dedupeKey, msg.campaignId ?? null, reason ? "skipped" : "sending", reason,
-          messageId, c?.email ?? null, msg.subject, reason ? 0 : 1, at,
-        ],
-      );
+      const logId = await recordMessageDecision(tx, {
+        shop: msg.shop,
+        customerId: msg.customerId,
+        kind: msg.kind,
+        dedupeKey: msg.dedupeKey,
+        campaignId: msg.campaignId ?? null,
+        reason,
+        messageId,
+        toAddress: c?.email ?? null,
+        subject,
+        at,
+      });
       if (reason) return { send: false, reason };
-      return { send: true, logId: rows[0]!.id, messageId: messageId!, to: c!.email! };
+      return { send: true, logId, messageId: messageId!, to: c!.email! };
     });
   }
 
@@ -172,8 +171,12 @@ export function createMessenger(deps: MessengerDeps): Messenger & { frequencyCap
     const at = now();
     const capHours = isCappedKind(msg.kind) ? await frequencyCapHours(msg.shop) : 0;
     // Read before the claim: anything failing between claim and SMTP would look like an interrupted send.
-    const shopName = (await shopFacts(deps.sql, msg.shop)).name;
-    const d = await decide(msg, at, capHours);
+    const facts = await shopFacts(deps.sql, msg.shop);
+    const settings = await loadMessagingSettings(deps.sql, msg.shop);
+    const words = msg.content
+      ? composeEmail(msg.content, { locale: settings.locale, shopName: facts.name, currencyCode: facts.currencyCode, timeZone: facts.ianaTimezone, templates: settings.templates })
+      : { subject: msg.subject!, text: msg.text!, html: msg.html! };
+    const d = await decide(msg, words.subject, at, capHours, settings);
     if (!d.send) return { status: "skipped", reason: d.reason };
 
     const token = createUnsubscribeToken(deps.secret, { shop: msg.shop, customerId: msg.customerId, messageLogId: d.logId, campaignId: msg.campaignId });
@@ -182,15 +185,17 @@ export function createMessenger(deps: MessengerDeps): Messenger & { frequencyCap
     const unsubscribeUrl = `${base}/unsubscribe/${token}`;
     const oneClickUrl = `${base}/unsubscribe/one-click/${token}`;
     const listUnsubscribe = [`<${oneClickUrl}>`, ...(deps.unsubscribeMailto ? [`<mailto:${deps.unsubscribeMailto}?subject=unsubscribe>`] : [])].join(", ");
+    const identity = senderIdentity(settings, facts, msg);
+    const footer: Footer = { shopName: identity.shopName, postalAddress: settings.postalAddress, url: unsubscribeUrl, locale: settings.locale };
     try {
       await deps.transport!.sendMail({
-        from: { name: msg.fromName || fromAddress.name || shopName, address: fromAddress.address },
+        from: { name: identity.fromName, address: fromAddress.address },
         to: d.to,
-        replyTo: msg.replyTo,
-        subject: msg.subject,
+        replyTo: identity.replyTo,
+        subject: words.subject,
         messageId: d.messageId,
-        text: withTextFooter(msg.text, shopName, unsubscribeUrl),
-        html: withHtmlFooter(msg.html, shopName, unsubscribeUrl),
+        text: withTextFooter(words.text, footer),
+        html: withHtmlFooter(words.html, footer),
         headers: {
           "List-Unsubscribe": listUnsubscribe,
           // RFC 8058: mailbox providers POST `List-Unsubscribe=One-Click` to the https URI.
@@ -200,18 +205,33 @@ export function createMessenger(deps: MessengerDeps): Messenger & { frequencyCap
       });
     } catch (e) {
       const err = e as Error & { responseCode?: number; code?: string };
-      await deps.sql.query(`UPDATE "MessageLog" SET status = 'failed', reason = 'smtp_error', error = $2, "updatedAt" = $3 WHERE id = $1 AND status = 'sending'`, [
-        d.logId,
-        String(err.message ?? err).slice(0, 1000),
-        now(),
-      ]);
+      await markMessageFailed(deps.sql, d.logId, String(err.message ?? err), now());
       throw smtpError(err);
     }
-    await deps.sql.query(`UPDATE "MessageLog" SET status = 'sent', reason = NULL, "sentAt" = $2, "updatedAt" = $2, error = NULL WHERE id = $1`, [d.logId, now()]);
+    await markMessageSent(deps.sql, d.logId, now());
     return { status: "sent", messageId: d.messageId, unsubscribeUrl };
   }
 
   return { sendEmail, frequencyCapHours };
+}
+
+/**
+ * Who the email is from and where replies go. The display name is the shop's sender name (or the
+ * shop's name); a VIP note puts the concierge's name first ("Sam (Acme)"). Replies go to the
+ * caller's address (the concierge, for VIP notes), else the shop's reply-to setting, else the
+ * shop's contact email; never to the app's MAIL_FROM mailbox.
+ */
+export function senderIdentity(
+  settings: Pick<MessagingSettings, "senderName" | "replyTo">,
+  facts: { name: string; email: string | null },
+  msg: Pick<OutboundEmail, "fromName" | "replyTo">,
+): { fromName: string; replyTo: string | undefined; shopName: string } {
+  const shopName = settings.senderName || facts.name;
+  const person = msg.fromName?.trim();
+  // "Sam (Fern & Fig)": the customer sees who writes and for which shop; a name already naming the shop stays as it is.
+  const fromName = person ? (person.includes(shopName) ? person : `${person} (${shopName})`) : shopName;
+  const shopReply = settings.replyTo || (isSingleEmailAddress(facts.email) ? facts.email!.trim() : undefined);
+  return { fromName, replyTo: msg.replyTo || shopReply, shopName };
 }
 
 /** Maps a nodemailer failure: 5xx is permanent (retrying the same message will not help), the rest is transient. */
@@ -230,14 +250,43 @@ export function parseAddress(from: string): { name: string; address: string } {
   throw new AppError("CONFIG", `MAIL_FROM is not an address: ${from}`);
 }
 
-export function withTextFooter(text: string, shopName: string, url: string): string {
-  return `${text.replace(/\s+$/, "")}\n\n--\nYou receive this email because you subscribed to news from ${shopName}.\nUnsubscribe with one click: ${url}\n`;
+/** What every marketing email's footer says, in the customer's locale: why, who and where (postal address), how to stop. */
+export interface Footer {
+  shopName: string;
+  postalAddress: string;
+  url: string;
+  locale: Locale;
 }
 
-export function withHtmlFooter(html: string, shopName: string, url: string): string {
+function addressLine(f: Footer): string {
+  return f.postalAddress
+    .split(/\n+/)
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(", ");
+}
+
+export function withTextFooter(text: string, f: Footer): string {
+  const t = translator(f.locale);
+  const address = addressLine(f);
+  return [
+    text.replace(/\s+$/, ""),
+    "",
+    "--",
+    t("email.footer.reason", { shop: f.shopName }),
+    ...(address ? [t("email.footer.address", { shop: f.shopName, address })] : []),
+    t("email.footer.unsubscribeText", { url: f.url }),
+    "",
+  ].join("\n");
+}
+
+export function withHtmlFooter(html: string, f: Footer): string {
+  const t = translator(f.locale);
+  const address = addressLine(f);
   const footer =
     `<hr style="border:none;border-top:1px solid #ddd;margin:24px 0 12px">` +
-    `<p style="font-size:12px;color:#555;line-height:1.5">You receive this email because you subscribed to news from ${escapeHtml(shopName)}. ` +
-    `<a href="${escapeHtml(url)}" style="color:#555">Unsubscribe</a></p>`;
+    `<p style="font-size:12px;color:#555;line-height:1.5">${escapeHtml(t("email.footer.reason", { shop: f.shopName }))} ` +
+    `<a href="${escapeHtml(f.url)}" style="color:#555">${escapeHtml(t("email.footer.unsubscribe"))}</a></p>` +
+    (address ? `<p style="font-size:12px;color:#555;line-height:1.5">${escapeHtml(t("email.footer.address", { shop: f.shopName, address }))}</p>` : "");
   return /<\/body>/i.test(html) ? html.replace(/<\/body>/i, `${footer}</body>`) : `${html}${footer}`;
 }

@@ -1,3 +1,7 @@
+import type { EmailContent } from "./compose";
+
+export type { EmailContent } from "./compose";
+
 /**
  * The contract between the features that message customers (campaign touches, points nudges) and
  * the messaging layer (app/messaging/): consent gate, frequency cap, one-click unsubscribe, SMTP
@@ -17,13 +21,20 @@ export interface OutboundEmail {
   dedupeKey: string;
   /** Campaign the message belongs to (guardrail counts), if any. */
   campaignId?: string;
-  subject: string;
-  /** Plain-text body; the messaging layer appends the unsubscribe footer. */
-  text: string;
-  /** HTML body; the messaging layer appends the unsubscribe footer. */
-  html: string;
-  /** Concierge or shop name shown as the sender's display name (VIP notes). */
+  /**
+   * What to say: the messenger composes it in the shop's customer locale with the merchant's
+   * rewritten blocks (app/messaging/compose.ts). Preferred over subject/text/html.
+   */
+  content?: EmailContent;
+  /** Ready-made words (not localised, no merchant blocks); used only when `content` is absent. */
+  subject?: string;
+  /** Plain-text body; the messaging layer appends the footer (postal address, unsubscribe). */
+  text?: string;
+  /** HTML body; the messaging layer appends the footer (postal address, unsubscribe). */
+  html?: string;
+  /** The concierge's name for VIP notes, shown before the shop's sender name. */
   fromName?: string;
+  /** Where replies go instead of the shop's reply-to (VIP notes: the named concierge's address). */
   replyTo?: string;
 }
 
@@ -31,8 +42,22 @@ export type SkipReason =
   | "not_subscribed" // email marketing consent is not SUBSCRIBED (or no email)
   | "unsubscribed" // unsubscribed through Winback
   | "frequency_cap" // another win-back message within the cap window
+  | "contact_cap" // the shop's cap of marketing emails per customer per 30 days is reached
   | "duplicate" // dedupeKey already sent
-  | "no_smtp"; // SMTP_URL not configured: recorded, nothing sent
+  | "no_postal_address" // the shop has no postal address in its email settings: marketing email is refused
+  | "no_mail_server"; // SMTP_URL not configured: recorded, nothing sent
+
+/** Merchant-readable words for each skip reason (pages showing email counts). */
+export const SKIP_REASON_LABELS: Record<SkipReason | "unknown", string> = {
+  not_subscribed: "without email marketing consent",
+  unsubscribed: "unsubscribed through Winback",
+  frequency_cap: "held by the win-back frequency cap",
+  contact_cap: "held by the contact cap (emails per customer per 30 days)",
+  duplicate: "already sent",
+  no_postal_address: "not sent: no postal address in the email settings",
+  no_mail_server: "not sent: no mail server configured (SMTP_URL)",
+  unknown: "skipped",
+};
 
 export type SendOutcome =
   | { status: "sent"; messageId: string; unsubscribeUrl: string }

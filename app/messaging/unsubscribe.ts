@@ -1,10 +1,23 @@
 import type { Sql } from "../db/sql";
 import type { JobQueue } from "../jobs/queue";
-import { AppError, isAppError } from "../lib/errors";
-import { assertNoUserErrors, type AdminClient, type UserErrorLike } from "../shopify/graphql-client";
-import { CUSTOMER_EMAIL_CONSENT_UPDATE } from "../shopify/documents/messaging";
+import type { AdminClient } from "../shopify/graphql-client";
+import { updateEmailMarketingConsent } from "../shopify/marketing";
+import { userErrorsError } from "../shopify/response";
 import { verifyUnsubscribeToken } from "./token";
 import { customerGid } from "../shopify/ids";
+import { emailContact, markEmailUnsubscribed, setEmailMarketingState } from "../sync/store/customers";
+import {
+  CONSENT_SOURCES,
+  consentSyncCounts,
+  countShopifyAttempt,
+  hasSuppression,
+  insertSuppression,
+  markSuppressionSynced,
+  recordShopifyRejection,
+  suppressionOf,
+  unsyncedSuppressions,
+  type SuppressionSource,
+} from "./store";
 
 /**
  * Unsubscribes and their way to Shopify. The local suppression row is the source of truth for
@@ -15,10 +28,7 @@ import { customerGid } from "../shopify/ids";
  */
 export const CONSENT_JOB = "messaging.consent";
 
-export type SuppressionSource = "one_click" | "link" | "complaint" | "bounce" | "shopify";
-
-/** Sources that withdraw consent (and are told to Shopify); a hard bounce only stops sending to that address. */
-const CONSENT_SOURCES: SuppressionSource[] = ["one_click", "link", "complaint"];
+export type { SuppressionSource } from "./store";
 
 export interface SuppressDeps {
   sql: Sql;
@@ -38,24 +48,21 @@ export interface SuppressInput {
 export async function suppressCustomer(deps: SuppressDeps, input: SuppressInput): Promise<{ created: boolean }> {
   const at = (deps.now ?? (() => new Date()))();
   const { created, needsSync } = await deps.sql.transaction(async (tx) => {
-    const inserted = await tx.query(
-      `INSERT INTO "EmailSuppression" (shop, "customerId", email, source, "campaignId", "messageLogId", at)
-       VALUES ($1, $2, (SELECT email FROM "Customer" WHERE shop = $1 AND id = $2), $3, $4, $5, $6)
-       ON CONFLICT (shop, "customerId") DO UPDATE SET source = excluded.source, "campaignId" = excluded."campaignId",
-         "messageLogId" = excluded."messageLogId", at = excluded.at, email = coalesce(excluded.email, "EmailSuppression".email)
-       -- A withdrawal of consent replaces an earlier bounce-only record; otherwise the first record stays.
-       WHERE "EmailSuppression".source = 'bounce' AND excluded.source <> 'bounce'
-       RETURNING shop`,
-      [input.shop, input.customerId, input.source, input.campaignId ?? null, input.messageLogId ?? null, at],
-    );
-    if (!CONSENT_SOURCES.includes(input.source)) return { created: inserted.length > 0, needsSync: false };
-    // Our copy changes at once, so every feature reading Customer.emailConsent stops too.
-    await tx.query(`UPDATE "Customer" SET "emailConsent" = 'UNSUBSCRIBED' WHERE shop = $1 AND id = $2 AND "emailConsent" IS DISTINCT FROM 'UNSUBSCRIBED'`, [
-      input.shop,
-      input.customerId,
-    ]);
-    const row = (await tx.query<{ synced: boolean }>(`SELECT "shopifySyncedAt" IS NOT NULL AS synced FROM "EmailSuppression" WHERE shop = $1 AND "customerId" = $2`, [input.shop, input.customerId]))[0];
-    return { created: inserted.length > 0, needsSync: !row?.synced };
+    const contact = await emailContact(tx, input.shop, input.customerId);
+    const inserted = await insertSuppression(tx, {
+      shop: input.shop,
+      customerId: input.customerId,
+      email: contact?.email ?? null,
+      source: input.source,
+      campaignId: input.campaignId ?? null,
+      messageLogId: input.messageLogId ?? null,
+      at,
+    });
+    if (!CONSENT_SOURCES.includes(input.source)) return { created: inserted, needsSync: false };
+    // Our copy changes at once (through the sync's customer API), so every feature reading the consent stops too.
+    await markEmailUnsubscribed(tx, input.shop, input.customerId);
+    const row = await suppressionOf(tx, input.shop, input.customerId);
+    return { created: inserted, needsSync: !row?.synced };
   });
   // Re-sent while Shopify has not confirmed: a crash after the insert still reaches Shopify on the next click.
   if (needsSync) {
@@ -83,15 +90,7 @@ export async function unsubscribeWithToken(
 
 /** Whether a customer is suppressed (GET page shows "already unsubscribed"). */
 export async function isSuppressed(sql: Sql, shop: string, customerId: string): Promise<boolean> {
-  const rows = await sql.query(`SELECT 1 FROM "EmailSuppression" WHERE shop = $1 AND "customerId" = $2`, [shop, customerId]);
-  return rows.length > 0;
-}
-
-interface ConsentUpdateResult {
-  customerEmailMarketingConsentUpdate: {
-    customer: { id: string; defaultEmailAddress: { marketingState: string } | null } | null;
-    userErrors: UserErrorLike[];
-  } | null;
+  return hasSuppression(sql, shop, customerId);
 }
 
 export interface ConsentJobDeps {
@@ -119,42 +118,30 @@ export const CONSENT_OPT_IN_LEVEL = "SINGLE_OPT_IN";
  */
 export async function syncConsentToShopify(deps: ConsentJobDeps, p: { shop: string; customerId: string }): Promise<"updated" | "already" | "gone" | "rejected"> {
   const now = deps.now ?? (() => new Date());
-  const row = (
-    await deps.sql.query<{ at: Date; synced: Date | null; source: SuppressionSource }>(`SELECT at, "shopifySyncedAt" AS synced, source FROM "EmailSuppression" WHERE shop = $1 AND "customerId" = $2`, [p.shop, p.customerId])
-  )[0];
+  const row = await suppressionOf(deps.sql, p.shop, p.customerId);
   if (!row) return "gone"; // redacted since
   if (row.synced) return "already";
   if (!CONSENT_SOURCES.includes(row.source)) return "already"; // a bounce is not a withdrawal of consent
   const client = await deps.client(p.shop);
-  await deps.sql.query(`UPDATE "EmailSuppression" SET "shopifyAttempts" = "shopifyAttempts" + 1 WHERE shop = $1 AND "customerId" = $2`, [p.shop, p.customerId]);
-  const res = await client.request<ConsentUpdateResult>(CUSTOMER_EMAIL_CONSENT_UPDATE, {
-    input: {
-      customerId: customerGid(p.customerId),
-      emailMarketingConsent: { marketingState: "UNSUBSCRIBED", marketingOptInLevel: CONSENT_OPT_IN_LEVEL, consentUpdatedAt: new Date(row.at).toISOString() },
-    },
+  await countShopifyAttempt(deps.sql, p.shop, p.customerId);
+  const res = await updateEmailMarketingConsent(client, {
+    customerId: customerGid(p.customerId),
+    marketingState: "UNSUBSCRIBED",
+    marketingOptInLevel: CONSENT_OPT_IN_LEVEL,
+    consentUpdatedAt: new Date(row.at).toISOString(),
   });
-  const payload = res.customerEmailMarketingConsentUpdate;
-  try {
-    if (!payload) throw new AppError("SHOPIFY_GRAPHQL", "customerEmailMarketingConsentUpdate returned null");
-    assertNoUserErrors(payload.userErrors, "customerEmailMarketingConsentUpdate");
-  } catch (e) {
-    if (!isAppError(e, "SHOPIFY_USER_ERRORS")) throw e;
-    const first = (payload?.userErrors ?? [])[0];
-    await deps.sql.query(
-      `UPDATE "EmailSuppression" SET "shopifyError" = $3, "shopifyErrorCode" = $4, "shopifyErrorAt" = $5 WHERE shop = $1 AND "customerId" = $2`,
-      [p.shop, p.customerId, e.message.slice(0, 1000), (first?.code ?? "USER_ERROR").slice(0, 100), now()],
-    );
+  if (!res.ok) {
+    const e = userErrorsError(res.userErrors, "customerEmailMarketingConsentUpdate");
+    const first = res.userErrors[0];
+    await recordShopifyRejection(deps.sql, p.shop, p.customerId, e.message, first?.code ?? "USER_ERROR", now());
     console.warn(`[messaging] consent update rejected for ${p.shop} customer ${p.customerId}: ${e.message}`);
     return "rejected";
   }
   const at = now();
   await deps.sql.transaction(async (tx) => {
-    await tx.query(
-      `UPDATE "EmailSuppression" SET "shopifySyncedAt" = $3, "shopifyError" = NULL, "shopifyErrorCode" = NULL, "shopifyErrorAt" = NULL WHERE shop = $1 AND "customerId" = $2`,
-      [p.shop, p.customerId, at],
-    );
-    const state = payload.customer?.defaultEmailAddress?.marketingState;
-    if (state) await tx.query(`UPDATE "Customer" SET "emailConsent" = $3 WHERE shop = $1 AND id = $2`, [p.shop, p.customerId, state]);
+    await markSuppressionSynced(tx, p.shop, p.customerId, at);
+    const state = res.value.marketingState;
+    if (state) await setEmailMarketingState(tx, p.shop, p.customerId, state);
   });
   return "updated";
 }
@@ -179,16 +166,14 @@ export interface RequeueOptions {
 export async function requeueConsentUpdates(deps: SuppressDeps, shop: string, opts: RequeueOptions = {}): Promise<number> {
   const at = (deps.now ?? (() => new Date()))();
   const cutoff = opts.minAgeMs ? new Date(at.getTime() - opts.minAgeMs) : null;
-  const rows = await deps.sql.query<{ customerId: string }>(
-    `SELECT "customerId"::text AS "customerId" FROM "EmailSuppression"
-     WHERE shop = $1 AND "shopifySyncedAt" IS NULL AND source = ANY($2::text[])
-       AND ($3::timestamp(3) IS NULL OR "shopifyErrorAt" IS NULL OR "shopifyErrorAt" <= $3::timestamp(3))
-       AND ($4::boolean OR "shopifyAttempts" < $5)
-     ORDER BY at LIMIT $6`,
-    [shop, CONSENT_SOURCES, cutoff, !!opts.manual, CONSENT_AUTO_RETRY_LIMIT, opts.limit ?? 1000],
-  );
-  for (const r of rows) {
-    await deps.queue.send(CONSENT_JOB, { shop, customerId: r.customerId }, { singletonKey: `${CONSENT_JOB}:${shop}:${r.customerId}` });
+  const rows = await unsyncedSuppressions(deps.sql, shop, {
+    rejectedBefore: cutoff,
+    ignoreAttemptLimit: !!opts.manual,
+    attemptLimit: CONSENT_AUTO_RETRY_LIMIT,
+    limit: opts.limit ?? 1000,
+  });
+  for (const customerId of rows) {
+    await deps.queue.send(CONSENT_JOB, { shop, customerId }, { singletonKey: `${CONSENT_JOB}:${shop}:${customerId}` });
   }
   return rows.length;
 }
@@ -204,24 +189,10 @@ export interface ConsentSyncSummary {
 }
 
 export async function consentSyncSummary(sql: Sql, shop: string): Promise<ConsentSyncSummary> {
-  const counts = (
-    await sql.query<{ rejected: number; pending: number }>(
-      `SELECT count(*) FILTER (WHERE "shopifyError" IS NOT NULL)::int AS rejected, count(*) FILTER (WHERE "shopifyError" IS NULL)::int AS pending
-       FROM "EmailSuppression" WHERE shop = $1 AND "shopifySyncedAt" IS NULL AND source = ANY($2::text[])`,
-      [shop, CONSENT_SOURCES],
-    )
-  )[0] ?? { rejected: 0, pending: 0 };
-  const latest = (
-    await sql.query<{ code: string | null; message: string; at: Date | null }>(
-      `SELECT "shopifyErrorCode" AS code, "shopifyError" AS message, "shopifyErrorAt" AS at FROM "EmailSuppression"
-       WHERE shop = $1 AND "shopifySyncedAt" IS NULL AND "shopifyError" IS NOT NULL AND source = ANY($2::text[])
-       ORDER BY "shopifyErrorAt" DESC NULLS LAST LIMIT 1`,
-      [shop, CONSENT_SOURCES],
-    )
-  )[0];
+  const c = await consentSyncCounts(sql, shop);
   return {
-    rejected: counts.rejected,
-    pending: counts.pending,
-    latest: latest ? { code: latest.code, message: latest.message, at: latest.at ? new Date(latest.at).toISOString() : null } : null,
+    rejected: c.rejected,
+    pending: c.pending,
+    latest: c.latest ? { code: c.latest.code, message: c.latest.message, at: c.latest.at ? new Date(c.latest.at).toISOString() : null } : null,
   };
 }

@@ -158,10 +158,10 @@ describe.each(databaseKinds)("messenger (%s)", (kind) => {
     expect(smtp.mails).toHaveLength(2);
   });
 
-  it("no SMTP_URL: recorded as skipped/no_smtp and sent later under the same key once SMTP exists", async () => {
-    expect(await make({ transport: null }).sendEmail(mail())).toEqual({ status: "skipped", reason: "no_smtp" });
-    expect(await log("campaign:A:1001:day0")).toMatchObject({ status: "skipped", reason: "no_smtp", attempts: 0 });
-    // A no_smtp skip delivered nothing, so it does not hold the cap for another campaign.
+  it("no SMTP_URL: recorded as skipped/no_mail_server and sent later under the same key once SMTP exists", async () => {
+    expect(await make({ transport: null }).sendEmail(mail())).toEqual({ status: "skipped", reason: "no_mail_server" });
+    expect(await log("campaign:A:1001:day0")).toMatchObject({ status: "skipped", reason: "no_mail_server", attempts: 0 });
+    // A no_mail_server skip delivered nothing, so it does not hold the cap for another campaign.
     expect((await make().sendEmail(mail({ campaignId: "B", dedupeKey: "B:1001" }))).status).toBe("sent");
     clock.advanceHours(49);
     expect((await make().sendEmail(mail())).status).toBe("sent");
@@ -273,9 +273,9 @@ describe.each(databaseKinds)("messenger (%s)", (kind) => {
     await receiveFeedback(deps, body, signBody(SECRET, body));
     const ok = { shop: SHOP, request: async () => ({ flowTriggerReceive: { userErrors: [] } }) as never };
     await createFlowTriggers({ sql: t.db.sql, client: async () => ok }).fire({ shop: SHOP, handle: "winback-touch", payload: { customer_id: "1001", campaign_id: "A" }, dedupeKey: "f:1001" });
-    const exported = await exportCustomerData(t.db.sql, SHOP, 1001n);
+    const exported = await exportCustomerData([], t.db.sql, SHOP, 1001n); // legacy tables only (messaging has no compliance hooks yet)
     expect([exported.MessageLog!.length, exported.EmailFeedback!.length, exported.EmailSuppression!.length, exported.FlowTriggerLog!.length]).toEqual([1, 1, 1, 1]);
-    await redactCustomer(t.db.sql, SHOP, 1001n);
+    await redactCustomer([], t.db.sql, SHOP, 1001n);
     for (const table of ["MessageLog", "EmailFeedback", "EmailSuppression", "FlowTriggerLog"]) {
       const rows = await t.db.sql.query<{ id: string }>(`SELECT "customerId"::text AS id FROM "${table}" WHERE shop = $1`, [SHOP]);
       expect(rows.map((r) => r.id), table).not.toContain("1001");

@@ -44,7 +44,11 @@ async function consentJobs() {
 
 beforeAll(async () => {
   await database.ready();
-  await sql().query(`INSERT INTO "Shop" (domain, name, "updatedAt") VALUES ($1, 'Fern & Fig', now()) ON CONFLICT (domain) DO NOTHING`, [SHOP]);
+  // Marketing email needs the shop's postal address (ADR 080).
+  await sql().query(`INSERT INTO "Shop" (domain, name, settings, "updatedAt") VALUES ($1, 'Fern & Fig', $2::jsonb, now()) ON CONFLICT (domain) DO NOTHING`, [
+    SHOP,
+    JSON.stringify({ messaging: { postalAddress: "Fern & Fig, Hauptstraße 1, 10115 Berlin" } }),
+  ]);
   for (const id of ["501", "502", "503", "504", "505"]) {
     await sql().query(`INSERT INTO "Customer" (shop, id, email, "emailConsent") VALUES ($1, $2, $3, 'SUBSCRIBED')`, [SHOP, id, `c${id}@example.com`]);
   }

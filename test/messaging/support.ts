@@ -122,7 +122,11 @@ export function parseMail(raw: string): ParsedMail {
   return { headers, header: (n) => headers.get(n.toLowerCase()), text, html };
 }
 
+/** The postal address every marketing email must carry (ADR 080); seeded unless the test passes its own `messaging`. */
+export const POSTAL_ADDRESS = "Fern & Fig\nHauptstraße 1\n10115 Berlin\nGermany";
+
 export async function seedShop(sql: Sql, shop = SHOP, settings: Record<string, unknown> = {}) {
+  settings = { messaging: { postalAddress: POSTAL_ADDRESS }, ...settings };
   await sql.query(
     `INSERT INTO "Shop" (domain, name, "currencyCode", "ianaTimezone", settings, "updatedAt") VALUES ($1, 'Fern & Fig', 'EUR', 'Europe/Berlin', $2::jsonb, now())
      ON CONFLICT (domain) DO UPDATE SET settings = excluded.settings`,

@@ -56,8 +56,10 @@ describe("unsubscribe tokens", () => {
   });
 
   it("footers escape the shop name and MAIL_FROM parses both forms", () => {
-    expect(withHtmlFooter("<p>x</p>", `A "quoted" <shop>`, "https://a/u?x=1&y=2")).toContain(`A &quot;quoted&quot; &lt;shop&gt;`);
-    expect(withHtmlFooter("<p>x</p>", "S", "https://a/u?x=1&y=2")).toContain(`href="https://a/u?x=1&amp;y=2"`);
+    const footer = (shopName: string, url: string) => ({ shopName, url, postalAddress: "1 Rue <Haute>\n75001 Paris", locale: "en" as const });
+    expect(withHtmlFooter("<p>x</p>", footer(`A "quoted" <shop>`, "https://a/u?x=1&y=2"))).toContain(`A &quot;quoted&quot; &lt;shop&gt;`);
+    expect(withHtmlFooter("<p>x</p>", footer("S", "https://a/u?x=1&y=2"))).toContain(`href="https://a/u?x=1&amp;y=2"`);
+    expect(withHtmlFooter("<p>x</p>", footer("S", "https://a/u"))).toContain("S, 1 Rue &lt;Haute&gt;, 75001 Paris");
     expect(escapeHtml(`'&`)).toBe("&#39;&amp;");
     expect(parseAddress("Winback <w@x.io>")).toEqual({ name: "Winback", address: "w@x.io" });
     expect(parseAddress(`"Fern & Fig" <w@x.io>`)).toEqual({ name: "Fern & Fig", address: "w@x.io" });

@@ -19,3 +19,26 @@ export const SHOP_OVERVIEW_QUERY = `#graphql
     }
   }
 `;
+
+/**
+ * The shop's identity for marketing email (docs/decisions/080-email-identity.md): the name, the
+ * public contact email (replies) and the address "as it will appear to buyers" (`Shop.shopAddress`,
+ * Admin API 2026-10 schema), which commercial email law asks every marketing email to carry.
+ */
+export const SHOP_EMAIL_IDENTITY_QUERY = `#graphql
+  query ShopEmailIdentity {
+    shop {
+      name
+      contactEmail
+      shopAddress {
+        company
+        address1
+        address2
+        city
+        province
+        zip
+        country
+      }
+    }
+  }
+`;

@@ -1,0 +1,353 @@
+import { randomUUID } from "node:crypto";
+import type { Sql } from "../db/sql";
+
+/**
+ * The messaging feature's tables: the only file that reads or writes `MessageLog`,
+ * `EmailSuppression`, `EmailFeedback` and `FlowTriggerLog` (docs/decisions/076-table-ownership.md).
+ * Other features use the exported functions (skip counts, campaign counts, compliance). Every
+ * function takes the `Sql` it runs on, so the messenger's locked transaction can pass its own.
+ * The sync's `Customer` table is read and written only through app/sync/store/customers.ts.
+ */
+
+// ─── MessageLog ──────────────────────────────────────────────────────────────
+
+export interface MessageLogRow {
+  id: string;
+  status: string;
+  reason: string | null;
+  updatedAt: Date;
+}
+
+/** Serialises every sending decision for one customer (two campaigns at once cannot both pass a cap). */
+export async function lockCustomerMail(tx: Sql, shop: string, customerId: string): Promise<void> {
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`winback-mail:${shop}:${customerId}`]);
+}
+
+export async function messageByDedupeKey(tx: Sql, shop: string, dedupeKey: string): Promise<MessageLogRow | null> {
+  const r = await tx.query<MessageLogRow>(`SELECT id, status, reason, "updatedAt" FROM "MessageLog" WHERE shop = $1 AND "dedupeKey" = $2`, [shop, dedupeKey]);
+  return r[0] ?? null;
+}
+
+/** A claim older than the lease: it may have gone out, so it is closed as interrupted and never sent again. */
+export async function markMessageInterrupted(tx: Sql, id: string, at: Date): Promise<void> {
+  await tx.query(
+    `UPDATE "MessageLog" SET status = 'failed', reason = 'interrupted', "updatedAt" = $2,
+       error = 'stopped between claiming and confirming the send; not retried (at-most-once)' WHERE id = $1`,
+    [id, at],
+  );
+}
+
+/** Messages that count as reaching the customer: sent, in flight, or interrupted after the claim. */
+const COUNTS_AS_SENT = `(status IN ('sent', 'sending') OR (status = 'failed' AND reason = 'interrupted'))`;
+
+/** Whether another win-back message (not this key) reached the customer since `since` (frequency cap). */
+export async function hasRecentWinbackMessage(tx: Sql, shop: string, customerId: string, exceptKey: string, since: Date): Promise<boolean> {
+  const r = await tx.query(
+    `SELECT 1 FROM "MessageLog" WHERE shop = $1 AND "customerId" = $2 AND kind LIKE 'winback\\_%' AND "dedupeKey" <> $3
+       AND ${COUNTS_AS_SENT} AND coalesce("sentAt", "updatedAt") > $4 LIMIT 1`,
+    [shop, customerId, exceptKey, since],
+  );
+  return r.length > 0;
+}
+
+/** Marketing emails of every kind (campaigns, programs, points reminders) that reached the customer since `since` (contact cap). */
+export async function countRecentMarketingMessages(tx: Sql, shop: string, customerId: string, exceptKey: string, since: Date): Promise<number> {
+  const r = await tx.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM "MessageLog" WHERE shop = $1 AND "customerId" = $2 AND "dedupeKey" <> $3
+       AND ${COUNTS_AS_SENT} AND coalesce("sentAt", "updatedAt") > $4`,
+    [shop, customerId, exceptKey, since],
+  );
+  return r[0]?.n ?? 0;
+}
+
+export interface MessageDecisionRow {
+  shop: string;
+  customerId: string;
+  kind: string;
+  dedupeKey: string;
+  campaignId: string | null;
+  /** null: claimed for sending; otherwise the skip reason. */
+  reason: string | null;
+  messageId: string | null;
+  toAddress: string | null;
+  subject: string;
+  at: Date;
+}
+
+/** Records a decision under the dedupe key (a skipped or failed key is decided again); returns the row id. */
+export async function recordMessageDecision(tx: Sql, d: MessageDecisionRow): Promise<string> {
+  const rows = await tx.query<{ id: string }>(
+    `INSERT INTO "MessageLog" AS m (id, shop, "customerId", kind, "dedupeKey", "campaignId", status, reason, "messageId", "toAddress", subject, attempts, "createdAt", "updatedAt")
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
+     ON CONFLICT (shop, "dedupeKey") DO UPDATE SET kind = excluded.kind, "campaignId" = excluded."campaignId", status = excluded.status,
+       reason = excluded.reason, "messageId" = excluded."messageId", "toAddress" = excluded."toAddress", subject = excluded.subject,
+       attempts = m.attempts + excluded.attempts, "updatedAt" = excluded."updatedAt", error = NULL
+     RETURNING id`,
+    [randomUUID(), d.shop, d.customerId, d.kind, d.dedupeKey, d.campaignId, d.reason ? "skipped" : "sending", d.reason, d.messageId, d.toAddress, d.subject, d.reason ? 0 : 1, d.at],
+  );
+  return rows[0]!.id;
+}
+
+export async function markMessageFailed(sql: Sql, id: string, error: string, at: Date): Promise<void> {
+  await sql.query(`UPDATE "MessageLog" SET status = 'failed', reason = 'smtp_error', error = $2, "updatedAt" = $3 WHERE id = $1 AND status = 'sending'`, [id, error.slice(0, 1000), at]);
+}
+
+export async function markMessageSent(sql: Sql, id: string, at: Date): Promise<void> {
+  await sql.query(`UPDATE "MessageLog" SET status = 'sent', reason = NULL, "sentAt" = $2, "updatedAt" = $2, error = NULL WHERE id = $1`, [id, at]);
+}
+
+export async function messageByMessageId(sql: Sql, messageId: string): Promise<{ id: string; shop: string; customerId: string; campaignId: string | null } | null> {
+  const r = await sql.query<{ id: string; shop: string; customerId: string; campaignId: string | null }>(
+    `SELECT id, shop, "customerId"::text AS "customerId", "campaignId" FROM "MessageLog" WHERE "messageId" = $1`,
+    [messageId],
+  );
+  return r[0] ?? null;
+}
+
+export interface SkipCountFilter {
+  /** Only decisions made at or after this instant. */
+  since?: Date;
+  campaignId?: string;
+  kinds?: string[];
+}
+
+/**
+ * How many messages are currently skipped, per reason (`no_mail_server`, `not_subscribed`,
+ * `contact_cap`, ...), for the pages that show email counts: a skip for a missing mail server is
+ * never reported as missing consent.
+ */
+export async function skipCountsByReason(sql: Sql, shop: string, filter: SkipCountFilter = {}): Promise<Record<string, number>> {
+  const rows = await sql.query<{ reason: string; n: number }>(
+    `SELECT coalesce(reason, 'unknown') AS reason, count(*)::int AS n FROM "MessageLog"
+     WHERE shop = $1 AND status = 'skipped' AND ($2::timestamp(3) IS NULL OR "updatedAt" >= $2::timestamp(3))
+       AND ($3::text IS NULL OR "campaignId" = $3) AND ($4::text[] IS NULL OR kind = ANY($4::text[]))
+     GROUP BY 1`,
+    [shop, filter.since ?? null, filter.campaignId ?? null, filter.kinds ?? null],
+  );
+  return Object.fromEntries(rows.map((r) => [r.reason, r.n]));
+}
+
+// ─── EmailSuppression ────────────────────────────────────────────────────────
+
+export type SuppressionSource = "one_click" | "link" | "complaint" | "bounce" | "shopify";
+
+/** Sources that withdraw consent (and are told to Shopify); a hard bounce only stops sending to that address. */
+export const CONSENT_SOURCES: SuppressionSource[] = ["one_click", "link", "complaint"];
+
+/** Suppressed by customer (any source but a bounce) or by address (any source, bounces included). */
+export async function isAddressOrCustomerSuppressed(tx: Sql, shop: string, customerId: string, email: string | null): Promise<boolean> {
+  const r = await tx.query(
+    `SELECT 1 FROM "EmailSuppression" s WHERE s.shop = $1
+       AND ((s."customerId" = $2 AND s.source <> 'bounce') OR ($3::text IS NOT NULL AND lower(s.email) = lower($3::text))) LIMIT 1`,
+    [shop, customerId, email],
+  );
+  return r.length > 0;
+}
+
+/** Whether any suppression row exists for the customer (the unsubscribe page says "already unsubscribed"). */
+export async function hasSuppression(sql: Sql, shop: string, customerId: string): Promise<boolean> {
+  const rows = await sql.query(`SELECT 1 FROM "EmailSuppression" WHERE shop = $1 AND "customerId" = $2`, [shop, customerId]);
+  return rows.length > 0;
+}
+
+export interface SuppressionRecord {
+  shop: string;
+  customerId: string;
+  email: string | null;
+  source: SuppressionSource;
+  campaignId: string | null;
+  messageLogId: string | null;
+  at: Date;
+}
+
+/**
+ * Inserts a suppression once; a withdrawal of consent replaces an earlier bounce-only record,
+ * otherwise the first record (and its attribution) stays. True when a row was written.
+ */
+export async function insertSuppression(tx: Sql, s: SuppressionRecord): Promise<boolean> {
+  const inserted = await tx.query(
+    `INSERT INTO "EmailSuppression" (shop, "customerId", email, source, "campaignId", "messageLogId", at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT (shop, "customerId") DO UPDATE SET source = excluded.source, "campaignId" = excluded."campaignId",
+       "messageLogId" = excluded."messageLogId", at = excluded.at, email = coalesce(excluded.email, "EmailSuppression".email)
+     WHERE "EmailSuppression".source = 'bounce' AND excluded.source <> 'bounce'
+     RETURNING shop`,
+    [s.shop, s.customerId, s.email, s.source, s.campaignId, s.messageLogId, s.at],
+  );
+  return inserted.length > 0;
+}
+
+export async function suppressionOf(sql: Sql, shop: string, customerId: string): Promise<{ at: Date; synced: Date | null; source: SuppressionSource } | null> {
+  const r = await sql.query<{ at: Date; synced: Date | null; source: SuppressionSource }>(
+    `SELECT at, "shopifySyncedAt" AS synced, source FROM "EmailSuppression" WHERE shop = $1 AND "customerId" = $2`,
+    [shop, customerId],
+  );
+  return r[0] ?? null;
+}
+
+export async function countShopifyAttempt(sql: Sql, shop: string, customerId: string): Promise<void> {
+  await sql.query(`UPDATE "EmailSuppression" SET "shopifyAttempts" = "shopifyAttempts" + 1 WHERE shop = $1 AND "customerId" = $2`, [shop, customerId]);
+}
+
+export async function recordShopifyRejection(sql: Sql, shop: string, customerId: string, message: string, code: string, at: Date): Promise<void> {
+  await sql.query(`UPDATE "EmailSuppression" SET "shopifyError" = $3, "shopifyErrorCode" = $4, "shopifyErrorAt" = $5 WHERE shop = $1 AND "customerId" = $2`, [
+    shop,
+    customerId,
+    message.slice(0, 1000),
+    code.slice(0, 100),
+    at,
+  ]);
+}
+
+export async function markSuppressionSynced(tx: Sql, shop: string, customerId: string, at: Date): Promise<void> {
+  await tx.query(
+    `UPDATE "EmailSuppression" SET "shopifySyncedAt" = $3, "shopifyError" = NULL, "shopifyErrorCode" = NULL, "shopifyErrorAt" = NULL WHERE shop = $1 AND "customerId" = $2`,
+    [shop, customerId, at],
+  );
+}
+
+/** Consent withdrawals Shopify has not confirmed, oldest first (rejected ones only once `rejectedBefore` has passed). */
+export async function unsyncedSuppressions(
+  sql: Sql,
+  shop: string,
+  opts: { rejectedBefore: Date | null; ignoreAttemptLimit: boolean; attemptLimit: number; limit: number },
+): Promise<string[]> {
+  const rows = await sql.query<{ customerId: string }>(
+    `SELECT "customerId"::text AS "customerId" FROM "EmailSuppression"
+     WHERE shop = $1 AND "shopifySyncedAt" IS NULL AND source = ANY($2::text[])
+       AND ($3::timestamp(3) IS NULL OR "shopifyErrorAt" IS NULL OR "shopifyErrorAt" <= $3::timestamp(3))
+       AND ($4::boolean OR "shopifyAttempts" < $5)
+     ORDER BY at LIMIT $6`,
+    [shop, CONSENT_SOURCES, opts.rejectedBefore, opts.ignoreAttemptLimit, opts.attemptLimit, opts.limit],
+  );
+  return rows.map((r) => r.customerId);
+}
+
+export async function consentSyncCounts(
+  sql: Sql,
+  shop: string,
+): Promise<{ rejected: number; pending: number; latest: { code: string | null; message: string; at: Date | null } | null }> {
+  const counts = (
+    await sql.query<{ rejected: number; pending: number }>(
+      `SELECT count(*) FILTER (WHERE "shopifyError" IS NOT NULL)::int AS rejected, count(*) FILTER (WHERE "shopifyError" IS NULL)::int AS pending
+       FROM "EmailSuppression" WHERE shop = $1 AND "shopifySyncedAt" IS NULL AND source = ANY($2::text[])`,
+      [shop, CONSENT_SOURCES],
+    )
+  )[0] ?? { rejected: 0, pending: 0 };
+  const latest = (
+    await sql.query<{ code: string | null; message: string; at: Date | null }>(
+      `SELECT "shopifyErrorCode" AS code, "shopifyError" AS message, "shopifyErrorAt" AS at FROM "EmailSuppression"
+       WHERE shop = $1 AND "shopifySyncedAt" IS NULL AND "shopifyError" IS NOT NULL AND source = ANY($2::text[])
+       ORDER BY "shopifyErrorAt" DESC NULLS LAST LIMIT 1`,
+      [shop, CONSENT_SOURCES],
+    )
+  )[0];
+  return { rejected: counts.rejected, pending: counts.pending, latest: latest ?? null };
+}
+
+// ─── EmailFeedback ───────────────────────────────────────────────────────────
+
+export async function insertFeedback(
+  sql: Sql,
+  f: { shop: string; customerId: string; messageLogId: string; messageId: string; campaignId: string | null; type: string; detail: string | null; at: Date },
+): Promise<boolean> {
+  const inserted = await sql.query(
+    `INSERT INTO "EmailFeedback" (id, shop, "customerId", "messageLogId", "messageId", "campaignId", type, detail, "receivedAt")
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT ("messageId", type) DO NOTHING RETURNING id`,
+    [randomUUID(), f.shop, f.customerId, f.messageLogId, f.messageId, f.campaignId, f.type, f.detail, f.at],
+  );
+  return inserted.length > 0;
+}
+
+/**
+ * A campaign's deliveries, unsubscribes and complaints for the guardrails. Delivered = sent minus
+ * bounced; unsubscribes are attributed through the campaign carried in the unsubscribe token;
+ * complaints through the message they name.
+ */
+export async function campaignMessageCounts(sql: Sql, campaignId: string): Promise<{ delivered: number; unsubscribed: number; complaints: number }> {
+  const r = (
+    await sql.query<{ delivered: number; unsubscribed: number; complaints: number }>(
+      `SELECT
+         (SELECT count(*)::int FROM "MessageLog" m WHERE m."campaignId" = $1 AND m.status = 'sent'
+            AND NOT EXISTS (SELECT 1 FROM "EmailFeedback" f WHERE f."messageLogId" = m.id AND f.type = 'bounce')) AS delivered,
+         (SELECT count(*)::int FROM "EmailSuppression" s WHERE s."campaignId" = $1 AND s.source IN ('one_click', 'link')) AS unsubscribed,
+         (SELECT count(DISTINCT f."messageLogId")::int FROM "EmailFeedback" f WHERE f."campaignId" = $1 AND f.type = 'complaint') AS complaints`,
+      [campaignId],
+    )
+  )[0]!;
+  return { delivered: r.delivered, unsubscribed: r.unsubscribed, complaints: r.complaints };
+}
+
+// ─── FlowTriggerLog ──────────────────────────────────────────────────────────
+
+/**
+ * Claims a Flow trigger's dedupe key (`firing`): a new key, or a retry of a failed one. Null when
+ * another caller holds it or it already fired; a claim older than the lease is annotated, never fired again.
+ */
+export async function claimFlowTrigger(
+  tx: Sql,
+  t: { shop: string; customerId: string; handle: string; dedupeKey: string; payload: string; at: Date; leaseMs: number },
+): Promise<string | null> {
+  const inserted = await tx.query<{ id: string }>(
+    `INSERT INTO "FlowTriggerLog" (id, shop, "customerId", handle, "dedupeKey", payload, status, attempts, "createdAt", "updatedAt")
+     VALUES ($1, $2, $3, $4, $5, $6, 'firing', 1, $7, $7) ON CONFLICT (shop, "dedupeKey") DO NOTHING RETURNING id`,
+    [randomUUID(), t.shop, t.customerId, t.handle, t.dedupeKey, t.payload, t.at],
+  );
+  if (inserted.length) return inserted[0]!.id;
+  // Retry of a failed attempt: claim it again (only one concurrent caller wins the UPDATE).
+  const retried = await tx.query<{ id: string }>(
+    `UPDATE "FlowTriggerLog" SET status = 'firing', attempts = attempts + 1, payload = $3, handle = $4, "updatedAt" = $5, error = NULL
+     WHERE shop = $1 AND "dedupeKey" = $2 AND status = 'failed' RETURNING id`,
+    [t.shop, t.dedupeKey, t.payload, t.handle, t.at],
+  );
+  if (retried.length) return retried[0]!.id;
+  await tx.query(
+    `UPDATE "FlowTriggerLog" SET error = 'claimed but never confirmed (process stopped?); not fired again', "updatedAt" = $3
+     WHERE shop = $1 AND "dedupeKey" = $2 AND status = 'firing' AND "updatedAt" <= $4 AND error IS NULL`,
+    [t.shop, t.dedupeKey, t.at, new Date(t.at.getTime() - t.leaseMs)],
+  );
+  return null;
+}
+
+export async function markFlowTriggerFailed(sql: Sql, id: string, error: string, at: Date): Promise<void> {
+  await sql.query(`UPDATE "FlowTriggerLog" SET status = 'failed', error = $2, "updatedAt" = $3 WHERE id = $1`, [id, error.slice(0, 1000), at]);
+}
+
+export async function markFlowTriggerFired(sql: Sql, id: string, at: Date): Promise<void> {
+  await sql.query(`UPDATE "FlowTriggerLog" SET status = 'fired', "firedAt" = $2, "updatedAt" = $2, error = NULL WHERE id = $1`, [id, at]);
+}
+
+// ─── Compliance (customers/redact, shop/redact, customers/data_request) ─────
+
+/** Children before parents: feedback names a message. */
+const TABLES = ["EmailFeedback", "MessageLog", "EmailSuppression", "FlowTriggerLog"] as const;
+
+/** Deletes everything messaging holds about these customers. */
+export async function redactCustomers(sql: Sql, shop: string, customerIds: string[]): Promise<void> {
+  if (!customerIds.length) return;
+  for (const t of TABLES) await sql.query(`DELETE FROM "${t}" WHERE shop = $1 AND "customerId" = ANY($2::bigint[])`, [shop, customerIds]);
+}
+
+/** Deletes everything messaging holds about the shop. */
+export async function redactShop(sql: Sql, shop: string): Promise<void> {
+  for (const t of TABLES) await sql.query(`DELETE FROM "${t}" WHERE shop = $1`, [shop]);
+}
+
+/** Messaging's rows about one customer, by table, as the merchant must hand them over. */
+export async function exportCustomerData(sql: Sql, shop: string, customerId: string): Promise<Record<string, unknown[]>> {
+  const out: Record<string, unknown[]> = {};
+  for (const t of TABLES) out[t] = await sql.query(`SELECT * FROM "${t}" WHERE shop = $1 AND "customerId" = $2::bigint`, [shop, customerId]);
+  return out;
+}
+
+/** Of these customers (with their stored address), those suppressed by customer or by address: one query for a whole plan. */
+export async function suppressedCustomerIds(sql: Sql, shop: string, customers: Array<{ customerId: string; email: string | null }>): Promise<Set<string>> {
+  if (!customers.length) return new Set();
+  const rows = await sql.query<{ id: string }>(
+    `SELECT u.id::text AS id FROM unnest($2::bigint[], $3::text[]) AS u(id, email)
+     WHERE EXISTS (SELECT 1 FROM "EmailSuppression" s WHERE s.shop = $1
+                     AND ((s."customerId" = u.id AND s.source <> 'bounce') OR (u.email IS NOT NULL AND lower(s.email) = lower(u.email))))`,
+    [shop, customers.map((c) => c.customerId), customers.map((c) => c.email)],
+  );
+  return new Set(rows.map((r) => r.id));
+}
