@@ -5,7 +5,7 @@ setAppEnv();
 
 const { loader: segmentsLoader } = await import("../../app/routes/app.segments");
 const { loader: exportLoader } = await import("../../app/routes/app.segments.export");
-const { loader: settingsLoader, action: settingsAction } = await import("../../app/routes/app.settings");
+const { loader: settingsLoader, action: settingsAction } = await import("../../app/routes/app.settings._index");
 const { database } = await import("../../app/db.server");
 const { env } = await import("../../app/env.server");
 const { jobDefinitions, features } = await import("../../app/app.server");
