@@ -1,7 +1,5 @@
-import { z } from "zod";
-import { parseOrThrow } from "./lib/parse";
-import { SHOP_OVERVIEW_QUERY } from "./shopify/documents/shop";
-import { AppError } from "./lib/errors";
+import { remixAdminClient } from "./shopify/graphql-client";
+import { fetchShopOverview } from "./shopify/shop";
 import type { AppContext } from "./jobs/feature";
 import { loadSyncStatus } from "./sync/status";
 import { latestAnalysis } from "./analysis/run";
@@ -12,24 +10,13 @@ interface GraphqlCapable {
   graphql(query: string, opts?: { variables?: Record<string, unknown> }): Promise<Response>;
 }
 
-const Overview = z.object({
-  data: z.object({
-    shop: z.object({ name: z.string(), myshopifyDomain: z.string(), currencyCode: z.string(), ianaTimezone: z.string() }),
-    ordersCount: z.object({ count: z.number() }).nullable(),
-    customersCount: z.object({ count: z.number() }).nullable(),
-  }),
-});
-
 /** What the home page shows, read live from the shop through the Admin API. */
 export async function loadHome(ctx: Pick<AppContext, "db" | "adminClient">, { shop, admin }: { shop: string; admin: GraphqlCapable }) {
   const { db: database } = ctx;
-  const res = await admin.graphql(SHOP_OVERVIEW_QUERY);
-  const body = (await res.json()) as { errors?: unknown };
-  if (body.errors) throw new AppError("SHOPIFY_GRAPHQL", "Shop overview failed", { details: body.errors });
-  const { data } = parseOrThrow(Overview, body, "shop overview");
+  const s = await fetchShopOverview(remixAdminClient(shop, admin));
   await database.ready();
   return {
-    overview: { ...data.shop, ordersCount: data.ordersCount?.count ?? 0, customersCount: data.customersCount?.count ?? 0 },
+    overview: { name: s.name, myshopifyDomain: s.myshopifyDomain, currencyCode: s.currencyCode, ianaTimezone: s.ianaTimezone, ordersCount: s.ordersCount, customersCount: s.customersCount },
     // Order sync progress / outcome, from the app's own database (no Shopify call).
     sync: await loadSyncStatus(database.sql, shop),
     // Risk dashboard: the latest completed analysis (scores), plus a running or failed newer run.

@@ -1,25 +1,14 @@
 import { z } from "zod";
 import type { Database } from "./db/open";
 import { parseOrThrow } from "./lib/parse";
-import { SHOP_OVERVIEW_QUERY } from "./shopify/documents/shop";
+import { remixAdminClient } from "./shopify/graphql-client";
+import { fetchShopOverview } from "./shopify/shop";
 import type { WebhookHandler } from "./webhooks/handlers.server";
 import { assertBodyShop } from "./webhooks/boundary";
 
 interface GraphqlCapable {
   graphql(query: string, opts?: { variables?: Record<string, unknown> }): Promise<Response>;
 }
-
-const ShopOverview = z.object({
-  data: z.object({
-    shop: z.object({
-      name: z.string(),
-      myshopifyDomain: z.string(),
-      currencyCode: z.string(),
-      ianaTimezone: z.string(),
-      email: z.string().nullish(),
-    }),
-  }),
-});
 
 export interface InstallDeps {
   db: Database;
@@ -44,9 +33,7 @@ export interface AuthenticatedShop {
 export async function onAuthenticated(deps: InstallDeps, { shop, scope, admin }: AuthenticatedShop) {
   const { db } = deps;
   await db.ready();
-  const res = await admin.graphql(SHOP_OVERVIEW_QUERY);
-  const body = parseOrThrow(ShopOverview, await res.json(), "shop overview");
-  const s = body.data.shop;
+  const s = await fetchShopOverview(remixAdminClient(shop, admin));
   const facts = { name: s.name, currencyCode: s.currencyCode, ianaTimezone: s.ianaTimezone, email: s.email ?? null, scopes: scope ?? null };
   await db.prisma.shop.upsert({
     where: { domain: shop },

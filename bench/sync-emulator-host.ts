@@ -1,7 +1,9 @@
 // Child process of bench/sync.ts: hosts the emulator with a big shop, runs the two bulk queries
 // of the sync and prints {url, token, shop, ops} as one JSON line, then keeps serving downloads.
 import { startEmulator } from "../test/shopify-emulator";
-import { bulkQueryText, CUSTOMERS_BULK_QUERY, ORDERS_BULK_QUERY } from "../app/shopify/documents/orders";
+import { bulkQueryText } from "../app/shopify/documents/bulk";
+import { CUSTOMERS_BULK_QUERY } from "../app/shopify/documents/customers";
+import { ORDERS_BULK_QUERY } from "../app/shopify/documents/orders";
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const SHOP = "bench-sync.myshopify.com";

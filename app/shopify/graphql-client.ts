@@ -33,15 +33,33 @@ export interface AdminClientOptions {
   onCost?: (cost: QueryCost) => void;
 }
 
+/**
+ * `request` answers Shopify's `data` as `unknown`: the adapters in app/shopify (orders.ts,
+ * customers.ts, discounts.ts …) parse it with their schemas (ADR 081); nothing casts it.
+ */
 export interface AdminClient {
   shop: string;
-  request<T = unknown>(query: string, variables?: Record<string, unknown>): Promise<T>;
+  request(query: string, variables?: Record<string, unknown>): Promise<unknown>;
 }
 
 interface GraphQLErrorLike {
   message: string;
   extensions?: { code?: string; [k: string]: unknown };
 }
+
+const GraphQLErrorSchema = z
+  .object({ message: z.string(), extensions: z.object({ code: z.string().optional() }).passthrough().optional() })
+  .passthrough();
+const ThrottleStatusSchema = z.object({ maximumAvailable: z.number(), currentlyAvailable: z.number(), restoreRate: z.number() });
+const ExtensionsSchema = z
+  .object({
+    cost: z
+      .object({ requestedQueryCost: z.number().nullable(), actualQueryCost: z.number().nullable(), throttleStatus: ThrottleStatusSchema.optional() })
+      .optional(),
+  })
+  .passthrough();
+/** A GraphQL response body: `data` stays unknown here (the adapter parses it). */
+const ResponseBodySchema = z.object({ data: z.unknown().optional(), errors: z.array(GraphQLErrorSchema).optional(), extensions: z.unknown().optional() });
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -62,19 +80,25 @@ export function createAdminClient(opts: AdminClientOptions): AdminClient {
     errorPolicy: "all",
   });
 
-  async function request<T>(query: string, variables?: Record<string, unknown>): Promise<T> {
+  async function request(query: string, variables?: Record<string, unknown>): Promise<unknown> {
     let lastError: AppError | undefined;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      let res: { data?: unknown; errors?: GraphQLErrorLike[]; extensions?: unknown };
+      const send = () => client.rawRequest<unknown>(query, variables);
+      let raw: Awaited<ReturnType<typeof send>>;
       try {
-        res = (await client.rawRequest(query, variables)) as typeof res;
+        raw = await send();
       } catch (e) {
         lastError = mapTransportError(e);
         if (!lastError.retryable || attempt === maxAttempts) throw lastError;
         await sleep(lastError.retryAfterMs ?? Math.min(8000, 250 * 2 ** (attempt - 1)));
         continue;
       }
-      const cost = (res.extensions as { cost?: QueryCost } | undefined)?.cost;
+      const body = ResponseBodySchema.safeParse({ data: raw.data, errors: raw.errors, extensions: raw.extensions });
+      if (!body.success) throw new AppError("SHOPIFY_GRAPHQL", `Admin API answered ${raw.status} with an unreadable GraphQL body`, { details: body.error.issues });
+      const res = body.data;
+      const ext = ExtensionsSchema.safeParse(res.extensions ?? {});
+      // A cost block we cannot read only costs us the throttle hint (throttleWaitMs falls back to 1 s).
+      const cost: QueryCost | undefined = ext.success ? ext.data.cost : undefined;
       if (cost) opts.onCost?.(cost);
       const errors = res.errors ?? [];
       if (errors.some((e) => e.extensions?.code === "THROTTLED")) {
@@ -85,7 +109,7 @@ export function createAdminClient(opts: AdminClientOptions): AdminClient {
         continue;
       }
       if (errors.length) throw graphqlErrors(errors);
-      return res.data as T;
+      return res.data;
     }
     throw lastError ?? new AppError("INTERNAL", "unreachable");
   }
@@ -111,11 +135,11 @@ export function mapTransportError(e: unknown): AppError {
     if (status === 401 || status === 403) return new AppError("UNAUTHENTICATED", `Admin API answered ${status}: the access token is invalid or revoked`, { cause: e });
     if (status === 429) return new AppError("THROTTLED", "Admin API answered 429", { cause: e, retryAfterMs: 2000 });
     if (status >= 500) return new AppError("NETWORK", `Admin API answered ${status}`, { cause: e, retryable: true });
-    const errs = (e.response as { errors?: GraphQLErrorLike[] }).errors;
-    if (Array.isArray(errs) && errs.length) return graphqlErrors(errs);
+    const errs = z.array(GraphQLErrorSchema).safeParse(e.response.errors);
+    if (errs.success && errs.data.length) return graphqlErrors(errs.data);
     return new AppError("SHOPIFY_GRAPHQL", `Admin API answered ${status}`, { cause: e });
   }
-  return new AppError("NETWORK", `Admin API unreachable: ${(e as Error)?.message ?? e}`, { cause: e });
+  return new AppError("NETWORK", `Admin API unreachable: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
 }
 
 /** A mutation payload's `userErrors` (UserError and its typed variants: `code`, `extraInfo` when selected). */
@@ -139,5 +163,29 @@ export function assertNoUserErrors(userErrors: UserErrorLike[] | null | undefine
 /** The error code of a top-level GraphQL failure (e.g. ACCESS_DENIED), if any. */
 export function graphqlErrorCodes(e: unknown): string[] {
   if (!(e instanceof AppError) || e.code !== "SHOPIFY_GRAPHQL") return [];
-  return ((e.details as { codes?: string[] } | undefined)?.codes ?? []).slice();
+  const details = z.object({ codes: z.array(z.string()) }).safeParse(e.details);
+  return details.success ? details.data.codes.slice() : [];
+}
+
+/** What an authenticated Remix request hands us: `admin.graphql` of @shopify/shopify-app-remix. */
+export interface GraphqlCapable {
+  graphql(query: string, opts?: { variables?: Record<string, unknown> }): Promise<Response>;
+}
+
+/**
+ * The library's request-scoped admin (`authenticate.admin(request).admin`) as an AdminClient, so the
+ * adapters serve routes and jobs alike. The library does its own retrying; top-level GraphQL
+ * errors become SHOPIFY_GRAPHQL like in createAdminClient.
+ */
+export function remixAdminClient(shop: string, admin: GraphqlCapable): AdminClient {
+  return {
+    shop,
+    async request(query, variables) {
+      const res = await admin.graphql(query, variables ? { variables } : undefined);
+      const body = ResponseBodySchema.safeParse(await res.json());
+      if (!body.success) throw new AppError("SHOPIFY_GRAPHQL", `Admin API answered ${res.status} without a GraphQL body`, { details: body.error.issues });
+      if (body.data.errors?.length) throw graphqlErrors(body.data.errors);
+      return body.data.data;
+    },
+  };
 }

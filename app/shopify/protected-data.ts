@@ -1,13 +1,15 @@
+import { z } from "zod";
 import type { Sql } from "../db/sql";
 import { isAppError } from "../lib/errors";
 import type { AdminClient } from "./graphql-client";
 
-/** A top-level GraphQL error as graphqlErrors() keeps it in AppError details. */
-interface GraphQLErrorLike {
-  message: string;
-  path?: Array<string | number>;
-  extensions?: { code?: string };
-}
+/** The top-level GraphQL errors graphqlErrors() keeps in AppError details. */
+const ErrorDetailsSchema = z.object({
+  errors: z.array(
+    z.object({ message: z.string(), path: z.array(z.union([z.string(), z.number()])).optional(), extensions: z.object({ code: z.string().optional() }).passthrough().optional() }),
+  ),
+});
+type GraphQLErrorLike = z.infer<typeof ErrorDetailsSchema>["errors"][number];
 
 /**
  * Protected customer data (shopify.dev "Work with protected customer data"): until Shopify approves
@@ -59,7 +61,8 @@ export async function probeProtectedCustomerData(client: AdminClient, now: Date 
     return { state: "approved", withheld: [], checkedAt };
   } catch (e) {
     if (!isAppError(e, "SHOPIFY_GRAPHQL")) throw e;
-    const errors = ((e.details as { errors?: GraphQLErrorLike[] } | undefined)?.errors ?? []) as GraphQLErrorLike[];
+    const details = ErrorDetailsSchema.safeParse(e.details);
+    const errors = details.success ? details.data.errors : [];
     if (!errors.length || !errors.every(isProtectedDataError)) throw e;
     const withheld = new Set<WithheldField>();
     for (const err of errors) {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { AppError } from "../../lib/errors";
-import { parseOrThrow } from "../../lib/parse";
+import { parseResponse } from "../response";
 import { BULK_RUN_MUTATION, STAGED_UPLOADS_CREATE } from "../documents/bulk";
 import { assertNoUserErrors, UserErrorsSchema, type AdminClient } from "../graphql-client";
 import { fetchBulkOperation, TERMINAL_STATUSES, type BulkOperation } from "./operations";
@@ -33,7 +33,7 @@ export interface StartBulkMutation {
 /** Stages the variables and starts the bulk mutation; returns the operation id. */
 export async function startBulkMutation(client: AdminClient, input: StartBulkMutation): Promise<string> {
   const doFetch = input.fetch ?? fetch;
-  const staged = parseOrThrow(
+  const staged = parseResponse(
     Staged,
     await client.request(STAGED_UPLOADS_CREATE, { input: [{ resource: "BULK_MUTATION_VARIABLES", filename: input.filename, mimeType: "text/jsonl", httpMethod: "POST" }] }),
     "stagedUploadsCreate",
@@ -50,11 +50,11 @@ export async function startBulkMutation(client: AdminClient, input: StartBulkMut
   try {
     res = await doFetch(target.url, { method: "POST", body: form });
   } catch (e) {
-    throw new AppError("NETWORK", `staged upload failed: ${(e as Error).message}`, { cause: e });
+    throw new AppError("NETWORK", `staged upload failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
   if (!res.ok) throw new AppError("NETWORK", `staged upload answered ${res.status}`, { retryable: res.status >= 500 || res.status === 429 });
 
-  const run = parseOrThrow(
+  const run = parseResponse(
     Run,
     await client.request(BULK_RUN_MUTATION, { mutation: input.mutation, stagedUploadPath: key, clientIdentifier: input.clientIdentifier }),
     "bulkOperationRunMutation",
@@ -100,7 +100,15 @@ export interface BulkMutationLineResult {
   errors?: Array<{ message: string }>;
 }
 
-const ResultLine = z.object({ __lineNumber: z.number().int().nonnegative() }).passthrough();
+const LineNumber = z.object({ __lineNumber: z.number().int().nonnegative() }).passthrough();
+/** A result line as Shopify writes it: the mutation's payload under `data`, or the line's GraphQL `errors`. */
+const ResultLine = z.object({
+  data: z
+    .record(z.string(), z.object({ userErrors: z.array(z.object({ message: z.string(), elementIndex: z.number().int().nullish() }).passthrough()).optional() }).passthrough().nullable())
+    .nullish()
+    .transform((v) => v ?? undefined),
+  errors: z.array(z.object({ message: z.string() }).passthrough()).optional(),
+});
 
 /** The result file of a completed bulk mutation, by 0-based line number. A line missing from it did not run. */
 export async function readBulkMutationResults(op: BulkOperation, doFetch: typeof fetch = fetch): Promise<Map<number, BulkMutationLineResult>> {
@@ -118,9 +126,12 @@ export async function readBulkMutationResults(op: BulkOperation, doFetch: typeof
     } catch {
       throw new AppError("INVALID_INPUT", `bulk mutation result line ${n} is not JSON`);
     }
+    const numbered = LineNumber.safeParse(parsed);
+    if (!numbered.success) continue; // no line number: nothing to attribute it to
     const r = ResultLine.safeParse(parsed);
-    if (!r.success) continue; // no line number: nothing to attribute it to
-    out.set(r.data.__lineNumber, r.data as BulkMutationLineResult);
+    // A line we cannot read must not pass for a line without problems.
+    if (!r.success) throw new AppError("SHOPIFY_GRAPHQL", `bulk mutation result line ${n} has an unexpected shape: ${r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    out.set(numbered.data.__lineNumber, r.data);
   }
   return out;
 }

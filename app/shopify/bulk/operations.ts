@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { AppError } from "../../lib/errors";
-import { parseOrThrow } from "../../lib/parse";
+import { parseResponse } from "../response";
 import { BULK_OPERATION_QUERY, BULK_RUN_QUERY } from "../documents/bulk";
 import { assertNoUserErrors, UserErrorsSchema, type AdminClient } from "../graphql-client";
 
@@ -38,7 +38,7 @@ const BUSY_RETRY_MS = 30_000;
 
 /** Starts a bulk query (groupObjects: false, the fast layout); returns the operation id. */
 export async function runBulkQuery(client: AdminClient, query: string): Promise<string> {
-  const data = parseOrThrow(RunPayload, await client.request(BULK_RUN_QUERY, { query, groupObjects: false }), "bulkOperationRunQuery");
+  const data = parseResponse(RunPayload, await client.request(BULK_RUN_QUERY, { query, groupObjects: false }), "bulkOperationRunQuery");
   const errs = data.bulkOperationRunQuery.userErrors;
   if (errs.some((u) => u.code === "OPERATION_IN_PROGRESS")) {
     throw new AppError("THROTTLED", `Shopify is already running this app's bulk queries for the shop: ${errs.map((u) => u.message).join("; ")}`, {
@@ -53,7 +53,7 @@ export async function runBulkQuery(client: AdminClient, query: string): Promise<
 }
 
 export async function fetchBulkOperation(client: AdminClient, id: string): Promise<BulkOperation> {
-  const data = parseOrThrow(z.object({ bulkOperation: BulkOperationSchema.nullable() }), await client.request(BULK_OPERATION_QUERY, { id }), "bulkOperation");
+  const data = parseResponse(z.object({ bulkOperation: BulkOperationSchema.nullable() }), await client.request(BULK_OPERATION_QUERY, { id }), "bulkOperation");
   if (!data.bulkOperation) throw new AppError("NOT_FOUND", `Bulk operation ${id} not found`);
   return data.bulkOperation;
 }

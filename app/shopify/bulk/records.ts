@@ -190,7 +190,7 @@ export function parseBulkLine(line: string): ParsedLine {
     // cannot hold it, and one such name or title would otherwise fail the whole import.
     value = parseJsonClean(line);
   } catch (e) {
-    return { ok: false, error: `invalid JSON: ${(e as Error).message}` };
+    return { ok: false, error: `invalid JSON: ${e instanceof Error ? e.message : String(e)}` };
   }
   if (!obj(value)) return { ok: false, error: "not a JSON object" };
   const type = gidType(value.id);

@@ -82,3 +82,12 @@ export const BULK_RUN_MUTATION = `#graphql
     }
   }
 `;
+
+/**
+ * The query text of a sync bulk query (orders.ts, customers.ts) for bulkOperationRunQuery, with an
+ * optional search filter in place of `"__FILTER__"`.
+ */
+export function bulkQueryText(doc: string, filter: string | null): string {
+  const text = doc.replace(/^#graphql\s*/, "").trim();
+  return filter ? text.replace('"__FILTER__"', JSON.stringify(filter)) : text.replace('(query: "__FILTER__")', "");
+}

@@ -1,6 +1,6 @@
 /**
- * Bulk queries of the order sync. They are whole documents (validated against 2026-10 like every
- * other document); `"__FILTER__"` is replaced by a search filter (delta syncs) or removed.
+ * Orders: the order sync's bulk query (its customers query is in customers.ts). Both are whole
+ * documents (validated against 2026-10 like every other document); `"__FILTER__"` is replaced by a search filter (delta syncs) or removed.
  * Lines come out as JSONL: one object per order / customer, line items as separate lines with
  * `__parentId` (see app/shopify/bulk/records.ts for the line shapes).
  */
@@ -60,34 +60,3 @@ export const ORDERS_BULK_QUERY = `#graphql
     }
   }
 `;
-
-/** Customer.email / emailMarketingConsent / smsMarketingConsent are deprecated in 2026-10. */
-export const CUSTOMERS_BULK_QUERY = `#graphql
-  query CustomersBulk {
-    customers(query: "__FILTER__") {
-      edges {
-        node {
-          id
-          firstName
-          lastName
-          tags
-          updatedAt
-          defaultEmailAddress {
-            emailAddress
-            marketingState
-          }
-          defaultPhoneNumber {
-            phoneNumber
-            marketingState
-          }
-        }
-      }
-    }
-  }
-`;
-
-/** The query text for bulkOperationRunQuery, with an optional search filter. */
-export function bulkQueryText(doc: string, filter: string | null): string {
-  const text = doc.replace(/^#graphql\s*/, "").trim();
-  return filter ? text.replace('"__FILTER__"', JSON.stringify(filter)) : text.replace('(query: "__FILTER__")', "");
-}
