@@ -69,6 +69,13 @@ const en = {
   "banner.expiring": "{points} points expire on {date}",
   "proxy.redeemed": "Your code: {code}",
   "proxy.notEnough": "Not enough points.",
+  "proxy.login": "Log in to see your points.",
+  "proxy.loginRedeem": "Log in to redeem your points.",
+  "proxy.unavailable": "Points are not available in this shop.",
+  "proxy.minimum": "At least {points} points are needed for a reward.",
+  "proxy.retry": "We could not create your code just now. Please try again.",
+  "proxy.failed": "Sorry, we could not redeem your points. Please try again later.",
+  "proxy.usePost": "Use POST to redeem.",
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -117,6 +124,13 @@ const fr: Partial<Catalogue> = {
   "banner.expiring": "{points} points expirent le {date}",
   "proxy.redeemed": "Votre code : {code}",
   "proxy.notEnough": "Points insuffisants.",
+  "proxy.login": "Connectez-vous pour voir vos points.",
+  "proxy.loginRedeem": "Connectez-vous pour utiliser vos points.",
+  "proxy.unavailable": "Les points ne sont pas disponibles dans cette boutique.",
+  "proxy.minimum": "Il faut au moins {points} points pour une récompense.",
+  "proxy.retry": "Nous n'avons pas pu créer votre code pour le moment. Veuillez réessayer.",
+  "proxy.failed": "Désolé, nous n'avons pas pu utiliser vos points. Veuillez réessayer plus tard.",
+  "proxy.usePost": "Utilisez POST pour échanger vos points.",
 };
 
 const de: Partial<Catalogue> = {
@@ -162,6 +176,13 @@ const de: Partial<Catalogue> = {
   "banner.expiring": "{points} Punkte verfallen am {date}",
   "proxy.redeemed": "Ihr Code: {code}",
   "proxy.notEnough": "Nicht genügend Punkte.",
+  "proxy.login": "Melden Sie sich an, um Ihre Punkte zu sehen.",
+  "proxy.loginRedeem": "Melden Sie sich an, um Ihre Punkte einzulösen.",
+  "proxy.unavailable": "In diesem Shop gibt es keine Punkte.",
+  "proxy.minimum": "Für eine Prämie sind mindestens {points} Punkte nötig.",
+  "proxy.retry": "Ihr Code konnte gerade nicht erstellt werden. Bitte versuchen Sie es erneut.",
+  "proxy.failed": "Leider konnten Ihre Punkte nicht eingelöst werden. Bitte versuchen Sie es später erneut.",
+  "proxy.usePost": "Zum Einlösen POST verwenden.",
 };
 
 const es: Partial<Catalogue> = {
@@ -207,6 +228,13 @@ const es: Partial<Catalogue> = {
   "banner.expiring": "{points} puntos caducan el {date}",
   "proxy.redeemed": "Tu código: {code}",
   "proxy.notEnough": "No tienes suficientes puntos.",
+  "proxy.login": "Inicia sesión para ver tus puntos.",
+  "proxy.loginRedeem": "Inicia sesión para canjear tus puntos.",
+  "proxy.unavailable": "Los puntos no están disponibles en esta tienda.",
+  "proxy.minimum": "Se necesitan al menos {points} puntos para una recompensa.",
+  "proxy.retry": "No hemos podido crear tu código ahora. Inténtalo de nuevo.",
+  "proxy.failed": "Lo sentimos, no hemos podido canjear tus puntos. Inténtalo más tarde.",
+  "proxy.usePost": "Usa POST para canjear.",
 };
 
 export const CATALOGUES: Record<Locale, Partial<Catalogue>> = { en, fr, de, es };
