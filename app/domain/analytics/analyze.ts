@@ -1,5 +1,5 @@
 import { AppError, isAppError } from "../../lib/errors";
-import { bgnbdExpectedPurchases, bgnbdMedianTimeToNext, bgnbdPAlive, bgnbdSufficientStats, fitBgNbd, type BgNbdFit } from "./bgnbd";
+import { bgnbdExpectedPurchases, bgnbdMedianTimeToNext, bgnbdPAlive, bgnbdProbNoPurchase, bgnbdSufficientStats, fitBgNbd, type BgNbdFit } from "./bgnbd";
 import { fitGammaGamma, gammaGammaExpectedValue, type GammaGammaFit } from "./gammagamma";
 import { dayFromIso, isoFromDay } from "./dates";
 import type { PurchaseHistories } from "./histories";
@@ -75,7 +75,10 @@ export interface CustomerAnalysis {
   vip: boolean;
   target: boolean;
   branch: "vip" | "standard" | null;
+  /** BG/NBD P(alive): kept for internal use only; it ranks one-time buyers as certain to be alive (ADR 082). */
   pAlive: number | null;
+  /** P(at least one purchase within `prediction.horizonDays` after asOf) = 1 − churnRisk; null without a trained model. */
+  pBuy: number | null;
   expectedPurchases90d: number | null;
   expectedOrderValue: number | null;
   predicted12mValue: number | null;
@@ -83,11 +86,43 @@ export interface CustomerAnalysis {
   churnRisk: number;
 }
 
+export interface ReliabilityBin {
+  /** Mean predicted probability of buying within the training window in this decile of predictions. */
+  predicted: number;
+  /** Share of the decile's customers who did buy within it. */
+  observed: number;
+  customers: number;
+}
+
+/** The churn combiner and how it was trained (ADR 082). */
+export interface ChurnModel {
+  logistic: LogisticModel;
+  /** Horizon the score names: P(buy within horizonDays after asOf). */
+  horizonDays: number;
+  /**
+   * Length of the inner split: equal to horizonDays unless the history is too short, in which case the
+   * combiner covers the first trainedDays and BG/NBD carries the rest (conditional on silence until then).
+   */
+  trainedDays: number;
+  /** The inner cut (asOf − trainedDays): features as of this day, label "ordered in (cut, asOf]". */
+  cut: string;
+  trainingCustomers: number;
+  trainingPositives: number;
+  /** Out-of-fold predictions on the inner split (two folds) against what happened, by decile of prediction. */
+  reliability: ReliabilityBin[];
+  /**
+   * Only when trainedDays < horizonDays: a Platt map from the combiner's score with features over the full
+   * horizon to a probability, fitted (soft labels) to composedBuy on today's customers. The ranking is the
+   * combiner's; the level comes from the trained window plus BG/NBD's chance of silence after it.
+   */
+  horizonMap: LogisticModel | null;
+}
+
 export interface ModelResult {
   timeUnit: TimeUnit;
   bgnbd: BgNbdFit;
   gammaGamma: GammaGammaFit | null;
-  churn: LogisticModel | null;
+  churn: ChurnModel | null;
 }
 
 export interface RiskSummary {
@@ -150,12 +185,54 @@ function churnFeatures(fit: BgNbdFit, unit: number, horizonDays: number, x: numb
 }
 
 /**
- * Churn risk = 1 − P(buys again within the horizon) from a logistic regression on BG/NBD expected
- * purchases, recency, frequency and age. It is trained inside the history only: features as of
- * asOf − churnInnerDays, label "bought in (asOf − churnInnerDays, asOf]" (see docs/decisions/010).
+ * Longest inner split, up to the horizon, whose cut still has at least half of today's customers (and
+ * minCustomers), with a median customer age at the cut at least half of today's. The combiner uses age
+ * and recency, so a cut where everyone is new would teach it weights it then extrapolates far outside
+ * what it saw (on CDNOW, a single Q1-1997 cohort, a 229-day split as of 1997-09-30 predicted 0.05 against
+ * 0.29 observed). A shop with Y years of steady acquisition gets up to Y/2; young shops and cohorts get
+ * a split shorter than the horizon, and fitHorizonMap carries the score to the full horizon.
  */
-function trainChurn(h: PurchaseHistories, asOf: number, unit: number, s: Settings): LogisticModel | null {
-  const inner = s.prediction.churnInnerDays;
+function innerSplitDays(h: PurchaseHistories, asOf: number, horizonDays: number, s: Settings): number {
+  const first: number[] = [];
+  for (let c = 0; c < h.customerIds.length; c++) if (h.offsets[c + 1] > h.offsets[c] && h.days[h.offsets[c]] <= asOf) first.push(h.days[h.offsets[c]]);
+  const need = Math.max(s.prediction.minCustomers, Math.ceil(first.length / 2));
+  if (first.length < need) return 0;
+  first.sort((a, b) => a - b);
+  let w = Math.min(horizonDays, asOf - first[need - 1]);
+  const ageNow = asOf - first[Math.floor((first.length - 1) / 2)];
+  for (; w >= 1; w--) {
+    const cut = asOf - w;
+    let k = 0, hi = first.length; // k = customers with a first order on or before the cut
+    while (k < hi) { const m = (k + hi) >> 1; if (first[m] <= cut) k = m + 1; else hi = m; }
+    if (k >= need && cut - first[Math.floor((k - 1) / 2)] >= ageNow / 2) return w;
+  }
+  return 0;
+}
+
+/** Ten equal-count bins of predictions against outcomes (fewer when there are under ten customers per bin). */
+function reliabilityBins(p: Float64Array, y: boolean[]): ReliabilityBin[] {
+  const order = Array.from(p.keys()).sort((a, b) => p[a] - p[b]);
+  const bins = Math.min(10, Math.floor(order.length / 10));
+  const out: ReliabilityBin[] = [];
+  for (let d = 0; d < bins; d++) {
+    const from = Math.floor((d * order.length) / bins), to = Math.floor(((d + 1) * order.length) / bins);
+    let sp = 0, so = 0;
+    for (let k = from; k < to; k++) { sp += p[order[k]]; if (y[order[k]]) so++; }
+    out.push({ predicted: sp / (to - from), observed: so / (to - from), customers: to - from });
+  }
+  return out;
+}
+
+/**
+ * Churn risk = 1 − P(buys within the horizon) from a logistic regression on BG/NBD expected purchases,
+ * recency, frequency and age, trained for the horizon it is applied at and inside the history only:
+ * features as of cut = asOf − inner (BG/NBD refitted at the cut), label "ordered in (cut, asOf]", where
+ * inner = horizonDays when the history allows (see innerSplitDays, docs/decisions/082).
+ */
+function trainChurn(h: PurchaseHistories, asOf: number, unit: number, s: Settings): ChurnModel | null {
+  const horizon = s.prediction.horizonDays;
+  const inner = innerSplitDays(h, asOf, horizon, s);
+  if (inner < 1) return null;
   const cut = asOf - inner;
   const snap = snapshot(h, cut);
   if (snap.idx.length < s.prediction.minCustomers) return null;
@@ -177,7 +254,58 @@ function trainChurn(h: PurchaseHistories, asOf: number, unit: number, s: Setting
   }
   const pos = y.filter(Boolean).length;
   if (pos < 5 || pos > y.length - 5) return null;
-  return fitLogistic(X, y, { l2: 1 });
+  const logistic = fitLogistic(X, y, { l2: 1 });
+  // Two-fold cross-fit for the reliability chart: each half is scored by a combiner that never saw it.
+  // Costs one more fit's worth of work; the shipped combiner is still trained on everyone.
+  const oof = new Float64Array(X.length);
+  for (let fold = 0; fold < 2; fold++) {
+    const tr: number[][] = [], ty: boolean[] = [];
+    for (let i = 0; i < X.length; i++) if (i % 2 !== fold) { tr.push(X[i]); ty.push(y[i]); }
+    const m = fitLogistic(tr, ty, { l2: 1 });
+    for (let i = fold; i < X.length; i += 2) oof[i] = predictLogistic(m, X[i]);
+  }
+  return {
+    logistic, horizonDays: horizon, trainedDays: inner, cut: isoFromDay(cut), trainingCustomers: y.length,
+    trainingPositives: pos, reliability: reliabilityBins(oof, y), horizonMap: null,
+  };
+}
+
+/** P(at least one purchase in (asOf, asOf + horizonDays]) for one customer. */
+function predictBuy(m: ChurnModel, bg: BgNbdFit, unit: number, x: number, txD: number, TD: number, recD: number): number {
+  if (m.horizonMap) {
+    const q = predictLogistic(m.logistic, churnFeatures(bg, unit, m.horizonDays, x, txD, TD, recD));
+    return predictLogistic(m.horizonMap, [logit(q)]);
+  }
+  return composedBuy(m, bg, unit, x, txD, TD, recD);
+}
+
+const logit = (q: number) => { const c = Math.min(1 - 1e-12, Math.max(1e-12, q)); return Math.log(c / (1 - c)); };
+
+/**
+ * Short-history case (trainedDays < horizonDays): composedBuy is a probability for the full horizon but
+ * ranks worse than the combiner fed full-horizon features (CDNOW 273 d as of 1997-09-30: AUC 0.768 vs 0.770);
+ * the latter ranks well but its level belongs to the shorter window (mean 0.23 against 0.30 observed).
+ * A one-feature logistic on the latter's logit, with composedBuy as soft label, keeps the ranking and takes
+ * the level. Uses only today's features: no outcome after asOf.
+ */
+function fitHorizonMap(m: ChurnModel, bg: BgNbdFit, unit: number, snap: Snapshot): LogisticModel {
+  const X: number[][] = [], y: number[] = [];
+  for (let i = 0; i < snap.idx.length; i++) {
+    X.push([logit(predictLogistic(m.logistic, churnFeatures(bg, unit, m.horizonDays, snap.x[i], snap.tx[i], snap.T[i], snap.rec[i])))]);
+    y.push(composedBuy(m, bg, unit, snap.x[i], snap.tx[i], snap.T[i], snap.rec[i]));
+  }
+  return fitLogistic(X, y, { l2: 0 });
+}
+
+/**
+ * The combiner gives P(buy) for the first trainedDays; the rest of the horizon is BG/NBD's chance of silence
+ * over the remaining days for a customer who stayed silent through trainedDays (same x, t_x; age T + trainedDays).
+ */
+function composedBuy(m: ChurnModel, bg: BgNbdFit, unit: number, x: number, txD: number, TD: number, recD: number): number {
+  const pInner = predictLogistic(m.logistic, churnFeatures(bg, unit, m.trainedDays, x, txD, TD, recD));
+  if (m.trainedDays >= m.horizonDays) return pInner;
+  const quietRest = bgnbdProbNoPurchase(bg, (m.horizonDays - m.trainedDays) / unit, x, txD / unit, (TD + m.trainedDays) / unit);
+  return 1 - (1 - pInner) * quietRest;
 }
 
 /** Rules-only churn risk when no model can be fitted: recency against the lost threshold and own cycle. */
@@ -225,7 +353,9 @@ export function analyze(h: PurchaseHistories, opts: AnalyzeOptions): AnalysisRes
       if (!isAppError(e, "INSUFFICIENT_DATA")) throw e;
       modelMessage = e.message;
     }
-    model = { timeUnit, bgnbd: bg, gammaGamma: gg, churn: trainChurn(h, asOf, unit, s) };
+    const churnModel = trainChurn(h, asOf, unit, s);
+    if (churnModel && churnModel.trainedDays < churnModel.horizonDays) churnModel.horizonMap = fitHorizonMap(churnModel, bg, unit, snap);
+    model = { timeUnit, bgnbd: bg, gammaGamma: gg, churn: churnModel };
   } catch (e) {
     if (!isAppError(e, "INSUFFICIENT_DATA")) throw e;
     modelMessage = e.message;
@@ -250,7 +380,7 @@ export function analyze(h: PurchaseHistories, opts: AnalyzeOptions): AnalysisRes
     if (c.purchaseDays > 1) repeat++;
     orders += c.orders;
     revenue += c.totalSpent;
-    let pAlive: number | null = null, ep90: number | null = null, eov: number | null = null, v12: number | null = null, next: string | null = null;
+    let pAlive: number | null = null, pBuy: number | null = null, ep90: number | null = null, eov: number | null = null, v12: number | null = null, next: string | null = null;
     let churn = ruleChurnRisk(c, s);
     if (model) {
       const x = snap.x[i], txU = snap.tx[i] / unit, TU = snap.T[i] / unit;
@@ -263,14 +393,15 @@ export function analyze(h: PurchaseHistories, opts: AnalyzeOptions): AnalysisRes
       }
       next = isoFromDay(asOf + Math.max(1, Math.round(bgnbdMedianTimeToNext(model.bgnbd, x, TU) * unit)));
       if (model.churn) {
-        churn = 1 - predictLogistic(model.churn, churnFeatures(model.bgnbd, unit, s.prediction.horizonDays, x, snap.tx[i], snap.T[i], snap.rec[i]));
+        pBuy = predictBuy(model.churn, model.bgnbd, unit, x, snap.tx[i], snap.T[i], snap.rec[i]);
+        churn = 1 - pBuy;
       }
     }
     rows[i] = {
       customerId: h.customerIds[snap.idx[i]], orders: c.orders, totalSpent: c.totalSpent, aov: c.aov,
       firstOrderDate: isoFromDay(c.firstDay), lastOrderDate: isoFromDay(c.lastDay), purchaseDays: c.purchaseDays,
       daysSinceLastOrder: c.daysSinceLastOrder, medianGapDays: c.medianGapDays, lapseClass: cls, overdue, vip, target,
-      branch: target ? (vip ? "vip" : "standard") : null, pAlive, expectedPurchases90d: ep90, expectedOrderValue: eov,
+      branch: target ? (vip ? "vip" : "standard") : null, pAlive, pBuy, expectedPurchases90d: ep90, expectedOrderValue: eov,
       predicted12mValue: v12, expectedNextOrderDate: next, churnRisk: churn,
     };
   }

@@ -268,6 +268,16 @@ export function bgnbdPAlive(p: BgNbdParams, x: number, tx: number, T: number): n
   return lo === -Infinity ? 1 : 1 / (1 + Math.exp(lo));
 }
 
+/**
+ * P(no purchase in (T, T+t] | x, t_x, T). A BG/NBD customer can only drop out right after a purchase, so one
+ * alive at T stays alive until the next purchase: P = 1 − P(alive) + P(alive)·((α+T)/(α+T+t))^{r+x}.
+ */
+export function bgnbdProbNoPurchase(p: BgNbdParams, t: number, x: number, tx: number, T: number): number {
+  if (t <= 0) return 1;
+  const alive = bgnbdPAlive(p, x, tx, T);
+  return 1 - alive + alive * Math.exp((p.r + x) * (Math.log(p.alpha + T) - Math.log(p.alpha + T + t)));
+}
+
 /** E[purchases in (T, T+t] | x, t_x, T] (FHL 2005 eq. 10), stable for large x. */
 export function bgnbdExpectedPurchases(p: BgNbdParams, t: number, x: number, tx: number, T: number): number {
   if (t <= 0) return 0;

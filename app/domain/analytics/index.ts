@@ -4,11 +4,11 @@ export { DAY_MS, localDay, dayFromIso, isoFromDay, assertTimeZone } from "./date
 export {
   analyze, summarizeCustomer, lapseClass, isOverdue, vipThreshold, historicalNorm, riskSummary, churnRisk,
   type AnalysisResult, type AnalyzeOptions, type CustomerAnalysis, type CustomerSummary, type LapseClass,
-  type ModelResult, type RiskSummary, type TimeUnit,
+  type ModelResult, type RiskSummary, type TimeUnit, type ChurnModel, type ReliabilityBin,
 } from "./analyze";
 export {
   fitBgNbd, bgnbdSufficientStats, bgnbdLogLikelihood, bgnbdPAlive, bgnbdExpectedPurchases, bgnbdExpectedPurchasesNew,
-  bgnbdMedianTimeToNext, type BgNbdParams, type BgNbdFit, type BgNbdStats,
+  bgnbdMedianTimeToNext, bgnbdProbNoPurchase, type BgNbdParams, type BgNbdFit, type BgNbdStats,
 } from "./bgnbd";
 export { fitGammaGamma, gammaGammaLogLikelihood, gammaGammaExpectedValue, type GammaGammaParams, type GammaGammaFit } from "./gammagamma";
 export { auc } from "./auc";

@@ -35,7 +35,9 @@ export function fitLogistic(
       let eta = 0;
       for (let j = 0; j < d; j++) eta += w[j] * z[j];
       const p = 1 / (1 + Math.exp(-eta));
-      const r = (y[i] ? 1 : 0) - p;
+      // numeric labels may be fractional (soft targets, e.g. a model's probability); booleans are 0/1
+      const yi = y[i];
+      const r = (typeof yi === "number" ? yi : yi ? 1 : 0) - p;
       const s = p * (1 - p);
       for (let a = 0; a < d; a++) {
         g[a] += r * z[a];
