@@ -54,6 +54,9 @@ export function httpStatusFor(code: ErrorCode): number {
       return 409;
     case "THROTTLED":
       return 429;
+    case "NETWORK":
+      // Transient I/O (a connection reset, SMTP or Shopify unreachable): the same request may pass later.
+      return 503;
     case "SHOPIFY_USER_ERRORS":
       return 422;
     case "CONFIG":

@@ -185,3 +185,44 @@ export function sampleContent(id: TemplateId, locale: Locale, now: Date, shopDom
       return { template: "points_nudge", firstName, points: 450, value: 4.5, expiresAt: ends, link: `https://${shopDomain}` };
   }
 }
+
+/** What every marketing email's footer says, in the customer's locale: why, who and where (postal address), how to stop. */
+export interface Footer {
+  shopName: string;
+  postalAddress: string;
+  url: string;
+  locale: Locale;
+}
+
+function addressLine(f: Footer): string {
+  return f.postalAddress
+    .split(/\n+/)
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(", ");
+}
+
+export function withTextFooter(text: string, f: Footer): string {
+  const t = translator(f.locale);
+  const address = addressLine(f);
+  return [
+    text.replace(/\s+$/, ""),
+    "",
+    "--",
+    t("email.footer.reason", { shop: f.shopName }),
+    ...(address ? [t("email.footer.address", { shop: f.shopName, address })] : []),
+    t("email.footer.unsubscribeText", { url: f.url }),
+    "",
+  ].join("\n");
+}
+
+export function withHtmlFooter(html: string, f: Footer): string {
+  const t = translator(f.locale);
+  const address = addressLine(f);
+  const footer =
+    `<hr style="border:none;border-top:1px solid #ddd;margin:24px 0 12px">` +
+    `<p style="font-size:12px;color:#555;line-height:1.5">${esc(t("email.footer.reason", { shop: f.shopName }))} ` +
+    `<a href="${esc(f.url)}" style="color:#555">${esc(t("email.footer.unsubscribe"))}</a></p>` +
+    (address ? `<p style="font-size:12px;color:#555;line-height:1.5">${esc(t("email.footer.address", { shop: f.shopName, address }))}</p>` : "");
+  return /<\/body>/i.test(html) ? html.replace(/<\/body>/i, `${footer}</body>`) : `${html}${footer}`;
+}

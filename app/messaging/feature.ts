@@ -55,12 +55,12 @@ export function createMessaging(ctx: AppContext): MessagingServices {
  * failure is stored on the settings (`defaultsError`) and shown on the email settings page; the
  * merchant can type the address, and marketing email stays refused until there is one.
  */
-export async function fillEmailDefaultsFromShopify(sql: Sql, client: AdminClient, shop: string, at: Date): Promise<MessagingSettings> {
+export async function fillEmailDefaultsFromShopify(sql: Sql, client: AdminClient | (() => Promise<AdminClient>), shop: string, at: Date): Promise<MessagingSettings> {
   const current = await loadMessagingSettings(sql, shop);
   if (current.defaultsFromShopifyAt) return current;
   let next: MessagingSettings;
   try {
-    const s = await fetchShopEmailIdentity(client);
+    const s = await fetchShopEmailIdentity(typeof client === "function" ? await client() : client);
     const address = formatShopAddress(s.shopAddress);
     next = {
       ...current,
@@ -105,7 +105,7 @@ export function createMessagingFeature(ctx: AppContext): Feature {
     ],
     afterInstall: async (shop) => {
       await requeue(shop, 0);
-      await fillEmailDefaultsFromShopify(ctx.db.sql, await ctx.adminClient(shop), shop, ctx.now());
+      await fillEmailDefaultsFromShopify(ctx.db.sql, () => ctx.adminClient(shop), shop, ctx.now());
     },
     onSyncCompleted: async (shop) => requeue(shop, DAILY_MS),
   };

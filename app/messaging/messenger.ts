@@ -4,13 +4,11 @@ import type { Sql } from "../db/sql";
 import { parseCampaignSettings } from "../domain/campaigns/settings";
 import { AppError } from "../lib/errors";
 import { EmailAddressSchema, isSingleEmailAddress } from "../lib/email-address";
-import { escapeHtml } from "../lib/html";
-import { translator, type Locale } from "../lib/i18n";
 import { parseOrThrow, ShopDomain } from "../lib/parse";
 import { loadSettingsSection, shopFacts } from "../shop-settings.server";
 import { emailContact } from "../sync/store/customers";
 import { z } from "zod";
-import { composeEmail, EmailContentSchema } from "./compose";
+import { composeEmail, EmailContentSchema, withHtmlFooter, withTextFooter, type Footer } from "./compose";
 import { parseMessagingSettings, type MessagingSettings } from "./settings";
 import {
   countRecentMarketingMessages,
@@ -250,43 +248,4 @@ export function parseAddress(from: string): { name: string; address: string } {
   throw new AppError("CONFIG", `MAIL_FROM is not an address: ${from}`);
 }
 
-/** What every marketing email's footer says, in the customer's locale: why, who and where (postal address), how to stop. */
-export interface Footer {
-  shopName: string;
-  postalAddress: string;
-  url: string;
-  locale: Locale;
-}
-
-function addressLine(f: Footer): string {
-  return f.postalAddress
-    .split(/\n+/)
-    .map((l) => l.trim())
-    .filter(Boolean)
-    .join(", ");
-}
-
-export function withTextFooter(text: string, f: Footer): string {
-  const t = translator(f.locale);
-  const address = addressLine(f);
-  return [
-    text.replace(/\s+$/, ""),
-    "",
-    "--",
-    t("email.footer.reason", { shop: f.shopName }),
-    ...(address ? [t("email.footer.address", { shop: f.shopName, address })] : []),
-    t("email.footer.unsubscribeText", { url: f.url }),
-    "",
-  ].join("\n");
-}
-
-export function withHtmlFooter(html: string, f: Footer): string {
-  const t = translator(f.locale);
-  const address = addressLine(f);
-  const footer =
-    `<hr style="border:none;border-top:1px solid #ddd;margin:24px 0 12px">` +
-    `<p style="font-size:12px;color:#555;line-height:1.5">${escapeHtml(t("email.footer.reason", { shop: f.shopName }))} ` +
-    `<a href="${escapeHtml(f.url)}" style="color:#555">${escapeHtml(t("email.footer.unsubscribe"))}</a></p>` +
-    (address ? `<p style="font-size:12px;color:#555;line-height:1.5">${escapeHtml(t("email.footer.address", { shop: f.shopName, address }))}</p>` : "");
-  return /<\/body>/i.test(html) ? html.replace(/<\/body>/i, `${footer}</body>`) : `${html}${footer}`;
-}
+export { withHtmlFooter, withTextFooter, type Footer } from "./compose";

@@ -5,25 +5,29 @@ import { Banner, BlockStack, Card, InlineGrid, Layout, Page, Text } from "@shopi
 import { authenticate } from "../shopify.server";
 import { loadHome, retryConsentUpdates } from "../home.server";
 import { appContext } from "../app.server";
+import { jsonError } from "../lib/http";
+import { loadEmailStatus } from "../messaging/page.server";
+import { EmailStatusBanner } from "../components/EmailStatusBanner";
 import { SyncStatusCard } from "../components/SyncStatusCard";
 import { RiskDashboard } from "../components/analysis/RiskDashboard";
 import { useFormat } from "../components/FormatProvider";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { admin, session } = await authenticate.admin(request);
-  return json(await loadHome(appContext, { shop: session.shop, admin }));
+  const [home, email] = await Promise.all([loadHome(appContext, { shop: session.shop, admin }), loadEmailStatus(appContext, session.shop)]);
+  return json({ ...home, email });
 };
 
 /** POST intent=retry-consent: queue every unsubscribe Shopify has not accepted again. */
 export const action = async ({ request }: ActionFunctionArgs) => {
   const { session } = await authenticate.admin(request);
   const form = await request.formData();
-  if (form.get("intent") !== "retry-consent") return json({ error: "Unknown action" }, { status: 400 });
+  if (form.get("intent") !== "retry-consent") return jsonError(400, "Unknown action");
   return json(await retryConsentUpdates(appContext, session.shop));
 };
 
 export default function Home() {
-  const { overview, sync, analysis, consent, protectedData } = useLoaderData<typeof loader>();
+  const { overview, sync, analysis, consent, protectedData, email } = useLoaderData<typeof loader>();
   const f = useFormat();
   const plural = (n: number, one: string, many: string) => `${f.number(n)} ${n === 1 ? one : many}`;
   const retry = useFetcher<{ queued?: number; error?: string }>();
@@ -35,6 +39,11 @@ export default function Home() {
             <Banner tone="warning" title={protectedData.title}>
               <Text as="p" id="protected-data-message">{protectedData.message}</Text>
             </Banner>
+          </Layout.Section>
+        ) : null}
+        {!email.mailServer || !email.postalAddress ? (
+          <Layout.Section>
+            <EmailStatusBanner status={email} />
           </Layout.Section>
         ) : null}
         {consent.rejected > 0 ? (

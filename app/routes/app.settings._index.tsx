@@ -59,7 +59,7 @@ export default function Settings() {
   );
 
   return (
-    <Page title="Analysis settings" backAction={{ content: "Home", url: "/app" }}>
+    <Page title="Analysis settings" backAction={{ content: "Home", url: "/app" }} secondaryActions={[{ content: "Email settings", url: "/app/settings/email" }]}>
       <Form method="post">
         <Layout>
           {Object.keys(errors).length ? (
