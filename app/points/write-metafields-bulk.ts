@@ -1,6 +1,6 @@
 import { AppError } from "../lib/errors";
-import { readBulkMutationResults, startBulkMutation, waitForBulkOperation } from "../shopify/bulk/mutations";
-import { POINTS_METAFIELDS_SET_BULK_LINE } from "../shopify/documents/points";
+import { readBulkMutationResults, waitForBulkOperation } from "../shopify/bulk/mutations";
+import { startBulkMetafieldsSet, type MetafieldsSetInput } from "../shopify/metafields";
 import type { AdminClient } from "../shopify/graphql-client";
 
 export interface BulkWriteDeps {
@@ -18,10 +18,9 @@ export interface BulkWriteDeps {
  * indexes Shopify rejected with their messages; metafieldsSet is atomic, so a line with any
  * rejection wrote nothing (the caller re-sends its valid elements).
  */
-export async function metafieldsSetInBulk(deps: BulkWriteDeps, shop: string, lines: Array<Array<Record<string, string>>>): Promise<Map<number, Map<number, string>>> {
-  const opId = await startBulkMutation(deps.client, {
-    mutation: POINTS_METAFIELDS_SET_BULK_LINE,
-    variables: lines.map((metafields) => ({ metafields })),
+export async function metafieldsSetInBulk(deps: BulkWriteDeps, shop: string, lines: MetafieldsSetInput[][]): Promise<Map<number, Map<number, string>>> {
+  const opId = await startBulkMetafieldsSet(deps.client, {
+    lines,
     filename: `winback-loyalty-${Date.now()}.jsonl`,
     clientIdentifier: `winback-loyalty:${shop}`,
     fetch: deps.fetch,
