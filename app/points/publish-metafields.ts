@@ -1,8 +1,10 @@
 import type { Sql } from "../db/sql";
 import { balanceOf, nextExpiry, type PointsSettings, type RedemptionRate } from "../domain/points";
-import { POINTS_METAFIELD_DEFINITION_CREATE, POINTS_METAFIELDS_DELETE, POINTS_METAFIELDS_SET, POINTS_SHOP_REWARD_QUERY } from "../shopify/documents/points";
-import type { AdminClient, UserErrorLike } from "../shopify/graphql-client";
+import { z } from "zod";
+import type { AdminClient } from "../shopify/graphql-client";
 import { assertNoUserErrors } from "../shopify/graphql-client";
+import { createMetafieldDefinition, deleteMetafields, readShopMetafield, setMetafields } from "../shopify/metafields";
+import { requireOk } from "../shopify/response";
 import { loadLedgerRows, loadPointsSettings, stateFromRows, type LedgerRow } from "./store";
 import { metafieldsSetInBulk } from "./write-metafields-bulk";
 import { ledgerSettings } from "./settings";
@@ -27,10 +29,6 @@ export const LOYALTY_DEFINITIONS = [
 /** metafieldsSet takes at most 25 metafields per call. */
 export const METAFIELDS_PER_CALL = 25;
 
-interface DefinitionPayload {
-  metafieldDefinitionCreate: { createdDefinition: { id: string } | null; userErrors: UserErrorLike[] };
-}
-
 /**
  * Creates the three definitions with storefront read access (without a definition granting
  * PUBLIC_READ the theme cannot read app-owned metafields). Idempotent: "already taken" is success.
@@ -39,10 +37,10 @@ export async function ensureLoyaltyDefinitions(client: AdminClient): Promise<{ c
   let created = 0;
   let existing = 0;
   for (const d of LOYALTY_DEFINITIONS) {
-    const res = await client.request<DefinitionPayload>(POINTS_METAFIELD_DEFINITION_CREATE, {
-      definition: { namespace: LOYALTY_NAMESPACE, key: d.key, type: d.type, name: d.name, description: d.description, ownerType: d.ownerType, access: { storefront: "PUBLIC_READ" } },
+    const res = await createMetafieldDefinition(client, {
+      namespace: LOYALTY_NAMESPACE, key: d.key, type: d.type, name: d.name, description: d.description, ownerType: d.ownerType, access: { storefront: "PUBLIC_READ" },
     });
-    const errs = res.metafieldDefinitionCreate.userErrors;
+    const errs = res.ok ? [] : res.userErrors;
     if (errs.length && errs.every((e) => e.code === "TAKEN" || e.code === "UNSTRUCTURED_ALREADY_EXISTS")) existing++;
     else {
       assertNoUserErrors(errs, `metafieldDefinitionCreate ${d.key}`);
@@ -52,9 +50,8 @@ export async function ensureLoyaltyDefinitions(client: AdminClient): Promise<{ c
   return { created, existing };
 }
 
-interface ShopRewardPayload {
-  shop: { id: string; reward: { jsonValue: unknown } | null };
-}
+/** The rate as published (anything else in the metafield is replaced). */
+const PublishedRate = z.object({ points: z.number(), amount: z.number() });
 
 /**
  * Publishes the redemption rate as the shop metafield `$app:loyalty.reward`, which the banner reads,
@@ -62,13 +59,11 @@ interface ShopRewardPayload {
  */
 export async function publishRewardRate(client: AdminClient, rate: RedemptionRate): Promise<boolean> {
   const value = { points: rate.points, amount: rate.value };
-  const current = await client.request<ShopRewardPayload>(POINTS_SHOP_REWARD_QUERY, { namespace: LOYALTY_NAMESPACE });
-  const had = current.shop.reward?.jsonValue as { points?: unknown; amount?: unknown } | undefined;
-  if (had?.points === value.points && had?.amount === value.amount) return false;
-  const res = await client.request<SetPayload>(POINTS_METAFIELDS_SET, {
-    metafields: [{ ownerId: current.shop.id, namespace: LOYALTY_NAMESPACE, key: "reward", type: "json", value: JSON.stringify(value) }],
-  });
-  assertNoUserErrors(res.metafieldsSet.userErrors, "metafieldsSet reward");
+  const current = await readShopMetafield(client, { namespace: LOYALTY_NAMESPACE, key: "reward" });
+  const had = PublishedRate.safeParse(current.jsonValue);
+  if (had.success && had.data.points === value.points && had.data.amount === value.amount) return false;
+  const res = await setMetafields(client, [{ ownerId: current.shopId, namespace: LOYALTY_NAMESPACE, key: "reward", type: "json", value: JSON.stringify(value) }]);
+  requireOk(res, "metafieldsSet reward");
   return true;
 }
 
@@ -116,12 +111,6 @@ export interface MetafieldSyncResult {
   bulk: boolean;
 }
 
-interface SetPayload {
-  metafieldsSet: { metafields: Array<{ key: string }> | null; userErrors: Array<UserErrorLike & { elementIndex?: number | null }> };
-}
-interface DeletePayload {
-  metafieldsDelete: { deletedMetafields: Array<unknown> | null; userErrors: UserErrorLike[] };
-}
 
 
 /**
@@ -213,9 +202,9 @@ async function syncPage(deps: MetafieldSyncDeps, shop: string, rows: LedgerRow[]
   for (let batch of batches) {
     while (batch.length) {
       result.calls++;
-      const res = await deps.client.request<SetPayload>(POINTS_METAFIELDS_SET, { metafields: batch.map((b) => b.input) });
-      const errs = res.metafieldsSet.userErrors;
-      if (!errs.length) break;
+      const res = await setMetafields(deps.client, batch.map((b) => b.input));
+      if (res.ok) break;
+      const errs = res.userErrors;
       const bad = new Set(errs.map((e) => e.elementIndex).filter((x): x is number => typeof x === "number"));
       if (!bad.size) assertNoUserErrors(errs, "metafieldsSet");
       for (const idx of bad) result.failed.push({ customerId: batch[idx]!.customerId, message: errs.filter((e) => e.elementIndex === idx).map((e) => e.message).join("; ") });
@@ -228,8 +217,7 @@ async function syncPage(deps: MetafieldSyncDeps, shop: string, rows: LedgerRow[]
   for (let i = 0; i < deletes.length; i += perCall) {
     const batch = deletes.slice(i, i + perCall);
     result.calls++;
-    const res = await deps.client.request<DeletePayload>(POINTS_METAFIELDS_DELETE, { metafields: batch.map((b) => b.input) });
-    assertNoUserErrors(res.metafieldsDelete.userErrors, "metafieldsDelete");
+    requireOk(await deleteMetafields(deps.client, batch.map((b) => b.input)), "metafieldsDelete");
     result.metafieldsDeleted += batch.length;
     await recordSynced(deps.sql, shop, batch.map((b) => ({ customerId: b.customerId, field: "expireAt" as const, v: values.get(b.customerId)! })), deps.now);
   }

@@ -4,8 +4,8 @@ import type { Sql } from "../db/sql";
 import { rebuild, redeem as domainRedeem, type PointsSettings } from "../domain/points";
 import { AppError, isAppError } from "../lib/errors";
 import { parseOrThrow, ShopDomain } from "../lib/parse";
-import { POINTS_DISCOUNT_BY_CODE, POINTS_DISCOUNT_CREATE } from "../shopify/documents/points";
-import type { AdminClient, UserErrorLike } from "../shopify/graphql-client";
+import { createBasicCodeDiscount, findCodeDiscount } from "../shopify/discounts";
+import type { AdminClient } from "../shopify/graphql-client";
 import { shopFacts } from "../shop-settings.server";
 import { loadFacts, loadLedgerRows, loadPointsSettings, lockLedgerRows, recomputeCustomers } from "./store";
 import { ledgerSettings } from "./settings";
@@ -121,34 +121,27 @@ export async function redeemPoints(deps: RedeemDeps, raw: RedeemInput): Promise<
   };
 }
 
-interface DiscountCreatePayload {
-  discountCodeBasicCreate: { codeDiscountNode: { id: string } | null; userErrors: UserErrorLike[] };
-}
-
 async function issueInShopify(deps: RedeemDeps, shop: string, customerId: string, row: RedemptionRow, settings: PointsSettings): Promise<RedemptionRow> {
   let discountId: string | null = null;
   let refusal: AppError | null = null;
   try {
     const client = await deps.client(shop);
-    const res = await client.request<DiscountCreatePayload>(POINTS_DISCOUNT_CREATE, {
-      discount: {
-        title: `Points reward ${row.code} (${row.points} points)`,
-        code: row.code,
-        startsAt: new Date(row.createdAt).toISOString(),
-        context: { customers: { add: [customerGid(customerId)] } },
-        customerGets: { value: { discountAmount: { amount: Number(row.value).toFixed(2), appliesOnEachItem: false } }, items: { all: true } },
-        usageLimit: 1,
-        appliesOncePerCustomer: true,
-        combinesWith: { orderDiscounts: false, productDiscounts: true, shippingDiscounts: true },
-      },
+    const res = await createBasicCodeDiscount(client, {
+      title: `Points reward ${row.code} (${row.points} points)`,
+      code: row.code,
+      startsAt: new Date(row.createdAt).toISOString(),
+      context: { customers: { add: [customerGid(customerId)] } },
+      customerGets: { value: { discountAmount: { amount: Number(row.value).toFixed(2), appliesOnEachItem: false } }, items: { all: true } },
+      usageLimit: 1,
+      appliesOncePerCustomer: true,
+      combinesWith: { orderDiscounts: false, productDiscounts: true, shippingDiscounts: true },
     });
-    const p = res.discountCodeBasicCreate;
-    if (p.codeDiscountNode) discountId = p.codeDiscountNode.id;
+    if (res.ok) discountId = res.value.id;
     else {
       // A resumed redemption finds its own code already created: that is success, not a second code.
       const found = await findCode(client, row.code);
       if (found) discountId = found;
-      else refusal = new AppError("SHOPIFY_USER_ERRORS", `discountCodeBasicCreate: ${p.userErrors.map((u) => u.message).join("; ") || "no discount returned"}`, { details: p.userErrors });
+      else refusal = new AppError("SHOPIFY_USER_ERRORS", `discountCodeBasicCreate: ${res.userErrors.map((u) => u.message).join("; ")}`, { details: res.userErrors });
     }
   } catch (e) {
     if (isAppError(e) && (e.code === "SHOPIFY_GRAPHQL" || e.code === "SHOPIFY_USER_ERRORS" || e.code === "UNAUTHENTICATED")) refusal = e;
@@ -174,8 +167,7 @@ async function issueInShopify(deps: RedeemDeps, shop: string, customerId: string
 }
 
 async function findCode(client: AdminClient, code: string): Promise<string | null> {
-  const r = await client.request<{ codeDiscountNodeByCode: { id: string } | null }>(POINTS_DISCOUNT_BY_CODE, { code });
-  return r.codeDiscountNodeByCode?.id ?? null;
+  return (await findCodeDiscount(client, code))?.id ?? null;
 }
 
 /**
