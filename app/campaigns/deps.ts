@@ -13,6 +13,8 @@ export interface OutreachPort {
   /** Schedules the escalation check for a launch's tasks (follow-up + grace after launch). */
   scheduleEscalation(queue: Pick<JobQueue, "send">, shop: string, launchAt: Date, settings: CampaignSettings): Promise<unknown>;
   taskFor(sql: Sql, shop: string, campaignId: string, customerId: string): Promise<VipOutreach | null>;
+  /** The concierge recorded contact or a reply for this VIP: the automated VIP emails stop. */
+  hasConciergeContact(sql: Sql, shop: string, campaignId: string, customerId: string): Promise<boolean>;
 }
 
 export interface VipOutreach {

@@ -21,6 +21,8 @@ import { DEFAULT_BULK_TAG_THRESHOLD, type CampaignDeps } from "./deps";
 import {
   activeTreatedIds,
   campaignShopOf,
+  countByReason,
+  engagedCustomers,
   clearLaunchError,
   countTouches,
   countTreated,
@@ -39,7 +41,7 @@ import {
   setTouchJobs,
   taggedCount,
   unqueuedTouches,
-  untaggedMembers,
+  untaggedMemberBranches,
   type CampaignRow,
 } from "./store";
 import { winbackTargets } from "../analysis/store";
@@ -56,6 +58,15 @@ export const TouchPayload = z.object({ shop: z.string().min(1), campaignId: z.st
 /** Deterministic from the campaign id, like the code: a retry tags with the same tag. */
 export function campaignTagFor(campaignId: string): string {
   return `winback-${discountCodeFor(campaignId).split("-")[1]!.toLowerCase()}`;
+}
+
+/**
+ * The tag a treated member gets. Only Standard members carry the campaign tag, which the
+ * discount's customer segment selects: a VIP is never eligible for the Standard code (the "no
+ * blanket discounts" promise, ADR 077). VIPs get their own tag so the merchant can still find them.
+ */
+export function memberTagFor(campaignTag: string, branch: string): string {
+  return branch === "VIP" ? `${campaignTag}-vip` : campaignTag;
 }
 
 /** Marks our discount in Shopify so a lookup by code can tell ours from a merchant's. */
@@ -148,7 +159,8 @@ export async function runLaunch(deps: CampaignDeps, payload: z.infer<typeof Laun
     c = await getCampaign(deps.sql, shop, campaignId);
     if (!c.launchSteps.touches?.doneAt) await scheduleTouches(deps, c);
     await markLaunched(deps.sql, campaignId);
-    await deps.queue.send(COMPLETE_QUEUE, { shop, campaignId }, { runAt: c.endsAt ?? undefined, singletonKey: `campaign.complete:${campaignId}` });
+    // A program never completes: its members join daily (program-run.ts) and each has its own window.
+    if (c.kind !== "program") await deps.queue.send(COMPLETE_QUEUE, { shop, campaignId }, { runAt: c.endsAt ?? undefined, singletonKey: `campaign.complete:${campaignId}` });
   } catch (e) {
     const err = isAppError(e) ? e : new AppError("INTERNAL", (e as Error)?.message ?? String(e), { cause: e });
     await recordLaunchError(deps.sql, campaignId, err.retryable ? `${err.message} (retrying)` : err.message, { code: err.code, details: err.details ?? null });
@@ -158,9 +170,21 @@ export async function runLaunch(deps: CampaignDeps, payload: z.infer<typeof Laun
 }
 
 async function snapshotMembers(deps: CampaignDeps, c: CampaignRow): Promise<void> {
-  const targets = await winbackTargets(deps.sql, c.shop);
-  if (!targets.length) throw new AppError("INSUFFICIENT_DATA", "No customers to win back: the analysis has not marked any target customers yet");
+  if (c.kind === "program") {
+    // A program launches empty (segment and code only); its daily run enrols who newly lapses.
+    await recordStep(deps.sql, c.id, "members", { treated: 0, holdout: 0, vip: 0, standard: 0, doneAt: deps.now().toISOString() });
+    return;
+  }
+  const all = await winbackTargets(deps.sql, c.shop);
+  if (!all.length) throw new AppError("INSUFFICIENT_DATA", "No customers to win back: the analysis has not marked any target customers yet");
   const launchAt = c.launchAt ?? deps.now();
+  // Another campaign's active sequence or open holdout is never enrolled again (ADR 077).
+  const engaged = await engagedCustomers(deps.sql, c.shop, deps.now(), undefined, { exceptCampaignId: c.id });
+  const excluded = countByReason(engaged, all.map((t) => t.id));
+  const targets = all.filter((t) => !engaged.has(t.id));
+  if (!targets.length) {
+    throw new AppError("INSUFFICIENT_DATA", `No customers to win back: every target is in another campaign's active sequence (${excluded.active_sequence}) or open holdout (${excluded.open_holdout})`);
+  }
   const holdoutUntil = new Date(launchAt.getTime() + c.settings.reactivationWindowDays * DAY_MS);
   const members = targets.map((t) => {
     const holdout = isHoldout(c.id, t.id, c.settings.holdoutShare);
@@ -168,7 +192,7 @@ async function snapshotMembers(deps: CampaignDeps, c: CampaignRow): Promise<void
   });
   await deps.sql.transaction(async (tx) => {
     const counts = await insertMembers(tx, c.id, c.shop, launchAt, members);
-    await recordStep(tx, c.id, "members", { ...counts, doneAt: deps.now().toISOString() });
+    await recordStep(tx, c.id, "members", { ...counts, excluded, doneAt: deps.now().toISOString() });
   });
 }
 
@@ -177,10 +201,10 @@ async function tagCustomers(deps: CampaignDeps, client: AdminClient, c: Campaign
   const threshold = deps.bulkTagThreshold ?? DEFAULT_BULK_TAG_THRESHOLD;
   if (total > threshold || c.launchSteps.tags?.bulkOperationId) return tagInBulk(deps, client, c);
   await recordStep(deps.sql, c.id, "tags", { mode: "calls" });
-  const pending = await untaggedMembers(deps.sql, c.id);
+  const pending = await untaggedMemberBranches(deps.sql, c.id);
   const failed = [...(c.launchSteps.tags?.failed ?? [])];
-  for (const id of pending) {
-    const tagged = await addTags(client, { id: customerGid(id), tags: [c.tag] });
+  for (const { id, branch } of pending) {
+    const tagged = await addTags(client, { id: customerGid(id), tags: [memberTagFor(c.tag, branch)] });
     if (!tagged.ok) {
       // One customer deleted in Shopify since the analysis must not block the campaign: it leaves, and the page lists it.
       failed.push({ customerId: id, message: tagged.userErrors.map((u) => u.message).join("; ") });
@@ -201,7 +225,8 @@ export { exitMember };
  * lists untagged members in customer id order, and that set does not change until the result is read.
  */
 async function tagInBulk(deps: CampaignDeps, client: AdminClient, c: CampaignRow): Promise<void> {
-  const pending = await untaggedMembers(deps.sql, c.id);
+  const pendingMembers = await untaggedMemberBranches(deps.sql, c.id);
+  const pending = pendingMembers.map((m) => m.id);
   let opId = c.launchSteps.tags?.bulkOperationId;
   if (!opId) {
     if (!pending.length) {
@@ -209,7 +234,7 @@ async function tagInBulk(deps: CampaignDeps, client: AdminClient, c: CampaignRow
       return;
     }
     opId = await startBulkTagging(client, {
-      lines: pending.map((id) => ({ id: customerGid(id), tags: [c.tag] })),
+      lines: pendingMembers.map((m) => ({ id: customerGid(m.id), tags: [memberTagFor(c.tag, m.branch)] })),
       filename: `campaign-${c.id}-tags.jsonl`,
       clientIdentifier: `winback-campaign-tags:${c.id}`,
       fetch: deps.fetch,
@@ -271,7 +296,8 @@ export function discountInput(c: CampaignRow, segmentId: string) {
     title: discountTitleFor(c),
     code: c.discountCode,
     startsAt: (c.launchAt ?? new Date()).toISOString(),
-    endsAt: c.discountEndsAt!.toISOString(),
+    // A program's code has no end: each member's offer ends validityDays after they joined (the email says when).
+    endsAt: c.discountEndsAt ? c.discountEndsAt.toISOString() : null,
     context: { customerSegments: { add: [segmentId] } },
     customerGets: {
       value: d.kind === "percentage" ? { percentage: d.value / 100 } : { discountAmount: { amount: d.value.toFixed(2), appliesOnEachItem: false } },

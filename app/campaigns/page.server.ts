@@ -10,8 +10,22 @@ import type { CampaignDeps } from "./deps";
 import { formatEndsAt } from "./email";
 import { campaignTagFor, requestLaunch, retryLaunch } from "./launch";
 import { measureRow, type CampaignReport } from "./measure";
-import { LAUNCH_STEPS, getCampaign, listCampaigns, memberCountsByCampaign, stepsDone, storedCampaignSettings, type CampaignRow } from "./store";
-import { setPaused } from "./touch";
+import {
+  LAUNCH_STEPS,
+  countByReason,
+  engagedCustomers,
+  getCampaign,
+  listCampaigns,
+  memberCountsByCampaign,
+  stepsDone,
+  storedCampaignSettings,
+  type CampaignRow,
+  type EngagementReason,
+} from "./store";
+import { customersByIds } from "../sync/store/customers";
+import { suppressedCustomerIds } from "../messaging/store";
+import { isSingleEmailAddress } from "../lib/email-address";
+import { CONTROL_EXPLANATIONS, pauseCampaign, resumeCampaign, stopCampaign } from "./control";
 import { DAY_MS } from "../domain/analytics/dates";
 import { lapsedAndReturned } from "../sync/store/purchases";
 import { countWinbackTargets, winbackTargets } from "../analysis/store";
@@ -23,14 +37,19 @@ export interface CampaignListItem {
   status: string;
   launchAt: string | null;
   members: number;
+  treated: number;
+  holdout: number;
+  /** treated members who ordered in the window; holdout reactivations are kept apart (never added in) */
   reactivated: number;
+  holdoutReactivated: number;
   discountCode: string;
   launchError: string | null;
   pausedReason: string | null;
 }
 
 export async function loadCampaignList(sql: Sql, shop: string): Promise<{ campaigns: CampaignListItem[]; targets: number }> {
-  const rows = await listCampaigns(sql, shop);
+  // Always-on programs have their own page (app.programs); this list is the one-off campaigns.
+  const rows = (await listCampaigns(sql, shop)).filter((c) => c.kind !== "program");
   const counts = await memberCountsByCampaign(sql, shop);
   const byId = new Map(counts.map((c) => [c.campaignId, c]));
   const targets = await countWinbackTargets(sql, shop);
@@ -42,7 +61,10 @@ export async function loadCampaignList(sql: Sql, shop: string): Promise<{ campai
       status: c.status,
       launchAt: c.launchAt?.toISOString() ?? null,
       members: byId.get(c.id)?.members ?? 0,
+      treated: byId.get(c.id)?.treated ?? 0,
+      holdout: byId.get(c.id)?.holdout ?? 0,
       reactivated: byId.get(c.id)?.treatedReactivated ?? 0,
+      holdoutReactivated: byId.get(c.id)?.holdoutReactivated ?? 0,
       discountCode: c.discountCode,
       launchError: c.launchError,
       pausedReason: c.pausedReason,
@@ -71,6 +93,10 @@ export interface PlanPreview {
   treated: number;
   vipTreated: number;
   standardTreated: number;
+  /** targets left out because another campaign or program holds them, per reason (ADR 077) */
+  excluded: Record<EngagementReason, number>;
+  /** treated customers the Day-0 email will actually reach: subscribed, one usable address, not suppressed */
+  day0Emails: number;
   baseline: { rate: number; assumed: boolean; basis: number };
   currencyCode: string;
   timezone: string;
@@ -78,7 +104,10 @@ export interface PlanPreview {
 
 /** The plan for a launch key: holdout sizes are exact, because the key becomes the campaign id. */
 export async function previewPlan(sql: Sql, shop: string, launchKey: string, settings: CampaignSettings, now: Date): Promise<PlanPreview> {
-  const targets = await winbackTargets(sql, shop);
+  const all = await winbackTargets(sql, shop);
+  const engaged = await engagedCustomers(sql, shop, now, all.map((t) => t.id));
+  const excluded = countByReason(engaged, all.map((t) => t.id));
+  const targets = all.filter((t) => !engaged.has(t.id));
   const facts = await shopFacts(sql, shop);
   const baseline = await baselineReactivation(sql, shop, now, settings.reactivationWindowDays);
   const split = (branch: "VIP" | "Standard") => assignHoldout(launchKey.toLowerCase(), targets.filter((t) => t.branch === branch).map((t) => t.id), settings.holdoutShare);
@@ -93,6 +122,7 @@ export async function previewPlan(sql: Sql, shop: string, launchKey: string, set
     { launchAt: now, currencyCode: facts.currencyCode, timeZone: facts.ianaTimezone },
   );
   const ends = discountEndsAt(now, settings);
+  const day0Emails = await countEmailable(sql, shop, [...vip.treated, ...std.treated]);
   return {
     rows,
     settings,
@@ -101,10 +131,23 @@ export async function previewPlan(sql: Sql, shop: string, launchKey: string, set
     treated: vip.treated.length + std.treated.length,
     vipTreated: vip.treated.length,
     standardTreated: std.treated.length,
+    excluded,
+    day0Emails,
     baseline,
     currencyCode: facts.currencyCode,
     timezone: facts.ianaTimezone,
   };
+}
+
+/**
+ * How many of these customers an email would reach now: email marketing SUBSCRIBED in our copy of
+ * Shopify's consent, exactly one address, and no suppression (the messenger's own checks, minus the
+ * caps that depend on the send time).
+ */
+async function countEmailable(sql: Sql, shop: string, customerIds: string[]): Promise<number> {
+  const customers = [...(await customersByIds(sql, shop, customerIds)).values()].filter((c) => c.emailConsent === "SUBSCRIBED" && isSingleEmailAddress(c.email));
+  const suppressed = await suppressedCustomerIds(sql, shop, customers.map((c) => ({ customerId: c.id, email: c.email })));
+  return customers.filter((c) => !suppressed.has(c.id)).length;
 }
 
 /** Where each settings path is typed on the plan form, and the factor between the form and the stored value. */
@@ -258,8 +301,11 @@ export interface CampaignPageData {
     launchErrorCode: string | null;
     launchErrorDetails: Array<{ field?: string[] | null; message: string }>;
     pausedReason: string | null;
+    stoppedAt: string | null;
     settings: CampaignSettings;
   };
+  /** what pause, resume and stop do, shown next to the buttons */
+  controls: typeof CONTROL_EXPLANATIONS;
   progress: { done: number; total: number; steps: Array<{ step: string; label: string; done: boolean; detail: string | null }> };
   tagFailures: Array<{ customerId: string; message: string }>;
   report: CampaignReport | null;
@@ -279,7 +325,8 @@ function stepDetail(c: CampaignRow, step: (typeof LAUNCH_STEPS)[number]): string
   const s = c.launchSteps;
   switch (step) {
     case "members":
-      return s.members?.doneAt ? `${s.members.treated} treated, ${s.members.holdout} holdout` : null;
+      if (!s.members?.doneAt) return null;
+      return `${s.members.treated} treated, ${s.members.holdout} holdout${s.members.excluded ? `, ${s.members.excluded.active_sequence + s.members.excluded.open_holdout} excluded (${s.members.excluded.active_sequence} in another sequence, ${s.members.excluded.open_holdout} in an open holdout)` : ""}`;
     case "tags":
       return s.tags?.doneAt ? `${s.tags.tagged} tagged${s.tags.mode === "bulk" ? " (bulk operation)" : ""}` : s.tags?.bulkOperationId ? "bulk operation running…" : null;
     case "segment":
@@ -325,8 +372,10 @@ export async function loadCampaignPage(deps: Pick<CampaignDeps, "sql" | "message
       launchErrorCode: details?.code ?? null,
       launchErrorDetails: Array.isArray(details?.details) ? (details!.details as Array<{ field?: string[] | null; message: string }>) : [],
       pausedReason: c.pausedReason,
+      stoppedAt: c.stoppedAt?.toISOString() ?? null,
       settings: c.settings,
     },
+    controls: CONTROL_EXPLANATIONS,
     progress: {
       done: stepsDone(c.launchSteps),
       total: LAUNCH_STEPS.length,
@@ -340,7 +389,7 @@ export async function loadCampaignPage(deps: Pick<CampaignDeps, "sql" | "message
 
 /** The campaign page's buttons; `status` is the HTTP status (404 unknown or foreign campaign, 409 wrong state, 400 unknown intent). */
 export async function handleCampaignAction(
-  deps: Pick<CampaignDeps, "sql" | "queue" | "now">,
+  deps: Pick<CampaignDeps, "sql" | "queue" | "now" | "client">,
   shop: string,
   rawId: string,
   form: FormData,
@@ -348,13 +397,25 @@ export async function handleCampaignAction(
   const intent = formText(form, "intent") ?? "";
   try {
     const id = campaignIdParam(rawId);
-    if (intent === "pause") await setPaused(deps.sql, shop, id, true, deps.now());
-    else if (intent === "resume") await setPaused(deps.sql, shop, id, false, deps.now());
-    else if (intent === "retry") await retryLaunch(deps, shop, id);
-    else throw new AppError("INVALID_INPUT", `Unknown action ${intent.slice(0, 40)}`);
-    return { ok: true, message: intent === "pause" ? "Campaign paused" : intent === "resume" ? "Campaign resumed" : "Launch restarted", status: 200 };
+    let message: string;
+    if (intent === "pause") {
+      await pauseCampaign(deps, shop, id);
+      message = "Campaign paused: emails that fall due are held until you resume";
+    } else if (intent === "resume") {
+      const { released } = await resumeCampaign(deps, shop, id);
+      message = released ? `Campaign resumed: ${released} held ${released === 1 ? "email goes" : "emails go"} out now` : "Campaign resumed";
+    } else if (intent === "stop") {
+      const { discountEnded } = await stopCampaign(deps, shop, id);
+      message = discountEnded ? "Campaign stopped; its discount code has ended" : "Campaign stopped";
+    } else if (intent === "retry") {
+      await retryLaunch(deps, shop, id);
+      message = "Launch restarted";
+    } else throw new AppError("INVALID_INPUT", `Unknown action ${intent.slice(0, 40)}`);
+    return { ok: true, message, status: 200 };
   } catch (e) {
     if (isAppError(e)) return { ok: false, message: e.message, status: httpStatusFor(e.code) };
     throw e;
   }
 }
+
+export { CONTROL_EXPLANATIONS };

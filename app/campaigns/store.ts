@@ -10,7 +10,17 @@ export type LaunchStep = (typeof LAUNCH_STEPS)[number];
 
 export const LaunchStepsSchema = z
   .object({
-    members: z.object({ doneAt: z.string(), treated: z.number(), holdout: z.number(), vip: z.number(), standard: z.number() }).partial(),
+    members: z
+      .object({
+        doneAt: z.string(),
+        treated: z.number(),
+        holdout: z.number(),
+        vip: z.number(),
+        standard: z.number(),
+        /** targets left out because another campaign or program holds them, per reason (ADR 077) */
+        excluded: z.object({ active_sequence: z.number(), open_holdout: z.number() }),
+      })
+      .partial(),
     tags: z
       .object({
         doneAt: z.string(),
@@ -48,6 +58,8 @@ export interface CampaignRow {
   pausedAt: Date | null;
   stoppedAt: Date | null;
   guardrail: unknown;
+  /** campaign (one-off) or program (always on: members join daily with their own assignedAt; ADR 078) */
+  kind: "campaign" | "program";
   createdAt: Date;
   updatedAt: Date;
 }
@@ -181,6 +193,36 @@ export async function completeCampaignRows(sql: Sql, id: string): Promise<void> 
   });
 }
 
+/**
+ * Stopped for good by the merchant: the campaign ends now, what is scheduled or held is canceled,
+ * and treated members still in the sequence exit. False when it was not active or paused.
+ */
+export async function stopCampaignRows(sql: Sql, id: string, at: Date): Promise<boolean> {
+  return sql.transaction(async (tx) => {
+    const rows = await tx.query(
+      `UPDATE "Campaign" SET status = 'stopped', "stoppedAt" = $2, "pausedReason" = NULL, "updatedAt" = now() WHERE id = $1 AND status IN ('active', 'paused') RETURNING id`,
+      [id, at.toISOString()],
+    );
+    if (!rows.length) return false;
+    await tx.query(`UPDATE "CampaignTouch" SET state = 'canceled', reason = 'campaign_stopped', "updatedAt" = now() WHERE "campaignId" = $1 AND state IN ('scheduled', 'held')`, [id]);
+    await tx.query(`UPDATE "CampaignMember" SET "exitedAt" = $2, "exitReason" = 'campaign_stopped' WHERE "campaignId" = $1 AND NOT holdout AND "exitedAt" IS NULL`, [id, at.toISOString()]);
+    return true;
+  });
+}
+
+/** Held touches (fell due while paused) become scheduled again; returns them, earliest first, for their jobs. */
+export async function releaseHeldTouches(sql: Sql, campaignId: string): Promise<Array<{ customerId: string; day: number; dueAt: Date }>> {
+  return sql.query(
+    `UPDATE "CampaignTouch" SET state = 'scheduled', reason = 'resumed', "jobId" = NULL, "updatedAt" = now() WHERE "campaignId" = $1 AND state = 'held'
+     RETURNING "customerId"::text AS "customerId", day, "dueAt"`,
+    [campaignId],
+  ).then((rows) => (rows as Array<{ customerId: string; day: number; dueAt: Date }>).sort((a, b) => new Date(a.dueAt).getTime() - new Date(b.dueAt).getTime() || a.customerId.localeCompare(b.customerId)));
+}
+
+export async function countHeldTouches(sql: Sql, campaignId: string): Promise<number> {
+  return (await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "CampaignTouch" WHERE "campaignId" = $1 AND state = 'held'`, [campaignId]))[0]!.n;
+}
+
 /* ---- Members ---- */
 
 export interface NewMember {
@@ -234,6 +276,14 @@ export async function untaggedMembers(sql: Sql, campaignId: string): Promise<str
     [campaignId],
   );
   return rows.map((r) => r.id);
+}
+
+/** The same members with their branch (the tag depends on it). */
+export async function untaggedMemberBranches(sql: Sql, campaignId: string): Promise<Array<{ id: string; branch: string }>> {
+  return sql.query(
+    `SELECT "customerId"::text AS id, branch FROM "CampaignMember" WHERE "campaignId" = $1 AND NOT holdout AND "taggedAt" IS NULL AND "exitedAt" IS NULL ORDER BY "customerId"`,
+    [campaignId],
+  );
 }
 
 export async function taggedCount(sql: Sql, campaignId: string): Promise<number> {
@@ -290,12 +340,12 @@ export async function memberCountsByCampaign(sql: Sql, shop: string): Promise<Ar
   );
 }
 
-/** Memberships of a customer whose campaign's reactivation window contains `at`. */
+/** Memberships of a customer whose reactivation window contains `at` (from the member's assignedAt: the launch, or a program member's enrolment). */
 export async function membershipsWithWindowAt(sql: Sql, shop: string, customerId: string, at: Date): Promise<Array<{ campaignId: string; holdout: boolean; exitedAt: Date | null }>> {
   return sql.query(
     `SELECT m."campaignId", m.holdout, m."exitedAt" FROM "CampaignMember" m JOIN "Campaign" c ON c.id = m."campaignId"
-     WHERE m.shop = $1 AND m."customerId" = $2 AND c."launchAt" <= $3
-       AND $3 < c."launchAt" + make_interval(days => (c.settings ->> 'reactivationWindowDays')::int)`,
+     WHERE m.shop = $1 AND m."customerId" = $2 AND m."assignedAt" <= $3
+       AND $3 < m."assignedAt" + make_interval(days => (c.settings ->> 'reactivationWindowDays')::int)`,
     [shop, customerId, at.toISOString()],
   );
 }
@@ -306,8 +356,8 @@ export async function membersWithWindows(
   shop: string,
 ): Promise<Array<{ campaignId: string; customerId: string; holdout: boolean; exitedAt: Date | null; reactivatedAt: Date | null; from: Date; to: Date }>> {
   return sql.query(
-    `SELECT m."campaignId", m."customerId"::text AS "customerId", m.holdout, m."exitedAt", m."reactivatedAt", c."launchAt" AS "from",
-            c."launchAt" + make_interval(days => (c.settings ->> 'reactivationWindowDays')::int) AS "to"
+    `SELECT m."campaignId", m."customerId"::text AS "customerId", m.holdout, m."exitedAt", m."reactivatedAt", m."assignedAt" AS "from",
+            m."assignedAt" + make_interval(days => (c.settings ->> 'reactivationWindowDays')::int) AS "to"
      FROM "CampaignMember" m JOIN "Campaign" c ON c.id = m."campaignId"
      WHERE m.shop = $1 AND c.status IN ('active', 'paused', 'completed', 'stopped') AND c."launchAt" IS NOT NULL`,
     [shop],
@@ -333,11 +383,13 @@ export interface TouchRow {
   exitedAt: Date | null;
   exitReason: string | null;
   reactivatedAt: Date | null;
+  /** the member's enrolment: the launch for a campaign, the day they joined for a program */
+  assignedAt: Date;
 }
 
 export async function findTouch(sql: Sql, campaignId: string, customerId: string, day: number): Promise<TouchRow | null> {
   const rows = await sql.query<TouchRow>(
-    `SELECT t.state, t.branch, t."dueAt", m.holdout, m."exitedAt", m."exitReason", m."reactivatedAt"
+    `SELECT t.state, t.branch, t."dueAt", m.holdout, m."exitedAt", m."exitReason", m."reactivatedAt", m."assignedAt"
      FROM "CampaignTouch" t JOIN "CampaignMember" m ON m."campaignId" = t."campaignId" AND m."customerId" = t."customerId"
      WHERE t."campaignId" = $1 AND t."customerId" = $2 AND t.day = $3`,
     [campaignId, customerId, day],
@@ -411,4 +463,68 @@ export async function countTouches(sql: Sql, campaignId: string): Promise<number
 
 export async function touchStateCounts(sql: Sql, campaignId: string): Promise<Array<{ state: string; n: number }>> {
   return sql.query(`SELECT state, count(*)::int AS n FROM "CampaignTouch" WHERE "campaignId" = $1 GROUP BY state`, [campaignId]);
+}
+
+/* ---- Integrity across campaigns and programs (ADR 077) ---- */
+
+/**
+ * Why a customer cannot be enrolled anywhere now:
+ * - `active_sequence`: a treated member who has not exited and still has a touch to come
+ *   (scheduled, or held by a pause), or whose campaign is still launching (touches not yet written);
+ * - `open_holdout`: a holdout member whose measurement window (holdoutUntil, else assignedAt +
+ *   reactivationWindowDays) is still open: messaging them would spoil that campaign's lift.
+ */
+export type EngagementReason = "active_sequence" | "open_holdout";
+export const ENGAGEMENT_REASONS: readonly EngagementReason[] = ["active_sequence", "open_holdout"];
+
+export interface Engagement {
+  reason: EngagementReason;
+  campaignId: string;
+  /** last pending touch, or the end of the holdout's measurement window */
+  until: Date | null;
+}
+
+/**
+ * The customers of a shop who cannot be enrolled now, with the reason (an active sequence wins
+ * over an open holdout). Every Campaign row counts the same whatever its kind (one-off campaign or
+ * always-on program): membership, touches and holdout windows are per member.
+ * `exceptCampaignId` leaves out one campaign's own members (its own launch being resumed).
+ */
+export async function engagedCustomers(
+  sql: Sql,
+  shop: string,
+  now: Date,
+  customerIds?: string[],
+  opts: { exceptCampaignId?: string } = {},
+): Promise<Map<string, Engagement>> {
+  if (customerIds && !customerIds.length) return new Map();
+  const rows = await sql.query<{ customerId: string; reason: EngagementReason; campaignId: string; until: Date | null }>(
+    `SELECT DISTINCT ON ("customerId") "customerId", reason, "campaignId", until FROM (
+       SELECT m."customerId"::text AS "customerId", 'active_sequence' AS reason, 1 AS prio, m."campaignId",
+              (SELECT max(t."dueAt") FROM "CampaignTouch" t WHERE t."campaignId" = m."campaignId" AND t."customerId" = m."customerId" AND t.state IN ('scheduled', 'held')) AS until
+       FROM "CampaignMember" m JOIN "Campaign" c ON c.id = m."campaignId"
+       WHERE m.shop = $1 AND NOT m.holdout AND m."exitedAt" IS NULL AND c.status NOT IN ('completed', 'stopped')
+         AND ($3::bigint[] IS NULL OR m."customerId" = ANY($3::bigint[])) AND ($4::text IS NULL OR m."campaignId" <> $4)
+         AND (c.status = 'launching'
+              OR EXISTS (SELECT 1 FROM "CampaignTouch" t WHERE t."campaignId" = m."campaignId" AND t."customerId" = m."customerId" AND t.state IN ('scheduled', 'held')))
+       UNION ALL
+       SELECT m."customerId"::text, 'open_holdout', 2, m."campaignId", w.until
+       FROM "CampaignMember" m JOIN "Campaign" c ON c.id = m."campaignId"
+       CROSS JOIN LATERAL (SELECT coalesce(m."holdoutUntil", m."assignedAt" + make_interval(days => coalesce((c.settings ->> 'reactivationWindowDays')::int, 30))) AS until) w
+       WHERE m.shop = $1 AND m.holdout AND w.until > $2::timestamp
+         AND ($3::bigint[] IS NULL OR m."customerId" = ANY($3::bigint[])) AND ($4::text IS NULL OR m."campaignId" <> $4)
+     ) x ORDER BY "customerId", prio, until DESC NULLS FIRST`,
+    [shop, now.toISOString(), customerIds ?? null, opts.exceptCampaignId ?? null],
+  );
+  return new Map(rows.map((r) => [r.customerId, { reason: r.reason, campaignId: r.campaignId, until: r.until ? new Date(r.until) : null }]));
+}
+
+/** Per reason, how many of `customerIds` are engaged (zero for reasons nobody has). */
+export function countByReason(engaged: Map<string, Engagement>, customerIds: Iterable<string>): Record<EngagementReason, number> {
+  const out: Record<EngagementReason, number> = { active_sequence: 0, open_holdout: 0 };
+  for (const id of customerIds) {
+    const e = engaged.get(id);
+    if (e) out[e.reason]++;
+  }
+  return out;
 }

@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import type { Sql } from "../db/sql";
-import { evaluateGuardrails, nextTouchDecision, type CampaignStatus, type GuardrailReason } from "../domain/campaigns";
+import { discountEndsAt, evaluateGuardrails, nextTouchDecision, type CampaignStatus, type GuardrailReason } from "../domain/campaigns";
 import { AppError } from "../lib/errors";
 import type { SendOutcome } from "../messaging/types";
 import { shopFacts } from "../shop-settings.server";
@@ -17,7 +17,6 @@ import {
   membershipsWithWindowAt,
   membersWithWindows,
   pauseCampaignRow,
-  resumeCampaignRow,
   setTouchState,
   type CampaignRow,
 } from "./store";
@@ -25,6 +24,7 @@ import { customerById } from "../sync/store/customers";
 import { firstPurchaseSince, firstPurchasesInWindows, qualifyingPurchase } from "../sync/store/purchases";
 
 function domainStatus(c: CampaignRow, now: Date): CampaignStatus {
+  if (c.status === "stopped") return "cancelled";
   if (c.status === "completed" || (c.endsAt && now.getTime() >= c.endsAt.getTime())) return "completed";
   if (c.status === "paused") return "paused";
   if (c.status === "active") return "active";
@@ -35,7 +35,7 @@ async function setTouch(sql: Sql, p: z.infer<typeof TouchPayload>, state: string
   await setTouchState(sql, p, state, reason, extra);
 }
 
-export type TouchResult = { action: "sent" | "skipped" | "exited" | "deferred" | "noop"; reason?: string };
+export type TouchResult = { action: "sent" | "skipped" | "held" | "exited" | "deferred" | "noop"; reason?: string };
 
 /**
  * One scheduled message to one customer. The exit rules come from the domain; the messenger adds
@@ -53,7 +53,8 @@ export async function runTouch(deps: CampaignDeps, p: z.infer<typeof TouchPayloa
     return { action: "exited", reason: t.exitReason ?? "exited" };
   }
   // Read the orders themselves as well as the webhook's mark: a webhook can arrive after the touch.
-  const ordered = !!t.reactivatedAt || !!(await firstPurchaseSince(deps.sql, p.shop, p.customerId, c.launchAt!));
+  // Since the member's enrolment: the launch for a campaign, the day they joined for a program.
+  const ordered = !!t.reactivatedAt || !!(await firstPurchaseSince(deps.sql, p.shop, p.customerId, new Date(t.assignedAt)));
   const contact = await customerById(deps.sql, p.shop, p.customerId);
   const decision = nextTouchDecision({
     customerState: { ordered, unsubscribed: contact?.emailConsent === "UNSUBSCRIBED", inHoldout: t.holdout },
@@ -67,6 +68,11 @@ export async function runTouch(deps: CampaignDeps, p: z.infer<typeof TouchPayloa
     await exitMember(deps.sql, p.campaignId, p.customerId, decision.reason, now);
     await setTouch(deps.sql, p, "canceled", decision.reason);
     return { action: "exited", reason: decision.reason };
+  }
+  if (decision.action === "hold") {
+    // Paused: the touch waits without a job; resuming the campaign sends it (control.ts).
+    await setTouch(deps.sql, p, "held", decision.reason);
+    return { action: "held", reason: decision.reason };
   }
   if (decision.action === "skip") {
     await setTouch(deps.sql, p, "skipped", decision.reason);
@@ -82,6 +88,12 @@ export async function runTouch(deps: CampaignDeps, p: z.infer<typeof TouchPayloa
   const dedupeKey = `campaign:${p.campaignId}:${p.customerId}:day${p.day}`;
   let flowPayload: Record<string, unknown>;
   let outcome: SendOutcome;
+  if (t.branch === "VIP" && (await deps.outreach.hasConciergeContact(deps.sql, p.shop, p.campaignId, p.customerId))) {
+    // A person already talked with this VIP: an automated "just following up" would talk over them.
+    await exitMember(deps.sql, p.campaignId, p.customerId, "concierge_contact", now);
+    await setTouch(deps.sql, p, "canceled", "concierge_contact");
+    return { action: "exited", reason: "concierge_contact" };
+  }
   if (t.branch === "VIP") {
     const task = await deps.outreach.taskFor(deps.sql, p.shop, p.campaignId, p.customerId);
     const conciergeName = task?.conciergeName || c.settings.vip.conciergeName;
@@ -90,7 +102,9 @@ export async function runTouch(deps: CampaignDeps, p: z.infer<typeof TouchPayloa
     outcome = await deps.messenger.sendEmail({ shop: p.shop, customerId: p.customerId, kind: "winback_vip", dedupeKey, campaignId: p.campaignId, ...mail });
     flowPayload = { customer_id: p.customerId, campaign_id: p.campaignId, branch: "vip", touch_day: p.day, perk };
   } else {
-    const mail = standardEmail({ shop, firstName: contact?.firstName ?? null, settings: c.settings, code: c.discountCode, endsAt: c.discountEndsAt!, day: p.day });
+    // A program's code has no end date in Shopify; the member's offer ends validityDays after they joined.
+    const endsAt = c.discountEndsAt ?? discountEndsAt(new Date(t.assignedAt), c.settings);
+    const mail = standardEmail({ shop, firstName: contact?.firstName ?? null, settings: c.settings, code: c.discountCode, endsAt, day: p.day });
     outcome = await deps.messenger.sendEmail({ shop: p.shop, customerId: p.customerId, kind: "winback_standard", dedupeKey, campaignId: p.campaignId, ...mail });
     flowPayload = {
       customer_id: p.customerId,
@@ -98,7 +112,7 @@ export async function runTouch(deps: CampaignDeps, p: z.infer<typeof TouchPayloa
       branch: "standard",
       touch_day: p.day,
       discount_code: c.discountCode,
-      discount_ends_at: c.discountEndsAt!.toISOString(),
+      discount_ends_at: endsAt.toISOString(),
     };
   }
 
@@ -145,17 +159,6 @@ export async function checkGuardrails(deps: Pick<CampaignDeps, "sql" | "messageC
   const g = evaluateGuardrails({ deliveries: counts.delivered, unsubscribes: counts.unsubscribed, complaints: counts.complaints }, c.settings);
   if (g.status !== "pause") return false;
   return pauseCampaignRow(deps.sql, c.id, `Paused automatically: ${describeGuardrail(g.reasons)} after ${counts.delivered} deliveries.`, deps.now(), { ...g, counts });
-}
-
-export async function setPaused(sql: Sql, shop: string, campaignId: string, paused: boolean, now: Date): Promise<void> {
-  const c = await getCampaign(sql, shop, campaignId);
-  if (paused) {
-    if (c.status !== "active") throw new AppError("CONFLICT", `Only an active campaign can be paused (this one is ${c.status})`);
-    await pauseCampaignRow(sql, campaignId, "Paused by the merchant.", now);
-  } else {
-    if (c.status !== "paused") throw new AppError("CONFLICT", `Only a paused campaign can be resumed (this one is ${c.status})`);
-    await resumeCampaignRow(sql, campaignId);
-  }
 }
 
 /** At the end of the window: no more touches; what is still scheduled is canceled. */

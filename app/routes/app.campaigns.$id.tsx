@@ -2,8 +2,8 @@ import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { useFetcher, useLoaderData, useRevalidator } from "@remix-run/react";
 import { useAppBridge } from "@shopify/app-bridge-react";
-import { Badge, Banner, BlockStack, Card, DataTable, InlineGrid, InlineStack, Layout, List, Page, ProgressBar, Text } from "@shopify/polaris";
-import { useEffect } from "react";
+import { Badge, Banner, BlockStack, Card, DataTable, InlineGrid, InlineStack, Layout, List, Modal, Page, ProgressBar, Text } from "@shopify/polaris";
+import { useEffect, useState } from "react";
 import { authenticate } from "../shopify.server";
 import { httpStatusFor, isAppError } from "../lib/errors";
 import { cleanForm } from "../lib/form";
@@ -33,7 +33,8 @@ export const action = async ({ request, params }: ActionFunctionArgs) => {
 
 export default function CampaignPage() {
   const data = useLoaderData<typeof loader>();
-  const { campaign: c, progress, report, currencyCode, tagFailures } = data;
+  const { campaign: c, progress, report, currencyCode, tagFailures, controls } = data;
+  const [confirmStop, setConfirmStop] = useState(false);
   const f = useFormat();
   const nf = (n: number) => f.number(n);
   const pct = (x: number | null | undefined, digits = 1) => (x == null ? "–" : f.percent(x, digits));
@@ -56,6 +57,7 @@ export default function CampaignPage() {
   }, [fetcher.data, shopify]);
 
   const act = (intent: string) => fetcher.submit({ intent }, { method: "post" });
+  const canStop = c.status === "active" || c.status === "paused";
   const m = report?.measurement;
   const g = m?.guardrails;
   const limits = c.settings.guardrails;
@@ -75,14 +77,33 @@ export default function CampaignPage() {
               ? { content: "Retry launch", onAction: () => act("retry"), loading: fetcher.state !== "idle" }
               : undefined
       }
+      secondaryActions={canStop ? [{ content: "Stop campaign", destructive: true, onAction: () => setConfirmStop(true), id: "stop-open" } as never] : undefined}
     >
       <Layout>
         {c.status === "paused" && c.pausedReason ? (
           <Layout.Section>
             <Banner tone={g?.status === "pause" || c.pausedReason.startsWith("Paused automatically") ? "critical" : "warning"} title="Campaign paused">
               <p id="paused-reason">{c.pausedReason}</p>
-              <p>No emails or Flow triggers go out while it is paused; touches that fall due are skipped.</p>
+              <p>{controls.pause}</p>
+              {report?.touches.held ? <p id="held-touches">{nf(report.touches.held)} emails are held. {controls.resume}</p> : null}
             </Banner>
+          </Layout.Section>
+        ) : null}
+        {c.status === "stopped" ? (
+          <Layout.Section>
+            <Banner tone="info" title="Campaign stopped">
+              <p id="stopped-note">
+                Stopped {c.stoppedAt ? f.dateTime(c.stoppedAt) : ""}. No further emails go out, the discount code {c.discountCode} has ended, and every customer left the sequence.
+                Results are still measured to the end of the {c.settings.reactivationWindowDays}-day window.
+              </p>
+            </Banner>
+          </Layout.Section>
+        ) : null}
+        {c.status === "active" ? (
+          <Layout.Section>
+            <Text as="p" tone="subdued" id="controls-help">
+              Pause: {controls.pause} Stop: {controls.stop}
+            </Text>
           </Layout.Section>
         ) : null}
         {launching && c.launchError ? (
@@ -220,7 +241,11 @@ export default function CampaignPage() {
                       ["Emails delivered", nf(report.deliveries.delivered), `judged from ${nf(limits.minDeliveries)}`],
                       ["Unsubscribe rate", `${pct(g?.unsubscribeRate, 2)} (${nf(report.deliveries.unsubscribed)})`, pct(limits.maxUnsubscribeRate, 2)],
                       ["Complaint rate", `${pct(g?.complaintRate, 2)} (${nf(report.deliveries.complaints)})`, pct(limits.maxComplaintRate, 2)],
-                      ["Touches sent / skipped / canceled / scheduled", `${nf(report.touches.sent)} / ${nf(report.touches.skipped)} / ${nf(report.touches.canceled)} / ${nf(report.touches.scheduled)}`, ""],
+                      [
+                        "Touches sent / skipped / held / canceled / scheduled",
+                        `${nf(report.touches.sent)} / ${nf(report.touches.skipped)} / ${nf(report.touches.held)} / ${nf(report.touches.canceled)} / ${nf(report.touches.scheduled)}`,
+                        "",
+                      ],
                       ...report.exits.map((e) => [`Left the sequence: ${e.reason}`, nf(e.n), ""]),
                     ]}
                   />
@@ -230,6 +255,17 @@ export default function CampaignPage() {
           </>
         ) : null}
       </Layout>
+      <Modal
+        open={confirmStop}
+        onClose={() => setConfirmStop(false)}
+        title="Stop this campaign for good?"
+        primaryAction={{ content: "Stop campaign", destructive: true, loading: fetcher.state !== "idle", onAction: () => (act("stop"), setConfirmStop(false)), id: "stop-confirm" } as never}
+        secondaryActions={[{ content: "Keep it running", onAction: () => setConfirmStop(false) }]}
+      >
+        <Modal.Section>
+          <Text as="p">{controls.stop}</Text>
+        </Modal.Section>
+      </Modal>
     </Page>
   );
 }

@@ -43,7 +43,7 @@ export default function Campaigns() {
                 resourceName={{ singular: "campaign", plural: "campaigns" }}
                 itemCount={campaigns.length}
                 selectable={false}
-                headings={[{ title: "Campaign" }, { title: "Status" }, { title: "Launched" }, { title: "Customers", alignment: "end" }, { title: "Reactivated", alignment: "end" }, { title: "Code" }]}
+                headings={[{ title: "Campaign" }, { title: "Status" }, { title: "Launched" }, { title: "Customers", alignment: "end" }, { title: "Reactivated (treated)", alignment: "end" }, { title: "Reactivated (holdout)", alignment: "end" }, { title: "Code" }]}
               >
                 {campaigns.map((c, i) => (
                   <IndexTable.Row id={c.id} key={c.id} position={i} onClick={() => navigate(`/app/campaigns/${c.id}`)}>
@@ -58,7 +58,10 @@ export default function Campaigns() {
                       <Text as="span" alignment="end" numeric>{nf(c.members)}</Text>
                     </IndexTable.Cell>
                     <IndexTable.Cell>
-                      <Text as="span" alignment="end" numeric>{nf(c.reactivated)}</Text>
+                      <Text as="span" alignment="end" numeric>{`${nf(c.reactivated)} of ${nf(c.treated)}`}</Text>
+                    </IndexTable.Cell>
+                    <IndexTable.Cell>
+                      <Text as="span" alignment="end" numeric>{`${nf(c.holdoutReactivated)} of ${nf(c.holdout)}`}</Text>
                     </IndexTable.Cell>
                     <IndexTable.Cell>{c.discountCode}</IndexTable.Cell>
                   </IndexTable.Row>

@@ -55,6 +55,13 @@ export const shouldRevalidate: ShouldRevalidateFunction = ({ formMethod, default
 // DataTable cells do not wrap; the plan's sentences must, or the numbers scroll out of view.
 const Wrap = ({ children }: { children: string }) => <span style={{ whiteSpace: "normal", display: "inline-block", minWidth: 110 }}>{children}</span>;
 
+/** How many targets the plan leaves out and why (ADR 077: no customer is in two campaigns at once). */
+function excludedText(p: Pick<PlanPreview, "excluded">, nf: (n: number) => string): string {
+  const { active_sequence: seq, open_holdout: hold } = p.excluded;
+  if (seq + hold === 0) return "No target customer is excluded: none is in another campaign's sequence or open holdout.";
+  return `${nf(seq + hold)} target customers are excluded: ${nf(seq)} still in another campaign's or program's email sequence, ${nf(hold)} in another campaign's holdout whose measurement window is still open.`;
+}
+
 interface FormState {
   name: string;
   discountKind: string;
@@ -215,6 +222,9 @@ export default function PlanCampaign() {
                 <Text as="p" tone="subdued">
                   {nf(preview.treated)} customers get the campaign; the holdout gets nothing and shows what would have happened anyway.
                 </Text>
+                <Text as="p" tone="subdued" id="plan-excluded">
+                  {excludedText(preview, nf)}
+                </Text>
               </BlockStack>
             </Box>
             <div id="plan-table">
@@ -318,15 +328,19 @@ export default function PlanCampaign() {
             <Text as="p">This creates in Shopify:</Text>
             <div id="launch-summary">
               <List>
-                <List.Item>Tag “{tag}” on {nf(preview.treated)} customers</List.Item>
-                <List.Item>One customer segment: customers tagged “{tag}”</List.Item>
+                <List.Item>Tag “{tag}” on {nf(preview.standardTreated)} Standard customers, and “{tag}-vip” on {nf(preview.vipTreated)} VIPs</List.Item>
+                <List.Item>One customer segment: customers tagged “{tag}” (VIPs are not in it, so they cannot use the code)</List.Item>
                 <List.Item>
                   One discount code {discountCode} ({preview.rows.find((r) => r.segment === "Standard")?.action.replace(/^Limited-time offer \(|, ends.*$/g, "")}) for that segment only, ending {preview.discountEndsAtLabel}
                 </List.Item>
                 <List.Item>{nf(preview.vipTreated)} VIP outreach tasks in the app</List.Item>
-                <List.Item>{nf(preview.treated)} emails on day 0 (only to customers subscribed to email marketing), each with a Flow trigger</List.Item>
+                <List.Item>
+                  {nf(preview.day0Emails)} emails on day 0: the treated customers subscribed to email marketing and not unsubscribed here
+                  {preview.treated > preview.day0Emails ? ` (${nf(preview.treated - preview.day0Emails)} others get no email, only the Flow trigger)` : ""}; each with a Flow trigger
+                </List.Item>
               </List>
             </div>
+            <Text as="p" tone="subdued">{excludedText(preview, nf)}</Text>
             <InlineStack gap="100">
               <Text as="p" tone="subdued">
                 {nf(preview.rows.reduce((n, r) => n + r.holdout, 0))} holdout customers get nothing. Launching again from this page does not create anything twice.

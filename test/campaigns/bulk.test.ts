@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { campaignTagFor, requestLaunch, runLaunch } from "../../app/campaigns/launch";
+import { campaignTagFor, memberTagFor, requestLaunch, runLaunch } from "../../app/campaigns/launch";
 import { databaseKinds } from "../support/db";
 import { campaignHarness, campaignRow, inspector, SHOP, type CampaignHarness } from "./support";
 
@@ -39,8 +39,8 @@ describe.each(databaseKinds)("bulk tagging for a large branch (%s)", (kind) => {
     expect(ins.mutations("stagedUploadsCreate")).toHaveLength(1);
     // No per-customer calls: all tagging went through the bulk operation.
     expect(sent.filter((q) => q.includes("mutation CampaignTagsAdd("))).toHaveLength(0);
-    const members = await h.db.sql.query<{ id: string; holdout: boolean; taggedAt: Date | null }>(
-      `SELECT "customerId"::text AS id, holdout, "taggedAt" FROM "CampaignMember" WHERE "campaignId" = $1`,
+    const members = await h.db.sql.query<{ id: string; holdout: boolean; branch: string; taggedAt: Date | null }>(
+      `SELECT "customerId"::text AS id, holdout, branch, "taggedAt" FROM "CampaignMember" WHERE "campaignId" = $1`,
       [campaignId],
     );
     const tag = campaignTagFor(campaignId);
@@ -48,7 +48,9 @@ describe.each(databaseKinds)("bulk tagging for a large branch (%s)", (kind) => {
     expect(treated.length).toBeGreaterThan(20);
     expect(c.launchSteps.tags.tagged).toBe(treated.length);
     for (const m of members) {
-      expect(ins.tagsOf(m.id).filter((t: string) => t === tag)).toHaveLength(m.holdout ? 0 : 1);
+      // Standard members carry the segment's tag; VIPs their own (never in the code's segment).
+      expect(ins.tagsOf(m.id).filter((t: string) => t === memberTagFor(tag, m.branch))).toHaveLength(m.holdout ? 0 : 1);
+      if (m.branch === "VIP") expect(ins.tagsOf(m.id)).not.toContain(tag);
       expect(m.taggedAt === null).toBe(m.holdout);
     }
   }, 120_000);

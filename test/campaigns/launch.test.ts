@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { requestLaunch, runLaunch, LAUNCH_QUEUE, TOUCH_QUEUE, campaignTagFor, discountTitleFor } from "../../app/campaigns/launch";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { requestLaunch, runLaunch, LAUNCH_QUEUE, TOUCH_QUEUE, campaignTagFor, discountTitleFor, memberTagFor } from "../../app/campaigns/launch";
 import { discountCodeFor, isHoldout } from "../../app/domain/campaigns";
 import { AppError } from "../../app/lib/errors";
 import { handlePlanAction, loadPlanPage } from "../../app/campaigns/page.server";
 import { loadSettingsSection } from "../../app/shop-settings.server";
 import { databaseKinds } from "../support/db";
-import { campaignHarness, campaignRow, inspector, SHOP, type CampaignHarness } from "./support";
+import { campaignHarness, campaignRow, clearCampaigns, inspector, SHOP, type CampaignHarness } from "./support";
 
 describe.each(databaseKinds)("campaign launch (%s)", (kind) => {
   let h: CampaignHarness;
@@ -13,6 +13,8 @@ describe.each(databaseKinds)("campaign launch (%s)", (kind) => {
     h = await campaignHarness(kind, { vip: 8, standard: 50 });
   }, 120_000);
   afterAll(async () => h?.close());
+  // Each test launches on the same targets: a campaign still holding them would exclude them (ADR 077, test/campaigns/integrity.test.ts).
+  beforeEach(async () => h && clearCampaigns(h.db));
 
   it("creates tags, one segment and one discount exactly once, even after a crash between steps and a duplicated job", async () => {
     const { campaignId } = await requestLaunch(h.deps, { shop: SHOP, launchKey: "launch-crash-0001", name: "Autumn winback", settings: {} });
@@ -75,14 +77,15 @@ describe.each(databaseKinds)("campaign launch (%s)", (kind) => {
     expect(d.combinesWith).toEqual({ orderDiscounts: false, productDiscounts: false, shippingDiscounts: true });
     expect(new Date(d.endsAt).getTime() - new Date(c.launchAt).getTime()).toBe(14 * 86_400_000);
 
-    // Treated customers carry the tag once; holdout customers carry nothing.
+    // Treated Standard customers carry the segment's tag once, treated VIPs their own; holdout customers carry nothing.
     const members = await h.db.sql.query<{ id: string; holdout: boolean; branch: string }>(`SELECT "customerId"::text AS id, holdout, branch FROM "CampaignMember" WHERE "campaignId" = $1`, [campaignId]);
     expect(members).toHaveLength(58);
     const tag = campaignTagFor(campaignId);
     for (const m of members) {
       expect(m.holdout).toBe(isHoldout(campaignId, m.id, 0.1));
-      const tags = ins.tagsOf(m.id).filter((t: string) => t === tag);
+      const tags = ins.tagsOf(m.id).filter((t: string) => t === memberTagFor(tag, m.branch));
       expect(tags).toHaveLength(m.holdout ? 0 : 1);
+      if (m.branch === "VIP") expect(ins.tagsOf(m.id)).not.toContain(tag);
     }
     const treated = members.filter((m) => !m.holdout);
     // One tagsAdd per treated customer: the crash came after tagging, which was not redone.

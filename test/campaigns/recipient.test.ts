@@ -14,6 +14,8 @@ describe.each(databaseKinds)("one recipient per message (%s)", (kind) => {
   beforeAll(async () => {
     t = await createTestDb(kind);
     await seedShop(t.db.sql, SHOP, "UTC");
+    // Marketing email carries the shop's postal address; without one messaging refuses it (ADR 080).
+    await t.db.sql.query(`UPDATE "Shop" SET settings = coalesce(settings, '{}'::jsonb) || '{"messaging": {"postalAddress": "Shop\\n1 Main St"}}'::jsonb WHERE domain = $1`, [SHOP]);
     const emails: Record<string, string> = { "1": "a@x.com, b@y.com", "2": "a@x.com;b@y.com", "3": "Boss <boss@shop.test>", "4": "ok@shop.test" };
     for (const [id, email] of Object.entries(emails)) {
       await seedCustomer(t.db.sql, id, { email });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { measure } from "../../app/campaigns/measure";
 import { requestLaunch } from "../../app/campaigns/launch";
 import { reconcileReactivations } from "../../app/campaigns/touch";
-import { requestSync } from "../../app/sync/run";
+import { requestSync } from "../../app/sync/start";
 import { databaseKinds } from "../support/db";
 import { campaignHarness, campaignRow, SHOP, type CampaignHarness } from "./support";
 

@@ -50,15 +50,16 @@ export async function campaignHarness(
 ): Promise<CampaignHarness> {
   const tdb = await createTestDb(kind);
   const sync = await syncHarness({ db: tdb.db, seed: { seed: opts.seed ?? 11, customers: opts.customers ?? 150, years: 2 } });
-  const { requestSync } = await import("../../app/sync/run");
+  const { requestSync } = await import("../../app/sync/start");
   sync.sent.length = 0;
   await requestSync(sync.deps, SHOP);
   await sync.drain();
   const sql = tdb.db.sql;
   await sql.query(
-    `INSERT INTO "Shop" (domain, name, "currencyCode", "ianaTimezone", email, "updatedAt") VALUES ($1, 'Emulated Shop', 'EUR', 'Europe/Berlin', 'owner@shop.test', now())
+    `INSERT INTO "Shop" (domain, name, "currencyCode", "ianaTimezone", email, settings, "updatedAt") VALUES ($1, 'Emulated Shop', 'EUR', 'Europe/Berlin', 'owner@shop.test', $2::jsonb, now())
      ON CONFLICT (domain) DO NOTHING`,
-    [SHOP],
+    // Marketing email needs the shop's postal address (messaging refuses it otherwise, ADR 080).
+    [SHOP, JSON.stringify({ messaging: { postalAddress: "Emulated Shop\nHauptstraße 1\n10115 Berlin\nGermany" } })],
   );
   await seedTargets(sql, opts.vip ?? 10, opts.standard ?? 60);
   const clock = { now: new Date(Date.now()) };
@@ -145,4 +146,11 @@ export function inspector(h: CampaignHarness) {
     store: (name: string) => s.store(name, () => [] as any[]) as any[],
     tagsOf: (customerId: string) => s.data.customers.tags[s.customerIndexFromId(`gid://shopify/Customer/${customerId}`)] ?? [],
   };
+}
+
+/** Forgets every campaign of the test shop (tests that launch again on the same targets). */
+export async function clearCampaigns(db: Database) {
+  await db.sql.query(`DELETE FROM "CampaignTouch" WHERE shop = $1`, [SHOP]);
+  await db.sql.query(`DELETE FROM "CampaignMember" WHERE shop = $1`, [SHOP]);
+  await db.sql.query(`DELETE FROM "Campaign" WHERE shop = $1`, [SHOP]);
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { requestLaunch, TOUCH_QUEUE } from "../../app/campaigns/launch";
-import { onOrderChanged, runTouch, setPaused } from "../../app/campaigns/touch";
+import { onOrderChanged, runTouch } from "../../app/campaigns/touch";
+import { pauseCampaign, resumeCampaign } from "../../app/campaigns/control";
 import { databaseKinds } from "../support/db";
 import { campaignHarness, campaignRow, inspector, SHOP, type CampaignHarness } from "./support";
 
@@ -119,19 +120,27 @@ describe.each(databaseKinds)("campaign touches (%s)", (kind) => {
     expect(h.mails.length - before).toBe(std.length - 2);
   }, 60_000);
 
-  it("a paused campaign skips its touches; resumed, later touches go out again", async () => {
-    await setPaused(h.db.sql, SHOP, campaignId, true, h.clock.now);
-    h.advanceDays(4); // day 7: VIP follow-ups
+  it("a paused campaign holds the touches that fall due (not dropped); resuming sends them, and later touches go out on their days", async () => {
+    await pauseCampaign(h.deps, SHOP, campaignId);
+    h.advanceDays(4); // day 7: VIP follow-ups fall due while paused
     const before = h.mails.length;
     await h.runDue({ queues: [TOUCH_QUEUE] });
     expect(h.mails.length).toBe(before);
-    const vip = ms.find((m) => !m.holdout && m.branch === "VIP")!;
-    expect(await touch(h, campaignId, vip.id, 7)).toMatchObject({ state: "skipped", reason: "campaign_paused" });
-    await setPaused(h.db.sql, SHOP, campaignId, false, h.clock.now);
+    const vips = ms.filter((m) => !m.holdout && m.branch === "VIP");
+    const vip = vips[0]!;
+    expect(await touch(h, campaignId, vip.id, 7)).toMatchObject({ state: "held", reason: "campaign_paused" });
+    const { released } = await resumeCampaign(h.deps, SHOP, campaignId);
+    expect(released).toBeGreaterThanOrEqual(vips.length);
+    expect(await touch(h, campaignId, vip.id, 7)).toMatchObject({ state: "scheduled" });
+    await h.runDue({ queues: [TOUCH_QUEUE] });
+    // The held day-7 follow-ups went out on resume, at once (no waiting for another day).
+    expect(await touch(h, campaignId, vip.id, 7)).toMatchObject({ state: "sent" });
+    expect(h.mails.slice(before).filter((m) => m.subject.startsWith("Following up")).length).toBeGreaterThan(0);
+    const afterResume = h.mails.length;
     h.advanceDays(3); // day 10
     await h.runDue({ queues: [TOUCH_QUEUE] });
-    expect(h.mails.length).toBeGreaterThan(before);
-    await expect(setPaused(h.db.sql, SHOP, campaignId, false, h.clock.now)).rejects.toMatchObject({ code: "CONFLICT" });
+    expect(h.mails.length).toBeGreaterThan(afterResume);
+    await expect(resumeCampaign(h.deps, SHOP, campaignId)).rejects.toMatchObject({ code: "CONFLICT" });
   }, 60_000);
 
   it("guardrails: an unsubscribe rate above the limit after enough deliveries pauses the campaign with the reason", async () => {

@@ -6,6 +6,7 @@ const TONES: Record<string, { tone?: "success" | "info" | "attention" | "critica
   active: { tone: "success", label: "Active", progress: "complete" },
   paused: { tone: "warning", label: "Paused" },
   completed: { label: "Completed", progress: "complete" },
+  stopped: { tone: "critical", label: "Stopped", progress: "complete" },
 };
 
 export function CampaignStatusBadge({ status, failed }: { status: string; failed?: boolean }) {

@@ -22,6 +22,7 @@ export {
   type TouchDecisionInput,
   type ExitReason,
   type SkipReason,
+  type HoldReason,
   type DeferReason,
 } from "./schedule";
 export {

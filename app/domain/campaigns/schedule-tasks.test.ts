@@ -50,7 +50,7 @@ describe("nextTouchDecision", () => {
     });
   });
   it("skips while paused or not started", () => {
-    expect(nextTouchDecision({ ...active, campaignStatus: "paused" })).toEqual({ action: "skip", reason: "campaign_paused" });
+    expect(nextTouchDecision({ ...active, campaignStatus: "paused" })).toEqual({ action: "hold", reason: "campaign_paused" });
     expect(nextTouchDecision({ ...active, campaignStatus: "scheduled" })).toEqual({ action: "skip", reason: "campaign_not_started" });
   });
   it("defers (never drops) inside the 48h frequency cap, exactly until the cap ends", () => {

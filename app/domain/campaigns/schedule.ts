@@ -28,13 +28,16 @@ export interface CustomerTouchState {
 }
 
 export type ExitReason = "ordered" | "unsubscribed" | "holdout" | "campaign_ended";
-export type SkipReason = "campaign_paused" | "campaign_not_started";
+export type SkipReason = "campaign_not_started";
+export type HoldReason = "campaign_paused";
 export type DeferReason = "not_due" | "frequency_cap";
 
 export type TouchDecision =
   | { action: "send" }
   /** this touch is dropped; later touches of the sequence are still evaluated */
   | { action: "skip"; reason: SkipReason }
+  /** the campaign is paused: the touch waits (held) and goes out when the merchant resumes */
+  | { action: "hold"; reason: HoldReason }
   /** the customer leaves the campaign; no further touches */
   | { action: "exit"; reason: ExitReason }
   /** ask again at `until` */
@@ -64,7 +67,7 @@ export function nextTouchDecision(input: TouchDecisionInput): TouchDecision {
   if (c.unsubscribed) return { action: "exit", reason: "unsubscribed" };
   if (c.inHoldout) return { action: "exit", reason: "holdout" };
   if (campaignStatus === "completed" || campaignStatus === "cancelled") return { action: "exit", reason: "campaign_ended" };
-  if (campaignStatus === "paused") return { action: "skip", reason: "campaign_paused" };
+  if (campaignStatus === "paused") return { action: "hold", reason: "campaign_paused" };
   if (campaignStatus === "draft" || campaignStatus === "scheduled") return { action: "skip", reason: "campaign_not_started" };
   if (input.dueAt && now.getTime() < input.dueAt.getTime()) return { action: "defer", reason: "not_due", until: input.dueAt };
   if (lastMessageAt) {
