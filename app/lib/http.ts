@@ -18,9 +18,12 @@ export interface ErrorBody {
 
 const TEXT = { "Content-Type": "text/plain; charset=utf-8" };
 
-/** HTTP status for any error: an AppError by its code, anything else 500. */
-export function statusOf(e: unknown): number {
-  return e instanceof AppError ? httpStatusFor(e.code) : 500;
+/** A route's own status for some codes (a forged unsubscribe link is 403, not 401: there is no login to offer). */
+export type StatusOverrides = Partial<Record<ErrorCode, number>>;
+
+/** HTTP status for any error: an AppError by its code (or the route's override), anything else 500. */
+export function statusOf(e: unknown, overrides: StatusOverrides = {}): number {
+  return e instanceof AppError ? (overrides[e.code] ?? httpStatusFor(e.code)) : 500;
 }
 
 /** A JSON error answer that does not come from an exception (wrong method, missing configuration). */
@@ -45,6 +48,8 @@ export interface RespondOptions {
   headers?: HeadersInit;
   /** Only these codes become responses; other AppErrors are rethrown too (default: every code but INTERNAL). */
   codes?: ErrorCode[];
+  /** Statuses that differ from httpStatusFor for this route. */
+  status?: StatusOverrides;
 }
 
 function handled(e: unknown, codes: ErrorCode[] | undefined): e is AppError {
@@ -55,10 +60,15 @@ function handled(e: unknown, codes: ErrorCode[] | undefined): e is AppError {
 /** The response for an AppError; anything else (and INTERNAL) is rethrown. */
 export function errorResponse(e: unknown, opts: RespondOptions = {}): Response {
   if (!handled(e, opts.codes)) throw e;
-  const status = httpStatusFor(e.code);
+  const status = statusOf(e, opts.status);
   if (opts.as === "text") return textError(status, e.message, opts.headers);
   const fieldErrors = fieldErrorsOf(e);
   return jsonError(status, e.message, { code: e.code, fieldErrors, headers: opts.headers });
+}
+
+/** True when `errorResponse` would answer this error (an AppError with one of `codes`, or any but INTERNAL). */
+export function isHandled(e: unknown, codes?: ErrorCode[]): e is AppError {
+  return handled(e, codes);
 }
 
 /** Runs a route's work and answers an AppError with `errorResponse`. */

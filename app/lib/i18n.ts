@@ -21,6 +21,9 @@ export function resolveLocale(tag: string | null | undefined): Locale {
 }
 
 const en = {
+  "unsubscribe.invalidTitle": "This link does not work",
+  "unsubscribe.doneTitle": "You are unsubscribed",
+  "unsubscribe.explain": "You will stop receiving marketing emails from {shop}. Order and shipping emails are not affected.",
   "offer.percent": "{value} off",
   "offer.amount": "{value} off",
   "email.preview.customer": "Alex",
@@ -82,6 +85,9 @@ export type MessageKey = keyof typeof en;
 export type Catalogue = Record<MessageKey, string>;
 
 const fr: Partial<Catalogue> = {
+  "unsubscribe.invalidTitle": "Ce lien ne fonctionne pas",
+  "unsubscribe.doneTitle": "Vous êtes désabonné(e)",
+  "unsubscribe.explain": "Vous ne recevrez plus d'e-mails marketing de {shop}. Les e-mails de commande et de livraison ne sont pas concernés.",
   "offer.percent": "{value} de réduction",
   "offer.amount": "{value} de réduction",
   "email.preview.customer": "Camille",
@@ -134,6 +140,9 @@ const fr: Partial<Catalogue> = {
 };
 
 const de: Partial<Catalogue> = {
+  "unsubscribe.invalidTitle": "Dieser Link funktioniert nicht",
+  "unsubscribe.doneTitle": "Sie sind abgemeldet",
+  "unsubscribe.explain": "Sie erhalten keine Marketing-E-Mails von {shop} mehr. Bestell- und Versand-E-Mails sind davon nicht betroffen.",
   "offer.percent": "{value} Rabatt",
   "offer.amount": "{value} Rabatt",
   "email.preview.customer": "Lena",
@@ -186,6 +195,9 @@ const de: Partial<Catalogue> = {
 };
 
 const es: Partial<Catalogue> = {
+  "unsubscribe.invalidTitle": "Este enlace no funciona",
+  "unsubscribe.doneTitle": "Te has dado de baja",
+  "unsubscribe.explain": "Dejarás de recibir correos de marketing de {shop}. Los correos de pedidos y envíos no se ven afectados.",
   "offer.percent": "{value} de descuento",
   "offer.amount": "{value} de descuento",
   "email.preview.customer": "Lucía",

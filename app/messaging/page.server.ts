@@ -1,12 +1,16 @@
 import { z } from "zod";
 import type { AppContext } from "../jobs/feature";
 import { parseEmailAddress } from "../lib/email-address";
-import { LOCALES } from "../lib/i18n";
+import { isHandled, statusOf } from "../lib/http";
+import { LOCALES, resolveLocale, type Locale } from "../lib/i18n";
+import type { Sql } from "../db/sql";
 import { saveSettingsSection, shopFacts } from "../shop-settings.server";
 import { fillEmailDefaultsFromShopify } from "./feature";
 import { loadMessagingSettings } from "./messenger";
 import { MessagingSettingsSchema, TEMPLATE_IDS, type MessagingSettings, type TemplateBlocks, type TemplateId } from "./settings";
-import { skipCountsByReason } from "./store";
+import { hasSuppression, skipCountsByReason } from "./store";
+import { verifyUnsubscribeToken } from "./token";
+import { unsubscribeWithToken, type SuppressDeps } from "./unsubscribe";
 
 /**
  * Loaders and actions of the pages that show email: the dashboard's and the campaign pages' email
@@ -100,4 +104,51 @@ export async function saveEmailSettings(ctx: Pick<AppContext, "db">, shop: strin
   });
   await saveSettingsSection(ctx.db.sql, shop, "messaging", next);
   return { ok: true, settings: next };
+}
+
+// ─── Unsubscribe pages (public; the signed token is the only credential) ────
+
+export type UnsubscribePageData = { ok: true; shopName: string; done: boolean; locale: Locale } | { ok: false; error: string; locale: Locale };
+
+/** A forged link is 403 (there is no login to offer), a malformed one 400 (ADR 072). */
+const TOKEN_ERRORS = { codes: ["INVALID_INPUT", "UNAUTHENTICATED"] as Array<"INVALID_INPUT" | "UNAUTHENTICATED">, status: { UNAUTHENTICATED: 403 } };
+
+/** The first language of an Accept-Language header (a link whose shop is unknown still answers in the reader's language). */
+export function localeFromAcceptLanguage(header: string | null): Locale {
+  return resolveLocale((header ?? "").split(",")[0]?.split(";")[0]);
+}
+
+async function pageFor(sql: Sql, shop: string, done: boolean): Promise<UnsubscribePageData> {
+  const [facts, settings] = await Promise.all([shopFacts(sql, shop), loadMessagingSettings(sql, shop)]);
+  return { ok: true, shopName: settings.senderName || facts.name, done, locale: settings.locale };
+}
+
+function tokenFailure(e: unknown, acceptLanguage: string | null): { status: number; data: UnsubscribePageData } {
+  if (!isHandled(e, TOKEN_ERRORS.codes)) throw e;
+  return { status: statusOf(e, TOKEN_ERRORS.status), data: { ok: false, error: e.message, locale: localeFromAcceptLanguage(acceptLanguage) } };
+}
+
+/** GET: what the confirmation page shows, in the shop's customer language; never unsubscribes (scanners prefetch links). */
+export async function loadUnsubscribePage(deps: { sql: Sql; secret: string }, token: string, acceptLanguage: string | null): Promise<{ status: number; data: UnsubscribePageData }> {
+  try {
+    const claims = verifyUnsubscribeToken(deps.secret, token);
+    return { status: 200, data: await pageFor(deps.sql, claims.shop, await hasSuppression(deps.sql, claims.shop, claims.customerId)) };
+  } catch (e) {
+    return tokenFailure(e, acceptLanguage);
+  }
+}
+
+/** POST: the button or an RFC 8058 one-click request; idempotent. */
+export async function unsubscribeFromPage(
+  deps: SuppressDeps & { secret: string },
+  token: string,
+  source: "one_click" | "link",
+  acceptLanguage: string | null,
+): Promise<{ status: number; data: UnsubscribePageData }> {
+  try {
+    const r = await unsubscribeWithToken(deps, token, source);
+    return { status: 200, data: await pageFor(deps.sql, r.shop, true) };
+  } catch (e) {
+    return tokenFailure(e, acceptLanguage);
+  }
 }

@@ -3,40 +3,29 @@ import { json } from "@remix-run/node";
 import { useActionData, useLoaderData } from "@remix-run/react";
 import { database } from "../db.server";
 import { env } from "../env.server";
-import { AppError, isAppError } from "../lib/errors";
+import { translator } from "../lib/i18n";
 import { suppressDeps } from "../app.server";
-import { verifyUnsubscribeToken } from "../messaging/token";
-import { isSuppressed, unsubscribeWithToken } from "../messaging/unsubscribe";
-import { shopFacts } from "../shop-settings.server";
+import { loadUnsubscribePage, unsubscribeFromPage, type UnsubscribePageData } from "../messaging/page.server";
 
 /**
- * Public unsubscribe endpoint (no admin auth; the signed token is the authority).
+ * Public unsubscribe endpoint (no admin auth; the signed token is the authority), in the shop's
+ * customer language (a link that does not verify: the reader's Accept-Language).
  * POST: RFC 8058 one-click (`List-Unsubscribe=One-Click` from the mailbox provider) or the button
  * below; records the suppression idempotently and answers 200. GET never unsubscribes: mail
  * scanners prefetch links, so it only shows a confirmation page with a button that POSTs.
  */
-type Data = { ok: true; shopName: string; done: boolean } | { ok: false; error: string };
-
-function tokenStatus(e: unknown): number {
-  return isAppError(e, "UNAUTHENTICATED") ? 403 : 400;
-}
+type Data = UnsubscribePageData;
 
 const NO_STORE = { "Cache-Control": "no-store", "Referrer-Policy": "same-origin", "X-Robots-Tag": "noindex" };
 
 export const headers: HeadersFunction = () => NO_STORE;
 
-export const meta: MetaFunction = () => [{ title: "Unsubscribe" }, { name: "robots", content: "noindex" }];
+export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: translator((data as Data | undefined)?.locale ?? "en")("unsubscribe.title") }, { name: "robots", content: "noindex" }];
 
-export async function loader({ params }: LoaderFunctionArgs) {
+export async function loader({ request, params }: LoaderFunctionArgs) {
   await database.ready();
-  try {
-    const claims = verifyUnsubscribeToken(env().SHOPIFY_API_SECRET, params.token ?? "");
-    const [facts, done] = await Promise.all([shopFacts(database.sql, claims.shop), isSuppressed(database.sql, claims.shop, claims.customerId)]);
-    return json<Data>({ ok: true, shopName: facts.name, done }, { headers: NO_STORE });
-  } catch (e) {
-    if (!(e instanceof AppError) || !["INVALID_INPUT", "UNAUTHENTICATED"].includes(e.code)) throw e;
-    return json<Data>({ ok: false, error: e.message }, { status: tokenStatus(e), headers: NO_STORE });
-  }
+  const r = await loadUnsubscribePage({ sql: database.sql, secret: env().SHOPIFY_API_SECRET }, params.token ?? "", request.headers.get("Accept-Language"));
+  return json<Data>(r.data, { status: r.status, headers: NO_STORE });
 }
 
 export async function action({ request, params }: ActionFunctionArgs) {
@@ -44,14 +33,8 @@ export async function action({ request, params }: ActionFunctionArgs) {
   const body = await request.text().catch(() => "");
   // RFC 8058 one-click sends exactly this pair; our own button sends `confirm=1`.
   const source = new URLSearchParams(body).get("List-Unsubscribe") === "One-Click" ? "one_click" : "link";
-  try {
-    const r = await unsubscribeWithToken(suppressDeps(), params.token ?? "", source);
-    const facts = await shopFacts(database.sql, r.shop);
-    return json<Data>({ ok: true, shopName: facts.name, done: true }, { headers: NO_STORE });
-  } catch (e) {
-    if (!(e instanceof AppError) || !["INVALID_INPUT", "UNAUTHENTICATED"].includes(e.code)) throw e;
-    return json<Data>({ ok: false, error: e.message }, { status: tokenStatus(e), headers: NO_STORE });
-  }
+  const r = await unsubscribeFromPage(suppressDeps(), params.token ?? "", source, request.headers.get("Accept-Language"));
+  return json<Data>(r.data, { status: r.status, headers: NO_STORE });
 }
 
 const box: React.CSSProperties = {
@@ -78,33 +61,35 @@ export default function Unsubscribe() {
   const loaded = useLoaderData<typeof loader>() as Data;
   const acted = useActionData<typeof action>() as Data | undefined;
   const data = acted ?? loaded;
+  const t = translator(data.locale);
   return (
-    <main style={box} aria-labelledby="unsubscribe-title">
+    <main style={box} aria-labelledby="unsubscribe-title" lang={data.locale}>
       {!data.ok ? (
         <>
           <h1 id="unsubscribe-title" style={{ fontSize: 22, margin: "0 0 12px" }}>
-            This link does not work
+            {t("unsubscribe.invalidTitle")}
           </h1>
-          <p role="alert">{data.error}</p>
-          <p>Use the unsubscribe link in the most recent email you received, or contact the shop.</p>
+          <p role="alert">{t("unsubscribe.invalid")}</p>
+          {/* The technical reason, for the shop's support if the customer forwards it. */}
+          <p style={{ fontSize: 12, color: "#666" }}>{data.error}</p>
         </>
       ) : data.done ? (
         <>
           <h1 id="unsubscribe-title" style={{ fontSize: 22, margin: "0 0 12px" }}>
-            You are unsubscribed
+            {t("unsubscribe.doneTitle")}
           </h1>
-          <p role="status">You will no longer receive marketing emails from {data.shopName}.</p>
+          <p role="status">{t("unsubscribe.done", { shop: data.shopName })}</p>
         </>
       ) : (
         <>
           <h1 id="unsubscribe-title" style={{ fontSize: 22, margin: "0 0 12px" }}>
-            Unsubscribe from {data.shopName}?
+            {t("unsubscribe.question", { shop: data.shopName })}
           </h1>
-          <p>You will stop receiving marketing emails from {data.shopName}. Order and shipping emails are not affected.</p>
+          <p>{t("unsubscribe.explain", { shop: data.shopName })}</p>
           <form method="post">
             <input type="hidden" name="confirm" value="1" />
             <button type="submit" style={button}>
-              Unsubscribe
+              {t("unsubscribe.button")}
             </button>
           </form>
         </>

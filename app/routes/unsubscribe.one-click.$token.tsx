@@ -1,9 +1,10 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { redirect } from "@remix-run/node";
 import { database } from "../db.server";
-import { AppError, isAppError } from "../lib/errors";
+import { textError } from "../lib/http";
+import { translate } from "../lib/i18n";
 import { suppressDeps } from "../app.server";
-import { unsubscribeWithToken } from "../messaging/unsubscribe";
+import { unsubscribeFromPage } from "../messaging/page.server";
 
 /**
  * The `List-Unsubscribe` target (RFC 8058). A resource route on purpose: mailbox providers POST
@@ -15,15 +16,12 @@ import { unsubscribeWithToken } from "../messaging/unsubscribe";
 const HEADERS = { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store", "X-Robots-Tag": "noindex" };
 
 export async function action({ request, params }: ActionFunctionArgs) {
-  if (request.method !== "POST") return new Response("POST only", { status: 405, headers: HEADERS });
+  if (request.method !== "POST") return textError(405, "POST only", HEADERS);
   await database.ready();
-  try {
-    await unsubscribeWithToken(suppressDeps(), params.token ?? "", "one_click");
-    return new Response("Unsubscribed.", { status: 200, headers: HEADERS });
-  } catch (e) {
-    if (!(e instanceof AppError) || !["INVALID_INPUT", "UNAUTHENTICATED"].includes(e.code)) throw e;
-    return new Response(e.message, { status: isAppError(e, "UNAUTHENTICATED") ? 403 : 400, headers: HEADERS });
-  }
+  // The answer is read by a mailbox provider's server, or shown as is: the shop's customer language.
+  const r = await unsubscribeFromPage(suppressDeps(), params.token ?? "", "one_click", request.headers.get("Accept-Language"));
+  if (!r.data.ok) return textError(r.status, r.data.error, HEADERS);
+  return new Response(translate(r.data.locale, "unsubscribe.oneClick.done"), { status: 200, headers: HEADERS });
 }
 
 export async function loader({ params }: LoaderFunctionArgs) {

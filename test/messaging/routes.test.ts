@@ -63,7 +63,7 @@ describe("unsubscribe route", () => {
     const res = await unsubLoader({ request: get(tokenFor("501")), params: { token: tokenFor("501") }, ...ctx });
     expect(res.status).toBe(200);
     expect(res.headers.get("Cache-Control")).toBe("no-store");
-    expect(await res.json()).toEqual({ ok: true, shopName: "Fern & Fig", done: false });
+    expect(await res.json()).toEqual({ ok: true, shopName: "Fern & Fig", done: false, locale: "en" });
     expect(await suppression("501")).toBeUndefined();
     expect(await consent("501")).toBe("SUBSCRIBED");
     expect(await consentJobs()).toEqual([]);
@@ -73,7 +73,7 @@ describe("unsubscribe route", () => {
     const t = tokenFor("502");
     const res = await unsubAction({ request: post(t, "List-Unsubscribe=One-Click"), params: { token: t }, ...ctx });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ ok: true, shopName: "Fern & Fig", done: true });
+    expect(await res.json()).toEqual({ ok: true, shopName: "Fern & Fig", done: true, locale: "en" });
     expect(await suppression("502")).toEqual({ source: "one_click", campaignId: "cmp-A", messageLogId: "log-502", email: "c502@example.com" });
     expect(await consent("502")).toBe("UNSUBSCRIBED");
     const again = await unsubAction({ request: post(t, "List-Unsubscribe=One-Click"), params: { token: t }, ...ctx });
@@ -92,7 +92,7 @@ describe("unsubscribe route", () => {
     const forged = createUnsubscribeToken("not-the-app-secret", { shop: SHOP, customerId: "504" });
     const r1 = await unsubAction({ request: post(forged, "List-Unsubscribe=One-Click"), params: { token: forged }, ...ctx });
     expect(r1.status).toBe(403);
-    expect(await r1.json()).toEqual({ ok: false, error: "This unsubscribe link is not valid (signature mismatch)." });
+    expect(await r1.json()).toEqual({ ok: false, error: "This unsubscribe link is not valid (signature mismatch).", locale: "en" });
     const r2 = await unsubAction({ request: post("garbage", "List-Unsubscribe=One-Click"), params: { token: "garbage" }, ...ctx });
     expect(r2.status).toBe(400);
     expect(((await r2.json()) as { error: string }).error).toMatch(/malformed/);
