@@ -3,7 +3,7 @@ import type { Sql } from "../db/sql";
 import { AppError } from "../lib/errors";
 import { cleanParams } from "../lib/form";
 import { parseOrThrow } from "../lib/parse";
-import { CUSTOMER_SCORE_COLUMNS, csvRecord } from "../lib/csv";
+import { customerScoreColumns, csvRecord } from "../lib/csv";
 
 /**
  * The segment explorer's queries: filter, sort and keyset pagination entirely in SQL, so a page
@@ -15,7 +15,7 @@ export const SORTS = {
   totalSpent: { expr: `cs."totalSpent"`, type: "float8", label: "Total spent" },
   daysSinceLast: { expr: `cs."daysSinceLast"`, type: "int", label: "Days since last order" },
   // No model fitted: NULL for every row. Unknown sorts below every real probability / value.
-  pAlive: { expr: `COALESCE(cs."pAlive", -1)`, type: "float8", label: "P(alive)" },
+  pBuy: { expr: `COALESCE(cs."pBuy", -1)`, type: "float8", label: "Chance of ordering" },
   predictedValue12m: { expr: `COALESCE(cs."predictedValue12m", -1)`, type: "float8", label: "Predicted 12-month value" },
 } as const;
 export type SortKey = keyof typeof SORTS;
@@ -82,7 +82,8 @@ export interface SegmentRow {
   lastOrderDate: string;
   daysSinceLast: number;
   medianGapDays: number | null;
-  pAlive: number | null;
+  /** P(at least one order within the analysis horizon); NULL without a trained churn model (ADR 082). */
+  pBuy: number | null;
   expectedPurchases90: number | null;
   expectedOrderValue: number | null;
   predictedValue12m: number | null;
@@ -105,7 +106,7 @@ function filterSql(f: ExplorerFilters, params: unknown[]): string {
 
 const SELECT_COLUMNS = `cs."customerId"::text AS "customerId", c."firstName", c."lastName", c.email, cs."lapseClass", cs.overdue, cs.vip, cs.target,
   cs.branch, cs.orders, cs."purchaseDays", cs."totalSpent", cs.aov, to_char(cs."firstOrderAt", 'YYYY-MM-DD') AS "firstOrderDate",
-  to_char(cs."lastOrderAt", 'YYYY-MM-DD') AS "lastOrderDate", cs."daysSinceLast", cs."medianGapDays", cs."pAlive", cs."expectedPurchases90",
+  to_char(cs."lastOrderAt", 'YYYY-MM-DD') AS "lastOrderDate", cs."daysSinceLast", cs."medianGapDays", cs."pBuy", cs."expectedPurchases90",
   cs."expectedOrderValue", cs."predictedValue12m", to_char(cs."expectedNextOrderAt", 'YYYY-MM-DD') AS "expectedNextOrderDate", cs."churnRisk"`;
 
 /** One page of rows after (or before) a cursor, in the query's order. */
@@ -163,13 +164,15 @@ export async function querySegment(sql: Sql, shop: string, q: ExplorerQuery): Pr
   return { rows, total, next, prev };
 }
 
-/** Same columns (and names) as `winback analyze --customers-out`, then the contact columns. */
-export const CSV_COLUMNS = [...CUSTOMER_SCORE_COLUMNS, "email", "first_name", "last_name"] as const;
+/** Same columns (and names, the horizon in the buy probability's) as `winback analyze --customers-out`, then the contact columns. */
+export function csvColumns(horizonDays: number): string[] {
+  return [...customerScoreColumns(horizonDays), "email", "first_name", "last_name"];
+}
 
 export function csvLine(r: SegmentRow): string {
   return csvRecord([
     r.customerId, r.orders, r.totalSpent, r.aov, r.firstOrderDate, r.lastOrderDate, r.purchaseDays, r.daysSinceLast, r.medianGapDays,
-    r.lapseClass, r.overdue, r.vip, r.target, r.branch ? r.branch.toLowerCase() : null, r.pAlive, r.expectedPurchases90, r.expectedOrderValue,
+    r.lapseClass, r.overdue, r.vip, r.target, r.branch ? r.branch.toLowerCase() : null, r.pBuy, r.expectedPurchases90, r.expectedOrderValue,
     r.predictedValue12m, r.expectedNextOrderDate, r.churnRisk, r.email, r.firstName, r.lastName,
   ]);
 }
@@ -178,7 +181,7 @@ export function csvLine(r: SegmentRow): string {
  * The filtered segment as CSV, produced page by page while the client reads: memory stays at one
  * page however many customers match, and a client that goes away stops the queries.
  */
-export function segmentCsvStream(sql: Sql, shop: string, q: ExplorerQuery, pageSize = 5_000): ReadableStream<Uint8Array> {
+export function segmentCsvStream(sql: Sql, shop: string, q: ExplorerQuery, horizonDays: number, pageSize = 5_000): ReadableStream<Uint8Array> {
   const enc = new TextEncoder();
   let cursor: Cursor | undefined;
   let started = false;
@@ -187,7 +190,7 @@ export function segmentCsvStream(sql: Sql, shop: string, q: ExplorerQuery, pageS
     async pull(controller) {
       if (!started) {
         started = true;
-        controller.enqueue(enc.encode(CSV_COLUMNS.join(",") + "\n"));
+        controller.enqueue(enc.encode(csvColumns(horizonDays).join(",") + "\n"));
         return;
       }
       if (done) return;

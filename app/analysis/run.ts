@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Sql } from "../db/sql";
 import {
   analyze, assertTimeZone, HistoryAccumulator, localDay,
-  type AnalysisResult, type CustomerAnalysis, type LapseClass, type RiskSummary, type Settings, type TimeUnit,
+  type AnalysisResult, type CustomerAnalysis, type LapseClass, type ReliabilityBin, type RiskSummary, type Settings, type TimeUnit,
 } from "../domain/analytics/index";
 import { AppError, isAppError } from "../lib/errors";
 import { shopFacts } from "../shop-settings.server";
@@ -60,6 +60,12 @@ export interface AnalysisModelSummary {
   bgnbd: { r: number; alpha: number; a: number; b: number; logLikelihood: number; customers: number };
   gammaGamma: { p: number; q: number; v: number; customers: number } | null;
   churnModel: boolean;
+  /**
+   * The churn combiner: the horizon its probability names, the inner split it was trained on, and the
+   * reliability deciles (out-of-fold predictions on that split against what happened) for the Segments
+   * page's chart. Absent on runs stored before ADR 082.
+   */
+  churn?: { horizonDays: number; trainedDays: number; cut: string; trainingCustomers: number; reliability: ReliabilityBin[] } | null;
 }
 
 export interface AnalysisRunView {
@@ -210,19 +216,20 @@ async function insertScores(tx: Sql, shop: string, runId: string, rows: Customer
     await tx.query(
       `INSERT INTO "CustomerScore" (shop, "customerId", "runId", "lapseClass", overdue, vip, target, branch, orders, "purchaseDays", "totalSpent", aov,
          "firstOrderAt", "lastOrderAt", "daysSinceLast", "medianGapDays", "pAlive", "expectedPurchases90", "expectedNextOrderAt", "predictedValue12m",
-         "churnRisk", "expectedOrderValue")
+         "churnRisk", "expectedOrderValue", "pBuy")
        SELECT $1, u.cid, $2, u.cls, u.od, u.vip, u.tg, u.br, u.n, u.pd, u.ts, u.aov, u.f::timestamp, u.l::timestamp, u.dsl, u.mg, u.pa, u.e90,
-         u.nx::timestamp, u.v12, u.cr, u.eov
+         u.nx::timestamp, u.v12, u.cr, u.eov, u.pb
        FROM unnest($3::bigint[], $4::text[], $5::boolean[], $6::boolean[], $7::boolean[], $8::text[], $9::int[], $10::int[], $11::float8[], $12::float8[],
-         $13::text[], $14::text[], $15::int[], $16::float8[], $17::float8[], $18::float8[], $19::text[], $20::float8[], $21::float8[], $22::float8[])
-         AS u(cid, cls, od, vip, tg, br, n, pd, ts, aov, f, l, dsl, mg, pa, e90, nx, v12, cr, eov)`,
+         $13::text[], $14::text[], $15::int[], $16::float8[], $17::float8[], $18::float8[], $19::text[], $20::float8[], $21::float8[], $22::float8[],
+         $23::float8[])
+         AS u(cid, cls, od, vip, tg, br, n, pd, ts, aov, f, l, dsl, mg, pa, e90, nx, v12, cr, eov, pb)`,
       [
         shop, runId,
         col((r) => r.customerId), col((r) => r.lapseClass), col((r) => r.overdue), col((r) => r.vip), col((r) => r.target),
         col((r) => (r.branch ? BRANCH[r.branch] : null)), col((r) => r.orders), col((r) => r.purchaseDays), col((r) => r.totalSpent), col((r) => r.aov),
         col((r) => r.firstOrderDate), col((r) => r.lastOrderDate), col((r) => r.daysSinceLastOrder), col((r) => r.medianGapDays), col((r) => r.pAlive),
         col((r) => r.expectedPurchases90d), col((r) => r.expectedNextOrderDate), col((r) => r.predicted12mValue), col((r) => r.churnRisk),
-        col((r) => r.expectedOrderValue),
+        col((r) => r.expectedOrderValue), col((r) => r.pBuy),
       ],
     );
   }
@@ -273,6 +280,10 @@ function modelSummary(r: AnalysisResult): AnalysisModelSummary | null {
     bgnbd: { r: b.r, alpha: b.alpha, a: b.a, b: b.b, logLikelihood: b.logLikelihood, customers: b.customers },
     gammaGamma: g ? { p: g.p, q: g.q, v: g.v, customers: g.customers } : null,
     churnModel: m.churn !== null,
+    churn: m.churn ? {
+      horizonDays: m.churn.horizonDays, trainedDays: m.churn.trainedDays, cut: m.churn.cut,
+      trainingCustomers: m.churn.trainingCustomers, reliability: m.churn.reliability,
+    } : null,
   };
 }
 

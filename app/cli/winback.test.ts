@@ -30,7 +30,35 @@ describe("winback analyze CLI", () => {
     expect(j.model.gammaGamma.p).toBeCloseTo(6.25, 2);
     const csv = readFileSync(out, "utf8").trim().split("\n");
     expect(csv).toHaveLength(2358);
-    for (const col of ["customer_id", "class", "overdue", "vip", "p_alive", "expected_purchases_90d", "churn_risk"]) expect(csv[0].split(",")).toContain(col);
+    const head = csv[0].split(",");
+    for (const col of ["customer_id", "class", "overdue", "vip", "p_buy_within_90d", "expected_purchases_90d", "churn_risk"]) expect(head).toContain(col);
+    expect(head).not.toContain("p_alive");
+    expect(j.model.churn.horizonDays).toBe(90);
+  });
+
+  it("--horizon-days names the horizon in the CSV and trains the score for it", () => {
+    const out = join(dir, "customers-273.csv");
+    const r = run("analyze", "--input", "test/fixtures/cdnow/cdnow_sample_transactions.csv", "--as-of", "1997-09-30", "--horizon-days", "273", "--json", "--customers-out", out);
+    expect(r.status).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.model.churn.horizonDays).toBe(273);
+    expect(j.model.churn.reliability).toHaveLength(10);
+    const csv = readFileSync(out, "utf8").trim().split("\n");
+    const head = csv[0].split(",");
+    const pCol = head.indexOf("p_buy_within_273d"), riskCol = head.indexOf("churn_risk");
+    expect(pCol).toBeGreaterThan(-1);
+    let sum = 0;
+    for (const line of csv.slice(1)) {
+      const cells = line.split(",");
+      expect(Number(cells[pCol]) + Number(cells[riskCol])).toBeCloseTo(1, 9);
+      sum += Number(cells[pCol]);
+    }
+    expect(sum / (csv.length - 1)).toBeCloseTo(j.meanPBuy, 9);
+    const text = run("analyze", "--input", "test/fixtures/cdnow/cdnow_sample_transactions.csv", "--as-of", "1997-09-30", "--horizon-days", "273");
+    expect(text.stdout).toMatch(/P\(order within 273 days\)/);
+    const bad = run("analyze", "--input", "test/fixtures/cdnow/cdnow_sample_transactions.csv", "--horizon-days", "0");
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--horizon-days must be/);
   });
 
   it("reads Shopify JSONL with children before and after parents, skips malformed lines", () => {

@@ -2,17 +2,19 @@ import { createReadStream, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { AppError, isAppError } from "../lib/errors";
-import { CUSTOMER_SCORE_COLUMNS, csvRecord } from "../lib/csv";
-import { analyze, assertTimeZone, dayFromIso, HistoryAccumulator, localDay, type AnalysisResult, type TimeUnit } from "../domain/analytics/index";
+import { customerScoreColumns, csvRecord } from "../lib/csv";
+import { analyze, assertTimeZone, DEFAULT_SETTINGS, dayFromIso, HistoryAccumulator, localDay, type AnalysisResult, type TimeUnit } from "../domain/analytics/index";
 
 const USAGE = `usage: winback analyze --input FILE [--format shopify-jsonl|transactions-csv] [--as-of YYYY-MM-DD]
-       [--timezone IANA] [--time-unit day|week] [--json] [--customers-out FILE]`;
+       [--timezone IANA] [--time-unit day|week] [--horizon-days N] [--json] [--customers-out FILE]
+  --horizon-days N  churn_risk = 1 − P(at least one order within N days after --as-of); the combiner is
+                    trained for N days inside the history (default ${DEFAULT_SETTINGS.prediction.horizonDays})`;
 
-interface Args { input: string; format?: string; asOf?: string; timezone: string; timeUnit: TimeUnit; json: boolean; customersOut?: string }
+interface Args { input: string; format?: string; asOf?: string; timezone: string; timeUnit: TimeUnit; horizonDays: number; json: boolean; customersOut?: string }
 
 function parseArgs(argv: string[]): Args {
   if (argv[0] !== "analyze") throw new AppError("INVALID_INPUT", USAGE);
-  const a: Partial<Args> = { timezone: "UTC", timeUnit: "week", json: false };
+  const a: Partial<Args> = { timezone: "UTC", timeUnit: "week", horizonDays: DEFAULT_SETTINGS.prediction.horizonDays, json: false };
   for (let i = 1; i < argv.length; i++) {
     const k = argv[i];
     const val = () => { const v = argv[++i]; if (v === undefined) throw new AppError("INVALID_INPUT", `${k} needs a value\n${USAGE}`); return v; };
@@ -21,6 +23,11 @@ function parseArgs(argv: string[]): Args {
     else if (k === "--as-of") a.asOf = val();
     else if (k === "--timezone") a.timezone = val();
     else if (k === "--time-unit") { const u = val(); if (u !== "day" && u !== "week") throw new AppError("INVALID_INPUT", "--time-unit must be day or week"); a.timeUnit = u; }
+    else if (k === "--horizon-days") {
+      const v = val();
+      if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 3650) throw new AppError("INVALID_INPUT", "--horizon-days must be a whole number of days from 1 to 3650");
+      a.horizonDays = Number(v);
+    }
     else if (k === "--json") a.json = true;
     else if (k === "--customers-out") a.customersOut = val();
     else throw new AppError("INVALID_INPUT", `unknown option ${k}\n${USAGE}`);
@@ -120,8 +127,20 @@ function report(r: AnalysisResult): string {
     lines.push(`Model fit (time unit ${r.model.timeUnit})`,
       `  BG/NBD r=${num(b.r, 4)} alpha=${num(b.alpha, 4)} a=${num(b.a, 4)} b=${num(b.b, 4)} LL=${b.logLikelihood.toFixed(1)} (${b.customers} customers, ${b.groups} groups)`,
       g ? `  Gamma-Gamma p=${num(g.p, 4)} q=${num(g.q, 4)} v=${num(g.v, 4)} (${g.customers} repeat customers)` : `  Gamma-Gamma: ${r.modelMessage}`);
+    const ch = r.model.churn;
+    if (ch) {
+      lines.push(`  Churn score: P(order within ${ch.horizonDays} days), mean ${num(meanPBuy(r))}; trained on ${ch.trainedDays} days to ${r.asOf} from ${ch.cut}` +
+        (ch.trainedDays < ch.horizonDays ? " (history too short for the full horizon: BG/NBD carries the rest)" : ""));
+      lines.push(`  Reliability (inner split, out of fold): ${ch.reliability.map((b) => `${num(b.predicted, 2)}→${num(b.observed, 2)}`).join(" ")}`);
+    } else lines.push("  Churn score: rules only (no combiner could be trained inside the history)");
   } else lines.push(`Model: not fitted — ${r.modelMessage}`);
   return lines.join("\n");
+}
+
+function meanPBuy(r: AnalysisResult): number | null {
+  let s = 0, n = 0;
+  for (const c of r.rows) if (c.pBuy !== null) { s += c.pBuy; n++; }
+  return n ? s / n : null;
 }
 
 function json(r: AnalysisResult) {
@@ -134,16 +153,21 @@ function json(r: AnalysisResult) {
       timeUnit: m.timeUnit,
       bgnbd: { r: m.bgnbd.r, alpha: m.bgnbd.alpha, a: m.bgnbd.a, b: m.bgnbd.b, logLikelihood: m.bgnbd.logLikelihood },
       gammaGamma: m.gammaGamma ? { p: m.gammaGamma.p, q: m.gammaGamma.q, v: m.gammaGamma.v } : null,
+      churn: m.churn ? {
+        horizonDays: m.churn.horizonDays, trainedDays: m.churn.trainedDays, cut: m.churn.cut,
+        trainingCustomers: m.churn.trainingCustomers, reliability: m.churn.reliability,
+      } : null,
     } : null,
+    meanPBuy: meanPBuy(r),
     modelMessage: r.modelMessage,
   };
 }
 
-function writeCustomers(path: string, r: AnalysisResult) {
-  const out = [CUSTOMER_SCORE_COLUMNS.join(",")];
+function writeCustomers(path: string, r: AnalysisResult, horizonDays: number) {
+  const out = [customerScoreColumns(horizonDays).join(",")];
   for (const c of r.rows) {
     out.push(csvRecord([c.customerId, c.orders, c.totalSpent, c.aov, c.firstOrderDate, c.lastOrderDate, c.purchaseDays, c.daysSinceLastOrder, c.medianGapDays,
-      c.lapseClass, c.overdue, c.vip, c.target, c.branch, c.pAlive, c.expectedPurchases90d, c.expectedOrderValue, c.predicted12mValue,
+      c.lapseClass, c.overdue, c.vip, c.target, c.branch, c.pBuy, c.expectedPurchases90d, c.expectedOrderValue, c.predicted12mValue,
       c.expectedNextOrderDate, c.churnRisk]));
   }
   writeFileSync(path, out.join("\n") + "\n");
@@ -156,8 +180,8 @@ export async function main(argv: string[]): Promise<number> {
     const { acc, lastDay } = await load(args, format);
     // default as-of = latest order date (inclusive), the convention that reproduces the CDNOW calibration
     const asOf = args.asOf ? dayFromIso(args.asOf) : lastDay;
-    const result = analyze(acc.build(), { asOf, timeUnit: args.timeUnit });
-    if (args.customersOut) writeCustomers(args.customersOut, result);
+    const result = analyze(acc.build(), { asOf, timeUnit: args.timeUnit, settings: { prediction: { horizonDays: args.horizonDays } } });
+    if (args.customersOut) writeCustomers(args.customersOut, result, args.horizonDays);
     process.stdout.write(args.json ? JSON.stringify(json(result)) + "\n" : report(result) + "\n");
     return 0;
   } catch (e) {

@@ -35,9 +35,15 @@ export function csvRecord(cells: readonly unknown[]): string {
   return cells.map(csvCell).join(",");
 }
 
-/** The per-customer columns of `winback analyze --customers-out`; the app's segment export starts with the same. */
-export const CUSTOMER_SCORE_COLUMNS = [
-  "customer_id", "orders", "total_spent", "aov", "first_order_date", "last_order_date", "purchase_days", "days_since_last_order",
-  "median_gap_days", "class", "overdue", "vip", "target", "branch", "p_alive", "expected_purchases_90d", "expected_order_value",
-  "predicted_12m_value", "expected_next_order_date", "churn_risk",
-] as const;
+/**
+ * The per-customer columns of `winback analyze --customers-out`; the app's segment export starts with the same.
+ * The buy probability's column names its horizon (p_buy_within_91d): a probability without its window is
+ * not a number anyone can check (ADR 082).
+ */
+export function customerScoreColumns(horizonDays: number): string[] {
+  return [
+    "customer_id", "orders", "total_spent", "aov", "first_order_date", "last_order_date", "purchase_days", "days_since_last_order",
+    "median_gap_days", "class", "overdue", "vip", "target", "branch", `p_buy_within_${horizonDays}d`, "expected_purchases_90d",
+    "expected_order_value", "predicted_12m_value", "expected_next_order_date", "churn_risk",
+  ];
+}

@@ -8,6 +8,7 @@ import { authenticate } from "../shopify.server";
 import { loadSegments } from "../analysis/segments.server";
 import { useFormat } from "../components/FormatProvider";
 import { EMPTY_STATE_IMAGE } from "../components/empty-state-image";
+import { ReliabilityChart } from "../components/analysis/ReliabilityChart";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
@@ -29,7 +30,7 @@ const COLUMNS: Array<{ title: string; sort?: string; alignment?: "end" }> = [
   { title: "Orders", alignment: "end" },
   { title: "Total spent", sort: "totalSpent", alignment: "end" },
   { title: "Days since last order", sort: "daysSinceLast", alignment: "end" },
-  { title: "P(alive)", sort: "pAlive", alignment: "end" },
+  { title: "Chance of ordering", sort: "pBuy", alignment: "end" },
   { title: "Predicted 12-month value", sort: "predictedValue12m", alignment: "end" },
   { title: "Churn risk", sort: "churnRisk", alignment: "end" },
 ];
@@ -43,7 +44,9 @@ const FILTERS = [
 ] as const;
 
 export default function Segments() {
-  const { query, page, error, currencyCode, asOf } = useLoaderData<typeof loader>();
+  const { query, page, error, currencyCode, asOf, horizonDays, calibration } = useLoaderData<typeof loader>();
+  // the buy probability's column names its horizon: a percentage without its window cannot be checked (ADR 082)
+  const columns = COLUMNS.map((c) => (c.sort === "pBuy" ? { ...c, title: `Chance of ordering within ${horizonDays} days` } : c));
   const [params, setParams] = useSearchParams();
   const nav = useNavigation();
   const shopify = useAppBridge();
@@ -113,7 +116,7 @@ export default function Segments() {
         <IndexTable.Cell><Text as="span" alignment="end" numeric>{r.orders}</Text></IndexTable.Cell>
         <IndexTable.Cell><Text as="span" alignment="end" numeric>{money.format(r.totalSpent)}</Text></IndexTable.Cell>
         <IndexTable.Cell><Text as="span" alignment="end" numeric>{r.daysSinceLast}</Text></IndexTable.Cell>
-        <IndexTable.Cell><Text as="span" alignment="end" numeric>{r.pAlive == null ? "–" : f.percent(r.pAlive, 0)}</Text></IndexTable.Cell>
+        <IndexTable.Cell><Text as="span" alignment="end" numeric>{r.pBuy == null ? "–" : f.percent(r.pBuy, 0)}</Text></IndexTable.Cell>
         <IndexTable.Cell><Text as="span" alignment="end" numeric>{r.predictedValue12m == null ? "–" : money.format(r.predictedValue12m)}</Text></IndexTable.Cell>
         <IndexTable.Cell><Text as="span" alignment="end" numeric>{f.percent(r.churnRisk, 0)}</Text></IndexTable.Cell>
       </IndexTable.Row>
@@ -158,7 +161,7 @@ export default function Segments() {
                   itemCount={page.rows.length}
                   selectable={false}
                   loading={nav.state === "loading"}
-                  headings={COLUMNS.map((c) => ({ title: c.title, alignment: c.alignment })) as never}
+                  headings={columns.map((c) => ({ title: c.title, alignment: c.alignment })) as never}
                   sortable={COLUMNS.map((c) => !!c.sort)}
                   sortColumnIndex={sortIndex >= 0 ? sortIndex : undefined}
                   sortDirection={query?.dir === "asc" ? "ascending" : "descending"}
@@ -178,6 +181,12 @@ export default function Segments() {
             </BlockStack>
           </Card>
         </Layout.Section>
+        {calibration && asOf ? (
+          <Layout.Section>
+            <ReliabilityChart horizonDays={calibration.horizonDays} trainedDays={calibration.trainedDays} cut={calibration.cut} asOf={asOf}
+              reliability={calibration.reliability} />
+          </Layout.Section>
+        ) : null}
       </Layout>
     </Page>
   );

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb, databaseKinds, type TestDb } from "../support/db";
-import { CSV_COLUMNS, parseExplorerQuery, querySegment, segmentCsvStream, SORTS, type ExplorerQuery, type SegmentRow, type SortKey } from "../../app/analysis/explorer";
+import { csvColumns, parseExplorerQuery, querySegment, segmentCsvStream, SORTS, type ExplorerQuery, type SegmentRow, type SortKey } from "../../app/analysis/explorer";
 
 const SHOP = "explorer-test.myshopify.com";
 const N = 1234;
@@ -9,7 +9,7 @@ async function seed(t: TestDb) {
   // Deterministic rows with many ties (churn risk in hundredths, days in whole numbers) and a NULL block.
   await t.db.sql.query(
     `INSERT INTO "CustomerScore" (shop, "customerId", "runId", "lapseClass", overdue, vip, target, branch, orders, "purchaseDays", "totalSpent", aov,
-       "firstOrderAt", "lastOrderAt", "daysSinceLast", "medianGapDays", "pAlive", "expectedPurchases90", "expectedNextOrderAt", "predictedValue12m", "churnRisk")
+       "firstOrderAt", "lastOrderAt", "daysSinceLast", "medianGapDays", "pBuy", "expectedPurchases90", "expectedNextOrderAt", "predictedValue12m", "churnRisk")
      SELECT $1, 5000000000 + g, 'run-1', (ARRAY['active','at_risk','high_risk','lost'])[1 + g % 4], g % 7 = 0, g % 10 = 0, g % 4 IN (1, 2),
        CASE WHEN g % 4 IN (1, 2) THEN CASE WHEN g % 10 = 0 THEN 'VIP' ELSE 'Standard' END END,
        1 + g % 5, 1 + g % 4, round(((g * 37) % 500)::numeric, 2)::float8, 10, '2023-01-01', '2024-01-01', (g * 13) % 400, NULL,
@@ -53,7 +53,7 @@ describe.each(databaseKinds)("segment explorer on %s", (kind) => {
 
   it("keyset pages cover every customer exactly once in the requested order, for every sort and direction", async () => {
     expect(all).toHaveLength(N);
-    const key = (r: SegmentRow, s: SortKey) => ({ churnRisk: r.churnRisk, totalSpent: r.totalSpent, daysSinceLast: r.daysSinceLast, pAlive: r.pAlive ?? -1, predictedValue12m: r.predictedValue12m ?? -1 })[s];
+    const key = (r: SegmentRow, s: SortKey) => ({ churnRisk: r.churnRisk, totalSpent: r.totalSpent, daysSinceLast: r.daysSinceLast, pBuy: r.pBuy ?? -1, predictedValue12m: r.predictedValue12m ?? -1 })[s];
     for (const sort of Object.keys(SORTS) as SortKey[]) {
       for (const dir of ["asc", "desc"] as const) {
         const got = await walk(t, { sort, dir, limit: "97" });
@@ -110,7 +110,7 @@ describe.each(databaseKinds)("segment explorer on %s", (kind) => {
   });
 
   it("exports the filtered segment as CSV in small chunks, CLI columns first, formulas defused", async () => {
-    const stream = segmentCsvStream(t.db.sql, SHOP, q({ class: "at_risk", sort: "totalSpent", dir: "asc" }), 50);
+    const stream = segmentCsvStream(t.db.sql, SHOP, q({ class: "at_risk", sort: "totalSpent", dir: "asc" }), 91, 50);
     const reader = stream.getReader();
     let chunks = 0, text = "";
     const dec = new TextDecoder();
@@ -122,12 +122,12 @@ describe.each(databaseKinds)("segment explorer on %s", (kind) => {
     }
     const lines = text.trim().split("\n");
     const want = all.filter((r) => r.lapseClass === "at_risk").sort((a, b) => a.totalSpent - b.totalSpent || (BigInt(a.customerId) < BigInt(b.customerId) ? -1 : 1));
-    expect(lines[0]).toBe(CSV_COLUMNS.join(","));
+    expect(lines[0]).toBe(csvColumns(91).join(","));
     expect(lines).toHaveLength(want.length + 1);
     expect(chunks).toBeGreaterThan(want.length / 50);
     expect(lines.slice(1).map((l) => l.split(",")[0])).toEqual(want.map((r) => r.customerId));
     const head = lines[0]!.split(",");
-    for (const col of ["customer_id", "class", "overdue", "vip", "p_alive", "expected_purchases_90d", "churn_risk"]) expect(head).toContain(col);
+    for (const col of ["customer_id", "class", "overdue", "vip", "p_buy_within_91d", "expected_purchases_90d", "churn_risk"]) expect(head).toContain(col);
     const row3 = lines.find((l) => l.startsWith("5000000005,"))!;
     expect(row3).toContain(`"'=HYPERLINK(""x"")"`);
     const first = lines[1]!.split(",");

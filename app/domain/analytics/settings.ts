@@ -4,6 +4,7 @@ export interface Settings {
   /** fixedThreshold (shop currency) overrides the percentile when set. */
   vip: { percentile: number; fixedThreshold: number | null };
   targets: { includeLost: boolean };
+  /** churnInnerDays: no longer read — the churn combiner is trained for horizonDays (ADR 082); kept so stored settings parse. */
   prediction: { horizonDays: number; valueHorizonDays: number; minCustomers: number; minRepeatCustomers: number; churnInnerDays: number };
   norm: { lookbackDays: number; windowDays: number };
 }
