@@ -3,27 +3,30 @@ import type { Sql } from "./db/sql";
 import { parseOrThrow } from "./lib/parse";
 import { assertBodyShop } from "./webhooks/boundary";
 import type { WebhookHandler } from "./webhooks/handlers.server";
+import type { Feature } from "./jobs/feature";
 
 /**
- * The GDPR compliance topics, acting for real. Every table that holds customer data is listed in
- * CUSTOMER_DATA; a feature that adds such a table adds it here, and the tests check each one.
+ * The GDPR compliance topics, acting for real (docs/decisions/076-table-ownership.md). Each
+ * feature deletes and exports its own tables' rows through its compliance hooks
+ * (app/jobs/feature.ts: redactCustomers, redactShop, exportCustomerData), all inside one
+ * transaction opened here; this module names only infrastructure tables and, until their owners
+ * implement the hooks, the tables in LEGACY_CUSTOMER_DATA / LEGACY_SHOP_TABLES. A feature that adds
+ * a table with shop or customer data covers it in its hooks; test/integration/compliance.test.ts
+ * finds every such table in the schema and checks it is emptied.
  */
+export type CompliancePart = Pick<Feature, "name" | "redactCustomers" | "redactShop" | "exportCustomerData">;
+
 export interface CustomerDataTable {
   table: string;
   /** SQL condition selecting one customer's rows; $1 = shop, $2 = customer id (bigint). */
   customerWhere: string;
 }
 
-export const CUSTOMER_DATA: CustomerDataTable[] = [
-  { table: "OrderLine", customerWhere: `"orderId" IN (SELECT id FROM "Order" WHERE shop = $1 AND "customerId" = $2)` },
-  { table: "Order", customerWhere: `"customerId" = $2` },
-  { table: "Customer", customerWhere: `id = $2` },
-  { table: "CustomerScore", customerWhere: `"customerId" = $2` },
-  { table: "DataRequest", customerWhere: `"customerId" = $2::text` },
-  // Order sync staging (rows live there only while a sync runs).
-  { table: "SyncStageOrderLine", customerWhere: `"orderId" IN (SELECT id FROM "SyncStageOrder" WHERE shop = $1 AND "customerId" = $2)` },
-  { table: "SyncStageOrder", customerWhere: `"customerId" = $2` },
-  { table: "SyncStageCustomer", customerWhere: `id = $2` },
+/**
+ * Customer-data tables of features that do not implement the compliance hooks yet (the lead
+ * empties this list as each feature's store takes its part over). Sync and analysis use hooks.
+ */
+export const LEGACY_CUSTOMER_DATA: CustomerDataTable[] = [
   // Campaigns: membership and touches name the customer; the campaign row itself does not.
   { table: "CampaignTouch", customerWhere: `"customerId" = $2` },
   { table: "CampaignMember", customerWhere: `"customerId" = $2` },
@@ -41,16 +44,18 @@ export const CUSTOMER_DATA: CustomerDataTable[] = [
   { table: "PointsNudge", customerWhere: `"customerId" = $2` },
 ];
 
-/** What shop/redact empties: customer tables plus the shop's own records. */
-export const SHOP_TABLES: Array<{ table: string; shopWhere: string }> = [
-  ...CUSTOMER_DATA.map((t) => ({ table: t.table, shopWhere: "shop = $1" })),
-  { table: "WebhookEvent", shopWhere: "shop = $1" },
-  { table: "AnalysisRun", shopWhere: "shop = $1" },
+/** The compliance requests the app stored (infrastructure: this module's own table). */
+const DATA_REQUEST: CustomerDataTable = { table: "DataRequest", customerWhere: `"customerId" = $2::text` };
+
+/** Shop tables of features without hooks yet, then infrastructure (deleted last, the Shop row at the very end). */
+export const LEGACY_SHOP_TABLES: Array<{ table: string; shopWhere: string }> = [
+  ...LEGACY_CUSTOMER_DATA.map((t) => ({ table: t.table, shopWhere: "shop = $1" })),
   { table: "ProgramRun", shopWhere: "shop = $1" },
   { table: "Campaign", shopWhere: "shop = $1" },
-  { table: "SyncBulkOperation", shopWhere: "shop = $1" },
-  { table: "SyncRun", shopWhere: "shop = $1" },
-  { table: "SyncState", shopWhere: "shop = $1" },
+];
+const INFRA_SHOP_TABLES: Array<{ table: string; shopWhere: string }> = [
+  { table: DATA_REQUEST.table, shopWhere: "shop = $1" },
+  { table: "WebhookEvent", shopWhere: "shop = $1" },
   { table: "Job", shopWhere: "payload->>'shop' = $1" },
   { table: "Session", shopWhere: "shop = $1" },
   { table: "Shop", shopWhere: "domain = $1" },
@@ -73,58 +78,61 @@ const DataRequestPayload = z.object({
 });
 const ShopRedactPayload = z.object({ shop_domain: z.string() });
 
-export async function redactCustomer(sql: Sql, shop: string, customerId: bigint, orderIds: bigint[] = []) {
+/** customers/redact: every part's rows of the customer (and the orders Shopify names), then the legacy tables. */
+export async function redactCustomer(parts: CompliancePart[], sql: Sql, shop: string, customerId: bigint, orderIds: bigint[] = []) {
   await sql.transaction(async (tx) => {
-    // Orders Shopify names explicitly go too, even if our copy lost the customer link.
-    if (orderIds.length) {
-      await tx.query(`DELETE FROM "OrderLine" WHERE shop = $1 AND "orderId" = ANY($2::bigint[])`, [shop, orderIds.map(String)]);
-      await tx.query(`DELETE FROM "Order" WHERE shop = $1 AND id = ANY($2::bigint[])`, [shop, orderIds.map(String)]);
-    }
-    for (const t of CUSTOMER_DATA) {
+    const input = { customerIds: [customerId.toString()], orderIds: orderIds.map(String) };
+    for (const p of parts) await p.redactCustomers?.(tx, shop, input);
+    for (const t of [...LEGACY_CUSTOMER_DATA, DATA_REQUEST]) {
       await tx.query(`DELETE FROM "${t.table}" WHERE shop = $1 AND ${t.customerWhere}`, [shop, customerId.toString()]);
     }
   });
 }
 
-export async function redactShop(sql: Sql, shop: string) {
+/** shop/redact: every part's rows of the shop, the legacy tables, then infrastructure. */
+export async function redactShop(parts: CompliancePart[], sql: Sql, shop: string) {
   await sql.transaction(async (tx) => {
-    for (const t of SHOP_TABLES) await tx.query(`DELETE FROM "${t.table}" WHERE ${t.shopWhere}`, [shop]);
+    for (const p of parts) await p.redactShop?.(tx, shop);
+    for (const t of [...LEGACY_SHOP_TABLES, ...INFRA_SHOP_TABLES]) await tx.query(`DELETE FROM "${t.table}" WHERE ${t.shopWhere}`, [shop]);
   });
 }
 
-/** Everything the app holds about one customer, as the merchant must hand it over. */
-export async function exportCustomerData(sql: Sql, shop: string, customerId: bigint) {
+/** Everything the app holds about one customer, as the merchant must hand it over (rows by table). */
+export async function exportCustomerData(parts: CompliancePart[], sql: Sql, shop: string, customerId: bigint) {
   const out: Record<string, unknown[]> = {};
-  for (const t of CUSTOMER_DATA) {
-    if (t.table === "DataRequest") continue;
+  for (const p of parts) Object.assign(out, await p.exportCustomerData?.(sql, shop, [customerId.toString()]));
+  for (const t of LEGACY_CUSTOMER_DATA) {
     out[t.table] = await sql.query(`SELECT * FROM "${t.table}" WHERE shop = $1 AND ${t.customerWhere}`, [shop, customerId.toString()]);
   }
   // BigInt and Decimal values are not JSON; keep them exact as strings.
   return JSON.parse(JSON.stringify(out, (_k, v) => (typeof v === "bigint" ? v.toString() : v))) as Record<string, unknown[]>;
 }
 
-export const complianceHandlers: Record<string, WebhookHandler> = {
-  CUSTOMERS_REDACT: async ({ shop, payload, db }) => {
-    const p = parseOrThrow(RedactPayload, payload, "customers/redact");
-    assertBodyShop(shop, p.shop_domain, "customers/redact");
-    await redactCustomer(db.sql, shop, p.customer.id, p.orders_to_redact);
-  },
-  CUSTOMERS_DATA_REQUEST: async ({ shop, payload, db }) => {
-    const p = parseOrThrow(DataRequestPayload, payload, "customers/data_request");
-    assertBodyShop(shop, p.shop_domain, "customers/data_request");
-    const customerId = p.customer.id;
-    const data = await exportCustomerData(db.sql, shop, customerId);
-    await db.prisma.dataRequest.create({
-      data: {
-        shop,
-        customerId: customerId.toString(),
-        payload: { requestId: p.data_request?.id ?? null, ordersRequested: p.orders_requested.map(String), data } as object,
-      },
-    });
-  },
-  SHOP_REDACT: async ({ shop, payload, db }) => {
-    const p = parseOrThrow(ShopRedactPayload, payload, "shop/redact");
-    assertBodyShop(shop, p.shop_domain, "shop/redact");
-    await redactShop(db.sql, shop);
-  },
-};
+/** The three compliance webhook handlers over the features' hooks (built by app/app.server.ts). */
+export function createComplianceHandlers(parts: CompliancePart[]): Record<string, WebhookHandler> {
+  return {
+    CUSTOMERS_REDACT: async ({ shop, payload, db }) => {
+      const p = parseOrThrow(RedactPayload, payload, "customers/redact");
+      assertBodyShop(shop, p.shop_domain, "customers/redact");
+      await redactCustomer(parts, db.sql, shop, p.customer.id, p.orders_to_redact);
+    },
+    CUSTOMERS_DATA_REQUEST: async ({ shop, payload, db }) => {
+      const p = parseOrThrow(DataRequestPayload, payload, "customers/data_request");
+      assertBodyShop(shop, p.shop_domain, "customers/data_request");
+      const customerId = p.customer.id;
+      const data = await exportCustomerData(parts, db.sql, shop, customerId);
+      await db.prisma.dataRequest.create({
+        data: {
+          shop,
+          customerId: customerId.toString(),
+          payload: { requestId: p.data_request?.id ?? null, ordersRequested: p.orders_requested.map(String), data } as object,
+        },
+      });
+    },
+    SHOP_REDACT: async ({ shop, payload, db }) => {
+      const p = parseOrThrow(ShopRedactPayload, payload, "shop/redact");
+      assertBodyShop(shop, p.shop_domain, "shop/redact");
+      await redactShop(parts, db.sql, shop);
+    },
+  };
+}

@@ -14,9 +14,10 @@ import pg from "pg";
 import { openDatabase } from "../app/db/open";
 import { createAdminClient } from "../app/shopify/graphql-client";
 import { bodyChunks, jsonlLineBatches } from "../app/shopify/jsonl/lines";
-import type { SyncDeps } from "../app/sync/deps";
+import type { SyncDeps } from "../app/sync/context";
 import { ingestBulkOperation } from "../app/sync/ingest";
-import { applyOrderWebhook } from "../app/sync/live";
+import { runFinalizer } from "../app/sync/finalize";
+import { applyOrderWebhook } from "../app/sync/store/live";
 
 const N = process.argv[2] ?? "1000000";
 const peakMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
@@ -99,6 +100,7 @@ const deps: SyncDeps = {
   sql: timedSql,
   client: async (shop) => createAdminClient({ shop, accessToken: info.token, urlTemplate: `${info.url}/{shop}` }),
   queue: { send: async () => null },
+  finalize: runFinalizer,
   batchLines: Number(process.env.BATCH_LINES ?? 20000),
 };
 const rssBefore = peakMb();

@@ -4,6 +4,7 @@ import { defineJob } from "../jobs/queue";
 import { ShopDomain } from "../lib/parse";
 import { ensureDaily, onOrderChanged, onSyncCompleted, runAnalysisJob, runDailyJob, type AnalysisJobDeps } from "./jobs";
 import { ANALYSIS_JOBS } from "./schedule";
+import { analysisCompliance } from "./store";
 
 /**
  * The analysis feature's jobs and hooks (see app/jobs/feature.ts), built from the app's context.
@@ -35,5 +36,6 @@ export function createAnalysisFeature(ctx: AppContext): Feature {
     afterInstall: async (shop) => void (await ensureDaily(await deps(), shop)),
     onSyncCompleted: async (shop) => void (await onSyncCompleted(await deps(), shop)),
     onOrderChanged: async (event) => void (await onOrderChanged(await deps(), event)),
+    ...analysisCompliance,
   };
 }

@@ -20,3 +20,26 @@ export async function countWinbackTargets(sql: Sql, shop: string): Promise<numbe
   const rows = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "CustomerScore" WHERE shop = $1 AND target AND branch IN ('VIP', 'Standard')`, [shop]);
   return rows[0]?.n ?? 0;
 }
+
+/* ---- Compliance (docs/decisions/076-table-ownership.md): the analysis's rows of customers or of a shop. ---- */
+
+export async function redactAnalysisCustomers(tx: Sql, shop: string, input: { customerIds: string[] }) {
+  if (!input.customerIds.length) return;
+  await tx.query(`DELETE FROM "CustomerScore" WHERE shop = $1 AND "customerId" = ANY($2::bigint[])`, [shop, input.customerIds]);
+}
+
+export async function redactAnalysisShop(tx: Sql, shop: string) {
+  await tx.query(`DELETE FROM "CustomerScore" WHERE shop = $1`, [shop]);
+  await tx.query(`DELETE FROM "AnalysisRun" WHERE shop = $1`, [shop]);
+}
+
+export async function exportAnalysisCustomerData(sql: Sql, shop: string, customerIds: string[]): Promise<Record<string, unknown[]>> {
+  return { CustomerScore: await sql.query(`SELECT * FROM "CustomerScore" WHERE shop = $1 AND "customerId" = ANY($2::bigint[])`, [shop, customerIds]) };
+}
+
+/** The analysis's compliance hooks (app/jobs/feature.ts); app/compliance.server.ts calls them. */
+export const analysisCompliance = {
+  redactCustomers: redactAnalysisCustomers,
+  redactShop: redactAnalysisShop,
+  exportCustomerData: exportAnalysisCustomerData,
+};

@@ -1,5 +1,6 @@
 import type { Transporter } from "nodemailer";
 import type { Database } from "../db/open";
+import type { Sql } from "../db/sql";
 import type { Env } from "../env.server";
 import type { AdminClient } from "../shopify/graphql-client";
 import type { JobDefinition, JobQueue } from "./queue";
@@ -48,6 +49,15 @@ export interface Feature {
   onSyncCompleted?: (shop: string) => Promise<void>;
   /** After an orders/create or orders/updated webhook changed the stored order. */
   onOrderChanged?: (event: OrderChanged) => Promise<void>;
+  /**
+   * GDPR compliance (docs/decisions/076-table-ownership.md): each feature deletes or exports the
+   * rows of its own tables, inside the transaction app/compliance.server.ts opens, so compliance
+   * names no feature's table. customers/redact (and the orders Shopify names), shop/redact,
+   * customers/data_request (rows by table name).
+   */
+  redactCustomers?: (tx: Sql, shop: string, input: { customerIds: string[]; orderIds: string[] }) => Promise<void>;
+  redactShop?: (tx: Sql, shop: string) => Promise<void>;
+  exportCustomerData?: (sql: Sql, shop: string, customerIds: string[]) => Promise<Record<string, unknown[]>>;
 }
 
 /** Runs one hook of every feature; one feature failing does not stop the others, but the error is rethrown. */

@@ -3,7 +3,7 @@ import { json } from "@remix-run/node";
 import { database } from "../db.server";
 import { authenticate } from "../shopify.server";
 import { loadSyncStatus } from "../sync/status";
-import { requestSync } from "../sync/run";
+import { requestSync } from "../sync/start";
 import { syncDeps } from "../app.server";
 
 /** GET: the shop's sync status (polled by SyncStatusCard). POST: enqueue a sync (Retry). */

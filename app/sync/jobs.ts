@@ -1,8 +1,10 @@
 import { z } from "zod";
 import { defineJob, type JobDefinition } from "../jobs/queue";
-import { SYNC_JOBS, type SyncDeps } from "./deps";
+import { SYNC_JOBS, type SyncDeps } from "./context";
+import { runDeltaSync, startSync } from "./start";
+import { pollSync } from "./poll";
 import { ingestBulkOperation } from "./ingest";
-import { failRun, pollSync, runDeltaSync, startSync } from "./run";
+import { failRun } from "./finalize";
 import { ShopDomain } from "../lib/parse";
 
 /**

@@ -1,5 +1,7 @@
 import type { Sql } from "../db/sql";
-import { ALL_ORDERS_SCOPE, assessHistoryDepth, DEFAULT_ORDER_WINDOW_DAYS, parseScopes, type HistoryDepthState } from "../domain/history-depth";
+import { grantedScopes } from "../shop-settings.server";
+import { checkHistoryDepth, lastSyncedAt, latestCompletedInitialRun, latestRunStatus, operationProgress } from "./store/runs";
+import { ALL_ORDERS_SCOPE, assessHistoryDepth, DEFAULT_ORDER_WINDOW_DAYS, type HistoryDepthState } from "../domain/history-depth";
 
 /**
  * How far back the synced order history reaches (ADR 074). Without read_all_orders Shopify serves
@@ -70,26 +72,17 @@ export function describeSyncError(code: string, partial: boolean) {
 const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
 
 export async function loadSyncStatus(sql: Sql, shop: string, now: Date = new Date()): Promise<SyncStatusView> {
-  const run = (
-    await sql.query<{
-      id: string; kind: string; status: string; partial: boolean; errorCode: string | null; startedAt: Date; ingestStartedAt: Date | null;
-      finishedAt: Date | null; ordersSynced: number; customersSynced: number;
-    }>(`SELECT id, kind, status, partial, "errorCode", "startedAt", "ingestStartedAt", "finishedAt", "ordersSynced", "customersSynced" FROM "SyncRun" WHERE shop = $1 ORDER BY "startedAt" DESC LIMIT 1`, [shop])
-  )[0];
-  const state = (await sql.query<{ lastSyncedAt: Date | null }>(`SELECT "lastSyncedAt" FROM "SyncState" WHERE shop = $1`, [shop]))[0];
+  const run = await latestRunStatus(sql, shop);
+  const synced = await lastSyncedAt(sql, shop);
   const base: SyncStatusView = {
-    state: "never", phase: null, runId: null, kind: null, startedAt: null, finishedAt: null, lastSyncedAt: iso(state?.lastSyncedAt),
+    state: "never", phase: null, runId: null, kind: null, startedAt: null, finishedAt: null, lastSyncedAt: iso(synced),
     objectsIngested: 0, objectsTotal: null, progress: null, ratePerSecond: null, etaSeconds: null, ordersSynced: 0, customersSynced: 0,
     partial: false, error: null, malformed: { count: 0, samples: [] }, canRetry: true, history: null,
   };
   if (!run) return base;
   const scopes = await grantedScopes(sql, shop);
   const history = await historyDepth(sql, shop, scopes);
-  const ops = await sql.query<{ resource: string; status: string; errorCode: string | null; objectCount: number; linesRead: number; malformedCount: number; malformedSamples: Array<{ line: number; error: string }>; ingestState: string }>(
-    // A direct load (ADR 051) commits nothing until the end; its progress is "linesApplied".
-    `SELECT resource, status, "errorCode", "objectCount", greatest("linesRead", "linesApplied") AS "linesRead", "malformedCount", "malformedSamples", "ingestState" FROM "SyncBulkOperation" WHERE "runId" = $1 ORDER BY resource`,
-    [run.id],
-  );
+  const ops = await operationProgress(sql, run.id);
   const exporting = ops.some((o) => ["CREATED", "RUNNING", "CANCELING"].includes(o.status));
   const ingested = ops.reduce((s, o) => s + o.linesRead, 0);
   const total = exporting ? null : ops.reduce((s, o) => s + (o.ingestState === "failed" ? o.linesRead : o.objectCount), 0);
@@ -134,14 +127,6 @@ export async function loadSyncStatus(sql: Sql, shop: string, now: Date = new Dat
   };
 }
 
-/** The scopes Shopify granted: the Shop row (kept current by app/scopes_update), else the offline session. */
-export async function grantedScopes(sql: Sql, shop: string): Promise<string[] | null> {
-  const row = (await sql.query<{ scopes: string | null }>(`SELECT scopes FROM "Shop" WHERE domain = $1`, [shop]))[0];
-  if (row?.scopes != null) return parseScopes(row.scopes);
-  const session = (await sql.query<{ scope: string | null }>(`SELECT scope FROM "Session" WHERE shop = $1 AND "isOnline" = false ORDER BY id LIMIT 1`, [shop]))[0];
-  return parseScopes(session?.scope ?? null);
-}
-
 const dayFmt = (d: Date) => d.toISOString().slice(0, 10);
 
 /**
@@ -149,18 +134,11 @@ const dayFmt = (d: Date) => d.toISOString().slice(0, 10);
  * run (a scan of the shop's orders) and kept on the run; later page loads read it.
  */
 export async function historyDepth(sql: Sql, shop: string, scopes: string[] | null): Promise<HistoryDepthView | null> {
-  const run = (
-    await sql.query<{ id: string; startedAt: Date; oldestOrderAt: Date | null; historyCheckedAt: Date | null }>(
-      `SELECT id, "startedAt", "oldestOrderAt", "historyCheckedAt" FROM "SyncRun" WHERE shop = $1 AND kind = 'initial' AND status = 'completed' ORDER BY "startedAt" DESC LIMIT 1`,
-      [shop],
-    )
-  )[0];
+  const run = await latestCompletedInitialRun(sql, shop);
   if (!run) return null;
   let oldest = run.oldestOrderAt;
   if (!run.historyCheckedAt) {
-    const r = (await sql.query<{ oldest: Date | null }>(`SELECT least(min("createdAt"), min("processedAt")) AS oldest FROM "Order" WHERE shop = $1`, [shop]))[0];
-    oldest = r?.oldest ?? null;
-    await sql.query(`UPDATE "SyncRun" SET "oldestOrderAt" = $2, "historyCheckedAt" = now() WHERE id = $1`, [run.id, oldest]);
+    oldest = await checkHistoryDepth(sql, shop, run.id);
   }
   const d = assessHistoryDepth({ grantedScopes: scopes, syncStartedAt: new Date(run.startedAt), oldestOrderAt: oldest ? new Date(oldest) : null });
   const view: HistoryDepthView = {

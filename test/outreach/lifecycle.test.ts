@@ -198,7 +198,7 @@ describe.each(databaseKinds)("escalation and won back (%s)", (kind) => {
   it("customers/redact removes the customer's tasks and notes", async () => {
     const taskId = await id("4");
     await addNote(t.db.sql, { shop: SHOP, taskId, body: "Called, no answer", now: after(3) });
-    await redactCustomer(t.db.sql, SHOP, 4n);
+    await redactCustomer([], t.db.sql, SHOP, 4n); // legacy tables only (outreach has no compliance hooks yet)
     expect(await outreachTaskFor(t.db.sql, SHOP, "c1", "4")).toBeNull();
     expect(await t.db.sql.query(`SELECT id FROM "OutreachNote" WHERE "taskId" = $1`, [taskId])).toEqual([]);
     expect(await outreachTaskFor(t.db.sql, SHOP, "c1", "1")).not.toBeNull();

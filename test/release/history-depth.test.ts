@@ -6,7 +6,7 @@
 // the Customer object is denied (ACCESS_DENIED), which is not a missing scope.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { assessHistoryDepth } from "../../app/domain/history-depth";
-import { startSync } from "../../app/sync/run";
+import { startSync } from "../../app/sync/start";
 import { loadSyncStatus } from "../../app/sync/status";
 import { createTestDb, databaseKinds, type TestDb } from "../support/db";
 import { harness, latestRun, SHOP, type Harness } from "../sync/support";

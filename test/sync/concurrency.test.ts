@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyOrderChange } from "../../app/sync/live";
-import { mergeStaged, stageOrders } from "../../app/sync/store";
+import { applyOrderChange } from "../../app/sync/store/live";
+import { mergeStaged, stageOrders } from "../../app/sync/store/staging";
 import type { OrderRecord } from "../../app/shopify/bulk/records";
 import { createTestDb, databaseKinds, TEST_DATABASE_URL, type TestDb } from "../support/db";
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DbJobQueue } from "../../app/jobs/db-queue";
-import type { SyncDeps } from "../../app/sync/deps";
+import type { SyncDeps } from "../../app/sync/context";
 import { syncJobDefinitions } from "../../app/sync/jobs";
-import { ensureInitialSync, requestSync } from "../../app/sync/run";
+import { ensureInitialSync, requestSync } from "../../app/sync/start";
 import { compareAggregates, harness, latestRun, SHOP, type Harness } from "./support";
 
 /** The embedded deployment: the in-process DB queue runs the whole sync, webhooks never arrive. */

@@ -1,9 +1,9 @@
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { Sql } from "../../app/db/sql";
-import type { SyncDeps } from "../../app/sync/deps";
+import type { SyncDeps } from "../../app/sync/context";
 import { ingestBulkOperation } from "../../app/sync/ingest";
-import { applyOrderWebhook } from "../../app/sync/live";
-import { startSync } from "../../app/sync/run";
+import { applyOrderWebhook } from "../../app/sync/store/live";
+import { startSync } from "../../app/sync/start";
 import { createTestDb, TEST_DATABASE_URL, type TestDb } from "../support/db";
 import { compareAggregates, counts, expectedLineCount, harness, latestRun, SHOP, type Harness } from "./support";
 

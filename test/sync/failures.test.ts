@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { AppError } from "../../app/lib/errors";
-import { onBulkOperationFinished, startSync } from "../../app/sync/run";
+import { startSync } from "../../app/sync/start";
+import { onBulkOperationFinished } from "../../app/sync/poll";
 import { loadSyncStatus } from "../../app/sync/status";
 import { compareAggregates, counts, harness, latestRun, SHOP, type Harness } from "./support";
 
@@ -118,7 +119,7 @@ describe("sync failure states", () => {
   it("polling backs off while Shopify is still exporting", async () => {
     h = await harness({ emulator: { bulkTiming: { startDelayMs: 2, rootsPerTick: 20, tickDelayMs: 30 } }, deps: { pollDelayMs: 1000 } });
     await startSync(h.deps, { shop: SHOP });
-    const { pollSync } = await import("../../app/sync/run");
+    const { pollSync } = await import("../../app/sync/poll");
     const runId = (await latestRun(h.db)).id;
     h.sent.length = 0;
     expect(await pollSync(h.deps, { runId })).toBe("waiting");

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DbJobQueue } from "../../app/jobs/db-queue";
-import type { SyncDeps } from "../../app/sync/deps";
+import type { SyncDeps } from "../../app/sync/context";
 import { syncJobDefinitions } from "../../app/sync/jobs";
-import { requestSync, startSync, MAX_THROTTLED_LAUNCHES } from "../../app/sync/run";
+import { requestSync, startSync, MAX_THROTTLED_LAUNCHES } from "../../app/sync/start";
 import { compareAggregates, harness, latestRun, SHOP, type Harness } from "./support";
 import { until } from "../support/until";
 

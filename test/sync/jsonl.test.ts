@@ -4,8 +4,9 @@ import { jsonlLineBatches } from "../../app/shopify/jsonl/lines";
 import { throttleWaitMs, assertNoUserErrors } from "../../app/shopify/graphql-client";
 import { openDatabase } from "../../app/db/open";
 import type { AdminClient } from "../../app/shopify/graphql-client";
-import type { SyncDeps } from "../../app/sync/deps";
+import type { SyncDeps } from "../../app/sync/context";
 import { ingestBulkOperation } from "../../app/sync/ingest";
+import { runFinalizer } from "../../app/sync/finalize";
 import { loadSyncStatus } from "../../app/sync/status";
 
 async function* chunksOf(text: string, size: number) {
@@ -102,7 +103,7 @@ describe("ingestion of a hand-made result (children before and after parents, ma
       shop,
       request: async () => ({ bulkOperation: { id: "gid://shopify/BulkOperation/1", status: "COMPLETED", errorCode: null, objectCount: "10", rootObjectCount: "4", fileSize: String(Buffer.byteLength(file)), url: "https://storage.example/file.jsonl", partialDataUrl: null } }) as never,
     };
-    const deps: SyncDeps = { sql: db.sql, client: async () => fakeClient, queue: { send: async () => null }, batchLines: 3, fetch: (async () => new Response(file)) as typeof fetch };
+    const deps: SyncDeps = { sql: db.sql, client: async () => fakeClient, queue: { send: async () => null }, finalize: runFinalizer, batchLines: 3, fetch: (async () => new Response(file)) as typeof fetch };
     await db.sql.query(`INSERT INTO "SyncRun" (id, shop, "updatedAt") VALUES ('r1', $1, now())`, [shop]);
     await db.sql.query(`INSERT INTO "SyncBulkOperation" (id, "runId", shop, resource) VALUES ('gid://shopify/BulkOperation/1', 'r1', $1, 'orders')`, [shop]);
     expect(await ingestBulkOperation(deps, "gid://shopify/BulkOperation/1")).toBe("ingested");

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, type Database } from "../../app/db/open";
-import { applyCustomerWebhook, applyOrderChange, applyOrderWebhook } from "../../app/sync/live";
+import { applyCustomerWebhook, applyOrderChange, applyOrderWebhook } from "../../app/sync/store/live";
 import { isAppError } from "../../app/lib/errors";
-import { startSync } from "../../app/sync/run";
+import { startSync } from "../../app/sync/start";
 import { compareAggregates, counts, harness, latestRun, SHOP, type Harness } from "./support";
 
 const S = "live.myshopify.com";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sql } from "../../app/db/sql";
 import type { CustomerRecord, LineRecord, OrderRecord } from "../../app/shopify/bulk/records";
-import { mergeStaged, stageCustomers, stageLines, stageOrders } from "../../app/sync/store";
+import { mergeStaged, stageCustomers, stageLines, stageOrders } from "../../app/sync/store/staging";
 import { createTestDb, databaseKinds, type TestDb } from "../support/db";
 
 // The two merges (a shop's first sync: plain inserts; otherwise: upserts) must leave the same

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stageCustomers, stageLines, stageOrders, mergeStaged } from "../../app/sync/store";
-import { applyOrderChange } from "../../app/sync/live";
+import { stageCustomers, stageLines, stageOrders, mergeStaged } from "../../app/sync/store/staging";
+import { applyOrderChange } from "../../app/sync/store/live";
 import { parseBulkLine } from "../../app/shopify/bulk/records";
-import { startSync } from "../../app/sync/run";
+import { startSync } from "../../app/sync/start";
 import { createTestDb, databaseKinds, type TestDb } from "../support/db";
 import { compareAggregates, harness, latestRun, SHOP, type Harness } from "./support";
 

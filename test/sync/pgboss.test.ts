@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PgBossJobQueue } from "../../app/jobs/pgboss-queue";
-import type { SyncDeps } from "../../app/sync/deps";
+import type { SyncDeps } from "../../app/sync/context";
 import { syncJobDefinitions } from "../../app/sync/jobs";
-import { startSync } from "../../app/sync/run";
+import { startSync } from "../../app/sync/start";
 import { createTestDb, type TestDb } from "../support/db";
 import { compareAggregates, counts, harness, SHOP, type Harness } from "./support";
 

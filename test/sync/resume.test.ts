@@ -5,7 +5,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, describe, expect, it } from "vitest";
 import { openDatabase, type Database } from "../../app/db/open";
-import { startSync } from "../../app/sync/run";
+import { startSync } from "../../app/sync/start";
 import { compareAggregates, counts, expectedLineCount, harness, latestRun, SHOP, type Harness } from "./support";
 
 const CHILD = path.resolve("test/sync/fixtures/ingest-child.ts");

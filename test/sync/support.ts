@@ -1,7 +1,8 @@
 import { openDatabase, type Database } from "../../app/db/open";
 import { createAdminClient } from "../../app/shopify/graphql-client";
-import type { SyncDeps } from "../../app/sync/deps";
+import type { SyncDeps } from "../../app/sync/context";
 import { syncJobDefinitions } from "../../app/sync/jobs";
+import { runFinalizer } from "../../app/sync/finalize";
 import { startEmulator, type Emulator, type EmulatorOptions } from "../shopify-emulator";
 
 export const SHOP = "sync-test.myshopify.com";
@@ -45,6 +46,7 @@ export async function harness(opts: { seed?: Parameters<Emulator["addShop"]>[1];
     sql: db.sql,
     client: async (shop) => createAdminClient({ shop, accessToken: token, urlTemplate: `${emu.url}/{shop}`, sleep }),
     queue: { send: async (queue, payload, o) => (sent.push({ queue, payload, opts: o }), `job-${sent.length}`) },
+    finalize: runFinalizer,
     sleep,
     batchLines: 400,
     pollDelayMs: 1,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startSync } from "../../app/sync/run";
+import { startSync } from "../../app/sync/start";
 import { compareAggregates, counts, expectedLineCount, harness, latestRun, SHOP, type Harness } from "./support";
 
 describe("initial sync against the emulator", () => {

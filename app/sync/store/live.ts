@@ -1,11 +1,11 @@
 import { z } from "zod";
-import type { Sql } from "../db/sql";
-import { parseOrThrow } from "../lib/parse";
-import { stripNulDeep } from "../lib/text";
-import { refreshAggregates } from "./store";
+import type { Sql } from "../../db/sql";
+import { parseOrThrow } from "../../lib/parse";
+import { stripNulDeep } from "../../lib/text";
+import { refreshAggregates } from "./staging";
 
 /**
- * Live updates from webhooks (REST payloads): orders/create, orders/updated, customers/update.
+ * Live updates from webhooks (REST payloads, handled in app/sync/webhooks.ts): orders/create, orders/updated, customers/update.
  * Each is applied in one transaction, newest version wins by `updated_at` (Shopify does not
  * guarantee delivery order), and the one customer's aggregates are recomputed right away.
  */
@@ -148,7 +148,7 @@ export async function applyOrderChange(sql: Sql, shop: string, payload: unknown)
 /**
  * Row locks (FOR UPDATE) on the shop's customers among `ids`, taken in id order so that writers
  * locking several customers (an order moving between two) never wait on each other in a cycle.
- * The sync's merge takes the same locks in the same order (app/sync/store.ts lockCustomersOfRun).
+ * The sync's merge takes the same locks in the same order (app/sync/store/staging.ts lockCustomersOfRun).
  * Row locks, not advisory locks: a merge may lock every customer of a shop, and row locks are
  * not limited by the shared lock table.
  */

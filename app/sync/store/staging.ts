@@ -1,6 +1,6 @@
-import { copyText, isUniqueViolation, type Sql } from "../db/sql";
-import type { CustomerRecord, LineRecord, OrderRecord } from "../shopify/bulk/records";
-import { qualifyingOrder } from "./orders-sql";
+import { copyText, isUniqueViolation, type Sql } from "../../db/sql";
+import type { CustomerRecord, LineRecord, OrderRecord } from "../../shopify/bulk/records";
+import { qualifyingOrder } from "../orders-sql";
 
 /**
  * The sync's SQL, identical on PGlite and PostgreSQL (docs/decisions/050 and 051).
@@ -326,4 +326,19 @@ export async function refreshAggregates(tx: Sql, shop: string, customerIds: stri
 /** The delta's customers (sync_affected, filled before the merge wrote anything). */
 async function refreshAggregatesOfRun(tx: Sql, shop: string) {
   await tx.query(AGG_UPDATE(`AND c.id IN (SELECT id FROM sync_affected)`), [shop]);
+}
+
+/** How many orders and customers a run staged (the run's outcome counts). */
+export async function stagedCounts(tx: Sql, runId: string): Promise<{ orders: number; customers: number }> {
+  return (
+    await tx.query<{ orders: number; customers: number }>(
+      `SELECT (SELECT count(*)::int FROM "SyncStageOrder" WHERE "runId" = $1) AS orders, (SELECT count(*)::int FROM "SyncStageCustomer" WHERE "runId" = $1) AS customers`,
+      [runId],
+    )
+  )[0]!;
+}
+
+/** How many customers a run staged (a direct load counts its orders itself). */
+export async function stagedCustomerCount(tx: Sql, runId: string): Promise<number> {
+  return (await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM "SyncStageCustomer" WHERE "runId" = $1`, [runId]))[0]?.n ?? 0;
 }

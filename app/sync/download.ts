@@ -1,0 +1,166 @@
+import { setImmediate as yieldToIo } from "node:timers/promises";
+import { AppError, isAppError } from "../lib/errors";
+import { fetchBulkOperation, type BulkOperation } from "../shopify/bulk/operations";
+import { parseBulkLine, type CustomerRecord, type LineRecord, type OrderRecord } from "../shopify/bulk/records";
+import { bodyChunks, jsonlLineBatches } from "../shopify/jsonl/lines";
+import type { AdminClient } from "../shopify/graphql-client";
+import { sleepOf, type SyncDeps } from "./context";
+import { recordRemoteStatus, type MalformedLine, type OpRow } from "./store/runs";
+
+/**
+ * Step 3 of the sync chain (docs/decisions/075-sync-chain.md): stream a finished bulk operation's
+ * JSONL result file, parse it line by line into batches of records and hand each batch to a
+ * writer (the ingest step's: staging, or the direct load), with the checkpoint it completes.
+ * Memory stays at one batch; a cut download resumes from the last written line, with a fresh
+ * signed URL when the old one expired.
+ */
+
+export type { MalformedLine } from "./store/runs";
+
+/** Malformed lines kept per bulk operation for the merchant and support (the count is exact). */
+export const MAX_MALFORMED_SAMPLES = 20;
+
+export interface StreamState {
+  linesRead: number;
+  malformedCount: number;
+  samples: MalformedLine[];
+}
+
+/** Where the result file comes from; `remote` is refreshed when a download fails (signed URLs expire). */
+export interface Source {
+  client: AdminClient;
+  bulkId: string;
+  remote: BulkOperation;
+}
+
+export interface Batch {
+  orders: OrderRecord[];
+  lines: LineRecord[];
+  customers: CustomerRecord[];
+  /** Lines of the file this batch completes (the checkpoint). */
+  upTo: number;
+  malformedCount: number;
+  samples: string;
+}
+export type BatchWriter = (batch: Batch) => Promise<void>;
+
+/** Downloads and writes the whole file, retrying cut downloads from the last written line. */
+export async function streamResult(deps: SyncDeps, op: OpRow, source: Source, state: StreamState, write: BatchWriter): Promise<"done" | "expired"> {
+  const sleep = sleepOf(deps);
+  for (let attempt = 1; ; attempt++) {
+    const r = source.remote;
+    const url = r.status === "COMPLETED" ? r.url : r.partialDataUrl;
+    if (!url) return "done"; // a completed query with no objects has no file
+    try {
+      await downloadAndWrite(deps, op, url, r.fileSize, state, write);
+      return "done";
+    } catch (e) {
+      if (!isAppError(e, "NETWORK") || attempt >= 5) throw e;
+      await sleep(Math.min(10_000, 500 * 2 ** (attempt - 1)));
+      // The signed URL may have expired: ask Shopify for a fresh one (or learn it is EXPIRED).
+      source.remote = await fetchBulkOperation(source.client, source.bulkId);
+      await recordRemoteStatus(deps.sql, source.bulkId, source.remote);
+      if (source.remote.status === "EXPIRED") return "expired";
+    }
+  }
+}
+
+async function downloadAndWrite(deps: SyncDeps, op: OpRow, url: string, fileSize: number | null, state: StreamState, write: BatchWriter) {
+  const doFetch = deps.fetch ?? fetch;
+  let res: Response;
+  try {
+    res = await doFetch(url);
+  } catch (e) {
+    throw new AppError("NETWORK", `Bulk result download failed: ${(e as Error).message}`, { cause: e });
+  }
+  if (!res.ok || !res.body) {
+    await res.body?.cancel().catch(() => undefined);
+    // 403 = signature expired; 5xx = storage hiccup. Both: retry with a fresh URL.
+    throw new AppError("NETWORK", `Bulk result download answered ${res.status}`, { retryable: true });
+  }
+  const batchLines = deps.batchLines ?? 20_000;
+  const skip = state.linesRead; // lines committed by an earlier attempt or process
+  let lineNo = 0;
+  let orders: OrderRecord[] = [];
+  let lines: LineRecord[] = [];
+  let customers: CustomerRecord[] = [];
+  let pending = 0;
+
+  // One batch is written while the next one is parsed (PostgreSQL works in its own process, so
+  // both cores are busy); batches still commit one after another, in order, each with its checkpoint.
+  let writing: Promise<void> = Promise.resolve();
+  let writeError: unknown = null;
+  const flush = async () => {
+    await writing;
+    if (writeError) throw writeError;
+    if (lineNo <= state.linesRead) return;
+    const o = orders, l = lines, c = customers, upTo = lineNo, malformed = state.malformedCount, samples = JSON.stringify(state.samples);
+    orders = []; lines = []; customers = []; pending = 0;
+    writing = write({ orders: o, lines: l, customers: c, upTo, malformedCount: malformed, samples })
+      .then(async () => {
+        state.linesRead = upTo;
+        await deps.onCheckpoint?.({ bulkId: op.id, linesRead: upTo });
+      })
+      // Kept, not thrown here: the next flush (or the final drain) rethrows it.
+      .catch((e) => { writeError = writeError ?? e; });
+  };
+  const drain = async () => {
+    await writing;
+    if (writeError) throw writeError;
+  };
+
+  let bytesSeen = 0;
+  // Stream failures become NETWORK errors here, before the splitter could emit a cut-off last line.
+  const counted = (async function* () {
+    try {
+      for await (const chunk of bodyChunks(res.body!)) {
+        bytesSeen += chunk.byteLength;
+        yield chunk;
+      }
+    } catch (e) {
+      throw new AppError("NETWORK", `Bulk result download interrupted: ${(e as Error).message}`, { cause: e, retryable: true });
+    }
+    if (fileSize != null && bytesSeen < fileSize) {
+      throw new AppError("NETWORK", `Bulk result download ended after ${bytesSeen} of ${fileSize} bytes`, { retryable: true });
+    }
+  })();
+  try {
+    let sinceYield = 0;
+    for await (const batch of jsonlLineBatches(counted)) {
+      // A buffered download resolves reads as microtasks, which would starve the database
+      // socket's I/O callbacks until the buffer is drained: let them run now and then.
+      if ((sinceYield += batch.length) >= 1000) {
+        sinceYield = 0;
+        await yieldToIo();
+      }
+      for (let i = 0; i < batch.length; i++) {
+        lineNo++;
+        if (lineNo <= skip) continue;
+        const text = batch[i]!;
+        if (text.length === 0 || (text.length < 4 && text.trim() === "")) continue;
+        const p = parseBulkLine(text);
+        if (p.ok) {
+          const r = p.record;
+          if (r.kind === "order") orders.push(r);
+          else if (r.kind === "line") lines.push(r);
+          else customers.push(r);
+        } else {
+          state.malformedCount++;
+          if (state.samples.length < MAX_MALFORMED_SAMPLES) state.samples.push({ line: lineNo, error: p.error.slice(0, 300) });
+        }
+        if (++pending >= batchLines) await flush();
+      }
+    }
+  } catch (e) {
+    // Cut mid-file: keep the complete lines read so far, retry the rest from there.
+    if (isAppError(e, "NETWORK")) {
+      await flush();
+      await drain();
+    } else {
+      await writing; // never leave a write running behind the error
+    }
+    throw e;
+  }
+  await flush();
+  await drain();
+}
