@@ -4,7 +4,7 @@ import { DAY_MS } from "../domain/points";
 import { defineJob, type JobDefinition, type SendOptions } from "../jobs/queue";
 import type { AdminClient } from "../shopify/graphql-client";
 import { applyOrderChange, loadPointsSettings, rebuildShopLedger } from "./store";
-import { ensureLoyaltyDefinitions, publishRewardRate, syncLoyaltyMetafields } from "./publish-metafields";
+import { clearLoyaltyMetafields, ensureLoyaltyDefinitions, publishRewardRate, syncLoyaltyMetafields } from "./publish-metafields";
 import { runNudges, type NudgeDeps } from "./send-reminders";
 import { settleStaleRedemptions } from "./redeem-points";
 import { ledgerSettings } from "./settings";
@@ -12,7 +12,7 @@ import { ShopDomain } from "../lib/parse";
 
 export const POINTS_JOBS = { sync: "points.sync", nudges: "points.nudges" } as const;
 
-/** What the points jobs and hooks need; the production wiring is in feature.server.ts. */
+/** What the points jobs and hooks need; the production wiring is in feature.ts. */
 export interface PointsJobDeps {
   sql: Sql;
   client: (shop: string) => Promise<AdminClient>;
@@ -28,7 +28,14 @@ export const syncKey = (shop: string) => `${POINTS_JOBS.sync}:${shop}`;
 /** One nudge run per shop and UTC day, whoever schedules it (install, sync, the previous run). */
 export const nudgesKey = (shop: string, at: Date) => `${POINTS_JOBS.nudges}:${shop}:${at.toISOString().slice(0, 10)}`;
 
+/** Whether the merchant turned points on (ADR 079); every hook and job checks it first. */
+export async function pointsEnabled(sql: Sql, shop: string): Promise<boolean> {
+  return (await loadPointsSettings(sql, shop)).program.enabled;
+}
+
+/** The next daily reminder run, while points are on (install and every sync ask; a no-op when off). */
 export async function scheduleNextNudges(deps: PointsJobDeps, shop: string): Promise<void> {
+  if (!(await pointsEnabled(deps.sql, shop))) return;
   const now = nowOf(deps);
   // Next run at 09:00 UTC tomorrow: reminders arrive in the morning for most of the shop's customers.
   const next = new Date(Math.floor(now.getTime() / DAY_MS) * DAY_MS + DAY_MS + 9 * 3_600_000);
@@ -43,12 +50,22 @@ export function pointsJobDefinitions(deps: () => PointsJobDeps | Promise<PointsJ
       payload: ShopPayload.extend({ rebuild: z.boolean().optional() }),
       handler: async ({ shop, rebuild }) => {
         const d = await deps();
-        // After a settings change the lots themselves change (earn rate, lifetime).
+        const app = await loadPointsSettings(d.sql, shop);
+        if (!app.program.enabled) {
+          // Off (ADR 079): nothing is written to Shopify. Turned off after being on: the banner's
+          // values are deleted; never turned on: nothing was ever written, so not even a client.
+          if (app.program.changedAt === null) return;
+          const client = await d.client(shop);
+          await settleStaleRedemptions({ sql: d.sql, client: async () => client, now: d.now }, shop);
+          await clearLoyaltyMetafields({ sql: d.sql, client }, shop, { reward: true });
+          return;
+        }
+        // After a settings change (or turning points on) the lots themselves change (earn rate, lifetime, start).
         if (rebuild) await rebuildShopLedger(d.sql, shop, nowOf(d));
         const client = await d.client(shop);
         await settleStaleRedemptions({ sql: d.sql, client: async () => client, now: d.now }, shop);
         await ensureLoyaltyDefinitions(client);
-        await publishRewardRate(client, ledgerSettings(await loadPointsSettings(d.sql, shop)).redemptionRate);
+        await publishRewardRate(client, ledgerSettings(app).redemptionRate);
         await syncLoyaltyMetafields({ sql: d.sql, client, now: nowOf(d) }, shop);
       },
     }),
@@ -58,6 +75,8 @@ export function pointsJobDefinitions(deps: () => PointsJobDeps | Promise<PointsJ
       payload: ShopPayload,
       handler: async ({ shop }) => {
         const d = await deps();
+        // Off: no reminder and no next run (turning points on schedules one).
+        if (!(await pointsEnabled(d.sql, shop))) return;
         // Balances move when lots expire, without any order: refresh the storefront values daily too.
         await rebuildShopLedger(d.sql, shop, nowOf(d));
         await runNudges(await d.nudges(), shop);
@@ -70,11 +89,13 @@ export function pointsJobDefinitions(deps: () => PointsJobDeps | Promise<PointsJ
 
 /** Hooks: the ledger follows orders; the storefront values follow the ledger. */
 export async function onOrderChangedPoints(deps: PointsJobDeps, e: { shop: string; orderId: string; customerId: string | null }): Promise<void> {
+  if (!(await pointsEnabled(deps.sql, e.shop))) return;
   await applyOrderChange(deps.sql, e.shop, e.orderId, e.customerId, nowOf(deps));
   await deps.queue.send(POINTS_JOBS.sync, { shop: e.shop }, { singletonKey: syncKey(e.shop) });
 }
 
 export async function onSyncCompletedPoints(deps: PointsJobDeps, shop: string): Promise<void> {
+  if (!(await pointsEnabled(deps.sql, shop))) return;
   await rebuildShopLedger(deps.sql, shop, nowOf(deps));
   await deps.queue.send(POINTS_JOBS.sync, { shop }, { singletonKey: syncKey(shop) });
   await scheduleNextNudges(deps, shop);

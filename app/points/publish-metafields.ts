@@ -5,7 +5,7 @@ import type { AdminClient } from "../shopify/graphql-client";
 import { assertNoUserErrors } from "../shopify/graphql-client";
 import { createMetafieldDefinition, deleteMetafields, readShopMetafield, setMetafields } from "../shopify/metafields";
 import { requireOk } from "../shopify/response";
-import { loadLedgerRows, loadPointsSettings, stateFromRows, type LedgerRow } from "./store";
+import { customersWithStorefrontValues, forgetStorefrontValues, loadLedgerRows, loadPointsSettings, recordSyncedValues, stateFromRows, type LedgerRow } from "./store";
 import { metafieldsSetInBulk } from "./write-metafields-bulk";
 import { ledgerSettings } from "./settings";
 import { customerGid } from "../shopify/ids";
@@ -235,14 +235,38 @@ async function recordSynced(sql: Sql, shop: string, written: Array<{ customerId:
     }
     byCustomer.set(w.customerId, x);
   }
-  if (!byCustomer.size) return;
-  await sql.query(
-    `UPDATE "PointsLedger" p SET "syncedBalance" = coalesce(x.b, p."syncedBalance"), "syncedExpiring" = coalesce(x.e, p."syncedExpiring"),
-       "syncedExpireAt" = CASE WHEN x."setAt" THEN (x.at::timestamptz AT TIME ZONE 'UTC') ELSE p."syncedExpireAt" END,
-       "syncedAt" = $3::timestamptz AT TIME ZONE 'UTC'
-     FROM jsonb_to_recordset($2::jsonb) AS x("customerId" text, b int, e int, "setAt" boolean, at text)
-     WHERE p.shop = $1 AND p."customerId" = x."customerId"::bigint`,
-    [shop, JSON.stringify([...byCustomer.values()]), now.toISOString()],
-  );
+  await recordSyncedValues(sql, shop, [...byCustomer.values()], now);
+}
+
+/**
+ * Points turned off (ADR 079): deletes every loyalty metafield the app wrote, customer by customer
+ * (only those Shopify was given values for, so a shop that never turned points on costs no call),
+ * then (`reward`: points were on before) the shop's reward rate, so the storefront banner has
+ * nothing left to show. What was deleted
+ * is forgotten after each call, so a killed job resumes where it stopped.
+ */
+export async function clearLoyaltyMetafields(deps: { sql: Sql; client: AdminClient }, shop: string, opts: { reward: boolean }): Promise<{ customers: number; calls: number }> {
+  const keys = ["points_balance", "points_expiring", "points_expire_at"] as const;
+  const perCall = Math.floor(METAFIELDS_PER_CALL / keys.length);
+  let customers = 0;
+  let calls = 0;
+  for (;;) {
+    const batch = await customersWithStorefrontValues(deps.sql, shop, null, perCall);
+    if (!batch.length) break;
+    const ids = batch.flatMap((c) => keys.map((key) => ({ ownerId: customerGid(c.customerId), namespace: LOYALTY_NAMESPACE, key })));
+    calls++;
+    requireOk(await deleteMetafields(deps.client, ids), "metafieldsDelete");
+    await forgetStorefrontValues(deps.sql, shop, batch.map((c) => c.customerId));
+    customers += batch.length;
+  }
+  if (opts.reward) {
+    const reward = await readShopMetafield(deps.client, { namespace: LOYALTY_NAMESPACE, key: "reward" });
+    calls++;
+    if (reward.jsonValue !== null && reward.jsonValue !== undefined) {
+      calls++;
+      requireOk(await deleteMetafields(deps.client, [{ ownerId: reward.shopId, namespace: LOYALTY_NAMESPACE, key: "reward" }]), "metafieldsDelete reward");
+    }
+  }
+  return { customers, calls };
 }
 

@@ -12,12 +12,14 @@ import {
   type AtRiskWindow,
 } from "../domain/points";
 import { shopFacts } from "../shop-settings.server";
-import { loadLedgerRows, loadPointsSettings, stateFromRows } from "./store";
+import { issuedRedemptions, loadLedgerRows, loadPointsSettings, nudgeRecords, stateFromRows } from "./store";
 import { ledgerSettings, type PointsAppSettings } from "./settings";
 
-/** One shopper's points (the proxy's JSON answer). */
+/** One shopper's points (the proxy's JSON answer); null while points are off (ADR 079: no banner data). */
 export async function customerPoints(sql: Sql, shop: string, customerId: string, now: Date) {
-  const settings = ledgerSettings(await loadPointsSettings(sql, shop));
+  const app = await loadPointsSettings(sql, shop);
+  if (!app.program.enabled) return null;
+  const settings = ledgerSettings(app);
   const rows = await loadLedgerRows(sql, shop, { customerIds: [customerId] });
   const state = stateFromRows(rows, settings);
   const next = nextExpiry(state, customerId, now);
@@ -83,10 +85,7 @@ export async function pointsOverview(sql: Sql, shop: string, now: Date, opts: { 
     if (pointsExpiringWithin(state, cid, now, app.bannerWindowDays) > 0) bannerAudience++;
   }
 
-  const sent = await sql.query<{ customerId: string; lotId: string; offsetDays: number; emailStatus: string | null; sentAt: Date; expiresAt: Date }>(
-    `SELECT "customerId"::text AS "customerId", "lotId", "offsetDays", "emailStatus", "sentAt", "expiresAt" FROM "PointsNudge" WHERE shop = $1`,
-    [shop],
-  );
+  const sent = await nudgeRecords(sql, shop, null);
   const sentKeys = new Set(sent.map((s) => nudgeKey(s.customerId, s.lotId, s.offsetDays)));
 
   const scheduleDays = opts.scheduleDays ?? 14;
@@ -115,10 +114,7 @@ export async function pointsOverview(sql: Sql, shop: string, now: Date, opts: { 
     }
   }
 
-  const redemptionRows = await sql.query<{ customerId: string; points: number; value: string; createdAt: Date }>(
-    `SELECT "customerId"::text AS "customerId", points, value::text AS value, "createdAt" FROM "PointsRedemption" WHERE shop = $1 AND status = 'issued'`,
-    [shop],
-  );
+  const redemptionRows = await issuedRedemptions(sql, shop);
   const byCustomer = new Map<string, Date[]>();
   for (const r of redemptionRows) byCustomer.set(r.customerId, [...(byCustomer.get(r.customerId) ?? []), new Date(r.createdAt)]);
 

@@ -7,7 +7,19 @@ import { parseOrThrow, ShopDomain } from "../lib/parse";
 import { createBasicCodeDiscount, findCodeDiscount } from "../shopify/discounts";
 import type { AdminClient } from "../shopify/graphql-client";
 import { shopFacts } from "../shop-settings.server";
-import { loadFacts, loadLedgerRows, loadPointsSettings, lockLedgerRows, recomputeCustomers } from "./store";
+import {
+  failRedemption,
+  findRedemptionByKey,
+  issueRedemption,
+  loadFacts,
+  loadLedgerRows,
+  loadPointsSettings,
+  lockLedgerRows,
+  recomputeCustomers,
+  savePendingRedemption,
+  staleRedemptions,
+  type RedemptionRow,
+} from "./store";
 import { ledgerSettings } from "./settings";
 import { customerGid } from "../shopify/ids";
 
@@ -51,16 +63,6 @@ export interface RedeemOutcome {
   replayed: boolean;
 }
 
-interface RedemptionRow {
-  id: string;
-  points: number;
-  value: string;
-  currency: string;
-  code: string;
-  status: "pending" | "issued" | "failed";
-  discountId: string | null;
-  createdAt: Date;
-}
 
 /** Unambiguous characters (no 0/O, 1/I/L) so a shopper can type the code. */
 const CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
@@ -75,18 +77,15 @@ export async function redeemPoints(deps: RedeemDeps, raw: RedeemInput): Promise<
   const input = parseOrThrow(RedeemInputSchema, raw, "redeem request");
   const { shop, customerId, idempotencyKey } = input;
   const app = await loadPointsSettings(deps.sql, shop);
+  // Off (ADR 079): no reward before the merchant turned points on, whatever a stale banner offers.
+  if (!app.program.enabled) throw new AppError("NOT_FOUND", "Points are not available in this shop");
   const settings = ledgerSettings(app);
   const { currencyCode } = await shopFacts(deps.sql, shop);
   const now = nowOf(deps);
 
   const phase1 = await deps.sql.transaction(async (tx) => {
     await lockLedgerRows(tx, shop, [customerId]);
-    const existing = (
-      await tx.query<RedemptionRow>(
-        `SELECT id, points, value::text AS value, currency, code, status, "discountId", "createdAt" FROM "PointsRedemption" WHERE shop = $1 AND "customerId" = $2 AND "idempotencyKey" = $3`,
-        [shop, customerId, idempotencyKey],
-      )
-    )[0];
+    const existing = await findRedemptionByKey(tx, shop, customerId, idempotencyKey);
     if (existing && existing.status !== "failed") return { row: existing, replayed: true };
     const step = settings.redemptionRate.points;
     const want = Math.floor(input.points / step) * step;
@@ -96,15 +95,9 @@ export async function redeemPoints(deps: RedeemDeps, raw: RedeemInput): Promise<
     // The domain decides: balance at `now` (expired lots excluded), multiple of the step.
     const r = domainRedeem(state, customerId, want, settings.redemptionRate, now, id);
     const code = existing?.code ?? (deps.newCode ?? newDiscountCode)();
-    const rows = await tx.query<RedemptionRow>(
-      `INSERT INTO "PointsRedemption" (id, shop, "customerId", "idempotencyKey", points, value, currency, code, status, error, "createdAt", "updatedAt")
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', NULL, $9::timestamptz AT TIME ZONE 'UTC', $9::timestamptz AT TIME ZONE 'UTC')
-       ON CONFLICT (id) DO UPDATE SET points = excluded.points, value = excluded.value, status = 'pending', error = NULL, "createdAt" = excluded."createdAt", "updatedAt" = excluded."updatedAt"
-       RETURNING id, points, value::text AS value, currency, code, status, "discountId", "createdAt"`,
-      [id, shop, customerId, idempotencyKey, r.points, r.value.toFixed(2), currencyCode, code, now.toISOString()],
-    );
+    const row = await savePendingRedemption(tx, { id, shop, customerId, idempotencyKey, points: r.points, value: r.value.toFixed(2), currency: currencyCode, code, at: now });
     await recomputeCustomers(tx, shop, [customerId], settings, now);
-    return { row: rows[0]!, replayed: false };
+    return { row, replayed: false };
   });
 
   let row = phase1.row;
@@ -153,17 +146,12 @@ async function issueInShopify(deps: RedeemDeps, shop: string, customerId: string
   if (refusal) {
     await deps.sql.transaction(async (tx) => {
       await lockLedgerRows(tx, shop, [customerId]);
-      await tx.query(`UPDATE "PointsRedemption" SET status = 'failed', error = $2, "updatedAt" = now() WHERE id = $1 AND status = 'pending'`, [row.id, refusal!.message.slice(0, 1000)]);
+      await failRedemption(tx, row.id, refusal!.message);
       await recomputeCustomers(tx, shop, [customerId], settings, nowOf(deps));
     });
     throw new AppError(refusal.code, `The reward could not be created: ${refusal.message}`, { cause: refusal, details: refusal.details });
   }
-  const done = await deps.sql.query<RedemptionRow>(
-    `UPDATE "PointsRedemption" SET status = 'issued', "discountId" = $2, "updatedAt" = now() WHERE id = $1 AND status IN ('pending', 'issued')
-     RETURNING id, points, value::text AS value, currency, code, status, "discountId", "createdAt"`,
-    [row.id, discountId],
-  );
-  return done[0] ?? { ...row, status: "issued", discountId };
+  return (await issueRedemption(deps.sql, row.id, discountId)) ?? { ...row, status: "issued", discountId };
 }
 
 async function findCode(client: AdminClient, code: string): Promise<string | null> {
@@ -176,10 +164,7 @@ async function findCode(client: AdminClient, code: string): Promise<string | nul
  */
 export async function settleStaleRedemptions(deps: RedeemDeps, shop: string, olderThanMs = 15 * 60_000): Promise<{ issued: number; failed: number }> {
   const cutoff = new Date(nowOf(deps).getTime() - olderThanMs);
-  const stale = await deps.sql.query<{ id: string; customerId: string; code: string }>(
-    `SELECT id, "customerId"::text AS "customerId", code FROM "PointsRedemption" WHERE shop = $1 AND status = 'pending' AND "updatedAt" < ($2::timestamptz AT TIME ZONE 'UTC')`,
-    [shop, cutoff.toISOString()],
-  );
+  const stale = await staleRedemptions(deps.sql, shop, cutoff);
   if (!stale.length) return { issued: 0, failed: 0 };
   const client = await deps.client(shop);
   const settings = ledgerSettings(await loadPointsSettings(deps.sql, shop));
@@ -190,9 +175,9 @@ export async function settleStaleRedemptions(deps: RedeemDeps, shop: string, old
     await deps.sql.transaction(async (tx) => {
       await lockLedgerRows(tx, shop, [s.customerId]);
       if (id) {
-        await tx.query(`UPDATE "PointsRedemption" SET status = 'issued', "discountId" = $2, "updatedAt" = now() WHERE id = $1 AND status = 'pending'`, [s.id, id]);
+        await issueRedemption(tx, s.id, id);
       } else {
-        await tx.query(`UPDATE "PointsRedemption" SET status = 'failed', error = 'abandoned before the code was created', "updatedAt" = now() WHERE id = $1 AND status = 'pending'`, [s.id]);
+        await failRedemption(tx, s.id, "abandoned before the code was created");
         await recomputeCustomers(tx, shop, [s.customerId], settings, nowOf(deps));
       }
     });

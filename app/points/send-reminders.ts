@@ -2,9 +2,10 @@ import type { Sql } from "../db/sql";
 import { DAY_MS, dueNudges, nudgeKey, type Nudge } from "../domain/points";
 import type { FlowTriggers, Messenger, SendOutcome } from "../messaging/types";
 import { shopFacts } from "../shop-settings.server";
-import { loadLedgerRows, loadPointsSettings, stateFromRows } from "./store";
+import { claimNudge, completeNudge, loadLedgerRows, loadPointsSettings, nudgeRecords, stateFromRows } from "./store";
 import { ledgerSettings } from "./settings";
-import { qualifyingOrder } from "../sync/orders-sql";
+import { customerById } from "../sync/store/customers";
+import { mostBoughtProductTitles } from "../sync/store/purchases";
 import { escapeHtml as esc } from "../lib/html";
 import { createFormatter, DEFAULT_LOCALE, formatContext } from "../lib/format";
 
@@ -31,12 +32,6 @@ export interface NudgeRunResult {
   failed: number;
 }
 
-interface NudgeRow {
-  customerId: string;
-  lotId: string;
-  offsetDays: number;
-  completedAt: Date | null;
-}
 
 export function formatMoney(amount: number, currencyCode: string): string {
   return createFormatter(formatContext({ currencyCode }, DEFAULT_LOCALE)).money(amount);
@@ -54,16 +49,7 @@ export function formatShopDate(d: Date, timeZone: string): string {
 
 /** Up to three products the customer bought most often (then most recently), from their own OrderLine history. */
 export async function basketSuggestion(sql: Sql, shop: string, customerId: string, limit = 3): Promise<string[]> {
-  const rows = await sql.query<{ title: string }>(
-    `SELECT l."productTitle" AS title
-     FROM "OrderLine" l JOIN "Order" o ON o.shop = l.shop AND o.id = l."orderId"
-     WHERE l.shop = $1 AND o."customerId" = $2 AND ${qualifyingOrder("o")} AND l."productTitle" IS NOT NULL
-     GROUP BY l."productTitle"
-     ORDER BY sum(l.quantity) DESC, max(o."processedAt") DESC, l."productTitle"
-     LIMIT $3`,
-    [shop, customerId, limit],
-  );
-  return rows.map((r) => r.title);
+  return mostBoughtProductTitles(sql, shop, customerId, limit);
 }
 
 
@@ -92,18 +78,16 @@ export function nudgeMessage(p: { shopName: string; points: number; value: strin
 /** Sends the reminders due now for one shop. */
 export async function runNudges(deps: NudgeDeps, shop: string): Promise<NudgeRunResult> {
   const now = deps.now?.() ?? new Date();
-  const settings = ledgerSettings(await loadPointsSettings(deps.sql, shop));
+  const app = await loadPointsSettings(deps.sql, shop);
+  // Off (ADR 079): no reminder for a program the merchant has not turned on (or turned off).
+  if (!app.program.enabled) return { due: 0, emailed: 0, skipped: 0, flowFired: 0, failed: 0 };
+  const settings = ledgerSettings(app);
   const maxOffset = Math.max(0, ...settings.nudgeOffsetsDays);
   // Only customers whose earliest unspent lot expires within the largest offset can be due.
   const rows = await loadLedgerRows(deps.sql, shop, { expiringBefore: new Date(now.getTime() + (maxOffset + 1) * DAY_MS) });
   const state = stateFromRows(rows, settings);
   const customerIds = rows.map((r) => r.customerId);
-  const sentRows = customerIds.length
-    ? await deps.sql.query<NudgeRow>(
-        `SELECT "customerId"::text AS "customerId", "lotId", "offsetDays", "completedAt" FROM "PointsNudge" WHERE shop = $1 AND "customerId" = ANY($2::bigint[])`,
-        [shop, customerIds],
-      )
-    : [];
+  const sentRows = await nudgeRecords(deps.sql, shop, customerIds);
   const done = new Set(sentRows.filter((r) => r.completedAt !== null).map((r) => nudgeKey(r.customerId, r.lotId, r.offsetDays)));
   // Unfinished claims (a killed run) are due again: the messenger and Flow dedupe what already went out.
   const due = dueNudges(state, now, done);
@@ -121,23 +105,21 @@ export async function runNudges(deps: NudgeDeps, shop: string): Promise<NudgeRun
 }
 
 async function sendOne(deps: NudgeDeps, shop: string, n: Nudge, facts: Awaited<ReturnType<typeof shopFacts>>, now: Date, result: NudgeRunResult) {
-  await deps.sql.query(
-    `INSERT INTO "PointsNudge" (shop, "customerId", "lotId", "offsetDays", points, value, "expiresAt", "sentAt")
-     VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz AT TIME ZONE 'UTC', $8::timestamptz AT TIME ZONE 'UTC')
-     ON CONFLICT (shop, "customerId", "lotId", "offsetDays") DO NOTHING`,
-    [shop, n.customerId, n.lotId, n.offset, n.points, n.value.toFixed(2), n.expiresAt.toISOString(), now.toISOString()],
-  );
+  await claimNudge(deps.sql, { shop, customerId: n.customerId, lotId: n.lotId, offsetDays: n.offset, points: n.points, value: n.value.toFixed(2), expiresAt: n.expiresAt, at: now });
   const value = n.value > 0 ? formatMoney(n.value, facts.currencyCode) : null;
   const date = formatShopDate(n.expiresAt, facts.ianaTimezone);
   const basket = await basketSuggestion(deps.sql, shop, n.customerId);
-  const customer = (await deps.sql.query<{ firstName: string | null }>(`SELECT "firstName" FROM "Customer" WHERE shop = $1 AND id = $2`, [shop, n.customerId]))[0];
+  const customer = await customerById(deps.sql, shop, n.customerId);
   const ctaUrl = deps.storefrontUrl?.(shop) ?? `https://${shop}/account`;
   const msg = nudgeMessage({ shopName: facts.name, points: n.points, value, date, basket, ctaUrl, firstName: customer?.firstName ?? null });
   const dedupeKey = `points:${n.customerId}:${n.lotId}:T-${n.offset}`;
 
   let emailStatus: string;
   try {
-    const out: SendOutcome = await deps.messenger.sendEmail({ shop, customerId: n.customerId, kind: "points_nudge", dedupeKey, ...msg });
+    // `content`: the messenger words it in the shop's customer locale with the merchant's blocks;
+    // the English text stays as the fallback a messenger without composition sends.
+    const content = { template: "points_nudge" as const, firstName: customer?.firstName ?? null, points: n.points, value: n.value > 0 ? n.value : null, expiresAt: n.expiresAt, link: ctaUrl };
+    const out: SendOutcome = await deps.messenger.sendEmail({ shop, customerId: n.customerId, kind: "points_nudge", dedupeKey, content, ...msg });
     emailStatus = out.status === "sent" ? "sent" : `skipped:${out.reason}`;
     if (out.status === "sent") result.emailed++;
     else result.skipped++;
@@ -159,9 +141,5 @@ async function sendOne(deps: NudgeDeps, shop: string, n: Nudge, facts: Awaited<R
     console.error(`[points] ${shop}: Flow trigger ${dedupeKey} failed`, e);
   }
   if (emailStatus === "failed" && flowStatus === "failed") result.failed++;
-  await deps.sql.query(
-    `UPDATE "PointsNudge" SET "emailStatus" = $5, "flowStatus" = $6, "completedAt" = CASE WHEN $5 <> 'failed' AND $6 <> 'failed' THEN now() ELSE NULL END
-     WHERE shop = $1 AND "customerId" = $2 AND "lotId" = $3 AND "offsetDays" = $4`,
-    [shop, n.customerId, n.lotId, n.offset, emailStatus, flowStatus],
-  );
+  await completeNudge(deps.sql, { shop, customerId: n.customerId, lotId: n.lotId, offsetDays: n.offset, emailStatus, flowStatus });
 }

@@ -1,6 +1,7 @@
 import { isAppError } from "../lib/errors";
 import { cleanForm, formNumber, formText, issueMessage, type FormIssue } from "../lib/form";
-import { parsePointsAppSettings, type PointsAppSettings } from "./settings";
+import { parseOrThrow } from "../lib/parse";
+import { pointsAppSettingsSchema, type PointsAppSettings } from "./settings";
 
 /** The embed block's handle is its file name in extensions/points-expiry-banner/blocks/. */
 export const APP_EMBED_HANDLE = "points-expiry-banner";
@@ -10,7 +11,11 @@ export function themeEditorUrl(shop: string, apiKey: string): string {
   return `https://${shop}/admin/themes/current/editor?context=apps&activateAppId=${encodeURIComponent(apiKey)}/${APP_EMBED_HANDLE}`;
 }
 
-export type SettingsFormResult = { ok: true; settings: PointsAppSettings } | { ok: false; errors: Record<string, string> };
+/** What the settings form sets: everything but the program state (turned on and off on its own). */
+export type FormSettings = Omit<PointsAppSettings, "program">;
+const formSchema = pointsAppSettingsSchema.omit({ program: true });
+
+export type SettingsFormResult = { ok: true; settings: FormSettings } | { ok: false; errors: Record<string, string> };
 
 const FIELD_OF: Record<string, string> = {
   pointsPerUnit: "pointsPerUnit",
@@ -45,7 +50,7 @@ export function parseSettingsForm(rawForm: FormData): SettingsFormResult {
     bannerWindowDays: num("bannerWindowDays", true),
   };
   try {
-    const settings = parsePointsAppSettings(input);
+    const settings = parseOrThrow(formSchema, input, "points settings");
     if (!Object.keys(errors).length) return { ok: true, settings };
     return { ok: false, errors };
   } catch (e) {

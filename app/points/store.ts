@@ -10,7 +10,8 @@ import {
   type PointsState,
 } from "../domain/points";
 import { loadSettingsSection } from "../shop-settings.server";
-import { ledgerSettings, parsePointsAppSettings, type PointsAppSettings } from "./settings";
+import { earnFromOf, ledgerSettings, parsePointsAppSettings, type PointsAppSettings } from "./settings";
+import { customerIdsWithOrders, ordersOfCustomers } from "../sync/store/purchases";
 
 /**
  * Persistence of the points ledger. The facts are the synced `Order` table and `PointsRedemption`
@@ -26,16 +27,7 @@ export async function loadPointsSettings(sql: Sql, shop: string): Promise<Points
   return loadSettingsSection(sql, shop, "points", parsePointsAppSettings);
 }
 
-interface OrderRow {
-  id: string;
-  customerId: string | null;
-  processedAt: Date;
-  updatedAt: Date;
-  cancelled: boolean;
-  test: boolean;
-  currentTotal: string;
-}
-interface RedemptionRow {
+interface RedemptionFactRow {
   id: string;
   customerId: string;
   points: number;
@@ -45,30 +37,26 @@ interface RedemptionRow {
 
 const asDate = (d: Date | string) => (d instanceof Date ? d : new Date(d));
 
-/** The facts (as domain events) of some customers; pass `null` for the whole shop. */
+/**
+ * The facts (as domain events) of some customers; pass `null` for the whole shop. Orders come from
+ * the sync's store; orders processed before `earnFrom` (points turned on "from today") are no facts.
+ */
 export async function loadFacts(sql: Sql, shop: string, customerIds: string[] | null): Promise<PointsEvent[]> {
+  const earnFrom = earnFromOf(await loadPointsSettings(sql, shop));
   const filter = customerIds ? `AND "customerId" = ANY($2::bigint[])` : `AND "customerId" IS NOT NULL`;
   const params = customerIds ? [shop, customerIds] : [shop];
-  const orders = await sql.query<OrderRow>(
-    `SELECT id::text AS id, "customerId"::text AS "customerId", "processedAt", "updatedAt", ("cancelledAt" IS NOT NULL) AS cancelled, test, "currentTotal"::text AS "currentTotal"
-     FROM "Order" WHERE shop = $1 ${filter}`,
-    params,
-  );
-  const redemptions = await sql.query<RedemptionRow>(
+  const orders = await ordersOfCustomers(sql, shop, customerIds);
+  const redemptions = await sql.query<RedemptionFactRow>(
     `SELECT id, "customerId"::text AS "customerId", points, value::text AS value, "createdAt"
      FROM "PointsRedemption" WHERE shop = $1 AND status IN ('pending', 'issued') ${filter}`,
     params,
   );
-  const events: PointsEvent[] = orders.map((o) => ({
-    type: "order",
-    orderId: o.id,
-    customerId: o.customerId,
-    at: asDate(o.processedAt),
-    updatedAt: asDate(o.updatedAt),
-    currentTotal: Number(o.currentTotal),
-    cancelled: o.cancelled,
-    test: o.test,
-  }));
+  const events: PointsEvent[] = [];
+  for (const o of orders) {
+    const at = asDate(o.processedAt);
+    if (earnFrom && at.getTime() < earnFrom.getTime()) continue;
+    events.push({ type: "order", orderId: o.id, customerId: o.customerId, at, updatedAt: asDate(o.updatedAt), currentTotal: Number(o.currentTotal), cancelled: o.cancelled, test: o.test });
+  }
   for (const r of redemptions) {
     events.push({ type: "redeem", redemptionId: r.id, customerId: r.customerId, points: r.points, at: asDate(r.createdAt), value: Number(r.value) });
   }
@@ -165,13 +153,11 @@ export async function lockLedgerRows(tx: Sql, shop: string, customerIds: string[
 /** Full rebuild after a sync: every customer with facts or a row, in chunks (one transaction each). */
 export async function rebuildShopLedger(sql: Sql, shop: string, now: Date, chunk = 2000): Promise<{ customers: number }> {
   const settings = ledgerSettings(await loadPointsSettings(sql, shop));
-  const all = await sql.query<{ id: string }>(
-    `SELECT DISTINCT "customerId"::text AS id FROM "Order" WHERE shop = $1 AND "customerId" IS NOT NULL
-     UNION SELECT "customerId"::text FROM "PointsRedemption" WHERE shop = $1
-     UNION SELECT "customerId"::text FROM "PointsLedger" WHERE shop = $1`,
+  const own = await sql.query<{ id: string }>(
+    `SELECT "customerId"::text AS id FROM "PointsRedemption" WHERE shop = $1 UNION SELECT "customerId"::text FROM "PointsLedger" WHERE shop = $1`,
     [shop],
   );
-  const ids = all.map((r) => r.id).sort();
+  const ids = [...new Set([...(await customerIdsWithOrders(sql, shop)), ...own.map((r) => r.id)])].sort();
   for (let i = 0; i < ids.length; i += chunk) {
     const part = ids.slice(i, i + chunk);
     await sql.transaction(async (tx) => {
@@ -246,4 +232,170 @@ export function stateFromRows(rows: LedgerRow[], settings: PointsSettings): Poin
     state.customers[r.customerId] = { customerId: r.customerId, orderIds: [], redemptionIds: [], adjustmentIds: [], lots: r.lots, burns: [], unrecovered: 0 };
   }
   return state;
+}
+
+/* ---- Redemptions (PointsRedemption) ---- */
+
+export interface RedemptionRow {
+  id: string;
+  points: number;
+  value: string;
+  currency: string;
+  code: string;
+  status: "pending" | "issued" | "failed";
+  discountId: string | null;
+  createdAt: Date;
+}
+const REDEMPTION_COLUMNS = `id, points, value::text AS value, currency, code, status, "discountId", "createdAt"`;
+
+/** The customer's redemption under an idempotency key (a replayed request), if any. */
+export async function findRedemptionByKey(tx: Sql, shop: string, customerId: string, idempotencyKey: string): Promise<RedemptionRow | null> {
+  const rows = await tx.query<RedemptionRow>(`SELECT ${REDEMPTION_COLUMNS} FROM "PointsRedemption" WHERE shop = $1 AND "customerId" = $2 AND "idempotencyKey" = $3`, [
+    shop,
+    customerId,
+    idempotencyKey,
+  ]);
+  return rows[0] ?? null;
+}
+
+/** Records a redemption as pending (a failed one with the same id is retried in place). */
+export async function savePendingRedemption(
+  tx: Sql,
+  r: { id: string; shop: string; customerId: string; idempotencyKey: string; points: number; value: string; currency: string; code: string; at: Date },
+): Promise<RedemptionRow> {
+  const rows = await tx.query<RedemptionRow>(
+    `INSERT INTO "PointsRedemption" (id, shop, "customerId", "idempotencyKey", points, value, currency, code, status, error, "createdAt", "updatedAt")
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', NULL, $9::timestamptz AT TIME ZONE 'UTC', $9::timestamptz AT TIME ZONE 'UTC')
+     ON CONFLICT (id) DO UPDATE SET points = excluded.points, value = excluded.value, status = 'pending', error = NULL, "createdAt" = excluded."createdAt", "updatedAt" = excluded."updatedAt"
+     RETURNING ${REDEMPTION_COLUMNS}`,
+    [r.id, r.shop, r.customerId, r.idempotencyKey, r.points, r.value, r.currency, r.code, r.at.toISOString()],
+  );
+  return rows[0]!;
+}
+
+/** A pending redemption Shopify refused (or that was abandoned) becomes failed: no longer a ledger fact. */
+export async function failRedemption(tx: Sql, id: string, error: string): Promise<void> {
+  await tx.query(`UPDATE "PointsRedemption" SET status = 'failed', error = $2, "updatedAt" = now() WHERE id = $1 AND status = 'pending'`, [id, error.slice(0, 1000)]);
+}
+
+/** A pending (or already issued) redemption whose code exists in Shopify is issued. */
+export async function issueRedemption(sql: Sql, id: string, discountId: string | null): Promise<RedemptionRow | null> {
+  const rows = await sql.query<RedemptionRow>(
+    `UPDATE "PointsRedemption" SET status = 'issued', "discountId" = coalesce($2, "discountId"), "updatedAt" = now() WHERE id = $1 AND status IN ('pending', 'issued')
+     RETURNING ${REDEMPTION_COLUMNS}`,
+    [id, discountId],
+  );
+  return rows[0] ?? null;
+}
+
+/** Pending redemptions last touched before `cutoff` (their request died between the steps). */
+export async function staleRedemptions(sql: Sql, shop: string, cutoff: Date): Promise<Array<{ id: string; customerId: string; code: string }>> {
+  return sql.query(
+    `SELECT id, "customerId"::text AS "customerId", code FROM "PointsRedemption" WHERE shop = $1 AND status = 'pending' AND "updatedAt" < ($2::timestamptz AT TIME ZONE 'UTC')`,
+    [shop, cutoff.toISOString()],
+  );
+}
+
+/** Issued redemptions of the shop (the Points page's figures). */
+export async function issuedRedemptions(sql: Sql, shop: string): Promise<Array<{ customerId: string; points: number; value: string; createdAt: Date }>> {
+  return sql.query(`SELECT "customerId"::text AS "customerId", points, value::text AS value, "createdAt" FROM "PointsRedemption" WHERE shop = $1 AND status = 'issued'`, [shop]);
+}
+
+/* ---- Expiry reminders (PointsNudge) ---- */
+
+export interface NudgeRecord {
+  customerId: string;
+  lotId: string;
+  offsetDays: number;
+  emailStatus: string | null;
+  sentAt: Date;
+  expiresAt: Date;
+  completedAt: Date | null;
+}
+const NUDGE_COLUMNS = `"customerId"::text AS "customerId", "lotId", "offsetDays", "emailStatus", "sentAt", "expiresAt", "completedAt"`;
+
+/** Reminders recorded for these customers, or for the whole shop (`null`). */
+export async function nudgeRecords(sql: Sql, shop: string, customerIds: string[] | null): Promise<NudgeRecord[]> {
+  if (customerIds && !customerIds.length) return [];
+  return customerIds
+    ? sql.query<NudgeRecord>(`SELECT ${NUDGE_COLUMNS} FROM "PointsNudge" WHERE shop = $1 AND "customerId" = ANY($2::bigint[])`, [shop, customerIds])
+    : sql.query<NudgeRecord>(`SELECT ${NUDGE_COLUMNS} FROM "PointsNudge" WHERE shop = $1`, [shop]);
+}
+
+/** Claims a reminder (once per customer, lot and step) before it goes out. */
+export async function claimNudge(sql: Sql, n: { shop: string; customerId: string; lotId: string; offsetDays: number; points: number; value: string; expiresAt: Date; at: Date }): Promise<void> {
+  await sql.query(
+    `INSERT INTO "PointsNudge" (shop, "customerId", "lotId", "offsetDays", points, value, "expiresAt", "sentAt")
+     VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz AT TIME ZONE 'UTC', $8::timestamptz AT TIME ZONE 'UTC')
+     ON CONFLICT (shop, "customerId", "lotId", "offsetDays") DO NOTHING`,
+    [n.shop, n.customerId, n.lotId, n.offsetDays, n.points, n.value, n.expiresAt.toISOString(), n.at.toISOString()],
+  );
+}
+
+/** What happened to a claimed reminder; complete unless the email or the Flow trigger failed (then it is due again). */
+export async function completeNudge(sql: Sql, n: { shop: string; customerId: string; lotId: string; offsetDays: number; emailStatus: string; flowStatus: string }): Promise<void> {
+  await sql.query(
+    `UPDATE "PointsNudge" SET "emailStatus" = $5, "flowStatus" = $6, "completedAt" = CASE WHEN $5 <> 'failed' AND $6 <> 'failed' THEN now() ELSE NULL END
+     WHERE shop = $1 AND "customerId" = $2 AND "lotId" = $3 AND "offsetDays" = $4`,
+    [n.shop, n.customerId, n.lotId, n.offsetDays, n.emailStatus, n.flowStatus],
+  );
+}
+
+/* ---- Storefront values written to Shopify ---- */
+
+/** Records, per customer, the metafield values just written (null: that value was not written this time). */
+export async function recordSyncedValues(
+  sql: Sql,
+  shop: string,
+  written: Array<{ customerId: string; b: number | null; e: number | null; setAt: boolean; at: string | null }>,
+  now: Date,
+): Promise<void> {
+  if (!written.length) return;
+  await sql.query(
+    `UPDATE "PointsLedger" p SET "syncedBalance" = coalesce(x.b, p."syncedBalance"), "syncedExpiring" = coalesce(x.e, p."syncedExpiring"),
+       "syncedExpireAt" = CASE WHEN x."setAt" THEN (x.at::timestamptz AT TIME ZONE 'UTC') ELSE p."syncedExpireAt" END,
+       "syncedAt" = $3::timestamptz AT TIME ZONE 'UTC'
+     FROM jsonb_to_recordset($2::jsonb) AS x("customerId" text, b int, e int, "setAt" boolean, at text)
+     WHERE p.shop = $1 AND p."customerId" = x."customerId"::bigint`,
+    [shop, JSON.stringify(written), now.toISOString()],
+  );
+}
+
+/** Customers whose storefront values were written to Shopify (turning points off clears them), in pages by id. */
+export async function customersWithStorefrontValues(sql: Sql, shop: string, after: string | null, limit: number): Promise<Array<{ customerId: string; hasExpireAt: boolean }>> {
+  return sql.query(
+    `SELECT "customerId"::text AS "customerId", ("syncedExpireAt" IS NOT NULL) AS "hasExpireAt" FROM "PointsLedger"
+      WHERE shop = $1 AND "syncedAt" IS NOT NULL AND ($2::bigint IS NULL OR "customerId" > $2::bigint) ORDER BY "customerId" LIMIT $3`,
+    [shop, after, limit],
+  );
+}
+
+/** After the storefront values were deleted in Shopify: nothing of theirs is there any more. */
+export async function forgetStorefrontValues(sql: Sql, shop: string, customerIds: string[]): Promise<void> {
+  if (!customerIds.length) return;
+  await sql.query(
+    `UPDATE "PointsLedger" SET "syncedBalance" = NULL, "syncedExpiring" = NULL, "syncedExpireAt" = NULL, "syncedAt" = NULL WHERE shop = $1 AND "customerId" = ANY($2::bigint[])`,
+    [shop, customerIds],
+  );
+}
+
+/* ---- Compliance (GDPR topics, wired by app/compliance.server.ts) ---- */
+
+/** customers/redact: the customer's reminders, redemptions and ledger row. */
+export async function redactPointsCustomer(sql: Sql, shop: string, customerId: string): Promise<void> {
+  for (const table of ["PointsNudge", "PointsRedemption", "PointsLedger"]) {
+    await sql.query(`DELETE FROM "${table}" WHERE shop = $1 AND "customerId" = $2::bigint`, [shop, customerId]);
+  }
+}
+
+/** shop/redact: everything points holds for the shop. */
+export async function redactPointsShop(sql: Sql, shop: string): Promise<void> {
+  for (const table of ["PointsNudge", "PointsRedemption", "PointsLedger"]) await sql.query(`DELETE FROM "${table}" WHERE shop = $1`, [shop]);
+}
+
+/** customers/data_request: the customer's ledger row, redemptions and reminders as stored. */
+export async function exportPointsCustomer(sql: Sql, shop: string, customerId: string): Promise<Record<"PointsLedger" | "PointsRedemption" | "PointsNudge", unknown[]>> {
+  const q = (table: string) => sql.query(`SELECT * FROM "${table}" WHERE shop = $1 AND "customerId" = $2::bigint`, [shop, customerId]);
+  const [ledger, redemptions, nudges] = await Promise.all([q("PointsLedger"), q("PointsRedemption"), q("PointsNudge")]);
+  return { PointsLedger: ledger, PointsRedemption: redemptions, PointsNudge: nudges };
 }

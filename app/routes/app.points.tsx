@@ -2,10 +2,10 @@ import { useEffect, useState } from "react";
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { Badge, Banner, BlockStack, Button, Card, EmptyState, FormLayout, IndexTable, InlineGrid, InlineStack, Layout, Page, Text, TextField } from "@shopify/polaris";
+import { Badge, Banner, BlockStack, Button, Card, ChoiceList, EmptyState, FormLayout, IndexTable, InlineGrid, InlineStack, Layout, List, Modal, Page, Text, TextField } from "@shopify/polaris";
 import { useAppBridge } from "@shopify/app-bridge-react";
 import { authenticate } from "../shopify.server";
-import { loadPointsPage, savePointsSettingsForm } from "../points/page.server";
+import { handlePointsAction, loadPointsPage } from "../points/page.server";
 import { appContext } from "../app.server";
 import { ExpiryChart } from "../components/points/ExpiryChart";
 import { useFormat } from "../components/FormatProvider";
@@ -13,13 +13,13 @@ import { EMPTY_STATE_IMAGE } from "../components/empty-state-image";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  return json(await loadPointsPage(session.shop));
+  return json(await loadPointsPage(appContext, session.shop));
 };
 
 export const action = async ({ request }: ActionFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  const result = await savePointsSettingsForm(session.shop, await request.formData(), appContext.queue);
-  return json(result, { status: result.ok ? 200 : 400 });
+  const { result, status } = await handlePointsAction(appContext, session.shop, await request.formData());
+  return json(result, { status });
 };
 
 export default function Points() {
@@ -39,11 +39,22 @@ export default function Points() {
     nudgeOffsetsDays: s.nudgeOffsetsDays.join(", "),
     bannerWindowDays: String(s.bannerWindowDays),
   });
-  const errors: Record<string, string> = result && !result.ok ? result.errors : {};
+  const settingsResult = result?.intent === "settings" ? result : undefined;
+  const errors: Record<string, string> = settingsResult && !settingsResult.ok ? settingsResult.errors : {};
+  const programError = result && result.intent !== "settings" && !result.ok ? result.errors.form : undefined;
+  const [confirm, setConfirm] = useState<"on" | "off" | null>(null);
+  const [pastOrders, setPastOrders] = useState<string[]>(["no"]);
+  const enabled = s.program.enabled;
   useEffect(() => {
-    if (result?.ok) shopify.toast.show("Points settings saved · recomputing balances");
-    else if (result && !result.ok) shopify.toast.show("Check the highlighted fields", { isError: true });
-  }, [result, shopify]);
+    if (!result) return;
+    if (result.intent === "settings") {
+      if (result.ok) shopify.toast.show(enabled ? "Points settings saved · recomputing balances" : "Points settings saved");
+      else shopify.toast.show("Check the highlighted fields", { isError: true });
+    } else if (result.ok) {
+      setConfirm(null);
+      shopify.toast.show(result.enabled ? "Points are on · computing balances" : "Points are off · clearing the storefront banner");
+    }
+  }, [result, shopify, enabled]);
   const field = (name: string, label: string, help?: string, suffix?: string, type: "number" | "text" = "number") => (
     // type="text": a number input would refuse "1,5" in some browsers; the server reads every locale (lib/number).
     <TextField label={label} name={name} type="text" inputMode={type === "number" ? "decimal" : undefined} autoComplete="off" value={values[name]} suffix={suffix} helpText={help} error={errors[name]}
@@ -55,17 +66,46 @@ export default function Points() {
   return (
     <Page title="Points" subtitle="Loyalty points, what expires soon, and the reminders that save it">
       <Layout>
-        <Layout.Section>
-          <Banner title="Show shoppers their expiring points on the storefront" tone="info"
-            action={{ content: "Enable the points banner", url: themeEditorUrl, target: "_blank" }}>
-            <p>
-              Opens your theme editor with the Winback points banner app embed switched on. Set its window to {s.bannerWindowDays} days to match the
-              setting below; today {nf(o.bannerAudience)} customers have points expiring within it.
-            </p>
-          </Banner>
-        </Layout.Section>
+        {programError ? (
+          <Layout.Section>
+            <Banner tone="critical">{programError}</Banner>
+          </Layout.Section>
+        ) : null}
 
-        {!hasPoints ? (
+        {!enabled ? (
+          <Layout.Section>
+            <Card>
+              <EmptyState heading="Points are off" image={EMPTY_STATE_IMAGE} action={{ content: "Turn on points", onAction: () => setConfirm("on") }}>
+                <p>
+                  Your customers see nothing of points until you turn them on: no balance, no storefront banner and no reminder emails. Set the
+                  earn rate, expiry and reminders below first if you like.
+                </p>
+              </EmptyState>
+            </Card>
+          </Layout.Section>
+        ) : (
+          <>
+            <Layout.Section>
+              <Banner title="Points are on" tone="success" action={{ content: "Turn off points", onAction: () => setConfirm("off") }}>
+                <p>
+                  {s.program.earnFrom ? `Orders placed since ${f.date(s.program.earnFrom)} earn points.` : "Every order, past ones included, earns points."}{" "}
+                  Customers with email consent get reminders before their points expire.
+                </p>
+              </Banner>
+            </Layout.Section>
+            <Layout.Section>
+              <Banner title="Show shoppers their expiring points on the storefront" tone="info"
+                action={{ content: "Enable the points banner", url: themeEditorUrl, target: "_blank" }}>
+                <p>
+                  Opens your theme editor with the Winback points banner app embed switched on. Set its window to {s.bannerWindowDays} days to match the
+                  setting below; today {nf(o.bannerAudience)} customers have points expiring within it.
+                </p>
+              </Banner>
+            </Layout.Section>
+          </>
+        )}
+
+        {enabled && !hasPoints ? (
           <Layout.Section>
             <Card>
               <EmptyState heading="No points yet" image={EMPTY_STATE_IMAGE}>
@@ -75,6 +115,8 @@ export default function Points() {
           </Layout.Section>
         ) : null}
 
+        {enabled ? (
+          <>
         <Layout.Section>
           <InlineGrid columns={{ xs: 1, md: 4 }} gap="400">
             <Card>
@@ -149,6 +191,8 @@ export default function Points() {
             </BlockStack>
           </Card>
         </Layout.Section>
+          </>
+        ) : null}
 
         <Layout.Section>
           <Card>
@@ -178,6 +222,55 @@ export default function Points() {
           </Card>
         </Layout.Section>
       </Layout>
+      <Modal open={confirm === "on"} onClose={() => setConfirm(null)} title="Turn on points?">
+        <Form method="post">
+          <input type="hidden" name="intent" value="turn-on" />
+          <input type="hidden" name="pastOrders" value={pastOrders[0] ?? "no"} />
+          <Modal.Section>
+            <BlockStack gap="300">
+              <Text as="p">Once points are on, your customers will see them:</Text>
+              <List>
+                <List.Item>They earn {s.pointsPerUnit} point per 1.00 spent; points expire {s.lotLifetimeDays} days after the order.</List.Item>
+                <List.Item>Logged-in shoppers see their balance and expiring points in the storefront banner (when the app embed is on in your theme).</List.Item>
+                <List.Item>Customers who agreed to email marketing get a reminder {s.nudgeOffsetsDays.join(", ")} days before their points expire.</List.Item>
+                <List.Item>They can turn every {s.redemptionRate.points} points into a {money(s.redemptionRate.value)} discount code.</List.Item>
+              </List>
+              <ChoiceList
+                title="Do past orders earn points?"
+                choices={[
+                  { label: "No, only orders placed from now on", value: "no", helpText: "Everyone starts at zero today." },
+                  { label: "Yes, past orders earn points too", value: "yes", helpText: `Points from orders in the last ${s.lotLifetimeDays} days count at once, and reminders for points about to expire go out from tomorrow.` },
+                ]}
+                selected={pastOrders}
+                onChange={setPastOrders}
+              />
+            </BlockStack>
+          </Modal.Section>
+          <Modal.Section>
+            <InlineStack align="end" gap="200">
+              <Button onClick={() => setConfirm(null)}>Cancel</Button>
+              <Button submit variant="primary" loading={nav.state === "submitting"}>Turn on points</Button>
+            </InlineStack>
+          </Modal.Section>
+        </Form>
+      </Modal>
+      <Modal open={confirm === "off"} onClose={() => setConfirm(null)} title="Turn off points?">
+        <Form method="post">
+          <input type="hidden" name="intent" value="turn-off" />
+          <Modal.Section>
+            <Text as="p">
+              Reminders stop today, the storefront banner stops showing points and shoppers can no longer redeem them. Balances are kept: if you turn
+              points on again, customers find them as they were.
+            </Text>
+          </Modal.Section>
+          <Modal.Section>
+            <InlineStack align="end" gap="200">
+              <Button onClick={() => setConfirm(null)}>Cancel</Button>
+              <Button submit variant="primary" tone="critical" loading={nav.state === "submitting"}>Turn off points</Button>
+            </InlineStack>
+          </Modal.Section>
+        </Form>
+      </Modal>
     </Page>
   );
 }

@@ -1,16 +1,18 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { authenticate } from "../shopify.server";
-import { database } from "../db.server";
-import { AppError, httpStatusFor, isAppError } from "../lib/errors";
+import { AppError } from "../lib/errors";
+import { translate } from "../lib/i18n";
 import { redeemPoints } from "../points/redeem-points";
-import { pointsDeps } from "../app.server";
+import { proxyFailure, shopCustomerLocale } from "../points/proxy-texts";
+import { appContext, pointsDeps } from "../app.server";
 
 /**
  * POST /apps/winback/redeem on the storefront, forwarded by Shopify's app proxy to /proxy/redeem
  * with a signature over the query (verified by authenticate.public.appProxy: forged → 400) and
  * `logged_in_customer_id` (empty for guests). Body: JSON `{ points, idempotencyKey }` or a form;
- * the key may also come in X-Idempotency-Key.
+ * the key may also come in X-Idempotency-Key. Errors are in the shop's customer locale, with a
+ * stable `code` for scripts.
  */
 const NO_STORE = { "Cache-Control": "no-store" };
 
@@ -32,10 +34,11 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   const url = new URL(request.url);
   const shop = url.searchParams.get("shop") ?? "";
   const customerId = url.searchParams.get("logged_in_customer_id") ?? "";
-  if (!customerId) return json({ error: "Log in to redeem your points." }, { status: 401, headers: NO_STORE });
+  await appContext.db.ready();
+  const locale = await shopCustomerLocale(appContext.db.sql, shop);
+  if (!customerId) return json({ error: translate(locale, "proxy.loginRedeem") }, { status: 401, headers: NO_STORE });
   try {
     const body = await readBody(request);
-    await database.ready();
     const r = await redeemPoints(pointsDeps.redeemDeps(), {
       shop,
       customerId,
@@ -44,16 +47,16 @@ export const action = async ({ request }: ActionFunctionArgs) => {
     });
     return json(r, { headers: NO_STORE });
   } catch (e) {
-    if (isAppError(e)) {
-      const status = e.code === "NETWORK" ? 503 : httpStatusFor(e.code);
-      return json({ error: e.message, code: e.code }, { status, headers: NO_STORE });
-    }
-    console.error("[points] redeem failed", e);
-    return json({ error: "Something went wrong." }, { status: 500, headers: NO_STORE });
+    if (!(e instanceof AppError)) console.error("[points] redeem failed", e);
+    const f = proxyFailure(locale, e);
+    return json({ error: f.error, code: f.code }, { status: f.status, headers: NO_STORE });
   }
 };
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   await authenticate.public.appProxy(request);
-  return json({ error: "Use POST to redeem." }, { status: 405, headers: { ...NO_STORE, Allow: "POST" } });
+  const shop = new URL(request.url).searchParams.get("shop") ?? "";
+  await appContext.db.ready();
+  const error = translate(await shopCustomerLocale(appContext.db.sql, shop), "proxy.usePost");
+  return json({ error }, { status: 405, headers: { ...NO_STORE, Allow: "POST" } });
 };

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyEvent, defaultPointsSettings, emptyPointsState, type OrderEvent, type PointsState } from "../../app/domain/points";
 import { applyOrderWebhook } from "../../app/sync/store/live";
-import { startSync } from "../../app/sync/run";
+import { startSync } from "../../app/sync/start";
 import { applyOrderChange, loadLedgerRows, rebuildShopLedger } from "../../app/points/store";
 import { createTestDb, databaseKinds, type TestDb } from "../support/db";
 import { harness, SHOP, type Harness } from "../sync/support";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DAY_MS } from "../../app/domain/points";
 import { applyOrderWebhook } from "../../app/sync/store/live";
-import { startSync } from "../../app/sync/run";
+import { startSync } from "../../app/sync/start";
 import { applyOrderChange, loadLedgerRows, loadPointsSettings, rebuildShopLedger } from "../../app/points/store";
 import { ensureLoyaltyDefinitions, loyaltyValues, publishRewardRate, syncLoyaltyMetafields } from "../../app/points/publish-metafields";
 import { ledgerSettings } from "../../app/points/settings";

@@ -5,6 +5,7 @@ import { rebuildShopLedger } from "../../app/points/store";
 import { nudgeMessage, runNudges, type NudgeDeps } from "../../app/points/send-reminders";
 import { pointsOverview } from "../../app/points/read-overview";
 import { createTestDb, databaseKinds, type TestDb } from "../support/db";
+import { turnPointsOnForTest } from "./support";
 
 const SHOP = "points-nudges.myshopify.com";
 const NOW = new Date("2026-12-01T12:00:00Z");
@@ -64,6 +65,7 @@ describe.each(databaseKinds)("points expiry nudges on %s", (kind) => {
     await t.db.sql.query(`INSERT INTO "PointsRedemption" (id, shop, "customerId", "idempotencyKey", points, value, currency, code, status, "createdAt", "updatedAt") VALUES ('r4', $1, 4, 'k4', 200, 10, 'EUR', 'PTS-D', 'issued', $2, $2)`, [SHOP, at(-20).toISOString()]);
     await order(5, 90, at(-358)); // expires in 7 days, email consent missing: Flow still fires
     await order(1, 50, at(-400)); // expired: never nudged
+    await turnPointsOnForTest(t.db.sql, SHOP, { at: at(-400) });
     await rebuildShopLedger(t.db.sql, SHOP, NOW);
   }, 240_000);
   afterAll(async () => t?.drop());
@@ -92,7 +94,7 @@ describe.each(databaseKinds)("points expiry nudges on %s", (kind) => {
     expect(ann.text).toContain("Hi Ann,");
     expect(ann.text).toContain("240 of your Maison Test points, worth €10.00, expire on December 11, 2026.");
     expect(ann.text).toContain("Linen shirt, Scarf, Belt");
-    expect(ann.html.match(/<a /g)).toHaveLength(1);
+    expect(ann.html?.match(/<a /g)).toHaveLength(1);
     expect(flow.fired.find((f) => f.payload.customer_id === "1")).toEqual({
       shop: SHOP,
       handle: "points-expiring",

@@ -5,6 +5,7 @@ import { startEmulator } from "../shopify-emulator";
 import { findDiscountByCode } from "../shopify-emulator/modules/discounts";
 import { signProxyQuery } from "../shopify-emulator/modules/storefront";
 import { setAppEnv, TEST_APP } from "../support/app-env";
+import { turnPointsOnForTest } from "./support";
 
 /**
  * The app proxy end to end, in-process: the emulator's storefront forwards /apps/winback/* with
@@ -79,6 +80,7 @@ describe("app proxy redemption and the storefront banner (emulator → app route
     other = String(s.customerLegacyId(2));
     const placed = new Date(Date.now() - 360 * 86_400_000).toISOString(); // lot expires in ~5 days
     await database.sql.query(`INSERT INTO "Order" (shop, id, "customerId", "processedAt", "createdAt", "updatedAt", "currentTotal", "totalPrice", currency) VALUES ($1, 1, $2, $3, $3, $3, 260, 260, 'USD'), ($1, 2, $4, now(), now(), now(), 80, 80, 'USD')`, [SHOP, customer, placed, other]);
+    await turnPointsOnForTest(database.sql, SHOP);
     await rebuildShopLedger(database.sql, SHOP, new Date());
     const client = createAdminClient({ shop: SHOP, accessToken: token, urlTemplate: `${emu.url}/{shop}` });
     await ensureLoyaltyDefinitions(client);
@@ -141,7 +143,7 @@ describe("app proxy redemption and the storefront banner (emulator → app route
     ok.set("signature", signProxyQuery(ok, TEST_APP.apiSecret));
     expect((await post(ok)).status).toBe(400); // 80 points: fewer than one reward, a clean 400 with a message
     const msg = (await (await post(ok)).json()) as any;
-    expect(msg.error).toMatch(/insufficient balance: 80 points available/);
+    expect(msg).toEqual({ error: "Not enough points.", code: "INVALID_INPUT" });
   });
 });
 
@@ -156,10 +158,12 @@ describe("saving the Points settings", () => {
       for (const [k, v] of Object.entries({ pointsPerUnit: "2", lotLifetimeDays: "180", ratePoints: "200", rateValue: "10", nudgeOffsetsDays: "10, 3", bannerWindowDays: "7", ...o })) f.set(k, v);
       return f;
     };
-    expect(await savePointsSettingsForm(SHOP, form({ lotLifetimeDays: "-1" }), appContext.queue)).toMatchObject({ ok: false, errors: { lotLifetimeDays: expect.any(String) } });
+    expect(await savePointsSettingsForm(appContext, SHOP, form({ lotLifetimeDays: "-1" }))).toMatchObject({ ok: false, errors: { lotLifetimeDays: expect.any(String) } });
     expect((await loadPointsSettings(database.sql, SHOP)).lotLifetimeDays).toBe(365);
-    expect(await savePointsSettingsForm(SHOP, form({}), appContext.queue)).toMatchObject({ ok: true });
-    expect(await loadPointsSettings(database.sql, SHOP)).toEqual({ pointsPerUnit: 2, lotLifetimeDays: 180, redemptionRate: { points: 200, value: 10 }, nudgeOffsetsDays: [10, 3], bannerWindowDays: 7 });
+    const program = (await loadPointsSettings(database.sql, SHOP)).program;
+    expect(await savePointsSettingsForm(appContext, SHOP, form({}))).toMatchObject({ ok: true });
+    // The program state (on/off, earning start) is not the form's: saving keeps it.
+    expect(await loadPointsSettings(database.sql, SHOP)).toEqual({ pointsPerUnit: 2, lotLifetimeDays: 180, redemptionRate: { points: 200, value: 10 }, nudgeOffsetsDays: [10, 3], bannerWindowDays: 7, program });
     const jobs = await database.sql.query<{ queue: string; payload: any; singletonKey: string }>(`SELECT queue, payload, "singletonKey" FROM "Job" WHERE queue = 'points.sync'`);
     expect(jobs).toContainEqual({ queue: "points.sync", payload: { shop: SHOP, rebuild: true }, singletonKey: `points.sync:${SHOP}:rebuild` });
   });

@@ -7,6 +7,7 @@ import { createAdminClient } from "../../app/shopify/graphql-client";
 import { startEmulator, type Emulator } from "../shopify-emulator";
 import { discountsOf, findDiscountByCode } from "../shopify-emulator/modules/discounts";
 import { createTestDb, databaseKinds, type TestDb } from "../support/db";
+import { turnPointsOnForTest } from "./support";
 
 const SHOP = "points-redeem.myshopify.com";
 
@@ -44,6 +45,7 @@ describe.each(databaseKinds)("redeeming points for a single-use code on %s", (ki
     emu = await startEmulator({ apiKey: "points-key", apiSecret: "points-secret" });
     await emu.addShop(SHOP, { seed: 4, customers: 6, years: 1 });
     token = emu.issueAccessToken(SHOP);
+    await turnPointsOnForTest(t.db.sql, SHOP);
   }, 240_000);
   afterAll(async () => {
     await emu?.stop();

@@ -7,6 +7,7 @@ import { createAdminClient } from "../../app/shopify/graphql-client";
 import { startEmulator, type Emulator } from "../shopify-emulator";
 import { metafieldStore } from "../shopify-emulator/modules/metafields";
 import { createTestDb, type TestDb } from "../support/db";
+import { turnPointsOnForTest } from "./support";
 
 const form = (o: Record<string, string>) => {
   const f = new FormData();
@@ -59,9 +60,10 @@ describe("points jobs and feature hooks", () => {
       sql: t.db.sql,
       client: async (shop) => createAdminClient({ shop, accessToken: token, urlTemplate: `${emu.url}/{shop}`, sleep: async () => {} }),
       queue: { send: async (queue, payload, opts) => (sent.push({ queue, payload, opts }), "id") },
-      nudges: async () => ({ sql: t.db.sql, messenger: { sendEmail: async () => ({ status: "skipped", reason: "no_smtp" }) }, flow: { fire: async () => "fired" } }),
+      nudges: async () => ({ sql: t.db.sql, messenger: { sendEmail: async () => ({ status: "skipped", reason: "no_mail_server" }) }, flow: { fire: async () => "fired" } }),
       now: () => new Date("2026-11-20T08:00:00Z"),
     };
+    await turnPointsOnForTest(t.db.sql, SHOP);
   });
   afterAll(async () => {
     await emu.stop();

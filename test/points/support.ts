@@ -1,6 +1,7 @@
 import { rebuild, type OrderEvent, type PointsEvent, type PointsState } from "../../app/domain/points";
 import { loadLedgerRows, type LedgerRow } from "../../app/points/store";
 import type { Database } from "../../app/db/open";
+import type { Sql } from "../../app/db/sql";
 import type { Emulator } from "../shopify-emulator";
 import { defaultPointsSettings, customerPointsSummary } from "../../app/domain/points";
 
@@ -57,4 +58,17 @@ export function domainLedger(state: PointsState, now: Date): Map<string, Compara
     out.set(cid, { balance: s.balance, nextExpiryAt: s.nextExpiry?.expiresAt.toISOString() ?? null, nextExpiryPoints: s.nextExpiry?.points ?? 0, lots: lotsOf(l.lots) });
   }
   return out;
+}
+
+/**
+ * Points are opt-in (ADR 079): tests of a running program turn it on first, as the merchant would
+ * (past orders earn too unless `earnFrom` is given). Creates the Shop row when the test has none.
+ */
+export async function turnPointsOnForTest(sql: Sql, shop: string, opts: { earnFrom?: Date | null; at?: Date } = {}): Promise<void> {
+  await sql.query(`INSERT INTO "Shop" (domain, "updatedAt") VALUES ($1, now()) ON CONFLICT (domain) DO NOTHING`, [shop]);
+  const program = { enabled: true, earnFrom: opts.earnFrom?.toISOString() ?? null, changedAt: (opts.at ?? new Date()).toISOString() };
+  await sql.query(
+    `UPDATE "Shop" SET settings = jsonb_set(coalesce(settings, '{}'::jsonb), '{points}', coalesce(settings -> 'points', '{}'::jsonb) || jsonb_build_object('program', $2::jsonb)) WHERE domain = $1`,
+    [shop, JSON.stringify(program)],
+  );
 }
