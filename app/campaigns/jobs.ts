@@ -2,11 +2,19 @@ import { z } from "zod";
 import { defineJob, type JobDefinition } from "../jobs/queue";
 import type { CampaignDeps } from "./deps";
 import { COMPLETE_QUEUE, LaunchPayload, LAUNCH_QUEUE, runLaunch, TOUCH_QUEUE, TouchPayload } from "./launch";
+import { PROGRAM_DAY_QUEUE, ProgramDayPayload, runProgramDay } from "./program-run";
 import { completeCampaign, runTouch } from "./touch";
 
 /** The campaign jobs, over a deps factory so tests and production wire them differently. */
 export function campaignJobDefinitions(deps: () => Promise<CampaignDeps>): JobDefinition[] {
   return [
+    // An always-on program's day (ADR 078): enrol, follow up, guardrails, queue tomorrow.
+    defineJob({
+      queue: PROGRAM_DAY_QUEUE,
+      singleton: true,
+      payload: ProgramDayPayload,
+      handler: async (p) => void (await runProgramDay(await deps(), p)),
+    }),
     defineJob({
       queue: LAUNCH_QUEUE,
       singleton: true,

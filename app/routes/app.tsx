@@ -34,6 +34,7 @@ export default function App() {
         <Link to="/app" rel="home">Home</Link>
         <Link to="/app/segments">Segments</Link>
         <Link to="/app/campaigns">Campaigns</Link>
+        <Link to="/app/programs">Programs</Link>
         <Link to="/app/outreach">Outreach</Link>
         <Link to="/app/points">Points</Link>
         <Link to="/app/settings">Settings</Link>
