@@ -145,3 +145,27 @@ describe("points are off until the merchant turns them on", () => {
     expect(await customerPoints(t.db.sql, SHOP, someone, clock)).toBeNull();
   });
 });
+
+describe("migration 20261203001000_points_opt_in", () => {
+  it("keeps points on for shops whose customers already see them, leaves every other shop off", async () => {
+    const db = await createTestDb("pglite");
+    try {
+      const sql = db.db.sql;
+      for (const d of ["live.myshopify.com", "nudged.myshopify.com", "fresh.myshopify.com", "decided.myshopify.com"]) {
+        await sql.query(`INSERT INTO "Shop" (domain, "updatedAt") VALUES ($1, now())`, [d]);
+      }
+      await sql.query(`INSERT INTO "PointsLedger" (shop, "customerId", "syncedAt") VALUES ('live.myshopify.com', 1, now()), ('fresh.myshopify.com', 2, NULL), ('decided.myshopify.com', 3, now())`);
+      await sql.query(`INSERT INTO "PointsNudge" (shop, "customerId", "lotId", "offsetDays", points, value, "expiresAt", "sentAt") VALUES ('nudged.myshopify.com', 4, 'order:1', 7, 10, 0, now(), now())`);
+      await sql.query(`UPDATE "Shop" SET settings = '{"points": {"program": {"enabled": false, "earnFrom": null, "changedAt": "2026-12-01T00:00:00.000Z"}}}' WHERE domain = 'decided.myshopify.com'`);
+      const { readFileSync } = await import("node:fs");
+      await sql.query(readFileSync(new URL("../../prisma/migrations/20261203001000_points_opt_in/migration.sql", import.meta.url), "utf8"));
+      const program = async (d: string) => (await loadPointsSettings(sql, d)).program;
+      expect(await program("live.myshopify.com")).toMatchObject({ enabled: true, earnFrom: null });
+      expect(await program("nudged.myshopify.com")).toMatchObject({ enabled: true, earnFrom: null });
+      expect(await program("fresh.myshopify.com")).toEqual({ enabled: false, earnFrom: null, changedAt: null });
+      expect(await program("decided.myshopify.com")).toMatchObject({ enabled: false, changedAt: "2026-12-01T00:00:00.000Z" });
+    } finally {
+      await db.drop();
+    }
+  });
+});
