@@ -5,7 +5,7 @@ import { useAppBridge } from "@shopify/app-bridge-react";
 import { Badge, Banner, BlockStack, Card, DataTable, InlineGrid, InlineStack, Layout, List, Modal, Page, ProgressBar, Text } from "@shopify/polaris";
 import { useEffect, useState } from "react";
 import { authenticate } from "../shopify.server";
-import { httpStatusFor, isAppError } from "../lib/errors";
+import { throwAsResponse } from "../lib/http";
 import { cleanForm } from "../lib/form";
 import { handleCampaignAction, loadCampaignPage } from "../campaigns/page.server";
 import { campaignDeps as deps } from "../app.server";
@@ -20,8 +20,7 @@ export const loader = async ({ request, params }: LoaderFunctionArgs) => {
     return json(await loadCampaignPage(await deps(), session.shop, params.id ?? ""));
   } catch (e) {
     // Unknown or another shop's campaign: 404 (the same answer for both, so ids of other shops leak nothing).
-    if (isAppError(e, "NOT_FOUND")) throw new Response(e.message, { status: httpStatusFor(e.code) });
-    throw e;
+    throwAsResponse(e, ["NOT_FOUND"]);
   }
 };
 

@@ -4,27 +4,26 @@ import { useFetcher, useLoaderData, useOutletContext } from "@remix-run/react";
 import { useAppBridge } from "@shopify/app-bridge-react";
 import { BlockStack, Box, Button, Divider, InlineGrid, InlineStack, Link, List, Modal, Text, TextField } from "@shopify/polaris";
 import { useEffect, useState } from "react";
-import { database } from "../db.server";
-import { AppError, httpStatusFor } from "../lib/errors";
+import { appContext } from "../app.server";
+import { throwAsResponse } from "../lib/http";
 import { handleTaskAction, loadTaskDetail } from "../outreach/page.server";
 import { authenticate } from "../shopify.server";
 import { StatusBadge } from "../components/outreach/StatusBadge";
 
 export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  await database.ready();
+  await appContext.db.ready();
   try {
-    return json(await loadTaskDetail(database.sql, session.shop, params.id ?? "", new Date()));
+    return json(await loadTaskDetail(appContext.db.sql, session.shop, params.id ?? "", appContext.now()));
   } catch (e) {
-    if (e instanceof AppError) throw new Response(e.message, { status: httpStatusFor(e.code) });
-    throw e;
+    throwAsResponse(e);
   }
 };
 
 export const action = async ({ request, params }: ActionFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  await database.ready();
-  const r = await handleTaskAction(database.sql, session.shop, params.id ?? "", await request.formData(), new Date());
+  await appContext.db.ready();
+  const r = await handleTaskAction(appContext.db.sql, session.shop, params.id ?? "", await request.formData(), appContext.now());
   return json(r, { status: r.status });
 };
 

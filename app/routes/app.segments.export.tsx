@@ -1,13 +1,14 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { authenticate } from "../shopify.server";
-import { exportSegment } from "../analysis/segments.server";
-import { httpStatusFor, isAppError } from "../lib/errors";
+import { exportSegment } from "../analysis/page.server";
+import { appContext } from "../app.server";
+import { errorResponse } from "../lib/http";
 
 /** GET /app/segments/export?class=…&branch=…&sort=…: the filtered customers as CSV, streamed. */
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
   try {
-    const { stream, filename } = await exportSegment(session.shop, new URL(request.url));
+    const { stream, filename } = await exportSegment(appContext, session.shop, new URL(request.url));
     return new Response(stream, {
       status: 200,
       headers: {
@@ -17,7 +18,6 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
       },
     });
   } catch (e) {
-    if (isAppError(e)) return new Response(e.message, { status: httpStatusFor(e.code), headers: { "Content-Type": "text/plain; charset=utf-8" } });
-    throw e;
+    return errorResponse(e, { as: "text" });
   }
 };

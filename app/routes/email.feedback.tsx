@@ -2,7 +2,7 @@ import type { ActionFunctionArgs } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { database } from "../db.server";
 import { env } from "../env.server";
-import { AppError, httpStatusFor } from "../lib/errors";
+import { errorResponse, jsonError } from "../lib/http";
 import { FEEDBACK_SIGNATURE_HEADER, receiveFeedback } from "../messaging/feedback";
 import { suppressDeps } from "../app.server";
 import { BodyTooLarge, readBodyCapped } from "../webhooks/boundary";
@@ -16,14 +16,14 @@ const MAX_FEEDBACK_BYTES = 64 * 1024;
  * a malformed body, 404 for a message we never sent, 413 above 64 KB; a redelivery answers 200 again.
  */
 export async function action({ request }: ActionFunctionArgs) {
-  if (request.method !== "POST") return json({ error: "POST only" }, { status: 405 });
+  if (request.method !== "POST") return jsonError(405, "POST only");
   const secret = env().MAIL_RELAY_SECRET;
-  if (!secret) return json({ error: "Mail feedback is not configured: the server has no MAIL_RELAY_SECRET" }, { status: 503 });
+  if (!secret) return jsonError(503, "Mail feedback is not configured: the server has no MAIL_RELAY_SECRET", { code: "CONFIG" });
   let raw: string;
   try {
     raw = await readBodyCapped(request, MAX_FEEDBACK_BYTES);
   } catch (e) {
-    if (e instanceof BodyTooLarge) return json({ error: e.message }, { status: 413 });
+    if (e instanceof BodyTooLarge) return jsonError(413, e.message);
     throw e;
   }
   await database.ready();
@@ -31,11 +31,10 @@ export async function action({ request }: ActionFunctionArgs) {
     const r = await receiveFeedback({ ...suppressDeps(), secret }, raw, request.headers.get(FEEDBACK_SIGNATURE_HEADER));
     return json({ ok: true, ...r });
   } catch (e) {
-    if (e instanceof AppError && e.code !== "INTERNAL") return json({ error: e.message }, { status: httpStatusFor(e.code) });
-    throw e;
+    return errorResponse(e);
   }
 }
 
 export async function loader() {
-  return json({ error: "POST only" }, { status: 405 });
+  return jsonError(405, "POST only");
 }
