@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { lineMessages, readBulkMutationResults } from "../../app/shopify/bulk/mutations";
 import { fetchBulkOperation, runBulkQuery } from "../../app/shopify/bulk/operations";
 import { addTags, startCustomersExport } from "../../app/shopify/customers";
-import { createBasicCodeDiscount, findCodeDiscount, type BasicCodeDiscountInput } from "../../app/shopify/discounts";
+import { createBasicCodeDiscount, deactivateCodeDiscount, findCodeDiscount, type BasicCodeDiscountInput } from "../../app/shopify/discounts";
 import { receiveFlowTrigger } from "../../app/shopify/flow";
 import { updateEmailMarketingConsent } from "../../app/shopify/marketing";
 import { createMetafieldDefinition, deleteMetafields, readShopMetafield, setMetafields } from "../../app/shopify/metafields";
@@ -142,6 +142,17 @@ describe("discounts.ts", () => {
     expect(await findCodeDiscount(client, "GONE")).toBeNull();
     const e = await appErrorOf(() => findCodeDiscount(clientAnswering({ codeDiscountNodeByCode: { id: "gid://shopify/DiscountCodeNode/1" } }), "X"));
     expect(e.message).toMatch(/^codeDiscountNodeByCode: Shopify answered in an unexpected shape \(codeDiscountNodeByCode\.codeDiscount: /);
+  });
+});
+
+describe("discounts.ts: deactivate", () => {
+  // REC 2026-04/discounts/discount-code-basic-lifecycle.json (deactivate: EXPIRED, endsAt set to the call's time).
+  it("deactivateCodeDiscount: the node and its new end; a refusal with its code", async () => {
+    // The second answer is made by hand (no recording of a refused deactivation): it checks the Outcome path.
+    const client = clientAnswering(recorded("discountCodeDeactivate.ok"), { discountCodeDeactivate: { codeDiscountNode: null, userErrors: [{ field: ["id"], message: "Discount does not exist", code: "INVALID", extraInfo: null }] } });
+    expect(await deactivateCodeDiscount(client, "gid://shopify/DiscountCodeNode/1660207006002")).toEqual({ ok: true, value: { id: "gid://shopify/DiscountCodeNode/1660207006002", endsAt: "2026-07-14T15:49:39Z" } });
+    expect(client.sent[0]!.variables).toEqual({ id: "gid://shopify/DiscountCodeNode/1660207006002" });
+    expect(await deactivateCodeDiscount(client, "gid://shopify/DiscountCodeNode/0")).toMatchObject({ ok: false, userErrors: [{ field: ["id"], message: "Discount does not exist", code: "INVALID" }] });
   });
 });
 

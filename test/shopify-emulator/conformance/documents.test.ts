@@ -23,7 +23,7 @@ import { SHOP, gql, start, type FakeClock } from "../helpers";
 const { BULK_RUN_QUERY, BULK_OPERATION_QUERY, BULK_CANCEL, STAGED_UPLOADS_CREATE, BULK_RUN_MUTATION, bulkQueryText } = bulkDocs;
 const { CUSTOMERS_BULK_QUERY, TAGS_ADD, TAGS_ADD_BULK_LINE } = customerDocs;
 const { SEGMENT_CREATE, SEGMENTS_BY_TAG } = segmentDocs;
-const { CODE_DISCOUNT_BY_CODE, DISCOUNT_CODE_BASIC_CREATE } = discountDocs;
+const { CODE_DISCOUNT_BY_CODE, DISCOUNT_CODE_BASIC_CREATE, DISCOUNT_CODE_DEACTIVATE } = discountDocs;
 const { CUSTOMER_EMAIL_CONSENT_UPDATE } = marketingDocs;
 const { FLOW_TRIGGER_RECEIVE } = flowDocs;
 const { ORDERS_BULK_QUERY } = orderDocs;
@@ -33,7 +33,7 @@ const { SHOP_OVERVIEW_QUERY } = shopDocs;
 /** Every document constant this suite sends (checked against the modules' exports). */
 const COVERED = new Set([
   "BULK_RUN_QUERY", "BULK_OPERATION_QUERY", "BULK_CANCEL", "STAGED_UPLOADS_CREATE", "BULK_RUN_MUTATION",
-  "TAGS_ADD", "TAGS_ADD_BULK_LINE", "SEGMENT_CREATE", "SEGMENTS_BY_TAG", "CODE_DISCOUNT_BY_CODE", "DISCOUNT_CODE_BASIC_CREATE",
+  "TAGS_ADD", "TAGS_ADD_BULK_LINE", "SEGMENT_CREATE", "SEGMENTS_BY_TAG", "CODE_DISCOUNT_BY_CODE", "DISCOUNT_CODE_BASIC_CREATE", "DISCOUNT_CODE_DEACTIVATE",
   "CUSTOMER_EMAIL_CONSENT_UPDATE", "FLOW_TRIGGER_RECEIVE", "ORDERS_BULK_QUERY", "CUSTOMERS_BULK_QUERY",
   "METAFIELD_DEFINITION_CREATE", "SHOP_METAFIELD_QUERY", "METAFIELDS_SET", "METAFIELDS_DELETE", "METAFIELDS_SET_BULK_LINE",
   "SHOP_OVERVIEW_QUERY", "SHOP_EMAIL_IDENTITY_QUERY",
@@ -200,6 +200,22 @@ describe("conformance: the app's Admin API documents against the emulator", () =
     } })).data.discountCodeBasicCreate;
     expect(points.userErrors).toEqual([]);
     expect((await send(CODE_DISCOUNT_BY_CODE, { code: "CONF-P" })).data.codeDiscountNodeByCode).toMatchObject({ id: points.codeDiscountNode.id, codeDiscount: { __typename: "DiscountCodeBasic", title: "Points reward CONF-P (100 points)" } });
+  });
+
+  // REC 2026-04/discounts/discount-code-basic-lifecycle.json (deactivate: same node, status EXPIRED,
+  // endsAt moved to the moment of the call; readAfterDeactivate still finds it by code).
+  it("DISCOUNT_CODE_DEACTIVATE: a stopped campaign's code ends now and stays findable", async () => {
+    const input = {
+      title: "Winback stop", code: "CONF-STOP", startsAt: new Date(clock.ms - DAY).toISOString(), endsAt: new Date(clock.ms + 14 * DAY).toISOString(),
+      context: { all: "ALL" }, customerGets: { value: { percentage: 0.1 }, items: { all: true } },
+      appliesOncePerCustomer: true, combinesWith: { orderDiscounts: false, productDiscounts: false, shippingDiscounts: true },
+    };
+    const id = (await send(DISCOUNT_CODE_BASIC_CREATE, { basicCodeDiscount: input })).data.discountCodeBasicCreate.codeDiscountNode.id;
+    const r = (await send(DISCOUNT_CODE_DEACTIVATE, { id })).data.discountCodeDeactivate;
+    expect(r.userErrors).toEqual([]);
+    expect(r.codeDiscountNode.id).toBe(id);
+    expect(Date.parse(r.codeDiscountNode.codeDiscount.endsAt)).toBeLessThanOrEqual(clock.ms);
+    expect((await send(CODE_DISCOUNT_BY_CODE, { code: "CONF-STOP" })).data.codeDiscountNodeByCode).toMatchObject({ id, codeDiscount: { endsAt: r.codeDiscountNode.codeDiscount.endsAt } });
   });
 
   // REC 2026-04/customers/customer-email-marketing-consent-update-parity.json: success shape, the
