@@ -43,3 +43,22 @@ export const analysisCompliance = {
   redactShop: redactAnalysisShop,
   exportCustomerData: exportAnalysisCustomerData,
 };
+
+/** What an always-on program's silence signal reads of a score (ADR 078). */
+export interface ProgramScore {
+  customerId: string;
+  vip: boolean;
+  lastOrderAt: Date;
+  purchaseDays: number;
+  medianGapDays: number | null;
+  churnRisk: number;
+}
+
+/** The latest scores of the VIP (`vip`) or the other customers, for a program's daily enrolment. */
+export async function scoresForProgram(sql: Sql, shop: string, vip: boolean): Promise<ProgramScore[]> {
+  const rows = await sql.query<ProgramScore>(
+    `SELECT "customerId"::text AS "customerId", vip, "lastOrderAt", "purchaseDays", "medianGapDays", "churnRisk" FROM "CustomerScore" WHERE shop = $1 AND vip = $2`,
+    [shop, vip],
+  );
+  return rows.map((r) => ({ ...r, lastOrderAt: new Date(r.lastOrderAt), churnRisk: Number(r.churnRisk), medianGapDays: r.medianGapDays == null ? null : Number(r.medianGapDays) }));
+}

@@ -2,7 +2,9 @@ import { measureProgram, type ProgramMeasurement } from "../domain/campaigns/pro
 import type { CampaignMessageCounts } from "../messaging/types";
 import type { CampaignDeps } from "./deps";
 import { discountCost } from "./measure";
-import { memberOutcomes, type ProgramRow } from "./program-store";
+import { programMemberWindows, type ProgramRow } from "./store";
+import { purchaseTotalsInWindows } from "../sync/store/purchases";
+import { DAY_MS } from "../domain/analytics/dates";
 
 export interface ProgramReport {
   measurement: ProgramMeasurement;
@@ -18,7 +20,17 @@ export interface ProgramReport {
  */
 export async function measureProgramRow(deps: Pick<CampaignDeps, "sql" | "messageCounts" | "now">, c: ProgramRow): Promise<ProgramReport> {
   const windowDays = c.settings.reactivationWindowDays;
-  const rows = await memberOutcomes(deps.sql, c.id, windowDays, c.discountCode);
+  const members = await programMemberWindows(deps.sql, c.id);
+  const totals = await purchaseTotalsInWindows(
+    deps.sql,
+    c.shop,
+    members.map((m) => ({ customerId: m.customerId, from: m.assignedAt, to: new Date(m.assignedAt.getTime() + windowDays * DAY_MS) })),
+    c.discountCode,
+  );
+  const rows = members.map((m, i) => {
+    const t = totals[i]!;
+    return { ...m, firstAt: t.firstAt, revenue: Number(t.revenue), redemptions: t.redemptions, redeemedTotal: Number(t.redeemedTotal) };
+  });
   let redemptions = 0;
   let redeemedPaid = 0;
   for (const r of rows) {

@@ -17,9 +17,21 @@ import { loadSettingsSection, shopFacts } from "../shop-settings.server";
 import type { CampaignDeps } from "./deps";
 import { campaignTagFor, enqueueLaunch } from "./launch";
 import { measureProgramRow } from "./program-measure";
-import { PROGRAM_DAY_QUEUE } from "./program-run";
-import { findProgram, lastEnrolmentBefore, markProgramLaunching, programCandidates, programMemberIds, recentRuns, saveProgramRow, type ProgramRow, type ProgramRunRow } from "./program-store";
-import { engagedCustomers, pauseCampaignRow, resumeCampaignRow, storedCampaignSettings } from "./store";
+import { PROGRAM_DAY_QUEUE, programCandidates } from "./program-run";
+import {
+  engagedCustomers,
+  findProgram,
+  lastEnrolmentBefore,
+  markProgramLaunching,
+  pauseCampaignRow,
+  programMemberIds,
+  recentRuns,
+  resumeCampaignRow,
+  saveProgramRow,
+  storedCampaignSettings,
+  type ProgramRow,
+  type ProgramRunRow,
+} from "./store";
 
 /** One program per shop and branch; its id is derived from both, so a double submit names the same row. */
 export function programIdFor(shop: string, branch: ProgramBranch): string {

@@ -1,31 +1,38 @@
 import { z } from "zod";
 import { isHoldout } from "../domain/campaigns";
-import { newlySilent, type ProgramBranch } from "../domain/campaigns/program";
+import { newlySilent, type ProgramBranch, type ProgramCandidate } from "../domain/campaigns/program";
 import { describeProgramGuardrails, evaluateProgramGuardrails } from "../domain/campaigns/program-measure";
 import { DAY_MS, isoFromDay, localDay } from "../domain/analytics/dates";
 import { nextLocalMidnight } from "../analysis/schedule";
+import { scoresForProgram } from "../analysis/store";
+import { customersByIds } from "../sync/store/customers";
 import { AppError } from "../lib/errors";
 import { shopFacts } from "../shop-settings.server";
 import { addTags } from "../shopify/customers";
 import { customerGid } from "../shopify/ids";
 import type { CampaignDeps } from "./deps";
-import { TOUCH_QUEUE } from "./launch";
+import { memberTagFor, TOUCH_QUEUE } from "./launch";
 import { measureProgramRow } from "./program-measure";
 import {
+  engagedCustomers,
   enrolDay,
+  exitMember,
   finishRun,
   getProgramById,
   insertMemberTouches,
   lastEnrolmentBefore,
-  programCandidates,
+  markTagged,
+  pauseCampaignRow,
   programMemberIds,
   saveProgramGuardrail,
+  setTouchJobs,
   startRun,
   treatedMembersAssignedSince,
+  unqueuedTouches,
+  untaggedMemberBranches,
   type ProgramRow,
   type ProgramRunRow,
-} from "./program-store";
-import { engagedCustomers, exitMember, markTagged, pauseCampaignRow, setTouchJobs, unqueuedTouches, untaggedMembers } from "./store";
+} from "./store";
 
 export const PROGRAM_DAY_QUEUE = "program.day";
 export const ProgramDayPayload = z.object({ shop: z.string().min(1), campaignId: z.string().min(1) });
@@ -104,13 +111,28 @@ async function enrol(deps: CampaignDeps, c: ProgramRow, run: ProgramRunRow, now:
   await enrolDay(deps.sql, { campaignId: c.id, shop: c.shop, day: run.day }, now, rows, { deferred: choice.deferred, excluded: choice.excluded, noConsent: choice.noConsent });
 }
 
+/**
+ * The analysis' scores of one branch with the newest last order: the sync keeps the customer's last
+ * order current between two analysis runs, so a customer who just ordered is not taken for silent.
+ */
+export async function programCandidates(sql: CampaignDeps["sql"], shop: string, branch: ProgramBranch): Promise<ProgramCandidate[]> {
+  const scores = await scoresForProgram(sql, shop, branch === "VIP");
+  const customers = await customersByIds(sql, shop, scores.map((s) => s.customerId));
+  return scores.map((s) => {
+    const c = customers.get(s.customerId);
+    const last = c?.lastOrderAt && c.lastOrderAt.getTime() > s.lastOrderAt.getTime() ? c.lastOrderAt : s.lastOrderAt;
+    return { ...s, lastOrderAt: last, emailConsent: c?.emailConsent ?? null };
+  });
+}
+
 /** What a launch does for its members, for the members who joined: each step completes what is missing. */
 async function followUp(deps: CampaignDeps, c: ProgramRow, run: ProgramRunRow) {
-  const pending = await untaggedMembers(deps.sql, c.id);
+  const pending = await untaggedMemberBranches(deps.sql, c.id);
   if (pending.length) {
     const client = await deps.client(c.shop);
-    for (const id of pending) {
-      const r = await addTags(client, { id: customerGid(id), tags: [c.tag] });
+    for (const { id, branch } of pending) {
+      // VIPs get their own tag, never the code segment's (ADR 077), as in a launch.
+      const r = await addTags(client, { id: customerGid(id), tags: [memberTagFor(c.tag, branch)] });
       // A customer deleted in Shopify since the analysis leaves the program; the others go on.
       if (r.ok) await markTagged(deps.sql, c.id, [id], deps.now());
       else await exitMember(deps.sql, c.id, id, "tag_failed", deps.now());

@@ -251,3 +251,29 @@ export async function excludedOrderCounts(sql: Sql, shop: string): Promise<{ tes
   );
   return ex[0] ?? { test: 0, cancelled: 0 };
 }
+
+/**
+ * Like purchaseTotalsInWindow, but each customer has their own window [from, to) (an always-on
+ * program's members, each measured from their own enrolment). Results in the order of `windows`.
+ */
+export async function purchaseTotalsInWindows(
+  sql: Sql,
+  shop: string,
+  windows: Array<{ customerId: string; from: Date; to: Date }>,
+  discountCode?: string | null,
+): Promise<WindowTotals[]> {
+  if (!windows.length) return [];
+  const code = `upper($5) = ANY (SELECT upper(x) FROM unnest(o."discountCodes") x)`;
+  const rows = await sql.query<WindowTotals & { i: number }>(
+    `SELECT w.i::int AS i, coalesce(sum(o."currentTotal"), 0)::text AS revenue, min(o."processedAt") AS "firstAt", count(o.id)::int AS orders,
+            count(o.id) FILTER (WHERE ${code})::int AS redemptions,
+            coalesce(sum(o."currentTotal") FILTER (WHERE ${code}), 0)::text AS "redeemedTotal"
+       FROM unnest($2::bigint[], $3::timestamp[], $4::timestamp[]) WITH ORDINALITY AS w(cid, "from", "to", i)
+       LEFT JOIN "Order" o ON o.shop = $1 AND o."customerId" = w.cid AND o."processedAt" >= w."from" AND o."processedAt" < w."to" AND ${qualifyingOrder("o")}
+      GROUP BY w.i`,
+    [shop, windows.map((w) => w.customerId), windows.map((w) => iso(w.from)), windows.map((w) => iso(w.to)), discountCode ?? null],
+  );
+  const out: WindowTotals[] = windows.map(() => ({ revenue: "0", firstAt: null, orders: 0, redemptions: 0, redeemedTotal: "0" }));
+  for (const { i, ...t } of rows) out[i - 1] = { ...t, firstAt: t.firstAt ? new Date(t.firstAt) : null };
+  return out;
+}
