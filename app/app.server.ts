@@ -12,7 +12,7 @@ import { appHandlers, ensureShop as ensureShopWith, onAuthenticated as onAuthent
 import { createComplianceHandlers } from "./compliance.server";
 import { createSyncFeature } from "./sync/feature";
 import { createMessaging, createMessagingFeature } from "./messaging/feature";
-import { createAnalysisFeature } from "./analysis/feature.server";
+import { createAnalysisFeature } from "./analysis/feature";
 import { createCampaignsFeature } from "./campaigns/feature";
 import { createOutreachFeature } from "./outreach/feature";
 import { createPointsDeps, createPointsFeature } from "./points/feature";

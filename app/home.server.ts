@@ -2,7 +2,7 @@ import { remixAdminClient } from "./shopify/graphql-client";
 import { fetchShopOverview } from "./shopify/shop";
 import type { AppContext } from "./jobs/feature";
 import { loadSyncStatus } from "./sync/status";
-import { latestAnalysis } from "./analysis/run";
+import { loadRiskDashboard } from "./analysis/page.server";
 import { consentSyncSummary, requeueConsentUpdates } from "./messaging/unsubscribe";
 import { describeProtectedDataAccess, protectedDataAccess } from "./shopify/protected-data";
 
@@ -20,7 +20,7 @@ export async function loadHome(ctx: Pick<AppContext, "db" | "adminClient">, { sh
     // Order sync progress / outcome, from the app's own database (no Shopify call).
     sync: await loadSyncStatus(database.sql, shop),
     // Risk dashboard: the latest completed analysis (scores), plus a running or failed newer run.
-    analysis: await latestAnalysis(database.sql, shop),
+    analysis: await loadRiskDashboard(ctx, shop),
     // Unsubscribes Shopify has not accepted (ADR 074): shown with Shopify's own message and a Retry.
     consent: await consentSyncSummary(database.sql, shop),
     // What Shopify withholds as protected customer data (probed at most every few hours).

@@ -40,3 +40,9 @@ export async function grantedScopes(sql: Sql, shop: string): Promise<string[] | 
   const session = (await sql.query<{ scope: string | null }>(`SELECT scope FROM "Session" WHERE shop = $1 AND "isOnline" = false ORDER BY id LIMIT 1`, [shop]))[0];
   return parseScopes(session?.scope ?? null);
 }
+
+/** Whether the app is installed on the shop (an uninstalled shop keeps its data until shop/redact). */
+export async function shopInstalled(sql: Sql, shop: string): Promise<boolean> {
+  const rows = await sql.query(`SELECT 1 FROM "Shop" WHERE domain = $1 AND "uninstalledAt" IS NULL`, [shop]);
+  return rows.length > 0;
+}

@@ -4,10 +4,12 @@ import { AppError } from "../lib/errors";
 import { cleanParams } from "../lib/form";
 import { parseOrThrow } from "../lib/parse";
 import { customerScoreColumns, csvRecord } from "../lib/csv";
+import { customersByIds } from "../sync/store/customers";
+import { countScores, scorePage } from "./store";
 
 /**
- * The segment explorer's queries: filter, sort and keyset pagination entirely in SQL, so a page
- * costs the same at customer 50 and customer 500,000. The cursor is the last row's (sort value,
+ * The segment explorer's queries: filter, sort and keyset pagination entirely in SQL (the
+ * analysis's store, app/analysis/store.ts), so a page costs the same at customer 50 and customer 500,000. The cursor is the last row's (sort value,
  * customer id); the id breaks ties so no row is skipped or repeated between pages.
  */
 export const SORTS = {
@@ -92,46 +94,20 @@ export interface SegmentRow {
   sortValue: number;
 }
 
-/** WHERE clause of the filters; parameters are appended to `params` ($1 is the shop). */
-function filterSql(f: ExplorerFilters, params: unknown[]): string {
-  const w = [`cs.shop = $1`];
-  const add = (cond: string, v: unknown) => { params.push(v); w.push(cond.replace("?", `$${params.length}`)); };
-  if (f.class) add(`cs."lapseClass" = ?`, f.class);
-  if (f.branch) add(`cs.branch = ?`, f.branch);
-  if (f.vip) add(`cs.vip = ?`, f.vip === "yes");
-  if (f.overdue) add(`cs.overdue = ?`, f.overdue === "yes");
-  if (f.target) add(`cs.target = ?`, f.target === "yes");
-  return w.join(" AND ");
-}
-
-const SELECT_COLUMNS = `cs."customerId"::text AS "customerId", c."firstName", c."lastName", c.email, cs."lapseClass", cs.overdue, cs.vip, cs.target,
-  cs.branch, cs.orders, cs."purchaseDays", cs."totalSpent", cs.aov, to_char(cs."firstOrderAt", 'YYYY-MM-DD') AS "firstOrderDate",
-  to_char(cs."lastOrderAt", 'YYYY-MM-DD') AS "lastOrderDate", cs."daysSinceLast", cs."medianGapDays", cs."pBuy", cs."expectedPurchases90",
-  cs."expectedOrderValue", cs."predictedValue12m", to_char(cs."expectedNextOrderAt", 'YYYY-MM-DD') AS "expectedNextOrderDate", cs."churnRisk"`;
-
-/** One page of rows after (or before) a cursor, in the query's order. */
+/**
+ * One page of rows after (or before) a cursor, in the query's order: scores from the analysis's
+ * store, then the page's names and emails from the sync's customers (one read per page).
+ */
 async function page(sql: Sql, shop: string, q: ExplorerQuery, limit: number, cursor: { after?: Cursor; before?: Cursor }): Promise<SegmentRow[]> {
-  const sort = SORTS[q.sort];
-  const params: unknown[] = [shop];
-  const where = [filterSql(q, params)];
   // "before" walks the same order backwards, then the page is flipped back.
   const backwards = !!cursor.before;
   const asc = (q.dir === "asc") !== backwards;
-  const c = cursor.after ?? cursor.before;
-  if (c) {
-    params.push(c.v, c.id);
-    where.push(`(${sort.expr}, cs."customerId") ${asc ? ">" : "<"} ($${params.length - 1}::${sort.type}, $${params.length}::bigint)`);
-  }
-  params.push(limit);
-  const dir = asc ? "ASC" : "DESC";
-  const rows = await sql.query<SegmentRow>(
-    `SELECT ${SELECT_COLUMNS}, (${sort.expr})::float8 AS "sortValue"
-     FROM "CustomerScore" cs LEFT JOIN "Customer" c ON c.shop = cs.shop AND c.id = cs."customerId"
-     WHERE ${where.join(" AND ")}
-     ORDER BY ${sort.expr} ${dir}, cs."customerId" ${dir}
-     LIMIT $${params.length}`,
-    params,
-  );
+  const scores = await scorePage(sql, shop, { filters: q, sort: SORTS[q.sort], asc, limit, cursor: cursor.after ?? cursor.before });
+  const customers = await customersByIds(sql, shop, scores.map((r) => r.customerId));
+  const rows = scores.map((r): SegmentRow => {
+    const c = customers.get(r.customerId);
+    return { ...r, firstName: c?.firstName ?? null, lastName: c?.lastName ?? null, email: c?.email ?? null };
+  });
   return backwards ? rows.reverse() : rows;
 }
 
@@ -158,9 +134,7 @@ export async function querySegment(sql: Sql, shop: string, q: ExplorerQuery): Pr
   const first = rows[0], last = rows[rows.length - 1];
   const next = before ? (last ? cur(last) : null) : more && last ? cur(last) : null;
   const prev = before ? (more && first ? cur(first) : null) : after && first ? cur(first) : null;
-  const params: unknown[] = [shop];
-  const where = filterSql(q, params);
-  const total = (await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "CustomerScore" cs WHERE ${where}`, params))[0]!.n;
+  const total = await countScores(sql, shop, q);
   return { rows, total, next, prev };
 }
 

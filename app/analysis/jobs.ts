@@ -1,7 +1,7 @@
 import type { Sql } from "../db/sql";
 import type { OrderChanged } from "../jobs/feature";
-import { shopFacts } from "../shop-settings.server";
-import { runAnalysis } from "./run";
+import { shopFacts, shopInstalled as installed } from "../shop-settings.server";
+import { runAnalysis } from "./run-analysis";
 import { requestAnalysis, scheduleDaily, type QueueLike } from "./schedule";
 
 /** What the analysis jobs need; tests pass a PGlite `sql`, a recording queue and a fixed clock. */
@@ -12,11 +12,6 @@ export interface AnalysisJobDeps {
 }
 
 const nowOf = (d: AnalysisJobDeps) => d.now?.() ?? new Date();
-
-async function installed(sql: Sql, shop: string): Promise<boolean> {
-  const rows = await sql.query(`SELECT 1 FROM "Shop" WHERE domain = $1 AND "uninstalledAt" IS NULL`, [shop]);
-  return rows.length > 0;
-}
 
 export async function runAnalysisJob(deps: AnalysisJobDeps, shop: string) {
   // An uninstalled shop keeps its data until shop/redact but needs no fresh scores.

@@ -2,18 +2,19 @@ import { randomUUID } from "node:crypto";
 import type { Sql } from "../db/sql";
 import {
   analyze, assertTimeZone, HistoryAccumulator, localDay,
-  type AnalysisResult, type CustomerAnalysis, type LapseClass, type ReliabilityBin, type RiskSummary, type Settings, type TimeUnit,
+  type AnalysisResult, type LapseClass, type ReliabilityBin, type RiskSummary, type Settings, type TimeUnit,
 } from "../domain/analytics/index";
 import { AppError, isAppError } from "../lib/errors";
 import { shopFacts } from "../shop-settings.server";
 import { loadAnalysisSettings } from "./settings";
 import { DAY_MS } from "../domain/analytics/dates";
-import { qualifyingOrder } from "../sync/orders-sql";
+import { excludedOrderCounts, purchaseBatches } from "../sync/store/purchases";
+import { failAnalysisRun, latestRuns, startAnalysisRun, storeCompletedRun, type AnalysisRunRow } from "./store";
 
 export interface AnalysisDeps {
   sql: Sql;
   now?: () => Date;
-  /** Orders per read (bounded memory for the rows in flight; default 50,000). */
+  /** Orders per read of the sync's purchase batches (bounded memory for the rows in flight; default 50,000). */
   chunkOrders?: number;
   /** Score rows per INSERT statement (default 5,000). */
   insertRows?: number;
@@ -84,8 +85,6 @@ export interface AnalysisRunView {
 const STALE_RUN_MS = 60 * 60_000;
 const RECENCY_BIN_DAYS = 15;
 const RECENCY_MAX_DAYS = 730;
-// Keyset lower bound below every Shopify id (they are positive int64).
-const MIN_ID = "-9223372036854775808";
 
 const nowOf = (deps: AnalysisDeps) => deps.now?.() ?? new Date();
 
@@ -106,14 +105,7 @@ export async function runAnalysis(deps: AnalysisDeps, shop: string, opts: { asOf
   const asOfDay = safeLocalDay(opts.asOf ?? startedAt, tz);
   const runId = randomUUID();
 
-  await sql.query(
-    `UPDATE "AnalysisRun" SET status = 'failed', error = 'Interrupted (the process stopped while analysing)', "finishedAt" = $3
-     WHERE shop = $1 AND status = 'running' AND "startedAt" < $2`,
-    [shop, new Date(startedAt.getTime() - STALE_RUN_MS), startedAt],
-  );
-  await sql.query(`INSERT INTO "AnalysisRun" (id, shop, "asOf", status, "startedAt") VALUES ($1, $2, $3, 'running', $4)`, [
-    runId, shop, new Date(asOfDay * DAY_MS), startedAt,
-  ]);
+  await startAnalysisRun(sql, { id: runId, shop, asOf: new Date(asOfDay * DAY_MS), startedAt, staleBefore: new Date(startedAt.getTime() - STALE_RUN_MS) });
 
   try {
     const acc = new HistoryAccumulator(tz);
@@ -121,33 +113,14 @@ export async function runAnalysis(deps: AnalysisDeps, shop: string, opts: { asOf
     const result = analyze(acc.build(), { asOf: asOfDay, settings: cfg.settings, timeUnit: cfg.timeUnit });
     const summary = buildSummary(result, { tz, currency: facts.currencyCode, timeUnit: cfg.timeUnit, settings: cfg.settings, excluded });
     const model = modelSummary(result);
-    const superseded = await sql.transaction(async (tx) => {
-      // One writer per shop at a time; the run that started last wins even if it finishes first.
-      await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`analysis:${shop}`]);
-      const newer = await tx.query(
-        `SELECT 1 FROM "AnalysisRun" WHERE shop = $1 AND status = 'completed' AND "startedAt" > $2 LIMIT 1`,
-        [shop, startedAt],
-      );
-      if (newer.length) {
-        await tx.query(`UPDATE "AnalysisRun" SET status = 'superseded', "finishedAt" = $2 WHERE id = $1`, [runId, nowOf(deps)]);
-        return true;
-      }
-      // Exactly one completed run per shop: the one the stored scores belong to.
-      await tx.query(`UPDATE "AnalysisRun" SET status = 'replaced' WHERE shop = $1 AND status = 'completed'`, [shop]);
-      await tx.query(`DELETE FROM "CustomerScore" WHERE shop = $1`, [shop]);
-      await insertScores(tx, shop, runId, result.rows, deps.insertRows ?? 5_000);
-      await tx.query(
-        `UPDATE "AnalysisRun" SET status = 'completed', "finishedAt" = $2, customers = $3, summary = $4::jsonb, model = $5::jsonb, error = $6 WHERE id = $1`,
-        [runId, nowOf(deps), result.customers, JSON.stringify(summary), model ? JSON.stringify(model) : null, result.modelMessage],
-      );
-      return false;
+    const superseded = await storeCompletedRun(sql, {
+      id: runId, shop, startedAt, now: () => nowOf(deps), rows: result.rows, insertRows: deps.insertRows ?? 5_000,
+      customers: result.customers, summary, model, message: result.modelMessage,
     });
     return { runId, summary, model, superseded };
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    await sql
-      .query(`UPDATE "AnalysisRun" SET status = 'failed', "finishedAt" = $2, error = $3 WHERE id = $1`, [runId, nowOf(deps), msg.slice(0, 2000)])
-      .catch(() => undefined);
+    await failAnalysisRun(sql, runId, nowOf(deps), msg).catch(() => undefined);
     throw e;
   }
 }
@@ -163,76 +136,17 @@ function safeLocalDay(at: Date, tz: string): number {
 }
 
 /**
- * Feeds the shop's qualifying orders to the accumulator. Customers are read in id ranges found
- * with an OFFSET probe on the (shop, customerId) index, so a customer's orders never straddle two
- * reads and no extra index is needed; guest orders (shop totals only) follow by order id.
+ * Feeds the shop's qualifying orders to the accumulator, in the bounded batches of the sync's read
+ * API (one customer's orders never straddle two batches; guest orders count for shop totals only).
  */
 async function streamOrders(sql: Sql, shop: string, tz: string, acc: HistoryAccumulator, chunk: number): Promise<{ test: number; cancelled: number }> {
-  const cols = `(extract(epoch from "processedAt") * 1000)::float8 AS t, "currentTotal"::float8 AS v`;
-  const qualifying = qualifyingOrder();
-  let after = MIN_ID;
-  for (;;) {
-    const probe = await sql.query<{ c: string }>(
-      `SELECT "customerId"::text AS c FROM "Order" WHERE shop = $1 AND "customerId" > $2::bigint ORDER BY "customerId" OFFSET $3 LIMIT 1`,
-      [shop, after, chunk - 1],
-    );
-    const upper = probe[0]?.c ?? null;
-    const rows = upper === null
-      ? await sql.query<{ c: string; t: number; v: number }>(
-          `SELECT "customerId"::text AS c, ${cols} FROM "Order" WHERE shop = $1 AND "customerId" > $2::bigint AND ${qualifying}`, [shop, after])
-      : await sql.query<{ c: string; t: number; v: number }>(
-          `SELECT "customerId"::text AS c, ${cols} FROM "Order" WHERE shop = $1 AND "customerId" > $2::bigint AND "customerId" <= $3::bigint AND ${qualifying}`,
-          [shop, after, upper]);
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i]!;
-      acc.addDay(r.c, localDay(Number(r.t), tz), Number(r.v));
+  for await (const batch of purchaseBatches(sql, shop, chunk)) {
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i]!;
+      acc.addDay(p.customerId, localDay(p.at, tz), p.value);
     }
-    if (upper === null) break;
-    after = upper;
   }
-  let afterOrder = MIN_ID;
-  for (;;) {
-    const rows = await sql.query<{ id: string; t: number; v: number }>(
-      `SELECT id::text AS id, ${cols} FROM "Order" WHERE shop = $1 AND "customerId" IS NULL AND id > $2::bigint AND ${qualifying} ORDER BY id LIMIT $3`,
-      [shop, afterOrder, chunk],
-    );
-    for (const r of rows) acc.addDay(null, localDay(Number(r.t), tz), Number(r.v));
-    if (rows.length < chunk) break;
-    afterOrder = rows[rows.length - 1]!.id;
-  }
-  const ex = await sql.query<{ test: number; cancelled: number }>(
-    `SELECT count(*) FILTER (WHERE test)::int AS test, count(*) FILTER (WHERE NOT test AND "cancelledAt" IS NOT NULL)::int AS cancelled FROM "Order" WHERE shop = $1`,
-    [shop],
-  );
-  return ex[0] ?? { test: 0, cancelled: 0 };
-}
-
-const BRANCH: Record<"vip" | "standard", string> = { vip: "VIP", standard: "Standard" };
-
-async function insertScores(tx: Sql, shop: string, runId: string, rows: CustomerAnalysis[], size: number) {
-  for (let s = 0; s < rows.length; s += size) {
-    const part = rows.slice(s, s + size);
-    const col = <T>(f: (r: CustomerAnalysis) => T) => part.map(f);
-    await tx.query(
-      `INSERT INTO "CustomerScore" (shop, "customerId", "runId", "lapseClass", overdue, vip, target, branch, orders, "purchaseDays", "totalSpent", aov,
-         "firstOrderAt", "lastOrderAt", "daysSinceLast", "medianGapDays", "pAlive", "expectedPurchases90", "expectedNextOrderAt", "predictedValue12m",
-         "churnRisk", "expectedOrderValue", "pBuy")
-       SELECT $1, u.cid, $2, u.cls, u.od, u.vip, u.tg, u.br, u.n, u.pd, u.ts, u.aov, u.f::timestamp, u.l::timestamp, u.dsl, u.mg, u.pa, u.e90,
-         u.nx::timestamp, u.v12, u.cr, u.eov, u.pb
-       FROM unnest($3::bigint[], $4::text[], $5::boolean[], $6::boolean[], $7::boolean[], $8::text[], $9::int[], $10::int[], $11::float8[], $12::float8[],
-         $13::text[], $14::text[], $15::int[], $16::float8[], $17::float8[], $18::float8[], $19::text[], $20::float8[], $21::float8[], $22::float8[],
-         $23::float8[])
-         AS u(cid, cls, od, vip, tg, br, n, pd, ts, aov, f, l, dsl, mg, pa, e90, nx, v12, cr, eov, pb)`,
-      [
-        shop, runId,
-        col((r) => r.customerId), col((r) => r.lapseClass), col((r) => r.overdue), col((r) => r.vip), col((r) => r.target),
-        col((r) => (r.branch ? BRANCH[r.branch] : null)), col((r) => r.orders), col((r) => r.purchaseDays), col((r) => r.totalSpent), col((r) => r.aov),
-        col((r) => r.firstOrderDate), col((r) => r.lastOrderDate), col((r) => r.daysSinceLastOrder), col((r) => r.medianGapDays), col((r) => r.pAlive),
-        col((r) => r.expectedPurchases90d), col((r) => r.expectedNextOrderDate), col((r) => r.predicted12mValue), col((r) => r.churnRisk),
-        col((r) => r.expectedOrderValue), col((r) => r.pBuy),
-      ],
-    );
-  }
+  return excludedOrderCounts(sql, shop);
 }
 
 function emptyBranch(): BranchSummary {
@@ -287,14 +201,11 @@ function modelSummary(r: AnalysisResult): AnalysisModelSummary | null {
   };
 }
 
-interface RunRow {
-  id: string; asOf: Date; status: string; startedAt: Date; finishedAt: Date | null; customers: number;
-  summary: AnalysisSummary | null; model: AnalysisModelSummary | null; error: string | null;
-}
-
-const view = (r: RunRow): AnalysisRunView => ({
+const view = (r: AnalysisRunRow): AnalysisRunView => ({
   id: r.id, asOf: new Date(r.asOf).toISOString().slice(0, 10), status: r.status, startedAt: new Date(r.startedAt).toISOString(),
-  finishedAt: r.finishedAt ? new Date(r.finishedAt).toISOString() : null, customers: r.customers, summary: r.summary, model: r.model, error: r.error,
+  finishedAt: r.finishedAt ? new Date(r.finishedAt).toISOString() : null, customers: r.customers,
+  // The JSON this module wrote (storeCompletedRun).
+  summary: r.summary as AnalysisSummary | null, model: r.model as AnalysisModelSummary | null, error: r.error,
 });
 
 /**
@@ -302,15 +213,8 @@ const view = (r: RunRow): AnalysisRunView => ({
  * still running or failed after it (the dashboard says "recomputing" or shows the error).
  */
 export async function latestAnalysis(sql: Sql, shop: string): Promise<{ completed: AnalysisRunView | null; pending: AnalysisRunView | null; failed: AnalysisRunView | null }> {
-  const cols = `id, "asOf", status, "startedAt", "finishedAt", customers, summary, model, error`;
-  const done = await sql.query<RunRow>(
-    `SELECT ${cols} FROM "AnalysisRun" WHERE shop = $1 AND status = 'completed' ORDER BY "finishedAt" DESC NULLS LAST, "startedAt" DESC LIMIT 1`, [shop]);
-  const completed = done[0] ? view(done[0]) : null;
-  const newest = await sql.query<RunRow>(
-    `SELECT ${cols} FROM "AnalysisRun" WHERE shop = $1 AND status IN ('running', 'failed') AND ($2::timestamp IS NULL OR "startedAt" >= $2::timestamp)
-     ORDER BY "startedAt" DESC, "finishedAt" DESC NULLS FIRST LIMIT 1`,
-    [shop, done[0]?.startedAt ?? null],
-  );
-  const n = newest[0] ? view(newest[0]) : null;
+  const runs = await latestRuns(sql, shop);
+  const completed = runs.completed ? view(runs.completed) : null;
+  const n = runs.newest ? view(runs.newest) : null;
   return { completed, pending: n?.status === "running" ? n : null, failed: n?.status === "failed" ? n : null };
 }

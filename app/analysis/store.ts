@@ -1,8 +1,10 @@
 import type { Sql } from "../db/sql";
+import type { CustomerAnalysis } from "../domain/analytics/index";
 
 /*
- * The analysis feature's read API over its tables (CustomerScore): other features read the
- * analysis's results only through these functions.
+ * The analysis feature's store (docs/decisions/076-table-ownership.md): the only module that reads
+ * or writes `AnalysisRun` and `CustomerScore`. Other features read the analysis's results only
+ * through the functions exported here (win-back targets, scores of customers, the latest run).
  */
 
 export type WinbackBranch = "VIP" | "Standard";
@@ -43,6 +45,197 @@ export const analysisCompliance = {
   redactShop: redactAnalysisShop,
   exportCustomerData: exportAnalysisCustomerData,
 };
+
+/* ---- Runs (AnalysisRun) and scores (CustomerScore), written by app/analysis/run.ts ---- */
+
+/** Starts a run; runs still "running" from before `staleBefore` died with their process and are marked failed. */
+export async function startAnalysisRun(sql: Sql, run: { id: string; shop: string; asOf: Date; startedAt: Date; staleBefore: Date }) {
+  await sql.query(
+    `UPDATE "AnalysisRun" SET status = 'failed', error = 'Interrupted (the process stopped while analysing)', "finishedAt" = $3
+     WHERE shop = $1 AND status = 'running' AND "startedAt" < $2`,
+    [run.shop, run.staleBefore, run.startedAt],
+  );
+  await sql.query(`INSERT INTO "AnalysisRun" (id, shop, "asOf", status, "startedAt") VALUES ($1, $2, $3, 'running', $4)`, [run.id, run.shop, run.asOf, run.startedAt]);
+}
+
+/**
+ * Replaces the shop's scores with the run's and marks it completed, in one transaction (readers see
+ * the old scores with the old run or the new ones with the new run). One writer per shop at a
+ * time; the run that started last wins even if it finishes first: true when a newer run already
+ * completed (this one is then "superseded" and nothing is written).
+ */
+export async function storeCompletedRun(
+  sql: Sql,
+  run: { id: string; shop: string; startedAt: Date; now: () => Date; rows: CustomerAnalysis[]; insertRows: number; customers: number; summary: unknown; model: unknown; message: string | null },
+): Promise<boolean> {
+  return sql.transaction(async (tx) => {
+    await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`analysis:${run.shop}`]);
+    const newer = await tx.query(`SELECT 1 FROM "AnalysisRun" WHERE shop = $1 AND status = 'completed' AND "startedAt" > $2 LIMIT 1`, [run.shop, run.startedAt]);
+    if (newer.length) {
+      await tx.query(`UPDATE "AnalysisRun" SET status = 'superseded', "finishedAt" = $2 WHERE id = $1`, [run.id, run.now()]);
+      return true;
+    }
+    // Exactly one completed run per shop: the one the stored scores belong to.
+    await tx.query(`UPDATE "AnalysisRun" SET status = 'replaced' WHERE shop = $1 AND status = 'completed'`, [run.shop]);
+    await tx.query(`DELETE FROM "CustomerScore" WHERE shop = $1`, [run.shop]);
+    await insertScores(tx, run.shop, run.id, run.rows, run.insertRows);
+    await tx.query(
+      `UPDATE "AnalysisRun" SET status = 'completed', "finishedAt" = $2, customers = $3, summary = $4::jsonb, model = $5::jsonb, error = $6 WHERE id = $1`,
+      [run.id, run.now(), run.customers, JSON.stringify(run.summary), run.model ? JSON.stringify(run.model) : null, run.message],
+    );
+    return false;
+  });
+}
+
+export async function failAnalysisRun(sql: Sql, runId: string, now: Date, message: string) {
+  await sql.query(`UPDATE "AnalysisRun" SET status = 'failed', "finishedAt" = $2, error = $3 WHERE id = $1`, [runId, now, message.slice(0, 2000)]);
+}
+
+const BRANCH: Record<"vip" | "standard", string> = { vip: "VIP", standard: "Standard" };
+
+async function insertScores(tx: Sql, shop: string, runId: string, rows: CustomerAnalysis[], size: number) {
+  for (let s = 0; s < rows.length; s += size) {
+    const part = rows.slice(s, s + size);
+    const col = <T>(f: (r: CustomerAnalysis) => T) => part.map(f);
+    await tx.query(
+      `INSERT INTO "CustomerScore" (shop, "customerId", "runId", "lapseClass", overdue, vip, target, branch, orders, "purchaseDays", "totalSpent", aov,
+         "firstOrderAt", "lastOrderAt", "daysSinceLast", "medianGapDays", "pAlive", "expectedPurchases90", "expectedNextOrderAt", "predictedValue12m",
+         "churnRisk", "expectedOrderValue", "pBuy")
+       SELECT $1, u.cid, $2, u.cls, u.od, u.vip, u.tg, u.br, u.n, u.pd, u.ts, u.aov, u.f::timestamp, u.l::timestamp, u.dsl, u.mg, u.pa, u.e90,
+         u.nx::timestamp, u.v12, u.cr, u.eov, u.pb
+       FROM unnest($3::bigint[], $4::text[], $5::boolean[], $6::boolean[], $7::boolean[], $8::text[], $9::int[], $10::int[], $11::float8[], $12::float8[],
+         $13::text[], $14::text[], $15::int[], $16::float8[], $17::float8[], $18::float8[], $19::text[], $20::float8[], $21::float8[], $22::float8[],
+         $23::float8[])
+         AS u(cid, cls, od, vip, tg, br, n, pd, ts, aov, f, l, dsl, mg, pa, e90, nx, v12, cr, eov, pb)`,
+      [
+        shop, runId,
+        col((r) => r.customerId), col((r) => r.lapseClass), col((r) => r.overdue), col((r) => r.vip), col((r) => r.target),
+        col((r) => (r.branch ? BRANCH[r.branch] : null)), col((r) => r.orders), col((r) => r.purchaseDays), col((r) => r.totalSpent), col((r) => r.aov),
+        col((r) => r.firstOrderDate), col((r) => r.lastOrderDate), col((r) => r.daysSinceLastOrder), col((r) => r.medianGapDays), col((r) => r.pAlive),
+        col((r) => r.expectedPurchases90d), col((r) => r.expectedNextOrderDate), col((r) => r.predicted12mValue), col((r) => r.churnRisk),
+        col((r) => r.expectedOrderValue), col((r) => r.pBuy),
+      ],
+    );
+  }
+}
+
+/** A stored run; `summary` and `model` are the JSON run.ts wrote (typed there). */
+export interface AnalysisRunRow {
+  id: string;
+  asOf: Date;
+  status: string;
+  startedAt: Date;
+  finishedAt: Date | null;
+  customers: number;
+  summary: unknown;
+  model: unknown;
+  error: string | null;
+}
+
+/** The latest completed run, and the newest running or failed run started since (or ever, without a completed one). */
+export async function latestRuns(sql: Sql, shop: string): Promise<{ completed: AnalysisRunRow | null; newest: AnalysisRunRow | null }> {
+  const cols = `id, "asOf", status, "startedAt", "finishedAt", customers, summary, model, error`;
+  const done = await sql.query<AnalysisRunRow>(
+    `SELECT ${cols} FROM "AnalysisRun" WHERE shop = $1 AND status = 'completed' ORDER BY "finishedAt" DESC NULLS LAST, "startedAt" DESC LIMIT 1`,
+    [shop],
+  );
+  const newest = await sql.query<AnalysisRunRow>(
+    `SELECT ${cols} FROM "AnalysisRun" WHERE shop = $1 AND status IN ('running', 'failed') AND ($2::timestamp IS NULL OR "startedAt" >= $2::timestamp)
+     ORDER BY "startedAt" DESC, "finishedAt" DESC NULLS FIRST LIMIT 1`,
+    [shop, done[0]?.startedAt ?? null],
+  );
+  return { completed: done[0] ?? null, newest: newest[0] ?? null };
+}
+
+/* ---- The segment explorer's reads (app/analysis/explorer.ts builds the query) ---- */
+
+export interface ScoreFilters {
+  class?: string;
+  branch?: string;
+  vip?: "yes" | "no";
+  overdue?: "yes" | "no";
+  target?: "yes" | "no";
+}
+
+/** A score row as the explorer shows it (the customer's name and email come from the sync). */
+export interface ScoreRow {
+  customerId: string;
+  lapseClass: string;
+  overdue: boolean;
+  vip: boolean;
+  target: boolean;
+  branch: string | null;
+  orders: number;
+  purchaseDays: number;
+  totalSpent: number;
+  aov: number;
+  firstOrderDate: string;
+  lastOrderDate: string;
+  daysSinceLast: number;
+  medianGapDays: number | null;
+  pBuy: number | null;
+  expectedPurchases90: number | null;
+  expectedOrderValue: number | null;
+  predictedValue12m: number | null;
+  expectedNextOrderDate: string | null;
+  churnRisk: number;
+  sortValue: number;
+}
+
+/** WHERE clause of the filters; parameters are appended to `params` ($1 is the shop). */
+function filterSql(f: ScoreFilters, params: unknown[]): string {
+  const w = [`cs.shop = $1`];
+  const add = (cond: string, v: unknown) => {
+    params.push(v);
+    w.push(cond.replace("?", `$${params.length}`));
+  };
+  if (f.class) add(`cs."lapseClass" = ?`, f.class);
+  if (f.branch) add(`cs.branch = ?`, f.branch);
+  if (f.vip) add(`cs.vip = ?`, f.vip === "yes");
+  if (f.overdue) add(`cs.overdue = ?`, f.overdue === "yes");
+  if (f.target) add(`cs.target = ?`, f.target === "yes");
+  return w.join(" AND ");
+}
+
+const SCORE_COLUMNS = `cs."customerId"::text AS "customerId", cs."lapseClass", cs.overdue, cs.vip, cs.target,
+  cs.branch, cs.orders, cs."purchaseDays", cs."totalSpent", cs.aov, to_char(cs."firstOrderAt", 'YYYY-MM-DD') AS "firstOrderDate",
+  to_char(cs."lastOrderAt", 'YYYY-MM-DD') AS "lastOrderDate", cs."daysSinceLast", cs."medianGapDays", cs."pBuy", cs."expectedPurchases90",
+  cs."expectedOrderValue", cs."predictedValue12m", to_char(cs."expectedNextOrderAt", 'YYYY-MM-DD') AS "expectedNextOrderDate", cs."churnRisk"`;
+
+/**
+ * One keyset page of scores: filtered, ordered by `sort.expr` (an expression over `cs`, one of the
+ * explorer's fixed sorts) then customer id, after the cursor (value, id) in that order.
+ */
+export async function scorePage(
+  sql: Sql,
+  shop: string,
+  q: { filters: ScoreFilters; sort: { expr: string; type: string }; asc: boolean; limit: number; cursor?: { v: number; id: string } },
+): Promise<ScoreRow[]> {
+  const params: unknown[] = [shop];
+  const where = [filterSql(q.filters, params)];
+  const c = q.cursor;
+  if (c) {
+    params.push(c.v, c.id);
+    where.push(`(${q.sort.expr}, cs."customerId") ${q.asc ? ">" : "<"} ($${params.length - 1}::${q.sort.type}, $${params.length}::bigint)`);
+  }
+  params.push(q.limit);
+  const dir = q.asc ? "ASC" : "DESC";
+  return sql.query<ScoreRow>(
+    `SELECT ${SCORE_COLUMNS}, (${q.sort.expr})::float8 AS "sortValue"
+     FROM "CustomerScore" cs
+     WHERE ${where.join(" AND ")}
+     ORDER BY ${q.sort.expr} ${dir}, cs."customerId" ${dir}
+     LIMIT $${params.length}`,
+    params,
+  );
+}
+
+/** How many scores match the filters. */
+export async function countScores(sql: Sql, shop: string, filters: ScoreFilters): Promise<number> {
+  const params: unknown[] = [shop];
+  const where = filterSql(filters, params);
+  return (await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "CustomerScore" cs WHERE ${where}`, params))[0]!.n;
+}
 
 /** What an always-on program's silence signal reads of a score (ADR 078). */
 export interface ProgramScore {

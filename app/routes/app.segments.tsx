@@ -5,14 +5,15 @@ import { useLoaderData, useNavigation, useSearchParams } from "@remix-run/react"
 import { Badge, Banner, BlockStack, Card, EmptyState, IndexTable, InlineStack, Layout, Page, Select, Text } from "@shopify/polaris";
 import { useAppBridge } from "@shopify/app-bridge-react";
 import { authenticate } from "../shopify.server";
-import { loadSegments } from "../analysis/segments.server";
+import { loadSegments } from "../analysis/page.server";
+import { appContext } from "../app.server";
 import { useFormat } from "../components/FormatProvider";
 import { EMPTY_STATE_IMAGE } from "../components/empty-state-image";
 import { ReliabilityChart } from "../components/analysis/ReliabilityChart";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  return json(await loadSegments(session.shop, new URL(request.url)));
+  return json(await loadSegments(appContext, session.shop, new URL(request.url)));
 };
 
 const CLASS_BADGE: Record<string, { label: string; tone?: "success" | "attention" | "critical" }> = {

@@ -5,18 +5,18 @@ import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/re
 import { Banner, BlockStack, Button, Card, Checkbox, ChoiceList, FormLayout, InlineGrid, Layout, Page, Select, Text, TextField } from "@shopify/polaris";
 import { useAppBridge } from "@shopify/app-bridge-react";
 import { authenticate } from "../shopify.server";
-import { loadSettingsPage, saveSettingsForm } from "../analysis/settings.server";
+import { loadSettingsPage, saveSettingsForm } from "../analysis/page.server";
 import { appContext } from "../app.server";
 import type { AnalysisSettings } from "../analysis/settings";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  return json(await loadSettingsPage(session.shop));
+  return json(await loadSettingsPage(appContext, session.shop));
 };
 
 export const action = async ({ request }: ActionFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  const result = await saveSettingsForm(session.shop, await request.formData(), appContext.queue);
+  const result = await saveSettingsForm(appContext, session.shop, await request.formData());
   return json(result, { status: result.ok ? 200 : 400 });
 };
 

@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startSync } from "../../app/sync/run";
-import { latestAnalysis, runAnalysis } from "../../app/analysis/run";
-import { querySegment, parseExplorerQuery } from "../../app/analysis/explorer";
+import { startSync } from "../../app/sync/start";
+import { latestAnalysis, runAnalysis } from "../../app/analysis/run-analysis";
+import { querySegment, parseExplorerQuery } from "../../app/analysis/explore-segments";
 import { harness, SHOP, type Harness } from "../sync/support";
 import { insertShop } from "./support";
 
@@ -84,7 +84,7 @@ describe("dashboard vs CLI on the demo shop", () => {
   it("gives every customer the same class, flags and scores as the CLI's customers CSV", async () => {
     const rows = (await querySegment(h.db.sql, SHOP, parseExplorerQuery(new URLSearchParams({ limit: "250" })))).total;
     expect(rows).toBe(csv.size);
-    const all = await h.db.sql.query<any>(`SELECT "customerId"::text id, "lapseClass", overdue, vip, target, branch, orders, "daysSinceLast", "totalSpent", "pAlive", "churnRisk", "expectedOrderValue"
+    const all = await h.db.sql.query<any>(`SELECT "customerId"::text id, "lapseClass", overdue, vip, target, branch, orders, "daysSinceLast", "totalSpent", "pBuy", "churnRisk", "expectedOrderValue"
       FROM "CustomerScore" WHERE shop = $1`, [SHOP]);
     let compared = 0;
     for (const r of all) {
@@ -93,7 +93,7 @@ describe("dashboard vs CLI on the demo shop", () => {
       expect([r.lapseClass, String(r.overdue), String(r.vip), String(r.target), r.branch?.toLowerCase() ?? "", String(r.orders), String(r.daysSinceLast)])
         .toEqual([c.class, c.overdue, c.vip, c.target, c.branch, c.orders, c.days_since_last_order]);
       expect(r.totalSpent).toBeCloseTo(Number(c.total_spent), 6);
-      expect(r.pAlive).toBeCloseTo(Number(c.p_alive), 6);
+      expect(r.pBuy).toBeCloseTo(Number(c.p_buy_within_90d), 6);
       expect(r.churnRisk).toBeCloseTo(Number(c.churn_risk), 6);
       if (c.expected_order_value) expect(r.expectedOrderValue).toBeCloseTo(Number(c.expected_order_value), 4);
       compared++;

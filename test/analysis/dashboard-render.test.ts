@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RiskDashboard } from "../../app/components/analysis/RiskDashboard";
 import { FormatProvider } from "../../app/components/FormatProvider";
 import { formatContext } from "../../app/lib/format";
-import { latestAnalysis, runAnalysis } from "../../app/analysis/run";
+import { latestAnalysis, runAnalysis } from "../../app/analysis/run-analysis";
 import { createTestDb, type TestDb } from "../support/db";
 import { insertOrders, insertShop, SHOP } from "./support";
 

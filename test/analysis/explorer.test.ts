@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb, databaseKinds, type TestDb } from "../support/db";
-import { csvColumns, parseExplorerQuery, querySegment, segmentCsvStream, SORTS, type ExplorerQuery, type SegmentRow, type SortKey } from "../../app/analysis/explorer";
+import { csvColumns, parseExplorerQuery, querySegment, segmentCsvStream, SORTS, type ExplorerQuery, type SegmentRow, type SortKey } from "../../app/analysis/explore-segments";
 
 const SHOP = "explorer-test.myshopify.com";
 const N = 1234;

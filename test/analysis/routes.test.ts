@@ -9,7 +9,7 @@ const { loader: settingsLoader, action: settingsAction } = await import("../../a
 const { database } = await import("../../app/db.server");
 const { env } = await import("../../app/env.server");
 const { jobDefinitions, features } = await import("../../app/app.server");
-const { runAnalysis } = await import("../../app/analysis/run");
+const { runAnalysis } = await import("../../app/analysis/run-analysis");
 const { insertCustomers, insertOrders, insertShop } = await import("./support");
 
 const SHOP = TEST_APP.shop;

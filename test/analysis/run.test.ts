@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb, databaseKinds, type TestDb } from "../support/db";
-import { latestAnalysis, runAnalysis } from "../../app/analysis/run";
+import { latestAnalysis, runAnalysis } from "../../app/analysis/run-analysis";
 import { parseAnalysisSettings, saveAnalysisSettings } from "../../app/analysis/settings";
 import type { Sql } from "../../app/db/sql";
 import { insertCustomers, insertOrders, insertShop, scores, SHOP, type O } from "./support";

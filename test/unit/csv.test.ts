@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { csvCell, csvRecord } from "../../app/lib/csv";
-import { csvLine as segmentCsvLine, type SegmentRow } from "../../app/analysis/explorer";
+import { csvLine as segmentCsvLine, type SegmentRow } from "../../app/analysis/explore-segments";
 import { csvRow as outreachCsvRow } from "../../app/outreach/export-queue";
 import type { QueueRow } from "../../app/outreach/list-queue";
 

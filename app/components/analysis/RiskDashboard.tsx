@@ -1,5 +1,5 @@
 import { Badge, Banner, BlockStack, Box, Button, Card, EmptyState, InlineGrid, InlineStack, Layout, ProgressBar, Text } from "@shopify/polaris";
-import type { AnalysisRunView, AnalysisSummary, BranchSummary } from "../../analysis/run";
+import type { AnalysisRunView, AnalysisSummary, BranchSummary } from "../../analysis/run-analysis";
 import { ChurnRiskChart, RecencyChart } from "./charts";
 import { useFormat } from "../FormatProvider";
 import { EMPTY_STATE_IMAGE } from "../empty-state-image";

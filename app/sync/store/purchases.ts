@@ -207,7 +207,8 @@ export interface PurchasePoint {
  * The shop's qualifying orders in bounded batches (memory stays at one batch for any shop size):
  * first the customers' orders, read in customer-id ranges found with an OFFSET probe on the
  * (shop, customerId) index so one customer's orders never straddle two batches; then guest orders
- * by order id. `chunk` is customers (then guest orders) per batch.
+ * by order id. `chunk` is about the orders per batch (a customer's orders are never split, so a
+ * batch may hold a few more).
  */
 export async function* purchaseBatches(sql: Sql, shop: string, chunk = 5_000): AsyncGenerator<PurchasePoint[]> {
   const cols = `(extract(epoch from "processedAt") * 1000)::float8 AS t, "currentTotal"::float8 AS v`;
