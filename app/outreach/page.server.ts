@@ -13,6 +13,8 @@ import { findCampaign } from "../campaigns/store";
 import { listQueue, parseQueueQuery, queueOptions, type QueueQuery } from "./list-queue";
 import { outreachSummary, type OutreachSummary } from "./create-tasks";
 import { createFormatter, DEFAULT_LOCALE, formatContext } from "../lib/format";
+import type { AppContext } from "../jobs/feature";
+import { loadOutreachSettings, parseOutreachSettingsForm, saveOutreachSettings, type OutreachSettingsForm } from "./settings";
 
 /**
  * View models of the Outreach page. Dates and money are formatted here, in the shop's zone and
@@ -252,4 +254,23 @@ export async function handleTaskAction(sql: Sql, shop: string, taskId: string, f
   } catch (e) {
     return outcomeOf(e);
   }
+}
+
+/* ---- Concierge settings (app.settings.outreach) ---- */
+
+/** What the concierge settings page needs from the app's context. */
+export type OutreachPageContext = Pick<AppContext, "db" | "mailer">;
+
+export async function loadOutreachSettingsPage(ctx: OutreachPageContext, shop: string) {
+  await ctx.db.ready();
+  // Without a mail server the owner notice cannot go out: the page says so next to the owner's address.
+  return { settings: await loadOutreachSettings(ctx.db.sql, shop), mailConfigured: ctx.mailer() !== null };
+}
+
+export async function saveOutreachSettingsForm(ctx: OutreachPageContext, shop: string, form: FormData): Promise<OutreachSettingsForm> {
+  const r = parseOutreachSettingsForm(form);
+  if (!r.ok) return r;
+  await ctx.db.ready();
+  await saveOutreachSettings(ctx.db.sql, shop, r.settings);
+  return r;
 }

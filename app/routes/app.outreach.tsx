@@ -20,7 +20,7 @@ import {
 } from "@shopify/polaris";
 import type { IndexTableProps } from "@shopify/polaris";
 import { useEffect, useRef, useState } from "react";
-import { database } from "../db.server";
+import { appContext } from "../app.server";
 import { authenticate } from "../shopify.server";
 import { handleQueueAction, loadOutreachPage } from "../outreach/page.server";
 import { StatusBadge, STATUS_OPTIONS } from "../components/outreach/StatusBadge";
@@ -28,14 +28,14 @@ import { EMPTY_STATE_IMAGE } from "../components/empty-state-image";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  await database.ready();
-  return json(await loadOutreachPage(database.sql, session.shop, new URL(request.url), new Date()));
+  await appContext.db.ready();
+  return json(await loadOutreachPage(appContext.db.sql, session.shop, new URL(request.url), appContext.now()));
 };
 
 export const action = async ({ request }: ActionFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  await database.ready();
-  const r = await handleQueueAction(database.sql, session.shop, await request.formData(), new Date());
+  await appContext.db.ready();
+  const r = await handleQueueAction(appContext.db.sql, session.shop, await request.formData(), appContext.now());
   return json(r, { status: r.status });
 };
 
@@ -79,7 +79,7 @@ export default function Outreach() {
 
   if (options.total === 0) {
     return (
-      <Page title="Outreach">
+      <Page title="Outreach" secondaryActions={[{ content: "Concierge settings", url: "/app/settings/outreach" }]}>
         <Layout>
           <Layout.Section>
             <Card>
@@ -90,6 +90,7 @@ export default function Outreach() {
                   image={EMPTY_STATE_IMAGE}
                 >
                   <p>When a win-back campaign launches, every VIP in it gets a personal check-in task here: a concierge, a perk from their own history, and a script.</p>
+                  <p>Set who the concierge is, when unanswered check-ins are followed up and who takes over in the concierge settings.</p>
                 </EmptyState>
               </div>
             </Card>
@@ -179,7 +180,10 @@ export default function Outreach() {
       fullWidth
       title="Outreach"
       subtitle="VIP check-ins from your win-back campaigns"
-      secondaryActions={[{ content: "Export CSV", onAction: downloadCsv, loading: exporting, accessibilityLabel: "Export the filtered queue as CSV" }]}
+      secondaryActions={[
+        { content: "Export CSV", onAction: downloadCsv, loading: exporting, accessibilityLabel: "Export the filtered queue as CSV" },
+        { content: "Concierge settings", url: "/app/settings/outreach" },
+      ]}
     >
       <Layout>
         {queryError ? (

@@ -51,7 +51,6 @@ export default function Points() {
       if (result.ok) shopify.toast.show(enabled ? "Points settings saved · recomputing balances" : "Points settings saved");
       else shopify.toast.show("Check the highlighted fields", { isError: true });
     } else if (result.ok) {
-      setConfirm(null);
       shopify.toast.show(result.enabled ? "Points are on · computing balances" : "Points are off · clearing the storefront banner");
     }
   }, [result, shopify, enabled]);
@@ -223,7 +222,7 @@ export default function Points() {
         </Layout.Section>
       </Layout>
       <Modal open={confirm === "on"} onClose={() => setConfirm(null)} title="Turn on points?">
-        <Form method="post">
+        <Form method="post" onSubmit={() => setConfirm(null)}>
           <input type="hidden" name="intent" value="turn-on" />
           <input type="hidden" name="pastOrders" value={pastOrders[0] ?? "no"} />
           <Modal.Section>
@@ -255,7 +254,7 @@ export default function Points() {
         </Form>
       </Modal>
       <Modal open={confirm === "off"} onClose={() => setConfirm(null)} title="Turn off points?">
-        <Form method="post">
+        <Form method="post" onSubmit={() => setConfirm(null)}>
           <input type="hidden" name="intent" value="turn-off" />
           <Modal.Section>
             <Text as="p">

@@ -7,6 +7,11 @@ import { startMailSink, type MailSink, type SinkMessage } from "../messaging/mai
 import { createTestDb, type TestDb } from "../support/db";
 import { createOutreachTasks, outreachTaskFor } from "../../app/outreach/create-tasks";
 import { escalationPass } from "../../app/outreach/jobs";
+import { outreachDeps } from "../../app/outreach/feature";
+import { saveOutreachSettingsForm } from "../../app/outreach/page.server";
+import { conciergeContact, loadOutreachSettings } from "../../app/outreach/settings";
+import type { Env } from "../../app/env.server";
+import type { Transporter } from "nodemailer";
 import { notifyOwners } from "../../app/outreach/notify-owners";
 import { transitionTask } from "../../app/outreach/move-task";
 import { LAUNCH, SHOP, after, ago, seedCustomer, seedOrder, seedShop, settings } from "./support";
@@ -80,5 +85,68 @@ describe("owner notice for escalated VIPs (real SMTP server)", () => {
     const run = await escalationPass(deps, SHOP);
     expect(run.escalated).toHaveLength(1);
     expect((await outreachTaskFor(t.db.sql, SHOP, "owner-mail-2", "1"))!.status).toBe("escalated");
+  });
+});
+
+describe("concierge settings drive new tasks and the owner notice (issue 13: the owner notice never went out)", () => {
+  const SHOP2 = "concierge-settings.myshopify.com";
+  let t: TestDb;
+  let sink: MailSink;
+
+  beforeAll(async () => {
+    sink = await startMailSink({ dir: mkdtempSync(path.join(os.tmpdir(), "winback-concierge-")) });
+    t = await createTestDb("pglite");
+    await seedShop(t.db.sql, SHOP2, "UTC");
+    for (const id of ["11", "12"]) {
+      await seedCustomer(t.db.sql, id, { firstName: `Vip${id}`, email: `vip${id}@example.com`, totalSpent: 500 }, SHOP2);
+      await seedOrder(t.db.sql, { id: `9${id}`, customerId: id, processedAt: ago(200), lines: [{ productId: "1", title: "Tea" }] }, SHOP2);
+    }
+  });
+  afterAll(async () => {
+    await t.drop();
+    await sink.close();
+  });
+
+  it("rejects a list as an address, saves the form, and every new task follows it; escalation mails the owner through the production wiring", async () => {
+    const mailer = nodemailer.createTransport({ host: "127.0.0.1", port: sink.port, secure: false, ignoreTLS: true });
+    let now = LAUNCH;
+    const ctx = {
+      db: t.db,
+      queue: { send: async () => "j" },
+      adminClient: async () => {
+        throw new Error("outreach calls no Shopify API");
+      },
+      now: () => now,
+      env: () => ({ MAIL_FROM: "Winback <winback@app.test>", SHOPIFY_API_KEY: "key" }) as unknown as Env,
+      mailer: () => mailer as unknown as Transporter,
+    };
+    const form = (o: Record<string, string>) => {
+      const f = new FormData();
+      for (const [k, v] of Object.entries({ conciergeName: "Maya Chen", conciergeRole: "Head of client care", conciergeEmail: "maya@shop.test", followUpDays: "3", graceDays: "1", ownerName: "Maria", ownerEmail: "maria@shop.test", ...o })) f.set(k, v);
+      return f;
+    };
+    expect(await saveOutreachSettingsForm(ctx, SHOP2, form({ ownerEmail: "a@x.com, b@y.com", followUpDays: "soon" }))).toEqual({
+      ok: false,
+      errors: { ownerEmail: "Enter exactly one email address", followUpDays: "Enter a whole number of days" },
+    });
+    expect(await loadOutreachSettings(t.db.sql, SHOP2)).toMatchObject({ followUpDays: 7, ownerEmail: "" });
+    expect(await saveOutreachSettingsForm(ctx, SHOP2, form({}))).toMatchObject({ ok: true });
+    expect(await conciergeContact(t.db.sql, SHOP2)).toEqual({ name: "Maya Chen", role: "Head of client care", replyTo: "maya@shop.test" });
+
+    // A campaign whose plan names no concierge and no owner: the shop's concierge settings apply.
+    await createOutreachTasks(t.db.sql, { shop: SHOP2, campaignId: "c-settings", launchAt: LAUNCH, settings: settings({ conciergeName: "", owner: "" }), customerIds: ["11", "12"] });
+    const task = (await outreachTaskFor(t.db.sql, SHOP2, "c-settings", "11"))!;
+    expect(task.concierge).toEqual({ name: "Maya Chen", role: "Head of client care" });
+    expect(task.followUpAt).toEqual(after(3));
+
+    const deps = await outreachDeps(ctx)();
+    now = after(3.5); // past follow-up (3 days), within grace (1 day): nothing escalates yet
+    expect((await escalationPass(deps, SHOP2)).escalated).toEqual([]);
+    now = after(4.5);
+    const run = await escalationPass(deps, SHOP2);
+    expect(run.escalated.map((e) => e.escalatedTo)).toEqual(["maria@shop.test", "maria@shop.test"]);
+    expect(sink.messages.map((m) => m.to)).toEqual([["maria@shop.test"]]);
+    expect(sink.messages[0]!.raw).toMatch(/Subject: 2 VIP customers need you/);
+    mailer.close();
   });
 });
