@@ -15,7 +15,7 @@ import { createMetafieldDefinition, deleteMetafields, readShopMetafield, setMeta
 import { startOrdersExport } from "../../app/shopify/orders";
 import { requireOk, userErrorsError } from "../../app/shopify/response";
 import { createSegment, searchSegments } from "../../app/shopify/segments";
-import { fetchShopOverview } from "../../app/shopify/shop";
+import { fetchShopEmailIdentity, fetchShopOverview } from "../../app/shopify/shop";
 import { appErrorOf, clientAnswering, recorded, recordingSource } from "./support";
 
 const CUSTOMER = "gid://shopify/Customer/10841260523826";
@@ -251,5 +251,15 @@ describe("shop.ts", () => {
     const e = await appErrorOf(() => fetchShopOverview(clientAnswering({ ...answer, shop })));
     expect(e.code).toBe("SHOPIFY_GRAPHQL");
     expect(e.message).toMatch(/^shop overview: Shopify answered in an unexpected shape \(shop\.currencyCode: .*; shop\.ianaTimezone: /);
+  });
+
+  // REC 2025-01/metafields/shop-owner-metafields-read-after-write.json (shop name) plus DEV admin-graphql Shop
+  // (contactEmail; shopAddress is a MailingAddress, null fields where the merchant left them empty).
+  it("fetchShopEmailIdentity: name, contact email and address; a non-string address line is refused", async () => {
+    const shop = (recorded("shop.identity") as { shop: { name: string } }).shop;
+    const address = { company: null, address1: "1 Main St", address2: null, city: "Toronto", province: "Ontario", zip: "M5V 1A1", country: "Canada" };
+    expect(await fetchShopEmailIdentity(clientAnswering({ shop: { name: shop.name, contactEmail: "hello@example.com", shopAddress: address } }))).toEqual({ name: "harry-test-heelo", contactEmail: "hello@example.com", shopAddress: address });
+    const e = await appErrorOf(() => fetchShopEmailIdentity(clientAnswering({ shop: { name: shop.name, contactEmail: null, shopAddress: { ...address, zip: 12345 } } })));
+    expect(e.message).toMatch(/^shop email identity: Shopify answered in an unexpected shape \(shop\.shopAddress\.zip: /);
   });
 });
