@@ -176,4 +176,13 @@ describe("points-expiry-banner.js", () => {
     expect(key(1)).toBe(key(0));
     expect(s.result.textContent).toContain("C1");
   });
+
+  it("shows the app's own answer in the shop's language when it says why (e.g. not enough points)", async () => {
+    const s = setup({ responses: [json(400, { error: "Points insuffisants.", code: "INVALID_INPUT" })] });
+    s.form.fire("submit");
+    await flush();
+    await flush();
+    expect(s.result.textContent).toBe("Points insuffisants.");
+    expect(s.button.disabled).toBe(false);
+  });
 });

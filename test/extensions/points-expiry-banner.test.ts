@@ -3,6 +3,7 @@ import {
   appEmbedAssets,
   appEmbedSchema,
   blockSettings,
+  loadLocale,
   renderAppEmbed,
   type EmbedCustomer,
   type RenderAppEmbedOptions,
@@ -152,6 +153,27 @@ describe("points expiry banner app embed", () => {
     expect(text(render({ locale: "fr", shop: eur, customer: customer({ expireInMs: 3600_000 }) }).html)).toContain(
       "Plus que 1 jour",
     );
+  });
+
+  it("renders German and Spanish strings and date formats (issue 13: the banner in the shop's language)", () => {
+    const de = render({ locale: "de", shop: eur, customer: customer({ first_name: "Jonas" }) }).html;
+    expect(de).toContain('aria-label="Ablauf der Treuepunkte"');
+    expect(text(de)).toContain("Hallo Jonas");
+    expect(text(de)).toContain("250 Punkte im Wert von 10,00 € verfallen am 05.03.2026.");
+    expect(text(de)).toContain("Noch 4 Tage");
+    expect(text(de)).toContain("Jetzt einlösen");
+    const es = render({ locale: "es", shop: eur, customer: customer({ first_name: "Lucía", expireInMs: 3600_000 }) }).html;
+    expect(text(es)).toContain("Hola Lucía");
+    expect(text(es)).toContain("250 puntos por valor de 10,00 € caducan el 01/03/2026.");
+    expect(text(es)).toContain("Queda 1 día");
+    expect(es).toContain('data-i18n-code="Tu código de descuento: [code]"');
+  });
+
+  it("every storefront locale has every key of en.default (no English fallback shows on a French, German or Spanish storefront)", () => {
+    const keys = (o: Record<string, unknown>, prefix = ""): string[] =>
+      Object.entries(o).flatMap(([k, v]) => (v && typeof v === "object" ? keys(v as Record<string, unknown>, `${prefix}${k}.`) : [`${prefix}${k}`]));
+    const en = keys(loadLocale("en") as Record<string, unknown>).sort();
+    for (const l of ["fr", "de", "es"] as const) expect(keys(loadLocale(l) as Record<string, unknown>).sort()).toEqual(en);
   });
 
   it("applies merchant settings: colours, position, message, countdown, value rate", () => {

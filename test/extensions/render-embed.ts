@@ -23,7 +23,7 @@ export const CSS_FILE = join(EXTENSION_ROOT, "assets/points-expiry-banner.css");
 /** The app-reserved customer metafield namespace the block reads (`$app:loyalty`). */
 export const LOYALTY_NAMESPACE = "$app:loyalty";
 
-export type Locale = "en" | "fr";
+export type Locale = "en" | "fr" | "de" | "es";
 
 /** Loyalty metafield values as the app writes them (Admin API `metafieldsSet`, namespace `$app:loyalty`). */
 export interface LoyaltyMetafields {
@@ -141,7 +141,7 @@ export function escapeHtml(value: unknown): string {
     .replace(/'/g, "&#39;");
 }
 
-/** CLDR cardinal category for the locales we ship: French treats 0 and 1 as "one". */
+/** CLDR cardinal category for the locales we ship: French treats 0 and 1 as "one"; English, German and Spanish only 1. */
 function pluralCategory(locale: Locale, count: number): "one" | "other" {
   if (locale === "fr") return count === 0 || count === 1 ? "one" : "other";
   return count === 1 ? "one" : "other";

@@ -18,8 +18,12 @@ describe("Theme Check (theme-check:theme-app-extension)", () => {
     // The block, and every locale file, were actually checked.
     expect(run.theme.map((f) => f.uri.split("points-expiry-banner/")[1]).sort()).toEqual([
       "blocks/points-expiry-banner.liquid",
+      "locales/de.json",
+      "locales/de.schema.json",
       "locales/en.default.json",
       "locales/en.default.schema.json",
+      "locales/es.json",
+      "locales/es.schema.json",
       "locales/fr.json",
       "locales/fr.schema.json",
     ]);

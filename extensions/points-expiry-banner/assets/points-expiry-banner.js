@@ -85,7 +85,12 @@
       })
         .then(function (res) {
           return res.json().catch(function () { return {}; }).then(function (body) {
-            if (!res.ok || !body || typeof body.code !== 'string' || !body.code) throw new Error('redeem');
+            if (!res.ok || !body || typeof body.code !== 'string' || !body.code) {
+              // The app answers in the shop's language ("Not enough points."); show that when it says why.
+              var err = new Error('redeem');
+              err.shopperText = !res.ok && body && typeof body.error === 'string' ? body.error : '';
+              throw err;
+            }
             return body;
           });
         })
@@ -107,8 +112,8 @@
           result.setAttribute('tabindex', '-1');
           result.focus();
         })
-        .catch(function () {
-          result.textContent = d.i18nError;
+        .catch(function (e) {
+          result.textContent = (e && e.shopperText) || d.i18nError;
           button.disabled = false;
           button.textContent = label;
         })
