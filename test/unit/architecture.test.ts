@@ -210,6 +210,36 @@ describe("table ownership", () => {
     expect(Object.keys(ALLOWLIST).filter((f) => !(f in found))).toEqual([]);
   });
 
+  /**
+   * The sync is a one-way chain (docs/decisions/075-sync-chain.md): each module imports only
+   * modules before it in this order (the store, then context, below every step); a later step
+   * reaches an earlier one only as a parameter (`deps.finalize`).
+   */
+  it("the sync's modules import only earlier steps of the chain", () => {
+    const CHAIN = ["store", "context", "start", "poll", "download", "ingest", "finalize", "jobs", "webhooks", "status", "feature"];
+    const SYNC = path.resolve("app/sync");
+    const stepOf = (f: string) => {
+      const r = path.relative(SYNC, f).split(path.sep);
+      const name = r[0] === "store" ? "store" : r[0]!.replace(/\.tsx?$/, "");
+      return name === "orders-sql" ? "store" : name;
+    };
+    const files = appFiles();
+    const { edges } = importGraph(files, ROOT);
+    const inSync = (f: string) => f.startsWith(SYNC + path.sep);
+    const steps = new Set(files.filter(inSync).map(stepOf));
+    // Every module of the sync has a place in the chain.
+    expect([...steps].filter((s) => !CHAIN.includes(s))).toEqual([]);
+    const backwards = edges
+      .filter((e) => inSync(e.from) && inSync(e.to))
+      .filter((e) => {
+        const from = CHAIN.indexOf(stepOf(e.from)), to = CHAIN.indexOf(stepOf(e.to));
+        // Inside the store, files may use each other (no cycles: the test above); context is types and job names.
+        return to > from || (to === from && stepOf(e.from) !== "store");
+      })
+      .map((e) => `${rel(e.from)} -> ${rel(e.to)}`);
+    expect(backwards).toEqual([]);
+  });
+
   it("the rules see SQL, foreign tables and routes (a file of each kind)", () => {
     expect(SQL_CALL.test("await tx.query<{ n: number }>(`SELECT 1`)")).toBe(true);
     expect(SQL_CALL.test('const m = /x/.exec(s); url.searchParams.get("q")')).toBe(false);
