@@ -147,6 +147,51 @@ describe("app proxy redemption and the storefront banner (emulator → app route
   });
 });
 
+describe("the proxy in the shop's language, and while points are off", () => {
+  const setSection = (section: string, value: unknown) =>
+    database.sql.query(`UPDATE "Shop" SET settings = jsonb_set(coalesce(settings, '{}'::jsonb), ARRAY[$2::text], $3::jsonb, true) WHERE domain = $1`, [SHOP, section, JSON.stringify(value)]);
+  const signed = (customerId: string) => {
+    const q = new URLSearchParams({ shop: SHOP, logged_in_customer_id: customerId, path_prefix: "/apps/winback", timestamp: String(Math.floor(Date.now() / 1000)) });
+    q.set("signature", signProxyQuery(q, TEST_APP.apiSecret));
+    return q;
+  };
+  const redeem = (customerId: string, points: number, key: string) =>
+    toResponse(redeemAction({ request: new Request(`${appUrl}/proxy/redeem?${signed(customerId)}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ points, idempotencyKey: key }) }), params: {}, context: {} }));
+  const points = (customerId: string) => toResponse(pointsLoader({ request: new Request(`${appUrl}/proxy/points?${signed(customerId)}`), params: {}, context: {} }));
+
+  it("a French shop's shoppers read French answers", async () => {
+    const someone = String(emu.shop(SHOP).customerLegacyId(2));
+    await setSection("messaging", { locale: "fr" });
+    try {
+      const r = await redeem(someone, 100, "french-key-0001");
+      expect(r.status).toBe(400);
+      expect(await r.json()).toEqual({ error: "Points insuffisants.", code: "INVALID_INPUT" });
+      const guest = await toResponse(pointsLoader({ request: new Request(`${appUrl}/proxy/points?${signed("")}`), params: {}, context: {} }));
+      expect(await guest.json()).toEqual({ error: "Connectez-vous pour voir vos points." });
+    } finally {
+      await setSection("messaging", {});
+    }
+  });
+
+  it("points off: no balance and no reward for anyone (404), whatever a stale banner offers", async () => {
+    const someone = String(emu.shop(SHOP).customerLegacyId(1));
+    const before = await database.sql.query(`SELECT count(*)::int AS n FROM "PointsRedemption"`);
+    const { loadPointsSettings } = await import("../../app/points/store");
+    const program = (await loadPointsSettings(database.sql, SHOP)).program;
+    await database.sql.query(`UPDATE "Shop" SET settings = jsonb_set(settings, '{points,program,enabled}', 'false') WHERE domain = $1`, [SHOP]);
+    try {
+      const p = await points(someone);
+      expect(p.status).toBe(404);
+      expect(await p.json()).toEqual({ error: "Points are not available in this shop.", code: "NOT_FOUND" });
+      const r = await redeem(someone, 60, "points-off-key-01");
+      expect(r.status).toBe(404);
+      expect(await database.sql.query(`SELECT count(*)::int AS n FROM "PointsRedemption"`)).toEqual(before);
+    } finally {
+      await database.sql.query(`UPDATE "Shop" SET settings = jsonb_set(settings, '{points,program}', $2::jsonb) WHERE domain = $1`, [SHOP, JSON.stringify(program)]);
+    }
+  });
+});
+
 describe("saving the Points settings", () => {
   it("stores the section and queues a ledger rebuild + metafield sync under its own key; a bad form changes nothing", async () => {
     const { savePointsSettingsForm } = await import("../../app/points/page.server");
