@@ -142,23 +142,8 @@ export function mapTransportError(e: unknown): AppError {
   return new AppError("NETWORK", `Admin API unreachable: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
 }
 
-/** A mutation payload's `userErrors` (UserError and its typed variants: `code`, `extraInfo` when selected). */
-export const UserErrorsSchema = z.array(
-  z.object({ field: z.array(z.string()).nullish(), message: z.string(), code: z.string().nullish(), extraInfo: z.string().nullish() }),
-);
-
-export interface UserErrorLike {
-  field?: string[] | null;
-  message: string;
-  code?: string | null;
-}
-
-/** Mutations answer problems as userErrors: make them an error listing every entry. */
-export function assertNoUserErrors(userErrors: UserErrorLike[] | null | undefined, what = "mutation"): void {
-  if (!userErrors?.length) return;
-  const text = userErrors.map((u) => `${u.field?.length ? u.field.join(".") + ": " : ""}${u.message}${u.code ? ` (${u.code})` : ""}`).join("; ");
-  throw new AppError("SHOPIFY_USER_ERRORS", `${what}: ${text}`, { details: userErrors });
-}
+// userErrors have one home (response.ts, ADR 081); re-exported for callers that import the client.
+export { assertNoUserErrors } from "./response";
 
 /** The error code of a top-level GraphQL failure (e.g. ACCESS_DENIED), if any. */
 export function graphqlErrorCodes(e: unknown): string[] {

@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { AppError } from "../lib/errors";
-import { assertNoUserErrors } from "./graphql-client";
 
 /**
  * How every adapter in app/shopify reads Shopify's answers (ADR 081):
@@ -46,20 +45,22 @@ export function outcome<T>(value: T | null | undefined, userErrors: ShopifyUserE
   return { ok: true, value };
 }
 
-/** The value, or Shopify's refusal as AppError SHOPIFY_USER_ERRORS (message lists field, message and code of each; details holds them). */
-export function requireOk<T>(o: Outcome<T>, what: string): T {
-  if (o.ok) return o.value;
-  assertNoUserErrors(o.userErrors, what);
-  throw new AppError("INTERNAL", "unreachable: a refusal without userErrors");
+/**
+ * Shopify's refusal as one AppError SHOPIFY_USER_ERRORS: the message lists field, message and code of
+ * every entry ("<what>: <field>: <message> (<CODE>); …"), details hold the entries.
+ */
+export function userErrorsError(userErrors: ReadonlyArray<Pick<ShopifyUserError, "message"> & Partial<Pick<ShopifyUserError, "field" | "code">>>, what: string): AppError {
+  const text = userErrors.map((u) => `${u.field?.length ? u.field.join(".") + ": " : ""}${u.message}${u.code ? ` (${u.code})` : ""}`).join("; ");
+  return new AppError("SHOPIFY_USER_ERRORS", `${what}: ${text}`, { details: userErrors });
 }
 
-/** Shopify's refusal as the AppError `requireOk` would throw, for callers that record it instead. */
-export function userErrorsError(userErrors: ShopifyUserError[], what: string): AppError {
-  try {
-    assertNoUserErrors(userErrors, what);
-  } catch (e) {
-    if (e instanceof AppError) return e;
-    throw e;
-  }
-  return new AppError("INTERNAL", `${what}: no userErrors to report`);
+/** Throws `userErrorsError` when there is any userError. */
+export function assertNoUserErrors(userErrors: Parameters<typeof userErrorsError>[0] | null | undefined, what = "mutation"): void {
+  if (userErrors?.length) throw userErrorsError(userErrors, what);
+}
+
+/** The value, or Shopify's refusal thrown as `userErrorsError`. */
+export function requireOk<T>(o: Outcome<T>, what: string): T {
+  if (o.ok) return o.value;
+  throw userErrorsError(o.userErrors, what);
 }

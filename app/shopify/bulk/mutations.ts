@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { AppError } from "../../lib/errors";
-import { parseResponse } from "../response";
+import { assertNoUserErrors, parseResponse, UserErrorListSchema } from "../response";
 import { BULK_RUN_MUTATION, STAGED_UPLOADS_CREATE } from "../documents/bulk";
-import { assertNoUserErrors, UserErrorsSchema, type AdminClient } from "../graphql-client";
+import type { AdminClient } from "../graphql-client";
 import { fetchBulkOperation, TERMINAL_STATUSES, type BulkOperation } from "./operations";
 
 /**
@@ -13,11 +13,11 @@ import { fetchBulkOperation, TERMINAL_STATUSES, type BulkOperation } from "./ope
 const Staged = z.object({
   stagedUploadsCreate: z.object({
     stagedTargets: z.array(z.object({ url: z.string().nullish(), parameters: z.array(z.object({ name: z.string(), value: z.string() })) })).nullish(),
-    userErrors: UserErrorsSchema,
+    userErrors: UserErrorListSchema,
   }),
 });
 const Run = z.object({
-  bulkOperationRunMutation: z.object({ bulkOperation: z.object({ id: z.string(), status: z.string() }).nullish(), userErrors: UserErrorsSchema }),
+  bulkOperationRunMutation: z.object({ bulkOperation: z.object({ id: z.string(), status: z.string() }).nullish(), userErrors: UserErrorListSchema }),
 });
 
 export interface StartBulkMutation {

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { AppError } from "../../lib/errors";
-import { parseResponse } from "../response";
+import { assertNoUserErrors, parseResponse, UserErrorListSchema } from "../response";
 import { BULK_OPERATION_QUERY, BULK_RUN_QUERY } from "../documents/bulk";
-import { assertNoUserErrors, UserErrorsSchema, type AdminClient } from "../graphql-client";
+import type { AdminClient } from "../graphql-client";
 
 /** Shopify's BulkOperation as the sync reads it (UnsignedInt64 counts arrive as strings). */
 export const BulkOperationSchema = z.object({
@@ -24,7 +24,7 @@ export const TERMINAL_STATUSES = new Set(["COMPLETED", "FAILED", "CANCELED", "EX
 const RunPayload = z.object({
   bulkOperationRunQuery: z.object({
     bulkOperation: z.object({ id: z.string(), status: z.string() }).nullish(),
-    userErrors: UserErrorsSchema,
+    userErrors: UserErrorListSchema,
   }),
 });
 
