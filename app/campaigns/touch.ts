@@ -5,7 +5,8 @@ import { AppError } from "../lib/errors";
 import type { SendOutcome } from "../messaging/types";
 import { shopFacts } from "../shop-settings.server";
 import type { CampaignDeps } from "./deps";
-import { standardEmail, vipEmail, type ShopInfo } from "./email";
+import { discountLink, type ShopInfo } from "./email";
+import { conciergeContact } from "../outreach/settings";
 import { exitMember, TOUCH_QUEUE, type TouchPayload } from "./launch";
 import {
   completeCampaignRows,
@@ -98,14 +99,47 @@ export async function runTouch(deps: CampaignDeps, p: z.infer<typeof TouchPayloa
     const task = await deps.outreach.taskFor(deps.sql, p.shop, p.campaignId, p.customerId);
     const conciergeName = task?.conciergeName || c.settings.vip.conciergeName;
     const perk = task?.perk || c.settings.vip.perkOverride || "a personal concierge call";
-    const mail = vipEmail({ shop, firstName: contact?.firstName ?? null, conciergeName, conciergeRole: task?.conciergeRole ?? c.settings.vip.conciergeRole, perk, day: p.day });
-    outcome = await deps.messenger.sendEmail({ shop: p.shop, customerId: p.customerId, kind: "winback_vip", dedupeKey, campaignId: p.campaignId, ...mail });
+    // Messaging writes the note in the shop's language with the merchant's blocks; replies go to the concierge (outreach settings).
+    const concierge = await conciergeContact(deps.sql, p.shop);
+    const who = conciergeName.trim() || concierge.name.trim() || shop.name;
+    outcome = await deps.messenger.sendEmail({
+      shop: p.shop,
+      customerId: p.customerId,
+      kind: "winback_vip",
+      dedupeKey,
+      campaignId: p.campaignId,
+      content: { template: "winback_vip", stage: p.day === 0 ? "first" : "followup", firstName: contact?.firstName ?? null, concierge: who, perk },
+      fromName: who,
+      ...(concierge.replyTo ? { replyTo: concierge.replyTo } : {}),
+    });
     flowPayload = { customer_id: p.customerId, campaign_id: p.campaignId, branch: "vip", touch_day: p.day, perk };
   } else {
     // A program's code has no end date in Shopify; the member's offer ends validityDays after they joined.
     const endsAt = c.discountEndsAt ?? discountEndsAt(new Date(t.assignedAt), c.settings);
-    const mail = standardEmail({ shop, firstName: contact?.firstName ?? null, settings: c.settings, code: c.discountCode, endsAt, day: p.day });
-    outcome = await deps.messenger.sendEmail({ shop: p.shop, customerId: p.customerId, kind: "winback_standard", dedupeKey, campaignId: p.campaignId, ...mail });
+    const d = c.settings.discount;
+    outcome = await deps.messenger.sendEmail({
+      shop: p.shop,
+      customerId: p.customerId,
+      kind: "winback_standard",
+      dedupeKey,
+      campaignId: p.campaignId,
+      content: {
+        template: "winback_standard",
+        stage: p.day === 0 ? "first" : "reminder",
+        firstName: contact?.firstName ?? null,
+        discount: d.kind === "percentage" ? { percent: d.value } : { amount: d.value },
+        code: c.discountCode,
+        endsAt,
+        link: discountLink(shop, c.discountCode),
+        // Only terms the code itself enforces in Shopify (ADR 077).
+        terms: {
+          minimumSubtotal: d.minimumSubtotal || null,
+          oncePerCustomer: d.appliesOncePerCustomer,
+          products: d.appliesTo.kind === "products" ? d.appliesTo.products.map((x) => x.title) : [],
+          combinesWith: d.combinesWith,
+        },
+      },
+    });
     flowPayload = {
       customer_id: p.customerId,
       campaign_id: p.campaignId,

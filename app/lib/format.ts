@@ -42,6 +42,8 @@ export interface Formatter {
   dateTime(d: DateInput): string;
   /** "March 4, 2026" in the shop's zone (emails, where the date stands alone in a sentence). */
   longDate(d: DateInput): string;
+  /** "Wednesday, March 4, 2026 at 11:59 PM EST": a deadline a reader in another zone must not misread. */
+  zonedDateTime(d: DateInput): string;
   /** "Mar 2026" in the shop's zone. */
   monthYear(d: DateInput): string;
   /** "Mar 4" in the shop's zone. */
@@ -95,6 +97,8 @@ export function createFormatter(ctx: FormatContext): Formatter {
     date: (d) => dt("date", { year: "numeric", month: "short", day: "numeric" }).format(toDate(d)),
     dateTime: (d) => dt("dateTime", { dateStyle: "medium", timeStyle: "short" }).format(toDate(d)),
     longDate: (d) => dt("longDate", { year: "numeric", month: "long", day: "numeric" }).format(toDate(d)),
+    zonedDateTime: (d) =>
+      dt("zonedDateTime", { weekday: "long", year: "numeric", month: "long", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" }).format(toDate(d)),
     monthYear: (d) => dt("monthYear", { month: "short", year: "numeric" }).format(toDate(d)),
     dayMonth: (d) => dt("dayMonth", { month: "short", day: "numeric" }).format(toDate(d)),
     calendarDay(isoDate) {

@@ -21,6 +21,15 @@ export function resolveLocale(tag: string | null | undefined): Locale {
 }
 
 const en = {
+  "terms.minimum": "Valid on orders of {amount} or more.",
+  "terms.once": "One use per customer.",
+  "terms.products": "Valid on {products} only.",
+  "terms.noCombine": "It cannot be combined with other discounts.",
+  "terms.combine": "It can be combined with {kinds}, but not with other discount types.",
+  "terms.kind.product": "product discounts",
+  "terms.kind.order": "other order discounts",
+  "terms.kind.shipping": "shipping discounts",
+  "terms.and": "and",
   "unsubscribe.invalidTitle": "This link does not work",
   "unsubscribe.doneTitle": "You are unsubscribed",
   "unsubscribe.explain": "You will stop receiving marketing emails from {shop}. Order and shipping emails are not affected.",
@@ -85,6 +94,15 @@ export type MessageKey = keyof typeof en;
 export type Catalogue = Record<MessageKey, string>;
 
 const fr: Partial<Catalogue> = {
+  "terms.minimum": "Valable pour toute commande de {amount} ou plus.",
+  "terms.once": "Une utilisation par client.",
+  "terms.products": "Valable uniquement sur {products}.",
+  "terms.noCombine": "Non cumulable avec d'autres réductions.",
+  "terms.combine": "Cumulable avec {kinds}, mais pas avec d'autres types de réduction.",
+  "terms.kind.product": "les réductions sur les produits",
+  "terms.kind.order": "d'autres réductions sur la commande",
+  "terms.kind.shipping": "les réductions sur la livraison",
+  "terms.and": "et",
   "unsubscribe.invalidTitle": "Ce lien ne fonctionne pas",
   "unsubscribe.doneTitle": "Vous êtes désabonné(e)",
   "unsubscribe.explain": "Vous ne recevrez plus d'e-mails marketing de {shop}. Les e-mails de commande et de livraison ne sont pas concernés.",
@@ -140,6 +158,15 @@ const fr: Partial<Catalogue> = {
 };
 
 const de: Partial<Catalogue> = {
+  "terms.minimum": "Gültig für Bestellungen ab {amount}.",
+  "terms.once": "Einmal pro Kunde einlösbar.",
+  "terms.products": "Nur gültig für {products}.",
+  "terms.noCombine": "Nicht mit anderen Rabatten kombinierbar.",
+  "terms.combine": "Kombinierbar mit {kinds}, aber nicht mit anderen Rabattarten.",
+  "terms.kind.product": "Produktrabatten",
+  "terms.kind.order": "anderen Bestellrabatten",
+  "terms.kind.shipping": "Versandrabatten",
+  "terms.and": "und",
   "unsubscribe.invalidTitle": "Dieser Link funktioniert nicht",
   "unsubscribe.doneTitle": "Sie sind abgemeldet",
   "unsubscribe.explain": "Sie erhalten keine Marketing-E-Mails von {shop} mehr. Bestell- und Versand-E-Mails sind davon nicht betroffen.",
@@ -195,6 +222,15 @@ const de: Partial<Catalogue> = {
 };
 
 const es: Partial<Catalogue> = {
+  "terms.minimum": "Válido en pedidos de {amount} o más.",
+  "terms.once": "Un uso por cliente.",
+  "terms.products": "Válido solo en {products}.",
+  "terms.noCombine": "No se puede combinar con otros descuentos.",
+  "terms.combine": "Se puede combinar con {kinds}, pero no con otros tipos de descuento.",
+  "terms.kind.product": "descuentos en productos",
+  "terms.kind.order": "otros descuentos en el pedido",
+  "terms.kind.shipping": "descuentos en el envío",
+  "terms.and": "y",
   "unsubscribe.invalidTitle": "Este enlace no funciona",
   "unsubscribe.doneTitle": "Te has dado de baja",
   "unsubscribe.explain": "Dejarás de recibir correos de marketing de {shop}. Los correos de pedidos y envíos no se ven afectados.",

@@ -18,6 +18,15 @@ import type { TemplateBlocks, TemplateId } from "./settings";
 const DateLike = z.union([z.date(), z.string().datetime({ offset: true })]);
 const FirstName = z.string().max(200).nullish();
 
+const DiscountTermsSchema = z.object({
+  minimumSubtotal: z.number().positive().nullish(),
+  oncePerCustomer: z.boolean().optional(),
+  /** Titles of the products the code is limited to (empty: every item). */
+  products: z.array(z.string().max(255)).max(50).optional(),
+  combinesWith: z.object({ productDiscounts: z.boolean(), orderDiscounts: z.boolean(), shippingDiscounts: z.boolean() }).optional(),
+});
+export type DiscountTerms = z.infer<typeof DiscountTermsSchema>;
+
 export const EmailContentSchema = z.discriminatedUnion("template", [
   z.object({
     template: z.literal("winback_standard"),
@@ -28,8 +37,8 @@ export const EmailContentSchema = z.discriminatedUnion("template", [
     code: z.string().min(1).max(255),
     endsAt: DateLike,
     link: z.string().url(),
-    /** Terms the discount itself enforces (minimum subtotal, one use), already worded by the caller. */
-    terms: z.string().max(1000).nullish(),
+    /** Terms the discount itself enforces in Shopify (ADR 077), worded here in the customer's language. */
+    terms: DiscountTermsSchema.optional(),
   }),
   z.object({
     template: z.literal("winback_vip"),
@@ -113,13 +122,14 @@ export function composeEmail(input: EmailContent, ctx: ComposeContext): Composed
     vars.code = c.code;
     vars.ends = f.longDate(c.endsAt);
     vars.value = offerValue;
-    const endsFull = f.dateTime(c.endsAt);
-    const details = [t("winback.standard.code", { code: c.code }), t("winback.standard.ends", { ends: endsFull }), c.terms?.trim() ?? ""].filter(Boolean);
+    const endsFull = f.zonedDateTime(c.endsAt);
+    const terms = termsInWords(c.terms, t, (n) => f.money(n));
+    const details = [t("winback.standard.code", { code: c.code }), t("winback.standard.ends", { ends: endsFull }), terms].filter(Boolean);
     lines.push(...details, "", `${t("winback.standard.cta")}: ${c.link}`);
     htmlParts.push(
       `<p style="font-size:20px"><strong>${esc(c.code)}</strong></p>`,
       `<p>${esc(t("winback.standard.ends", { ends: endsFull }))}</p>`,
-      c.terms?.trim() ? `<p style="color:#555;font-size:13px">${esc(c.terms.trim())}</p>` : "",
+      terms ? `<p style="color:#555;font-size:13px">${esc(terms)}</p>` : "",
       `<p><a href="${esc(c.link)}" style="background:#111;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">${esc(t("winback.standard.cta"))}</a></p>`,
     );
   } else if (c.template === "winback_vip") {
@@ -161,6 +171,31 @@ export function composeEmail(input: EmailContent, ctx: ComposeContext): Composed
   return { subject, text, html };
 }
 
+type Translate = ReturnType<typeof translator>;
+
+function listInWords(items: string[], t: Translate): string {
+  if (items.length <= 1) return items[0] ?? "";
+  return `${items.slice(0, -1).join(", ")} ${t("terms.and")} ${items[items.length - 1]}`;
+}
+
+/** The discount's terms as sentences: minimum, one use, products, stacking. */
+export function termsInWords(terms: DiscountTerms | undefined, t: Translate, money: (n: number) => string): string {
+  if (!terms) return "";
+  const out: string[] = [];
+  if (terms.minimumSubtotal) out.push(t("terms.minimum", { amount: money(terms.minimumSubtotal) }));
+  if (terms.oncePerCustomer) out.push(t("terms.once"));
+  if (terms.products?.length) out.push(t("terms.products", { products: listInWords(terms.products, t) }));
+  if (terms.combinesWith) {
+    const kinds = [
+      terms.combinesWith.productDiscounts ? t("terms.kind.product") : "",
+      terms.combinesWith.orderDiscounts ? t("terms.kind.order") : "",
+      terms.combinesWith.shippingDiscounts ? t("terms.kind.shipping") : "",
+    ].filter(Boolean);
+    out.push(kinds.length ? t("terms.combine", { kinds: listInWords(kinds, t) }) : t("terms.noCombine"));
+  }
+  return out.join(" ");
+}
+
 /** Example content for the settings page's preview of each template. */
 export function sampleContent(id: TemplateId, locale: Locale, now: Date, shopDomain: string): EmailContent {
   const t = translator(locale);
@@ -177,6 +212,7 @@ export function sampleContent(id: TemplateId, locale: Locale, now: Date, shopDom
         code: "WB-7Q3K9",
         endsAt: ends,
         link: `https://${shopDomain}/discount/WB-7Q3K9`,
+        terms: { oncePerCustomer: true, combinesWith: { productDiscounts: false, orderDiscounts: false, shippingDiscounts: true } },
       };
     case "winback_vip.first":
     case "winback_vip.followup":

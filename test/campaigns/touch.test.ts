@@ -50,7 +50,7 @@ describe.each(databaseKinds)("campaign touches (%s)", (kind) => {
     const std = h.mails.find((m) => m.subject.includes("20% off"))!;
     expect(std.text).toContain(`Code: ${c.discountCode}`);
     expect(std.text).toMatch(/Ends: .*20\d\d.*(CET|CEST|GMT\+1|GMT\+2)/); // the shop's zone (Europe/Berlin)
-    expect(std.text).toContain("Valid on orders of 50.00 EUR or more.");
+    expect(std.text).toContain("Valid on orders of €50.00 or more."); // money in the shop's currency (messaging composes, ADR 080)
     expect(std.text).toContain("It can be combined with shipping discounts, but not with other discount types.");
     expect(std.text).toContain("Excludes gift cards.");
     // One call to action (the messaging layer adds the unsubscribe link).
