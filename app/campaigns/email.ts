@@ -47,6 +47,14 @@ export function stackingInWords(s: CampaignSettings["discount"]["combinesWith"])
   return `It can be combined with ${yes.join(" and ")}, but not with other discount types.`;
 }
 
+/** The products the code is limited to, in the words of the email (nothing when it covers every item). */
+export function appliesToInWords(a: CampaignSettings["discount"]["appliesTo"]): string {
+  if (a.kind === "all" || !a.products.length) return "";
+  const names = a.products.map((p) => p.title);
+  const list = names.length === 1 ? names[0] : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+  return `Valid on ${list} only.`;
+}
+
 export function discountLink(shop: ShopInfo, code: string): string {
   return `https://${shop.domain}/discount/${encodeURIComponent(code)}`;
 }
@@ -65,7 +73,8 @@ export function standardEmail(input: {
   const hi = input.firstName?.trim() ? `Hi ${input.firstName.trim()},` : "Hi,";
   const min = settings.discount.minimumSubtotal ? `Valid on orders of ${settings.discount.minimumSubtotal.toFixed(2)} ${shop.currencyCode} or more.` : "";
   const once = settings.discount.appliesOncePerCustomer ? "One use per customer." : "";
-  const terms = [min, once, stackingInWords(settings.discount.combinesWith), settings.discount.exclusions].filter(Boolean).join(" ");
+  // Only terms the code itself enforces in Shopify (ADR 077): no free-text exclusions.
+  const terms = [min, once, appliesToInWords(settings.discount.appliesTo), stackingInWords(settings.discount.combinesWith)].filter(Boolean).join(" ");
   const link = discountLink(shop, code);
   const subject = input.day === 0 ? `We miss you: ${offer} until ${ends.split(" at ")[0]}` : `Reminder: your ${offer} ends ${ends.split(" at ")[0]}`;
   const lead = input.day === 0 ? `It has been a while since your last visit to ${shop.name}. Here is ${offer} your next order.` : `Your ${offer} at ${shop.name} is still waiting for you.`;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import {
+  codeEndsAt,
   describeDiscount,
   discountCodeFor,
   discountEndsAt,
@@ -297,11 +298,13 @@ export function discountInput(c: CampaignRow, segmentId: string) {
     code: c.discountCode,
     startsAt: (c.launchAt ?? new Date()).toISOString(),
     // A program's code has no end: each member's offer ends validityDays after they joined (the email says when).
-    endsAt: c.discountEndsAt ? c.discountEndsAt.toISOString() : null,
+    // The code works for the grace days after the end the emails announce.
+    endsAt: c.discountEndsAt ? codeEndsAt(c.discountEndsAt, c.settings).toISOString() : null,
     context: { customerSegments: { add: [segmentId] } },
     customerGets: {
       value: d.kind === "percentage" ? { percentage: d.value / 100 } : { discountAmount: { amount: d.value.toFixed(2), appliesOnEachItem: false } },
-      items: { all: true },
+      // What the emails say the code covers is what Shopify lets it reduce (ADR 077).
+      items: d.appliesTo.kind === "products" ? { products: { productsToAdd: d.appliesTo.products.map((p) => p.id) } } : { all: true },
     },
     ...(d.minimumSubtotal != null && d.minimumSubtotal > 0 ? { minimumRequirement: { subtotal: { greaterThanOrEqualToSubtotal: d.minimumSubtotal.toFixed(2) } } } : {}),
     appliesOncePerCustomer: d.appliesOncePerCustomer,

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { Sql } from "../db/sql";
-import { assignHoldout, buildPlan, discountCodeFor, discountEndsAt, parseCampaignSettings, type CampaignSettings, type PlanRow } from "../domain/campaigns";
+import { assignHoldout, buildPlan, silenceSignalOf, discountCodeFor, discountEndsAt, parseCampaignSettings, type CampaignSettings, type PlanRow } from "../domain/campaigns";
 import { AppError, httpStatusFor, isAppError } from "../lib/errors";
 import { stripNul } from "../lib/text";
 import { cleanForm, formNumber, formText, issueMessage, type FormIssue } from "../lib/form";
-import { loadSettingsSection, shopFacts } from "../shop-settings.server";
+import { loadSettingsSection, saveSettingsSection, shopFacts } from "../shop-settings.server";
 import type { CampaignDeps } from "./deps";
 import { formatEndsAt } from "./email";
 import { campaignTagFor, requestLaunch, retryLaunch } from "./launch";
@@ -29,6 +29,7 @@ import { CONTROL_EXPLANATIONS, pauseCampaign, resumeCampaign, stopCampaign } fro
 import { DAY_MS } from "../domain/analytics/dates";
 import { lapsedAndReturned } from "../sync/store/purchases";
 import { countWinbackTargets, winbackTargets } from "../analysis/store";
+import { loadAnalysisSettings } from "../analysis/settings";
 
 
 export interface CampaignListItem {
@@ -119,7 +120,8 @@ export async function previewPlan(sql: Sql, shop: string, launchKey: string, set
       Standard: { customers: std.treated.length + std.holdout.length, holdout: std.holdout.length, baselineRate: baseline.rate },
     },
     settings,
-    { launchAt: now, currencyCode: facts.currencyCode, timeZone: facts.ianaTimezone },
+    // The silence signal is what the shop's analysis settings make a target, not fixed text.
+    { launchAt: now, currencyCode: facts.currencyCode, timeZone: facts.ianaTimezone, silenceSignal: silenceSignalOf((await loadAnalysisSettings(sql, shop)).settings, (x) => `${x.toFixed(2)} ${facts.currencyCode}`) },
   );
   const ends = discountEndsAt(now, settings);
   const day0Emails = await countEmailable(sql, shop, [...vip.treated, ...std.treated]);
@@ -156,7 +158,10 @@ const FORM_FIELD_OF: Record<string, { field: string; scale?: number; unit?: stri
   "discount.value": { field: "discountValue" },
   "discount.minimumSubtotal": { field: "minimumSubtotal" },
   "discount.validityDays": { field: "validityDays", unit: "days" },
-  "discount.exclusions": { field: "exclusions" },
+  "discount.graceDays": { field: "graceDays", unit: "days" },
+  "discount.appliesTo.products": { field: "appliesToProducts" },
+  "vip.touchDays": { field: "vipTouchDays" },
+  reactivationWindowDays: { field: "reactivationWindowDays", unit: "days" },
   holdoutShare: { field: "holdoutPercent", scale: 100, unit: "%" },
   "guardrails.maxUnsubscribeRate": { field: "maxUnsubscribePercent", scale: 100, unit: "%" },
   "guardrails.maxComplaintRate": { field: "maxComplaintPercent", scale: 100, unit: "%" },
@@ -166,9 +171,37 @@ const FORM_FIELD_OF: Record<string, { field: string; scale?: number; unit?: stri
   "vip.conciergeRole": { field: "conciergeRole" },
   "vip.perkOverride": { field: "perkOverride" },
   "vip.owner": { field: "owner" },
-  // The last Standard touch must fall before the offer ends: the merchant fixes that with the validity.
-  "standard.touchDays": { field: "validityDays" },
+  // The last Standard touch must fall before the offer ends: shown on the touch days (the settings
+  // page) or, on the plan form that has no touch days, on the validity.
+  "standard.touchDays": { field: "standardTouchDays" },
 };
+
+/** "0, 3, 10" → [0, 3, 10]; undefined when the form does not carry the field; NaN entries fail the schema. */
+function touchDaysField(form: FormData, name: string, errors: Record<string, string>): number[] | undefined {
+  const raw = formText(form, name);
+  if (raw === undefined) return undefined;
+  const parts = raw.split(/[\s,;/]+/).filter(Boolean);
+  if (!parts.length || parts.some((p) => !/^\d{1,2}$/.test(p))) {
+    errors[name] = "Days after enrolment, separated by commas (e.g. 0, 3, 10)";
+    return undefined;
+  }
+  return parts.map(Number);
+}
+
+/** The products a code is limited to, as the form carries them (JSON from the resource picker). */
+function productsField(form: FormData, errors: Record<string, string>): Array<{ id: string; title: string }> | undefined {
+  const raw = formText(form, "appliesToProducts");
+  if (raw === undefined) return undefined;
+  if (!raw.trim()) return [];
+  try {
+    const v: unknown = JSON.parse(raw);
+    if (Array.isArray(v)) return v as Array<{ id: string; title: string }>;
+  } catch {
+    // reported below
+  }
+  errors.appliesToProducts = "Choose the products again";
+  return undefined;
+}
 
 /**
  * Form fields over the shop's saved defaults; anything the form does not carry keeps its default.
@@ -183,6 +216,9 @@ export function settingsFromForm(form: FormData, base: CampaignSettings): Campai
   const minimum = num("minimumSubtotal");
   const unsubPct = num("maxUnsubscribePercent");
   const complaintPct = num("maxComplaintPercent");
+  const vipDays = touchDaysField(form, "vipTouchDays", errors);
+  const standardDays = touchDaysField(form, "standardTouchDays", errors);
+  const products = productsField(form, errors);
   const input = {
     ...base,
     discount: {
@@ -194,8 +230,14 @@ export function settingsFromForm(form: FormData, base: CampaignSettings): Campai
       combinesWith: form.has("stacking")
         ? { orderDiscounts: str("combinesOrder") === "on", productDiscounts: str("combinesProduct") === "on", shippingDiscounts: str("combinesShipping") === "on" }
         : base.discount.combinesWith,
-      exclusions: str("exclusions") ?? base.discount.exclusions,
+      graceDays: num("graceDays", { integer: true }) ?? base.discount.graceDays,
+      appliesTo: {
+        kind: str("appliesToKind") ?? base.discount.appliesTo.kind,
+        products: products ?? base.discount.appliesTo.products,
+      },
     },
+    reactivationWindowDays: num("reactivationWindowDays", { integer: true }) ?? base.reactivationWindowDays,
+    standard: { ...base.standard, touchDays: standardDays ?? base.standard.touchDays },
     holdoutShare: holdoutPct === undefined ? base.holdoutShare : holdoutPct / 100,
     guardrails: {
       maxUnsubscribeRate: unsubPct === undefined ? base.guardrails.maxUnsubscribeRate : unsubPct / 100,
@@ -209,6 +251,7 @@ export function settingsFromForm(form: FormData, base: CampaignSettings): Campai
       conciergeRole: str("conciergeRole") ?? base.vip.conciergeRole,
       owner: str("owner") ?? base.vip.owner,
       perkOverride: form.has("perkOverride") ? str("perkOverride")?.trim() || null : base.vip.perkOverride,
+      touchDays: vipDays ?? base.vip.touchDays,
     },
   };
   const typing = Object.entries(errors).map(([k, v]) => `${k}: ${v}`).join("; ");
@@ -221,7 +264,9 @@ export function settingsFromForm(form: FormData, base: CampaignSettings): Campai
       const key = i.path.filter((p) => typeof p === "string").join(".");
       const f = FORM_FIELD_OF[key];
       // A field already holding a typing error (NaN) keeps that message: it says what to fix.
-      if (f) errors[f.field] ??= issueMessage(i, f.scale, f.unit);
+      // The plan form has no touch days: a last Standard touch after the offer's end is fixed there with the validity.
+      const field = f?.field === "standardTouchDays" && !form.has("standardTouchDays") ? "validityDays" : f?.field;
+      if (f && field) errors[field] ??= issueMessage(i, f.scale, f.unit);
       else errors.form ??= `${key || "(root)"}: ${i.message}`;
     }
     throw new AppError("INVALID_INPUT", typing ? `campaign settings: ${typing}` : e.message, { details: { fields: errors, issues: e.details } });
@@ -419,3 +464,43 @@ export async function handleCampaignAction(
 }
 
 export { CONTROL_EXPLANATIONS };
+
+/* ---- Campaign settings page (app/routes/app.settings.campaigns.tsx) ---- */
+
+/** The shop's campaign defaults: what every new plan and program starts from. */
+export async function loadCampaignSettings(sql: Sql, shop: string): Promise<CampaignSettings> {
+  return loadSettingsSection(sql, shop, "campaigns", (raw) => {
+    try {
+      return storedCampaignSettings(raw);
+    } catch {
+      return parseCampaignSettings({});
+    }
+  });
+}
+
+export async function loadCampaignSettingsPage(sql: Sql, shop: string): Promise<{ settings: CampaignSettings; currencyCode: string }> {
+  const facts = await shopFacts(sql, shop);
+  return { settings: await loadCampaignSettings(sql, shop), currencyCode: facts.currencyCode };
+}
+
+/**
+ * Saves the settings form over the stored defaults (fields the page does not carry keep their
+ * value). Campaigns already launched keep the settings they were launched with.
+ */
+export async function saveCampaignSettingsForm(
+  sql: Sql,
+  shop: string,
+  rawForm: FormData,
+): Promise<{ ok: true; settings: CampaignSettings } | { ok: false; errors: Record<string, string> }> {
+  const form = cleanForm(rawForm);
+  try {
+    const settings = settingsFromForm(form, await loadCampaignSettings(sql, shop));
+    await saveSettingsSection(sql, shop, "campaigns", settings);
+    return { ok: true, settings };
+  } catch (e) {
+    const fields = formFieldErrors(e);
+    if (Object.keys(fields).length) return { ok: false, errors: fields };
+    if (isAppError(e)) return { ok: false, errors: { form: e.message } };
+    throw e;
+  }
+}

@@ -22,7 +22,11 @@ export default function Campaigns() {
   const nf = (n: number) => f.number(n);
   const navigate = documentNavigate;
   return (
-    <Page title="Campaigns" primaryAction={campaigns.length ? { content: "Plan a campaign", onAction: () => navigate("/app/campaigns/new") } : undefined}>
+    <Page
+      title="Campaigns"
+      primaryAction={campaigns.length ? { content: "Plan a campaign", onAction: () => navigate("/app/campaigns/new") } : undefined}
+      secondaryActions={[{ content: "Campaign settings", onAction: () => navigate("/app/settings/campaigns") }]}
+    >
       <Layout>
         <Layout.Section>
           <Card padding={campaigns.length ? "0" : undefined}>

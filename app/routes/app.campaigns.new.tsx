@@ -7,6 +7,7 @@ import {
   Banner,
   BlockStack,
   Box,
+  Button,
   Card,
   Checkbox,
   DataTable,
@@ -55,6 +56,14 @@ export const shouldRevalidate: ShouldRevalidateFunction = ({ formMethod, default
 // DataTable cells do not wrap; the plan's sentences must, or the numbers scroll out of view.
 const Wrap = ({ children }: { children: string }) => <span style={{ whiteSpace: "normal", display: "inline-block", minWidth: 110 }}>{children}</span>;
 
+function productTitles(json: string): string {
+  try {
+    return (JSON.parse(json || "[]") as Array<{ title: string }>).map((p) => p.title).join(", ");
+  } catch {
+    return "";
+  }
+}
+
 /** How many targets the plan leaves out and why (ADR 077: no customer is in two campaigns at once). */
 function excludedText(p: Pick<PlanPreview, "excluded">, nf: (n: number) => string): string {
   const { active_sequence: seq, open_holdout: hold } = p.excluded;
@@ -71,7 +80,9 @@ interface FormState {
   combinesOrder: boolean;
   combinesProduct: boolean;
   combinesShipping: boolean;
-  exclusions: string;
+  appliesToKind: string;
+  /** JSON list of { id, title } from the product picker */
+  appliesToProducts: string;
   holdoutPercent: string;
   conciergeName: string;
   conciergeRole: string;
@@ -94,7 +105,8 @@ function initialForm(p: PlanPreview, monthYear: string): FormState {
     combinesOrder: s.discount.combinesWith.orderDiscounts,
     combinesProduct: s.discount.combinesWith.productDiscounts,
     combinesShipping: s.discount.combinesWith.shippingDiscounts,
-    exclusions: s.discount.exclusions,
+    appliesToKind: s.discount.appliesTo.kind,
+    appliesToProducts: JSON.stringify(s.discount.appliesTo.products),
     holdoutPercent: String(Math.round(s.holdoutShare * 1000) / 10),
     conciergeName: s.vip.conciergeName,
     conciergeRole: s.vip.conciergeRole,
@@ -190,6 +202,14 @@ export default function PlanCampaign() {
       ]),
     [preview.rows, nf, pct],
   );
+  // Shopify's product picker (App Bridge); the chosen ids go to the discount's items, the titles into the email.
+  const pickProducts = useCallback(async () => {
+    const picker = (shopify as unknown as { resourcePicker?: (o: object) => Promise<Array<{ id: string; title: string }> | undefined> }).resourcePicker;
+    if (!picker) return;
+    const current = JSON.parse(form.appliesToProducts || "[]") as Array<{ id: string }>;
+    const chosen = await picker({ type: "product", multiple: true, action: "select", selectionIds: current.map((p) => ({ id: p.id })) });
+    if (chosen) set("appliesToProducts")(JSON.stringify(chosen.map((p) => ({ id: p.id, title: p.title }))));
+  }, [shopify, form.appliesToProducts, set]);
   const launching = launcher.state !== "idle";
   const launchError = launcher.data && !launcher.data.ok ? launcher.data.error : null;
 
@@ -268,7 +288,23 @@ export default function PlanCampaign() {
                   <Checkbox label="Order discounts" checked={form.combinesOrder} onChange={set("combinesOrder")} />
                   <Checkbox label="Shipping discounts" checked={form.combinesShipping} onChange={set("combinesShipping")} />
                 </BlockStack>
-                <TextField label="Exclusions shown in the email" value={form.exclusions} onChange={set("exclusions")} autoComplete="off" error={fieldErrors.exclusions} placeholder="e.g. Excludes gift cards and sale items" />
+                <Select
+                  label="Applies to"
+                  options={[{ label: "Every item", value: "all" }, { label: "Only some products", value: "products" }]}
+                  value={form.appliesToKind}
+                  onChange={set("appliesToKind")}
+                  helpText="Shopify enforces this: the code reduces no other item, and the email names the products."
+                />
+                {form.appliesToKind === "products" ? (
+                  <BlockStack gap="100">
+                    <Text as="p" tone={fieldErrors.appliesToProducts ? "critical" : "subdued"} id="applies-to-products">
+                      {productTitles(form.appliesToProducts) || fieldErrors.appliesToProducts || "No product chosen yet"}
+                    </Text>
+                    <InlineStack>
+                      <Button onClick={() => void pickProducts()}>Choose products</Button>
+                    </InlineStack>
+                  </BlockStack>
+                ) : null}
               </FormLayout>
             </BlockStack>
           </Card>

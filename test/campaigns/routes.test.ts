@@ -99,12 +99,12 @@ describe("plan form: numbers, bounds and NUL (issue 16)", () => {
   });
 
   it("a NUL in the campaign name or a text setting is removed, and the launch goes through", async () => {
-    const res = await plan({ ...base(), intent: "launch", name: "Spring\u0000 win-back", exclusions: "No\u0000 gift cards", owner: "boss@shop.test" });
+    const res = await plan({ ...base(), intent: "launch", name: "Spring\u0000 win-back", conciergeRole: "Head\u0000 of care", owner: "boss@shop.test" });
     expect(res.status).toBe(200);
     const { campaignId } = await res.json();
-    const [row] = await database.sql.query<{ name: string; settings: { discount: { exclusions: string }; vip: { owner: string } } }>(`SELECT name, settings FROM "Campaign" WHERE id = $1`, [campaignId]);
+    const [row] = await database.sql.query<{ name: string; settings: { vip: { owner: string; conciergeRole: string } } }>(`SELECT name, settings FROM "Campaign" WHERE id = $1`, [campaignId]);
     expect(row!.name).toBe("Spring win-back");
-    expect(row!.settings.discount.exclusions).toBe("No gift cards");
+    expect(row!.settings.vip.conciergeRole).toBe("Head of care");
     expect(row!.settings.vip.owner).toBe("boss@shop.test");
   });
 });

@@ -5,13 +5,14 @@ export {
   parseCampaignSettings,
   defaultCampaignSettings,
   discountEndsAt,
+  codeEndsAt,
   describeDiscount,
   type CampaignSettings,
   type CampaignSettingsInput,
   type DiscountSettings,
   type GuardrailSettings,
 } from "./settings";
-export { buildPlan, SEGMENTS, type Segment, type SegmentCounts, type PlanCounts, type PlanRow, type PlanOptions } from "./plan";
+export { buildPlan, silenceSignalOf, SEGMENTS, type Segment, type SegmentCounts, type PlanCounts, type PlanRow, type PlanOptions } from "./plan";
 export {
   touchSchedule,
   nextTouchDecision,

@@ -38,6 +38,22 @@ export interface PlanOptions {
   timeZone?: string;
   /** how long a customer must have been silent, from the segmentation rules */
   silentDays?: number;
+  /** the silence signal in words, from the shop's analysis settings (silenceSignalOf); wins over silentDays */
+  silenceSignal?: { standard: string; vip: string };
+}
+
+/** What the analysis settings make a target, in the plan table's words. */
+export function silenceSignalOf(a: {
+  lapse: { atRiskDays: number; lostDays: number };
+  overdue: { gapMultiplier: number };
+  vip: { percentile: number; fixedThreshold: number | null };
+  targets: { includeLost: boolean };
+}, money: (x: number) => string = (x) => x.toFixed(2)): { standard: string; vip: string } {
+  const silent = a.targets.includeLost ? `${a.lapse.atRiskDays}d+ silent` : `${a.lapse.atRiskDays}–${a.lapse.lostDays}d silent`;
+  const standard = `${silent}, or overdue (${Number(a.overdue.gapMultiplier.toFixed(2))}× their usual gap)`;
+  const top = Math.round((1 - a.vip.percentile) * 1000) / 10;
+  const vip = a.vip.fixedThreshold != null ? `${standard} + spent ${money(a.vip.fixedThreshold)} or more` : `${standard} + top ${top}% by spend`;
+  return { standard, vip };
 }
 
 // The merchant reads dates in the shop's zone: an offer ending at 21:00 in New York ends "on the 6th", not the 7th.
@@ -55,13 +71,14 @@ function split(c: SegmentCounts, share: number, segment: Segment): { treated: nu
 
 /** The table the merchant approves before launch: who gets what, when, and what the test can detect. */
 export function buildPlan(counts: PlanCounts, settings: CampaignSettings, opts: PlanOptions = {}): PlanRow[] {
-  const silent = `${opts.silentDays ?? 90}d silent`;
+  const silent = opts.silenceSignal?.standard ?? `${opts.silentDays ?? 90}d silent`;
+  const vipSignal = opts.silenceSignal?.vip ?? `${silent} + top-decile LTV`;
   const ends = opts.launchAt ? isoDate(discountEndsAt(opts.launchAt, settings), opts.timeZone) : `launch + ${settings.discount.validityDays}d`;
   const perk = settings.vip.perkOverride ? `perk: ${settings.vip.perkOverride}` : "perk";
   const rows: Omit<PlanRow, "customers" | "treated" | "holdout" | "mdeLift">[] = [
     {
       segment: "VIP",
-      silenceSignal: `${silent} + top-decile LTV`,
+      silenceSignal: vipSignal,
       action: `Dedicated CS check-in + ${perk}`,
       channel: "Email + optional call",
       timing: timing(settings.vip.touchDays),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isAppError } from "../../lib/errors";
-import { buildPlan, defaultCampaignSettings, describeDiscount, discountEndsAt, parseCampaignSettings } from "./index";
+import { buildPlan, defaultCampaignSettings, describeDiscount, discountEndsAt, parseCampaignSettings, silenceSignalOf } from "./index";
 
 describe("campaign settings", () => {
   it("fills every default", () => {
@@ -13,7 +13,8 @@ describe("campaign settings", () => {
         validityDays: 14,
         combinesWith: { orderDiscounts: false, productDiscounts: false, shippingDiscounts: true },
         appliesOncePerCustomer: true,
-        exclusions: "",
+        graceDays: 0,
+        appliesTo: { kind: "all", products: [] },
       },
       holdoutShare: 0.1,
       vip: { conciergeName: "", conciergeRole: "Customer care", owner: "", perkOverride: null, followUpDays: 7, graceDays: 2, touchDays: [0, 7] },
@@ -114,5 +115,25 @@ describe("buildPlan", () => {
     expect(rows[0]).toMatchObject({ action: "Dedicated CS check-in + perk: Private preview evening", treated: 0, holdout: 0, mdeLift: null });
     expect(rows[1]).toMatchObject({ silenceSignal: "120d silent", action: "Limited-time offer (10.00 EUR off, ends launch + 14d)", treated: 903, holdout: 97 });
     expect(() => buildPlan({ ...counts, Standard: { customers: 10, holdout: 11, baselineRate: 0.03 } }, settings)).toThrow(/holdout must be/);
+  });
+});
+
+describe("plan table from the settings (issue 13)", () => {
+  const analysis = { lapse: { atRiskDays: 45, lostDays: 200 }, overdue: { gapMultiplier: 1.5 }, vip: { percentile: 0.95, fixedThreshold: null }, targets: { includeLost: false } };
+  const counts = { VIP: { customers: 10, baselineRate: 0.05 }, Standard: { customers: 100, baselineRate: 0.05 } };
+
+  it("the silence signal is what the analysis settings make a target, not fixed text", () => {
+    const rows = buildPlan(counts, defaultCampaignSettings(), { silenceSignal: silenceSignalOf(analysis) });
+    expect(rows.find((r) => r.segment === "Standard")!.silenceSignal).toBe("45–200d silent, or overdue (1.5× their usual gap)");
+    expect(rows.find((r) => r.segment === "VIP")!.silenceSignal).toBe("45–200d silent, or overdue (1.5× their usual gap) + top 5% by spend");
+    const fixed = silenceSignalOf({ ...analysis, vip: { percentile: 0.9, fixedThreshold: 500 }, targets: { includeLost: true } }, (x) => `${x} EUR`);
+    expect(fixed.vip).toBe("45d+ silent, or overdue (1.5× their usual gap) + spent 500 EUR or more");
+  });
+
+  it("timing follows the touch days of each branch", () => {
+    const s = parseCampaignSettings({ vip: { touchDays: [0, 5] }, standard: { touchDays: [0, 2, 6] }, discount: { validityDays: 10 } });
+    const rows = buildPlan(counts, s, { silenceSignal: silenceSignalOf(analysis) });
+    expect(rows.find((r) => r.segment === "VIP")!.timing).toBe("Day 0 / Day 5");
+    expect(rows.find((r) => r.segment === "Standard")!.timing).toBe("Day 0 / Day 2 / Day 6");
   });
 });

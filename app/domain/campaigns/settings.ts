@@ -20,6 +20,11 @@ const discountSchema = z
     value: z.number().positive().max(MAX_MONEY_AMOUNT, `at most ${MAX_MONEY_AMOUNT.toLocaleString("en-US")}`).default(15),
     minimumSubtotal: z.number().nonnegative().max(MAX_MONEY_AMOUNT, `at most ${MAX_MONEY_AMOUNT.toLocaleString("en-US")}`).nullable().default(null),
     validityDays: z.number().int().min(1).max(90).default(14),
+    /**
+     * Days the code keeps working after the end the emails announce: a customer who clicks just
+     * after midnight is not refused. The emails never mention it.
+     */
+    graceDays: z.number().int().min(0).max(14).default(0),
     combinesWith: z
       .object({
         orderDiscounts: z.boolean().default(false),
@@ -28,8 +33,21 @@ const discountSchema = z
       })
       .prefault({}),
     appliesOncePerCustomer: z.boolean().default(true),
-    /** free text shown in the email footer, e.g. "Excludes gift cards and sale items" */
-    exclusions: z.string().trim().max(500).default(""),
+    /**
+     * Which items the code reduces, enforced by Shopify (DiscountItemsInput): every item, or only
+     * the chosen products. There is no free-text "exclusion": what the email says the code does
+     * not cover, the code does not cover (ADR 077).
+     */
+    appliesTo: z
+      .object({
+        kind: z.enum(["all", "products"]).default("all"),
+        products: z
+          .array(z.object({ id: z.string().regex(/^gid:\/\/shopify\/Product\/\d+$/, "a Shopify product id"), title: z.string().trim().min(1).max(255) }))
+          .max(100)
+          .default([]),
+      })
+      .prefault({})
+      .refine((a) => a.kind === "all" || a.products.length > 0, { message: "choose at least one product", path: ["products"] }),
   })
   .refine((d) => d.kind !== "percentage" || d.value <= 100, { message: "a percentage discount must be at most 100", path: ["value"] });
 
@@ -110,6 +128,11 @@ export function defaultCampaignSettings(): CampaignSettings {
 /** The discount ends exactly validityDays × 24h after launch; rendering it in the shop's zone is the UI's job. */
 export function discountEndsAt(launchAt: Date, settings: Pick<CampaignSettings, "discount">): Date {
   return new Date(launchAt.getTime() + settings.discount.validityDays * DAY_MS);
+}
+
+/** When the code stops working in Shopify: the announced end plus the grace days. */
+export function codeEndsAt(advertisedEnd: Date, settings: Pick<CampaignSettings, "discount">): Date {
+  return new Date(advertisedEnd.getTime() + settings.discount.graceDays * DAY_MS);
 }
 
 /** "15% off" / "10.00 EUR off", for plan rows and email copy. */

@@ -29,6 +29,8 @@ export interface DiscountRec {
   usageLimit: number | null;
   combinesWith: { orderDiscounts: boolean; productDiscounts: boolean; shippingDiscounts: boolean };
   context: { kind: "all" } | { kind: "segments"; ids: string[] } | { kind: "customers"; ids: string[] };
+  /** customerGets.items: every line, or only lines of these catalog products (DiscountProductsInput.productsToAdd). */
+  items: { kind: "all" } | { kind: "products"; productIndices: number[] };
   tags: string[];
   usageCount: number;
   /** Customer indices that redeemed the code (appliesOncePerCustomer). */
@@ -61,7 +63,7 @@ const uerr = (field: string[] | null, message: string, code: string | null): Dis
 
 interface BasicInput {
   title?: string | null; code?: string | null; startsAt?: string | null; endsAt?: string | null;
-  customerGets?: { value?: { percentage?: number | null; discountAmount?: { amount?: string | number | null; appliesOnEachItem?: boolean | null } | null; discountOnQuantity?: unknown } | null; items?: { all?: boolean | null; products?: unknown; collections?: unknown } | null; appliesOnOneTimePurchase?: boolean | null; appliesOnSubscription?: boolean | null } | null;
+  customerGets?: { value?: { percentage?: number | null; discountAmount?: { amount?: string | number | null; appliesOnEachItem?: boolean | null } | null; discountOnQuantity?: unknown } | null; items?: { all?: boolean | null; products?: { productsToAdd?: string[] | null; productVariantsToAdd?: string[] | null } | null; collections?: unknown } | null; appliesOnOneTimePurchase?: boolean | null; appliesOnSubscription?: boolean | null } | null;
   minimumRequirement?: { subtotal?: { greaterThanOrEqualToSubtotal?: string | number | null } | null; quantity?: { greaterThanOrEqualToQuantity?: string | number | null } | null } | null;
   appliesOncePerCustomer?: boolean | null; usageLimit?: number | null; recurringCycleLimit?: number | null;
   combinesWith?: { orderDiscounts?: boolean | null; productDiscounts?: boolean | null; shippingDiscounts?: boolean | null; productDiscountsWithTagsOnSameCartLine?: unknown } | null;
@@ -93,9 +95,12 @@ function validateBasic(ctx: RequestContext, input: BasicInput, self?: DiscountRe
   if (startsAt && endsAt && Date.parse(endsAt) <= Date.parse(startsAt)) errors.push(uerr([F, "endsAt"], "Ends at needs to be after starts_at", "INVALID"));
 
   let value: DiscountRec["value"] | undefined = base?.value;
+  let items: DiscountRec["items"] = base?.items ?? { kind: "all" };
   const gets = input.customerGets;
   if (gets) {
-    if (gets.items?.products || gets.items?.collections) throw notImpl("customerGets.items.products/collections");
+    // The emulated catalog has no collections; products and variants restrictions beyond productsToAdd are not emulated.
+    if (gets.items?.collections) throw notImpl("customerGets.items.collections");
+    if (gets.items?.products?.productVariantsToAdd?.length) throw notImpl("customerGets.items.products.productVariantsToAdd");
     if (gets.value?.discountOnQuantity) throw notImpl("customerGets.value.discountOnQuantity");
     if (gets.value?.percentage != null) {
       const p = gets.value.percentage;
@@ -108,7 +113,20 @@ function validateBasic(ctx: RequestContext, input: BasicInput, self?: DiscountRe
     } else if (gets.value) {
       errors.push(uerr([F, "customerGets", "value"], "Value can't be blank", "BLANK"));
     }
-    if (gets.items && gets.items.all !== true) errors.push(uerr([F, "customerGets", "items"], "Items can't be blank", "BLANK"));
+    if (gets.items?.products) {
+      // DiscountItemsInput (shopify.dev, admin-graphql 2026-07): the code reduces only lines of these products.
+      const add = gets.items.products.productsToAdd ?? [];
+      const indices: number[] = [];
+      for (const id of add) {
+        const legacy = parseGid(id)?.type === "Product" ? parseGid(id)!.id : NaN;
+        const p = ctx.shop.data.catalog.find((x) => x.legacyId === legacy);
+        if (!p) errors.push(uerr([F, "customerGets", "items", "products", "productsToAdd"], `Product with id: ${parseGid(id)?.id ?? id} is invalid`, "INVALID"));
+        else indices.push(p.index);
+      }
+      if (!add.length) errors.push(uerr([F, "customerGets", "items"], "Items can't be blank", "BLANK"));
+      items = { kind: "products", productIndices: [...new Set(indices)] };
+    } else if (gets.items && gets.items.all !== true) errors.push(uerr([F, "customerGets", "items"], "Items can't be blank", "BLANK"));
+    else if (gets.items?.all) items = { kind: "all" };
   }
   if (!value) errors.push(uerr([F, "customerGets"], "Customer gets can't be blank", "BLANK"));
 
@@ -168,7 +186,7 @@ function validateBasic(ctx: RequestContext, input: BasicInput, self?: DiscountRe
     rec: {
       title: title!.trim(), code, startsAt: iso(Date.parse(startsAt!)), endsAt: endsAt ? iso(Date.parse(endsAt)) : null, value: value!,
       minSubtotalCents, minQuantity, appliesOncePerCustomer: input.appliesOncePerCustomer ?? base?.appliesOncePerCustomer ?? false,
-      usageLimit: usageLimit ?? null, combinesWith, context, tags,
+      usageLimit: usageLimit ?? null, combinesWith, context, items, tags,
     },
   };
 }
@@ -232,7 +250,9 @@ function codeView(d: DiscountRec, ctx: RequestContext) {
       __typename: "DiscountCustomerGets",
       appliesOnOneTimePurchase: true,
       appliesOnSubscription: false,
-      items: { __typename: "AllDiscountItems", allItems: true },
+      items: d.items?.kind === "products"
+        ? { __typename: "DiscountProducts", products: { nodes: d.items.productIndices.map((i) => { const p = ctx.shop.data.catalog[i]!; return { __typename: "Product", id: gid("Product", p.legacyId), title: p.title }; }) }, productVariants: { nodes: [] } }
+        : { __typename: "AllDiscountItems", allItems: true },
       value: d.value.kind === "percentage"
         ? { __typename: "DiscountPercentage", percentage: d.value.percentage }
         : { __typename: "DiscountAmount", amount: money(d.value.amountCents, ctx), appliesOnEachItem: d.value.appliesOnEachItem },
@@ -302,7 +322,7 @@ export class DiscountCodeRejected extends Error {
 }
 
 /** Checks every code like checkout would (at the order's time) and returns the reductions; throws if one is not applicable. */
-export function priceDiscountCodes(shop: ShopState, customer: number, lines: Array<{ unitPriceCents: number; quantity: number }>, subtotalCents: number, codes: string[], at: number): { applied: AppliedCode[]; recs: DiscountRec[] } {
+export function priceDiscountCodes(shop: ShopState, customer: number, lines: Array<{ unitPriceCents: number; quantity: number; productIndex?: number }>, subtotalCents: number, codes: string[], at: number): { applied: AppliedCode[]; recs: DiscountRec[] } {
   const recs: DiscountRec[] = [];
   for (const raw of codes) {
     const d = findDiscountByCode(shop, raw);
@@ -322,15 +342,23 @@ export function priceDiscountCodes(shop: ShopState, customer: number, lines: Arr
     if (d.minSubtotalCents != null && subtotalCents < d.minSubtotalCents) throw new DiscountCodeRejected(raw, "the order does not meet the minimum subtotal");
     const qty = lines.reduce((s, l) => s + l.quantity, 0);
     if (d.minQuantity != null && qty < d.minQuantity) throw new DiscountCodeRejected(raw, "the order does not meet the minimum quantity");
+    // A code limited to some products is refused at checkout when no line is one of them.
+    if (d.items?.kind === "products" && !lines.some((l) => l.productIndex != null && (d.items as { productIndices: number[] }).productIndices.includes(l.productIndex))) {
+      throw new DiscountCodeRejected(raw, "the code does not apply to any item in the order");
+    }
     recs.push(d);
   }
   if (recs.length > 1 && !recs.every((d) => d.combinesWith.orderDiscounts)) throw new DiscountCodeRejected(codes.join(","), "these discounts cannot be combined");
   let remaining = subtotalCents;
   const qty = lines.reduce((s, l) => s + l.quantity, 0);
   const applied = recs.map((d) => {
+    // Limited to some products: only those lines are reduced (DiscountItemsInput.products).
+    const eligible = d.items?.kind === "products" ? lines.filter((l) => l.productIndex != null && (d.items as { productIndices: number[] }).productIndices.includes(l.productIndex)) : lines;
+    const base = d.items?.kind === "products" ? Math.min(remaining, eligible.reduce((s, l) => s + l.unitPriceCents * l.quantity, 0)) : remaining;
+    const eligibleQty = eligible.reduce((s, l) => s + l.quantity, 0);
     const amount = d.value.kind === "percentage"
-      ? Math.round(remaining * d.value.percentage)
-      : Math.min(remaining, d.value.amountCents * (d.value.appliesOnEachItem ? qty : 1));
+      ? Math.round(base * d.value.percentage)
+      : Math.min(base, d.value.amountCents * (d.value.appliesOnEachItem ? eligibleQty : 1));
     remaining -= amount;
     return { code: d.code, amountCents: amount, type: d.value.kind === "percentage" ? "percentage" as const : "fixed_amount" as const };
   });

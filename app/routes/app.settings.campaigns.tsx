@@ -1,0 +1,115 @@
+import { useEffect, useState } from "react";
+import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
+import { json } from "@remix-run/node";
+import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Banner, Button, Card, FormLayout, InlineGrid, InlineStack, Layout, Page, TextField } from "@shopify/polaris";
+import { useAppBridge } from "@shopify/app-bridge-react";
+import { authenticate } from "../shopify.server";
+import { database } from "../db.server";
+import { loadCampaignSettingsPage, saveCampaignSettingsForm } from "../campaigns/page.server";
+
+export const loader = async ({ request }: LoaderFunctionArgs) => {
+  const { session } = await authenticate.admin(request);
+  await database.ready();
+  return json(await loadCampaignSettingsPage(database.sql, session.shop));
+};
+
+export const action = async ({ request }: ActionFunctionArgs) => {
+  const { session } = await authenticate.admin(request);
+  await database.ready();
+  const result = await saveCampaignSettingsForm(database.sql, session.shop, await request.formData());
+  return json(result, { status: result.ok ? 200 : 400 });
+};
+
+type Values = Record<string, string>;
+
+/**
+ * The campaign defaults every new plan and program starts from: when each branch is emailed, how
+ * long the offer runs and how long the code keeps working after, and how long results are
+ * measured (which is also how long a holdout is kept out of every other campaign, ADR 077).
+ * Follow-up and escalation are the concierge's settings; the contact cap is in the email settings.
+ */
+export default function CampaignSettingsPage() {
+  const { settings } = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  const nav = useNavigation();
+  const shopify = useAppBridge();
+  const [values, setValues] = useState<Values>(() => ({
+    standardTouchDays: settings.standard.touchDays.join(", "),
+    vipTouchDays: settings.vip.touchDays.join(", "),
+    validityDays: String(settings.discount.validityDays),
+    graceDays: String(settings.discount.graceDays),
+    reactivationWindowDays: String(settings.reactivationWindowDays),
+  }));
+  const errors: Record<string, string> = result && !result.ok ? result.errors : {};
+
+  useEffect(() => {
+    if (result?.ok) shopify.toast.show("Campaign settings saved · new plans and programs use them");
+    else if (result && !result.ok) shopify.toast.show("Check the highlighted fields", { isError: true });
+  }, [result, shopify]);
+
+  const field = (name: string, label: string, help: string, suffix?: string) => (
+    <TextField
+      label={label}
+      name={name}
+      autoComplete="off"
+      inputMode={suffix ? "numeric" : undefined}
+      value={values[name]}
+      suffix={suffix}
+      helpText={help}
+      error={errors[name]}
+      onChange={(v) => setValues((x) => ({ ...x, [name]: v }))}
+    />
+  );
+
+  return (
+    <Page title="Campaign settings" backAction={{ content: "Settings", url: "/app/settings" }}>
+      <Form method="post">
+        <Layout>
+          {Object.keys(errors).length ? (
+            <Layout.Section>
+              <Banner tone="critical" title="Nothing was saved">
+                <p>{errors.form ?? "Some values are not valid; see the fields below."}</p>
+              </Banner>
+            </Layout.Section>
+          ) : null}
+          <Layout.AnnotatedSection title="Touch days" description="Days after a customer joins on which each branch is emailed (day 0 is the day they join). The plan table shows these days.">
+            <Card>
+              <FormLayout>
+                <InlineGrid columns={{ xs: 1, md: 2 }} gap="300">
+                  {field("standardTouchDays", "Standard", "For example 0, 3, 10: the offer, then reminders")}
+                  {field("vipTouchDays", "VIP", "For example 0, 7: the personal note, then one follow-up (stops once the concierge records contact)")}
+                </InlineGrid>
+              </FormLayout>
+            </Card>
+          </Layout.AnnotatedSection>
+          <Layout.AnnotatedSection title="Offer" description="How long the Standard offer runs. The last Standard email must go out before the offer ends.">
+            <Card>
+              <FormLayout>
+                <InlineGrid columns={{ xs: 1, md: 2 }} gap="300">
+                  {field("validityDays", "Valid for", "The end the emails announce", "days")}
+                  {field("graceDays", "Grace after the end", "The code keeps working this long after the announced end, so a late click is not refused", "days")}
+                </InlineGrid>
+              </FormLayout>
+            </Card>
+          </Layout.AnnotatedSection>
+          <Layout.AnnotatedSection
+            title="Measurement"
+            description="An order within this window after a customer joins counts as a reactivation. A holdout customer is kept out of every other campaign and program until the window closes."
+          >
+            <Card>
+              <FormLayout>{field("reactivationWindowDays", "Measurement window", "Days after a customer joins", "days")}</FormLayout>
+            </Card>
+          </Layout.AnnotatedSection>
+          <Layout.Section>
+            <InlineStack align="end">
+              <Button submit variant="primary" loading={nav.state === "submitting"}>
+                Save
+              </Button>
+            </InlineStack>
+          </Layout.Section>
+        </Layout>
+      </Form>
+    </Page>
+  );
+}
