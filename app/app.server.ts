@@ -67,8 +67,6 @@ const sync = createSyncFeature(appContext, {
   onOrderChanged: (event) => runFeatureHooks(features, "onOrderChanged", event),
 });
 
-export const syncDeps = sync.deps;
-
 export const jobDefinitions: JobDefinition[] = [...sync.jobs, ...features.flatMap((f) => f.jobs ?? [])];
 
 /** Called with the shop domain after each authentication: the first sync, then each feature's afterInstall. */

@@ -18,7 +18,7 @@ export const syncCompliance = { redactCustomers: redactSyncCustomers, redactShop
  * are handed in by the composition root, which collects them from every feature.
  */
 export interface SyncFeature extends Feature {
-  /** The wired dependencies of the sync's steps (the sync page's Retry uses them too). */
+  /** The wired dependencies of the sync's steps. */
   deps: SyncDeps;
   jobs: JobDefinition[];
   webhookHandlers: Record<string, WebhookHandler>;

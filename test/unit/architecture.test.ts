@@ -216,7 +216,7 @@ describe("table ownership", () => {
    * reaches an earlier one only as a parameter (`deps.finalize`).
    */
   it("the sync's modules import only earlier steps of the chain", () => {
-    const CHAIN = ["store", "context", "start", "poll", "download", "ingest", "finalize", "jobs", "webhooks", "status", "feature"];
+    const CHAIN = ["store", "context", "start", "poll", "download", "ingest", "finalize", "jobs", "webhooks", "status", "page.server", "feature"];
     const SYNC = path.resolve("app/sync");
     const stepOf = (f: string) => {
       const r = path.relative(SYNC, f).split(path.sep);
