@@ -23,10 +23,12 @@ import {
   TextField,
 } from "@shopify/polaris";
 import { useEffect, useState } from "react";
-import { campaignDeps as deps } from "../app.server";
+import { appContext, campaignDeps as deps } from "../app.server";
 import { handleProgramAction, loadProgramsPage, type ProgramView } from "../campaigns/program-page";
 import { useFormat } from "../components/FormatProvider";
 import { EMPTY_STATE_IMAGE } from "../components/empty-state-image";
+import { EmailStatusBanner } from "../components/EmailStatusBanner";
+import { loadEmailStatus } from "../messaging/page.server";
 import { RollingLiftChart } from "../components/programs/RollingLiftChart";
 import { httpStatusFor } from "../lib/errors";
 import { cleanForm } from "../lib/form";
@@ -34,7 +36,8 @@ import { authenticate } from "../shopify.server";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  return json(await loadProgramsPage(await deps(), session.shop));
+  const [page, email] = await Promise.all([loadProgramsPage(await deps(), session.shop), loadEmailStatus(appContext, session.shop)]);
+  return json({ ...page, email });
 };
 
 export const action = async ({ request }: ActionFunctionArgs) => {
@@ -53,11 +56,16 @@ const STATUS: Record<ProgramView["status"], { label: string; tone?: "success" | 
 };
 
 export default function Programs() {
-  const { programs, currencyCode } = useLoaderData<typeof loader>();
+  const { programs, currencyCode, email } = useLoaderData<typeof loader>();
   const anyOn = programs.some((p) => p.status !== "off");
   return (
     <Page title="Always-on win-back" subtitle="Programs run every day: customers who newly go quiet are enrolled, measured against a holdout, and the program pauses itself if it hurts.">
       <Layout>
+        {!email.mailServer || !email.postalAddress ? (
+          <Layout.Section>
+            <EmailStatusBanner status={email} />
+          </Layout.Section>
+        ) : null}
         {!anyOn ? (
           <Layout.Section>
             <Banner tone="info" title="Nothing is sent until you turn a program on">
@@ -136,7 +144,11 @@ function ProgramCard({ p, currencyCode }: { p: View; currencyCode: string }) {
           </Banner>
         ) : null}
         {p.launchError ? (
-          <Banner tone="critical" title="Turning on stopped">
+          <Banner
+            tone={p.launchError.endsWith("(retrying)") ? "warning" : "critical"}
+            title={p.launchError.endsWith("(retrying)") ? "Turning on is retrying" : "Turning on stopped"}
+            action={p.launchError.endsWith("(retrying)") ? undefined : { content: "Try again", onAction: () => submit("on") }}
+          >
             <p>{p.launchError}</p>
           </Banner>
         ) : null}
