@@ -10,10 +10,20 @@ import { appContext } from "../app.server";
 import { ExpiryChart } from "../components/points/ExpiryChart";
 import { useFormat } from "../components/FormatProvider";
 import { EMPTY_STATE_IMAGE } from "../components/empty-state-image";
+import { EmailStatusBanner } from "../components/EmailStatusBanner";
+import { loadEmailStatus } from "../messaging/page.server";
+import { skipCountsByReason } from "../messaging/store";
+import { SKIP_REASON_LABELS, type SkipReason } from "../messaging/types";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  return json(await loadPointsPage(appContext, session.shop));
+  // Why reminders were not emailed, in messaging's words (no mail server is never "without consent").
+  const [page, email, reminderSkips] = await Promise.all([
+    loadPointsPage(appContext, session.shop),
+    loadEmailStatus(appContext, session.shop),
+    skipCountsByReason(appContext.db.sql, session.shop, { kinds: ["points_nudge"] }),
+  ]);
+  return json({ ...page, email, reminderSkips });
 };
 
 export const action = async ({ request }: ActionFunctionArgs) => {
@@ -23,7 +33,7 @@ export const action = async ({ request }: ActionFunctionArgs) => {
 };
 
 export default function Points() {
-  const { overview: o, themeEditorUrl } = useLoaderData<typeof loader>();
+  const { overview: o, themeEditorUrl, email, reminderSkips } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const nav = useNavigation();
   const shopify = useAppBridge();
@@ -181,9 +191,18 @@ export default function Points() {
               </InlineStack>
               {o.results.byOffset.map((r) => (
                 <Text as="p" key={r.offset}>
-                  T-{r.offset}: {nf(r.sent)} sent · {nf(r.emailed)} emailed · {nf(r.skipped)} without email consent (Flow only)
+                  T-{r.offset}: {nf(r.sent)} sent · {nf(r.emailed)} emailed · {nf(r.skipped)} not emailed (Flow only)
                 </Text>
               ))}
+              {Object.keys(reminderSkips).length ? (
+                <Text as="p" tone="subdued" id="reminder-skip-reasons">
+                  Not emailed:{" "}
+                  {Object.entries(reminderSkips)
+                    .map(([reason, n]) => `${nf(n)} ${SKIP_REASON_LABELS[reason as SkipReason] ?? SKIP_REASON_LABELS.unknown}`)
+                    .join(" · ")}
+                </Text>
+              ) : null}
+              <EmailStatusBanner status={email} />
               <Text as="p" tone="subdued">
                 {nf(o.redemptions.count)} rewards redeemed ({nf(o.redemptions.points)} points, {money(o.redemptions.value)}), {nf(o.redemptions.last30Days)} in the last 30 days.
               </Text>
