@@ -154,7 +154,9 @@ describe.skipIf(!hasChromium)("every page of the app is clean in the admin frame
     ["launched campaign", () => campaignPath, (f) => f.getByText(/Cumulative reactivation, treated vs holdout/)],
     ["outreach queue", () => "/app/outreach", h1("Outreach")],
     ["outreach task", () => taskPath, (f) => f.getByRole("dialog")],
-    ["points", () => "/app/points", (f) => f.getByText("At risk in 14 days")],
+    // Points are off on a fresh install (ADR 079): the page explains it and offers to turn them on.
+    ["points", () => "/app/points", (f) => f.getByText("Points are off")],
+    ["concierge settings", () => "/app/settings/outreach", h1("Concierge settings")],
   ];
 
   it.each(pages)("%s: loads and hydrates with no console error or warning and no page error", async (name, route, marker) => {

@@ -39,6 +39,19 @@ describe.skipIf(!hasChromium)("points expiry banner on the emulated storefront (
     const page = await ctx.newPage();
     await page.goto(emulator.adminUrl(SHOP));
     await page.frameLocator("iframe").getByText("Orders in Shopify").waitFor({ timeout: 120_000 });
+    // Points are off after install (ADR 079): the merchant turns them on, past orders included.
+    await page.goto(emulator.adminUrl(SHOP, "/app/points"));
+    const app = page.frameLocator("iframe");
+    await app.getByText("Points are off").waitFor({ timeout: 90_000 });
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, "points-off.png") });
+    await app.getByRole("button", { name: "Turn on points" }).first().click();
+    const dialog = app.getByRole("dialog");
+    await dialog.getByText("Do past orders earn points?").waitFor();
+    await dialog.getByText("Yes, past orders earn points too").click(); // Polaris hides the radio itself behind its label
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, "points-turn-on.png") });
+    await dialog.getByRole("button", { name: "Turn on points" }).click();
+    await app.getByText("Every order, past ones included, earns points.").waitFor({ timeout: 90_000 });
     await ctx.close();
     await until("the loyalty metafields", () => {
       const v = Object.values(metafieldStore(s).values).find((m) => m.ownerId === `gid://shopify/Customer/${customerId}` && m.key === "points_expiring");
