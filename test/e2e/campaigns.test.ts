@@ -63,7 +63,11 @@ describe.skipIf(!hasChromium)("win-back campaign in the admin frame (Chromium)",
     await frame.getByRole("button", { name: "Launch…" }).click();
     const summary = frame.locator("#launch-summary");
     await summary.waitFor();
-    await expect(summary.textContent()).resolves.toMatch(new RegExp(`on ${treated.toLocaleString("en-US")} customers`));
+    // Standard customers carry the code's tag, VIPs their own (ADR 077); together they are the treated customers.
+    const tagged = /on ([\d,]+) Standard customers, and “[^”]+” on ([\d,]+) VIPs/.exec((await summary.textContent()) ?? "");
+    expect(tagged).not.toBeNull();
+    expect(Number(tagged![1]!.replace(/,/g, "")) + Number(tagged![2]!.replace(/,/g, ""))).toBe(treated);
+    await expect(summary.textContent()).resolves.toMatch(/emails on day 0: the treated customers subscribed to email marketing/);
     await expect(summary.textContent()).resolves.toMatch(/One discount code COMEBACK-[0-9A-Z]{6}/);
     // Double click on the confirmation: one campaign, one of each object in Shopify.
     await frame.getByRole("button", { name: "Launch", exact: true }).dblclick();
