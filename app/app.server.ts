@@ -81,7 +81,10 @@ export const ensureShop = (input: AuthenticatedShop) => ensureShopWith(install, 
 setAfterAuthHandler(onAuthenticated);
 
 /** Every webhook topic the app handles, from install, compliance and the sync. */
-export const webhookHandlers = combineWebhookHandlers(appHandlers, createComplianceHandlers([sync, ...features]), sync.webhookHandlers);
+/** Every feature's compliance hooks, the sync's first (app/compliance.server.ts, ADR 076). */
+export const complianceParts: Feature[] = [sync, ...features];
+
+export const webhookHandlers = combineWebhookHandlers(appHandlers, createComplianceHandlers(complianceParts), sync.webhookHandlers);
 
 /** The one webhook entry every webhook route uses (app/webhooks/dispatch.server.ts). */
 export function receiveWebhook(request: Request, options: Partial<DispatchOptions> = {}): Promise<Response> {

@@ -1,22 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createComplianceHandlers, LEGACY_CUSTOMER_DATA, type CompliancePart } from "../../app/compliance.server";
-import { syncCompliance } from "../../app/sync/feature";
-import { analysisCompliance } from "../../app/analysis/store";
+import { createComplianceHandlers, LEGACY_CUSTOMER_DATA } from "../../app/compliance.server";
 import type { Sql } from "../../app/db/sql";
 import { createTestDb, databaseKinds, type TestDb } from "../support/db";
+import { setAppEnv } from "../support/app-env";
+
+setAppEnv();
+// The production list of features (app/app.server.ts): each brings its compliance hooks.
+const { complianceParts } = await import("../../app/app.server");
 
 const SHOP = "redact-me.myshopify.com";
 const OTHER = "keep-me.myshopify.com";
 
 /**
- * The features with compliance hooks (docs/decisions/076); the other features' tables are still in
- * compliance.server.ts's legacy lists. A new feature part goes here when its store takes over.
+ * The handlers as production builds them: the features' hooks (docs/decisions/076), then the tables
+ * of features without hooks yet (compliance.server.ts's legacy lists). Each test runs them on its own
+ * database, whatever database the app's modules opened.
  */
-const PARTS: CompliancePart[] = [
-  { name: "sync", ...syncCompliance },
-  { name: "analysis", ...analysisCompliance },
-];
-const complianceHandlers = createComplianceHandlers(PARTS);
+const complianceHandlers = createComplianceHandlers(complianceParts);
 
 async function seed(t: TestDb, shop: string) {
   const sql = t.db.sql;
@@ -109,6 +109,10 @@ describe.each(databaseKinds)("compliance webhooks on %s", (kind) => {
     await seed(t, OTHER);
   });
   afterAll(() => t.drop());
+
+  it("the sync and the analysis delete their tables through hooks", () => {
+    expect(complianceParts.filter((p) => p.redactCustomers && p.redactShop && p.exportCustomerData).map((p) => p.name)).toEqual(expect.arrayContaining(["sync", "analysis"]));
+  });
 
   it("customers/data_request stores everything held about that customer, and nothing about others", async () => {
     await complianceHandlers.CUSTOMERS_DATA_REQUEST!({
