@@ -100,6 +100,21 @@ describe("a program's day is idempotent", () => {
     expect((await runProgramDay(h.deps, { shop: SHOP, campaignId: programId })).enrolled).toBe(40);
   });
 
+  it("a breached guardrail pauses the program by itself, with the reason on the page", async () => {
+    h.clock.now = new Date(h.clock.now.getTime() + DAY);
+    const noisy: CampaignDeps = { ...h.deps, messageCounts: async () => ({ delivered: 1000, unsubscribed: 9, complaints: 0 }) };
+    expect((await runProgramDay(noisy, { shop: SHOP, campaignId: programId })).action).toBe("ran");
+    const page = await loadProgramsPage(noisy, SHOP);
+    const std = page.programs.find((p) => p.branch === "Standard")!;
+    expect(std.status).toBe("paused");
+    expect(std.pausedReason).toBe("Paused automatically: Unsubscribe rate 0.90% is above the 0.30% limit.");
+    expect(std.guardrail?.status).toBe("pause");
+    const before = (await members()).n;
+    h.clock.now = new Date(h.clock.now.getTime() + DAY);
+    expect((await runProgramDay(h.deps, { shop: SHOP, campaignId: programId })).action).toBe("not_active");
+    expect((await members()).n).toBe(before);
+  });
+
   it("the settings form refuses what a merchant cannot mean", async () => {
     const r = await handleProgramAction(h.deps, SHOP, form({ intent: "save", branch: "Standard", signalKind: "churn_risk", churnRiskThreshold: "150", holdoutPercent: "20" }));
     expect(r).toMatchObject({ ok: false, code: "INVALID_INPUT" });
