@@ -13,11 +13,16 @@ import { documentNavigate } from "../components/campaigns/navigation";
 import { CampaignStatusBadge } from "../components/campaigns/CampaignStatusBadge";
 import { ReactivationChart } from "../components/campaigns/ReactivationChart";
 import { useFormat } from "../components/FormatProvider";
+import { EmailStatusBanner } from "../components/EmailStatusBanner";
+import { loadEmailStatus } from "../messaging/page.server";
+import { appContext } from "../app.server";
 
 export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
   try {
-    return json(await loadCampaignPage(await deps(), session.shop, params.id ?? ""));
+    const page = await loadCampaignPage(await deps(), session.shop, params.id ?? "");
+    // "Emails delivered 0" must say why when no mail server or postal address is configured.
+    return json({ ...page, email: await loadEmailStatus(appContext, session.shop) });
   } catch (e) {
     // Unknown or another shop's campaign: 404 (the same answer for both, so ids of other shops leak nothing).
     throwAsResponse(e, ["NOT_FOUND"]);
@@ -32,7 +37,7 @@ export const action = async ({ request, params }: ActionFunctionArgs) => {
 
 export default function CampaignPage() {
   const data = useLoaderData<typeof loader>();
-  const { campaign: c, progress, report, currencyCode, tagFailures, controls } = data;
+  const { campaign: c, progress, report, currencyCode, tagFailures, controls, email } = data;
   const [confirmStop, setConfirmStop] = useState(false);
   const f = useFormat();
   const nf = (n: number) => f.number(n);
@@ -79,6 +84,11 @@ export default function CampaignPage() {
       secondaryActions={canStop ? [{ content: "Stop campaign", destructive: true, onAction: () => setConfirmStop(true), id: "stop-open" } as never] : undefined}
     >
       <Layout>
+        {!email.mailServer || !email.postalAddress ? (
+          <Layout.Section>
+            <EmailStatusBanner status={email} />
+          </Layout.Section>
+        ) : null}
         {c.status === "paused" && c.pausedReason ? (
           <Layout.Section>
             <Banner tone={g?.status === "pause" || c.pausedReason.startsWith("Paused automatically") ? "critical" : "warning"} title="Campaign paused">
