@@ -2,6 +2,7 @@ import type { AppContext, Feature } from "../jobs/feature";
 import { outreachJobDefinitions, scheduleEscalations, type OutreachDeps } from "./jobs";
 import { reconcileWonBack } from "./escalate-tasks";
 import { notifyOwners } from "./notify-owners";
+import { exportOutreachCustomers, redactOutreachCustomers, redactOutreachShop } from "./store";
 
 export { scheduleEscalations } from "./jobs";
 
@@ -49,5 +50,9 @@ export function createOutreachFeature(ctx: AppContext): Feature {
       const d = await deps();
       await scheduleEscalations(d.queue, shop, d.now());
     },
+    // GDPR topics: outreach deletes and exports its own tables (ADR 076).
+    redactCustomers: (tx, shop, { customerIds }) => redactOutreachCustomers(tx, shop, customerIds),
+    redactShop: (tx, shop) => redactOutreachShop(tx, shop),
+    exportCustomerData: (sql, shop, customerIds) => exportOutreachCustomers(sql, shop, customerIds),
   };
 }

@@ -294,10 +294,10 @@ export async function listNotes(sql: Sql, shop: string, taskId: string): Promise
 
 /* ---- Compliance (GDPR topics, wired by app/compliance.server.ts) ---- */
 
-/** customers/redact: the customer's notes, then their tasks. */
-export async function redactOutreachCustomer(sql: Sql, shop: string, customerId: string): Promise<void> {
-  await sql.query(`DELETE FROM "OutreachNote" WHERE shop = $1 AND "customerId" = $2::bigint`, [shop, customerId]);
-  await sql.query(`DELETE FROM "OutreachTask" WHERE shop = $1 AND "customerId" = $2::bigint`, [shop, customerId]);
+/** customers/redact: the customers' notes, then their tasks. */
+export async function redactOutreachCustomers(sql: Sql, shop: string, customerIds: string[]): Promise<void> {
+  await sql.query(`DELETE FROM "OutreachNote" WHERE shop = $1 AND "customerId" = ANY($2::bigint[])`, [shop, customerIds]);
+  await sql.query(`DELETE FROM "OutreachTask" WHERE shop = $1 AND "customerId" = ANY($2::bigint[])`, [shop, customerIds]);
 }
 
 /** shop/redact: everything outreach holds for the shop. */
@@ -306,11 +306,11 @@ export async function redactOutreachShop(sql: Sql, shop: string): Promise<void> 
   await sql.query(`DELETE FROM "OutreachTask" WHERE shop = $1`, [shop]);
 }
 
-/** customers/data_request: the customer's tasks and notes as stored. */
-export async function exportOutreachCustomer(sql: Sql, shop: string, customerId: string): Promise<{ OutreachTask: OutreachTaskRow[]; OutreachNote: OutreachNoteView[] }> {
+/** customers/data_request: the customers' tasks and notes as stored (every column). */
+export async function exportOutreachCustomers(sql: Sql, shop: string, customerIds: string[]): Promise<{ OutreachTask: unknown[]; OutreachNote: unknown[] }> {
   const [tasks, notes] = await Promise.all([
-    sql.query<OutreachTaskRow>(`SELECT ${TASK_COLUMNS} FROM "OutreachTask" t WHERE t.shop = $1 AND t."customerId" = $2::bigint ORDER BY t."createdAt", t.id`, [shop, customerId]),
-    sql.query<OutreachNoteView>(`SELECT id, author, body, "createdAt" FROM "OutreachNote" WHERE shop = $1 AND "customerId" = $2::bigint ORDER BY "createdAt", id`, [shop, customerId]),
+    sql.query(`SELECT * FROM "OutreachTask" WHERE shop = $1 AND "customerId" = ANY($2::bigint[]) ORDER BY "createdAt", id`, [shop, customerIds]),
+    sql.query(`SELECT * FROM "OutreachNote" WHERE shop = $1 AND "customerId" = ANY($2::bigint[]) ORDER BY "createdAt", id`, [shop, customerIds]),
   ]);
   return { OutreachTask: tasks, OutreachNote: notes };
 }

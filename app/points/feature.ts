@@ -3,6 +3,7 @@ import type { FlowTriggers, Messenger } from "../messaging/types";
 import { onOrderChangedPoints, onSyncCompletedPoints, pointsJobDefinitions, POINTS_JOBS, scheduleNextNudges, syncKey, type PointsJobDeps } from "./jobs";
 import type { NudgeDeps } from "./send-reminders";
 import type { RedeemDeps } from "./redeem-points";
+import { exportPointsCustomers, redactPointsCustomers, redactPointsShop } from "./store";
 
 /** The wired points use cases the routes and jobs need (built once by the composition root). */
 export interface PointsDeps {
@@ -40,5 +41,9 @@ export function createPointsFeature(points: Pick<PointsDeps, "jobDeps">): Featur
     afterInstall: async (shop) => scheduleNextNudges(deps(), shop),
     onSyncCompleted: async (shop) => onSyncCompletedPoints(deps(), shop),
     onOrderChanged: async (e) => onOrderChangedPoints(deps(), e),
+    // GDPR topics: points deletes and exports its own tables (ADR 076).
+    redactCustomers: (tx, shop, { customerIds }) => redactPointsCustomers(tx, shop, customerIds),
+    redactShop: (tx, shop) => redactPointsShop(tx, shop),
+    exportCustomerData: (sql, shop, customerIds) => exportPointsCustomers(sql, shop, customerIds),
   };
 }

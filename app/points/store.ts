@@ -381,21 +381,21 @@ export async function forgetStorefrontValues(sql: Sql, shop: string, customerIds
 
 /* ---- Compliance (GDPR topics, wired by app/compliance.server.ts) ---- */
 
-/** customers/redact: the customer's reminders, redemptions and ledger row. */
-export async function redactPointsCustomer(sql: Sql, shop: string, customerId: string): Promise<void> {
-  for (const table of ["PointsNudge", "PointsRedemption", "PointsLedger"]) {
-    await sql.query(`DELETE FROM "${table}" WHERE shop = $1 AND "customerId" = $2::bigint`, [shop, customerId]);
-  }
+/** customers/redact: the customers' reminders, redemptions and ledger rows. */
+export async function redactPointsCustomers(sql: Sql, shop: string, customerIds: string[]): Promise<void> {
+  for (const table of POINTS_TABLES) await sql.query(`DELETE FROM "${table}" WHERE shop = $1 AND "customerId" = ANY($2::bigint[])`, [shop, customerIds]);
 }
 
 /** shop/redact: everything points holds for the shop. */
 export async function redactPointsShop(sql: Sql, shop: string): Promise<void> {
-  for (const table of ["PointsNudge", "PointsRedemption", "PointsLedger"]) await sql.query(`DELETE FROM "${table}" WHERE shop = $1`, [shop]);
+  for (const table of POINTS_TABLES) await sql.query(`DELETE FROM "${table}" WHERE shop = $1`, [shop]);
 }
 
-/** customers/data_request: the customer's ledger row, redemptions and reminders as stored. */
-export async function exportPointsCustomer(sql: Sql, shop: string, customerId: string): Promise<Record<"PointsLedger" | "PointsRedemption" | "PointsNudge", unknown[]>> {
-  const q = (table: string) => sql.query(`SELECT * FROM "${table}" WHERE shop = $1 AND "customerId" = $2::bigint`, [shop, customerId]);
-  const [ledger, redemptions, nudges] = await Promise.all([q("PointsLedger"), q("PointsRedemption"), q("PointsNudge")]);
-  return { PointsLedger: ledger, PointsRedemption: redemptions, PointsNudge: nudges };
+/** customers/data_request: the customers' ledger rows, redemptions and reminders as stored. */
+export async function exportPointsCustomers(sql: Sql, shop: string, customerIds: string[]): Promise<Record<(typeof POINTS_TABLES)[number], unknown[]>> {
+  const out = {} as Record<(typeof POINTS_TABLES)[number], unknown[]>;
+  for (const table of POINTS_TABLES) out[table] = await sql.query(`SELECT * FROM "${table}" WHERE shop = $1 AND "customerId" = ANY($2::bigint[])`, [shop, customerIds]);
+  return out;
 }
+
+const POINTS_TABLES = ["PointsNudge", "PointsRedemption", "PointsLedger"] as const;
