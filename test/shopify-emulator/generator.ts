@@ -22,6 +22,19 @@ export interface SeedOptions {
   ianaTimezone?: string;
   email?: string;
   plan?: { publicDisplayName: string; partnerDevelopment: boolean; shopifyPlus: boolean };
+  /** `Shop.shopAddress` ("as it will appear to buyers"); null: the shop has none (fields null). */
+  address?: ShopAddressSeed | null;
+}
+
+/** The fields of Shopify's `ShopAddress` the app reads (Admin API 2026-10 schema). */
+export interface ShopAddressSeed {
+  company: string | null;
+  address1: string | null;
+  address2: string | null;
+  city: string | null;
+  province: string | null;
+  zip: string | null;
+  country: string | null;
 }
 
 export interface Variant { legacyId: number; title: string; priceCents: number; sku: string }
@@ -303,6 +316,7 @@ export interface ShopSeed {
   ianaTimezone: string;
   email: string;
   plan: { publicDisplayName: string; partnerDevelopment: boolean; shopifyPlus: boolean };
+  address: ShopAddressSeed | null;
   createdAt: number;
   catalog: Product[];
   cumWeights: Float64Array;
@@ -490,6 +504,10 @@ export function generateShop(domain: string, opts: SeedOptions = {}): ShopSeed {
     ianaTimezone: opts.ianaTimezone ?? "America/New_York",
     email: opts.email ?? `owner@${handle}.example.com`,
     plan: opts.plan ?? { publicDisplayName: "Basic", partnerDevelopment: false, shopifyPlus: false },
+    address:
+      opts.address === undefined
+        ? { company: null, address1: "151 O'Connor Street", address2: null, city: "Ottawa", province: "Ontario", zip: "K2P 2L8", country: "Canada" }
+        : opts.address,
     createdAt: start - 30 * DAY,
     catalog,
     cumWeights: cum,

@@ -21,6 +21,11 @@ export const coreModule: EmulatorModule = {
         timezoneAbbreviation: "EST",
         email: d.email,
         contactEmail: d.email,
+        // Shop.shopAddress is non-null in the schema; a shop without an address answers null fields.
+        shopAddress: {
+          __typename: "ShopAddress",
+          ...(d.address ?? { company: null, address1: null, address2: null, city: null, province: null, zip: null, country: null }),
+        },
         createdAt: new Date(d.createdAt).toISOString().replace(/\.\d{3}Z$/, "Z"),
         url: `https://${ctx.shop.domain}`,
         plan: { __typename: "ShopPlan", ...d.plan, displayName: d.plan.publicDisplayName },
