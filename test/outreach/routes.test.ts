@@ -7,6 +7,7 @@ setAppEnv();
 const { loader: pageLoader, action: pageAction } = await import("../../app/routes/app.outreach");
 const { loader: detailLoader, action: detailAction } = await import("../../app/routes/app.outreach.$id");
 const { loader: exportLoader } = await import("../../app/routes/app.outreach.export");
+const { loader: settingsLoader, action: settingsAction } = await import("../../app/routes/app.settings.outreach");
 const { database } = await import("../../app/db.server");
 const { env } = await import("../../app/env.server");
 const { createOutreachTasks, outreachTaskFor } = await import("../../app/outreach/create-tasks");
@@ -43,6 +44,21 @@ describe("Outreach routes with a valid session token", () => {
     const bad = await (await settle(pageLoader({ request: req("/app/outreach?status=nope"), params: {}, context: {} }))).json();
     expect(bad.queryError).toMatch(/status/);
     expect(bad.total).toBe(3);
+  });
+
+  it("concierge settings: defaults, a field error for a list of addresses, then saved and read back", async () => {
+    const first = await (await settle(settingsLoader({ request: req("/app/settings/outreach"), params: {}, context: {} }))).json();
+    expect(first.settings).toMatchObject({ conciergeName: "", followUpDays: 7, graceDays: 2, ownerEmail: "" });
+    const form = { conciergeName: "Maya Chen", conciergeRole: "Client care", conciergeEmail: "maya@shop.test", followUpDays: "5", graceDays: "2", ownerName: "Maria", ownerEmail: "a@x.com; b@y.com" };
+    const bad = await settle(settingsAction({ request: req("/app/settings/outreach", { method: "POST", form }), params: {}, context: {} }));
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).errors).toEqual({ ownerEmail: "Enter exactly one email address" });
+    const ok = await settle(settingsAction({ request: req("/app/settings/outreach", { method: "POST", form: { ...form, ownerEmail: "maria@shop.test" } }), params: {}, context: {} }));
+    expect(ok.status).toBe(200);
+    const saved = await (await settle(settingsLoader({ request: req("/app/settings/outreach"), params: {}, context: {} }))).json();
+    expect(saved.settings).toEqual({ conciergeName: "Maya Chen", conciergeRole: "Client care", conciergeEmail: "maya@shop.test", followUpDays: 5, graceDays: 2, ownerName: "Maria", ownerEmail: "maria@shop.test" });
+    // Back to the defaults, so the other tests' tasks keep the campaign's concierge.
+    await database.sql.query(`UPDATE "Shop" SET settings = settings - 'outreach' WHERE domain = $1`, [SHOP]);
   });
 
   it("rejects requests without a session token", async () => {
