@@ -15,8 +15,6 @@ import { recordRemoteStatus, type MalformedLine, type OpRow } from "./store/runs
  * signed URL when the old one expired.
  */
 
-export type { MalformedLine } from "./store/runs";
-
 /** Malformed lines kept per bulk operation for the merchant and support (the count is exact). */
 export const MAX_MALFORMED_SAMPLES = 20;
 

@@ -14,11 +14,6 @@ import { completeOperation, loadOperation, markIngestStarted, pendingBesides, re
  * tables instead (docs/decisions/051).
  */
 
-export { MAX_MALFORMED_SAMPLES, type MalformedLine } from "./download";
-
-/** The operation as stored (state, checkpoint, malformed lines). */
-export const loadOp = (deps: Pick<SyncDeps, "sql">, bulkId: string) => loadOperation(deps.sql, bulkId);
-
 export type IngestOutcome = "pending" | "ingested" | "failed" | "already-done";
 
 /**
@@ -29,7 +24,7 @@ export type IngestOutcome = "pending" | "ingested" | "failed" | "already-done";
  * into the live tables (`loadDirect`, docs/decisions/051).
  */
 export async function ingestBulkOperation(deps: SyncDeps, bulkId: string): Promise<IngestOutcome> {
-  const op = await loadOp(deps, bulkId);
+  const op = await loadOperation(deps.sql, bulkId);
   if (!op) throw new AppError("NOT_FOUND", `Unknown bulk operation ${bulkId}`);
   if (op.ingestState === "done" || op.ingestState === "failed") {
     await deps.finalize.finalizeRun(deps, op.runId);
