@@ -192,6 +192,35 @@ describe("the proxy in the shop's language, and while points are off", () => {
   });
 });
 
+describe("turning points on and off from the Points page", () => {
+  it("asks whether past orders earn, turns on and off, and queues the sync that writes or clears the storefront", async () => {
+    const { handlePointsAction } = await import("../../app/points/page.server");
+    const { appContext } = await import("../../app/app.server");
+    const { loadPointsSettings } = await import("../../app/points/store");
+    const SHOP2 = "points-switch.myshopify.com";
+    await database.sql.query(`INSERT INTO "Shop" (domain, "updatedAt") VALUES ($1, now()) ON CONFLICT (domain) DO NOTHING`, [SHOP2]);
+    const form = (o: Record<string, string>) => {
+      const f = new FormData();
+      for (const [k, v] of Object.entries(o)) f.set(k, v);
+      return f;
+    };
+    const missing = await handlePointsAction(appContext, SHOP2, form({ intent: "turn-on" }));
+    expect(missing).toMatchObject({ status: 400, result: { intent: "turn-on", ok: false, errors: { form: expect.stringMatching(/past orders/) } } });
+    expect((await loadPointsSettings(database.sql, SHOP2)).program.enabled).toBe(false);
+    const on = await handlePointsAction(appContext, SHOP2, form({ intent: "turn-on", pastOrders: "no" }));
+    expect(on).toEqual({ status: 200, result: { intent: "turn-on", ok: true, enabled: true } });
+    const program = (await loadPointsSettings(database.sql, SHOP2)).program;
+    expect(program.enabled).toBe(true);
+    expect(program.earnFrom).not.toBeNull();
+    const off = await handlePointsAction(appContext, SHOP2, form({ intent: "turn-off" }));
+    expect(off).toEqual({ status: 200, result: { intent: "turn-off", ok: true, enabled: false } });
+    const jobs = await database.sql.query<{ payload: any; singletonKey: string }>(`SELECT payload, "singletonKey" FROM "Job" WHERE queue = 'points.sync' AND payload->>'shop' = $1 ORDER BY "createdAt"`, [SHOP2]);
+    // One rebuild for turning on, one plain sync (it clears the storefront) for turning off, each under its own key.
+    expect(jobs.map((j) => j.payload)).toHaveLength(2);
+    expect(jobs.map((j) => j.payload)).toEqual(expect.arrayContaining([{ shop: SHOP2, rebuild: true }, { shop: SHOP2 }]));
+  });
+});
+
 describe("saving the Points settings", () => {
   it("stores the section and queues a ledger rebuild + metafield sync under its own key; a bad form changes nothing", async () => {
     const { savePointsSettingsForm } = await import("../../app/points/page.server");
