@@ -28,6 +28,9 @@ export function ReliabilityChart({ horizonDays, trainedDays, cut, asOf, reliabil
   const pct = (v: number) => f.percent(v, 0);
   const data = reliability.map((b) => ({ predicted: b.predicted, observed: b.observed, customers: b.customers }));
   const top = Math.min(1, Math.ceil(Math.max(0.1, ...reliability.flatMap((b) => [b.predicted, b.observed])) * 10) / 10);
+  // explicit ticks with interval 0: the browser must draw the same ticks as the server (charts-ssr test)
+  const step = top > 0.5 ? 0.2 : 0.1;
+  const ticks = Array.from({ length: Math.floor(top / step + 1e-9) + 1 }, (_, i) => Math.round(i * step * 100) / 100);
   const error = reliability.length ? reliability.reduce((e, b) => e + Math.abs(b.predicted - b.observed), 0) / reliability.length : 0;
   return (
     <Card>
@@ -37,9 +40,9 @@ export function ReliabilityChart({ horizonDays, trainedDays, cut, asOf, reliabil
           {(size) => (
             <ScatterChart {...size} margin={{ top: 12, right: 16, bottom: 16, left: 0 }}>
               <CartesianGrid strokeDasharray="3 3" />
-              <XAxis dataKey="predicted" type="number" domain={[0, top]} tickFormatter={pct}
+              <XAxis dataKey="predicted" type="number" domain={[0, top]} ticks={ticks} interval={0} tickFormatter={pct}
                 label={{ value: "predicted", position: "insideBottom", offset: -8 }} />
-              <YAxis dataKey="observed" type="number" domain={[0, top]} tickFormatter={pct} width={44} />
+              <YAxis dataKey="observed" type="number" domain={[0, top]} ticks={ticks} interval={0} tickFormatter={pct} width={44} />
               <Tooltip formatter={(v, name) => [name === "customers" ? f.number(Number(v)) : pct(Number(v)), String(name)]} />
               <ReferenceLine segment={[{ x: 0, y: 0 }, { x: top, y: top }]} stroke="#8a8a8a" strokeDasharray="4 2" ifOverflow="hidden" />
               <Scatter data={data} fill="#2c6ecb" isAnimationActive={false} />

@@ -183,7 +183,7 @@ export function RiskDashboard({ analysis, currencyCode }: { analysis: Analysis; 
           <Card>
             <BlockStack gap="200">
               <Text as="h2" variant="headingMd">Churn risk</Text>
-              <ChurnRiskChart bins={s.churnRisk} />
+              <ChurnRiskChart bins={s.churnRisk} horizonDays={run.model?.churnModel ? s.settings.prediction.horizonDays : undefined} />
             </BlockStack>
           </Card>
         </InlineGrid>

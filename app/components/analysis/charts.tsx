@@ -43,7 +43,7 @@ export function RecencyChart({ bins, binDays, thresholds }: { bins: Bin[]; binDa
   );
 }
 
-export function ChurnRiskChart({ bins }: { bins: Bin[] }) {
+export function ChurnRiskChart({ bins, horizonDays }: { bins: Bin[]; horizonDays?: number }) {
   const f = useFormat();
   const nf = (n: number) => f.number(n);
   const data = bins.map((b) => ({ label: `${Math.round(b.from * 100)}–${Math.round((b.to ?? 1) * 100)}%`, count: b.count }));
@@ -63,7 +63,10 @@ export function ChurnRiskChart({ bins }: { bins: Bin[] }) {
         )}
       </SizedChart>
       <Text as="p" tone="subdued" variant="bodySm">
-        Churn risk = chance the customer does not buy again soon. 70 % or more: {nf(high)} of {nf(total)} customers.
+        {horizonDays
+          ? `Churn risk = chance the customer places no order within ${horizonDays} days. `
+          : "Churn risk = chance the customer does not buy again soon. "}
+        70 % or more: {nf(high)} of {nf(total)} customers.
       </Text>
     </BlockStack>
   );
