@@ -1,5 +1,6 @@
 import { describeDiscount, type CampaignSettings } from "../domain/campaigns";
 import { escapeHtml as esc } from "../lib/html";
+import { createFormatter, DEFAULT_LOCALE } from "../lib/format";
 import { isSingleEmailAddress } from "../lib/email-address";
 
 /** The shop's contact email as Reply-To, only when it is exactly one address (a list would fan out every reply). */
@@ -29,12 +30,13 @@ export interface Composed {
 }
 
 
-/** "Sunday, 7 December 2026 at 23:59" in the shop's zone: the customer reads the shop's clock. */
-export function formatEndsAt(endsAt: Date, timeZone: string): string {
+/** "Sunday, December 7, 2026 at 11:59 PM CET" in the shop's zone, through the one formatting module (app/lib/format.ts). */
+export function formatEndsAt(endsAt: Date, timeZone: string, locale: string = DEFAULT_LOCALE): string {
   try {
-    return new Intl.DateTimeFormat("en-GB", { timeZone, weekday: "long", day: "numeric", month: "long", year: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" }).format(endsAt);
+    return createFormatter({ locale, currencyCode: "USD", timeZone }).zonedDateTime(endsAt);
   } catch {
-    return new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", dateStyle: "full", timeStyle: "short" }).format(endsAt) + " UTC";
+    // A zone Intl does not know: the instant in UTC still says when the offer ends.
+    return createFormatter({ locale, currencyCode: "USD", timeZone: "UTC" }).zonedDateTime(endsAt);
   }
 }
 

@@ -1,3 +1,4 @@
+import { DEFAULT_LOCALE } from "./format";
 import { parseNumberInput, type NumberOptions } from "./number";
 import { stripNul } from "./text";
 
@@ -53,7 +54,7 @@ export type FormIssue = { path: PropertyKey[]; code?: string; message: string; m
  * "At most 1,000,000" instead of zod's "Too big: expected number to be <=1000000".
  */
 export function issueMessage(i: FormIssue, scale = 1, unit?: string): string {
-  const fmt = (n: unknown) => `${Number((Number(n) * scale).toPrecision(12)).toLocaleString("en-US")}${unit ? (unit === "%" ? " %" : ` ${unit}`) : ""}`;
+  const fmt = (n: unknown) => `${Number((Number(n) * scale).toPrecision(12)).toLocaleString(DEFAULT_LOCALE)}${unit ? (unit === "%" ? " %" : ` ${unit}`) : ""}`;
   if (i.code === "too_big" && typeof i.maximum === "number") return i.inclusive === false ? `Must be less than ${fmt(i.maximum)}` : `At most ${fmt(i.maximum)}`;
   if (i.code === "too_small" && typeof i.minimum === "number") return i.inclusive === false ? `Must be more than ${fmt(i.minimum)}` : `At least ${fmt(i.minimum)}`;
   if (i.code === "invalid_type" && i.expected === "int") return "Whole numbers only";

@@ -9,7 +9,7 @@ declare global {
 /**
  * The SMTP transport built once from SMTP_URL (e.g. `smtps://user:pass@smtp.example.com:465`,
  * `smtp://relay:25`), pooled so a campaign's touches reuse connections. null without SMTP_URL:
- * the messenger then records every send as skipped/no_smtp, so the demo runs without mail.
+ * the messenger then records every send as skipped/no_mail_server (pages say so), so the demo runs without mail.
  */
 export function mailTransport(): Transporter | null {
   if (globalThis.__winbackMailTransport !== undefined) return globalThis.__winbackMailTransport;
