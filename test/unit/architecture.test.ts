@@ -220,8 +220,7 @@ describe("table ownership", () => {
     const SYNC = path.resolve("app/sync");
     const stepOf = (f: string) => {
       const r = path.relative(SYNC, f).split(path.sep);
-      const name = r[0] === "store" ? "store" : r[0]!.replace(/\.tsx?$/, "");
-      return name === "orders-sql" ? "store" : name;
+      return r[0] === "store" ? "store" : r[0]!.replace(/\.tsx?$/, "");
     };
     const files = appFiles();
     const { edges } = importGraph(files, ROOT);

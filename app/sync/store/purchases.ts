@@ -1,5 +1,5 @@
 import type { Sql } from "../../db/sql";
-import { qualifyingOrder } from "../orders-sql";
+import { qualifyingOrder } from "./qualifying";
 
 /**
  * The sync's read API for purchases (docs/decisions/076-table-ownership.md): the only way other

@@ -1,7 +1,7 @@
 /**
  * The one rule for a qualifying order (not a test, not cancelled; its value is the current total),
- * as SQL over an "Order" row, optionally through a table alias. Every feature that counts purchases
- * (aggregates, analysis, campaign exits and measurement, outreach won-back, perks, baskets) uses it.
+ * as SQL over an "Order" row, optionally through a table alias. The sync's aggregates and every
+ * purchase function of its read API (store/purchases.ts) apply it, so other features never restate it.
  */
 export function qualifyingOrder(alias?: string): string {
   const col = (c: string) => (alias ? `${alias}.${c}` : c);

@@ -1,6 +1,6 @@
 import { copyText, isUniqueViolation, type Sql } from "../../db/sql";
 import type { CustomerRecord, LineRecord, OrderRecord } from "../../shopify/bulk/records";
-import { qualifyingOrder } from "../orders-sql";
+import { qualifyingOrder } from "./qualifying";
 
 /**
  * The sync's SQL, identical on PGlite and PostgreSQL (docs/decisions/050 and 051).
