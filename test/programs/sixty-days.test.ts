@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { requestLaunch } from "../../app/campaigns/launch";
 import { loadProgramsPage, saveProgram, setProgramEnabled } from "../../app/campaigns/program-page";
 import { parseProgramSettings } from "../../app/domain/campaigns/program";
-import { qualifyingOrder } from "../../app/sync/orders-sql";
+import { qualifyingOrder } from "../../app/sync/store/qualifying";
 import { saveSettingsSection } from "../../app/shop-settings.server";
 import { DAY, programHarness, seedScores, SHOP, type ProgramHarness } from "./support";
 
