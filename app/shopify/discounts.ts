@@ -14,7 +14,8 @@ export interface BasicCodeDiscountInput {
   code: string;
   startsAt: string;
   endsAt?: string | null;
-  context: { customerSegments: { add: string[] } } | { customers: { add: string[] } };
+  /** DiscountContextInput: the campaign's segment, the one customer of a reward, or every buyer. */
+  context: { customerSegments: { add: string[] } } | { customers: { add: string[] } } | { all: "ALL" };
   customerGets: {
     value: { percentage: number } | { discountAmount: { amount: string; appliesOnEachItem: boolean } };
     /**

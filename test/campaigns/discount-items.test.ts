@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appliesToInWords, standardEmail } from "../../app/campaigns/email";
+import { composeEmail } from "../../app/messaging/compose";
 import { discountInput } from "../../app/campaigns/launch";
 import type { CampaignRow } from "../../app/campaigns/store";
 import { parseCampaignSettings } from "../../app/domain/campaigns";
-import { DISCOUNT_CODE_BASIC_CREATE } from "../../app/shopify/documents/discounts";
+import { createBasicCodeDiscount } from "../../app/shopify/discounts";
+import { createAdminClient, type AdminClient } from "../../app/shopify/graphql-client";
 import type { Emulator } from "../shopify-emulator/index";
-import { gql, SHOP, start } from "../shopify-emulator/helpers";
+import { SHOP, start } from "../shopify-emulator/helpers";
 
 /**
  * "Exclusions" are enforced by the discount itself or not offered (issue 13, ADR 077). A code
@@ -17,11 +18,13 @@ import { gql, SHOP, start } from "../shopify-emulator/helpers";
 describe("discount items: what the email says the code covers is what Shopify lets it reduce", () => {
   let emu: Emulator;
   let token: string;
+  let client: AdminClient;
   let productGid: (i: number) => { id: string; title: string };
   beforeAll(async () => {
     ({ emu } = await start());
     await emu.addShop(SHOP, { seed: 5, customers: 20, years: 1 });
     token = emu.issueAccessToken(SHOP);
+    client = createAdminClient({ shop: SHOP, accessToken: token, urlTemplate: `${emu.url}/{shop}` });
     const catalog = emu.shop(SHOP).data.catalog;
     productGid = (i) => ({ id: `gid://shopify/Product/${catalog[i]!.legacyId}`, title: catalog[i]!.title });
   });
@@ -40,10 +43,9 @@ describe("discount items: what the email says the code covers is what Shopify le
   it("a code limited to one product reduces only that product's lines, and is refused on an order without it", async () => {
     const p0 = productGid(0);
     const c = campaign({ discount: { value: 10, appliesTo: { kind: "products", products: [p0] } } }, "WB-ITEMS-1");
-    const input = { ...discountInput(c, "unused"), context: { all: "ALL" } };
+    const input = { ...discountInput(c, "unused"), context: { all: "ALL" as const } };
     expect(input.customerGets.items).toEqual({ products: { productsToAdd: [p0.id] } });
-    const res = await gql(emu, token, DISCOUNT_CODE_BASIC_CREATE, { basicCodeDiscount: input });
-    expect(res.body.data.discountCodeBasicCreate.userErrors).toEqual([]);
+    expect(await createBasicCodeDiscount(client, input)).toMatchObject({ ok: true });
 
     const s = emu.shop(SHOP);
     const customer = s.customerLegacyId(1);
@@ -66,8 +68,8 @@ describe("discount items: what the email says the code covers is what Shopify le
 
   it("an unknown product is Shopify's userError on the items field, not a silent 'every item'", async () => {
     const c = campaign({ discount: { appliesTo: { kind: "products", products: [{ id: "gid://shopify/Product/1", title: "Gone" }] } } }, "WB-ITEMS-2");
-    const res = await gql(emu, token, DISCOUNT_CODE_BASIC_CREATE, { basicCodeDiscount: { ...discountInput(c, "unused"), context: { all: "ALL" } } });
-    const errs = res.body.data.discountCodeBasicCreate.userErrors;
+    const res = await createBasicCodeDiscount(client, { ...discountInput(c, "unused"), context: { all: "ALL" } });
+    const errs = res.ok ? [] : res.userErrors;
     expect(errs).toHaveLength(1);
     expect(errs[0].field).toEqual(["basicCodeDiscount", "customerGets", "items", "products", "productsToAdd"]);
   });
@@ -76,19 +78,25 @@ describe("discount items: what the email says the code covers is what Shopify le
     const p0 = productGid(0);
     const p1 = productGid(1);
     const settings = parseCampaignSettings({ discount: { appliesTo: { kind: "products", products: [p0, p1] }, exclusions: "Excludes gift cards." } });
-    expect(appliesToInWords(settings.discount.appliesTo)).toBe(`Valid on ${p0.title} and ${p1.title} only.`);
-    const mail = standardEmail({
-      shop: { name: "Shop", domain: SHOP, currencyCode: "EUR", ianaTimezone: "UTC", email: null },
-      firstName: "Ana",
-      settings,
-      code: "WB-ITEMS-1",
-      endsAt: new Date("2026-11-15T00:00:00Z"),
-      day: 0,
-    });
+    // A stored free-text exclusion no longer parses into the settings at all.
+    expect(JSON.stringify(settings)).not.toContain("gift cards");
+    const d = settings.discount;
+    // What a touch hands messaging (app/campaigns/touch.ts): the terms the code enforces.
+    const mail = composeEmail(
+      {
+        template: "winback_standard",
+        stage: "first",
+        firstName: "Ana",
+        discount: { percent: d.value },
+        code: "WB-ITEMS-1",
+        endsAt: new Date("2026-11-15T00:00:00Z"),
+        link: `https://${SHOP}/discount/WB-ITEMS-1`,
+        terms: { minimumSubtotal: null, oncePerCustomer: d.appliesOncePerCustomer, products: d.appliesTo.products.map((p) => p.title), combinesWith: d.combinesWith },
+      },
+      { locale: "en", shopName: "Shop", currencyCode: "EUR", timeZone: "UTC" },
+    );
     expect(mail.text).toContain(`Valid on ${p0.title} and ${p1.title} only.`);
     expect(mail.text).not.toContain("gift cards");
-    // Every item: no restriction sentence at all.
-    expect(appliesToInWords(parseCampaignSettings({}).discount.appliesTo)).toBe("");
   });
 
   it("a code limited to products needs at least one product", () => {
