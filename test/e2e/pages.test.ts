@@ -157,6 +157,8 @@ describe.skipIf(!hasChromium)("every page of the app is clean in the admin frame
     // Points are off on a fresh install (ADR 079): the page explains it and offers to turn them on.
     ["points", () => "/app/points", (f) => f.getByText("Points are off")],
     ["concierge settings", () => "/app/settings/outreach", h1("Concierge settings")],
+    // The preview is composed in the browser with the shop's zone and the customers' language (ADR 080).
+    ["email settings", () => "/app/settings/email", (f) => f.getByText(/^Subject: We miss you: 15% off until/)],
   ];
 
   it.each(pages)("%s: loads and hydrates with no console error or warning and no page error", async (name, route, marker) => {

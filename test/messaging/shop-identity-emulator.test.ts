@@ -18,7 +18,7 @@ const SHOP = "identity-emu.myshopify.com";
 describe("email identity defaults from the emulated Shopify shop", () => {
   let emu: Emulator;
   let t: TestDb;
-  const client = () => createAdminClient({ shop: SHOP, accessToken: emu.issueAccessToken(SHOP), urlTemplate: `${emu.url}/{shop}`, maxAttempts: 1, sleep: async () => {} });
+  const client = async () => createAdminClient({ shop: SHOP, accessToken: emu.issueAccessToken(SHOP), urlTemplate: `${emu.url}/{shop}`, maxAttempts: 1, sleep: async () => {} });
 
   beforeAll(async () => {
     t = await createTestDb("pglite");
