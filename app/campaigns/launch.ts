@@ -1,7 +1,6 @@
 import { z } from "zod";
 import {
   codeEndsAt,
-  describeDiscount,
   discountCodeFor,
   discountEndsAt,
   isHoldout,
@@ -374,15 +373,4 @@ async function scheduleTouches(deps: CampaignDeps, c: CampaignRow): Promise<void
   }
   const scheduled = await countTouches(deps.sql, c.id);
   await recordStep(deps.sql, c.id, "touches", { scheduled, enqueued: (c.launchSteps.touches?.enqueued ?? 0) + enqueued, doneAt: deps.now().toISOString() });
-}
-
-/** What the confirmation modal promises, in the words the merchant reads. */
-export function launchSummary(counts: { treated: number; vipTreated: number; standardTreated: number }, s: CampaignSettings, launchAt: Date, currency?: string) {
-  return {
-    tagged: counts.treated,
-    discount: describeDiscount(s.discount, currency),
-    discountEndsAt: discountEndsAt(launchAt, s),
-    outreachTasks: counts.vipTreated,
-    day0Emails: counts.treated,
-  };
 }
