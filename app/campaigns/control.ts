@@ -54,7 +54,12 @@ export async function resumeCampaign(deps: Pick<CampaignDeps, "sql" | "queue" | 
  */
 export async function stopCampaign(deps: Pick<CampaignDeps, "sql" | "client" | "now">, shop: string, campaignId: string): Promise<{ discountEnded: boolean }> {
   const c = await getCampaign(deps.sql, shop, campaignId);
-  if (c.status !== "active" && c.status !== "paused") throw new AppError("CONFLICT", `Only an active or paused campaign can be stopped (this one is ${c.status})`);
+  // A launch stopped on an error the merchant will not fix can be abandoned too: its members would
+  // otherwise stay "in a sequence" (ADR 077) and out of every other campaign.
+  const failedLaunch = c.status === "launching" && !!c.launchError && !c.launchError.endsWith("(retrying)");
+  if (c.status !== "active" && c.status !== "paused" && !failedLaunch) {
+    throw new AppError("CONFLICT", `Only an active or paused campaign, or a launch that stopped on an error, can be stopped (this one is ${c.status})`);
+  }
   let discountEnded = false;
   if (c.discountId) {
     const r = await deactivateCodeDiscount(await deps.client(shop), c.discountId);

@@ -196,12 +196,12 @@ export async function completeCampaignRows(sql: Sql, id: string): Promise<void> 
 
 /**
  * Stopped for good by the merchant: the campaign ends now, what is scheduled or held is canceled,
- * and treated members still in the sequence exit. False when it was not active or paused.
+ * and treated members still in the sequence exit. False when it was not active, paused or a failed launch.
  */
 export async function stopCampaignRows(sql: Sql, id: string, at: Date): Promise<boolean> {
   return sql.transaction(async (tx) => {
     const rows = await tx.query(
-      `UPDATE "Campaign" SET status = 'stopped', "stoppedAt" = $2, "pausedReason" = NULL, "updatedAt" = now() WHERE id = $1 AND status IN ('active', 'paused') RETURNING id`,
+      `UPDATE "Campaign" SET status = 'stopped', "stoppedAt" = $2, "pausedReason" = NULL, "updatedAt" = now() WHERE id = $1 AND (status IN ('active', 'paused') OR (status = 'launching' AND "launchError" IS NOT NULL)) RETURNING id`,
       [id, at.toISOString()],
     );
     if (!rows.length) return false;

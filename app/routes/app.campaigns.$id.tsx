@@ -61,7 +61,7 @@ export default function CampaignPage() {
   }, [fetcher.data, shopify]);
 
   const act = (intent: string) => fetcher.submit({ intent }, { method: "post" });
-  const canStop = c.status === "active" || c.status === "paused";
+  const canStop = c.status === "active" || c.status === "paused" || (launching && !!c.launchError && !c.launchError.endsWith("(retrying)"));
   const m = report?.measurement;
   const g = m?.guardrails;
   const limits = c.settings.guardrails;

@@ -3,6 +3,8 @@ import { requestLaunch, runLaunch, LAUNCH_QUEUE, TOUCH_QUEUE, campaignTagFor, di
 import { discountCodeFor, isHoldout } from "../../app/domain/campaigns";
 import { AppError } from "../../app/lib/errors";
 import { handlePlanAction, loadPlanPage } from "../../app/campaigns/page.server";
+import { stopCampaign } from "../../app/campaigns/control";
+import { engagedCustomers } from "../../app/campaigns/store";
 import { loadSettingsSection } from "../../app/shop-settings.server";
 import { databaseKinds } from "../support/db";
 import { campaignHarness, campaignRow, clearCampaigns, inspector, SHOP, type CampaignHarness } from "./support";
@@ -126,6 +128,11 @@ describe.each(databaseKinds)("campaign launch (%s)", (kind) => {
     expect(c.launchError).toMatch(/discountCodeBasicCreate: .*code.*(unique|taken|already)/i);
     expect(c.launchSteps.segment.doneAt).toBeTruthy();
     expect(c.launchSteps.discount).toBeUndefined();
+    // Its members are held "in a sequence" while it waits; the merchant can abandon it, which frees them (ADR 077).
+    expect((await engagedCustomers(h.db.sql, SHOP, h.deps.now())).size).toBeGreaterThan(0);
+    await stopCampaign(h.deps, SHOP, campaignId);
+    expect((await campaignRow(h.db, campaignId)).status).toBe("stopped");
+    expect([...(await engagedCustomers(h.db.sql, SHOP, h.deps.now())).values()].filter((e) => e.reason === "active_sequence")).toEqual([]);
   }, 60_000);
 
   it("rejects invalid settings and launch keys with a clear error and stores nothing", async () => {
