@@ -5,6 +5,7 @@ setAppEnv();
 
 const { loader: pageLoader, action: pageAction } = await import("../../app/routes/app.campaigns.$id");
 const { action: planAction, loader: planLoader } = await import("../../app/routes/app.campaigns.new");
+const { loader: settingsLoader, action: settingsAction } = await import("../../app/routes/app.settings.campaigns");
 const { database } = await import("../../app/db.server");
 const { env } = await import("../../app/env.server");
 const { defaultCampaignSettings } = await import("../../app/domain/campaigns");
@@ -106,5 +107,21 @@ describe("plan form: numbers, bounds and NUL (issue 16)", () => {
     expect(row!.name).toBe("Spring win-back");
     expect(row!.settings.vip.conciergeRole).toBe("Head of care");
     expect(row!.settings.vip.owner).toBe("boss@shop.test");
+  });
+});
+
+describe("campaign settings route (issue 13)", () => {
+  const post = (form: Record<string, string>) => settle(settingsAction({ request: req(`/app/settings/campaigns`, { method: "POST", form }), params: {}, context: {} }));
+
+  it("loads the defaults, saves touch days, and answers 400 with field errors for a bad value", async () => {
+    const page = await settle(settingsLoader({ request: req(`/app/settings/campaigns`), params: {}, context: {} }));
+    expect(page.status).toBe(200);
+    expect((await page.json()).settings.standard.touchDays).toEqual([0, 3, 10]);
+    const ok = await post({ standardTouchDays: "0, 4, 9", vipTouchDays: "0, 6", validityDays: "12", graceDays: "1", reactivationWindowDays: "40" });
+    expect(ok.status).toBe(200);
+    expect((await ok.json()).settings).toMatchObject({ standard: { touchDays: [0, 4, 9] }, vip: { touchDays: [0, 6] }, reactivationWindowDays: 40, discount: { validityDays: 12, graceDays: 1 } });
+    const bad = await post({ standardTouchDays: "zero", validityDays: "12" });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).errors).toHaveProperty("standardTouchDays");
   });
 });
