@@ -14,6 +14,7 @@ import {
   FormLayout,
   InlineStack,
   Layout,
+  Link,
   List,
   Modal,
   Page,
@@ -327,6 +328,10 @@ export default function PlanCampaign() {
             <Card>
               <BlockStack gap="300">
                 <Text as="h2" variant="headingMd">Measurement</Text>
+                <Text as="p" tone="subdued">
+                  Touch days, the offer&apos;s grace days and the {preview.settings.reactivationWindowDays}-day measurement window come from the{" "}
+                  <Link url="/app/settings/campaigns">campaign settings</Link>.
+                </Text>
                 <FormLayout>
                   <TextField label="Campaign name" value={form.name} onChange={(v) => setForm((f) => ({ ...f, name: v }))} autoComplete="off" error={fieldErrors.name} />
                   <TextField label="Holdout share" type="text" inputMode="decimal" value={form.holdoutPercent} onChange={set("holdoutPercent")} autoComplete="off" error={fieldErrors.holdoutPercent} suffix="%" helpText="Kept out of every message, in each branch, to measure the real effect." />
