@@ -112,7 +112,7 @@ describe.each(databaseKinds)("outreach queue (%s)", (kind) => {
     expect(opts).toEqual({ concierges: ["Ana", "Customer care lead"], campaigns: [{ id: "camp-b", name: "camp-b" }, { id: "camp-a", name: "Winter win-back" }], total: 30 });
   });
 
-  it("sorts and paginates in SQL without gaps or repeats", async () => {
+  it("sorts and paginates without gaps or repeats", async () => {
     const sql = t.db.sql;
     const seen: string[] = [];
     for (let page = 1; page <= 4; page++) {
