@@ -108,12 +108,9 @@ export function createMessagingFeature(ctx: AppContext): Feature {
       await fillEmailDefaultsFromShopify(ctx.db.sql, () => ctx.adminClient(shop), shop, ctx.now());
     },
     onSyncCompleted: async (shop) => requeue(shop, DAILY_MS),
+    // GDPR (ADR 076): messaging's four tables, inside the transaction app/compliance.server.ts opens.
+    redactCustomers: (tx, shop, input) => redactCustomers(tx, shop, input.customerIds),
+    redactShop: (tx, shop) => redactShop(tx, shop),
+    exportCustomerData: (sql, shop, customerIds) => exportCustomerData(sql, shop, customerIds),
   };
 }
-
-/** Messaging's part of the GDPR topics (helper wiring in app/compliance.server.ts). */
-export const messagingCompliance = {
-  redactCustomers: (sql: Sql, shop: string, customerIds: string[]) => redactCustomers(sql, shop, customerIds),
-  redactShop: (sql: Sql, shop: string) => redactShop(sql, shop),
-  exportCustomerData: (sql: Sql, shop: string, customerId: string) => exportCustomerData(sql, shop, customerId),
-};

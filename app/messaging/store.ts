@@ -333,10 +333,10 @@ export async function redactShop(sql: Sql, shop: string): Promise<void> {
   for (const t of TABLES) await sql.query(`DELETE FROM "${t}" WHERE shop = $1`, [shop]);
 }
 
-/** Messaging's rows about one customer, by table, as the merchant must hand them over. */
-export async function exportCustomerData(sql: Sql, shop: string, customerId: string): Promise<Record<string, unknown[]>> {
+/** Messaging's rows about these customers, by table, as the merchant must hand them over. */
+export async function exportCustomerData(sql: Sql, shop: string, customerIds: string[]): Promise<Record<string, unknown[]>> {
   const out: Record<string, unknown[]> = {};
-  for (const t of TABLES) out[t] = await sql.query(`SELECT * FROM "${t}" WHERE shop = $1 AND "customerId" = $2::bigint`, [shop, customerId]);
+  for (const t of TABLES) out[t] = await sql.query(`SELECT * FROM "${t}" WHERE shop = $1 AND "customerId" = ANY($2::bigint[])`, [shop, customerIds]);
   return out;
 }
 
