@@ -9,7 +9,7 @@
  */
 
 export interface FormatContext {
-  /** BCP 47 tag. The app stores no shop locale, so loaders pass DEFAULT_LOCALE explicitly. */
+  /** BCP 47 tag. Merchant pages are in English (DEFAULT_LOCALE); customer-facing texts use the shop's customer locale (lib/i18n formatLocaleOf). */
   locale: string;
   /** ISO 4217 code of the shop's currency (Shop.currencyCode). */
   currencyCode: string;
