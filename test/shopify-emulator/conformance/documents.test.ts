@@ -28,7 +28,7 @@ const { CUSTOMER_EMAIL_CONSENT_UPDATE } = marketingDocs;
 const { FLOW_TRIGGER_RECEIVE } = flowDocs;
 const { ORDERS_BULK_QUERY } = orderDocs;
 const { METAFIELD_DEFINITION_CREATE, SHOP_METAFIELD_QUERY, METAFIELDS_SET, METAFIELDS_DELETE, METAFIELDS_SET_BULK_LINE } = metafieldDocs;
-const { SHOP_OVERVIEW_QUERY } = shopDocs;
+const { SHOP_OVERVIEW_QUERY, SHOP_EMAIL_IDENTITY_QUERY } = shopDocs;
 
 /** Every document constant this suite sends (checked against the modules' exports). */
 const COVERED = new Set([
@@ -97,10 +97,14 @@ describe("conformance: the app's Admin API documents against the emulator", () =
     expect(body.data.customersCount).toEqual({ count: emu.shop(SHOP).customerCount(), precision: "EXACT" });
   });
 
-  // DEV admin-graphql Shop (contactEmail, shopAddress: MailingAddress "as it will appear to buyers").
-  // The emulator does not resolve Shop.shopAddress yet (it fails closed, ADR 022): the email identity
-  // work (ADR 080) owns that resolver and its source. Until it lands this case cannot pass.
-  it.todo("SHOP_EMAIL_IDENTITY_QUERY: name, contact email and the buyer-facing address");
+  // DEV admin-graphql Shop.contactEmail, Shop.shopAddress (non-null ShopAddress "as it will appear to
+  // buyers"; a shop without an address answers null fields); no recording reads them.
+  it("SHOP_EMAIL_IDENTITY_QUERY: name, contact email and the buyer-facing address", async () => {
+    const body = await send(SHOP_EMAIL_IDENTITY_QUERY);
+    expect(body.errors).toBeUndefined();
+    expect(body.data.shop).toMatchObject({ name: expect.any(String), contactEmail: expect.stringContaining("@") });
+    expect(Object.keys(body.data.shop.shopAddress).sort()).toEqual(["address1", "address2", "city", "company", "country", "province", "zip"]);
+  });
 
   // REC 2026-04/bulk-operations/bulk-operation-run-query-concurrency-limit.json (CREATED shape) and
   // bulk-operation-status-catalog-cancel.json (COMPLETED: url, fileSize, completedAt set).
