@@ -190,7 +190,8 @@ function ProgramCard({ p, currencyCode }: { p: View; currencyCode: string }) {
                 .slice()
                 .reverse()
                 .map((c) => [
-                  f.date(c.week),
+                  // A calendar date (Monday, UTC): noon keeps it the same day in every shop zone.
+                  f.date(`${c.week}T12:00:00Z`),
                   f.number(c.enrolled),
                   f.number(c.treated),
                   f.number(c.holdout),

@@ -73,7 +73,8 @@ describe.skipIf(!hasChromium)("always-on program in the admin frame (Chromium)",
       await page.goto(emulator.adminUrl(SHOP, "/app/programs"));
       const f = page.frameLocator("iframe");
       await f.getByText("Standard program").waitFor({ timeout: 30_000 });
-      if ((await f.locator("#standard-off").count()) && (await f.getByText("Week enrolled").count())) break;
+      // On, members enrolled, and the day finished (its guardrail check is the run's last step).
+      if ((await f.locator("#standard-off").count()) && (await f.getByText("Week enrolled").count()) && (await f.locator("#standard-guardrail").count())) break;
       if (Date.now() > until) {
         await page.screenshot({ path: path.join(ROOT, "test-results", "programs-failure.png"), fullPage: true });
         console.error(app.logs.join("").split("\n").filter((l) => /program|error|Error/i.test(l) && !/^(GET|POST) /.test(l)).slice(-60).join("\n"));

@@ -23,7 +23,8 @@ export function RollingLiftChart({ points, windowDays }: { points: LiftPointView
   const pts = (v: number | null | undefined) => (v == null ? "–" : `${v >= 0 ? "+" : ""}${f.fixed(v, 1)} pts`);
   const data = points.map((p, i) => ({
     i,
-    label: f.date(p.asOf),
+    // asOf is a calendar date: noon UTC keeps it the same day in every shop zone.
+    label: f.date(`${p.asOf}T12:00:00Z`),
     Lift: p.lift == null ? null : p.lift * 100,
     "95% interval": p.ci ? [p.ci.low * 100, p.ci.high * 100] : null,
   }));
