@@ -9,8 +9,7 @@ import type { Feature } from "./jobs/feature";
  * The GDPR compliance topics, acting for real (docs/decisions/076-table-ownership.md). Each
  * feature deletes and exports its own tables' rows through its compliance hooks
  * (app/jobs/feature.ts: redactCustomers, redactShop, exportCustomerData), all inside one
- * transaction opened here; this module names only infrastructure tables and, until their owners
- * implement the hooks, the tables in LEGACY_CUSTOMER_DATA / LEGACY_SHOP_TABLES. A feature that adds
+ * transaction opened here; this module names only infrastructure tables. A feature that adds
  * a table with shop or customer data covers it in its hooks; test/integration/compliance.test.ts
  * finds every such table in the schema and checks it is emptied.
  */
@@ -22,37 +21,10 @@ export interface CustomerDataTable {
   customerWhere: string;
 }
 
-/**
- * Customer-data tables of features that do not implement the compliance hooks yet (the lead
- * empties this list as each feature's store takes its part over). Sync and analysis use hooks.
- */
-export const LEGACY_CUSTOMER_DATA: CustomerDataTable[] = [
-  // Campaigns: membership and touches name the customer; the campaign row itself does not.
-  { table: "CampaignTouch", customerWhere: `"customerId" = $2` },
-  { table: "CampaignMember", customerWhere: `"customerId" = $2` },
-  // VIP outreach (notes before their tasks).
-  { table: "OutreachNote", customerWhere: `"customerId" = $2` },
-  { table: "OutreachTask", customerWhere: `"customerId" = $2` },
-  // Messaging: email log, relay feedback, unsubscribes (the customer is gone from Shopify too), Flow triggers.
-  { table: "EmailFeedback", customerWhere: `"customerId" = $2` },
-  { table: "MessageLog", customerWhere: `"customerId" = $2` },
-  { table: "EmailSuppression", customerWhere: `"customerId" = $2` },
-  { table: "FlowTriggerLog", customerWhere: `"customerId" = $2` },
-  // Points: ledger, redemptions, expiry reminders.
-  { table: "PointsLedger", customerWhere: `"customerId" = $2` },
-  { table: "PointsRedemption", customerWhere: `"customerId" = $2` },
-  { table: "PointsNudge", customerWhere: `"customerId" = $2` },
-];
-
 /** The compliance requests the app stored (infrastructure: this module's own table). */
 const DATA_REQUEST: CustomerDataTable = { table: "DataRequest", customerWhere: `"customerId" = $2::text` };
 
-/** Shop tables of features without hooks yet, then infrastructure (deleted last, the Shop row at the very end). */
-export const LEGACY_SHOP_TABLES: Array<{ table: string; shopWhere: string }> = [
-  ...LEGACY_CUSTOMER_DATA.map((t) => ({ table: t.table, shopWhere: "shop = $1" })),
-  { table: "ProgramRun", shopWhere: "shop = $1" },
-  { table: "Campaign", shopWhere: "shop = $1" },
-];
+/** Infrastructure tables, deleted after every feature's part (the Shop row at the very end). */
 const INFRA_SHOP_TABLES: Array<{ table: string; shopWhere: string }> = [
   { table: DATA_REQUEST.table, shopWhere: "shop = $1" },
   { table: "WebhookEvent", shopWhere: "shop = $1" },
@@ -83,17 +55,15 @@ export async function redactCustomer(parts: CompliancePart[], sql: Sql, shop: st
   await sql.transaction(async (tx) => {
     const input = { customerIds: [customerId.toString()], orderIds: orderIds.map(String) };
     for (const p of parts) await p.redactCustomers?.(tx, shop, input);
-    for (const t of [...LEGACY_CUSTOMER_DATA, DATA_REQUEST]) {
-      await tx.query(`DELETE FROM "${t.table}" WHERE shop = $1 AND ${t.customerWhere}`, [shop, customerId.toString()]);
-    }
+    await tx.query(`DELETE FROM "${DATA_REQUEST.table}" WHERE shop = $1 AND ${DATA_REQUEST.customerWhere}`, [shop, customerId.toString()]);
   });
 }
 
-/** shop/redact: every part's rows of the shop, the legacy tables, then infrastructure. */
+/** shop/redact: every part's rows of the shop, then infrastructure. */
 export async function redactShop(parts: CompliancePart[], sql: Sql, shop: string) {
   await sql.transaction(async (tx) => {
     for (const p of parts) await p.redactShop?.(tx, shop);
-    for (const t of [...LEGACY_SHOP_TABLES, ...INFRA_SHOP_TABLES]) await tx.query(`DELETE FROM "${t.table}" WHERE ${t.shopWhere}`, [shop]);
+    for (const t of INFRA_SHOP_TABLES) await tx.query(`DELETE FROM "${t.table}" WHERE ${t.shopWhere}`, [shop]);
   });
 }
 
@@ -101,9 +71,6 @@ export async function redactShop(parts: CompliancePart[], sql: Sql, shop: string
 export async function exportCustomerData(parts: CompliancePart[], sql: Sql, shop: string, customerId: bigint) {
   const out: Record<string, unknown[]> = {};
   for (const p of parts) Object.assign(out, await p.exportCustomerData?.(sql, shop, [customerId.toString()]));
-  for (const t of LEGACY_CUSTOMER_DATA) {
-    out[t.table] = await sql.query(`SELECT * FROM "${t.table}" WHERE shop = $1 AND ${t.customerWhere}`, [shop, customerId.toString()]);
-  }
   // BigInt and Decimal values are not JSON; keep them exact as strings.
   return JSON.parse(JSON.stringify(out, (_k, v) => (typeof v === "bigint" ? v.toString() : v))) as Record<string, unknown[]>;
 }

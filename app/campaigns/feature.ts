@@ -4,6 +4,7 @@ import { createOutreachTasks, firstEscalationAt, outreachTaskFor, scheduleEscala
 import { hasConciergeContact } from "../outreach/store";
 import type { CampaignDeps, OutreachPort } from "./deps";
 import { campaignJobDefinitions } from "./jobs";
+import { exportCampaignCustomers, redactCampaignCustomers, redactCampaignShop } from "./store";
 import { onOrderChanged, reconcileReactivations } from "./touch";
 
 /** The outreach feature seen through the campaign's port (its task view carries more than the note needs). */
@@ -52,5 +53,8 @@ export function campaignsFeatureOver(deps: () => Promise<CampaignDeps>): Feature
     // An order inside a campaign window reactivates the member and ends its touches.
     onOrderChanged: async (event) => void (await onOrderChanged(await deps(), event)),
     onSyncCompleted: async (shop) => void (await reconcileReactivations(await deps(), shop)),
+    redactCustomers: (tx, shop, { customerIds }) => redactCampaignCustomers(tx, shop, customerIds),
+    redactShop: (tx, shop) => redactCampaignShop(tx, shop),
+    exportCustomerData: (sql, shop, customerIds) => exportCampaignCustomers(sql, shop, customerIds),
   };
 }

@@ -717,3 +717,28 @@ export async function programMemberWindows(sql: Sql, campaignId: string): Promis
   );
   return rows.map((r) => ({ ...r, assignedAt: new Date(r.assignedAt) }));
 }
+
+// ── Compliance (app/jobs/feature.ts hooks; ADR 076) ──────────────────────────────────────────────
+
+/** customers/redact: the customers' touches and memberships (the campaign rows name no customer). */
+export async function redactCampaignCustomers(sql: Sql, shop: string, customerIds: string[]): Promise<void> {
+  await sql.query(`DELETE FROM "CampaignTouch" WHERE shop = $1 AND "customerId" = ANY($2::bigint[])`, [shop, customerIds]);
+  await sql.query(`DELETE FROM "CampaignMember" WHERE shop = $1 AND "customerId" = ANY($2::bigint[])`, [shop, customerIds]);
+}
+
+/** shop/redact: every campaign and program of the shop, their members, touches and daily runs. */
+export async function redactCampaignShop(sql: Sql, shop: string): Promise<void> {
+  await sql.query(`DELETE FROM "CampaignTouch" WHERE shop = $1`, [shop]);
+  await sql.query(`DELETE FROM "CampaignMember" WHERE shop = $1`, [shop]);
+  await sql.query(`DELETE FROM "ProgramRun" WHERE shop = $1`, [shop]);
+  await sql.query(`DELETE FROM "Campaign" WHERE shop = $1`, [shop]);
+}
+
+/** customers/data_request: the customers' memberships and touches as stored (every column). */
+export async function exportCampaignCustomers(sql: Sql, shop: string, customerIds: string[]): Promise<{ CampaignMember: unknown[]; CampaignTouch: unknown[] }> {
+  const [members, touches] = await Promise.all([
+    sql.query(`SELECT * FROM "CampaignMember" WHERE shop = $1 AND "customerId" = ANY($2::bigint[]) ORDER BY "assignedAt", "campaignId"`, [shop, customerIds]),
+    sql.query(`SELECT * FROM "CampaignTouch" WHERE shop = $1 AND "customerId" = ANY($2::bigint[]) ORDER BY "campaignId", "customerId", day`, [shop, customerIds]),
+  ]);
+  return { CampaignMember: members, CampaignTouch: touches };
+}

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createComplianceHandlers, LEGACY_CUSTOMER_DATA } from "../../app/compliance.server";
+import { createComplianceHandlers } from "../../app/compliance.server";
 import type { Sql } from "../../app/db/sql";
 import { createTestDb, databaseKinds, type TestDb } from "../support/db";
 import { setAppEnv } from "../support/app-env";
@@ -148,7 +148,8 @@ describe.each(databaseKinds)("compliance webhooks on %s", (kind) => {
       const rows = await t.db.sql.query(`SELECT 1 FROM "${table}" WHERE shop = $1 AND "customerId"::text = '1'`, [SHOP]);
       expect(rows, table).toEqual([]);
     }
-    for (const table of ["Customer", "SyncStageCustomer", ...LEGACY_CUSTOMER_DATA.map((c) => c.table)]) {
+    const customerTables = (await columns(t.db.sql)).filter((c) => c.column === "customerId").map((c) => c.table);
+    for (const table of new Set(["Customer", "SyncStageCustomer", ...customerTables])) {
       const rows = await t.db.sql.query(`SELECT * FROM "${table}" WHERE shop = $1`, [SHOP]);
       expect(JSON.stringify(rows, (_k, v) => (typeof v === "bigint" ? v.toString() : v)), table).not.toContain("ann@example.com");
     }
