@@ -31,6 +31,14 @@ export async function resumeCampaign(deps: Pick<CampaignDeps, "sql" | "queue" | 
   const c = await getCampaign(deps.sql, shop, campaignId);
   if (c.status !== "paused") throw new AppError("CONFLICT", `Only a paused campaign can be resumed (this one is ${c.status})`);
   if (!(await resumeCampaignRow(deps.sql, campaignId))) throw new AppError("CONFLICT", "The campaign changed meanwhile; reload the page");
+  return sendHeldTouches(deps, shop, campaignId);
+}
+
+/**
+ * Queues the touches held while a campaign or program was paused (after the row is active again);
+ * returns how many. Programs turned back on use it too, so nothing held is left behind.
+ */
+export async function sendHeldTouches(deps: Pick<CampaignDeps, "sql" | "queue" | "now">, shop: string, campaignId: string): Promise<{ released: number }> {
   const now = deps.now();
   const held = await releaseHeldTouches(deps.sql, campaignId);
   const jobs: Array<{ customerId: string; day: number; jobId: string }> = [];

@@ -15,6 +15,7 @@ import { AppError, isAppError } from "../lib/errors";
 import { cleanForm, formText } from "../lib/form";
 import { loadSettingsSection, shopFacts } from "../shop-settings.server";
 import type { CampaignDeps } from "./deps";
+import { sendHeldTouches } from "./control";
 import { campaignTagFor, enqueueLaunch, retryLaunch } from "./launch";
 import { measureProgramRow } from "./program-measure";
 import { PROGRAM_DAY_QUEUE, programCandidates } from "./program-run";
@@ -208,7 +209,7 @@ export async function setProgramEnabled(deps: Pick<CampaignDeps, "sql" | "queue"
       await markProgramLaunching(deps.sql, p.id, now);
       await enqueueLaunch(deps, shop, p.id);
     } else if (p.status === "paused") {
-      await resumeCampaignRow(deps.sql, p.id);
+      if (await resumeCampaignRow(deps.sql, p.id)) await sendHeldTouches(deps, shop, p.id);
     } else if (p.status === "launching" && p.launchError) {
       // Turning on stopped on an error the merchant fixed (e.g. a clashing code): try again.
       await retryLaunch(deps, shop, p.id);

@@ -96,7 +96,19 @@ describe("a program's day is idempotent", () => {
     const std = page.programs.find((p) => p.branch === "Standard")!;
     expect(std.status).toBe("paused");
     expect(std.pausedReason).toBe("Turned off by the merchant.");
+    // A touch that fell due while the program was off was held (campaign pause rules, ADR 077)…
+    const [held] = await h.db.sql.query<{ customerId: string; day: number }>(
+      `UPDATE "CampaignTouch" SET state = 'held', reason = 'campaign_paused' WHERE ("campaignId", "customerId", day) IN
+         (SELECT "campaignId", "customerId", day FROM "CampaignTouch" WHERE "campaignId" = $1 AND state = 'scheduled' LIMIT 1)
+       RETURNING "customerId"::text AS "customerId", day`,
+      [programId],
+    );
+    expect(held).toBeDefined();
     expect((await handleProgramAction(h.deps, SHOP, form({ intent: "on", branch: "Standard" }))).ok).toBe(true);
+    // …and turning the program on again sends it, as resuming a campaign does: nothing stays held.
+    const after = await h.db.sql.query<{ state: string }>(`SELECT state FROM "CampaignTouch" WHERE "campaignId" = $1 AND "customerId" = $2 AND day = $3`, [programId, held!.customerId, held!.day]);
+    expect(after.map((r) => r.state)).toEqual(["scheduled"]);
+    expect((await h.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "CampaignTouch" WHERE "campaignId" = $1 AND state = 'held'`, [programId]))[0]!.n).toBe(0);
     expect((await runProgramDay(h.deps, { shop: SHOP, campaignId: programId })).enrolled).toBe(40);
   });
 
