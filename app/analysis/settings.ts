@@ -36,7 +36,9 @@ const SettingsSchema = z
       valueHorizonDays: days(3650),
       minCustomers: z.number({ error: "Enter a number" }).int("Whole number only").min(10, "At least 10").max(1_000_000, "At most 1,000,000"),
       minRepeatCustomers: z.number({ error: "Enter a number" }).int("Whole number only").min(5, "At least 5").max(1_000_000, "At most 1,000,000"),
-      churnInnerDays: days(730),
+      // No longer read: the churn combiner is trained for horizonDays (ADR 082). Kept, defaulted, so
+      // stored settings still parse; the form no longer offers it.
+      churnInnerDays: days(730).default(91),
     }),
     norm: z.object({ lookbackDays: days(3650), windowDays: days(3650) }),
   })
@@ -95,7 +97,7 @@ export const FORM_FIELDS = {
   numbers: [
     "lapse.atRiskDays", "lapse.highRiskDays", "lapse.lostDays", "overdue.minPurchaseDays", "overdue.gapMultiplier",
     "prediction.horizonDays", "prediction.valueHorizonDays", "prediction.minCustomers", "prediction.minRepeatCustomers",
-    "prediction.churnInnerDays", "norm.lookbackDays", "norm.windowDays",
+    "norm.lookbackDays", "norm.windowDays",
   ],
 } as const;
 

@@ -32,7 +32,6 @@ function toValues(v: AnalysisSettings): Values {
     "targets.includeLost": s.targets.includeLost ? "on" : "",
     "prediction.horizonDays": String(s.prediction.horizonDays), "prediction.valueHorizonDays": String(s.prediction.valueHorizonDays),
     "prediction.minCustomers": String(s.prediction.minCustomers), "prediction.minRepeatCustomers": String(s.prediction.minRepeatCustomers),
-    "prediction.churnInnerDays": String(s.prediction.churnInnerDays),
     "norm.lookbackDays": String(s.norm.lookbackDays), "norm.windowDays": String(s.norm.windowDays),
     timeUnit: v.timeUnit,
   };
@@ -59,7 +58,11 @@ export default function Settings() {
   );
 
   return (
-    <Page title="Analysis settings" backAction={{ content: "Home", url: "/app" }} secondaryActions={[{ content: "Email settings", url: "/app/settings/email" }]}>
+    <Page title="Analysis settings" backAction={{ content: "Home", url: "/app" }} secondaryActions={[
+      { content: "Email settings", url: "/app/settings/email" },
+      { content: "Campaign settings", url: "/app/settings/campaigns" },
+      { content: "Concierge settings", url: "/app/settings/outreach" },
+    ]}>
       <Form method="post">
         <Layout>
           {Object.keys(errors).length ? (
@@ -115,7 +118,6 @@ export default function Settings() {
                   {field("prediction.valueHorizonDays", "Value horizon", "Predicted customer value over", "days")}
                   {field("prediction.minCustomers", "Minimum customers to fit")}
                   {field("prediction.minRepeatCustomers", "Minimum repeat customers to fit")}
-                  {field("prediction.churnInnerDays", "Churn training window", "The score learns from who bought in this last stretch", "days")}
                 </InlineGrid>
               </FormLayout>
             </Card>

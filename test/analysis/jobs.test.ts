@@ -10,7 +10,7 @@ const form = (over: Record<string, string | null> = {}) => {
   const base: Record<string, string> = {
     "lapse.atRiskDays": "90", "lapse.highRiskDays": "120", "lapse.lostDays": "365", "overdue.minPurchaseDays": "3", "overdue.gapMultiplier": "2",
     "vip.mode": "percentile", "vip.percentile": "90", "vip.fixedThreshold": "", "prediction.horizonDays": "90", "prediction.valueHorizonDays": "365",
-    "prediction.minCustomers": "30", "prediction.minRepeatCustomers": "10", "prediction.churnInnerDays": "91", "norm.lookbackDays": "365",
+    "prediction.minCustomers": "30", "prediction.minRepeatCustomers": "10", "norm.lookbackDays": "365",
     "norm.windowDays": "365", timeUnit: "week",
   };
   const f = new FormData();

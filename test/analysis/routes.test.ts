@@ -17,7 +17,7 @@ const SHOP = TEST_APP.shop;
 const FORM = {
   "lapse.atRiskDays": "60", "lapse.highRiskDays": "95", "lapse.lostDays": "365", "overdue.minPurchaseDays": "3", "overdue.gapMultiplier": "2",
   "vip.mode": "percentile", "vip.percentile": "80", "prediction.horizonDays": "90", "prediction.valueHorizonDays": "365",
-  "prediction.minCustomers": "30", "prediction.minRepeatCustomers": "10", "prediction.churnInnerDays": "91", "norm.lookbackDays": "365",
+  "prediction.minCustomers": "30", "prediction.minRepeatCustomers": "10", "norm.lookbackDays": "365",
   "norm.windowDays": "365", timeUnit: "week",
 };
 

@@ -157,6 +157,9 @@ describe.skipIf(!hasChromium)("every page of the app is clean in the admin frame
     // Points are off on a fresh install (ADR 079): the page explains it and offers to turn them on.
     ["points", () => "/app/points", (f) => f.getByText("Points are off")],
     ["concierge settings", () => "/app/settings/outreach", h1("Concierge settings")],
+    // Programs are off until the merchant turns one on (issue 13): the page says nothing is sent.
+    ["programs", () => "/app/programs", h1("Always-on win-back")],
+    ["campaign settings", () => "/app/settings/campaigns", h1("Campaign settings")],
     // The preview is composed in the browser with the shop's zone and the customers' language (ADR 080).
     ["email settings", () => "/app/settings/email", (f) => f.getByText(/^Subject: We miss you: 15% off until/)],
   ];
