@@ -255,3 +255,9 @@ export async function scoresForProgram(sql: Sql, shop: string, vip: boolean): Pr
   );
   return rows.map((r) => ({ ...r, lastOrderAt: new Date(r.lastOrderAt), churnRisk: Number(r.churnRisk), medianGapDays: r.medianGapDays == null ? null : Number(r.medianGapDays) }));
 }
+
+/** One customer's latest score as the explorer shows it, or null (not scored yet). */
+export async function customerScore(sql: Sql, shop: string, customerId: string): Promise<Omit<ScoreRow, "sortValue"> | null> {
+  const rows = await sql.query<Omit<ScoreRow, "sortValue">>(`SELECT ${SCORE_COLUMNS} FROM "CustomerScore" cs WHERE cs.shop = $1 AND cs."customerId" = $2::bigint`, [shop, customerId]);
+  return rows[0] ?? null;
+}

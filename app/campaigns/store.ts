@@ -742,3 +742,41 @@ export async function exportCampaignCustomers(sql: Sql, shop: string, customerId
   ]);
   return { CampaignMember: members, CampaignTouch: touches };
 }
+
+/** A customer's membership of one campaign or program, with what the profile page shows of it. */
+export interface CustomerMembership {
+  campaignId: string;
+  name: string;
+  kind: "campaign" | "program";
+  status: CampaignRowStatus;
+  branch: string;
+  holdout: boolean;
+  assignedAt: Date;
+  holdoutUntil: Date | null;
+  exitedAt: Date | null;
+  exitReason: string | null;
+  reactivatedAt: Date | null;
+  reactivationOrderId: string | null;
+}
+
+/** Every campaign and program a customer is (or was) in, newest enrolment first. */
+export async function customerMemberships(sql: Sql, shop: string, customerId: string): Promise<CustomerMembership[]> {
+  const rows = await sql.query<CustomerMembership>(
+    `SELECT m."campaignId", c.name, c.kind, c.status, m.branch, m.holdout, m."assignedAt", m."holdoutUntil", m."exitedAt", m."exitReason",
+            m."reactivatedAt", m."reactivationOrderId"::text AS "reactivationOrderId"
+       FROM "CampaignMember" m JOIN "Campaign" c ON c.id = m."campaignId" AND c.shop = m.shop
+      WHERE m.shop = $1 AND m."customerId" = $2::bigint ORDER BY m."assignedAt" DESC, m."campaignId"`,
+    [shop, customerId],
+  );
+  const d = (v: Date | null) => (v ? new Date(v) : null);
+  return rows.map((r) => ({ ...r, assignedAt: new Date(r.assignedAt), holdoutUntil: d(r.holdoutUntil), exitedAt: d(r.exitedAt), reactivatedAt: d(r.reactivatedAt) }));
+}
+
+/** A customer's touches in every campaign and program (what was planned, sent or skipped and why). */
+export async function customerTouches(sql: Sql, shop: string, customerId: string): Promise<Array<{ campaignId: string; day: number; dueAt: Date; state: string; reason: string | null; messageId: string | null }>> {
+  const rows = await sql.query<{ campaignId: string; day: number; dueAt: Date; state: string; reason: string | null; messageId: string | null }>(
+    `SELECT "campaignId", day, "dueAt", state, reason, "messageId" FROM "CampaignTouch" WHERE shop = $1 AND "customerId" = $2::bigint ORDER BY "dueAt" DESC, day DESC`,
+    [shop, customerId],
+  );
+  return rows.map((r) => ({ ...r, dueAt: new Date(r.dueAt) }));
+}

@@ -351,3 +351,25 @@ export async function suppressedCustomerIds(sql: Sql, shop: string, customers: A
   );
   return new Set(rows.map((r) => r.id));
 }
+
+/** One message decision for a customer as the profile page lists it. */
+export interface CustomerMessageRow {
+  id: string;
+  kind: string;
+  campaignId: string | null;
+  status: string;
+  reason: string | null;
+  subject: string | null;
+  createdAt: Date;
+  sentAt: Date | null;
+}
+
+/** A customer's messages (sent, skipped with reason, failed), newest first, at most `limit`. */
+export async function messagesOfCustomer(sql: Sql, shop: string, customerId: string, limit = 200): Promise<CustomerMessageRow[]> {
+  const rows = await sql.query<CustomerMessageRow>(
+    `SELECT id, kind, "campaignId", status, reason, subject, "createdAt", "sentAt" FROM "MessageLog"
+      WHERE shop = $1 AND "customerId" = $2::bigint ORDER BY coalesce("sentAt", "createdAt") DESC, id LIMIT $3`,
+    [shop, customerId, limit],
+  );
+  return rows.map((r) => ({ ...r, createdAt: new Date(r.createdAt), sentAt: r.sentAt ? new Date(r.sentAt) : null }));
+}

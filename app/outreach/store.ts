@@ -314,3 +314,16 @@ export async function exportOutreachCustomers(sql: Sql, shop: string, customerId
   ]);
   return { OutreachTask: tasks, OutreachNote: notes };
 }
+
+/** A customer's VIP outreach tasks (one per campaign), newest first, for the customer's profile. */
+export async function tasksOfCustomer(sql: Sql, shop: string, customerId: string): Promise<OutreachTaskRow[]> {
+  return sql.query<OutreachTaskRow>(`SELECT ${TASK_COLUMNS} FROM "OutreachTask" t WHERE t.shop = $1 AND t."customerId" = $2::bigint ORDER BY t."launchAt" DESC, t.id`, [shop, customerId]);
+}
+
+/** Every concierge note about a customer, oldest first, with the task it belongs to. */
+export async function notesOfCustomer(sql: Sql, shop: string, customerId: string): Promise<Array<OutreachNoteView & { taskId: string }>> {
+  return sql.query<OutreachNoteView & { taskId: string }>(
+    `SELECT id, "taskId", author, body, "createdAt" FROM "OutreachNote" WHERE shop = $1 AND "customerId" = $2::bigint ORDER BY "createdAt", id`,
+    [shop, customerId],
+  );
+}

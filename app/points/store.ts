@@ -399,3 +399,12 @@ export async function exportPointsCustomers(sql: Sql, shop: string, customerIds:
 }
 
 const POINTS_TABLES = ["PointsNudge", "PointsRedemption", "PointsLedger"] as const;
+
+/** A customer's redemptions (codes asked for through the app proxy), newest first. */
+export async function redemptionsOfCustomer(sql: Sql, shop: string, customerId: string): Promise<Array<{ id: string; points: number; value: string; currency: string; code: string; status: string; createdAt: Date }>> {
+  const rows = await sql.query<{ id: string; points: number; value: string; currency: string; code: string; status: string; createdAt: Date }>(
+    `SELECT id, points, value::text AS value, currency, code, status, "createdAt" FROM "PointsRedemption" WHERE shop = $1 AND "customerId" = $2::bigint ORDER BY "createdAt" DESC, id`,
+    [shop, customerId],
+  );
+  return rows.map((r) => ({ ...r, points: Number(r.points), createdAt: new Date(r.createdAt) }));
+}

@@ -278,3 +278,26 @@ export async function purchaseTotalsInWindows(
   for (const { i, ...t } of rows) out[i - 1] = { ...t, firstAt: t.firstAt ? new Date(t.firstAt) : null };
   return out;
 }
+
+/** One order as a customer's profile lists it (every order, test and cancelled ones flagged, newest first). */
+export interface OrderTimelineRow {
+  id: string;
+  name: string | null;
+  processedAt: Date;
+  cancelled: boolean;
+  test: boolean;
+  financialStatus: string | null;
+  /** Decimal string, exact. */
+  currentTotal: string;
+  currency: string;
+}
+
+/** A customer's orders, newest first, at most `limit` (the profile page's timeline). */
+export async function orderTimeline(sql: Sql, shop: string, customerId: string, limit = 200): Promise<OrderTimelineRow[]> {
+  const rows = await sql.query<OrderTimelineRow>(
+    `SELECT id::text AS id, name, "processedAt", ("cancelledAt" IS NOT NULL) AS cancelled, test, "financialStatus", "currentTotal"::text AS "currentTotal", currency
+       FROM "Order" WHERE shop = $1 AND "customerId" = $2::bigint ORDER BY "processedAt" DESC, id DESC LIMIT $3`,
+    [shop, customerId, limit],
+  );
+  return rows.map((r) => ({ ...r, processedAt: new Date(r.processedAt) }));
+}
