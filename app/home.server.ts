@@ -5,6 +5,7 @@ import { loadSyncStatus } from "./sync/status";
 import { loadRiskDashboard } from "./analysis/page.server";
 import { consentSyncSummary, requeueConsentUpdates } from "./messaging/unsubscribe";
 import { describeProtectedDataAccess, protectedDataAccess } from "./shopify/protected-data";
+import { protectedDataCache } from "./shop-settings.server";
 
 interface GraphqlCapable {
   graphql(query: string, opts?: { variables?: Record<string, unknown> }): Promise<Response>;
@@ -24,7 +25,7 @@ export async function loadHome(ctx: Pick<AppContext, "db" | "adminClient">, { sh
     // Unsubscribes Shopify has not accepted (ADR 074): shown with Shopify's own message and a Retry.
     consent: await consentSyncSummary(database.sql, shop),
     // What Shopify withholds as protected customer data (probed at most every few hours).
-    protectedData: describeProtectedDataAccess(await protectedDataAccess({ sql: database.sql, client: ctx.adminClient }, shop)),
+    protectedData: describeProtectedDataAccess(await protectedDataAccess({ cache: protectedDataCache(database.sql), client: ctx.adminClient }, shop)),
   };
 }
 

@@ -1,6 +1,7 @@
 import { AppError } from "./lib/errors";
 import type { Sql } from "./db/sql";
 import { parseScopes } from "./domain/history-depth";
+import type { ProtectedDataAccess, ProtectedDataCache } from "./shopify/protected-data";
 
 /**
  * Merchant settings live in `Shop.settings` (JSONB), one key per feature: `analysis`, `campaigns`,
@@ -45,4 +46,19 @@ export async function grantedScopes(sql: Sql, shop: string): Promise<string[] | 
 export async function shopInstalled(sql: Sql, shop: string): Promise<boolean> {
   const rows = await sql.query(`SELECT 1 FROM "Shop" WHERE domain = $1 AND "uninstalledAt" IS NULL`, [shop]);
   return rows.length > 0;
+}
+
+/** The protected-data probe's cache on the Shop row (app/shopify/protected-data.ts). */
+export function protectedDataCache(sql: Sql): ProtectedDataCache {
+  return {
+    async read(shop) {
+      return (await sql.query<{ access: ProtectedDataAccess | null; checkedAt: Date | null }>(
+        `SELECT "protectedDataAccess" AS access, "protectedDataCheckedAt" AS "checkedAt" FROM "Shop" WHERE domain = $1`,
+        [shop],
+      ))[0];
+    },
+    async write(shop, access, at) {
+      await sql.query(`UPDATE "Shop" SET "protectedDataAccess" = $2::jsonb, "protectedDataCheckedAt" = $3 WHERE domain = $1`, [shop, JSON.stringify(access), at]);
+    },
+  };
 }

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import type { Sql } from "../db/sql";
 import { isAppError } from "../lib/errors";
 import type { AdminClient } from "./graphql-client";
 
@@ -80,25 +79,28 @@ export async function probeProtectedCustomerData(client: AdminClient, now: Date 
 /** How long a probe result is reused (approval is a manual process; a page load should not wait on it). */
 export const PROTECTED_DATA_TTL_MS = 6 * 3600_000;
 
+/** Where the last probe is kept (the Shop row: app/shop-settings.server.ts's protectedDataCache). */
+export interface ProtectedDataCache {
+  read(shop: string): Promise<{ access: ProtectedDataAccess | null; checkedAt: Date | null } | undefined>;
+  write(shop: string, access: ProtectedDataAccess, at: Date): Promise<void>;
+}
+
 /**
- * The shop's protected-data access, probed at most every PROTECTED_DATA_TTL_MS and kept on the Shop
- * row. A failed probe returns the last known answer (or null) and is logged; the next load tries again.
+ * The shop's protected-data access, probed at most every PROTECTED_DATA_TTL_MS and kept in the
+ * cache. A failed probe returns the last known answer (or null) and is logged; the next load tries again.
  */
 export async function protectedDataAccess(
-  deps: { sql: Sql; client: (shop: string) => Promise<AdminClient>; now?: () => Date },
+  deps: { cache: ProtectedDataCache; client: (shop: string) => Promise<AdminClient>; now?: () => Date },
   shop: string,
   opts: { refresh?: boolean } = {},
 ): Promise<ProtectedDataAccess | null> {
   const now = (deps.now ?? (() => new Date()))();
-  const row = (await deps.sql.query<{ access: ProtectedDataAccess | null; checkedAt: Date | null }>(
-    `SELECT "protectedDataAccess" AS access, "protectedDataCheckedAt" AS "checkedAt" FROM "Shop" WHERE domain = $1`,
-    [shop],
-  ))[0];
+  const row = await deps.cache.read(shop);
   const fresh = row?.checkedAt && now.getTime() - new Date(row.checkedAt).getTime() < PROTECTED_DATA_TTL_MS;
   if (row?.access && fresh && !opts.refresh) return row.access;
   try {
     const access = await probeProtectedCustomerData(await deps.client(shop), now);
-    await deps.sql.query(`UPDATE "Shop" SET "protectedDataAccess" = $2::jsonb, "protectedDataCheckedAt" = $3 WHERE domain = $1`, [shop, JSON.stringify(access), now]);
+    await deps.cache.write(shop, access, now);
     return access;
   } catch (e) {
     console.warn(`[protected-data] ${shop}: probe failed; showing the last known state`, e);

@@ -9,6 +9,7 @@ import { createAdminClient, type AdminClient } from "../../app/shopify/graphql-c
 import { describeProtectedDataAccess, probeProtectedCustomerData, protectedDataAccess, PROTECTED_DATA_TTL_MS } from "../../app/shopify/protected-data";
 import { startEmulator, type Emulator } from "../shopify-emulator";
 import { createTestDb, databaseKinds, type TestDb } from "../support/db";
+import { protectedDataCache } from "../../app/shop-settings.server";
 
 const SHOP = "protected-data.myshopify.com";
 
@@ -70,18 +71,18 @@ describe.each(databaseKinds)("protected customer data against the emulator (%s)"
       return client(shop);
     };
     const t0 = new Date("2026-12-03T10:00:00Z");
-    const first = await protectedDataAccess({ sql: t.db.sql, client: counting, now: () => t0 }, SHOP);
+    const first = await protectedDataAccess({ cache: protectedDataCache(t.db.sql), client: counting, now: () => t0 }, SHOP);
     expect(first).toMatchObject({ state: "restricted" });
-    const again = await protectedDataAccess({ sql: t.db.sql, client: counting, now: () => new Date(t0.getTime() + 60_000) }, SHOP);
+    const again = await protectedDataAccess({ cache: protectedDataCache(t.db.sql), client: counting, now: () => new Date(t0.getTime() + 60_000) }, SHOP);
     expect(again).toEqual(first);
     expect(calls).toBe(1);
     // After the TTL the probe runs again; Shopify unreachable: the last answer stays (nothing is lost).
     const failing = async (): Promise<AdminClient> => ({ shop: SHOP, request: async () => { throw new AppError("NETWORK", "connection reset", { retryable: true }); } }) as AdminClient;
     const later = new Date(t0.getTime() + PROTECTED_DATA_TTL_MS + 1);
-    expect(await protectedDataAccess({ sql: t.db.sql, client: failing, now: () => later }, SHOP)).toEqual(first);
+    expect(await protectedDataAccess({ cache: protectedDataCache(t.db.sql), client: failing, now: () => later }, SHOP)).toEqual(first);
     // Approval arrives: the next probe clears the banner.
     emu.setProtectedCustomerData(SHOP, "level2");
-    expect(await protectedDataAccess({ sql: t.db.sql, client: counting, now: () => later }, SHOP)).toMatchObject({ state: "approved" });
+    expect(await protectedDataAccess({ cache: protectedDataCache(t.db.sql), client: counting, now: () => later }, SHOP)).toMatchObject({ state: "approved" });
   });
 
   it("other GraphQL errors are not mistaken for withheld data", async () => {
