@@ -76,6 +76,7 @@ export default function OutreachTaskModal() {
               {task.orderCount} orders · last {task.lastOrder}
             </Text>
             <Link url={`shopify://admin/customers/${task.customerId}`} target="_top">Open in Shopify (addresses)</Link>
+            <Link url={`/app/customers/${task.customerId}`}>Customer profile</Link>
           </InlineStack>
           <InlineGrid columns={{ xs: 1, md: 2 }} gap="400">
             <BlockStack gap="200">

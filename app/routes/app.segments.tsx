@@ -2,7 +2,7 @@ import { useCallback, useState } from "react";
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
-import { Badge, Banner, BlockStack, Card, EmptyState, IndexTable, InlineStack, Layout, Page, Select, Text } from "@shopify/polaris";
+import { Badge, Banner, BlockStack, Card, EmptyState, IndexTable, InlineStack, Layout, Link, Page, Select, Text } from "@shopify/polaris";
 import { useAppBridge } from "@shopify/app-bridge-react";
 import { authenticate } from "../shopify.server";
 import { loadSegments } from "../analysis/page.server";
@@ -98,7 +98,9 @@ export default function Segments() {
       <IndexTable.Row id={r.customerId} key={r.customerId} position={i}>
         <IndexTable.Cell>
           <BlockStack gap="050">
-            <Text as="span" fontWeight="semibold">{name || `Customer ${r.customerId}`}</Text>
+            <Link dataPrimaryLink url={`/app/customers/${r.customerId}`} removeUnderline monochrome>
+              <Text as="span" fontWeight="semibold">{name || `Customer ${r.customerId}`}</Text>
+            </Link>
             <Text as="span" tone="subdued" variant="bodySm">{r.email ?? "no email"}</Text>
           </BlockStack>
         </IndexTable.Cell>

@@ -75,6 +75,7 @@ describe.skipIf(!hasChromium)("every page of the app is clean in the admin frame
   let current = "";
   let campaignPath = "";
   let taskPath = "";
+  let customerPath = "";
 
   beforeAll(async () => {
     stack = await startEmbeddedStack({ shop: SHOP, apiKey: API_KEY, apiSecret: API_SECRET, seed: { seed: 21, customers: 300, years: 3 } });
@@ -118,6 +119,10 @@ describe.skipIf(!hasChromium)("every page of the app is clean in the admin frame
     await firstTask.click();
     await until("the outreach task page", async () => /^\/app\/outreach\/[^/]+$/.test(new URL(appFrame(page).url()).pathname));
     taskPath = new URL(appFrame(page).url()).pathname;
+    // The task links its customer's profile (issue 15): a VIP in the launched campaign, with a task.
+    await page.frameLocator("iframe").getByRole("link", { name: "Customer profile" }).click();
+    await until("the customer profile page", async () => /^\/app\/customers\/\d+$/.test(new URL(appFrame(page).url()).pathname));
+    customerPath = new URL(appFrame(page).url()).pathname;
     await page.close();
     // What happened while getting here is not what the test is about (but it is printed if a page fails).
     reported.length = 0;
@@ -154,6 +159,7 @@ describe.skipIf(!hasChromium)("every page of the app is clean in the admin frame
     ["launched campaign", () => campaignPath, (f) => f.getByText(/Cumulative reactivation, treated vs holdout/)],
     ["outreach queue", () => "/app/outreach", h1("Outreach")],
     ["outreach task", () => taskPath, (f) => f.getByRole("dialog")],
+    ["customer profile", () => customerPath, (f) => f.getByText("Campaigns and programs")],
     // Points are off on a fresh install (ADR 079): the page explains it and offers to turn them on.
     ["points", () => "/app/points", (f) => f.getByText("Points are off")],
     ["concierge settings", () => "/app/settings/outreach", h1("Concierge settings")],
