@@ -1,8 +1,5 @@
-import { z } from "zod";
 import type { Sql } from "../db/sql";
 import type { AppContext, Feature } from "../jobs/feature";
-import { defineJob } from "../jobs/queue";
-import { ShopDomain } from "../lib/parse";
 import { saveSettingsSection } from "../shop-settings.server";
 import type { AdminClient } from "../shopify/graphql-client";
 import { fetchShopEmailIdentity } from "../shopify/shop";
@@ -12,7 +9,8 @@ import { createMessenger, loadMessagingSettings } from "./messenger";
 import { formatShopAddress, MessagingSettingsSchema, type MessagingSettings } from "./settings";
 import { exportCustomerData, redactCustomers, redactShop, skipCountsByReason, type SkipCountFilter } from "./store";
 import type { CampaignMessageCounts, FlowTriggers, Messenger } from "./types";
-import { CONSENT_JOB, requeueConsentUpdates, syncConsentToShopify, type SuppressDeps } from "./unsubscribe";
+import { messagingJobDefinitions } from "./jobs";
+import { requeueConsentUpdates, type SuppressDeps } from "./unsubscribe";
 
 /** A rejected consent update is sent again at most once a day by the sync hook (ADR 074). */
 const DAILY_MS = 20 * 3600_000;
@@ -95,14 +93,7 @@ export function createMessagingFeature(ctx: AppContext): Feature {
   }
   return {
     name: "messaging",
-    jobs: [
-      defineJob({
-        queue: CONSENT_JOB,
-        singleton: true,
-        payload: z.object({ shop: ShopDomain, customerId: z.string().regex(/^\d{1,20}$/) }),
-        handler: async (p) => void (await syncConsentToShopify({ sql: ctx.db.sql, client: ctx.adminClient }, p)),
-      }),
-    ],
+    jobs: messagingJobDefinitions(ctx),
     afterInstall: async (shop) => {
       await requeue(shop, 0);
       await fillEmailDefaultsFromShopify(ctx.db.sql, () => ctx.adminClient(shop), shop, ctx.now());
