@@ -8,6 +8,8 @@ import type { OutboundEmail } from "../../app/messaging/types";
 import { AppError } from "../../app/lib/errors";
 import { exportCustomerData, redactCustomer } from "../../app/compliance.server";
 import { createFlowTriggers } from "../../app/messaging/flow";
+import { exportCustomerData as exportMessagingCustomers, redactCustomers as redactMessagingCustomers } from "../../app/messaging/store";
+import type { Sql } from "../../app/db/sql";
 import { createTestDb, databaseKinds, type TestDb } from "../support/db";
 import { APP_URL, Clock, SECRET, SHOP, parseMail, seedCustomer, seedShop, startSmtp, type TestSmtp } from "./support";
 
@@ -273,9 +275,15 @@ describe.each(databaseKinds)("messenger (%s)", (kind) => {
     await receiveFeedback(deps, body, signBody(SECRET, body));
     const ok = { shop: SHOP, request: async () => ({ flowTriggerReceive: { userErrors: [] } }) as never };
     await createFlowTriggers({ sql: t.db.sql, client: async () => ok }).fire({ shop: SHOP, handle: "winback-touch", payload: { customer_id: "1001", campaign_id: "A" }, dedupeKey: "f:1001" });
-    const exported = await exportCustomerData([], t.db.sql, SHOP, 1001n); // legacy tables only (messaging has no compliance hooks yet)
+    // Messaging's compliance hooks (ADR 076), run the way app/compliance.server.ts runs every feature's.
+    const part = {
+      name: "messaging",
+      redactCustomers: (tx: Sql, shop: string, input: { customerIds: string[] }) => redactMessagingCustomers(tx, shop, input.customerIds),
+      exportCustomerData: (sql: Sql, shop: string, ids: string[]) => exportMessagingCustomers(sql, shop, ids),
+    };
+    const exported = await exportCustomerData([part], t.db.sql, SHOP, 1001n);
     expect([exported.MessageLog!.length, exported.EmailFeedback!.length, exported.EmailSuppression!.length, exported.FlowTriggerLog!.length]).toEqual([1, 1, 1, 1]);
-    await redactCustomer([], t.db.sql, SHOP, 1001n);
+    await redactCustomer([part], t.db.sql, SHOP, 1001n);
     for (const table of ["MessageLog", "EmailFeedback", "EmailSuppression", "FlowTriggerLog"]) {
       const rows = await t.db.sql.query<{ id: string }>(`SELECT "customerId"::text AS id FROM "${table}" WHERE shop = $1`, [SHOP]);
       expect(rows.map((r) => r.id), table).not.toContain("1001");

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb, databaseKinds, type TestDb } from "../support/db";
 import { createOutreachTasks, outreachTaskFor } from "../../app/outreach/create-tasks";
 import { addNote, bulkTransition, transitionTask } from "../../app/outreach/move-task";
-import { getTask, listNotes } from "../../app/outreach/store";
+import { getTask, listNotes, redactOutreachCustomers } from "../../app/outreach/store";
 import { escalationPass, ESCALATE_QUEUE, outreachJobDefinitions, scheduleEscalations } from "../../app/outreach/jobs";
 import { outreachOnOrderChanged } from "../../app/outreach/feature";
 import { redactCustomer } from "../../app/compliance.server";
@@ -198,7 +198,8 @@ describe.each(databaseKinds)("escalation and won back (%s)", (kind) => {
   it("customers/redact removes the customer's tasks and notes", async () => {
     const taskId = await id("4");
     await addNote(t.db.sql, { shop: SHOP, taskId, body: "Called, no answer", now: after(3) });
-    await redactCustomer([], t.db.sql, SHOP, 4n); // legacy tables only (outreach has no compliance hooks yet)
+    // Outreach's compliance hook (ADR 076), run the way app/compliance.server.ts runs every feature's.
+    await redactCustomer([{ name: "outreach", redactCustomers: (tx, shop, { customerIds }) => redactOutreachCustomers(tx, shop, customerIds) }], t.db.sql, SHOP, 4n);
     expect(await outreachTaskFor(t.db.sql, SHOP, "c1", "4")).toBeNull();
     expect(await t.db.sql.query(`SELECT id FROM "OutreachNote" WHERE "taskId" = $1`, [taskId])).toEqual([]);
     expect(await outreachTaskFor(t.db.sql, SHOP, "c1", "1")).not.toBeNull();
