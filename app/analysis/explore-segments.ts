@@ -5,7 +5,7 @@ import { cleanParams } from "../lib/form";
 import { parseOrThrow } from "../lib/parse";
 import { customerScoreColumns, csvRecord } from "../lib/csv";
 import { customersByIds } from "../sync/store/customers";
-import { countScores, scorePage } from "./store";
+import { countScores, scorePage, type ScoreRow } from "./store";
 
 /**
  * The segment explorer's queries: filter, sort and keyset pagination entirely in SQL (the
@@ -66,32 +66,11 @@ export function decodeCursor(s: string): Cursor {
   }
 }
 
-export interface SegmentRow {
-  customerId: string;
+/** A score row with the customer's name and email, which the sync owns (read after the page is chosen). */
+export interface SegmentRow extends ScoreRow {
   firstName: string | null;
   lastName: string | null;
   email: string | null;
-  lapseClass: string;
-  overdue: boolean;
-  vip: boolean;
-  target: boolean;
-  branch: string | null;
-  orders: number;
-  purchaseDays: number;
-  totalSpent: number;
-  aov: number;
-  firstOrderDate: string;
-  lastOrderDate: string;
-  daysSinceLast: number;
-  medianGapDays: number | null;
-  /** P(at least one order within the analysis horizon); NULL without a trained churn model (ADR 082). */
-  pBuy: number | null;
-  expectedPurchases90: number | null;
-  expectedOrderValue: number | null;
-  predictedValue12m: number | null;
-  expectedNextOrderDate: string | null;
-  churnRisk: number;
-  sortValue: number;
 }
 
 /**

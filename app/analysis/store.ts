@@ -173,6 +173,7 @@ export interface ScoreRow {
   lastOrderDate: string;
   daysSinceLast: number;
   medianGapDays: number | null;
+  /** P(at least one order within the analysis horizon); NULL without a trained churn model (ADR 082). */
   pBuy: number | null;
   expectedPurchases90: number | null;
   expectedOrderValue: number | null;

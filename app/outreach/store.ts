@@ -123,24 +123,11 @@ export async function customersWithTasks(sql: Sql, shop: string, campaignId: str
   return new Set(rows.map((r) => r.customerId));
 }
 
-export interface NewTask {
-  id: string;
-  shop: string;
-  campaignId: string;
-  customerId: string;
-  launchAt: Date;
-  conciergeName: string;
-  conciergeRole: string;
-  owner: string;
-  followUpDays: number;
-  graceDays: number;
-  perkKind: PerkKind;
-  perkText: string;
-  perkDetails: PerkDetails;
-  script: string;
-  dueAt: Date;
-  followUpAt: Date;
-}
+/** A task as created: the row's plan fields, before anything has happened to it. */
+export type NewTask = Pick<
+  OutreachTaskRow,
+  "id" | "shop" | "campaignId" | "customerId" | "launchAt" | "conciergeName" | "conciergeRole" | "owner" | "followUpDays" | "graceDays" | "perkKind" | "perkText" | "perkDetails" | "script" | "dueAt"
+> & { followUpAt: Date };
 
 /** Inserts tasks; one that exists (shop, campaign, customer) is left alone. Returns how many were new. */
 export async function insertTasks(sql: Sql, tasks: NewTask[]): Promise<number> {

@@ -41,16 +41,18 @@ describe.skipIf(!hasChromium)("always-on program in the admin frame (Chromium)",
     await page.goto(emulator.adminUrl(SHOP));
     await page.frameLocator("iframe").getByText("Orders in Shopify").waitFor({ timeout: 90_000 });
 
-    // The analysis must have scored customers before a program can find anyone.
+    // The analysis must have scored customers before a program can find anyone: the campaign plan
+    // counts its targets from the same scores (with the backlog off, "would join" can stay 0, so it
+    // is no signal).
     const deadline = Date.now() + 180_000;
     for (;;) {
-      await page.goto(emulator.adminUrl(SHOP, "/app/programs"));
-      const text = (await page.frameLocator("iframe").getByText(/would join on the first day/).first().textContent({ timeout: 60_000 })) ?? "";
-      if (/Enrols Standard customers/.test(text) && !/\b0 would join/.test(text)) break;
-      // Backlog off: only customers who newly lapsed in the last week; if none, the backlog is the point of the test.
-      if (Date.now() > deadline) break;
+      await page.goto(emulator.adminUrl(SHOP, "/app/campaigns/new"));
+      const text = (await page.frameLocator("iframe").getByText(/customers get the campaign/).textContent({ timeout: 60_000 })) ?? "";
+      if (Number(/([\d,]+) customers get the campaign/.exec(text)?.[1]?.replace(/,/g, "") ?? 0) > 0) break;
+      if (Date.now() > deadline) throw new Error("the analysis never scored the shop's customers");
       await page.waitForTimeout(2000);
     }
+    await page.goto(emulator.adminUrl(SHOP, "/app/programs"));
     const frame = page.frameLocator("iframe");
     await frame.getByText("Nothing is sent until you turn a program on").waitFor();
     const s = emulator.shop(SHOP);
