@@ -8,7 +8,13 @@ import { runFeatureHooks, type AppContext, type Feature } from "./jobs/feature";
 import type { JobDefinition, JobQueue } from "./jobs/queue";
 import { receiveWebhook as dispatchWebhook, type DispatchOptions } from "./webhooks/dispatch.server";
 import { combineWebhookHandlers } from "./webhooks/handlers.server";
-import { appHandlers, ensureShop as ensureShopWith, onAuthenticated as onAuthenticatedWith, type AuthenticatedShop, type InstallDeps } from "./install.server";
+import {
+  appHandlers,
+  ensureShop as ensureShopWith,
+  onAuthenticated as onAuthenticatedWith,
+  type AuthenticatedShop,
+  type InstallDeps,
+} from "./install.server";
 import { createComplianceHandlers } from "./compliance.server";
 import { createSyncFeature } from "./sync/feature";
 import { createMessaging, createMessagingFeature } from "./messaging/feature";

@@ -17,7 +17,14 @@ export async function loadHome(ctx: Pick<AppContext, "db" | "adminClient">, { sh
   const s = await fetchShopOverview(remixAdminClient(shop, admin));
   await database.ready();
   return {
-    overview: { name: s.name, myshopifyDomain: s.myshopifyDomain, currencyCode: s.currencyCode, ianaTimezone: s.ianaTimezone, ordersCount: s.ordersCount, customersCount: s.customersCount },
+    overview: {
+      name: s.name,
+      myshopifyDomain: s.myshopifyDomain,
+      currencyCode: s.currencyCode,
+      ianaTimezone: s.ianaTimezone,
+      ordersCount: s.ordersCount,
+      customersCount: s.customersCount,
+    },
     // Order sync progress / outcome, from the app's own database (no Shopify call).
     sync: await loadSyncStatus(database.sql, shop),
     // Risk dashboard: the latest completed analysis (scores), plus a running or failed newer run.
@@ -25,7 +32,9 @@ export async function loadHome(ctx: Pick<AppContext, "db" | "adminClient">, { sh
     // Unsubscribes Shopify has not accepted (ADR 074): shown with Shopify's own message and a Retry.
     consent: await consentSyncSummary(database.sql, shop),
     // What Shopify withholds as protected customer data (probed at most every few hours).
-    protectedData: describeProtectedDataAccess(await protectedDataAccess({ cache: protectedDataCache(database.sql), client: ctx.adminClient }, shop)),
+    protectedData: describeProtectedDataAccess(
+      await protectedDataAccess({ cache: protectedDataCache(database.sql), client: ctx.adminClient }, shop),
+    ),
   };
 }
 

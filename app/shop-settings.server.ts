@@ -25,7 +25,10 @@ export async function saveSettingsSection(sql: Sql, shop: string, section: Setti
 }
 
 /** Facts every feature needs about a shop (zone for calendar days, currency for amounts). */
-export async function shopFacts(sql: Sql, shop: string): Promise<{ name: string; currencyCode: string; ianaTimezone: string; email: string | null }> {
+export async function shopFacts(
+  sql: Sql,
+  shop: string,
+): Promise<{ name: string; currencyCode: string; ianaTimezone: string; email: string | null }> {
   const rows = await sql.query<{ name: string | null; currencyCode: string | null; ianaTimezone: string | null; email: string | null }>(
     `SELECT name, "currencyCode", "ianaTimezone", email FROM "Shop" WHERE domain = $1`,
     [shop],
@@ -38,7 +41,11 @@ export async function shopFacts(sql: Sql, shop: string): Promise<{ name: string;
 export async function grantedScopes(sql: Sql, shop: string): Promise<string[] | null> {
   const row = (await sql.query<{ scopes: string | null }>(`SELECT scopes FROM "Shop" WHERE domain = $1`, [shop]))[0];
   if (row?.scopes != null) return parseScopes(row.scopes);
-  const session = (await sql.query<{ scope: string | null }>(`SELECT scope FROM "Session" WHERE shop = $1 AND "isOnline" = false ORDER BY id LIMIT 1`, [shop]))[0];
+  const session = (
+    await sql.query<{ scope: string | null }>(`SELECT scope FROM "Session" WHERE shop = $1 AND "isOnline" = false ORDER BY id LIMIT 1`, [
+      shop,
+    ])
+  )[0];
   return parseScopes(session?.scope ?? null);
 }
 
@@ -52,13 +59,19 @@ export async function shopInstalled(sql: Sql, shop: string): Promise<boolean> {
 export function protectedDataCache(sql: Sql): ProtectedDataCache {
   return {
     async read(shop) {
-      return (await sql.query<{ access: ProtectedDataAccess | null; checkedAt: Date | null }>(
-        `SELECT "protectedDataAccess" AS access, "protectedDataCheckedAt" AS "checkedAt" FROM "Shop" WHERE domain = $1`,
-        [shop],
-      ))[0];
+      return (
+        await sql.query<{ access: ProtectedDataAccess | null; checkedAt: Date | null }>(
+          `SELECT "protectedDataAccess" AS access, "protectedDataCheckedAt" AS "checkedAt" FROM "Shop" WHERE domain = $1`,
+          [shop],
+        )
+      )[0];
     },
     async write(shop, access, at) {
-      await sql.query(`UPDATE "Shop" SET "protectedDataAccess" = $2::jsonb, "protectedDataCheckedAt" = $3 WHERE domain = $1`, [shop, JSON.stringify(access), at]);
+      await sql.query(`UPDATE "Shop" SET "protectedDataAccess" = $2::jsonb, "protectedDataCheckedAt" = $3 WHERE domain = $1`, [
+        shop,
+        JSON.stringify(access),
+        at,
+      ]);
     },
   };
 }

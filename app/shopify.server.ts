@@ -1,9 +1,5 @@
 import "@shopify/shopify-app-remix/adapters/node";
-import {
-  ApiVersion,
-  AppDistribution,
-  shopifyApp,
-} from "@shopify/shopify-app-remix/server";
+import { ApiVersion, AppDistribution, shopifyApp } from "@shopify/shopify-app-remix/server";
 import { InvalidShopError } from "@shopify/shopify-api";
 import { setAbstractFetchFunc } from "@shopify/shopify-api/runtime";
 import { AsyncLocalStorage } from "node:async_hooks";
@@ -15,7 +11,11 @@ import { rewriteShopUrl } from "./shopify/admin-url";
 const config = env();
 
 /** What runs after each token exchange (install, reinstall, token refresh): the shop's initialisation. */
-export type AfterAuthHandler = (input: { shop: string; scope?: string; admin: { graphql(query: string, opts?: { variables?: Record<string, unknown> }): Promise<Response> } }) => Promise<void>;
+export type AfterAuthHandler = (input: {
+  shop: string;
+  scope?: string;
+  admin: { graphql(query: string, opts?: { variables?: Record<string, unknown> }): Promise<Response> };
+}) => Promise<void>;
 
 declare global {
   var __winbackAfterAuth: AfterAuthHandler | undefined;
@@ -80,7 +80,8 @@ export default shopify;
 export const apiVersion = ApiVersion.October26;
 export const addDocumentResponseHeaders = shopify.addDocumentResponseHeaders;
 
-const clientError = (status: number, message: string) => new Response(message, { status, headers: { "Content-Type": "text/plain; charset=utf-8" } });
+const clientError = (status: number, message: string) =>
+  new Response(message, { status, headers: { "Content-Type": "text/plain; charset=utf-8" } });
 
 /**
  * authenticate.admin with client errors answered as such. The library throws a plain error (a 500)
@@ -102,7 +103,8 @@ async function authenticateAdmin(request: Request) {
     }
     if (e instanceof InvalidShopError) throw clientError(400, "The session token does not name a valid shop");
     // The library's only signal for a refused exit-iframe destination is this message.
-    if (e instanceof Error && e.message.startsWith("Invalid exit-iframe destination")) throw clientError(400, "Refusing to redirect to that destination");
+    if (e instanceof Error && e.message.startsWith("Invalid exit-iframe destination"))
+      throw clientError(400, "Refusing to redirect to that destination");
     throw e;
   }
 }

@@ -31,11 +31,17 @@ async function run(label: string, dbEnv: Record<string, string>) {
   const appUrl = `http://localhost:${appPort}`;
   const emulator = await startEmulator({ apiKey: API_KEY, apiSecret: API_SECRET, appUrl });
   await emulator.addShop(SHOP, { seed: 42, customers: CUSTOMERS, years: 4 });
-  const app = await startAppServer({ port: appPort, env: { ...emulatorAppEnv(emulator, { apiKey: API_KEY, apiSecret: API_SECRET, appUrl }), ...dbEnv } });
+  const app = await startAppServer({
+    port: appPort,
+    env: { ...emulatorAppEnv(emulator, { apiKey: API_KEY, apiSecret: API_SECRET, appUrl }), ...dbEnv },
+  });
   const pid = app.process.pid!;
   const started = memory(pid);
   const host = Buffer.from(`admin.shopify.com/store/${SHOP.replace(".myshopify.com", "")}`).toString("base64url");
-  const page = () => fetch(`${appUrl}/app?embedded=1&shop=${SHOP}&host=${host}&id_token=${emulator.mintSessionToken(SHOP)}`, { headers: { "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) winback-bench" } });
+  const page = () =>
+    fetch(`${appUrl}/app?embedded=1&shop=${SHOP}&host=${host}&id_token=${emulator.mintSessionToken(SHOP)}`, {
+      headers: { "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) winback-bench" },
+    });
   const t0 = Date.now();
   const install = await page();
   if (install.status !== 200) throw new Error(`install failed: HTTP ${install.status}\n${app.logs.join("")}`);
@@ -51,7 +57,9 @@ async function run(label: string, dbEnv: Record<string, string>) {
     if (Math.abs(m.rss - last.rss) > 5) stableSince = Date.now();
     last = m;
     if (!syncedAt) {
-      const inspect = (await (await fetch(`${emulator.url}/__emulator/shops/${SHOP}`)).json()) as { bulkOperations: Array<{ status: string }> };
+      const inspect = (await (await fetch(`${emulator.url}/__emulator/shops/${SHOP}`)).json()) as {
+        bulkOperations: Array<{ status: string }>;
+      };
       if (inspect.bulkOperations.some((o) => o.status === "COMPLETED")) {
         syncedAt = Date.now();
         afterSync = m.rss;

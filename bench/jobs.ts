@@ -21,7 +21,14 @@ const work = () => new Promise((r) => setTimeout(r, 5));
 
 async function measure(label: string, make: (def: ReturnType<typeof defineJob>) => JobQueue & { drain?: () => Promise<void> }) {
   let done = 0;
-  const def = defineJob({ queue: "bench.job", payload: z.object({ n: z.number() }), handler: async () => { await work(); done++; } });
+  const def = defineJob({
+    queue: "bench.job",
+    payload: z.object({ n: z.number() }),
+    handler: async () => {
+      await work();
+      done++;
+    },
+  });
   const q = make(def);
   for (let n = 0; n < N; n++) await q.send("bench.job", { n });
   const t0 = performance.now();
@@ -45,7 +52,8 @@ async function pgDatabase(): Promise<{ db: Database; url: string; drop: () => Pr
   const db = openDatabase({ url: u.toString() });
   await db.ready();
   return {
-    db, url: u.toString(),
+    db,
+    url: u.toString(),
     async drop() {
       await db.close();
       const c = new pg.Client({ connectionString: base });
@@ -65,28 +73,44 @@ async function oldPgBoss(url: string) {
   let done = 0;
   const t0 = performance.now();
   await boss.work("bench.old", { pollingIntervalSeconds: 2, includeMetadata: true }, async (jobs) => {
-    for (const _ of jobs) { await work(); done++; }
+    for (const _ of jobs) {
+      await work();
+      done++;
+    }
   });
   while (done < N && performance.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
   const s = (performance.now() - t0) / 1000;
   await boss.stop({ graceful: false, wait: true });
-  console.log(`${"pg-boss boss.work (before, 1 job / 2 s poll)".padEnd(44)} ${done} jobs in ${s.toFixed(2)} s = ${(done / s).toFixed(1)} jobs/s`);
+  console.log(
+    `${"pg-boss boss.work (before, 1 job / 2 s poll)".padEnd(44)} ${done} jobs in ${s.toFixed(2)} s = ${(done / s).toFixed(1)} jobs/s`,
+  );
   return done / s;
 }
 
 const lite = openDatabase({});
 await lite.ready();
-const embedded = await measure(`DbJobQueue on PGlite (concurrency ${CONCURRENCY})`, (def) => new DbJobQueue(lite.sql, [def], { pollMs: 500, concurrency: CONCURRENCY }));
+const embedded = await measure(
+  `DbJobQueue on PGlite (concurrency ${CONCURRENCY})`,
+  (def) => new DbJobQueue(lite.sql, [def], { pollMs: 500, concurrency: CONCURRENCY }),
+);
 await lite.close();
 
 if (process.env.TEST_DATABASE_URL) {
   const p = await pgDatabase();
   try {
     const before = await oldPgBoss(p.url);
-    const after = await measure(`PgBossJobQueue (concurrency ${CONCURRENCY})`, (def) => new PgBossJobQueue(p.url, [def], { sql: p.db.sql, concurrency: CONCURRENCY }));
+    const after = await measure(
+      `PgBossJobQueue (concurrency ${CONCURRENCY})`,
+      (def) => new PgBossJobQueue(p.url, [def], { sql: p.db.sql, concurrency: CONCURRENCY }),
+    );
     await p.db.sql.query(`DELETE FROM "Job"`);
-    const dbPg = await measure(`DbJobQueue on PostgreSQL (concurrency ${CONCURRENCY})`, (def) => new DbJobQueue(p.db.sql, [def], { pollMs: 500, concurrency: CONCURRENCY }));
-    console.log(`ratios: PgBossJobQueue / old pg-boss = ${(after / before).toFixed(1)}x; DbJobQueue PostgreSQL / PGlite = ${(dbPg / embedded).toFixed(2)}x`);
+    const dbPg = await measure(
+      `DbJobQueue on PostgreSQL (concurrency ${CONCURRENCY})`,
+      (def) => new DbJobQueue(p.db.sql, [def], { pollMs: 500, concurrency: CONCURRENCY }),
+    );
+    console.log(
+      `ratios: PgBossJobQueue / old pg-boss = ${(after / before).toFixed(1)}x; DbJobQueue PostgreSQL / PGlite = ${(dbPg / embedded).toFixed(2)}x`,
+    );
   } finally {
     await p.drop();
   }

@@ -21,21 +21,29 @@ import { applyOrderWebhook } from "../app/sync/store/live";
 
 const N = process.argv[2] ?? "1000000";
 const peakMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
-const host = spawn(process.execPath, ["--import", "tsx", path.resolve("bench/sync-emulator-host.ts"), N], { stdio: ["ignore", "pipe", "inherit"] });
+const host = spawn(process.execPath, ["--import", "tsx", path.resolve("bench/sync-emulator-host.ts"), N], {
+  stdio: ["ignore", "pipe", "inherit"],
+});
 const info = await new Promise<any>((resolve, reject) => {
   createInterface({ input: host.stdout! }).once("line", (l) => resolve(JSON.parse(l)));
   host.once("exit", (c) => reject(new Error(`emulator host exited ${c}`)));
 });
 const totalLines = info.ops.reduce((s: number, o: any) => s + Number(o.objectCount), 0);
 const totalBytes = info.ops.reduce((s: number, o: any) => s + Number(o.fileSize), 0);
-console.log(`prepared in emulator: ${info.orders} orders, ${info.customers} customers, ${totalLines} JSONL lines, ${(totalBytes / 1e6).toFixed(0)} MB (${(info.prepareMs / 1000).toFixed(1)} s)`);
+console.log(
+  `prepared in emulator: ${info.orders} orders, ${info.customers} customers, ${totalLines} JSONL lines, ${(totalBytes / 1e6).toFixed(0)} MB (${(info.prepareMs / 1000).toFixed(1)} s)`,
+);
 
 // Floor: download + split + JSON.parse every line, nothing else.
 let t = performance.now();
 let parsed = 0;
 for (const op of info.ops) {
   const res = await fetch(op.url);
-  for await (const batch of jsonlLineBatches(bodyChunks(res.body!))) for (const l of batch) { JSON.parse(l); parsed++; }
+  for await (const batch of jsonlLineBatches(bodyChunks(res.body!)))
+    for (const l of batch) {
+      JSON.parse(l);
+      parsed++;
+    }
 }
 const floorS = (performance.now() - t) / 1000;
 console.log(`floor (fetch + split + JSON.parse): ${parsed} lines in ${floorS.toFixed(2)} s`);
@@ -59,24 +67,39 @@ const db = pgUrl ? openDatabase({ url: pgUrl }) : openDatabase({ dataDir: dir })
 console.log(`database: ${pgUrl ? "PostgreSQL " + pgName : "PGlite (file-backed) " + dir}`);
 await db.ready();
 const runId = "bench-run";
-await db.sql.query(`INSERT INTO "SyncRun" (id, shop, kind, status, "updatedAt") VALUES ($1, $2, 'initial', 'running', now())`, [runId, info.shop]);
-for (const op of info.ops) await db.sql.query(`INSERT INTO "SyncBulkOperation" (id, "runId", shop, resource) VALUES ($1, $2, $3, $4)`, [op.id, runId, info.shop, op.resource]);
+await db.sql.query(`INSERT INTO "SyncRun" (id, shop, kind, status, "updatedAt") VALUES ($1, $2, 'initial', 'running', now())`, [
+  runId,
+  info.shop,
+]);
+for (const op of info.ops)
+  await db.sql.query(`INSERT INTO "SyncBulkOperation" (id, "runId", shop, resource) VALUES ($1, $2, $3, $4)`, [
+    op.id,
+    runId,
+    info.shop,
+    op.resource,
+  ]);
 // Time per statement inside transactions (keyed by its first words), to show where the time goes.
 const stmtTimes = new Map<string, number>();
 async function timed<T>(sql: string, run: () => Promise<T>): Promise<T> {
   const a = performance.now();
-  try { return await run(); } finally {
+  try {
+    return await run();
+  } finally {
     const key = sql.replace(/\s+/g, " ").trim().slice(0, 70);
     stmtTimes.set(key, (stmtTimes.get(key) ?? 0) + performance.now() - a);
   }
 }
-const timeStatements = (tx: typeof db.sql): typeof db.sql => ({
-  ...tx,
-  query: (text: string, params?: unknown[]) => timed(text, () => tx.query(text, params)),
-  copyFrom: (table: string, columns: string[], rows: string) => timed(`COPY "${table}"`, () => tx.copyFrom(table, columns, rows)),
-  exec: (text: string) => timed(text, () => tx.exec(text)),
-}) as typeof db.sql;
-const timedSql = { ...db.sql, transaction: <T,>(fn: (tx: typeof db.sql) => Promise<T>) => db.sql.transaction((tx) => fn(timeStatements(tx))) };
+const timeStatements = (tx: typeof db.sql): typeof db.sql =>
+  ({
+    ...tx,
+    query: (text: string, params?: unknown[]) => timed(text, () => tx.query(text, params)),
+    copyFrom: (table: string, columns: string[], rows: string) => timed(`COPY "${table}"`, () => tx.copyFrom(table, columns, rows)),
+    exec: (text: string) => timed(text, () => tx.exec(text)),
+  }) as typeof db.sql;
+const timedSql = {
+  ...db.sql,
+  transaction: <T>(fn: (tx: typeof db.sql) => Promise<T>) => db.sql.transaction((tx) => fn(timeStatements(tx))),
+};
 // CPU seconds of every process of a command name (PostgreSQL's backends, the emulator's node).
 function cpuOf(match: (pid: number, comm: string) => boolean): number {
   let ticks = 0;
@@ -89,14 +112,22 @@ function cpuOf(match: (pid: number, comm: string) => boolean): number {
       if (!match(pid, comm)) continue;
       const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       ticks += Number(f[11]) + Number(f[12]);
-    } catch { /* exited */ }
+    } catch {
+      /* exited */
+    }
   }
   return ticks / 100;
 }
-const cpu = () => ({ app: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6, pg: cpuOf((_, c) => c.startsWith("postgres")), emu: cpuOf((p) => p === host.pid) });
+const cpu = () => ({
+  app: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
+  pg: cpuOf((_, c) => c.startsWith("postgres")),
+  emu: cpuOf((p) => p === host.pid),
+});
 let lastBatchAt = 0;
 const deps: SyncDeps = {
-  onCheckpoint: () => { lastBatchAt = performance.now(); },
+  onCheckpoint: () => {
+    lastBatchAt = performance.now();
+  },
   sql: timedSql,
   client: async (shop) => createAdminClient({ shop, accessToken: info.token, urlTemplate: `${info.url}/{shop}` }),
   queue: { send: async () => null },
@@ -107,29 +138,43 @@ const rssBefore = peakMb();
 const cpu0 = cpu();
 t = performance.now();
 const phases: string[] = [];
-for (const op of [...info.ops].reverse()) { // customers first, orders last (the last one merges)
+for (const op of [...info.ops].reverse()) {
+  // customers first, orders last (the last one merges)
   const t1 = performance.now();
   await ingestBulkOperation(deps, op.id);
   const end = performance.now();
-  phases.push(`${op.resource} ${((end - t1) / 1000).toFixed(2)} s${op.resource === "orders" ? ` = stream ${((lastBatchAt - t1) / 1000).toFixed(2)} s + close ${((end - lastBatchAt) / 1000).toFixed(2)} s` : ""}`);
+  phases.push(
+    `${op.resource} ${((end - t1) / 1000).toFixed(2)} s${op.resource === "orders" ? ` = stream ${((lastBatchAt - t1) / 1000).toFixed(2)} s + close ${((end - lastBatchAt) / 1000).toFixed(2)} s` : ""}`,
+  );
 }
 const ingestS = (performance.now() - t) / 1000;
 const cpu1 = cpu();
 const run = (await db.sql.query<any>(`SELECT status, "ordersSynced", "customersSynced" FROM "SyncRun" WHERE id = $1`, [runId]))[0];
-const c = (await db.sql.query<any>(`SELECT (SELECT count(*)::int FROM "Order") o, (SELECT count(*)::int FROM "OrderLine") l, (SELECT count(*)::int FROM "Customer") c, (SELECT count(*)::int FROM "Customer" WHERE "orderCount" > 0) buyers`))[0];
+const c = (
+  await db.sql.query<any>(
+    `SELECT (SELECT count(*)::int FROM "Order") o, (SELECT count(*)::int FROM "OrderLine") l, (SELECT count(*)::int FROM "Customer") c, (SELECT count(*)::int FROM "Customer" WHERE "orderCount" > 0) buyers`,
+  )
+)[0];
 const direct = [...stmtTimes.keys()].some((k) => k.includes("direct_orders"));
 console.log(`ingest end to end: ${ingestS.toFixed(2)} s, run ${run.status}`);
 // "stream": download, parse, validate and write, overlapped (a batch is written while the next is
 // parsed); "close": after the last batch, until the run is closed.
 console.log(`  ${phases.join(", ")}`);
-console.log(direct
-  ? "  orders went in by direct load (ADR 051): written to the live tables while streaming, in one transaction; close = customers + aggregates + commit"
-  : "  orders were staged; close = merge of staging into the live tables + aggregates");
-console.log(`  CPU seconds during ingest: app ${(cpu1.app - cpu0.app).toFixed(1)}, PostgreSQL ${(cpu1.pg - cpu0.pg).toFixed(1)}, emulator ${(cpu1.emu - cpu0.emu).toFixed(1)} (2 cores: ${(2 * ingestS).toFixed(1)} available)`);
+console.log(
+  direct
+    ? "  orders went in by direct load (ADR 051): written to the live tables while streaming, in one transaction; close = customers + aggregates + commit"
+    : "  orders were staged; close = merge of staging into the live tables + aggregates",
+);
+console.log(
+  `  CPU seconds during ingest: app ${(cpu1.app - cpu0.app).toFixed(1)}, PostgreSQL ${(cpu1.pg - cpu0.pg).toFixed(1)}, emulator ${(cpu1.emu - cpu0.emu).toFixed(1)} (2 cores: ${(2 * ingestS).toFixed(1)} available)`,
+);
 console.log(`  rows: ${c.o} orders, ${c.l} lines, ${c.c} customers (${c.buyers} with qualifying orders)`);
-console.log(`  ${Math.round(Number(info.orders) / ingestS).toLocaleString("en-US")} orders/s, ${Math.round(totalLines / ingestS).toLocaleString("en-US")} lines/s`);
+console.log(
+  `  ${Math.round(Number(info.orders) / ingestS).toLocaleString("en-US")} orders/s, ${Math.round(totalLines / ingestS).toLocaleString("en-US")} lines/s`,
+);
 console.log(`  peak RSS ${peakMb()} MB (before ingest ${rssBefore} MB)`);
-for (const [k, ms] of [...stmtTimes].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log(`    ${(ms / 1000).toFixed(2).padStart(6)} s  ${k}`);
+for (const [k, ms] of [...stmtTimes].sort((a, b) => b[1] - a[1]).slice(0, 8))
+  console.log(`    ${(ms / 1000).toFixed(2).padStart(6)} s  ${k}`);
 console.log(`  ratio to JSON.parse floor: ${(ingestS / floorS).toFixed(2)}x`);
 
 // Webhook latency: new orders for existing customers, aggregates refreshed in the same transaction.
@@ -139,8 +184,19 @@ let k = 0;
 for (const cu of customers) {
   const now = new Date().toISOString();
   const payload = {
-    id: 9_000_000_000 + k, name: `#B${k}`, created_at: now, processed_at: now, updated_at: now, cancelled_at: null, test: false, financial_status: "paid",
-    currency: "USD", total_price: "42.00", current_total_price: "42.00", discount_codes: [], customer: { id: Number(cu.id), email: null },
+    id: 9_000_000_000 + k,
+    name: `#B${k}`,
+    created_at: now,
+    processed_at: now,
+    updated_at: now,
+    cancelled_at: null,
+    test: false,
+    financial_status: "paid",
+    currency: "USD",
+    total_price: "42.00",
+    current_total_price: "42.00",
+    discount_codes: [],
+    customer: { id: Number(cu.id), email: null },
     line_items: [{ id: 9_900_000_000 + k, product_id: 1, variant_id: 2, title: "Bench", vendor: "V", quantity: 1, price: "42.00" }],
   };
   k++;
@@ -149,7 +205,9 @@ for (const cu of customers) {
   lat.push(performance.now() - t2);
 }
 lat.sort((a, b) => a - b);
-console.log(`order webhook -> aggregates: median ${lat[lat.length >> 1]!.toFixed(2)} ms, p95 ${lat[Math.floor(lat.length * 0.95)]!.toFixed(2)} ms (${lat.length} webhooks)`);
+console.log(
+  `order webhook -> aggregates: median ${lat[lat.length >> 1]!.toFixed(2)} ms, p95 ${lat[Math.floor(lat.length * 0.95)]!.toFixed(2)} ms (${lat.length} webhooks)`,
+);
 host.kill("SIGTERM");
 await db.close();
 rmSync(dir, { recursive: true, force: true });

@@ -7,5 +7,7 @@ import { createRequire } from "node:module";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const tsx = createRequire(join(root, "package.json")).resolve("tsx");
-const res = spawnSync(process.execPath, ["--import", tsx, join(root, "app/cli/winback.ts"), ...process.argv.slice(2)], { stdio: "inherit" });
+const res = spawnSync(process.execPath, ["--import", tsx, join(root, "app/cli/winback.ts"), ...process.argv.slice(2)], {
+  stdio: "inherit",
+});
 process.exit(res.status ?? 1);

@@ -13,7 +13,9 @@ try {
   // The app scrolls inside the admin frame's iframe, so a full-page capture needs a tall viewport.
   await page.setViewportSize({ width: 1400, height: Number(process.env.HEIGHT ?? 1000) });
   // Hydration mismatches and runtime errors show up here (from the app's iframe too).
-  page.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") console.error(`[browser ${m.type()}] ${m.text()}`); });
+  page.on("console", (m) => {
+    if (m.type() === "error" || m.type() === "warning") console.error(`[browser ${m.type()}] ${m.text()}`);
+  });
   page.on("pageerror", (e) => console.error(`[page error] ${e.message}`));
   await page.goto(`${url}${appPath}`);
   const frame = page.frameLocator("iframe").first();

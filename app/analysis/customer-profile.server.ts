@@ -99,28 +99,31 @@ export async function loadCustomerProfile(sql: Sql, shop: string, customerId: st
   const customer = await customerById(sql, shop, customerId);
   if (!customer) throw new AppError("NOT_FOUND", "No such customer in this shop.");
 
-  const [facts, orders, score, latest, memberships, touches, messages, pointsSettings, ledger, redemptions, tasks, notes] = await Promise.all([
-    shopFacts(sql, shop),
-    orderTimeline(sql, shop, customerId),
-    customerScore(sql, shop, customerId),
-    latestAnalysis(sql, shop),
-    customerMemberships(sql, shop, customerId),
-    customerTouches(sql, shop, customerId),
-    messagesOfCustomer(sql, shop, customerId),
-    loadPointsSettings(sql, shop),
-    loadLedgerRows(sql, shop, { customerIds: [customerId] }),
-    redemptionsOfCustomer(sql, shop, customerId),
-    tasksOfCustomer(sql, shop, customerId),
-    notesOfCustomer(sql, shop, customerId),
-  ]);
+  const [facts, orders, score, latest, memberships, touches, messages, pointsSettings, ledger, redemptions, tasks, notes] =
+    await Promise.all([
+      shopFacts(sql, shop),
+      orderTimeline(sql, shop, customerId),
+      customerScore(sql, shop, customerId),
+      latestAnalysis(sql, shop),
+      customerMemberships(sql, shop, customerId),
+      customerTouches(sql, shop, customerId),
+      messagesOfCustomer(sql, shop, customerId),
+      loadPointsSettings(sql, shop),
+      loadLedgerRows(sql, shop, { customerIds: [customerId] }),
+      redemptionsOfCustomer(sql, shop, customerId),
+      tasksOfCustomer(sql, shop, customerId),
+      notesOfCustomer(sql, shop, customerId),
+    ]);
   const f = createFormatter(formatContext(facts, DEFAULT_LOCALE));
   const date = (d: Date | string | null | undefined) => (d ? f.date(d) : "—");
-  const money = (v: number | string | null | undefined, currency?: string) => (v === null || v === undefined ? "—" : f.money(Number(v), currency ? { currency } : {}));
+  const money = (v: number | string | null | undefined, currency?: string) =>
+    v === null || v === undefined ? "—" : f.money(Number(v), currency ? { currency } : {});
   const campaignName = new Map(memberships.map((m) => [m.campaignId, m.name]));
   const name = [customer.firstName, customer.lastName].filter(Boolean).join(" ") || `Customer ${customerId}`;
 
   const run = latest.completed;
-  const horizonDays = run?.model?.churn?.horizonDays ?? run?.summary?.settings.prediction.horizonDays ?? DEFAULT_SETTINGS.prediction.horizonDays;
+  const horizonDays =
+    run?.model?.churn?.horizonDays ?? run?.summary?.settings.prediction.horizonDays ?? DEFAULT_SETTINGS.prediction.horizonDays;
 
   return {
     customerId,
@@ -130,7 +133,12 @@ export async function loadCustomerProfile(sql: Sql, shop: string, customerId: st
     emailConsent: customer.emailConsent,
     tags: customer.tags,
     adminUrl: `shopify://admin/customers/${customerId}`,
-    summary: { orders: customer.orderCount, spent: money(customer.totalSpent), firstOrder: date(customer.firstOrderAt), lastOrder: date(customer.lastOrderAt) },
+    summary: {
+      orders: customer.orderCount,
+      spent: money(customer.totalSpent),
+      firstOrder: date(customer.firstOrderAt),
+      lastOrder: date(customer.lastOrderAt),
+    },
     orders: orders.map((o) => {
       const status = o.test ? "Test" : o.cancelled ? "Cancelled" : o.financialStatus ? label(o.financialStatus.toLowerCase()) : "Placed";
       const tone = o.test ? "info" : o.cancelled ? "critical" : /refund/i.test(o.financialStatus ?? "") ? undefined : "success";
@@ -157,7 +165,10 @@ export async function loadCustomerProfile(sql: Sql, shop: string, customerId: st
           target: score.target,
           rfm: [
             { label: "Recency", value: `${f.number(score.daysSinceLast)} days since last order (${f.calendarDay(score.lastOrderDate)})` },
-            { label: "Frequency", value: `${f.number(score.orders)} orders on ${f.number(score.purchaseDays)} days${score.medianGapDays != null ? `, every ${f.number(Math.round(score.medianGapDays))} days (median)` : ""}` },
+            {
+              label: "Frequency",
+              value: `${f.number(score.orders)} orders on ${f.number(score.purchaseDays)} days${score.medianGapDays != null ? `, every ${f.number(Math.round(score.medianGapDays))} days (median)` : ""}`,
+            },
             { label: "Monetary", value: `${money(score.totalSpent)} in total, ${money(score.aov)} per order` },
           ],
           churnRisk: f.percent(Number(score.churnRisk)),
@@ -177,7 +188,9 @@ export async function loadCustomerProfile(sql: Sql, shop: string, customerId: st
       window: m.holdoutUntil ? `${date(m.assignedAt)} – ${date(m.holdoutUntil)}` : `from ${date(m.assignedAt)}`,
       exit: m.exitedAt ? `${label(m.exitReason ?? "exited")} on ${date(m.exitedAt)}` : "—",
       reactivated: m.reactivatedAt ? `${date(m.reactivatedAt)}${m.reactivationOrderId ? ` (order ${m.reactivationOrderId})` : ""}` : "—",
-      touches: touches.filter((t) => t.campaignId === m.campaignId).map((t) => ({ day: t.day, due: date(t.dueAt), state: label(t.state), reason: t.reason ? label(t.reason) : null })),
+      touches: touches
+        .filter((t) => t.campaignId === m.campaignId)
+        .map((t) => ({ day: t.day, due: date(t.dueAt), state: label(t.state), reason: t.reason ? label(t.reason) : null })),
     })),
     messages: messages.map((m) => ({
       id: m.id,
@@ -197,8 +210,22 @@ export async function loadCustomerProfile(sql: Sql, shop: string, customerId: st
             lots: (ledger[0]?.lots ?? [])
               .slice()
               .sort((a, b) => b.earnedAt.getTime() - a.earnedAt.getTime())
-              .map((l) => ({ id: l.lotId, earned: date(l.earnedAt), expires: date(l.expiresAt), source: l.source === "order" ? `Order ${l.sourceId}` : "Adjustment", points: f.number(l.points), used: f.number(l.burned) })),
-            redemptions: redemptions.map((r) => ({ id: r.id, date: date(r.createdAt), points: f.number(r.points), value: money(r.value, r.currency), code: r.code, status: label(r.status) })),
+              .map((l) => ({
+                id: l.lotId,
+                earned: date(l.earnedAt),
+                expires: date(l.expiresAt),
+                source: l.source === "order" ? `Order ${l.sourceId}` : "Adjustment",
+                points: f.number(l.points),
+                used: f.number(l.burned),
+              })),
+            redemptions: redemptions.map((r) => ({
+              id: r.id,
+              date: date(r.createdAt),
+              points: f.number(r.points),
+              value: money(r.value, r.currency),
+              code: r.code,
+              status: label(r.status),
+            })),
           }
         : null,
     outreach: tasks.map((t) => ({

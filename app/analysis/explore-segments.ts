@@ -50,7 +50,10 @@ export function parseExplorerQuery(rawParams: URLSearchParams): ExplorerQuery {
   return parseOrThrow(ExplorerQuerySchema, raw, "Segment filter");
 }
 
-interface Cursor { v: number; id: string }
+interface Cursor {
+  v: number;
+  id: string;
+}
 
 export function encodeCursor(c: Cursor): string {
   return Buffer.from(JSON.stringify([c.v, c.id])).toString("base64url");
@@ -77,12 +80,22 @@ export interface SegmentRow extends ScoreRow {
  * One page of rows after (or before) a cursor, in the query's order: scores from the analysis's
  * store, then the page's names and emails from the sync's customers (one read per page).
  */
-async function page(sql: Sql, shop: string, q: ExplorerQuery, limit: number, cursor: { after?: Cursor; before?: Cursor }): Promise<SegmentRow[]> {
+async function page(
+  sql: Sql,
+  shop: string,
+  q: ExplorerQuery,
+  limit: number,
+  cursor: { after?: Cursor; before?: Cursor },
+): Promise<SegmentRow[]> {
   // "before" walks the same order backwards, then the page is flipped back.
   const backwards = !!cursor.before;
   const asc = (q.dir === "asc") !== backwards;
   const scores = await scorePage(sql, shop, { filters: q, sort: SORTS[q.sort], asc, limit, cursor: cursor.after ?? cursor.before });
-  const customers = await customersByIds(sql, shop, scores.map((r) => r.customerId));
+  const customers = await customersByIds(
+    sql,
+    shop,
+    scores.map((r) => r.customerId),
+  );
   const rows = scores.map((r): SegmentRow => {
     const c = customers.get(r.customerId);
     return { ...r, firstName: c?.firstName ?? null, lastName: c?.lastName ?? null, email: c?.email ?? null };
@@ -110,7 +123,8 @@ export async function querySegment(sql: Sql, shop: string, q: ExplorerQuery): Pr
     else rows.pop();
   }
   const cur = (r: SegmentRow) => encodeCursor({ v: r.sortValue, id: r.customerId });
-  const first = rows[0], last = rows[rows.length - 1];
+  const first = rows[0],
+    last = rows[rows.length - 1];
   const next = before ? (last ? cur(last) : null) : more && last ? cur(last) : null;
   const prev = before ? (more && first ? cur(first) : null) : after && first ? cur(first) : null;
   const total = await countScores(sql, shop, q);
@@ -124,9 +138,29 @@ export function csvColumns(horizonDays: number): string[] {
 
 export function csvLine(r: SegmentRow): string {
   return csvRecord([
-    r.customerId, r.orders, r.totalSpent, r.aov, r.firstOrderDate, r.lastOrderDate, r.purchaseDays, r.daysSinceLast, r.medianGapDays,
-    r.lapseClass, r.overdue, r.vip, r.target, r.branch ? r.branch.toLowerCase() : null, r.pBuy, r.expectedPurchases90, r.expectedOrderValue,
-    r.predictedValue12m, r.expectedNextOrderDate, r.churnRisk, r.email, r.firstName, r.lastName,
+    r.customerId,
+    r.orders,
+    r.totalSpent,
+    r.aov,
+    r.firstOrderDate,
+    r.lastOrderDate,
+    r.purchaseDays,
+    r.daysSinceLast,
+    r.medianGapDays,
+    r.lapseClass,
+    r.overdue,
+    r.vip,
+    r.target,
+    r.branch ? r.branch.toLowerCase() : null,
+    r.pBuy,
+    r.expectedPurchases90,
+    r.expectedOrderValue,
+    r.predictedValue12m,
+    r.expectedNextOrderDate,
+    r.churnRisk,
+    r.email,
+    r.firstName,
+    r.lastName,
   ]);
 }
 
@@ -134,7 +168,13 @@ export function csvLine(r: SegmentRow): string {
  * The filtered segment as CSV, produced page by page while the client reads: memory stays at one
  * page however many customers match, and a client that goes away stops the queries.
  */
-export function segmentCsvStream(sql: Sql, shop: string, q: ExplorerQuery, horizonDays: number, pageSize = 5_000): ReadableStream<Uint8Array> {
+export function segmentCsvStream(
+  sql: Sql,
+  shop: string,
+  q: ExplorerQuery,
+  horizonDays: number,
+  pageSize = 5_000,
+): ReadableStream<Uint8Array> {
   const enc = new TextEncoder();
   let cursor: Cursor | undefined;
   let started = false;

@@ -27,9 +27,18 @@ export interface ScoreCalibration {
 }
 
 /** The segment explorer page: one keyset page of scores for the filter in the URL. */
-export async function loadSegments(ctx: PageContext, shop: string, url: URL): Promise<{
-  query: ExplorerQuery | null; page: SegmentPage; error: string | null; currencyCode: string; asOf: string | null;
-  horizonDays: number; calibration: ScoreCalibration | null;
+export async function loadSegments(
+  ctx: PageContext,
+  shop: string,
+  url: URL,
+): Promise<{
+  query: ExplorerQuery | null;
+  page: SegmentPage;
+  error: string | null;
+  currencyCode: string;
+  asOf: string | null;
+  horizonDays: number;
+  calibration: ScoreCalibration | null;
 }> {
   const database = ctx.db;
   await database.ready();
@@ -42,20 +51,26 @@ export async function loadSegments(ctx: PageContext, shop: string, url: URL): Pr
   try {
     query = parseExplorerQuery(url.searchParams);
   } catch (e) {
-    if (isAppError(e, "INVALID_INPUT")) return { query: null, page: empty, error: e.message, currencyCode: facts.currencyCode, asOf: null, horizonDays, calibration };
+    if (isAppError(e, "INVALID_INPUT"))
+      return { query: null, page: empty, error: e.message, currencyCode: facts.currencyCode, asOf: null, horizonDays, calibration };
     throw e;
   }
   try {
     const page = await querySegment(database.sql, shop, query);
     return { query, page, error: null, currencyCode: facts.currencyCode, asOf: latest.completed?.asOf ?? null, horizonDays, calibration };
   } catch (e) {
-    if (isAppError(e, "INVALID_INPUT")) return { query, page: empty, error: e.message, currencyCode: facts.currencyCode, asOf: null, horizonDays, calibration };
+    if (isAppError(e, "INVALID_INPUT"))
+      return { query, page: empty, error: e.message, currencyCode: facts.currencyCode, asOf: null, horizonDays, calibration };
     throw e;
   }
 }
 
 /** CSV of the whole filtered segment (cursor parameters are ignored: an export is never one page). */
-export async function exportSegment(ctx: PageContext, shop: string, url: URL): Promise<{ stream: ReadableStream<Uint8Array>; filename: string }> {
+export async function exportSegment(
+  ctx: PageContext,
+  shop: string,
+  url: URL,
+): Promise<{ stream: ReadableStream<Uint8Array>; filename: string }> {
   const database = ctx.db;
   await database.ready();
   const params = new URLSearchParams(url.searchParams);
@@ -64,8 +79,15 @@ export async function exportSegment(ctx: PageContext, shop: string, url: URL): P
   params.delete("limit");
   const query = parseExplorerQuery(params);
   const latest = await latestAnalysis(database.sql, shop);
-  const tag = [query.class, query.branch, query.vip && `vip-${query.vip}`, query.overdue && `overdue-${query.overdue}`, query.target && `target-${query.target}`]
-    .filter(Boolean).join("-");
+  const tag = [
+    query.class,
+    query.branch,
+    query.vip && `vip-${query.vip}`,
+    query.overdue && `overdue-${query.overdue}`,
+    query.target && `target-${query.target}`,
+  ]
+    .filter(Boolean)
+    .join("-");
   const filename = `winback-customers-${latest.completed?.asOf ?? "none"}${tag ? `-${tag}` : ""}.csv`.replace(/[^A-Za-z0-9._-]/g, "_");
   return { stream: segmentCsvStream(database.sql, shop, query, horizonOf(latest.completed)), filename };
 }

@@ -1,8 +1,16 @@
 import { randomUUID } from "node:crypto";
 import type { Sql } from "../db/sql";
 import {
-  analyze, assertTimeZone, HistoryAccumulator, localDay,
-  type AnalysisResult, type LapseClass, type ReliabilityBin, type RiskSummary, type Settings, type TimeUnit,
+  analyze,
+  assertTimeZone,
+  HistoryAccumulator,
+  localDay,
+  type AnalysisResult,
+  type LapseClass,
+  type ReliabilityBin,
+  type RiskSummary,
+  type Settings,
+  type TimeUnit,
 } from "../domain/analytics/index";
 import { AppError, isAppError } from "../lib/errors";
 import { shopFacts } from "../shop-settings.server";
@@ -96,7 +104,11 @@ const nowOf = (deps: AnalysisDeps) => deps.now?.() ?? new Date();
  * The scores and the completed run are written in one transaction: readers see either the old
  * scores with the old run or the new ones with the new run, never a mix or an empty table.
  */
-export async function runAnalysis(deps: AnalysisDeps, shop: string, opts: { asOf?: Date } = {}): Promise<{ runId: string; summary: AnalysisSummary; model: AnalysisModelSummary | null; superseded: boolean }> {
+export async function runAnalysis(
+  deps: AnalysisDeps,
+  shop: string,
+  opts: { asOf?: Date } = {},
+): Promise<{ runId: string; summary: AnalysisSummary; model: AnalysisModelSummary | null; superseded: boolean }> {
   const { sql } = deps;
   const startedAt = nowOf(deps);
   const facts = await shopFacts(sql, shop);
@@ -105,7 +117,13 @@ export async function runAnalysis(deps: AnalysisDeps, shop: string, opts: { asOf
   const asOfDay = safeLocalDay(opts.asOf ?? startedAt, tz);
   const runId = randomUUID();
 
-  await startAnalysisRun(sql, { id: runId, shop, asOf: new Date(asOfDay * DAY_MS), startedAt, staleBefore: new Date(startedAt.getTime() - STALE_RUN_MS) });
+  await startAnalysisRun(sql, {
+    id: runId,
+    shop,
+    asOf: new Date(asOfDay * DAY_MS),
+    startedAt,
+    staleBefore: new Date(startedAt.getTime() - STALE_RUN_MS),
+  });
 
   try {
     const acc = new HistoryAccumulator(tz);
@@ -114,8 +132,16 @@ export async function runAnalysis(deps: AnalysisDeps, shop: string, opts: { asOf
     const summary = buildSummary(result, { tz, currency: facts.currencyCode, timeUnit: cfg.timeUnit, settings: cfg.settings, excluded });
     const model = modelSummary(result);
     const superseded = await storeCompletedRun(sql, {
-      id: runId, shop, startedAt, now: () => nowOf(deps), rows: result.rows, insertRows: deps.insertRows ?? 5_000,
-      customers: result.customers, summary, model, message: result.modelMessage,
+      id: runId,
+      shop,
+      startedAt,
+      now: () => nowOf(deps),
+      rows: result.rows,
+      insertRows: deps.insertRows ?? 5_000,
+      customers: result.customers,
+      summary,
+      model,
+      message: result.modelMessage,
     });
     return { runId, summary, model, superseded };
   } catch (e) {
@@ -139,7 +165,13 @@ function safeLocalDay(at: Date, tz: string): number {
  * Feeds the shop's qualifying orders to the accumulator, in the bounded batches of the sync's read
  * API (one customer's orders never straddle two batches; guest orders count for shop totals only).
  */
-async function streamOrders(sql: Sql, shop: string, tz: string, acc: HistoryAccumulator, chunk: number): Promise<{ test: number; cancelled: number }> {
+async function streamOrders(
+  sql: Sql,
+  shop: string,
+  tz: string,
+  acc: HistoryAccumulator,
+  chunk: number,
+): Promise<{ test: number; cancelled: number }> {
   for await (const batch of purchaseBatches(sql, shop, chunk)) {
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;
@@ -163,7 +195,12 @@ export function buildSummary(
   for (let d = 0; d < RECENCY_MAX_DAYS; d += RECENCY_BIN_DAYS) recency.push({ from: d, to: d + RECENCY_BIN_DAYS, count: 0 });
   recency.push({ from: RECENCY_MAX_DAYS, to: null, count: 0 });
   const churn: HistogramBin[] = Array.from({ length: 10 }, (_, i) => ({ from: i / 10, to: (i + 1) / 10, count: 0 }));
-  const classKey: Record<LapseClass, "atRisk" | "highRisk" | "lost" | null> = { active: null, at_risk: "atRisk", high_risk: "highRisk", lost: "lost" };
+  const classKey: Record<LapseClass, "atRisk" | "highRisk" | "lost" | null> = {
+    active: null,
+    at_risk: "atRisk",
+    high_risk: "highRisk",
+    lost: "lost",
+  };
   for (const row of r.rows) {
     recency[Math.min(recency.length - 1, Math.floor(row.daysSinceLastOrder / RECENCY_BIN_DAYS))]!.count++;
     churn[Math.min(9, Math.max(0, Math.floor(row.churnRisk * 10)))]!.count++;
@@ -180,39 +217,66 @@ export function buildSummary(
   for (const k of ["vip", "standard"] as const) branches[k].avgChurnRisk = branches[k].targets ? churnSum[k] / branches[k].targets : null;
   const { rows: _rows, model: _model, asOf, vipThreshold, modelMessage, ...risk } = r;
   return {
-    version: 1, ...risk, asOf, timeZone: ctx.tz, currencyCode: ctx.currency, timeUnit: ctx.timeUnit, settings: ctx.settings, vipThreshold, modelMessage,
-    excluded: ctx.excluded, branches, recency, recencyBinDays: RECENCY_BIN_DAYS, churnRisk: churn,
+    version: 1,
+    ...risk,
+    asOf,
+    timeZone: ctx.tz,
+    currencyCode: ctx.currency,
+    timeUnit: ctx.timeUnit,
+    settings: ctx.settings,
+    vipThreshold,
+    modelMessage,
+    excluded: ctx.excluded,
+    branches,
+    recency,
+    recencyBinDays: RECENCY_BIN_DAYS,
+    churnRisk: churn,
   };
 }
 
 function modelSummary(r: AnalysisResult): AnalysisModelSummary | null {
   const m = r.model;
   if (!m) return null;
-  const b = m.bgnbd, g = m.gammaGamma;
+  const b = m.bgnbd,
+    g = m.gammaGamma;
   return {
     timeUnit: m.timeUnit,
     bgnbd: { r: b.r, alpha: b.alpha, a: b.a, b: b.b, logLikelihood: b.logLikelihood, customers: b.customers },
     gammaGamma: g ? { p: g.p, q: g.q, v: g.v, customers: g.customers } : null,
     churnModel: m.churn !== null,
-    churn: m.churn ? {
-      horizonDays: m.churn.horizonDays, trainedDays: m.churn.trainedDays, cut: m.churn.cut,
-      trainingCustomers: m.churn.trainingCustomers, reliability: m.churn.reliability,
-    } : null,
+    churn: m.churn
+      ? {
+          horizonDays: m.churn.horizonDays,
+          trainedDays: m.churn.trainedDays,
+          cut: m.churn.cut,
+          trainingCustomers: m.churn.trainingCustomers,
+          reliability: m.churn.reliability,
+        }
+      : null,
   };
 }
 
 const view = (r: AnalysisRunRow): AnalysisRunView => ({
-  id: r.id, asOf: new Date(r.asOf).toISOString().slice(0, 10), status: r.status, startedAt: new Date(r.startedAt).toISOString(),
-  finishedAt: r.finishedAt ? new Date(r.finishedAt).toISOString() : null, customers: r.customers,
+  id: r.id,
+  asOf: new Date(r.asOf).toISOString().slice(0, 10),
+  status: r.status,
+  startedAt: new Date(r.startedAt).toISOString(),
+  finishedAt: r.finishedAt ? new Date(r.finishedAt).toISOString() : null,
+  customers: r.customers,
   // The JSON this module wrote (storeCompletedRun).
-  summary: r.summary as AnalysisSummary | null, model: r.model as AnalysisModelSummary | null, error: r.error,
+  summary: r.summary as AnalysisSummary | null,
+  model: r.model as AnalysisModelSummary | null,
+  error: r.error,
 });
 
 /**
  * The shop's latest completed analysis (what the scores belong to), plus the newest run if it is
  * still running or failed after it (the dashboard says "recomputing" or shows the error).
  */
-export async function latestAnalysis(sql: Sql, shop: string): Promise<{ completed: AnalysisRunView | null; pending: AnalysisRunView | null; failed: AnalysisRunView | null }> {
+export async function latestAnalysis(
+  sql: Sql,
+  shop: string,
+): Promise<{ completed: AnalysisRunView | null; pending: AnalysisRunView | null; failed: AnalysisRunView | null }> {
   const runs = await latestRuns(sql, shop);
   const completed = runs.completed ? view(runs.completed) : null;
   const n = runs.newest ? view(runs.newest) : null;

@@ -20,7 +20,12 @@ const IMMEDIATE_WINDOW_MS = 5_000;
  * that run time: every request inside one window maps to the same queued job, and a request always
  * lands in a job that starts after it, so no change is missed even while an earlier run is active.
  */
-export async function requestAnalysis(queue: QueueLike, shop: string, reason: AnalysisReason, now: Date = new Date()): Promise<{ jobId: string | null; runAt: Date }> {
+export async function requestAnalysis(
+  queue: QueueLike,
+  shop: string,
+  reason: AnalysisReason,
+  now: Date = new Date(),
+): Promise<{ jobId: string | null; runAt: Date }> {
   const delay = reason === "orders" ? ORDER_CHANGE_DELAY_MS : 0;
   const window = reason === "orders" ? ORDER_CHANGE_DELAY_MS : IMMEDIATE_WINDOW_MS;
   const runAt = new Date(Math.ceil((now.getTime() + delay) / window) * window);
@@ -51,7 +56,12 @@ export function nextLocalMidnight(now: Date, timeZone: string, afterMs = 5 * 60_
  * and local date (the key names the date), so re-installs and the job re-scheduling itself while it
  * is still running never create a second chain.
  */
-export async function scheduleDaily(queue: QueueLike, shop: string, timeZone: string, now: Date = new Date()): Promise<{ jobId: string | null; runAt: Date }> {
+export async function scheduleDaily(
+  queue: QueueLike,
+  shop: string,
+  timeZone: string,
+  now: Date = new Date(),
+): Promise<{ jobId: string | null; runAt: Date }> {
   const runAt = nextLocalMidnight(now, timeZone);
   const date = isoFromDay(localDay(runAt, timeZone));
   const jobId = await queue.send(ANALYSIS_JOBS.daily, { shop }, { runAt, singletonKey: `${shop}@${date}` });

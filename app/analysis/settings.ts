@@ -17,13 +17,18 @@ export interface AnalysisSettings {
 
 export const DEFAULT_ANALYSIS_SETTINGS: AnalysisSettings = { settings: DEFAULT_SETTINGS, timeUnit: "week" };
 
-const days = (max: number) => z.number({ error: "Enter a number" }).int("Whole days only").min(1, "At least 1 day").max(max, `At most ${max} days`);
+const days = (max: number) =>
+  z.number({ error: "Enter a number" }).int("Whole days only").min(1, "At least 1 day").max(max, `At most ${max} days`);
 
 const SettingsSchema = z
   .object({
     lapse: z.object({ atRiskDays: days(3650), highRiskDays: days(3650), lostDays: days(3650) }),
     overdue: z.object({
-      minPurchaseDays: z.number({ error: "Enter a number" }).int("Whole number only").min(2, "At least 2 (a gap needs two purchase days)").max(1000, "At most 1000"),
+      minPurchaseDays: z
+        .number({ error: "Enter a number" })
+        .int("Whole number only")
+        .min(2, "At least 2 (a gap needs two purchase days)")
+        .max(1000, "At most 1000"),
       gapMultiplier: z.number({ error: "Enter a number" }).gt(0, "Must be more than 0").max(100, "At most 100"),
     }),
     vip: z.object({
@@ -34,8 +39,16 @@ const SettingsSchema = z
     prediction: z.object({
       horizonDays: days(3650),
       valueHorizonDays: days(3650),
-      minCustomers: z.number({ error: "Enter a number" }).int("Whole number only").min(10, "At least 10").max(1_000_000, "At most 1,000,000"),
-      minRepeatCustomers: z.number({ error: "Enter a number" }).int("Whole number only").min(5, "At least 5").max(1_000_000, "At most 1,000,000"),
+      minCustomers: z
+        .number({ error: "Enter a number" })
+        .int("Whole number only")
+        .min(10, "At least 10")
+        .max(1_000_000, "At most 1,000,000"),
+      minRepeatCustomers: z
+        .number({ error: "Enter a number" })
+        .int("Whole number only")
+        .min(5, "At least 5")
+        .max(1_000_000, "At most 1,000,000"),
       // No longer read: the churn combiner is trained for horizonDays (ADR 082). Kept, defaulted, so
       // stored settings still parse; the form no longer offers it.
       churnInnerDays: days(730).default(91),
@@ -77,7 +90,13 @@ export function parseAnalysisSettings(raw: unknown): AnalysisSettings {
   const parsed = AnalysisSettingsSchema.safeParse({ settings: merged, timeUnit: r.timeUnit ?? DEFAULT_ANALYSIS_SETTINGS.timeUnit });
   if (!parsed.success) {
     const errs = issuesToFieldErrors(parsed.error.issues);
-    throw new AppError("CONFIG", `Stored analysis settings are invalid: ${Object.entries(errs).map(([k, v]) => `${k}: ${v}`).join("; ")}`, { details: errs });
+    throw new AppError(
+      "CONFIG",
+      `Stored analysis settings are invalid: ${Object.entries(errs)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join("; ")}`,
+      { details: errs },
+    );
   }
   return parsed.data;
 }
@@ -95,9 +114,17 @@ export async function saveAnalysisSettings(sql: Sql, shop: string, value: Analys
 /** The form's field names; numbers in the form are what merchants type (percent for the VIP percentile). */
 export const FORM_FIELDS = {
   numbers: [
-    "lapse.atRiskDays", "lapse.highRiskDays", "lapse.lostDays", "overdue.minPurchaseDays", "overdue.gapMultiplier",
-    "prediction.horizonDays", "prediction.valueHorizonDays", "prediction.minCustomers", "prediction.minRepeatCustomers",
-    "norm.lookbackDays", "norm.windowDays",
+    "lapse.atRiskDays",
+    "lapse.highRiskDays",
+    "lapse.lostDays",
+    "overdue.minPurchaseDays",
+    "overdue.gapMultiplier",
+    "prediction.horizonDays",
+    "prediction.valueHorizonDays",
+    "prediction.minCustomers",
+    "prediction.minRepeatCustomers",
+    "norm.lookbackDays",
+    "norm.windowDays",
   ],
 } as const;
 
@@ -137,8 +164,10 @@ export function parseSettingsForm(rawForm: FormData): { ok: true; value: Analysi
   // the merchant should see every problem after one save.
   const l = s.lapse as Record<string, number | undefined>;
   const ok = (n: number | undefined): n is number => typeof n === "number" && Number.isFinite(n);
-  if (ok(l.atRiskDays) && ok(l.highRiskDays) && l.highRiskDays <= l.atRiskDays) errors["lapse.highRiskDays"] ??= "Must be more than the at-risk threshold";
-  if (ok(l.highRiskDays) && ok(l.lostDays) && l.lostDays <= l.highRiskDays) errors["lapse.lostDays"] ??= "Must be more than the high-risk threshold";
+  if (ok(l.atRiskDays) && ok(l.highRiskDays) && l.highRiskDays <= l.atRiskDays)
+    errors["lapse.highRiskDays"] ??= "Must be more than the at-risk threshold";
+  if (ok(l.highRiskDays) && ok(l.lostDays) && l.lostDays <= l.highRiskDays)
+    errors["lapse.lostDays"] ??= "Must be more than the high-risk threshold";
   const parsed = AnalysisSettingsSchema.safeParse({ settings: s, timeUnit });
   if (!parsed.success) {
     for (const [k, v] of Object.entries(issuesToFieldErrors(parsed.error.issues))) errors[k] ??= v;

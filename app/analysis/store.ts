@@ -19,7 +19,10 @@ export async function winbackTargets(sql: Sql, shop: string): Promise<Array<{ id
 
 /** How many win-back targets the latest analysis marked. */
 export async function countWinbackTargets(sql: Sql, shop: string): Promise<number> {
-  const rows = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "CustomerScore" WHERE shop = $1 AND target AND branch IN ('VIP', 'Standard')`, [shop]);
+  const rows = await sql.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM "CustomerScore" WHERE shop = $1 AND target AND branch IN ('VIP', 'Standard')`,
+    [shop],
+  );
   return rows[0]?.n ?? 0;
 }
 
@@ -36,7 +39,12 @@ export async function redactAnalysisShop(tx: Sql, shop: string) {
 }
 
 export async function exportAnalysisCustomerData(sql: Sql, shop: string, customerIds: string[]): Promise<Record<string, unknown[]>> {
-  return { CustomerScore: await sql.query(`SELECT * FROM "CustomerScore" WHERE shop = $1 AND "customerId" = ANY($2::bigint[])`, [shop, customerIds]) };
+  return {
+    CustomerScore: await sql.query(`SELECT * FROM "CustomerScore" WHERE shop = $1 AND "customerId" = ANY($2::bigint[])`, [
+      shop,
+      customerIds,
+    ]),
+  };
 }
 
 /** The analysis's compliance hooks (app/jobs/feature.ts); app/compliance.server.ts calls them. */
@@ -55,7 +63,12 @@ export async function startAnalysisRun(sql: Sql, run: { id: string; shop: string
      WHERE shop = $1 AND status = 'running' AND "startedAt" < $2`,
     [run.shop, run.staleBefore, run.startedAt],
   );
-  await sql.query(`INSERT INTO "AnalysisRun" (id, shop, "asOf", status, "startedAt") VALUES ($1, $2, $3, 'running', $4)`, [run.id, run.shop, run.asOf, run.startedAt]);
+  await sql.query(`INSERT INTO "AnalysisRun" (id, shop, "asOf", status, "startedAt") VALUES ($1, $2, $3, 'running', $4)`, [
+    run.id,
+    run.shop,
+    run.asOf,
+    run.startedAt,
+  ]);
 }
 
 /**
@@ -66,11 +79,25 @@ export async function startAnalysisRun(sql: Sql, run: { id: string; shop: string
  */
 export async function storeCompletedRun(
   sql: Sql,
-  run: { id: string; shop: string; startedAt: Date; now: () => Date; rows: CustomerAnalysis[]; insertRows: number; customers: number; summary: unknown; model: unknown; message: string | null },
+  run: {
+    id: string;
+    shop: string;
+    startedAt: Date;
+    now: () => Date;
+    rows: CustomerAnalysis[];
+    insertRows: number;
+    customers: number;
+    summary: unknown;
+    model: unknown;
+    message: string | null;
+  },
 ): Promise<boolean> {
   return sql.transaction(async (tx) => {
     await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`analysis:${run.shop}`]);
-    const newer = await tx.query(`SELECT 1 FROM "AnalysisRun" WHERE shop = $1 AND status = 'completed' AND "startedAt" > $2 LIMIT 1`, [run.shop, run.startedAt]);
+    const newer = await tx.query(`SELECT 1 FROM "AnalysisRun" WHERE shop = $1 AND status = 'completed' AND "startedAt" > $2 LIMIT 1`, [
+      run.shop,
+      run.startedAt,
+    ]);
     if (newer.length) {
       await tx.query(`UPDATE "AnalysisRun" SET status = 'superseded', "finishedAt" = $2 WHERE id = $1`, [run.id, run.now()]);
       return true;
@@ -88,7 +115,11 @@ export async function storeCompletedRun(
 }
 
 export async function failAnalysisRun(sql: Sql, runId: string, now: Date, message: string) {
-  await sql.query(`UPDATE "AnalysisRun" SET status = 'failed', "finishedAt" = $2, error = $3 WHERE id = $1`, [runId, now, message.slice(0, 2000)]);
+  await sql.query(`UPDATE "AnalysisRun" SET status = 'failed', "finishedAt" = $2, error = $3 WHERE id = $1`, [
+    runId,
+    now,
+    message.slice(0, 2000),
+  ]);
 }
 
 const BRANCH: Record<"vip" | "standard", string> = { vip: "VIP", standard: "Standard" };
@@ -108,12 +139,29 @@ async function insertScores(tx: Sql, shop: string, runId: string, rows: Customer
          $23::float8[])
          AS u(cid, cls, od, vip, tg, br, n, pd, ts, aov, f, l, dsl, mg, pa, e90, nx, v12, cr, eov, pb)`,
       [
-        shop, runId,
-        col((r) => r.customerId), col((r) => r.lapseClass), col((r) => r.overdue), col((r) => r.vip), col((r) => r.target),
-        col((r) => (r.branch ? BRANCH[r.branch] : null)), col((r) => r.orders), col((r) => r.purchaseDays), col((r) => r.totalSpent), col((r) => r.aov),
-        col((r) => r.firstOrderDate), col((r) => r.lastOrderDate), col((r) => r.daysSinceLastOrder), col((r) => r.medianGapDays), col((r) => r.pAlive),
-        col((r) => r.expectedPurchases90d), col((r) => r.expectedNextOrderDate), col((r) => r.predicted12mValue), col((r) => r.churnRisk),
-        col((r) => r.expectedOrderValue), col((r) => r.pBuy),
+        shop,
+        runId,
+        col((r) => r.customerId),
+        col((r) => r.lapseClass),
+        col((r) => r.overdue),
+        col((r) => r.vip),
+        col((r) => r.target),
+        col((r) => (r.branch ? BRANCH[r.branch] : null)),
+        col((r) => r.orders),
+        col((r) => r.purchaseDays),
+        col((r) => r.totalSpent),
+        col((r) => r.aov),
+        col((r) => r.firstOrderDate),
+        col((r) => r.lastOrderDate),
+        col((r) => r.daysSinceLastOrder),
+        col((r) => r.medianGapDays),
+        col((r) => r.pAlive),
+        col((r) => r.expectedPurchases90d),
+        col((r) => r.expectedNextOrderDate),
+        col((r) => r.predicted12mValue),
+        col((r) => r.churnRisk),
+        col((r) => r.expectedOrderValue),
+        col((r) => r.pBuy),
       ],
     );
   }
@@ -254,11 +302,19 @@ export async function scoresForProgram(sql: Sql, shop: string, vip: boolean): Pr
     `SELECT "customerId"::text AS "customerId", vip, "lastOrderAt", "purchaseDays", "medianGapDays", "churnRisk" FROM "CustomerScore" WHERE shop = $1 AND vip = $2`,
     [shop, vip],
   );
-  return rows.map((r) => ({ ...r, lastOrderAt: new Date(r.lastOrderAt), churnRisk: Number(r.churnRisk), medianGapDays: r.medianGapDays == null ? null : Number(r.medianGapDays) }));
+  return rows.map((r) => ({
+    ...r,
+    lastOrderAt: new Date(r.lastOrderAt),
+    churnRisk: Number(r.churnRisk),
+    medianGapDays: r.medianGapDays == null ? null : Number(r.medianGapDays),
+  }));
 }
 
 /** One customer's latest score as the explorer shows it, or null (not scored yet). */
 export async function customerScore(sql: Sql, shop: string, customerId: string): Promise<Omit<ScoreRow, "sortValue"> | null> {
-  const rows = await sql.query<Omit<ScoreRow, "sortValue">>(`SELECT ${SCORE_COLUMNS} FROM "CustomerScore" cs WHERE cs.shop = $1 AND cs."customerId" = $2::bigint`, [shop, customerId]);
+  const rows = await sql.query<Omit<ScoreRow, "sortValue">>(
+    `SELECT ${SCORE_COLUMNS} FROM "CustomerScore" cs WHERE cs.shop = $1 AND cs."customerId" = $2::bigint`,
+    [shop, customerId],
+  );
   return rows[0] ?? null;
 }

@@ -15,8 +15,10 @@ import { getCampaign, pauseCampaignRow, releaseHeldTouches, resumeCampaignRow, s
 
 /** What each control does, in the words the campaign page shows next to its button. */
 export const CONTROL_EXPLANATIONS = {
-  pause: "Pausing stops every email of this campaign. Emails that fall due while it is paused are held and go out when you resume. The discount code keeps working.",
-  resume: "Resuming sends the held emails now (still at most one win-back email per customer within the frequency cap); later emails go out on their days.",
+  pause:
+    "Pausing stops every email of this campaign. Emails that fall due while it is paused are held and go out when you resume. The discount code keeps working.",
+  resume:
+    "Resuming sends the held emails now (still at most one win-back email per customer within the frequency cap); later emails go out on their days.",
   stop: "Stopping ends the campaign for good: no further emails, the discount code is ended in Shopify, and every customer leaves the sequence. Results keep being measured until the end of the window. This cannot be undone.",
 } as const;
 
@@ -27,7 +29,11 @@ export async function pauseCampaign(deps: Pick<CampaignDeps, "sql" | "now">, sho
 }
 
 /** Resumes a paused campaign and sends the touches held meanwhile; returns how many were held. */
-export async function resumeCampaign(deps: Pick<CampaignDeps, "sql" | "queue" | "now">, shop: string, campaignId: string): Promise<{ released: number }> {
+export async function resumeCampaign(
+  deps: Pick<CampaignDeps, "sql" | "queue" | "now">,
+  shop: string,
+  campaignId: string,
+): Promise<{ released: number }> {
   const c = await getCampaign(deps.sql, shop, campaignId);
   if (c.status !== "paused") throw new AppError("CONFLICT", `Only a paused campaign can be resumed (this one is ${c.status})`);
   if (!(await resumeCampaignRow(deps.sql, campaignId))) throw new AppError("CONFLICT", "The campaign changed meanwhile; reload the page");
@@ -38,7 +44,11 @@ export async function resumeCampaign(deps: Pick<CampaignDeps, "sql" | "queue" | 
  * Queues the touches held while a campaign or program was paused (after the row is active again);
  * returns how many. Programs turned back on use it too, so nothing held is left behind.
  */
-export async function sendHeldTouches(deps: Pick<CampaignDeps, "sql" | "queue" | "now">, shop: string, campaignId: string): Promise<{ released: number }> {
+export async function sendHeldTouches(
+  deps: Pick<CampaignDeps, "sql" | "queue" | "now">,
+  shop: string,
+  campaignId: string,
+): Promise<{ released: number }> {
   const now = deps.now();
   const held = await releaseHeldTouches(deps.sql, campaignId);
   const jobs: Array<{ customerId: string; day: number; jobId: string }> = [];
@@ -60,13 +70,20 @@ export async function sendHeldTouches(deps: Pick<CampaignDeps, "sql" | "queue" |
  * changes here and its message is shown (the merchant can retry); a campaign whose code is already
  * gone in Shopify ("does not exist") still stops.
  */
-export async function stopCampaign(deps: Pick<CampaignDeps, "sql" | "client" | "now">, shop: string, campaignId: string): Promise<{ discountEnded: boolean }> {
+export async function stopCampaign(
+  deps: Pick<CampaignDeps, "sql" | "client" | "now">,
+  shop: string,
+  campaignId: string,
+): Promise<{ discountEnded: boolean }> {
   const c = await getCampaign(deps.sql, shop, campaignId);
   // A launch stopped on an error the merchant will not fix can be abandoned too: its members would
   // otherwise stay "in a sequence" (ADR 077) and out of every other campaign.
   const failedLaunch = c.status === "launching" && !!c.launchError && !c.launchError.endsWith("(retrying)");
   if (c.status !== "active" && c.status !== "paused" && !failedLaunch) {
-    throw new AppError("CONFLICT", `Only an active or paused campaign, or a launch that stopped on an error, can be stopped (this one is ${c.status})`);
+    throw new AppError(
+      "CONFLICT",
+      `Only an active or paused campaign, or a launch that stopped on an error, can be stopped (this one is ${c.status})`,
+    );
   }
   let discountEnded = false;
   if (c.discountId) {
@@ -75,6 +92,7 @@ export async function stopCampaign(deps: Pick<CampaignDeps, "sql" | "client" | "
     if (!gone) requireOk(r, "discountCodeDeactivate");
     discountEnded = r.ok;
   }
-  if (!(await stopCampaignRows(deps.sql, campaignId, deps.now()))) throw new AppError("CONFLICT", "The campaign changed meanwhile; reload the page");
+  if (!(await stopCampaignRows(deps.sql, campaignId, deps.now())))
+    throw new AppError("CONFLICT", "The campaign changed meanwhile; reload the page");
   return { discountEnded };
 }

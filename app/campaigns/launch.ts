@@ -53,7 +53,12 @@ export const TOUCH_QUEUE = "campaign.touch";
 export const COMPLETE_QUEUE = "campaign.complete";
 
 export const LaunchPayload = z.object({ shop: z.string().min(1), campaignId: z.string().min(1) });
-export const TouchPayload = z.object({ shop: z.string().min(1), campaignId: z.string().min(1), customerId: z.string().regex(/^\d+$/), day: z.number().int().min(0) });
+export const TouchPayload = z.object({
+  shop: z.string().min(1),
+  campaignId: z.string().min(1),
+  customerId: z.string().regex(/^\d+$/),
+  day: z.number().int().min(0),
+});
 
 /** Deterministic from the campaign id, like the code: a retry tags with the same tag. */
 export function campaignTagFor(campaignId: string): string {
@@ -80,7 +85,12 @@ export function segmentNameFor(c: Pick<CampaignRow, "name" | "tag">): string {
 
 /** The campaign runs until its last touch and its measurement window have both passed. */
 export function campaignEndsAt(launchAt: Date, s: CampaignSettings): Date {
-  const days = Math.max(s.reactivationWindowDays, s.discount.validityDays, ...s.vip.touchDays.map((d) => d + 1), ...s.standard.touchDays.map((d) => d + 1));
+  const days = Math.max(
+    s.reactivationWindowDays,
+    s.discount.validityDays,
+    ...s.vip.touchDays.map((d) => d + 1),
+    ...s.standard.touchDays.map((d) => d + 1),
+  );
   return new Date(launchAt.getTime() + days * DAY_MS);
 }
 
@@ -160,10 +170,18 @@ export async function runLaunch(deps: CampaignDeps, payload: z.infer<typeof Laun
     if (!c.launchSteps.touches?.doneAt) await scheduleTouches(deps, c);
     await markLaunched(deps.sql, campaignId);
     // A program never completes: its members join daily (program-run.ts) and each has its own window.
-    if (c.kind !== "program") await deps.queue.send(COMPLETE_QUEUE, { shop, campaignId }, { runAt: c.endsAt ?? undefined, singletonKey: `campaign.complete:${campaignId}` });
+    if (c.kind !== "program")
+      await deps.queue.send(
+        COMPLETE_QUEUE,
+        { shop, campaignId },
+        { runAt: c.endsAt ?? undefined, singletonKey: `campaign.complete:${campaignId}` },
+      );
   } catch (e) {
     const err = isAppError(e) ? e : new AppError("INTERNAL", (e as Error)?.message ?? String(e), { cause: e });
-    await recordLaunchError(deps.sql, campaignId, err.retryable ? `${err.message} (retrying)` : err.message, { code: err.code, details: err.details ?? null });
+    await recordLaunchError(deps.sql, campaignId, err.retryable ? `${err.message} (retrying)` : err.message, {
+      code: err.code,
+      details: err.details ?? null,
+    });
     // userErrors and bad settings do not fix themselves: stop, show them, let the merchant retry.
     if (err.retryable || err.code === "INTERNAL" || err.code === "NETWORK") throw err;
   }
@@ -176,14 +194,21 @@ async function snapshotMembers(deps: CampaignDeps, c: CampaignRow): Promise<void
     return;
   }
   const all = await winbackTargets(deps.sql, c.shop);
-  if (!all.length) throw new AppError("INSUFFICIENT_DATA", "No customers to win back: the analysis has not marked any target customers yet");
+  if (!all.length)
+    throw new AppError("INSUFFICIENT_DATA", "No customers to win back: the analysis has not marked any target customers yet");
   const launchAt = c.launchAt ?? deps.now();
   // Another campaign's active sequence or open holdout is never enrolled again (ADR 077).
   const engaged = await engagedCustomers(deps.sql, c.shop, deps.now(), undefined, { exceptCampaignId: c.id });
-  const excluded = countByReason(engaged, all.map((t) => t.id));
+  const excluded = countByReason(
+    engaged,
+    all.map((t) => t.id),
+  );
   const targets = all.filter((t) => !engaged.has(t.id));
   if (!targets.length) {
-    throw new AppError("INSUFFICIENT_DATA", `No customers to win back: every target is in another campaign's active sequence (${excluded.active_sequence}) or open holdout (${excluded.open_holdout})`);
+    throw new AppError(
+      "INSUFFICIENT_DATA",
+      `No customers to win back: every target is in another campaign's active sequence (${excluded.active_sequence}) or open holdout (${excluded.open_holdout})`,
+    );
   }
   const holdoutUntil = new Date(launchAt.getTime() + c.settings.reactivationWindowDays * DAY_MS);
   const members = targets.map((t) => {
@@ -213,7 +238,12 @@ async function tagCustomers(deps: CampaignDeps, client: AdminClient, c: Campaign
       await markTagged(deps.sql, c.id, [id], deps.now());
     }
   }
-  await recordStep(deps.sql, c.id, "tags", { mode: "calls", tagged: await taggedCount(deps.sql, c.id), failed, doneAt: deps.now().toISOString() });
+  await recordStep(deps.sql, c.id, "tags", {
+    mode: "calls",
+    tagged: await taggedCount(deps.sql, c.id),
+    failed,
+    doneAt: deps.now().toISOString(),
+  });
 }
 
 export { exitMember };
@@ -230,7 +260,11 @@ async function tagInBulk(deps: CampaignDeps, client: AdminClient, c: CampaignRow
   let opId = c.launchSteps.tags?.bulkOperationId;
   if (!opId) {
     if (!pending.length) {
-      await recordStep(deps.sql, c.id, "tags", { mode: "bulk", tagged: await taggedCount(deps.sql, c.id), doneAt: deps.now().toISOString() });
+      await recordStep(deps.sql, c.id, "tags", {
+        mode: "bulk",
+        tagged: await taggedCount(deps.sql, c.id),
+        doneAt: deps.now().toISOString(),
+      });
       return;
     }
     opId = await startBulkTagging(client, {
@@ -250,7 +284,10 @@ async function tagInBulk(deps: CampaignDeps, client: AdminClient, c: CampaignRow
   if (op.status !== "COMPLETED") {
     // Forget the failed operation so the retry uploads the still-untagged customers again (tagsAdd is idempotent).
     await forgetBulkTagOperation(deps.sql, c.id);
-    throw new AppError("BULK_OPERATION_FAILED", `bulk tagging ended ${op.status}${op.errorCode ? ` (${op.errorCode})` : ""}`, { retryable: true, retryAfterMs: 10_000 });
+    throw new AppError("BULK_OPERATION_FAILED", `bulk tagging ended ${op.status}${op.errorCode ? ` (${op.errorCode})` : ""}`, {
+      retryable: true,
+      retryAfterMs: 10_000,
+    });
   }
   const results = await readBulkMutationResults(op, deps.fetch);
   const at = deps.now();
@@ -301,13 +338,22 @@ export function discountInput(c: CampaignRow, segmentId: string) {
     endsAt: c.discountEndsAt ? codeEndsAt(c.discountEndsAt, c.settings).toISOString() : null,
     context: { customerSegments: { add: [segmentId] } },
     customerGets: {
-      value: d.kind === "percentage" ? { percentage: d.value / 100 } : { discountAmount: { amount: d.value.toFixed(2), appliesOnEachItem: false } },
+      value:
+        d.kind === "percentage"
+          ? { percentage: d.value / 100 }
+          : { discountAmount: { amount: d.value.toFixed(2), appliesOnEachItem: false } },
       // What the emails say the code covers is what Shopify lets it reduce (ADR 077).
       items: d.appliesTo.kind === "products" ? { products: { productsToAdd: d.appliesTo.products.map((p) => p.id) } } : { all: true },
     },
-    ...(d.minimumSubtotal != null && d.minimumSubtotal > 0 ? { minimumRequirement: { subtotal: { greaterThanOrEqualToSubtotal: d.minimumSubtotal.toFixed(2) } } } : {}),
+    ...(d.minimumSubtotal != null && d.minimumSubtotal > 0
+      ? { minimumRequirement: { subtotal: { greaterThanOrEqualToSubtotal: d.minimumSubtotal.toFixed(2) } } }
+      : {}),
     appliesOncePerCustomer: d.appliesOncePerCustomer,
-    combinesWith: { orderDiscounts: d.combinesWith.orderDiscounts, productDiscounts: d.combinesWith.productDiscounts, shippingDiscounts: d.combinesWith.shippingDiscounts },
+    combinesWith: {
+      orderDiscounts: d.combinesWith.orderDiscounts,
+      productDiscounts: d.combinesWith.productDiscounts,
+      shippingDiscounts: d.combinesWith.shippingDiscounts,
+    },
   };
 }
 
@@ -337,7 +383,13 @@ async function createDiscount(deps: CampaignDeps, client: AdminClient, c: Campai
 async function createOutreach(deps: CampaignDeps, c: CampaignRow): Promise<void> {
   const vips = await activeTreatedIds(deps.sql, c.id, "VIP");
   if (vips.length) {
-    await deps.outreach.createTasks(deps.sql, { shop: c.shop, campaignId: c.id, launchAt: c.launchAt!, settings: c.settings, customerIds: vips });
+    await deps.outreach.createTasks(deps.sql, {
+      shop: c.shop,
+      campaignId: c.id,
+      launchAt: c.launchAt!,
+      settings: c.settings,
+      customerIds: vips,
+    });
     // Without this the new tasks would wait for the next sync's periodic check to escalate.
     await deps.outreach.scheduleEscalation(deps.queue, c.shop, c.launchAt!, c.settings);
   }
@@ -369,8 +421,16 @@ async function scheduleTouches(deps: CampaignDeps, c: CampaignRow): Promise<void
       enqueued++;
     }
     // Killed before this update, the batch is sent again on resume: the singleton keys and the touch job's own state check absorb it.
-    await setTouchJobs(deps.sql, c.id, batch.map((t, i) => ({ customerId: t.customerId, day: t.day, jobId: jobIds[i]! })));
+    await setTouchJobs(
+      deps.sql,
+      c.id,
+      batch.map((t, i) => ({ customerId: t.customerId, day: t.day, jobId: jobIds[i]! })),
+    );
   }
   const scheduled = await countTouches(deps.sql, c.id);
-  await recordStep(deps.sql, c.id, "touches", { scheduled, enqueued: (c.launchSteps.touches?.enqueued ?? 0) + enqueued, doneAt: deps.now().toISOString() });
+  await recordStep(deps.sql, c.id, "touches", {
+    scheduled,
+    enqueued: (c.launchSteps.touches?.enqueued ?? 0) + enqueued,
+    doneAt: deps.now().toISOString(),
+  });
 }

@@ -1,11 +1,16 @@
 import type { Sql } from "../db/sql";
-import { cumulativeReactivation, measureCampaign, type ArmTotals, type CampaignMeasurement, type CumulativePoint } from "../domain/campaigns";
+import {
+  cumulativeReactivation,
+  measureCampaign,
+  type ArmTotals,
+  type CampaignMeasurement,
+  type CumulativePoint,
+} from "../domain/campaigns";
 import type { CampaignMessageCounts } from "../messaging/types";
 import type { CampaignDeps } from "./deps";
 import { campaignMembers, exitCounts, getCampaign, touchStateCounts, type CampaignRow } from "./store";
 import { purchaseTotalsInWindow } from "../sync/store/purchases";
 import { DAY_MS } from "../domain/analytics/dates";
-
 
 export interface BranchResult {
   branch: "VIP" | "Standard";
@@ -41,7 +46,11 @@ interface MemberRow {
  * marks), so a late webhook or a canceled order changes the result the way it changes reality.
  * Revenue is what the customer paid (`currentTotal`, after the discount and any refunds).
  */
-export async function measure(deps: Pick<CampaignDeps, "sql" | "messageCounts" | "now">, shop: string, campaignId: string): Promise<CampaignReport> {
+export async function measure(
+  deps: Pick<CampaignDeps, "sql" | "messageCounts" | "now">,
+  shop: string,
+  campaignId: string,
+): Promise<CampaignReport> {
   const c = await getCampaign(deps.sql, shop, campaignId);
   return measureRow(deps, c);
 }
@@ -98,8 +107,15 @@ export async function measureRow(deps: Pick<CampaignDeps, "sql" | "messageCounts
   );
   // Elapsed days, or further when orders are already dated later (the demo's simulated weeks, clock skew).
   const lastOrderDay = Math.max(0, ...days.treated, ...days.holdout);
-  const daysObserved = Math.max(0, Math.min(windowDays, Math.max(Math.floor((deps.now().getTime() - launchAt.getTime()) / DAY_MS), Math.floor(lastOrderDay))));
-  const series = cumulativeReactivation({ n: arms.treated.n, daysToFirstOrder: days.treated }, { n: arms.holdout.n, daysToFirstOrder: days.holdout }, daysObserved);
+  const daysObserved = Math.max(
+    0,
+    Math.min(windowDays, Math.max(Math.floor((deps.now().getTime() - launchAt.getTime()) / DAY_MS), Math.floor(lastOrderDay))),
+  );
+  const series = cumulativeReactivation(
+    { n: arms.treated.n, daysToFirstOrder: days.treated },
+    { n: arms.holdout.n, daysToFirstOrder: days.holdout },
+    daysObserved,
+  );
   const touchRows = await touchStateCounts(deps.sql, c.id);
   const touches = { scheduled: 0, held: 0, sent: 0, skipped: 0, canceled: 0 };
   for (const t of touchRows) if (t.state in touches) touches[t.state as keyof typeof touches] = t.n;
@@ -121,7 +137,12 @@ async function memberRows(sql: Sql, c: CampaignRow, from: Date, to: Date): Promi
   // Members who left because tagging failed never got the offer and are not a fair treated unit,
   // but dropping them would bias the arm; they stay (intention to treat).
   const members = await campaignMembers(sql, c.id);
-  const totals = await purchaseTotalsInWindow(sql, c.shop, members.map((m) => m.customerId), { from, to, discountCode: c.discountCode });
+  const totals = await purchaseTotalsInWindow(
+    sql,
+    c.shop,
+    members.map((m) => m.customerId),
+    { from, to, discountCode: c.discountCode },
+  );
   return members.map((m) => {
     const t = totals.get(m.customerId);
     return {
@@ -141,7 +162,11 @@ async function memberRows(sql: Sql, c: CampaignRow, from: Date, to: Date): Promi
  * order that paid P cost P × p / (1 − p) (the discount came off the pre-discount total). Shipping
  * and tax inside P make this a slight overestimate for percentage codes; the page says so.
  */
-export function discountCost(c: Pick<CampaignRow, "settings">, redemptions: number, redeemedPaid: number): { cost: number; method: string } {
+export function discountCost(
+  c: Pick<CampaignRow, "settings">,
+  redemptions: number,
+  redeemedPaid: number,
+): { cost: number; method: string } {
   const d = c.settings.discount;
   if (d.kind === "fixed_amount") {
     return { cost: round2(redemptions * d.value), method: `${redemptions} redemptions × the code's fixed ${d.value.toFixed(2)}` };

@@ -1,7 +1,16 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { Sql } from "../db/sql";
-import { assignHoldout, buildPlan, silenceSignalOf, discountCodeFor, discountEndsAt, parseCampaignSettings, type CampaignSettings, type PlanRow } from "../domain/campaigns";
+import {
+  assignHoldout,
+  buildPlan,
+  silenceSignalOf,
+  discountCodeFor,
+  discountEndsAt,
+  parseCampaignSettings,
+  type CampaignSettings,
+  type PlanRow,
+} from "../domain/campaigns";
 import { AppError, httpStatusFor, isAppError } from "../lib/errors";
 import { stripNul } from "../lib/text";
 import { cleanForm, formNumber, formText, issueMessage, type FormIssue } from "../lib/form";
@@ -30,7 +39,6 @@ import { DAY_MS } from "../domain/analytics/dates";
 import { lapsedAndReturned } from "../sync/store/purchases";
 import { countWinbackTargets, winbackTargets } from "../analysis/store";
 import { loadAnalysisSettings } from "../analysis/settings";
-
 
 export interface CampaignListItem {
   id: string;
@@ -78,7 +86,13 @@ export async function loadCampaignList(sql: Sql, shop: string): Promise<{ campai
  * T = now − window, the share who ordered within the window after T. The MDE needs it; without
  * enough history a conservative 5% is assumed and the page says so.
  */
-export async function baselineReactivation(sql: Sql, shop: string, now: Date, windowDays: number, silentDays = 90): Promise<{ rate: number; assumed: boolean; basis: number }> {
+export async function baselineReactivation(
+  sql: Sql,
+  shop: string,
+  now: Date,
+  windowDays: number,
+  silentDays = 90,
+): Promise<{ rate: number; assumed: boolean; basis: number }> {
   const t = new Date(now.getTime() - windowDays * DAY_MS);
   const { lapsed, returned } = await lapsedAndReturned(sql, shop, t, now, silentDays);
   const r = { n: lapsed, back: returned };
@@ -106,12 +120,25 @@ export interface PlanPreview {
 /** The plan for a launch key: holdout sizes are exact, because the key becomes the campaign id. */
 export async function previewPlan(sql: Sql, shop: string, launchKey: string, settings: CampaignSettings, now: Date): Promise<PlanPreview> {
   const all = await winbackTargets(sql, shop);
-  const engaged = await engagedCustomers(sql, shop, now, all.map((t) => t.id));
-  const excluded = countByReason(engaged, all.map((t) => t.id));
+  const engaged = await engagedCustomers(
+    sql,
+    shop,
+    now,
+    all.map((t) => t.id),
+  );
+  const excluded = countByReason(
+    engaged,
+    all.map((t) => t.id),
+  );
   const targets = all.filter((t) => !engaged.has(t.id));
   const facts = await shopFacts(sql, shop);
   const baseline = await baselineReactivation(sql, shop, now, settings.reactivationWindowDays);
-  const split = (branch: "VIP" | "Standard") => assignHoldout(launchKey.toLowerCase(), targets.filter((t) => t.branch === branch).map((t) => t.id), settings.holdoutShare);
+  const split = (branch: "VIP" | "Standard") =>
+    assignHoldout(
+      launchKey.toLowerCase(),
+      targets.filter((t) => t.branch === branch).map((t) => t.id),
+      settings.holdoutShare,
+    );
   const vip = split("VIP");
   const std = split("Standard");
   const rows = buildPlan(
@@ -121,7 +148,12 @@ export async function previewPlan(sql: Sql, shop: string, launchKey: string, set
     },
     settings,
     // The silence signal is what the shop's analysis settings make a target, not fixed text.
-    { launchAt: now, currencyCode: facts.currencyCode, timeZone: facts.ianaTimezone, silenceSignal: silenceSignalOf((await loadAnalysisSettings(sql, shop)).settings, (x) => `${x.toFixed(2)} ${facts.currencyCode}`) },
+    {
+      launchAt: now,
+      currencyCode: facts.currencyCode,
+      timeZone: facts.ianaTimezone,
+      silenceSignal: silenceSignalOf((await loadAnalysisSettings(sql, shop)).settings, (x) => `${x.toFixed(2)} ${facts.currencyCode}`),
+    },
   );
   const ends = discountEndsAt(now, settings);
   const day0Emails = await countEmailable(sql, shop, [...vip.treated, ...std.treated]);
@@ -147,8 +179,14 @@ export async function previewPlan(sql: Sql, shop: string, launchKey: string, set
  * caps that depend on the send time).
  */
 async function countEmailable(sql: Sql, shop: string, customerIds: string[]): Promise<number> {
-  const customers = [...(await customersByIds(sql, shop, customerIds)).values()].filter((c) => c.emailConsent === "SUBSCRIBED" && isSingleEmailAddress(c.email));
-  const suppressed = await suppressedCustomerIds(sql, shop, customers.map((c) => ({ customerId: c.id, email: c.email })));
+  const customers = [...(await customersByIds(sql, shop, customerIds)).values()].filter(
+    (c) => c.emailConsent === "SUBSCRIBED" && isSingleEmailAddress(c.email),
+  );
+  const suppressed = await suppressedCustomerIds(
+    sql,
+    shop,
+    customers.map((c) => ({ customerId: c.id, email: c.email })),
+  );
   return customers.filter((c) => !suppressed.has(c.id)).length;
 }
 
@@ -225,10 +263,18 @@ export function settingsFromForm(form: FormData, base: CampaignSettings): Campai
       ...base.discount,
       kind: str("discountKind") ?? base.discount.kind,
       value: num("discountValue") ?? base.discount.value,
-      minimumSubtotal: form.has("minimumSubtotal") ? (minimum === undefined || minimum === 0 ? null : minimum) : base.discount.minimumSubtotal,
+      minimumSubtotal: form.has("minimumSubtotal")
+        ? minimum === undefined || minimum === 0
+          ? null
+          : minimum
+        : base.discount.minimumSubtotal,
       validityDays: num("validityDays", { integer: true }) ?? base.discount.validityDays,
       combinesWith: form.has("stacking")
-        ? { orderDiscounts: str("combinesOrder") === "on", productDiscounts: str("combinesProduct") === "on", shippingDiscounts: str("combinesShipping") === "on" }
+        ? {
+            orderDiscounts: str("combinesOrder") === "on",
+            productDiscounts: str("combinesProduct") === "on",
+            shippingDiscounts: str("combinesShipping") === "on",
+          }
         : base.discount.combinesWith,
       graceDays: num("graceDays", { integer: true }) ?? base.discount.graceDays,
       appliesTo: {
@@ -254,7 +300,9 @@ export function settingsFromForm(form: FormData, base: CampaignSettings): Campai
       touchDays: vipDays ?? base.vip.touchDays,
     },
   };
-  const typing = Object.entries(errors).map(([k, v]) => `${k}: ${v}`).join("; ");
+  const typing = Object.entries(errors)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join("; ");
   try {
     const settings = parseCampaignSettings(input);
     if (!typing) return settings;
@@ -269,7 +317,9 @@ export function settingsFromForm(form: FormData, base: CampaignSettings): Campai
       if (f && field) errors[field] ??= issueMessage(i, f.scale, f.unit);
       else errors.form ??= `${key || "(root)"}: ${i.message}`;
     }
-    throw new AppError("INVALID_INPUT", typing ? `campaign settings: ${typing}` : e.message, { details: { fields: errors, issues: e.details } });
+    throw new AppError("INVALID_INPUT", typing ? `campaign settings: ${typing}` : e.message, {
+      details: { fields: errors, issues: e.details },
+    });
   }
   throw new AppError("INVALID_INPUT", `campaign settings: ${typing}`, { details: { fields: errors } });
 }
@@ -291,7 +341,12 @@ export async function loadPlanPage(sql: Sql, shop: string, now: Date, launchKey:
       return parseCampaignSettings({});
     }
   });
-  return { launchKey, tag: campaignTagFor(launchKey), discountCode: discountCodeFor(launchKey), preview: await previewPlan(sql, shop, launchKey, settings, now) };
+  return {
+    launchKey,
+    tag: campaignTagFor(launchKey),
+    discountCode: discountCodeFor(launchKey),
+    preview: await previewPlan(sql, shop, launchKey, settings, now),
+  };
 }
 
 export type PlanActionResult =
@@ -299,7 +354,11 @@ export type PlanActionResult =
   | { ok: true; intent: "launch"; campaignId: string }
   | { ok: false; error: string; code: string; fieldErrors?: Record<string, string> };
 
-export async function handlePlanAction(deps: Pick<CampaignDeps, "sql" | "queue" | "now">, shop: string, rawForm: FormData): Promise<PlanActionResult> {
+export async function handlePlanAction(
+  deps: Pick<CampaignDeps, "sql" | "queue" | "now">,
+  shop: string,
+  rawForm: FormData,
+): Promise<PlanActionResult> {
   const form = cleanForm(rawForm);
   try {
     const launchKey = z.string().min(8).max(64).parse(form.get("launchKey"));
@@ -313,7 +372,8 @@ export async function handlePlanAction(deps: Pick<CampaignDeps, "sql" | "queue" 
     const settings = settingsFromForm(form, base);
     if (form.get("intent") === "launch") {
       const preview = await previewPlan(deps.sql, shop, launchKey, settings, deps.now());
-      if (preview.treated === 0) throw new AppError("INSUFFICIENT_DATA", "No customers to win back yet: the analysis has not marked any target customers.");
+      if (preview.treated === 0)
+        throw new AppError("INSUFFICIENT_DATA", "No customers to win back yet: the analysis has not marked any target customers.");
       const { campaignId } = await requestLaunch(deps, { shop, launchKey, name: formText(form, "name") ?? "", settings });
       return { ok: true, intent: "launch", campaignId };
     }
@@ -373,7 +433,11 @@ function stepDetail(c: CampaignRow, step: (typeof LAUNCH_STEPS)[number]): string
       if (!s.members?.doneAt) return null;
       return `${s.members.treated} treated, ${s.members.holdout} holdout${s.members.excluded ? `, ${s.members.excluded.active_sequence + s.members.excluded.open_holdout} excluded (${s.members.excluded.active_sequence} in another sequence, ${s.members.excluded.open_holdout} in an open holdout)` : ""}`;
     case "tags":
-      return s.tags?.doneAt ? `${s.tags.tagged} tagged${s.tags.mode === "bulk" ? " (bulk operation)" : ""}` : s.tags?.bulkOperationId ? "bulk operation running…" : null;
+      return s.tags?.doneAt
+        ? `${s.tags.tagged} tagged${s.tags.mode === "bulk" ? " (bulk operation)" : ""}`
+        : s.tags?.bulkOperationId
+          ? "bulk operation running…"
+          : null;
     case "segment":
       return s.segment?.doneAt ? `${c.segmentId}` : null;
     case "discount":
@@ -396,7 +460,11 @@ export function campaignIdParam(raw: string | undefined): string {
   return id.toLowerCase();
 }
 
-export async function loadCampaignPage(deps: Pick<CampaignDeps, "sql" | "messageCounts" | "now">, shop: string, rawId: string): Promise<CampaignPageData> {
+export async function loadCampaignPage(
+  deps: Pick<CampaignDeps, "sql" | "messageCounts" | "now">,
+  shop: string,
+  rawId: string,
+): Promise<CampaignPageData> {
   const c = await getCampaign(deps.sql, shop, campaignIdParam(rawId));
   const facts = await shopFacts(deps.sql, shop);
   const details = (c.launchErrorDetails as { code?: string; details?: unknown } | null) ?? null;

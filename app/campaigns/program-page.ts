@@ -88,13 +88,25 @@ export function confirmationLines(branch: ProgramBranch, s: CampaignSettings, p:
     `The others are tagged in Shopify and receive ${branch === "VIP" ? "personal" : "win-back"} emails on ${days} after they join (only with email consent, within the contact limits).`,
   ];
   if (branch === "VIP") lines.push("Each VIP also gets an outreach task for your concierge; VIPs get no discount code.");
-  else lines.push(`The emails offer ${describeDiscount(s.discount, currencyCode)} with a code valid for ${s.discount.validityDays} days after the customer joins; the code is created in Shopify when you turn the program on.`);
-  lines.push("A customer leaves the sequence when they order or unsubscribe, and is never enrolled twice nor while in another campaign's sequence or open holdout.");
-  lines.push("The program pauses itself if unsubscribes or complaints pass their limits, or if it does significantly worse than the holdout.");
+  else
+    lines.push(
+      `The emails offer ${describeDiscount(s.discount, currencyCode)} with a code valid for ${s.discount.validityDays} days after the customer joins; the code is created in Shopify when you turn the program on.`,
+    );
+  lines.push(
+    "A customer leaves the sequence when they order or unsubscribe, and is never enrolled twice nor while in another campaign's sequence or open holdout.",
+  );
+  lines.push(
+    "The program pauses itself if unsubscribes or complaints pass their limits, or if it does significantly worse than the holdout.",
+  );
   return lines;
 }
 
-async function viewOf(deps: Pick<CampaignDeps, "sql" | "messageCounts" | "now">, shop: string, branch: ProgramBranch, currencyCode: string): Promise<ProgramView> {
+async function viewOf(
+  deps: Pick<CampaignDeps, "sql" | "messageCounts" | "now">,
+  shop: string,
+  branch: ProgramBranch,
+  currencyCode: string,
+): Promise<ProgramView> {
   const p = await findProgram(deps.sql, shop, branch);
   const settings = p?.settings ?? (await shopCampaignDefaults(deps.sql, shop));
   const program = p?.programSettings ?? parseProgramSettings({});
@@ -114,7 +126,13 @@ async function viewOf(deps: Pick<CampaignDeps, "sql" | "messageCounts" | "now">,
     lastRunAt: p ? await lastEnrolmentBefore(deps.sql, p.id, today) : null,
     excluded,
   });
-  const enrolled = m ? m.cohorts.reduce((a, c) => ({ total: a.total + c.enrolled, treated: a.treated + c.treated, holdout: a.holdout + c.holdout }), { total: 0, treated: 0, holdout: 0 }) : { total: 0, treated: 0, holdout: 0 };
+  const enrolled = m
+    ? m.cohorts.reduce((a, c) => ({ total: a.total + c.enrolled, treated: a.treated + c.treated, holdout: a.holdout + c.holdout }), {
+        total: 0,
+        treated: 0,
+        holdout: 0,
+      })
+    : { total: 0, treated: 0, holdout: 0 };
   return {
     branch,
     id,
@@ -168,12 +186,17 @@ export function parseProgramForm(form: FormData): { branch: ProgramBranch; progr
   });
   const holdout = num("holdoutPercent");
   const holdoutShare = holdout === undefined ? 0.1 : holdout / 100;
-  if (!(holdoutShare >= 0.05 && holdoutShare <= 0.5)) throw new AppError("INVALID_INPUT", "holdout must be between 5% and 50% (a program without a holdout cannot be measured)");
+  if (!(holdoutShare >= 0.05 && holdoutShare <= 0.5))
+    throw new AppError("INVALID_INPUT", "holdout must be between 5% and 50% (a program without a holdout cannot be measured)");
   return { branch: branch.data, program, holdoutShare };
 }
 
 /** Saves the settings as a draft row (or updates the program's): nothing is sent by saving. */
-export async function saveProgram(deps: Pick<CampaignDeps, "sql" | "now">, shop: string, input: { branch: ProgramBranch; program: ProgramSettings; holdoutShare: number }): Promise<ProgramRow> {
+export async function saveProgram(
+  deps: Pick<CampaignDeps, "sql" | "now">,
+  shop: string,
+  input: { branch: ProgramBranch; program: ProgramSettings; holdoutShare: number },
+): Promise<ProgramRow> {
   const existing = await findProgram(deps.sql, shop, input.branch);
   const base = existing?.settings ?? (await shopCampaignDefaults(deps.sql, shop));
   const settings = parseCampaignSettings({ ...base, holdoutShare: input.holdoutShare });
@@ -197,11 +220,20 @@ export async function saveProgram(deps: Pick<CampaignDeps, "sql" | "now">, shop:
  * members at launch), and today's run starts when it is done; after a pause, the program resumes and
  * runs today. Turning off pauses it: nobody joins, touches falling due are held (campaign pause rules).
  */
-export async function setProgramEnabled(deps: Pick<CampaignDeps, "sql" | "queue" | "now">, shop: string, branch: ProgramBranch, on: boolean): Promise<ProgramRow> {
+export async function setProgramEnabled(
+  deps: Pick<CampaignDeps, "sql" | "queue" | "now">,
+  shop: string,
+  branch: ProgramBranch,
+  on: boolean,
+): Promise<ProgramRow> {
   let p = await findProgram(deps.sql, shop, branch);
   if (!p) {
     if (!on) throw new AppError("NOT_FOUND", `No ${branch} program to turn off`);
-    p = await saveProgram(deps, shop, { branch, program: parseProgramSettings({}), holdoutShare: Math.max(0.05, (await shopCampaignDefaults(deps.sql, shop)).holdoutShare) });
+    p = await saveProgram(deps, shop, {
+      branch,
+      program: parseProgramSettings({}),
+      holdoutShare: Math.max(0.05, (await shopCampaignDefaults(deps.sql, shop)).holdoutShare),
+    });
   }
   const now = deps.now();
   if (on) {
@@ -217,16 +249,25 @@ export async function setProgramEnabled(deps: Pick<CampaignDeps, "sql" | "queue"
       throw new AppError("CONFLICT", `The program is ${p.status}`);
     }
     // Today's run now (it waits while launching); its own key so it never merges with tomorrow's.
-    await deps.queue.send(PROGRAM_DAY_QUEUE, { shop, campaignId: p.id }, { singletonKey: `${PROGRAM_DAY_QUEUE}:${p.id}:on:${now.getTime()}` });
+    await deps.queue.send(
+      PROGRAM_DAY_QUEUE,
+      { shop, campaignId: p.id },
+      { singletonKey: `${PROGRAM_DAY_QUEUE}:${p.id}:on:${now.getTime()}` },
+    );
   } else if (p.status === "active" || p.status === "launching") {
-    if (!(await pauseCampaignRow(deps.sql, p.id, "Turned off by the merchant.", now))) throw new AppError("CONFLICT", `The program is ${p.status}; it can be turned off once it is running`);
+    if (!(await pauseCampaignRow(deps.sql, p.id, "Turned off by the merchant.", now)))
+      throw new AppError("CONFLICT", `The program is ${p.status}; it can be turned off once it is running`);
   }
   return (await findProgram(deps.sql, shop, branch))!;
 }
 
 export type ProgramActionResult = { ok: true; intent: string; branch: ProgramBranch } | { ok: false; error: string; code: string };
 
-export async function handleProgramAction(deps: Pick<CampaignDeps, "sql" | "queue" | "now">, shop: string, rawForm: FormData): Promise<ProgramActionResult> {
+export async function handleProgramAction(
+  deps: Pick<CampaignDeps, "sql" | "queue" | "now">,
+  shop: string,
+  rawForm: FormData,
+): Promise<ProgramActionResult> {
   const form = cleanForm(rawForm);
   const intent = formText(form, "intent");
   try {

@@ -102,13 +102,29 @@ async function enrol(deps: CampaignDeps, c: ProgramRow, run: ProgramRunRow, now:
   // In an active sequence or an open holdout anywhere (any campaign or program): not enrolled now.
   const engaged = await engagedCustomers(deps.sql, c.shop, now);
   for (const id of engaged.keys()) excluded.add(id);
-  const choice = newlySilent({ branch, candidates, settings: c.programSettings, today: now, lastRunAt: await lastEnrolmentBefore(deps.sql, c.id, run.day), excluded });
+  const choice = newlySilent({
+    branch,
+    candidates,
+    settings: c.programSettings,
+    today: now,
+    lastRunAt: await lastEnrolmentBefore(deps.sql, c.id, run.day),
+    excluded,
+  });
   const windowMs = c.settings.reactivationWindowDays * DAY_MS;
   const rows = choice.enrol.map((m) => {
     const holdout = isHoldout(c.id, m.customerId, c.settings.holdoutShare);
-    return { customerId: m.customerId, branch: m.branch as ProgramBranch, holdout, holdoutUntil: holdout ? new Date(now.getTime() + windowMs) : null };
+    return {
+      customerId: m.customerId,
+      branch: m.branch as ProgramBranch,
+      holdout,
+      holdoutUntil: holdout ? new Date(now.getTime() + windowMs) : null,
+    };
   });
-  await enrolDay(deps.sql, { campaignId: c.id, shop: c.shop, day: run.day }, now, rows, { deferred: choice.deferred, excluded: choice.excluded, noConsent: choice.noConsent });
+  await enrolDay(deps.sql, { campaignId: c.id, shop: c.shop, day: run.day }, now, rows, {
+    deferred: choice.deferred,
+    excluded: choice.excluded,
+    noConsent: choice.noConsent,
+  });
 }
 
 /**
@@ -117,7 +133,11 @@ async function enrol(deps: CampaignDeps, c: ProgramRow, run: ProgramRunRow, now:
  */
 export async function programCandidates(sql: CampaignDeps["sql"], shop: string, branch: ProgramBranch): Promise<ProgramCandidate[]> {
   const scores = await scoresForProgram(sql, shop, branch === "VIP");
-  const customers = await customersByIds(sql, shop, scores.map((s) => s.customerId));
+  const customers = await customersByIds(
+    sql,
+    shop,
+    scores.map((s) => s.customerId),
+  );
   return scores.map((s) => {
     const c = customers.get(s.customerId);
     const last = c?.lastOrderAt && c.lastOrderAt.getTime() > s.lastOrderAt.getTime() ? c.lastOrderAt : s.lastOrderAt;
@@ -141,7 +161,13 @@ async function followUp(deps: CampaignDeps, c: ProgramRow, run: ProgramRunRow) {
   if (c.programBranch === "VIP" && run.enrolledAt) {
     const vips = await treatedMembersAssignedSince(deps.sql, c.id, run.enrolledAt);
     if (vips.length) {
-      await deps.outreach.createTasks(deps.sql, { shop: c.shop, campaignId: c.id, launchAt: run.enrolledAt, settings: c.settings, customerIds: vips.map((v) => v.customerId) });
+      await deps.outreach.createTasks(deps.sql, {
+        shop: c.shop,
+        campaignId: c.id,
+        launchAt: run.enrolledAt,
+        settings: c.settings,
+        customerIds: vips.map((v) => v.customerId),
+      });
       await deps.outreach.scheduleEscalation(deps.queue, c.shop, run.enrolledAt, c.settings);
     }
   }

@@ -133,13 +133,33 @@ export async function campaignShopOf(sql: Sql, id: string): Promise<string | nul
 /** Inserts a launching campaign; false when the id already exists (a resubmitted form). */
 export async function insertLaunchingCampaign(
   sql: Sql,
-  c: { id: string; shop: string; name: string; settings: CampaignSettings; launchAt: Date; endsAt: Date; tag: string; discountCode: string; discountEndsAt: Date },
+  c: {
+    id: string;
+    shop: string;
+    name: string;
+    settings: CampaignSettings;
+    launchAt: Date;
+    endsAt: Date;
+    tag: string;
+    discountCode: string;
+    discountEndsAt: Date;
+  },
 ): Promise<boolean> {
   const inserted = await sql.query<{ id: string }>(
     `INSERT INTO "Campaign" (id, shop, name, status, settings, "launchAt", "endsAt", tag, "discountCode", "discountEndsAt", "createdAt", "updatedAt")
      VALUES ($1, $2, $3, 'launching', $4::jsonb, $5, $6, $7, $8, $9, $5, $5)
      ON CONFLICT (id) DO NOTHING RETURNING id`,
-    [c.id, c.shop, c.name, JSON.stringify(c.settings), c.launchAt.toISOString(), c.endsAt.toISOString(), c.tag, c.discountCode, c.discountEndsAt.toISOString()],
+    [
+      c.id,
+      c.shop,
+      c.name,
+      JSON.stringify(c.settings),
+      c.launchAt.toISOString(),
+      c.endsAt.toISOString(),
+      c.tag,
+      c.discountCode,
+      c.discountEndsAt.toISOString(),
+    ],
   );
   return inserted.length > 0;
 }
@@ -149,12 +169,19 @@ export async function clearLaunchError(sql: Sql, id: string): Promise<void> {
 }
 
 export async function recordLaunchError(sql: Sql, id: string, message: string, details: unknown): Promise<void> {
-  await sql.query(`UPDATE "Campaign" SET "launchError" = $2, "launchErrorDetails" = $3::jsonb, "updatedAt" = now() WHERE id = $1`, [id, message, JSON.stringify(details)]);
+  await sql.query(`UPDATE "Campaign" SET "launchError" = $2, "launchErrorDetails" = $3::jsonb, "updatedAt" = now() WHERE id = $1`, [
+    id,
+    message,
+    JSON.stringify(details),
+  ]);
 }
 
 /** launching → active, once every step is done. */
 export async function markLaunched(sql: Sql, id: string): Promise<void> {
-  await sql.query(`UPDATE "Campaign" SET status = 'active', "launchError" = NULL, "launchErrorDetails" = NULL, "updatedAt" = now() WHERE id = $1 AND status = 'launching'`, [id]);
+  await sql.query(
+    `UPDATE "Campaign" SET status = 'active', "launchError" = NULL, "launchErrorDetails" = NULL, "updatedAt" = now() WHERE id = $1 AND status = 'launching'`,
+    [id],
+  );
 }
 
 /** Forgets a failed bulk tagging operation so the retry starts another. */
@@ -182,15 +209,23 @@ export async function pauseCampaignRow(sql: Sql, id: string, reason: string, at:
 
 /** paused → active; false when it was not paused. */
 export async function resumeCampaignRow(sql: Sql, id: string): Promise<boolean> {
-  const rows = await sql.query(`UPDATE "Campaign" SET status = 'active', "pausedReason" = NULL, "pausedAt" = NULL, "updatedAt" = now() WHERE id = $1 AND status = 'paused' RETURNING id`, [id]);
+  const rows = await sql.query(
+    `UPDATE "Campaign" SET status = 'active', "pausedReason" = NULL, "pausedAt" = NULL, "updatedAt" = now() WHERE id = $1 AND status = 'paused' RETURNING id`,
+    [id],
+  );
   return rows.length > 0;
 }
 
 /** The end of the window: the campaign completes and what is still scheduled or held is canceled. */
 export async function completeCampaignRows(sql: Sql, id: string): Promise<void> {
   await sql.transaction(async (tx) => {
-    await tx.query(`UPDATE "Campaign" SET status = 'completed', "updatedAt" = now() WHERE id = $1 AND status IN ('active', 'paused')`, [id]);
-    await tx.query(`UPDATE "CampaignTouch" SET state = 'canceled', reason = 'campaign_ended', "updatedAt" = now() WHERE "campaignId" = $1 AND state IN ('scheduled', 'held')`, [id]);
+    await tx.query(`UPDATE "Campaign" SET status = 'completed', "updatedAt" = now() WHERE id = $1 AND status IN ('active', 'paused')`, [
+      id,
+    ]);
+    await tx.query(
+      `UPDATE "CampaignTouch" SET state = 'canceled', reason = 'campaign_ended', "updatedAt" = now() WHERE "campaignId" = $1 AND state IN ('scheduled', 'held')`,
+      [id],
+    );
   });
 }
 
@@ -205,23 +240,39 @@ export async function stopCampaignRows(sql: Sql, id: string, at: Date): Promise<
       [id, at.toISOString()],
     );
     if (!rows.length) return false;
-    await tx.query(`UPDATE "CampaignTouch" SET state = 'canceled', reason = 'campaign_stopped', "updatedAt" = now() WHERE "campaignId" = $1 AND state IN ('scheduled', 'held')`, [id]);
-    await tx.query(`UPDATE "CampaignMember" SET "exitedAt" = $2, "exitReason" = 'campaign_stopped' WHERE "campaignId" = $1 AND NOT holdout AND "exitedAt" IS NULL`, [id, at.toISOString()]);
+    await tx.query(
+      `UPDATE "CampaignTouch" SET state = 'canceled', reason = 'campaign_stopped', "updatedAt" = now() WHERE "campaignId" = $1 AND state IN ('scheduled', 'held')`,
+      [id],
+    );
+    await tx.query(
+      `UPDATE "CampaignMember" SET "exitedAt" = $2, "exitReason" = 'campaign_stopped' WHERE "campaignId" = $1 AND NOT holdout AND "exitedAt" IS NULL`,
+      [id, at.toISOString()],
+    );
     return true;
   });
 }
 
 /** Held touches (fell due while paused) become scheduled again; returns them, earliest first, for their jobs. */
 export async function releaseHeldTouches(sql: Sql, campaignId: string): Promise<Array<{ customerId: string; day: number; dueAt: Date }>> {
-  return sql.query(
-    `UPDATE "CampaignTouch" SET state = 'scheduled', reason = 'resumed', "jobId" = NULL, "updatedAt" = now() WHERE "campaignId" = $1 AND state = 'held'
+  return sql
+    .query(
+      `UPDATE "CampaignTouch" SET state = 'scheduled', reason = 'resumed', "jobId" = NULL, "updatedAt" = now() WHERE "campaignId" = $1 AND state = 'held'
      RETURNING "customerId"::text AS "customerId", day, "dueAt"`,
-    [campaignId],
-  ).then((rows) => (rows as Array<{ customerId: string; day: number; dueAt: Date }>).sort((a, b) => new Date(a.dueAt).getTime() - new Date(b.dueAt).getTime() || a.customerId.localeCompare(b.customerId)));
+      [campaignId],
+    )
+    .then((rows) =>
+      (rows as Array<{ customerId: string; day: number; dueAt: Date }>).sort(
+        (a, b) => new Date(a.dueAt).getTime() - new Date(b.dueAt).getTime() || a.customerId.localeCompare(b.customerId),
+      ),
+    );
 }
 
 export async function countHeldTouches(sql: Sql, campaignId: string): Promise<number> {
-  return (await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "CampaignTouch" WHERE "campaignId" = $1 AND state = 'held'`, [campaignId]))[0]!.n;
+  return (
+    await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "CampaignTouch" WHERE "campaignId" = $1 AND state = 'held'`, [
+      campaignId,
+    ])
+  )[0]!.n;
 }
 
 /* ---- Members ---- */
@@ -267,7 +318,9 @@ export async function insertMembers(
 }
 
 export async function countTreated(sql: Sql, campaignId: string): Promise<number> {
-  return (await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "CampaignMember" WHERE "campaignId" = $1 AND NOT holdout`, [campaignId]))[0]!.n;
+  return (
+    await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "CampaignMember" WHERE "campaignId" = $1 AND NOT holdout`, [campaignId])
+  )[0]!.n;
 }
 
 /** Treated members still in the campaign and not yet tagged, in customer id order. */
@@ -288,12 +341,20 @@ export async function untaggedMemberBranches(sql: Sql, campaignId: string): Prom
 }
 
 export async function taggedCount(sql: Sql, campaignId: string): Promise<number> {
-  return (await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "CampaignMember" WHERE "campaignId" = $1 AND "taggedAt" IS NOT NULL`, [campaignId]))[0]!.n;
+  return (
+    await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "CampaignMember" WHERE "campaignId" = $1 AND "taggedAt" IS NOT NULL`, [
+      campaignId,
+    ])
+  )[0]!.n;
 }
 
 export async function markTagged(sql: Sql, campaignId: string, customerIds: string[], at: Date): Promise<void> {
   if (!customerIds.length) return;
-  await sql.query(`UPDATE "CampaignMember" SET "taggedAt" = $2 WHERE "campaignId" = $1 AND "customerId" = ANY($3::bigint[])`, [campaignId, at.toISOString(), customerIds]);
+  await sql.query(`UPDATE "CampaignMember" SET "taggedAt" = $2 WHERE "campaignId" = $1 AND "customerId" = ANY($3::bigint[])`, [
+    campaignId,
+    at.toISOString(),
+    customerIds,
+  ]);
 }
 
 /** Treated members of a branch still in the campaign, in customer id order. */
@@ -307,12 +368,10 @@ export async function activeTreatedIds(sql: Sql, campaignId: string, branch?: "V
 
 /** The member leaves: no further touches (scheduled or held ones are canceled with the reason). */
 export async function exitMember(sql: Sql, campaignId: string, customerId: string, reason: string, now: Date): Promise<void> {
-  await sql.query(`UPDATE "CampaignMember" SET "exitedAt" = $3, "exitReason" = $4 WHERE "campaignId" = $1 AND "customerId" = $2 AND "exitedAt" IS NULL`, [
-    campaignId,
-    customerId,
-    now.toISOString(),
-    reason,
-  ]);
+  await sql.query(
+    `UPDATE "CampaignMember" SET "exitedAt" = $3, "exitReason" = $4 WHERE "campaignId" = $1 AND "customerId" = $2 AND "exitedAt" IS NULL`,
+    [campaignId, customerId, now.toISOString(), reason],
+  );
   await sql.query(
     `UPDATE "CampaignTouch" SET state = 'canceled', reason = $3, "updatedAt" = now() WHERE "campaignId" = $1 AND "customerId" = $2 AND state IN ('scheduled', 'held')`,
     [campaignId, customerId, reason],
@@ -320,8 +379,14 @@ export async function exitMember(sql: Sql, campaignId: string, customerId: strin
 }
 
 /** Every member of a campaign (for measurement). */
-export async function campaignMembers(sql: Sql, campaignId: string): Promise<Array<{ customerId: string; holdout: boolean; branch: "VIP" | "Standard" }>> {
-  return sql.query(`SELECT "customerId"::text AS "customerId", holdout, branch FROM "CampaignMember" WHERE "campaignId" = $1 ORDER BY "customerId"`, [campaignId]);
+export async function campaignMembers(
+  sql: Sql,
+  campaignId: string,
+): Promise<Array<{ customerId: string; holdout: boolean; branch: "VIP" | "Standard" }>> {
+  return sql.query(
+    `SELECT "customerId"::text AS "customerId", holdout, branch FROM "CampaignMember" WHERE "campaignId" = $1 ORDER BY "customerId"`,
+    [campaignId],
+  );
 }
 
 export async function exitCounts(sql: Sql, campaignId: string): Promise<Array<{ reason: string; n: number }>> {
@@ -332,7 +397,12 @@ export async function exitCounts(sql: Sql, campaignId: string): Promise<Array<{ 
 }
 
 /** Per campaign of a shop: members, and reactivations of treated and of holdout members, kept apart. */
-export async function memberCountsByCampaign(sql: Sql, shop: string): Promise<Array<{ campaignId: string; members: number; treated: number; holdout: number; treatedReactivated: number; holdoutReactivated: number }>> {
+export async function memberCountsByCampaign(
+  sql: Sql,
+  shop: string,
+): Promise<
+  Array<{ campaignId: string; members: number; treated: number; holdout: number; treatedReactivated: number; holdoutReactivated: number }>
+> {
   return sql.query(
     `SELECT "campaignId", count(*)::int AS members, count(*) FILTER (WHERE NOT holdout)::int AS treated, count(*) FILTER (WHERE holdout)::int AS holdout,
             count("reactivatedAt") FILTER (WHERE NOT holdout)::int AS "treatedReactivated", count("reactivatedAt") FILTER (WHERE holdout)::int AS "holdoutReactivated"
@@ -342,7 +412,12 @@ export async function memberCountsByCampaign(sql: Sql, shop: string): Promise<Ar
 }
 
 /** Memberships of a customer whose reactivation window contains `at` (from the member's assignedAt: the launch, or a program member's enrolment). */
-export async function membershipsWithWindowAt(sql: Sql, shop: string, customerId: string, at: Date): Promise<Array<{ campaignId: string; holdout: boolean; exitedAt: Date | null }>> {
+export async function membershipsWithWindowAt(
+  sql: Sql,
+  shop: string,
+  customerId: string,
+  at: Date,
+): Promise<Array<{ campaignId: string; holdout: boolean; exitedAt: Date | null }>> {
   return sql.query(
     `SELECT m."campaignId", m.holdout, m."exitedAt" FROM "CampaignMember" m JOIN "Campaign" c ON c.id = m."campaignId"
      WHERE m.shop = $1 AND m."customerId" = $2 AND m."assignedAt" <= $3
@@ -355,7 +430,17 @@ export async function membershipsWithWindowAt(sql: Sql, shop: string, customerId
 export async function membersWithWindows(
   sql: Sql,
   shop: string,
-): Promise<Array<{ campaignId: string; customerId: string; holdout: boolean; exitedAt: Date | null; reactivatedAt: Date | null; from: Date; to: Date }>> {
+): Promise<
+  Array<{
+    campaignId: string;
+    customerId: string;
+    holdout: boolean;
+    exitedAt: Date | null;
+    reactivatedAt: Date | null;
+    from: Date;
+    to: Date;
+  }>
+> {
   return sql.query(
     `SELECT m."campaignId", m."customerId"::text AS "customerId", m.holdout, m."exitedAt", m."reactivatedAt", m."assignedAt" AS "from",
             m."assignedAt" + make_interval(days => (c.settings ->> 'reactivationWindowDays')::int) AS "to"
@@ -404,7 +489,13 @@ export interface TouchKey {
   day: number;
 }
 
-export async function setTouchState(sql: Sql, k: TouchKey, state: string, reason: string | null, extra: { messageId?: string; flowFired?: boolean } = {}): Promise<void> {
+export async function setTouchState(
+  sql: Sql,
+  k: TouchKey,
+  state: string,
+  reason: string | null,
+  extra: { messageId?: string; flowFired?: boolean } = {},
+): Promise<void> {
   await sql.query(
     `UPDATE "CampaignTouch" SET state = $4, reason = $5, "messageId" = coalesce($6, "messageId"), "flowFired" = "flowFired" OR $7, "attemptedAt" = now(), "updatedAt" = now()
      WHERE "campaignId" = $1 AND "customerId" = $2 AND day = $3`,
@@ -413,11 +504,10 @@ export async function setTouchState(sql: Sql, k: TouchKey, state: string, reason
 }
 
 export async function markTouchDeferred(sql: Sql, k: TouchKey): Promise<void> {
-  await sql.query(`UPDATE "CampaignTouch" SET reason = 'deferred', "attemptedAt" = now(), "updatedAt" = now() WHERE "campaignId" = $1 AND "customerId" = $2 AND day = $3`, [
-    k.campaignId,
-    k.customerId,
-    k.day,
-  ]);
+  await sql.query(
+    `UPDATE "CampaignTouch" SET reason = 'deferred', "attemptedAt" = now(), "updatedAt" = now() WHERE "campaignId" = $1 AND "customerId" = $2 AND day = $3`,
+    [k.campaignId, k.customerId, k.day],
+  );
 }
 
 /** When the customer last got a campaign message, other than this touch. */
@@ -430,7 +520,12 @@ export async function lastSentAt(sql: Sql, shop: string, customerId: string, exc
 }
 
 /** One row per (treated, not exited) member of the branch and step: unique per campaign, customer and day. */
-export async function insertTouches(sql: Sql, campaignId: string, branch: "VIP" | "Standard", steps: Array<{ day: number; step: number; dueAt: Date }>): Promise<void> {
+export async function insertTouches(
+  sql: Sql,
+  campaignId: string,
+  branch: "VIP" | "Standard",
+  steps: Array<{ day: number; step: number; dueAt: Date }>,
+): Promise<void> {
   await sql.query(
     `INSERT INTO "CampaignTouch" ("campaignId", "customerId", day, shop, step, branch, "dueAt", state, "updatedAt")
      SELECT m."campaignId", m."customerId", s.day, m.shop, s.step, m.branch, s.due, 'scheduled', now()
@@ -442,7 +537,11 @@ export async function insertTouches(sql: Sql, campaignId: string, branch: "VIP" 
 }
 
 /** Scheduled touches that have no job yet, earliest first. */
-export async function unqueuedTouches(sql: Sql, campaignId: string, limit: number): Promise<Array<{ customerId: string; day: number; dueAt: Date }>> {
+export async function unqueuedTouches(
+  sql: Sql,
+  campaignId: string,
+  limit: number,
+): Promise<Array<{ customerId: string; day: number; dueAt: Date }>> {
   return sql.query(
     `SELECT "customerId"::text AS "customerId", day, "dueAt" FROM "CampaignTouch" WHERE "campaignId" = $1 AND "jobId" IS NULL AND state = 'scheduled'
      ORDER BY "dueAt", "customerId" LIMIT $2`,
@@ -450,7 +549,11 @@ export async function unqueuedTouches(sql: Sql, campaignId: string, limit: numbe
   );
 }
 
-export async function setTouchJobs(sql: Sql, campaignId: string, jobs: Array<{ customerId: string; day: number; jobId: string }>): Promise<void> {
+export async function setTouchJobs(
+  sql: Sql,
+  campaignId: string,
+  jobs: Array<{ customerId: string; day: number; jobId: string }>,
+): Promise<void> {
   await sql.query(
     `UPDATE "CampaignTouch" t SET "jobId" = u.job FROM unnest($2::bigint[], $3::int[], $4::text[]) AS u(customer, day, job)
      WHERE t."campaignId" = $1 AND t."customerId" = u.customer AND t.day = u.day`,
@@ -517,7 +620,9 @@ export async function engagedCustomers(
      ) x ORDER BY "customerId", prio, until DESC NULLS FIRST`,
     [shop, now.toISOString(), customerIds ?? null, opts.exceptCampaignId ?? null],
   );
-  return new Map(rows.map((r) => [r.customerId, { reason: r.reason, campaignId: r.campaignId, until: r.until ? new Date(r.until) : null }]));
+  return new Map(
+    rows.map((r) => [r.customerId, { reason: r.reason, campaignId: r.campaignId, until: r.until ? new Date(r.until) : null }]),
+  );
 }
 
 /** Per reason, how many of `customerIds` are engaged (zero for reasons nobody has). */
@@ -543,7 +648,6 @@ export interface ProgramRow extends CampaignRow {
 
 const isoOf = (d: Date) => d.toISOString();
 
-
 async function toProgram(sql: Sql, shop: string, id: string): Promise<ProgramRow> {
   const c = await getCampaign(sql, shop, id);
   const extra = (
@@ -556,7 +660,10 @@ async function toProgram(sql: Sql, shop: string, id: string): Promise<ProgramRow
 }
 
 export async function findProgram(sql: Sql, shop: string, branch: ProgramBranch): Promise<ProgramRow | null> {
-  const rows = await sql.query<{ id: string }>(`SELECT id FROM "Campaign" WHERE shop = $1 AND kind = 'program' AND "programBranch" = $2`, [shop, branch]);
+  const rows = await sql.query<{ id: string }>(`SELECT id FROM "Campaign" WHERE shop = $1 AND kind = 'program' AND "programBranch" = $2`, [
+    shop,
+    branch,
+  ]);
   return rows[0] ? toProgram(sql, shop, rows[0].id) : null;
 }
 
@@ -573,7 +680,17 @@ export async function activePrograms(sql: Sql): Promise<Array<{ shop: string; id
 /** The program's row, created as a draft (nothing sent, nothing in Shopify) or its settings updated. */
 export async function saveProgramRow(
   sql: Sql,
-  p: { id: string; shop: string; branch: ProgramBranch; name: string; settings: CampaignSettings; programSettings: ProgramSettings; tag: string; discountCode: string; now: Date },
+  p: {
+    id: string;
+    shop: string;
+    branch: ProgramBranch;
+    name: string;
+    settings: CampaignSettings;
+    programSettings: ProgramSettings;
+    tag: string;
+    discountCode: string;
+    now: Date;
+  },
 ): Promise<void> {
   await sql.query(
     `INSERT INTO "Campaign" (id, shop, name, status, settings, tag, "discountCode", kind, "programBranch", "programSettings", "createdAt", "updatedAt")
@@ -601,7 +718,9 @@ export async function saveProgramGuardrail(sql: Sql, id: string, guardrail: unkn
 
 /** Everyone ever enrolled in the program: a program enrols a customer once. */
 export async function programMemberIds(sql: Sql, campaignId: string): Promise<Set<string>> {
-  const rows = await sql.query<{ id: string }>(`SELECT "customerId"::text AS id FROM "CampaignMember" WHERE "campaignId" = $1`, [campaignId]);
+  const rows = await sql.query<{ id: string }>(`SELECT "customerId"::text AS id FROM "CampaignMember" WHERE "campaignId" = $1`, [
+    campaignId,
+  ]);
   return new Set(rows.map((r) => r.id));
 }
 
@@ -624,7 +743,11 @@ export async function insertMemberTouches(sql: Sql, campaignId: string, branch: 
 }
 
 /** Treated VIP members still in the program without an outreach task, grouped by enrolment time. */
-export async function treatedMembersAssignedSince(sql: Sql, campaignId: string, since: Date): Promise<Array<{ customerId: string; assignedAt: Date }>> {
+export async function treatedMembersAssignedSince(
+  sql: Sql,
+  campaignId: string,
+  since: Date,
+): Promise<Array<{ customerId: string; assignedAt: Date }>> {
   const rows = await sql.query<{ customerId: string; assignedAt: Date }>(
     `SELECT "customerId"::text AS "customerId", "assignedAt" FROM "CampaignMember"
      WHERE "campaignId" = $1 AND NOT holdout AND "exitedAt" IS NULL AND "assignedAt" >= $2 ORDER BY "assignedAt", "customerId"`,
@@ -652,13 +775,23 @@ const RUN_COLUMNS = `"campaignId", to_char(day, 'YYYY-MM-DD') AS day, "startedAt
 
 /** The day's run, started now unless it already exists (a re-run resumes it). */
 export async function startRun(sql: Sql, campaignId: string, shop: string, day: string, now: Date): Promise<ProgramRunRow> {
-  await sql.query(`INSERT INTO "ProgramRun" ("campaignId", day, shop, "startedAt") VALUES ($1, $2::date, $3, $4) ON CONFLICT DO NOTHING`, [campaignId, day, shop, isoOf(now)]);
-  return (await sql.query<ProgramRunRow>(`SELECT ${RUN_COLUMNS} FROM "ProgramRun" WHERE "campaignId" = $1 AND day = $2::date`, [campaignId, day]))[0]!;
+  await sql.query(`INSERT INTO "ProgramRun" ("campaignId", day, shop, "startedAt") VALUES ($1, $2::date, $3, $4) ON CONFLICT DO NOTHING`, [
+    campaignId,
+    day,
+    shop,
+    isoOf(now),
+  ]);
+  return (
+    await sql.query<ProgramRunRow>(`SELECT ${RUN_COLUMNS} FROM "ProgramRun" WHERE "campaignId" = $1 AND day = $2::date`, [campaignId, day])
+  )[0]!;
 }
 
 /** When the last day before `day` enrolled (the domain's "since the last run"). */
 export async function lastEnrolmentBefore(sql: Sql, campaignId: string, day: string): Promise<Date | null> {
-  const rows = await sql.query<{ at: Date | null }>(`SELECT max("enrolledAt") AS at FROM "ProgramRun" WHERE "campaignId" = $1 AND day < $2::date`, [campaignId, day]);
+  const rows = await sql.query<{ at: Date | null }>(
+    `SELECT max("enrolledAt") AS at FROM "ProgramRun" WHERE "campaignId" = $1 AND day < $2::date`,
+    [campaignId, day],
+  );
   return rows[0]?.at ? new Date(rows[0].at) : null;
 }
 
@@ -702,15 +835,26 @@ export async function enrolDay(
 }
 
 export async function finishRun(sql: Sql, campaignId: string, day: string, now: Date, error: string | null = null): Promise<void> {
-  await sql.query(`UPDATE "ProgramRun" SET "finishedAt" = $3, error = $4 WHERE "campaignId" = $1 AND day = $2::date`, [campaignId, day, isoOf(now), error]);
+  await sql.query(`UPDATE "ProgramRun" SET "finishedAt" = $3, error = $4 WHERE "campaignId" = $1 AND day = $2::date`, [
+    campaignId,
+    day,
+    isoOf(now),
+    error,
+  ]);
 }
 
 export async function recentRuns(sql: Sql, campaignId: string, limit = 14): Promise<ProgramRunRow[]> {
-  return sql.query<ProgramRunRow>(`SELECT ${RUN_COLUMNS} FROM "ProgramRun" WHERE "campaignId" = $1 ORDER BY day DESC LIMIT $2`, [campaignId, limit]);
+  return sql.query<ProgramRunRow>(`SELECT ${RUN_COLUMNS} FROM "ProgramRun" WHERE "campaignId" = $1 ORDER BY day DESC LIMIT $2`, [
+    campaignId,
+    limit,
+  ]);
 }
 
 /** Every member of a program with their own enrolment (each member's measurement window starts there). */
-export async function programMemberWindows(sql: Sql, campaignId: string): Promise<Array<{ customerId: string; holdout: boolean; assignedAt: Date }>> {
+export async function programMemberWindows(
+  sql: Sql,
+  campaignId: string,
+): Promise<Array<{ customerId: string; holdout: boolean; assignedAt: Date }>> {
   const rows = await sql.query<{ customerId: string; holdout: boolean; assignedAt: Date }>(
     `SELECT "customerId"::text AS "customerId", holdout, "assignedAt" FROM "CampaignMember" WHERE "campaignId" = $1 ORDER BY "customerId"`,
     [campaignId],
@@ -735,10 +879,20 @@ export async function redactCampaignShop(sql: Sql, shop: string): Promise<void> 
 }
 
 /** customers/data_request: the customers' memberships and touches as stored (every column). */
-export async function exportCampaignCustomers(sql: Sql, shop: string, customerIds: string[]): Promise<{ CampaignMember: unknown[]; CampaignTouch: unknown[] }> {
+export async function exportCampaignCustomers(
+  sql: Sql,
+  shop: string,
+  customerIds: string[],
+): Promise<{ CampaignMember: unknown[]; CampaignTouch: unknown[] }> {
   const [members, touches] = await Promise.all([
-    sql.query(`SELECT * FROM "CampaignMember" WHERE shop = $1 AND "customerId" = ANY($2::bigint[]) ORDER BY "assignedAt", "campaignId"`, [shop, customerIds]),
-    sql.query(`SELECT * FROM "CampaignTouch" WHERE shop = $1 AND "customerId" = ANY($2::bigint[]) ORDER BY "campaignId", "customerId", day`, [shop, customerIds]),
+    sql.query(`SELECT * FROM "CampaignMember" WHERE shop = $1 AND "customerId" = ANY($2::bigint[]) ORDER BY "assignedAt", "campaignId"`, [
+      shop,
+      customerIds,
+    ]),
+    sql.query(
+      `SELECT * FROM "CampaignTouch" WHERE shop = $1 AND "customerId" = ANY($2::bigint[]) ORDER BY "campaignId", "customerId", day`,
+      [shop, customerIds],
+    ),
   ]);
   return { CampaignMember: members, CampaignTouch: touches };
 }
@@ -769,12 +923,29 @@ export async function customerMemberships(sql: Sql, shop: string, customerId: st
     [shop, customerId],
   );
   const d = (v: Date | null) => (v ? new Date(v) : null);
-  return rows.map((r) => ({ ...r, assignedAt: new Date(r.assignedAt), holdoutUntil: d(r.holdoutUntil), exitedAt: d(r.exitedAt), reactivatedAt: d(r.reactivatedAt) }));
+  return rows.map((r) => ({
+    ...r,
+    assignedAt: new Date(r.assignedAt),
+    holdoutUntil: d(r.holdoutUntil),
+    exitedAt: d(r.exitedAt),
+    reactivatedAt: d(r.reactivatedAt),
+  }));
 }
 
 /** A customer's touches in every campaign and program (what was planned, sent or skipped and why). */
-export async function customerTouches(sql: Sql, shop: string, customerId: string): Promise<Array<{ campaignId: string; day: number; dueAt: Date; state: string; reason: string | null; messageId: string | null }>> {
-  const rows = await sql.query<{ campaignId: string; day: number; dueAt: Date; state: string; reason: string | null; messageId: string | null }>(
+export async function customerTouches(
+  sql: Sql,
+  shop: string,
+  customerId: string,
+): Promise<Array<{ campaignId: string; day: number; dueAt: Date; state: string; reason: string | null; messageId: string | null }>> {
+  const rows = await sql.query<{
+    campaignId: string;
+    day: number;
+    dueAt: Date;
+    state: string;
+    reason: string | null;
+    messageId: string | null;
+  }>(
     `SELECT "campaignId", day, "dueAt", state, reason, "messageId" FROM "CampaignTouch" WHERE shop = $1 AND "customerId" = $2::bigint ORDER BY "dueAt" DESC, day DESC`,
     [shop, customerId],
   );

@@ -32,7 +32,13 @@ function domainStatus(c: CampaignRow, now: Date): CampaignStatus {
   return "scheduled";
 }
 
-async function setTouch(sql: Sql, p: z.infer<typeof TouchPayload>, state: string, reason: string | null, extra: { messageId?: string; flowFired?: boolean } = {}) {
+async function setTouch(
+  sql: Sql,
+  p: z.infer<typeof TouchPayload>,
+  state: string,
+  reason: string | null,
+  extra: { messageId?: string; flowFired?: boolean } = {},
+) {
   await setTouchState(sql, p, state, reason, extra);
 }
 
@@ -108,7 +114,13 @@ export async function runTouch(deps: CampaignDeps, p: z.infer<typeof TouchPayloa
       kind: "winback_vip",
       dedupeKey,
       campaignId: p.campaignId,
-      content: { template: "winback_vip", stage: p.day === 0 ? "first" : "followup", firstName: contact?.firstName ?? null, concierge: who, perk },
+      content: {
+        template: "winback_vip",
+        stage: p.day === 0 ? "first" : "followup",
+        firstName: contact?.firstName ?? null,
+        concierge: who,
+        perk,
+      },
       fromName: who,
       ...(concierge.replyTo ? { replyTo: concierge.replyTo } : {}),
     });
@@ -177,28 +189,44 @@ export async function runTouch(deps: CampaignDeps, p: z.infer<typeof TouchPayloa
 
 async function defer(deps: CampaignDeps, p: z.infer<typeof TouchPayload>, until: Date) {
   // A fresh singleton key: the running job still holds the touch's own key.
-  await deps.queue.send(TOUCH_QUEUE, p, { runAt: until, singletonKey: `campaign.touch:${p.campaignId}:${p.customerId}:${p.day}:${until.getTime()}` });
+  await deps.queue.send(TOUCH_QUEUE, p, {
+    runAt: until,
+    singletonKey: `campaign.touch:${p.campaignId}:${p.customerId}:${p.day}:${until.getTime()}`,
+  });
   await markTouchDeferred(deps.sql, p);
 }
 
 export function describeGuardrail(reasons: GuardrailReason[]): string {
   return reasons
-    .map((r) => `${r.metric === "unsubscribe_rate" ? "Unsubscribe rate" : "Complaint rate"} ${(r.rate * 100).toFixed(2)}% is above the ${(r.limit * 100).toFixed(2)}% limit`)
+    .map(
+      (r) =>
+        `${r.metric === "unsubscribe_rate" ? "Unsubscribe rate" : "Complaint rate"} ${(r.rate * 100).toFixed(2)}% is above the ${(r.limit * 100).toFixed(2)}% limit`,
+    )
     .join("; ");
 }
 
 /** Pauses an active campaign whose unsubscribe or complaint rate broke its limit; returns whether it did. */
 export async function checkGuardrails(deps: Pick<CampaignDeps, "sql" | "messageCounts" | "now">, c: CampaignRow): Promise<boolean> {
   const counts = await deps.messageCounts(deps.sql, c.id);
-  const g = evaluateGuardrails({ deliveries: counts.delivered, unsubscribes: counts.unsubscribed, complaints: counts.complaints }, c.settings);
+  const g = evaluateGuardrails(
+    { deliveries: counts.delivered, unsubscribes: counts.unsubscribed, complaints: counts.complaints },
+    c.settings,
+  );
   if (g.status !== "pause") return false;
-  return pauseCampaignRow(deps.sql, c.id, `Paused automatically: ${describeGuardrail(g.reasons)} after ${counts.delivered} deliveries.`, deps.now(), { ...g, counts });
+  return pauseCampaignRow(
+    deps.sql,
+    c.id,
+    `Paused automatically: ${describeGuardrail(g.reasons)} after ${counts.delivered} deliveries.`,
+    deps.now(),
+    { ...g, counts },
+  );
 }
 
 /** At the end of the window: no more touches; what is still scheduled is canceled. */
 export async function completeCampaign(sql: Sql, shop: string, campaignId: string, now: Date): Promise<void> {
   const c = await getCampaign(sql, shop, campaignId);
-  if (c.endsAt && now.getTime() < c.endsAt.getTime()) throw new AppError("CONFLICT", "campaign has not ended yet", { retryable: true, retryAfterMs: c.endsAt.getTime() - now.getTime() });
+  if (c.endsAt && now.getTime() < c.endsAt.getTime())
+    throw new AppError("CONFLICT", "campaign has not ended yet", { retryable: true, retryAfterMs: c.endsAt.getTime() - now.getTime() });
   await completeCampaignRows(sql, campaignId);
 }
 
@@ -206,7 +234,10 @@ export async function completeCampaign(sql: Sql, shop: string, campaignId: strin
  * orders/create and orders/updated: a member who placed a qualifying order inside the window is
  * reactivated; a treated one also leaves the sequence (no more offers after they came back).
  */
-export async function onOrderChanged(deps: Pick<CampaignDeps, "sql" | "now">, event: { shop: string; orderId: string; customerId: string | null }): Promise<number> {
+export async function onOrderChanged(
+  deps: Pick<CampaignDeps, "sql" | "now">,
+  event: { shop: string; orderId: string; customerId: string | null },
+): Promise<number> {
   const o = await qualifyingPurchase(deps.sql, event.shop, event.orderId);
   if (!o) return 0;
   const at = new Date(o.processedAt);

@@ -3,44 +3,72 @@ import { open } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { AppError, isAppError } from "../lib/errors";
 import { customerScoreColumns, csvRecord } from "../lib/csv";
-import { analyze, assertTimeZone, DEFAULT_SETTINGS, dayFromIso, HistoryAccumulator, localDay, type AnalysisResult, type TimeUnit } from "../domain/analytics/index";
+import {
+  analyze,
+  assertTimeZone,
+  DEFAULT_SETTINGS,
+  dayFromIso,
+  HistoryAccumulator,
+  localDay,
+  type AnalysisResult,
+  type TimeUnit,
+} from "../domain/analytics/index";
 
 const USAGE = `usage: winback analyze --input FILE [--format shopify-jsonl|transactions-csv] [--as-of YYYY-MM-DD]
        [--timezone IANA] [--time-unit day|week] [--horizon-days N] [--json] [--customers-out FILE]
   --horizon-days N  churn_risk = 1 − P(at least one order within N days after --as-of); the combiner is
                     trained for N days inside the history (default ${DEFAULT_SETTINGS.prediction.horizonDays})`;
 
-interface Args { input: string; format?: string; asOf?: string; timezone: string; timeUnit: TimeUnit; horizonDays: number; json: boolean; customersOut?: string }
+interface Args {
+  input: string;
+  format?: string;
+  asOf?: string;
+  timezone: string;
+  timeUnit: TimeUnit;
+  horizonDays: number;
+  json: boolean;
+  customersOut?: string;
+}
 
 function parseArgs(argv: string[]): Args {
   if (argv[0] !== "analyze") throw new AppError("INVALID_INPUT", USAGE);
   const a: Partial<Args> = { timezone: "UTC", timeUnit: "week", horizonDays: DEFAULT_SETTINGS.prediction.horizonDays, json: false };
   for (let i = 1; i < argv.length; i++) {
     const k = argv[i];
-    const val = () => { const v = argv[++i]; if (v === undefined) throw new AppError("INVALID_INPUT", `${k} needs a value\n${USAGE}`); return v; };
+    const val = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new AppError("INVALID_INPUT", `${k} needs a value\n${USAGE}`);
+      return v;
+    };
     if (k === "--input") a.input = val();
     else if (k === "--format") a.format = val();
     else if (k === "--as-of") a.asOf = val();
     else if (k === "--timezone") a.timezone = val();
-    else if (k === "--time-unit") { const u = val(); if (u !== "day" && u !== "week") throw new AppError("INVALID_INPUT", "--time-unit must be day or week"); a.timeUnit = u; }
-    else if (k === "--horizon-days") {
+    else if (k === "--time-unit") {
+      const u = val();
+      if (u !== "day" && u !== "week") throw new AppError("INVALID_INPUT", "--time-unit must be day or week");
+      a.timeUnit = u;
+    } else if (k === "--horizon-days") {
       const v = val();
-      if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 3650) throw new AppError("INVALID_INPUT", "--horizon-days must be a whole number of days from 1 to 3650");
+      if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 3650)
+        throw new AppError("INVALID_INPUT", "--horizon-days must be a whole number of days from 1 to 3650");
       a.horizonDays = Number(v);
-    }
-    else if (k === "--json") a.json = true;
+    } else if (k === "--json") a.json = true;
     else if (k === "--customers-out") a.customersOut = val();
     else throw new AppError("INVALID_INPUT", `unknown option ${k}\n${USAGE}`);
   }
   if (!a.input) throw new AppError("INVALID_INPUT", `--input is required\n${USAGE}`);
-  if (a.format && a.format !== "shopify-jsonl" && a.format !== "transactions-csv") throw new AppError("INVALID_INPUT", `unknown format ${a.format}`);
+  if (a.format && a.format !== "shopify-jsonl" && a.format !== "transactions-csv")
+    throw new AppError("INVALID_INPUT", `unknown format ${a.format}`);
   if (a.asOf) dayFromIso(a.asOf);
   assertTimeZone(a.timezone!);
   return a as Args;
 }
 
 async function detectFormat(path: string): Promise<string> {
-  const fh = await open(path, "r").catch((e) => { throw new AppError("INVALID_INPUT", `cannot open ${path}: ${e.code ?? e.message}`); });
+  const fh = await open(path, "r").catch((e) => {
+    throw new AppError("INVALID_INPUT", `cannot open ${path}: ${e.code ?? e.message}`);
+  });
   const buf = Buffer.alloc(4096);
   const { bytesRead } = await fh.read(buf, 0, 4096, 0);
   await fh.close();
@@ -57,19 +85,27 @@ function warn(msg: string) {
 async function load(args: Args, format: string): Promise<{ acc: HistoryAccumulator; lastDay: number; valid: number }> {
   const acc = new HistoryAccumulator(args.timezone);
   const rl = createInterface({ input: createReadStream(args.input), crlfDelay: Infinity });
-  let lineNo = 0, valid = 0, lastDay = -Infinity;
+  let lineNo = 0,
+    valid = 0,
+    lastDay = -Infinity;
   const started = Date.now();
-  const add = (customer: string | null, day: number, value: number) => { acc.addDay(customer, day, value); valid++; if (day > lastDay) lastDay = day; };
+  const add = (customer: string | null, day: number, value: number) => {
+    acc.addDay(customer, day, value);
+    valid++;
+    if (day > lastDay) lastDay = day;
+  };
   for await (const line of rl) {
     lineNo++;
-    if (lineNo % 500_000 === 0) process.stderr.write(`… ${lineNo.toLocaleString("en-US")} lines (${((Date.now() - started) / 1000).toFixed(1)}s)\n`);
+    if (lineNo % 500_000 === 0)
+      process.stderr.write(`… ${lineNo.toLocaleString("en-US")} lines (${((Date.now() - started) / 1000).toFixed(1)}s)\n`);
     if (!line.trim()) continue;
     try {
       if (format === "transactions-csv") {
         if (lineNo === 1 && /customer_id/i.test(line)) continue;
         const [c, d, amt, ...rest] = line.split(",");
         const v = Number(amt);
-        if (rest.length || !c || !d || amt === undefined || amt.trim() === "" || !Number.isFinite(v)) throw new Error("expected customer_id,date,amount");
+        if (rest.length || !c || !d || amt === undefined || amt.trim() === "" || !Number.isFinite(v))
+          throw new Error("expected customer_id,date,amount");
         add(c.trim(), localDay(d.trim(), args.timezone), v);
       } else {
         // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each field is checked before use below
@@ -123,41 +159,74 @@ function report(r: AnalysisResult): string {
     "",
   ];
   if (r.model) {
-    const b = r.model.bgnbd, g = r.model.gammaGamma;
-    lines.push(`Model fit (time unit ${r.model.timeUnit})`,
+    const b = r.model.bgnbd,
+      g = r.model.gammaGamma;
+    lines.push(
+      `Model fit (time unit ${r.model.timeUnit})`,
       `  BG/NBD r=${num(b.r, 4)} alpha=${num(b.alpha, 4)} a=${num(b.a, 4)} b=${num(b.b, 4)} LL=${b.logLikelihood.toFixed(1)} (${b.customers} customers, ${b.groups} groups)`,
-      g ? `  Gamma-Gamma p=${num(g.p, 4)} q=${num(g.q, 4)} v=${num(g.v, 4)} (${g.customers} repeat customers)` : `  Gamma-Gamma: ${r.modelMessage}`);
+      g
+        ? `  Gamma-Gamma p=${num(g.p, 4)} q=${num(g.q, 4)} v=${num(g.v, 4)} (${g.customers} repeat customers)`
+        : `  Gamma-Gamma: ${r.modelMessage}`,
+    );
     const ch = r.model.churn;
     if (ch) {
-      lines.push(`  Churn score: P(order within ${ch.horizonDays} days), mean ${num(meanPBuy(r))}; trained on ${ch.trainedDays} days to ${r.asOf} from ${ch.cut}` +
-        (ch.trainedDays < ch.horizonDays ? " (history too short for the full horizon: BG/NBD carries the rest)" : ""));
-      lines.push(`  Reliability (inner split, out of fold): ${ch.reliability.map((b) => `${num(b.predicted, 2)}→${num(b.observed, 2)}`).join(" ")}`);
+      lines.push(
+        `  Churn score: P(order within ${ch.horizonDays} days), mean ${num(meanPBuy(r))}; trained on ${ch.trainedDays} days to ${r.asOf} from ${ch.cut}` +
+          (ch.trainedDays < ch.horizonDays ? " (history too short for the full horizon: BG/NBD carries the rest)" : ""),
+      );
+      lines.push(
+        `  Reliability (inner split, out of fold): ${ch.reliability.map((b) => `${num(b.predicted, 2)}→${num(b.observed, 2)}`).join(" ")}`,
+      );
     } else lines.push("  Churn score: rules only (no combiner could be trained inside the history)");
   } else lines.push(`Model: not fitted — ${r.modelMessage}`);
   return lines.join("\n");
 }
 
 function meanPBuy(r: AnalysisResult): number | null {
-  let s = 0, n = 0;
-  for (const c of r.rows) if (c.pBuy !== null) { s += c.pBuy; n++; }
+  let s = 0,
+    n = 0;
+  for (const c of r.rows)
+    if (c.pBuy !== null) {
+      s += c.pBuy;
+      n++;
+    }
   return n ? s / n : null;
 }
 
 function json(r: AnalysisResult) {
   const m = r.model;
   return {
-    asOf: r.asOf, customers: r.customers, repeatCustomers: r.repeatCustomers, vipThreshold: r.vipThreshold,
-    classes: { active: r.classes.active.count, at_risk: r.classes.at_risk.count, high_risk: r.classes.high_risk.count, lost: r.classes.lost.count },
-    overdue: r.overdue, vip: r.vip, targets: { vip: r.targets.vip, standard: r.targets.standard }, historicalNorm: r.historicalNorm, shop: r.shop,
-    model: m ? {
-      timeUnit: m.timeUnit,
-      bgnbd: { r: m.bgnbd.r, alpha: m.bgnbd.alpha, a: m.bgnbd.a, b: m.bgnbd.b, logLikelihood: m.bgnbd.logLikelihood },
-      gammaGamma: m.gammaGamma ? { p: m.gammaGamma.p, q: m.gammaGamma.q, v: m.gammaGamma.v } : null,
-      churn: m.churn ? {
-        horizonDays: m.churn.horizonDays, trainedDays: m.churn.trainedDays, cut: m.churn.cut,
-        trainingCustomers: m.churn.trainingCustomers, reliability: m.churn.reliability,
-      } : null,
-    } : null,
+    asOf: r.asOf,
+    customers: r.customers,
+    repeatCustomers: r.repeatCustomers,
+    vipThreshold: r.vipThreshold,
+    classes: {
+      active: r.classes.active.count,
+      at_risk: r.classes.at_risk.count,
+      high_risk: r.classes.high_risk.count,
+      lost: r.classes.lost.count,
+    },
+    overdue: r.overdue,
+    vip: r.vip,
+    targets: { vip: r.targets.vip, standard: r.targets.standard },
+    historicalNorm: r.historicalNorm,
+    shop: r.shop,
+    model: m
+      ? {
+          timeUnit: m.timeUnit,
+          bgnbd: { r: m.bgnbd.r, alpha: m.bgnbd.alpha, a: m.bgnbd.a, b: m.bgnbd.b, logLikelihood: m.bgnbd.logLikelihood },
+          gammaGamma: m.gammaGamma ? { p: m.gammaGamma.p, q: m.gammaGamma.q, v: m.gammaGamma.v } : null,
+          churn: m.churn
+            ? {
+                horizonDays: m.churn.horizonDays,
+                trainedDays: m.churn.trainedDays,
+                cut: m.churn.cut,
+                trainingCustomers: m.churn.trainingCustomers,
+                reliability: m.churn.reliability,
+              }
+            : null,
+        }
+      : null,
     meanPBuy: meanPBuy(r),
     modelMessage: r.modelMessage,
   };
@@ -166,9 +235,30 @@ function json(r: AnalysisResult) {
 function writeCustomers(path: string, r: AnalysisResult, horizonDays: number) {
   const out = [customerScoreColumns(horizonDays).join(",")];
   for (const c of r.rows) {
-    out.push(csvRecord([c.customerId, c.orders, c.totalSpent, c.aov, c.firstOrderDate, c.lastOrderDate, c.purchaseDays, c.daysSinceLastOrder, c.medianGapDays,
-      c.lapseClass, c.overdue, c.vip, c.target, c.branch, c.pBuy, c.expectedPurchases90d, c.expectedOrderValue, c.predicted12mValue,
-      c.expectedNextOrderDate, c.churnRisk]));
+    out.push(
+      csvRecord([
+        c.customerId,
+        c.orders,
+        c.totalSpent,
+        c.aov,
+        c.firstOrderDate,
+        c.lastOrderDate,
+        c.purchaseDays,
+        c.daysSinceLastOrder,
+        c.medianGapDays,
+        c.lapseClass,
+        c.overdue,
+        c.vip,
+        c.target,
+        c.branch,
+        c.pBuy,
+        c.expectedPurchases90d,
+        c.expectedOrderValue,
+        c.predicted12mValue,
+        c.expectedNextOrderDate,
+        c.churnRisk,
+      ]),
+    );
   }
   writeFileSync(path, out.join("\n") + "\n");
 }
@@ -185,9 +275,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(args.json ? JSON.stringify(json(result)) + "\n" : report(result) + "\n");
     return 0;
   } catch (e) {
-    process.stderr.write(`winback: ${isAppError(e) ? e.message : (e as Error).message ?? String(e)}\n`);
+    process.stderr.write(`winback: ${isAppError(e) ? e.message : ((e as Error).message ?? String(e))}\n`);
     return isAppError(e, "INVALID_INPUT") ? 2 : 1;
   }
 }
 
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

@@ -21,7 +21,8 @@ export function EmailStatusBanner({ status }: { status: EmailStatusData }) {
       {!status.mailServer ? (
         <Banner tone="warning" title="No mail server is configured: Winback sends no email">
           <Text as="p" id="no-mail-server">
-            Set SMTP_URL (and MAIL_FROM) in the app&apos;s environment to send campaign, program and points emails. Until then every email is recorded as not sent
+            Set SMTP_URL (and MAIL_FROM) in the app&apos;s environment to send campaign, program and points emails. Until then every email
+            is recorded as not sent
             {noServer ? ` (${noServer} in the last 30 days)` : ""}; Flow triggers still fire.
           </Text>
         </Banner>

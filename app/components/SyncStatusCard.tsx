@@ -4,7 +4,6 @@ import { Banner, BlockStack, Button, Card, InlineStack, List, ProgressBar, Text 
 import type { SyncStatusView } from "../sync/status";
 import { useFormat } from "./FormatProvider";
 
-
 function duration(seconds: number) {
   if (seconds < 90) return `${Math.max(1, Math.round(seconds))} s`;
   if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
@@ -35,13 +34,21 @@ export function SyncStatusCard({ initial }: { initial: SyncStatusView }) {
     <Card>
       <BlockStack gap="300">
         <InlineStack align="space-between" blockAlign="center">
-          <Text as="h2" variant="headingMd">Order history sync</Text>
+          <Text as="h2" variant="headingMd">
+            Order history sync
+          </Text>
           {s.lastSyncedAt ? (
-            <Text as="span" tone="subdued">Last synced {f.dateTime(s.lastSyncedAt)}</Text>
+            <Text as="span" tone="subdued">
+              Last synced {f.dateTime(s.lastSyncedAt)}
+            </Text>
           ) : null}
         </InlineStack>
 
-        {s.state === "never" ? <Text as="p" tone="subdued">The first sync starts automatically after installation.</Text> : null}
+        {s.state === "never" ? (
+          <Text as="p" tone="subdued">
+            The first sync starts automatically after installation.
+          </Text>
+        ) : null}
 
         {s.state === "running" ? (
           <BlockStack gap="200">
@@ -67,14 +74,18 @@ export function SyncStatusCard({ initial }: { initial: SyncStatusView }) {
           <Banner tone={s.state === "failed" ? "critical" : "warning"} title={s.error.title}>
             <BlockStack gap="200">
               <Text as="p">{s.error.message}</Text>
-              <Text as="p" tone="subdued">Code: {s.error.code}</Text>
+              <Text as="p" tone="subdued">
+                Code: {s.error.code}
+              </Text>
             </BlockStack>
           </Banner>
         ) : null}
 
         {s.history?.state === "limited" ? (
           <Banner tone="warning" title={s.history.title ?? "Order history is limited"}>
-            <Text as="p" id="sync-history-limited">{s.history.message}</Text>
+            <Text as="p" id="sync-history-limited">
+              {s.history.message}
+            </Text>
           </Banner>
         ) : null}
 

@@ -38,7 +38,10 @@ export interface HistoryDepth {
 
 export function parseScopes(scopes: string | null | undefined): string[] | null {
   if (scopes == null) return null;
-  return scopes.split(",").map((s) => s.trim()).filter(Boolean);
+  return scopes
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /**

@@ -1,9 +1,26 @@
 import { randomUUID } from "node:crypto";
 import type { Sql } from "../db/sql";
 import {
-  attemptsAllowed, DEFAULT_EXPIRE_SECONDS, isPermanentJobError, parsePayload, retryDelayMs, runGiveUp, type JobDefinition, type JobQueue, type SendOptions,
+  attemptsAllowed,
+  DEFAULT_EXPIRE_SECONDS,
+  isPermanentJobError,
+  parsePayload,
+  retryDelayMs,
+  runGiveUp,
+  type JobDefinition,
+  type JobQueue,
+  type SendOptions,
 } from "./queue";
-import { aliveWorker, DEFAULT_DEAD_AFTER_SECONDS, DEFAULT_HEARTBEAT_SECONDS, forgetOldWorkers, heartbeat, newWorkerId, unregister, type RunnerTiming } from "./instances";
+import {
+  aliveWorker,
+  DEFAULT_DEAD_AFTER_SECONDS,
+  DEFAULT_HEARTBEAT_SECONDS,
+  forgetOldWorkers,
+  heartbeat,
+  newWorkerId,
+  unregister,
+  type RunnerTiming,
+} from "./instances";
 
 interface JobRow {
   id: string;
@@ -60,10 +77,14 @@ export class DbJobQueue implements JobQueue {
         if (existing.length) return null;
       }
       const id = randomUUID();
-      await tx.query(
-        `INSERT INTO "Job" (id, queue, payload, "singletonKey", "runAt", "maxAttempts") VALUES ($1, $2, $3, $4, $5, $6)`,
-        [id, queue, JSON.stringify(payload ?? null), opts.singletonKey ?? null, opts.runAt ?? this.now(), opts.maxAttempts ?? 5],
-      );
+      await tx.query(`INSERT INTO "Job" (id, queue, payload, "singletonKey", "runAt", "maxAttempts") VALUES ($1, $2, $3, $4, $5, $6)`, [
+        id,
+        queue,
+        JSON.stringify(payload ?? null),
+        opts.singletonKey ?? null,
+        opts.runAt ?? this.now(),
+        opts.maxAttempts ?? 5,
+      ]);
       return id;
     });
     // A job due now is picked up now, not at the next poll.
@@ -116,7 +137,11 @@ export class DbJobQueue implements JobQueue {
       this.ticking = false;
     }
     // Slots full: a finishing job kicks the loop. Otherwise nothing was due: poll later.
-    if (!this.stopped) this.timer = setTimeout(() => void this.tick(), claimed && this.running >= (this.opts.concurrency ?? 2) ? (this.opts.pollMs ?? 500) * 4 : (this.opts.pollMs ?? 500));
+    if (!this.stopped)
+      this.timer = setTimeout(
+        () => void this.tick(),
+        claimed && this.running >= (this.opts.concurrency ?? 2) ? (this.opts.pollMs ?? 500) * 4 : (this.opts.pollMs ?? 500),
+      );
   }
 
   /** This runner is alive; its running jobs' leases move forward. */
@@ -125,7 +150,9 @@ export class DbJobQueue implements JobQueue {
     const now = this.now();
     for (const queue of new Set(this.defs.keys())) {
       await this.sql.query(`UPDATE "Job" SET "lockedUntil" = $3 WHERE "lockedBy" = $1 AND queue = $2 AND state = 'active'`, [
-        this.workerId, queue, new Date(now.getTime() + this.leaseMs(queue)),
+        this.workerId,
+        queue,
+        new Date(now.getTime() + this.leaseMs(queue)),
       ]);
     }
   }
@@ -180,7 +207,10 @@ export class DbJobQueue implements JobQueue {
     try {
       payload = parsePayload(def, job.payload);
       await def.handler(payload, ctx);
-      await this.sql.query(`UPDATE "Job" SET state = 'completed', "completedAt" = $2, "lockedUntil" = NULL, "lockedBy" = NULL WHERE id = $1`, [job.id, this.now()]);
+      await this.sql.query(
+        `UPDATE "Job" SET state = 'completed', "completedAt" = $2, "lockedUntil" = NULL, "lockedBy" = NULL WHERE id = $1`,
+        [job.id, this.now()],
+      );
     } catch (err) {
       const giveUp = isPermanentJobError(err) || job.attempts >= attemptsAllowed(job.maxAttempts, err);
       const msg = err instanceof Error ? err.message : String(err);

@@ -1,9 +1,27 @@
 import PgBoss from "pg-boss";
 import type { Sql } from "../db/sql";
 import { AppError } from "../lib/errors";
-import { aliveWorker, DEFAULT_DEAD_AFTER_SECONDS, DEFAULT_HEARTBEAT_SECONDS, forgetOldWorkers, heartbeat, newWorkerId, unregister, type RunnerTiming } from "./instances";
 import {
-  attemptsAllowed, DEFAULT_EXPIRE_SECONDS, isPermanentJobError, parsePayload, retryDelayMs, runGiveUp, type JobContext, type JobDefinition, type JobQueue, type SendOptions,
+  aliveWorker,
+  DEFAULT_DEAD_AFTER_SECONDS,
+  DEFAULT_HEARTBEAT_SECONDS,
+  forgetOldWorkers,
+  heartbeat,
+  newWorkerId,
+  unregister,
+  type RunnerTiming,
+} from "./instances";
+import {
+  attemptsAllowed,
+  DEFAULT_EXPIRE_SECONDS,
+  isPermanentJobError,
+  parsePayload,
+  retryDelayMs,
+  runGiveUp,
+  type JobContext,
+  type JobDefinition,
+  type JobQueue,
+  type SendOptions,
 } from "./queue";
 
 const SCHEMA = "pgboss";
@@ -59,7 +77,11 @@ export class PgBossJobQueue implements JobQueue {
   private nextQueue = 0;
   private idle: Array<() => void> = [];
 
-  constructor(connectionString: string, definitions: JobDefinition[], private readonly opts: PgBossQueueOptions) {
+  constructor(
+    connectionString: string,
+    definitions: JobDefinition[],
+    private readonly opts: PgBossQueueOptions,
+  ) {
     this.boss = new PgBoss({ connectionString, schema: SCHEMA });
     this.boss.on("error", (e) => console.error("[pg-boss]", e));
     this.defs = new Map(definitions.map((d) => [d.queue, d]));
@@ -205,22 +227,25 @@ export class PgBossJobQueue implements JobQueue {
       const message = err instanceof Error ? err.message : String(err);
       if (giveUp) {
         // An unparseable payload would fail the same way every time: no retries left.
-        if (permanent) await this.sql.query(`UPDATE ${SCHEMA}.job SET retry_limit = retry_count WHERE name = $1 AND id = $2`, [job.name, job.id]);
+        if (permanent)
+          await this.sql.query(`UPDATE ${SCHEMA}.job SET retry_limit = retry_count WHERE name = $1 AND id = $2`, [job.name, job.id]);
         await this.boss.fail(job.name, job.id, { message });
         console.error(`[jobs] ${job.name} ${job.id} failed permanently: ${message}`);
         await runGiveUp(def, payload, err, ctx);
       } else {
         // Back to pg-boss's retry state with the embedded queue's back-off (a THROTTLED error's
         // own hint wins). Set here rather than by boss.fail: throttling may go beyond retry_limit.
-        await this.sql.query(
-          `UPDATE ${SCHEMA}.job SET state = 'retry', start_after = now() + $3 * interval '1 millisecond', output = $4::jsonb
+        await this.sql
+          .query(
+            `UPDATE ${SCHEMA}.job SET state = 'retry', start_after = now() + $3 * interval '1 millisecond', output = $4::jsonb
            WHERE name = $1 AND id = $2 AND state = 'active'`,
-          [job.name, job.id, retryDelayMs(ctx.attempt, err), JSON.stringify({ message })],
-        ).catch(async (e) => {
-          // A stately queue holds one retrying job per key: then pg-boss's own failure path decides.
-          if ((e as { code?: string }).code !== "23505") throw e;
-          await this.boss.fail(job.name, job.id, { message });
-        });
+            [job.name, job.id, retryDelayMs(ctx.attempt, err), JSON.stringify({ message })],
+          )
+          .catch(async (e) => {
+            // A stately queue holds one retrying job per key: then pg-boss's own failure path decides.
+            if ((e as { code?: string }).code !== "23505") throw e;
+            await this.boss.fail(job.name, job.id, { message });
+          });
       }
     } finally {
       await this.sql.query(`DELETE FROM "JobLease" WHERE "jobId" = $1 AND "workerId" = $2`, [job.id, this.workerId]);
@@ -257,7 +282,10 @@ export class PgBossJobQueue implements JobQueue {
       } catch (e) {
         // A stately queue holds one retrying job per key: one is already waiting, this one goes.
         if ((e as { code?: string }).code !== "23505") throw e;
-        await this.sql.query(`UPDATE ${SCHEMA}.job SET state = 'failed', completed_on = now() WHERE name = $1 AND id = $2::uuid AND state = 'active'`, [d.queue, d.jobId]);
+        await this.sql.query(
+          `UPDATE ${SCHEMA}.job SET state = 'failed', completed_on = now() WHERE name = $1 AND id = $2::uuid AND state = 'active'`,
+          [d.queue, d.jobId],
+        );
       }
     }
     if (taken) {

@@ -76,7 +76,10 @@ export function defineJob<S extends z.ZodTypeAny>(def: JobDefinition<S>): JobDef
 export function parsePayload(def: JobDefinition, raw: unknown) {
   const r = def.payload.safeParse(raw);
   if (!r.success) {
-    throw new AppError("INVALID_INPUT", `Job ${def.queue}: invalid payload: ${r.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`);
+    throw new AppError(
+      "INVALID_INPUT",
+      `Job ${def.queue}: invalid payload: ${r.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`,
+    );
   }
   return r.data;
 }

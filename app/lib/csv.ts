@@ -42,8 +42,25 @@ export function csvRecord(cells: readonly unknown[]): string {
  */
 export function customerScoreColumns(horizonDays: number): string[] {
   return [
-    "customer_id", "orders", "total_spent", "aov", "first_order_date", "last_order_date", "purchase_days", "days_since_last_order",
-    "median_gap_days", "class", "overdue", "vip", "target", "branch", `p_buy_within_${horizonDays}d`, "expected_purchases_90d",
-    "expected_order_value", "predicted_12m_value", "expected_next_order_date", "churn_risk",
+    "customer_id",
+    "orders",
+    "total_spent",
+    "aov",
+    "first_order_date",
+    "last_order_date",
+    "purchase_days",
+    "days_since_last_order",
+    "median_gap_days",
+    "class",
+    "overdue",
+    "vip",
+    "target",
+    "branch",
+    `p_buy_within_${horizonDays}d`,
+    "expected_purchases_90d",
+    "expected_order_value",
+    "predicted_12m_value",
+    "expected_next_order_date",
+    "churn_risk",
   ];
 }

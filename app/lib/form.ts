@@ -47,16 +47,27 @@ export function formNumber(form: FormData, name: string, errors: Record<string, 
 }
 
 /** A zod issue as the schema reports it (the fields issueMessage reads). */
-export type FormIssue = { path: PropertyKey[]; code?: string; message: string; maximum?: unknown; minimum?: unknown; inclusive?: boolean; expected?: string };
+export type FormIssue = {
+  path: PropertyKey[];
+  code?: string;
+  message: string;
+  maximum?: unknown;
+  minimum?: unknown;
+  inclusive?: boolean;
+  expected?: string;
+};
 
 /**
  * A schema issue in the form's own units: "At most 50 %" for a stored share of 0.5 (scale 100),
  * "At most 1,000,000" instead of zod's "Too big: expected number to be <=1000000".
  */
 export function issueMessage(i: FormIssue, scale = 1, unit?: string): string {
-  const fmt = (n: unknown) => `${Number((Number(n) * scale).toPrecision(12)).toLocaleString(DEFAULT_LOCALE)}${unit ? (unit === "%" ? " %" : ` ${unit}`) : ""}`;
-  if (i.code === "too_big" && typeof i.maximum === "number") return i.inclusive === false ? `Must be less than ${fmt(i.maximum)}` : `At most ${fmt(i.maximum)}`;
-  if (i.code === "too_small" && typeof i.minimum === "number") return i.inclusive === false ? `Must be more than ${fmt(i.minimum)}` : `At least ${fmt(i.minimum)}`;
+  const fmt = (n: unknown) =>
+    `${Number((Number(n) * scale).toPrecision(12)).toLocaleString(DEFAULT_LOCALE)}${unit ? (unit === "%" ? " %" : ` ${unit}`) : ""}`;
+  if (i.code === "too_big" && typeof i.maximum === "number")
+    return i.inclusive === false ? `Must be less than ${fmt(i.maximum)}` : `At most ${fmt(i.maximum)}`;
+  if (i.code === "too_small" && typeof i.minimum === "number")
+    return i.inclusive === false ? `Must be more than ${fmt(i.minimum)}` : `At least ${fmt(i.minimum)}`;
   if (i.code === "invalid_type" && i.expected === "int") return "Whole numbers only";
   if (i.code === "invalid_type") return "Enter a number";
   return i.message.charAt(0).toUpperCase() + i.message.slice(1);

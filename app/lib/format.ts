@@ -20,7 +20,10 @@ export interface FormatContext {
 export const DEFAULT_LOCALE = "en-US";
 
 /** What loaders send: the shop's facts (as `shopFacts` reads them) plus the locale. */
-export function formatContext(shop: { currencyCode?: string | null; ianaTimezone?: string | null }, locale: string = DEFAULT_LOCALE): FormatContext {
+export function formatContext(
+  shop: { currencyCode?: string | null; ianaTimezone?: string | null },
+  locale: string = DEFAULT_LOCALE,
+): FormatContext {
   return { locale, currencyCode: shop.currencyCode || "USD", timeZone: shop.ianaTimezone || "UTC" };
 }
 
@@ -71,17 +74,23 @@ function toDate(d: DateInput): Date {
 
 export function createFormatter(ctx: FormatContext): Formatter {
   const { locale, currencyCode, timeZone } = ctx;
-  const num = (min: number, max: number) => cached(`n|${locale}|${min}|${max}`, () => new Intl.NumberFormat(locale, { minimumFractionDigits: min, maximumFractionDigits: max }));
+  const num = (min: number, max: number) =>
+    cached(`n|${locale}|${min}|${max}`, () => new Intl.NumberFormat(locale, { minimumFractionDigits: min, maximumFractionDigits: max }));
   const cur = (currency: string, whole: boolean) =>
     cached(`c|${locale}|${currency}|${whole}`, () => {
       try {
-        return new Intl.NumberFormat(locale, { style: "currency", currency, ...(whole ? { minimumFractionDigits: 0, maximumFractionDigits: 0 } : {}) });
+        return new Intl.NumberFormat(locale, {
+          style: "currency",
+          currency,
+          ...(whole ? { minimumFractionDigits: 0, maximumFractionDigits: 0 } : {}),
+        });
       } catch {
         // Not an ISO 4217 code Intl knows: a plain number followed by the code still says what it is.
         return new Intl.NumberFormat(locale, { minimumFractionDigits: whole ? 0 : 2, maximumFractionDigits: whole ? 0 : 2 });
       }
     });
-  const dt = (name: string, opts: Intl.DateTimeFormatOptions) => cached(`d|${locale}|${timeZone}|${name}`, () => new Intl.DateTimeFormat(locale, { ...opts, timeZone }));
+  const dt = (name: string, opts: Intl.DateTimeFormatOptions) =>
+    cached(`d|${locale}|${timeZone}|${name}`, () => new Intl.DateTimeFormat(locale, { ...opts, timeZone }));
   return {
     context: ctx,
     number: (n, max = 3) => num(0, max).format(n),
@@ -93,18 +102,31 @@ export function createFormatter(ctx: FormatContext): Formatter {
       return f.resolvedOptions().style === "currency" ? text : `${text} ${currency}`;
     },
     percent: (fraction, digits = 1) =>
-      cached(`p|${locale}|${digits}`, () => new Intl.NumberFormat(locale, { style: "percent", minimumFractionDigits: digits, maximumFractionDigits: digits })).format(fraction),
+      cached(
+        `p|${locale}|${digits}`,
+        () => new Intl.NumberFormat(locale, { style: "percent", minimumFractionDigits: digits, maximumFractionDigits: digits }),
+      ).format(fraction),
     date: (d) => dt("date", { year: "numeric", month: "short", day: "numeric" }).format(toDate(d)),
     dateTime: (d) => dt("dateTime", { dateStyle: "medium", timeStyle: "short" }).format(toDate(d)),
     longDate: (d) => dt("longDate", { year: "numeric", month: "long", day: "numeric" }).format(toDate(d)),
     zonedDateTime: (d) =>
-      dt("zonedDateTime", { weekday: "long", year: "numeric", month: "long", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" }).format(toDate(d)),
+      dt("zonedDateTime", {
+        weekday: "long",
+        year: "numeric",
+        month: "long",
+        day: "numeric",
+        hour: "2-digit",
+        minute: "2-digit",
+        timeZoneName: "short",
+      }).format(toDate(d)),
     monthYear: (d) => dt("monthYear", { month: "short", year: "numeric" }).format(toDate(d)),
     dayMonth: (d) => dt("dayMonth", { month: "short", day: "numeric" }).format(toDate(d)),
     calendarDay(isoDate) {
       if (!/^\d{4}-\d{2}-\d{2}$/.test(isoDate)) throw new RangeError(`format: not a calendar day: ${isoDate}`);
       // Midnight UTC read in UTC is that same day whatever the shop's or the browser's zone.
-      return cached(`cd|${locale}`, () => new Intl.DateTimeFormat(locale, { month: "short", day: "numeric", timeZone: "UTC" })).format(new Date(`${isoDate}T00:00:00Z`));
+      return cached(`cd|${locale}`, () => new Intl.DateTimeFormat(locale, { month: "short", day: "numeric", timeZone: "UTC" })).format(
+        new Date(`${isoDate}T00:00:00Z`),
+      );
     },
   };
 }

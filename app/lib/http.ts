@@ -27,8 +27,17 @@ export function statusOf(e: unknown, overrides: StatusOverrides = {}): number {
 }
 
 /** A JSON error answer that does not come from an exception (wrong method, missing configuration). */
-export function jsonError(status: number, error: string, opts: { code?: ErrorCode; fieldErrors?: Record<string, string>; headers?: HeadersInit } = {}): Response {
-  const body: ErrorBody = { ok: false, error, ...(opts.code ? { code: opts.code } : {}), ...(opts.fieldErrors ? { fieldErrors: opts.fieldErrors } : {}) };
+export function jsonError(
+  status: number,
+  error: string,
+  opts: { code?: ErrorCode; fieldErrors?: Record<string, string>; headers?: HeadersInit } = {},
+): Response {
+  const body: ErrorBody = {
+    ok: false,
+    error,
+    ...(opts.code ? { code: opts.code } : {}),
+    ...(opts.fieldErrors ? { fieldErrors: opts.fieldErrors } : {}),
+  };
   return Response.json(body, { status, headers: opts.headers });
 }
 

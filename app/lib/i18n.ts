@@ -57,7 +57,8 @@ const en = {
   "winback.vip.subject.followup": "Following up, from {concierge}",
   "winback.vip.intro.first":
     "This is {concierge} at {shop}. It has been a while, and I wanted to check in personally. As one of our most valued customers, I have set aside something just for you: {perk}.",
-  "winback.vip.ask.first": "Is there anything we could have done better, or anything you are looking for right now? Just reply to this email and it comes straight to me.",
+  "winback.vip.ask.first":
+    "Is there anything we could have done better, or anything you are looking for right now? Just reply to this email and it comes straight to me.",
   "winback.vip.intro.followup": "Just following up on my note last week: {perk} is still reserved for you.",
   "winback.vip.ask.followup": "If there is anything I can help with, simply reply. I read every message myself.",
   "winback.vip.greeting": "Hi {name},",
@@ -105,7 +106,8 @@ const fr: Partial<Catalogue> = {
   "terms.and": "et",
   "unsubscribe.invalidTitle": "Ce lien ne fonctionne pas",
   "unsubscribe.doneTitle": "Vous êtes désabonné(e)",
-  "unsubscribe.explain": "Vous ne recevrez plus d'e-mails marketing de {shop}. Les e-mails de commande et de livraison ne sont pas concernés.",
+  "unsubscribe.explain":
+    "Vous ne recevrez plus d'e-mails marketing de {shop}. Les e-mails de commande et de livraison ne sont pas concernés.",
   "offer.percent": "{value} de réduction",
   "offer.amount": "{value} de réduction",
   "email.preview.customer": "Camille",
@@ -115,7 +117,8 @@ const fr: Partial<Catalogue> = {
   "email.footer.address": "{shop}, {address}",
   "winback.standard.subject.first": "Vous nous manquez : {offer} jusqu'au {ends}",
   "winback.standard.subject.reminder": "Rappel : votre offre {offer} se termine le {ends}",
-  "winback.standard.intro.first": "Cela fait un moment depuis votre dernière visite chez {shop}. Voici {offer} sur votre prochaine commande.",
+  "winback.standard.intro.first":
+    "Cela fait un moment depuis votre dernière visite chez {shop}. Voici {offer} sur votre prochaine commande.",
   "winback.standard.intro.reminder": "Votre offre {offer} chez {shop} vous attend toujours.",
   "winback.standard.code": "Code : {code}",
   "winback.standard.ends": "Fin : {ends}",
@@ -127,7 +130,8 @@ const fr: Partial<Catalogue> = {
   "winback.vip.subject.followup": "Suite à mon message, de la part de {concierge}",
   "winback.vip.intro.first":
     "Ici {concierge}, de {shop}. Cela fait un moment et je voulais prendre de vos nouvelles personnellement. Vous comptez parmi nos clients les plus fidèles, alors j'ai réservé quelque chose rien que pour vous : {perk}.",
-  "winback.vip.ask.first": "Y a-t-il quelque chose que nous aurions pu mieux faire, ou que vous recherchez en ce moment ? Répondez simplement à cet e-mail, il m'arrive directement.",
+  "winback.vip.ask.first":
+    "Y a-t-il quelque chose que nous aurions pu mieux faire, ou que vous recherchez en ce moment ? Répondez simplement à cet e-mail, il m'arrive directement.",
   "winback.vip.intro.followup": "Je reviens vers vous suite à mon message de la semaine dernière : {perk} vous est toujours réservé.",
   "winback.vip.ask.followup": "Si je peux vous aider, répondez simplement. Je lis chaque message moi-même.",
   "winback.vip.greeting": "Bonjour {name},",
@@ -191,8 +195,10 @@ const de: Partial<Catalogue> = {
   "winback.vip.subject.followup": "Nachfrage von {concierge}",
   "winback.vip.intro.first":
     "Hier ist {concierge} von {shop}. Es ist eine Weile her, und ich wollte mich persönlich bei Ihnen melden. Als eine unserer treuesten Kundinnen und Kunden habe ich etwas nur für Sie reserviert: {perk}.",
-  "winback.vip.ask.first": "Gibt es etwas, das wir besser machen könnten, oder suchen Sie gerade etwas? Antworten Sie einfach auf diese E-Mail, sie kommt direkt bei mir an.",
-  "winback.vip.intro.followup": "Ich melde mich noch einmal zu meiner Nachricht von letzter Woche: {perk} ist weiterhin für Sie reserviert.",
+  "winback.vip.ask.first":
+    "Gibt es etwas, das wir besser machen könnten, oder suchen Sie gerade etwas? Antworten Sie einfach auf diese E-Mail, sie kommt direkt bei mir an.",
+  "winback.vip.intro.followup":
+    "Ich melde mich noch einmal zu meiner Nachricht von letzter Woche: {perk} ist weiterhin für Sie reserviert.",
   "winback.vip.ask.followup": "Wenn ich helfen kann, antworten Sie einfach. Ich lese jede Nachricht selbst.",
   "winback.vip.greeting": "Hallo {name},",
   "winback.vip.greeting.anonymous": "Hallo,",
@@ -255,7 +261,8 @@ const es: Partial<Catalogue> = {
   "winback.vip.subject.followup": "Seguimiento de {concierge}",
   "winback.vip.intro.first":
     "Soy {concierge}, de {shop}. Ha pasado un tiempo y quería saludarte personalmente. Como uno de nuestros clientes más valiosos, he reservado algo solo para ti: {perk}.",
-  "winback.vip.ask.first": "¿Hay algo que podríamos haber hecho mejor o algo que estés buscando ahora? Responde a este correo y me llegará directamente.",
+  "winback.vip.ask.first":
+    "¿Hay algo que podríamos haber hecho mejor o algo que estés buscando ahora? Responde a este correo y me llegará directamente.",
   "winback.vip.intro.followup": "Te escribo de nuevo sobre mi nota de la semana pasada: {perk} sigue reservado para ti.",
   "winback.vip.ask.followup": "Si puedo ayudarte en algo, solo responde. Leo cada mensaje personalmente.",
   "winback.vip.greeting": "Hola {name}:",

@@ -58,7 +58,8 @@ export function parseNumberInput(raw: string | null | undefined, opts: NumberOpt
     const grp = dec === "." ? "," : ".";
     const [int, frac, ...rest] = s.split(dec);
     if (rest.length || (dec === "." ? dots : commas) !== 1) return fail("Enter a number");
-    if (!(grp === "," ? GROUPED : GROUPED_DOT).test(int!) || !/^\d+$/.test(frac!)) return fail("The thousands separators are misplaced, e.g. 1,500.25");
+    if (!(grp === "," ? GROUPED : GROUPED_DOT).test(int!) || !/^\d+$/.test(frac!))
+      return fail("The thousands separators are misplaced, e.g. 1,500.25");
     normalized = `${int!.split(grp).join("")}.${frac}`;
   } else {
     const sep = dots ? "." : ",";

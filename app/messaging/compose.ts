@@ -93,9 +93,17 @@ export function defaultBlocks(id: TemplateId, locale: Locale): { subject: string
     case "winback_standard.reminder":
       return { subject: raw("winback.standard.subject.reminder"), intro: raw("winback.standard.intro.reminder"), closing: "{shop}" };
     case "winback_vip.first":
-      return { subject: raw("winback.vip.subject.first"), intro: `${raw("winback.vip.intro.first")}\n${raw("winback.vip.ask.first")}`, closing: `${raw("winback.vip.signoff")}\n{concierge}\n{shop}` };
+      return {
+        subject: raw("winback.vip.subject.first"),
+        intro: `${raw("winback.vip.intro.first")}\n${raw("winback.vip.ask.first")}`,
+        closing: `${raw("winback.vip.signoff")}\n{concierge}\n{shop}`,
+      };
     case "winback_vip.followup":
-      return { subject: raw("winback.vip.subject.followup"), intro: `${raw("winback.vip.intro.followup")}\n${raw("winback.vip.ask.followup")}`, closing: `${raw("winback.vip.signoff")}\n{concierge}\n{shop}` };
+      return {
+        subject: raw("winback.vip.subject.followup"),
+        intro: `${raw("winback.vip.intro.followup")}\n${raw("winback.vip.ask.followup")}`,
+        closing: `${raw("winback.vip.signoff")}\n{concierge}\n{shop}`,
+      };
     case "points_nudge":
       return { subject: raw("points.subject"), intro: raw("points.intro"), closing: "{shop}" };
   }
@@ -117,7 +125,9 @@ export function composeEmail(input: EmailContent, ctx: ComposeContext): Composed
   let subjectDefault = defaults.subject;
 
   if (c.template === "winback_standard") {
-    const offerValue = c.discount.percent ? f.percent(c.discount.percent / 100, Number.isInteger(c.discount.percent) ? 0 : 1) : f.money(c.discount.amount ?? 0);
+    const offerValue = c.discount.percent
+      ? f.percent(c.discount.percent / 100, Number.isInteger(c.discount.percent) ? 0 : 1)
+      : f.money(c.discount.amount ?? 0);
     vars.offer = t(c.discount.percent ? "offer.percent" : "offer.amount", { value: offerValue });
     vars.code = c.code;
     vars.ends = f.longDate(c.endsAt);
@@ -148,7 +158,9 @@ export function composeEmail(input: EmailContent, ctx: ComposeContext): Composed
     }
   }
 
-  const subject = fill(own?.subject || subjectDefault, vars).replace(/\s+/g, " ").trim();
+  const subject = fill(own?.subject || subjectDefault, vars)
+    .replace(/\s+/g, " ")
+    .trim();
   const greeting =
     c.template === "winback_vip"
       ? first
@@ -161,7 +173,9 @@ export function composeEmail(input: EmailContent, ctx: ComposeContext): Composed
   const closing = fill(own?.closing || defaults.closing, vars);
   const paragraphs = (block: string) => block.split(/\n+/).filter((l) => l.trim());
 
-  const text = [greeting, "", ...paragraphs(intro).flatMap((p) => [p, ""]), ...lines, ...(lines.length ? [""] : []), ...paragraphs(closing)].join("\n").trim();
+  const text = [greeting, "", ...paragraphs(intro).flatMap((p) => [p, ""]), ...lines, ...(lines.length ? [""] : []), ...paragraphs(closing)]
+    .join("\n")
+    .trim();
   const html = [
     `<p>${esc(greeting)}</p>`,
     ...paragraphs(intro).map((p) => `<p>${esc(p)}</p>`),
@@ -216,7 +230,13 @@ export function sampleContent(id: TemplateId, locale: Locale, now: Date, shopDom
       };
     case "winback_vip.first":
     case "winback_vip.followup":
-      return { template: "winback_vip", stage: id.endsWith("first") ? "first" : "followup", firstName, concierge: "Sam", perk: "Free express shipping" };
+      return {
+        template: "winback_vip",
+        stage: id.endsWith("first") ? "first" : "followup",
+        firstName,
+        concierge: "Sam",
+        perk: "Free express shipping",
+      };
     case "points_nudge":
       return { template: "points_nudge", firstName, points: 450, value: 4.5, expiresAt: ends, link: `https://${shopDomain}` };
   }
@@ -259,6 +279,8 @@ export function withHtmlFooter(html: string, f: Footer): string {
     `<hr style="border:none;border-top:1px solid #ddd;margin:24px 0 12px">` +
     `<p style="font-size:12px;color:#555;line-height:1.5">${esc(t("email.footer.reason", { shop: f.shopName }))} ` +
     `<a href="${esc(f.url)}" style="color:#555">${esc(t("email.footer.unsubscribe"))}</a></p>` +
-    (address ? `<p style="font-size:12px;color:#555;line-height:1.5">${esc(t("email.footer.address", { shop: f.shopName, address }))}</p>` : "");
+    (address
+      ? `<p style="font-size:12px;color:#555;line-height:1.5">${esc(t("email.footer.address", { shop: f.shopName, address }))}</p>`
+      : "");
   return /<\/body>/i.test(html) ? html.replace(/<\/body>/i, `${footer}</body>`) : `${html}${footer}`;
 }

@@ -37,7 +37,14 @@ export function createMessaging(ctx: AppContext): MessagingServices {
   return {
     messenger() {
       const e = ctx.env();
-      return createMessenger({ sql: ctx.db.sql, transport: ctx.mailer(), appUrl: e.SHOPIFY_APP_URL, secret: e.SHOPIFY_API_SECRET, from: e.MAIL_FROM, now: ctx.now });
+      return createMessenger({
+        sql: ctx.db.sql,
+        transport: ctx.mailer(),
+        appUrl: e.SHOPIFY_APP_URL,
+        secret: e.SHOPIFY_API_SECRET,
+        from: e.MAIL_FROM,
+        now: ctx.now,
+      });
     },
     flowTriggers: () => createFlowTriggers({ sql: ctx.db.sql, client: ctx.adminClient, now: ctx.now }),
     messageCounts: (campaignId) => campaignMessageCounts(ctx.db.sql, campaignId),
@@ -53,7 +60,12 @@ export function createMessaging(ctx: AppContext): MessagingServices {
  * failure is stored on the settings (`defaultsError`) and shown on the email settings page; the
  * merchant can type the address, and marketing email stays refused until there is one.
  */
-export async function fillEmailDefaultsFromShopify(sql: Sql, client: AdminClient | (() => Promise<AdminClient>), shop: string, at: Date): Promise<MessagingSettings> {
+export async function fillEmailDefaultsFromShopify(
+  sql: Sql,
+  client: AdminClient | (() => Promise<AdminClient>),
+  shop: string,
+  at: Date,
+): Promise<MessagingSettings> {
   const current = await loadMessagingSettings(sql, shop);
   if (current.defaultsFromShopifyAt) return current;
   let next: MessagingSettings;

@@ -41,7 +41,8 @@ export async function receiveFeedback(
   signature: string | null,
 ): Promise<{ recorded: boolean; type: FeedbackInput["type"] }> {
   if (!deps.secret) throw new AppError("CONFIG", "Mail feedback is not configured: set MAIL_RELAY_SECRET (the relay's own signing secret)");
-  if (!verifyBodySignature(deps.secret, rawBody, signature)) throw new AppError("UNAUTHENTICATED", `Missing or wrong ${FEEDBACK_SIGNATURE_HEADER}`);
+  if (!verifyBodySignature(deps.secret, rawBody, signature))
+    throw new AppError("UNAUTHENTICATED", `Missing or wrong ${FEEDBACK_SIGNATURE_HEADER}`);
   let json: unknown;
   try {
     json = parseJsonClean(rawBody);
@@ -65,11 +66,23 @@ export async function receiveFeedback(
   });
   if (fb.type === "complaint") {
     // Also on a redelivery: suppressCustomer is idempotent and re-queues the Shopify update until it is confirmed.
-    await suppressCustomer(deps, { shop: log.shop, customerId: log.customerId, source: "complaint", campaignId: log.campaignId, messageLogId: log.id });
+    await suppressCustomer(deps, {
+      shop: log.shop,
+      customerId: log.customerId,
+      source: "complaint",
+      campaignId: log.campaignId,
+      messageLogId: log.id,
+    });
   }
   if (fb.type === "bounce" && fb.permanent) {
     // Only the address is dead: the suppression matches it by address, so a corrected email in Shopify can be mailed again.
-    await suppressCustomer(deps, { shop: log.shop, customerId: log.customerId, source: "bounce", campaignId: log.campaignId, messageLogId: log.id });
+    await suppressCustomer(deps, {
+      shop: log.shop,
+      customerId: log.customerId,
+      source: "bounce",
+      campaignId: log.campaignId,
+      messageLogId: log.id,
+    });
   }
   return { recorded, type: fb.type };
 }

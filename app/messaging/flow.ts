@@ -45,11 +45,35 @@ export const WINBACK_TOUCH_TRIGGER: FlowTriggerSpec = {
   handle: "winback-touch",
   customerReference: true,
   fields: [
-    { key: "Campaign ID", alias: "campaign_id", type: "single_line_text_field", format: "text", description: "Winback campaign the touch belongs to" },
+    {
+      key: "Campaign ID",
+      alias: "campaign_id",
+      type: "single_line_text_field",
+      format: "text",
+      description: "Winback campaign the touch belongs to",
+    },
     { key: "Branch", alias: "branch", type: "single_line_text_field", format: "text", description: "standard or vip" },
-    { key: "Touch day", alias: "touch_day", type: "number_decimal", format: "integer", description: "Days since the campaign launched, a whole number (0, 3, 10 / 0, 7)" },
-    { key: "Discount code", alias: "discount_code", type: "single_line_text_field", format: "text", description: "The customer's win-back code (Standard branch)" },
-    { key: "Discount ends at", alias: "discount_ends_at", type: "single_line_text_field", format: "iso_utc", description: "When the code stops working (ISO 8601, UTC)" },
+    {
+      key: "Touch day",
+      alias: "touch_day",
+      type: "number_decimal",
+      format: "integer",
+      description: "Days since the campaign launched, a whole number (0, 3, 10 / 0, 7)",
+    },
+    {
+      key: "Discount code",
+      alias: "discount_code",
+      type: "single_line_text_field",
+      format: "text",
+      description: "The customer's win-back code (Standard branch)",
+    },
+    {
+      key: "Discount ends at",
+      alias: "discount_ends_at",
+      type: "single_line_text_field",
+      format: "iso_utc",
+      description: "When the code stops working (ISO 8601, UTC)",
+    },
     { key: "Perk", alias: "perk", type: "single_line_text_field", format: "text", description: "Non-price perk offered to a VIP" },
   ],
 };
@@ -58,10 +82,34 @@ export const POINTS_EXPIRING_TRIGGER: FlowTriggerSpec = {
   handle: "points-expiring",
   customerReference: true,
   fields: [
-    { key: "Points", alias: "points", type: "number_decimal", format: "integer", description: "Points that expire on the date below, a whole number" },
-    { key: "Points value", alias: "points_value", type: "number_decimal", format: "decimal", description: "What those points are worth in the shop's currency" },
-    { key: "Expires at", alias: "expires_at", type: "single_line_text_field", format: "iso_utc", description: "When the points expire (ISO 8601, UTC)" },
-    { key: "Basket suggestion", alias: "basket_suggestion", type: "single_line_text_field", format: "text", description: "Products from the customer's own history" },
+    {
+      key: "Points",
+      alias: "points",
+      type: "number_decimal",
+      format: "integer",
+      description: "Points that expire on the date below, a whole number",
+    },
+    {
+      key: "Points value",
+      alias: "points_value",
+      type: "number_decimal",
+      format: "decimal",
+      description: "What those points are worth in the shop's currency",
+    },
+    {
+      key: "Expires at",
+      alias: "expires_at",
+      type: "single_line_text_field",
+      format: "iso_utc",
+      description: "When the points expire (ISO 8601, UTC)",
+    },
+    {
+      key: "Basket suggestion",
+      alias: "basket_suggestion",
+      type: "single_line_text_field",
+      format: "text",
+      description: "Products from the customer's own history",
+    },
   ],
 };
 
@@ -70,7 +118,10 @@ export const FLOW_TRIGGERS: Record<string, FlowTriggerSpec> = {
   [POINTS_EXPIRING_TRIGGER.handle]: POINTS_EXPIRING_TRIGGER,
 };
 
-const singleLine = z.string().max(255).refine((s) => !/[\r\n]/.test(s), "must be a single line");
+const singleLine = z
+  .string()
+  .max(255)
+  .refine((s) => !/[\r\n]/.test(s), "must be a single line");
 
 const valueSchema: Record<FlowFieldFormat, z.ZodTypeAny> = {
   text: singleLine,
@@ -108,7 +159,12 @@ export function normalizeFlowPayload(handle: string, payload: Record<string, unk
     else out[field.key] = r.data;
   }
   const cid = payload.customer_id;
-  const cidText = typeof cid === "number" || typeof cid === "bigint" ? String(cid) : typeof cid === "string" ? cid.replace(/^gid:\/\/shopify\/Customer\//, "") : "";
+  const cidText =
+    typeof cid === "number" || typeof cid === "bigint"
+      ? String(cid)
+      : typeof cid === "string"
+        ? cid.replace(/^gid:\/\/shopify\/Customer\//, "")
+        : "";
   if (!/^\d{1,20}$/.test(cidText)) problems.push("customer_id: a legacy customer id is required");
   if (problems.length) throw new AppError("INVALID_INPUT", `Flow trigger ${handle}: ${problems.join("; ")}`, { details: problems });
   // Flow's customer reference is the numeric id; legacy ids stay far below 2^53.
@@ -186,7 +242,15 @@ export function createFlowTriggers(deps: FlowTriggerDeps): FlowTriggers {
     const payload = normalizeFlowPayload(ev.handle, ev.payload);
     const at = now();
     const claimed = await deps.sql.transaction((tx) =>
-      claimFlowTrigger(tx, { shop: ev.shop, customerId: String(payload.customer_id), handle: ev.handle, dedupeKey: ev.dedupeKey, payload: JSON.stringify(payload), at, leaseMs }),
+      claimFlowTrigger(tx, {
+        shop: ev.shop,
+        customerId: String(payload.customer_id),
+        handle: ev.handle,
+        dedupeKey: ev.dedupeKey,
+        payload: JSON.stringify(payload),
+        at,
+        leaseMs,
+      }),
     );
     if (!claimed) return "duplicate";
     try {

@@ -21,7 +21,8 @@ export function mailTransport(): Transporter | null {
   } catch {
     throw new AppError("CONFIG", "SMTP_URL is not a URL");
   }
-  if (!/^smtps?:$/.test(parsed.protocol)) throw new AppError("CONFIG", `SMTP_URL must start with smtp:// or smtps:// (got ${parsed.protocol})`);
+  if (!/^smtps?:$/.test(parsed.protocol))
+    throw new AppError("CONFIG", `SMTP_URL must start with smtp:// or smtps:// (got ${parsed.protocol})`);
   parsed.searchParams.set("pool", "true");
   return (globalThis.__winbackMailTransport = nodemailer.createTransport(parsed.toString()));
 }

@@ -140,9 +140,16 @@ export function createMessenger(deps: MessengerDeps): Messenger & { frequencyCap
       // An address that is not exactly one mailbox (a list, a display name, a line break) is no usable
       // email: nodemailer would send to every address in it. Last check on the sending path.
       else if (!c || !c.email || !isSingleEmailAddress(c.email) || c.emailConsent !== "SUBSCRIBED") reason = "not_subscribed";
-      else if (isCappedKind(msg.kind) && capHours > 0 && (await hasRecentWinbackMessage(tx, msg.shop, msg.customerId, msg.dedupeKey, new Date(at.getTime() - capHours * 3_600_000)))) {
+      else if (
+        isCappedKind(msg.kind) &&
+        capHours > 0 &&
+        (await hasRecentWinbackMessage(tx, msg.shop, msg.customerId, msg.dedupeKey, new Date(at.getTime() - capHours * 3_600_000)))
+      ) {
         reason = "frequency_cap";
-      } else if ((await countRecentMarketingMessages(tx, msg.shop, msg.customerId, msg.dedupeKey, new Date(at.getTime() - CONTACT_CAP_WINDOW_MS))) >= settings.contactCapPer30Days) {
+      } else if (
+        (await countRecentMarketingMessages(tx, msg.shop, msg.customerId, msg.dedupeKey, new Date(at.getTime() - CONTACT_CAP_WINDOW_MS))) >=
+        settings.contactCapPer30Days
+      ) {
         reason = "contact_cap";
       } else if (!settings.postalAddress.trim()) reason = "no_postal_address";
       else if (!deps.transport) reason = "no_mail_server";
@@ -172,19 +179,38 @@ export function createMessenger(deps: MessengerDeps): Messenger & { frequencyCap
     const facts = await shopFacts(deps.sql, msg.shop);
     const settings = await loadMessagingSettings(deps.sql, msg.shop);
     const words = msg.content
-      ? composeEmail(msg.content, { locale: settings.locale, shopName: facts.name, currencyCode: facts.currencyCode, timeZone: facts.ianaTimezone, templates: settings.templates })
+      ? composeEmail(msg.content, {
+          locale: settings.locale,
+          shopName: facts.name,
+          currencyCode: facts.currencyCode,
+          timeZone: facts.ianaTimezone,
+          templates: settings.templates,
+        })
       : { subject: msg.subject!, text: msg.text!, html: msg.html! };
     const d = await decide(msg, words.subject, at, capHours, settings);
     if (!d.send) return { status: "skipped", reason: d.reason };
 
-    const token = createUnsubscribeToken(deps.secret, { shop: msg.shop, customerId: msg.customerId, messageLogId: d.logId, campaignId: msg.campaignId });
+    const token = createUnsubscribeToken(deps.secret, {
+      shop: msg.shop,
+      customerId: msg.customerId,
+      messageLogId: d.logId,
+      campaignId: msg.campaignId,
+    });
     const base = deps.appUrl.replace(/\/+$/, "");
     // The footer link opens the confirmation page; the header's target is the one-click resource route.
     const unsubscribeUrl = `${base}/unsubscribe/${token}`;
     const oneClickUrl = `${base}/unsubscribe/one-click/${token}`;
-    const listUnsubscribe = [`<${oneClickUrl}>`, ...(deps.unsubscribeMailto ? [`<mailto:${deps.unsubscribeMailto}?subject=unsubscribe>`] : [])].join(", ");
+    const listUnsubscribe = [
+      `<${oneClickUrl}>`,
+      ...(deps.unsubscribeMailto ? [`<mailto:${deps.unsubscribeMailto}?subject=unsubscribe>`] : []),
+    ].join(", ");
     const identity = senderIdentity(settings, facts, msg);
-    const footer: Footer = { shopName: identity.shopName, postalAddress: settings.postalAddress, url: unsubscribeUrl, locale: settings.locale };
+    const footer: Footer = {
+      shopName: identity.shopName,
+      postalAddress: settings.postalAddress,
+      url: unsubscribeUrl,
+      locale: settings.locale,
+    };
     try {
       await deps.transport!.sendMail({
         from: { name: identity.fromName, address: fromAddress.address },
@@ -236,7 +262,10 @@ export function senderIdentity(
 function smtpError(err: Error & { responseCode?: number; code?: string }): AppError {
   if (err.code === "EAUTH") return new AppError("CONFIG", `SMTP authentication failed: ${err.message}`, { cause: err, retryable: false });
   if (err.responseCode && err.responseCode >= 500) {
-    return new AppError("INTERNAL", `SMTP server rejected the message (${err.responseCode}): ${err.message}`, { cause: err, retryable: false });
+    return new AppError("INTERNAL", `SMTP server rejected the message (${err.responseCode}): ${err.message}`, {
+      cause: err,
+      retryable: false,
+    });
   }
   return new AppError("NETWORK", `SMTP delivery failed: ${err.message}`, { cause: err, retryable: true });
 }

@@ -45,7 +45,10 @@ export interface EmailSettingsPage {
 }
 
 /** The settings page: the stored settings (defaulted once from Shopify), the shop's facts for the preview, the status. */
-export async function loadEmailSettingsPage(ctx: Pick<AppContext, "db" | "env" | "now" | "adminClient">, shop: string): Promise<EmailSettingsPage> {
+export async function loadEmailSettingsPage(
+  ctx: Pick<AppContext, "db" | "env" | "now" | "adminClient">,
+  shop: string,
+): Promise<EmailSettingsPage> {
   // Shopify is asked only until the defaults were read once.
   const settings = await fillEmailDefaultsFromShopify(ctx.db.sql, () => ctx.adminClient(shop), shop, ctx.now());
   const facts = await shopFacts(ctx.db.sql, shop);
@@ -65,7 +68,11 @@ const FormSchema = z.object({
   }),
   postalAddress: text(500),
   locale: z.enum(LOCALES, { message: "Choose a language" }),
-  contactCapPer30Days: z.coerce.number({ message: "Enter a whole number" }).int("Enter a whole number").min(1, "At least 1").max(30, "At most 30"),
+  contactCapPer30Days: z.coerce
+    .number({ message: "Enter a whole number" })
+    .int("Enter a whole number")
+    .min(1, "At least 1")
+    .max(30, "At most 30"),
 });
 
 export type SaveResult = { ok: true; settings: MessagingSettings } | { ok: false; error: string; fieldErrors: Record<string, string> };
@@ -85,14 +92,16 @@ export async function saveEmailSettings(ctx: Pick<AppContext, "db">, shop: strin
     contactCapPer30Days: form.contactCapPer30Days,
   });
   if (!parsed.success) for (const i of parsed.error.issues) fieldErrors[String(i.path[0])] ??= i.message;
-  if (!(form.postalAddress ?? "").trim()) fieldErrors.postalAddress ??= "Marketing emails must show the shop's postal address; without one, Winback sends none.";
+  if (!(form.postalAddress ?? "").trim())
+    fieldErrors.postalAddress ??= "Marketing emails must show the shop's postal address; without one, Winback sends none.";
   const templates: Partial<Record<TemplateId, TemplateBlocks>> = {};
   for (const id of TEMPLATE_IDS) {
     const blocks = { subject: form[`${id}.subject`] ?? "", intro: form[`${id}.intro`] ?? "", closing: form[`${id}.closing`] ?? "" };
     if (blocks.subject.length > 300) fieldErrors[`${id}.subject`] = "At most 300 characters";
     if (blocks.intro.length > 2000) fieldErrors[`${id}.intro`] = "At most 2,000 characters";
     if (blocks.closing.length > 2000) fieldErrors[`${id}.closing`] = "At most 2,000 characters";
-    if (blocks.subject.trim() || blocks.intro.trim() || blocks.closing.trim()) templates[id] = { subject: blocks.subject, intro: blocks.intro, closing: blocks.closing };
+    if (blocks.subject.trim() || blocks.intro.trim() || blocks.closing.trim())
+      templates[id] = { subject: blocks.subject, intro: blocks.intro, closing: blocks.closing };
   }
   if (Object.keys(fieldErrors).length || !parsed.success) return { ok: false, error: "Check the highlighted fields.", fieldErrors };
   const current = await loadMessagingSettings(ctx.db.sql, shop);
@@ -108,10 +117,14 @@ export async function saveEmailSettings(ctx: Pick<AppContext, "db">, shop: strin
 
 // ─── Unsubscribe pages (public; the signed token is the only credential) ────
 
-export type UnsubscribePageData = { ok: true; shopName: string; done: boolean; locale: Locale } | { ok: false; error: string; locale: Locale };
+export type UnsubscribePageData =
+  { ok: true; shopName: string; done: boolean; locale: Locale } | { ok: false; error: string; locale: Locale };
 
 /** A forged link is 403 (there is no login to offer), a malformed one 400 (ADR 072). */
-const TOKEN_ERRORS = { codes: ["INVALID_INPUT", "UNAUTHENTICATED"] as Array<"INVALID_INPUT" | "UNAUTHENTICATED">, status: { UNAUTHENTICATED: 403 } };
+const TOKEN_ERRORS = {
+  codes: ["INVALID_INPUT", "UNAUTHENTICATED"] as Array<"INVALID_INPUT" | "UNAUTHENTICATED">,
+  status: { UNAUTHENTICATED: 403 },
+};
 
 /** The first language of an Accept-Language header (a link whose shop is unknown still answers in the reader's language). */
 export function localeFromAcceptLanguage(header: string | null): Locale {
@@ -125,11 +138,18 @@ async function pageFor(sql: Sql, shop: string, done: boolean): Promise<Unsubscri
 
 function tokenFailure(e: unknown, acceptLanguage: string | null): { status: number; data: UnsubscribePageData } {
   if (!isHandled(e, TOKEN_ERRORS.codes)) throw e;
-  return { status: statusOf(e, TOKEN_ERRORS.status), data: { ok: false, error: e.message, locale: localeFromAcceptLanguage(acceptLanguage) } };
+  return {
+    status: statusOf(e, TOKEN_ERRORS.status),
+    data: { ok: false, error: e.message, locale: localeFromAcceptLanguage(acceptLanguage) },
+  };
 }
 
 /** GET: what the confirmation page shows, in the shop's customer language; never unsubscribes (scanners prefetch links). */
-export async function loadUnsubscribePage(deps: { sql: Sql; secret: string }, token: string, acceptLanguage: string | null): Promise<{ status: number; data: UnsubscribePageData }> {
+export async function loadUnsubscribePage(
+  deps: { sql: Sql; secret: string },
+  token: string,
+  acceptLanguage: string | null,
+): Promise<{ status: number; data: UnsubscribePageData }> {
   try {
     const claims = verifyUnsubscribeToken(deps.secret, token);
     return { status: 200, data: await pageFor(deps.sql, claims.shop, await hasSuppression(deps.sql, claims.shop, claims.customerId)) };

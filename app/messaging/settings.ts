@@ -11,7 +11,13 @@ import { LOCALES, type Locale } from "../lib/i18n";
  */
 
 /** The messages a merchant can rewrite: each kind, and the first vs later touch where they differ. */
-export const TEMPLATE_IDS = ["winback_standard.first", "winback_standard.reminder", "winback_vip.first", "winback_vip.followup", "points_nudge"] as const;
+export const TEMPLATE_IDS = [
+  "winback_standard.first",
+  "winback_standard.reminder",
+  "winback_vip.first",
+  "winback_vip.followup",
+  "points_nudge",
+] as const;
 export type TemplateId = (typeof TEMPLATE_IDS)[number];
 
 const Block = z
@@ -87,17 +93,25 @@ export function customerLocale(s: Pick<MessagingSettings, "locale">): Locale {
 }
 
 /** The shop's address from Shopify (`Shop.shopAddress`, "as it will appear to buyers"), one line per part. */
-export function formatShopAddress(a: {
-  company?: string | null;
-  address1?: string | null;
-  address2?: string | null;
-  city?: string | null;
-  province?: string | null;
-  zip?: string | null;
-  country?: string | null;
-} | null | undefined): string {
+export function formatShopAddress(
+  a:
+    | {
+        company?: string | null;
+        address1?: string | null;
+        address2?: string | null;
+        city?: string | null;
+        province?: string | null;
+        zip?: string | null;
+        country?: string | null;
+      }
+    | null
+    | undefined,
+): string {
   if (!a) return "";
-  const cityLine = [a.zip, a.city, a.province].map((s) => s?.trim()).filter(Boolean).join(" ");
+  const cityLine = [a.zip, a.city, a.province]
+    .map((s) => s?.trim())
+    .filter(Boolean)
+    .join(" ");
   return [a.company, a.address1, a.address2, cityLine, a.country]
     .map((s) => s?.trim())
     .filter(Boolean)

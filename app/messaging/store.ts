@@ -24,7 +24,10 @@ export async function lockCustomerMail(tx: Sql, shop: string, customerId: string
 }
 
 export async function messageByDedupeKey(tx: Sql, shop: string, dedupeKey: string): Promise<MessageLogRow | null> {
-  const r = await tx.query<MessageLogRow>(`SELECT id, status, reason, "updatedAt" FROM "MessageLog" WHERE shop = $1 AND "dedupeKey" = $2`, [shop, dedupeKey]);
+  const r = await tx.query<MessageLogRow>(`SELECT id, status, reason, "updatedAt" FROM "MessageLog" WHERE shop = $1 AND "dedupeKey" = $2`, [
+    shop,
+    dedupeKey,
+  ]);
   return r[0] ?? null;
 }
 
@@ -51,7 +54,13 @@ export async function hasRecentWinbackMessage(tx: Sql, shop: string, customerId:
 }
 
 /** Marketing emails of every kind (campaigns, programs, points reminders) that reached the customer since `since` (contact cap). */
-export async function countRecentMarketingMessages(tx: Sql, shop: string, customerId: string, exceptKey: string, since: Date): Promise<number> {
+export async function countRecentMarketingMessages(
+  tx: Sql,
+  shop: string,
+  customerId: string,
+  exceptKey: string,
+  since: Date,
+): Promise<number> {
   const r = await tx.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM "MessageLog" WHERE shop = $1 AND "customerId" = $2 AND "dedupeKey" <> $3
        AND ${COUNTS_AS_SENT} AND coalesce("sentAt", "updatedAt") > $4`,
@@ -83,20 +92,43 @@ export async function recordMessageDecision(tx: Sql, d: MessageDecisionRow): Pro
        reason = excluded.reason, "messageId" = excluded."messageId", "toAddress" = excluded."toAddress", subject = excluded.subject,
        attempts = m.attempts + excluded.attempts, "updatedAt" = excluded."updatedAt", error = NULL
      RETURNING id`,
-    [randomUUID(), d.shop, d.customerId, d.kind, d.dedupeKey, d.campaignId, d.reason ? "skipped" : "sending", d.reason, d.messageId, d.toAddress, d.subject, d.reason ? 0 : 1, d.at],
+    [
+      randomUUID(),
+      d.shop,
+      d.customerId,
+      d.kind,
+      d.dedupeKey,
+      d.campaignId,
+      d.reason ? "skipped" : "sending",
+      d.reason,
+      d.messageId,
+      d.toAddress,
+      d.subject,
+      d.reason ? 0 : 1,
+      d.at,
+    ],
   );
   return rows[0]!.id;
 }
 
 export async function markMessageFailed(sql: Sql, id: string, error: string, at: Date): Promise<void> {
-  await sql.query(`UPDATE "MessageLog" SET status = 'failed', reason = 'smtp_error', error = $2, "updatedAt" = $3 WHERE id = $1 AND status = 'sending'`, [id, error.slice(0, 1000), at]);
+  await sql.query(
+    `UPDATE "MessageLog" SET status = 'failed', reason = 'smtp_error', error = $2, "updatedAt" = $3 WHERE id = $1 AND status = 'sending'`,
+    [id, error.slice(0, 1000), at],
+  );
 }
 
 export async function markMessageSent(sql: Sql, id: string, at: Date): Promise<void> {
-  await sql.query(`UPDATE "MessageLog" SET status = 'sent', reason = NULL, "sentAt" = $2, "updatedAt" = $2, error = NULL WHERE id = $1`, [id, at]);
+  await sql.query(`UPDATE "MessageLog" SET status = 'sent', reason = NULL, "sentAt" = $2, "updatedAt" = $2, error = NULL WHERE id = $1`, [
+    id,
+    at,
+  ]);
 }
 
-export async function messageByMessageId(sql: Sql, messageId: string): Promise<{ id: string; shop: string; customerId: string; campaignId: string | null } | null> {
+export async function messageByMessageId(
+  sql: Sql,
+  messageId: string,
+): Promise<{ id: string; shop: string; customerId: string; campaignId: string | null } | null> {
   const r = await sql.query<{ id: string; shop: string; customerId: string; campaignId: string | null }>(
     `SELECT id, shop, "customerId"::text AS "customerId", "campaignId" FROM "MessageLog" WHERE "messageId" = $1`,
     [messageId],
@@ -177,7 +209,11 @@ export async function insertSuppression(tx: Sql, s: SuppressionRecord): Promise<
   return inserted.length > 0;
 }
 
-export async function suppressionOf(sql: Sql, shop: string, customerId: string): Promise<{ at: Date; synced: Date | null; source: SuppressionSource } | null> {
+export async function suppressionOf(
+  sql: Sql,
+  shop: string,
+  customerId: string,
+): Promise<{ at: Date; synced: Date | null; source: SuppressionSource } | null> {
   const r = await sql.query<{ at: Date; synced: Date | null; source: SuppressionSource }>(
     `SELECT at, "shopifySyncedAt" AS synced, source FROM "EmailSuppression" WHERE shop = $1 AND "customerId" = $2`,
     [shop, customerId],
@@ -186,17 +222,24 @@ export async function suppressionOf(sql: Sql, shop: string, customerId: string):
 }
 
 export async function countShopifyAttempt(sql: Sql, shop: string, customerId: string): Promise<void> {
-  await sql.query(`UPDATE "EmailSuppression" SET "shopifyAttempts" = "shopifyAttempts" + 1 WHERE shop = $1 AND "customerId" = $2`, [shop, customerId]);
-}
-
-export async function recordShopifyRejection(sql: Sql, shop: string, customerId: string, message: string, code: string, at: Date): Promise<void> {
-  await sql.query(`UPDATE "EmailSuppression" SET "shopifyError" = $3, "shopifyErrorCode" = $4, "shopifyErrorAt" = $5 WHERE shop = $1 AND "customerId" = $2`, [
+  await sql.query(`UPDATE "EmailSuppression" SET "shopifyAttempts" = "shopifyAttempts" + 1 WHERE shop = $1 AND "customerId" = $2`, [
     shop,
     customerId,
-    message.slice(0, 1000),
-    code.slice(0, 100),
-    at,
   ]);
+}
+
+export async function recordShopifyRejection(
+  sql: Sql,
+  shop: string,
+  customerId: string,
+  message: string,
+  code: string,
+  at: Date,
+): Promise<void> {
+  await sql.query(
+    `UPDATE "EmailSuppression" SET "shopifyError" = $3, "shopifyErrorCode" = $4, "shopifyErrorAt" = $5 WHERE shop = $1 AND "customerId" = $2`,
+    [shop, customerId, message.slice(0, 1000), code.slice(0, 100), at],
+  );
 }
 
 export async function markSuppressionSynced(tx: Sql, shop: string, customerId: string, at: Date): Promise<void> {
@@ -249,7 +292,16 @@ export async function consentSyncCounts(
 
 export async function insertFeedback(
   sql: Sql,
-  f: { shop: string; customerId: string; messageLogId: string; messageId: string; campaignId: string | null; type: string; detail: string | null; at: Date },
+  f: {
+    shop: string;
+    customerId: string;
+    messageLogId: string;
+    messageId: string;
+    campaignId: string | null;
+    type: string;
+    detail: string | null;
+    at: Date;
+  },
 ): Promise<boolean> {
   const inserted = await sql.query(
     `INSERT INTO "EmailFeedback" (id, shop, "customerId", "messageLogId", "messageId", "campaignId", type, detail, "receivedAt")
@@ -264,7 +316,10 @@ export async function insertFeedback(
  * bounced; unsubscribes are attributed through the campaign carried in the unsubscribe token;
  * complaints through the message they name.
  */
-export async function campaignMessageCounts(sql: Sql, campaignId: string): Promise<{ delivered: number; unsubscribed: number; complaints: number }> {
+export async function campaignMessageCounts(
+  sql: Sql,
+  campaignId: string,
+): Promise<{ delivered: number; unsubscribed: number; complaints: number }> {
   const r = (
     await sql.query<{ delivered: number; unsubscribed: number; complaints: number }>(
       `SELECT
@@ -310,7 +365,11 @@ export async function claimFlowTrigger(
 }
 
 export async function markFlowTriggerFailed(sql: Sql, id: string, error: string, at: Date): Promise<void> {
-  await sql.query(`UPDATE "FlowTriggerLog" SET status = 'failed', error = $2, "updatedAt" = $3 WHERE id = $1`, [id, error.slice(0, 1000), at]);
+  await sql.query(`UPDATE "FlowTriggerLog" SET status = 'failed', error = $2, "updatedAt" = $3 WHERE id = $1`, [
+    id,
+    error.slice(0, 1000),
+    at,
+  ]);
 }
 
 export async function markFlowTriggerFired(sql: Sql, id: string, at: Date): Promise<void> {
@@ -336,12 +395,17 @@ export async function redactShop(sql: Sql, shop: string): Promise<void> {
 /** Messaging's rows about these customers, by table, as the merchant must hand them over. */
 export async function exportCustomerData(sql: Sql, shop: string, customerIds: string[]): Promise<Record<string, unknown[]>> {
   const out: Record<string, unknown[]> = {};
-  for (const t of TABLES) out[t] = await sql.query(`SELECT * FROM "${t}" WHERE shop = $1 AND "customerId" = ANY($2::bigint[])`, [shop, customerIds]);
+  for (const t of TABLES)
+    out[t] = await sql.query(`SELECT * FROM "${t}" WHERE shop = $1 AND "customerId" = ANY($2::bigint[])`, [shop, customerIds]);
   return out;
 }
 
 /** Of these customers (with their stored address), those suppressed by customer or by address: one query for a whole plan. */
-export async function suppressedCustomerIds(sql: Sql, shop: string, customers: Array<{ customerId: string; email: string | null }>): Promise<Set<string>> {
+export async function suppressedCustomerIds(
+  sql: Sql,
+  shop: string,
+  customers: Array<{ customerId: string; email: string | null }>,
+): Promise<Set<string>> {
   if (!customers.length) return new Set();
   const rows = await sql.query<{ id: string }>(
     `SELECT u.id::text AS id FROM unnest($2::bigint[], $3::text[]) AS u(id, email)

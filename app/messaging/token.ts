@@ -30,7 +30,9 @@ const Claims = z.object({
 });
 
 function sign(secret: string, payload: string): Buffer {
-  return createHmac("sha256", secret).update(DOMAIN + payload, "utf8").digest();
+  return createHmac("sha256", secret)
+    .update(DOMAIN + payload, "utf8")
+    .digest();
 }
 
 export function createUnsubscribeToken(secret: string, claims: UnsubscribeClaims): string {
@@ -77,7 +79,9 @@ export function verifyUnsubscribeToken(secret: string, token: string): Unsubscri
 export const FEEDBACK_SIGNATURE_DOMAIN = "winback-mail-feedback:";
 
 function feedbackMac(secret: string, rawBody: string): Buffer {
-  return createHmac("sha256", secret).update(FEEDBACK_SIGNATURE_DOMAIN + rawBody, "utf8").digest();
+  return createHmac("sha256", secret)
+    .update(FEEDBACK_SIGNATURE_DOMAIN + rawBody, "utf8")
+    .digest();
 }
 
 export function verifyBodySignature(secret: string, rawBody: string, signatureHex: string | null): boolean {

@@ -59,9 +59,7 @@ export const SKIP_REASON_LABELS: Record<SkipReason | "unknown", string> = {
   unknown: "skipped",
 };
 
-export type SendOutcome =
-  | { status: "sent"; messageId: string; unsubscribeUrl: string }
-  | { status: "skipped"; reason: SkipReason };
+export type SendOutcome = { status: "sent"; messageId: string; unsubscribeUrl: string } | { status: "skipped"; reason: SkipReason };
 
 export interface Messenger {
   sendEmail(msg: OutboundEmail): Promise<SendOutcome>;

@@ -66,7 +66,11 @@ export async function suppressCustomer(deps: SuppressDeps, input: SuppressInput)
   });
   // Re-sent while Shopify has not confirmed: a crash after the insert still reaches Shopify on the next click.
   if (needsSync) {
-    await deps.queue.send(CONSENT_JOB, { shop: input.shop, customerId: input.customerId }, { singletonKey: `${CONSENT_JOB}:${input.shop}:${input.customerId}` });
+    await deps.queue.send(
+      CONSENT_JOB,
+      { shop: input.shop, customerId: input.customerId },
+      { singletonKey: `${CONSENT_JOB}:${input.shop}:${input.customerId}` },
+    );
   }
   return { created };
 }
@@ -116,7 +120,10 @@ export const CONSENT_OPT_IN_LEVEL = "SINGLE_OPT_IN";
  * (consentSyncSummary) and sent again by requeueConsentUpdates: daily, after the app is
  * re-authorized, and from the merchant's Retry.
  */
-export async function syncConsentToShopify(deps: ConsentJobDeps, p: { shop: string; customerId: string }): Promise<"updated" | "already" | "gone" | "rejected"> {
+export async function syncConsentToShopify(
+  deps: ConsentJobDeps,
+  p: { shop: string; customerId: string },
+): Promise<"updated" | "already" | "gone" | "rejected"> {
   const now = deps.now ?? (() => new Date());
   const row = await suppressionOf(deps.sql, p.shop, p.customerId);
   if (!row) return "gone"; // redacted since
@@ -193,6 +200,8 @@ export async function consentSyncSummary(sql: Sql, shop: string): Promise<Consen
   return {
     rejected: c.rejected,
     pending: c.pending,
-    latest: c.latest ? { code: c.latest.code, message: c.latest.message, at: c.latest.at ? new Date(c.latest.at).toISOString() : null } : null,
+    latest: c.latest
+      ? { code: c.latest.code, message: c.latest.message, at: c.latest.at ? new Date(c.latest.at).toISOString() : null }
+      : null,
   };
 }

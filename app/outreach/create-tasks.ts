@@ -1,7 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { localDay } from "../domain/analytics";
-import { checkInScript, suggestPerk, suggestPerks, type CampaignSettings, type PerkKind, type PurchaseLine, type VipTaskStatus } from "../domain/campaigns";
+import {
+  checkInScript,
+  suggestPerk,
+  suggestPerks,
+  type CampaignSettings,
+  type PerkKind,
+  type PurchaseLine,
+  type VipTaskStatus,
+} from "../domain/campaigns";
 import type { Sql } from "../db/sql";
 import { parseOrThrow } from "../lib/parse";
 import { shopFacts } from "../shop-settings.server";
@@ -17,7 +25,20 @@ const CreateInput = z.object({
   shop: z.string().min(1),
   campaignId: z.string().min(1),
   launchAt: z.date().refine((d) => Number.isFinite(d.getTime()), "invalid date"),
-  settings: z.object({ vip: z.object({ conciergeName: z.string(), conciergeRole: z.string(), owner: z.string(), perkOverride: z.string().nullable(), followUpDays: z.number().int().min(1), graceDays: z.number().int().min(0) }).loose() }).loose(),
+  settings: z
+    .object({
+      vip: z
+        .object({
+          conciergeName: z.string(),
+          conciergeRole: z.string(),
+          owner: z.string(),
+          perkOverride: z.string().nullable(),
+          followUpDays: z.number().int().min(1),
+          graceDays: z.number().int().min(0),
+        })
+        .loose(),
+    })
+    .loose(),
   customerIds: z.array(z.string().regex(/^\d+$/, "customer ids are Shopify legacy ids (decimal)")),
 });
 
@@ -70,7 +91,11 @@ export async function createOutreachTasks(
     const tasks: NewTask[] = todo.map((customerId) => {
       const history = lines.get(customerId) ?? [];
       const perk = suggestPerk(history, perkOverride);
-      const alternatives = perkOverride ? [] : suggestPerks(history).slice(1, 4).map((s) => ({ kind: s.kind, text: s.text }));
+      const alternatives = perkOverride
+        ? []
+        : suggestPerks(history)
+            .slice(1, 4)
+            .map((s) => ({ kind: s.kind, text: s.text }));
       const script = checkInScript({
         // Without a named concierge the role speaks ("This is Customer care at ..."), never an empty name.
         conciergeName: vip.conciergeName || vip.conciergeRole,

@@ -43,8 +43,14 @@ export async function runEscalations(sql: Sql, shop: string, now: Date): Promise
  * webhook hook and the sweeps after a sync, so an order that arrived before the task existed, or a
  * webhook that never came, still counts. Orders are read through the sync's store.
  */
-export async function reconcileWonBack(sql: Sql, shop: string, now: Date, opts: { customerId?: string } = {}): Promise<Array<{ taskId: string; orderId: string }>> {
-  if (opts.customerId !== undefined && !/^\d+$/.test(opts.customerId)) throw new AppError("INVALID_INPUT", `Not a customer id: ${opts.customerId}`);
+export async function reconcileWonBack(
+  sql: Sql,
+  shop: string,
+  now: Date,
+  opts: { customerId?: string } = {},
+): Promise<Array<{ taskId: string; orderId: string }>> {
+  if (opts.customerId !== undefined && !/^\d+$/.test(opts.customerId))
+    throw new AppError("INVALID_INPUT", `Not a customer id: ${opts.customerId}`);
   const open = await unfinishedTasks(sql, shop, opts.customerId ?? null);
   const firsts = await firstPurchasesInWindows(
     sql,

@@ -10,7 +10,22 @@ export function csvLine(cells: Array<string | number | boolean | null | undefine
 }
 
 export const CSV_HEADER = [
-  "Task ID", "Customer ID", "Name", "Email", "Phone", "Lifetime spend", "Last order", "Campaign", "Concierge", "Perk", "Status", "Next due", "Overdue", "Escalated to", "Won back order", "Script",
+  "Task ID",
+  "Customer ID",
+  "Name",
+  "Email",
+  "Phone",
+  "Lifetime spend",
+  "Last order",
+  "Campaign",
+  "Concierge",
+  "Perk",
+  "Status",
+  "Next due",
+  "Overdue",
+  "Escalated to",
+  "Won back order",
+  "Script",
 ];
 
 export function csvRow(r: QueueRow): string {

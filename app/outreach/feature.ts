@@ -18,7 +18,16 @@ export function outreachDeps(ctx: AppContext): () => Promise<OutreachDeps> {
       now: ctx.now,
       notifyOwners: mailer
         ? (shop, escalated) =>
-            notifyOwners({ sql: ctx.db.sql, mailer, from: e.MAIL_FROM, appAdminUrl: (s) => `https://${s}/admin/apps/${e.SHOPIFY_API_KEY}/app/outreach?status=escalated` }, shop, escalated)
+            notifyOwners(
+              {
+                sql: ctx.db.sql,
+                mailer,
+                from: e.MAIL_FROM,
+                appAdminUrl: (s) => `https://${s}/admin/apps/${e.SHOPIFY_API_KEY}/app/outreach?status=escalated`,
+              },
+              shop,
+              escalated,
+            )
         : undefined,
     };
   };

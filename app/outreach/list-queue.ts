@@ -156,12 +156,17 @@ export async function listQueue(sql: Sql, shop: string, q: QueueQuery, now: Date
 }
 
 /** Values for the filter pickers. */
-export async function queueOptions(sql: Sql, shop: string): Promise<{ concierges: string[]; campaigns: Array<{ id: string; name: string }>; total: number }> {
+export async function queueOptions(
+  sql: Sql,
+  shop: string,
+): Promise<{ concierges: string[]; campaigns: Array<{ id: string; name: string }>; total: number }> {
   const facets = await queueFacets(sql, shop);
   const names = new Map((facets.campaignIds.length ? await listCampaigns(sql, shop) : []).map((c) => [c.id, c.name]));
   return {
     concierges: facets.concierges.filter(Boolean).sort((a, b) => a.localeCompare(b)),
-    campaigns: facets.campaignIds.map((id) => ({ id, name: names.get(id) ?? id })).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id)),
+    campaigns: facets.campaignIds
+      .map((id) => ({ id, name: names.get(id) ?? id }))
+      .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id)),
     total: facets.total,
   };
 }

@@ -1,6 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { escalate, markContacted, markResponded, markWonBack, transitionVipTask, type VipTask, type VipTaskStatus } from "../domain/campaigns";
+import {
+  escalate,
+  markContacted,
+  markResponded,
+  markWonBack,
+  transitionVipTask,
+  type VipTask,
+  type VipTaskStatus,
+} from "../domain/campaigns";
 import type { Sql } from "../db/sql";
 import { AppError, isAppError } from "../lib/errors";
 import { parseOrThrow } from "../lib/parse";
@@ -50,7 +58,14 @@ export async function transitionTask(
     if (row.status === to) return { taskId: row.id, from: row.status, to, changed: false };
     const next = applyMove(toVipTask(row), row, to, input.now, note, input.orderId);
     await persistTransition(tx, row, next, input.now);
-    if (note) await insertNote(tx, { id: randomUUID(), row, author: input.author?.trim() || "Staff", body: `${label(to)}: ${note}`, at: input.now });
+    if (note)
+      await insertNote(tx, {
+        id: randomUUID(),
+        row,
+        author: input.author?.trim() || "Staff",
+        body: `${label(to)}: ${note}`,
+        at: input.now,
+      });
     return { taskId: row.id, from: row.status, to, changed: true };
   });
 }
@@ -67,7 +82,10 @@ export interface BulkResult {
  * moved and to be told about the two that cannot (say, already won back): each task is its own
  * transaction, never all-or-nothing.
  */
-export async function bulkTransition(sql: Sql, input: { shop: string; taskIds: string[]; to: VipTaskStatus; now: Date; author?: string }): Promise<BulkResult> {
+export async function bulkTransition(
+  sql: Sql,
+  input: { shop: string; taskIds: string[]; to: VipTaskStatus; now: Date; author?: string },
+): Promise<BulkResult> {
   const ids = parseOrThrow(z.array(z.string().min(1)).min(1, "select at least one task").max(1000), input.taskIds, "task ids");
   const out: BulkResult = { changed: [], unchanged: [], conflicts: [], notFound: [] };
   for (const taskId of [...new Set(ids)]) {
@@ -89,7 +107,10 @@ export async function bulkTransition(sql: Sql, input: { shop: string; taskIds: s
  * Appends a note. The form sends its own note id, so submitting the same form twice (double click,
  * retry after a lost response) stores it once.
  */
-export async function addNote(sql: Sql, input: { shop: string; taskId: string; author?: string; body: string; noteId?: string; now: Date }): Promise<{ created: boolean; noteId: string }> {
+export async function addNote(
+  sql: Sql,
+  input: { shop: string; taskId: string; author?: string; body: string; noteId?: string; now: Date },
+): Promise<{ created: boolean; noteId: string }> {
   const body = parseOrThrow(NoteBody, input.body, "note");
   const author = input.author?.trim() ? parseOrThrow(Author, input.author, "author") : "Staff";
   const noteId = input.noteId ? parseOrThrow(z.string().uuid("note id must be a UUID"), input.noteId, "note id") : randomUUID();

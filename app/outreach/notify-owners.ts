@@ -40,7 +40,11 @@ export async function notifyOwners(
   const sent: Array<{ to: string; count: number }> = [];
   for (const [to, taskIds] of byOwner) {
     const tasks = await tasksByIds(deps.sql, shop, taskIds);
-    const customers = await customersByIds(deps.sql, shop, tasks.map((t) => t.customerId));
+    const customers = await customersByIds(
+      deps.sql,
+      shop,
+      tasks.map((t) => t.customerId),
+    );
     // Biggest spenders first: the owner calls them before the others.
     const spend = (id: string) => (customers.has(id) ? Number(customers.get(id)!.totalSpent) : -Infinity);
     tasks.sort((a, b) => spend(b.customerId) - spend(a.customerId) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

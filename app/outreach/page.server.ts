@@ -142,7 +142,10 @@ export async function handleQueueAction(sql: Sql, shop: string, form: FormData, 
     const r = await bulkTransition(sql, { shop, taskIds: f.ids, to: f.to, now, author: f.author });
     const parts = [`${r.changed.length} marked ${label(f.to).toLowerCase()}`];
     if (r.unchanged.length) parts.push(`${r.unchanged.length} already were`);
-    if (r.conflicts.length) parts.push(`${r.conflicts.length} could not move (${[...new Set(r.conflicts.map((c) => label(c.status).toLowerCase()))].join(", ")})`);
+    if (r.conflicts.length)
+      parts.push(
+        `${r.conflicts.length} could not move (${[...new Set(r.conflicts.map((c) => label(c.status).toLowerCase()))].join(", ")})`,
+      );
     if (r.notFound.length) parts.push(`${r.notFound.length} no longer exist`);
     return { ok: r.conflicts.length === 0 && r.notFound.length === 0, message: parts.join(", "), status: 200 };
   } catch (e) {
@@ -198,7 +201,8 @@ export async function loadTaskDetail(sql: Sql, shop: string, rawTaskId: string, 
   const [customer, campaign] = await Promise.all([customerById(sql, shop, task.customerId), findCampaign(sql, shop, task.campaignId)]);
   const f = formatters(facts.currencyCode, facts.ianaTimezone);
   const time = { format: f.dateTime };
-  const nextDue = task.status === "to_contact" ? task.dueAt : task.status === "contacted" || task.status === "follow_up_due" ? task.followUpAt : null;
+  const nextDue =
+    task.status === "to_contact" ? task.dueAt : task.status === "contacted" || task.status === "follow_up_due" ? task.followUpAt : null;
   const dates: Array<{ label: string; value: string }> = [
     { label: "Launched", value: time.format(task.launchAt) },
     { label: "Contact due", value: f.due(task.dueAt) },
@@ -206,8 +210,10 @@ export async function loadTaskDetail(sql: Sql, shop: string, rawTaskId: string, 
   ];
   if (task.contactedAt) dates.push({ label: "Contacted", value: time.format(task.contactedAt) });
   if (task.respondedAt) dates.push({ label: "Responded", value: time.format(task.respondedAt) });
-  if (task.escalatedAt) dates.push({ label: `Escalated${task.escalatedTo ? ` to ${task.escalatedTo}` : ""}`, value: time.format(task.escalatedAt) });
-  if (task.wonBackAt) dates.push({ label: `Won back${task.wonBackOrderId ? ` (order ${task.wonBackOrderId})` : ""}`, value: time.format(task.wonBackAt) });
+  if (task.escalatedAt)
+    dates.push({ label: `Escalated${task.escalatedTo ? ` to ${task.escalatedTo}` : ""}`, value: time.format(task.escalatedAt) });
+  if (task.wonBackAt)
+    dates.push({ label: `Won back${task.wonBackOrderId ? ` (order ${task.wonBackOrderId})` : ""}`, value: time.format(task.wonBackAt) });
   const name = `${customer?.firstName ?? ""} ${customer?.lastName ?? ""}`.trim();
   return {
     id: task.id,
@@ -230,7 +236,10 @@ export async function loadTaskDetail(sql: Sql, shop: string, rawTaskId: string, 
     overdue: !!nextDue && nextDue.getTime() <= now.getTime(),
     escalatedTo: task.escalatedTo,
     wonBackOrderId: task.wonBackOrderId,
-    history: task.history.map((e) => ({ at: time.format(new Date(e.at)), text: `${label(e.from)} → ${label(e.to)}${e.note ? ` (${e.note})` : ""}` })),
+    history: task.history.map((e) => ({
+      at: time.format(new Date(e.at)),
+      text: `${label(e.from)} → ${label(e.to)}${e.note ? ` (${e.note})` : ""}`,
+    })),
     notes: notes.map((n) => ({ id: n.id, author: n.author, body: n.body, at: time.format(n.createdAt) })),
   };
 }

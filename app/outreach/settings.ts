@@ -72,7 +72,10 @@ export async function conciergeContact(sql: Sql, shop: string): Promise<{ name: 
  * shop's settings (the one place a merchant sets them). The owner is stored as the address when
  * there is one, so the escalation notice can be mailed; otherwise as the name.
  */
-export function vipTaskSettings(shop: OutreachSettings, campaign: Pick<CampaignSettings["vip"], "conciergeName" | "conciergeRole" | "owner">) {
+export function vipTaskSettings(
+  shop: OutreachSettings,
+  campaign: Pick<CampaignSettings["vip"], "conciergeName" | "conciergeRole" | "owner">,
+) {
   // The shop's named concierge stands in only when the campaign's plan names nobody.
   const fromShop = campaign.conciergeName.trim() === "" && shop.conciergeName !== "";
   return {

@@ -1,4 +1,11 @@
-import { defaultCampaignSettings, type CampaignSettings, type PerkKind, type VipTask, type VipTaskEvent, type VipTaskStatus } from "../domain/campaigns";
+import {
+  defaultCampaignSettings,
+  type CampaignSettings,
+  type PerkKind,
+  type VipTask,
+  type VipTaskEvent,
+  type VipTaskStatus,
+} from "../domain/campaigns";
 import type { Sql } from "../db/sql";
 import { AppError } from "../lib/errors";
 
@@ -103,7 +110,10 @@ export async function persistTransition(sql: Sql, row: OutreachTaskRow, next: Vi
 }
 
 export async function lockTask(tx: Sql, shop: string, taskId: string): Promise<OutreachTaskRow> {
-  const rows = await tx.query<OutreachTaskRow>(`SELECT ${TASK_COLUMNS} FROM "OutreachTask" t WHERE t.shop = $1 AND t.id = $2 FOR UPDATE`, [shop, taskId]);
+  const rows = await tx.query<OutreachTaskRow>(`SELECT ${TASK_COLUMNS} FROM "OutreachTask" t WHERE t.shop = $1 AND t.id = $2 FOR UPDATE`, [
+    shop,
+    taskId,
+  ]);
   if (!rows[0]) throw new AppError("NOT_FOUND", `No outreach task ${taskId}`);
   return rows[0];
 }
@@ -126,7 +136,21 @@ export async function customersWithTasks(sql: Sql, shop: string, campaignId: str
 /** A task as created: the row's plan fields, before anything has happened to it. */
 export type NewTask = Pick<
   OutreachTaskRow,
-  "id" | "shop" | "campaignId" | "customerId" | "launchAt" | "conciergeName" | "conciergeRole" | "owner" | "followUpDays" | "graceDays" | "perkKind" | "perkText" | "perkDetails" | "script" | "dueAt"
+  | "id"
+  | "shop"
+  | "campaignId"
+  | "customerId"
+  | "launchAt"
+  | "conciergeName"
+  | "conciergeRole"
+  | "owner"
+  | "followUpDays"
+  | "graceDays"
+  | "perkKind"
+  | "perkText"
+  | "perkDetails"
+  | "script"
+  | "dueAt"
 > & { followUpAt: Date };
 
 /** Inserts tasks; one that exists (shop, campaign, customer) is left alone. Returns how many were new. */
@@ -135,7 +159,24 @@ export async function insertTasks(sql: Sql, tasks: NewTask[]): Promise<number> {
   const values: unknown[] = [];
   const tuples: string[] = [];
   for (const t of tasks) {
-    const row = [t.id, t.shop, t.campaignId, t.customerId, t.launchAt, t.conciergeName, t.conciergeRole, t.owner, t.followUpDays, t.graceDays, t.perkKind, t.perkText, JSON.stringify(t.perkDetails), t.script, t.dueAt, t.followUpAt];
+    const row = [
+      t.id,
+      t.shop,
+      t.campaignId,
+      t.customerId,
+      t.launchAt,
+      t.conciergeName,
+      t.conciergeRole,
+      t.owner,
+      t.followUpDays,
+      t.graceDays,
+      t.perkKind,
+      t.perkText,
+      JSON.stringify(t.perkDetails),
+      t.script,
+      t.dueAt,
+      t.followUpAt,
+    ];
     const base = values.length;
     tuples.push(`(${row.map((_, k) => `$${base + k + 1}`).join(", ")}, now())`);
     values.push(...row);
@@ -153,11 +194,10 @@ export async function insertTasks(sql: Sql, tasks: NewTask[]): Promise<number> {
 /** The VIP's task in a campaign, or null. */
 export async function findTaskFor(sql: Sql, shop: string, campaignId: string, customerId: string): Promise<OutreachTaskRow | null> {
   if (!/^\d+$/.test(customerId)) return null;
-  const rows = await sql.query<OutreachTaskRow>(`SELECT ${TASK_COLUMNS} FROM "OutreachTask" t WHERE t.shop = $1 AND t."campaignId" = $2 AND t."customerId" = $3::bigint`, [
-    shop,
-    campaignId,
-    customerId,
-  ]);
+  const rows = await sql.query<OutreachTaskRow>(
+    `SELECT ${TASK_COLUMNS} FROM "OutreachTask" t WHERE t.shop = $1 AND t."campaignId" = $2 AND t."customerId" = $3::bigint`,
+    [shop, campaignId, customerId],
+  );
   return rows[0] ?? null;
 }
 
@@ -174,7 +214,10 @@ export async function hasConciergeContact(sql: Sql, shop: string, campaignId: st
 
 /** A task row by id for the detail view. */
 export async function getTask(sql: Sql, shop: string, taskId: string): Promise<OutreachTaskRow> {
-  const rows = await sql.query<OutreachTaskRow>(`SELECT ${TASK_COLUMNS} FROM "OutreachTask" t WHERE t.shop = $1 AND t.id = $2`, [shop, taskId]);
+  const rows = await sql.query<OutreachTaskRow>(`SELECT ${TASK_COLUMNS} FROM "OutreachTask" t WHERE t.shop = $1 AND t.id = $2`, [
+    shop,
+    taskId,
+  ]);
   if (!rows[0]) throw new AppError("NOT_FOUND", `No outreach task ${taskId}`);
   return rows[0];
 }
@@ -182,11 +225,19 @@ export async function getTask(sql: Sql, shop: string, taskId: string): Promise<O
 /** Tasks by id (any order); unknown ids are left out. */
 export async function tasksByIds(sql: Sql, shop: string, taskIds: string[]): Promise<OutreachTaskRow[]> {
   if (!taskIds.length) return [];
-  return sql.query<OutreachTaskRow>(`SELECT ${TASK_COLUMNS} FROM "OutreachTask" t WHERE t.shop = $1 AND t.id = ANY($2::text[])`, [shop, taskIds]);
+  return sql.query<OutreachTaskRow>(`SELECT ${TASK_COLUMNS} FROM "OutreachTask" t WHERE t.shop = $1 AND t.id = ANY($2::text[])`, [
+    shop,
+    taskIds,
+  ]);
 }
 
 /** Tasks per status, and how many are overdue at `now`, for a shop or one campaign. */
-export async function statusCounts(sql: Sql, shop: string, campaignId: string | null, now: Date): Promise<Array<{ status: VipTaskStatus; n: number; overdue: number }>> {
+export async function statusCounts(
+  sql: Sql,
+  shop: string,
+  campaignId: string | null,
+  now: Date,
+): Promise<Array<{ status: VipTaskStatus; n: number; overdue: number }>> {
   const rows = await sql.query<{ status: VipTaskStatus; n: string; overdue: string }>(
     `SELECT status, count(*)::int8 AS n,
             count(*) FILTER (WHERE (status = 'to_contact' AND "dueAt" <= $3) OR (status IN ('contacted', 'follow_up_due') AND "followUpAt" <= $3))::int8 AS overdue
@@ -198,7 +249,10 @@ export async function statusCounts(sql: Sql, shop: string, campaignId: string | 
 
 /** Open tasks (nobody answered yet) of the shop. */
 export async function countOpenTasks(sql: Sql, shop: string): Promise<number> {
-  const rows = await sql.query<{ n: string }>(`SELECT count(*)::int8 AS n FROM "OutreachTask" WHERE shop = $1 AND status = ANY($2::text[])`, [shop, AWAITING_RESPONSE]);
+  const rows = await sql.query<{ n: string }>(
+    `SELECT count(*)::int8 AS n FROM "OutreachTask" WHERE shop = $1 AND status = ANY($2::text[])`,
+    [shop, AWAITING_RESPONSE],
+  );
   return Number(rows[0]?.n ?? 0);
 }
 
@@ -224,7 +278,11 @@ export async function escalationCandidates(sql: Sql, shop: string, now: Date, af
 }
 
 /** Unfinished tasks (not won back) of the shop or of one customer, with what the won-back check needs. */
-export async function unfinishedTasks(sql: Sql, shop: string, customerId: string | null): Promise<Array<{ id: string; customerId: string; launchAt: Date }>> {
+export async function unfinishedTasks(
+  sql: Sql,
+  shop: string,
+  customerId: string | null,
+): Promise<Array<{ id: string; customerId: string; launchAt: Date }>> {
   return sql.query(
     `SELECT id, "customerId"::text AS "customerId", "launchAt" FROM "OutreachTask" WHERE shop = $1 AND status <> 'won_back' AND ($2::bigint IS NULL OR "customerId" = $2::bigint)`,
     [shop, customerId],
@@ -232,7 +290,11 @@ export async function unfinishedTasks(sql: Sql, shop: string, customerId: string
 }
 
 /** The rows the queue filters in SQL (status, concierge, campaign); search, sort and paging happen on them. */
-export async function queueTasks(sql: Sql, shop: string, f: { status: string[]; concierge: string[]; campaign: string[] }): Promise<OutreachTaskRow[]> {
+export async function queueTasks(
+  sql: Sql,
+  shop: string,
+  f: { status: string[]; concierge: string[]; campaign: string[] },
+): Promise<OutreachTaskRow[]> {
   return sql.query<OutreachTaskRow>(
     `SELECT ${TASK_COLUMNS} FROM "OutreachTask" t
       WHERE t.shop = $1 AND (cardinality($2::text[]) = 0 OR t.status = ANY($2::text[]))
@@ -245,7 +307,10 @@ export async function queueTasks(sql: Sql, shop: string, f: { status: string[]; 
 /** Values for the queue's filter pickers: concierges, campaign ids, task count. */
 export async function queueFacets(sql: Sql, shop: string): Promise<{ concierges: string[]; campaignIds: string[]; total: number }> {
   const [concierges, campaigns, total] = await Promise.all([
-    sql.query<{ v: string }>(`SELECT DISTINCT coalesce(nullif("conciergeName", ''), "conciergeRole") AS v FROM "OutreachTask" WHERE shop = $1`, [shop]),
+    sql.query<{ v: string }>(
+      `SELECT DISTINCT coalesce(nullif("conciergeName", ''), "conciergeRole") AS v FROM "OutreachTask" WHERE shop = $1`,
+      [shop],
+    ),
     sql.query<{ id: string }>(`SELECT DISTINCT "campaignId" AS id FROM "OutreachTask" WHERE shop = $1`, [shop]),
     sql.query<{ n: string }>(`SELECT count(*)::int8 AS n FROM "OutreachTask" WHERE shop = $1`, [shop]),
   ]);
@@ -260,7 +325,10 @@ export interface OutreachNoteView {
 }
 
 /** Inserts a note once (its id comes from the form, so a resubmitted form is a no-op); true when new. */
-export async function insertNote(tx: Sql, n: { id: string; row: Pick<OutreachTaskRow, "id" | "shop" | "customerId">; author: string; body: string; at: Date }): Promise<boolean> {
+export async function insertNote(
+  tx: Sql,
+  n: { id: string; row: Pick<OutreachTaskRow, "id" | "shop" | "customerId">; author: string; body: string; at: Date },
+): Promise<boolean> {
   const rows = await tx.query(
     `INSERT INTO "OutreachNote" (id, "taskId", shop, "customerId", author, body, "createdAt") VALUES ($1, $2, $3, $4::bigint, $5, $6, $7)
      ON CONFLICT (id) DO NOTHING RETURNING id`,
@@ -276,7 +344,10 @@ export async function noteTaskId(tx: Sql, noteId: string): Promise<string | null
 }
 
 export async function listNotes(sql: Sql, shop: string, taskId: string): Promise<OutreachNoteView[]> {
-  return sql.query<OutreachNoteView>(`SELECT id, author, body, "createdAt" FROM "OutreachNote" WHERE shop = $1 AND "taskId" = $2 ORDER BY "createdAt", id`, [shop, taskId]);
+  return sql.query<OutreachNoteView>(
+    `SELECT id, author, body, "createdAt" FROM "OutreachNote" WHERE shop = $1 AND "taskId" = $2 ORDER BY "createdAt", id`,
+    [shop, taskId],
+  );
 }
 
 /* ---- Compliance (GDPR topics, wired by app/compliance.server.ts) ---- */
@@ -294,17 +365,30 @@ export async function redactOutreachShop(sql: Sql, shop: string): Promise<void> 
 }
 
 /** customers/data_request: the customers' tasks and notes as stored (every column). */
-export async function exportOutreachCustomers(sql: Sql, shop: string, customerIds: string[]): Promise<{ OutreachTask: unknown[]; OutreachNote: unknown[] }> {
+export async function exportOutreachCustomers(
+  sql: Sql,
+  shop: string,
+  customerIds: string[],
+): Promise<{ OutreachTask: unknown[]; OutreachNote: unknown[] }> {
   const [tasks, notes] = await Promise.all([
-    sql.query(`SELECT * FROM "OutreachTask" WHERE shop = $1 AND "customerId" = ANY($2::bigint[]) ORDER BY "createdAt", id`, [shop, customerIds]),
-    sql.query(`SELECT * FROM "OutreachNote" WHERE shop = $1 AND "customerId" = ANY($2::bigint[]) ORDER BY "createdAt", id`, [shop, customerIds]),
+    sql.query(`SELECT * FROM "OutreachTask" WHERE shop = $1 AND "customerId" = ANY($2::bigint[]) ORDER BY "createdAt", id`, [
+      shop,
+      customerIds,
+    ]),
+    sql.query(`SELECT * FROM "OutreachNote" WHERE shop = $1 AND "customerId" = ANY($2::bigint[]) ORDER BY "createdAt", id`, [
+      shop,
+      customerIds,
+    ]),
   ]);
   return { OutreachTask: tasks, OutreachNote: notes };
 }
 
 /** A customer's VIP outreach tasks (one per campaign), newest first, for the customer's profile. */
 export async function tasksOfCustomer(sql: Sql, shop: string, customerId: string): Promise<OutreachTaskRow[]> {
-  return sql.query<OutreachTaskRow>(`SELECT ${TASK_COLUMNS} FROM "OutreachTask" t WHERE t.shop = $1 AND t."customerId" = $2::bigint ORDER BY t."launchAt" DESC, t.id`, [shop, customerId]);
+  return sql.query<OutreachTaskRow>(
+    `SELECT ${TASK_COLUMNS} FROM "OutreachTask" t WHERE t.shop = $1 AND t."customerId" = $2::bigint ORDER BY t."launchAt" DESC, t.id`,
+    [shop, customerId],
+  );
 }
 
 /** Every concierge note about a customer, oldest first, with the task it belongs to. */

@@ -1,6 +1,14 @@
 import type { AppContext, Feature } from "../jobs/feature";
 import type { FlowTriggers, Messenger } from "../messaging/types";
-import { onOrderChangedPoints, onSyncCompletedPoints, pointsJobDefinitions, POINTS_JOBS, scheduleNextNudges, syncKey, type PointsJobDeps } from "./jobs";
+import {
+  onOrderChangedPoints,
+  onSyncCompletedPoints,
+  pointsJobDefinitions,
+  POINTS_JOBS,
+  scheduleNextNudges,
+  syncKey,
+  type PointsJobDeps,
+} from "./jobs";
 import type { NudgeDeps } from "./send-reminders";
 import type { RedeemDeps } from "./redeem-points";
 import { exportPointsCustomers, redactPointsCustomers, redactPointsShop } from "./store";
@@ -22,8 +30,14 @@ export interface PointsMessaging {
 
 /** Production wiring of the points use cases, from the app's context and the messaging layer. */
 export function createPointsDeps(ctx: AppContext, messaging: PointsMessaging): PointsDeps {
-  const requestPointsSync = (shop: string) => ctx.queue.send(POINTS_JOBS.sync, { shop }, { singletonKey: syncKey(shop) }).then(() => undefined);
-  const nudgeDeps = async (): Promise<NudgeDeps> => ({ sql: ctx.db.sql, messenger: messaging.messenger(), flow: messaging.flowTriggers(), now: ctx.now });
+  const requestPointsSync = (shop: string) =>
+    ctx.queue.send(POINTS_JOBS.sync, { shop }, { singletonKey: syncKey(shop) }).then(() => undefined);
+  const nudgeDeps = async (): Promise<NudgeDeps> => ({
+    sql: ctx.db.sql,
+    messenger: messaging.messenger(),
+    flow: messaging.flowTriggers(),
+    now: ctx.now,
+  });
   return {
     requestPointsSync,
     redeemDeps: () => ({ sql: ctx.db.sql, client: ctx.adminClient, onLedgerChanged: requestPointsSync, now: ctx.now }),

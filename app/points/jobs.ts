@@ -88,7 +88,10 @@ export function pointsJobDefinitions(deps: () => PointsJobDeps | Promise<PointsJ
 }
 
 /** Hooks: the ledger follows orders; the storefront values follow the ledger. */
-export async function onOrderChangedPoints(deps: PointsJobDeps, e: { shop: string; orderId: string; customerId: string | null }): Promise<void> {
+export async function onOrderChangedPoints(
+  deps: PointsJobDeps,
+  e: { shop: string; orderId: string; customerId: string | null },
+): Promise<void> {
   if (!(await pointsEnabled(deps.sql, e.shop))) return;
   await applyOrderChange(deps.sql, e.shop, e.orderId, e.customerId, nowOf(deps));
   await deps.queue.send(POINTS_JOBS.sync, { shop: e.shop }, { singletonKey: syncKey(e.shop) });

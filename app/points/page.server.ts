@@ -44,7 +44,11 @@ export type PointsActionResult =
   | { intent: "turn-on" | "turn-off"; ok: false; errors: Record<string, string> };
 
 /** The Points page's action: the settings form, or turning the program on or off. */
-export async function handlePointsAction(ctx: PointsPageContext, shop: string, form: FormData): Promise<{ result: PointsActionResult; status: number }> {
+export async function handlePointsAction(
+  ctx: PointsPageContext,
+  shop: string,
+  form: FormData,
+): Promise<{ result: PointsActionResult; status: number }> {
   const intent = form.get("intent");
   if (intent !== "turn-on" && intent !== "turn-off") {
     const r = await savePointsSettingsForm(ctx, shop, form);
@@ -54,7 +58,8 @@ export async function handlePointsAction(ctx: PointsPageContext, shop: string, f
     const f = parseOrThrow(ProgramForm, formObject(form), "points program");
     await ctx.db.ready();
     const deps = { sql: ctx.db.sql, queue: ctx.queue, now: ctx.now };
-    const program = f.intent === "turn-on" ? await turnPointsOn(deps, shop, { pastOrders: f.pastOrders === "yes" }) : await turnPointsOff(deps, shop);
+    const program =
+      f.intent === "turn-on" ? await turnPointsOn(deps, shop, { pastOrders: f.pastOrders === "yes" }) : await turnPointsOff(deps, shop);
     return { result: { intent: f.intent, ok: true, enabled: program.enabled }, status: 200 };
   } catch (e) {
     if (!(e instanceof AppError)) throw e;

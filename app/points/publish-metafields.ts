@@ -5,7 +5,15 @@ import type { AdminClient } from "../shopify/graphql-client";
 import { assertNoUserErrors } from "../shopify/graphql-client";
 import { createMetafieldDefinition, deleteMetafields, readShopMetafield, setMetafields } from "../shopify/metafields";
 import { requireOk } from "../shopify/response";
-import { customersWithStorefrontValues, forgetStorefrontValues, loadLedgerRows, loadPointsSettings, recordSyncedValues, stateFromRows, type LedgerRow } from "./store";
+import {
+  customersWithStorefrontValues,
+  forgetStorefrontValues,
+  loadLedgerRows,
+  loadPointsSettings,
+  recordSyncedValues,
+  stateFromRows,
+  type LedgerRow,
+} from "./store";
 import { metafieldsSetInBulk } from "./write-metafields-bulk";
 import { ledgerSettings } from "./settings";
 import { customerGid } from "../shopify/ids";
@@ -19,11 +27,35 @@ import { customerGid } from "../shopify/ids";
 export const LOYALTY_NAMESPACE = "$app:loyalty";
 
 export const LOYALTY_DEFINITIONS = [
-  { ownerType: "CUSTOMER", key: "points_balance", type: "number_integer", name: "Points balance", description: "Loyalty points the customer can redeem now (Winback)." },
-  { ownerType: "CUSTOMER", key: "points_expiring", type: "number_integer", name: "Points expiring next", description: "Points that expire on the next expiry date (Winback)." },
-  { ownerType: "CUSTOMER", key: "points_expire_at", type: "date_time", name: "Next points expiry", description: "When the next points expire (Winback)." },
+  {
+    ownerType: "CUSTOMER",
+    key: "points_balance",
+    type: "number_integer",
+    name: "Points balance",
+    description: "Loyalty points the customer can redeem now (Winback).",
+  },
+  {
+    ownerType: "CUSTOMER",
+    key: "points_expiring",
+    type: "number_integer",
+    name: "Points expiring next",
+    description: "Points that expire on the next expiry date (Winback).",
+  },
+  {
+    ownerType: "CUSTOMER",
+    key: "points_expire_at",
+    type: "date_time",
+    name: "Next points expiry",
+    description: "When the next points expire (Winback).",
+  },
   // The banner values points with the app's own rate, not a copy in the theme editor that can drift.
-  { ownerType: "SHOP", key: "reward", type: "json", name: "Points reward rate", description: 'Points per reward and the reward amount, {"points": 100, "amount": 5} (Winback).' },
+  {
+    ownerType: "SHOP",
+    key: "reward",
+    type: "json",
+    name: "Points reward rate",
+    description: 'Points per reward and the reward amount, {"points": 100, "amount": 5} (Winback).',
+  },
 ] as const;
 
 /** metafieldsSet takes at most 25 metafields per call. */
@@ -38,7 +70,13 @@ export async function ensureLoyaltyDefinitions(client: AdminClient): Promise<{ c
   let existing = 0;
   for (const d of LOYALTY_DEFINITIONS) {
     const res = await createMetafieldDefinition(client, {
-      namespace: LOYALTY_NAMESPACE, key: d.key, type: d.type, name: d.name, description: d.description, ownerType: d.ownerType, access: { storefront: "PUBLIC_READ" },
+      namespace: LOYALTY_NAMESPACE,
+      key: d.key,
+      type: d.type,
+      name: d.name,
+      description: d.description,
+      ownerType: d.ownerType,
+      access: { storefront: "PUBLIC_READ" },
     });
     const errs = res.ok ? [] : res.userErrors;
     if (errs.length && errs.every((e) => e.code === "TAKEN" || e.code === "UNSTRUCTURED_ALREADY_EXISTS")) existing++;
@@ -62,7 +100,9 @@ export async function publishRewardRate(client: AdminClient, rate: RedemptionRat
   const current = await readShopMetafield(client, { namespace: LOYALTY_NAMESPACE, key: "reward" });
   const had = PublishedRate.safeParse(current.jsonValue);
   if (had.success && had.data.points === value.points && had.data.amount === value.amount) return false;
-  const res = await setMetafields(client, [{ ownerId: current.shopId, namespace: LOYALTY_NAMESPACE, key: "reward", type: "json", value: JSON.stringify(value) }]);
+  const res = await setMetafields(client, [
+    { ownerId: current.shopId, namespace: LOYALTY_NAMESPACE, key: "reward", type: "json", value: JSON.stringify(value) },
+  ]);
   requireOk(res, "metafieldsSet reward");
   return true;
 }
@@ -111,8 +151,6 @@ export interface MetafieldSyncResult {
   bulk: boolean;
 }
 
-
-
 /**
  * Writes the loyalty metafields of customers whose values changed since the last sync, 25 per
  * metafieldsSet call (the shared client waits out throttling), or as one bulk mutation from
@@ -148,11 +186,19 @@ export async function syncLoyaltyMetafields(
     await syncPage(deps, shop, rows, settings, opts, result);
     after = rows[rows.length - 1]!.customerId;
   }
-  if (result.failed.length) console.warn(`[points] ${shop}: ${result.failed.length} loyalty metafields rejected by Shopify`, result.failed.slice(0, 5));
+  if (result.failed.length)
+    console.warn(`[points] ${shop}: ${result.failed.length} loyalty metafields rejected by Shopify`, result.failed.slice(0, 5));
   return result;
 }
 
-async function syncPage(deps: MetafieldSyncDeps, shop: string, rows: LedgerRow[], settings: PointsSettings, opts: { perCall?: number; bulkThreshold?: number }, result: MetafieldSyncResult) {
+async function syncPage(
+  deps: MetafieldSyncDeps,
+  shop: string,
+  rows: LedgerRow[],
+  settings: PointsSettings,
+  opts: { perCall?: number; bulkThreshold?: number },
+  result: MetafieldSyncResult,
+) {
   const perCall = Math.min(opts.perCall ?? METAFIELDS_PER_CALL, METAFIELDS_PER_CALL);
   const sets: SetInput[] = [];
   const deletes: DeleteInput[] = [];
@@ -167,20 +213,35 @@ async function syncPage(deps: MetafieldSyncDeps, shop: string, rows: LedgerRow[]
     for (const f of c.set) {
       const def = f === "balance" ? LOYALTY_DEFINITIONS[0] : f === "expiring" ? LOYALTY_DEFINITIONS[1] : LOYALTY_DEFINITIONS[2];
       const value = f === "balance" ? String(v.balance) : f === "expiring" ? String(v.expiring) : v.expireAt!.toISOString();
-      sets.push({ customerId: row.customerId, field: f, input: { ownerId, namespace: LOYALTY_NAMESPACE, key: def.key, type: def.type, value } });
+      sets.push({
+        customerId: row.customerId,
+        field: f,
+        input: { ownerId, namespace: LOYALTY_NAMESPACE, key: def.key, type: def.type, value },
+      });
     }
-    if (c.deleteExpireAt) deletes.push({ customerId: row.customerId, input: { ownerId, namespace: LOYALTY_NAMESPACE, key: "points_expire_at" } });
+    if (c.deleteExpireAt)
+      deletes.push({ customerId: row.customerId, input: { ownerId, namespace: LOYALTY_NAMESPACE, key: "points_expire_at" } });
   }
 
   let batches: SetInput[][] = [];
   for (let i = 0; i < sets.length; i += perCall) batches.push(sets.slice(i, i + perCall));
-  const record = (batch: SetInput[]) => recordSynced(deps.sql, shop, batch.map((b) => ({ customerId: b.customerId, field: b.field, v: values.get(b.customerId)! })), deps.now);
+  const record = (batch: SetInput[]) =>
+    recordSynced(
+      deps.sql,
+      shop,
+      batch.map((b) => ({ customerId: b.customerId, field: b.field, v: values.get(b.customerId)! })),
+      deps.now,
+    );
 
   if (sets.length >= (opts.bulkThreshold ?? BULK_THRESHOLD)) {
     // Thousands of changes: one bulk mutation instead of N/25 throttled calls.
     result.bulk = true;
     result.calls += 3;
-    const rejected = await metafieldsSetInBulk({ client: deps.client, fetch: deps.fetch, sleep: deps.sleep, pollMs: deps.bulkPollMs }, shop, batches.map((b) => b.map((x) => x.input)));
+    const rejected = await metafieldsSetInBulk(
+      { client: deps.client, fetch: deps.fetch, sleep: deps.sleep, pollMs: deps.bulkPollMs },
+      shop,
+      batches.map((b) => b.map((x) => x.input)),
+    );
     const again: SetInput[] = [];
     for (let i = 0; i < batches.length; i++) {
       const bad = rejected.get(i);
@@ -202,12 +263,22 @@ async function syncPage(deps: MetafieldSyncDeps, shop: string, rows: LedgerRow[]
   for (let batch of batches) {
     while (batch.length) {
       result.calls++;
-      const res = await setMetafields(deps.client, batch.map((b) => b.input));
+      const res = await setMetafields(
+        deps.client,
+        batch.map((b) => b.input),
+      );
       if (res.ok) break;
       const errs = res.userErrors;
       const bad = new Set(errs.map((e) => e.elementIndex).filter((x): x is number => typeof x === "number"));
       if (!bad.size) assertNoUserErrors(errs, "metafieldsSet");
-      for (const idx of bad) result.failed.push({ customerId: batch[idx]!.customerId, message: errs.filter((e) => e.elementIndex === idx).map((e) => e.message).join("; ") });
+      for (const idx of bad)
+        result.failed.push({
+          customerId: batch[idx]!.customerId,
+          message: errs
+            .filter((e) => e.elementIndex === idx)
+            .map((e) => e.message)
+            .join("; "),
+        });
       batch = batch.filter((_, k) => !bad.has(k));
     }
     if (!batch.length) continue;
@@ -217,9 +288,20 @@ async function syncPage(deps: MetafieldSyncDeps, shop: string, rows: LedgerRow[]
   for (let i = 0; i < deletes.length; i += perCall) {
     const batch = deletes.slice(i, i + perCall);
     result.calls++;
-    requireOk(await deleteMetafields(deps.client, batch.map((b) => b.input)), "metafieldsDelete");
+    requireOk(
+      await deleteMetafields(
+        deps.client,
+        batch.map((b) => b.input),
+      ),
+      "metafieldsDelete",
+    );
     result.metafieldsDeleted += batch.length;
-    await recordSynced(deps.sql, shop, batch.map((b) => ({ customerId: b.customerId, field: "expireAt" as const, v: values.get(b.customerId)! })), deps.now);
+    await recordSynced(
+      deps.sql,
+      shop,
+      batch.map((b) => ({ customerId: b.customerId, field: "expireAt" as const, v: values.get(b.customerId)! })),
+      deps.now,
+    );
   }
 }
 
@@ -245,7 +327,11 @@ async function recordSynced(sql: Sql, shop: string, written: Array<{ customerId:
  * nothing left to show. What was deleted
  * is forgotten after each call, so a killed job resumes where it stopped.
  */
-export async function clearLoyaltyMetafields(deps: { sql: Sql; client: AdminClient }, shop: string, opts: { reward: boolean }): Promise<{ customers: number; calls: number }> {
+export async function clearLoyaltyMetafields(
+  deps: { sql: Sql; client: AdminClient },
+  shop: string,
+  opts: { reward: boolean },
+): Promise<{ customers: number; calls: number }> {
   const keys = ["points_balance", "points_expiring", "points_expire_at"] as const;
   const perCall = Math.floor(METAFIELDS_PER_CALL / keys.length);
   let customers = 0;
@@ -256,7 +342,11 @@ export async function clearLoyaltyMetafields(deps: { sql: Sql; client: AdminClie
     const ids = batch.flatMap((c) => keys.map((key) => ({ ownerId: customerGid(c.customerId), namespace: LOYALTY_NAMESPACE, key })));
     calls++;
     requireOk(await deleteMetafields(deps.client, ids), "metafieldsDelete");
-    await forgetStorefrontValues(deps.sql, shop, batch.map((c) => c.customerId));
+    await forgetStorefrontValues(
+      deps.sql,
+      shop,
+      batch.map((c) => c.customerId),
+    );
     customers += batch.length;
   }
   if (opts.reward) {
@@ -264,9 +354,11 @@ export async function clearLoyaltyMetafields(deps: { sql: Sql; client: AdminClie
     calls++;
     if (reward.jsonValue !== null && reward.jsonValue !== undefined) {
       calls++;
-      requireOk(await deleteMetafields(deps.client, [{ ownerId: reward.shopId, namespace: LOYALTY_NAMESPACE, key: "reward" }]), "metafieldsDelete reward");
+      requireOk(
+        await deleteMetafields(deps.client, [{ ownerId: reward.shopId, namespace: LOYALTY_NAMESPACE, key: "reward" }]),
+        "metafieldsDelete reward",
+      );
     }
   }
   return { customers, calls };
 }
-

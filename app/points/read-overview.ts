@@ -29,7 +29,9 @@ export async function customerPoints(sql: Sql, shop: string, customerId: string,
     balance,
     value: rewardValue(balance, settings.redemptionRate),
     currencyCode,
-    nextExpiry: next ? { points: next.points, expiresAt: next.expiresAt.toISOString(), value: rewardValue(next.points, settings.redemptionRate) } : null,
+    nextExpiry: next
+      ? { points: next.points, expiresAt: next.expiresAt.toISOString(), value: rewardValue(next.points, settings.redemptionRate) }
+      : null,
     redemptionRate: settings.redemptionRate,
   };
 }

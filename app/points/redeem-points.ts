@@ -63,7 +63,6 @@ export interface RedeemOutcome {
   replayed: boolean;
 }
 
-
 /** Unambiguous characters (no 0/O, 1/I/L) so a shopper can type the code. */
 const CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 export function newDiscountCode(): string {
@@ -89,13 +88,26 @@ export async function redeemPoints(deps: RedeemDeps, raw: RedeemInput): Promise<
     if (existing && existing.status !== "failed") return { row: existing, replayed: true };
     const step = settings.redemptionRate.points;
     const want = Math.floor(input.points / step) * step;
-    if (want <= 0) throw new AppError("INVALID_INPUT", `at least ${step} points are needed for a reward`, { details: { step, requested: input.points } });
+    if (want <= 0)
+      throw new AppError("INVALID_INPUT", `at least ${step} points are needed for a reward`, {
+        details: { step, requested: input.points },
+      });
     const state = rebuild(await loadFacts(tx, shop, [customerId]), settings);
     const id = existing?.id ?? randomUUID();
     // The domain decides: balance at `now` (expired lots excluded), multiple of the step.
     const r = domainRedeem(state, customerId, want, settings.redemptionRate, now, id);
     const code = existing?.code ?? (deps.newCode ?? newDiscountCode)();
-    const row = await savePendingRedemption(tx, { id, shop, customerId, idempotencyKey, points: r.points, value: r.value.toFixed(2), currency: currencyCode, code, at: now });
+    const row = await savePendingRedemption(tx, {
+      id,
+      shop,
+      customerId,
+      idempotencyKey,
+      points: r.points,
+      value: r.value.toFixed(2),
+      currency: currencyCode,
+      code,
+      at: now,
+    });
     await recomputeCustomers(tx, shop, [customerId], settings, now);
     return { row, replayed: false };
   });
@@ -114,7 +126,13 @@ export async function redeemPoints(deps: RedeemDeps, raw: RedeemInput): Promise<
   };
 }
 
-async function issueInShopify(deps: RedeemDeps, shop: string, customerId: string, row: RedemptionRow, settings: PointsSettings): Promise<RedemptionRow> {
+async function issueInShopify(
+  deps: RedeemDeps,
+  shop: string,
+  customerId: string,
+  row: RedemptionRow,
+  settings: PointsSettings,
+): Promise<RedemptionRow> {
   let discountId: string | null = null;
   let refusal: AppError | null = null;
   try {
@@ -134,13 +152,20 @@ async function issueInShopify(deps: RedeemDeps, shop: string, customerId: string
       // A resumed redemption finds its own code already created: that is success, not a second code.
       const found = await findCode(client, row.code);
       if (found) discountId = found;
-      else refusal = new AppError("SHOPIFY_USER_ERRORS", `discountCodeBasicCreate: ${res.userErrors.map((u) => u.message).join("; ")}`, { details: res.userErrors });
+      else
+        refusal = new AppError("SHOPIFY_USER_ERRORS", `discountCodeBasicCreate: ${res.userErrors.map((u) => u.message).join("; ")}`, {
+          details: res.userErrors,
+        });
     }
   } catch (e) {
     if (isAppError(e) && (e.code === "SHOPIFY_GRAPHQL" || e.code === "SHOPIFY_USER_ERRORS" || e.code === "UNAUTHENTICATED")) refusal = e;
     else {
       // Unknown outcome (network, throttled, 5xx): keep it pending; the same request resumes it.
-      throw new AppError("NETWORK", "Shopify did not answer; please try again", { cause: e, retryable: true, details: { redemptionId: row.id } });
+      throw new AppError("NETWORK", "Shopify did not answer; please try again", {
+        cause: e,
+        retryable: true,
+        details: { redemptionId: row.id },
+      });
     }
   }
   if (refusal) {
@@ -162,7 +187,11 @@ async function findCode(client: AdminClient, code: string): Promise<string | nul
  * Pending redemptions older than `olderThanMs` (the request died between the steps and was never
  * retried): issued if the code exists in Shopify, otherwise failed and the points come back.
  */
-export async function settleStaleRedemptions(deps: RedeemDeps, shop: string, olderThanMs = 15 * 60_000): Promise<{ issued: number; failed: number }> {
+export async function settleStaleRedemptions(
+  deps: RedeemDeps,
+  shop: string,
+  olderThanMs = 15 * 60_000,
+): Promise<{ issued: number; failed: number }> {
   const cutoff = new Date(nowOf(deps).getTime() - olderThanMs);
   const stale = await staleRedemptions(deps.sql, shop, cutoff);
   if (!stale.length) return { issued: 0, failed: 0 };

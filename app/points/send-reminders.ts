@@ -32,7 +32,6 @@ export interface NudgeRunResult {
   failed: number;
 }
 
-
 export function formatMoney(amount: number, currencyCode: string): string {
   return createFormatter(formatContext({ currencyCode }, DEFAULT_LOCALE)).money(amount);
 }
@@ -52,7 +51,6 @@ export async function basketSuggestion(sql: Sql, shop: string, customerId: strin
   return mostBoughtProductTitles(sql, shop, customerId, limit);
 }
 
-
 export interface NudgeMessage {
   subject: string;
   text: string;
@@ -60,12 +58,27 @@ export interface NudgeMessage {
 }
 
 /** `value` is null below one whole reward: then the message names no amount (it would be zero). */
-export function nudgeMessage(p: { shopName: string; points: number; value: string | null; date: string; basket: string[]; ctaUrl: string; firstName: string | null }): NudgeMessage {
+export function nudgeMessage(p: {
+  shopName: string;
+  points: number;
+  value: string | null;
+  date: string;
+  basket: string[];
+  ctaUrl: string;
+  firstName: string | null;
+}): NudgeMessage {
   const hello = p.firstName ? `Hi ${p.firstName},` : "Hi,";
   const basketLine = p.basket.length ? `Maybe a reason to come back: ${p.basket.join(", ")}.` : "";
   const subject = p.value ? `${p.points} points (${p.value}) expire on ${p.date}` : `${p.points} points expire on ${p.date}`;
   const worth = p.value ? `, worth ${p.value},` : "";
-  const text = [hello, "", `${p.points} of your ${p.shopName} points${worth} expire on ${p.date}.`, basketLine, "", `Use them before they expire: ${p.ctaUrl}`]
+  const text = [
+    hello,
+    "",
+    `${p.points} of your ${p.shopName} points${worth} expire on ${p.date}.`,
+    basketLine,
+    "",
+    `Use them before they expire: ${p.ctaUrl}`,
+  ]
     .filter((l, i, a) => !(l === "" && a[i - 1] === ""))
     .join("\n");
   const worthHtml = p.value ? `, worth <strong>${esc(p.value)}</strong>,` : "";
@@ -104,8 +117,24 @@ export async function runNudges(deps: NudgeDeps, shop: string): Promise<NudgeRun
   return result;
 }
 
-async function sendOne(deps: NudgeDeps, shop: string, n: Nudge, facts: Awaited<ReturnType<typeof shopFacts>>, now: Date, result: NudgeRunResult) {
-  await claimNudge(deps.sql, { shop, customerId: n.customerId, lotId: n.lotId, offsetDays: n.offset, points: n.points, value: n.value.toFixed(2), expiresAt: n.expiresAt, at: now });
+async function sendOne(
+  deps: NudgeDeps,
+  shop: string,
+  n: Nudge,
+  facts: Awaited<ReturnType<typeof shopFacts>>,
+  now: Date,
+  result: NudgeRunResult,
+) {
+  await claimNudge(deps.sql, {
+    shop,
+    customerId: n.customerId,
+    lotId: n.lotId,
+    offsetDays: n.offset,
+    points: n.points,
+    value: n.value.toFixed(2),
+    expiresAt: n.expiresAt,
+    at: now,
+  });
   const value = n.value > 0 ? formatMoney(n.value, facts.currencyCode) : null;
   const date = formatShopDate(n.expiresAt, facts.ianaTimezone);
   const basket = await basketSuggestion(deps.sql, shop, n.customerId);
@@ -118,8 +147,22 @@ async function sendOne(deps: NudgeDeps, shop: string, n: Nudge, facts: Awaited<R
   try {
     // `content`: the messenger words it in the shop's customer locale with the merchant's blocks;
     // the English text stays as the fallback a messenger without composition sends.
-    const content = { template: "points_nudge" as const, firstName: customer?.firstName ?? null, points: n.points, value: n.value > 0 ? n.value : null, expiresAt: n.expiresAt, link: ctaUrl };
-    const out: SendOutcome = await deps.messenger.sendEmail({ shop, customerId: n.customerId, kind: "points_nudge", dedupeKey, content, ...msg });
+    const content = {
+      template: "points_nudge" as const,
+      firstName: customer?.firstName ?? null,
+      points: n.points,
+      value: n.value > 0 ? n.value : null,
+      expiresAt: n.expiresAt,
+      link: ctaUrl,
+    };
+    const out: SendOutcome = await deps.messenger.sendEmail({
+      shop,
+      customerId: n.customerId,
+      kind: "points_nudge",
+      dedupeKey,
+      content,
+      ...msg,
+    });
     emailStatus = out.status === "sent" ? "sent" : `skipped:${out.reason}`;
     if (out.status === "sent") result.emailed++;
     else result.skipped++;
@@ -133,7 +176,13 @@ async function sendOne(deps: NudgeDeps, shop: string, n: Nudge, facts: Awaited<R
       shop,
       handle: "points-expiring",
       dedupeKey,
-      payload: { customer_id: n.customerId, points: n.points, points_value: n.value, expires_at: n.expiresAt.toISOString(), basket_suggestion: basket.join(", ").slice(0, 255) || undefined },
+      payload: {
+        customer_id: n.customerId,
+        points: n.points,
+        points_value: n.value,
+        expires_at: n.expiresAt.toISOString(),
+        basket_suggestion: basket.join(", ").slice(0, 255) || undefined,
+      },
     });
     if (flowStatus === "fired") result.flowFired++;
   } catch (e) {

@@ -40,7 +40,12 @@ export function parseSettingsForm(rawForm: FormData): SettingsFormResult {
     return n ?? Number.NaN;
   };
   const offsetsRaw = (formText(form, "nudgeOffsetsDays") ?? "").trim();
-  const offsets = offsetsRaw ? offsetsRaw.split(/[\s,;]+/).filter(Boolean).map((t) => (/^\d+$/.test(t) ? Number(t) : Number.NaN)) : [];
+  const offsets = offsetsRaw
+    ? offsetsRaw
+        .split(/[\s,;]+/)
+        .filter(Boolean)
+        .map((t) => (/^\d+$/.test(t) ? Number(t) : Number.NaN))
+    : [];
   if (offsets.some((n) => !Number.isInteger(n))) errors.nudgeOffsetsDays = "Whole days, separated by commas (e.g. 14, 7, 2)";
   const input = {
     pointsPerUnit: num("pointsPerUnit"),
@@ -62,4 +67,3 @@ export function parseSettingsForm(rawForm: FormData): SettingsFormResult {
     return { ok: false, errors };
   }
 }
-

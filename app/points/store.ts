@@ -55,10 +55,26 @@ export async function loadFacts(sql: Sql, shop: string, customerIds: string[] | 
   for (const o of orders) {
     const at = asDate(o.processedAt);
     if (earnFrom && at.getTime() < earnFrom.getTime()) continue;
-    events.push({ type: "order", orderId: o.id, customerId: o.customerId, at, updatedAt: asDate(o.updatedAt), currentTotal: Number(o.currentTotal), cancelled: o.cancelled, test: o.test });
+    events.push({
+      type: "order",
+      orderId: o.id,
+      customerId: o.customerId,
+      at,
+      updatedAt: asDate(o.updatedAt),
+      currentTotal: Number(o.currentTotal),
+      cancelled: o.cancelled,
+      test: o.test,
+    });
   }
   for (const r of redemptions) {
-    events.push({ type: "redeem", redemptionId: r.id, customerId: r.customerId, points: r.points, at: asDate(r.createdAt), value: Number(r.value) });
+    events.push({
+      type: "redeem",
+      redemptionId: r.id,
+      customerId: r.customerId,
+      points: r.points,
+      at: asDate(r.createdAt),
+      value: Number(r.value),
+    });
   }
   return events;
 }
@@ -81,7 +97,13 @@ const storeLots = (lots: Lot[]): StoredLot[] =>
  * transaction. Customers left with no facts keep a zero row if Shopify has values for them (the
  * metafield sync must overwrite those), otherwise their row goes.
  */
-export async function recomputeCustomers(tx: Sql, shop: string, customerIds: string[], settings: PointsSettings, now: Date): Promise<PointsState> {
+export async function recomputeCustomers(
+  tx: Sql,
+  shop: string,
+  customerIds: string[],
+  settings: PointsSettings,
+  now: Date,
+): Promise<PointsState> {
   const ids = [...new Set(customerIds)];
   if (!ids.length) return emptyPointsState(settings);
   const state = rebuild(await loadFacts(tx, shop, ids), settings);
@@ -128,7 +150,10 @@ export async function recomputeCustomers(tx: Sql, shop: string, customerIds: str
 export async function applyOrderChange(sql: Sql, shop: string, orderId: string, customerId: string | null, now: Date): Promise<string[]> {
   const settings = ledgerSettings(await loadPointsSettings(sql, shop));
   return sql.transaction(async (tx) => {
-    const prev = await tx.query<{ customerId: string }>(`SELECT "customerId"::text AS "customerId" FROM "PointsLedger" WHERE shop = $1 AND $2::bigint = ANY("orderIds")`, [shop, orderId]);
+    const prev = await tx.query<{ customerId: string }>(
+      `SELECT "customerId"::text AS "customerId" FROM "PointsLedger" WHERE shop = $1 AND $2::bigint = ANY("orderIds")`,
+      [shop, orderId],
+    );
     const ids = [...new Set([...(customerId ? [customerId] : []), ...prev.map((p) => p.customerId)])];
     await lockLedgerRows(tx, shop, ids);
     await recomputeCustomers(tx, shop, ids, settings, now);
@@ -147,7 +172,10 @@ export async function lockLedgerRows(tx: Sql, shop: string, customerIds: string[
     `INSERT INTO "PointsLedger" (shop, "customerId") SELECT $1, unnest($2::bigint[]) ON CONFLICT (shop, "customerId") DO NOTHING`,
     [shop, sorted],
   );
-  await tx.query(`SELECT 1 FROM "PointsLedger" WHERE shop = $1 AND "customerId" = ANY($2::bigint[]) ORDER BY "customerId" FOR UPDATE`, [shop, sorted]);
+  await tx.query(`SELECT 1 FROM "PointsLedger" WHERE shop = $1 AND "customerId" = ANY($2::bigint[]) ORDER BY "customerId" FOR UPDATE`, [
+    shop,
+    sorted,
+  ]);
 }
 
 /** Full rebuild after a sync: every customer with facts or a row, in chunks (one transaction each). */
@@ -185,7 +213,11 @@ interface RawLedgerRow extends Omit<LedgerRow, "lots"> {
 }
 
 function parseRow(r: RawLedgerRow): LedgerRow {
-  const lots = (typeof r.lots === "string" ? (JSON.parse(r.lots) as StoredLot[]) : r.lots).map((l) => ({ ...l, earnedAt: new Date(l.earnedAt), expiresAt: new Date(l.expiresAt) }));
+  const lots = (typeof r.lots === "string" ? (JSON.parse(r.lots) as StoredLot[]) : r.lots).map((l) => ({
+    ...l,
+    earnedAt: new Date(l.earnedAt),
+    expiresAt: new Date(l.expiresAt),
+  }));
   return {
     ...r,
     lots,
@@ -197,7 +229,11 @@ function parseRow(r: RawLedgerRow): LedgerRow {
 
 const LEDGER_COLUMNS = `"customerId"::text AS "customerId", balance, "nextExpiryAt", "nextExpiryPoints", lots, "syncedBalance", "syncedExpiring", "syncedExpireAt", "syncedAt"`;
 
-export async function loadLedgerRows(sql: Sql, shop: string, opts: { customerIds?: string[]; expiringBefore?: Date; after?: string; limit?: number } = {}): Promise<LedgerRow[]> {
+export async function loadLedgerRows(
+  sql: Sql,
+  shop: string,
+  opts: { customerIds?: string[]; expiringBefore?: Date; after?: string; limit?: number } = {},
+): Promise<LedgerRow[]> {
   const params: unknown[] = [shop];
   let where = "";
   if (opts.customerIds) {
@@ -217,7 +253,10 @@ export async function loadLedgerRows(sql: Sql, shop: string, opts: { customerIds
     params.push(opts.limit);
     limit = ` LIMIT $${params.length}`;
   }
-  const rows = await sql.query<RawLedgerRow>(`SELECT ${LEDGER_COLUMNS} FROM "PointsLedger" WHERE shop = $1${where} ORDER BY "customerId"${limit}`, params);
+  const rows = await sql.query<RawLedgerRow>(
+    `SELECT ${LEDGER_COLUMNS} FROM "PointsLedger" WHERE shop = $1${where} ORDER BY "customerId"${limit}`,
+    params,
+  );
   return rows.map(parseRow);
 }
 
@@ -229,7 +268,15 @@ export function stateFromRows(rows: LedgerRow[], settings: PointsSettings): Poin
   const state = emptyPointsState(settings);
   for (const r of rows) {
     if (!r.lots.length) continue;
-    state.customers[r.customerId] = { customerId: r.customerId, orderIds: [], redemptionIds: [], adjustmentIds: [], lots: r.lots, burns: [], unrecovered: 0 };
+    state.customers[r.customerId] = {
+      customerId: r.customerId,
+      orderIds: [],
+      redemptionIds: [],
+      adjustmentIds: [],
+      lots: r.lots,
+      burns: [],
+      unrecovered: 0,
+    };
   }
   return state;
 }
@@ -249,19 +296,33 @@ export interface RedemptionRow {
 const REDEMPTION_COLUMNS = `id, points, value::text AS value, currency, code, status, "discountId", "createdAt"`;
 
 /** The customer's redemption under an idempotency key (a replayed request), if any. */
-export async function findRedemptionByKey(tx: Sql, shop: string, customerId: string, idempotencyKey: string): Promise<RedemptionRow | null> {
-  const rows = await tx.query<RedemptionRow>(`SELECT ${REDEMPTION_COLUMNS} FROM "PointsRedemption" WHERE shop = $1 AND "customerId" = $2 AND "idempotencyKey" = $3`, [
-    shop,
-    customerId,
-    idempotencyKey,
-  ]);
+export async function findRedemptionByKey(
+  tx: Sql,
+  shop: string,
+  customerId: string,
+  idempotencyKey: string,
+): Promise<RedemptionRow | null> {
+  const rows = await tx.query<RedemptionRow>(
+    `SELECT ${REDEMPTION_COLUMNS} FROM "PointsRedemption" WHERE shop = $1 AND "customerId" = $2 AND "idempotencyKey" = $3`,
+    [shop, customerId, idempotencyKey],
+  );
   return rows[0] ?? null;
 }
 
 /** Records a redemption as pending (a failed one with the same id is retried in place). */
 export async function savePendingRedemption(
   tx: Sql,
-  r: { id: string; shop: string; customerId: string; idempotencyKey: string; points: number; value: string; currency: string; code: string; at: Date },
+  r: {
+    id: string;
+    shop: string;
+    customerId: string;
+    idempotencyKey: string;
+    points: number;
+    value: string;
+    currency: string;
+    code: string;
+    at: Date;
+  },
 ): Promise<RedemptionRow> {
   const rows = await tx.query<RedemptionRow>(
     `INSERT INTO "PointsRedemption" (id, shop, "customerId", "idempotencyKey", points, value, currency, code, status, error, "createdAt", "updatedAt")
@@ -275,7 +336,10 @@ export async function savePendingRedemption(
 
 /** A pending redemption Shopify refused (or that was abandoned) becomes failed: no longer a ledger fact. */
 export async function failRedemption(tx: Sql, id: string, error: string): Promise<void> {
-  await tx.query(`UPDATE "PointsRedemption" SET status = 'failed', error = $2, "updatedAt" = now() WHERE id = $1 AND status = 'pending'`, [id, error.slice(0, 1000)]);
+  await tx.query(`UPDATE "PointsRedemption" SET status = 'failed', error = $2, "updatedAt" = now() WHERE id = $1 AND status = 'pending'`, [
+    id,
+    error.slice(0, 1000),
+  ]);
 }
 
 /** A pending (or already issued) redemption whose code exists in Shopify is issued. */
@@ -289,7 +353,11 @@ export async function issueRedemption(sql: Sql, id: string, discountId: string |
 }
 
 /** Pending redemptions last touched before `cutoff` (their request died between the steps). */
-export async function staleRedemptions(sql: Sql, shop: string, cutoff: Date): Promise<Array<{ id: string; customerId: string; code: string }>> {
+export async function staleRedemptions(
+  sql: Sql,
+  shop: string,
+  cutoff: Date,
+): Promise<Array<{ id: string; customerId: string; code: string }>> {
   return sql.query(
     `SELECT id, "customerId"::text AS "customerId", code FROM "PointsRedemption" WHERE shop = $1 AND status = 'pending' AND "updatedAt" < ($2::timestamptz AT TIME ZONE 'UTC')`,
     [shop, cutoff.toISOString()],
@@ -297,8 +365,14 @@ export async function staleRedemptions(sql: Sql, shop: string, cutoff: Date): Pr
 }
 
 /** Issued redemptions of the shop (the Points page's figures). */
-export async function issuedRedemptions(sql: Sql, shop: string): Promise<Array<{ customerId: string; points: number; value: string; createdAt: Date }>> {
-  return sql.query(`SELECT "customerId"::text AS "customerId", points, value::text AS value, "createdAt" FROM "PointsRedemption" WHERE shop = $1 AND status = 'issued'`, [shop]);
+export async function issuedRedemptions(
+  sql: Sql,
+  shop: string,
+): Promise<Array<{ customerId: string; points: number; value: string; createdAt: Date }>> {
+  return sql.query(
+    `SELECT "customerId"::text AS "customerId", points, value::text AS value, "createdAt" FROM "PointsRedemption" WHERE shop = $1 AND status = 'issued'`,
+    [shop],
+  );
 }
 
 /* ---- Expiry reminders (PointsNudge) ---- */
@@ -318,12 +392,18 @@ const NUDGE_COLUMNS = `"customerId"::text AS "customerId", "lotId", "offsetDays"
 export async function nudgeRecords(sql: Sql, shop: string, customerIds: string[] | null): Promise<NudgeRecord[]> {
   if (customerIds && !customerIds.length) return [];
   return customerIds
-    ? sql.query<NudgeRecord>(`SELECT ${NUDGE_COLUMNS} FROM "PointsNudge" WHERE shop = $1 AND "customerId" = ANY($2::bigint[])`, [shop, customerIds])
+    ? sql.query<NudgeRecord>(`SELECT ${NUDGE_COLUMNS} FROM "PointsNudge" WHERE shop = $1 AND "customerId" = ANY($2::bigint[])`, [
+        shop,
+        customerIds,
+      ])
     : sql.query<NudgeRecord>(`SELECT ${NUDGE_COLUMNS} FROM "PointsNudge" WHERE shop = $1`, [shop]);
 }
 
 /** Claims a reminder (once per customer, lot and step) before it goes out. */
-export async function claimNudge(sql: Sql, n: { shop: string; customerId: string; lotId: string; offsetDays: number; points: number; value: string; expiresAt: Date; at: Date }): Promise<void> {
+export async function claimNudge(
+  sql: Sql,
+  n: { shop: string; customerId: string; lotId: string; offsetDays: number; points: number; value: string; expiresAt: Date; at: Date },
+): Promise<void> {
   await sql.query(
     `INSERT INTO "PointsNudge" (shop, "customerId", "lotId", "offsetDays", points, value, "expiresAt", "sentAt")
      VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz AT TIME ZONE 'UTC', $8::timestamptz AT TIME ZONE 'UTC')
@@ -333,7 +413,10 @@ export async function claimNudge(sql: Sql, n: { shop: string; customerId: string
 }
 
 /** What happened to a claimed reminder; complete unless the email or the Flow trigger failed (then it is due again). */
-export async function completeNudge(sql: Sql, n: { shop: string; customerId: string; lotId: string; offsetDays: number; emailStatus: string; flowStatus: string }): Promise<void> {
+export async function completeNudge(
+  sql: Sql,
+  n: { shop: string; customerId: string; lotId: string; offsetDays: number; emailStatus: string; flowStatus: string },
+): Promise<void> {
   await sql.query(
     `UPDATE "PointsNudge" SET "emailStatus" = $5, "flowStatus" = $6, "completedAt" = CASE WHEN $5 <> 'failed' AND $6 <> 'failed' THEN now() ELSE NULL END
      WHERE shop = $1 AND "customerId" = $2 AND "lotId" = $3 AND "offsetDays" = $4`,
@@ -362,7 +445,12 @@ export async function recordSyncedValues(
 }
 
 /** Customers whose storefront values were written to Shopify (turning points off clears them), in pages by id. */
-export async function customersWithStorefrontValues(sql: Sql, shop: string, after: string | null, limit: number): Promise<Array<{ customerId: string; hasExpireAt: boolean }>> {
+export async function customersWithStorefrontValues(
+  sql: Sql,
+  shop: string,
+  after: string | null,
+  limit: number,
+): Promise<Array<{ customerId: string; hasExpireAt: boolean }>> {
   return sql.query(
     `SELECT "customerId"::text AS "customerId", ("syncedExpireAt" IS NOT NULL) AS "hasExpireAt" FROM "PointsLedger"
       WHERE shop = $1 AND "syncedAt" IS NOT NULL AND ($2::bigint IS NULL OR "customerId" > $2::bigint) ORDER BY "customerId" LIMIT $3`,
@@ -383,7 +471,8 @@ export async function forgetStorefrontValues(sql: Sql, shop: string, customerIds
 
 /** customers/redact: the customers' reminders, redemptions and ledger rows. */
 export async function redactPointsCustomers(sql: Sql, shop: string, customerIds: string[]): Promise<void> {
-  for (const table of POINTS_TABLES) await sql.query(`DELETE FROM "${table}" WHERE shop = $1 AND "customerId" = ANY($2::bigint[])`, [shop, customerIds]);
+  for (const table of POINTS_TABLES)
+    await sql.query(`DELETE FROM "${table}" WHERE shop = $1 AND "customerId" = ANY($2::bigint[])`, [shop, customerIds]);
 }
 
 /** shop/redact: everything points holds for the shop. */
@@ -392,17 +481,34 @@ export async function redactPointsShop(sql: Sql, shop: string): Promise<void> {
 }
 
 /** customers/data_request: the customers' ledger rows, redemptions and reminders as stored. */
-export async function exportPointsCustomers(sql: Sql, shop: string, customerIds: string[]): Promise<Record<(typeof POINTS_TABLES)[number], unknown[]>> {
+export async function exportPointsCustomers(
+  sql: Sql,
+  shop: string,
+  customerIds: string[],
+): Promise<Record<(typeof POINTS_TABLES)[number], unknown[]>> {
   const out = {} as Record<(typeof POINTS_TABLES)[number], unknown[]>;
-  for (const table of POINTS_TABLES) out[table] = await sql.query(`SELECT * FROM "${table}" WHERE shop = $1 AND "customerId" = ANY($2::bigint[])`, [shop, customerIds]);
+  for (const table of POINTS_TABLES)
+    out[table] = await sql.query(`SELECT * FROM "${table}" WHERE shop = $1 AND "customerId" = ANY($2::bigint[])`, [shop, customerIds]);
   return out;
 }
 
 const POINTS_TABLES = ["PointsNudge", "PointsRedemption", "PointsLedger"] as const;
 
 /** A customer's redemptions (codes asked for through the app proxy), newest first. */
-export async function redemptionsOfCustomer(sql: Sql, shop: string, customerId: string): Promise<Array<{ id: string; points: number; value: string; currency: string; code: string; status: string; createdAt: Date }>> {
-  const rows = await sql.query<{ id: string; points: number; value: string; currency: string; code: string; status: string; createdAt: Date }>(
+export async function redemptionsOfCustomer(
+  sql: Sql,
+  shop: string,
+  customerId: string,
+): Promise<Array<{ id: string; points: number; value: string; currency: string; code: string; status: string; createdAt: Date }>> {
+  const rows = await sql.query<{
+    id: string;
+    points: number;
+    value: string;
+    currency: string;
+    code: string;
+    status: string;
+    createdAt: Date;
+  }>(
     `SELECT id, points, value::text AS value, currency, code, status, "createdAt" FROM "PointsRedemption" WHERE shop = $1 AND "customerId" = $2::bigint ORDER BY "createdAt" DESC, id`,
     [shop, customerId],
   );

@@ -31,7 +31,11 @@ export async function turnPointsOn(deps: TurnDeps, shop: string, raw: z.input<ty
   const program: PointsProgram = { enabled: true, earnFrom: input.pastOrders ? null : now.toISOString(), changedAt: now.toISOString() };
   await saveSettingsSection(deps.sql, shop, "points", { ...current, program });
   // Its own key: a plain sync already queued must not swallow the rebuild with the new start.
-  await deps.queue.send(POINTS_JOBS.sync, { shop, rebuild: true }, { singletonKey: `${POINTS_JOBS.sync}:${shop}:program:${program.changedAt}` });
+  await deps.queue.send(
+    POINTS_JOBS.sync,
+    { shop, rebuild: true },
+    { singletonKey: `${POINTS_JOBS.sync}:${shop}:program:${program.changedAt}` },
+  );
   await scheduleNextNudges({ sql: deps.sql, queue: deps.queue, now: deps.now, client: notUsed, nudges: notUsed }, shop);
   return program;
 }

@@ -18,15 +18,29 @@ export interface BulkWriteDeps {
  * indexes Shopify rejected with their messages; metafieldsSet is atomic, so a line with any
  * rejection wrote nothing (the caller re-sends its valid elements).
  */
-export async function metafieldsSetInBulk(deps: BulkWriteDeps, shop: string, lines: MetafieldsSetInput[][]): Promise<Map<number, Map<number, string>>> {
+export async function metafieldsSetInBulk(
+  deps: BulkWriteDeps,
+  shop: string,
+  lines: MetafieldsSetInput[][],
+): Promise<Map<number, Map<number, string>>> {
   const opId = await startBulkMetafieldsSet(deps.client, {
     lines,
     filename: `winback-loyalty-${Date.now()}.jsonl`,
     clientIdentifier: `winback-loyalty:${shop}`,
     fetch: deps.fetch,
   });
-  const op = await waitForBulkOperation(deps.client, opId, { sleep: deps.sleep, pollMs: deps.pollMs, waitMs: deps.waitMs ?? 10 * 60_000, label: "bulk metafield write", retryAfterMs: 60_000 });
-  if (op.status !== "COMPLETED") throw new AppError("BULK_OPERATION_FAILED", `bulk metafield write ended ${op.status}${op.errorCode ? ` (${op.errorCode})` : ""}`, { retryable: true, retryAfterMs: 60_000 });
+  const op = await waitForBulkOperation(deps.client, opId, {
+    sleep: deps.sleep,
+    pollMs: deps.pollMs,
+    waitMs: deps.waitMs ?? 10 * 60_000,
+    label: "bulk metafield write",
+    retryAfterMs: 60_000,
+  });
+  if (op.status !== "COMPLETED")
+    throw new AppError("BULK_OPERATION_FAILED", `bulk metafield write ended ${op.status}${op.errorCode ? ` (${op.errorCode})` : ""}`, {
+      retryable: true,
+      retryAfterMs: 60_000,
+    });
 
   const results = await readBulkMutationResults(op, deps.fetch);
   const rejected = new Map<number, Map<number, string>>();

@@ -37,7 +37,9 @@ export default function Home() {
         {protectedData ? (
           <Layout.Section>
             <Banner tone="warning" title={protectedData.title}>
-              <Text as="p" id="protected-data-message">{protectedData.message}</Text>
+              <Text as="p" id="protected-data-message">
+                {protectedData.message}
+              </Text>
             </Banner>
           </Layout.Section>
         ) : null}
@@ -59,16 +61,24 @@ export default function Home() {
             >
               <BlockStack gap="200">
                 <Text as="p">
-                  Winback no longer emails these customers, but Shopify still shows them as subscribed to email marketing, so other tools sending from Shopify may still
-                  email them. Winback retries once a day and after the app is updated.
+                  Winback no longer emails these customers, but Shopify still shows them as subscribed to email marketing, so other tools
+                  sending from Shopify may still email them. Winback retries once a day and after the app is updated.
                 </Text>
                 {consent.latest ? (
                   <Text as="p" id="consent-rejection">
                     Shopify&apos;s answer{consent.latest.code ? ` (${consent.latest.code})` : ""}: {consent.latest.message}
                   </Text>
                 ) : null}
-                {consent.pending > 0 ? <Text as="p" tone="subdued">{plural(consent.pending, "more is", "more are")} on the way to Shopify.</Text> : null}
-                {retry.data?.queued != null ? <Text as="p" tone="success">{plural(retry.data.queued, "update", "updates")} sent again.</Text> : null}
+                {consent.pending > 0 ? (
+                  <Text as="p" tone="subdued">
+                    {plural(consent.pending, "more is", "more are")} on the way to Shopify.
+                  </Text>
+                ) : null}
+                {retry.data?.queued != null ? (
+                  <Text as="p" tone="success">
+                    {plural(retry.data.queued, "update", "updates")} sent again.
+                  </Text>
+                ) : null}
               </BlockStack>
             </Banner>
           </Layout.Section>
@@ -89,14 +99,22 @@ export default function Home() {
           <InlineGrid columns={2} gap="400">
             <Card>
               <BlockStack gap="100">
-                <Text as="h3" variant="headingSm">Orders in Shopify</Text>
-                <Text as="p" variant="heading2xl" id="orders-count">{f.number(overview.ordersCount)}</Text>
+                <Text as="h3" variant="headingSm">
+                  Orders in Shopify
+                </Text>
+                <Text as="p" variant="heading2xl" id="orders-count">
+                  {f.number(overview.ordersCount)}
+                </Text>
               </BlockStack>
             </Card>
             <Card>
               <BlockStack gap="100">
-                <Text as="h3" variant="headingSm">Customers in Shopify</Text>
-                <Text as="p" variant="heading2xl" id="customers-count">{f.number(overview.customersCount)}</Text>
+                <Text as="h3" variant="headingSm">
+                  Customers in Shopify
+                </Text>
+                <Text as="p" variant="heading2xl" id="customers-count">
+                  {f.number(overview.customersCount)}
+                </Text>
               </BlockStack>
             </Card>
           </InlineGrid>

@@ -2,7 +2,21 @@ import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { useFetcher, useLoaderData, useRevalidator } from "@remix-run/react";
 import { useAppBridge } from "@shopify/app-bridge-react";
-import { Badge, Banner, BlockStack, Card, DataTable, InlineGrid, InlineStack, Layout, List, Modal, Page, ProgressBar, Text } from "@shopify/polaris";
+import {
+  Badge,
+  Banner,
+  BlockStack,
+  Card,
+  DataTable,
+  InlineGrid,
+  InlineStack,
+  Layout,
+  List,
+  Modal,
+  Page,
+  ProgressBar,
+  Text,
+} from "@shopify/polaris";
 import { useEffect, useState } from "react";
 import { authenticate } from "../shopify.server";
 import { throwAsResponse } from "../lib/http";
@@ -81,7 +95,11 @@ export default function CampaignPage() {
               ? { content: "Retry launch", onAction: () => act("retry"), loading: fetcher.state !== "idle" }
               : undefined
       }
-      secondaryActions={canStop ? [{ content: "Stop campaign", destructive: true, onAction: () => setConfirmStop(true), id: "stop-open" } as never] : undefined}
+      secondaryActions={
+        canStop
+          ? [{ content: "Stop campaign", destructive: true, onAction: () => setConfirmStop(true), id: "stop-open" } as never]
+          : undefined
+      }
     >
       <Layout>
         {!email.mailServer || !email.postalAddress ? (
@@ -91,10 +109,17 @@ export default function CampaignPage() {
         ) : null}
         {c.status === "paused" && c.pausedReason ? (
           <Layout.Section>
-            <Banner tone={g?.status === "pause" || c.pausedReason.startsWith("Paused automatically") ? "critical" : "warning"} title="Campaign paused">
+            <Banner
+              tone={g?.status === "pause" || c.pausedReason.startsWith("Paused automatically") ? "critical" : "warning"}
+              title="Campaign paused"
+            >
               <p id="paused-reason">{c.pausedReason}</p>
               <p>{controls.pause}</p>
-              {report?.touches.held ? <p id="held-touches">{nf(report.touches.held)} emails are held. {controls.resume}</p> : null}
+              {report?.touches.held ? (
+                <p id="held-touches">
+                  {nf(report.touches.held)} emails are held. {controls.resume}
+                </p>
+              ) : null}
             </Banner>
           </Layout.Section>
         ) : null}
@@ -102,8 +127,9 @@ export default function CampaignPage() {
           <Layout.Section>
             <Banner tone="info" title="Campaign stopped">
               <p id="stopped-note">
-                Stopped {c.stoppedAt ? f.dateTime(c.stoppedAt) : ""}. No further emails go out, the discount code {c.discountCode} has ended, and every customer left the sequence.
-                Results are still measured to the end of the {c.settings.reactivationWindowDays}-day window.
+                Stopped {c.stoppedAt ? f.dateTime(c.stoppedAt) : ""}. No further emails go out, the discount code {c.discountCode} has
+                ended, and every customer left the sequence. Results are still measured to the end of the{" "}
+                {c.settings.reactivationWindowDays}-day window.
               </p>
             </Banner>
           </Layout.Section>
@@ -117,7 +143,10 @@ export default function CampaignPage() {
         ) : null}
         {launching && c.launchError ? (
           <Layout.Section>
-            <Banner tone={c.launchError.endsWith("(retrying)") ? "warning" : "critical"} title={c.launchError.endsWith("(retrying)") ? "Launch is retrying" : "Launch stopped"}>
+            <Banner
+              tone={c.launchError.endsWith("(retrying)") ? "warning" : "critical"}
+              title={c.launchError.endsWith("(retrying)") ? "Launch is retrying" : "Launch stopped"}
+            >
               <BlockStack gap="200">
                 <p id="launch-error">{c.launchError}</p>
                 {c.launchErrorDetails.length ? (
@@ -152,15 +181,25 @@ export default function CampaignPage() {
           <Layout.Section>
             <Card>
               <BlockStack gap="300">
-                <Text as="h2" variant="headingMd">Launching in Shopify</Text>
-                <ProgressBar progress={Math.round((progress.done / progress.total) * 100)} tone={c.launchError ? "critical" : "highlight"} animated={!c.launchError} />
+                <Text as="h2" variant="headingMd">
+                  Launching in Shopify
+                </Text>
+                <ProgressBar
+                  progress={Math.round((progress.done / progress.total) * 100)}
+                  tone={c.launchError ? "critical" : "highlight"}
+                  animated={!c.launchError}
+                />
                 <List type="number">
                   {progress.steps.map((s) => (
                     <List.Item key={s.step}>
                       <InlineStack gap="200" blockAlign="center">
                         <Text as="span">{s.label}</Text>
                         {s.done ? <Badge tone="success">Done</Badge> : <Badge>Waiting</Badge>}
-                        {s.detail ? <Text as="span" tone="subdued">{s.detail}</Text> : null}
+                        {s.detail ? (
+                          <Text as="span" tone="subdued">
+                            {s.detail}
+                          </Text>
+                        ) : null}
                       </InlineStack>
                     </List.Item>
                   ))}
@@ -175,17 +214,26 @@ export default function CampaignPage() {
               <InlineGrid columns={{ xs: 1, md: 3 }} gap="400">
                 <Card>
                   <BlockStack gap="100">
-                    <Text as="h3" variant="headingSm">Reactivation ({report.windowDays} days)</Text>
-                    <Text as="p" variant="headingXl" id="reactivation-treated">{pct(m.treated.rate)}</Text>
+                    <Text as="h3" variant="headingSm">
+                      Reactivation ({report.windowDays} days)
+                    </Text>
+                    <Text as="p" variant="headingXl" id="reactivation-treated">
+                      {pct(m.treated.rate)}
+                    </Text>
                     <Text as="p" tone="subdued">
-                      treated ({nf(m.treated.reactivated)} of {nf(m.treated.n)}) vs holdout {pct(m.holdout.rate)} ({nf(m.holdout.reactivated)} of {nf(m.holdout.n)})
+                      treated ({nf(m.treated.reactivated)} of {nf(m.treated.n)}) vs holdout {pct(m.holdout.rate)} (
+                      {nf(m.holdout.reactivated)} of {nf(m.holdout.n)})
                     </Text>
                   </BlockStack>
                 </Card>
                 <Card>
                   <BlockStack gap="100">
-                    <Text as="h3" variant="headingSm">Lift</Text>
-                    <Text as="p" variant="headingXl" id="lift">{pts(m.lift.absolute)}</Text>
+                    <Text as="h3" variant="headingSm">
+                      Lift
+                    </Text>
+                    <Text as="p" variant="headingXl" id="lift">
+                      {pts(m.lift.absolute)}
+                    </Text>
                     <Text as="p" tone="subdued">
                       95% CI {m.lift.ci ? `${pts(m.lift.ci.low)} to ${pts(m.lift.ci.high)}` : "–"}
                       {m.lift.ci && m.lift.ci.low > 0 ? " · significant" : m.lift.ci ? " · not significant yet" : ""}
@@ -194,10 +242,15 @@ export default function CampaignPage() {
                 </Card>
                 <Card>
                   <BlockStack gap="100">
-                    <Text as="h3" variant="headingSm">Incremental revenue</Text>
-                    <Text as="p" variant="headingXl" id="incremental-revenue">{money(m.incrementalRevenue.estimate)}</Text>
+                    <Text as="h3" variant="headingSm">
+                      Incremental revenue
+                    </Text>
+                    <Text as="p" variant="headingXl" id="incremental-revenue">
+                      {money(m.incrementalRevenue.estimate)}
+                    </Text>
                     <Text as="p" tone="subdued">
-                      95% CI {m.incrementalRevenue.ci ? `${money(m.incrementalRevenue.ci.low)} to ${money(m.incrementalRevenue.ci.high)}` : "–"}
+                      95% CI{" "}
+                      {m.incrementalRevenue.ci ? `${money(m.incrementalRevenue.ci.low)} to ${money(m.incrementalRevenue.ci.high)}` : "–"}
                     </Text>
                   </BlockStack>
                 </Card>
@@ -206,7 +259,9 @@ export default function CampaignPage() {
             <Layout.Section>
               <Card>
                 <BlockStack gap="200">
-                  <Text as="h2" variant="headingMd">Cumulative reactivation, treated vs holdout</Text>
+                  <Text as="h2" variant="headingMd">
+                    Cumulative reactivation, treated vs holdout
+                  </Text>
                   <ReactivationChart series={report.series} />
                 </BlockStack>
               </Card>
@@ -214,7 +269,9 @@ export default function CampaignPage() {
             <Layout.Section variant="oneHalf">
               <Card>
                 <BlockStack gap="200">
-                  <Text as="h2" variant="headingMd">Offer and VIPs</Text>
+                  <Text as="h2" variant="headingMd">
+                    Offer and VIPs
+                  </Text>
                   <DataTable
                     columnContentTypes={["text", "numeric"]}
                     headings={["", ""]}
@@ -230,7 +287,8 @@ export default function CampaignPage() {
                     ]}
                   />
                   <Text as="p" tone="subdued" variant="bodySm">
-                    Revenue is what customers paid, already net of the discount. Discount cost: {report.discountCostMethod}. Code {c.discountCode}
+                    Revenue is what customers paid, already net of the discount. Discount cost: {report.discountCostMethod}. Code{" "}
+                    {c.discountCode}
                     {c.discountEndsAtLabel ? `, ends ${c.discountEndsAtLabel}` : ""}.
                   </Text>
                 </BlockStack>
@@ -240,16 +298,32 @@ export default function CampaignPage() {
               <Card>
                 <BlockStack gap="200">
                   <InlineStack align="space-between">
-                    <Text as="h2" variant="headingMd">Deliveries and guardrails</Text>
-                    {g?.status === "pause" ? <Badge tone="critical">Over limit</Badge> : g?.evaluated ? <Badge tone="success">Within limits</Badge> : <Badge>Too few deliveries to judge</Badge>}
+                    <Text as="h2" variant="headingMd">
+                      Deliveries and guardrails
+                    </Text>
+                    {g?.status === "pause" ? (
+                      <Badge tone="critical">Over limit</Badge>
+                    ) : g?.evaluated ? (
+                      <Badge tone="success">Within limits</Badge>
+                    ) : (
+                      <Badge>Too few deliveries to judge</Badge>
+                    )}
                   </InlineStack>
                   <DataTable
                     columnContentTypes={["text", "numeric", "numeric"]}
                     headings={["", "Value", "Limit"]}
                     rows={[
                       ["Emails delivered", nf(report.deliveries.delivered), `judged from ${nf(limits.minDeliveries)}`],
-                      ["Unsubscribe rate", `${pct(g?.unsubscribeRate, 2)} (${nf(report.deliveries.unsubscribed)})`, pct(limits.maxUnsubscribeRate, 2)],
-                      ["Complaint rate", `${pct(g?.complaintRate, 2)} (${nf(report.deliveries.complaints)})`, pct(limits.maxComplaintRate, 2)],
+                      [
+                        "Unsubscribe rate",
+                        `${pct(g?.unsubscribeRate, 2)} (${nf(report.deliveries.unsubscribed)})`,
+                        pct(limits.maxUnsubscribeRate, 2),
+                      ],
+                      [
+                        "Complaint rate",
+                        `${pct(g?.complaintRate, 2)} (${nf(report.deliveries.complaints)})`,
+                        pct(limits.maxComplaintRate, 2),
+                      ],
                       [
                         "Touches sent / skipped / held / canceled / scheduled",
                         `${nf(report.touches.sent)} / ${nf(report.touches.skipped)} / ${nf(report.touches.held)} / ${nf(report.touches.canceled)} / ${nf(report.touches.scheduled)}`,
@@ -268,7 +342,15 @@ export default function CampaignPage() {
         open={confirmStop}
         onClose={() => setConfirmStop(false)}
         title="Stop this campaign for good?"
-        primaryAction={{ content: "Stop campaign", destructive: true, loading: fetcher.state !== "idle", onAction: () => (act("stop"), setConfirmStop(false)), id: "stop-confirm" } as never}
+        primaryAction={
+          {
+            content: "Stop campaign",
+            destructive: true,
+            loading: fetcher.state !== "idle",
+            onAction: () => (act("stop"), setConfirmStop(false)),
+            id: "stop-confirm",
+          } as never
+        }
         secondaryActions={[{ content: "Keep it running", onAction: () => setConfirmStop(false) }]}
       >
         <Modal.Section>

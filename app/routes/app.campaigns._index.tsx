@@ -47,19 +47,31 @@ export default function Campaigns() {
                 resourceName={{ singular: "campaign", plural: "campaigns" }}
                 itemCount={campaigns.length}
                 selectable={false}
-                headings={[{ title: "Campaign" }, { title: "Status" }, { title: "Launched" }, { title: "Customers", alignment: "end" }, { title: "Reactivated (treated)", alignment: "end" }, { title: "Reactivated (holdout)", alignment: "end" }, { title: "Code" }]}
+                headings={[
+                  { title: "Campaign" },
+                  { title: "Status" },
+                  { title: "Launched" },
+                  { title: "Customers", alignment: "end" },
+                  { title: "Reactivated (treated)", alignment: "end" },
+                  { title: "Reactivated (holdout)", alignment: "end" },
+                  { title: "Code" },
+                ]}
               >
                 {campaigns.map((c, i) => (
                   <IndexTable.Row id={c.id} key={c.id} position={i} onClick={() => navigate(`/app/campaigns/${c.id}`)}>
                     <IndexTable.Cell>
-                      <Text as="span" fontWeight="semibold">{c.name}</Text>
+                      <Text as="span" fontWeight="semibold">
+                        {c.name}
+                      </Text>
                     </IndexTable.Cell>
                     <IndexTable.Cell>
                       <CampaignStatusBadge status={c.status} failed={!!c.launchError} />
                     </IndexTable.Cell>
                     <IndexTable.Cell>{c.launchAt ? f.date(c.launchAt) : "–"}</IndexTable.Cell>
                     <IndexTable.Cell>
-                      <Text as="span" alignment="end" numeric>{nf(c.members)}</Text>
+                      <Text as="span" alignment="end" numeric>
+                        {nf(c.members)}
+                      </Text>
                     </IndexTable.Cell>
                     <IndexTable.Cell>
                       <Text as="span" alignment="end" numeric>{`${nf(c.reactivated)} of ${nf(c.treated)}`}</Text>

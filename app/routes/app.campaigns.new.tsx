@@ -53,9 +53,10 @@ export const action = async ({ request }: ActionFunctionArgs) => {
 export const shouldRevalidate: ShouldRevalidateFunction = ({ formMethod, defaultShouldRevalidate }) =>
   formMethod && formMethod.toUpperCase() === "POST" ? false : defaultShouldRevalidate;
 
-
 // DataTable cells do not wrap; the plan's sentences must, or the numbers scroll out of view.
-const Wrap = ({ children }: { children: string }) => <span style={{ whiteSpace: "normal", display: "inline-block", minWidth: 110 }}>{children}</span>;
+const Wrap = ({ children }: { children: string }) => (
+  <span style={{ whiteSpace: "normal", display: "inline-block", minWidth: 110 }}>{children}</span>
+);
 
 function productTitles(json: string): string {
   try {
@@ -139,7 +140,11 @@ export default function PlanCampaign() {
   const nf = useCallback((n: number) => f.number(n), [f]);
   const pct = useCallback((x: number | null) => (x == null ? "not measurable" : `${f.fixed(x * 100, 1)} pts`), [f]);
   // Pinned for the life of the page view: the key is the campaign id the preview's holdout was computed for.
-  const [{ launchKey, tag, discountCode }] = useState(() => ({ launchKey: loaded.launchKey, tag: loaded.tag, discountCode: loaded.discountCode }));
+  const [{ launchKey, tag, discountCode }] = useState(() => ({
+    launchKey: loaded.launchKey,
+    tag: loaded.tag,
+    discountCode: loaded.discountCode,
+  }));
   const initial = loaded.preview;
   const shopify = useAppBridge();
   const previewer = useFetcher<PlanActionResult>();
@@ -152,7 +157,8 @@ export default function PlanCampaign() {
   const preview: PlanPreview = (last?.ok && last.intent === "preview" ? last.preview : initial) as PlanPreview;
   const previewError = last && !last.ok ? last.error : null;
   // Field messages from the last preview or launch, shown on the fields themselves (Polaris `error`).
-  const fieldErrors: Record<string, string> = (launcher.data && !launcher.data.ok ? launcher.data.fieldErrors : undefined) ?? (last && !last.ok ? last.fieldErrors : undefined) ?? {};
+  const fieldErrors: Record<string, string> =
+    (launcher.data && !launcher.data.ok ? launcher.data.fieldErrors : undefined) ?? (last && !last.ok ? last.fieldErrors : undefined) ?? {};
 
   const set = useCallback(
     <K extends keyof FormState>(k: K) =>
@@ -205,7 +211,8 @@ export default function PlanCampaign() {
   );
   // Shopify's product picker (App Bridge); the chosen ids go to the discount's items, the titles into the email.
   const pickProducts = useCallback(async () => {
-    const picker = (shopify as unknown as { resourcePicker?: (o: object) => Promise<Array<{ id: string; title: string }> | undefined> }).resourcePicker;
+    const picker = (shopify as unknown as { resourcePicker?: (o: object) => Promise<Array<{ id: string; title: string }> | undefined> })
+      .resourcePicker;
     if (!picker) return;
     const current = JSON.parse(form.appliesToProducts || "[]") as Array<{ id: string }>;
     const chosen = await picker({ type: "product", multiple: true, action: "select", selectionIds: current.map((p) => ({ id: p.id })) });
@@ -218,7 +225,14 @@ export default function PlanCampaign() {
     <Page
       title="Plan a win-back campaign"
       backAction={{ content: "Campaigns", onAction: () => documentNavigate("/app/campaigns") }}
-      primaryAction={{ content: "Launch…", onAction: () => setConfirming(true), disabled: preview.treated === 0 || !!previewError, id: "launch-open" } as never}
+      primaryAction={
+        {
+          content: "Launch…",
+          onAction: () => setConfirming(true),
+          disabled: preview.treated === 0 || !!previewError,
+          id: "launch-open",
+        } as never
+      }
     >
       <Layout>
         {launchError ? (
@@ -239,7 +253,9 @@ export default function PlanCampaign() {
           <Card padding="0">
             <Box padding="400">
               <BlockStack gap="100">
-                <Text as="h2" variant="headingMd">The plan</Text>
+                <Text as="h2" variant="headingMd">
+                  The plan
+                </Text>
                 <Text as="p" tone="subdued">
                   {nf(preview.treated)} customers get the campaign; the holdout gets nothing and shows what would have happened anyway.
                 </Text>
@@ -258,9 +274,12 @@ export default function PlanCampaign() {
             </div>
             <Box padding="400">
               <Text as="p" tone="subdued" variant="bodySm">
-                Minimum detectable lift: the smallest rise in the {preview.settings.reactivationWindowDays}-day reactivation rate this split detects with 80% power
-                (two-sided, 5%), from a baseline of {f.percent(preview.baseline.rate)}
-                {preview.baseline.assumed ? " (assumed: not enough history yet)" : ` (measured on ${nf(preview.baseline.basis)} lapsed customers)`}.
+                Minimum detectable lift: the smallest rise in the {preview.settings.reactivationWindowDays}-day reactivation rate this split
+                detects with 80% power (two-sided, 5%), from a baseline of {f.percent(preview.baseline.rate)}
+                {preview.baseline.assumed
+                  ? " (assumed: not enough history yet)"
+                  : ` (measured on ${nf(preview.baseline.basis)} lapsed customers)`}
+                .
               </Text>
             </Box>
           </Card>
@@ -268,20 +287,54 @@ export default function PlanCampaign() {
         <Layout.Section variant="oneHalf">
           <Card>
             <BlockStack gap="300">
-              <Text as="h2" variant="headingMd">Standard offer</Text>
+              <Text as="h2" variant="headingMd">
+                Standard offer
+              </Text>
               <FormLayout>
                 <FormLayout.Group>
                   <Select
                     label="Discount"
-                    options={[{ label: "Percentage", value: "percentage" }, { label: `Fixed amount (${preview.currencyCode})`, value: "fixed_amount" }]}
+                    options={[
+                      { label: "Percentage", value: "percentage" },
+                      { label: `Fixed amount (${preview.currencyCode})`, value: "fixed_amount" },
+                    ]}
                     value={form.discountKind}
                     onChange={set("discountKind")}
                   />
-                  <TextField label={form.discountKind === "percentage" ? "Percent off" : "Amount off"} type="text" inputMode="decimal" value={form.discountValue} onChange={set("discountValue")} autoComplete="off" error={fieldErrors.discountValue} suffix={form.discountKind === "percentage" ? "%" : preview.currencyCode} />
+                  <TextField
+                    label={form.discountKind === "percentage" ? "Percent off" : "Amount off"}
+                    type="text"
+                    inputMode="decimal"
+                    value={form.discountValue}
+                    onChange={set("discountValue")}
+                    autoComplete="off"
+                    error={fieldErrors.discountValue}
+                    suffix={form.discountKind === "percentage" ? "%" : preview.currencyCode}
+                  />
                 </FormLayout.Group>
                 <FormLayout.Group>
-                  <TextField label="Minimum subtotal" type="text" inputMode="decimal" value={form.minimumSubtotal} onChange={set("minimumSubtotal")} autoComplete="off" error={fieldErrors.minimumSubtotal} placeholder="None" suffix={preview.currencyCode} />
-                  <TextField label="Valid for" type="text" inputMode="numeric" value={form.validityDays} onChange={set("validityDays")} autoComplete="off" error={fieldErrors.validityDays} suffix="days" helpText={`Ends ${preview.discountEndsAtLabel}`} />
+                  <TextField
+                    label="Minimum subtotal"
+                    type="text"
+                    inputMode="decimal"
+                    value={form.minimumSubtotal}
+                    onChange={set("minimumSubtotal")}
+                    autoComplete="off"
+                    error={fieldErrors.minimumSubtotal}
+                    placeholder="None"
+                    suffix={preview.currencyCode}
+                  />
+                  <TextField
+                    label="Valid for"
+                    type="text"
+                    inputMode="numeric"
+                    value={form.validityDays}
+                    onChange={set("validityDays")}
+                    autoComplete="off"
+                    error={fieldErrors.validityDays}
+                    suffix="days"
+                    helpText={`Ends ${preview.discountEndsAtLabel}`}
+                  />
                 </FormLayout.Group>
                 <BlockStack gap="100">
                   <Text as="span">Combines with</Text>
@@ -291,7 +344,10 @@ export default function PlanCampaign() {
                 </BlockStack>
                 <Select
                   label="Applies to"
-                  options={[{ label: "Every item", value: "all" }, { label: "Only some products", value: "products" }]}
+                  options={[
+                    { label: "Every item", value: "all" },
+                    { label: "Only some products", value: "products" },
+                  ]}
                   value={form.appliesToKind}
                   onChange={set("appliesToKind")}
                   helpText="Shopify enforces this: the code reduces no other item, and the email names the products."
@@ -314,42 +370,132 @@ export default function PlanCampaign() {
           <BlockStack gap="400">
             <Card>
               <BlockStack gap="300">
-                <Text as="h2" variant="headingMd">VIP check-in</Text>
-                <FormLayout>
-                  <FormLayout.Group>
-                    <TextField label="Concierge" value={form.conciergeName} onChange={set("conciergeName")} autoComplete="off" error={fieldErrors.conciergeName} placeholder="Staff member's name" />
-                    <TextField label="Role" value={form.conciergeRole} onChange={set("conciergeRole")} autoComplete="off" error={fieldErrors.conciergeRole} />
-                  </FormLayout.Group>
-                  <TextField label="Escalate unanswered VIPs to" value={form.owner} onChange={set("owner")} autoComplete="off" error={fieldErrors.owner} placeholder="Staff name, or one email address" helpText="With an email address, that person gets a digest of escalated VIPs." />
-                  <TextField label="Perk" value={form.perkOverride} onChange={set("perkOverride")} autoComplete="off" error={fieldErrors.perkOverride} placeholder="Suggested per VIP from their own purchases" helpText="Leave empty to suggest a perk from each VIP's history (restock hold, early access, bundle)." />
-                </FormLayout>
-              </BlockStack>
-            </Card>
-            <Card>
-              <BlockStack gap="300">
-                <Text as="h2" variant="headingMd">Measurement</Text>
-                <Text as="p" tone="subdued">
-                  Touch days, the offer&apos;s grace days and the {preview.settings.reactivationWindowDays}-day measurement window come from the{" "}
-                  <Link url="/app/settings/campaigns">campaign settings</Link>.
+                <Text as="h2" variant="headingMd">
+                  VIP check-in
                 </Text>
                 <FormLayout>
-                  <TextField label="Campaign name" value={form.name} onChange={(v) => setForm((f) => ({ ...f, name: v }))} autoComplete="off" error={fieldErrors.name} />
-                  <TextField label="Holdout share" type="text" inputMode="decimal" value={form.holdoutPercent} onChange={set("holdoutPercent")} autoComplete="off" error={fieldErrors.holdoutPercent} suffix="%" helpText="Kept out of every message, in each branch, to measure the real effect." />
+                  <FormLayout.Group>
+                    <TextField
+                      label="Concierge"
+                      value={form.conciergeName}
+                      onChange={set("conciergeName")}
+                      autoComplete="off"
+                      error={fieldErrors.conciergeName}
+                      placeholder="Staff member's name"
+                    />
+                    <TextField
+                      label="Role"
+                      value={form.conciergeRole}
+                      onChange={set("conciergeRole")}
+                      autoComplete="off"
+                      error={fieldErrors.conciergeRole}
+                    />
+                  </FormLayout.Group>
+                  <TextField
+                    label="Escalate unanswered VIPs to"
+                    value={form.owner}
+                    onChange={set("owner")}
+                    autoComplete="off"
+                    error={fieldErrors.owner}
+                    placeholder="Staff name, or one email address"
+                    helpText="With an email address, that person gets a digest of escalated VIPs."
+                  />
+                  <TextField
+                    label="Perk"
+                    value={form.perkOverride}
+                    onChange={set("perkOverride")}
+                    autoComplete="off"
+                    error={fieldErrors.perkOverride}
+                    placeholder="Suggested per VIP from their own purchases"
+                    helpText="Leave empty to suggest a perk from each VIP's history (restock hold, early access, bundle)."
+                  />
                 </FormLayout>
               </BlockStack>
             </Card>
             <Card>
               <BlockStack gap="300">
-                <Text as="h2" variant="headingMd">Guardrails</Text>
-                <Text as="p" tone="subdued">The campaign pauses itself and tells you when a limit is crossed, once it has enough deliveries to judge.</Text>
+                <Text as="h2" variant="headingMd">
+                  Measurement
+                </Text>
+                <Text as="p" tone="subdued">
+                  Touch days, the offer&apos;s grace days and the {preview.settings.reactivationWindowDays}-day measurement window come from
+                  the <Link url="/app/settings/campaigns">campaign settings</Link>.
+                </Text>
+                <FormLayout>
+                  <TextField
+                    label="Campaign name"
+                    value={form.name}
+                    onChange={(v) => setForm((f) => ({ ...f, name: v }))}
+                    autoComplete="off"
+                    error={fieldErrors.name}
+                  />
+                  <TextField
+                    label="Holdout share"
+                    type="text"
+                    inputMode="decimal"
+                    value={form.holdoutPercent}
+                    onChange={set("holdoutPercent")}
+                    autoComplete="off"
+                    error={fieldErrors.holdoutPercent}
+                    suffix="%"
+                    helpText="Kept out of every message, in each branch, to measure the real effect."
+                  />
+                </FormLayout>
+              </BlockStack>
+            </Card>
+            <Card>
+              <BlockStack gap="300">
+                <Text as="h2" variant="headingMd">
+                  Guardrails
+                </Text>
+                <Text as="p" tone="subdued">
+                  The campaign pauses itself and tells you when a limit is crossed, once it has enough deliveries to judge.
+                </Text>
                 <FormLayout>
                   <FormLayout.Group>
-                    <TextField label="Unsubscribe rate limit" type="text" inputMode="decimal" value={form.maxUnsubscribePercent} onChange={set("maxUnsubscribePercent")} autoComplete="off" error={fieldErrors.maxUnsubscribePercent} suffix="%" />
-                    <TextField label="Complaint rate limit" type="text" inputMode="decimal" value={form.maxComplaintPercent} onChange={set("maxComplaintPercent")} autoComplete="off" error={fieldErrors.maxComplaintPercent} suffix="%" />
+                    <TextField
+                      label="Unsubscribe rate limit"
+                      type="text"
+                      inputMode="decimal"
+                      value={form.maxUnsubscribePercent}
+                      onChange={set("maxUnsubscribePercent")}
+                      autoComplete="off"
+                      error={fieldErrors.maxUnsubscribePercent}
+                      suffix="%"
+                    />
+                    <TextField
+                      label="Complaint rate limit"
+                      type="text"
+                      inputMode="decimal"
+                      value={form.maxComplaintPercent}
+                      onChange={set("maxComplaintPercent")}
+                      autoComplete="off"
+                      error={fieldErrors.maxComplaintPercent}
+                      suffix="%"
+                    />
                   </FormLayout.Group>
                   <FormLayout.Group>
-                    <TextField label="Judge after" type="text" inputMode="numeric" value={form.minDeliveries} onChange={set("minDeliveries")} autoComplete="off" error={fieldErrors.minDeliveries} suffix="deliveries" />
-                    <TextField label="At most one win-back email per customer every" type="text" inputMode="decimal" value={form.frequencyCapHours} onChange={set("frequencyCapHours")} autoComplete="off" error={fieldErrors.frequencyCapHours} suffix="hours" helpText="Across all campaigns." />
+                    <TextField
+                      label="Judge after"
+                      type="text"
+                      inputMode="numeric"
+                      value={form.minDeliveries}
+                      onChange={set("minDeliveries")}
+                      autoComplete="off"
+                      error={fieldErrors.minDeliveries}
+                      suffix="deliveries"
+                    />
+                    <TextField
+                      label="At most one win-back email per customer every"
+                      type="text"
+                      inputMode="decimal"
+                      value={form.frequencyCapHours}
+                      onChange={set("frequencyCapHours")}
+                      autoComplete="off"
+                      error={fieldErrors.frequencyCapHours}
+                      suffix="hours"
+                      helpText="Across all campaigns."
+                    />
                   </FormLayout.Group>
                 </FormLayout>
               </BlockStack>
@@ -361,7 +507,15 @@ export default function PlanCampaign() {
         open={confirming}
         onClose={() => setConfirming(false)}
         title="Launch this campaign?"
-        primaryAction={{ content: "Launch", loading: launching, disabled: launching, onAction: () => launcher.submit(toFormData(launchKey, form, "launch"), { method: "post" }), id: "launch-confirm" } as never}
+        primaryAction={
+          {
+            content: "Launch",
+            loading: launching,
+            disabled: launching,
+            onAction: () => launcher.submit(toFormData(launchKey, form, "launch"), { method: "post" }),
+            id: "launch-confirm",
+          } as never
+        }
         secondaryActions={[{ content: "Cancel", onAction: () => setConfirming(false) }]}
       >
         <Modal.Section>
@@ -369,22 +523,32 @@ export default function PlanCampaign() {
             <Text as="p">This creates in Shopify:</Text>
             <div id="launch-summary">
               <List>
-                <List.Item>Tag “{tag}” on {nf(preview.standardTreated)} Standard customers, and “{tag}-vip” on {nf(preview.vipTreated)} VIPs</List.Item>
+                <List.Item>
+                  Tag “{tag}” on {nf(preview.standardTreated)} Standard customers, and “{tag}-vip” on {nf(preview.vipTreated)} VIPs
+                </List.Item>
                 <List.Item>One customer segment: customers tagged “{tag}” (VIPs are not in it, so they cannot use the code)</List.Item>
                 <List.Item>
-                  One discount code {discountCode} ({preview.rows.find((r) => r.segment === "Standard")?.action.replace(/^Limited-time offer \(|, ends.*$/g, "")}) for that segment only, ending {preview.discountEndsAtLabel}
+                  One discount code {discountCode} (
+                  {preview.rows.find((r) => r.segment === "Standard")?.action.replace(/^Limited-time offer \(|, ends.*$/g, "")}) for that
+                  segment only, ending {preview.discountEndsAtLabel}
                 </List.Item>
                 <List.Item>{nf(preview.vipTreated)} VIP outreach tasks in the app</List.Item>
                 <List.Item>
                   {nf(preview.day0Emails)} emails on day 0: the treated customers subscribed to email marketing and not unsubscribed here
-                  {preview.treated > preview.day0Emails ? ` (${nf(preview.treated - preview.day0Emails)} others get no email, only the Flow trigger)` : ""}; each with a Flow trigger
+                  {preview.treated > preview.day0Emails
+                    ? ` (${nf(preview.treated - preview.day0Emails)} others get no email, only the Flow trigger)`
+                    : ""}
+                  ; each with a Flow trigger
                 </List.Item>
               </List>
             </div>
-            <Text as="p" tone="subdued">{excludedText(preview, nf)}</Text>
+            <Text as="p" tone="subdued">
+              {excludedText(preview, nf)}
+            </Text>
             <InlineStack gap="100">
               <Text as="p" tone="subdued">
-                {nf(preview.rows.reduce((n, r) => n + r.holdout, 0))} holdout customers get nothing. Launching again from this page does not create anything twice.
+                {nf(preview.rows.reduce((n, r) => n + r.holdout, 0))} holdout customers get nothing. Launching again from this page does not
+                create anything twice.
               </Text>
             </InlineStack>
           </BlockStack>

@@ -1,7 +1,21 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
-import { Badge, BlockStack, Box, Card, DataTable, EmptyState, InlineGrid, InlineStack, Layout, Link, List, Page, Text } from "@shopify/polaris";
+import {
+  Badge,
+  BlockStack,
+  Box,
+  Card,
+  DataTable,
+  EmptyState,
+  InlineGrid,
+  InlineStack,
+  Layout,
+  Link,
+  List,
+  Page,
+  Text,
+} from "@shopify/polaris";
 import { appContext } from "../app.server";
 import { loadCustomerProfile, type ProfileData } from "../analysis/customer-profile.server";
 import { throwAsResponse } from "../lib/http";
@@ -35,7 +49,14 @@ function OrdersChart({ orders }: { orders: Array<Pick<ProfileData["orders"][numb
   const span = Math.max(1, Math.max(...points.map((p) => p.at)) - min);
   const top = Math.max(1, ...points.map((p) => p.amount));
   return (
-    <svg viewBox={`0 0 ${W} ${H + 2}`} width="100%" height={H + 2} role="img" aria-label="Order totals over time" preserveAspectRatio="none">
+    <svg
+      viewBox={`0 0 ${W} ${H + 2}`}
+      width="100%"
+      height={H + 2}
+      role="img"
+      aria-label="Order totals over time"
+      preserveAspectRatio="none"
+    >
       <line x1={0} x2={W} y1={H} y2={H} stroke="var(--p-color-border)" />
       {points.map((p) => {
         const x = 4 + ((p.at - min) / span) * (W - 8);
@@ -49,8 +70,12 @@ function OrdersChart({ orders }: { orders: Array<Pick<ProfileData["orders"][numb
 function Fact({ label, value }: { label: string; value: string }) {
   return (
     <InlineStack gap="200" align="space-between" wrap={false}>
-      <Text as="span" tone="subdued">{label}</Text>
-      <Text as="span" alignment="end">{value}</Text>
+      <Text as="span" tone="subdued">
+        {label}
+      </Text>
+      <Text as="span" alignment="end">
+        {value}
+      </Text>
     </InlineStack>
   );
 }
@@ -71,7 +96,9 @@ export default function CustomerProfile() {
           <BlockStack gap="400">
             <Card>
               <BlockStack gap="300">
-                <Text as="h2" variant="headingMd">Orders</Text>
+                <Text as="h2" variant="headingMd">
+                  Orders
+                </Text>
                 <InlineGrid columns={{ xs: 2, md: 4 }} gap="300">
                   <Fact label="Orders" value={String(p.summary.orders)} />
                   <Fact label="Spent" value={p.summary.spent} />
@@ -83,17 +110,28 @@ export default function CustomerProfile() {
                   <DataTable
                     columnContentTypes={["text", "text", "text", "numeric"]}
                     headings={["Order", "Date", "Status", "Total"]}
-                    rows={p.orders.map((o) => [o.name, o.date, <Badge key={o.id} tone={o.tone}>{o.status}</Badge>, o.total])}
+                    rows={p.orders.map((o) => [
+                      o.name,
+                      o.date,
+                      <Badge key={o.id} tone={o.tone}>
+                        {o.status}
+                      </Badge>,
+                      o.total,
+                    ])}
                   />
                 ) : (
-                  <Text as="p" tone="subdued">No orders stored for this customer.</Text>
+                  <Text as="p" tone="subdued">
+                    No orders stored for this customer.
+                  </Text>
                 )}
               </BlockStack>
             </Card>
 
             <Card>
               <BlockStack gap="300">
-                <Text as="h2" variant="headingMd">Campaigns and programs</Text>
+                <Text as="h2" variant="headingMd">
+                  Campaigns and programs
+                </Text>
                 {p.memberships.length ? (
                   p.memberships.map((m) => (
                     <Box key={m.campaignId} paddingBlockEnd="200">
@@ -103,7 +141,9 @@ export default function CustomerProfile() {
                           <Badge>{m.kind === "program" ? "Program" : "Campaign"}</Badge>
                           <Badge tone={m.holdout ? "attention" : "info"}>{m.holdout ? "Holdout" : "Treated"}</Badge>
                           <Badge>{m.branch}</Badge>
-                          <Text as="span" tone="subdued">{m.status}</Text>
+                          <Text as="span" tone="subdued">
+                            {m.status}
+                          </Text>
                         </InlineStack>
                         <InlineGrid columns={{ xs: 1, md: 3 }} gap="300">
                           <Fact label="Window" value={m.window} />
@@ -121,14 +161,18 @@ export default function CustomerProfile() {
                     </Box>
                   ))
                 ) : (
-                  <Text as="p" tone="subdued">Not in any campaign or program yet.</Text>
+                  <Text as="p" tone="subdued">
+                    Not in any campaign or program yet.
+                  </Text>
                 )}
               </BlockStack>
             </Card>
 
             <Card>
               <BlockStack gap="300">
-                <Text as="h2" variant="headingMd">Messages</Text>
+                <Text as="h2" variant="headingMd">
+                  Messages
+                </Text>
                 {p.messages.length ? (
                   <DataTable
                     columnContentTypes={["text", "text", "text", "text", "text"]}
@@ -140,44 +184,60 @@ export default function CustomerProfile() {
                       m.subject,
                       <InlineStack key={m.id} gap="100">
                         <Badge tone={m.status === "Sent" ? "success" : m.status === "Failed" ? "critical" : undefined}>{m.status}</Badge>
-                        {m.reason ? <Text as="span" tone="subdued">{m.reason}</Text> : null}
+                        {m.reason ? (
+                          <Text as="span" tone="subdued">
+                            {m.reason}
+                          </Text>
+                        ) : null}
                       </InlineStack>,
                     ])}
                   />
                 ) : (
-                  <Text as="p" tone="subdued">No messages for this customer.</Text>
+                  <Text as="p" tone="subdued">
+                    No messages for this customer.
+                  </Text>
                 )}
               </BlockStack>
             </Card>
 
             <Card>
               <BlockStack gap="300">
-                <Text as="h2" variant="headingMd">VIP outreach</Text>
+                <Text as="h2" variant="headingMd">
+                  VIP outreach
+                </Text>
                 {p.outreach.length ? (
                   p.outreach.map((t) => (
                     <BlockStack key={t.taskId} gap="200">
                       <InlineStack gap="200" blockAlign="center">
                         <Link url={`/app/outreach/${t.taskId}`}>{t.campaign}</Link>
                         <Badge>{t.status}</Badge>
-                        <Text as="span" tone="subdued">{t.concierge} · due {t.due}</Text>
+                        <Text as="span" tone="subdued">
+                          {t.concierge} · due {t.due}
+                        </Text>
                       </InlineStack>
                       <Text as="p">{t.perk}</Text>
                       {t.notes.length ? (
                         <List type="bullet">
                           {t.notes.map((n) => (
                             <List.Item key={n.id}>
-                              <Text as="span" tone="subdued">{n.at} · {n.author}: </Text>
+                              <Text as="span" tone="subdued">
+                                {n.at} · {n.author}:{" "}
+                              </Text>
                               {n.body}
                             </List.Item>
                           ))}
                         </List>
                       ) : (
-                        <Text as="p" tone="subdued">No notes yet.</Text>
+                        <Text as="p" tone="subdued">
+                          No notes yet.
+                        </Text>
                       )}
                     </BlockStack>
                   ))
                 ) : (
-                  <Text as="p" tone="subdued">No outreach task for this customer.</Text>
+                  <Text as="p" tone="subdued">
+                    No outreach task for this customer.
+                  </Text>
                 )}
               </BlockStack>
             </Card>
@@ -188,7 +248,9 @@ export default function CustomerProfile() {
           <BlockStack gap="400">
             <Card>
               <BlockStack gap="200">
-                <Text as="h2" variant="headingMd">Score</Text>
+                <Text as="h2" variant="headingMd">
+                  Score
+                </Text>
                 {p.score ? (
                   <BlockStack gap="200">
                     <InlineStack gap="100">
@@ -205,7 +267,11 @@ export default function CustomerProfile() {
                     {p.score.rfm.map((r) => (
                       <Fact key={r.label} label={r.label} value={r.value} />
                     ))}
-                    {p.score.asOf ? <Text as="p" tone="subdued" variant="bodySm">Scored as of {p.score.asOf}</Text> : null}
+                    {p.score.asOf ? (
+                      <Text as="p" tone="subdued" variant="bodySm">
+                        Scored as of {p.score.asOf}
+                      </Text>
+                    ) : null}
                   </BlockStack>
                 ) : (
                   <EmptyState heading="Not scored yet" image={EMPTY_STATE_IMAGE}>
@@ -217,7 +283,9 @@ export default function CustomerProfile() {
 
             <Card>
               <BlockStack gap="200">
-                <Text as="h2" variant="headingMd">Points</Text>
+                <Text as="h2" variant="headingMd">
+                  Points
+                </Text>
                 {p.points ? (
                   <BlockStack gap="200">
                     <Fact label="Balance" value={`${p.points.balance} points`} />
@@ -238,14 +306,18 @@ export default function CustomerProfile() {
                     ) : null}
                   </BlockStack>
                 ) : (
-                  <Text as="p" tone="subdued">Points are off for this shop.</Text>
+                  <Text as="p" tone="subdued">
+                    Points are off for this shop.
+                  </Text>
                 )}
               </BlockStack>
             </Card>
 
             <Card>
               <BlockStack gap="200">
-                <Text as="h2" variant="headingMd">Contact</Text>
+                <Text as="h2" variant="headingMd">
+                  Contact
+                </Text>
                 <Fact label="Email marketing" value={p.emailConsent ? p.emailConsent.toLowerCase().replace(/_/g, " ") : "—"} />
                 {p.tags.length ? (
                   <InlineStack gap="100">
@@ -254,7 +326,9 @@ export default function CustomerProfile() {
                     ))}
                   </InlineStack>
                 ) : null}
-                <Link url={p.adminUrl} target="_top">Open customer in Shopify admin</Link>
+                <Link url={p.adminUrl} target="_top">
+                  Open customer in Shopify admin
+                </Link>
               </BlockStack>
             </Card>
           </BlockStack>

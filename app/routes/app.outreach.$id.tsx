@@ -63,35 +63,57 @@ export default function OutreachTaskModal() {
       onClose={close}
       size="large"
       title={task.name}
-      primaryAction={{ content: "Add note", onAction: () => fetcher.submit({ intent: "note", body: note, noteId, author }, { method: "post" }), disabled: !note.trim() || busy }}
+      primaryAction={{
+        content: "Add note",
+        onAction: () => fetcher.submit({ intent: "note", body: note, noteId, author }, { method: "post" }),
+        disabled: !note.trim() || busy,
+      }}
       secondaryActions={[{ content: "Close", onAction: close }]}
     >
       <Modal.Section>
         <BlockStack gap="400">
           <InlineStack gap="200" blockAlign="center">
             <StatusBadge status={task.status} />
-            {task.overdue ? <Text as="span" tone="critical">Overdue</Text> : null}
+            {task.overdue ? (
+              <Text as="span" tone="critical">
+                Overdue
+              </Text>
+            ) : null}
             <Text as="span" tone="subdued">
-              {task.email ?? "no email"} · {task.phone && task.phoneHref ? <Link url={task.phoneHref}>{task.phone}</Link> : "no phone"} · {task.spend} lifetime ·{" "}
-              {task.orderCount} orders · last {task.lastOrder}
+              {task.email ?? "no email"} · {task.phone && task.phoneHref ? <Link url={task.phoneHref}>{task.phone}</Link> : "no phone"} ·{" "}
+              {task.spend} lifetime · {task.orderCount} orders · last {task.lastOrder}
             </Text>
-            <Link url={`shopify://admin/customers/${task.customerId}`} target="_top">Open in Shopify (addresses)</Link>
+            <Link url={`shopify://admin/customers/${task.customerId}`} target="_top">
+              Open in Shopify (addresses)
+            </Link>
             <Link url={`/app/customers/${task.customerId}`}>Customer profile</Link>
           </InlineStack>
           <InlineGrid columns={{ xs: 1, md: 2 }} gap="400">
             <BlockStack gap="200">
-              <Text as="h3" variant="headingSm">Perk</Text>
-              <Text as="p" fontWeight="semibold">{task.perk.text}</Text>
+              <Text as="h3" variant="headingSm">
+                Perk
+              </Text>
+              <Text as="p" fontWeight="semibold">
+                {task.perk.text}
+              </Text>
               {task.perk.alternatives.length ? (
-                <Text as="p" tone="subdued">If it does not land: {task.perk.alternatives.join("; ")}</Text>
+                <Text as="p" tone="subdued">
+                  If it does not land: {task.perk.alternatives.join("; ")}
+                </Text>
               ) : null}
-              <Text as="h3" variant="headingSm">Concierge</Text>
-              <Text as="p">{[task.concierge.name, task.concierge.role].filter(Boolean).join(", ") || "—"} · {task.campaign}</Text>
+              <Text as="h3" variant="headingSm">
+                Concierge
+              </Text>
+              <Text as="p">
+                {[task.concierge.name, task.concierge.role].filter(Boolean).join(", ") || "—"} · {task.campaign}
+              </Text>
             </BlockStack>
             <BlockStack gap="100">
               {task.dates.map((d) => (
                 <InlineStack key={d.label} gap="200" align="space-between">
-                  <Text as="span" tone="subdued">{d.label}</Text>
+                  <Text as="span" tone="subdued">
+                    {d.label}
+                  </Text>
                   <Text as="span">{d.value}</Text>
                 </InlineStack>
               ))}
@@ -99,33 +121,53 @@ export default function OutreachTaskModal() {
           </InlineGrid>
           <Divider />
           <BlockStack gap="200">
-            <Text as="h3" variant="headingSm">Check-in script</Text>
+            <Text as="h3" variant="headingSm">
+              Check-in script
+            </Text>
             <Box background="bg-surface-secondary" padding="300" borderRadius="200">
-              <div style={{ whiteSpace: "pre-wrap" }} data-testid="outreach-script">{task.script}</div>
+              <div style={{ whiteSpace: "pre-wrap" }} data-testid="outreach-script">
+                {task.script}
+              </div>
             </Box>
           </BlockStack>
           <InlineStack gap="200">
             {task.next.map((n) => (
-              <Button key={n.to} onClick={() => move(n.to)} disabled={busy} tone={n.to === "escalated" ? "critical" : undefined} variant={n.to === "contacted" || n.to === "responded" ? "primary" : "secondary"}>
+              <Button
+                key={n.to}
+                onClick={() => move(n.to)}
+                disabled={busy}
+                tone={n.to === "escalated" ? "critical" : undefined}
+                variant={n.to === "contacted" || n.to === "responded" ? "primary" : "secondary"}
+              >
                 {n.to === "escalated" ? "Escalate to owner" : `Mark ${n.label.toLowerCase()}`}
               </Button>
             ))}
-            {task.next.length === 0 ? <Text as="span" tone="success">Won back{task.wonBackOrderId ? ` with order ${task.wonBackOrderId}` : ""}. Nothing left to do.</Text> : null}
+            {task.next.length === 0 ? (
+              <Text as="span" tone="success">
+                Won back{task.wonBackOrderId ? ` with order ${task.wonBackOrderId}` : ""}. Nothing left to do.
+              </Text>
+            ) : null}
           </InlineStack>
           <Divider />
           <BlockStack gap="200">
-            <Text as="h3" variant="headingSm">Notes</Text>
+            <Text as="h3" variant="headingSm">
+              Notes
+            </Text>
             {task.notes.length ? (
               <List type="bullet">
                 {task.notes.map((n) => (
                   <List.Item key={n.id}>
-                    <Text as="span" tone="subdued">{n.at} · {n.author}: </Text>
+                    <Text as="span" tone="subdued">
+                      {n.at} · {n.author}:{" "}
+                    </Text>
                     {n.body}
                   </List.Item>
                 ))}
               </List>
             ) : (
-              <Text as="p" tone="subdued">No notes yet.</Text>
+              <Text as="p" tone="subdued">
+                No notes yet.
+              </Text>
             )}
             <InlineGrid columns={{ xs: 1, md: ["oneThird", "twoThirds"] }} gap="200">
               <TextField label="Your name" value={author} onChange={setAuthor} autoComplete="name" />
@@ -134,9 +176,13 @@ export default function OutreachTaskModal() {
           </BlockStack>
           {task.history.length ? (
             <BlockStack gap="100">
-              <Text as="h3" variant="headingSm">History</Text>
+              <Text as="h3" variant="headingSm">
+                History
+              </Text>
               {task.history.map((h, i) => (
-                <Text key={i} as="p" tone="subdued" variant="bodySm">{h.at}: {h.text}</Text>
+                <Text key={i} as="p" tone="subdued" variant="bodySm">
+                  {h.at}: {h.text}
+                </Text>
               ))}
             </BlockStack>
           ) : null}

@@ -69,13 +69,17 @@ export default function Outreach() {
     next.delete("page"); // a new filter or sort starts at the first page
     setParams(next, { preventScrollReset: true });
   };
-  const setMulti = (key: string, values: string[]) => update((p) => {
-    p.delete(key);
-    for (const v of values) p.append(key, v);
-  });
+  const setMulti = (key: string, values: string[]) =>
+    update((p) => {
+      p.delete(key);
+      for (const v of values) p.append(key, v);
+    });
 
   const bulk = (to: string) => () =>
-    fetcher.submit({ intent: "bulk", to, ids: JSON.stringify(allResourcesSelected ? rows.map((r) => r.id) : selectedResources) }, { method: "post" });
+    fetcher.submit(
+      { intent: "bulk", to, ids: JSON.stringify(allResourcesSelected ? rows.map((r) => r.id) : selectedResources) },
+      { method: "post" },
+    );
 
   if (options.total === 0) {
     return (
@@ -89,7 +93,10 @@ export default function Outreach() {
                   action={{ content: "Launch a campaign to fill the queue", url: "/app/campaigns/new" }}
                   image={EMPTY_STATE_IMAGE}
                 >
-                  <p>When a win-back campaign launches, every VIP in it gets a personal check-in task here: a concierge, a perk from their own history, and a script.</p>
+                  <p>
+                    When a win-back campaign launches, every VIP in it gets a personal check-in task here: a concierge, a perk from their
+                    own history, and a script.
+                  </p>
                   <p>Set who the concierge is, when unanswered check-ins are followed up and who takes over in the concierge settings.</p>
                 </EmptyState>
               </div>
@@ -105,14 +112,30 @@ export default function Outreach() {
       key: "status",
       label: "Status",
       pinned: true,
-      filter: <ChoiceList title="Status" titleHidden allowMultiple choices={STATUS_OPTIONS} selected={query.status} onChange={(v) => setMulti("status", v)} />,
+      filter: (
+        <ChoiceList
+          title="Status"
+          titleHidden
+          allowMultiple
+          choices={STATUS_OPTIONS}
+          selected={query.status}
+          onChange={(v) => setMulti("status", v)}
+        />
+      ),
     },
     {
       key: "concierge",
       label: "Concierge",
       pinned: true,
       filter: (
-        <ChoiceList title="Concierge" titleHidden allowMultiple choices={options.concierges.map((c) => ({ label: c, value: c }))} selected={query.concierge} onChange={(v) => setMulti("concierge", v)} />
+        <ChoiceList
+          title="Concierge"
+          titleHidden
+          allowMultiple
+          choices={options.concierges.map((c) => ({ label: c, value: c }))}
+          selected={query.concierge}
+          onChange={(v) => setMulti("concierge", v)}
+        />
       ),
     },
     {
@@ -120,7 +143,14 @@ export default function Outreach() {
       label: "Campaign",
       pinned: true,
       filter: (
-        <ChoiceList title="Campaign" titleHidden allowMultiple choices={options.campaigns.map((c) => ({ label: c.name, value: c.id }))} selected={query.campaign} onChange={(v) => setMulti("campaign", v)} />
+        <ChoiceList
+          title="Campaign"
+          titleHidden
+          allowMultiple
+          choices={options.campaigns.map((c) => ({ label: c.name, value: c.id }))}
+          selected={query.campaign}
+          onChange={(v) => setMulti("campaign", v)}
+        />
       ),
     },
     {
@@ -128,16 +158,43 @@ export default function Outreach() {
       label: "Overdue",
       pinned: true,
       filter: (
-        <ChoiceList title="Overdue" titleHidden choices={[{ label: "Only overdue", value: "1" }, { label: "All", value: "" }]} selected={[query.overdue ? "1" : ""]} onChange={([v]) => update((p) => (v ? p.set("overdue", "1") : p.delete("overdue")))} />
+        <ChoiceList
+          title="Overdue"
+          titleHidden
+          choices={[
+            { label: "Only overdue", value: "1" },
+            { label: "All", value: "" },
+          ]}
+          selected={[query.overdue ? "1" : ""]}
+          onChange={([v]) => update((p) => (v ? p.set("overdue", "1") : p.delete("overdue")))}
+        />
       ),
     },
   ];
   const statusLabel = new Map(STATUS_OPTIONS.map((s) => [s.value, s.label]));
   const campaignName = new Map(options.campaigns.map((c) => [c.id, c.name]));
   const applied = [
-    ...(query.status.length ? [{ key: "status", label: `Status: ${query.status.map((s) => statusLabel.get(s)).join(", ")}`, onRemove: () => setMulti("status", []) }] : []),
-    ...(query.concierge.length ? [{ key: "concierge", label: `Concierge: ${query.concierge.join(", ")}`, onRemove: () => setMulti("concierge", []) }] : []),
-    ...(query.campaign.length ? [{ key: "campaign", label: `Campaign: ${query.campaign.map((c) => campaignName.get(c) ?? c).join(", ")}`, onRemove: () => setMulti("campaign", []) }] : []),
+    ...(query.status.length
+      ? [
+          {
+            key: "status",
+            label: `Status: ${query.status.map((s) => statusLabel.get(s)).join(", ")}`,
+            onRemove: () => setMulti("status", []),
+          },
+        ]
+      : []),
+    ...(query.concierge.length
+      ? [{ key: "concierge", label: `Concierge: ${query.concierge.join(", ")}`, onRemove: () => setMulti("concierge", []) }]
+      : []),
+    ...(query.campaign.length
+      ? [
+          {
+            key: "campaign",
+            label: `Campaign: ${query.campaign.map((c) => campaignName.get(c) ?? c).join(", ")}`,
+            onRemove: () => setMulti("campaign", []),
+          },
+        ]
+      : []),
     ...(query.overdue ? [{ key: "overdue", label: "Overdue", onRemove: () => update((p) => p.delete("overdue")) }] : []),
   ];
 
@@ -159,7 +216,9 @@ export default function Outreach() {
   const downloadCsv = async () => {
     setExporting(true);
     try {
-      const res = await fetch(`/app/outreach/export${location.search}`, { headers: { Authorization: `Bearer ${await shopify.idToken()}` } });
+      const res = await fetch(`/app/outreach/export${location.search}`, {
+        headers: { Authorization: `Bearer ${await shopify.idToken()}` },
+      });
       if (!res.ok) throw new Error(await res.text());
       const url = URL.createObjectURL(await res.blob());
       const a = document.createElement("a");
@@ -195,8 +254,15 @@ export default function Outreach() {
         ) : null}
         {escalations.length ? (
           <Layout.Section>
-            <Banner tone="critical" title={`${summary.escalated} VIP ${summary.escalated === 1 ? "task needs" : "tasks need"} the owner`} action={{ content: "Show escalated", onAction: () => setMulti("status", ["escalated"]) }}>
-              <p>No response by the follow-up date plus grace period: {escalations.map((e) => `${e.count} escalated to ${e.owner}`).join("; ")}.</p>
+            <Banner
+              tone="critical"
+              title={`${summary.escalated} VIP ${summary.escalated === 1 ? "task needs" : "tasks need"} the owner`}
+              action={{ content: "Show escalated", onAction: () => setMulti("status", ["escalated"]) }}
+            >
+              <p>
+                No response by the follow-up date plus grace period:{" "}
+                {escalations.map((e) => `${e.count} escalated to ${e.owner}`).join("; ")}.
+              </p>
             </Banner>
           </Layout.Section>
         ) : null}
@@ -206,10 +272,14 @@ export default function Outreach() {
               {STATUS_OPTIONS.map((s) => (
                 <InlineStack key={s.value} gap="100" blockAlign="center">
                   <StatusBadge status={s.value} />
-                  <Text as="span" variant="headingSm">{summary[s.value]}</Text>
+                  <Text as="span" variant="headingSm">
+                    {summary[s.value]}
+                  </Text>
                 </InlineStack>
               ))}
-              <Text as="span" tone={summary.overdue ? "critical" : "subdued"}>{summary.overdue} overdue</Text>
+              <Text as="span" tone={summary.overdue ? "critical" : "subdued"}>
+                {summary.overdue} overdue
+              </Text>
             </InlineStack>
           </Card>
         </Layout.Section>
@@ -261,7 +331,11 @@ export default function Outreach() {
                   { content: "Mark follow-up due", onAction: bulk("follow_up_due") },
                   { content: "Escalate to owner", onAction: bulk("escalated") },
                 ]}
-                emptyState={<Text as="p" tone="subdued" alignment="center">No task matches these filters.</Text>}
+                emptyState={
+                  <Text as="p" tone="subdued" alignment="center">
+                    No task matches these filters.
+                  </Text>
+                }
                 pagination={{
                   hasPrevious: query.page > 1,
                   hasNext: query.page < pageCount,
@@ -275,22 +349,34 @@ export default function Outreach() {
                     <IndexTable.Cell>
                       <BlockStack gap="050">
                         <Link dataPrimaryLink url={`/app/outreach/${r.id}${location.search}`} removeUnderline monochrome>
-                          <Text as="span" fontWeight="semibold">{r.name}</Text>
+                          <Text as="span" fontWeight="semibold">
+                            {r.name}
+                          </Text>
                         </Link>
                         <InlineStack gap="200">
-                          <Text as="span" tone="subdued" variant="bodySm">{r.email ?? "no email"}</Text>
-                          {r.phone ? <Text as="span" tone="subdued" variant="bodySm">{r.phone}</Text> : null}
+                          <Text as="span" tone="subdued" variant="bodySm">
+                            {r.email ?? "no email"}
+                          </Text>
+                          {r.phone ? (
+                            <Text as="span" tone="subdued" variant="bodySm">
+                              {r.phone}
+                            </Text>
+                          ) : null}
                         </InlineStack>
                       </BlockStack>
                     </IndexTable.Cell>
                     <IndexTable.Cell>
-                      <Text as="span" alignment="end" numeric>{r.spend}</Text>
+                      <Text as="span" alignment="end" numeric>
+                        {r.spend}
+                      </Text>
                     </IndexTable.Cell>
                     <IndexTable.Cell>{r.lastOrder}</IndexTable.Cell>
                     <IndexTable.Cell>{r.campaign}</IndexTable.Cell>
                     <IndexTable.Cell>{r.concierge}</IndexTable.Cell>
                     <IndexTable.Cell>
-                      <Text as="span" breakWord>{r.perk}</Text>
+                      <Text as="span" breakWord>
+                        {r.perk}
+                      </Text>
                     </IndexTable.Cell>
                     <IndexTable.Cell>
                       <StatusBadge status={r.status} />
@@ -299,7 +385,9 @@ export default function Outreach() {
                       {r.overdue ? (
                         <Badge tone="critical">{`Overdue · ${r.due}`}</Badge>
                       ) : (
-                        <Text as="span" tone={r.due === "—" ? "subdued" : undefined}>{r.due}</Text>
+                        <Text as="span" tone={r.due === "—" ? "subdued" : undefined}>
+                          {r.due}
+                        </Text>
                       )}
                     </IndexTable.Cell>
                   </IndexTable.Row>

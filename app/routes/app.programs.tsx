@@ -59,7 +59,10 @@ export default function Programs() {
   const { programs, currencyCode, email } = useLoaderData<typeof loader>();
   const anyOn = programs.some((p) => p.status !== "off");
   return (
-    <Page title="Always-on win-back" subtitle="Programs run every day: customers who newly go quiet are enrolled, measured against a holdout, and the program pauses itself if it hurts.">
+    <Page
+      title="Always-on win-back"
+      subtitle="Programs run every day: customers who newly go quiet are enrolled, measured against a holdout, and the program pauses itself if it hurts."
+    >
       <Layout>
         {!email.mailServer || !email.postalAddress ? (
           <Layout.Section>
@@ -69,7 +72,9 @@ export default function Programs() {
         {!anyOn ? (
           <Layout.Section>
             <Banner tone="info" title="Nothing is sent until you turn a program on">
-              <p>Each branch has its own program. Review its settings, then turn it on; the confirmation lists exactly what will be sent.</p>
+              <p>
+                Each branch has its own program. Review its settings, then turn it on; the confirmation lists exactly what will be sent.
+              </p>
             </Banner>
           </Layout.Section>
         ) : null}
@@ -101,11 +106,26 @@ function ProgramCard({ p, currencyCode }: { p: View; currencyCode: string }) {
   const busy = fetcher.state !== "idle";
   useEffect(() => {
     if (!fetcher.data) return;
-    const msg = fetcher.data.ok ? (fetcher.data.intent === "on" ? "Program turned on" : fetcher.data.intent === "off" ? "Program turned off" : "Settings saved") : fetcher.data.error ?? "Failed";
+    const msg = fetcher.data.ok
+      ? fetcher.data.intent === "on"
+        ? "Program turned on"
+        : fetcher.data.intent === "off"
+          ? "Program turned off"
+          : "Settings saved"
+      : (fetcher.data.error ?? "Failed");
     shopify.toast.show(msg, { isError: !fetcher.data.ok });
   }, [fetcher.data, shopify]);
   const submit = (intent: string) =>
-    fetcher.submit({ intent, branch: p.branch, ...form, includeBacklog: form.includeBacklog ? "on" : "", requireEmailConsent: form.requireEmailConsent ? "on" : "" }, { method: "post" });
+    fetcher.submit(
+      {
+        intent,
+        branch: p.branch,
+        ...form,
+        includeBacklog: form.includeBacklog ? "on" : "",
+        requireEmailConsent: form.requireEmailConsent ? "on" : "",
+      },
+      { method: "post" },
+    );
   const set = (k: keyof typeof form) => (v: string | boolean) => setForm((s) => ({ ...s, [k]: v }));
   const money = (x: number | null | undefined) => (x == null ? "–" : f.money(x, { currency: currencyCode }));
   const pts = (x: number | null | undefined) => (x == null ? "–" : `${x >= 0 ? "+" : ""}${f.fixed(x * 100, 1)} pts`);
@@ -135,7 +155,10 @@ function ProgramCard({ p, currencyCode }: { p: View; currencyCode: string }) {
           )}
         </InlineStack>
         <Text as="p" tone="subdued">
-          Enrols {p.branch} customers with {p.signal}. {p.status === "off" ? `${f.number(p.wouldEnrolToday)} would join on the first day.` : `${f.number(p.wouldEnrolToday)} would join on the next run.`}
+          Enrols {p.branch} customers with {p.signal}.{" "}
+          {p.status === "off"
+            ? `${f.number(p.wouldEnrolToday)} would join on the first day.`
+            : `${f.number(p.wouldEnrolToday)} would join on the next run.`}
         </Text>
         {p.status === "paused" && p.pausedReason ? (
           <Banner tone={p.pausedReason.startsWith("Paused automatically") ? "critical" : "warning"} title="Program paused">
@@ -154,25 +177,44 @@ function ProgramCard({ p, currencyCode }: { p: View; currencyCode: string }) {
         ) : null}
         {g ? (
           <Text as="p" id={`${id}-guardrail`}>
-            Guardrails: <Badge tone={g.status === "pause" ? "critical" : "success"}>{g.status === "pause" ? "Breached" : "Within limits"}</Badge>
-            {p.deliveries ? ` · ${f.number(p.deliveries.delivered)} delivered, ${f.number(p.deliveries.unsubscribed)} unsubscribed, ${f.number(p.deliveries.complaints)} complaints` : ""}
+            Guardrails:{" "}
+            <Badge tone={g.status === "pause" ? "critical" : "success"}>{g.status === "pause" ? "Breached" : "Within limits"}</Badge>
+            {p.deliveries
+              ? ` · ${f.number(p.deliveries.delivered)} delivered, ${f.number(p.deliveries.unsubscribed)} unsubscribed, ${f.number(p.deliveries.complaints)} complaints`
+              : ""}
           </Text>
         ) : null}
 
         {m && p.enrolled.total > 0 ? (
           <BlockStack gap="400">
             <InlineGrid columns={{ xs: 2, md: 5 }} gap="300">
-              <Metric label="Enrolled" value={f.number(p.enrolled.total)} help={`${f.number(p.enrolled.treated)} treated · ${f.number(p.enrolled.holdout)} holdout`} />
+              <Metric
+                label="Enrolled"
+                value={f.number(p.enrolled.total)}
+                help={`${f.number(p.enrolled.treated)} treated · ${f.number(p.enrolled.holdout)} holdout`}
+              />
               <Metric
                 label={`${m.windowDays}-day reactivation`}
                 value={m.current.treated.rate == null ? "–" : f.percent(m.current.treated.rate)}
                 help={`holdout ${m.current.holdout.rate == null ? "–" : f.percent(m.current.holdout.rate)}`}
               />
-              <Metric label="Lift" value={pts(m.current.lift)} help={m.current.ci ? `95% CI ${pts(m.current.ci.low)} to ${pts(m.current.ci.high)}` : `${f.number(m.pending)} still inside their window`} />
+              <Metric
+                label="Lift"
+                value={pts(m.current.lift)}
+                help={
+                  m.current.ci
+                    ? `95% CI ${pts(m.current.ci.low)} to ${pts(m.current.ci.high)}`
+                    : `${f.number(m.pending)} still inside their window`
+                }
+              />
               <Metric
                 label="Incremental revenue"
                 value={money(m.incrementalRevenue.estimate)}
-                help={m.incrementalRevenue.ci ? `95% CI ${money(m.incrementalRevenue.ci.low)} to ${money(m.incrementalRevenue.ci.high)}` : "not measurable yet"}
+                help={
+                  m.incrementalRevenue.ci
+                    ? `95% CI ${money(m.incrementalRevenue.ci.low)} to ${money(m.incrementalRevenue.ci.high)}`
+                    : "not measurable yet"
+                }
               />
               <Metric label="Discount cost" value={money(m.discount.cost)} help={`${f.number(m.discount.redemptions)} redemptions`} />
             </InlineGrid>
@@ -185,7 +227,14 @@ function ProgramCard({ p, currencyCode }: { p: View; currencyCode: string }) {
             )}
             <DataTable
               columnContentTypes={["text", "numeric", "numeric", "numeric", "numeric", "numeric"]}
-              headings={["Week enrolled", "Enrolled", "Treated", "Holdout", `Reactivated treated (${m.windowDays}d)`, `Reactivated holdout (${m.windowDays}d)`]}
+              headings={[
+                "Week enrolled",
+                "Enrolled",
+                "Treated",
+                "Holdout",
+                `Reactivated treated (${m.windowDays}d)`,
+                `Reactivated holdout (${m.windowDays}d)`,
+              ]}
               rows={m.cohorts
                 .slice()
                 .reverse()
@@ -228,9 +277,21 @@ function ProgramCard({ p, currencyCode }: { p: View; currencyCode: string }) {
                   onChange={set("signalKind")}
                 />
                 {form.signalKind === "lapse" ? (
-                  <TextField label="Days without an order" type="number" value={form.lapseDays} onChange={set("lapseDays")} autoComplete="off" />
+                  <TextField
+                    label="Days without an order"
+                    type="number"
+                    value={form.lapseDays}
+                    onChange={set("lapseDays")}
+                    autoComplete="off"
+                  />
                 ) : form.signalKind === "overdue" ? (
-                  <TextField label="Times their usual gap" type="number" value={form.overdueMultiplier} onChange={set("overdueMultiplier")} autoComplete="off" />
+                  <TextField
+                    label="Times their usual gap"
+                    type="number"
+                    value={form.overdueMultiplier}
+                    onChange={set("overdueMultiplier")}
+                    autoComplete="off"
+                  />
                 ) : (
                   <TextField
                     label="Churn risk at least"
@@ -244,13 +305,30 @@ function ProgramCard({ p, currencyCode }: { p: View; currencyCode: string }) {
                 )}
               </FormLayout.Group>
               <FormLayout.Group>
-                <TextField label="Holdout" type="number" suffix="%" value={form.holdoutPercent} onChange={set("holdoutPercent")} autoComplete="off" helpText="Receives nothing; 5–50%." />
+                <TextField
+                  label="Holdout"
+                  type="number"
+                  suffix="%"
+                  value={form.holdoutPercent}
+                  onChange={set("holdoutPercent")}
+                  autoComplete="off"
+                  helpText="Receives nothing; 5–50%."
+                />
                 <TextField label="At most per day" type="number" value={form.maxPerDay} onChange={set("maxPerDay")} autoComplete="off" />
               </FormLayout.Group>
-              <Checkbox label="Also enrol customers who went quiet before the program was turned on" checked={form.includeBacklog} onChange={set("includeBacklog")} />
-              <Checkbox label="Only enrol customers with email marketing consent" checked={form.requireEmailConsent} onChange={set("requireEmailConsent")} />
+              <Checkbox
+                label="Also enrol customers who went quiet before the program was turned on"
+                checked={form.includeBacklog}
+                onChange={set("includeBacklog")}
+              />
+              <Checkbox
+                label="Only enrol customers with email marketing consent"
+                checked={form.requireEmailConsent}
+                onChange={set("requireEmailConsent")}
+              />
               <Text as="p" tone="subdued">
-                Touch days ({(p.branch === "VIP" ? p.settings.vip.touchDays : p.settings.standard.touchDays).join(", ")}), the offer and the measurement window come from the campaign settings.
+                Touch days ({(p.branch === "VIP" ? p.settings.vip.touchDays : p.settings.standard.touchDays).join(", ")}), the offer and the
+                measurement window come from the campaign settings.
               </Text>
               <InlineStack>
                 <Button id={`${id}-save`} onClick={() => submit("save")} loading={busy}>
@@ -265,7 +343,9 @@ function ProgramCard({ p, currencyCode }: { p: View; currencyCode: string }) {
         open={confirm}
         onClose={() => setConfirm(false)}
         title={`Turn on the ${p.branch} program?`}
-        primaryAction={{ content: "Turn on", onAction: () => (submit("on"), setConfirm(false)), loading: busy, id: `${id}-confirm` } as never}
+        primaryAction={
+          { content: "Turn on", onAction: () => (submit("on"), setConfirm(false)), loading: busy, id: `${id}-confirm` } as never
+        }
         secondaryActions={[{ content: "Cancel", onAction: () => setConfirm(false) }]}
       >
         <Modal.Section>

@@ -37,11 +37,53 @@ const COLUMNS: Array<{ title: string; sort?: string; alignment?: "end" }> = [
 ];
 
 const FILTERS = [
-  { name: "class", label: "Class", options: [["", "All classes"], ["active", "Active"], ["at_risk", "At risk"], ["high_risk", "High risk"], ["lost", "Lost"]] },
-  { name: "branch", label: "Branch", options: [["", "Any branch"], ["VIP", "VIP"], ["Standard", "Standard"]] },
-  { name: "target", label: "Win-back target", options: [["", "Targets and others"], ["yes", "Targets only"], ["no", "Not targeted"]] },
-  { name: "vip", label: "VIP", options: [["", "VIP or not"], ["yes", "VIPs only"], ["no", "Non-VIPs"]] },
-  { name: "overdue", label: "Overdue", options: [["", "Overdue or not"], ["yes", "Overdue only"], ["no", "Not overdue"]] },
+  {
+    name: "class",
+    label: "Class",
+    options: [
+      ["", "All classes"],
+      ["active", "Active"],
+      ["at_risk", "At risk"],
+      ["high_risk", "High risk"],
+      ["lost", "Lost"],
+    ],
+  },
+  {
+    name: "branch",
+    label: "Branch",
+    options: [
+      ["", "Any branch"],
+      ["VIP", "VIP"],
+      ["Standard", "Standard"],
+    ],
+  },
+  {
+    name: "target",
+    label: "Win-back target",
+    options: [
+      ["", "Targets and others"],
+      ["yes", "Targets only"],
+      ["no", "Not targeted"],
+    ],
+  },
+  {
+    name: "vip",
+    label: "VIP",
+    options: [
+      ["", "VIP or not"],
+      ["yes", "VIPs only"],
+      ["no", "Non-VIPs"],
+    ],
+  },
+  {
+    name: "overdue",
+    label: "Overdue",
+    options: [
+      ["", "Overdue or not"],
+      ["yes", "Overdue only"],
+      ["no", "Not overdue"],
+    ],
+  },
 ] as const;
 
 export default function Segments() {
@@ -55,16 +97,22 @@ export default function Segments() {
   const f = useFormat();
   const money = { format: (n: number) => f.money(n, { currency: currencyCode }) };
 
-  const update = useCallback((changes: Record<string, string | null>) => {
-    const next = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(changes)) {
-      if (v) next.set(k, v);
-      else next.delete(k);
-    }
-    // A new filter or sort starts at the first page.
-    if (!("after" in changes) && !("before" in changes)) { next.delete("after"); next.delete("before"); }
-    setParams(next);
-  }, [params, setParams]);
+  const update = useCallback(
+    (changes: Record<string, string | null>) => {
+      const next = new URLSearchParams(params);
+      for (const [k, v] of Object.entries(changes)) {
+        if (v) next.set(k, v);
+        else next.delete(k);
+      }
+      // A new filter or sort starts at the first page.
+      if (!("after" in changes) && !("before" in changes)) {
+        next.delete("after");
+        next.delete("before");
+      }
+      setParams(next);
+    },
+    [params, setParams],
+  );
 
   const sortKey = query?.sort ?? "churnRisk";
   const sortIndex = COLUMNS.findIndex((c) => c.sort === sortKey);
@@ -99,9 +147,13 @@ export default function Segments() {
         <IndexTable.Cell>
           <BlockStack gap="050">
             <Link dataPrimaryLink url={`/app/customers/${r.customerId}`} removeUnderline monochrome>
-              <Text as="span" fontWeight="semibold">{name || `Customer ${r.customerId}`}</Text>
+              <Text as="span" fontWeight="semibold">
+                {name || `Customer ${r.customerId}`}
+              </Text>
             </Link>
-            <Text as="span" tone="subdued" variant="bodySm">{r.email ?? "no email"}</Text>
+            <Text as="span" tone="subdued" variant="bodySm">
+              {r.email ?? "no email"}
+            </Text>
           </BlockStack>
         </IndexTable.Cell>
         <IndexTable.Cell>
@@ -112,16 +164,46 @@ export default function Segments() {
         </IndexTable.Cell>
         <IndexTable.Cell>
           <InlineStack gap="100">
-            {r.branch ? <Badge tone={r.branch === "VIP" ? "success" : "info"}>{r.branch}</Badge> : <Text as="span" tone="subdued">not targeted</Text>}
+            {r.branch ? (
+              <Badge tone={r.branch === "VIP" ? "success" : "info"}>{r.branch}</Badge>
+            ) : (
+              <Text as="span" tone="subdued">
+                not targeted
+              </Text>
+            )}
             {r.vip && !r.branch ? <Badge tone="success">VIP</Badge> : null}
           </InlineStack>
         </IndexTable.Cell>
-        <IndexTable.Cell><Text as="span" alignment="end" numeric>{r.orders}</Text></IndexTable.Cell>
-        <IndexTable.Cell><Text as="span" alignment="end" numeric>{money.format(r.totalSpent)}</Text></IndexTable.Cell>
-        <IndexTable.Cell><Text as="span" alignment="end" numeric>{r.daysSinceLast}</Text></IndexTable.Cell>
-        <IndexTable.Cell><Text as="span" alignment="end" numeric>{r.pBuy == null ? "–" : f.percent(r.pBuy, 0)}</Text></IndexTable.Cell>
-        <IndexTable.Cell><Text as="span" alignment="end" numeric>{r.predictedValue12m == null ? "–" : money.format(r.predictedValue12m)}</Text></IndexTable.Cell>
-        <IndexTable.Cell><Text as="span" alignment="end" numeric>{f.percent(r.churnRisk, 0)}</Text></IndexTable.Cell>
+        <IndexTable.Cell>
+          <Text as="span" alignment="end" numeric>
+            {r.orders}
+          </Text>
+        </IndexTable.Cell>
+        <IndexTable.Cell>
+          <Text as="span" alignment="end" numeric>
+            {money.format(r.totalSpent)}
+          </Text>
+        </IndexTable.Cell>
+        <IndexTable.Cell>
+          <Text as="span" alignment="end" numeric>
+            {r.daysSinceLast}
+          </Text>
+        </IndexTable.Cell>
+        <IndexTable.Cell>
+          <Text as="span" alignment="end" numeric>
+            {r.pBuy == null ? "–" : f.percent(r.pBuy, 0)}
+          </Text>
+        </IndexTable.Cell>
+        <IndexTable.Cell>
+          <Text as="span" alignment="end" numeric>
+            {r.predictedValue12m == null ? "–" : money.format(r.predictedValue12m)}
+          </Text>
+        </IndexTable.Cell>
+        <IndexTable.Cell>
+          <Text as="span" alignment="end" numeric>
+            {f.percent(r.churnRisk, 0)}
+          </Text>
+        </IndexTable.Cell>
       </IndexTable.Row>
     );
   });
@@ -148,8 +230,12 @@ export default function Segments() {
                 <InlineStack gap="300" wrap>
                   {FILTERS.map((f) => (
                     <div key={f.name} style={{ minWidth: 150 }}>
-                      <Select label={f.label} options={f.options.map(([value, label]) => ({ value, label }))}
-                        value={params.get(f.name) ?? ""} onChange={(v) => update({ [f.name]: v || null })} />
+                      <Select
+                        label={f.label}
+                        options={f.options.map(([value, label]) => ({ value, label }))}
+                        value={params.get(f.name) ?? ""}
+                        onChange={(v) => update({ [f.name]: v || null })}
+                      />
                     </div>
                   ))}
                 </InlineStack>
@@ -169,14 +255,20 @@ export default function Segments() {
                   sortColumnIndex={sortIndex >= 0 ? sortIndex : undefined}
                   sortDirection={query?.dir === "asc" ? "ascending" : "descending"}
                   defaultSortDirection="descending"
-                  onSort={(index, direction) => update({ sort: COLUMNS[index]?.sort ?? null, dir: direction === "ascending" ? "asc" : "desc" })}
+                  onSort={(index, direction) =>
+                    update({ sort: COLUMNS[index]?.sort ?? null, dir: direction === "ascending" ? "asc" : "desc" })
+                  }
                   pagination={{
                     hasNext: !!page.next,
                     hasPrevious: !!page.prev,
                     onNext: () => update({ after: page.next, before: null }),
                     onPrevious: () => update({ before: page.prev, after: null }),
                   }}
-                  emptyState={<Text as="p" alignment="center" tone="subdued">No customers match this filter.</Text>}
+                  emptyState={
+                    <Text as="p" alignment="center" tone="subdued">
+                      No customers match this filter.
+                    </Text>
+                  }
                 >
                   {rows}
                 </IndexTable>
@@ -186,8 +278,13 @@ export default function Segments() {
         </Layout.Section>
         {calibration && asOf ? (
           <Layout.Section>
-            <ReliabilityChart horizonDays={calibration.horizonDays} trainedDays={calibration.trainedDays} cut={calibration.cut} asOf={asOf}
-              reliability={calibration.reliability} />
+            <ReliabilityChart
+              horizonDays={calibration.horizonDays}
+              trainedDays={calibration.trainedDays}
+              cut={calibration.cut}
+              asOf={asOf}
+              reliability={calibration.reliability}
+            />
           </Layout.Section>
         ) : null}
       </Layout>

@@ -73,22 +73,37 @@ export default function CampaignSettingsPage() {
               </Banner>
             </Layout.Section>
           ) : null}
-          <Layout.AnnotatedSection title="Touch days" description="Days after a customer joins on which each branch is emailed (day 0 is the day they join). The plan table shows these days.">
+          <Layout.AnnotatedSection
+            title="Touch days"
+            description="Days after a customer joins on which each branch is emailed (day 0 is the day they join). The plan table shows these days."
+          >
             <Card>
               <FormLayout>
                 <InlineGrid columns={{ xs: 1, md: 2 }} gap="300">
                   {field("standardTouchDays", "Standard", "For example 0, 3, 10: the offer, then reminders")}
-                  {field("vipTouchDays", "VIP", "For example 0, 7: the personal note, then one follow-up (stops once the concierge records contact)")}
+                  {field(
+                    "vipTouchDays",
+                    "VIP",
+                    "For example 0, 7: the personal note, then one follow-up (stops once the concierge records contact)",
+                  )}
                 </InlineGrid>
               </FormLayout>
             </Card>
           </Layout.AnnotatedSection>
-          <Layout.AnnotatedSection title="Offer" description="How long the Standard offer runs. The last Standard email must go out before the offer ends.">
+          <Layout.AnnotatedSection
+            title="Offer"
+            description="How long the Standard offer runs. The last Standard email must go out before the offer ends."
+          >
             <Card>
               <FormLayout>
                 <InlineGrid columns={{ xs: 1, md: 2 }} gap="300">
                   {field("validityDays", "Valid for", "The end the emails announce", "days")}
-                  {field("graceDays", "Grace after the end", "The code keeps working this long after the announced end, so a late click is not refused", "days")}
+                  {field(
+                    "graceDays",
+                    "Grace after the end",
+                    "The code keeps working this long after the announced end, so a late click is not refused",
+                    "days",
+                  )}
                 </InlineGrid>
               </FormLayout>
             </Card>

@@ -74,7 +74,13 @@ export default function EmailSettings() {
       shopName,
       currencyCode: shop.currencyCode,
       timeZone: shop.ianaTimezone,
-      templates: { [template]: { subject: values[`${template}.subject`] ?? "", intro: values[`${template}.intro`] ?? "", closing: values[`${template}.closing`] ?? "" } },
+      templates: {
+        [template]: {
+          subject: values[`${template}.subject`] ?? "",
+          intro: values[`${template}.intro`] ?? "",
+          closing: values[`${template}.closing`] ?? "",
+        },
+      },
     });
     const html = withHtmlFooter(mail.html, { shopName, postalAddress: values.postalAddress, url: "#unsubscribe", locale });
     const isVip = template.startsWith("winback_vip");
@@ -111,17 +117,63 @@ export default function EmailSettings() {
           >
             <Card>
               <FormLayout>
-                <TextField label="Sender name" name="senderName" autoComplete="off" value={values.senderName} onChange={set("senderName")} placeholder={shop.name} error={errors.senderName}
-                  helpText="Shown as the From name. VIP notes show the concierge's name first." />
-                <TextField label="Reply-to address" name="replyTo" type="email" autoComplete="off" value={values.replyTo} onChange={set("replyTo")} placeholder={shop.email ?? "hello@yourshop.com"}
-                  error={errors.replyTo} helpText="Where customers' replies go. VIP notes reply to the named concierge." />
-                <TextField label="Postal address" name="postalAddress" autoComplete="off" multiline={3} value={values.postalAddress} onChange={set("postalAddress")} error={errors.postalAddress}
-                  helpText={settings.postalAddressSource === "shopify" ? "From your shop's address in Shopify; edit it if customers should see another one." : "Required: Winback sends no marketing email without it."} />
+                <TextField
+                  label="Sender name"
+                  name="senderName"
+                  autoComplete="off"
+                  value={values.senderName}
+                  onChange={set("senderName")}
+                  placeholder={shop.name}
+                  error={errors.senderName}
+                  helpText="Shown as the From name. VIP notes show the concierge's name first."
+                />
+                <TextField
+                  label="Reply-to address"
+                  name="replyTo"
+                  type="email"
+                  autoComplete="off"
+                  value={values.replyTo}
+                  onChange={set("replyTo")}
+                  placeholder={shop.email ?? "hello@yourshop.com"}
+                  error={errors.replyTo}
+                  helpText="Where customers' replies go. VIP notes reply to the named concierge."
+                />
+                <TextField
+                  label="Postal address"
+                  name="postalAddress"
+                  autoComplete="off"
+                  multiline={3}
+                  value={values.postalAddress}
+                  onChange={set("postalAddress")}
+                  error={errors.postalAddress}
+                  helpText={
+                    settings.postalAddressSource === "shopify"
+                      ? "From your shop's address in Shopify; edit it if customers should see another one."
+                      : "Required: Winback sends no marketing email without it."
+                  }
+                />
                 <InlineGrid columns={2} gap="300">
-                  <Select label="Customers' language" name="locale" options={LOCALES.map((l) => ({ label: LOCALE_NAMES[l], value: l }))} value={values.locale} onChange={set("locale")}
-                    helpText="Emails, unsubscribe pages and the points banner." error={errors.locale} />
-                  <TextField label="Contact cap" name="contactCapPer30Days" type="text" inputMode="numeric" autoComplete="off" value={values.contactCapPer30Days} onChange={set("contactCapPer30Days")}
-                    suffix="emails per customer per 30 days" error={errors.contactCapPer30Days} helpText="Across campaigns, programs and points reminders. Emails over the cap are not sent." />
+                  <Select
+                    label="Customers' language"
+                    name="locale"
+                    options={LOCALES.map((l) => ({ label: LOCALE_NAMES[l], value: l }))}
+                    value={values.locale}
+                    onChange={set("locale")}
+                    helpText="Emails, unsubscribe pages and the points banner."
+                    error={errors.locale}
+                  />
+                  <TextField
+                    label="Contact cap"
+                    name="contactCapPer30Days"
+                    type="text"
+                    inputMode="numeric"
+                    autoComplete="off"
+                    value={values.contactCapPer30Days}
+                    onChange={set("contactCapPer30Days")}
+                    suffix="emails per customer per 30 days"
+                    error={errors.contactCapPer30Days}
+                    helpText="Across campaigns, programs and points reminders. Emails over the cap are not sent."
+                  />
                 </InlineGrid>
               </FormLayout>
             </Card>
@@ -132,22 +184,66 @@ export default function EmailSettings() {
           >
             <Card>
               <BlockStack gap="300">
-                <Select label="Message" options={TEMPLATE_IDS.map((id) => ({ label: TEMPLATE_LABELS[id], value: id }))} value={template} onChange={(v) => setTemplate(v as TemplateId)} />
-                <TextField label="Subject" autoComplete="off" value={values[`${template}.subject`]} onChange={set(`${template}.subject`)} placeholder={defaults.subject} error={errors[`${template}.subject`]} />
-                <TextField label="Opening" autoComplete="off" multiline={3} value={values[`${template}.intro`]} onChange={set(`${template}.intro`)} placeholder={defaults.intro} error={errors[`${template}.intro`]} />
-                <TextField label="Closing" autoComplete="off" multiline={2} value={values[`${template}.closing`]} onChange={set(`${template}.closing`)} placeholder={defaults.closing} error={errors[`${template}.closing`]} />
+                <Select
+                  label="Message"
+                  options={TEMPLATE_IDS.map((id) => ({ label: TEMPLATE_LABELS[id], value: id }))}
+                  value={template}
+                  onChange={(v) => setTemplate(v as TemplateId)}
+                />
+                <TextField
+                  label="Subject"
+                  autoComplete="off"
+                  value={values[`${template}.subject`]}
+                  onChange={set(`${template}.subject`)}
+                  placeholder={defaults.subject}
+                  error={errors[`${template}.subject`]}
+                />
+                <TextField
+                  label="Opening"
+                  autoComplete="off"
+                  multiline={3}
+                  value={values[`${template}.intro`]}
+                  onChange={set(`${template}.intro`)}
+                  placeholder={defaults.intro}
+                  error={errors[`${template}.intro`]}
+                />
+                <TextField
+                  label="Closing"
+                  autoComplete="off"
+                  multiline={2}
+                  value={values[`${template}.closing`]}
+                  onChange={set(`${template}.closing`)}
+                  placeholder={defaults.closing}
+                  error={errors[`${template}.closing`]}
+                />
                 {TEMPLATE_IDS.flatMap((id) =>
-                  ["subject", "intro", "closing"].map((part) => <input key={`${id}.${part}`} type="hidden" name={`${id}.${part}`} value={values[`${id}.${part}`] ?? ""} />),
+                  ["subject", "intro", "closing"].map((part) => (
+                    <input key={`${id}.${part}`} type="hidden" name={`${id}.${part}`} value={values[`${id}.${part}`] ?? ""} />
+                  )),
                 )}
-                <Text as="h3" variant="headingSm">Preview</Text>
+                <Text as="h3" variant="headingSm">
+                  Preview
+                </Text>
                 <Box padding="300" background="bg-surface-secondary" borderRadius="200">
                   <BlockStack gap="100">
-                    <Text as="p" id="preview-from">From: {preview.from}</Text>
-                    <Text as="p" id="preview-reply-to">Reply-to: {preview.replyTo}</Text>
-                    <Text as="p" id="preview-subject" fontWeight="semibold">Subject: {preview.subject}</Text>
+                    <Text as="p" id="preview-from">
+                      From: {preview.from}
+                    </Text>
+                    <Text as="p" id="preview-reply-to">
+                      Reply-to: {preview.replyTo}
+                    </Text>
+                    <Text as="p" id="preview-subject" fontWeight="semibold">
+                      Subject: {preview.subject}
+                    </Text>
                   </BlockStack>
                 </Box>
-                <iframe title="Email preview" id="email-preview" sandbox="" srcDoc={preview.doc} style={{ width: "100%", height: 460, border: "1px solid #ddd", borderRadius: 8 }} />
+                <iframe
+                  title="Email preview"
+                  id="email-preview"
+                  sandbox=""
+                  srcDoc={preview.doc}
+                  style={{ width: "100%", height: 460, border: "1px solid #ddd", borderRadius: 8 }}
+                />
               </BlockStack>
             </Card>
           </Layout.AnnotatedSection>
@@ -155,7 +251,9 @@ export default function EmailSettings() {
             <InlineGrid columns={["oneHalf", "oneHalf"]}>
               <span />
               <Box>
-                <Button submit variant="primary" loading={nav.state === "submitting"}>Save</Button>
+                <Button submit variant="primary" loading={nav.state === "submitting"}>
+                  Save
+                </Button>
               </Box>
             </InlineGrid>
           </Layout.Section>

@@ -43,9 +43,24 @@ export default function OutreachSettings() {
     else if (result && !result.ok) shopify.toast.show("Check the highlighted fields", { isError: true });
   }, [result, shopify]);
 
-  const field = (name: string, label: string, help?: string, opts: { suffix?: string; type?: "text" | "email"; numeric?: boolean } = {}) => (
-    <TextField label={label} name={name} type={opts.type ?? "text"} inputMode={opts.numeric ? "numeric" : undefined} autoComplete="off" value={values[name]} suffix={opts.suffix}
-      helpText={help} error={errors[name]} onChange={(v) => setValues((x) => ({ ...x, [name]: v }))} />
+  const field = (
+    name: string,
+    label: string,
+    help?: string,
+    opts: { suffix?: string; type?: "text" | "email"; numeric?: boolean } = {},
+  ) => (
+    <TextField
+      label={label}
+      name={name}
+      type={opts.type ?? "text"}
+      inputMode={opts.numeric ? "numeric" : undefined}
+      autoComplete="off"
+      value={values[name]}
+      suffix={opts.suffix}
+      helpText={help}
+      error={errors[name]}
+      onChange={(v) => setValues((x) => ({ ...x, [name]: v }))}
+    />
   );
 
   return (
@@ -59,34 +74,57 @@ export default function OutreachSettings() {
               </Banner>
             </Layout.Section>
           ) : null}
-          <Layout.AnnotatedSection title="Concierge" description="The person VIPs hear from. The VIP email is signed with this name, and replies go to this address.">
+          <Layout.AnnotatedSection
+            title="Concierge"
+            description="The person VIPs hear from. The VIP email is signed with this name, and replies go to this address."
+          >
             <Card>
               <FormLayout>
                 <InlineGrid columns={{ xs: 1, md: 2 }} gap="300">
                   {field("conciergeName", "Name", "Leave empty to sign with the role")}
                   {field("conciergeRole", "Role", "For example: Head of client care")}
                 </InlineGrid>
-                {field("conciergeEmail", "Reply-to address", "Replies to the VIP email come straight to this address (the shop's reply-to when empty)", { type: "email" })}
+                {field(
+                  "conciergeEmail",
+                  "Reply-to address",
+                  "Replies to the VIP email come straight to this address (the shop's reply-to when empty)",
+                  { type: "email" },
+                )}
               </FormLayout>
             </Card>
           </Layout.AnnotatedSection>
-          <Layout.AnnotatedSection title="Follow-up and escalation" description="A contacted VIP who has not answered becomes 'follow-up due' after the follow-up days; with no answer after the grace days too, the task goes to the escalation owner.">
+          <Layout.AnnotatedSection
+            title="Follow-up and escalation"
+            description="A contacted VIP who has not answered becomes 'follow-up due' after the follow-up days; with no answer after the grace days too, the task goes to the escalation owner."
+          >
             <Card>
               <FormLayout>
                 <InlineGrid columns={{ xs: 1, md: 2 }} gap="300">
                   {field("followUpDays", "Follow up after", "Days after the check-in", { suffix: "days", numeric: true })}
-                  {field("graceDays", "Escalate after a further", "Days of grace after the follow-up date", { suffix: "days", numeric: true })}
+                  {field("graceDays", "Escalate after a further", "Days of grace after the follow-up date", {
+                    suffix: "days",
+                    numeric: true,
+                  })}
                 </InlineGrid>
                 <InlineGrid columns={{ xs: 1, md: 2 }} gap="300">
                   {field("ownerName", "Escalation owner", "Who takes over unanswered VIPs")}
-                  {field("ownerEmail", "Owner's email", mailConfigured ? "Gets one notice per escalation run, listing the VIPs" : "No mail server is configured (SMTP_URL): the notice cannot be sent; escalations still show on the Outreach page", { type: "email" })}
+                  {field(
+                    "ownerEmail",
+                    "Owner's email",
+                    mailConfigured
+                      ? "Gets one notice per escalation run, listing the VIPs"
+                      : "No mail server is configured (SMTP_URL): the notice cannot be sent; escalations still show on the Outreach page",
+                    { type: "email" },
+                  )}
                 </InlineGrid>
               </FormLayout>
             </Card>
           </Layout.AnnotatedSection>
           <Layout.Section>
             <InlineStack align="end">
-              <Button submit variant="primary" loading={nav.state === "submitting"}>Save</Button>
+              <Button submit variant="primary" loading={nav.state === "submitting"}>
+                Save
+              </Button>
             </InlineStack>
           </Layout.Section>
         </Layout>

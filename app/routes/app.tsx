@@ -31,7 +31,9 @@ export default function App() {
   return (
     <AppProvider isEmbeddedApp apiKey={apiKey} {...(appBridgeUrl ? { __APP_BRIDGE_URL: appBridgeUrl } : {})}>
       <NavMenu>
-        <Link to="/app" rel="home">Home</Link>
+        <Link to="/app" rel="home">
+          Home
+        </Link>
         <Link to="/app/segments">Segments</Link>
         <Link to="/app/campaigns">Campaigns</Link>
         <Link to="/app/programs">Programs</Link>

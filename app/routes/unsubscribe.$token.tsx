@@ -20,11 +20,18 @@ const NO_STORE = { "Cache-Control": "no-store", "Referrer-Policy": "same-origin"
 
 export const headers: HeadersFunction = () => NO_STORE;
 
-export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: translator((data as Data | undefined)?.locale ?? "en")("unsubscribe.title") }, { name: "robots", content: "noindex" }];
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: translator((data as Data | undefined)?.locale ?? "en")("unsubscribe.title") },
+  { name: "robots", content: "noindex" },
+];
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   await database.ready();
-  const r = await loadUnsubscribePage({ sql: database.sql, secret: env().SHOPIFY_API_SECRET }, params.token ?? "", request.headers.get("Accept-Language"));
+  const r = await loadUnsubscribePage(
+    { sql: database.sql, secret: env().SHOPIFY_API_SECRET },
+    params.token ?? "",
+    request.headers.get("Accept-Language"),
+  );
   return json<Data>(r.data, { status: r.status, headers: NO_STORE });
 }
 

@@ -14,7 +14,9 @@ export async function adminClientForShop(shop: string): Promise<AdminClient> {
     const { session } = await unauthenticated.admin(shop);
     accessToken = session.accessToken;
   } catch (e) {
-    throw new AppError("UNAUTHENTICATED", `No usable offline session for ${shop}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    throw new AppError("UNAUTHENTICATED", `No usable offline session for ${shop}: ${e instanceof Error ? e.message : String(e)}`, {
+      cause: e,
+    });
   }
   if (!accessToken) throw new AppError("UNAUTHENTICATED", `Offline session of ${shop} has no access token`);
   return createAdminClient({ shop, accessToken, urlTemplate: env().SHOPIFY_ADMIN_URL_TEMPLATE });

@@ -36,7 +36,11 @@ const CreateResponse = z.object({
 
 /** Creates a basic code discount; a taken code is the userError `TAKEN`. Returns the DiscountCodeNode id. */
 export async function createBasicCodeDiscount(client: AdminClient, input: BasicCodeDiscountInput): Promise<Outcome<{ id: string }>> {
-  const data = parseResponse(CreateResponse, await client.request(DISCOUNT_CODE_BASIC_CREATE, { basicCodeDiscount: input }), "discountCodeBasicCreate");
+  const data = parseResponse(
+    CreateResponse,
+    await client.request(DISCOUNT_CODE_BASIC_CREATE, { basicCodeDiscount: input }),
+    "discountCodeBasicCreate",
+  );
   return outcome(data.discountCodeBasicCreate.codeDiscountNode, data.discountCodeBasicCreate.userErrors, "discountCodeBasicCreate");
 }
 
@@ -61,9 +65,18 @@ export interface CodeDiscount {
 
 /** The code discount holding `code`, or null when no discount has it. */
 export async function findCodeDiscount(client: AdminClient, code: string): Promise<CodeDiscount | null> {
-  const node = parseResponse(ByCodeResponse, await client.request(CODE_DISCOUNT_BY_CODE, { code }), "codeDiscountNodeByCode").codeDiscountNodeByCode;
+  const node = parseResponse(
+    ByCodeResponse,
+    await client.request(CODE_DISCOUNT_BY_CODE, { code }),
+    "codeDiscountNodeByCode",
+  ).codeDiscountNodeByCode;
   if (!node) return null;
-  return { id: node.id, type: node.codeDiscount.__typename, title: node.codeDiscount.title ?? null, endsAt: node.codeDiscount.endsAt ?? null };
+  return {
+    id: node.id,
+    type: node.codeDiscount.__typename,
+    title: node.codeDiscount.title ?? null,
+    endsAt: node.codeDiscount.endsAt ?? null,
+  };
 }
 
 const DeactivateResponse = z.object({
@@ -77,5 +90,9 @@ const DeactivateResponse = z.object({
 export async function deactivateCodeDiscount(client: AdminClient, id: string): Promise<Outcome<{ id: string; endsAt: string | null }>> {
   const data = parseResponse(DeactivateResponse, await client.request(DISCOUNT_CODE_DEACTIVATE, { id }), "discountCodeDeactivate");
   const node = data.discountCodeDeactivate.codeDiscountNode;
-  return outcome(node ? { id: node.id, endsAt: node.codeDiscount.endsAt ?? null } : null, data.discountCodeDeactivate.userErrors, "discountCodeDeactivate");
+  return outcome(
+    node ? { id: node.id, endsAt: node.codeDiscount.endsAt ?? null } : null,
+    data.discountCodeDeactivate.userErrors,
+    "discountCodeDeactivate",
+  );
 }

@@ -11,7 +11,10 @@ const ReceiveResponse = z.object({ flowTriggerReceive: z.object({ userErrors: Us
  * as `customer_id` …). An unknown handle or a payload problem is a userError on `["body"]`
  * ("Errors validating schema:\n  …").
  */
-export async function receiveFlowTrigger(client: AdminClient, input: { handle: string; payload: Record<string, unknown> }): Promise<Outcome<true>> {
+export async function receiveFlowTrigger(
+  client: AdminClient,
+  input: { handle: string; payload: Record<string, unknown> },
+): Promise<Outcome<true>> {
   const data = parseResponse(ReceiveResponse, await client.request(FLOW_TRIGGER_RECEIVE, input), "flowTriggerReceive");
   return outcome(true as const, data.flowTriggerReceive.userErrors, "flowTriggerReceive");
 }

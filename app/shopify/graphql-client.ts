@@ -54,12 +54,20 @@ const ThrottleStatusSchema = z.object({ maximumAvailable: z.number(), currentlyA
 const ExtensionsSchema = z
   .object({
     cost: z
-      .object({ requestedQueryCost: z.number().nullable(), actualQueryCost: z.number().nullable(), throttleStatus: ThrottleStatusSchema.optional() })
+      .object({
+        requestedQueryCost: z.number().nullable(),
+        actualQueryCost: z.number().nullable(),
+        throttleStatus: ThrottleStatusSchema.optional(),
+      })
       .optional(),
   })
   .passthrough();
 /** A GraphQL response body: `data` stays unknown here (the adapter parses it). */
-const ResponseBodySchema = z.object({ data: z.unknown().optional(), errors: z.array(GraphQLErrorSchema).optional(), extensions: z.unknown().optional() });
+const ResponseBodySchema = z.object({
+  data: z.unknown().optional(),
+  errors: z.array(GraphQLErrorSchema).optional(),
+  extensions: z.unknown().optional(),
+});
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -94,7 +102,10 @@ export function createAdminClient(opts: AdminClientOptions): AdminClient {
         continue;
       }
       const body = ResponseBodySchema.safeParse({ data: raw.data, errors: raw.errors, extensions: raw.extensions });
-      if (!body.success) throw new AppError("SHOPIFY_GRAPHQL", `Admin API answered ${raw.status} with an unreadable GraphQL body`, { details: body.error.issues });
+      if (!body.success)
+        throw new AppError("SHOPIFY_GRAPHQL", `Admin API answered ${raw.status} with an unreadable GraphQL body`, {
+          details: body.error.issues,
+        });
       const res = body.data;
       const ext = ExtensionsSchema.safeParse(res.extensions ?? {});
       // A cost block we cannot read only costs us the throttle hint (throttleWaitMs falls back to 1 s).
@@ -103,7 +114,10 @@ export function createAdminClient(opts: AdminClientOptions): AdminClient {
       const errors = res.errors ?? [];
       if (errors.some((e) => e.extensions?.code === "THROTTLED")) {
         const wait = throttleWaitMs(cost?.throttleStatus, cost?.requestedQueryCost);
-        lastError = new AppError("THROTTLED", `Shopify throttled ${opts.shop} (${describeStatus(cost?.throttleStatus)})`, { retryAfterMs: wait, details: cost });
+        lastError = new AppError("THROTTLED", `Shopify throttled ${opts.shop} (${describeStatus(cost?.throttleStatus)})`, {
+          retryAfterMs: wait,
+          details: cost,
+        });
         if (attempt === maxAttempts) throw lastError;
         await sleep(wait);
         continue;
@@ -132,7 +146,8 @@ export function mapTransportError(e: unknown): AppError {
   if (e instanceof AppError) return e;
   if (e instanceof ClientError) {
     const status = e.response.status;
-    if (status === 401 || status === 403) return new AppError("UNAUTHENTICATED", `Admin API answered ${status}: the access token is invalid or revoked`, { cause: e });
+    if (status === 401 || status === 403)
+      return new AppError("UNAUTHENTICATED", `Admin API answered ${status}: the access token is invalid or revoked`, { cause: e });
     if (status === 429) return new AppError("THROTTLED", "Admin API answered 429", { cause: e, retryAfterMs: 2000 });
     if (status >= 500) return new AppError("NETWORK", `Admin API answered ${status}`, { cause: e, retryable: true });
     const errs = z.array(GraphQLErrorSchema).safeParse(e.response.errors);
@@ -168,7 +183,8 @@ export function remixAdminClient(shop: string, admin: GraphqlCapable): AdminClie
     async request(query, variables) {
       const res = await admin.graphql(query, variables ? { variables } : undefined);
       const body = ResponseBodySchema.safeParse(await res.json());
-      if (!body.success) throw new AppError("SHOPIFY_GRAPHQL", `Admin API answered ${res.status} without a GraphQL body`, { details: body.error.issues });
+      if (!body.success)
+        throw new AppError("SHOPIFY_GRAPHQL", `Admin API answered ${res.status} without a GraphQL body`, { details: body.error.issues });
       if (body.data.errors?.length) throw graphqlErrors(body.data.errors);
       return body.data.data;
     },

@@ -40,6 +40,8 @@ export async function updateEmailMarketingConsent(client: AdminClient, input: Em
     "customerEmailMarketingConsentUpdate",
   );
   const p = data.customerEmailMarketingConsentUpdate;
-  const customer = p.customer ? { customerId: p.customer.id, marketingState: p.customer.defaultEmailAddress?.marketingState ?? null } : null;
+  const customer = p.customer
+    ? { customerId: p.customer.id, marketingState: p.customer.defaultEmailAddress?.marketingState ?? null }
+    : null;
   return outcome(customer, p.userErrors, "customerEmailMarketingConsentUpdate");
 }

@@ -1,6 +1,12 @@
 import { z } from "zod";
 import { startBulkMutation } from "./bulk/mutations";
-import { METAFIELD_DEFINITION_CREATE, METAFIELDS_DELETE, METAFIELDS_SET, METAFIELDS_SET_BULK_LINE, SHOP_METAFIELD_QUERY } from "./documents/metafields";
+import {
+  METAFIELD_DEFINITION_CREATE,
+  METAFIELDS_DELETE,
+  METAFIELDS_SET,
+  METAFIELDS_SET_BULK_LINE,
+  SHOP_METAFIELD_QUERY,
+} from "./documents/metafields";
 import type { AdminClient } from "./graphql-client";
 import { outcome, parseResponse, UserErrorListSchema, type Outcome } from "./response";
 
@@ -24,8 +30,15 @@ const DefinitionResponse = z.object({
 });
 
 /** Creates a definition; an existing one is the userError `TAKEN` (callers treat it as done). */
-export async function createMetafieldDefinition(client: AdminClient, definition: MetafieldDefinitionInput): Promise<Outcome<{ id: string }>> {
-  const data = parseResponse(DefinitionResponse, await client.request(METAFIELD_DEFINITION_CREATE, { definition }), "metafieldDefinitionCreate");
+export async function createMetafieldDefinition(
+  client: AdminClient,
+  definition: MetafieldDefinitionInput,
+): Promise<Outcome<{ id: string }>> {
+  const data = parseResponse(
+    DefinitionResponse,
+    await client.request(METAFIELD_DEFINITION_CREATE, { definition }),
+    "metafieldDefinitionCreate",
+  );
   return outcome(data.metafieldDefinitionCreate.createdDefinition, data.metafieldDefinitionCreate.userErrors, "metafieldDefinitionCreate");
 }
 
@@ -34,7 +47,10 @@ const ShopMetafieldResponse = z.object({
 });
 
 /** The shop's id (owner of shop metafields) and one shop metafield's JSON value (null when unset). */
-export async function readShopMetafield(client: AdminClient, input: { namespace: string; key: string }): Promise<{ shopId: string; jsonValue: unknown }> {
+export async function readShopMetafield(
+  client: AdminClient,
+  input: { namespace: string; key: string },
+): Promise<{ shopId: string; jsonValue: unknown }> {
   const data = parseResponse(ShopMetafieldResponse, await client.request(SHOP_METAFIELD_QUERY, input), "shop.metafield");
   return { shopId: data.shop.id, jsonValue: data.shop.metafield?.jsonValue ?? null };
 }
@@ -48,7 +64,10 @@ export interface MetafieldsSetInput {
 }
 
 const SetResponse = z.object({
-  metafieldsSet: z.object({ metafields: z.array(z.object({ key: z.string(), value: z.string().nullish() })).nullish(), userErrors: UserErrorListSchema }),
+  metafieldsSet: z.object({
+    metafields: z.array(z.object({ key: z.string(), value: z.string().nullish() })).nullish(),
+    userErrors: UserErrorListSchema,
+  }),
 });
 
 /**
@@ -57,7 +76,11 @@ const SetResponse = z.object({
  */
 export async function setMetafields(client: AdminClient, metafields: MetafieldsSetInput[]): Promise<Outcome<Array<{ key: string }>>> {
   const data = parseResponse(SetResponse, await client.request(METAFIELDS_SET, { metafields }), "metafieldsSet");
-  return outcome(data.metafieldsSet.metafields?.map((m) => ({ key: m.key })), data.metafieldsSet.userErrors, "metafieldsSet");
+  return outcome(
+    data.metafieldsSet.metafields?.map((m) => ({ key: m.key })),
+    data.metafieldsSet.userErrors,
+    "metafieldsSet",
+  );
 }
 
 export interface MetafieldIdentifier {
@@ -78,7 +101,11 @@ const DeleteResponse = z.object({
 export async function deleteMetafields(client: AdminClient, metafields: MetafieldIdentifier[]): Promise<Outcome<{ deleted: number }>> {
   const data = parseResponse(DeleteResponse, await client.request(METAFIELDS_DELETE, { metafields }), "metafieldsDelete");
   const deleted = data.metafieldsDelete.deletedMetafields;
-  return outcome(deleted ? { deleted: deleted.filter((d) => d !== null).length } : null, data.metafieldsDelete.userErrors, "metafieldsDelete");
+  return outcome(
+    deleted ? { deleted: deleted.filter((d) => d !== null).length } : null,
+    data.metafieldsDelete.userErrors,
+    "metafieldsDelete",
+  );
 }
 
 export interface StartBulkMetafieldsSet {

@@ -5,7 +5,11 @@ import type { AdminClient } from "./graphql-client";
 /** The top-level GraphQL errors graphqlErrors() keeps in AppError details. */
 const ErrorDetailsSchema = z.object({
   errors: z.array(
-    z.object({ message: z.string(), path: z.array(z.union([z.string(), z.number()])).optional(), extensions: z.object({ code: z.string().optional() }).passthrough().optional() }),
+    z.object({
+      message: z.string(),
+      path: z.array(z.union([z.string(), z.number()])).optional(),
+      extensions: z.object({ code: z.string().optional() }).passthrough().optional(),
+    }),
   ),
 });
 type GraphQLErrorLike = z.infer<typeof ErrorDetailsSchema>["errors"][number];
@@ -42,7 +46,13 @@ export interface ProtectedDataAccess {
   checkedAt: string;
 }
 
-const FIELD_OF: Record<string, WithheldField> = { customers: "customers", firstName: "name", lastName: "name", email: "email", phone: "phone" };
+const FIELD_OF: Record<string, WithheldField> = {
+  customers: "customers",
+  firstName: "name",
+  lastName: "name",
+  email: "email",
+  phone: "phone",
+};
 
 function isProtectedDataError(e: GraphQLErrorLike): boolean {
   return /not approved to access/i.test(e.message) || e.extensions?.code === "ACCESS_DENIED";

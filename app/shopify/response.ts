@@ -12,12 +12,25 @@ import { AppError } from "../lib/errors";
 
 /** One entry of a payload's `userErrors` (UserError and its typed variants), absent fields as null. */
 export const UserErrorSchema = z.object({
-  field: z.array(z.string()).nullish().transform((v) => v ?? null),
+  field: z
+    .array(z.string())
+    .nullish()
+    .transform((v) => v ?? null),
   message: z.string(),
-  code: z.string().nullish().transform((v) => v ?? null),
+  code: z
+    .string()
+    .nullish()
+    .transform((v) => v ?? null),
   /** metafieldsSet: which input element was refused (null when the whole input was). */
-  elementIndex: z.number().int().nullish().transform((v) => v ?? null),
-  extraInfo: z.string().nullish().transform((v) => v ?? null),
+  elementIndex: z
+    .number()
+    .int()
+    .nullish()
+    .transform((v) => v ?? null),
+  extraInfo: z
+    .string()
+    .nullish()
+    .transform((v) => v ?? null),
 });
 export type ShopifyUserError = z.infer<typeof UserErrorSchema>;
 export const UserErrorListSchema = z.array(UserErrorSchema);
@@ -49,8 +62,13 @@ export function outcome<T>(value: T | null | undefined, userErrors: ShopifyUserE
  * Shopify's refusal as one AppError SHOPIFY_USER_ERRORS: the message lists field, message and code of
  * every entry ("<what>: <field>: <message> (<CODE>); …"), details hold the entries.
  */
-export function userErrorsError(userErrors: ReadonlyArray<Pick<ShopifyUserError, "message"> & Partial<Pick<ShopifyUserError, "field" | "code">>>, what: string): AppError {
-  const text = userErrors.map((u) => `${u.field?.length ? u.field.join(".") + ": " : ""}${u.message}${u.code ? ` (${u.code})` : ""}`).join("; ");
+export function userErrorsError(
+  userErrors: ReadonlyArray<Pick<ShopifyUserError, "message"> & Partial<Pick<ShopifyUserError, "field" | "code">>>,
+  what: string,
+): AppError {
+  const text = userErrors
+    .map((u) => `${u.field?.length ? u.field.join(".") + ": " : ""}${u.message}${u.code ? ` (${u.code})` : ""}`)
+    .join("; ");
   return new AppError("SHOPIFY_USER_ERRORS", `${what}: ${text}`, { details: userErrors });
 }
 

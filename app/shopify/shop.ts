@@ -32,7 +32,12 @@ export interface ShopOverview {
 
 export async function fetchShopOverview(client: AdminClient): Promise<ShopOverview> {
   const data = parseResponse(OverviewResponse, await client.request(SHOP_OVERVIEW_QUERY), "shop overview");
-  return { ...data.shop, email: data.shop.email ?? null, ordersCount: data.ordersCount?.count ?? 0, customersCount: data.customersCount?.count ?? 0 };
+  return {
+    ...data.shop,
+    email: data.shop.email ?? null,
+    ordersCount: data.ordersCount?.count ?? 0,
+    customersCount: data.customersCount?.count ?? 0,
+  };
 }
 
 const EmailIdentityResponse = z.object({

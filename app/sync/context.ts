@@ -46,7 +46,11 @@ export interface ClosedRun {
 }
 
 /** Moves a finished run's data into the live tables and says how many orders and customers it had. */
-export type RunMerge = (tx: Sql, run: { id: string; shop: string; kind: SyncKind }, outcome: { complete: boolean }) => Promise<{ orders: number; customers: number }>;
+export type RunMerge = (
+  tx: Sql,
+  run: { id: string; shop: string; kind: SyncKind },
+  outcome: { complete: boolean },
+) => Promise<{ orders: number; customers: number }>;
 
 /** The finalize step as the earlier steps call it (implemented by app/sync/finalize.ts). */
 export interface RunFinalizer {
@@ -73,10 +77,19 @@ export const nowOf = (deps: Pick<SyncDeps, "now">) => deps.now?.() ?? new Date()
 export const sleepOf = (deps: SyncDeps) => deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 
 /** The next poll of a run, with back-off: used by start (first poll) and poll (the next one). */
-export async function schedulePoll(deps: Pick<SyncDeps, "queue" | "now" | "pollDelayMs" | "maxPollDelayMs">, shop: string, runId: string, pollCount: number) {
+export async function schedulePoll(
+  deps: Pick<SyncDeps, "queue" | "now" | "pollDelayMs" | "maxPollDelayMs">,
+  shop: string,
+  runId: string,
+  pollCount: number,
+) {
   const base = deps.pollDelayMs ?? 60_000;
   const delay = Math.min(deps.maxPollDelayMs ?? 15 * 60_000, base * 2 ** pollCount);
   // The key carries the poll number: a running poll job schedules its successor (the in-process
   // queue would refuse a second job under the key of the one that is running).
-  await deps.queue.send(SYNC_JOBS.poll, { shop, runId }, { runAt: new Date(nowOf(deps).getTime() + delay), singletonKey: `${runId}:${pollCount}` });
+  await deps.queue.send(
+    SYNC_JOBS.poll,
+    { shop, runId },
+    { runAt: new Date(nowOf(deps).getTime() + delay), singletonKey: `${runId}:${pollCount}` },
+  );
 }

@@ -43,7 +43,13 @@ export interface Batch {
 export type BatchWriter = (batch: Batch) => Promise<void>;
 
 /** Downloads and writes the whole file, retrying cut downloads from the last written line. */
-export async function streamResult(deps: SyncDeps, op: OpRow, source: Source, state: StreamState, write: BatchWriter): Promise<"done" | "expired"> {
+export async function streamResult(
+  deps: SyncDeps,
+  op: OpRow,
+  source: Source,
+  state: StreamState,
+  write: BatchWriter,
+): Promise<"done" | "expired"> {
   const sleep = sleepOf(deps);
   for (let attempt = 1; ; attempt++) {
     const r = source.remote;
@@ -92,15 +98,25 @@ async function downloadAndWrite(deps: SyncDeps, op: OpRow, url: string, fileSize
     await writing;
     if (writeError) throw writeError;
     if (lineNo <= state.linesRead) return;
-    const o = orders, l = lines, c = customers, upTo = lineNo, malformed = state.malformedCount, samples = JSON.stringify(state.samples);
-    orders = []; lines = []; customers = []; pending = 0;
+    const o = orders,
+      l = lines,
+      c = customers,
+      upTo = lineNo,
+      malformed = state.malformedCount,
+      samples = JSON.stringify(state.samples);
+    orders = [];
+    lines = [];
+    customers = [];
+    pending = 0;
     writing = write({ orders: o, lines: l, customers: c, upTo, malformedCount: malformed, samples })
       .then(async () => {
         state.linesRead = upTo;
         await deps.onCheckpoint?.({ bulkId: op.id, linesRead: upTo });
       })
       // Kept, not thrown here: the next flush (or the final drain) rethrows it.
-      .catch((e) => { writeError = writeError ?? e; });
+      .catch((e) => {
+        writeError = writeError ?? e;
+      });
   };
   const drain = async () => {
     await writing;

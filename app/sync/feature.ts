@@ -9,7 +9,11 @@ import { syncWebhookHandlers } from "./webhooks";
 import { exportSyncCustomerData, redactSyncCustomers, redactSyncShop } from "./store/redact";
 
 /** The sync's compliance hooks (its tables' rows; app/compliance.server.ts calls them). */
-export const syncCompliance = { redactCustomers: redactSyncCustomers, redactShop: redactSyncShop, exportCustomerData: exportSyncCustomerData } satisfies Pick<Feature, "redactCustomers" | "redactShop" | "exportCustomerData">;
+export const syncCompliance = {
+  redactCustomers: redactSyncCustomers,
+  redactShop: redactSyncShop,
+  exportCustomerData: exportSyncCustomerData,
+} satisfies Pick<Feature, "redactCustomers" | "redactShop" | "exportCustomerData">;
 
 /**
  * What the order sync registers (docs/decisions/075-sync-chain.md): its jobs (start, poll, ingest,

@@ -59,7 +59,11 @@ export async function closeRun(tx: Sql, deps: Pick<SyncDeps, "now">, runId: stri
 export async function afterRunClosed(deps: SyncDeps, closed: ClosedRun) {
   // The healing delta runs periodically from the first finished sync on (one queued per shop).
   const interval = deps.deltaIntervalMs ?? 6 * 3600_000;
-  await deps.queue.send(SYNC_JOBS.delta, { shop: closed.shop }, { runAt: new Date(nowOf(deps).getTime() + interval), singletonKey: closed.shop });
+  await deps.queue.send(
+    SYNC_JOBS.delta,
+    { shop: closed.shop },
+    { runAt: new Date(nowOf(deps).getTime() + interval), singletonKey: closed.shop },
+  );
   if (closed.complete) await deps.onSyncCompleted?.(closed.shop);
 }
 
@@ -72,7 +76,11 @@ export const runFinalizer: RunFinalizer = { finalizeRun, closeRun, afterRunClose
  * its staged rows go. `runId` absent (sync.start / sync.delta): only a run of the shop that never
  * got a bulk query started is failed (one that has queries is carried by its own poll jobs).
  */
-export async function failRun(deps: Pick<SyncDeps, "sql" | "now">, input: { shop: string; runId?: string }, err: unknown): Promise<string | null> {
+export async function failRun(
+  deps: Pick<SyncDeps, "sql" | "now">,
+  input: { shop: string; runId?: string },
+  err: unknown,
+): Promise<string | null> {
   const code = isAppError(err) ? err.code : "INTERNAL";
   const message = err instanceof Error ? err.message : String(err);
   return deps.sql.transaction(async (tx) => {

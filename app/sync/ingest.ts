@@ -3,8 +3,27 @@ import { fetchBulkOperation, TERMINAL_STATUSES } from "../shopify/bulk/operation
 import { isUniqueViolation } from "../db/sql";
 import { nowOf, type SyncDeps } from "./context";
 import { streamResult, type BatchWriter, type Source, type StreamState } from "./download";
-import { beginDirectLoad, finishDirectLoad, loadDirectBatch, shopIsEmpty, stageCustomers, stageLines, stageOrders, stagedCustomerCount } from "./store/staging";
-import { completeOperation, loadOperation, markIngestStarted, pendingBesides, recordRemoteStatus, saveCheckpoint, setIngestState, setLinesApplied, type OpRow } from "./store/runs";
+import {
+  beginDirectLoad,
+  finishDirectLoad,
+  loadDirectBatch,
+  shopIsEmpty,
+  stageCustomers,
+  stageLines,
+  stageOrders,
+  stagedCustomerCount,
+} from "./store/staging";
+import {
+  completeOperation,
+  loadOperation,
+  markIngestStarted,
+  pendingBesides,
+  recordRemoteStatus,
+  saveCheckpoint,
+  setIngestState,
+  setLinesApplied,
+  type OpRow,
+} from "./store/runs";
 
 /**
  * Step 4 of the sync chain (docs/decisions/075-sync-chain.md): write one finished bulk operation's
@@ -45,7 +64,11 @@ export async function ingestBulkOperation(deps: SyncDeps, bulkId: string): Promi
   await setIngestState(deps.sql, bulkId, "ingesting", partial);
   await markIngestStarted(deps.sql, op.runId, nowOf(deps));
 
-  const initial = (): StreamState => ({ linesRead: op.linesRead, malformedCount: op.malformedCount, samples: [...(op.malformedSamples ?? [])] });
+  const initial = (): StreamState => ({
+    linesRead: op.linesRead,
+    malformedCount: op.malformedCount,
+    samples: [...(op.malformedSamples ?? [])],
+  });
   const source: Source = { client, bulkId, remote };
   const direct = await loadDirect(deps, op, source, initial(), partial);
   if (direct) return direct;
@@ -105,7 +128,11 @@ async function loadDirect(deps: SyncDeps, op: OpRow, source: Source, state: Stre
           .finally(() => (progress = null));
       };
       if ((await streamResult(deps, op, source, state, write)) === "expired") throw FALL_BACK;
-      await completeOperation(tx, op.id, { linesRead: state.linesRead, malformedCount: state.malformedCount, samples: JSON.stringify(state.samples) });
+      await completeOperation(tx, op.id, {
+        linesRead: state.linesRead,
+        malformedCount: state.malformedCount,
+        samples: JSON.stringify(state.samples),
+      });
       const closed = await deps.finalize.closeRun(tx, deps, op.runId, async (t, run) => {
         await finishDirectLoad(t, run.id, run.shop, { dropOrphanLines: state.malformedCount > 0 || partial });
         return { orders, customers: await stagedCustomerCount(t, run.id) };

@@ -12,7 +12,10 @@ export async function loadSyncPage(ctx: Pick<AppContext, "db" | "now">, shop: st
 }
 
 /** The merchant's Retry: only enqueues (the sync runs in the job worker, never in the request). */
-export async function retrySync(ctx: Pick<AppContext, "db" | "queue" | "now">, shop: string): Promise<{ queued: boolean; status: SyncStatusView }> {
+export async function retrySync(
+  ctx: Pick<AppContext, "db" | "queue" | "now">,
+  shop: string,
+): Promise<{ queued: boolean; status: SyncStatusView }> {
   await ctx.db.ready();
   const { queued } = await requestSync({ queue: ctx.queue }, shop);
   return { queued, status: await loadSyncStatus(ctx.db.sql, shop, ctx.now()) };

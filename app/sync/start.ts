@@ -3,7 +3,17 @@ import { startCustomersExport } from "../shopify/customers";
 import { startOrdersExport } from "../shopify/orders";
 import { graphqlErrorCodes } from "../shopify/graphql-client";
 import { nowOf, schedulePoll, SYNC_JOBS, type SyncDeps, type SyncResource } from "./context";
-import { claimRun, clearLaunchNote, launchAttemptsOf, latestRunOf, operationsOfRun, recordFailedLaunch, recordLaunchedOperation, recordLaunchRetry, type SyncKind } from "./store/runs";
+import {
+  claimRun,
+  clearLaunchNote,
+  launchAttemptsOf,
+  latestRunOf,
+  operationsOfRun,
+  recordFailedLaunch,
+  recordLaunchedOperation,
+  recordLaunchRetry,
+  type SyncKind,
+} from "./store/runs";
 
 /**
  * Step 1 of the sync chain (docs/decisions/075-sync-chain.md): claim a run and launch its bulk
@@ -53,7 +63,13 @@ const retryableLaunch = (e: unknown) => isAppError(e, "THROTTLED") || isAppError
  * MAX_THROTTLED_LAUNCHES (MAX_NETWORK_LAUNCHES for network errors); any other refusal fails
  * that resource at once.
  */
-export async function launchBulkQueries(deps: SyncDeps, shop: string, runId: string, since: Date | null, resources: readonly SyncResource[] = ["orders", "customers"]) {
+export async function launchBulkQueries(
+  deps: SyncDeps,
+  shop: string,
+  runId: string,
+  since: Date | null,
+  resources: readonly SyncResource[] = ["orders", "customers"],
+) {
   const filter = since ? `updated_at:>'${since.toISOString().replace(/\.\d{3}Z$/, "Z")}'` : null;
   let results: PromiseSettledResult<string>[];
   try {
@@ -78,7 +94,14 @@ export async function launchBulkQueries(deps: SyncDeps, shop: string, runId: str
     } else {
       const err = r.reason;
       const code = graphqlErrorCodes(err)[0] ?? (isAppError(err) ? err.code : "INTERNAL");
-      await recordFailedLaunch(deps.sql, { runId, shop, resource, code, message: (err as Error)?.message ?? String(err), now: nowOf(deps) });
+      await recordFailedLaunch(deps.sql, {
+        runId,
+        shop,
+        resource,
+        code,
+        message: (err as Error)?.message ?? String(err),
+        now: nowOf(deps),
+      });
     }
   }
   if (retryable.some(Boolean) && canRetry) {
@@ -88,7 +111,11 @@ export async function launchBulkQueries(deps: SyncDeps, shop: string, runId: str
     const max = throttled ? MAX_THROTTLED_LAUNCHES : MAX_NETWORK_LAUNCHES;
     const message = `${code === "THROTTLED" ? "Shopify asked the app to slow down" : "Shopify could not be reached"}; the sync starts again by itself (attempt ${attempts + 2} of ${max}).`;
     await recordLaunchRetry(deps.sql, runId, code, message, nowOf(deps));
-    await deps.queue.send(SYNC_JOBS.poll, { shop, runId }, { runAt: new Date(nowOf(deps).getTime() + delay), singletonKey: `${runId}:launch:${attempts + 1}` });
+    await deps.queue.send(
+      SYNC_JOBS.poll,
+      { shop, runId },
+      { runAt: new Date(nowOf(deps).getTime() + delay), singletonKey: `${runId}:launch:${attempts + 1}` },
+    );
     return;
   }
   if (attempts > 0) await clearLaunchNote(deps.sql, runId);
@@ -110,7 +137,10 @@ export async function runDeltaSync(deps: SyncDeps, input: { shop: string }): Pro
  * After each authentication: the first sync starts without the merchant doing anything; a run
  * left running by a crashed process is re-driven. A failed run waits for the merchant's retry.
  */
-export async function ensureInitialSync(deps: Pick<SyncDeps, "sql" | "queue" | "now" | "pollDelayMs" | "maxPollDelayMs">, shop: string): Promise<"enqueued" | "redriven" | "nothing"> {
+export async function ensureInitialSync(
+  deps: Pick<SyncDeps, "sql" | "queue" | "now" | "pollDelayMs" | "maxPollDelayMs">,
+  shop: string,
+): Promise<"enqueued" | "redriven" | "nothing"> {
   const last = await latestRunOf(deps.sql, shop);
   if (!last) {
     await deps.queue.send(SYNC_JOBS.start, { shop, kind: "initial" }, { singletonKey: shop });

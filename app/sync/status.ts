@@ -47,26 +47,49 @@ const MESSAGES: Record<string, { title: string; message: string }> = {
   // A missing read_all_orders is NOT this: Shopify then serves the last 60 days silently (see history).
   ACCESS_DENIED: {
     title: "Shopify denied access to your orders or customers",
-    message: "Winback needs read access to orders (read_orders) and customers (read_customers). Approve the app's permissions in Shopify, then retry.",
+    message:
+      "Winback needs read access to orders (read_orders) and customers (read_customers). Approve the app's permissions in Shopify, then retry.",
   },
   PROTECTED_CUSTOMER_DATA: {
     title: "Shopify has not approved Winback for protected customer data",
     message:
       "Shopify withholds customer records from apps until their protected customer data request is approved. Winback kept the orders it could read; customers are missing until access is approved (Partner Dashboard › App › API access › Protected customer data access), then retry.",
   },
-  INTERNAL_SERVER_ERROR: { title: "Shopify had an internal error", message: "Shopify could not finish exporting your data. This is usually temporary: retry in a few minutes." },
-  TIMEOUT: { title: "Shopify's export timed out", message: "The export took longer than Shopify allows. Retry; if it keeps happening, contact support." },
-  EXPIRED: { title: "The export expired", message: "Shopify keeps an export for 7 days and this one expired before it could be read. Retry to export again." },
+  INTERNAL_SERVER_ERROR: {
+    title: "Shopify had an internal error",
+    message: "Shopify could not finish exporting your data. This is usually temporary: retry in a few minutes.",
+  },
+  TIMEOUT: {
+    title: "Shopify's export timed out",
+    message: "The export took longer than Shopify allows. Retry; if it keeps happening, contact support.",
+  },
+  EXPIRED: {
+    title: "The export expired",
+    message: "Shopify keeps an export for 7 days and this one expired before it could be read. Retry to export again.",
+  },
   CANCELED: { title: "The export was canceled", message: "The export was canceled before it finished. Retry to start a new one." },
-  UNAUTHENTICATED: { title: "Winback lost access to your store", message: "Open Winback from your Shopify admin to reconnect, then retry." },
+  UNAUTHENTICATED: {
+    title: "Winback lost access to your store",
+    message: "Open Winback from your Shopify admin to reconnect, then retry.",
+  },
   NETWORK: { title: "Network problem", message: "Winback could not reach Shopify. It retries by itself; you can also retry now." },
-  THROTTLED: { title: "Shopify asked Winback to slow down", message: "The sync is waiting for Shopify's rate limit and continues by itself." },
+  THROTTLED: {
+    title: "Shopify asked Winback to slow down",
+    message: "The sync is waiting for Shopify's rate limit and continues by itself.",
+  },
 };
 
 export function describeSyncError(code: string, partial: boolean) {
-  const m = MESSAGES[code] ?? { title: "The sync failed", message: `Shopify reported ${code}. Retry; if it keeps failing, contact support.` };
+  const m = MESSAGES[code] ?? {
+    title: "The sync failed",
+    message: `Shopify reported ${code}. Retry; if it keeps failing, contact support.`,
+  };
   if (!partial) return { code, ...m };
-  return { code, title: "Sync partially complete", message: `${m.title}. Winback kept the data Shopify exported before it stopped; some orders or customers may be missing until you retry.` };
+  return {
+    code,
+    title: "Sync partially complete",
+    message: `${m.title}. Winback kept the data Shopify exported before it stopped; some orders or customers may be missing until you retry.`,
+  };
 }
 
 const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
@@ -75,9 +98,25 @@ export async function loadSyncStatus(sql: Sql, shop: string, now: Date = new Dat
   const run = await latestRunStatus(sql, shop);
   const synced = await lastSyncedAt(sql, shop);
   const base: SyncStatusView = {
-    state: "never", phase: null, runId: null, kind: null, startedAt: null, finishedAt: null, lastSyncedAt: iso(synced),
-    objectsIngested: 0, objectsTotal: null, progress: null, ratePerSecond: null, etaSeconds: null, ordersSynced: 0, customersSynced: 0,
-    partial: false, error: null, malformed: { count: 0, samples: [] }, canRetry: true, history: null,
+    state: "never",
+    phase: null,
+    runId: null,
+    kind: null,
+    startedAt: null,
+    finishedAt: null,
+    lastSyncedAt: iso(synced),
+    objectsIngested: 0,
+    objectsTotal: null,
+    progress: null,
+    ratePerSecond: null,
+    etaSeconds: null,
+    ordersSynced: 0,
+    customersSynced: 0,
+    partial: false,
+    error: null,
+    malformed: { count: 0, samples: [] },
+    canRetry: true,
+    history: null,
   };
   if (!run) return base;
   const scopes = await grantedScopes(sql, shop);
@@ -99,7 +138,11 @@ export async function loadSyncStatus(sql: Sql, shop: string, now: Date = new Dat
   // withheld because protected customer data is not approved (shopify.dev "Work with protected
   // customer data"), which the merchant fixes with a different request than a scope.
   const customersDenied = ops.some((o) => o.resource === "customers" && o.errorCode === "ACCESS_DENIED");
-  const protectedDenied = run.errorCode === "ACCESS_DENIED" && customersDenied && !!scopes?.includes("read_customers") && !ops.some((o) => o.resource !== "customers" && o.errorCode === "ACCESS_DENIED");
+  const protectedDenied =
+    run.errorCode === "ACCESS_DENIED" &&
+    customersDenied &&
+    !!scopes?.includes("read_customers") &&
+    !ops.some((o) => o.resource !== "customers" && o.errorCode === "ACCESS_DENIED");
   const errorCode = protectedDenied ? "PROTECTED_CUSTOMER_DATA" : run.errorCode;
   return {
     ...base,
@@ -120,7 +163,9 @@ export async function loadSyncStatus(sql: Sql, shop: string, now: Date = new Dat
     error: errorCode ? describeSyncError(errorCode, run.partial && run.status !== "failed") : null,
     malformed: {
       count: malformedCount,
-      samples: ops.flatMap((o) => (o.malformedSamples ?? []).map((s) => ({ resource: o.resource, line: s.line, error: s.error }))).slice(0, 20),
+      samples: ops
+        .flatMap((o) => (o.malformedSamples ?? []).map((s) => ({ resource: o.resource, line: s.line, error: s.error })))
+        .slice(0, 20),
     },
     canRetry: !running,
     history,
@@ -140,7 +185,11 @@ export async function historyDepth(sql: Sql, shop: string, scopes: string[] | nu
   if (!run.historyCheckedAt) {
     oldest = await checkHistoryDepth(sql, shop, run.id);
   }
-  const d = assessHistoryDepth({ grantedScopes: scopes, syncStartedAt: new Date(run.startedAt), oldestOrderAt: oldest ? new Date(oldest) : null });
+  const d = assessHistoryDepth({
+    grantedScopes: scopes,
+    syncStartedAt: new Date(run.startedAt),
+    oldestOrderAt: oldest ? new Date(oldest) : null,
+  });
   const view: HistoryDepthView = {
     state: d.state,
     windowDays: DEFAULT_ORDER_WINDOW_DAYS,

@@ -62,7 +62,10 @@ export function checkDeliveryAge(triggeredAt: string | null | undefined, now: Da
   const at = Date.parse(triggeredAt);
   if (Number.isNaN(at)) throw new AppError("INVALID_INPUT", `X-Shopify-Triggered-At is not a date: ${triggeredAt.slice(0, 64)}`);
   if (now.getTime() - at > maxAgeMs) {
-    throw new AppError("INVALID_INPUT", `Delivery triggered at ${new Date(at).toISOString()} is older than Shopify's retry window (${maxAgeMs / 3_600_000} h)`);
+    throw new AppError(
+      "INVALID_INPUT",
+      `Delivery triggered at ${new Date(at).toISOString()} is older than Shopify's retry window (${maxAgeMs / 3_600_000} h)`,
+    );
   }
 }
 

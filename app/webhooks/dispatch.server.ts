@@ -49,7 +49,8 @@ const defaults = (): Omit<DispatchOptions, "handlers"> => ({
   pruneEvery: 1_000,
 });
 
-const text = (status: number, body = "") => new Response(body || null, { status, headers: body ? { "Content-Type": "text/plain; charset=utf-8" } : {} });
+const text = (status: number, body = "") =>
+  new Response(body || null, { status, headers: body ? { "Content-Type": "text/plain; charset=utf-8" } : {} });
 
 /** PostgreSQL's numeric_value_out_of_range (22003), e.g. an id above 2^63 - 1 for a bigint column. */
 const isOutOfRange = (e: unknown) => (e as { code?: string } | null)?.code === "22003";
@@ -63,7 +64,10 @@ function isJson(raw: string): boolean {
   }
 }
 
-export async function receiveWebhook(request: Request, options: Partial<DispatchOptions> & Pick<DispatchOptions, "handlers">): Promise<Response> {
+export async function receiveWebhook(
+  request: Request,
+  options: Partial<DispatchOptions> & Pick<DispatchOptions, "handlers">,
+): Promise<Response> {
   const o: DispatchOptions = { ...defaults(), ...options };
   if (request.method !== "POST") return text(405, "POST only");
 
@@ -140,7 +144,9 @@ export async function receiveWebhook(request: Request, options: Partial<Dispatch
   if (++completedSincePrune >= o.pruneEvery) {
     completedSincePrune = 0;
     // Not awaited: the delivery's answer does not wait on housekeeping, and a failure is only logged.
-    void pruneClaims(sql, new Date(o.now().getTime() - CLAIM_RETENTION_MS)).catch((e) => console.error("[webhooks] pruning old claims failed", e));
+    void pruneClaims(sql, new Date(o.now().getTime() - CLAIM_RETENTION_MS)).catch((e) =>
+      console.error("[webhooks] pruning old claims failed", e),
+    );
   }
   return text(200);
 }

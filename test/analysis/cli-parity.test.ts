@@ -35,18 +35,37 @@ describe("dashboard vs CLI on the demo shop", () => {
     expect(op, "orders bulk operation").toBeTruthy();
     const dir = mkdtempSync(join(tmpdir(), "winback-parity-"));
     const out = join(dir, "customers.csv");
-    const r = spawnSync(process.execPath, [join(root, "bin/winback.mjs"), "analyze", "--input", op!.filePath, "--format", "shopify-jsonl",
-      "--as-of", app.summary.asOf, "--timezone", TZ, "--json", "--customers-out", out], { encoding: "utf8", cwd: root });
+    const r = spawnSync(
+      process.execPath,
+      [
+        join(root, "bin/winback.mjs"),
+        "analyze",
+        "--input",
+        op!.filePath,
+        "--format",
+        "shopify-jsonl",
+        "--as-of",
+        app.summary.asOf,
+        "--timezone",
+        TZ,
+        "--json",
+        "--customers-out",
+        out,
+      ],
+      { encoding: "utf8", cwd: root },
+    );
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     cli = JSON.parse(r.stdout);
     const lines = readFileSync(out, "utf8").trim().split("\n");
     const head = lines[0]!.split(",");
-    csv = new Map(lines.slice(1).map((l) => {
-      const cells = l.split(",");
-      const rec = Object.fromEntries(head.map((k, i) => [k, cells[i]!]));
-      return [rec.customer_id!.replace("gid://shopify/Customer/", ""), rec];
-    }));
+    csv = new Map(
+      lines.slice(1).map((l) => {
+        const cells = l.split(",");
+        const rec = Object.fromEntries(head.map((k, i) => [k, cells[i]!]));
+        return [rec.customer_id!.replace("gid://shopify/Customer/", ""), rec];
+      }),
+    );
   }, 180_000);
   afterAll(async () => h?.close());
 
@@ -62,7 +81,12 @@ describe("dashboard vs CLI on the demo shop", () => {
     expect(s.asOf).toBe(cli.asOf);
     expect(s.customers).toBe(cli.customers);
     expect(s.repeatCustomers).toBe(cli.repeatCustomers);
-    expect({ active: s.classes.active.count, at_risk: s.classes.at_risk.count, high_risk: s.classes.high_risk.count, lost: s.classes.lost.count }).toEqual(cli.classes);
+    expect({
+      active: s.classes.active.count,
+      at_risk: s.classes.at_risk.count,
+      high_risk: s.classes.high_risk.count,
+      lost: s.classes.lost.count,
+    }).toEqual(cli.classes);
     expect(s.overdue).toBe(cli.overdue);
     expect(s.vip).toBe(cli.vip);
     expect(s.vipThreshold).toBeCloseTo(cli.vipThreshold, 6);
@@ -84,14 +108,24 @@ describe("dashboard vs CLI on the demo shop", () => {
   it("gives every customer the same class, flags and scores as the CLI's customers CSV", async () => {
     const rows = (await querySegment(h.db.sql, SHOP, parseExplorerQuery(new URLSearchParams({ limit: "250" })))).total;
     expect(rows).toBe(csv.size);
-    const all = await h.db.sql.query<any>(`SELECT "customerId"::text id, "lapseClass", overdue, vip, target, branch, orders, "daysSinceLast", "totalSpent", "pBuy", "churnRisk", "expectedOrderValue"
-      FROM "CustomerScore" WHERE shop = $1`, [SHOP]);
+    const all = await h.db.sql.query<any>(
+      `SELECT "customerId"::text id, "lapseClass", overdue, vip, target, branch, orders, "daysSinceLast", "totalSpent", "pBuy", "churnRisk", "expectedOrderValue"
+      FROM "CustomerScore" WHERE shop = $1`,
+      [SHOP],
+    );
     let compared = 0;
     for (const r of all) {
       const c = csv.get(r.id)!;
       expect(c, r.id).toBeTruthy();
-      expect([r.lapseClass, String(r.overdue), String(r.vip), String(r.target), r.branch?.toLowerCase() ?? "", String(r.orders), String(r.daysSinceLast)])
-        .toEqual([c.class, c.overdue, c.vip, c.target, c.branch, c.orders, c.days_since_last_order]);
+      expect([
+        r.lapseClass,
+        String(r.overdue),
+        String(r.vip),
+        String(r.target),
+        r.branch?.toLowerCase() ?? "",
+        String(r.orders),
+        String(r.daysSinceLast),
+      ]).toEqual([c.class, c.overdue, c.vip, c.target, c.branch, c.orders, c.days_since_last_order]);
       expect(r.totalSpent).toBeCloseTo(Number(c.total_spent), 6);
       expect(r.pBuy).toBeCloseTo(Number(c.p_buy_within_90d), 6);
       expect(r.churnRisk).toBeCloseTo(Number(c.churn_risk), 6);

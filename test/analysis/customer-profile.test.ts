@@ -26,26 +26,41 @@ beforeAll(async () => {
   await database.ready();
   const sql = database.sql;
   await database.prisma.session.create({
-    data: { id: `offline_${SHOP}`, shop: SHOP, state: "s", isOnline: false, scope: env().SCOPES, accessToken: "shpat_test", expires: new Date(Date.now() + DAY) },
+    data: {
+      id: `offline_${SHOP}`,
+      shop: SHOP,
+      state: "s",
+      isOnline: false,
+      scope: env().SCOPES,
+      accessToken: "shpat_test",
+      expires: new Date(Date.now() + DAY),
+    },
   });
   // Points on from the start (ADR 079) so every order earns.
   await insertShop(sql, SHOP, "UTC", { points: { program: { enabled: true, earnFrom: null, changedAt: null } } });
   await insertShop(sql, OTHER, "UTC");
   await insertCustomers(sql, [1, 2, 3], SHOP);
   await insertCustomers(sql, [7], OTHER);
-  await insertOrders(sql, [
-    { id: 101, customer: 1, at: day(300), total: "40.00" },
-    { id: 102, customer: 1, at: day(200), total: "60.00" },
-    { id: 103, customer: 1, at: day(120), total: "25.50", cancelled: true },
-    { id: 201, customer: 2, at: day(10), total: "20.00" },
-    { id: 301, customer: 3, at: day(30), total: "500.00" },
-  ], SHOP);
+  await insertOrders(
+    sql,
+    [
+      { id: 101, customer: 1, at: day(300), total: "40.00" },
+      { id: 102, customer: 1, at: day(200), total: "60.00" },
+      { id: 103, customer: 1, at: day(120), total: "25.50", cancelled: true },
+      { id: 201, customer: 2, at: day(10), total: "20.00" },
+      { id: 301, customer: 3, at: day(30), total: "500.00" },
+    ],
+    SHOP,
+  );
   await insertOrders(sql, [{ id: 701, customer: 7, at: day(5), total: "99.00" }], OTHER);
   await runAnalysis({ sql }, SHOP);
   await rebuildShopLedger(sql, SHOP, new Date());
 
   // Customer 1: a holdout in a one-off campaign, treated in the Standard program with a sent and a skipped touch.
-  for (const [id, name, kind] of [["camp-1", "Spring win-back", "campaign"], ["prog-1", "Standard program", "program"]]) {
+  for (const [id, name, kind] of [
+    ["camp-1", "Spring win-back", "campaign"],
+    ["prog-1", "Standard program", "program"],
+  ]) {
     await sql.query(
       `INSERT INTO "Campaign" (id, shop, name, status, settings, tag, "discountCode", kind, "updatedAt") VALUES ($1, $2, $3, 'active', '{}', 'winback', upper($1), $4, now())`,
       [id, SHOP, name, kind],
@@ -75,7 +90,10 @@ beforeAll(async () => {
      VALUES ('task-1', $1, 'camp-1', 1, now(), 3, 7, 'gift', 'A handwritten card and a gift', 'Hello', now() + interval '2 days', now())`,
     [SHOP],
   );
-  await sql.query(`INSERT INTO "OutreachNote" (id, "taskId", shop, "customerId", author, body) VALUES ('note-1', 'task-1', $1, 1, 'Ana', 'Called, left a message')`, [SHOP]);
+  await sql.query(
+    `INSERT INTO "OutreachNote" (id, "taskId", shop, "customerId", author, body) VALUES ('note-1', 'task-1', $1, 1, 'Ana', 'Called, left a message')`,
+    [SHOP],
+  );
 });
 
 describe("customer profile page", () => {
@@ -99,10 +117,16 @@ describe("customer profile page", () => {
     const byId = Object.fromEntries(p.memberships.map((m) => [m.campaignId, m]));
     expect(byId["camp-1"]).toMatchObject({ name: "Spring win-back", kind: "campaign", holdout: true, touches: [] });
     expect(byId["prog-1"]).toMatchObject({ kind: "program", holdout: false });
-    expect(byId["prog-1"]!.touches.map((t) => [t.day, t.state, t.reason])).toEqual([[3, "Skipped", "Contact cap"], [0, "Sent", null]]);
+    expect(byId["prog-1"]!.touches.map((t) => [t.day, t.state, t.reason])).toEqual([
+      [3, "Skipped", "Contact cap"],
+      [0, "Sent", null],
+    ]);
 
     expect(p.messages.map((m) => [m.status, m.reason, m.campaign])).toEqual(
-      expect.arrayContaining([["Sent", null, "Standard program"], ["Skipped", "Contact cap", "Standard program"]]),
+      expect.arrayContaining([
+        ["Sent", null, "Standard program"],
+        ["Skipped", "Contact cap", "Standard program"],
+      ]),
     );
     expect(p.messages).toHaveLength(2);
 

@@ -11,7 +11,17 @@ import { createTestDb, type TestDb } from "../support/db";
 import { insertOrders, insertShop, SHOP } from "./support";
 
 const render = (analysis: Awaited<ReturnType<typeof latestAnalysis>>) =>
-  renderToString(createElement(AppProvider, { i18n: en }, createElement(FormatProvider, { value: formatContext({ currencyCode: "USD", ianaTimezone: "UTC" }) }, createElement(RiskDashboard, { analysis, currencyCode: "USD" })))).replaceAll("<!-- -->", "");
+  renderToString(
+    createElement(
+      AppProvider,
+      { i18n: en },
+      createElement(
+        FormatProvider,
+        { value: formatContext({ currencyCode: "USD", ianaTimezone: "UTC" }) },
+        createElement(RiskDashboard, { analysis, currencyCode: "USD" }),
+      ),
+    ),
+  ).replaceAll("<!-- -->", "");
 
 describe("risk dashboard (server render)", () => {
   let t: TestDb;
@@ -24,7 +34,9 @@ describe("risk dashboard (server render)", () => {
   it("shows the empty state while no analysis exists, and the running state", async () => {
     const html = render(await latestAnalysis(t.db.sql, SHOP));
     expect(html).toContain("Your risk dashboard is on its way");
-    await t.db.sql.query(`INSERT INTO "AnalysisRun" (id, shop, "asOf", status, "startedAt") VALUES ('r0', $1, now(), 'running', now())`, [SHOP]);
+    await t.db.sql.query(`INSERT INTO "AnalysisRun" (id, shop, "asOf", status, "startedAt") VALUES ('r0', $1, now(), 'running', now())`, [
+      SHOP,
+    ]);
     expect(render(await latestAnalysis(t.db.sql, SHOP))).toContain("Analysing your order history");
     await t.db.sql.query(`DELETE FROM "AnalysisRun"`);
   });

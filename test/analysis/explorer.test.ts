@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb, databaseKinds, type TestDb } from "../support/db";
-import { csvColumns, parseExplorerQuery, querySegment, segmentCsvStream, SORTS, type ExplorerQuery, type SegmentRow, type SortKey } from "../../app/analysis/explore-segments";
+import {
+  csvColumns,
+  parseExplorerQuery,
+  querySegment,
+  segmentCsvStream,
+  SORTS,
+  type ExplorerQuery,
+  type SegmentRow,
+  type SortKey,
+} from "../../app/analysis/explore-segments";
 
 const SHOP = "explorer-test.myshopify.com";
 const N = 1234;
@@ -23,7 +32,8 @@ async function seed(t: TestDb) {
      FROM generate_series(1, $2) g`,
     [SHOP, N],
   );
-  await t.db.sql.query(`INSERT INTO "CustomerScore" (shop, "customerId", "runId", "lapseClass", overdue, vip, target, orders, "purchaseDays", "totalSpent", aov, "firstOrderAt", "lastOrderAt", "daysSinceLast", "churnRisk")
+  await t.db.sql
+    .query(`INSERT INTO "CustomerScore" (shop, "customerId", "runId", "lapseClass", overdue, vip, target, orders, "purchaseDays", "totalSpent", aov, "firstOrderAt", "lastOrderAt", "daysSinceLast", "churnRisk")
      VALUES ('other.myshopify.com', 1, 'x', 'active', false, false, false, 1, 1, 1, 1, now(), now(), 1, 0.5)`);
 }
 
@@ -53,7 +63,14 @@ describe.each(databaseKinds)("segment explorer on %s", (kind) => {
 
   it("keyset pages cover every customer exactly once in the requested order, for every sort and direction", async () => {
     expect(all).toHaveLength(N);
-    const key = (r: SegmentRow, s: SortKey) => ({ churnRisk: r.churnRisk, totalSpent: r.totalSpent, daysSinceLast: r.daysSinceLast, pBuy: r.pBuy ?? -1, predictedValue12m: r.predictedValue12m ?? -1 })[s];
+    const key = (r: SegmentRow, s: SortKey) =>
+      ({
+        churnRisk: r.churnRisk,
+        totalSpent: r.totalSpent,
+        daysSinceLast: r.daysSinceLast,
+        pBuy: r.pBuy ?? -1,
+        predictedValue12m: r.predictedValue12m ?? -1,
+      })[s];
     for (const sort of Object.keys(SORTS) as SortKey[]) {
       for (const dir of ["asc", "desc"] as const) {
         const got = await walk(t, { sort, dir, limit: "97" });
@@ -61,7 +78,10 @@ describe.each(databaseKinds)("segment explorer on %s", (kind) => {
           const d = key(a, sort) - key(b, sort) || (BigInt(a.customerId) < BigInt(b.customerId) ? -1 : 1);
           return dir === "asc" ? d : -d;
         });
-        expect(got.map((r) => r.customerId), `${sort} ${dir}`).toEqual(want.map((r) => r.customerId));
+        expect(
+          got.map((r) => r.customerId),
+          `${sort} ${dir}`,
+        ).toEqual(want.map((r) => r.customerId));
       }
     }
   });
@@ -88,7 +108,10 @@ describe.each(databaseKinds)("segment explorer on %s", (kind) => {
       [{ class: "at_risk" }, (r) => r.lapseClass === "at_risk"],
       [{ branch: "VIP" }, (r) => r.branch === "VIP"],
       [{ vip: "yes", overdue: "no" }, (r) => r.vip && !r.overdue],
-      [{ target: "yes", class: "high_risk", branch: "Standard" }, (r) => r.target && r.lapseClass === "high_risk" && r.branch === "Standard"],
+      [
+        { target: "yes", class: "high_risk", branch: "Standard" },
+        (r) => r.target && r.lapseClass === "high_risk" && r.branch === "Standard",
+      ],
       [{ overdue: "yes" }, (r) => r.overdue],
     ];
     for (const [f, pred] of cases) {
@@ -98,7 +121,11 @@ describe.each(databaseKinds)("segment explorer on %s", (kind) => {
       expect(got.map((r) => r.customerId).sort()).toEqual(want.map((r) => r.customerId).sort());
       expect((await querySegment(t.db.sql, SHOP, q({ ...f, limit: "5" }))).total).toBe(want.length);
     }
-    expect(all.find((r) => r.customerId === "5000000002")).toMatchObject({ email: "c2@example.com", firstName: "First2", lastName: "Last" });
+    expect(all.find((r) => r.customerId === "5000000002")).toMatchObject({
+      email: "c2@example.com",
+      firstName: "First2",
+      lastName: "Last",
+    });
   });
 
   it("rejects bad filters and forged cursors with INVALID_INPUT", async () => {
@@ -106,13 +133,16 @@ describe.each(databaseKinds)("segment explorer on %s", (kind) => {
     expect(() => q({ sort: "email" })).toThrow(/sort/);
     expect(() => q({ limit: "100000" })).toThrow(/limit/);
     await expect(querySegment(t.db.sql, SHOP, q({ after: "bm9wZQ" }))).rejects.toMatchObject({ code: "INVALID_INPUT" });
-    await expect(querySegment(t.db.sql, SHOP, q({ after: Buffer.from(JSON.stringify([1, "1; DROP TABLE x"])).toString("base64url") }))).rejects.toMatchObject({ code: "INVALID_INPUT" });
+    await expect(
+      querySegment(t.db.sql, SHOP, q({ after: Buffer.from(JSON.stringify([1, "1; DROP TABLE x"])).toString("base64url") })),
+    ).rejects.toMatchObject({ code: "INVALID_INPUT" });
   });
 
   it("exports the filtered segment as CSV in small chunks, CLI columns first, formulas defused", async () => {
     const stream = segmentCsvStream(t.db.sql, SHOP, q({ class: "at_risk", sort: "totalSpent", dir: "asc" }), 91, 50);
     const reader = stream.getReader();
-    let chunks = 0, text = "";
+    let chunks = 0,
+      text = "";
     const dec = new TextDecoder();
     for (;;) {
       const { value, done } = await reader.read();
@@ -121,13 +151,16 @@ describe.each(databaseKinds)("segment explorer on %s", (kind) => {
       text += dec.decode(value);
     }
     const lines = text.trim().split("\n");
-    const want = all.filter((r) => r.lapseClass === "at_risk").sort((a, b) => a.totalSpent - b.totalSpent || (BigInt(a.customerId) < BigInt(b.customerId) ? -1 : 1));
+    const want = all
+      .filter((r) => r.lapseClass === "at_risk")
+      .sort((a, b) => a.totalSpent - b.totalSpent || (BigInt(a.customerId) < BigInt(b.customerId) ? -1 : 1));
     expect(lines[0]).toBe(csvColumns(91).join(","));
     expect(lines).toHaveLength(want.length + 1);
     expect(chunks).toBeGreaterThan(want.length / 50);
     expect(lines.slice(1).map((l) => l.split(",")[0])).toEqual(want.map((r) => r.customerId));
     const head = lines[0]!.split(",");
-    for (const col of ["customer_id", "class", "overdue", "vip", "p_buy_within_91d", "expected_purchases_90d", "churn_risk"]) expect(head).toContain(col);
+    for (const col of ["customer_id", "class", "overdue", "vip", "p_buy_within_91d", "expected_purchases_90d", "churn_risk"])
+      expect(head).toContain(col);
     const row3 = lines.find((l) => l.startsWith("5000000005,"))!;
     expect(row3).toContain(`"'=HYPERLINK(""x"")"`);
     const first = lines[1]!.split(",");

@@ -8,10 +8,21 @@ import { insertOrders, insertShop, SHOP } from "./support";
 
 const form = (over: Record<string, string | null> = {}) => {
   const base: Record<string, string> = {
-    "lapse.atRiskDays": "90", "lapse.highRiskDays": "120", "lapse.lostDays": "365", "overdue.minPurchaseDays": "3", "overdue.gapMultiplier": "2",
-    "vip.mode": "percentile", "vip.percentile": "90", "vip.fixedThreshold": "", "prediction.horizonDays": "90", "prediction.valueHorizonDays": "365",
-    "prediction.minCustomers": "30", "prediction.minRepeatCustomers": "10", "norm.lookbackDays": "365",
-    "norm.windowDays": "365", timeUnit: "week",
+    "lapse.atRiskDays": "90",
+    "lapse.highRiskDays": "120",
+    "lapse.lostDays": "365",
+    "overdue.minPurchaseDays": "3",
+    "overdue.gapMultiplier": "2",
+    "vip.mode": "percentile",
+    "vip.percentile": "90",
+    "vip.fixedThreshold": "",
+    "prediction.horizonDays": "90",
+    "prediction.valueHorizonDays": "365",
+    "prediction.minCustomers": "30",
+    "prediction.minRepeatCustomers": "10",
+    "norm.lookbackDays": "365",
+    "norm.windowDays": "365",
+    timeUnit: "week",
   };
   const f = new FormData();
   for (const [k, v] of Object.entries({ ...base, ...over })) if (v !== null) f.set(k, v);
@@ -26,11 +37,20 @@ describe("settings form", () => {
     expect(r.ok && r.value.settings.lapse.lostDays).toBe(1000); // whole days: "1.000" can only be a thousand
     // A decimal field with "1,500" could be 1500 (en-US) or 1.5 (de-DE): refused, never guessed.
     const amb = parseSettingsForm(form({ "vip.mode": "fixed", "vip.fixedThreshold": "1,500" }));
-    expect(amb).toMatchObject({ ok: false, errors: { "vip.fixedThreshold": "Ambiguous: type 1500 or 1.5 (without a thousands separator)" } });
+    expect(amb).toMatchObject({
+      ok: false,
+      errors: { "vip.fixedThreshold": "Ambiguous: type 1500 or 1.5 (without a thousands separator)" },
+    });
     const bad = parseSettingsForm(form({ "overdue.gapMultiplier": "1e2", "lapse.atRiskDays": "2,5" }));
-    expect(bad).toMatchObject({ ok: false, errors: { "overdue.gapMultiplier": "Enter a number", "lapse.atRiskDays": "Whole numbers only" } });
+    expect(bad).toMatchObject({
+      ok: false,
+      errors: { "overdue.gapMultiplier": "Enter a number", "lapse.atRiskDays": "Whole numbers only" },
+    });
     // NUL is removed at the form boundary (lib/text's one rule) before anything is read.
-    expect(parseSettingsForm(form({ timeUnit: "we\u0000ek", "norm.windowDays": "36\u00005" }))).toEqual({ ok: true, value: DEFAULT_ANALYSIS_SETTINGS });
+    expect(parseSettingsForm(form({ timeUnit: "we\u0000ek", "norm.windowDays": "36\u00005" }))).toEqual({
+      ok: true,
+      value: DEFAULT_ANALYSIS_SETTINGS,
+    });
   });
 
   it("the default form round-trips to the defaults", () => {
@@ -39,29 +59,48 @@ describe("settings form", () => {
   });
 
   it("reports each bad field inline and never returns a value", () => {
-    const r = parseSettingsForm(form({ "lapse.atRiskDays": "abc", "lapse.highRiskDays": "", "overdue.gapMultiplier": "-1", "vip.percentile": "150", timeUnit: "month" }));
+    const r = parseSettingsForm(
+      form({
+        "lapse.atRiskDays": "abc",
+        "lapse.highRiskDays": "",
+        "overdue.gapMultiplier": "-1",
+        "vip.percentile": "150",
+        timeUnit: "month",
+      }),
+    );
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.errors).toMatchObject({
-      "lapse.atRiskDays": "Enter a number", "lapse.highRiskDays": "Required", "overdue.gapMultiplier": "Must be more than 0", "vip.percentile": "At most 100 %",
+      "lapse.atRiskDays": "Enter a number",
+      "lapse.highRiskDays": "Required",
+      "overdue.gapMultiplier": "Must be more than 0",
+      "vip.percentile": "At most 100 %",
     });
     expect(r.errors.timeUnit).toBeTruthy();
   });
 
   it("checks the order of the lapse windows and the fixed VIP amount", () => {
-    const r = parseSettingsForm(form({ "lapse.highRiskDays": "80", "lapse.lostDays": "80", "vip.mode": "fixed", "vip.fixedThreshold": "" }));
+    const r = parseSettingsForm(
+      form({ "lapse.highRiskDays": "80", "lapse.lostDays": "80", "vip.mode": "fixed", "vip.fixedThreshold": "" }),
+    );
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.errors["lapse.highRiskDays"]).toMatch(/more than the at-risk/);
     expect(r.errors["vip.fixedThreshold"]).toMatch(/Enter the amount/);
-    const ok = parseSettingsForm(form({ "vip.mode": "fixed", "vip.fixedThreshold": "1,500.00", "targets.includeLost": "on", timeUnit: "day" }));
+    const ok = parseSettingsForm(
+      form({ "vip.mode": "fixed", "vip.fixedThreshold": "1,500.00", "targets.includeLost": "on", timeUnit: "day" }),
+    );
     expect(ok.ok && ok.value.settings.vip).toEqual({ percentile: 0.9, fixedThreshold: 1500 });
     expect(ok.ok && ok.value.settings.targets.includeLost).toBe(true);
     expect(ok.ok && ok.value.timeUnit).toBe("day");
   });
 
   it("stored sections from an older version get the new defaults; a corrupt one is a CONFIG error", () => {
-    expect(parseAnalysisSettings({ settings: { lapse: { atRiskDays: 60 } } }).settings.lapse).toEqual({ atRiskDays: 60, highRiskDays: 120, lostDays: 365 });
+    expect(parseAnalysisSettings({ settings: { lapse: { atRiskDays: 60 } } }).settings.lapse).toEqual({
+      atRiskDays: 60,
+      highRiskDays: 120,
+      lostDays: 365,
+    });
     expect(() => parseAnalysisSettings({ settings: { lapse: { atRiskDays: "x" } } })).toThrow(expect.objectContaining({ code: "CONFIG" }));
   });
 });
@@ -81,8 +120,10 @@ describe("analysis jobs on the DB queue", () => {
   let queue: DbJobQueue;
   let clock = new Date("2024-07-01T02:00:00Z");
   const now = () => clock;
-  const jobs = async () => t.db.sql.query<{ queue: string; singletonKey: string; runAt: Date; payload: any }>(
-    `SELECT queue, "singletonKey", "runAt", payload FROM "Job" WHERE state = 'created' ORDER BY "runAt", queue`);
+  const jobs = async () =>
+    t.db.sql.query<{ queue: string; singletonKey: string; runAt: Date; payload: any }>(
+      `SELECT queue, "singletonKey", "runAt", payload FROM "Job" WHERE state = 'created' ORDER BY "runAt", queue`,
+    );
 
   beforeAll(async () => {
     t = await createTestDb("pglite");

@@ -15,25 +15,47 @@ const { insertCustomers, insertOrders, insertShop } = await import("./support");
 const SHOP = TEST_APP.shop;
 
 const FORM = {
-  "lapse.atRiskDays": "60", "lapse.highRiskDays": "95", "lapse.lostDays": "365", "overdue.minPurchaseDays": "3", "overdue.gapMultiplier": "2",
-  "vip.mode": "percentile", "vip.percentile": "80", "prediction.horizonDays": "90", "prediction.valueHorizonDays": "365",
-  "prediction.minCustomers": "30", "prediction.minRepeatCustomers": "10", "norm.lookbackDays": "365",
-  "norm.windowDays": "365", timeUnit: "week",
+  "lapse.atRiskDays": "60",
+  "lapse.highRiskDays": "95",
+  "lapse.lostDays": "365",
+  "overdue.minPurchaseDays": "3",
+  "overdue.gapMultiplier": "2",
+  "vip.mode": "percentile",
+  "vip.percentile": "80",
+  "prediction.horizonDays": "90",
+  "prediction.valueHorizonDays": "365",
+  "prediction.minCustomers": "30",
+  "prediction.minRepeatCustomers": "10",
+  "norm.lookbackDays": "365",
+  "norm.windowDays": "365",
+  timeUnit: "week",
 };
 
 beforeAll(async () => {
   await database.ready();
   await database.prisma.session.create({
-    data: { id: `offline_${SHOP}`, shop: SHOP, state: "s", isOnline: false, scope: env().SCOPES, accessToken: "shpat_test", expires: new Date(Date.now() + 86_400_000) },
+    data: {
+      id: `offline_${SHOP}`,
+      shop: SHOP,
+      state: "s",
+      isOnline: false,
+      scope: env().SCOPES,
+      accessToken: "shpat_test",
+      expires: new Date(Date.now() + 86_400_000),
+    },
   });
   await insertShop(database.sql, SHOP, "UTC");
   await insertCustomers(database.sql, [1, 2, 3], SHOP);
   const day = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString();
-  await insertOrders(database.sql, [
-    { id: 11, customer: 1, at: day(10), total: "20.00" },
-    { id: 12, customer: 2, at: day(100), total: "30.00" },
-    { id: 13, customer: 3, at: day(200), total: "500.00" },
-  ], SHOP);
+  await insertOrders(
+    database.sql,
+    [
+      { id: 11, customer: 1, at: day(10), total: "20.00" },
+      { id: 12, customer: 2, at: day(100), total: "30.00" },
+      { id: 13, customer: 3, at: day(200), total: "500.00" },
+    ],
+    SHOP,
+  );
 });
 
 describe("analysis routes with a valid session token", () => {
@@ -75,13 +97,19 @@ describe("analysis routes with a valid session token", () => {
   });
 
   it("export: a formula after a line feed is neutralised and a NUL in the filter is ignored (issue 16)", async () => {
-    await database.sql.query(`UPDATE "Customer" SET "firstName" = $3, "lastName" = '+SUM(A1)' WHERE shop = $1 AND id = $2`, [SHOP, 3, "\n=1+2"]);
+    await database.sql.query(`UPDATE "Customer" SET "firstName" = $3, "lastName" = '+SUM(A1)' WHERE shop = $1 AND id = $2`, [
+      SHOP,
+      3,
+      "\n=1+2",
+    ]);
     const res = await settle(exportLoader({ request: req("/app/segments/export?class=high%00_risk"), params: {}, context: {} }));
     expect(res.status).toBe(200);
     const text = await res.text();
     expect(text).toContain(`,"'\n=1+2",'+SUM(A1)\n`);
     expect(text).not.toContain(`,"\n=1+2"`); // what the old guard wrote: a live formula
-    const page = await settle(segmentsLoader({ request: req("/app/segments?class=high_risk&sort=%00totalSpent"), params: {}, context: {} }));
+    const page = await settle(
+      segmentsLoader({ request: req("/app/segments?class=high_risk&sort=%00totalSpent"), params: {}, context: {} }),
+    );
     expect(page.status).toBe(200);
     expect((await page.json()).query).toMatchObject({ class: "high_risk", sort: "totalSpent" });
   });
@@ -89,7 +117,13 @@ describe("analysis routes with a valid session token", () => {
   it("settings: invalid input is answered per field and saves nothing; valid input saves and enqueues a recompute", async () => {
     const before = await (await settle(settingsLoader({ request: req("/app/settings"), params: {}, context: {} }))).json();
     expect(before.value.settings.lapse.atRiskDays).toBe(90);
-    const bad = await settle(settingsAction({ request: req("/app/settings", { method: "POST", form: { ...FORM, "lapse.highRiskDays": "50" } }), params: {}, context: {} }));
+    const bad = await settle(
+      settingsAction({
+        request: req("/app/settings", { method: "POST", form: { ...FORM, "lapse.highRiskDays": "50" } }),
+        params: {},
+        context: {},
+      }),
+    );
     expect(bad.status).toBe(400);
     expect((await bad.json()).errors["lapse.highRiskDays"]).toMatch(/more than/);
     const still = await (await settle(settingsLoader({ request: req("/app/settings"), params: {}, context: {} }))).json();
@@ -104,7 +138,9 @@ describe("analysis routes with a valid session token", () => {
     await def.handler(def.payload.parse(jobs[0]!.payload), { jobId: "j", attempt: 1 });
     const seg = await (await settle(segmentsLoader({ request: req("/app/segments?class=at_risk"), params: {}, context: {} }))).json();
     expect(seg.page.rows).toHaveLength(0);
-    const hr = await (await settle(segmentsLoader({ request: req("/app/segments?class=high_risk&sort=daysSinceLast&dir=asc"), params: {}, context: {} }))).json();
+    const hr = await (
+      await settle(segmentsLoader({ request: req("/app/segments?class=high_risk&sort=daysSinceLast&dir=asc"), params: {}, context: {} }))
+    ).json();
     expect(hr.page.rows.map((r: { customerId: string }) => r.customerId)).toEqual(["2", "3"]);
   });
 });

@@ -65,15 +65,33 @@ describe.each(databaseKinds)("runAnalysis on %s", (kind) => {
     expect(summary.timeZone).toBe("America/New_York");
     const s = await scores(t.db.sql);
     expect([...s.keys()]).toEqual(["1001", "1002", "1003", "1006", "1007", "1008"]);
-    expect(s.get("1001")).toMatchObject({ lapseClass: "at_risk", overdue: true, purchaseDays: 3, medianGapDays: 30, daysSinceLast: 112, target: true, branch: "Standard" });
+    expect(s.get("1001")).toMatchObject({
+      lapseClass: "at_risk",
+      overdue: true,
+      purchaseDays: 3,
+      medianGapDays: 30,
+      daysSinceLast: 112,
+      target: true,
+      branch: "Standard",
+    });
     expect(s.get("1002")).toMatchObject({ lapseClass: "at_risk", daysSinceLast: 90, orders: 1, totalSpent: 25, last: "2024-04-01" });
-    expect(s.get("1003")).toMatchObject({ lapseClass: "active", orders: 2, purchaseDays: 1, totalSpent: 25.5, target: false, branch: null });
+    expect(s.get("1003")).toMatchObject({
+      lapseClass: "active",
+      orders: 2,
+      purchaseDays: 1,
+      totalSpent: 25.5,
+      target: false,
+      branch: null,
+    });
     expect(s.get("1006")).toMatchObject({ lapseClass: "lost", daysSinceLast: 365, target: false });
     expect(s.get("1007")).toMatchObject({ lapseClass: "high_risk", daysSinceLast: 364, target: true });
     expect(s.get("1008")).toMatchObject({ vip: true, lapseClass: "active", target: false });
     for (const r of s.values()) expect(r.runId).toBe(runId);
     expect(summary.classes).toEqual({
-      active: { count: 2, share: 2 / 6 }, at_risk: { count: 2, share: 2 / 6 }, high_risk: { count: 1, share: 1 / 6 }, lost: { count: 1, share: 1 / 6 },
+      active: { count: 2, share: 2 / 6 },
+      at_risk: { count: 2, share: 2 / 6 },
+      high_risk: { count: 1, share: 1 / 6 },
+      lost: { count: 1, share: 1 / 6 },
     });
     expect(summary.vipThreshold).toBe(1000);
     expect(summary.targets).toEqual({ vip: 0, standard: 3, total: 3 });
@@ -106,9 +124,14 @@ describe.each(databaseKinds)("runAnalysis on %s", (kind) => {
     const { runId } = await runAnalysis({ sql: t.db.sql, now }, SHOP, { asOf: AS_OF });
     const { runId: again } = await runAnalysis({ sql: t.db.sql, now }, SHOP, { asOf: AS_OF });
     expect(again).not.toBe(runId);
-    const rows = await t.db.sql.query<{ n: number; runs: number }>(`SELECT count(*)::int n, count(DISTINCT "runId")::int runs FROM "CustomerScore" WHERE shop = $1`, [SHOP]);
+    const rows = await t.db.sql.query<{ n: number; runs: number }>(
+      `SELECT count(*)::int n, count(DISTINCT "runId")::int runs FROM "CustomerScore" WHERE shop = $1`,
+      [SHOP],
+    );
     expect(rows[0]).toEqual({ n: 6, runs: 1 });
-    const runs = await t.db.sql.query<{ id: string; status: string }>(`SELECT id, status FROM "AnalysisRun" WHERE id = ANY($1)`, [[runId, again]]);
+    const runs = await t.db.sql.query<{ id: string; status: string }>(`SELECT id, status FROM "AnalysisRun" WHERE id = ANY($1)`, [
+      [runId, again],
+    ]);
     expect(Object.fromEntries(runs.map((r) => [r.id, r.status]))).toEqual({ [runId]: "replaced", [again]: "completed" });
     const completed = await t.db.sql.query(`SELECT id FROM "AnalysisRun" WHERE shop = $1 AND status = 'completed'`, [SHOP]);
     expect(completed).toEqual([{ id: again }]);
@@ -153,12 +176,18 @@ describe.each(databaseKinds)("runAnalysis on %s", (kind) => {
 
   it("rejects an unknown shop time zone with a clear error and writes nothing", async () => {
     await insertShop(t.db.sql, "badzone.myshopify.com", "Mars/Olympus");
-    await expect(runAnalysis({ sql: t.db.sql, now }, "badzone.myshopify.com")).rejects.toMatchObject({ code: "CONFIG", message: expect.stringMatching(/Mars\/Olympus/) });
+    await expect(runAnalysis({ sql: t.db.sql, now }, "badzone.myshopify.com")).rejects.toMatchObject({
+      code: "CONFIG",
+      message: expect.stringMatching(/Mars\/Olympus/),
+    });
     expect(await t.db.sql.query(`SELECT 1 FROM "AnalysisRun" WHERE shop = 'badzone.myshopify.com'`)).toHaveLength(0);
   });
 
   it("marks a run left 'running' by a dead process as failed", async () => {
-    await t.db.sql.query(`INSERT INTO "AnalysisRun" (id, shop, "asOf", status, "startedAt") VALUES ('dead-run', $1, now(), 'running', '2024-06-01')`, [SHOP]);
+    await t.db.sql.query(
+      `INSERT INTO "AnalysisRun" (id, shop, "asOf", status, "startedAt") VALUES ('dead-run', $1, now(), 'running', '2024-06-01')`,
+      [SHOP],
+    );
     await runAnalysis({ sql: t.db.sql, now }, SHOP, { asOf: AS_OF });
     const st = await t.db.sql.query<{ status: string; error: string }>(`SELECT status, error FROM "AnalysisRun" WHERE id = 'dead-run'`);
     expect(st[0]).toMatchObject({ status: "failed", error: expect.stringMatching(/Interrupted/) });

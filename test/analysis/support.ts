@@ -10,7 +10,14 @@ export async function insertShop(sql: Sql, shop = SHOP, tz = "America/New_York",
   );
 }
 
-export interface O { id: number; customer: number | null; at: string; total: string; test?: boolean; cancelled?: boolean }
+export interface O {
+  id: number;
+  customer: number | null;
+  at: string;
+  total: string;
+  test?: boolean;
+  cancelled?: boolean;
+}
 
 export async function insertOrders(sql: Sql, orders: O[], shop = SHOP) {
   for (const o of orders) {
@@ -26,7 +33,11 @@ export async function insertOrders(sql: Sql, orders: O[], shop = SHOP) {
 export async function insertCustomers(sql: Sql, ids: number[], shop = SHOP) {
   for (const id of ids) {
     await sql.query(`INSERT INTO "Customer" (shop, id, email, "firstName", "lastName") VALUES ($1, $2, $3, $4, $5)`, [
-      shop, id, `c${id}@example.com`, `First${id}`, `Last${id}`,
+      shop,
+      id,
+      `c${id}@example.com`,
+      `First${id}`,
+      `Last${id}`,
     ]);
   }
 }
@@ -35,6 +46,8 @@ export async function scores(sql: Sql, shop = SHOP) {
   const rows = await sql.query<any>(
     `SELECT "customerId"::text AS id, "runId", "lapseClass", overdue, vip, target, branch, orders, "purchaseDays", "totalSpent", "daysSinceLast",
             "medianGapDays", "pAlive", "churnRisk", to_char("lastOrderAt", 'YYYY-MM-DD') AS last
-     FROM "CustomerScore" WHERE shop = $1 ORDER BY "customerId"`, [shop]);
+     FROM "CustomerScore" WHERE shop = $1 ORDER BY "customerId"`,
+    [shop],
+  );
   return new Map(rows.map((r) => [r.id as string, r]));
 }

@@ -17,14 +17,23 @@ describe.each(databaseKinds)("bulk tagging for a large branch (%s)", (kind) => {
     const realClient = h.deps.client;
     let killed = false;
     const sent: string[] = [];
-    const killing = { ...h.deps, client: async (shop: string) => {
-      const c = await realClient(shop);
-      return { shop, request: async (q: string, v?: Record<string, unknown>) => {
-        sent.push(q);
-        if (!killed && q.includes("query BulkOperationStatus")) { killed = true; throw new Error("process killed"); }
-        return c.request(q, v);
-      } };
-    } };
+    const killing = {
+      ...h.deps,
+      client: async (shop: string) => {
+        const c = await realClient(shop);
+        return {
+          shop,
+          request: async (q: string, v?: Record<string, unknown>) => {
+            sent.push(q);
+            if (!killed && q.includes("query BulkOperationStatus")) {
+              killed = true;
+              throw new Error("process killed");
+            }
+            return c.request(q, v);
+          },
+        };
+      },
+    };
     await expect(runLaunch(killing, { shop: SHOP, campaignId })).rejects.toThrow(/process killed/);
     let c = await campaignRow(h.db, campaignId);
     expect(c.launchSteps.tags.bulkOperationId).toMatch(/^gid:\/\/shopify\/BulkOperation\//);

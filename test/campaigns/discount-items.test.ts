@@ -62,12 +62,20 @@ describe("discount items: what the email says the code covers is what Shopify le
     expect(order.total_discounts).toBe("5.00");
     expect(order.current_total_price).toBe("75.00");
     expect(() =>
-      emu.createOrder(SHOP, { customerId: s.customerLegacyId(2), processedAt: "2026-11-02T11:00:00Z", lineItems: [{ productIndex: 1, quantity: 1, priceCents: 3000 }], discountCodes: ["WB-ITEMS-1"] }),
+      emu.createOrder(SHOP, {
+        customerId: s.customerLegacyId(2),
+        processedAt: "2026-11-02T11:00:00Z",
+        lineItems: [{ productIndex: 1, quantity: 1, priceCents: 3000 }],
+        discountCodes: ["WB-ITEMS-1"],
+      }),
     ).toThrow(/does not apply to any item/);
   });
 
   it("an unknown product is Shopify's userError on the items field, not a silent 'every item'", async () => {
-    const c = campaign({ discount: { appliesTo: { kind: "products", products: [{ id: "gid://shopify/Product/1", title: "Gone" }] } } }, "WB-ITEMS-2");
+    const c = campaign(
+      { discount: { appliesTo: { kind: "products", products: [{ id: "gid://shopify/Product/1", title: "Gone" }] } } },
+      "WB-ITEMS-2",
+    );
     const res = await createBasicCodeDiscount(client, { ...discountInput(c, "unused"), context: { all: "ALL" } });
     const errs = res.ok ? [] : res.userErrors;
     expect(errs).toHaveLength(1);
@@ -77,7 +85,9 @@ describe("discount items: what the email says the code covers is what Shopify le
   it("the email names the products the code covers and prints no free-text exclusion", () => {
     const p0 = productGid(0);
     const p1 = productGid(1);
-    const settings = parseCampaignSettings({ discount: { appliesTo: { kind: "products", products: [p0, p1] }, exclusions: "Excludes gift cards." } });
+    const settings = parseCampaignSettings({
+      discount: { appliesTo: { kind: "products", products: [p0, p1] }, exclusions: "Excludes gift cards." },
+    });
     // A stored free-text exclusion no longer parses into the settings at all.
     expect(JSON.stringify(settings)).not.toContain("gift cards");
     const d = settings.discount;
@@ -91,7 +101,12 @@ describe("discount items: what the email says the code covers is what Shopify le
         code: "WB-ITEMS-1",
         endsAt: new Date("2026-11-15T00:00:00Z"),
         link: `https://${SHOP}/discount/WB-ITEMS-1`,
-        terms: { minimumSubtotal: null, oncePerCustomer: d.appliesOncePerCustomer, products: d.appliesTo.products.map((p) => p.title), combinesWith: d.combinesWith },
+        terms: {
+          minimumSubtotal: null,
+          oncePerCustomer: d.appliesOncePerCustomer,
+          products: d.appliesTo.products.map((p) => p.title),
+          combinesWith: d.combinesWith,
+        },
       },
       { locale: "en", shopName: "Shop", currencyCode: "EUR", timeZone: "UTC" },
     );
@@ -100,6 +115,8 @@ describe("discount items: what the email says the code covers is what Shopify le
   });
 
   it("a code limited to products needs at least one product", () => {
-    expect(() => parseCampaignSettings({ discount: { appliesTo: { kind: "products", products: [] } } })).toThrow(/choose at least one product/);
+    expect(() => parseCampaignSettings({ discount: { appliesTo: { kind: "products", products: [] } } })).toThrow(
+      /choose at least one product/,
+    );
   });
 });

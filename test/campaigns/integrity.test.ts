@@ -25,7 +25,10 @@ interface Member {
 }
 
 async function members(h: CampaignHarness, campaignId: string): Promise<Member[]> {
-  return h.db.sql.query<Member>(`SELECT "customerId"::text AS id, holdout, branch, "exitReason" FROM "CampaignMember" WHERE "campaignId" = $1 ORDER BY "customerId"`, [campaignId]);
+  return h.db.sql.query<Member>(
+    `SELECT "customerId"::text AS id, holdout, branch, "exitReason" FROM "CampaignMember" WHERE "campaignId" = $1 ORDER BY "customerId"`,
+    [campaignId],
+  );
 }
 
 const planForm = (launchKey: string, intent: "preview" | "launch", name = "Second") => {
@@ -40,7 +43,9 @@ describe.each(databaseKinds)("campaign integrity (%s)", (kind) => {
   let a: Member[];
   beforeAll(async () => {
     h = await campaignHarness(kind, { vip: 8, standard: 50 });
-    await h.db.sql.query(`UPDATE "Customer" SET "emailConsent" = 'SUBSCRIBED', email = 'c' || id || '@example.com' WHERE shop = $1`, [SHOP]);
+    await h.db.sql.query(`UPDATE "Customer" SET "emailConsent" = 'SUBSCRIBED', email = 'c' || id || '@example.com' WHERE shop = $1`, [
+      SHOP,
+    ]);
     ({ campaignId: first } = await requestLaunch(h.deps, { shop: SHOP, launchKey: "integrity-first-01", name: "First", settings: {} }));
     await h.runDue({ queues: ["campaign.launch"] });
     expect((await campaignRow(h.db, first)).status).toBe("active");
@@ -55,7 +60,13 @@ describe.each(databaseKinds)("campaign integrity (%s)", (kind) => {
     const s = emu.shop(SHOP);
     const vip = a.find((m) => !m.holdout && m.branch === "VIP")!;
     const std = a.find((m) => !m.holdout && m.branch === "Standard")!;
-    const order = (id: string) => emu.createOrder(SHOP, { customerId: id, processedAt: new Date(), lineItems: [{ productIndex: 0, quantity: 1 }], discountCodes: [c.discountCode] });
+    const order = (id: string) =>
+      emu.createOrder(SHOP, {
+        customerId: id,
+        processedAt: new Date(),
+        lineItems: [{ productIndex: 0, quantity: 1 }],
+        discountCodes: [c.discountCode],
+      });
     expect(() => order(vip.id)).toThrow(/not eligible/);
     expect(s.data.customers.tags[s.customerIndexFromId(`gid://shopify/Customer/${vip.id}`)]).not.toContain(c.tag);
     expect(() => order(std.id)).not.toThrow();
@@ -73,12 +84,23 @@ describe.each(databaseKinds)("campaign integrity (%s)", (kind) => {
     expect(p.rows.reduce((n, r) => n + r.treated + r.holdout, 0)).toBe(30);
 
     // Of the new treated customers, one has no email consent and one unsubscribed through Winback.
-    const targets = await h.db.sql.query<{ id: string }>(`SELECT "customerId"::text AS id FROM "CustomerScore" WHERE shop = $1 AND target ORDER BY "customerId"`, [SHOP]);
+    const targets = await h.db.sql.query<{ id: string }>(
+      `SELECT "customerId"::text AS id FROM "CustomerScore" WHERE shop = $1 AND target ORDER BY "customerId"`,
+      [SHOP],
+    );
     const inA = new Set(a.map((m) => m.id));
     const newTreated = targets.map((t) => t.id).filter((id) => !inA.has(id) && !isHoldout(key, id, p.settings.holdoutShare));
     expect(p.treated).toBe(newTreated.length);
     await h.db.sql.query(`UPDATE "Customer" SET "emailConsent" = 'NOT_SUBSCRIBED' WHERE shop = $1 AND id = $2`, [SHOP, newTreated[0]]);
-    await insertSuppression(h.db.sql, { shop: SHOP, customerId: newTreated[1]!, email: `c${newTreated[1]}@example.com`, source: "link", campaignId: null, messageLogId: null, at: h.clock.now });
+    await insertSuppression(h.db.sql, {
+      shop: SHOP,
+      customerId: newTreated[1]!,
+      email: `c${newTreated[1]}@example.com`,
+      source: "link",
+      campaignId: null,
+      messageLogId: null,
+      at: h.clock.now,
+    });
     const again = await handlePlanAction(h.deps, SHOP, planForm(key, "preview"));
     if (!again.ok || again.intent !== "preview") throw new Error(JSON.stringify(again));
     expect(again.preview.treated).toBe(newTreated.length);
@@ -108,11 +130,20 @@ describe.each(databaseKinds)("campaign integrity (%s)", (kind) => {
     expect(vips.length).toBeGreaterThan(1);
     const [talked, other] = vips;
     await h.runDue({ queues: [TOUCH_QUEUE] }); // day 0 of both campaigns
-    await h.db.sql.query(`UPDATE "OutreachTask" SET status = 'contacted', "contactedAt" = $3 WHERE "campaignId" = $1 AND "customerId" = $2`, [first, talked!.id, h.clock.now.toISOString()]);
+    await h.db.sql.query(
+      `UPDATE "OutreachTask" SET status = 'contacted', "contactedAt" = $3 WHERE "campaignId" = $1 AND "customerId" = $2`,
+      [first, talked!.id, h.clock.now.toISOString()],
+    );
     h.advanceDays(7);
     const before = h.mails.length;
     await h.runDue({ queues: [TOUCH_QUEUE] });
-    const touch = async (id: string) => (await h.db.sql.query<any>(`SELECT state, reason FROM "CampaignTouch" WHERE "campaignId" = $1 AND "customerId" = $2 AND day = 7`, [first, id]))[0];
+    const touch = async (id: string) =>
+      (
+        await h.db.sql.query<any>(`SELECT state, reason FROM "CampaignTouch" WHERE "campaignId" = $1 AND "customerId" = $2 AND day = 7`, [
+          first,
+          id,
+        ])
+      )[0];
     expect(await touch(talked!.id)).toMatchObject({ state: "canceled", reason: "concierge_contact" });
     expect(await touch(other!.id)).toMatchObject({ state: "sent" });
     const sentTo = h.mails.slice(before).map((m) => m.to);
@@ -134,13 +165,21 @@ describe.each(databaseKinds)("campaign integrity (%s)", (kind) => {
     }
     const list = await loadCampaignList(h.db.sql, SHOP);
     const row = list.campaigns.find((c) => c.id === first)!;
-    expect(row).toMatchObject({ reactivated: 1, holdoutReactivated: 1, treated: a.filter((m) => !m.holdout).length, holdout: a.filter((m) => m.holdout).length });
+    expect(row).toMatchObject({
+      reactivated: 1,
+      holdoutReactivated: 1,
+      treated: a.filter((m) => !m.holdout).length,
+      holdout: a.filter((m) => m.holdout).length,
+    });
   });
 
   it("stop ends the campaign for good: the code stops working in Shopify, no further touches, treated members exit", async () => {
     const c = await campaignRow(h.db, first);
     const std = a.filter((m) => !m.holdout && m.branch === "Standard" && m.exitReason === null);
-    const pending = await h.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "CampaignTouch" WHERE "campaignId" = $1 AND state = 'scheduled'`, [first]);
+    const pending = await h.db.sql.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM "CampaignTouch" WHERE "campaignId" = $1 AND state = 'scheduled'`,
+      [first],
+    );
     expect(pending[0]!.n).toBeGreaterThan(0);
     const r = await stopCampaign(h.deps, SHOP, first);
     expect(r.discountEnded).toBe(true);
@@ -149,7 +188,12 @@ describe.each(databaseKinds)("campaign integrity (%s)", (kind) => {
     expect(after.status).toBe("stopped");
     expect(after.stoppedAt).not.toBeNull();
     expect(() =>
-      h.sync.emu.createOrder(SHOP, { customerId: std[1]!.id, processedAt: new Date(Date.now() + 1000), lineItems: [{ productIndex: 0, quantity: 1 }], discountCodes: [c.discountCode] }),
+      h.sync.emu.createOrder(SHOP, {
+        customerId: std[1]!.id,
+        processedAt: new Date(Date.now() + 1000),
+        lineItems: [{ productIndex: 0, quantity: 1 }],
+        discountCodes: [c.discountCode],
+      }),
     ).toThrow(/expired/);
     const states = await h.db.sql.query<{ state: string; reason: string | null; n: number }>(
       `SELECT state, reason, count(*)::int AS n FROM "CampaignTouch" WHERE "campaignId" = $1 AND state IN ('scheduled', 'held') GROUP BY 1, 2`,

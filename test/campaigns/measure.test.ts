@@ -16,7 +16,12 @@ describe.each(databaseKinds)("campaign measurement (%s)", (kind) => {
   afterAll(async () => h?.close());
 
   it("reactivation, lift and incremental revenue with CIs, redemptions and cost, VIP revenue, cumulative series on a seeded scenario", async () => {
-    const { campaignId } = await requestLaunch(h.deps, { shop: SHOP, launchKey: "measure-campaign-01", name: "Measured", settings: { holdoutShare: 0.3 } });
+    const { campaignId } = await requestLaunch(h.deps, {
+      shop: SHOP,
+      launchKey: "measure-campaign-01",
+      name: "Measured",
+      settings: { holdoutShare: 0.3 },
+    });
     await h.runDue({ queues: ["campaign.launch"] });
     const c = await campaignRow(h.db, campaignId);
     const launchAt = new Date(c.launchAt).getTime();
@@ -31,7 +36,13 @@ describe.each(databaseKinds)("campaign measurement (%s)", (kind) => {
     // Scenario: every 4th treated customer orders (half with the code), every 8th holdout customer orders;
     // one order lands after the window, one is a test order, one is canceled: none of those count.
     let oid = 880_000_000;
-    const insert = async (cust: string, dayOffset: number, total: number, codes: string[], extra: { test?: boolean; cancelled?: boolean } = {}) => {
+    const insert = async (
+      cust: string,
+      dayOffset: number,
+      total: number,
+      codes: string[],
+      extra: { test?: boolean; cancelled?: boolean } = {},
+    ) => {
       const at = new Date(launchAt + dayOffset * DAY).toISOString();
       await h.db.sql.query(
         `INSERT INTO "Order" (shop, id, "customerId", name, "processedAt", "createdAt", "updatedAt", "cancelledAt", test, "currentTotal", "totalPrice", currency, "discountCodes")
@@ -39,7 +50,14 @@ describe.each(databaseKinds)("campaign measurement (%s)", (kind) => {
         [SHOP, String(oid++), cust, at, extra.cancelled ? at : null, !!extra.test, total, codes],
       );
     };
-    const exp = { t: { x: 0, rev: [] as number[] }, h: { x: 0, rev: [] as number[] }, redemptions: 0, redeemedPaid: 0, vipRevenue: 0, tDays: [] as number[] };
+    const exp = {
+      t: { x: 0, rev: [] as number[] },
+      h: { x: 0, rev: [] as number[] },
+      redemptions: 0,
+      redeemedPaid: 0,
+      vipRevenue: 0,
+      tDays: [] as number[],
+    };
     for (const [i, m] of treated.entries()) {
       let rev = 0;
       if (i % 4 === 0) {
@@ -51,7 +69,10 @@ describe.each(databaseKinds)("campaign measurement (%s)", (kind) => {
         rev = total + (i % 12 === 0 ? 30 : 0);
         exp.t.x++;
         exp.tDays.push(day);
-        if (withCode) { exp.redemptions++; exp.redeemedPaid += total; }
+        if (withCode) {
+          exp.redemptions++;
+          exp.redeemedPaid += total;
+        }
         if (m.branch === "VIP") exp.vipRevenue += rev;
       } else if (i % 4 === 1) {
         await insert(m.id, 31, 500, []); // after the 30-day window

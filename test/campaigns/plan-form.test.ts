@@ -10,7 +10,10 @@ const form = (fields: Record<string, string>) => {
 
 describe("plan form → campaign settings", () => {
   it("reads the guardrails and frequency cap as percentages and hours", () => {
-    const s = settingsFromForm(form({ maxUnsubscribePercent: "0.5", maxComplaintPercent: "0.2", minDeliveries: "500", frequencyCapHours: "72" }), defaultCampaignSettings());
+    const s = settingsFromForm(
+      form({ maxUnsubscribePercent: "0.5", maxComplaintPercent: "0.2", minDeliveries: "500", frequencyCapHours: "72" }),
+      defaultCampaignSettings(),
+    );
     expect(s.guardrails).toEqual({ maxUnsubscribeRate: 0.005, maxComplaintRate: 0.002, minDeliveries: 500 });
     expect(s.frequencyCapHours).toBe(72);
   });
@@ -24,7 +27,9 @@ describe("plan form → campaign settings", () => {
   });
 
   it("rejects an impossible limit with the field named", () => {
-    expect(() => settingsFromForm(form({ maxUnsubscribePercent: "150" }), defaultCampaignSettings())).toThrow(/guardrails\.maxUnsubscribeRate/);
+    expect(() => settingsFromForm(form({ maxUnsubscribePercent: "150" }), defaultCampaignSettings())).toThrow(
+      /guardrails\.maxUnsubscribeRate/,
+    );
   });
 });
 
@@ -38,14 +43,31 @@ describe("stored campaign settings (issue 16: the owner must be one address)", (
   });
 
   it("reads '12,5' as 12.5 and reports every bad field in the form's own units", async () => {
-    expect(settingsFromForm(form({ discountValue: "12,5", frequencyCapHours: "1.5" }), defaultCampaignSettings())).toMatchObject({ discount: { value: 12.5 }, frequencyCapHours: 1.5 });
+    expect(settingsFromForm(form({ discountValue: "12,5", frequencyCapHours: "1.5" }), defaultCampaignSettings())).toMatchObject({
+      discount: { value: 12.5 },
+      frequencyCapHours: 1.5,
+    });
     const { formFieldErrors } = await import("../../app/campaigns/page.server");
     let err: unknown;
     try {
-      settingsFromForm(form({ discountKind: "fixed_amount", discountValue: "1e300", minimumSubtotal: "5000000", holdoutPercent: "abc", minDeliveries: "2,5" }), defaultCampaignSettings());
+      settingsFromForm(
+        form({
+          discountKind: "fixed_amount",
+          discountValue: "1e300",
+          minimumSubtotal: "5000000",
+          holdoutPercent: "abc",
+          minDeliveries: "2,5",
+        }),
+        defaultCampaignSettings(),
+      );
     } catch (e) {
       err = e;
     }
-    expect(formFieldErrors(err)).toEqual({ discountValue: "Enter a number", minimumSubtotal: "At most 1,000,000", holdoutPercent: "Enter a number", minDeliveries: "Whole numbers only" });
+    expect(formFieldErrors(err)).toEqual({
+      discountValue: "Enter a number",
+      minimumSubtotal: "At most 1,000,000",
+      holdoutPercent: "Enter a number",
+      minDeliveries: "Whole numbers only",
+    });
   });
 });

@@ -15,8 +15,16 @@ describe.each(databaseKinds)("one recipient per message (%s)", (kind) => {
     t = await createTestDb(kind);
     await seedShop(t.db.sql, SHOP, "UTC");
     // Marketing email carries the shop's postal address; without one messaging refuses it (ADR 080).
-    await t.db.sql.query(`UPDATE "Shop" SET settings = coalesce(settings, '{}'::jsonb) || '{"messaging": {"postalAddress": "Shop\\n1 Main St"}}'::jsonb WHERE domain = $1`, [SHOP]);
-    const emails: Record<string, string> = { "1": "a@x.com, b@y.com", "2": "a@x.com;b@y.com", "3": "Boss <boss@shop.test>", "4": "ok@shop.test" };
+    await t.db.sql.query(
+      `UPDATE "Shop" SET settings = coalesce(settings, '{}'::jsonb) || '{"messaging": {"postalAddress": "Shop\\n1 Main St"}}'::jsonb WHERE domain = $1`,
+      [SHOP],
+    );
+    const emails: Record<string, string> = {
+      "1": "a@x.com, b@y.com",
+      "2": "a@x.com;b@y.com",
+      "3": "Boss <boss@shop.test>",
+      "4": "ok@shop.test",
+    };
     for (const [id, email] of Object.entries(emails)) {
       await seedCustomer(t.db.sql, id, { email });
       await t.db.sql.query(`UPDATE "Customer" SET "emailConsent" = 'SUBSCRIBED' WHERE shop = $1 AND id = $2`, [SHOP, id]);
@@ -27,14 +35,23 @@ describe.each(databaseKinds)("one recipient per message (%s)", (kind) => {
   const messenger = () =>
     createMessenger({
       sql: t.db.sql,
-      transport: { sendMail: async (m: { to: unknown; replyTo: unknown }) => (sent.push({ to: m.to, replyTo: m.replyTo }), { messageId: "<x@test>" }) } as never,
+      transport: {
+        sendMail: async (m: { to: unknown; replyTo: unknown }) => (sent.push({ to: m.to, replyTo: m.replyTo }), { messageId: "<x@test>" }),
+      } as never,
       appUrl: "https://winback.test",
       secret: "s".repeat(32),
       from: "Winback <winback@app.test>",
       frequencyCapHours: 0,
     });
   const msg = (customerId: string, extra: Record<string, unknown> = {}) => ({
-    shop: SHOP, customerId, kind: "points_nudge" as const, dedupeKey: `k-${customerId}-${JSON.stringify(extra)}`, subject: "Hi", text: "Hi", html: "<p>Hi</p>", ...extra,
+    shop: SHOP,
+    customerId,
+    kind: "points_nudge" as const,
+    dedupeKey: `k-${customerId}-${JSON.stringify(extra)}`,
+    subject: "Hi",
+    text: "Hi",
+    html: "<p>Hi</p>",
+    ...extra,
   });
 
   it("skips a customer whose stored address is not exactly one mailbox, and sends to one that is", async () => {
@@ -46,7 +63,9 @@ describe.each(databaseKinds)("one recipient per message (%s)", (kind) => {
   });
 
   it("refuses a Reply-To that is a list before anything is claimed", async () => {
-    await expect(messenger().sendEmail(msg("4", { replyTo: "a@x.com, b@y.com" }))).rejects.toThrow(/replyTo: Enter exactly one email address/);
+    await expect(messenger().sendEmail(msg("4", { replyTo: "a@x.com, b@y.com" }))).rejects.toThrow(
+      /replyTo: Enter exactly one email address/,
+    );
     const rows = await t.db.sql.query(`SELECT 1 FROM "MessageLog" WHERE "dedupeKey" LIKE '%replyTo%'`);
     expect(rows).toEqual([]);
   });

@@ -24,7 +24,15 @@ async function insertCampaign(id: string, shop: string, status: string) {
 beforeAll(async () => {
   await database.ready();
   await database.prisma.session.create({
-    data: { id: `offline_${SHOP}`, shop: SHOP, state: "s", isOnline: false, scope: env().SCOPES, accessToken: "shpat_test", expires: new Date(Date.now() + 86_400_000) },
+    data: {
+      id: `offline_${SHOP}`,
+      shop: SHOP,
+      state: "s",
+      isOnline: false,
+      scope: env().SCOPES,
+      accessToken: "shpat_test",
+      expires: new Date(Date.now() + 86_400_000),
+    },
   });
   await seedShop(database.sql, SHOP, "UTC");
   await seedShop(database.sql, OTHER, "UTC");
@@ -69,8 +77,17 @@ describe("campaign page: client errors are 4xx, not 500 (issue 16)", () => {
 
 describe("plan form: numbers, bounds and NUL (issue 16)", () => {
   let launchKey = "";
-  const base = () => ({ intent: "preview", stacking: "1", combinesShipping: "on", discountKind: "percentage", discountValue: "15", holdoutPercent: "10", validityDays: "14" });
-  const plan = (form: Record<string, string>) => settle(planAction({ request: req("/app/campaigns/new", { method: "POST", form: { launchKey, ...form } }), params: {}, context: {} }));
+  const base = () => ({
+    intent: "preview",
+    stacking: "1",
+    combinesShipping: "on",
+    discountKind: "percentage",
+    discountValue: "15",
+    holdoutPercent: "10",
+    validityDays: "14",
+  });
+  const plan = (form: Record<string, string>) =>
+    settle(planAction({ request: req("/app/campaigns/new", { method: "POST", form: { launchKey, ...form } }), params: {}, context: {} }));
 
   beforeAll(async () => {
     launchKey = (await (await settle(planLoader({ request: req("/app/campaigns/new"), params: {}, context: {} }))).json()).launchKey;
@@ -100,10 +117,19 @@ describe("plan form: numbers, bounds and NUL (issue 16)", () => {
   });
 
   it("a NUL in the campaign name or a text setting is removed, and the launch goes through", async () => {
-    const res = await plan({ ...base(), intent: "launch", name: "Spring\u0000 win-back", conciergeRole: "Head\u0000 of care", owner: "boss@shop.test" });
+    const res = await plan({
+      ...base(),
+      intent: "launch",
+      name: "Spring\u0000 win-back",
+      conciergeRole: "Head\u0000 of care",
+      owner: "boss@shop.test",
+    });
     expect(res.status).toBe(200);
     const { campaignId } = await res.json();
-    const [row] = await database.sql.query<{ name: string; settings: { vip: { owner: string; conciergeRole: string } } }>(`SELECT name, settings FROM "Campaign" WHERE id = $1`, [campaignId]);
+    const [row] = await database.sql.query<{ name: string; settings: { vip: { owner: string; conciergeRole: string } } }>(
+      `SELECT name, settings FROM "Campaign" WHERE id = $1`,
+      [campaignId],
+    );
     expect(row!.name).toBe("Spring win-back");
     expect(row!.settings.vip.conciergeRole).toBe("Head of care");
     expect(row!.settings.vip.owner).toBe("boss@shop.test");
@@ -111,15 +137,27 @@ describe("plan form: numbers, bounds and NUL (issue 16)", () => {
 });
 
 describe("campaign settings route (issue 13)", () => {
-  const post = (form: Record<string, string>) => settle(settingsAction({ request: req(`/app/settings/campaigns`, { method: "POST", form }), params: {}, context: {} }));
+  const post = (form: Record<string, string>) =>
+    settle(settingsAction({ request: req(`/app/settings/campaigns`, { method: "POST", form }), params: {}, context: {} }));
 
   it("loads the defaults, saves touch days, and answers 400 with field errors for a bad value", async () => {
     const page = await settle(settingsLoader({ request: req(`/app/settings/campaigns`), params: {}, context: {} }));
     expect(page.status).toBe(200);
     expect((await page.json()).settings.standard.touchDays).toEqual([0, 3, 10]);
-    const ok = await post({ standardTouchDays: "0, 4, 9", vipTouchDays: "0, 6", validityDays: "12", graceDays: "1", reactivationWindowDays: "40" });
+    const ok = await post({
+      standardTouchDays: "0, 4, 9",
+      vipTouchDays: "0, 6",
+      validityDays: "12",
+      graceDays: "1",
+      reactivationWindowDays: "40",
+    });
     expect(ok.status).toBe(200);
-    expect((await ok.json()).settings).toMatchObject({ standard: { touchDays: [0, 4, 9] }, vip: { touchDays: [0, 6] }, reactivationWindowDays: 40, discount: { validityDays: 12, graceDays: 1 } });
+    expect((await ok.json()).settings).toMatchObject({
+      standard: { touchDays: [0, 4, 9] },
+      vip: { touchDays: [0, 6] },
+      reactivationWindowDays: 40,
+      discount: { validityDays: 12, graceDays: 1 },
+    });
     const bad = await post({ standardTouchDays: "zero", validityDays: "12" });
     expect(bad.status).toBe(400);
     expect((await bad.json()).errors).toHaveProperty("standardTouchDays");

@@ -19,7 +19,10 @@ describe("campaign settings page", () => {
   let t: TestDb;
   beforeAll(async () => {
     t = await createTestDb("pglite");
-    await t.db.sql.query(`INSERT INTO "Shop" (domain, name, "currencyCode", "ianaTimezone", "updatedAt") VALUES ($1, 'Shop', 'EUR', 'UTC', now())`, [SHOP]);
+    await t.db.sql.query(
+      `INSERT INTO "Shop" (domain, name, "currencyCode", "ianaTimezone", "updatedAt") VALUES ($1, 'Shop', 'EUR', 'UTC', now())`,
+      [SHOP],
+    );
   });
   afterAll(async () => t?.drop());
 
@@ -32,7 +35,11 @@ describe("campaign settings page", () => {
   });
 
   it("saves touch days, validity, grace and window; the plan table and the discount follow them", async () => {
-    const r = await saveCampaignSettingsForm(t.db.sql, SHOP, form({ standardTouchDays: "0, 2, 6", vipTouchDays: "0 5", validityDays: "10", graceDays: "2", reactivationWindowDays: "45" }));
+    const r = await saveCampaignSettingsForm(
+      t.db.sql,
+      SHOP,
+      form({ standardTouchDays: "0, 2, 6", vipTouchDays: "0 5", validityDays: "10", graceDays: "2", reactivationWindowDays: "45" }),
+    );
     expect(r).toMatchObject({ ok: true });
     const plan = await loadPlanPage(t.db.sql, SHOP, new Date("2026-12-01T10:00:00Z"), "settings-page-key-1");
     expect(plan.preview.rows.find((x) => x.segment === "Standard")!.timing).toBe("Day 0 / Day 2 / Day 6");
@@ -42,13 +49,20 @@ describe("campaign settings page", () => {
     expect(plan.preview.rows.find((x) => x.segment === "Standard")!.silenceSignal).not.toBe("90d silent");
     const launchAt = new Date("2026-12-01T10:00:00Z");
     const announced = new Date(launchAt.getTime() + 10 * 86_400_000);
-    const input = discountInput({ id: "x", name: "x", settings: plan.preview.settings, discountCode: "WB-X", launchAt, discountEndsAt: announced } as CampaignRow, "gid://shopify/Segment/1");
+    const input = discountInput(
+      { id: "x", name: "x", settings: plan.preview.settings, discountCode: "WB-X", launchAt, discountEndsAt: announced } as CampaignRow,
+      "gid://shopify/Segment/1",
+    );
     // The code works two days past the announced end.
     expect(input.endsAt).toBe(new Date(announced.getTime() + 2 * 86_400_000).toISOString());
   });
 
   it("a bad value is a field error and nothing is saved", async () => {
-    const r = await saveCampaignSettingsForm(t.db.sql, SHOP, form({ standardTouchDays: "0, x", vipTouchDays: "0, 7", validityDays: "10", graceDays: "99" }));
+    const r = await saveCampaignSettingsForm(
+      t.db.sql,
+      SHOP,
+      form({ standardTouchDays: "0, x", vipTouchDays: "0, 7", validityDays: "10", graceDays: "99" }),
+    );
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(Object.keys(r.errors).sort()).toEqual(["graceDays", "standardTouchDays"]);

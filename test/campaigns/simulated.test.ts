@@ -16,7 +16,12 @@ describe.each(databaseKinds)("measurement with the emulator's simulated shoppers
   afterAll(async () => h?.close());
 
   it("treated customers come back more often than the holdout; code redemptions match Shopify's orders", async () => {
-    const { campaignId } = await requestLaunch(h.deps, { shop: SHOP, launchKey: "simulated-campaign-01", name: "Simulated", settings: { holdoutShare: 0.3 } });
+    const { campaignId } = await requestLaunch(h.deps, {
+      shop: SHOP,
+      launchKey: "simulated-campaign-01",
+      name: "Simulated",
+      settings: { holdoutShare: 0.3 },
+    });
     await h.runDue({ queues: ["campaign.launch"] });
     const c = await campaignRow(h.db, campaignId);
     expect(c.status).toBe("active");

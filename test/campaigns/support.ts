@@ -68,7 +68,14 @@ export async function campaignHarness(
   const counts: { override: CampaignMessageCounts | null } = { override: null };
   // Real waits on throttling: the emulator's bucket refills in real time (100 points/s), as Shopify's does.
   const client = (shop: string) =>
-    Promise.resolve(createAdminClient({ shop, accessToken: sync.token, urlTemplate: `${sync.emu.url}/{shop}`, sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 3000))) }));
+    Promise.resolve(
+      createAdminClient({
+        shop,
+        accessToken: sync.token,
+        urlTemplate: `${sync.emu.url}/{shop}`,
+        sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 3000))),
+      }),
+    );
   const transport = {
     async sendMail(m: any) {
       mails.push({ to: String(m.to), subject: m.subject, text: m.text, html: m.html, headers: m.headers ?? {}, msg: m });
@@ -79,7 +86,14 @@ export async function campaignHarness(
     sql,
     client,
     queue: { send: async (queue, payload, o) => (jobs.push({ queue, payload, opts: o }), `job-${jobs.length}`) },
-    messenger: createMessenger({ sql, transport, appUrl: "https://winback.test", secret: "s3cret", from: "Winback <winback@shop.test>", now: () => clock.now }),
+    messenger: createMessenger({
+      sql,
+      transport,
+      appUrl: "https://winback.test",
+      secret: "s3cret",
+      from: "Winback <winback@shop.test>",
+      now: () => clock.now,
+    }),
     flow: createFlowTriggers({ sql, client, now: () => clock.now }),
     messageCounts: async (s, id) => counts.override ?? campaignMessageCounts(s, id),
     outreach: outreachPort,
@@ -102,7 +116,9 @@ export async function campaignHarness(
     async runDue(o = {}) {
       const done: Sent[] = [];
       for (let i = 0; i < (o.limit ?? 5000); i++) {
-        const idx = jobs.findIndex((j) => (!o.queues || o.queues.includes(j.queue)) && (!j.opts?.runAt || j.opts.runAt.getTime() <= clock.now.getTime()));
+        const idx = jobs.findIndex(
+          (j) => (!o.queues || o.queues.includes(j.queue)) && (!j.opts?.runAt || j.opts.runAt.getTime() <= clock.now.getTime()),
+        );
         if (idx < 0) break;
         const job = jobs.splice(idx, 1)[0]!;
         const def = defs.find((d) => d.queue === job.queue);

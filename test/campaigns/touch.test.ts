@@ -12,7 +12,13 @@ async function members(h: CampaignHarness, campaignId: string) {
   );
 }
 async function touch(h: CampaignHarness, campaignId: string, customerId: string, day: number) {
-  return (await h.db.sql.query<any>(`SELECT * FROM "CampaignTouch" WHERE "campaignId" = $1 AND "customerId" = $2 AND day = $3`, [campaignId, customerId, day]))[0];
+  return (
+    await h.db.sql.query<any>(`SELECT * FROM "CampaignTouch" WHERE "campaignId" = $1 AND "customerId" = $2 AND day = $3`, [
+      campaignId,
+      customerId,
+      day,
+    ])
+  )[0];
 }
 
 describe.each(databaseKinds)("campaign touches (%s)", (kind) => {
@@ -23,12 +29,18 @@ describe.each(databaseKinds)("campaign touches (%s)", (kind) => {
   beforeAll(async () => {
     h = await campaignHarness(kind, { vip: 6, standard: 40 });
     // Deterministic consent: every target subscribed except one.
-    await h.db.sql.query(`UPDATE "Customer" SET "emailConsent" = 'SUBSCRIBED', email = coalesce(email, 'c' || id || '@example.com') WHERE shop = $1`, [SHOP]);
+    await h.db.sql.query(
+      `UPDATE "Customer" SET "emailConsent" = 'SUBSCRIBED', email = coalesce(email, 'c' || id || '@example.com') WHERE shop = $1`,
+      [SHOP],
+    );
     ({ campaignId } = await requestLaunch(h.deps, {
       shop: SHOP,
       launchKey: "touch-campaign-01",
       name: "Touch test",
-      settings: { vip: { conciergeName: "Maya Chen", conciergeRole: "Head of Client Care" }, discount: { value: 20, minimumSubtotal: 50, exclusions: "Excludes gift cards." } },
+      settings: {
+        vip: { conciergeName: "Maya Chen", conciergeRole: "Head of Client Care" },
+        discount: { value: 20, minimumSubtotal: 50, exclusions: "Excludes gift cards." },
+      },
     }));
     await h.runDue({ queues: ["campaign.launch"] });
     expect((await campaignRow(h.db, campaignId)).status).toBe("active");
@@ -69,7 +81,9 @@ describe.each(databaseKinds)("campaign touches (%s)", (kind) => {
 
     const skipped = await touch(h, campaignId, notSubscribed, 0);
     expect(skipped).toMatchObject({ state: "skipped", reason: "not_subscribed", flowFired: true });
-    const flows = inspector(h).store("flowTriggers").filter((f: any) => f.handle === "winback-touch");
+    const flows = inspector(h)
+      .store("flowTriggers")
+      .filter((f: any) => f.handle === "winback-touch");
     expect(flows).toHaveLength(treated.length);
     const oneStd = flows.find((f: any) => f.payload["Branch"] === "standard");
     expect(oneStd.payload).toMatchObject({ "Discount code": c.discountCode, "Touch day": 0, "Campaign ID": campaignId });
@@ -77,10 +91,19 @@ describe.each(databaseKinds)("campaign touches (%s)", (kind) => {
     // A duplicated job is a no-op.
     const first = treated.find((m) => m.id !== notSubscribed)!;
     const before = h.mails.length;
-    expect(await runTouch(h.deps, { shop: SHOP, campaignId, customerId: first.id, day: 0 })).toEqual({ action: "noop", reason: expect.any(String) });
+    expect(await runTouch(h.deps, { shop: SHOP, campaignId, customerId: first.id, day: 0 })).toEqual({
+      action: "noop",
+      reason: expect.any(String),
+    });
     // Even if the touch row were lost in a crash after sending, the messenger's dedupe key holds.
-    await h.db.sql.query(`UPDATE "CampaignTouch" SET state = 'scheduled' WHERE "campaignId" = $1 AND "customerId" = $2 AND day = 0`, [campaignId, first.id]);
-    expect(await runTouch(h.deps, { shop: SHOP, campaignId, customerId: first.id, day: 0 })).toEqual({ action: "sent", reason: "duplicate" });
+    await h.db.sql.query(`UPDATE "CampaignTouch" SET state = 'scheduled' WHERE "campaignId" = $1 AND "customerId" = $2 AND day = 0`, [
+      campaignId,
+      first.id,
+    ]);
+    expect(await runTouch(h.deps, { shop: SHOP, campaignId, customerId: first.id, day: 0 })).toEqual({
+      action: "sent",
+      reason: "duplicate",
+    });
     expect(h.mails.length).toBe(before);
   }, 60_000);
 
@@ -145,12 +168,20 @@ describe.each(databaseKinds)("campaign touches (%s)", (kind) => {
   }, 60_000);
 
   it("guardrails: an unsubscribe rate above the limit after enough deliveries pauses the campaign with the reason", async () => {
-    const { campaignId: id2 } = await requestLaunch(h.deps, { shop: SHOP, launchKey: "touch-guardrail-02", name: "Guardrail", settings: {} });
+    const { campaignId: id2 } = await requestLaunch(h.deps, {
+      shop: SHOP,
+      launchKey: "touch-guardrail-02",
+      name: "Guardrail",
+      settings: {},
+    });
     await h.runDue({ queues: ["campaign.launch"] });
     h.counts.override = { delivered: 299, unsubscribed: 5, complaints: 0 }; // below the minimum: keeps running
     const t = ms.filter((m) => !m.holdout);
     const jobs = h.jobs.filter((j) => j.queue === TOUCH_QUEUE && j.payload.campaignId === id2 && j.payload.day === 0);
-    const hold = await h.db.sql.query<{ id: string }>(`SELECT "customerId"::text AS id FROM "CampaignMember" WHERE "campaignId" = $1 AND NOT holdout`, [id2]);
+    const hold = await h.db.sql.query<{ id: string }>(
+      `SELECT "customerId"::text AS id FROM "CampaignMember" WHERE "campaignId" = $1 AND NOT holdout`,
+      [id2],
+    );
     expect(jobs.length).toBeGreaterThan(2);
     expect(t.length).toBeGreaterThan(0);
     // frequency cap: everyone got a message from the first campaign recently; move on 3 days so the cap has passed.
@@ -162,12 +193,17 @@ describe.each(databaseKinds)("campaign touches (%s)", (kind) => {
     let paused = false;
     for (const j of jobs.slice(1)) {
       const r = await runTouch(h.deps, j.payload);
-      if (r.action === "sent") { paused = true; break; }
+      if (r.action === "sent") {
+        paused = true;
+        break;
+      }
     }
     expect(paused).toBe(true);
     const c = await campaignRow(h.db, id2);
     expect(c.status).toBe("paused");
-    expect(c.pausedReason).toMatch(/Unsubscribe rate 0\.50% is above the 0\.30% limit; Complaint rate 0\.25% is above the 0\.10% limit after 400 deliveries/);
+    expect(c.pausedReason).toMatch(
+      /Unsubscribe rate 0\.50% is above the 0\.30% limit; Complaint rate 0\.25% is above the 0\.10% limit after 400 deliveries/,
+    );
     expect(hold.length).toBeGreaterThan(0);
     h.counts.override = null;
   }, 60_000);

@@ -30,7 +30,10 @@ describe.skipIf(!hasChromium)("embedded app in the admin frame (Chromium)", () =
     const frame = page.frameLocator("iframe");
     await expect(frame.getByText("Orders in Shopify").waitFor({ timeout: 60_000 })).resolves.toBeUndefined();
     const expected = emulator.shop(SHOP).orderCount();
-    await frame.locator("#orders-count").filter({ hasText: expected.toLocaleString("en-US") }).waitFor({ timeout: 30_000 });
+    await frame
+      .locator("#orders-count")
+      .filter({ hasText: expected.toLocaleString("en-US") })
+      .waitFor({ timeout: 30_000 });
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, "home.png"), fullPage: true });
     await ctx.close();
   });

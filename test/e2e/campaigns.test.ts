@@ -46,7 +46,10 @@ describe.skipIf(!hasChromium)("win-back campaign in the admin frame (Chromium)",
     const deadline = Date.now() + 180_000;
     for (;;) {
       await page.goto(emulator.adminUrl(SHOP, "/app/campaigns/new"));
-      const text = await page.frameLocator("iframe").getByText(/customers get the campaign/).textContent({ timeout: 60_000 });
+      const text = await page
+        .frameLocator("iframe")
+        .getByText(/customers get the campaign/)
+        .textContent({ timeout: 60_000 });
       treated = Number(/([\d,]+) customers get the campaign/.exec(text ?? "")?.[1]?.replace(/,/g, "") ?? 0);
       if (treated > 0) break;
       if (Date.now() > deadline) throw new Error("the analysis never marked target customers");
@@ -54,10 +57,16 @@ describe.skipIf(!hasChromium)("win-back campaign in the admin frame (Chromium)",
     }
     const frame = page.frameLocator("iframe");
     await frame.locator("#plan-table").getByText("Standard", { exact: true }).waitFor();
-    await frame.locator("#plan-table").getByText(/Dedicated CS check-in/).waitFor();
+    await frame
+      .locator("#plan-table")
+      .getByText(/Dedicated CS check-in/)
+      .waitFor();
     // Editing the offer updates the plan live (the action recomputes it on the server).
     await frame.getByLabel("Percent off").fill("20");
-    await frame.locator("#plan-table").getByText(/20% off/).waitFor({ timeout: 15_000 });
+    await frame
+      .locator("#plan-table")
+      .getByText(/20% off/)
+      .waitFor({ timeout: 15_000 });
     await page.screenshot({ path: path.join(shots, "campaign-plan.png"), fullPage: true });
 
     await frame.getByRole("button", { name: "Launch…" }).click();
@@ -78,7 +87,14 @@ describe.skipIf(!hasChromium)("win-back campaign in the admin frame (Chromium)",
       await frame.getByRole("button", { name: "Pause" }).waitFor({ timeout: 60_000 });
     } catch (e) {
       await page.screenshot({ path: path.join(ROOT, "test-results", "campaign-launch-failure.png"), fullPage: true });
-      console.error(app.logs.join("").split("\n").filter((l) => /campaign|error|Error|jobs/i.test(l) && !/^(GET|POST) /.test(l)).slice(-60).join("\n"));
+      console.error(
+        app.logs
+          .join("")
+          .split("\n")
+          .filter((l) => /campaign|error|Error|jobs/i.test(l) && !/^(GET|POST) /.test(l))
+          .slice(-60)
+          .join("\n"),
+      );
       throw e;
     }
     // The split the plan showed is the split the launch made.
@@ -97,16 +113,34 @@ describe.skipIf(!hasChromium)("win-back campaign in the admin frame (Chromium)",
     const until = Date.now() + 90_000;
     for (;;) {
       await page.goto(emulator.adminUrl(SHOP, campaignUrl));
-      const rate = await page.frameLocator("iframe").locator("#reactivation-treated").textContent({ timeout: 30_000 }).catch(async (e) => {
-        await page.screenshot({ path: path.join(ROOT, "test-results", "campaign-measure-failure.png"), fullPage: true });
-        console.error(campaignUrl, app.logs.join("").split("\n").filter((l) => /error|Error/i.test(l)).slice(-40).join("\n"));
-        throw e;
-      });
+      const rate = await page
+        .frameLocator("iframe")
+        .locator("#reactivation-treated")
+        .textContent({ timeout: 30_000 })
+        .catch(async (e) => {
+          await page.screenshot({ path: path.join(ROOT, "test-results", "campaign-measure-failure.png"), fullPage: true });
+          console.error(
+            campaignUrl,
+            app.logs
+              .join("")
+              .split("\n")
+              .filter((l) => /error|Error/i.test(l))
+              .slice(-40)
+              .join("\n"),
+          );
+          throw e;
+        });
       if (rate && rate !== "0.0%") break;
       if (Date.now() > until) throw new Error("simulated orders never reached the campaign page");
       await page.waitForTimeout(2000);
     }
-    await expect(page.frameLocator("iframe").getByText(/95% CI .* to /).first().textContent()).resolves.toBeTruthy();
+    await expect(
+      page
+        .frameLocator("iframe")
+        .getByText(/95% CI .* to /)
+        .first()
+        .textContent(),
+    ).resolves.toBeTruthy();
     await page.waitForTimeout(800); // let the chart mount
     await page.screenshot({ path: path.join(shots, "campaign.png"), fullPage: true });
 

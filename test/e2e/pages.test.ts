@@ -60,8 +60,14 @@ function appFrame(page: Page): Frame {
  * works in tasks, so an idle callback only runs when the hydration work queue is empty.
  */
 async function hydrated(frame: Frame): Promise<void> {
-  await frame.waitForFunction(() => document.readyState === "complete" && Object.keys(document).some((k) => k.startsWith("__reactContainer$")), undefined, { timeout: 60_000 });
-  await frame.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestIdleCallback(() => resolve(), { timeout: 10_000 }))));
+  await frame.waitForFunction(
+    () => document.readyState === "complete" && Object.keys(document).some((k) => k.startsWith("__reactContainer$")),
+    undefined,
+    { timeout: 60_000 },
+  );
+  await frame.evaluate(
+    () => new Promise<void>((resolve) => requestAnimationFrame(() => requestIdleCallback(() => resolve(), { timeout: 10_000 }))),
+  );
   await frame.evaluate(() => new Promise<void>((resolve) => requestIdleCallback(() => resolve(), { timeout: 10_000 })));
 }
 
@@ -101,11 +107,18 @@ describe.skipIf(!hasChromium)("every page of the app is clean in the admin frame
     await page.goto(emulator.adminUrl(SHOP));
     await page.frameLocator("iframe").getByText("Orders in Shopify").waitFor({ timeout: 120_000 });
     // A launched campaign (and with it outreach tasks for its VIPs): plan, confirm, launch.
-    await until("the analysis to mark target customers", async () => {
-      await page.goto(emulator.adminUrl(SHOP, "/app/campaigns/new"));
-      const text = await page.frameLocator("iframe").getByText(/customers get the campaign/).textContent({ timeout: 60_000 });
-      return Number(/([\d,.]+) customers get the campaign/.exec(text ?? "")?.[1]?.replace(/[,.]/g, "") ?? 0) > 0;
-    }, { timeoutMs: 180_000, everyMs: 1_000 });
+    await until(
+      "the analysis to mark target customers",
+      async () => {
+        await page.goto(emulator.adminUrl(SHOP, "/app/campaigns/new"));
+        const text = await page
+          .frameLocator("iframe")
+          .getByText(/customers get the campaign/)
+          .textContent({ timeout: 60_000 });
+        return Number(/([\d,.]+) customers get the campaign/.exec(text ?? "")?.[1]?.replace(/[,.]/g, "") ?? 0) > 0;
+      },
+      { timeoutMs: 180_000, everyMs: 1_000 },
+    );
     const frame = page.frameLocator("iframe");
     await frame.getByRole("button", { name: "Launch…" }).click();
     await frame.locator("#launch-summary").waitFor();
@@ -143,7 +156,9 @@ describe.skipIf(!hasChromium)("every page of the app is clean in the admin frame
       if (url && new URL(url).origin === adminOrigin && !new URL(url).pathname.endsWith("/app-bridge.js")) return;
       reported.push({ page: current, kind: "console", type: msg.type(), text: msg.text(), url });
     });
-    p.on("pageerror", (err) => reported.push({ page: current, kind: "pageerror", type: "error", text: `${err.message}\n${err.stack ?? ""}`, url: "" }));
+    p.on("pageerror", (err) =>
+      reported.push({ page: current, kind: "pageerror", type: "error", text: `${err.message}\n${err.stack ?? ""}`, url: "" }),
+    );
   }
 
   // Each page with what shows it has rendered (the nav menu's hidden links also say "Campaigns",
@@ -170,35 +185,43 @@ describe.skipIf(!hasChromium)("every page of the app is clean in the admin frame
     ["email settings", () => "/app/settings/email", (f) => f.getByText(/^Subject: We miss you: 15% off until/)],
   ];
 
-  it.each(pages)("%s: loads and hydrates with no console error or warning and no page error", async (name, route, marker) => {
-    current = name;
-    const page = await ctx.newPage();
-    // The app's HTML as the server sent it, to show what hydration disagreed with.
-    let serverHtml = "";
-    page.on("response", (r) => {
-      if (r.request().resourceType() === "document" && new URL(r.url()).origin !== adminOrigin) void r.text().then((t) => (serverHtml = t), () => {});
-    });
-    try {
-      await page.goto(emulator.adminUrl(SHOP, route()));
-      await marker(page.frameLocator("iframe")).first().waitFor({ timeout: 90_000 });
-      const f = appFrame(page);
-      await hydrated(f);
-      const preHydration = await f.evaluate(() => (window as unknown as { __preHydrationAttributes: string[] }).__preHydrationAttributes);
-      const mine = reported.filter((r) => r.page === name);
-      if (mine.length) {
-        console.error(`${name}:\n${mine.map((r) => `  [${r.kind} ${r.type}] ${r.text} (${r.url})`).join("\n")}`);
-        const dir = path.join(SCREENSHOT_DIR, "..", "pages");
-        mkdirSync(dir, { recursive: true });
-        const file = name.replace(/\W+/g, "-");
-        writeFileSync(path.join(dir, `${file}.server.html`), serverHtml);
-        writeFileSync(path.join(dir, `${file}.client.html`), await f.content());
+  it.each(pages)(
+    "%s: loads and hydrates with no console error or warning and no page error",
+    async (name, route, marker) => {
+      current = name;
+      const page = await ctx.newPage();
+      // The app's HTML as the server sent it, to show what hydration disagreed with.
+      let serverHtml = "";
+      page.on("response", (r) => {
+        if (r.request().resourceType() === "document" && new URL(r.url()).origin !== adminOrigin)
+          void r.text().then(
+            (t) => (serverHtml = t),
+            () => {},
+          );
+      });
+      try {
+        await page.goto(emulator.adminUrl(SHOP, route()));
+        await marker(page.frameLocator("iframe")).first().waitFor({ timeout: 90_000 });
+        const f = appFrame(page);
+        await hydrated(f);
+        const preHydration = await f.evaluate(() => (window as unknown as { __preHydrationAttributes: string[] }).__preHydrationAttributes);
+        const mine = reported.filter((r) => r.page === name);
+        if (mine.length) {
+          console.error(`${name}:\n${mine.map((r) => `  [${r.kind} ${r.type}] ${r.text} (${r.url})`).join("\n")}`);
+          const dir = path.join(SCREENSHOT_DIR, "..", "pages");
+          mkdirSync(dir, { recursive: true });
+          const file = name.replace(/\W+/g, "-");
+          writeFileSync(path.join(dir, `${file}.server.html`), serverHtml);
+          writeFileSync(path.join(dir, `${file}.client.html`), await f.content());
+        }
+        expect(mine.map((r) => `${r.type}: ${r.text.split("\n")[0]}`)).toEqual([]);
+        expect(preHydration).toEqual([]);
+        // With APP_BRIDGE_URL pointing at the emulator nothing in the page names Shopify's CDN (not even a preconnect hint).
+        expect(await f.content()).not.toContain("cdn.shopify.com");
+      } finally {
+        await page.close();
       }
-      expect(mine.map((r) => `${r.type}: ${r.text.split("\n")[0]}`)).toEqual([]);
-      expect(preHydration).toEqual([]);
-      // With APP_BRIDGE_URL pointing at the emulator nothing in the page names Shopify's CDN (not even a preconnect hint).
-      expect(await f.content()).not.toContain("cdn.shopify.com");
-    } finally {
-      await page.close();
-    }
-  }, 180_000);
+    },
+    180_000,
+  );
 });

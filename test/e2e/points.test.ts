@@ -53,10 +53,16 @@ describe.skipIf(!hasChromium)("points expiry banner on the emulated storefront (
     await dialog.getByRole("button", { name: "Turn on points" }).click();
     await app.getByText("Every order, past ones included, earns points.").waitFor({ timeout: 90_000 });
     await ctx.close();
-    await until("the loyalty metafields", () => {
-      const v = Object.values(metafieldStore(s).values).find((m) => m.ownerId === `gid://shopify/Customer/${customerId}` && m.key === "points_expiring");
-      return v?.value === "260";
-    }, { timeoutMs: 180_000, everyMs: 250 });
+    await until(
+      "the loyalty metafields",
+      () => {
+        const v = Object.values(metafieldStore(s).values).find(
+          (m) => m.ownerId === `gid://shopify/Customer/${customerId}` && m.key === "points_expiring",
+        );
+        return v?.value === "260";
+      },
+      { timeoutMs: 180_000, everyMs: 250 },
+    );
   }, 300_000);
 
   afterAll(async () => {
@@ -91,15 +97,28 @@ describe.skipIf(!hasChromium)("points expiry banner on the emulated storefront (
     expect(points).toMatchObject({ balance: 60 });
     // ...and a retry of the same click (same key) answers the same code without redeeming again.
     const replay = await page.evaluate(async () => {
-      const post = () => fetch("/apps/winback/redeem", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ points: 100, idempotencyKey: "e2e-retry-key" }) }).then((r) => r.status);
+      const post = () =>
+        fetch("/apps/winback/redeem", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ points: 100, idempotencyKey: "e2e-retry-key" }),
+        }).then((r) => r.status);
       return [await post(), await post()];
     });
     expect(replay).toEqual([400, 400]); // 60 points left: fewer than one reward
     expect(discountsOf(emulator.shop(SHOP)).length).toBe(before + 1);
-    const proxied = (emulator.shop(SHOP).stores.appProxy as Array<{ method: string; path: string; status: number }>).filter((l) => l.method === "POST" && l.status === 200);
+    const proxied = (emulator.shop(SHOP).stores.appProxy as Array<{ method: string; path: string; status: number }>).filter(
+      (l) => l.method === "POST" && l.status === 200,
+    );
     expect(proxied).toHaveLength(1);
     // the storefront values follow: the app's next metafield sync writes the new balance
-    await until("the new balance in the metafields", () => Object.values(metafieldStore(emulator.shop(SHOP)).values).find((m) => m.ownerId === `gid://shopify/Customer/${customerId}` && m.key === "points_balance")?.value === "60");
+    await until(
+      "the new balance in the metafields",
+      () =>
+        Object.values(metafieldStore(emulator.shop(SHOP)).values).find(
+          (m) => m.ownerId === `gid://shopify/Customer/${customerId}` && m.key === "points_balance",
+        )?.value === "60",
+    );
     await ctx.close();
   });
 

@@ -47,7 +47,11 @@ describe.skipIf(!hasChromium)("always-on program in the admin frame (Chromium)",
     const deadline = Date.now() + 180_000;
     for (;;) {
       await page.goto(emulator.adminUrl(SHOP, "/app/campaigns/new"));
-      const text = (await page.frameLocator("iframe").getByText(/customers get the campaign/).textContent({ timeout: 60_000 })) ?? "";
+      const text =
+        (await page
+          .frameLocator("iframe")
+          .getByText(/customers get the campaign/)
+          .textContent({ timeout: 60_000 })) ?? "";
       if (Number(/([\d,]+) customers get the campaign/.exec(text)?.[1]?.replace(/,/g, "") ?? 0) > 0) break;
       if (Date.now() > deadline) throw new Error("the analysis never scored the shop's customers");
       await page.waitForTimeout(2000);
@@ -61,7 +65,10 @@ describe.skipIf(!hasChromium)("always-on program in the admin frame (Chromium)",
     // Settings: include customers who went quiet before today, so the first day has members to show.
     await frame.getByLabel("Also enrol customers who went quiet before the program was turned on").first().check();
     await frame.locator("#standard-save").click();
-    await frame.getByText(/would join on the first day/).first().waitFor();
+    await frame
+      .getByText(/would join on the first day/)
+      .first()
+      .waitFor();
 
     await frame.locator("#standard-on").click();
     const dialog = frame.getByRole("dialog");
@@ -76,10 +83,22 @@ describe.skipIf(!hasChromium)("always-on program in the admin frame (Chromium)",
       const f = page.frameLocator("iframe");
       await f.getByText("Standard program").waitFor({ timeout: 30_000 });
       // On, members enrolled, and the day finished (its guardrail check is the run's last step).
-      if ((await f.locator("#standard-off").count()) && (await f.getByText("Week enrolled").count()) && (await f.locator("#standard-guardrail").count())) break;
+      if (
+        (await f.locator("#standard-off").count()) &&
+        (await f.getByText("Week enrolled").count()) &&
+        (await f.locator("#standard-guardrail").count())
+      )
+        break;
       if (Date.now() > until) {
         await page.screenshot({ path: path.join(ROOT, "test-results", "programs-failure.png"), fullPage: true });
-        console.error(app.logs.join("").split("\n").filter((l) => /program|error|Error/i.test(l) && !/^(GET|POST) /.test(l)).slice(-60).join("\n"));
+        console.error(
+          app.logs
+            .join("")
+            .split("\n")
+            .filter((l) => /program|error|Error/i.test(l) && !/^(GET|POST) /.test(l))
+            .slice(-60)
+            .join("\n"),
+        );
         throw new Error("the program never enrolled anyone");
       }
       await page.waitForTimeout(2000);

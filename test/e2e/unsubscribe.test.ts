@@ -23,7 +23,13 @@ describe.skipIf(!hasChromium)("one-click unsubscribe page (Chromium, production 
   let stack: EmbeddedStack | undefined;
 
   beforeAll(async () => {
-    stack = await startEmbeddedStack({ shop: SHOP, apiKey: API_KEY, apiSecret: API_SECRET, seed: { seed: 3, customers: 40, years: 1 }, emulator: { webhookRetry: { attempts: 1, baseDelayMs: 10, timeoutMs: 2000 } } });
+    stack = await startEmbeddedStack({
+      shop: SHOP,
+      apiKey: API_KEY,
+      apiSecret: API_SECRET,
+      seed: { seed: 3, customers: 40, years: 1 },
+      emulator: { webhookRetry: { attempts: 1, baseDelayMs: 10, timeoutMs: 2000 } },
+    });
     ({ emulator, app, browser } = stack);
   }, 300_000);
 

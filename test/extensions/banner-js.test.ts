@@ -172,7 +172,8 @@ describe("points-expiry-banner.js", () => {
     await flush();
     await flush();
     expect(s.fetch).toHaveBeenCalledTimes(2);
-    const key = (i: number) => (s.fetch.mock.calls[i] as unknown as [string, { headers: Record<string, string> }])[1].headers["X-Idempotency-Key"];
+    const key = (i: number) =>
+      (s.fetch.mock.calls[i] as unknown as [string, { headers: Record<string, string> }])[1].headers["X-Idempotency-Key"];
     expect(key(1)).toBe(key(0));
     expect(s.result.textContent).toContain("C1");
   });

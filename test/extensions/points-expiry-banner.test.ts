@@ -106,7 +106,9 @@ describe("points expiry banner app embed", () => {
     // 250 points at 50 per 4.00: five rewards, $20.00 (the block's 100 per 5.00 would say $10.00)
     expect(text(render({ shop: { ...usd, metafields: published } }).html)).toContain("250 points worth $20.00");
     // below one reward at the published rate: no value, no redeem button
-    expect(render({ shop: { ...usd, metafields: { "$app:loyalty": { reward: { points: 300, amount: 4 } } } } }).html).not.toContain("peb__redeem");
+    expect(render({ shop: { ...usd, metafields: { "$app:loyalty": { reward: { points: 300, amount: 4 } } } } }).html).not.toContain(
+      "peb__redeem",
+    );
     // nothing published yet: the block's settings
     expect(text(render({ shop: { ...usd, metafields: {} } }).html)).toContain("250 points worth $10.00");
   });
@@ -150,9 +152,7 @@ describe("points expiry banner app embed", () => {
     expect(text(html)).toContain("Plus que 4 jours");
     expect(text(html)).toContain("Utiliser maintenant");
     expect(html).toContain('data-i18n-code="Votre code de réduction : [code]"');
-    expect(text(render({ locale: "fr", shop: eur, customer: customer({ expireInMs: 3600_000 }) }).html)).toContain(
-      "Plus que 1 jour",
-    );
+    expect(text(render({ locale: "fr", shop: eur, customer: customer({ expireInMs: 3600_000 }) }).html)).toContain("Plus que 1 jour");
   });
 
   it("renders German and Spanish strings and date formats (issue 13: the banner in the shop's language)", () => {
@@ -171,7 +171,9 @@ describe("points expiry banner app embed", () => {
 
   it("every storefront locale has every key of en.default (no English fallback shows on a French, German or Spanish storefront)", () => {
     const keys = (o: Record<string, unknown>, prefix = ""): string[] =>
-      Object.entries(o).flatMap(([k, v]) => (v && typeof v === "object" ? keys(v as Record<string, unknown>, `${prefix}${k}.`) : [`${prefix}${k}`]));
+      Object.entries(o).flatMap(([k, v]) =>
+        v && typeof v === "object" ? keys(v as Record<string, unknown>, `${prefix}${k}.`) : [`${prefix}${k}`],
+      );
     const en = keys(loadLocale("en") as Record<string, unknown>).sort();
     for (const l of ["fr", "de", "es"] as const) expect(keys(loadLocale(l) as Record<string, unknown>).sort()).toEqual(en);
   });

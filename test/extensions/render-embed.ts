@@ -13,10 +13,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Liquid, filters as builtinFilters } from "liquidjs";
 
-export const EXTENSION_ROOT = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  "../../extensions/points-expiry-banner",
-);
+export const EXTENSION_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../extensions/points-expiry-banner");
 export const BLOCK_FILE = join(EXTENSION_ROOT, "blocks/points-expiry-banner.liquid");
 export const JS_FILE = join(EXTENSION_ROOT, "assets/points-expiry-banner.js");
 export const CSS_FILE = join(EXTENSION_ROOT, "assets/points-expiry-banner.css");
@@ -161,9 +158,7 @@ export function translate(locale: Locale, key: string, vars: Record<string, unkn
   if (typeof entry !== "string") return `translation missing: ${locale}.${key}`;
   const isHtml = key.endsWith("_html");
   const template = isHtml ? entry : escapeHtml(entry);
-  return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, name: string) =>
-    name in vars ? escapeHtml(vars[name]) : whole,
-  );
+  return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, name: string) => (name in vars ? escapeHtml(vars[name]) : whole));
 }
 
 /** Shopify's `money` filter: input in the currency's minor unit, formatted with shop.money_format. */
@@ -185,9 +180,7 @@ export function formatMoney(cents: unknown, moneyFormat: string): string {
     amount_with_apostrophe_separator: () => group(value, 2, "'", "."),
     amount_with_period_and_space_separator: () => group(value, 2, " ", "."),
   };
-  return moneyFormat.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, name: string) =>
-    formats[name] ? formats[name]() : whole,
-  );
+  return moneyFormat.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, name: string) => (formats[name] ? formats[name]() : whole));
 }
 
 /** Normalise the customer's metafields into `{ namespace: { key: { value, type } } }`. */
@@ -244,7 +237,10 @@ export function renderAppEmbed(options: RenderAppEmbedOptions): RenderedAppEmbed
     return (builtinFilters.date as (...a: unknown[]) => unknown).call(this, v, ...rest);
   });
   engine.registerFilter("asset_url", assetUrl);
-  engine.registerFilter("stylesheet_tag", (url: unknown) => `<link href="${escapeHtml(url)}" rel="stylesheet" type="text/css" media="all" />`);
+  engine.registerFilter(
+    "stylesheet_tag",
+    (url: unknown) => `<link href="${escapeHtml(url)}" rel="stylesheet" type="text/css" media="all" />`,
+  );
   engine.registerFilter("script_tag", (url: unknown) => `<script src="${escapeHtml(url)}" type="text/javascript"></script>`);
   engine.registerFilter("json", (v: unknown) => JSON.stringify(v ?? null));
 

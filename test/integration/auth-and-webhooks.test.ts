@@ -71,10 +71,22 @@ beforeAll(async () => {
 });
 
 describe("webhook routes", () => {
-  const payload = { shop_id: 1, shop_domain: TEST_APP.shop, customer: { id: 7, email: "x@example.com" }, orders_requested: [], data_request: { id: 1 } };
+  const payload = {
+    shop_id: 1,
+    shop_domain: TEST_APP.shop,
+    customer: { id: 7, email: "x@example.com" },
+    orders_requested: [],
+    data_request: { id: 1 },
+  };
 
   it("reject a forged HMAC with 401 and do nothing", async () => {
-    const status = await statusOf(dataRequestAction({ request: webhookRequest("customers/data_request", payload, { secret: "not-the-secret" }), params: {}, context: {} }));
+    const status = await statusOf(
+      dataRequestAction({
+        request: webhookRequest("customers/data_request", payload, { secret: "not-the-secret" }),
+        params: {},
+        context: {},
+      }),
+    );
     expect(status).toBe(401);
     expect(await database.prisma.dataRequest.count()).toBe(0);
   });
@@ -82,7 +94,9 @@ describe("webhook routes", () => {
   it("accept a correctly signed delivery, and run it once however often Shopify retries it", async () => {
     const webhookId = randomUUID();
     for (let i = 0; i < 3; i++) {
-      const status = await statusOf(dataRequestAction({ request: webhookRequest("customers/data_request", payload, { webhookId }), params: {}, context: {} }));
+      const status = await statusOf(
+        dataRequestAction({ request: webhookRequest("customers/data_request", payload, { webhookId }), params: {}, context: {} }),
+      );
       expect(status).toBe(200);
     }
     expect(await database.prisma.dataRequest.count()).toBe(1);

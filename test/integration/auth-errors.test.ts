@@ -20,7 +20,17 @@ function signedToken(dest: string) {
   const now = Math.floor(Date.now() / 1000);
   const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
   const header = b64({ alg: "HS256", typ: "JWT" });
-  const payload = b64({ iss: `${dest}/admin`, dest, aud: TEST_APP.apiKey, sub: "42", exp: now + 60, nbf: now - 5, iat: now - 5, jti: randomUUID(), sid: randomUUID() });
+  const payload = b64({
+    iss: `${dest}/admin`,
+    dest,
+    aud: TEST_APP.apiKey,
+    sub: "42",
+    exp: now + 60,
+    nbf: now - 5,
+    iat: now - 5,
+    jti: randomUUID(),
+    sid: randomUUID(),
+  });
   const sig = createHmac("sha256", TEST_APP.apiSecret).update(`${header}.${payload}`).digest("base64url");
   return `${header}.${payload}.${sig}`;
 }
@@ -38,7 +48,9 @@ describe("client errors on the auth boundary answer 4xx, not 500", () => {
   });
 
   it("a validly signed session token for a shop that never installed the app", async () => {
-    const req = new Request(`${TEST_APP.appUrl}/app`, { headers: { Authorization: `Bearer ${signedToken("https://never-installed.myshopify.com")}` } });
+    const req = new Request(`${TEST_APP.appUrl}/app`, {
+      headers: { Authorization: `Bearer ${signedToken("https://never-installed.myshopify.com")}` },
+    });
     // The emulator answers the token exchange for a shop it does not know with 404.
     const r = await statusBody(appLoader({ request: req, params: {}, context: {} }));
     expect(r).toEqual({ status: 401, body: "Shopify refused the token exchange: the app is not installed on this shop" });

@@ -20,13 +20,20 @@ const complianceHandlers = createComplianceHandlers(complianceParts);
 
 async function seed(t: TestDb, shop: string) {
   const sql = t.db.sql;
-  for (const [id, email] of [[1, "ann@example.com"], [2, "bob@example.com"]] as const) {
+  for (const [id, email] of [
+    [1, "ann@example.com"],
+    [2, "bob@example.com"],
+  ] as const) {
     await sql.query(`INSERT INTO "Customer" (shop, id, email, "orderCount", "totalSpent") VALUES ($1, $2, $3, 1, 10)`, [shop, id, email]);
     await sql.query(
       `INSERT INTO "Order" (shop, id, "customerId", "processedAt", "createdAt", "updatedAt", "currentTotal", "totalPrice", currency) VALUES ($1, $2, $3, now(), now(), now(), 10, 10, 'USD')`,
       [shop, 100 + id, id],
     );
-    await sql.query(`INSERT INTO "OrderLine" (shop, id, "orderId", quantity, "unitPrice") VALUES ($1, $2, $3, 1, 10)`, [shop, 1000 + id, 100 + id]);
+    await sql.query(`INSERT INTO "OrderLine" (shop, id, "orderId", quantity, "unitPrice") VALUES ($1, $2, $3, 1, 10)`, [
+      shop,
+      1000 + id,
+      100 + id,
+    ]);
   }
   await t.db.prisma.shop.create({ data: { domain: shop } });
   await t.db.prisma.session.create({ data: { id: `offline_${shop}`, shop, state: "s", accessToken: "tok" } });
@@ -79,12 +86,16 @@ async function seedEveryTable(sql: Sql): Promise<string[]> {
   for (let pass = 0; pass < 5 && pending.length; pass++) {
     const failed: string[] = [];
     for (const table of pending) {
-      const set = cols.filter((c) => c.table === table).flatMap((c) => {
-        const v = value(c);
-        return v === null ? [] : [[c.column, v] as const];
-      });
+      const set = cols
+        .filter((c) => c.table === table)
+        .flatMap((c) => {
+          const v = value(c);
+          return v === null ? [] : [[c.column, v] as const];
+        });
       try {
-        await sql.query(`INSERT INTO "${table}" (${set.map(([c]) => `"${c}"`).join(", ")}) VALUES (${set.map(([, v]) => v).join(", ")}) ON CONFLICT DO NOTHING`);
+        await sql.query(
+          `INSERT INTO "${table}" (${set.map(([c]) => `"${c}"`).join(", ")}) VALUES (${set.map(([, v]) => v).join(", ")}) ON CONFLICT DO NOTHING`,
+        );
       } catch {
         failed.push(table);
       }
@@ -111,7 +122,9 @@ describe.each(databaseKinds)("compliance webhooks on %s", (kind) => {
   afterAll(() => t.drop());
 
   it("the sync and the analysis delete their tables through hooks", () => {
-    expect(complianceParts.filter((p) => p.redactCustomers && p.redactShop && p.exportCustomerData).map((p) => p.name)).toEqual(expect.arrayContaining(["sync", "analysis"]));
+    expect(complianceParts.filter((p) => p.redactCustomers && p.redactShop && p.exportCustomerData).map((p) => p.name)).toEqual(
+      expect.arrayContaining(["sync", "analysis"]),
+    );
   });
 
   it("customers/data_request stores everything held about that customer, and nothing about others", async () => {
@@ -120,7 +133,13 @@ describe.each(databaseKinds)("compliance webhooks on %s", (kind) => {
       topic: "CUSTOMERS_DATA_REQUEST",
       webhookId: "w1",
       db: t.db,
-      payload: { shop_id: 1, shop_domain: SHOP, customer: { id: 1, email: "ann@example.com" }, orders_requested: [101], data_request: { id: 9 } },
+      payload: {
+        shop_id: 1,
+        shop_domain: SHOP,
+        customer: { id: 1, email: "ann@example.com" },
+        orders_requested: [101],
+        data_request: { id: 9 },
+      },
     });
     const reqs = await t.db.prisma.dataRequest.findMany({ where: { shop: SHOP } });
     expect(reqs).toHaveLength(1);
@@ -130,7 +149,9 @@ describe.each(databaseKinds)("compliance webhooks on %s", (kind) => {
     expect(payload.data.Order!.map((o) => o.id)).toEqual(["101"]);
     expect(payload.data.OrderLine!.map((o) => o.id)).toEqual(["1001"]);
     // Every table with a customer column is in the export (from its owner's hook or the legacy list).
-    const customerTables = [...new Set((await columns(t.db.sql)).filter((c) => c.column === "customerId").map((c) => c.table))].filter((x) => x !== "DataRequest");
+    const customerTables = [...new Set((await columns(t.db.sql)).filter((c) => c.column === "customerId").map((c) => c.table))].filter(
+      (x) => x !== "DataRequest",
+    );
     expect(customerTables.filter((x) => !(x in payload.data))).toEqual([]);
   });
 
@@ -151,7 +172,10 @@ describe.each(databaseKinds)("compliance webhooks on %s", (kind) => {
     const customerTables = (await columns(t.db.sql)).filter((c) => c.column === "customerId").map((c) => c.table);
     for (const table of new Set(["Customer", "SyncStageCustomer", ...customerTables])) {
       const rows = await t.db.sql.query(`SELECT * FROM "${table}" WHERE shop = $1`, [SHOP]);
-      expect(JSON.stringify(rows, (_k, v) => (typeof v === "bigint" ? v.toString() : v)), table).not.toContain("ann@example.com");
+      expect(
+        JSON.stringify(rows, (_k, v) => (typeof v === "bigint" ? v.toString() : v)),
+        table,
+      ).not.toContain("ann@example.com");
     }
     expect(await t.db.prisma.customer.findMany({ where: { shop: SHOP }, select: { id: true } })).toEqual([{ id: 2n }]);
     expect(await t.db.prisma.order.count({ where: { shop: SHOP } })).toBe(1);
@@ -164,7 +188,13 @@ describe.each(databaseKinds)("compliance webhooks on %s", (kind) => {
     await seedEveryTable(t.db.sql);
     await t.db.prisma.job.create({ data: { queue: "sync.start", payload: { shop: SHOP } } });
     await t.db.prisma.job.create({ data: { queue: "sync.start", payload: { shop: OTHER } } });
-    await complianceHandlers.SHOP_REDACT!({ shop: SHOP, topic: "SHOP_REDACT", webhookId: "w3", db: t.db, payload: { shop_id: 1, shop_domain: SHOP } });
+    await complianceHandlers.SHOP_REDACT!({
+      shop: SHOP,
+      topic: "SHOP_REDACT",
+      webhookId: "w3",
+      db: t.db,
+      payload: { shop_id: 1, shop_domain: SHOP },
+    });
     const tables = await shopTables(t.db.sql);
     expect(tables).toContain("Shop");
     for (const table of tables) expect(await countOf(t.db.sql, table, SHOP), table).toBe(0);

@@ -23,8 +23,14 @@ describe.skipIf(!TEST_DATABASE_URL)("kill -9 of a runner process (PostgreSQL)", 
 
   it("the job the killed process was running is taken over and completed by a new runner", async () => {
     const ran: string[] = [];
-    const def = defineJob({ queue: "test.crash", payload: z.object({ n: z.number() }), handler: async (_p, ctx) => void ran.push(ctx.jobId) });
-    child = spawn(process.execPath, ["--import", "tsx", path.resolve("test/jobs/fixtures/crash-worker.ts"), t.url!], { stdio: ["ignore", "pipe", "inherit"] });
+    const def = defineJob({
+      queue: "test.crash",
+      payload: z.object({ n: z.number() }),
+      handler: async (_p, ctx) => void ran.push(ctx.jobId),
+    });
+    child = spawn(process.execPath, ["--import", "tsx", path.resolve("test/jobs/fixtures/crash-worker.ts"), t.url!], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     const started = new Promise<string>((resolve, reject) => {
       createInterface({ input: child!.stdout! }).on("line", (l) => l.startsWith("started ") && resolve(l.slice(8)));
       child!.once("exit", (c) => reject(new Error(`runner exited early (${c})`)));

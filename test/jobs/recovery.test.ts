@@ -31,7 +31,9 @@ describe("embedded queue (DbJobQueue)", () => {
 
   it("takes over a job left active by a runner that died, long before the job's lease runs out", async () => {
     const { ran, def } = recorder("test.takeover");
-    await t.db.sql.query(`INSERT INTO "JobWorker" (id, "startedAt", "lastSeenAt") VALUES ('crashed-1', now() - interval '10 minutes', now() - interval '5 minutes')`);
+    await t.db.sql.query(
+      `INSERT INTO "JobWorker" (id, "startedAt", "lastSeenAt") VALUES ('crashed-1', now() - interval '10 minutes', now() - interval '5 minutes')`,
+    );
     // Claimed by the crashed runner with a lease an hour long: only the takeover can free it.
     await t.db.sql.query(
       `INSERT INTO "Job" (id, queue, payload, state, attempts, "lockedUntil", "lockedBy") VALUES ('job-of-the-dead', 'test.takeover', '{"n": 1}', 'active', 1, now() + interval '1 hour', 'crashed-1')`,
@@ -40,20 +42,28 @@ describe("embedded queue (DbJobQueue)", () => {
     queues.push(q);
     await q.start();
     await until("the job to run on the new runner", async () => ran.length === 1);
-    const row = await until("the job to complete", async () => (await t.db.sql.query<any>(`SELECT state, attempts FROM "Job" WHERE id = 'job-of-the-dead' AND state = 'completed'`))[0]);
+    const row = await until(
+      "the job to complete",
+      async () => (await t.db.sql.query<any>(`SELECT state, attempts FROM "Job" WHERE id = 'job-of-the-dead' AND state = 'completed'`))[0],
+    );
     expect(row).toEqual({ state: "completed", attempts: 2 });
   });
 
   it("leaves alone a job whose runner is alive", async () => {
     const { ran, def } = recorder("test.alive");
     await t.db.sql.query(`INSERT INTO "JobWorker" (id) VALUES ('alive-1')`);
-    await t.db.sql.query(`INSERT INTO "Job" (id, queue, payload, state, attempts, "lockedUntil", "lockedBy") VALUES ('job-of-the-living', 'test.alive', '{"n": 1}', 'active', 1, now() + interval '1 hour', 'alive-1')`);
+    await t.db.sql.query(
+      `INSERT INTO "Job" (id, queue, payload, state, attempts, "lockedUntil", "lockedBy") VALUES ('job-of-the-living', 'test.alive', '{"n": 1}', 'active', 1, now() + interval '1 hour', 'alive-1')`,
+    );
     const q = new DbJobQueue(t.db.sql, [def], { pollMs: 50 });
     queues.push(q);
     await q.start();
     expect(await q.takeOver()).toBe(0);
     expect(ran).toEqual([]);
-    expect((await t.db.sql.query<any>(`SELECT state, "lockedBy" FROM "Job" WHERE id = 'job-of-the-living'`))[0]).toEqual({ state: "active", lockedBy: "alive-1" });
+    expect((await t.db.sql.query<any>(`SELECT state, "lockedBy" FROM "Job" WHERE id = 'job-of-the-living'`))[0]).toEqual({
+      state: "active",
+      lockedBy: "alive-1",
+    });
   });
 
   it("drains a full queue without waiting for the poll interval between jobs", async () => {
@@ -91,14 +101,22 @@ describe.skipIf(!TEST_DATABASE_URL)("pg-boss queue (PostgreSQL)", () => {
     const [job] = await crashed.fetch("test.pgtakeover");
     expect(job?.id).toBe(id);
     await t.db.sql.query(`UPDATE pgboss.job SET expire_in = interval '1 hour' WHERE id = $1`, [id]);
-    await t.db.sql.query(`INSERT INTO "JobWorker" (id, "startedAt", "lastSeenAt") VALUES ('pg-crashed', now() - interval '10 minutes', now() - interval '5 minutes')`);
-    await t.db.sql.query(`INSERT INTO "JobLease" ("jobId", queue, "workerId", "expireSeconds") VALUES ($1, 'test.pgtakeover', 'pg-crashed', 3600)`, [id]);
+    await t.db.sql.query(
+      `INSERT INTO "JobWorker" (id, "startedAt", "lastSeenAt") VALUES ('pg-crashed', now() - interval '10 minutes', now() - interval '5 minutes')`,
+    );
+    await t.db.sql.query(
+      `INSERT INTO "JobLease" ("jobId", queue, "workerId", "expireSeconds") VALUES ($1, 'test.pgtakeover', 'pg-crashed', 3600)`,
+      [id],
+    );
     await crashed.stop({ graceful: false, wait: true });
     const q = new PgBossJobQueue(t.url!, [def], { sql: t.db.sql, pollSeconds: 0.2 });
     queues.push(q);
     await q.start();
     await until("the job to run again", async () => ran.length === 1);
-    const state = await until("completed", async () => (await t.db.sql.query<any>(`SELECT state, retry_count FROM pgboss.job WHERE id = $1 AND state = 'completed'`, [id]))[0]);
+    const state = await until(
+      "completed",
+      async () => (await t.db.sql.query<any>(`SELECT state, retry_count FROM pgboss.job WHERE id = $1 AND state = 'completed'`, [id]))[0],
+    );
     expect(state).toEqual({ state: "completed", retry_count: 1 });
   });
 

@@ -7,8 +7,10 @@ import { SHOP } from "./support";
 /** Messaging's GDPR hooks (ADR 076): its four tables, by customer and by shop, and the export. */
 describe("messaging compliance hooks", () => {
   let t: TestDb;
-  const feature = () => createMessagingFeature({ db: t.db, queue: { send: async () => "j" }, now: () => new Date() } as unknown as AppContext);
-  const count = async (table: string, shop = SHOP) => (await t.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${table}" WHERE shop = $1`, [shop]))[0]!.n;
+  const feature = () =>
+    createMessagingFeature({ db: t.db, queue: { send: async () => "j" }, now: () => new Date() } as unknown as AppContext);
+  const count = async (table: string, shop = SHOP) =>
+    (await t.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${table}" WHERE shop = $1`, [shop]))[0]!.n;
 
   beforeAll(async () => {
     t = await createTestDb("pglite");
@@ -18,14 +20,14 @@ describe("messaging compliance hooks", () => {
           `INSERT INTO "MessageLog" (id, shop, "customerId", kind, "dedupeKey", status, "messageId", "updatedAt") VALUES ($1, $2, $3, 'winback_standard', $4, 'sent', $5, now())`,
           [`${shop}-${c}`, shop, c, `k:${c}`, `<${shop}-${c}@x>`],
         );
-        await t.db.sql.query(`INSERT INTO "EmailFeedback" (id, shop, "customerId", "messageLogId", "messageId", type, "receivedAt") VALUES ($1, $2, $3, $4, $5, 'complaint', now())`, [
-          `f-${shop}-${c}`,
-          shop,
-          c,
-          `${shop}-${c}`,
-          `<${shop}-${c}@x>`,
-        ]);
-        await t.db.sql.query(`INSERT INTO "EmailSuppression" (shop, "customerId", email, source, at) VALUES ($1, $2, 'a@b.c', 'link', now())`, [shop, c]);
+        await t.db.sql.query(
+          `INSERT INTO "EmailFeedback" (id, shop, "customerId", "messageLogId", "messageId", type, "receivedAt") VALUES ($1, $2, $3, $4, $5, 'complaint', now())`,
+          [`f-${shop}-${c}`, shop, c, `${shop}-${c}`, `<${shop}-${c}@x>`],
+        );
+        await t.db.sql.query(
+          `INSERT INTO "EmailSuppression" (shop, "customerId", email, source, at) VALUES ($1, $2, 'a@b.c', 'link', now())`,
+          [shop, c],
+        );
         await t.db.sql.query(
           `INSERT INTO "FlowTriggerLog" (id, shop, "customerId", handle, "dedupeKey", payload, status, attempts, "createdAt", "updatedAt") VALUES ($1, $2, $3, 'winback-touch', $4, '{}', 'fired', 1, now(), now())`,
           [`t-${shop}-${c}`, shop, c, `k:${c}`],
@@ -38,9 +40,15 @@ describe("messaging compliance hooks", () => {
   it("exports, then deletes one customer's rows, then the shop's, leaving other shops alone", async () => {
     const f = feature();
     const data = await f.exportCustomerData!(t.db.sql, SHOP, ["801"]);
-    expect(Object.fromEntries(Object.entries(data).map(([k, rows]) => [k, rows.length]))).toEqual({ EmailFeedback: 1, MessageLog: 1, EmailSuppression: 1, FlowTriggerLog: 1 });
+    expect(Object.fromEntries(Object.entries(data).map(([k, rows]) => [k, rows.length]))).toEqual({
+      EmailFeedback: 1,
+      MessageLog: 1,
+      EmailSuppression: 1,
+      FlowTriggerLog: 1,
+    });
     await t.db.sql.transaction((tx) => f.redactCustomers!(tx, SHOP, { customerIds: ["801"], orderIds: [] }));
-    for (const table of ["EmailFeedback", "MessageLog", "EmailSuppression", "FlowTriggerLog"]) expect({ table, n: await count(table) }).toEqual({ table, n: 1 });
+    for (const table of ["EmailFeedback", "MessageLog", "EmailSuppression", "FlowTriggerLog"])
+      expect({ table, n: await count(table) }).toEqual({ table, n: 1 });
     await t.db.sql.transaction((tx) => f.redactShop!(tx, SHOP));
     for (const table of ["EmailFeedback", "MessageLog", "EmailSuppression", "FlowTriggerLog"]) {
       expect({ table, n: await count(table) }).toEqual({ table, n: 0 });

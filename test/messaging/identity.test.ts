@@ -37,7 +37,10 @@ function decodeHeader(h: string | undefined): string {
   return (h ?? "").replace(/=\?UTF-8\?([QB])\?([^?]*)\?=\s*/gi, (_m, enc: string, data: string) =>
     enc.toUpperCase() === "B"
       ? Buffer.from(data, "base64").toString("utf8")
-      : Buffer.from(data.replace(/_/g, " ").replace(/=([0-9A-F]{2})/gi, (_x, hex: string) => String.fromCharCode(parseInt(hex, 16))), "latin1").toString("utf8"),
+      : Buffer.from(
+          data.replace(/_/g, " ").replace(/=([0-9A-F]{2})/gi, (_x, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+          "latin1",
+        ).toString("utf8"),
   );
 }
 
@@ -46,7 +49,15 @@ describe("email identity, locale and contact cap (pglite)", () => {
   let smtp: TestSmtp;
   let clock: Clock;
   const make = (over: Partial<MessengerDeps> = {}) =>
-    createMessenger({ sql: t.db.sql, transport: smtp.transport, appUrl: APP_URL, secret: SECRET, from: "Winback <winback@mail.example>", now: clock.now, ...over });
+    createMessenger({
+      sql: t.db.sql,
+      transport: smtp.transport,
+      appUrl: APP_URL,
+      secret: SECRET,
+      from: "Winback <winback@mail.example>",
+      now: clock.now,
+      ...over,
+    });
 
   beforeAll(async () => {
     t = await createTestDb("pglite");
@@ -64,7 +75,9 @@ describe("email identity, locale and contact cap (pglite)", () => {
   });
 
   it("every marketing email carries the shop's sender name, reply-to, postal address and unsubscribe link", async () => {
-    await seedShop(t.db.sql, SHOP, { messaging: { senderName: "Fern & Fig Studio", replyTo: "hello@fernfig.example", postalAddress: POSTAL_ADDRESS } });
+    await seedShop(t.db.sql, SHOP, {
+      messaging: { senderName: "Fern & Fig Studio", replyTo: "hello@fernfig.example", postalAddress: POSTAL_ADDRESS },
+    });
     const out = await make().sendEmail(standard());
     expect(out.status).toBe("sent");
     if (out.status !== "sent") return;
@@ -80,7 +93,9 @@ describe("email identity, locale and contact cap (pglite)", () => {
   });
 
   it("a VIP note comes from the named concierge and replies go to the concierge", async () => {
-    await seedShop(t.db.sql, SHOP, { messaging: { senderName: "Fern & Fig", replyTo: "hello@fernfig.example", postalAddress: POSTAL_ADDRESS } });
+    await seedShop(t.db.sql, SHOP, {
+      messaging: { senderName: "Fern & Fig", replyTo: "hello@fernfig.example", postalAddress: POSTAL_ADDRESS },
+    });
     const out = await make().sendEmail({
       shop: SHOP,
       customerId: "1001",
@@ -139,7 +154,13 @@ describe("email identity, locale and contact cap (pglite)", () => {
     await seedShop(t.db.sql, SHOP, {
       messaging: {
         postalAddress: POSTAL_ADDRESS,
-        templates: { "winback_standard.first": { subject: "{first_name}, {offer} with {code}", intro: "Our new collection is in.", closing: "See you soon,\nthe {shop} team" } },
+        templates: {
+          "winback_standard.first": {
+            subject: "{first_name}, {offer} with {code}",
+            intro: "Our new collection is in.",
+            closing: "See you soon,\nthe {shop} team",
+          },
+        },
       },
     });
     await make().sendEmail(standard());
@@ -151,15 +172,26 @@ describe("email identity, locale and contact cap (pglite)", () => {
   });
 
   it("contact cap: marketing emails per customer per 30 days across campaigns, programs and points reminders", async () => {
-    await seedShop(t.db.sql, SHOP, { messaging: { postalAddress: POSTAL_ADDRESS, contactCapPer30Days: 2 }, campaigns: { frequencyCapHours: 0 } });
+    await seedShop(t.db.sql, SHOP, {
+      messaging: { postalAddress: POSTAL_ADDRESS, contactCapPer30Days: 2 },
+      campaigns: { frequencyCapHours: 0 },
+    });
     const m = make();
     expect((await m.sendEmail(standard({ dedupeKey: "campaign:A:1001:day0" }))).status).toBe("sent");
     clock.advanceHours(24);
     const points = { template: "points_nudge" as const, firstName: "Ada", points: 300, value: 3, expiresAt: "2026-12-20T00:00:00Z" };
-    expect((await m.sendEmail({ shop: SHOP, customerId: "1001", kind: "points_nudge", dedupeKey: "points:1001:lot1:T-7", content: points })).status).toBe("sent");
+    expect(
+      (await m.sendEmail({ shop: SHOP, customerId: "1001", kind: "points_nudge", dedupeKey: "points:1001:lot1:T-7", content: points }))
+        .status,
+    ).toBe("sent");
     clock.advanceHours(24);
-    expect(await m.sendEmail(standard({ dedupeKey: "program:P:1001:day0", campaignId: "P" }))).toEqual({ status: "skipped", reason: "contact_cap" });
-    expect(await m.sendEmail({ shop: SHOP, customerId: "1001", kind: "points_nudge", dedupeKey: "points:1001:lot1:T-2", content: points })).toEqual({
+    expect(await m.sendEmail(standard({ dedupeKey: "program:P:1001:day0", campaignId: "P" }))).toEqual({
+      status: "skipped",
+      reason: "contact_cap",
+    });
+    expect(
+      await m.sendEmail({ shop: SHOP, customerId: "1001", kind: "points_nudge", dedupeKey: "points:1001:lot1:T-2", content: points }),
+    ).toEqual({
       status: "skipped",
       reason: "contact_cap",
     });
@@ -180,13 +212,26 @@ describe("email identity, locale and contact cap (pglite)", () => {
           shop: {
             name: "Fern & Fig",
             contactEmail: "care@fernfig.example",
-            shopAddress: { company: null, address1: "Hauptstraße 1", address2: "", city: "Berlin", province: null, zip: "10115", country: "Germany" },
+            shopAddress: {
+              company: null,
+              address1: "Hauptstraße 1",
+              address2: "",
+              city: "Berlin",
+              province: null,
+              zip: "10115",
+              country: "Germany",
+            },
           },
         };
       },
     } as unknown as AdminClient;
     const s = await fillEmailDefaultsFromShopify(t.db.sql, client, SHOP, clock.now());
-    expect(s).toMatchObject({ senderName: "My own name", replyTo: "care@fernfig.example", postalAddress: "Hauptstraße 1\n10115 Berlin\nGermany", postalAddressSource: "shopify" });
+    expect(s).toMatchObject({
+      senderName: "My own name",
+      replyTo: "care@fernfig.example",
+      postalAddress: "Hauptstraße 1\n10115 Berlin\nGermany",
+      postalAddressSource: "shopify",
+    });
     expect(await loadMessagingSettings(t.db.sql, SHOP)).toMatchObject({ postalAddress: "Hauptstraße 1\n10115 Berlin\nGermany" });
     // Once read, a field the merchant clears later is not refilled.
     await fillEmailDefaultsFromShopify(t.db.sql, client, SHOP, clock.now());
@@ -209,6 +254,8 @@ describe("composeEmail", () => {
     const content = { template: "points_nudge" as const, firstName: null, points: 1200, value: 12, expiresAt: "2026-12-20T00:00:00Z" };
     expect(composeEmail(content, { ...ctx, locale: "de" }).subject).toBe("1.200 Punkte (12,00 €) verfallen am 20. Dezember 2026");
     expect(composeEmail(content, { ...ctx, locale: "es" }).subject).toBe("1200 puntos (12,00 €) caducan el 20 de diciembre de 2026");
-    expect(composeEmail(content, { ...ctx, locale: "en" }).text).toMatch(/^Hi,\n\n1,200 of your Fern & Fig points expire on December 20, 2026\./);
+    expect(composeEmail(content, { ...ctx, locale: "en" }).text).toMatch(
+      /^Hi,\n\n1,200 of your Fern & Fig points expire on December 20, 2026\./,
+    );
   });
 });

@@ -32,9 +32,22 @@ describe.each(databaseKinds)("messenger (%s)", (kind) => {
   const jobs: Array<{ queue: string; payload: any }> = [];
   const queue = { send: async (q: string, payload: unknown) => (jobs.push({ queue: q, payload }), "job") };
   const make = (over: Partial<MessengerDeps> = {}) =>
-    createMessenger({ sql: t.db.sql, transport: smtp.transport, appUrl: APP_URL, secret: SECRET, from: "Winback <winback@fernfig.example>", now: clock.now, ...over });
+    createMessenger({
+      sql: t.db.sql,
+      transport: smtp.transport,
+      appUrl: APP_URL,
+      secret: SECRET,
+      from: "Winback <winback@fernfig.example>",
+      now: clock.now,
+      ...over,
+    });
   const log = async (key: string) =>
-    (await t.db.sql.query<any>(`SELECT status, reason, "messageId", "toAddress", attempts, "sentAt", error FROM "MessageLog" WHERE shop = $1 AND "dedupeKey" = $2`, [SHOP, key]))[0];
+    (
+      await t.db.sql.query<any>(
+        `SELECT status, reason, "messageId", "toAddress", attempts, "sentAt", error FROM "MessageLog" WHERE shop = $1 AND "dedupeKey" = $2`,
+        [SHOP, key],
+      )
+    )[0];
 
   beforeAll(async () => {
     t = await createTestDb(kind);
@@ -49,7 +62,9 @@ describe.each(databaseKinds)("messenger (%s)", (kind) => {
     smtp.mails.length = 0;
     smtp.refuse.clear();
     jobs.length = 0;
-    await t.db.sql.exec(`DELETE FROM "MessageLog"; DELETE FROM "EmailSuppression"; DELETE FROM "EmailFeedback"; DELETE FROM "FlowTriggerLog"; DELETE FROM "Customer"; DELETE FROM "Shop"`);
+    await t.db.sql.exec(
+      `DELETE FROM "MessageLog"; DELETE FROM "EmailSuppression"; DELETE FROM "EmailFeedback"; DELETE FROM "FlowTriggerLog"; DELETE FROM "Customer"; DELETE FROM "Shop"`,
+    );
     await seedShop(t.db.sql);
     for (const id of ["1001", "1002", "1003"]) await seedCustomer(t.db.sql, id);
   });
@@ -86,7 +101,9 @@ describe.each(databaseKinds)("messenger (%s)", (kind) => {
     const out = await make({ unsubscribeMailto: "unsubscribe@fernfig.example", from: "winback@fernfig.example" }).sendEmail(mail());
     expect(out.status).toBe("sent");
     const m = parseMail(smtp.mails[0]!.raw);
-    expect(m.header("List-Unsubscribe")).toMatch(/^<https:\/\/winback\.test\/unsubscribe\/one-click\/[^>]+>, <mailto:unsubscribe@fernfig\.example\?subject=unsubscribe>$/);
+    expect(m.header("List-Unsubscribe")).toMatch(
+      /^<https:\/\/winback\.test\/unsubscribe\/one-click\/[^>]+>, <mailto:unsubscribe@fernfig\.example\?subject=unsubscribe>$/,
+    );
     expect(m.header("From")).toMatch(/Fern & Fig.*<winback@fernfig\.example>/);
   });
 
@@ -120,8 +137,13 @@ describe.each(databaseKinds)("messenger (%s)", (kind) => {
     const m = make();
     expect((await m.sendEmail(mail())).status).toBe("sent");
     clock.advanceHours(47);
-    expect(await m.sendEmail(mail({ campaignId: "B", dedupeKey: "campaign:B:1001:day0", kind: "winback_vip" }))).toEqual({ status: "skipped", reason: "frequency_cap" });
-    expect((await m.sendEmail(mail({ kind: "points_nudge", campaignId: undefined, dedupeKey: "points:1001:lot9:T-7" }))).status).toBe("sent");
+    expect(await m.sendEmail(mail({ campaignId: "B", dedupeKey: "campaign:B:1001:day0", kind: "winback_vip" }))).toEqual({
+      status: "skipped",
+      reason: "frequency_cap",
+    });
+    expect((await m.sendEmail(mail({ kind: "points_nudge", campaignId: undefined, dedupeKey: "points:1001:lot9:T-7" }))).status).toBe(
+      "sent",
+    );
     // Other customers are not affected.
     expect((await m.sendEmail(mail({ customerId: "1002", campaignId: "B", dedupeKey: "campaign:B:1002:day0" }))).status).toBe("sent");
     clock.advanceHours(1.01);
@@ -172,7 +194,10 @@ describe.each(databaseKinds)("messenger (%s)", (kind) => {
 
   it("crash between SMTP and marking sent: the retry does not send again (at-most-once), and the claim still holds the cap", async () => {
     // The mail goes out, then the process "dies": sendMail never returns to the messenger.
-    const dying = { sendMail: (opts: any) => smtp.transport.sendMail(opts).then(() => new Promise<never>(() => {})) } as unknown as Pick<Transporter, "sendMail">;
+    const dying = { sendMail: (opts: any) => smtp.transport.sendMail(opts).then(() => new Promise<never>(() => {})) } as unknown as Pick<
+      Transporter,
+      "sendMail"
+    >;
     void make({ transport: dying }).sendEmail(mail());
     for (let i = 0; i < 200 && smtp.mails.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(smtp.mails).toHaveLength(1);
@@ -238,9 +263,15 @@ describe.each(databaseKinds)("messenger (%s)", (kind) => {
     expect(await campaignMessageCounts(t.db.sql, "B")).toEqual({ delivered: 1, unsubscribed: 0, complaints: 0 });
     // The complaint suppressed customer 1002 and asked Shopify to unsubscribe them.
     const sup = await t.db.sql.query<any>(`SELECT "customerId"::text AS id, source FROM "EmailSuppression" ORDER BY 1`);
-    expect(sup).toEqual([{ id: "1001", source: "one_click" }, { id: "1002", source: "complaint" }]);
+    expect(sup).toEqual([
+      { id: "1001", source: "one_click" },
+      { id: "1002", source: "complaint" },
+    ]);
     expect(jobs.map((j) => j.payload.customerId)).toEqual(["1001", "1001", "1002", "1002"]);
-    expect(await m.sendEmail(mail({ customerId: "1002", dedupeKey: "A:1002:day3" }))).toEqual({ status: "skipped", reason: "unsubscribed" });
+    expect(await m.sendEmail(mail({ customerId: "1002", dedupeKey: "A:1002:day3" }))).toEqual({
+      status: "skipped",
+      reason: "unsubscribed",
+    });
   });
 
   it("a permanent bounce stops mail to that address only (no consent change); a later unsubscribe replaces it", async () => {
@@ -251,15 +282,22 @@ describe.each(databaseKinds)("messenger (%s)", (kind) => {
     const bounce = JSON.stringify({ type: "bounce", messageId: first.messageId, permanent: true, detail: "550 5.1.1 user unknown" });
     await receiveFeedback(deps, bounce, signBody(SECRET, bounce));
     expect(jobs).toEqual([]);
-    expect((await t.db.sql.query<any>(`SELECT "emailConsent" FROM "Customer" WHERE shop = $1 AND id = 1003`, [SHOP]))[0].emailConsent).toBe("SUBSCRIBED");
+    expect((await t.db.sql.query<any>(`SELECT "emailConsent" FROM "Customer" WHERE shop = $1 AND id = 1003`, [SHOP]))[0].emailConsent).toBe(
+      "SUBSCRIBED",
+    );
     clock.advanceHours(72);
-    expect(await m.sendEmail(mail({ customerId: "1003", dedupeKey: "A:1003:day3" }))).toEqual({ status: "skipped", reason: "unsubscribed" });
+    expect(await m.sendEmail(mail({ customerId: "1003", dedupeKey: "A:1003:day3" }))).toEqual({
+      status: "skipped",
+      reason: "unsubscribed",
+    });
     // The customer fixes their address in Shopify (synced): mail flows again.
     await seedCustomer(t.db.sql, "1003", { email: "ada.new@example.com" });
     expect((await m.sendEmail(mail({ customerId: "1003", dedupeKey: "A:1003:day3" }))).status).toBe("sent");
     expect(smtp.mails.at(-1)!.to).toEqual(["ada.new@example.com"]);
     await suppressCustomer(deps, { shop: SHOP, customerId: "1003", source: "one_click", campaignId: "A" });
-    const row = (await t.db.sql.query<any>(`SELECT source, "campaignId" FROM "EmailSuppression" WHERE shop = $1 AND "customerId" = 1003`, [SHOP]))[0];
+    const row = (
+      await t.db.sql.query<any>(`SELECT source, "campaignId" FROM "EmailSuppression" WHERE shop = $1 AND "customerId" = 1003`, [SHOP])
+    )[0];
     expect(row).toEqual({ source: "one_click", campaignId: "A" });
     expect(jobs.map((j) => j.queue)).toEqual(["messaging.consent"]);
     expect(await campaignMessageCounts(t.db.sql, "A")).toEqual({ delivered: 1, unsubscribed: 1, complaints: 0 });
@@ -274,7 +312,12 @@ describe.each(databaseKinds)("messenger (%s)", (kind) => {
     const body = JSON.stringify({ type: "complaint", messageId: sent.messageId });
     await receiveFeedback(deps, body, signBody(SECRET, body));
     const ok = { shop: SHOP, request: async () => ({ flowTriggerReceive: { userErrors: [] } }) as never };
-    await createFlowTriggers({ sql: t.db.sql, client: async () => ok }).fire({ shop: SHOP, handle: "winback-touch", payload: { customer_id: "1001", campaign_id: "A" }, dedupeKey: "f:1001" });
+    await createFlowTriggers({ sql: t.db.sql, client: async () => ok }).fire({
+      shop: SHOP,
+      handle: "winback-touch",
+      payload: { customer_id: "1001", campaign_id: "A" },
+      dedupeKey: "f:1001",
+    });
     // Messaging's compliance hooks (ADR 076), run the way app/compliance.server.ts runs every feature's.
     const part = {
       name: "messaging",
@@ -282,11 +325,19 @@ describe.each(databaseKinds)("messenger (%s)", (kind) => {
       exportCustomerData: (sql: Sql, shop: string, ids: string[]) => exportMessagingCustomers(sql, shop, ids),
     };
     const exported = await exportCustomerData([part], t.db.sql, SHOP, 1001n);
-    expect([exported.MessageLog!.length, exported.EmailFeedback!.length, exported.EmailSuppression!.length, exported.FlowTriggerLog!.length]).toEqual([1, 1, 1, 1]);
+    expect([
+      exported.MessageLog!.length,
+      exported.EmailFeedback!.length,
+      exported.EmailSuppression!.length,
+      exported.FlowTriggerLog!.length,
+    ]).toEqual([1, 1, 1, 1]);
     await redactCustomer([part], t.db.sql, SHOP, 1001n);
     for (const table of ["MessageLog", "EmailFeedback", "EmailSuppression", "FlowTriggerLog"]) {
       const rows = await t.db.sql.query<{ id: string }>(`SELECT "customerId"::text AS id FROM "${table}" WHERE shop = $1`, [SHOP]);
-      expect(rows.map((r) => r.id), table).not.toContain("1001");
+      expect(
+        rows.map((r) => r.id),
+        table,
+      ).not.toContain("1001");
     }
     expect((await t.db.sql.query(`SELECT 1 FROM "MessageLog" WHERE "customerId" = 1002`)).length).toBe(1);
   });

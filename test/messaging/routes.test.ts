@@ -33,7 +33,12 @@ function post(token: string, body: string, contentType = "application/x-www-form
 const get = (token: string) => new Request(`${TEST_APP.appUrl}/unsubscribe/${token}`);
 
 async function suppression(customerId: string) {
-  return (await sql().query<any>(`SELECT source, "campaignId", "messageLogId", email FROM "EmailSuppression" WHERE shop = $1 AND "customerId" = $2`, [SHOP, customerId]))[0];
+  return (
+    await sql().query<any>(
+      `SELECT source, "campaignId", "messageLogId", email FROM "EmailSuppression" WHERE shop = $1 AND "customerId" = $2`,
+      [SHOP, customerId],
+    )
+  )[0];
 }
 async function consent(customerId: string) {
   return (await sql().query<any>(`SELECT "emailConsent" FROM "Customer" WHERE shop = $1 AND id = $2`, [SHOP, customerId]))[0]?.emailConsent;
@@ -45,12 +50,16 @@ async function consentJobs() {
 beforeAll(async () => {
   await database.ready();
   // Marketing email needs the shop's postal address (ADR 080).
-  await sql().query(`INSERT INTO "Shop" (domain, name, settings, "updatedAt") VALUES ($1, 'Fern & Fig', $2::jsonb, now()) ON CONFLICT (domain) DO NOTHING`, [
-    SHOP,
-    JSON.stringify({ messaging: { postalAddress: "Fern & Fig, Hauptstraße 1, 10115 Berlin" } }),
-  ]);
+  await sql().query(
+    `INSERT INTO "Shop" (domain, name, settings, "updatedAt") VALUES ($1, 'Fern & Fig', $2::jsonb, now()) ON CONFLICT (domain) DO NOTHING`,
+    [SHOP, JSON.stringify({ messaging: { postalAddress: "Fern & Fig, Hauptstraße 1, 10115 Berlin" } })],
+  );
   for (const id of ["501", "502", "503", "504", "505"]) {
-    await sql().query(`INSERT INTO "Customer" (shop, id, email, "emailConsent") VALUES ($1, $2, $3, 'SUBSCRIBED')`, [SHOP, id, `c${id}@example.com`]);
+    await sql().query(`INSERT INTO "Customer" (shop, id, email, "emailConsent") VALUES ($1, $2, $3, 'SUBSCRIBED')`, [
+      SHOP,
+      id,
+      `c${id}@example.com`,
+    ]);
   }
 });
 
@@ -74,13 +83,22 @@ describe("unsubscribe route", () => {
     const res = await unsubAction({ request: post(t, "List-Unsubscribe=One-Click"), params: { token: t }, ...ctx });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ ok: true, shopName: "Fern & Fig", done: true, locale: "en" });
-    expect(await suppression("502")).toEqual({ source: "one_click", campaignId: "cmp-A", messageLogId: "log-502", email: "c502@example.com" });
+    expect(await suppression("502")).toEqual({
+      source: "one_click",
+      campaignId: "cmp-A",
+      messageLogId: "log-502",
+      email: "c502@example.com",
+    });
     expect(await consent("502")).toBe("UNSUBSCRIBED");
     const again = await unsubAction({ request: post(t, "List-Unsubscribe=One-Click"), params: { token: t }, ...ctx });
     expect(again.status).toBe(200);
     const jobs = await consentJobs();
     expect(jobs).toHaveLength(1); // singleton per customer while queued
-    expect(jobs[0]).toMatchObject({ payload: { shop: SHOP, customerId: "502" }, singletonKey: `messaging.consent:${SHOP}:502`, state: "created" });
+    expect(jobs[0]).toMatchObject({
+      payload: { shop: SHOP, customerId: "502" },
+      singletonKey: `messaging.consent:${SHOP}:502`,
+      state: "created",
+    });
     // The page's own button (a plain form POST) is recorded as a link unsubscribe; GET now says "done".
     const t3 = tokenFor("503", "cmp-B");
     expect((await unsubAction({ request: post(t3, "confirm=1"), params: { token: t3 }, ...ctx })).status).toBe(200);
@@ -105,7 +123,11 @@ describe("unsubscribe route", () => {
 describe("email feedback route", () => {
   const feedback = (body: string, sig: string | null) =>
     feedbackAction({
-      request: new Request(`${TEST_APP.appUrl}/email/feedback`, { method: "POST", body, headers: { "Content-Type": "application/json", ...(sig ? { "X-Winback-Signature": sig } : {}) } }),
+      request: new Request(`${TEST_APP.appUrl}/email/feedback`, {
+        method: "POST",
+        body,
+        headers: { "Content-Type": "application/json", ...(sig ? { "X-Winback-Signature": sig } : {}) },
+      }),
       params: {},
       ...ctx,
     });
@@ -149,7 +171,15 @@ describe("email to unsubscribe, end to end", () => {
     smtp.mails.length = 0;
     {
       const m = messenger();
-      const base = { shop: SHOP, customerId: "505", kind: "winback_standard" as const, campaignId: "cmp-E", subject: "Hi", text: "Come back", html: "<p>Come back</p>" };
+      const base = {
+        shop: SHOP,
+        customerId: "505",
+        kind: "winback_standard" as const,
+        campaignId: "cmp-E",
+        subject: "Hi",
+        text: "Come back",
+        html: "<p>Come back</p>",
+      };
       expect((await m.sendEmail({ ...base, dedupeKey: "cmp-E:505:day0" })).status).toBe("sent");
       const header = parseMail(smtp.mails[0]!.raw).header("List-Unsubscribe")!;
       const url = new URL(/^<([^>]+)>$/.exec(header)![1]!);
@@ -159,9 +189,16 @@ describe("email to unsubscribe, end to end", () => {
       // GET (a scanner following the link) only redirects to the confirmation page.
       const scanned = await oneClick.loader({ request: new Request(url), params: { token: tokenParam }, ...ctx });
       expect([scanned.status, scanned.headers.get("Location")]).toEqual([302, `/unsubscribe/${tokenParam}`]);
-      expect(await m.sendEmail({ ...base, dedupeKey: "points:505:lot1:T-7", kind: "points_nudge", campaignId: undefined })).toMatchObject({ status: "sent" });
+      expect(await m.sendEmail({ ...base, dedupeKey: "points:505:lot1:T-7", kind: "points_nudge", campaignId: undefined })).toMatchObject({
+        status: "sent",
+      });
       // A mailbox provider's POST from its own origin: nothing but the token is needed.
-      const post1 = () => new Request(url, { method: "POST", body: "List-Unsubscribe=One-Click", headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: "https://mail.example.net" } });
+      const post1 = () =>
+        new Request(url, {
+          method: "POST",
+          body: "List-Unsubscribe=One-Click",
+          headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: "https://mail.example.net" },
+        });
       const res = await oneClick.action({ request: post1(), params: { token: tokenParam }, ...ctx });
       expect([res.status, await res.text()]).toEqual([200, "Unsubscribed."]);
       expect((await oneClick.action({ request: post1(), params: { token: tokenParam }, ...ctx })).status).toBe(200);

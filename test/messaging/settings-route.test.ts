@@ -26,7 +26,15 @@ const FORM = {
 beforeAll(async () => {
   await database.ready();
   await database.prisma.session.create({
-    data: { id: `offline_${SHOP}`, shop: SHOP, state: "s", isOnline: false, scope: env().SCOPES, accessToken: "shpat_test", expires: new Date(Date.now() + 86_400_000) },
+    data: {
+      id: `offline_${SHOP}`,
+      shop: SHOP,
+      state: "s",
+      isOnline: false,
+      scope: env().SCOPES,
+      accessToken: "shpat_test",
+      expires: new Date(Date.now() + 86_400_000),
+    },
   });
   // Defaults already read from Shopify: the loader does not call the Admin API.
   await database.sql.query(`INSERT INTO "Shop" (domain, name, settings, "updatedAt") VALUES ($1, 'Fern & Fig', $2::jsonb, now())`, [
@@ -45,7 +53,9 @@ describe("email settings page (app/routes/app.settings.email.tsx)", () => {
   });
 
   it("refuses to save without a postal address and says why, next to the field", async () => {
-    const res = await settle(action({ request: req("/app/settings/email", { method: "POST", form: { ...FORM, postalAddress: "  " } }), ...ctx }));
+    const res = await settle(
+      action({ request: req("/app/settings/email", { method: "POST", form: { ...FORM, postalAddress: "  " } }), ...ctx }),
+    );
     expect(res.status).toBe(400);
     const body = await res.json();
     expect(body).toMatchObject({ ok: false, fieldErrors: { postalAddress: expect.stringContaining("postal address") } });
@@ -53,7 +63,12 @@ describe("email settings page (app/routes/app.settings.email.tsx)", () => {
   });
 
   it("refuses a reply-to that is not exactly one address and a cap out of range", async () => {
-    const res = await settle(action({ request: req("/app/settings/email", { method: "POST", form: { ...FORM, replyTo: "a@x.com, b@y.com", contactCapPer30Days: "0" } }), ...ctx }));
+    const res = await settle(
+      action({
+        request: req("/app/settings/email", { method: "POST", form: { ...FORM, replyTo: "a@x.com, b@y.com", contactCapPer30Days: "0" } }),
+        ...ctx,
+      }),
+    );
     const body = await res.json();
     expect(body.fieldErrors).toMatchObject({ replyTo: "Enter exactly one email address", contactCapPer30Days: "At least 1" });
   });

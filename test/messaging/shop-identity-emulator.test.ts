@@ -18,7 +18,14 @@ const SHOP = "identity-emu.myshopify.com";
 describe("email identity defaults from the emulated Shopify shop", () => {
   let emu: Emulator;
   let t: TestDb;
-  const client = async () => createAdminClient({ shop: SHOP, accessToken: emu.issueAccessToken(SHOP), urlTemplate: `${emu.url}/{shop}`, maxAttempts: 1, sleep: async () => {} });
+  const client = async () =>
+    createAdminClient({
+      shop: SHOP,
+      accessToken: emu.issueAccessToken(SHOP),
+      urlTemplate: `${emu.url}/{shop}`,
+      maxAttempts: 1,
+      sleep: async () => {},
+    });
 
   beforeAll(async () => {
     t = await createTestDb("pglite");
@@ -36,15 +43,34 @@ describe("email identity defaults from the emulated Shopify shop", () => {
     expect(identity).toEqual({
       name: "Maison Lumière",
       contactEmail: "bonjour@maison.example",
-      shopAddress: { company: null, address1: "151 O'Connor Street", address2: null, city: "Ottawa", province: "Ontario", zip: "K2P 2L8", country: "Canada" },
+      shopAddress: {
+        company: null,
+        address1: "151 O'Connor Street",
+        address2: null,
+        city: "Ottawa",
+        province: "Ontario",
+        zip: "K2P 2L8",
+        country: "Canada",
+      },
     });
     await seedShop(t.db.sql, SHOP, { messaging: {} });
     const s = await fillEmailDefaultsFromShopify(t.db.sql, client, SHOP, new Date());
-    expect(s).toMatchObject({ senderName: "Maison Lumière", replyTo: "bonjour@maison.example", postalAddress: "151 O'Connor Street\nK2P 2L8 Ottawa Ontario\nCanada", postalAddressSource: "shopify" });
+    expect(s).toMatchObject({
+      senderName: "Maison Lumière",
+      replyTo: "bonjour@maison.example",
+      postalAddress: "151 O'Connor Street\nK2P 2L8 Ottawa Ontario\nCanada",
+      postalAddressSource: "shopify",
+    });
   });
 
   it("a shop without an address leaves the postal address empty (marketing email stays refused)", async () => {
-    const c = createAdminClient({ shop: "no-address.myshopify.com", accessToken: emu.issueAccessToken("no-address.myshopify.com"), urlTemplate: `${emu.url}/{shop}`, maxAttempts: 1, sleep: async () => {} });
+    const c = createAdminClient({
+      shop: "no-address.myshopify.com",
+      accessToken: emu.issueAccessToken("no-address.myshopify.com"),
+      urlTemplate: `${emu.url}/{shop}`,
+      maxAttempts: 1,
+      sleep: async () => {},
+    });
     expect((await fetchShopEmailIdentity(c)).shopAddress).toMatchObject({ address1: null, city: null });
     await seedShop(t.db.sql, "no-address.myshopify.com", { messaging: {} });
     const s = await fillEmailDefaultsFromShopify(t.db.sql, c, "no-address.myshopify.com", new Date());

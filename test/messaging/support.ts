@@ -78,9 +78,7 @@ function decodePart(body: string, encoding: string | undefined): string {
   const enc = (encoding ?? "7bit").toLowerCase();
   if (enc === "base64") return Buffer.from(body.replace(/\s+/g, ""), "base64").toString("utf8");
   if (enc === "quoted-printable") {
-    const bytes = body
-      .replace(/=\r?\n/g, "")
-      .replace(/=([0-9A-F]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
+    const bytes = body.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
     return Buffer.from(bytes, "latin1").toString("utf8");
   }
   return body;
@@ -138,7 +136,12 @@ export async function seedCustomer(sql: Sql, id: string, opts: { email?: string 
   await sql.query(
     `INSERT INTO "Customer" (shop, id, email, "firstName", "emailConsent") VALUES ($1, $2, $3, 'Ada', $4)
      ON CONFLICT (shop, id) DO UPDATE SET email = excluded.email, "emailConsent" = excluded."emailConsent"`,
-    [opts.shop ?? SHOP, id, opts.email === undefined ? `c${id}@example.com` : opts.email, opts.consent === undefined ? "SUBSCRIBED" : opts.consent],
+    [
+      opts.shop ?? SHOP,
+      id,
+      opts.email === undefined ? `c${id}@example.com` : opts.email,
+      opts.consent === undefined ? "SUBSCRIBED" : opts.consent,
+    ],
   );
 }
 

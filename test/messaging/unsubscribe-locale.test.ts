@@ -32,14 +32,22 @@ beforeAll(async () => {
     JSON.stringify({ messaging: { locale: "fr", postalAddress: "12 Rue des Lilas, 75011 Paris" } }),
   ]);
   for (const id of ["701", "702"]) {
-    await database.sql.query(`INSERT INTO "Customer" (shop, id, email, "emailConsent") VALUES ($1, $2, $3, 'SUBSCRIBED')`, [SHOP, id, `c${id}@example.com`]);
+    await database.sql.query(`INSERT INTO "Customer" (shop, id, email, "emailConsent") VALUES ($1, $2, $3, 'SUBSCRIBED')`, [
+      SHOP,
+      id,
+      `c${id}@example.com`,
+    ]);
   }
 });
 
 describe("unsubscribe pages in the shop's language (a French shop)", () => {
   it("the confirmation page, its button and the result are in French", async () => {
     const t = token("701");
-    const res = await route.loader({ request: new Request(url(t), { headers: { "Accept-Language": "en-US" } }), params: { token: t }, ...ctx });
+    const res = await route.loader({
+      request: new Request(url(t), { headers: { "Accept-Language": "en-US" } }),
+      params: { token: t },
+      ...ctx,
+    });
     const data = await res.json();
     expect(data).toEqual({ ok: true, shopName: "Boutique Lumière", done: false, locale: "fr" });
     const page = await render(data);
@@ -49,7 +57,11 @@ describe("unsubscribe pages in the shop's language (a French shop)", () => {
     expect(page).toContain('lang="fr"');
     expect(page).not.toContain("Unsubscribe");
 
-    const done = await route.action({ request: new Request(url(t), { method: "POST", body: "confirm=1", headers: { "Content-Type": "application/x-www-form-urlencoded" } }), params: { token: t }, ...ctx });
+    const done = await route.action({
+      request: new Request(url(t), { method: "POST", body: "confirm=1", headers: { "Content-Type": "application/x-www-form-urlencoded" } }),
+      params: { token: t },
+      ...ctx,
+    });
     const after = await render(data, await done.json());
     expect(after).toContain("Vous êtes désabonné(e)");
     expect(after).toContain("Boutique Lumière ne vous enverra plus d&#x27;e-mails marketing.");
@@ -57,10 +69,18 @@ describe("unsubscribe pages in the shop's language (a French shop)", () => {
 
   it("the one-click answer is in French; a forged link answers in the reader's language", async () => {
     const t = token("702");
-    const res = await oneClick.action({ request: new Request(`${TEST_APP.appUrl}/unsubscribe/one-click/${t}`, { method: "POST", body: "List-Unsubscribe=One-Click" }), params: { token: t }, ...ctx });
+    const res = await oneClick.action({
+      request: new Request(`${TEST_APP.appUrl}/unsubscribe/one-click/${t}`, { method: "POST", body: "List-Unsubscribe=One-Click" }),
+      params: { token: t },
+      ...ctx,
+    });
     expect([res.status, await res.text()]).toEqual([200, "Désabonnement effectué."]);
     const forged = createUnsubscribeToken("not-the-secret", { shop: SHOP, customerId: "702" });
-    const r = await route.loader({ request: new Request(url(forged), { headers: { "Accept-Language": "de-DE,de;q=0.9,en;q=0.8" } }), params: { token: forged }, ...ctx });
+    const r = await route.loader({
+      request: new Request(url(forged), { headers: { "Accept-Language": "de-DE,de;q=0.9,en;q=0.8" } }),
+      params: { token: forged },
+      ...ctx,
+    });
     expect(r.status).toBe(403);
     const page = await render(await r.json());
     expect(page).toContain("Dieser Link funktioniert nicht");

@@ -21,7 +21,11 @@ const PATH: Record<VipTaskStatus, VipTaskStatus[]> = {
   won_back: ["won_back"],
 };
 
-interface Sent { queue: string; payload: unknown; opts?: { runAt?: Date; singletonKey?: string } }
+interface Sent {
+  queue: string;
+  payload: unknown;
+  opts?: { runAt?: Date; singletonKey?: string };
+}
 
 describe.each(databaseKinds)("outreach lifecycle (%s)", (kind) => {
   let t: TestDb;
@@ -31,7 +35,12 @@ describe.each(databaseKinds)("outreach lifecycle (%s)", (kind) => {
     await seedShop(t.db.sql, SHOP, "UTC");
     for (let i = 1; i <= 60; i++) {
       await seedCustomer(t.db.sql, String(i));
-      await seedOrder(t.db.sql, { id: String(10_000 + i), customerId: String(i), processedAt: ago(200), lines: [{ productId: "1", title: "Tea" }] });
+      await seedOrder(t.db.sql, {
+        id: String(10_000 + i),
+        customerId: String(i),
+        processedAt: ago(200),
+        lines: [{ productId: "1", title: "Tea" }],
+      });
     }
   });
   afterAll(() => t.drop());
@@ -43,7 +52,8 @@ describe.each(databaseKinds)("outreach lifecycle (%s)", (kind) => {
     await createOutreachTasks(t.db.sql, { shop: SHOP, campaignId, launchAt: LAUNCH, settings: settings(), customerIds: [customerId] });
     const task = (await outreachTaskFor(t.db.sql, SHOP, campaignId, customerId))!;
     let h = 1;
-    for (const to of PATH[status]) await transitionTask(t.db.sql, { shop: SHOP, taskId: task.id, to, now: new Date(LAUNCH.getTime() + h++ * 3_600_000) });
+    for (const to of PATH[status])
+      await transitionTask(t.db.sql, { shop: SHOP, taskId: task.id, to, now: new Date(LAUNCH.getTime() + h++ * 3_600_000) });
     return task.id;
   }
 
@@ -90,17 +100,28 @@ describe.each(databaseKinds)("outreach lifecycle (%s)", (kind) => {
     const c = await taskIn("won_back");
     const r = await bulkTransition(t.db.sql, { shop: SHOP, taskIds: [a, b, c, "missing", a], to: "contacted", now: after(1) });
     expect(r).toEqual({ changed: [a], unchanged: [b], conflicts: [{ taskId: c, status: "won_back" }], notFound: ["missing"] });
-    await expect(bulkTransition(t.db.sql, { shop: SHOP, taskIds: [], to: "contacted", now: after(1) })).rejects.toMatchObject({ code: "INVALID_INPUT" });
+    await expect(bulkTransition(t.db.sql, { shop: SHOP, taskIds: [], to: "contacted", now: after(1) })).rejects.toMatchObject({
+      code: "INVALID_INPUT",
+    });
   });
 
   it("appends notes once per form submission, rejects empty ones", async () => {
     const id = await taskIn("to_contact");
     const noteId = "3f7f5b7e-2a4c-4d1e-9a55-0a8b9c6d1e2f";
-    expect(await addNote(t.db.sql, { shop: SHOP, taskId: id, author: "Ana", body: "Prefers calls after 6pm", noteId, now: after(1) })).toEqual({ created: true, noteId });
-    expect(await addNote(t.db.sql, { shop: SHOP, taskId: id, author: "Ana", body: "Prefers calls after 6pm", noteId, now: after(1) })).toEqual({ created: false, noteId });
+    expect(
+      await addNote(t.db.sql, { shop: SHOP, taskId: id, author: "Ana", body: "Prefers calls after 6pm", noteId, now: after(1) }),
+    ).toEqual({ created: true, noteId });
+    expect(
+      await addNote(t.db.sql, { shop: SHOP, taskId: id, author: "Ana", body: "Prefers calls after 6pm", noteId, now: after(1) }),
+    ).toEqual({ created: false, noteId });
     await addNote(t.db.sql, { shop: SHOP, taskId: id, body: "Sent sample box", now: after(2) });
-    expect((await listNotes(t.db.sql, SHOP, id)).map((n) => `${n.author}: ${n.body}`)).toEqual(["Ana: Prefers calls after 6pm", "Staff: Sent sample box"]);
-    await expect(addNote(t.db.sql, { shop: SHOP, taskId: id, body: "   ", now: after(2) })).rejects.toMatchObject({ code: "INVALID_INPUT" });
+    expect((await listNotes(t.db.sql, SHOP, id)).map((n) => `${n.author}: ${n.body}`)).toEqual([
+      "Ana: Prefers calls after 6pm",
+      "Staff: Sent sample box",
+    ]);
+    await expect(addNote(t.db.sql, { shop: SHOP, taskId: id, body: "   ", now: after(2) })).rejects.toMatchObject({
+      code: "INVALID_INPUT",
+    });
     await expect(addNote(t.db.sql, { shop: SHOP, taskId: "nope", body: "x", now: after(2) })).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
 });
@@ -114,7 +135,13 @@ describe.each(databaseKinds)("escalation and won back (%s)", (kind) => {
       await seedCustomer(t.db.sql, id);
       await seedOrder(t.db.sql, { id: `9${id}`, customerId: id, processedAt: ago(300), lines: [{ productId: "1", title: "Tea" }] });
     }
-    await createOutreachTasks(t.db.sql, { shop: SHOP, campaignId: "c1", launchAt: LAUNCH, settings: settings({ followUpDays: 7, graceDays: 2 }), customerIds: ["1", "2", "3", "4", "5", "6"] });
+    await createOutreachTasks(t.db.sql, {
+      shop: SHOP,
+      campaignId: "c1",
+      launchAt: LAUNCH,
+      settings: settings({ followUpDays: 7, graceDays: 2 }),
+      customerIds: ["1", "2", "3", "4", "5", "6"],
+    });
   });
   afterAll(() => t.drop());
 
@@ -155,14 +182,19 @@ describe.each(databaseKinds)("escalation and won back (%s)", (kind) => {
     ]);
     expect(await status("3")).toBe("responded");
     // While tasks were open each pass asked for the next daily check (one key per day); the last left none open.
-    expect(sent.map((s) => s.opts?.singletonKey)).toEqual([`${SHOP}:daily:2026-12-11`, `${SHOP}:daily:2026-12-11`, `${SHOP}:daily:2026-12-11`]);
+    expect(sent.map((s) => s.opts?.singletonKey)).toEqual([
+      `${SHOP}:daily:2026-12-11`,
+      `${SHOP}:daily:2026-12-11`,
+      `${SHOP}:daily:2026-12-11`,
+    ]);
     expect(sent[0]!.opts?.runAt).toEqual(new Date("2026-12-11T00:05:00Z"));
     expect(sent.every((s) => s.queue === ESCALATE_QUEUE)).toBe(true);
   });
 
   it("marks a VIP won back from the order webhook path: qualifying orders only", async () => {
     const sql = t.db.sql;
-    const hook = (orderId: string, customerId: string | null) => outreachOnOrderChanged({ sql, now: () => after(12) }, { shop: SHOP, customerId, ...{ orderId } });
+    const hook = (orderId: string, customerId: string | null) =>
+      outreachOnOrderChanged({ sql, now: () => after(12) }, { shop: SHOP, customerId, ...{ orderId } });
     // Test and cancelled orders after launch, and an order before launch, do not count.
     await seedOrder(sql, { id: "501", customerId: "5", processedAt: after(11), test: true });
     await seedOrder(sql, { id: "502", customerId: "5", processedAt: after(11), cancelledAt: after(11) });
@@ -187,7 +219,11 @@ describe.each(databaseKinds)("escalation and won back (%s)", (kind) => {
     const sent: Sent[] = [];
     const queue = { send: async (q: string, payload: unknown, opts?: Sent["opts"]) => (sent.push({ queue: q, payload, opts }), "j") };
     await scheduleEscalations(queue, SHOP, new Date("2026-12-10T09:00:31.500Z"));
-    expect(sent[0]).toEqual({ queue: ESCALATE_QUEUE, payload: { shop: SHOP }, opts: { runAt: new Date("2026-12-10T09:00:00Z"), singletonKey: `${SHOP}:at:2026-12-10T09:00:00.000Z` } });
+    expect(sent[0]).toEqual({
+      queue: ESCALATE_QUEUE,
+      payload: { shop: SHOP },
+      opts: { runAt: new Date("2026-12-10T09:00:00Z"), singletonKey: `${SHOP}:at:2026-12-10T09:00:00.000Z` },
+    });
     const [def] = outreachJobDefinitions(async () => ({ sql: t.db.sql, queue, now: () => after(30) }));
     await seedOrder(t.db.sql, { id: "601", customerId: "6", processedAt: after(20) });
     await def!.handler(def!.payload.parse({ shop: SHOP }), { jobId: "j1", attempt: 1 });
@@ -199,7 +235,12 @@ describe.each(databaseKinds)("escalation and won back (%s)", (kind) => {
     const taskId = await id("4");
     await addNote(t.db.sql, { shop: SHOP, taskId, body: "Called, no answer", now: after(3) });
     // Outreach's compliance hook (ADR 076), run the way app/compliance.server.ts runs every feature's.
-    await redactCustomer([{ name: "outreach", redactCustomers: (tx, shop, { customerIds }) => redactOutreachCustomers(tx, shop, customerIds) }], t.db.sql, SHOP, 4n);
+    await redactCustomer(
+      [{ name: "outreach", redactCustomers: (tx, shop, { customerIds }) => redactOutreachCustomers(tx, shop, customerIds) }],
+      t.db.sql,
+      SHOP,
+      4n,
+    );
     expect(await outreachTaskFor(t.db.sql, SHOP, "c1", "4")).toBeNull();
     expect(await t.db.sql.query(`SELECT id FROM "OutreachNote" WHERE "taskId" = $1`, [taskId])).toEqual([]);
     expect(await outreachTaskFor(t.db.sql, SHOP, "c1", "1")).not.toBeNull();

@@ -32,9 +32,26 @@ describe("owner notice for escalated VIPs (real SMTP server)", () => {
       await seedCustomer(t.db.sql, id, { firstName: `Vip${id}`, email: `vip${id}@example.com`, totalSpent: 100 * Number(id) });
       await seedOrder(t.db.sql, { id: `8${id}`, customerId: id, processedAt: ago(200), lines: [{ productId: "1", title: "Tea" }] });
     }
-    await createOutreachTasks(t.db.sql, { shop: SHOP, campaignId: "owner-mail", launchAt: LAUNCH, settings: settings({ owner: "boss@shop.test" }), customerIds: ["1", "2"] });
-    await createOutreachTasks(t.db.sql, { shop: SHOP, campaignId: "owner-name", launchAt: LAUNCH, settings: settings({ owner: "Maria (store owner)" }), customerIds: ["3"] });
-    await transitionTask(t.db.sql, { shop: SHOP, taskId: (await outreachTaskFor(t.db.sql, SHOP, "owner-mail", "2"))!.id, to: "contacted", now: after(1) });
+    await createOutreachTasks(t.db.sql, {
+      shop: SHOP,
+      campaignId: "owner-mail",
+      launchAt: LAUNCH,
+      settings: settings({ owner: "boss@shop.test" }),
+      customerIds: ["1", "2"],
+    });
+    await createOutreachTasks(t.db.sql, {
+      shop: SHOP,
+      campaignId: "owner-name",
+      launchAt: LAUNCH,
+      settings: settings({ owner: "Maria (store owner)" }),
+      customerIds: ["3"],
+    });
+    await transitionTask(t.db.sql, {
+      shop: SHOP,
+      taskId: (await outreachTaskFor(t.db.sql, SHOP, "owner-mail", "2"))!.id,
+      to: "contacted",
+      now: after(1),
+    });
   });
   afterAll(async () => {
     await t.drop();
@@ -44,7 +61,16 @@ describe("owner notice for escalated VIPs (real SMTP server)", () => {
   it("mails one digest to an owner email, nothing to a name, and nothing again on a rerun", async () => {
     const mailer = nodemailer.createTransport({ host: "127.0.0.1", port, secure: false, ignoreTLS: true });
     const notify = (shop: string, escalated: Parameters<typeof notifyOwners>[2]) =>
-      notifyOwners({ sql: t.db.sql, mailer, from: "Winback <winback@app.test>", appAdminUrl: (s) => `https://${s}/admin/apps/key/app/outreach?status=escalated` }, shop, escalated);
+      notifyOwners(
+        {
+          sql: t.db.sql,
+          mailer,
+          from: "Winback <winback@app.test>",
+          appAdminUrl: (s) => `https://${s}/admin/apps/key/app/outreach?status=escalated`,
+        },
+        shop,
+        escalated,
+      );
     const deps = { sql: t.db.sql, queue: { send: async () => "j" }, now: () => after(10), notifyOwners: notify };
     const run = await escalationPass(deps, SHOP);
     expect(run.escalated).toHaveLength(3);
@@ -72,7 +98,11 @@ describe("owner notice for escalated VIPs (real SMTP server)", () => {
     const sent = await notifyOwners(
       { sql: t.db.sql, mailer, from: "Winback <winback@app.test>", appAdminUrl: (s) => `https://${s}/admin/apps/key/app/outreach` },
       SHOP,
-      ["boss@shop.test,ops", "a@x.com, b@y.com", "Boss <boss@shop.test>", "boss@shop.test\nBcc: evil@x.test"].map((escalatedTo) => ({ taskId, customerId: "1", escalatedTo })),
+      ["boss@shop.test,ops", "a@x.com, b@y.com", "Boss <boss@shop.test>", "boss@shop.test\nBcc: evil@x.test"].map((escalatedTo) => ({
+        taskId,
+        customerId: "1",
+        escalatedTo,
+      })),
     );
     expect(sent).toEqual([]);
     expect(inbox.length).toBe(before);
@@ -80,8 +110,21 @@ describe("owner notice for escalated VIPs (real SMTP server)", () => {
   });
 
   it("a failing mail server does not undo or retry the escalation", async () => {
-    await createOutreachTasks(t.db.sql, { shop: SHOP, campaignId: "owner-mail-2", launchAt: LAUNCH, settings: settings({ owner: "boss@shop.test" }), customerIds: ["1"] });
-    const deps = { sql: t.db.sql, queue: { send: async () => "j" }, now: () => after(10), notifyOwners: async () => { throw new Error("SMTP down"); } };
+    await createOutreachTasks(t.db.sql, {
+      shop: SHOP,
+      campaignId: "owner-mail-2",
+      launchAt: LAUNCH,
+      settings: settings({ owner: "boss@shop.test" }),
+      customerIds: ["1"],
+    });
+    const deps = {
+      sql: t.db.sql,
+      queue: { send: async () => "j" },
+      now: () => after(10),
+      notifyOwners: async () => {
+        throw new Error("SMTP down");
+      },
+    };
     const run = await escalationPass(deps, SHOP);
     expect(run.escalated).toHaveLength(1);
     expect((await outreachTaskFor(t.db.sql, SHOP, "owner-mail-2", "1"))!.status).toBe("escalated");
@@ -122,7 +165,17 @@ describe("concierge settings drive new tasks and the owner notice (issue 13: the
     };
     const form = (o: Record<string, string>) => {
       const f = new FormData();
-      for (const [k, v] of Object.entries({ conciergeName: "Maya Chen", conciergeRole: "Head of client care", conciergeEmail: "maya@shop.test", followUpDays: "3", graceDays: "1", ownerName: "Maria", ownerEmail: "maria@shop.test", ...o })) f.set(k, v);
+      for (const [k, v] of Object.entries({
+        conciergeName: "Maya Chen",
+        conciergeRole: "Head of client care",
+        conciergeEmail: "maya@shop.test",
+        followUpDays: "3",
+        graceDays: "1",
+        ownerName: "Maria",
+        ownerEmail: "maria@shop.test",
+        ...o,
+      }))
+        f.set(k, v);
       return f;
     };
     expect(await saveOutreachSettingsForm(ctx, SHOP2, form({ ownerEmail: "a@x.com, b@y.com", followUpDays: "soon" }))).toEqual({
@@ -134,7 +187,13 @@ describe("concierge settings drive new tasks and the owner notice (issue 13: the
     expect(await conciergeContact(t.db.sql, SHOP2)).toEqual({ name: "Maya Chen", role: "Head of client care", replyTo: "maya@shop.test" });
 
     // A campaign whose plan names no concierge and no owner: the shop's concierge settings apply.
-    await createOutreachTasks(t.db.sql, { shop: SHOP2, campaignId: "c-settings", launchAt: LAUNCH, settings: settings({ conciergeName: "", owner: "" }), customerIds: ["11", "12"] });
+    await createOutreachTasks(t.db.sql, {
+      shop: SHOP2,
+      campaignId: "c-settings",
+      launchAt: LAUNCH,
+      settings: settings({ conciergeName: "", owner: "" }),
+      customerIds: ["11", "12"],
+    });
     const task = (await outreachTaskFor(t.db.sql, SHOP2, "c-settings", "11"))!;
     expect(task.concierge).toEqual({ name: "Maya Chen", role: "Head of client care" });
     expect(task.followUpAt).toEqual(after(3));

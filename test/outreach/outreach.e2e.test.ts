@@ -28,7 +28,13 @@ describe.skipIf(!hasChromium || !TEST_DATABASE_URL)("Outreach page in the admin 
 
   beforeAll(async () => {
     t = await createTestDb("postgres");
-    stack = await startEmbeddedStack({ shop: SHOP, apiKey: API_KEY, apiSecret: API_SECRET, seed: { seed: 11, customers: 120, years: 2 }, databaseUrl: t.url! });
+    stack = await startEmbeddedStack({
+      shop: SHOP,
+      apiKey: API_KEY,
+      apiSecret: API_SECRET,
+      seed: { seed: 11, customers: 120, years: 2 },
+      databaseUrl: t.url!,
+    });
     ({ emulator, app, browser } = stack);
   }, 300_000);
 
@@ -47,7 +53,10 @@ describe.skipIf(!hasChromium || !TEST_DATABASE_URL)("Outreach page in the admin 
     // Wait for the sync's outcome, not for a number of polls: on a busy machine it may take longer
     // (the test's own timeout is the only deadline); a failed run fails at once with its status.
     for (;;) {
-      const [r] = await t.db.sql.query<{ status: string }>(`SELECT status FROM "SyncRun" WHERE shop = $1 ORDER BY "startedAt" DESC LIMIT 1`, [SHOP]);
+      const [r] = await t.db.sql.query<{ status: string }>(
+        `SELECT status FROM "SyncRun" WHERE shop = $1 ORDER BY "startedAt" DESC LIMIT 1`,
+        [SHOP],
+      );
       if (r?.status === "completed") break;
       if (r && r.status !== "running" && r.status !== "pending") throw new Error(`sync did not complete: ${r.status}`);
       await new Promise((res) => setTimeout(res, 500));
@@ -57,16 +66,30 @@ describe.skipIf(!hasChromium || !TEST_DATABASE_URL)("Outreach page in the admin 
       [SHOP],
     );
     const launchAt = new Date(Date.now() - 3 * 86_400_000);
-    expect(await createOutreachTasks(t.db.sql, { shop: SHOP, campaignId: "e2e-campaign", launchAt, settings: settings({ conciergeName: "Ana" }), customerIds: vips.map((v) => v.id) })).toEqual({ created: 6, existing: 0 });
+    expect(
+      await createOutreachTasks(t.db.sql, {
+        shop: SHOP,
+        campaignId: "e2e-campaign",
+        launchAt,
+        settings: settings({ conciergeName: "Ana" }),
+        customerIds: vips.map((v) => v.id),
+      }),
+    ).toEqual({ created: 6, existing: 0 });
 
     await page.goto(emulator.adminUrl(SHOP, "/app/outreach"));
     const queue = frame.locator('[data-testid="outreach-queue"]');
     await queue.waitFor({ timeout: 60_000 });
     await expect(queue.locator("tbody tr").count()).resolves.toBe(6);
     for (const v of vips.filter((x) => x.name)) await queue.getByText(v.name, { exact: true }).waitFor();
-    const [{ perkText }] = await t.db.sql.query<{ perkText: string }>(`SELECT "perkText" FROM "OutreachTask" WHERE "customerId" = $1::bigint`, [vips[0]!.id]);
+    const [{ perkText }] = await t.db.sql.query<{ perkText: string }>(
+      `SELECT "perkText" FROM "OutreachTask" WHERE "customerId" = $1::bigint`,
+      [vips[0]!.id],
+    );
     await queue.getByText(perkText).first().waitFor();
-    await queue.getByText(/Overdue/).first().waitFor(); // launched 3 days ago, nobody contacted
+    await queue
+      .getByText(/Overdue/)
+      .first()
+      .waitFor(); // launched 3 days ago, nobody contacted
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, "outreach.png"), fullPage: true });
 
     // Open the top VIP, mark contacted, add a note.
@@ -76,7 +99,10 @@ describe.skipIf(!hasChromium || !TEST_DATABASE_URL)("Outreach page in the admin 
       await dialog.getByTestId("outreach-script").waitFor({ timeout: 90_000 });
     } catch (e) {
       await page.screenshot({ path: path.join(SCREENSHOT_DIR, "outreach-debug.png"), fullPage: true });
-      console.log("FRAMES", page.frames().map((f) => f.url()));
+      console.log(
+        "FRAMES",
+        page.frames().map((f) => f.url()),
+      );
       console.log("LOGS", app.logs.join("").slice(-4000));
       throw e;
     }

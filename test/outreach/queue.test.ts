@@ -44,7 +44,7 @@ describe("csv cells", () => {
   it("quotes per RFC 4180 and defuses formulas", () => {
     expect(csvCell('He said "hi", then left')).toBe('"He said ""hi"", then left"');
     expect(csvCell("line1\nline2")).toBe('"line1\nline2"');
-    expect(csvCell("=HYPERLINK(\"http://evil\")")).toBe('"\'=HYPERLINK(""http://evil"")"');
+    expect(csvCell('=HYPERLINK("http://evil")')).toBe('"\'=HYPERLINK(""http://evil"")"');
     expect(csvCell("+1 555 0100")).toBe("'+1 555 0100");
     expect(csvCell("-2")).toBe("'-2");
     expect(csvCell("@SUM(A1)")).toBe("'@SUM(A1)");
@@ -64,24 +64,50 @@ describe.each(databaseKinds)("outreach queue (%s)", (kind) => {
     const sql = t.db.sql;
     await seedShop(sql, SHOP, "UTC");
     for (let i = 1; i <= 30; i++) {
-      const names: Record<number, [string, string]> = { 1: ["=cmd|' /C calc'!A0", "Evil"], 2: ['Zoë "Z"', "O'Brien, Jr."], 3: ["Ann", "Smith"] };
+      const names: Record<number, [string, string]> = {
+        1: ["=cmd|' /C calc'!A0", "Evil"],
+        2: ['Zoë "Z"', "O'Brien, Jr."],
+        3: ["Ann", "Smith"],
+      };
       const [firstName, lastName] = names[i] ?? [`First${String(i).padStart(2, "0")}`, "Doe"];
       const phone = i === 2 ? "+14155550102" : i === 3 ? "=1+2" : undefined; // 3: a hostile value typed into the admin
       await seedCustomer(sql, String(i), { firstName, lastName, phone, totalSpent: 1000 + i * 10, lastOrderAt: ago(100 + i) });
-      await seedOrder(sql, { id: String(5000 + i), customerId: String(i), processedAt: ago(100 + i), lines: [{ productId: "1", title: "Tea" }] });
+      await seedOrder(sql, {
+        id: String(5000 + i),
+        customerId: String(i),
+        processedAt: ago(100 + i),
+        lines: [{ productId: "1", title: "Tea" }],
+      });
     }
     await sql.query(
       `INSERT INTO "Campaign" (id, shop, name, status, settings, tag, "discountCode", "updatedAt") VALUES ('camp-a', $1, 'Winter win-back', 'active', '{}', 'winback-a', 'CODEA', now())`,
       [SHOP],
     );
     const ids = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, k) => String(from + k));
-    await createOutreachTasks(sql, { shop: SHOP, campaignId: "camp-a", launchAt: LAUNCH, settings: settings({ conciergeName: "Ana" }), customerIds: ids(1, 20) });
-    await createOutreachTasks(sql, { shop: SHOP, campaignId: "camp-b", launchAt: after(2), settings: settings({ conciergeName: "" }), customerIds: ids(21, 30) });
+    await createOutreachTasks(sql, {
+      shop: SHOP,
+      campaignId: "camp-a",
+      launchAt: LAUNCH,
+      settings: settings({ conciergeName: "Ana" }),
+      customerIds: ids(1, 20),
+    });
+    await createOutreachTasks(sql, {
+      shop: SHOP,
+      campaignId: "camp-b",
+      launchAt: after(2),
+      settings: settings({ conciergeName: "" }),
+      customerIds: ids(21, 30),
+    });
     for (const c of ["2", "3", "4"]) {
       const task = (await outreachTaskFor(sql, SHOP, "camp-a", c))!;
       await transitionTask(sql, { shop: SHOP, taskId: task.id, to: "contacted", now: after(1) });
     }
-    await transitionTask(sql, { shop: SHOP, taskId: (await outreachTaskFor(sql, SHOP, "camp-a", "4"))!.id, to: "responded", now: after(2) });
+    await transitionTask(sql, {
+      shop: SHOP,
+      taskId: (await outreachTaskFor(sql, SHOP, "camp-a", "4"))!.id,
+      to: "responded",
+      now: after(2),
+    });
   });
   afterAll(() => t.drop());
 
@@ -101,15 +127,26 @@ describe.each(databaseKinds)("outreach queue (%s)", (kind) => {
     const overdue = await listQueue(sql, SHOP, q("overdue=1&pageSize=100"), now);
     expect(overdue.total).toBe(17);
     expect(overdue.rows.every((r) => r.overdue && r.status === "to_contact" && r.campaignId === "camp-a")).toBe(true);
-    expect((await listQueue(sql, SHOP, q("q=smith"), now)).rows.map((r) => [r.name, r.email, r.phone])).toEqual([["Ann Smith", "c3@example.com", "=1+2"]]);
+    expect((await listQueue(sql, SHOP, q("q=smith"), now)).rows.map((r) => [r.name, r.email, r.phone])).toEqual([
+      ["Ann Smith", "c3@example.com", "=1+2"],
+    ]);
     // by phone, however it is typed; too few digits match no phone
-    expect((await listQueue(sql, SHOP, q(`q=${encodeURIComponent("(415) 555-0102")}`), now)).rows.map((r) => r.phone)).toEqual(["+14155550102"]);
+    expect((await listQueue(sql, SHOP, q(`q=${encodeURIComponent("(415) 555-0102")}`), now)).rows.map((r) => r.phone)).toEqual([
+      "+14155550102",
+    ]);
     expect((await listQueue(sql, SHOP, q("q=0102"), now)).rows.map((r) => r.phone)).toEqual(["+14155550102"]);
     expect((await listQueue(sql, SHOP, q("q=12"), now)).rows.filter((r) => r.phone === "=1+2")).toEqual([]);
     expect((await listQueue(sql, SHOP, q("status=contacted&sort=name"), now)).rows.map((r) => r.phone)).toEqual(["=1+2", "+14155550102"]);
     expect((await listQueue(sql, SHOP, q("q=100%25"), now)).total).toBe(0); // LIKE wildcards are literal
     const opts = await queueOptions(sql, SHOP);
-    expect(opts).toEqual({ concierges: ["Ana", "Customer care lead"], campaigns: [{ id: "camp-b", name: "camp-b" }, { id: "camp-a", name: "Winter win-back" }], total: 30 });
+    expect(opts).toEqual({
+      concierges: ["Ana", "Customer care lead"],
+      campaigns: [
+        { id: "camp-b", name: "camp-b" },
+        { id: "camp-a", name: "Winter win-back" },
+      ],
+      total: 30,
+    });
   });
 
   it("sorts and paginates without gaps or repeats", async () => {
@@ -132,7 +169,19 @@ describe.each(databaseKinds)("outreach queue (%s)", (kind) => {
 
   it("rejects junk filters with INVALID_INPUT", async () => {
     for (const s of ["status=done", "sort=drop+table", "page=0", "page=abc"]) {
-      expect(isAppError((() => { try { return q(s); } catch (e) { return e; } })(), "INVALID_INPUT"), s).toBe(true);
+      expect(
+        isAppError(
+          (() => {
+            try {
+              return q(s);
+            } catch (e) {
+              return e;
+            }
+          })(),
+          "INVALID_INPUT",
+        ),
+        s,
+      ).toBe(true);
     }
   });
 

@@ -16,17 +16,38 @@ export async function seedShop(sql: Sql, shop = SHOP, tz = "America/New_York") {
   );
 }
 
-export async function seedCustomer(sql: Sql, id: string, c: { firstName?: string; lastName?: string; email?: string; phone?: string; totalSpent?: number; lastOrderAt?: Date } = {}, shop = SHOP) {
+export async function seedCustomer(
+  sql: Sql,
+  id: string,
+  c: { firstName?: string; lastName?: string; email?: string; phone?: string; totalSpent?: number; lastOrderAt?: Date } = {},
+  shop = SHOP,
+) {
   await sql.query(
     `INSERT INTO "Customer" (shop, id, email, "firstName", "lastName", phone, "orderCount", "totalSpent", "lastOrderAt") VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8)`,
-    [shop, id, c.email ?? `c${id}@example.com`, c.firstName ?? `First${id}`, c.lastName ?? `Last${id}`, c.phone ?? null, c.totalSpent ?? 0, c.lastOrderAt ?? null],
+    [
+      shop,
+      id,
+      c.email ?? `c${id}@example.com`,
+      c.firstName ?? `First${id}`,
+      c.lastName ?? `Last${id}`,
+      c.phone ?? null,
+      c.totalSpent ?? 0,
+      c.lastOrderAt ?? null,
+    ],
   );
 }
 
 let lineSeq = 1;
 export async function seedOrder(
   sql: Sql,
-  o: { id: string; customerId: string; processedAt: Date; test?: boolean; cancelledAt?: Date | null; lines?: Array<{ productId: string | null; title: string | null; type?: string | null; quantity?: number }> },
+  o: {
+    id: string;
+    customerId: string;
+    processedAt: Date;
+    test?: boolean;
+    cancelledAt?: Date | null;
+    lines?: Array<{ productId: string | null; title: string | null; type?: string | null; quantity?: number }>;
+  },
   shop = SHOP,
 ) {
   await sql.query(

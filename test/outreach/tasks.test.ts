@@ -12,29 +12,92 @@ describe.each(databaseKinds)("createOutreachTasks (%s)", (kind) => {
     await seedShop(sql);
     // 1: rebuys the same candle in three orders -> restock hold.
     await seedCustomer(sql, "1", { firstName: "Rita" });
-    for (const [i, d] of [[101, 300], [102, 200], [103, 120]] as const) {
-      await seedOrder(sql, { id: String(i), customerId: "1", processedAt: ago(d), lines: [{ productId: "9001", title: "Fig Candle", type: "Candles" }] });
+    for (const [i, d] of [
+      [101, 300],
+      [102, 200],
+      [103, 120],
+    ] as const) {
+      await seedOrder(sql, {
+        id: String(i),
+        customerId: "1",
+        processedAt: ago(d),
+        lines: [{ productId: "9001", title: "Fig Candle", type: "Candles" }],
+      });
     }
     // 2: buys mug + coaster together twice (different orders) -> bundle; single products never rebought.
     await seedCustomer(sql, "2", { firstName: "Sam" });
-    await seedOrder(sql, { id: "201", customerId: "2", processedAt: ago(400), lines: [{ productId: "7001", title: "Mug", type: "Kitchen" }, { productId: "7002", title: "Coaster", type: "Kitchen" }] });
-    await seedOrder(sql, { id: "202", customerId: "2", processedAt: ago(150), lines: [{ productId: "7002", title: "Coaster", type: "Kitchen" }, { productId: "7001", title: "Mug v2", type: "Kitchen" }] });
+    await seedOrder(sql, {
+      id: "201",
+      customerId: "2",
+      processedAt: ago(400),
+      lines: [
+        { productId: "7001", title: "Mug", type: "Kitchen" },
+        { productId: "7002", title: "Coaster", type: "Kitchen" },
+      ],
+    });
+    await seedOrder(sql, {
+      id: "202",
+      customerId: "2",
+      processedAt: ago(150),
+      lines: [
+        { productId: "7002", title: "Coaster", type: "Kitchen" },
+        { productId: "7001", title: "Mug v2", type: "Kitchen" },
+      ],
+    });
     // 3: different scarves in two orders -> early access to Scarves; a test order and a cancelled one with a rebuy must not count.
     await seedCustomer(sql, "3", { firstName: "Uma" });
-    await seedOrder(sql, { id: "301", customerId: "3", processedAt: ago(500), lines: [{ productId: "5001", title: "Red Scarf", type: "Scarves" }] });
-    await seedOrder(sql, { id: "302", customerId: "3", processedAt: ago(250), lines: [{ productId: "5002", title: "Blue Scarf", type: "Scarves" }] });
-    await seedOrder(sql, { id: "303", customerId: "3", processedAt: ago(200), test: true, lines: [{ productId: "5002", title: "Blue Scarf", type: "Scarves" }] });
-    await seedOrder(sql, { id: "304", customerId: "3", processedAt: ago(190), cancelledAt: ago(189), lines: [{ productId: "5002", title: "Blue Scarf", type: "Scarves" }] });
+    await seedOrder(sql, {
+      id: "301",
+      customerId: "3",
+      processedAt: ago(500),
+      lines: [{ productId: "5001", title: "Red Scarf", type: "Scarves" }],
+    });
+    await seedOrder(sql, {
+      id: "302",
+      customerId: "3",
+      processedAt: ago(250),
+      lines: [{ productId: "5002", title: "Blue Scarf", type: "Scarves" }],
+    });
+    await seedOrder(sql, {
+      id: "303",
+      customerId: "3",
+      processedAt: ago(200),
+      test: true,
+      lines: [{ productId: "5002", title: "Blue Scarf", type: "Scarves" }],
+    });
+    await seedOrder(sql, {
+      id: "304",
+      customerId: "3",
+      processedAt: ago(190),
+      cancelledAt: ago(189),
+      lines: [{ productId: "5002", title: "Blue Scarf", type: "Scarves" }],
+    });
     // 4: one custom item without a product -> concierge call; an order after launch is not history.
     await seedCustomer(sql, "4", { firstName: "" });
     await seedOrder(sql, { id: "401", customerId: "4", processedAt: ago(200), lines: [{ productId: null, title: "Gift wrap" }] });
-    await seedOrder(sql, { id: "402", customerId: "4", processedAt: new Date(LAUNCH.getTime() + DAY), lines: [{ productId: "1", title: "A" }] });
-    await seedOrder(sql, { id: "403", customerId: "4", processedAt: new Date(LAUNCH.getTime() + 2 * DAY), lines: [{ productId: "1", title: "A" }] });
+    await seedOrder(sql, {
+      id: "402",
+      customerId: "4",
+      processedAt: new Date(LAUNCH.getTime() + DAY),
+      lines: [{ productId: "1", title: "A" }],
+    });
+    await seedOrder(sql, {
+      id: "403",
+      customerId: "4",
+      processedAt: new Date(LAUNCH.getTime() + 2 * DAY),
+      lines: [{ productId: "1", title: "A" }],
+    });
   });
   afterAll(() => t.drop());
 
   it("creates one task per VIP with a perk derived from their own order lines", async () => {
-    const r = await createOutreachTasks(t.db.sql, { shop: SHOP, campaignId: "c1", launchAt: LAUNCH, settings: settings(), customerIds: ["1", "2", "3", "4", "2"] });
+    const r = await createOutreachTasks(t.db.sql, {
+      shop: SHOP,
+      campaignId: "c1",
+      launchAt: LAUNCH,
+      settings: settings(),
+      customerIds: ["1", "2", "3", "4", "2"],
+    });
     expect(r).toEqual({ created: 4, existing: 0 });
     const perk = async (id: string) => (await outreachTaskFor(t.db.sql, SHOP, "c1", id))!.perk;
     expect(await perk("1")).toEqual({ kind: "restock_hold", text: "Restock hold for Fig Candle", productIds: ["9001"] });
@@ -64,7 +127,13 @@ describe.each(databaseKinds)("createOutreachTasks (%s)", (kind) => {
 
   it("is idempotent: a retried launch creates nothing new and changes nothing", async () => {
     const before = await t.db.sql.query(`SELECT id, "perkText", script, "updatedAt" FROM "OutreachTask" ORDER BY id`);
-    const r = await createOutreachTasks(t.db.sql, { shop: SHOP, campaignId: "c1", launchAt: LAUNCH, settings: settings(), customerIds: ["4", "3", "2", "1"] });
+    const r = await createOutreachTasks(t.db.sql, {
+      shop: SHOP,
+      campaignId: "c1",
+      launchAt: LAUNCH,
+      settings: settings(),
+      customerIds: ["4", "3", "2", "1"],
+    });
     expect(r).toEqual({ created: 0, existing: 4 });
     expect(await t.db.sql.query(`SELECT id, "perkText", script, "updatedAt" FROM "OutreachTask" ORDER BY id`)).toEqual(before);
     // Two concurrent launches of the same campaign (double click) still make one task each.
@@ -77,7 +146,13 @@ describe.each(databaseKinds)("createOutreachTasks (%s)", (kind) => {
   });
 
   it("uses the merchant's perk override and the role when no concierge is named", async () => {
-    await createOutreachTasks(t.db.sql, { shop: SHOP, campaignId: "c3", launchAt: LAUNCH, settings: settings({ conciergeName: "", perkOverride: "A handwritten card and a sample box" }), customerIds: ["1"] });
+    await createOutreachTasks(t.db.sql, {
+      shop: SHOP,
+      campaignId: "c3",
+      launchAt: LAUNCH,
+      settings: settings({ conciergeName: "", perkOverride: "A handwritten card and a sample box" }),
+      customerIds: ["1"],
+    });
     const task = (await outreachTaskFor(t.db.sql, SHOP, "c3", "1"))!;
     expect(task.perk).toEqual({ kind: "override", text: "A handwritten card and a sample box", productIds: [] });
     expect(task.concierge).toEqual({ name: "", role: "Customer care lead" });
@@ -86,10 +161,18 @@ describe.each(databaseKinds)("createOutreachTasks (%s)", (kind) => {
 
   it("rejects bad input with INVALID_INPUT and writes nothing", async () => {
     const n = (await t.db.sql.query(`SELECT id FROM "OutreachTask"`)).length;
-    const err = await createOutreachTasks(t.db.sql, { shop: SHOP, campaignId: "c4", launchAt: LAUNCH, settings: settings(), customerIds: ["1", "gid://shopify/Customer/2"] }).catch((e) => e);
+    const err = await createOutreachTasks(t.db.sql, {
+      shop: SHOP,
+      campaignId: "c4",
+      launchAt: LAUNCH,
+      settings: settings(),
+      customerIds: ["1", "gid://shopify/Customer/2"],
+    }).catch((e) => e);
     expect(isAppError(err, "INVALID_INPUT")).toBe(true);
     expect((await t.db.sql.query(`SELECT id FROM "OutreachTask"`)).length).toBe(n);
-    expect(await createOutreachTasks(t.db.sql, { shop: SHOP, campaignId: "c4", launchAt: LAUNCH, settings: settings(), customerIds: [] })).toEqual({ created: 0, existing: 0 });
+    expect(
+      await createOutreachTasks(t.db.sql, { shop: SHOP, campaignId: "c4", launchAt: LAUNCH, settings: settings(), customerIds: [] }),
+    ).toEqual({ created: 0, existing: 0 });
   });
 
   it("summarises tasks by status for the campaign page", async () => {

@@ -61,7 +61,9 @@ describe.each(databaseKinds)("points ledger persistence on %s", (kind) => {
     payloads.push(h.emu.updateOrder(SHOP, payloads[0].id, { refundCents: 2_345 }));
     payloads.push(h.emu.updateOrder(SHOP, payloads[1].id, { cancelled: true }));
     // an older order of customer 3, refunded in full
-    const old = Array.from(s.ordersOfCustomer(3)).map((i) => s.orderLegacyId(i)).find((id) => !s.orderView(s.orderIndexFromId(id)).cancelledAt);
+    const old = Array.from(s.ordersOfCustomer(3))
+      .map((i) => s.orderLegacyId(i))
+      .find((id) => !s.orderView(s.orderIndexFromId(id)).cancelledAt);
     if (old) payloads.push(h.emu.updateOrder(SHOP, old, { refundCents: 1_000_000 }));
 
     // the domain: the state of the synced history, then each webhook applied one by one
@@ -79,20 +81,30 @@ describe.each(databaseKinds)("points ledger persistence on %s", (kind) => {
     const at = now();
     // rows are computed at each webhook's time; compare lots (time-free) and recompute summaries at one instant
     const afterLive = await loadLedgerRows(t.db.sql, SHOP);
-    const liveLots = new Map(afterLive.filter((r) => r.lots.length).map((r) => [r.customerId, r.lots.map((l) => [l.lotId, l.points, l.burned])]));
-    const domainLots = new Map(Object.values(live.customers).filter((c) => c.lots.length).map((c) => [c.customerId, c.lots.map((l) => [l.lotId, l.points, l.burned])]));
+    const liveLots = new Map(
+      afterLive.filter((r) => r.lots.length).map((r) => [r.customerId, r.lots.map((l) => [l.lotId, l.points, l.burned])]),
+    );
+    const domainLots = new Map(
+      Object.values(live.customers)
+        .filter((c) => c.lots.length)
+        .map((c) => [c.customerId, c.lots.map((l) => [l.lotId, l.points, l.burned])]),
+    );
     expect(Object.fromEntries(liveLots)).toEqual(Object.fromEntries(domainLots));
 
     // cancelled order: no lot; partial refund: 100 points; guest and test orders: nothing
     const c0 = afterLive.find((r) => r.customerId === String(cust(0)))!;
     expect(c0.lots.find((l) => l.sourceId === String(payloads[0].id))?.points).toBe(100);
-    expect(afterLive.find((r) => r.customerId === String(cust(1)))?.lots.some((l) => l.sourceId === String(payloads[1].id)) ?? false).toBe(false);
+    expect(afterLive.find((r) => r.customerId === String(cust(1)))?.lots.some((l) => l.sourceId === String(payloads[1].id)) ?? false).toBe(
+      false,
+    );
 
     await t.db.sql.query(`DELETE FROM "PointsLedger" WHERE shop = $1`, [SHOP]);
     await rebuildShopLedger(t.db.sql, SHOP, at);
     expect(Object.fromEntries(await dbLedger(t.db, SHOP))).toEqual(Object.fromEntries(domainLedger(live, at)));
     // and both equal a rebuild of Shopify's current orders
-    expect(Object.fromEntries(domainLedger(live, at))).toEqual(Object.fromEntries(domainLedger(expectedState(emulatorOrderEvents(h.emu, SHOP)), at)));
+    expect(Object.fromEntries(domainLedger(live, at))).toEqual(
+      Object.fromEntries(domainLedger(expectedState(emulatorOrderEvents(h.emu, SHOP)), at)),
+    );
   });
 
   it("an order moved to another customer leaves the first customer's ledger", async () => {
@@ -102,7 +114,11 @@ describe.each(databaseKinds)("points ledger persistence on %s", (kind) => {
     const p = h.emu.createOrder(SHOP, { customerId: Number(a), totalCents: 4_200 });
     await applyOrderWebhook(t.db.sql, SHOP, p);
     await applyOrderChange(t.db.sql, SHOP, String(p.id), a, now());
-    const moved = { ...p, updated_at: new Date(Date.parse(p.updated_at) + 1000).toISOString(), customer: { ...p.customer!, id: Number(b), admin_graphql_api_id: `gid://shopify/Customer/${b}` } };
+    const moved = {
+      ...p,
+      updated_at: new Date(Date.parse(p.updated_at) + 1000).toISOString(),
+      customer: { ...p.customer!, id: Number(b), admin_graphql_api_id: `gid://shopify/Customer/${b}` },
+    };
     await applyOrderWebhook(t.db.sql, SHOP, moved);
     expect(await applyOrderChange(t.db.sql, SHOP, String(p.id), b, now())).toEqual(expect.arrayContaining([a, b]));
     const rows = await loadLedgerRows(t.db.sql, SHOP, { customerIds: [a, b] });
@@ -112,7 +128,10 @@ describe.each(databaseKinds)("points ledger persistence on %s", (kind) => {
 
   it("settings change the rules: a rebuild with 2 points per unit doubles earned lots", async () => {
     const at = now();
-    await t.db.sql.query(`INSERT INTO "Shop" (domain, "updatedAt", settings) VALUES ($1, now(), '{"points": {"pointsPerUnit": 2}}') ON CONFLICT (domain) DO UPDATE SET settings = excluded.settings`, [SHOP]);
+    await t.db.sql.query(
+      `INSERT INTO "Shop" (domain, "updatedAt", settings) VALUES ($1, now(), '{"points": {"pointsPerUnit": 2}}') ON CONFLICT (domain) DO UPDATE SET settings = excluded.settings`,
+      [SHOP],
+    );
     await rebuildShopLedger(t.db.sql, SHOP, at);
     const two = await loadLedgerRows(t.db.sql, SHOP);
     await t.db.sql.query(`UPDATE "Shop" SET settings = '{}' WHERE domain = $1`, [SHOP]);

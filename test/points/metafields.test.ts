@@ -17,7 +17,8 @@ describe.each(databaseKinds)("loyalty metafields sync against the emulator on %s
   let t: TestDb;
   let h: Harness;
   const sleeps: number[] = [];
-  const client = () => createAdminClient({ shop: SHOP, accessToken: h.token, urlTemplate: `${h.emu.url}/{shop}`, sleep: async (ms) => void sleeps.push(ms) });
+  const client = () =>
+    createAdminClient({ shop: SHOP, accessToken: h.token, urlTemplate: `${h.emu.url}/{shop}`, sleep: async (ms) => void sleeps.push(ms) });
   const setCalls = () => h.emu.shop(SHOP).mutations.filter((m) => m.field === "metafieldsSet");
 
   beforeAll(async () => {
@@ -63,7 +64,13 @@ describe.each(databaseKinds)("loyalty metafields sync against the emulator on %s
     // read back through the Admin API, with the $app prefix
     const sample = rows.find((x) => loyaltyValues(x, settings, now).expireAt)!;
     const v = loyaltyValues(sample, settings, now);
-    const res = await gql(h.emu, h.token, `query($id: ID!) { customer(id: $id) { b: metafield(namespace: "$app:loyalty", key: "points_balance") { value type } e: metafield(namespace: "$app:loyalty", key: "points_expiring") { value } at: metafield(namespace: "$app:loyalty", key: "points_expire_at") { value type namespace } } }`, { id: `gid://shopify/Customer/${sample.customerId}` }, SHOP);
+    const res = await gql(
+      h.emu,
+      h.token,
+      `query($id: ID!) { customer(id: $id) { b: metafield(namespace: "$app:loyalty", key: "points_balance") { value type } e: metafield(namespace: "$app:loyalty", key: "points_expiring") { value } at: metafield(namespace: "$app:loyalty", key: "points_expire_at") { value type namespace } } }`,
+      { id: `gid://shopify/Customer/${sample.customerId}` },
+      SHOP,
+    );
     expect(res.body.data.customer).toEqual({
       b: { value: String(v.balance), type: "number_integer" },
       e: { value: String(v.expiring) },
@@ -94,7 +101,10 @@ describe.each(databaseKinds)("loyalty metafields sync against the emulator on %s
     const s = h.emu.shop(SHOP);
     const rows = await loadLedgerRows(t.db.sql, SHOP);
     const [gone, other] = [rows[0]!.customerId, rows[1]!.customerId];
-    await t.db.sql.query(`UPDATE "PointsLedger" SET "syncedBalance" = -1 WHERE shop = $1 AND "customerId" = ANY($2::bigint[])`, [SHOP, [gone, other]]);
+    await t.db.sql.query(`UPDATE "PointsLedger" SET "syncedBalance" = -1 WHERE shop = $1 AND "customerId" = ANY($2::bigint[])`, [
+      SHOP,
+      [gone, other],
+    ]);
     const goneIdx = s.customerIndexFromId(gone);
     s.data.customers.deleted.add(goneIdx);
     const r = await syncLoyaltyMetafields({ sql: t.db.sql, client: client(), now: new Date() }, SHOP);
@@ -120,13 +130,19 @@ describe.each(databaseKinds)("loyalty metafields sync against the emulator on %s
 
   it("at scale the values go out as one bulk mutation (staged JSONL, 25 per line); a rejected element is reported, the rest of its line re-sent", async () => {
     const s = h.emu.shop(SHOP);
-    await t.db.sql.query(`UPDATE "PointsLedger" SET "syncedBalance" = NULL, "syncedExpiring" = NULL, "syncedAt" = NULL WHERE shop = $1`, [SHOP]);
+    await t.db.sql.query(`UPDATE "PointsLedger" SET "syncedBalance" = NULL, "syncedExpiring" = NULL, "syncedAt" = NULL WHERE shop = $1`, [
+      SHOP,
+    ]);
     const rows = await loadLedgerRows(t.db.sql, SHOP);
     const goneIdx = s.customerIndexFromId(rows[3]!.customerId);
     s.data.customers.deleted.add(goneIdx);
     const direct = setCalls().length;
     const opsBefore = h.emu.bulk.ops.filter((o) => o.shop === SHOP && o.type === "MUTATION").length;
-    const r = await syncLoyaltyMetafields({ sql: t.db.sql, client: client(), now: new Date(), sleep: async () => void (await h.emu.bulk.idle()), bulkPollMs: 1 }, SHOP, { bulkThreshold: 10 });
+    const r = await syncLoyaltyMetafields(
+      { sql: t.db.sql, client: client(), now: new Date(), sleep: async () => void (await h.emu.bulk.idle()), bulkPollMs: 1 },
+      SHOP,
+      { bulkThreshold: 10 },
+    );
     s.data.customers.deleted.delete(goneIdx);
     expect(r.bulk).toBe(true);
     expect(h.emu.bulk.ops.filter((o) => o.shop === SHOP && o.type === "MUTATION").length).toBe(opsBefore + 1);
@@ -146,10 +162,18 @@ describe.each(databaseKinds)("loyalty metafields sync against the emulator on %s
 
   it("the emulator validates like Shopify: type, value, 25 per call, atomic", async () => {
     const owner = `gid://shopify/Customer/${h.emu.shop(SHOP).customerLegacyId(2)}`;
-    const m = (value: string, type = "number_integer") => ({ ownerId: owner, namespace: "$app:loyalty", key: "points_balance", type, value });
+    const m = (value: string, type = "number_integer") => ({
+      ownerId: owner,
+      namespace: "$app:loyalty",
+      key: "points_balance",
+      type,
+      value,
+    });
     const q = `mutation($m: [MetafieldsSetInput!]!) { metafieldsSet(metafields: $m) { metafields { value } userErrors { field message code elementIndex } } }`;
     const bad = await gql(h.emu, h.token, q, { m: [m("12"), m("1.5")] }, SHOP);
-    expect(bad.body.data.metafieldsSet.userErrors).toEqual([{ field: ["metafields", "1", "value"], message: "Value must be an integer.", code: "INVALID_VALUE", elementIndex: 1 }]);
+    expect(bad.body.data.metafieldsSet.userErrors).toEqual([
+      { field: ["metafields", "1", "value"], message: "Value must be an integer.", code: "INVALID_VALUE", elementIndex: 1 },
+    ]);
     expect(bad.body.data.metafieldsSet.metafields).toEqual([]);
     const wrongType = await gql(h.emu, h.token, q, { m: [m("2026-01-01", "date")] }, SHOP);
     expect(wrongType.body.data.metafieldsSet.userErrors[0].code).toBe("INVALID_TYPE");
@@ -159,7 +183,14 @@ describe.each(databaseKinds)("loyalty metafields sync against the emulator on %s
     expect(tooMany.body.errors).toBeUndefined();
     expect(tooMany.body.data.metafieldsSet).toEqual({
       metafields: null,
-      userErrors: [{ field: ["metafields"], message: "Exceeded the maximum metafields input limit of 25.", code: "LESS_THAN_OR_EQUAL_TO", elementIndex: null }],
+      userErrors: [
+        {
+          field: ["metafields"],
+          message: "Exceeded the maximum metafields input limit of 25.",
+          code: "LESS_THAN_OR_EQUAL_TO",
+          elementIndex: null,
+        },
+      ],
     });
   });
   it("publishes the redemption rate on the shop once, again only when it changes; the storefront banner values points with it", async () => {
@@ -172,12 +203,24 @@ describe.each(databaseKinds)("loyalty metafields sync against the emulator on %s
     // a customer with 250 points expiring soon, as the storefront shows them: 5 rewards of 4.00
     const c = h.emu.shop(SHOP).customerLegacyId(0);
     const soon = new Date(Date.now() + 3 * DAY_MS).toISOString();
-    await gql(h.emu, h.token, `mutation($m: [MetafieldsSetInput!]!) { metafieldsSet(metafields: $m) { userErrors { message } } }`, {
-      m: [
-        { ownerId: `gid://shopify/Customer/${c}`, namespace: "$app:loyalty", key: "points_expiring", type: "number_integer", value: "250" },
-        { ownerId: `gid://shopify/Customer/${c}`, namespace: "$app:loyalty", key: "points_expire_at", type: "date_time", value: soon },
-      ],
-    }, SHOP);
+    await gql(
+      h.emu,
+      h.token,
+      `mutation($m: [MetafieldsSetInput!]!) { metafieldsSet(metafields: $m) { userErrors { message } } }`,
+      {
+        m: [
+          {
+            ownerId: `gid://shopify/Customer/${c}`,
+            namespace: "$app:loyalty",
+            key: "points_expiring",
+            type: "number_integer",
+            value: "250",
+          },
+          { ownerId: `gid://shopify/Customer/${c}`, namespace: "$app:loyalty", key: "points_expire_at", type: "date_time", value: soon },
+        ],
+      },
+      SHOP,
+    );
     const page = await (await fetch(`${h.emu.url}/${SHOP}/storefront?customer=${c}`)).text();
     expect(page.replace(/<[^>]+>/g, " ").replace(/\s+/g, " ")).toMatch(/250 points worth \S*20\.00/);
     expect(await publishRewardRate(client(), { points: 100, value: 5 })).toBe(true);

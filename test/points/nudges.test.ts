@@ -48,21 +48,42 @@ describe.each(databaseKinds)("points expiry nudges on %s", (kind) => {
       `INSERT INTO "Order" (shop, id, "customerId", "processedAt", "createdAt", "updatedAt", "currentTotal", "totalPrice", currency) VALUES ($1, $2, $3, $4, $4, $4, $5, $5, 'EUR')`,
       [SHOP, id, cid, placed.toISOString(), total],
     );
-    for (const [title, qty] of lines) await t.db.sql.query(`INSERT INTO "OrderLine" (shop, id, "orderId", "productTitle", quantity, "unitPrice") VALUES ($1, $2, $3, $4, $5, 10)`, [SHOP, lid++, id, title, qty]);
+    for (const [title, qty] of lines)
+      await t.db.sql.query(
+        `INSERT INTO "OrderLine" (shop, id, "orderId", "productTitle", quantity, "unitPrice") VALUES ($1, $2, $3, $4, $5, 10)`,
+        [SHOP, lid++, id, title, qty],
+      );
   }
 
   beforeAll(async () => {
     t = await createTestDb(kind);
-    await t.db.sql.query(`INSERT INTO "Shop" (domain, name, "currencyCode", "ianaTimezone", "updatedAt") VALUES ($1, 'Maison Test', 'EUR', 'Asia/Tokyo', now())`, [SHOP]);
-    for (const [id, name] of [[1, "Ann"], [2, "Bob"], [3, "Cy"], [4, "Di"], [5, "Ed"]] as const) {
+    await t.db.sql.query(
+      `INSERT INTO "Shop" (domain, name, "currencyCode", "ianaTimezone", "updatedAt") VALUES ($1, 'Maison Test', 'EUR', 'Asia/Tokyo', now())`,
+      [SHOP],
+    );
+    for (const [id, name] of [
+      [1, "Ann"],
+      [2, "Bob"],
+      [3, "Cy"],
+      [4, "Di"],
+      [5, "Ed"],
+    ] as const) {
       await t.db.sql.query(`INSERT INTO "Customer" (shop, id, "firstName") VALUES ($1, $2, $3)`, [SHOP, id, name]);
     }
     // lots live 365 days: placed 355 days ago → expires in 10 days (T-14 due now)
-    await order(1, 240, at(-355), [["Linen shirt", 3], ["Socks", 1], ["Belt", 1], ["Scarf", 2]]);
+    await order(1, 240, at(-355), [
+      ["Linen shirt", 3],
+      ["Socks", 1],
+      ["Belt", 1],
+      ["Scarf", 2],
+    ]);
     await order(2, 120, at(-360)); // expires in 5 days: T-7 due now
     await order(3, 300, at(-330)); // expires in 35 days: nothing yet
     await order(4, 200, at(-356)); // expires in 9 days but fully redeemed below
-    await t.db.sql.query(`INSERT INTO "PointsRedemption" (id, shop, "customerId", "idempotencyKey", points, value, currency, code, status, "createdAt", "updatedAt") VALUES ('r4', $1, 4, 'k4', 200, 10, 'EUR', 'PTS-D', 'issued', $2, $2)`, [SHOP, at(-20).toISOString()]);
+    await t.db.sql.query(
+      `INSERT INTO "PointsRedemption" (id, shop, "customerId", "idempotencyKey", points, value, currency, code, status, "createdAt", "updatedAt") VALUES ('r4', $1, 4, 'k4', 200, 10, 'EUR', 'PTS-D', 'issued', $2, $2)`,
+      [SHOP, at(-20).toISOString()],
+    );
     await order(5, 90, at(-358)); // expires in 7 days, email consent missing: Flow still fires
     await order(1, 50, at(-400)); // expired: never nudged
     await turnPointsOnForTest(t.db.sql, SHOP, { at: at(-400) });
@@ -99,7 +120,13 @@ describe.each(databaseKinds)("points expiry nudges on %s", (kind) => {
       shop: SHOP,
       handle: "points-expiring",
       dedupeKey: "points:1:order:1:T-14",
-      payload: { customer_id: "1", points: 240, points_value: 10, expires_at: expires.toISOString(), basket_suggestion: "Linen shirt, Scarf, Belt" },
+      payload: {
+        customer_id: "1",
+        points: 240,
+        points_value: 10,
+        expires_at: expires.toISOString(),
+        basket_suggestion: "Linen shirt, Scarf, Belt",
+      },
     });
     expect(await runNudges(deps(), SHOP)).toEqual({ due: 0, emailed: 0, skipped: 0, flowFired: 0, failed: 0 });
   });
@@ -123,7 +150,10 @@ describe.each(databaseKinds)("points expiry nudges on %s", (kind) => {
   it("later steps follow; a redeemed lot gets no more reminders; results: redeemed before expiry vs expired", async () => {
     now = at(4); // Ann's lot at T-6 → T-7; Bob at T-1 → T-2
     // Ann redeems her points after the first reminder
-    await t.db.sql.query(`INSERT INTO "PointsRedemption" (id, shop, "customerId", "idempotencyKey", points, value, currency, code, status, "createdAt", "updatedAt") VALUES ('r1', $1, 1, 'k1', 200, 10, 'EUR', 'PTS-A', 'issued', $2, $2)`, [SHOP, at(3).toISOString()]);
+    await t.db.sql.query(
+      `INSERT INTO "PointsRedemption" (id, shop, "customerId", "idempotencyKey", points, value, currency, code, status, "createdAt", "updatedAt") VALUES ('r1', $1, 1, 'k1', 200, 10, 'EUR', 'PTS-A', 'issued', $2, $2)`,
+      [SHOP, at(3).toISOString()],
+    );
     await rebuildShopLedger(t.db.sql, SHOP, now);
     messenger.sent = [];
     await runNudges(deps(), SHOP);
@@ -145,7 +175,15 @@ describe.each(databaseKinds)("points expiry nudges on %s", (kind) => {
 
 describe("nudgeMessage", () => {
   it("below one whole reward names no amount", () => {
-    const m = nudgeMessage({ shopName: "Maison", points: 60, value: null, date: "May 1, 2027", basket: [], ctaUrl: "https://x.test/a", firstName: null });
+    const m = nudgeMessage({
+      shopName: "Maison",
+      points: 60,
+      value: null,
+      date: "May 1, 2027",
+      basket: [],
+      ctaUrl: "https://x.test/a",
+      firstName: null,
+    });
     expect(m.subject).toBe("60 points expire on May 1, 2027");
     expect(m.text).toContain("60 of your Maison points expire on May 1, 2027.");
     expect(m.html).not.toContain("worth");

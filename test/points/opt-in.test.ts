@@ -34,7 +34,13 @@ describe("points are off until the merchant turns them on", () => {
   const flows: FlowTriggerEvent[] = [];
   let clock = NOW;
 
-  const loyaltyWrites = () => h.emu.shop(SHOP).mutations.filter((m: { field: string }) => m.field === "metafieldsSet" || m.field === "metafieldDefinitionCreate" || m.field === "bulkOperationRunMutation");
+  const loyaltyWrites = () =>
+    h.emu
+      .shop(SHOP)
+      .mutations.filter(
+        (m: { field: string }) =>
+          m.field === "metafieldsSet" || m.field === "metafieldDefinitionCreate" || m.field === "bulkOperationRunMutation",
+      );
   const loyaltyValues = () => Object.values(metafieldStore(h.emu.shop(SHOP)).values).filter((v) => v.namespace.includes("loyalty"));
   /** Runs every queued points job (FIFO) as the job runner would; the next day's nudge run is only recorded. */
   async function runPointsJobs(): Promise<string[]> {
@@ -62,7 +68,10 @@ describe("points are off until the merchant turns them on", () => {
   beforeAll(async () => {
     t = await createTestDb("pglite");
     h = await harness({ db: t.db, seed: { seed: 5, customers: 80, years: 1 } });
-    await t.db.sql.query(`INSERT INTO "Shop" (domain, name, "currencyCode", "ianaTimezone", "updatedAt") VALUES ($1, 'Opt-in Goods', 'USD', 'UTC', now())`, [SHOP]);
+    await t.db.sql.query(
+      `INSERT INTO "Shop" (domain, name, "currencyCode", "ianaTimezone", "updatedAt") VALUES ($1, 'Opt-in Goods', 'USD', 'UTC', now())`,
+      [SHOP],
+    );
     deps = {
       sql: t.db.sql,
       client: async (shop) => createAdminClient({ shop, accessToken: h.token, urlTemplate: `${h.emu.url}/{shop}`, sleep: async () => {} }),
@@ -70,7 +79,12 @@ describe("points are off until the merchant turns them on", () => {
       nudges: async () => ({
         sql: t.db.sql,
         now: () => clock,
-        messenger: { sendEmail: async (m): Promise<SendOutcome> => (emails.push(m), { status: "sent", messageId: `m${emails.length}`, unsubscribeUrl: "https://x.test/u" }) },
+        messenger: {
+          sendEmail: async (m): Promise<SendOutcome> => (
+            emails.push(m),
+            { status: "sent", messageId: `m${emails.length}`, unsubscribeUrl: "https://x.test/u" }
+          ),
+        },
         flow: { fire: async (e) => (flows.push(e), "fired") },
       }),
       now: () => clock,
@@ -154,9 +168,15 @@ describe("migration 20261203001000_points_opt_in", () => {
       for (const d of ["live.myshopify.com", "nudged.myshopify.com", "fresh.myshopify.com", "decided.myshopify.com"]) {
         await sql.query(`INSERT INTO "Shop" (domain, "updatedAt") VALUES ($1, now())`, [d]);
       }
-      await sql.query(`INSERT INTO "PointsLedger" (shop, "customerId", "syncedAt") VALUES ('live.myshopify.com', 1, now()), ('fresh.myshopify.com', 2, NULL), ('decided.myshopify.com', 3, now())`);
-      await sql.query(`INSERT INTO "PointsNudge" (shop, "customerId", "lotId", "offsetDays", points, value, "expiresAt", "sentAt") VALUES ('nudged.myshopify.com', 4, 'order:1', 7, 10, 0, now(), now())`);
-      await sql.query(`UPDATE "Shop" SET settings = '{"points": {"program": {"enabled": false, "earnFrom": null, "changedAt": "2026-12-01T00:00:00.000Z"}}}' WHERE domain = 'decided.myshopify.com'`);
+      await sql.query(
+        `INSERT INTO "PointsLedger" (shop, "customerId", "syncedAt") VALUES ('live.myshopify.com', 1, now()), ('fresh.myshopify.com', 2, NULL), ('decided.myshopify.com', 3, now())`,
+      );
+      await sql.query(
+        `INSERT INTO "PointsNudge" (shop, "customerId", "lotId", "offsetDays", points, value, "expiresAt", "sentAt") VALUES ('nudged.myshopify.com', 4, 'order:1', 7, 10, 0, now(), now())`,
+      );
+      await sql.query(
+        `UPDATE "Shop" SET settings = '{"points": {"program": {"enabled": false, "earnFrom": null, "changedAt": "2026-12-01T00:00:00.000Z"}}}' WHERE domain = 'decided.myshopify.com'`,
+      );
       const { readFileSync } = await import("node:fs");
       await sql.query(readFileSync(new URL("../../prisma/migrations/20261203001000_points_opt_in/migration.sql", import.meta.url), "utf8"));
       const program = async (d: string) => (await loadPointsSettings(sql, d)).program;

@@ -23,7 +23,11 @@ describe.each(databaseKinds)("redeeming points for a single-use code on %s", (ki
     ...extra,
   });
   const balance = async (cid = customer) => (await loadLedgerRows(t.db.sql, SHOP, { customerIds: [cid] }))[0]?.balance ?? 0;
-  const redemptions = async () => t.db.sql.query<{ status: string; points: number; code: string }>(`SELECT status, points, code FROM "PointsRedemption" WHERE shop = $1 ORDER BY "createdAt"`, [SHOP]);
+  const redemptions = async () =>
+    t.db.sql.query<{ status: string; points: number; code: string }>(
+      `SELECT status, points, code FROM "PointsRedemption" WHERE shop = $1 ORDER BY "createdAt"`,
+      [SHOP],
+    );
   async function order(cid: string, total: number, daysAgo: number) {
     const at = new Date(Date.now() - daysAgo * DAY_MS).toISOString();
     await t.db.sql.query(

@@ -37,7 +37,8 @@ export interface Comparable {
   lots: Array<[string, number, number, string]>;
 }
 
-const lotsOf = (lots: LedgerRow["lots"]) => lots.map((l) => [l.lotId, l.points, l.burned, l.expiresAt.toISOString()] as [string, number, number, string]);
+const lotsOf = (lots: LedgerRow["lots"]) =>
+  lots.map((l) => [l.lotId, l.points, l.burned, l.expiresAt.toISOString()] as [string, number, number, string]);
 
 /** Per customer: what the database holds. Rows without lots (zeroed) are left out. */
 export async function dbLedger(db: Database, shop: string): Promise<Map<string, Comparable>> {
@@ -45,7 +46,15 @@ export async function dbLedger(db: Database, shop: string): Promise<Map<string, 
   return new Map(
     rows
       .filter((r) => r.lots.length)
-      .map((r) => [r.customerId, { balance: r.balance, nextExpiryAt: r.nextExpiryAt?.toISOString() ?? null, nextExpiryPoints: r.nextExpiryPoints, lots: lotsOf(r.lots) }]),
+      .map((r) => [
+        r.customerId,
+        {
+          balance: r.balance,
+          nextExpiryAt: r.nextExpiryAt?.toISOString() ?? null,
+          nextExpiryPoints: r.nextExpiryPoints,
+          lots: lotsOf(r.lots),
+        },
+      ]),
   );
 }
 
@@ -55,7 +64,12 @@ export function domainLedger(state: PointsState, now: Date): Map<string, Compara
   for (const [cid, l] of Object.entries(state.customers)) {
     if (!l.lots.length) continue;
     const s = customerPointsSummary(state, cid, now);
-    out.set(cid, { balance: s.balance, nextExpiryAt: s.nextExpiry?.expiresAt.toISOString() ?? null, nextExpiryPoints: s.nextExpiry?.points ?? 0, lots: lotsOf(l.lots) });
+    out.set(cid, {
+      balance: s.balance,
+      nextExpiryAt: s.nextExpiry?.expiresAt.toISOString() ?? null,
+      nextExpiryPoints: s.nextExpiry?.points ?? 0,
+      lots: lotsOf(l.lots),
+    });
   }
   return out;
 }

@@ -35,14 +35,24 @@ describe("a program's day is idempotent", () => {
     h = await programHarness({ customers: 300, seed: 5 });
     await seedScores(h.db.sql, h.clock.now);
     // Backlog on: the first day has plenty of customers to enrol.
-    const p = await saveProgram(h.deps, SHOP, { branch: "Standard", program: parseProgramSettings({ signal: { kind: "lapse", lapseDays: 60 }, includeBacklog: true, maxPerDay: 40 }), holdoutShare: 0.25 });
+    const p = await saveProgram(h.deps, SHOP, {
+      branch: "Standard",
+      program: parseProgramSettings({ signal: { kind: "lapse", lapseDays: 60 }, includeBacklog: true, maxPerDay: 40 }),
+      holdoutShare: 0.25,
+    });
     programId = p.id;
     await setProgramEnabled(h.deps, SHOP, "Standard", true);
     await h.runDue({ queues: ["campaign.launch"] });
   }, 300_000);
   afterAll(async () => h?.close());
 
-  const members = async () => (await h.db.sql.query<{ n: number; d: number }>(`SELECT count(*)::int AS n, count(DISTINCT "customerId")::int AS d FROM "CampaignMember" WHERE "campaignId" = $1`, [programId]))[0]!;
+  const members = async () =>
+    (
+      await h.db.sql.query<{ n: number; d: number }>(
+        `SELECT count(*)::int AS n, count(DISTINCT "customerId")::int AS d FROM "CampaignMember" WHERE "campaignId" = $1`,
+        [programId],
+      )
+    )[0]!;
 
   it("a crash inside the enrolment transaction enrols nobody; the re-run enrols the day once", async () => {
     const crash = crashOnce(h.db.sql, /INSERT INTO "CampaignMember"/);
@@ -61,7 +71,12 @@ describe("a program's day is idempotent", () => {
     const crash = crashOnce(h.db.sql, /UPDATE "CampaignMember" SET "taggedAt"/);
     await expect(runProgramDay({ ...h.deps, sql: crash.sql }, { shop: SHOP, campaignId: programId })).rejects.toThrow(/simulated crash/);
     expect(await members()).toEqual({ n: 80, d: 80 });
-    const untaggedBefore = (await h.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "CampaignMember" WHERE "campaignId" = $1 AND NOT holdout AND "taggedAt" IS NULL`, [programId]))[0]!.n;
+    const untaggedBefore = (
+      await h.db.sql.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM "CampaignMember" WHERE "campaignId" = $1 AND NOT holdout AND "taggedAt" IS NULL`,
+        [programId],
+      )
+    )[0]!.n;
     expect(untaggedBefore).toBeGreaterThan(0);
     const again = await runProgramDay(h.deps, { shop: SHOP, campaignId: programId });
     expect(again.action).toBe("ran");
@@ -76,11 +91,21 @@ describe("a program's day is idempotent", () => {
     // Tagged in Shopify exactly as recorded.
     const emu = h.sync.emu.shop(SHOP);
     const tag = (await h.db.sql.query<{ tag: string }>(`SELECT tag FROM "Campaign" WHERE id = $1`, [programId]))[0]!.tag;
-    const tagged = (await h.db.sql.query<{ id: string }>(`SELECT "customerId"::text AS id FROM "CampaignMember" WHERE "campaignId" = $1 AND NOT holdout`, [programId])).map((r) => r.id);
+    const tagged = (
+      await h.db.sql.query<{ id: string }>(
+        `SELECT "customerId"::text AS id FROM "CampaignMember" WHERE "campaignId" = $1 AND NOT holdout`,
+        [programId],
+      )
+    ).map((r) => r.id);
     for (const id of tagged) expect(emu.data.customers.tags[emu.customerIndexFromId(`gid://shopify/Customer/${id}`)]).toContain(tag);
-    const holdouts = (await h.db.sql.query<{ id: string }>(`SELECT "customerId"::text AS id FROM "CampaignMember" WHERE "campaignId" = $1 AND holdout`, [programId])).map((r) => r.id);
+    const holdouts = (
+      await h.db.sql.query<{ id: string }>(`SELECT "customerId"::text AS id FROM "CampaignMember" WHERE "campaignId" = $1 AND holdout`, [
+        programId,
+      ])
+    ).map((r) => r.id);
     expect(holdouts.length).toBeGreaterThan(0);
-    for (const id of holdouts) expect(emu.data.customers.tags[emu.customerIndexFromId(`gid://shopify/Customer/${id}`)] ?? []).not.toContain(tag);
+    for (const id of holdouts)
+      expect(emu.data.customers.tags[emu.customerIndexFromId(`gid://shopify/Customer/${id}`)] ?? []).not.toContain(tag);
     // The same day again: nothing new.
     expect((await runProgramDay(h.deps, { shop: SHOP, campaignId: programId })).action).toBe("already_done");
     expect(await members()).toEqual({ n: 80, d: 80 });
@@ -106,9 +131,18 @@ describe("a program's day is idempotent", () => {
     expect(held).toBeDefined();
     expect((await handleProgramAction(h.deps, SHOP, form({ intent: "on", branch: "Standard" }))).ok).toBe(true);
     // …and turning the program on again sends it, as resuming a campaign does: nothing stays held.
-    const after = await h.db.sql.query<{ state: string }>(`SELECT state FROM "CampaignTouch" WHERE "campaignId" = $1 AND "customerId" = $2 AND day = $3`, [programId, held!.customerId, held!.day]);
+    const after = await h.db.sql.query<{ state: string }>(
+      `SELECT state FROM "CampaignTouch" WHERE "campaignId" = $1 AND "customerId" = $2 AND day = $3`,
+      [programId, held!.customerId, held!.day],
+    );
     expect(after.map((r) => r.state)).toEqual(["scheduled"]);
-    expect((await h.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "CampaignTouch" WHERE "campaignId" = $1 AND state = 'held'`, [programId]))[0]!.n).toBe(0);
+    expect(
+      (
+        await h.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "CampaignTouch" WHERE "campaignId" = $1 AND state = 'held'`, [
+          programId,
+        ])
+      )[0]!.n,
+    ).toBe(0);
     expect((await runProgramDay(h.deps, { shop: SHOP, campaignId: programId })).enrolled).toBe(40);
   });
 
@@ -128,9 +162,17 @@ describe("a program's day is idempotent", () => {
   });
 
   it("the settings form refuses what a merchant cannot mean", async () => {
-    const r = await handleProgramAction(h.deps, SHOP, form({ intent: "save", branch: "Standard", signalKind: "churn_risk", churnRiskThreshold: "150", holdoutPercent: "20" }));
+    const r = await handleProgramAction(
+      h.deps,
+      SHOP,
+      form({ intent: "save", branch: "Standard", signalKind: "churn_risk", churnRiskThreshold: "150", holdoutPercent: "20" }),
+    );
     expect(r).toMatchObject({ ok: false, code: "INVALID_INPUT" });
-    const noHoldout = await handleProgramAction(h.deps, SHOP, form({ intent: "save", branch: "Standard", signalKind: "lapse", lapseDays: "90", holdoutPercent: "0" }));
+    const noHoldout = await handleProgramAction(
+      h.deps,
+      SHOP,
+      form({ intent: "save", branch: "Standard", signalKind: "lapse", lapseDays: "90", holdoutPercent: "0" }),
+    );
     expect(noHoldout).toMatchObject({ ok: false, code: "INVALID_INPUT" });
     expect((await handleProgramAction(h.deps, SHOP, form({ intent: "save", branch: "Gold" }))).ok).toBe(false);
   });

@@ -29,24 +29,39 @@ describe("an always-on program over 60 simulated days", () => {
     await saveSettingsSection(h.db.sql, SHOP, "messaging", { postalAddress: "Musterstraße 1, 10115 Berlin", contactCapPer30Days: 2 });
     // A one-off campaign's audience: customers about to cross the program's signal, so the two compete.
     await seedScores(h.db.sql, start, { targetFromDays: LAPSE_DAYS - 12, targetToDays: LAPSE_DAYS - 1 });
-    ({ campaignId } = await requestLaunch(h.deps, { shop: SHOP, launchKey: "oneoff-spring-0001", name: "Spring win-back", settings: { holdoutShare: 0.3 } }));
+    ({ campaignId } = await requestLaunch(h.deps, {
+      shop: SHOP,
+      launchKey: "oneoff-spring-0001",
+      name: "Spring win-back",
+      settings: { holdoutShare: 0.3 },
+    }));
     await h.runDue({ queues: ["campaign.launch"] });
   }, 300_000);
   afterAll(async () => h?.close());
 
   it("sends nothing and enrols nobody until the merchant turns the program on", async () => {
     const mailsBefore = h.mails.length;
-    const p = await saveProgram(h.deps, SHOP, { branch: "Standard", program: parseProgramSettings({ signal: { kind: "lapse", lapseDays: LAPSE_DAYS } }), holdoutShare: 0.2 });
+    const p = await saveProgram(h.deps, SHOP, {
+      branch: "Standard",
+      program: parseProgramSettings({ signal: { kind: "lapse", lapseDays: LAPSE_DAYS } }),
+      holdoutShare: 0.2,
+    });
     expect(p.status).toBe("draft");
     expect(h.jobs.filter((j) => j.queue === "program.day" || (j.payload as { campaignId?: string }).campaignId === p.id)).toEqual([]);
     const members = await h.db.sql.query(`SELECT 1 FROM "CampaignMember" WHERE "campaignId" = $1`, [p.id]);
     expect(members).toEqual([]);
     expect(h.mails.length).toBe(mailsBefore);
-    expect(h.sync.emu.shop(SHOP).mutations.filter((m) => m.field === "discountCodeBasicCreate" && JSON.stringify(m).includes(p.discountCode))).toEqual([]);
+    expect(
+      h.sync.emu.shop(SHOP).mutations.filter((m) => m.field === "discountCodeBasicCreate" && JSON.stringify(m).includes(p.discountCode)),
+    ).toEqual([]);
   });
 
   it("runs for 60 days: new lapsers enrolled the day they lapse, nobody twice, nobody engaged elsewhere, the contact cap holds; the page shows the rolling lift", async () => {
-    await saveProgram(h.deps, SHOP, { branch: "VIP", program: parseProgramSettings({ signal: { kind: "lapse", lapseDays: LAPSE_DAYS } }), holdoutShare: 0.2 });
+    await saveProgram(h.deps, SHOP, {
+      branch: "VIP",
+      program: parseProgramSettings({ signal: { kind: "lapse", lapseDays: LAPSE_DAYS } }),
+      holdoutShare: 0.2,
+    });
     const std = await setProgramEnabled(h.deps, SHOP, "Standard", true);
     const vip = await setProgramEnabled(h.deps, SHOP, "VIP", true);
     for (let d = 0; d < DAYS; d++) {
@@ -117,7 +132,10 @@ describe("an always-on program over 60 simulated days", () => {
       [std.id],
     );
     expect(holdoutMail).toEqual([]);
-    const day0 = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "CampaignTouch" WHERE "campaignId" = $1 AND day = 0 AND state <> 'scheduled'`, [std.id]);
+    const day0 = await sql.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM "CampaignTouch" WHERE "campaignId" = $1 AND day = 0 AND state <> 'scheduled'`,
+      [std.id],
+    );
     expect(day0[0]!.n).toBeGreaterThan(0);
 
     // The contact cap holds across the campaign and both programs, and it did hold some program emails back.
@@ -149,7 +167,9 @@ describe("an always-on program over 60 simulated days", () => {
     expect(view.status).toBe("on");
     const m = view.measurement!;
     expect(m.cohorts.length).toBeGreaterThanOrEqual(8);
-    const enrolled = (await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "CampaignMember" WHERE "campaignId" = $1`, [std.id]))[0]!.n;
+    const enrolled = (
+      await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "CampaignMember" WHERE "campaignId" = $1`, [std.id])
+    )[0]!.n;
     expect(m.cohorts.reduce((a, c) => a + c.enrolled, 0)).toBe(enrolled);
     expect(enrolled).toBeGreaterThanOrEqual(runs.reduce((a, r) => a + r.enrolled, 0));
     expect(m.rolling.length).toBeGreaterThanOrEqual(3);

@@ -37,7 +37,11 @@ export interface ProgramHarness {
 export async function programHarness(opts: { customers?: number; seed?: number; start?: Date } = {}): Promise<ProgramHarness> {
   const clock = { now: opts.start ?? new Date(Math.floor(Date.now() / DAY) * DAY + 7 * 3_600_000) };
   const tdb = await createTestDb("pglite");
-  const sync = await syncHarness({ db: tdb.db, emulator: { now: () => clock.now }, seed: { seed: opts.seed ?? 21, customers: opts.customers ?? 400, years: 2 } });
+  const sync = await syncHarness({
+    db: tdb.db,
+    emulator: { now: () => clock.now },
+    seed: { seed: opts.seed ?? 21, customers: opts.customers ?? 400, years: 2 },
+  });
   sync.sent.length = 0;
   await requestSync(sync.deps, SHOP);
   await sync.drain();
@@ -50,7 +54,14 @@ export async function programHarness(opts: { customers?: number; seed?: number; 
   const jobs: Sent[] = [];
   const mails: ProgramHarness["mails"] = [];
   const client = (shop: string) =>
-    Promise.resolve(createAdminClient({ shop, accessToken: sync.token, urlTemplate: `${sync.emu.url}/{shop}`, sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 3000))) }));
+    Promise.resolve(
+      createAdminClient({
+        shop,
+        accessToken: sync.token,
+        urlTemplate: `${sync.emu.url}/{shop}`,
+        sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 3000))),
+      }),
+    );
   const transport = {
     async sendMail(m: { to: unknown; subject: string; text: string }) {
       mails.push({ to: String(m.to), subject: m.subject, text: m.text });
@@ -61,7 +72,14 @@ export async function programHarness(opts: { customers?: number; seed?: number; 
     sql,
     client,
     queue: { send: async (queue, payload, o) => (jobs.push({ queue, payload, opts: o }), `job-${jobs.length}`) },
-    messenger: createMessenger({ sql, transport: transport as any, appUrl: "https://winback.test", secret: "s3cret", from: "Winback <winback@shop.test>", now: () => clock.now }),
+    messenger: createMessenger({
+      sql,
+      transport: transport as any,
+      appUrl: "https://winback.test",
+      secret: "s3cret",
+      from: "Winback <winback@shop.test>",
+      now: () => clock.now,
+    }),
     flow: createFlowTriggers({ sql, client, now: () => clock.now }),
     messageCounts: (s, id) => campaignMessageCounts(s, id),
     outreach: outreachPort,
@@ -82,7 +100,9 @@ export async function programHarness(opts: { customers?: number; seed?: number; 
     async runDue(o = {}) {
       const done: Sent[] = [];
       for (let i = 0; i < (o.limit ?? 20_000); i++) {
-        const idx = jobs.findIndex((j) => (!o.queues || o.queues.includes(j.queue)) && (!j.opts?.runAt || j.opts.runAt.getTime() <= clock.now.getTime()));
+        const idx = jobs.findIndex(
+          (j) => (!o.queues || o.queues.includes(j.queue)) && (!j.opts?.runAt || j.opts.runAt.getTime() <= clock.now.getTime()),
+        );
         if (idx < 0) break;
         const job = jobs.splice(idx, 1)[0]!;
         const def = defs.find((d) => d.queue === job.queue);

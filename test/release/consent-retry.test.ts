@@ -13,23 +13,46 @@ const { CONSENT_AUTO_RETRY_LIMIT, CONSENT_JOB, requeueConsentUpdates } = await i
 
 const SHOP = TEST_APP.shop;
 
-async function suppression(customerId: string, o: { source?: string; error?: string | null; errorAt?: Date | null; attempts?: number; synced?: Date | null }) {
+async function suppression(
+  customerId: string,
+  o: { source?: string; error?: string | null; errorAt?: Date | null; attempts?: number; synced?: Date | null },
+) {
   await database.sql.query(
     `INSERT INTO "EmailSuppression" (shop, "customerId", source, at, "shopifyError", "shopifyErrorCode", "shopifyErrorAt", "shopifyAttempts", "shopifySyncedAt")
      VALUES ($1, $2, $3, now(), $4, $5, $6, $7, $8)`,
-    [SHOP, customerId, o.source ?? "one_click", o.error ?? null, o.error ? "MISSING_ARGUMENT" : null, o.errorAt ?? null, o.attempts ?? 0, o.synced ?? null],
+    [
+      SHOP,
+      customerId,
+      o.source ?? "one_click",
+      o.error ?? null,
+      o.error ? "MISSING_ARGUMENT" : null,
+      o.errorAt ?? null,
+      o.attempts ?? 0,
+      o.synced ?? null,
+    ],
   );
 }
 
 async function queuedConsentJobs(): Promise<string[]> {
-  const rows = await database.sql.query<{ data: { customerId: string } }>(`SELECT payload AS data FROM "Job" WHERE queue = $1 AND state = 'created'`, [CONSENT_JOB]);
+  const rows = await database.sql.query<{ data: { customerId: string } }>(
+    `SELECT payload AS data FROM "Job" WHERE queue = $1 AND state = 'created'`,
+    [CONSENT_JOB],
+  );
   return rows.map((r) => (typeof r.data === "string" ? JSON.parse(r.data) : r.data).customerId).sort();
 }
 
 beforeAll(async () => {
   await database.ready();
   await database.prisma.session.create({
-    data: { id: `offline_${SHOP}`, shop: SHOP, state: "s", isOnline: false, scope: env().SCOPES, accessToken: "shpat_test", expires: new Date(Date.now() + 86_400_000) },
+    data: {
+      id: `offline_${SHOP}`,
+      shop: SHOP,
+      state: "s",
+      isOnline: false,
+      scope: env().SCOPES,
+      accessToken: "shpat_test",
+      expires: new Date(Date.now() + 86_400_000),
+    },
   });
   const longAgo = new Date(Date.now() - 3 * 86_400_000);
   await suppression("101", { error: "Marketing opt in level must exist", errorAt: longAgo, attempts: 1 });
@@ -47,14 +70,18 @@ describe("consent updates Shopify has not confirmed", () => {
   });
 
   it("the dashboard's Retry queues every unconfirmed withdrawal, past the automatic limit, once", async () => {
-    const res = await settle(homeAction({ request: req("/app", { method: "POST", form: { intent: "retry-consent" } }), params: {}, context: {} }));
+    const res = await settle(
+      homeAction({ request: req("/app", { method: "POST", form: { intent: "retry-consent" } }), params: {}, context: {} }),
+    );
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ queued: 4 });
     // One job per customer: the singleton key of the first send.
     expect(await queuedConsentJobs()).toEqual(["101", "102", "103", "104"]);
     const bad = await settle(homeAction({ request: req("/app", { method: "POST", form: { intent: "nope" } }), params: {}, context: {} }));
     expect(bad.status).toBe(400);
-    const anon = await settle(homeAction({ request: req("/app", { method: "POST", form: { intent: "retry-consent" }, token: false }), params: {}, context: {} }));
+    const anon = await settle(
+      homeAction({ request: req("/app", { method: "POST", form: { intent: "retry-consent" }, token: false }), params: {}, context: {} }),
+    );
     expect(anon.status).not.toBe(200);
   });
 

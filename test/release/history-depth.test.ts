@@ -19,11 +19,20 @@ describe("assessHistoryDepth", () => {
   const start = new Date("2026-12-01T00:00:00Z");
   const daysBefore = (n: number) => new Date(start.getTime() - n * DAY);
   it("read_all_orders granted: full; not granted: limited, unless older orders prove full access", () => {
-    expect(assessHistoryDepth({ grantedScopes: ["read_orders", "read_all_orders"], syncStartedAt: start, oldestOrderAt: daysBefore(10) }).state).toBe("full");
-    expect(assessHistoryDepth({ grantedScopes: ["read_orders"], syncStartedAt: start, oldestOrderAt: daysBefore(59) })).toMatchObject({ state: "limited", hasAllOrdersScope: false, oldestWithinWindow: true });
+    expect(
+      assessHistoryDepth({ grantedScopes: ["read_orders", "read_all_orders"], syncStartedAt: start, oldestOrderAt: daysBefore(10) }).state,
+    ).toBe("full");
+    expect(assessHistoryDepth({ grantedScopes: ["read_orders"], syncStartedAt: start, oldestOrderAt: daysBefore(59) })).toMatchObject({
+      state: "limited",
+      hasAllOrdersScope: false,
+      oldestWithinWindow: true,
+    });
     expect(assessHistoryDepth({ grantedScopes: ["read_orders"], syncStartedAt: start, oldestOrderAt: null }).state).toBe("limited");
     // Orders from a year back: Shopify served full history, the stored scopes are stale.
-    expect(assessHistoryDepth({ grantedScopes: ["read_orders"], syncStartedAt: start, oldestOrderAt: daysBefore(365) })).toMatchObject({ state: "full", oldestWithinWindow: false });
+    expect(assessHistoryDepth({ grantedScopes: ["read_orders"], syncStartedAt: start, oldestOrderAt: daysBefore(365) })).toMatchObject({
+      state: "full",
+      oldestWithinWindow: false,
+    });
   });
   it("scopes unknown: limited only when the oldest order sits at the 60-day edge", () => {
     expect(assessHistoryDepth({ grantedScopes: null, syncStartedAt: start, oldestOrderAt: daysBefore(59.5) }).state).toBe("limited");
@@ -45,7 +54,8 @@ describe.each(databaseKinds)("history depth and protected customer data after a 
   afterEach(async () => {
     await h?.close();
     h = undefined;
-    for (const table of ["SyncRun", "SyncBulkOperation", "SyncState", "Order", "OrderLine", "Customer", "Shop"]) await t.db.sql.query(`DELETE FROM "${table}"`);
+    for (const table of ["SyncRun", "SyncBulkOperation", "SyncState", "Order", "OrderLine", "Customer", "Shop"])
+      await t.db.sql.query(`DELETE FROM "${table}"`);
   });
 
   async function installShop(scopes: string | null) {

@@ -6,7 +6,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { AppError } from "../../app/lib/errors";
 import { createAdminClient, type AdminClient } from "../../app/shopify/graphql-client";
-import { describeProtectedDataAccess, probeProtectedCustomerData, protectedDataAccess, PROTECTED_DATA_TTL_MS } from "../../app/shopify/protected-data";
+import {
+  describeProtectedDataAccess,
+  probeProtectedCustomerData,
+  protectedDataAccess,
+  PROTECTED_DATA_TTL_MS,
+} from "../../app/shopify/protected-data";
 import { startEmulator, type Emulator } from "../shopify-emulator";
 import { createTestDb, databaseKinds, type TestDb } from "../support/db";
 import { protectedDataCache } from "../../app/shop-settings.server";
@@ -22,7 +27,8 @@ describe.each(databaseKinds)("protected customer data against the emulator (%s)"
     emu = await startEmulator({ apiKey: "pcd-key", apiSecret: "pcd-secret" });
     await emu.addShop(SHOP, { seed: 3, customers: 10, years: 1 });
     const token = emu.issueAccessToken(SHOP);
-    client = async (shop) => createAdminClient({ shop, accessToken: token, urlTemplate: `${emu.url}/{shop}`, maxAttempts: 1, sleep: async () => {} });
+    client = async (shop) =>
+      createAdminClient({ shop, accessToken: token, urlTemplate: `${emu.url}/{shop}`, maxAttempts: 1, sleep: async () => {} });
   });
   afterAll(async () => {
     await emu.stop();
@@ -73,23 +79,36 @@ describe.each(databaseKinds)("protected customer data against the emulator (%s)"
     const t0 = new Date("2026-12-03T10:00:00Z");
     const first = await protectedDataAccess({ cache: protectedDataCache(t.db.sql), client: counting, now: () => t0 }, SHOP);
     expect(first).toMatchObject({ state: "restricted" });
-    const again = await protectedDataAccess({ cache: protectedDataCache(t.db.sql), client: counting, now: () => new Date(t0.getTime() + 60_000) }, SHOP);
+    const again = await protectedDataAccess(
+      { cache: protectedDataCache(t.db.sql), client: counting, now: () => new Date(t0.getTime() + 60_000) },
+      SHOP,
+    );
     expect(again).toEqual(first);
     expect(calls).toBe(1);
     // After the TTL the probe runs again; Shopify unreachable: the last answer stays (nothing is lost).
-    const failing = async (): Promise<AdminClient> => ({ shop: SHOP, request: async () => { throw new AppError("NETWORK", "connection reset", { retryable: true }); } }) as AdminClient;
+    const failing = async (): Promise<AdminClient> =>
+      ({
+        shop: SHOP,
+        request: async () => {
+          throw new AppError("NETWORK", "connection reset", { retryable: true });
+        },
+      }) as AdminClient;
     const later = new Date(t0.getTime() + PROTECTED_DATA_TTL_MS + 1);
     expect(await protectedDataAccess({ cache: protectedDataCache(t.db.sql), client: failing, now: () => later }, SHOP)).toEqual(first);
     // Approval arrives: the next probe clears the banner.
     emu.setProtectedCustomerData(SHOP, "level2");
-    expect(await protectedDataAccess({ cache: protectedDataCache(t.db.sql), client: counting, now: () => later }, SHOP)).toMatchObject({ state: "approved" });
+    expect(await protectedDataAccess({ cache: protectedDataCache(t.db.sql), client: counting, now: () => later }, SHOP)).toMatchObject({
+      state: "approved",
+    });
   });
 
   it("other GraphQL errors are not mistaken for withheld data", async () => {
     const other: AdminClient = {
       shop: SHOP,
       request: async () => {
-        throw new AppError("SHOPIFY_GRAPHQL", "MAX_COST_EXCEEDED: too costly", { details: { codes: ["MAX_COST_EXCEEDED"], errors: [{ message: "too costly", extensions: { code: "MAX_COST_EXCEEDED" } }] } });
+        throw new AppError("SHOPIFY_GRAPHQL", "MAX_COST_EXCEEDED: too costly", {
+          details: { codes: ["MAX_COST_EXCEEDED"], errors: [{ message: "too costly", extensions: { code: "MAX_COST_EXCEEDED" } }] },
+        });
       },
     } as AdminClient;
     await expect(probeProtectedCustomerData(other)).rejects.toMatchObject({ code: "SHOPIFY_GRAPHQL" });

@@ -8,7 +8,11 @@ import toml from "toml";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SCOPES } from "../../app/env.server";
 
-const list = (s: string) => s.split(",").map((x) => x.trim()).filter(Boolean);
+const list = (s: string) =>
+  s
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean);
 
 /** The problems of a parsed app configuration against the app's default scopes. */
 function scopeProblems(appToml: { access_scopes?: { scopes?: string }; app_proxy?: unknown }, defaults: string): string[] {
@@ -17,7 +21,8 @@ function scopeProblems(appToml: { access_scopes?: { scopes?: string }; app_proxy
   const problems: string[] = [];
   for (const s of declared) if (!asked.has(s)) problems.push(`${s} is in shopify.app.toml but not in DEFAULT_SCOPES`);
   for (const s of asked) if (!declared.has(s)) problems.push(`${s} is in DEFAULT_SCOPES but not in shopify.app.toml`);
-  if (appToml.app_proxy && !declared.has("write_app_proxy")) problems.push("[app_proxy] is configured but write_app_proxy is not requested");
+  if (appToml.app_proxy && !declared.has("write_app_proxy"))
+    problems.push("[app_proxy] is configured but write_app_proxy is not requested");
   return problems;
 }
 
@@ -35,8 +40,14 @@ describe("access scopes", () => {
 
   it("the check fails for the configuration before the fix (app proxy without write_app_proxy) and for drift either way", () => {
     const without = "read_orders,read_all_orders,read_customers,write_customers,read_discounts,write_discounts,read_products";
-    expect(scopeProblems({ access_scopes: { scopes: without }, app_proxy: { url: "x" } }, without)).toEqual(["[app_proxy] is configured but write_app_proxy is not requested"]);
-    expect(scopeProblems({ access_scopes: { scopes: `${without},write_app_proxy` }, app_proxy: {} }, without)).toEqual(["write_app_proxy is in shopify.app.toml but not in DEFAULT_SCOPES"]);
-    expect(scopeProblems({ access_scopes: { scopes: without } }, `${without},write_orders`)).toEqual(["write_orders is in DEFAULT_SCOPES but not in shopify.app.toml"]);
+    expect(scopeProblems({ access_scopes: { scopes: without }, app_proxy: { url: "x" } }, without)).toEqual([
+      "[app_proxy] is configured but write_app_proxy is not requested",
+    ]);
+    expect(scopeProblems({ access_scopes: { scopes: `${without},write_app_proxy` }, app_proxy: {} }, without)).toEqual([
+      "write_app_proxy is in shopify.app.toml but not in DEFAULT_SCOPES",
+    ]);
+    expect(scopeProblems({ access_scopes: { scopes: without } }, `${without},write_orders`)).toEqual([
+      "write_orders is in DEFAULT_SCOPES but not in shopify.app.toml",
+    ]);
   });
 });

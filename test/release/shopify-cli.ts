@@ -31,7 +31,10 @@ function must(m: RegExpMatchArray | null, step: string): RegExpMatchArray {
 /** `X=[A.b,A.c]` → the values of A.b, A.c from `A={b:"…",c:"…"}`. */
 function enumList(src: string, listVar: string, step: string): string[] {
   const list = must(src.match(new RegExp(`[,;\\s]${esc(listVar)}=\\[([^\\]]*)\\]`)), `${step} list ${listVar}`)[1]!;
-  const refs = list.split(",").map((r) => r.trim()).filter(Boolean);
+  const refs = list
+    .split(",")
+    .map((r) => r.trim())
+    .filter(Boolean);
   return refs.map((r) => {
     const [obj, prop] = r.split(".");
     if (!obj || !prop) throw new Error(`@shopify/cli bundle: ${step} entry ${r} is not an enum reference`);
@@ -58,7 +61,10 @@ export function readCliTriggerRules(): CliTriggerRules {
   const triggerMap = pick[2]!;
   // constants.ts: the trigger map is `new Map(triggerUiTypesMap)`, itself a filter of all ui types by the supported list.
   const pairs = must(src.match(new RegExp(`[,;\\s]${esc(triggerMap)}=new Map\\(([\\w$]+)\\)`)), `new Map for ${triggerMap}`)[1]!;
-  const listVar = must(src.match(new RegExp(`[,;\\s]${esc(pairs)}=[\\w$]+\\.filter\\(\\(\\[([\\w$]+)\\]\\)=>([\\w$]+)\\.includes\\(\\1\\)\\)`)), `the filter behind ${pairs}`)[2]!;
+  const listVar = must(
+    src.match(new RegExp(`[,;\\s]${esc(pairs)}=[\\w$]+\\.filter\\(\\(\\[([\\w$]+)\\]\\)=>([\\w$]+)\\.includes\\(\\1\\)\\)`)),
+    `the filter behind ${pairs}`,
+  )[2]!;
   const fieldTypes = enumList(src, listVar, "supported trigger types");
 
   // serialize-fields.ts: `if (type === 'flow_trigger' && !TRIGGER_SUPPORTED_COMMERCE_OBJECTS.includes(field.type)) throw`
@@ -83,6 +89,11 @@ export function triggerFieldProblem(rules: CliTriggerRules, f: { type?: unknown;
   if (typeof f.key !== "string") return `key property must be specified for non-commerce object fields in ${JSON.stringify(f)}`;
   // Custom keys: the CLI's zod schema for flow_trigger fields allows only letters and spaces.
   if (!/^[a-zA-Z\s]*$/.test(f.key)) return `key ${f.key}: String must contain only alphabetic characters and spaces`;
-  if (type.startsWith("schema.")) return rules.schemaPrefix && rules.fieldTypes.includes("schema_type_reference") ? null : `Field type ${type} is not supported on Flow Triggers`;
-  return rules.fieldTypes.includes(type) && type !== "schema_type_reference" ? null : `Field type ${type} is not supported on Flow Triggers`;
+  if (type.startsWith("schema."))
+    return rules.schemaPrefix && rules.fieldTypes.includes("schema_type_reference")
+      ? null
+      : `Field type ${type} is not supported on Flow Triggers`;
+  return rules.fieldTypes.includes(type) && type !== "schema_type_reference"
+    ? null
+    : `Field type ${type} is not supported on Flow Triggers`;
 }

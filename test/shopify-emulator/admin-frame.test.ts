@@ -13,12 +13,16 @@ describe.skipIf(!hasChromium)("admin frame and App Bridge stand-in (Chromium)", 
   let app: http.Server;
   let appUrl: string;
   let browser: Browser;
-  const page = (body: string) => `<!doctype html><html><head><script src="${emu.url}/app-bridge.js" data-api-key="${API_KEY}"></script></head><body>${body}</body></html>`;
+  const page = (body: string) =>
+    `<!doctype html><html><head><script src="${emu.url}/app-bridge.js" data-api-key="${API_KEY}"></script></head><body>${body}</body></html>`;
 
   beforeAll(async () => {
     app = http.createServer((req, res) => {
       const url = new URL(req.url!, "http://x");
-      const html = (s: string) => { res.writeHead(200, { "Content-Type": "text/html" }); res.end(s); };
+      const html = (s: string) => {
+        res.writeHead(200, { "Content-Type": "text/html" });
+        res.end(s);
+      };
       if (url.pathname === "/api/whoami") {
         const auth = req.headers.authorization ?? "";
         const v = verifyJwt(auth.replace(/^Bearer /, ""), API_SECRET, Math.floor(Date.now() / 1000));
@@ -32,13 +36,15 @@ describe.skipIf(!hasChromium)("admin frame and App Bridge stand-in (Chromium)", 
         return html(`<p id="reloaded">${v.ok ? "reloaded ok" : "bad token"}</p>`);
       }
       const idOk = verifyJwt(url.searchParams.get("id_token") ?? "", API_SECRET, Math.floor(Date.now() / 1000)).ok;
-      return html(page(`<ui-nav-menu><a href="/app" rel="home">Home</a><a href="/app/segments">Segments</a><a href="/app/settings">Settings</a></ui-nav-menu>
+      return html(
+        page(`<ui-nav-menu><a href="/app" rel="home">Home</a><a href="/app/segments">Segments</a><a href="/app/settings">Settings</a></ui-nav-menu>
         <ui-title-bar title="Dashboard"></ui-title-bar>
         <p id="id-token">${idOk ? "id_token ok" : "no id_token"}</p><p id="whoami">…</p><p id="nav"></p>
         <script>
           addEventListener('shopify:navigate', function(e){ document.getElementById('nav').textContent = 'navigated:' + e.target.getAttribute('href'); });
           fetch('/api/whoami').then(function(r){ return r.json(); }).then(function(j){ document.getElementById('whoami').textContent = j.shop || j.error; shopify.toast.show('Saved'); });
-        </script>`));
+        </script>`),
+      );
     });
     await new Promise<void>((r) => app.listen(0, "127.0.0.1", r));
     appUrl = `http://localhost:${(app.address() as AddressInfo).port}`;
@@ -61,11 +67,20 @@ describe.skipIf(!hasChromium)("admin frame and App Bridge stand-in (Chromium)", 
     p.on("pageerror", (e) => logs.push(String(e)));
     await p.goto(emu.adminUrl(SHOP));
     const frame = p.frameLocator("iframe");
-    const dump = async () => { for (const f of p.frames()) console.log(f.url(), (await f.content()).slice(0, 800)); console.log(logs); };
+    const dump = async () => {
+      for (const f of p.frames()) console.log(f.url(), (await f.content()).slice(0, 800));
+      console.log(logs);
+    };
     p.on("close", () => undefined);
     void dump;
     await frame.locator("#id-token", { hasText: "id_token ok" }).waitFor({ timeout: 90_000 });
-    await frame.locator("#whoami", { hasText: SHOP }).waitFor({ timeout: 90_000 }).catch(async (e) => { await dump(); throw e; });
+    await frame
+      .locator("#whoami", { hasText: SHOP })
+      .waitFor({ timeout: 90_000 })
+      .catch(async (e) => {
+        await dump();
+        throw e;
+      });
     await p.locator("#app-nav a", { hasText: "Segments" }).waitFor({ timeout: 90_000 });
     expect(await p.locator("#app-nav a").allTextContents()).toEqual(["Segments", "Settings"]);
     expect(await p.locator("#title-bar").textContent()).toBe("Dashboard");
@@ -90,7 +105,9 @@ describe.skipIf(!hasChromium)("admin frame and App Bridge stand-in (Chromium)", 
     await p.frameLocator("iframe").locator("#reloaded", { hasText: "reloaded ok" }).waitFor({ timeout: 90_000 });
     const fr2 = p.frames().find((f) => f.url().startsWith(appUrl))!;
     await fr2.goto(`${appUrl}/auth/session-token?shop=${SHOP}`);
-    await fr2.evaluate((u) => { window.open(u, "_top"); }, `${appUrl}/reloaded?id_token=x`);
+    await fr2.evaluate((u) => {
+      window.open(u, "_top");
+    }, `${appUrl}/reloaded?id_token=x`);
     await p.waitForURL(/\/reloaded\?id_token=x/);
     expect(await p.locator("#reloaded").textContent()).toBe("bad token");
     await ctx.close();

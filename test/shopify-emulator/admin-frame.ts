@@ -19,12 +19,22 @@ export function embeddedParams(opts: { shop: string; handle: string; idToken: st
     shop: opts.shop,
     timestamp: String(Math.floor(opts.nowMs / 1000)),
   };
-  const message = Object.keys(params).sort().map((k) => `${k}=${params[k]}`).join("&");
+  const message = Object.keys(params)
+    .sort()
+    .map((k) => `${k}=${params[k]}`)
+    .join("&");
   const hmac = crypto.createHmac("sha256", opts.apiSecret).update(message).digest("hex");
   return new URLSearchParams({ ...params, hmac }).toString();
 }
 
-export function adminFramePage(opts: { shop: string; shopName: string; appUrl: string; iframeSrc: string; apiKey: string; emulatorUrl: string }): string {
+export function adminFramePage(opts: {
+  shop: string;
+  shopName: string;
+  appUrl: string;
+  iframeSrc: string;
+  apiKey: string;
+  emulatorUrl: string;
+}): string {
   const appOrigin = new URL(opts.appUrl).origin;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(opts.shopName)} · Winback · Shopify admin (emulator)</title>

@@ -25,7 +25,17 @@ describe("auth: access tokens, token exchange, refresh", () => {
 
   it("rejects a wrong client secret, a forged JWT, an expired JWT and a JWT for another shop", async () => {
     expect((await exchange(emu, SHOP, { client_secret: "nope" })).status).toBe(401);
-    const forged = signJwt({ iss: `https://${SHOP}/admin`, dest: `https://${SHOP}`, aud: API_KEY, sub: "1", exp: clock.ms / 1000 + 60, nbf: clock.ms / 1000 - 1 }, "not-the-secret");
+    const forged = signJwt(
+      {
+        iss: `https://${SHOP}/admin`,
+        dest: `https://${SHOP}`,
+        aud: API_KEY,
+        sub: "1",
+        exp: clock.ms / 1000 + 60,
+        nbf: clock.ms / 1000 - 1,
+      },
+      "not-the-secret",
+    );
     const r1 = await exchange(emu, SHOP, { subject_token: forged });
     expect(r1.status).toBe(400);
     expect(r1.body.error).toBe("invalid_subject_token");
@@ -38,11 +48,25 @@ describe("auth: access tokens, token exchange, refresh", () => {
 
   it("works end to end with @shopify/shopify-api 15 (expiring offline token, refresh, online token)", async () => {
     setAbstractFetchFunc((input, init) => fetch(String(input).replace(/^https:\/\/([^/]+\.myshopify\.com)/, `${emu.url}/$1`), init));
-    const api = shopifyApi({ apiKey: API_KEY, apiSecretKey: API_SECRET, apiVersion: ApiVersion.October26, hostName: "localhost:3000", isEmbeddedApp: true, scopes: ["read_orders"], logger: { level: 0 }, future: {} as any });
+    const api = shopifyApi({
+      apiKey: API_KEY,
+      apiSecretKey: API_SECRET,
+      apiVersion: ApiVersion.October26,
+      hostName: "localhost:3000",
+      isEmbeddedApp: true,
+      scopes: ["read_orders"],
+      logger: { level: 0 },
+      future: {} as any,
+    });
     // jose verifies exp against the real clock: mint with the real time.
     const realToken = (await import("./auth")).mintSessionToken(SHOP, API_KEY, API_SECRET, Date.now());
     clock.ms = Date.now();
-    const { session } = await api.auth.tokenExchange({ shop: SHOP, sessionToken: realToken, requestedTokenType: RequestedTokenType.OfflineAccessToken, expiring: true } as any);
+    const { session } = await api.auth.tokenExchange({
+      shop: SHOP,
+      sessionToken: realToken,
+      requestedTokenType: RequestedTokenType.OfflineAccessToken,
+      expiring: true,
+    } as any);
     expect(session.accessToken).toMatch(/^shpat_/);
     expect(session.refreshToken).toMatch(/^shprt_/);
     expect(session.expires!.getTime()).toBeGreaterThan(Date.now() + 3500_000);
@@ -56,7 +80,11 @@ describe("auth: access tokens, token exchange, refresh", () => {
     // the old refresh token still works until the new access token is used...
     expect((await api.auth.refreshToken({ shop: SHOP, refreshToken: session.refreshToken! })).session.accessToken).toMatch(/^shpat_/);
 
-    const online = await api.auth.tokenExchange({ shop: SHOP, sessionToken: realToken, requestedTokenType: RequestedTokenType.OnlineAccessToken });
+    const online = await api.auth.tokenExchange({
+      shop: SHOP,
+      sessionToken: realToken,
+      requestedTokenType: RequestedTokenType.OnlineAccessToken,
+    });
     expect(online.session.isOnline).toBe(true);
     expect(online.session.onlineAccessInfo?.associated_user.id).toBe(70000001);
   });
@@ -68,7 +96,16 @@ describe("auth: access tokens, token exchange, refresh", () => {
     expect((await gql(emu, body.access_token, "{ shop { name } }")).status).toBe(200);
     clock.advance(3600_000);
     expect((await gql(emu, body.access_token, "{ shop { name } }")).status).toBe(401);
-    const form = await fetch(`${emu.url}/${SHOP}/admin/oauth/access_token`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ client_id: API_KEY, client_secret: API_SECRET, grant_type: "refresh_token", refresh_token: body.refresh_token }) });
+    const form = await fetch(`${emu.url}/${SHOP}/admin/oauth/access_token`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        client_id: API_KEY,
+        client_secret: API_SECRET,
+        grant_type: "refresh_token",
+        refresh_token: body.refresh_token,
+      }),
+    });
     const fresh = (await form.json()) as any;
     expect(form.status).toBe(200);
     expect((await gql(emu, fresh.access_token, "{ shop { name } }")).status).toBe(200);

@@ -11,7 +11,12 @@ export function signJwt(payload: Record<string, unknown>, secret: string): strin
   return `${head}.${body}.${sig}`;
 }
 
-export function verifyJwt(token: string, secret: string, nowSec: number, leeway = 10): { ok: true; payload: any } | { ok: false; reason: string } {
+export function verifyJwt(
+  token: string,
+  secret: string,
+  nowSec: number,
+  leeway = 10,
+): { ok: true; payload: any } | { ok: false; reason: string } {
   const parts = token.split(".");
   if (parts.length !== 3) return { ok: false, reason: "malformed" };
   let header: any;
@@ -31,22 +36,29 @@ export function verifyJwt(token: string, secret: string, nowSec: number, leeway 
   return { ok: true, payload };
 }
 
-export interface SessionTokenOptions { userId?: number; expOffsetSec?: number; sid?: string }
+export interface SessionTokenOptions {
+  userId?: number;
+  expOffsetSec?: number;
+  sid?: string;
+}
 
 export function mintSessionToken(shop: string, apiKey: string, apiSecret: string, nowMs: number, opts: SessionTokenOptions = {}): string {
   const now = Math.floor(nowMs / 1000);
   const userId = opts.userId ?? 70_000_001;
-  return signJwt({
-    iss: `https://${shop}/admin`,
-    dest: `https://${shop}`,
-    aud: apiKey,
-    sub: String(userId),
-    exp: now + (opts.expOffsetSec ?? 60),
-    nbf: now,
-    iat: now,
-    jti: crypto.randomUUID(),
-    sid: opts.sid ?? crypto.createHash("sha256").update(`${shop}:${userId}`).digest("hex").slice(0, 32),
-  }, apiSecret);
+  return signJwt(
+    {
+      iss: `https://${shop}/admin`,
+      dest: `https://${shop}`,
+      aud: apiKey,
+      sub: String(userId),
+      exp: now + (opts.expOffsetSec ?? 60),
+      nbf: now,
+      iat: now,
+      jti: crypto.randomUUID(),
+      sid: opts.sid ?? crypto.createHash("sha256").update(`${shop}:${userId}`).digest("hex").slice(0, 32),
+    },
+    apiSecret,
+  );
 }
 
 export const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -54,10 +66,24 @@ export const ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token";
 export const OFFLINE_TYPE = "urn:shopify:params:oauth:token-type:offline-access-token";
 export const ONLINE_TYPE = "urn:shopify:params:oauth:token-type:online-access-token";
 
-interface StoredToken extends TokenInfo { expiresAt: number | null; used: boolean }
-interface StoredRefresh { shop: string; scopes: string[]; expiresAt: number; replacedBy?: string; accessToken: string }
+interface StoredToken extends TokenInfo {
+  expiresAt: number | null;
+  used: boolean;
+}
+interface StoredRefresh {
+  shop: string;
+  scopes: string[];
+  expiresAt: number;
+  replacedBy?: string;
+  accessToken: string;
+}
 
-export interface AuthConfig { apiKey: string; apiSecret: string; scopes: () => string[]; now: () => number }
+export interface AuthConfig {
+  apiKey: string;
+  apiSecret: string;
+  scopes: () => string[];
+  now: () => number;
+}
 
 export class TokenStore {
   private tokens = new Map<string, StoredToken>();
@@ -107,7 +133,16 @@ export class TokenStore {
       expires_in: 86399,
       associated_user_scope: scopes.join(","),
       session: crypto.randomBytes(16).toString("hex"),
-      associated_user: { id: userId, first_name: "Demo", last_name: "Merchant", email: "merchant@example.com", email_verified: true, account_owner: true, locale: "en", collaborator: false },
+      associated_user: {
+        id: userId,
+        first_name: "Demo",
+        last_name: "Merchant",
+        email: "merchant@example.com",
+        email_verified: true,
+        account_owner: true,
+        locale: "en",
+        collaborator: false,
+      },
     };
   }
 
@@ -115,11 +150,20 @@ export class TokenStore {
   exchange(shop: string, body: Record<string, string | undefined>): [number, unknown] {
     const { apiKey, apiSecret } = this.cfg;
     if (body.client_id !== apiKey) return [400, { error: "invalid_client", error_description: "Client credentials are invalid" }];
-    if (body.client_secret !== apiSecret) return [401, { error: "invalid_client", error_description: "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method." }];
+    if (body.client_secret !== apiSecret)
+      return [
+        401,
+        {
+          error: "invalid_client",
+          error_description:
+            "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.",
+        },
+      ];
     const expiring = body.expiring === "1" || body.expiring === "true";
     if (body.grant_type === "refresh_token") {
       const r = body.refresh_token ? this.refresh.get(body.refresh_token) : undefined;
-      if (!r || r.shop !== shop || this.cfg.now() >= r.expiresAt) return [400, { error: "invalid_grant", error_description: "The refresh token is invalid, expired, or revoked." }];
+      if (!r || r.shop !== shop || this.cfg.now() >= r.expiresAt)
+        return [400, { error: "invalid_grant", error_description: "The refresh token is invalid, expired, or revoked." }];
       const out = this.issueOffline(shop, true);
       const next = this.refresh.get(out.refresh_token as string)!;
       next.expiresAt = r.expiresAt; // rotation keeps the original refresh-token lifetime
@@ -127,16 +171,24 @@ export class TokenStore {
       r.replacedBy = out.refresh_token as string;
       return [200, out];
     }
-    if (body.grant_type !== TOKEN_EXCHANGE_GRANT) return [400, { error: "unsupported_grant_type", error_description: `The grant type ${body.grant_type ?? "(none)"} is not supported.` }];
-    if (body.subject_token_type !== ID_TOKEN_TYPE) return [400, { error: "invalid_request", error_description: "subject_token_type must be urn:ietf:params:oauth:token-type:id_token" }];
+    if (body.grant_type !== TOKEN_EXCHANGE_GRANT)
+      return [
+        400,
+        { error: "unsupported_grant_type", error_description: `The grant type ${body.grant_type ?? "(none)"} is not supported.` },
+      ];
+    if (body.subject_token_type !== ID_TOKEN_TYPE)
+      return [400, { error: "invalid_request", error_description: "subject_token_type must be urn:ietf:params:oauth:token-type:id_token" }];
     if (!body.subject_token) return [400, { error: "invalid_request", error_description: "subject_token is required" }];
     const v = verifyJwt(body.subject_token, apiSecret, Math.floor(this.cfg.now() / 1000));
     if (!v.ok) return [400, { error: "invalid_subject_token", error_description: `The subject token is invalid (${v.reason}).` }];
     const p = v.payload;
-    if (p.aud !== apiKey) return [400, { error: "invalid_subject_token", error_description: "The subject token audience does not match the client." }];
-    if (p.dest !== `https://${shop}`) return [400, { error: "invalid_subject_token", error_description: "The subject token was issued for a different shop." }];
+    if (p.aud !== apiKey)
+      return [400, { error: "invalid_subject_token", error_description: "The subject token audience does not match the client." }];
+    if (p.dest !== `https://${shop}`)
+      return [400, { error: "invalid_subject_token", error_description: "The subject token was issued for a different shop." }];
     if (body.requested_token_type === ONLINE_TYPE) return [200, this.issueOnline(shop, Number(p.sub))];
-    if (body.requested_token_type && body.requested_token_type !== OFFLINE_TYPE) return [400, { error: "invalid_request", error_description: "Unsupported requested_token_type" }];
+    if (body.requested_token_type && body.requested_token_type !== OFFLINE_TYPE)
+      return [400, { error: "invalid_request", error_description: "Unsupported requested_token_type" }];
     return [200, this.issueOffline(shop, expiring)];
   }
 }

@@ -19,17 +19,33 @@ describe("emulator bulk mutations (staged upload -> bulkOperationRunMutation -> 
   const cid = (c: number) => emu.shop(SHOP).customerView(c).id;
 
   beforeAll(async () => {
-    app = http.createServer((req, res) => { let b = ""; req.on("data", (c) => (b += c)); req.on("end", () => { hooks.push({ topic: String(req.headers["x-shopify-topic"]), body: JSON.parse(b) }); res.end(); }); });
+    app = http.createServer((req, res) => {
+      let b = "";
+      req.on("data", (c) => (b += c));
+      req.on("end", () => {
+        hooks.push({ topic: String(req.headers["x-shopify-topic"]), body: JSON.parse(b) });
+        res.end();
+      });
+    });
     await new Promise<void>((r) => app.listen(0, "127.0.0.1", r));
-    ({ emu, clock } = await start({ appUrl: `http://127.0.0.1:${(app.address() as AddressInfo).port}`, bulkTiming: { startDelayMs: 5, rootsPerTick: 10, tickDelayMs: 2 }, webhookRetry: { attempts: 1, baseDelayMs: 1, timeoutMs: 1000 } }));
+    ({ emu, clock } = await start({
+      appUrl: `http://127.0.0.1:${(app.address() as AddressInfo).port}`,
+      bulkTiming: { startDelayMs: 5, rootsPerTick: 10, tickDelayMs: 2 },
+      webhookRetry: { attempts: 1, baseDelayMs: 1, timeoutMs: 1000 },
+    }));
     await emu.addShop(SHOP, { seed: 21, customers: 200, years: 2 });
     token = emu.issueAccessToken(SHOP);
   });
-  afterAll(async () => { await emu.stop(); app.close(); });
+  afterAll(async () => {
+    await emu.stop();
+    app.close();
+  });
 
   /** Uploads like the app would against Shopify's GCS target: multipart POST with every parameter, file last. */
   async function stageAndUpload(jsonl: string, filename = "vars.jsonl"): Promise<string> {
-    const { body } = await gql(emu, token, STAGE, { input: [{ resource: "BULK_MUTATION_VARIABLES", filename, mimeType: "text/jsonl", httpMethod: "POST" }] });
+    const { body } = await gql(emu, token, STAGE, {
+      input: [{ resource: "BULK_MUTATION_VARIABLES", filename, mimeType: "text/jsonl", httpMethod: "POST" }],
+    });
     expect(body.data.stagedUploadsCreate.userErrors).toEqual([]);
     const target = body.data.stagedUploadsCreate.stagedTargets[0];
     const form = new FormData();
@@ -63,7 +79,14 @@ describe("emulator bulk mutations (staged upload -> bulkOperationRunMutation -> 
 
     const started = (await gql(emu, token, RUN, { mutation: TAGS_ADD_DOC, path: key })).body.data.bulkOperationRunMutation;
     expect(started.userErrors).toEqual([]);
-    expect(started.bulkOperation).toMatchObject({ status: "CREATED", type: "MUTATION", errorCode: null, objectCount: "0", url: null, query: TAGS_ADD_DOC });
+    expect(started.bulkOperation).toMatchObject({
+      status: "CREATED",
+      type: "MUTATION",
+      errorCode: null,
+      objectCount: "0",
+      url: null,
+      query: TAGS_ADD_DOC,
+    });
     // Observable while running (10 lines per tick).
     const seen = new Set<string>();
     for (let i = 0; i < 50 && !seen.has("COMPLETED"); i++) {
@@ -71,16 +94,29 @@ describe("emulator bulk mutations (staged upload -> bulkOperationRunMutation -> 
       await new Promise((r) => setTimeout(r, 3));
     }
     const op = await waitDone(started.bulkOperation.id);
-    expect(op).toMatchObject({ status: "COMPLETED", type: "MUTATION", errorCode: null, objectCount: "120", rootObjectCount: "120", partialDataUrl: null });
+    expect(op).toMatchObject({
+      status: "COMPLETED",
+      type: "MUTATION",
+      errorCode: null,
+      objectCount: "120",
+      rootObjectCount: "120",
+      partialDataUrl: null,
+    });
     expect(seen.has("RUNNING") || seen.has("CREATED")).toBe(true);
 
     const text = await (await fetch(op.url)).text();
     expect(String(Buffer.byteLength(text))).toBe(op.fileSize);
-    const out = text.trim().split("\n").map((l) => JSON.parse(l));
+    const out = text
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(out).toHaveLength(120);
     expect(out.map((l) => l.__lineNumber)).toEqual(Array.from({ length: 120 }, (_, i) => i));
     expect(out[0]).toEqual({ data: { tagsAdd: { node: { id: ids[0] }, userErrors: [] } }, __lineNumber: 0 });
-    expect(out[7]).toEqual({ data: { tagsAdd: { node: null, userErrors: [{ field: ["id"], message: "Customer does not exist" }] } }, __lineNumber: 7 });
+    expect(out[7]).toEqual({
+      data: { tagsAdd: { node: null, userErrors: [{ field: ["id"], message: "Customer does not exist" }] } },
+      __lineNumber: 7,
+    });
     // A list-typed variable given a string is coerced like any GraphQL request.
     expect(out[9].data.tagsAdd.userErrors).toEqual([]);
     expect(out[11].errors[0].message).toMatch(/\$tags/);
@@ -109,26 +145,51 @@ describe("emulator bulk mutations (staged upload -> bulkOperationRunMutation -> 
   });
 
   it("rejects what Shopify rejects: unparsable/non-mutation/multi-root documents, unknown or empty files, malformed JSONL", async () => {
-    const run = async (mutation: string, path: string) => (await gql(emu, token, RUN, { mutation, path })).body.data.bulkOperationRunMutation;
+    const run = async (mutation: string, path: string) =>
+      (await gql(emu, token, RUN, { mutation, path })).body.data.bulkOperationRunMutation;
     const good = await stageAndUpload(JSON.stringify({ id: cid(1), tags: ["x"] }));
-    expect((await run("mutation { not parseable", good)).userErrors[0]).toMatchObject({ field: null, code: "INVALID_MUTATION", message: expect.stringMatching(/^Failed to parse the mutation - syntax error/) });
-    expect((await run("query { shop { name } }", good)).userErrors).toEqual([{ field: null, message: "Invalid operation type. Only `mutation` operations are supported.", code: "INVALID_MUTATION" }]);
-    expect((await run(`mutation($id: ID!, $tags: [String!]!) { a: tagsAdd(id: $id, tags: $tags) { node { id } } b: tagsRemove(id: $id, tags: $tags) { node { id } } }`, good)).userErrors)
-      .toEqual([{ field: ["mutation"], message: "You must specify a single top level mutation.", code: null }]);
-    expect((await run(`mutation($m: String!, $p: String!) { bulkOperationRunMutation(mutation: $m, stagedUploadPath: $p) { bulkOperation { id } } }`, good)).userErrors)
-      .toEqual([{ field: ["mutation"], message: "You must use an allowed mutation name.", code: null }]);
+    expect((await run("mutation { not parseable", good)).userErrors[0]).toMatchObject({
+      field: null,
+      code: "INVALID_MUTATION",
+      message: expect.stringMatching(/^Failed to parse the mutation - syntax error/),
+    });
+    expect((await run("query { shop { name } }", good)).userErrors).toEqual([
+      { field: null, message: "Invalid operation type. Only `mutation` operations are supported.", code: "INVALID_MUTATION" },
+    ]);
+    expect(
+      (
+        await run(
+          `mutation($id: ID!, $tags: [String!]!) { a: tagsAdd(id: $id, tags: $tags) { node { id } } b: tagsRemove(id: $id, tags: $tags) { node { id } } }`,
+          good,
+        )
+      ).userErrors,
+    ).toEqual([{ field: ["mutation"], message: "You must specify a single top level mutation.", code: null }]);
+    expect(
+      (
+        await run(
+          `mutation($m: String!, $p: String!) { bulkOperationRunMutation(mutation: $m, stagedUploadPath: $p) { bulkOperation { id } } }`,
+          good,
+        )
+      ).userErrors,
+    ).toEqual([{ field: ["mutation"], message: "You must use an allowed mutation name.", code: null }]);
     expect((await run(TAGS_ADD_DOC, "tmp/1/bulk/nope/vars.jsonl")).userErrors[0]).toMatchObject({ code: "NO_SUCH_FILE", field: null });
     const empty = await stageAndUpload("   \n");
-    expect((await run(TAGS_ADD_DOC, empty)).userErrors).toEqual([{ field: null, message: "The input file is empty.", code: "INVALID_STAGED_UPLOAD_FILE" }]);
+    expect((await run(TAGS_ADD_DOC, empty)).userErrors).toEqual([
+      { field: null, message: "The input file is empty.", code: "INVALID_STAGED_UPLOAD_FILE" },
+    ]);
     const broken = await stageAndUpload(`${JSON.stringify({ id: cid(1), tags: ["x"] })}\n{"id": "gid://shopify/Customer/1", tags: oops}\n`);
-    expect((await run(TAGS_ADD_DOC, broken)).userErrors).toEqual([{ field: null, message: "Unexpected file structure - expected JSONL", code: "INVALID_STAGED_UPLOAD_FILE" }]);
+    expect((await run(TAGS_ADD_DOC, broken)).userErrors).toEqual([
+      { field: null, message: "Unexpected file structure - expected JSONL", code: "INVALID_STAGED_UPLOAD_FILE" },
+    ]);
     // Nothing ran.
     expect(emu.shop(SHOP).customerView(1).tags).not.toContain("x");
   });
 
   it("at most five bulk mutations run at once per shop (OPERATION_IN_PROGRESS lists them); the upload target checks its signature", async () => {
     // Long enough (40 ticks) that the first five are still running when the sixth is submitted.
-    const key = await stageAndUpload(Array.from({ length: 400 }, (_, i) => JSON.stringify({ id: cid(i % 200), tags: [`wb-conc-${i % 7}`] })).join("\n"));
+    const key = await stageAndUpload(
+      Array.from({ length: 400 }, (_, i) => JSON.stringify({ id: cid(i % 200), tags: [`wb-conc-${i % 7}`] })).join("\n"),
+    );
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
       const r = (await gql(emu, token, RUN, { mutation: TAGS_ADD_DOC, path: key })).body.data.bulkOperationRunMutation;
@@ -136,10 +197,21 @@ describe("emulator bulk mutations (staged upload -> bulkOperationRunMutation -> 
       ids.push(r.bulkOperation.id);
     }
     const sixth = (await gql(emu, token, RUN, { mutation: TAGS_ADD_DOC, path: key })).body.data.bulkOperationRunMutation;
-    expect(sixth).toEqual({ bulkOperation: null, userErrors: [{ field: null, message: `A bulk mutation operation for this app and shop is already in progress: ${ids.join(", ")}.`, code: "OPERATION_IN_PROGRESS" }] });
+    expect(sixth).toEqual({
+      bulkOperation: null,
+      userErrors: [
+        {
+          field: null,
+          message: `A bulk mutation operation for this app and shop is already in progress: ${ids.join(", ")}.`,
+          code: "OPERATION_IN_PROGRESS",
+        },
+      ],
+    });
     for (const id of ids) expect((await waitDone(id)).status).toBe("COMPLETED");
 
-    const { body } = await gql(emu, token, STAGE, { input: [{ resource: "BULK_MUTATION_VARIABLES", filename: "x.jsonl", mimeType: "text/jsonl", httpMethod: "POST" }] });
+    const { body } = await gql(emu, token, STAGE, {
+      input: [{ resource: "BULK_MUTATION_VARIABLES", filename: "x.jsonl", mimeType: "text/jsonl", httpMethod: "POST" }],
+    });
     const target = body.data.stagedUploadsCreate.stagedTargets[0];
     const form = new FormData();
     for (const p of target.parameters) form.append(p.name, p.name === "x-goog-signature" ? "forged" : p.value);
@@ -147,7 +219,9 @@ describe("emulator bulk mutations (staged upload -> bulkOperationRunMutation -> 
     expect((await fetch(target.url, { method: "POST", body: form })).status).toBe(403);
 
     // PUT targets (httpMethod default) accept the raw body at the signed URL.
-    const put = (await gql(emu, token, STAGE, { input: [{ resource: "BULK_MUTATION_VARIABLES", filename: "p.jsonl", mimeType: "text/jsonl" }] })).body.data.stagedUploadsCreate.stagedTargets[0];
+    const put = (
+      await gql(emu, token, STAGE, { input: [{ resource: "BULK_MUTATION_VARIABLES", filename: "p.jsonl", mimeType: "text/jsonl" }] })
+    ).body.data.stagedUploadsCreate.stagedTargets[0];
     expect((await fetch(put.url, { method: "PUT", body: JSON.stringify({ id: cid(40), tags: ["wb-put"] }) })).status).toBe(200);
     const putKey = new URL(put.url).pathname.replace(/^\/staged-uploads\//, "");
     const r = (await gql(emu, token, RUN, { mutation: TAGS_ADD_DOC, path: decodeURIComponent(putKey) })).body.data.bulkOperationRunMutation;

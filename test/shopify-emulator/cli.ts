@@ -23,10 +23,19 @@ const { values: a } = parseArgs({
 
 const t0 = Date.now();
 const emulator = await startEmulator({
-  port: Number(a.port), host: a.host, apiKey: a["api-key"]!, apiSecret: a["api-secret"]!, appUrl: a["app-url"], verbose: a.verbose,
+  port: Number(a.port),
+  host: a.host,
+  apiKey: a["api-key"]!,
+  apiSecret: a["api-secret"]!,
+  appUrl: a["app-url"],
+  verbose: a.verbose,
   ...(a.scopes ? { scopes: a.scopes } : {}),
 });
-const shop = await emulator.addShop(a.shop!, { seed: Number(a.seed), years: Number(a.years), ...(a.orders ? { orders: Number(a.orders) } : { customers: Number(a.customers) }) });
+const shop = await emulator.addShop(a.shop!, {
+  seed: Number(a.seed),
+  years: Number(a.years),
+  ...(a.orders ? { orders: Number(a.orders) } : { customers: Number(a.customers) }),
+});
 console.log(`Shopify emulator on ${emulator.url} (${shop.orderCount().toLocaleString("en-US")} orders, ${shop.customerCount().toLocaleString("en-US")} customers, ${Date.now() - t0} ms)
   Admin frame:   ${emulator.adminUrl(a.shop!)}
   Admin API:     ${emulator.url}/${a.shop}/admin/api/2026-10/graphql.json
@@ -34,6 +43,9 @@ console.log(`Shopify emulator on ${emulator.url} (${shop.orderCount().toLocaleSt
   App env:       SHOPIFY_ADMIN_URL_TEMPLATE=${emulator.url}/{shop} APP_BRIDGE_URL=${emulator.url}/app-bridge.js ADMIN_FRAME_ORIGINS=${emulator.url}
                  SHOPIFY_API_KEY=${a["api-key"]} SHOPIFY_API_SECRET=${a["api-secret"]} SHOPIFY_APP_URL=${a["app-url"]}`);
 
-const stop = async () => { await emulator.stop(); process.exit(0); };
+const stop = async () => {
+  await emulator.stop();
+  process.exit(0);
+};
 process.on("SIGINT", stop);
 process.on("SIGTERM", stop);

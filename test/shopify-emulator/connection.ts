@@ -1,7 +1,13 @@
 // Relay connections with Shopify-style opaque cursors (base64 JSON {last_id, last_value}).
 import { GraphQLError } from "graphql";
 
-export interface ConnectionArgs { first?: number | null; last?: number | null; after?: string | null; before?: string | null; reverse?: boolean | null }
+export interface ConnectionArgs {
+  first?: number | null;
+  last?: number | null;
+  after?: string | null;
+  before?: string | null;
+  reverse?: boolean | null;
+}
 
 export function encodeCursor(id: number, value: number | string): string {
   return Buffer.from(JSON.stringify({ last_id: id, last_value: value })).toString("base64");
@@ -54,14 +60,24 @@ export function connection<T>(
   if (args.after) {
     const c = decodeCursor(args.after);
     // first position strictly after the cursor
-    let a = 0, b = n;
-    while (a < b) { const m = (a + b) >> 1; if (cmp(at(m), c) <= 0) a = m + 1; else b = m; }
+    let a = 0,
+      b = n;
+    while (a < b) {
+      const m = (a + b) >> 1;
+      if (cmp(at(m), c) <= 0) a = m + 1;
+      else b = m;
+    }
     lo = a;
   }
   if (args.before) {
     const c = decodeCursor(args.before);
-    let a = 0, b = n;
-    while (a < b) { const m = (a + b) >> 1; if (cmp(at(m), c) < 0) a = m + 1; else b = m; }
+    let a = 0,
+      b = n;
+    while (a < b) {
+      const m = (a + b) >> 1;
+      if (cmp(at(m), c) < 0) a = m + 1;
+      else b = m;
+    }
     hi = Math.max(lo, a);
   }
   let start = lo;
@@ -70,16 +86,29 @@ export function connection<T>(
   if (args.last != null) start = Math.max(start, end - args.last);
   const positions: number[] = [];
   for (let p = start; p < end; p++) positions.push(at(p));
-  const edges = positions.map((i) => ({ get cursor() { return encodeCursor(id(i), key(i)); }, get node() { return node(i); } }));
+  const edges = positions.map((i) => ({
+    get cursor() {
+      return encodeCursor(id(i), key(i));
+    },
+    get node() {
+      return node(i);
+    },
+  }));
   return {
     __typename: "Connection",
     edges,
-    get nodes() { return positions.map(node); },
+    get nodes() {
+      return positions.map(node);
+    },
     pageInfo: {
       hasNextPage: end < n,
       hasPreviousPage: start > 0,
-      get startCursor() { return edges[0]?.cursor ?? null; },
-      get endCursor() { return edges[edges.length - 1]?.cursor ?? null; },
+      get startCursor() {
+        return edges[0]?.cursor ?? null;
+      },
+      get endCursor() {
+        return edges[edges.length - 1]?.cursor ?? null;
+      },
     },
   };
 }

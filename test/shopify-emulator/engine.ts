@@ -1,16 +1,40 @@
 // Admin GraphQL execution: validation against the official schema, per-field resolvers registered
 // by feature modules, loud failures for unimplemented fields, and Shopify's cost calculation.
 import {
-  GraphQLError, Kind, execute, getNamedType, isAbstractType, isLeafType, isObjectType, isInterfaceType,
-  parse, validate, type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLField,
-  type GraphQLNamedType, type GraphQLObjectType, type GraphQLInterfaceType, type GraphQLResolveInfo,
-  type OperationDefinitionNode, type SelectionSetNode, type ValueNode, valueFromASTUntyped,
+  GraphQLError,
+  Kind,
+  execute,
+  getNamedType,
+  isAbstractType,
+  isLeafType,
+  isObjectType,
+  isInterfaceType,
+  parse,
+  validate,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLField,
+  type GraphQLNamedType,
+  type GraphQLObjectType,
+  type GraphQLInterfaceType,
+  type GraphQLResolveInfo,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValueNode,
+  valueFromASTUntyped,
 } from "graphql";
 import { MASKED_DISPLAY_NAME, fullyApproved, protectedDataError, protectedRule } from "./protected-data";
 import { adminSchema } from "./schema";
 import type { ShopState } from "./state";
 
-export interface TokenInfo { token: string; shop: string; scopes: string[]; online: boolean; userId?: number }
+export interface TokenInfo {
+  token: string;
+  shop: string;
+  scopes: string[];
+  online: boolean;
+  userId?: number;
+}
 
 export interface RequestContext {
   shop: ShopState;
@@ -21,7 +45,9 @@ export interface RequestContext {
 }
 
 export type Resolver = (source: any, args: any, ctx: RequestContext, info: GraphQLResolveInfo | null) => unknown;
-export interface FieldOptions { scope?: string }
+export interface FieldOptions {
+  scope?: string;
+}
 
 export class Registry {
   readonly resolvers = new Map<string, { fn: Resolver; scope?: string }>();
@@ -90,7 +116,11 @@ export function hasScope(granted: string[], needed: string): boolean {
 export function accessDenied(field: string, scope: string, path?: readonly (string | number)[]) {
   return new GraphQLError(`Access denied for ${field} field. Required access: \`${scope}\` access scope.`, {
     path,
-    extensions: { code: "ACCESS_DENIED", documentation: "https://shopify.dev/api/usage/access-scopes", requiredAccess: `\`${scope}\` access scope.` },
+    extensions: {
+      code: "ACCESS_DENIED",
+      documentation: "https://shopify.dev/api/usage/access-scopes",
+      requiredAccess: `\`${scope}\` access scope.`,
+    },
   });
 }
 
@@ -99,7 +129,15 @@ export function notImplemented(type: string, field: string) {
 }
 
 /** Resolves one field: registered resolver, else an own property of the source, else a loud error. */
-export function resolveField(registry: Registry, typeName: string, fieldName: string, source: any, args: any, ctx: RequestContext, info: GraphQLResolveInfo | null) {
+export function resolveField(
+  registry: Registry,
+  typeName: string,
+  fieldName: string,
+  source: any,
+  args: any,
+  ctx: RequestContext,
+  info: GraphQLResolveInfo | null,
+) {
   // Protected customer data not (fully) approved: deny or mask before resolving (protected-data.ts).
   if (!fullyApproved(ctx.shop.protectedCustomerData)) {
     const rule = protectedRule(ctx, typeName, fieldName, info?.returnType);
@@ -139,7 +177,11 @@ function argNumber(node: FieldNode, name: string, vars: Record<string, unknown>)
   return typeof v === "number" ? v : undefined;
 }
 
-interface CostCtx { fragments: Record<string, FragmentDefinitionNode>; vars: Record<string, unknown>; schema: ReturnType<typeof adminSchema> }
+interface CostCtx {
+  fragments: Record<string, FragmentDefinitionNode>;
+  vars: Record<string, unknown>;
+  schema: ReturnType<typeof adminSchema>;
+}
 
 /** Collects fields of a selection set (inlining fragments; type conditions are merged). */
 function collect(sel: SelectionSetNode | undefined, c: CostCtx, out: FieldNode[] = []): FieldNode[] {
@@ -147,7 +189,10 @@ function collect(sel: SelectionSetNode | undefined, c: CostCtx, out: FieldNode[]
   for (const s of sel.selections) {
     if (s.kind === Kind.FIELD) out.push(s);
     else if (s.kind === Kind.INLINE_FRAGMENT) collect(s.selectionSet, c, out);
-    else { const f = c.fragments[s.name.value]; if (f) collect(f.selectionSet, c, out); }
+    else {
+      const f = c.fragments[s.name.value];
+      if (f) collect(f.selectionSet, c, out);
+    }
   }
   return out;
 }
@@ -155,7 +200,10 @@ function collect(sel: SelectionSetNode | undefined, c: CostCtx, out: FieldNode[]
 function fieldDef(parent: GraphQLNamedType, name: string, c: CostCtx): GraphQLField<unknown, unknown> | undefined {
   if (isObjectType(parent) || isInterfaceType(parent)) return parent.getFields()[name];
   if (isAbstractType(parent)) {
-    for (const t of c.schema.getPossibleTypes(parent)) { const f = t.getFields()[name]; if (f) return f; }
+    for (const t of c.schema.getPossibleTypes(parent)) {
+      const f = t.getFields()[name];
+      if (f) return f;
+    }
   }
   return undefined;
 }
@@ -169,7 +217,10 @@ function selectionCost(sel: SelectionSetNode | undefined, parent: GraphQLNamedTy
     let def = fieldDef(parent, name, c);
     if (!def && isAbstractType(parent)) {
       // field from a fragment on a concrete type
-      for (const t of c.schema.getPossibleTypes(parent)) { def = t.getFields()[name]; if (def) break; }
+      for (const t of c.schema.getPossibleTypes(parent)) {
+        def = t.getFields()[name];
+        if (def) break;
+      }
     }
     if (!def) continue;
     const named = getNamedType(def.type);
@@ -178,13 +229,16 @@ function selectionCost(sel: SelectionSetNode | undefined, parent: GraphQLNamedTy
     if (isActual && value == null) continue;
     if (isConnectionType(named)) {
       const inner = collect(f.selectionSet, c);
-      const nodeType = getNamedType(named.getFields().nodes?.type ?? (getNamedType(named.getFields().edges!.type) as GraphQLObjectType).getFields().node!.type);
+      const nodeType = getNamedType(
+        named.getFields().nodes?.type ?? (getNamedType(named.getFields().edges!.type) as GraphQLObjectType).getFields().node!.type,
+      );
       const perItem = (item: any) => {
         let best = 0;
         for (const g of inner) {
           if (g.name.value === "nodes") best = Math.max(best, 1 + selectionCost(g.selectionSet, nodeType, c, item, isActual));
           if (g.name.value === "edges") {
-            for (const e of collect(g.selectionSet, c)) if (e.name.value === "node") best = Math.max(best, 1 + selectionCost(e.selectionSet, nodeType, c, item, isActual));
+            for (const e of collect(g.selectionSet, c))
+              if (e.name.value === "node") best = Math.max(best, 1 + selectionCost(e.selectionSet, nodeType, c, item, isActual));
           }
         }
         return best;
@@ -220,7 +274,11 @@ export function operationCost(op: OperationDefinitionNode, doc: DocumentNode, va
 
 // ---------------- request execution ----------------
 
-export interface GraphQLRequestBody { query?: string; variables?: Record<string, unknown> | null; operationName?: string | null }
+export interface GraphQLRequestBody {
+  query?: string;
+  variables?: Record<string, unknown> | null;
+  operationName?: string | null;
+}
 
 const documentCache = new Map<string, { doc?: DocumentNode; errors?: GraphQLError[] }>();
 
@@ -235,7 +293,11 @@ export function parseAndValidate(query: string): { doc?: DocumentNode; errors?: 
     res = errs.length ? { errors: errs.map(shopifyValidationError) } : { doc };
   } catch (e) {
     const ge = e as GraphQLError;
-    res = { errors: [{ message: ge.message.replace(/^Syntax Error: /, "syntax error, "), locations: ge.locations, extensions: { code: "PARSE_ERROR" } }] };
+    res = {
+      errors: [
+        { message: ge.message.replace(/^Syntax Error: /, "syntax error, "), locations: ge.locations, extensions: { code: "PARSE_ERROR" } },
+      ],
+    };
   }
   if (documentCache.size > 500) documentCache.clear();
   documentCache.set(query, res);
@@ -245,17 +307,47 @@ export function parseAndValidate(query: string): { doc?: DocumentNode; errors?: 
 export function shopifyValidationError(e: GraphQLError) {
   const base = { locations: e.locations };
   let m = /^Cannot query field "(\w+)" on type "(\w+)"\./.exec(e.message);
-  if (m) return { message: `Field '${m[1]}' doesn't exist on type '${m[2]}'`, ...base, extensions: { code: "undefinedField", typeName: m[2], fieldName: m[1] } };
+  if (m)
+    return {
+      message: `Field '${m[1]}' doesn't exist on type '${m[2]}'`,
+      ...base,
+      extensions: { code: "undefinedField", typeName: m[2], fieldName: m[1] },
+    };
   m = /^Unknown argument "(\w+)" on field "(\w+)\.(\w+)"\./.exec(e.message);
-  if (m) return { message: `Field '${m[3]}' doesn't accept argument '${m[1]}'`, ...base, extensions: { code: "argumentNotAccepted", name: m[3], typeName: "Field", argumentName: m[1] } };
+  if (m)
+    return {
+      message: `Field '${m[3]}' doesn't accept argument '${m[1]}'`,
+      ...base,
+      extensions: { code: "argumentNotAccepted", name: m[3], typeName: "Field", argumentName: m[1] },
+    };
   m = /^Field "(\w+)" argument "(\w+)" of type "(.+)" is required, but it was not provided\./.exec(e.message);
-  if (m) return { message: `Field '${m[1]}' is missing required arguments: ${m[2]}`, ...base, extensions: { code: "missingRequiredArguments", className: "Field", name: m[1], arguments: m[2] } };
+  if (m)
+    return {
+      message: `Field '${m[1]}' is missing required arguments: ${m[2]}`,
+      ...base,
+      extensions: { code: "missingRequiredArguments", className: "Field", name: m[1], arguments: m[2] },
+    };
   m = /^Unknown type "(\w+)"\./.exec(e.message);
-  if (m) return { message: `No such type ${m[1]}, so it can't be a fragment condition`, ...base, extensions: { code: "undefinedType", typeName: m[1] } };
+  if (m)
+    return {
+      message: `No such type ${m[1]}, so it can't be a fragment condition`,
+      ...base,
+      extensions: { code: "undefinedType", typeName: m[1] },
+    };
   m = /^Field "(\w+)" of type "(.+)" must have a selection of subfields/.exec(e.message);
-  if (m) return { message: `Field must have selections (field '${m[1]}' returns ${m[2].replace(/[![\]]/g, "")} but has no selections. Did you mean '${m[1]} { ... }'?)`, ...base, extensions: { code: "selectionMismatch", nodeName: `field '${m[1]}'`, typeName: m[2].replace(/[![\]]/g, "") } };
+  if (m)
+    return {
+      message: `Field must have selections (field '${m[1]}' returns ${m[2].replace(/[![\]]/g, "")} but has no selections. Did you mean '${m[1]} { ... }'?)`,
+      ...base,
+      extensions: { code: "selectionMismatch", nodeName: `field '${m[1]}'`, typeName: m[2].replace(/[![\]]/g, "") },
+    };
   m = /^Variable "\$(\w+)" is never used/.exec(e.message);
-  if (m) return { message: `Variable $${m[1]} is declared by anonymous query but not used`, ...base, extensions: { code: "variableNotUsed", variableName: m[1] } };
+  if (m)
+    return {
+      message: `Variable $${m[1]} is declared by anonymous query but not used`,
+      ...base,
+      extensions: { code: "variableNotUsed", variableName: m[1] },
+    };
   return { message: e.message, ...base, extensions: { code: "GRAPHQL_VALIDATION_FAILED" } };
 }
 
@@ -273,7 +365,8 @@ export async function runGraphQL(registry: Registry, doc: DocumentNode, body: Gr
     operationName: body.operationName ?? undefined,
     contextValue: ctx,
     rootValue: {},
-    fieldResolver: (source, args, c, info) => resolveField(registry, info.parentType.name, info.fieldName, source, args, c as RequestContext, info),
+    fieldResolver: (source, args, c, info) =>
+      resolveField(registry, info.parentType.name, info.fieldName, source, args, c as RequestContext, info),
     typeResolver: (value: any) => value?.__typename,
   });
   return result;

@@ -25,16 +25,37 @@ const toml = createRequire(import.meta.url)("toml") as { parse(text: string): an
 /** Field types the Shopify CLI deploys on Flow triggers (constants.ts supportedTriggerTypes). */
 export const TRIGGER_FIELD_TYPES = ["boolean", "email", "single_line_text_field", "url", "number_decimal"] as const;
 /** Commerce objects a trigger may reference (constants.ts TRIGGER_SUPPORTED_COMMERCE_OBJECTS). */
-export const TRIGGER_COMMERCE_OBJECTS = ["customer_reference", "order_reference", "product_reference", "company_reference", "company_contact_reference"] as const;
+export const TRIGGER_COMMERCE_OBJECTS = [
+  "customer_reference",
+  "order_reference",
+  "product_reference",
+  "company_reference",
+  "company_contact_reference",
+] as const;
 
-export interface TriggerField { key: string; type: string; reference: boolean }
-export interface DeployedTrigger { handle: string; dir: string; fields: TriggerField[] }
-export interface UndeployableTrigger { handle: string; dir: string; reason: string }
+export interface TriggerField {
+  key: string;
+  type: string;
+  reference: boolean;
+}
+export interface DeployedTrigger {
+  handle: string;
+  dir: string;
+  fields: TriggerField[];
+}
+export interface UndeployableTrigger {
+  handle: string;
+  dir: string;
+  reason: string;
+}
 
 /** Why the CLI would refuse this field at deploy, or null. */
 function deployProblem(f: { type?: unknown; key?: unknown }): string | null {
   const type = String(f.type ?? "");
-  if (type.endsWith("_reference")) return (TRIGGER_COMMERCE_OBJECTS as readonly string[]).includes(type) ? null : `Commerce object ${type} is not supported for Flow Triggers`;
+  if (type.endsWith("_reference"))
+    return (TRIGGER_COMMERCE_OBJECTS as readonly string[]).includes(type)
+      ? null
+      : `Commerce object ${type} is not supported for Flow Triggers`;
   if (typeof f.key !== "string") return `key property must be specified for non-commerce object fields in ${JSON.stringify(f)}`;
   if (type.startsWith("schema.")) return null;
   return (TRIGGER_FIELD_TYPES as readonly string[]).includes(type) ? null : `Field type ${type} is not supported on Flow Triggers`;
@@ -45,16 +66,23 @@ export function loadFlowTriggers(extensionsDir: string): { deployed: Map<string,
   const deployed = new Map<string, DeployedTrigger>();
   const undeployable: UndeployableTrigger[] = [];
   let dirs: string[] = [];
-  try { dirs = fs.readdirSync(extensionsDir); } catch { return { deployed, undeployable }; }
+  try {
+    dirs = fs.readdirSync(extensionsDir);
+  } catch {
+    return { deployed, undeployable };
+  }
   for (const d of dirs) {
     const file = path.join(extensionsDir, d, "shopify.extension.toml");
     if (!fs.existsSync(file)) continue;
     const cfg = toml.parse(fs.readFileSync(file, "utf8"));
     for (const ext of (cfg.extensions ?? []) as Array<Record<string, unknown>>) {
       if (ext.type !== "flow_trigger" || typeof ext.handle !== "string") continue;
-      const raw = ((cfg.settings?.fields ?? []) as Array<Record<string, unknown>>);
+      const raw = (cfg.settings?.fields ?? []) as Array<Record<string, unknown>>;
       const problem = raw.map(deployProblem).find((p) => p != null);
-      if (problem) { undeployable.push({ handle: ext.handle, dir: d, reason: problem }); continue; }
+      if (problem) {
+        undeployable.push({ handle: ext.handle, dir: d, reason: problem });
+        continue;
+      }
       const fields = raw.map((f) => {
         const type = String(f.type);
         const reference = type.endsWith("_reference");
@@ -70,17 +98,28 @@ const show = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
 
 function typeProblem(f: TriggerField, v: unknown): string | null {
   const bad = (what: string) => `Type error for field '${f.key}': ${show(v)} is not ${what}.`;
-  if (f.reference) return (typeof v === "number" && Number.isSafeInteger(v) && v > 0) || (typeof v === "string" && /^\d+$/.test(v)) ? null : bad("an ID");
+  if (f.reference)
+    return (typeof v === "number" && Number.isSafeInteger(v) && v > 0) || (typeof v === "string" && /^\d+$/.test(v)) ? null : bad("an ID");
   switch (f.type) {
-    case "boolean": return typeof v === "boolean" ? null : bad("a Boolean");
-    case "number_decimal": return typeof v === "number" && Number.isFinite(v) ? null : bad("a Decimal");
-    case "single_line_text_field": return typeof v === "string" && !/[\r\n]/.test(v) ? null : bad("a single line String");
-    case "email": return typeof v === "string" && /^[^@\s]+@[^@\s]+$/.test(v) ? null : bad("an email address");
+    case "boolean":
+      return typeof v === "boolean" ? null : bad("a Boolean");
+    case "number_decimal":
+      return typeof v === "number" && Number.isFinite(v) ? null : bad("a Decimal");
+    case "single_line_text_field":
+      return typeof v === "string" && !/[\r\n]/.test(v) ? null : bad("a single line String");
+    case "email":
+      return typeof v === "string" && /^[^@\s]+@[^@\s]+$/.test(v) ? null : bad("an email address");
     case "url": {
       if (typeof v !== "string") return bad("an absolute URL");
-      try { new URL(v); return null; } catch { return bad("an absolute URL"); }
+      try {
+        new URL(v);
+        return null;
+      } catch {
+        return bad("an absolute URL");
+      }
     }
-    default: return null; // schema.* types: the app declares none; not modelled
+    default:
+      return null; // schema.* types: the app declares none; not modelled
   }
 }
 

@@ -11,7 +11,11 @@ describe("demo shop generator", () => {
     const b = generateShop("gen.myshopify.com", { seed: 42, customers: 4000, years: 4, now: NOW });
     const c = generateShop("gen.myshopify.com", { seed: 43, customers: 4000, years: 4, now: NOW });
     expect(b.orders.length).toBe(a.orders.length);
-    expect(Buffer.from(b.orders.processedAt.buffer, 0, a.orders.length * 8).equals(Buffer.from(a.orders.processedAt.buffer, 0, a.orders.length * 8))).toBe(true);
+    expect(
+      Buffer.from(b.orders.processedAt.buffer, 0, a.orders.length * 8).equals(
+        Buffer.from(a.orders.processedAt.buffer, 0, a.orders.length * 8),
+      ),
+    ).toBe(true);
     expect(Array.from(b.orders.totalCents.subarray(0, 500))).toEqual(Array.from(a.orders.totalCents.subarray(0, 500)));
     expect(b.customers.tags).toEqual(a.customers.tags);
     expect(c.orders.length).not.toBe(a.orders.length);
@@ -20,7 +24,10 @@ describe("demo shop generator", () => {
   it("has realistic proportions: guests, cancellations, tests, refunds, consent", () => {
     const o = a.orders;
     const n = o.length;
-    let guests = 0, cancelled = 0, test = 0, refunded = 0;
+    let guests = 0,
+      cancelled = 0,
+      test = 0,
+      refunded = 0;
     for (let i = 0; i < n; i++) {
       if (o.customer[i]! < 0) guests++;
       if (o.flags[i]! & FLAG_CANCELLED) cancelled++;
@@ -36,8 +43,13 @@ describe("demo shop generator", () => {
     expect(refunded / n).toBeGreaterThan(0.035);
     expect(refunded / n).toBeLessThan(0.065);
     const cs = a.customers;
-    let withEmail = 0, subscribed = 0;
-    for (let c = 0; c < cs.length; c++) if (cs.hasEmail[c]) { withEmail++; if (cs.emailState[c] === 1) subscribed++; }
+    let withEmail = 0,
+      subscribed = 0;
+    for (let c = 0; c < cs.length; c++)
+      if (cs.hasEmail[c]) {
+        withEmail++;
+        if (cs.emailState[c] === 1) subscribed++;
+      }
     expect(subscribed / withEmail).toBeGreaterThan(0.55);
     expect(subscribed / withEmail).toBeLessThan(0.65);
   });

@@ -37,8 +37,20 @@ export interface ShopAddressSeed {
   country: string | null;
 }
 
-export interface Variant { legacyId: number; title: string; priceCents: number; sku: string }
-export interface Product { index: number; legacyId: number; title: string; productType: string; vendor: string; variants: Variant[] }
+export interface Variant {
+  legacyId: number;
+  title: string;
+  priceCents: number;
+  sku: string;
+}
+export interface Product {
+  index: number;
+  legacyId: number;
+  title: string;
+  productType: string;
+  vendor: string;
+  variants: Variant[];
+}
 
 export interface LineItemRec {
   legacyId: number;
@@ -66,14 +78,106 @@ export const OPT_IN_LEVELS = ["SINGLE_OPT_IN", "CONFIRMED_OPT_IN", "UNKNOWN"] as
 export const DISCOUNT_CODES = ["WELCOME10", "SPRING15", "SUMMER20", "BFCM25", "FREESHIP", "VIP30", "COMEBACK15"];
 export const CUSTOMER_TAGS = ["newsletter", "returning", "instagram", "local", "wholesale", "gift-buyer"];
 
-const FIRST = ["Olivia", "Liam", "Emma", "Noah", "Ava", "Oliver", "Sophia", "Elijah", "Isabella", "James", "Mia", "William", "Amelia", "Benjamin", "Harper", "Lucas", "Evelyn", "Henry", "Abigail", "Theo", "Emily", "Jack", "Ella", "Levi", "Chloe", "Mateo", "Grace", "Leo", "Nora", "Ezra", "Zoe", "Hudson", "Lily", "Kai", "Maya", "Arjun", "Yuki", "Fatima", "Lars", "Ines"];
-const LAST = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez", "Hernandez", "Lopez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin", "Lee", "Thompson", "White", "Harris", "Clark", "Lewis", "Walker", "Young", "Allen", "King", "Wright", "Nguyen", "Kim", "Patel", "Schmidt", "Rossi", "Dubois", "Silva", "Tanaka", "Novak", "Berg"];
+const FIRST = [
+  "Olivia",
+  "Liam",
+  "Emma",
+  "Noah",
+  "Ava",
+  "Oliver",
+  "Sophia",
+  "Elijah",
+  "Isabella",
+  "James",
+  "Mia",
+  "William",
+  "Amelia",
+  "Benjamin",
+  "Harper",
+  "Lucas",
+  "Evelyn",
+  "Henry",
+  "Abigail",
+  "Theo",
+  "Emily",
+  "Jack",
+  "Ella",
+  "Levi",
+  "Chloe",
+  "Mateo",
+  "Grace",
+  "Leo",
+  "Nora",
+  "Ezra",
+  "Zoe",
+  "Hudson",
+  "Lily",
+  "Kai",
+  "Maya",
+  "Arjun",
+  "Yuki",
+  "Fatima",
+  "Lars",
+  "Ines",
+];
+const LAST = [
+  "Smith",
+  "Johnson",
+  "Williams",
+  "Brown",
+  "Jones",
+  "Garcia",
+  "Miller",
+  "Davis",
+  "Rodriguez",
+  "Martinez",
+  "Hernandez",
+  "Lopez",
+  "Wilson",
+  "Anderson",
+  "Thomas",
+  "Taylor",
+  "Moore",
+  "Jackson",
+  "Martin",
+  "Lee",
+  "Thompson",
+  "White",
+  "Harris",
+  "Clark",
+  "Lewis",
+  "Walker",
+  "Young",
+  "Allen",
+  "King",
+  "Wright",
+  "Nguyen",
+  "Kim",
+  "Patel",
+  "Schmidt",
+  "Rossi",
+  "Dubois",
+  "Silva",
+  "Tanaka",
+  "Novak",
+  "Berg",
+];
 
 const CATALOG: Array<[string, string, string[], number]> = [
   // productType, vendor, titles, base price (dollars)
-  ["Coffee", "Northbound Roasters", ["House Blend 1kg", "Ethiopia Yirgacheffe", "Colombia Huila", "Decaf Swiss Water", "Espresso Forte", "Cold Brew Pack"], 18],
+  [
+    "Coffee",
+    "Northbound Roasters",
+    ["House Blend 1kg", "Ethiopia Yirgacheffe", "Colombia Huila", "Decaf Swiss Water", "Espresso Forte", "Cold Brew Pack"],
+    18,
+  ],
   ["Tea", "Leaf & Kettle", ["Sencha Green", "Earl Grey Supreme", "Chamomile Calm", "Masala Chai", "Oolong Reserve"], 14],
-  ["Brewing Gear", "Pour Lab", ["Pour-over Dripper", "Gooseneck Kettle", "Burr Grinder", "French Press 1L", "Digital Scale", "Paper Filters x100"], 45],
+  [
+    "Brewing Gear",
+    "Pour Lab",
+    ["Pour-over Dripper", "Gooseneck Kettle", "Burr Grinder", "French Press 1L", "Digital Scale", "Paper Filters x100"],
+    45,
+  ],
   ["Mugs", "Clay Street Studio", ["Stoneware Mug", "Travel Tumbler", "Espresso Cups (set of 2)", "Latte Bowl"], 24],
   ["Snacks", "Good Crumb Bakery", ["Almond Biscotti", "Dark Chocolate Bar", "Oat Cookies", "Maple Granola"], 8],
   ["Subscriptions", "Northbound Roasters", ["Monthly Coffee Box", "Quarterly Tasting Kit"], 39],
@@ -88,7 +192,8 @@ export function buildCatalog(): Product[] {
     for (const title of titles) {
       const index = products.length;
       const nVariants = productType === "Coffee" ? 3 : productType === "Apparel" ? 3 : 1;
-      const variantTitles = productType === "Coffee" ? ["250g", "500g", "1kg"] : productType === "Apparel" ? ["S", "M", "L"] : ["Default Title"];
+      const variantTitles =
+        productType === "Coffee" ? ["250g", "500g", "1kg"] : productType === "Apparel" ? ["S", "M", "L"] : ["Default Title"];
       const price = Math.round(base * (0.7 + rng.float() * 0.8) * 100) / 100;
       const variants: Variant[] = [];
       for (let v = 0; v < nVariants; v++) {
@@ -165,7 +270,19 @@ export class OrderStore {
     this.discount = g(this.discount, Int8Array);
   }
 
-  push(o: { customer: number; processedAt: number; updatedAt: number; cancelledAt: number; totalCents: number; currentCents: number; flags: number; lineSeed: number; nLines: number; qty0: number; discount: number }): number {
+  push(o: {
+    customer: number;
+    processedAt: number;
+    updatedAt: number;
+    cancelledAt: number;
+    totalCents: number;
+    currentCents: number;
+    flags: number;
+    lineSeed: number;
+    nLines: number;
+    qty0: number;
+    discount: number;
+  }): number {
     if (this.length >= this.customer.length) this.grow(this.length + 1);
     const i = this.length++;
     this.customer[i] = o.customer;
@@ -232,7 +349,18 @@ export class CustomerStore {
   extra = new Map<number, CustomerExtra>();
   deleted = new Set<number>();
 
-  push(c: { createdAt: number; updatedAt: number; emailState: number; emailOptIn: number; emailConsentAt: number; smsState: number; smsConsentAt: number; hasEmail: boolean; hasPhone: boolean; tags?: string[] }): number {
+  push(c: {
+    createdAt: number;
+    updatedAt: number;
+    emailState: number;
+    emailOptIn: number;
+    emailConsentAt: number;
+    smsState: number;
+    smsConsentAt: number;
+    hasEmail: boolean;
+    hasPhone: boolean;
+    tags?: string[];
+  }): number {
     const i = this.length++;
     this.createdAt.push(c.createdAt);
     this.updatedAt.push(c.updatedAt);
@@ -274,7 +402,14 @@ export class CustomerStore {
 }
 
 /** Picks line items for an order from its seed. Deterministic; also used for generated totals. */
-export function deriveLineItems(orderIndex: number, seed: number, nLines: number, qty0: number, catalog: Product[], cumWeights: Float64Array): LineItemRec[] {
+export function deriveLineItems(
+  orderIndex: number,
+  seed: number,
+  nLines: number,
+  qty0: number,
+  catalog: Product[],
+  cumWeights: Float64Array,
+): LineItemRec[] {
   const r = mulberry32(seed);
   const out: LineItemRec[] = [];
   const used = new Set<number>();
@@ -374,7 +509,7 @@ export function generateShop(domain: string, opts: SeedOptions = {}): ShopSeed {
     let flags = 0;
     let current = total;
     let cancelledAt = Number.NaN;
-    let updatedAt = t + Math.floor(rng.float() * 3 * DAY / 1000) * 1000;
+    let updatedAt = t + Math.floor((rng.float() * 3 * DAY) / 1000) * 1000;
     const f = rng.float();
     if (f < 0.02) {
       flags |= FLAG_CANCELLED | FLAG_REFUNDED;
@@ -382,7 +517,7 @@ export function generateShop(domain: string, opts: SeedOptions = {}): ShopSeed {
       current = 0;
       updatedAt = cancelledAt;
     } else if (f < 0.07) {
-      const refundAt = t + Math.floor((1 + rng.float() * 30) * DAY / 1000) * 1000;
+      const refundAt = t + Math.floor(((1 + rng.float() * 30) * DAY) / 1000) * 1000;
       if (rng.bool(0.4)) {
         flags |= FLAG_REFUNDED;
         current = 0;
@@ -397,7 +532,19 @@ export function generateShop(domain: string, opts: SeedOptions = {}): ShopSeed {
     if (cancelledAt > now) cancelledAt = now;
     if (now - t < 2 * DAY && rng.bool(0.2)) flags |= FLAG_PENDING;
     const discount = rng.bool(0.12) ? rng.int(DISCOUNT_CODES.length) : -1;
-    tmp.push({ customer: cust, processedAt: t, updatedAt, cancelledAt, totalCents: total, currentCents: current, flags, lineSeed, nLines, qty0, discount });
+    tmp.push({
+      customer: cust,
+      processedAt: t,
+      updatedAt,
+      cancelledAt,
+      totalCents: total,
+      currentCents: current,
+      flags,
+      lineSeed,
+      nLines,
+      qty0,
+      discount,
+    });
   };
 
   const seasonalNext = (t: number, ratePerYear: number): number => {
@@ -424,7 +571,7 @@ export function generateShop(domain: string, opts: SeedOptions = {}): ShopSeed {
     const eu = rng.float();
     const emailState = !hasEmail ? 0 : eu < 0.6 ? 1 : eu < 0.9 ? 0 : eu < 0.97 ? 2 : 3;
     const smsState = !hasPhone ? 0 : rng.bool(0.5) ? 1 : rng.bool(0.8) ? 0 : 2;
-    const consentAt = acq + Math.floor(rng.float() * Math.min(now - acq, 400 * DAY) / 1000) * 1000;
+    const consentAt = acq + Math.floor((rng.float() * Math.min(now - acq, 400 * DAY)) / 1000) * 1000;
     const tags: string[] = [];
     if (rng.bool(0.2)) tags.push(rng.pick(CUSTOMER_TAGS));
     if (rng.bool(0.05)) tags.push(rng.pick(CUSTOMER_TAGS));
@@ -506,7 +653,15 @@ export function generateShop(domain: string, opts: SeedOptions = {}): ShopSeed {
     plan: opts.plan ?? { publicDisplayName: "Basic", partnerDevelopment: false, shopifyPlus: false },
     address:
       opts.address === undefined
-        ? { company: null, address1: "151 O'Connor Street", address2: null, city: "Ottawa", province: "Ontario", zip: "K2P 2L8", country: "Canada" }
+        ? {
+            company: null,
+            address1: "151 O'Connor Street",
+            address2: null,
+            city: "Ottawa",
+            province: "Ontario",
+            zip: "K2P 2L8",
+            country: "Canada",
+          }
         : opts.address,
     createdAt: start - 30 * DAY,
     catalog,

@@ -14,8 +14,12 @@ describe("Admin GraphQL against the 2026-10 schema", () => {
   afterAll(() => emu.stop());
 
   it("answers the app's ShopOverview query with counts in the 2026-10 Count shape", async () => {
-    const { body } = await gql(emu, token, `query ShopOverview { shop { id name myshopifyDomain currencyCode ianaTimezone email plan { publicDisplayName } }
-      ordersCount(limit: null) { count precision } customersCount(limit: null) { count precision } }`);
+    const { body } = await gql(
+      emu,
+      token,
+      `query ShopOverview { shop { id name myshopifyDomain currencyCode ianaTimezone email plan { publicDisplayName } }
+      ordersCount(limit: null) { count precision } customersCount(limit: null) { count precision } }`,
+    );
     expect(body.errors).toBeUndefined();
     expect(body.data.shop.myshopifyDomain).toBe(SHOP);
     expect(body.data.ordersCount).toEqual({ count: emu.shop(SHOP).orderCount(), precision: "EXACT" });
@@ -29,7 +33,10 @@ describe("Admin GraphQL against the 2026-10 schema", () => {
     const { status, body } = await gql(emu, token, `{ shop { name notAField } }`);
     expect(status).toBe(200);
     expect(body.data).toBeUndefined();
-    expect(body.errors[0]).toMatchObject({ message: "Field 'notAField' doesn't exist on type 'Shop'", extensions: { code: "undefinedField", typeName: "Shop", fieldName: "notAField" } });
+    expect(body.errors[0]).toMatchObject({
+      message: "Field 'notAField' doesn't exist on type 'Shop'",
+      extensions: { code: "undefinedField", typeName: "Shop", fieldName: "notAField" },
+    });
     expect(body.errors[0].locations[0]).toEqual({ line: 1, column: 15 });
   });
 
@@ -67,7 +74,11 @@ describe("Admin GraphQL against the 2026-10 schema", () => {
 
     const cust = s.customerView(s.data.orders.customer.find((c) => c >= 0)!);
     const legacy = cust.id.split("/").pop();
-    const { body } = await gql(emu, token, `{ orders(first: 100, query: "customer_id:${legacy}") { nodes { customer { id } } } customer(id: "${cust.id}") { numberOfOrders amountSpent { amount } defaultEmailAddress { emailAddress marketingState } emailMarketingConsent { marketingState } } }`);
+    const { body } = await gql(
+      emu,
+      token,
+      `{ orders(first: 100, query: "customer_id:${legacy}") { nodes { customer { id } } } customer(id: "${cust.id}") { numberOfOrders amountSpent { amount } defaultEmailAddress { emailAddress marketingState } emailMarketingConsent { marketingState } } }`,
+    );
     expect(body.data.orders.nodes.length).toBe(Number(body.data.customer.numberOfOrders));
     expect(body.data.orders.nodes.every((n: any) => n.customer.id === cust.id)).toBe(true);
   });
@@ -78,18 +89,31 @@ describe("Admin GraphQL against the 2026-10 schema", () => {
     expect(body.data.customers.nodes.length).toBeGreaterThan(0);
     expect(body.data.customers.nodes.every((n: any) => n.tags.includes(tag))).toBe(true);
     const page1 = await gql(emu, token, `{ customers(first: 3) { edges { cursor node { id } } pageInfo { endCursor hasPreviousPage } } }`);
-    const page2 = await gql(emu, token, `query($c: String) { customers(first: 3, after: $c) { edges { cursor node { id } } pageInfo { startCursor hasPreviousPage } } }`, { c: page1.body.data.customers.pageInfo.endCursor });
+    const page2 = await gql(
+      emu,
+      token,
+      `query($c: String) { customers(first: 3, after: $c) { edges { cursor node { id } } pageInfo { startCursor hasPreviousPage } } }`,
+      { c: page1.body.data.customers.pageInfo.endCursor },
+    );
     expect(page2.body.data.customers.pageInfo.hasPreviousPage).toBe(true);
-    const back = await gql(emu, token, `query($c: String) { customers(last: 3, before: $c) { nodes { id } } }`, { c: page2.body.data.customers.pageInfo.startCursor });
+    const back = await gql(emu, token, `query($c: String) { customers(last: 3, before: $c) { nodes { id } } }`, {
+      c: page2.body.data.customers.pageInfo.startCursor,
+    });
     expect(back.body.data.customers.nodes.map((n: any) => n.id)).toEqual(page1.body.data.customers.edges.map((e: any) => e.node.id));
   });
 
   it("resolves node/nodes and 404s other API versions", async () => {
     const s = emu.shop(SHOP);
     const id = s.orderView(0).id;
-    const { body } = await gql(emu, token, `query($ids: [ID!]!) { nodes(ids: $ids) { __typename ... on Order { name } } }`, { ids: [id, "gid://shopify/Order/1"] });
+    const { body } = await gql(emu, token, `query($ids: [ID!]!) { nodes(ids: $ids) { __typename ... on Order { name } } }`, {
+      ids: [id, "gid://shopify/Order/1"],
+    });
     expect(body.data.nodes).toEqual([{ __typename: "Order", name: "#1001" }, null]);
-    const res = await fetch(`${emu.url}/${SHOP}/admin/api/2024-01/graphql.json`, { method: "POST", headers: { "X-Shopify-Access-Token": token }, body: "{}" });
+    const res = await fetch(`${emu.url}/${SHOP}/admin/api/2024-01/graphql.json`, {
+      method: "POST",
+      headers: { "X-Shopify-Access-Token": token },
+      body: "{}",
+    });
     expect(res.status).toBe(404);
   });
 });

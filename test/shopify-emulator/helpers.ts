@@ -8,7 +8,9 @@ export const SHOP = "emu-test.myshopify.com";
 export class FakeClock {
   constructor(public ms = Date.parse("2026-11-01T12:00:00Z")) {}
   now = () => new Date(this.ms);
-  advance(ms: number) { this.ms += ms; }
+  advance(ms: number) {
+    this.ms += ms;
+  }
 }
 
 export async function start(extra: Partial<EmulatorOptions> = {}): Promise<{ emu: Emulator; clock: FakeClock }> {
@@ -22,9 +24,13 @@ export async function exchange(emu: Emulator, shop = SHOP, extra: Record<string,
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({
-      client_id: API_KEY, client_secret: API_SECRET, grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
-      subject_token: emu.mintSessionToken(shop), subject_token_type: "urn:ietf:params:oauth:token-type:id_token",
-      requested_token_type: "urn:shopify:params:oauth:token-type:offline-access-token", ...extra,
+      client_id: API_KEY,
+      client_secret: API_SECRET,
+      grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+      subject_token: emu.mintSessionToken(shop),
+      subject_token_type: "urn:ietf:params:oauth:token-type:id_token",
+      requested_token_type: "urn:shopify:params:oauth:token-type:offline-access-token",
+      ...extra,
     }),
   });
   return { status: res.status, body: (await res.json()) as any };

@@ -9,8 +9,15 @@ import { Kind } from "graphql";
 import { adminFramePage, appBridgeScript, embeddedParams } from "./admin-frame";
 import { TokenStore, mintSessionToken, type SessionTokenOptions } from "./auth";
 import {
-  MAX_SINGLE_QUERY_COST, Registry, getOperation, operationCost, parseAndValidate, runGraphQL,
-  type EmulatorModule, type RequestContext, type TokenInfo,
+  MAX_SINGLE_QUERY_COST,
+  Registry,
+  getOperation,
+  operationCost,
+  parseAndValidate,
+  runGraphQL,
+  type EmulatorModule,
+  type RequestContext,
+  type TokenInfo,
 } from "./engine";
 import type { SeedOptions, ShopSeed } from "./generator";
 import { BulkService, DEFAULT_BULK_TIMING, type BulkFault, type BulkTiming } from "./modules/bulk";
@@ -38,7 +45,14 @@ export { ShopState } from "./state";
 
 /** Modules loaded by default; later features append theirs (or pass `modules`). */
 export const DEFAULT_MODULES: EmulatorModule[] = [
-  coreModule, ordersModule, customersModule, bulkModule, marketingModule, discountsModule, metafieldsModule, storefrontModule,
+  coreModule,
+  ordersModule,
+  customersModule,
+  bulkModule,
+  marketingModule,
+  discountsModule,
+  metafieldsModule,
+  storefrontModule,
 ];
 
 export interface ShopOptions {
@@ -112,7 +126,11 @@ export interface Emulator {
   updateOrder(shop: string, orderId: string | number, patch: OrderPatch): ReturnType<ShopState["orderPayload"]>;
   updateCustomer(shop: string, customerId: string | number, patch: CustomerPatch): ReturnType<ShopState["customerPayload"]>;
   uninstall(shop: string): Delivery | undefined;
-  compliance(shop: string, topic: "customers/data_request" | "customers/redact" | "shop/redact", payload?: Record<string, unknown>): Delivery | undefined;
+  compliance(
+    shop: string,
+    topic: "customers/data_request" | "customers/redact" | "shop/redact",
+    payload?: Record<string, unknown>,
+  ): Delivery | undefined;
   /** Throttle bucket state for a shop (after restoring to "now"). */
   bucket(shop: string): { maximumAvailable: number; currentlyAvailable: number; restoreRate: number };
   /** Shoppers react to the app's win-back campaigns over `days` (from defaults to the emulator clock); see shoppers.ts. */
@@ -125,29 +143,44 @@ const INVALID_TOKEN = { errors: "[API] Invalid API key or access token (unrecogn
 export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
   const now = () => (opts.now ? opts.now().getTime() : Date.now());
   const toml = loadAppToml(opts.appTomlPath ?? path.join(REPO_ROOT, "shopify.app.toml"));
-  const scopes = (opts.scopes ?? toml.scopes.join(",")).split(",").map((s) => s.trim()).filter(Boolean);
+  const scopes = (opts.scopes ?? toml.scopes.join(","))
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const plan = opts.plan ?? { bucketSize: 2000, restoreRate: 100 };
   const shops = new Map<string, ShopState>();
   const registry = new Registry();
   const modules = [...DEFAULT_MODULES, ...(opts.modules ?? [])];
-  for (const m of modules) { m.register(registry); registry.modules.push(m.name); }
+  for (const m of modules) {
+    m.register(registry);
+    registry.modules.push(m.name);
+  }
   const moduleRoutes = modules.flatMap((m) => m.routes ?? []);
   // This emulator's state shared by GraphQL resolvers and module routes (e.g. staged uploads written
   // over HTTP, then read by a bulk mutation). Resolvers get a per-request copy of the same references.
   const services: Record<string, unknown> = {
     stagedUploads: new Map(),
     // Flow trigger extensions are read from here on every flowTriggerReceive (flow-extensions.ts).
-    extensionsDir: opts.extensionsDir ?? path.join(path.dirname(opts.appTomlPath ?? path.join(REPO_ROOT, "shopify.app.toml")), "extensions"),
+    extensionsDir:
+      opts.extensionsDir ?? path.join(path.dirname(opts.appTomlPath ?? path.join(REPO_ROOT, "shopify.app.toml")), "extensions"),
   };
   const tokens = new TokenStore({ apiKey: opts.apiKey, apiSecret: opts.apiSecret, scopes: () => scopes, now });
   let baseUrl = "";
   const webhooks = new Webhooks({
-    apiSecret: opts.apiSecret, appUrl: opts.appUrl, toml, now,
+    apiSecret: opts.apiSecret,
+    appUrl: opts.appUrl,
+    toml,
+    now,
     retry: { attempts: 4, baseDelayMs: 500, timeoutMs: 5000, ...opts.webhookRetry },
   });
   const bulk = new BulkService({
-    registry, timing: { ...DEFAULT_BULK_TIMING, ...opts.bulkTiming }, now, url: () => baseUrl, secret: opts.apiSecret,
-    shop: (d) => shops.get(d), webhook: (shop, topic, payload, o) => webhooks.deliver(shop, topic, payload, o),
+    registry,
+    timing: { ...DEFAULT_BULK_TIMING, ...opts.bulkTiming },
+    now,
+    url: () => baseUrl,
+    secret: opts.apiSecret,
+    shop: (d) => shops.get(d),
+    webhook: (shop, topic, payload, o) => webhooks.deliver(shop, topic, payload, o),
   });
 
   // ---- throttling (leaky bucket per shop+app) ----
@@ -155,12 +188,19 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
   const bucketOf = (shop: string) => {
     let b = buckets.get(shop);
     const t = now();
-    if (!b) { b = { available: plan.bucketSize, at: t }; buckets.set(shop, b); }
+    if (!b) {
+      b = { available: plan.bucketSize, at: t };
+      buckets.set(shop, b);
+    }
     b.available = Math.min(plan.bucketSize, b.available + ((t - b.at) / 1000) * plan.restoreRate);
     b.at = t;
     return b;
   };
-  const throttleStatus = (shop: string) => ({ maximumAvailable: plan.bucketSize, currentlyAvailable: Math.floor(bucketOf(shop).available), restoreRate: plan.restoreRate });
+  const throttleStatus = (shop: string) => ({
+    maximumAvailable: plan.bucketSize,
+    currentlyAvailable: Math.floor(bucketOf(shop).available),
+    restoreRate: plan.restoreRate,
+  });
 
   // ---- faults ----
   const forcedThrottle = new Map<string, number>();
@@ -169,12 +209,22 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
   const faults: Faults = {
     bulk: (shop, f) => bulk.injectFault(shop, f),
     throttle: (shop, times = 1) => forcedThrottle.set(shop, times),
-    drainBucket: (shop) => { bucketOf(shop).available = 0; },
+    drainBucket: (shop) => {
+      bucketOf(shop).available = 0;
+    },
     httpError: (shop, status, times = 1) => forcedHttp.set(shop, { status, times }),
     suppressWebhooks: (topic) => webhooks.suppressed.add(topic),
     restoreWebhooks: (topic) => webhooks.suppressed.delete(topic),
-    truncateDownloads: (afterBytes, times = 1) => { truncate = { afterBytes, times }; },
-    clear: () => { forcedThrottle.clear(); forcedHttp.clear(); truncate = undefined; webhooks.suppressed.clear(); bulk.pendingFaults.clear(); },
+    truncateDownloads: (afterBytes, times = 1) => {
+      truncate = { afterBytes, times };
+    },
+    clear: () => {
+      forcedThrottle.clear();
+      forcedHttp.clear();
+      truncate = undefined;
+      webhooks.suppressed.clear();
+      bulk.pendingFaults.clear();
+    },
   };
 
   const getShop = (domain: string) => {
@@ -196,7 +246,11 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
 
   function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
     const text = typeof body === "string" ? body : JSON.stringify(body);
-    res.writeHead(status, { "Content-Type": typeof body === "string" ? "text/html; charset=utf-8" : "application/json; charset=utf-8", "X-Request-Id": crypto.randomUUID(), ...headers });
+    res.writeHead(status, {
+      "Content-Type": typeof body === "string" ? "text/html; charset=utf-8" : "application/json; charset=utf-8",
+      "X-Request-Id": crypto.randomUUID(),
+      ...headers,
+    });
     res.end(text);
   }
 
@@ -209,13 +263,21 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     return (await readRaw(req)).toString("utf8");
   }
 
-  const cors = { "Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "*", "Access-Control-Allow-Methods": "GET, POST, OPTIONS" };
+  const cors = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Headers": "*",
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+  };
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
     const url = new URL(req.url ?? "/", "http://emulator.local");
     const p = url.pathname;
     if (opts.verbose) console.error(`[shopify-emulator] ${req.method} ${p}`);
-    if (req.method === "OPTIONS") { res.writeHead(204, cors); res.end(); return; }
+    if (req.method === "OPTIONS") {
+      res.writeHead(204, cors);
+      res.end();
+      return;
+    }
 
     if (p === "/app-bridge.js") {
       res.writeHead(200, { "Content-Type": "application/javascript; charset=utf-8", "Cache-Control": "no-store", ...cors });
@@ -224,7 +286,8 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     }
     if (p === "/session-token") {
       const shop = url.searchParams.get("shop") ?? "";
-      if (!shops.has(shop) || url.searchParams.get("api_key") !== opts.apiKey) return send(res, 400, { error: "unknown shop or api key" }, cors);
+      if (!shops.has(shop) || url.searchParams.get("api_key") !== opts.apiKey)
+        return send(res, 400, { error: "unknown shop or api key" }, cors);
       return send(res, 200, { token: emulator.mintSessionToken(shop) }, { ...cors, "Cache-Control": "no-store" });
     }
     if (p === "/admin" || p === "/admin/") {
@@ -243,26 +306,52 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       const s = getShop(shop);
       const appPath = m[3] ?? "/";
       const iframeSrc = `${opts.appUrl.replace(/\/$/, "")}${appPath}?${embeddedParams({ shop, handle: s.handle, idToken: emulator.mintSessionToken(shop), apiSecret: opts.apiSecret, nowMs: now() })}`;
-      return send(res, 200, adminFramePage({ shop, shopName: s.data.name, appUrl: opts.appUrl, iframeSrc, apiKey: opts.apiKey, emulatorUrl: baseUrl }), { "Cache-Control": "no-store" });
+      return send(
+        res,
+        200,
+        adminFramePage({ shop, shopName: s.data.name, appUrl: opts.appUrl, iframeSrc, apiKey: opts.apiKey, emulatorUrl: baseUrl }),
+        { "Cache-Control": "no-store" },
+      );
     }
 
     // ---- inspector & control API ----
     if (p === "/__emulator/faults" && req.method === "POST") {
       const b = JSON.parse((await readBody(req)) || "{}");
       switch (b.type) {
-        case "bulk": faults.bulk(b.shop ?? "*", b.fault); break;
-        case "throttle": faults.throttle(b.shop, b.times); break;
-        case "drainBucket": faults.drainBucket(b.shop); break;
-        case "http": faults.httpError(b.shop, b.status ?? 500, b.times); break;
-        case "suppressWebhooks": faults.suppressWebhooks(b.topic ?? "*"); break;
-        case "restoreWebhooks": faults.restoreWebhooks(b.topic ?? "*"); break;
-        case "truncateDownload": faults.truncateDownloads(b.afterBytes ?? 1024, b.times); break;
-        case "clear": faults.clear(); break;
+        case "bulk":
+          faults.bulk(b.shop ?? "*", b.fault);
+          break;
+        case "throttle":
+          faults.throttle(b.shop, b.times);
+          break;
+        case "drainBucket":
+          faults.drainBucket(b.shop);
+          break;
+        case "http":
+          faults.httpError(b.shop, b.status ?? 500, b.times);
+          break;
+        case "suppressWebhooks":
+          faults.suppressWebhooks(b.topic ?? "*");
+          break;
+        case "restoreWebhooks":
+          faults.restoreWebhooks(b.topic ?? "*");
+          break;
+        case "truncateDownload":
+          faults.truncateDownloads(b.afterBytes ?? 1024, b.times);
+          break;
+        case "clear":
+          faults.clear();
+          break;
         case "protectedCustomerData":
           if (!shops.has(b.shop)) return send(res, 404, { error: "unknown shop" });
-          try { emulator.setProtectedCustomerData(b.shop, b.access); } catch (e) { return send(res, 400, { error: (e as Error).message }); }
+          try {
+            emulator.setProtectedCustomerData(b.shop, b.access);
+          } catch (e) {
+            return send(res, 400, { error: (e as Error).message });
+          }
           break;
-        default: return send(res, 400, { error: `unknown fault type ${b.type}` });
+        default:
+          return send(res, 400, { error: `unknown fault type ${b.type}` });
       }
       return send(res, 200, { ok: true });
     }
@@ -271,23 +360,53 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       const shop = decodeURIComponent(m[1]!);
       if (!shops.has(shop)) return send(res, 404, { error: "unknown shop" });
       const sub = m[2] ?? "";
-      if (!sub && req.method === "GET") return send(res, 200, { ...getShop(shop).inspect(), webhooks: webhooks.log.filter((d) => d.shop === shop).map(({ body: _b, headers: _h, ...d }) => d), bulkOperations: bulk.ops.filter((o) => o.shop === shop).map((o) => bulk.view(o)), throttle: throttleStatus(shop) });
+      if (!sub && req.method === "GET")
+        return send(res, 200, {
+          ...getShop(shop).inspect(),
+          webhooks: webhooks.log.filter((d) => d.shop === shop).map(({ body: _b, headers: _h, ...d }) => d),
+          bulkOperations: bulk.ops.filter((o) => o.shop === shop).map((o) => bulk.view(o)),
+          throttle: throttleStatus(shop),
+        });
       const b = req.method === "POST" ? JSON.parse((await readBody(req)) || "{}") : {};
       if (sub === "/orders" && req.method === "POST") {
-        try { return send(res, 201, emulator.createOrder(shop, b)); } catch (e) {
+        try {
+          return send(res, 201, emulator.createOrder(shop, b));
+        } catch (e) {
           if (e instanceof DiscountCodeRejected) return send(res, 422, { error: e.message });
           throw e;
         }
       }
-      if (sub === "/uninstall" && req.method === "POST") { emulator.uninstall(shop); return send(res, 200, { ok: true }); }
-      if (sub === "/compliance" && req.method === "POST") { emulator.compliance(shop, b.topic, b.payload); return send(res, 200, { ok: true }); }
+      if (sub === "/uninstall" && req.method === "POST") {
+        emulator.uninstall(shop);
+        return send(res, 200, { ok: true });
+      }
+      if (sub === "/compliance" && req.method === "POST") {
+        emulator.compliance(shop, b.topic, b.payload);
+        return send(res, 200, { ok: true });
+      }
       if (sub === "/simulate" && req.method === "POST") {
         if (!Number.isInteger(b.days) || !Number.isInteger(b.seed)) return send(res, 400, { error: "days and seed must be integers" });
         try {
-          return send(res, 200, emulator.simulateShoppers(shop, { days: b.days, seed: b.seed, from: b.from ? new Date(b.from) : undefined, uplift: b.uplift, codeShare: b.codeShare, treatedTags: b.treatedTags }));
-        } catch (e) { return send(res, 400, { error: (e as Error).message }); }
+          return send(
+            res,
+            200,
+            emulator.simulateShoppers(shop, {
+              days: b.days,
+              seed: b.seed,
+              from: b.from ? new Date(b.from) : undefined,
+              uplift: b.uplift,
+              codeShare: b.codeShare,
+              treatedTags: b.treatedTags,
+            }),
+          );
+        } catch (e) {
+          return send(res, 400, { error: (e as Error).message });
+        }
       }
-      if (sub === "/webhooks" && req.method === "POST") { const d = deliver(shop, b.topic, b.payload, b.options); return send(res, 200, { webhookId: d?.webhookId ?? null }); }
+      if (sub === "/webhooks" && req.method === "POST") {
+        const d = deliver(shop, b.topic, b.payload, b.options);
+        return send(res, 200, { webhookId: d?.webhookId ?? null });
+      }
       return send(res, 404, { error: "not found" });
     }
 
@@ -296,7 +415,16 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       if (!rm) continue;
       let cached: Buffer | undefined;
       await route.handle({
-        req, res, url, match: rm, baseUrl, apiKey: opts.apiKey, apiSecret: opts.apiSecret, appUrl: opts.appUrl, now, services,
+        req,
+        res,
+        url,
+        match: rm,
+        baseUrl,
+        apiKey: opts.apiKey,
+        apiSecret: opts.apiSecret,
+        appUrl: opts.appUrl,
+        now,
+        services,
         shop: (d) => shops.get(d),
         body: async () => (cached ??= await readRaw(req)),
         send: (status, body, headers) => send(res, status, body, headers),
@@ -322,7 +450,8 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       } catch {
         return send(res, 400, { error: "invalid_request", error_description: "Malformed request body" });
       }
-      if (!state.installed && body.grant_type === "refresh_token") return send(res, 400, { error: "invalid_grant", error_description: "The app is not installed on this shop." });
+      if (!state.installed && body.grant_type === "refresh_token")
+        return send(res, 400, { error: "invalid_grant", error_description: "The app is not installed on this shop." });
       const [status, json] = tokens.exchange(shop, body);
       if (status === 200 && !state.installed) state.installed = true; // token exchange = (re)install
       return send(res, status, json);
@@ -332,13 +461,24 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     if (m && req.method === "GET") {
       const op = bulk.find(shop, Number(m[1]));
       const check = bulk.checkSignature(shop, Number(m[1]), url.searchParams.get("expires"), url.searchParams.get("sig"));
-      const xml = (code: string, msg: string) => `<?xml version='1.0' encoding='UTF-8'?><Error><Code>${code}</Code><Message>${msg}</Message></Error>`;
-      if (!op || check === "forbidden" || !op.fileReady) { res.writeHead(403, { "Content-Type": "application/xml" }); res.end(xml("AccessDenied", "Access denied.")); return; }
-      if (check === "expired") { res.writeHead(403, { "Content-Type": "application/xml" }); res.end(xml("ExpiredToken", "Request has expired.")); return; }
+      const xml = (code: string, msg: string) =>
+        `<?xml version='1.0' encoding='UTF-8'?><Error><Code>${code}</Code><Message>${msg}</Message></Error>`;
+      if (!op || check === "forbidden" || !op.fileReady) {
+        res.writeHead(403, { "Content-Type": "application/xml" });
+        res.end(xml("AccessDenied", "Access denied."));
+        return;
+      }
+      if (check === "expired") {
+        res.writeHead(403, { "Content-Type": "application/xml" });
+        res.end(xml("ExpiredToken", "Request has expired."));
+        return;
+      }
       const size = fs.statSync(op.filePath).size;
       res.writeHead(200, { "Content-Type": "application/jsonl", "Content-Length": String(size) });
       const cut = truncate && truncate.times > 0 ? truncate.afterBytes : undefined;
-      if (cut != null) { truncate!.times--; }
+      if (cut != null) {
+        truncate!.times--;
+      }
       const stream = fs.createReadStream(op.filePath, cut != null ? { start: 0, end: Math.max(0, Math.min(size, cut) - 1) } : {});
       stream.pipe(res, { end: cut == null });
       if (cut != null) stream.on("end", () => setTimeout(() => res.destroy(), 5));
@@ -352,7 +492,10 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       const token = tokens.check(req.headers["x-shopify-access-token"] as string | undefined, shop);
       if (!token || !state.installed) return send(res, 401, INVALID_TOKEN);
       const forced = forcedHttp.get(shop);
-      if (forced && forced.times > 0) { forced.times--; return send(res, forced.status, { errors: forced.status >= 500 ? "Internal Server Error" : "Error" }); }
+      if (forced && forced.times > 0) {
+        forced.times--;
+        return send(res, forced.status, { errors: forced.status >= 500 ? "Internal Server Error" : "Error" });
+      }
       const raw = await readBody(req);
       let body: { query?: string; variables?: Record<string, unknown>; operationName?: string };
       try {
@@ -360,22 +503,40 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       } catch {
         return send(res, 400, { errors: { query: "Required parameter missing or invalid" } });
       }
-      if (typeof body.query !== "string" || !body.query.trim()) return send(res, 400, { errors: { query: "Required parameter missing or invalid" } });
+      if (typeof body.query !== "string" || !body.query.trim())
+        return send(res, 400, { errors: { query: "Required parameter missing or invalid" } });
       return send(res, 200, await graphqlRequest(state, token, body));
     }
     return send(res, 404, { errors: "Not Found" });
   }
 
-  async function graphqlRequest(state: ShopState, token: TokenInfo, body: { query?: string; variables?: Record<string, unknown>; operationName?: string }) {
+  async function graphqlRequest(
+    state: ShopState,
+    token: TokenInfo,
+    body: { query?: string; variables?: Record<string, unknown>; operationName?: string },
+  ) {
     const shop = state.domain;
     const { doc, errors } = parseAndValidate(body.query!);
     if (!doc) return { errors };
     const op = getOperation(doc, body.operationName);
-    if (!op) return { errors: [{ message: body.operationName ? `No operation named "${body.operationName}"` : "An operation name is required", extensions: { code: "BAD_REQUEST" } }] };
+    if (!op)
+      return {
+        errors: [
+          {
+            message: body.operationName ? `No operation named "${body.operationName}"` : "An operation name is required",
+            extensions: { code: "BAD_REQUEST" },
+          },
+        ],
+      };
     const requested = operationCost(op, doc, body.variables ?? {});
     if (requested > MAX_SINGLE_QUERY_COST) {
       return {
-        errors: [{ message: `Query cost is ${requested}, which exceeds the single query max cost limit (${MAX_SINGLE_QUERY_COST}).\n\nSee https://shopify.dev/concepts/about-apis/rate-limits for more information on how the\ncost of a query is calculated.\n\nTo query larger amounts of data with fewer limits, bulk operations should be used instead.\nSee https://shopify.dev/tutorials/perform-bulk-operations-with-admin-api for usage details.\n`, extensions: { code: "MAX_COST_EXCEEDED", cost: requested, maxCost: MAX_SINGLE_QUERY_COST } }],
+        errors: [
+          {
+            message: `Query cost is ${requested}, which exceeds the single query max cost limit (${MAX_SINGLE_QUERY_COST}).\n\nSee https://shopify.dev/concepts/about-apis/rate-limits for more information on how the\ncost of a query is calculated.\n\nTo query larger amounts of data with fewer limits, bulk operations should be used instead.\nSee https://shopify.dev/tutorials/perform-bulk-operations-with-admin-api for usage details.\n`,
+            extensions: { code: "MAX_COST_EXCEEDED", cost: requested, maxCost: MAX_SINGLE_QUERY_COST },
+          },
+        ],
         extensions: { cost: { requestedQueryCost: requested, actualQueryCost: null, throttleStatus: throttleStatus(shop) } },
       };
     }
@@ -390,11 +551,17 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     }
     b.available -= requested;
     const searchWarnings: string[] = [];
-    const ctx: RequestContext = { shop: state, token, now, services: { ...services, bulkService: bulk, webhooks, searchWarnings, baseUrl } };
+    const ctx: RequestContext = {
+      shop: state,
+      token,
+      now,
+      services: { ...services, bulkService: bulk, webhooks, searchWarnings, baseUrl },
+    };
     const result = await runGraphQL(registry, doc, body, ctx);
     if (op.operation === "mutation" && result.data) {
       for (const sel of op.selectionSet.selections) {
-        if (sel.kind === Kind.FIELD && sel.name.value !== "bulkOperationRunQuery") state.logMutation(sel.name.value, body.variables ?? {}, result.data[sel.alias?.value ?? sel.name.value]);
+        if (sel.kind === Kind.FIELD && sel.name.value !== "bulkOperationRunQuery")
+          state.logMutation(sel.name.value, body.variables ?? {}, result.data[sel.alias?.value ?? sel.name.value]);
       }
     }
     const actual = result.data ? Math.min(requested, operationCost(op, doc, body.variables ?? {}, result.data)) : requested;
@@ -402,8 +569,11 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     const out: Record<string, unknown> = {};
     if (result.errors?.length) out.errors = result.errors.map((e) => e.toJSON());
     out.data = result.data ?? null;
-    const ext: Record<string, unknown> = { cost: { requestedQueryCost: requested, actualQueryCost: actual, throttleStatus: throttleStatus(shop) } };
-    if (searchWarnings.length) ext.search = [{ warnings: searchWarnings.map((f) => ({ field: f, message: "Invalid search field for this query." })) }];
+    const ext: Record<string, unknown> = {
+      cost: { requestedQueryCost: requested, actualQueryCost: actual, throttleStatus: throttleStatus(shop) },
+    };
+    if (searchWarnings.length)
+      ext.search = [{ warnings: searchWarnings.map((f) => ({ field: f, message: "Invalid search field for this query." })) }];
     out.extensions = ext;
     return out;
   }
@@ -431,7 +601,9 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       return s;
     },
     shop: getShop,
-    setProtectedCustomerData: (shop, access) => { getShop(shop).protectedCustomerData = parseProtectedCustomerData(access); },
+    setProtectedCustomerData: (shop, access) => {
+      getShop(shop).protectedCustomerData = parseProtectedCustomerData(access);
+    },
     mintSessionToken: (shop, o) => mintSessionToken(shop, opts.apiKey, opts.apiSecret, now(), o),
     adminUrl: (shop, appPath = "") => `${baseUrl}/store/${shop.replace(/\.myshopify\.com$/, "")}/apps/${opts.apiKey}${appPath}`,
     webhooks: { log: webhooks.log, deliver, idle: () => webhooks.idle(), sign: (b) => webhooks.sign(b) },
@@ -467,7 +639,17 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       s.installed = false;
       tokens.revokeShop(shop);
       const d = s.data;
-      return deliver(shop, "app/uninstalled", { id: 60_000_000_000, name: d.name, email: d.email, domain: shop, myshopify_domain: shop, currency: d.currencyCode, iana_timezone: d.ianaTimezone, plan_name: "basic", created_at: new Date(d.createdAt).toISOString() });
+      return deliver(shop, "app/uninstalled", {
+        id: 60_000_000_000,
+        name: d.name,
+        email: d.email,
+        domain: shop,
+        myshopify_domain: shop,
+        currency: d.currencyCode,
+        iana_timezone: d.ianaTimezone,
+        plan_name: "basic",
+        created_at: new Date(d.createdAt).toISOString(),
+      });
     },
     compliance(shop, topic, payload = {}) {
       const base = { shop_id: 60_000_000_000, shop_domain: shop };
@@ -476,7 +658,14 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       if (topic !== "shop/redact") {
         const c = 0;
         const v = s.customerView(c);
-        body = { ...base, customer: { id: s.customerLegacyId(c), email: v.email, phone: v.phone }, orders_requested: Array.from(s.ordersOfCustomer(c)).map((i) => s.orderLegacyId(i)), ...(topic === "customers/data_request" ? { data_request: { id: Math.floor(Math.random() * 1e6) } } : { orders_to_redact: Array.from(s.ordersOfCustomer(c)).map((i) => s.orderLegacyId(i)) }) };
+        body = {
+          ...base,
+          customer: { id: s.customerLegacyId(c), email: v.email, phone: v.phone },
+          orders_requested: Array.from(s.ordersOfCustomer(c)).map((i) => s.orderLegacyId(i)),
+          ...(topic === "customers/data_request"
+            ? { data_request: { id: Math.floor(Math.random() * 1e6) } }
+            : { orders_to_redact: Array.from(s.ordersOfCustomer(c)).map((i) => s.orderLegacyId(i)) }),
+        };
       }
       return deliver(shop, topic, { ...body, ...payload });
     },

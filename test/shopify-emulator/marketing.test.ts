@@ -25,22 +25,48 @@ describe("emulator marketing: tags, segments, consent, Flow", () => {
   const customerGid = (i: number) => emu.shop(SHOP).customerView(i).id;
 
   beforeAll(async () => {
-    app = http.createServer((req, res) => { let b = ""; req.on("data", (c) => (b += c)); req.on("end", () => { hooks.push({ topic: String(req.headers["x-shopify-topic"]), body: JSON.parse(b) }); res.end(); }); });
+    app = http.createServer((req, res) => {
+      let b = "";
+      req.on("data", (c) => (b += c));
+      req.on("end", () => {
+        hooks.push({ topic: String(req.headers["x-shopify-topic"]), body: JSON.parse(b) });
+        res.end();
+      });
+    });
     await new Promise<void>((r) => app.listen(0, "127.0.0.1", r));
     const ext = fs.mkdtempSync(path.join(os.tmpdir(), "emu-flow-ext-"));
     const trigger = (dir: string, handle: string, fields: string) => {
       fs.mkdirSync(path.join(ext, dir));
-      fs.writeFileSync(path.join(ext, dir, "shopify.extension.toml"), `[[extensions]]\nname = "T"\ntype = "flow_trigger"\nhandle = "${handle}"\ndescription = "d"\n\n[settings]\n${fields}`);
+      fs.writeFileSync(
+        path.join(ext, dir, "shopify.extension.toml"),
+        `[[extensions]]\nname = "T"\ntype = "flow_trigger"\nhandle = "${handle}"\ndescription = "d"\n\n[settings]\n${fields}`,
+      );
     };
     const field = (type: string, key?: string) => `\n  [[settings.fields]]\n  type = "${type}"\n${key ? `  key = "${key}"\n` : ""}`;
-    trigger("touch", "winback-touch", field("customer_reference") + field("single_line_text_field", "Branch") + field("single_line_text_field", "Discount code") + field("number_decimal", "Amount"));
+    trigger(
+      "touch",
+      "winback-touch",
+      field("customer_reference") +
+        field("single_line_text_field", "Branch") +
+        field("single_line_text_field", "Discount code") +
+        field("number_decimal", "Amount"),
+    );
     trigger("legacy", "legacy-trigger", field("customer_reference") + field("number_integer", "Count"));
-    ({ emu, clock } = await start({ appUrl: `http://127.0.0.1:${(app.address() as AddressInfo).port}`, webhookRetry: { attempts: 1, baseDelayMs: 1, timeoutMs: 1000 }, extensionsDir: ext }));
+    ({ emu, clock } = await start({
+      appUrl: `http://127.0.0.1:${(app.address() as AddressInfo).port}`,
+      webhookRetry: { attempts: 1, baseDelayMs: 1, timeoutMs: 1000 },
+      extensionsDir: ext,
+    }));
     await emu.addShop(SHOP, { seed: 5, customers: 120, years: 2 });
     token = emu.issueAccessToken(SHOP);
   });
-  afterAll(async () => { await emu.stop(); app.close(); });
-  beforeEach(() => { hooks.length = 0; });
+  afterAll(async () => {
+    await emu.stop();
+    app.close();
+  });
+  beforeEach(() => {
+    hooks.length = 0;
+  });
 
   it("tagsAdd merges tags (comma strings split, case-insensitive dedupe), fires customers/update, and Customer.tags / tag: search reflect it", async () => {
     const id = customerGid(3);
@@ -71,7 +97,10 @@ describe("emulator marketing: tags, segments, consent, Flow", () => {
 
   it("tagsAdd/tagsRemove: unknown customer and the 250-tag limit are userErrors; inspector logs the mutation", async () => {
     const missing = "gid://shopify/Customer/999999999999999";
-    for (const [doc, root] of [[TAGS_ADD, "tagsAdd"], [TAGS_REMOVE, "tagsRemove"]] as const) {
+    for (const [doc, root] of [
+      [TAGS_ADD, "tagsAdd"],
+      [TAGS_REMOVE, "tagsRemove"],
+    ] as const) {
       const { body } = await gql(emu, token, doc, { id: missing, tags: ["vip"] });
       expect(body.data[root]).toEqual({ node: null, userErrors: [{ field: ["id"], message: "Customer does not exist" }] });
     }
@@ -79,7 +108,12 @@ describe("emulator marketing: tags, segments, consent, Flow", () => {
     const many = Array.from({ length: 251 }, (_, i) => `t-${i}`);
     const { body } = await gql(emu, token, TAGS_ADD, { id, tags: many });
     expect(body.data.tagsAdd).toEqual({ node: null, userErrors: [{ field: ["tags"], message: "Tags cannot be more than 250" }] });
-    expect(emu.shop(SHOP).customerView(4).tags.some((t) => t.startsWith("t-"))).toBe(false);
+    expect(
+      emu
+        .shop(SHOP)
+        .customerView(4)
+        .tags.some((t) => t.startsWith("t-")),
+    ).toBe(false);
     const insp = await (await fetch(`${emu.url}/__emulator/shops/${SHOP}`)).json();
     expect(insp.mutations.some((m: any) => m.field === "tagsAdd")).toBe(true);
   });
@@ -88,7 +122,11 @@ describe("emulator marketing: tags, segments, consent, Flow", () => {
     const { body } = await gql(emu, token, SEGMENT_CREATE, { name: "Win-back standard", query: "customer_tags CONTAINS 'wb-seg-test'" });
     expect(body.data.segmentCreate.userErrors).toEqual([]);
     const seg = body.data.segmentCreate.segment;
-    expect(seg).toMatchObject({ name: "Win-back standard", query: "customer_tags CONTAINS 'wb-seg-test'", creationDate: "2026-11-01T12:00:00Z" });
+    expect(seg).toMatchObject({
+      name: "Win-back standard",
+      query: "customer_tags CONTAINS 'wb-seg-test'",
+      creationDate: "2026-11-01T12:00:00Z",
+    });
     expect(seg.id).toMatch(/^gid:\/\/shopify\/Segment\/\d+$/);
 
     let members = await gql(emu, token, MEMBERS, { id: seg.id, first: 10 });
@@ -102,8 +140,13 @@ describe("emulator marketing: tags, segments, consent, Flow", () => {
     expect(page1.edges).toHaveLength(3);
     expect(page1.pageInfo.hasNextPage).toBe(true);
     const v = emu.shop(SHOP).customerView(10);
-    expect(page1.edges[0].node).toMatchObject({ id: `gid://shopify/CustomerSegmentMember/${v.legacyId}`, displayName: v.displayName, numberOfOrders: v.numberOfOrders });
-    const page2 = (await gql(emu, token, MEMBERS, { id: seg.id, first: 3, after: page1.pageInfo.endCursor })).body.data.customerSegmentMembers;
+    expect(page1.edges[0].node).toMatchObject({
+      id: `gid://shopify/CustomerSegmentMember/${v.legacyId}`,
+      displayName: v.displayName,
+      numberOfOrders: v.numberOfOrders,
+    });
+    const page2 = (await gql(emu, token, MEMBERS, { id: seg.id, first: 3, after: page1.pageInfo.endCursor })).body.data
+      .customerSegmentMembers;
     expect(page2.edges).toHaveLength(2);
     expect(page2.pageInfo.hasNextPage).toBe(false);
     const all = [...page1.edges, ...page2.edges].map((e: any) => e.node.id);
@@ -111,9 +154,15 @@ describe("emulator marketing: tags, segments, consent, Flow", () => {
 
     // Boolean combinations and inline queries.
     await gql(emu, token, TAGS_ADD, { id: customerGid(10), tags: ["wb-holdout"] });
-    const notHoldout = await gql(emu, token, MEMBERS, { q: "customer_tags CONTAINS 'wb-seg-test' AND customer_tags NOT CONTAINS 'wb-holdout'", first: 10 });
+    const notHoldout = await gql(emu, token, MEMBERS, {
+      q: "customer_tags CONTAINS 'wb-seg-test' AND customer_tags NOT CONTAINS 'wb-holdout'",
+      first: 10,
+    });
     expect(notHoldout.body.data.customerSegmentMembers.totalCount).toBe(4);
-    const either = await gql(emu, token, MEMBERS, { q: "(customer_tags CONTAINS 'wb-holdout' OR customer_tags CONTAINS 'wb-seg-test') AND NOT customer_tags CONTAINS 'nope'", first: 10 });
+    const either = await gql(emu, token, MEMBERS, {
+      q: "(customer_tags CONTAINS 'wb-holdout' OR customer_tags CONTAINS 'wb-seg-test') AND NOT customer_tags CONTAINS 'nope'",
+      first: 10,
+    });
     expect(either.body.data.customerSegmentMembers.totalCount).toBe(5);
     const orders = await gql(emu, token, MEMBERS, { q: "number_of_orders >= 1", first: 1 });
     const cs = emu.shop(SHOP).data.customers;
@@ -122,7 +171,9 @@ describe("emulator marketing: tags, segments, consent, Flow", () => {
     expect(orders.body.data.customerSegmentMembers.totalCount).toBe(withOrders);
 
     // segment / segments read back
-    const read = await gql(emu, token, `query($id: ID!) { segment(id: $id) { id name query } segments(first: 10) { nodes { id name } } }`, { id: seg.id });
+    const read = await gql(emu, token, `query($id: ID!) { segment(id: $id) { id name query } segments(first: 10) { nodes { id name } } }`, {
+      id: seg.id,
+    });
     expect(read.body.data.segment).toEqual({ id: seg.id, name: seg.name, query: seg.query });
     expect(read.body.data.segments.nodes.map((n: any) => n.id)).toContain(seg.id);
   });
@@ -130,7 +181,11 @@ describe("emulator marketing: tags, segments, consent, Flow", () => {
   it("segmentCreate: invalid queries and blank names are userErrors; a duplicate name gets Shopify's (2) suffix", async () => {
     const cases: Array<[string, string, unknown]> = [
       ["Bad", "foo bar", [{ field: ["query"], message: "Query Line 1 Column 1: 'foo' filter cannot be found." }]],
-      ["Bad", "customer_tags = 'x'", [{ field: ["query"], message: "Query Line 1 Column 14: customer_tags does not support operator '='" }]],
+      [
+        "Bad",
+        "customer_tags = 'x'",
+        [{ field: ["query"], message: "Query Line 1 Column 14: customer_tags does not support operator '='" }],
+      ],
       ["", "customer_tags CONTAINS 'x'", [{ field: ["name"], message: "Name can't be blank" }]],
       ["Big", "x".repeat(5001), [{ field: ["query"], message: "Query is too long (maximum is 5000 characters)" }]],
     ];
@@ -155,9 +210,26 @@ describe("emulator marketing: tags, segments, consent, Flow", () => {
     while (!cs.email(c)) c++;
     const id = customerGid(c);
     clock.advance(60_000);
-    const { body } = await gql(emu, token, CONSENT, { input: { customerId: id, emailMarketingConsent: { marketingState: "UNSUBSCRIBED", marketingOptInLevel: "SINGLE_OPT_IN", consentUpdatedAt: "2026-11-01T12:00:30Z" } } });
+    const { body } = await gql(emu, token, CONSENT, {
+      input: {
+        customerId: id,
+        emailMarketingConsent: {
+          marketingState: "UNSUBSCRIBED",
+          marketingOptInLevel: "SINGLE_OPT_IN",
+          consentUpdatedAt: "2026-11-01T12:00:30Z",
+        },
+      },
+    });
     expect(body.data.customerEmailMarketingConsentUpdate).toEqual({
-      customer: { id, emailMarketingConsent: { marketingState: "UNSUBSCRIBED", marketingOptInLevel: "SINGLE_OPT_IN", consentUpdatedAt: "2026-11-01T12:00:30Z" } }, userErrors: [],
+      customer: {
+        id,
+        emailMarketingConsent: {
+          marketingState: "UNSUBSCRIBED",
+          marketingOptInLevel: "SINGLE_OPT_IN",
+          consentUpdatedAt: "2026-11-01T12:00:30Z",
+        },
+      },
+      userErrors: [],
     });
     await emu.webhooks.idle();
     const hook = hooks.find((h) => h.topic === "customers/update" && h.body.admin_graphql_api_id === id);
@@ -165,21 +237,62 @@ describe("emulator marketing: tags, segments, consent, Flow", () => {
     const search = await gql(emu, token, `{ customers(first: 250, query: "email_marketing_state:UNSUBSCRIBED") { nodes { id } } }`);
     expect(search.body.data.customers.nodes.map((n: any) => n.id)).toContain(id);
 
-    const unknown = await gql(emu, token, CONSENT, { input: { customerId: "gid://shopify/Customer/999999999999999", emailMarketingConsent: { marketingState: "SUBSCRIBED" } } });
-    expect(unknown.body.data.customerEmailMarketingConsentUpdate).toEqual({ customer: null, userErrors: [{ field: ["input", "customerId"], message: "Customer not found", code: "INVALID" }] });
+    const unknown = await gql(emu, token, CONSENT, {
+      input: { customerId: "gid://shopify/Customer/999999999999999", emailMarketingConsent: { marketingState: "SUBSCRIBED" } },
+    });
+    expect(unknown.body.data.customerEmailMarketingConsentUpdate).toEqual({
+      customer: null,
+      userErrors: [{ field: ["input", "customerId"], message: "Customer not found", code: "INVALID" }],
+    });
     // Live recording customers/customer-email-marketing-consent-update-parity.json (2026-04): without a
     // marketingOptInLevel Shopify refuses (MISSING_ARGUMENT) and changes nothing; the emulator used to
     // default the level to SINGLE_OPT_IN.
     const noLevel = await gql(emu, token, CONSENT, { input: { customerId: id, emailMarketingConsent: { marketingState: "SUBSCRIBED" } } });
     expect(noLevel.body.data.customerEmailMarketingConsentUpdate).toEqual({
-      customer: { id, emailMarketingConsent: { marketingState: "UNSUBSCRIBED", marketingOptInLevel: "SINGLE_OPT_IN", consentUpdatedAt: "2026-11-01T12:00:30Z" } },
-      userErrors: [{ field: ["input", "emailMarketingConsent", "marketingOptInLevel"], message: "Marketing opt in level must exist", code: "MISSING_ARGUMENT" }],
+      customer: {
+        id,
+        emailMarketingConsent: {
+          marketingState: "UNSUBSCRIBED",
+          marketingOptInLevel: "SINGLE_OPT_IN",
+          consentUpdatedAt: "2026-11-01T12:00:30Z",
+        },
+      },
+      userErrors: [
+        {
+          field: ["input", "emailMarketingConsent", "marketingOptInLevel"],
+          message: "Marketing opt in level must exist",
+          code: "MISSING_ARGUMENT",
+        },
+      ],
     });
-    const future = await gql(emu, token, CONSENT, { input: { customerId: id, emailMarketingConsent: { marketingState: "SUBSCRIBED", marketingOptInLevel: "SINGLE_OPT_IN", consentUpdatedAt: "2999-01-01T00:00:00Z" } } });
-    expect(future.body.data.customerEmailMarketingConsentUpdate.userErrors).toEqual([{ field: ["input", "emailMarketingConsent", "consentUpdatedAt"], message: "Consent updated at must not be in the future", code: "INVALID" }]);
-    const pending = await gql(emu, token, CONSENT, { input: { customerId: id, emailMarketingConsent: { marketingState: "PENDING", marketingOptInLevel: "SINGLE_OPT_IN" } } });
-    expect(pending.body.data.customerEmailMarketingConsentUpdate.userErrors[0].field).toEqual(["input", "emailMarketingConsent", "marketingOptInLevel"]);
-    const notSub = await gql(emu, token, CONSENT, { input: { customerId: id, emailMarketingConsent: { marketingState: "NOT_SUBSCRIBED", marketingOptInLevel: "SINGLE_OPT_IN" } } });
+    const future = await gql(emu, token, CONSENT, {
+      input: {
+        customerId: id,
+        emailMarketingConsent: {
+          marketingState: "SUBSCRIBED",
+          marketingOptInLevel: "SINGLE_OPT_IN",
+          consentUpdatedAt: "2999-01-01T00:00:00Z",
+        },
+      },
+    });
+    expect(future.body.data.customerEmailMarketingConsentUpdate.userErrors).toEqual([
+      {
+        field: ["input", "emailMarketingConsent", "consentUpdatedAt"],
+        message: "Consent updated at must not be in the future",
+        code: "INVALID",
+      },
+    ]);
+    const pending = await gql(emu, token, CONSENT, {
+      input: { customerId: id, emailMarketingConsent: { marketingState: "PENDING", marketingOptInLevel: "SINGLE_OPT_IN" } },
+    });
+    expect(pending.body.data.customerEmailMarketingConsentUpdate.userErrors[0].field).toEqual([
+      "input",
+      "emailMarketingConsent",
+      "marketingOptInLevel",
+    ]);
+    const notSub = await gql(emu, token, CONSENT, {
+      input: { customerId: id, emailMarketingConsent: { marketingState: "NOT_SUBSCRIBED", marketingOptInLevel: "SINGLE_OPT_IN" } },
+    });
     expect(notSub.body.errors[0].message).toBe("Cannot specify NOT_SUBSCRIBED as a marketing state input");
     expect(emu.shop(SHOP).customerView(c)._emailState).toBe("UNSUBSCRIBED");
     const insp = await (await fetch(`${emu.url}/__emulator/shops/${SHOP}`)).json();
@@ -196,24 +309,39 @@ describe("emulator marketing: tags, segments, consent, Flow", () => {
     expect(insp.stores.flowTriggers.at(-1)).toMatchObject({ handle: "winback-touch", payload });
 
     const missing = await gql(emu, token, FLOW, { payload });
-    expect(missing.body.data.flowTriggerReceive.userErrors).toEqual([{ field: ["handle"], message: "`handle` and `payload` arguments are required" }]);
+    expect(missing.body.data.flowTriggerReceive.userErrors).toEqual([
+      { field: ["handle"], message: "`handle` and `payload` arguments are required" },
+    ]);
     const big = await gql(emu, token, FLOW, { handle: "winback-touch", payload: { blob: "x".repeat(50_001) } });
-    expect(big.body.data.flowTriggerReceive.userErrors).toEqual([{ field: ["body"], message: "Errors validating schema:\n  Properties size exceeds the limit of 50000 bytes.\n" }]);
+    expect(big.body.data.flowTriggerReceive.userErrors).toEqual([
+      { field: ["body"], message: "Errors validating schema:\n  Properties size exceeds the limit of 50000 bytes.\n" },
+    ]);
     const arr = await gql(emu, token, FLOW, { handle: "winback-touch", payload: [1, 2] });
     expect(arr.body.data.flowTriggerReceive.userErrors[0].field).toEqual(["body"]);
     const badHandle = await gql(emu, token, FLOW, { handle: "Not A Handle!", payload });
-    expect(badHandle.body.data.flowTriggerReceive.userErrors).toEqual([{ field: ["body"], message: "Errors validating schema:\n  Invalid handle 'Not A Handle!'.\n" }]);
+    expect(badHandle.body.data.flowTriggerReceive.userErrors).toEqual([
+      { field: ["body"], message: "Errors validating schema:\n  Invalid handle 'Not A Handle!'.\n" },
+    ]);
     // Live recording admin-platform/admin-platform-flow-trigger-receive-property-size-boundary.json:
     // a well-formed handle no deployed extension declares is "Invalid handle".
     const unknown = await gql(emu, token, FLOW, { handle: "missing-flow-trigger-handle", payload });
-    expect(unknown.body.data.flowTriggerReceive.userErrors).toEqual([{ field: ["body"], message: "Errors validating schema:\n  Invalid handle 'missing-flow-trigger-handle'.\n" }]);
+    expect(unknown.body.data.flowTriggerReceive.userErrors).toEqual([
+      { field: ["body"], message: "Errors validating schema:\n  Invalid handle 'missing-flow-trigger-handle'.\n" },
+    ]);
     // An extension with a field type the CLI refuses (number_integer) never deploys: its handle is unknown.
     const undeployable = await gql(emu, token, FLOW, { handle: "legacy-trigger", payload: { customer_id: 1, Count: 2 } });
-    expect(undeployable.body.data.flowTriggerReceive.userErrors[0].message).toBe("Errors validating schema:\n  Invalid handle 'legacy-trigger'.\n");
+    expect(undeployable.body.data.flowTriggerReceive.userErrors[0].message).toBe(
+      "Errors validating schema:\n  Invalid handle 'legacy-trigger'.\n",
+    );
     // Payload against the declared fields, in the recorded grammar (one userError, one problem a line).
     const wrong = await gql(emu, token, FLOW, { handle: "winback-touch", payload: { touch_day: 3, Amount: "5", Branch: "a\nb" } });
-    expect(wrong.body.data.flowTriggerReceive.userErrors).toEqual([{ field: ["body"], message:
-      "Errors validating schema:\n  Invalid field: 'touch_day'.\n  Required field missing: 'customer_id'.\n  Type error for field 'Amount': 5 is not a Decimal.\n  Type error for field 'Branch': a\nb is not a single line String.\n" }]);
+    expect(wrong.body.data.flowTriggerReceive.userErrors).toEqual([
+      {
+        field: ["body"],
+        message:
+          "Errors validating schema:\n  Invalid field: 'touch_day'.\n  Required field missing: 'customer_id'.\n  Type error for field 'Amount': 5 is not a Decimal.\n  Type error for field 'Branch': a\nb is not a single line String.\n",
+      },
+    ]);
     const after = await (await fetch(`${emu.url}/__emulator/shops/${SHOP}`)).json();
     expect(after.stores.flowTriggers).toHaveLength(insp.stores.flowTriggers.length);
   });

@@ -23,7 +23,10 @@ export const PROTECTED_FIELDS: readonly ProtectedField[] = ["name", "email", "ph
  */
 export type ProtectedCustomerDataOption = "none" | "level1" | "level2" | { level: "level2"; fields: ProtectedField[] };
 
-export interface ProtectedCustomerDataAccess { level: 0 | 1 | 2; fields: ReadonlySet<ProtectedField> }
+export interface ProtectedCustomerDataAccess {
+  level: 0 | 1 | 2;
+  fields: ReadonlySet<ProtectedField>;
+}
 
 export const FULL_ACCESS: ProtectedCustomerDataAccess = { level: 2, fields: new Set(PROTECTED_FIELDS) };
 
@@ -34,7 +37,9 @@ export function parseProtectedCustomerData(o: ProtectedCustomerDataOption | unde
   if (typeof o === "object" && o.level === "level2" && Array.isArray(o.fields) && o.fields.every((f) => PROTECTED_FIELDS.includes(f))) {
     return { level: 2, fields: new Set(o.fields) };
   }
-  throw new Error(`protectedCustomerData must be "none", "level1", "level2" or { level: "level2", fields: [${PROTECTED_FIELDS.join(", ")}] }`);
+  throw new Error(
+    `protectedCustomerData must be "none", "level1", "level2" or { level: "level2", fields: [${PROTECTED_FIELDS.join(", ")}] }`,
+  );
 }
 
 export const fullyApproved = (a: ProtectedCustomerDataAccess) => a.level === 2 && a.fields.size === PROTECTED_FIELDS.length;
@@ -45,10 +50,23 @@ const CUSTOMER_OBJECT_TYPES = new Set(["Customer", "CustomerConnection", "Custom
 /** Protected fields per type (the subset of the schema the app and the emulator use). */
 const PROTECTED: Record<string, Record<string, ProtectedField>> = {
   Customer: {
-    firstName: "name", lastName: "name", email: "email", defaultEmailAddress: "email", phone: "phone", defaultPhoneNumber: "phone",
-    defaultAddress: "address", addresses: "address", addressesV2: "address",
+    firstName: "name",
+    lastName: "name",
+    email: "email",
+    defaultEmailAddress: "email",
+    phone: "phone",
+    defaultPhoneNumber: "phone",
+    defaultAddress: "address",
+    addresses: "address",
+    addressesV2: "address",
   },
-  CustomerSegmentMember: { firstName: "name", lastName: "name", defaultEmailAddress: "email", defaultPhoneNumber: "phone", defaultAddress: "address" },
+  CustomerSegmentMember: {
+    firstName: "name",
+    lastName: "name",
+    defaultEmailAddress: "email",
+    defaultPhoneNumber: "phone",
+    defaultAddress: "address",
+  },
   Order: { email: "email", phone: "phone", billingAddress: "address", shippingAddress: "address" },
 };
 
@@ -57,20 +75,30 @@ export function customerObjectDenied(ctx: RequestContext): boolean {
 }
 
 export function protectedDataError(path?: readonly (string | number)[]) {
-  return new GraphQLError("This app is not approved to access the Customer object. See https://shopify.dev/docs/apps/launch/protected-customer-data for more details.", {
-    path, extensions: { code: "ACCESS_DENIED" },
-  });
+  return new GraphQLError(
+    "This app is not approved to access the Customer object. See https://shopify.dev/docs/apps/launch/protected-customer-data for more details.",
+    {
+      path,
+      extensions: { code: "ACCESS_DENIED" },
+    },
+  );
 }
 
 /**
  * What the rule does to `typeName.fieldName`: "deny" (null + error), "mask" (displayName "•••") or
  * null (serve it). `returnType` lets level 0 deny any field that returns the Customer object.
  */
-export function protectedRule(ctx: RequestContext, typeName: string, fieldName: string, returnType?: GraphQLOutputType): "deny" | "mask" | null {
+export function protectedRule(
+  ctx: RequestContext,
+  typeName: string,
+  fieldName: string,
+  returnType?: GraphQLOutputType,
+): "deny" | "mask" | null {
   const access = ctx.shop.protectedCustomerData;
   if (fullyApproved(access)) return null;
   if (access.level === 0 && returnType && CUSTOMER_OBJECT_TYPES.has(getNamedType(returnType).name)) return "deny";
-  if (fieldName === "displayName" && (typeName === "Customer" || typeName === "CustomerSegmentMember")) return access.fields.has("name") ? null : "mask";
+  if (fieldName === "displayName" && (typeName === "Customer" || typeName === "CustomerSegmentMember"))
+    return access.fields.has("name") ? null : "mask";
   const field = PROTECTED[typeName]?.[fieldName];
   if (field && !(access.level === 2 && access.fields.has(field))) return "deny";
   return null;

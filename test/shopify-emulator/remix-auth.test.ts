@@ -10,11 +10,24 @@ import { API_KEY, API_SECRET, SHOP, start } from "./helpers";
 
 class MemorySessions {
   sessions = new Map<string, Session>();
-  async storeSession(s: Session) { this.sessions.set(s.id, s); return true; }
-  async loadSession(id: string) { return this.sessions.get(id); }
-  async deleteSession(id: string) { this.sessions.delete(id); return true; }
-  async deleteSessions(ids: string[]) { ids.forEach((i) => this.sessions.delete(i)); return true; }
-  async findSessionsByShop(shop: string) { return [...this.sessions.values()].filter((s) => s.shop === shop); }
+  async storeSession(s: Session) {
+    this.sessions.set(s.id, s);
+    return true;
+  }
+  async loadSession(id: string) {
+    return this.sessions.get(id);
+  }
+  async deleteSession(id: string) {
+    this.sessions.delete(id);
+    return true;
+  }
+  async deleteSessions(ids: string[]) {
+    ids.forEach((i) => this.sessions.delete(i));
+    return true;
+  }
+  async findSessionsByShop(shop: string) {
+    return [...this.sessions.values()].filter((s) => s.shop === shop);
+  }
 }
 
 describe("@shopify/shopify-app-remix embedded auth against the emulator", () => {
@@ -30,10 +43,21 @@ describe("@shopify/shopify-app-remix embedded auth against the emulator", () => 
     const storage = new MemorySessions();
     let afterAuthShop = "";
     const shopify = shopifyApp({
-      apiKey: API_KEY, apiSecretKey: API_SECRET, apiVersion: ApiVersion.October26, scopes: ["read_orders"], appUrl: "http://localhost:3999",
-      authPathPrefix: "/auth", sessionStorage: storage as any, distribution: AppDistribution.AppStore, isEmbeddedApp: true,
+      apiKey: API_KEY,
+      apiSecretKey: API_SECRET,
+      apiVersion: ApiVersion.October26,
+      scopes: ["read_orders"],
+      appUrl: "http://localhost:3999",
+      authPathPrefix: "/auth",
+      sessionStorage: storage as any,
+      distribution: AppDistribution.AppStore,
+      isEmbeddedApp: true,
       future: { unstable_newEmbeddedAuthStrategy: true, expiringOfflineAccessTokens: true } as any,
-      hooks: { afterAuth: async ({ session }) => { afterAuthShop = session.shop; } },
+      hooks: {
+        afterAuth: async ({ session }) => {
+          afterAuthShop = session.shop;
+        },
+      },
       logger: { level: 0 } as any,
     });
     const host = Buffer.from(`admin.shopify.com/store/${SHOP.replace(".myshopify.com", "")}`).toString("base64url");
@@ -48,7 +72,9 @@ describe("@shopify/shopify-app-remix embedded auth against the emulator", () => 
     expect(json.data).toEqual({ shop: { myshopifyDomain: SHOP }, ordersCount: { count: emu.shop(SHOP).orderCount(), precision: "EXACT" } });
 
     // A later fetch from the embedded page: Authorization: Bearer <session token> (the App Bridge fetch patch).
-    const again = await shopify.authenticate.admin(new Request("http://localhost:3999/app/segments", { headers: { Authorization: `Bearer ${emu.mintSessionToken(SHOP)}` } }));
+    const again = await shopify.authenticate.admin(
+      new Request("http://localhost:3999/app/segments", { headers: { Authorization: `Bearer ${emu.mintSessionToken(SHOP)}` } }),
+    );
     expect(again.session.id).toBe(session.id);
   });
 });

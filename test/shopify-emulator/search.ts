@@ -1,8 +1,16 @@
 // Shopify search syntax subset: `field:value`, `field:>value`, `field:>=value`, `-field:value`,
 // `NOT field:value`, terms joined by whitespace / AND (OR groups are supported one level deep).
-export interface Term { field: string | null; op: "=" | ">" | ">=" | "<" | "<=" | ":"; value: string; negate: boolean }
+export interface Term {
+  field: string | null;
+  op: "=" | ">" | ">=" | "<" | "<=" | ":";
+  value: string;
+  negate: boolean;
+}
 export type Clause = Term[]; // OR of terms
-export interface ParsedQuery { clauses: Clause[]; invalidFields: string[] }
+export interface ParsedQuery {
+  clauses: Clause[];
+  invalidFields: string[];
+}
 
 function tokenize(q: string): string[] {
   const out: string[] = [];
@@ -39,12 +47,21 @@ export function parseSearch(q: string | null | undefined, knownFields: readonly 
   let orNext = false;
   for (const tok of toks) {
     if (tok === "AND") continue;
-    if (tok === "OR") { orNext = true; continue; }
-    if (tok === "NOT") { negateNext = true; continue; }
+    if (tok === "OR") {
+      orNext = true;
+      continue;
+    }
+    if (tok === "NOT") {
+      negateNext = true;
+      continue;
+    }
     let t = tok;
     let negate = negateNext;
     negateNext = false;
-    if (t.startsWith("-")) { negate = true; t = t.slice(1); }
+    if (t.startsWith("-")) {
+      negate = true;
+      t = t.slice(1);
+    }
     const colon = t.indexOf(":");
     let term: Term;
     if (colon > 0) {
@@ -52,10 +69,17 @@ export function parseSearch(q: string | null | undefined, knownFields: readonly 
       let rest = t.slice(colon + 1);
       let op: Term["op"] = ":";
       for (const o of [">=", "<=", ">", "<", "="] as const) {
-        if (rest.startsWith(o)) { op = o; rest = rest.slice(o.length); break; }
+        if (rest.startsWith(o)) {
+          op = o;
+          rest = rest.slice(o.length);
+          break;
+        }
       }
       term = { field, op, value: rest.replace(/^['"]|['"]$/g, ""), negate };
-      if (!knownFields.includes(field)) { invalidFields.push(field); continue; }
+      if (!knownFields.includes(field)) {
+        invalidFields.push(field);
+        continue;
+      }
     } else {
       term = { field: null, op: ":", value: t, negate };
     }
@@ -71,11 +95,16 @@ export function cmpNumber(actual: number, term: Term, parse: (s: string) => numb
   const v = parse(term.value);
   if (Number.isNaN(v)) return false;
   switch (term.op) {
-    case ">": return actual > v;
-    case ">=": return actual >= v;
-    case "<": return actual < v;
-    case "<=": return actual <= v;
-    default: return actual === v;
+    case ">":
+      return actual > v;
+    case ">=":
+      return actual >= v;
+    case "<":
+      return actual < v;
+    case "<=":
+      return actual <= v;
+    default:
+      return actual === v;
   }
 }
 
@@ -96,7 +125,10 @@ export function matches(parsed: ParsedQuery, test: (t: Term) => boolean): boolea
     let ok = false;
     for (const t of clause) {
       const r = test(t);
-      if (t.negate ? !r : r) { ok = true; break; }
+      if (t.negate ? !r : r) {
+        ok = true;
+        break;
+      }
     }
     if (!ok) return false;
   }

@@ -16,7 +16,11 @@ type Cmp = "=" | "!=" | ">" | ">=" | "<" | "<=";
 
 export class SegmentQueryError extends Error {}
 
-interface Tok { t: "word" | "str" | "num" | "op" | "lp" | "rp"; v: string; col: number }
+interface Tok {
+  t: "word" | "str" | "num" | "op" | "lp" | "rp";
+  v: string;
+  col: number;
+}
 
 const KNOWN_FILTERS = new Set(["customer_tags", "number_of_orders", "amount_spent", "email_subscription_status"]);
 
@@ -25,25 +29,52 @@ function tokenize(q: string): Tok[] {
   let i = 0;
   while (i < q.length) {
     const c = q[i]!;
-    if (/\s/.test(c)) { i++; continue; }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
     const col = i + 1;
-    if (c === "(") { out.push({ t: "lp", v: c, col }); i++; continue; }
-    if (c === ")") { out.push({ t: "rp", v: c, col }); i++; continue; }
+    if (c === "(") {
+      out.push({ t: "lp", v: c, col });
+      i++;
+      continue;
+    }
+    if (c === ")") {
+      out.push({ t: "rp", v: c, col });
+      i++;
+      continue;
+    }
     if (c === "'" || c === '"') {
       let j = i + 1;
       let s = "";
-      while (j < q.length && q[j] !== c) { if (q[j] === "\\" && j + 1 < q.length) j++; s += q[j]; j++; }
+      while (j < q.length && q[j] !== c) {
+        if (q[j] === "\\" && j + 1 < q.length) j++;
+        s += q[j];
+        j++;
+      }
       if (j >= q.length) throw new SegmentQueryError(`Query Line 1 Column ${col}: unterminated string.`);
       out.push({ t: "str", v: s, col });
       i = j + 1;
       continue;
     }
     const op = /^(>=|<=|!=|=|>|<)/.exec(q.slice(i));
-    if (op) { out.push({ t: "op", v: op[1]!, col }); i += op[1]!.length; continue; }
+    if (op) {
+      out.push({ t: "op", v: op[1]!, col });
+      i += op[1]!.length;
+      continue;
+    }
     const num = /^-?\d+(\.\d+)?/.exec(q.slice(i));
-    if (num) { out.push({ t: "num", v: num[0], col }); i += num[0].length; continue; }
+    if (num) {
+      out.push({ t: "num", v: num[0], col });
+      i += num[0].length;
+      continue;
+    }
     const w = /^[A-Za-z_][A-Za-z0-9_.]*/.exec(q.slice(i));
-    if (w) { out.push({ t: "word", v: w[0], col }); i += w[0].length; continue; }
+    if (w) {
+      out.push({ t: "word", v: w[0], col });
+      i += w[0].length;
+      continue;
+    }
     throw new SegmentQueryError(`Query Line 1 Column ${col}: Unexpected character '${c}'.`);
   }
   return out;
@@ -58,16 +89,25 @@ export function parseSegmentQuery(query: string): SegmentExpr {
 
   const parseOr = (): SegmentExpr => {
     let left = parseAnd();
-    while (isWord(peek(), "OR")) { p++; left = { kind: "or", left, right: parseAnd() }; }
+    while (isWord(peek(), "OR")) {
+      p++;
+      left = { kind: "or", left, right: parseAnd() };
+    }
     return left;
   };
   const parseAnd = (): SegmentExpr => {
     let left = parseUnary();
-    while (isWord(peek(), "AND")) { p++; left = { kind: "and", left, right: parseUnary() }; }
+    while (isWord(peek(), "AND")) {
+      p++;
+      left = { kind: "and", left, right: parseUnary() };
+    }
     return left;
   };
   const parseUnary = (): SegmentExpr => {
-    if (isWord(peek(), "NOT")) { p++; return { kind: "not", expr: parseUnary() }; }
+    if (isWord(peek(), "NOT")) {
+      p++;
+      return { kind: "not", expr: parseUnary() };
+    }
     const t = peek();
     if (t?.t === "lp") {
       p++;
@@ -81,18 +121,24 @@ export function parseSegmentQuery(query: string): SegmentExpr {
   const parseCondition = (): SegmentExpr => {
     const f = peek();
     if (!f) throw new SegmentQueryError(`Query Line 1 Column ${endCol()}: Unexpected end of query.`);
-    if (f.t !== "word" || !KNOWN_FILTERS.has(f.v)) throw new SegmentQueryError(`Query Line 1 Column ${f.col}: '${f.v}' filter cannot be found.`);
+    if (f.t !== "word" || !KNOWN_FILTERS.has(f.v))
+      throw new SegmentQueryError(`Query Line 1 Column ${f.col}: '${f.v}' filter cannot be found.`);
     p++;
     const opCol = f.col + f.v.length;
     const field = f.v;
     if (field === "customer_tags") {
       let negate = false;
-      if (isWord(peek(), "NOT")) { negate = true; p++; }
+      if (isWord(peek(), "NOT")) {
+        negate = true;
+        p++;
+      }
       const op = peek();
-      if (!isWord(op, "CONTAINS")) throw new SegmentQueryError(`Query Line 1 Column ${opCol}: customer_tags does not support operator '${op?.v ?? ""}'`);
+      if (!isWord(op, "CONTAINS"))
+        throw new SegmentQueryError(`Query Line 1 Column ${opCol}: customer_tags does not support operator '${op?.v ?? ""}'`);
       p++;
       const v = peek();
-      if (v?.t !== "str") throw new SegmentQueryError(`Query Line 1 Column ${v?.col ?? endCol()}: Expected a string value for customer_tags.`);
+      if (v?.t !== "str")
+        throw new SegmentQueryError(`Query Line 1 Column ${v?.col ?? endCol()}: Expected a string value for customer_tags.`);
       p++;
       return { kind: "tags", negate, tag: v.v };
     }
@@ -101,9 +147,13 @@ export function parseSegmentQuery(query: string): SegmentExpr {
     p++;
     const v = peek();
     if (field === "email_subscription_status") {
-      if (op.v !== "=" && op.v !== "!=") throw new SegmentQueryError(`Query Line 1 Column ${opCol}: ${field} does not support operator '${op.v}'`);
+      if (op.v !== "=" && op.v !== "!=")
+        throw new SegmentQueryError(`Query Line 1 Column ${opCol}: ${field} does not support operator '${op.v}'`);
       const state = v?.t === "str" || v?.t === "word" ? v.v.toUpperCase() : "";
-      if (!(EMAIL_STATES as readonly string[]).includes(state)) throw new SegmentQueryError(`Query Line 1 Column ${v?.col ?? endCol()}: '${v?.v ?? ""}' is not a valid value for email_subscription_status.`);
+      if (!(EMAIL_STATES as readonly string[]).includes(state))
+        throw new SegmentQueryError(
+          `Query Line 1 Column ${v?.col ?? endCol()}: '${v?.v ?? ""}' is not a valid value for email_subscription_status.`,
+        );
       p++;
       return { kind: "email", negate: op.v === "!=", state };
     }
@@ -120,12 +170,18 @@ export function parseSegmentQuery(query: string): SegmentExpr {
 
 function cmp(a: number, op: Cmp, b: number): boolean {
   switch (op) {
-    case "=": return a === b;
-    case "!=": return a !== b;
-    case ">": return a > b;
-    case ">=": return a >= b;
-    case "<": return a < b;
-    case "<=": return a <= b;
+    case "=":
+      return a === b;
+    case "!=":
+      return a !== b;
+    case ">":
+      return a > b;
+    case ">=":
+      return a >= b;
+    case "<":
+      return a < b;
+    case "<=":
+      return a <= b;
   }
 }
 
@@ -133,14 +189,18 @@ function cmp(a: number, op: Cmp, b: number): boolean {
 export function matchesSegment(shop: ShopState, c: number, e: SegmentExpr): boolean {
   const cs = shop.data.customers;
   switch (e.kind) {
-    case "and": return matchesSegment(shop, c, e.left) && matchesSegment(shop, c, e.right);
-    case "or": return matchesSegment(shop, c, e.left) || matchesSegment(shop, c, e.right);
-    case "not": return !matchesSegment(shop, c, e.expr);
+    case "and":
+      return matchesSegment(shop, c, e.left) && matchesSegment(shop, c, e.right);
+    case "or":
+      return matchesSegment(shop, c, e.left) || matchesSegment(shop, c, e.right);
+    case "not":
+      return !matchesSegment(shop, c, e.expr);
     case "tags": {
       const has = (cs.tags[c] ?? []).some((t) => t.toLowerCase() === e.tag.toLowerCase());
       return e.negate ? !has : has;
     }
-    case "number": return cmp(e.field === "number_of_orders" ? cs.ordersCount[c]! : cs.spentCents[c]! / 100, e.op, e.value);
+    case "number":
+      return cmp(e.field === "number_of_orders" ? cs.ordersCount[c]! : cs.spentCents[c]! / 100, e.op, e.value);
     case "email": {
       const s = cs.email(c) ? EMAIL_STATES[cs.emailState[c]!] : undefined;
       return e.negate ? s !== e.state : s === e.state;

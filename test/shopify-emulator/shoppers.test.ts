@@ -24,14 +24,25 @@ async function launch(emu: Emulator, clock: FakeClock, token: string) {
   const treated = lapsed.filter((_, i) => i % 2 === 0);
   const holdout = lapsed.filter((_, i) => i % 2 === 1);
   // 10 cost points per mutation; 100 ms on the fake clock restores them (Standard plan, 100/s).
-  for (const c of treated) { clock.advance(100); await gql(emu, token, TAGS_ADD, { id: shop.customerView(c).id, tags: ["winback-sim"] }); }
+  for (const c of treated) {
+    clock.advance(100);
+    await gql(emu, token, TAGS_ADD, { id: shop.customerView(c).id, tags: ["winback-sim"] });
+  }
   const now = clock.ms;
-  const seg = (await gql(emu, token, SEGMENT, { name: "Win-back sim", query: "customer_tags CONTAINS 'winback-sim'" })).body.data.segmentCreate.segment.id;
-  const d = await gql(emu, token, DISCOUNT, { input: {
-    title: "Win-back sim 20%", code: "WBSIM20", startsAt: new Date(now).toISOString(), endsAt: new Date(now + 14 * DAY).toISOString(),
-    customerGets: { value: { percentage: 0.2 }, items: { all: true } }, appliesOncePerCustomer: true,
-    context: { customerSegments: { add: [seg] } }, combinesWith: { orderDiscounts: false, productDiscounts: false, shippingDiscounts: false },
-  } });
+  const seg = (await gql(emu, token, SEGMENT, { name: "Win-back sim", query: "customer_tags CONTAINS 'winback-sim'" })).body.data
+    .segmentCreate.segment.id;
+  const d = await gql(emu, token, DISCOUNT, {
+    input: {
+      title: "Win-back sim 20%",
+      code: "WBSIM20",
+      startsAt: new Date(now).toISOString(),
+      endsAt: new Date(now + 14 * DAY).toISOString(),
+      customerGets: { value: { percentage: 0.2 }, items: { all: true } },
+      appliesOncePerCustomer: true,
+      context: { customerSegments: { add: [seg] } },
+      combinesWith: { orderDiscounts: false, productDiscounts: false, shippingDiscounts: false },
+    },
+  });
   expect(d.body.data.discountCodeBasicCreate.userErrors).toEqual([]);
   return { treated, holdout };
 }
@@ -43,13 +54,26 @@ describe("simulated shoppers", () => {
   let app: http.Server;
   const hooks: Array<{ topic: string; body: any }> = [];
   beforeAll(async () => {
-    app = http.createServer((req, res) => { let b = ""; req.on("data", (c) => (b += c)); req.on("end", () => { hooks.push({ topic: String(req.headers["x-shopify-topic"]), body: JSON.parse(b) }); res.end(); }); });
+    app = http.createServer((req, res) => {
+      let b = "";
+      req.on("data", (c) => (b += c));
+      req.on("end", () => {
+        hooks.push({ topic: String(req.headers["x-shopify-topic"]), body: JSON.parse(b) });
+        res.end();
+      });
+    });
     await new Promise<void>((r) => app.listen(0, "127.0.0.1", r));
-    ({ emu, clock } = await start({ appUrl: `http://127.0.0.1:${(app.address() as AddressInfo).port}`, webhookRetry: { attempts: 1, baseDelayMs: 1, timeoutMs: 2000 } }));
+    ({ emu, clock } = await start({
+      appUrl: `http://127.0.0.1:${(app.address() as AddressInfo).port}`,
+      webhookRetry: { attempts: 1, baseDelayMs: 1, timeoutMs: 2000 },
+    }));
     await emu.addShop(SHOP, { seed: 33, customers: 800, years: 3 });
     token = emu.issueAccessToken(SHOP);
   });
-  afterAll(async () => { await emu.stop(); app.close(); });
+  afterAll(async () => {
+    await emu.stop();
+    app.close();
+  });
 
   it("treated lapsed customers reactivate more than the holdout; some use the code inside its window; orders/create fires", async () => {
     const { treated, holdout } = await launch(emu, clock, token);
@@ -57,7 +81,11 @@ describe("simulated shoppers", () => {
     const shop = emu.shop(SHOP);
     const ordersBefore = shop.orderCount();
     hooks.length = 0;
-    const res = await fetch(`${emu.url}/__emulator/shops/${SHOP}/simulate`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ days: 30, seed: 7 }) });
+    const res = await fetch(`${emu.url}/__emulator/shops/${SHOP}/simulate`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ days: 30, seed: 7 }),
+    });
     expect(res.status).toBe(200);
     const sim = await res.json();
     expect(sim.orders).toBe(shop.orderCount() - ordersBefore);
@@ -85,7 +113,11 @@ describe("simulated shoppers", () => {
       expect(t).toBeGreaterThanOrEqual(clock.ms - 1000);
       expect(t).toBeLessThan(clock.ms + 30 * DAY);
     }
-    const node = await gql(emu, token, `{ codeDiscountNodeByCode(code: "WBSIM20") { codeDiscount { ... on DiscountCodeBasic { asyncUsageCount } } } }`);
+    const node = await gql(
+      emu,
+      token,
+      `{ codeDiscountNodeByCode(code: "WBSIM20") { codeDiscount { ... on DiscountCodeBasic { asyncUsageCount } } } }`,
+    );
     expect(node.body.data.codeDiscountNodeByCode.codeDiscount.asyncUsageCount).toBe(coded.length);
 
     await emu.webhooks.idle();
@@ -95,7 +127,11 @@ describe("simulated shoppers", () => {
     const insp = await (await fetch(`${emu.url}/__emulator/shops/${SHOP}`)).json();
     expect(insp.stores.simulations.at(-1)).toMatchObject({ days: 30, seed: 7, orders: sim.orders });
 
-    const bad = await fetch(`${emu.url}/__emulator/shops/${SHOP}/simulate`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ days: "x", seed: 1 }) });
+    const bad = await fetch(`${emu.url}/__emulator/shops/${SHOP}/simulate`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ days: "x", seed: 1 }),
+    });
     expect(bad.status).toBe(400);
   });
 
@@ -108,8 +144,13 @@ describe("simulated shoppers", () => {
         await launch(e, c, e.issueAccessToken(SHOP));
         const sim = e.simulateShoppers(SHOP, { days: 21, seed, from: new Date(c.ms - 7 * DAY) });
         const s = e.shop(SHOP);
-        return sim.orderIds.map((id) => { const o = s.orderView(s.orderIndexFromId(id)); return `${s.customerLegacyId(o._customerIdx)}|${o.processedAt}|${o._totalCents}|${o.discountCodes.join(",")}`; });
-      } finally { await e.stop(); }
+        return sim.orderIds.map((id) => {
+          const o = s.orderView(s.orderIndexFromId(id));
+          return `${s.customerLegacyId(o._customerIdx)}|${o.processedAt}|${o._totalCents}|${o.discountCodes.join(",")}`;
+        });
+      } finally {
+        await e.stop();
+      }
     };
     const a = await runOnce(99);
     const b = await runOnce(99);
@@ -118,14 +159,22 @@ describe("simulated shoppers", () => {
     expect(b).toEqual(a);
     expect(c).not.toEqual(a);
     // Orders before the launch (from = clock - 7 days) are dated in the past and never carry the code.
-    expect(a.filter((x) => Date.parse(x.split("|")[1]!) < Date.parse("2026-11-01T12:00:00Z")).every((x) => !x.endsWith("WBSIM20"))).toBe(true);
+    expect(a.filter((x) => Date.parse(x.split("|")[1]!) < Date.parse("2026-11-01T12:00:00Z")).every((x) => !x.endsWith("WBSIM20"))).toBe(
+      true,
+    );
   });
 
   it("baseline hazard comes from the customer's own history and fades with recency", () => {
     const shop = emu.shop(SHOP);
     let frequent = -1;
     let best = 0;
-    for (let c = 0; c < 300; c++) { const n = shop.ordersOfCustomer(c).length; if (n > best) { best = n; frequent = c; } }
+    for (let c = 0; c < 300; c++) {
+      const n = shop.ordersOfCustomer(c).length;
+      if (n > best) {
+        best = n;
+        frequent = c;
+      }
+    }
     const p = baselineDailyProbability(shop, frequent, clock.ms);
     expect(p).toBeGreaterThan(0);
     expect(baselineDailyProbability(shop, frequent, clock.ms + 400 * DAY)).toBeLessThan(p);

@@ -62,11 +62,18 @@ export function baselineDailyProbability(shop: ShopState, c: number, at: number)
 
 function eligibleDiscounts(shop: ShopState): Map<number, DiscountRec[]> {
   const out = new Map<number, DiscountRec[]>();
-  const add = (c: number, d: DiscountRec) => { const l = out.get(c) ?? []; l.push(d); out.set(c, l); };
+  const add = (c: number, d: DiscountRec) => {
+    const l = out.get(c) ?? [];
+    l.push(d);
+    out.set(c, l);
+  };
   const cs = shop.data.customers;
   for (const d of discountsOf(shop)) {
     if (d.context.kind === "customers") {
-      for (const id of d.context.ids) { const c = shop.customerIndexFromId(id); if (c >= 0) add(c, d); }
+      for (const id of d.context.ids) {
+        const c = shop.customerIndexFromId(id);
+        if (c >= 0) add(c, d);
+      }
     } else if (d.context.kind === "segments") {
       const segs = d.context.ids.map((id) => findSegment(shop, id)).filter((s) => !!s);
       for (let c = 0; c < cs.length; c++) if (!cs.deleted.has(c) && segs.some((s) => matchesSegment(shop, c, s!.expr))) add(c, d);
@@ -86,7 +93,12 @@ export function simulateShoppers(emu: Emulator, shopDomain: string, opts: Simula
   const cs = shop.data.customers;
   const eligible = eligibleDiscounts(shop);
 
-  interface Event { at: number; c: number; treated: boolean; rng: Rng }
+  interface Event {
+    at: number;
+    c: number;
+    treated: boolean;
+    rng: Rng;
+  }
   const events: Event[] = [];
   let considered = 0;
   let treatedCount = 0;
@@ -106,7 +118,19 @@ export function simulateShoppers(emu: Emulator, shopDomain: string, opts: Simula
   }
   events.sort((a, b) => a.at - b.at || a.c - b.c);
 
-  const result: SimulationResult = { from: new Date(from).toISOString(), days: opts.days, seed: opts.seed, consideredCustomers: considered, treatedCustomers: treatedCount, orders: 0, treatedOrders: 0, untreatedOrders: 0, codeRedemptions: 0, revenue: "0.00", orderIds: [] };
+  const result: SimulationResult = {
+    from: new Date(from).toISOString(),
+    days: opts.days,
+    seed: opts.seed,
+    consideredCustomers: considered,
+    treatedCustomers: treatedCount,
+    orders: 0,
+    treatedOrders: 0,
+    untreatedOrders: 0,
+    codeRedemptions: 0,
+    revenue: "0.00",
+    orderIds: [],
+  };
   let revenue = 0;
   const catalog = shop.data.catalog;
   for (const e of events) {
@@ -123,7 +147,12 @@ export function simulateShoppers(emu: Emulator, shopDomain: string, opts: Simula
         if (d.minSubtotalCents != null) quantity = Math.max(quantity, Math.ceil(d.minSubtotalCents / Math.max(1, unit)));
       }
     }
-    const input = { customerId: shop.customerLegacyId(e.c), processedAt: new Date(e.at), lineItems: [{ productIndex, variantIndex, quantity }], discountCodes: codes };
+    const input = {
+      customerId: shop.customerLegacyId(e.c),
+      processedAt: new Date(e.at),
+      lineItems: [{ productIndex, variantIndex, quantity }],
+      discountCodes: codes,
+    };
     let payload;
     try {
       payload = emu.createOrder(shopDomain, input);
@@ -134,7 +163,8 @@ export function simulateShoppers(emu: Emulator, shopDomain: string, opts: Simula
       codes = undefined;
     }
     result.orders++;
-    if (e.treated) result.treatedOrders++; else result.untreatedOrders++;
+    if (e.treated) result.treatedOrders++;
+    else result.untreatedOrders++;
     if (codes) result.codeRedemptions++;
     revenue += Math.round(Number(payload.total_price) * 100);
     result.orderIds.push(payload.admin_graphql_api_id);

@@ -1,8 +1,23 @@
 // One shop's state: generated data plus everything the app changed, and views used by resolvers.
 import {
-  CUSTOMER_ID_BASE, DISCOUNT_CODES, EMAIL_STATES, FLAG_CANCELLED, FLAG_PARTIAL_REFUND, FLAG_PENDING, FLAG_REFUNDED, FLAG_TEST,
-  LINE_ITEM_ID_BASE, OPT_IN_LEVELS, ORDER_ID_BASE, SMS_STATES, deriveLineItems, generateShop,
-  type CustomerExtra, type LineItemRec, type SeedOptions, type ShopSeed,
+  CUSTOMER_ID_BASE,
+  DISCOUNT_CODES,
+  EMAIL_STATES,
+  FLAG_CANCELLED,
+  FLAG_PARTIAL_REFUND,
+  FLAG_PENDING,
+  FLAG_REFUNDED,
+  FLAG_TEST,
+  LINE_ITEM_ID_BASE,
+  OPT_IN_LEVELS,
+  ORDER_ID_BASE,
+  SMS_STATES,
+  deriveLineItems,
+  generateShop,
+  type CustomerExtra,
+  type LineItemRec,
+  type SeedOptions,
+  type ShopSeed,
 } from "./generator";
 import { FULL_ACCESS, type ProtectedCustomerDataAccess } from "./protected-data";
 import { commitRedemption, priceDiscountCodes, type AppliedCode } from "./modules/discounts";
@@ -16,7 +31,12 @@ export function parseGid(g: string): { type: string; id: number } | null {
   return m ? { type: m[1]!, id: Number(m[2]) } : null;
 }
 
-export interface MutationLogEntry { at: string; field: string; args: unknown; result?: unknown }
+export interface MutationLogEntry {
+  at: string;
+  field: string;
+  args: unknown;
+  result?: unknown;
+}
 
 export interface OrderInput {
   customerId?: string | number | null; // gid or legacy id or null for guest
@@ -30,11 +50,19 @@ export interface OrderInput {
   financialStatus?: "PAID" | "PENDING";
 }
 
-export interface OrderPatch { cancelled?: boolean; refundCents?: number; test?: boolean }
+export interface OrderPatch {
+  cancelled?: boolean;
+  refundCents?: number;
+  test?: boolean;
+}
 export interface CustomerPatch {
-  email?: string | null; firstName?: string | null; lastName?: string | null; phone?: string | null;
+  email?: string | null;
+  firstName?: string | null;
+  lastName?: string | null;
+  phone?: string | null;
   tags?: string[];
-  emailMarketingState?: (typeof EMAIL_STATES)[number]; emailOptInLevel?: (typeof OPT_IN_LEVELS)[number];
+  emailMarketingState?: (typeof EMAIL_STATES)[number];
+  emailOptInLevel?: (typeof OPT_IN_LEVELS)[number];
   smsMarketingState?: (typeof SMS_STATES)[number];
 }
 
@@ -53,10 +81,17 @@ export class ShopState {
   protectedCustomerData: ProtectedCustomerDataAccess = FULL_ACCESS;
   private customerOrderIndex: { offsets: Int32Array; orders: Int32Array; builtAt: number } | undefined;
 
-  constructor(domain: string, seed: SeedOptions | ShopSeed, private readonly now: () => number) {
+  constructor(
+    domain: string,
+    seed: SeedOptions | ShopSeed,
+    private readonly now: () => number,
+  ) {
     this.domain = domain;
     this.handle = domain.replace(/\.myshopify\.com$/, "");
-    this.data = "orders" in seed && typeof (seed as ShopSeed).orders === "object" ? (seed as ShopSeed) : generateShop(domain, { now: new Date(now()), ...(seed as SeedOptions) });
+    this.data =
+      "orders" in seed && typeof (seed as ShopSeed).orders === "object"
+        ? (seed as ShopSeed)
+        : generateShop(domain, { now: new Date(now()), ...(seed as SeedOptions) });
   }
 
   store<T>(name: string, init: () => T): T {
@@ -85,8 +120,12 @@ export class ShopState {
     const i = legacy - CUSTOMER_ID_BASE - 1;
     return Number.isInteger(i) && i >= 0 && i < this.data.customers.length && !this.data.customers.deleted.has(i) ? i : -1;
   }
-  orderLegacyId(i: number) { return ORDER_ID_BASE + i + 1; }
-  customerLegacyId(i: number) { return CUSTOMER_ID_BASE + i + 1; }
+  orderLegacyId(i: number) {
+    return ORDER_ID_BASE + i + 1;
+  }
+  customerLegacyId(i: number) {
+    return CUSTOMER_ID_BASE + i + 1;
+  }
 
   lineItems(i: number): LineItemRec[] {
     const o = this.data.orders;
@@ -108,11 +147,17 @@ export class ShopState {
     if (!this.customerOrderIndex || this.customerOrderIndex.builtAt !== o.length) {
       const nC = this.data.customers.length;
       const counts = new Int32Array(nC + 1);
-      for (let i = 0; i < o.length; i++) { const cu = o.customer[i]!; if (cu >= 0) counts[cu + 1]!++; }
+      for (let i = 0; i < o.length; i++) {
+        const cu = o.customer[i]!;
+        if (cu >= 0) counts[cu + 1]!++;
+      }
       for (let k = 0; k < nC; k++) counts[k + 1]! += counts[k]!;
       const fill = counts.slice(0, nC);
       const orders = new Int32Array(counts[nC]!);
-      for (let i = 0; i < o.length; i++) { const cu = o.customer[i]!; if (cu >= 0) orders[fill[cu]!++] = i; }
+      for (let i = 0; i < o.length; i++) {
+        const cu = o.customer[i]!;
+        if (cu >= 0) orders[fill[cu]!++] = i;
+      }
       this.customerOrderIndex = { offsets: counts, orders, builtAt: o.length };
     }
     const { offsets, orders } = this.customerOrderIndex;
@@ -141,14 +186,31 @@ export class ShopState {
     const lines: LineItemRec[] = (input.lineItems?.length ? input.lineItems : [{ productIndex: 0 }]).map((li, l) => {
       const p = this.data.catalog[(li.productIndex ?? 0) % this.data.catalog.length]!;
       const v = (li.variantIndex ?? 0) % p.variants.length;
-      return { legacyId: LINE_ITEM_ID_BASE + i * 64 + l + 1, productIndex: p.index, variantIndex: v, quantity: li.quantity ?? 1, unitPriceCents: li.priceCents ?? p.variants[v]!.priceCents };
+      return {
+        legacyId: LINE_ITEM_ID_BASE + i * 64 + l + 1,
+        productIndex: p.index,
+        variantIndex: v,
+        quantity: li.quantity ?? 1,
+        unitPriceCents: li.priceCents ?? p.variants[v]!.priceCents,
+      };
     });
     const subtotal = input.totalCents ?? lines.reduce((s, li) => s + li.unitPriceCents * li.quantity, 0);
     const priced = input.discountCodes?.length ? priceDiscountCodes(this, cust, lines, subtotal, input.discountCodes, t) : undefined;
     const total = subtotal - (priced?.applied.reduce((s, a) => s + a.amountCents, 0) ?? 0);
     const di = input.discountCode ? DISCOUNT_CODES.indexOf(input.discountCode) : -1;
-    o.push({ customer: cust, processedAt: t, updatedAt: now, cancelledAt: Number.NaN, totalCents: total, currentCents: total,
-      flags: (input.test ? FLAG_TEST : 0) | (input.financialStatus === "PENDING" ? FLAG_PENDING : 0), lineSeed: 0, nLines: lines.length, qty0: 1, discount: di });
+    o.push({
+      customer: cust,
+      processedAt: t,
+      updatedAt: now,
+      cancelledAt: Number.NaN,
+      totalCents: total,
+      currentCents: total,
+      flags: (input.test ? FLAG_TEST : 0) | (input.financialStatus === "PENDING" ? FLAG_PENDING : 0),
+      lineSeed: 0,
+      nLines: lines.length,
+      qty0: 1,
+      discount: di,
+    });
     o.explicitLines.set(i, lines);
     if (priced) {
       this.orderDiscountCodes.set(i, priced.applied);
@@ -167,7 +229,11 @@ export class ShopState {
     const o = this.data.orders;
     const now = this.now();
     const before = o.currentCents[i]!;
-    if (patch.cancelled) { o.flags[i]! |= FLAG_CANCELLED | FLAG_REFUNDED; o.cancelledAt[i] = now; o.currentCents[i] = 0; }
+    if (patch.cancelled) {
+      o.flags[i]! |= FLAG_CANCELLED | FLAG_REFUNDED;
+      o.cancelledAt[i] = now;
+      o.currentCents[i] = 0;
+    }
     if (patch.refundCents != null) {
       o.currentCents[i] = Math.max(0, o.currentCents[i]! - patch.refundCents);
       o.flags[i]! |= o.currentCents[i] === 0 ? FLAG_REFUNDED : FLAG_PARTIAL_REFUND;
@@ -175,14 +241,33 @@ export class ShopState {
     if (patch.test != null) o.flags[i] = patch.test ? o.flags[i]! | FLAG_TEST : o.flags[i]! & ~FLAG_TEST;
     o.updatedAt[i] = now;
     const c = o.customer[i]!;
-    if (c >= 0 && !(o.flags[i]! & FLAG_TEST)) { this.data.customers.spentCents[c]! += o.currentCents[i]! - before; this.data.customers.updatedAt[c] = now; }
+    if (c >= 0 && !(o.flags[i]! & FLAG_TEST)) {
+      this.data.customers.spentCents[c]! += o.currentCents[i]! - before;
+      this.data.customers.updatedAt[c] = now;
+    }
   }
 
   createCustomer(extra: CustomerExtra & { tags?: string[]; emailState?: number }): number {
     const now = this.now();
     const cs = this.data.customers;
-    const c = cs.push({ createdAt: now, updatedAt: now, emailState: extra.emailState ?? 0, emailOptIn: 2, emailConsentAt: Number.NaN, smsState: 0, smsConsentAt: Number.NaN, hasEmail: !!extra.email, hasPhone: !!extra.phone, tags: extra.tags });
-    cs.extra.set(c, { firstName: extra.firstName ?? null, lastName: extra.lastName ?? null, email: extra.email ?? null, phone: extra.phone ?? null });
+    const c = cs.push({
+      createdAt: now,
+      updatedAt: now,
+      emailState: extra.emailState ?? 0,
+      emailOptIn: 2,
+      emailConsentAt: Number.NaN,
+      smsState: 0,
+      smsConsentAt: Number.NaN,
+      hasEmail: !!extra.email,
+      hasPhone: !!extra.phone,
+      tags: extra.tags,
+    });
+    cs.extra.set(c, {
+      firstName: extra.firstName ?? null,
+      lastName: extra.lastName ?? null,
+      email: extra.email ?? null,
+      phone: extra.phone ?? null,
+    });
     return c;
   }
 
@@ -193,9 +278,15 @@ export class ShopState {
     for (const k of ["email", "firstName", "lastName", "phone"] as const) if (patch[k] !== undefined) extra[k] = patch[k];
     cs.extra.set(c, extra);
     if (patch.tags) cs.tags[c] = [...new Set(patch.tags.map((t) => t.trim()).filter(Boolean))].sort();
-    if (patch.emailMarketingState) { cs.emailState[c] = EMAIL_STATES.indexOf(patch.emailMarketingState); cs.emailConsentAt[c] = now; }
+    if (patch.emailMarketingState) {
+      cs.emailState[c] = EMAIL_STATES.indexOf(patch.emailMarketingState);
+      cs.emailConsentAt[c] = now;
+    }
     if (patch.emailOptInLevel) cs.emailOptIn[c] = OPT_IN_LEVELS.indexOf(patch.emailOptInLevel);
-    if (patch.smsMarketingState) { cs.smsState[c] = SMS_STATES.indexOf(patch.smsMarketingState); cs.smsConsentAt[c] = now; }
+    if (patch.smsMarketingState) {
+      cs.smsState[c] = SMS_STATES.indexOf(patch.smsMarketingState);
+      cs.smsConsentAt[c] = now;
+    }
     cs.updatedAt[c] = now;
   }
 
@@ -224,13 +315,34 @@ export class ShopState {
       current_total_price: money(v._currentCents),
       current_subtotal_price: money(v._currentCents),
       financial_status: v.displayFinancialStatus.toLowerCase(),
-      discount_codes: this.orderDiscountCodes.get(i)?.map((d) => ({ code: d.code, amount: money(d.amountCents), type: d.type })) ?? v.discountCodes.map((code) => ({ code, amount: "0.00", type: "percentage" })),
+      discount_codes:
+        this.orderDiscountCodes.get(i)?.map((d) => ({ code: d.code, amount: money(d.amountCents), type: d.type })) ??
+        v.discountCodes.map((code) => ({ code, amount: "0.00", type: "percentage" })),
       total_discounts: money(this.orderDiscountCodes.get(i)?.reduce((s, d) => s + d.amountCents, 0) ?? 0),
-      customer: c >= 0 ? { id: this.customerLegacyId(c), admin_graphql_api_id: gid("Customer", this.customerLegacyId(c)), email: this.data.customers.email(c), phone: this.data.customers.phone(c) } : null,
+      customer:
+        c >= 0
+          ? {
+              id: this.customerLegacyId(c),
+              admin_graphql_api_id: gid("Customer", this.customerLegacyId(c)),
+              email: this.data.customers.email(c),
+              phone: this.data.customers.phone(c),
+            }
+          : null,
       line_items: this.lineItems(i).map((li) => {
         const p = this.data.catalog[li.productIndex]!;
         const va = p.variants[li.variantIndex]!;
-        return { id: li.legacyId, admin_graphql_api_id: gid("LineItem", li.legacyId), product_id: p.legacyId, variant_id: va.legacyId, title: p.title, variant_title: va.title, vendor: p.vendor, quantity: li.quantity, price: money(li.unitPriceCents), sku: va.sku };
+        return {
+          id: li.legacyId,
+          admin_graphql_api_id: gid("LineItem", li.legacyId),
+          product_id: p.legacyId,
+          variant_id: va.legacyId,
+          title: p.title,
+          variant_title: va.title,
+          vendor: p.vendor,
+          quantity: li.quantity,
+          price: money(li.unitPriceCents),
+          sku: va.sku,
+        };
       }),
     };
   }
@@ -251,8 +363,17 @@ export class ShopState {
       verified_email: v.verifiedEmail,
       tags: v.tags.join(", "),
       currency: this.data.currencyCode,
-      email_marketing_consent: v.email ? { state: v._emailState.toLowerCase(), opt_in_level: v._emailOptIn.toLowerCase(), consent_updated_at: v._emailConsentAt } : null,
-      sms_marketing_consent: v.phone ? { state: v._smsState.toLowerCase(), opt_in_level: "single_opt_in", consent_updated_at: v._smsConsentAt, consent_collected_from: "OTHER" } : null,
+      email_marketing_consent: v.email
+        ? { state: v._emailState.toLowerCase(), opt_in_level: v._emailOptIn.toLowerCase(), consent_updated_at: v._emailConsentAt }
+        : null,
+      sms_marketing_consent: v.phone
+        ? {
+            state: v._smsState.toLowerCase(),
+            opt_in_level: "single_opt_in",
+            consent_updated_at: v._smsConsentAt,
+            consent_collected_from: "OTHER",
+          }
+        : null,
     };
   }
 
@@ -273,50 +394,142 @@ export class ShopState {
 // derived fields are only computed when a query selects them.
 export class OrderView {
   readonly __typename = "Order";
-  constructor(private readonly s: ShopState, readonly _idx: number) {}
-  private get o() { return this.s.data.orders; }
-  get legacyId() { return this.s.orderLegacyId(this._idx); }
-  get id() { return gid("Order", this.legacyId); }
-  get legacyResourceId() { return String(this.legacyId); }
-  get name() { return `#${1001 + this._idx}`; }
-  get processedAt() { return iso(this.o.processedAt[this._idx]!); }
-  get createdAt() { return iso(this.o.processedAt[this._idx]!); }
-  get updatedAt() { return iso(this.o.updatedAt[this._idx]!); }
-  get cancelledAt() { const c = this.o.cancelledAt[this._idx]!; return Number.isNaN(c) ? null : iso(c); }
-  get cancelReason() { return Number.isNaN(this.o.cancelledAt[this._idx]!) ? null : "CUSTOMER"; }
-  get closed() { return !Number.isNaN(this.o.cancelledAt[this._idx]!); }
-  get test() { return (this.o.flags[this._idx]! & FLAG_TEST) !== 0; }
-  get displayFinancialStatus() { return this.s.financialStatus(this._idx); }
-  get currencyCode() { return this.s.data.currencyCode; }
-  get discountCodes() { const app = this.s.orderDiscountCodes.get(this._idx); if (app) return app.map((a) => a.code); const d = this.o.discount[this._idx]!; return d >= 0 ? [DISCOUNT_CODES[d]!] : []; }
-  get email() { const c = this._customerIdx; return c >= 0 ? this.s.data.customers.email(c) : `guest.${this.legacyId}@example.net`; }
-  get _customerIdx() { return this.o.customer[this._idx]!; }
-  get _totalCents() { return this.o.totalCents[this._idx]!; }
-  get _currentCents() { return this.o.currentCents[this._idx]!; }
+  constructor(
+    private readonly s: ShopState,
+    readonly _idx: number,
+  ) {}
+  private get o() {
+    return this.s.data.orders;
+  }
+  get legacyId() {
+    return this.s.orderLegacyId(this._idx);
+  }
+  get id() {
+    return gid("Order", this.legacyId);
+  }
+  get legacyResourceId() {
+    return String(this.legacyId);
+  }
+  get name() {
+    return `#${1001 + this._idx}`;
+  }
+  get processedAt() {
+    return iso(this.o.processedAt[this._idx]!);
+  }
+  get createdAt() {
+    return iso(this.o.processedAt[this._idx]!);
+  }
+  get updatedAt() {
+    return iso(this.o.updatedAt[this._idx]!);
+  }
+  get cancelledAt() {
+    const c = this.o.cancelledAt[this._idx]!;
+    return Number.isNaN(c) ? null : iso(c);
+  }
+  get cancelReason() {
+    return Number.isNaN(this.o.cancelledAt[this._idx]!) ? null : "CUSTOMER";
+  }
+  get closed() {
+    return !Number.isNaN(this.o.cancelledAt[this._idx]!);
+  }
+  get test() {
+    return (this.o.flags[this._idx]! & FLAG_TEST) !== 0;
+  }
+  get displayFinancialStatus() {
+    return this.s.financialStatus(this._idx);
+  }
+  get currencyCode() {
+    return this.s.data.currencyCode;
+  }
+  get discountCodes() {
+    const app = this.s.orderDiscountCodes.get(this._idx);
+    if (app) return app.map((a) => a.code);
+    const d = this.o.discount[this._idx]!;
+    return d >= 0 ? [DISCOUNT_CODES[d]!] : [];
+  }
+  get email() {
+    const c = this._customerIdx;
+    return c >= 0 ? this.s.data.customers.email(c) : `guest.${this.legacyId}@example.net`;
+  }
+  get _customerIdx() {
+    return this.o.customer[this._idx]!;
+  }
+  get _totalCents() {
+    return this.o.totalCents[this._idx]!;
+  }
+  get _currentCents() {
+    return this.o.currentCents[this._idx]!;
+  }
 }
 
 export class CustomerView {
   readonly __typename = "Customer";
   readonly state = "ENABLED";
-  constructor(private readonly s: ShopState, readonly _idx: number) {}
-  private get cs() { return this.s.data.customers; }
-  get legacyId() { return this.s.customerLegacyId(this._idx); }
-  get id() { return gid("Customer", this.legacyId); }
-  get legacyResourceId() { return String(this.legacyId); }
-  get firstName() { return this.cs.firstName(this._idx); }
-  get lastName() { return this.cs.lastName(this._idx); }
-  get displayName() { const c = this._idx; return [this.cs.firstName(c), this.cs.lastName(c)].filter(Boolean).join(" ") || this.cs.email(c) || this.cs.phone(c) || ""; }
-  get email() { return this.cs.email(this._idx); }
-  get phone() { return this.cs.phone(this._idx); }
-  get tags() { return this.cs.tags[this._idx] ?? []; }
-  get createdAt() { return iso(this.cs.createdAt[this._idx]!); }
-  get updatedAt() { return iso(this.cs.updatedAt[this._idx]!); }
-  get numberOfOrders() { return String(this.cs.ordersCount[this._idx]!); }
-  get verifiedEmail() { return this.cs.email(this._idx) != null; }
-  get _spentCents() { return this.cs.spentCents[this._idx]!; }
-  get _emailState() { return EMAIL_STATES[this.cs.emailState[this._idx]!]!; }
-  get _emailOptIn() { return OPT_IN_LEVELS[this.cs.emailOptIn[this._idx]!]!; }
-  get _emailConsentAt() { const t = this.cs.emailConsentAt[this._idx]!; return Number.isNaN(t) ? null : iso(t); }
-  get _smsState() { return SMS_STATES[this.cs.smsState[this._idx]!]!; }
-  get _smsConsentAt() { const t = this.cs.smsConsentAt[this._idx]!; return Number.isNaN(t) ? null : iso(t); }
+  constructor(
+    private readonly s: ShopState,
+    readonly _idx: number,
+  ) {}
+  private get cs() {
+    return this.s.data.customers;
+  }
+  get legacyId() {
+    return this.s.customerLegacyId(this._idx);
+  }
+  get id() {
+    return gid("Customer", this.legacyId);
+  }
+  get legacyResourceId() {
+    return String(this.legacyId);
+  }
+  get firstName() {
+    return this.cs.firstName(this._idx);
+  }
+  get lastName() {
+    return this.cs.lastName(this._idx);
+  }
+  get displayName() {
+    const c = this._idx;
+    return [this.cs.firstName(c), this.cs.lastName(c)].filter(Boolean).join(" ") || this.cs.email(c) || this.cs.phone(c) || "";
+  }
+  get email() {
+    return this.cs.email(this._idx);
+  }
+  get phone() {
+    return this.cs.phone(this._idx);
+  }
+  get tags() {
+    return this.cs.tags[this._idx] ?? [];
+  }
+  get createdAt() {
+    return iso(this.cs.createdAt[this._idx]!);
+  }
+  get updatedAt() {
+    return iso(this.cs.updatedAt[this._idx]!);
+  }
+  get numberOfOrders() {
+    return String(this.cs.ordersCount[this._idx]!);
+  }
+  get verifiedEmail() {
+    return this.cs.email(this._idx) != null;
+  }
+  get _spentCents() {
+    return this.cs.spentCents[this._idx]!;
+  }
+  get _emailState() {
+    return EMAIL_STATES[this.cs.emailState[this._idx]!]!;
+  }
+  get _emailOptIn() {
+    return OPT_IN_LEVELS[this.cs.emailOptIn[this._idx]!]!;
+  }
+  get _emailConsentAt() {
+    const t = this.cs.emailConsentAt[this._idx]!;
+    return Number.isNaN(t) ? null : iso(t);
+  }
+  get _smsState() {
+    return SMS_STATES[this.cs.smsState[this._idx]!]!;
+  }
+  get _smsConsentAt() {
+    const t = this.cs.smsConsentAt[this._idx]!;
+    return Number.isNaN(t) ? null : iso(t);
+  }
 }

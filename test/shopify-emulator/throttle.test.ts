@@ -17,11 +17,17 @@ describe("cost-based throttling (leaky bucket)", () => {
 
   it("charges requested cost, refunds the difference, drains and restores with the clock", async () => {
     const first = await gql(emu, token, Q);
-    expect(first.body.extensions.cost).toEqual({ requestedQueryCost: 202, actualQueryCost: 202, throttleStatus: { maximumAvailable: 1000, currentlyAvailable: 798, restoreRate: 50 } });
+    expect(first.body.extensions.cost).toEqual({
+      requestedQueryCost: 202,
+      actualQueryCost: 202,
+      throttleStatus: { maximumAvailable: 1000, currentlyAvailable: 798, restoreRate: 50 },
+    });
     for (let i = 0; i < 3; i++) await gql(emu, token, Q); // 1000 - 4*202 = 192
     const throttled = await gql(emu, token, Q);
     expect(throttled.status).toBe(200);
-    expect(throttled.body.errors).toEqual([{ message: "Throttled", extensions: { code: "THROTTLED", documentation: "https://shopify.dev/api/usage/rate-limits" } }]);
+    expect(throttled.body.errors).toEqual([
+      { message: "Throttled", extensions: { code: "THROTTLED", documentation: "https://shopify.dev/api/usage/rate-limits" } },
+    ]);
     expect(throttled.body.extensions.cost.throttleStatus.currentlyAvailable).toBe(192);
     expect(throttled.body.data).toBeUndefined();
     clock.advance(100); // +5 -> 197 < 202

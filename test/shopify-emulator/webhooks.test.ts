@@ -8,7 +8,11 @@ import { API_SECRET, SHOP, start } from "./helpers";
 import { REPO_ROOT } from "./schema";
 import path from "node:path";
 
-interface Received { path: string; headers: http.IncomingHttpHeaders; body: string }
+interface Received {
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
 
 describe("webhooks", () => {
   let emu: Emulator;
@@ -21,8 +25,14 @@ describe("webhooks", () => {
       req.on("data", (c) => (body += c));
       req.on("end", () => {
         received.push({ path: req.url!, headers: req.headers, body });
-        if (failNext > 0) { failNext--; res.writeHead(500); res.end(); return; }
-        res.writeHead(200); res.end();
+        if (failNext > 0) {
+          failNext--;
+          res.writeHead(500);
+          res.end();
+          return;
+        }
+        res.writeHead(200);
+        res.end();
       });
     });
     await new Promise<void>((r) => app.listen(0, "127.0.0.1", r));
@@ -30,14 +40,21 @@ describe("webhooks", () => {
     ({ emu } = await start({ appUrl, webhookRetry: { attempts: 3, baseDelayMs: 10, timeoutMs: 1000 } }));
     await emu.addShop(SHOP, { seed: 9, customers: 50 });
   });
-  afterAll(async () => { await emu.stop(); app.close(); });
+  afterAll(async () => {
+    await emu.stop();
+    app.close();
+  });
 
   it("reads subscriptions from shopify.app.toml", () => {
     const toml = loadAppToml(path.join(REPO_ROOT, "shopify.app.toml"));
     expect(toml.scopes).toContain("read_all_orders");
     expect(toml.subscriptions.find((s) => s.topics.includes("orders/create"))?.uri).toBe("/webhooks/orders/create");
     expect(toml.subscriptions.find((s) => s.topics.includes("shop/redact"))?.compliance).toBe(true);
-    expect(parseAppToml('[[webhooks.subscriptions]]\ntopics = [ "a/b", "c/d" ] # x\nuri = "/x"').subscriptions[0]).toEqual({ topics: ["a/b", "c/d"], uri: "/x", compliance: false });
+    expect(parseAppToml('[[webhooks.subscriptions]]\ntopics = [ "a/b", "c/d" ] # x\nuri = "/x"').subscriptions[0]).toEqual({
+      topics: ["a/b", "c/d"],
+      uri: "/x",
+      compliance: false,
+    });
   });
 
   it("delivers orders/create with Shopify's headers and a valid HMAC of the raw body", async () => {
@@ -58,7 +75,12 @@ describe("webhooks", () => {
     expect(r.headers["x-shopify-hmac-sha256"]).toBe(hmac);
     const body = JSON.parse(r.body);
     expect(body).toEqual(payload);
-    expect(body).toMatchObject({ admin_graphql_api_id: expect.stringMatching(/^gid:\/\/shopify\/Order\/\d+$/), customer: { admin_graphql_api_id: customerId }, financial_status: "paid", test: false });
+    expect(body).toMatchObject({
+      admin_graphql_api_id: expect.stringMatching(/^gid:\/\/shopify\/Order\/\d+$/),
+      customer: { admin_graphql_api_id: customerId },
+      financial_status: "paid",
+      test: false,
+    });
     expect(typeof body.id).toBe("number");
     expect(body.line_items[0]).toMatchObject({ quantity: 2 });
   });

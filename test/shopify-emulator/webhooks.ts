@@ -3,7 +3,11 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import { API_VERSION } from "./schema";
 
-export interface AppToml { scopes: string[]; subscriptions: Array<{ topics: string[]; uri: string; compliance: boolean }>; apiVersion?: string }
+export interface AppToml {
+  scopes: string[];
+  subscriptions: Array<{ topics: string[]; uri: string; compliance: boolean }>;
+  apiVersion?: string;
+}
 
 /** Parses the small TOML subset used by shopify.app.toml (tables, arrays of tables, strings, string arrays). */
 export function parseAppToml(text: string): AppToml {
@@ -16,21 +20,35 @@ export function parseAppToml(text: string): AppToml {
     let m = /^\[\[([\w.]+)\]\]$/.exec(line);
     if (m) {
       table = m[1]!;
-      if (table === "webhooks.subscriptions") { current = { topics: [], uri: "", compliance: false }; out.subscriptions.push(current); }
+      if (table === "webhooks.subscriptions") {
+        current = { topics: [], uri: "", compliance: false };
+        out.subscriptions.push(current);
+      }
       continue;
     }
     m = /^\[([\w.]+)\]$/.exec(line);
-    if (m) { table = m[1]!; current = undefined; continue; }
+    if (m) {
+      table = m[1]!;
+      current = undefined;
+      continue;
+    }
     m = /^([\w-]+)\s*=\s*(.+)$/.exec(line);
     if (!m) continue;
     const key = m[1]!;
     const rawVal = m[2]!.trim();
     const strings = [...rawVal.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((x) => x[1]!);
-    if (table === "access_scopes" && key === "scopes") out.scopes = (strings[0] ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+    if (table === "access_scopes" && key === "scopes")
+      out.scopes = (strings[0] ?? "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
     if (table === "webhooks" && key === "api_version") out.apiVersion = strings[0];
     if (table === "webhooks.subscriptions" && current) {
       if (key === "topics") current.topics.push(...strings);
-      if (key === "compliance_topics") { current.topics.push(...strings); current.compliance = true; }
+      if (key === "compliance_topics") {
+        current.topics.push(...strings);
+        current.compliance = true;
+      }
       if (key === "uri") current.uri = strings[0] ?? "";
     }
   }
@@ -38,18 +56,46 @@ export function parseAppToml(text: string): AppToml {
 }
 
 export function loadAppToml(p: string): AppToml {
-  try { return parseAppToml(fs.readFileSync(p, "utf8")); } catch { return { scopes: [], subscriptions: [] }; }
+  try {
+    return parseAppToml(fs.readFileSync(p, "utf8"));
+  } catch {
+    return { scopes: [], subscriptions: [] };
+  }
 }
 
-export interface WebhookRetryOptions { attempts: number; baseDelayMs: number; timeoutMs: number }
+export interface WebhookRetryOptions {
+  attempts: number;
+  baseDelayMs: number;
+  timeoutMs: number;
+}
 
-export interface DeliveryAttempt { at: string; status: number | null; error?: string; ms: number }
+export interface DeliveryAttempt {
+  at: string;
+  status: number | null;
+  error?: string;
+  ms: number;
+}
 export interface Delivery {
-  webhookId: string; eventId: string; topic: string; shop: string; url: string; body: string; headers: Record<string, string>;
-  attempts: DeliveryAttempt[]; delivered: boolean; done: boolean; duplicateOf?: string;
+  webhookId: string;
+  eventId: string;
+  topic: string;
+  shop: string;
+  url: string;
+  body: string;
+  headers: Record<string, string>;
+  attempts: DeliveryAttempt[];
+  delivered: boolean;
+  done: boolean;
+  duplicateOf?: string;
 }
 
-export interface DeliverOptions { webhookId?: string; eventId?: string; duplicate?: boolean; delayMs?: number; triggeredAt?: Date }
+export interface DeliverOptions {
+  webhookId?: string;
+  eventId?: string;
+  duplicate?: boolean;
+  delayMs?: number;
+  triggeredAt?: Date;
+}
 
 export class Webhooks {
   readonly log: Delivery[] = [];
@@ -95,7 +141,13 @@ export class Webhooks {
     const d: Delivery = { webhookId, eventId, topic, shop, url, body, headers, attempts: [], delivered: false, done: false };
     this.log.push(d);
     const start = () => this.track(this.run(d));
-    if (opts.delayMs) { const t = setTimeout(() => { this.timers.delete(t); start(); }, opts.delayMs); this.timers.add(t); } else start();
+    if (opts.delayMs) {
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        start();
+      }, opts.delayMs);
+      this.timers.add(t);
+    } else start();
     if (opts.duplicate) {
       // Shopify may deliver the same event twice: same webhook id, same body.
       const dup: Delivery = { ...d, attempts: [], delivered: false, done: false, duplicateOf: webhookId };
@@ -113,16 +165,34 @@ export class Webhooks {
   private async run(d: Delivery) {
     const { attempts, baseDelayMs, timeoutMs } = this.cfg.retry;
     for (let a = 0; a < attempts && !this.stopped; a++) {
-      if (a > 0) await new Promise<void>((r) => { const t = setTimeout(() => { this.timers.delete(t); r(); }, baseDelayMs * 2 ** (a - 1)); this.timers.add(t); });
+      if (a > 0)
+        await new Promise<void>((r) => {
+          const t = setTimeout(
+            () => {
+              this.timers.delete(t);
+              r();
+            },
+            baseDelayMs * 2 ** (a - 1),
+          );
+          this.timers.add(t);
+        });
       if (this.stopped) break;
       const t0 = Date.now();
       try {
         const res = await fetch(d.url, { method: "POST", headers: d.headers, body: d.body, signal: AbortSignal.timeout(timeoutMs) });
         await res.arrayBuffer().catch(() => undefined);
         d.attempts.push({ at: new Date().toISOString(), status: res.status, ms: Date.now() - t0 });
-        if (res.status >= 200 && res.status < 300) { d.delivered = true; break; }
+        if (res.status >= 200 && res.status < 300) {
+          d.delivered = true;
+          break;
+        }
       } catch (e) {
-        d.attempts.push({ at: new Date().toISOString(), status: null, error: (e as Error).name === "TimeoutError" ? "timeout" : (e as Error).message, ms: Date.now() - t0 });
+        d.attempts.push({
+          at: new Date().toISOString(),
+          status: null,
+          error: (e as Error).name === "TimeoutError" ? "timeout" : (e as Error).message,
+          ms: Date.now() - t0,
+        });
       }
     }
     d.done = true;

@@ -7,7 +7,11 @@ import { describe, expect, it } from "vitest";
 import { createAdminClient, remixAdminClient, type QueryCost } from "../../app/shopify/graphql-client";
 import { appErrorOf, recorded } from "./support";
 
-const COST = { requestedQueryCost: 10, actualQueryCost: 10, throttleStatus: { maximumAvailable: 2000, currentlyAvailable: 1990, restoreRate: 100 } };
+const COST = {
+  requestedQueryCost: 10,
+  actualQueryCost: 10,
+  throttleStatus: { maximumAvailable: 2000, currentlyAvailable: 1990, restoreRate: 100 },
+};
 
 function fetchAnswering(...bodies: unknown[]): typeof fetch {
   return async () => {
@@ -20,25 +24,50 @@ function fetchAnswering(...bodies: unknown[]): typeof fetch {
 describe("createAdminClient", () => {
   it("returns data untouched for the adapter to parse, and reports the recorded cost", async () => {
     const costs: QueryCost[] = [];
-    const client = createAdminClient({ shop: "s.myshopify.com", accessToken: "t", urlTemplate: "https://{shop}", fetch: fetchAnswering({ data: recorded("tagsAdd.ok"), extensions: { cost: COST } }), onCost: (c) => costs.push(c) });
+    const client = createAdminClient({
+      shop: "s.myshopify.com",
+      accessToken: "t",
+      urlTemplate: "https://{shop}",
+      fetch: fetchAnswering({ data: recorded("tagsAdd.ok"), extensions: { cost: COST } }),
+      onCost: (c) => costs.push(c),
+    });
     expect(await client.request("mutation { x }")).toEqual(recorded("tagsAdd.ok"));
     expect(costs).toEqual([COST]);
   });
 
   it("waits what the bucket needs after THROTTLED, then answers", async () => {
     const waits: number[] = [];
-    const throttled = { errors: [{ message: "Throttled", extensions: { code: "THROTTLED" } }], extensions: { cost: { ...COST, requestedQueryCost: 502, throttleStatus: { ...COST.throttleStatus, currentlyAvailable: 2 } } } };
-    const client = createAdminClient({ shop: "s.myshopify.com", accessToken: "t", urlTemplate: "https://{shop}", fetch: fetchAnswering(throttled, { data: { ok: 1 } }), sleep: async (ms) => void waits.push(ms) });
+    const throttled = {
+      errors: [{ message: "Throttled", extensions: { code: "THROTTLED" } }],
+      extensions: { cost: { ...COST, requestedQueryCost: 502, throttleStatus: { ...COST.throttleStatus, currentlyAvailable: 2 } } },
+    };
+    const client = createAdminClient({
+      shop: "s.myshopify.com",
+      accessToken: "t",
+      urlTemplate: "https://{shop}",
+      fetch: fetchAnswering(throttled, { data: { ok: 1 } }),
+      sleep: async (ms) => void waits.push(ms),
+    });
     expect(await client.request("{ x }")).toEqual({ ok: 1 });
     expect(waits).toEqual([5050]); // (502 - 2) points at 100/s, plus the 50 ms margin
   });
 
   it("top-level errors are SHOPIFY_GRAPHQL with their codes; an unreadable error list is refused, not ignored", async () => {
-    const denied = createAdminClient({ shop: "s.myshopify.com", accessToken: "t", urlTemplate: "https://{shop}", fetch: fetchAnswering({ data: null, errors: [{ message: "Access denied", extensions: { code: "ACCESS_DENIED" } }] }) });
+    const denied = createAdminClient({
+      shop: "s.myshopify.com",
+      accessToken: "t",
+      urlTemplate: "https://{shop}",
+      fetch: fetchAnswering({ data: null, errors: [{ message: "Access denied", extensions: { code: "ACCESS_DENIED" } }] }),
+    });
     const e = await appErrorOf(() => denied.request("{ x }"));
     expect(e.code).toBe("SHOPIFY_GRAPHQL");
     expect(e.message).toBe("ACCESS_DENIED: Access denied");
-    const odd = createAdminClient({ shop: "s.myshopify.com", accessToken: "t", urlTemplate: "https://{shop}", fetch: fetchAnswering({ data: null, errors: [{ text: "no message field" }] }) });
+    const odd = createAdminClient({
+      shop: "s.myshopify.com",
+      accessToken: "t",
+      urlTemplate: "https://{shop}",
+      fetch: fetchAnswering({ data: null, errors: [{ text: "no message field" }] }),
+    });
     expect((await appErrorOf(() => odd.request("{ x }"))).code).toBe("SHOPIFY_GRAPHQL");
   });
 });
@@ -59,7 +88,11 @@ describe("remixAdminClient", () => {
   });
 
   it("top-level errors are SHOPIFY_GRAPHQL; a body that is not GraphQL says the status", async () => {
-    const e = await appErrorOf(() => remixAdminClient("s", admin({ errors: [{ message: "Field 'x' doesn't exist", extensions: { code: "undefinedField" } }] })).request("{ x }"));
+    const e = await appErrorOf(() =>
+      remixAdminClient("s", admin({ errors: [{ message: "Field 'x' doesn't exist", extensions: { code: "undefinedField" } }] })).request(
+        "{ x }",
+      ),
+    );
     expect(e).toMatchObject({ code: "SHOPIFY_GRAPHQL", message: "undefinedField: Field 'x' doesn't exist" });
     const odd = await appErrorOf(() => remixAdminClient("s", admin({ errors: "nope" }, 502)).request("{ x }"));
     expect(odd).toMatchObject({ code: "SHOPIFY_GRAPHQL", message: "Admin API answered 502 without a GraphQL body" });

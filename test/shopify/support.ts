@@ -14,7 +14,9 @@ interface Recording {
   data: unknown;
 }
 
-const recordings: Record<string, Recording> = JSON.parse(readFileSync(fileURLToPath(new URL("./fixtures/recordings.json", import.meta.url)), "utf8"));
+const recordings: Record<string, Recording> = JSON.parse(
+  readFileSync(fileURLToPath(new URL("./fixtures/recordings.json", import.meta.url)), "utf8"),
+);
 
 /** The `data` Shopify answered in one recorded exchange (a deep copy: tests may reshape it). */
 export function recorded(name: string): unknown {

@@ -28,8 +28,13 @@ export function setAppEnv(extra: Record<string, string> = {}) {
  */
 export function appRequest(path: string, init: { method?: string; form?: Record<string, string>; token?: boolean } = {}): Request {
   const headers: Record<string, string> = {};
-  if (init.token !== false) headers.Authorization = `Bearer ${mintSessionToken(TEST_APP.shop, TEST_APP.apiKey, TEST_APP.apiSecret, Date.now() - 5_000)}`;
-  return new Request(`${TEST_APP.appUrl}${path}`, { method: init.method ?? "GET", headers, ...(init.form ? { body: new URLSearchParams(init.form) } : {}) });
+  if (init.token !== false)
+    headers.Authorization = `Bearer ${mintSessionToken(TEST_APP.shop, TEST_APP.apiKey, TEST_APP.apiSecret, Date.now() - 5_000)}`;
+  return new Request(`${TEST_APP.appUrl}${path}`, {
+    method: init.method ?? "GET",
+    headers,
+    ...(init.form ? { body: new URLSearchParams(init.form) } : {}),
+  });
 }
 
 /** A loader/action's answer, whether it returned a Response or threw one (redirects, 4xx). */

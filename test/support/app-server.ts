@@ -27,7 +27,9 @@ export function buildApp({ force = false }: { force?: boolean } = {}) {
       // A lock older than 10 minutes belongs to a build that died.
       try {
         if (Date.now() - statSync(lock).mtimeMs > 600_000) rmSync(lock, { recursive: true, force: true });
-      } catch { /* gone meanwhile */ }
+      } catch {
+        /* gone meanwhile */
+      }
       if (Date.now() - started > 900_000) throw new Error("buildApp: timed out waiting for another build");
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
     }

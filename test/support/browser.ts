@@ -36,8 +36,7 @@ export async function launchBrowser(): Promise<Browser> {
 /** A context that looks like a person's browser (isbot would answer HeadlessChrome with 410) and never leaves localhost. */
 export async function newContext(browser: Browser): Promise<BrowserContext> {
   const ctx = await browser.newContext({
-    userAgent:
-      "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36",
+    userAgent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36",
     viewport: { width: 1400, height: 1000 },
   });
   await ctx.route("**/*", (route) => {

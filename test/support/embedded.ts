@@ -41,7 +41,11 @@ export async function startEmbeddedStack(opts: {
   await emulator.addShop(opts.shop, opts.seed);
   const app = await startAppServer({
     port: appPort,
-    env: { ...emulatorAppEnv(emulator, { apiKey: opts.apiKey, apiSecret: opts.apiSecret, appUrl }), DATABASE_URL: opts.databaseUrl ?? "memory://", JOB_POLL_MS: "100" },
+    env: {
+      ...emulatorAppEnv(emulator, { apiKey: opts.apiKey, apiSecret: opts.apiSecret, appUrl }),
+      DATABASE_URL: opts.databaseUrl ?? "memory://",
+      JOB_POLL_MS: "100",
+    },
   });
   const browser = await launchBrowser();
   return {

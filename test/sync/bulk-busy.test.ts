@@ -11,7 +11,8 @@ const SIXTH_RUN = {
     userErrors: [
       {
         field: null,
-        message: "A bulk query operation for this app and shop is already in progress: gid://shopify/BulkOperation/1, gid://shopify/BulkOperation/2.",
+        message:
+          "A bulk query operation for this app and shop is already in progress: gid://shopify/BulkOperation/1, gid://shopify/BulkOperation/2.",
         code: "OPERATION_IN_PROGRESS",
       },
     ],
@@ -30,7 +31,12 @@ describe("runBulkQuery when Shopify is already running five bulk queries", () =>
   });
 
   it("any other userError still fails with Shopify's message", async () => {
-    const other = { bulkOperationRunQuery: { bulkOperation: null, userErrors: [{ field: ["query"], message: "Bulk queries must contain at least one connection.", code: "INVALID" }] } };
+    const other = {
+      bulkOperationRunQuery: {
+        bulkOperation: null,
+        userErrors: [{ field: ["query"], message: "Bulk queries must contain at least one connection.", code: "INVALID" }],
+      },
+    };
     const err = await runBulkQuery(clientAnswering(other), "{ shop { id } }").catch((e) => e);
     expect(isAppError(err, "SHOPIFY_USER_ERRORS")).toBe(true);
     expect(err.message).toMatch(/at least one connection/);

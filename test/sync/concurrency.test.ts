@@ -14,8 +14,18 @@ const S = "race.myshopify.com";
 function order(id: number, customerId: number, cents: number, day: number) {
   const at = new Date(Date.UTC(2026, 9, 1) + day * 3600_000).toISOString();
   return {
-    id, name: `#${id}`, created_at: at, processed_at: at, updated_at: at, cancelled_at: null, test: false, financial_status: "paid",
-    currency: "USD", total_price: (cents / 100).toFixed(2), current_total_price: (cents / 100).toFixed(2), discount_codes: [],
+    id,
+    name: `#${id}`,
+    created_at: at,
+    processed_at: at,
+    updated_at: at,
+    cancelled_at: null,
+    test: false,
+    financial_status: "paid",
+    currency: "USD",
+    total_price: (cents / 100).toFixed(2),
+    current_total_price: (cents / 100).toFixed(2),
+    discount_codes: [],
     customer: { id: customerId, email: `c${customerId}@example.com` },
     line_items: [{ id: id * 10, product_id: 1, variant_id: 2, title: "Mug", vendor: "Acme", quantity: 1, price: (cents / 100).toFixed(2) }],
   };
@@ -38,10 +48,15 @@ describe.each(databaseKinds)("concurrent order writes for one customer (%s)", (k
 
   it("200 simultaneous orders (plus one already stored) of one customer leave exact aggregates", async () => {
     await applyOrderChange(t.db.sql, S, order(1, 500, 1000, 0));
-    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => applyOrderChange(t.db.sql, S, order(100 + i, 500, 100 + i, i + 1))));
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => applyOrderChange(t.db.sql, S, order(100 + i, 500, 100 + i, i + 1))),
+    );
     expect(results.every((r) => r.outcome === "applied")).toBe(true);
     const c = (await aggregates(t, [500])).get("500")!;
-    const stored = await t.db.sql.query<{ n: number; s: string }>(`SELECT count(*)::int n, sum("currentTotal")::text s FROM "Order" WHERE shop = $1 AND "customerId" = 500`, [S]);
+    const stored = await t.db.sql.query<{ n: number; s: string }>(
+      `SELECT count(*)::int n, sum("currentTotal")::text s FROM "Order" WHERE shop = $1 AND "customerId" = 500`,
+      [S],
+    );
     expect(stored[0]!.n).toBe(201);
     const wantCents = 1000 + Array.from({ length: 200 }, (_, i) => 100 + i).reduce((a, b) => a + b, 0);
     expect({ count: c.orderCount, cents: Math.round(Number(c.spent) * 100) }).toEqual({ count: 201, cents: wantCents });
@@ -50,7 +65,12 @@ describe.each(databaseKinds)("concurrent order writes for one customer (%s)", (k
 
   it("pairs of simultaneous orders for 30 customers: every customer exact", async () => {
     const customers = Array.from({ length: 30 }, (_, i) => 1000 + i);
-    await Promise.all(customers.flatMap((c, i) => [applyOrderChange(t.db.sql, S, order(10_000 + 2 * i, c, 2500, 1)), applyOrderChange(t.db.sql, S, order(10_001 + 2 * i, c, 1500, 2))]));
+    await Promise.all(
+      customers.flatMap((c, i) => [
+        applyOrderChange(t.db.sql, S, order(10_000 + 2 * i, c, 2500, 1)),
+        applyOrderChange(t.db.sql, S, order(10_001 + 2 * i, c, 1500, 2)),
+      ]),
+    );
     const got = await aggregates(t, customers);
     const wrong = customers.filter((c) => got.get(String(c))?.orderCount !== 2 || got.get(String(c))?.spent !== "40.00");
     expect(wrong).toEqual([]);
@@ -81,7 +101,9 @@ describe.skipIf(!TEST_DATABASE_URL)("a delta merge racing an order webhook (post
   async function waitForLockWait() {
     // A condition, not a sleep: some backend of this database is waiting for a lock.
     for (;;) {
-      const r = await t.db.sql.query<{ n: number }>(`SELECT count(*)::int n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+      const r = await t.db.sql.query<{ n: number }>(
+        `SELECT count(*)::int n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+      );
       if (r[0]!.n > 0) return;
       await new Promise((res) => setTimeout(res, 20));
     }
@@ -90,8 +112,20 @@ describe.skipIf(!TEST_DATABASE_URL)("a delta merge racing an order webhook (post
   it("the merge waits for the webhook's customer lock and then counts its order", async () => {
     await applyOrderChange(t.db.sql, S, order(30_000, 3000, 1000, 0));
     const staged: OrderRecord = {
-      kind: "order", id: "30001", customerId: "3000", name: "#30001", processedAt: "2026-10-02T00:00:00Z", createdAt: "2026-10-02T00:00:00Z",
-      updatedAt: "2026-10-02T00:00:00Z", cancelledAt: null, test: false, financialStatus: "PAID", currentTotal: "20.00", totalPrice: "20.00", currency: "USD", discountCodes: [],
+      kind: "order",
+      id: "30001",
+      customerId: "3000",
+      name: "#30001",
+      processedAt: "2026-10-02T00:00:00Z",
+      createdAt: "2026-10-02T00:00:00Z",
+      updatedAt: "2026-10-02T00:00:00Z",
+      cancelledAt: null,
+      test: false,
+      financialStatus: "PAID",
+      currentTotal: "20.00",
+      totalPrice: "20.00",
+      currency: "USD",
+      discountCodes: [],
     };
     await t.db.sql.transaction((tx) => stageOrders(tx, "run-race", S, [staged]));
     let release!: () => void;
@@ -126,8 +160,20 @@ describe.each(databaseKinds)("a delta merge recomputes every customer it changes
     await applyOrderChange(t.db.sql, S, order(40_000, 4000, 1000, 0));
     await applyOrderChange(t.db.sql, S, order(40_001, 4000, 3000, 1));
     const moved: OrderRecord = {
-      kind: "order", id: "40001", customerId: "4001", name: "#40001", processedAt: "2026-10-01T01:00:00Z", createdAt: "2026-10-01T01:00:00Z",
-      updatedAt: "2026-10-03T00:00:00Z", cancelledAt: null, test: false, financialStatus: "PAID", currentTotal: "30.00", totalPrice: "30.00", currency: "USD", discountCodes: [],
+      kind: "order",
+      id: "40001",
+      customerId: "4001",
+      name: "#40001",
+      processedAt: "2026-10-01T01:00:00Z",
+      createdAt: "2026-10-01T01:00:00Z",
+      updatedAt: "2026-10-03T00:00:00Z",
+      cancelledAt: null,
+      test: false,
+      financialStatus: "PAID",
+      currentTotal: "30.00",
+      totalPrice: "30.00",
+      currency: "USD",
+      discountCodes: [],
     };
     await t.db.sql.transaction((tx) => stageOrders(tx, "run-move", S, [moved]));
     await t.db.sql.transaction((tx) => mergeStaged(tx, "run-move", S, { replaceLines: false, initial: false }));

@@ -24,9 +24,18 @@ async function startWithCustomersIngested(h: Harness) {
 }
 
 async function tables(sql: Sql) {
-  const o = await sql.query(`SELECT id::text, "customerId"::text, name, "processedAt", "updatedAt", "cancelledAt", test, "currentTotal"::text, "discountCodes" FROM "Order" WHERE shop = $1 ORDER BY id`, [SHOP]);
-  const l = await sql.query(`SELECT id::text, "orderId"::text, "productTitle", quantity, "unitPrice"::text FROM "OrderLine" WHERE shop = $1 ORDER BY id`, [SHOP]);
-  const c = await sql.query(`SELECT id::text, email, phone, tags, "orderCount", "totalSpent"::text, "firstOrderAt", "lastOrderAt" FROM "Customer" WHERE shop = $1 ORDER BY id`, [SHOP]);
+  const o = await sql.query(
+    `SELECT id::text, "customerId"::text, name, "processedAt", "updatedAt", "cancelledAt", test, "currentTotal"::text, "discountCodes" FROM "Order" WHERE shop = $1 ORDER BY id`,
+    [SHOP],
+  );
+  const l = await sql.query(
+    `SELECT id::text, "orderId"::text, "productTitle", quantity, "unitPrice"::text FROM "OrderLine" WHERE shop = $1 ORDER BY id`,
+    [SHOP],
+  );
+  const c = await sql.query(
+    `SELECT id::text, email, phone, tags, "orderCount", "totalSpent"::text, "firstOrderAt", "lastOrderAt" FROM "Customer" WHERE shop = $1 ORDER BY id`,
+    [SHOP],
+  );
   return { o, l, c };
 }
 
@@ -57,9 +66,13 @@ describe.skipIf(!TEST_DATABASE_URL)("direct load of a first sync on PostgreSQL",
       onCheckpoint: async () => {
         if (!loadingOrders) return; // the customers export (staged) checkpoints too
         const look = async () =>
-          (await direct.db.sql.query<{ staged: number; applied: number; visible: number }>(
-            `SELECT (SELECT count(*)::int FROM "SyncStageOrder") staged, (SELECT max("linesApplied") FROM "SyncBulkOperation") applied,
-                    (SELECT count(*)::int FROM "Order" WHERE shop = $1) visible`, [SHOP]))[0]!;
+          (
+            await direct.db.sql.query<{ staged: number; applied: number; visible: number }>(
+              `SELECT (SELECT count(*)::int FROM "SyncStageOrder") staged, (SELECT max("linesApplied") FROM "SyncBulkOperation") applied,
+                    (SELECT count(*)::int FROM "Order" WHERE shop = $1) visible`,
+              [SHOP],
+            )
+          )[0]!;
         // Progress is written on another connection without waiting: give it a moment to land.
         let r = await look();
         for (let i = 0; i < 100 && r.applied <= (seen.at(-1) ?? 0); i++) {
@@ -82,7 +95,12 @@ describe.skipIf(!TEST_DATABASE_URL)("direct load of a first sync on PostgreSQL",
 
     const run = await latestRun(direct.db);
     const shop = direct.emu.shop(SHOP);
-    expect(run).toMatchObject({ status: "completed", partial: false, ordersSynced: shop.orderCount(), customersSynced: shop.customerCount() });
+    expect(run).toMatchObject({
+      status: "completed",
+      partial: false,
+      ordersSynced: shop.orderCount(),
+      customersSynced: shop.customerCount(),
+    });
     const c = await counts(direct.db);
     expect([c.o, c.l, c.c, c.so, c.sl, c.sc]).toEqual([shop.orderCount(), expectedLineCount(direct.emu), shop.customerCount(), 0, 0, 0]);
     expect((await compareAggregates(direct.emu, direct.db)).problems).toEqual([]);
@@ -116,7 +134,10 @@ describe.skipIf(!TEST_DATABASE_URL)("direct load of a first sync on PostgreSQL",
     const kept = await h.db.sql.query<{ updatedAt: Date }>(`SELECT "updatedAt" FROM "Order" WHERE shop = $1 AND id = $2`, [SHOP, lastId]);
     expect(kept[0]!.updatedAt.toISOString()).toBe("2099-01-01T00:00:00.000Z");
     expect((await compareAggregates(h.emu, h.db)).problems).toEqual([]);
-    expect((await h.db.sql.query<{ linesApplied: number }>(`SELECT "linesApplied" FROM "SyncBulkOperation" WHERE id = $1`, [ordersOp]))[0]!.linesApplied).toBe(0);
+    expect(
+      (await h.db.sql.query<{ linesApplied: number }>(`SELECT "linesApplied" FROM "SyncBulkOperation" WHERE id = $1`, [ordersOp]))[0]!
+        .linesApplied,
+    ).toBe(0);
   });
 
   it("a crash mid-load leaves nothing visible; the retry takes the staged path and completes exactly", async () => {

@@ -12,7 +12,9 @@ afterEach(async () => {
 });
 
 async function opsOf(hh: Harness) {
-  return hh.db.sql.query<any>(`SELECT resource, status, "errorCode", "ingestState", partial, "linesRead" FROM "SyncBulkOperation" ORDER BY resource`);
+  return hh.db.sql.query<any>(
+    `SELECT resource, status, "errorCode", "ingestState", partial, "linesRead" FROM "SyncBulkOperation" ORDER BY resource`,
+  );
 }
 
 describe("sync failure states", () => {

@@ -35,9 +35,14 @@ describe.each(databaseKinds)("a NUL byte in a shop's data (%s)", (kind) => {
     await h.drain();
     const run = await latestRun(t.db);
     expect({ status: run.status, errorMessage: run.errorMessage }).toEqual({ status: "completed", errorMessage: null });
-    const c = (await t.db.sql.query<any>(`SELECT "firstName", "lastName" FROM "Customer" WHERE shop = $1 AND id = $2`, [SHOP, String(cust)]))[0];
+    const c = (
+      await t.db.sql.query<any>(`SELECT "firstName", "lastName" FROM "Customer" WHERE shop = $1 AND id = $2`, [SHOP, String(cust)])
+    )[0];
     expect(c).toEqual({ firstName: "Ada", lastName: "Lovelace" });
-    const titles = await t.db.sql.query<any>(`SELECT DISTINCT "productTitle" FROM "OrderLine" WHERE shop = $1 AND "orderId" = $2`, [SHOP, String(order.id)]);
+    const titles = await t.db.sql.query<any>(`SELECT DISTINCT "productTitle" FROM "OrderLine" WHERE shop = $1 AND "orderId" = $2`, [
+      SHOP,
+      String(order.id),
+    ]);
     expect(titles).toEqual([{ productTitle: "Tea cup" }]);
     expect((await compareAggregates(h.emu, t.db)).problems).toEqual([]);
   });
@@ -46,12 +51,52 @@ describe.each(databaseKinds)("a NUL byte in a shop's data (%s)", (kind) => {
     const runId = "run-nul-copy";
     const shop = "nul-copy.myshopify.com";
     await t.db.sql.transaction(async (tx) => {
-      await stageOrders(tx, runId, shop, [{
-        kind: "order", id: "9001", customerId: "801", name: "#9\u0000001", processedAt: "2026-01-01T00:00:00Z", createdAt: "2026-01-01T00:00:00Z",
-        updatedAt: "2026-01-01T00:00:00Z", cancelledAt: null, test: false, financialStatus: "PAID", currentTotal: "5.00", totalPrice: "5.00", currency: "USD", discountCodes: ["A\u0000B"],
-      }]);
-      await stageLines(tx, runId, shop, [{ kind: "line", id: "1", orderId: "9001", productId: null, variantId: null, productTitle: "x\u0000y", productType: null, vendor: "\u0000", quantity: 1, unitPrice: "5.00" }]);
-      await stageCustomers(tx, runId, shop, [{ kind: "customer", id: "801", email: "n@example.com", firstName: "N\u0000", lastName: null, phone: null, tags: ["t\u0000"], emailConsent: null, smsConsent: null, updatedAt: null }]);
+      await stageOrders(tx, runId, shop, [
+        {
+          kind: "order",
+          id: "9001",
+          customerId: "801",
+          name: "#9\u0000001",
+          processedAt: "2026-01-01T00:00:00Z",
+          createdAt: "2026-01-01T00:00:00Z",
+          updatedAt: "2026-01-01T00:00:00Z",
+          cancelledAt: null,
+          test: false,
+          financialStatus: "PAID",
+          currentTotal: "5.00",
+          totalPrice: "5.00",
+          currency: "USD",
+          discountCodes: ["A\u0000B"],
+        },
+      ]);
+      await stageLines(tx, runId, shop, [
+        {
+          kind: "line",
+          id: "1",
+          orderId: "9001",
+          productId: null,
+          variantId: null,
+          productTitle: "x\u0000y",
+          productType: null,
+          vendor: "\u0000",
+          quantity: 1,
+          unitPrice: "5.00",
+        },
+      ]);
+      await stageCustomers(tx, runId, shop, [
+        {
+          kind: "customer",
+          id: "801",
+          email: "n@example.com",
+          firstName: "N\u0000",
+          lastName: null,
+          phone: null,
+          tags: ["t\u0000"],
+          emailConsent: null,
+          smsConsent: null,
+          updatedAt: null,
+        },
+      ]);
     });
     await t.db.sql.transaction((tx) => mergeStaged(tx, runId, shop, { replaceLines: false, initial: true }));
     const o = (await t.db.sql.query<any>(`SELECT name, "discountCodes" FROM "Order" WHERE shop = $1`, [shop]))[0];
@@ -66,18 +111,36 @@ describe.each(databaseKinds)("a NUL byte in a shop's data (%s)", (kind) => {
     const shop = "nul-live.myshopify.com";
     const at = "2026-10-01T10:00:00Z";
     const r = await applyOrderChange(t.db.sql, shop, {
-      id: 7001, name: "#70\u000001", created_at: at, processed_at: at, updated_at: at, currency: "USD", total_price: "1.00",
-      customer: { id: 71, first_name: "Zo\u0000ë" }, line_items: [{ id: 1, title: "Mu\u0000g", quantity: 1, price: "1.00" }],
+      id: 7001,
+      name: "#70\u000001",
+      created_at: at,
+      processed_at: at,
+      updated_at: at,
+      currency: "USD",
+      total_price: "1.00",
+      customer: { id: 71, first_name: "Zo\u0000ë" },
+      line_items: [{ id: 1, title: "Mu\u0000g", quantity: 1, price: "1.00" }],
     });
     expect(r.outcome).toBe("applied");
-    const row = (await t.db.sql.query<any>(`SELECT o.name, l."productTitle", c."firstName" FROM "Order" o JOIN "OrderLine" l ON l.shop = o.shop AND l."orderId" = o.id JOIN "Customer" c ON c.shop = o.shop AND c.id = o."customerId" WHERE o.shop = $1`, [shop]))[0];
+    const row = (
+      await t.db.sql.query<any>(
+        `SELECT o.name, l."productTitle", c."firstName" FROM "Order" o JOIN "OrderLine" l ON l.shop = o.shop AND l."orderId" = o.id JOIN "Customer" c ON c.shop = o.shop AND c.id = o."customerId" WHERE o.shop = $1`,
+        [shop],
+      )
+    )[0];
     expect(row).toEqual({ name: "#7001", productTitle: "Mug", firstName: "Zoë" });
   });
 });
 
 describe("the JSONL line parser", () => {
   it("drops \\u0000 escapes from every string of a line and keeps an escaped backslash before u0000", () => {
-    const line = JSON.stringify({ id: "gid://shopify/Customer/5", firstName: "A\u0000B", lastName: "back\\u0000slash", tags: ["x\u0000"], updatedAt: null });
+    const line = JSON.stringify({
+      id: "gid://shopify/Customer/5",
+      firstName: "A\u0000B",
+      lastName: "back\\u0000slash",
+      tags: ["x\u0000"],
+      updatedAt: null,
+    });
     const p = parseBulkLine(line);
     expect(p).toMatchObject({ ok: true, record: { firstName: "AB", lastName: "back\\u0000slash", tags: ["x"] } });
   });

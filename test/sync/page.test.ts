@@ -10,7 +10,12 @@ describe("sync page", () => {
   const ctx = () => ({
     db,
     now: () => new Date("2026-12-03T12:00:00Z"),
-    queue: { send: async (queue: string, payload: unknown, o?: { singletonKey?: string }) => (sent.push({ queue, payload, key: o?.singletonKey }), sent.length > 1 ? null : "j1") },
+    queue: {
+      send: async (queue: string, payload: unknown, o?: { singletonKey?: string }) => (
+        sent.push({ queue, payload, key: o?.singletonKey }),
+        sent.length > 1 ? null : "j1"
+      ),
+    },
   });
   beforeAll(async () => {
     db = openDatabase({});
@@ -30,7 +35,10 @@ describe("sync page", () => {
   });
 
   it("shows a running run with its phase", async () => {
-    await db.sql.query(`INSERT INTO "SyncRun" (id, shop, kind, status, "startedAt", "updatedAt") VALUES ('r1', $1, 'initial', 'running', $2, $2)`, [SHOP, new Date("2026-12-03T11:59:00Z")]);
+    await db.sql.query(
+      `INSERT INTO "SyncRun" (id, shop, kind, status, "startedAt", "updatedAt") VALUES ('r1', $1, 'initial', 'running', $2, $2)`,
+      [SHOP, new Date("2026-12-03T11:59:00Z")],
+    );
     expect((await loadSyncPage(ctx(), SHOP)).status).toMatchObject({ state: "running", runId: "r1", canRetry: false });
   });
 });

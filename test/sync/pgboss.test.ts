@@ -22,7 +22,9 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("sync on PostgreSQL with pg-boss
   });
 
   it("concurrent starts claim one run (advisory lock), the others join it", async () => {
-    const results = await Promise.all(Array.from({ length: 5 }, () => startSync(h.deps, { shop: "other-shop.myshopify.com" }).catch((e) => e)));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => startSync(h.deps, { shop: "other-shop.myshopify.com" }).catch((e) => e)),
+    );
     // other-shop is unknown to the emulator: the run fails, but exactly one was started
     expect(results.filter((r) => r.started === true)).toHaveLength(1);
     expect(new Set(results.map((r) => r.runId)).size).toBe(1);
@@ -37,7 +39,9 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("sync on PostgreSQL with pg-boss
       return q;
     });
     for (const w of workers) await w.start();
-    const sends = await Promise.all(workers.flatMap((w) => Array.from({ length: 4 }, () => w.send("sync.start", { shop: SHOP }, { singletonKey: SHOP }))));
+    const sends = await Promise.all(
+      workers.flatMap((w) => Array.from({ length: 4 }, () => w.send("sync.start", { shop: SHOP }, { singletonKey: SHOP }))),
+    );
     expect(sends.filter((id) => id !== null).length).toBeGreaterThanOrEqual(1);
     const deadline = Date.now() + 90_000;
     let run: any;

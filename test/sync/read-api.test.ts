@@ -23,7 +23,14 @@ const SHOP = "read-api.myshopify.com";
 const OTHER = "other.myshopify.com";
 let db: Database;
 
-async function order(shop: string, id: number, customerId: number | null, processedAt: string, total: string, extra: { test?: boolean; cancelled?: boolean; codes?: string[] } = {}) {
+async function order(
+  shop: string,
+  id: number,
+  customerId: number | null,
+  processedAt: string,
+  total: string,
+  extra: { test?: boolean; cancelled?: boolean; codes?: string[] } = {},
+) {
   await db.sql.query(
     `INSERT INTO "Order" (shop, id, "customerId", "processedAt", "createdAt", "updatedAt", "cancelledAt", test, "currentTotal", "totalPrice", currency, "discountCodes")
      VALUES ($1, $2, $3, $4::timestamp, $4::timestamp, $4::timestamp, $5, $6, $7, $7, 'EUR', $8)`,
@@ -31,13 +38,19 @@ async function order(shop: string, id: number, customerId: number | null, proces
   );
 }
 async function line(shop: string, orderId: number, id: number, productId: number | null, title: string, quantity: number) {
-  await db.sql.query(`INSERT INTO "OrderLine" (shop, id, "orderId", "productId", "productTitle", quantity, "unitPrice") VALUES ($1, $2, $3, $4, $5, $6, 1)`, [shop, id, orderId, productId, title, quantity]);
+  await db.sql.query(
+    `INSERT INTO "OrderLine" (shop, id, "orderId", "productId", "productTitle", quantity, "unitPrice") VALUES ($1, $2, $3, $4, $5, $6, 1)`,
+    [shop, id, orderId, productId, title, quantity],
+  );
 }
 
 beforeAll(async () => {
   db = openDatabase({});
   await db.ready();
-  await db.sql.query(`INSERT INTO "Customer" (shop, id, email, "firstName", "emailConsent", tags, "orderCount", "totalSpent") VALUES ($1, 1, 'a@x.test', 'Ann', 'SUBSCRIBED', ARRAY['vip'], 2, 30), ($1, 2, 'b@x.test', 'Bob', 'SUBSCRIBED', '{}', 1, 5)`, [SHOP]);
+  await db.sql.query(
+    `INSERT INTO "Customer" (shop, id, email, "firstName", "emailConsent", tags, "orderCount", "totalSpent") VALUES ($1, 1, 'a@x.test', 'Ann', 'SUBSCRIBED', ARRAY['vip'], 2, 30), ($1, 2, 'b@x.test', 'Bob', 'SUBSCRIBED', '{}', 1, 5)`,
+    [SHOP],
+  );
   await db.sql.query(`INSERT INTO "Customer" (shop, id, email, "firstName") VALUES ($1, 1, 'other@x.test', 'Other')`, [OTHER]);
   await order(SHOP, 10, 1, "2025-01-10T10:00:00Z", "10.00");
   await order(SHOP, 11, 1, "2025-03-01T10:00:00Z", "20.00", { codes: ["BACK10"] });
@@ -56,7 +69,10 @@ afterAll(async () => db?.close());
 describe("sync read API: purchases", () => {
   it("lines of qualifying orders before a date, product lines only, oldest first", async () => {
     const lines = await purchaseLinesBefore(db.sql, SHOP, ["1"], new Date("2025-06-01T00:00:00Z"));
-    expect(lines.map((l) => [l.orderId, l.productTitle, l.quantity])).toEqual([["10", "Tea", 1], ["11", "Mug", 3]]);
+    expect(lines.map((l) => [l.orderId, l.productTitle, l.quantity])).toEqual([
+      ["10", "Tea", 1],
+      ["11", "Mug", 3],
+    ]);
     expect(await purchaseLinesBefore(db.sql, SHOP, ["1"], new Date("2025-03-01T10:00:00Z"))).toHaveLength(1);
   });
 
@@ -68,7 +84,9 @@ describe("sync read API: purchases", () => {
       { customerId: "1", from: new Date("2025-01-01T00:00:00Z"), to: new Date("2025-01-10T10:00:01Z") },
     ]);
     expect(w.map((p) => p?.orderId ?? null)).toEqual(["11", null, null, "10"]);
-    expect((await firstPurchaseSince(db.sql, SHOP, "1", new Date("2025-03-01T10:00:00Z")))?.processedAt.toISOString()).toBe("2025-03-01T10:00:00.000Z");
+    expect((await firstPurchaseSince(db.sql, SHOP, "1", new Date("2025-03-01T10:00:00Z")))?.processedAt.toISOString()).toBe(
+      "2025-03-01T10:00:00.000Z",
+    );
   });
 
   it("a qualifying purchase needs a customer and a real order", async () => {
@@ -87,10 +105,17 @@ describe("sync read API: purchases", () => {
 
   it("most bought titles, totals in a window, lapsed baseline, exclusions", async () => {
     expect(await mostBoughtProductTitles(db.sql, SHOP, "1")).toEqual(["Mug", "Gift wrap", "Tea"]);
-    const totals = await purchaseTotalsInWindow(db.sql, SHOP, ["1", "2"], { from: new Date("2025-01-01T00:00:00Z"), to: new Date("2025-12-31T00:00:00Z"), discountCode: "back10" });
+    const totals = await purchaseTotalsInWindow(db.sql, SHOP, ["1", "2"], {
+      from: new Date("2025-01-01T00:00:00Z"),
+      to: new Date("2025-12-31T00:00:00Z"),
+      discountCode: "back10",
+    });
     expect(totals.get("1")).toMatchObject({ revenue: "30.00", orders: 2, redemptions: 1, redeemedTotal: "20.00" });
     expect(totals.get("2")).toMatchObject({ revenue: "0", orders: 0, firstAt: null });
-    expect(await lapsedAndReturned(db.sql, SHOP, new Date("2024-12-31T00:00:00Z"), new Date("2025-12-31T00:00:00Z"), 90)).toEqual({ lapsed: 1, returned: 0 });
+    expect(await lapsedAndReturned(db.sql, SHOP, new Date("2024-12-31T00:00:00Z"), new Date("2025-12-31T00:00:00Z"), 90)).toEqual({
+      lapsed: 1,
+      returned: 0,
+    });
     expect(await excludedOrderCounts(db.sql, SHOP)).toEqual({ test: 1, cancelled: 1 });
   });
 

@@ -10,9 +10,15 @@ import { compareAggregates, counts, expectedLineCount, harness, latestRun, SHOP,
 
 const CHILD = path.resolve("test/sync/fixtures/ingest-child.ts");
 
-function runChild(env: Record<string, string>, killAfterCheckpoints?: number): Promise<{ code: number | null; signal: string | null; lines: string[] }> {
+function runChild(
+  env: Record<string, string>,
+  killAfterCheckpoints?: number,
+): Promise<{ code: number | null; signal: string | null; lines: string[] }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", CHILD], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, ["--import", "tsx", CHILD], {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     const lines: string[] = [];
     let checkpoints = 0;
     createInterface({ input: child.stdout! }).on("line", (l) => {
@@ -38,7 +44,10 @@ describe("killed mid-ingestion", () => {
     h = await harness({ db, seed: { seed: 21, customers: 400, years: 2 } });
     const { runId } = await startSync(h.deps, { shop: SHOP });
     await h.emu.bulk.idle();
-    const ops = await db.sql.query<{ id: string; resource: string }>(`SELECT id, resource FROM "SyncBulkOperation" WHERE "runId" = $1 ORDER BY resource DESC`, [runId]);
+    const ops = await db.sql.query<{ id: string; resource: string }>(
+      `SELECT id, resource FROM "SyncBulkOperation" WHERE "runId" = $1 ORDER BY resource DESC`,
+      [runId],
+    );
     await db.close(); // PGlite: one process at a time
 
     const env = { DATA_DIR: dir, EMU_URL: h.emu.url, TOKEN: h.token, BULK_IDS: ops.map((o) => o.id).join(","), BATCH_LINES: "150" };
@@ -53,7 +62,9 @@ describe("killed mid-ingestion", () => {
     expect(mid.o).toBe(0); // ... but nothing visible to the app
     expect(mid.c).toBe(0);
     expect((await latestRun(db)).status).toBe("running");
-    const checkpoint = (await db.sql.query<{ linesRead: number }>(`SELECT "linesRead" FROM "SyncBulkOperation" WHERE id = $1`, [ops[0]!.id]))[0]!.linesRead;
+    const checkpoint = (
+      await db.sql.query<{ linesRead: number }>(`SELECT "linesRead" FROM "SyncBulkOperation" WHERE id = $1`, [ops[0]!.id])
+    )[0]!.linesRead;
     expect(checkpoint).toBeGreaterThanOrEqual(4 * 150 - 150);
     await db.close();
 

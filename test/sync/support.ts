@@ -27,7 +27,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function harness(opts: { seed?: Parameters<Emulator["addShop"]>[1]; emulator?: Partial<EmulatorOptions>; deps?: Partial<SyncDeps>; db?: Database } = {}): Promise<Harness> {
+export async function harness(
+  opts: { seed?: Parameters<Emulator["addShop"]>[1]; emulator?: Partial<EmulatorOptions>; deps?: Partial<SyncDeps>; db?: Database } = {},
+): Promise<Harness> {
   const emu = await startEmulator({
     apiKey: API_KEY,
     apiSecret: API_SECRET,
@@ -55,12 +57,20 @@ export async function harness(opts: { seed?: Parameters<Emulator["addShop"]>[1];
   const defs = syncJobDefinitions(() => deps);
   const delta: Sent[] = [];
   return {
-    emu, db, deps, sent, sleeps, token,
+    emu,
+    db,
+    deps,
+    sent,
+    sleeps,
+    token,
     async drain(o = {}) {
       const done: Sent[] = [];
       for (let i = 0; i < 500 && sent.length; i++) {
         const job = sent.shift()!;
-        if (job.queue === "sync.delta" || o.skip?.(job)) { delta.push(job); continue; }
+        if (job.queue === "sync.delta" || o.skip?.(job)) {
+          delta.push(job);
+          continue;
+        }
         if (job.queue === "sync.poll") await emu.bulk.idle();
         const def = defs.find((d) => d.queue === job.queue)!;
         await def.handler(def.payload.parse(job.payload), { jobId: `j${i}`, attempt: 1 });
@@ -95,8 +105,13 @@ export function expectedAggregates(emu: Emulator, shop = SHOP) {
 }
 
 export async function actualAggregates(db: Database, shop = SHOP) {
-  const rows = await db.sql.query<{ id: string; orderCount: number; totalSpent: string; firstOrderAt: Date | null; lastOrderAt: Date | null }>(
-    `SELECT id::text, "orderCount", "totalSpent"::text, "firstOrderAt", "lastOrderAt" FROM "Customer" WHERE shop = $1`, [shop]);
+  const rows = await db.sql.query<{
+    id: string;
+    orderCount: number;
+    totalSpent: string;
+    firstOrderAt: Date | null;
+    lastOrderAt: Date | null;
+  }>(`SELECT id::text, "orderCount", "totalSpent"::text, "firstOrderAt", "lastOrderAt" FROM "Customer" WHERE shop = $1`, [shop]);
   return new Map(rows.map((r) => [r.id, r]));
 }
 
@@ -106,9 +121,14 @@ export async function compareAggregates(emu: Emulator, db: Database, shop = SHOP
   const problems: string[] = [];
   for (const [id, w] of want) {
     const g = got.get(id);
-    if (!g) { problems.push(`${id} missing`); continue; }
-    if (g.orderCount !== w.n || Math.round(Number(g.totalSpent) * 100) !== w.cents) problems.push(`${id}: ${g.orderCount}/${g.totalSpent} want ${w.n}/${(w.cents / 100).toFixed(2)}`);
-    if (g.lastOrderAt?.toISOString().slice(0, 19) !== w.last.slice(0, 19)) problems.push(`${id}: last ${g.lastOrderAt?.toISOString()} want ${w.last}`);
+    if (!g) {
+      problems.push(`${id} missing`);
+      continue;
+    }
+    if (g.orderCount !== w.n || Math.round(Number(g.totalSpent) * 100) !== w.cents)
+      problems.push(`${id}: ${g.orderCount}/${g.totalSpent} want ${w.n}/${(w.cents / 100).toFixed(2)}`);
+    if (g.lastOrderAt?.toISOString().slice(0, 19) !== w.last.slice(0, 19))
+      problems.push(`${id}: last ${g.lastOrderAt?.toISOString()} want ${w.last}`);
   }
   for (const [id, g] of got) if (!want.has(id) && g.orderCount !== 0) problems.push(`${id}: ${g.orderCount} orders, want 0`);
   return { problems, customers: want.size };
@@ -118,7 +138,9 @@ export async function counts(db: Database, shop = SHOP) {
   const r = await db.sql.query<{ o: number; l: number; c: number; so: number; sl: number; sc: number }>(
     `SELECT (SELECT count(*)::int FROM "Order" WHERE shop = $1) o, (SELECT count(*)::int FROM "OrderLine" WHERE shop = $1) l,
             (SELECT count(*)::int FROM "Customer" WHERE shop = $1) c, (SELECT count(*)::int FROM "SyncStageOrder") so,
-            (SELECT count(*)::int FROM "SyncStageOrderLine") sl, (SELECT count(*)::int FROM "SyncStageCustomer") sc`, [shop]);
+            (SELECT count(*)::int FROM "SyncStageOrderLine") sl, (SELECT count(*)::int FROM "SyncStageCustomer") sc`,
+    [shop],
+  );
   return r[0]!;
 }
 

@@ -36,7 +36,9 @@ describe("initial sync against the emulator", () => {
     for (let i = 0; i < shop.data.customers.length; i++) {
       if (!shop.data.customers.deleted.has(i)) want.set(String(shop.customerLegacyId(i)), shop.customerView(i).phone);
     }
-    const phones = await h.db.sql.query<{ id: string; phone: string | null }>(`SELECT id::text, phone FROM "Customer" WHERE shop = $1`, [SHOP]);
+    const phones = await h.db.sql.query<{ id: string; phone: string | null }>(`SELECT id::text, phone FROM "Customer" WHERE shop = $1`, [
+      SHOP,
+    ]);
     expect(new Map(phones.map((p) => [p.id, p.phone]))).toEqual(want);
     expect(phones.some((p) => p.phone) && phones.some((p) => !p.phone)).toBe(true);
     const st = await h.db.sql.query<any>(`SELECT * FROM "SyncState" WHERE shop = $1`, [SHOP]);

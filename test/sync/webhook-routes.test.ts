@@ -30,17 +30,43 @@ function request(topic: string, payload: unknown, webhookId = randomUUID()) {
 }
 
 const order = (over: Record<string, unknown> = {}) => ({
-  id: 820982911946154500, admin_graphql_api_id: "gid://shopify/Order/820982911946154508", name: "#9999", created_at: "2026-11-01T10:00:00Z", processed_at: "2026-11-01T10:00:00Z", updated_at: "2026-11-01T10:00:00Z",
-  cancelled_at: null, test: false, financial_status: "paid", currency: "USD", total_price: "30.00", current_total_price: "30.00", discount_codes: [],
+  id: 820982911946154500,
+  admin_graphql_api_id: "gid://shopify/Order/820982911946154508",
+  name: "#9999",
+  created_at: "2026-11-01T10:00:00Z",
+  processed_at: "2026-11-01T10:00:00Z",
+  updated_at: "2026-11-01T10:00:00Z",
+  cancelled_at: null,
+  test: false,
+  financial_status: "paid",
+  currency: "USD",
+  total_price: "30.00",
+  current_total_price: "30.00",
+  discount_codes: [],
   // eslint-disable-next-line no-loss-of-precision -- REST ids above 2^53, as Shopify sends them: the handler must use admin_graphql_api_id
   customer: { id: 115310627314723954, admin_graphql_api_id: "gid://shopify/Customer/115310627314723954", email: "c@example.com" },
-  // eslint-disable-next-line no-loss-of-precision -- REST ids above 2^53, as Shopify sends them: the handler must use admin_graphql_api_id
-  line_items: [{ id: 866550311766439020, admin_graphql_api_id: "gid://shopify/LineItem/866550311766439020", product_id: 1, variant_id: 2, title: "T", vendor: "V", quantity: 1, price: "30.00" }],
+  line_items: [
+    {
+      // eslint-disable-next-line no-loss-of-precision -- REST ids above 2^53, as Shopify sends them: the handler must use admin_graphql_api_id
+      id: 866550311766439020,
+      admin_graphql_api_id: "gid://shopify/LineItem/866550311766439020",
+      product_id: 1,
+      variant_id: 2,
+      title: "T",
+      vendor: "V",
+      quantity: 1,
+      price: "30.00",
+    },
+  ],
   ...over,
 });
 
 async function agg() {
-  return (await database.sql.query<any>(`SELECT "orderCount", "totalSpent"::text s FROM "Customer" WHERE shop = $1 AND id = 115310627314723954`, [TEST_APP.shop]))[0];
+  return (
+    await database.sql.query<any>(`SELECT "orderCount", "totalSpent"::text s FROM "Customer" WHERE shop = $1 AND id = 115310627314723954`, [
+      TEST_APP.shop,
+    ])
+  )[0];
 }
 
 beforeAll(async () => {
@@ -66,12 +92,22 @@ describe("sync webhook routes (HMAC, dedupe, handlers) and composition root", ()
   });
 
   it("customers/update is applied; a malformed body is a client error (400, app/webhooks dispatcher) and changes nothing", async () => {
-    // eslint-disable-next-line no-loss-of-precision -- REST ids above 2^53, as Shopify sends them: the handler must use admin_graphql_api_id
-    const p = { id: 115310627314723954, admin_graphql_api_id: "gid://shopify/Customer/115310627314723954", email: "new@example.com", first_name: "N", last_name: null, updated_at: "2026-11-03T00:00:00Z", tags: "a, b" };
+    const p = {
+      // eslint-disable-next-line no-loss-of-precision -- REST ids above 2^53, as Shopify sends them: the handler must use admin_graphql_api_id
+      id: 115310627314723954,
+      admin_graphql_api_id: "gid://shopify/Customer/115310627314723954",
+      email: "new@example.com",
+      first_name: "N",
+      last_name: null,
+      updated_at: "2026-11-03T00:00:00Z",
+      tags: "a, b",
+    };
     expect((await customersUpdate({ request: request("customers/update", p), params: {}, context: {} })).status).toBe(200);
     const bad = await ordersUpdated({ request: request("orders/updated", { id: "nope" }), params: {}, context: {} });
     expect(bad.status).toBe(400);
-    const c = (await database.sql.query<any>(`SELECT email, tags FROM "Customer" WHERE shop = $1 AND id = 115310627314723954`, [TEST_APP.shop]))[0];
+    const c = (
+      await database.sql.query<any>(`SELECT email, tags FROM "Customer" WHERE shop = $1 AND id = 115310627314723954`, [TEST_APP.shop])
+    )[0];
     expect(c).toEqual({ email: "new@example.com", tags: ["a", "b"] });
     const o = (await database.sql.query<any>(`SELECT id::text FROM "Order" WHERE shop = $1`, [TEST_APP.shop]))[0];
     expect(o.id).toBe("820982911946154508"); // exact, from admin_graphql_api_id
@@ -79,13 +115,29 @@ describe("sync webhook routes (HMAC, dedupe, handlers) and composition root", ()
 
   it("bulk_operations/finish for one of our operations enqueues sync.ingest once; unknown operations are ignored", async () => {
     await database.sql.query(`INSERT INTO "SyncRun" (id, shop, "updatedAt") VALUES ('run-w', $1, now())`, [TEST_APP.shop]);
-    await database.sql.query(`INSERT INTO "SyncBulkOperation" (id, "runId", shop, resource) VALUES ('gid://shopify/BulkOperation/77', 'run-w', $1, 'orders')`, [TEST_APP.shop]);
-    const payload = { admin_graphql_api_id: "gid://shopify/BulkOperation/77", completed_at: "2026-11-01T00:00:00Z", created_at: "2026-11-01T00:00:00Z", error_code: null, status: "completed", type: "query" };
+    await database.sql.query(
+      `INSERT INTO "SyncBulkOperation" (id, "runId", shop, resource) VALUES ('gid://shopify/BulkOperation/77', 'run-w', $1, 'orders')`,
+      [TEST_APP.shop],
+    );
+    const payload = {
+      admin_graphql_api_id: "gid://shopify/BulkOperation/77",
+      completed_at: "2026-11-01T00:00:00Z",
+      created_at: "2026-11-01T00:00:00Z",
+      error_code: null,
+      status: "completed",
+      type: "query",
+    };
     expect((await bulkFinish({ request: request("bulk_operations/finish", payload), params: {}, context: {} })).status).toBe(200);
     expect((await bulkFinish({ request: request("bulk_operations/finish", payload), params: {}, context: {} })).status).toBe(200); // duplicate with a new id
     const other = { ...payload, admin_graphql_api_id: "gid://shopify/BulkOperation/78" };
     expect((await bulkFinish({ request: request("bulk_operations/finish", other), params: {}, context: {} })).status).toBe(200);
     const jobs = await database.sql.query<any>(`SELECT queue, payload, "singletonKey" FROM "Job" WHERE queue = 'sync.ingest'`);
-    expect(jobs).toEqual([{ queue: "sync.ingest", payload: { shop: TEST_APP.shop, runId: "run-w", bulkId: "gid://shopify/BulkOperation/77" }, singletonKey: "gid://shopify/BulkOperation/77" }]);
+    expect(jobs).toEqual([
+      {
+        queue: "sync.ingest",
+        payload: { shop: TEST_APP.shop, runId: "run-w", bulkId: "gid://shopify/BulkOperation/77" },
+        singletonKey: "gid://shopify/BulkOperation/77",
+      },
+    ]);
   });
 });

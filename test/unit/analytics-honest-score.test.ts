@@ -24,8 +24,12 @@ function decileCalibrationError(p: number[], y: boolean[]): number {
   let err = 0;
   for (let d = 0; d < 10; d++) {
     const bin = order.slice(Math.floor((d * order.length) / 10), Math.floor(((d + 1) * order.length) / 10));
-    let sp = 0, so = 0;
-    for (const i of bin) { sp += p[i]; if (y[i]) so++; }
+    let sp = 0,
+      so = 0;
+    for (const i of bin) {
+      sp += p[i];
+      if (y[i]) so++;
+    }
     err += Math.abs(sp - so) / bin.length / 10;
   }
   return err;
@@ -50,7 +54,8 @@ describe("honest churn score on the CDNOW master cohort as of 1997-09-30", () =>
 
   const results = new Map<number, ReturnType<typeof analyze>>();
   const run = (horizonDays: number) => {
-    if (!results.has(horizonDays)) results.set(horizonDays, analyze(h, { asOf, timeUnit: "week", settings: { prediction: { horizonDays } } }));
+    if (!results.has(horizonDays))
+      results.set(horizonDays, analyze(h, { asOf, timeUnit: "week", settings: { prediction: { horizonDays } } }));
     return results.get(horizonDays)!;
   };
 
@@ -70,7 +75,9 @@ describe("honest churn score on the CDNOW master cohort as of 1997-09-30", () =>
       const mean = p.reduce((a, b) => a + b, 0) / p.length;
       const ece = decileCalibrationError(p, y);
       const a = auc(p, y);
-      console.log(`H=${horizonDays} trained=${churn.trainedDays} observed=${observed.toFixed(4)} mean=${mean.toFixed(4)} ece=${ece.toFixed(4)} auc=${a.toFixed(4)}`);
+      console.log(
+        `H=${horizonDays} trained=${churn.trainedDays} observed=${observed.toFixed(4)} mean=${mean.toFixed(4)} ece=${ece.toFixed(4)} auc=${a.toFixed(4)}`,
+      );
       expect(Math.abs(mean - observed)).toBeLessThanOrEqual(0.03);
       expect(ece).toBeLessThanOrEqual(0.03);
       expect(a).toBeGreaterThanOrEqual(AUC_BEFORE[horizonDays]);
@@ -84,7 +91,8 @@ describe("honest churn score on the CDNOW master cohort as of 1997-09-30", () =>
   }
 
   it("the horizon changes the probability it names (a longer horizon gives higher buy probabilities)", () => {
-    const short = run(91), long = run(273);
+    const short = run(91),
+      long = run(273);
     const mean = (r: typeof short) => r.rows.reduce((s, x) => s + x.pBuy!, 0) / r.rows.length;
     expect(mean(long) - mean(short)).toBeGreaterThan(0.08);
   });

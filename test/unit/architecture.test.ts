@@ -11,7 +11,19 @@ function files(dir: string): string[] {
   });
 }
 
-const FORBIDDEN = [/^@remix-run\//, /^@prisma\//, /^@shopify\//, /^pg$/, /^pg-boss$/, /^@electric-sql\//, /^node:(fs|net|http|https|child_process)/, /^(fs|net|http|https|child_process)$/, /\.server$/, /graphql-request/, /^react/];
+const FORBIDDEN = [
+  /^@remix-run\//,
+  /^@prisma\//,
+  /^@shopify\//,
+  /^pg$/,
+  /^pg-boss$/,
+  /^@electric-sql\//,
+  /^node:(fs|net|http|https|child_process)/,
+  /^(fs|net|http|https|child_process)$/,
+  /\.server$/,
+  /graphql-request/,
+  /^react/,
+];
 
 // Pure helpers the domain may use: no I/O, no framework (the error vocabulary, the one NUL rule, the one address rule).
 const PURE_LIB = ["app/lib/errors", "app/lib/text", "app/lib/email-address"];
@@ -81,7 +93,9 @@ describe("architecture", () => {
         .filter((i) => i.dynamic)
         .map((i) => `${rel(f)} -> ${i.spec}`),
     );
-    const textual = appFiles().filter((f) => /\bawait\s+import\s*\(/.test(stripComments(readFileSync(f, "utf8")))).map(rel);
+    const textual = appFiles()
+      .filter((f) => /\bawait\s+import\s*\(/.test(stripComments(readFileSync(f, "utf8"))))
+      .map(rel);
     expect(offenders.filter((o) => !(o.split(" -> ")[0]! in DYNAMIC_IMPORT_ALLOWED))).toEqual([]);
     expect(textual.filter((f) => !(f in DYNAMIC_IMPORT_ALLOWED))).toEqual([]);
   });
@@ -94,7 +108,17 @@ describe("architecture", () => {
 
     // Leaves: the database, the environment, Shopify's library config and adapters, the job queue, the
     // webhook boundary, the mail transport, lib/. A feature they imported could import them back.
-    const INFRA = [/^app\/db\.server\.ts$/, /^app\/db\//, /^app\/env\.server\.ts$/, /^app\/shopify\.server\.ts$/, /^app\/shopify\//, /^app\/jobs\/(?!worker\.server)/, /^app\/webhooks\//, /^app\/messaging\/mail-transport\.server\.ts$/, /^app\/lib\//];
+    const INFRA = [
+      /^app\/db\.server\.ts$/,
+      /^app\/db\//,
+      /^app\/env\.server\.ts$/,
+      /^app\/shopify\.server\.ts$/,
+      /^app\/shopify\//,
+      /^app\/jobs\/(?!worker\.server)/,
+      /^app\/webhooks\//,
+      /^app\/messaging\/mail-transport\.server\.ts$/,
+      /^app\/lib\//,
+    ];
     const FEATURE = /^app\/(analysis|campaigns|outreach|points|messaging|sync)\/|^app\/(install|compliance|home|app)\.server\.ts$/;
     const offenders = edges
       .filter((e) => INFRA.some((re) => re.test(rel(e.from))) && FEATURE.test(rel(e.to)) && !INFRA.some((re) => re.test(rel(e.to))))
@@ -118,7 +142,17 @@ describe("table ownership", () => {
   /** Every table of prisma/schema.prisma has exactly one owner. */
   const OWNER: Record<string, string> = {
     ...Object.fromEntries(
-      ["Order", "OrderLine", "Customer", "SyncRun", "SyncBulkOperation", "SyncState", "SyncStageOrder", "SyncStageOrderLine", "SyncStageCustomer"].map((t) => [t, "sync"]),
+      [
+        "Order",
+        "OrderLine",
+        "Customer",
+        "SyncRun",
+        "SyncBulkOperation",
+        "SyncState",
+        "SyncStageOrder",
+        "SyncStageOrderLine",
+        "SyncStageCustomer",
+      ].map((t) => [t, "sync"]),
     ),
     AnalysisRun: "analysis",
     CustomerScore: "analysis",
@@ -135,11 +169,22 @@ describe("table ownership", () => {
     PointsLedger: "points",
     PointsRedemption: "points",
     PointsNudge: "points",
-    ...Object.fromEntries(["Shop", "Session", "WebhookEvent", "DataRequest", "Job", "JobWorker", "JobLease"].map((t) => [t, "infrastructure"])),
+    ...Object.fromEntries(
+      ["Shop", "Session", "WebhookEvent", "DataRequest", "Job", "JobWorker", "JobLease"].map((t) => [t, "infrastructure"]),
+    ),
   };
 
   /** Files that may hold SQL on infrastructure tables (and only those). */
-  const INFRASTRUCTURE = [/^app\/db\//, /^app\/jobs\//, /^app\/webhooks\//, /^app\/db\.server\.ts$/, /^app\/shopify\.server\.ts$/, /^app\/install\.server\.ts$/, /^app\/shop-settings\.server\.ts$/, /^app\/compliance\.server\.ts$/];
+  const INFRASTRUCTURE = [
+    /^app\/db\//,
+    /^app\/jobs\//,
+    /^app\/webhooks\//,
+    /^app\/db\.server\.ts$/,
+    /^app\/shopify\.server\.ts$/,
+    /^app\/install\.server\.ts$/,
+    /^app\/shop-settings\.server\.ts$/,
+    /^app\/compliance\.server\.ts$/,
+  ];
 
   /**
    * Violations allowed, file → reason. Empty: every table is read and written by its owner only
@@ -150,7 +195,8 @@ describe("table ownership", () => {
   // A call on the SQL port (query / exec with a SQL string / COPY), the Prisma client, or raw Prisma SQL.
   const SQL_CALL = /\.(?:query|copyFrom)\s*[<(]|\.exec\(\s*[`"']|\.prisma\.\w+|\$(?:queryRaw|executeRaw)/;
   // Tables named where SQL names tables (FROM/JOIN/INTO/UPDATE/…, lists after TRUNCATE/LOCK TABLE), or loaded by COPY.
-  const TABLE_REF = /\b(?:FROM|JOIN|INTO|UPDATE|TABLE|ANALYZE|TRUNCATE|LIKE|REFERENCES)\s+((?:"\w+"(?:\s+(?:AS\s+)?\w+)?\s*,\s*)*"\w+")|copyFrom\(\s*"(\w+)"/gi;
+  const TABLE_REF =
+    /\b(?:FROM|JOIN|INTO|UPDATE|TABLE|ANALYZE|TRUNCATE|LIKE|REFERENCES)\s+((?:"\w+"(?:\s+(?:AS\s+)?\w+)?\s*,\s*)*"\w+")|copyFrom\(\s*"(\w+)"/gi;
 
   const appFiles = () => sourceFiles(path.resolve("app")).filter((f) => !/\.test\.tsx?$/.test(f));
   const ownerOfFile = (f: string): string | null => {
@@ -211,7 +257,20 @@ describe("table ownership", () => {
    * reaches an earlier one only as a parameter (`deps.finalize`).
    */
   it("the sync's modules import only earlier steps of the chain", () => {
-    const CHAIN = ["store", "context", "start", "poll", "download", "ingest", "finalize", "jobs", "webhooks", "status", "page.server", "feature"];
+    const CHAIN = [
+      "store",
+      "context",
+      "start",
+      "poll",
+      "download",
+      "ingest",
+      "finalize",
+      "jobs",
+      "webhooks",
+      "status",
+      "page.server",
+      "feature",
+    ];
     const SYNC = path.resolve("app/sync");
     const stepOf = (f: string) => {
       const r = path.relative(SYNC, f).split(path.sep);
@@ -226,7 +285,8 @@ describe("table ownership", () => {
     const backwards = edges
       .filter((e) => inSync(e.from) && inSync(e.to))
       .filter((e) => {
-        const from = CHAIN.indexOf(stepOf(e.from)), to = CHAIN.indexOf(stepOf(e.to));
+        const from = CHAIN.indexOf(stepOf(e.from)),
+          to = CHAIN.indexOf(stepOf(e.to));
         // Inside the store, files may use each other (no cycles: the test above); context is types and job names.
         return to > from || (to === from && stepOf(e.from) !== "store");
       })
@@ -237,8 +297,15 @@ describe("table ownership", () => {
   it("the rules see SQL, foreign tables and routes (a file of each kind)", () => {
     expect(SQL_CALL.test("await tx.query<{ n: number }>(`SELECT 1`)")).toBe(true);
     expect(SQL_CALL.test('const m = /x/.exec(s); url.searchParams.get("q")')).toBe(false);
-    expect(tablesNamed('`SELECT c.email FROM "CustomerScore" cs LEFT JOIN "Customer" c ON true`').sort()).toEqual(["Customer", "CustomerScore"]);
-    expect(tablesNamed('`TRUNCATE "SyncStageOrderLine", "SyncStageOrder"` copyFrom("SyncStageCustomer", cols)').sort()).toEqual(["SyncStageCustomer", "SyncStageOrder", "SyncStageOrderLine"]);
+    expect(tablesNamed('`SELECT c.email FROM "CustomerScore" cs LEFT JOIN "Customer" c ON true`').sort()).toEqual([
+      "Customer",
+      "CustomerScore",
+    ]);
+    expect(tablesNamed('`TRUNCATE "SyncStageOrderLine", "SyncStageOrder"` copyFrom("SyncStageCustomer", cols)').sort()).toEqual([
+      "SyncStageCustomer",
+      "SyncStageOrder",
+      "SyncStageOrderLine",
+    ]);
     expect(tablesNamed('gid("Customer"); z.literal("Order")')).toEqual([]);
   });
 });

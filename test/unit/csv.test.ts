@@ -31,7 +31,25 @@ describe("lib/csv: one cell rule for every export", () => {
     const line = segmentCsvLine(seg);
     expect(line).toContain(`"'\n=1+2`);
     expect(line).not.toContain("\u0000");
-    const q = { id: "t", customerId: "1", name: "\r=HYPERLINK(1)", email: null, phone: null, totalSpent: null, lastOrderAt: null, campaignId: "c", campaignName: "C\u0000", concierge: "", perkText: "", script: "", status: "to_contact", nextDueAt: null, overdue: false, escalatedTo: null, wonBackOrderId: null } as unknown as QueueRow;
+    const q = {
+      id: "t",
+      customerId: "1",
+      name: "\r=HYPERLINK(1)",
+      email: null,
+      phone: null,
+      totalSpent: null,
+      lastOrderAt: null,
+      campaignId: "c",
+      campaignName: "C\u0000",
+      concierge: "",
+      perkText: "",
+      script: "",
+      status: "to_contact",
+      nextDueAt: null,
+      overdue: false,
+      escalatedTo: null,
+      wonBackOrderId: null,
+    } as unknown as QueueRow;
     const row = outreachCsvRow(q);
     expect(row).toContain(`"'\r=HYPERLINK(1)"`);
     expect(row).not.toContain("\u0000");

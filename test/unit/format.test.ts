@@ -53,7 +53,11 @@ describe("app/lib/format: the shop's locale, currency and zone, never the runtim
   });
 
   it("defaults a shop without facts to USD in UTC, and the locale is always explicit", () => {
-    expect(formatContext({ currencyCode: null, ianaTimezone: undefined })).toEqual({ locale: DEFAULT_LOCALE, currencyCode: "USD", timeZone: "UTC" });
+    expect(formatContext({ currencyCode: null, ianaTimezone: undefined })).toEqual({
+      locale: DEFAULT_LOCALE,
+      currencyCode: "USD",
+      timeZone: "UTC",
+    });
     expect(DEFAULT_LOCALE).toBe("en-US");
   });
 
@@ -77,7 +81,8 @@ describe("app/lib/format: the shop's locale, currency and zone, never the runtim
       }
     };
     walk(path.join(ROOT, "app/components"));
-    for (const name of readdirSync(path.join(ROOT, "app/routes"))) if (/^app\..*\.tsx$|^app\.tsx$/.test(name)) files.push(path.join(ROOT, "app/routes", name));
+    for (const name of readdirSync(path.join(ROOT, "app/routes")))
+      if (/^app\..*\.tsx$|^app\.tsx$/.test(name)) files.push(path.join(ROOT, "app/routes", name));
     const offenders: string[] = [];
     for (const file of files) {
       const src = readFileSync(file, "utf8");
@@ -85,8 +90,10 @@ describe("app/lib/format: the shop's locale, currency and zone, never the runtim
       const at = src.indexOf("export default function");
       const component = at < 0 ? "" : src.slice(at); // resource routes render nothing
       const lines = (text: string, re: RegExp) => text.split("\n").filter((l) => re.test(l));
-      for (const l of lines(src, /toLocale(Date|Time)?String\(|new Intl\.|"en-US"/)) offenders.push(`${path.relative(ROOT, file)}: ${l.trim()}`);
-      for (const l of lines(component, /new Date\(\)|Date\.now\(\)/)) offenders.push(`${path.relative(ROOT, file)} (render-time clock): ${l.trim()}`);
+      for (const l of lines(src, /toLocale(Date|Time)?String\(|new Intl\.|"en-US"/))
+        offenders.push(`${path.relative(ROOT, file)}: ${l.trim()}`);
+      for (const l of lines(component, /new Date\(\)|Date\.now\(\)/))
+        offenders.push(`${path.relative(ROOT, file)} (render-time clock): ${l.trim()}`);
     }
     expect(offenders).toEqual([]);
   });

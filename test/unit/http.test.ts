@@ -35,7 +35,12 @@ describe("error-to-response helper (app/lib/http.ts)", () => {
   it("form errors are { ok: false, error, fieldErrors }, also from a zod boundary's issues", async () => {
     const res = formErrors({ replyTo: "Enter exactly one email address" });
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual({ ok: false, error: "Check the highlighted fields.", code: "INVALID_INPUT", fieldErrors: { replyTo: "Enter exactly one email address" } });
+    expect(await res.json()).toEqual({
+      ok: false,
+      error: "Check the highlighted fields.",
+      code: "INVALID_INPUT",
+      fieldErrors: { replyTo: "Enter exactly one email address" },
+    });
     let thrown: unknown;
     try {
       parseOrThrow(z.object({ name: z.string().min(2, "Too short") }), { name: "a" }, "form");
@@ -47,7 +52,10 @@ describe("error-to-response helper (app/lib/http.ts)", () => {
   });
 
   it("plain text for downloads and resource routes; thrown responses for loaders; respond() wraps work", async () => {
-    const text = errorResponse(new AppError("UNAUTHENTICATED", "This unsubscribe link is not valid."), { as: "text", headers: { "Cache-Control": "no-store" } });
+    const text = errorResponse(new AppError("UNAUTHENTICATED", "This unsubscribe link is not valid."), {
+      as: "text",
+      headers: { "Cache-Control": "no-store" },
+    });
     expect(text.status).toBe(401);
     expect(text.headers.get("Content-Type")).toBe("text/plain; charset=utf-8");
     expect(text.headers.get("Cache-Control")).toBe("no-store");
@@ -66,6 +74,6 @@ describe("error-to-response helper (app/lib/http.ts)", () => {
       throw new AppError("CONFLICT", "Already launched");
     })) as Response;
     expect(failed.status).toBe(409);
-    expect((await jsonError(405, "POST only").json())).toEqual({ ok: false, error: "POST only" });
+    expect(await jsonError(405, "POST only").json()).toEqual({ ok: false, error: "POST only" });
   });
 });

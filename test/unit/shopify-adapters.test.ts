@@ -31,7 +31,8 @@ const CAST_ALLOWED: Array<{ file: string; text: string; reason: string }> = [
   {
     file: "app/shopify/jsonl/lines.ts",
     text: "body as AsyncIterable<Uint8Array>",
-    reason: "narrows a download body (Node stream or web stream) to the one it is; the bytes are parsed line by line with zod (bulk/records.ts)",
+    reason:
+      "narrows a download body (Node stream or web stream) to the one it is; the bytes are parsed line by line with zod (bulk/records.ts)",
   },
   {
     file: "app/shopify/jsonl/lines.ts",
@@ -59,7 +60,13 @@ function scanFiles(): string[] {
 }
 
 function parse(file: string): ts.SourceFile {
-  return ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.Latest, true, file.endsWith(".tsx") ? ts.ScriptKind.TSX : ts.ScriptKind.TS);
+  return ts.createSourceFile(
+    file,
+    readFileSync(file, "utf8"),
+    ts.ScriptTarget.Latest,
+    true,
+    file.endsWith(".tsx") ? ts.ScriptKind.TSX : ts.ScriptKind.TS,
+  );
 }
 
 function walk(node: ts.Node, visit: (n: ts.Node) => void) {
@@ -117,7 +124,8 @@ describe("Shopify adapters (ADR 081)", () => {
     const found = shopifySources().flatMap((f) => castsIn(parse(f)).map((text) => ({ file: rel(f), text })));
     const unexpected = found.filter((c) => !CAST_ALLOWED.some((a) => a.file === c.file && a.text === c.text));
     expect(unexpected).toEqual([]);
-    for (const a of CAST_ALLOWED) expect(found, `allow-listed cast no longer present: ${a.file} ${a.text}`).toContainEqual({ file: a.file, text: a.text });
+    for (const a of CAST_ALLOWED)
+      expect(found, `allow-listed cast no longer present: ${a.file} ${a.text}`).toContainEqual({ file: a.file, text: a.text });
   });
 
   it("every request an adapter sends is parsed with parseResponse, and no code outside app/shopify sends one", () => {
@@ -132,7 +140,8 @@ describe("Shopify adapters (ADR 081)", () => {
         const calls: string[] = [];
         walk(sf, (n) => {
           // `.request(` on anything: the Admin client is the only object in app/ with such a method.
-          if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(n.expression) && n.expression.name.text === "request") calls.push(`${rel(f)}: ${n.getText(sf).slice(0, 80)}`);
+          if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(n.expression) && n.expression.name.text === "request")
+            calls.push(`${rel(f)}: ${n.getText(sf).slice(0, 80)}`);
         });
         return calls;
       });

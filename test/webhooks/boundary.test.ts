@@ -15,7 +15,9 @@ const A = "shop-a.myshopify.com";
 const C = "shop-c.myshopify.com";
 
 async function seedShop(t: TestDb, shop: string) {
-  await t.db.sql.query(`INSERT INTO "Customer" (shop, id, email, "orderCount", "totalSpent") VALUES ($1, 7, 'ann@example.com', 1, 10)`, [shop]);
+  await t.db.sql.query(`INSERT INTO "Customer" (shop, id, email, "orderCount", "totalSpent") VALUES ($1, 7, 'ann@example.com', 1, 10)`, [
+    shop,
+  ]);
   await t.db.prisma.shop.create({ data: { domain: shop, currencyCode: "EUR" } });
   await t.db.prisma.session.create({ data: { id: `offline_${shop}`, shop, state: "s", accessToken: "tok" } });
 }
@@ -60,7 +62,9 @@ describe.each(databaseKinds)("compliance and uninstall bodies must name the deli
     expect(await t.db.prisma.session.count({ where: { shop: C } })).toBe(1);
     expect((await t.db.prisma.shop.findUniqueOrThrow({ where: { domain: C } })).uninstalledAt).toBeNull();
     // The matching body is acted on.
-    expect((await receiveWebhook(delivery("app/uninstalled", { ...body, myshopify_domain: C }, { shop: C }), { db: t.db })).status).toBe(200);
+    expect((await receiveWebhook(delivery("app/uninstalled", { ...body, myshopify_domain: C }, { shop: C }), { db: t.db })).status).toBe(
+      200,
+    );
     expect(await t.db.prisma.session.count({ where: { shop: C } })).toBe(0);
   });
 

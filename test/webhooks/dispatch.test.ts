@@ -65,7 +65,10 @@ describe.each(databaseKinds)("webhook dispatcher on %s", (kind) => {
 
   it("a duplicate of a delivery still running answers 409 once its wait is over (Shopify retries it later), without running", async () => {
     const webhookId = randomUUID();
-    await t.db.sql.query(`INSERT INTO "WebhookEvent" ("webhookId", shop, topic, "receivedAt") VALUES ($1, $2, 'CUSTOMERS_DATA_REQUEST', now() AT TIME ZONE 'UTC')`, [webhookId, SHOP]);
+    await t.db.sql.query(
+      `INSERT INTO "WebhookEvent" ("webhookId", shop, topic, "receivedAt") VALUES ($1, $2, 'CUSTOMERS_DATA_REQUEST', now() AT TIME ZONE 'UTC')`,
+      [webhookId, SHOP],
+    );
     const r = await receiveWebhook(delivery("customers/data_request", dataRequest(13), { webhookId }), { db: t.db, inFlightWaitMs: 0 });
     expect(r.status).toBe(409);
     expect(await exports(13)).toBe(0);
@@ -107,11 +110,17 @@ describe.each(databaseKinds)("webhook dispatcher on %s", (kind) => {
   });
 
   it("refuses a delivery triggered before Shopify's retry window (8 tries over 4 hours) and runs nothing; no header is allowed", async () => {
-    const stale = await receiveWebhook(delivery("customers/data_request", dataRequest(16), { triggeredAt: new Date(Date.now() - 6 * 3_600_000) }), { db: t.db });
+    const stale = await receiveWebhook(
+      delivery("customers/data_request", dataRequest(16), { triggeredAt: new Date(Date.now() - 6 * 3_600_000) }),
+      { db: t.db },
+    );
     expect(stale.status).toBe(400);
     expect(await stale.text()).toMatch(/older than Shopify's retry window/);
     expect(await exports(16)).toBe(0);
-    const retried = await receiveWebhook(delivery("customers/data_request", dataRequest(16), { triggeredAt: new Date(Date.now() - 3.5 * 3_600_000) }), { db: t.db });
+    const retried = await receiveWebhook(
+      delivery("customers/data_request", dataRequest(16), { triggeredAt: new Date(Date.now() - 3.5 * 3_600_000) }),
+      { db: t.db },
+    );
     expect(retried.status).toBe(200);
     const noHeader = await receiveWebhook(delivery("customers/data_request", dataRequest(17), { triggeredAt: null }), { db: t.db });
     expect(noHeader.status).toBe(200);
@@ -121,17 +130,27 @@ describe.each(databaseKinds)("webhook dispatcher on %s", (kind) => {
   it("answers 400 to a validly signed body that is not JSON or holds an id above 2^63, and stores nothing", async () => {
     const notJson = await receiveWebhook(delivery("customers/data_request", null, { rawBody: '{"shop_domain": "x", ' }), { db: t.db });
     expect(notJson.status).toBe(400);
-    const huge = await receiveWebhook(delivery("customers/data_request", { ...dataRequest(1), customer: { id: "18446744073709551616" } }), { db: t.db });
+    const huge = await receiveWebhook(delivery("customers/data_request", { ...dataRequest(1), customer: { id: "18446744073709551616" } }), {
+      db: t.db,
+    });
     expect(huge.status).toBe(400);
     expect(await huge.text()).toMatch(/customer\.id: id is beyond 2\^63/);
     // An order whose exact id (admin_graphql_api_id) no bigint column can hold: the database refuses it, the answer is 400.
     const order = {
-      id: 1, admin_graphql_api_id: "gid://shopify/Order/99999999999999999999", name: "#1", created_at: "2026-11-01T10:00:00Z", updated_at: "2026-11-01T10:00:00Z",
-      currency: "USD", total_price: "1.00", line_items: [],
+      id: 1,
+      admin_graphql_api_id: "gid://shopify/Order/99999999999999999999",
+      name: "#1",
+      created_at: "2026-11-01T10:00:00Z",
+      updated_at: "2026-11-01T10:00:00Z",
+      currency: "USD",
+      total_price: "1.00",
+      line_items: [],
     };
     expect((await receiveWebhook(delivery("orders/create", order), { db: t.db })).status).toBe(400);
     expect(await t.db.prisma.order.count()).toBe(0);
-    expect(await t.db.prisma.dataRequest.count({ where: { customerId: { not: { in: ["11", "12", "13", "14", "15", "16", "17"] } } } })).toBe(0);
+    expect(
+      await t.db.prisma.dataRequest.count({ where: { customerId: { not: { in: ["11", "12", "13", "14", "15", "16", "17"] } } } }),
+    ).toBe(0);
   });
 
   it("removes NUL from every string of the body before the handler sees it", async () => {
@@ -145,8 +164,14 @@ describe.each(databaseKinds)("webhook dispatcher on %s", (kind) => {
 
   it("stores an order whose name and line title hold NUL (stripped) instead of failing every retry", async () => {
     const order = {
-      id: 4242, admin_graphql_api_id: "gid://shopify/Order/4242", name: "#42\u0000A", created_at: "2026-11-01T10:00:00Z", updated_at: "2026-11-01T10:00:00Z",
-      currency: "USD", total_price: "5.00", customer: null,
+      id: 4242,
+      admin_graphql_api_id: "gid://shopify/Order/4242",
+      name: "#42\u0000A",
+      created_at: "2026-11-01T10:00:00Z",
+      updated_at: "2026-11-01T10:00:00Z",
+      currency: "USD",
+      total_price: "5.00",
+      customer: null,
       line_items: [{ id: 1, admin_graphql_api_id: "gid://shopify/LineItem/1", title: "Mug\u0000", quantity: 1, price: "5.00" }],
     };
     const r = await receiveWebhook(delivery("orders/create", order), { db: t.db });
@@ -170,7 +195,11 @@ describe.each(databaseKinds)("webhook dispatcher on %s", (kind) => {
     // pruneEvery: 1 makes this delivery the one that prunes.
     expect((await receiveWebhook(delivery("customers/data_request", dataRequest(31)), { db: t.db, pruneEvery: 1 })).status).toBe(200);
     const left = async () =>
-      (await t.db.sql.query<{ webhookId: string }>(`SELECT "webhookId" FROM "WebhookEvent" WHERE "webhookId" IN ('old-done', 'old-running', 'recent-done') ORDER BY 1`)).map((r) => r.webhookId);
+      (
+        await t.db.sql.query<{ webhookId: string }>(
+          `SELECT "webhookId" FROM "WebhookEvent" WHERE "webhookId" IN ('old-done', 'old-running', 'recent-done') ORDER BY 1`,
+        )
+      ).map((r) => r.webhookId);
     // The prune is not awaited by the delivery: wait for it to land.
     for (let i = 0; i < 600 && (await left()).includes("old-done"); i++) await new Promise((r) => setTimeout(r, 50));
     expect(await left()).toEqual(["old-running", "recent-done"]);

@@ -12,7 +12,11 @@ describe("mail relay feedback without MAIL_RELAY_SECRET", () => {
   it("answers 503 with a message naming the missing setting, even for a report signed with the app secret", async () => {
     const body = JSON.stringify({ type: "complaint", messageId: "<m1@winback.test>" });
     const r = await feedbackAction({
-      request: new Request(`${TEST_APP.appUrl}/email/feedback`, { method: "POST", body, headers: { "X-Winback-Signature": signBody(TEST_APP.apiSecret, body) } }),
+      request: new Request(`${TEST_APP.appUrl}/email/feedback`, {
+        method: "POST",
+        body,
+        headers: { "X-Winback-Signature": signBody(TEST_APP.apiSecret, body) },
+      }),
       params: {},
       context: {},
     });

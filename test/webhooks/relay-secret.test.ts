@@ -16,7 +16,11 @@ const SHOP = TEST_APP.shop;
 const hexMac = (secret: string, s: string) => createHmac("sha256", secret).update(s, "utf8").digest("hex");
 const feedback = (body: string, signature: string) =>
   feedbackAction({
-    request: new Request(`${TEST_APP.appUrl}/email/feedback`, { method: "POST", body, headers: { "Content-Type": "application/json", "X-Winback-Signature": signature } }),
+    request: new Request(`${TEST_APP.appUrl}/email/feedback`, {
+      method: "POST",
+      body,
+      headers: { "Content-Type": "application/json", "X-Winback-Signature": signature },
+    }),
     params: {},
     context: {},
   });
@@ -28,7 +32,10 @@ beforeAll(async () => {
      VALUES ('log-77', $1, 77, 'winback_standard', 'cmp:77:day0', 'cmp', 'sent', '<m77@winback.test>', 'c77@example.com', now(), now())`,
     [SHOP],
   );
-  await database.sql.query(`INSERT INTO "Customer" (shop, id, email, "orderCount", "totalSpent") VALUES ($1, 77, 'c77@example.com', 1, 10)`, [SHOP]);
+  await database.sql.query(
+    `INSERT INTO "Customer" (shop, id, email, "orderCount", "totalSpent") VALUES ($1, 77, 'c77@example.com', 1, 10)`,
+    [SHOP],
+  );
 });
 
 describe("mail relay feedback has its own secret", () => {

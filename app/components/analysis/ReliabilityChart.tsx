@@ -35,16 +35,33 @@ export function ReliabilityChart({ horizonDays, trainedDays, cut, asOf, reliabil
   return (
     <Card>
       <BlockStack gap="200">
-        <Text as="h2" variant="headingMd">How reliable is the chance of ordering?</Text>
+        <Text as="h2" variant="headingMd">
+          How reliable is the chance of ordering?
+        </Text>
         <SizedChart height={240} id="reliability-chart" label="Predicted against observed chance of ordering, by tenth of customers">
           {(size) => (
             <ScatterChart {...size} margin={{ top: 12, right: 16, bottom: 16, left: 0 }}>
               <CartesianGrid strokeDasharray="3 3" />
-              <XAxis dataKey="predicted" type="number" domain={[0, top]} ticks={ticks} interval={0} tickFormatter={pct}
-                label={{ value: "predicted", position: "insideBottom", offset: -8 }} />
+              <XAxis
+                dataKey="predicted"
+                type="number"
+                domain={[0, top]}
+                ticks={ticks}
+                interval={0}
+                tickFormatter={pct}
+                label={{ value: "predicted", position: "insideBottom", offset: -8 }}
+              />
               <YAxis dataKey="observed" type="number" domain={[0, top]} ticks={ticks} interval={0} tickFormatter={pct} width={44} />
               <Tooltip formatter={(v, name) => [name === "customers" ? f.number(Number(v)) : pct(Number(v)), String(name)]} />
-              <ReferenceLine segment={[{ x: 0, y: 0 }, { x: top, y: top }]} stroke="#8a8a8a" strokeDasharray="4 2" ifOverflow="hidden" />
+              <ReferenceLine
+                segment={[
+                  { x: 0, y: 0 },
+                  { x: top, y: top },
+                ]}
+                stroke="#8a8a8a"
+                strokeDasharray="4 2"
+                ifOverflow="hidden"
+              />
               <Scatter data={data} fill="#2c6ecb" isAnimationActive={false} />
             </ScatterChart>
           )}

@@ -1,6 +1,13 @@
 import { Badge } from "@shopify/polaris";
 
-const TONES: Record<string, { tone?: "success" | "info" | "attention" | "critical" | "warning"; label: string; progress?: "incomplete" | "partiallyComplete" | "complete" }> = {
+const TONES: Record<
+  string,
+  {
+    tone?: "success" | "info" | "attention" | "critical" | "warning";
+    label: string;
+    progress?: "incomplete" | "partiallyComplete" | "complete";
+  }
+> = {
   draft: { label: "Draft", progress: "incomplete" },
   launching: { tone: "info", label: "Launching", progress: "partiallyComplete" },
   active: { tone: "success", label: "Active", progress: "complete" },

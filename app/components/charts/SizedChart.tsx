@@ -16,7 +16,13 @@ import { ResponsiveContainer } from "recharts";
  * browser measures its tick labels and drops or shifts the ones that would overlap, while the
  * server, which cannot measure text, keeps them all, and the two SVGs differ.
  */
-export function SizedChart({ height, serverWidth = 560, label, id, children }: {
+export function SizedChart({
+  height,
+  serverWidth = 560,
+  label,
+  id,
+  children,
+}: {
   height: number;
   serverWidth?: number;
   label: string;
@@ -30,7 +36,13 @@ export function SizedChart({ height, serverWidth = 560, label, id, children }: {
   useEffect(() => setMounted(true), []);
   return (
     <div id={id} role="img" aria-label={label} style={{ height, width: "100%", overflow: "hidden" }}>
-      {mounted ? <ResponsiveContainer width="100%" height={height}>{children({ height, id: chartId })}</ResponsiveContainer> : children({ width: serverWidth, height, id: chartId })}
+      {mounted ? (
+        <ResponsiveContainer width="100%" height={height}>
+          {children({ height, id: chartId })}
+        </ResponsiveContainer>
+      ) : (
+        children({ width: serverWidth, height, id: chartId })
+      )}
     </div>
   );
 }

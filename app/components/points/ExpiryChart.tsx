@@ -30,18 +30,26 @@ export function ExpiryChart({ weeks, formatMoney }: { weeks: ExpiryWeekView[]; f
     <BlockStack gap="200">
       <SizedChart height={HEIGHT} id="points-expiry-chart" label="Points expiring per week">
         {(size) => (
-            <BarChart {...size} data={data} margin={{ top: 16, right: 16, bottom: 4, left: 0 }}>
-              <CartesianGrid strokeDasharray="3 3" vertical={false} />
-              <XAxis dataKey="label" interval={labelInterval(data.length)} />
-              <YAxis allowDecimals={false} width={56} interval={0} />
-              <Tooltip formatter={(v, _n, p) => [`${nf(Number(v))} points · ${formatMoney((p?.payload as ExpiryWeekView | undefined)?.value ?? 0)}`, "expiring"]} labelFormatter={(l) => `Week of ${String(l)}`} />
-              <Bar dataKey="points" fill="#b98900" isAnimationActive={false} />
-            </BarChart>
+          <BarChart {...size} data={data} margin={{ top: 16, right: 16, bottom: 4, left: 0 }}>
+            <CartesianGrid strokeDasharray="3 3" vertical={false} />
+            <XAxis dataKey="label" interval={labelInterval(data.length)} />
+            <YAxis allowDecimals={false} width={56} interval={0} />
+            <Tooltip
+              formatter={(v, _n, p) => [
+                `${nf(Number(v))} points · ${formatMoney((p?.payload as ExpiryWeekView | undefined)?.value ?? 0)}`,
+                "expiring",
+              ]}
+              labelFormatter={(l) => `Week of ${String(l)}`}
+            />
+            <Bar dataKey="points" fill="#b98900" isAnimationActive={false} />
+          </BarChart>
         )}
       </SizedChart>
       <Text as="p" tone="subdued" variant="bodySm">
         {nf(total)} points expire in the next {weeks.length} weeks
-        {peak && peak.points > 0 ? `; the most in the week of ${peak.weekStart} (${nf(peak.points)} points, ${formatMoney(peak.value)}).` : "."}
+        {peak && peak.points > 0
+          ? `; the most in the week of ${peak.weekStart} (${nf(peak.points)} points, ${formatMoney(peak.value)}).`
+          : "."}
       </Text>
     </BlockStack>
   );

@@ -31,13 +31,27 @@ export function RollingLiftChart({ points, windowDays }: { points: LiftPointView
   const last = points[points.length - 1];
   return (
     <BlockStack gap="200">
-      <SizedChart height={HEIGHT} id="rolling-lift-chart" label={`Rolling ${windowDays}-day reactivation lift, treated minus holdout, with 95% confidence interval, by week`}>
+      <SizedChart
+        height={HEIGHT}
+        id="rolling-lift-chart"
+        label={`Rolling ${windowDays}-day reactivation lift, treated minus holdout, with 95% confidence interval, by week`}
+      >
         {(size) => (
           <ComposedChart {...size} data={data} margin={{ top: 12, right: 16, bottom: 4, left: 0 }}>
             <CartesianGrid strokeDasharray="3 3" vertical={false} />
-            <XAxis dataKey="i" type="number" allowDecimals={false} domain={[0, Math.max(1, data.length - 1)]} tickFormatter={(i: number) => data[i]?.label ?? ""} interval={0} />
+            <XAxis
+              dataKey="i"
+              type="number"
+              allowDecimals={false}
+              domain={[0, Math.max(1, data.length - 1)]}
+              tickFormatter={(i: number) => data[i]?.label ?? ""}
+              interval={0}
+            />
             <YAxis width={56} interval={0} tickFormatter={(v: number) => `${f.fixed(v, 0)} pts`} />
-            <Tooltip formatter={(v) => (Array.isArray(v) ? `${pts(Number(v[0]))} to ${pts(Number(v[1]))}` : pts(Number(v)))} labelFormatter={(i) => `Week ending ${data[Number(i)]?.label ?? ""}`} />
+            <Tooltip
+              formatter={(v) => (Array.isArray(v) ? `${pts(Number(v[0]))} to ${pts(Number(v[1]))}` : pts(Number(v)))}
+              labelFormatter={(i) => `Week ending ${data[Number(i)]?.label ?? ""}`}
+            />
             <Legend />
             <ReferenceLine y={0} stroke="#8a8a8a" />
             <Area type="linear" dataKey="95% interval" stroke="none" fill="#2c6ecb" fillOpacity={0.15} isAnimationActive={false} />
@@ -47,7 +61,9 @@ export function RollingLiftChart({ points, windowDays }: { points: LiftPointView
       </SizedChart>
       <Text as="p" tone="subdued" variant="bodySm">
         Customers count once their own {windowDays}-day window has closed.
-        {last ? ` Latest: ${pts(last.lift == null ? null : last.lift * 100)} (95% CI ${pts(last.ci ? last.ci.low * 100 : null)} to ${pts(last.ci ? last.ci.high * 100 : null)}), ${f.number(last.treated.n)} treated vs ${f.number(last.holdout.n)} holdout.` : ""}
+        {last
+          ? ` Latest: ${pts(last.lift == null ? null : last.lift * 100)} (95% CI ${pts(last.ci ? last.ci.low * 100 : null)} to ${pts(last.ci ? last.ci.high * 100 : null)}), ${f.number(last.treated.n)} treated vs ${f.number(last.holdout.n)} holdout.`
+          : ""}
       </Text>
     </BlockStack>
   );

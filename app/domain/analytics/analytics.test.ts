@@ -1,13 +1,27 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
-  analyze, auc, bgnbdExpectedPurchases, buildHistories, dayFromIso, HistoryAccumulator, lapseClass, localDay,
-  isOverdue, vipThreshold, resolveSettings, scaledHyp2f1, type OrderFact,
+  analyze,
+  auc,
+  bgnbdExpectedPurchases,
+  buildHistories,
+  dayFromIso,
+  HistoryAccumulator,
+  lapseClass,
+  localDay,
+  isOverdue,
+  vipThreshold,
+  resolveSettings,
+  scaledHyp2f1,
+  type OrderFact,
 } from "./index";
 
 function cdnow() {
   const acc = new HistoryAccumulator("UTC");
-  const lines = readFileSync(new URL("../../../test/fixtures/cdnow/cdnow_sample_transactions.csv", import.meta.url), "utf8").trim().split("\n").slice(1);
+  const lines = readFileSync(new URL("../../../test/fixtures/cdnow/cdnow_sample_transactions.csv", import.meta.url), "utf8")
+    .trim()
+    .split("\n")
+    .slice(1);
   for (const l of lines) {
     const [c, d, a] = l.split(",");
     acc.addDay(c, dayFromIso(d), Number(a));
@@ -34,16 +48,26 @@ describe("CDNOW reference estimates", () => {
     expect(bgnbdExpectedPurchases(bg, 39, 2, 30.43, 38.86)).toBeCloseTo(1.226, 2);
   });
   it("churn risk ranks holdout repeat buyers better than recency and BG/NBD alone", () => {
-    const end = dayFromIso("1998-06-30"), cal = dayFromIso("1997-09-30");
+    const end = dayFromIso("1998-06-30"),
+      cal = dayFromIso("1997-09-30");
     const idx = new Map(h.customerIds.map((id, i) => [id, i]));
     const y = res.rows.map((r) => {
       const c = idx.get(r.customerId)!;
       for (let k = h.offsets[c]; k < h.offsets[c + 1]; k++) if (h.days[k] > cal && h.days[k] <= end) return true;
       return false;
     });
-    const aRec = auc(res.rows.map((r) => -r.daysSinceLastOrder), y);
-    const aEp = auc(res.rows.map((r) => r.expectedPurchases90d!), y);
-    const aChurn = auc(res.rows.map((r) => -r.churnRisk), y);
+    const aRec = auc(
+      res.rows.map((r) => -r.daysSinceLastOrder),
+      y,
+    );
+    const aEp = auc(
+      res.rows.map((r) => r.expectedPurchases90d!),
+      y,
+    );
+    const aChurn = auc(
+      res.rows.map((r) => -r.churnRisk),
+      y,
+    );
     console.log(`AUC recency=${aRec.toFixed(4)} bgnbd=${aEp.toFixed(4)} churn=${aChurn.toFixed(4)}`);
     expect(aRec).toBeCloseTo(0.771, 3);
     expect(aEp).toBeCloseTo(0.773, 2);
@@ -82,11 +106,20 @@ describe("rules", () => {
   });
   it("same-day, cancelled, test and guest orders; orders after as-of ignored", () => {
     const o = (customerId: string | null, processedAt: string, value: number, extra: Partial<OrderFact> = {}): OrderFact => ({
-      customerId, processedAt, value, test: false, cancelled: false, ...extra,
+      customerId,
+      processedAt,
+      value,
+      test: false,
+      cancelled: false,
+      ...extra,
     });
     const h = buildHistories([
-      o("a", "2024-01-01T10:00:00Z", 10), o("a", "2024-01-01T12:00:00Z", 5), o("a", "2024-02-01T00:00:00Z", 7, { cancelled: true }),
-      o("a", "2024-03-01T00:00:00Z", 9, { test: true }), o(null, "2024-01-05T00:00:00Z", 4), o("b", "2024-01-02T00:00:00Z", 20),
+      o("a", "2024-01-01T10:00:00Z", 10),
+      o("a", "2024-01-01T12:00:00Z", 5),
+      o("a", "2024-02-01T00:00:00Z", 7, { cancelled: true }),
+      o("a", "2024-03-01T00:00:00Z", 9, { test: true }),
+      o(null, "2024-01-05T00:00:00Z", 4),
+      o("b", "2024-01-02T00:00:00Z", 20),
       o("b", "2024-06-01T00:00:00Z", 20),
     ]);
     const r = analyze(h, { asOf: "2024-04-01" });

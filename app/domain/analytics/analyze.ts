@@ -1,5 +1,13 @@
 import { AppError, isAppError } from "../../lib/errors";
-import { bgnbdExpectedPurchases, bgnbdMedianTimeToNext, bgnbdPAlive, bgnbdProbNoPurchase, bgnbdSufficientStats, fitBgNbd, type BgNbdFit } from "./bgnbd";
+import {
+  bgnbdExpectedPurchases,
+  bgnbdMedianTimeToNext,
+  bgnbdPAlive,
+  bgnbdProbNoPurchase,
+  bgnbdSufficientStats,
+  fitBgNbd,
+  type BgNbdFit,
+} from "./bgnbd";
 import { fitGammaGamma, gammaGammaExpectedValue, type GammaGammaFit } from "./gammagamma";
 import { dayFromIso, isoFromDay } from "./dates";
 import type { PurchaseHistories } from "./histories";
@@ -21,17 +29,32 @@ export interface CustomerSummary {
 }
 
 /** Figures of one customer as of day `asOf` (inclusive); null when the customer had not ordered yet. */
-export function summarizeCustomer(days: ArrayLike<number>, values: ArrayLike<number>, orders: ArrayLike<number> | null, asOf: number): CustomerSummary | null {
+export function summarizeCustomer(
+  days: ArrayLike<number>,
+  values: ArrayLike<number>,
+  orders: ArrayLike<number> | null,
+  asOf: number,
+): CustomerSummary | null {
   let k = 0;
   while (k < days.length && days[k] <= asOf) k++;
   if (k === 0) return null;
-  let total = 0, n = 0;
-  for (let i = 0; i < k; i++) { total += values[i]; n += orders ? orders[i] : 1; }
+  let total = 0,
+    n = 0;
+  for (let i = 0; i < k; i++) {
+    total += values[i];
+    n += orders ? orders[i] : 1;
+  }
   const gaps: number[] = [];
   for (let i = 1; i < k; i++) gaps.push(days[i] - days[i - 1]);
   return {
-    orders: n, totalSpent: total, aov: total / n, firstDay: days[0], lastDay: days[k - 1], purchaseDays: k,
-    daysSinceLastOrder: asOf - days[k - 1], medianGapDays: gaps.length ? median(gaps) : null,
+    orders: n,
+    totalSpent: total,
+    aov: total / n,
+    firstDay: days[0],
+    lastDay: days[k - 1],
+    purchaseDays: k,
+    daysSinceLastOrder: asOf - days[k - 1],
+    medianGapDays: gaps.length ? median(gaps) : null,
   };
 }
 
@@ -48,8 +71,15 @@ export function lapseClass(daysSince: number, s: Settings = resolveSettings()): 
   return "lost";
 }
 
-export function isOverdue(c: Pick<CustomerSummary, "purchaseDays" | "daysSinceLastOrder" | "medianGapDays">, s: Settings = resolveSettings()): boolean {
-  return c.purchaseDays >= s.overdue.minPurchaseDays && c.medianGapDays !== null && c.daysSinceLastOrder > s.overdue.gapMultiplier * c.medianGapDays;
+export function isOverdue(
+  c: Pick<CustomerSummary, "purchaseDays" | "daysSinceLastOrder" | "medianGapDays">,
+  s: Settings = resolveSettings(),
+): boolean {
+  return (
+    c.purchaseDays >= s.overdue.minPurchaseDays &&
+    c.medianGapDays !== null &&
+    c.daysSinceLastOrder > s.overdue.gapMultiplier * c.medianGapDays
+  );
 }
 
 /** Nearest-rank percentile: value at rank ceil(p·n) of the ascending totals. */
@@ -158,21 +188,31 @@ export interface AnalyzeOptions {
 
 interface Snapshot {
   idx: Int32Array; // customer indices with ≥1 order by asOf
-  x: Int32Array; tx: Int32Array; T: Int32Array; rec: Int32Array;
+  x: Int32Array;
+  tx: Int32Array;
+  T: Int32Array;
+  rec: Int32Array;
 }
 
 function snapshot(h: PurchaseHistories, asOf: number): Snapshot {
   const C = h.customerIds.length;
   const idx: number[] = [];
-  const x = new Int32Array(C), tx = new Int32Array(C), T = new Int32Array(C), rec = new Int32Array(C);
+  const x = new Int32Array(C),
+    tx = new Int32Array(C),
+    T = new Int32Array(C),
+    rec = new Int32Array(C);
   let n = 0;
   for (let c = 0; c < C; c++) {
-    const s = h.offsets[c], e = h.offsets[c + 1];
+    const s = h.offsets[c],
+      e = h.offsets[c + 1];
     let k = s;
     while (k < e && h.days[k] <= asOf) k++;
     if (k === s) continue;
     idx.push(c);
-    x[n] = k - s - 1; tx[n] = h.days[k - 1] - h.days[s]; T[n] = asOf - h.days[s]; rec[n] = asOf - h.days[k - 1];
+    x[n] = k - s - 1;
+    tx[n] = h.days[k - 1] - h.days[s];
+    T[n] = asOf - h.days[s];
+    rec[n] = asOf - h.days[k - 1];
     n++;
   }
   return { idx: Int32Array.from(idx), x: x.subarray(0, n), tx: tx.subarray(0, n), T: T.subarray(0, n), rec: rec.subarray(0, n) };
@@ -194,7 +234,8 @@ function churnFeatures(fit: BgNbdFit, unit: number, horizonDays: number, x: numb
  */
 function innerSplitDays(h: PurchaseHistories, asOf: number, horizonDays: number, s: Settings): number {
   const first: number[] = [];
-  for (let c = 0; c < h.customerIds.length; c++) if (h.offsets[c + 1] > h.offsets[c] && h.days[h.offsets[c]] <= asOf) first.push(h.days[h.offsets[c]]);
+  for (let c = 0; c < h.customerIds.length; c++)
+    if (h.offsets[c + 1] > h.offsets[c] && h.days[h.offsets[c]] <= asOf) first.push(h.days[h.offsets[c]]);
   const need = Math.max(s.prediction.minCustomers, Math.ceil(first.length / 2));
   if (first.length < need) return 0;
   first.sort((a, b) => a - b);
@@ -202,8 +243,13 @@ function innerSplitDays(h: PurchaseHistories, asOf: number, horizonDays: number,
   const ageNow = asOf - first[Math.floor((first.length - 1) / 2)];
   for (; w >= 1; w--) {
     const cut = asOf - w;
-    let k = 0, hi = first.length; // k = customers with a first order on or before the cut
-    while (k < hi) { const m = (k + hi) >> 1; if (first[m] <= cut) k = m + 1; else hi = m; }
+    let k = 0,
+      hi = first.length; // k = customers with a first order on or before the cut
+    while (k < hi) {
+      const m = (k + hi) >> 1;
+      if (first[m] <= cut) k = m + 1;
+      else hi = m;
+    }
     if (k >= need && cut - first[Math.floor((k - 1) / 2)] >= ageNow / 2) return w;
   }
   return 0;
@@ -217,9 +263,14 @@ function reliabilityBins(p: Float64Array, y: boolean[]): ReliabilityBin[] {
   const bins = Math.min(10, Math.floor(order.length / 10));
   const out: ReliabilityBin[] = [];
   for (let d = 0; d < bins; d++) {
-    const from = Math.floor((d * order.length) / bins), to = Math.floor(((d + 1) * order.length) / bins);
-    let sp = 0, so = 0;
-    for (let k = from; k < to; k++) { sp += p[order[k]]; if (y[order[k]]) so++; }
+    const from = Math.floor((d * order.length) / bins),
+      to = Math.floor(((d + 1) * order.length) / bins);
+    let sp = 0,
+      so = 0;
+    for (let k = from; k < to; k++) {
+      sp += p[order[k]];
+      if (y[order[k]]) so++;
+    }
     out.push({ predicted: sp / (to - from), observed: so / (to - from), customers: to - from });
   }
   return out;
@@ -251,7 +302,11 @@ function trainChurn(h: PurchaseHistories, asOf: number, unit: number, s: Setting
     const c = snap.idx[i];
     X.push(churnFeatures(fit, unit, inner, snap.x[i], snap.tx[i], snap.T[i], snap.rec[i]));
     let bought = false;
-    for (let k = h.offsets[c]; k < h.offsets[c + 1]; k++) if (h.days[k] > cut && h.days[k] <= asOf) { bought = true; break; }
+    for (let k = h.offsets[c]; k < h.offsets[c + 1]; k++)
+      if (h.days[k] > cut && h.days[k] <= asOf) {
+        bought = true;
+        break;
+      }
     y.push(bought);
   }
   const pos = y.filter(Boolean).length;
@@ -261,18 +316,33 @@ function trainChurn(h: PurchaseHistories, asOf: number, unit: number, s: Setting
   // Deciles need no more than RELIABILITY_SAMPLE customers, so large shops use every k-th one (at most
   // one more fit's worth of work on that sample); the shipped combiner is still trained on everyone.
   const step = Math.max(1, Math.ceil(X.length / RELIABILITY_SAMPLE));
-  const sx: number[][] = [], sy: boolean[] = [];
-  for (let i = 0; i < X.length; i += step) { sx.push(X[i]); sy.push(y[i]); }
+  const sx: number[][] = [],
+    sy: boolean[] = [];
+  for (let i = 0; i < X.length; i += step) {
+    sx.push(X[i]);
+    sy.push(y[i]);
+  }
   const oof = new Float64Array(sx.length);
   for (let fold = 0; fold < 2; fold++) {
-    const tr: number[][] = [], ty: boolean[] = [];
-    for (let i = 0; i < sx.length; i++) if (i % 2 !== fold) { tr.push(sx[i]); ty.push(sy[i]); }
+    const tr: number[][] = [],
+      ty: boolean[] = [];
+    for (let i = 0; i < sx.length; i++)
+      if (i % 2 !== fold) {
+        tr.push(sx[i]);
+        ty.push(sy[i]);
+      }
     const m = fitLogistic(tr, ty, { l2: 1 });
     for (let i = fold; i < sx.length; i += 2) oof[i] = predictLogistic(m, sx[i]);
   }
   return {
-    logistic, horizonDays: horizon, trainedDays: inner, cut: isoFromDay(cut), trainingCustomers: y.length,
-    trainingPositives: pos, reliability: reliabilityBins(oof, sy), horizonMap: null,
+    logistic,
+    horizonDays: horizon,
+    trainedDays: inner,
+    cut: isoFromDay(cut),
+    trainingCustomers: y.length,
+    trainingPositives: pos,
+    reliability: reliabilityBins(oof, sy),
+    horizonMap: null,
   };
 }
 
@@ -285,7 +355,10 @@ function predictBuy(m: ChurnModel, bg: BgNbdFit, unit: number, x: number, txD: n
   return composedBuy(m, bg, unit, x, txD, TD, recD);
 }
 
-const logit = (q: number) => { const c = Math.min(1 - 1e-12, Math.max(1e-12, q)); return Math.log(c / (1 - c)); };
+const logit = (q: number) => {
+  const c = Math.min(1 - 1e-12, Math.max(1e-12, q));
+  return Math.log(c / (1 - c));
+};
 
 /**
  * Short-history case (trainedDays < horizonDays): composedBuy is a probability for the full horizon but
@@ -296,7 +369,8 @@ const logit = (q: number) => { const c = Math.min(1 - 1e-12, Math.max(1e-12, q))
  * the level. Uses only today's features: no outcome after asOf.
  */
 function fitHorizonMap(m: ChurnModel, bg: BgNbdFit, unit: number, snap: Snapshot): LogisticModel {
-  const X: number[][] = [], y: number[] = [];
+  const X: number[][] = [],
+    y: number[] = [];
   for (let i = 0; i < snap.idx.length; i++) {
     X.push([logit(predictLogistic(m.logistic, churnFeatures(bg, unit, m.horizonDays, snap.x[i], snap.tx[i], snap.T[i], snap.rec[i])))]);
     y.push(composedBuy(m, bg, unit, snap.x[i], snap.tx[i], snap.T[i], snap.rec[i]));
@@ -334,7 +408,8 @@ export function analyze(h: PurchaseHistories, opts: AnalyzeOptions): AnalysisRes
   const totals = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const c = snap.idx[i];
-    const a = h.offsets[c], e = h.offsets[c + 1];
+    const a = h.offsets[c],
+      e = h.offsets[c + 1];
     summaries[i] = summarizeCustomer(h.days.subarray(a, e), h.values.subarray(a, e), h.orders.subarray(a, e), asOf)!;
     totals[i] = summaries[i].totalSpent;
   }
@@ -344,14 +419,18 @@ export function analyze(h: PurchaseHistories, opts: AnalyzeOptions): AnalysisRes
   let modelMessage: string | null = null;
   try {
     const bg = fitBgNbd(bgnbdSufficientStats(snap.x, snap.tx, snap.T, unit), s.prediction);
-    const gx: number[] = [], gm: number[] = [];
+    const gx: number[] = [],
+      gm: number[] = [];
     for (let i = 0; i < n; i++) {
       const c = snap.idx[i];
       const x = snap.x[i];
       if (x < 1) continue;
       let sum = 0;
       for (let k = h.offsets[c] + 1; k <= h.offsets[c] + x; k++) sum += h.values[k];
-      if (sum > 0) { gx.push(x); gm.push(sum / x); }
+      if (sum > 0) {
+        gx.push(x);
+        gm.push(sum / x);
+      }
     }
     let gg: GammaGammaFit | null = null;
     try {
@@ -369,7 +448,13 @@ export function analyze(h: PurchaseHistories, opts: AnalyzeOptions): AnalysisRes
   }
 
   const classes = { active: 0, at_risk: 0, high_risk: 0, lost: 0 };
-  let overdueN = 0, vipN = 0, tVip = 0, tStd = 0, repeat = 0, orders = 0, revenue = 0;
+  let overdueN = 0,
+    vipN = 0,
+    tVip = 0,
+    tStd = 0,
+    repeat = 0,
+    orders = 0,
+    revenue = 0;
   const rows: CustomerAnalysis[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const c = summaries[i];
@@ -387,10 +472,17 @@ export function analyze(h: PurchaseHistories, opts: AnalyzeOptions): AnalysisRes
     if (c.purchaseDays > 1) repeat++;
     orders += c.orders;
     revenue += c.totalSpent;
-    let pAlive: number | null = null, pBuy: number | null = null, ep90: number | null = null, eov: number | null = null, v12: number | null = null, next: string | null = null;
+    let pAlive: number | null = null,
+      pBuy: number | null = null,
+      ep90: number | null = null,
+      eov: number | null = null,
+      v12: number | null = null,
+      next: string | null = null;
     let churn = ruleChurnRisk(c, s);
     if (model) {
-      const x = snap.x[i], txU = snap.tx[i] / unit, TU = snap.T[i] / unit;
+      const x = snap.x[i],
+        txU = snap.tx[i] / unit,
+        TU = snap.T[i] / unit;
       pAlive = bgnbdPAlive(model.bgnbd, x, txU, TU);
       ep90 = bgnbdExpectedPurchases(model.bgnbd, s.prediction.horizonDays / unit, x, txU, TU);
       if (model.gammaGamma) {
@@ -405,32 +497,67 @@ export function analyze(h: PurchaseHistories, opts: AnalyzeOptions): AnalysisRes
       }
     }
     rows[i] = {
-      customerId: h.customerIds[snap.idx[i]], orders: c.orders, totalSpent: c.totalSpent, aov: c.aov,
-      firstOrderDate: isoFromDay(c.firstDay), lastOrderDate: isoFromDay(c.lastDay), purchaseDays: c.purchaseDays,
-      daysSinceLastOrder: c.daysSinceLastOrder, medianGapDays: c.medianGapDays, lapseClass: cls, overdue, vip, target,
-      branch: target ? (vip ? "vip" : "standard") : null, pAlive, pBuy, expectedPurchases90d: ep90, expectedOrderValue: eov,
-      predicted12mValue: v12, expectedNextOrderDate: next, churnRisk: churn,
+      customerId: h.customerIds[snap.idx[i]],
+      orders: c.orders,
+      totalSpent: c.totalSpent,
+      aov: c.aov,
+      firstOrderDate: isoFromDay(c.firstDay),
+      lastOrderDate: isoFromDay(c.lastDay),
+      purchaseDays: c.purchaseDays,
+      daysSinceLastOrder: c.daysSinceLastOrder,
+      medianGapDays: c.medianGapDays,
+      lapseClass: cls,
+      overdue,
+      vip,
+      target,
+      branch: target ? (vip ? "vip" : "standard") : null,
+      pAlive,
+      pBuy,
+      expectedPurchases90d: ep90,
+      expectedOrderValue: eov,
+      predicted12mValue: v12,
+      expectedNextOrderDate: next,
+      churnRisk: churn,
     };
   }
-  let guestOrders = 0, guestRevenue = 0;
-  for (let i = 0; i < h.guestDays.length; i++) if (h.guestDays[i] <= asOf) { guestOrders++; guestRevenue += h.guestValues[i]; }
+  let guestOrders = 0,
+    guestRevenue = 0;
+  for (let i = 0; i < h.guestDays.length; i++)
+    if (h.guestDays[i] <= asOf) {
+      guestOrders++;
+      guestRevenue += h.guestValues[i];
+    }
   const share = (k: number) => ({ count: k, share: n ? k / n : 0 });
   return {
-    asOf: isoFromDay(asOf), vipThreshold: vipT, customers: n, repeatCustomers: repeat,
-    classes: { active: share(classes.active), at_risk: share(classes.at_risk), high_risk: share(classes.high_risk), lost: share(classes.lost) },
-    overdue: overdueN, vip: vipN, targets: { vip: tVip, standard: tStd, total: tVip + tStd },
+    asOf: isoFromDay(asOf),
+    vipThreshold: vipT,
+    customers: n,
+    repeatCustomers: repeat,
+    classes: {
+      active: share(classes.active),
+      at_risk: share(classes.at_risk),
+      high_risk: share(classes.high_risk),
+      lost: share(classes.lost),
+    },
+    overdue: overdueN,
+    vip: vipN,
+    targets: { vip: tVip, standard: tStd, total: tVip + tStd },
     historicalNorm: historicalNorm(h, asOf, s),
     shop: { orders: orders + guestOrders, revenue: revenue + guestRevenue, guestOrders, guestRevenue },
-    model, modelMessage, rows,
+    model,
+    modelMessage,
+    rows,
   };
 }
 
 /** Silent-90+ share now vs one lookback earlier, and orders per customer in the last vs prior window. */
 export function historicalNorm(h: PurchaseHistories, asOf: number, s: Settings = resolveSettings()): RiskSummary["historicalNorm"] {
   const silentShare = (d: number): number | null => {
-    let base = 0, silent = 0;
+    let base = 0,
+      silent = 0;
     for (let c = 0; c < h.customerIds.length; c++) {
-      const a = h.offsets[c], e = h.offsets[c + 1];
+      const a = h.offsets[c],
+        e = h.offsets[c + 1];
       if (h.days[a] > d) continue;
       let k = a;
       while (k + 1 < e && h.days[k + 1] <= d) k++;
@@ -441,9 +568,11 @@ export function historicalNorm(h: PurchaseHistories, asOf: number, s: Settings =
   };
   // orders in (end − window, end] per customer who had ordered by `end`
   const perCustomer = (end: number): number | null => {
-    let base = 0, ord = 0;
+    let base = 0,
+      ord = 0;
     for (let c = 0; c < h.customerIds.length; c++) {
-      const a = h.offsets[c], e = h.offsets[c + 1];
+      const a = h.offsets[c],
+        e = h.offsets[c + 1];
       if (h.days[a] > end) continue;
       base++;
       for (let k = a; k < e; k++) if (h.days[k] > end - s.norm.windowDays && h.days[k] <= end) ord += h.orders[k];

@@ -218,14 +218,16 @@ export function fitBgNbd(s: BgNbdStats, opts: FitOptions = {}): BgNbdFit {
   const n = s.customers;
   const gTmp = new Float64Array(4);
   // mean negative log-likelihood per customer keeps the gradient tolerance independent of data size
-  const objectiveOf = (st: BgNbdStats) => (th: Float64Array, grad: Float64Array): number => {
-    for (let i = 0; i < 4; i++) if (!(Math.abs(th[i]) < 18)) return Infinity;
-    const p = { r: Math.exp(th[0]), alpha: Math.exp(th[1]), a: Math.exp(th[2]), b: Math.exp(th[3]) };
-    const ll = bgnbdLogLikelihood(p, st, gTmp);
-    if (!Number.isFinite(ll)) return Infinity;
-    for (let i = 0; i < 4; i++) grad[i] = -gTmp[i] / st.customers;
-    return -ll / st.customers;
-  };
+  const objectiveOf =
+    (st: BgNbdStats) =>
+    (th: Float64Array, grad: Float64Array): number => {
+      for (let i = 0; i < 4; i++) if (!(Math.abs(th[i]) < 18)) return Infinity;
+      const p = { r: Math.exp(th[0]), alpha: Math.exp(th[1]), a: Math.exp(th[2]), b: Math.exp(th[3]) };
+      const ll = bgnbdLogLikelihood(p, st, gTmp);
+      if (!Number.isFinite(ll)) return Infinity;
+      for (let i = 0; i < 4; i++) grad[i] = -gTmp[i] / st.customers;
+      return -ll / st.customers;
+    };
   const meanT = Math.max(sumT / n, 1e-3);
   const starts = [
     [0, Math.log(meanT), 0, 0],

@@ -15,7 +15,12 @@ export interface GammaGammaFit extends GammaGammaParams {
   converged: boolean;
 }
 
-interface PerFrequency { x: Int32Array; maxX: number; cntX: Float64Array; sumLnM: Float64Array }
+interface PerFrequency {
+  x: Int32Array;
+  maxX: number;
+  cntX: Float64Array;
+  sumLnM: Float64Array;
+}
 // A fit evaluates the likelihood hundreds of times on the same arrays: the per-frequency sums are
 // computed once per (x, m) pair instead of one log per customer per evaluation.
 const perFrequencyCache = new WeakMap<Float64Array, PerFrequency>();
@@ -42,12 +47,7 @@ function perFrequency(x: Int32Array, m: Float64Array): PerFrequency {
  * Everything except the last term depends on x only (plus Σ ln m per x), so an evaluation costs one
  * log per customer.
  */
-export function gammaGammaLogLikelihood(
-  par: GammaGammaParams,
-  x: Int32Array,
-  m: Float64Array,
-  grad?: Float64Array,
-): number {
+export function gammaGammaLogLikelihood(par: GammaGammaParams, x: Int32Array, m: Float64Array, grad?: Float64Array): number {
   const { p, q, v } = par;
   const n = x.length;
   const { maxX, cntX, sumLnM } = perFrequency(x, m);
@@ -93,7 +93,11 @@ export function gammaGammaLogLikelihood(
  * Fits on repeat customers: x = number of repeat purchase days, m = their mean spend (> 0).
  * Throws AppError("INSUFFICIENT_DATA") below `minCustomers`.
  */
-export function fitGammaGamma(x: Int32Array, m: Float64Array, opts: { minCustomers?: number; pilotCustomers?: number } = {}): GammaGammaFit {
+export function fitGammaGamma(
+  x: Int32Array,
+  m: Float64Array,
+  opts: { minCustomers?: number; pilotCustomers?: number } = {},
+): GammaGammaFit {
   const minCustomers = opts.minCustomers ?? 10;
   const n = x.length;
   if (n < minCustomers) {
@@ -102,13 +106,15 @@ export function fitGammaGamma(x: Int32Array, m: Float64Array, opts: { minCustome
   let meanM = 0;
   for (let i = 0; i < n; i++) meanM += m[i] / n;
   const gTmp = new Float64Array(3);
-  const objectiveOf = (xs: Int32Array, ms: Float64Array) => (th: Float64Array, grad: Float64Array): number => {
-    for (let i = 0; i < 3; i++) if (!(Math.abs(th[i]) < 25)) return Infinity;
-    const ll = gammaGammaLogLikelihood({ p: Math.exp(th[0]), q: Math.exp(th[1]), v: Math.exp(th[2]) }, xs, ms, gTmp);
-    if (!Number.isFinite(ll)) return Infinity;
-    for (let i = 0; i < 3; i++) grad[i] = -gTmp[i] / xs.length;
-    return -ll / xs.length;
-  };
+  const objectiveOf =
+    (xs: Int32Array, ms: Float64Array) =>
+    (th: Float64Array, grad: Float64Array): number => {
+      for (let i = 0; i < 3; i++) if (!(Math.abs(th[i]) < 25)) return Infinity;
+      const ll = gammaGammaLogLikelihood({ p: Math.exp(th[0]), q: Math.exp(th[1]), v: Math.exp(th[2]) }, xs, ms, gTmp);
+      if (!Number.isFinite(ll)) return Infinity;
+      for (let i = 0; i < 3; i++) grad[i] = -gTmp[i] / xs.length;
+      return -ll / xs.length;
+    };
   const starts = [
     [0, Math.log(2), Math.log(meanM)],
     [Math.log(5), Math.log(4), Math.log(meanM * 3)],

@@ -32,10 +32,19 @@ class Grow {
   push(a: number, b: number, v: number) {
     if (this.n === this.f64.length) {
       const cap = this.n * 2;
-      this.i32 = this.i32.map((x) => { const y = new Int32Array(cap); y.set(x); return y; });
-      const f = new Float64Array(cap); f.set(this.f64); this.f64 = f;
+      this.i32 = this.i32.map((x) => {
+        const y = new Int32Array(cap);
+        y.set(x);
+        return y;
+      });
+      const f = new Float64Array(cap);
+      f.set(this.f64);
+      this.f64 = f;
     }
-    this.i32[0][this.n] = a; this.i32[1][this.n] = b; this.f64[this.n] = v; this.n++;
+    this.i32[0][this.n] = a;
+    this.i32[1][this.n] = b;
+    this.f64[this.n] = v;
+    this.n++;
   }
 }
 
@@ -48,26 +57,45 @@ export class HistoryAccumulator {
   constructor(private readonly timeZone = "UTC") {}
 
   add(o: OrderFact): void {
-    if (o.test) { this.excluded.test++; return; }
-    if (o.cancelled) { this.excluded.cancelled++; return; }
+    if (o.test) {
+      this.excluded.test++;
+      return;
+    }
+    if (o.cancelled) {
+      this.excluded.cancelled++;
+      return;
+    }
     if (!Number.isFinite(o.value)) throw new AppError("INVALID_INPUT", `Order value is not a number: ${o.value}`);
     this.addDay(o.customerId, localDay(o.processedAt, this.timeZone), o.value);
   }
 
   /** Fast path for callers that already hold a local day number of a qualifying order. */
   addDay(customerId: string | null, day: number, value: number): void {
-    if (customerId === null) { this.guests.push(day, 0, value); return; }
+    if (customerId === null) {
+      this.guests.push(day, 0, value);
+      return;
+    }
     let c = this.index.get(customerId);
-    if (c === undefined) { c = this.ids.length; this.index.set(customerId, c); this.ids.push(customerId); }
+    if (c === undefined) {
+      c = this.ids.length;
+      this.index.set(customerId, c);
+      this.ids.push(customerId);
+    }
     this.orders.push(c, day, value);
   }
 
   build(): PurchaseHistories {
     const n = this.orders.n;
-    const cust = this.orders.i32[0], day = this.orders.i32[1], val = this.orders.f64;
+    const cust = this.orders.i32[0],
+      day = this.orders.i32[1],
+      val = this.orders.f64;
     const C = this.ids.length;
-    let minD = Infinity, maxD = -Infinity;
-    for (let i = 0; i < n; i++) { if (day[i] < minD) minD = day[i]; if (day[i] > maxD) maxD = day[i]; }
+    let minD = Infinity,
+      maxD = -Infinity;
+    for (let i = 0; i < n; i++) {
+      if (day[i] < minD) minD = day[i];
+      if (day[i] > maxD) maxD = day[i];
+    }
     // two stable counting sorts (by day, then by customer) leave each customer's orders in day order
     const byDay = new Int32Array(n);
     if (n > 0) {
@@ -81,22 +109,40 @@ export class HistoryAccumulator {
     for (let k = 1; k <= C; k++) cstart[k] += cstart[k - 1];
     const pos = cstart.slice();
     const sorted = new Int32Array(n);
-    for (let k = 0; k < n; k++) { const i = byDay[k]; sorted[pos[cust[i]]++] = i; }
+    for (let k = 0; k < n; k++) {
+      const i = byDay[k];
+      sorted[pos[cust[i]]++] = i;
+    }
     const offsets = new Int32Array(C + 1);
-    const days = new Int32Array(n), values = new Float64Array(n), orders = new Int32Array(n);
+    const days = new Int32Array(n),
+      values = new Float64Array(n),
+      orders = new Int32Array(n);
     let m = 0;
     for (let c = 0; c < C; c++) {
       offsets[c] = m;
       for (let k = cstart[c]; k < cstart[c + 1]; k++) {
         const i = sorted[k];
-        if (m > offsets[c] && days[m - 1] === day[i]) { values[m - 1] += val[i]; orders[m - 1]++; }
-        else { days[m] = day[i]; values[m] = val[i]; orders[m] = 1; m++; }
+        if (m > offsets[c] && days[m - 1] === day[i]) {
+          values[m - 1] += val[i];
+          orders[m - 1]++;
+        } else {
+          days[m] = day[i];
+          values[m] = val[i];
+          orders[m] = 1;
+          m++;
+        }
       }
     }
     offsets[C] = m;
     return {
-      customerIds: this.ids.slice(), offsets, days: days.slice(0, m), values: values.slice(0, m), orders: orders.slice(0, m),
-      guestDays: this.guests.i32[0].slice(0, this.guests.n), guestValues: this.guests.f64.slice(0, this.guests.n), excluded: { ...this.excluded },
+      customerIds: this.ids.slice(),
+      offsets,
+      days: days.slice(0, m),
+      values: values.slice(0, m),
+      orders: orders.slice(0, m),
+      guestDays: this.guests.i32[0].slice(0, this.guests.n),
+      guestValues: this.guests.f64.slice(0, this.guests.n),
+      excluded: { ...this.excluded },
     };
   }
 }

@@ -2,13 +2,37 @@ export { DEFAULT_SETTINGS, resolveSettings, type Settings, type SettingsInput } 
 export { HistoryAccumulator, buildHistories, type OrderFact, type PurchaseHistories } from "./histories";
 export { DAY_MS, localDay, dayFromIso, isoFromDay, assertTimeZone } from "./dates";
 export {
-  analyze, summarizeCustomer, lapseClass, isOverdue, vipThreshold, historicalNorm, riskSummary, churnRisk,
-  type AnalysisResult, type AnalyzeOptions, type CustomerAnalysis, type CustomerSummary, type LapseClass,
-  type ModelResult, type RiskSummary, type TimeUnit, type ChurnModel, type ReliabilityBin,
+  analyze,
+  summarizeCustomer,
+  lapseClass,
+  isOverdue,
+  vipThreshold,
+  historicalNorm,
+  riskSummary,
+  churnRisk,
+  type AnalysisResult,
+  type AnalyzeOptions,
+  type CustomerAnalysis,
+  type CustomerSummary,
+  type LapseClass,
+  type ModelResult,
+  type RiskSummary,
+  type TimeUnit,
+  type ChurnModel,
+  type ReliabilityBin,
 } from "./analyze";
 export {
-  fitBgNbd, bgnbdSufficientStats, bgnbdLogLikelihood, bgnbdPAlive, bgnbdExpectedPurchases, bgnbdExpectedPurchasesNew,
-  bgnbdMedianTimeToNext, bgnbdProbNoPurchase, type BgNbdParams, type BgNbdFit, type BgNbdStats,
+  fitBgNbd,
+  bgnbdSufficientStats,
+  bgnbdLogLikelihood,
+  bgnbdPAlive,
+  bgnbdExpectedPurchases,
+  bgnbdExpectedPurchasesNew,
+  bgnbdMedianTimeToNext,
+  bgnbdProbNoPurchase,
+  type BgNbdParams,
+  type BgNbdFit,
+  type BgNbdStats,
 } from "./bgnbd";
 export { fitGammaGamma, gammaGammaLogLikelihood, gammaGammaExpectedValue, type GammaGammaParams, type GammaGammaFit } from "./gammagamma";
 export { auc } from "./auc";

@@ -13,28 +13,48 @@ function population(n: number, seed = 7) {
   };
   const gamma = (k: number): number => {
     if (k < 1) return gamma(k + 1) * Math.pow(rnd(), 1 / k);
-    const d = k - 1 / 3, c = 1 / Math.sqrt(9 * d);
+    const d = k - 1 / 3,
+      c = 1 / Math.sqrt(9 * d);
     for (;;) {
       let x: number, v: number;
-      do { x = Math.sqrt(-2 * Math.log(rnd() || 1e-300)) * Math.cos(2 * Math.PI * rnd()); v = 1 + c * x; } while (v <= 0);
+      do {
+        x = Math.sqrt(-2 * Math.log(rnd() || 1e-300)) * Math.cos(2 * Math.PI * rnd());
+        v = 1 + c * x;
+      } while (v <= 0);
       v = v * v * v;
       if (Math.log(rnd()) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
     }
   };
-  const x: number[] = [], tx: number[] = [], T: number[] = [], gx: number[] = [], gm: number[] = [];
+  const x: number[] = [],
+    tx: number[] = [],
+    T: number[] = [],
+    gx: number[] = [],
+    gm: number[] = [];
   for (let i = 0; i < n; i++) {
-    const lam = gamma(0.8) / 30, ga = gamma(0.6), p = ga / (ga + gamma(2.5));
+    const lam = gamma(0.8) / 30,
+      ga = gamma(0.6),
+      p = ga / (ga + gamma(2.5));
     const first = Math.floor(rnd() * 700);
-    let t = first, last = first, k = 0, spend = 0;
+    let t = first,
+      last = first,
+      k = 0,
+      spend = 0;
     const mean = 40 * gamma(3);
     for (;;) {
       t += Math.max(1, Math.ceil(-Math.log(rnd() || 1e-12) / lam));
       if (t >= 1000) break;
-      k++; last = t; spend += mean * (0.5 + rnd());
+      k++;
+      last = t;
+      spend += mean * (0.5 + rnd());
       if (rnd() < p) break;
     }
-    x.push(k); tx.push(last - first); T.push(999 - first);
-    if (k > 0) { gx.push(k); gm.push(spend / k); }
+    x.push(k);
+    tx.push(last - first);
+    T.push(999 - first);
+    if (k > 0) {
+      gx.push(k);
+      gm.push(spend / k);
+    }
   }
   return { x, tx, T, gx: Int32Array.from(gx), gm: Float64Array.from(gm) };
 }

@@ -37,9 +37,7 @@ export function digamma(x: number): number {
   }
   const inv = 1 / x;
   const inv2 = inv * inv;
-  return (
-    acc + Math.log(x) - 0.5 * inv - inv2 * (1 / 12 - inv2 * (1 / 120 - inv2 * (1 / 252 - inv2 * (1 / 240 - inv2 / 132))))
-  );
+  return acc + Math.log(x) - 0.5 * inv - inv2 * (1 / 12 - inv2 * (1 / 120 - inv2 * (1 / 252 - inv2 * (1 / 240 - inv2 / 132))));
 }
 
 /** ln(e^a + e^b) without overflow. */

@@ -8,8 +8,7 @@ export interface DeliveryCounts {
 }
 
 export type GuardrailReason =
-  | { metric: "unsubscribe_rate"; rate: number; limit: number }
-  | { metric: "complaint_rate"; rate: number; limit: number };
+  { metric: "unsubscribe_rate"; rate: number; limit: number } | { metric: "complaint_rate"; rate: number; limit: number };
 
 export interface GuardrailResult {
   status: "ok" | "pause";
@@ -35,7 +34,8 @@ export function evaluateGuardrails(counts: DeliveryCounts, settings: Pick<Campai
   const evaluated = deliveries >= g.minDeliveries;
   const reasons: GuardrailReason[] = [];
   if (evaluated) {
-    if (unsubscribeRate! > g.maxUnsubscribeRate) reasons.push({ metric: "unsubscribe_rate", rate: unsubscribeRate!, limit: g.maxUnsubscribeRate });
+    if (unsubscribeRate! > g.maxUnsubscribeRate)
+      reasons.push({ metric: "unsubscribe_rate", rate: unsubscribeRate!, limit: g.maxUnsubscribeRate });
     if (complaintRate! > g.maxComplaintRate) reasons.push({ metric: "complaint_rate", rate: complaintRate!, limit: g.maxComplaintRate });
   }
   return { status: reasons.length ? "pause" : "ok", reasons, unsubscribeRate, complaintRate, evaluated };

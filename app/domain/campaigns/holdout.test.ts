@@ -12,7 +12,9 @@ describe("hash", () => {
   it("limb arithmetic equals the BigInt reference on random UTF-8 strings", () => {
     const rnd = mulberry32(11);
     for (let i = 0; i < 2000; i++) {
-      const s = Array.from({ length: Math.floor(rnd() * 40) }, () => String.fromCodePoint(Math.floor(rnd() * (rnd() < 0.8 ? 128 : 0x2fff)))).join("");
+      const s = Array.from({ length: Math.floor(rnd() * 40) }, () =>
+        String.fromCodePoint(Math.floor(rnd() * (rnd() < 0.8 ? 128 : 0x2fff))),
+      ).join("");
       expect(fnv1a64(s)).toBe(fnv1a64Reference(s));
     }
   });

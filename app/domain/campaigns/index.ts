@@ -12,7 +12,16 @@ export {
   type DiscountSettings,
   type GuardrailSettings,
 } from "./settings";
-export { buildPlan, silenceSignalOf, SEGMENTS, type Segment, type SegmentCounts, type PlanCounts, type PlanRow, type PlanOptions } from "./plan";
+export {
+  buildPlan,
+  silenceSignalOf,
+  SEGMENTS,
+  type Segment,
+  type SegmentCounts,
+  type PlanCounts,
+  type PlanRow,
+  type PlanOptions,
+} from "./plan";
 export {
   touchSchedule,
   nextTouchDecision,

@@ -49,7 +49,10 @@ function checkArm(a: ArmTotals, what: string): void {
  * campaign discount, so the discount cost is reported beside the incremental revenue rather than
  * subtracted from it a second time.
  */
-export function measureCampaign(input: MeasureInput, settings: Pick<CampaignSettings, "guardrails"> = defaultCampaignSettings()): CampaignMeasurement {
+export function measureCampaign(
+  input: MeasureInput,
+  settings: Pick<CampaignSettings, "guardrails"> = defaultCampaignSettings(),
+): CampaignMeasurement {
   checkArm(input.treated, "treated");
   checkArm(input.holdout, "holdout");
   const { treated: t, holdout: h } = input;
@@ -83,7 +86,10 @@ export function measureCampaign(input: MeasureInput, settings: Pick<CampaignSett
         incrementalReactivations !== null && incrementalReactivations > 0 ? input.discountCost / incrementalReactivations : null,
     },
     vipWonBackRevenue: input.vipWonBackRevenue,
-    guardrails: evaluateGuardrails({ deliveries: input.deliveries, unsubscribes: input.unsubscribes, complaints: input.complaints }, settings),
+    guardrails: evaluateGuardrails(
+      { deliveries: input.deliveries, unsubscribes: input.unsubscribes, complaints: input.complaints },
+      settings,
+    ),
   };
 }
 

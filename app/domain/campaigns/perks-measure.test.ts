@@ -28,7 +28,12 @@ describe("perk suggestions", () => {
       line("o2", "p1", "Linen Shirt (Sand)", "Shirts", "2025-03-01"),
       line("o2", "p2", "Belt", "Accessories", "2025-03-01"),
     ];
-    expect(suggestPerk(lines)).toEqual({ kind: "restock_hold", text: "Restock hold for Linen Shirt (Sand)", productIds: ["p1"], orders: 2 });
+    expect(suggestPerk(lines)).toEqual({
+      kind: "restock_hold",
+      text: "Restock hold for Linen Shirt (Sand)",
+      productIds: ["p1"],
+      orders: 2,
+    });
   });
   it("suggests a bundle for products bought together in at least two orders", () => {
     const lines = [
@@ -62,7 +67,13 @@ describe("perk suggestions", () => {
     const rnd = mulberry32(3);
     for (let k = 0; k < 200; k++) {
       const lines = Array.from({ length: Math.floor(rnd() * 12) }, () =>
-        line(`o${Math.floor(rnd() * 4)}`, `p${Math.floor(rnd() * 5)}`, `Product ${Math.floor(rnd() * 5)}`, rnd() < 0.5 ? "Tops" : null, "2025-01-01"),
+        line(
+          `o${Math.floor(rnd() * 4)}`,
+          `p${Math.floor(rnd() * 5)}`,
+          `Product ${Math.floor(rnd() * 5)}`,
+          rnd() < 0.5 ? "Tops" : null,
+          "2025-01-01",
+        ),
       );
       for (const p of suggestPerks(lines)) expect(p.text).not.toMatch(/%|discount|\boff\b|coupon/i);
     }
@@ -76,7 +87,13 @@ describe("perk suggestions", () => {
     });
   });
   it("writes a check-in script with sensible fallbacks", () => {
-    const s = checkInScript({ conciergeName: "Maya", conciergeRole: "Client advisor", customerFirstName: "Jo", shopName: "Atelier", perk: { text: "Restock hold for Linen Shirt" } });
+    const s = checkInScript({
+      conciergeName: "Maya",
+      conciergeRole: "Client advisor",
+      customerFirstName: "Jo",
+      shopName: "Atelier",
+      perk: { text: "Restock hold for Linen Shirt" },
+    });
     expect(s).toContain("Hi Jo,");
     expect(s).toContain("This is Maya, Client advisor at Atelier.");
     expect(s).toContain("restock hold for Linen Shirt.");
@@ -90,7 +107,11 @@ describe("perk suggestions", () => {
 describe("guardrails", () => {
   const settings = defaultCampaignSettings();
   it("never pauses below the minimum deliveries", () => {
-    expect(evaluateGuardrails({ deliveries: 299, unsubscribes: 50, complaints: 50 }, settings)).toMatchObject({ status: "ok", evaluated: false, reasons: [] });
+    expect(evaluateGuardrails({ deliveries: 299, unsubscribes: 50, complaints: 50 }, settings)).toMatchObject({
+      status: "ok",
+      evaluated: false,
+      reasons: [],
+    });
   });
   it("pauses strictly above the limits, with every reason", () => {
     expect(evaluateGuardrails({ deliveries: 1000, unsubscribes: 3, complaints: 1 }, settings).status).toBe("ok");
@@ -100,7 +121,9 @@ describe("guardrails", () => {
       { metric: "unsubscribe_rate", rate: 0.004, limit: 0.003 },
       { metric: "complaint_rate", rate: 0.002, limit: 0.001 },
     ]);
-    expect(evaluateGuardrails({ deliveries: 300, unsubscribes: 0, complaints: 1 }, settings).reasons.map((x) => x.metric)).toEqual(["complaint_rate"]);
+    expect(evaluateGuardrails({ deliveries: 300, unsubscribes: 0, complaints: 1 }, settings).reasons.map((x) => x.metric)).toEqual([
+      "complaint_rate",
+    ]);
   });
   it("rejects negative counts", () => {
     expect(() => evaluateGuardrails({ deliveries: -1, unsubscribes: 0, complaints: 0 }, settings)).toThrow(/deliveries/);
@@ -139,13 +162,26 @@ describe("measureCampaign", () => {
 
   it("stays defined with an empty holdout", () => {
     const m = measureCampaign(
-      { ...base, treated: { n: 10, reactivated: 1, revenueSum: 50, revenueSumSq: 2500 }, holdout: { n: 0, reactivated: 0, revenueSum: 0, revenueSumSq: 0 } },
+      {
+        ...base,
+        treated: { n: 10, reactivated: 1, revenueSum: 50, revenueSumSq: 2500 },
+        holdout: { n: 0, reactivated: 0, revenueSum: 0, revenueSumSq: 0 },
+      },
       settings,
     );
     expect(m.lift).toEqual({ absolute: null, ci: null, relative: null, pValue: null });
     expect(m.incrementalRevenue).toEqual({ estimate: null, ci: null });
     expect(m.holdout.rate).toBeNull();
-    expect(() => measureCampaign({ ...base, treated: { n: 1, reactivated: 2, revenueSum: 0, revenueSumSq: 0 }, holdout: { n: 0, reactivated: 0, revenueSum: 0, revenueSumSq: 0 } }, settings)).toThrow(/reactivated/);
+    expect(() =>
+      measureCampaign(
+        {
+          ...base,
+          treated: { n: 1, reactivated: 2, revenueSum: 0, revenueSumSq: 0 },
+          holdout: { n: 0, reactivated: 0, revenueSum: 0, revenueSumSq: 0 },
+        },
+        settings,
+      ),
+    ).toThrow(/reactivated/);
   });
 });
 
@@ -164,7 +200,9 @@ describe("cumulativeReactivation", () => {
       { day: 0, treated: null, holdout: null, lift: null },
       { day: 1, treated: null, holdout: null, lift: null },
     ]);
-    expect(() => cumulativeReactivation({ n: 1, daysToFirstOrder: [1, 2] }, { n: 0, daysToFirstOrder: [] }, 3)).toThrow(/more first orders/);
+    expect(() => cumulativeReactivation({ n: 1, daysToFirstOrder: [1, 2] }, { n: 0, daysToFirstOrder: [] }, 3)).toThrow(
+      /more first orders/,
+    );
     expect(() => cumulativeReactivation({ n: 1, daysToFirstOrder: [-1] }, { n: 0, daysToFirstOrder: [] }, 3)).toThrow(/>= 0/);
   });
 });

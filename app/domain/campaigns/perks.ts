@@ -68,7 +68,8 @@ export function suggestPerks(lines: readonly PurchaseLine[]): PerkSuggestion[] {
   const rebuys = [...products.values()]
     .filter((p) => p.orders.size >= 2)
     .sort((a, b) => b.orders.size - a.orders.size || b.last - a.last || a.productId.localeCompare(b.productId));
-  for (const p of rebuys) out.push({ kind: "restock_hold", text: `Restock hold for ${p.title}`, productIds: [p.productId], orders: p.orders.size });
+  for (const p of rebuys)
+    out.push({ kind: "restock_hold", text: `Restock hold for ${p.title}`, productIds: [p.productId], orders: p.orders.size });
 
   const pairs = new Map<string, { a: string; b: string; orders: number }>();
   for (const ids of orderProducts.values()) {

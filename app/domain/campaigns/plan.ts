@@ -43,16 +43,20 @@ export interface PlanOptions {
 }
 
 /** What the analysis settings make a target, in the plan table's words. */
-export function silenceSignalOf(a: {
-  lapse: { atRiskDays: number; lostDays: number };
-  overdue: { gapMultiplier: number };
-  vip: { percentile: number; fixedThreshold: number | null };
-  targets: { includeLost: boolean };
-}, money: (x: number) => string = (x) => x.toFixed(2)): { standard: string; vip: string } {
+export function silenceSignalOf(
+  a: {
+    lapse: { atRiskDays: number; lostDays: number };
+    overdue: { gapMultiplier: number };
+    vip: { percentile: number; fixedThreshold: number | null };
+    targets: { includeLost: boolean };
+  },
+  money: (x: number) => string = (x) => x.toFixed(2),
+): { standard: string; vip: string } {
   const silent = a.targets.includeLost ? `${a.lapse.atRiskDays}d+ silent` : `${a.lapse.atRiskDays}–${a.lapse.lostDays}d silent`;
   const standard = `${silent}, or overdue (${Number(a.overdue.gapMultiplier.toFixed(2))}× their usual gap)`;
   const top = Math.round((1 - a.vip.percentile) * 1000) / 10;
-  const vip = a.vip.fixedThreshold != null ? `${standard} + spent ${money(a.vip.fixedThreshold)} or more` : `${standard} + top ${top}% by spend`;
+  const vip =
+    a.vip.fixedThreshold != null ? `${standard} + spent ${money(a.vip.fixedThreshold)} or more` : `${standard} + top ${top}% by spend`;
   return { standard, vip };
 }
 
@@ -61,7 +65,8 @@ const isoDate = (d: Date, timeZone = "UTC") => isoFromDay(localDay(d, timeZone))
 const timing = (days: readonly number[]) => days.map((d) => `Day ${d}`).join(" / ");
 
 function split(c: SegmentCounts, share: number, segment: Segment): { treated: number; holdout: number } {
-  if (!Number.isInteger(c.customers) || c.customers < 0) throw new AppError("INVALID_INPUT", `${segment}: customers must be a non-negative integer`);
+  if (!Number.isInteger(c.customers) || c.customers < 0)
+    throw new AppError("INVALID_INPUT", `${segment}: customers must be a non-negative integer`);
   const holdout = c.holdout ?? Math.round(c.customers * share);
   if (!Number.isInteger(holdout) || holdout < 0 || holdout > c.customers) {
     throw new AppError("INVALID_INPUT", `${segment}: holdout must be an integer between 0 and customers`);
@@ -73,7 +78,9 @@ function split(c: SegmentCounts, share: number, segment: Segment): { treated: nu
 export function buildPlan(counts: PlanCounts, settings: CampaignSettings, opts: PlanOptions = {}): PlanRow[] {
   const silent = opts.silenceSignal?.standard ?? `${opts.silentDays ?? 90}d silent`;
   const vipSignal = opts.silenceSignal?.vip ?? `${silent} + top-decile LTV`;
-  const ends = opts.launchAt ? isoDate(discountEndsAt(opts.launchAt, settings), opts.timeZone) : `launch + ${settings.discount.validityDays}d`;
+  const ends = opts.launchAt
+    ? isoDate(discountEndsAt(opts.launchAt, settings), opts.timeZone)
+    : `launch + ${settings.discount.validityDays}d`;
   const perk = settings.vip.perkOverride ? `perk: ${settings.vip.perkOverride}` : "perk";
   const rows: Omit<PlanRow, "customers" | "treated" | "holdout" | "mdeLift">[] = [
     {

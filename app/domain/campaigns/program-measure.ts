@@ -60,7 +60,7 @@ const iso = (t: number) => new Date(t).toISOString().slice(0, 10);
 export function weekStart(t: number): number {
   const day = Math.floor(t / DAY_MS);
   // 1970-01-01 was a Thursday: (day + 3) mod 7 is 0 on Mondays
-  return (day - ((day + 3) % 7 + 7) % 7) * DAY_MS;
+  return (day - ((((day + 3) % 7) + 7) % 7)) * DAY_MS;
 }
 
 function reactivated(m: ProgramMemberOutcome, windowMs: number): boolean {
@@ -93,7 +93,8 @@ export function measureProgram(
   members: readonly ProgramMemberOutcome[],
   opts: { now: Date; windowDays: number; discount?: { redemptions: number; cost: number } },
 ): ProgramMeasurement {
-  if (!Number.isInteger(opts.windowDays) || opts.windowDays < 1 || opts.windowDays > 365) throw new AppError("INVALID_INPUT", "windowDays must be an integer in [1, 365]");
+  if (!Number.isInteger(opts.windowDays) || opts.windowDays < 1 || opts.windowDays > 365)
+    throw new AppError("INVALID_INPUT", "windowDays must be an integer in [1, 365]");
   const now = opts.now.getTime();
   const windowMs = opts.windowDays * DAY_MS;
   const byWeek = new Map<number, WeeklyCohort>();
@@ -103,7 +104,15 @@ export function measureProgram(
     if (!Number.isFinite(at)) throw new AppError("INVALID_INPUT", "assignedAt must be a date");
     first = Math.min(first, at);
     const w = weekStart(at);
-    const c = byWeek.get(w) ?? { week: iso(w), enrolled: 0, treated: 0, holdout: 0, matured: 0, treatedReactivated: 0, holdoutReactivated: 0 };
+    const c = byWeek.get(w) ?? {
+      week: iso(w),
+      enrolled: 0,
+      treated: 0,
+      holdout: 0,
+      matured: 0,
+      treatedReactivated: 0,
+      holdoutReactivated: 0,
+    };
     c.enrolled++;
     if (m.holdout) c.holdout++;
     else c.treated++;
@@ -180,7 +189,8 @@ const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 export function describeProgramGuardrails(reasons: readonly ProgramGuardrailReason[]): string {
   return reasons
     .map((r) => {
-      if (r.metric === "negative_lift") return `Reactivation lift ${pct(r.lift)} is below zero (95% CI ${pct(r.ci.low)} to ${pct(r.ci.high)})`;
+      if (r.metric === "negative_lift")
+        return `Reactivation lift ${pct(r.lift)} is below zero (95% CI ${pct(r.ci.low)} to ${pct(r.ci.high)})`;
       return `${r.metric === "unsubscribe_rate" ? "Unsubscribe rate" : "Complaint rate"} ${pct(r.rate)} is above the ${pct(r.limit)} limit`;
     })
     .join("; ");

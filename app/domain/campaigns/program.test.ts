@@ -3,7 +3,13 @@ import { DAY_MS } from "../analytics/dates";
 import { diffOfProportions } from "../stats";
 import { defaultCampaignSettings } from "./settings";
 import { describeSignal, newlySilent, parseProgramSettings, signalOnset, type ProgramCandidate } from "./program";
-import { describeProgramGuardrails, evaluateProgramGuardrails, measureProgram, weekStart, type ProgramMemberOutcome } from "./program-measure";
+import {
+  describeProgramGuardrails,
+  evaluateProgramGuardrails,
+  measureProgram,
+  weekStart,
+  type ProgramMemberOutcome,
+} from "./program-measure";
 
 const today = new Date("2026-06-10T03:00:00Z");
 const daysAgo = (d: number) => new Date(today.getTime() - d * DAY_MS);
@@ -33,13 +39,24 @@ describe("who newly meets the silence signal", () => {
     // onset 0.5 and 2.5 days ago; the window is (lastRun − 2 days, today] = (3 days ago, now]
     expect(r.enrol.map((m) => m.customerId)).toEqual(["3", "2"]);
     expect(r.enrol.every((m) => m.branch === "Standard")).toBe(true);
-    const vip = newlySilent({ branch: "VIP", candidates: [cand("5", 91.9, { vip: true })], settings: s, today, lastRunAt: daysAgo(1), excluded: new Set() });
+    const vip = newlySilent({
+      branch: "VIP",
+      candidates: [cand("5", 91.9, { vip: true })],
+      settings: s,
+      today,
+      lastRunAt: daysAgo(1),
+      excluded: new Set(),
+    });
     expect(vip.enrol.map((m) => m.customerId)).toEqual(["5"]);
   });
 
   it("the first run takes only the lookback unless the merchant asks for the backlog; the cap defers the rest, oldest first", () => {
     const cands = [cand("10", 91), cand("11", 200), cand("12", 150), cand("13", 300)];
-    expect(newlySilent({ branch: "Standard", candidates: cands, settings: s, today, lastRunAt: null, excluded: new Set() }).enrol.map((m) => m.customerId)).toEqual(["10"]);
+    expect(
+      newlySilent({ branch: "Standard", candidates: cands, settings: s, today, lastRunAt: null, excluded: new Set() }).enrol.map(
+        (m) => m.customerId,
+      ),
+    ).toEqual(["10"]);
     const backlog = parseProgramSettings({ includeBacklog: true, maxPerDay: 2 });
     const r = newlySilent({ branch: "Standard", candidates: cands, settings: backlog, today, lastRunAt: null, excluded: new Set() });
     expect(r.enrol.map((m) => m.customerId)).toEqual(["13", "11"]);
@@ -66,13 +83,27 @@ describe("who newly meets the silence signal", () => {
     expect(signalOnset(cand("1", 0, { medianGapDays: 20 }), o.signal, today)!.getTime()).toBe(today.getTime() + 41 * DAY_MS);
     expect(signalOnset(cand("1", 0, { purchaseDays: 2 }), o.signal, today)).toBeNull();
     expect(signalOnset(cand("1", 0, { medianGapDays: null }), o.signal, today)).toBeNull();
-    const r = newlySilent({ branch: "Standard", candidates: [cand("1", 41.5), cand("2", 40), cand("3", 60, { medianGapDays: 10 })], settings: o, today, lastRunAt: daysAgo(1), excluded: new Set() });
+    const r = newlySilent({
+      branch: "Standard",
+      candidates: [cand("1", 41.5), cand("2", 40), cand("3", 60, { medianGapDays: 10 })],
+      settings: o,
+      today,
+      lastRunAt: daysAgo(1),
+      excluded: new Set(),
+    });
     expect(r.enrol.map((m) => m.customerId)).toEqual(["1"]);
   });
 
   it("churn risk: at or above the merchant's threshold, from today", () => {
     const c = parseProgramSettings({ signal: { kind: "churn_risk", churnRiskThreshold: 0.6 } });
-    const r = newlySilent({ branch: "Standard", candidates: [cand("1", 30, { churnRisk: 0.6 }), cand("2", 30, { churnRisk: 0.59 })], settings: c, today, lastRunAt: daysAgo(1), excluded: new Set() });
+    const r = newlySilent({
+      branch: "Standard",
+      candidates: [cand("1", 30, { churnRisk: 0.6 }), cand("2", 30, { churnRisk: 0.59 })],
+      settings: c,
+      today,
+      lastRunAt: daysAgo(1),
+      excluded: new Set(),
+    });
     expect(r.enrol).toEqual([{ customerId: "1", branch: "Standard", since: today }]);
     expect(describeSignal(c.signal)).toBe("churn risk at or above 60%");
   });
@@ -108,11 +139,13 @@ describe("program measurement", () => {
       member(40, false, 1, 30), // not matured at day 50
     ];
     const m = measureProgram(members, { now: new Date(start.getTime() + 50 * DAY_MS), windowDays: 30 });
-    expect(m.cohorts.map((c) => [c.week, c.enrolled, c.treated, c.holdout, c.matured, c.treatedReactivated, c.holdoutReactivated])).toEqual([
-      ["2026-01-05", 4, 2, 2, 4, 1, 1],
-      ["2026-01-12", 1, 1, 0, 1, 1, 0],
-      ["2026-02-09", 1, 1, 0, 0, 0, 0],
-    ]);
+    expect(m.cohorts.map((c) => [c.week, c.enrolled, c.treated, c.holdout, c.matured, c.treatedReactivated, c.holdoutReactivated])).toEqual(
+      [
+        ["2026-01-05", 4, 2, 2, 4, 1, 1],
+        ["2026-01-12", 1, 1, 0, 1, 1, 0],
+        ["2026-02-09", 1, 1, 0, 0, 0, 0],
+      ],
+    );
     expect(m.current.treated).toEqual({ n: 3, reactivated: 2, rate: 2 / 3 });
     expect(m.current.holdout).toEqual({ n: 2, reactivated: 1, rate: 1 / 2 });
     const d = diffOfProportions({ x: 2, n: 3 }, { x: 1, n: 2 });
@@ -140,7 +173,12 @@ describe("program guardrails", () => {
   const g = { minMaturedPerArm: 100, pauseOnNegativeLift: true };
   const arms = (t: [number, number], h: [number, number]) => {
     const d = diffOfProportions({ x: t[0], n: t[1] }, { x: h[0], n: h[1] });
-    return { treated: { n: t[1], reactivated: t[0], rate: t[0] / t[1] }, holdout: { n: h[1], reactivated: h[0], rate: h[0] / h[1] }, lift: d.diff, ci: d.ci };
+    return {
+      treated: { n: t[1], reactivated: t[0], rate: t[0] / t[1] },
+      holdout: { n: h[1], reactivated: h[0], rate: h[0] / h[1] },
+      lift: d.diff,
+      ci: d.ci,
+    };
   };
   const quiet = { deliveries: 1000, unsubscribes: 0, complaints: 0 };
 

@@ -167,6 +167,7 @@ function compareIds(a: string, b: string): number {
 /** The words the confirmation and the page use for a signal. */
 export function describeSignal(s: ProgramSettings["signal"]): string {
   if (s.kind === "lapse") return `no order for ${s.lapseDays} days`;
-  if (s.kind === "overdue") return `silent for more than ${s.overdueMultiplier}× their own usual gap between orders (${s.overdueMinPurchaseDays}+ purchase days)`;
+  if (s.kind === "overdue")
+    return `silent for more than ${s.overdueMultiplier}× their own usual gap between orders (${s.overdueMinPurchaseDays}+ purchase days)`;
   return `churn risk at or above ${Math.round(s.churnRiskThreshold * 100)}%`;
 }

@@ -33,16 +33,32 @@ describe("touchSchedule", () => {
 });
 
 describe("nextTouchDecision", () => {
-  const active = { customerState: { ordered: false, unsubscribed: false }, campaignStatus: "active" as const, lastMessageAt: null, now: launch };
+  const active = {
+    customerState: { ordered: false, unsubscribed: false },
+    campaignStatus: "active" as const,
+    lastMessageAt: null,
+    now: launch,
+  };
 
   it("sends when nothing stands in the way", () => {
     expect(nextTouchDecision(active)).toEqual({ action: "send" });
-    expect(nextTouchDecision({ customerState: {}, campaignStatus: "active", lastMessageAt: null, now: launch })).toEqual({ action: "send" });
+    expect(nextTouchDecision({ customerState: {}, campaignStatus: "active", lastMessageAt: null, now: launch })).toEqual({
+      action: "send",
+    });
   });
   it("exits on order, unsubscribe, holdout, ended campaign — order first", () => {
-    expect(nextTouchDecision({ ...active, customerState: { ordered: true, unsubscribed: true } })).toEqual({ action: "exit", reason: "ordered" });
-    expect(nextTouchDecision({ ...active, customerState: { ordered: false, unsubscribed: true } })).toEqual({ action: "exit", reason: "unsubscribed" });
-    expect(nextTouchDecision({ ...active, customerState: { ordered: false, unsubscribed: false, inHoldout: true } })).toEqual({ action: "exit", reason: "holdout" });
+    expect(nextTouchDecision({ ...active, customerState: { ordered: true, unsubscribed: true } })).toEqual({
+      action: "exit",
+      reason: "ordered",
+    });
+    expect(nextTouchDecision({ ...active, customerState: { ordered: false, unsubscribed: true } })).toEqual({
+      action: "exit",
+      reason: "unsubscribed",
+    });
+    expect(nextTouchDecision({ ...active, customerState: { ordered: false, unsubscribed: false, inHoldout: true } })).toEqual({
+      action: "exit",
+      reason: "holdout",
+    });
     expect(nextTouchDecision({ ...active, campaignStatus: "completed" })).toEqual({ action: "exit", reason: "campaign_ended" });
     expect(nextTouchDecision({ ...active, campaignStatus: "cancelled", customerState: { ordered: true, unsubscribed: false } })).toEqual({
       action: "exit",

@@ -17,7 +17,15 @@ describe("campaign settings", () => {
         appliesTo: { kind: "all", products: [] },
       },
       holdoutShare: 0.1,
-      vip: { conciergeName: "", conciergeRole: "Customer care", owner: "", perkOverride: null, followUpDays: 7, graceDays: 2, touchDays: [0, 7] },
+      vip: {
+        conciergeName: "",
+        conciergeRole: "Customer care",
+        owner: "",
+        perkOverride: null,
+        followUpDays: 7,
+        graceDays: 2,
+        touchDays: [0, 7],
+      },
       standard: { touchDays: [0, 3, 10] },
       guardrails: { maxUnsubscribeRate: 0.003, maxComplaintRate: 0.001, minDeliveries: 300 },
       frequencyCapHours: 48,
@@ -26,7 +34,10 @@ describe("campaign settings", () => {
   });
 
   it("keeps nested defaults when only part of a group is given", () => {
-    const s = parseCampaignSettings({ discount: { kind: "fixed_amount", value: 10, combinesWith: { orderDiscounts: true } }, vip: { owner: "ana@shop.test" } });
+    const s = parseCampaignSettings({
+      discount: { kind: "fixed_amount", value: 10, combinesWith: { orderDiscounts: true } },
+      vip: { owner: "ana@shop.test" },
+    });
     expect(s.discount.combinesWith).toEqual({ orderDiscounts: true, productDiscounts: false, shippingDiscounts: true });
     expect(s.discount.validityDays).toBe(14);
     expect(s.vip.followUpDays).toBe(7);
@@ -108,25 +119,51 @@ describe("buildPlan", () => {
 
   it("uses actual holdout counts, overrides and zero-size segments", () => {
     const s = parseCampaignSettings({ vip: { perkOverride: "Private preview evening" }, discount: { kind: "fixed_amount", value: 10 } });
-    const rows = buildPlan({ VIP: { customers: 0, baselineRate: 0.05 }, Standard: { customers: 1000, holdout: 97, baselineRate: 0.03 } }, s, {
-      currencyCode: "EUR",
-      silentDays: 120,
+    const rows = buildPlan(
+      { VIP: { customers: 0, baselineRate: 0.05 }, Standard: { customers: 1000, holdout: 97, baselineRate: 0.03 } },
+      s,
+      {
+        currencyCode: "EUR",
+        silentDays: 120,
+      },
+    );
+    expect(rows[0]).toMatchObject({
+      action: "Dedicated CS check-in + perk: Private preview evening",
+      treated: 0,
+      holdout: 0,
+      mdeLift: null,
     });
-    expect(rows[0]).toMatchObject({ action: "Dedicated CS check-in + perk: Private preview evening", treated: 0, holdout: 0, mdeLift: null });
-    expect(rows[1]).toMatchObject({ silenceSignal: "120d silent", action: "Limited-time offer (10.00 EUR off, ends launch + 14d)", treated: 903, holdout: 97 });
-    expect(() => buildPlan({ ...counts, Standard: { customers: 10, holdout: 11, baselineRate: 0.03 } }, settings)).toThrow(/holdout must be/);
+    expect(rows[1]).toMatchObject({
+      silenceSignal: "120d silent",
+      action: "Limited-time offer (10.00 EUR off, ends launch + 14d)",
+      treated: 903,
+      holdout: 97,
+    });
+    expect(() => buildPlan({ ...counts, Standard: { customers: 10, holdout: 11, baselineRate: 0.03 } }, settings)).toThrow(
+      /holdout must be/,
+    );
   });
 });
 
 describe("plan table from the settings (issue 13)", () => {
-  const analysis = { lapse: { atRiskDays: 45, lostDays: 200 }, overdue: { gapMultiplier: 1.5 }, vip: { percentile: 0.95, fixedThreshold: null }, targets: { includeLost: false } };
+  const analysis = {
+    lapse: { atRiskDays: 45, lostDays: 200 },
+    overdue: { gapMultiplier: 1.5 },
+    vip: { percentile: 0.95, fixedThreshold: null },
+    targets: { includeLost: false },
+  };
   const counts = { VIP: { customers: 10, baselineRate: 0.05 }, Standard: { customers: 100, baselineRate: 0.05 } };
 
   it("the silence signal is what the analysis settings make a target, not fixed text", () => {
     const rows = buildPlan(counts, defaultCampaignSettings(), { silenceSignal: silenceSignalOf(analysis) });
     expect(rows.find((r) => r.segment === "Standard")!.silenceSignal).toBe("45–200d silent, or overdue (1.5× their usual gap)");
-    expect(rows.find((r) => r.segment === "VIP")!.silenceSignal).toBe("45–200d silent, or overdue (1.5× their usual gap) + top 5% by spend");
-    const fixed = silenceSignalOf({ ...analysis, vip: { percentile: 0.9, fixedThreshold: 500 }, targets: { includeLost: true } }, (x) => `${x} EUR`);
+    expect(rows.find((r) => r.segment === "VIP")!.silenceSignal).toBe(
+      "45–200d silent, or overdue (1.5× their usual gap) + top 5% by spend",
+    );
+    const fixed = silenceSignalOf(
+      { ...analysis, vip: { percentile: 0.9, fixedThreshold: 500 }, targets: { includeLost: true } },
+      (x) => `${x} EUR`,
+    );
     expect(fixed.vip).toBe("45d+ silent, or overdue (1.5× their usual gap) + spent 500 EUR or more");
   });
 

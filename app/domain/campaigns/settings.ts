@@ -4,7 +4,6 @@ import { parseEmailAddress } from "../../lib/email-address";
 import { DAY_MS } from "../analytics/dates";
 import { MAX_COUNT, MAX_MONEY_AMOUNT } from "../limits";
 
-
 const touchDays = (defaults: number[]) =>
   z
     .array(z.number().int().min(0).max(90))
@@ -17,8 +16,17 @@ const discountSchema = z
   .object({
     kind: z.enum(["percentage", "fixed_amount"]).default("percentage"),
     /** percent (0–100] for percentage, shop-currency amount for fixed_amount */
-    value: z.number().positive().max(MAX_MONEY_AMOUNT, `at most ${MAX_MONEY_AMOUNT.toLocaleString("en-US")}`).default(15),
-    minimumSubtotal: z.number().nonnegative().max(MAX_MONEY_AMOUNT, `at most ${MAX_MONEY_AMOUNT.toLocaleString("en-US")}`).nullable().default(null),
+    value: z
+      .number()
+      .positive()
+      .max(MAX_MONEY_AMOUNT, `at most ${MAX_MONEY_AMOUNT.toLocaleString("en-US")}`)
+      .default(15),
+    minimumSubtotal: z
+      .number()
+      .nonnegative()
+      .max(MAX_MONEY_AMOUNT, `at most ${MAX_MONEY_AMOUNT.toLocaleString("en-US")}`)
+      .nullable()
+      .default(null),
     validityDays: z.number().int().min(1).max(90).default(14),
     /**
      * Days the code keeps working after the end the emails announce: a customer who clicks just
@@ -42,7 +50,12 @@ const discountSchema = z
       .object({
         kind: z.enum(["all", "products"]).default("all"),
         products: z
-          .array(z.object({ id: z.string().regex(/^gid:\/\/shopify\/Product\/\d+$/, "a Shopify product id"), title: z.string().trim().min(1).max(255) }))
+          .array(
+            z.object({
+              id: z.string().regex(/^gid:\/\/shopify\/Product\/\d+$/, "a Shopify product id"),
+              title: z.string().trim().min(1).max(255),
+            }),
+          )
           .max(100)
           .default([]),
       })
@@ -90,7 +103,11 @@ export const campaignSettingsSchema = z
       })
       .prefault({}),
     /** minimum gap between two marketing messages to one customer, across all campaigns */
-    frequencyCapHours: z.number().min(0).max(24 * 30).default(48),
+    frequencyCapHours: z
+      .number()
+      .min(0)
+      .max(24 * 30)
+      .default(48),
     /** an order within this many days of launch counts as a reactivation */
     reactivationWindowDays: z.number().int().min(1).max(365).default(30),
   })

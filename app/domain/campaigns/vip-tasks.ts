@@ -2,7 +2,6 @@ import { AppError } from "../../lib/errors";
 import type { CampaignSettings } from "./settings";
 import { DAY_MS } from "../analytics/dates";
 
-
 export type VipTaskStatus = "to_contact" | "contacted" | "follow_up_due" | "responded" | "won_back" | "escalated";
 
 /**

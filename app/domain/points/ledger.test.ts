@@ -37,9 +37,18 @@ const apply = (events: PointsEvent[], s: PointsState = emptyPointsState(settings
 describe("earning", () => {
   it("earns 1 point per 1.00, rounded down per order, and nothing for test, cancelled or guest orders", () => {
     expect(orderPoints({ customerId: "c", currentTotal: 19.99, cancelled: false, test: false }, settings)).toBe(19);
-    expect(orderPoints({ customerId: "c", currentTotal: 19.99, cancelled: false, test: false }, parsePointsSettings({ pointsPerUnit: 100 }))).toBe(1999);
-    expect(orderPoints({ customerId: "c", currentTotal: 0.29, cancelled: false, test: false }, parsePointsSettings({ pointsPerUnit: 100 }))).toBe(29);
-    const s = apply([order("o1", "c1", 0, 120.5), order("o2", "c1", 1, 50, { test: true }), order("o3", "c1", 2, 70, { cancelled: true }), order("o4", null, 3, 999)]);
+    expect(
+      orderPoints({ customerId: "c", currentTotal: 19.99, cancelled: false, test: false }, parsePointsSettings({ pointsPerUnit: 100 })),
+    ).toBe(1999);
+    expect(
+      orderPoints({ customerId: "c", currentTotal: 0.29, cancelled: false, test: false }, parsePointsSettings({ pointsPerUnit: 100 })),
+    ).toBe(29);
+    const s = apply([
+      order("o1", "c1", 0, 120.5),
+      order("o2", "c1", 1, 50, { test: true }),
+      order("o3", "c1", 2, 70, { cancelled: true }),
+      order("o4", null, 3, 999),
+    ]);
     expect(balanceOf(s, "c1", day(10))).toBe(120);
     expect(s.customers.c1.lots.map((l) => l.lotId)).toEqual(["order:o1"]);
     expect(Object.keys(s.orders).sort()).toEqual(["o1", "o2", "o3", "o4"]);
@@ -48,7 +57,9 @@ describe("earning", () => {
   it("rejects malformed events", () => {
     expect(() => applyEvent(emptyPointsState(), order("o1", "c1", 0, -5))).toThrow(/currentTotal/);
     expect(() => applyEvent(emptyPointsState(), { ...order("o1", "c1", 0, 5), at: new Date("nope") })).toThrow(/invalid date/);
-    expect(() => applyEvent(emptyPointsState(), { type: "redeem", redemptionId: "r", customerId: "c", points: 1.5, at: day(0), value: 0 })).toThrow(/positive integer/);
+    expect(() =>
+      applyEvent(emptyPointsState(), { type: "redeem", redemptionId: "r", customerId: "c", points: 1.5, at: day(0), value: 0 }),
+    ).toThrow(/positive integer/);
   });
 });
 

@@ -214,7 +214,13 @@ export function deriveLedger(
     entries.push({ t: r.at.getTime(), kind: "burn", id, source: "redemption", points: r.points });
   }
   // Earns before burns at the same instant, so a redemption stamped with its order's time can use it.
-  entries.sort((a, b) => a.t - b.t || (a.kind === b.kind ? 0 : a.kind === "earn" ? -1 : 1) || a.source.localeCompare(b.source) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  entries.sort(
+    (a, b) =>
+      a.t - b.t ||
+      (a.kind === b.kind ? 0 : a.kind === "earn" ? -1 : 1) ||
+      a.source.localeCompare(b.source) ||
+      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
 
   const lots: Lot[] = [];
   const burns: Burn[] = [];
@@ -246,7 +252,15 @@ export function deriveLedger(
     unrecovered += left;
     burns.push({ source: e.source, sourceId: e.id, at: new Date(e.t), points: e.points, fromLots, unrecovered: left });
   }
-  return { customerId, orderIds: ids.orderIds, redemptionIds: ids.redemptionIds, adjustmentIds: ids.adjustmentIds, lots, burns, unrecovered };
+  return {
+    customerId,
+    orderIds: ids.orderIds,
+    redemptionIds: ids.redemptionIds,
+    adjustmentIds: ids.adjustmentIds,
+    lots,
+    burns,
+    unrecovered,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -301,7 +315,9 @@ export function applyEvent(state: PointsState, event: PointsEvent): PointsState 
     const prev = redemptions[event.redemptionId];
     if (prev) {
       if (sameFact(prev, fact)) return state;
-      throw new AppError("CONFLICT", `redemption ${event.redemptionId} already recorded with different content`, { details: { prev, next: fact } });
+      throw new AppError("CONFLICT", `redemption ${event.redemptionId} already recorded with different content`, {
+        details: { prev, next: fact },
+      });
     }
     redemptions = { ...redemptions, [event.redemptionId]: fact };
     const x = ids(event.customerId);
@@ -347,12 +363,14 @@ export function rebuild(events: Iterable<PointsEvent>, settings: PointsSettings 
     } else if (e.type === "redeem") {
       const { type: _t, ...fact } = e;
       const prev = redemptions[e.redemptionId];
-      if (prev && !sameFact(prev, fact)) throw new AppError("CONFLICT", `redemption ${e.redemptionId} already recorded with different content`);
+      if (prev && !sameFact(prev, fact))
+        throw new AppError("CONFLICT", `redemption ${e.redemptionId} already recorded with different content`);
       redemptions[e.redemptionId] = prev ?? fact;
     } else {
       const { type: _t, ...fact } = e;
       const prev = adjustments[e.adjustmentId];
-      if (prev && !sameFact(prev, fact)) throw new AppError("CONFLICT", `adjustment ${e.adjustmentId} already recorded with different content`);
+      if (prev && !sameFact(prev, fact))
+        throw new AppError("CONFLICT", `adjustment ${e.adjustmentId} already recorded with different content`);
       adjustments[e.adjustmentId] = prev ?? fact;
     }
   }

@@ -35,7 +35,15 @@ export function dueNudges(state: PointsState, now: Date, sentLog: ReadonlySet<st
       if (offset === undefined) continue;
       const key = nudgeKey(c.customerId, lot.lotId, offset);
       if (sent.has(key)) continue;
-      out.push({ key, customerId: c.customerId, lotId: lot.lotId, offset, points: left, value: rewardValue(left, state.settings.redemptionRate), expiresAt: lot.expiresAt });
+      out.push({
+        key,
+        customerId: c.customerId,
+        lotId: lot.lotId,
+        offset,
+        points: left,
+        value: rewardValue(left, state.settings.redemptionRate),
+        expiresAt: lot.expiresAt,
+      });
     }
   }
   return out.sort((a, b) => a.expiresAt.getTime() - b.expiresAt.getTime() || a.key.localeCompare(b.key));

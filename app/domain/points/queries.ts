@@ -111,7 +111,12 @@ export function expiryHistogramByWeek(state: PointsState, now: Date, weeks = 12)
   const dayIndex = Math.floor(t / DAY_MS);
   // 1970-01-01 was a Thursday: shift so Monday is 0.
   const start = (dayIndex - ((dayIndex + 3) % 7)) * DAY_MS;
-  const buckets: ExpiryWeek[] = Array.from({ length: weeks }, (_, i) => ({ weekStart: new Date(start + i * 7 * DAY_MS), points: 0, value: 0, lots: 0 }));
+  const buckets: ExpiryWeek[] = Array.from({ length: weeks }, (_, i) => ({
+    weekStart: new Date(start + i * 7 * DAY_MS),
+    points: 0,
+    value: 0,
+    lots: 0,
+  }));
   for (const c of Object.values(state.customers)) {
     for (const l of c.lots) {
       if (!alive(l, t) || remaining(l) <= 0) continue;
@@ -140,7 +145,14 @@ export interface RedeemResult {
  * redemptionId — the storefront retries with the same key after a network error — and a key reused
  * for a different request is a CONFLICT rather than a silent second answer.
  */
-export function redeem(state: PointsState, customerId: string, points: number, rate: RedemptionRate, now: Date, redemptionId: string): RedeemResult {
+export function redeem(
+  state: PointsState,
+  customerId: string,
+  points: number,
+  rate: RedemptionRate,
+  now: Date,
+  redemptionId: string,
+): RedeemResult {
   const prev = state.redemptions[redemptionId];
   if (prev) {
     if (prev.customerId !== customerId || prev.points !== points) {
@@ -148,13 +160,18 @@ export function redeem(state: PointsState, customerId: string, points: number, r
     }
     return { state, redemptionId, points: prev.points, value: prev.value, replayed: true };
   }
-  if (!(rate.points > 0) || !Number.isInteger(rate.points) || !(rate.value > 0)) throw new AppError("INVALID_INPUT", "invalid redemption rate");
+  if (!(rate.points > 0) || !Number.isInteger(rate.points) || !(rate.value > 0))
+    throw new AppError("INVALID_INPUT", "invalid redemption rate");
   if (!Number.isInteger(points) || points <= 0 || points % rate.points !== 0) {
-    throw new AppError("INVALID_INPUT", `points must be a positive multiple of ${rate.points}, got ${points}`, { details: { step: rate.points } });
+    throw new AppError("INVALID_INPUT", `points must be a positive multiple of ${rate.points}, got ${points}`, {
+      details: { step: rate.points },
+    });
   }
   const balance = balanceOf(state, customerId, now);
   if (points > balance) {
-    throw new AppError("INVALID_INPUT", `insufficient balance: ${balance} points available, ${points} requested`, { details: { balance, requested: points } });
+    throw new AppError("INVALID_INPUT", `insufficient balance: ${balance} points available, ${points} requested`, {
+      details: { balance, requested: points },
+    });
   }
   const value = valueOfPoints(points, rate);
   const next = applyEvent(state, { type: "redeem", redemptionId, customerId, points, at: now, value });

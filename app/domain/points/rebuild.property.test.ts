@@ -97,7 +97,14 @@ function simulate(seed: number, steps = 250): History {
         if (rnd() < 0.3) push(ev); // client retry reaching the ledger twice
       }
     } else if (r < 0.9) {
-      const ev: PointsEvent = { type: "adjust", adjustmentId: `a${i}`, customerId: pick(customers), points: pick([25, 50, -30, -200]), at: new Date(t), reason: "staff" };
+      const ev: PointsEvent = {
+        type: "adjust",
+        adjustmentId: `a${i}`,
+        customerId: pick(customers),
+        points: pick([25, 50, -30, -200]),
+        at: new Date(t),
+        reason: "staff",
+      };
       others.push(ev);
       push(ev);
     } else if (versions.length) {

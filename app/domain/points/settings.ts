@@ -10,8 +10,17 @@ export const pointsSettingsSchema = z.object({
   /** `points` points are worth `value` in shop currency; redemptions are multiples of `points` */
   redemptionRate: z
     .object({
-      points: z.number().int().positive().max(MAX_COUNT, `at most ${MAX_COUNT.toLocaleString("en-US")} points`).default(100),
-      value: z.number().positive().max(MAX_MONEY_AMOUNT, `at most ${MAX_MONEY_AMOUNT.toLocaleString("en-US")}`).default(5),
+      points: z
+        .number()
+        .int()
+        .positive()
+        .max(MAX_COUNT, `at most ${MAX_COUNT.toLocaleString("en-US")} points`)
+        .default(100),
+      value: z
+        .number()
+        .positive()
+        .max(MAX_MONEY_AMOUNT, `at most ${MAX_MONEY_AMOUNT.toLocaleString("en-US")}`)
+        .default(5),
     })
     .prefault({}),
   /** reminders this many days before a lot expires */

@@ -9,15 +9,5 @@ export {
   type ProportionDiff,
   type MdeInput,
 } from "./proportions";
-export {
-  emptySums,
-  addObservation,
-  mergeSums,
-  sumsOf,
-  meanOf,
-  varianceOf,
-  diffOfMeans,
-  type RunningSums,
-  type MeanDiff,
-} from "./means";
+export { emptySums, addObservation, mergeSums, sumsOf, meanOf, varianceOf, diffOfMeans, type RunningSums, type MeanDiff } from "./means";
 export { mulberry32 } from "./prng";

@@ -16,7 +16,10 @@ export default function Landing() {
   return (
     <main style={{ fontFamily: "system-ui, sans-serif", maxWidth: 640, margin: "4rem auto", lineHeight: 1.5 }}>
       <h1>Winback</h1>
-      <p>Find the customers who stopped buying, and win them back: a concierge for your best customers, a time-bound offer for the rest, measured against a holdout.</p>
+      <p>
+        Find the customers who stopped buying, and win them back: a concierge for your best customers, a time-bound offer for the rest,
+        measured against a holdout.
+      </p>
       {showForm && (
         <Form method="post" action="/auth/login">
           <label>

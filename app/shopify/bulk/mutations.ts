@@ -12,12 +12,17 @@ import { fetchBulkOperation, TERMINAL_STATUSES, type BulkOperation } from "./ope
  */
 const Staged = z.object({
   stagedUploadsCreate: z.object({
-    stagedTargets: z.array(z.object({ url: z.string().nullish(), parameters: z.array(z.object({ name: z.string(), value: z.string() })) })).nullish(),
+    stagedTargets: z
+      .array(z.object({ url: z.string().nullish(), parameters: z.array(z.object({ name: z.string(), value: z.string() })) }))
+      .nullish(),
     userErrors: UserErrorListSchema,
   }),
 });
 const Run = z.object({
-  bulkOperationRunMutation: z.object({ bulkOperation: z.object({ id: z.string(), status: z.string() }).nullish(), userErrors: UserErrorListSchema }),
+  bulkOperationRunMutation: z.object({
+    bulkOperation: z.object({ id: z.string(), status: z.string() }).nullish(),
+    userErrors: UserErrorListSchema,
+  }),
 });
 
 export interface StartBulkMutation {
@@ -35,7 +40,9 @@ export async function startBulkMutation(client: AdminClient, input: StartBulkMut
   const doFetch = input.fetch ?? fetch;
   const staged = parseResponse(
     Staged,
-    await client.request(STAGED_UPLOADS_CREATE, { input: [{ resource: "BULK_MUTATION_VARIABLES", filename: input.filename, mimeType: "text/jsonl", httpMethod: "POST" }] }),
+    await client.request(STAGED_UPLOADS_CREATE, {
+      input: [{ resource: "BULK_MUTATION_VARIABLES", filename: input.filename, mimeType: "text/jsonl", httpMethod: "POST" }],
+    }),
     "stagedUploadsCreate",
   );
   assertNoUserErrors(staged.stagedUploadsCreate.userErrors, "stagedUploadsCreate");
@@ -52,7 +59,8 @@ export async function startBulkMutation(client: AdminClient, input: StartBulkMut
   } catch (e) {
     throw new AppError("NETWORK", `staged upload failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
-  if (!res.ok) throw new AppError("NETWORK", `staged upload answered ${res.status}`, { retryable: res.status >= 500 || res.status === 429 });
+  if (!res.ok)
+    throw new AppError("NETWORK", `staged upload answered ${res.status}`, { retryable: res.status >= 500 || res.status === 429 });
 
   const run = parseResponse(
     Run,
@@ -62,7 +70,10 @@ export async function startBulkMutation(client: AdminClient, input: StartBulkMut
   const errs = run.bulkOperationRunMutation.userErrors;
   // Shopify limits concurrent bulk mutations per shop; another one (ours or another app's) will finish.
   if (errs.some((u) => u.code === "OPERATION_IN_PROGRESS" || /in progress|already/i.test(u.message))) {
-    throw new AppError("CONFLICT", `bulk mutation busy: ${errs.map((u) => u.message).join("; ")}`, { retryable: true, retryAfterMs: 30_000 });
+    throw new AppError("CONFLICT", `bulk mutation busy: ${errs.map((u) => u.message).join("; ")}`, {
+      retryable: true,
+      retryAfterMs: 30_000,
+    });
   }
   assertNoUserErrors(errs, "bulkOperationRunMutation");
   const id = run.bulkOperationRunMutation.bulkOperation?.id;
@@ -86,7 +97,11 @@ export async function waitForBulkOperation(client: AdminClient, id: string, opts
   const deadline = Date.now() + opts.waitMs;
   let op = await fetchBulkOperation(client, id);
   while (!TERMINAL_STATUSES.has(op.status)) {
-    if (Date.now() > deadline) throw new AppError("NETWORK", `${opts.label} ${id} still ${op.status}`, { retryable: true, retryAfterMs: opts.retryAfterMs ?? 15_000 });
+    if (Date.now() > deadline)
+      throw new AppError("NETWORK", `${opts.label} ${id} still ${op.status}`, {
+        retryable: true,
+        retryAfterMs: opts.retryAfterMs ?? 15_000,
+      });
     await sleep(opts.pollMs ?? 1000);
     op = await fetchBulkOperation(client, id);
   }
@@ -104,14 +119,25 @@ const LineNumber = z.object({ __lineNumber: z.number().int().nonnegative() }).pa
 /** A result line as Shopify writes it: the mutation's payload under `data`, or the line's GraphQL `errors`. */
 const ResultLine = z.object({
   data: z
-    .record(z.string(), z.object({ userErrors: z.array(z.object({ message: z.string(), elementIndex: z.number().int().nullish() }).passthrough()).optional() }).passthrough().nullable())
+    .record(
+      z.string(),
+      z
+        .object({
+          userErrors: z.array(z.object({ message: z.string(), elementIndex: z.number().int().nullish() }).passthrough()).optional(),
+        })
+        .passthrough()
+        .nullable(),
+    )
     .nullish()
     .transform((v) => v ?? undefined),
   errors: z.array(z.object({ message: z.string() }).passthrough()).optional(),
 });
 
 /** The result file of a completed bulk mutation, by 0-based line number. A line missing from it did not run. */
-export async function readBulkMutationResults(op: BulkOperation, doFetch: typeof fetch = fetch): Promise<Map<number, BulkMutationLineResult>> {
+export async function readBulkMutationResults(
+  op: BulkOperation,
+  doFetch: typeof fetch = fetch,
+): Promise<Map<number, BulkMutationLineResult>> {
   const out = new Map<number, BulkMutationLineResult>();
   if (!op.url) return out;
   const res = await doFetch(op.url);
@@ -130,7 +156,11 @@ export async function readBulkMutationResults(op: BulkOperation, doFetch: typeof
     if (!numbered.success) continue; // no line number: nothing to attribute it to
     const r = ResultLine.safeParse(parsed);
     // A line we cannot read must not pass for a line without problems.
-    if (!r.success) throw new AppError("SHOPIFY_GRAPHQL", `bulk mutation result line ${n} has an unexpected shape: ${r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    if (!r.success)
+      throw new AppError(
+        "SHOPIFY_GRAPHQL",
+        `bulk mutation result line ${n} has an unexpected shape: ${r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+      );
     out.set(numbered.data.__lineNumber, r.data);
   }
   return out;

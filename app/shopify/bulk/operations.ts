@@ -11,9 +11,18 @@ export const BulkOperationSchema = z.object({
   errorCode: z.enum(["ACCESS_DENIED", "INTERNAL_SERVER_ERROR", "TIMEOUT"]).nullish(),
   createdAt: z.string().nullish(),
   completedAt: z.string().nullish(),
-  objectCount: z.union([z.string(), z.number()]).nullish().transform((v) => Number(v ?? 0)),
-  rootObjectCount: z.union([z.string(), z.number()]).nullish().transform((v) => Number(v ?? 0)),
-  fileSize: z.union([z.string(), z.number()]).nullish().transform((v) => (v == null ? null : Number(v))),
+  objectCount: z
+    .union([z.string(), z.number()])
+    .nullish()
+    .transform((v) => Number(v ?? 0)),
+  rootObjectCount: z
+    .union([z.string(), z.number()])
+    .nullish()
+    .transform((v) => Number(v ?? 0)),
+  fileSize: z
+    .union([z.string(), z.number()])
+    .nullish()
+    .transform((v) => (v == null ? null : Number(v))),
   url: z.string().nullish(),
   partialDataUrl: z.string().nullish(),
 });
@@ -41,10 +50,14 @@ export async function runBulkQuery(client: AdminClient, query: string): Promise<
   const data = parseResponse(RunPayload, await client.request(BULK_RUN_QUERY, { query, groupObjects: false }), "bulkOperationRunQuery");
   const errs = data.bulkOperationRunQuery.userErrors;
   if (errs.some((u) => u.code === "OPERATION_IN_PROGRESS")) {
-    throw new AppError("THROTTLED", `Shopify is already running this app's bulk queries for the shop: ${errs.map((u) => u.message).join("; ")}`, {
-      details: errs,
-      retryAfterMs: BUSY_RETRY_MS,
-    });
+    throw new AppError(
+      "THROTTLED",
+      `Shopify is already running this app's bulk queries for the shop: ${errs.map((u) => u.message).join("; ")}`,
+      {
+        details: errs,
+        retryAfterMs: BUSY_RETRY_MS,
+      },
+    );
   }
   assertNoUserErrors(errs, "bulkOperationRunQuery");
   const op = data.bulkOperationRunQuery.bulkOperation;
@@ -53,7 +66,11 @@ export async function runBulkQuery(client: AdminClient, query: string): Promise<
 }
 
 export async function fetchBulkOperation(client: AdminClient, id: string): Promise<BulkOperation> {
-  const data = parseResponse(z.object({ bulkOperation: BulkOperationSchema.nullable() }), await client.request(BULK_OPERATION_QUERY, { id }), "bulkOperation");
+  const data = parseResponse(
+    z.object({ bulkOperation: BulkOperationSchema.nullable() }),
+    await client.request(BULK_OPERATION_QUERY, { id }),
+    "bulkOperation",
+  );
   if (!data.bulkOperation) throw new AppError("NOT_FOUND", `Bulk operation ${id} not found`);
   return data.bulkOperation;
 }

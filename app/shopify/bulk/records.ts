@@ -79,7 +79,9 @@ export const LineItemLineSchema = z.object({
   id: gid("LineItem"),
   __parentId: gid("Order"),
   quantity: z.number().int(),
-  product: z.object({ id: gid("Product"), productType: z.string().nullish(), vendor: z.string().nullish(), title: z.string().nullish() }).nullish(),
+  product: z
+    .object({ id: gid("Product"), productType: z.string().nullish(), vendor: z.string().nullish(), title: z.string().nullish() })
+    .nullish(),
   variant: z.object({ id: gid("ProductVariant") }).nullish(),
   originalUnitPriceSet: z.object({ shopMoney: money }),
 });
@@ -106,7 +108,8 @@ function gidId(v: unknown, type: string): string | null {
   return v.slice(start);
 }
 const GID_PREFIX = "gid://shopify/";
-const gidType = (v: unknown) => (typeof v === "string" && v.startsWith(GID_PREFIX) ? v.slice(GID_PREFIX.length, v.indexOf("/", GID_PREFIX.length)) : undefined);
+const gidType = (v: unknown) =>
+  typeof v === "string" && v.startsWith(GID_PREFIX) ? v.slice(GID_PREFIX.length, v.indexOf("/", GID_PREFIX.length)) : undefined;
 
 const str = (v: unknown): v is string => typeof v === "string";
 const optStr = (v: unknown) => v === null || v === undefined || typeof v === "string";
@@ -133,9 +136,20 @@ function fastOrder(o: JsonObject): OrderRecord | null {
     if (!customerId) return null;
   }
   return {
-    kind: "order", id, customerId, name: o.name ?? null, processedAt: o.processedAt, createdAt: o.createdAt, updatedAt: o.updatedAt,
-    cancelledAt: o.cancelledAt ?? null, test: o.test, financialStatus: o.displayFinancialStatus ?? null,
-    currentTotal: cur.amount, totalPrice: tot.amount, currency: cur.currencyCode, discountCodes: o.discountCodes,
+    kind: "order",
+    id,
+    customerId,
+    name: o.name ?? null,
+    processedAt: o.processedAt,
+    createdAt: o.createdAt,
+    updatedAt: o.updatedAt,
+    cancelledAt: o.cancelledAt ?? null,
+    test: o.test,
+    financialStatus: o.displayFinancialStatus ?? null,
+    currentTotal: cur.amount,
+    totalPrice: tot.amount,
+    currency: cur.currencyCode,
+    discountCodes: o.discountCodes,
   };
 }
 
@@ -157,8 +171,16 @@ function fastLine(o: JsonObject): LineRecord | null {
     if (!variantId) return null;
   }
   return {
-    kind: "line", id, orderId, productId, variantId, productTitle: p?.title ?? null, productType: p?.productType ?? null,
-    vendor: p?.vendor ?? null, quantity: o.quantity, unitPrice: price.amount,
+    kind: "line",
+    id,
+    orderId,
+    productId,
+    variantId,
+    productTitle: p?.title ?? null,
+    productType: p?.productType ?? null,
+    vendor: p?.vendor ?? null,
+    quantity: o.quantity,
+    unitPrice: price.amount,
   };
 }
 
@@ -170,16 +192,29 @@ function fastCustomer(o: JsonObject): CustomerRecord | null {
   if (e != null && (!obj(e) || !optStr(e.emailAddress) || !optStr(e.marketingState))) return null;
   if (p != null && (!obj(p) || !optStr(p.phoneNumber) || !optStr(p.marketingState))) return null;
   return {
-    kind: "customer", id, email: e?.emailAddress ?? null, firstName: o.firstName ?? null, lastName: o.lastName ?? null,
-    phone: p?.phoneNumber ?? null, tags: o.tags,
-    emailConsent: e?.marketingState ?? null, smsConsent: p?.marketingState ?? null, updatedAt: o.updatedAt ?? null,
+    kind: "customer",
+    id,
+    email: e?.emailAddress ?? null,
+    firstName: o.firstName ?? null,
+    lastName: o.lastName ?? null,
+    phone: p?.phoneNumber ?? null,
+    tags: o.tags,
+    emailConsent: e?.marketingState ?? null,
+    smsConsent: p?.marketingState ?? null,
+    updatedAt: o.updatedAt ?? null,
   };
 }
 
 function zodMessage(schema: z.ZodTypeAny, value: unknown, what: string): string {
   const r = schema.safeParse(value);
   if (r.success) return `${what}: unexpected shape`; // fast path stricter than zod: still refuse
-  return `${what}: ` + r.error.issues.slice(0, 3).map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+  return (
+    `${what}: ` +
+    r.error.issues
+      .slice(0, 3)
+      .map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`)
+      .join("; ")
+  );
 }
 
 /** Parses one JSONL line of an orders or customers bulk result. Never throws. */

@@ -39,7 +39,10 @@ const toRecord = (r: CustomerRecord): CustomerRecord => ({
 export async function customersByIds(sql: Sql, shop: string, ids: string[]): Promise<Map<string, CustomerRecord>> {
   const want = [...new Set(ids)];
   if (!want.length) return new Map();
-  const rows = await sql.query<CustomerRecord>(`SELECT ${COLUMNS} FROM "Customer" WHERE shop = $1 AND id = ANY($2::bigint[])`, [shop, want]);
+  const rows = await sql.query<CustomerRecord>(`SELECT ${COLUMNS} FROM "Customer" WHERE shop = $1 AND id = ANY($2::bigint[])`, [
+    shop,
+    want,
+  ]);
   return new Map(rows.map((r) => [r.id, toRecord(r)]));
 }
 
@@ -50,8 +53,17 @@ export async function customerById(sql: Sql, shop: string, id: string): Promise<
 }
 
 /** The customer's stored email address and email marketing state (the messenger's consent check). */
-export async function emailContact(sql: Sql, shop: string, id: string): Promise<{ email: string | null; emailConsent: string | null } | null> {
-  const r = (await sql.query<{ email: string | null; emailConsent: string | null }>(`SELECT email, "emailConsent" FROM "Customer" WHERE shop = $1 AND id = $2::bigint`, [shop, id]))[0];
+export async function emailContact(
+  sql: Sql,
+  shop: string,
+  id: string,
+): Promise<{ email: string | null; emailConsent: string | null } | null> {
+  const r = (
+    await sql.query<{ email: string | null; emailConsent: string | null }>(
+      `SELECT email, "emailConsent" FROM "Customer" WHERE shop = $1 AND id = $2::bigint`,
+      [shop, id],
+    )
+  )[0];
   return r ?? null;
 }
 

@@ -83,7 +83,11 @@ export async function firstPurchasesInWindows(sql: Sql, shop: string, windows: P
 }
 
 /** The order as a purchase of a customer, if it qualifies and has a customer (order webhooks). */
-export async function qualifyingPurchase(sql: Sql, shop: string, orderId: string): Promise<{ customerId: string; processedAt: Date } | null> {
+export async function qualifyingPurchase(
+  sql: Sql,
+  shop: string,
+  orderId: string,
+): Promise<{ customerId: string; processedAt: Date } | null> {
   const r = (
     await sql.query<{ customerId: string; processedAt: Date }>(
       `SELECT o."customerId"::text AS "customerId", o."processedAt" FROM "Order" o
@@ -120,7 +124,10 @@ export async function ordersOfCustomers(sql: Sql, shop: string, customerIds: str
 
 /** Ids of the shop's customers with at least one stored order (any order), ascending as text. */
 export async function customerIdsWithOrders(sql: Sql, shop: string): Promise<string[]> {
-  const rows = await sql.query<{ id: string }>(`SELECT DISTINCT "customerId"::text AS id FROM "Order" WHERE shop = $1 AND "customerId" IS NOT NULL`, [shop]);
+  const rows = await sql.query<{ id: string }>(
+    `SELECT DISTINCT "customerId"::text AS id FROM "Order" WHERE shop = $1 AND "customerId" IS NOT NULL`,
+    [shop],
+  );
   return rows.map((r) => r.id).sort();
 }
 
@@ -179,7 +186,13 @@ export async function purchaseTotalsInWindow(
  * Customers who had bought before `at` but not for `silentDays` (lapsed at `at`), and how many of
  * them came back with a qualifying order in [at, until): the baseline reactivation rate.
  */
-export async function lapsedAndReturned(sql: Sql, shop: string, at: Date, until: Date, silentDays: number): Promise<{ lapsed: number; returned: number }> {
+export async function lapsedAndReturned(
+  sql: Sql,
+  shop: string,
+  at: Date,
+  until: Date,
+  silentDays: number,
+): Promise<{ lapsed: number; returned: number }> {
   const rows = await sql.query<{ lapsed: number; returned: number }>(
     `WITH lapsed AS (
        SELECT "customerId" FROM "Order" WHERE shop = $1 AND ${qualifyingOrder()} AND "customerId" IS NOT NULL AND "processedAt" < $2::timestamp
@@ -223,7 +236,10 @@ export async function* purchaseBatches(sql: Sql, shop: string, chunk = 5_000): A
     const upper = probe[0]?.c ?? null;
     const rows =
       upper === null
-        ? await sql.query<{ c: string; t: number; v: number }>(`SELECT "customerId"::text AS c, ${cols} FROM "Order" WHERE shop = $1 AND "customerId" > $2::bigint AND ${qualifying}`, [shop, after])
+        ? await sql.query<{ c: string; t: number; v: number }>(
+            `SELECT "customerId"::text AS c, ${cols} FROM "Order" WHERE shop = $1 AND "customerId" > $2::bigint AND ${qualifying}`,
+            [shop, after],
+          )
         : await sql.query<{ c: string; t: number; v: number }>(
             `SELECT "customerId"::text AS c, ${cols} FROM "Order" WHERE shop = $1 AND "customerId" > $2::bigint AND "customerId" <= $3::bigint AND ${qualifying}`,
             [shop, after, upper],

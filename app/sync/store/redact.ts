@@ -13,13 +13,26 @@ const CUSTOMER_ROWS: Array<{ table: string; where: string }> = [
   { table: "Order", where: `"customerId" = ANY($2::bigint[])` },
   { table: "Customer", where: `id = ANY($2::bigint[])` },
   // Staging holds rows only while a sync runs.
-  { table: "SyncStageOrderLine", where: `"orderId" IN (SELECT id FROM "SyncStageOrder" WHERE shop = $1 AND "customerId" = ANY($2::bigint[]))` },
+  {
+    table: "SyncStageOrderLine",
+    where: `"orderId" IN (SELECT id FROM "SyncStageOrder" WHERE shop = $1 AND "customerId" = ANY($2::bigint[]))`,
+  },
   { table: "SyncStageOrder", where: `"customerId" = ANY($2::bigint[])` },
   { table: "SyncStageCustomer", where: `id = ANY($2::bigint[])` },
 ];
 
 /** Every table of the sync holding a shop's rows, children first. */
-const SHOP_TABLES = ["SyncStageOrderLine", "SyncStageOrder", "SyncStageCustomer", "OrderLine", "Order", "Customer", "SyncBulkOperation", "SyncRun", "SyncState"];
+const SHOP_TABLES = [
+  "SyncStageOrderLine",
+  "SyncStageOrder",
+  "SyncStageCustomer",
+  "OrderLine",
+  "Order",
+  "Customer",
+  "SyncBulkOperation",
+  "SyncRun",
+  "SyncState",
+];
 
 /** customers/redact: the customers' orders, lines, customer rows and staged rows; also orders Shopify names explicitly. */
 export async function redactSyncCustomers(tx: Sql, shop: string, input: { customerIds: string[]; orderIds: string[] }) {
@@ -40,6 +53,7 @@ export async function redactSyncShop(tx: Sql, shop: string) {
 /** customers/data_request: the customers' rows in the sync's tables, by table. */
 export async function exportSyncCustomerData(sql: Sql, shop: string, customerIds: string[]): Promise<Record<string, unknown[]>> {
   const out: Record<string, unknown[]> = {};
-  for (const t of CUSTOMER_ROWS) out[t.table] = await sql.query(`SELECT * FROM "${t.table}" WHERE shop = $1 AND ${t.where}`, [shop, customerIds]);
+  for (const t of CUSTOMER_ROWS)
+    out[t.table] = await sql.query(`SELECT * FROM "${t.table}" WHERE shop = $1 AND ${t.where}`, [shop, customerIds]);
   return out;
 }

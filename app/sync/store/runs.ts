@@ -32,39 +32,59 @@ export async function claimRun(
   const { shop, now } = input;
   return sql.transaction(async (tx) => {
     await tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`winback-sync:${shop}`]);
-    const running = await tx.query<{ id: string; kind: SyncKind }>(`SELECT id, kind FROM "SyncRun" WHERE shop = $1 AND status = 'running' LIMIT 1`, [shop]);
+    const running = await tx.query<{ id: string; kind: SyncKind }>(
+      `SELECT id, kind FROM "SyncRun" WHERE shop = $1 AND status = 'running' LIMIT 1`,
+      [shop],
+    );
     if (running[0]) return { runId: running[0].id, started: false, kind: running[0].kind, since: null };
     const st = await tx.query<{ watermark: Date | null }>(`SELECT watermark FROM "SyncState" WHERE shop = $1`, [shop]);
     const watermark = st[0]?.watermark ?? null;
     const kind: SyncKind = input.kind === "delta" && watermark ? "delta" : "initial";
     const since = kind === "delta" ? new Date(new Date(watermark!).getTime() - input.overlapMs) : null;
     const runId = randomUUID();
-    await tx.query(`INSERT INTO "SyncRun" (id, shop, kind, status, since, "startedAt", "updatedAt") VALUES ($1, $2, $3, 'running', $4, $5, $5)`, [runId, shop, kind, since, now]);
+    await tx.query(
+      `INSERT INTO "SyncRun" (id, shop, kind, status, since, "startedAt", "updatedAt") VALUES ($1, $2, $3, 'running', $4, $5, $5)`,
+      [runId, shop, kind, since, now],
+    );
     return { runId, started: true, kind, since };
   });
 }
 
 export async function loadRun(sql: Sql, runId: string): Promise<RunRow | undefined> {
-  return (await sql.query<RunRow>(`SELECT id, shop, kind, status, "startedAt", "pollCount", since FROM "SyncRun" WHERE id = $1`, [runId]))[0];
+  return (
+    await sql.query<RunRow>(`SELECT id, shop, kind, status, "startedAt", "pollCount", since FROM "SyncRun" WHERE id = $1`, [runId])
+  )[0];
 }
 
 /** The shop's most recent run (any status). */
 export async function latestRunOf(sql: Sql, shop: string): Promise<{ id: string; status: string } | undefined> {
-  return (await sql.query<{ id: string; status: string }>(`SELECT id, status FROM "SyncRun" WHERE shop = $1 ORDER BY "startedAt" DESC LIMIT 1`, [shop]))[0];
+  return (
+    await sql.query<{ id: string; status: string }>(`SELECT id, status FROM "SyncRun" WHERE shop = $1 ORDER BY "startedAt" DESC LIMIT 1`, [
+      shop,
+    ])
+  )[0];
 }
 
 export async function launchAttemptsOf(sql: Sql, runId: string): Promise<number> {
-  return (await sql.query<{ launchAttempts: number }>(`SELECT "launchAttempts" FROM "SyncRun" WHERE id = $1`, [runId]))[0]?.launchAttempts ?? 0;
+  return (
+    (await sql.query<{ launchAttempts: number }>(`SELECT "launchAttempts" FROM "SyncRun" WHERE id = $1`, [runId]))[0]?.launchAttempts ?? 0
+  );
 }
 
 /** A launch Shopify throttled (or the network cut): the run keeps running with the reason shown. */
 export async function recordLaunchRetry(sql: Sql, runId: string, code: string, message: string, now: Date) {
-  await sql.query(`UPDATE "SyncRun" SET "launchAttempts" = "launchAttempts" + 1, "errorCode" = $2, "errorMessage" = $3, "updatedAt" = $4 WHERE id = $1`, [runId, code, message, now]);
+  await sql.query(
+    `UPDATE "SyncRun" SET "launchAttempts" = "launchAttempts" + 1, "errorCode" = $2, "errorMessage" = $3, "updatedAt" = $4 WHERE id = $1`,
+    [runId, code, message, now],
+  );
 }
 
 /** Launched after retries: the throttling note is history now. */
 export async function clearLaunchNote(sql: Sql, runId: string) {
-  await sql.query(`UPDATE "SyncRun" SET "errorCode" = NULL, "errorMessage" = NULL WHERE id = $1 AND "errorCode" IN ('THROTTLED', 'NETWORK')`, [runId]);
+  await sql.query(
+    `UPDATE "SyncRun" SET "errorCode" = NULL, "errorMessage" = NULL WHERE id = $1 AND "errorCode" IN ('THROTTLED', 'NETWORK')`,
+    [runId],
+  );
 }
 
 export async function countPoll(sql: Sql, runId: string, now: Date) {
@@ -78,11 +98,17 @@ export async function markIngestStarted(sql: Sql, runId: string, now: Date) {
 /* ---- SyncBulkOperation ---- */
 
 export async function recordLaunchedOperation(sql: Sql, op: { id: string; runId: string; shop: string; resource: string; now: Date }) {
-  await sql.query(`INSERT INTO "SyncBulkOperation" (id, "runId", shop, resource, "createdAt") VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`, [op.id, op.runId, op.shop, op.resource, op.now]);
+  await sql.query(
+    `INSERT INTO "SyncBulkOperation" (id, "runId", shop, resource, "createdAt") VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`,
+    [op.id, op.runId, op.shop, op.resource, op.now],
+  );
 }
 
 /** A bulk query Shopify refused to start is recorded as a failed operation of the run. */
-export async function recordFailedLaunch(sql: Sql, input: { runId: string; shop: string; resource: string; code: string; message: string; now: Date }) {
+export async function recordFailedLaunch(
+  sql: Sql,
+  input: { runId: string; shop: string; resource: string; code: string; message: string; now: Date },
+) {
   await sql.query(
     `INSERT INTO "SyncBulkOperation" (id, "runId", shop, resource, status, "errorCode", "ingestState", "malformedSamples", "createdAt")
      VALUES ($1, $2, $3, $4, 'FAILED', $5, 'failed', $6, $7) ON CONFLICT (id) DO NOTHING`,
@@ -97,7 +123,10 @@ export async function operationsOfRun(sql: Sql, runId: string): Promise<Array<{ 
 
 /** The run a bulk operation belongs to, if it is one of the shop's syncs (null: someone else's). */
 export async function runOfOperation(sql: Sql, bulkId: string, shop: string): Promise<string | null> {
-  return (await sql.query<{ runId: string }>(`SELECT "runId" FROM "SyncBulkOperation" WHERE id = $1 AND shop = $2`, [bulkId, shop]))[0]?.runId ?? null;
+  return (
+    (await sql.query<{ runId: string }>(`SELECT "runId" FROM "SyncBulkOperation" WHERE id = $1 AND shop = $2`, [bulkId, shop]))[0]?.runId ??
+    null
+  );
 }
 
 /** Stores what Shopify last said about one of a run's bulk operations. */
@@ -143,17 +172,20 @@ export async function setIngestState(sql: Sql, bulkId: string, state: "ingesting
 
 /** The lines a committed batch covers, with the malformed-line count and samples so far (the resume point). */
 export async function saveCheckpoint(tx: Sql, bulkId: string, c: { linesRead: number; malformedCount: number; samples: string }) {
-  await tx.query(`UPDATE "SyncBulkOperation" SET "linesRead" = $2, "malformedCount" = $3, "malformedSamples" = $4 WHERE id = $1`, [bulkId, c.linesRead, c.malformedCount, c.samples]);
-}
-
-/** The direct load's last step: the operation is done, with its final checkpoint (same transaction). */
-export async function completeOperation(tx: Sql, bulkId: string, c: { linesRead: number; malformedCount: number; samples: string }) {
-  await tx.query(`UPDATE "SyncBulkOperation" SET "ingestState" = 'done', "linesRead" = $2, "malformedCount" = $3, "malformedSamples" = $4 WHERE id = $1`, [
+  await tx.query(`UPDATE "SyncBulkOperation" SET "linesRead" = $2, "malformedCount" = $3, "malformedSamples" = $4 WHERE id = $1`, [
     bulkId,
     c.linesRead,
     c.malformedCount,
     c.samples,
   ]);
+}
+
+/** The direct load's last step: the operation is done, with its final checkpoint (same transaction). */
+export async function completeOperation(tx: Sql, bulkId: string, c: { linesRead: number; malformedCount: number; samples: string }) {
+  await tx.query(
+    `UPDATE "SyncBulkOperation" SET "ingestState" = 'done', "linesRead" = $2, "malformedCount" = $3, "malformedSamples" = $4 WHERE id = $1`,
+    [bulkId, c.linesRead, c.malformedCount, c.samples],
+  );
 }
 
 /** Progress of a direct load (nothing is committed before its end). */
@@ -183,12 +215,21 @@ export interface OpState {
 }
 
 /** The run, locked for closing (FOR UPDATE), with its operations' states. */
-export async function lockRunForClose(tx: Sql, runId: string): Promise<{ run: (RunRow & { launchAttempts: number }) | undefined; ops: OpState[] }> {
+export async function lockRunForClose(
+  tx: Sql,
+  runId: string,
+): Promise<{ run: (RunRow & { launchAttempts: number }) | undefined; ops: OpState[] }> {
   const run = (
-    await tx.query<RunRow & { launchAttempts: number }>(`SELECT id, shop, kind, status, "startedAt", "pollCount", "launchAttempts" FROM "SyncRun" WHERE id = $1 FOR UPDATE`, [runId])
+    await tx.query<RunRow & { launchAttempts: number }>(
+      `SELECT id, shop, kind, status, "startedAt", "pollCount", "launchAttempts" FROM "SyncRun" WHERE id = $1 FOR UPDATE`,
+      [runId],
+    )
   )[0];
   if (!run || run.status !== "running") return { run, ops: [] };
-  const ops = await tx.query<OpState>(`SELECT resource, status, "errorCode", "ingestState", partial FROM "SyncBulkOperation" WHERE "runId" = $1`, [runId]);
+  const ops = await tx.query<OpState>(
+    `SELECT resource, status, "errorCode", "ingestState", partial FROM "SyncBulkOperation" WHERE "runId" = $1`,
+    [runId],
+  );
   return { run, ops };
 }
 
@@ -227,8 +268,13 @@ export async function lockRunToFail(tx: Sql, input: { shop: string; runId?: stri
 }
 
 export async function markRunFailed(tx: Sql, runId: string, code: string, message: string, now: Date) {
-  await tx.query(`UPDATE "SyncRun" SET status = 'failed', "errorCode" = $2, "errorMessage" = $3, "finishedAt" = $4, "updatedAt" = $4 WHERE id = $1`, [runId, code, message.slice(0, 2000), now]);
-  await tx.query(`UPDATE "SyncBulkOperation" SET "ingestState" = 'failed' WHERE "runId" = $1 AND "ingestState" NOT IN ('done', 'failed')`, [runId]);
+  await tx.query(
+    `UPDATE "SyncRun" SET status = 'failed', "errorCode" = $2, "errorMessage" = $3, "finishedAt" = $4, "updatedAt" = $4 WHERE id = $1`,
+    [runId, code, message.slice(0, 2000), now],
+  );
+  await tx.query(`UPDATE "SyncBulkOperation" SET "ingestState" = 'failed' WHERE "runId" = $1 AND "ingestState" NOT IN ('done', 'failed')`, [
+    runId,
+  ]);
 }
 
 /* ---- What the status page reads ---- */
@@ -256,7 +302,10 @@ export async function latestRunStatus(sql: Sql, shop: string): Promise<RunStatus
 }
 
 export async function lastSyncedAt(sql: Sql, shop: string): Promise<Date | null> {
-  return (await sql.query<{ lastSyncedAt: Date | null }>(`SELECT "lastSyncedAt" FROM "SyncState" WHERE shop = $1`, [shop]))[0]?.lastSyncedAt ?? null;
+  return (
+    (await sql.query<{ lastSyncedAt: Date | null }>(`SELECT "lastSyncedAt" FROM "SyncState" WHERE shop = $1`, [shop]))[0]?.lastSyncedAt ??
+    null
+  );
 }
 
 export interface OperationProgress {
@@ -279,7 +328,10 @@ export async function operationProgress(sql: Sql, runId: string): Promise<Operat
 }
 
 /** The last completed full sync, with the oldest order found after it (computed once, then kept). */
-export async function latestCompletedInitialRun(sql: Sql, shop: string): Promise<{ id: string; startedAt: Date; oldestOrderAt: Date | null; historyCheckedAt: Date | null } | undefined> {
+export async function latestCompletedInitialRun(
+  sql: Sql,
+  shop: string,
+): Promise<{ id: string; startedAt: Date; oldestOrderAt: Date | null; historyCheckedAt: Date | null } | undefined> {
   return (
     await sql.query<{ id: string; startedAt: Date; oldestOrderAt: Date | null; historyCheckedAt: Date | null }>(
       `SELECT id, "startedAt", "oldestOrderAt", "historyCheckedAt" FROM "SyncRun" WHERE shop = $1 AND kind = 'initial' AND status = 'completed' ORDER BY "startedAt" DESC LIMIT 1`,
@@ -290,7 +342,11 @@ export async function latestCompletedInitialRun(sql: Sql, shop: string): Promise
 
 /** Computes (one scan of the shop's orders) and keeps the oldest order date on the run. */
 export async function checkHistoryDepth(sql: Sql, shop: string, runId: string): Promise<Date | null> {
-  const r = (await sql.query<{ oldest: Date | null }>(`SELECT least(min("createdAt"), min("processedAt")) AS oldest FROM "Order" WHERE shop = $1`, [shop]))[0];
+  const r = (
+    await sql.query<{ oldest: Date | null }>(`SELECT least(min("createdAt"), min("processedAt")) AS oldest FROM "Order" WHERE shop = $1`, [
+      shop,
+    ])
+  )[0];
   const oldest = r?.oldest ?? null;
   await sql.query(`UPDATE "SyncRun" SET "oldestOrderAt" = $2, "historyCheckedAt" = now() WHERE id = $1`, [runId, oldest]);
   return oldest;

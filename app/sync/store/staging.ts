@@ -23,9 +23,49 @@ const N = "\\N";
 // Ids, dates and amounts were validated (digits, ISO 8601, decimals): nothing in them needs escaping.
 const opt = (v: string | null) => v ?? N;
 
-const ORDER_COLUMNS = ["runId", "shop", "id", "customerId", "name", "processedAt", "createdAt", "updatedAt", "cancelledAt", "test", "financialStatus", "currentTotal", "totalPrice", "currency", "discountCodes"];
-const LINE_COLUMNS = ["runId", "shop", "id", "orderId", "productId", "variantId", "productTitle", "productType", "vendor", "quantity", "unitPrice"];
-const CUSTOMER_COLUMNS = ["runId", "shop", "id", "email", "firstName", "lastName", "phone", "emailConsent", "smsConsent", "updatedAt", "tags"];
+const ORDER_COLUMNS = [
+  "runId",
+  "shop",
+  "id",
+  "customerId",
+  "name",
+  "processedAt",
+  "createdAt",
+  "updatedAt",
+  "cancelledAt",
+  "test",
+  "financialStatus",
+  "currentTotal",
+  "totalPrice",
+  "currency",
+  "discountCodes",
+];
+const LINE_COLUMNS = [
+  "runId",
+  "shop",
+  "id",
+  "orderId",
+  "productId",
+  "variantId",
+  "productTitle",
+  "productType",
+  "vendor",
+  "quantity",
+  "unitPrice",
+];
+const CUSTOMER_COLUMNS = [
+  "runId",
+  "shop",
+  "id",
+  "email",
+  "firstName",
+  "lastName",
+  "phone",
+  "emailConsent",
+  "smsConsent",
+  "updatedAt",
+  "tags",
+];
 
 export async function stageOrders(tx: Sql, runId: string, shop: string, rows: OrderRecord[]) {
   await tx.copyFrom("SyncStageOrder", ORDER_COLUMNS, orderRows(rows, `${runId}\t${copyText(shop)}\t`));
@@ -67,7 +107,12 @@ export async function stageCustomers(tx: Sql, runId: string, shop: string, rows:
  * results only) also drops lines an edited order no longer has; `initial` recomputes every
  * customer's aggregates (a delta only those of its orders).
  */
-export async function mergeStaged(tx: Sql, runId: string, shop: string, opts: { replaceLines: boolean; initial: boolean }): Promise<"empty-shop" | "upsert"> {
+export async function mergeStaged(
+  tx: Sql,
+  runId: string,
+  shop: string,
+  opts: { replaceLines: boolean; initial: boolean },
+): Promise<"empty-shop" | "upsert"> {
   // Fresh statistics: without them the planner takes the just-filled staging tables for empty.
   await tx.exec(`ANALYZE "SyncStageOrder"; ANALYZE "SyncStageOrderLine"; ANALYZE "SyncStageCustomer"`);
   // Room for the merge's sorts and hash joins in memory instead of temporary files, and no JIT
@@ -103,7 +148,8 @@ const STAGED_ORDER = (alias: string, shop = `${alias}.shop`) =>
   `${shop}, ${alias}.id, ${alias}."customerId", ${alias}.name, ${utc(`${alias}."processedAt"`)}, ${utc(`${alias}."createdAt"`)}, ${utc(`${alias}."updatedAt"`)}, ${utc(`${alias}."cancelledAt"`)},
    ${alias}.test, ${alias}."financialStatus", ${alias}."currentTotal", ${alias}."totalPrice", ${alias}.currency, ${list(`${alias}."discountCodes"`)}`;
 const ORDER_TARGET = `"Order" AS o (shop, id, "customerId", name, "processedAt", "createdAt", "updatedAt", "cancelledAt", test, "financialStatus", "currentTotal", "totalPrice", currency, "discountCodes")`;
-const STAGED_LINE = (shop = "sl.shop") => `${shop}, sl.id, sl."orderId", sl."productId", sl."variantId", sl."productTitle", sl."productType", sl.vendor, sl.quantity, sl."unitPrice"`;
+const STAGED_LINE = (shop = "sl.shop") =>
+  `${shop}, sl.id, sl."orderId", sl."productId", sl."variantId", sl."productTitle", sl."productType", sl.vendor, sl.quantity, sl."unitPrice"`;
 const LINE_TARGET = `"OrderLine" AS l (shop, id, "orderId", "productId", "variantId", "productTitle", "productType", vendor, quantity, "unitPrice")`;
 const STAGED_CUSTOMER = `sc.email, sc."firstName", sc."lastName", sc.phone, coalesce(${list("sc.tags")}, ARRAY[]::text[]), sc."emailConsent", sc."smsConsent", ${utc('sc."updatedAt"')}`;
 const CUSTOMER_TARGET = `"Customer" AS c (shop, id, email, "firstName", "lastName", phone, tags, "emailConsent", "smsConsent", "updatedAt"`;
@@ -116,7 +162,9 @@ const CUSTOMER_TARGET = `"Customer" AS c (shop, id, email, "firstName", "lastNam
  */
 async function mergeIntoEmptyShop(tx: Sql, runId: string) {
   // Rows go in key order: B-tree inserts then mostly append instead of touching random pages.
-  await tx.query(`INSERT INTO ${ORDER_TARGET} SELECT ${STAGED_ORDER("so")} FROM "SyncStageOrder" so WHERE so."runId" = $1 ORDER BY so.id`, [runId]);
+  await tx.query(`INSERT INTO ${ORDER_TARGET} SELECT ${STAGED_ORDER("so")} FROM "SyncStageOrder" so WHERE so."runId" = $1 ORDER BY so.id`, [
+    runId,
+  ]);
   // Lines whose parent is not staged (cut off in partial data, or malformed) are dropped.
   await tx.query(
     `INSERT INTO ${LINE_TARGET} SELECT ${STAGED_LINE()} FROM "SyncStageOrderLine" sl
@@ -132,7 +180,12 @@ async function mergeIntoEmptyShop(tx: Sql, runId: string) {
  * created after the customer query ran): the aggregate needs a row to live in. `orders` names the
  * orders to aggregate (staged, or already in "Order") and how to read their timestamps.
  */
-async function insertCustomersWithAggregates(tx: Sql, runId: string, orders: { from: string; ts: (col: string) => string }, params: unknown[] = []) {
+async function insertCustomersWithAggregates(
+  tx: Sql,
+  runId: string,
+  orders: { from: string; ts: (col: string) => string },
+  params: unknown[] = [],
+) {
   const q = qualifyingOrder("so");
   await tx.query(
     `INSERT INTO ${CUSTOMER_TARGET}, "orderCount", "totalSpent", "firstOrderAt", "lastOrderAt")
@@ -182,7 +235,10 @@ export async function loadDirectBatch(tx: Sql, shop: string, orders: OrderRecord
  */
 export async function finishDirectLoad(tx: Sql, runId: string, shop: string, opts: { dropOrphanLines: boolean }) {
   if (opts.dropOrphanLines) {
-    await tx.query(`DELETE FROM "OrderLine" l WHERE l.shop = $1 AND NOT EXISTS (SELECT 1 FROM "Order" o WHERE o.shop = $1 AND o.id = l."orderId")`, [shop]);
+    await tx.query(
+      `DELETE FROM "OrderLine" l WHERE l.shop = $1 AND NOT EXISTS (SELECT 1 FROM "Order" o WHERE o.shop = $1 AND o.id = l."orderId")`,
+      [shop],
+    );
   }
   await tx.exec(`ANALYZE "SyncStageCustomer"; ANALYZE "Order"`);
   await insertCustomersWithAggregates(tx, runId, { from: `"Order" so WHERE so.shop = $2`, ts: (c) => c }, [shop]);
@@ -276,7 +332,10 @@ async function lockCustomersOfRun(tx: Sql, runId: string, shop: string, initial:
      UNION SELECT id FROM "SyncStageCustomer" WHERE "runId" = $1`,
     [runId, shop],
   );
-  await tx.query(`SELECT count(*) FROM (SELECT 1 FROM "Customer" c JOIN sync_affected a ON a.id = c.id WHERE c.shop = $1 ORDER BY c.id FOR UPDATE OF c) l`, [shop]);
+  await tx.query(
+    `SELECT count(*) FROM (SELECT 1 FROM "Customer" c JOIN sync_affected a ON a.id = c.id WHERE c.shop = $1 ORDER BY c.id FOR UPDATE OF c) l`,
+    [shop],
+  );
 }
 
 export async function clearStaged(sql: Sql, runId: string) {

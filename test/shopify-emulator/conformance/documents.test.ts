@@ -32,11 +32,29 @@ const { SHOP_OVERVIEW_QUERY, SHOP_EMAIL_IDENTITY_QUERY } = shopDocs;
 
 /** Every document constant this suite sends (checked against the modules' exports). */
 const COVERED = new Set([
-  "BULK_RUN_QUERY", "BULK_OPERATION_QUERY", "BULK_CANCEL", "STAGED_UPLOADS_CREATE", "BULK_RUN_MUTATION",
-  "TAGS_ADD", "TAGS_ADD_BULK_LINE", "SEGMENT_CREATE", "SEGMENTS_BY_TAG", "CODE_DISCOUNT_BY_CODE", "DISCOUNT_CODE_BASIC_CREATE", "DISCOUNT_CODE_DEACTIVATE",
-  "CUSTOMER_EMAIL_CONSENT_UPDATE", "FLOW_TRIGGER_RECEIVE", "ORDERS_BULK_QUERY", "CUSTOMERS_BULK_QUERY",
-  "METAFIELD_DEFINITION_CREATE", "SHOP_METAFIELD_QUERY", "METAFIELDS_SET", "METAFIELDS_DELETE", "METAFIELDS_SET_BULK_LINE",
-  "SHOP_OVERVIEW_QUERY", "SHOP_EMAIL_IDENTITY_QUERY",
+  "BULK_RUN_QUERY",
+  "BULK_OPERATION_QUERY",
+  "BULK_CANCEL",
+  "STAGED_UPLOADS_CREATE",
+  "BULK_RUN_MUTATION",
+  "TAGS_ADD",
+  "TAGS_ADD_BULK_LINE",
+  "SEGMENT_CREATE",
+  "SEGMENTS_BY_TAG",
+  "CODE_DISCOUNT_BY_CODE",
+  "DISCOUNT_CODE_BASIC_CREATE",
+  "DISCOUNT_CODE_DEACTIVATE",
+  "CUSTOMER_EMAIL_CONSENT_UPDATE",
+  "FLOW_TRIGGER_RECEIVE",
+  "ORDERS_BULK_QUERY",
+  "CUSTOMERS_BULK_QUERY",
+  "METAFIELD_DEFINITION_CREATE",
+  "SHOP_METAFIELD_QUERY",
+  "METAFIELDS_SET",
+  "METAFIELDS_DELETE",
+  "METAFIELDS_SET_BULK_LINE",
+  "SHOP_OVERVIEW_QUERY",
+  "SHOP_EMAIL_IDENTITY_QUERY",
 ]);
 
 const DAY = 86_400_000;
@@ -57,22 +75,37 @@ describe("conformance: the app's Admin API documents against the emulator", () =
   let token: string;
   const send = async (doc: string, variables?: Record<string, unknown>) => (await gql(emu, token, doc, variables)).body;
   const customer = (i: number) => emu.shop(SHOP).customerView(i).id;
-  const withEmail = () => { const cs = emu.shop(SHOP).data.customers; let c = 0; while (!cs.email(c)) c++; return c; };
+  const withEmail = () => {
+    const cs = emu.shop(SHOP).data.customers;
+    let c = 0;
+    while (!cs.email(c)) c++;
+    return c;
+  };
 
   beforeAll(async () => {
     ({ emu, clock } = await start({ bulkTiming: { startDelayMs: 5 } }));
     await emu.addShop(SHOP, { seed: 21, customers: 80, years: 2 });
     token = emu.issueAccessToken(SHOP);
   });
-  afterAll(async () => { await emu.stop(); });
+  afterAll(async () => {
+    await emu.stop();
+  });
 
   async function runBulk(query: string) {
     const started = (await send(BULK_RUN_QUERY, { query, groupObjects: false })).data.bulkOperationRunQuery;
     expect(started.userErrors).toEqual([]);
-    return until(clock, async () => (await send(BULK_OPERATION_QUERY, { id: started.bulkOperation.id })).data.bulkOperation, (op) => !["CREATED", "RUNNING"].includes(op.status));
+    return until(
+      clock,
+      async () => (await send(BULK_OPERATION_QUERY, { id: started.bulkOperation.id })).data.bulkOperation,
+      (op) => !["CREATED", "RUNNING"].includes(op.status),
+    );
   }
   async function stage(lines: unknown[]) {
-    const target = (await send(STAGED_UPLOADS_CREATE, { input: [{ resource: "BULK_MUTATION_VARIABLES", filename: "vars.jsonl", mimeType: "text/jsonl", httpMethod: "POST" }] })).data.stagedUploadsCreate;
+    const target = (
+      await send(STAGED_UPLOADS_CREATE, {
+        input: [{ resource: "BULK_MUTATION_VARIABLES", filename: "vars.jsonl", mimeType: "text/jsonl", httpMethod: "POST" }],
+      })
+    ).data.stagedUploadsCreate;
     expect(target.userErrors).toEqual([]);
     const t = target.stagedTargets[0];
     const form = new FormData();
@@ -83,8 +116,21 @@ describe("conformance: the app's Admin API documents against the emulator", () =
   }
 
   it("covers every document the app exports", () => {
-    const exported = [bulkDocs, customerDocs, discountDocs, flowDocs, marketingDocs, metafieldDocs, orderDocs, segmentDocs, shopDocs]
-      .flatMap((m) => Object.entries(m).filter(([, v]) => typeof v === "string").map(([k]) => k));
+    const exported = [
+      bulkDocs,
+      customerDocs,
+      discountDocs,
+      flowDocs,
+      marketingDocs,
+      metafieldDocs,
+      orderDocs,
+      segmentDocs,
+      shopDocs,
+    ].flatMap((m) =>
+      Object.entries(m)
+        .filter(([, v]) => typeof v === "string")
+        .map(([k]) => k),
+    );
     expect(exported.filter((k) => !COVERED.has(k))).toEqual([]);
   });
 
@@ -103,7 +149,15 @@ describe("conformance: the app's Admin API documents against the emulator", () =
     const body = await send(SHOP_EMAIL_IDENTITY_QUERY);
     expect(body.errors).toBeUndefined();
     expect(body.data.shop).toMatchObject({ name: expect.any(String), contactEmail: expect.stringContaining("@") });
-    expect(Object.keys(body.data.shop.shopAddress).sort()).toEqual(["address1", "address2", "city", "company", "country", "province", "zip"]);
+    expect(Object.keys(body.data.shop.shopAddress).sort()).toEqual([
+      "address1",
+      "address2",
+      "city",
+      "company",
+      "country",
+      "province",
+      "zip",
+    ]);
   });
 
   // REC 2026-04/bulk-operations/bulk-operation-run-query-concurrency-limit.json (CREATED shape) and
@@ -113,7 +167,10 @@ describe("conformance: the app's Admin API documents against the emulator", () =
       const op = await runBulk(bulkQueryText(doc, null));
       expect(op).toMatchObject({ status: "COMPLETED", errorCode: null, url: expect.stringContaining("http"), partialDataUrl: null });
       expect(op.completedAt).not.toBeNull();
-      const lines = (await (await fetch(op.url)).text()).trim().split("\n").map((l) => JSON.parse(l));
+      const lines = (await (await fetch(op.url)).text())
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l));
       expect(lines.length).toBe(Number(op.objectCount));
     }
     const filtered = await runBulk(bulkQueryText(ORDERS_BULK_QUERY, `updated_at:>'${new Date(clock.ms - 30 * DAY).toISOString()}'`));
@@ -122,10 +179,21 @@ describe("conformance: the app's Admin API documents against the emulator", () =
 
   // REC 2026-04/bulk-operations/bulk-operation-run-query-validators.json: `nodes` instead of edges > node.
   it("BULK_RUN_QUERY: a query selecting `nodes` is INVALID (the app's documents use edges > node)", async () => {
-    const viaNodes = bulkQueryText(CUSTOMERS_BULK_QUERY, null).replace(/edges\s*\{\s*node\s*\{/, "nodes {").replace(/\}\s*\}\s*\}\s*\}\s*$/, "} } }");
+    const viaNodes = bulkQueryText(CUSTOMERS_BULK_QUERY, null)
+      .replace(/edges\s*\{\s*node\s*\{/, "nodes {")
+      .replace(/\}\s*\}\s*\}\s*\}\s*$/, "} } }");
     const r = (await send(BULK_RUN_QUERY, { query: viaNodes, groupObjects: false })).data.bulkOperationRunQuery;
-    expect(r).toEqual({ bulkOperation: null, userErrors: [{ field: ["query"], code: "INVALID",
-      message: "All connection fields in a bulk query must select their contents using 'edges' > 'node', e.g: 'customers { edges { node {'. Selecting via 'nodes' is not supported. Invalid connection fields: 'customers'." }] });
+    expect(r).toEqual({
+      bulkOperation: null,
+      userErrors: [
+        {
+          field: ["query"],
+          code: "INVALID",
+          message:
+            "All connection fields in a bulk query must select their contents using 'edges' > 'node', e.g: 'customers { edges { node {'. Selecting via 'nodes' is not supported. Invalid connection fields: 'customers'.",
+        },
+      ],
+    });
   });
 
   // REC 2026-04/bulk-operations/bulk-operation-status-catalog-cancel.json: canceling a finished operation.
@@ -139,21 +207,53 @@ describe("conformance: the app's Admin API documents against the emulator", () =
   // bulk-operation-run-mutation-client-identifier-validation.json (10..255 characters).
   it("STAGED_UPLOADS_CREATE + BULK_RUN_MUTATION: TAGS_ADD_BULK_LINE and METAFIELDS_SET_BULK_LINE run line by line", async () => {
     const key = await stage([0, 1, 2].map((i) => ({ id: customer(i), tags: ["conf-bulk"] })));
-    const short = (await send(BULK_RUN_MUTATION, { mutation: TAGS_ADD_BULK_LINE, stagedUploadPath: key, clientIdentifier: "abc" })).data.bulkOperationRunMutation;
-    expect(short).toEqual({ bulkOperation: null, userErrors: [{ field: ["clientIdentifier"], message: "is too short (minimum is 10 characters)", code: "INVALID_MUTATION" }] });
-    const long = (await send(BULK_RUN_MUTATION, { mutation: TAGS_ADD_BULK_LINE, stagedUploadPath: key, clientIdentifier: "x".repeat(256) })).data.bulkOperationRunMutation;
-    expect(long.userErrors).toEqual([{ field: ["clientIdentifier"], message: "is too long (maximum is 255 characters)", code: "INVALID_MUTATION" }]);
-    const r = (await send(BULK_RUN_MUTATION, { mutation: TAGS_ADD_BULK_LINE, stagedUploadPath: key, clientIdentifier: "winback-campaign-tags:conformance" })).data.bulkOperationRunMutation;
+    const short = (await send(BULK_RUN_MUTATION, { mutation: TAGS_ADD_BULK_LINE, stagedUploadPath: key, clientIdentifier: "abc" })).data
+      .bulkOperationRunMutation;
+    expect(short).toEqual({
+      bulkOperation: null,
+      userErrors: [{ field: ["clientIdentifier"], message: "is too short (minimum is 10 characters)", code: "INVALID_MUTATION" }],
+    });
+    const long = (await send(BULK_RUN_MUTATION, { mutation: TAGS_ADD_BULK_LINE, stagedUploadPath: key, clientIdentifier: "x".repeat(256) }))
+      .data.bulkOperationRunMutation;
+    expect(long.userErrors).toEqual([
+      { field: ["clientIdentifier"], message: "is too long (maximum is 255 characters)", code: "INVALID_MUTATION" },
+    ]);
+    const r = (
+      await send(BULK_RUN_MUTATION, {
+        mutation: TAGS_ADD_BULK_LINE,
+        stagedUploadPath: key,
+        clientIdentifier: "winback-campaign-tags:conformance",
+      })
+    ).data.bulkOperationRunMutation;
     expect(r).toMatchObject({ bulkOperation: { status: "CREATED" }, userErrors: [] });
-    const done = await until(clock, async () => (await send(BULK_OPERATION_QUERY, { id: r.bulkOperation.id })).data.bulkOperation, (op) => op.status === "COMPLETED");
-    const lines = (await (await fetch(done.url)).text()).trim().split("\n").map((l) => JSON.parse(l));
+    const done = await until(
+      clock,
+      async () => (await send(BULK_OPERATION_QUERY, { id: r.bulkOperation.id })).data.bulkOperation,
+      (op) => op.status === "COMPLETED",
+    );
+    const lines = (await (await fetch(done.url)).text())
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.__lineNumber)).toEqual([0, 1, 2]);
     expect(lines.every((l) => l.data.tagsAdd.userErrors.length === 0)).toBe(true);
 
     const owner = customer(3);
-    const mkey = await stage([{ metafields: [{ ownerId: owner, namespace: "$app:loyalty", key: "points_balance", type: "number_integer", value: "40" }] }]);
-    const m = (await send(BULK_RUN_MUTATION, { mutation: METAFIELDS_SET_BULK_LINE, stagedUploadPath: mkey, clientIdentifier: `winback-loyalty:${SHOP}` })).data.bulkOperationRunMutation;
-    const mdone = await until(clock, async () => (await send(BULK_OPERATION_QUERY, { id: m.bulkOperation.id })).data.bulkOperation, (op) => op.status === "COMPLETED");
+    const mkey = await stage([
+      { metafields: [{ ownerId: owner, namespace: "$app:loyalty", key: "points_balance", type: "number_integer", value: "40" }] },
+    ]);
+    const m = (
+      await send(BULK_RUN_MUTATION, {
+        mutation: METAFIELDS_SET_BULK_LINE,
+        stagedUploadPath: mkey,
+        clientIdentifier: `winback-loyalty:${SHOP}`,
+      })
+    ).data.bulkOperationRunMutation;
+    const mdone = await until(
+      clock,
+      async () => (await send(BULK_OPERATION_QUERY, { id: m.bulkOperation.id })).data.bulkOperation,
+      (op) => op.status === "COMPLETED",
+    );
     const mline = JSON.parse((await (await fetch(mdone.url)).text()).trim());
     expect(mline.data.metafieldsSet).toEqual({ metafields: [{ key: "points_balance" }], userErrors: [] });
   });
@@ -183,11 +283,17 @@ describe("conformance: the app's Admin API documents against the emulator", () =
   // DEV admin-graphql discountCodeBasicCreate / codeDiscountNodeByCode (ADR 021 lists the recordings).
   it("DISCOUNT_CODE_BASIC_CREATE + CODE_DISCOUNT_BY_CODE: a campaign's segment code and a points reward's one-customer code", async () => {
     expect((await send(CODE_DISCOUNT_BY_CODE, { code: "CONF-1" })).data.codeDiscountNodeByCode).toBeNull();
-    const seg = (await send(SEGMENT_CREATE, { name: "conf discount", query: "customer_tags CONTAINS 'conf-tag'" })).data.segmentCreate.segment.id;
+    const seg = (await send(SEGMENT_CREATE, { name: "conf discount", query: "customer_tags CONTAINS 'conf-tag'" })).data.segmentCreate
+      .segment.id;
     const input = {
-      title: "Winback conf", code: "CONF-1", startsAt: new Date(clock.ms).toISOString(), endsAt: new Date(clock.ms + 14 * DAY).toISOString(),
-      context: { customerSegments: { add: [seg] } }, customerGets: { value: { percentage: 0.15 }, items: { all: true } },
-      appliesOncePerCustomer: true, combinesWith: { orderDiscounts: false, productDiscounts: false, shippingDiscounts: true },
+      title: "Winback conf",
+      code: "CONF-1",
+      startsAt: new Date(clock.ms).toISOString(),
+      endsAt: new Date(clock.ms + 14 * DAY).toISOString(),
+      context: { customerSegments: { add: [seg] } },
+      customerGets: { value: { percentage: 0.15 }, items: { all: true } },
+      appliesOncePerCustomer: true,
+      combinesWith: { orderDiscounts: false, productDiscounts: false, shippingDiscounts: true },
     };
     const r = (await send(DISCOUNT_CODE_BASIC_CREATE, { basicCodeDiscount: input })).data.discountCodeBasicCreate;
     expect(r.userErrors).toEqual([]);
@@ -197,29 +303,49 @@ describe("conformance: the app's Admin API documents against the emulator", () =
     expect(dup.codeDiscountNode).toBeNull();
     expect(dup.userErrors[0]).toMatchObject({ code: "TAKEN" });
 
-    const points = (await send(DISCOUNT_CODE_BASIC_CREATE, { basicCodeDiscount: {
-      title: "Points reward CONF-P (100 points)", code: "CONF-P", startsAt: new Date(clock.ms).toISOString(),
-      context: { customers: { add: [customer(6)] } }, customerGets: { value: { discountAmount: { amount: "5.00", appliesOnEachItem: false } }, items: { all: true } },
-      usageLimit: 1, appliesOncePerCustomer: true, combinesWith: { orderDiscounts: false, productDiscounts: true, shippingDiscounts: true },
-    } })).data.discountCodeBasicCreate;
+    const points = (
+      await send(DISCOUNT_CODE_BASIC_CREATE, {
+        basicCodeDiscount: {
+          title: "Points reward CONF-P (100 points)",
+          code: "CONF-P",
+          startsAt: new Date(clock.ms).toISOString(),
+          context: { customers: { add: [customer(6)] } },
+          customerGets: { value: { discountAmount: { amount: "5.00", appliesOnEachItem: false } }, items: { all: true } },
+          usageLimit: 1,
+          appliesOncePerCustomer: true,
+          combinesWith: { orderDiscounts: false, productDiscounts: true, shippingDiscounts: true },
+        },
+      })
+    ).data.discountCodeBasicCreate;
     expect(points.userErrors).toEqual([]);
-    expect((await send(CODE_DISCOUNT_BY_CODE, { code: "CONF-P" })).data.codeDiscountNodeByCode).toMatchObject({ id: points.codeDiscountNode.id, codeDiscount: { __typename: "DiscountCodeBasic", title: "Points reward CONF-P (100 points)" } });
+    expect((await send(CODE_DISCOUNT_BY_CODE, { code: "CONF-P" })).data.codeDiscountNodeByCode).toMatchObject({
+      id: points.codeDiscountNode.id,
+      codeDiscount: { __typename: "DiscountCodeBasic", title: "Points reward CONF-P (100 points)" },
+    });
   });
 
   // REC 2026-04/discounts/discount-code-basic-lifecycle.json (deactivate: same node, status EXPIRED,
   // endsAt moved to the moment of the call; readAfterDeactivate still finds it by code).
   it("DISCOUNT_CODE_DEACTIVATE: a stopped campaign's code ends now and stays findable", async () => {
     const input = {
-      title: "Winback stop", code: "CONF-STOP", startsAt: new Date(clock.ms - DAY).toISOString(), endsAt: new Date(clock.ms + 14 * DAY).toISOString(),
-      context: { all: "ALL" }, customerGets: { value: { percentage: 0.1 }, items: { all: true } },
-      appliesOncePerCustomer: true, combinesWith: { orderDiscounts: false, productDiscounts: false, shippingDiscounts: true },
+      title: "Winback stop",
+      code: "CONF-STOP",
+      startsAt: new Date(clock.ms - DAY).toISOString(),
+      endsAt: new Date(clock.ms + 14 * DAY).toISOString(),
+      context: { all: "ALL" },
+      customerGets: { value: { percentage: 0.1 }, items: { all: true } },
+      appliesOncePerCustomer: true,
+      combinesWith: { orderDiscounts: false, productDiscounts: false, shippingDiscounts: true },
     };
     const id = (await send(DISCOUNT_CODE_BASIC_CREATE, { basicCodeDiscount: input })).data.discountCodeBasicCreate.codeDiscountNode.id;
     const r = (await send(DISCOUNT_CODE_DEACTIVATE, { id })).data.discountCodeDeactivate;
     expect(r.userErrors).toEqual([]);
     expect(r.codeDiscountNode.id).toBe(id);
     expect(Date.parse(r.codeDiscountNode.codeDiscount.endsAt)).toBeLessThanOrEqual(clock.ms);
-    expect((await send(CODE_DISCOUNT_BY_CODE, { code: "CONF-STOP" })).data.codeDiscountNodeByCode).toMatchObject({ id, codeDiscount: { endsAt: r.codeDiscountNode.codeDiscount.endsAt } });
+    expect((await send(CODE_DISCOUNT_BY_CODE, { code: "CONF-STOP" })).data.codeDiscountNodeByCode).toMatchObject({
+      id,
+      codeDiscount: { endsAt: r.codeDiscountNode.codeDiscount.endsAt },
+    });
   });
 
   // REC 2026-04/customers/customer-email-marketing-consent-update-parity.json: success shape, the
@@ -228,15 +354,57 @@ describe("conformance: the app's Admin API documents against the emulator", () =
     const c = withEmail();
     const id = customer(c);
     const email = emu.shop(SHOP).customerView(c).email;
-    const ok = (await send(CUSTOMER_EMAIL_CONSENT_UPDATE, { input: { customerId: id, emailMarketingConsent: { marketingState: "UNSUBSCRIBED", marketingOptInLevel: "SINGLE_OPT_IN", consentUpdatedAt: new Date(clock.ms - 1000).toISOString().slice(0, 19) + "Z" } } })).data.customerEmailMarketingConsentUpdate;
-    expect(ok).toMatchObject({ customer: { id, defaultEmailAddress: { emailAddress: email, marketingState: "UNSUBSCRIBED" } }, userErrors: [] });
-    const missing = (await send(CUSTOMER_EMAIL_CONSENT_UPDATE, { input: { customerId: id, emailMarketingConsent: { marketingState: "SUBSCRIBED" } } })).data.customerEmailMarketingConsentUpdate;
-    expect(missing.userErrors).toEqual([{ field: ["input", "emailMarketingConsent", "marketingOptInLevel"], message: "Marketing opt in level must exist", code: "MISSING_ARGUMENT" }]);
+    const ok = (
+      await send(CUSTOMER_EMAIL_CONSENT_UPDATE, {
+        input: {
+          customerId: id,
+          emailMarketingConsent: {
+            marketingState: "UNSUBSCRIBED",
+            marketingOptInLevel: "SINGLE_OPT_IN",
+            consentUpdatedAt: new Date(clock.ms - 1000).toISOString().slice(0, 19) + "Z",
+          },
+        },
+      })
+    ).data.customerEmailMarketingConsentUpdate;
+    expect(ok).toMatchObject({
+      customer: { id, defaultEmailAddress: { emailAddress: email, marketingState: "UNSUBSCRIBED" } },
+      userErrors: [],
+    });
+    const missing = (
+      await send(CUSTOMER_EMAIL_CONSENT_UPDATE, { input: { customerId: id, emailMarketingConsent: { marketingState: "SUBSCRIBED" } } })
+    ).data.customerEmailMarketingConsentUpdate;
+    expect(missing.userErrors).toEqual([
+      {
+        field: ["input", "emailMarketingConsent", "marketingOptInLevel"],
+        message: "Marketing opt in level must exist",
+        code: "MISSING_ARGUMENT",
+      },
+    ]);
     expect(missing.customer.defaultEmailAddress.marketingState).toBe("UNSUBSCRIBED");
-    const pending = (await send(CUSTOMER_EMAIL_CONSENT_UPDATE, { input: { customerId: id, emailMarketingConsent: { marketingState: "PENDING", marketingOptInLevel: "SINGLE_OPT_IN" } } })).data.customerEmailMarketingConsentUpdate;
-    expect(pending.userErrors).toEqual([{ field: ["input", "emailMarketingConsent", "marketingOptInLevel"], message: "Marketing opt in level must be confirmed opt-in for pending consent state", code: "INVALID" }]);
-    const unknown = (await send(CUSTOMER_EMAIL_CONSENT_UPDATE, { input: { customerId: "gid://shopify/Customer/999999999999999", emailMarketingConsent: { marketingState: "SUBSCRIBED", marketingOptInLevel: "SINGLE_OPT_IN" } } })).data.customerEmailMarketingConsentUpdate;
-    expect(unknown).toEqual({ customer: null, userErrors: [{ field: ["input", "customerId"], message: "Customer not found", code: "INVALID" }] });
+    const pending = (
+      await send(CUSTOMER_EMAIL_CONSENT_UPDATE, {
+        input: { customerId: id, emailMarketingConsent: { marketingState: "PENDING", marketingOptInLevel: "SINGLE_OPT_IN" } },
+      })
+    ).data.customerEmailMarketingConsentUpdate;
+    expect(pending.userErrors).toEqual([
+      {
+        field: ["input", "emailMarketingConsent", "marketingOptInLevel"],
+        message: "Marketing opt in level must be confirmed opt-in for pending consent state",
+        code: "INVALID",
+      },
+    ]);
+    const unknown = (
+      await send(CUSTOMER_EMAIL_CONSENT_UPDATE, {
+        input: {
+          customerId: "gid://shopify/Customer/999999999999999",
+          emailMarketingConsent: { marketingState: "SUBSCRIBED", marketingOptInLevel: "SINGLE_OPT_IN" },
+        },
+      })
+    ).data.customerEmailMarketingConsentUpdate;
+    expect(unknown).toEqual({
+      customer: null,
+      userErrors: [{ field: ["input", "customerId"], message: "Customer not found", code: "INVALID" }],
+    });
   });
 
   // CLI constants.ts/serialize-fields.ts (what deploys, `customer_id` for the reference) + REC
@@ -245,21 +413,44 @@ describe("conformance: the app's Admin API documents against the emulator", () =
   // Sources disagree in scope only: the recordings never hit a deployed handle, so the wording of a
   // property problem is the recorded grammar applied to the declared fields (flow-extensions.ts).
   it("FLOW_TRIGGER_RECEIVE: the app's own payloads are accepted by the deployed triggers; an unknown handle is refused", async () => {
-    const touch = winbackTouchPayload({ customerId: customer(1), campaignId: "c-1", branch: "standard", touchDay: 3, discountCode: "WB-1", discountEndsAt: new Date(clock.ms + 7 * DAY) });
+    const touch = winbackTouchPayload({
+      customerId: customer(1),
+      campaignId: "c-1",
+      branch: "standard",
+      touchDay: 3,
+      discountCode: "WB-1",
+      discountEndsAt: new Date(clock.ms + 7 * DAY),
+    });
     const r1 = (await send(FLOW_TRIGGER_RECEIVE, { handle: "winback-touch", payload: touch })).data.flowTriggerReceive;
     expect(r1.userErrors).toEqual([]);
-    const expiring = pointsExpiringPayload({ customerId: customer(2), points: 120, pointsValue: 6, expiresAt: new Date(clock.ms + 14 * DAY), basketSuggestion: "Tea" });
+    const expiring = pointsExpiringPayload({
+      customerId: customer(2),
+      points: 120,
+      pointsValue: 6,
+      expiresAt: new Date(clock.ms + 14 * DAY),
+      basketSuggestion: "Tea",
+    });
     const r2 = (await send(FLOW_TRIGGER_RECEIVE, { handle: "points-expiring", payload: expiring })).data.flowTriggerReceive;
     expect(r2.userErrors).toEqual([]);
     const r3 = (await send(FLOW_TRIGGER_RECEIVE, { handle: "missing-flow-trigger-handle", payload: touch })).data.flowTriggerReceive;
-    expect(r3.userErrors).toEqual([{ field: ["body"], message: "Errors validating schema:\n  Invalid handle 'missing-flow-trigger-handle'.\n" }]);
+    expect(r3.userErrors).toEqual([
+      { field: ["body"], message: "Errors validating schema:\n  Invalid handle 'missing-flow-trigger-handle'.\n" },
+    ]);
   });
 
   // REC 2025-01/metafields/metafield-definition-create-input-validation.json (TAKEN on duplicates),
   // 2025-01/metafields/shop-owner-metafields-read-after-write.json, 2025-01/products/metafields-delete-parity.json,
   // 2025-01/products/metafields-set-over-limit-parity.json (26 entries: LESS_THAN_OR_EQUAL_TO userError).
   it("METAFIELD_DEFINITION_CREATE / METAFIELDS_SET / SHOP_METAFIELD_QUERY / METAFIELDS_DELETE", async () => {
-    const def = { namespace: "$app:loyalty", key: "points_balance", type: "number_integer", name: "Points", description: "d", ownerType: "CUSTOMER", access: { storefront: "PUBLIC_READ" } };
+    const def = {
+      namespace: "$app:loyalty",
+      key: "points_balance",
+      type: "number_integer",
+      name: "Points",
+      description: "d",
+      ownerType: "CUSTOMER",
+      access: { storefront: "PUBLIC_READ" },
+    };
     const created = (await send(METAFIELD_DEFINITION_CREATE, { definition: def })).data.metafieldDefinitionCreate;
     expect(created).toMatchObject({ createdDefinition: { key: "points_balance" }, userErrors: [] });
     const taken = (await send(METAFIELD_DEFINITION_CREATE, { definition: def })).data.metafieldDefinitionCreate;
@@ -267,18 +458,39 @@ describe("conformance: the app's Admin API documents against the emulator", () =
     expect(taken.userErrors[0].code).toBe("TAKEN");
 
     const shopId = (await send(SHOP_METAFIELD_QUERY, { namespace: "$app:loyalty", key: "reward" })).data.shop.id;
-    const set = (await send(METAFIELDS_SET, { metafields: [{ ownerId: shopId, namespace: "$app:loyalty", key: "reward", type: "json", value: JSON.stringify({ points: 50, amount: 4 }) }] })).data.metafieldsSet;
+    const set = (
+      await send(METAFIELDS_SET, {
+        metafields: [
+          { ownerId: shopId, namespace: "$app:loyalty", key: "reward", type: "json", value: JSON.stringify({ points: 50, amount: 4 }) },
+        ],
+      })
+    ).data.metafieldsSet;
     expect(set).toEqual({ metafields: [{ key: "reward", value: JSON.stringify({ points: 50, amount: 4 }) }], userErrors: [] });
-    expect((await send(SHOP_METAFIELD_QUERY, { namespace: "$app:loyalty", key: "reward" })).data.shop.metafield).toEqual({ jsonValue: { points: 50, amount: 4 } });
+    expect((await send(SHOP_METAFIELD_QUERY, { namespace: "$app:loyalty", key: "reward" })).data.shop.metafield).toEqual({
+      jsonValue: { points: 50, amount: 4 },
+    });
 
     const owner = customer(7);
     const entry = (v: string) => ({ ownerId: owner, namespace: "$app:loyalty", key: "points_balance", type: "number_integer", value: v });
     const over = await send(METAFIELDS_SET, { metafields: Array.from({ length: 26 }, () => entry("1")) });
     expect(over.errors).toBeUndefined();
-    expect(over.data.metafieldsSet).toEqual({ metafields: null, userErrors: [{ field: ["metafields"], message: "Exceeded the maximum metafields input limit of 25.", code: "LESS_THAN_OR_EQUAL_TO", elementIndex: null }] });
-    expect((await send(METAFIELDS_SET, { metafields: Array.from({ length: 25 }, () => entry("2")) })).data.metafieldsSet.userErrors).toEqual([]);
+    expect(over.data.metafieldsSet).toEqual({
+      metafields: null,
+      userErrors: [
+        {
+          field: ["metafields"],
+          message: "Exceeded the maximum metafields input limit of 25.",
+          code: "LESS_THAN_OR_EQUAL_TO",
+          elementIndex: null,
+        },
+      ],
+    });
+    expect(
+      (await send(METAFIELDS_SET, { metafields: Array.from({ length: 25 }, () => entry("2")) })).data.metafieldsSet.userErrors,
+    ).toEqual([]);
 
-    const del = (await send(METAFIELDS_DELETE, { metafields: [{ ownerId: owner, namespace: "$app:loyalty", key: "points_balance" }] })).data.metafieldsDelete;
+    const del = (await send(METAFIELDS_DELETE, { metafields: [{ ownerId: owner, namespace: "$app:loyalty", key: "points_balance" }] })).data
+      .metafieldsDelete;
     expect(del.userErrors).toEqual([]);
     expect(del.deletedMetafields[0]).toMatchObject({ key: "points_balance", ownerId: owner });
   });
@@ -296,7 +508,9 @@ describe("conformance: without read_all_orders the app sees 60 days of orders, s
     await emu.addShop(SHOP, { seed: 22, customers: 60, years: 2 });
     token = emu.issueAccessToken(SHOP);
   });
-  afterAll(async () => { await emu.stop(); });
+  afterAll(async () => {
+    await emu.stop();
+  });
 
   it("SHOP_OVERVIEW_QUERY, orders, Customer.orders and ORDERS_BULK_QUERY stop at 60 days without an error", async () => {
     const s = emu.shop(SHOP);
@@ -307,13 +521,28 @@ describe("conformance: without read_all_orders the app sees 60 days of orders, s
     expect(overview.errors).toBeUndefined();
     expect(overview.data.ordersCount).toEqual({ count: recent.length, precision: "EXACT" });
     const c = s.data.orders.customer[recent[0]!]!;
-    const nested = (await gql(emu, token, `query($id: ID!) { customer(id: $id) { orders(first: 250) { nodes { processedAt } } } }`, { id: s.customerView(c).id })).body;
+    const nested = (
+      await gql(emu, token, `query($id: ID!) { customer(id: $id) { orders(first: 250) { nodes { processedAt } } } }`, {
+        id: s.customerView(c).id,
+      })
+    ).body;
     expect(nested.errors).toBeUndefined();
-    expect(nested.data.customer.orders.nodes.length).toBe(s.ordersOfCustomer(c).filter((i) => s.data.orders.processedAt[i]! >= cutoff).length);
-    const started = (await gql(emu, token, BULK_RUN_QUERY, { query: bulkQueryText(ORDERS_BULK_QUERY, null), groupObjects: false })).body.data.bulkOperationRunQuery;
-    const op = await until(clock, async () => (await gql(emu, token, BULK_OPERATION_QUERY, { id: started.bulkOperation.id })).body.data.bulkOperation, (o) => !["CREATED", "RUNNING"].includes(o.status));
+    expect(nested.data.customer.orders.nodes.length).toBe(
+      s.ordersOfCustomer(c).filter((i) => s.data.orders.processedAt[i]! >= cutoff).length,
+    );
+    const started = (await gql(emu, token, BULK_RUN_QUERY, { query: bulkQueryText(ORDERS_BULK_QUERY, null), groupObjects: false })).body
+      .data.bulkOperationRunQuery;
+    const op = await until(
+      clock,
+      async () => (await gql(emu, token, BULK_OPERATION_QUERY, { id: started.bulkOperation.id })).body.data.bulkOperation,
+      (o) => !["CREATED", "RUNNING"].includes(o.status),
+    );
     expect(op).toMatchObject({ status: "COMPLETED", errorCode: null });
-    const roots = (await (await fetch(op.url)).text()).trim().split("\n").map((l) => JSON.parse(l)).filter((l) => !l.__parentId);
+    const roots = (await (await fetch(op.url)).text())
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .filter((l) => !l.__parentId);
     expect(roots.length).toBe(recent.length);
   });
 });
@@ -331,26 +560,54 @@ describe("conformance: protected customer data not approved", () => {
     await emu.addShop(SHOP, { seed: 23, customers: 40, years: 1 }, { protectedCustomerData: "level1" });
     token = emu.issueAccessToken(SHOP);
   });
-  afterAll(async () => { await emu.stop(); });
+  afterAll(async () => {
+    await emu.stop();
+  });
 
   it("level 1: CUSTOMERS_BULK_QUERY completes with names, emails and phones redacted; a direct read errors per field", async () => {
-    const started = (await gql(emu, token, BULK_RUN_QUERY, { query: bulkQueryText(CUSTOMERS_BULK_QUERY, null), groupObjects: false })).body.data.bulkOperationRunQuery;
-    const op = await until(clock, async () => (await gql(emu, token, BULK_OPERATION_QUERY, { id: started.bulkOperation.id })).body.data.bulkOperation, (o) => !["CREATED", "RUNNING"].includes(o.status));
+    const started = (await gql(emu, token, BULK_RUN_QUERY, { query: bulkQueryText(CUSTOMERS_BULK_QUERY, null), groupObjects: false })).body
+      .data.bulkOperationRunQuery;
+    const op = await until(
+      clock,
+      async () => (await gql(emu, token, BULK_OPERATION_QUERY, { id: started.bulkOperation.id })).body.data.bulkOperation,
+      (o) => !["CREATED", "RUNNING"].includes(o.status),
+    );
     expect(op.status).toBe("COMPLETED");
-    const lines = (await (await fetch(op.url)).text()).trim().split("\n").map((l) => JSON.parse(l));
+    const lines = (await (await fetch(op.url)).text())
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines.length).toBe(emu.shop(SHOP).customerCount());
-    expect(lines.every((l) => l.firstName === null && l.lastName === null && l.defaultEmailAddress === null && l.defaultPhoneNumber === null)).toBe(true);
+    expect(
+      lines.every((l) => l.firstName === null && l.lastName === null && l.defaultEmailAddress === null && l.defaultPhoneNumber === null),
+    ).toBe(true);
     expect(lines.every((l) => typeof l.id === "string" && Array.isArray(l.tags))).toBe(true);
 
     const id = emu.shop(SHOP).customerView(0).id;
-    const direct = (await gql(emu, token, `query($id: ID!) { customer(id: $id) { id tags firstName displayName defaultEmailAddress { emailAddress } } }`, { id })).body;
+    const direct = (
+      await gql(
+        emu,
+        token,
+        `query($id: ID!) { customer(id: $id) { id tags firstName displayName defaultEmailAddress { emailAddress } } }`,
+        { id },
+      )
+    ).body;
     expect(direct.data.customer).toMatchObject({ id, firstName: null, displayName: "•••", defaultEmailAddress: null });
-    expect(direct.errors.map((e: any) => e.path)).toEqual([["customer", "firstName"], ["customer", "defaultEmailAddress"]]);
-    expect(direct.errors[0]).toMatchObject({ message: expect.stringMatching(/^This app is not approved to access the Customer object\./), extensions: { code: "ACCESS_DENIED" } });
+    expect(direct.errors.map((e: any) => e.path)).toEqual([
+      ["customer", "firstName"],
+      ["customer", "defaultEmailAddress"],
+    ]);
+    expect(direct.errors[0]).toMatchObject({
+      message: expect.stringMatching(/^This app is not approved to access the Customer object\./),
+      extensions: { code: "ACCESS_DENIED" },
+    });
   });
 
   it("level 0: the Customer object is denied; approval (level 2) restores it; the fault endpoint switches it", async () => {
-    const res = await fetch(`${emu.url}/__emulator/faults`, { method: "POST", body: JSON.stringify({ type: "protectedCustomerData", shop: SHOP, access: "none" }) });
+    const res = await fetch(`${emu.url}/__emulator/faults`, {
+      method: "POST",
+      body: JSON.stringify({ type: "protectedCustomerData", shop: SHOP, access: "none" }),
+    });
     expect(res.status).toBe(200);
     const denied = (await gql(emu, token, `{ customers(first: 2) { nodes { id } } }`)).body;
     expect(denied.data).toBeNull(); // customers is non-null in the schema: the null reaches the root
@@ -358,8 +615,13 @@ describe("conformance: protected customer data not approved", () => {
     expect(viaOrder.data.orders.nodes[0].customer).toBeNull();
     expect(viaOrder.errors[0].path).toEqual(["orders", "nodes", 0, "customer"]);
     expect(denied.errors[0]).toMatchObject({ path: ["customers"], extensions: { code: "ACCESS_DENIED" } });
-    const started = (await gql(emu, token, BULK_RUN_QUERY, { query: bulkQueryText(CUSTOMERS_BULK_QUERY, null), groupObjects: false })).body.data.bulkOperationRunQuery;
-    const op = await until(clock, async () => (await gql(emu, token, BULK_OPERATION_QUERY, { id: started.bulkOperation.id })).body.data.bulkOperation, (o) => !["CREATED", "RUNNING"].includes(o.status));
+    const started = (await gql(emu, token, BULK_RUN_QUERY, { query: bulkQueryText(CUSTOMERS_BULK_QUERY, null), groupObjects: false })).body
+      .data.bulkOperationRunQuery;
+    const op = await until(
+      clock,
+      async () => (await gql(emu, token, BULK_OPERATION_QUERY, { id: started.bulkOperation.id })).body.data.bulkOperation,
+      (o) => !["CREATED", "RUNNING"].includes(o.status),
+    );
     expect(op).toMatchObject({ status: "FAILED", errorCode: "ACCESS_DENIED" });
     emu.setProtectedCustomerData(SHOP, "level2");
     const ok = (await gql(emu, token, `{ customers(first: 1) { nodes { firstName } } }`)).body;

@@ -8,11 +8,31 @@ import os from "node:os";
 import path from "node:path";
 import { once } from "node:events";
 import {
-  Kind, getArgumentValues, getNamedType, isLeafType, isListType, isNonNullType, isObjectType, isInterfaceType,
-  type FieldNode, type FragmentDefinitionNode, type GraphQLNamedType, type GraphQLOutputType, type SelectionSetNode,
+  Kind,
+  getArgumentValues,
+  getNamedType,
+  isLeafType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  isInterfaceType,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLNamedType,
+  type GraphQLOutputType,
+  type SelectionSetNode,
 } from "graphql";
 import { connection, type ConnectionArgs } from "../connection";
-import { getOperation, hasScope, parseAndValidate, resolveField, runGraphQL, type EmulatorModule, type Registry, type RequestContext } from "../engine";
+import {
+  getOperation,
+  hasScope,
+  parseAndValidate,
+  resolveField,
+  runGraphQL,
+  type EmulatorModule,
+  type Registry,
+  type RequestContext,
+} from "../engine";
 import { nodeResolvers } from "../nodes";
 import { MASKED_DISPLAY_NAME, customerObjectDenied, fullyApproved, protectedRule } from "../protected-data";
 import { adminSchema } from "../schema";
@@ -43,12 +63,30 @@ export type BulkFault =
   | { kind: "webhook"; mode: "never" | "duplicate" | "delayed"; delayMs?: number };
 
 export interface BulkOp {
-  legacyId: number; id: string; shop: string; status: BulkStatus; errorCode: BulkErrorCode | null;
-  createdAt: number; completedAt: number | null; objectCount: number; rootObjectCount: number; fileSize: number | null;
-  query: string; groupObjects: boolean; type: "QUERY" | "MUTATION"; filePath: string; fileReady: boolean; expiresAt: number | null;
-  partial: boolean; cancelRequested: boolean; faults: BulkFault[]; scopes: string[];
+  legacyId: number;
+  id: string;
+  shop: string;
+  status: BulkStatus;
+  errorCode: BulkErrorCode | null;
+  createdAt: number;
+  completedAt: number | null;
+  objectCount: number;
+  rootObjectCount: number;
+  fileSize: number | null;
+  query: string;
+  groupObjects: boolean;
+  type: "QUERY" | "MUTATION";
+  filePath: string;
+  fileReady: boolean;
+  expiresAt: number | null;
+  partial: boolean;
+  cancelRequested: boolean;
+  faults: BulkFault[];
+  scopes: string[];
   /** Bulk mutations: the staged upload key and the parsed variable lines. */
-  stagedUploadPath?: string; clientIdentifier?: string | null; lines?: Array<Record<string, unknown>>;
+  stagedUploadPath?: string;
+  clientIdentifier?: string | null;
+  lines?: Array<Record<string, unknown>>;
 }
 
 type MutationUserError = { field: string[] | null; message: string; code: string | null };
@@ -72,11 +110,17 @@ export class BulkService {
   private running = new Set<Promise<void>>();
   stopped = false;
 
-  constructor(readonly deps: {
-    registry: Registry; timing: BulkTiming; now: () => number; url: () => string; secret: string;
-    shop: (domain: string) => ShopState | undefined;
-    webhook: (shop: string, topic: string, payload: unknown, opts?: { duplicate?: boolean; delayMs?: number }) => void;
-  }) {}
+  constructor(
+    readonly deps: {
+      registry: Registry;
+      timing: BulkTiming;
+      now: () => number;
+      url: () => string;
+      secret: string;
+      shop: (domain: string) => ShopState | undefined;
+      webhook: (shop: string, topic: string, payload: unknown, opts?: { duplicate?: boolean; delayMs?: number }) => void;
+    },
+  ) {}
 
   injectFault(shop: string, fault: BulkFault) {
     const list = this.pendingFaults.get(shop) ?? [];
@@ -106,7 +150,9 @@ export class BulkService {
     return "ok";
   }
 
-  find(shop: string, legacyId: number) { return this.ops.find((o) => o.shop === shop && o.legacyId === legacyId); }
+  find(shop: string, legacyId: number) {
+    return this.ops.find((o) => o.shop === shop && o.legacyId === legacyId);
+  }
 
   view(op: BulkOp) {
     // Lazily reflect URL expiry on the injected clock.
@@ -133,22 +179,51 @@ export class BulkService {
   }
 
   /** Validates and starts a bulk query. Returns [op, userErrors]. */
-  start(ctx: RequestContext, query: string, groupObjects: boolean): [BulkOp | null, Array<{ field: string[] | null; message: string; code: string }>] {
+  start(
+    ctx: RequestContext,
+    query: string,
+    groupObjects: boolean,
+  ): [BulkOp | null, Array<{ field: string[] | null; message: string; code: string }>] {
     // Live recording bulk-operations/bulk-operation-run-query-concurrency-limit.json (2026-04): five
     // non-terminal query operations per app and shop; the sixth gets OPERATION_IN_PROGRESS, field null,
     // naming every operation in progress.
     const active = this.ops.filter((o) => o.shop === ctx.shop.domain && o.type === "QUERY" && isActive(o));
     if (active.length >= MAX_CONCURRENT_BULK_QUERIES) {
-      return [null, [{ field: null, message: `A bulk query operation for this app and shop is already in progress: ${active.map((o) => o.id).join(", ")}.`, code: "OPERATION_IN_PROGRESS" }]];
+      return [
+        null,
+        [
+          {
+            field: null,
+            message: `A bulk query operation for this app and shop is already in progress: ${active.map((o) => o.id).join(", ")}.`,
+            code: "OPERATION_IN_PROGRESS",
+          },
+        ],
+      ];
     }
     const compiled = compileBulkQuery(query);
     if ("errors" in compiled) return [null, compiled.errors.map((message) => ({ field: ["query"], message, code: "INVALID" }))];
     const legacyId = nextBulkId++;
     const op: BulkOp = {
-      legacyId, id: gid("BulkOperation", legacyId), shop: ctx.shop.domain, status: "CREATED", errorCode: null,
-      createdAt: this.deps.now(), completedAt: null, objectCount: 0, rootObjectCount: 0, fileSize: null, query, groupObjects,
-      type: "QUERY", filePath: path.join(this.dir, `${ctx.shop.domain}-${legacyId}.jsonl`), fileReady: false, expiresAt: null,
-      partial: false, cancelRequested: false, faults: this.takeFaults(ctx.shop.domain), scopes: ctx.token.scopes,
+      legacyId,
+      id: gid("BulkOperation", legacyId),
+      shop: ctx.shop.domain,
+      status: "CREATED",
+      errorCode: null,
+      createdAt: this.deps.now(),
+      completedAt: null,
+      objectCount: 0,
+      rootObjectCount: 0,
+      fileSize: null,
+      query,
+      groupObjects,
+      type: "QUERY",
+      filePath: path.join(this.dir, `${ctx.shop.domain}-${legacyId}.jsonl`),
+      fileReady: false,
+      expiresAt: null,
+      partial: false,
+      cancelRequested: false,
+      faults: this.takeFaults(ctx.shop.domain),
+      scopes: ctx.token.scopes,
     };
     this.ops.push(op);
     const t = setTimeout(() => {
@@ -168,14 +243,25 @@ export class BulkService {
   }
 
   /** Validates a bulk mutation the way Shopify does (in its order) and starts it. */
-  startMutation(ctx: RequestContext, mutation: string, stagedUploadPath: string, clientIdentifier?: string | null): [BulkOp | null, MutationUserError[]] {
-    const fail = (message: string, code: string | null, field: string[] | null = null): [null, MutationUserError[]] => [null, [{ field, message, code }]];
+  startMutation(
+    ctx: RequestContext,
+    mutation: string,
+    stagedUploadPath: string,
+    clientIdentifier?: string | null,
+  ): [BulkOp | null, MutationUserError[]] {
+    const fail = (message: string, code: string | null, field: string[] | null = null): [null, MutationUserError[]] => [
+      null,
+      [{ field, message, code }],
+    ];
     const { doc, errors } = parseAndValidate(mutation);
     if (!doc) {
       const e = errors?.[0];
       if (e?.extensions?.code === "PARSE_ERROR") {
         const loc = e.locations?.[0];
-        return fail(`Failed to parse the mutation - ${e.message.replace(/\.$/, "")}${loc ? ` at [${loc.line}, ${loc.column}]` : ""}`, "INVALID_MUTATION");
+        return fail(
+          `Failed to parse the mutation - ${e.message.replace(/\.$/, "")}${loc ? ` at [${loc.line}, ${loc.column}]` : ""}`,
+          "INVALID_MUTATION",
+        );
       }
       return fail(`Invalid mutation: ${e?.message ?? "unknown error"}`, "INVALID_MUTATION");
     }
@@ -189,15 +275,23 @@ export class BulkService {
     if (BULK_ONLY_ROOTS.has(top[0]!.name.value)) return fail("You must use an allowed mutation name.", null, ["mutation"]);
     // Live recording bulk-operations/bulk-operation-run-mutation-client-identifier-validation.json:
     // 10 to 255 characters, checked before the staged file is looked at.
-    if (clientIdentifier != null && clientIdentifier.length < CLIENT_IDENTIFIER_MIN) return fail(`is too short (minimum is ${CLIENT_IDENTIFIER_MIN} characters)`, "INVALID_MUTATION", ["clientIdentifier"]);
-    if (clientIdentifier != null && clientIdentifier.length > CLIENT_IDENTIFIER_MAX) return fail(`is too long (maximum is ${CLIENT_IDENTIFIER_MAX} characters)`, "INVALID_MUTATION", ["clientIdentifier"]);
+    if (clientIdentifier != null && clientIdentifier.length < CLIENT_IDENTIFIER_MIN)
+      return fail(`is too short (minimum is ${CLIENT_IDENTIFIER_MIN} characters)`, "INVALID_MUTATION", ["clientIdentifier"]);
+    if (clientIdentifier != null && clientIdentifier.length > CLIENT_IDENTIFIER_MAX)
+      return fail(`is too long (maximum is ${CLIENT_IDENTIFIER_MAX} characters)`, "INVALID_MUTATION", ["clientIdentifier"]);
     const active = this.ops.filter((o) => o.shop === ctx.shop.domain && o.type === "MUTATION" && isActive(o));
     if (active.length >= MAX_CONCURRENT_BULK_MUTATIONS) {
-      return fail(`A bulk mutation operation for this app and shop is already in progress: ${active.map((o) => o.id).join(", ")}.`, "OPERATION_IN_PROGRESS");
+      return fail(
+        `A bulk mutation operation for this app and shop is already in progress: ${active.map((o) => o.id).join(", ")}.`,
+        "OPERATION_IN_PROGRESS",
+      );
     }
     const upload = stagedUpload(ctx.services, stagedUploadPath);
     if (!upload || upload.shop !== ctx.shop.domain || !upload.data) {
-      return fail("The JSONL file could not be found. Try uploading the file again, and check that you've entered the URL correctly for the stagedUploadPath mutation argument.", "NO_SUCH_FILE");
+      return fail(
+        "The JSONL file could not be found. Try uploading the file again, and check that you've entered the URL correctly for the stagedUploadPath mutation argument.",
+        "NO_SUCH_FILE",
+      );
     }
     const text = upload.data.toString("utf8");
     if (!text.trim()) return fail("The input file is empty.", "INVALID_STAGED_UPLOAD_FILE");
@@ -205,17 +299,40 @@ export class BulkService {
     for (const raw of text.split(/\r?\n/)) {
       if (!raw.trim()) continue;
       let v: unknown;
-      try { v = JSON.parse(raw); } catch { v = undefined; }
-      if (v == null || typeof v !== "object" || Array.isArray(v)) return fail("Unexpected file structure - expected JSONL", "INVALID_STAGED_UPLOAD_FILE");
+      try {
+        v = JSON.parse(raw);
+      } catch {
+        v = undefined;
+      }
+      if (v == null || typeof v !== "object" || Array.isArray(v))
+        return fail("Unexpected file structure - expected JSONL", "INVALID_STAGED_UPLOAD_FILE");
       lines.push(v as Record<string, unknown>);
     }
     const legacyId = nextBulkId++;
     const bop: BulkOp = {
-      legacyId, id: gid("BulkOperation", legacyId), shop: ctx.shop.domain, status: "CREATED", errorCode: null,
-      createdAt: this.deps.now(), completedAt: null, objectCount: 0, rootObjectCount: 0, fileSize: null, query: mutation, groupObjects: false,
-      type: "MUTATION", filePath: path.join(this.dir, `${ctx.shop.domain}-${legacyId}.jsonl`), fileReady: false, expiresAt: null,
-      partial: false, cancelRequested: false, faults: this.takeFaults(ctx.shop.domain), scopes: ctx.token.scopes,
-      stagedUploadPath, clientIdentifier: clientIdentifier ?? null, lines,
+      legacyId,
+      id: gid("BulkOperation", legacyId),
+      shop: ctx.shop.domain,
+      status: "CREATED",
+      errorCode: null,
+      createdAt: this.deps.now(),
+      completedAt: null,
+      objectCount: 0,
+      rootObjectCount: 0,
+      fileSize: null,
+      query: mutation,
+      groupObjects: false,
+      type: "MUTATION",
+      filePath: path.join(this.dir, `${ctx.shop.domain}-${legacyId}.jsonl`),
+      fileReady: false,
+      expiresAt: null,
+      partial: false,
+      cancelRequested: false,
+      faults: this.takeFaults(ctx.shop.domain),
+      scopes: ctx.token.scopes,
+      stagedUploadPath,
+      clientIdentifier: clientIdentifier ?? null,
+      lines,
     };
     this.ops.push(bop);
     const t = setTimeout(() => {
@@ -236,7 +353,12 @@ export class BulkService {
 
   private async runMutation(op: BulkOp, doc: import("graphql").DocumentNode, responseKey: string, field: string, reqCtx: RequestContext) {
     if (this.stopped) return;
-    if (op.cancelRequested) { op.status = "CANCELED"; op.completedAt = this.deps.now(); this.finish(op); return; }
+    if (op.cancelRequested) {
+      op.status = "CANCELED";
+      op.completedAt = this.deps.now();
+      this.finish(op);
+      return;
+    }
     op.status = "RUNNING";
     const shop = this.deps.shop(op.shop);
     if (!shop) throw new Error("shop vanished");
@@ -244,7 +366,11 @@ export class BulkService {
     const fail = op.faults.find((f): f is Extract<BulkFault, { kind: "FAILED" }> => f.kind === "FAILED");
     const cancelFault = op.faults.find((f): f is Extract<BulkFault, { kind: "CANCELED" }> => f.kind === "CANCELED");
     if (fail && !fail.afterRoots && !fail.partial) {
-      op.status = "FAILED"; op.errorCode = fail.errorCode; op.completedAt = this.deps.now(); this.finish(op); return;
+      op.status = "FAILED";
+      op.errorCode = fail.errorCode;
+      op.completedAt = this.deps.now();
+      this.finish(op);
+      return;
     }
     const stopAt = fail ? (fail.afterRoots ?? 0) : cancelFault ? (cancelFault.afterRoots ?? 0) : Number.POSITIVE_INFINITY;
     const ws = fs.createWriteStream(op.filePath);
@@ -252,13 +378,24 @@ export class BulkService {
     let outcome: "done" | "failed" | "canceled" = "done";
     const lines = op.lines ?? [];
     for (let n = 0; n < lines.length; n++) {
-      if (op.cancelRequested) { outcome = "canceled"; break; }
-      if (n >= stopAt) { outcome = fail ? "failed" : "canceled"; break; }
+      if (op.cancelRequested) {
+        outcome = "canceled";
+        break;
+      }
+      if (n >= stopAt) {
+        outcome = fail ? "failed" : "canceled";
+        break;
+      }
       const variables = lines[n]!;
       const result = await runGraphQL(this.deps.registry, doc, { query: op.query, variables }, ctx);
       if (result.data) shop.logMutation(field, variables, (result.data as Record<string, unknown>)[responseKey]);
       const out: Record<string, unknown> = {};
-      if (result.errors?.length) out.errors = result.errors.map((e) => ({ message: e.message, ...(e.path ? { path: e.path } : {}), ...(e.extensions && Object.keys(e.extensions).length ? { extensions: e.extensions } : {}) }));
+      if (result.errors?.length)
+        out.errors = result.errors.map((e) => ({
+          message: e.message,
+          ...(e.path ? { path: e.path } : {}),
+          ...(e.extensions && Object.keys(e.extensions).length ? { extensions: e.extensions } : {}),
+        }));
       if (result.data) out.data = result.data;
       out.__lineNumber = n;
       const line = JSON.stringify(out) + "\n";
@@ -268,7 +405,10 @@ export class BulkService {
       op.rootObjectCount++;
       if ((n + 1) % this.deps.timing.rootsPerTick === 0) {
         await new Promise((res) => setTimeout(res, this.deps.timing.tickDelayMs));
-        if (this.stopped) { ws.destroy(); return; }
+        if (this.stopped) {
+          ws.destroy();
+          return;
+        }
       }
     }
     ws.end();
@@ -277,10 +417,14 @@ export class BulkService {
     op.completedAt = this.deps.now();
     if (outcome === "canceled") op.status = "CANCELED";
     else if (outcome === "failed") {
-      op.status = "FAILED"; op.errorCode = fail!.errorCode; op.partial = fail!.partial ?? true; op.fileReady = op.partial;
+      op.status = "FAILED";
+      op.errorCode = fail!.errorCode;
+      op.partial = fail!.partial ?? true;
+      op.fileReady = op.partial;
       op.expiresAt = this.deps.now() + this.deps.timing.urlTtlMs;
     } else {
-      op.status = "COMPLETED"; op.fileReady = op.objectCount > 0;
+      op.status = "COMPLETED";
+      op.fileReady = op.objectCount > 0;
       op.expiresAt = this.deps.now() + this.deps.timing.urlTtlMs;
       if (op.faults.some((f) => f.kind === "EXPIRED")) op.expiresAt = this.deps.now() - 1;
     }
@@ -288,7 +432,10 @@ export class BulkService {
   }
 
   cancel(op: BulkOp) {
-    if (op.status === "CREATED" || op.status === "RUNNING") { op.status = "CANCELING"; op.cancelRequested = true; }
+    if (op.status === "CREATED" || op.status === "RUNNING") {
+      op.status = "CANCELING";
+      op.cancelRequested = true;
+    }
   }
 
   private finish(op: BulkOp) {
@@ -303,12 +450,20 @@ export class BulkService {
       type: op.type.toLowerCase(),
     };
     const delayed = hooks.find((h) => h.mode === "delayed");
-    this.deps.webhook(op.shop, "bulk_operations/finish", payload, { duplicate: hooks.some((h) => h.mode === "duplicate"), delayMs: delayed?.delayMs ?? (delayed ? 200 : undefined) });
+    this.deps.webhook(op.shop, "bulk_operations/finish", payload, {
+      duplicate: hooks.some((h) => h.mode === "duplicate"),
+      delayMs: delayed?.delayMs ?? (delayed ? 200 : undefined),
+    });
   }
 
   private async run(op: BulkOp, plan: CompiledBulk, reqCtx: RequestContext) {
     if (this.stopped) return;
-    if (op.cancelRequested) { op.status = "CANCELED"; op.completedAt = this.deps.now(); this.finish(op); return; }
+    if (op.cancelRequested) {
+      op.status = "CANCELED";
+      op.completedAt = this.deps.now();
+      this.finish(op);
+      return;
+    }
     op.status = "RUNNING";
     const shop = this.deps.shop(op.shop);
     if (!shop) throw new Error("shop vanished");
@@ -335,14 +490,23 @@ export class BulkService {
       if (!ws.write(buf)) await once(ws, "drain");
       buf = "";
     };
-    const emit = (line: string) => { buf += line + "\n"; op.objectCount++; };
+    const emit = (line: string) => {
+      buf += line + "\n";
+      op.objectCount++;
+    };
     const stopAt = fail ? (fail.afterRoots ?? 0) : cancelFault ? (cancelFault.afterRoots ?? 0) : Number.POSITIVE_INFINITY;
     let deferred: string[] = [];
     let r = 0;
     let outcome: "done" | "failed" | "canceled" = "done";
     for (const root of plan.roots(ctx)) {
-      if (op.cancelRequested) { outcome = "canceled"; break; }
-      if (r >= stopAt) { outcome = fail ? "failed" : "canceled"; break; }
+      if (op.cancelRequested) {
+        outcome = "canceled";
+        break;
+      }
+      if (r >= stopAt) {
+        outcome = fail ? "failed" : "canceled";
+        break;
+      }
       const lines: string[] = [];
       const rec = execObject(this.deps.registry, plan.rootPlan, typeNameOf(root, plan.rootType), root, ctx, lines, plan.fragments);
       const parentLine = JSON.stringify(rec);
@@ -351,18 +515,33 @@ export class BulkService {
         for (const l of lines) emit(l);
       } else {
         // Ungrouped output: children may come before or well after their parent.
-        if (r % 4 === 3) { for (const l of lines) emit(l); emit(parentLine); }
-        else if (r % 4 === 1) { emit(parentLine); deferred = lines; continue_(); }
-        else { emit(parentLine); for (const l of deferred) emit(l); deferred = []; for (const l of lines) emit(l); }
+        if (r % 4 === 3) {
+          for (const l of lines) emit(l);
+          emit(parentLine);
+        } else if (r % 4 === 1) {
+          emit(parentLine);
+          deferred = lines;
+          continue_();
+        } else {
+          emit(parentLine);
+          for (const l of deferred) emit(l);
+          deferred = [];
+          for (const l of lines) emit(l);
+        }
       }
       op.rootObjectCount++;
       r++;
       if (r % this.deps.timing.rootsPerTick === 0) {
         await flush();
         await new Promise((res) => setTimeout(res, this.deps.timing.tickDelayMs));
-        if (this.stopped) { ws.destroy(); return; }
+        if (this.stopped) {
+          ws.destroy();
+          return;
+        }
       }
-      function continue_() { /* children of this parent are written after the next parent */ }
+      function continue_() {
+        /* children of this parent are written after the next parent */
+      }
     }
     for (const l of deferred) emit(l);
     await flush();
@@ -404,20 +583,43 @@ export class BulkService {
 
 // ---------------- compile & execute bulk queries ----------------
 
-interface PlanField { cache?: Map<string, (source: any, ctx: RequestContext) => unknown>; key: string; name: string; args: Record<string, unknown>; kind: "leaf" | "object" | "connection"; list: boolean; plan?: Plan; nodeType?: GraphQLNamedType }
+interface PlanField {
+  cache?: Map<string, (source: any, ctx: RequestContext) => unknown>;
+  key: string;
+  name: string;
+  args: Record<string, unknown>;
+  kind: "leaf" | "object" | "connection";
+  list: boolean;
+  plan?: Plan;
+  nodeType?: GraphQLNamedType;
+}
 type Plan = PlanField[];
-interface CompiledBulk { rootField: string; rootArgs: Record<string, unknown>; rootType: GraphQLNamedType; rootPlan: Plan; fragments: Record<string, FragmentDefinitionNode>; roots: (ctx: RequestContext) => Iterable<any> }
+interface CompiledBulk {
+  rootField: string;
+  rootArgs: Record<string, unknown>;
+  rootType: GraphQLNamedType;
+  rootPlan: Plan;
+  fragments: Record<string, FragmentDefinitionNode>;
+  roots: (ctx: RequestContext) => Iterable<any>;
+}
 
 function isConnection(t: GraphQLNamedType): boolean {
   return isObjectType(t) && t.name.endsWith("Connection") && !!t.getFields().edges && !!t.getFields().pageInfo;
 }
 
-function collectFields(sel: SelectionSetNode | undefined, fragments: Record<string, FragmentDefinitionNode>, out: FieldNode[] = []): FieldNode[] {
+function collectFields(
+  sel: SelectionSetNode | undefined,
+  fragments: Record<string, FragmentDefinitionNode>,
+  out: FieldNode[] = [],
+): FieldNode[] {
   if (!sel) return out;
   for (const s of sel.selections) {
     if (s.kind === Kind.FIELD) out.push(s);
     else if (s.kind === Kind.INLINE_FRAGMENT) collectFields(s.selectionSet, fragments, out);
-    else { const f = fragments[s.name.value]; if (f) collectFields(f.selectionSet, fragments, out); }
+    else {
+      const f = fragments[s.name.value];
+      if (f) collectFields(f.selectionSet, fragments, out);
+    }
   }
   return out;
 }
@@ -433,7 +635,9 @@ function connectionNodeSelection(field: FieldNode, fragments: Record<string, Fra
   const out: FieldNode[] = [];
   for (const g of collectFields(field.selectionSet, fragments)) {
     if (g.name.value === "nodes") out.push(...collectFields(g.selectionSet, fragments));
-    if (g.name.value === "edges") for (const e of collectFields(g.selectionSet, fragments)) if (e.name.value === "node") out.push(...collectFields(e.selectionSet, fragments));
+    if (g.name.value === "edges")
+      for (const e of collectFields(g.selectionSet, fragments))
+        if (e.name.value === "node") out.push(...collectFields(e.selectionSet, fragments));
   }
   return out;
 }
@@ -457,7 +661,12 @@ function compileBulkQuery(query: string): CompiledBulk | { errors: string[] } {
   if (top.length !== 1) return { errors: ["Bulk queries must contain exactly one top-level field."] };
   const rootNode = top[0]!;
   if (rootNode.name.value === "node" || rootNode.name.value === "nodes") {
-    return { errors: [`Bulk queries cannot contain a top level \`${rootNode.name.value}\` field.`, "Bulk queries must contain at least one connection."] };
+    return {
+      errors: [
+        `Bulk queries cannot contain a top level \`${rootNode.name.value}\` field.`,
+        "Bulk queries must contain at least one connection.",
+      ],
+    };
   }
   const rootDef = schema.getQueryType()!.getFields()[rootNode.name.value]!;
   const rootConnType = getNamedType(rootDef.type);
@@ -471,7 +680,7 @@ function compileBulkQuery(query: string): CompiledBulk | { errors: string[] } {
   const checkConnection = (f: FieldNode, nodeSel: FieldNode[], nodeType: GraphQLNamedType) => {
     if (collectFields(f.selectionSet, fragments).some((g) => g.name.value === "nodes")) viaNodes.push(f.name.value);
     const hasNested = nodeSel.some((g) => {
-      const def = (isObjectType(nodeType) || isInterfaceType(nodeType)) ? nodeType.getFields()[g.name.value] : undefined;
+      const def = isObjectType(nodeType) || isInterfaceType(nodeType) ? nodeType.getFields()[g.name.value] : undefined;
       return !!def && isConnection(getNamedType(def.type));
     });
     const hasId = nodeSel.some((g) => g.name.value === "id" && !g.alias);
@@ -482,14 +691,24 @@ function compileBulkQuery(query: string): CompiledBulk | { errors: string[] } {
     const plan: Plan = [];
     for (const f of fields) {
       const name = f.name.value;
-      if (name === "__typename") { plan.push({ key: f.alias?.value ?? name, name, args: {}, kind: "leaf", list: false }); continue; }
-      let def = (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields()[name] : undefined;
-      if (!def) for (const t of schema.getPossibleTypes(parent as any)) { def = t.getFields()[name]; if (def) break; }
+      if (name === "__typename") {
+        plan.push({ key: f.alias?.value ?? name, name, args: {}, kind: "leaf", list: false });
+        continue;
+      }
+      let def = isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[name] : undefined;
+      if (!def)
+        for (const t of schema.getPossibleTypes(parent as any)) {
+          def = t.getFields()[name];
+          if (def) break;
+        }
       if (!def) continue;
       const named = getNamedType(def.type);
       const args = getArgumentValues(def, f, {});
       const key = f.alias?.value ?? name;
-      if (isLeafType(named)) { plan.push({ key, name, args, kind: "leaf", list: isListOutput(def.type) }); continue; }
+      if (isLeafType(named)) {
+        plan.push({ key, name, args, kind: "leaf", list: isListOutput(def.type) });
+        continue;
+      }
       if (isConnection(named)) {
         connections++;
         if (insideList) problem = "Queries that contain a connection field within a list field are not currently supported.";
@@ -501,7 +720,15 @@ function compileBulkQuery(query: string): CompiledBulk | { errors: string[] } {
         continue;
       }
       const list = isListOutput(def.type);
-      plan.push({ key, name, args, kind: "object", list, nodeType: named, plan: compile(collectFields(f.selectionSet, fragments), named, depth, insideList || list) });
+      plan.push({
+        key,
+        name,
+        args,
+        kind: "object",
+        list,
+        nodeType: named,
+        plan: compile(collectFields(f.selectionSet, fragments), named, depth, insideList || list),
+      });
     }
     return plan;
   };
@@ -514,15 +741,23 @@ function compileBulkQuery(query: string): CompiledBulk | { errors: string[] } {
   if (problem) return { errors: [problem] };
   const out: string[] = [];
   if (viaNodes.length) {
-    out.push(`All connection fields in a bulk query must select their contents using 'edges' > 'node', e.g: '${viaNodes[0]} { edges { node {'. Selecting via 'nodes' is not supported. Invalid connection fields: '${viaNodes.join("', '")}'.`);
+    out.push(
+      `All connection fields in a bulk query must select their contents using 'edges' > 'node', e.g: '${viaNodes[0]} { edges { node {'. Selecting via 'nodes' is not supported. Invalid connection fields: '${viaNodes.join("', '")}'.`,
+    );
   }
   if (withoutId.length) {
-    out.push(`The parent 'node' field for a nested connection must select the 'id' field without an alias and must be of 'ID' return type. Connection fields without 'id': ${withoutId.join(", ")}.`);
+    out.push(
+      `The parent 'node' field for a nested connection must select the 'id' field without an alias and must be of 'ID' return type. Connection fields without 'id': ${withoutId.join(", ")}.`,
+    );
   }
   if (out.length) return { errors: out };
   const rootField = rootNode.name.value;
   return {
-    rootField, rootArgs, rootType, rootPlan, fragments,
+    rootField,
+    rootArgs,
+    rootType,
+    rootPlan,
+    fragments,
     roots: (ctx) => rootsFor(ctx, rootField, rootArgs),
   };
 }
@@ -540,7 +775,10 @@ let activeRegistry: Registry | undefined;
 
 function* rootsFor(ctx: RequestContext, field: string, args: any): Iterable<any> {
   const src = activeRegistry?.bulkSources.get(field);
-  if (src) { yield* src(ctx, args); return; }
+  if (src) {
+    yield* src(ctx, args);
+    return;
+  }
   const conn: any = resolveField(activeRegistry!, "QueryRoot", field, {}, { ...args }, ctx, null);
   yield* conn.nodes;
 }
@@ -566,25 +804,46 @@ function fieldFn(registry: Registry, f: PlanField, typeName: string): (source: a
   if (!fn) {
     const r = registry.resolvers.get(`${typeName}.${f.name}`);
     const name = f.name;
-    fn = r && !r.scope
-      ? (source, ctx) => r.fn(source, { ...f.args }, ctx, null)
-      : (source, ctx) => (r || !(source != null && typeof source === "object" && name in source) ? resolveField(registry, typeName, name, source, { ...f.args }, ctx, null) : source[name]);
+    fn =
+      r && !r.scope
+        ? (source, ctx) => r.fn(source, { ...f.args }, ctx, null)
+        : (source, ctx) =>
+            r || !(source != null && typeof source === "object" && name in source)
+              ? resolveField(registry, typeName, name, source, { ...f.args }, ctx, null)
+              : source[name];
     f.cache.set(typeName, fn);
   }
   return fn;
 }
 
-function execObject(registry: Registry, plan: Plan, typeName: string, source: any, ctx: RequestContext, childLines: string[], fragments: Record<string, FragmentDefinitionNode>): Record<string, unknown> {
+function execObject(
+  registry: Registry,
+  plan: Plan,
+  typeName: string,
+  source: any,
+  ctx: RequestContext,
+  childLines: string[],
+  fragments: Record<string, FragmentDefinitionNode>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const restricted = !fullyApproved(ctx.shop.protectedCustomerData);
   for (const f of plan) {
-    if (f.name === "__typename") { out[f.key] = typeName; continue; }
+    if (f.name === "__typename") {
+      out[f.key] = typeName;
+      continue;
+    }
     if (restricted) {
       // Unapproved protected customer data is redacted in the JSONL as in a normal response (null;
       // displayName masked). A bulk file has no per-field errors to carry the reason.
       const rule = protectedRule(ctx, typeName, f.name, f.nodeType as GraphQLOutputType | undefined);
-      if (rule === "mask") { out[f.key] = MASKED_DISPLAY_NAME; continue; }
-      if (rule === "deny") { if (f.kind !== "connection") out[f.key] = null; continue; }
+      if (rule === "mask") {
+        out[f.key] = MASKED_DISPLAY_NAME;
+        continue;
+      }
+      if (rule === "deny") {
+        if (f.kind !== "connection") out[f.key] = null;
+        continue;
+      }
     }
     if (f.kind === "connection") {
       const conn: any = fieldFn(registry, f, typeName)(source, ctx);
@@ -599,8 +858,14 @@ function execObject(registry: Registry, plan: Plan, typeName: string, source: an
       continue;
     }
     const v = fieldFn(registry, f, typeName)(source, ctx);
-    if (f.kind === "leaf" || v == null) { out[f.key] = v ?? null; continue; }
-    if (f.list) out[f.key] = (v as any[]).map((x) => (x == null ? null : execObject(registry, f.plan!, typeNameOf(x, f.nodeType!), x, ctx, childLines, fragments)));
+    if (f.kind === "leaf" || v == null) {
+      out[f.key] = v ?? null;
+      continue;
+    }
+    if (f.list)
+      out[f.key] = (v as any[]).map((x) =>
+        x == null ? null : execObject(registry, f.plan!, typeNameOf(x, f.nodeType!), x, ctx, childLines, fragments),
+      );
     else out[f.key] = execObject(registry, f.plan!, typeNameOf(v, f.nodeType!), v, ctx, childLines, fragments);
   }
   return out;
@@ -629,18 +894,41 @@ export const bulkModule: EmulatorModule = {
     r.field("Mutation", "bulkOperationRunQuery", (_s, a: { query: string; groupObjects: boolean }, ctx) => {
       const [op, userErrors] = service(ctx).start(ctx, a.query, a.groupObjects ?? false);
       ctx.shop.logMutation("bulkOperationRunQuery", { query: a.query, groupObjects: a.groupObjects }, op ? { id: op.id } : { userErrors });
-      return { __typename: "BulkOperationRunQueryPayload", bulkOperation: op ? service(ctx).view(op) : null, userErrors: userErrors.map((e) => ({ __typename: "BulkOperationUserError", ...e })) };
+      return {
+        __typename: "BulkOperationRunQueryPayload",
+        bulkOperation: op ? service(ctx).view(op) : null,
+        userErrors: userErrors.map((e) => ({ __typename: "BulkOperationUserError", ...e })),
+      };
     });
-    r.field("Mutation", "bulkOperationRunMutation", (_s, a: { mutation: string; stagedUploadPath: string; clientIdentifier?: string | null }, ctx) => {
-      const [op, userErrors] = service(ctx).startMutation(ctx, a.mutation, a.stagedUploadPath, a.clientIdentifier);
-      return { __typename: "BulkOperationRunMutationPayload", bulkOperation: op ? service(ctx).view(op) : null, userErrors: userErrors.map((e) => ({ __typename: "BulkMutationUserError", ...e })) };
-    });
+    r.field(
+      "Mutation",
+      "bulkOperationRunMutation",
+      (_s, a: { mutation: string; stagedUploadPath: string; clientIdentifier?: string | null }, ctx) => {
+        const [op, userErrors] = service(ctx).startMutation(ctx, a.mutation, a.stagedUploadPath, a.clientIdentifier);
+        return {
+          __typename: "BulkOperationRunMutationPayload",
+          bulkOperation: op ? service(ctx).view(op) : null,
+          userErrors: userErrors.map((e) => ({ __typename: "BulkMutationUserError", ...e })),
+        };
+      },
+    );
     r.field("Mutation", "bulkOperationCancel", (_s, a: { id: string }, ctx) => {
       const svc = service(ctx);
       const op = svc.ops.find((o) => o.id === a.id && o.shop === ctx.shop.domain);
-      if (!op) return { __typename: "BulkOperationCancelPayload", bulkOperation: null, userErrors: [{ __typename: "UserError", field: ["id"], message: "Bulk operation does not exist" }] };
+      if (!op)
+        return {
+          __typename: "BulkOperationCancelPayload",
+          bulkOperation: null,
+          userErrors: [{ __typename: "UserError", field: ["id"], message: "Bulk operation does not exist" }],
+        };
       if (!(op.status === "CREATED" || op.status === "RUNNING")) {
-        return { __typename: "BulkOperationCancelPayload", bulkOperation: svc.view(op), userErrors: [{ __typename: "UserError", field: null, message: `A bulk operation cannot be canceled when it is ${op.status.toLowerCase()}` }] };
+        return {
+          __typename: "BulkOperationCancelPayload",
+          bulkOperation: svc.view(op),
+          userErrors: [
+            { __typename: "UserError", field: null, message: `A bulk operation cannot be canceled when it is ${op.status.toLowerCase()}` },
+          ],
+        };
       }
       svc.cancel(op);
       return { __typename: "BulkOperationCancelPayload", bulkOperation: svc.view(op), userErrors: [] };
@@ -664,7 +952,13 @@ export const bulkModule: EmulatorModule = {
       const ops = svc.ops.filter((o) => o.shop === ctx.shop.domain);
       const statusFilter = /status:(\w+)/i.exec(a.query ?? "")?.[1]?.toUpperCase();
       const idx = ops.map((_, i) => i).filter((i) => !statusFilter || svc.view(ops[i]!).status === statusFilter);
-      return connection(Int32Array.from(idx), a, (i) => ops[i]!.createdAt, (i) => ops[i]!.legacyId, (i) => svc.view(ops[i]!));
+      return connection(
+        Int32Array.from(idx),
+        a,
+        (i) => ops[i]!.createdAt,
+        (i) => ops[i]!.legacyId,
+        (i) => svc.view(ops[i]!),
+      );
     });
   },
 };

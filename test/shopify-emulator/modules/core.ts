@@ -33,7 +33,8 @@ export const coreModule: EmulatorModule = {
     });
     r.field("QueryRoot", "node", (_s, a: { id: string }, ctx) => resolveNode(ctx, a.id));
     r.field("QueryRoot", "nodes", (_s, a: { ids: string[] }, ctx) => {
-      if (a.ids.length > 250) throw new GraphQLError("The ids argument must contain at most 250 ids.", { extensions: { code: "BAD_REQUEST" } });
+      if (a.ids.length > 250)
+        throw new GraphQLError("The ids argument must contain at most 250 ids.", { extensions: { code: "BAD_REQUEST" } });
       return a.ids.map((id) => resolveNode(ctx, id));
     });
   },

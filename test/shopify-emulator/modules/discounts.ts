@@ -59,22 +59,71 @@ export function discountStatus(d: DiscountRec, at: number): "ACTIVE" | "EXPIRED"
 // ---------------- validation & create ----------------
 
 type DiscountUserError = { __typename: "DiscountUserError"; field: string[] | null; message: string; code: string | null; extraInfo: null };
-const uerr = (field: string[] | null, message: string, code: string | null): DiscountUserError => ({ __typename: "DiscountUserError", field, message, code, extraInfo: null });
+const uerr = (field: string[] | null, message: string, code: string | null): DiscountUserError => ({
+  __typename: "DiscountUserError",
+  field,
+  message,
+  code,
+  extraInfo: null,
+});
 
 interface BasicInput {
-  title?: string | null; code?: string | null; startsAt?: string | null; endsAt?: string | null;
-  customerGets?: { value?: { percentage?: number | null; discountAmount?: { amount?: string | number | null; appliesOnEachItem?: boolean | null } | null; discountOnQuantity?: unknown } | null; items?: { all?: boolean | null; products?: { productsToAdd?: string[] | null; productVariantsToAdd?: string[] | null } | null; collections?: unknown } | null; appliesOnOneTimePurchase?: boolean | null; appliesOnSubscription?: boolean | null } | null;
-  minimumRequirement?: { subtotal?: { greaterThanOrEqualToSubtotal?: string | number | null } | null; quantity?: { greaterThanOrEqualToQuantity?: string | number | null } | null } | null;
-  appliesOncePerCustomer?: boolean | null; usageLimit?: number | null; recurringCycleLimit?: number | null;
-  combinesWith?: { orderDiscounts?: boolean | null; productDiscounts?: boolean | null; shippingDiscounts?: boolean | null; productDiscountsWithTagsOnSameCartLine?: unknown } | null;
-  context?: { all?: string | null; customerSegments?: { add?: string[] | null; remove?: string[] | null } | null; customers?: { add?: string[] | null; remove?: string[] | null } | null; markets?: unknown } | null;
-  customerSelection?: { all?: boolean | null; customerSegments?: { add?: string[] | null } | null; customers?: { add?: string[] | null } | null } | null;
+  title?: string | null;
+  code?: string | null;
+  startsAt?: string | null;
+  endsAt?: string | null;
+  customerGets?: {
+    value?: {
+      percentage?: number | null;
+      discountAmount?: { amount?: string | number | null; appliesOnEachItem?: boolean | null } | null;
+      discountOnQuantity?: unknown;
+    } | null;
+    items?: {
+      all?: boolean | null;
+      products?: { productsToAdd?: string[] | null; productVariantsToAdd?: string[] | null } | null;
+      collections?: unknown;
+    } | null;
+    appliesOnOneTimePurchase?: boolean | null;
+    appliesOnSubscription?: boolean | null;
+  } | null;
+  minimumRequirement?: {
+    subtotal?: { greaterThanOrEqualToSubtotal?: string | number | null } | null;
+    quantity?: { greaterThanOrEqualToQuantity?: string | number | null } | null;
+  } | null;
+  appliesOncePerCustomer?: boolean | null;
+  usageLimit?: number | null;
+  recurringCycleLimit?: number | null;
+  combinesWith?: {
+    orderDiscounts?: boolean | null;
+    productDiscounts?: boolean | null;
+    shippingDiscounts?: boolean | null;
+    productDiscountsWithTagsOnSameCartLine?: unknown;
+  } | null;
+  context?: {
+    all?: string | null;
+    customerSegments?: { add?: string[] | null; remove?: string[] | null } | null;
+    customers?: { add?: string[] | null; remove?: string[] | null } | null;
+    markets?: unknown;
+  } | null;
+  customerSelection?: {
+    all?: boolean | null;
+    customerSegments?: { add?: string[] | null } | null;
+    customers?: { add?: string[] | null } | null;
+  } | null;
   tags?: string[] | null;
 }
 
-const notImpl = (what: string) => new GraphQLError(`${what} is not implemented by the Shopify emulator`, { extensions: { code: "NOT_IMPLEMENTED" } });
+const notImpl = (what: string) =>
+  new GraphQLError(`${what} is not implemented by the Shopify emulator`, { extensions: { code: "NOT_IMPLEMENTED" } });
 
-function validateBasic(ctx: RequestContext, input: BasicInput, self?: DiscountRec): { errors: DiscountUserError[]; rec?: Omit<DiscountRec, "legacyId" | "id" | "codeLegacyId" | "createdAt" | "updatedAt" | "usageCount" | "redeemedBy" | "totalSalesCents"> } {
+function validateBasic(
+  ctx: RequestContext,
+  input: BasicInput,
+  self?: DiscountRec,
+): {
+  errors: DiscountUserError[];
+  rec?: Omit<DiscountRec, "legacyId" | "id" | "codeLegacyId" | "createdAt" | "updatedAt" | "usageCount" | "redeemedBy" | "totalSalesCents">;
+} {
   const F = "basicCodeDiscount";
   const errors: DiscountUserError[] = [];
   const base = self;
@@ -92,7 +141,8 @@ function validateBasic(ctx: RequestContext, input: BasicInput, self?: DiscountRe
   const startsAt = input.startsAt ?? base?.startsAt ?? null;
   const endsAt = input.endsAt !== undefined ? input.endsAt : (base?.endsAt ?? null);
   if (!startsAt) errors.push(uerr([F, "startsAt"], "Starts at can't be blank", "BLANK"));
-  if (startsAt && endsAt && Date.parse(endsAt) <= Date.parse(startsAt)) errors.push(uerr([F, "endsAt"], "Ends at needs to be after starts_at", "INVALID"));
+  if (startsAt && endsAt && Date.parse(endsAt) <= Date.parse(startsAt))
+    errors.push(uerr([F, "endsAt"], "Ends at needs to be after starts_at", "INVALID"));
 
   let value: DiscountRec["value"] | undefined = base?.value;
   let items: DiscountRec["items"] = base?.items ?? { kind: "all" };
@@ -104,11 +154,13 @@ function validateBasic(ctx: RequestContext, input: BasicInput, self?: DiscountRe
     if (gets.value?.discountOnQuantity) throw notImpl("customerGets.value.discountOnQuantity");
     if (gets.value?.percentage != null) {
       const p = gets.value.percentage;
-      if (!(p >= 0 && p <= 1)) errors.push(uerr([F, "customerGets", "value", "percentage"], "Value must be between 0.0 and 1.0", "VALUE_OUTSIDE_RANGE"));
+      if (!(p >= 0 && p <= 1))
+        errors.push(uerr([F, "customerGets", "value", "percentage"], "Value must be between 0.0 and 1.0", "VALUE_OUTSIDE_RANGE"));
       value = { kind: "percentage", percentage: p };
     } else if (gets.value?.discountAmount) {
       const amount = Number(gets.value.discountAmount.amount);
-      if (!Number.isFinite(amount) || amount <= 0) errors.push(uerr([F, "customerGets", "value", "discountAmount", "amount"], "Value must be greater than 0", "GREATER_THAN"));
+      if (!Number.isFinite(amount) || amount <= 0)
+        errors.push(uerr([F, "customerGets", "value", "discountAmount", "amount"], "Value must be greater than 0", "GREATER_THAN"));
       value = { kind: "amount", amountCents: Math.round(amount * 100), appliesOnEachItem: !!gets.value.discountAmount.appliesOnEachItem };
     } else if (gets.value) {
       errors.push(uerr([F, "customerGets", "value"], "Value can't be blank", "BLANK"));
@@ -120,7 +172,14 @@ function validateBasic(ctx: RequestContext, input: BasicInput, self?: DiscountRe
       for (const id of add) {
         const legacy = parseGid(id)?.type === "Product" ? parseGid(id)!.id : NaN;
         const p = ctx.shop.data.catalog.find((x) => x.legacyId === legacy);
-        if (!p) errors.push(uerr([F, "customerGets", "items", "products", "productsToAdd"], `Product with id: ${parseGid(id)?.id ?? id} is invalid`, "INVALID"));
+        if (!p)
+          errors.push(
+            uerr(
+              [F, "customerGets", "items", "products", "productsToAdd"],
+              `Product with id: ${parseGid(id)?.id ?? id} is invalid`,
+              "INVALID",
+            ),
+          );
         else indices.push(p.index);
       }
       if (!add.length) errors.push(uerr([F, "customerGets", "items"], "Items can't be blank", "BLANK"));
@@ -136,35 +195,65 @@ function validateBasic(ctx: RequestContext, input: BasicInput, self?: DiscountRe
     const m = input.minimumRequirement;
     const sub = m?.subtotal?.greaterThanOrEqualToSubtotal;
     const qty = m?.quantity?.greaterThanOrEqualToQuantity;
-    if (sub != null && qty != null) errors.push(uerr([F, "minimumRequirement"], "Minimum subtotal and quantity range cannot both be present", "MINIMUM_SUBTOTAL_AND_QUANTITY_RANGE_BOTH_PRESENT"));
+    if (sub != null && qty != null)
+      errors.push(
+        uerr(
+          [F, "minimumRequirement"],
+          "Minimum subtotal and quantity range cannot both be present",
+          "MINIMUM_SUBTOTAL_AND_QUANTITY_RANGE_BOTH_PRESENT",
+        ),
+      );
     minSubtotalCents = sub != null ? Math.round(Number(sub) * 100) : null;
     minQuantity = qty != null ? Number(qty) : null;
-    if (minSubtotalCents != null && !(minSubtotalCents > 0)) errors.push(uerr([F, "minimumRequirement", "subtotal", "greaterThanOrEqualToSubtotal"], "Minimum subtotal must be greater than 0", "GREATER_THAN"));
+    if (minSubtotalCents != null && !(minSubtotalCents > 0))
+      errors.push(
+        uerr(
+          [F, "minimumRequirement", "subtotal", "greaterThanOrEqualToSubtotal"],
+          "Minimum subtotal must be greater than 0",
+          "GREATER_THAN",
+        ),
+      );
   }
 
   const usageLimit = input.usageLimit !== undefined ? input.usageLimit : (base?.usageLimit ?? null);
   if (usageLimit != null && usageLimit <= 0) errors.push(uerr([F, "usageLimit"], "Usage limit must be greater than 0", "GREATER_THAN"));
 
-  if (input.context && input.customerSelection) errors.push(uerr([F, "context"], "Only one of context or customerSelection can be provided.", "INVALID"));
+  if (input.context && input.customerSelection)
+    errors.push(uerr([F, "context"], "Only one of context or customerSelection can be provided.", "INVALID"));
   let context: DiscountRec["context"] = base?.context ?? { kind: "all" };
-  const cx: BasicInput["context"] = input.context ?? (input.customerSelection ? { all: input.customerSelection.all ? "ALL" : null, customerSegments: input.customerSelection.customerSegments, customers: input.customerSelection.customers } : undefined);
+  const cx: BasicInput["context"] =
+    input.context ??
+    (input.customerSelection
+      ? {
+          all: input.customerSelection.all ? "ALL" : null,
+          customerSegments: input.customerSelection.customerSegments,
+          customers: input.customerSelection.customers,
+        }
+      : undefined);
   if (cx) {
     if (cx.markets) throw notImpl("context.markets");
     const kinds = [cx.all ? "all" : null, cx.customerSegments ? "segments" : null, cx.customers ? "customers" : null].filter(Boolean);
-    if (kinds.length > 1) errors.push(uerr([F, "context"], "Only one of all, customerSegments, customers or markets can be provided.", "INVALID"));
+    if (kinds.length > 1)
+      errors.push(uerr([F, "context"], "Only one of all, customerSegments, customers or markets can be provided.", "INVALID"));
     const field = input.context ? "context" : "customerSelection";
     if (cx.customerSegments) {
       const prev = context.kind === "segments" ? context.ids : [];
-      const ids = [...new Set([...prev.filter((id) => !(cx.customerSegments!.remove ?? []).includes(id)), ...(cx.customerSegments.add ?? [])])];
+      const ids = [
+        ...new Set([...prev.filter((id) => !(cx.customerSegments!.remove ?? []).includes(id)), ...(cx.customerSegments.add ?? [])]),
+      ];
       for (const id of cx.customerSegments.add ?? []) {
-        if (!findSegment(ctx.shop, id)) errors.push(uerr([F, field, "customerSegments", "add"], `Customer segment with id: ${parseGid(id)?.id ?? id} is invalid`, "INVALID"));
+        if (!findSegment(ctx.shop, id))
+          errors.push(
+            uerr([F, field, "customerSegments", "add"], `Customer segment with id: ${parseGid(id)?.id ?? id} is invalid`, "INVALID"),
+          );
       }
       context = { kind: "segments", ids };
     } else if (cx.customers) {
       const prev = context.kind === "customers" ? context.ids : [];
       const ids = [...new Set([...prev.filter((id) => !(cx.customers!.remove ?? []).includes(id)), ...(cx.customers.add ?? [])])];
       for (const id of cx.customers.add ?? []) {
-        if (ctx.shop.customerIndexFromId(id) < 0) errors.push(uerr([F, field, "customers", "add"], `Customer with id: ${parseGid(id)?.id ?? id} is invalid`, "INVALID"));
+        if (ctx.shop.customerIndexFromId(id) < 0)
+          errors.push(uerr([F, field, "customers", "add"], `Customer with id: ${parseGid(id)?.id ?? id} is invalid`, "INVALID"));
       }
       context = { kind: "customers", ids };
     } else if (cx.all) {
@@ -184,9 +273,19 @@ function validateBasic(ctx: RequestContext, input: BasicInput, self?: DiscountRe
   return {
     errors,
     rec: {
-      title: title!.trim(), code, startsAt: iso(Date.parse(startsAt!)), endsAt: endsAt ? iso(Date.parse(endsAt)) : null, value: value!,
-      minSubtotalCents, minQuantity, appliesOncePerCustomer: input.appliesOncePerCustomer ?? base?.appliesOncePerCustomer ?? false,
-      usageLimit: usageLimit ?? null, combinesWith, context, items, tags,
+      title: title!.trim(),
+      code,
+      startsAt: iso(Date.parse(startsAt!)),
+      endsAt: endsAt ? iso(Date.parse(endsAt)) : null,
+      value: value!,
+      minSubtotalCents,
+      minQuantity,
+      appliesOncePerCustomer: input.appliesOncePerCustomer ?? base?.appliesOncePerCustomer ?? false,
+      usageLimit: usageLimit ?? null,
+      combinesWith,
+      context,
+      items,
+      tags,
     },
   };
 }
@@ -204,7 +303,12 @@ function summary(d: DiscountRec, ctx: RequestContext): string {
   else parts.push(`${(d.value.amountCents / 100).toFixed(2)} ${cur} off ${d.value.appliesOnEachItem ? "each item" : "entire order"}`);
   if (d.minSubtotalCents != null) parts.push(`Minimum purchase of ${(d.minSubtotalCents / 100).toFixed(2)} ${cur}`);
   if (d.minQuantity != null) parts.push(`Minimum quantity of ${d.minQuantity} items`);
-  if (d.context.kind === "segments") parts.push(d.context.ids.length === 1 ? `For ${findSegment(ctx.shop, d.context.ids[0]!)?.name ?? "1 segment"}` : `For ${d.context.ids.length} segments`);
+  if (d.context.kind === "segments")
+    parts.push(
+      d.context.ids.length === 1
+        ? `For ${findSegment(ctx.shop, d.context.ids[0]!)?.name ?? "1 segment"}`
+        : `For ${d.context.ids.length} segments`,
+    );
   if (d.context.kind === "customers") parts.push(`For ${d.context.ids.length} customer${d.context.ids.length === 1 ? "" : "s"}`);
   if (d.usageLimit != null) parts.push(`Limit of ${d.usageLimit} use${d.usageLimit === 1 ? "" : "s"}`);
   if (d.appliesOncePerCustomer) parts.push("One use per customer");
@@ -213,18 +317,52 @@ function summary(d: DiscountRec, ctx: RequestContext): string {
 
 function contextView(d: DiscountRec, ctx: RequestContext) {
   switch (d.context.kind) {
-    case "all": return { __typename: "DiscountBuyerSelectionAll", all: "ALL" };
-    case "segments": return { __typename: "DiscountCustomerSegments", segments: d.context.ids.flatMap((id) => { const s = findSegment(ctx.shop, id); return s ? [{ __typename: "Segment", id: s.id, name: s.name, query: s.query, creationDate: s.creationDate, lastEditDate: s.lastEditDate }] : []; }) };
-    case "customers": return { __typename: "DiscountCustomers", customers: d.context.ids.flatMap((id) => { const c = ctx.shop.customerIndexFromId(id); return c >= 0 ? [ctx.shop.customerView(c)] : []; }) };
+    case "all":
+      return { __typename: "DiscountBuyerSelectionAll", all: "ALL" };
+    case "segments":
+      return {
+        __typename: "DiscountCustomerSegments",
+        segments: d.context.ids.flatMap((id) => {
+          const s = findSegment(ctx.shop, id);
+          return s
+            ? [
+                {
+                  __typename: "Segment",
+                  id: s.id,
+                  name: s.name,
+                  query: s.query,
+                  creationDate: s.creationDate,
+                  lastEditDate: s.lastEditDate,
+                },
+              ]
+            : [];
+        }),
+      };
+    case "customers":
+      return {
+        __typename: "DiscountCustomers",
+        customers: d.context.ids.flatMap((id) => {
+          const c = ctx.shop.customerIndexFromId(id);
+          return c >= 0 ? [ctx.shop.customerView(c)] : [];
+        }),
+      };
   }
 }
 
 function codeView(d: DiscountRec, ctx: RequestContext) {
-  const redeemCode = { __typename: "DiscountRedeemCode", id: gid("DiscountRedeemCode", d.codeLegacyId), code: d.code, asyncUsageCount: d.usageCount, createdBy: null };
+  const redeemCode = {
+    __typename: "DiscountRedeemCode",
+    id: gid("DiscountRedeemCode", d.codeLegacyId),
+    code: d.code,
+    asyncUsageCount: d.usageCount,
+    createdBy: null,
+  };
   return {
     __typename: "DiscountCodeBasic",
     title: d.title,
-    get status() { return discountStatus(d, ctx.now()); },
+    get status() {
+      return discountStatus(d, ctx.now());
+    },
     startsAt: d.startsAt,
     endsAt: d.endsAt,
     createdAt: d.createdAt,
@@ -237,11 +375,17 @@ function codeView(d: DiscountRec, ctx: RequestContext) {
     discountClasses: ["ORDER"],
     tags: d.tags,
     shareableUrls: [],
-    get summary() { return summary(d, ctx); },
-    get shortSummary() { return summary(d, ctx).split(" • ")[0]; },
+    get summary() {
+      return summary(d, ctx);
+    },
+    get shortSummary() {
+      return summary(d, ctx).split(" • ")[0];
+    },
     totalSales: money(d.totalSalesCents, ctx),
     combinesWith: { __typename: "DiscountCombinesWith", ...d.combinesWith, productDiscountsWithTagsOnSameCartLine: null },
-    get context() { return contextView(d, ctx); },
+    get context() {
+      return contextView(d, ctx);
+    },
     get customerSelection() {
       const v = contextView(d, ctx);
       return v.__typename === "DiscountBuyerSelectionAll" ? { __typename: "DiscountCustomerAll", allCustomers: true } : v;
@@ -250,18 +394,38 @@ function codeView(d: DiscountRec, ctx: RequestContext) {
       __typename: "DiscountCustomerGets",
       appliesOnOneTimePurchase: true,
       appliesOnSubscription: false,
-      items: d.items?.kind === "products"
-        ? { __typename: "DiscountProducts", products: { nodes: d.items.productIndices.map((i) => { const p = ctx.shop.data.catalog[i]!; return { __typename: "Product", id: gid("Product", p.legacyId), title: p.title }; }) }, productVariants: { nodes: [] } }
-        : { __typename: "AllDiscountItems", allItems: true },
-      value: d.value.kind === "percentage"
-        ? { __typename: "DiscountPercentage", percentage: d.value.percentage }
-        : { __typename: "DiscountAmount", amount: money(d.value.amountCents, ctx), appliesOnEachItem: d.value.appliesOnEachItem },
+      items:
+        d.items?.kind === "products"
+          ? {
+              __typename: "DiscountProducts",
+              products: {
+                nodes: d.items.productIndices.map((i) => {
+                  const p = ctx.shop.data.catalog[i]!;
+                  return { __typename: "Product", id: gid("Product", p.legacyId), title: p.title };
+                }),
+              },
+              productVariants: { nodes: [] },
+            }
+          : { __typename: "AllDiscountItems", allItems: true },
+      value:
+        d.value.kind === "percentage"
+          ? { __typename: "DiscountPercentage", percentage: d.value.percentage }
+          : { __typename: "DiscountAmount", amount: money(d.value.amountCents, ctx), appliesOnEachItem: d.value.appliesOnEachItem },
     },
-    minimumRequirement: d.minSubtotalCents != null
-      ? { __typename: "DiscountMinimumSubtotal", greaterThanOrEqualToSubtotal: money(d.minSubtotalCents, ctx) }
-      : d.minQuantity != null ? { __typename: "DiscountMinimumQuantity", greaterThanOrEqualToQuantity: String(d.minQuantity) } : null,
+    minimumRequirement:
+      d.minSubtotalCents != null
+        ? { __typename: "DiscountMinimumSubtotal", greaterThanOrEqualToSubtotal: money(d.minSubtotalCents, ctx) }
+        : d.minQuantity != null
+          ? { __typename: "DiscountMinimumQuantity", greaterThanOrEqualToQuantity: String(d.minQuantity) }
+          : null,
     codes: (a: ConnectionArgs) => {
-      const conn = connection(Int32Array.from([0]), a, () => d.codeLegacyId, () => d.codeLegacyId, () => redeemCode);
+      const conn = connection(
+        Int32Array.from([0]),
+        a,
+        () => d.codeLegacyId,
+        () => d.codeLegacyId,
+        () => redeemCode,
+      );
       return { ...conn, __typename: "DiscountRedeemCodeConnection" };
     },
     codesCount: { __typename: "Count", count: 1, precision: "EXACT" },
@@ -269,7 +433,13 @@ function codeView(d: DiscountRec, ctx: RequestContext) {
 }
 
 function nodeView(d: DiscountRec, ctx: RequestContext) {
-  return { __typename: "DiscountCodeNode", id: d.id, get codeDiscount() { return codeView(d, ctx); } };
+  return {
+    __typename: "DiscountCodeNode",
+    id: d.id,
+    get codeDiscount() {
+      return codeView(d, ctx);
+    },
+  };
 }
 
 function findDiscount(ctx: RequestContext, id: string): DiscountRec | undefined {
@@ -279,88 +449,154 @@ function findDiscount(ctx: RequestContext, id: string): DiscountRec | undefined 
 /** `query` filter of codeDiscountNodes / discountNodes: status:, title:, code: and free text. */
 function matchesDiscountQuery(d: DiscountRec, q: string | null | undefined, now: number): boolean {
   if (!q) return true;
-  return q.trim().split(/\s+(?:AND\s+)?/i).every((term) => {
-    const m = /^(\w+):['"]?([^'"]*)['"]?$/.exec(term);
-    if (!m) return `${d.title} ${d.code}`.toLowerCase().includes(term.toLowerCase());
-    const v = m[2]!.toLowerCase();
-    switch (m[1]) {
-      case "status": return discountStatus(d, now).toLowerCase() === v;
-      case "title": return d.title.toLowerCase().includes(v);
-      case "code": return d.code.toLowerCase() === v;
-      case "discount_type": return v === "code" || v === "basic";
-      default: throw new GraphQLError(`Discount search field ${m[1]} is not implemented by the Shopify emulator`, { extensions: { code: "NOT_IMPLEMENTED" } });
-    }
-  });
+  return q
+    .trim()
+    .split(/\s+(?:AND\s+)?/i)
+    .every((term) => {
+      const m = /^(\w+):['"]?([^'"]*)['"]?$/.exec(term);
+      if (!m) return `${d.title} ${d.code}`.toLowerCase().includes(term.toLowerCase());
+      const v = m[2]!.toLowerCase();
+      switch (m[1]) {
+        case "status":
+          return discountStatus(d, now).toLowerCase() === v;
+        case "title":
+          return d.title.toLowerCase().includes(v);
+        case "code":
+          return d.code.toLowerCase() === v;
+        case "discount_type":
+          return v === "code" || v === "basic";
+        default:
+          throw new GraphQLError(`Discount search field ${m[1]} is not implemented by the Shopify emulator`, {
+            extensions: { code: "NOT_IMPLEMENTED" },
+          });
+      }
+    });
 }
 
-function listDiscounts(ctx: RequestContext, a: ConnectionArgs & { query?: string | null; sortKey?: string }, wrap: (d: DiscountRec) => unknown) {
+function listDiscounts(
+  ctx: RequestContext,
+  a: ConnectionArgs & { query?: string | null; sortKey?: string },
+  wrap: (d: DiscountRec) => unknown,
+) {
   const list = discountsOf(ctx.shop);
   const idx = list.map((_, i) => i).filter((i) => matchesDiscountQuery(list[i]!, a.query, ctx.now()));
   const sortKey = a.sortKey ?? "ID";
   const key = (i: number): number | string => {
     const d = list[i]!;
     switch (sortKey) {
-      case "ID": case "RELEVANCE": return d.legacyId;
-      case "CREATED_AT": return d.createdAt;
-      case "UPDATED_AT": return d.updatedAt;
-      case "STARTS_AT": return d.startsAt;
-      case "ENDS_AT": return d.endsAt ?? "9999";
-      case "TITLE": return d.title.toLowerCase();
-      default: throw new GraphQLError(`Discount sortKey ${sortKey} is not implemented by the Shopify emulator`, { extensions: { code: "NOT_IMPLEMENTED" } });
+      case "ID":
+      case "RELEVANCE":
+        return d.legacyId;
+      case "CREATED_AT":
+        return d.createdAt;
+      case "UPDATED_AT":
+        return d.updatedAt;
+      case "STARTS_AT":
+        return d.startsAt;
+      case "ENDS_AT":
+        return d.endsAt ?? "9999";
+      case "TITLE":
+        return d.title.toLowerCase();
+      default:
+        throw new GraphQLError(`Discount sortKey ${sortKey} is not implemented by the Shopify emulator`, {
+          extensions: { code: "NOT_IMPLEMENTED" },
+        });
     }
   };
   idx.sort((x, y) => (key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : list[x]!.legacyId - list[y]!.legacyId));
-  return connection(Int32Array.from(idx), a, key, (i) => list[i]!.legacyId, (i) => wrap(list[i]!));
+  return connection(
+    Int32Array.from(idx),
+    a,
+    key,
+    (i) => list[i]!.legacyId,
+    (i) => wrap(list[i]!),
+  );
 }
 
 // ---------------- redemption (orders) ----------------
 
-export interface AppliedCode { code: string; amountCents: number; type: "percentage" | "fixed_amount" }
+export interface AppliedCode {
+  code: string;
+  amountCents: number;
+  type: "percentage" | "fixed_amount";
+}
 
 export class DiscountCodeRejected extends Error {
-  constructor(readonly code: string, readonly reason: string) { super(`Discount code ${code} cannot be applied: ${reason}`); }
+  constructor(
+    readonly code: string,
+    readonly reason: string,
+  ) {
+    super(`Discount code ${code} cannot be applied: ${reason}`);
+  }
 }
 
 /** Checks every code like checkout would (at the order's time) and returns the reductions; throws if one is not applicable. */
-export function priceDiscountCodes(shop: ShopState, customer: number, lines: Array<{ unitPriceCents: number; quantity: number; productIndex?: number }>, subtotalCents: number, codes: string[], at: number): { applied: AppliedCode[]; recs: DiscountRec[] } {
+export function priceDiscountCodes(
+  shop: ShopState,
+  customer: number,
+  lines: Array<{ unitPriceCents: number; quantity: number; productIndex?: number }>,
+  subtotalCents: number,
+  codes: string[],
+  at: number,
+): { applied: AppliedCode[]; recs: DiscountRec[] } {
   const recs: DiscountRec[] = [];
   for (const raw of codes) {
     const d = findDiscountByCode(shop, raw);
     if (!d) throw new DiscountCodeRejected(raw, "Enter a valid discount code");
     if (recs.includes(d)) continue;
     const status = discountStatus(d, at);
-    if (status !== "ACTIVE") throw new DiscountCodeRejected(raw, status === "SCHEDULED" ? "the discount is not active yet" : "the discount has expired");
+    if (status !== "ACTIVE")
+      throw new DiscountCodeRejected(raw, status === "SCHEDULED" ? "the discount is not active yet" : "the discount has expired");
     if (d.usageLimit != null && d.usageCount >= d.usageLimit) throw new DiscountCodeRejected(raw, "the usage limit has been reached");
     if (d.context.kind !== "all") {
       if (customer < 0) throw new DiscountCodeRejected(raw, "the customer is not eligible (guest checkout)");
-      const ok = d.context.kind === "customers"
-        ? d.context.ids.some((id) => shop.customerIndexFromId(id) === customer)
-        : d.context.ids.some((id) => { const s = findSegment(shop, id); return !!s && matchesSegment(shop, customer, s.expr); });
+      const ok =
+        d.context.kind === "customers"
+          ? d.context.ids.some((id) => shop.customerIndexFromId(id) === customer)
+          : d.context.ids.some((id) => {
+              const s = findSegment(shop, id);
+              return !!s && matchesSegment(shop, customer, s.expr);
+            });
       if (!ok) throw new DiscountCodeRejected(raw, "the customer is not eligible");
     }
-    if (d.appliesOncePerCustomer && customer >= 0 && d.redeemedBy.includes(customer)) throw new DiscountCodeRejected(raw, "the customer has already used this code");
-    if (d.minSubtotalCents != null && subtotalCents < d.minSubtotalCents) throw new DiscountCodeRejected(raw, "the order does not meet the minimum subtotal");
+    if (d.appliesOncePerCustomer && customer >= 0 && d.redeemedBy.includes(customer))
+      throw new DiscountCodeRejected(raw, "the customer has already used this code");
+    if (d.minSubtotalCents != null && subtotalCents < d.minSubtotalCents)
+      throw new DiscountCodeRejected(raw, "the order does not meet the minimum subtotal");
     const qty = lines.reduce((s, l) => s + l.quantity, 0);
     if (d.minQuantity != null && qty < d.minQuantity) throw new DiscountCodeRejected(raw, "the order does not meet the minimum quantity");
     // A code limited to some products is refused at checkout when no line is one of them.
-    if (d.items?.kind === "products" && !lines.some((l) => l.productIndex != null && (d.items as { productIndices: number[] }).productIndices.includes(l.productIndex))) {
+    if (
+      d.items?.kind === "products" &&
+      !lines.some((l) => l.productIndex != null && (d.items as { productIndices: number[] }).productIndices.includes(l.productIndex))
+    ) {
       throw new DiscountCodeRejected(raw, "the code does not apply to any item in the order");
     }
     recs.push(d);
   }
-  if (recs.length > 1 && !recs.every((d) => d.combinesWith.orderDiscounts)) throw new DiscountCodeRejected(codes.join(","), "these discounts cannot be combined");
+  if (recs.length > 1 && !recs.every((d) => d.combinesWith.orderDiscounts))
+    throw new DiscountCodeRejected(codes.join(","), "these discounts cannot be combined");
   let remaining = subtotalCents;
-  const qty = lines.reduce((s, l) => s + l.quantity, 0);
   const applied = recs.map((d) => {
     // Limited to some products: only those lines are reduced (DiscountItemsInput.products).
-    const eligible = d.items?.kind === "products" ? lines.filter((l) => l.productIndex != null && (d.items as { productIndices: number[] }).productIndices.includes(l.productIndex)) : lines;
-    const base = d.items?.kind === "products" ? Math.min(remaining, eligible.reduce((s, l) => s + l.unitPriceCents * l.quantity, 0)) : remaining;
+    const eligible =
+      d.items?.kind === "products"
+        ? lines.filter((l) => l.productIndex != null && (d.items as { productIndices: number[] }).productIndices.includes(l.productIndex))
+        : lines;
+    const base =
+      d.items?.kind === "products"
+        ? Math.min(
+            remaining,
+            eligible.reduce((s, l) => s + l.unitPriceCents * l.quantity, 0),
+          )
+        : remaining;
     const eligibleQty = eligible.reduce((s, l) => s + l.quantity, 0);
-    const amount = d.value.kind === "percentage"
-      ? Math.round(base * d.value.percentage)
-      : Math.min(base, d.value.amountCents * (d.value.appliesOnEachItem ? eligibleQty : 1));
+    const amount =
+      d.value.kind === "percentage"
+        ? Math.round(base * d.value.percentage)
+        : Math.min(base, d.value.amountCents * (d.value.appliesOnEachItem ? eligibleQty : 1));
     remaining -= amount;
-    return { code: d.code, amountCents: amount, type: d.value.kind === "percentage" ? "percentage" as const : "fixed_amount" as const };
+    return { code: d.code, amountCents: amount, type: d.value.kind === "percentage" ? ("percentage" as const) : ("fixed_amount" as const) };
   });
   return { applied, recs };
 }
@@ -379,69 +615,157 @@ export function commitRedemption(recs: DiscountRec[], customer: number, orderTot
 export const discountsModule: EmulatorModule = {
   name: "discounts",
   register(r) {
-    r.field("Mutation", "discountCodeBasicCreate", (_s, a: { basicCodeDiscount: BasicInput }, ctx) => {
-      const P = "DiscountCodeBasicCreatePayload";
-      const { errors, rec } = validateBasic(ctx, a.basicCodeDiscount);
-      if (!rec) return { __typename: P, codeDiscountNode: null, userErrors: errors };
-      const legacyId = nextDiscountId++;
-      const at = iso(ctx.now());
-      const d: DiscountRec = { ...rec, legacyId, id: gid("DiscountCodeNode", legacyId), codeLegacyId: nextRedeemCodeId++, createdAt: at, updatedAt: at, usageCount: 0, redeemedBy: [], totalSalesCents: 0 };
-      discountsOf(ctx.shop).push(d);
-      return { __typename: P, codeDiscountNode: nodeView(d, ctx), userErrors: [] };
-    }, { scope: "write_discounts" });
-    r.field("Mutation", "discountCodeBasicUpdate", (_s, a: { id: string; basicCodeDiscount: BasicInput }, ctx) => {
-      const P = "DiscountCodeBasicUpdatePayload";
-      const d = findDiscount(ctx, a.id);
-      if (!d) return { __typename: P, codeDiscountNode: null, userErrors: [uerr(["id"], "Discount does not exist", "INVALID")] };
-      const { errors, rec } = validateBasic(ctx, a.basicCodeDiscount, d);
-      if (!rec) return { __typename: P, codeDiscountNode: null, userErrors: errors };
-      Object.assign(d, rec, { updatedAt: iso(ctx.now()) });
-      return { __typename: P, codeDiscountNode: nodeView(d, ctx), userErrors: [] };
-    }, { scope: "write_discounts" });
-    r.field("Mutation", "discountCodeDeactivate", (_s, a: { id: string }, ctx) => {
-      const P = "DiscountCodeDeactivatePayload";
-      const d = findDiscount(ctx, a.id);
-      if (!d) return { __typename: P, codeDiscountNode: null, userErrors: [uerr(["id"], "Discount does not exist", "INVALID")] };
-      // Shopify expires a code discount by moving endsAt to now.
-      if (discountStatus(d, ctx.now()) !== "EXPIRED") { d.endsAt = iso(ctx.now()); d.updatedAt = iso(ctx.now()); }
-      return { __typename: P, codeDiscountNode: nodeView(d, ctx), userErrors: [] };
-    }, { scope: "write_discounts" });
-    r.field("Mutation", "discountCodeActivate", (_s, a: { id: string }, ctx) => {
-      const P = "DiscountCodeActivatePayload";
-      const d = findDiscount(ctx, a.id);
-      if (!d) return { __typename: P, codeDiscountNode: null, userErrors: [uerr(["id"], "Discount does not exist", "INVALID")] };
-      if (discountStatus(d, ctx.now()) !== "ACTIVE") {
-        if (Date.parse(d.startsAt) > ctx.now()) d.startsAt = iso(ctx.now());
-        d.endsAt = null;
-        d.updatedAt = iso(ctx.now());
-      }
-      return { __typename: P, codeDiscountNode: nodeView(d, ctx), userErrors: [] };
-    }, { scope: "write_discounts" });
-    r.field("Mutation", "discountCodeDelete", (_s, a: { id: string }, ctx) => {
-      const list = discountsOf(ctx.shop);
-      const i = list.findIndex((d) => d.id === a.id);
-      if (i < 0) return { __typename: "DiscountCodeDeletePayload", deletedCodeDiscountId: null, userErrors: [uerr(["id"], "Discount does not exist", "INVALID")] };
-      list.splice(i, 1);
-      return { __typename: "DiscountCodeDeletePayload", deletedCodeDiscountId: a.id, userErrors: [] };
-    }, { scope: "write_discounts" });
+    r.field(
+      "Mutation",
+      "discountCodeBasicCreate",
+      (_s, a: { basicCodeDiscount: BasicInput }, ctx) => {
+        const P = "DiscountCodeBasicCreatePayload";
+        const { errors, rec } = validateBasic(ctx, a.basicCodeDiscount);
+        if (!rec) return { __typename: P, codeDiscountNode: null, userErrors: errors };
+        const legacyId = nextDiscountId++;
+        const at = iso(ctx.now());
+        const d: DiscountRec = {
+          ...rec,
+          legacyId,
+          id: gid("DiscountCodeNode", legacyId),
+          codeLegacyId: nextRedeemCodeId++,
+          createdAt: at,
+          updatedAt: at,
+          usageCount: 0,
+          redeemedBy: [],
+          totalSalesCents: 0,
+        };
+        discountsOf(ctx.shop).push(d);
+        return { __typename: P, codeDiscountNode: nodeView(d, ctx), userErrors: [] };
+      },
+      { scope: "write_discounts" },
+    );
+    r.field(
+      "Mutation",
+      "discountCodeBasicUpdate",
+      (_s, a: { id: string; basicCodeDiscount: BasicInput }, ctx) => {
+        const P = "DiscountCodeBasicUpdatePayload";
+        const d = findDiscount(ctx, a.id);
+        if (!d) return { __typename: P, codeDiscountNode: null, userErrors: [uerr(["id"], "Discount does not exist", "INVALID")] };
+        const { errors, rec } = validateBasic(ctx, a.basicCodeDiscount, d);
+        if (!rec) return { __typename: P, codeDiscountNode: null, userErrors: errors };
+        Object.assign(d, rec, { updatedAt: iso(ctx.now()) });
+        return { __typename: P, codeDiscountNode: nodeView(d, ctx), userErrors: [] };
+      },
+      { scope: "write_discounts" },
+    );
+    r.field(
+      "Mutation",
+      "discountCodeDeactivate",
+      (_s, a: { id: string }, ctx) => {
+        const P = "DiscountCodeDeactivatePayload";
+        const d = findDiscount(ctx, a.id);
+        if (!d) return { __typename: P, codeDiscountNode: null, userErrors: [uerr(["id"], "Discount does not exist", "INVALID")] };
+        // Shopify expires a code discount by moving endsAt to now.
+        if (discountStatus(d, ctx.now()) !== "EXPIRED") {
+          d.endsAt = iso(ctx.now());
+          d.updatedAt = iso(ctx.now());
+        }
+        return { __typename: P, codeDiscountNode: nodeView(d, ctx), userErrors: [] };
+      },
+      { scope: "write_discounts" },
+    );
+    r.field(
+      "Mutation",
+      "discountCodeActivate",
+      (_s, a: { id: string }, ctx) => {
+        const P = "DiscountCodeActivatePayload";
+        const d = findDiscount(ctx, a.id);
+        if (!d) return { __typename: P, codeDiscountNode: null, userErrors: [uerr(["id"], "Discount does not exist", "INVALID")] };
+        if (discountStatus(d, ctx.now()) !== "ACTIVE") {
+          if (Date.parse(d.startsAt) > ctx.now()) d.startsAt = iso(ctx.now());
+          d.endsAt = null;
+          d.updatedAt = iso(ctx.now());
+        }
+        return { __typename: P, codeDiscountNode: nodeView(d, ctx), userErrors: [] };
+      },
+      { scope: "write_discounts" },
+    );
+    r.field(
+      "Mutation",
+      "discountCodeDelete",
+      (_s, a: { id: string }, ctx) => {
+        const list = discountsOf(ctx.shop);
+        const i = list.findIndex((d) => d.id === a.id);
+        if (i < 0)
+          return {
+            __typename: "DiscountCodeDeletePayload",
+            deletedCodeDiscountId: null,
+            userErrors: [uerr(["id"], "Discount does not exist", "INVALID")],
+          };
+        list.splice(i, 1);
+        return { __typename: "DiscountCodeDeletePayload", deletedCodeDiscountId: a.id, userErrors: [] };
+      },
+      { scope: "write_discounts" },
+    );
 
-    r.field("QueryRoot", "codeDiscountNode", (_s, a: { id: string }, ctx) => { const d = findDiscount(ctx, a.id); return d ? nodeView(d, ctx) : null; }, { scope: "read_discounts" });
-    r.field("QueryRoot", "codeDiscountNodeByCode", (_s, a: { code: string }, ctx) => { const d = findDiscountByCode(ctx.shop, a.code); return d ? nodeView(d, ctx) : null; }, { scope: "read_discounts" });
-    nodeResolvers.set("DiscountCodeNode", (ctx, _id, g) => { const d = findDiscount(ctx, g); return d ? nodeView(d, ctx) : null; });
-    r.field("QueryRoot", "codeDiscountNodes", (_s, a: ConnectionArgs & { query?: string | null; sortKey?: string; savedSearchId?: string | null }, ctx) => {
-      if (a.savedSearchId) throw notImpl("codeDiscountNodes(savedSearchId)");
-      return listDiscounts(ctx, a, (d) => nodeView(d, ctx));
-    }, { scope: "read_discounts" });
-    r.field("QueryRoot", "discountNodes", (_s, a: ConnectionArgs & { query?: string | null; sortKey?: string; savedSearchId?: string | null }, ctx) => {
-      if (a.savedSearchId) throw notImpl("discountNodes(savedSearchId)");
-      return listDiscounts(ctx, a, (d) => ({ __typename: "DiscountNode", id: gid("DiscountNode", d.legacyId), get discount() { return codeView(d, ctx); } }));
-    }, { scope: "read_discounts" });
-    r.field("QueryRoot", "discountCodesCount", (_s, a: { query?: string | null; limit?: number | null }, ctx) => {
-      const n = discountsOf(ctx.shop).filter((d) => matchesDiscountQuery(d, a.query, ctx.now())).length;
-      const limit = a.limit ?? Number.POSITIVE_INFINITY;
-      return { __typename: "Count", count: Math.min(n, limit), precision: n > limit ? "AT_LEAST" : "EXACT" };
-    }, { scope: "read_discounts" });
+    r.field(
+      "QueryRoot",
+      "codeDiscountNode",
+      (_s, a: { id: string }, ctx) => {
+        const d = findDiscount(ctx, a.id);
+        return d ? nodeView(d, ctx) : null;
+      },
+      { scope: "read_discounts" },
+    );
+    r.field(
+      "QueryRoot",
+      "codeDiscountNodeByCode",
+      (_s, a: { code: string }, ctx) => {
+        const d = findDiscountByCode(ctx.shop, a.code);
+        return d ? nodeView(d, ctx) : null;
+      },
+      { scope: "read_discounts" },
+    );
+    nodeResolvers.set("DiscountCodeNode", (ctx, _id, g) => {
+      const d = findDiscount(ctx, g);
+      return d ? nodeView(d, ctx) : null;
+    });
+    r.field(
+      "QueryRoot",
+      "codeDiscountNodes",
+      (_s, a: ConnectionArgs & { query?: string | null; sortKey?: string; savedSearchId?: string | null }, ctx) => {
+        if (a.savedSearchId) throw notImpl("codeDiscountNodes(savedSearchId)");
+        return listDiscounts(ctx, a, (d) => nodeView(d, ctx));
+      },
+      { scope: "read_discounts" },
+    );
+    r.field(
+      "QueryRoot",
+      "discountNodes",
+      (_s, a: ConnectionArgs & { query?: string | null; sortKey?: string; savedSearchId?: string | null }, ctx) => {
+        if (a.savedSearchId) throw notImpl("discountNodes(savedSearchId)");
+        return listDiscounts(ctx, a, (d) => ({
+          __typename: "DiscountNode",
+          id: gid("DiscountNode", d.legacyId),
+          get discount() {
+            return codeView(d, ctx);
+          },
+        }));
+      },
+      { scope: "read_discounts" },
+    );
+    r.field(
+      "QueryRoot",
+      "discountCodesCount",
+      (_s, a: { query?: string | null; limit?: number | null }, ctx) => {
+        const n = discountsOf(ctx.shop).filter((d) => matchesDiscountQuery(d, a.query, ctx.now())).length;
+        const limit = a.limit ?? Number.POSITIVE_INFINITY;
+        return { __typename: "Count", count: Math.min(n, limit), precision: n > limit ? "AT_LEAST" : "EXACT" };
+      },
+      { scope: "read_discounts" },
+    );
 
-    r.field("Order", "totalDiscountsSet", (o, _a, ctx) => moneyBag((ctx.shop.orderDiscountCodes.get(o._idx) ?? []).reduce((s, x) => s + x.amountCents, 0), ctx.shop.data.currencyCode));
+    r.field("Order", "totalDiscountsSet", (o, _a, ctx) =>
+      moneyBag(
+        (ctx.shop.orderDiscountCodes.get(o._idx) ?? []).reduce((s, x) => s + x.amountCents, 0),
+        ctx.shop.data.currencyCode,
+      ),
+    );
   },
 };

@@ -57,10 +57,22 @@ function cookies(req: RouteContext["req"]): Record<string, string> {
   return out;
 }
 
-export interface ProxyLogEntry { at: string; method: string; path: string; loggedInCustomerId: string; status: number }
+export interface ProxyLogEntry {
+  at: string;
+  method: string;
+  path: string;
+  loggedInCustomerId: string;
+  status: number;
+}
 const proxyLog = (shop: ShopState) => shop.store("appProxy", () => [] as ProxyLogEntry[]);
 
-const MONEY_FORMATS: Record<string, string> = { USD: "${{amount}}", CAD: "${{amount}}", EUR: "€{{amount_with_comma_separator}}", GBP: "£{{amount}}", JPY: "¥{{amount_no_decimals}}" };
+const MONEY_FORMATS: Record<string, string> = {
+  USD: "${{amount}}",
+  CAD: "${{amount}}",
+  EUR: "€{{amount_with_comma_separator}}",
+  GBP: "£{{amount}}",
+  JPY: "¥{{amount_no_decimals}}",
+};
 
 /** A customer's or the shop's metafields as the app's own theme extension sees them: `app--{id}--ns` is `$app:ns`. */
 function liquidMetafields(shop: ShopState, ownerGid: string): Record<string, Record<string, unknown>> {
@@ -87,7 +99,11 @@ async function storefrontPage(ctx: RouteContext) {
   }
   const locale = (q.get("locale") === "fr" ? "fr" : "en") as Locale;
   const settings: Record<string, unknown> = {};
-  for (const [k, param] of [["window_days", "window"], ["points_per_reward", "points_per_reward"], ["reward_amount", "reward_amount"]] as const) {
+  for (const [k, param] of [
+    ["window_days", "window"],
+    ["points_per_reward", "points_per_reward"],
+    ["reward_amount", "reward_amount"],
+  ] as const) {
     if (q.get(param)) settings[k] = Number(q.get(param));
   }
   if (q.get("position")) settings.position = q.get("position");
@@ -97,7 +113,12 @@ async function storefrontPage(ctx: RouteContext) {
     settings,
     locale,
     now: new Date(ctx.now()),
-    shop: { currency, money_format: MONEY_FORMATS[currency] ?? `{{amount}} ${currency}`, timezone: shop.data.ianaTimezone, metafields: liquidMetafields(shop, shopGid(domain)) },
+    shop: {
+      currency,
+      money_format: MONEY_FORMATS[currency] ?? `{{amount}} ${currency}`,
+      timezone: shop.data.ianaTimezone,
+      metafields: liquidMetafields(shop, shopGid(domain)),
+    },
     assetBaseUrl: `/${domain}/storefront/assets/`,
   });
   const who = customer ? `Logged in as ${escapeHtml(customer.first_name ?? "customer")} (#${customer.id})` : "Guest";
@@ -143,7 +164,8 @@ async function appProxy(ctx: RouteContext, domain: string | undefined, rest: str
   // The logged-in customer comes from the storefront session (a shopper cannot choose it).
   const customerId = jar[SHOP_COOKIE] === shopDomain ? (jar[CUSTOMER_COOKIE] ?? "") : "";
   const params = new URLSearchParams();
-  for (const [k, v] of ctx.url.searchParams) if (!["shop", "logged_in_customer_id", "path_prefix", "timestamp", "signature"].includes(k)) params.append(k, v);
+  for (const [k, v] of ctx.url.searchParams)
+    if (!["shop", "logged_in_customer_id", "path_prefix", "timestamp", "signature"].includes(k)) params.append(k, v);
   params.set("shop", shopDomain);
   params.set("logged_in_customer_id", customerId);
   params.set("path_prefix", `/${cfg.prefix}/${cfg.subpath}`);
@@ -156,16 +178,31 @@ async function appProxy(ctx: RouteContext, domain: string | undefined, rest: str
   for (const h of ["content-type", "x-idempotency-key", "user-agent"]) if (ctx.req.headers[h]) headers[h] = String(ctx.req.headers[h]);
   let status = 502;
   try {
-    const res = await fetch(target, { method, headers, body: body ? new Uint8Array(body) : undefined, redirect: "manual", signal: AbortSignal.timeout(30_000) });
+    const res = await fetch(target, {
+      method,
+      headers,
+      body: body ? new Uint8Array(body) : undefined,
+      redirect: "manual",
+      signal: AbortSignal.timeout(30_000),
+    });
     status = res.status;
     const text = await res.text();
     const type = res.headers.get("content-type") ?? "text/plain";
-    ctx.res.writeHead(status, { "Content-Type": type.startsWith("application/liquid") ? "text/html; charset=utf-8" : type, "Cache-Control": "no-store" });
+    ctx.res.writeHead(status, {
+      "Content-Type": type.startsWith("application/liquid") ? "text/html; charset=utf-8" : type,
+      "Cache-Control": "no-store",
+    });
     ctx.res.end(text);
   } catch (e) {
     ctx.send(502, { errors: `App proxy: the app did not answer (${(e as Error).message})` });
   } finally {
-    proxyLog(shop).push({ at: new Date(ctx.now()).toISOString(), method, path: `/${cfg.prefix}/${cfg.subpath}${rest}`, loggedInCustomerId: customerId, status });
+    proxyLog(shop).push({
+      at: new Date(ctx.now()).toISOString(),
+      method,
+      path: `/${cfg.prefix}/${cfg.subpath}${rest}`,
+      loggedInCustomerId: customerId,
+      status,
+    });
   }
 }
 
