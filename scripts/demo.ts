@@ -106,6 +106,8 @@ Winback is running.
   Emulator inspector:       ${emulator.url}/__emulator/shops/${shop}
   Storefront (points banner): ${emulator.url}/${shop}/storefront${shopper ? `?customer=${shopper}` : ""}
   Mail:                     ${mail ? `local sink ${mail.smtpUrl}, messages in ${path.join(dataDir, "mail")}` : process.env.SMTP_URL}
+Nothing reaches the demo's customers until you turn it on: points (the Points page; choose that
+past orders earn, and the storefront shows this shopper's banner), programs (Programs) or a campaign.
 After launching a campaign, "Simulate 30 days of shoppers" in the admin frame's sidebar lets the
 demo's shoppers react, so the campaign page can measure reactivation against the holdout.
 Press Ctrl-C to stop.`);
