@@ -1,21 +1,8 @@
+import { NotesList } from "../components/outreach/NotesList";
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
-import {
-  Badge,
-  BlockStack,
-  Box,
-  Card,
-  DataTable,
-  EmptyState,
-  InlineGrid,
-  InlineStack,
-  Layout,
-  Link,
-  List,
-  Page,
-  Text,
-} from "@shopify/polaris";
+import { Badge, BlockStack, Box, Card, DataTable, EmptyState, InlineGrid, InlineStack, Layout, Link, Page, Text } from "@shopify/polaris";
 import { appContext } from "../app.server";
 import { loadCustomerProfile, type ProfileData } from "../analysis/customer-profile.server";
 import { throwAsResponse } from "../lib/http";
@@ -216,22 +203,7 @@ export default function CustomerProfile() {
                         </Text>
                       </InlineStack>
                       <Text as="p">{t.perk}</Text>
-                      {t.notes.length ? (
-                        <List type="bullet">
-                          {t.notes.map((n) => (
-                            <List.Item key={n.id}>
-                              <Text as="span" tone="subdued">
-                                {n.at} · {n.author}:{" "}
-                              </Text>
-                              {n.body}
-                            </List.Item>
-                          ))}
-                        </List>
-                      ) : (
-                        <Text as="p" tone="subdued">
-                          No notes yet.
-                        </Text>
-                      )}
+                      <NotesList notes={t.notes} />
                     </BlockStack>
                   ))
                 ) : (

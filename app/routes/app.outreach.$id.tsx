@@ -1,8 +1,9 @@
+import { NotesList } from "../components/outreach/NotesList";
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { useFetcher, useLoaderData, useOutletContext } from "@remix-run/react";
 import { useAppBridge } from "@shopify/app-bridge-react";
-import { BlockStack, Box, Button, Divider, InlineGrid, InlineStack, Link, List, Modal, Text, TextField } from "@shopify/polaris";
+import { BlockStack, Box, Button, Divider, InlineGrid, InlineStack, Link, Modal, Text, TextField } from "@shopify/polaris";
 import { useEffect, useState } from "react";
 import { appContext } from "../app.server";
 import { throwAsResponse } from "../lib/http";
@@ -153,22 +154,7 @@ export default function OutreachTaskModal() {
             <Text as="h3" variant="headingSm">
               Notes
             </Text>
-            {task.notes.length ? (
-              <List type="bullet">
-                {task.notes.map((n) => (
-                  <List.Item key={n.id}>
-                    <Text as="span" tone="subdued">
-                      {n.at} · {n.author}:{" "}
-                    </Text>
-                    {n.body}
-                  </List.Item>
-                ))}
-              </List>
-            ) : (
-              <Text as="p" tone="subdued">
-                No notes yet.
-              </Text>
-            )}
+            <NotesList notes={task.notes} />
             <InlineGrid columns={{ xs: 1, md: ["oneThird", "twoThirds"] }} gap="200">
               <TextField label="Your name" value={author} onChange={setAuthor} autoComplete="name" />
               <TextField label="New note" value={note} onChange={setNote} multiline={3} autoComplete="off" maxLength={5000} />

@@ -1,9 +1,9 @@
+import { NotSavedBanner } from "../components/NotSavedBanner";
 import { useEffect, useState } from "react";
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import {
-  Banner,
   BlockStack,
   Button,
   Card,
@@ -100,13 +100,7 @@ export default function Settings() {
     >
       <Form method="post">
         <Layout>
-          {Object.keys(errors).length ? (
-            <Layout.Section>
-              <Banner tone="critical" title="Nothing was saved">
-                <p>Some values are not valid; see the fields below.</p>
-              </Banner>
-            </Layout.Section>
-          ) : null}
+          <NotSavedBanner errors={errors} />
           <Layout.AnnotatedSection
             title="Lapse classes"
             description="How long a customer may stay silent (days since last order) before moving to the next class."

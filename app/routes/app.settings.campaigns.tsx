@@ -1,8 +1,9 @@
+import { NotSavedBanner } from "../components/NotSavedBanner";
 import { useEffect, useState } from "react";
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { Banner, Button, Card, FormLayout, InlineGrid, InlineStack, Layout, Page, TextField } from "@shopify/polaris";
+import { Button, Card, FormLayout, InlineGrid, InlineStack, Layout, Page, TextField } from "@shopify/polaris";
 import { useAppBridge } from "@shopify/app-bridge-react";
 import { authenticate } from "../shopify.server";
 import { database } from "../db.server";
@@ -66,13 +67,7 @@ export default function CampaignSettingsPage() {
     <Page title="Campaign settings" backAction={{ content: "Settings", url: "/app/settings" }}>
       <Form method="post">
         <Layout>
-          {Object.keys(errors).length ? (
-            <Layout.Section>
-              <Banner tone="critical" title="Nothing was saved">
-                <p>{errors.form ?? "Some values are not valid; see the fields below."}</p>
-              </Banner>
-            </Layout.Section>
-          ) : null}
+          <NotSavedBanner errors={errors} />
           <Layout.AnnotatedSection
             title="Touch days"
             description="Days after a customer joins on which each branch is emailed (day 0 is the day they join). The plan table shows these days."

@@ -1,8 +1,9 @@
+import { NotSavedBanner } from "../components/NotSavedBanner";
 import { useEffect, useState } from "react";
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { Banner, Button, Card, FormLayout, InlineGrid, InlineStack, Layout, Page, TextField } from "@shopify/polaris";
+import { Button, Card, FormLayout, InlineGrid, InlineStack, Layout, Page, TextField } from "@shopify/polaris";
 import { useAppBridge } from "@shopify/app-bridge-react";
 import { authenticate } from "../shopify.server";
 import { appContext } from "../app.server";
@@ -67,13 +68,7 @@ export default function OutreachSettings() {
     <Page title="Concierge settings" backAction={{ content: "Outreach", url: "/app/outreach" }}>
       <Form method="post">
         <Layout>
-          {Object.keys(errors).length ? (
-            <Layout.Section>
-              <Banner tone="critical" title="Nothing was saved">
-                <p>{errors.form ?? "Some values are not valid; see the fields below."}</p>
-              </Banner>
-            </Layout.Section>
-          ) : null}
+          <NotSavedBanner errors={errors} />
           <Layout.AnnotatedSection
             title="Concierge"
             description="The person VIPs hear from. The VIP email is signed with this name, and replies go to this address."
