@@ -7,10 +7,13 @@ import { AppError } from "./lib/errors";
  */
 /**
  * The scopes the app asks for. write_app_proxy: Shopify forwards storefront requests to the app
- * proxy only for apps holding it (shopify.dev, "About app proxies").
+ * proxy only for apps holding it (shopify.dev, "About app proxies"). write_marketing_events: each
+ * campaign and program is reported as an external marketing activity with its engagement, so it
+ * appears in the merchant's Shopify Marketing reports (marketingActivityUpsertExternal,
+ * marketingEngagementCreate).
  */
 export const DEFAULT_SCOPES =
-  "read_orders,read_all_orders,read_customers,write_customers,read_discounts,write_discounts,read_products,write_app_proxy";
+  "read_orders,read_all_orders,read_customers,write_customers,read_discounts,write_discounts,read_products,write_app_proxy,write_marketing_events";
 
 const EnvSchema = z.object({
   SHOPIFY_API_KEY: z.string().min(1),

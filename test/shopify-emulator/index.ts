@@ -26,6 +26,7 @@ import { coreModule } from "./modules/core";
 import { customersModule } from "./modules/customers";
 import { ordersModule } from "./modules/orders";
 import { marketingModule } from "./modules/marketing";
+import { marketingActivitiesModule } from "./modules/marketing-activities";
 import { DiscountCodeRejected, discountsModule } from "./modules/discounts";
 import { metafieldsModule } from "./modules/metafields";
 import { storefrontModule } from "./modules/storefront";
@@ -50,6 +51,7 @@ export const DEFAULT_MODULES: EmulatorModule[] = [
   customersModule,
   bulkModule,
   marketingModule,
+  marketingActivitiesModule,
   discountsModule,
   metafieldsModule,
   storefrontModule,

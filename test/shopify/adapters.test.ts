@@ -15,7 +15,7 @@ import {
   type BasicCodeDiscountInput,
 } from "../../app/shopify/discounts";
 import { receiveFlowTrigger } from "../../app/shopify/flow";
-import { updateEmailMarketingConsent } from "../../app/shopify/marketing";
+import { createEngagement, updateEmailMarketingConsent, upsertExternalActivity } from "../../app/shopify/marketing";
 import { createMetafieldDefinition, deleteMetafields, readShopMetafield, setMetafields } from "../../app/shopify/metafields";
 import { startOrdersExport } from "../../app/shopify/orders";
 import { requireOk, userErrorsError } from "../../app/shopify/response";
@@ -286,6 +286,76 @@ describe("marketing.ts", () => {
     );
     expect(e.code).toBe("SHOPIFY_GRAPHQL");
     expect(e.message).toMatch(/^customerEmailMarketingConsentUpdate: Shopify answered in an unexpected shape/);
+  });
+
+  // REC 2026-04/marketing/marketing-activity-create-external-default-status.json (createActive: the
+  // activity's id and status; the upsert answers with the same MarketingActivity selection).
+  it("upsertExternalActivity: sends Shopify's input (EMAIL newsletter, UTM, required status) and returns the activity id", async () => {
+    const rec = recorded("marketingActivityCreateExternal.active") as { createActive: unknown };
+    const client = clientAnswering({ marketingActivityUpsertExternal: rec.createActive });
+    const r = await upsertExternalActivity(client, {
+      remoteId: "winback-campaign-c1",
+      title: "Winback: Spring",
+      remoteUrl: "https://shop.myshopify.com/admin/apps/key/app/campaigns/c1",
+      status: "ACTIVE",
+      utm: { campaign: "winback-c1", source: "winback", medium: "email" },
+      start: "2026-11-01T00:00:00.000Z",
+    });
+    expect(r).toEqual({ ok: true, value: { activityId: "gid://shopify/MarketingActivity/197870780722", status: "ACTIVE" } });
+    expect(client.sent[0]!.variables).toEqual({
+      input: {
+        remoteId: "winback-campaign-c1",
+        title: "Winback: Spring",
+        remoteUrl: "https://shop.myshopify.com/admin/apps/key/app/campaigns/c1",
+        status: "ACTIVE",
+        utm: { campaign: "winback-c1", source: "winback", medium: "email" },
+        marketingChannelType: "EMAIL",
+        tactic: "NEWSLETTER",
+        start: "2026-11-01T00:00:00.000Z",
+      },
+    });
+    expect(recordingSource("marketingActivityCreateExternal.active")).toMatch(/default-status\.json$/);
+  });
+
+  // REC 2026-04/marketing/marketing-engagement-lifecycle.json (createByRemoteId, validation.invalidRemoteId).
+  it("createEngagement: cumulative by remoteId; an unknown activity comes back as MARKETING_ACTIVITY_DOES_NOT_EXIST", async () => {
+    const client = clientAnswering(recorded("marketingEngagementCreate.ok"), recorded("marketingEngagementCreate.invalidRemoteId"));
+    const e = {
+      occurredOn: "2026-04-26",
+      utcOffset: "+00:00",
+      sendsCount: 10,
+      unsubscribesCount: 0,
+      complaintsCount: 0,
+      orders: 1.5,
+      sales: { amount: "12.34", currencyCode: "USD" },
+    };
+    expect(await createEngagement(client, "har-463", e)).toEqual({ ok: true, value: { occurredOn: "2026-04-26" } });
+    expect(client.sent[0]!.variables).toEqual({
+      remoteId: "har-463",
+      engagement: {
+        occurredOn: "2026-04-26",
+        utcOffset: "+00:00",
+        sendsCount: 10,
+        unsubscribesCount: 0,
+        complaintsCount: 0,
+        isCumulative: true,
+        orders: "1.5",
+        sales: { amount: "12.34", currencyCode: "USD" },
+      },
+    });
+    const missing = await createEngagement(client, "nope", e);
+    expect(missing).toEqual({
+      ok: false,
+      userErrors: [
+        {
+          field: null,
+          message: "Marketing activity does not exist.",
+          code: "MARKETING_ACTIVITY_DOES_NOT_EXIST",
+          elementIndex: null,
+          extraInfo: null,
+        },
+      ],
+    });
   });
 });
 

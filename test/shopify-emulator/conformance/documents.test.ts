@@ -24,7 +24,7 @@ const { BULK_RUN_QUERY, BULK_OPERATION_QUERY, BULK_CANCEL, STAGED_UPLOADS_CREATE
 const { CUSTOMERS_BULK_QUERY, TAGS_ADD, TAGS_ADD_BULK_LINE } = customerDocs;
 const { SEGMENT_CREATE, SEGMENTS_BY_TAG } = segmentDocs;
 const { CODE_DISCOUNT_BY_CODE, DISCOUNT_CODE_BASIC_CREATE, DISCOUNT_CODE_DEACTIVATE } = discountDocs;
-const { CUSTOMER_EMAIL_CONSENT_UPDATE } = marketingDocs;
+const { CUSTOMER_EMAIL_CONSENT_UPDATE, MARKETING_ACTIVITY_UPSERT_EXTERNAL, MARKETING_ENGAGEMENT_CREATE } = marketingDocs;
 const { FLOW_TRIGGER_RECEIVE } = flowDocs;
 const { ORDERS_BULK_QUERY } = orderDocs;
 const { METAFIELD_DEFINITION_CREATE, SHOP_METAFIELD_QUERY, METAFIELDS_SET, METAFIELDS_DELETE, METAFIELDS_SET_BULK_LINE } = metafieldDocs;
@@ -45,6 +45,8 @@ const COVERED = new Set([
   "DISCOUNT_CODE_BASIC_CREATE",
   "DISCOUNT_CODE_DEACTIVATE",
   "CUSTOMER_EMAIL_CONSENT_UPDATE",
+  "MARKETING_ACTIVITY_UPSERT_EXTERNAL",
+  "MARKETING_ENGAGEMENT_CREATE",
   "FLOW_TRIGGER_RECEIVE",
   "ORDERS_BULK_QUERY",
   "CUSTOMERS_BULK_QUERY",
@@ -405,6 +407,83 @@ describe("conformance: the app's Admin API documents against the emulator", () =
       customer: null,
       userErrors: [{ field: ["input", "customerId"], message: "Customer not found", code: "INVALID" }],
     });
+  });
+
+  // REC 2026-04/marketing/: marketing-activity-create-external-default-status.json (status labels),
+  // marketing-external-activity-url-scheme-validation.json (http/https only, a top-level error with
+  // data null), marketing-engagement-lifecycle.json (identifier userErrors, same-day write replaces),
+  // marketing-engagement-currency-validation.json (currency userErrors). The recordings used
+  // marketingActivityCreateExternal; the app upserts (same input plus a required status, recorded as
+  // INVALID_VARIABLE when missing), so the upsert's create branch is held to the create's answers.
+  it("MARKETING_ACTIVITY_UPSERT_EXTERNAL + MARKETING_ENGAGEMENT_CREATE: one activity per remoteId, cumulative engagement per day", async () => {
+    const input = {
+      title: "Winback: Spring [c1]",
+      remoteId: "winback-campaign-c1",
+      remoteUrl: `https://${SHOP}/admin/apps/key/app/campaigns/c1`,
+      status: "ACTIVE",
+      tactic: "NEWSLETTER",
+      marketingChannelType: "EMAIL",
+      utm: { campaign: "winback-c1", source: "winback", medium: "email" },
+    };
+    const created = (await send(MARKETING_ACTIVITY_UPSERT_EXTERNAL, { input })).data.marketingActivityUpsertExternal;
+    expect(created.userErrors).toEqual([]);
+    expect(created.marketingActivity).toMatchObject({ title: input.title, status: "ACTIVE", marketingEvent: { remoteId: input.remoteId } });
+    const again = (await send(MARKETING_ACTIVITY_UPSERT_EXTERNAL, { input: { ...input, status: "INACTIVE" } })).data
+      .marketingActivityUpsertExternal;
+    expect(again.marketingActivity.id).toBe(created.marketingActivity.id);
+    expect(again.marketingActivity.status).toBe("INACTIVE");
+    const utmChanged = (await send(MARKETING_ACTIVITY_UPSERT_EXTERNAL, { input: { ...input, utm: { ...input.utm, campaign: "other" } } }))
+      .data.marketingActivityUpsertExternal;
+    expect(utmChanged).toEqual({
+      marketingActivity: null,
+      userErrors: [{ field: ["input"], message: "UTM parameters cannot be modified.", code: "IMMUTABLE_UTM_PARAMETERS" }],
+    });
+    const ftp = await send(MARKETING_ACTIVITY_UPSERT_EXTERNAL, { input: { ...input, remoteId: "x2", remoteUrl: "ftp://example.com/x" } });
+    expect(ftp.data.marketingActivityUpsertExternal).toBeNull();
+    expect(ftp.errors[0]).toMatchObject({
+      message: "The URL scheme must be one of the following: https,http",
+      extensions: { code: "INVALID_FIELD_ARGUMENTS" },
+    });
+    const { utm: _utm, ...noUtm } = input;
+    const unattributed = (await send(MARKETING_ACTIVITY_UPSERT_EXTERNAL, { input: { ...noUtm, remoteId: "x3" } })).data
+      .marketingActivityUpsertExternal;
+    expect(unattributed.userErrors[0].code).toBe("NON_HIERARCHIAL_REQUIRES_UTM_URL_PARAMETER");
+
+    const engagement = { occurredOn: "2026-11-02", utcOffset: "+00:00", sendsCount: 40, unsubscribesCount: 1, complaintsCount: 0 };
+    const first = (
+      await send(MARKETING_ENGAGEMENT_CREATE, {
+        remoteId: input.remoteId,
+        engagement: { ...engagement, isCumulative: true, orders: "3", sales: { amount: "120.50", currencyCode: "USD" } },
+      })
+    ).data.marketingEngagementCreate;
+    expect(first.userErrors).toEqual([]);
+    expect(first.marketingEngagement).toMatchObject({ occurredOn: "2026-11-02", isCumulative: true, sendsCount: 40, orders: "3.0" });
+    const replaced = (
+      await send(MARKETING_ENGAGEMENT_CREATE, {
+        remoteId: input.remoteId,
+        engagement: { ...engagement, isCumulative: true, sendsCount: 41 },
+      })
+    ).data.marketingEngagementCreate;
+    expect(replaced.marketingEngagement.sendsCount).toBe(41);
+    expect(emu.shop(SHOP).store("marketingEngagements", () => [] as unknown[]).length).toBe(1);
+    const missing = (await send(MARKETING_ENGAGEMENT_CREATE, { remoteId: "nope", engagement })).data.marketingEngagementCreate;
+    expect(missing).toEqual({
+      marketingEngagement: null,
+      userErrors: [{ field: null, message: "Marketing activity does not exist.", code: "MARKETING_ACTIVITY_DOES_NOT_EXIST" }],
+    });
+    const mixed = (
+      await send(MARKETING_ENGAGEMENT_CREATE, {
+        remoteId: input.remoteId,
+        engagement: { ...engagement, adSpend: { amount: "1.00", currencyCode: "USD" }, sales: { amount: "2.00", currencyCode: "EUR" } },
+      })
+    ).data.marketingEngagementCreate;
+    expect(mixed.userErrors).toEqual([
+      {
+        field: ["marketingEngagement"],
+        message: "Currency codes in the marketing engagement input do not match.",
+        code: "CURRENCY_CODE_MISMATCH_INPUT",
+      },
+    ]);
   });
 
   // CLI constants.ts/serialize-fields.ts (what deploys, `customer_id` for the reference) + REC
