@@ -2,7 +2,7 @@ import { AppError } from "../lib/errors";
 import { deactivateCodeDiscount } from "../shopify/discounts";
 import { requireOk } from "../shopify/response";
 import type { CampaignDeps } from "./deps";
-import { TOUCH_QUEUE } from "./launch";
+import { enqueueTouchBatch, TOUCH_QUEUE } from "./launch";
 import { getCampaign, pauseCampaignRow, releaseHeldTouches, resumeCampaignRow, setTouchJobs, stopCampaignRows } from "./store";
 
 /*
@@ -51,9 +51,15 @@ export async function sendHeldTouches(
 ): Promise<{ released: number }> {
   const now = deps.now();
   const held = await releaseHeldTouches(deps.sql, campaignId);
+  // Batched touches (ADR 084): one job per batch that had a held touch, due now.
+  const batches = new Map<string, { day: number; batch: number }>();
   const jobs: Array<{ customerId: string; day: number; jobId: string }> = [];
   for (const t of held) {
-    // A fresh singleton key: the touch's own key belongs to the job that found it paused.
+    if (t.batch != null) {
+      batches.set(`${t.day}:${t.batch}`, { day: t.day, batch: t.batch });
+      continue;
+    }
+    // A touch written before batching: its own job, with a fresh singleton key (the touch's own key belongs to the job that found it paused).
     const jobId = await deps.queue.send(
       TOUCH_QUEUE,
       { shop, campaignId, customerId: t.customerId, day: t.day },
@@ -62,6 +68,7 @@ export async function sendHeldTouches(
     jobs.push({ customerId: t.customerId, day: t.day, jobId: jobId ?? "existing" });
   }
   if (jobs.length) await setTouchJobs(deps.sql, campaignId, jobs);
+  for (const b of batches.values()) await enqueueTouchBatch(deps, { shop, campaignId, ...b, runAt: now });
   return { released: held.length };
 }
 

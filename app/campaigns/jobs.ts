@@ -1,9 +1,18 @@
 import { z } from "zod";
 import { defineJob, type JobDefinition } from "../jobs/queue";
 import type { CampaignDeps } from "./deps";
-import { COMPLETE_QUEUE, LaunchPayload, LAUNCH_QUEUE, runLaunch, TOUCH_QUEUE, TouchPayload } from "./launch";
+import {
+  COMPLETE_QUEUE,
+  LaunchPayload,
+  LAUNCH_QUEUE,
+  runLaunch,
+  TOUCH_BATCH_QUEUE,
+  TOUCH_QUEUE,
+  TouchBatchPayload,
+  TouchPayload,
+} from "./launch";
 import { PROGRAM_DAY_QUEUE, ProgramDayPayload, runProgramDay } from "./program-run";
-import { completeCampaign, runTouch } from "./touch";
+import { completeCampaign, runTouch, runTouchBatch } from "./touch";
 
 /** The campaign jobs, over a deps factory so tests and production wire them differently. */
 export function campaignJobDefinitions(deps: () => Promise<CampaignDeps>): JobDefinition[] {
@@ -26,6 +35,16 @@ export function campaignJobDefinitions(deps: () => Promise<CampaignDeps>): JobDe
       payload: TouchPayload,
       handler: async (p) => {
         await runTouch(await deps(), p);
+      },
+    }),
+    // One campaign, day and batch of touches (ADR 084); the per-touch queue above stays for touches written before.
+    defineJob({
+      queue: TOUCH_BATCH_QUEUE,
+      payload: TouchBatchPayload,
+      // A batch sends up to TOUCH_BATCH_SIZE emails; the runner renews the lease while it runs anyway.
+      expireInSeconds: 900,
+      handler: async (p) => {
+        await runTouchBatch(await deps(), p);
       },
     }),
     defineJob({

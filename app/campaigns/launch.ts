@@ -38,9 +38,8 @@ import {
   recordStep,
   setCampaignDiscount,
   setCampaignSegment,
-  setTouchJobs,
+  pendingTouchBatches,
   taggedCount,
-  unqueuedTouches,
   untaggedMemberBranches,
   type CampaignRow,
 } from "./store";
@@ -49,7 +48,10 @@ import { DAY_MS } from "../domain/analytics/dates";
 import { customerGid } from "../shopify/ids";
 
 export const LAUNCH_QUEUE = "campaign.launch";
+/** One touch per job: touches written before batching, and nothing else since ADR 084. */
 export const TOUCH_QUEUE = "campaign.touch";
+/** One job per campaign, day and batch of touches (ADR 084). */
+export const TOUCH_BATCH_QUEUE = "campaign.touch-batch";
 export const COMPLETE_QUEUE = "campaign.complete";
 
 export const LaunchPayload = z.object({ shop: z.string().min(1), campaignId: z.string().min(1) });
@@ -59,6 +61,63 @@ export const TouchPayload = z.object({
   customerId: z.string().regex(/^\d+$/),
   day: z.number().int().min(0),
 });
+export const TouchBatchPayload = z.object({
+  shop: z.string().min(1),
+  campaignId: z.string().min(1),
+  day: z.number().int().min(0),
+  batch: z.number().int().min(0),
+});
+
+/**
+ * Queues the batch's job for `runAt`. The key names the time too: the same batch at the same time
+ * is queued once however often a launch, a resume or a re-armed batch asks, while a batch re-armed
+ * for a later time (a deferred touch) gets a job of its own beside the running one.
+ */
+export async function enqueueTouchBatch(
+  deps: Pick<CampaignDeps, "queue">,
+  b: { shop: string; campaignId: string; day: number; batch: number; runAt: Date },
+): Promise<string | null> {
+  return deps.queue.send(
+    TOUCH_BATCH_QUEUE,
+    { shop: b.shop, campaignId: b.campaignId, day: b.day, batch: b.batch },
+    { runAt: b.runAt, singletonKey: `${TOUCH_BATCH_QUEUE}:${b.campaignId}:${b.day}:${b.batch}:${b.runAt.getTime()}` },
+  );
+}
+
+/**
+ * Queues every batch of the campaign that still has a scheduled touch, at its earliest time (or
+ * `at`, e.g. now after a resume). A few at a time: each send is a round trip to the queue.
+ */
+export async function enqueuePendingTouchBatches(
+  deps: Pick<CampaignDeps, "sql" | "queue">,
+  shop: string,
+  campaignId: string,
+  at?: Date,
+): Promise<{ batches: number }> {
+  const batches = await pendingTouchBatches(deps.sql, campaignId);
+  // Never earlier than `at`: touches of a batch already due (held ones just released) run at `at`.
+  const runAtOf = (b: { runAt: Date }) => (at && at.getTime() > b.runAt.getTime() ? at : b.runAt);
+  await eachLimit(batches, 4, (b) => enqueueTouchBatch(deps, { shop, campaignId, day: b.day, batch: b.batch, runAt: runAtOf(b) }));
+  return { batches: batches.length };
+}
+
+/** Runs `fn` over `items` with at most `limit` running at once; every item runs, the first error is thrown at the end. */
+export async function eachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  let failed: { error: unknown } | null = null;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (e) {
+        failed ??= { error: e };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failed) throw (failed as { error: unknown }).error;
+}
 
 /** Deterministic from the campaign id, like the code: a retry tags with the same tag. */
 export function campaignTagFor(campaignId: string): string {
@@ -397,8 +456,10 @@ async function createOutreach(deps: CampaignDeps, c: CampaignRow): Promise<void>
 }
 
 /**
- * Touch rows first (unique per campaign, customer and day), then one job per row; a row remembers
- * its job so a resumed launch enqueues only what is missing. The touch job itself is idempotent too.
+ * Touch rows first (unique per campaign, customer and day, numbered into batches), then one job per
+ * batch (ADR 084). A resumed launch enqueues again whatever batch still has scheduled touches: a
+ * job already queued for the same batch and time is not queued twice, and a batch job only runs
+ * the touches still scheduled and due.
  */
 async function scheduleTouches(deps: CampaignDeps, c: CampaignRow): Promise<void> {
   const launchAt = c.launchAt!;
@@ -406,31 +467,12 @@ async function scheduleTouches(deps: CampaignDeps, c: CampaignRow): Promise<void
     const steps = touchSchedule(launchAt, branch, c.settings);
     await insertTouches(deps.sql, c.id, branch, steps);
   }
-  let enqueued = 0;
-  for (;;) {
-    const batch = await unqueuedTouches(deps.sql, c.id, 500);
-    if (!batch.length) break;
-    const jobIds: string[] = [];
-    for (const t of batch) {
-      const jobId = await deps.queue.send(
-        TOUCH_QUEUE,
-        { shop: c.shop, campaignId: c.id, customerId: t.customerId, day: t.day },
-        { runAt: new Date(t.dueAt), singletonKey: `campaign.touch:${c.id}:${t.customerId}:${t.day}` },
-      );
-      jobIds.push(jobId ?? "existing");
-      enqueued++;
-    }
-    // Killed before this update, the batch is sent again on resume: the singleton keys and the touch job's own state check absorb it.
-    await setTouchJobs(
-      deps.sql,
-      c.id,
-      batch.map((t, i) => ({ customerId: t.customerId, day: t.day, jobId: jobIds[i]! })),
-    );
-  }
+  const { batches } = await enqueuePendingTouchBatches(deps, c.shop, c.id);
   const scheduled = await countTouches(deps.sql, c.id);
   await recordStep(deps.sql, c.id, "touches", {
     scheduled,
-    enqueued: (c.launchSteps.touches?.enqueued ?? 0) + enqueued,
+    batches,
+    enqueued: (c.launchSteps.touches?.enqueued ?? 0) + batches,
     doneAt: deps.now().toISOString(),
   });
 }

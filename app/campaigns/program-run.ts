@@ -11,7 +11,7 @@ import { shopFacts } from "../shop-settings.server";
 import { addTags } from "../shopify/customers";
 import { customerGid } from "../shopify/ids";
 import type { CampaignDeps } from "./deps";
-import { memberTagFor, TOUCH_QUEUE } from "./launch";
+import { enqueuePendingTouchBatches, memberTagFor } from "./launch";
 import { measureProgramRow } from "./program-measure";
 import {
   engagedCustomers,
@@ -25,10 +25,8 @@ import {
   pauseCampaignRow,
   programMemberIds,
   saveProgramGuardrail,
-  setTouchJobs,
   startRun,
   treatedMembersAssignedSince,
-  unqueuedTouches,
   untaggedMemberBranches,
   type ProgramRow,
   type ProgramRunRow,
@@ -173,20 +171,8 @@ async function followUp(deps: CampaignDeps, c: ProgramRow, run: ProgramRunRow) {
   }
   const days = c.programBranch === "VIP" ? c.settings.vip.touchDays : c.settings.standard.touchDays;
   await insertMemberTouches(deps.sql, c.id, c.programBranch, days);
-  for (;;) {
-    const batch = await unqueuedTouches(deps.sql, c.id, 500);
-    if (!batch.length) break;
-    const jobs: Array<{ customerId: string; day: number; jobId: string }> = [];
-    for (const t of batch) {
-      const jobId = await deps.queue.send(
-        TOUCH_QUEUE,
-        { shop: c.shop, campaignId: c.id, customerId: t.customerId, day: t.day },
-        { runAt: new Date(t.dueAt), singletonKey: `campaign.touch:${c.id}:${t.customerId}:${t.day}` },
-      );
-      jobs.push({ customerId: t.customerId, day: t.day, jobId: jobId ?? "existing" });
-    }
-    await setTouchJobs(deps.sql, c.id, jobs);
-  }
+  // One job per batch, as a launch (ADR 084); batches queued on an earlier day for the same time are not queued twice.
+  await enqueuePendingTouchBatches(deps, c.shop, c.id);
 }
 
 /** Pauses the program on a breached guardrail; the state is kept for the page either way. */

@@ -34,7 +34,8 @@ export const LaunchStepsSchema = z
     segment: z.object({ doneAt: z.string(), segmentId: z.string(), adopted: z.boolean() }).partial(),
     discount: z.object({ doneAt: z.string(), discountId: z.string(), adopted: z.boolean() }).partial(),
     outreach: z.object({ doneAt: z.string(), tasks: z.number() }).partial(),
-    touches: z.object({ doneAt: z.string(), scheduled: z.number(), enqueued: z.number() }).partial(),
+    /** enqueued: jobs sent (one per batch since ADR 084); batches: how many batches the touches form */
+    touches: z.object({ doneAt: z.string(), scheduled: z.number(), enqueued: z.number(), batches: z.number() }).partial(),
   })
   .partial();
 export type LaunchSteps = z.infer<typeof LaunchStepsSchema>;
@@ -253,15 +254,18 @@ export async function stopCampaignRows(sql: Sql, id: string, at: Date): Promise<
 }
 
 /** Held touches (fell due while paused) become scheduled again; returns them, earliest first, for their jobs. */
-export async function releaseHeldTouches(sql: Sql, campaignId: string): Promise<Array<{ customerId: string; day: number; dueAt: Date }>> {
+export async function releaseHeldTouches(
+  sql: Sql,
+  campaignId: string,
+): Promise<Array<{ customerId: string; day: number; dueAt: Date; batch: number | null }>> {
   return sql
     .query(
-      `UPDATE "CampaignTouch" SET state = 'scheduled', reason = 'resumed', "jobId" = NULL, "updatedAt" = now() WHERE "campaignId" = $1 AND state = 'held'
-     RETURNING "customerId"::text AS "customerId", day, "dueAt"`,
+      `UPDATE "CampaignTouch" SET state = 'scheduled', reason = 'resumed', "jobId" = NULL, "notBefore" = NULL, "updatedAt" = now() WHERE "campaignId" = $1 AND state = 'held'
+     RETURNING "customerId"::text AS "customerId", day, "dueAt", batch`,
       [campaignId],
     )
     .then((rows) =>
-      (rows as Array<{ customerId: string; day: number; dueAt: Date }>).sort(
+      (rows as Array<{ customerId: string; day: number; dueAt: Date; batch: number | null }>).sort(
         (a, b) => new Date(a.dueAt).getTime() - new Date(b.dueAt).getTime() || a.customerId.localeCompare(b.customerId),
       ),
     );
@@ -471,11 +475,13 @@ export interface TouchRow {
   reactivatedAt: Date | null;
   /** the member's enrolment: the launch for a campaign, the day they joined for a program */
   assignedAt: Date;
+  /** the touch's batch job (ADR 084); null for a touch written before batching (its own job) */
+  batch: number | null;
 }
 
 export async function findTouch(sql: Sql, campaignId: string, customerId: string, day: number): Promise<TouchRow | null> {
   const rows = await sql.query<TouchRow>(
-    `SELECT t.state, t.branch, t."dueAt", m.holdout, m."exitedAt", m."exitReason", m."reactivatedAt", m."assignedAt"
+    `SELECT t.state, t.branch, t."dueAt", m.holdout, m."exitedAt", m."exitReason", m."reactivatedAt", m."assignedAt", t.batch
      FROM "CampaignTouch" t JOIN "CampaignMember" m ON m."campaignId" = t."campaignId" AND m."customerId" = t."customerId"
      WHERE t."campaignId" = $1 AND t."customerId" = $2 AND t.day = $3`,
     [campaignId, customerId, day],
@@ -503,10 +509,10 @@ export async function setTouchState(
   );
 }
 
-export async function markTouchDeferred(sql: Sql, k: TouchKey): Promise<void> {
+export async function markTouchDeferred(sql: Sql, k: TouchKey, until: Date): Promise<void> {
   await sql.query(
-    `UPDATE "CampaignTouch" SET reason = 'deferred', "attemptedAt" = now(), "updatedAt" = now() WHERE "campaignId" = $1 AND "customerId" = $2 AND day = $3`,
-    [k.campaignId, k.customerId, k.day],
+    `UPDATE "CampaignTouch" SET reason = 'deferred', "notBefore" = $4, "attemptedAt" = now(), "updatedAt" = now() WHERE "campaignId" = $1 AND "customerId" = $2 AND day = $3`,
+    [k.campaignId, k.customerId, k.day, until.toISOString()],
   );
 }
 
@@ -519,34 +525,71 @@ export async function lastSentAt(sql: Sql, shop: string, customerId: string, exc
   return rows[0]?.at ? new Date(rows[0].at) : null;
 }
 
-/** One row per (treated, not exited) member of the branch and step: unique per campaign, customer and day. */
+/**
+ * How many touches of one day one batch job runs (ADR 084): small enough that a batch finishes well
+ * inside a job's lease and a retry repeats little, large enough that 400,000 targets need about a
+ * thousand jobs instead of a million.
+ */
+export const TOUCH_BATCH_SIZE = 1000;
+
+/**
+ * One row per (treated, not exited) member of the branch and step: unique per campaign, customer and
+ * day. New rows are numbered into batches per day, after the day's existing batches (the other
+ * branch's), in customer id order: one set-based statement however many members.
+ */
 export async function insertTouches(
   sql: Sql,
   campaignId: string,
   branch: "VIP" | "Standard",
   steps: Array<{ day: number; step: number; dueAt: Date }>,
+  batchSize = TOUCH_BATCH_SIZE,
 ): Promise<void> {
   await sql.query(
-    `INSERT INTO "CampaignTouch" ("campaignId", "customerId", day, shop, step, branch, "dueAt", state, "updatedAt")
-     SELECT m."campaignId", m."customerId", s.day, m.shop, s.step, m.branch, s.due, 'scheduled', now()
+    `WITH base AS (SELECT day, max(batch) + 1 AS next FROM "CampaignTouch" WHERE "campaignId" = $1 GROUP BY day)
+     INSERT INTO "CampaignTouch" ("campaignId", "customerId", day, shop, step, branch, "dueAt", state, "updatedAt", batch)
+     SELECT m."campaignId", m."customerId", s.day, m.shop, s.step, m.branch, s.due, 'scheduled', now(),
+            coalesce(b.next, 0) + (row_number() OVER (PARTITION BY s.day ORDER BY m."customerId") - 1) / $6
      FROM "CampaignMember" m CROSS JOIN unnest($3::int[], $4::int[], $5::timestamp[]) AS s(day, step, due)
+     LEFT JOIN base b ON b.day = s.day
      WHERE m."campaignId" = $1 AND m.branch = $2 AND NOT m.holdout AND m."exitedAt" IS NULL
+       AND NOT EXISTS (SELECT 1 FROM "CampaignTouch" t WHERE t."campaignId" = m."campaignId" AND t."customerId" = m."customerId" AND t.day = s.day)
      ON CONFLICT DO NOTHING`,
-    [campaignId, branch, steps.map((s) => s.day), steps.map((s) => s.step), steps.map((s) => s.dueAt.toISOString())],
+    [campaignId, branch, steps.map((s) => s.day), steps.map((s) => s.step), steps.map((s) => s.dueAt.toISOString()), batchSize],
   );
 }
 
-/** Scheduled touches that have no job yet, earliest first. */
-export async function unqueuedTouches(
-  sql: Sql,
-  campaignId: string,
-  limit: number,
-): Promise<Array<{ customerId: string; day: number; dueAt: Date }>> {
-  return sql.query(
-    `SELECT "customerId"::text AS "customerId", day, "dueAt" FROM "CampaignTouch" WHERE "campaignId" = $1 AND "jobId" IS NULL AND state = 'scheduled'
-     ORDER BY "dueAt", "customerId" LIMIT $2`,
-    [campaignId, limit],
+/**
+ * The batches that still have a scheduled touch, each with the earliest time one of them may run
+ * (its due time, or a deferred touch's notBefore). What a launch, a program's day or a resume
+ * enqueues: enqueuing a batch twice is harmless (the job runs only what is still scheduled and due).
+ */
+export async function pendingTouchBatches(sql: Sql, campaignId: string): Promise<Array<{ day: number; batch: number; runAt: Date }>> {
+  const rows = await sql.query<{ day: number; batch: number; runAt: Date }>(
+    `SELECT day, batch, min(coalesce("notBefore", "dueAt")) AS "runAt" FROM "CampaignTouch"
+     WHERE "campaignId" = $1 AND state = 'scheduled' AND batch IS NOT NULL GROUP BY day, batch ORDER BY 3, 1, 2`,
+    [campaignId],
   );
+  return rows.map((r) => ({ day: r.day, batch: r.batch, runAt: new Date(r.runAt) }));
+}
+
+/** The customers whose touch of this batch is scheduled and may run at `now`, in customer id order. */
+export async function dueTouchesOfBatch(sql: Sql, campaignId: string, day: number, batch: number, now: Date): Promise<string[]> {
+  const rows = await sql.query<{ id: string }>(
+    `SELECT "customerId"::text AS id FROM "CampaignTouch"
+     WHERE "campaignId" = $1 AND day = $2 AND batch = $3 AND state = 'scheduled' AND coalesce("notBefore", "dueAt") <= $4
+     ORDER BY "customerId"`,
+    [campaignId, day, batch, now.toISOString()],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** When the batch's next scheduled touch may run (a deferred or not yet due one), or null when none is left. */
+export async function nextRunOfBatch(sql: Sql, campaignId: string, day: number, batch: number): Promise<Date | null> {
+  const rows = await sql.query<{ at: Date | null }>(
+    `SELECT min(coalesce("notBefore", "dueAt")) AS at FROM "CampaignTouch" WHERE "campaignId" = $1 AND day = $2 AND batch = $3 AND state = 'scheduled'`,
+    [campaignId, day, batch],
+  );
+  return rows[0]?.at ? new Date(rows[0].at) : null;
 }
 
 export async function setTouchJobs(
@@ -729,15 +772,25 @@ export async function programMemberIds(sql: Sql, campaignId: string): Promise<Se
  * enrolment: a member who joined today gets Day 0 today, Day 3 in three days. Members enrolled
  * earlier keep the rows they have (a later change of touch days does not reach back).
  */
-export async function insertMemberTouches(sql: Sql, campaignId: string, branch: ProgramBranch, days: readonly number[]): Promise<number> {
+export async function insertMemberTouches(
+  sql: Sql,
+  campaignId: string,
+  branch: ProgramBranch,
+  days: readonly number[],
+  batchSize = TOUCH_BATCH_SIZE,
+): Promise<number> {
+  // Batches as a launch's (ADR 084), numbered after the day's existing ones; ordered by due time so a batch mostly shares one.
   const rows = await sql.query(
-    `INSERT INTO "CampaignTouch" ("campaignId", "customerId", day, shop, step, branch, "dueAt", state, "updatedAt")
-     SELECT m."campaignId", m."customerId", s.day, m.shop, s.step - 1, m.branch, m."assignedAt" + make_interval(days => s.day), 'scheduled', now()
+    `WITH base AS (SELECT day, max(batch) + 1 AS next FROM "CampaignTouch" WHERE "campaignId" = $1 GROUP BY day)
+     INSERT INTO "CampaignTouch" ("campaignId", "customerId", day, shop, step, branch, "dueAt", state, "updatedAt", batch)
+     SELECT m."campaignId", m."customerId", s.day, m.shop, s.step - 1, m.branch, m."assignedAt" + make_interval(days => s.day), 'scheduled', now(),
+            coalesce(b.next, 0) + (row_number() OVER (PARTITION BY s.day ORDER BY m."assignedAt", m."customerId") - 1) / $4
      FROM "CampaignMember" m CROSS JOIN unnest($3::int[]) WITH ORDINALITY AS s(day, step)
+     LEFT JOIN base b ON b.day = s.day
      WHERE m."campaignId" = $1 AND m.branch = $2 AND NOT m.holdout AND m."exitedAt" IS NULL
        AND NOT EXISTS (SELECT 1 FROM "CampaignTouch" t WHERE t."campaignId" = m."campaignId" AND t."customerId" = m."customerId")
      ON CONFLICT DO NOTHING RETURNING 1`,
-    [campaignId, branch, [...days]],
+    [campaignId, branch, [...days], batchSize],
   );
   return rows.length;
 }

@@ -7,9 +7,10 @@ import { shopFacts } from "../shop-settings.server";
 import type { CampaignDeps } from "./deps";
 import { discountLink, type ShopInfo } from "./email";
 import { conciergeContact } from "../outreach/settings";
-import { exitMember, TOUCH_QUEUE, type TouchPayload } from "./launch";
+import { eachLimit, enqueueTouchBatch, exitMember, TOUCH_QUEUE, type TouchBatchPayload, type TouchPayload } from "./launch";
 import {
   completeCampaignRows,
+  dueTouchesOfBatch,
   findTouch,
   getCampaign,
   lastSentAt,
@@ -17,6 +18,7 @@ import {
   markTouchDeferred,
   membershipsWithWindowAt,
   membersWithWindows,
+  nextRunOfBatch,
   pauseCampaignRow,
   setTouchState,
   type CampaignRow,
@@ -49,7 +51,11 @@ export type TouchResult = { action: "sent" | "skipped" | "held" | "exited" | "de
  * consent, frequency cap and dedupe (the dedupe key makes a retried job after a crash a no-op).
  * After a send the campaign's guardrails are evaluated, and a breach pauses it.
  */
-export async function runTouch(deps: CampaignDeps, p: z.infer<typeof TouchPayload>): Promise<TouchResult> {
+export async function runTouch(
+  deps: CampaignDeps,
+  p: z.infer<typeof TouchPayload>,
+  opts: { /** run by its batch's job, which re-arms itself for deferred touches */ inBatch?: boolean } = {},
+): Promise<TouchResult> {
   const now = deps.now();
   const c = await getCampaign(deps.sql, p.shop, p.campaignId);
   const t = await findTouch(deps.sql, p.campaignId, p.customerId, p.day);
@@ -86,7 +92,7 @@ export async function runTouch(deps: CampaignDeps, p: z.infer<typeof TouchPayloa
     return { action: "skipped", reason: decision.reason };
   }
   if (decision.action === "defer") {
-    await defer(deps, p, decision.until);
+    await defer(deps, p, decision.until, t.batch, opts);
     return { action: "deferred", reason: decision.reason };
   }
 
@@ -168,7 +174,7 @@ export async function runTouch(deps: CampaignDeps, p: z.infer<typeof TouchPayloa
     return { action: "exited", reason: "unsubscribed" };
   }
   if (outcome.status === "skipped" && outcome.reason === "frequency_cap") {
-    await defer(deps, p, new Date(now.getTime() + c.settings.frequencyCapHours * 3_600_000));
+    await defer(deps, p, new Date(now.getTime() + c.settings.frequencyCapHours * 3_600_000), t.batch, opts);
     return { action: "deferred", reason: "frequency_cap" };
   }
   // The Flow trigger goes out even without email consent: the merchant's Flow may text the customer.
@@ -187,13 +193,62 @@ export async function runTouch(deps: CampaignDeps, p: z.infer<typeof TouchPayloa
   return { action: "skipped", reason: outcome.reason };
 }
 
-async function defer(deps: CampaignDeps, p: z.infer<typeof TouchPayload>, until: Date) {
+/**
+ * The touch is asked again at `until`. A batched touch only records when (notBefore): its batch's
+ * job re-arms itself for the earliest such time when it ends, so deferrals never multiply jobs
+ * (ADR 084). Run outside its batch (a direct call), it re-arms the batch itself. A touch written
+ * before batching keeps its own job.
+ */
+async function defer(deps: CampaignDeps, p: z.infer<typeof TouchPayload>, until: Date, batch: number | null, opts: { inBatch?: boolean }) {
+  await markTouchDeferred(deps.sql, p, until);
+  if (opts.inBatch) return;
+  if (batch != null) {
+    await enqueueTouchBatch(deps, { shop: p.shop, campaignId: p.campaignId, day: p.day, batch, runAt: until });
+    return;
+  }
   // A fresh singleton key: the running job still holds the touch's own key.
   await deps.queue.send(TOUCH_QUEUE, p, {
     runAt: until,
     singletonKey: `campaign.touch:${p.campaignId}:${p.customerId}:${p.day}:${until.getTime()}`,
   });
-  await markTouchDeferred(deps.sql, p);
+}
+
+/** Touches of one batch run at once: each waits mostly on the database and the mail server. */
+export const TOUCH_BATCH_CONCURRENCY = 4;
+
+export type TouchBatchResult = { ran: number; actions: Partial<Record<TouchResult["action"], number>>; nextRunAt: Date | null };
+
+/**
+ * One batch job (ADR 084): runTouch, with every rule it keeps (exit, hold, skip, defer, guardrails),
+ * for each touch of the batch that is scheduled and due, a few at a time. A re-run after a crash
+ * finds the touches already done in another state (noop), and one whose email went out before its
+ * row was written is answered "duplicate" by the messenger's dedupe key: nobody gets it twice.
+ * When it ends, the batch re-arms itself for its next touch (deferred, or a later due time); a
+ * touch that failed fails the job after the others ran, and the queue's retry runs what is left.
+ */
+export async function runTouchBatch(
+  deps: CampaignDeps,
+  p: z.infer<typeof TouchBatchPayload>,
+  opts: { concurrency?: number } = {},
+): Promise<TouchBatchResult> {
+  const now = deps.now();
+  const due = await dueTouchesOfBatch(deps.sql, p.campaignId, p.day, p.batch, now);
+  const actions: TouchBatchResult["actions"] = {};
+  let nextRunAt: Date | null = null;
+  try {
+    await eachLimit(due, opts.concurrency ?? TOUCH_BATCH_CONCURRENCY, async (customerId) => {
+      const r = await runTouch(deps, { shop: p.shop, campaignId: p.campaignId, customerId, day: p.day }, { inBatch: true });
+      actions[r.action] = (actions[r.action] ?? 0) + 1;
+    });
+  } finally {
+    const next = await nextRunOfBatch(deps.sql, p.campaignId, p.day, p.batch);
+    // Touches due now that are still scheduled failed: the retry of this job runs them, not another job.
+    if (next && next.getTime() > now.getTime()) {
+      nextRunAt = next;
+      await enqueueTouchBatch(deps, { ...p, runAt: next });
+    }
+  }
+  return { ran: due.length, actions, nextRunAt };
 }
 
 export function describeGuardrail(reasons: GuardrailReason[]): string {

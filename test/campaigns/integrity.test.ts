@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { requestLaunch, runLaunch, TOUCH_QUEUE } from "../../app/campaigns/launch";
+import { requestLaunch, runLaunch } from "../../app/campaigns/launch";
 import { stopCampaign } from "../../app/campaigns/control";
 import { handlePlanAction, loadCampaignList, loadPlanPage } from "../../app/campaigns/page.server";
 import { engagedCustomers } from "../../app/campaigns/store";
@@ -7,7 +7,7 @@ import { onOrderChanged, runTouch } from "../../app/campaigns/touch";
 import { isHoldout } from "../../app/domain/campaigns";
 import { insertSuppression } from "../../app/messaging/store";
 import { databaseKinds } from "../support/db";
-import { campaignHarness, campaignRow, seedTargets, SHOP, type CampaignHarness } from "./support";
+import { campaignHarness, campaignRow, seedTargets, SHOP, TOUCH_QUEUES, type CampaignHarness } from "./support";
 
 /**
  * Issue 13: campaigns that never contaminate each other and controls that do what they say
@@ -129,14 +129,14 @@ describe.each(databaseKinds)("campaign integrity (%s)", (kind) => {
     const vips = a.filter((m) => !m.holdout && m.branch === "VIP");
     expect(vips.length).toBeGreaterThan(1);
     const [talked, other] = vips;
-    await h.runDue({ queues: [TOUCH_QUEUE] }); // day 0 of both campaigns
+    await h.runDue({ queues: TOUCH_QUEUES }); // day 0 of both campaigns
     await h.db.sql.query(
       `UPDATE "OutreachTask" SET status = 'contacted', "contactedAt" = $3 WHERE "campaignId" = $1 AND "customerId" = $2`,
       [first, talked!.id, h.clock.now.toISOString()],
     );
     h.advanceDays(7);
     const before = h.mails.length;
-    await h.runDue({ queues: [TOUCH_QUEUE] });
+    await h.runDue({ queues: TOUCH_QUEUES });
     const touch = async (id: string) =>
       (
         await h.db.sql.query<any>(`SELECT state, reason FROM "CampaignTouch" WHERE "campaignId" = $1 AND "customerId" = $2 AND day = 7`, [

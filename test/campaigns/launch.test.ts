@@ -3,6 +3,7 @@ import {
   requestLaunch,
   runLaunch,
   LAUNCH_QUEUE,
+  TOUCH_BATCH_QUEUE,
   TOUCH_QUEUE,
   campaignTagFor,
   discountTitleFor,
@@ -127,7 +128,7 @@ describe.each(databaseKinds)("campaign launch (%s)", (kind) => {
     // One tagsAdd per treated customer: the crash came after tagging, which was not redone.
     expect(ins.mutations("tagsAdd")).toHaveLength(treated.length);
 
-    // Touches: Day 0/7 VIP, Day 0/3/10 Standard, treated only, one job each.
+    // Touches: Day 0/7 VIP, Day 0/3/10 Standard, treated only; one job per day and batch (ADR 084), none per touch.
     const touches = await h.db.sql.query<{ customerId: string; day: number; branch: string }>(
       `SELECT "customerId"::text AS "customerId", day, branch FROM "CampaignTouch" WHERE "campaignId" = $1`,
       [campaignId],
@@ -135,7 +136,12 @@ describe.each(databaseKinds)("campaign launch (%s)", (kind) => {
     const expected = treated.reduce((n, m) => n + (m.branch === "VIP" ? 2 : 3), 0);
     expect(touches).toHaveLength(expected);
     expect(touches.every((t) => !members.find((m) => m.id === t.customerId)!.holdout)).toBe(true);
-    expect(h.jobs.filter((j) => j.queue === TOUCH_QUEUE && j.payload.campaignId === campaignId)).toHaveLength(expected);
+    expect(h.jobs.filter((j) => j.queue === TOUCH_QUEUE && j.payload.campaignId === campaignId)).toHaveLength(0);
+    const batchJobs = h.jobs.filter((j) => j.queue === TOUCH_BATCH_QUEUE && j.payload.campaignId === campaignId);
+    // Small branches: one batch per branch and day (VIP 0 and 7, Standard 0, 3 and 10; day 0 has one of each).
+    expect(batchJobs.map((j) => `${j.payload.day}:${j.payload.batch}`).sort()).toEqual(["0:0", "0:1", "10:0", "3:0", "7:0"]);
+    const launchAt = new Date((await campaignRow(h.db, campaignId)).launchAt).getTime();
+    for (const j of batchJobs) expect(j.opts?.runAt?.getTime()).toBe(launchAt + j.payload.day * 86_400_000);
 
     // VIP outreach tasks for treated VIPs only, once.
     const tasks = await h.db.sql.query<{ customerId: string }>(

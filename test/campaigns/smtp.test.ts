@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { requestLaunch, TOUCH_QUEUE } from "../../app/campaigns/launch";
+import { requestLaunch } from "../../app/campaigns/launch";
 import { completeCampaign } from "../../app/campaigns/touch";
 import { createMessenger } from "../../app/messaging/messenger";
 import { parseMail, startSmtp, type TestSmtp } from "../messaging/support";
-import { campaignHarness, campaignRow, SHOP, type CampaignHarness } from "./support";
+import { campaignHarness, campaignRow, SHOP, TOUCH_QUEUES, type CampaignHarness } from "./support";
 
 describe("campaign emails through a real SMTP server", () => {
   let h: CampaignHarness;
@@ -37,7 +37,7 @@ describe("campaign emails through a real SMTP server", () => {
     });
     await h.runDue({ queues: ["campaign.launch"] });
     const c = await campaignRow(h.db, campaignId);
-    await h.runDue({ queues: [TOUCH_QUEUE] });
+    await h.runDue({ queues: TOUCH_QUEUES });
     const treated = await h.db.sql.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM "CampaignMember" WHERE "campaignId" = $1 AND NOT holdout`,
       [campaignId],
@@ -63,7 +63,7 @@ describe("campaign emails through a real SMTP server", () => {
     expect(left.find((r) => r.state === "scheduled")).toBeUndefined();
     expect(left.find((r) => r.state === "canceled")!.n).toBeGreaterThan(0);
     const before = smtp.mails.length;
-    await h.runDue({ queues: [TOUCH_QUEUE] });
+    await h.runDue({ queues: TOUCH_QUEUES });
     expect(smtp.mails.length).toBe(before);
   }, 60_000);
 });

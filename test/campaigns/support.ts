@@ -6,11 +6,15 @@ import type { CampaignMessageCounts, OutboundEmail } from "../../app/messaging/t
 import type { CampaignDeps } from "../../app/campaigns/deps";
 import { outreachPort } from "../../app/campaigns/feature";
 import { campaignJobDefinitions } from "../../app/campaigns/jobs";
+import { TOUCH_BATCH_QUEUE, TOUCH_QUEUE } from "../../app/campaigns/launch";
 import { createAdminClient } from "../../app/shopify/graphql-client";
 import { createTestDb, type TestDb } from "../support/db";
 import { harness as syncHarness, SHOP, type Harness as SyncHarness, type Sent } from "../sync/support";
 
 export { SHOP };
+
+/** The touch jobs: one per batch since ADR 084, one per touch for touches written before. */
+export const TOUCH_QUEUES = [TOUCH_BATCH_QUEUE, TOUCH_QUEUE];
 
 export interface SentMail {
   to: string;

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { requestLaunch, TOUCH_QUEUE } from "../../app/campaigns/launch";
+import { requestLaunch, TOUCH_BATCH_QUEUE } from "../../app/campaigns/launch";
 import { onOrderChanged, runTouch } from "../../app/campaigns/touch";
 import { pauseCampaign, resumeCampaign } from "../../app/campaigns/control";
 import { databaseKinds } from "../support/db";
-import { campaignHarness, campaignRow, inspector, SHOP, type CampaignHarness } from "./support";
+import { campaignHarness, campaignRow, inspector, SHOP, TOUCH_QUEUES, type CampaignHarness } from "./support";
 
 async function members(h: CampaignHarness, campaignId: string) {
   return h.db.sql.query<{ id: string; holdout: boolean; branch: string; exitReason: string | null; reactivatedAt: Date | null }>(
@@ -51,9 +51,18 @@ describe.each(databaseKinds)("campaign touches (%s)", (kind) => {
   afterAll(async () => h?.close());
 
   it("day 0: treated customers get their branch's message and a Flow trigger; holdout customers get nothing", async () => {
-    const done = await h.runDue({ queues: [TOUCH_QUEUE] });
+    const done = await h.runDue({ queues: TOUCH_QUEUES });
     const treated = ms.filter((m) => !m.holdout);
-    expect(done).toHaveLength(treated.length); // only day-0 jobs are due
+    // Only day 0 is due: one batch job per branch (ADR 084), and none of them re-armed before day 3.
+    expect(done.map((j) => [j.queue, j.payload.day])).toEqual([
+      [TOUCH_BATCH_QUEUE, 0],
+      [TOUCH_BATCH_QUEUE, 0],
+    ]);
+    const day0 = await h.db.sql.query<{ state: string }>(`SELECT state FROM "CampaignTouch" WHERE "campaignId" = $1 AND day = 0`, [
+      campaignId,
+    ]);
+    expect(day0).toHaveLength(treated.length);
+    expect(day0.filter((t) => t.state === "scheduled")).toEqual([]);
     const holdoutIds = new Set(ms.filter((m) => m.holdout).map((m) => m.id));
     expect(h.mails.some((m) => holdoutIds.has(m.msg.customerId ?? ""))).toBe(false);
     expect(h.mails).toHaveLength(treated.length - 1);
@@ -135,7 +144,7 @@ describe.each(databaseKinds)("campaign touches (%s)", (kind) => {
     await h.db.sql.query(`UPDATE "Customer" SET "emailConsent" = 'UNSUBSCRIBED' WHERE shop = $1 AND id = $2`, [SHOP, unsub.id]);
     h.advanceDays(2); // day 3
     const before = h.mails.length;
-    await h.runDue({ queues: [TOUCH_QUEUE] });
+    await h.runDue({ queues: TOUCH_QUEUES });
     expect(await touch(h, campaignId, unsub.id, 3)).toMatchObject({ state: "canceled", reason: "unsubscribed" });
     expect(await touch(h, campaignId, unsub.id, 10)).toMatchObject({ state: "canceled", reason: "unsubscribed" });
     expect(h.mails.slice(before).some((m) => m.msg.customerId === buyer.id || m.msg.customerId === unsub.id)).toBe(false);
@@ -148,7 +157,7 @@ describe.each(databaseKinds)("campaign touches (%s)", (kind) => {
     await pauseCampaign(h.deps, SHOP, campaignId);
     h.advanceDays(4); // day 7: VIP follow-ups fall due while paused
     const before = h.mails.length;
-    await h.runDue({ queues: [TOUCH_QUEUE] });
+    await h.runDue({ queues: TOUCH_QUEUES });
     expect(h.mails.length).toBe(before);
     const vips = ms.filter((m) => !m.holdout && m.branch === "VIP");
     const vip = vips[0]!;
@@ -156,13 +165,13 @@ describe.each(databaseKinds)("campaign touches (%s)", (kind) => {
     const { released } = await resumeCampaign(h.deps, SHOP, campaignId);
     expect(released).toBeGreaterThanOrEqual(vips.length);
     expect(await touch(h, campaignId, vip.id, 7)).toMatchObject({ state: "scheduled" });
-    await h.runDue({ queues: [TOUCH_QUEUE] });
+    await h.runDue({ queues: TOUCH_QUEUES });
     // The held day-7 follow-ups went out on resume, at once (no waiting for another day).
     expect(await touch(h, campaignId, vip.id, 7)).toMatchObject({ state: "sent" });
     expect(h.mails.slice(before).filter((m) => m.subject.startsWith("Following up")).length).toBeGreaterThan(0);
     const afterResume = h.mails.length;
     h.advanceDays(3); // day 10
-    await h.runDue({ queues: [TOUCH_QUEUE] });
+    await h.runDue({ queues: TOUCH_QUEUES });
     expect(h.mails.length).toBeGreaterThan(afterResume);
     await expect(resumeCampaign(h.deps, SHOP, campaignId)).rejects.toMatchObject({ code: "CONFLICT" });
   }, 60_000);
@@ -177,7 +186,12 @@ describe.each(databaseKinds)("campaign touches (%s)", (kind) => {
     await h.runDue({ queues: ["campaign.launch"] });
     h.counts.override = { delivered: 299, unsubscribed: 5, complaints: 0 }; // below the minimum: keeps running
     const t = ms.filter((m) => !m.holdout);
-    const jobs = h.jobs.filter((j) => j.queue === TOUCH_QUEUE && j.payload.campaignId === id2 && j.payload.day === 0);
+    const jobs = (
+      await h.db.sql.query<{ customerId: string }>(
+        `SELECT "customerId"::text AS "customerId" FROM "CampaignTouch" WHERE "campaignId" = $1 AND day = 0 ORDER BY "customerId"`,
+        [id2],
+      )
+    ).map((t) => ({ payload: { shop: SHOP, campaignId: id2, customerId: t.customerId, day: 0 } }));
     const hold = await h.db.sql.query<{ id: string }>(
       `SELECT "customerId"::text AS id FROM "CampaignMember" WHERE "campaignId" = $1 AND NOT holdout`,
       [id2],
