@@ -13,7 +13,17 @@ import {
 import type { Sql } from "../db/sql";
 import { parseOrThrow } from "../lib/parse";
 import { shopFacts } from "../shop-settings.server";
-import { customersWithTasks, findTaskFor, insertTasks, statusCounts, VIP_STATUSES, type NewTask, type OutreachTaskRow } from "./store";
+import {
+  customersWithTasks,
+  findTaskFor,
+  insertTasks,
+  setTaskContacts,
+  statusCounts,
+  VIP_STATUSES,
+  type NewTask,
+  type OutreachTaskRow,
+} from "./store";
+import { contactOf } from "./refresh-contacts";
 import { DAY_MS } from "../domain/analytics/dates";
 import { customersByIds } from "../sync/store/customers";
 import { purchaseLinesBefore } from "../sync/store/purchases";
@@ -124,6 +134,12 @@ export async function createOutreachTasks(
       };
     });
     created += await insertTasks(sql, tasks);
+    // The queue searches and sorts on this snapshot (refresh-contacts.ts keeps it current).
+    await setTaskContacts(
+      sql,
+      p.shop,
+      todo.map((id) => contactOf(id, customers.get(id))),
+    );
   }
   return { created, existing: ids.length - created };
 }

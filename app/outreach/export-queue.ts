@@ -1,7 +1,8 @@
 import type { Sql } from "../db/sql";
 import { csvCell, csvRecord } from "../lib/csv";
 import { label } from "./move-task";
-import { listQueue, type QueueQuery, type QueueRow } from "./list-queue";
+import { queueFilter, queueOrder, queueRows, type QueueQuery, type QueueRow } from "./list-queue";
+import { queueTaskPage, type QueueOrder } from "./store";
 
 export { csvCell };
 
@@ -50,12 +51,15 @@ export function csvRow(r: QueueRow): string {
 }
 
 /**
- * The filtered queue as CSV, page by page so a large queue never sits in memory at once. Sorted
- * like the screen; pages are keyed by offset, which is fine for a snapshot export of a few thousand VIPs.
+ * The filtered queue as CSV, streamed: batches of `pageSize` tasks read by keyset (after the last
+ * row's sort key and task id) as the client reads, so memory stays at one batch, a batch costs the
+ * same at task 50 and task 50,000, and a client that goes away stops the reads. Sorted like the screen.
  */
-export function exportQueueCsv(sql: Sql, shop: string, q: QueueQuery, now: Date, pageSize = 500): ReadableStream<Uint8Array> {
+export function exportQueueCsv(sql: Sql, shop: string, q: QueueQuery, now: Date, pageSize = 1_000): ReadableStream<Uint8Array> {
   const enc = new TextEncoder();
-  let page = 1;
+  const filter = queueFilter(q, now);
+  let order: QueueOrder | undefined;
+  let after: { key: string; id: string } | undefined;
   let done = false;
   return new ReadableStream<Uint8Array>({
     start(controller) {
@@ -65,10 +69,15 @@ export function exportQueueCsv(sql: Sql, shop: string, q: QueueQuery, now: Date,
     async pull(controller) {
       if (done) return;
       try {
-        const { rows } = await listQueue(sql, shop, { ...q, page, pageSize }, now);
-        if (rows.length) controller.enqueue(enc.encode(rows.map(csvRow).join("")));
-        page++;
-        if (rows.length < pageSize) {
+        order ??= await queueOrder(sql, shop, q);
+        const tasks = await queueTaskPage(sql, shop, filter, order, { limit: pageSize, after });
+        if (tasks.length) {
+          const rows = await queueRows(sql, shop, tasks, now);
+          controller.enqueue(enc.encode(rows.map(csvRow).join("")));
+          const last = tasks[tasks.length - 1]!;
+          after = { key: last.sortKey, id: last.cursorId };
+        }
+        if (tasks.length < pageSize) {
           done = true;
           controller.close();
         }

@@ -2,6 +2,7 @@ import type { AppContext, Feature } from "../jobs/feature";
 import { outreachJobDefinitions, scheduleEscalations, type OutreachDeps } from "./jobs";
 import { reconcileWonBack } from "./escalate-tasks";
 import { notifyOwners } from "./notify-owners";
+import { refreshTaskContacts } from "./refresh-contacts";
 import { exportOutreachCustomers, redactOutreachCustomers, redactOutreachShop } from "./store";
 
 export { scheduleEscalations } from "./jobs";
@@ -34,8 +35,13 @@ export function outreachDeps(ctx: AppContext): () => Promise<OutreachDeps> {
 }
 
 /** Reacts to an order of a VIP with an open task: a qualifying order after launch marks it won_back. */
-export async function outreachOnOrderChanged(d: Pick<OutreachDeps, "sql" | "now">, event: { shop: string; customerId: string | null }) {
+export async function outreachOnOrderChanged(
+  d: Pick<OutreachDeps, "sql" | "now">,
+  event: { shop: string; customerId: string | null; previousCustomerId?: string | null },
+) {
   if (!event.customerId) return [];
+  // The order changed the customer's spend and last order, which the queue sorts on.
+  await refreshTaskContacts(d.sql, event.shop, [event.customerId, event.previousCustomerId].filter((id): id is string => !!id).map(String));
   return reconcileWonBack(d.sql, event.shop, d.now(), { customerId: String(event.customerId) });
 }
 
@@ -57,6 +63,9 @@ export function createOutreachFeature(ctx: AppContext): Feature {
     // escalation checks going when no launch scheduled one (the job sweeps won-back first).
     onSyncCompleted: async (shop) => {
       const d = await deps();
+      // Names, emails and phones change without an order (customer webhooks, the delta sync): the
+      // queue's search snapshot catches up here, one batch of customers at a time.
+      await refreshTaskContacts(d.sql, shop);
       await scheduleEscalations(d.queue, shop, d.now());
     },
     // GDPR topics: outreach deletes and exports its own tables (ADR 076).

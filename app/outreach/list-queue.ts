@@ -3,7 +3,7 @@ import type { VipTaskStatus } from "../domain/campaigns";
 import type { Sql } from "../db/sql";
 import { listCampaigns } from "../campaigns/store";
 import { customersByIds } from "../sync/store/customers";
-import { queueFacets, queueTasks, type OutreachTaskRow } from "./store";
+import { countQueueTasks, queueFacets, queueTaskPage, type OutreachTaskRow, type QueueFilter, type QueueOrder } from "./store";
 import { cleanParams } from "../lib/form";
 import { parseOrThrow } from "../lib/parse";
 import { statusSchema } from "./move-task";
@@ -66,54 +66,38 @@ export interface QueueRow {
   wonBackOrderId: string | null;
 }
 
-/** When the task's next step is due: contact (to_contact) or follow-up (contacted, follow_up_due); null once answered. */
-function nextDue(t: OutreachTaskRow): Date | null {
-  if (t.status === "to_contact") return new Date(t.dueAt);
-  if (t.status === "contacted" || t.status === "follow_up_due") return t.followUpAt ? new Date(t.followUpAt) : null;
-  return null;
-}
-
 const STATUS_ORDER: VipTaskStatus[] = ["escalated", "follow_up_due", "to_contact", "contacted", "responded", "won_back"];
-/** Code-point order of the lowercased text: the same on every server, whatever its locale. */
-const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-type SortValue = number | string | null;
-const SORT_VALUE: Record<SortKey, (r: QueueRow, status: VipTaskStatus) => SortValue> = {
-  due: (r) => (r.nextDueAt ? r.nextDueAt.getTime() : null),
-  spend: (r) => (r.totalSpent === null ? null : Number(r.totalSpent)),
-  lastOrder: (r) => (r.lastOrderAt ? new Date(r.lastOrderAt).getTime() : null),
-  name: (r) => r.name.toLowerCase(),
-  status: (_r, s) => STATUS_ORDER.indexOf(s),
-  campaign: (r) => (r.campaignName ?? r.campaignId).toLowerCase(),
-};
 
-function matchesSearch(r: QueueRow, q: string): boolean {
-  if (!q) return true;
-  const needle = q.toLowerCase();
-  if (r.name.toLowerCase().includes(needle) || (r.email ?? "").toLowerCase().includes(needle) || r.customerId === q) return true;
-  // Phone numbers are written every which way ("+1 (415) 555-0102"): compare digits only, and only
-  // for a search with enough digits to mean a number.
-  const digits = q.replace(/\D/g, "");
-  return digits.length >= 4 && (r.phone ?? "").replace(/\D/g, "").includes(digits);
+/** The query's filters as the store applies them; `now` decides what is overdue. */
+export function queueFilter(q: QueueQuery, now: Date): QueueFilter {
+  return { status: q.status, concierge: q.concierge, campaign: q.campaign, overdueAt: q.overdue ? now : null, search: q.q };
 }
 
 /**
- * One page of the shop's outreach queue, filtered and sorted, with the total for pagination. The
- * status, concierge and campaign filters run in SQL on the outreach store; the customer's name,
- * contact and spend come from the sync's store, so search, sort and paging happen here. VIP queues
- * are a top slice of a shop's customers (hundreds to a few thousand rows), which this holds easily.
+ * The query's order. The campaign sort is by the campaign's name (the campaigns feature's), lower-cased
+ * here for every campaign the shop's tasks name: a shop has tens of campaigns, not thousands.
  */
-export async function listQueue(sql: Sql, shop: string, q: QueueQuery, now: Date): Promise<{ rows: QueueRow[]; total: number }> {
-  const tasks = await queueTasks(sql, shop, { status: q.status, concierge: q.concierge, campaign: q.campaign });
+export async function queueOrder(sql: Sql, shop: string, q: Pick<QueueQuery, "sort" | "dir">): Promise<QueueOrder> {
+  const order: QueueOrder = { sort: q.sort, dir: q.dir, statusOrder: STATUS_ORDER, campaignKeys: { ids: [], keys: [] } };
+  if (q.sort === "campaign") {
+    const [facets, campaigns] = await Promise.all([queueFacets(sql, shop), listCampaigns(sql, shop)]);
+    const names = new Map(campaigns.map((c) => [c.id, c.name]));
+    order.campaignKeys = { ids: facets.campaignIds, keys: facets.campaignIds.map((id) => (names.get(id) ?? id).toLowerCase()) };
+  }
+  return order;
+}
+
+/** Queue rows for tasks read from the store: name, contact, spend and last order read live from the sync's customers. */
+export async function queueRows(sql: Sql, shop: string, tasks: OutreachTaskRow[], now: Date): Promise<QueueRow[]> {
   const [customers, campaigns] = await Promise.all([
     customersByIds(sql, shop, [...new Set(tasks.map((t) => t.customerId))]),
     tasks.length ? listCampaigns(sql, shop) : Promise.resolve([]),
   ]);
   const campaignName = new Map(campaigns.map((c) => [c.id, c.name]));
-  const all: Array<{ row: QueueRow; status: VipTaskStatus }> = [];
-  for (const t of tasks) {
+  return tasks.map((t): QueueRow => {
     const c = customers.get(t.customerId);
     const due = nextDue(t);
-    const row: QueueRow = {
+    return {
       id: t.id,
       customerId: t.customerId,
       name: `${c?.firstName ?? ""} ${c?.lastName ?? ""}`.trim(),
@@ -133,26 +117,30 @@ export async function listQueue(sql: Sql, shop: string, q: QueueQuery, now: Date
       escalatedTo: t.escalatedTo,
       wonBackOrderId: t.wonBackOrderId,
     };
-    if (q.overdue && !row.overdue) continue;
-    if (!matchesSearch(row, q.q)) continue;
-    all.push({ row, status: t.status });
-  }
-  const sign = q.dir === "desc" ? -1 : 1;
-  const value = SORT_VALUE[q.sort];
-  all.sort((a, b) => {
-    const va = value(a.row, a.status);
-    const vb = value(b.row, b.status);
-    // Missing values last in either direction; ties by task id in the same direction (stable pages).
-    if (va === null || vb === null) {
-      if (va !== vb) return va === null ? 1 : -1;
-    } else {
-      const c = typeof va === "number" && typeof vb === "number" ? va - vb : byText(String(va), String(vb));
-      if (c !== 0) return sign * c;
-    }
-    return sign * byText(a.row.id, b.row.id);
   });
-  const start = (q.page - 1) * q.pageSize;
-  return { rows: all.slice(start, start + q.pageSize).map((x) => x.row), total: all.length };
+}
+
+/** When the task's next step is due: contact (to_contact) or follow-up (contacted, follow_up_due); null once answered. */
+function nextDue(t: OutreachTaskRow): Date | null {
+  if (t.status === "to_contact") return new Date(t.dueAt);
+  if (t.status === "contacted" || t.status === "follow_up_due") return t.followUpAt ? new Date(t.followUpAt) : null;
+  return null;
+}
+
+/**
+ * One page of the shop's outreach queue, filtered, searched, sorted and paged in SQL by the outreach
+ * store (docs/decisions/086-pages-at-scale.md) on the task's contact snapshot, with the total for
+ * pagination; the page's customers are then read from the sync's store (one read of pageSize ids).
+ * Missing values sort last in either direction; ties by task id.
+ */
+export async function listQueue(sql: Sql, shop: string, q: QueueQuery, now: Date): Promise<{ rows: QueueRow[]; total: number }> {
+  const filter = queueFilter(q, now);
+  const order = await queueOrder(sql, shop, q);
+  const [tasks, total] = await Promise.all([
+    queueTaskPage(sql, shop, filter, order, { limit: q.pageSize, offset: (q.page - 1) * q.pageSize }),
+    countQueueTasks(sql, shop, filter),
+  ]);
+  return { rows: await queueRows(sql, shop, tasks, now), total };
 }
 
 /** Values for the filter pickers. */

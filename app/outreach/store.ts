@@ -289,19 +289,165 @@ export async function unfinishedTasks(
   );
 }
 
-/** The rows the queue filters in SQL (status, concierge, campaign); search, sort and paging happen on them. */
-export async function queueTasks(
+/** The queue's filters, all applied in SQL (docs/decisions/086-pages-at-scale.md). */
+export interface QueueFilter {
+  status: string[];
+  concierge: string[];
+  campaign: string[];
+  /** Only tasks whose next step was due at or before this instant. */
+  overdueAt: Date | null;
+  /** Case-insensitive substring of the name or email, the exact customer id, or (4+ digits) part of the phone's digits. */
+  search: string;
+}
+
+export type QueueSortKey = "due" | "spend" | "lastOrder" | "name" | "status" | "campaign";
+
+/** The queue's order: `campaignKeys` gives each campaign id its (lower-cased) sort text, for the campaign sort. */
+export interface QueueOrder {
+  sort: QueueSortKey;
+  dir: "asc" | "desc";
+  statusOrder: readonly string[];
+  campaignKeys: { ids: string[]; keys: string[] };
+}
+
+/** A queue row as read: the task and the contact snapshot the search and sort ran on, with the page cursor's key. */
+export type QueueTaskRow = OutreachTaskRow & { contactName: string; sortKey: string; cursorId: string };
+
+/** WHERE of the queue's filters; parameters are appended to `params` ($1 is the shop). */
+function queueWhere(f: QueueFilter, params: unknown[]): string {
+  const w = [`t.shop = $1`];
+  const p = (v: unknown) => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  if (f.status.length) w.push(`t.status = ANY(${p(f.status)}::text[])`);
+  if (f.concierge.length) w.push(`coalesce(nullif(t."conciergeName", ''), t."conciergeRole") = ANY(${p(f.concierge)}::text[])`);
+  if (f.campaign.length) w.push(`t."campaignId" = ANY(${p(f.campaign)}::text[])`);
+  if (f.overdueAt) w.push(`t."nextDueAt" <= ${p(f.overdueAt)}`);
+  if (f.search) {
+    // strpos, not LIKE: the search box's % and _ are literal. Phone numbers are typed every which way, so
+    // only their digits are compared, and only for a search with enough digits to mean a number.
+    const needle = p(f.search.toLowerCase());
+    const digits = f.search.replace(/\D/g, "");
+    const conds = [`strpos(t."nameKey", ${needle}) > 0`, `strpos(t."emailKey", ${needle}) > 0`, `t."customerId"::text = ${p(f.search)}`];
+    if (digits.length >= 4) conds.push(`strpos(t."phoneDigits", ${p(digits)}) > 0`);
+    w.push(`(${conds.join(" OR ")})`);
+  }
+  return w.join(" AND ");
+}
+
+/**
+ * The sort key as a non-null SQL expression and its type: a missing value sorts last in either
+ * direction (+infinity ascending, -infinity descending), so a page is one row comparison on (key, id).
+ */
+function queueSortKey(o: QueueOrder, params: unknown[]): { expr: string; type: string } {
+  const last = o.dir === "asc" ? "'infinity'" : "'-infinity'";
+  const p = (v: unknown) => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  switch (o.sort) {
+    case "due":
+      return { expr: `coalesce(t."nextDueAt", ${last}::timestamp)`, type: "timestamp" };
+    case "spend":
+      return { expr: `coalesce(t."customerSpent"::float8, ${last}::float8)`, type: "float8" };
+    case "lastOrder":
+      return { expr: `coalesce(t."customerLastOrderAt", ${last}::timestamp)`, type: "timestamp" };
+    case "name":
+      return { expr: `(t."nameKey" COLLATE "C")`, type: "text" };
+    case "status":
+      return { expr: `coalesce(array_position(${p(o.statusOrder)}::text[], t.status), 0)`, type: "int" };
+    case "campaign":
+      return {
+        expr: `(coalesce((${p(o.campaignKeys.keys)}::text[])[array_position(${p(o.campaignKeys.ids)}::text[], t."campaignId")], t."campaignId") COLLATE "C")`,
+        type: "text",
+      };
+  }
+}
+
+/**
+ * One page of the queue, filtered and sorted in SQL: by offset (the screen's page numbers) or after a
+ * (key, task id) cursor (the export's batches, constant cost however deep). Ties by task id in the
+ * sort's direction, so pages neither skip nor repeat.
+ */
+export async function queueTaskPage(
   sql: Sql,
   shop: string,
-  f: { status: string[]; concierge: string[]; campaign: string[] },
-): Promise<OutreachTaskRow[]> {
-  return sql.query<OutreachTaskRow>(
-    `SELECT ${TASK_COLUMNS} FROM "OutreachTask" t
-      WHERE t.shop = $1 AND (cardinality($2::text[]) = 0 OR t.status = ANY($2::text[]))
-        AND (cardinality($3::text[]) = 0 OR coalesce(nullif(t."conciergeName", ''), t."conciergeRole") = ANY($3::text[]))
-        AND (cardinality($4::text[]) = 0 OR t."campaignId" = ANY($4::text[]))`,
-    [shop, f.status, f.concierge, f.campaign],
+  f: QueueFilter,
+  o: QueueOrder,
+  page: { limit: number; offset?: number; after?: { key: string; id: string } },
+): Promise<QueueTaskRow[]> {
+  const params: unknown[] = [shop];
+  const where = [queueWhere(f, params)];
+  const key = queueSortKey(o, params);
+  const cmp = o.dir === "asc" ? ">" : "<";
+  if (page.after) {
+    params.push(page.after.key, page.after.id);
+    where.push(`(${key.expr}, t.id COLLATE "C") ${cmp} ($${params.length - 1}::${key.type}, $${params.length}::text COLLATE "C")`);
+  }
+  params.push(page.limit, page.offset ?? 0);
+  const dir = o.dir === "asc" ? "ASC" : "DESC";
+  return sql.query<QueueTaskRow>(
+    `SELECT ${TASK_COLUMNS}, t."contactName", (${key.expr})::text AS "sortKey", t.id AS "cursorId" FROM "OutreachTask" t
+      WHERE ${where.join(" AND ")}
+      ORDER BY ${key.expr} ${dir}, t.id COLLATE "C" ${dir}
+      LIMIT $${params.length - 1} OFFSET $${params.length}`,
+    params,
   );
+}
+
+/** How many tasks match the queue's filters. */
+export async function countQueueTasks(sql: Sql, shop: string, f: QueueFilter): Promise<number> {
+  const params: unknown[] = [shop];
+  const rows = await sql.query<{ n: string }>(`SELECT count(*)::int8 AS n FROM "OutreachTask" t WHERE ${queueWhere(f, params)}`, params);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** The customer fields a task keeps for the queue's search and sort (see setTaskContacts). */
+export interface TaskContact {
+  customerId: string;
+  contactName: string;
+  nameKey: string;
+  emailKey: string;
+  phoneDigits: string;
+  spent: string | null;
+  lastOrderAt: Date | null;
+}
+
+/** Writes the contact snapshot onto every task of these customers (rows whose values changed only). */
+export async function setTaskContacts(sql: Sql, shop: string, contacts: TaskContact[]): Promise<number> {
+  if (!contacts.length) return 0;
+  const col = <T>(fn: (c: TaskContact) => T) => contacts.map(fn);
+  const rows = await sql.query<{ id: string }>(
+    `UPDATE "OutreachTask" t SET "contactName" = u.cn, "nameKey" = u.nk, "emailKey" = u.ek, "phoneDigits" = u.pd,
+        "customerSpent" = u.sp::numeric, "customerLastOrderAt" = u.lo::timestamp
+       FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) AS u(cid, cn, nk, ek, pd, sp, lo)
+      WHERE t.shop = $1 AND t."customerId" = u.cid
+        AND (t."contactName", t."nameKey", t."emailKey", t."phoneDigits", t."customerSpent", t."customerLastOrderAt")
+            IS DISTINCT FROM (u.cn, u.nk, u.ek, u.pd, u.sp::numeric, u.lo::timestamp)
+      RETURNING t.id`,
+    [
+      shop,
+      col((c) => c.customerId),
+      col((c) => c.contactName),
+      col((c) => c.nameKey),
+      col((c) => c.emailKey),
+      col((c) => c.phoneDigits),
+      col((c) => c.spent),
+      col((c) => (c.lastOrderAt ? c.lastOrderAt.toISOString() : null)),
+    ],
+  );
+  return rows.length;
+}
+
+/** The distinct customers with tasks, in id order after `after` (keyset batches for the contact refresh). */
+export async function taskCustomerIds(sql: Sql, shop: string, after: string | null, limit: number): Promise<string[]> {
+  const rows = await sql.query<{ id: string }>(
+    `SELECT DISTINCT "customerId"::text AS id, "customerId" FROM "OutreachTask" WHERE shop = $1 AND ($2::bigint IS NULL OR "customerId" > $2::bigint)
+      ORDER BY "customerId" LIMIT $3`,
+    [shop, after, limit],
+  );
+  return rows.map((r) => r.id);
 }
 
 /** Values for the queue's filter pickers: concierges, campaign ids, task count. */

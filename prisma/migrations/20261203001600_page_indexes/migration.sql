@@ -1,0 +1,40 @@
+-- Merchant pages at scale (docs/decisions/086-pages-at-scale.md).
+
+-- Segment explorer: every (filter, sort) pair pages by keyset on (filter, sort value, customer id), so
+-- each page reads its 50 rows from one index range instead of walking a sort index past every row the
+-- filter rejects (the filters correlate with the sorts: "active" sorted by churn risk descending sits
+-- at the far end of the churn index). One index per sort without a filter, one per sort for each filter.
+DROP INDEX IF EXISTS "CustomerScore_shop_totalSpent_idx";
+DROP INDEX IF EXISTS "CustomerScore_shop_lapseClass_churnRisk_idx";
+CREATE INDEX "CustomerScore_shop_totalSpent_customerId_idx" ON "CustomerScore"("shop", "totalSpent", "customerId");
+CREATE INDEX "CustomerScore_shop_pBuy_customerId_idx" ON "CustomerScore"("shop", (COALESCE("pBuy", -1)), "customerId");
+CREATE INDEX "CustomerScore_shop_predictedValue12m_customerId_idx" ON "CustomerScore"("shop", (COALESCE("predictedValue12m", -1)), "customerId");
+CREATE INDEX "CustomerScore_shop_lapseClass_churnRisk_customerId_idx" ON "CustomerScore"("shop", "lapseClass", "churnRisk", "customerId");
+CREATE INDEX "CustomerScore_shop_lapseClass_totalSpent_customerId_idx" ON "CustomerScore"("shop", "lapseClass", "totalSpent", "customerId");
+CREATE INDEX "CustomerScore_shop_lapseClass_daysSinceLast_customerId_idx" ON "CustomerScore"("shop", "lapseClass", "daysSinceLast", "customerId");
+CREATE INDEX "CustomerScore_shop_lapseClass_pBuy_customerId_idx" ON "CustomerScore"("shop", "lapseClass", (COALESCE("pBuy", -1)), "customerId");
+CREATE INDEX "CustomerScore_shop_lapseClass_predictedValue12m_customerId_idx" ON "CustomerScore"("shop", "lapseClass", (COALESCE("predictedValue12m", -1)), "customerId");
+
+-- Outreach queue: search and sort run in SQL on the task row. The customer fields they use (owned by
+-- the sync's Customer table, which outreach may not join) are kept on the task as a snapshot, written
+-- at creation and refreshed after each sync and order change (app/outreach/refresh-contacts.ts); keys
+-- are lower-cased in JS so the order is the code-point order the in-memory sort used.
+ALTER TABLE "OutreachTask"
+  ADD COLUMN "contactName" TEXT NOT NULL DEFAULT '',
+  ADD COLUMN "nameKey" TEXT NOT NULL DEFAULT '',
+  ADD COLUMN "emailKey" TEXT NOT NULL DEFAULT '',
+  ADD COLUMN "phoneDigits" TEXT NOT NULL DEFAULT '',
+  ADD COLUMN "customerSpent" DECIMAL(14,2),
+  ADD COLUMN "customerLastOrderAt" TIMESTAMP(3),
+  ADD COLUMN "nextDueAt" TIMESTAMP(3) GENERATED ALWAYS AS (
+    CASE WHEN "status" = 'to_contact' THEN "dueAt" WHEN "status" IN ('contacted', 'follow_up_due') THEN "followUpAt" END
+  ) STORED;
+
+UPDATE "OutreachTask" t SET
+  "contactName" = btrim(coalesce(c."firstName", '') || ' ' || coalesce(c."lastName", '')),
+  "nameKey" = lower(btrim(coalesce(c."firstName", '') || ' ' || coalesce(c."lastName", ''))),
+  "emailKey" = lower(coalesce(c.email, '')),
+  "phoneDigits" = regexp_replace(coalesce(c.phone, ''), '\D', '', 'g'),
+  "customerSpent" = c."totalSpent",
+  "customerLastOrderAt" = c."lastOrderAt"
+FROM "Customer" c WHERE c.shop = t.shop AND c.id = t."customerId";
