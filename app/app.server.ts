@@ -1,4 +1,5 @@
 import { database } from "./db.server";
+import { runForShop, runUnscoped } from "./db/shop-scope";
 import { env } from "./env.server";
 import { setAfterAuthHandler } from "./shopify.server";
 import { adminClientForShop } from "./shopify/admin-client.server";
@@ -7,7 +8,7 @@ import { createJobQueue } from "./jobs/queue.server";
 import { runFeatureHooks, type AppContext, type Feature } from "./jobs/feature";
 import type { JobDefinition, JobQueue } from "./jobs/queue";
 import { receiveWebhook as dispatchWebhook, type DispatchOptions } from "./webhooks/dispatch.server";
-import { combineWebhookHandlers } from "./webhooks/handlers.server";
+import { combineWebhookHandlers, type WebhookContext, type WebhookHandlers } from "./webhooks/handlers.server";
 import {
   appHandlers,
   ensureShop as ensureShopWith,
@@ -41,7 +42,10 @@ declare global {
  * The queue is created on first use (its implementation depends on DATABASE_URL, and pg-boss's
  * queues are created from the job definitions below); features hold this sending handle.
  */
-const queue: Pick<JobQueue, "send"> = { send: (name, payload, opts) => jobQueue().send(name, payload, opts) };
+const queue: Pick<JobQueue, "send"> = {
+  // Outside the request's shop scope (ADR 089): the in-process runner it may wake would inherit it.
+  send: (name, payload, opts) => runUnscoped(() => jobQueue().send(name, payload, opts)),
+};
 
 export const appContext: AppContext = {
   db: database,
@@ -90,7 +94,31 @@ setAfterAuthHandler(onAuthenticated);
 /** Every feature's compliance hooks, the sync's first (app/compliance.server.ts, ADR 076). */
 export const complianceParts: Feature[] = [sync, ...features];
 
-export const webhookHandlers = combineWebhookHandlers(appHandlers, createComplianceHandlers(complianceParts), sync.webhookHandlers);
+/**
+ * Topics whose handler works beyond the shop's own rows, so it keeps the unscoped Sql (ADR 089):
+ * shop/redact deletes the shop's jobs from the Job table, which has no shop column.
+ */
+const UNSCOPED_TOPICS = new Set(["SHOP_REDACT"]);
+
+/** Each handler with every query confined to the delivering shop (row-level security, ADR 089). */
+function confineToShop(handlers: WebhookHandlers): WebhookHandlers {
+  return Object.fromEntries(
+    Object.entries(handlers).map(([topic, handler]) => [
+      topic,
+      UNSCOPED_TOPICS.has(topic) ? handler : (ctx: WebhookContext) => runForShop(ctx.shop, () => handler(ctx)),
+    ]),
+  );
+}
+
+export const webhookHandlers = confineToShop(
+  combineWebhookHandlers(appHandlers, createComplianceHandlers(complianceParts), sync.webhookHandlers),
+);
+
+/**
+ * Runs a loader's or action's work with every query confined to the session's shop (ADR 089):
+ * `forShop(session.shop, () => loadX(appContext, session.shop))`.
+ */
+export const forShop = runForShop;
 
 /** The one webhook entry every webhook route uses (app/webhooks/dispatch.server.ts). */
 export function receiveWebhook(request: Request, options: Partial<DispatchOptions> = {}): Promise<Response> {

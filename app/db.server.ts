@@ -3,6 +3,7 @@ import { mkdirSync } from "node:fs";
 import type { PrismaClient } from "@prisma/client";
 import { env, isPostgresUrl } from "./env.server";
 import { openDatabase, type Database } from "./db/open";
+import { requestScopedSql } from "./db/shop-scope";
 
 /**
  * The app's database: embedded PGlite under DATA_DIR by default (zero setup), real PostgreSQL when
@@ -12,7 +13,17 @@ declare global {
   var __winbackDb: Database | undefined;
 }
 
+/**
+ * The database with its `sql` confined to the shop of the surrounding runForShop (app/db/shop-scope.ts,
+ * ADR 089): webhook handlers run in one, and features built on this handle need no change. Migrations
+ * keep the unscoped Sql (ready() is openDatabase's own).
+ */
 function create(): Database {
+  const db = open();
+  return { ...db, sql: requestScopedSql(db.sql) };
+}
+
+function open(): Database {
   const e = env();
   if (isPostgresUrl(e.DATABASE_URL)) return openDatabase({ url: e.DATABASE_URL });
   // memory:// keeps nothing on disk (tests, throwaway demos).

@@ -1,6 +1,7 @@
 import type { PGlite, Transaction } from "@electric-sql/pglite";
 import type pg from "pg";
 import { from as copyFromStream } from "pg-copy-streams";
+import { AppError } from "../lib/errors";
 import { stripNul } from "../lib/text";
 
 /**
@@ -23,6 +24,62 @@ export interface Sql {
    * one row per line; see copyText). Several times faster than INSERT for large batches.
    */
   copyFrom(table: string, columns: string[], rows: string): Promise<void>;
+  /**
+   * The same database seen as one shop (docs/decisions/089-row-level-security.md): every query and
+   * transaction runs in a transaction that first switched to the role winback_shop and set
+   * winback.shop, so row-level security shows and accepts only that shop's rows, and a table without
+   * a shop key is refused. On an Sql inside a transaction it switches that transaction. Throws
+   * INVALID_INPUT for a shop that is not a shop domain. Optional only so that a test's wrapper of an
+   * Sql still type-checks; call it through withShop, which refuses an Sql that cannot scope.
+   */
+  forShop?(shop: string): Sql;
+  /** The shop this Sql is confined to (forShop), undefined for the unscoped (system) Sql. */
+  readonly shop?: string;
+}
+
+/** sql.forShop(shop), refusing an Sql that cannot confine itself (a wrapper without forShop). */
+export function withShop(sql: Sql, shop: string): Sql {
+  if (!sql.forShop) throw new AppError("CONFIG", "This Sql cannot be confined to a shop (no forShop)");
+  return sql.forShop(shop);
+}
+
+/** The role a shop-scoped transaction switches to (prisma/migrations/20261203001900_row_level_security). */
+export const SHOP_ROLE = "winback_shop";
+
+// A shop domain as Shopify names shops (name.myshopify.com) or a custom shop domain (SHOP_CUSTOM_DOMAIN):
+// DNS labels only, so the value can never carry a quote into the setup statement.
+const SHOP_HOST = /^[a-z0-9](?:[a-z0-9-]{0,62})(?:\.[a-z0-9](?:[a-z0-9-]{0,62}))+$/;
+
+/**
+ * The statements that confine a transaction to one shop. The shop is checked, not escaped: the
+ * setup then travels in the same simple-protocol message as BEGIN (one round trip, no parameters).
+ */
+export function shopScopeStatements(shop: string): string {
+  if (typeof shop !== "string" || shop.length > 255 || !SHOP_HOST.test(shop)) {
+    throw new AppError("INVALID_INPUT", `Not a shop domain: ${JSON.stringify(shop)?.slice(0, 80)}`);
+  }
+  return `SET LOCAL ROLE ${SHOP_ROLE}; SELECT set_config('winback.shop', '${shop}', true)`;
+}
+
+/**
+ * forShop for an Sql already inside a transaction: the switch is made once, before the first
+ * statement sent through the returned Sql (it then holds for the rest of that transaction).
+ */
+function scopeWithinTransaction(tx: Sql, shop: string): Sql {
+  if (tx.shop === shop) return tx;
+  const setup = shopScopeStatements(shop);
+  let switched: Promise<void> | undefined;
+  const ready = () => (switched ??= tx.exec(setup));
+  const self: Sql = {
+    engine: tx.engine,
+    shop,
+    query: async (text, params) => (await ready(), tx.query(text, params)),
+    exec: async (text) => (await ready(), tx.exec(text)),
+    transaction: async (fn) => (await ready(), fn(self)),
+    copyFrom: async (table, columns, rows) => (await ready(), tx.copyFrom(table, columns, rows)),
+    forShop: (other) => (other === shop ? self : scopeWithinTransaction(tx, other)),
+  };
+  return self;
 }
 
 /** PostgreSQL's unique_violation (23505), from either driver. */
@@ -48,9 +105,11 @@ const copyStatement = (table: string, columns: string[], source: string) =>
 // node-postgres returns int8 as an exact string; PGlite would give a lossy number. Match pg.
 const PG_COMPATIBLE_PARSERS = { 20: (v: string) => v };
 
-export function pgliteSql(db: PGlite | Transaction): Sql {
-  return {
+export function pgliteSql(db: PGlite | Transaction, shop?: string): Sql {
+  const inTx = !("transaction" in db);
+  const self: Sql = {
     engine: "pglite",
+    shop,
     async query<T>(text: string, params?: unknown[]) {
       const r = await db.query<T>(text, params as never[], { parsers: PG_COMPATIBLE_PARSERS });
       return r.rows;
@@ -59,7 +118,7 @@ export function pgliteSql(db: PGlite | Transaction): Sql {
       await db.exec(text);
     },
     async transaction<T>(fn: (tx: Sql) => Promise<T>) {
-      if (!("transaction" in db)) return fn(pgliteSql(db)); // already inside one
+      if (inTx) return fn(self); // already inside one
       return (db as PGlite).transaction((tx) => fn(pgliteSql(tx)));
     },
     async copyFrom(table, columns, rows) {
@@ -67,12 +126,48 @@ export function pgliteSql(db: PGlite | Transaction): Sql {
       // PGlite reads COPY input from the query's attached blob, exposed as /dev/blob.
       await db.query(copyStatement(table, columns, "'/dev/blob'"), [], { blob: new Blob([rows]) });
     },
+    forShop(other) {
+      if (inTx) return scopeWithinTransaction(self, other);
+      const setup = shopScopeStatements(other);
+      const lite = db as PGlite;
+      const scoped: Sql = {
+        engine: "pglite",
+        shop: other,
+        query: (text, params) => scoped.transaction((tx) => tx.query(text, params)),
+        exec: (text) => scoped.transaction((tx) => tx.exec(text)),
+        transaction: (fn) =>
+          lite.transaction(async (tx) => {
+            await tx.exec(setup);
+            return fn(pgliteSql(tx, other));
+          }),
+        copyFrom: (table, columns, rows) => scoped.transaction((tx) => tx.copyFrom(table, columns, rows)),
+        forShop: (s) => (s === other ? scoped : withShop(self, s)),
+      };
+      return scoped;
+    },
   };
+  return self;
 }
 
-export function pgPoolSql(pool: pg.Pool | pg.PoolClient, inTx = false): Sql {
+export function pgPoolSql(pool: pg.Pool | pg.PoolClient, inTx = false, shop?: string): Sql {
+  /** A transaction on its own pooled connection; `preamble` rides in BEGIN's message (one round trip). */
+  async function inTransaction<T>(fn: (tx: Sql) => Promise<T>, preamble?: string, scope?: string): Promise<T> {
+    const client = await (pool as pg.Pool).connect();
+    try {
+      await client.query(preamble ? `BEGIN; ${preamble}` : "BEGIN");
+      const out = await fn(pgPoolSql(client, true, scope));
+      await client.query("COMMIT");
+      return out;
+    } catch (e) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
   const self: Sql = {
     engine: "postgres",
+    shop,
     async query<T>(text: string, params?: unknown[]) {
       const r = await pool.query(text, params);
       return r.rows as T[];
@@ -81,19 +176,8 @@ export function pgPoolSql(pool: pg.Pool | pg.PoolClient, inTx = false): Sql {
       await pool.query(text);
     },
     async transaction<T>(fn: (tx: Sql) => Promise<T>) {
-      if (inTx) return fn(pgPoolSql(pool, true));
-      const client = await (pool as pg.Pool).connect();
-      try {
-        await client.query("BEGIN");
-        const out = await fn(pgPoolSql(client, true));
-        await client.query("COMMIT");
-        return out;
-      } catch (e) {
-        await client.query("ROLLBACK").catch(() => undefined);
-        throw e;
-      } finally {
-        client.release();
-      }
+      if (inTx) return fn(self);
+      return inTransaction(fn);
     },
     async copyFrom(table, columns, rows) {
       if (!rows.length) return;
@@ -104,6 +188,22 @@ export function pgPoolSql(pool: pg.Pool | pg.PoolClient, inTx = false): Sql {
         stream.on("finish", resolve);
         stream.end(rows);
       });
+    },
+    forShop(other) {
+      if (inTx) return scopeWithinTransaction(self, other);
+      const setup = shopScopeStatements(other);
+      // Three round trips a query (BEGIN with the setup, the query, COMMIT): node-postgres does not
+      // pipeline, and SET LOCAL needs the transaction. bench/rls.ts measures what that costs.
+      const scoped: Sql = {
+        engine: "postgres",
+        shop: other,
+        query: (text, params) => inTransaction((tx) => tx.query(text, params), setup, other),
+        exec: (text) => inTransaction((tx) => tx.exec(text), setup, other),
+        transaction: (fn) => inTransaction(fn, setup, other),
+        copyFrom: (table, columns, rows) => inTransaction((tx) => tx.copyFrom(table, columns, rows), setup, other),
+        forShop: (s) => (s === other ? scoped : withShop(self, s)),
+      };
+      return scoped;
     },
   };
   return self;

@@ -1,0 +1,201 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SHOP_ROLE, withShop, type Sql } from "../../app/db/sql";
+import { requestScopedSql, runForShop, runUnscoped } from "../../app/db/shop-scope";
+import { createTestDb, databaseKinds, type TestDb } from "../support/db";
+
+// Row-level security on every shop table (prisma/migrations/20261203001900_row_level_security,
+// docs/decisions/089-row-level-security.md), on PGlite and, with TEST_DATABASE_URL, on PostgreSQL.
+
+const A = "rls-a.myshopify.com";
+const B = "rls-b.myshopify.com";
+
+interface Column {
+  table_name: string;
+  column_name: string;
+  data_type: string;
+  udt_name: string;
+  is_nullable: string;
+  column_default: string | null;
+}
+
+/** Every table with a shop key and the column holding it ("Shop" is keyed by domain), from the schema. */
+async function shopTables(sql: Sql): Promise<Map<string, string>> {
+  const rows = await sql.query<{ table_name: string; column_name: string }>(
+    `SELECT c.table_name, c.column_name FROM information_schema.columns c
+       JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+      WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'
+        AND (c.column_name = 'shop' OR (c.table_name = 'Shop' AND c.column_name = 'domain'))`,
+  );
+  return new Map(rows.map((r) => [r.table_name, r.column_name]));
+}
+
+/** A value for a required column, distinct per `n` so each shop's row passes the unique indexes. */
+function valueFor(c: Column, n: number): unknown {
+  if (c.data_type === "ARRAY") return [];
+  switch (c.udt_name) {
+    case "int2":
+    case "int4":
+    case "int8":
+    case "numeric":
+    case "float4":
+    case "float8":
+      return n;
+    case "bool":
+      return false;
+    case "timestamp":
+    case "timestamptz":
+    case "date":
+      return new Date(Date.UTC(2026, 0, n));
+    case "jsonb":
+    case "json":
+      return "{}";
+    case "uuid":
+      return `00000000-0000-4000-8000-00000000000${n}`;
+    default:
+      return `v${n}`;
+  }
+}
+
+/** One row for `shop` in `table`, every required column filled. */
+async function insertRow(sql: Sql, columns: Column[], table: string, key: string, shop: string, n: number) {
+  const required = columns.filter(
+    (c) => c.table_name === table && (c.column_name === key || (c.is_nullable === "NO" && c.column_default === null)),
+  );
+  const values = required.map((c) => (c.column_name === key ? shop : valueFor(c, n)));
+  const names = required.map((c) => `"${c.column_name}"`).join(", ");
+  const params = required.map((_, i) => `$${i + 1}`).join(", ");
+  await sql.query(`INSERT INTO "${table}" (${names}) VALUES (${params})`, values);
+}
+
+describe.each(databaseKinds)("row-level security (%s)", (kind) => {
+  let t: TestDb;
+  let sql: Sql;
+  let tables: Map<string, string>;
+  let columns: Column[];
+
+  beforeAll(async () => {
+    t = await createTestDb(kind);
+    sql = t.db.sql;
+    tables = await shopTables(sql);
+    columns = await sql.query<Column>(
+      `SELECT table_name, column_name, data_type, udt_name, is_nullable, column_default FROM information_schema.columns WHERE table_schema = current_schema()`,
+    );
+    // Seeded by the unscoped (system) Sql, which may write any shop; foreign keys (a note's task) are
+    // not what this test is about, so replica mode skips them.
+    await sql.transaction(async (tx) => {
+      await tx.exec(`SET LOCAL session_replication_role = replica`);
+      for (const [table, key] of tables) {
+        await insertRow(tx, columns, table, key, A, 1);
+        await insertRow(tx, columns, table, key, B, 2);
+      }
+    });
+  }, 120_000);
+  afterAll(async () => t?.drop());
+
+  it("has row-level security forced, a shop policy and the scoped role's privileges on every shop table, and on no other table", async () => {
+    expect(tables.size).toBeGreaterThanOrEqual(25);
+    const flags = await sql.query<{ relname: string; rls: boolean; forced: boolean; policy: boolean; granted: boolean }>(
+      `SELECT c.relname, c.relrowsecurity AS rls, c.relforcerowsecurity AS forced,
+              EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = 'winback_shop_isolation') AS policy,
+              has_table_privilege($1, c.oid, 'SELECT') AS granted
+         FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'`,
+      [SHOP_ROLE],
+    );
+    for (const table of tables.keys()) {
+      expect(flags.find((f) => f.relname === table)).toEqual({ relname: table, rls: true, forced: true, policy: true, granted: true });
+    }
+    // A table the scoped role can read but without RLS would show it every shop's rows.
+    expect(flags.filter((f) => f.granted && !f.rls).map((f) => f.relname)).toEqual([]);
+  });
+
+  it("shows a shop-scoped Sql only its own shop's rows in every shop table", async () => {
+    const scoped = withShop(sql, A);
+    expect(scoped.shop).toBe(A);
+    for (const [table, key] of tables) {
+      const all = await sql.query<{ k: string }>(`SELECT "${key}" AS k FROM "${table}" WHERE "${key}" IN ($1, $2)`, [A, B]);
+      expect(new Set(all.map((r) => r.k)), table).toEqual(new Set([A, B]));
+      // No shop predicate: the policy alone must keep B out.
+      const seen = await scoped.query<{ k: string }>(`SELECT "${key}" AS k FROM "${table}"`);
+      expect([...new Set(seen.map((r) => r.k))], table).toEqual([A]);
+    }
+  });
+
+  it("shows nothing and accepts no insert to the scoped role when no shop is set", async () => {
+    await sql.transaction(async (tx) => {
+      await tx.exec(`SET LOCAL ROLE ${SHOP_ROLE}`);
+      for (const [table] of tables) {
+        const [row] = await tx.query<{ n: string }>(`SELECT count(*)::text AS n FROM "${table}"`);
+        expect(row!.n, table).toBe("0");
+      }
+    });
+    const insert = sql.transaction(async (tx) => {
+      await tx.exec(`SET LOCAL ROLE ${SHOP_ROLE}`);
+      await insertRow(tx, columns, "Customer", "shop", A, 3);
+    });
+    await expect(insert).rejects.toThrow(/row-level security/);
+  });
+
+  it("refuses a scoped write for another shop, and moving a row to another shop", async () => {
+    const scoped = withShop(sql, A);
+    await expect(insertRow(scoped, columns, "Customer", "shop", B, 4)).rejects.toThrow(/row-level security/);
+    await expect(scoped.query(`UPDATE "Customer" SET shop = $1`, [B])).rejects.toThrow(/row-level security/);
+    // Updating or deleting B's rows through A's scope touches nothing.
+    expect(await scoped.query(`DELETE FROM "Order" WHERE shop = $1 RETURNING shop`, [B])).toEqual([]);
+    const [b] = await sql.query<{ n: string }>(`SELECT count(*)::text AS n FROM "Order" WHERE shop = $1`, [B]);
+    expect(b!.n).toBe("1");
+    // Its own shop it may write.
+    await insertRow(scoped, columns, "Customer", "shop", A, 5);
+    await scoped.query(`DELETE FROM "Customer" WHERE id = 5`);
+  });
+
+  it("refuses the scoped role every table without a shop key", async () => {
+    await expect(withShop(sql, A).query(`SELECT * FROM "Job"`)).rejects.toThrow(/permission denied/);
+  });
+
+  it("keeps the scope inside a transaction, confines a transaction it is given, and leaves pooled connections unscoped", async () => {
+    const seen = await withShop(sql, A).transaction(async (tx) => {
+      expect(tx.shop).toBe(A);
+      return tx.query<{ shop: string }>(`SELECT shop FROM "Customer"`);
+    });
+    expect(seen.map((r) => r.shop)).toEqual([A]);
+    const inner = await sql.transaction(async (tx) => {
+      const both = await tx.query<{ shop: string }>(`SELECT shop FROM "Customer" WHERE shop IN ($1, $2)`, [A, B]);
+      const onlyB = await withShop(tx, B).query<{ shop: string }>(`SELECT shop FROM "Customer"`);
+      return { both: both.length, onlyB: onlyB.map((r) => r.shop) };
+    });
+    expect(inner).toEqual({ both: 2, onlyB: [B] });
+    // SET LOCAL ends with the transaction: every connection of the pool is the system one again.
+    const after = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        sql.query<{ u: string; s: string | null; n: string }>(
+          `SELECT current_user AS u, current_setting('winback.shop', true) AS s, (SELECT count(*)::text FROM "Customer" WHERE shop IN ($1, $2)) AS n`,
+          [A, B],
+        ),
+      ),
+    );
+    for (const [r] of after) {
+      expect(r!.u).not.toBe(SHOP_ROLE);
+      expect(r!.s ?? "").toBe("");
+      expect(r!.n).toBe("2");
+    }
+  });
+
+  it("refuses a shop that is not a shop domain before any SQL", () => {
+    expect(() => withShop(sql, 'x\'; DROP TABLE "Customer"; --')).toThrow(/Not a shop domain/);
+    expect(() => withShop(sql, "")).toThrow(/Not a shop domain/);
+    expect(() => withShop(sql, "UPPER.myshopify.com")).toThrow(/Not a shop domain/);
+  });
+
+  it("confines the request-scoped Sql inside runForShop only", async () => {
+    const requestSql = requestScopedSql(sql);
+    const shops = async () =>
+      (await requestSql.query<{ shop: string }>(`SELECT DISTINCT shop FROM "Order" ORDER BY shop`)).map((r) => r.shop);
+    expect(await shops()).toEqual([A, B]);
+    expect(await runForShop(B, shops)).toEqual([B]);
+    expect(await runForShop(B, () => runUnscoped(shops))).toEqual([A, B]);
+    expect(await runForShop(A, () => requestSql.transaction((tx) => tx.query<{ shop: string }>(`SELECT shop FROM "Order"`)))).toEqual([
+      { shop: A },
+    ]);
+    await expect(runForShop("not a shop", shops)).rejects.toThrow(/Not a shop domain/);
+  });
+});
