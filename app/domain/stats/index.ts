@@ -11,3 +11,4 @@ export {
 } from "./proportions";
 export { emptySums, addObservation, mergeSums, sumsOf, meanOf, varianceOf, diffOfMeans, type RunningSums, type MeanDiff } from "./means";
 export { mulberry32 } from "./prng";
+export { alwaysValidInterval, sequentialDiffOfProportions, type SequentialInterval } from "./sequential";
