@@ -399,6 +399,8 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
               uplift: b.uplift,
               codeShare: b.codeShare,
               treatedTags: b.treatedTags,
+              response: b.response,
+              upliftByCode: b.upliftByCode,
             }),
           );
         } catch (e) {

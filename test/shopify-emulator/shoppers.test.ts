@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Emulator } from "./index";
 import { FakeClock, SHOP, gql, start } from "./helpers";
-import { baselineDailyProbability } from "./shoppers";
+import { baselineDailyProbability, isPersuadable } from "./shoppers";
 
 const DAY = 86_400_000;
 const TAGS_ADD = `mutation($id: ID!, $tags: [String!]!) { tagsAdd(id: $id, tags: $tags) { userErrors { message } } }`;
@@ -163,6 +163,40 @@ describe("simulated shoppers", () => {
       true,
     );
   });
+
+  it("heterogeneous response: only persuadable treated customers (repeat buyers lapsed 90–365 days) respond; per-code multipliers drive experiment arms", async () => {
+    const runOnce = async (opts: { response?: "uniform" | "heterogeneous"; upliftByCode?: Record<string, number> }) => {
+      const c = new FakeClock();
+      const e = (await start({ now: c.now })).emu;
+      try {
+        await e.addShop(SHOP, { seed: 41, customers: 3000, years: 3 });
+        const { treated } = await launch(e, c, e.issueAccessToken(SHOP));
+        const s = e.shop(SHOP);
+        const pers = new Set(treated.filter((x) => isPersuadable(s, x, c.ms)));
+        const sim = e.simulateShoppers(SHOP, { days: 60, seed: 5, uplift: 6, ...opts });
+        const buyers = new Set(sim.orderIds.map((id) => s.orderView(s.orderIndexFromId(id))._customerIdx));
+        const rate = (xs: number[]) => xs.filter((x) => buyers.has(x)).length / Math.max(1, xs.length);
+        return {
+          sim,
+          pers: rate(treated.filter((x) => pers.has(x))),
+          rest: rate(treated.filter((x) => !pers.has(x))),
+          persuadable: pers.size,
+        };
+      } finally {
+        await e.stop();
+      }
+    };
+    const het = await runOnce({ response: "heterogeneous" });
+    expect(het.persuadable).toBeGreaterThan(50);
+    expect(het.sim.persuadableTreated).toBe(het.persuadable);
+    expect(het.pers).toBeGreaterThan(2 * het.rest);
+    const uni = await runOnce({});
+    expect(uni.sim.persuadableTreated).toBe(uni.sim.treatedCustomers);
+    expect(uni.sim.treatedOrders).toBeGreaterThan(het.sim.treatedOrders);
+    // An arm whose code gets no lift behaves like the holdout: fewer treated orders than the default uplift.
+    const flat = await runOnce({ upliftByCode: { wbsim20: 1 } });
+    expect(flat.sim.treatedOrders).toBeLessThan(uni.sim.treatedOrders / 2);
+  }, 120_000);
 
   it("baseline hazard comes from the customer's own history and fades with recency", () => {
     const shop = emu.shop(SHOP);

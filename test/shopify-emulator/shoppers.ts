@@ -24,6 +24,33 @@ export interface SimulateOptions {
   codeShare?: number;
   /** Customers with any of these tags count as treated too (e.g. a VIP branch without a code). */
   treatedTags?: string[];
+  /**
+   * "uniform" (default): every treated customer responds with `uplift`. "heterogeneous": only
+   * persuadable customers do (see `isPersuadable`: repeat buyers who lapsed a few months ago); the
+   * rest respond with a multiplier of 1.1, so an app that targets by who responds, not by who is at
+   * risk, recovers more for the same sends (issue 15 item 5).
+   */
+  response?: "uniform" | "heterogeneous";
+  /**
+   * Per-offer response for experiments (issue 15 item 4): the multiplier of treated customers whose
+   * eligible code is this one replaces `uplift` (keys are codes, case-insensitive).
+   */
+  upliftByCode?: Record<string, number>;
+}
+
+/** Persuadable under the heterogeneous response: at least two orders, the last 90 to 365 days ago. */
+export function isPersuadable(shop: ShopState, c: number, at: number): boolean {
+  const o = shop.data.orders;
+  let n = 0;
+  let last = Number.NEGATIVE_INFINITY;
+  for (const i of shop.ordersOfCustomer(c)) {
+    const t = o.processedAt[i]!;
+    if (t > at) continue;
+    n++;
+    if (t > last) last = t;
+  }
+  const recencyDays = (at - last) / DAY;
+  return n >= 2 && recencyDays >= 90 && recencyDays <= 365;
 }
 
 export interface SimulationResult {
@@ -32,6 +59,8 @@ export interface SimulationResult {
   seed: number;
   consideredCustomers: number;
   treatedCustomers: number;
+  /** treated customers who respond with the full uplift (all of them under the uniform response) */
+  persuadableTreated: number;
   orders: number;
   treatedOrders: number;
   untreatedOrders: number;
@@ -102,6 +131,8 @@ export function simulateShoppers(emu: Emulator, shopDomain: string, opts: Simula
   const events: Event[] = [];
   let considered = 0;
   let treatedCount = 0;
+  let persuadableTreated = 0;
+  const upliftByCode = new Map(Object.entries(opts.upliftByCode ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   for (let c = 0; c < cs.length; c++) {
     if (cs.deleted.has(c)) continue;
     const base = baselineDailyProbability(shop, c, from);
@@ -109,7 +140,15 @@ export function simulateShoppers(emu: Emulator, shopDomain: string, opts: Simula
     considered++;
     const treated = eligible.has(c) || (treatedTags.length > 0 && (cs.tags[c] ?? []).some((t) => treatedTags.includes(t.toLowerCase())));
     if (treated) treatedCount++;
-    const p = Math.min(0.25, treated ? base * uplift : base);
+    let multiplier = 1;
+    if (treated) {
+      const byCode = (eligible.get(c) ?? []).map((d) => upliftByCode.get(d.code.toLowerCase())).find((m) => m !== undefined);
+      const full = byCode ?? uplift;
+      const persuadable = opts.response !== "heterogeneous" || isPersuadable(shop, c, from);
+      if (persuadable) persuadableTreated++;
+      multiplier = persuadable ? full : 1.1;
+    }
+    const p = Math.min(0.25, base * multiplier);
     const rng = new Rng(hash32(opts.seed, shop.customerLegacyId(c) % 2_147_483_647));
     // First reorder day of a daily Bernoulli(p) process, drawn in one step (geometric).
     const day = Math.floor(Math.log(1 - rng.float()) / Math.log(1 - p));
@@ -124,6 +163,7 @@ export function simulateShoppers(emu: Emulator, shopDomain: string, opts: Simula
     seed: opts.seed,
     consideredCustomers: considered,
     treatedCustomers: treatedCount,
+    persuadableTreated,
     orders: 0,
     treatedOrders: 0,
     untreatedOrders: 0,
