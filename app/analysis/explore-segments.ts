@@ -111,7 +111,27 @@ export interface SegmentPage {
   prev: string | null;
 }
 
-export async function querySegment(sql: Sql, shop: string, q: ExplorerQuery): Promise<SegmentPage> {
+/**
+ * Totals per (shop, analysis run, filters). A run's scores never change after it completed (the next
+ * run replaces them all, with a new id), so a filter's total is counted once per run instead of on
+ * every page turn; a count over a million rows costs more than the page itself. Bounded, oldest out.
+ */
+const TOTALS = new Map<string, number>();
+const TOTALS_MAX = 2_000;
+
+async function segmentTotal(sql: Sql, shop: string, q: ExplorerQuery, runId: string | undefined): Promise<number> {
+  if (!runId) return countScores(sql, shop, q);
+  const key = JSON.stringify([shop, runId, q.class, q.branch, q.vip, q.overdue, q.target]);
+  const hit = TOTALS.get(key);
+  if (hit !== undefined) return hit;
+  const n = await countScores(sql, shop, q);
+  if (TOTALS.size >= TOTALS_MAX) TOTALS.delete(TOTALS.keys().next().value!);
+  TOTALS.set(key, n);
+  return n;
+}
+
+/** One page of the segment; `runId` (the completed run the scores belong to) lets the total be reused across pages. */
+export async function querySegment(sql: Sql, shop: string, q: ExplorerQuery, runId?: string): Promise<SegmentPage> {
   if (q.after && q.before) throw new AppError("INVALID_INPUT", "Segment filter: give either after or before, not both");
   const after = q.after ? decodeCursor(q.after) : undefined;
   const before = q.before ? decodeCursor(q.before) : undefined;
@@ -127,7 +147,7 @@ export async function querySegment(sql: Sql, shop: string, q: ExplorerQuery): Pr
     last = rows[rows.length - 1];
   const next = before ? (last ? cur(last) : null) : more && last ? cur(last) : null;
   const prev = before ? (more && first ? cur(first) : null) : after && first ? cur(first) : null;
-  const total = await countScores(sql, shop, q);
+  const total = await segmentTotal(sql, shop, q, runId);
   return { rows, total, next, prev };
 }
 
@@ -179,6 +199,8 @@ export function segmentCsvStream(
   let cursor: Cursor | undefined;
   let started = false;
   let done = false;
+  // The first batch is small so the first rows reach the client at once; later ones are full size.
+  let size = Math.min(pageSize, 500);
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       if (!started) {
@@ -188,16 +210,17 @@ export function segmentCsvStream(
       }
       if (done) return;
       try {
-        const rows = await page(sql, shop, q, pageSize, { after: cursor });
+        const rows = await page(sql, shop, q, size, { after: cursor });
         if (rows.length) {
           controller.enqueue(enc.encode(rows.map(csvLine).join("\n") + "\n"));
           const last = rows[rows.length - 1]!;
           cursor = { v: last.sortValue, id: last.customerId };
         }
-        if (rows.length < pageSize) {
+        if (rows.length < size) {
           done = true;
           controller.close();
         }
+        size = pageSize;
       } catch (e) {
         controller.error(e);
       }

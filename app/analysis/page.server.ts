@@ -56,7 +56,7 @@ export async function loadSegments(
     throw e;
   }
   try {
-    const page = await querySegment(database.sql, shop, query);
+    const page = await querySegment(database.sql, shop, query, latest.completed?.id);
     return { query, page, error: null, currencyCode: facts.currencyCode, asOf: latest.completed?.asOf ?? null, horizonDays, calibration };
   } catch (e) {
     if (isAppError(e, "INVALID_INPUT"))

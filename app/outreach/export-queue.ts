@@ -61,6 +61,8 @@ export function exportQueueCsv(sql: Sql, shop: string, q: QueueQuery, now: Date,
   let order: QueueOrder | undefined;
   let after: { key: string; id: string } | undefined;
   let done = false;
+  // The first batch is small so the first rows reach the client at once; later ones are full size.
+  let size = Math.min(pageSize, 200);
   return new ReadableStream<Uint8Array>({
     start(controller) {
       // BOM: Excel otherwise reads UTF-8 names as Latin-1.
@@ -70,17 +72,18 @@ export function exportQueueCsv(sql: Sql, shop: string, q: QueueQuery, now: Date,
       if (done) return;
       try {
         order ??= await queueOrder(sql, shop, q);
-        const tasks = await queueTaskPage(sql, shop, filter, order, { limit: pageSize, after });
+        const tasks = await queueTaskPage(sql, shop, filter, order, { limit: size, after });
         if (tasks.length) {
           const rows = await queueRows(sql, shop, tasks, now);
           controller.enqueue(enc.encode(rows.map(csvRow).join("")));
           const last = tasks[tasks.length - 1]!;
           after = { key: last.sortKey, id: last.cursorId };
         }
-        if (tasks.length < pageSize) {
+        if (tasks.length < size) {
           done = true;
           controller.close();
         }
+        size = pageSize;
       } catch (e) {
         controller.error(e);
       }
