@@ -1,6 +1,7 @@
 import { vitePlugin as remix } from "@remix-run/dev";
 import { installGlobals } from "@remix-run/node";
-import { defineConfig, type UserConfig } from "vite";
+import path from "node:path";
+import { defineConfig, type Plugin, type UserConfig } from "vite";
 import tsconfigPaths from "vite-tsconfig-paths";
 
 installGlobals({ nativeFetch: true });
@@ -15,6 +16,27 @@ const hmrConfig =
   host === "localhost"
     ? { protocol: "ws", host: "localhost", port: 64999, clientPort: 64999 }
     : { protocol: "wss", host, port: parseInt(process.env.FRONTEND_PORT!) || 8002, clientPort: 443 };
+
+/**
+ * The sync's JSONL parse worker (docs/decisions/083-sync-parse-workers.md) runs as a file of its own
+ * in a worker thread, so the server build must emit it: this adds it as a chunk of the server build
+ * (build/server/parse-worker.js, with the modules it imports) and points the pool's worker URL at it.
+ * Rollup writes the URL relative to the chunk that holds the pool, wherever that ends up.
+ */
+function syncParseWorker(): Plugin {
+  const pool = path.resolve("app/shopify/jsonl/parse-pool.ts");
+  const source = `new URL("./parse-worker.ts", import.meta.url)`;
+  return {
+    name: "winback-sync-parse-worker",
+    apply: "build",
+    transform(code, id, options) {
+      if (!options?.ssr || id !== pool) return null;
+      if (!code.includes(source)) this.error(`${pool} no longer holds ${source}: update vite.config.ts (syncParseWorker)`);
+      const ref = this.emitFile({ type: "chunk", id: path.resolve("app/shopify/jsonl/parse-worker.ts"), fileName: "parse-worker.js" });
+      return { code: code.replace(source, `new URL(import.meta.ROLLUP_FILE_URL_${ref})`), map: null };
+    },
+  };
+}
 
 export default defineConfig({
   server: {
@@ -37,6 +59,7 @@ export default defineConfig({
       },
     }),
     tsconfigPaths(),
+    syncParseWorker(),
   ],
   build: { assetsInlineLimit: 0 },
   optimizeDeps: { include: ["@shopify/app-bridge-react", "@shopify/polaris"] },

@@ -14,6 +14,7 @@ import pg from "pg";
 import { openDatabase } from "../app/db/open";
 import { createAdminClient } from "../app/shopify/graphql-client";
 import { bodyChunks, jsonlLineBatches } from "../app/shopify/jsonl/lines";
+import { defaultParseThreads } from "../app/shopify/jsonl/parse-pool";
 import type { SyncDeps } from "../app/sync/context";
 import { ingestBulkOperation } from "../app/sync/ingest";
 import { runFinalizer } from "../app/sync/finalize";
@@ -172,7 +173,8 @@ console.log(`  rows: ${c.o} orders, ${c.l} lines, ${c.c} customers (${c.buyers} 
 console.log(
   `  ${Math.round(Number(info.orders) / ingestS).toLocaleString("en-US")} orders/s, ${Math.round(totalLines / ingestS).toLocaleString("en-US")} lines/s`,
 );
-console.log(`  peak RSS ${peakMb()} MB (before ingest ${rssBefore} MB)`);
+console.log(`  peak RSS ${peakMb()} MB (before ingest ${rssBefore} MB; the app's process, parse workers included)`);
+console.log(`  JSONL parse workers: ${defaultParseThreads()} (os.availableParallelism() = ${os.availableParallelism()})`);
 for (const [k, ms] of [...stmtTimes].sort((a, b) => b[1] - a[1]).slice(0, 8))
   console.log(`    ${(ms / 1000).toFixed(2).padStart(6)} s  ${k}`);
 console.log(`  ratio to JSON.parse floor: ${(ingestS / floorS).toFixed(2)}x`);

@@ -1,8 +1,10 @@
 import { setImmediate as yieldToIo } from "node:timers/promises";
 import { AppError, isAppError } from "../lib/errors";
 import { fetchBulkOperation, type BulkOperation } from "../shopify/bulk/operations";
-import { parseBulkLine, type CustomerRecord, type LineRecord, type OrderRecord } from "../shopify/bulk/records";
-import { bodyChunks, jsonlLineBatches } from "../shopify/jsonl/lines";
+import type { CustomerRecord, LineRecord, OrderRecord } from "../shopify/bulk/records";
+import type { ParsedBatch } from "../shopify/jsonl/batch";
+import { bodyChunks, jsonlByteBatches } from "../shopify/jsonl/lines";
+import { sharedParsePool } from "../shopify/jsonl/parse-pool";
 import type { AdminClient } from "../shopify/graphql-client";
 import { sleepOf, type SyncDeps } from "./context";
 import { recordRemoteStatus, type MalformedLine, type OpRow } from "./store/runs";
@@ -83,37 +85,30 @@ async function downloadAndWrite(deps: SyncDeps, op: OpRow, url: string, fileSize
     throw new AppError("NETWORK", `Bulk result download answered ${res.status}`, { retryable: true });
   }
   const batchLines = deps.batchLines ?? 20_000;
-  const skip = state.linesRead; // lines committed by an earlier attempt or process
-  let lineNo = 0;
-  let orders: OrderRecord[] = [];
-  let lines: LineRecord[] = [];
-  let customers: CustomerRecord[] = [];
-  let pending = 0;
+  const skip = state.linesRead; // lines committed by an earlier attempt or process: counted, not parsed
+  const parser = sharedParsePool();
 
-  // One batch is written while the next one is parsed (PostgreSQL works in its own process, so
-  // both cores are busy); batches still commit one after another, in order, each with its checkpoint.
+  // Three stages overlap: this thread reads the download and cuts it into batches of lines; the
+  // parse workers parse and validate up to `parser.threads` batches at once; one batch is written
+  // (by this thread; PostgreSQL works in its own process) while the next ones are parsed. Results
+  // are taken in file order, so batches still commit one after another, in order, each with its
+  // checkpoint and the malformed lines up to it.
   let writing: Promise<void> = Promise.resolve();
   let writeError: unknown = null;
-  const flush = async () => {
+  const write1 = async (p: ParsedBatch, upTo: number) => {
     await writing;
     if (writeError) throw writeError;
-    if (lineNo <= state.linesRead) return;
-    const o = orders,
-      l = lines,
-      c = customers,
-      upTo = lineNo,
-      malformed = state.malformedCount,
+    state.malformedCount += p.malformedCount;
+    for (const s of p.samples) if (state.samples.length < MAX_MALFORMED_SAMPLES) state.samples.push(s);
+    if (upTo <= state.linesRead) return;
+    const malformed = state.malformedCount,
       samples = JSON.stringify(state.samples);
-    orders = [];
-    lines = [];
-    customers = [];
-    pending = 0;
-    writing = write({ orders: o, lines: l, customers: c, upTo, malformedCount: malformed, samples })
+    writing = write({ orders: p.orders, lines: p.lines, customers: p.customers, upTo, malformedCount: malformed, samples })
       .then(async () => {
         state.linesRead = upTo;
         await deps.onCheckpoint?.({ bulkId: op.id, linesRead: upTo });
       })
-      // Kept, not thrown here: the next flush (or the final drain) rethrows it.
+      // Kept, not thrown here: the next write (or the final drain) rethrows it.
       .catch((e) => {
         writeError = writeError ?? e;
       });
@@ -121,6 +116,13 @@ async function downloadAndWrite(deps: SyncDeps, op: OpRow, url: string, fileSize
   const drain = async () => {
     await writing;
     if (writeError) throw writeError;
+  };
+  // Parsed batches not yet written, oldest first. Bounded: the download is not read further while
+  // it is full, so memory stays at a few batches and TCP backpressure reaches the server.
+  const parsing: Array<{ parsed: Promise<ParsedBatch>; upTo: number }> = [];
+  const writeOldest = async () => {
+    const next = parsing.shift()!;
+    await write1(await next.parsed, next.upTo);
   };
 
   let bytesSeen = 0;
@@ -138,43 +140,29 @@ async function downloadAndWrite(deps: SyncDeps, op: OpRow, url: string, fileSize
       throw new AppError("NETWORK", `Bulk result download ended after ${bytesSeen} of ${fileSize} bytes`, { retryable: true });
     }
   })();
+  let lineNo = skip;
   try {
-    let sinceYield = 0;
-    for await (const batch of jsonlLineBatches(counted)) {
+    for await (const batch of jsonlByteBatches(counted, { linesPerBatch: batchLines, skipLines: skip })) {
+      const parsed = parser.parse({ bytes: batch.bytes, firstLine: lineNo + 1, maxSamples: MAX_MALFORMED_SAMPLES });
+      parsed.catch(() => undefined); // awaited in order below; this only marks a rejection as seen meanwhile
+      lineNo += batch.lines;
+      parsing.push({ parsed, upTo: lineNo });
+      while (parsing.length > parser.threads) await writeOldest();
       // A buffered download resolves reads as microtasks, which would starve the database
-      // socket's I/O callbacks until the buffer is drained: let them run now and then.
-      if ((sinceYield += batch.length) >= 1000) {
-        sinceYield = 0;
-        await yieldToIo();
-      }
-      for (let i = 0; i < batch.length; i++) {
-        lineNo++;
-        if (lineNo <= skip) continue;
-        const text = batch[i]!;
-        if (text.length === 0 || (text.length < 4 && text.trim() === "")) continue;
-        const p = parseBulkLine(text);
-        if (p.ok) {
-          const r = p.record;
-          if (r.kind === "order") orders.push(r);
-          else if (r.kind === "line") lines.push(r);
-          else customers.push(r);
-        } else {
-          state.malformedCount++;
-          if (state.samples.length < MAX_MALFORMED_SAMPLES) state.samples.push({ line: lineNo, error: p.error.slice(0, 300) });
-        }
-        if (++pending >= batchLines) await flush();
-      }
+      // socket's I/O callbacks: let them run between batches.
+      await yieldToIo();
     }
   } catch (e) {
-    // Cut mid-file: keep the complete lines read so far, retry the rest from there.
+    // Cut mid-file: write the complete lines read so far (the splitter's last batch), retry the
+    // rest from there.
     if (isAppError(e, "NETWORK")) {
-      await flush();
+      while (parsing.length) await writeOldest();
       await drain();
     } else {
       await writing; // never leave a write running behind the error
     }
     throw e;
   }
-  await flush();
+  while (parsing.length) await writeOldest();
   await drain();
 }

@@ -1,0 +1,189 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import { parseJsonlBatch, type ParsedBatch, type ParseTask } from "./batch";
+
+/**
+ * Parses bulk result batches on worker threads (docs/decisions/083-sync-parse-workers.md), so the
+ * thread that downloads and writes to the database is not the one that runs JSON.parse and the
+ * validation of every line. A small fixed pool: each worker parses one batch at a time; batches
+ * wait in a queue the caller bounds (it keeps about `threads` + 1 in flight, so backpressure
+ * reaches the download). Results come back per batch; the caller awaits them in submission order.
+ *
+ * Workers start on first use and stop after a while without work (they hold memory: V8 heaps and
+ * the parsed modules). They never keep the process alive while idle.
+ *
+ * When no worker can start at all (the worker file is missing from a build, or the platform
+ * refuses threads), batches are parsed on the calling thread instead, with a warning: slower, but
+ * the same records, errors and counts, and a sync still completes. A worker that dies *after* it
+ * started (out of memory, a bug) fails its batch: that is a failure to see, not to hide.
+ */
+export interface BatchParser {
+  /** Batches parsed at once: the caller keeps about this many (plus one) in flight. */
+  readonly threads: number;
+  /** Never rejects for malformed input (parseJsonlBatch counts it); rejects if a worker dies. */
+  parse(task: ParseTask): Promise<ParsedBatch>;
+}
+
+/** Where the worker is: the TypeScript source here; the server build rewrites it to its own entry (vite.config.ts). */
+export const PARSE_WORKER_URL = new URL("./parse-worker.ts", import.meta.url);
+
+/** One worker per core, but one core is left to the thread that downloads and writes (and to the database). */
+export const defaultParseThreads = () => Math.max(1, Math.min(4, os.availableParallelism() - 1));
+
+/** The batch parser of the calling thread (and the fallback of the pool). */
+export const inThreadParser: BatchParser = {
+  threads: 1,
+  parse: async (task) => parseJsonlBatch(task),
+};
+
+interface Job {
+  task: ParseTask;
+  resolve: (r: ParsedBatch) => void;
+  reject: (e: unknown) => void;
+}
+interface Slot {
+  worker: Worker;
+  ready: boolean;
+  job: Job | null;
+}
+type WorkerMessage =
+  { ready: true; id?: undefined } | { id: number; result: ParsedBatch; error?: undefined } | { id: number; error: string };
+
+export interface PoolOptions {
+  threads?: number;
+  workerUrl?: URL;
+  /** Workers stop after this long without a batch (default 10 s). */
+  idleMs?: number;
+  /** Told once when no worker could start and batches are parsed in-thread (default: console.warn). */
+  onUnavailable?: (reason: string) => void;
+}
+
+export function createParsePool(opts: PoolOptions = {}): BatchParser & { close(): Promise<void>; readonly inThread: boolean } {
+  const threads = Math.max(1, opts.threads ?? defaultParseThreads());
+  const url = opts.workerUrl ?? PARSE_WORKER_URL;
+  const idleMs = opts.idleMs ?? 10_000;
+  const slots: Slot[] = [];
+  const queue: Job[] = [];
+  let unavailable = false;
+  let idleTimer: NodeJS.Timeout | null = null;
+
+  const spawn = (): Slot => {
+    const worker = new Worker(url.pathname.endsWith(".ts") ? typeScriptBootstrap(url) : url);
+    const slot: Slot = { worker, ready: false, job: null };
+    slots.push(slot);
+    worker.on("message", (m: WorkerMessage) => {
+      if (m.id === undefined) {
+        slot.ready = true;
+        pump();
+        return;
+      }
+      const job = slot.job;
+      slot.job = null;
+      if (m.error !== undefined) job?.reject(new Error(`JSONL parse worker failed: ${m.error}`));
+      else job?.resolve(m.result);
+      pump();
+    });
+    const gone = (why: string) => {
+      const i = slots.indexOf(slot);
+      if (i === -1) return;
+      slots.splice(i, 1);
+      const job = slot.job;
+      slot.job = null;
+      if (job) job.reject(new Error(`JSONL parse worker stopped: ${why}`));
+      if (!slot.ready && !slots.some((s) => s.ready)) {
+        // A worker could not start and none is running: parse here from now on (the queued batches
+        // were never sent, so they are intact). Retrying would spawn failing workers in a loop.
+        unavailable = true;
+        (opts.onUnavailable ?? ((r) => console.warn(`[sync] JSONL parse workers unavailable, parsing in-thread: ${r}`)))(why);
+      }
+      pump();
+    };
+    worker.on("error", (e) => gone(e.message));
+    worker.on("exit", (code) => gone(`exit code ${code}`));
+    return slot;
+  };
+
+  const pump = () => {
+    if (unavailable) {
+      for (const job of queue.splice(0)) {
+        try {
+          job.resolve(parseJsonlBatch(job.task));
+        } catch (e) {
+          job.reject(e);
+        }
+      }
+      return;
+    }
+    while (queue.length) {
+      const slot = slots.find((s) => s.ready && !s.job);
+      if (!slot) {
+        if (slots.length < threads) spawn();
+        break;
+      }
+      const job = queue.shift()!;
+      slot.job = job;
+      slot.worker.ref(); // busy: an awaited result keeps the process alive
+      // The bytes move to the worker (no copy); they are a buffer of their own (jsonlByteBatches).
+      slot.worker.postMessage({ id: 0, task: job.task }, [job.task.bytes.buffer]);
+    }
+    for (const s of slots) if (!s.job && s.ready) s.worker.unref();
+    if (queue.length === 0 && slots.every((s) => !s.job)) {
+      idleTimer ??= setTimeout(() => {
+        idleTimer = null;
+        if (queue.length === 0 && slots.every((s) => !s.job)) void close();
+      }, idleMs).unref();
+    } else if (idleTimer) {
+      clearTimeout(idleTimer);
+      idleTimer = null;
+    }
+  };
+
+  const close = async () => {
+    const all = slots.splice(0);
+    await Promise.all(all.map((s) => s.worker.terminate()));
+  };
+
+  return {
+    threads,
+    get inThread() {
+      return unavailable;
+    },
+    parse(task) {
+      if (unavailable) return inThreadParser.parse(task);
+      return new Promise<ParsedBatch>((resolve, reject) => {
+        queue.push({ task, resolve, reject });
+        pump();
+      });
+    },
+    close,
+  };
+}
+
+/**
+ * From source (tsx, vitest) the worker is TypeScript. Node 20 does not apply a parent's loader
+ * hooks, nor `--import tsx` in a worker's execArgv, to a worker thread: a tiny ES module registers
+ * tsx's loader in the worker, then imports the worker. (tsx is a development dependency; the built
+ * worker, build/server/parse-worker.js, is plain JavaScript and starts directly.)
+ */
+function typeScriptBootstrap(worker: URL): URL {
+  const require = createRequire(import.meta.url);
+  const tsxDir = path.dirname(require.resolve("tsx/package.json"));
+  const exportsMap: { "./esm/api": { import: { default: string } } } = JSON.parse(
+    readFileSync(path.join(tsxDir, "package.json"), "utf8"),
+  ).exports;
+  const api = pathToFileURL(path.join(tsxDir, exportsMap["./esm/api"].import.default)).href;
+  const code = `import { register } from ${JSON.stringify(api)};\nregister();\nawait import(${JSON.stringify(worker.href)});\n`;
+  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
+}
+
+let shared: ReturnType<typeof createParsePool> | null = null;
+
+/** The process's pool (created on first use; its workers stop when idle and start again on demand). */
+export function sharedParsePool(): BatchParser {
+  shared ??= createParsePool();
+  return shared;
+}
