@@ -1,0 +1,361 @@
+// Campaign launch benchmark: TEST_DATABASE_URL=postgres://… npx tsx bench/launch.ts [targets=400000] [vipShare=0.1]
+// (BENCH_KEEP_DB=1 keeps the database.) PostgreSQL only: a fresh database, the emulator holding a
+// shop with that many customers, and that many scored lapsed customers seeded directly into the
+// sync and analysis tables (seeding is not timed). Then one real launch through the job queue
+// (pg-boss, as the app runs on PostgreSQL): a worker runs the launch job; the touch jobs it creates
+// are counted, not run (sending is measured by the messaging bench). Prints the time of each launch
+// step, the targets, touches and jobs created, the time until every touch is scheduled, the old
+// one-job-per-touch scheduling measured on a sample in the same run (and the ratio), the campaign
+// page and list loaders on the launched campaign, and last:
+//   LAUNCH: <targets> targets in <s> s (<jobs> jobs for <touches> touches)
+// bench/scale.ts imports benchLaunch.
+import { randomBytes } from "node:crypto";
+import { pathToFileURL } from "node:url";
+import pg from "pg";
+import type { CampaignDeps } from "../app/campaigns/deps";
+import { outreachPort } from "../app/campaigns/feature";
+import { campaignJobDefinitions } from "../app/campaigns/jobs";
+import { LAUNCH_QUEUE, requestLaunch, TOUCH_BATCH_QUEUE, TOUCH_QUEUE } from "../app/campaigns/launch";
+import { loadCampaignList, loadCampaignPage } from "../app/campaigns/page.server";
+import { setTouchJobs } from "../app/campaigns/store";
+import { openDatabase, type Database } from "../app/db/open";
+import { isHoldout } from "../app/domain/campaigns";
+import { PgBossJobQueue } from "../app/jobs/pgboss-queue";
+import type { JobDefinition } from "../app/jobs/queue";
+import { campaignMessageCounts } from "../app/messaging/feedback";
+import { createFlowTriggers } from "../app/messaging/flow";
+import { createMessenger } from "../app/messaging/messenger";
+import { createAdminClient, type AdminClient } from "../app/shopify/graphql-client";
+import { startEmulator } from "../test/shopify-emulator";
+import { CUSTOMER_ID_BASE } from "../test/shopify-emulator/generator";
+
+export interface LaunchBenchOptions {
+  targets?: number;
+  /** share of the targets in the VIP branch (the highest spenders) */
+  vipShare?: number;
+  /** touches scheduled the old way (one job each) for the baseline */
+  baselineSample?: number;
+  databaseUrl?: string;
+  keepDb?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface LaunchBenchResult {
+  targets: number;
+  treated: number;
+  vipTasks: number;
+  touches: number;
+  jobs: number;
+  /** from the launch request until the last touch was scheduled */
+  seconds: number;
+  /** seconds per launch step (tags: without the emulator's own bulk mutation run) */
+  steps: Record<
+    "snapshot" | "holdout" | "tags" | "bulkMutationInEmulator" | "segment" | "discount" | "vipTasks" | "touches" | "markLaunched",
+    number
+  >;
+  baseline: { sample: number; msPerTouch: number; estimatedSeconds: number; ratio: number };
+  loaders: { campaignPageMs: number; campaignListMs: number };
+}
+
+const SHOP = "bench-launch.myshopify.com";
+const s = (ms: number) => ms / 1000;
+
+async function freshDatabase(base: string): Promise<{ url: string; name: string }> {
+  const name = `winback_launch_${randomBytes(4).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(base);
+  u.pathname = `/${name}`;
+  return { url: u.toString(), name };
+}
+
+async function dropDatabase(base: string, name: string) {
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.end();
+}
+
+/**
+ * Customers 1..n of the emulator's shop (its ids), lapsed, subscribed, scored as the analysis
+ * would: the top `vip` spenders VIP, every one a target. Set-based SQL: not part of the figures.
+ */
+async function seed(db: Database, n: number, vip: number) {
+  const sql = db.sql;
+  await sql.query(
+    `INSERT INTO "Shop" (domain, name, "currencyCode", "ianaTimezone", email, settings, "updatedAt") VALUES ($1, 'Bench Shop', 'EUR', 'Europe/Berlin', 'owner@shop.test', $2::jsonb, now())`,
+    [SHOP, JSON.stringify({ messaging: { postalAddress: "Bench Shop\nHauptstraße 1\n10115 Berlin\nGermany" } })],
+  );
+  await sql.query(
+    `INSERT INTO "Customer" (shop, id, email, "firstName", "emailConsent", "updatedAt", "orderCount", "totalSpent", "firstOrderAt", "lastOrderAt")
+     SELECT $1, $2::bigint + g, 'c' || g || '@example.com', 'C' || g, 'SUBSCRIBED', now(), 1 + g % 7, 20 + (g * 7919) % 2000,
+            now() - interval '700 days', now() - make_interval(days => 150 + g % 200)
+     FROM generate_series(1, $3::int) g`,
+    [SHOP, CUSTOMER_ID_BASE, n],
+  );
+  await sql.query(
+    `INSERT INTO "CustomerScore" (shop, "customerId", "runId", "lapseClass", overdue, vip, target, branch, orders, "purchaseDays", "totalSpent", aov,
+                                  "firstOrderAt", "lastOrderAt", "daysSinceLast", "churnRisk")
+     SELECT shop, id, 'bench', 'lapsed', true, rn <= $2, true, CASE WHEN rn <= $2 THEN 'VIP' ELSE 'Standard' END, "orderCount", "orderCount",
+            "totalSpent"::float8, ("totalSpent" / greatest("orderCount", 1))::float8, "firstOrderAt", "lastOrderAt", 150, 0.8
+     FROM (SELECT *, row_number() OVER (ORDER BY "totalSpent" DESC, id) AS rn FROM "Customer" WHERE shop = $1) c`,
+    [SHOP, vip],
+  );
+  await sql.query(`ANALYZE "Customer"`);
+  await sql.query(`ANALYZE "CustomerScore"`);
+}
+
+export async function benchLaunch(opts: LaunchBenchOptions = {}): Promise<LaunchBenchResult> {
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const n = opts.targets ?? 400_000;
+  const vip = Math.round(n * (opts.vipShare ?? 0.1));
+  const base = opts.databaseUrl ?? process.env.TEST_DATABASE_URL;
+  if (!base) throw new Error("bench/launch.ts needs TEST_DATABASE_URL (PostgreSQL)");
+
+  let t = performance.now();
+  const emu = await startEmulator({ apiKey: "k", apiSecret: "s", bulkTiming: { startDelayMs: 0, rootsPerTick: 5000, tickDelayMs: 0 } });
+  await emu.addShop(SHOP, { seed: 3, customers: n, years: 1 });
+  const token = emu.issueAccessToken(SHOP);
+  const { url, name } = await freshDatabase(base);
+  const db = openDatabase({ url });
+  await db.ready();
+  await seed(db, n, vip);
+  log(
+    `seeded: emulator shop and ${n} scored lapsed customers (${vip} VIP) in database ${name} (${s(performance.now() - t).toFixed(1)} s, not timed)`,
+  );
+
+  // The emulator's bulk mutation run: from the answer to bulkOperationRunMutation to the first poll that sees it done.
+  const bulk = { startedAt: 0, doneAt: 0 };
+  const client = async (shop: string): Promise<AdminClient> => {
+    const c = createAdminClient({ shop, accessToken: token, urlTemplate: `${emu.url}/{shop}` });
+    return {
+      shop,
+      async request(query, variables) {
+        const r = await c.request(query, variables);
+        if (query.includes("bulkOperationRunMutation")) bulk.startedAt = performance.now();
+        else if (bulk.startedAt && !bulk.doneAt && /"status":"(COMPLETED|FAILED|CANCELED)"/.test(JSON.stringify(r)))
+          bulk.doneAt = performance.now();
+        return r;
+      },
+    };
+  };
+  const vipTasks = { ms: 0, n: 0 };
+  const deps: CampaignDeps = {
+    sql: db.sql,
+    client,
+    queue: { send: async () => null }, // replaced below by the queue itself
+    messenger: createMessenger({
+      sql: db.sql,
+      transport: { sendMail: async () => ({ messageId: "<bench@test>" }) } as never,
+      appUrl: "https://winback.test",
+      secret: "bench",
+      from: "Winback <winback@shop.test>",
+    }),
+    flow: createFlowTriggers({ sql: db.sql, client }),
+    messageCounts: (sql, id) => campaignMessageCounts(sql, id),
+    outreach: {
+      ...outreachPort,
+      async createTasks(sql, input) {
+        const a = performance.now();
+        try {
+          return await outreachPort.createTasks(sql, input);
+        } finally {
+          vipTasks.ms += performance.now() - a;
+          vipTasks.n += input.customerIds.length;
+        }
+      },
+    },
+    now: () => new Date(),
+    bulkPollMs: 100,
+    bulkWaitMs: 900_000,
+  };
+  const launchRun = { startedAt: 0, endedAt: 0, error: null as unknown };
+  const defs: JobDefinition[] = campaignJobDefinitions(async () => deps).map((d) =>
+    d.queue !== LAUNCH_QUEUE
+      ? d
+      : {
+          ...d,
+          expireInSeconds: 1800,
+          handler: async (p, ctx) => {
+            launchRun.startedAt ||= performance.now();
+            try {
+              await d.handler(p, ctx);
+            } catch (e) {
+              launchRun.error = e;
+              throw e;
+            }
+            launchRun.endedAt = performance.now();
+          },
+        },
+  );
+  // One queue sends every campaign job; the worker runs only the launch: the touch batches it creates stay queued and are counted.
+  const sender = new PgBossJobQueue(url, defs, { sql: db.sql, work: false });
+  const worker = new PgBossJobQueue(
+    url,
+    defs.filter((d) => d.queue === LAUNCH_QUEUE),
+    { sql: db.sql, concurrency: 1, pollSeconds: 0.2 },
+  );
+  // Other features' jobs the launch queues (the VIP tasks' escalation check) are noted, not run.
+  const campaignQueues = new Set(defs.map((d) => d.queue));
+  const otherJobs: string[] = [];
+  deps.queue = { send: (q, p, o) => (campaignQueues.has(q) ? sender.send(q, p, o) : (otherJobs.push(q), Promise.resolve(null))) };
+  await sender.start();
+  await worker.start();
+
+  try {
+    const requestedAt = performance.now();
+    const { campaignId } = await requestLaunch(deps, {
+      shop: SHOP,
+      launchKey: `bench-launch-${randomBytes(3).toString("hex")}`,
+      name: "Bench",
+      settings: {},
+    });
+    for (;;) {
+      if (launchRun.endedAt) break;
+      if (launchRun.error) {
+        const row = (await db.sql.query<any>(`SELECT "launchError" FROM "Campaign" WHERE id = $1`, [campaignId]))[0];
+        if (!String(row?.launchError ?? "").endsWith("(retrying)")) throw new Error(`launch failed: ${row?.launchError}`);
+        log(`launch job attempt failed (the queue retries): ${(launchRun.error as Error).message}`);
+      }
+      launchRun.error = null;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const c = (await db.sql.query<any>(`SELECT status, "launchSteps", "launchError" FROM "Campaign" WHERE id = $1`, [campaignId]))[0];
+    if (c.status !== "active") throw new Error(`launch ended ${c.status}: ${c.launchError}`);
+    const at = (step: string) => performance.now() - (Date.now() - new Date(c.launchSteps[step].doneAt).getTime());
+    const doneAt = {
+      members: at("members"),
+      tags: at("tags"),
+      segment: at("segment"),
+      discount: at("discount"),
+      outreach: at("outreach"),
+      touches: at("touches"),
+    };
+    // The holdout split runs inside the snapshot (one hash per target); timed alone here on the same ids.
+    const ids = await db.sql.query<{ id: string }>(`SELECT "customerId"::text AS id FROM "CustomerScore" WHERE shop = $1 AND target`, [
+      SHOP,
+    ]);
+    t = performance.now();
+    let holdouts = 0;
+    for (const r of ids) if (isHoldout(campaignId, r.id, 0.1)) holdouts++;
+    const holdoutMs = performance.now() - t;
+    const counts = (
+      await db.sql.query<{ members: number; treated: number; touches: number; batches: number }>(
+        `SELECT (SELECT count(*)::int FROM "CampaignMember" WHERE "campaignId" = $1) AS members,
+                (SELECT count(*)::int FROM "CampaignMember" WHERE "campaignId" = $1 AND NOT holdout) AS treated,
+                (SELECT count(*)::int FROM "CampaignTouch" WHERE "campaignId" = $1) AS touches,
+                (SELECT count(DISTINCT (day, batch))::int FROM "CampaignTouch" WHERE "campaignId" = $1) AS batches`,
+        [campaignId],
+      )
+    )[0]!;
+    const jobs = (
+      await db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND data ->> 'campaignId' = $2`, [
+        TOUCH_BATCH_QUEUE,
+        campaignId,
+      ])
+    )[0]!.n;
+    const bulkMs = bulk.doneAt - bulk.startedAt;
+    const steps: LaunchBenchResult["steps"] = {
+      snapshot: s(doneAt.members - launchRun.startedAt),
+      holdout: s(holdoutMs),
+      tags: s(doneAt.tags - doneAt.members - bulkMs),
+      bulkMutationInEmulator: s(bulkMs),
+      segment: s(doneAt.segment - doneAt.tags),
+      discount: s(doneAt.discount - doneAt.segment),
+      vipTasks: s(doneAt.outreach - doneAt.discount),
+      touches: s(doneAt.touches - doneAt.outreach),
+      markLaunched: s(launchRun.endedAt - doneAt.touches),
+    };
+    const seconds = s(doneAt.touches - requestedAt);
+
+    // Baseline: the old scheduling (one job per touch, its id written back per 500) on a sample of the same touches.
+    const sample = opts.baselineSample ?? 2000;
+    const rows = await db.sql.query<{ customerId: string; day: number; dueAt: Date }>(
+      `SELECT "customerId"::text AS "customerId", day, "dueAt" FROM "CampaignTouch" WHERE "campaignId" = $1 ORDER BY "dueAt", "customerId" LIMIT $2`,
+      [campaignId, sample],
+    );
+    t = performance.now();
+    for (let i = 0; i < rows.length; i += 500) {
+      const part = rows.slice(i, i + 500);
+      const jobIds: string[] = [];
+      for (const r of part)
+        jobIds.push(
+          (await sender.send(
+            TOUCH_QUEUE,
+            { shop: SHOP, campaignId, customerId: r.customerId, day: r.day },
+            { runAt: new Date(r.dueAt), singletonKey: `baseline:${campaignId}:${r.customerId}:${r.day}` },
+          )) ?? "existing",
+        );
+      await setTouchJobs(
+        db.sql,
+        campaignId,
+        part.map((r, k) => ({ customerId: r.customerId, day: r.day, jobId: jobIds[k]! })),
+      );
+    }
+    const msPerTouch = (performance.now() - t) / rows.length;
+    const estimatedSeconds = s(msPerTouch * counts.touches);
+
+    t = performance.now();
+    await loadCampaignPage({ sql: db.sql, messageCounts: deps.messageCounts, now: deps.now }, SHOP, campaignId);
+    const campaignPageMs = performance.now() - t;
+    t = performance.now();
+    await loadCampaignList(db.sql, SHOP);
+    const campaignListMs = performance.now() - t;
+
+    const result: LaunchBenchResult = {
+      targets: counts.members,
+      treated: counts.treated,
+      vipTasks: vipTasks.n,
+      touches: counts.touches,
+      jobs,
+      seconds,
+      steps,
+      baseline: { sample: rows.length, msPerTouch, estimatedSeconds, ratio: estimatedSeconds / steps.touches },
+      loaders: { campaignPageMs, campaignListMs },
+    };
+    const f = (x: number) => x.toFixed(2).padStart(7);
+    log(`launch steps (s):`);
+    log(
+      `  snapshot of members ${f(steps.snapshot)}   (holdout split alone: ${f(steps.holdout)} for ${ids.length} targets, ${holdouts} holdout)`,
+    );
+    log(
+      `  tagging             ${f(steps.tags)}   (without the emulator's bulk mutation run of ${steps.bulkMutationInEmulator.toFixed(2)} s)`,
+    );
+    log(`  segment             ${f(steps.segment)}`);
+    log(`  discount            ${f(steps.discount)}`);
+    log(
+      `  VIP outreach tasks  ${f(steps.vipTasks)}   (${vipTasks.n} tasks; deps.outreach.createTasks alone ${(vipTasks.ms / 1000).toFixed(2)} s)`,
+    );
+    log(
+      `  touches scheduled   ${f(steps.touches)}   (${counts.touches} touches in ${counts.batches} batches, ${jobs} ${TOUCH_BATCH_QUEUE} jobs)`,
+    );
+    log(`  markLaunched        ${f(steps.markLaunched)}`);
+    log(
+      `targets ${counts.members} (treated ${counts.treated}), touches ${counts.touches}, jobs ${jobs} (other features' jobs queued: ${otherJobs.join(", ") || "none"})`,
+    );
+    log(`every touch scheduled ${seconds.toFixed(2)} s after the launch request`);
+    log(
+      `baseline (one job per touch, ${rows.length} sampled): ${msPerTouch.toFixed(3)} ms per touch -> ${estimatedSeconds.toFixed(0)} s for ${counts.touches} touches; ` +
+        `batched scheduling is ${result.baseline.ratio.toFixed(0)}x faster`,
+    );
+    log(
+      `campaign page loader ${campaignPageMs.toFixed(0)} ms, campaigns list ${campaignListMs.toFixed(0)} ms (launched ${counts.members}-member campaign)`,
+    );
+    log(`LAUNCH: ${counts.members} targets in ${seconds.toFixed(1)} s (${jobs} jobs for ${counts.touches} touches)`);
+    return result;
+  } finally {
+    await worker.stop();
+    await sender.stop();
+    await emu.stop();
+    await db.close();
+    if (opts.keepDb ?? !!process.env.BENCH_KEEP_DB) log(`kept database ${name}`);
+    else await dropDatabase(base, name);
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await benchLaunch({ targets: Number(process.argv[2] ?? 400_000), vipShare: Number(process.argv[3] ?? 0.1) });
+  process.exit(0);
+}
