@@ -116,17 +116,19 @@ export interface SegmentPage {
  * run replaces them all, with a new id), so a filter's total is counted once per run instead of on
  * every page turn; a count over a million rows costs more than the page itself. Bounded, oldest out.
  */
-const TOTALS = new Map<string, number>();
+const TOTALS = new WeakMap<Sql, Map<string, number>>(); // per database: tests open several in one process
 const TOTALS_MAX = 2_000;
 
 async function segmentTotal(sql: Sql, shop: string, q: ExplorerQuery, runId: string | undefined): Promise<number> {
   if (!runId) return countScores(sql, shop, q);
   const key = JSON.stringify([shop, runId, q.class, q.branch, q.vip, q.overdue, q.target]);
-  const hit = TOTALS.get(key);
+  let totals = TOTALS.get(sql);
+  if (!totals) TOTALS.set(sql, (totals = new Map()));
+  const hit = totals.get(key);
   if (hit !== undefined) return hit;
   const n = await countScores(sql, shop, q);
-  if (TOTALS.size >= TOTALS_MAX) TOTALS.delete(TOTALS.keys().next().value!);
-  TOTALS.set(key, n);
+  if (totals.size >= TOTALS_MAX) totals.delete(totals.keys().next().value!);
+  totals.set(key, n);
   return n;
 }
 
