@@ -1,7 +1,7 @@
 // Order sync benchmark: npx tsx bench/sync.ts [orders=1000000]
 // (BENCH_PG=1 TEST_DATABASE_URL=postgres://… for PostgreSQL; BENCH_KEEP_DB=1 keeps that database.)
 // Ingests a bulk export (ungrouped JSONL with line items, plus the customers export) end to end,
-// customers first as on a real shop: download, parse, validate, write (staged, or a direct load on
+// customers first as on a real shop: download, parse and validate (on worker threads, ADR 083), write (staged, or a direct load on
 // PostgreSQL, docs/decisions/051), close the run with the aggregates. Reports seconds, orders/s,
 // CPU per process, time per SQL statement, peak RSS, the ratio to a bare JSON.parse-every-line loop
 // over the same files in the same run, and the median latency of one order webhook.

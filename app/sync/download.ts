@@ -11,10 +11,11 @@ import { recordRemoteStatus, type MalformedLine, type OpRow } from "./store/runs
 
 /**
  * Step 3 of the sync chain (docs/decisions/075-sync-chain.md): stream a finished bulk operation's
- * JSONL result file, parse it line by line into batches of records and hand each batch to a
- * writer (the ingest step's: staging, or the direct load), with the checkpoint it completes.
- * Memory stays at one batch; a cut download resumes from the last written line, with a fresh
- * signed URL when the old one expired.
+ * JSONL result file, have it parsed batch by batch into records on worker threads
+ * (docs/decisions/083-sync-parse-workers.md) and hand each batch, in file order, to a writer (the
+ * ingest step's: staging, or the direct load), with the checkpoint it completes. Memory stays at a
+ * few batches; a cut download resumes from the last written line, with a fresh signed URL when the
+ * old one expired.
  */
 
 /** Malformed lines kept per bulk operation for the merchant and support (the count is exact). */

@@ -8,7 +8,7 @@ import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseJsonlBatch, type ParsedBatch } from "../../app/shopify/jsonl/batch";
 import { jsonlByteBatches } from "../../app/shopify/jsonl/lines";
-import { createParsePool } from "../../app/shopify/jsonl/parse-pool";
+import { createParsePool, sharedParsePool } from "../../app/shopify/jsonl/parse-pool";
 
 async function* chunksOf(bytes: Uint8Array, size: number) {
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
@@ -120,6 +120,12 @@ describe("parse pool", () => {
     } finally {
       await pool.close();
     }
+  });
+
+  it("the sync's own pool (app/sync/download.ts) really runs workers here: the sync tests do not pass on the fallback", async () => {
+    const pool = sharedParsePool();
+    expect(await pool.parse({ ...batchBytes()[0]!, maxSamples: 20 })).toEqual(expected[0]);
+    expect(pool.inThread).toBe(false);
   });
 
   it("without a worker file (a build that lacks it) batches are parsed in-thread, with a warning, to the same results", async () => {

@@ -183,7 +183,7 @@ function typeScriptBootstrap(worker: URL): URL {
 let shared: ReturnType<typeof createParsePool> | null = null;
 
 /** The process's pool (created on first use; its workers stop when idle and start again on demand). */
-export function sharedParsePool(): BatchParser {
+export function sharedParsePool(): ReturnType<typeof createParsePool> {
   shared ??= createParsePool();
   return shared;
 }
