@@ -5,7 +5,7 @@ import type { AdminClient } from "../shopify/graphql-client";
 import { fetchShopEmailIdentity } from "../shopify/shop";
 import { campaignMessageCounts } from "./feedback";
 import { createFlowTriggers } from "./flow";
-import { createMessenger, loadMessagingSettings } from "./messenger";
+import { createMessenger, forgetShopMailContext, loadMessagingSettings, SHOP_CONTEXT_TTL_MS } from "./messenger";
 import { formatShopAddress, MessagingSettingsSchema, type MessagingSettings } from "./settings";
 import { exportCustomerData, redactCustomers, redactShop, skipCountsByReason, type SkipCountFilter } from "./store";
 import type { CampaignMessageCounts, FlowTriggers, Messenger } from "./types";
@@ -44,6 +44,7 @@ export function createMessaging(ctx: AppContext): MessagingServices {
         secret: e.SHOPIFY_API_SECRET,
         from: e.MAIL_FROM,
         now: ctx.now,
+        shopContextTtlMs: SHOP_CONTEXT_TTL_MS,
       });
     },
     flowTriggers: () => createFlowTriggers({ sql: ctx.db.sql, client: ctx.adminClient, now: ctx.now }),
@@ -88,6 +89,7 @@ export async function fillEmailDefaultsFromShopify(
   const parsed = MessagingSettingsSchema.safeParse(next);
   const value = parsed.success ? parsed.data : { ...next, replyTo: current.replyTo };
   await saveSettingsSection(sql, shop, "messaging", value);
+  forgetShopMailContext(sql, shop);
   return value;
 }
 

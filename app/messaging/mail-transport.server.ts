@@ -15,6 +15,11 @@ export function mailTransport(): Transporter | null {
   if (globalThis.__winbackMailTransport !== undefined) return globalThis.__winbackMailTransport;
   const url = env().SMTP_URL;
   if (!url) return (globalThis.__winbackMailTransport = null);
+  return (globalThis.__winbackMailTransport = createMailTransport(url));
+}
+
+/** The pooled transport for an SMTP URL (also used by bench/emails.ts, so it measures what the app runs). */
+export function createMailTransport(url: string): Transporter {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -24,5 +29,5 @@ export function mailTransport(): Transporter | null {
   if (!/^smtps?:$/.test(parsed.protocol))
     throw new AppError("CONFIG", `SMTP_URL must start with smtp:// or smtps:// (got ${parsed.protocol})`);
   parsed.searchParams.set("pool", "true");
-  return (globalThis.__winbackMailTransport = nodemailer.createTransport(parsed.toString()));
+  return nodemailer.createTransport(parsed.toString());
 }

@@ -10,17 +10,7 @@ import { emailContact } from "../sync/store/customers";
 import { z } from "zod";
 import { composeEmail, EmailContentSchema, withHtmlFooter, withTextFooter, type Footer } from "./compose";
 import { parseMessagingSettings, type MessagingSettings } from "./settings";
-import {
-  countRecentMarketingMessages,
-  hasRecentWinbackMessage,
-  isAddressOrCustomerSuppressed,
-  lockCustomerMail,
-  markMessageFailed,
-  markMessageInterrupted,
-  markMessageSent,
-  messageByDedupeKey,
-  recordMessageDecision,
-} from "./store";
+import { lockCustomerMail, mailGates, markMessageFailed, markMessageInterrupted, markMessageSent, recordMessageDecision } from "./store";
 import { createUnsubscribeToken } from "./token";
 import type { Messenger, OutboundEmail, SendOutcome, SkipReason } from "./types";
 
@@ -62,6 +52,38 @@ export interface MessengerDeps {
   unsubscribeMailto?: string;
   /** How long a `sending` claim is presumed in flight before a retry declares it interrupted. */
   sendingLeaseMs?: number;
+  /**
+   * How long the shop's name, zone, currency, email settings and frequency cap are reused between
+   * emails, in real time (not `now`). Default 0: read for every email, as direct callers and tests
+   * that rewrite settings between sends expect; the app's wiring (feature.ts) passes
+   * SHOP_CONTEXT_TTL_MS. Saving the email settings forgets them at once (forgetShopMailContext).
+   */
+  shopContextTtlMs?: number;
+}
+
+/** What every email of a shop needs from the Shop row, read once per shop and TTL (docs/decisions/085-email-throughput.md). */
+interface ShopMailContext {
+  facts: { name: string; currencyCode: string; ianaTimezone: string; email: string | null };
+  settings: MessagingSettings;
+  /** The campaign settings' frequencyCapHours; null when unset (each messenger applies its own fallback). */
+  campaignCap: number | null;
+}
+
+/**
+ * The app's reuse window: a changed campaign frequency cap or shop name reaches email within 30 s
+ * (the email settings page forgets the entry at once), for ~1 read of the Shop row per shop per
+ * 30 s instead of three per email.
+ */
+export const SHOP_CONTEXT_TTL_MS = 30_000;
+
+// Per database handle, so two databases (tests) never share an entry; a campaign's 400k emails
+// re-read the Shop row about once per TTL instead of three times per email.
+// Entries keep when they were read, so messengers with different TTLs can share them.
+const shopContexts = new WeakMap<Sql, Map<string, { readAt: number; value: Promise<ShopMailContext> }>>();
+
+/** Drops the cached context of a shop (the email settings page calls it after saving). */
+export function forgetShopMailContext(sql: Sql, shop: string): void {
+  shopContexts.get(sql)?.delete(shop);
 }
 
 const OutboundSchema = z
@@ -99,6 +121,18 @@ export async function loadMessagingSettings(sql: Sql, shop: string): Promise<Mes
   return loadSettingsSection(sql, shop, "messaging", parseMessagingSettings);
 }
 
+/** The shop's win-back frequency cap from its campaign settings, null when unset or no longer parsing. */
+async function campaignCapHours(sql: Sql, shop: string): Promise<number | null> {
+  try {
+    return await loadSettingsSection(sql, shop, "campaigns", (raw) =>
+      raw && typeof raw === "object" && Object.keys(raw).length ? parseCampaignSettings(raw).frequencyCapHours : null,
+    );
+  } catch {
+    // Stored settings that no longer parse must not stop delivery; the default cap is the safe side.
+    return null;
+  }
+}
+
 export function createMessenger(deps: MessengerDeps): Messenger & { frequencyCapHours(shop: string): Promise<number> } {
   const now = deps.now ?? (() => new Date());
   const leaseMs = deps.sendingLeaseMs ?? DEFAULT_LEASE_MS;
@@ -106,23 +140,51 @@ export function createMessenger(deps: MessengerDeps): Messenger & { frequencyCap
   const fromAddress = parseAddress(deps.from);
   if (!deps.secret) throw new AppError("CONFIG", "The messenger needs the app secret to sign unsubscribe links");
 
+  const capOrFallback = (hours: number | null) => hours ?? deps.frequencyCapHours ?? DEFAULT_FREQUENCY_CAP_HOURS;
   async function frequencyCapHours(shop: string): Promise<number> {
-    const fallback = deps.frequencyCapHours ?? DEFAULT_FREQUENCY_CAP_HOURS;
-    try {
-      const hours = await loadSettingsSection(deps.sql, shop, "campaigns", (raw) =>
-        raw && typeof raw === "object" && Object.keys(raw).length ? parseCampaignSettings(raw).frequencyCapHours : null,
-      );
-      return hours ?? fallback;
-    } catch {
-      // Stored settings that no longer parse must not stop delivery; the default cap is the safe side.
-      return fallback;
-    }
+    return capOrFallback(await campaignCapHours(deps.sql, shop));
+  }
+
+  const ttlMs = deps.shopContextTtlMs ?? 0;
+  async function readShopContext(shop: string): Promise<ShopMailContext> {
+    const [facts, settings, campaignCap] = await Promise.all([
+      shopFacts(deps.sql, shop),
+      loadMessagingSettings(deps.sql, shop),
+      campaignCapHours(deps.sql, shop),
+    ]);
+    return { facts, settings, campaignCap };
+  }
+  function shopContext(shop: string): Promise<ShopMailContext> {
+    if (ttlMs <= 0) return readShopContext(shop);
+    let perDb = shopContexts.get(deps.sql);
+    if (!perDb) shopContexts.set(deps.sql, (perDb = new Map()));
+    const hit = perDb.get(shop);
+    const t = performance.now();
+    if (hit && t - hit.readAt < ttlMs) return hit.value;
+    // The promise is shared, so 32 concurrent first emails of a shop read it once; a failed read is not kept.
+    const value = readShopContext(shop);
+    const entry = { readAt: t, value };
+    perDb.set(shop, entry);
+    value.catch(() => {
+      if (perDb.get(shop) === entry) perDb.delete(shop);
+    });
+    return value;
   }
 
   async function decide(msg: OutboundEmail, subject: string, at: Date, capHours: number, settings: MessagingSettings): Promise<Decision> {
     return deps.sql.transaction(async (tx) => {
       await lockCustomerMail(tx, msg.shop, msg.customerId);
-      const existing = await messageByDedupeKey(tx, msg.shop, msg.dedupeKey);
+      // Read after the lock is granted (a separate statement), so every claim committed before is seen.
+      const c = await emailContact(tx, msg.shop, msg.customerId);
+      const gates = await mailGates(tx, {
+        shop: msg.shop,
+        customerId: msg.customerId,
+        dedupeKey: msg.dedupeKey,
+        email: c?.email ?? null,
+        winbackSince: isCappedKind(msg.kind) && capHours > 0 ? new Date(at.getTime() - capHours * 3_600_000) : null,
+        contactSince: new Date(at.getTime() - CONTACT_CAP_WINDOW_MS),
+      });
+      const existing = gates.existing;
       if (existing) {
         if (existing.status === "sent") return { send: false, reason: "duplicate" as const };
         if (existing.status === "failed" && existing.reason === "interrupted") return { send: false, reason: "duplicate" as const };
@@ -132,26 +194,16 @@ export function createMessenger(deps: MessengerDeps): Messenger & { frequencyCap
         }
         // skipped or failed before SMTP accepted anything: decide again.
       }
-      const c = await emailContact(tx, msg.shop, msg.customerId);
-      const suppressed = c ? await isAddressOrCustomerSuppressed(tx, msg.shop, msg.customerId, c.email) : false;
+      const suppressed = c ? gates.suppressed : false;
       let reason: SkipReason | null = null;
       // Suppression first: an unsubscribe also flips our copy of the consent, and the reason should say which.
       if (suppressed) reason = "unsubscribed";
       // An address that is not exactly one mailbox (a list, a display name, a line break) is no usable
       // email: nodemailer would send to every address in it. Last check on the sending path.
       else if (!c || !c.email || !isSingleEmailAddress(c.email) || c.emailConsent !== "SUBSCRIBED") reason = "not_subscribed";
-      else if (
-        isCappedKind(msg.kind) &&
-        capHours > 0 &&
-        (await hasRecentWinbackMessage(tx, msg.shop, msg.customerId, msg.dedupeKey, new Date(at.getTime() - capHours * 3_600_000)))
-      ) {
-        reason = "frequency_cap";
-      } else if (
-        (await countRecentMarketingMessages(tx, msg.shop, msg.customerId, msg.dedupeKey, new Date(at.getTime() - CONTACT_CAP_WINDOW_MS))) >=
-        settings.contactCapPer30Days
-      ) {
-        reason = "contact_cap";
-      } else if (!settings.postalAddress.trim()) reason = "no_postal_address";
+      else if (gates.recentWinback) reason = "frequency_cap";
+      else if (gates.recentMarketing >= settings.contactCapPer30Days) reason = "contact_cap";
+      else if (!settings.postalAddress.trim()) reason = "no_postal_address";
       else if (!deps.transport) reason = "no_mail_server";
       const messageId = reason ? null : `<${randomUUID()}@${host}>`;
       const logId = await recordMessageDecision(tx, {
@@ -174,10 +226,9 @@ export function createMessenger(deps: MessengerDeps): Messenger & { frequencyCap
   async function sendEmail(input: OutboundEmail): Promise<SendOutcome> {
     const msg = parseOrThrow(OutboundSchema, input, "outbound email") as OutboundEmail;
     const at = now();
-    const capHours = isCappedKind(msg.kind) ? await frequencyCapHours(msg.shop) : 0;
     // Read before the claim: anything failing between claim and SMTP would look like an interrupted send.
-    const facts = await shopFacts(deps.sql, msg.shop);
-    const settings = await loadMessagingSettings(deps.sql, msg.shop);
+    const { facts, settings, campaignCap } = await shopContext(msg.shop);
+    const capHours = capOrFallback(campaignCap);
     const words = msg.content
       ? composeEmail(msg.content, {
           locale: settings.locale,

@@ -6,7 +6,7 @@ import { LOCALES, resolveLocale, type Locale } from "../lib/i18n";
 import type { Sql } from "../db/sql";
 import { saveSettingsSection, shopFacts } from "../shop-settings.server";
 import { fillEmailDefaultsFromShopify } from "./feature";
-import { loadMessagingSettings } from "./messenger";
+import { forgetShopMailContext, loadMessagingSettings } from "./messenger";
 import { MessagingSettingsSchema, TEMPLATE_IDS, type MessagingSettings, type TemplateBlocks, type TemplateId } from "./settings";
 import { hasSuppression, skipCountsByReason } from "./store";
 import { verifyUnsubscribeToken } from "./token";
@@ -112,6 +112,8 @@ export async function saveEmailSettings(ctx: Pick<AppContext, "db">, shop: strin
     templates,
   });
   await saveSettingsSection(ctx.db.sql, shop, "messaging", next);
+  // The next email uses the new identity at once, not after the messenger's cache expires.
+  forgetShopMailContext(ctx.db.sql, shop);
   return { ok: true, settings: next };
 }
 

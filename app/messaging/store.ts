@@ -23,14 +23,6 @@ export async function lockCustomerMail(tx: Sql, shop: string, customerId: string
   await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`winback-mail:${shop}:${customerId}`]);
 }
 
-export async function messageByDedupeKey(tx: Sql, shop: string, dedupeKey: string): Promise<MessageLogRow | null> {
-  const r = await tx.query<MessageLogRow>(`SELECT id, status, reason, "updatedAt" FROM "MessageLog" WHERE shop = $1 AND "dedupeKey" = $2`, [
-    shop,
-    dedupeKey,
-  ]);
-  return r[0] ?? null;
-}
-
 /** A claim older than the lease: it may have gone out, so it is closed as interrupted and never sent again. */
 export async function markMessageInterrupted(tx: Sql, id: string, at: Date): Promise<void> {
   await tx.query(
@@ -41,32 +33,59 @@ export async function markMessageInterrupted(tx: Sql, id: string, at: Date): Pro
 }
 
 /** Messages that count as reaching the customer: sent, in flight, or interrupted after the claim. */
-const COUNTS_AS_SENT = `(status IN ('sent', 'sending') OR (status = 'failed' AND reason = 'interrupted'))`;
+const COUNTS_AS_SENT_M = `(m.status IN ('sent', 'sending') OR (m.status = 'failed' AND m.reason = 'interrupted'))`;
 
-/** Whether another win-back message (not this key) reached the customer since `since` (frequency cap). */
-export async function hasRecentWinbackMessage(tx: Sql, shop: string, customerId: string, exceptKey: string, since: Date): Promise<boolean> {
-  const r = await tx.query(
-    `SELECT 1 FROM "MessageLog" WHERE shop = $1 AND "customerId" = $2 AND kind LIKE 'winback\\_%' AND "dedupeKey" <> $3
-       AND ${COUNTS_AS_SENT} AND coalesce("sentAt", "updatedAt") > $4 LIMIT 1`,
-    [shop, customerId, exceptKey, since],
-  );
-  return r.length > 0;
+export interface MailGates {
+  /** The row already under this dedupe key, if any. */
+  existing: MessageLogRow | null;
+  /** Suppressed by customer (any source but a bounce) or by address (any source, bounces included). */
+  suppressed: boolean;
+  /** Another win-back message (not this key) reached the customer since `winbackSince` (frequency cap); false when that is null. */
+  recentWinback: boolean;
+  /** Marketing emails of every kind (not this key) that reached the customer since `contactSince` (contact cap). */
+  recentMarketing: number;
 }
 
-/** Marketing emails of every kind (campaigns, programs, points reminders) that reached the customer since `since` (contact cap). */
-export async function countRecentMarketingMessages(
+/**
+ * Everything the messenger's locked decision reads from messaging's tables, in one statement (one
+ * round trip instead of four: docs/decisions/085-email-throughput.md). Run it inside the transaction
+ * holding lockCustomerMail, after the lock was granted, so it sees every claim committed before.
+ * `MessageLog_shop_customerId_kind_sentAt_idx`, the dedupe key's unique index, the suppression's
+ * primary key and `EmailSuppression_shop_lower_email_idx` serve its parts.
+ */
+export async function mailGates(
   tx: Sql,
-  shop: string,
-  customerId: string,
-  exceptKey: string,
-  since: Date,
-): Promise<number> {
-  const r = await tx.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM "MessageLog" WHERE shop = $1 AND "customerId" = $2 AND "dedupeKey" <> $3
-       AND ${COUNTS_AS_SENT} AND coalesce("sentAt", "updatedAt") > $4`,
-    [shop, customerId, exceptKey, since],
+  g: { shop: string; customerId: string; dedupeKey: string; email: string | null; winbackSince: Date | null; contactSince: Date },
+): Promise<MailGates> {
+  const rows = await tx.query<{
+    id: string | null;
+    status: string | null;
+    reason: string | null;
+    updatedAt: Date | null;
+    suppressed: boolean;
+    recentWinback: boolean | null;
+    recentMarketing: number;
+  }>(
+    `SELECT e.id, e.status, e.reason, e."updatedAt",
+       EXISTS (SELECT 1 FROM "EmailSuppression" s WHERE s.shop = $1 AND s."customerId" = $2 AND s.source <> 'bounce')
+         OR ($4::text IS NOT NULL AND EXISTS (SELECT 1 FROM "EmailSuppression" s WHERE s.shop = $1 AND lower(s.email) = lower($4::text))) AS suppressed,
+       r."recentWinback", r."recentMarketing"
+     FROM (SELECT
+             coalesce(bool_or(m.kind LIKE 'winback\\_%' AND coalesce(m."sentAt", m."updatedAt") > $5::timestamp(3)), false) AS "recentWinback",
+             count(*) FILTER (WHERE coalesce(m."sentAt", m."updatedAt") > $6::timestamp(3))::int AS "recentMarketing"
+           FROM "MessageLog" m
+           WHERE m.shop = $1 AND m."customerId" = $2::bigint AND m."dedupeKey" <> $3 AND ${COUNTS_AS_SENT_M}
+             AND coalesce(m."sentAt", m."updatedAt") > least($5::timestamp(3), $6::timestamp(3))) r
+     LEFT JOIN "MessageLog" e ON e.shop = $1 AND e."dedupeKey" = $3`,
+    [g.shop, g.customerId, g.dedupeKey, g.email, g.winbackSince ?? g.contactSince, g.contactSince],
   );
-  return r[0]?.n ?? 0;
+  const r = rows[0]!;
+  return {
+    existing: r.id ? { id: r.id, status: r.status!, reason: r.reason, updatedAt: r.updatedAt! } : null,
+    suppressed: r.suppressed,
+    recentWinback: g.winbackSince ? !!r.recentWinback : false,
+    recentMarketing: r.recentMarketing,
+  };
 }
 
 export interface MessageDecisionRow {
@@ -165,16 +184,6 @@ export type SuppressionSource = "one_click" | "link" | "complaint" | "bounce" | 
 
 /** Sources that withdraw consent (and are told to Shopify); a hard bounce only stops sending to that address. */
 export const CONSENT_SOURCES: SuppressionSource[] = ["one_click", "link", "complaint"];
-
-/** Suppressed by customer (any source but a bounce) or by address (any source, bounces included). */
-export async function isAddressOrCustomerSuppressed(tx: Sql, shop: string, customerId: string, email: string | null): Promise<boolean> {
-  const r = await tx.query(
-    `SELECT 1 FROM "EmailSuppression" s WHERE s.shop = $1
-       AND ((s."customerId" = $2 AND s.source <> 'bounce') OR ($3::text IS NOT NULL AND lower(s.email) = lower($3::text))) LIMIT 1`,
-    [shop, customerId, email],
-  );
-  return r.length > 0;
-}
 
 /** Whether any suppression row exists for the customer (the unsubscribe page says "already unsubscribed"). */
 export async function hasSuppression(sql: Sql, shop: string, customerId: string): Promise<boolean> {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Transporter } from "nodemailer";
-import { createMessenger, type MessengerDeps } from "../../app/messaging/messenger";
+import { createMessenger, forgetShopMailContext, type MessengerDeps } from "../../app/messaging/messenger";
 import { campaignMessageCounts, receiveFeedback } from "../../app/messaging/feedback";
 import { signBody, verifyUnsubscribeToken } from "../../app/messaging/token";
 import { suppressCustomer } from "../../app/messaging/unsubscribe";
@@ -180,6 +180,57 @@ describe.each(databaseKinds)("messenger (%s)", (kind) => {
     // Whichever claimed first wins; the other campaign is capped, the repeated key is a duplicate (or capped too).
     expect(res[2]!.status === "sent" ? ["frequency_cap", "frequency_cap"] : ["duplicate", "frequency_cap"]).toEqual(reasons);
     expect(smtp.mails).toHaveLength(2);
+  });
+
+  it("concurrent sends (as the campaign batch job runs them): one email per customer, every other call a duplicate or capped", async () => {
+    const ids = ["1001", "1002", "1003"];
+    const m = make();
+    // Each customer: three campaigns at once, each key sent twice (a retried batch), all in flight together.
+    const calls = ids.flatMap((id) =>
+      ["A", "B", "C"].flatMap((c) => [0, 1].map(() => mail({ customerId: id, campaignId: c, dedupeKey: `campaign:${c}:${id}:day0` }))),
+    );
+    const res = await Promise.all(calls.map((c) => m.sendEmail(c)));
+    expect(res.filter((r) => r.status === "sent")).toHaveLength(ids.length);
+    expect(new Set(res.flatMap((r) => (r.status === "skipped" ? [r.reason] : [])))).toEqual(new Set(["duplicate", "frequency_cap"]));
+    expect(smtp.mails.map((x) => x.to[0]).sort()).toEqual(ids.map((id) => `c${id}@example.com`));
+    const rows = await t.db.sql.query<{ status: string; n: number }>(
+      `SELECT status, count(*)::int AS n FROM "MessageLog" WHERE shop = $1 GROUP BY status ORDER BY status`,
+      [SHOP],
+    );
+    // One row per key (the unique index), the losers recorded as skipped.
+    expect(rows).toEqual([
+      { status: "sent", n: 3 },
+      { status: "skipped", n: 6 },
+    ]);
+  });
+
+  it("reuses the shop's name and settings for shopContextTtlMs, and forgets them when the email settings are saved", async () => {
+    const m = make({ shopContextTtlMs: 60_000 });
+    const fromOf = (i: number) => parseMail(smtp.mails[i]!.raw).header("From");
+    expect((await m.sendEmail(mail({ customerId: "1001", dedupeKey: "k1" }))).status).toBe("sent");
+    expect(fromOf(0)).toMatch(/^"?Fern & Fig"? </);
+    // Written behind the messenger's back: within the TTL the cached identity is still used.
+    await t.db.sql.query(
+      `UPDATE "Shop" SET settings = jsonb_set(settings, '{messaging,senderName}', '"Fern & Fig Studio"') WHERE domain = $1`,
+      [SHOP],
+    );
+    expect((await m.sendEmail(mail({ customerId: "1002", dedupeKey: "k2" }))).status).toBe("sent");
+    expect(fromOf(1)).toMatch(/^"?Fern & Fig"? </);
+    // What the settings page does after saving: the next email has the new name.
+    forgetShopMailContext(t.db.sql, SHOP);
+    expect((await m.sendEmail(mail({ customerId: "1003", dedupeKey: "k3" }))).status).toBe("sent");
+    expect(fromOf(2)).toMatch(/^"?Fern & Fig Studio"? </);
+    // A short TTL expires by itself.
+    const short = make({ shopContextTtlMs: 20 });
+    await seedCustomer(t.db.sql, "1004");
+    await seedCustomer(t.db.sql, "1005");
+    expect((await short.sendEmail(mail({ customerId: "1004", dedupeKey: "k4" }))).status).toBe("sent");
+    await t.db.sql.query(`UPDATE "Shop" SET settings = jsonb_set(settings, '{messaging,senderName}', '"Fern und Fig"') WHERE domain = $1`, [
+      SHOP,
+    ]);
+    await new Promise((r) => setTimeout(r, 40));
+    expect((await short.sendEmail(mail({ customerId: "1005", dedupeKey: "k5" }))).status).toBe("sent");
+    expect(fromOf(4)).toMatch(/^"?Fern und Fig"? </);
   });
 
   it("no SMTP_URL: recorded as skipped/no_mail_server and sent later under the same key once SMTP exists", async () => {
