@@ -542,7 +542,11 @@ const pct = (xs: number[], p: number) => {
 };
 
 /** Calls each loader `runs` times (after one warm-up call) and returns p50 / p95 in ms. */
-export async function measurePages(loaders: PageLoader[], runs = 20): Promise<Array<{ name: string; p50: number; p95: number }>> {
+export async function measurePages(
+  loaders: PageLoader[],
+  runs = 20,
+  onResult: (r: { name: string; p50: number; p95: number }) => void = () => {},
+): Promise<Array<{ name: string; p50: number; p95: number }>> {
   const out: Array<{ name: string; p50: number; p95: number }> = [];
   for (const l of loaders) {
     await l.call();
@@ -553,6 +557,7 @@ export async function measurePages(loaders: PageLoader[], runs = 20): Promise<Ar
       times.push(performance.now() - t);
     }
     out.push({ name: l.name, p50: pct(times, 50), p95: pct(times, 95) });
+    onResult(out[out.length - 1]!);
   }
   return out;
 }
