@@ -13,7 +13,7 @@
 // Figures only, nothing asserted; the last line sums them up (SCALE: ...).
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import pg from "pg";
@@ -176,6 +176,16 @@ async function main() {
   const pid = app.process.pid!;
   log(`app serving on ${appUrl} (pid ${pid}, ${memoryOf(pid).rss} MB)`);
 
+  // The app migrates its database when it starts; the admin's first request must not race it.
+  const migrations = readdirSync(path.join(ROOT, "prisma/migrations"), { withFileTypes: true }).filter((d) => d.isDirectory()).length;
+  for (let waited = 0; ; waited += 250) {
+    const done = await q<{ n: number }>(
+      `SELECT CASE WHEN to_regclass('"_prisma_migrations"') IS NULL THEN 0 ELSE (SELECT count(*)::int FROM "_prisma_migrations" WHERE finished_at IS NOT NULL) END AS n`,
+    ).catch(() => [{ n: 0 }]);
+    if (done[0]!.n >= migrations) break;
+    if (waited > 300_000) throw new Error(`the app migrated ${done[0]!.n} of ${migrations} migrations in 5 minutes`);
+    await sleep(250);
+  }
   const token = () => mintSessionToken(SHOP, API_KEY, API_SECRET, Date.now() - 2_000);
   const hostParam = Buffer.from(`admin.shopify.com/store/${SHOP.replace(".myshopify.com", "")}`).toString("base64url");
   /** A request as the embedded app makes it: App Bridge's fetch adds a fresh session token. */

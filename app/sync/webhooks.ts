@@ -3,7 +3,8 @@ import { parseOrThrow } from "../lib/parse";
 import type { WebhookHandler } from "../webhooks/handlers.server";
 import type { SyncDeps } from "./context";
 import { onBulkOperationFinished } from "./poll";
-import { applyCustomerWebhook, applyOrderChange } from "./store/live";
+import type { Sql } from "../db/sql";
+import { applyCustomerWebhook, applyOrderChanges, parseOrderWebhook, type AppliedOrder, type ParsedOrderWebhook } from "./store/live";
 
 const BulkFinish = z.object({ admin_graphql_api_id: z.string().min(1), status: z.string().optional(), error_code: z.string().nullish() });
 
@@ -16,7 +17,9 @@ const BulkFinish = z.object({ admin_graphql_api_id: z.string().min(1), status: z
 export function syncWebhookHandlers(deps: () => SyncDeps | Promise<SyncDeps>): Record<string, WebhookHandler> {
   // Features react only to a change that won (a stale, late delivery changes nothing).
   const orderHandler: WebhookHandler = async ({ shop, payload, db }) => {
-    const { outcome, ...change } = await applyOrderChange(db.sql, shop, payload);
+    // Parsed here, so bad input fails this delivery alone (400) before it joins a batch.
+    const order = parseOrderWebhook(payload);
+    const { outcome, ...change } = await orderBatcher.apply(db.sql, shop, order);
     if (outcome !== "applied") return;
     await (await deps()).onOrderChanged?.({ shop, ...change });
   };
@@ -30,3 +33,84 @@ export function syncWebhookHandlers(deps: () => SyncDeps | Promise<SyncDeps>): R
     CUSTOMERS_UPDATE: async ({ shop, payload, db }) => void (await applyCustomerWebhook(db.sql, shop, payload)),
   };
 }
+
+/** Most orders written in one transaction. */
+const MAX_BATCH = 200;
+
+interface Pending {
+  sql: Sql;
+  shop: string;
+  order: ParsedOrderWebhook;
+  resolve: (r: AppliedOrder) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * Group commit for order webhooks (docs/decisions/087-scale-benchmark.md). Under a storm (1,000
+ * orders/s) one transaction per order costs ten round trips each, and the connection pool, not the
+ * rows, is the limit. Deliveries that arrive while a batch is being written wait for the next one,
+ * which writes them all in one transaction (applyOrderChanges): an idle app writes at once (no
+ * timer), a busy one writes larger batches. A delivery is answered only after its batch committed,
+ * so nothing acknowledged is lost. One batch is one shop and distinct order ids (a second version
+ * of an order waits for the next batch, keeping newest-wins in arrival order). A failed batch is
+ * retried one order at a time, so a bad order fails its own delivery only.
+ */
+export function createOrderBatcher(maxBatch = MAX_BATCH) {
+  const queue: Pending[] = [];
+  let running = false;
+
+  async function write(batch: Pending[]) {
+    const { sql, shop } = batch[0]!;
+    try {
+      const results = await applyOrderChanges(
+        sql,
+        shop,
+        batch.map((p) => p.order),
+      );
+      batch.forEach((p, i) => p.resolve(results[i]!));
+    } catch (e) {
+      if (batch.length === 1) return batch[0]!.reject(e);
+      for (const p of batch) {
+        try {
+          p.resolve((await applyOrderChanges(p.sql, p.shop, [p.order]))[0]!);
+        } catch (one) {
+          p.reject(one);
+        }
+      }
+    }
+  }
+
+  async function drain() {
+    running = true;
+    try {
+      while (queue.length) {
+        const first = queue[0]!;
+        const ids = new Set<string>();
+        const batch: Pending[] = [];
+        const rest: Pending[] = [];
+        for (const p of queue) {
+          if (batch.length < maxBatch && p.sql === first.sql && p.shop === first.shop && !ids.has(p.order.id)) {
+            ids.add(p.order.id);
+            batch.push(p);
+          } else rest.push(p);
+        }
+        queue.splice(0, queue.length, ...rest);
+        await write(batch);
+      }
+    } finally {
+      running = false;
+    }
+  }
+
+  return {
+    apply(sql: Sql, shop: string, order: ParsedOrderWebhook): Promise<AppliedOrder> {
+      return new Promise<AppliedOrder>((resolve, reject) => {
+        queue.push({ sql, shop, order, resolve, reject });
+        if (!running) void drain();
+      });
+    },
+  };
+}
+
+/** One per process: every order webhook of this process joins its batches. */
+const orderBatcher = createOrderBatcher();

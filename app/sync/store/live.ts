@@ -89,104 +89,152 @@ export async function applyOrderWebhook(sql: Sql, shop: string, payload: unknown
   return (await applyOrderChange(sql, shop, payload)).outcome;
 }
 
+export type ParsedOrderWebhook = z.output<typeof OrderWebhookSchema>;
+
+/** The order webhook's body, validated (zod) and with NUL stripped; bad input is an INVALID_INPUT AppError. */
+export function parseOrderWebhook(payload: unknown): ParsedOrderWebhook {
+  // NUL is stripped at the webhook dispatcher; again here (the one rule, app/lib/text.ts) for any other caller.
+  return parseOrThrow(OrderWebhookSchema, stripNulDeep(payload), "order webhook");
+}
+
 /** Parses and applies an order webhook; says what changed so features can react without parsing it again. */
 export async function applyOrderChange(sql: Sql, shop: string, payload: unknown): Promise<AppliedOrder> {
-  // NUL is stripped at the webhook dispatcher; again here (the one rule, app/lib/text.ts) for any other caller.
-  const o = parseOrThrow(OrderWebhookSchema, stripNulDeep(payload), "order webhook");
+  return (await applyOrderChanges(sql, shop, [parseOrderWebhook(payload)]))[0]!;
+}
+
+/**
+ * Applies several parsed orders of one shop in ONE transaction, set-based (a handful of statements
+ * whatever their number): under a webhook storm the per-order round trips, not the rows, are the
+ * cost (docs/decisions/087-scale-benchmark.md). Each order's outcome is the one it would have had
+ * alone: newest `updated_at` wins, the customers' aggregates are recomputed in the same
+ * transaction. Order ids must be distinct (two versions of one order go in two calls, in order).
+ */
+export async function applyOrderChanges(sql: Sql, shop: string, orders: ParsedOrderWebhook[]): Promise<AppliedOrder[]> {
+  if (!orders.length) return [];
+  const ids = orders.map((o) => o.id);
+  if (new Set(ids).size !== ids.length) throw new Error("applyOrderChanges: an order id appears twice in one batch");
   return retryOnDeadlock(() =>
-    sql.transaction(async (tx): Promise<AppliedOrder> => {
-      const customerId = o.customer?.id ?? null;
+    sql.transaction(async (tx): Promise<AppliedOrder[]> => {
+      const customerOf = (o: ParsedOrderWebhook) => o.customer?.id ?? null;
       // The customers whose aggregates this change recomputes are locked first, in id order, before
-      // the order is written: under READ COMMITTED a refresh counts what was committed when its
+      // the orders are written: under READ COMMITTED a refresh counts what was committed when its
       // statement began, so two writers for one customer must run one after the other, or the
       // later refresh overwrites the figures with a count that misses the other's order.
-      const seen = await tx.query<{ customerId: string | null }>(`SELECT "customerId" FROM "Order" WHERE shop = $1 AND id = $2`, [
-        shop,
-        o.id,
-      ]);
+      const seen = await tx.query<{ id: string; customerId: string | null }>(
+        `SELECT id::text AS id, "customerId"::text AS "customerId" FROM "Order" WHERE shop = $1 AND id = ANY($2::bigint[])`,
+        [shop, ids],
+      );
       const locked = new Set<string>();
-      const seenCustomer = seen[0]?.customerId != null ? String(seen[0].customerId) : null;
-      await lockCustomers(tx, shop, [customerId, seenCustomer], locked);
-      if (customerId) {
+      await lockCustomers(tx, shop, [...orders.map(customerOf), ...seen.map((r) => r.customerId)], locked);
+      const withCustomer = orders.filter((o) => customerOf(o) !== null);
+      if (withCustomer.length) {
         // A customer seen first through an order: a stub the customer sync / webhook fills in.
         await tx.query(
-          `INSERT INTO "Customer" (shop, id, email, "firstName", "lastName", phone) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (shop, id) DO NOTHING`,
+          `INSERT INTO "Customer" (shop, id, email, "firstName", "lastName", phone)
+           SELECT $1, u.id, u.email, u.fn, u.ln, u.phone FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[]) AS u(id, email, fn, ln, phone)
+           ON CONFLICT (shop, id) DO NOTHING`,
           [
             shop,
-            customerId,
-            o.customer?.email ?? null,
-            o.customer?.first_name ?? null,
-            o.customer?.last_name ?? null,
-            o.customer?.phone ?? null,
+            withCustomer.map(customerOf),
+            withCustomer.map((o) => o.customer?.email ?? null),
+            withCustomer.map((o) => o.customer?.first_name ?? null),
+            withCustomer.map((o) => o.customer?.last_name ?? null),
+            withCustomer.map((o) => o.customer?.phone ?? null),
           ],
         );
         // A stub another writer inserted meanwhile was invisible to the first lock: lock it now.
-        if (!locked.has(customerId)) await lockCustomers(tx, shop, [customerId], locked);
+        await lockCustomers(tx, shop, withCustomer.map(customerOf), locked);
       }
-      const before = await tx.query<{ customerId: string | null }>(
-        `SELECT "customerId" FROM "Order" WHERE shop = $1 AND id = $2 FOR UPDATE`,
-        [shop, o.id],
+      const before = await tx.query<{ id: string; customerId: string | null }>(
+        `SELECT id::text AS id, "customerId"::text AS "customerId" FROM "Order" WHERE shop = $1 AND id = ANY($2::bigint[]) ORDER BY id FOR UPDATE`,
+        [shop, ids],
       );
-      const movedFrom = before[0]?.customerId != null ? String(before[0].customerId) : null;
-      // Another change moved the order between the first read and its lock (rare): lock that one too.
-      if (movedFrom && !locked.has(movedFrom)) await lockCustomers(tx, shop, [movedFrom], locked);
-      const won = await tx.query(
-        `INSERT INTO "Order" AS o (shop, id, "customerId", name, "processedAt", "createdAt", "updatedAt", "cancelledAt", test, "financialStatus", "currentTotal", "totalPrice", currency, "discountCodes")
-       VALUES ($1, $2, $3, $4, ${ts("$5")}, ${ts("$6")}, ${ts("$7")}, ${ts("$8")}, $9, $10, $11, $12, $13, $14)
-       ON CONFLICT (shop, id) DO UPDATE SET "customerId" = excluded."customerId", name = excluded.name, "processedAt" = excluded."processedAt",
-         "createdAt" = excluded."createdAt", "updatedAt" = excluded."updatedAt", "cancelledAt" = excluded."cancelledAt", test = excluded.test,
-         "financialStatus" = excluded."financialStatus", "currentTotal" = excluded."currentTotal", "totalPrice" = excluded."totalPrice",
-         currency = excluded.currency, "discountCodes" = excluded."discountCodes"
-       WHERE excluded."updatedAt" >= o."updatedAt"
-       RETURNING id`,
-        [
-          shop,
-          o.id,
-          customerId,
-          o.name ?? null,
-          o.processed_at ?? o.created_at,
-          o.created_at,
-          o.updated_at,
-          o.cancelled_at ?? null,
-          o.test,
-          o.financial_status ? o.financial_status.toUpperCase() : null,
-          o.current_total_price ?? o.total_price,
-          o.total_price,
-          o.currency,
-          o.discount_codes.map((d) => d.code),
-        ],
+      const movedFrom = new Map(before.map((r) => [r.id, r.customerId]));
+      // Another change moved an order between the first read and its lock (rare): lock that one too.
+      await lockCustomers(tx, shop, [...movedFrom.values()], locked);
+      const won = new Set(
+        (
+          await tx.query<{ id: string }>(
+            `INSERT INTO "Order" AS o (shop, id, "customerId", name, "processedAt", "createdAt", "updatedAt", "cancelledAt", test, "financialStatus", "currentTotal", "totalPrice", currency, "discountCodes")
+             SELECT $1, u.id, u.cid, u.name, u.p AT TIME ZONE 'UTC', u.c AT TIME ZONE 'UTC', u.u AT TIME ZONE 'UTC', u.x AT TIME ZONE 'UTC', u.test, u.fs, u.cur, u.tot, u.ccy,
+               ARRAY(SELECT jsonb_array_elements_text(u.codes))
+             FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[], $8::timestamptz[], $9::bool[], $10::text[],
+               $11::numeric[], $12::numeric[], $13::text[], $14::jsonb[]) AS u(id, cid, name, p, c, u, x, test, fs, cur, tot, ccy, codes)
+             ON CONFLICT (shop, id) DO UPDATE SET "customerId" = excluded."customerId", name = excluded.name, "processedAt" = excluded."processedAt",
+               "createdAt" = excluded."createdAt", "updatedAt" = excluded."updatedAt", "cancelledAt" = excluded."cancelledAt", test = excluded.test,
+               "financialStatus" = excluded."financialStatus", "currentTotal" = excluded."currentTotal", "totalPrice" = excluded."totalPrice",
+               currency = excluded.currency, "discountCodes" = excluded."discountCodes"
+             WHERE excluded."updatedAt" >= o."updatedAt"
+             RETURNING id::text AS id`,
+            [
+              shop,
+              ids,
+              orders.map(customerOf),
+              orders.map((o) => o.name ?? null),
+              orders.map((o) => o.processed_at ?? o.created_at),
+              orders.map((o) => o.created_at),
+              orders.map((o) => o.updated_at),
+              orders.map((o) => o.cancelled_at ?? null),
+              orders.map((o) => o.test),
+              orders.map((o) => (o.financial_status ? o.financial_status.toUpperCase() : null)),
+              orders.map((o) => o.current_total_price ?? o.total_price),
+              orders.map((o) => o.total_price),
+              orders.map((o) => o.currency),
+              orders.map((o) => JSON.stringify(o.discount_codes.map((d) => d.code))),
+            ],
+          )
+        ).map((r) => r.id),
       );
-      const previous = movedFrom;
-      const result = { orderId: o.id, customerId, previousCustomerId: previous !== customerId ? previous : null };
-      if (!won.length) return { outcome: "stale", ...result }; // an older version delivered late
-      const lineIds = o.line_items.map((l) => l.id);
-      await tx.query(`DELETE FROM "OrderLine" WHERE shop = $1 AND "orderId" = $2 AND NOT (id = ANY($3::bigint[]))`, [shop, o.id, lineIds]);
-      if (o.line_items.length) {
-        const L = o.line_items;
+      const applied = orders.filter((o) => won.has(o.id));
+      if (applied.length) {
+        // Lines the new version no longer has go; the rest are upserted.
+        const pairs = applied.flatMap((o) => o.line_items.map((l) => [o.id, l.id] as const));
         await tx.query(
-          `INSERT INTO "OrderLine" AS l (shop, id, "orderId", "productId", "variantId", "productTitle", "productType", vendor, quantity, "unitPrice")
-         SELECT $1, u.id, $2, u.pid, u.vid, u.title, u.ptype, u.vendor, u.qty, u.price
-         FROM unnest($3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::int[], $10::numeric[]) AS u(id, pid, vid, title, ptype, vendor, qty, price)
-         ON CONFLICT (shop, "orderId", id) DO UPDATE SET "productId" = excluded."productId", "variantId" = excluded."variantId",
-           "productTitle" = excluded."productTitle", "productType" = coalesce(excluded."productType", l."productType"), vendor = excluded.vendor,
-           quantity = excluded.quantity, "unitPrice" = excluded."unitPrice"`,
-          [
-            shop,
-            o.id,
-            lineIds,
-            L.map((l) => l.product_id ?? null),
-            L.map((l) => l.variant_id ?? null),
-            L.map((l) => l.title ?? null),
-            L.map((l) => l.product_type ?? null),
-            L.map((l) => l.vendor ?? null),
-            L.map((l) => l.quantity),
-            L.map((l) => l.price),
-          ],
+          `DELETE FROM "OrderLine" l WHERE l.shop = $1 AND l."orderId" = ANY($2::bigint[])
+             AND NOT EXISTS (SELECT 1 FROM unnest($3::bigint[], $4::bigint[]) AS k(oid, lid) WHERE k.oid = l."orderId" AND k.lid = l.id)`,
+          [shop, applied.map((o) => o.id), pairs.map((p) => p[0]), pairs.map((p) => p[1])],
         );
+        const L = applied.flatMap((o) => o.line_items.map((l) => ({ ...l, orderId: o.id })));
+        if (L.length)
+          await tx.query(
+            `INSERT INTO "OrderLine" AS l (shop, id, "orderId", "productId", "variantId", "productTitle", "productType", vendor, quantity, "unitPrice")
+             SELECT $1, u.id, u.oid, u.pid, u.vid, u.title, u.ptype, u.vendor, u.qty, u.price
+             FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::int[], $10::numeric[]) AS u(id, oid, pid, vid, title, ptype, vendor, qty, price)
+             ON CONFLICT (shop, "orderId", id) DO UPDATE SET "productId" = excluded."productId", "variantId" = excluded."variantId",
+               "productTitle" = excluded."productTitle", "productType" = coalesce(excluded."productType", l."productType"), vendor = excluded.vendor,
+               quantity = excluded.quantity, "unitPrice" = excluded."unitPrice"`,
+            [
+              shop,
+              L.map((l) => l.id),
+              L.map((l) => l.orderId),
+              L.map((l) => l.product_id ?? null),
+              L.map((l) => l.variant_id ?? null),
+              L.map((l) => l.title ?? null),
+              L.map((l) => l.product_type ?? null),
+              L.map((l) => l.vendor ?? null),
+              L.map((l) => l.quantity),
+              L.map((l) => l.price),
+            ],
+          );
+        const affected = new Set<string>();
+        for (const o of applied) {
+          const c = customerOf(o);
+          const prev = movedFrom.get(o.id) ?? null;
+          if (c) affected.add(c);
+          if (prev) affected.add(prev);
+        }
+        await refreshAggregates(tx, shop, [...affected]);
       }
-      const affected = [...new Set([customerId, previous].filter((c): c is string => !!c))];
-      await refreshAggregates(tx, shop, affected);
-      return { outcome: "applied", ...result };
+      return orders.map((o): AppliedOrder => {
+        const customerId = customerOf(o);
+        const previous = movedFrom.get(o.id) ?? null;
+        return {
+          outcome: won.has(o.id) ? "applied" : "stale", // stale: an older version delivered late
+          orderId: o.id,
+          customerId,
+          previousCustomerId: previous !== customerId ? previous : null,
+        };
+      });
     }),
   );
 }
