@@ -1,7 +1,7 @@
 import type { Sql } from "../db/sql";
 import type { OrderChanged } from "../jobs/feature";
 import { shopFacts, shopInstalled as installed } from "../shop-settings.server";
-import { runAnalysis } from "./run-analysis";
+import { runAnalysis, type AnalysisPhases } from "./run-analysis";
 import { requestAnalysis, scheduleDaily, type QueueLike } from "./schedule";
 
 /** What the analysis jobs need; tests pass a PGlite `sql`, a recording queue and a fixed clock. */
@@ -9,6 +9,8 @@ export interface AnalysisJobDeps {
   sql: Sql;
   queue: QueueLike;
   now?: () => Date;
+  /** Told the phases of each run (bench/analysis-job.ts). */
+  onPhases?: (phases: AnalysisPhases) => void;
 }
 
 const nowOf = (d: AnalysisJobDeps) => d.now?.() ?? new Date();
@@ -16,7 +18,7 @@ const nowOf = (d: AnalysisJobDeps) => d.now?.() ?? new Date();
 export async function runAnalysisJob(deps: AnalysisJobDeps, shop: string) {
   // An uninstalled shop keeps its data until shop/redact but needs no fresh scores.
   if (!(await installed(deps.sql, shop))) return null;
-  return runAnalysis({ sql: deps.sql, now: deps.now }, shop);
+  return runAnalysis({ sql: deps.sql, now: deps.now, onPhases: deps.onPhases }, shop);
 }
 
 export async function ensureDaily(deps: AnalysisJobDeps, shop: string) {
@@ -28,7 +30,7 @@ export async function ensureDaily(deps: AnalysisJobDeps, shop: string) {
 export async function runDailyJob(deps: AnalysisJobDeps, shop: string) {
   if (!(await installed(deps.sql, shop))) return null;
   await ensureDaily(deps, shop);
-  return runAnalysis({ sql: deps.sql, now: deps.now }, shop);
+  return runAnalysis({ sql: deps.sql, now: deps.now, onPhases: deps.onPhases }, shop);
 }
 
 export async function onSyncCompleted(deps: AnalysisJobDeps, shop: string) {

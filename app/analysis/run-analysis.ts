@@ -3,10 +3,11 @@ import type { Sql } from "../db/sql";
 import {
   analyze,
   assertTimeZone,
-  HistoryAccumulator,
   localDay,
+  OrderedHistoryBuilder,
   type AnalysisResult,
   type LapseClass,
+  type PurchaseHistories,
   type ReliabilityBin,
   type RiskSummary,
   type Settings,
@@ -16,7 +17,7 @@ import { AppError, isAppError } from "../lib/errors";
 import { shopFacts } from "../shop-settings.server";
 import { loadAnalysisSettings } from "./settings";
 import { DAY_MS } from "../domain/analytics/dates";
-import { excludedOrderCounts, purchaseBatches } from "../sync/store/purchases";
+import { excludedOrderCounts, purchaseColumnBatches } from "../sync/store/purchases";
 import { failAnalysisRun, latestRuns, startAnalysisRun, storeCompletedRun, type AnalysisRunRow } from "./store";
 
 export interface AnalysisDeps {
@@ -26,6 +27,23 @@ export interface AnalysisDeps {
   chunkOrders?: number;
   /** Score rows per INSERT statement (default 5,000). */
   insertRows?: number;
+  /** Told how long each phase of a run took (bench/analysis-job.ts prints it). */
+  onPhases?: (phases: AnalysisPhases) => void;
+}
+
+/** Milliseconds per phase of one run. */
+export interface AnalysisPhases {
+  /** Reading the orders into the per-customer histories. */
+  readMs: number;
+  batches: number;
+  /** Fitting the models (BG/NBD, Gamma-Gamma, churn combiner). */
+  fitMs: number;
+  /** Scoring every customer and the summary. */
+  scoreMs: number;
+  /** Writing the scores and completing the run, swap included. */
+  writeMs: number;
+  /** The part of the write that readers wait on or that holds the shop's lock. */
+  swapMs: number;
 }
 
 export interface HistogramBin {
@@ -126,11 +144,19 @@ export async function runAnalysis(
   });
 
   try {
-    const acc = new HistoryAccumulator(tz);
-    const excluded = await streamOrders(sql, shop, tz, acc, deps.chunkOrders ?? 50_000);
-    const result = analyze(acc.build(), { asOf: asOfDay, settings: cfg.settings, timeUnit: cfg.timeUnit });
+    const phases: AnalysisPhases = { readMs: 0, batches: 0, fitMs: 0, scoreMs: 0, writeMs: 0, swapMs: 0 };
+    let t = performance.now();
+    const histories = await readHistories(sql, shop, tz, deps.chunkOrders ?? 50_000, phases);
+    const excluded = histories.excluded;
+    phases.readMs = performance.now() - t;
+    t = performance.now();
+    const result = analyze(histories, { asOf: asOfDay, settings: cfg.settings, timeUnit: cfg.timeUnit });
+    phases.fitMs = performance.now() - t;
+    t = performance.now();
     const summary = buildSummary(result, { tz, currency: facts.currencyCode, timeUnit: cfg.timeUnit, settings: cfg.settings, excluded });
     const model = modelSummary(result);
+    phases.scoreMs = performance.now() - t;
+    t = performance.now();
     const superseded = await storeCompletedRun(sql, {
       id: runId,
       shop,
@@ -143,6 +169,8 @@ export async function runAnalysis(
       model,
       message: result.modelMessage,
     });
+    phases.writeMs = performance.now() - t;
+    deps.onPhases?.(phases);
     return { runId, summary, model, superseded };
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
@@ -162,23 +190,24 @@ function safeLocalDay(at: Date, tz: string): number {
 }
 
 /**
- * Feeds the shop's qualifying orders to the accumulator, in the bounded batches of the sync's read
- * API (one customer's orders never straddle two batches; guest orders count for shop totals only).
+ * Reads the shop's qualifying orders into per-customer histories, in the bounded column batches of
+ * the sync's read API (customers in id order, each one's orders oldest first and never split over
+ * two batches; guest orders count for shop totals only). Between batches the event loop and, on
+ * PGlite, the one connection are free for a moment, so order webhooks interleave with a long read.
  */
-async function streamOrders(
-  sql: Sql,
-  shop: string,
-  tz: string,
-  acc: HistoryAccumulator,
-  chunk: number,
-): Promise<{ test: number; cancelled: number }> {
-  for await (const batch of purchaseBatches(sql, shop, chunk)) {
-    for (let i = 0; i < batch.length; i++) {
-      const p = batch[i]!;
-      acc.addDay(p.customerId, localDay(p.at, tz), p.value);
+async function readHistories(sql: Sql, shop: string, tz: string, chunk: number, phases: AnalysisPhases): Promise<PurchaseHistories> {
+  const builder = new OrderedHistoryBuilder(tz);
+  for await (const batch of purchaseColumnBatches(sql, shop, chunk)) {
+    phases.batches++;
+    const { customerIds, starts, at, value } = batch;
+    if (!customerIds.length) for (let i = 0; i < at.length; i++) builder.guest(at[i]!, value[i]!);
+    for (let c = 0; c < customerIds.length; c++) {
+      builder.customer(customerIds[c]!);
+      for (let i = starts[c]!; i < starts[c + 1]!; i++) builder.order(at[i]!, value[i]!);
     }
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
-  return excludedOrderCounts(sql, shop);
+  return builder.build(await excludedOrderCounts(sql, shop));
 }
 
 function emptyBranch(): BranchSummary {

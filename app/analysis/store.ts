@@ -1,4 +1,4 @@
-import type { Sql } from "../db/sql";
+import { copyText, type Sql } from "../db/sql";
 import type { CustomerAnalysis } from "../domain/analytics/index";
 
 /*
@@ -124,46 +124,48 @@ export async function failAnalysisRun(sql: Sql, runId: string, now: Date, messag
 
 const BRANCH: Record<"vip" | "standard", string> = { vip: "VIP", standard: "Standard" };
 
+const SCORE_COPY_COLUMNS = [
+  "shop",
+  "customerId",
+  "runId",
+  "lapseClass",
+  "overdue",
+  "vip",
+  "target",
+  "branch",
+  "orders",
+  "purchaseDays",
+  "totalSpent",
+  "aov",
+  "firstOrderAt",
+  "lastOrderAt",
+  "daysSinceLast",
+  "medianGapDays",
+  "pAlive",
+  "expectedPurchases90",
+  "expectedNextOrderAt",
+  "predictedValue12m",
+  "churnRisk",
+  "expectedOrderValue",
+  "pBuy",
+];
+
+/**
+ * COPY in batches of `size` rows (one text buffer in memory at a time): several times faster than
+ * INSERT for a million rows. Floats as JavaScript prints them (the shortest text that reads back as
+ * the same double), dates as YYYY-MM-DD (midnight of that calendar date).
+ */
 async function insertScores(tx: Sql, shop: string, runId: string, rows: CustomerAnalysis[], size: number) {
+  const shopText = copyText(shop),
+    runText = copyText(runId);
+  const num = (v: number | null) => (v === null ? "\\N" : String(v));
   for (let s = 0; s < rows.length; s += size) {
-    const part = rows.slice(s, s + size);
-    const col = <T>(f: (r: CustomerAnalysis) => T) => part.map(f);
-    await tx.query(
-      `INSERT INTO "CustomerScore" (shop, "customerId", "runId", "lapseClass", overdue, vip, target, branch, orders, "purchaseDays", "totalSpent", aov,
-         "firstOrderAt", "lastOrderAt", "daysSinceLast", "medianGapDays", "pAlive", "expectedPurchases90", "expectedNextOrderAt", "predictedValue12m",
-         "churnRisk", "expectedOrderValue", "pBuy")
-       SELECT $1, u.cid, $2, u.cls, u.od, u.vip, u.tg, u.br, u.n, u.pd, u.ts, u.aov, u.f::timestamp, u.l::timestamp, u.dsl, u.mg, u.pa, u.e90,
-         u.nx::timestamp, u.v12, u.cr, u.eov, u.pb
-       FROM unnest($3::bigint[], $4::text[], $5::boolean[], $6::boolean[], $7::boolean[], $8::text[], $9::int[], $10::int[], $11::float8[], $12::float8[],
-         $13::text[], $14::text[], $15::int[], $16::float8[], $17::float8[], $18::float8[], $19::text[], $20::float8[], $21::float8[], $22::float8[],
-         $23::float8[])
-         AS u(cid, cls, od, vip, tg, br, n, pd, ts, aov, f, l, dsl, mg, pa, e90, nx, v12, cr, eov, pb)`,
-      [
-        shop,
-        runId,
-        col((r) => r.customerId),
-        col((r) => r.lapseClass),
-        col((r) => r.overdue),
-        col((r) => r.vip),
-        col((r) => r.target),
-        col((r) => (r.branch ? BRANCH[r.branch] : null)),
-        col((r) => r.orders),
-        col((r) => r.purchaseDays),
-        col((r) => r.totalSpent),
-        col((r) => r.aov),
-        col((r) => r.firstOrderDate),
-        col((r) => r.lastOrderDate),
-        col((r) => r.daysSinceLastOrder),
-        col((r) => r.medianGapDays),
-        col((r) => r.pAlive),
-        col((r) => r.expectedPurchases90d),
-        col((r) => r.expectedNextOrderDate),
-        col((r) => r.predicted12mValue),
-        col((r) => r.churnRisk),
-        col((r) => r.expectedOrderValue),
-        col((r) => r.pBuy),
-      ],
-    );
+    let text = "";
+    for (let i = s; i < Math.min(rows.length, s + size); i++) {
+      const r = rows[i]!;
+      text += `${shopText}\t${r.customerId}\t${runText}\t${r.lapseClass}\t${r.overdue ? "t" : "f"}\t${r.vip ? "t" : "f"}\t${r.target ? "t" : "f"}\t${r.branch ? BRANCH[r.branch] : "\\N"}\t${r.orders}\t${r.purchaseDays}\t${r.totalSpent}\t${r.aov}\t${r.firstOrderDate}\t${r.lastOrderDate}\t${r.daysSinceLastOrder}\t${num(r.medianGapDays)}\t${num(r.pAlive)}\t${num(r.expectedPurchases90d)}\t${r.expectedNextOrderDate ?? "\\N"}\t${num(r.predicted12mValue)}\t${r.churnRisk}\t${num(r.expectedOrderValue)}\t${num(r.pBuy)}\n`;
+    }
+    await tx.copyFrom("CustomerScore", SCORE_COPY_COLUMNS, text);
   }
 }
 

@@ -1,5 +1,5 @@
 export { DEFAULT_SETTINGS, resolveSettings, type Settings, type SettingsInput } from "./settings";
-export { HistoryAccumulator, buildHistories, type OrderFact, type PurchaseHistories } from "./histories";
+export { HistoryAccumulator, OrderedHistoryBuilder, buildHistories, type OrderFact, type PurchaseHistories } from "./histories";
 export { DAY_MS, localDay, dayFromIso, isoFromDay, assertTimeZone } from "./dates";
 export {
   analyze,
