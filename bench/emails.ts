@@ -1,4 +1,5 @@
 // Email throughput: TEST_DATABASE_URL=postgres://… npx tsx bench/emails.ts [--n 20000] [--concurrency 1,8,32] [--baseline-n 2000]
+//   [--campaign-concurrency 32] [--smtp-options maxConnections=10]
 // Seeds N consenting customers in a throwaway PostgreSQL database, starts a counting SMTP sink in its
 // own process (bench/smtp-sink.ts), and sends one Day-0 win-back email to each customer through the
 // real messenger (consent, caps, dedupe claim, composition in the shop's locale, unsubscribe token,
@@ -188,6 +189,8 @@ async function main() {
       concurrency: { type: "string", default: "1,8,32" },
       "baseline-n": { type: "string", default: "2000" },
       "campaign-concurrency": { type: "string", default: "32" },
+      // SMTP_URL query options for the pooled transport, e.g. "maxConnections=10&maxMessages=500" (nodemailer's defaults: 5 and 100).
+      "smtp-options": { type: "string", default: "" },
     },
   });
   const n = Number(values.n);
@@ -228,7 +231,8 @@ async function main() {
     let campaignRun: BenchEmailsResult | undefined;
     for (const c of levels) {
       const before = await sink.count();
-      const pooled = await benchEmails({ sql: db.sql, shop, customerIds: ids, smtpUrl: sink.smtpUrl, concurrency: c, now: shiftedClock() });
+      const pooledUrl = values["smtp-options"] ? `${sink.smtpUrl}?${values["smtp-options"]}` : sink.smtpUrl;
+      const pooled = await benchEmails({ sql: db.sql, shop, customerIds: ids, smtpUrl: pooledUrl, concurrency: c, now: shiftedClock() });
       const after = await sink.count();
       if (after.messages - before.messages !== pooled.sent)
         throw new Error(`the sink received ${after.messages - before.messages} messages for ${pooled.sent} sent`);
