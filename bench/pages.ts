@@ -17,6 +17,7 @@ import { copyText, type Sql } from "../app/db/sql";
 import type { AppContext } from "../app/jobs/feature";
 import { DEFAULT_SETTINGS } from "../app/domain/analytics/index";
 import { exportSegment, loadSegments } from "../app/analysis/page.server";
+import { encodeCursor } from "../app/analysis/explore-segments";
 import { loadHome } from "../app/home.server";
 import { loadOutreachPage } from "../app/outreach/page.server";
 import { exportQueueCsv } from "../app/outreach/export-queue";
@@ -464,20 +465,25 @@ export async function pageLoaders(
         const qs = `${f ? `${f}&` : ""}sort=${s}&dir=${dir}`;
         out.push({ name: `segments ${qs}`, call: () => loadSegments(ctx, shop, segUrl(qs)) });
       }
-  // A deep page: the cursor after 200 pages of the default order, found once (outside the timing).
-  let after: string | null = null;
-  for (let p = 0; p < 200; p++) {
-    const r = await loadSegments(ctx, shop, segUrl(after ? `after=${after}&limit=50` : "limit=50"));
-    after = r.page.next;
-    if (!after) break;
-  }
-  if (after) {
-    const deep = after;
+  // A deep page: the cursor of row 10,000 of the default order (page 201 of 50), read once outside the timing.
+  const deepRow = await ctx.db.sql.query<{ v: number; id: string }>(
+    `SELECT "churnRisk" AS v, "customerId"::text AS id FROM "CustomerScore" WHERE shop = $1 ORDER BY "churnRisk" DESC, "customerId" DESC OFFSET 9999 LIMIT 1`,
+    [shop],
+  );
+  if (deepRow[0]) {
+    const deep = encodeCursor({ v: Number(deepRow[0].v), id: deepRow[0].id });
     out.push({ name: "segments page 201 (cursor)", call: () => loadSegments(ctx, shop, segUrl(`after=${deep}`)) });
-    out.push({
-      name: "segments page 201 class=lost by spend",
-      call: () => loadSegments(ctx, shop, segUrl(`class=lost&sort=totalSpent&after=${deep}`)),
-    });
+    const lost = await ctx.db.sql.query<{ v: number; id: string }>(
+      `SELECT "totalSpent" AS v, "customerId"::text AS id FROM "CustomerScore" WHERE shop = $1 AND "lapseClass" = 'lost' ORDER BY "totalSpent" DESC, "customerId" DESC OFFSET 9999 LIMIT 1`,
+      [shop],
+    );
+    if (lost[0]) {
+      const c = encodeCursor({ v: Number(lost[0].v), id: lost[0].id });
+      out.push({
+        name: "segments page 201 class=lost by spend",
+        call: () => loadSegments(ctx, shop, segUrl(`class=lost&sort=totalSpent&after=${c}`)),
+      });
+    }
   }
   out.push({
     name: "segments export first byte",
@@ -617,7 +623,7 @@ async function main() {
     } as unknown as Pick<AppContext, "db" | "adminClient" | "queue" | "now" | "env">;
     const runs = Number(arg("runs", "20"));
     const only = process.argv.includes("--only") ? arg("only", "") : "";
-    const loaders = (await pageLoaders(ctx, seed, { fullExports: true })).filter((l) => !only || l.name.includes(only));
+    const loaders = (await pageLoaders(ctx, seed, { fullExports: true })).filter((l) => !only || new RegExp(only).test(l.name));
     const results = await measurePages(loaders, runs);
     for (const r of results)
       console.log(`${r.name.padEnd(60)} p50 ${r.p50.toFixed(1).padStart(8)} ms   p95 ${r.p95.toFixed(1).padStart(8)} ms`);
