@@ -25,7 +25,7 @@ export interface AnalysisDeps {
   now?: () => Date;
   /** Orders per read of the sync's purchase batches (bounded memory for the rows in flight; default 50,000). */
   chunkOrders?: number;
-  /** Score rows per INSERT statement (default 5,000). */
+  /** Score rows per COPY batch of the write (default 20,000; one batch's text is in memory at a time). */
   insertRows?: number;
   /** Told how long each phase of a run took (bench/analysis-job.ts prints it). */
   onPhases?: (phases: AnalysisPhases) => void;
@@ -117,8 +117,8 @@ const nowOf = (deps: AnalysisDeps) => deps.now?.() ?? new Date();
 /**
  * Recomputes a shop's analysis from the stored orders and replaces its scores.
  *
- * Orders are read in customer-id ranges of about `chunkOrders` rows and fed to the domain's
- * accumulator (typed arrays), so even a million orders never exist as JS row objects at once.
+ * Orders are read in customer-id ranges of about `chunkOrders` rows as packed columns into the
+ * domain's ordered history builder (typed arrays): no JS object per order ever exists (ADR 088).
  * The scores and the completed run are written in one transaction: readers see either the old
  * scores with the old run or the new ones with the new run, never a mix or an empty table.
  */
@@ -150,9 +150,15 @@ export async function runAnalysis(
     const excluded = histories.excluded;
     phases.readMs = performance.now() - t;
     t = performance.now();
-    const result = analyze(histories, { asOf: asOfDay, settings: cfg.settings, timeUnit: cfg.timeUnit });
-    phases.fitMs = performance.now() - t;
-    t = performance.now();
+    const result = analyze(histories, {
+      asOf: asOfDay,
+      settings: cfg.settings,
+      timeUnit: cfg.timeUnit,
+      onFitted: () => {
+        phases.fitMs = performance.now() - t;
+        t = performance.now();
+      },
+    });
     const summary = buildSummary(result, { tz, currency: facts.currencyCode, timeUnit: cfg.timeUnit, settings: cfg.settings, excluded });
     const model = modelSummary(result);
     phases.scoreMs = performance.now() - t;
@@ -163,13 +169,15 @@ export async function runAnalysis(
       startedAt,
       now: () => nowOf(deps),
       rows: result.rows,
-      insertRows: deps.insertRows ?? 5_000,
+      insertRows: deps.insertRows ?? 20_000,
       customers: result.customers,
       summary,
       model,
       message: result.modelMessage,
     });
     phases.writeMs = performance.now() - t;
+    // The whole write runs inside the one replacing transaction (the shop's lock held, readers on the old rows).
+    phases.swapMs = phases.writeMs;
     deps.onPhases?.(phases);
     return { runId, summary, model, superseded };
   } catch (e) {

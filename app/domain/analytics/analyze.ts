@@ -184,6 +184,8 @@ export interface AnalyzeOptions {
   asOf: string | number;
   settings?: SettingsInput;
   timeUnit?: TimeUnit;
+  /** Called once the models are fitted, before every customer is scored (the app times the two phases). */
+  onFitted?: () => void;
 }
 
 interface Snapshot {
@@ -447,6 +449,7 @@ export function analyze(h: PurchaseHistories, opts: AnalyzeOptions): AnalysisRes
     modelMessage = e.message;
   }
 
+  opts.onFitted?.();
   const classes = { active: 0, at_risk: 0, high_risk: 0, lost: 0 };
   let overdueN = 0,
     vipN = 0,
