@@ -92,13 +92,24 @@ export class PgBossJobQueue implements JobQueue {
   private ensureStarted() {
     this.started ??= (async () => {
       await this.boss.start();
-      for (const d of this.defs.values()) {
-        const options = { name: d.queue, policy: d.singleton ? "stately" : "standard", expireInSeconds: expireOf(d) } as const;
-        await this.boss.createQueue(d.queue, options);
-        // createQueue leaves an existing queue as it was: bring its settings up to date.
-        await this.boss.updateQueue(d.queue, options);
-      }
-    })();
+      // Two instances starting at once on a new database deadlock inside pg-boss's createQueue
+      // (40P01; test/jobs/two-instances.test.ts). One app-wide advisory lock, held by a transaction on
+      // our own connection while pg-boss works on its pool, makes instances create queues one at a time.
+      await this.sql.transaction(async (tx) => {
+        await tx.query(`SELECT pg_advisory_xact_lock(hashtext('winback:pgboss-queues'))`);
+        for (const d of this.defs.values()) {
+          const options = { name: d.queue, policy: d.singleton ? "stately" : "standard", expireInSeconds: expireOf(d) } as const;
+          await this.boss.createQueue(d.queue, options);
+          // createQueue leaves an existing queue as it was: bring its settings up to date.
+          await this.boss.updateQueue(d.queue, options);
+        }
+      });
+    })().catch((e: unknown) => {
+      // A failed start is not remembered: the next start() or send() tries again instead of leaving
+      // this instance without a queue for the rest of its life.
+      this.started = undefined;
+      throw e;
+    });
     return this.started;
   }
 
