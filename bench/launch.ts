@@ -90,7 +90,7 @@ async function seed(db: Database, n: number, vip: number) {
   );
   await sql.query(
     `INSERT INTO "Customer" (shop, id, email, "firstName", "emailConsent", "updatedAt", "orderCount", "totalSpent", "firstOrderAt", "lastOrderAt")
-     SELECT $1, $2::bigint + g, 'c' || g || '@example.com', 'C' || g, 'SUBSCRIBED', now(), 1 + g % 7, 20 + (g * 7919) % 2000,
+     SELECT $1, $2::bigint + g, 'c' || g || '@example.com', 'C' || g, 'SUBSCRIBED', now(), 1 + g % 7, 20 + (g::bigint * 7919) % 2000,
             now() - interval '700 days', now() - make_interval(days => 150 + g % 200)
      FROM generate_series(1, $3::int) g`,
     [SHOP, CUSTOMER_ID_BASE, n],

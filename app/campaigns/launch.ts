@@ -20,6 +20,7 @@ import { saveSettingsSection } from "../shop-settings.server";
 import { DEFAULT_BULK_TAG_THRESHOLD, type CampaignDeps } from "./deps";
 import {
   activeTreatedIds,
+  analyzeCampaignTables,
   campaignShopOf,
   countByReason,
   engagedCustomers,
@@ -278,6 +279,7 @@ async function snapshotMembers(deps: CampaignDeps, c: CampaignRow): Promise<void
     const counts = await insertMembers(tx, c.id, c.shop, launchAt, members);
     await recordStep(tx, c.id, "members", { ...counts, excluded, doneAt: deps.now().toISOString() });
   });
+  await analyzeCampaignTables(deps.sql);
 }
 
 async function tagCustomers(deps: CampaignDeps, client: AdminClient, c: CampaignRow): Promise<void> {
@@ -467,6 +469,7 @@ async function scheduleTouches(deps: CampaignDeps, c: CampaignRow): Promise<void
     const steps = touchSchedule(launchAt, branch, c.settings);
     await insertTouches(deps.sql, c.id, branch, steps);
   }
+  await analyzeCampaignTables(deps.sql);
   const { batches } = await enqueuePendingTouchBatches(deps, c.shop, c.id);
   const scheduled = await countTouches(deps.sql, c.id);
   await recordStep(deps.sql, c.id, "touches", {

@@ -289,6 +289,16 @@ export interface NewMember {
   holdoutUntil: Date | null;
 }
 
+/**
+ * Fresh planner statistics for the campaign tables after a launch wrote hundreds of thousands of
+ * rows: planned with the empty table's statistics, the next statements of the launch (touches
+ * joined to members) chose nested loops and ran for minutes at 400,000 members.
+ */
+export async function analyzeCampaignTables(sql: Sql): Promise<void> {
+  await sql.query(`ANALYZE "CampaignMember"`);
+  await sql.query(`ANALYZE "CampaignTouch"`);
+}
+
 /** Inserts members (existing ones are kept) and returns the campaign's counts. */
 export async function insertMembers(
   sql: Sql,
@@ -545,14 +555,15 @@ export async function insertTouches(
   batchSize = TOUCH_BATCH_SIZE,
 ): Promise<void> {
   await sql.query(
-    `WITH base AS (SELECT day, max(batch) + 1 AS next FROM "CampaignTouch" WHERE "campaignId" = $1 GROUP BY day)
+    // Members are numbered once (in the primary key's order) and every day reuses the number: no sort of the
+    // members × days rows. One statement per branch: a resumed launch inserts the whole branch or none of it (conflicts).
+    `WITH base AS (SELECT day, max(batch) + 1 AS next FROM "CampaignTouch" WHERE "campaignId" = $1 GROUP BY day),
+          m AS (SELECT "campaignId", "customerId", shop, branch, row_number() OVER (ORDER BY "customerId") - 1 AS rn
+                FROM "CampaignMember" WHERE "campaignId" = $1 AND branch = $2 AND NOT holdout AND "exitedAt" IS NULL)
      INSERT INTO "CampaignTouch" ("campaignId", "customerId", day, shop, step, branch, "dueAt", state, "updatedAt", batch)
-     SELECT m."campaignId", m."customerId", s.day, m.shop, s.step, m.branch, s.due, 'scheduled', now(),
-            coalesce(b.next, 0) + (row_number() OVER (PARTITION BY s.day ORDER BY m."customerId") - 1) / $6
-     FROM "CampaignMember" m CROSS JOIN unnest($3::int[], $4::int[], $5::timestamp[]) AS s(day, step, due)
+     SELECT m."campaignId", m."customerId", s.day, m.shop, s.step, m.branch, s.due, 'scheduled', now(), coalesce(b.next, 0) + m.rn / $6
+     FROM m CROSS JOIN unnest($3::int[], $4::int[], $5::timestamp[]) AS s(day, step, due)
      LEFT JOIN base b ON b.day = s.day
-     WHERE m."campaignId" = $1 AND m.branch = $2 AND NOT m.holdout AND m."exitedAt" IS NULL
-       AND NOT EXISTS (SELECT 1 FROM "CampaignTouch" t WHERE t."campaignId" = m."campaignId" AND t."customerId" = m."customerId" AND t.day = s.day)
      ON CONFLICT DO NOTHING`,
     [campaignId, branch, steps.map((s) => s.day), steps.map((s) => s.step), steps.map((s) => s.dueAt.toISOString()), batchSize],
   );
