@@ -69,6 +69,7 @@ export function createParsePool(opts: PoolOptions = {}): BatchParser & { close()
   const slots: Slot[] = [];
   const queue: Job[] = [];
   let unavailable = false;
+  let startFailures = 0;
   let idleTimer: NodeJS.Timeout | null = null;
 
   const spawn = (): Slot => {
@@ -94,6 +95,7 @@ export function createParsePool(opts: PoolOptions = {}): BatchParser & { close()
       const job = slot.job;
       slot.job = null;
       if (job) job.reject(new Error(`JSONL parse worker stopped: ${why}`));
+      if (!slot.ready) startFailures++;
       if (!slot.ready && !slots.some((s) => s.ready)) {
         // A worker could not start and none is running: parse here from now on (the queued batches
         // were never sent, so they are intact). Retrying would spawn failing workers in a loop.
@@ -121,7 +123,8 @@ export function createParsePool(opts: PoolOptions = {}): BatchParser & { close()
     while (queue.length) {
       const slot = slots.find((s) => s.ready && !s.job);
       if (!slot) {
-        if (slots.length < threads) spawn();
+        // A replacement for a worker that failed to start, while others run, is tried a few times only.
+        if (slots.length < threads && (slots.length === 0 || startFailures < 3)) spawn();
         break;
       }
       const job = queue.shift()!;
