@@ -260,8 +260,13 @@ async function main() {
   // the storm arrives.
   const settings = await loaderData("/app/settings", "routes/app.settings._index");
   const form = analysisSettingsForm(settings.value, { includeLost: true });
+  // Customers the analysis does not target (at most a tenth of the shop): a new order makes a
+  // customer active again, and the launch below should still find the lapsed ones.
   const stormCustomers = (
-    await q<{ id: string }>(`SELECT id::text AS id FROM "Customer" WHERE shop = $1 ORDER BY random() LIMIT 30000`, [SHOP])
+    await q<{ id: string }>(
+      `SELECT "customerId"::text AS id FROM "CustomerScore" WHERE shop = $1 AND NOT target ORDER BY random() LIMIT LEAST(30000, $2::int / 10)`,
+      [SHOP, counts.c],
+    )
   ).map((r) => r.id);
   const before = new Map(
     (
