@@ -1,6 +1,6 @@
 /**
  * TEST_DATABASE_URL=postgres://… npx tsx bench/pages.ts [--customers 1000000] [--orders-per-customer 5] [--tasks 50000]
- *   [--runs 20] [--keep] [--reuse <database>]
+ *   [--runs 20] [--keep] [--reuse <database>] [--only <name pattern>] [--full-exports]
  *
  * Every merchant page's loader at scale (docs/decisions/086-pages-at-scale.md): seeds one shop on a
  * fresh PostgreSQL database with COPY (customers, their orders, one completed analysis with a score per
@@ -623,7 +623,9 @@ async function main() {
     } as unknown as Pick<AppContext, "db" | "adminClient" | "queue" | "now" | "env">;
     const runs = Number(arg("runs", "20"));
     const only = process.argv.includes("--only") ? arg("only", "") : "";
-    const loaders = (await pageLoaders(ctx, seed, { fullExports: true })).filter((l) => !only || new RegExp(only).test(l.name));
+    const loaders = (await pageLoaders(ctx, seed, { fullExports: process.argv.includes("--full-exports") })).filter(
+      (l) => !only || new RegExp(only).test(l.name),
+    );
     // Each page is printed as soon as it is measured (a full run takes minutes on a busy machine).
     const results = await measurePages(loaders, runs, (r) =>
       console.log(`${r.name.padEnd(60)} p50 ${r.p50.toFixed(1).padStart(8)} ms   p95 ${r.p95.toFixed(1).padStart(8)} ms`),
