@@ -240,7 +240,7 @@ export async function statusCounts(
 ): Promise<Array<{ status: VipTaskStatus; n: number; overdue: number }>> {
   const rows = await sql.query<{ status: VipTaskStatus; n: string; overdue: string }>(
     `SELECT status, count(*)::int8 AS n,
-            count(*) FILTER (WHERE (status = 'to_contact' AND "dueAt" <= $3) OR (status IN ('contacted', 'follow_up_due') AND "followUpAt" <= $3))::int8 AS overdue
+            count(*) FILTER (WHERE "nextDueAt" <= $3)::int8 AS overdue
        FROM "OutreachTask" WHERE shop = $1 AND ($2::text IS NULL OR "campaignId" = $2) GROUP BY status`,
     [shop, campaignId, now],
   );

@@ -61,3 +61,9 @@ UPDATE "OutreachTask" t SET
   "customerSpent" = c."totalSpent",
   "customerLastOrderAt" = c."lastOrderAt"
 FROM "Customer" c WHERE c.shop = t.shop AND c.id = t."customerId";
+
+-- The queue page's counts (total, per status and overdue, concierges) read these narrow indexes instead of
+-- the wide task rows (scripts, history); the default order (next due, then id) reads its page from an index.
+CREATE INDEX "OutreachTask_shop_status_nextDueAt_idx" ON "OutreachTask"("shop", "status", "nextDueAt");
+CREATE INDEX "OutreachTask_shop_concierge_idx" ON "OutreachTask"("shop", (coalesce(nullif("conciergeName", ''), "conciergeRole")));
+CREATE INDEX "OutreachTask_shop_due_id_idx" ON "OutreachTask"("shop", (coalesce("nextDueAt", 'infinity'::timestamp)), ("id" COLLATE "C"));
