@@ -1,4 +1,7 @@
+import { createHmac, randomUUID } from "node:crypto";
+import type { ActionFunctionArgs } from "@remix-run/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Database } from "../../app/db/open";
 import { SHOP_ROLE, withShop, type Sql } from "../../app/db/sql";
 import { requestScopedSql, runForShop, runUnscoped } from "../../app/db/shop-scope";
 import { createTestDb, databaseKinds, type TestDb } from "../support/db";
@@ -16,6 +19,7 @@ interface Column {
   udt_name: string;
   is_nullable: string;
   column_default: string | null;
+  allowed?: string;
 }
 
 /** Every table with a shop key and the column holding it ("Shop" is keyed by domain), from the schema. */
@@ -31,6 +35,8 @@ async function shopTables(sql: Sql): Promise<Map<string, string>> {
 
 /** A value for a required column, distinct per `n` so each shop's row passes the unique indexes. */
 function valueFor(c: Column, n: number): unknown {
+  // A one-column CHECK (kind IN ('open', …)): its first allowed literal.
+  if (c.allowed !== undefined) return c.allowed;
   if (c.data_type === "ARRAY") return [];
   switch (c.udt_name) {
     case "int2":
@@ -80,6 +86,16 @@ describe.each(databaseKinds)("row-level security (%s)", (kind) => {
     columns = await sql.query<Column>(
       `SELECT table_name, column_name, data_type, udt_name, is_nullable, column_default FROM information_schema.columns WHERE table_schema = current_schema()`,
     );
+    const checks = await sql.query<{ t: string; c: string; def: string }>(
+      `SELECT k.conrelid::regclass::text AS t, a.attname AS c, pg_get_constraintdef(k.oid) AS def
+         FROM pg_constraint k JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1]
+        WHERE k.contype = 'c' AND array_length(k.conkey, 1) = 1`,
+    );
+    for (const k of checks) {
+      const literal = /'([^']*)'/.exec(k.def)?.[1];
+      const col = columns.find((c) => (`"${c.table_name}"` === k.t || c.table_name === k.t ? c.column_name === k.c : false));
+      if (col && literal !== undefined) col.allowed = literal;
+    }
     // Seeded by the unscoped (system) Sql, which may write any shop; foreign keys (a note's task) are
     // not what this test is about, so replica mode skips them.
     await sql.transaction(async (tx) => {
@@ -197,5 +213,59 @@ describe.each(databaseKinds)("row-level security (%s)", (kind) => {
       { shop: A },
     ]);
     await expect(runForShop("not a shop", shops)).rejects.toThrow(/Not a shop domain/);
+  });
+});
+
+// The composition root's wiring (app/app.server.ts): a webhook handler runs as winback_shop with the
+// delivering shop set. A trigger on "Customer" records who wrote (triggers run as the writing role).
+describe("webhook handlers through the composition root (pglite, memory://)", () => {
+  let database: Database;
+  let customersUpdate: (args: ActionFunctionArgs) => Promise<Response>;
+  let appEnv: typeof import("../support/app-env");
+
+  beforeAll(async () => {
+    appEnv = await import("../support/app-env");
+    appEnv.setAppEnv();
+    ({ database } = await import("../../app/db.server"));
+    ({ action: customersUpdate } = await import("../../app/routes/webhooks.customers.update"));
+    await database.ready();
+    await database.sql.exec(`
+      CREATE TABLE rls_probe (who text, shop text);
+      GRANT INSERT ON rls_probe TO ${SHOP_ROLE};
+      CREATE FUNCTION rls_probe() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN INSERT INTO rls_probe VALUES (current_user, current_setting('winback.shop', true)); RETURN NEW; END $$;
+      CREATE TRIGGER rls_probe BEFORE INSERT OR UPDATE ON "Customer" FOR EACH ROW EXECUTE FUNCTION rls_probe();`);
+  }, 400_000);
+
+  it("runs customers/update confined to the delivering shop", async () => {
+    const { TEST_APP } = appEnv;
+    const body = JSON.stringify({
+      id: 7001,
+      admin_graphql_api_id: "gid://shopify/Customer/7001",
+      email: "probe@example.com",
+      first_name: "P",
+      last_name: null,
+      updated_at: "2026-11-03T00:00:00Z",
+      tags: "",
+    });
+    const request = new Request(`${TEST_APP.appUrl}/webhooks/customers/update`, {
+      method: "POST",
+      body,
+      headers: {
+        "Content-Type": "application/json",
+        "X-Shopify-Topic": "customers/update",
+        "X-Shopify-Hmac-Sha256": createHmac("sha256", TEST_APP.apiSecret).update(body, "utf8").digest("base64"),
+        "X-Shopify-Shop-Domain": TEST_APP.shop,
+        "X-Shopify-API-Version": "2026-10",
+        "X-Shopify-Webhook-Id": randomUUID(),
+        "X-Shopify-Event-Id": randomUUID(),
+        "X-Shopify-Triggered-At": new Date().toISOString(),
+      },
+    });
+    expect((await customersUpdate({ request, params: {}, context: {} })).status).toBe(200);
+    const probes = await database.sql.query<{ who: string; shop: string }>(`SELECT DISTINCT who, shop FROM rls_probe`);
+    expect(probes).toEqual([{ who: SHOP_ROLE, shop: TEST_APP.shop }]);
+    // Outside a handler the app's Sql is the system one.
+    expect(database.sql.shop).toBeUndefined();
   });
 });
