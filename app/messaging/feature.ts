@@ -4,6 +4,7 @@ import { saveSettingsSection } from "../shop-settings.server";
 import type { AdminClient } from "../shopify/graphql-client";
 import { fetchShopEmailIdentity } from "../shopify/shop";
 import { campaignMessageCounts } from "./feedback";
+import type { EngagementDeps } from "./engagement";
 import { createFlowTriggers } from "./flow";
 import { createMessenger, forgetShopMailContext, loadMessagingSettings, SHOP_CONTEXT_TTL_MS } from "./messenger";
 import { formatShopAddress, MessagingSettingsSchema, type MessagingSettings } from "./settings";
@@ -26,6 +27,8 @@ export interface MessagingServices {
   mailServerConfigured(): boolean;
   /** Unsubscribe and feedback routes: the database, the queue (consent jobs) and the token secret. */
   suppressDeps(): SuppressDeps & { secret: string };
+  /** Click redirect and open pixel routes (`/t/:token`, `/o/:token`): the database, the token secret, the clock. */
+  engagementDeps(): EngagementDeps;
 }
 
 /**
@@ -45,6 +48,7 @@ export function createMessaging(ctx: AppContext): MessagingServices {
         from: e.MAIL_FROM,
         now: ctx.now,
         shopContextTtlMs: SHOP_CONTEXT_TTL_MS,
+        trackEngagement: true,
       });
     },
     flowTriggers: () => createFlowTriggers({ sql: ctx.db.sql, client: ctx.adminClient, now: ctx.now }),
@@ -52,6 +56,7 @@ export function createMessaging(ctx: AppContext): MessagingServices {
     skipCounts: (shop, filter) => skipCountsByReason(ctx.db.sql, shop, filter),
     mailServerConfigured: () => !!ctx.env().SMTP_URL,
     suppressDeps: () => ({ sql: ctx.db.sql, queue: ctx.queue, secret: ctx.env().SHOPIFY_API_SECRET }),
+    engagementDeps: () => ({ sql: ctx.db.sql, secret: ctx.env().SHOPIFY_API_SECRET, now: ctx.now }),
   };
 }
 

@@ -9,6 +9,7 @@ import { loadSettingsSection, shopFacts } from "../shop-settings.server";
 import { emailContact } from "../sync/store/customers";
 import { z } from "zod";
 import { composeEmail, EmailContentSchema, withHtmlFooter, withTextFooter, type Footer } from "./compose";
+import { trackedBody } from "./engagement";
 import { parseMessagingSettings, type MessagingSettings } from "./settings";
 import { lockCustomerMail, mailGates, markMessageFailed, markMessageInterrupted, markMessageSent, recordMessageDecision } from "./store";
 import { createUnsubscribeToken } from "./token";
@@ -59,6 +60,12 @@ export interface MessengerDeps {
    * SHOP_CONTEXT_TTL_MS. Saving the email settings forgets them at once (forgetShopMailContext).
    */
   shopContextTtlMs?: number;
+  /**
+   * Engagement tracking (docs/decisions/093-engagement-tracking.md): links rewritten to signed
+   * `/t/` redirects and an open pixel `/o/`. Default off for direct callers and tests that read the
+   * links of the mail; the app's wiring (feature.ts) turns it on for every email it sends.
+   */
+  trackEngagement?: boolean;
 }
 
 /** What every email of a shop needs from the Shop row, read once per shop and TTL (docs/decisions/085-email-throughput.md). */
@@ -256,6 +263,7 @@ export function createMessenger(deps: MessengerDeps): Messenger & { frequencyCap
       ...(deps.unsubscribeMailto ? [`<mailto:${deps.unsubscribeMailto}?subject=unsubscribe>`] : []),
     ].join(", ");
     const identity = senderIdentity(settings, facts, msg);
+    const body = deps.trackEngagement ? trackedOrPlain(deps, msg, d.logId, words) : words;
     const footer: Footer = {
       shopName: identity.shopName,
       postalAddress: settings.postalAddress,
@@ -269,8 +277,8 @@ export function createMessenger(deps: MessengerDeps): Messenger & { frequencyCap
         replyTo: identity.replyTo,
         subject: words.subject,
         messageId: d.messageId,
-        text: withTextFooter(words.text, footer),
-        html: withHtmlFooter(words.html, footer),
+        text: withTextFooter(body.text, footer),
+        html: withHtmlFooter(body.html, footer),
         headers: {
           "List-Unsubscribe": listUnsubscribe,
           // RFC 8058: mailbox providers POST `List-Unsubscribe=One-Click` to the https URI.
@@ -288,6 +296,26 @@ export function createMessenger(deps: MessengerDeps): Messenger & { frequencyCap
   }
 
   return { sendEmail, frequencyCapHours };
+}
+
+/** The body with tracked links and pixel; the plain body if tracking fails (nothing may stop a claimed email but SMTP). */
+function trackedOrPlain(
+  deps: Pick<MessengerDeps, "secret" | "appUrl">,
+  msg: OutboundEmail,
+  logId: string,
+  words: { text: string; html: string },
+): { text: string; html: string } {
+  try {
+    return trackedBody(
+      deps.secret,
+      deps.appUrl,
+      { shop: msg.shop, customerId: msg.customerId, messageLogId: logId, campaignId: msg.campaignId },
+      words,
+    );
+  } catch (e) {
+    console.error(`[messaging] message ${logId} sent without tracking: ${(e as Error).message}`);
+    return words;
+  }
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Sql } from "../db/sql";
 
 /**
  * The messaging feature's tables: the only file that reads or writes `MessageLog`,
- * `EmailSuppression`, `EmailFeedback` and `FlowTriggerLog` (docs/decisions/076-table-ownership.md).
+ * `EmailSuppression`, `EmailFeedback`, `EmailEngagement` and `FlowTriggerLog` (docs/decisions/076-table-ownership.md).
  * Other features use the exported functions (skip counts, campaign counts, compliance). Every
  * function takes the `Sql` it runs on, so the messenger's locked transaction can pass its own.
  * The sync's `Customer` table is read and written only through app/sync/store/customers.ts.
@@ -328,18 +328,36 @@ export async function insertFeedback(
 export async function campaignMessageCounts(
   sql: Sql,
   campaignId: string,
-): Promise<{ delivered: number; unsubscribed: number; complaints: number }> {
+): Promise<{ delivered: number; unsubscribed: number; complaints: number; clicks: number; uniqueClicks: number; humanOpens: number }> {
   const r = (
-    await sql.query<{ delivered: number; unsubscribed: number; complaints: number }>(
+    await sql.query<{
+      delivered: number;
+      unsubscribed: number;
+      complaints: number;
+      clicks: number;
+      uniqueClicks: number;
+      humanOpens: number;
+    }>(
       `SELECT
          (SELECT count(*)::int FROM "MessageLog" m WHERE m."campaignId" = $1 AND m.status = 'sent'
             AND NOT EXISTS (SELECT 1 FROM "EmailFeedback" f WHERE f."messageLogId" = m.id AND f.type = 'bounce')) AS delivered,
          (SELECT count(*)::int FROM "EmailSuppression" s WHERE s."campaignId" = $1 AND s.source IN ('one_click', 'link')) AS unsubscribed,
-         (SELECT count(DISTINCT f."messageLogId")::int FROM "EmailFeedback" f WHERE f."campaignId" = $1 AND f.type = 'complaint') AS complaints`,
+         (SELECT count(DISTINCT f."messageLogId")::int FROM "EmailFeedback" f WHERE f."campaignId" = $1 AND f.type = 'complaint') AS complaints,
+         -- People only (ADR 093): scanner clicks and machine opens are stored flagged and not counted.
+         (SELECT count(*)::int FROM "EmailEngagement" e WHERE e."campaignId" = $1 AND e.kind = 'click' AND NOT e.machine) AS clicks,
+         (SELECT count(DISTINCT e."messageLogId")::int FROM "EmailEngagement" e WHERE e."campaignId" = $1 AND e.kind = 'click' AND NOT e.machine) AS "uniqueClicks",
+         (SELECT count(DISTINCT e."messageLogId")::int FROM "EmailEngagement" e WHERE e."campaignId" = $1 AND e.kind = 'open' AND NOT e.machine) AS "humanOpens"`,
       [campaignId],
     )
   )[0]!;
-  return { delivered: r.delivered, unsubscribed: r.unsubscribed, complaints: r.complaints };
+  return {
+    delivered: r.delivered,
+    unsubscribed: r.unsubscribed,
+    complaints: r.complaints,
+    clicks: r.clicks,
+    uniqueClicks: r.uniqueClicks,
+    humanOpens: r.humanOpens,
+  };
 }
 
 // ─── FlowTriggerLog ──────────────────────────────────────────────────────────
@@ -387,8 +405,8 @@ export async function markFlowTriggerFired(sql: Sql, id: string, at: Date): Prom
 
 // ─── Compliance (customers/redact, shop/redact, customers/data_request) ─────
 
-/** Children before parents: feedback names a message. */
-const TABLES = ["EmailFeedback", "MessageLog", "EmailSuppression", "FlowTriggerLog"] as const;
+/** Children before parents: feedback and engagement name a message. */
+const TABLES = ["EmailFeedback", "EmailEngagement", "MessageLog", "EmailSuppression", "FlowTriggerLog"] as const;
 
 /** Deletes everything messaging holds about these customers. */
 export async function redactCustomers(sql: Sql, shop: string, customerIds: string[]): Promise<void> {
@@ -445,4 +463,141 @@ export async function messagesOfCustomer(sql: Sql, shop: string, customerId: str
     [shop, customerId, limit],
   );
   return rows.map((r) => ({ ...r, createdAt: new Date(r.createdAt), sentAt: r.sentAt ? new Date(r.sentAt) : null }));
+}
+
+// ─── EmailEngagement (docs/decisions/093-engagement-tracking.md) ─────────────
+
+export interface EngagementEvent {
+  shop: string;
+  messageLogId: string;
+  customerId: string;
+  kind: "open" | "click";
+  linkIndex: number | null;
+  link: string | null;
+  /** Machine by its User-Agent (the caller's rule); an open is also machine within `machineWindowMs` of the send. */
+  machine: boolean;
+  userAgentClass: string;
+  at: Date;
+  /** Opens only: an open this soon after the message was sent is a proxy's prefetch. */
+  machineWindowMs?: number;
+}
+
+/**
+ * Records an open or a click of a message that still exists (same shop and customer as the signed
+ * token): a message deleted by a customers/redact brings nothing back. The campaign comes from the
+ * message row. Returns whether a row was written and whether it was stored as a machine's.
+ */
+export async function recordEngagement(sql: Sql, e: EngagementEvent): Promise<{ recorded: boolean; machine: boolean }> {
+  const rows = await sql.query<{ machine: boolean }>(
+    `INSERT INTO "EmailEngagement" (id, shop, "messageLogId", "customerId", "campaignId", kind, "linkIndex", link, machine, "userAgentClass", at)
+     SELECT $1, m.shop, m.id, m."customerId", m."campaignId", $5, $6, $7,
+            $8::boolean OR ($11::int IS NOT NULL AND m."sentAt" IS NOT NULL AND $10::timestamp(3) - m."sentAt" < make_interval(secs => $11::int / 1000.0)),
+            $9, $10
+       FROM "MessageLog" m WHERE m.id = $2 AND m.shop = $3 AND m."customerId" = $4::bigint
+     RETURNING machine`,
+    [
+      randomUUID(),
+      e.messageLogId,
+      e.shop,
+      e.customerId,
+      e.kind,
+      e.linkIndex,
+      e.link,
+      e.machine,
+      e.userAgentClass,
+      e.at,
+      e.kind === "open" ? (e.machineWindowMs ?? null) : null,
+    ],
+  );
+  return rows[0] ? { recorded: true, machine: rows[0].machine } : { recorded: false, machine: e.machine };
+}
+
+export interface MessageEngagement {
+  /** A person opened it (machine opens excluded). */
+  opened: boolean;
+  /** Only machine opens (e.g. Apple Mail Privacy Protection): delivered to a mailbox that loads images, nothing more. */
+  machineOpened: boolean;
+  /** A person clicked a link in it (scanner clicks excluded). */
+  clicked: boolean;
+  clicks: number;
+  lastClickAt: Date | null;
+}
+
+/** Opened / clicked per message, for the given messages of one shop (messages without engagement are absent). */
+export async function engagementOfMessages(sql: Sql, shop: string, messageLogIds: string[]): Promise<Map<string, MessageEngagement>> {
+  if (!messageLogIds.length) return new Map();
+  const rows = await sql.query<{ id: string; opened: boolean; machineOpened: boolean; clicks: number; lastClickAt: Date | null }>(
+    `SELECT "messageLogId" AS id,
+            bool_or(kind = 'open' AND NOT machine) AS opened,
+            bool_or(kind = 'open' AND machine) AS "machineOpened",
+            count(*) FILTER (WHERE kind = 'click' AND NOT machine)::int AS clicks,
+            max(at) FILTER (WHERE kind = 'click' AND NOT machine) AS "lastClickAt"
+       FROM "EmailEngagement" WHERE shop = $1 AND "messageLogId" = ANY($2::text[]) GROUP BY 1`,
+    [shop, messageLogIds],
+  );
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      {
+        opened: r.opened,
+        machineOpened: r.machineOpened && !r.opened,
+        clicked: r.clicks > 0,
+        clicks: r.clicks,
+        lastClickAt: r.lastClickAt ? new Date(r.lastClickAt) : null,
+      },
+    ]),
+  );
+}
+
+export interface CampaignEngagement {
+  /** Messages of the campaign clicked at least once by a person. */
+  uniqueClicks: number;
+  /** Every click by a person (a double click counts twice). */
+  clicks: number;
+  /** Messages opened by a person (machine opens excluded). */
+  humanOpens: number;
+  /** Messages opened only by a machine (Apple MPP, image proxies). */
+  machineOpens: number;
+}
+
+export async function campaignEngagement(sql: Sql, campaignId: string): Promise<CampaignEngagement> {
+  const r = (
+    await sql.query<CampaignEngagement>(
+      `SELECT count(*) FILTER (WHERE clicks > 0)::int AS "uniqueClicks", coalesce(sum(clicks), 0)::int AS clicks,
+              count(*) FILTER (WHERE human)::int AS "humanOpens", count(*) FILTER (WHERE machine AND NOT human)::int AS "machineOpens"
+         FROM (SELECT count(*) FILTER (WHERE kind = 'click' AND NOT machine) AS clicks,
+                      coalesce(bool_or(kind = 'open' AND NOT machine), false) AS human,
+                      coalesce(bool_or(kind = 'open' AND machine), false) AS machine
+                 FROM "EmailEngagement" WHERE "campaignId" = $1 GROUP BY "messageLogId") per_message`,
+      [campaignId],
+    )
+  )[0];
+  return r ?? { uniqueClicks: 0, clicks: 0, humanOpens: 0, machineOpens: 0 };
+}
+
+export interface CustomerEngagement {
+  clicks: number;
+  humanOpens: number;
+  lastClickAt: Date | null;
+  lastOpenAt: Date | null;
+}
+
+/** One customer's engagement roll-up (people only: machine opens and scanner clicks are left out). */
+export async function customerEngagement(sql: Sql, shop: string, customerId: string): Promise<CustomerEngagement> {
+  const r = (
+    await sql.query<CustomerEngagement>(
+      `SELECT count(*) FILTER (WHERE kind = 'click')::int AS clicks,
+              count(*) FILTER (WHERE kind = 'open')::int AS "humanOpens",
+              max(at) FILTER (WHERE kind = 'click') AS "lastClickAt",
+              max(at) FILTER (WHERE kind = 'open') AS "lastOpenAt"
+         FROM "EmailEngagement" WHERE shop = $1 AND "customerId" = $2::bigint AND NOT machine`,
+      [shop, customerId],
+    )
+  )[0]!;
+  return {
+    clicks: r.clicks,
+    humanOpens: r.humanOpens,
+    lastClickAt: r.lastClickAt ? new Date(r.lastClickAt) : null,
+    lastOpenAt: r.lastOpenAt ? new Date(r.lastOpenAt) : null,
+  };
 }

@@ -94,3 +94,90 @@ export function verifyBodySignature(secret: string, rawBody: string, signatureHe
 export function signBody(secret: string, rawBody: string): string {
   return feedbackMac(secret, rawBody).toString("hex");
 }
+
+/**
+ * Engagement tracking tokens (docs/decisions/093-engagement-tracking.md): `t1.<payload>.<signature>`
+ * for a click redirect, `o1.<payload>.<signature>` for an open pixel. The payload names the shop,
+ * customer, message log row and campaign, and for a click the link's index and its exact target:
+ * the redirect goes only where the signature says, so `/t/...` can never be an open redirect. The
+ * HMAC domain differs from the unsubscribe one, so neither token can be replayed as the other.
+ */
+export interface TrackingClaims {
+  shop: string;
+  customerId: string;
+  messageLogId: string;
+  campaignId?: string;
+}
+export interface ClickClaims extends TrackingClaims {
+  /** Position of the link in the email body (0 = first). */
+  linkIndex: number;
+  /** Where the click goes (http or https only). */
+  target: string;
+}
+
+const TRACK_DOMAIN = "winback:track:v1:";
+const TrackClaims = z.object({
+  s: ShopDomain,
+  c: z.string().regex(/^\d{1,20}$/),
+  m: z.string().min(1).max(64),
+  k: z.string().min(1).max(100).optional(),
+  i: z.number().int().min(0).max(99).optional(),
+  u: z
+    .string()
+    .max(2000)
+    .url()
+    .refine((u) => /^https?:\/\//i.test(u), "only http(s) targets")
+    .optional(),
+});
+type TrackKind = "t1" | "o1";
+
+function trackMac(secret: string, kind: TrackKind, payload: string): Buffer {
+  return createHmac("sha256", secret).update(`${TRACK_DOMAIN}${kind}:${payload}`, "utf8").digest();
+}
+
+function signTracking(secret: string, kind: TrackKind, body: z.input<typeof TrackClaims>): string {
+  if (!secret) throw new AppError("CONFIG", "Tracking links need the app secret");
+  const payload = Buffer.from(JSON.stringify(TrackClaims.parse(body)), "utf8").toString("base64url");
+  return `${kind}.${payload}.${trackMac(secret, kind, payload).toString("base64url")}`;
+}
+
+function verifyTracking(secret: string, kind: TrackKind, token: string): z.infer<typeof TrackClaims> {
+  const parts = token.split(".");
+  if (parts.length !== 3 || parts[0] !== kind || !/^[A-Za-z0-9_-]+$/.test(parts[1]!) || !/^[A-Za-z0-9_-]+$/.test(parts[2]!)) {
+    throw new AppError("INVALID_INPUT", "This tracking link is malformed.");
+  }
+  const [, payload, sig] = parts as [string, string, string];
+  const given = Buffer.from(sig, "base64url");
+  const want = trackMac(secret, kind, payload);
+  if (given.length !== want.length || !timingSafeEqual(given, want)) {
+    throw new AppError("UNAUTHENTICATED", "This link is not valid (signature mismatch).");
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
+  } catch {
+    throw new AppError("INVALID_INPUT", "This tracking link is malformed.");
+  }
+  const r = TrackClaims.safeParse(raw);
+  if (!r.success) throw new AppError("INVALID_INPUT", "This tracking link is malformed.");
+  return r.data;
+}
+
+export function createClickToken(secret: string, c: ClickClaims): string {
+  return signTracking(secret, "t1", { s: c.shop, c: c.customerId, m: c.messageLogId, k: c.campaignId, i: c.linkIndex, u: c.target });
+}
+
+export function verifyClickToken(secret: string, token: string): ClickClaims {
+  const d = verifyTracking(secret, "t1", token);
+  if (d.u === undefined || d.i === undefined) throw new AppError("INVALID_INPUT", "This tracking link is malformed.");
+  return { shop: d.s, customerId: d.c, messageLogId: d.m, campaignId: d.k, linkIndex: d.i, target: d.u };
+}
+
+export function createOpenToken(secret: string, c: TrackingClaims): string {
+  return signTracking(secret, "o1", { s: c.shop, c: c.customerId, m: c.messageLogId, k: c.campaignId });
+}
+
+export function verifyOpenToken(secret: string, token: string): TrackingClaims {
+  const d = verifyTracking(secret, "o1", token);
+  return { shop: d.s, customerId: d.c, messageLogId: d.m, campaignId: d.k };
+}

@@ -85,4 +85,13 @@ export interface CampaignMessageCounts {
   delivered: number;
   unsubscribed: number;
   complaints: number;
+  /**
+   * Engagement (docs/decisions/093-engagement-tracking.md), people only: every click, messages
+   * clicked at least once, messages opened by a person (machine opens such as Apple Mail Privacy
+   * Protection excluded). Always filled by messaging; optional so guardrail fakes that set only the
+   * delivery counts stay valid.
+   */
+  clicks?: number;
+  uniqueClicks?: number;
+  humanOpens?: number;
 }

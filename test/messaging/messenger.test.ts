@@ -296,7 +296,14 @@ describe.each(databaseKinds)("messenger (%s)", (kind) => {
     }
     await seedCustomer(t.db.sql, "1004");
     expect((await m.sendEmail(mail({ customerId: "1004", campaignId: "B", dedupeKey: "B:1004" }))).status).toBe("sent");
-    expect(await campaignMessageCounts(t.db.sql, "A")).toEqual({ delivered: 3, unsubscribed: 0, complaints: 0 });
+    expect(await campaignMessageCounts(t.db.sql, "A")).toEqual({
+      delivered: 3,
+      unsubscribed: 0,
+      complaints: 0,
+      clicks: 0,
+      uniqueClicks: 0,
+      humanOpens: 0,
+    });
 
     const deps = { sql: t.db.sql, queue, secret: SECRET, now: clock.now };
     await suppressCustomer(deps, { shop: SHOP, customerId: "1001", source: "one_click", campaignId: "A" });
@@ -310,8 +317,22 @@ describe.each(databaseKinds)("messenger (%s)", (kind) => {
     const unknown = JSON.stringify({ type: "bounce", messageId: "<nope@x>" });
     await expect(receiveFeedback(deps, unknown, signBody(SECRET, unknown))).rejects.toMatchObject({ code: "NOT_FOUND" });
 
-    expect(await campaignMessageCounts(t.db.sql, "A")).toEqual({ delivered: 2, unsubscribed: 1, complaints: 1 });
-    expect(await campaignMessageCounts(t.db.sql, "B")).toEqual({ delivered: 1, unsubscribed: 0, complaints: 0 });
+    expect(await campaignMessageCounts(t.db.sql, "A")).toEqual({
+      delivered: 2,
+      unsubscribed: 1,
+      complaints: 1,
+      clicks: 0,
+      uniqueClicks: 0,
+      humanOpens: 0,
+    });
+    expect(await campaignMessageCounts(t.db.sql, "B")).toEqual({
+      delivered: 1,
+      unsubscribed: 0,
+      complaints: 0,
+      clicks: 0,
+      uniqueClicks: 0,
+      humanOpens: 0,
+    });
     // The complaint suppressed customer 1002 and asked Shopify to unsubscribe them.
     const sup = await t.db.sql.query<any>(`SELECT "customerId"::text AS id, source FROM "EmailSuppression" ORDER BY 1`);
     expect(sup).toEqual([
@@ -351,7 +372,14 @@ describe.each(databaseKinds)("messenger (%s)", (kind) => {
     )[0];
     expect(row).toEqual({ source: "one_click", campaignId: "A" });
     expect(jobs.map((j) => j.queue)).toEqual(["messaging.consent"]);
-    expect(await campaignMessageCounts(t.db.sql, "A")).toEqual({ delivered: 1, unsubscribed: 1, complaints: 0 });
+    expect(await campaignMessageCounts(t.db.sql, "A")).toEqual({
+      delivered: 1,
+      unsubscribed: 1,
+      complaints: 0,
+      clicks: 0,
+      uniqueClicks: 0,
+      humanOpens: 0,
+    });
   });
 
   it("customers/redact removes the customer's messaging rows (log, feedback, suppression, Flow log) and the export lists them", async () => {

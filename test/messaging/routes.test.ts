@@ -206,7 +206,14 @@ describe("email to unsubscribe, end to end", () => {
       expect(forged.status).toBe(403);
       expect(await suppression("505")).toMatchObject({ source: "one_click", campaignId: "cmp-E" });
       expect(await m.sendEmail({ ...base, dedupeKey: "cmp-E:505:day3" })).toEqual({ status: "skipped", reason: "unsubscribed" });
-      expect(await campaignMessageCounts(sql(), "cmp-E")).toEqual({ delivered: 1, unsubscribed: 1, complaints: 0 });
+      expect(await campaignMessageCounts(sql(), "cmp-E")).toEqual({
+        delivered: 1,
+        unsubscribed: 1,
+        complaints: 0,
+        clicks: 0,
+        uniqueClicks: 0,
+        humanOpens: 0,
+      });
       expect(smtp.mails).toHaveLength(2);
       expect(smtp.mails[0]!.from).toBe("hello@fernfig.example");
     }
