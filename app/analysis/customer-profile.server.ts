@@ -71,7 +71,18 @@ export interface ProfileData {
     reactivated: string;
     touches: Array<{ day: number; due: string; state: string; reason: string | null }>;
   }>;
-  messages: Array<{ id: string; date: string; kind: string; campaign: string; subject: string; status: string; reason: string | null }>;
+  messages: Array<{
+    id: string;
+    date: string;
+    kind: string;
+    campaign: string;
+    subject: string;
+    status: string;
+    reason: string | null;
+    /** Engagement by a person (messaging's ADR 093): machine opens are not "opened". */
+    opened: boolean;
+    clicked: boolean;
+  }>;
   points: null | {
     balance: string;
     nextExpiry: string;
@@ -200,6 +211,8 @@ export async function loadCustomerProfile(sql: Sql, shop: string, customerId: st
       subject: m.subject ?? "—",
       status: label(m.status),
       reason: m.reason ? label(m.reason) : null,
+      opened: m.opened,
+      clicked: m.clicked,
     })),
     // Points are off until the merchant turns them on (ADR 079): then there is nothing to show.
     points:

@@ -453,13 +453,23 @@ export interface CustomerMessageRow {
   subject: string | null;
   createdAt: Date;
   sentAt: Date | null;
+  /** Opened by a person (ADR 093: machine opens such as Apple Mail Privacy Protection are not). */
+  opened: boolean;
+  /** A link in it was clicked by a person. */
+  clicked: boolean;
 }
 
-/** A customer's messages (sent, skipped with reason, failed), newest first, at most `limit`. */
+/** A customer's messages (sent, skipped with reason, failed) with opened / clicked, newest first, at most `limit`. */
 export async function messagesOfCustomer(sql: Sql, shop: string, customerId: string, limit = 200): Promise<CustomerMessageRow[]> {
   const rows = await sql.query<CustomerMessageRow>(
-    `SELECT id, kind, "campaignId", status, reason, subject, "createdAt", "sentAt" FROM "MessageLog"
-      WHERE shop = $1 AND "customerId" = $2::bigint ORDER BY coalesce("sentAt", "createdAt") DESC, id LIMIT $3`,
+    `SELECT m.id, m.kind, m."campaignId", m.status, m.reason, m.subject, m."createdAt", m."sentAt",
+            coalesce(e.opened, false) AS opened, coalesce(e.clicked, false) AS clicked
+       FROM (SELECT id, kind, "campaignId", status, reason, subject, "createdAt", "sentAt" FROM "MessageLog"
+              WHERE shop = $1 AND "customerId" = $2::bigint ORDER BY coalesce("sentAt", "createdAt") DESC, id LIMIT $3) m
+       LEFT JOIN (SELECT "messageLogId", bool_or(kind = 'open') AS opened, bool_or(kind = 'click') AS clicked
+                    FROM "EmailEngagement" WHERE shop = $1 AND "customerId" = $2::bigint AND NOT machine GROUP BY 1) e
+         ON e."messageLogId" = m.id
+      ORDER BY coalesce(m."sentAt", m."createdAt") DESC, m.id`,
     [shop, customerId, limit],
   );
   return rows.map((r) => ({ ...r, createdAt: new Date(r.createdAt), sentAt: r.sentAt ? new Date(r.sentAt) : null }));

@@ -171,6 +171,7 @@ export default function CustomerProfile() {
                       m.subject,
                       <InlineStack key={m.id} gap="100">
                         <Badge tone={m.status === "Sent" ? "success" : m.status === "Failed" ? "critical" : undefined}>{m.status}</Badge>
+                        {m.clicked ? <Badge tone="magic">Clicked</Badge> : m.opened ? <Badge tone="info">Opened</Badge> : null}
                         {m.reason ? (
                           <Text as="span" tone="subdued">
                             {m.reason}

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { loadCustomerProfile } from "../../app/analysis/customer-profile.server";
 import { discountCodeFor } from "../../app/domain/campaigns";
 import { campaignUtm, recordClick, recordOpen, type EngagementDeps } from "../../app/messaging/engagement";
 import { campaignMessageCounts } from "../../app/messaging/feedback";
@@ -8,6 +9,7 @@ import {
   customerEngagement,
   engagementOfMessages,
   exportCustomerData,
+  messagesOfCustomer,
   redactCustomers,
   redactShop,
 } from "../../app/messaging/store";
@@ -155,6 +157,10 @@ describe.each(databaseKinds)("engagement tracking end to end (%s)", (kind) => {
     expect(per).toMatchObject({ clicked: true, clicks: 2, opened: false });
     expect((await customerEngagement(t.db.sql, SHOP, "1001")).clicks).toBe(2);
     expect((await customerEngagement(t.db.sql, SHOP, "1002")).clicks).toBe(0);
+    // The customer profile's message list (app/analysis/customer-profile.server.ts) reads these flags.
+    expect((await messagesOfCustomer(t.db.sql, SHOP, "1001")).map((m) => [m.id, m.opened, m.clicked])).toEqual([[logId, false, true]]);
+    const profile = await loadCustomerProfile(t.db.sql, SHOP, "1001");
+    expect(profile.messages.map((m) => [m.clicked, m.opened])).toEqual([[true, false]]);
   });
 
   it("a forged or tampered click token is a 400 and records nothing; another target needs another signature", async () => {
@@ -189,10 +195,12 @@ describe.each(databaseKinds)("engagement tracking end to end (%s)", (kind) => {
       await recordOpen(deps, token, "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)"),
     ).toMatchObject({ machine: true });
     expect((await engagementOfMessages(t.db.sql, SHOP, [logId])).get(logId)).toMatchObject({ opened: false, machineOpened: true });
+    expect((await messagesOfCustomer(t.db.sql, SHOP, "1001")).map((m) => [m.opened, m.clicked])).toEqual([[false, false]]);
     expect(await campaignEngagement(t.db.sql, CAMPAIGN)).toMatchObject({ humanOpens: 0, machineOpens: 1 });
 
     expect(await recordOpen(deps, token, BROWSER)).toMatchObject({ recorded: true, machine: false });
     expect((await engagementOfMessages(t.db.sql, SHOP, [logId])).get(logId)).toMatchObject({ opened: true, machineOpened: false });
+    expect((await messagesOfCustomer(t.db.sql, SHOP, "1001")).map((m) => [m.opened, m.clicked])).toEqual([[true, false]]);
     expect(await campaignEngagement(t.db.sql, CAMPAIGN)).toMatchObject({ humanOpens: 1, machineOpens: 0 });
     expect((await rows()).map((r) => r.userAgentClass).sort()).toEqual(["apple_mpp", "browser", "browser", "image_proxy"]);
     expect((await recordOpen(deps, token.slice(0, -2) + "xx", BROWSER)).status).toBe(400);
