@@ -20,19 +20,20 @@ const hmrConfig =
 /**
  * The sync's JSONL parse worker (docs/decisions/083-sync-parse-workers.md) runs as a file of its own
  * in a worker thread, so the server build must emit it: this adds it as a chunk of the server build
- * (build/server/parse-worker.js, with the modules it imports) and points the pool's worker URL at it.
- * Rollup writes the URL relative to the chunk that holds the pool, wherever that ends up.
+ * (build/server/parse-worker.js, with the modules it imports) and points the URL app/sync/download.ts
+ * gives the parse pool (app/shopify/jsonl/parse-pool.ts) at it.
+ * Rollup writes the URL relative to the chunk that holds download.ts, wherever that ends up.
  */
 function syncParseWorker(): Plugin {
-  const pool = path.resolve("app/shopify/jsonl/parse-pool.ts");
-  const source = `new URL("./parse-worker.ts", import.meta.url)`;
+  const pool = path.resolve("app/sync/download.ts");
+  const source = `new URL("./download/worker.ts", import.meta.url)`;
   return {
     name: "winback-sync-parse-worker",
     apply: "build",
     transform(code, id, options) {
       if (!options?.ssr || id !== pool) return null;
       if (!code.includes(source)) this.error(`${pool} no longer holds ${source}: update vite.config.ts (syncParseWorker)`);
-      const ref = this.emitFile({ type: "chunk", id: path.resolve("app/shopify/jsonl/parse-worker.ts"), fileName: "parse-worker.js" });
+      const ref = this.emitFile({ type: "chunk", id: path.resolve("app/sync/download/worker.ts"), fileName: "parse-worker.js" });
       return { code: code.replace(source, `new URL(import.meta.ROLLUP_FILE_URL_${ref})`), map: null };
     },
   };

@@ -1,19 +1,20 @@
 import { setImmediate as yieldToIo } from "node:timers/promises";
 import { AppError, isAppError } from "../lib/errors";
 import { fetchBulkOperation, type BulkOperation } from "../shopify/bulk/operations";
-import type { CustomerRecord, LineRecord, OrderRecord } from "../shopify/bulk/records";
-import type { ParsedBatch } from "../shopify/jsonl/batch";
+import { parseJsonlBatch, type ParseTask } from "../shopify/jsonl/batch";
 import { bodyChunks, jsonlByteBatches } from "../shopify/jsonl/lines";
-import { sharedParsePool } from "../shopify/jsonl/parse-pool";
+import { createParsePool, type ParsePool } from "../shopify/jsonl/parse-pool";
 import type { AdminClient } from "../shopify/graphql-client";
 import { sleepOf, type SyncDeps } from "./context";
+import { renderBatch, type RenderedBatch, type RowTarget } from "./store/rows";
 import { recordRemoteStatus, type MalformedLine, type OpRow } from "./store/runs";
 
 /**
  * Step 3 of the sync chain (docs/decisions/075-sync-chain.md): stream a finished bulk operation's
- * JSONL result file, have it parsed batch by batch into records on worker threads
- * (docs/decisions/083-sync-parse-workers.md) and hand each batch, in file order, to a writer (the
- * ingest step's: staging, or the direct load), with the checkpoint it completes. Memory stays at a
+ * JSONL result file, have it parsed batch by batch on worker threads and rendered there as the
+ * COPY text of the writer's tables (docs/decisions/083-sync-parse-workers.md), and hand each batch,
+ * in file order, to a writer (the ingest step's: staging, or the direct load), with the checkpoint
+ * it completes. Memory stays at a
  * few batches; a cut download resumes from the last written line, with a fresh signed URL when the
  * old one expired.
  */
@@ -34,16 +35,37 @@ export interface Source {
   remote: BulkOperation;
 }
 
+/** What a parse worker does to a batch: parse it, then render its rows for `target` (store/rows.ts). */
+export type RenderTask = ParseTask & { target: RowTarget };
+
+/** The worker's module; the server build rewrites this expression to its own entry (vite.config.ts, syncParseWorker). */
+export const SYNC_PARSE_WORKER_URL = new URL("./download/worker.ts", import.meta.url);
+
+/** The worker's work on the calling thread (the pool's fallback, and the tests' reference). */
+export const renderInThread = (task: RenderTask): RenderedBatch => renderBatch(parseJsonlBatch(task), task.target);
+
+let shared: ParsePool<RenderTask, RenderedBatch> | null = null;
+
+/** The process's pool (created on first use; its workers stop when idle and start again on demand). */
+export function sharedParsePool(): ParsePool<RenderTask, RenderedBatch> {
+  shared ??= createParsePool({ workerUrl: SYNC_PARSE_WORKER_URL, inThread: renderInThread });
+  return shared;
+}
+
 export interface Batch {
-  orders: OrderRecord[];
-  lines: LineRecord[];
-  customers: CustomerRecord[];
+  /** The batch's COPY text for the writer's target, and its counts. */
+  rows: RenderedBatch;
   /** Lines of the file this batch completes (the checkpoint). */
   upTo: number;
+  /** Malformed lines up to the checkpoint (the whole file's so far) and their samples, as saved. */
   malformedCount: number;
   samples: string;
 }
-export type BatchWriter = (batch: Batch) => Promise<void>;
+/** A writer, and the tables its batches are rendered for. */
+export interface BatchWriter {
+  target: RowTarget;
+  write(batch: Batch): Promise<void>;
+}
 
 /** Downloads and writes the whole file, retrying cut downloads from the last written line. */
 export async function streamResult(
@@ -96,7 +118,7 @@ async function downloadAndWrite(deps: SyncDeps, op: OpRow, url: string, fileSize
   // checkpoint and the malformed lines up to it.
   let writing: Promise<void> = Promise.resolve();
   let writeError: unknown = null;
-  const write1 = async (p: ParsedBatch, upTo: number) => {
+  const write1 = async (p: RenderedBatch, upTo: number) => {
     await writing;
     if (writeError) throw writeError;
     state.malformedCount += p.malformedCount;
@@ -104,7 +126,8 @@ async function downloadAndWrite(deps: SyncDeps, op: OpRow, url: string, fileSize
     if (upTo <= state.linesRead) return;
     const malformed = state.malformedCount,
       samples = JSON.stringify(state.samples);
-    writing = write({ orders: p.orders, lines: p.lines, customers: p.customers, upTo, malformedCount: malformed, samples })
+    writing = write
+      .write({ rows: p, upTo, malformedCount: malformed, samples })
       .then(async () => {
         state.linesRead = upTo;
         await deps.onCheckpoint?.({ bulkId: op.id, linesRead: upTo });
@@ -120,7 +143,7 @@ async function downloadAndWrite(deps: SyncDeps, op: OpRow, url: string, fileSize
   };
   // Parsed batches not yet written, oldest first. Bounded: the download is not read further while
   // it is full, so memory stays at a few batches and TCP backpressure reaches the server.
-  const parsing: Array<{ parsed: Promise<ParsedBatch>; upTo: number }> = [];
+  const parsing: Array<{ parsed: Promise<RenderedBatch>; upTo: number }> = [];
   const writeOldest = async () => {
     const next = parsing.shift()!;
     await write1(await next.parsed, next.upTo);
@@ -144,7 +167,7 @@ async function downloadAndWrite(deps: SyncDeps, op: OpRow, url: string, fileSize
   let lineNo = skip;
   try {
     for await (const batch of jsonlByteBatches(counted, { linesPerBatch: batchLines, skipLines: skip })) {
-      const parsed = parser.parse({ bytes: batch.bytes, firstLine: lineNo + 1, maxSamples: MAX_MALFORMED_SAMPLES });
+      const parsed = parser.parse({ bytes: batch.bytes, firstLine: lineNo + 1, maxSamples: MAX_MALFORMED_SAMPLES, target: write.target });
       parsed.catch(() => undefined); // awaited in order below; this only marks a rejection as seen meanwhile
       lineNo += batch.lines;
       parsing.push({ parsed, upTo: lineNo });

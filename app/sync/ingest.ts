@@ -3,16 +3,7 @@ import { fetchBulkOperation, TERMINAL_STATUSES } from "../shopify/bulk/operation
 import { isUniqueViolation } from "../db/sql";
 import { nowOf, type SyncDeps } from "./context";
 import { streamResult, type BatchWriter, type Source, type StreamState } from "./download";
-import {
-  beginDirectLoad,
-  finishDirectLoad,
-  loadDirectBatch,
-  shopIsEmpty,
-  stageCustomers,
-  stageLines,
-  stageOrders,
-  stagedCustomerCount,
-} from "./store/staging";
+import { beginDirectLoad, finishDirectLoad, loadDirectRows, shopIsEmpty, stageRows, stagedCustomerCount } from "./store/staging";
 import {
   completeOperation,
   loadOperation,
@@ -87,13 +78,14 @@ export async function ingestBulkOperation(deps: SyncDeps, bulkId: string): Promi
 
 /** Staged path: each batch commits into staging together with its checkpoint (resumable). */
 function stagedWriter(deps: SyncDeps, op: OpRow): BatchWriter {
-  return (b) =>
-    deps.sql.transaction(async (tx) => {
-      await stageOrders(tx, op.runId, op.shop, b.orders);
-      await stageLines(tx, op.runId, op.shop, b.lines);
-      await stageCustomers(tx, op.runId, op.shop, b.customers);
-      await saveCheckpoint(tx, op.id, { linesRead: b.upTo, malformedCount: b.malformedCount, samples: b.samples });
-    });
+  return {
+    target: { kind: "staged", runId: op.runId, shop: op.shop },
+    write: (b) =>
+      deps.sql.transaction(async (tx) => {
+        await stageRows(tx, b.rows);
+        await saveCheckpoint(tx, op.id, { linesRead: b.upTo, malformedCount: b.malformedCount, samples: b.samples });
+      }),
+  };
 }
 
 const FALL_BACK = new Error("direct load not possible: use staging");
@@ -117,15 +109,18 @@ async function loadDirect(deps: SyncDeps, op: OpRow, source: Source, state: Stre
     const closed = await deps.sql.transaction(async (tx) => {
       if (!(await shopIsEmpty(tx, op.shop))) throw FALL_BACK;
       await beginDirectLoad(tx);
-      const write: BatchWriter = async (b) => {
-        await loadDirectBatch(tx, op.shop, b.orders, b.lines);
-        orders += b.orders.length;
-        // Progress only, on another connection and never awaited: webhooks waiting for this
-        // transaction's rows may hold every pooled connection, and waiting for one here would
-        // deadlock. "linesRead" stays the committed checkpoint.
-        progress ??= setLinesApplied(deps.sql, op.id, b.upTo)
-          .catch(() => undefined)
-          .finally(() => (progress = null));
+      const write: BatchWriter = {
+        target: { kind: "direct" },
+        write: async (b) => {
+          await loadDirectRows(tx, op.shop, b.rows);
+          orders += b.rows.orderCount;
+          // Progress only, on another connection and never awaited: webhooks waiting for this
+          // transaction's rows may hold every pooled connection, and waiting for one here would
+          // deadlock. "linesRead" stays the committed checkpoint.
+          progress ??= setLinesApplied(deps.sql, op.id, b.upTo)
+            .catch(() => undefined)
+            .finally(() => (progress = null));
+        },
       };
       if ((await streamResult(deps, op, source, state, write)) === "expired") throw FALL_BACK;
       await completeOperation(tx, op.id, {

@@ -2,7 +2,7 @@ import { parseBulkLine, type CustomerRecord, type LineRecord, type OrderRecord }
 import { decodeLineBatch } from "./lines";
 
 /**
- * One batch of a bulk result file, parsed: the work a parse worker does (parse-worker.ts), or the
+ * One batch of a bulk result file, parsed: the work a parse worker does (app/sync/download/worker.ts), or the
  * calling thread when no worker can run (parse-pool.ts). Pure: bytes in, records out.
  */
 export interface ParseTask {

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import { parseJsonlBatch, type ParsedBatch, type ParseTask } from "./batch";
+import type { ParseTask } from "./batch";
 
 /**
  * Parses bulk result batches on worker threads (docs/decisions/083-sync-parse-workers.md), so the
@@ -21,62 +21,63 @@ import { parseJsonlBatch, type ParsedBatch, type ParseTask } from "./batch";
  * the same records, errors and counts, and a sync still completes. A worker that dies *after* it
  * started (out of memory, a bug) fails its batch: that is a failure to see, not to hide.
  */
-export interface BatchParser {
+export interface BatchParser<T extends ParseTask = ParseTask, R = unknown> {
   /** Batches parsed at once: the caller keeps about this many (plus one) in flight. */
   readonly threads: number;
   /** Never rejects for malformed input (parseJsonlBatch counts it); rejects if a worker dies. */
-  parse(task: ParseTask): Promise<ParsedBatch>;
+  parse(task: T): Promise<R>;
 }
-
-/** Where the worker is: the TypeScript source here; the server build rewrites it to its own entry (vite.config.ts). */
-export const PARSE_WORKER_URL = new URL("./parse-worker.ts", import.meta.url);
 
 /** One worker per core, but one core is left to the thread that downloads and writes (and to the database). */
 export const defaultParseThreads = () => Math.max(1, Math.min(4, os.availableParallelism() - 1));
 
-/** The batch parser of the calling thread (and the fallback of the pool). */
-export const inThreadParser: BatchParser = {
-  threads: 1,
-  parse: async (task) => parseJsonlBatch(task),
-};
-
-interface Job {
-  task: ParseTask;
-  resolve: (r: ParsedBatch) => void;
+interface Job<T, R> {
+  task: T;
+  resolve: (r: R) => void;
   reject: (e: unknown) => void;
 }
-interface Slot {
+interface Slot<T, R> {
   worker: Worker;
   ready: boolean;
-  job: Job | null;
+  job: Job<T, R> | null;
 }
-type WorkerMessage =
-  { ready: true; id?: undefined } | { id: number; result: ParsedBatch; error?: undefined } | { id: number; error: string };
+type WorkerMessage<R> = { ready: true; id?: undefined } | { id: number; result: R; error?: undefined } | { id: number; error: string };
 
-export interface PoolOptions {
+/**
+ * What the workers do is the caller's: the worker module (it answers `{ ready: true }` once
+ * loaded, then `{ id, result }` or `{ id, error }` per `{ id, task }`, one at a time) and the same
+ * work as a function of this thread, the fallback. A worker that imports a feature's code lives in
+ * that feature (the sync's: app/sync/download/worker.ts); this pool is generic.
+ */
+export interface PoolOptions<T extends ParseTask, R> {
+  /** The worker module; a `.ts` URL is started through tsx (from source, tests and benchmarks). */
+  workerUrl: URL;
+  /** The worker's work on the calling thread, when no worker can start: same input, same result. */
+  inThread: (task: T) => R;
   threads?: number;
-  workerUrl?: URL;
   /** Workers stop after this long without a batch (default 10 s). */
   idleMs?: number;
   /** Told once when no worker could start and batches are parsed in-thread (default: console.warn). */
   onUnavailable?: (reason: string) => void;
 }
 
-export function createParsePool(opts: PoolOptions = {}): BatchParser & { close(): Promise<void>; readonly inThread: boolean } {
+export type ParsePool<T extends ParseTask, R> = BatchParser<T, R> & { close(): Promise<void>; readonly inThread: boolean };
+
+export function createParsePool<T extends ParseTask, R>(opts: PoolOptions<T, R>): ParsePool<T, R> {
   const threads = Math.max(1, opts.threads ?? defaultParseThreads());
-  const url = opts.workerUrl ?? PARSE_WORKER_URL;
+  const url = opts.workerUrl;
   const idleMs = opts.idleMs ?? 10_000;
-  const slots: Slot[] = [];
-  const queue: Job[] = [];
+  const slots: Array<Slot<T, R>> = [];
+  const queue: Array<Job<T, R>> = [];
   let unavailable = false;
   let startFailures = 0;
   let idleTimer: NodeJS.Timeout | null = null;
 
-  const spawn = (): Slot => {
+  const spawn = (): Slot<T, R> => {
     const worker = new Worker(url.pathname.endsWith(".ts") ? typeScriptBootstrap(url) : url);
-    const slot: Slot = { worker, ready: false, job: null };
+    const slot: Slot<T, R> = { worker, ready: false, job: null };
     slots.push(slot);
-    worker.on("message", (m: WorkerMessage) => {
+    worker.on("message", (m: WorkerMessage<R>) => {
       if (m.id === undefined) {
         slot.ready = true;
         pump();
@@ -113,7 +114,7 @@ export function createParsePool(opts: PoolOptions = {}): BatchParser & { close()
     if (unavailable) {
       for (const job of queue.splice(0)) {
         try {
-          job.resolve(parseJsonlBatch(job.task));
+          job.resolve(opts.inThread(job.task));
         } catch (e) {
           job.reject(e);
         }
@@ -156,8 +157,8 @@ export function createParsePool(opts: PoolOptions = {}): BatchParser & { close()
       return unavailable;
     },
     parse(task) {
-      if (unavailable) return inThreadParser.parse(task);
-      return new Promise<ParsedBatch>((resolve, reject) => {
+      if (unavailable) return Promise.resolve().then(() => opts.inThread(task));
+      return new Promise<R>((resolve, reject) => {
         queue.push({ task, resolve, reject });
         pump();
       });
@@ -181,12 +182,4 @@ function typeScriptBootstrap(worker: URL): URL {
   const api = pathToFileURL(path.join(tsxDir, exportsMap["./esm/api"].import.default)).href;
   const code = `import { register } from ${JSON.stringify(api)};\nregister();\nawait import(${JSON.stringify(worker.href)});\n`;
   return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
-}
-
-let shared: ReturnType<typeof createParsePool> | null = null;
-
-/** The process's pool (created on first use; its workers stop when idle and start again on demand). */
-export function sharedParsePool(): ReturnType<typeof createParsePool> {
-  shared ??= createParsePool();
-  return shared;
 }

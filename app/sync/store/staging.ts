@@ -1,12 +1,14 @@
-import { copyText, isUniqueViolation, type Sql } from "../../db/sql";
+import { isUniqueViolation, type Sql } from "../../db/sql";
 import type { CustomerRecord, LineRecord, OrderRecord } from "../../shopify/bulk/records";
 import { qualifyingOrder } from "./qualifying";
+import { CUSTOMER_COLUMNS, customerRows, LINE_COLUMNS, lineRows, ORDER_COLUMNS, orderRows, stagedHead, type RenderedBatch } from "./rows";
 
 /**
  * The sync's SQL, identical on PGlite and PostgreSQL (docs/decisions/050 and 051).
  *
  * Staging is loaded with COPY: one text buffer per batch and table, which PostgreSQL parses
- * several times faster than bound INSERT parameters. Staged timestamps are timestamptz, so an
+ * several times faster than bound INSERT parameters. The text is rendered by rows.ts (no SQL, so
+ * the parse workers can run it); this file writes it. Staged timestamps are timestamptz, so an
  * offset (REST webhooks: -05:00; GraphQL: Z) is kept; the merge converts them to the live tables'
  * UTC `timestamp(3)`.
  *
@@ -16,89 +18,29 @@ import { qualifyingOrder } from "./qualifying";
  * something arrived meanwhile, which sends it to the upserting merge.)
  */
 
-const SEP = "\u001f"; // joins string lists (discount codes, tags) into one staged column
 const list = (col: string) => `CASE WHEN ${col} = '' THEN ARRAY[]::text[] ELSE string_to_array(${col}, chr(31)) END`;
 const utc = (col: string) => `(${col} AT TIME ZONE 'UTC')`;
-const N = "\\N";
-// Ids, dates and amounts were validated (digits, ISO 8601, decimals): nothing in them needs escaping.
-const opt = (v: string | null) => v ?? N;
 
-const ORDER_COLUMNS = [
-  "runId",
-  "shop",
-  "id",
-  "customerId",
-  "name",
-  "processedAt",
-  "createdAt",
-  "updatedAt",
-  "cancelledAt",
-  "test",
-  "financialStatus",
-  "currentTotal",
-  "totalPrice",
-  "currency",
-  "discountCodes",
-];
-const LINE_COLUMNS = [
-  "runId",
-  "shop",
-  "id",
-  "orderId",
-  "productId",
-  "variantId",
-  "productTitle",
-  "productType",
-  "vendor",
-  "quantity",
-  "unitPrice",
-];
-const CUSTOMER_COLUMNS = [
-  "runId",
-  "shop",
-  "id",
-  "email",
-  "firstName",
-  "lastName",
-  "phone",
-  "emailConsent",
-  "smsConsent",
-  "updatedAt",
-  "tags",
-];
-
-export async function stageOrders(tx: Sql, runId: string, shop: string, rows: OrderRecord[]) {
-  await tx.copyFrom("SyncStageOrder", ORDER_COLUMNS, orderRows(rows, `${runId}\t${copyText(shop)}\t`));
+/**
+ * Stages one batch rendered by rows.ts (on a parse worker, app/sync/download/worker.ts, or for a
+ * test in-thread): this only writes the ready COPY text.
+ */
+export async function stageRows(tx: Sql, rows: Pick<RenderedBatch, "orders" | "lines" | "customers">) {
+  if (rows.orders) await tx.copyFrom("SyncStageOrder", ORDER_COLUMNS, rows.orders);
+  if (rows.lines) await tx.copyFrom("SyncStageOrderLine", LINE_COLUMNS, rows.lines);
+  if (rows.customers) await tx.copyFrom("SyncStageCustomer", CUSTOMER_COLUMNS, rows.customers);
 }
 
-/** COPY text of orders; `head` (the run and shop columns) starts every line. */
-function orderRows(rows: OrderRecord[], head: string): string {
-  let text = "";
-  for (const r of rows) {
-    text += `${head}${r.id}\t${opt(r.customerId)}\t${copyText(r.name)}\t${r.processedAt}\t${r.createdAt}\t${r.updatedAt}\t${opt(r.cancelledAt)}\t${r.test ? "t" : "f"}\t${copyText(r.financialStatus)}\t${r.currentTotal}\t${r.totalPrice}\t${copyText(r.currency)}\t${copyText(r.discountCodes.join(SEP))}\n`;
-  }
-  return text;
+export async function stageOrders(tx: Sql, runId: string, shop: string, rows: OrderRecord[]) {
+  await stageRows(tx, { orders: orderRows(rows, stagedHead(runId, shop)), lines: "", customers: "" });
 }
 
 export async function stageLines(tx: Sql, runId: string, shop: string, rows: LineRecord[]) {
-  await tx.copyFrom("SyncStageOrderLine", LINE_COLUMNS, lineRows(rows, `${runId}\t${copyText(shop)}\t`));
-}
-
-function lineRows(rows: LineRecord[], head: string): string {
-  let text = "";
-  for (const r of rows) {
-    text += `${head}${r.id}\t${r.orderId}\t${opt(r.productId)}\t${opt(r.variantId)}\t${copyText(r.productTitle)}\t${copyText(r.productType)}\t${copyText(r.vendor)}\t${r.quantity}\t${r.unitPrice}\n`;
-  }
-  return text;
+  await stageRows(tx, { orders: "", lines: lineRows(rows, stagedHead(runId, shop)), customers: "" });
 }
 
 export async function stageCustomers(tx: Sql, runId: string, shop: string, rows: CustomerRecord[]) {
-  const head = `${runId}\t${copyText(shop)}\t`;
-  let text = "";
-  for (const r of rows) {
-    text += `${head}${r.id}\t${copyText(r.email)}\t${copyText(r.firstName)}\t${copyText(r.lastName)}\t${copyText(r.phone)}\t${copyText(r.emailConsent)}\t${copyText(r.smsConsent)}\t${opt(r.updatedAt)}\t${copyText(r.tags.join(SEP))}\n`;
-  }
-  await tx.copyFrom("SyncStageCustomer", CUSTOMER_COLUMNS, text);
+  await stageRows(tx, { orders: "", lines: "", customers: customerRows(rows, stagedHead(runId, shop)) });
 }
 
 /**
@@ -219,9 +161,10 @@ export async function beginDirectLoad(tx: Sql) {
   );
 }
 
-export async function loadDirectBatch(tx: Sql, shop: string, orders: OrderRecord[], lines: LineRecord[]) {
-  await tx.copyFrom("direct_orders", ORDER_COLUMNS.slice(2), orderRows(orders, ""));
-  await tx.copyFrom("direct_lines", LINE_COLUMNS.slice(2), lineRows(lines, ""));
+/** One batch of a direct load, rendered by rows.ts for the direct target (no run or shop column). */
+export async function loadDirectRows(tx: Sql, shop: string, rows: Pick<RenderedBatch, "orders" | "lines">) {
+  if (rows.orders) await tx.copyFrom("direct_orders", ORDER_COLUMNS.slice(2), rows.orders);
+  if (rows.lines) await tx.copyFrom("direct_lines", LINE_COLUMNS.slice(2), rows.lines);
   // Plain inserts: the shop had nothing when the transaction began, and a row written by anyone
   // else since (a webhook) is a unique violation that sends the caller back to the staged path.
   await tx.query(`INSERT INTO ${ORDER_TARGET} SELECT ${STAGED_ORDER("so", "$1::text")} FROM direct_orders so ORDER BY so.id`, [shop]);
