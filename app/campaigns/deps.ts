@@ -37,6 +37,8 @@ export interface CampaignDeps {
   messageCounts: (sql: Sql, campaignId: string) => Promise<CampaignMessageCounts>;
   outreach: OutreachPort;
   now: () => Date;
+  /** The app's API key: the Marketing reports link back to the campaign at /admin/apps/<key>/… (ADR 092). */
+  apiKey?: string;
   sleep?: (ms: number) => Promise<void>;
   /** For the staged upload of bulk tagging (multipart POST to Shopify's storage). */
   fetch?: typeof fetch;

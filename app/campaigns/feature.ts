@@ -33,6 +33,7 @@ export function campaignDepsFrom(ctx: AppContext, messaging: CampaignMessaging):
       messageCounts: (_sql, campaignId) => messaging.messageCounts(campaignId),
       outreach: outreachPort,
       now: ctx.now,
+      apiKey: ctx.env().SHOPIFY_API_KEY,
     };
   };
 }

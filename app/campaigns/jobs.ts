@@ -12,6 +12,7 @@ import {
   TouchPayload,
 } from "./launch";
 import { PROGRAM_DAY_QUEUE, ProgramDayPayload, runProgramDay } from "./program-run";
+import { MARKETING_REPORT_QUEUE, MarketingReportPayload, runMarketingReport } from "./marketing-report";
 import { completeCampaign, runTouch, runTouchBatch } from "./touch";
 
 /** The campaign jobs, over a deps factory so tests and production wire them differently. */
@@ -46,6 +47,12 @@ export function campaignJobDefinitions(deps: () => Promise<CampaignDeps>): JobDe
       handler: async (p) => {
         await runTouchBatch(await deps(), p);
       },
+    }),
+    // Shopify's Marketing reports (ADR 092): one campaign's activity and engagement.
+    defineJob({
+      queue: MARKETING_REPORT_QUEUE,
+      payload: MarketingReportPayload,
+      handler: async (p) => void (await runMarketingReport(await deps(), p)),
     }),
     defineJob({
       queue: COMPLETE_QUEUE,

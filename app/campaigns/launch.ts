@@ -18,6 +18,7 @@ import { requireOk } from "../shopify/response";
 import { createSegment as createShopifySegment, searchSegments } from "../shopify/segments";
 import { saveSettingsSection } from "../shop-settings.server";
 import { DEFAULT_BULK_TAG_THRESHOLD, type CampaignDeps } from "./deps";
+import { enqueueMarketingReport } from "./marketing-report";
 import {
   activeTreatedIds,
   analyzeCampaignTables,
@@ -229,6 +230,8 @@ export async function runLaunch(deps: CampaignDeps, payload: z.infer<typeof Laun
     c = await getCampaign(deps.sql, shop, campaignId);
     if (!c.launchSteps.touches?.doneAt) await scheduleTouches(deps, c);
     await markLaunched(deps.sql, campaignId);
+    // The campaign appears in Shopify's Marketing reports from launch day (ADR 092); the job re-queues itself daily.
+    await enqueueMarketingReport(deps, shop, campaignId);
     // A program never completes: its members join daily (program-run.ts) and each has its own window.
     if (c.kind !== "program")
       await deps.queue.send(

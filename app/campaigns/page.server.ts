@@ -21,6 +21,7 @@ import { campaignTagFor, requestLaunch, retryLaunch } from "./launch";
 import { measureRow, type CampaignReport } from "./measure";
 import {
   LAUNCH_STEPS,
+  type LaunchSteps,
   countByReason,
   engagedCustomers,
   getCampaign,
@@ -35,6 +36,7 @@ import { customersByIds } from "../sync/store/customers";
 import { suppressedCustomerIds } from "../messaging/store";
 import { isSingleEmailAddress } from "../lib/email-address";
 import { CONTROL_EXPLANATIONS, pauseCampaign, resumeCampaign, stopCampaign } from "./control";
+import { enqueueMarketingReport } from "./marketing-report";
 import { DAY_MS } from "../domain/analytics/dates";
 import { lapsedAndReturned } from "../sync/store/purchases";
 import { countWinbackTargets, winbackTargets } from "../analysis/store";
@@ -408,6 +410,7 @@ export interface CampaignPageData {
     pausedReason: string | null;
     stoppedAt: string | null;
     settings: CampaignSettings;
+    marketing: LaunchSteps["marketing"] | null;
   };
   /** what pause, resume and stop do, shown next to the buttons */
   controls: typeof CONTROL_EXPLANATIONS;
@@ -487,6 +490,8 @@ export async function loadCampaignPage(
       pausedReason: c.pausedReason,
       stoppedAt: c.stoppedAt?.toISOString() ?? null,
       settings: c.settings,
+      /** the last report to Shopify's Marketing reports (ADR 092) */
+      marketing: c.launchSteps.marketing ?? null,
     },
     controls: CONTROL_EXPLANATIONS,
     progress: {
@@ -524,6 +529,8 @@ export async function handleCampaignAction(
       await retryLaunch(deps, shop, id);
       message = "Launch restarted";
     } else throw new AppError("INVALID_INPUT", `Unknown action ${intent.slice(0, 40)}`);
+    // Shopify's Marketing reports show the new status now, not at tomorrow's report (ADR 092).
+    if (intent !== "retry") await enqueueMarketingReport(deps, shop, id);
     return { ok: true, message, status: 200 };
   } catch (e) {
     if (isAppError(e)) return { ok: false, message: e.message, status: httpStatusFor(e.code) };

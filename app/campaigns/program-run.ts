@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { enqueueMarketingReport } from "./marketing-report";
 import { isHoldout } from "../domain/campaigns";
 import { newlySilent, type ProgramBranch, type ProgramCandidate } from "../domain/campaigns/program";
 import { describeProgramGuardrails, evaluateProgramGuardrails } from "../domain/campaigns/program-measure";
@@ -83,6 +84,8 @@ export async function runProgramDay(deps: CampaignDeps, payload: z.infer<typeof 
   await followUp(deps, c, run);
   await checkProgramGuardrails(deps, c);
   await finishRun(deps.sql, c.id, day, deps.now());
+  // A program's daily report rides on its day (ADR 092); idempotent, so a re-run day reports again harmlessly.
+  await enqueueMarketingReport(deps, c.shop, c.id);
   await armNext(deps, c, now, facts.ianaTimezone);
   return { action: "ran", day, enrolled: run.enrolled };
 }

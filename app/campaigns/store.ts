@@ -36,6 +36,8 @@ export const LaunchStepsSchema = z
     outreach: z.object({ doneAt: z.string(), tasks: z.number() }).partial(),
     /** enqueued: jobs sent (one per batch since ADR 084); batches: how many batches the touches form */
     touches: z.object({ doneAt: z.string(), scheduled: z.number(), enqueued: z.number(), batches: z.number() }).partial(),
+    /** the last report to Shopify's Marketing reports (ADR 092): not a launch step, kept beside them */
+    marketing: z.object({ at: z.string(), activityId: z.string(), occurredOn: z.string(), error: z.string().nullable() }).partial(),
   })
   .partial();
 export type LaunchSteps = z.infer<typeof LaunchStepsSchema>;
@@ -117,6 +119,24 @@ export async function recordStep(sql: Sql, id: string, step: LaunchStep, value: 
   await sql.query(
     `UPDATE "Campaign" SET "launchSteps" = jsonb_set("launchSteps", ARRAY[$2::text], coalesce("launchSteps" -> $2, '{}'::jsonb) || $3::jsonb, true), "updatedAt" = now() WHERE id = $1`,
     [id, step, JSON.stringify(value)],
+  );
+}
+
+/** Keeps the outcome of the last marketing report (ADR 092) with the campaign; an error stays until a report succeeds. */
+export async function recordMarketingReport(
+  sql: Sql,
+  id: string,
+  r: { at: Date; activityId?: string; occurredOn?: string; error: string | null },
+): Promise<void> {
+  const value = {
+    at: r.at.toISOString(),
+    error: r.error,
+    ...(r.activityId ? { activityId: r.activityId } : {}),
+    ...(r.occurredOn ? { occurredOn: r.occurredOn } : {}),
+  };
+  await sql.query(
+    `UPDATE "Campaign" SET "launchSteps" = jsonb_set("launchSteps", '{marketing}', coalesce("launchSteps" -> 'marketing', '{}'::jsonb) || $2::jsonb, true) WHERE id = $1`,
+    [id, JSON.stringify(value)],
   );
 }
 

@@ -134,6 +134,13 @@ export default function CampaignPage() {
             </Banner>
           </Layout.Section>
         ) : null}
+        {c.marketing?.error ? (
+          <Layout.Section>
+            <Banner tone="warning" title="Not shown in Shopify's Marketing reports">
+              <p id="marketing-report-error">{c.marketing.error}</p>
+            </Banner>
+          </Layout.Section>
+        ) : null}
         {c.status === "active" ? (
           <Layout.Section>
             <Text as="p" tone="subdued" id="controls-help">

@@ -102,6 +102,7 @@ export async function campaignHarness(
     messageCounts: async (s, id) => counts.override ?? campaignMessageCounts(s, id),
     outreach: outreachPort,
     now: () => clock.now,
+    apiKey: "winback-test-key",
     sleep: async () => {},
     bulkPollMs: 5,
     bulkWaitMs: 20_000,

@@ -84,6 +84,7 @@ export async function programHarness(opts: { customers?: number; seed?: number; 
     messageCounts: (s, id) => campaignMessageCounts(s, id),
     outreach: outreachPort,
     now: () => clock.now,
+    apiKey: "winback-test-key",
     sleep: async () => {},
     bulkPollMs: 5,
     bulkWaitMs: 20_000,

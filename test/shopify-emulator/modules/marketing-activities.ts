@@ -283,9 +283,12 @@ function engagementCreate(ctx: RequestContext, a: EngagementArgs) {
   else list.push(rec);
   // Decimal fields come back as strings with one decimal at least ("1.5", "1.0").
   const decimal = (v: unknown) => (v == null ? null : Number.isInteger(Number(v)) ? `${Number(v)}.0` : String(Number(v)));
+  // Counts the app did not send come back null (the recorded answers omit none they were sent).
+  const counts = Object.fromEntries(ENGAGEMENT_COUNTS.map((k) => [k, e[k] ?? null]));
   return payload(
     {
       __typename: "MarketingEngagement",
+      ...counts,
       ...e,
       isCumulative: e.isCumulative ?? false,
       orders: decimal(e.orders),
@@ -300,6 +303,22 @@ function engagementCreate(ctx: RequestContext, a: EngagementArgs) {
     [],
   );
 }
+
+const ENGAGEMENT_COUNTS = [
+  "impressionsCount",
+  "viewsCount",
+  "clicksCount",
+  "sharesCount",
+  "favoritesCount",
+  "commentsCount",
+  "unsubscribesCount",
+  "complaintsCount",
+  "failsCount",
+  "sendsCount",
+  "uniqueViewsCount",
+  "uniqueClicksCount",
+  "sessionsCount",
+] as const;
 
 export const marketingActivitiesModule: EmulatorModule = {
   name: "marketing-activities",
