@@ -118,7 +118,7 @@ export function createMessagingFeature(ctx: AppContext): Feature {
       await fillEmailDefaultsFromShopify(ctx.db.sql, () => ctx.adminClient(shop), shop, ctx.now());
     },
     onSyncCompleted: async (shop) => requeue(shop, DAILY_MS),
-    // GDPR (ADR 076): messaging's four tables, inside the transaction app/compliance.server.ts opens.
+    // GDPR (ADR 076): messaging's five tables (EmailEngagement since ADR 093), inside the transaction app/compliance.server.ts opens.
     redactCustomers: (tx, shop, input) => redactCustomers(tx, shop, input.customerIds),
     redactShop: (tx, shop) => redactShop(tx, shop),
     exportCustomerData: (sql, shop, customerIds) => exportCustomerData(sql, shop, customerIds),

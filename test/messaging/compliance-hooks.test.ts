@@ -4,7 +4,7 @@ import type { AppContext } from "../../app/jobs/feature";
 import { createTestDb, type TestDb } from "../support/db";
 import { SHOP } from "./support";
 
-/** Messaging's GDPR hooks (ADR 076): its four tables, by customer and by shop, and the export. */
+/** Messaging's GDPR hooks (ADR 076): its five tables, by customer and by shop, and the export. */
 describe("messaging compliance hooks", () => {
   let t: TestDb;
   const feature = () =>
@@ -25,6 +25,10 @@ describe("messaging compliance hooks", () => {
           [`f-${shop}-${c}`, shop, c, `${shop}-${c}`, `<${shop}-${c}@x>`],
         );
         await t.db.sql.query(
+          `INSERT INTO "EmailEngagement" (id, shop, "messageLogId", "customerId", kind, machine, "userAgentClass", at) VALUES ($1, $2, $3, $4, 'click', false, 'browser', now())`,
+          [`e-${shop}-${c}`, shop, `${shop}-${c}`, c],
+        );
+        await t.db.sql.query(
           `INSERT INTO "EmailSuppression" (shop, "customerId", email, source, at) VALUES ($1, $2, 'a@b.c', 'link', now())`,
           [shop, c],
         );
@@ -42,15 +46,16 @@ describe("messaging compliance hooks", () => {
     const data = await f.exportCustomerData!(t.db.sql, SHOP, ["801"]);
     expect(Object.fromEntries(Object.entries(data).map(([k, rows]) => [k, rows.length]))).toEqual({
       EmailFeedback: 1,
+      EmailEngagement: 1,
       MessageLog: 1,
       EmailSuppression: 1,
       FlowTriggerLog: 1,
     });
     await t.db.sql.transaction((tx) => f.redactCustomers!(tx, SHOP, { customerIds: ["801"], orderIds: [] }));
-    for (const table of ["EmailFeedback", "MessageLog", "EmailSuppression", "FlowTriggerLog"])
+    for (const table of ["EmailFeedback", "EmailEngagement", "MessageLog", "EmailSuppression", "FlowTriggerLog"])
       expect({ table, n: await count(table) }).toEqual({ table, n: 1 });
     await t.db.sql.transaction((tx) => f.redactShop!(tx, SHOP));
-    for (const table of ["EmailFeedback", "MessageLog", "EmailSuppression", "FlowTriggerLog"]) {
+    for (const table of ["EmailFeedback", "EmailEngagement", "MessageLog", "EmailSuppression", "FlowTriggerLog"]) {
       expect({ table, n: await count(table) }).toEqual({ table, n: 0 });
       expect({ table, other: await count(table, "other.myshopify.com") }).toEqual({ table, other: 2 });
     }
