@@ -166,6 +166,7 @@ describe("table ownership", () => {
     EmailSuppression: "messaging",
     EmailFeedback: "messaging",
     FlowTriggerLog: "messaging",
+  EmailEngagement: "messaging",
     PointsLedger: "points",
     PointsRedemption: "points",
     PointsNudge: "points",
