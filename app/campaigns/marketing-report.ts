@@ -113,6 +113,7 @@ export async function reportMarketingActivity(
   const engagement = await createEngagement(client, remoteId, {
     ...day,
     sendsCount: e.sends,
+    ...(e.clicks ? { clicksCount: e.clicks.total, uniqueClicksCount: e.clicks.unique } : {}),
     unsubscribesCount: e.unsubscribes,
     complaintsCount: e.complaints,
     orders: e.orders,
@@ -138,12 +139,20 @@ async function refused(
 async function engagementOf(
   deps: Pick<CampaignDeps, "sql" | "messageCounts" | "now">,
   c: CampaignRow,
-): Promise<{ sends: number; unsubscribes: number; complaints: number; orders: number; sales: number | null }> {
+): Promise<{
+  sends: number;
+  clicks: { total: number; unique: number } | null;
+  unsubscribes: number;
+  complaints: number;
+  orders: number;
+  sales: number | null;
+}> {
   if (c.kind === "program") {
     const r = await measureProgramRow(deps, c as ProgramRow);
     const orders = r.measurement.cohorts.reduce((s, w) => s + w.treatedReactivated, 0);
     return {
       sends: r.deliveries.delivered,
+      clicks: clicksOf(r.deliveries),
       unsubscribes: r.deliveries.unsubscribed,
       complaints: r.deliveries.complaints,
       orders,
@@ -154,11 +163,17 @@ async function engagementOf(
   const t = r.measurement.treated;
   return {
     sends: r.deliveries.delivered,
+    clicks: clicksOf(r.deliveries),
     unsubscribes: r.deliveries.unsubscribed,
     complaints: r.deliveries.complaints,
     orders: t.reactivated,
     sales: t.revenuePerCustomer === null ? null : t.revenuePerCustomer * t.n,
   };
+}
+
+/** Human clicks on the campaign's tracked links (ADR 093), when messaging counts them. */
+function clicksOf(d: { clicks?: number; uniqueClicks?: number }): { total: number; unique: number } | null {
+  return d.clicks === undefined ? null : { total: d.clicks, unique: d.uniqueClicks ?? 0 };
 }
 
 /** When the next daily report is due: tomorrow, while the campaign or its measurement window runs. */
