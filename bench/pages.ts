@@ -18,6 +18,7 @@ import type { AppContext } from "../app/jobs/feature";
 import { DEFAULT_SETTINGS } from "../app/domain/analytics/index";
 import { exportSegment, loadSegments } from "../app/analysis/page.server";
 import { encodeCursor } from "../app/analysis/explore-segments";
+import { SCORE_COPY_COLUMNS } from "../app/analysis/store";
 import { loadHome } from "../app/home.server";
 import { loadOutreachPage } from "../app/outreach/page.server";
 import { exportQueueCsv } from "../app/outreach/export-queue";
@@ -200,72 +201,42 @@ export async function seedPagesShop(sql: Sql, opts: PagesSeedOptions = {}): Prom
   const runId = randomUUID();
   const t2 = Date.now();
   const klass = (d: number) => (d < 90 ? "active" : d < 180 ? "at_risk" : d < 365 ? "high_risk" : "lost");
-  await copyRows(
-    sql,
-    "CustomerScore",
-    [
-      "shop",
-      "customerId",
-      "runId",
-      "lapseClass",
-      "overdue",
-      "vip",
-      "target",
-      "branch",
-      "orders",
-      "purchaseDays",
-      "totalSpent",
-      "aov",
-      "firstOrderAt",
-      "lastOrderAt",
-      "daysSinceLast",
-      "medianGapDays",
-      "pAlive",
-      "expectedPurchases90",
-      "expectedNextOrderAt",
-      "predictedValue12m",
-      "churnRisk",
-      "expectedOrderValue",
-      "pBuy",
-    ],
-    N,
-    (i) => {
-      const p = profile[i]!;
-      const cls = klass(p.days);
-      const vip = p.spent >= vipThreshold;
-      const overdue = p.orders > 1 && p.days > p.gap * 1.5;
-      const target = (cls === "at_risk" || cls === "high_risk") && p.orders > 1;
-      const churn = Math.min(0.999, Math.max(0.001, 1 - Math.exp(-p.days / 300) + (rnd() - 0.5) * 0.1));
-      const lastAt = new Date(asOf.getTime() - p.days * DAY);
-      const firstAt = new Date(lastAt.getTime() - (p.orders - 1) * p.gap * DAY);
-      const aov = p.spent / p.orders;
-      return [
-        shop,
-        String(BASE_ID + i),
-        runId,
-        cls,
-        overdue ? "t" : "f",
-        vip ? "t" : "f",
-        target ? "t" : "f",
-        target ? (vip ? "VIP" : "Standard") : "\\N",
-        String(p.orders),
-        String(p.orders),
-        p.spent.toFixed(2),
-        aov.toFixed(2),
-        ts(firstAt),
-        ts(lastAt),
-        String(p.days),
-        p.orders > 1 ? p.gap.toFixed(1) : "\\N",
-        (1 - churn).toFixed(4),
-        ((1 - churn) * 0.8).toFixed(4),
-        ts(new Date(lastAt.getTime() + p.gap * DAY)),
-        ((1 - churn) * aov * 3).toFixed(2),
-        churn.toFixed(4),
-        aov.toFixed(2),
-        (1 - churn).toFixed(4),
-      ];
-    },
-  );
+  await copyRows(sql, "CustomerScore", SCORE_COPY_COLUMNS, N, (i) => {
+    const p = profile[i]!;
+    const cls = klass(p.days);
+    const vip = p.spent >= vipThreshold;
+    const overdue = p.orders > 1 && p.days > p.gap * 1.5;
+    const target = (cls === "at_risk" || cls === "high_risk") && p.orders > 1;
+    const churn = Math.min(0.999, Math.max(0.001, 1 - Math.exp(-p.days / 300) + (rnd() - 0.5) * 0.1));
+    const lastAt = new Date(asOf.getTime() - p.days * DAY);
+    const firstAt = new Date(lastAt.getTime() - (p.orders - 1) * p.gap * DAY);
+    const aov = p.spent / p.orders;
+    return [
+      shop,
+      String(BASE_ID + i),
+      runId,
+      cls,
+      overdue ? "t" : "f",
+      vip ? "t" : "f",
+      target ? "t" : "f",
+      target ? (vip ? "VIP" : "Standard") : "\\N",
+      String(p.orders),
+      String(p.orders),
+      p.spent.toFixed(2),
+      aov.toFixed(2),
+      ts(firstAt),
+      ts(lastAt),
+      String(p.days),
+      p.orders > 1 ? p.gap.toFixed(1) : "\\N",
+      (1 - churn).toFixed(4),
+      ((1 - churn) * 0.8).toFixed(4),
+      ts(new Date(lastAt.getTime() + p.gap * DAY)),
+      ((1 - churn) * aov * 3).toFixed(2),
+      churn.toFixed(4),
+      aov.toFixed(2),
+      (1 - churn).toFixed(4),
+    ];
+  });
   const bins = (n: number) => Array.from({ length: n }, (_, k) => ({ from: k, count: Math.floor(N / n) }));
   await sql.query(
     `INSERT INTO "AnalysisRun" (id, shop, "asOf", status, "startedAt", "finishedAt", customers, summary, model)

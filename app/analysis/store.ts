@@ -124,7 +124,8 @@ export async function failAnalysisRun(sql: Sql, runId: string, now: Date, messag
 
 const BRANCH: Record<"vip" | "standard", string> = { vip: "VIP", standard: "Standard" };
 
-const SCORE_COPY_COLUMNS = [
+/** The score table's columns in COPY order (the job's writer; the page benchmark seeds with them too). */
+export const SCORE_COPY_COLUMNS = [
   "shop",
   "customerId",
   "runId",
