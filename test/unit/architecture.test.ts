@@ -166,7 +166,7 @@ describe("table ownership", () => {
     EmailSuppression: "messaging",
     EmailFeedback: "messaging",
     FlowTriggerLog: "messaging",
-  EmailEngagement: "messaging",
+    EmailEngagement: "messaging",
     PointsLedger: "points",
     PointsRedemption: "points",
     PointsNudge: "points",
