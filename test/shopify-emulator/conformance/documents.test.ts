@@ -484,6 +484,52 @@ describe("conformance: the app's Admin API documents against the emulator", () =
         code: "CURRENCY_CODE_MISMATCH_INPUT",
       },
     ]);
+    // The remaining branches, each from the same recordings (lifecycle: validation.*; currency-validation:
+    // activityCurrencyMismatchById, channelInputMismatch; url-scheme: invalidCreateRemoteUrlData).
+    const ENG = `mutation($id: ID, $remoteId: String, $channel: String, $e: MarketingEngagementInput!) {
+      marketingEngagementCreate(marketingActivityId: $id, remoteId: $remoteId, channelHandle: $channel, marketingEngagement: $e) {
+        marketingEngagement { occurredOn } userErrors { field message code } } }`;
+    const eng = async (v: Record<string, unknown>) => (await send(ENG, { e: engagement, ...v })).data.marketingEngagementCreate;
+    expect((await eng({})).userErrors[0].code).toBe("INVALID_MARKETING_ENGAGEMENT_ARGUMENT_MISSING");
+    expect((await eng({ id: created.marketingActivity.id, remoteId: input.remoteId })).userErrors[0].code).toBe(
+      "INVALID_MARKETING_ENGAGEMENT_ARGUMENTS",
+    );
+    expect((await eng({ channel: "shopify_email" })).userErrors).toEqual([
+      {
+        field: ["channelHandle"],
+        message: "The channel handle is not recognized. Please contact your partner manager for more information.",
+        code: "INVALID_CHANNEL_HANDLE",
+      },
+    ]);
+    const budgeted = (
+      await send(MARKETING_ACTIVITY_UPSERT_EXTERNAL, {
+        input: {
+          ...input,
+          remoteId: "budget-usd",
+          utm: { campaign: "budget-usd", source: "winback", medium: "email" },
+          budget: { budgetType: "DAILY", total: { amount: "100.00", currencyCode: "USD" } },
+        },
+      })
+    ).data.marketingActivityUpsertExternal;
+    expect(budgeted.userErrors).toEqual([]);
+    const eur = await eng({ id: budgeted.marketingActivity.id, e: { ...engagement, sales: { amount: "30.00", currencyCode: "EUR" } } });
+    expect(eur.userErrors).toEqual([
+      {
+        field: ["marketingEngagement"],
+        message: "Marketing activity currency code does not match the currency code in the marketing engagement input.",
+        code: "MARKETING_ACTIVITY_CURRENCY_CODE_MISMATCH",
+      },
+    ]);
+    // Sources differ in shape here: Shopify refuses a host-less URL while reading the variables (no
+    // `data` at all); the emulator's resolver sees it, so it answers the same code and message with
+    // `data.marketingActivityUpsertExternal: null` (docs/shopify-conformance.md).
+    const hostless = await send(MARKETING_ACTIVITY_UPSERT_EXTERNAL, {
+      input: { ...input, remoteId: "x4", remoteUrl: "data:text/plain,hello" },
+    });
+    expect(hostless.errors[0]).toMatchObject({
+      message: expect.stringContaining("Invalid url 'data:text/plain,hello', missing host"),
+      extensions: { code: "INVALID_VARIABLE" },
+    });
   });
 
   // CLI constants.ts/serialize-fields.ts (what deploys, `customer_id` for the reference) + REC
