@@ -1,12 +1,17 @@
 import { database } from "./db.server";
 import { runForShop, runUnscoped } from "./db/shop-scope";
 import { env } from "./env.server";
-import { setAfterAuthHandler } from "./shopify.server";
+import { authenticate, setAfterAuthHandler } from "./shopify.server";
 import { adminClientForShop } from "./shopify/admin-client.server";
 import { mailTransport } from "./messaging/mail-transport.server";
 import { createJobQueue } from "./jobs/queue.server";
 import { runFeatureHooks, type AppContext, type Feature } from "./jobs/feature";
 import type { JobDefinition, JobQueue } from "./jobs/queue";
+import { confineJobs } from "./jobs/scope";
+import { SYNC_JOBS } from "./sync/context";
+import { ANALYSIS_JOBS } from "./analysis/schedule";
+import { LAUNCH_QUEUE } from "./campaigns/launch";
+import { verifyClickToken, verifyOpenToken, verifyUnsubscribeToken } from "./messaging/token";
 import { receiveWebhook as dispatchWebhook, type DispatchOptions } from "./webhooks/dispatch.server";
 import { combineWebhookHandlers, type WebhookContext, type WebhookHandlers } from "./webhooks/handlers.server";
 import {
@@ -77,7 +82,22 @@ const sync = createSyncFeature(appContext, {
   onOrderChanged: (event) => runFeatureHooks(features, "onOrderChanged", event),
 });
 
-export const jobDefinitions: JobDefinition[] = [...sync.jobs, ...features.flatMap((f) => f.jobs ?? [])];
+/**
+ * Jobs that keep the unscoped system Sql (ADR 098); every other job runs confined to its payload's
+ * shop (app/jobs/scope.ts). Each of these acts for one shop too, but does what PostgreSQL refuses
+ * to a role under row-level security.
+ */
+const SYSTEM_JOBS = new Map<string, string>([
+  [SYNC_JOBS.start, "the sync chain stages rows by COPY into shop tables and ANALYZEs them"],
+  [SYNC_JOBS.poll, "the sync chain stages rows by COPY into shop tables and ANALYZEs them"],
+  [SYNC_JOBS.ingest, "COPY into the SyncStage* tables (refused under RLS) and ANALYZE of Order"],
+  [SYNC_JOBS.delta, "the sync chain stages rows by COPY into shop tables and ANALYZEs them"],
+  [ANALYSIS_JOBS.run, "writes CustomerScore by COPY (refused under RLS)"],
+  [ANALYSIS_JOBS.daily, "runs the analysis inline: COPY into CustomerScore"],
+  [LAUNCH_QUEUE, "ANALYZE of CampaignMember/CampaignTouch after the snapshot (a non-owner's ANALYZE is skipped)"],
+]);
+
+export const jobDefinitions: JobDefinition[] = confineJobs([...sync.jobs, ...features.flatMap((f) => f.jobs ?? [])], SYSTEM_JOBS);
 
 /** Called with the shop domain after each authentication: the first sync, then each feature's afterInstall. */
 export const afterInstallHooks: Array<(shop: string) => Promise<void>> = [
@@ -119,6 +139,45 @@ export const webhookHandlers = confineToShop(
  * `forShop(session.shop, () => loadX(appContext, session.shop))`.
  */
 export const forShop = runForShop;
+
+type AdminAuth = Awaited<ReturnType<typeof authenticate.admin>>;
+
+/**
+ * An admin loader's or action's work, authenticated and then confined to the session's shop
+ * (ADR 098): `adminScope(request, ({ session }) => loadX(appContext, session.shop))`. Routes call
+ * this instead of authenticate.admin (test/unit/route-scope.test.ts holds them to it).
+ */
+export async function adminScope<T>(request: Request, fn: (auth: AdminAuth) => Promise<T>): Promise<T> {
+  const auth = await authenticate.admin(request);
+  return runForShop(auth.session.shop, () => fn(auth));
+}
+
+/**
+ * An app proxy request's work, confined to the shop Shopify signed it for: the `shop` query
+ * parameter is covered by the proxy signature that authenticate.public.appProxy verifies.
+ */
+export async function proxyScope<T>(request: Request, fn: (shop: string) => Promise<T>): Promise<T> {
+  await authenticate.public.appProxy(request);
+  const shop = new URL(request.url).searchParams.get("shop") ?? "";
+  return runForShop(shop, () => fn(shop));
+}
+
+const TOKEN_VERIFIERS = { click: verifyClickToken, open: verifyOpenToken, unsubscribe: verifyUnsubscribeToken };
+
+/**
+ * A signed link's work (click, open pixel, unsubscribe), confined to the shop inside the token once
+ * its signature verified. A token that does not verify runs fn unscoped: fn verifies it again and
+ * answers its own error before any query, so the customer sees the same page either way.
+ */
+export function tokenScope<T>(kind: keyof typeof TOKEN_VERIFIERS, token: string, fn: () => Promise<T>): Promise<T> {
+  let shop: string;
+  try {
+    shop = TOKEN_VERIFIERS[kind](env().SHOPIFY_API_SECRET, token).shop;
+  } catch {
+    return fn();
+  }
+  return runForShop(shop, fn);
+}
 
 /** The one webhook entry every webhook route uses (app/webhooks/dispatch.server.ts). */
 export function receiveWebhook(request: Request, options: Partial<DispatchOptions> = {}): Promise<Response> {
