@@ -3,6 +3,7 @@ import type { Sql } from "../db/sql";
 import { parseCampaignSettings, type CampaignSettings } from "../domain/campaigns";
 import { AppError, isAppError } from "../lib/errors";
 import { parseProgramSettings, type ProgramBranch, type ProgramSettings } from "../domain/campaigns/program";
+import { parseExperiment, type ArmKey, type Experiment } from "../domain/campaigns/experiment";
 
 export type CampaignRowStatus = "draft" | "launching" | "active" | "paused" | "completed" | "stopped";
 
@@ -31,8 +32,12 @@ export const LaunchStepsSchema = z
         failed: z.array(z.object({ customerId: z.string(), message: z.string() })),
       })
       .partial(),
-    segment: z.object({ doneAt: z.string(), segmentId: z.string(), adopted: z.boolean() }).partial(),
-    discount: z.object({ doneAt: z.string(), discountId: z.string(), adopted: z.boolean() }).partial(),
+    /** arms: an experiment's segment per offer arm with a code (arm → segment id; ADR 099) */
+    segment: z.object({ doneAt: z.string(), segmentId: z.string(), adopted: z.boolean(), arms: z.record(z.string(), z.string()) }).partial(),
+    /** arms: an experiment's discount per offer arm with a code (arm → discount node id; ADR 099) */
+    discount: z
+      .object({ doneAt: z.string(), discountId: z.string(), adopted: z.boolean(), arms: z.record(z.string(), z.string()) })
+      .partial(),
     outreach: z.object({ doneAt: z.string(), tasks: z.number() }).partial(),
     /** enqueued: jobs sent (one per batch since ADR 084); batches: how many batches the touches form */
     touches: z.object({ doneAt: z.string(), scheduled: z.number(), enqueued: z.number(), batches: z.number() }).partial(),
@@ -64,11 +69,13 @@ export interface CampaignRow {
   guardrail: unknown;
   /** campaign (one-off) or program (always on: members join daily with their own assignedAt; ADR 078) */
   kind: "campaign" | "program";
+  /** offer arms of the treated Standard members; null: one offer for all (ADR 099) */
+  experiment: Experiment | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
-type RawRow = Omit<CampaignRow, "settings" | "launchSteps"> & { settings: unknown; launchSteps: unknown };
+type RawRow = Omit<CampaignRow, "settings" | "launchSteps" | "experiment"> & { settings: unknown; launchSteps: unknown; experiment?: unknown };
 
 /*
  * The campaigns feature's store: the only module that reads or writes Campaign, CampaignMember and
@@ -95,7 +102,12 @@ export function storedCampaignSettings(raw: unknown): CampaignSettings {
 }
 
 function toRow(r: RawRow): CampaignRow {
-  return { ...r, settings: storedCampaignSettings(r.settings), launchSteps: LaunchStepsSchema.parse(r.launchSteps ?? {}) };
+  return {
+    ...r,
+    settings: storedCampaignSettings(r.settings),
+    launchSteps: LaunchStepsSchema.parse(r.launchSteps ?? {}),
+    experiment: r.experiment == null ? null : parseExperiment(r.experiment),
+  };
 }
 
 export async function findCampaign(sql: Sql, shop: string, id: string): Promise<CampaignRow | null> {
@@ -164,11 +176,12 @@ export async function insertLaunchingCampaign(
     tag: string;
     discountCode: string;
     discountEndsAt: Date;
+    experiment?: Experiment | null;
   },
 ): Promise<boolean> {
   const inserted = await sql.query<{ id: string }>(
-    `INSERT INTO "Campaign" (id, shop, name, status, settings, "launchAt", "endsAt", tag, "discountCode", "discountEndsAt", "createdAt", "updatedAt")
-     VALUES ($1, $2, $3, 'launching', $4::jsonb, $5, $6, $7, $8, $9, $5, $5)
+    `INSERT INTO "Campaign" (id, shop, name, status, settings, "launchAt", "endsAt", tag, "discountCode", "discountEndsAt", experiment, "createdAt", "updatedAt")
+     VALUES ($1, $2, $3, 'launching', $4::jsonb, $5, $6, $7, $8, $9, $10::jsonb, $5, $5)
      ON CONFLICT (id) DO NOTHING RETURNING id`,
     [
       c.id,
@@ -180,6 +193,7 @@ export async function insertLaunchingCampaign(
       c.tag,
       c.discountCode,
       c.discountEndsAt.toISOString(),
+      c.experiment ? JSON.stringify(c.experiment) : null,
     ],
   );
   return inserted.length > 0;
@@ -307,6 +321,8 @@ export interface NewMember {
   holdout: boolean;
   /** a holdout member is kept out of every other campaign until then (its measurement window) */
   holdoutUntil: Date | null;
+  /** the offer arm of a treated Standard member of an experiment (ADR 099) */
+  arm?: ArmKey | null;
 }
 
 /**
@@ -328,8 +344,8 @@ export async function insertMembers(
   members: NewMember[],
 ): Promise<{ treated: number; holdout: number; vip: number; standard: number }> {
   await sql.query(
-    `INSERT INTO "CampaignMember" ("campaignId", "customerId", shop, branch, holdout, "assignedAt", "holdoutUntil")
-     SELECT $1, u.id, $2, u.branch, u.holdout, $3, u.until FROM unnest($4::bigint[], $5::text[], $6::boolean[], $7::timestamp[]) AS u(id, branch, holdout, until)
+    `INSERT INTO "CampaignMember" ("campaignId", "customerId", shop, branch, holdout, "assignedAt", "holdoutUntil", arm)
+     SELECT $1, u.id, $2, u.branch, u.holdout, $3, u.until, u.arm FROM unnest($4::bigint[], $5::text[], $6::boolean[], $7::timestamp[], $8::text[]) AS u(id, branch, holdout, until, arm)
      ON CONFLICT DO NOTHING`,
     [
       campaignId,
@@ -339,6 +355,7 @@ export async function insertMembers(
       members.map((m) => m.branch),
       members.map((m) => m.holdout),
       members.map((m) => m.holdoutUntil?.toISOString() ?? null),
+      members.map((m) => m.arm ?? null),
     ],
   );
   return (
@@ -366,10 +383,10 @@ export async function untaggedMembers(sql: Sql, campaignId: string): Promise<str
   return rows.map((r) => r.id);
 }
 
-/** The same members with their branch (the tag depends on it). */
-export async function untaggedMemberBranches(sql: Sql, campaignId: string): Promise<Array<{ id: string; branch: string }>> {
+/** The same members with their branch and experiment arm (the tag depends on them). */
+export async function untaggedMemberBranches(sql: Sql, campaignId: string): Promise<Array<{ id: string; branch: string; arm: ArmKey | null }>> {
   return sql.query(
-    `SELECT "customerId"::text AS id, branch FROM "CampaignMember" WHERE "campaignId" = $1 AND NOT holdout AND "taggedAt" IS NULL AND "exitedAt" IS NULL ORDER BY "customerId"`,
+    `SELECT "customerId"::text AS id, branch, arm FROM "CampaignMember" WHERE "campaignId" = $1 AND NOT holdout AND "taggedAt" IS NULL AND "exitedAt" IS NULL ORDER BY "customerId"`,
     [campaignId],
   );
 }
@@ -484,6 +501,26 @@ export async function membersWithWindows(
   );
 }
 
+/** The Standard members of an experiment campaign: treated ones with their arm, and the shared holdout (ADR 099). */
+export async function experimentMembers(
+  sql: Sql,
+  campaignId: string,
+): Promise<Array<{ customerId: string; holdout: boolean; arm: ArmKey | null }>> {
+  return sql.query(
+    `SELECT "customerId"::text AS "customerId", holdout, arm FROM "CampaignMember" WHERE "campaignId" = $1 AND branch = 'Standard' ORDER BY "customerId"`,
+    [campaignId],
+  );
+}
+
+/** Copies an experiment's winning offer into a program's settings (the merchant's "Promote" action, ADR 099). */
+export async function saveProgramSettingsOnly(sql: Sql, shop: string, id: string, settings: CampaignSettings, now: Date): Promise<boolean> {
+  const rows = await sql.query(
+    `UPDATE "Campaign" SET settings = $3::jsonb, "updatedAt" = $4 WHERE shop = $1 AND id = $2 AND kind = 'program' RETURNING 1`,
+    [shop, id, JSON.stringify(settings), now.toISOString()],
+  );
+  return rows.length > 0;
+}
+
 /** Records a reactivation unless an earlier one is already recorded; true when it changed the row. */
 export async function markReactivated(sql: Sql, campaignId: string, customerId: string, at: Date, orderId: string): Promise<boolean> {
   const rows = await sql.query(
@@ -507,11 +544,13 @@ export interface TouchRow {
   assignedAt: Date;
   /** the touch's batch job (ADR 084); null for a touch written before batching (its own job) */
   batch: number | null;
+  /** the member's offer arm in an experiment (its code and subject; ADR 099) */
+  arm: ArmKey | null;
 }
 
 export async function findTouch(sql: Sql, campaignId: string, customerId: string, day: number): Promise<TouchRow | null> {
   const rows = await sql.query<TouchRow>(
-    `SELECT t.state, t.branch, t."dueAt", m.holdout, m."exitedAt", m."exitReason", m."reactivatedAt", m."assignedAt", t.batch
+    `SELECT t.state, t.branch, t."dueAt", m.holdout, m."exitedAt", m."exitReason", m."reactivatedAt", m."assignedAt", t.batch, m.arm
      FROM "CampaignTouch" t JOIN "CampaignMember" m ON m."campaignId" = t."campaignId" AND m."customerId" = t."customerId"
      WHERE t."campaignId" = $1 AND t."customerId" = $2 AND t.day = $3`,
     [campaignId, customerId, day],
