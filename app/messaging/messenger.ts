@@ -6,14 +6,27 @@ import { AppError } from "../lib/errors";
 import { EmailAddressSchema, isSingleEmailAddress } from "../lib/email-address";
 import { parseOrThrow, ShopDomain } from "../lib/parse";
 import { loadSettingsSection, shopFacts } from "../shop-settings.server";
-import { emailContact } from "../sync/store/customers";
+import { customersByIds, emailContact } from "../sync/store/customers";
 import { z } from "zod";
 import { composeEmail, EmailContentSchema, withHtmlFooter, withTextFooter, type Footer } from "./compose";
 import { trackedBody } from "./engagement";
 import { parseMessagingSettings, type MessagingSettings } from "./settings";
-import { lockCustomerMail, mailGates, markMessageFailed, markMessageInterrupted, markMessageSent, recordMessageDecision } from "./store";
+import {
+  lockCustomerMail,
+  lockCustomersMail,
+  mailGates,
+  mailGatesMany,
+  markMessageFailed,
+  markMessageInterrupted,
+  markMessageSent,
+  markMessagesSent,
+  recordMessageDecision,
+  recordMessageDecisions,
+  type MailGates,
+  type MessageDecisionRow,
+} from "./store";
 import { createUnsubscribeToken } from "./token";
-import type { Messenger, OutboundEmail, SendOutcome, SkipReason } from "./types";
+import type { BatchSendOutcome, Messenger, OutboundEmail, SendOutcome, SkipReason } from "./types";
 
 /**
  * Consent-gated email delivery (the Messenger of app/messaging/types.ts).
@@ -140,7 +153,9 @@ async function campaignCapHours(sql: Sql, shop: string): Promise<number | null> 
   }
 }
 
-export function createMessenger(deps: MessengerDeps): Messenger & { frequencyCapHours(shop: string): Promise<number> } {
+export function createMessenger(
+  deps: MessengerDeps,
+): Messenger & Required<Pick<Messenger, "sendEmails">> & { frequencyCapHours(shop: string): Promise<number> } {
   const now = deps.now ?? (() => new Date());
   const leaseMs = deps.sendingLeaseMs ?? DEFAULT_LEASE_MS;
   const host = new URL(deps.appUrl).hostname;
@@ -201,17 +216,7 @@ export function createMessenger(deps: MessengerDeps): Messenger & { frequencyCap
         }
         // skipped or failed before SMTP accepted anything: decide again.
       }
-      const suppressed = c ? gates.suppressed : false;
-      let reason: SkipReason | null = null;
-      // Suppression first: an unsubscribe also flips our copy of the consent, and the reason should say which.
-      if (suppressed) reason = "unsubscribed";
-      // An address that is not exactly one mailbox (a list, a display name, a line break) is no usable
-      // email: nodemailer would send to every address in it. Last check on the sending path.
-      else if (!c || !c.email || !isSingleEmailAddress(c.email) || c.emailConsent !== "SUBSCRIBED") reason = "not_subscribed";
-      else if (gates.recentWinback) reason = "frequency_cap";
-      else if (gates.recentMarketing >= settings.contactCapPer30Days) reason = "contact_cap";
-      else if (!settings.postalAddress.trim()) reason = "no_postal_address";
-      else if (!deps.transport) reason = "no_mail_server";
+      const reason = gateReason(c, gates, settings);
       const messageId = reason ? null : `<${randomUUID()}@${host}>`;
       const logId = await recordMessageDecision(tx, {
         shop: msg.shop,
@@ -230,13 +235,8 @@ export function createMessenger(deps: MessengerDeps): Messenger & { frequencyCap
     });
   }
 
-  async function sendEmail(input: OutboundEmail): Promise<SendOutcome> {
-    const msg = parseOrThrow(OutboundSchema, input, "outbound email") as OutboundEmail;
-    const at = now();
-    // Read before the claim: anything failing between claim and SMTP would look like an interrupted send.
-    const { facts, settings, campaignCap } = await shopContext(msg.shop);
-    const capHours = capOrFallback(campaignCap);
-    const words = msg.content
+  function compose(msg: OutboundEmail, { facts, settings }: ShopMailContext): { subject: string; text: string; html: string } {
+    return msg.content
       ? composeEmail(msg.content, {
           locale: settings.locale,
           shopName: facts.name,
@@ -245,9 +245,197 @@ export function createMessenger(deps: MessengerDeps): Messenger & { frequencyCap
           templates: settings.templates,
         })
       : { subject: msg.subject!, text: msg.text!, html: msg.html! };
-    const d = await decide(msg, words.subject, at, capHours, settings);
-    if (!d.send) return { status: "skipped", reason: d.reason };
+  }
 
+  async function sendEmail(input: OutboundEmail): Promise<SendOutcome> {
+    const msg = parseOrThrow(OutboundSchema, input, "outbound email") as OutboundEmail;
+    const at = now();
+    // Read before the claim: anything failing between claim and SMTP would look like an interrupted send.
+    const context = await shopContext(msg.shop);
+    const capHours = capOrFallback(context.campaignCap);
+    const words = compose(msg, context);
+    const d = await decide(msg, words.subject, at, capHours, context.settings);
+    if (!d.send) return { status: "skipped", reason: d.reason };
+    let sent: { unsubscribeUrl: string };
+    try {
+      sent = await deliver(msg, words, d, context);
+    } catch (e) {
+      const err = e as Error & { responseCode?: number; code?: string };
+      await markMessageFailed(deps.sql, d.logId, String(err.message ?? err), now());
+      throw smtpError(err);
+    }
+    await markMessageSent(deps.sql, d.logId, now());
+    return { status: "sent", messageId: d.messageId, unsubscribeUrl: sent.unsubscribeUrl };
+  }
+
+  /**
+   * Many emails of one shop (a campaign's touch batch), decided together (docs/decisions/095-batched-sends.md):
+   * one transaction locks every customer of the batch, reads their contacts and every gate in one
+   * statement each, and claims all the sends in one multi-row upsert; then SMTP for each claimed
+   * email (the pooled transport spreads them over its connections), and one update marks the ones
+   * SMTP accepted. The same gates, order and at-most-once rule as sendEmail: a claim is written
+   * before SMTP, so a process killed before the mark leaves `sending` rows that a retry answers
+   * `duplicate`. Callers pass about as many as the transport sends at once, which is what a crash can
+   * leave claimed but unsent. A failed SMTP send is `failed` (row failed/smtp_error; a retry may
+   * send). A customer appearing twice is decided in a second round, after the first one's claim; a
+   * dedupe key appearing twice is `duplicate` the second time.
+   */
+  async function sendEmails(inputs: OutboundEmail[]): Promise<BatchSendOutcome[]> {
+    const msgs = inputs.map((m) => parseOrThrow(OutboundSchema, m, "outbound email") as OutboundEmail);
+    if (!msgs.length) return [];
+    const shop = msgs[0]!.shop;
+    if (msgs.some((m) => m.shop !== shop)) throw new AppError("INVALID_INPUT", "A batch of emails belongs to one shop");
+    const out: BatchSendOutcome[] = new Array(msgs.length);
+    const context = await shopContext(shop);
+    const capHours = capOrFallback(context.campaignCap);
+    const words = msgs.map((m) => compose(m, context));
+    const keys = new Set<string>();
+    let pending: number[] = [];
+    for (const [i, m] of msgs.entries()) {
+      if (keys.has(m.dedupeKey)) {
+        out[i] = { status: "skipped", reason: "duplicate" };
+        continue;
+      }
+      keys.add(m.dedupeKey);
+      pending.push(i);
+    }
+    while (pending.length) {
+      // One message per customer per round: the caps of a customer's second message count the first.
+      const seen = new Set<string>();
+      const round: number[] = [];
+      const later: number[] = [];
+      for (const i of pending) {
+        const id = msgs[i]!.customerId;
+        if (seen.has(id)) later.push(i);
+        else {
+          seen.add(id);
+          round.push(i);
+        }
+      }
+      pending = later;
+      const at = now();
+      const ds = await decideMany(
+        round.map((i) => msgs[i]!),
+        round.map((i) => words[i]!.subject),
+        at,
+        capHours,
+        context.settings,
+      );
+      const accepted: string[] = [];
+      await Promise.all(
+        round.map(async (i, k) => {
+          const d = ds[k]!;
+          if (!d.send) return void (out[i] = { status: "skipped", reason: d.reason });
+          try {
+            const sent = await deliver(msgs[i]!, words[i]!, d, context);
+            accepted.push(d.logId);
+            out[i] = { status: "sent", messageId: d.messageId, unsubscribeUrl: sent.unsubscribeUrl };
+          } catch (e) {
+            const err = e as Error & { responseCode?: number; code?: string };
+            await markMessageFailed(deps.sql, d.logId, String(err.message ?? err), now());
+            out[i] = { status: "failed", error: smtpError(err) };
+          }
+        }),
+      );
+      await markMessagesSent(deps.sql, accepted, now());
+    }
+    return out;
+  }
+
+  /** decide for a batch: BEGIN, lock all, contacts, gates, claims, COMMIT (six round trips however many). */
+  async function decideMany(msgs: OutboundEmail[], subjects: string[], at: Date, capHours: number, settings: MessagingSettings) {
+    const shop = msgs[0]!.shop;
+    return deps.sql.transaction(async (tx): Promise<Decision[]> => {
+      const ids = msgs.map((m) => m.customerId);
+      await lockCustomersMail(tx, shop, ids);
+      // After the locks are granted (a separate statement), so every claim committed before is seen.
+      const contacts = await customersByIds(tx, shop, ids);
+      const contactSince = new Date(at.getTime() - CONTACT_CAP_WINDOW_MS);
+      const winbackSince = capHours > 0 ? new Date(at.getTime() - capHours * 3_600_000) : null;
+      // Caps differ by kind (points nudges ignore the win-back cap): one gates read per kind class.
+      const gates: MailGates[] = new Array(msgs.length);
+      for (const capped of [true, false]) {
+        const idx = msgs.flatMap((m, i) => (isCappedKind(m.kind) === capped ? [i] : []));
+        if (!idx.length) continue;
+        const g = await mailGatesMany(tx, {
+          shop,
+          items: idx.map((i) => ({ customerId: ids[i]!, dedupeKey: msgs[i]!.dedupeKey, email: contacts.get(ids[i]!)?.email ?? null })),
+          winbackSince: capped ? winbackSince : null,
+          contactSince,
+        });
+        idx.forEach((i, k) => (gates[i] = g[k]!));
+      }
+      const decisions: Decision[] = new Array(msgs.length);
+      const claims: Array<{ i: number; row: MessageDecisionRow; messageId: string | null; reason: SkipReason | null }> = [];
+      for (const [i, msg] of msgs.entries()) {
+        const c = contacts.get(msg.customerId) ?? null;
+        const g = gates[i]!;
+        const existing = g.existing;
+        if (existing) {
+          if (existing.status === "sent" || (existing.status === "failed" && existing.reason === "interrupted")) {
+            decisions[i] = { send: false, reason: "duplicate" };
+            continue;
+          }
+          if (existing.status === "sending") {
+            if (at.getTime() - new Date(existing.updatedAt).getTime() >= leaseMs) await markMessageInterrupted(tx, existing.id, at);
+            decisions[i] = { send: false, reason: "duplicate" };
+            continue;
+          }
+        }
+        const reason = gateReason(c, g, settings);
+        const messageId = reason ? null : `<${randomUUID()}@${host}>`;
+        claims.push({
+          i,
+          reason,
+          messageId,
+          row: {
+            shop,
+            customerId: msg.customerId,
+            kind: msg.kind,
+            dedupeKey: msg.dedupeKey,
+            campaignId: msg.campaignId ?? null,
+            reason,
+            messageId,
+            toAddress: c?.email ?? null,
+            subject: subjects[i]!,
+            at,
+          },
+        });
+      }
+      const logIds = await recordMessageDecisions(
+        tx,
+        claims.map((c) => c.row),
+      );
+      claims.forEach((c, k) => {
+        decisions[c.i] = c.reason
+          ? { send: false, reason: c.reason }
+          : { send: true, logId: logIds[k]!, messageId: c.messageId!, to: contacts.get(msgs[c.i]!.customerId)!.email! };
+      });
+      return decisions;
+    });
+  }
+
+  /** Why a message is not sent (null: send), from the customer's contact and the gates read under the lock. */
+  function gateReason(c: { email: string | null; emailConsent: string | null } | null, gates: MailGates, settings: MessagingSettings) {
+    // Suppression first: an unsubscribe also flips our copy of the consent, and the reason should say which.
+    if (c && gates.suppressed) return "unsubscribed" as const;
+    // An address that is not exactly one mailbox (a list, a display name, a line break) is no usable
+    // email: nodemailer would send to every address in it. Last check on the sending path.
+    if (!c || !c.email || !isSingleEmailAddress(c.email) || c.emailConsent !== "SUBSCRIBED") return "not_subscribed" as const;
+    if (gates.recentWinback) return "frequency_cap" as const;
+    if (gates.recentMarketing >= settings.contactCapPer30Days) return "contact_cap" as const;
+    if (!settings.postalAddress.trim()) return "no_postal_address" as const;
+    if (!deps.transport) return "no_mail_server" as const;
+    return null;
+  }
+
+  /** SMTP for one claimed email: the footer, the unsubscribe headers and the tracked body. Throws what the transport threw. */
+  async function deliver(
+    msg: OutboundEmail,
+    words: { subject: string; text: string; html: string },
+    d: Extract<Decision, { send: true }>,
+    { facts, settings }: ShopMailContext,
+  ): Promise<{ unsubscribeUrl: string }> {
     const token = createUnsubscribeToken(deps.secret, {
       shop: msg.shop,
       customerId: msg.customerId,
@@ -270,32 +458,25 @@ export function createMessenger(deps: MessengerDeps): Messenger & { frequencyCap
       url: unsubscribeUrl,
       locale: settings.locale,
     };
-    try {
-      await deps.transport!.sendMail({
-        from: { name: identity.fromName, address: fromAddress.address },
-        to: d.to,
-        replyTo: identity.replyTo,
-        subject: words.subject,
-        messageId: d.messageId,
-        text: withTextFooter(body.text, footer),
-        html: withHtmlFooter(body.html, footer),
-        headers: {
-          "List-Unsubscribe": listUnsubscribe,
-          // RFC 8058: mailbox providers POST `List-Unsubscribe=One-Click` to the https URI.
-          "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-          "X-Winback-Message": d.logId,
-        },
-      });
-    } catch (e) {
-      const err = e as Error & { responseCode?: number; code?: string };
-      await markMessageFailed(deps.sql, d.logId, String(err.message ?? err), now());
-      throw smtpError(err);
-    }
-    await markMessageSent(deps.sql, d.logId, now());
-    return { status: "sent", messageId: d.messageId, unsubscribeUrl };
+    await deps.transport!.sendMail({
+      from: { name: identity.fromName, address: fromAddress.address },
+      to: d.to,
+      replyTo: identity.replyTo,
+      subject: words.subject,
+      messageId: d.messageId,
+      text: withTextFooter(body.text, footer),
+      html: withHtmlFooter(body.html, footer),
+      headers: {
+        "List-Unsubscribe": listUnsubscribe,
+        // RFC 8058: mailbox providers POST `List-Unsubscribe=One-Click` to the https URI.
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "X-Winback-Message": d.logId,
+      },
+    });
+    return { unsubscribeUrl };
   }
 
-  return { sendEmail, frequencyCapHours };
+  return { sendEmail, sendEmails, frequencyCapHours };
 }
 
 /** The body with tracked links and pixel; the plain body if tracking fails (nothing may stop a claimed email but SMTP). */

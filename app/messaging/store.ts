@@ -137,6 +137,118 @@ export async function markMessageFailed(sql: Sql, id: string, error: string, at:
   );
 }
 
+// ─── Batched sends (docs/decisions/095-batched-sends.md) ─────────────────────
+
+/**
+ * lockCustomerMail for many customers in one statement. The locks are taken in the order of their
+ * lock ids, so two batches sharing customers wait for each other instead of deadlocking; a
+ * single-customer send holds one lock and cannot close a cycle.
+ */
+export async function lockCustomersMail(tx: Sql, shop: string, customerIds: string[]): Promise<void> {
+  if (!customerIds.length) return;
+  await tx.query(
+    `SELECT count(pg_advisory_xact_lock(h))::int AS n
+       FROM (SELECT DISTINCT hashtextextended('winback-mail:' || $1 || ':' || c, 0) AS h FROM unnest($2::text[]) AS c ORDER BY 1) l`,
+    [shop, customerIds],
+  );
+}
+
+/**
+ * mailGates for many messages in one statement (one per message, in the order given). Same parts,
+ * same indexes; each message's caps exclude its own dedupe key. Run inside the transaction holding
+ * lockCustomersMail for every customer, after the lock was granted. Each customer appears once.
+ */
+export async function mailGatesMany(
+  tx: Sql,
+  g: {
+    shop: string;
+    items: Array<{ customerId: string; dedupeKey: string; email: string | null }>;
+    winbackSince: Date | null;
+    contactSince: Date;
+  },
+): Promise<MailGates[]> {
+  if (!g.items.length) return [];
+  const since = g.winbackSince ?? g.contactSince;
+  const rows = await tx.query<{
+    i: number;
+    id: string | null;
+    status: string | null;
+    reason: string | null;
+    updatedAt: Date | null;
+    suppressed: boolean;
+    recentWinback: boolean | null;
+    recentMarketing: number;
+  }>(
+    `SELECT u.i::int AS i, e.id, e.status, e.reason, e."updatedAt",
+       EXISTS (SELECT 1 FROM "EmailSuppression" s WHERE s.shop = $1 AND s."customerId" = u.cid AND s.source <> 'bounce')
+         OR (u.email IS NOT NULL AND EXISTS (SELECT 1 FROM "EmailSuppression" s WHERE s.shop = $1 AND lower(s.email) = lower(u.email))) AS suppressed,
+       r."recentWinback", r."recentMarketing"
+     FROM unnest($2::bigint[], $3::text[], $4::text[]) WITH ORDINALITY AS u(cid, key, email, i)
+     CROSS JOIN LATERAL (SELECT
+             coalesce(bool_or(m.kind LIKE 'winback\\_%' AND coalesce(m."sentAt", m."updatedAt") > $5::timestamp(3)), false) AS "recentWinback",
+             count(*) FILTER (WHERE coalesce(m."sentAt", m."updatedAt") > $6::timestamp(3))::int AS "recentMarketing"
+           FROM "MessageLog" m
+           WHERE m.shop = $1 AND m."customerId" = u.cid AND m."dedupeKey" <> u.key AND ${COUNTS_AS_SENT_M}
+             AND coalesce(m."sentAt", m."updatedAt") > least($5::timestamp(3), $6::timestamp(3))) r
+     LEFT JOIN "MessageLog" e ON e.shop = $1 AND e."dedupeKey" = u.key`,
+    [g.shop, g.items.map((x) => x.customerId), g.items.map((x) => x.dedupeKey), g.items.map((x) => x.email), since, g.contactSince],
+  );
+  const out: MailGates[] = new Array(g.items.length);
+  for (const r of rows) {
+    out[r.i - 1] = {
+      existing: r.id ? { id: r.id, status: r.status!, reason: r.reason, updatedAt: r.updatedAt! } : null,
+      suppressed: r.suppressed,
+      recentWinback: g.winbackSince ? !!r.recentWinback : false,
+      recentMarketing: r.recentMarketing,
+    };
+  }
+  return out;
+}
+
+/**
+ * recordMessageDecision for many messages in one multi-row upsert; returns the row ids in the
+ * order given. Dedupe keys must be distinct (one statement cannot upsert a row twice).
+ */
+export async function recordMessageDecisions(tx: Sql, ds: MessageDecisionRow[]): Promise<string[]> {
+  if (!ds.length) return [];
+  const rows = await tx.query<{ id: string; dedupeKey: string }>(
+    `INSERT INTO "MessageLog" AS m (id, shop, "customerId", kind, "dedupeKey", "campaignId", status, reason, "messageId", "toAddress", subject, attempts, "createdAt", "updatedAt")
+     SELECT u.id, u.shop, u.cid, u.kind, u.key, u.campaign, u.status, u.reason, u.mid, u.addr, u.subject, u.attempts, u.at, u.at
+       FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int[], $13::timestamp(3)[])
+         AS u(id, shop, cid, kind, key, campaign, status, reason, mid, addr, subject, attempts, at)
+     ON CONFLICT (shop, "dedupeKey") DO UPDATE SET kind = excluded.kind, "campaignId" = excluded."campaignId", status = excluded.status,
+       reason = excluded.reason, "messageId" = excluded."messageId", "toAddress" = excluded."toAddress", subject = excluded.subject,
+       attempts = m.attempts + excluded.attempts, "updatedAt" = excluded."updatedAt", error = NULL
+     RETURNING id, "dedupeKey"`,
+    [
+      ds.map(() => randomUUID()),
+      ds.map((d) => d.shop),
+      ds.map((d) => d.customerId),
+      ds.map((d) => d.kind),
+      ds.map((d) => d.dedupeKey),
+      ds.map((d) => d.campaignId),
+      ds.map((d) => (d.reason ? "skipped" : "sending")),
+      ds.map((d) => d.reason),
+      ds.map((d) => d.messageId),
+      ds.map((d) => d.toAddress),
+      ds.map((d) => d.subject),
+      ds.map((d) => (d.reason ? 0 : 1)),
+      ds.map((d) => d.at.toISOString()),
+    ],
+  );
+  const byKey = new Map(rows.map((r) => [`${r.dedupeKey}`, r.id]));
+  return ds.map((d) => byKey.get(d.dedupeKey)!);
+}
+
+/** markMessageSent for the messages of a batch that SMTP accepted, in one statement. */
+export async function markMessagesSent(sql: Sql, ids: string[], at: Date): Promise<void> {
+  if (!ids.length) return;
+  await sql.query(
+    `UPDATE "MessageLog" SET status = 'sent', reason = NULL, "sentAt" = $2, "updatedAt" = $2, error = NULL WHERE id = ANY($1::text[])`,
+    [ids, at],
+  );
+}
+
 export async function markMessageSent(sql: Sql, id: string, at: Date): Promise<void> {
   await sql.query(`UPDATE "MessageLog" SET status = 'sent', reason = NULL, "sentAt" = $2, "updatedAt" = $2, error = NULL WHERE id = $1`, [
     id,
@@ -405,8 +517,8 @@ export async function markFlowTriggerFired(sql: Sql, id: string, at: Date): Prom
 
 // ─── Compliance (customers/redact, shop/redact, customers/data_request) ─────
 
-/** Children before parents: feedback and engagement name a message. */
-const TABLES = ["EmailFeedback", "EmailEngagement", "MessageLog", "EmailSuppression", "FlowTriggerLog"] as const;
+/** Children before parents: feedback, engagement and visits name a message. */
+const TABLES = ["EmailFeedback", "EmailEngagement", "StorefrontVisit", "MessageLog", "EmailSuppression", "FlowTriggerLog"] as const;
 
 /** Deletes everything messaging holds about these customers. */
 export async function redactCustomers(sql: Sql, shop: string, customerIds: string[]): Promise<void> {
@@ -457,13 +569,16 @@ export interface CustomerMessageRow {
   opened: boolean;
   /** A link in it was clicked by a person. */
   clicked: boolean;
+  /** The customer visited the storefront from it (ADR 102: logged in, analytics allowed). */
+  visited: boolean;
 }
 
 /** A customer's messages (sent, skipped with reason, failed) with opened / clicked, newest first, at most `limit`. */
 export async function messagesOfCustomer(sql: Sql, shop: string, customerId: string, limit = 200): Promise<CustomerMessageRow[]> {
   const rows = await sql.query<CustomerMessageRow>(
     `SELECT m.id, m.kind, m."campaignId", m.status, m.reason, m.subject, m."createdAt", m."sentAt",
-            coalesce(e.opened, false) AS opened, coalesce(e.clicked, false) AS clicked
+            coalesce(e.opened, false) AS opened, coalesce(e.clicked, false) AS clicked,
+            EXISTS (SELECT 1 FROM "StorefrontVisit" v WHERE v.shop = $1 AND v."customerId" = $2::bigint AND v."messageLogId" = m.id) AS visited
        FROM (SELECT id, kind, "campaignId", status, reason, subject, "createdAt", "sentAt" FROM "MessageLog"
               WHERE shop = $1 AND "customerId" = $2::bigint ORDER BY coalesce("sentAt", "createdAt") DESC, id LIMIT $3) m
        LEFT JOIN (SELECT "messageLogId", bool_or(kind = 'open') AS opened, bool_or(kind = 'click') AS clicked
@@ -610,4 +725,101 @@ export async function customerEngagement(sql: Sql, shop: string, customerId: str
     lastClickAt: r.lastClickAt ? new Date(r.lastClickAt) : null,
     lastOpenAt: r.lastOpenAt ? new Date(r.lastOpenAt) : null,
   };
+}
+
+// ─── StorefrontVisit (docs/decisions/102-visits-codes-and-won-back-health.md) ─────
+
+export interface StorefrontVisitEvent {
+  shop: string;
+  customerId: string;
+  /** The `wb` parameter the click redirect put on the link (a MessageLog id), if the landing page had it. */
+  messageLogId: string | null;
+  path: string;
+  at: Date;
+  /** A visit this soon after the customer's previous one is the same visit; also how far back a click ties a visit to its message. */
+  windowMs: number;
+}
+
+/**
+ * Records a visit unless the customer already has one in the last `windowMs` (a page view every
+ * few seconds is one visit). The message is the `wb` one if it is this customer's message in this
+ * shop, else the message of the customer's latest human click in the window before the visit (the
+ * discount link's redirect can drop the parameter), else none. A click-through visit is recorded
+ * even inside the window when the visit there was not tied to that message. One statement: two
+ * concurrent page loads can both pass the check (then two rows); rare and harmless for counts per 30 minutes.
+ */
+export async function recordStorefrontVisit(
+  sql: Sql,
+  v: StorefrontVisitEvent,
+): Promise<{ recorded: boolean; messageLogId: string | null }> {
+  const rows = await sql.query<{ messageLogId: string | null }>(
+    `WITH msg AS (
+       SELECT coalesce(
+         (SELECT m.id FROM "MessageLog" m WHERE m.id = $4 AND m.shop = $2 AND m."customerId" = $3::bigint),
+         (SELECT e."messageLogId" FROM "EmailEngagement" e
+           WHERE e.shop = $2 AND e."customerId" = $3::bigint AND e.kind = 'click' AND NOT e.machine
+             AND e.at <= $6::timestamp(3) AND e.at > $6::timestamp(3) - make_interval(secs => $7::int / 1000.0)
+           ORDER BY e.at DESC LIMIT 1)) AS id
+     )
+     INSERT INTO "StorefrontVisit" (id, shop, "customerId", "messageLogId", "campaignId", path, at)
+     SELECT $1, $2, $3::bigint, msg.id, (SELECT m."campaignId" FROM "MessageLog" m WHERE m.id = msg.id), $5, $6
+       FROM msg
+      WHERE NOT EXISTS (
+        SELECT 1 FROM "StorefrontVisit" p
+         WHERE p.shop = $2 AND p."customerId" = $3::bigint
+           AND p.at > $6::timestamp(3) - make_interval(secs => $7::int / 1000.0) AND p.at <= $6::timestamp(3)
+           AND (msg.id IS NULL OR p."messageLogId" IS NOT DISTINCT FROM msg.id))
+     RETURNING "messageLogId"`,
+    [randomUUID(), v.shop, v.customerId, v.messageLogId, v.path, v.at, v.windowMs],
+  );
+  return rows[0] ? { recorded: true, messageLogId: rows[0].messageLogId } : { recorded: false, messageLogId: null };
+}
+
+export interface CustomerVisits {
+  lastVisitAt: Date | null;
+  /** Visits in the 30 days before `now`. */
+  visits30d: number;
+  /** Visits that came from a message's link. */
+  fromMessages: number;
+  total: number;
+}
+
+/** One customer's storefront visits rolled up (the profile). */
+export async function customerVisits(sql: Sql, shop: string, customerId: string, now: Date): Promise<CustomerVisits> {
+  const r = (
+    await sql.query<{ lastVisitAt: Date | null; visits30d: number; fromMessages: number; total: number }>(
+      `SELECT max(at) AS "lastVisitAt", count(*) FILTER (WHERE at > $3::timestamp(3) - interval '30 days' AND at <= $3::timestamp(3))::int AS "visits30d",
+              count("messageLogId")::int AS "fromMessages", count(*)::int AS total
+         FROM "StorefrontVisit" WHERE shop = $1 AND "customerId" = $2::bigint`,
+      [shop, customerId, now],
+    )
+  )[0]!;
+  return { ...r, lastVisitAt: r.lastVisitAt ? new Date(r.lastVisitAt) : null };
+}
+
+/** Per campaign: visits its messages brought, and the distinct customers who made them. */
+export async function campaignVisits(sql: Sql, campaignId: string): Promise<{ visits: number; visitors: number }> {
+  const r = (
+    await sql.query<{ visits: number; visitors: number }>(
+      `SELECT count(*)::int AS visits, count(DISTINCT "customerId")::int AS visitors FROM "StorefrontVisit" WHERE "campaignId" = $1`,
+      [campaignId],
+    )
+  )[0];
+  return r ?? { visits: 0, visitors: 0 };
+}
+
+/** A shop's sent campaign messages (id, customer, campaign, sent at): the code outcomes are read against these. */
+export async function sentCampaignMessages(
+  sql: Sql,
+  shop: string,
+  filter: { campaignId?: string; customerId?: string } = {},
+): Promise<Array<{ id: string; customerId: string; campaignId: string; sentAt: Date }>> {
+  const rows = await sql.query<{ id: string; customerId: string; campaignId: string; sentAt: Date }>(
+    `SELECT id, "customerId"::text AS "customerId", "campaignId", "sentAt" FROM "MessageLog"
+      WHERE shop = $1 AND status = 'sent' AND "sentAt" IS NOT NULL AND "campaignId" IS NOT NULL
+        AND ($2::text IS NULL OR "campaignId" = $2) AND ($3::bigint IS NULL OR "customerId" = $3::bigint)
+      ORDER BY "sentAt", id`,
+    [shop, filter.campaignId ?? null, filter.customerId ?? null],
+  );
+  return rows.map((r) => ({ ...r, sentAt: new Date(r.sentAt) }));
 }

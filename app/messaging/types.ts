@@ -61,8 +61,17 @@ export const SKIP_REASON_LABELS: Record<SkipReason | "unknown", string> = {
 
 export type SendOutcome = { status: "sent"; messageId: string; unsubscribeUrl: string } | { status: "skipped"; reason: SkipReason };
 
+/** One email of a batch: as sendEmail's outcome, or the SMTP error sendEmail would have thrown (the others of the batch still went). */
+export type BatchSendOutcome = SendOutcome | { status: "failed"; error: Error };
+
 export interface Messenger {
   sendEmail(msg: OutboundEmail): Promise<SendOutcome>;
+  /**
+   * Many emails of one shop decided and claimed together, same gates and at-most-once rule as
+   * sendEmail, outcomes in the order given (docs/decisions/095-batched-sends.md). Optional: a
+   * messenger without it is called once per email.
+   */
+  sendEmails?(msgs: OutboundEmail[]): Promise<BatchSendOutcome[]>;
 }
 
 /** A Shopify Flow trigger fired with flowTriggerReceive (the merchant can send SMS, Shopify Email, Klaviyo). */
