@@ -8,8 +8,8 @@ import {
 } from "../domain/campaigns";
 import type { CampaignMessageCounts } from "../messaging/types";
 import type { CampaignDeps } from "./deps";
-import { campaignMembers, exitCounts, getCampaign, touchStateCounts, type CampaignRow } from "./store";
-import { purchaseTotalsInWindow } from "../sync/store/purchases";
+import { exitCounts, getCampaign, memberGroupCounts, memberGroupsRelation, touchStateCounts, type CampaignRow } from "./store";
+import { purchaseTotalsByGroup } from "../sync/store/purchases";
 import { DAY_MS } from "../domain/analytics/dates";
 
 export interface BranchResult {
@@ -32,14 +32,7 @@ export interface CampaignReport {
   exits: Array<{ reason: string; n: number }>;
 }
 
-interface MemberRow {
-  holdout: boolean;
-  branch: "VIP" | "Standard";
-  revenue: string;
-  firstAt: Date | null;
-  redemptions: number;
-  redeemedTotal: string;
-}
+type Arm = "treated" | "holdout";
 
 /**
  * Treated and holdout are measured identically, from our copy of the orders (not from the webhook
@@ -59,37 +52,12 @@ export async function measureRow(deps: Pick<CampaignDeps, "sql" | "messageCounts
   const launchAt = c.launchAt ?? c.createdAt;
   const windowDays = c.settings.reactivationWindowDays;
   const windowEnd = new Date(launchAt.getTime() + windowDays * DAY_MS);
-  const rows = await memberRows(deps.sql, c, launchAt, windowEnd);
-  const arms: Record<"treated" | "holdout", ArmTotals> = {
-    treated: { n: 0, reactivated: 0, revenueSum: 0, revenueSumSq: 0 },
-    holdout: { n: 0, reactivated: 0, revenueSum: 0, revenueSumSq: 0 },
-  };
-  const days: Record<"treated" | "holdout", number[]> = { treated: [], holdout: [] };
-  const branches = new Map<string, BranchResult>();
-  let redemptions = 0;
-  let redeemedPaid = 0;
-  let vipWonBackRevenue = 0;
-  for (const r of rows) {
-    const arm = r.holdout ? "holdout" : "treated";
-    const rev = Number(r.revenue);
-    const a = arms[arm];
-    a.n++;
-    a.revenueSum += rev;
-    a.revenueSumSq += rev * rev;
-    const b = branches.get(r.branch) ?? { branch: r.branch, treated: { n: 0, reactivated: 0 }, holdout: { n: 0, reactivated: 0 } };
-    b[arm].n++;
-    if (r.firstAt) {
-      a.reactivated++;
-      b[arm].reactivated++;
-      days[arm].push((new Date(r.firstAt).getTime() - launchAt.getTime()) / DAY_MS);
-      if (!r.holdout && r.branch === "VIP") vipWonBackRevenue += rev;
-    }
-    branches.set(r.branch, b);
-    if (!r.holdout) {
-      redemptions += r.redemptions;
-      redeemedPaid += Number(r.redeemedTotal);
-    }
-  }
+  const { arms, days, lastOrderDay, branches, redemptions, redeemedPaid, vipWonBackRevenue } = await armTotals(
+    deps.sql,
+    c,
+    launchAt,
+    windowEnd,
+  );
   const { cost, method } = discountCost(c, redemptions, redeemedPaid);
   const deliveries = await deps.messageCounts(deps.sql, c.id);
   const measurement = measureCampaign(
@@ -106,7 +74,6 @@ export async function measureRow(deps: Pick<CampaignDeps, "sql" | "messageCounts
     c.settings,
   );
   // Elapsed days, or further when orders are already dated later (the demo's simulated weeks, clock skew).
-  const lastOrderDay = Math.max(0, ...days.treated, ...days.holdout);
   const daysObserved = Math.max(
     0,
     Math.min(windowDays, Math.max(Math.floor((deps.now().getTime() - launchAt.getTime()) / DAY_MS), Math.floor(lastOrderDay))),
@@ -133,27 +100,52 @@ export async function measureRow(deps: Pick<CampaignDeps, "sql" | "messageCounts
   };
 }
 
-async function memberRows(sql: Sql, c: CampaignRow, from: Date, to: Date): Promise<MemberRow[]> {
-  // Members who left because tagging failed never got the offer and are not a fair treated unit,
-  // but dropping them would bias the arm; they stay (intention to treat).
-  const members = await campaignMembers(sql, c.id);
-  const totals = await purchaseTotalsInWindow(
-    sql,
-    c.shop,
-    members.map((m) => m.customerId),
-    { from, to, discountCode: c.discountCode },
-  );
-  return members.map((m) => {
-    const t = totals.get(m.customerId);
-    return {
-      holdout: m.holdout,
-      branch: m.branch,
-      revenue: t?.revenue ?? "0",
-      firstAt: t?.firstAt ?? null,
-      redemptions: t?.redemptions ?? 0,
-      redeemedTotal: t?.redeemedTotal ?? "0",
-    };
-  });
+/**
+ * Both arms per branch in two statements, whatever the campaign's size: the members counted by arm
+ * and branch, and the window's orders joined to the member table in SQL (ADR 094), summed per arm,
+ * branch and day of first order. Members who left because tagging failed never got the offer and
+ * are not a fair treated unit, but dropping them would bias the arm; they stay (intention to treat).
+ */
+async function armTotals(sql: Sql, c: CampaignRow, from: Date, to: Date) {
+  const arms: Record<Arm, ArmTotals> = {
+    treated: { n: 0, reactivated: 0, revenueSum: 0, revenueSumSq: 0 },
+    holdout: { n: 0, reactivated: 0, revenueSum: 0, revenueSumSq: 0 },
+  };
+  /** whole days from launch to each reactivated member's first order, per arm (the series bins by whole day) */
+  const days: Record<Arm, number[]> = { treated: [], holdout: [] };
+  const branches = new Map<string, BranchResult>();
+  const branchOf = (name: "VIP" | "Standard") => {
+    let b = branches.get(name);
+    if (!b) branches.set(name, (b = { branch: name, treated: { n: 0, reactivated: 0 }, holdout: { n: 0, reactivated: 0 } }));
+    return b;
+  };
+  for (const g of await memberGroupCounts(sql, c.id)) {
+    const arm: Arm = g.holdout ? "holdout" : "treated";
+    arms[arm].n += g.n;
+    branchOf(g.branch)[arm].n += g.n;
+  }
+  let redemptions = 0;
+  let redeemedPaid = 0;
+  let vipWonBackRevenue = 0;
+  let lastOrderDay = 0;
+  const rows = await purchaseTotalsByGroup(sql, c.shop, memberGroupsRelation(c.id), { from, to, discountCode: c.discountCode });
+  for (const r of rows) {
+    const [arm, branch] = r.group.split(":") as [Arm, "VIP" | "Standard"];
+    const a = arms[arm];
+    const revenue = Number(r.revenue);
+    a.reactivated += r.customers;
+    a.revenueSum += revenue;
+    a.revenueSumSq += Number(r.revenueSq);
+    branchOf(branch)[arm].reactivated += r.customers;
+    for (let k = 0; k < r.customers; k++) days[arm].push(r.day);
+    lastOrderDay = Math.max(lastOrderDay, r.day);
+    if (arm === "treated") {
+      redemptions += r.redemptions;
+      redeemedPaid += Number(r.redeemedTotal);
+      if (branch === "VIP") vipWonBackRevenue += revenue;
+    }
+  }
+  return { arms, days, lastOrderDay, branches, redemptions, redeemedPaid, vipWonBackRevenue };
 }
 
 /**

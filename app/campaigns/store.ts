@@ -440,6 +440,27 @@ export async function campaignMembers(
   );
 }
 
+/**
+ * The campaign's members as a relation the sync's purchase read API joins (purchaseTotalsByGroup):
+ * group "<arm>:<branch>", arm treated or holdout. The table is named here, by its owner.
+ */
+export function memberGroupsRelation(campaignId: string): { text: string; params: unknown[] } {
+  return {
+    text: `SELECT "customerId", (CASE WHEN holdout THEN 'holdout' ELSE 'treated' END) || ':' || branch AS "group" FROM "CampaignMember" WHERE "campaignId" = $1`,
+    params: [campaignId],
+  };
+}
+
+/** Members per arm and branch (one index-only range read of the campaign's members). */
+export async function memberGroupCounts(
+  sql: Sql,
+  campaignId: string,
+): Promise<Array<{ holdout: boolean; branch: "VIP" | "Standard"; n: number }>> {
+  return sql.query(`SELECT holdout, branch, count(*)::int AS n FROM "CampaignMember" WHERE "campaignId" = $1 GROUP BY 1, 2 ORDER BY 1, 2`, [
+    campaignId,
+  ]);
+}
+
 export async function exitCounts(sql: Sql, campaignId: string): Promise<Array<{ reason: string; n: number }>> {
   return sql.query(
     `SELECT "exitReason" AS reason, count(*)::int AS n FROM "CampaignMember" WHERE "campaignId" = $1 AND "exitedAt" IS NOT NULL GROUP BY "exitReason" ORDER BY 2 DESC, 1`,

@@ -419,3 +419,61 @@ function unpackPurchases(b: string, customers: boolean): PurchaseColumns {
   starts.push(count);
   return { customerIds, starts: Int32Array.from(starts), at, value };
 }
+
+/**
+ * A set of customers with a group label, as SQL written by the table's owner (a campaign's members:
+ * the campaigns store builds it). `text` is a SELECT yielding `"customerId"` (bigint) and `"group"`
+ * (text), each customer once, its placeholders `$1…$n` numbered over its own `params`. The sync never names the owner's
+ * table: it only joins the relation, so a campaign of 400,000 members is measured without sending
+ * 400,000 ids over the wire.
+ */
+export interface CustomerGroups {
+  text: string;
+  params: unknown[];
+}
+
+/** One group's customers whose first qualifying order in the window fell on one day. */
+export interface GroupFirstOrderDay {
+  group: string;
+  /** whole days from `window.from` to the customer's first order in the window */
+  day: number;
+  customers: number;
+  /** Decimal strings, exact: Σ of each customer's window revenue, and Σ of its square. */
+  revenue: string;
+  revenueSq: string;
+  /** Orders that used `discountCode` (case-insensitive) and their total. */
+  redemptions: number;
+  redeemedTotal: string;
+}
+
+/**
+ * purchaseTotalsInWindow summed per group and per day of first order, for the customers of
+ * `groups` who have a qualifying order in [from, to) (customers without one add nothing but a
+ * count, which their owner has). One statement: the window's orders joined to the relation.
+ */
+export async function purchaseTotalsByGroup(
+  sql: Sql,
+  shop: string,
+  groups: CustomerGroups,
+  window: { from: Date; to: Date; discountCode?: string | null },
+): Promise<GroupFirstOrderDay[]> {
+  const fixed = [shop, iso(window.from), iso(window.to), window.discountCode ?? null];
+  const relation = groups.text.replace(/\$(\d+)/g, (_, k: string) => `$${Number(k) + fixed.length}`);
+  const code = `upper($4) = ANY (SELECT upper(x) FROM unnest(o."discountCodes") x)`;
+  const rows = await sql.query<GroupFirstOrderDay>(
+    `WITH g AS (${relation}),
+          p AS (SELECT o."customerId", sum(o."currentTotal") AS rev, min(o."processedAt") AS first,
+                       count(*) FILTER (WHERE ${code}) AS redemptions, coalesce(sum(o."currentTotal") FILTER (WHERE ${code}), 0) AS redeemed
+                  FROM "Order" o
+                 WHERE o.shop = $1 AND o."processedAt" >= $2::timestamp AND o."processedAt" < $3::timestamp AND ${qualifyingOrder("o")}
+                   AND o."customerId" IN (SELECT "customerId" FROM g)
+                 GROUP BY o."customerId")
+     SELECT g."group", floor(extract(epoch from p.first - $2::timestamp) / 86400)::int AS day, count(*)::int AS customers,
+            sum(p.rev)::text AS revenue, sum(p.rev * p.rev)::text AS "revenueSq",
+            sum(p.redemptions)::int AS redemptions, sum(p.redeemed)::text AS "redeemedTotal"
+       FROM p JOIN g ON g."customerId" = p."customerId"
+      GROUP BY 1, 2 ORDER BY 1, 2`,
+    [...fixed, ...groups.params],
+  );
+  return rows;
+}
