@@ -110,6 +110,27 @@ export const campaignSettingsSchema = z
       .default(48),
     /** an order within this many days of launch counts as a reactivation */
     reactivationWindowDays: z.number().int().min(1).max(365).default(30),
+    /**
+     * Whom the Standard offer goes to (issue 15 item 5, ADR 100): every target ordered by churn
+     * risk (today's plan), or by expected incremental profit once past campaigns have enough
+     * treated and holdout outcomes (below that the launch falls back to risk and says why). The
+     * budget cuts the ordered list; none means every target (by profit: every one worth sending).
+     * VIPs always get their check-in: it is not a discount.
+     */
+    targeting: z
+      .object({
+        by: z.enum(["risk", "profit"]).default("risk"),
+        maxCustomers: z.number().int().min(1).max(MAX_COUNT).nullable().default(null),
+        maxDiscountCost: z
+          .number()
+          .positive()
+          .max(MAX_MONEY_AMOUNT, `at most ${MAX_MONEY_AMOUNT.toLocaleString("en-US")}`)
+          .nullable()
+          .default(null),
+        /** gross margin share of revenue, for incremental profit = uplift × order value × margin − discount cost */
+        margin: z.number().gt(0).max(1).default(0.5),
+      })
+      .prefault({}),
   })
   .superRefine((s, ctx) => {
     // The last Standard touch advertises the offer; sending it after the code expired is a broken promise.

@@ -182,3 +182,143 @@ export function incrementalAtBudget(
   const mean = (xs: typeof t) => xs.reduce((s, r) => s + r.outcome, 0) / xs.length;
   return (mean(t) - mean(c)) * top.length;
 }
+
+/* ---- Features, targeting and the held-out comparison (the plan's side, ADR 100) ---- */
+
+/** What is known of a customer at one instant: the order history before it, engagement before it, the analysis's risk. */
+export interface HistoryAt {
+  /** qualifying orders before the instant */
+  orders: number;
+  /** epoch ms of the first and last of them (null without orders) */
+  firstAt: number | null;
+  lastAt: number | null;
+  /** what those orders came to */
+  spent: number;
+  /** people's clicks and opens of our emails before the instant (machine opens left out) */
+  clicks: number;
+  opens: number;
+  /** the analysis's churn risk then; null when it was not recorded (members assigned before ADR 100) */
+  churnRisk: number | null;
+}
+
+/** The feature vector's entries, in order (the page names them). */
+export const UPLIFT_FEATURES = [
+  "years since the last order",
+  "log orders",
+  "log average order value",
+  "years since the first order",
+  "clicked an email before",
+  "opened an email before",
+  "churn risk",
+] as const;
+
+const YEAR_MS = 365 * 86_400_000;
+
+/**
+ * The same function of the same facts for a past member at their assignment and for a candidate
+ * now, so the model's inputs mean the same thing when it is fitted and when it is used. A missing
+ * churn risk is read as 0.5 (no information) rather than dropping the row.
+ */
+export function upliftFeatures(h: HistoryAt, at: number): number[] {
+  const recency = h.lastAt == null ? 3 : Math.min(3, Math.max(0, (at - h.lastAt) / YEAR_MS));
+  const tenure = h.firstAt == null ? 0 : Math.min(10, Math.max(0, (at - h.firstAt) / YEAR_MS));
+  const aov = h.orders > 0 ? h.spent / h.orders : 0;
+  return [
+    recency,
+    Math.log1p(h.orders),
+    Math.log1p(Math.max(0, aov)) / 5,
+    tenure,
+    h.clicks > 0 ? 1 : 0,
+    h.opens > 0 ? 1 : 0,
+    h.churnRisk == null || !Number.isFinite(h.churnRisk) ? 0.5 : Math.min(1, Math.max(0, h.churnRisk)),
+  ];
+}
+
+/** Which of two halves of past members a customer falls in: fitted on ("fit") or only evaluated on ("evaluate"). */
+export function upliftFold(unit: number, evaluateShare = 0.3): "fit" | "evaluate" {
+  if (!(unit >= 0 && unit < 1)) throw new AppError("INVALID_INPUT", "upliftFold: unit must be in [0, 1)");
+  return unit < evaluateShare ? "evaluate" : "fit";
+}
+
+/** The offer's cost per order that uses it: a percentage of what the customer usually pays, or the fixed amount. */
+export function discountPerOrder(d: { kind: "percentage" | "fixed_amount"; value: number }, orderValue: number): number {
+  return d.kind === "percentage" ? (Math.min(100, d.value) / 100) * Math.max(0, orderValue) : d.value;
+}
+
+export interface TargetCandidate {
+  id: string;
+  churnRisk: number;
+  /** expected incremental profit of sending the offer (null: no model, targeting by risk) */
+  profit: number | null;
+  /** expected discount cost of sending: P(order | offer) × discount per order */
+  expectedCost: number;
+}
+
+export interface TargetBudget {
+  maxCustomers: number | null;
+  maxDiscountCost: number | null;
+}
+
+/**
+ * The plan's choice of whom to send the offer: ordered by churn risk (highest first) or by expected
+ * incremental profit (highest first, and never a customer whose expected profit is negative: the
+ * offer loses money on them), then cut at the budget (customers, or expected discount cost). Ties
+ * are broken by id so the same inputs always give the same members.
+ */
+export function selectTargets(cands: readonly TargetCandidate[], by: "risk" | "profit", budget: TargetBudget): TargetCandidate[] {
+  if (by === "profit" && cands.some((c) => c.profit == null))
+    throw new AppError("INVALID_INPUT", "selectTargets: targeting by profit needs every candidate's expected profit");
+  const key = (c: TargetCandidate) => (by === "risk" ? c.churnRisk : c.profit!);
+  const ranked = (by === "profit" ? cands.filter((c) => c.profit! > 0) : cands.slice()).sort(
+    (a, b) => key(b) - key(a) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
+  const out: TargetCandidate[] = [];
+  let cost = 0;
+  for (const c of ranked) {
+    if (budget.maxCustomers != null && out.length >= budget.maxCustomers) break;
+    if (budget.maxDiscountCost != null && cost + c.expectedCost > budget.maxDiscountCost) break;
+    cost += c.expectedCost;
+    out.push(c);
+  }
+  return out;
+}
+
+export interface HeldOutRow {
+  treated: boolean;
+  revenue: number;
+  /** expected incremental profit the model fitted on the other fold gives this past member */
+  profit: number;
+  /** their churn risk at assignment */
+  churnRisk: number;
+}
+
+export interface TargetingComparison {
+  /** held-out past members the comparison is measured on */
+  customers: number;
+  /** share of them the budget reaches (the plan's budget as a share of its candidates) */
+  budgetShare: number;
+  /** incremental revenue (treated − holdout, scaled to the number reached) among the top budgetShare by each ranking */
+  byProfit: number;
+  byRisk: number;
+  /** Qini curves of incremental revenue, both rankings at the same shares */
+  curve: Array<{ share: number; profit: number; risk: number }>;
+  qini: { profit: number; risk: number };
+}
+
+/** Uplift targeting against churn-risk targeting on past members the model was not fitted on. */
+export function compareTargeting(rows: readonly HeldOutRow[], budgetShare: number, points = 20): TargetingComparison {
+  if (!(budgetShare > 0 && budgetShare <= 1)) throw new AppError("INVALID_INPUT", "compareTargeting: budget share must be in (0, 1]");
+  const outcomes = rows.map((r) => ({ treated: r.treated, outcome: r.revenue }));
+  const profit = rows.map((r) => r.profit);
+  const risk = rows.map((r) => r.churnRisk);
+  const qp = qiniCurve(outcomes, profit, points);
+  const qr = qiniCurve(outcomes, risk, points);
+  return {
+    customers: rows.length,
+    budgetShare,
+    byProfit: incrementalAtBudget(outcomes, profit, budgetShare),
+    byRisk: incrementalAtBudget(outcomes, risk, budgetShare),
+    curve: qp.map((p, i) => ({ share: p.share, profit: p.incremental, risk: qr[i]?.incremental ?? 0 })),
+    qini: { profit: qiniCoefficient(qp), risk: qiniCoefficient(qr) },
+  };
+}
