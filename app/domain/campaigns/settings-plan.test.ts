@@ -30,6 +30,7 @@ describe("campaign settings", () => {
       guardrails: { maxUnsubscribeRate: 0.003, maxComplaintRate: 0.001, minDeliveries: 300 },
       frequencyCapHours: 48,
       reactivationWindowDays: 30,
+      targeting: { by: "risk", maxCustomers: null, maxDiscountCost: null, margin: 0.5 },
     });
   });
 
