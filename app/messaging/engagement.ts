@@ -1,7 +1,8 @@
 import type { Sql } from "../db/sql";
 import { discountCodeFor } from "../domain/campaigns";
-import { isAppError } from "../lib/errors";
-import { recordEngagement } from "./store";
+import { AppError, isAppError } from "../lib/errors";
+import { z } from "zod";
+import { recordEngagement, recordStorefrontVisit } from "./store";
 import { createClickToken, createOpenToken, verifyClickToken, verifyOpenToken, type TrackingClaims } from "./token";
 import { classifyUserAgent, isMachineClick, isMachineOpen, linkTargets, MACHINE_OPEN_WINDOW_MS, trackEmail, withUtm } from "./tracking";
 
@@ -89,7 +90,7 @@ export async function recordClick(deps: EngagementDeps, token: string, userAgent
   } catch (e) {
     console.error(`[messaging] click on message ${claims.messageLogId} not recorded: ${(e as Error).message}`);
   }
-  return { status: 302, location: withUtm(claims.target, campaignUtm(claims.campaignId)), recorded };
+  return { status: 302, location: withMessageRef(withUtm(claims.target, campaignUtm(claims.campaignId)), claims.messageLogId), recorded };
 }
 
 export type OpenOutcome = { status: 200; recorded: boolean; machine: boolean } | { status: 400; error: string };
@@ -123,4 +124,70 @@ export async function recordOpen(deps: EngagementDeps, token: string, userAgent:
     console.error(`[messaging] open of message ${claims.messageLogId} not recorded: ${(e as Error).message}`);
     return { status: 200, recorded: false, machine: false };
   }
+}
+
+// ─── Storefront visits (docs/decisions/102-visits-codes-and-won-back-health.md) ─────
+
+/** The query parameter a click redirect adds so the landing page's visit can name its message. */
+export const MESSAGE_REF_PARAM = "wb";
+/** Page views of one customer this close together are one visit; a click this recent ties the visit to its message. */
+export const VISIT_WINDOW_MS = 30 * 60 * 1000;
+
+/** Adds `wb=<message id>` to a redirect target (kept if the link already has one). */
+export function withMessageRef(target: string, messageLogId: string): string {
+  const url = new URL(target);
+  if (!url.searchParams.has(MESSAGE_REF_PARAM)) url.searchParams.set(MESSAGE_REF_PARAM, messageLogId);
+  return url.toString();
+}
+
+/**
+ * What the theme app embed posts. The path only (the script strips the query string, which can
+ * carry anything); `wb` is the message reference the landing URL had. Neither names the customer:
+ * that comes from Shopify's signed proxy query.
+ */
+export const VisitBodySchema = z
+  .object({
+    path: z
+      .string()
+      .min(1)
+      .max(2048)
+      .regex(/^\/[^?#\s]*$/, "a storefront path: starts with /, no query string, no spaces"),
+    wb: z
+      .string()
+      .max(64)
+      .regex(/^[A-Za-z0-9_-]+$/)
+      .nullish(),
+  })
+  .strict();
+export type VisitBody = z.infer<typeof VisitBodySchema>;
+
+export type VisitOutcome = { status: 202; recorded: boolean; messageLogId: string | null } | { status: 204; reason: "guest" };
+
+/**
+ * A storefront visit reported through the app proxy. `customerId` is Shopify's signed
+ * `logged_in_customer_id` (empty for a guest: nothing is recorded, there is nobody to tie it to);
+ * the consent check happened in the browser (the script sends nothing unless the Customer
+ * Privacy API allows analytics). Deduplicated per customer and 30 minutes by the store.
+ */
+export async function recordVisit(
+  deps: Pick<EngagementDeps, "sql" | "now">,
+  input: { shop: string; customerId: string; body: unknown },
+): Promise<VisitOutcome> {
+  if (!input.customerId) return { status: 204, reason: "guest" };
+  if (!/^\d{1,20}$/.test(input.customerId)) throw new AppError("INVALID_INPUT", "logged_in_customer_id is not a customer id");
+  const parsed = VisitBodySchema.safeParse(input.body);
+  if (!parsed.success)
+    throw new AppError(
+      "INVALID_INPUT",
+      `visit: ${parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ")}`,
+    );
+  const r = await recordStorefrontVisit(deps.sql, {
+    shop: input.shop,
+    customerId: input.customerId,
+    messageLogId: parsed.data.wb ?? null,
+    path: parsed.data.path,
+    at: deps.now(),
+    windowMs: VISIT_WINDOW_MS,
+  });
+  return { status: 202, ...r };
 }

@@ -29,6 +29,10 @@ describe("messaging compliance hooks", () => {
           [`e-${shop}-${c}`, shop, `${shop}-${c}`, c],
         );
         await t.db.sql.query(
+          `INSERT INTO "StorefrontVisit" (id, shop, "customerId", "messageLogId", path, at) VALUES ($1, $2, $3, $4, '/', now())`,
+          [`v-${shop}-${c}`, shop, c, `${shop}-${c}`],
+        );
+        await t.db.sql.query(
           `INSERT INTO "EmailSuppression" (shop, "customerId", email, source, at) VALUES ($1, $2, 'a@b.c', 'link', now())`,
           [shop, c],
         );
@@ -47,15 +51,16 @@ describe("messaging compliance hooks", () => {
     expect(Object.fromEntries(Object.entries(data).map(([k, rows]) => [k, rows.length]))).toEqual({
       EmailFeedback: 1,
       EmailEngagement: 1,
+      StorefrontVisit: 1,
       MessageLog: 1,
       EmailSuppression: 1,
       FlowTriggerLog: 1,
     });
     await t.db.sql.transaction((tx) => f.redactCustomers!(tx, SHOP, { customerIds: ["801"], orderIds: [] }));
-    for (const table of ["EmailFeedback", "EmailEngagement", "MessageLog", "EmailSuppression", "FlowTriggerLog"])
+    for (const table of ["EmailFeedback", "EmailEngagement", "StorefrontVisit", "MessageLog", "EmailSuppression", "FlowTriggerLog"])
       expect({ table, n: await count(table) }).toEqual({ table, n: 1 });
     await t.db.sql.transaction((tx) => f.redactShop!(tx, SHOP));
-    for (const table of ["EmailFeedback", "EmailEngagement", "MessageLog", "EmailSuppression", "FlowTriggerLog"]) {
+    for (const table of ["EmailFeedback", "EmailEngagement", "StorefrontVisit", "MessageLog", "EmailSuppression", "FlowTriggerLog"]) {
       expect({ table, n: await count(table) }).toEqual({ table, n: 0 });
       expect({ table, other: await count(table, "other.myshopify.com") }).toEqual({ table, other: 2 });
     }

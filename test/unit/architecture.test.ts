@@ -167,6 +167,7 @@ describe("table ownership", () => {
     EmailFeedback: "messaging",
     FlowTriggerLog: "messaging",
     EmailEngagement: "messaging",
+    StorefrontVisit: "messaging",
     PointsLedger: "points",
     PointsRedemption: "points",
     PointsNudge: "points",
