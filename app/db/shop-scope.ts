@@ -44,3 +44,22 @@ export function requestScopedSql(sql: Sql): Sql {
     forShop: (shop) => withShop(sql, shop),
   };
 }
+
+/**
+ * A response body that keeps reading inside the current shop's scope. A streamed export (CSV) runs
+ * its queries in its pull callbacks, which the HTTP server calls long after the loader returned and
+ * outside its async context: without this the export's later pages would run unscoped.
+ */
+export function streamInScope<T>(stream: ReadableStream<T>): ReadableStream<T> {
+  const shop = currentShop.getStore();
+  if (shop === undefined) return stream;
+  const reader = stream.getReader();
+  return new ReadableStream<T>({
+    async pull(controller) {
+      const r = await currentShop.run(shop, () => reader.read());
+      if (r.done) controller.close();
+      else controller.enqueue(r.value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+}
