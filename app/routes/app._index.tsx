@@ -2,9 +2,8 @@ import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { useFetcher, useLoaderData } from "@remix-run/react";
 import { Banner, BlockStack, Card, InlineGrid, Layout, Page, Text } from "@shopify/polaris";
-import { authenticate } from "../shopify.server";
 import { loadHome, retryConsentUpdates } from "../home.server";
-import { appContext } from "../app.server";
+import { adminScope, appContext } from "../app.server";
 import { jsonError } from "../lib/http";
 import { loadEmailStatus } from "../messaging/page.server";
 import { EmailStatusBanner } from "../components/EmailStatusBanner";
@@ -12,19 +11,22 @@ import { SyncStatusCard } from "../components/SyncStatusCard";
 import { RiskDashboard } from "../components/analysis/RiskDashboard";
 import { useFormat } from "../components/FormatProvider";
 
-export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { admin, session } = await authenticate.admin(request);
-  const [home, email] = await Promise.all([loadHome(appContext, { shop: session.shop, admin }), loadEmailStatus(appContext, session.shop)]);
-  return json({ ...home, email });
-};
+export const loader = async ({ request }: LoaderFunctionArgs) =>
+  adminScope(request, async ({ admin, session }) => {
+    const [home, email] = await Promise.all([
+      loadHome(appContext, { shop: session.shop, admin }),
+      loadEmailStatus(appContext, session.shop),
+    ]);
+    return json({ ...home, email });
+  });
 
 /** POST intent=retry-consent: queue every unsubscribe Shopify has not accepted again. */
-export const action = async ({ request }: ActionFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
-  const form = await request.formData();
-  if (form.get("intent") !== "retry-consent") return jsonError(400, "Unknown action");
-  return json(await retryConsentUpdates(appContext, session.shop));
-};
+export const action = async ({ request }: ActionFunctionArgs) =>
+  adminScope(request, async ({ session }) => {
+    const form = await request.formData();
+    if (form.get("intent") !== "retry-consent") return jsonError(400, "Unknown action");
+    return json(await retryConsentUpdates(appContext, session.shop));
+  });
 
 export default function Home() {
   const { overview, sync, analysis, consent, protectedData, email } = useLoaderData<typeof loader>();
