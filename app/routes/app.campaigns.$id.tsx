@@ -18,11 +18,10 @@ import {
   Text,
 } from "@shopify/polaris";
 import { useEffect, useState } from "react";
-import { authenticate } from "../shopify.server";
 import { throwAsResponse } from "../lib/http";
 import { cleanForm } from "../lib/form";
 import { handleCampaignAction, loadCampaignPage } from "../campaigns/page.server";
-import { campaignDeps as deps } from "../app.server";
+import { adminScope, campaignDeps as deps } from "../app.server";
 import { documentNavigate } from "../components/campaigns/navigation";
 import { CampaignStatusBadge } from "../components/campaigns/CampaignStatusBadge";
 import { ReactivationChart } from "../components/campaigns/ReactivationChart";
@@ -31,23 +30,23 @@ import { EmailStatusBanner } from "../components/EmailStatusBanner";
 import { loadEmailStatus } from "../messaging/page.server";
 import { appContext } from "../app.server";
 
-export const loader = async ({ request, params }: LoaderFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
-  try {
-    const page = await loadCampaignPage(await deps(), session.shop, params.id ?? "");
-    // "Emails delivered 0" must say why when no mail server or postal address is configured.
-    return json({ ...page, email: await loadEmailStatus(appContext, session.shop) });
-  } catch (e) {
-    // Unknown or another shop's campaign: 404 (the same answer for both, so ids of other shops leak nothing).
-    throwAsResponse(e, ["NOT_FOUND"]);
-  }
-};
+export const loader = async ({ request, params }: LoaderFunctionArgs) =>
+  adminScope(request, async ({ session }) => {
+    try {
+      const page = await loadCampaignPage(await deps(), session.shop, params.id ?? "");
+      // "Emails delivered 0" must say why when no mail server or postal address is configured.
+      return json({ ...page, email: await loadEmailStatus(appContext, session.shop) });
+    } catch (e) {
+      // Unknown or another shop's campaign: 404 (the same answer for both, so ids of other shops leak nothing).
+      throwAsResponse(e, ["NOT_FOUND"]);
+    }
+  });
 
-export const action = async ({ request, params }: ActionFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
-  const r = await handleCampaignAction(await deps(), session.shop, params.id ?? "", cleanForm(await request.formData()));
-  return json({ ok: r.ok, message: r.message }, { status: r.status });
-};
+export const action = async ({ request, params }: ActionFunctionArgs) =>
+  adminScope(request, async ({ session }) => {
+    const r = await handleCampaignAction(await deps(), session.shop, params.id ?? "", cleanForm(await request.formData()));
+    return json({ ok: r.ok, message: r.message }, { status: r.status });
+  });
 
 export default function CampaignPage() {
   const data = useLoaderData<typeof loader>();
