@@ -3,18 +3,18 @@ import { json } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
 import { Card, EmptyState, IndexTable, Layout, Page, Text } from "@shopify/polaris";
 import { database } from "../db.server";
-import { authenticate } from "../shopify.server";
 import { loadCampaignList } from "../campaigns/page.server";
 import { documentNavigate } from "../components/campaigns/navigation";
 import { CampaignStatusBadge } from "../components/campaigns/CampaignStatusBadge";
 import { useFormat } from "../components/FormatProvider";
 import { EMPTY_STATE_IMAGE } from "../components/empty-state-image";
+import { adminScope } from "../app.server";
 
-export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
-  await database.ready();
-  return json(await loadCampaignList(database.sql, session.shop));
-};
+export const loader = async ({ request }: LoaderFunctionArgs) =>
+  adminScope(request, async ({ session }) => {
+    await database.ready();
+    return json(await loadCampaignList(database.sql, session.shop));
+  });
 
 export default function Campaigns() {
   const { campaigns, targets } = useLoaderData<typeof loader>();
