@@ -24,29 +24,28 @@ import {
 } from "@shopify/polaris";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { database } from "../db.server";
-import { authenticate } from "../shopify.server";
 import { httpStatusFor, type ErrorCode } from "../lib/errors";
 import { documentNavigate } from "../components/campaigns/navigation";
 import { handlePlanAction, loadPlanPage, type PlanActionResult, type PlanPreview } from "../campaigns/page.server";
-import { campaignDeps } from "../app.server";
+import { adminScope, campaignDeps } from "../app.server";
 import { useFormat } from "../components/FormatProvider";
 
-export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
-  await database.ready();
-  // The page names the campaign after this month: the loader's clock, not the browser's, so the
-  // server's HTML and the hydrating client agree.
-  const now = new Date();
-  return json({ ...(await loadPlanPage(database.sql, session.shop, now)), now: now.toISOString() });
-};
+export const loader = async ({ request }: LoaderFunctionArgs) =>
+  adminScope(request, async ({ session }) => {
+    await database.ready();
+    // The page names the campaign after this month: the loader's clock, not the browser's, so the
+    // server's HTML and the hydrating client agree.
+    const now = new Date();
+    return json({ ...(await loadPlanPage(database.sql, session.shop, now)), now: now.toISOString() });
+  });
 
-export const action = async ({ request }: ActionFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
-  const r = await handlePlanAction(await campaignDeps(), session.shop, await request.formData());
-  // Client errors keep their own status (400 bad field, 409 launch key of another shop); "nothing to
-  // launch yet" is 422: the request was well formed, the shop's data is not ready.
-  return json(r, { status: r.ok ? 200 : r.code === "INSUFFICIENT_DATA" ? 422 : httpStatusFor(r.code as ErrorCode) });
-};
+export const action = async ({ request }: ActionFunctionArgs) =>
+  adminScope(request, async ({ session }) => {
+    const r = await handlePlanAction(await campaignDeps(), session.shop, await request.formData());
+    // Client errors keep their own status (400 bad field, 409 launch key of another shop); "nothing to
+    // launch yet" is 422: the request was well formed, the shop's data is not ready.
+    return json(r, { status: r.ok ? 200 : r.code === "INSUFFICIENT_DATA" ? 422 : httpStatusFor(r.code as ErrorCode) });
+  });
 
 // The loader mints the launch key; re-running it after a preview or launch POST would hand the
 // page a new key (and a second campaign on the next click), so this page's own POSTs never revalidate.
