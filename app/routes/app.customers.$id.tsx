@@ -3,21 +3,20 @@ import type { LoaderFunctionArgs } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
 import { Badge, BlockStack, Box, Card, DataTable, EmptyState, InlineGrid, InlineStack, Layout, Link, Page, Text } from "@shopify/polaris";
-import { appContext } from "../app.server";
+import { adminScope, appContext } from "../app.server";
 import { loadCustomerProfile, type ProfileData } from "../analysis/customer-profile.server";
 import { throwAsResponse } from "../lib/http";
-import { authenticate } from "../shopify.server";
 import { EMPTY_STATE_IMAGE } from "../components/empty-state-image";
 
-export const loader = async ({ request, params }: LoaderFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
-  await appContext.db.ready();
-  try {
-    return json(await loadCustomerProfile(appContext.db.sql, session.shop, params.id ?? ""));
-  } catch (e) {
-    throwAsResponse(e);
-  }
-};
+export const loader = async ({ request, params }: LoaderFunctionArgs) =>
+  adminScope(request, async ({ session }) => {
+    await appContext.db.ready();
+    try {
+      return json(await loadCustomerProfile(appContext.db.sql, session.shop, params.id ?? ""));
+    } catch (e) {
+      throwAsResponse(e);
+    }
+  });
 
 const CLASS_BADGE: Record<string, { label: string; tone?: "success" | "attention" | "critical" }> = {
   active: { label: "Active", tone: "success" },
