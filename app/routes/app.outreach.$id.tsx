@@ -5,28 +5,27 @@ import { useFetcher, useLoaderData, useOutletContext } from "@remix-run/react";
 import { useAppBridge } from "@shopify/app-bridge-react";
 import { BlockStack, Box, Button, Divider, InlineGrid, InlineStack, Link, Modal, Text, TextField } from "@shopify/polaris";
 import { useEffect, useState } from "react";
-import { appContext } from "../app.server";
+import { adminScope, appContext } from "../app.server";
 import { throwAsResponse } from "../lib/http";
 import { handleTaskAction, loadTaskDetail } from "../outreach/page.server";
-import { authenticate } from "../shopify.server";
 import { StatusBadge } from "../components/outreach/StatusBadge";
 
-export const loader = async ({ request, params }: LoaderFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
-  await appContext.db.ready();
-  try {
-    return json(await loadTaskDetail(appContext.db.sql, session.shop, params.id ?? "", appContext.now()));
-  } catch (e) {
-    throwAsResponse(e);
-  }
-};
+export const loader = async ({ request, params }: LoaderFunctionArgs) =>
+  adminScope(request, async ({ session }) => {
+    await appContext.db.ready();
+    try {
+      return json(await loadTaskDetail(appContext.db.sql, session.shop, params.id ?? "", appContext.now()));
+    } catch (e) {
+      throwAsResponse(e);
+    }
+  });
 
-export const action = async ({ request, params }: ActionFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
-  await appContext.db.ready();
-  const r = await handleTaskAction(appContext.db.sql, session.shop, params.id ?? "", await request.formData(), appContext.now());
-  return json(r, { status: r.status });
-};
+export const action = async ({ request, params }: ActionFunctionArgs) =>
+  adminScope(request, async ({ session }) => {
+    await appContext.db.ready();
+    const r = await handleTaskAction(appContext.db.sql, session.shop, params.id ?? "", await request.formData(), appContext.now());
+    return json(r, { status: r.status });
+  });
 
 function newNoteId() {
   return typeof crypto !== "undefined" && "randomUUID" in crypto ? crypto.randomUUID() : "";
