@@ -20,24 +20,23 @@ import {
 } from "@shopify/polaris";
 import type { IndexTableProps } from "@shopify/polaris";
 import { useEffect, useRef, useState } from "react";
-import { appContext } from "../app.server";
-import { authenticate } from "../shopify.server";
+import { adminScope, appContext } from "../app.server";
 import { handleQueueAction, loadOutreachPage } from "../outreach/page.server";
 import { StatusBadge, STATUS_OPTIONS } from "../components/outreach/StatusBadge";
 import { EMPTY_STATE_IMAGE } from "../components/empty-state-image";
 
-export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
-  await appContext.db.ready();
-  return json(await loadOutreachPage(appContext.db.sql, session.shop, new URL(request.url), appContext.now()));
-};
+export const loader = async ({ request }: LoaderFunctionArgs) =>
+  adminScope(request, async ({ session }) => {
+    await appContext.db.ready();
+    return json(await loadOutreachPage(appContext.db.sql, session.shop, new URL(request.url), appContext.now()));
+  });
 
-export const action = async ({ request }: ActionFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
-  await appContext.db.ready();
-  const r = await handleQueueAction(appContext.db.sql, session.shop, await request.formData(), appContext.now());
-  return json(r, { status: r.status });
-};
+export const action = async ({ request }: ActionFunctionArgs) =>
+  adminScope(request, async ({ session }) => {
+    await appContext.db.ready();
+    const r = await handleQueueAction(appContext.db.sql, session.shop, await request.formData(), appContext.now());
+    return json(r, { status: r.status });
+  });
 
 type SortKey = "due" | "spend" | "lastOrder" | "name" | "status" | "campaign";
 // Column order of the table; null = not sortable.
