@@ -22,9 +22,8 @@ import {
   TextField,
 } from "@shopify/polaris";
 import { useAppBridge } from "@shopify/app-bridge-react";
-import { authenticate } from "../shopify.server";
 import { handlePointsAction, loadPointsPage } from "../points/page.server";
-import { appContext } from "../app.server";
+import { adminScope, appContext } from "../app.server";
 import { ExpiryChart } from "../components/points/ExpiryChart";
 import { useFormat } from "../components/FormatProvider";
 import { EMPTY_STATE_IMAGE } from "../components/empty-state-image";
@@ -33,22 +32,22 @@ import { loadEmailStatus } from "../messaging/page.server";
 import { skipCountsByReason } from "../messaging/store";
 import { SKIP_REASON_LABELS, type SkipReason } from "../messaging/types";
 
-export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
-  // Why reminders were not emailed, in messaging's words (no mail server is never "without consent").
-  const [page, email, reminderSkips] = await Promise.all([
-    loadPointsPage(appContext, session.shop),
-    loadEmailStatus(appContext, session.shop),
-    skipCountsByReason(appContext.db.sql, session.shop, { kinds: ["points_nudge"] }),
-  ]);
-  return json({ ...page, email, reminderSkips });
-};
+export const loader = async ({ request }: LoaderFunctionArgs) =>
+  adminScope(request, async ({ session }) => {
+    // Why reminders were not emailed, in messaging's words (no mail server is never "without consent").
+    const [page, email, reminderSkips] = await Promise.all([
+      loadPointsPage(appContext, session.shop),
+      loadEmailStatus(appContext, session.shop),
+      skipCountsByReason(appContext.db.sql, session.shop, { kinds: ["points_nudge"] }),
+    ]);
+    return json({ ...page, email, reminderSkips });
+  });
 
-export const action = async ({ request }: ActionFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
-  const { result, status } = await handlePointsAction(appContext, session.shop, await request.formData());
-  return json(result, { status });
-};
+export const action = async ({ request }: ActionFunctionArgs) =>
+  adminScope(request, async ({ session }) => {
+    const { result, status } = await handlePointsAction(appContext, session.shop, await request.formData());
+    return json(result, { status });
+  });
 
 export default function Points() {
   const { overview: o, themeEditorUrl, email, reminderSkips } = useLoaderData<typeof loader>();
