@@ -23,7 +23,7 @@ import {
   TextField,
 } from "@shopify/polaris";
 import { useEffect, useState } from "react";
-import { appContext, campaignDeps as deps } from "../app.server";
+import { adminScope, appContext, campaignDeps as deps } from "../app.server";
 import { handleProgramAction, loadProgramsPage, type ProgramView } from "../campaigns/program-page";
 import { useFormat } from "../components/FormatProvider";
 import { EMPTY_STATE_IMAGE } from "../components/empty-state-image";
@@ -32,19 +32,18 @@ import { loadEmailStatus } from "../messaging/page.server";
 import { RollingLiftChart } from "../components/programs/RollingLiftChart";
 import { httpStatusFor } from "../lib/errors";
 import { cleanForm } from "../lib/form";
-import { authenticate } from "../shopify.server";
 
-export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
-  const [page, email] = await Promise.all([loadProgramsPage(await deps(), session.shop), loadEmailStatus(appContext, session.shop)]);
-  return json({ ...page, email });
-};
+export const loader = async ({ request }: LoaderFunctionArgs) =>
+  adminScope(request, async ({ session }) => {
+    const [page, email] = await Promise.all([loadProgramsPage(await deps(), session.shop), loadEmailStatus(appContext, session.shop)]);
+    return json({ ...page, email });
+  });
 
-export const action = async ({ request }: ActionFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
-  const r = await handleProgramAction(await deps(), session.shop, cleanForm(await request.formData()));
-  return json(r, { status: r.ok ? 200 : httpStatusFor(r.code as never) });
-};
+export const action = async ({ request }: ActionFunctionArgs) =>
+  adminScope(request, async ({ session }) => {
+    const r = await handleProgramAction(await deps(), session.shop, cleanForm(await request.formData()));
+    return json(r, { status: r.ok ? 200 : httpStatusFor(r.code as never) });
+  });
 
 type View = ReturnType<typeof useLoaderData<typeof loader>>["programs"][number];
 
