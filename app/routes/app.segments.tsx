@@ -4,17 +4,16 @@ import { json } from "@remix-run/node";
 import { useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
 import { Badge, Banner, BlockStack, Card, EmptyState, IndexTable, InlineStack, Layout, Link, Page, Select, Text } from "@shopify/polaris";
 import { useAppBridge } from "@shopify/app-bridge-react";
-import { authenticate } from "../shopify.server";
 import { loadSegments } from "../analysis/page.server";
-import { appContext } from "../app.server";
+import { adminScope, appContext } from "../app.server";
 import { useFormat } from "../components/FormatProvider";
 import { EMPTY_STATE_IMAGE } from "../components/empty-state-image";
 import { ReliabilityChart } from "../components/analysis/ReliabilityChart";
 
-export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
-  return json(await loadSegments(appContext, session.shop, new URL(request.url)));
-};
+export const loader = async ({ request }: LoaderFunctionArgs) =>
+  adminScope(request, async ({ session }) => {
+    return json(await loadSegments(appContext, session.shop, new URL(request.url)));
+  });
 
 const CLASS_BADGE: Record<string, { label: string; tone?: "success" | "attention" | "critical" }> = {
   active: { label: "Active", tone: "success" },
