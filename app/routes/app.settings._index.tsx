@@ -18,21 +18,20 @@ import {
   TextField,
 } from "@shopify/polaris";
 import { useAppBridge } from "@shopify/app-bridge-react";
-import { authenticate } from "../shopify.server";
 import { loadSettingsPage, saveSettingsForm } from "../analysis/page.server";
-import { appContext } from "../app.server";
+import { adminScope, appContext } from "../app.server";
 import type { AnalysisSettings } from "../analysis/settings";
 
-export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
-  return json(await loadSettingsPage(appContext, session.shop));
-};
+export const loader = async ({ request }: LoaderFunctionArgs) =>
+  adminScope(request, async ({ session }) => {
+    return json(await loadSettingsPage(appContext, session.shop));
+  });
 
-export const action = async ({ request }: ActionFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
-  const result = await saveSettingsForm(appContext, session.shop, await request.formData());
-  return json(result, { status: result.ok ? 200 : 400 });
-};
+export const action = async ({ request }: ActionFunctionArgs) =>
+  adminScope(request, async ({ session }) => {
+    const result = await saveSettingsForm(appContext, session.shop, await request.formData());
+    return json(result, { status: result.ok ? 200 : 400 });
+  });
 
 type Values = Record<string, string>;
 
