@@ -5,22 +5,22 @@ import { json } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { Button, Card, FormLayout, InlineGrid, InlineStack, Layout, Page, TextField } from "@shopify/polaris";
 import { useAppBridge } from "@shopify/app-bridge-react";
-import { authenticate } from "../shopify.server";
 import { database } from "../db.server";
 import { loadCampaignSettingsPage, saveCampaignSettingsForm } from "../campaigns/page.server";
+import { adminScope } from "../app.server";
 
-export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
-  await database.ready();
-  return json(await loadCampaignSettingsPage(database.sql, session.shop));
-};
+export const loader = async ({ request }: LoaderFunctionArgs) =>
+  adminScope(request, async ({ session }) => {
+    await database.ready();
+    return json(await loadCampaignSettingsPage(database.sql, session.shop));
+  });
 
-export const action = async ({ request }: ActionFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
-  await database.ready();
-  const result = await saveCampaignSettingsForm(database.sql, session.shop, await request.formData());
-  return json(result, { status: result.ok ? 200 : 400 });
-};
+export const action = async ({ request }: ActionFunctionArgs) =>
+  adminScope(request, async ({ session }) => {
+    await database.ready();
+    const result = await saveCampaignSettingsForm(database.sql, session.shop, await request.formData());
+    return json(result, { status: result.ok ? 200 : 400 });
+  });
 
 type Values = Record<string, string>;
 
