@@ -4,8 +4,7 @@ import { json } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { Banner, BlockStack, Box, Button, Card, FormLayout, InlineGrid, Layout, Page, Select, Text, TextField } from "@shopify/polaris";
 import { useAppBridge } from "@shopify/app-bridge-react";
-import { authenticate } from "../shopify.server";
-import { appContext } from "../app.server";
+import { adminScope, appContext } from "../app.server";
 import { cleanForm, formObject } from "../lib/form";
 import { LOCALE_NAMES, LOCALES, type Locale } from "../lib/i18n";
 import { composeEmail, defaultBlocks, sampleContent, withHtmlFooter } from "../messaging/compose";
@@ -13,16 +12,16 @@ import { loadEmailSettingsPage, saveEmailSettings } from "../messaging/page.serv
 import { TEMPLATE_IDS, type TemplateId } from "../messaging/settings";
 import { EmailStatusBanner } from "../components/EmailStatusBanner";
 
-export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
-  return json(await loadEmailSettingsPage(appContext, session.shop));
-};
+export const loader = async ({ request }: LoaderFunctionArgs) =>
+  adminScope(request, async ({ session }) => {
+    return json(await loadEmailSettingsPage(appContext, session.shop));
+  });
 
-export const action = async ({ request }: ActionFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
-  const result = await saveEmailSettings(appContext, session.shop, formObject(cleanForm(await request.formData())));
-  return json(result, { status: result.ok ? 200 : 400 });
-};
+export const action = async ({ request }: ActionFunctionArgs) =>
+  adminScope(request, async ({ session }) => {
+    const result = await saveEmailSettings(appContext, session.shop, formObject(cleanForm(await request.formData())));
+    return json(result, { status: result.ok ? 200 : 400 });
+  });
 
 const TEMPLATE_LABELS: Record<TemplateId, string> = {
   "winback_standard.first": "Standard win-back: first email (with the code)",
