@@ -5,20 +5,19 @@ import { json } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { Button, Card, FormLayout, InlineGrid, InlineStack, Layout, Page, TextField } from "@shopify/polaris";
 import { useAppBridge } from "@shopify/app-bridge-react";
-import { authenticate } from "../shopify.server";
-import { appContext } from "../app.server";
+import { adminScope, appContext } from "../app.server";
 import { loadOutreachSettingsPage, saveOutreachSettingsForm } from "../outreach/page.server";
 
-export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
-  return json(await loadOutreachSettingsPage(appContext, session.shop));
-};
+export const loader = async ({ request }: LoaderFunctionArgs) =>
+  adminScope(request, async ({ session }) => {
+    return json(await loadOutreachSettingsPage(appContext, session.shop));
+  });
 
-export const action = async ({ request }: ActionFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
-  const result = await saveOutreachSettingsForm(appContext, session.shop, await request.formData());
-  return json(result, { status: result.ok ? 200 : 400 });
-};
+export const action = async ({ request }: ActionFunctionArgs) =>
+  adminScope(request, async ({ session }) => {
+    const result = await saveOutreachSettingsForm(appContext, session.shop, await request.formData());
+    return json(result, { status: result.ok ? 200 : 400 });
+  });
 
 type Values = Record<string, string>;
 
