@@ -5,9 +5,8 @@ import { boundary } from "@shopify/shopify-app-remix/server";
 import { AppProvider } from "@shopify/shopify-app-remix/react";
 import { NavMenu } from "@shopify/app-bridge-react";
 import polarisStyles from "@shopify/polaris/build/esm/styles.css?url";
-import { authenticate } from "../shopify.server";
 import { env } from "../env.server";
-import { ensureShop } from "../app.server";
+import { adminScope, ensureShop } from "../app.server";
 import { database } from "../db.server";
 import { shopFacts } from "../shop-settings.server";
 import { DEFAULT_LOCALE, formatContext } from "../lib/format";
@@ -15,16 +14,16 @@ import { FormatProvider } from "../components/FormatProvider";
 
 export const links = () => [{ rel: "stylesheet", href: polarisStyles }];
 
-export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { session, admin } = await authenticate.admin(request);
-  // Idempotent shop initialisation: one indexed read when the shop is set up (install.server.ts).
-  await ensureShop({ shop: session.shop, scope: session.scope, admin });
-  const e = env();
-  // Every page formats with the shop's currency and time zone, the same on the server and in the
-  // browser (app/lib/format.ts). The app stores no shop locale yet, so the locale is explicit.
-  const format = formatContext(await shopFacts(database.sql, session.shop), DEFAULT_LOCALE);
-  return json({ apiKey: e.SHOPIFY_API_KEY, appBridgeUrl: e.APP_BRIDGE_URL ?? null, format });
-};
+export const loader = async ({ request }: LoaderFunctionArgs) =>
+  adminScope(request, async ({ session, admin }) => {
+    // Idempotent shop initialisation: one indexed read when the shop is set up (install.server.ts).
+    await ensureShop({ shop: session.shop, scope: session.scope, admin });
+    const e = env();
+    // Every page formats with the shop's currency and time zone, the same on the server and in the
+    // browser (app/lib/format.ts). The app stores no shop locale yet, so the locale is explicit.
+    const format = formatContext(await shopFacts(database.sql, session.shop), DEFAULT_LOCALE);
+    return json({ apiKey: e.SHOPIFY_API_KEY, appBridgeUrl: e.APP_BRIDGE_URL ?? null, format });
+  });
 
 export default function App() {
   const { apiKey, appBridgeUrl, format } = useLoaderData<typeof loader>();
