@@ -18,6 +18,7 @@ describe("Theme Check (theme-check:theme-app-extension)", () => {
     // The block, and every locale file, were actually checked.
     expect(run.theme.map((f) => f.uri.split("points-expiry-banner/")[1]).sort()).toEqual([
       "blocks/points-expiry-banner.liquid",
+      "blocks/storefront-visits.liquid",
       "locales/de.json",
       "locales/de.schema.json",
       "locales/en.default.json",
