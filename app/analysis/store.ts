@@ -1,5 +1,4 @@
-import { copyText, type Sql } from "../db/sql";
-import type { CustomerAnalysis } from "../domain/analytics/index";
+import type { Sql } from "../db/sql";
 
 /*
  * The analysis feature's store (docs/decisions/076-table-ownership.md): the only module that reads
@@ -9,12 +8,16 @@ import type { CustomerAnalysis } from "../domain/analytics/index";
 
 export type WinbackBranch = "VIP" | "Standard";
 
-/** The customers the latest analysis marked as win-back targets, with their branch, in customer id order. */
-export async function winbackTargets(sql: Sql, shop: string): Promise<Array<{ id: string; branch: WinbackBranch }>> {
-  return sql.query<{ id: string; branch: WinbackBranch }>(
-    `SELECT "customerId"::text AS id, branch FROM "CustomerScore" WHERE shop = $1 AND target AND branch IN ('VIP', 'Standard') ORDER BY "customerId"`,
+/**
+ * The customers the latest analysis marked as win-back targets, with their branch and churn risk (the
+ * plan's ordering and the members' risk at assignment, ADR 100), in customer id order.
+ */
+export async function winbackTargets(sql: Sql, shop: string): Promise<Array<{ id: string; branch: WinbackBranch; churnRisk: number }>> {
+  const rows = await sql.query<{ id: string; branch: WinbackBranch; churnRisk: number }>(
+    `SELECT "customerId"::text AS id, branch, "churnRisk" FROM "CustomerScore" WHERE shop = $1 AND target AND branch IN ('VIP', 'Standard') ORDER BY "customerId"`,
     [shop],
   );
+  return rows.map((r) => ({ ...r, churnRisk: Number(r.churnRisk) }));
 }
 
 /** How many win-back targets the latest analysis marked. */
@@ -71,11 +74,21 @@ export async function startAnalysisRun(sql: Sql, run: { id: string; shop: string
   ]);
 }
 
+/** What a completed run stores besides its rows (known once every row was scored). */
+export interface RunCompletion {
+  customers: number;
+  summary: unknown;
+  model: unknown;
+  message: string | null;
+}
+
 /**
  * Replaces the shop's scores with the run's and marks it completed, in one transaction (readers see
  * the old scores with the old run or the new ones with the new run). One writer per shop at a
  * time; the run that started last wins even if it finishes first: true when a newer run already
- * completed (this one is then "superseded" and nothing is written).
+ * completed (this one is then "superseded", `rowTexts` is not read and nothing is written).
+ * `rowTexts` are the rows as COPY text in SCORE_COPY_COLUMNS order (app/analysis/worker-compute.ts
+ * renders them), each written as it arrives; `completion` is asked for after the last.
  */
 export async function storeCompletedRun(
   sql: Sql,
@@ -84,12 +97,8 @@ export async function storeCompletedRun(
     shop: string;
     startedAt: Date;
     now: () => Date;
-    rows: CustomerAnalysis[];
-    insertRows: number;
-    customers: number;
-    summary: unknown;
-    model: unknown;
-    message: string | null;
+    rowTexts: AsyncIterable<string>;
+    completion: () => Promise<RunCompletion>;
   },
 ): Promise<boolean> {
   return sql.transaction(async (tx) => {
@@ -105,10 +114,12 @@ export async function storeCompletedRun(
     // Exactly one completed run per shop: the one the stored scores belong to.
     await tx.query(`UPDATE "AnalysisRun" SET status = 'replaced' WHERE shop = $1 AND status = 'completed'`, [run.shop]);
     await tx.query(`DELETE FROM "CustomerScore" WHERE shop = $1`, [run.shop]);
-    await insertScores(tx, run.shop, run.id, run.rows, run.insertRows);
+    // COPY, several times faster than INSERT for a million rows; one slice's text in memory at a time.
+    for await (const text of run.rowTexts) await tx.copyFrom("CustomerScore", SCORE_COPY_COLUMNS, text);
+    const done = await run.completion();
     await tx.query(
       `UPDATE "AnalysisRun" SET status = 'completed', "finishedAt" = $2, customers = $3, summary = $4::jsonb, model = $5::jsonb, error = $6 WHERE id = $1`,
-      [run.id, run.now(), run.customers, JSON.stringify(run.summary), run.model ? JSON.stringify(run.model) : null, run.message],
+      [run.id, run.now(), done.customers, JSON.stringify(done.summary), done.model ? JSON.stringify(done.model) : null, done.message],
     );
     return false;
   });
@@ -121,8 +132,6 @@ export async function failAnalysisRun(sql: Sql, runId: string, now: Date, messag
     message.slice(0, 2000),
   ]);
 }
-
-const BRANCH: Record<"vip" | "standard", string> = { vip: "VIP", standard: "Standard" };
 
 /** The score table's columns in COPY order (the job's writer; the page benchmark seeds with them too). */
 export const SCORE_COPY_COLUMNS = [
@@ -150,25 +159,6 @@ export const SCORE_COPY_COLUMNS = [
   "expectedOrderValue",
   "pBuy",
 ];
-
-/**
- * COPY in batches of `size` rows (one text buffer in memory at a time): several times faster than
- * INSERT for a million rows. Floats as JavaScript prints them (the shortest text that reads back as
- * the same double), dates as YYYY-MM-DD (midnight of that calendar date).
- */
-async function insertScores(tx: Sql, shop: string, runId: string, rows: CustomerAnalysis[], size: number) {
-  const shopText = copyText(shop),
-    runText = copyText(runId);
-  const num = (v: number | null) => (v === null ? "\\N" : String(v));
-  for (let s = 0; s < rows.length; s += size) {
-    let text = "";
-    for (let i = s; i < Math.min(rows.length, s + size); i++) {
-      const r = rows[i]!;
-      text += `${shopText}\t${r.customerId}\t${runText}\t${r.lapseClass}\t${r.overdue ? "t" : "f"}\t${r.vip ? "t" : "f"}\t${r.target ? "t" : "f"}\t${r.branch ? BRANCH[r.branch] : "\\N"}\t${r.orders}\t${r.purchaseDays}\t${r.totalSpent}\t${r.aov}\t${r.firstOrderDate}\t${r.lastOrderDate}\t${r.daysSinceLastOrder}\t${num(r.medianGapDays)}\t${num(r.pAlive)}\t${num(r.expectedPurchases90d)}\t${r.expectedNextOrderDate ?? "\\N"}\t${num(r.predicted12mValue)}\t${r.churnRisk}\t${num(r.expectedOrderValue)}\t${num(r.pBuy)}\n`;
-    }
-    await tx.copyFrom("CustomerScore", SCORE_COPY_COLUMNS, text);
-  }
-}
 
 /** A stored run; `summary` and `model` are the JSON run.ts wrote (typed there). */
 export interface AnalysisRunRow {
