@@ -13,6 +13,8 @@ import { parseOrThrow } from "../lib/parse";
 import { lineMessages, readBulkMutationResults, waitForBulkOperation } from "../shopify/bulk/mutations";
 import { addTags, startBulkTagging } from "../shopify/customers";
 import { createBasicCodeDiscount, findCodeDiscount } from "../shopify/discounts";
+import { armFor, armTagFor, parseExperiment, type ArmKey, type Experiment } from "../domain/campaigns/experiment";
+import { armDiscountTitle, armTargets, campaignForArm, checkLaunchableExperiment } from "./experiment";
 import type { AdminClient } from "../shopify/graphql-client";
 import { requireOk } from "../shopify/response";
 import { createSegment as createShopifySegment, searchSegments } from "../shopify/segments";
@@ -130,9 +132,12 @@ export function campaignTagFor(campaignId: string): string {
  * The tag a treated member gets. Only Standard members carry the campaign tag, which the
  * discount's customer segment selects: a VIP is never eligible for the Standard code (the "no
  * blanket discounts" promise, ADR 077). VIPs get their own tag so the merchant can still find them.
+ * In an offer experiment a Standard member carries their arm's tag instead, which only their
+ * arm's code selects (ADR 099): nobody is eligible for two arms' codes.
  */
-export function memberTagFor(campaignTag: string, branch: string): string {
-  return branch === "VIP" ? `${campaignTag}-vip` : campaignTag;
+export function memberTagFor(campaignTag: string, branch: string, arm?: ArmKey | null): string {
+  if (branch === "VIP") return `${campaignTag}-vip`;
+  return arm ? armTagFor(campaignTag, arm) : campaignTag;
 }
 
 /** Marks our discount in Shopify so a lookup by code can tell ours from a merchant's. */
@@ -161,6 +166,8 @@ const LaunchRequest = z.object({
   launchKey: z.string().regex(/^[A-Za-z0-9-]{8,64}$/, "launch key must be 8-64 letters, digits or dashes"),
   name: z.string().trim().min(1, "name the campaign").max(80),
   settings: z.unknown(),
+  /** 2–4 offer arms for the treated Standard members (ADR 099); absent: one offer */
+  experiment: z.unknown().optional(),
 });
 
 /**
@@ -173,6 +180,8 @@ export async function requestLaunch(
 ): Promise<{ campaignId: string; created: boolean }> {
   const req = parseOrThrow(LaunchRequest, input, "launch request");
   const settings = parseCampaignSettings(req.settings);
+  const experiment: Experiment | null = req.experiment == null ? null : parseExperiment(req.experiment);
+  if (experiment) checkLaunchableExperiment(experiment);
   const id = req.launchKey.toLowerCase();
   const now = deps.now();
   const owner = await campaignShopOf(deps.sql, id);
@@ -187,6 +196,7 @@ export async function requestLaunch(
     tag: campaignTagFor(id),
     discountCode: discountCodeFor(id),
     discountEndsAt: discountEndsAt(now, settings),
+    experiment,
   });
   if (inserted) await saveSettingsSection(deps.sql, req.shop, "campaigns", settings);
   await enqueueLaunch(deps, req.shop, id);
@@ -274,9 +284,12 @@ async function snapshotMembers(deps: CampaignDeps, c: CampaignRow): Promise<void
     );
   }
   const holdoutUntil = new Date(launchAt.getTime() + c.settings.reactivationWindowDays * DAY_MS);
+  const arms = c.experiment?.arms.length ?? 0;
   const members = targets.map((t) => {
     const holdout = isHoldout(c.id, t.id, c.settings.holdoutShare);
-    return { customerId: t.id, branch: t.branch, holdout, holdoutUntil: holdout ? holdoutUntil : null };
+    // Offer arms split the treated Standard members (ADR 099); the hash makes a re-run assign the same arm.
+    const arm = arms && !holdout && t.branch === "Standard" ? armFor(c.id, t.id, arms) : null;
+    return { customerId: t.id, branch: t.branch, holdout, holdoutUntil: holdout ? holdoutUntil : null, arm };
   });
   await deps.sql.transaction(async (tx) => {
     const counts = await insertMembers(tx, c.id, c.shop, launchAt, members);
@@ -292,8 +305,8 @@ async function tagCustomers(deps: CampaignDeps, client: AdminClient, c: Campaign
   await recordStep(deps.sql, c.id, "tags", { mode: "calls" });
   const pending = await untaggedMemberBranches(deps.sql, c.id);
   const failed = [...(c.launchSteps.tags?.failed ?? [])];
-  for (const { id, branch } of pending) {
-    const tagged = await addTags(client, { id: customerGid(id), tags: [memberTagFor(c.tag, branch)] });
+  for (const { id, branch, arm } of pending) {
+    const tagged = await addTags(client, { id: customerGid(id), tags: [memberTagFor(c.tag, branch, arm)] });
     if (!tagged.ok) {
       // One customer deleted in Shopify since the analysis must not block the campaign: it leaves, and the page lists it.
       failed.push({ customerId: id, message: tagged.userErrors.map((u) => u.message).join("; ") });
@@ -332,7 +345,7 @@ async function tagInBulk(deps: CampaignDeps, client: AdminClient, c: CampaignRow
       return;
     }
     opId = await startBulkTagging(client, {
-      lines: pendingMembers.map((m) => ({ id: customerGid(m.id), tags: [memberTagFor(c.tag, m.branch)] })),
+      lines: pendingMembers.map((m) => ({ id: customerGid(m.id), tags: [memberTagFor(c.tag, m.branch, m.arm)] })),
       filename: `campaign-${c.id}-tags.jsonl`,
       clientIdentifier: `winback-campaign-tags:${c.id}`,
       fetch: deps.fetch,
@@ -376,6 +389,7 @@ async function tagInBulk(deps: CampaignDeps, client: AdminClient, c: CampaignRow
  * names this campaign's tag, which nothing else uses.
  */
 async function createSegment(deps: CampaignDeps, client: AdminClient, c: CampaignRow): Promise<void> {
+  if (c.experiment) return createArmSegments(deps, client, c);
   const name = segmentNameFor(c);
   const query = `customer_tags CONTAINS '${c.tag}'`;
   const found = await searchSegments(client, c.tag);
@@ -427,6 +441,7 @@ export function discountInput(c: CampaignRow, segmentId: string) {
  * fails with Shopify's own userError, which the page shows.
  */
 async function createDiscount(deps: CampaignDeps, client: AdminClient, c: CampaignRow): Promise<void> {
+  if (c.experiment) return createArmDiscounts(deps, client, c);
   const segmentId = c.segmentId ?? c.launchSteps.segment?.segmentId;
   if (!segmentId) throw new AppError("INTERNAL", "discount step reached without a segment");
   const existing = await findCodeDiscount(client, c.discountCode);
@@ -442,6 +457,50 @@ async function createDiscount(deps: CampaignDeps, client: AdminClient, c: Campai
     await setCampaignDiscount(tx, c.id, discountId);
     await recordStep(tx, c.id, "discount", { discountId, adopted, doneAt: deps.now().toISOString() });
   });
+}
+
+/**
+ * An experiment's segments: one per arm with a code, selecting the arm's tag, looked up before
+ * create like the campaign's. Each one is recorded as soon as it exists, so a retry continues with
+ * the next arm.
+ */
+async function createArmSegments(deps: CampaignDeps, client: AdminClient, c: CampaignRow): Promise<void> {
+  const done: Record<string, string> = { ...(c.launchSteps.segment?.arms ?? {}) };
+  for (const t of armTargets(c)) {
+    if (done[t.arm]) continue;
+    const query = `customer_tags CONTAINS '${t.tag}'`;
+    const mine = (await searchSegments(client, t.tag)).find((s) => s.query.replace(/\s+/g, " ").trim() === query);
+    done[t.arm] =
+      mine?.id ?? requireOk(await createShopifySegment(client, { name: `${segmentNameFor(c)} ${t.arm}`, query }), "segmentCreate").id;
+    await recordStep(deps.sql, c.id, "segment", { arms: done });
+  }
+  await recordStep(deps.sql, c.id, "segment", { arms: done, doneAt: deps.now().toISOString() });
+}
+
+/**
+ * An experiment's codes: one per arm with a code, limited to the arm's segment, with the campaign's
+ * terms and the arm's offer. Looked up by code first (adopted only with our title), recorded one by
+ * one; a userError stops the launch and is shown like the campaign's own.
+ */
+async function createArmDiscounts(deps: CampaignDeps, client: AdminClient, c: CampaignRow): Promise<void> {
+  const segments = c.launchSteps.segment?.arms ?? {};
+  const done: Record<string, string> = { ...(c.launchSteps.discount?.arms ?? {}) };
+  for (const t of armTargets(c)) {
+    if (done[t.arm]) continue;
+    const segmentId = segments[t.arm];
+    if (!segmentId) throw new AppError("INTERNAL", `discount step reached without the segment of offer ${t.arm}`);
+    const title = armDiscountTitle(c, t.arm);
+    const existing = await findCodeDiscount(client, t.code);
+    done[t.arm] =
+      existing && existing.title === title
+        ? existing.id
+        : requireOk(
+            await createBasicCodeDiscount(client, { ...discountInput(campaignForArm(c, t.arm), segmentId), title }),
+            "discountCodeBasicCreate",
+          ).id;
+    await recordStep(deps.sql, c.id, "discount", { arms: done });
+  }
+  await recordStep(deps.sql, c.id, "discount", { arms: done, doneAt: deps.now().toISOString() });
 }
 
 async function createOutreach(deps: CampaignDeps, c: CampaignRow): Promise<void> {
