@@ -1095,3 +1095,63 @@ export async function customerTouches(
   );
   return rows.map((r) => ({ ...r, dueAt: new Date(r.dueAt) }));
 }
+
+// ── Uplift targeting (ADR 100) ─────────────────────────────────────────────────────────────────
+
+/** Records each member's churn risk at assignment (the held-out comparison ranks past members by it). */
+export async function recordAssignmentRisk(
+  sql: Sql,
+  campaignId: string,
+  members: ReadonlyArray<{ customerId: string; churnRisk: number }>,
+): Promise<void> {
+  if (!members.length) return;
+  await sql.query(
+    `UPDATE "CampaignMember" m SET "churnRiskAtAssignment" = u.risk
+       FROM unnest($2::bigint[], $3::float8[]) AS u(id, risk)
+      WHERE m."campaignId" = $1 AND m."customerId" = u.id`,
+    [campaignId, members.map((m) => m.customerId), members.map((m) => m.churnRisk)],
+  );
+}
+
+/** A past Standard member whose measurement window has closed: one randomised unit for the uplift model. */
+export interface FinishedMember {
+  campaignId: string;
+  customerId: string;
+  holdout: boolean;
+  assignedAt: Date;
+  windowEnd: Date;
+  discountCode: string;
+  churnRiskAtAssignment: number | null;
+}
+
+/**
+ * One keyset page (after `after`, by campaign then customer) of the Standard members of launched
+ * campaigns and programs whose window ended before `before`. Members who left because tagging
+ * failed stay (intention to treat, like the measurement).
+ */
+export async function finishedStandardMembers(
+  sql: Sql,
+  shop: string,
+  before: Date,
+  after: { campaignId: string; customerId: string } | null,
+  limit: number,
+): Promise<FinishedMember[]> {
+  const rows = await sql.query<FinishedMember>(
+    `SELECT m."campaignId", m."customerId"::text AS "customerId", m.holdout, m."assignedAt",
+            m."assignedAt" + make_interval(days => (c.settings ->> 'reactivationWindowDays')::int) AS "windowEnd",
+            c."discountCode", m."churnRiskAtAssignment"
+       FROM "CampaignMember" m JOIN "Campaign" c ON c.id = m."campaignId"
+      WHERE m.shop = $1 AND m.branch = 'Standard' AND c.status IN ('active', 'paused', 'completed', 'stopped') AND c."launchAt" IS NOT NULL
+        AND m."assignedAt" + make_interval(days => (c.settings ->> 'reactivationWindowDays')::int) <= $2::timestamp
+        AND ($3::text IS NULL OR (m."campaignId", m."customerId") > ($3::text, $4::bigint))
+      ORDER BY m."campaignId", m."customerId"
+      LIMIT $5`,
+    [shop, before.toISOString(), after?.campaignId ?? null, after?.customerId ?? null, limit],
+  );
+  return rows.map((r) => ({
+    ...r,
+    assignedAt: new Date(r.assignedAt),
+    windowEnd: new Date(r.windowEnd),
+    churnRiskAtAssignment: r.churnRiskAtAssignment == null ? null : Number(r.churnRiskAtAssignment),
+  }));
+}

@@ -823,3 +823,26 @@ export async function sentCampaignMessages(
   );
   return rows.map((r) => ({ ...r, sentAt: new Date(r.sentAt) }));
 }
+
+/**
+ * For each (customer, at), people's clicks and opens of any of our emails before `at` (machine
+ * opens and scanner clicks left out), in the order of `points`: uplift features (ADR 100). Only
+ * what happened before the instant, or the treated arm's own clicks would leak the outcome.
+ */
+export async function engagementBefore(
+  sql: Sql,
+  shop: string,
+  points: ReadonlyArray<{ customerId: string; at: Date }>,
+): Promise<Array<{ clicks: number; opens: number }>> {
+  if (!points.length) return [];
+  const rows = await sql.query<{ i: number; clicks: number; opens: number }>(
+    `SELECT p.i::int AS i, count(e.id) FILTER (WHERE e.kind = 'click')::int AS clicks, count(e.id) FILTER (WHERE e.kind = 'open')::int AS opens
+       FROM unnest($2::bigint[], $3::timestamp[]) WITH ORDINALITY AS p(cid, at, i)
+       LEFT JOIN "EmailEngagement" e ON e.shop = $1 AND e."customerId" = p.cid AND e.at < p.at AND NOT e.machine
+      GROUP BY p.i`,
+    [shop, points.map((p) => p.customerId), points.map((p) => p.at.toISOString())],
+  );
+  const out = points.map(() => ({ clicks: 0, opens: 0 }));
+  for (const r of rows) out[r.i - 1] = { clicks: r.clicks, opens: r.opens };
+  return out;
+}

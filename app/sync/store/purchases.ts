@@ -477,3 +477,42 @@ export async function purchaseTotalsByGroup(
   );
   return rows;
 }
+
+/** A customer's qualifying orders before an instant, summed (uplift features, ADR 100). */
+export interface HistoryBefore {
+  orders: number;
+  firstAt: Date | null;
+  lastAt: Date | null;
+  /** what they came to, as a number (a feature, not an amount shown) */
+  spent: number;
+}
+
+/**
+ * For each (customer, at), their qualifying orders processed before `at`: how many, first, last,
+ * total. One query however many points, in the order of `points`: a past campaign member at their
+ * assignment, or a candidate now.
+ */
+export async function purchaseHistoriesBefore(
+  sql: Sql,
+  shop: string,
+  points: ReadonlyArray<{ customerId: string; at: Date }>,
+): Promise<HistoryBefore[]> {
+  if (!points.length) return [];
+  const rows = await sql.query<{ i: number; orders: number; firstAt: Date | null; lastAt: Date | null; spent: number | null }>(
+    `SELECT p.i::int AS i, count(o.id)::int AS orders, min(o."processedAt") AS "firstAt", max(o."processedAt") AS "lastAt",
+            coalesce(sum(o."currentTotal"), 0)::float8 AS spent
+       FROM unnest($2::bigint[], $3::timestamp[]) WITH ORDINALITY AS p(cid, at, i)
+       LEFT JOIN "Order" o ON o.shop = $1 AND o."customerId" = p.cid AND o."processedAt" < p.at AND ${qualifyingOrder("o")}
+      GROUP BY p.i`,
+    [shop, points.map((p) => p.customerId), points.map((p) => iso(p.at))],
+  );
+  const out: HistoryBefore[] = points.map(() => ({ orders: 0, firstAt: null, lastAt: null, spent: 0 }));
+  for (const r of rows)
+    out[r.i - 1] = {
+      orders: r.orders,
+      firstAt: r.firstAt ? new Date(r.firstAt) : null,
+      lastAt: r.lastAt ? new Date(r.lastAt) : null,
+      spent: Number(r.spent ?? 0),
+    };
+  return out;
+}
