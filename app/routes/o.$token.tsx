@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { database } from "../db.server";
-import { messaging } from "../app.server";
+import { messaging, tokenScope } from "../app.server";
 import { recordOpen } from "../messaging/engagement";
 import { TRANSPARENT_GIF } from "../messaging/tracking";
 
@@ -19,7 +19,8 @@ const HEADERS = {
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   await database.ready();
-  const r = await recordOpen(messaging.engagementDeps(), params.token ?? "", request.headers.get("User-Agent"));
+  const token = params.token ?? "";
+  const r = await tokenScope("open", token, () => recordOpen(messaging.engagementDeps(), token, request.headers.get("User-Agent")));
   return new Response(new Uint8Array(TRANSPARENT_GIF), {
     status: r.status,
     headers: { ...HEADERS, "Content-Length": String(TRANSPARENT_GIF.length) },

@@ -1,7 +1,7 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { database } from "../db.server";
 import { textError } from "../lib/http";
-import { messaging } from "../app.server";
+import { messaging, tokenScope } from "../app.server";
 import { recordClick } from "../messaging/engagement";
 
 /**
@@ -13,7 +13,8 @@ const HEADERS = { "Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   await database.ready();
-  const r = await recordClick(messaging.engagementDeps(), params.token ?? "", request.headers.get("User-Agent"));
+  const token = params.token ?? "";
+  const r = await tokenScope("click", token, () => recordClick(messaging.engagementDeps(), token, request.headers.get("User-Agent")));
   if (r.status === 400) return textError(400, r.error, HEADERS);
   return new Response(null, { status: 302, headers: { ...HEADERS, Location: r.location } });
 }

@@ -4,7 +4,7 @@ import { useActionData, useLoaderData } from "@remix-run/react";
 import { database } from "../db.server";
 import { env } from "../env.server";
 import { translator } from "../lib/i18n";
-import { suppressDeps } from "../app.server";
+import { suppressDeps, tokenScope } from "../app.server";
 import { loadUnsubscribePage, unsubscribeFromPage, type UnsubscribePageData } from "../messaging/page.server";
 
 /**
@@ -27,10 +27,9 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   await database.ready();
-  const r = await loadUnsubscribePage(
-    { sql: database.sql, secret: env().SHOPIFY_API_SECRET },
-    params.token ?? "",
-    request.headers.get("Accept-Language"),
+  const token = params.token ?? "";
+  const r = await tokenScope("unsubscribe", token, () =>
+    loadUnsubscribePage({ sql: database.sql, secret: env().SHOPIFY_API_SECRET }, token, request.headers.get("Accept-Language")),
   );
   return json<Data>(r.data, { status: r.status, headers: NO_STORE });
 }
@@ -40,7 +39,10 @@ export async function action({ request, params }: ActionFunctionArgs) {
   const body = await request.text().catch(() => "");
   // RFC 8058 one-click sends exactly this pair; our own button sends `confirm=1`.
   const source = new URLSearchParams(body).get("List-Unsubscribe") === "One-Click" ? "one_click" : "link";
-  const r = await unsubscribeFromPage(suppressDeps(), params.token ?? "", source, request.headers.get("Accept-Language"));
+  const token = params.token ?? "";
+  const r = await tokenScope("unsubscribe", token, () =>
+    unsubscribeFromPage(suppressDeps(), token, source, request.headers.get("Accept-Language")),
+  );
   return json<Data>(r.data, { status: r.status, headers: NO_STORE });
 }
 

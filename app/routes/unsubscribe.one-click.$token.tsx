@@ -3,7 +3,7 @@ import { redirect } from "@remix-run/node";
 import { database } from "../db.server";
 import { textError } from "../lib/http";
 import { translate } from "../lib/i18n";
-import { suppressDeps } from "../app.server";
+import { suppressDeps, tokenScope } from "../app.server";
 import { unsubscribeFromPage } from "../messaging/page.server";
 
 /**
@@ -19,7 +19,10 @@ export async function action({ request, params }: ActionFunctionArgs) {
   if (request.method !== "POST") return textError(405, "POST only", HEADERS);
   await database.ready();
   // The answer is read by a mailbox provider's server, or shown as is: the shop's customer language.
-  const r = await unsubscribeFromPage(suppressDeps(), params.token ?? "", "one_click", request.headers.get("Accept-Language"));
+  const token = params.token ?? "";
+  const r = await tokenScope("unsubscribe", token, () =>
+    unsubscribeFromPage(suppressDeps(), token, "one_click", request.headers.get("Accept-Language")),
+  );
   if (!r.data.ok) return textError(r.status, r.data.error, HEADERS);
   return new Response(translate(r.data.locale, "unsubscribe.oneClick.done"), { status: 200, headers: HEADERS });
 }
