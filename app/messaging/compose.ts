@@ -39,6 +39,8 @@ export const EmailContentSchema = z.discriminatedUnion("template", [
     link: z.string().url(),
     /** Terms the discount itself enforces in Shopify (ADR 077), worded here in the customer's language. */
     terms: DiscountTermsSchema.optional(),
+    /** An offer experiment arm's own subject (ADR 099); its placeholders are filled like the merchant's. */
+    subject: z.string().trim().min(1).max(150).nullish(),
   }),
   z.object({
     template: z.literal("winback_vip"),
@@ -158,7 +160,9 @@ export function composeEmail(input: EmailContent, ctx: ComposeContext): Composed
     }
   }
 
-  const subject = fill(own?.subject || subjectDefault, vars)
+  // An experiment arm's subject is what the arm tests, so it wins over the merchant's block.
+  const armSubject = c.template === "winback_standard" ? c.subject : null;
+  const subject = fill(armSubject || own?.subject || subjectDefault, vars)
     .replace(/\s+/g, " ")
     .trim();
   const greeting =
