@@ -110,9 +110,9 @@ async function loadDirect(deps: SyncDeps, op: OpRow, source: Source, state: Stre
       if (!(await shopIsEmpty(tx, op.shop))) throw FALL_BACK;
       await beginDirectLoad(tx);
       const write: BatchWriter = {
-        target: { kind: "direct" },
+        target: { kind: "live", shop: op.shop },
         write: async (b) => {
-          await loadDirectRows(tx, op.shop, b.rows);
+          await loadDirectRows(tx, b.rows);
           orders += b.rows.orderCount;
           // Progress only, on another connection and never awaited: webhooks waiting for this
           // transaction's rows may hold every pooled connection, and waiting for one here would

@@ -157,7 +157,7 @@ describe("parse pool", () => {
     const bytes = () => enc(awkwardLines.join("\n") + "\n");
     const pool = syncPool({ threads: 1, onUnavailable: (r) => expect.fail(`workers unavailable: ${r}`) });
     try {
-      for (const t of [target, { kind: "direct" } as const]) {
+      for (const t of [target, { kind: "live", shop: "a.myshopify.com" } as const]) {
         const want = renderBatch(parseJsonlBatch({ bytes: bytes(), firstLine: 1, maxSamples: 20 }), t);
         const got = await pool.parse({ bytes: bytes(), firstLine: 1, maxSamples: 20, target: t });
         expect(got).toEqual(want);

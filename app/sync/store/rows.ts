@@ -88,14 +88,86 @@ export function customerRows(rows: CustomerRecord[], head: string): string {
   return text;
 }
 
-/** Where a batch goes: the run's staging tables, or the direct first-sync load (051: no run or shop column). */
-export type RowTarget = { kind: "staged"; runId: string; shop: string } | { kind: "direct" };
+/**
+ * Where a batch goes: the run's staging tables, or (the direct first-sync load of 051, ADR 097)
+ * straight into the live "Order" and "OrderLine" tables, in their own column forms.
+ */
+export type RowTarget = { kind: "staged"; runId: string; shop: string } | { kind: "live"; shop: string };
+
+/** The live tables' columns in the order liveOrderRows / liveLineRows render them. */
+export const LIVE_ORDER_COLUMNS = [
+  "shop",
+  "id",
+  "customerId",
+  "name",
+  "processedAt",
+  "createdAt",
+  "updatedAt",
+  "cancelledAt",
+  "test",
+  "financialStatus",
+  "currentTotal",
+  "totalPrice",
+  "currency",
+  "discountCodes",
+];
+export const LIVE_LINE_COLUMNS = LINE_COLUMNS.slice(1);
+
+const OFFSET_DATE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?([+-])(\d{2}):(\d{2})$/;
+
+/**
+ * A validated ISO 8601 date-time (records.ts DATE_RE) as the live tables' UTC `timestamp(3)` text.
+ * PostgreSQL silently ignores an offset given to a timestamp without time zone, so the offset is
+ * applied here: "Z" (what GraphQL returns) is dropped, any other offset is added to the wall time.
+ * The fraction is kept as written; PostgreSQL rounds it to milliseconds exactly as the staged
+ * merge's `(timestamptz AT TIME ZONE 'UTC')` into timestamp(3) does.
+ */
+export function utcTimestamp(v: string): string {
+  if (v.charCodeAt(v.length - 1) === 90 /* Z */) return v.slice(0, -1);
+  const m = OFFSET_DATE.exec(v);
+  if (!m) throw new Error(`not an ISO 8601 date-time with an offset: ${v.slice(0, 40)}`);
+  const [y, mo, d, h, mi, sec] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i]));
+  const t = new Date(0);
+  // setUTCFullYear, not Date.UTC: the latter reads years 0–99 as 1900–1999.
+  t.setUTCFullYear(y!, mo! - 1, d!);
+  t.setUTCHours(h!, mi!, sec!, 0);
+  // Date rolls 2024-02-30 over to March; PostgreSQL refuses it, and so does this.
+  if (t.getUTCMonth() !== mo! - 1 || t.getUTCDate() !== d! || h! > 23 || mi! > 59 || sec! > 59)
+    throw new Error(`not a valid date-time: ${v.slice(0, 40)}`);
+  const shift = (Number(m[9]) * 60 + Number(m[10])) * 60_000;
+  const utc = new Date(t.getTime() + (m[8] === "+" ? -shift : shift));
+  if (utc.getUTCFullYear() < 1 || utc.getUTCFullYear() > 9999) throw new Error(`date-time out of range: ${v.slice(0, 40)}`);
+  return `${utc.toISOString().slice(0, 19)}${m[7] ?? ""}`;
+}
+
+/**
+ * A text[] literal for COPY: every element double-quoted (so NULL, braces, commas and spaces stay
+ * text), with `"` and `\` escaped for the array parser; the COPY escaping (copyText) comes on top.
+ */
+export function arrayLiteral(items: string[]): string {
+  if (!items.length) return "{}";
+  let s = "{";
+  for (let i = 0; i < items.length; i++) {
+    const v = items[i]!;
+    s += `${i ? "," : ""}"${v.indexOf('"') === -1 && v.indexOf("\\") === -1 ? v : v.replace(/["\\]/g, "\\$&")}"`;
+  }
+  return `${s}}`;
+}
+
+/** COPY text of orders in the live "Order" table's form (LIVE_ORDER_COLUMNS); `head` is the shop column. */
+export function liveOrderRows(rows: OrderRecord[], head: string): string {
+  let text = "";
+  for (const r of rows) {
+    text += `${head}${r.id}\t${opt(r.customerId)}\t${copyText(r.name)}\t${utcTimestamp(r.processedAt)}\t${utcTimestamp(r.createdAt)}\t${utcTimestamp(r.updatedAt)}\t${r.cancelledAt == null ? N : utcTimestamp(r.cancelledAt)}\t${r.test ? "t" : "f"}\t${copyText(r.financialStatus)}\t${r.currentTotal}\t${r.totalPrice}\t${copyText(r.currency)}\t${copyText(arrayLiteral(r.discountCodes))}\n`;
+  }
+  return text;
+}
 
 /** One batch as COPY text per table, with the facts about it the ingest needs besides the rows. */
 export interface RenderedBatch {
   orders: string;
   lines: string;
-  /** Empty for the direct load (it loads an orders export; customers are staged). */
+  /** Empty for the live target (the direct load loads an orders export; customers are staged). */
   customers: string;
   orderCount: number;
   lineRowCount: number;
@@ -108,9 +180,10 @@ export interface RenderedBatch {
 
 /** A parsed batch's rows for `target`; the records are dropped, the counts and malformed lines kept. */
 export function renderBatch(p: ParsedBatch, target: RowTarget): RenderedBatch {
-  const head = target.kind === "staged" ? stagedHead(target.runId, target.shop) : "";
+  const head = target.kind === "staged" ? stagedHead(target.runId, target.shop) : `${copyText(target.shop)}\t`;
   return {
-    orders: orderRows(p.orders, head),
+    // Lines have the same columns staged and live, less the run (and their values need no conversion).
+    orders: target.kind === "staged" ? orderRows(p.orders, head) : liveOrderRows(p.orders, head),
     lines: lineRows(p.lines, head),
     customers: target.kind === "staged" ? customerRows(p.customers, head) : "",
     orderCount: p.orders.length,

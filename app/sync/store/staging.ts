@@ -1,7 +1,18 @@
 import { isUniqueViolation, type Sql } from "../../db/sql";
 import type { CustomerRecord, LineRecord, OrderRecord } from "../../shopify/bulk/records";
 import { qualifyingOrder } from "./qualifying";
-import { CUSTOMER_COLUMNS, customerRows, LINE_COLUMNS, lineRows, ORDER_COLUMNS, orderRows, stagedHead, type RenderedBatch } from "./rows";
+import {
+  CUSTOMER_COLUMNS,
+  customerRows,
+  LINE_COLUMNS,
+  lineRows,
+  LIVE_LINE_COLUMNS,
+  LIVE_ORDER_COLUMNS,
+  ORDER_COLUMNS,
+  orderRows,
+  stagedHead,
+  type RenderedBatch,
+} from "./rows";
 
 /**
  * The sync's SQL, identical on PGlite and PostgreSQL (docs/decisions/050 and 051).
@@ -144,32 +155,27 @@ async function insertCustomersWithAggregates(
 }
 
 /**
- * Direct load (docs/decisions/051): a shop's first sync, on PostgreSQL, when the orders export is the
- * run's last: its batches go straight into the live tables inside one transaction that stays open
- * for the whole download and closes the run. Invisible until it commits, like the staged path, but
- * the merge's work happens while the file is still being parsed. Batches pass through session temp
- * tables of staging's shape, so the conversions are the staged merge's own.
+ * Direct load (docs/decisions/051, 097): a shop's first sync, on PostgreSQL, when the orders export is
+ * the run's last: its batches are COPYed straight into the live tables inside one transaction that
+ * stays open for the whole download and closes the run. Invisible until it commits, like the staged
+ * path, but the merge's work happens while the file is still being parsed. The parse workers render
+ * the live tables' own forms (rows.ts, target "live": shop column, UTC timestamps, array literals),
+ * so PostgreSQL parses each row once, with no temp table and no INSERT … SELECT behind it.
  */
 export async function beginDirectLoad(tx: Sql) {
-  // Staging's shape without the run and the shop (one shop per load: a parameter, not a column).
-  await tx.exec(
-    `CREATE TEMP TABLE direct_orders (LIKE "SyncStageOrder") ON COMMIT DROP;
-     CREATE TEMP TABLE direct_lines (LIKE "SyncStageOrderLine") ON COMMIT DROP;
-     ALTER TABLE direct_orders DROP COLUMN "runId", DROP COLUMN shop;
-     ALTER TABLE direct_lines DROP COLUMN "runId", DROP COLUMN shop;
-     SET LOCAL work_mem = '64MB'; SET LOCAL jit = off`,
-  );
+  // The closing statements (customers with their aggregates over the loaded orders) sort and hash
+  // in memory; each runs once, so compiling it would cost more than it saves.
+  await tx.exec(`SET LOCAL work_mem = '64MB'; SET LOCAL jit = off`);
 }
 
-/** One batch of a direct load, rendered by rows.ts for the direct target (no run or shop column). */
-export async function loadDirectRows(tx: Sql, shop: string, rows: Pick<RenderedBatch, "orders" | "lines">) {
-  if (rows.orders) await tx.copyFrom("direct_orders", ORDER_COLUMNS.slice(2), rows.orders);
-  if (rows.lines) await tx.copyFrom("direct_lines", LINE_COLUMNS.slice(2), rows.lines);
-  // Plain inserts: the shop had nothing when the transaction began, and a row written by anyone
-  // else since (a webhook) is a unique violation that sends the caller back to the staged path.
-  await tx.query(`INSERT INTO ${ORDER_TARGET} SELECT ${STAGED_ORDER("so", "$1::text")} FROM direct_orders so ORDER BY so.id`, [shop]);
-  await tx.query(`INSERT INTO ${LINE_TARGET} SELECT ${STAGED_LINE("$1::text")} FROM direct_lines sl ORDER BY sl."orderId", sl.id`, [shop]);
-  await tx.exec(`TRUNCATE direct_orders, direct_lines`);
+/**
+ * One batch of a direct load, rendered by rows.ts for the live target. Plain COPY: the shop had
+ * nothing when the transaction began, and a row written by anyone else since (a webhook), or an id
+ * the export repeats, is a unique violation that sends the caller back to the staged path.
+ */
+export async function loadDirectRows(tx: Sql, rows: Pick<RenderedBatch, "orders" | "lines">) {
+  if (rows.orders) await tx.copyFrom("Order", LIVE_ORDER_COLUMNS, rows.orders);
+  if (rows.lines) await tx.copyFrom("OrderLine", LIVE_LINE_COLUMNS, rows.lines);
 }
 
 /**
