@@ -399,21 +399,42 @@ function ruleChurnRisk(c: CustomerSummary, s: Settings): number {
   return Math.min(1, 0.5 * base + 0.5 * (cycle / (1 + cycle)));
 }
 
-export function analyze(h: PurchaseHistories, opts: AnalyzeOptions): AnalysisResult {
+/**
+ * The analysis in steps (docs/decisions/096-analysis-off-the-event-loop.md): the models are fitted
+ * when it is created, then `next` scores the customers a slice at a time, so a caller can write a
+ * slice's rows before the next exists (a million row objects never live at once), and `summary`
+ * gives the shop's figures once every customer is scored. `analyze` is this in one go: same rows,
+ * same figures.
+ */
+export interface AnalysisSteps {
+  /** Customers with an order by asOf: how many rows `next` returns in all. */
+  readonly customers: number;
+  readonly asOf: string;
+  readonly vipThreshold: number | null;
+  readonly model: ModelResult | null;
+  readonly modelMessage: string | null;
+  /** The next (up to) `limit` customers' rows, in history order; empty once all are scored. */
+  next(limit: number): CustomerAnalysis[];
+  /** The shop's figures (AnalysisResult without rows); only after every customer was scored. */
+  summary(): Omit<AnalysisResult, "rows">;
+}
+
+export function analyzeInSteps(h: PurchaseHistories, opts: AnalyzeOptions): AnalysisSteps {
   const s = resolveSettings(opts.settings);
   const asOf = typeof opts.asOf === "number" ? opts.asOf : dayFromIso(opts.asOf);
   const timeUnit = opts.timeUnit ?? "week";
   const unit = timeUnit === "week" ? 7 : 1;
   const snap = snapshot(h, asOf);
   const n = snap.idx.length;
-  const summaries: CustomerSummary[] = new Array(n);
+  // Only the totals are needed before scoring (the VIP threshold); each customer's summary is
+  // computed again when it is scored, so no array of a million summary objects is kept. The sum
+  // runs in summarizeCustomer's order, so the totals are the same doubles.
   const totals = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const c = snap.idx[i];
-    const a = h.offsets[c],
-      e = h.offsets[c + 1];
-    summaries[i] = summarizeCustomer(h.days.subarray(a, e), h.values.subarray(a, e), h.orders.subarray(a, e), asOf)!;
-    totals[i] = summaries[i].totalSpent;
+    let total = 0;
+    for (let k = h.offsets[c], e = h.offsets[c + 1]; k < e && h.days[k] <= asOf; k++) total += h.values[k];
+    totals[i] = total;
   }
   const vipT = vipThreshold(totals, s);
 
@@ -458,9 +479,12 @@ export function analyze(h: PurchaseHistories, opts: AnalyzeOptions): AnalysisRes
     repeat = 0,
     orders = 0,
     revenue = 0;
-  const rows: CustomerAnalysis[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const c = summaries[i];
+  let done = 0;
+  const score = (i: number): CustomerAnalysis => {
+    const at = snap.idx[i];
+    const a = h.offsets[at],
+      e = h.offsets[at + 1];
+    const c = summarizeCustomer(h.days.subarray(a, e), h.values.subarray(a, e), h.orders.subarray(a, e), asOf)!;
     const cls = lapseClass(c.daysSinceLastOrder, s);
     const overdue = isOverdue(c, s);
     const vip = vipT !== null && c.totalSpent >= vipT;
@@ -499,7 +523,7 @@ export function analyze(h: PurchaseHistories, opts: AnalyzeOptions): AnalysisRes
         churn = 1 - pBuy;
       }
     }
-    rows[i] = {
+    return {
       customerId: h.customerIds[snap.idx[i]],
       orders: c.orders,
       totalSpent: c.totalSpent,
@@ -522,35 +546,57 @@ export function analyze(h: PurchaseHistories, opts: AnalyzeOptions): AnalysisRes
       expectedNextOrderDate: next,
       churnRisk: churn,
     };
-  }
-  let guestOrders = 0,
-    guestRevenue = 0;
-  for (let i = 0; i < h.guestDays.length; i++)
-    if (h.guestDays[i] <= asOf) {
-      guestOrders++;
-      guestRevenue += h.guestValues[i];
-    }
-  const share = (k: number) => ({ count: k, share: n ? k / n : 0 });
+  };
   return {
+    customers: n,
     asOf: isoFromDay(asOf),
     vipThreshold: vipT,
-    customers: n,
-    repeatCustomers: repeat,
-    classes: {
-      active: share(classes.active),
-      at_risk: share(classes.at_risk),
-      high_risk: share(classes.high_risk),
-      lost: share(classes.lost),
-    },
-    overdue: overdueN,
-    vip: vipN,
-    targets: { vip: tVip, standard: tStd, total: tVip + tStd },
-    historicalNorm: historicalNorm(h, asOf, s),
-    shop: { orders: orders + guestOrders, revenue: revenue + guestRevenue, guestOrders, guestRevenue },
     model,
     modelMessage,
-    rows,
+    next(limit) {
+      const to = Math.min(n, done + Math.max(0, Math.floor(limit)));
+      const rows: CustomerAnalysis[] = new Array(to - done);
+      for (let i = done; i < to; i++) rows[i - done] = score(i);
+      done = to;
+      return rows;
+    },
+    summary() {
+      if (done < n) throw new AppError("INTERNAL", `analysis summary asked for after ${done} of ${n} customers were scored`);
+      let guestOrders = 0,
+        guestRevenue = 0;
+      for (let i = 0; i < h.guestDays.length; i++)
+        if (h.guestDays[i] <= asOf) {
+          guestOrders++;
+          guestRevenue += h.guestValues[i];
+        }
+      const share = (k: number) => ({ count: k, share: n ? k / n : 0 });
+      return {
+        asOf: isoFromDay(asOf),
+        vipThreshold: vipT,
+        customers: n,
+        repeatCustomers: repeat,
+        classes: {
+          active: share(classes.active),
+          at_risk: share(classes.at_risk),
+          high_risk: share(classes.high_risk),
+          lost: share(classes.lost),
+        },
+        overdue: overdueN,
+        vip: vipN,
+        targets: { vip: tVip, standard: tStd, total: tVip + tStd },
+        historicalNorm: historicalNorm(h, asOf, s),
+        shop: { orders: orders + guestOrders, revenue: revenue + guestRevenue, guestOrders, guestRevenue },
+        model,
+        modelMessage,
+      };
+    },
   };
+}
+
+export function analyze(h: PurchaseHistories, opts: AnalyzeOptions): AnalysisResult {
+  const steps = analyzeInSteps(h, opts);
+  const rows = steps.next(steps.customers);
+  return { ...steps.summary(), rows };
 }
 
 /** Silent-90+ share now vs one lookback earlier, and orders per customer in the last vs prior window. */

@@ -3,6 +3,7 @@ export { HistoryAccumulator, OrderedHistoryBuilder, buildHistories, type OrderFa
 export { DAY_MS, localDay, dayFromIso, isoFromDay, assertTimeZone } from "./dates";
 export {
   analyze,
+  analyzeInSteps,
   summarizeCustomer,
   lapseClass,
   isOverdue,
@@ -11,6 +12,7 @@ export {
   riskSummary,
   churnRisk,
   type AnalysisResult,
+  type AnalysisSteps,
   type AnalyzeOptions,
   type CustomerAnalysis,
   type CustomerSummary,
