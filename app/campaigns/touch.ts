@@ -2,7 +2,7 @@ import type { z } from "zod";
 import type { Sql } from "../db/sql";
 import { discountEndsAt, evaluateGuardrails, nextTouchDecision, type CampaignStatus, type GuardrailReason } from "../domain/campaigns";
 import { AppError } from "../lib/errors";
-import type { SendOutcome } from "../messaging/types";
+import type { OutboundEmail, SendOutcome } from "../messaging/types";
 import { shopFacts } from "../shop-settings.server";
 import type { CampaignDeps } from "./deps";
 import { discountLink, type ShopInfo } from "./email";
@@ -22,8 +22,10 @@ import {
   pauseCampaignRow,
   setTouchState,
   type CampaignRow,
+  type TouchRow,
 } from "./store";
-import { customerById } from "../sync/store/customers";
+import { customerById, customersByIds } from "../sync/store/customers";
+import { lastSentAtOf, setTouchStates, touchesOf, type TouchOutcomeRow } from "./store/touch-batch";
 import { firstPurchaseSince, firstPurchasesInWindows, qualifyingPurchase } from "../sync/store/purchases";
 
 function domainStatus(c: CampaignRow, now: Date): CampaignStatus {
@@ -98,7 +100,7 @@ export async function runTouch(
 
   const facts = await shopFacts(deps.sql, p.shop);
   const shop: ShopInfo = { ...facts, domain: p.shop };
-  const dedupeKey = `campaign:${p.campaignId}:${p.customerId}:day${p.day}`;
+  const dedupeKey = touchDedupeKey(p);
   let flowPayload: Record<string, unknown>;
   let outcome: SendOutcome;
   if (t.branch === "VIP" && (await deps.outreach.hasConciergeContact(deps.sql, p.shop, p.campaignId, p.customerId))) {
@@ -132,40 +134,9 @@ export async function runTouch(
     });
     flowPayload = { customer_id: p.customerId, campaign_id: p.campaignId, branch: "vip", touch_day: p.day, perk };
   } else {
-    // A program's code has no end date in Shopify; the member's offer ends validityDays after they joined.
-    const endsAt = c.discountEndsAt ?? discountEndsAt(new Date(t.assignedAt), c.settings);
-    const d = c.settings.discount;
-    outcome = await deps.messenger.sendEmail({
-      shop: p.shop,
-      customerId: p.customerId,
-      kind: "winback_standard",
-      dedupeKey,
-      campaignId: p.campaignId,
-      content: {
-        template: "winback_standard",
-        stage: p.day === 0 ? "first" : "reminder",
-        firstName: contact?.firstName ?? null,
-        discount: d.kind === "percentage" ? { percent: d.value } : { amount: d.value },
-        code: c.discountCode,
-        endsAt,
-        link: discountLink(shop, c.discountCode),
-        // Only terms the code itself enforces in Shopify (ADR 077).
-        terms: {
-          minimumSubtotal: d.minimumSubtotal || null,
-          oncePerCustomer: d.appliesOncePerCustomer,
-          products: d.appliesTo.kind === "products" ? d.appliesTo.products.map((x) => x.title) : [],
-          combinesWith: d.combinesWith,
-        },
-      },
-    });
-    flowPayload = {
-      customer_id: p.customerId,
-      campaign_id: p.campaignId,
-      branch: "standard",
-      touch_day: p.day,
-      discount_code: c.discountCode,
-      discount_ends_at: endsAt.toISOString(),
-    };
+    const standard = standardTouch(c, t, p, contact?.firstName ?? null, shop);
+    outcome = await deps.messenger.sendEmail(standard.email);
+    flowPayload = standard.flowPayload;
   }
 
   if (outcome.status === "skipped" && outcome.reason === "unsubscribed") {
@@ -191,6 +162,56 @@ export async function runTouch(
   }
   await setTouch(deps.sql, p, "skipped", outcome.reason, { flowFired: !!fired });
   return { action: "skipped", reason: outcome.reason };
+}
+
+/** The Standard branch's email and Flow payload for one touch (runTouch and the batched send build it alike). */
+function standardTouch(
+  c: CampaignRow,
+  t: Pick<TouchRow, "assignedAt">,
+  p: z.infer<typeof TouchPayload>,
+  firstName: string | null,
+  shop: ShopInfo,
+): { email: OutboundEmail; flowPayload: Record<string, unknown> } {
+  // A program's code has no end date in Shopify; the member's offer ends validityDays after they joined.
+  const endsAt = c.discountEndsAt ?? discountEndsAt(new Date(t.assignedAt), c.settings);
+  const d = c.settings.discount;
+  const email: OutboundEmail = {
+    shop: p.shop,
+    customerId: p.customerId,
+    kind: "winback_standard",
+    dedupeKey: touchDedupeKey(p),
+    campaignId: p.campaignId,
+    content: {
+      template: "winback_standard",
+      stage: p.day === 0 ? "first" : "reminder",
+      firstName,
+      discount: d.kind === "percentage" ? { percent: d.value } : { amount: d.value },
+      code: c.discountCode,
+      endsAt,
+      link: discountLink(shop, c.discountCode),
+      // Only terms the code itself enforces in Shopify (ADR 077).
+      terms: {
+        minimumSubtotal: d.minimumSubtotal || null,
+        oncePerCustomer: d.appliesOncePerCustomer,
+        products: d.appliesTo.kind === "products" ? d.appliesTo.products.map((x) => x.title) : [],
+        combinesWith: d.combinesWith,
+      },
+    },
+  };
+  const flowPayload = {
+    customer_id: p.customerId,
+    campaign_id: p.campaignId,
+    branch: "standard",
+    touch_day: p.day,
+    discount_code: c.discountCode,
+    discount_ends_at: endsAt.toISOString(),
+  };
+  return { email, flowPayload };
+}
+
+/** The messenger's and Flow's dedupe key of a touch: a retried touch is never sent or fired twice. */
+function touchDedupeKey(p: z.infer<typeof TouchPayload>): string {
+  return `campaign:${p.campaignId}:${p.customerId}:day${p.day}`;
 }
 
 /**
@@ -235,11 +256,18 @@ export async function runTouchBatch(
   const due = await dueTouchesOfBatch(deps.sql, p.campaignId, p.day, p.batch, now);
   const actions: TouchBatchResult["actions"] = {};
   let nextRunAt: Date | null = null;
+  const count = (a: TouchResult["action"], n = 1) => (actions[a] = (actions[a] ?? 0) + n);
   try {
-    await eachLimit(due, opts.concurrency ?? TOUCH_BATCH_CONCURRENCY, async (customerId) => {
-      const r = await runTouch(deps, { shop: p.shop, campaignId: p.campaignId, customerId, day: p.day }, { inBatch: true });
-      actions[r.action] = (actions[r.action] ?? 0) + 1;
-    });
+    if (deps.messenger.sendEmails) {
+      const chunks: string[][] = [];
+      for (let i = 0; i < due.length; i += TOUCH_SEND_CHUNK) chunks.push(due.slice(i, i + TOUCH_SEND_CHUNK));
+      await eachLimit(chunks, TOUCH_SEND_CHUNKS_IN_FLIGHT, (ids) => runTouchChunk(deps, p, ids, count));
+    } else {
+      await eachLimit(due, opts.concurrency ?? TOUCH_BATCH_CONCURRENCY, async (customerId) => {
+        const r = await runTouch(deps, { shop: p.shop, campaignId: p.campaignId, customerId, day: p.day }, { inBatch: true });
+        count(r.action);
+      });
+    }
   } finally {
     const next = await nextRunOfBatch(deps.sql, p.campaignId, p.day, p.batch);
     // Touches due now that are still scheduled failed: the retry of this job runs them, not another job.
@@ -249,6 +277,128 @@ export async function runTouchBatch(
     }
   }
   return { ran: due.length, actions, nextRunAt };
+}
+
+/**
+ * Touches of a batch read, decided and sent together (docs/decisions/095-batched-sends.md): about
+ * what the pooled SMTP transport has in flight, so a crash leaves at most that many claimed but unsent.
+ */
+export const TOUCH_SEND_CHUNK = 25;
+/** Chunks of one batch at once: one chunk's SMTP overlaps the next one's reads and claims. */
+export const TOUCH_SEND_CHUNKS_IN_FLIGHT = 3;
+
+/**
+ * runTouch for a chunk of a batch's touches, with the same rules, reading in one statement each
+ * what runTouch reads per touch (the campaign, the touches with their members' exits, first
+ * purchases, contacts, last sends), deciding each touch with the same domain function, sending the
+ * Standard emails through messenger.sendEmails and writing the outcomes in one statement. The
+ * campaign is read per chunk, so a pause (by the merchant or a guardrail) holds the next chunk;
+ * consent and suppression are decided by the messenger under its lock at send time. Every touch
+ * that is not a plain Standard send (exit, hold, skip, defer, VIP notes) goes through runTouch
+ * itself, which decides again from fresh reads.
+ */
+async function runTouchChunk(
+  deps: CampaignDeps,
+  p: z.infer<typeof TouchBatchPayload>,
+  ids: string[],
+  count: (a: TouchResult["action"], n?: number) => void,
+): Promise<void> {
+  const now = deps.now();
+  const key = (customerId: string) => ({ shop: p.shop, campaignId: p.campaignId, customerId, day: p.day });
+  const [c, touches, contacts, lastSent] = await Promise.all([
+    getCampaign(deps.sql, p.shop, p.campaignId),
+    touchesOf(deps.sql, p.campaignId, p.day, ids),
+    customersByIds(deps.sql, p.shop, ids),
+    lastSentAtOf(deps.sql, p.shop, ids, { campaignId: p.campaignId, day: p.day }),
+  ]);
+  const open = ids.filter((id) => touches.get(id)?.state === "scheduled" && !touches.get(id)!.reactivatedAt && !touches.get(id)!.exitedAt);
+  const purchases = await firstPurchasesInWindows(
+    deps.sql,
+    p.shop,
+    open.map((id) => ({ customerId: id, from: new Date(touches.get(id)!.assignedAt) })),
+  );
+  const ordered = new Set(open.filter((_, i) => purchases[i]));
+  const single: string[] = [];
+  const sends: Array<{ customerId: string; email: OutboundEmail; flowPayload: Record<string, unknown> }> = [];
+  let shop: ShopInfo | null = null;
+  for (const id of ids) {
+    const t = touches.get(id);
+    if (!t || t.state !== "scheduled" || t.exitedAt || t.branch === "VIP") {
+      single.push(id);
+      continue;
+    }
+    const contact = contacts.get(id) ?? null;
+    const decision = nextTouchDecision({
+      customerState: {
+        ordered: !!t.reactivatedAt || ordered.has(id),
+        unsubscribed: contact?.emailConsent === "UNSUBSCRIBED",
+        inHoldout: t.holdout,
+      },
+      campaignStatus: domainStatus(c, now),
+      lastMessageAt: lastSent.get(id) ?? null,
+      now,
+      dueAt: new Date(t.dueAt),
+      settings: c.settings,
+    });
+    if (decision.action !== "send") {
+      single.push(id);
+      continue;
+    }
+    shop ??= { ...(await shopFacts(deps.sql, p.shop)), domain: p.shop };
+    sends.push({ customerId: id, ...standardTouch(c, t, key(id), contact?.firstName ?? null, shop) });
+  }
+
+  const failures: unknown[] = [];
+  const outcomes = sends.length ? await deps.messenger.sendEmails!(sends.map((s) => s.email)) : [];
+  const rows: TouchOutcomeRow[] = [];
+  let sent = 0;
+  await eachLimit([...outcomes.keys()], TOUCH_SEND_CHUNK, async (i) => {
+    const outcome = outcomes[i]!;
+    const s = sends[i]!;
+    try {
+      if (outcome.status === "failed") throw outcome.error;
+      if (outcome.status === "skipped" && outcome.reason === "unsubscribed") {
+        await exitMember(deps.sql, p.campaignId, s.customerId, "unsubscribed", now);
+        rows.push({ customerId: s.customerId, state: "canceled", reason: "unsubscribed", messageId: null, flowFired: false });
+        return count("exited");
+      }
+      if (outcome.status === "skipped" && outcome.reason === "frequency_cap") {
+        await markTouchDeferred(deps.sql, key(s.customerId), new Date(now.getTime() + c.settings.frequencyCapHours * 3_600_000));
+        return count("deferred");
+      }
+      // The Flow trigger goes out even without email consent: the merchant's Flow may text the customer.
+      const fired = await deps.flow.fire({ shop: p.shop, handle: "winback-touch", payload: s.flowPayload, dedupeKey: s.email.dedupeKey });
+      if (outcome.status === "sent") {
+        rows.push({ customerId: s.customerId, state: "sent", reason: null, messageId: outcome.messageId, flowFired: !!fired });
+        sent++;
+        return count("sent");
+      }
+      // "duplicate": a previous attempt sent it and died before recording; the message is out.
+      const duplicate = outcome.reason === "duplicate";
+      rows.push({
+        customerId: s.customerId,
+        state: duplicate ? "sent" : "skipped",
+        reason: outcome.reason,
+        messageId: null,
+        flowFired: !!fired,
+      });
+      count(duplicate ? "sent" : "skipped");
+    } catch (e) {
+      // Left scheduled: the job fails after the others and its retry runs this touch again (the dedupe keys hold).
+      failures.push(e);
+    }
+  });
+  await setTouchStates(deps.sql, p.campaignId, p.day, rows);
+  // Guardrails once per chunk: a breach pauses the campaign and the next chunk's touches are held.
+  if (sent) await checkGuardrails(deps, c);
+  await eachLimit(single, TOUCH_BATCH_CONCURRENCY, async (id) => {
+    try {
+      count((await runTouch(deps, key(id), { inBatch: true })).action);
+    } catch (e) {
+      failures.push(e);
+    }
+  });
+  if (failures.length) throw failures[0];
 }
 
 export function describeGuardrail(reasons: GuardrailReason[]): string {
