@@ -104,12 +104,15 @@ export function planView(
   baselineRate: number,
   currency?: string,
 ) {
-  const plan = planExperiment({
-    treated: standardTreated,
-    holdout: standardHoldout,
-    arms: experiment.arms.length,
-    baselineRate: Math.min(0.9, Math.max(0.001, baselineRate)),
-  });
+  const plan = planExperiment(
+    {
+      treated: standardTreated,
+      holdout: standardHoldout,
+      arms: experiment.arms.length,
+      baselineRate: Math.min(0.9, Math.max(0.001, baselineRate)),
+    },
+    experiment.rateScale,
+  );
   return {
     ...plan,
     baselineRate,

@@ -106,7 +106,7 @@ describe("planning before launch", () => {
 });
 
 describe("results", () => {
-  const def = { metric: "reactivation" as const, revenueScale: 2 };
+  const def = { metric: "reactivation" as const, revenueScale: 2, rateScale: 0.05 };
 
   it("names the arm that beats every other arm", () => {
     const r = measureExperiment(def, [arm("A", 2000, 100), arm("B", 2000, 260), arm("C", 2000, 110)], totals(600, 25));
@@ -126,7 +126,7 @@ describe("results", () => {
   });
 
   it("revenue as the metric: a smaller reactivation gain with bigger baskets can win", () => {
-    const rev = { metric: "revenue" as const, revenueScale: 2 };
+    const rev = { metric: "revenue" as const, revenueScale: 2, rateScale: 0.05 };
     const r = measureExperiment(rev, [arm("A", 3000, 300, 40), arm("B", 3000, 280, 90)], totals(600, 25, 40));
     expect(r.leader).toBe("B");
     expect(r.best).toBe("B");

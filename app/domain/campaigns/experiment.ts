@@ -45,6 +45,12 @@ export const experimentSchema = z
      * (the mixture prior of the always-valid interval must not be chosen from the data it judges).
      */
     revenueScale: z.number().positive().max(MAX_MONEY_AMOUNT).default(2),
+    /**
+     * The same for the reactivation rate: the difference between offers the merchant cares about
+     * (default 5 points). The interval is tightest around it; stats/sequential.ts' campaign default
+     * of 2 points suits a whole campaign against its holdout, offers differ by more.
+     */
+    rateScale: z.number().min(0.005).max(0.5).default(0.05),
   })
   .superRefine((e, ctx) => {
     const seen = new Set<string>();
@@ -65,6 +71,7 @@ export interface Experiment {
   arms: ExperimentArm[];
   metric: "reactivation" | "revenue";
   revenueScale: number;
+  rateScale: number;
 }
 
 /** Parses merchant input or stored JSON; INVALID_INPUT names every problem. Arms are keyed A, B, C, D in order. */
@@ -78,6 +85,7 @@ export function parseExperiment(input: unknown): Experiment {
     arms: r.data.arms.map((a, i) => ({ key: ARM_KEYS[i]!, offer: a.offer, subject: a.subject })),
     metric: r.data.metric,
     revenueScale: r.data.revenueScale,
+    rateScale: r.data.rateScale,
   };
 }
 
@@ -167,7 +175,8 @@ function sequentialMde(variance: number, alpha: number, power: number, tau2: num
   return h + normalQuantile(power) * Math.sqrt(variance);
 }
 
-export function planExperiment(input: PlanInput, tau2 = 0.02 ** 2): ExperimentPlan {
+export function planExperiment(input: PlanInput, rateScale = 0.05): ExperimentPlan {
+  const tau2 = rateScale * rateScale;
   const { treated, holdout, arms, baselineRate: p } = input;
   const alpha = input.alpha ?? 0.05;
   const power = input.power ?? 0.8;
@@ -276,12 +285,13 @@ function revenueDiff(a: ArmTotals, b: ArmTotals, alpha: number, scale: number): 
  * excludes 0 in its favour; otherwise there is no winner yet and the leader is shown as such.
  */
 export function measureExperiment(
-  experiment: Pick<Experiment, "metric" | "revenueScale">,
+  experiment: Pick<Experiment, "metric" | "revenueScale" | "rateScale">,
   arms: readonly ArmOutcome[],
   holdout: ArmTotals,
-  opts: { alpha?: number; tau2?: number } = {},
+  opts: { alpha?: number } = {},
 ): ExperimentResult {
   const alpha = opts.alpha ?? 0.05;
+  const tau2 = experiment.rateScale * experiment.rateScale;
   if (arms.length < 2 || arms.length > ARM_KEYS.length) throw new AppError("INVALID_INPUT", "measureExperiment: 2 to 4 arms");
   arms.forEach((a) => checkTotals(a, `arm ${a.key}`));
   checkTotals(holdout, "holdout");
@@ -292,7 +302,7 @@ export function measureExperiment(
   const rpm = (a: ArmTotals) => (a.n > 0 ? a.revenueSum / a.n : null);
   const seq = (a: ArmTotals, b: ArmTotals) =>
     a.n > 0 && b.n > 0
-      ? sequentialDiffOfProportions({ x: a.reactivated, n: a.n }, { x: b.reactivated, n: b.n }, { alpha: alphaPer, tau2: opts.tau2 })
+      ? sequentialDiffOfProportions({ x: a.reactivated, n: a.n }, { x: b.reactivated, n: b.n }, { alpha: alphaPer, tau2 })
       : null;
   const results: ArmResult[] = arms.map((a) => ({
     key: a.key,
