@@ -326,3 +326,20 @@ export async function cycleAndBuyChance(
   const num = (v: number | null) => (v == null ? null : Number(v));
   return new Map(rows.map((r) => [r.customerId, { medianGapDays: num(r.medianGapDays), pBuy: num(r.pBuy) }]));
 }
+  return rows[0] ?? null;
+}
+
+/** The cycle and buying chance of some customers from the latest scores (won-back health, ADR 102); unscored ones are absent. */
+export async function cycleAndBuyChance(
+  sql: Sql,
+  shop: string,
+  customerIds: string[],
+): Promise<Map<string, { medianGapDays: number | null; pBuy: number | null }>> {
+  if (!customerIds.length) return new Map();
+  const rows = await sql.query<{ customerId: string; medianGapDays: number | null; pBuy: number | null }>(
+    `SELECT "customerId"::text AS "customerId", "medianGapDays", "pBuy" FROM "CustomerScore" WHERE shop = $1 AND "customerId" = ANY($2::bigint[])`,
+    [shop, customerIds],
+  );
+  const num = (v: number | null) => (v == null ? null : Number(v));
+  return new Map(rows.map((r) => [r.customerId, { medianGapDays: num(r.medianGapDays), pBuy: num(r.pBuy) }]));
+}
