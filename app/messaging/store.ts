@@ -808,14 +808,14 @@ export async function campaignVisits(sql: Sql, campaignId: string): Promise<{ vi
   return r ?? { visits: 0, visitors: 0 };
 }
 
-/** A shop's sent campaign messages (id, customer, campaign, sent at): the code outcomes are read against these. */
+/** A shop's sent campaign messages (id, kind, customer, campaign, sent at): the code outcomes are read against these (ADR 102). */
 export async function sentCampaignMessages(
   sql: Sql,
   shop: string,
   filter: { campaignId?: string; customerId?: string } = {},
-): Promise<Array<{ id: string; customerId: string; campaignId: string; sentAt: Date }>> {
-  const rows = await sql.query<{ id: string; customerId: string; campaignId: string; sentAt: Date }>(
-    `SELECT id, "customerId"::text AS "customerId", "campaignId", "sentAt" FROM "MessageLog"
+): Promise<Array<{ id: string; kind: string; customerId: string; campaignId: string; sentAt: Date }>> {
+  const rows = await sql.query<{ id: string; kind: string; customerId: string; campaignId: string; sentAt: Date }>(
+    `SELECT id, kind, "customerId"::text AS "customerId", "campaignId", "sentAt" FROM "MessageLog"
       WHERE shop = $1 AND status = 'sent' AND "sentAt" IS NOT NULL AND "campaignId" IS NOT NULL
         AND ($2::text IS NULL OR "campaignId" = $2) AND ($3::bigint IS NULL OR "customerId" = $3::bigint)
       ORDER BY "sentAt", id`,
