@@ -40,6 +40,11 @@ const EnvSchema = z.object({
   ADMIN_FRAME_ORIGINS: z.string().optional(),
   SHOP_CUSTOM_DOMAIN: z.string().optional(),
   SMTP_URL: z.string().optional(),
+  /**
+   * SMTP connections the pooled transport keeps open at once (nodemailer's maxConnections): the
+   * emails in flight. A `maxConnections` in SMTP_URL's query wins (docs/decisions/095-batched-sends.md).
+   */
+  SMTP_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   MAIL_FROM: z.string().default("Winback <winback@localhost>"),
   /**
    * Signs the mail relay's complaint/bounce reports to /email/feedback. Its own secret, never the

@@ -15,11 +15,14 @@ export function mailTransport(): Transporter | null {
   if (globalThis.__winbackMailTransport !== undefined) return globalThis.__winbackMailTransport;
   const url = env().SMTP_URL;
   if (!url) return (globalThis.__winbackMailTransport = null);
-  return (globalThis.__winbackMailTransport = createMailTransport(url));
+  return (globalThis.__winbackMailTransport = createMailTransport(url, { poolSize: env().SMTP_POOL_SIZE }));
 }
 
-/** The pooled transport for an SMTP URL (also used by bench/emails.ts, so it measures what the app runs). */
-export function createMailTransport(url: string): Transporter {
+/**
+ * The pooled transport for an SMTP URL (also used by bench/emails.ts, so it measures what the app runs).
+ * `poolSize` connections at most (SMTP_POOL_SIZE) unless the URL's query sets `maxConnections`.
+ */
+export function createMailTransport(url: string, opts: { poolSize?: number } = {}): Transporter {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -29,5 +32,6 @@ export function createMailTransport(url: string): Transporter {
   if (!/^smtps?:$/.test(parsed.protocol))
     throw new AppError("CONFIG", `SMTP_URL must start with smtp:// or smtps:// (got ${parsed.protocol})`);
   parsed.searchParams.set("pool", "true");
+  if (opts.poolSize && !parsed.searchParams.has("maxConnections")) parsed.searchParams.set("maxConnections", String(opts.poolSize));
   return nodemailer.createTransport(parsed.toString());
 }
