@@ -43,11 +43,13 @@ import {
   setCampaignDiscount,
   setCampaignSegment,
   pendingTouchBatches,
+  recordAssignmentRisk,
   taggedCount,
   untaggedMemberBranches,
   type CampaignRow,
 } from "./store";
 import { winbackTargets } from "../analysis/store";
+import { chooseTargets } from "./uplift";
 import { DAY_MS } from "../domain/analytics/dates";
 import { customerGid } from "../shopify/ids";
 
@@ -283,9 +285,24 @@ async function snapshotMembers(deps: CampaignDeps, c: CampaignRow): Promise<void
       `No customers to win back: every target is in another campaign's active sequence (${excluded.active_sequence}) or open holdout (${excluded.open_holdout})`,
     );
   }
+  // Whom the Standard offer goes to: by churn risk or expected incremental profit, within the budget (ADR 100). VIPs always stay.
+  const pick = await chooseTargets(deps, c.shop, targets, c.settings);
+  const chosen = targets.filter((t) => t.branch === "VIP" || pick.chosen.has(t.id));
+  if (!chosen.length)
+    throw new AppError(
+      "INSUFFICIENT_DATA",
+      `No customers to win back: targeting by ${pick.by === "profit" ? "expected incremental profit" : "churn risk"} within the budget chose none of ${pick.candidates} targets`,
+    );
+  const targeting = {
+    by: pick.by,
+    requested: pick.requested,
+    fallbackReason: pick.fallbackReason,
+    candidates: pick.candidates,
+    chosen: pick.chosen.size,
+  };
   const holdoutUntil = new Date(launchAt.getTime() + c.settings.reactivationWindowDays * DAY_MS);
   const arms = c.experiment?.arms.length ?? 0;
-  const members = targets.map((t) => {
+  const members = chosen.map((t) => {
     const holdout = isHoldout(c.id, t.id, c.settings.holdoutShare);
     // Offer arms split the treated Standard members (ADR 099); the hash makes a re-run assign the same arm.
     const arm = arms && !holdout && t.branch === "Standard" ? armFor(c.id, t.id, arms) : null;
@@ -293,7 +310,12 @@ async function snapshotMembers(deps: CampaignDeps, c: CampaignRow): Promise<void
   });
   await deps.sql.transaction(async (tx) => {
     const counts = await insertMembers(tx, c.id, c.shop, launchAt, members);
-    await recordStep(tx, c.id, "members", { ...counts, excluded, doneAt: deps.now().toISOString() });
+    await recordAssignmentRisk(
+      tx,
+      c.id,
+      chosen.map((t) => ({ customerId: t.id, churnRisk: t.churnRisk })),
+    );
+    await recordStep(tx, c.id, "members", { ...counts, excluded, targeting, doneAt: deps.now().toISOString() });
   });
   await analyzeCampaignTables(deps.sql);
 }

@@ -21,6 +21,14 @@ export const LaunchStepsSchema = z
         standard: z.number(),
         /** targets left out because another campaign or program holds them, per reason (ADR 077) */
         excluded: z.object({ active_sequence: z.number(), open_holdout: z.number() }),
+        /** how the Standard targets were chosen (ADR 100): ordering used, asked for, why it fell back, how many of how many */
+        targeting: z.object({
+          by: z.enum(["risk", "profit"]),
+          requested: z.enum(["risk", "profit"]),
+          fallbackReason: z.string().nullable(),
+          candidates: z.number(),
+          chosen: z.number(),
+        }),
       })
       .partial(),
     tags: z
