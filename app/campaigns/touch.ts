@@ -6,6 +6,7 @@ import type { OutboundEmail, SendOutcome } from "../messaging/types";
 import { shopFacts } from "../shop-settings.server";
 import type { CampaignDeps } from "./deps";
 import { discountLink, type ShopInfo } from "./email";
+import { offerForMember } from "./experiment";
 import { conciergeContact } from "../outreach/settings";
 import { eachLimit, enqueueTouchBatch, exitMember, TOUCH_QUEUE, type TouchBatchPayload, type TouchPayload } from "./launch";
 import {
@@ -167,14 +168,18 @@ export async function runTouch(
 /** The Standard branch's email and Flow payload for one touch (runTouch and the batched send build it alike). */
 function standardTouch(
   c: CampaignRow,
-  t: Pick<TouchRow, "assignedAt">,
+  t: Pick<TouchRow, "assignedAt" | "arm">,
   p: z.infer<typeof TouchPayload>,
   firstName: string | null,
   shop: ShopInfo,
 ): { email: OutboundEmail; flowPayload: Record<string, unknown> } {
   // A program's code has no end date in Shopify; the member's offer ends validityDays after they joined.
   const endsAt = c.discountEndsAt ?? discountEndsAt(new Date(t.assignedAt), c.settings);
-  const d = c.settings.discount;
+  // In an offer experiment the member's arm decides the offer, the code and the subject (ADR 099).
+  const arm = offerForMember(c, t.arm ?? null);
+  if (!arm.code) throw new AppError("INVALID_INPUT", `Offer ${t.arm} of campaign ${c.id} has no code; it cannot be emailed as a discount`);
+  const code = arm.code;
+  const d = arm.settings.discount;
   const email: OutboundEmail = {
     shop: p.shop,
     customerId: p.customerId,
@@ -186,9 +191,9 @@ function standardTouch(
       stage: p.day === 0 ? "first" : "reminder",
       firstName,
       discount: d.kind === "percentage" ? { percent: d.value } : { amount: d.value },
-      code: c.discountCode,
+      code,
       endsAt,
-      link: discountLink(shop, c.discountCode),
+      link: discountLink(shop, code),
       // Only terms the code itself enforces in Shopify (ADR 077).
       terms: {
         minimumSubtotal: d.minimumSubtotal || null,
@@ -196,6 +201,7 @@ function standardTouch(
         products: d.appliesTo.kind === "products" ? d.appliesTo.products.map((x) => x.title) : [],
         combinesWith: d.combinesWith,
       },
+      subject: arm.subject,
     },
   };
   const flowPayload = {
@@ -203,7 +209,7 @@ function standardTouch(
     campaign_id: p.campaignId,
     branch: "standard",
     touch_day: p.day,
-    discount_code: c.discountCode,
+    discount_code: code,
     discount_ends_at: endsAt.toISOString(),
   };
   return { email, flowPayload };
