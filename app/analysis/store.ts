@@ -244,15 +244,47 @@ const SCORE_COLUMNS = `cs."customerId"::text AS "customerId", cs."lapseClass", c
   to_char(cs."lastOrderAt", 'YYYY-MM-DD') AS "lastOrderDate", cs."daysSinceLast", cs."medianGapDays", cs."pBuy", cs."expectedPurchases90",
   cs."expectedOrderValue", cs."predictedValue12m", to_char(cs."expectedNextOrderAt", 'YYYY-MM-DD') AS "expectedNextOrderDate", cs."churnRisk"`;
 
+const CLASS_CODE: Record<string, number> = { active: 0, at_risk: 1, high_risk: 2, lost: 3 };
+
+/**
+ * The values of the generated column `segment` a filter admits (migration 20261204000300_score_indexes):
+ * lapse class × 8 + VIP × 4 + overdue × 2 + target, with every class the analysis does not write
+ * counted as "lost". The analysis sets a branch only on targets, VIP on VIPs and Standard on the
+ * others (analyze), so a branch filter admits those codes only. The filters' own conditions stay in
+ * the query: the codes choose the index ranges read, the conditions decide the rows.
+ */
+export function segmentCodes(f: ScoreFilters): number[] {
+  const out: number[] = [];
+  for (let code = 0; code < 32; code++) {
+    const target = (code & 1) === 1,
+      overdue = (code & 2) === 2,
+      vip = (code & 4) === 4;
+    if (f.class && CLASS_CODE[f.class] !== code >> 3) continue;
+    if (f.vip && vip !== (f.vip === "yes")) continue;
+    if (f.overdue && overdue !== (f.overdue === "yes")) continue;
+    if (f.target && target !== (f.target === "yes")) continue;
+    if (f.branch && (!target || vip !== (f.branch === "VIP"))) continue;
+    out.push(code);
+  }
+  return out;
+}
+
 /**
  * One keyset page of scores: filtered, ordered by `sort.expr` (an expression over `cs`, one of the
  * explorer's fixed sorts) then customer id, after the cursor (value, id) in that order.
+ *
+ * One index per sort, (shop, segment, sort, customerId) (ADR 096): each segment code the filters
+ * admit is its own branch of a UNION ALL, read in sort order from that index, and PostgreSQL merges
+ * the branches (Merge Append) and stops at the page's last row, so a page reads about `limit` rows
+ * plus one per branch, whichever filter and however deep the cursor.
  */
 export async function scorePage(
   sql: Sql,
   shop: string,
   q: { filters: ScoreFilters; sort: { expr: string; type: string }; asc: boolean; limit: number; cursor?: { v: number; id: string } },
 ): Promise<ScoreRow[]> {
+  const codes = segmentCodes(q.filters);
+  if (!codes.length) return [];
   const params: unknown[] = [shop];
   const where = [filterSql(q.filters, params)];
   const c = q.cursor;
@@ -262,14 +294,24 @@ export async function scorePage(
   }
   params.push(q.limit);
   const dir = q.asc ? "ASC" : "DESC";
-  return sql.query<ScoreRow>(
-    `SELECT ${SCORE_COLUMNS}, (${q.sort.expr})::float8 AS "sortValue"
-     FROM "CustomerScore" cs
-     WHERE ${where.join(" AND ")}
-     ORDER BY ${q.sort.expr} ${dir}, cs."customerId" ${dir}
-     LIMIT $${params.length}`,
+  const limit = `$${params.length}`;
+  const branches = codes.map(
+    (code) =>
+      `(SELECT ${SCORE_COLUMNS}, (${q.sort.expr})::float8 AS "sortValue", ${q.sort.expr} AS "sortKey", cs."customerId" AS "idKey"
+        FROM "CustomerScore" cs
+        WHERE ${where.join(" AND ")} AND cs.segment = ${code}
+        ORDER BY ${q.sort.expr} ${dir}, cs."customerId" ${dir}
+        LIMIT ${limit})`,
+  );
+  const rows = await sql.query<ScoreRow & { sortKey?: unknown; idKey?: unknown }>(
+    `SELECT * FROM (${branches.join("\n UNION ALL ")}) page ORDER BY "sortKey" ${dir}, "idKey" ${dir} LIMIT ${limit}`,
     params,
   );
+  for (const r of rows) {
+    delete r.sortKey;
+    delete r.idKey;
+  }
+  return rows;
 }
 
 /** How many scores match the filters. */
@@ -309,23 +351,6 @@ export async function customerScore(sql: Sql, shop: string, customerId: string):
     `SELECT ${SCORE_COLUMNS} FROM "CustomerScore" cs WHERE cs.shop = $1 AND cs."customerId" = $2::bigint`,
     [shop, customerId],
   );
-  return rows[0] ?? null;
-}
-
-/** The cycle and buying chance of some customers from the latest scores (won-back health, ADR 102); unscored ones are absent. */
-export async function cycleAndBuyChance(
-  sql: Sql,
-  shop: string,
-  customerIds: string[],
-): Promise<Map<string, { medianGapDays: number | null; pBuy: number | null }>> {
-  if (!customerIds.length) return new Map();
-  const rows = await sql.query<{ customerId: string; medianGapDays: number | null; pBuy: number | null }>(
-    `SELECT "customerId"::text AS "customerId", "medianGapDays", "pBuy" FROM "CustomerScore" WHERE shop = $1 AND "customerId" = ANY($2::bigint[])`,
-    [shop, customerIds],
-  );
-  const num = (v: number | null) => (v == null ? null : Number(v));
-  return new Map(rows.map((r) => [r.customerId, { medianGapDays: num(r.medianGapDays), pBuy: num(r.pBuy) }]));
-}
   return rows[0] ?? null;
 }
 
