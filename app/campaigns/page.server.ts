@@ -19,6 +19,7 @@ import type { CampaignDeps } from "./deps";
 import { formatEndsAt } from "./email";
 import { campaignTagFor, requestLaunch, retryLaunch } from "./launch";
 import { measureRow, type CampaignReport } from "./measure";
+import { experimentReport, promoteBestArm, type ExperimentReport } from "./experiment";
 import {
   LAUNCH_STEPS,
   type LaunchSteps,
@@ -417,6 +418,8 @@ export interface CampaignPageData {
   progress: { done: number; total: number; steps: Array<{ step: string; label: string; done: boolean; detail: string | null }> };
   tagFailures: Array<{ customerId: string; message: string }>;
   report: CampaignReport | null;
+  /** the offer experiment's arms against the holdout and each other (ADR 099); null without one */
+  experiment: ExperimentReport | null;
   currencyCode: string;
 }
 
@@ -501,6 +504,7 @@ export async function loadCampaignPage(
     },
     tagFailures: c.launchSteps.tags?.failed ?? [],
     report,
+    experiment: await experimentReport(deps, c, facts.currencyCode),
     currencyCode: facts.currencyCode,
   };
 }
@@ -528,6 +532,11 @@ export async function handleCampaignAction(
     } else if (intent === "retry") {
       await retryLaunch(deps, shop, id);
       message = "Launch restarted";
+    } else if (intent === "promote") {
+      const p = await promoteBestArm(deps, shop, id, formText(form, "arm") ?? "");
+      message = `${p.offer} is now the always-on program's offer`;
+      // Not a status change of this campaign: nothing new for Shopify's Marketing reports.
+      return { ok: true, message, status: 200 };
     } else throw new AppError("INVALID_INPUT", `Unknown action ${intent.slice(0, 40)}`);
     // Shopify's Marketing reports show the new status now, not at tomorrow's report (ADR 092).
     if (intent !== "retry") await enqueueMarketingReport(deps, shop, id);
