@@ -33,8 +33,10 @@ export function confineJob(def: JobDefinition): JobDefinition {
   const onGiveUp = def.onGiveUp;
   return {
     ...def,
-    handler: (payload, ctx) => runForShop(shopOf(def.queue, payload), () => def.handler(payload, ctx)),
-    ...(onGiveUp ? { onGiveUp: (payload, err, ctx) => runForShop(shopOf(def.queue, payload), () => onGiveUp(payload, err, ctx)) } : {}),
+    handler: async (payload, ctx) => runForShop(shopOf(def.queue, payload), () => def.handler(payload, ctx)),
+    ...(onGiveUp
+      ? { onGiveUp: async (payload, err, ctx) => runForShop(shopOf(def.queue, payload), () => onGiveUp(payload, err, ctx)) }
+      : {}),
   };
 }
 
