@@ -1,11 +1,15 @@
 /**
  * TEST_DATABASE_URL=postgres://… npx tsx bench/pages.ts [--customers 1000000] [--orders-per-customer 5] [--tasks 50000]
- *   [--runs 20] [--keep] [--reuse <database>] [--only <name pattern>] [--full-exports]
+ *   [--runs 20] [--keep] [--reuse <database>] [--only <name pattern>] [--full-exports] [--rls]
  *
  * Every merchant page's loader at scale (docs/decisions/086-pages-at-scale.md): seeds one shop on a
  * fresh PostgreSQL database with COPY (customers, their orders, one completed analysis with a score per
  * customer, campaigns and outreach tasks, a completed sync), then calls each loader function directly
  * `runs` times and prints p50 / p95 per page. The last line is `PAGES: p95 max <ms> ms (<page>)`.
+ *
+ * `--rls` (docs/decisions/098-scoped-requests-and-jobs.md): each page twice, interleaved run by run: through the
+ * system Sql, and as a request sees it (runForShop around the loader, the app's requestScopedSql: every
+ * statement in its own BEGIN + SET LOCAL ROLE + set_config … COMMIT); prints both and the ratios.
  *
  * bench/scale.ts reuses this: `seedPagesShop(sql, opts)` seeds a shop on an app database (migrated),
  * `pageLoaders(ctx, shop, seed)` lists the (name, call) pairs measured here.
@@ -14,6 +18,7 @@ import pg from "pg";
 import { randomBytes, randomUUID } from "node:crypto";
 import { openDatabase, type Database } from "../app/db/open";
 import { copyText, type Sql } from "../app/db/sql";
+import { requestScopedSql, runForShop } from "../app/db/shop-scope";
 import type { AppContext } from "../app/jobs/feature";
 import { DEFAULT_SETTINGS } from "../app/domain/analytics/index";
 import { exportSegment, loadSegments } from "../app/analysis/page.server";
@@ -539,6 +544,47 @@ export async function measurePages(
   return out;
 }
 
+/**
+ * Each page unscoped and scoped (runForShop + requestScopedSql), alternating call by call so the
+ * machine's noise falls on both alike; p50/p95 of each and their ratios.
+ */
+export async function measureScopedPages(
+  unscoped: PageLoader[],
+  scoped: PageLoader[],
+  shop: string,
+  runs = 20,
+  onResult: (r: { name: string; u50: number; u95: number; s50: number; s95: number }) => void = () => {},
+) {
+  const out: Array<{ name: string; u50: number; u95: number; s50: number; s95: number }> = [];
+  for (let i = 0; i < unscoped.length; i++) {
+    const u = unscoped[i]!;
+    const s = scoped.find((x) => x.name === u.name)!;
+    const inScope = () => runForShop(shop, () => s.call());
+    await u.call();
+    await inScope();
+    const tu: number[] = [];
+    const ts: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      for (const [call, into] of r % 2
+        ? ([
+            [inScope, ts],
+            [u.call, tu],
+          ] as const)
+        : ([
+            [u.call, tu],
+            [inScope, ts],
+          ] as const)) {
+        const t = performance.now();
+        await call();
+        into.push(performance.now() - t);
+      }
+    }
+    out.push({ name: u.name, u50: pct(tu, 50), u95: pct(tu, 95), s50: pct(ts, 50), s95: pct(ts, 95) });
+    onResult(out[out.length - 1]!);
+  }
+  return out;
+}
+
 async function main() {
   const arg = (name: string, dflt: string) => {
     const i = process.argv.indexOf(`--${name}`);
@@ -597,6 +643,23 @@ async function main() {
     const loaders = (await pageLoaders(ctx, seed, { fullExports: process.argv.includes("--full-exports") })).filter(
       (l) => !only || new RegExp(only).test(l.name),
     );
+    if (process.argv.includes("--rls")) {
+      const scopedCtx = { ...ctx, db: { ...db, sql: requestScopedSql(db.sql) } };
+      const scoped = await pageLoaders(scopedCtx, seed, { fullExports: process.argv.includes("--full-exports") });
+      const both = await measureScopedPages(loaders, scoped, seed.shop, runs, (r) =>
+        console.log(
+          `${r.name.padEnd(52)} unscoped p50 ${r.u50.toFixed(1).padStart(7)} p95 ${r.u95.toFixed(1).padStart(7)}   scoped p50 ${r.s50
+            .toFixed(1)
+            .padStart(7)} p95 ${r.s95.toFixed(1).padStart(7)} ms   ratio p50 ${(r.s50 / r.u50).toFixed(2)}x`,
+        ),
+      );
+      const ratios = both.map((r) => r.s50 / r.u50).sort((a, b) => a - b);
+      const worst = both.reduce((a, b) => (b.s50 / b.u50 > a.s50 / a.u50 ? b : a));
+      console.log(
+        `RLS pages: scoped/unscoped p50 ratio median ${ratios[Math.floor(ratios.length / 2)]!.toFixed(2)}x, max ${(worst.s50 / worst.u50).toFixed(2)}x (${worst.name})`,
+      );
+      return;
+    }
     // Each page is printed as soon as it is measured (a full run takes minutes on a busy machine).
     const results = await measurePages(loaders, runs, (r) =>
       console.log(`${r.name.padEnd(60)} p50 ${r.p50.toFixed(1).padStart(8)} ms   p95 ${r.p95.toFixed(1).padStart(8)} ms`),
