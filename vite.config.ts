@@ -39,6 +39,26 @@ function syncParseWorker(): Plugin {
   };
 }
 
+/**
+ * The analysis job's worker thread (docs/decisions/096-analysis-off-the-event-loop.md), emitted the
+ * same way as the sync's parse worker: a chunk of the server build (build/server/analysis-worker.js)
+ * that the URL in app/analysis/worker-client.ts is rewritten to point at.
+ */
+function analysisWorker(): Plugin {
+  const client = path.resolve("app/analysis/worker-client.ts");
+  const source = `new URL("./worker.ts", import.meta.url)`;
+  return {
+    name: "winback-analysis-worker",
+    apply: "build",
+    transform(code, id, options) {
+      if (!options?.ssr || id !== client) return null;
+      if (!code.includes(source)) this.error(`${client} no longer holds ${source}: update vite.config.ts (analysisWorker)`);
+      const ref = this.emitFile({ type: "chunk", id: path.resolve("app/analysis/worker.ts"), fileName: "analysis-worker.js" });
+      return { code: code.replace(source, `new URL(import.meta.ROLLUP_FILE_URL_${ref})`), map: null };
+    },
+  };
+}
+
 export default defineConfig({
   server: {
     allowedHosts: [host],
@@ -61,6 +81,7 @@ export default defineConfig({
     }),
     tsconfigPaths(),
     syncParseWorker(),
+    analysisWorker(),
   ],
   build: { assetsInlineLimit: 0 },
   optimizeDeps: { include: ["@shopify/app-bridge-react", "@shopify/polaris"] },
