@@ -42,6 +42,7 @@ import { DAY_MS } from "../domain/analytics/dates";
 import { lapsedAndReturned } from "../sync/store/purchases";
 import { countWinbackTargets, winbackTargets } from "../analysis/store";
 import { loadAnalysisSettings } from "../analysis/settings";
+import { chooseTargets, type TargetingResult } from "./uplift";
 
 export interface CampaignListItem {
   id: string;
@@ -118,6 +119,8 @@ export interface PlanPreview {
   baseline: { rate: number; assumed: boolean; basis: number };
   currencyCode: string;
   timezone: string;
+  /** whom the Standard offer goes to under the settings' targeting, and how it compares with churn risk (ADR 100) */
+  targeting: Omit<TargetingResult, "chosen"> & { chosen: number };
 }
 
 /** The plan for a launch key: holdout sizes are exact, because the key becomes the campaign id. */
@@ -133,7 +136,10 @@ export async function previewPlan(sql: Sql, shop: string, launchKey: string, set
     engaged,
     all.map((t) => t.id),
   );
-  const targets = all.filter((t) => !engaged.has(t.id));
+  const available = all.filter((t) => !engaged.has(t.id));
+  // The launch chooses the same way (launch.ts snapshotMembers), so the counts shown are the counts launched.
+  const pick = await chooseTargets({ sql, now: () => now }, shop, available, settings);
+  const targets = available.filter((t) => t.branch === "VIP" || pick.chosen.has(t.id));
   const facts = await shopFacts(sql, shop);
   const baseline = await baselineReactivation(sql, shop, now, settings.reactivationWindowDays);
   const split = (branch: "VIP" | "Standard") =>
@@ -173,6 +179,7 @@ export async function previewPlan(sql: Sql, shop: string, launchKey: string, set
     baseline,
     currencyCode: facts.currencyCode,
     timezone: facts.ianaTimezone,
+    targeting: { ...pick, chosen: pick.chosen.size },
   };
 }
 
@@ -215,6 +222,10 @@ const FORM_FIELD_OF: Record<string, { field: string; scale?: number; unit?: stri
   // The last Standard touch must fall before the offer ends: shown on the touch days (the settings
   // page) or, on the plan form that has no touch days, on the validity.
   "standard.touchDays": { field: "standardTouchDays" },
+  "targeting.by": { field: "targetingBy" },
+  "targeting.maxCustomers": { field: "targetMaxCustomers" },
+  "targeting.maxDiscountCost": { field: "targetMaxDiscountCost" },
+  "targeting.margin": { field: "marginPercent", scale: 100, unit: "%" },
 };
 
 /** "0, 3, 10" → [0, 3, 10]; undefined when the form does not carry the field; NaN entries fail the schema. */
@@ -260,6 +271,9 @@ export function settingsFromForm(form: FormData, base: CampaignSettings): Campai
   const vipDays = touchDaysField(form, "vipTouchDays", errors);
   const standardDays = touchDaysField(form, "standardTouchDays", errors);
   const products = productsField(form, errors);
+  const maxCustomers = num("targetMaxCustomers", { integer: true });
+  const maxCost = num("targetMaxDiscountCost");
+  const marginPct = num("marginPercent");
   const input = {
     ...base,
     discount: {
@@ -294,6 +308,13 @@ export function settingsFromForm(form: FormData, base: CampaignSettings): Campai
       minDeliveries: num("minDeliveries", { integer: true }) ?? base.guardrails.minDeliveries,
     },
     frequencyCapHours: num("frequencyCapHours") ?? base.frequencyCapHours,
+    // A blank budget field is no budget (every target, or every one worth sending by profit).
+    targeting: {
+      by: str("targetingBy") ?? base.targeting.by,
+      maxCustomers: form.has("targetMaxCustomers") ? (maxCustomers ?? null) : base.targeting.maxCustomers,
+      maxDiscountCost: form.has("targetMaxDiscountCost") ? (maxCost ?? null) : base.targeting.maxDiscountCost,
+      margin: marginPct === undefined ? base.targeting.margin : marginPct / 100,
+    },
     vip: {
       ...base.vip,
       conciergeName: str("conciergeName") ?? base.vip.conciergeName,
