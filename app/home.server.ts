@@ -3,6 +3,7 @@ import { fetchShopOverview } from "./shopify/shop";
 import type { AppContext } from "./jobs/feature";
 import { loadSyncStatus } from "./sync/status";
 import { loadRiskDashboard } from "./analysis/page.server";
+import { wonBackReport } from "./analysis/won-back";
 import { consentSyncSummary, requeueConsentUpdates } from "./messaging/unsubscribe";
 import { describeProtectedDataAccess, protectedDataAccess } from "./shopify/protected-data";
 import { protectedDataCache } from "./shop-settings.server";
@@ -12,7 +13,10 @@ interface GraphqlCapable {
 }
 
 /** What the home page shows, read live from the shop through the Admin API. */
-export async function loadHome(ctx: Pick<AppContext, "db" | "adminClient">, { shop, admin }: { shop: string; admin: GraphqlCapable }) {
+export async function loadHome(
+  ctx: Pick<AppContext, "db" | "adminClient" | "now">,
+  { shop, admin }: { shop: string; admin: GraphqlCapable },
+) {
   const { db: database } = ctx;
   const s = await fetchShopOverview(remixAdminClient(shop, admin));
   await database.ready();
@@ -29,6 +33,8 @@ export async function loadHome(ctx: Pick<AppContext, "db" | "adminClient">, { sh
     sync: await loadSyncStatus(database.sql, shop),
     // Risk dashboard: the latest completed analysis (scores), plus a running or failed newer run.
     analysis: await loadRiskDashboard(ctx, shop),
+    // Won-back customers: healthy, at risk of lapsing again, lapsed again; codes redeemed or ignored (ADR 102).
+    wonBack: await wonBackReport(database.sql, shop, ctx.now()),
     // Unsubscribes Shopify has not accepted (ADR 074): shown with Shopify's own message and a Retry.
     consent: await consentSyncSummary(database.sql, shop),
     // What Shopify withholds as protected customer data (probed at most every few hours).

@@ -8,7 +8,8 @@ import { orderTimeline } from "../sync/store/purchases";
 import { customerScore } from "./store";
 import { latestAnalysis } from "./run-analysis";
 import { customerMemberships, customerTouches } from "../campaigns/store";
-import { messagesOfCustomer } from "../messaging/store";
+import { customerVisits, messagesOfCustomer } from "../messaging/store";
+import { codeOutcomesOf, wonBackMembers } from "./won-back";
 import { loadLedgerRows, loadPointsSettings, redemptionsOfCustomer } from "../points/store";
 import { notesOfCustomer, tasksOfCustomer } from "../outreach/store";
 
@@ -69,6 +70,8 @@ export interface ProfileData {
     window: string;
     exit: string;
     reactivated: string;
+    /** Won back (treated or not): healthy, at risk of lapsing again, or lapsed again (ADR 102); null if not back. */
+    health: null | { level: "healthy" | "at_risk" | "lapsed"; risk: string; windowEnds: string; source: string };
     touches: Array<{ day: number; due: string; state: string; reason: string | null }>;
   }>;
   messages: Array<{
@@ -82,7 +85,13 @@ export interface ProfileData {
     /** Engagement by a person (messaging's ADR 093): machine opens are not "opened". */
     opened: boolean;
     clicked: boolean;
+    /** The customer came to the storefront from it (ADR 102). */
+    visited: boolean;
+    /** What became of its code: Redeemed, Ignored, Open, Redeemed after another email; null without a code. */
+    code: string | null;
   }>;
+  /** Storefront visits (logged in, analytics allowed; ADR 102). */
+  visits: { last: string; last30Days: number; fromEmails: number; total: number };
   points: null | {
     balance: string;
     nextExpiry: string;
@@ -105,26 +114,53 @@ const CUSTOMER_ID = /^\d{1,20}$/;
 
 const label = (s: string) => (s ? s.charAt(0).toUpperCase() + s.slice(1).replace(/_/g, " ") : s);
 
-export async function loadCustomerProfile(sql: Sql, shop: string, customerId: string): Promise<ProfileData> {
+const CODE_LABEL = { redeemed: "Redeemed", followed: "Redeemed after another email", ignored: "Ignored", open: "Open" } as const;
+const SOURCE_LABEL = {
+  observed: "observed",
+  shop_history: "from this shop's past returns",
+  model: "from the churn model",
+  none: "no estimate yet",
+} as const;
+
+export async function loadCustomerProfile(sql: Sql, shop: string, customerId: string, now: Date = new Date()): Promise<ProfileData> {
   if (!CUSTOMER_ID.test(customerId)) throw new AppError("NOT_FOUND", "No such customer in this shop.");
   const customer = await customerById(sql, shop, customerId);
   if (!customer) throw new AppError("NOT_FOUND", "No such customer in this shop.");
 
-  const [facts, orders, score, latest, memberships, touches, messages, pointsSettings, ledger, redemptions, tasks, notes] =
-    await Promise.all([
-      shopFacts(sql, shop),
-      orderTimeline(sql, shop, customerId),
-      customerScore(sql, shop, customerId),
-      latestAnalysis(sql, shop),
-      customerMemberships(sql, shop, customerId),
-      customerTouches(sql, shop, customerId),
-      messagesOfCustomer(sql, shop, customerId),
-      loadPointsSettings(sql, shop),
-      loadLedgerRows(sql, shop, { customerIds: [customerId] }),
-      redemptionsOfCustomer(sql, shop, customerId),
-      tasksOfCustomer(sql, shop, customerId),
-      notesOfCustomer(sql, shop, customerId),
-    ]);
+  const [
+    facts,
+    orders,
+    score,
+    latest,
+    memberships,
+    touches,
+    messages,
+    pointsSettings,
+    ledger,
+    redemptions,
+    tasks,
+    notes,
+    visits,
+    codes,
+    wonBack,
+  ] = await Promise.all([
+    shopFacts(sql, shop),
+    orderTimeline(sql, shop, customerId),
+    customerScore(sql, shop, customerId),
+    latestAnalysis(sql, shop),
+    customerMemberships(sql, shop, customerId),
+    customerTouches(sql, shop, customerId),
+    messagesOfCustomer(sql, shop, customerId),
+    loadPointsSettings(sql, shop),
+    loadLedgerRows(sql, shop, { customerIds: [customerId] }),
+    redemptionsOfCustomer(sql, shop, customerId),
+    tasksOfCustomer(sql, shop, customerId),
+    notesOfCustomer(sql, shop, customerId),
+    customerVisits(sql, shop, customerId, now),
+    codeOutcomesOf(sql, shop, now, { customerId }),
+    wonBackMembers(sql, shop, now, { customerId }),
+  ]);
+  const healthOf = new Map(wonBack.members.map((m) => [m.campaignId, m.health]));
   const f = createFormatter(formatContext(facts, DEFAULT_LOCALE));
   const date = (d: Date | string | null | undefined) => (d ? f.date(d) : "—");
   const money = (v: number | string | null | undefined, currency?: string) =>
@@ -199,6 +235,17 @@ export async function loadCustomerProfile(sql: Sql, shop: string, customerId: st
       window: m.holdoutUntil ? `${date(m.assignedAt)} – ${date(m.holdoutUntil)}` : `from ${date(m.assignedAt)}`,
       exit: m.exitedAt ? `${label(m.exitReason ?? "exited")} on ${date(m.exitedAt)}` : "—",
       reactivated: m.reactivatedAt ? `${date(m.reactivatedAt)}${m.reactivationOrderId ? ` (order ${m.reactivationOrderId})` : ""}` : "—",
+      health: (() => {
+        const h = healthOf.get(m.campaignId);
+        return h
+          ? {
+              level: h.level,
+              risk: h.risk == null ? "—" : f.percent(h.risk),
+              windowEnds: date(h.windowEndsAt),
+              source: SOURCE_LABEL[h.source],
+            }
+          : null;
+      })(),
       touches: touches
         .filter((t) => t.campaignId === m.campaignId)
         .map((t) => ({ day: t.day, due: date(t.dueAt), state: label(t.state), reason: t.reason ? label(t.reason) : null })),
@@ -213,7 +260,18 @@ export async function loadCustomerProfile(sql: Sql, shop: string, customerId: st
       reason: m.reason ? label(m.reason) : null,
       opened: m.opened,
       clicked: m.clicked,
+      visited: m.visited,
+      code: (() => {
+        const o = codes.byMessage.get(m.id);
+        return o && o !== "no_code" ? CODE_LABEL[o] : null;
+      })(),
     })),
+    visits: {
+      last: visits.lastVisitAt ? f.dateTime(visits.lastVisitAt) : "—",
+      last30Days: visits.visits30d,
+      fromEmails: visits.fromMessages,
+      total: visits.total,
+    },
     // Points are off until the merchant turns them on (ADR 079): then there is nothing to show.
     points:
       pointsSettings.program.enabled || ledger.length || redemptions.length

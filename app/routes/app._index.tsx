@@ -9,6 +9,7 @@ import { loadEmailStatus } from "../messaging/page.server";
 import { EmailStatusBanner } from "../components/EmailStatusBanner";
 import { SyncStatusCard } from "../components/SyncStatusCard";
 import { RiskDashboard } from "../components/analysis/RiskDashboard";
+import { WonBackCard } from "../components/analysis/WonBackCard";
 import { useFormat } from "../components/FormatProvider";
 
 export const loader = async ({ request }: LoaderFunctionArgs) =>
@@ -29,7 +30,7 @@ export const action = async ({ request }: ActionFunctionArgs) =>
   });
 
 export default function Home() {
-  const { overview, sync, analysis, consent, protectedData, email } = useLoaderData<typeof loader>();
+  const { overview, sync, analysis, consent, protectedData, email, wonBack } = useLoaderData<typeof loader>();
   const f = useFormat();
   const plural = (n: number, one: string, many: string) => `${f.number(n)} ${n === 1 ? one : many}`;
   const retry = useFetcher<{ queued?: number; error?: string }>();
@@ -122,6 +123,7 @@ export default function Home() {
           </InlineGrid>
         </Layout.Section>
         <RiskDashboard analysis={analysis} currencyCode={overview.currencyCode} />
+        <WonBackCard report={wonBack} />
         <Layout.Section>
           <SyncStatusCard initial={sync} />
         </Layout.Section>

@@ -5,6 +5,7 @@ import { useLoaderData } from "@remix-run/react";
 import { Badge, BlockStack, Box, Card, DataTable, EmptyState, InlineGrid, InlineStack, Layout, Link, Page, Text } from "@shopify/polaris";
 import { adminScope, appContext } from "../app.server";
 import { loadCustomerProfile, type ProfileData } from "../analysis/customer-profile.server";
+import { HEALTH_BADGES } from "../components/analysis/WonBackCard";
 import { throwAsResponse } from "../lib/http";
 import { EMPTY_STATE_IMAGE } from "../components/empty-state-image";
 
@@ -12,7 +13,7 @@ export const loader = async ({ request, params }: LoaderFunctionArgs) =>
   adminScope(request, async ({ session }) => {
     await appContext.db.ready();
     try {
-      return json(await loadCustomerProfile(appContext.db.sql, session.shop, params.id ?? ""));
+      return json(await loadCustomerProfile(appContext.db.sql, session.shop, params.id ?? "", appContext.now()));
     } catch (e) {
       throwAsResponse(e);
     }
@@ -127,6 +128,7 @@ export default function CustomerProfile() {
                           <Badge>{m.kind === "program" ? "Program" : "Campaign"}</Badge>
                           <Badge tone={m.holdout ? "attention" : "info"}>{m.holdout ? "Holdout" : "Treated"}</Badge>
                           <Badge>{m.branch}</Badge>
+                          {m.health ? <Badge tone={HEALTH_BADGES[m.health.level].tone}>{HEALTH_BADGES[m.health.level].label}</Badge> : null}
                           <Text as="span" tone="subdued">
                             {m.status}
                           </Text>
@@ -136,6 +138,11 @@ export default function CustomerProfile() {
                           <Fact label="Exit" value={m.exit} />
                           <Fact label="Reactivated" value={m.reactivated} />
                         </InlineGrid>
+                        {m.health ? (
+                          <Text as="p" tone="subdued">
+                            {`Risk of no order by ${m.health.windowEnds} (their own cycle after the win-back order): ${m.health.risk}, ${m.health.source}.`}
+                          </Text>
+                        ) : null}
                         {m.touches.length ? (
                           <DataTable
                             columnContentTypes={["numeric", "text", "text", "text"]}
@@ -159,6 +166,11 @@ export default function CustomerProfile() {
                 <Text as="h2" variant="headingMd">
                   Messages
                 </Text>
+                <Text as="p" tone="subdued" id="storefront-visits">
+                  {p.visits.total
+                    ? `Storefront visits: last ${p.visits.last}, ${p.visits.last30Days} in the last 30 days, ${p.visits.fromEmails} of ${p.visits.total} from an email.`
+                    : "No storefront visits recorded (only logged-in visits where the customer allows analytics are counted)."}
+                </Text>
                 {p.messages.length ? (
                   <DataTable
                     columnContentTypes={["text", "text", "text", "text", "text"]}
@@ -171,6 +183,12 @@ export default function CustomerProfile() {
                       <InlineStack key={m.id} gap="100">
                         <Badge tone={m.status === "Sent" ? "success" : m.status === "Failed" ? "critical" : undefined}>{m.status}</Badge>
                         {m.clicked ? <Badge tone="magic">Clicked</Badge> : m.opened ? <Badge tone="info">Opened</Badge> : null}
+                        {m.visited ? <Badge tone="success">Visited</Badge> : null}
+                        {m.code ? (
+                          <Badge
+                            tone={m.code === "Ignored" ? "warning" : m.code === "Open" ? undefined : "success"}
+                          >{`Code: ${m.code}`}</Badge>
+                        ) : null}
                         {m.reason ? (
                           <Text as="span" tone="subdued">
                             {m.reason}
