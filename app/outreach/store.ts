@@ -355,8 +355,15 @@ function queueSortKey(o: QueueOrder, params: unknown[]): { expr: string; type: s
       return { expr: `coalesce(t."customerLastOrderAt", ${last}::timestamp)`, type: "timestamp" };
     case "name":
       return { expr: `(t."nameKey" COLLATE "C")`, type: "text" };
-    case "status":
-      return { expr: `coalesce(array_position(${p(o.statusOrder)}::text[], t.status), 0)`, type: "int" };
+    case "status": {
+      // Inlined, not a parameter: the rank must be the index's expression (migration
+      // 20261204000500_outreach_sort_indexes) for the page to be a range read of it.
+      const whens = o.statusOrder.map((s, i) => {
+        if (!/^[a-z_]+$/.test(s)) throw new AppError("INVALID_INPUT", `Not a task status: ${JSON.stringify(s)}`);
+        return `WHEN '${s}' THEN ${i + 1}`;
+      });
+      return { expr: `(CASE t.status ${whens.join(" ")} ELSE 0 END)`, type: "int" };
+    }
     case "campaign":
       return {
         expr: `(coalesce((${p(o.campaignKeys.keys)}::text[])[array_position(${p(o.campaignKeys.ids)}::text[], t."campaignId")], t."campaignId") COLLATE "C")`,
@@ -387,11 +394,18 @@ export async function queueTaskPage(
   }
   params.push(page.limit, page.offset ?? 0);
   const dir = o.dir === "asc" ? "ASC" : "DESC";
+  // The page's ids first, narrow (a range read of the sort's index, index-only when no filter needs
+  // the row), then only those rows' wide columns (script, history): a deep offset skips index entries,
+  // not task rows.
   return sql.query<QueueTaskRow>(
-    `SELECT ${TASK_COLUMNS}, t."contactName", (${key.expr})::text AS "sortKey", t.id AS "cursorId" FROM "OutreachTask" t
-      WHERE ${where.join(" AND ")}
-      ORDER BY ${key.expr} ${dir}, t.id COLLATE "C" ${dir}
-      LIMIT $${params.length - 1} OFFSET $${params.length}`,
+    `WITH page AS MATERIALIZED (
+       SELECT t.id, ${key.expr} AS k FROM "OutreachTask" t
+        WHERE ${where.join(" AND ")}
+        ORDER BY ${key.expr} ${dir}, t.id COLLATE "C" ${dir}
+        LIMIT $${params.length - 1} OFFSET $${params.length})
+     SELECT ${TASK_COLUMNS}, t."contactName", page.k::text AS "sortKey", t.id AS "cursorId"
+       FROM page JOIN "OutreachTask" t ON t.shop = $1 AND t.id = page.id
+      ORDER BY page.k ${dir}, page.id COLLATE "C" ${dir}`,
     params,
   );
 }
