@@ -29,6 +29,7 @@ import { documentNavigate } from "../components/campaigns/navigation";
 import { handlePlanAction, loadPlanPage, type PlanActionResult, type PlanPreview } from "../campaigns/page.server";
 import { adminScope, campaignDeps } from "../app.server";
 import { useFormat } from "../components/FormatProvider";
+import { QiniTargetingCard } from "../components/charts/QiniTargetingCard";
 
 export const loader = async ({ request }: LoaderFunctionArgs) =>
   adminScope(request, async ({ session }) => {
@@ -93,6 +94,10 @@ interface FormState {
   maxComplaintPercent: string;
   minDeliveries: string;
   frequencyCapHours: string;
+  targetingBy: string;
+  targetMaxCustomers: string;
+  targetMaxDiscountCost: string;
+  marginPercent: string;
 }
 
 function initialForm(p: PlanPreview, monthYear: string): FormState {
@@ -117,6 +122,10 @@ function initialForm(p: PlanPreview, monthYear: string): FormState {
     maxComplaintPercent: String(Math.round(s.guardrails.maxComplaintRate * 10000) / 100),
     minDeliveries: String(s.guardrails.minDeliveries),
     frequencyCapHours: String(s.frequencyCapHours),
+    targetingBy: s.targeting.by,
+    targetMaxCustomers: s.targeting.maxCustomers == null ? "" : String(s.targeting.maxCustomers),
+    targetMaxDiscountCost: s.targeting.maxDiscountCost == null ? "" : String(s.targeting.maxDiscountCost),
+    marginPercent: String(Math.round(s.targeting.margin * 1000) / 10),
   };
 }
 
@@ -283,6 +292,17 @@ export default function PlanCampaign() {
             </Box>
           </Card>
         </Layout.Section>
+        {preview.targeting ? (
+          <Layout.Section>
+            <QiniTargetingCard
+              targeting={preview.targeting}
+              fields={form}
+              onChange={set}
+              errors={fieldErrors}
+              currencyCode={preview.currencyCode}
+            />
+          </Layout.Section>
+        ) : null}
         <Layout.Section variant="oneHalf">
           <Card>
             <BlockStack gap="300">
