@@ -1,8 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { mulberry32 } from "../stats/prng";
 import {
+  compareTargeting,
+  discountPerOrder,
   expectedIncrementalProfit,
   fitUplift,
+  selectTargets,
+  UPLIFT_FEATURES,
+  upliftFeatures,
+  upliftFold,
   incrementalAtBudget,
   predictUplift,
   qiniCoefficient,
@@ -115,5 +121,72 @@ describe("uplift targeting (two-model learner on treated vs holdout)", () => {
     const bad = qiniCoefficient(qiniCurve(rows, [1, 2, 4, 3], 4));
     expect(good).toBeGreaterThan(0);
     expect(bad).toBeLessThan(0);
+  });
+});
+
+describe("targeting the plan by risk or by expected incremental profit (ADR 100)", () => {
+  const c = (id: string, churnRisk: number, profit: number | null, expectedCost = 1) => ({ id, churnRisk, profit, expectedCost });
+
+  it("orders by risk or by profit, cuts at the budget in customers or expected discount cost, and never sends at a loss by profit", () => {
+    const cands = [c("1", 0.9, -2), c("2", 0.5, 5), c("3", 0.7, 1), c("4", 0.2, 3)];
+    expect(selectTargets(cands, "risk", { maxCustomers: 2, maxDiscountCost: null }).map((x) => x.id)).toEqual(["1", "3"]);
+    expect(selectTargets(cands, "profit", { maxCustomers: null, maxDiscountCost: null }).map((x) => x.id)).toEqual(["2", "4", "3"]);
+    expect(selectTargets(cands, "profit", { maxCustomers: null, maxDiscountCost: 2 }).map((x) => x.id)).toEqual(["2", "4"]);
+    expect(selectTargets(cands, "risk", { maxCustomers: null, maxDiscountCost: 0.5 })).toEqual([]);
+    // ties: the same inputs always give the same members
+    expect(selectTargets([c("9", 0.5, 1), c("10", 0.5, 1)], "risk", { maxCustomers: 1, maxDiscountCost: null })[0]!.id).toBe("10");
+    expect(() => selectTargets([c("1", 0.5, null)], "profit", { maxCustomers: null, maxDiscountCost: null })).toThrow(/expected profit/);
+  });
+
+  it("features mean the same at assignment and now: recency and tenure from the instant, a missing risk reads 0.5", () => {
+    const day = 86_400_000;
+    const at = 1_000 * day;
+    const h = { orders: 3, firstAt: at - 730 * day, lastAt: at - 182.5 * day, spent: 150, clicks: 2, opens: 0, churnRisk: null };
+    const x = upliftFeatures(h, at);
+    expect(x).toHaveLength(UPLIFT_FEATURES.length);
+    expect(x[0]).toBeCloseTo(0.5, 10);
+    expect(x[1]).toBeCloseTo(Math.log(4), 10);
+    expect(x[2]).toBeCloseTo(Math.log1p(50) / 5, 10);
+    expect(x[3]).toBeCloseTo(2, 10);
+    expect(x.slice(4)).toEqual([1, 0, 0.5]);
+    // the same customer a year later: one year more of recency and tenure, nothing else
+    const y = upliftFeatures({ ...h, churnRisk: 0.8 }, at + 365 * day);
+    expect(y[0]).toBeCloseTo(1.5, 10);
+    expect(y[3]).toBeCloseTo(3, 10);
+    expect(y[6]).toBe(0.8);
+  });
+
+  it("the discount per order: a percentage of the usual order, or the fixed amount", () => {
+    expect(discountPerOrder({ kind: "percentage", value: 15 }, 80)).toBeCloseTo(12, 10);
+    expect(discountPerOrder({ kind: "fixed_amount", value: 10 }, 80)).toBe(10);
+  });
+
+  it("folds split by the unit hash, and bad units are refused", () => {
+    expect(upliftFold(0.1)).toBe("evaluate");
+    expect(upliftFold(0.5)).toBe("fit");
+    expect(() => upliftFold(1)).toThrow(/unit/);
+  });
+
+  it("compareTargeting on held-out rows: the simulated persuadables put uplift ahead of risk, with one Qini point per share", () => {
+    const train = simulate(20_000, 5);
+    const test = simulate(10_000, 6);
+    const fit = fitUplift(train.rows);
+    if (!fit.ok) throw new Error(fit.reason);
+    const rows = test.rows.map((r, i) => ({
+      treated: r.treated,
+      revenue: r.revenue,
+      churnRisk: test.customers[i]!.risk,
+      profit: expectedIncrementalProfit(predictUplift(fit.model, r.features), {
+        orderValue: test.customers[i]!.orderValue,
+        margin: 0.5,
+        discountPerOrder: 0.15 * test.customers[i]!.orderValue,
+      }),
+    }));
+    const cmp = compareTargeting(rows, 0.3);
+    expect(cmp.customers).toBe(10_000);
+    expect(cmp.curve).toHaveLength(21);
+    expect(cmp.byProfit).toBeGreaterThan(cmp.byRisk);
+    expect(cmp.qini.profit).toBeGreaterThan(cmp.qini.risk);
+    expect(() => compareTargeting(rows, 0)).toThrow(/budget share/);
   });
 });
