@@ -25,6 +25,7 @@ import { adminScope, campaignDeps as deps } from "../app.server";
 import { documentNavigate } from "../components/campaigns/navigation";
 import { CampaignStatusBadge } from "../components/campaigns/CampaignStatusBadge";
 import { ReactivationChart } from "../components/campaigns/ReactivationChart";
+import { ExperimentCard } from "../components/campaigns/ExperimentCard";
 import { useFormat } from "../components/FormatProvider";
 import { EmailStatusBanner } from "../components/EmailStatusBanner";
 import { loadEmailStatus } from "../messaging/page.server";
@@ -262,6 +263,16 @@ export default function CampaignPage() {
                 </Card>
               </InlineGrid>
             </Layout.Section>
+            {data.experiment ? (
+              <Layout.Section>
+                <ExperimentCard
+                  experiment={data.experiment}
+                  currencyCode={currencyCode}
+                  promoting={fetcher.state !== "idle" && fetcher.formData?.get("intent") === "promote"}
+                  onPromote={(arm) => fetcher.submit({ intent: "promote", arm }, { method: "post" })}
+                />
+              </Layout.Section>
+            ) : null}
             <Layout.Section>
               <Card>
                 <BlockStack gap="200">
