@@ -8,14 +8,17 @@
  *    with COPY (the BG/NBD process of bench/analytics.ts, orders in time order as a real shop stores
  *    them, plus guest, test and cancelled orders). Seeding time is not counted.
  * 2. Runs the real job (`runAnalysisJob`, app/analysis/jobs.ts) once in a child process, so its peak
- *    RSS is the job's own and not the seeder's or the baseline's, and prints wall time, peak RSS and
- *    the time of each phase (read, fit, score, write).
+ *    RSS is the job's own and not the seeder's or the baseline's, and prints wall time, CPU, peak RSS,
+ *    the time of each phase (read, fit, score, write) and the delay of the job thread's event loop
+ *    (p50/p95/p99/max: what a webhook arriving during the job would wait; ADR 096).
+ *    `--seed-only` seeds the database and stops (seed a 1M shop ahead of a timed run).
  * 3. As baseline, the pure in-memory analysis of the same orders (HistoryAccumulator + analyze, as
  *    bench/analytics.ts measures it) in this process, and the ratio job / baseline.
  * Last line: `ANALYSIS: <s> s <MB> MB` (the job's wall time and peak RSS).
  */
 import { fork } from "node:child_process";
 import os from "node:os";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { openDatabase } from "../app/db/open";
@@ -214,6 +217,8 @@ export interface AnalysisJobFigures {
   peakRssMb: number;
   customers: number;
   phases: AnalysisPhases;
+  /** Delay of this (the job's, the web server's) thread's event loop during the job, ms. */
+  loopDelay: { p50: number; p95: number; p99: number; max: number };
 }
 
 /**
@@ -222,11 +227,21 @@ export interface AnalysisJobFigures {
  */
 export async function runAnalysisJobOnce(sql: Sql, shop: string = BENCH_SHOP, asOf: Date = BENCH_AS_OF): Promise<AnalysisJobFigures> {
   let phases: AnalysisPhases | undefined;
+  // What a webhook arriving during the job would wait for before its handler runs (ADR 096).
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const out = await runAnalysisJob({ sql, queue: { send: async () => null }, now: () => asOf, onPhases: (p) => (phases = p) }, shop);
+  // BENCH_IN_THREAD=1: the computation on the job's own thread (the fallback, and what ran before ADR 096), for comparison.
+  const compute = process.env.BENCH_IN_THREAD ? { inThread: true } : undefined;
+  const out = await runAnalysisJob(
+    { sql, queue: { send: async () => null }, now: () => asOf, onPhases: (p) => (phases = p), compute },
+    shop,
+  );
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  loop.disable();
+  const ms = (ns: number) => ns / 1e6;
   if (!out || !phases) throw new Error(`The analysis job did not run for ${shop} (not installed?)`);
   return {
     wallMs,
@@ -234,6 +249,7 @@ export async function runAnalysisJobOnce(sql: Sql, shop: string = BENCH_SHOP, as
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     customers: out.summary.customers,
     phases,
+    loopDelay: { p50: ms(loop.percentile(50)), p95: ms(loop.percentile(95)), p99: ms(loop.percentile(99)), max: ms(loop.max) },
   };
 }
 
@@ -301,7 +317,11 @@ async function main() {
     `job: ${job.customers} customers scored from ${orders[0]!.n} stored orders in ${s(job.wallMs)} s (CPU ${s(job.cpuMs)} s), peak RSS ${job.peakRssMb.toFixed(0)} MB; load average ${loadAtStart} -> ${load()} on ${os.cpus().length} cores`,
   );
   console.log(
-    `  phases: read ${s(p.readMs)} s (${p.batches} batches), fit ${s(p.fitMs)} s, score ${s(p.scoreMs)} s, write ${s(p.writeMs)} s (swap ${s(p.swapMs)} s), other ${s(job.wallMs - p.readMs - p.fitMs - p.scoreMs - p.writeMs)} s`,
+    `  phases: read ${s(p.readMs)} s (${p.batches} batches; histories built ${s(p.buildMs)} s ${p.worker ? "on the worker" : "in-thread"}), fit ${s(p.fitMs)} s, write ${s(p.writeMs)} s (scoring + COPY text ${s(p.scoreMs)} s of it, ${p.worker ? "on the worker" : "in-thread"}), other ${s(job.wallMs - p.readMs - p.fitMs - p.writeMs)} s`,
+  );
+  const d = job.loopDelay;
+  console.log(
+    `  event-loop delay of the job's thread during the job: p50 ${d.p50.toFixed(1)} ms, p95 ${d.p95.toFixed(1)} ms, p99 ${d.p99.toFixed(1)} ms, max ${d.max.toFixed(1)} ms (resolution 10 ms)`,
   );
   const b = baseline(customers);
   console.log(

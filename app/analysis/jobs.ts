@@ -1,7 +1,7 @@
 import type { Sql } from "../db/sql";
 import type { OrderChanged } from "../jobs/feature";
 import { shopFacts, shopInstalled as installed } from "../shop-settings.server";
-import { runAnalysis, type AnalysisPhases } from "./run-analysis";
+import { runAnalysis, type AnalysisDeps, type AnalysisPhases } from "./run-analysis";
 import { requestAnalysis, scheduleDaily, type QueueLike } from "./schedule";
 
 /** What the analysis jobs need; tests pass a PGlite `sql`, a recording queue and a fixed clock. */
@@ -11,6 +11,8 @@ export interface AnalysisJobDeps {
   now?: () => Date;
   /** Told the phases of each run (bench/analysis-job.ts). */
   onPhases?: (phases: AnalysisPhases) => void;
+  /** Where the computation runs (default: a worker thread; bench/analysis-job.ts compares in-thread). */
+  compute?: AnalysisDeps["compute"];
 }
 
 const nowOf = (d: AnalysisJobDeps) => d.now?.() ?? new Date();
@@ -18,7 +20,7 @@ const nowOf = (d: AnalysisJobDeps) => d.now?.() ?? new Date();
 export async function runAnalysisJob(deps: AnalysisJobDeps, shop: string) {
   // An uninstalled shop keeps its data until shop/redact but needs no fresh scores.
   if (!(await installed(deps.sql, shop))) return null;
-  return runAnalysis({ sql: deps.sql, now: deps.now, onPhases: deps.onPhases }, shop);
+  return runAnalysis({ sql: deps.sql, now: deps.now, onPhases: deps.onPhases, compute: deps.compute }, shop);
 }
 
 export async function ensureDaily(deps: AnalysisJobDeps, shop: string) {
@@ -30,7 +32,7 @@ export async function ensureDaily(deps: AnalysisJobDeps, shop: string) {
 export async function runDailyJob(deps: AnalysisJobDeps, shop: string) {
   if (!(await installed(deps.sql, shop))) return null;
   await ensureDaily(deps, shop);
-  return runAnalysis({ sql: deps.sql, now: deps.now, onPhases: deps.onPhases }, shop);
+  return runAnalysis({ sql: deps.sql, now: deps.now, onPhases: deps.onPhases, compute: deps.compute }, shop);
 }
 
 export async function onSyncCompleted(deps: AnalysisJobDeps, shop: string) {
