@@ -17,6 +17,7 @@ import { measureProgramRow } from "./program-measure";
 import {
   engagedCustomers,
   enrolDay,
+  recordAssignmentRisk,
   exitMember,
   finishRun,
   getProgramById,
@@ -126,6 +127,13 @@ async function enrol(deps: CampaignDeps, c: ProgramRow, run: ProgramRunRow, now:
     excluded: choice.excluded,
     noConsent: choice.noConsent,
   });
+  // The risk at enrolment, for uplift targeting's held-out comparison (ADR 100): the score table is replaced by every run.
+  const riskOf = new Map(candidates.map((x) => [x.customerId, x.churnRisk]));
+  await recordAssignmentRisk(
+    deps.sql,
+    c.id,
+    rows.filter((r) => riskOf.has(r.customerId)).map((r) => ({ customerId: r.customerId, churnRisk: riskOf.get(r.customerId)! })),
+  );
 }
 
 /**
