@@ -16,6 +16,7 @@ import {
 import { parseCampaignSettings, type ArmTotals, type CampaignSettings } from "../domain/campaigns";
 import { DAY_MS } from "../domain/analytics/dates";
 import { AppError } from "../lib/errors";
+import { formText } from "../lib/form";
 import { saveSettingsSection } from "../shop-settings.server";
 import { purchaseTotalsInWindow } from "../sync/store/purchases";
 import type { CampaignDeps } from "./deps";
@@ -90,6 +91,25 @@ export function checkLaunchableExperiment(e: Experiment): void {
 }
 
 /* ---- Planning (the new-campaign form) ---- */
+
+/**
+ * The plan form's offer arms: one field `experiment` holding the arms as JSON (the page builds it
+ * from its arm rows). Empty or absent: no experiment. Malformed JSON or arms are INVALID_INPUT.
+ */
+export function experimentFromForm(form: FormData): Experiment | null {
+  const raw = formText(form, "experiment")?.trim();
+  if (!raw) return null;
+  if (raw.length > 10_000) throw new AppError("INVALID_INPUT", "experiment: too long");
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new AppError("INVALID_INPUT", "experiment: not valid JSON");
+  }
+  const e = parseExperiment(value);
+  checkLaunchableExperiment(e);
+  return e;
+}
 
 export interface ArmPlanView extends ExperimentPlan {
   arms: Array<{ key: ArmKey; label: string; members: number }>;

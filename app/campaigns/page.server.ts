@@ -19,7 +19,8 @@ import type { CampaignDeps } from "./deps";
 import { formatEndsAt } from "./email";
 import { campaignTagFor, requestLaunch, retryLaunch } from "./launch";
 import { measureRow, type CampaignReport } from "./measure";
-import { experimentReport, promoteBestArm, type ExperimentReport } from "./experiment";
+import { experimentFromForm, experimentReport, planView, promoteBestArm, type ArmPlanView, type ExperimentReport } from "./experiment";
+import type { Experiment } from "../domain/campaigns/experiment";
 import {
   LAUNCH_STEPS,
   type LaunchSteps,
@@ -121,10 +122,19 @@ export interface PlanPreview {
   timezone: string;
   /** whom the Standard offer goes to under the settings' targeting, and how it compares with churn risk (ADR 100) */
   targeting: Omit<TargetingResult, "chosen"> & { chosen: number };
+  /** an offer experiment's arms with the sample size and MDE each gets (ADR 099); null without one */
+  experiment: ArmPlanView | null;
 }
 
 /** The plan for a launch key: holdout sizes are exact, because the key becomes the campaign id. */
-export async function previewPlan(sql: Sql, shop: string, launchKey: string, settings: CampaignSettings, now: Date): Promise<PlanPreview> {
+export async function previewPlan(
+  sql: Sql,
+  shop: string,
+  launchKey: string,
+  settings: CampaignSettings,
+  now: Date,
+  experiment: Experiment | null = null,
+): Promise<PlanPreview> {
   const all = await winbackTargets(sql, shop);
   const engaged = await engagedCustomers(
     sql,
@@ -180,6 +190,7 @@ export async function previewPlan(sql: Sql, shop: string, launchKey: string, set
     currencyCode: facts.currencyCode,
     timezone: facts.ianaTimezone,
     targeting: { ...pick, chosen: pick.chosen.size },
+    experiment: experiment ? planView(experiment, std.treated.length, std.holdout.length, baseline.rate, facts.currencyCode) : null,
   };
 }
 
@@ -395,13 +406,18 @@ export async function handlePlanAction(
     });
     const settings = settingsFromForm(form, base);
     if (form.get("intent") === "launch") {
-      const preview = await previewPlan(deps.sql, shop, launchKey, settings, deps.now());
+      const experiment = experimentFromForm(form);
+      const preview = await previewPlan(deps.sql, shop, launchKey, settings, deps.now(), experiment);
       if (preview.treated === 0)
         throw new AppError("INSUFFICIENT_DATA", "No customers to win back yet: the analysis has not marked any target customers.");
-      const { campaignId } = await requestLaunch(deps, { shop, launchKey, name: formText(form, "name") ?? "", settings });
+      const { campaignId } = await requestLaunch(deps, { shop, launchKey, name: formText(form, "name") ?? "", settings, experiment });
       return { ok: true, intent: "launch", campaignId };
     }
-    return { ok: true, intent: "preview", preview: await previewPlan(deps.sql, shop, launchKey, settings, deps.now()) };
+    return {
+      ok: true,
+      intent: "preview",
+      preview: await previewPlan(deps.sql, shop, launchKey, settings, deps.now(), experimentFromForm(form)),
+    };
   } catch (e) {
     if (isAppError(e)) {
       const fieldErrors = formFieldErrors(e);
