@@ -133,14 +133,26 @@ function nextDue(t: OutreachTaskRow): Date | null {
  * pagination; the page's customers are then read from the sync's store (one read of pageSize ids).
  * Missing values sort last in either direction; ties by task id.
  */
-export async function listQueue(sql: Sql, shop: string, q: QueueQuery, now: Date): Promise<{ rows: QueueRow[]; total: number }> {
+export async function listQueue(
+  sql: Sql,
+  shop: string,
+  q: QueueQuery,
+  now: Date,
+  /** The shop's task count when the caller reads it anyway (the page's summary): an unfiltered queue's total is that. */
+  shopTotal?: () => Promise<number>,
+): Promise<{ rows: QueueRow[]; total: number }> {
   const filter = queueFilter(q, now);
   const order = await queueOrder(sql, shop, q);
   const [tasks, total] = await Promise.all([
     queueTaskPage(sql, shop, filter, order, { limit: q.pageSize, offset: (q.page - 1) * q.pageSize }),
-    countQueueTasks(sql, shop, filter),
+    shopTotal && isUnfiltered(q) ? shopTotal() : countQueueTasks(sql, shop, filter),
   ]);
   return { rows: await queueRows(sql, shop, tasks, now), total };
+}
+
+/** No filter and no search: the queue is every task of the shop. */
+export function isUnfiltered(q: QueueQuery): boolean {
+  return !q.status.length && !q.concierge.length && !q.campaign.length && !q.overdue && !q.q;
 }
 
 /** Values for the filter pickers. */

@@ -71,11 +71,13 @@ export async function loadOutreachPage(sql: Sql, shop: string, url: URL, now: Da
     queryError = e.message;
     query = parseQueueQuery(new URLSearchParams());
   }
+  // The summary counts every task of the shop: an unfiltered queue's total, not counted twice.
+  const summaryRead = outreachSummary(sql, shop, undefined, now);
   const [facts, { rows, total }, options, summary, esc] = await Promise.all([
     shopFacts(sql, shop),
-    listQueue(sql, shop, query, now),
+    listQueue(sql, shop, query, now, async () => (await summaryRead).total),
     queueOptions(sql, shop),
-    outreachSummary(sql, shop, undefined, now),
+    summaryRead,
     escalationsByOwner(sql, shop),
   ]);
   const f = formatters(facts.currencyCode, facts.ianaTimezone);
