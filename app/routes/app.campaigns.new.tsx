@@ -30,6 +30,7 @@ import { handlePlanAction, loadPlanPage, type PlanActionResult, type PlanPreview
 import { adminScope, campaignDeps } from "../app.server";
 import { useFormat } from "../components/FormatProvider";
 import { QiniTargetingCard } from "../components/charts/QiniTargetingCard";
+import { armsToField, DEFAULT_ARMS, ExperimentArmsForm, type ArmRow } from "../components/campaigns/ExperimentArmsForm";
 
 export const loader = async ({ request }: LoaderFunctionArgs) =>
   adminScope(request, async ({ session }) => {
@@ -98,6 +99,8 @@ interface FormState {
   targetMaxCustomers: string;
   targetMaxDiscountCost: string;
   marginPercent: string;
+  /** the offer experiment's arms as JSON (ADR 099); empty: one offer */
+  experiment: string;
 }
 
 function initialForm(p: PlanPreview, monthYear: string): FormState {
@@ -126,6 +129,7 @@ function initialForm(p: PlanPreview, monthYear: string): FormState {
     targetMaxCustomers: s.targeting.maxCustomers == null ? "" : String(s.targeting.maxCustomers),
     targetMaxDiscountCost: s.targeting.maxDiscountCost == null ? "" : String(s.targeting.maxDiscountCost),
     marginPercent: String(Math.round(s.targeting.margin * 1000) / 10),
+    experiment: "",
   };
 }
 
@@ -159,6 +163,7 @@ export default function PlanCampaign() {
   const launcher = useFetcher<PlanActionResult>();
   const [form, setForm] = useState<FormState>(() => initialForm(initial as unknown as PlanPreview, f.monthYear(loaded.now)));
   const [confirming, setConfirming] = useState(false);
+  const [offers, setOffers] = useState<{ enabled: boolean; arms: ArmRow[] }>({ enabled: false, arms: DEFAULT_ARMS });
   const timer = useRef<ReturnType<typeof setTimeout>>();
 
   const last = previewer.data;
@@ -303,6 +308,19 @@ export default function PlanCampaign() {
             />
           </Layout.Section>
         ) : null}
+        <Layout.Section>
+          <ExperimentArmsForm
+            enabled={offers.enabled}
+            arms={offers.arms}
+            onChange={(enabled, arms) => {
+              setOffers({ enabled, arms });
+              set("experiment")(armsToField(enabled, arms));
+            }}
+            plan={preview.experiment}
+            currencyCode={preview.currencyCode}
+            error={previewError?.startsWith("experiment:") ? previewError : null}
+          />
+        </Layout.Section>
         <Layout.Section variant="oneHalf">
           <Card>
             <BlockStack gap="300">
@@ -546,11 +564,20 @@ export default function PlanCampaign() {
                   Tag “{tag}” on {nf(preview.standardTreated)} Standard customers, and “{tag}-vip” on {nf(preview.vipTreated)} VIPs
                 </List.Item>
                 <List.Item>One customer segment: customers tagged “{tag}” (VIPs are not in it, so they cannot use the code)</List.Item>
-                <List.Item>
-                  One discount code {discountCode} (
-                  {preview.rows.find((r) => r.segment === "Standard")?.action.replace(/^Limited-time offer \(|, ends.*$/g, "")}) for that
-                  segment only, ending {preview.discountEndsAtLabel}
-                </List.Item>
+                {preview.experiment ? (
+                  <List.Item>
+                    Instead of one code, one segment and one code per offer, each for its own share of the Standard customers (tagged{" "}
+                    {`“${tag}-a”, “${tag}-b”…`}):{" "}
+                    {preview.experiment.arms.map((a) => `${discountCode}-${a.key} (${a.label}, ${nf(a.members)})`).join(", ")}, ending{" "}
+                    {preview.discountEndsAtLabel}
+                  </List.Item>
+                ) : (
+                  <List.Item>
+                    One discount code {discountCode} (
+                    {preview.rows.find((r) => r.segment === "Standard")?.action.replace(/^Limited-time offer \(|, ends.*$/g, "")}) for that
+                    segment only, ending {preview.discountEndsAtLabel}
+                  </List.Item>
+                )}
                 <List.Item>{nf(preview.vipTreated)} VIP outreach tasks in the app</List.Item>
                 <List.Item>
                   {nf(preview.day0Emails)} emails on day 0: the treated customers subscribed to email marketing and not unsubscribed here
