@@ -405,13 +405,15 @@ export async function benchLaunch(opts: LaunchBenchOptions = {}): Promise<Launch
     const estimatedSeconds = s(msPerTouch * counts.touches);
 
     // The page: one call, then reactivation orders arrive and 20 calls after one warm-up.
-    const pageDeps = { sql: db.sql, messageCounts: deps.messageCounts, now: deps.now };
+    const pageEvents: Timed[] = [];
+    const pageDeps = { sql: profiledSql(db.sql, pageEvents), messageCounts: deps.messageCounts, now: deps.now };
     t = performance.now();
     await loadCampaignPage(pageDeps, SHOP, campaignId);
     const campaignPageMs = performance.now() - t;
     const reactivationOrders = await seedReactivations(db.sql, campaignId);
     const page = await loadCampaignPage(pageDeps, SHOP, campaignId);
     const pageMs: number[] = [];
+    const pageFrom = performance.now();
     for (let i = 0; i < 20; i++) {
       t = performance.now();
       await loadCampaignPage(pageDeps, SHOP, campaignId);
@@ -480,6 +482,8 @@ export async function benchLaunch(opts: LaunchBenchOptions = {}): Promise<Launch
         `20 calls p50 ${result.loaders.campaignPageP50Ms.toFixed(0)} ms, p95 ${result.loaders.campaignPageP95Ms.toFixed(0)} ms; ` +
         `campaigns list ${campaignListMs.toFixed(0)} ms (launched ${counts.members}-member campaign)`,
     );
+    log(`  the page's statements over the 20 calls:`);
+    for (const line of stepProfile(pageEvents, pageFrom, performance.now(), 8)) log(line);
     log(
       `LAUNCH: ${counts.members} targets in ${seconds.toFixed(1)} s without the emulator's bulk run (${wallSeconds.toFixed(1)} s with it; ${jobs} jobs for ${counts.touches} touches)`,
     );

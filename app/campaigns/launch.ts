@@ -10,7 +10,7 @@ import {
 } from "../domain/campaigns";
 import { AppError, isAppError } from "../lib/errors";
 import { parseOrThrow } from "../lib/parse";
-import { lineMessages, readBulkMutationResults, waitForBulkOperation } from "../shopify/bulk/mutations";
+import { readBulkMutationFailures, waitForBulkOperation } from "../shopify/bulk/mutations";
 import { addTags, startBulkTagging } from "../shopify/customers";
 import { createBasicCodeDiscount, findCodeDiscount } from "../shopify/discounts";
 import { armFor, armTagFor, parseExperiment, type ArmKey, type Experiment } from "../domain/campaigns/experiment";
@@ -43,7 +43,11 @@ import {
   setCampaignDiscount,
   setCampaignSegment,
   pendingTouchBatches,
-  recordAssignmentRisk,
+  countUntagged,
+  exitMembers,
+  markUntaggedTagged,
+  untaggedMemberPage,
+  untaggedMembersAt,
   taggedCount,
   untaggedMemberBranches,
   type CampaignRow,
@@ -306,15 +310,11 @@ async function snapshotMembers(deps: CampaignDeps, c: CampaignRow): Promise<void
     const holdout = isHoldout(c.id, t.id, c.settings.holdoutShare);
     // Offer arms split the treated Standard members (ADR 099); the hash makes a re-run assign the same arm.
     const arm = arms && !holdout && t.branch === "Standard" ? armFor(c.id, t.id, arms) : null;
-    return { customerId: t.id, branch: t.branch, holdout, holdoutUntil: holdout ? holdoutUntil : null, arm };
+    return { customerId: t.id, branch: t.branch, holdout, holdoutUntil: holdout ? holdoutUntil : null, arm, churnRisk: t.churnRisk };
   });
   await deps.sql.transaction(async (tx) => {
+    // One COPY and one INSERT … SELECT, the churn risk at assignment in the same rows (ADR 094).
     const counts = await insertMembers(tx, c.id, c.shop, launchAt, members);
-    await recordAssignmentRisk(
-      tx,
-      c.id,
-      chosen.map((t) => ({ customerId: t.id, churnRisk: t.churnRisk })),
-    );
     await recordStep(tx, c.id, "members", { ...counts, excluded, targeting, doneAt: deps.now().toISOString() });
   });
   await analyzeCampaignTables(deps.sql);
@@ -354,11 +354,9 @@ export { exitMember };
  * lists untagged members in customer id order, and that set does not change until the result is read.
  */
 async function tagInBulk(deps: CampaignDeps, client: AdminClient, c: CampaignRow): Promise<void> {
-  const pendingMembers = await untaggedMemberBranches(deps.sql, c.id);
-  const pending = pendingMembers.map((m) => m.id);
   let opId = c.launchSteps.tags?.bulkOperationId;
   if (!opId) {
-    if (!pending.length) {
+    if (!(await countUntagged(deps.sql, c.id))) {
       await recordStep(deps.sql, c.id, "tags", {
         mode: "bulk",
         tagged: await taggedCount(deps.sql, c.id),
@@ -366,8 +364,9 @@ async function tagInBulk(deps: CampaignDeps, client: AdminClient, c: CampaignRow
       });
       return;
     }
+    // The upload streams: members read by keyset a batch at a time, written to the staged file as they come (ADR 094).
     opId = await startBulkTagging(client, {
-      lines: pendingMembers.map((m) => ({ id: customerGid(m.id), tags: [memberTagFor(c.tag, m.branch, m.arm)] })),
+      lines: tagLines(deps, c),
       filename: `campaign-${c.id}-tags.jsonl`,
       clientIdentifier: `winback-campaign-tags:${c.id}`,
       fetch: deps.fetch,
@@ -388,22 +387,38 @@ async function tagInBulk(deps: CampaignDeps, client: AdminClient, c: CampaignRow
       retryAfterMs: 10_000,
     });
   }
-  const results = await readBulkMutationResults(op, deps.fetch);
+  // Only the failing lines are kept; the rest of the untagged members (the upload's lines, unchanged since) are tagged in one statement.
+  const failures = await readBulkMutationFailures(op, "tagsAdd", deps.fetch);
   const at = deps.now();
   const now = at.toISOString();
   const failed = [...(c.launchSteps.tags?.failed ?? [])];
-  const ok: string[] = [];
-  pending.forEach((id, line) => {
-    const msgs = lineMessages(results.get(line), "tagsAdd");
-    if (msgs.length) failed.push({ customerId: id, message: msgs.join("; ") });
-    else ok.push(id);
-  });
+  for (const m of await untaggedMembersAt(deps.sql, c.id, [...failures.keys()]))
+    failed.push({ customerId: m.id, message: failures.get(m.line)!.join("; ") });
   await deps.sql.transaction(async (tx) => {
-    await markTagged(tx, c.id, ok, at);
-    for (const f of failed) await exitMember(tx, c.id, f.customerId, "tag_failed", deps.now());
+    await exitMembers(
+      tx,
+      c.id,
+      failed.map((f) => f.customerId),
+      "tag_failed",
+      at,
+    );
+    await markUntaggedTagged(tx, c.id, at);
     await recordStep(tx, c.id, "tags", { mode: "bulk", tagged: await taggedCount(tx, c.id), failed, doneAt: now });
   });
 }
+
+/** The bulk upload's lines in batches: untagged members in customer id order, read by keyset. */
+async function* tagLines(deps: CampaignDeps, c: CampaignRow): AsyncGenerator<Array<{ id: string; tags: string[] }>> {
+  let after: string | null = null;
+  for (;;) {
+    const page = await untaggedMemberPage(deps.sql, c.id, after, TAG_UPLOAD_BATCH);
+    if (!page.length) return;
+    yield page.map((m) => ({ id: customerGid(m.id), tags: [memberTagFor(c.tag, m.branch, m.arm)] }));
+    after = page[page.length - 1]!.id;
+  }
+}
+
+const TAG_UPLOAD_BATCH = 10_000;
 
 /**
  * Shopify does not refuse a second segment with the same name (it appends " (2)"), so a retry after

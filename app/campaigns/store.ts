@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Sql } from "../db/sql";
+import { copyText, type Sql } from "../db/sql";
 import { parseCampaignSettings, type CampaignSettings } from "../domain/campaigns";
 import { AppError, isAppError } from "../lib/errors";
 import { parseProgramSettings, type ProgramBranch, type ProgramSettings } from "../domain/campaigns/program";
@@ -331,6 +331,8 @@ export interface NewMember {
   holdoutUntil: Date | null;
   /** the offer arm of a treated Standard member of an experiment (ADR 099) */
   arm?: ArmKey | null;
+  /** the analysis's churn risk when the member was assigned (ADR 100), written with the row */
+  churnRisk?: number | null;
 }
 
 /**
@@ -343,7 +345,12 @@ export async function analyzeCampaignTables(sql: Sql): Promise<void> {
   await sql.query(`ANALYZE "CampaignTouch"`);
 }
 
-/** Inserts members (existing ones are kept) and returns the campaign's counts. */
+/**
+ * Inserts members (existing ones are kept) and returns the campaign's counts. The rows go by COPY
+ * into a temporary table that lives until the end of the caller's transaction, then one
+ * INSERT … SELECT … ON CONFLICT DO NOTHING: 400,000 members are one COPY stream and one set-based
+ * statement, with no 400,000-element array parameters to build and parse (ADR 094).
+ */
 export async function insertMembers(
   sql: Sql,
   campaignId: string,
@@ -351,21 +358,32 @@ export async function insertMembers(
   assignedAt: Date,
   members: NewMember[],
 ): Promise<{ treated: number; holdout: number; vip: number; standard: number }> {
-  await sql.query(
-    `INSERT INTO "CampaignMember" ("campaignId", "customerId", shop, branch, holdout, "assignedAt", "holdoutUntil", arm)
-     SELECT $1, u.id, $2, u.branch, u.holdout, $3, u.until, u.arm FROM unnest($4::bigint[], $5::text[], $6::boolean[], $7::timestamp[], $8::text[]) AS u(id, branch, holdout, until, arm)
-     ON CONFLICT DO NOTHING`,
-    [
-      campaignId,
-      shop,
-      assignedAt.toISOString(),
-      members.map((m) => m.customerId),
-      members.map((m) => m.branch),
-      members.map((m) => m.holdout),
-      members.map((m) => m.holdoutUntil?.toISOString() ?? null),
-      members.map((m) => m.arm ?? null),
-    ],
-  );
+  // Its own transaction unless the caller's (the temporary table lives until the end of it).
+  await sql.transaction(async (tx) => {
+    const stage = "CampaignMemberStage";
+    await tx.exec(
+      `CREATE TEMP TABLE IF NOT EXISTS "${stage}" ("customerId" bigint, branch text, holdout boolean, "holdoutUntil" timestamp(3), arm text, risk float8) ON COMMIT DROP`,
+    );
+    const COPY_ROWS = 50_000;
+    for (let i = 0; i < members.length; i += COPY_ROWS) {
+      let text = "";
+      for (const m of members.slice(i, i + COPY_ROWS)) {
+        if (!/^\d+$/.test(m.customerId))
+          throw new AppError("INVALID_INPUT", `member customer id ${m.customerId.slice(0, 40)} is not a number`);
+        text += `${m.customerId}\t${copyText(m.branch)}\t${m.holdout ? "t" : "f"}\t${m.holdoutUntil ? m.holdoutUntil.toISOString() : "\\N"}\t${
+          m.arm ? copyText(m.arm) : "\\N"
+        }\t${m.churnRisk ?? "\\N"}\n`;
+      }
+      await tx.copyFrom(stage, ["customerId", "branch", "holdout", "holdoutUntil", "arm", "risk"], text);
+    }
+    await tx.query(
+      `INSERT INTO "CampaignMember" ("campaignId", "customerId", shop, branch, holdout, "assignedAt", "holdoutUntil", arm, "churnRiskAtAssignment")
+       SELECT $1, "customerId", $2, branch, holdout, $3, "holdoutUntil", arm, risk FROM "${stage}"
+       ON CONFLICT DO NOTHING`,
+      [campaignId, shop, assignedAt.toISOString()],
+    );
+    await tx.exec(`DROP TABLE "${stage}"`);
+  });
   return (
     await sql.query<{ treated: number; holdout: number; vip: number; standard: number }>(
       `SELECT count(*) FILTER (WHERE NOT holdout)::int AS treated, count(*) FILTER (WHERE holdout)::int AS holdout,
@@ -396,6 +414,66 @@ export async function untaggedMemberBranches(sql: Sql, campaignId: string): Prom
   return sql.query(
     `SELECT "customerId"::text AS id, branch, arm FROM "CampaignMember" WHERE "campaignId" = $1 AND NOT holdout AND "taggedAt" IS NULL AND "exitedAt" IS NULL ORDER BY "customerId"`,
     [campaignId],
+  );
+}
+
+/** The next `limit` untagged members after customer `after` (keyset, customer id order): the bulk upload reads them in batches. */
+export async function untaggedMemberPage(
+  sql: Sql,
+  campaignId: string,
+  after: string | null,
+  limit: number,
+): Promise<Array<{ id: string; branch: string; arm: ArmKey | null }>> {
+  return sql.query(
+    `SELECT "customerId"::text AS id, branch, arm FROM "CampaignMember"
+      WHERE "campaignId" = $1 AND NOT holdout AND "taggedAt" IS NULL AND "exitedAt" IS NULL AND ($2::bigint IS NULL OR "customerId" > $2::bigint)
+      ORDER BY "customerId" LIMIT $3`,
+    [campaignId, after, limit],
+  );
+}
+
+export async function countUntagged(sql: Sql, campaignId: string): Promise<number> {
+  return (
+    await sql.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM "CampaignMember" WHERE "campaignId" = $1 AND NOT holdout AND "taggedAt" IS NULL AND "exitedAt" IS NULL`,
+      [campaignId],
+    )
+  )[0]!.n;
+}
+
+/** The untagged members at these 0-based positions of the customer id order (the lines of a bulk upload). */
+export async function untaggedMembersAt(sql: Sql, campaignId: string, positions: number[]): Promise<Array<{ line: number; id: string }>> {
+  if (!positions.length) return [];
+  return sql.query(
+    `SELECT line::int AS line, id FROM (
+       SELECT "customerId"::text AS id, row_number() OVER (ORDER BY "customerId") - 1 AS line FROM "CampaignMember"
+        WHERE "campaignId" = $1 AND NOT holdout AND "taggedAt" IS NULL AND "exitedAt" IS NULL) x
+      WHERE line = ANY($2::bigint[]) ORDER BY line`,
+    [campaignId, positions],
+  );
+}
+
+/** Every treated member still in the campaign and not yet tagged is now tagged: one statement, no id list. */
+export async function markUntaggedTagged(sql: Sql, campaignId: string, at: Date): Promise<number> {
+  const rows = await sql.query<{ n: number }>(
+    `WITH u AS (UPDATE "CampaignMember" SET "taggedAt" = $2
+                 WHERE "campaignId" = $1 AND NOT holdout AND "taggedAt" IS NULL AND "exitedAt" IS NULL RETURNING 1)
+     SELECT count(*)::int AS n FROM u`,
+    [campaignId, at.toISOString()],
+  );
+  return rows[0]!.n;
+}
+
+/** exitMember for many members at once (two statements whatever their number). */
+export async function exitMembers(sql: Sql, campaignId: string, customerIds: string[], reason: string, now: Date): Promise<void> {
+  if (!customerIds.length) return;
+  await sql.query(
+    `UPDATE "CampaignMember" SET "exitedAt" = $3, "exitReason" = $4 WHERE "campaignId" = $1 AND "customerId" = ANY($2::bigint[]) AND "exitedAt" IS NULL`,
+    [campaignId, customerIds, now.toISOString(), reason],
+  );
+  await sql.query(
+    `UPDATE "CampaignTouch" SET state = 'canceled', reason = $3, "updatedAt" = now() WHERE "campaignId" = $1 AND "customerId" = ANY($2::bigint[]) AND state IN ('scheduled', 'held')`,
+    [campaignId, customerIds, reason],
   );
 }
 

@@ -151,7 +151,7 @@ export type NewTask = Pick<
   | "perkDetails"
   | "script"
   | "dueAt"
-> & { followUpAt: Date };
+> & { followUpAt: Date; /** the queue's contact snapshot, written with the row (else null until refreshed) */ contact?: TaskContact };
 
 /** Inserts tasks; one that exists (shop, campaign, customer) is left alone. Returns how many were new. */
 export async function insertTasks(sql: Sql, tasks: NewTask[]): Promise<number> {
@@ -176,6 +176,12 @@ export async function insertTasks(sql: Sql, tasks: NewTask[]): Promise<number> {
       t.script,
       t.dueAt,
       t.followUpAt,
+      t.contact?.contactName ?? null,
+      t.contact?.nameKey ?? null,
+      t.contact?.emailKey ?? null,
+      t.contact?.phoneDigits ?? null,
+      t.contact?.spent ?? null,
+      t.contact?.lastOrderAt?.toISOString() ?? null,
     ];
     const base = values.length;
     tuples.push(`(${row.map((_, k) => `$${base + k + 1}`).join(", ")}, now())`);
@@ -183,7 +189,8 @@ export async function insertTasks(sql: Sql, tasks: NewTask[]): Promise<number> {
   }
   const inserted = await sql.query<{ id: string }>(
     `INSERT INTO "OutreachTask" (id, shop, "campaignId", "customerId", "launchAt", "conciergeName", "conciergeRole", owner, "followUpDays", "graceDays",
-       "perkKind", "perkText", "perkDetails", script, "dueAt", "followUpAt", "updatedAt")
+       "perkKind", "perkText", "perkDetails", script, "dueAt", "followUpAt",
+       "contactName", "nameKey", "emailKey", "phoneDigits", "customerSpent", "customerLastOrderAt", "updatedAt")
      VALUES ${tuples.join(", ")}
      ON CONFLICT (shop, "campaignId", "customerId") DO NOTHING RETURNING id`,
     values,

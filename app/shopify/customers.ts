@@ -22,8 +22,11 @@ export async function addTags(client: AdminClient, input: { id: string; tags: st
 }
 
 export interface StartBulkTagging {
-  /** One line per resource, in order: results come back by line number (bulk/mutations.ts lineMessages(…, "tagsAdd")). */
-  lines: Array<{ id: string; tags: string[] }>;
+  /**
+   * One line per resource, in order: results come back by line number (bulk/mutations.ts lineMessages(…, "tagsAdd")).
+   * Batches (an async iterable) stream to the upload without holding every line in memory.
+   */
+  lines: Array<{ id: string; tags: string[] }> | AsyncIterable<Array<{ id: string; tags: string[] }>>;
   filename: string;
   clientIdentifier: string;
   fetch?: typeof fetch;

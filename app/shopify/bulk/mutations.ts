@@ -1,3 +1,8 @@
+import { randomBytes } from "node:crypto";
+import { createWriteStream, openAsBlob } from "node:fs";
+import { rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { z } from "zod";
 import { AppError } from "../../lib/errors";
 import { assertNoUserErrors, parseResponse, UserErrorListSchema } from "../response";
@@ -28,8 +33,12 @@ const Run = z.object({
 export interface StartBulkMutation {
   /** The mutation document run for every line (its variables are the line). */
   mutation: string;
-  /** One JSON object of variables per line, in order: results come back by line number. */
-  variables: unknown[];
+  /**
+   * One JSON object of variables per line, in order: results come back by line number. Batches
+   * (an async iterable of arrays) are written to a temporary file as they come and the upload
+   * streams from it, so a 400,000-line upload never sits in memory.
+   */
+  variables: unknown[] | AsyncIterable<unknown[]>;
   filename: string;
   clientIdentifier: string;
   fetch?: typeof fetch;
@@ -51,16 +60,24 @@ export async function startBulkMutation(client: AdminClient, input: StartBulkMut
   if (!target?.url || !key) throw new AppError("SHOPIFY_GRAPHQL", "stagedUploadsCreate returned no usable upload target (url and key)");
   const form = new FormData();
   for (const p of target.parameters) form.append(p.name, p.value);
-  const jsonl = input.variables.map((v) => JSON.stringify(v)).join("\n") + "\n";
-  form.append("file", new Blob([jsonl], { type: "text/jsonl" }), input.filename);
-  let res: Response;
+  const file = Array.isArray(input.variables) ? null : await writeJsonlFile(input.variables);
   try {
-    res = await doFetch(target.url, { method: "POST", body: form });
-  } catch (e) {
-    throw new AppError("NETWORK", `staged upload failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    const body = file
+      ? await openAsBlob(file, { type: "text/jsonl" })
+      : new Blob([(input.variables as unknown[]).map((v) => JSON.stringify(v)).join("\n") + "\n"], { type: "text/jsonl" });
+    // A file-backed Blob has its size up front (the multipart body gets a Content-Length) and is read as it is sent.
+    form.append("file", body, input.filename);
+    let res: Response;
+    try {
+      res = await doFetch(target.url, { method: "POST", body: form });
+    } catch (e) {
+      throw new AppError("NETWORK", `staged upload failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+    if (!res.ok)
+      throw new AppError("NETWORK", `staged upload answered ${res.status}`, { retryable: res.status >= 500 || res.status === 429 });
+  } finally {
+    if (file) await rm(file, { force: true });
   }
-  if (!res.ok)
-    throw new AppError("NETWORK", `staged upload answered ${res.status}`, { retryable: res.status >= 500 || res.status === 429 });
 
   const run = parseResponse(
     Run,
@@ -79,6 +96,27 @@ export async function startBulkMutation(client: AdminClient, input: StartBulkMut
   const id = run.bulkOperationRunMutation.bulkOperation?.id;
   if (!id) throw new AppError("SHOPIFY_GRAPHQL", "bulkOperationRunMutation returned no operation");
   return id;
+}
+
+/** Writes the batches as JSONL to a new temporary file (waiting for the disk when it is behind); returns its path. */
+async function writeJsonlFile(batches: AsyncIterable<unknown[]>): Promise<string> {
+  const file = path.join(tmpdir(), `winback-bulk-${randomBytes(8).toString("hex")}.jsonl`);
+  const out = createWriteStream(file);
+  const failed = new Promise<never>((_, reject) => out.once("error", reject));
+  failed.catch(() => {});
+  try {
+    for await (const batch of batches) {
+      if (!batch.length) continue;
+      const chunk = batch.map((v) => JSON.stringify(v)).join("\n") + "\n";
+      if (!out.write(chunk)) await Promise.race([new Promise<void>((r) => out.once("drain", () => r())), failed]);
+    }
+    await Promise.race([new Promise<void>((r) => out.end(() => r())), failed]);
+    return file;
+  } catch (e) {
+    out.destroy();
+    await rm(file, { force: true });
+    throw e;
+  }
 }
 
 export interface WaitOptions {
@@ -163,6 +201,58 @@ export async function readBulkMutationResults(
       );
     out.set(numbered.data.__lineNumber, r.data);
   }
+  return out;
+}
+
+/**
+ * The lines of a completed bulk mutation's result that carry a message (GraphQL errors or the
+ * `field` payload's userErrors), by 0-based line number. The file is read as it downloads, a line
+ * at a time, and only failing lines are kept: a 400,000-line result costs one line of memory.
+ * As with readBulkMutationResults, a line missing from the file counts as without messages.
+ */
+export async function readBulkMutationFailures(
+  op: BulkOperation,
+  field: string,
+  doFetch: typeof fetch = fetch,
+): Promise<Map<number, string[]>> {
+  const out = new Map<number, string[]>();
+  if (!op.url) return out;
+  const res = await doFetch(op.url);
+  if (!res.ok) throw new AppError("NETWORK", `bulk mutation result download answered ${res.status}`, { retryable: true });
+  let n = 0;
+  const take = (raw: string) => {
+    n++;
+    if (!raw.trim()) return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      throw new AppError("INVALID_INPUT", `bulk mutation result line ${n} is not JSON`);
+    }
+    const numbered = LineNumber.safeParse(parsed);
+    if (!numbered.success) return;
+    const r = ResultLine.safeParse(parsed);
+    if (!r.success)
+      throw new AppError(
+        "SHOPIFY_GRAPHQL",
+        `bulk mutation result line ${n} has an unexpected shape: ${r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+      );
+    const messages = lineMessages(r.data, field);
+    if (messages.length) out.set(numbered.data.__lineNumber, messages);
+  };
+  if (!res.body) {
+    for (const raw of (await res.text()).split("\n")) take(raw);
+    return out;
+  }
+  const decoder = new TextDecoder();
+  let rest = "";
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    const text = rest + decoder.decode(chunk, { stream: true });
+    const lines = text.split("\n");
+    rest = lines.pop()!;
+    for (const raw of lines) take(raw);
+  }
+  take(rest + decoder.decode());
   return out;
 }
 
