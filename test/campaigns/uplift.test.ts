@@ -1,4 +1,12 @@
+import { createElement } from "react";
+import { renderToString } from "react-dom/server";
+import { AppProvider } from "@shopify/polaris";
+import en from "@shopify/polaris/locales/en.json" with { type: "json" };
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { previewPlan } from "../../app/campaigns/page.server";
+import { QiniTargetingCard } from "../../app/components/charts/QiniTargetingCard";
+import { FormatProvider } from "../../app/components/FormatProvider";
+import { formatContext } from "../../app/lib/format";
 import { requestLaunch } from "../../app/campaigns/launch";
 import { reconcileReactivations } from "../../app/campaigns/touch";
 import { chooseTargets, clearUpliftCache, upliftState } from "../../app/campaigns/uplift";
@@ -48,6 +56,11 @@ describe(`uplift targeting on a simulated shop whose shoppers respond heterogene
     expect(r.fallbackReason).toMatch(/needs at least 1000 treated and 300 holdout customers with 30 orders in each; so far 0 treated/);
     expect(r.fallbackReason).toMatch(/Targeting by churn risk until then/);
     expect(r.comparison).toBeNull();
+    // The page says why, in a banner.
+    const html = render({ ...r, chosen: r.chosen.size });
+    expect(html).toContain("Targeting by churn risk for now");
+    expect(html).toContain("needs at least 1000 treated and 300 holdout customers");
+    expect(html).not.toContain('id="qini-chart"');
     // The fallback is today's ordering: the 100 Standard targets of highest churn risk.
     const top = targets
       .filter((t) => t.branch === "Standard")
@@ -163,4 +176,53 @@ describe(`uplift targeting on a simulated shop whose shoppers respond heterogene
     expect(truthUplift).toBeGreaterThan(1.5 * truthRisk);
     expect(cmp.qini.profit).toBeGreaterThan(cmp.qini.risk);
   }, 900_000);
+
+  it("the plan shows the comparison and the figure, and the launch enrols exactly the Standard targets the plan chose by profit", async () => {
+    const targets = await winbackTargets(h.db.sql, SHOP);
+    const budget = Math.round(targets.filter((t) => t.branch === "Standard").length * 0.2);
+    const settings = parseCampaignSettings({ holdoutShare: 0.2, targeting: { by: "profit", maxCustomers: budget } });
+    const preview = await previewPlan(h.db.sql, SHOP, "uplift-second-campaign-01", settings, h.clock.now);
+    expect(preview.targeting.by).toBe("profit");
+    expect(preview.targeting.chosen).toBeGreaterThan(0);
+    expect(preview.targeting.chosen).toBeLessThanOrEqual(budget);
+    const std = preview.rows.find((r) => r.segment === "Standard")!;
+    expect(std.customers).toBe(preview.targeting.chosen);
+    const html = render(preview.targeting);
+    expect(html).toContain("more incremental revenue at this budget than targeting by churn risk");
+    expect(html).toContain("<svg");
+    expect(html).toContain('id="qini-chart"');
+
+    const { campaignId } = await requestLaunch(h.deps, { shop: SHOP, launchKey: "uplift-second-campaign-01", name: "Second", settings });
+    await h.runDue({ queues: ["campaign.launch"] });
+    const c = await campaignRow(h.db, campaignId);
+    expect(c.status).toBe("active");
+    expect(c.launchSteps.members.targeting).toMatchObject({ by: "profit", requested: "profit", fallbackReason: null });
+    const members = await h.db.sql.query<{ n: number; risk: number }>(
+      `SELECT count(*)::int AS n, count("churnRiskAtAssignment")::int AS risk FROM "CampaignMember" WHERE "campaignId" = $1 AND branch = 'Standard'`,
+      [campaignId],
+    );
+    expect(members[0]!.n).toBe(preview.targeting.chosen);
+    expect(members[0]!.risk).toBe(members[0]!.n);
+  }, 900_000);
 });
+
+/** The targeting card as the server renders it (Polaris and the shop's formats around it). */
+function render(targeting: Parameters<typeof QiniTargetingCard>[0]["targeting"]): string {
+  return renderToString(
+    createElement(
+      AppProvider,
+      { i18n: en },
+      createElement(
+        FormatProvider,
+        { value: formatContext({ currencyCode: "EUR", ianaTimezone: "UTC" }) },
+        createElement(QiniTargetingCard, {
+          targeting,
+          fields: { targetingBy: targeting.requested, targetMaxCustomers: "", targetMaxDiscountCost: "", marginPercent: "50" },
+          onChange: () => () => {},
+          errors: {},
+          currencyCode: "EUR",
+        }),
+      ),
+    ),
+  );
+}
