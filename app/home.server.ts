@@ -34,7 +34,7 @@ export async function loadHome(
     // Risk dashboard: the latest completed analysis (scores), plus a running or failed newer run.
     analysis: await loadRiskDashboard(ctx, shop),
     // Won-back customers: healthy, at risk of lapsing again, lapsed again; codes redeemed or ignored (ADR 102).
-    wonBack: await wonBackReport(database.sql, shop, ctx.now()),
+    wonBack: await wonBackReport(database.sql, shop, ctx.now(), { waitForHistory: false }),
     // Unsubscribes Shopify has not accepted (ADR 074): shown with Shopify's own message and a Retry.
     consent: await consentSyncSummary(database.sql, shop),
     // What Shopify withholds as protected customer data (probed at most every few hours).

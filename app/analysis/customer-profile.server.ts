@@ -158,7 +158,7 @@ export async function loadCustomerProfile(sql: Sql, shop: string, customerId: st
     notesOfCustomer(sql, shop, customerId),
     customerVisits(sql, shop, customerId, now),
     codeOutcomesOf(sql, shop, now, { customerId }),
-    wonBackMembers(sql, shop, now, { customerId }),
+    wonBackMembers(sql, shop, now, { customerId }, { waitForHistory: false }),
   ]);
   const healthOf = new Map(wonBack.members.map((m) => [m.campaignId, m.health]));
   const f = createFormatter(formatContext(facts, DEFAULT_LOCALE));

@@ -45,19 +45,42 @@ async function windowRule(sql: Sql, shop: string): Promise<WindowRule & { longGa
  * The shop's relapse curve from its whole order history (every past return after a gap of at least
  * the "at risk" days). It reads every qualifying order once, in columns, so it is kept per shop for
  * CURVE_TTL_MS: history moves slowly, and the dashboard must not rescan a million orders per view.
+ * With `wait: false` (pages) a cold cache answers "not known yet" at once and the scan runs in the
+ * background (one per shop and rule at a time); the next view has it. Until then the model decides.
  */
 const CURVE_TTL_MS = 6 * 60 * 60_000;
-const curveCache = new Map<string, { at: number; curve: RelapseCurve | null; returns: number }>();
+type CurveEntry = { at: number; curve: RelapseCurve | null; returns: number };
+const curveCache = new Map<string, CurveEntry>();
+const curveInFlight = new Map<string, Promise<CurveEntry>>();
 
 export async function shopRelapseCurve(
   sql: Sql,
   shop: string,
   rule: WindowRule & { longGapDays: number },
   now: Date,
-): Promise<{ curve: RelapseCurve | null; returns: number }> {
+  opts: { wait?: boolean } = {},
+): Promise<{ curve: RelapseCurve | null; returns: number; pending?: boolean }> {
   const key = `${shop}|${rule.gapMultiplier}|${rule.horizonDays}|${rule.longGapDays}`;
   const hit = curveCache.get(key);
   if (hit && now.getTime() - hit.at < CURVE_TTL_MS && now.getTime() >= hit.at) return hit;
+  let flight = curveInFlight.get(key);
+  if (!flight) {
+    flight = scanRelapseCurve(sql, shop, rule, now).then((entry) => {
+      if (curveCache.size > 200) curveCache.delete(curveCache.keys().next().value!);
+      curveCache.set(key, entry);
+      return entry;
+    });
+    const forget = () => curveInFlight.delete(key);
+    flight.then(forget, forget);
+    curveInFlight.set(key, flight);
+  }
+  if (opts.wait !== false) return flight;
+  // The page does not wait: a failed background scan is logged, and the next view tries again.
+  flight.catch((e: unknown) => console.error(`[analysis] won-back relapse curve of ${shop} failed: ${(e as Error).message}`));
+  return hit ?? { curve: null, returns: 0, pending: true };
+}
+
+async function scanRelapseCurve(sql: Sql, shop: string, rule: WindowRule & { longGapDays: number }, now: Date): Promise<CurveEntry> {
   const all: PastReturn[] = [];
   for await (const b of purchaseColumnBatches(sql, shop)) {
     for (let k = 0; k < b.customerIds.length; k++) {
@@ -65,10 +88,7 @@ export async function shopRelapseCurve(
       if (at.length > 1) for (const r of pastReturns(at, rule.longGapDays, rule, now.getTime())) all.push(r);
     }
   }
-  const entry = { at: now.getTime(), curve: relapseCurve(all), returns: all.length };
-  if (curveCache.size > 200) curveCache.delete(curveCache.keys().next().value!);
-  curveCache.set(key, entry);
-  return entry;
+  return { at: now.getTime(), curve: relapseCurve(all), returns: all.length };
 }
 
 export interface WonBackMember {
@@ -85,13 +105,14 @@ export async function wonBackMembers(
   shop: string,
   now: Date,
   only?: { customerId: string },
-): Promise<{ members: WonBackMember[]; calibration: { source: "shop_history" | "model"; returns: number } }> {
+  opts: { waitForHistory?: boolean } = {},
+): Promise<{ members: WonBackMember[]; calibration: { source: "shop_history" | "model"; returns: number; pending: boolean } }> {
   const rule = await windowRule(sql, shop);
   const back = (await membersWithWindows(sql, shop)).filter(
     (m) => m.reactivatedAt && (!only || m.customerId === only.customerId),
   ) as Array<{ campaignId: string; customerId: string; holdout: boolean; reactivatedAt: Date }>;
-  const { curve, returns } = await shopRelapseCurve(sql, shop, rule, now);
-  const calibration = { source: curve ? ("shop_history" as const) : ("model" as const), returns };
+  const { curve, returns, pending } = await shopRelapseCurve(sql, shop, rule, now, { wait: opts.waitForHistory });
+  const calibration = { source: curve ? ("shop_history" as const) : ("model" as const), returns, pending: pending === true };
   if (!back.length) return { members: [], calibration };
   const reactivated = back.map((m) => new Date(m.reactivatedAt));
   // The win-back order itself is at reactivatedAt: the next order is strictly after it.
@@ -194,13 +215,13 @@ export interface WonBackReport {
   overall: HealthCounts;
   holdoutOverall: HealthCounts;
   campaigns: WonBackCampaignRow[];
-  calibration: { source: "shop_history" | "model"; returns: number };
+  calibration: { source: "shop_history" | "model"; returns: number; pending: boolean };
 }
 
 /** The dashboard's report: how many won-back customers are healthy, at risk or lapsed again, per campaign and overall. */
-export async function wonBackReport(sql: Sql, shop: string, now: Date): Promise<WonBackReport> {
+export async function wonBackReport(sql: Sql, shop: string, now: Date, opts: { waitForHistory?: boolean } = {}): Promise<WonBackReport> {
   const [{ members, calibration }, campaigns, codes] = await Promise.all([
-    wonBackMembers(sql, shop, now),
+    wonBackMembers(sql, shop, now, undefined, opts),
     listCampaigns(sql, shop),
     codeOutcomesOf(sql, shop, now),
   ]);

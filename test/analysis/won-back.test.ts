@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb, type TestDb } from "../support/db";
 import { insertCustomers, insertShop } from "./support";
 import { codeOutcomesOf, wonBackMembers, wonBackReport } from "../../app/analysis/won-back";
+import { loadCustomerProfile } from "../../app/analysis/customer-profile.server";
 
 /**
  * Won-back health and code outcomes on a seeded shop (ADR 102), through the features' read
@@ -87,6 +88,18 @@ beforeAll(async () => {
 afterAll(() => t.drop());
 
 describe("won-back health", () => {
+  it("a page does not wait for the history scan: the model decides until the background scan is in", async () => {
+    const shop = "cold-cache.myshopify.com";
+    const first = await wonBackMembers(t.db.sql, shop, NOW, undefined, { waitForHistory: false });
+    expect(first.calibration).toEqual({ source: "model", returns: 0, pending: true });
+    let later = first;
+    for (let i = 0; i < 100 && later.calibration.pending; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      later = await wonBackMembers(t.db.sql, shop, NOW, undefined, { waitForHistory: false });
+    }
+    expect(later.calibration.pending).toBe(false);
+  });
+
   it("classifies each won-back member from their own window (cycle × overdue multiplier) and the model", async () => {
     const { members, calibration } = await wonBackMembers(t.db.sql, SHOP, NOW);
     // Too few past returns in this history: the model's own probability.
@@ -124,5 +137,21 @@ describe("won-back health", () => {
     expect(all.byMessage.get("v3-0")).toBe("no_code");
     // Before the code's end, an unused code is still open.
     expect((await codeOutcomesOf(t.db.sql, SHOP, day(-119))).byMessage.get("m2-0")).toBe("open");
+  });
+
+  it("the customer's profile shows the health badge, each email's code outcome and visit, and the visits summary", async () => {
+    await t.db.sql.query(
+      `INSERT INTO "StorefrontVisit" (id, shop, "customerId", "messageLogId", "campaignId", path, at) VALUES ('v1', $1, 1, 'm1-3', 'camp-A', '/', $2)`,
+      [SHOP, day(-126)],
+    );
+    const p = await loadCustomerProfile(t.db.sql, SHOP, "1", NOW);
+    expect(p.memberships[0]!.health).toMatchObject({ level: "healthy", source: "observed" });
+    const byId = Object.fromEntries(p.messages.map((m) => [m.id, m]));
+    expect(byId["m1-3"]).toMatchObject({ code: "Redeemed", visited: true });
+    expect(byId["m1-0"]).toMatchObject({ code: "Redeemed after another email", visited: false });
+    expect(p.visits).toMatchObject({ last30Days: 0, fromEmails: 1, total: 1 });
+    const two = await loadCustomerProfile(t.db.sql, SHOP, "2", NOW);
+    expect(two.memberships[0]!.health?.level).toBe("lapsed");
+    expect(two.messages.find((m) => m.id === "m2-0")?.code).toBe("Ignored");
   });
 });

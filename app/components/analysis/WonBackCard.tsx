@@ -41,7 +41,9 @@ export function WonBackCard({ report }: { report: WonBackReport }) {
             Lapsed again: no order within their own cycle (their usual gap × the overdue multiplier) after the win-back order. Risk{" "}
             {report.calibration.source === "shop_history"
               ? `from this shop's ${f.number(report.calibration.returns)} past returns after a long gap.`
-              : `from the churn model (fewer than 30 past returns after a long gap in this shop's history).`}
+              : report.calibration.pending
+                ? "from the churn model while this shop's order history is read (it is used from the next view on)."
+                : `from the churn model (fewer than 30 past returns after a long gap in this shop's history).`}
             {report.holdoutOverall.total
               ? ` Holdout customers who came back on their own: ${f.number(report.holdoutOverall.total)}, ${f.number(report.holdoutOverall.lapsed)} lapsed again.`
               : ""}
