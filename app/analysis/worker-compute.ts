@@ -275,14 +275,9 @@ export class AnalysisSession {
   }
 
   fit(excluded: { test: number; cancelled: number }): Fitted {
-    const builder = this.builder;
-    if (!builder) throw new AppError("INTERNAL", "analysis session: fitted twice");
-    this.builder = null;
     this.excluded = excluded;
-    let t = performance.now();
-    const histories = builder.build(excluded);
-    this.buildMs += performance.now() - t;
-    t = performance.now();
+    const histories = this.histories(excluded);
+    const t = performance.now();
     const steps = analyzeInSteps(histories, { asOf: this.start.asOfDay, settings: this.start.settings, timeUnit: this.start.timeUnit });
     this.steps = steps;
     return {
@@ -292,6 +287,17 @@ export class AnalysisSession {
       buildMs: this.buildMs,
       fitMs: performance.now() - t,
     };
+  }
+
+  /** The histories, trimmed; the builder (arrays grown by doubling, up to twice the size) is released first. */
+  private histories(excluded: { test: number; cancelled: number }) {
+    const builder = this.builder;
+    if (!builder) throw new AppError("INTERNAL", "analysis session: fitted twice");
+    this.builder = null;
+    const t = performance.now();
+    const h = builder.build(excluded);
+    this.buildMs += performance.now() - t;
+    return h;
   }
 
   rows(limit: number): RowsSlice {
