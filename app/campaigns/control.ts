@@ -93,11 +93,13 @@ export async function stopCampaign(
     );
   }
   let discountEnded = false;
-  if (c.discountId) {
-    const r = await deactivateCodeDiscount(await deps.client(shop), c.discountId);
+  // An offer experiment has one code per arm instead of the campaign's (ADR 099): every one ends.
+  const ids = [c.discountId, ...Object.values(c.launchSteps.discount?.arms ?? {})].filter((x): x is string => !!x);
+  for (const id of ids) {
+    const r = await deactivateCodeDiscount(await deps.client(shop), id);
     const gone = !r.ok && r.userErrors.every((u) => /does not exist/i.test(u.message));
     if (!gone) requireOk(r, "discountCodeDeactivate");
-    discountEnded = r.ok;
+    discountEnded ||= r.ok;
   }
   if (!(await stopCampaignRows(deps.sql, campaignId, deps.now())))
     throw new AppError("CONFLICT", "The campaign changed meanwhile; reload the page");
