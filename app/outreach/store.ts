@@ -176,10 +176,11 @@ export async function insertTasks(sql: Sql, tasks: NewTask[]): Promise<number> {
       t.script,
       t.dueAt,
       t.followUpAt,
-      t.contact?.contactName ?? null,
-      t.contact?.nameKey ?? null,
-      t.contact?.emailKey ?? null,
-      t.contact?.phoneDigits ?? null,
+      // Without a snapshot the columns' own defaults (empty), as before the first refresh.
+      t.contact?.contactName ?? "",
+      t.contact?.nameKey ?? "",
+      t.contact?.emailKey ?? "",
+      t.contact?.phoneDigits ?? "",
       t.contact?.spent ?? null,
       t.contact?.lastOrderAt?.toISOString() ?? null,
     ];
