@@ -44,6 +44,7 @@ const PAGE = 2_000;
 export const EVALUATE_SHARE = 0.3;
 
 export interface EvaluationRow {
+  customerId: string;
   features: number[];
   treated: boolean;
   revenue: number;
@@ -99,7 +100,15 @@ export async function trainingData(
       // By customer, not by membership: a customer in two campaigns is never on both sides of the split.
       if (upliftFold(hasher(`uplift:${m.customerId}`), opts.evaluateShare ?? EVALUATE_SHARE) === "fit")
         out.fit.push({ features, treated, ordered: totals[i]!.firstAt != null, revenue });
-      else out.evaluate.push({ features, treated, revenue, orderValue: ov, churnRisk: m.churnRiskAtAssignment ?? 0.5 });
+      else
+        out.evaluate.push({
+          customerId: m.customerId,
+          features,
+          treated,
+          revenue,
+          orderValue: ov,
+          churnRisk: m.churnRiskAtAssignment ?? 0.5,
+        });
     });
     if (page.length < PAGE) break;
   }
@@ -152,20 +161,34 @@ export async function upliftState(deps: UpliftDeps, shop: string, opts: { needs?
   const data = await trainingData(deps.sql, shop, now);
   const fit = fitUplift(data.fit, needs);
   const have = fit.ok ? countHave(data.fit) : fit.have;
+  const missing = { treated: Math.max(0, needs.treated - have.treated), holdout: Math.max(0, needs.holdout - have.holdout) };
   const state: UpliftState = fit.ok
     ? { ok: true, model: fit.model, data, have }
-    : {
-        ok: false,
-        reason: fit.reason,
-        have,
-        needs,
-        missing: { treated: Math.max(0, needs.treated - have.treated), holdout: Math.max(0, needs.holdout - have.holdout) },
-      };
+    : { ok: false, reason: `${fit.reason} ${stillNeeded(missing, have, needs)}`, have, needs, missing };
   if (opts.cache !== false) {
     cache.set(key, state);
     while (cache.size > CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
   }
   return state;
+}
+
+/**
+ * What is still missing in past customers with a finished window: the counts above are of the part
+ * the model learns from, so the shortfall is scaled up by the share kept out to check it.
+ */
+function stillNeeded(missing: { treated: number; holdout: number }, have: Have, needs: DataNeeds): string {
+  const learnShare = 1 - EVALUATE_SHARE;
+  const more = (n: number) => Math.ceil(n / learnShare);
+  const parts: string[] = [];
+  if (missing.treated) parts.push(`${more(missing.treated)} more treated`);
+  if (missing.holdout) parts.push(`${more(missing.holdout)} more holdout`);
+  const orders = Math.min(have.treatedResponders, have.holdoutResponders) < needs.respondersPerArm;
+  const what = parts.length
+    ? `About ${parts.join(" and ")} customers with a finished measurement window are needed`
+    : orders
+      ? `More orders among past treated and holdout customers are needed`
+      : `More past customers are needed`;
+  return `${what} (${Math.round(EVALUATE_SHARE * 100)}% of past customers are kept out of learning to check the model).`;
 }
 
 function countHave(rows: readonly UpliftExample[]): Have {
