@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { requestLaunch } from "../../app/campaigns/launch";
 import { runTouch } from "../../app/campaigns/touch";
-import { handleCampaignAction, loadCampaignPage } from "../../app/campaigns/page.server";
+import { handleCampaignAction, handlePlanAction, loadCampaignPage } from "../../app/campaigns/page.server";
 import { saveProgram } from "../../app/campaigns/program-page";
 import { findProgram } from "../../app/campaigns/store";
 import { armDiscountCode, armTagFor } from "../../app/domain/campaigns/experiment";
@@ -168,7 +168,59 @@ describe.each(databaseKinds)("offer experiments with the emulator's shoppers (%s
     const r = await handleCampaignAction(h.deps, SHOP, campaignId, form({ intent: "promote", arm: x.result.leader! }));
     expect(r).toMatchObject({ ok: false, status: 409 });
     expect(r.message).toMatch(/No winner yet/);
+
+    // Stopping ends every arm's code in Shopify, not only the campaign's (which an experiment does not create).
+    const codes = () =>
+      inspector(h)
+        .store("discounts")
+        .filter((d: any) => d.code.startsWith(`${page.campaign.discountCode}-`));
+    expect(codes()).toHaveLength(3);
+    for (const d of codes()) expect(Date.parse(d.endsAt)).toBeGreaterThan(Date.now());
+    const stopped = await handleCampaignAction(h.deps, SHOP, campaignId, form({ intent: "stop" }));
+    expect(stopped).toMatchObject({ ok: true, message: "Campaign stopped; its discount code has ended" });
+    for (const d of codes()) expect(Date.parse(d.endsAt)).toBeLessThanOrEqual(Date.now());
   }, 600_000);
+
+  it("the plan form shows each offer's members and detectable lift before launch, and names a bad arm", async () => {
+    await clearCampaigns(h.db);
+    const plan = await handlePlanAction(
+      h.deps,
+      SHOP,
+      form({ intent: "preview", launchKey: "experiment-plan-0001", experiment: JSON.stringify({ arms }) }),
+    );
+    if (!plan.ok || plan.intent !== "preview") throw new Error(JSON.stringify(plan));
+    const x = plan.preview.experiment!;
+    expect(x.arms.map((a) => `${a.key} ${a.label}`)).toEqual(["A 10% off", "B 25% off", "C 5.00 EUR off"]);
+    // Members per arm: the Standard treated split in three; the MDEs shrink with them and are sensible rates.
+    expect(x.perArm).toBe(Math.floor(plan.preview.standardTreated / 3));
+    expect(x.mdeVsHoldout!).toBeGreaterThan(0);
+    expect(x.mdeVsHoldout!).toBeLessThan(0.5);
+    expect(x.mdeBetweenArms!).toBeGreaterThan(0);
+    expect(x.perArmNeeded).toBeGreaterThan(0);
+    const none = await handlePlanAction(h.deps, SHOP, form({ intent: "preview", launchKey: "experiment-plan-0001" }));
+    expect(none.ok && none.intent === "preview" && none.preview.experiment).toBeNull();
+    const bad = await handlePlanAction(
+      h.deps,
+      SHOP,
+      form({
+        intent: "preview",
+        launchKey: "experiment-plan-0001",
+        experiment: JSON.stringify({ arms: [{ offer: { kind: "percentage", value: 10 } }, { offer: { kind: "percentage", value: 0 } }] }),
+      }),
+    );
+    expect(bad).toMatchObject({ ok: false, code: "INVALID_INPUT" });
+    expect(!bad.ok && bad.error).toMatch(/^experiment: arms\.1\.offer\.value/);
+    const later = await handlePlanAction(
+      h.deps,
+      SHOP,
+      form({
+        intent: "preview",
+        launchKey: "experiment-plan-0001",
+        experiment: JSON.stringify({ arms: [{ offer: { kind: "percentage", value: 10 } }, { offer: { kind: "free_shipping" } }] }),
+      }),
+    );
+    expect(!later.ok && later.error).toMatch(/B \(Free shipping\) cannot be launched yet/);
+  });
 
   it("refuses an experiment it cannot launch before anything is stored", async () => {
     const err = await requestLaunch(h.deps, {
