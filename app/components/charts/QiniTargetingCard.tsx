@@ -113,6 +113,12 @@ export function QiniTargetingCard({
             <p id="plan-targeting-fallback">{targeting.fallbackReason}</p>
           </Banner>
         ) : null}
+        {!cmp && !targeting.fallbackReason && targeting.requested === "risk" ? (
+          <Text as="p" tone="subdued" id="plan-targeting-hint">
+            Choose expected incremental profit to see, on past customers the model did not learn from, how it compares with churn risk at
+            this budget.
+          </Text>
+        ) : null}
         {cmp ? (
           <BlockStack gap="200">
             <Text as="p" id="plan-uplift-figure">
