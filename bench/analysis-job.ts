@@ -305,7 +305,8 @@ async function main() {
   const loadAtStart = os.loadavg()[0]!.toFixed(1);
   const child = fork(fileURLToPath(import.meta.url), ["--job"], {
     env: { ...process.env, BENCH_JOB_URL: url },
-    execArgv: ["--import", "tsx"],
+    // BENCH_CPU_PROF=<dir>: a CPU profile of the job process, one file per thread (the analysis worker's included).
+    execArgv: ["--import", "tsx", ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
   });
   const job = await new Promise<AnalysisJobFigures>((resolve, reject) => {
     child.once("message", (m) => resolve(m as AnalysisJobFigures));
