@@ -358,6 +358,9 @@ async function runTouchChunk(
   const outcomes = sends.length ? await deps.messenger.sendEmails!(sends.map((s) => s.email)) : [];
   const rows: TouchOutcomeRow[] = [];
   let sent = 0;
+  // The Flow trigger goes out even without email consent (the merchant's Flow may text the customer),
+  // but not for an unsubscribe (the member exits) or a deferral (the touch is asked again).
+  const flowFor: number[] = [];
   await eachLimit([...outcomes.keys()], TOUCH_SEND_CHUNK, async (i) => {
     const outcome = outcomes[i]!;
     const s = sends[i]!;
@@ -372,28 +375,48 @@ async function runTouchChunk(
         await markTouchDeferred(deps.sql, key(s.customerId), new Date(now.getTime() + c.settings.frequencyCapHours * 3_600_000));
         return count("deferred");
       }
-      // The Flow trigger goes out even without email consent: the merchant's Flow may text the customer.
-      const fired = await deps.flow.fire({ shop: p.shop, handle: "winback-touch", payload: s.flowPayload, dedupeKey: s.email.dedupeKey });
-      if (outcome.status === "sent") {
-        rows.push({ customerId: s.customerId, state: "sent", reason: null, messageId: outcome.messageId, flowFired: !!fired });
-        sent++;
-        return count("sent");
-      }
-      // "duplicate": a previous attempt sent it and died before recording; the message is out.
-      const duplicate = outcome.reason === "duplicate";
-      rows.push({
-        customerId: s.customerId,
-        state: duplicate ? "sent" : "skipped",
-        reason: outcome.reason,
-        messageId: null,
-        flowFired: !!fired,
-      });
-      count(duplicate ? "sent" : "skipped");
+      flowFor.push(i);
     } catch (e) {
       // Left scheduled: the job fails after the others and its retry runs this touch again (the dedupe keys hold).
       failures.push(e);
     }
   });
+  const events = flowFor.map((i) => ({
+    shop: p.shop,
+    handle: "winback-touch",
+    payload: sends[i]!.flowPayload,
+    dedupeKey: sends[i]!.email.dedupeKey,
+  }));
+  const fired: Array<"fired" | "duplicate" | Error> = deps.flow.fireMany ? await deps.flow.fireMany(events) : new Array(events.length);
+  if (!deps.flow.fireMany)
+    await eachLimit([...events.keys()], TOUCH_SEND_CHUNK, async (k) => {
+      fired[k] = await deps.flow.fire(events[k]!).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+    });
+  for (const [k, i] of flowFor.entries()) {
+    const outcome = outcomes[i]! as SendOutcome;
+    const s = sends[i]!;
+    if (fired[k] instanceof Error) {
+      // Left scheduled, as when runTouch's fire throws: the retry finds the email a duplicate and fires again.
+      failures.push(fired[k]);
+      continue;
+    }
+    if (outcome.status === "sent") {
+      rows.push({ customerId: s.customerId, state: "sent", reason: null, messageId: outcome.messageId, flowFired: true });
+      sent++;
+      count("sent");
+      continue;
+    }
+    // "duplicate": a previous attempt sent it and died before recording; the message is out.
+    const duplicate = outcome.reason === "duplicate";
+    rows.push({
+      customerId: s.customerId,
+      state: duplicate ? "sent" : "skipped",
+      reason: outcome.reason,
+      messageId: null,
+      flowFired: true,
+    });
+    count(duplicate ? "sent" : "skipped");
+  }
   await setTouchStates(deps.sql, p.campaignId, p.day, rows);
   // Guardrails once per chunk: a breach pauses the campaign and the next chunk's touches are held.
   if (sent) await checkGuardrails(deps, c);

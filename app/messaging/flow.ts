@@ -5,7 +5,7 @@ import { parseOrThrow, ShopDomain } from "../lib/parse";
 import { receiveFlowTrigger } from "../shopify/flow";
 import type { AdminClient } from "../shopify/graphql-client";
 import { requireOk } from "../shopify/response";
-import { claimFlowTrigger, markFlowTriggerFailed, markFlowTriggerFired } from "./store";
+import { claimFlowTrigger, claimFlowTriggers, markFlowTriggerFailed, markFlowTriggerFired, markFlowTriggersFired } from "./store";
 import type { FlowTriggerEvent, FlowTriggers } from "./types";
 
 /**
@@ -264,5 +264,61 @@ export function createFlowTriggers(deps: FlowTriggerDeps): FlowTriggers {
     return "fired";
   }
 
-  return { fire };
+  /**
+   * fire for many events of one shop (a touch batch's chunk; docs/decisions/095-batched-sends.md):
+   * the claims in one statement or two, one flowTriggerReceive per claimed event (Flow takes one
+   * payload per call) a few at a time, the `fired` marks in one statement. Same at-most-once rule
+   * as fire; a call Shopify refused is `failed` and that event's outcome is the error.
+   */
+  async function fireMany(inputs: FlowTriggerEvent[]): Promise<Array<"fired" | "duplicate" | Error>> {
+    const evs = inputs.map((i) => parseOrThrow(EventSchema, i, "Flow trigger event"));
+    if (!evs.length) return [];
+    const shop = evs[0]!.shop;
+    if (evs.some((e) => e.shop !== shop)) throw new AppError("INVALID_INPUT", "A batch of Flow triggers belongs to one shop");
+    if (new Set(evs.map((e) => e.dedupeKey)).size !== evs.length)
+      throw new AppError("INVALID_INPUT", "Flow trigger dedupe keys repeat in one batch");
+    const payloads = evs.map((e) => normalizeFlowPayload(e.handle, e.payload));
+    const claimed = await claimFlowTriggers(
+      deps.sql,
+      shop,
+      evs.map((e, i) => ({
+        customerId: String(payloads[i]!.customer_id),
+        handle: e.handle,
+        dedupeKey: e.dedupeKey,
+        payload: JSON.stringify(payloads[i]),
+      })),
+      now(),
+      leaseMs,
+    );
+    const out: Array<"fired" | "duplicate" | Error> = evs.map(() => "duplicate");
+    const fired: string[] = [];
+    const todo = evs.flatMap((e, i) => (claimed.has(e.dedupeKey) ? [i] : []));
+    let next = 0;
+    const client = todo.length ? await deps.client(shop) : null;
+    const worker = async () => {
+      while (next < todo.length) {
+        const i = todo[next++]!;
+        const id = claimed.get(evs[i]!.dedupeKey)!;
+        try {
+          requireOk(
+            await receiveFlowTrigger(client!, { handle: evs[i]!.handle, payload: payloads[i]! }),
+            `flowTriggerReceive(${evs[i]!.handle})`,
+          );
+          fired.push(id);
+          out[i] = "fired";
+        } catch (e) {
+          await markFlowTriggerFailed(deps.sql, id, String((e as Error).message ?? e), now());
+          out[i] = e instanceof Error ? e : new Error(String(e));
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(FIRE_MANY_CONCURRENCY, todo.length) }, worker));
+    await markFlowTriggersFired(deps.sql, fired, now());
+    return out;
+  }
+
+  return { fire, fireMany };
 }
+
+/** flowTriggerReceive calls of one fireMany at once: each is a request to Shopify, within its rate limit. */
+const FIRE_MANY_CONCURRENCY = 8;

@@ -515,6 +515,66 @@ export async function markFlowTriggerFired(sql: Sql, id: string, at: Date): Prom
   await sql.query(`UPDATE "FlowTriggerLog" SET status = 'fired', "firedAt" = $2, "updatedAt" = $2, error = NULL WHERE id = $1`, [id, at]);
 }
 
+/**
+ * claimFlowTrigger for many events in two or three statements (docs/decisions/095-batched-sends.md):
+ * new keys are inserted as `firing`, failed ones claimed again; a key claimed by someone else is
+ * not returned (and a claim older than the lease gets its note, as claimFlowTrigger writes). Returns
+ * the claimed row id per dedupe key. Each statement is atomic per row, so concurrent callers claim a
+ * key once. Dedupe keys must be distinct.
+ */
+export async function claimFlowTriggers(
+  sql: Sql,
+  shop: string,
+  ts: Array<{ customerId: string; handle: string; dedupeKey: string; payload: string }>,
+  at: Date,
+  leaseMs: number,
+): Promise<Map<string, string>> {
+  const claimed = new Map<string, string>();
+  if (!ts.length) return claimed;
+  const inserted = await sql.query<{ id: string; dedupeKey: string }>(
+    `INSERT INTO "FlowTriggerLog" (id, shop, "customerId", handle, "dedupeKey", payload, status, attempts, "createdAt", "updatedAt")
+     SELECT u.id, $1, u.cid, u.handle, u.key, u.payload, 'firing', 1, $7, $7
+       FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::jsonb[]) AS u(id, cid, handle, key, payload)
+     ON CONFLICT (shop, "dedupeKey") DO NOTHING RETURNING id, "dedupeKey"`,
+    [
+      shop,
+      ts.map(() => randomUUID()),
+      ts.map((t) => t.customerId),
+      ts.map((t) => t.handle),
+      ts.map((t) => t.dedupeKey),
+      ts.map((t) => t.payload),
+      at,
+    ],
+  );
+  for (const r of inserted) claimed.set(r.dedupeKey, r.id);
+  const rest = ts.filter((t) => !claimed.has(t.dedupeKey));
+  if (!rest.length) return claimed;
+  const retried = await sql.query<{ id: string; dedupeKey: string }>(
+    `UPDATE "FlowTriggerLog" f SET status = 'firing', attempts = f.attempts + 1, payload = u.payload, handle = u.handle, "updatedAt" = $4, error = NULL
+       FROM unnest($2::text[], $3::jsonb[], $5::text[]) AS u(key, payload, handle)
+     WHERE f.shop = $1 AND f."dedupeKey" = u.key AND f.status = 'failed' RETURNING f.id, f."dedupeKey"`,
+    [shop, rest.map((t) => t.dedupeKey), rest.map((t) => t.payload), at, rest.map((t) => t.handle)],
+  );
+  for (const r of retried) claimed.set(r.dedupeKey, r.id);
+  const others = rest.filter((t) => !claimed.has(t.dedupeKey)).map((t) => t.dedupeKey);
+  if (others.length)
+    await sql.query(
+      `UPDATE "FlowTriggerLog" SET error = 'claimed but never confirmed (process stopped?); not fired again', "updatedAt" = $3
+       WHERE shop = $1 AND "dedupeKey" = ANY($2::text[]) AND status = 'firing' AND "updatedAt" <= $4 AND error IS NULL`,
+      [shop, others, at, new Date(at.getTime() - leaseMs)],
+    );
+  return claimed;
+}
+
+/** markFlowTriggerFired for many rows in one statement. */
+export async function markFlowTriggersFired(sql: Sql, ids: string[], at: Date): Promise<void> {
+  if (!ids.length) return;
+  await sql.query(
+    `UPDATE "FlowTriggerLog" SET status = 'fired', "firedAt" = $2, "updatedAt" = $2, error = NULL WHERE id = ANY($1::text[])`,
+    [ids, at],
+  );
+}
+
 // ─── Compliance (customers/redact, shop/redact, customers/data_request) ─────
 
 /** Children before parents: feedback, engagement and visits name a message. */

@@ -87,6 +87,11 @@ export interface FlowTriggerEvent {
 
 export interface FlowTriggers {
   fire(event: FlowTriggerEvent): Promise<"fired" | "duplicate">;
+  /**
+   * Many events of one shop, claimed and marked together, outcomes in the order given (an Error
+   * where Shopify refused; docs/decisions/095-batched-sends.md). Optional: without it, fire per event.
+   */
+  fireMany?(events: FlowTriggerEvent[]): Promise<Array<"fired" | "duplicate" | Error>>;
 }
 
 /** Deliveries, unsubscribes and complaints of one campaign (the guardrails read these). */

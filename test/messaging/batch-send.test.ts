@@ -6,7 +6,7 @@ import { runTouchBatch, TOUCH_SEND_CHUNK, TOUCH_SEND_CHUNKS_IN_FLIGHT } from "..
 import { createMessenger } from "../../app/messaging/messenger";
 import { insertSuppression } from "../../app/messaging/store";
 import { databaseKinds } from "../support/db";
-import { campaignHarness, campaignRow, SHOP, type CampaignHarness } from "../campaigns/support";
+import { campaignHarness, campaignRow, inspector, SHOP, type CampaignHarness } from "../campaigns/support";
 
 /*
  * Batched sends (docs/decisions/095-batched-sends.md): a touch batch's Standard emails are decided,
@@ -108,6 +108,14 @@ describe.each(databaseKinds)("batched sends (%s)", (kind) => {
     const after = await touchesOf(0, std.batch);
     expect(after.every((t) => t.state === "sent")).toBe(true);
     expect(after.filter((t) => t.reason === "duplicate")).toHaveLength(claimed);
+
+    // Flow triggers (fireMany): one per touch, fired once at Shopify although the batch ran twice.
+    const flows = await h.db.sql.query<{ status: string; n: number }>(
+      `SELECT status, count(*)::int AS n FROM "FlowTriggerLog" WHERE shop = $1 AND "dedupeKey" LIKE $2 GROUP BY status`,
+      [SHOP, `campaign:${campaignId}:%:day0`],
+    );
+    expect(flows).toEqual([{ status: "fired", n: touches.length }]);
+    expect(inspector(h).mutations("flowTriggerReceive")).toHaveLength(touches.length);
 
     // A duplicated job finds nothing due.
     expect(await runTouchBatch(h.deps, std)).toMatchObject({ ran: 0, nextRunAt: null });
