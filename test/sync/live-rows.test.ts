@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from "vitest";
-import type { Sql } from "../../app/db/sql";
+import { withShop, type Sql } from "../../app/db/sql";
 import { parseJsonlBatch } from "../../app/shopify/jsonl/batch";
 import { renderBatch, utcTimestamp } from "../../app/sync/store/rows";
 import { beginDirectLoad, loadDirectRows, mergeStaged, stageRows } from "../../app/sync/store/staging";
-import { createTestDb, databaseKinds, type TestDb } from "../support/db";
+import { createTestDb, databaseKinds, TEST_DATABASE_URL, type TestDb } from "../support/db";
 
 // ADR 097: the direct load COPYs the workers' text straight into "Order"/"OrderLine", so the worker
 // renders the live tables' forms itself (UTC timestamps, text[] literals) instead of letting the
@@ -122,5 +122,39 @@ describe.each(databaseKinds)("live rendering = staged merge's conversions (%s)",
       )
     )[0]!;
     expect(two).toEqual({ p: "2026-01-01 03:30:00", c: "2026-02-28 19:30:00.123", u: "2024-03-01 00:30:00" });
+  });
+});
+
+// COPY FROM is refused into a table whose row-level security applies to the role (every shop table
+// forces it, ADR 089): a non-superuser owner, or a shop-scoped transaction. The sync's writes then
+// go through a temp table and an INSERT, which RLS checks like any other.
+describe.skipIf(!TEST_DATABASE_URL)("the sync's COPYs under row-level security (postgres)", () => {
+  let t: TestDb;
+  afterAll(async () => t?.drop());
+
+  it("a shop-scoped transaction stages and loads directly the same rows, where a bare COPY is refused", async () => {
+    t = await createTestDb("postgres");
+    const scoped = withShop(t.db.sql, "scoped.myshopify.com");
+    const live = renderBatch(parsed(), { kind: "live", shop: "scoped.myshopify.com" });
+    await expect(scoped.transaction((tx) => tx.copyFrom("Order", ["shop", "id"], "scoped.myshopify.com\t1\n"))).rejects.toThrow(
+      /COPY FROM not supported with row-level security/,
+    );
+    await scoped.transaction(async (tx) => {
+      await beginDirectLoad(tx);
+      await loadDirectRows(tx, live);
+    });
+    await t.db.sql.query(
+      `INSERT INTO "SyncRun" (id, shop, kind, status, "updatedAt") VALUES ('run-r', 'scoped.myshopify.com', 'initial', 'running', now())`,
+    );
+    const staged = renderBatch(parsed(), { kind: "staged", runId: "run-r", shop: "scoped.myshopify.com" });
+    await scoped.transaction((tx) => stageRows(tx, staged));
+    const n = await t.db.sql.query<{ o: number; l: number; so: number; sl: number }>(
+      `SELECT (SELECT count(*)::int FROM "Order" WHERE shop = 'scoped.myshopify.com') o, (SELECT count(*)::int FROM "OrderLine" WHERE shop = 'scoped.myshopify.com') l,
+        (SELECT count(*)::int FROM "SyncStageOrder" WHERE "runId" = 'run-r') so, (SELECT count(*)::int FROM "SyncStageOrderLine" WHERE "runId" = 'run-r') sl`,
+    );
+    expect(n[0]).toEqual({ o: 4, l: 2, so: 4, sl: 2 });
+    // And the rows are the live rendering's, compared with the unscoped COPY of the same batch.
+    await t.db.sql.transaction((tx) => loadDirectRows(tx, renderBatch(parsed(), { kind: "live", shop: "plain.myshopify.com" })));
+    expect(await liveRows(t.db.sql, "scoped.myshopify.com")).toEqual(await liveRows(t.db.sql, "plain.myshopify.com"));
   });
 });
