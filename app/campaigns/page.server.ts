@@ -481,10 +481,21 @@ function stepDetail(c: CampaignRow, step: (typeof LAUNCH_STEPS)[number]): string
         : s.tags?.bulkOperationId
           ? "bulk operation running…"
           : null;
+    // An offer experiment has one segment and one code per offer instead of the campaign's (ADR 099).
     case "segment":
-      return s.segment?.doneAt ? `${c.segmentId}` : null;
+      return s.segment?.doneAt
+        ? s.segment.arms
+          ? `${Object.keys(s.segment.arms).length} segments, one per offer`
+          : `${c.segmentId}`
+        : null;
     case "discount":
-      return s.discount?.doneAt ? `${c.discountCode}` : null;
+      return s.discount?.doneAt
+        ? s.discount.arms
+          ? Object.keys(s.discount.arms)
+              .map((arm) => `${c.discountCode}-${arm}`)
+              .join(", ")
+          : `${c.discountCode}`
+        : null;
     case "outreach":
       return s.outreach?.doneAt ? `${s.outreach.tasks} tasks` : null;
     case "touches":
