@@ -3,7 +3,15 @@ import type { VipTaskStatus } from "../domain/campaigns";
 import type { Sql } from "../db/sql";
 import { listCampaigns } from "../campaigns/store";
 import { customersByIds } from "../sync/store/customers";
-import { countQueueTasks, queueFacets, queueTaskPage, type OutreachTaskRow, type QueueFilter, type QueueOrder } from "./store";
+import {
+  countQueueTasks,
+  queueFacetValues,
+  queueFacets,
+  queueTaskPage,
+  type OutreachTaskRow,
+  type QueueFilter,
+  type QueueOrder,
+} from "./store";
 import { cleanParams } from "../lib/form";
 import { parseOrThrow } from "../lib/parse";
 import { statusSchema } from "./move-task";
@@ -80,7 +88,7 @@ export function queueFilter(q: QueueQuery, now: Date): QueueFilter {
 export async function queueOrder(sql: Sql, shop: string, q: Pick<QueueQuery, "sort" | "dir">): Promise<QueueOrder> {
   const order: QueueOrder = { sort: q.sort, dir: q.dir, statusOrder: STATUS_ORDER, campaignKeys: { ids: [], keys: [] } };
   if (q.sort === "campaign") {
-    const [facets, campaigns] = await Promise.all([queueFacets(sql, shop), listCampaigns(sql, shop)]);
+    const [facets, campaigns] = await Promise.all([queueFacetValues(sql, shop), listCampaigns(sql, shop)]);
     const names = new Map(campaigns.map((c) => [c.id, c.name]));
     order.campaignKeys = { ids: facets.campaignIds, keys: facets.campaignIds.map((id) => (names.get(id) ?? id).toLowerCase()) };
   }
@@ -159,8 +167,10 @@ export function isUnfiltered(q: QueueQuery): boolean {
 export async function queueOptions(
   sql: Sql,
   shop: string,
+  /** The shop's task count when the caller reads it anyway (the page's summary). */
+  shopTotal?: () => Promise<number>,
 ): Promise<{ concierges: string[]; campaigns: Array<{ id: string; name: string }>; total: number }> {
-  const facets = await queueFacets(sql, shop);
+  const facets = shopTotal ? { ...(await queueFacetValues(sql, shop)), total: await shopTotal() } : await queueFacets(sql, shop);
   const names = new Map((facets.campaignIds.length ? await listCampaigns(sql, shop) : []).map((c) => [c.id, c.name]));
   return {
     concierges: facets.concierges.filter(Boolean).sort((a, b) => a.localeCompare(b)),

@@ -76,7 +76,7 @@ export async function loadOutreachPage(sql: Sql, shop: string, url: URL, now: Da
   const [facts, { rows, total }, options, summary, esc] = await Promise.all([
     shopFacts(sql, shop),
     listQueue(sql, shop, query, now, async () => (await summaryRead).total),
-    queueOptions(sql, shop),
+    queueOptions(sql, shop, async () => (await summaryRead).total),
     summaryRead,
     escalationsByOwner(sql, shop),
   ]);
