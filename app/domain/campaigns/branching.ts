@@ -1,0 +1,51 @@
+import { z } from "zod";
+
+/**
+ * Sequences that react (issue 15 item 3): a step of a campaign or program may carry an `ifNoClick`
+ * branch, taken when the customer made no human click on any earlier message of this campaign by
+ * the time the step is due. The branch says another subject (and body intro) and/or the channel
+ * `flow` (fire the Flow trigger instead of emailing, for merchants who text from Flow). Off unless
+ * the merchant turned it on for the step. Pure: the send path reads the batch's clicks in one query
+ * and asks this function per touch.
+ */
+
+export const NoClickBranchSchema = z
+  .object({
+    /** Email with other words, or only the Flow trigger (no email). */
+    channel: z.enum(["email", "flow"]).default("email"),
+    subject: z.string().trim().max(300).optional(),
+    intro: z.string().trim().max(2000).optional(),
+  })
+  .refine((b) => b.channel === "flow" || !!b.subject || !!b.intro, {
+    message: "an email branch needs its own subject or intro (otherwise it is the same email)",
+  });
+export type NoClickBranch = z.infer<typeof NoClickBranchSchema>;
+
+/** Which variant a touch took; recorded on the touch so the campaign page can count them. */
+export type TouchVariant = "main" | "no_click";
+
+export type BranchDecision =
+  | { variant: "main" }
+  | { variant: "no_click"; channel: "email"; subject: string | null; intro: string | null }
+  | { variant: "no_click"; channel: "flow" };
+
+export interface BranchInput {
+  /** The step's branch; null or absent: the merchant did not turn it on. */
+  ifNoClick?: NoClickBranch | null;
+  /** The step's day in the sequence: day 0 has no earlier message to click. */
+  day: number;
+  /** When the step is due. Clicks after it do not count (a late retry decides as on time). */
+  dueAt: Date;
+  /** Human clicks (machine clicks excluded, ADR 093) on earlier messages of this campaign, by time. */
+  humanClicksAt: readonly Date[];
+}
+
+/** The variant of one touch: the branch only when it is on, the step is not the first, and nobody clicked by its due time. */
+export function branchFor(input: BranchInput): BranchDecision {
+  const b = input.ifNoClick;
+  if (!b || input.day <= 0) return { variant: "main" };
+  const due = input.dueAt.getTime();
+  if (input.humanClicksAt.some((at) => at.getTime() <= due)) return { variant: "main" };
+  if (b.channel === "flow") return { variant: "no_click", channel: "flow" };
+  return { variant: "no_click", channel: "email", subject: b.subject || null, intro: b.intro || null };
+}
