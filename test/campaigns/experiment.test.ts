@@ -111,6 +111,10 @@ describe.each(databaseKinds)("offer experiments with the emulator's shoppers (%s
     const page = await loadCampaignPage(h.deps, SHOP, campaignId);
     const x = page.experiment!;
     expect(x.arms.map((a) => a.label)).toEqual(["10% off", "25% off", "5.00 EUR off"]);
+    expect(page.progress.steps.find((s) => s.step === "discount")!.detail).toBe(
+      ["A", "B", "C"].map((a) => armDiscountCode(campaignId, a as "A")).join(", "),
+    );
+    expect(page.progress.steps.find((s) => s.step === "segment")!.detail).toBe("3 segments, one per offer");
     const rates = Object.fromEntries(x.result.arms.map((a) => [a.key, a.rate!]));
     expect(rates.B).toBeGreaterThan(Math.max(rates.A!, rates.C!));
     expect(x.result.best).toBe("B");
