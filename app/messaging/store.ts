@@ -906,3 +906,18 @@ export async function engagementBefore(
   for (const r of rows) out[r.i - 1] = { clicks: r.clicks, opens: r.opens };
   return out;
 }
+
+/**
+ * The first click by a person (scanner clicks left out, ADR 093) on any message of one campaign,
+ * per customer: what a sequence step that reacts (ADR 101) branches on. One statement for a chunk.
+ */
+export async function firstHumanClicks(sql: Sql, shop: string, campaignId: string, customerIds: string[]): Promise<Map<string, Date>> {
+  if (!customerIds.length) return new Map();
+  const rows = await sql.query<{ customerId: string; at: Date }>(
+    `SELECT "customerId"::text AS "customerId", min(at) AS at FROM "EmailEngagement"
+      WHERE shop = $1 AND "campaignId" = $2 AND "customerId" = ANY($3::bigint[]) AND kind = 'click' AND NOT machine
+      GROUP BY "customerId"`,
+    [shop, campaignId, customerIds],
+  );
+  return new Map(rows.map((r) => [r.customerId, new Date(r.at)]));
+}

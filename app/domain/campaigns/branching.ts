@@ -9,17 +9,39 @@ import { z } from "zod";
  * and asks this function per touch.
  */
 
-export const NoClickBranchSchema = z
-  .object({
-    /** Email with other words, or only the Flow trigger (no email). */
-    channel: z.enum(["email", "flow"]).default("email"),
-    subject: z.string().trim().max(300).optional(),
-    intro: z.string().trim().max(2000).optional(),
-  })
-  .refine((b) => b.channel === "flow" || !!b.subject || !!b.intro, {
-    message: "an email branch needs its own subject or intro (otherwise it is the same email)",
-  });
+const branchFields = {
+  /** Email with other words, or only the Flow trigger (no email). */
+  channel: z.enum(["email", "flow"]).default("email"),
+  subject: z.string().trim().max(300).optional(),
+  intro: z.string().trim().max(2000).optional(),
+};
+const needsWords = (b: { channel: string; subject?: string; intro?: string }) => b.channel === "flow" || !!b.subject || !!b.intro;
+const needsWordsMessage = {
+  message: "an email branch needs its own subject or intro (otherwise it is the same email)",
+  path: ["subject"],
+};
+
+export const NoClickBranchSchema = z.object(branchFields).refine(needsWords, needsWordsMessage);
 export type NoClickBranch = z.infer<typeof NoClickBranchSchema>;
+
+/**
+ * A branch as the settings store it: on the Standard step of `day` (the steps are the touch days,
+ * so the branch names its step by day). Settings check that the day is a later step of the sequence.
+ */
+export const StepNoClickBranchSchema = z
+  .object({ day: z.number().int().min(1).max(90), ...branchFields })
+  .refine(needsWords, needsWordsMessage);
+export type StepNoClickBranch = z.infer<typeof StepNoClickBranchSchema>;
+
+/** The branch of the step on `day`, if the merchant turned one on. */
+export function branchOfDay(branches: readonly StepNoClickBranch[] | undefined, day: number): NoClickBranch | null {
+  return branches?.find((b) => b.day === day) ?? null;
+}
+
+/** Value of the touch's `variant` column: null for a step without a branch, so the page counts only steps that branch. */
+export function variantOf(decision: BranchDecision, hasBranch: boolean): TouchVariant | null {
+  return hasBranch ? decision.variant : null;
+}
 
 /** Which variant a touch took; recorded on the touch so the campaign page can count them. */
 export type TouchVariant = "main" | "no_click";

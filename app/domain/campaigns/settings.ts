@@ -3,6 +3,7 @@ import { AppError } from "../../lib/errors";
 import { parseEmailAddress } from "../../lib/email-address";
 import { DAY_MS } from "../analytics/dates";
 import { MAX_COUNT, MAX_MONEY_AMOUNT } from "../limits";
+import { StepNoClickBranchSchema } from "./branching";
 
 const touchDays = (defaults: number[]) =>
   z
@@ -94,7 +95,13 @@ export const campaignSettingsSchema = z
         touchDays: touchDays([0, 7]),
       })
       .prefault({}),
-    standard: z.object({ touchDays: touchDays([0, 3, 10]) }).prefault({}),
+    standard: z
+      .object({
+        touchDays: touchDays([0, 3, 10]),
+        /** Sequences that react (ADR 101): a later step's variant when nobody clicked yet; none unless the merchant turns one on. */
+        ifNoClick: z.array(StepNoClickBranchSchema).max(10).default([]),
+      })
+      .prefault({}),
     guardrails: z
       .object({
         maxUnsubscribeRate: z.number().min(0).max(1).default(0.003),
@@ -133,6 +140,17 @@ export const campaignSettingsSchema = z
       .prefault({}),
   })
   .superRefine((s, ctx) => {
+    // A branch belongs to a later step: day 0 has no earlier message to click, and a day that is no step never runs.
+    const seen = new Set<number>();
+    for (const [i, b] of s.standard.ifNoClick.entries()) {
+      if (!s.standard.touchDays.includes(b.day) || seen.has(b.day))
+        ctx.addIssue({
+          code: "custom",
+          path: ["standard", "ifNoClick", i, "day"],
+          message: `day ${b.day} is not a later Standard step (steps: ${s.standard.touchDays.join(", ")}), or has two branches`,
+        });
+      seen.add(b.day);
+    }
     // The last Standard touch advertises the offer; sending it after the code expired is a broken promise.
     const last = s.standard.touchDays[s.standard.touchDays.length - 1];
     if (last >= s.discount.validityDays) {
