@@ -1,7 +1,6 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
-import { authenticate } from "../shopify.server";
 import { database } from "../db.server";
-import { messaging } from "../app.server";
+import { messaging, proxyScope } from "../app.server";
 import { AppError } from "../lib/errors";
 import { errorResponse, jsonError } from "../lib/http";
 import { recordVisit } from "../messaging/engagement";
@@ -27,24 +26,20 @@ async function readJson(request: Request): Promise<unknown> {
   }
 }
 
-export const action = async ({ request }: ActionFunctionArgs) => {
-  await authenticate.public.appProxy(request);
-  const query = new URL(request.url).searchParams;
-  const shop = query.get("shop") ?? "";
-  const customerId = query.get("logged_in_customer_id") ?? "";
-  try {
-    if (!customerId) return new Response(null, { status: 204, headers: NO_STORE });
-    const body = await readJson(request);
-    await database.ready();
-    const r = await recordVisit(messaging.engagementDeps(), { shop, customerId, body });
-    if (r.status === 204) return new Response(null, { status: 204, headers: NO_STORE });
-    return Response.json(r, { status: r.status, headers: NO_STORE });
-  } catch (e) {
-    return errorResponse(e, { headers: NO_STORE, codes: ["INVALID_INPUT"] });
-  }
-};
+export const action = async ({ request }: ActionFunctionArgs) =>
+  proxyScope(request, async (shop) => {
+    const customerId = new URL(request.url).searchParams.get("logged_in_customer_id") ?? "";
+    try {
+      if (!customerId) return new Response(null, { status: 204, headers: NO_STORE });
+      const body = await readJson(request);
+      await database.ready();
+      const r = await recordVisit(messaging.engagementDeps(), { shop, customerId, body });
+      if (r.status === 204) return new Response(null, { status: 204, headers: NO_STORE });
+      return Response.json(r, { status: r.status, headers: NO_STORE });
+    } catch (e) {
+      return errorResponse(e, { headers: NO_STORE, codes: ["INVALID_INPUT"] });
+    }
+  });
 
-export const loader = async ({ request }: LoaderFunctionArgs) => {
-  await authenticate.public.appProxy(request);
-  return jsonError(405, "Use POST.", { headers: { ...NO_STORE, Allow: "POST" } });
-};
+export const loader = async ({ request }: LoaderFunctionArgs) =>
+  proxyScope(request, async () => jsonError(405, "Use POST.", { headers: { ...NO_STORE, Allow: "POST" } }));
