@@ -676,12 +676,13 @@ export async function setTouchState(
   k: TouchKey,
   state: string,
   reason: string | null,
-  extra: { messageId?: string; flowFired?: boolean } = {},
+  extra: { messageId?: string; flowFired?: boolean; variant?: string | null } = {},
 ): Promise<void> {
   await sql.query(
-    `UPDATE "CampaignTouch" SET state = $4, reason = $5, "messageId" = coalesce($6, "messageId"), "flowFired" = "flowFired" OR $7, "attemptedAt" = now(), "updatedAt" = now()
+    `UPDATE "CampaignTouch" SET state = $4, reason = $5, "messageId" = coalesce($6, "messageId"), "flowFired" = "flowFired" OR $7,
+       variant = coalesce($8, variant), "attemptedAt" = now(), "updatedAt" = now()
      WHERE "campaignId" = $1 AND "customerId" = $2 AND day = $3`,
-    [k.campaignId, k.customerId, k.day, state, reason, extra.messageId ?? null, extra.flowFired ?? false],
+    [k.campaignId, k.customerId, k.day, state, reason, extra.messageId ?? null, extra.flowFired ?? false, extra.variant ?? null],
   );
 }
 

@@ -28,6 +28,8 @@ import {
 import { customerById, customersByIds } from "../sync/store/customers";
 import { lastSentAtOf, setTouchStates, touchesOf, type TouchOutcomeRow } from "./store/touch-batch";
 import { firstPurchaseSince, firstPurchasesInWindows, qualifyingPurchase } from "../sync/store/purchases";
+import { branchFor, branchOfDay, variantOf, type BranchDecision } from "../domain/campaigns/branching";
+import { firstHumanClicks } from "../messaging/store";
 
 function domainStatus(c: CampaignRow, now: Date): CampaignStatus {
   if (c.status === "stopped") return "cancelled";
@@ -42,7 +44,7 @@ async function setTouch(
   p: z.infer<typeof TouchPayload>,
   state: string,
   reason: string | null,
-  extra: { messageId?: string; flowFired?: boolean } = {},
+  extra: { messageId?: string; flowFired?: boolean; variant?: string | null } = {},
 ) {
   await setTouchState(sql, p, state, reason, extra);
 }
@@ -104,6 +106,7 @@ export async function runTouch(
   const dedupeKey = touchDedupeKey(p);
   let flowPayload: Record<string, unknown>;
   let outcome: SendOutcome;
+  let variant: string | null = null;
   if (t.branch === "VIP" && (await deps.outreach.hasConciergeContact(deps.sql, p.shop, p.campaignId, p.customerId))) {
     // A person already talked with this VIP: an automated "just following up" would talk over them.
     await exitMember(deps.sql, p.campaignId, p.customerId, "concierge_contact", now);
@@ -135,7 +138,19 @@ export async function runTouch(
     });
     flowPayload = { customer_id: p.customerId, campaign_id: p.campaignId, branch: "vip", touch_day: p.day, perk };
   } else {
-    const standard = standardTouch(c, t, p, contact?.firstName ?? null, shop);
+    // Sequences that react (ADR 101): a later step with a no-click branch reads this campaign's human clicks first.
+    const ifNoClick = branchOfDay(c.settings.standard.ifNoClick, p.day);
+    const clicks =
+      ifNoClick && p.day > 0 ? await firstHumanClicks(deps.sql, p.shop, p.campaignId, [p.customerId]) : new Map<string, Date>();
+    const branch = branchFor({ ifNoClick, day: p.day, dueAt: new Date(t.dueAt), humanClicksAt: [...clicks.values()] });
+    variant = variantOf(branch, !!ifNoClick);
+    const standard = standardTouch(c, t, p, contact?.firstName ?? null, shop, branch);
+    if (branch.variant === "no_click" && branch.channel === "flow") {
+      // The Flow trigger instead of the email: the merchant's Flow texts the customer. No email goes out.
+      const fired = await deps.flow.fire({ shop: p.shop, handle: "winback-touch", payload: standard.flowPayload, dedupeKey });
+      await setTouch(deps.sql, p, "sent", "flow_only", { flowFired: !!fired, variant });
+      return { action: "sent", reason: "flow_only" };
+    }
     outcome = await deps.messenger.sendEmail(standard.email);
     flowPayload = standard.flowPayload;
   }
@@ -152,16 +167,16 @@ export async function runTouch(
   // The Flow trigger goes out even without email consent: the merchant's Flow may text the customer.
   const fired = await deps.flow.fire({ shop: p.shop, handle: "winback-touch", payload: flowPayload, dedupeKey });
   if (outcome.status === "sent") {
-    await setTouch(deps.sql, p, "sent", null, { messageId: outcome.messageId, flowFired: !!fired });
+    await setTouch(deps.sql, p, "sent", null, { messageId: outcome.messageId, flowFired: !!fired, variant });
     await checkGuardrails(deps, c);
     return { action: "sent" };
   }
   // "duplicate": a previous attempt sent it and died before recording; the message is out.
   if (outcome.reason === "duplicate") {
-    await setTouch(deps.sql, p, "sent", "duplicate", { flowFired: !!fired });
+    await setTouch(deps.sql, p, "sent", "duplicate", { flowFired: !!fired, variant });
     return { action: "sent", reason: "duplicate" };
   }
-  await setTouch(deps.sql, p, "skipped", outcome.reason, { flowFired: !!fired });
+  await setTouch(deps.sql, p, "skipped", outcome.reason, { flowFired: !!fired, variant });
   return { action: "skipped", reason: outcome.reason };
 }
 
@@ -172,6 +187,8 @@ function standardTouch(
   p: z.infer<typeof TouchPayload>,
   firstName: string | null,
   shop: ShopInfo,
+  /** The step's no-click variant (ADR 101): its subject and intro replace the step's. */
+  branch: BranchDecision = { variant: "main" },
 ): { email: OutboundEmail; flowPayload: Record<string, unknown> } {
   // A program's code has no end date in Shopify; the member's offer ends validityDays after they joined.
   const endsAt = c.discountEndsAt ?? discountEndsAt(new Date(t.assignedAt), c.settings);
@@ -201,13 +218,15 @@ function standardTouch(
         products: d.appliesTo.kind === "products" ? d.appliesTo.products.map((x) => x.title) : [],
         combinesWith: d.combinesWith,
       },
-      subject: arm.subject,
+      subject: (branch.variant === "no_click" && branch.channel === "email" && branch.subject) || arm.subject,
+      ...(branch.variant === "no_click" && branch.channel === "email" && branch.intro ? { intro: branch.intro } : {}),
     },
   };
   const flowPayload = {
     customer_id: p.customerId,
     campaign_id: p.campaignId,
-    branch: "standard",
+    // A Flow-only touch says so, so the merchant's Flow can text instead of waiting for the email.
+    branch: branch.variant === "no_click" && branch.channel === "flow" ? "standard_no_click" : "standard",
     touch_day: p.day,
     discount_code: code,
     discount_ends_at: endsAt.toISOString(),
@@ -324,8 +343,13 @@ async function runTouchChunk(
     open.map((id) => ({ customerId: id, from: new Date(touches.get(id)!.assignedAt) })),
   );
   const ordered = new Set(open.filter((_, i) => purchases[i]));
+  // Sequences that react (ADR 101): the chunk's human clicks on this campaign in one read, only when the step branches.
+  const ifNoClick = branchOfDay(c.settings.standard.ifNoClick, p.day);
+  const clicks = ifNoClick && p.day > 0 ? await firstHumanClicks(deps.sql, p.shop, p.campaignId, open) : new Map<string, Date>();
   const single: string[] = [];
-  const sends: Array<{ customerId: string; email: OutboundEmail; flowPayload: Record<string, unknown> }> = [];
+  const sends: Array<{ customerId: string; email: OutboundEmail; flowPayload: Record<string, unknown>; variant: string | null }> = [];
+  /** Touches whose branch is the Flow trigger instead of the email. */
+  const flowOnly: Array<{ customerId: string; flowPayload: Record<string, unknown>; dedupeKey: string; variant: string | null }> = [];
   let shop: ShopInfo | null = null;
   for (const id of ids) {
     const t = touches.get(id);
@@ -351,7 +375,15 @@ async function runTouchChunk(
       continue;
     }
     shop ??= { ...(await shopFacts(deps.sql, p.shop)), domain: p.shop };
-    sends.push({ customerId: id, ...standardTouch(c, t, key(id), contact?.firstName ?? null, shop) });
+    const clickedAt = clicks.get(id);
+    const branch = branchFor({ ifNoClick, day: p.day, dueAt: new Date(t.dueAt), humanClicksAt: clickedAt ? [clickedAt] : [] });
+    const touch = standardTouch(c, t, key(id), contact?.firstName ?? null, shop, branch);
+    const variant = variantOf(branch, !!ifNoClick);
+    if (branch.variant === "no_click" && branch.channel === "flow") {
+      flowOnly.push({ customerId: id, flowPayload: touch.flowPayload, dedupeKey: touch.email.dedupeKey, variant });
+      continue;
+    }
+    sends.push({ customerId: id, variant, ...touch });
   }
 
   const failures: unknown[] = [];
@@ -381,12 +413,15 @@ async function runTouchChunk(
       failures.push(e);
     }
   });
-  const events = flowFor.map((i) => ({
-    shop: p.shop,
-    handle: "winback-touch",
-    payload: sends[i]!.flowPayload,
-    dedupeKey: sends[i]!.email.dedupeKey,
-  }));
+  const events = [
+    ...flowFor.map((i) => ({
+      shop: p.shop,
+      handle: "winback-touch",
+      payload: sends[i]!.flowPayload,
+      dedupeKey: sends[i]!.email.dedupeKey,
+    })),
+    ...flowOnly.map((f) => ({ shop: p.shop, handle: "winback-touch", payload: f.flowPayload, dedupeKey: f.dedupeKey })),
+  ];
   const fired: Array<"fired" | "duplicate" | Error> = deps.flow.fireMany ? await deps.flow.fireMany(events) : new Array(events.length);
   if (!deps.flow.fireMany)
     await eachLimit([...events.keys()], TOUCH_SEND_CHUNK, async (k) => {
@@ -401,7 +436,14 @@ async function runTouchChunk(
       continue;
     }
     if (outcome.status === "sent") {
-      rows.push({ customerId: s.customerId, state: "sent", reason: null, messageId: outcome.messageId, flowFired: true });
+      rows.push({
+        customerId: s.customerId,
+        state: "sent",
+        reason: null,
+        messageId: outcome.messageId,
+        flowFired: true,
+        variant: s.variant,
+      });
       sent++;
       count("sent");
       continue;
@@ -414,8 +456,19 @@ async function runTouchChunk(
       reason: outcome.reason,
       messageId: null,
       flowFired: true,
+      variant: s.variant,
     });
     count(duplicate ? "sent" : "skipped");
+  }
+  for (const [j, f] of flowOnly.entries()) {
+    const r = fired[flowFor.length + j];
+    if (r instanceof Error) {
+      failures.push(r);
+      continue;
+    }
+    // Sent through the merchant's Flow (e.g. a text), no email: "flow_only" tells the two apart on the page.
+    rows.push({ customerId: f.customerId, state: "sent", reason: "flow_only", messageId: null, flowFired: true, variant: f.variant });
+    count("sent");
   }
   await setTouchStates(deps.sql, p.campaignId, p.day, rows);
   // Guardrails once per chunk: a breach pauses the campaign and the next chunk's touches are held.

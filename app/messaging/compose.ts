@@ -41,6 +41,8 @@ export const EmailContentSchema = z.discriminatedUnion("template", [
     terms: DiscountTermsSchema.optional(),
     /** An offer experiment arm's own subject (ADR 099); its placeholders are filled like the merchant's. */
     subject: z.string().trim().min(1).max(150).nullish(),
+    /** A sequence step's no-click branch intro (ADR 101); its placeholders are filled like the merchant's. */
+    intro: z.string().trim().min(1).max(2000).nullish(),
   }),
   z.object({
     template: z.literal("winback_vip"),
@@ -173,7 +175,9 @@ export function composeEmail(input: EmailContent, ctx: ComposeContext): Composed
       : first
         ? t("winback.greeting", { name: first })
         : t("winback.greeting.anonymous");
-  const intro = fill(own?.intro || defaults.intro, vars);
+  // A no-click branch's intro is what the branch changes, so it wins over the merchant's block (ADR 101).
+  const branchIntro = c.template === "winback_standard" ? c.intro : null;
+  const intro = fill(branchIntro || own?.intro || defaults.intro, vars);
   const closing = fill(own?.closing || defaults.closing, vars);
   const paragraphs = (block: string) => block.split(/\n+/).filter((l) => l.trim());
 

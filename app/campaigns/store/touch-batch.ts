@@ -43,6 +43,8 @@ export interface TouchOutcomeRow {
   reason: string | null;
   messageId: string | null;
   flowFired: boolean;
+  /** main | no_click when the step branches on clicks (ADR 101); null leaves the column as it is. */
+  variant?: string | null;
 }
 
 /** setTouchState for many touches of one campaign day in one statement. */
@@ -50,8 +52,8 @@ export async function setTouchStates(sql: Sql, campaignId: string, day: number, 
   if (!rows.length) return;
   await sql.query(
     `UPDATE "CampaignTouch" t SET state = u.state, reason = u.reason, "messageId" = coalesce(u.mid, t."messageId"),
-       "flowFired" = t."flowFired" OR u.fired, "attemptedAt" = now(), "updatedAt" = now()
-     FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::boolean[]) AS u(cid, state, reason, mid, fired)
+       "flowFired" = t."flowFired" OR u.fired, variant = coalesce(u.variant, t.variant), "attemptedAt" = now(), "updatedAt" = now()
+     FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::text[]) AS u(cid, state, reason, mid, fired, variant)
      WHERE t."campaignId" = $1 AND t.day = $2 AND t."customerId" = u.cid`,
     [
       campaignId,
@@ -61,6 +63,7 @@ export async function setTouchStates(sql: Sql, campaignId: string, day: number, 
       rows.map((r) => r.reason),
       rows.map((r) => r.messageId),
       rows.map((r) => r.flowFired),
+      rows.map((r) => r.variant ?? null),
     ],
   );
 }

@@ -12,7 +12,7 @@ import { z } from "zod";
 const branchFields = {
   /** Email with other words, or only the Flow trigger (no email). */
   channel: z.enum(["email", "flow"]).default("email"),
-  subject: z.string().trim().max(300).optional(),
+  subject: z.string().trim().max(150).optional(),
   intro: z.string().trim().max(2000).optional(),
 };
 const needsWords = (b: { channel: string; subject?: string; intro?: string }) => b.channel === "flow" || !!b.subject || !!b.intro;
