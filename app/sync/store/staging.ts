@@ -51,9 +51,16 @@ export async function stageRows(tx: Sql, rows: Pick<RenderedBatch, "orders" | "l
  * (forShop). The sync's tables all share the same policies, so one answer covers a batch.
  */
 async function mayCopyInto(tx: Sql, table: string): Promise<boolean> {
+  // Asked once per transaction object (a direct load's 160 batches share one; a shop-scoped view of
+  // a transaction is another object): a round trip per batch cost seconds on a loaded machine.
+  const known = copyAllowed.get(tx)?.get(table);
+  if (known !== undefined) return known;
   const r = await tx.query<{ rls: boolean }>(`SELECT row_security_active($1::regclass) AS rls`, [`"${table}"`]);
-  return r[0]?.rls === false;
+  const ok = r[0]?.rls === false;
+  copyAllowed.set(tx, (copyAllowed.get(tx) ?? new Map<string, boolean>()).set(table, ok));
+  return ok;
 }
+const copyAllowed = new WeakMap<Sql, Map<string, boolean>>();
 
 /**
  * COPY `rows` into `table`, or, where RLS forbids that (mayCopyInto), COPY them into a temp table
