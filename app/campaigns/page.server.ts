@@ -233,6 +233,12 @@ const FORM_FIELD_OF: Record<string, { field: string; scale?: number; unit?: stri
   // The last Standard touch must fall before the offer ends: shown on the touch days (the settings
   // page) or, on the plan form that has no touch days, on the validity.
   "standard.touchDays": { field: "standardTouchDays" },
+  // The steps' no-click branches (ADR 101) travel as one JSON field built by the step checkboxes.
+  "standard.ifNoClick": { field: "standardIfNoClick" },
+  "standard.ifNoClick.day": { field: "standardIfNoClick" },
+  "standard.ifNoClick.subject": { field: "standardIfNoClick" },
+  "standard.ifNoClick.intro": { field: "standardIfNoClick" },
+  "standard.ifNoClick.channel": { field: "standardIfNoClick" },
   "targeting.by": { field: "targetingBy" },
   "targeting.maxCustomers": { field: "targetMaxCustomers" },
   "targeting.maxDiscountCost": { field: "targetMaxDiscountCost" },
@@ -266,6 +272,21 @@ function productsField(form: FormData, errors: Record<string, string>): Array<{ 
   return undefined;
 }
 
+/** The steps' no-click branches as the form carries them (JSON from the step checkboxes, ADR 101); the schema checks each. */
+function branchesField(form: FormData, errors: Record<string, string>): unknown[] | undefined {
+  const raw = formText(form, "standardIfNoClick");
+  if (raw === undefined) return undefined;
+  if (!raw.trim()) return [];
+  try {
+    const v: unknown = JSON.parse(raw);
+    if (Array.isArray(v)) return v;
+  } catch {
+    // reported below
+  }
+  errors.standardIfNoClick = "Set the steps' no-click branches again";
+  return undefined;
+}
+
 /**
  * Form fields over the shop's saved defaults; anything the form does not carry keeps its default.
  * Numbers are read as the merchant typed them (lib/number: "1,5" is 1.5, never 15); every bad
@@ -282,6 +303,7 @@ export function settingsFromForm(form: FormData, base: CampaignSettings): Campai
   const vipDays = touchDaysField(form, "vipTouchDays", errors);
   const standardDays = touchDaysField(form, "standardTouchDays", errors);
   const products = productsField(form, errors);
+  const branches = branchesField(form, errors);
   const maxCustomers = num("targetMaxCustomers", { integer: true });
   const maxCost = num("targetMaxDiscountCost");
   const marginPct = num("marginPercent");
@@ -311,7 +333,11 @@ export function settingsFromForm(form: FormData, base: CampaignSettings): Campai
       },
     },
     reactivationWindowDays: num("reactivationWindowDays", { integer: true }) ?? base.reactivationWindowDays,
-    standard: { ...base.standard, touchDays: standardDays ?? base.standard.touchDays },
+    standard: {
+      ...base.standard,
+      touchDays: standardDays ?? base.standard.touchDays,
+      ifNoClick: (branches as CampaignSettings["standard"]["ifNoClick"] | undefined) ?? base.standard.ifNoClick,
+    },
     holdoutShare: holdoutPct === undefined ? base.holdoutShare : holdoutPct / 100,
     guardrails: {
       maxUnsubscribeRate: unsubPct === undefined ? base.guardrails.maxUnsubscribeRate : unsubPct / 100,

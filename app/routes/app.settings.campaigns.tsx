@@ -3,7 +3,20 @@ import { useEffect, useState } from "react";
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { Button, Card, FormLayout, InlineGrid, InlineStack, Layout, Page, TextField } from "@shopify/polaris";
+import {
+  BlockStack,
+  Button,
+  Card,
+  Checkbox,
+  FormLayout,
+  InlineGrid,
+  InlineStack,
+  Layout,
+  Page,
+  Select,
+  Text,
+  TextField,
+} from "@shopify/polaris";
 import { useAppBridge } from "@shopify/app-bridge-react";
 import { database } from "../db.server";
 import { loadCampaignSettingsPage, saveCampaignSettingsForm } from "../campaigns/page.server";
@@ -23,6 +36,17 @@ export const action = async ({ request }: ActionFunctionArgs) =>
   });
 
 type Values = Record<string, string>;
+/** One later step's no-click branch as the form edits it (ADR 101); `on` false: the step is the same for all. */
+type StepBranch = { on: boolean; channel: "email" | "flow"; subject: string; intro: string };
+
+/** The later Standard steps the merchant typed (day 0 has no earlier message to click). */
+function laterDays(text: string): number[] {
+  return text
+    .split(/[\s,;/]+/)
+    .filter((p) => /^\d{1,2}$/.test(p))
+    .map(Number)
+    .filter((d) => d > 0);
+}
 
 /**
  * The campaign defaults every new plan and program starts from: when each branch is emailed, how
@@ -42,6 +66,23 @@ export default function CampaignSettingsPage() {
     graceDays: String(settings.discount.graceDays),
     reactivationWindowDays: String(settings.reactivationWindowDays),
   }));
+  const [branches, setBranches] = useState<Record<number, StepBranch>>(() =>
+    Object.fromEntries(
+      settings.standard.ifNoClick.map((b) => [b.day, { on: true, channel: b.channel, subject: b.subject ?? "", intro: b.intro ?? "" }]),
+    ),
+  );
+  const steps = laterDays(values.standardTouchDays ?? "");
+  // Only the steps still in the list are saved: a removed day takes its branch with it.
+  const branchesJson = JSON.stringify(
+    steps
+      .filter((d) => branches[d]?.on)
+      .map((d) => {
+        const b = branches[d]!;
+        return b.channel === "flow" ? { day: d, channel: "flow" } : { day: d, channel: "email", subject: b.subject, intro: b.intro };
+      }),
+  );
+  const setBranch = (day: number, patch: Partial<StepBranch>) =>
+    setBranches((x) => ({ ...x, [day]: { ...(x[day] ?? { on: false, channel: "email", subject: "", intro: "" }), ...patch } }));
   const errors: Record<string, string> = result && !result.ok ? result.errors : {};
 
   useEffect(() => {
@@ -82,6 +123,66 @@ export default function CampaignSettingsPage() {
                     "For example 0, 7: the personal note, then one follow-up (stops once the concierge records contact)",
                   )}
                 </InlineGrid>
+                <input type="hidden" name="standardIfNoClick" value={branchesJson} />
+                <BlockStack gap="200">
+                  <Text as="h3" variant="headingSm">
+                    Standard steps that react
+                  </Text>
+                  <Text as="p" tone="subdued">
+                    A later step can change for customers who have not clicked any earlier email of the campaign by then (clicks by link
+                    scanners do not count). Off unless you turn it on.
+                  </Text>
+                  {errors.standardIfNoClick ? (
+                    <Text as="p" tone="critical">
+                      {errors.standardIfNoClick}
+                    </Text>
+                  ) : null}
+                  {steps.map((day) => {
+                    const b = branches[day];
+                    return (
+                      <BlockStack key={day} gap="200">
+                        <Checkbox label={`Day ${day}: if no click by then`} checked={!!b?.on} onChange={(on) => setBranch(day, { on })} />
+                        {b?.on ? (
+                          <InlineGrid columns={{ xs: 1, md: 2 }} gap="300">
+                            <Select
+                              label="Instead"
+                              options={[
+                                { label: "Email with another subject", value: "email" },
+                                { label: "Flow trigger for SMS (no email)", value: "flow" },
+                              ]}
+                              value={b.channel}
+                              onChange={(v) => setBranch(day, { channel: v === "flow" ? "flow" : "email" })}
+                            />
+                            {b.channel === "email" ? (
+                              <TextField
+                                label="Subject"
+                                autoComplete="off"
+                                maxLength={150}
+                                value={b.subject}
+                                onChange={(subject) => setBranch(day, { subject })}
+                                helpText="For example: Still thinking it over?"
+                              />
+                            ) : (
+                              <Text as="p" tone="subdued">
+                                Your Flow gets the touch with Branch “standard_no_click” and can text the customer.
+                              </Text>
+                            )}
+                            {b.channel === "email" ? (
+                              <TextField
+                                label="Opening paragraph (optional)"
+                                autoComplete="off"
+                                multiline={2}
+                                maxLength={2000}
+                                value={b.intro}
+                                onChange={(intro) => setBranch(day, { intro })}
+                              />
+                            ) : null}
+                          </InlineGrid>
+                        ) : null}
+                      </BlockStack>
+                    );
+                  })}
+                </BlockStack>
               </FormLayout>
             </Card>
           </Layout.AnnotatedSection>
