@@ -26,7 +26,7 @@ describe("campaign settings", () => {
         graceDays: 2,
         touchDays: [0, 7],
       },
-      standard: { touchDays: [0, 3, 10] },
+      standard: { touchDays: [0, 3, 10], ifNoClick: [] },
       guardrails: { maxUnsubscribeRate: 0.003, maxComplaintRate: 0.001, minDeliveries: 300 },
       frequencyCapHours: 48,
       reactivationWindowDays: 30,
