@@ -34,6 +34,7 @@ import {
   type CampaignRow,
   type EngagementReason,
 } from "./store";
+import { touchVariantCounts, type StepVariantCount } from "./store/touch-batch";
 import { customersByIds } from "../sync/store/customers";
 import { suppressedCustomerIds } from "../messaging/store";
 import { isSingleEmailAddress } from "../lib/email-address";
@@ -483,6 +484,8 @@ export interface CampaignPageData {
   report: CampaignReport | null;
   /** the offer experiment's arms against the holdout and each other (ADR 099); null without one */
   experiment: ExperimentReport | null;
+  /** sent touches per step and variant of the steps that react to clicks (ADR 101); empty without any */
+  variants: StepVariantCount[];
   currencyCode: string;
 }
 
@@ -579,6 +582,7 @@ export async function loadCampaignPage(
     tagFailures: c.launchSteps.tags?.failed ?? [],
     report,
     experiment: await experimentReport(deps, c, facts.currencyCode),
+    variants: await touchVariantCounts(deps.sql, c.id),
     currencyCode: facts.currencyCode,
   };
 }

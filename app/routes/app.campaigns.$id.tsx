@@ -347,6 +347,12 @@ export default function CampaignPage() {
                         "",
                       ],
                       ...report.exits.map((e) => [`Left the sequence: ${e.reason}`, nf(e.n), ""]),
+                      // Steps that react to clicks (ADR 101): who got the normal step, who the no-click branch.
+                      ...data.variants.map((v) => [
+                        `Day ${v.day}: ${v.variant === "no_click" ? "no click by then" : "clicked (normal step)"}`,
+                        v.flowOnly ? `${nf(v.sent)} (${nf(v.flowOnly)} by Flow, no email)` : nf(v.sent),
+                        "",
+                      ]),
                     ]}
                   />
                 </BlockStack>

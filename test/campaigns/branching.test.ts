@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { requestLaunch } from "../../app/campaigns/launch";
 import { runTouch } from "../../app/campaigns/touch";
+import { loadCampaignPage } from "../../app/campaigns/page.server";
 import { recordClick, trackedBody } from "../../app/messaging/engagement";
 import { databaseKinds } from "../support/db";
 import { campaignHarness, campaignRow, inspector, SHOP, TOUCH_QUEUES, type CampaignHarness, type SentMail } from "./support";
@@ -153,6 +154,14 @@ describe.each(databaseKinds)("sequences that react (%s)", (kind) => {
       expect(events[0].payload["Branch"]).toBe("standard_no_click");
     }
     expect(flowEvents(clicker!, 10).map((f: any) => f.payload["Branch"])).toEqual(["standard"]);
+    // The campaign page counts each reacting step's variants.
+    const n = standard.length;
+    expect((await loadCampaignPage(h.deps, SHOP, campaignId)).variants).toEqual([
+      { day: 3, variant: "main", sent: 1, flowOnly: 0 },
+      { day: 3, variant: "no_click", sent: n - 1, flowOnly: 0 },
+      { day: 10, variant: "main", sent: 1, flowOnly: 0 },
+      { day: 10, variant: "no_click", sent: n - 1, flowOnly: n - 1 },
+    ]);
     // A duplicated job or a retry fires nothing again.
     await runTouch(h.deps, { shop: SHOP, campaignId, customerId: direct!, day: 10 });
     expect(flowEvents(direct!, 10)).toHaveLength(1);

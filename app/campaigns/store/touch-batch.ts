@@ -67,3 +67,22 @@ export async function setTouchStates(sql: Sql, campaignId: string, day: number, 
     ],
   );
 }
+
+export interface StepVariantCount {
+  day: number;
+  variant: string;
+  /** emailed (or Flow-only) and recorded as sent */
+  sent: number;
+  /** of those, the Flow trigger instead of an email */
+  flowOnly: number;
+}
+
+/** Touches per step and variant of a campaign, for the steps that branch on clicks (ADR 101). */
+export async function touchVariantCounts(sql: Sql, campaignId: string): Promise<StepVariantCount[]> {
+  return sql.query<StepVariantCount>(
+    `SELECT day, variant, count(*) FILTER (WHERE state = 'sent')::int AS sent,
+            count(*) FILTER (WHERE state = 'sent' AND reason = 'flow_only')::int AS "flowOnly"
+       FROM "CampaignTouch" WHERE "campaignId" = $1 AND variant IS NOT NULL GROUP BY day, variant ORDER BY day, variant`,
+    [campaignId],
+  );
+}
