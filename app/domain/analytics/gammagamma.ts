@@ -69,17 +69,47 @@ export function gammaGammaLogLikelihood(par: GammaGammaParams, x: Int32Array, m:
       gq += c * (psiPkq - psiQ + lnV);
     }
   }
+  // Compensated (Kahan) sums: on a large shop the per-customer terms add up to ~10⁷ and cancel
+  // against the per-frequency part, so a plain sum leaves rounding noise in the mean objective above
+  // the decrease the line search asks for near the optimum; BFGS then wanders at a gradient norm of
+  // ~1e-6 until its iteration limit (measured: 400 iterations and 13,000 evaluations on 671,855
+  // repeat customers, instead of converging).
+  let sLl = 0;
+  let cLl = 0;
+  let sP = 0;
+  let cP = 0;
+  let sQ = 0;
+  let cQ = 0;
+  let sV = 0;
+  let cV = 0;
   for (let i = 0; i < n; i++) {
     const k = x[i];
     const d = k * m[i] + v;
     const ld = Math.log(d);
-    ll -= (p * k + q) * ld;
+    const pkq = p * k + q;
+    let y = -pkq * ld - cLl;
+    let t = sLl + y;
+    cLl = t - sLl - y;
+    sLl = t;
     if (grad) {
-      gp -= k * ld;
-      gq -= ld;
-      gv -= (p * k + q) / d;
+      y = -k * ld - cP;
+      t = sP + y;
+      cP = t - sP - y;
+      sP = t;
+      y = -ld - cQ;
+      t = sQ + y;
+      cQ = t - sQ - y;
+      sQ = t;
+      y = -pkq / d - cV;
+      t = sV + y;
+      cV = t - sV - y;
+      sV = t;
     }
   }
+  ll += sLl;
+  gp += sP;
+  gq += sQ;
+  gv += sV;
   if (grad) {
     gv += (n * q) / v;
     grad[0] = gp * p;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { bgnbdSufficientStats, fitBgNbd } from "./bgnbd";
-import { fitGammaGamma } from "./gammagamma";
-import { thinGroups } from "./optimize";
+import { fitGammaGamma, gammaGammaLogLikelihood } from "./gammagamma";
+import { minimizeBfgs, thinGroups } from "./optimize";
 
 // Deterministic BG/NBD + Gamma-Gamma population (mulberry32, Marsaglia-Tsang).
 function population(n: number, seed = 7) {
@@ -75,6 +75,44 @@ describe("pilot search on large data", () => {
     const full = fitGammaGamma(pop.gx, pop.gm, { pilotCustomers: Infinity });
     const piloted = fitGammaGamma(pop.gx, pop.gm, { pilotCustomers: 2_000 });
     for (const k of ["p", "q", "v"] as const) expect(piloted[k] / full[k]).toBeCloseTo(1, 5);
+  });
+
+  it("Gamma-Gamma on 671,855 repeat customers: the refinement from the pilot optimum converges in a few steps", () => {
+    // The size of the 1M-customer bench shop's repeat buyers (ADR 096). With plain sums, rounding noise
+    // in the mean objective outweighed the decrease the line search asks for near the optimum: BFGS
+    // ran its 400 iterations (13,117 evaluations, ~150 s) at a gradient norm of 2.4e-6 and the fit fell
+    // back to full multi-start. Kahan sums in gammaGammaLogLikelihood: 2 iterations.
+    let s = 12345;
+    const r = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const n = 671_855;
+    const x = new Int32Array(n);
+    const m = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      x[i] = 1 + Math.floor(-Math.log(r()) * 2);
+      const nu = 20 + 60 * r();
+      let t = 0;
+      for (let k = 0; k < x[i]!; k++) t += Math.round(nu * (0.5 + r()) * 100) / 100;
+      m[i] = t / x[i]!;
+    }
+    const g3 = new Float64Array(3);
+    const objective = (xs: Int32Array, ms: Float64Array) => (th: Float64Array, grad: Float64Array) => {
+      const ll = gammaGammaLogLikelihood({ p: Math.exp(th[0]!), q: Math.exp(th[1]!), v: Math.exp(th[2]!) }, xs, ms, g3);
+      for (let i = 0; i < 3; i++) grad[i] = -g3[i]! / xs.length;
+      return -ll / xs.length;
+    };
+    const k = Math.floor(n / 50_000);
+    const px = new Int32Array(Math.ceil(n / k));
+    const pm = new Float64Array(px.length);
+    for (let i = 0, j = 0; i < n; i += k, j++) {
+      px[j] = x[i]!;
+      pm[j] = m[i]!;
+    }
+    let meanM = 0;
+    for (let i = 0; i < n; i++) meanM += m[i]! / n;
+    const seed = minimizeBfgs(objective(px, pm), [0, Math.log(2), Math.log(meanM)], { maxIter: 400, gradTol: 1e-9 });
+    const refined = minimizeBfgs(objective(x, m), seed.x, { maxIter: 400, gradTol: 1e-9, invHessian: seed.invHessian });
+    expect(refined.converged).toBe(true);
+    expect(refined.iterations).toBeLessThan(50);
   });
 
   it("thinning keeps each group's expected weight and about 1/k of the total", () => {
