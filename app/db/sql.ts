@@ -76,7 +76,12 @@ function scopeWithinTransaction(tx: Sql, shop: string): Sql {
     query: async (text, params) => (await ready(), tx.query(text, params)),
     exec: async (text) => (await ready(), tx.exec(text)),
     transaction: async (fn) => (await ready(), fn(self)),
-    copyFrom: async (table, columns, rows) => (await ready(), tx.copyFrom(table, columns, rows)),
+    copyFrom: async (table, columns, rows) => {
+      await ready();
+      // The transaction's role has just changed: what copyHonouringRls learnt before no longer holds.
+      copyAllowed.delete(tx);
+      return tx.copyFrom(table, columns, rows);
+    },
     forShop: (other) => (other === shop ? self : scopeWithinTransaction(tx, other)),
   };
   return self;
@@ -102,6 +107,41 @@ const COPY_ESCAPES: Record<string, string> = { "\\": "\\\\", "\t": "\\t", "\n": 
 const copyStatement = (table: string, columns: string[], source: string) =>
   `COPY "${table}" (${columns.map((c) => `"${c}"`).join(", ")}) FROM ${source}`;
 
+/**
+ * COPY FROM with row-level security honoured. PostgreSQL refuses COPY FROM into a table whose
+ * row-level security applies to the current role ("COPY FROM not supported with row-level
+ * security"), and every shop table forces it (ADR 089): that is a shop-scoped transaction, and
+ * also system work wherever the app's role owns the tables without being a superuser (a managed
+ * PostgreSQL), where the sync's and the analysis's loads would otherwise fail outright. There the
+ * rows go by COPY into a temp table of the same columns (a session's own temp table has no RLS)
+ * and are inserted from it, which RLS checks row by row like any INSERT: same rows, one extra pass.
+ * Asked once per transaction object and table (a sync's 160 batches share one transaction); a
+ * scoped transaction needs no asking, its role never bypasses RLS.
+ */
+async function copyHonouringRls(
+  tx: Sql,
+  copy: (table: string, viaTemp: boolean) => Promise<void>,
+  table: string,
+  columns: string[],
+  scoped: boolean,
+): Promise<void> {
+  let known = copyAllowed.get(tx);
+  if (!known) copyAllowed.set(tx, (known = new Map()));
+  let direct = scoped ? false : known.get(table);
+  if (direct === undefined) {
+    const r = await tx.query<{ rls: boolean }>(`SELECT row_security_active($1::regclass) AS rls`, [`"${table}"`]);
+    direct = r[0]?.rls === false;
+    known.set(table, direct);
+  }
+  if (direct) return copy(table, false);
+  const temp = `copy_${table}`;
+  const cols = columns.map((c) => `"${c}"`).join(", ");
+  await tx.exec(`CREATE TEMP TABLE IF NOT EXISTS "${temp}" (LIKE "${table}" INCLUDING DEFAULTS) ON COMMIT DROP`);
+  await copy(temp, true);
+  await tx.exec(`INSERT INTO "${table}" (${cols}) SELECT ${cols} FROM "${temp}"; TRUNCATE "${temp}"`);
+}
+const copyAllowed = new WeakMap<Sql, Map<string, boolean>>();
+
 // node-postgres returns int8 as an exact string; PGlite would give a lossy number. Match pg.
 const PG_COMPATIBLE_PARSERS = { 20: (v: string) => v };
 
@@ -124,7 +164,19 @@ export function pgliteSql(db: PGlite | Transaction, shop?: string): Sql {
     async copyFrom(table, columns, rows) {
       if (!rows.length) return;
       // PGlite reads COPY input from the query's attached blob, exposed as /dev/blob.
-      await db.query(copyStatement(table, columns, "'/dev/blob'"), [], { blob: new Blob([rows]) });
+      const copy = async (into: string, viaTemp: boolean) => {
+        const statement = copyStatement(into, columns, "'/dev/blob'");
+        if (!viaTemp) return void (await db.query(statement, [], { blob: new Blob([rows]) }));
+        // COPY from /dev/blob is a COPY from a server file, which only the session's own (superuser)
+        // role may run: the rows go into the temp table as that role, and the INSERT from it runs back
+        // under the transaction's role, where the policies check each row.
+        const [{ role }] = (await db.query<{ role: string }>(`SELECT current_user AS role`)).rows as [{ role: string }];
+        await db.exec(`RESET ROLE`);
+        await db.query(statement, [], { blob: new Blob([rows]) });
+        await db.exec(`SET LOCAL ROLE "${role.replace(/"/g, '""')}"`);
+      };
+      if (!inTx) return self.transaction((tx) => tx.copyFrom(table, columns, rows));
+      await copyHonouringRls(self, copy, table, columns, shop !== undefined);
     },
     forShop(other) {
       if (inTx) return scopeWithinTransaction(self, other);
@@ -182,12 +234,15 @@ export function pgPoolSql(pool: pg.Pool | pg.PoolClient, inTx = false, shop?: st
     async copyFrom(table, columns, rows) {
       if (!rows.length) return;
       if (!inTx) return self.transaction((tx) => tx.copyFrom(table, columns, rows));
-      const stream = (pool as pg.PoolClient).query(copyFromStream(copyStatement(table, columns, "STDIN")));
-      await new Promise<void>((resolve, reject) => {
-        stream.on("error", reject);
-        stream.on("finish", resolve);
-        stream.end(rows);
-      });
+      const copy = (into: string) => {
+        const stream = (pool as pg.PoolClient).query(copyFromStream(copyStatement(into, columns, "STDIN")));
+        return new Promise<void>((resolve, reject) => {
+          stream.on("error", reject);
+          stream.on("finish", resolve);
+          stream.end(rows);
+        });
+      };
+      await copyHonouringRls(self, copy, table, columns, shop !== undefined);
     },
     forShop(other) {
       if (inTx) return scopeWithinTransaction(self, other);

@@ -37,43 +37,10 @@ const utc = (col: string) => `(${col} AT TIME ZONE 'UTC')`;
  * test in-thread): this only writes the ready COPY text.
  */
 export async function stageRows(tx: Sql, rows: Pick<RenderedBatch, "orders" | "lines" | "customers">) {
-  const direct = await mayCopyInto(tx, "SyncStageOrder");
-  if (rows.orders) await copyRows(tx, direct, "SyncStageOrder", ORDER_COLUMNS, rows.orders);
-  if (rows.lines) await copyRows(tx, direct, "SyncStageOrderLine", LINE_COLUMNS, rows.lines);
-  if (rows.customers) await copyRows(tx, direct, "SyncStageCustomer", CUSTOMER_COLUMNS, rows.customers);
-}
-
-/**
- * Whether this session may COPY into `table`. PostgreSQL refuses COPY FROM into a table whose
- * row-level security applies to the current role ("COPY FROM not supported with row-level
- * security"): every shop table forces RLS (ADR 089), so that is any role but a superuser or a
- * BYPASSRLS one — a non-superuser owner of a managed database, or a shop-scoped transaction
- * (forShop). The sync's tables all share the same policies, so one answer covers a batch.
- */
-async function mayCopyInto(tx: Sql, table: string): Promise<boolean> {
-  // Asked once per transaction object (a direct load's 160 batches share one; a shop-scoped view of
-  // a transaction is another object): a round trip per batch cost seconds on a loaded machine.
-  const known = copyAllowed.get(tx)?.get(table);
-  if (known !== undefined) return known;
-  const r = await tx.query<{ rls: boolean }>(`SELECT row_security_active($1::regclass) AS rls`, [`"${table}"`]);
-  const ok = r[0]?.rls === false;
-  copyAllowed.set(tx, (copyAllowed.get(tx) ?? new Map<string, boolean>()).set(table, ok));
-  return ok;
-}
-const copyAllowed = new WeakMap<Sql, Map<string, boolean>>();
-
-/**
- * COPY `rows` into `table`, or, where RLS forbids that (mayCopyInto), COPY them into a temp table
- * of the same columns (no RLS on a session's own temp table) and insert them from there, which
- * RLS checks row by row like any INSERT. Same rows either way; the second costs an extra pass.
- */
-async function copyRows(tx: Sql, direct: boolean, table: string, columns: string[], rows: string) {
-  if (direct) return tx.copyFrom(table, columns, rows);
-  const temp = `copy_${table}`;
-  const cols = columns.map((c) => `"${c}"`).join(", ");
-  await tx.exec(`CREATE TEMP TABLE IF NOT EXISTS "${temp}" (LIKE "${table}" INCLUDING DEFAULTS) ON COMMIT DROP`);
-  await tx.copyFrom(temp, columns, rows);
-  await tx.exec(`INSERT INTO "${table}" (${cols}) SELECT ${cols} FROM "${temp}"; TRUNCATE "${temp}"`);
+  // Where row-level security applies, the Sql's copyFrom goes through a temp table (app/db/sql.ts).
+  if (rows.orders) await tx.copyFrom("SyncStageOrder", ORDER_COLUMNS, rows.orders);
+  if (rows.lines) await tx.copyFrom("SyncStageOrderLine", LINE_COLUMNS, rows.lines);
+  if (rows.customers) await tx.copyFrom("SyncStageCustomer", CUSTOMER_COLUMNS, rows.customers);
 }
 
 export async function stageOrders(tx: Sql, runId: string, shop: string, rows: OrderRecord[]) {
@@ -208,9 +175,8 @@ export async function beginDirectLoad(tx: Sql) {
  * the export repeats, is a unique violation that sends the caller back to the staged path.
  */
 export async function loadDirectRows(tx: Sql, rows: Pick<RenderedBatch, "orders" | "lines">) {
-  const direct = await mayCopyInto(tx, "Order");
-  if (rows.orders) await copyRows(tx, direct, "Order", LIVE_ORDER_COLUMNS, rows.orders);
-  if (rows.lines) await copyRows(tx, direct, "OrderLine", LIVE_LINE_COLUMNS, rows.lines);
+  if (rows.orders) await tx.copyFrom("Order", LIVE_ORDER_COLUMNS, rows.orders);
+  if (rows.lines) await tx.copyFrom("OrderLine", LIVE_LINE_COLUMNS, rows.lines);
 }
 
 /**
