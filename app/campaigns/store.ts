@@ -41,7 +41,9 @@ export const LaunchStepsSchema = z
       })
       .partial(),
     /** arms: an experiment's segment per offer arm with a code (arm → segment id; ADR 099) */
-    segment: z.object({ doneAt: z.string(), segmentId: z.string(), adopted: z.boolean(), arms: z.record(z.string(), z.string()) }).partial(),
+    segment: z
+      .object({ doneAt: z.string(), segmentId: z.string(), adopted: z.boolean(), arms: z.record(z.string(), z.string()) })
+      .partial(),
     /** arms: an experiment's discount per offer arm with a code (arm → discount node id; ADR 099) */
     discount: z
       .object({ doneAt: z.string(), discountId: z.string(), adopted: z.boolean(), arms: z.record(z.string(), z.string()) })
@@ -83,7 +85,11 @@ export interface CampaignRow {
   updatedAt: Date;
 }
 
-type RawRow = Omit<CampaignRow, "settings" | "launchSteps" | "experiment"> & { settings: unknown; launchSteps: unknown; experiment?: unknown };
+type RawRow = Omit<CampaignRow, "settings" | "launchSteps" | "experiment"> & {
+  settings: unknown;
+  launchSteps: unknown;
+  experiment?: unknown;
+};
 
 /*
  * The campaigns feature's store: the only module that reads or writes Campaign, CampaignMember and
@@ -410,7 +416,10 @@ export async function untaggedMembers(sql: Sql, campaignId: string): Promise<str
 }
 
 /** The same members with their branch and experiment arm (the tag depends on them). */
-export async function untaggedMemberBranches(sql: Sql, campaignId: string): Promise<Array<{ id: string; branch: string; arm: ArmKey | null }>> {
+export async function untaggedMemberBranches(
+  sql: Sql,
+  campaignId: string,
+): Promise<Array<{ id: string; branch: string; arm: ArmKey | null }>> {
   return sql.query(
     `SELECT "customerId"::text AS id, branch, arm FROM "CampaignMember" WHERE "campaignId" = $1 AND NOT holdout AND "taggedAt" IS NULL AND "exitedAt" IS NULL ORDER BY "customerId"`,
     [campaignId],

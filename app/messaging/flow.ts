@@ -52,7 +52,13 @@ export const WINBACK_TOUCH_TRIGGER: FlowTriggerSpec = {
       format: "text",
       description: "Winback campaign the touch belongs to",
     },
-    { key: "Branch", alias: "branch", type: "single_line_text_field", format: "text", description: "standard or vip" },
+    {
+      key: "Branch",
+      alias: "branch",
+      type: "single_line_text_field",
+      format: "text",
+      description: "standard, vip, or standard_no_click (a reacting step sent to Flow only)",
+    },
     {
       key: "Touch day",
       alias: "touch_day",
