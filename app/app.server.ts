@@ -84,15 +84,18 @@ const sync = createSyncFeature(appContext, {
 
 /**
  * Jobs that keep the unscoped system Sql (ADR 098); every other job runs confined to its payload's
- * shop (app/jobs/scope.ts). Each of these acts for one shop too, but does what PostgreSQL refuses
- * to a role under row-level security.
+ * shop (app/jobs/scope.ts). Each of these acts for one shop too, but does bulk work that the scoped
+ * role would do slower (COPY through a temp table) or not at all (ANALYZE of a table it does not own).
  */
 const SYSTEM_JOBS = new Map<string, string>([
-  [SYNC_JOBS.start, "the sync chain stages rows by COPY into shop tables and ANALYZEs them"],
-  [SYNC_JOBS.poll, "the sync chain stages rows by COPY into shop tables and ANALYZEs them"],
-  [SYNC_JOBS.ingest, "COPY into the SyncStage* tables (refused under RLS) and ANALYZE of Order"],
-  [SYNC_JOBS.delta, "the sync chain stages rows by COPY into shop tables and ANALYZEs them"],
-  [ANALYSIS_JOBS.run, "writes CustomerScore by COPY (refused under RLS)"],
+  [SYNC_JOBS.start, "the sync chain loads by COPY and ANALYZEs Order (skipped for a non-owner role)"],
+  [SYNC_JOBS.poll, "the sync chain loads by COPY and ANALYZEs Order (skipped for a non-owner role)"],
+  [
+    SYNC_JOBS.ingest,
+    "COPY straight into Order/OrderLine (under RLS it needs a temp table, an extra pass over millions of rows) and ANALYZE of Order",
+  ],
+  [SYNC_JOBS.delta, "the sync chain loads by COPY and ANALYZEs Order (skipped for a non-owner role)"],
+  [ANALYSIS_JOBS.run, "replaces CustomerScore by COPY (under RLS through a temp table, an extra pass over a million rows)"],
   [ANALYSIS_JOBS.daily, "runs the analysis inline: COPY into CustomerScore"],
   [LAUNCH_QUEUE, "ANALYZE of CampaignMember/CampaignTouch after the snapshot (a non-owner's ANALYZE is skipped)"],
 ]);
