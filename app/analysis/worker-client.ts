@@ -1,8 +1,4 @@
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import path from "node:path";
-import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import { startWorker } from "../lib/worker-thread";
 import { AppError } from "../lib/errors";
 import {
   AnalysisSession,
@@ -75,7 +71,7 @@ function inThreadComputation(start: ComputeStart): Computation {
 type Pending = { resolve: (v: unknown) => void; reject: (e: unknown) => void };
 
 async function workerComputation(start: ComputeStart, url: URL): Promise<Computation> {
-  const worker = new Worker(url.pathname.endsWith(".ts") ? typeScriptBootstrap(url) : url);
+  const worker = startWorker(url);
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let stopped: Error | null = null;
@@ -135,19 +131,3 @@ async function workerComputation(start: ComputeStart, url: URL): Promise<Computa
 
 /** Only a buffer of its own may move (a view into a shared pool, e.g. a small Buffer, must be copied). */
 const transferable = (b: ArrayBufferLike, i: number, all: ArrayBufferLike[]) => b instanceof ArrayBuffer && all.indexOf(b) === i;
-
-/**
- * From source (tsx, vitest) the worker is TypeScript; Node 20 applies neither the parent's loader
- * hooks nor `--import tsx` to a worker thread, so a tiny ES module registers tsx's loader in the
- * worker and then imports it (as app/shopify/jsonl/parse-pool.ts does for the sync's workers).
- */
-function typeScriptBootstrap(worker: URL): URL {
-  const require = createRequire(import.meta.url);
-  const tsxDir = path.dirname(require.resolve("tsx/package.json"));
-  const exportsMap: { "./esm/api": { import: { default: string } } } = JSON.parse(
-    readFileSync(path.join(tsxDir, "package.json"), "utf8"),
-  ).exports;
-  const api = pathToFileURL(path.join(tsxDir, exportsMap["./esm/api"].import.default)).href;
-  const code = `import { register } from ${JSON.stringify(api)};\nregister();\nawait import(${JSON.stringify(worker.href)});\n`;
-  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
-}

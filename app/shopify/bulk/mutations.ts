@@ -182,26 +182,34 @@ export async function readBulkMutationResults(
   if (!res.ok) throw new AppError("NETWORK", `bulk mutation result download answered ${res.status}`, { retryable: true });
   let n = 0;
   for (const raw of (await res.text()).split("\n")) {
-    n++;
-    if (!raw.trim()) continue;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw);
-    } catch {
-      throw new AppError("INVALID_INPUT", `bulk mutation result line ${n} is not JSON`);
-    }
-    const numbered = LineNumber.safeParse(parsed);
-    if (!numbered.success) continue; // no line number: nothing to attribute it to
-    const r = ResultLine.safeParse(parsed);
-    // A line we cannot read must not pass for a line without problems.
-    if (!r.success)
-      throw new AppError(
-        "SHOPIFY_GRAPHQL",
-        `bulk mutation result line ${n} has an unexpected shape: ${r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
-      );
-    out.set(numbered.data.__lineNumber, r.data);
+    const line = resultLine(raw, ++n);
+    if (line) out.set(line.lineNumber, line.result);
   }
   return out;
+}
+
+/**
+ * One line of a bulk mutation's result file (1-based `n` for messages), or null for a blank line or
+ * one without a line number (nothing to attribute it to). A line we cannot read must not pass for a
+ * line without problems: it throws.
+ */
+function resultLine(raw: string, n: number): { lineNumber: number; result: BulkMutationLineResult } | null {
+  if (!raw.trim()) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new AppError("INVALID_INPUT", `bulk mutation result line ${n} is not JSON`);
+  }
+  const numbered = LineNumber.safeParse(parsed);
+  if (!numbered.success) return null;
+  const r = ResultLine.safeParse(parsed);
+  if (!r.success)
+    throw new AppError(
+      "SHOPIFY_GRAPHQL",
+      `bulk mutation result line ${n} has an unexpected shape: ${r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
+  return { lineNumber: numbered.data.__lineNumber, result: r.data };
 }
 
 /**
@@ -221,24 +229,10 @@ export async function readBulkMutationFailures(
   if (!res.ok) throw new AppError("NETWORK", `bulk mutation result download answered ${res.status}`, { retryable: true });
   let n = 0;
   const take = (raw: string) => {
-    n++;
-    if (!raw.trim()) return;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw);
-    } catch {
-      throw new AppError("INVALID_INPUT", `bulk mutation result line ${n} is not JSON`);
-    }
-    const numbered = LineNumber.safeParse(parsed);
-    if (!numbered.success) return;
-    const r = ResultLine.safeParse(parsed);
-    if (!r.success)
-      throw new AppError(
-        "SHOPIFY_GRAPHQL",
-        `bulk mutation result line ${n} has an unexpected shape: ${r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
-      );
-    const messages = lineMessages(r.data, field);
-    if (messages.length) out.set(numbered.data.__lineNumber, messages);
+    const line = resultLine(raw, ++n);
+    if (!line) return;
+    const messages = lineMessages(line.result, field);
+    if (messages.length) out.set(line.lineNumber, messages);
   };
   if (!res.body) {
     for (const raw of (await res.text()).split("\n")) take(raw);

@@ -1,9 +1,6 @@
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import os from "node:os";
-import path from "node:path";
-import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { startWorker } from "../../lib/worker-thread";
 import type { ParseTask } from "./batch";
 
 /**
@@ -74,7 +71,7 @@ export function createParsePool<T extends ParseTask, R>(opts: PoolOptions<T, R>)
   let idleTimer: NodeJS.Timeout | null = null;
 
   const spawn = (): Slot<T, R> => {
-    const worker = new Worker(url.pathname.endsWith(".ts") ? typeScriptBootstrap(url) : url);
+    const worker = startWorker(url);
     const slot: Slot<T, R> = { worker, ready: false, job: null };
     slots.push(slot);
     worker.on("message", (m: WorkerMessage<R>) => {
@@ -165,21 +162,4 @@ export function createParsePool<T extends ParseTask, R>(opts: PoolOptions<T, R>)
     },
     close,
   };
-}
-
-/**
- * From source (tsx, vitest) the worker is TypeScript. Node 20 does not apply a parent's loader
- * hooks, nor `--import tsx` in a worker's execArgv, to a worker thread: a tiny ES module registers
- * tsx's loader in the worker, then imports the worker. (tsx is a development dependency; the built
- * worker, build/server/parse-worker.js, is plain JavaScript and starts directly.)
- */
-function typeScriptBootstrap(worker: URL): URL {
-  const require = createRequire(import.meta.url);
-  const tsxDir = path.dirname(require.resolve("tsx/package.json"));
-  const exportsMap: { "./esm/api": { import: { default: string } } } = JSON.parse(
-    readFileSync(path.join(tsxDir, "package.json"), "utf8"),
-  ).exports;
-  const api = pathToFileURL(path.join(tsxDir, exportsMap["./esm/api"].import.default)).href;
-  const code = `import { register } from ${JSON.stringify(api)};\nregister();\nawait import(${JSON.stringify(worker.href)});\n`;
-  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
 }

@@ -95,22 +95,7 @@ export function customerRows(rows: CustomerRecord[], head: string): string {
 export type RowTarget = { kind: "staged"; runId: string; shop: string } | { kind: "live"; shop: string };
 
 /** The live tables' columns in the order liveOrderRows / liveLineRows render them. */
-export const LIVE_ORDER_COLUMNS = [
-  "shop",
-  "id",
-  "customerId",
-  "name",
-  "processedAt",
-  "createdAt",
-  "updatedAt",
-  "cancelledAt",
-  "test",
-  "financialStatus",
-  "currentTotal",
-  "totalPrice",
-  "currency",
-  "discountCodes",
-];
+export const LIVE_ORDER_COLUMNS = ORDER_COLUMNS.slice(1);
 export const LIVE_LINE_COLUMNS = LINE_COLUMNS.slice(1);
 
 const OFFSET_DATE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?([+-])(\d{2}):(\d{2})$/;
