@@ -77,15 +77,18 @@ export function offerForMember(
   return { code: offerHasCode(a.offer) ? armed.discountCode : null, offer: a.offer, subject: a.subject, settings: armed.settings };
 }
 
-/** Offer kinds a launch can create and an email can state today; anything else is refused before anything is stored. */
-const LAUNCHABLE: ReadonlySet<Offer["kind"]> = new Set(["percentage", "fixed_amount"]);
-
-export function checkLaunchableExperiment(e: Experiment): void {
-  const bad = e.arms.filter((a) => !LAUNCHABLE.has(a.offer.kind));
+/**
+ * Every offer kind launches (ADR 099): a price offer gets a basic code, free shipping a free-shipping
+ * code with the same terms, a perk no code. A free-shipping code reduces no item, so it cannot be
+ * limited to products: refused before anything is stored rather than emailed with terms the code ignores.
+ */
+export function checkLaunchableExperiment(e: Experiment, settings: Pick<CampaignSettings, "discount">): void {
+  if (settings.discount.appliesTo.kind !== "products") return;
+  const bad = e.arms.filter((a) => a.offer.kind === "free_shipping");
   if (bad.length) {
     throw new AppError(
       "INVALID_INPUT",
-      `experiment: offer ${bad.map((a) => `${a.key} (${describeOffer(a.offer)})`).join(", ")} cannot be launched yet; use a percentage or an amount off`,
+      `experiment: offer ${bad.map((a) => `${a.key} (${describeOffer(a.offer)})`).join(", ")} cannot be limited to products; make the campaign's offer apply to every item`,
     );
   }
 }
@@ -106,9 +109,7 @@ export function experimentFromForm(form: FormData): Experiment | null {
   } catch {
     throw new AppError("INVALID_INPUT", "experiment: not valid JSON");
   }
-  const e = parseExperiment(value);
-  checkLaunchableExperiment(e);
-  return e;
+  return parseExperiment(value);
 }
 
 export interface ArmPlanView extends ExperimentPlan {

@@ -12,8 +12,8 @@ import { AppError, isAppError } from "../lib/errors";
 import { parseOrThrow } from "../lib/parse";
 import { readBulkMutationFailures, waitForBulkOperation } from "../shopify/bulk/mutations";
 import { addTags, startBulkTagging } from "../shopify/customers";
-import { createBasicCodeDiscount, findCodeDiscount } from "../shopify/discounts";
-import { armFor, armTagFor, parseExperiment, type ArmKey, type Experiment } from "../domain/campaigns/experiment";
+import { createBasicCodeDiscount, createFreeShippingCodeDiscount, findCodeDiscount } from "../shopify/discounts";
+import { armFor, armTagFor, parseExperiment, type ArmKey, type Experiment, type Offer } from "../domain/campaigns/experiment";
 import { armDiscountTitle, armTargets, campaignForArm, checkLaunchableExperiment } from "./experiment";
 import type { AdminClient } from "../shopify/graphql-client";
 import { requireOk } from "../shopify/response";
@@ -187,7 +187,7 @@ export async function requestLaunch(
   const req = parseOrThrow(LaunchRequest, input, "launch request");
   const settings = parseCampaignSettings(req.settings);
   const experiment: Experiment | null = req.experiment == null ? null : parseExperiment(req.experiment);
-  if (experiment) checkLaunchableExperiment(experiment);
+  if (experiment) checkLaunchableExperiment(experiment, settings);
   const id = req.launchKey.toLowerCase();
   const now = deps.now();
   const owner = await campaignShopOf(deps.sql, id);
@@ -528,16 +528,23 @@ async function createArmDiscounts(deps: CampaignDeps, client: AdminClient, c: Ca
     if (!segmentId) throw new AppError("INTERNAL", `discount step reached without the segment of offer ${t.arm}`);
     const title = armDiscountTitle(c, t.arm);
     const existing = await findCodeDiscount(client, t.code);
-    done[t.arm] =
-      existing && existing.title === title
-        ? existing.id
-        : requireOk(
-            await createBasicCodeDiscount(client, { ...discountInput(campaignForArm(c, t.arm), segmentId), title }),
-            "discountCodeBasicCreate",
-          ).id;
+    done[t.arm] = existing && existing.title === title ? existing.id : await createArmCode(client, c, t.arm, t.offer, segmentId, title);
     await recordStep(deps.sql, c.id, "discount", { arms: done });
   }
   await recordStep(deps.sql, c.id, "discount", { arms: done, doneAt: deps.now().toISOString() });
+}
+
+/**
+ * One arm's code: a basic code for a price offer, a free-shipping code (the same terms, dates,
+ * combinations, usage limit and segment, no items or value) for free shipping. Either create's
+ * userError stops the launch (requireOk).
+ */
+async function createArmCode(client: AdminClient, c: CampaignRow, arm: ArmKey, offer: Offer, segmentId: string, title: string) {
+  const input = { ...discountInput(campaignForArm(c, arm), segmentId), title };
+  if (offer.kind !== "free_shipping") return requireOk(await createBasicCodeDiscount(client, input), "discountCodeBasicCreate").id;
+  const { customerGets: _gets, ...terms } = input;
+  return requireOk(await createFreeShippingCodeDiscount(client, { ...terms, destination: { all: true } }), "discountCodeFreeShippingCreate")
+    .id;
 }
 
 async function createOutreach(deps: CampaignDeps, c: CampaignRow): Promise<void> {

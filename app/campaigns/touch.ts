@@ -194,9 +194,12 @@ function standardTouch(
   const endsAt = c.discountEndsAt ?? discountEndsAt(new Date(t.assignedAt), c.settings);
   // In an offer experiment the member's arm decides the offer, the code and the subject (ADR 099).
   const arm = offerForMember(c, t.arm ?? null);
-  if (!arm.code) throw new AppError("INVALID_INPUT", `Offer ${t.arm} of campaign ${c.id} has no code; it cannot be emailed as a discount`);
+  // A perk arm has no code: the email states the perk and links to the shop (ADR 099).
+  if (!arm.code && arm.offer.kind !== "perk")
+    throw new AppError("INVALID_INPUT", `Offer ${t.arm} of campaign ${c.id} has no code; it cannot be emailed as a discount`);
   const code = arm.code;
   const d = arm.settings.discount;
+  const o = arm.offer;
   const email: OutboundEmail = {
     shop: p.shop,
     customerId: p.customerId,
@@ -207,10 +210,17 @@ function standardTouch(
       template: "winback_standard",
       stage: p.day === 0 ? "first" : "reminder",
       firstName,
-      discount: d.kind === "percentage" ? { percent: d.value } : { amount: d.value },
+      discount:
+        o.kind === "perk"
+          ? { perk: o.text }
+          : o.kind === "free_shipping"
+            ? { freeShipping: true }
+            : d.kind === "percentage"
+              ? { percent: d.value }
+              : { amount: d.value },
       code,
       endsAt,
-      link: discountLink(shop, code),
+      link: code ? discountLink(shop, code) : `https://${shop.domain}/`,
       // Only terms the code itself enforces in Shopify (ADR 077).
       terms: {
         minimumSubtotal: d.minimumSubtotal || null,
@@ -228,7 +238,7 @@ function standardTouch(
     // A Flow-only touch says so, so the merchant's Flow can text instead of waiting for the email.
     branch: branch.variant === "no_click" && branch.channel === "flow" ? "standard_no_click" : "standard",
     touch_day: p.day,
-    discount_code: code,
+    discount_code: code ?? "",
     discount_ends_at: endsAt.toISOString(),
   };
   return { email, flowPayload };

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { createFormatter } from "../lib/format";
 import { escapeHtml as esc } from "../lib/html";
+import { AppError } from "../lib/errors";
 import { formatLocaleOf, translator, type Locale, type MessageKey } from "../lib/i18n";
 import type { TemplateBlocks, TemplateId } from "./settings";
 
@@ -32,9 +33,18 @@ export const EmailContentSchema = z.discriminatedUnion("template", [
     template: z.literal("winback_standard"),
     stage: z.enum(["first", "reminder"]),
     firstName: FirstName,
-    /** The offer: a percentage (15 = 15 %) or a fixed amount in the shop's currency. */
-    discount: z.object({ percent: z.number().positive().max(100).optional(), amount: z.number().positive().optional() }),
-    code: z.string().min(1).max(255),
+    /**
+     * The offer: a percentage (15 = 15 %), a fixed amount in the shop's currency, free shipping, or
+     * (an offer experiment's perk arm, ADR 099) a perk in the merchant's words and no code.
+     */
+    discount: z.object({
+      percent: z.number().positive().max(100).optional(),
+      amount: z.number().positive().optional(),
+      freeShipping: z.literal(true).optional(),
+      perk: z.string().trim().min(1).max(500).optional(),
+    }),
+    /** null only with a perk: there is nothing to enter at checkout. */
+    code: z.string().min(1).max(255).nullable(),
     endsAt: DateLike,
     link: z.string().url(),
     /** Terms the discount itself enforces in Shopify (ADR 077), worded here in the customer's language. */
@@ -129,19 +139,35 @@ export function composeEmail(input: EmailContent, ctx: ComposeContext): Composed
   let subjectDefault = defaults.subject;
 
   if (c.template === "winback_standard") {
+    const { perk, freeShipping } = c.discount;
+    if (!perk && !c.code) throw new AppError("INVALID_INPUT", "a winback_standard email needs a code unless its offer is a perk");
     const offerValue = c.discount.percent
       ? f.percent(c.discount.percent / 100, Number.isInteger(c.discount.percent) ? 0 : 1)
       : f.money(c.discount.amount ?? 0);
-    vars.offer = t(c.discount.percent ? "offer.percent" : "offer.amount", { value: offerValue });
-    vars.code = c.code;
+    // A perk is typed by the merchant as a phrase (like the VIP perk); inside a sentence it starts lower case.
+    vars.offer = perk
+      ? perk.charAt(0).toLowerCase() + perk.slice(1)
+      : freeShipping
+        ? t("offer.freeShipping", {})
+        : t(c.discount.percent ? "offer.percent" : "offer.amount", { value: offerValue });
+    vars.code = c.code ?? "";
     vars.ends = f.longDate(c.endsAt);
-    vars.value = offerValue;
+    vars.value = perk || freeShipping ? vars.offer : offerValue;
     const endsFull = f.zonedDateTime(c.endsAt);
-    const terms = termsInWords(c.terms, t, (n) => f.money(n));
-    const details = [t("winback.standard.code", { code: c.code }), t("winback.standard.ends", { ends: endsFull }), terms].filter(Boolean);
+    // What a code without a value gives, stated on its own line (the perk as the merchant typed it).
+    const headline = perk ? perk : freeShipping ? t("offer.freeShipping.line", { date: vars.ends }) : "";
+    // A free-shipping code reduces no item, so only its minimum, once-per-customer and combinations are terms.
+    const terms = termsInWords(perk ? undefined : freeShipping ? { ...c.terms, products: [] } : c.terms, t, (n) => f.money(n));
+    const details = [
+      headline,
+      c.code ? t("winback.standard.code", { code: c.code }) : "",
+      t("winback.standard.ends", { ends: endsFull }),
+      terms,
+    ].filter(Boolean);
     lines.push(...details, "", `${t("winback.standard.cta")}: ${c.link}`);
     htmlParts.push(
-      `<p style="font-size:20px"><strong>${esc(c.code)}</strong></p>`,
+      headline ? `<p style="font-size:18px">${esc(headline)}</p>` : "",
+      c.code ? `<p style="font-size:20px"><strong>${esc(c.code)}</strong></p>` : "",
       `<p>${esc(t("winback.standard.ends", { ends: endsFull }))}</p>`,
       terms ? `<p style="color:#555;font-size:13px">${esc(terms)}</p>` : "",
       `<p><a href="${esc(c.link)}" style="background:#111;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">${esc(t("winback.standard.cta"))}</a></p>`,

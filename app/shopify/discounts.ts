@@ -1,5 +1,10 @@
 import { z } from "zod";
-import { CODE_DISCOUNT_BY_CODE, DISCOUNT_CODE_BASIC_CREATE, DISCOUNT_CODE_DEACTIVATE } from "./documents/discounts";
+import {
+  CODE_DISCOUNT_BY_CODE,
+  DISCOUNT_CODE_BASIC_CREATE,
+  DISCOUNT_CODE_DEACTIVATE,
+  DISCOUNT_CODE_FREE_SHIPPING_CREATE,
+} from "./documents/discounts";
 import type { AdminClient } from "./graphql-client";
 import { outcome, parseResponse, UserErrorListSchema, type Outcome } from "./response";
 
@@ -44,11 +49,39 @@ export async function createBasicCodeDiscount(client: AdminClient, input: BasicC
   return outcome(data.discountCodeBasicCreate.codeDiscountNode, data.discountCodeBasicCreate.userErrors, "discountCodeBasicCreate");
 }
 
+/**
+ * DiscountCodeFreeShippingInput as the app sends it: the basic code's terms without customerGets, and
+ * free shipping to every destination (the recorded input `destination: { all: true }`; no maximum
+ * shipping price, so the email's "free shipping" holds for any rate).
+ */
+export type FreeShippingCodeDiscountInput = Omit<BasicCodeDiscountInput, "customerGets"> & { destination: { all: true } };
+
+const FreeShippingCreateResponse = z.object({
+  discountCodeFreeShippingCreate: z.object({ codeDiscountNode: z.object({ id: z.string() }).nullish(), userErrors: UserErrorListSchema }),
+});
+
+/** Creates a free-shipping code discount; its userErrors come back as the Outcome's errors, never dropped. */
+export async function createFreeShippingCodeDiscount(
+  client: AdminClient,
+  input: FreeShippingCodeDiscountInput,
+): Promise<Outcome<{ id: string }>> {
+  const data = parseResponse(
+    FreeShippingCreateResponse,
+    await client.request(DISCOUNT_CODE_FREE_SHIPPING_CREATE, { freeShippingCodeDiscount: input }),
+    "discountCodeFreeShippingCreate",
+  );
+  return outcome(
+    data.discountCodeFreeShippingCreate.codeDiscountNode,
+    data.discountCodeFreeShippingCreate.userErrors,
+    "discountCodeFreeShippingCreate",
+  );
+}
+
 const ByCodeResponse = z.object({
   codeDiscountNodeByCode: z
     .object({
       id: z.string(),
-      // Other discount types answer only their __typename (the document selects fields of DiscountCodeBasic).
+      // Other discount types answer only their __typename (the document selects fields of DiscountCodeBasic and DiscountCodeFreeShipping).
       codeDiscount: z.object({ __typename: z.string(), title: z.string().nullish(), endsAt: z.string().nullish() }),
     })
     .nullable(),
@@ -58,7 +91,7 @@ export interface CodeDiscount {
   id: string;
   /** e.g. DiscountCodeBasic, DiscountCodeBxgy. */
   type: string;
-  /** Set for DiscountCodeBasic only. */
+  /** Set for DiscountCodeBasic and DiscountCodeFreeShipping only. */
   title: string | null;
   endsAt: string | null;
 }

@@ -12,6 +12,10 @@ export const CODE_DISCOUNT_BY_CODE = `#graphql
           title
           endsAt
         }
+        ... on DiscountCodeFreeShipping {
+          title
+          endsAt
+        }
       }
     }
   }
@@ -33,6 +37,26 @@ export const DISCOUNT_CODE_BASIC_CREATE = `#graphql
   }
 `;
 
+/**
+ * An offer experiment's free-shipping arm (ADR 099): DiscountCodeFreeShippingInput as recorded live in
+ * airhorns/shopify-draft-proxy discount-free-shipping-lifecycle.json.
+ */
+export const DISCOUNT_CODE_FREE_SHIPPING_CREATE = `#graphql
+  mutation DiscountCodeFreeShippingCreate($freeShippingCodeDiscount: DiscountCodeFreeShippingInput!) {
+    discountCodeFreeShippingCreate(freeShippingCodeDiscount: $freeShippingCodeDiscount) {
+      codeDiscountNode {
+        id
+      }
+      userErrors {
+        field
+        message
+        code
+        extraInfo
+      }
+    }
+  }
+`;
+
 /** Ends a code discount now (a campaign the merchant stopped). */
 export const DISCOUNT_CODE_DEACTIVATE = `#graphql
   mutation DiscountCodeDeactivate($id: ID!) {
@@ -41,6 +65,9 @@ export const DISCOUNT_CODE_DEACTIVATE = `#graphql
         id
         codeDiscount {
           ... on DiscountCodeBasic {
+            endsAt
+          }
+          ... on DiscountCodeFreeShipping {
             endsAt
           }
         }

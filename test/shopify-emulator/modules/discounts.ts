@@ -1,4 +1,6 @@
-// Code discounts: discountCodeBasicCreate (2026-10 input with `context`), codeDiscountNode(ByCode),
+// Code discounts: discountCodeBasicCreate and discountCodeFreeShippingCreate (2026-10 input with
+// `context`; the free-shipping input follows the recording discount-free-shipping-lifecycle.json of
+// airhorns/shopify-draft-proxy), codeDiscountNode(ByCode),
 // codeDiscountNodes / discountNodes, deactivate / activate / delete, and redemption when an order
 // carries a code (ShopState.createOrder calls redeemDiscountCodes). Validation texts follow
 // Shopify's; sources in ADR 021.
@@ -22,7 +24,11 @@ export interface DiscountRec {
   endsAt: string | null;
   createdAt: string;
   updatedAt: string;
-  value: { kind: "percentage"; percentage: number } | { kind: "amount"; amountCents: number; appliesOnEachItem: boolean };
+  value:
+    | { kind: "percentage"; percentage: number }
+    | { kind: "amount"; amountCents: number; appliesOnEachItem: boolean }
+    /** DiscountCodeFreeShipping: every destination (the only destination the app sends), no maximum shipping price. */
+    | { kind: "free_shipping" };
   minSubtotalCents: number | null;
   minQuantity: number | null;
   appliesOncePerCustomer: boolean;
@@ -93,6 +99,9 @@ interface BasicInput {
   appliesOncePerCustomer?: boolean | null;
   usageLimit?: number | null;
   recurringCycleLimit?: number | null;
+  /** DiscountCodeFreeShippingInput only. */
+  destination?: { all?: boolean | null; countries?: unknown } | null;
+  maximumShippingPrice?: string | number | null;
   combinesWith?: {
     orderDiscounts?: boolean | null;
     productDiscounts?: boolean | null;
@@ -120,11 +129,12 @@ function validateBasic(
   ctx: RequestContext,
   input: BasicInput,
   self?: DiscountRec,
+  /** The input argument's name, the first element of every userError field path. */
+  F = "basicCodeDiscount",
 ): {
   errors: DiscountUserError[];
   rec?: Omit<DiscountRec, "legacyId" | "id" | "codeLegacyId" | "createdAt" | "updatedAt" | "usageCount" | "redeemedBy" | "totalSalesCents">;
 } {
-  const F = "basicCodeDiscount";
   const errors: DiscountUserError[] = [];
   const base = self;
   const title = input.title ?? base?.title;
@@ -186,6 +196,12 @@ function validateBasic(
       items = { kind: "products", productIndices: [...new Set(indices)] };
     } else if (gets.items && gets.items.all !== true) errors.push(uerr([F, "customerGets", "items"], "Items can't be blank", "BLANK"));
     else if (gets.items?.all) items = { kind: "all" };
+  }
+  if (F === "freeShippingCodeDiscount") {
+    // A free-shipping code has no customerGets; what it gives is the shipping of the chosen destinations.
+    if (input.destination?.countries) throw notImpl("destination.countries");
+    if (input.maximumShippingPrice != null) throw notImpl("maximumShippingPrice");
+    value = { kind: "free_shipping" };
   }
   if (!value) errors.push(uerr([F, "customerGets"], "Customer gets can't be blank", "BLANK"));
 
@@ -299,7 +315,8 @@ function money(cents: number, ctx: RequestContext) {
 function summary(d: DiscountRec, ctx: RequestContext): string {
   const cur = ctx.shop.data.currencyCode;
   const parts: string[] = [];
-  if (d.value.kind === "percentage") parts.push(`${Math.round(d.value.percentage * 10000) / 100}% off entire order`);
+  if (d.value.kind === "free_shipping") parts.push("Free shipping on all products");
+  else if (d.value.kind === "percentage") parts.push(`${Math.round(d.value.percentage * 10000) / 100}% off entire order`);
   else parts.push(`${(d.value.amountCents / 100).toFixed(2)} ${cur} off ${d.value.appliesOnEachItem ? "each item" : "entire order"}`);
   if (d.minSubtotalCents != null) parts.push(`Minimum purchase of ${(d.minSubtotalCents / 100).toFixed(2)} ${cur}`);
   if (d.minQuantity != null) parts.push(`Minimum quantity of ${d.minQuantity} items`);
@@ -358,7 +375,7 @@ function codeView(d: DiscountRec, ctx: RequestContext) {
     createdBy: null,
   };
   return {
-    __typename: "DiscountCodeBasic",
+    __typename: d.value.kind === "free_shipping" ? "DiscountCodeFreeShipping" : "DiscountCodeBasic",
     title: d.title,
     get status() {
       return discountStatus(d, ctx.now());
@@ -371,8 +388,10 @@ function codeView(d: DiscountRec, ctx: RequestContext) {
     usageLimit: d.usageLimit,
     appliesOncePerCustomer: d.appliesOncePerCustomer,
     hasTimelineComment: false,
-    discountClass: "ORDER",
-    discountClasses: ["ORDER"],
+    discountClass: d.value.kind === "free_shipping" ? "SHIPPING" : "ORDER",
+    discountClasses: [d.value.kind === "free_shipping" ? "SHIPPING" : "ORDER"],
+    destinationSelection: { __typename: "DiscountCountryAll", allCountries: true },
+    maximumShippingPrice: null,
     tags: d.tags,
     shareableUrls: [],
     get summary() {
@@ -410,7 +429,9 @@ function codeView(d: DiscountRec, ctx: RequestContext) {
       value:
         d.value.kind === "percentage"
           ? { __typename: "DiscountPercentage", percentage: d.value.percentage }
-          : { __typename: "DiscountAmount", amount: money(d.value.amountCents, ctx), appliesOnEachItem: d.value.appliesOnEachItem },
+          : d.value.kind === "amount"
+            ? { __typename: "DiscountAmount", amount: money(d.value.amountCents, ctx), appliesOnEachItem: d.value.appliesOnEachItem }
+            : null,
     },
     minimumRequirement:
       d.minSubtotalCents != null
@@ -518,7 +539,8 @@ function listDiscounts(
 export interface AppliedCode {
   code: string;
   amountCents: number;
-  type: "percentage" | "fixed_amount";
+  /** Order discount_codes' type; a free-shipping code is "shipping". */
+  type: "percentage" | "fixed_amount" | "shipping";
 }
 
 export class DiscountCodeRejected extends Error {
@@ -591,12 +613,16 @@ export function priceDiscountCodes(
           )
         : remaining;
     const eligibleQty = eligible.reduce((s, l) => s + l.quantity, 0);
+    // Emulated orders carry no shipping line, so a free-shipping code reduces nothing (it is still redeemed).
     const amount =
-      d.value.kind === "percentage"
-        ? Math.round(base * d.value.percentage)
-        : Math.min(base, d.value.amountCents * (d.value.appliesOnEachItem ? eligibleQty : 1));
+      d.value.kind === "free_shipping"
+        ? 0
+        : d.value.kind === "percentage"
+          ? Math.round(base * d.value.percentage)
+          : Math.min(base, d.value.amountCents * (d.value.appliesOnEachItem ? eligibleQty : 1));
     remaining -= amount;
-    return { code: d.code, amountCents: amount, type: d.value.kind === "percentage" ? ("percentage" as const) : ("fixed_amount" as const) };
+    const type = d.value.kind === "free_shipping" ? "shipping" : d.value.kind === "percentage" ? "percentage" : "fixed_amount";
+    return { code: d.code, amountCents: amount, type: type as AppliedCode["type"] };
   });
   return { applied, recs };
 }
@@ -612,32 +638,45 @@ export function commitRedemption(recs: DiscountRec[], customer: number, orderTot
 
 // ---------------- module ----------------
 
+/** Stores a validated basic or free-shipping code discount; a userError creates nothing. */
+function createCode(ctx: RequestContext, P: string, { errors, rec }: ReturnType<typeof validateBasic>) {
+  if (!rec) return { __typename: P, codeDiscountNode: null, userErrors: errors };
+  const legacyId = nextDiscountId++;
+  const at = iso(ctx.now());
+  const d: DiscountRec = {
+    ...rec,
+    legacyId,
+    id: gid("DiscountCodeNode", legacyId),
+    codeLegacyId: nextRedeemCodeId++,
+    createdAt: at,
+    updatedAt: at,
+    usageCount: 0,
+    redeemedBy: [],
+    totalSalesCents: 0,
+  };
+  discountsOf(ctx.shop).push(d);
+  return { __typename: P, codeDiscountNode: nodeView(d, ctx), userErrors: [] };
+}
+
 export const discountsModule: EmulatorModule = {
   name: "discounts",
   register(r) {
     r.field(
       "Mutation",
       "discountCodeBasicCreate",
-      (_s, a: { basicCodeDiscount: BasicInput }, ctx) => {
-        const P = "DiscountCodeBasicCreatePayload";
-        const { errors, rec } = validateBasic(ctx, a.basicCodeDiscount);
-        if (!rec) return { __typename: P, codeDiscountNode: null, userErrors: errors };
-        const legacyId = nextDiscountId++;
-        const at = iso(ctx.now());
-        const d: DiscountRec = {
-          ...rec,
-          legacyId,
-          id: gid("DiscountCodeNode", legacyId),
-          codeLegacyId: nextRedeemCodeId++,
-          createdAt: at,
-          updatedAt: at,
-          usageCount: 0,
-          redeemedBy: [],
-          totalSalesCents: 0,
-        };
-        discountsOf(ctx.shop).push(d);
-        return { __typename: P, codeDiscountNode: nodeView(d, ctx), userErrors: [] };
-      },
+      (_s, a: { basicCodeDiscount: BasicInput }, ctx) =>
+        createCode(ctx, "DiscountCodeBasicCreatePayload", validateBasic(ctx, a.basicCodeDiscount)),
+      { scope: "write_discounts" },
+    );
+    r.field(
+      "Mutation",
+      "discountCodeFreeShippingCreate",
+      (_s, a: { freeShippingCodeDiscount: BasicInput }, ctx) =>
+        createCode(
+          ctx,
+          "DiscountCodeFreeShippingCreatePayload",
+          validateBasic(ctx, a.freeShippingCodeDiscount, undefined, "freeShippingCodeDiscount"),
+        ),
       { scope: "write_discounts" },
     );
     r.field(
