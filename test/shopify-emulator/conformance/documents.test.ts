@@ -23,7 +23,7 @@ import { SHOP, gql, start, type FakeClock } from "../helpers";
 const { BULK_RUN_QUERY, BULK_OPERATION_QUERY, BULK_CANCEL, STAGED_UPLOADS_CREATE, BULK_RUN_MUTATION, bulkQueryText } = bulkDocs;
 const { CUSTOMERS_BULK_QUERY, TAGS_ADD, TAGS_ADD_BULK_LINE } = customerDocs;
 const { SEGMENT_CREATE, SEGMENTS_BY_TAG } = segmentDocs;
-const { CODE_DISCOUNT_BY_CODE, DISCOUNT_CODE_BASIC_CREATE, DISCOUNT_CODE_DEACTIVATE } = discountDocs;
+const { CODE_DISCOUNT_BY_CODE, DISCOUNT_CODE_BASIC_CREATE, DISCOUNT_CODE_DEACTIVATE, DISCOUNT_CODE_FREE_SHIPPING_CREATE } = discountDocs;
 const { CUSTOMER_EMAIL_CONSENT_UPDATE, MARKETING_ACTIVITY_UPSERT_EXTERNAL, MARKETING_ENGAGEMENT_CREATE } = marketingDocs;
 const { FLOW_TRIGGER_RECEIVE } = flowDocs;
 const { ORDERS_BULK_QUERY } = orderDocs;
@@ -44,6 +44,7 @@ const COVERED = new Set([
   "CODE_DISCOUNT_BY_CODE",
   "DISCOUNT_CODE_BASIC_CREATE",
   "DISCOUNT_CODE_DEACTIVATE",
+  "DISCOUNT_CODE_FREE_SHIPPING_CREATE",
   "CUSTOMER_EMAIL_CONSENT_UPDATE",
   "MARKETING_ACTIVITY_UPSERT_EXTERNAL",
   "MARKETING_ENGAGEMENT_CREATE",
@@ -324,6 +325,49 @@ describe("conformance: the app's Admin API documents against the emulator", () =
       id: points.codeDiscountNode.id,
       codeDiscount: { __typename: "DiscountCodeBasic", title: "Points reward CONF-P (100 points)" },
     });
+  });
+
+  // REC 2026-04/discounts/discount-free-shipping-lifecycle.json (codeCreate: DiscountCodeFreeShippingInput
+  // with context, minimumRequirement, destination { all: true }, appliesOncePerCustomer, usageLimit;
+  // the node is a DiscountCodeFreeShipping of class SHIPPING; codeDeactivate: EXPIRED, endsAt now).
+  it("DISCOUNT_CODE_FREE_SHIPPING_CREATE: an experiment's free-shipping arm code, limited to its segment, found by code and ended like a basic code", async () => {
+    const seg = (await send(SEGMENT_CREATE, { name: "conf free shipping", query: "customer_tags CONTAINS 'conf-ship'" })).data.segmentCreate
+      .segment.id;
+    const input = {
+      title: "Winback conf – offer B [conf]",
+      code: "CONF-SHIP-B",
+      startsAt: new Date(clock.ms).toISOString(),
+      endsAt: new Date(clock.ms + 14 * DAY).toISOString(),
+      context: { customerSegments: { add: [seg] } },
+      minimumRequirement: { subtotal: { greaterThanOrEqualToSubtotal: "10.00" } },
+      destination: { all: true },
+      appliesOncePerCustomer: true,
+      combinesWith: { orderDiscounts: false, productDiscounts: true, shippingDiscounts: false },
+    };
+    const r = (await send(DISCOUNT_CODE_FREE_SHIPPING_CREATE, { freeShippingCodeDiscount: input })).data.discountCodeFreeShippingCreate;
+    expect(r.userErrors).toEqual([]);
+    const byCode = (await send(CODE_DISCOUNT_BY_CODE, { code: "CONF-SHIP-B" })).data.codeDiscountNodeByCode;
+    expect(byCode).toMatchObject({
+      id: r.codeDiscountNode.id,
+      codeDiscount: { __typename: "DiscountCodeFreeShipping", title: input.title },
+    });
+    expect(Date.parse(byCode.codeDiscount.endsAt)).toBe(Date.parse(input.endsAt));
+    // Validation is the basic code's, on the free-shipping argument's path: a taken code, a segment that does not exist.
+    const dup = (await send(DISCOUNT_CODE_FREE_SHIPPING_CREATE, { freeShippingCodeDiscount: input })).data.discountCodeFreeShippingCreate;
+    expect(dup.codeDiscountNode).toBeNull();
+    expect(dup.userErrors[0]).toMatchObject({ field: ["freeShippingCodeDiscount", "code"], code: "TAKEN" });
+    const badSeg = (
+      await send(DISCOUNT_CODE_FREE_SHIPPING_CREATE, {
+        freeShippingCodeDiscount: { ...input, code: "CONF-SHIP-X", context: { customerSegments: { add: ["gid://shopify/Segment/1"] } } },
+      })
+    ).data.discountCodeFreeShippingCreate;
+    expect(badSeg.userErrors[0]).toMatchObject({
+      field: ["freeShippingCodeDiscount", "context", "customerSegments", "add"],
+      code: "INVALID",
+    });
+    const off = (await send(DISCOUNT_CODE_DEACTIVATE, { id: r.codeDiscountNode.id })).data.discountCodeDeactivate;
+    expect(off.userErrors).toEqual([]);
+    expect(Date.parse(off.codeDiscountNode.codeDiscount.endsAt)).toBeLessThanOrEqual(clock.ms);
   });
 
   // REC 2026-04/discounts/discount-code-basic-lifecycle.json (deactivate: same node, status EXPIRED,
