@@ -37,6 +37,7 @@ const en = {
   "offer.amount": "{value} off",
   "offer.freeShipping": "free shipping",
   "offer.freeShipping.line": "Free shipping on your next order until {date}",
+  "winback.standard.intro.first.noValue": "It has been a while since your last visit to {shop}. For your next order: {offer}.",
   "email.preview.customer": "Alex",
   // Email footer (every marketing email).
   "email.footer.reason": "You receive this email because you subscribed to news from {shop}.",
@@ -114,6 +115,8 @@ const fr: Partial<Catalogue> = {
   "offer.amount": "{value} de réduction",
   "offer.freeShipping": "la livraison offerte",
   "offer.freeShipping.line": "Livraison offerte sur votre prochaine commande jusqu'au {date}",
+  "winback.standard.intro.first.noValue":
+    "Cela fait un moment que vous n'êtes pas venu chez {shop}. Pour votre prochaine commande : {offer}.",
   "email.preview.customer": "Camille",
   "email.footer.reason": "Vous recevez cet e-mail car vous êtes abonné(e) aux actualités de {shop}.",
   "email.footer.unsubscribe": "Se désabonner",
@@ -182,6 +185,7 @@ const de: Partial<Catalogue> = {
   "offer.amount": "{value} Rabatt",
   "offer.freeShipping": "kostenloser Versand",
   "offer.freeShipping.line": "Kostenloser Versand für Ihre nächste Bestellung bis {date}",
+  "winback.standard.intro.first.noValue": "Ihr letzter Besuch bei {shop} ist schon eine Weile her. Für Ihre nächste Bestellung: {offer}.",
   "email.preview.customer": "Lena",
   "email.footer.reason": "Sie erhalten diese E-Mail, weil Sie Neuigkeiten von {shop} abonniert haben.",
   "email.footer.unsubscribe": "Abmelden",
@@ -250,6 +254,7 @@ const es: Partial<Catalogue> = {
   "offer.amount": "{value} de descuento",
   "offer.freeShipping": "envío gratis",
   "offer.freeShipping.line": "Envío gratis en tu próximo pedido hasta el {date}",
+  "winback.standard.intro.first.noValue": "Hace tiempo que no visitas {shop}. Para tu próximo pedido: {offer}.",
   "email.preview.customer": "Lucía",
   "email.footer.reason": "Recibes este correo porque te suscribiste a las novedades de {shop}.",
   "email.footer.unsubscribe": "Darse de baja",

@@ -203,7 +203,9 @@ export function composeEmail(input: EmailContent, ctx: ComposeContext): Composed
         : t("winback.greeting.anonymous");
   // A no-click branch's intro is what the branch changes, so it wins over the merchant's block (ADR 101).
   const branchIntro = c.template === "winback_standard" ? c.intro : null;
-  const intro = fill(branchIntro || own?.intro || defaults.intro, vars);
+  // The catalogue's first intro reads "{offer} your next order" (a price cut); free shipping and a perk need their own sentence.
+  const noValue = c.template === "winback_standard" && c.stage === "first" && (c.discount.freeShipping || c.discount.perk);
+  const intro = fill(branchIntro || own?.intro || (noValue ? t("winback.standard.intro.first.noValue", {}) : defaults.intro), vars);
   const closing = fill(own?.closing || defaults.closing, vars);
   const paragraphs = (block: string) => block.split(/\n+/).filter((l) => l.trim());
 
