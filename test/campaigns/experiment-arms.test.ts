@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { requestLaunch } from "../../app/campaigns/launch";
 import { runTouch } from "../../app/campaigns/touch";
 import { loadCampaignPage } from "../../app/campaigns/page.server";
-import { armDiscountCode } from "../../app/domain/campaigns/experiment";
+import { armsToField } from "../../app/components/campaigns/ExperimentArmsForm";
+import { armDiscountCode, parseExperiment } from "../../app/domain/campaigns/experiment";
 import { isAppError } from "../../app/lib/errors";
 import { composeEmail } from "../../app/messaging/compose";
 import { createBasicCodeDiscount } from "../../app/shopify/discounts";
@@ -170,6 +171,24 @@ describe("free-shipping and perk wording in every customer language", () => {
     const m = composeEmail({ ...base, discount: { freeShipping: true }, code: "COMEBACK-1-B" }, { ...ctx, locale });
     expect(m.text).toContain(line);
     expect(m.text).toContain("COMEBACK-1-B");
+  });
+
+  it("the plan form's free-shipping and perk rows parse into those arms; an empty perk is named", () => {
+    const field = armsToField(true, [
+      { kind: "percentage", value: "15", subject: "" },
+      { kind: "free_shipping", value: "", subject: "" },
+      { kind: "perk", value: "", subject: "", text: " Early access " },
+    ]);
+    expect(parseExperiment(JSON.parse(field)).arms.map((a) => a.offer)).toEqual([
+      { kind: "percentage", value: 15 },
+      { kind: "free_shipping" },
+      { kind: "perk", text: "Early access" },
+    ]);
+    const empty = armsToField(true, [
+      { kind: "percentage", value: "15", subject: "" },
+      { kind: "perk", value: "", subject: "" },
+    ]);
+    expect(() => parseExperiment(JSON.parse(empty))).toThrow(/arms\.1\.offer\.text/);
   });
 
   it("a perk arm states the perk and no code; a price email without a code is refused", () => {

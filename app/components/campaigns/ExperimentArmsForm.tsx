@@ -10,9 +10,17 @@ import { useFormat } from "../FormatProvider";
  */
 
 export interface ArmRow {
-  kind: "percentage" | "fixed_amount";
+  kind: "percentage" | "fixed_amount" | "free_shipping" | "perk";
   value: string;
   subject: string;
+  /** a perk arm's words (no code; the emails state it) */
+  text?: string;
+}
+
+function offerOf(a: ArmRow) {
+  if (a.kind === "free_shipping") return { kind: a.kind };
+  if (a.kind === "perk") return { kind: a.kind, text: (a.text ?? "").trim() };
+  return { kind: a.kind, value: a.value.trim() === "" ? null : Number(a.value) };
 }
 
 const KEYS = ["A", "B", "C", "D"];
@@ -21,7 +29,7 @@ export function armsToField(enabled: boolean, arms: ArmRow[]): string {
   if (!enabled) return "";
   return JSON.stringify({
     arms: arms.map((a) => ({
-      offer: { kind: a.kind, value: a.value.trim() === "" ? null : Number(a.value) },
+      offer: offerOf(a),
       subject: a.subject.trim() || null,
     })),
   });
@@ -76,18 +84,36 @@ export function ExperimentArmsForm({
                     options={[
                       { label: "Percentage off", value: "percentage" },
                       { label: `Amount off (${currencyCode})`, value: "fixed_amount" },
+                      { label: "Free shipping", value: "free_shipping" },
+                      { label: "Perk (no code)", value: "perk" },
                     ]}
                     value={a.kind}
                     onChange={(v) => update(i, { kind: v as ArmRow["kind"] })}
                   />
-                  <TextField
-                    label="Value"
-                    type="number"
-                    autoComplete="off"
-                    suffix={a.kind === "percentage" ? "%" : currencyCode}
-                    value={a.value}
-                    onChange={(v) => update(i, { value: v })}
-                  />
+                  {a.kind === "perk" ? (
+                    <TextField
+                      label="Perk"
+                      autoComplete="off"
+                      placeholder="Early access to the new collection"
+                      helpText="Stated in the emails in your words; no code is created"
+                      value={a.text ?? ""}
+                      maxLength={200}
+                      onChange={(v) => update(i, { text: v })}
+                    />
+                  ) : a.kind === "free_shipping" ? (
+                    <Text as="p" tone="subdued">
+                      A free-shipping code with the campaign&apos;s terms, for every destination
+                    </Text>
+                  ) : (
+                    <TextField
+                      label="Value"
+                      type="number"
+                      autoComplete="off"
+                      suffix={a.kind === "percentage" ? "%" : currencyCode}
+                      value={a.value}
+                      onChange={(v) => update(i, { value: v })}
+                    />
+                  )}
                   <TextField
                     label="Subject line (optional)"
                     autoComplete="off"
