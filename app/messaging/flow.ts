@@ -301,20 +301,36 @@ export function createFlowTriggers(deps: FlowTriggerDeps): FlowTriggers {
     const todo = evs.flatMap((e, i) => (claimed.has(e.dedupeKey) ? [i] : []));
     let next = 0;
     const client = todo.length ? await deps.client(shop) : null;
+    // Throttling is Shopify asking to wait, not a fault. The client already waits out a throttled
+    // call a few times, but with several calls in flight they race for the same refilling bucket and
+    // each can run out of attempts while the bucket refills for the others (a chunk of triggers fired
+    // at once drains it). So a throttled call makes every worker pause until the bucket's hint, then
+    // it is tried again; only when that keeps failing is it a failure.
+    let pausedUntil = 0;
     const worker = async () => {
       while (next < todo.length) {
         const i = todo[next++]!;
         const id = claimed.get(evs[i]!.dedupeKey)!;
-        try {
-          requireOk(
-            await receiveFlowTrigger(client!, { handle: evs[i]!.handle, payload: payloads[i]! }),
-            `flowTriggerReceive(${evs[i]!.handle})`,
-          );
-          fired.push(id);
-          out[i] = "fired";
-        } catch (e) {
-          await markFlowTriggerFailed(deps.sql, id, String((e as Error).message ?? e), now());
-          out[i] = e instanceof Error ? e : new Error(String(e));
+        for (let round = 1; ; round++) {
+          const wait = pausedUntil - Date.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          try {
+            requireOk(
+              await receiveFlowTrigger(client!, { handle: evs[i]!.handle, payload: payloads[i]! }),
+              `flowTriggerReceive(${evs[i]!.handle})`,
+            );
+            fired.push(id);
+            out[i] = "fired";
+            break;
+          } catch (e) {
+            if (e instanceof AppError && e.code === "THROTTLED" && round < THROTTLED_ROUNDS) {
+              pausedUntil = Math.max(pausedUntil, Date.now() + Math.min(e.retryAfterMs ?? 1000, 10_000));
+              continue;
+            }
+            await markFlowTriggerFailed(deps.sql, id, String((e as Error).message ?? e), now());
+            out[i] = e instanceof Error ? e : new Error(String(e));
+            break;
+          }
         }
       }
     };
@@ -328,3 +344,5 @@ export function createFlowTriggers(deps: FlowTriggerDeps): FlowTriggers {
 
 /** flowTriggerReceive calls of one fireMany at once: each is a request to Shopify, within its rate limit. */
 const FIRE_MANY_CONCURRENCY = 8;
+/** Rounds of the client's own throttle retries a trigger gets in fireMany before it counts as failed. */
+const THROTTLED_ROUNDS = 10;
