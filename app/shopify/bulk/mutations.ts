@@ -8,6 +8,7 @@ import { AppError } from "../../lib/errors";
 import { assertNoUserErrors, parseResponse, UserErrorListSchema } from "../response";
 import { BULK_RUN_MUTATION, STAGED_UPLOADS_CREATE } from "../documents/bulk";
 import type { AdminClient } from "../graphql-client";
+import { bodyChunks, jsonlLineBatches } from "../jsonl/lines";
 import { fetchBulkOperation, TERMINAL_STATUSES, type BulkOperation } from "./operations";
 
 /**
@@ -60,11 +61,12 @@ export async function startBulkMutation(client: AdminClient, input: StartBulkMut
   if (!target?.url || !key) throw new AppError("SHOPIFY_GRAPHQL", "stagedUploadsCreate returned no usable upload target (url and key)");
   const form = new FormData();
   for (const p of target.parameters) form.append(p.name, p.value);
-  const file = Array.isArray(input.variables) ? null : await writeJsonlFile(input.variables);
+  const vars = input.variables;
+  const file = Array.isArray(vars) ? null : await writeJsonlFile(vars);
   try {
-    const body = file
-      ? await openAsBlob(file, { type: "text/jsonl" })
-      : new Blob([(input.variables as unknown[]).map((v) => JSON.stringify(v)).join("\n") + "\n"], { type: "text/jsonl" });
+    const body = Array.isArray(vars)
+      ? new Blob([vars.map((v) => JSON.stringify(v)).join("\n") + "\n"], { type: "text/jsonl" })
+      : await openAsBlob(file!, { type: "text/jsonl" });
     // A file-backed Blob has its size up front (the multipart body gets a Content-Length) and is read as it is sent.
     form.append("file", body, input.filename);
     let res: Response;
@@ -238,15 +240,7 @@ export async function readBulkMutationFailures(
     for (const raw of (await res.text()).split("\n")) take(raw);
     return out;
   }
-  const decoder = new TextDecoder();
-  let rest = "";
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    const text = rest + decoder.decode(chunk, { stream: true });
-    const lines = text.split("\n");
-    rest = lines.pop()!;
-    for (const raw of lines) take(raw);
-  }
-  take(rest + decoder.decode());
+  for await (const lines of jsonlLineBatches(bodyChunks(res.body))) for (const raw of lines) take(raw);
   return out;
 }
 
