@@ -247,10 +247,17 @@ describe.skipIf(!TEST_DATABASE_URL)("two app instances on one PostgreSQL: kill -
       },
       WAIT,
     );
-    const [launchJob] = await q<{ state: string; retry_count: number }>(
-      `SELECT state, retry_count FROM pgboss.job WHERE name = 'campaign.launch' AND singleton_key = $1 ORDER BY created_on`,
-      [`campaign.launch:${campaignId}`],
-    );
+    // The campaign turns active inside the launch job's last step; pg-boss marks the job completed
+    // only once the handler has returned, a moment later.
+    const launchJobRow = async () =>
+      (
+        await q<{ state: string; retry_count: number }>(
+          `SELECT state, retry_count FROM pgboss.job WHERE name = 'campaign.launch' AND singleton_key = $1 ORDER BY created_on`,
+          [`campaign.launch:${campaignId}`],
+        )
+      )[0];
+    await until("the launch job to be marked completed", async () => (await launchJobRow())?.state !== "active", WAIT);
+    const launchJob = await launchJobRow();
     expect(launchJob).toMatchObject({ state: "completed" });
     expect(launchJob!.retry_count).toBeGreaterThanOrEqual(1);
     c = await campaign();
