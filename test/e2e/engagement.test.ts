@@ -87,9 +87,13 @@ describe.skipIf(!hasChromium)("engagement tracking end to end (Chromium, product
     // The shopper clicks in the browser: the app answers 302 to the shop. The storefront is not on the
     // internet here (and Chromium does not let a test intercept the redirect's target), so the
     // navigation beyond the redirect fails; the redirect itself is what we check.
-    const redirect = page.waitForResponse((r) => r.url() === tracked);
-    await page.goto(tracked).catch(() => undefined);
+    // In a tab of its own: the failing navigation to the storefront can still be settling into
+    // Chromium's error page when the next goto starts, which then counts as interrupted.
+    const shopperTab = await ctx.newPage();
+    const redirect = shopperTab.waitForResponse((r) => r.url() === tracked);
+    await shopperTab.goto(tracked).catch(() => undefined);
     const res = await redirect;
+    await shopperTab.close();
     expect(res.status()).toBe(302);
     const landed = new URL(res.headers()["location"]!);
     expect(landed.host).toBe(SHOP);
