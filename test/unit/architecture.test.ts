@@ -159,6 +159,7 @@ describe("table ownership", () => {
     Campaign: "campaigns",
     CampaignMember: "campaigns",
     CampaignTouch: "campaigns",
+    CampaignTotals: "campaigns",
     ProgramRun: "campaigns",
     OutreachTask: "outreach",
     OutreachNote: "outreach",
