@@ -23,7 +23,7 @@ export interface Sql {
    * Bulk load with COPY: `rows` is PostgreSQL's text format (tab-separated columns, `\N` for null,
    * one row per line; see copyText). Several times faster than INSERT for large batches.
    */
-  copyFrom(table: string, columns: string[], rows: string): Promise<void>;
+  copyFrom(table: string, columns: string[], rows: string, opts?: CopyOptions): Promise<void>;
   /**
    * The same database seen as one shop (docs/decisions/089-row-level-security.md): every query and
    * transaction runs in a transaction that first switched to the role winback_shop and set
@@ -35,6 +35,17 @@ export interface Sql {
   forShop?(shop: string): Sql;
   /** The shop this Sql is confined to (forShop), undefined for the unscoped (system) Sql. */
   readonly shop?: string;
+}
+
+/** Options of one COPY FROM. */
+export interface CopyOptions {
+  /**
+   * COPY … WITH (FREEZE): the rows are written frozen and all-visible, so no later pass (the first
+   * readers' hint bits, vacuum's freezing) rewrites the table. PostgreSQL accepts it only into a table
+   * created or truncated in the same transaction (the analysis's run tables, ADR 106); ignored when
+   * the rows go through copyHonouringRls's temp table.
+   */
+  freeze?: boolean;
 }
 
 /** sql.forShop(shop), refusing an Sql that cannot confine itself (a wrapper without forShop). */
@@ -76,11 +87,11 @@ function scopeWithinTransaction(tx: Sql, shop: string): Sql {
     query: async (text, params) => (await ready(), tx.query(text, params)),
     exec: async (text) => (await ready(), tx.exec(text)),
     transaction: async (fn) => (await ready(), fn(self)),
-    copyFrom: async (table, columns, rows) => {
+    copyFrom: async (table, columns, rows, opts) => {
       await ready();
       // The transaction's role has just changed: what copyHonouringRls learnt before no longer holds.
       copyAllowed.delete(tx);
-      return tx.copyFrom(table, columns, rows);
+      return tx.copyFrom(table, columns, rows, opts);
     },
     forShop: (other) => (other === shop ? self : scopeWithinTransaction(tx, other)),
   };
@@ -104,8 +115,8 @@ const COPY_SPECIAL = /[\\\t\n\r]/;
 const COPY_SPECIAL_G = /[\\\t\n\r]/g;
 const COPY_ESCAPES: Record<string, string> = { "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r" };
 
-const copyStatement = (table: string, columns: string[], source: string) =>
-  `COPY "${table}" (${columns.map((c) => `"${c}"`).join(", ")}) FROM ${source}`;
+const copyStatement = (table: string, columns: string[], source: string, freeze = false) =>
+  `COPY "${table}" (${columns.map((c) => `"${c}"`).join(", ")}) FROM ${source}${freeze ? " WITH (FREEZE)" : ""}`;
 
 /**
  * COPY FROM with row-level security honoured. PostgreSQL refuses COPY FROM into a table whose
@@ -161,11 +172,11 @@ export function pgliteSql(db: PGlite | Transaction, shop?: string): Sql {
       if (inTx) return fn(self); // already inside one
       return (db as PGlite).transaction((tx) => fn(pgliteSql(tx)));
     },
-    async copyFrom(table, columns, rows) {
+    async copyFrom(table, columns, rows, opts) {
       if (!rows.length) return;
       // PGlite reads COPY input from the query's attached blob, exposed as /dev/blob.
       const copy = async (into: string, viaTemp: boolean) => {
-        const statement = copyStatement(into, columns, "'/dev/blob'");
+        const statement = copyStatement(into, columns, "'/dev/blob'", !viaTemp && opts?.freeze);
         if (!viaTemp) return void (await db.query(statement, [], { blob: new Blob([rows]) }));
         // COPY from /dev/blob is a COPY from a server file, which only the session's own (superuser)
         // role may run: the rows go into the temp table as that role, and the INSERT from it runs back
@@ -175,7 +186,7 @@ export function pgliteSql(db: PGlite | Transaction, shop?: string): Sql {
         await db.query(statement, [], { blob: new Blob([rows]) });
         await db.exec(`SET LOCAL ROLE "${role.replace(/"/g, '""')}"`);
       };
-      if (!inTx) return self.transaction((tx) => tx.copyFrom(table, columns, rows));
+      if (!inTx) return self.transaction((tx) => tx.copyFrom(table, columns, rows, opts));
       await copyHonouringRls(self, copy, table, columns, shop !== undefined);
     },
     forShop(other) {
@@ -192,7 +203,7 @@ export function pgliteSql(db: PGlite | Transaction, shop?: string): Sql {
             await tx.exec(setup);
             return fn(pgliteSql(tx, other));
           }),
-        copyFrom: (table, columns, rows) => scoped.transaction((tx) => tx.copyFrom(table, columns, rows)),
+        copyFrom: (table, columns, rows, opts) => scoped.transaction((tx) => tx.copyFrom(table, columns, rows, opts)),
         forShop: (s) => (s === other ? scoped : withShop(self, s)),
       };
       return scoped;
@@ -231,11 +242,11 @@ export function pgPoolSql(pool: pg.Pool | pg.PoolClient, inTx = false, shop?: st
       if (inTx) return fn(self);
       return inTransaction(fn);
     },
-    async copyFrom(table, columns, rows) {
+    async copyFrom(table, columns, rows, opts) {
       if (!rows.length) return;
-      if (!inTx) return self.transaction((tx) => tx.copyFrom(table, columns, rows));
-      const copy = (into: string) => {
-        const stream = (pool as pg.PoolClient).query(copyFromStream(copyStatement(into, columns, "STDIN")));
+      if (!inTx) return self.transaction((tx) => tx.copyFrom(table, columns, rows, opts));
+      const copy = (into: string, viaTemp: boolean) => {
+        const stream = (pool as pg.PoolClient).query(copyFromStream(copyStatement(into, columns, "STDIN", !viaTemp && opts?.freeze)));
         return new Promise<void>((resolve, reject) => {
           stream.on("error", reject);
           stream.on("finish", resolve);
@@ -255,7 +266,7 @@ export function pgPoolSql(pool: pg.Pool | pg.PoolClient, inTx = false, shop?: st
         query: (text, params) => inTransaction((tx) => tx.query(text, params), setup, other),
         exec: (text) => inTransaction((tx) => tx.exec(text), setup, other),
         transaction: (fn) => inTransaction(fn, setup, other),
-        copyFrom: (table, columns, rows) => inTransaction((tx) => tx.copyFrom(table, columns, rows), setup, other),
+        copyFrom: (table, columns, rows, opts) => inTransaction((tx) => tx.copyFrom(table, columns, rows, opts), setup, other),
         forShop: (s) => (s === other ? scoped : withShop(self, s)),
       };
       return scoped;
