@@ -234,6 +234,9 @@ function churnFeatures(fit: BgNbdFit, unit: number, horizonDays: number, x: numb
  * 0.29 observed). A shop with Y years of steady acquisition gets up to Y/2; young shops and cohorts get
  * a split shorter than the horizon, and fitHorizonMap carries the score to the full horizon.
  */
+/** ADR 010's inner split: the age rule never shortens the split below this (or the horizon). */
+const QUARTER_DAYS = 91;
+
 function innerSplitDays(h: PurchaseHistories, asOf: number, horizonDays: number, s: Settings): number {
   const first: number[] = [];
   for (let c = 0; c < h.customerIds.length; c++)
@@ -241,7 +244,9 @@ function innerSplitDays(h: PurchaseHistories, asOf: number, horizonDays: number,
   const need = Math.max(s.prediction.minCustomers, Math.ceil(first.length / 2));
   if (first.length < need) return 0;
   first.sort((a, b) => a - b);
-  let w = Math.min(horizonDays, asOf - first[need - 1]);
+  const longest = Math.min(horizonDays, asOf - first[need - 1]);
+  const floor = Math.min(longest, QUARTER_DAYS);
+  let w = longest;
   const ageNow = asOf - first[Math.floor((first.length - 1) / 2)];
   for (; w >= 1; w--) {
     const cut = asOf - w;
@@ -252,9 +257,9 @@ function innerSplitDays(h: PurchaseHistories, asOf: number, horizonDays: number,
       if (first[m] <= cut) k = m + 1;
       else hi = m;
     }
-    if (k >= need && cut - first[Math.floor((k - 1) / 2)] >= ageNow / 2) return w;
+    if (k >= need && cut - first[Math.floor((k - 1) / 2)] >= ageNow / 2) return Math.max(w, floor);
   }
-  return 0;
+  return floor > 0 ? floor : 0;
 }
 
 const RELIABILITY_SAMPLE = 100_000;
