@@ -7,6 +7,7 @@ import { startEmbeddedStack, type EmbeddedStack } from "../support/embedded";
 import type { Emulator } from "../shopify-emulator";
 import { discountsOf, findDiscountByCode } from "../shopify-emulator/modules/discounts";
 import { metafieldStore } from "../shopify-emulator/modules/metafields";
+import { setAppEmbed } from "../shopify-emulator/modules/storefront";
 import { until } from "../support/until";
 
 const SHOP = "points-e2e.myshopify.com";
@@ -31,6 +32,7 @@ describe.skipIf(!hasChromium)("points expiry banner on the emulated storefront (
     ({ emulator, browser } = stack);
     // A shopper whose one order, 355 days ago, earned 260 points that expire in 10 days.
     const s = emulator.shop(SHOP);
+    setAppEmbed(s, "points-expiry-banner", true); // the merchant activated the app embed in the theme editor
     const c = s.createCustomer({ firstName: "Maya", lastName: "Lind", email: "maya@example.com" });
     customerId = s.customerLegacyId(c);
     emulator.createOrder(SHOP, { customerId, processedAt: new Date(Date.now() - 355 * DAY), totalCents: 26_000 });

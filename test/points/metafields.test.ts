@@ -8,6 +8,7 @@ import { ledgerSettings } from "../../app/points/settings";
 import { createAdminClient } from "../../app/shopify/graphql-client";
 import { gql } from "../shopify-emulator/helpers";
 import { metafieldStore } from "../shopify-emulator/modules/metafields";
+import { setAppEmbed } from "../shopify-emulator/modules/storefront";
 import { createTestDb, databaseKinds, type TestDb } from "../support/db";
 import { harness, SHOP, type Harness } from "../sync/support";
 
@@ -221,6 +222,7 @@ describe.each(databaseKinds)("loyalty metafields sync against the emulator on %s
       },
       SHOP,
     );
+    setAppEmbed(h.emu.shop(SHOP), "points-expiry-banner", true); // the merchant activated the app embed in the theme editor
     const page = await (await fetch(`${h.emu.url}/${SHOP}/storefront?customer=${c}`)).text();
     expect(page.replace(/<[^>]+>/g, " ").replace(/\s+/g, " ")).toMatch(/250 points worth \S*20\.00/);
     expect(await publishRewardRate(client(), { points: 100, value: 5 })).toBe(true);

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator } from "../shopify-emulator";
 import { findDiscountByCode } from "../shopify-emulator/modules/discounts";
-import { signProxyQuery } from "../shopify-emulator/modules/storefront";
+import { setAppEmbed, signProxyQuery } from "../shopify-emulator/modules/storefront";
 import { setAppEnv, TEST_APP } from "../support/app-env";
 import { turnPointsOnForTest } from "./support";
 
@@ -93,6 +93,7 @@ describe("app proxy redemption and the storefront banner (emulator → app route
       [`offline_${SHOP}`, SHOP, "read_orders,write_customers,write_discounts,read_discounts,read_customers", token],
     );
     const s = emu.shop(SHOP);
+    setAppEmbed(s, "points-expiry-banner", true); // the merchant activated the app embed in the theme editor
     customer = String(s.customerLegacyId(1));
     other = String(s.customerLegacyId(2));
     const placed = new Date(Date.now() - 360 * 86_400_000).toISOString(); // lot expires in ~5 days
