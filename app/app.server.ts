@@ -80,6 +80,10 @@ export const features: Feature[] = [
 const sync = createSyncFeature(appContext, {
   onSyncCompleted: (shop) => runFeatureHooks(features, "onSyncCompleted", shop),
   onOrderChanged: (event) => runFeatureHooks(features, "onOrderChanged", event),
+  // In the order's own transaction: the first failure aborts it (no point running the others).
+  onOrdersWritten: async (tx, shop, customerIds) => {
+    for (const f of features) await f.onOrdersWritten?.(tx, shop, customerIds);
+  },
 });
 
 /**

@@ -6,6 +6,7 @@ import type { CampaignDeps, OutreachPort } from "./deps";
 import { campaignJobDefinitions } from "./jobs";
 import { exportCampaignCustomers, redactCampaignCustomers, redactCampaignShop } from "./store";
 import { onOrderChanged, reconcileReactivations } from "./touch";
+import { refreshMemberWindows, subtractMembers } from "./store/totals";
 
 /** The outreach feature seen through the campaign's port (its task view carries more than the note needs). */
 export const outreachPort: OutreachPort = {
@@ -53,8 +54,13 @@ export function campaignsFeatureOver(deps: () => Promise<CampaignDeps>): Feature
     jobs: campaignJobDefinitions(deps),
     // An order inside a campaign window reactivates the member and ends its touches.
     onOrderChanged: async (event) => void (await onOrderChanged(await deps(), event)),
+    // The measurement totals move with the orders, in the transaction that stored them (ADR 105).
+    onOrdersWritten: async (tx, shop, customerIds) => void (await refreshMemberWindows(tx, shop, customerIds, (await deps()).now())),
     onSyncCompleted: async (shop) => void (await reconcileReactivations(await deps(), shop)),
-    redactCustomers: (tx, shop, { customerIds }) => redactCampaignCustomers(tx, shop, customerIds),
+    redactCustomers: async (tx, shop, { customerIds }) => {
+      await subtractMembers(tx, shop, customerIds);
+      await redactCampaignCustomers(tx, shop, customerIds);
+    },
     redactShop: (tx, shop) => redactCampaignShop(tx, shop),
     exportCustomerData: (sql, shop, customerIds) => exportCampaignCustomers(sql, shop, customerIds),
   };

@@ -21,6 +21,7 @@ import { createSegment as createShopifySegment, searchSegments } from "../shopif
 import { saveSettingsSection } from "../shop-settings.server";
 import { DEFAULT_BULK_TAG_THRESHOLD, type CampaignDeps } from "./deps";
 import { enqueueMarketingReport } from "./marketing-report";
+import { lockCampaignTotals, reconcileCampaignTotals } from "./store/totals";
 import {
   activeTreatedIds,
   analyzeCampaignTables,
@@ -313,8 +314,13 @@ async function snapshotMembers(deps: CampaignDeps, c: CampaignRow): Promise<void
     return { customerId: t.id, branch: t.branch, holdout, holdoutUntil: holdout ? holdoutUntil : null, arm, churnRisk: t.churnRisk };
   });
   await deps.sql.transaction(async (tx) => {
+    // Order writes for this shop wait from here to the commit, so an order stored meanwhile is either
+    // in the totals computed below or applied to them afterwards (ADR 105).
+    await lockCampaignTotals(tx, c.id);
     // One COPY and one INSERT … SELECT, the churn risk at assignment in the same rows (ADR 094).
     const counts = await insertMembers(tx, c.id, c.shop, launchAt, members);
+    // Orders already in the window (placed since the launch request) and every member's bucket.
+    await reconcileCampaignTotals(tx, c.shop, c.id, deps.now());
     await recordStep(tx, c.id, "members", { ...counts, excluded, targeting, doneAt: deps.now().toISOString() });
   });
   await analyzeCampaignTables(deps.sql);

@@ -8,7 +8,9 @@ import {
 } from "../domain/campaigns";
 import type { CampaignMessageCounts } from "../messaging/types";
 import type { CampaignDeps } from "./deps";
+import { campaignOfferRedemptions, type OfferRedemptionRow } from "./offer-redemptions";
 import { exitCounts, getCampaign, memberGroupCounts, memberGroupsRelation, touchStateCounts, type CampaignRow } from "./store";
+import { campaignTotals, reconcileCampaignTotals } from "./store/totals";
 import { purchaseTotalsByGroup } from "../sync/store/purchases";
 import { DAY_MS } from "../domain/analytics/dates";
 
@@ -26,6 +28,8 @@ export interface CampaignReport {
   daysObserved: number;
   windowDays: number;
   discountCostMethod: string;
+  /** per code of an experiment's arms or a program's offers (ADR 104); null: the campaign's one code */
+  discountByOffer: OfferRedemptionRow[] | null;
   deliveries: CampaignMessageCounts;
   /** held: fell due while the campaign was paused, sent on resume */
   touches: { scheduled: number; held: number; sent: number; skipped: number; canceled: number };
@@ -51,20 +55,16 @@ export async function measure(
 export async function measureRow(deps: Pick<CampaignDeps, "sql" | "messageCounts" | "now">, c: CampaignRow): Promise<CampaignReport> {
   const launchAt = c.launchAt ?? c.createdAt;
   const windowDays = c.settings.reactivationWindowDays;
-  const windowEnd = new Date(launchAt.getTime() + windowDays * DAY_MS);
-  const { arms, days, lastOrderDay, branches, redemptions, redeemedPaid, vipWonBackRevenue } = await armTotals(
-    deps.sql,
-    c,
-    launchAt,
-    windowEnd,
-  );
-  const { cost, method } = discountCost(c, redemptions, redeemedPaid);
+  const { arms, days, lastOrderDay, branches, redemptions, redeemedPaid, vipWonBackRevenue } = await armTotals(deps.sql, c, deps.now());
+  // An experiment or a program with promoted offers has a code per offer: each is counted over its own members and priced from its own offer (ADR 104).
+  const offers = await campaignOfferRedemptions(deps.sql, c);
+  const { cost, method } = offers ?? discountCost(c, redemptions, redeemedPaid);
   const deliveries = await deps.messageCounts(deps.sql, c.id);
   const measurement = measureCampaign(
     {
       treated: arms.treated,
       holdout: arms.holdout,
-      discountRedemptions: redemptions,
+      discountRedemptions: offers?.redemptions ?? redemptions,
       discountCost: cost,
       vipWonBackRevenue: round2(vipWonBackRevenue),
       deliveries: deliveries.delivered,
@@ -94,19 +94,65 @@ export async function measureRow(deps: Pick<CampaignDeps, "sql" | "messageCounts
     daysObserved,
     windowDays,
     discountCostMethod: method,
+    discountByOffer: offers?.rows ?? null,
     deliveries,
     touches,
     exits,
   };
 }
 
+/** One arm's and branch's members whose first window order fell on `day` (-1: none), summed. */
+interface GroupDay {
+  arm: Arm;
+  branch: "VIP" | "Standard";
+  day: number;
+  customers: number;
+  /** Decimal strings, exact. */
+  revenue: string;
+  revenueSq: string;
+  redemptions: number;
+  redeemedTotal: string;
+}
+
 /**
- * Both arms per branch in two statements, whatever the campaign's size: the members counted by arm
- * and branch, and the window's orders joined to the member table in SQL (ADR 094), summed per arm,
- * branch and day of first order. Members who left because tagging failed never got the offer and
- * are not a fair treated unit, but dropping them would bias the arm; they stay (intention to treat).
+ * Both arms per branch from the campaign's maintained totals (ADR 105): a few dozen rows, whatever
+ * the campaign's size, kept up to date in the transaction that stores each order. A campaign never
+ * computed (launched before the totals existed) is computed from the orders first. Members who left
+ * because tagging failed never got the offer and are not a fair treated unit, but dropping them
+ * would bias the arm; they stay (intention to treat).
  */
-async function armTotals(sql: Sql, c: CampaignRow, from: Date, to: Date) {
+async function armTotals(sql: Sql, c: CampaignRow, now: Date) {
+  if (!c.totalsCheckedAt) await reconcileCampaignTotals(sql, c.shop, c.id, now);
+  const rows = (await campaignTotals(sql, c.id)).map((b): GroupDay => ({ ...b, arm: b.holdout ? "holdout" : "treated" }));
+  return sumGroups(rows);
+}
+
+/**
+ * The same figures the way the page computed them until ADR 105, from scratch: the members counted
+ * by arm and branch, and the window's orders joined to the member table in SQL (ADR 094). The
+ * reconciliation's reference, and the bench's baseline.
+ */
+export async function armTotalsFromOrders(sql: Sql, c: CampaignRow) {
+  const from = c.launchAt ?? c.createdAt;
+  const to = new Date(from.getTime() + c.settings.reactivationWindowDays * DAY_MS);
+  const rows: GroupDay[] = [];
+  const bought = new Map<string, number>();
+  for (const r of await purchaseTotalsByGroup(sql, c.shop, memberGroupsRelation(c.id), { from, to, discountCode: c.discountCode })) {
+    const [arm, branch] = r.group.split(":") as [Arm, "VIP" | "Standard"];
+    rows.push({ ...r, arm, branch });
+    bought.set(r.group, (bought.get(r.group) ?? 0) + r.customers);
+  }
+  for (const g of await memberGroupCounts(sql, c.id)) {
+    const arm: Arm = g.holdout ? "holdout" : "treated";
+    const customers = g.n - (bought.get(`${arm}:${g.branch}`) ?? 0);
+    rows.push({ arm, branch: g.branch, day: -1, customers, revenue: "0", revenueSq: "0", redemptions: 0, redeemedTotal: "0" });
+  }
+  return sumGroups(rows);
+}
+
+export type ArmTotalsResult = ReturnType<typeof sumGroups>;
+
+function sumGroups(rows: GroupDay[]) {
   const arms: Record<Arm, ArmTotals> = {
     treated: { n: 0, reactivated: 0, revenueSum: 0, revenueSumSq: 0 },
     holdout: { n: 0, reactivated: 0, revenueSum: 0, revenueSumSq: 0 },
@@ -119,30 +165,28 @@ async function armTotals(sql: Sql, c: CampaignRow, from: Date, to: Date) {
     if (!b) branches.set(name, (b = { branch: name, treated: { n: 0, reactivated: 0 }, holdout: { n: 0, reactivated: 0 } }));
     return b;
   };
-  for (const g of await memberGroupCounts(sql, c.id)) {
-    const arm: Arm = g.holdout ? "holdout" : "treated";
-    arms[arm].n += g.n;
-    branchOf(g.branch)[arm].n += g.n;
-  }
   let redemptions = 0;
   let redeemedPaid = 0;
   let vipWonBackRevenue = 0;
   let lastOrderDay = 0;
-  const rows = await purchaseTotalsByGroup(sql, c.shop, memberGroupsRelation(c.id), { from, to, discountCode: c.discountCode });
-  for (const r of rows) {
-    const [arm, branch] = r.group.split(":") as [Arm, "VIP" | "Standard"];
-    const a = arms[arm];
+  // Sorted as the join returned them (arm, branch, day), so float sums add in the same order.
+  const sorted = [...rows].sort((a, b) => `${a.arm}:${a.branch}`.localeCompare(`${b.arm}:${b.branch}`) || a.day - b.day);
+  for (const r of sorted) {
+    const a = arms[r.arm];
+    a.n += r.customers;
+    branchOf(r.branch)[r.arm].n += r.customers;
+    if (r.day < 0) continue;
     const revenue = Number(r.revenue);
     a.reactivated += r.customers;
     a.revenueSum += revenue;
     a.revenueSumSq += Number(r.revenueSq);
-    branchOf(branch)[arm].reactivated += r.customers;
-    for (let k = 0; k < r.customers; k++) days[arm].push(r.day);
+    branchOf(r.branch)[r.arm].reactivated += r.customers;
+    for (let k = 0; k < r.customers; k++) days[r.arm].push(r.day);
     lastOrderDay = Math.max(lastOrderDay, r.day);
-    if (arm === "treated") {
+    if (r.arm === "treated") {
       redemptions += r.redemptions;
       redeemedPaid += Number(r.redeemedTotal);
-      if (branch === "VIP") vipWonBackRevenue += revenue;
+      if (r.branch === "VIP") vipWonBackRevenue += revenue;
     }
   }
   return { arms, days, lastOrderDay, branches, redemptions, redeemedPaid, vipWonBackRevenue };

@@ -81,6 +81,8 @@ export interface CampaignRow {
   kind: "campaign" | "program";
   /** offer arms of the treated Standard members; null: one offer for all (ADR 099) */
   experiment: Experiment | null;
+  /** when the measurement totals were last recomputed from the orders (ADR 105); null: never */
+  totalsCheckedAt?: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }

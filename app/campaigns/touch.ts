@@ -9,6 +9,7 @@ import { discountLink, type ShopInfo } from "./email";
 import { offerForMember } from "./experiment";
 import { conciergeContact } from "../outreach/settings";
 import { eachLimit, enqueueTouchBatch, exitMember, TOUCH_QUEUE, type TouchBatchPayload, type TouchPayload } from "./launch";
+import { reconcileShopTotals } from "./store/totals";
 import {
   completeCampaignRows,
   dueTouchesOfBatch,
@@ -546,7 +547,10 @@ export async function onOrderChanged(
   return members.length;
 }
 
-/** After a sync: orders whose webhooks were lost still reactivate members and end their sequences. */
+/**
+ * After a sync: orders whose webhooks were lost still reactivate members and end their sequences,
+ * and every campaign's measurement totals are recomputed from the orders (the healing path, ADR 105).
+ */
 export async function reconcileReactivations(deps: Pick<CampaignDeps, "sql" | "now">, shop: string): Promise<number> {
   const members = await membersWithWindows(deps.sql, shop);
   const firsts = await firstPurchasesInWindows(
@@ -564,5 +568,6 @@ export async function reconcileReactivations(deps: Pick<CampaignDeps, "sql" | "n
     changed++;
     if (!m.holdout && !m.exitedAt) await exitMember(deps.sql, m.campaignId, m.customerId, "ordered", deps.now());
   }
+  await reconcileShopTotals(deps.sql, shop, deps.now());
   return changed;
 }

@@ -50,6 +50,11 @@ export interface Feature {
   /** After an orders/create or orders/updated webhook changed the stored order. */
   onOrderChanged?: (event: OrderChanged) => Promise<void>;
   /**
+   * Inside the transaction that stored orders (webhook batch or sync merge), with the customers whose
+   * orders changed (null: every customer of the shop); a failure rolls the orders back (ADR 105).
+   */
+  onOrdersWritten?: (tx: Sql, shop: string, customerIds: string[] | null) => Promise<void>;
+  /**
    * GDPR compliance (docs/decisions/076-table-ownership.md): each feature deletes or exports the
    * rows of its own tables, inside the transaction app/compliance.server.ts opens, so compliance
    * names no feature's table. customers/redact (and the orders Shopify names), shop/redact,

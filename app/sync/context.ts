@@ -35,9 +35,17 @@ export interface SyncDeps {
   onSyncCompleted?: (shop: string) => Promise<void>;
   /** After an order webhook changed a stored order (campaign exits, VIP won back, points). */
   onOrderChanged?: (event: OrderChanged) => Promise<void>;
+  /**
+   * Inside the transaction that stored orders (a webhook batch, a sync merge), with the customers
+   * whose orders changed (null: every customer of the shop): figures kept from the orders change
+   * with them or not at all (the campaigns' measurement totals, ADR 105). A failure rolls the write back.
+   */
+  onOrdersWritten?: OrdersWritten;
   /** Called after each committed staging batch (progress, tests). */
   onCheckpoint?: (info: { bulkId: string; linesRead: number }) => void | Promise<void>;
 }
+
+export type OrdersWritten = (tx: Sql, shop: string, customerIds: string[] | null) => Promise<void>;
 
 /** A run that closed: whether it was complete (then the features hear of it). */
 export interface ClosedRun {
@@ -50,7 +58,11 @@ export type RunMerge = (
   tx: Sql,
   run: { id: string; shop: string; kind: SyncKind },
   outcome: { complete: boolean },
-) => Promise<{ orders: number; customers: number }>;
+) => Promise<{
+  orders: number;
+  customers: number;
+  /** customers whose orders the merge changed; null or absent: any */ changedCustomers?: string[] | null;
+}>;
 
 /** The finalize step as the earlier steps call it (implemented by app/sync/finalize.ts). */
 export interface RunFinalizer {

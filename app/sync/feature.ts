@@ -1,7 +1,7 @@
 import type { AppContext, Feature, OrderChanged } from "../jobs/feature";
 import type { JobDefinition } from "../jobs/queue";
 import type { WebhookHandler } from "../webhooks/handlers.server";
-import type { SyncDeps } from "./context";
+import type { OrdersWritten, SyncDeps } from "./context";
 import { runFinalizer } from "./finalize";
 import { syncJobDefinitions } from "./jobs";
 import { ensureInitialSync } from "./start";
@@ -30,7 +30,11 @@ export interface SyncFeature extends Feature {
 
 export function createSyncDeps(
   ctx: AppContext,
-  hooks: { onSyncCompleted: (shop: string) => Promise<void>; onOrderChanged: (event: OrderChanged) => Promise<void> },
+  hooks: {
+    onSyncCompleted: (shop: string) => Promise<void>;
+    onOrderChanged: (event: OrderChanged) => Promise<void>;
+    onOrdersWritten?: OrdersWritten;
+  },
 ): SyncDeps {
   return {
     sql: ctx.db.sql,
@@ -39,12 +43,17 @@ export function createSyncDeps(
     finalize: runFinalizer,
     onSyncCompleted: hooks.onSyncCompleted,
     onOrderChanged: hooks.onOrderChanged,
+    ...(hooks.onOrdersWritten ? { onOrdersWritten: hooks.onOrdersWritten } : {}),
   };
 }
 
 export function createSyncFeature(
   ctx: AppContext,
-  hooks: { onSyncCompleted: (shop: string) => Promise<void>; onOrderChanged: (event: OrderChanged) => Promise<void> },
+  hooks: {
+    onSyncCompleted: (shop: string) => Promise<void>;
+    onOrderChanged: (event: OrderChanged) => Promise<void>;
+    onOrdersWritten?: OrdersWritten;
+  },
 ): SyncFeature {
   const deps = createSyncDeps(ctx, hooks);
   return {

@@ -1,7 +1,7 @@
 import { isAppError } from "../lib/errors";
 import type { Sql } from "../db/sql";
 import { nowOf, RESOURCES, SYNC_JOBS, type ClosedRun, type RunFinalizer, type RunMerge, type SyncDeps } from "./context";
-import { clearStaged, mergeStaged, stagedCounts } from "./store/staging";
+import { changedCustomersOfRun, clearStaged, mergeStaged, stagedCounts } from "./store/staging";
 import { advanceWatermark, lockRunForClose, lockRunToFail, markRunFailed, recordRunOutcome } from "./store/runs";
 
 /**
@@ -13,8 +13,10 @@ import { advanceWatermark, lockRunForClose, lockRunToFail, markRunFailed, record
 
 const mergeFromStaging: RunMerge = async (tx, run, { complete }) => {
   const staged = await stagedCounts(tx, run.id);
-  await mergeStaged(tx, run.id, run.shop, { replaceLines: complete && run.kind === "delta", initial: run.kind === "initial" });
-  return staged;
+  const initial = run.kind === "initial";
+  const how = await mergeStaged(tx, run.id, run.shop, { replaceLines: complete && run.kind === "delta", initial });
+  // A delta's customers were collected before the merge; an initial merge touched every customer.
+  return { ...staged, changedCustomers: how === "upsert" && !initial ? await changedCustomersOfRun(tx) : null };
 };
 
 /**
@@ -30,7 +32,12 @@ export async function finalizeRun(deps: SyncDeps, runId: string): Promise<boolea
 }
 
 /** The part of finalizeRun inside the caller's transaction; null while the run is not finished. */
-export async function closeRun(tx: Sql, deps: Pick<SyncDeps, "now">, runId: string, merge: RunMerge): Promise<ClosedRun | null> {
+export async function closeRun(
+  tx: Sql,
+  deps: Pick<SyncDeps, "now" | "onOrdersWritten">,
+  runId: string,
+  merge: RunMerge,
+): Promise<ClosedRun | null> {
   const { run, ops } = await lockRunForClose(tx, runId);
   if (!run || run.status !== "running") return null;
   if (!ops.length || ops.some((o) => o.ingestState !== "done" && o.ingestState !== "failed")) return null;
@@ -41,6 +48,8 @@ export async function closeRun(tx: Sql, deps: Pick<SyncDeps, "now">, runId: stri
   const partial = ops.find((o) => o.partial);
   const complete = !failed && !partial;
   const counts = await merge(tx, run, { complete });
+  // Figures other features keep from the orders move in this transaction too (ADR 105).
+  await deps.onOrdersWritten?.(tx, run.shop, counts.changedCustomers ?? null);
   const errorCode = failed ? (failed.errorCode ?? failed.status) : partial ? (partial.errorCode ?? "PARTIAL") : null;
   await recordRunOutcome(tx, runId, {
     status: failed ? "failed" : "completed",

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { parseOrThrow } from "../lib/parse";
 import type { WebhookHandler } from "../webhooks/handlers.server";
-import type { SyncDeps } from "./context";
+import type { OrdersWritten, SyncDeps } from "./context";
 import { onBulkOperationFinished } from "./poll";
 import type { Sql } from "../db/sql";
 import { applyCustomerWebhook, applyOrderChanges, parseOrderWebhook, type AppliedOrder, type ParsedOrderWebhook } from "./store/live";
@@ -19,7 +19,7 @@ export function syncWebhookHandlers(deps: () => SyncDeps | Promise<SyncDeps>): R
   const orderHandler: WebhookHandler = async ({ shop, payload, db }) => {
     // Parsed here, so bad input fails this delivery alone (400) before it joins a batch.
     const order = parseOrderWebhook(payload);
-    const { outcome, ...change } = await orderBatcher.apply(db.sql, shop, order);
+    const { outcome, ...change } = await orderBatcher.apply(db.sql, shop, order, (await deps()).onOrdersWritten);
     if (outcome !== "applied") return;
     await (await deps()).onOrderChanged?.({ shop, ...change });
   };
@@ -41,6 +41,7 @@ interface Pending {
   sql: Sql;
   shop: string;
   order: ParsedOrderWebhook;
+  onWritten: OrdersWritten | undefined;
   resolve: (r: AppliedOrder) => void;
   reject: (e: unknown) => void;
 }
@@ -66,13 +67,14 @@ export function createOrderBatcher(maxBatch = MAX_BATCH) {
         sql,
         shop,
         batch.map((p) => p.order),
+        batch[0]!.onWritten,
       );
       batch.forEach((p, i) => p.resolve(results[i]!));
     } catch (e) {
       if (batch.length === 1) return batch[0]!.reject(e);
       for (const p of batch) {
         try {
-          p.resolve((await applyOrderChanges(p.sql, p.shop, [p.order]))[0]!);
+          p.resolve((await applyOrderChanges(p.sql, p.shop, [p.order], p.onWritten))[0]!);
         } catch (one) {
           p.reject(one);
         }
@@ -89,7 +91,8 @@ export function createOrderBatcher(maxBatch = MAX_BATCH) {
         const batch: Pending[] = [];
         const rest: Pending[] = [];
         for (const p of queue) {
-          if (batch.length < maxBatch && p.sql === first.sql && p.shop === first.shop && !ids.has(p.order.id)) {
+          const same = p.sql === first.sql && p.shop === first.shop && p.onWritten === first.onWritten;
+          if (batch.length < maxBatch && same && !ids.has(p.order.id)) {
             ids.add(p.order.id);
             batch.push(p);
           } else rest.push(p);
@@ -103,9 +106,9 @@ export function createOrderBatcher(maxBatch = MAX_BATCH) {
   }
 
   return {
-    apply(sql: Sql, shop: string, order: ParsedOrderWebhook): Promise<AppliedOrder> {
+    apply(sql: Sql, shop: string, order: ParsedOrderWebhook, onWritten?: OrdersWritten): Promise<AppliedOrder> {
       return new Promise<AppliedOrder>((resolve, reject) => {
-        queue.push({ sql, shop, order, resolve, reject });
+        queue.push({ sql, shop, order, onWritten, resolve, reject });
         if (!running) void drain();
       });
     },

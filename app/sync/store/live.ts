@@ -108,8 +108,15 @@ export async function applyOrderChange(sql: Sql, shop: string, payload: unknown)
  * cost (docs/decisions/087-scale-benchmark.md). Each order's outcome is the one it would have had
  * alone: newest `updated_at` wins, the customers' aggregates are recomputed in the same
  * transaction. Order ids must be distinct (two versions of one order go in two calls, in order).
+ * `onWritten` runs last inside the transaction with the customers whose orders changed (figures
+ * other features keep from the orders, ADR 105); the customers are still locked then.
  */
-export async function applyOrderChanges(sql: Sql, shop: string, orders: ParsedOrderWebhook[]): Promise<AppliedOrder[]> {
+export async function applyOrderChanges(
+  sql: Sql,
+  shop: string,
+  orders: ParsedOrderWebhook[],
+  onWritten?: (tx: Sql, shop: string, customerIds: string[]) => Promise<void>,
+): Promise<AppliedOrder[]> {
   if (!orders.length) return [];
   const ids = orders.map((o) => o.id);
   if (new Set(ids).size !== ids.length) throw new Error("applyOrderChanges: an order id appears twice in one batch");
@@ -224,6 +231,7 @@ export async function applyOrderChanges(sql: Sql, shop: string, orders: ParsedOr
           if (prev) affected.add(prev);
         }
         await refreshAggregates(tx, shop, [...affected]);
+        if (onWritten) await onWritten(tx, shop, [...affected]);
       }
       return orders.map((o): AppliedOrder => {
         const customerId = customerOf(o);

@@ -515,3 +515,71 @@ export async function purchaseHistoriesBefore(
     };
   return out;
 }
+
+/** One customer's window with the discount code its redemptions are counted against (null: none). */
+export interface CodeWindow {
+  customerId: string;
+  /** Inclusive. */
+  from: Date;
+  /** Exclusive. */
+  to: Date;
+  code: string | null;
+}
+
+/**
+ * purchaseTotalsInWindows with a code per window: one customer's memberships of several campaigns
+ * in one statement (the campaigns' maintained totals, ADR 105, recompute the members an order
+ * touched from here). The same sums as purchaseTotalsByGroup per customer, so the maintained
+ * figures and the join agree to the cent. Results in the order of `windows`.
+ */
+export async function purchaseTotalsInCodeWindows(sql: Sql, shop: string, windows: CodeWindow[]): Promise<WindowTotals[]> {
+  if (!windows.length) return [];
+  const code = `upper(w.code) = ANY (SELECT upper(x) FROM unnest(o."discountCodes") x)`;
+  const rows = await sql.query<WindowTotals & { i: number }>(
+    `SELECT w.i::int AS i, coalesce(sum(o."currentTotal"), 0)::text AS revenue, min(o."processedAt") AS "firstAt", count(o.id)::int AS orders,
+            count(o.id) FILTER (WHERE ${code})::int AS redemptions,
+            coalesce(sum(o."currentTotal") FILTER (WHERE ${code}), 0)::text AS "redeemedTotal"
+       FROM unnest($2::bigint[], $3::timestamp[], $4::timestamp[], $5::text[]) WITH ORDINALITY AS w(cid, "from", "to", code, i)
+       LEFT JOIN "Order" o ON o.shop = $1 AND o."customerId" = w.cid AND o."processedAt" >= w."from" AND o."processedAt" < w."to" AND ${qualifyingOrder("o")}
+      GROUP BY w.i`,
+    [shop, windows.map((w) => w.customerId), windows.map((w) => iso(w.from)), windows.map((w) => iso(w.to)), windows.map((w) => w.code)],
+  );
+  const out: WindowTotals[] = windows.map(() => ({ revenue: "0", firstAt: null, orders: 0, redemptions: 0, redeemedTotal: "0" }));
+  for (const { i, ...t } of rows) out[i - 1] = { ...t, firstAt: t.firstAt ? new Date(t.firstAt) : null };
+  return out;
+}
+
+/** One customer's qualifying orders in a window, summed (purchaseTotalsByCustomer). */
+export interface CustomerWindowTotals {
+  customerId: string;
+  firstAt: Date;
+  /** Decimal strings, exact. */
+  revenue: string;
+  redemptions: number;
+  redeemedTotal: string;
+}
+
+/**
+ * purchaseTotalsByGroup before its grouping: per customer of `groups` with a qualifying order in
+ * [from, to), their first order, revenue and redemptions of `discountCode`. The reconciliation of a
+ * campaign's maintained totals (ADR 105) compares these with what its members carry.
+ */
+export async function purchaseTotalsByCustomer(
+  sql: Sql,
+  shop: string,
+  groups: CustomerGroups,
+  window: { from: Date; to: Date; discountCode?: string | null },
+): Promise<CustomerWindowTotals[]> {
+  const fixed = [shop, iso(window.from), iso(window.to), window.discountCode ?? null];
+  const relation = groups.text.replace(/\$(\d+)/g, (_, k: string) => `$${Number(k) + fixed.length}`);
+  const code = `upper($4) = ANY (SELECT upper(x) FROM unnest(o."discountCodes") x)`;
+  const rows = await sql.query<CustomerWindowTotals>(
+    `SELECT g."customerId"::text AS "customerId", min(o."processedAt") AS "firstAt", sum(o."currentTotal")::text AS revenue,
+            (count(*) FILTER (WHERE ${code}))::int AS redemptions, coalesce(sum(o."currentTotal") FILTER (WHERE ${code}), 0)::text AS "redeemedTotal"
+       FROM "Order" o JOIN (${relation}) g ON g."customerId" = o."customerId"
+      WHERE o.shop = $1 AND o."processedAt" >= $2::timestamp AND o."processedAt" < $3::timestamp AND ${qualifyingOrder("o")}
+      GROUP BY g."customerId"`,
+    [...fixed, ...groups.params],
+  );
+  return rows.map((r) => ({ ...r, firstAt: new Date(r.firstAt) }));
+}

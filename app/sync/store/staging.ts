@@ -332,6 +332,11 @@ export async function refreshAggregates(tx: Sql, shop: string, customerIds: stri
   await tx.query(AGG_UPDATE(`AND c.id = ANY($2::bigint[])`), [shop, customerIds]);
 }
 
+/** The delta merge's customers (sync_affected, until the merge's transaction ends), for the features' onOrdersWritten. */
+export async function changedCustomersOfRun(tx: Sql): Promise<string[]> {
+  return (await tx.query<{ id: string }>(`SELECT id::text AS id FROM sync_affected`)).map((r) => r.id);
+}
+
 /** The delta's customers (sync_affected, filled before the merge wrote anything). */
 async function refreshAggregatesOfRun(tx: Sql, shop: string) {
   await tx.query(AGG_UPDATE(`AND c.id IN (SELECT id FROM sync_affected)`), [shop]);
