@@ -13,6 +13,7 @@ import { dayFromIso, isoFromDay } from "./dates";
 import type { PurchaseHistories } from "./histories";
 import { fitLogistic, predictLogistic, type LogisticModel } from "./logistic";
 import { resolveSettings, type Settings, type SettingsInput } from "./settings";
+import { presentSignals, signalFeatures, type CustomerSignals, type SignalKind } from "./signals";
 
 export type LapseClass = "active" | "at_risk" | "high_risk" | "lost";
 export type TimeUnit = "day" | "week";
@@ -146,6 +147,8 @@ export interface ChurnModel {
    * combiner's; the level comes from the trained window plus BG/NBD's chance of silence after it.
    */
   horizonMap: LogisticModel | null;
+  /** Signals beyond purchase history the combiner was trained with (ADR 110), in feature order; [] when none. */
+  signals: SignalKind[];
 }
 
 export interface ModelResult {
@@ -186,6 +189,11 @@ export interface AnalyzeOptions {
   timeUnit?: TimeUnit;
   /** Called once the models are fitted, before every customer is scored (the app times the two phases). */
   onFitted?: () => void;
+  /**
+   * Discount use, refunds and email clicks aligned to `h.customerIds` (SignalsBuilder.build); each kind
+   * the shop has joins the churn combiner's features (ADR 110). Absent: purchase history only.
+   */
+  signals?: CustomerSignals;
 }
 
 interface Snapshot {
@@ -289,13 +297,15 @@ function reliabilityBins(p: Float64Array, y: boolean[]): ReliabilityBin[] {
  * features as of cut = asOf − inner (BG/NBD refitted at the cut), label "ordered in (cut, asOf]", where
  * inner = horizonDays when the history allows (see innerSplitDays, docs/decisions/082).
  */
-function trainChurn(h: PurchaseHistories, asOf: number, unit: number, s: Settings): ChurnModel | null {
+function trainChurn(h: PurchaseHistories, asOf: number, unit: number, s: Settings, sig: CustomerSignals | undefined): ChurnModel | null {
   const horizon = s.prediction.horizonDays;
   const inner = innerSplitDays(h, asOf, horizon, s);
   if (inner < 1) return null;
   const cut = asOf - inner;
   const snap = snapshot(h, cut);
   if (snap.idx.length < s.prediction.minCustomers) return null;
+  // Which signals the shop has is decided at the cut, where the combiner learns their weights.
+  const signals = sig ? presentSignals(sig, snap.idx, cut) : [];
   let fit: BgNbdFit;
   try {
     fit = fitBgNbd(bgnbdSufficientStats(snap.x, snap.tx, snap.T, unit), s.prediction);
@@ -307,7 +317,10 @@ function trainChurn(h: PurchaseHistories, asOf: number, unit: number, s: Setting
   const y: boolean[] = [];
   for (let i = 0; i < snap.idx.length; i++) {
     const c = snap.idx[i];
-    X.push(churnFeatures(fit, unit, inner, snap.x[i], snap.tx[i], snap.T[i], snap.rec[i]));
+    X.push([
+      ...churnFeatures(fit, unit, inner, snap.x[i], snap.tx[i], snap.T[i], snap.rec[i]),
+      ...signalsAt(sig, signals, c, cut, snap.x[i]),
+    ]);
     let bought = false;
     for (let k = h.offsets[c]; k < h.offsets[c + 1]; k++)
       if (h.days[k] > cut && h.days[k] <= asOf) {
@@ -350,16 +363,22 @@ function trainChurn(h: PurchaseHistories, asOf: number, unit: number, s: Setting
     trainingPositives: pos,
     reliability: reliabilityBins(oof, sy),
     horizonMap: null,
+    signals,
   };
 }
 
-/** P(at least one purchase in (asOf, asOf + horizonDays]) for one customer. */
-function predictBuy(m: ChurnModel, bg: BgNbdFit, unit: number, x: number, txD: number, TD: number, recD: number): number {
+/** Customer c's signal features as of `day` (x = repeat purchase days by then). */
+function signalsAt(sig: CustomerSignals | undefined, used: readonly SignalKind[], c: number, day: number, x: number): number[] {
+  return sig && used.length ? signalFeatures(sig, c, day, x + 1, used) : [];
+}
+
+/** P(at least one purchase in (asOf, asOf + horizonDays]) for one customer; `extra` = their signal features. */
+function predictBuy(m: ChurnModel, bg: BgNbdFit, unit: number, x: number, txD: number, TD: number, recD: number, extra: number[]): number {
   if (m.horizonMap) {
-    const q = predictLogistic(m.logistic, churnFeatures(bg, unit, m.horizonDays, x, txD, TD, recD));
+    const q = predictLogistic(m.logistic, [...churnFeatures(bg, unit, m.horizonDays, x, txD, TD, recD), ...extra]);
     return predictLogistic(m.horizonMap, [logit(q)]);
   }
-  return composedBuy(m, bg, unit, x, txD, TD, recD);
+  return composedBuy(m, bg, unit, x, txD, TD, recD, extra);
 }
 
 const logit = (q: number) => {
@@ -375,12 +394,24 @@ const logit = (q: number) => {
  * A one-feature logistic on the latter's logit, with composedBuy as soft label, keeps the ranking and takes
  * the level. Uses only today's features: no outcome after asOf.
  */
-function fitHorizonMap(m: ChurnModel, bg: BgNbdFit, unit: number, snap: Snapshot): LogisticModel {
+function fitHorizonMap(
+  m: ChurnModel,
+  bg: BgNbdFit,
+  unit: number,
+  snap: Snapshot,
+  sig: CustomerSignals | undefined,
+  asOf: number,
+): LogisticModel {
   const X: number[][] = [],
     y: number[] = [];
   for (let i = 0; i < snap.idx.length; i++) {
-    X.push([logit(predictLogistic(m.logistic, churnFeatures(bg, unit, m.horizonDays, snap.x[i], snap.tx[i], snap.T[i], snap.rec[i])))]);
-    y.push(composedBuy(m, bg, unit, snap.x[i], snap.tx[i], snap.T[i], snap.rec[i]));
+    const extra = signalsAt(sig, m.signals, snap.idx[i], asOf, snap.x[i]);
+    X.push([
+      logit(
+        predictLogistic(m.logistic, [...churnFeatures(bg, unit, m.horizonDays, snap.x[i], snap.tx[i], snap.T[i], snap.rec[i]), ...extra]),
+      ),
+    ]);
+    y.push(composedBuy(m, bg, unit, snap.x[i], snap.tx[i], snap.T[i], snap.rec[i], extra));
   }
   return fitLogistic(X, y, { l2: 0 });
 }
@@ -389,8 +420,8 @@ function fitHorizonMap(m: ChurnModel, bg: BgNbdFit, unit: number, snap: Snapshot
  * The combiner gives P(buy) for the first trainedDays; the rest of the horizon is BG/NBD's chance of silence
  * over the remaining days for a customer who stayed silent through trainedDays (same x, t_x; age T + trainedDays).
  */
-function composedBuy(m: ChurnModel, bg: BgNbdFit, unit: number, x: number, txD: number, TD: number, recD: number): number {
-  const pInner = predictLogistic(m.logistic, churnFeatures(bg, unit, m.trainedDays, x, txD, TD, recD));
+function composedBuy(m: ChurnModel, bg: BgNbdFit, unit: number, x: number, txD: number, TD: number, recD: number, extra: number[]): number {
+  const pInner = predictLogistic(m.logistic, [...churnFeatures(bg, unit, m.trainedDays, x, txD, TD, recD), ...extra]);
   if (m.trainedDays >= m.horizonDays) return pInner;
   const quietRest = bgnbdProbNoPurchase(bg, (m.horizonDays - m.trainedDays) / unit, x, txD / unit, (TD + m.trainedDays) / unit);
   return 1 - (1 - pInner) * quietRest;
@@ -467,8 +498,9 @@ export function analyzeInSteps(h: PurchaseHistories, opts: AnalyzeOptions): Anal
       if (!isAppError(e, "INSUFFICIENT_DATA")) throw e;
       modelMessage = e.message;
     }
-    const churnModel = trainChurn(h, asOf, unit, s);
-    if (churnModel && churnModel.trainedDays < churnModel.horizonDays) churnModel.horizonMap = fitHorizonMap(churnModel, bg, unit, snap);
+    const churnModel = trainChurn(h, asOf, unit, s, opts.signals);
+    if (churnModel && churnModel.trainedDays < churnModel.horizonDays)
+      churnModel.horizonMap = fitHorizonMap(churnModel, bg, unit, snap, opts.signals, asOf);
     model = { timeUnit, bgnbd: bg, gammaGamma: gg, churn: churnModel };
   } catch (e) {
     if (!isAppError(e, "INSUFFICIENT_DATA")) throw e;
@@ -524,7 +556,8 @@ export function analyzeInSteps(h: PurchaseHistories, opts: AnalyzeOptions): Anal
       }
       next = isoFromDay(asOf + Math.max(1, Math.round(bgnbdMedianTimeToNext(model.bgnbd, x, TU) * unit)));
       if (model.churn) {
-        pBuy = predictBuy(model.churn, model.bgnbd, unit, x, snap.tx[i], snap.T[i], snap.rec[i]);
+        const extra = signalsAt(opts.signals, model.churn.signals, at, asOf, x);
+        pBuy = predictBuy(model.churn, model.bgnbd, unit, x, snap.tx[i], snap.T[i], snap.rec[i], extra);
         churn = 1 - pBuy;
       }
     }

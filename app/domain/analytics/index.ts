@@ -40,3 +40,12 @@ export { fitGammaGamma, gammaGammaLogLikelihood, gammaGammaExpectedValue, type G
 export { auc } from "./auc";
 export { fitLogistic, predictLogistic, type LogisticModel } from "./logistic";
 export { lgamma, digamma, scaledHyp2f1 } from "./special";
+export {
+  SignalsBuilder,
+  SIGNAL_KINDS,
+  CLICK_WINDOW_DAYS,
+  signalFeatures,
+  presentSignals,
+  type CustomerSignals,
+  type SignalKind,
+} from "./signals";
