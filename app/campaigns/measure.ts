@@ -55,7 +55,11 @@ export async function measure(
 export async function measureRow(deps: Pick<CampaignDeps, "sql" | "messageCounts" | "now">, c: CampaignRow): Promise<CampaignReport> {
   const launchAt = c.launchAt ?? c.createdAt;
   const windowDays = c.settings.reactivationWindowDays;
-  const { arms, days, lastOrderDay, branches, redemptions, redeemedPaid, vipWonBackRevenue } = await armTotals(deps.sql, c, deps.now());
+  const { arms, days, lastOrderDay, branches, redemptions, redeemedPaid, vipWonBackRevenue } = await armTotalsFromTotals(
+    deps.sql,
+    c,
+    deps.now(),
+  );
   // An experiment or a program with promoted offers has a code per offer: each is counted over its own members and priced from its own offer (ADR 104).
   const offers = await campaignOfferRedemptions(deps.sql, c);
   const { cost, method } = offers ?? discountCost(c, redemptions, redeemedPaid);
@@ -121,7 +125,7 @@ interface GroupDay {
  * because tagging failed never got the offer and are not a fair treated unit, but dropping them
  * would bias the arm; they stay (intention to treat).
  */
-async function armTotals(sql: Sql, c: CampaignRow, now: Date) {
+export async function armTotalsFromTotals(sql: Sql, c: CampaignRow, now: Date) {
   if (!c.totalsCheckedAt) await reconcileCampaignTotals(sql, c.shop, c.id, now);
   const rows = (await campaignTotals(sql, c.id)).map((b): GroupDay => ({ ...b, arm: b.holdout ? "holdout" : "treated" }));
   return sumGroups(rows);
