@@ -318,7 +318,7 @@ async function main() {
     `job: ${job.customers} customers scored from ${orders[0]!.n} stored orders in ${s(job.wallMs)} s (CPU ${s(job.cpuMs)} s), peak RSS ${job.peakRssMb.toFixed(0)} MB; load average ${loadAtStart} -> ${load()} on ${os.cpus().length} cores`,
   );
   console.log(
-    `  phases: read ${s(p.readMs)} s (${p.batches} batches; histories built ${s(p.buildMs)} s ${p.worker ? "on the worker" : "in-thread"}), fit ${s(p.fitMs)} s, write ${s(p.writeMs)} s (scoring + COPY text ${s(p.scoreMs)} s of it, ${p.worker ? "on the worker" : "in-thread"}), other ${s(job.wallMs - p.readMs - p.fitMs - p.writeMs)} s`,
+    `  phases: read ${s(p.readMs)} s (${p.batches} batches; histories built ${s(p.buildMs)} s ${p.worker ? "on the worker" : "in-thread"}), fit ${s(p.fitMs)} s, write ${s(p.writeMs)} s (COPY into the run's table ${s(p.loadMs ?? 0)} s, indexes ${s(p.indexMs ?? 0)} s, swap ${s(p.swapMs)} s; scoring + COPY text ${s(p.scoreMs)} s of it, ${p.worker ? "on the worker" : "in-thread"}), other ${s(job.wallMs - p.readMs - p.fitMs - p.writeMs)} s`,
   );
   const d = job.loopDelay;
   console.log(

@@ -36,9 +36,13 @@ export interface AnalysisPhases {
   fitMs: number;
   /** Scoring every customer and rendering the rows as COPY text (the computation's thread, CPU). */
   scoreMs: number;
-  /** Writing the scores and completing the run (wall time of the replacing transaction; scoring overlaps it). */
+  /** Writing the scores and completing the run (wall time from the first slice to the swap's commit; scoring overlaps it). */
   writeMs: number;
-  /** The part of the write that readers wait on or that holds the shop's lock. */
+  /** Of the write: COPY into the run's own table (ADR 106), scoring and rendering overlapping it. */
+  loadMs: number;
+  /** Of the write: building the run table's indexes, statistics and row-level security. */
+  indexMs: number;
+  /** Of the write: the swap transaction, the part that readers wait on or that holds the shop's lock. */
   swapMs: number;
   /** True when the computation ran on a worker thread (false: in-thread fallback). */
   worker: boolean;
@@ -67,9 +71,10 @@ const nowOf = (deps: AnalysisDeps) => deps.now?.() ?? new Date();
  * This thread only moves data (docs/decisions/096-analysis-off-the-event-loop.md): it reads the
  * orders in customer-id ranges of about `chunkOrders` rows as packed columns (no JS object per
  * order, ADR 088) and hands each batch to the computation, which builds the histories, fits and
- * scores on a worker thread; the rows come back as COPY text a slice at a time and are written in
- * one transaction: readers see either the old scores with the old run or the new ones with the new
- * run, never a mix or an empty table.
+ * scores on a worker thread; the rows come back as COPY text a slice at a time and are written into
+ * the run's own table, swapped in for the shop's old scores in one short transaction (ADR 106):
+ * readers see either the old scores with the old run or the new ones with the new run, never a mix
+ * or an empty table.
  */
 export async function runAnalysis(
   deps: AnalysisDeps,
@@ -106,6 +111,8 @@ export async function runAnalysis(
       fitMs: 0,
       scoreMs: 0,
       writeMs: 0,
+      loadMs: 0,
+      indexMs: 0,
       swapMs: 0,
       worker: !comp.inThread,
     };
@@ -139,10 +146,13 @@ export async function runAnalysis(
         summary = await comp.summary();
         return { customers: fitted.customers, summary, model, message: fitted.message };
       },
+      onTimes: (w) => {
+        phases.loadMs = w.loadMs;
+        phases.indexMs = w.indexMs;
+        phases.swapMs = w.swapMs;
+      },
     });
     phases.writeMs = performance.now() - t;
-    // The whole write runs inside the one replacing transaction (the shop's lock held, readers on the old rows).
-    phases.swapMs = phases.writeMs;
     if (!summary) {
       // Superseded before the write began: nothing was written, but the caller still gets this run's figures.
       for await (const _ of scoreTexts(comp, deps.insertRows ?? 20_000, phases));

@@ -1,4 +1,5 @@
-import type { Sql } from "../db/sql";
+import { SHOP_ROLE, type Sql } from "../db/sql";
+import { AppError } from "../lib/errors";
 
 /*
  * The analysis feature's store (docs/decisions/076-table-ownership.md): the only module that reads
@@ -82,13 +83,66 @@ export interface RunCompletion {
   message: string | null;
 }
 
+/** How long each step of a run's write took (bench/analysis-job.ts prints them), ms. */
+export interface ScoreWriteTimes {
+  /** COPY of the rows into the run's table (scoring and rendering overlap it). */
+  loadMs: number;
+  /** Building the run table's indexes, statistics and row-level security. */
+  indexMs: number;
+  /** The swap transaction (what readers and the shop's other runs wait on). */
+  swapMs: number;
+}
+
+/** The prefix of a run's own score table (ADR 106); the rest is the run id without its dashes. */
+export const RUN_TABLE_PREFIX = "CustomerScoreRun_";
+
 /**
- * Replaces the shop's scores with the run's and marks it completed, in one transaction (readers see
- * the old scores with the old run or the new ones with the new run). One writer per shop at a
- * time; the run that started last wins even if it finishes first: true when a newer run already
- * completed (this one is then "superseded", `rowTexts` is not read and nothing is written).
- * `rowTexts` are the rows as COPY text in SCORE_COPY_COLUMNS order (app/analysis/worker-compute.ts
- * renders them), each written as it arrives; `completion` is asked for after the last.
+ * The explorer's indexes on a run's table (ADR 096's five sorts). One shop per partition, so the
+ * shop column of the default partition's (shop, segment, sort, customerId) keys is left out.
+ */
+export const RUN_TABLE_INDEXES = [
+  `("segment", "churnRisk", "customerId")`,
+  `("segment", "totalSpent", "customerId")`,
+  `("segment", "daysSinceLast", "customerId")`,
+  `("segment", (COALESCE("pBuy", -1)), "customerId")`,
+  `("segment", (COALESCE("predictedValue12m", -1)), "customerId")`,
+];
+
+function runTable(runId: string): string {
+  if (!/^[0-9a-f-]{36}$/i.test(runId)) throw new AppError("INTERNAL", `Not a run id: ${runId.slice(0, 60)}`);
+  return `${RUN_TABLE_PREFIX}${runId.replace(/-/g, "").toLowerCase()}`;
+}
+
+/** A string as an SQL literal, for DDL that takes no parameters (standard_conforming_strings: only quotes double). */
+function literal(value: string): string {
+  if (value.includes("\0")) throw new AppError("INVALID_INPUT", "NUL in an SQL literal");
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+// The swap waits at most this long for readers of "CustomerScore" (DETACH locks the parent), then
+// lets them go on and tries again, instead of queueing every other shop's page behind it.
+const SWAP_LOCK_TIMEOUT_MS = 2_000;
+const SWAP_ATTEMPTS = 10;
+
+/**
+ * Replaces the shop's scores with the run's and marks it completed (docs/decisions/106-score-write.md).
+ * "CustomerScore" is partitioned by shop; the run writes a table of its own and swaps it in:
+ *
+ * 1. the run's table is created empty (LIKE the parent) and committed at once, so the long load
+ *    holds no lock on "CustomerScore";
+ * 2. one transaction truncates it (so COPY may FREEZE), COPYs `rowTexts` into it as they arrive (no
+ *    index to maintain), then builds its primary key and RUN_TABLE_INDEXES (one sort each), the
+ *    CHECK that lets ATTACH skip its scan, statistics, and the row-level security every shop table has;
+ * 3. one short transaction, under the shop's lock, detaches the shop's previous partition, attaches
+ *    this one, drops the old one and marks the run completed.
+ *
+ * Readers see the old run until step 3 commits, and the new one whole after; a run that fails or
+ * dies before leaves the previous partition untouched (its own table is dropped, or, after a
+ * crash, by the next run: dropAbandonedRunTables). One completion per shop at a time; the run that
+ * started last wins even if it finishes first: true when a newer run already completed (this one is
+ * then "superseded" and nothing of it is kept). `rowTexts` are the rows as COPY text in
+ * SCORE_COPY_COLUMNS order (app/analysis/worker-compute.ts renders them); `completion` is asked for
+ * after the last.
  */
 export async function storeCompletedRun(
   sql: Sql,
@@ -99,30 +153,147 @@ export async function storeCompletedRun(
     now: () => Date;
     rowTexts: AsyncIterable<string>;
     completion: () => Promise<RunCompletion>;
+    onTimes?: (t: ScoreWriteTimes) => void;
   },
 ): Promise<boolean> {
+  const table = runTable(run.id);
+  const times: ScoreWriteTimes = { loadMs: 0, indexMs: 0, swapMs: 0 };
+  if (await supersede(sql, run)) return true;
+  await dropAbandonedRunTables(sql);
+  await sql.exec(`CREATE TABLE "${table}" (LIKE "CustomerScore" INCLUDING DEFAULTS INCLUDING GENERATED)`);
+  try {
+    await sql.transaction(async (tx) => {
+      let t = performance.now();
+      await tx.exec(`TRUNCATE "${table}"`);
+      // One slice's text in memory at a time; no index, no RLS yet (COPY into a table under RLS is refused).
+      for await (const text of run.rowTexts) await tx.copyFrom(table, SCORE_COPY_COLUMNS, text, { freeze: true });
+      times.loadMs = performance.now() - t;
+      t = performance.now();
+      // A sort of a million keys fits in memory at this size (the default 64 MB spills to disk).
+      if (tx.engine === "postgres") await tx.exec(`SET LOCAL maintenance_work_mem = '256MB'`);
+      await tx.exec(
+        [
+          `ALTER TABLE "${table}" ADD PRIMARY KEY ("customerId")`,
+          ...RUN_TABLE_INDEXES.map((cols) => `CREATE INDEX ON "${table}" ${cols}`),
+          // ATTACH checks every row against the partition bound unless a constraint already proves it.
+          `ALTER TABLE "${table}" ADD CONSTRAINT "${table}_shop" CHECK (shop = ${literal(run.shop)})`,
+          `ANALYZE "${table}"`,
+          ...rowLevelSecurity(table),
+        ].join(";\n"),
+      );
+      await tx.exec(await systemPolicy(tx, table));
+      times.indexMs = performance.now() - t;
+    });
+    const done = await run.completion();
+    const t = performance.now();
+    const superseded = await swapIn(sql, run, table, done);
+    times.swapMs = performance.now() - t;
+    if (superseded) await sql.exec(`DROP TABLE IF EXISTS "${table}"`);
+    run.onTimes?.(times);
+    return superseded;
+  } catch (e) {
+    // The previous partition was never touched. A crash instead leaves the table to the next run.
+    await sql.exec(`DROP TABLE IF EXISTS "${table}"`).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Marks the run superseded when a run of the shop that started later has completed already. */
+async function supersede(tx: Sql, run: { id: string; shop: string; startedAt: Date; now: () => Date }): Promise<boolean> {
+  const newer = await tx.query(`SELECT 1 FROM "AnalysisRun" WHERE shop = $1 AND status = 'completed' AND "startedAt" > $2 LIMIT 1`, [
+    run.shop,
+    run.startedAt,
+  ]);
+  if (!newer.length) return false;
+  await tx.query(`UPDATE "AnalysisRun" SET status = 'superseded', "finishedAt" = $2 WHERE id = $1`, [run.id, run.now()]);
+  return true;
+}
+
+/** The policies and grant of every shop table (migration 20261203001900_row_level_security), for a run's table. */
+function rowLevelSecurity(table: string): string[] {
+  return [
+    `GRANT SELECT, INSERT, UPDATE, DELETE ON "${table}" TO ${SHOP_ROLE}`,
+    `ALTER TABLE "${table}" ENABLE ROW LEVEL SECURITY`,
+    `ALTER TABLE "${table}" FORCE ROW LEVEL SECURITY`,
+    `CREATE POLICY winback_shop_isolation ON "${table}" USING (shop = current_setting('winback.shop', true)) WITH CHECK (shop = current_setting('winback.shop', true))`,
+  ];
+}
+
+/** The system policy, for the roles the parent's names (the role that migrated; the app's role may differ). */
+async function systemPolicy(tx: Sql, table: string): Promise<string> {
+  const rows = await tx.query<{ roles: string }>(
+    `SELECT coalesce(string_agg(quote_ident(r.rolname), ', '), 'CURRENT_USER') AS roles
+       FROM pg_policy p CROSS JOIN unnest(p.polroles) AS pr(oid) JOIN pg_roles r ON r.oid = pr.oid
+      WHERE p.polrelid = '"CustomerScore"'::regclass AND p.polname = 'winback_system'`,
+  );
+  return `CREATE POLICY winback_system ON "${table}" TO ${rows[0]?.roles ?? "CURRENT_USER"} USING (true) WITH CHECK (true)`;
+}
+
+/** Step 3 of storeCompletedRun: the run's table replaces the shop's partition, or nothing happens (superseded). */
+async function swapIn(sql: Sql, run: { id: string; shop: string; startedAt: Date; now: () => Date }, table: string, done: RunCompletion) {
   return sql.transaction(async (tx) => {
     await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`analysis:${run.shop}`]);
-    const newer = await tx.query(`SELECT 1 FROM "AnalysisRun" WHERE shop = $1 AND status = 'completed' AND "startedAt" > $2 LIMIT 1`, [
-      run.shop,
-      run.startedAt,
-    ]);
-    if (newer.length) {
-      await tx.query(`UPDATE "AnalysisRun" SET status = 'superseded', "finishedAt" = $2 WHERE id = $1`, [run.id, run.now()]);
-      return true;
-    }
+    if (await supersede(tx, run)) return true;
     // Exactly one completed run per shop: the one the stored scores belong to.
     await tx.query(`UPDATE "AnalysisRun" SET status = 'replaced' WHERE shop = $1 AND status = 'completed'`, [run.shop]);
-    await tx.query(`DELETE FROM "CustomerScore" WHERE shop = $1`, [run.shop]);
-    // COPY, several times faster than INSERT for a million rows; one slice's text in memory at a time.
-    for await (const text of run.rowTexts) await tx.copyFrom("CustomerScore", SCORE_COPY_COLUMNS, text);
-    const done = await run.completion();
+    // The shop's scores from before its first partition (or inserted directly) would block the ATTACH.
+    await tx.query(`DELETE FROM "CustomerScoreDefault" WHERE shop = $1`, [run.shop]);
+    const old = await tx.query<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+        WHERE i.inhparent = '"CustomerScore"'::regclass AND pg_get_expr(c.relpartbound, c.oid) = $1`,
+      [`FOR VALUES IN (${literal(run.shop)})`],
+    );
+    const swap = [
+      ...old.map((o) => `ALTER TABLE "CustomerScore" DETACH PARTITION "${o.name}"`),
+      `ALTER TABLE "CustomerScore" ATTACH PARTITION "${table}" FOR VALUES IN (${literal(run.shop)})`,
+      ...old.map((o) => `DROP TABLE "${o.name}"`),
+    ].join(";\n");
+    if (tx.engine === "pglite") await tx.exec(swap);
+    else await withLockRetries(tx, swap);
     await tx.query(
       `UPDATE "AnalysisRun" SET status = 'completed', "finishedAt" = $2, customers = $3, summary = $4::jsonb, model = $5::jsonb, error = $6 WHERE id = $1`,
       [run.id, run.now(), done.customers, JSON.stringify(done.summary), done.model ? JSON.stringify(done.model) : null, done.message],
     );
     return false;
   });
+}
+
+/**
+ * Runs `statements` in the transaction, giving up a lock after SWAP_LOCK_TIMEOUT_MS and trying again
+ * (a savepoint undoes the attempt): DETACH waits for every running read of "CustomerScore", and while
+ * it waits, every new read queues behind it.
+ */
+async function withLockRetries(tx: Sql, statements: string): Promise<void> {
+  await tx.exec(`SET LOCAL lock_timeout = '${SWAP_LOCK_TIMEOUT_MS}ms'`);
+  for (let attempt = 1; ; attempt++) {
+    await tx.exec("SAVEPOINT swap");
+    try {
+      await tx.exec(statements);
+      await tx.exec("RELEASE SAVEPOINT swap; SET LOCAL lock_timeout = 0");
+      return;
+    } catch (e) {
+      await tx.exec("ROLLBACK TO SAVEPOINT swap");
+      if ((e as { code?: string }).code !== "55P03" || attempt >= SWAP_ATTEMPTS) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
+}
+
+/**
+ * Drops run tables left behind by runs that are no longer running (a process killed between
+ * creating its table and its swap, or whose clean-up failed). Never attached ones only; a run still
+ * running keeps its table.
+ */
+export async function dropAbandonedRunTables(sql: Sql): Promise<string[]> {
+  const rows = await sql.query<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_class c
+      WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r' AND NOT c.relispartition
+        AND c.relname LIKE $1
+        AND NOT EXISTS (SELECT 1 FROM "AnalysisRun" r WHERE replace(r.id, '-', '') = substr(c.relname, $2) AND r.status = 'running')`,
+    [`${RUN_TABLE_PREFIX.replace(/_/g, "\\_")}%`, RUN_TABLE_PREFIX.length + 1],
+  );
+  for (const r of rows) await sql.exec(`DROP TABLE IF EXISTS "${r.name}"`);
+  return rows.map((r) => r.name);
 }
 
 export async function failAnalysisRun(sql: Sql, runId: string, now: Date, message: string) {

@@ -155,7 +155,7 @@ describe.each(databaseKinds)("the analysis job's scale path on %s", (kind) => {
       exec: (q) => s.exec(q),
       transaction: (fn) => s.transaction((tx) => fn(dying(tx))),
       copyFrom: async (table, cols, rows) => {
-        if (table === "CustomerScore" && ++copies === 3) throw new Error("connection terminated");
+        if (table.startsWith("CustomerScore") && ++copies === 3) throw new Error("connection terminated");
         return s.copyFrom(table, cols, rows);
       },
     });
@@ -170,6 +170,53 @@ describe.each(databaseKinds)("the analysis job's scale path on %s", (kind) => {
       [SHOP],
     );
     expect(after[0]).toEqual({ n: again.summary.customers, runs: 1 });
+  });
+
+  it("a process that dies after loading its table, before the swap, leaves the previous run attached; a later run drops the abandoned table (ADR 106)", async () => {
+    const before = await runAnalysis({ sql: t.db.sql, now }, SHOP, { asOf: AS_OF });
+    // The connection dies as the swap begins: nothing after it reaches the database, not even the
+    // run's own clean-up or its "failed" mark, as when the process is killed there.
+    let dead = false;
+    const gone = () => Promise.reject(new Error("connection terminated"));
+    const dying = (s: Sql): Sql => ({
+      engine: s.engine,
+      query: (q, p) => (dead || (dead = /pg_advisory_xact_lock/.test(q)) ? gone() : s.query(q, p)),
+      exec: (q) => (dead ? gone() : s.exec(q)),
+      transaction: (fn) => (dead ? gone() : s.transaction((tx) => fn(dying(tx)))),
+      copyFrom: (table, cols, rows, opts) => (dead ? gone() : s.copyFrom(table, cols, rows, opts)),
+    });
+    await expect(runAnalysis({ sql: dying(t.db.sql), now }, SHOP, { asOf: AS_OF })).rejects.toThrow(/terminated/);
+    expect(await loneRunTables(t.db.sql)).toHaveLength(1);
+    const kept = await scores(t.db.sql);
+    expect(kept.size).toBe(before.summary.customers);
+    for (const r of kept.values()) expect(r.runId).toBe(before.runId);
+    // The dead run stays "running" until it is stale (an hour: two pass here); the next run then
+    // marks it failed and drops its table.
+    await t.db.sql.query(`UPDATE "AnalysisRun" SET "startedAt" = "startedAt" - interval '2 hours' WHERE shop = $1 AND status = 'running'`, [
+      SHOP,
+    ]);
+    const again = await runAnalysis({ sql: t.db.sql, now }, SHOP, { asOf: AS_OF });
+    expect(await loneRunTables(t.db.sql)).toEqual([]);
+    const after = await t.db.sql.query<{ n: number; runs: number; run: string }>(
+      `SELECT count(*)::int AS n, count(DISTINCT "runId")::int AS runs, min("runId") AS run FROM "CustomerScore" WHERE shop = $1`,
+      [SHOP],
+    );
+    expect(after[0]).toEqual({ n: again.summary.customers, runs: 1, run: again.runId });
+    // The shop's partition is a shop table like any other: row-level security forced, both policies, the scoped role's grant.
+    const [part] = await t.db.sql.query<{ name: string; rls: boolean; forced: boolean; policies: string[]; granted: boolean }>(
+      `SELECT c.relname AS name, c.relrowsecurity AS rls, c.relforcerowsecurity AS forced,
+              ARRAY(SELECT polname::text FROM pg_policy WHERE polrelid = c.oid ORDER BY polname) AS policies,
+              has_table_privilege('winback_shop', c.oid, 'SELECT') AS granted
+         FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+        WHERE i.inhparent = '"CustomerScore"'::regclass AND pg_get_expr(c.relpartbound, c.oid) <> 'DEFAULT'`,
+    );
+    expect(part).toEqual({
+      name: `CustomerScoreRun_${again.runId.replace(/-/g, "")}`,
+      rls: true,
+      forced: true,
+      policies: ["winback_shop_isolation", "winback_system"],
+      granted: true,
+    });
   });
 
   it("order webhooks' queries interleave with the read (no long transaction around it)", async () => {
@@ -240,4 +287,12 @@ async function noQualifying(sql: Sql): Promise<number> {
     [SHOP],
   );
   return r[0]!.n;
+}
+
+/** Run tables (ADR 106) not attached to "CustomerScore": a run's table before its swap, or one a dead run left. */
+async function loneRunTables(sql: Sql): Promise<string[]> {
+  const rows = await sql.query<{ name: string }>(
+    `SELECT relname AS name FROM pg_class WHERE relname LIKE 'CustomerScoreRun%' AND relkind = 'r' AND NOT relispartition`,
+  );
+  return rows.map((r) => r.name);
 }
