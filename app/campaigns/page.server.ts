@@ -34,7 +34,8 @@ import {
   type CampaignRow,
   type EngagementReason,
 } from "./store";
-import { touchVariantCounts, type StepVariantCount } from "./store/touch-batch";
+import type { StepVariantCount } from "./store/touch-batch";
+import { touchVariantTotals } from "./store/totals";
 import { customersByIds } from "../sync/store/customers";
 import { suppressedCustomerIds } from "../messaging/store";
 import { isSingleEmailAddress } from "../lib/email-address";
@@ -582,7 +583,7 @@ export async function loadCampaignPage(
     tagFailures: c.launchSteps.tags?.failed ?? [],
     report,
     experiment: await experimentReport(deps, c, facts.currencyCode),
-    variants: await touchVariantCounts(deps.sql, c.id),
+    variants: await touchVariantTotals(deps.sql, c.id),
     currencyCode: facts.currencyCode,
   };
 }

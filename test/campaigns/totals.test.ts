@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { armTotalsFromOrders, armTotalsFromTotals } from "../../app/campaigns/measure";
-import { getCampaign } from "../../app/campaigns/store";
-import { campaignTotals, reconcileCampaignTotals, refreshMemberWindows, subtractMembers } from "../../app/campaigns/store/totals";
+import { getCampaign, touchStateCounts } from "../../app/campaigns/store";
+import { touchVariantCounts } from "../../app/campaigns/store/touch-batch";
+import {
+  campaignTotals,
+  reconcileCampaignTotals,
+  refreshMemberWindows,
+  subtractMembers,
+  touchStateTotals,
+  touchVariantTotals,
+} from "../../app/campaigns/store/totals";
 import { withShop, type Sql } from "../../app/db/sql";
 import { applyOrderChanges, parseOrderWebhook } from "../../app/sync/store/live";
 import { createOrderBatcher } from "../../app/sync/webhooks";
@@ -62,7 +70,7 @@ function payload(o: OrderState) {
   };
 }
 
-const hook = (tx: Sql, shop: string, ids: string[]) => refreshMemberWindows(tx, shop, ids, new Date()).then(() => undefined);
+const hook = (tx: Sql, shop: string, ids: string[] | null) => refreshMemberWindows(tx, shop, ids, new Date()).then(() => undefined);
 
 async function seedCampaigns(sql: Sql) {
   await sql.query(`INSERT INTO "Shop" (domain, name, "currencyCode", "updatedAt") VALUES ($1, 'T', 'EUR', now()) ON CONFLICT DO NOTHING`, [
@@ -248,4 +256,36 @@ describe.each(databaseKinds)("campaign measurement totals kept from the orders (
     );
     expect(Number(m.revenue)).toBe(Number(stored[0]!.s ?? 0));
   }, 300_000);
+
+  it("touch counts kept by the trigger equal a count over the touches after inserts, state changes and deletes", async () => {
+    const sql = t.db.sql;
+    const same = async () => {
+      const sort = <T extends { state?: string }>(xs: T[]) => [...xs].sort((a, b) => String(a.state).localeCompare(String(b.state)));
+      expect(sort(await touchStateTotals(sql, "camp-a"))).toEqual(sort(await touchStateCounts(sql, "camp-a")));
+      expect(await touchVariantTotals(sql, "camp-a")).toEqual(await touchVariantCounts(sql, "camp-a"));
+    };
+    await sql.query(
+      `INSERT INTO "CampaignTouch" ("campaignId", "customerId", day, shop, step, branch, "dueAt", variant, "updatedAt")
+       SELECT 'camp-a', g, d, $1, d, 'Standard', now(), CASE WHEN d = 3 THEN CASE WHEN g % 2 = 0 THEN 'main' ELSE 'no_click' END END, now()
+         FROM generate_series(1, 30) g, (VALUES (0), (3), (7)) AS x(d)`,
+      [S],
+    );
+    await same();
+    await sql.query(`UPDATE "CampaignTouch" SET state = 'sent' WHERE "campaignId" = 'camp-a' AND day IN (0, 3) AND "customerId" % 4 <> 0`);
+    await sql.query(
+      `UPDATE "CampaignTouch" SET reason = 'flow_only' WHERE "campaignId" = 'camp-a' AND day = 3 AND state = 'sent' AND "customerId" % 3 = 0`,
+    );
+    await sql.query(
+      `UPDATE "CampaignTouch" SET state = 'canceled' WHERE "campaignId" = 'camp-a' AND state = 'scheduled' AND "customerId" % 5 = 0`,
+    );
+    // Withshop: the trigger writes the counts under row-level security as the scoped role.
+    await withShop(sql, S).query(
+      `UPDATE "CampaignTouch" SET state = 'held' WHERE "campaignId" = 'camp-a' AND state = 'scheduled' AND day = 7 AND "customerId" < 10`,
+    );
+    await sql.query(`UPDATE "CampaignTouch" SET "jobId" = 'j' WHERE "campaignId" = 'camp-a'`); // no counted column changes
+    await same();
+    await sql.query(`DELETE FROM "CampaignTouch" WHERE "campaignId" = 'camp-a' AND "customerId" IN (2, 9)`);
+    await same();
+    expect((await touchVariantTotals(sql, "camp-a")).length).toBe(2);
+  });
 });

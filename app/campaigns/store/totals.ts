@@ -2,6 +2,7 @@ import type { Sql } from "../../db/sql";
 import { DAY_MS } from "../../domain/analytics/dates";
 import { purchaseTotalsByCustomer, purchaseTotalsInCodeWindows } from "../../sync/store/purchases";
 import { memberGroupsRelation, storedCampaignSettings } from "../store";
+import type { StepVariantCount } from "./touch-batch";
 
 /**
  * A campaign's measurement kept up to date as orders arrive (docs/decisions/105-campaign-totals.md).
@@ -218,6 +219,7 @@ export async function reconcileCampaignTotals(sql: Sql, shop: string, campaignId
          FROM "CampaignMember" WHERE "campaignId" = $1 GROUP BY 3, 4, 5`,
       [c.id, shop, c.from.toISOString()],
     );
+    await recountTouches(tx, c.id);
     await tx.query(`UPDATE "Campaign" SET "totalsCheckedAt" = $2 WHERE id = $1`, [c.id, now.toISOString()]);
     return fixed[0]?.n ?? 0;
   });
@@ -286,4 +288,35 @@ export async function reconcileShopTotals(sql: Sql, shop: string, now: Date): Pr
   for (const c of await measuredCampaigns(sql, shop)) fixed += await reconcileCampaignTotals(sql, shop, c.id, now);
   if (fixed) console.warn(`[campaigns] totals of ${shop}: ${fixed} member figures corrected from the orders`);
   return fixed;
+}
+
+/**
+ * The touches per state (what touchStateCounts counted over every touch) from the counts a trigger on
+ * CampaignTouch keeps in the transaction that changes them (migration 20261205000300_campaign_totals).
+ */
+export async function touchStateTotals(sql: Sql, campaignId: string): Promise<Array<{ state: string; n: number }>> {
+  return sql.query(
+    `SELECT state, sum(n)::int AS n FROM "CampaignTouchCount" WHERE "campaignId" = $1 GROUP BY state HAVING sum(n) <> 0 ORDER BY state`,
+    [campaignId],
+  );
+}
+
+/** touchVariantCounts from the same kept counts: per step and variant, sent and of those Flow-only (ADR 101). */
+export async function touchVariantTotals(sql: Sql, campaignId: string): Promise<StepVariantCount[]> {
+  return sql.query<StepVariantCount>(
+    `SELECT day, variant, coalesce(sum(n) FILTER (WHERE state = 'sent'), 0)::int AS sent, coalesce(sum(n) FILTER (WHERE state = 'sent' AND "flowOnly"), 0)::int AS "flowOnly"
+       FROM "CampaignTouchCount" WHERE "campaignId" = $1 AND variant <> '' GROUP BY day, variant HAVING sum(n) <> 0 ORDER BY day, variant`,
+    [campaignId],
+  );
+}
+
+/** Recounts a campaign's kept touch counts from its touches (the reconciliation; the trigger keeps them otherwise). */
+async function recountTouches(tx: Sql, campaignId: string): Promise<void> {
+  await tx.query(`DELETE FROM "CampaignTouchCount" WHERE "campaignId" = $1`, [campaignId]);
+  await tx.query(
+    `INSERT INTO "CampaignTouchCount" ("campaignId", shop, state, day, variant, "flowOnly", n)
+     SELECT "campaignId", min(shop), state, day, coalesce(variant, ''), coalesce(reason = 'flow_only', false), count(*)::int
+       FROM "CampaignTouch" WHERE "campaignId" = $1 GROUP BY 1, 3, 4, 5, 6 ORDER BY 1, 3, 4, 5, 6`,
+    [campaignId],
+  );
 }

@@ -45,3 +45,71 @@ BEGIN
   EXECUTE format('CREATE POLICY winback_system ON "CampaignTotals" TO %I USING (true) WITH CHECK (true)', current_user);
 END
 $$;
+
+-- The page's touch figures (states, and sent per step variant) were a count over the campaign's
+-- touches on every view: about a million rows at 400,000 targets. A statement-level trigger keeps
+-- them per (campaign, state, day, variant, Flow-only) in the transaction that changes the touches,
+-- one grouped upsert per statement whatever its row count (the launch writes a million touches in two).
+CREATE TABLE "CampaignTouchCount" (
+    "campaignId" TEXT NOT NULL,
+    "shop" TEXT NOT NULL,
+    "state" TEXT NOT NULL,
+    "day" INTEGER NOT NULL,
+    -- '' for a touch without a variant (a step that does not branch)
+    "variant" TEXT NOT NULL,
+    -- sent as the Flow trigger instead of an email (reason 'flow_only')
+    "flowOnly" BOOLEAN NOT NULL,
+    "n" INTEGER NOT NULL,
+
+    CONSTRAINT "CampaignTouchCount_pkey" PRIMARY KEY ("campaignId", "state", "day", "variant", "flowOnly")
+);
+CREATE INDEX "CampaignTouchCount_shop_idx" ON "CampaignTouchCount"("shop");
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON "CampaignTouchCount" TO winback_shop;
+ALTER TABLE "CampaignTouchCount" ENABLE ROW LEVEL SECURITY;
+ALTER TABLE "CampaignTouchCount" FORCE ROW LEVEL SECURITY;
+CREATE POLICY winback_shop_isolation ON "CampaignTouchCount"
+  USING ("shop" = current_setting('winback.shop', true)) WITH CHECK ("shop" = current_setting('winback.shop', true));
+DO $$
+BEGIN
+  EXECUTE format('CREATE POLICY winback_system ON "CampaignTouchCount" TO %I USING (true) WITH CHECK (true)', current_user);
+END
+$$;
+
+-- Rows in key order, so concurrent statements of one campaign wait on each other's count rows in
+-- the same order instead of deadlocking; rows whose count does not change are not written.
+CREATE FUNCTION winback_campaign_touch_count() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO "CampaignTouchCount" AS c ("campaignId", shop, state, day, variant, "flowOnly", n)
+    SELECT "campaignId", min(shop), state, day, coalesce(variant, ''), coalesce(reason = 'flow_only', false), count(*)::int
+      FROM new_rows GROUP BY 1, 3, 4, 5, 6 ORDER BY 1, 3, 4, 5, 6
+    ON CONFLICT ("campaignId", state, day, variant, "flowOnly") DO UPDATE SET n = c.n + excluded.n;
+  ELSIF TG_OP = 'DELETE' THEN
+    UPDATE "CampaignTouchCount" c SET n = c.n - d.n
+      FROM (SELECT "campaignId", state, day, coalesce(variant, '') AS variant, coalesce(reason = 'flow_only', false) AS "flowOnly", count(*)::int AS n
+              FROM old_rows GROUP BY 1, 2, 3, 4, 5) d
+     WHERE c."campaignId" = d."campaignId" AND c.state = d.state AND c.day = d.day AND c.variant = d.variant AND c."flowOnly" = d."flowOnly";
+  ELSE
+    INSERT INTO "CampaignTouchCount" AS c ("campaignId", shop, state, day, variant, "flowOnly", n)
+    SELECT "campaignId", min(shop), state, day, variant, "flowOnly", sum(n)::int
+      FROM (SELECT "campaignId", shop, state, day, coalesce(variant, '') AS variant, coalesce(reason = 'flow_only', false) AS "flowOnly", 1 AS n FROM new_rows
+            UNION ALL
+            SELECT "campaignId", shop, state, day, coalesce(variant, ''), coalesce(reason = 'flow_only', false), -1 FROM old_rows) d
+     GROUP BY 1, 3, 4, 5, 6 HAVING sum(n) <> 0 ORDER BY 1, 3, 4, 5, 6
+    ON CONFLICT ("campaignId", state, day, variant, "flowOnly") DO UPDATE SET n = c.n + excluded.n;
+  END IF;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER "CampaignTouch_count_insert" AFTER INSERT ON "CampaignTouch"
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION winback_campaign_touch_count();
+CREATE TRIGGER "CampaignTouch_count_update" AFTER UPDATE ON "CampaignTouch"
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION winback_campaign_touch_count();
+CREATE TRIGGER "CampaignTouch_count_delete" AFTER DELETE ON "CampaignTouch"
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION winback_campaign_touch_count();
+
+-- The touches that exist already.
+INSERT INTO "CampaignTouchCount" ("campaignId", shop, state, day, variant, "flowOnly", n)
+SELECT "campaignId", min(shop), state, day, coalesce(variant, ''), coalesce(reason = 'flow_only', false), count(*)::int
+  FROM "CampaignTouch" GROUP BY 1, 3, 4, 5, 6;
