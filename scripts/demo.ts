@@ -104,10 +104,17 @@ Winback is running.
   Admin frame (open this):  ${emulator.adminUrl(shop)}
   App:                      ${appUrl}
   Emulator inspector:       ${emulator.url}/__emulator/shops/${shop}
-  Storefront (points banner): ${emulator.url}/${shop}/storefront${shopper ? `?customer=${shopper}` : ""}
+  Theme editor (app embeds): ${emulator.url}/${shop}/admin/themes/current/editor?context=apps&activateAppId=${API_KEY}/storefront-visits
+  Storefront, logged in as a shopper (emulator-only login): ${emulator.url}/${shop}/account/login?customer=${shopper ?? emulator.shop(shop).customerLegacyId(0)}&return_to=/${shop}/storefront
   Mail:                     ${mail ? `local sink ${mail.smtpUrl}, messages in ${path.join(dataDir, "mail")}` : process.env.SMTP_URL}
 Nothing reaches the demo's customers until you turn it on: points (the Points page; choose that
 past orders earn, and the storefront shows this shopper's banner), programs (Programs) or a campaign.
+The storefront shows the app's embeds only once activated and saved in the theme editor, as on
+Shopify: "points-expiry-banner" (the banner) and "storefront-visits" (reports a logged-in shopper's
+visit; the emulated shop does not require cookie consent, so analytics is allowed). An email's
+link leads to https://<shop>/…, which does not resolve outside the tests: click it (the click is
+recorded), then open the storefront logged in as that customer within 30 minutes, and the
+customer's profile shows the message as "Visited".
 After launching a campaign, "Simulate 30 days of shoppers" in the admin frame's sidebar lets the
 demo's shoppers react, so the campaign page can measure reactivation against the holdout.
 Press Ctrl-C to stop.`);

@@ -16,7 +16,8 @@ if (!hasChromium) {
 
 export const SCREENSHOT_DIR = path.resolve("test-results/screenshots");
 
-export async function launchBrowser(): Promise<Browser> {
+/** `extraArgs`: e.g. `--host-resolver-rules` for the shops' domains (test/shopify-emulator/shop-domains.ts). */
+export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -29,6 +30,7 @@ export async function launchBrowser(): Promise<Browser> {
       "--disable-sync",
       "--no-first-run",
       "--disable-quic",
+      ...extraArgs,
     ],
   });
 }

@@ -332,12 +332,18 @@ function login(ctx: RouteContext) {
   const c = id ? shop.customerIndexFromId(id) : -1;
   if (c < 0) return ctx.send(404, `<h1>No customer ${escapeHtml(id)} in ${escapeHtml(domain)}</h1>`);
   const at = base(ctx, domain);
-  ctx.res.writeHead(302, {
-    Location: localPath(ctx.url.searchParams.get("return_to"), `${at}/`),
-    "Cache-Control": "no-store",
-    "Set-Cookie": [setCookie(SHOP_COOKIE, domain), sessionCookie(domain, shop.customerLegacyId(c))],
-  });
-  ctx.res.end();
+  const session = [setCookie(SHOP_COOKIE, domain), sessionCookie(domain, shop.customerLegacyId(c))];
+  const returnTo = ctx.url.searchParams.get("return_to");
+  if (returnTo) {
+    ctx.res.writeHead(302, { Location: localPath(returnTo, `${at}/`), "Cache-Control": "no-store", "Set-Cookie": session });
+    ctx.res.end();
+    return;
+  }
+  // Without return_to: a plain confirmation, not a theme page, so logging in alone renders no app embed (and reports no visit).
+  ctx.res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", "Set-Cookie": session });
+  ctx.res.end(
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Logged in</title></head><body><p data-logged-in>Logged in as customer #${shop.customerLegacyId(c)} (emulator test login).</p><p><a href="${at}/">Continue to the store</a></p></body></html>`,
+  );
 }
 
 function logout(ctx: RouteContext) {
