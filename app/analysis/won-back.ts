@@ -21,6 +21,7 @@ import {
   type CodeOutcome,
 } from "../domain/analytics/code-outcome";
 import { codeEndsAt } from "../domain/campaigns/settings";
+import { redeemableCodes } from "../domain/campaigns/offer-versions";
 import { firstPurchasesInWindows, purchaseColumnBatches, purchaseTotalsInWindows } from "../sync/store/purchases";
 import { listCampaigns, membersWithWindows, type CampaignRow } from "../campaigns/store";
 import { campaignVisits, sentCampaignMessages } from "../messaging/store";
@@ -167,8 +168,9 @@ export async function codeOutcomesOf(
   const groups = new Map<string, Map<string, Array<{ id: string; sentAt: Date }>>>();
   for (const m of messages) {
     const c = campaignById.get(m.campaignId);
-    // No code to redeem: the VIP branch's messages, or a campaign whose discount was never created.
-    if (!c || !c.discountId || m.kind === "winback_vip") {
+    // No code to redeem: the VIP branch's messages, or a campaign whose discount was never created
+    // (an experiment's codes are its arms', a program's include its promoted offers'; ADR 104).
+    if (!c || !redeemableCodes(c).length || m.kind === "winback_vip") {
       byMessage.set(m.id, "no_code");
       continue;
     }
@@ -185,7 +187,12 @@ export async function codeOutcomesOf(
       return { customerId, end, windows: codeWindows(msgs, end, now) };
     });
     const flat = plans.flatMap((p) => p.windows.map((w) => ({ customerId: p.customerId, from: w.from, to: w.to })));
-    const totals = await purchaseTotalsInWindows(sql, shop, flat, c.discountCode);
+    const totals = await redemptionsInWindows(
+      sql,
+      shop,
+      flat,
+      redeemableCodes(c).map((x) => x.code),
+    );
     const outcomes = new Map<string, CodeOutcome>();
     let i = 0;
     for (const p of plans) {
@@ -197,6 +204,22 @@ export async function codeOutcomesOf(
     byCampaign.set(campaignId, outcomes);
   }
   return { byMessage, byCampaign };
+}
+
+/**
+ * Redemptions of any of a campaign's codes per window. A member is eligible for one code only (their
+ * tag's segment), so the sum over the codes is the member's own code's count; one statement per code.
+ */
+async function redemptionsInWindows(
+  sql: Sql,
+  shop: string,
+  windows: Array<{ customerId: string; from: Date; to: Date }>,
+  codes: string[],
+): Promise<Array<{ redemptions: number }>> {
+  const out = windows.map(() => ({ redemptions: 0 }));
+  for (const code of codes)
+    (await purchaseTotalsInWindows(sql, shop, windows, code)).forEach((t, i) => (out[i]!.redemptions += t.redemptions));
+  return out;
 }
 
 export interface WonBackCampaignRow {

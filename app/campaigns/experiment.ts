@@ -13,14 +13,14 @@ import {
   type ExperimentResult,
   type Offer,
 } from "../domain/campaigns/experiment";
-import { parseCampaignSettings, type ArmTotals, type CampaignSettings } from "../domain/campaigns";
+import { type ArmTotals, type CampaignSettings } from "../domain/campaigns";
 import { DAY_MS } from "../domain/analytics/dates";
 import { AppError } from "../lib/errors";
 import { formText } from "../lib/form";
-import { saveSettingsSection } from "../shop-settings.server";
 import { purchaseTotalsInWindow } from "../sync/store/purchases";
 import type { CampaignDeps } from "./deps";
-import { experimentMembers, findProgram, getCampaign, saveProgramSettingsOnly, type CampaignRow } from "./store";
+import { ownOfferOf, priceOf } from "../domain/campaigns/offer-versions";
+import { experimentMembers, type CampaignRow } from "./store";
 
 /*
  * Offer experiments in the campaigns feature (ADR 099): what each arm creates in Shopify, how the
@@ -63,15 +63,32 @@ export function campaignForArm(c: CampaignRow, arm: ArmKey): CampaignRow {
   return { ...c, discountCode: armDiscountCode(c.id, arm), settings: { ...c.settings, discount } };
 }
 
-/** What a member's touch says and which code it carries: the arm's, else the campaign's. */
+/** The settings a code for `offer` is created from and the email's terms read: the campaign's terms with the offer's price. */
+export function settingsForOffer(settings: CampaignSettings, offer: Offer): CampaignSettings {
+  const price = priceOf(offer);
+  return price ? { ...settings, discount: { ...settings.discount, ...price } } : settings;
+}
+
+/**
+ * A campaign's or program's own offer: the settings' price, or a program's free-shipping or perk
+ * offer promoted before its code existed (offer version 1, ADR 104), with its subject line.
+ */
+export function ownOffer(c: Pick<CampaignRow, "settings" | "offerVersions">): { offer: Offer; subject: string | null } {
+  return ownOfferOf(c.settings.discount, c.offerVersions);
+}
+
+/** What a member's touch says and which code it carries: the arm's or the program offer version's, else the campaign's. */
 export function offerForMember(
   c: CampaignRow,
   arm: ArmKey | null,
+  version: number | null = null,
 ): { code: string | null; offer: Offer; subject: string | null; settings: CampaignSettings } {
   const a = arm ? c.experiment?.arms.find((x) => x.key === arm) : undefined;
+  const v = !a && version != null && version >= 2 ? c.offerVersions.find((x) => x.n === version) : undefined;
+  if (v) return { code: v.code, offer: v.offer, subject: v.subject, settings: settingsForOffer(c.settings, v.offer) };
   if (!a) {
-    const d = c.settings.discount;
-    return { code: c.discountCode, offer: { kind: d.kind, value: d.value }, subject: null, settings: c.settings };
+    const own = ownOffer(c);
+    return { code: offerHasCode(own.offer) ? c.discountCode : null, offer: own.offer, subject: own.subject, settings: c.settings };
   }
   const armed = campaignForArm(c, a.key);
   return { code: offerHasCode(a.offer) ? armed.discountCode : null, offer: a.offer, subject: a.subject, settings: armed.settings };
@@ -154,7 +171,7 @@ export interface ExperimentArmView {
 export interface ExperimentReport {
   arms: ExperimentArmView[];
   result: ExperimentResult;
-  /** can the best arm be promoted into the Standard always-on program (its offer is a percentage or an amount) */
+  /** can the best arm be promoted into the Standard always-on program (any named winner, ADR 104) */
   promotable: boolean;
 }
 
@@ -205,61 +222,8 @@ export async function experimentReport(
       offer: a.offer,
     })),
     result,
-    promotable: !!best && (best.offer.kind === "percentage" || best.offer.kind === "fixed_amount"),
+    promotable: !!best,
   };
-}
-
-/* ---- Promotion into the always-on program ---- */
-
-export interface Promotion {
-  programId: string;
-  arm: ArmKey;
-  offer: string;
-}
-
-/**
- * "Promote to always-on program": the best arm's offer becomes the Standard program's offer. Only a
- * named winner can be promoted (a leader without a valid interval is not evidence), only a price
- * offer (the program's code is a percentage or an amount code), and only into a program whose code
- * does not exist in Shopify yet: a running program's code keeps its value in Shopify, and emails
- * announcing another offer than the code gives would break the promise (the program must be set up
- * again for a new code). The offer is also saved as the shop's campaign default.
- */
-export async function promoteBestArm(
-  deps: Pick<CampaignDeps, "sql" | "now">,
-  shop: string,
-  campaignId: string,
-  arm: string,
-): Promise<Promotion> {
-  const c = await getCampaign(deps.sql, shop, campaignId);
-  if (!c.experiment) throw new AppError("INVALID_INPUT", "This campaign has no offer experiment");
-  const report = await experimentReport(deps, c);
-  const best = report?.result.best ?? null;
-  if (!best) throw new AppError("CONFLICT", "No winner yet: no arm's interval excludes every other arm");
-  if (best !== arm) throw new AppError("CONFLICT", `Offer ${arm.slice(0, 2)} is not the winner (offer ${best} is)`);
-  const a = c.experiment.arms.find((x) => x.key === best)!;
-  if (a.offer.kind !== "percentage" && a.offer.kind !== "fixed_amount") {
-    throw new AppError(
-      "INVALID_INPUT",
-      `The program's code is a percentage or amount discount; "${describeOffer(a.offer)}" cannot be its offer`,
-    );
-  }
-  const program = await findProgram(deps.sql, shop, "Standard");
-  if (!program) throw new AppError("NOT_FOUND", "Set up the Standard always-on program first (Programs page), then promote the offer");
-  if (program.discountId || program.launchSteps.discount?.doneAt) {
-    throw new AppError(
-      "CONFLICT",
-      `The program's code ${program.discountCode} already exists in Shopify with its own value; turn the program off and set it up again to change its offer`,
-    );
-  }
-  const settings = parseCampaignSettings({
-    ...program.settings,
-    discount: { ...program.settings.discount, kind: a.offer.kind, value: a.offer.value },
-  });
-  const saved = await saveProgramSettingsOnly(deps.sql, shop, program.id, settings, deps.now());
-  if (!saved) throw new AppError("NOT_FOUND", "The Standard program is gone");
-  await saveSettingsSection(deps.sql, shop, "campaigns", settings);
-  return { programId: program.id, arm: best, offer: describeOffer(a.offer) };
 }
 
 export { parseExperiment };

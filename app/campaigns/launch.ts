@@ -13,8 +13,9 @@ import { parseOrThrow } from "../lib/parse";
 import { readBulkMutationFailures, waitForBulkOperation } from "../shopify/bulk/mutations";
 import { addTags, startBulkTagging } from "../shopify/customers";
 import { createBasicCodeDiscount, createFreeShippingCodeDiscount, findCodeDiscount } from "../shopify/discounts";
-import { armFor, armTagFor, parseExperiment, type ArmKey, type Experiment, type Offer } from "../domain/campaigns/experiment";
-import { armDiscountTitle, armTargets, campaignForArm, checkLaunchableExperiment } from "./experiment";
+import { armFor, armTagFor, offerHasCode, parseExperiment, type ArmKey, type Experiment, type Offer } from "../domain/campaigns/experiment";
+import { armDiscountTitle, armTargets, campaignForArm, checkLaunchableExperiment, ownOffer } from "./experiment";
+import { versionTag } from "../domain/campaigns/offer-versions";
 import type { AdminClient } from "../shopify/graphql-client";
 import { requireOk } from "../shopify/response";
 import { createSegment as createShopifySegment, searchSegments } from "../shopify/segments";
@@ -142,9 +143,11 @@ export function campaignTagFor(campaignId: string): string {
  * In an offer experiment a Standard member carries their arm's tag instead, which only their
  * arm's code selects (ADR 099): nobody is eligible for two arms' codes.
  */
-export function memberTagFor(campaignTag: string, branch: string, arm?: ArmKey | null): string {
+export function memberTagFor(campaignTag: string, branch: string, arm?: ArmKey | null, offerVersion?: number | null): string {
   if (branch === "VIP") return `${campaignTag}-vip`;
-  return arm ? armTagFor(campaignTag, arm) : campaignTag;
+  if (arm) return armTagFor(campaignTag, arm);
+  // A program member who joined with a promoted offer carries that version's tag, which only its code's segment selects (ADR 104).
+  return offerVersion != null && offerVersion >= 2 ? versionTag(campaignTag, offerVersion) : campaignTag;
 }
 
 /** Marks our discount in Shopify so a lookup by code can tell ours from a merchant's. */
@@ -487,6 +490,12 @@ async function createDiscount(deps: CampaignDeps, client: AdminClient, c: Campai
   if (c.experiment) return createArmDiscounts(deps, client, c);
   const segmentId = c.segmentId ?? c.launchSteps.segment?.segmentId;
   if (!segmentId) throw new AppError("INTERNAL", "discount step reached without a segment");
+  // A program whose own offer became a perk before its code existed has no code (ADR 104): nothing to create.
+  const own = ownOffer(c).offer;
+  if (!offerHasCode(own)) {
+    await recordStep(deps.sql, c.id, "discount", { noCode: true, doneAt: deps.now().toISOString() });
+    return;
+  }
   const existing = await findCodeDiscount(client, c.discountCode);
   let discountId: string | undefined;
   let adopted = false;
@@ -494,7 +503,7 @@ async function createDiscount(deps: CampaignDeps, client: AdminClient, c: Campai
     discountId = existing.id;
     adopted = true;
   } else {
-    discountId = requireOk(await createBasicCodeDiscount(client, discountInput(c, segmentId)), "discountCodeBasicCreate").id;
+    discountId = await createOfferCode(client, discountInput(c, segmentId), own);
   }
   await deps.sql.transaction(async (tx) => {
     await setCampaignDiscount(tx, c.id, discountId);
@@ -546,7 +555,16 @@ async function createArmDiscounts(deps: CampaignDeps, client: AdminClient, c: Ca
  * userError stops the launch (requireOk).
  */
 async function createArmCode(client: AdminClient, c: CampaignRow, arm: ArmKey, offer: Offer, segmentId: string, title: string) {
-  const input = { ...discountInput(campaignForArm(c, arm), segmentId), title };
+  return createOfferCode(client, { ...discountInput(campaignForArm(c, arm), segmentId), title }, offer);
+}
+
+/**
+ * Creates the code for `offer` from a basic code's input: the basic code for a price offer, else a
+ * free-shipping code with the same terms (no items or value) to every destination. Either create's
+ * userError is thrown (requireOk) with Shopify's message, for the page to show. Returns its id.
+ */
+export async function createOfferCode(client: AdminClient, input: ReturnType<typeof discountInput>, offer: Offer): Promise<string> {
+  if (offer.kind === "perk") throw new AppError("INTERNAL", "a perk has no code");
   if (offer.kind !== "free_shipping") return requireOk(await createBasicCodeDiscount(client, input), "discountCodeBasicCreate").id;
   const { customerGets: _gets, ...terms } = input;
   return requireOk(await createFreeShippingCodeDiscount(client, { ...terms, destination: { all: true } }), "discountCodeFreeShippingCreate")

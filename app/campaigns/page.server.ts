@@ -19,7 +19,8 @@ import type { CampaignDeps } from "./deps";
 import { formatEndsAt } from "./email";
 import { campaignTagFor, requestLaunch, retryLaunch } from "./launch";
 import { measureRow, type CampaignReport } from "./measure";
-import { experimentFromForm, experimentReport, planView, promoteBestArm, type ArmPlanView, type ExperimentReport } from "./experiment";
+import { experimentFromForm, experimentReport, planView, type ArmPlanView, type ExperimentReport } from "./experiment";
+import { promoteBestArm } from "./promote";
 import type { Experiment } from "../domain/campaigns/experiment";
 import {
   LAUNCH_STEPS,
@@ -613,7 +614,12 @@ export async function handleCampaignAction(
       message = "Launch restarted";
     } else if (intent === "promote") {
       const p = await promoteBestArm(deps, shop, id, formText(form, "arm") ?? "");
-      message = `${p.offer} is now the always-on program's offer`;
+      message =
+        p.mode === "replaced"
+          ? `${p.offer} is now the always-on program's offer`
+          : p.already
+            ? `${p.offer} is already the always-on program's offer for new members`
+            : `${p.offer} is now the always-on program's offer for customers who join from now on${p.code ? ` (code ${p.code})` : ""}; customers already emailed keep their code`;
       // Not a status change of this campaign: nothing new for Shopify's Marketing reports.
       return { ok: true, message, status: 200 };
     } else throw new AppError("INVALID_INPUT", `Unknown action ${intent.slice(0, 40)}`);

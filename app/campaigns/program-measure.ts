@@ -2,6 +2,9 @@ import { measureProgram, type ProgramMeasurement } from "../domain/campaigns/pro
 import type { CampaignMessageCounts } from "../messaging/types";
 import type { CampaignDeps } from "./deps";
 import { discountCost } from "./measure";
+import { offerCost, sumOfferRedemptions, type OfferRedemptionRow, type OfferRedemptions } from "./offer-redemptions";
+import { describeOffer } from "../domain/campaigns/experiment";
+import { hasSeveralOffers, redeemableCodes } from "../domain/campaigns/offer-versions";
 import { programMemberWindows, type ProgramRow } from "./store";
 import { purchaseTotalsInWindows } from "../sync/store/purchases";
 import { DAY_MS } from "../domain/analytics/dates";
@@ -10,6 +13,8 @@ export interface ProgramReport {
   measurement: ProgramMeasurement;
   deliveries: CampaignMessageCounts;
   discountCostMethod: string;
+  /** per code when the program has promoted offers (ADR 104); null: its one code */
+  discountByOffer: OfferRedemptionRow[] | null;
 }
 
 /**
@@ -38,10 +43,49 @@ export async function measureProgramRow(deps: Pick<CampaignDeps, "sql" | "messag
     redemptions += r.redemptions;
     redeemedPaid += r.redeemedTotal;
   }
-  const { cost, method } = discountCost(c, redemptions, redeemedPaid);
+  // Promoted offers (ADR 104): each version's code over the members who joined with it, priced from its own offer.
+  const offers = hasSeveralOffers(c) ? await programOfferRedemptions(deps, c, members, windowDays) : null;
+  if (offers) redemptions = offers.redemptions;
+  const { cost, method } = offers ?? discountCost(c, redemptions, redeemedPaid);
   const measurement = measureProgram(
     rows.map((r) => ({ assignedAt: r.assignedAt, holdout: r.holdout, firstOrderAt: r.firstAt, revenue: r.revenue })),
     { now: deps.now(), windowDays, discount: { redemptions, cost } },
   );
-  return { measurement, deliveries: await deps.messageCounts(deps.sql, c.id), discountCostMethod: method };
+  return {
+    measurement,
+    deliveries: await deps.messageCounts(deps.sql, c.id),
+    discountCostMethod: method,
+    discountByOffer: offers?.rows ?? null,
+  };
+}
+
+/** Each code of the program (its own, its promoted versions') counted over the treated members who joined with it, in their own windows. */
+async function programOfferRedemptions(
+  deps: Pick<CampaignDeps, "sql">,
+  c: ProgramRow,
+  members: Array<{ customerId: string; holdout: boolean; assignedAt: Date; offerVersion: number | null }>,
+  windowDays: number,
+): Promise<OfferRedemptions> {
+  const keyOf = (v: number | null) => (v != null && v >= 2 ? String(v) : "");
+  const rows: OfferRedemptionRow[] = [];
+  for (const x of redeemableCodes(c)) {
+    const mine = members.filter((m) => !m.holdout && keyOf(m.offerVersion) === x.key);
+    const totals = await purchaseTotalsInWindows(
+      deps.sql,
+      c.shop,
+      mine.map((m) => ({ customerId: m.customerId, from: m.assignedAt, to: new Date(m.assignedAt.getTime() + windowDays * DAY_MS) })),
+      x.code,
+    );
+    const redemptions = totals.reduce((s, t) => s + t.redemptions, 0);
+    const paid = totals.reduce((s, t) => s + Number(t.redeemedTotal), 0);
+    rows.push({
+      key: x.key,
+      code: x.code,
+      label: describeOffer(x.offer),
+      redemptions,
+      redeemedPaid: paid,
+      ...offerCost(x.offer, redemptions, paid),
+    });
+  }
+  return sumOfferRedemptions(rows);
 }

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { enqueueMarketingReport } from "./marketing-report";
 import { isHoldout } from "../domain/campaigns";
 import { newlySilent, type ProgramBranch, type ProgramCandidate } from "../domain/campaigns/program";
+import { currentOfferVersion } from "../domain/campaigns/offer-versions";
 import { describeProgramGuardrails, evaluateProgramGuardrails } from "../domain/campaigns/program-measure";
 import { DAY_MS, isoFromDay, localDay } from "../domain/analytics/dates";
 import { nextLocalMidnight } from "../analysis/schedule";
@@ -113,6 +114,9 @@ async function enrol(deps: CampaignDeps, c: ProgramRow, run: ProgramRunRow, now:
     excluded,
   });
   const windowMs = c.settings.reactivationWindowDays * DAY_MS;
+  // Members join with the newest promoted offer whose code exists (ADR 104) and keep it; holdout
+  // members are marked with it too, so each offer's period can be read against its own holdout.
+  const offerVersion = currentOfferVersion(c.offerVersions)?.n ?? null;
   const rows = choice.enrol.map((m) => {
     const holdout = isHoldout(c.id, m.customerId, c.settings.holdoutShare);
     return {
@@ -120,6 +124,7 @@ async function enrol(deps: CampaignDeps, c: ProgramRow, run: ProgramRunRow, now:
       branch: m.branch as ProgramBranch,
       holdout,
       holdoutUntil: holdout ? new Date(now.getTime() + windowMs) : null,
+      offerVersion: m.branch === "Standard" ? offerVersion : null,
     };
   });
   await enrolDay(deps.sql, { campaignId: c.id, shop: c.shop, day: run.day }, now, rows, {
@@ -159,9 +164,9 @@ async function followUp(deps: CampaignDeps, c: ProgramRow, run: ProgramRunRow) {
   const pending = await untaggedMemberBranches(deps.sql, c.id);
   if (pending.length) {
     const client = await deps.client(c.shop);
-    for (const { id, branch } of pending) {
-      // VIPs get their own tag, never the code segment's (ADR 077), as in a launch.
-      const r = await addTags(client, { id: customerGid(id), tags: [memberTagFor(c.tag, branch)] });
+    for (const { id, branch, offerVersion } of pending) {
+      // VIPs get their own tag, never the code segment's (ADR 077), as in a launch; a member of a promoted offer its version's (ADR 104).
+      const r = await addTags(client, { id: customerGid(id), tags: [memberTagFor(c.tag, branch, null, offerVersion)] });
       // A customer deleted in Shopify since the analysis leaves the program; the others go on.
       if (r.ok) await markTagged(deps.sql, c.id, [id], deps.now());
       else await exitMember(deps.sql, c.id, id, "tag_failed", deps.now());

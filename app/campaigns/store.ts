@@ -4,6 +4,7 @@ import { parseCampaignSettings, type CampaignSettings } from "../domain/campaign
 import { AppError, isAppError } from "../lib/errors";
 import { parseProgramSettings, type ProgramBranch, type ProgramSettings } from "../domain/campaigns/program";
 import { parseExperiment, type ArmKey, type Experiment } from "../domain/campaigns/experiment";
+import { parseOfferVersions, type OfferVersion } from "../domain/campaigns/offer-versions";
 
 export type CampaignRowStatus = "draft" | "launching" | "active" | "paused" | "completed" | "stopped";
 
@@ -44,9 +45,15 @@ export const LaunchStepsSchema = z
     segment: z
       .object({ doneAt: z.string(), segmentId: z.string(), adopted: z.boolean(), arms: z.record(z.string(), z.string()) })
       .partial(),
-    /** arms: an experiment's discount per offer arm with a code (arm → discount node id; ADR 099) */
+    /** arms: an experiment's discount per offer arm with a code (arm → discount node id; ADR 099); noCode: a program whose own offer is a perk (ADR 104) */
     discount: z
-      .object({ doneAt: z.string(), discountId: z.string(), adopted: z.boolean(), arms: z.record(z.string(), z.string()) })
+      .object({
+        doneAt: z.string(),
+        discountId: z.string(),
+        adopted: z.boolean(),
+        arms: z.record(z.string(), z.string()),
+        noCode: z.boolean(),
+      })
       .partial(),
     outreach: z.object({ doneAt: z.string(), tasks: z.number() }).partial(),
     /** enqueued: jobs sent (one per batch since ADR 084); batches: how many batches the touches form */
@@ -81,16 +88,19 @@ export interface CampaignRow {
   kind: "campaign" | "program";
   /** offer arms of the treated Standard members; null: one offer for all (ADR 099) */
   experiment: Experiment | null;
+  /** a program's promoted offers (ADR 104); [] for campaigns and programs never promoted into */
+  offerVersions: OfferVersion[];
   /** when the measurement totals were last recomputed from the orders (ADR 105); null: never */
   totalsCheckedAt?: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
-type RawRow = Omit<CampaignRow, "settings" | "launchSteps" | "experiment"> & {
+type RawRow = Omit<CampaignRow, "settings" | "launchSteps" | "experiment" | "offerVersions"> & {
   settings: unknown;
   launchSteps: unknown;
   experiment?: unknown;
+  offerVersions?: unknown;
 };
 
 /*
@@ -123,6 +133,7 @@ function toRow(r: RawRow): CampaignRow {
     settings: storedCampaignSettings(r.settings),
     launchSteps: LaunchStepsSchema.parse(r.launchSteps ?? {}),
     experiment: r.experiment == null ? null : parseExperiment(r.experiment),
+    offerVersions: parseOfferVersions(r.offerVersions),
   };
 }
 
@@ -417,13 +428,13 @@ export async function untaggedMembers(sql: Sql, campaignId: string): Promise<str
   return rows.map((r) => r.id);
 }
 
-/** The same members with their branch and experiment arm (the tag depends on them). */
+/** The same members with their branch, experiment arm and program offer (the tag depends on them). */
 export async function untaggedMemberBranches(
   sql: Sql,
   campaignId: string,
-): Promise<Array<{ id: string; branch: string; arm: ArmKey | null }>> {
+): Promise<Array<{ id: string; branch: string; arm: ArmKey | null; offerVersion: number | null }>> {
   return sql.query(
-    `SELECT "customerId"::text AS id, branch, arm FROM "CampaignMember" WHERE "campaignId" = $1 AND NOT holdout AND "taggedAt" IS NULL AND "exitedAt" IS NULL ORDER BY "customerId"`,
+    `SELECT "customerId"::text AS id, branch, arm, "offerVersion" FROM "CampaignMember" WHERE "campaignId" = $1 AND NOT holdout AND "taggedAt" IS NULL AND "exitedAt" IS NULL ORDER BY "customerId"`,
     [campaignId],
   );
 }
@@ -548,6 +559,18 @@ export function memberGroupsRelation(campaignId: string): { text: string; params
   };
 }
 
+/**
+ * The treated members who got one offer, as a relation for purchaseTotalsByGroup (one group,
+ * "offer"): an experiment's arm (its letter), a program's promoted offer version (its number), or
+ * the campaign's own offer (""). Each offer's code is counted over its own members (ADR 104).
+ */
+export function offerMembersRelation(campaignId: string, key: string): { text: string; params: unknown[] } {
+  return {
+    text: `SELECT "customerId", 'offer' AS "group" FROM "CampaignMember" WHERE "campaignId" = $1 AND NOT holdout AND coalesce(arm, nullif("offerVersion", 1)::text, '') = $2`,
+    params: [campaignId, key],
+  };
+}
+
 /** Members per arm and branch (one index-only range read of the campaign's members). */
 export async function memberGroupCounts(
   sql: Sql,
@@ -639,6 +662,32 @@ export async function saveProgramSettingsOnly(sql: Sql, shop: string, id: string
   return rows.length > 0;
 }
 
+/**
+ * Adds a program's offer version n, unless one with that number exists (two promotions at once:
+ * one wins, the other reads the winner's and continues or refuses). True when it was added.
+ */
+export async function addOfferVersion(sql: Sql, shop: string, programId: string, v: OfferVersion, now: Date): Promise<boolean> {
+  const rows = await sql.query(
+    `UPDATE "Campaign" SET "offerVersions" = "offerVersions" || jsonb_build_array($3::jsonb), "updatedAt" = $4
+      WHERE shop = $1 AND id = $2 AND kind = 'program'
+        AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements("offerVersions") x WHERE (x ->> 'n')::int = ($3::jsonb ->> 'n')::int)
+      RETURNING 1`,
+    [shop, programId, JSON.stringify(v), now.toISOString()],
+  );
+  return rows.length > 0;
+}
+
+/** Replaces the program's offer version v.n with v (each step of a promotion records as soon as it is done). */
+export async function saveOfferVersion(sql: Sql, shop: string, programId: string, v: OfferVersion, now: Date): Promise<void> {
+  await sql.query(
+    `UPDATE "Campaign" SET "offerVersions" =
+        (SELECT coalesce(jsonb_agg(x), '[]'::jsonb) FROM jsonb_array_elements("offerVersions") x WHERE (x ->> 'n')::int <> ($3::jsonb ->> 'n')::int)
+        || jsonb_build_array($3::jsonb), "updatedAt" = $4
+      WHERE shop = $1 AND id = $2 AND kind = 'program'`,
+    [shop, programId, JSON.stringify(v), now.toISOString()],
+  );
+}
+
 /** Records a reactivation unless an earlier one is already recorded; true when it changed the row. */
 export async function markReactivated(sql: Sql, campaignId: string, customerId: string, at: Date, orderId: string): Promise<boolean> {
   const rows = await sql.query(
@@ -664,11 +713,13 @@ export interface TouchRow {
   batch: number | null;
   /** the member's offer arm in an experiment (its code and subject; ADR 099) */
   arm: ArmKey | null;
+  /** the program offer the member joined with (ADR 104); null: the program's own */
+  offerVersion: number | null;
 }
 
 export async function findTouch(sql: Sql, campaignId: string, customerId: string, day: number): Promise<TouchRow | null> {
   const rows = await sql.query<TouchRow>(
-    `SELECT t.state, t.branch, t."dueAt", m.holdout, m."exitedAt", m."exitReason", m."reactivatedAt", m."assignedAt", t.batch, m.arm
+    `SELECT t.state, t.branch, t."dueAt", m.holdout, m."exitedAt", m."exitReason", m."reactivatedAt", m."assignedAt", t.batch, m.arm, m."offerVersion"
      FROM "CampaignTouch" t JOIN "CampaignMember" m ON m."campaignId" = t."campaignId" AND m."customerId" = t."customerId"
      WHERE t."campaignId" = $1 AND t."customerId" = $2 AND t.day = $3`,
     [campaignId, customerId, day],
@@ -1046,7 +1097,7 @@ export async function enrolDay(
   sql: Sql,
   run: { campaignId: string; shop: string; day: string },
   assignedAt: Date,
-  members: Array<{ customerId: string; branch: ProgramBranch; holdout: boolean; holdoutUntil: Date | null }>,
+  members: Array<{ customerId: string; branch: ProgramBranch; holdout: boolean; holdoutUntil: Date | null; offerVersion?: number | null }>,
   counts: { deferred: number; excluded: number; noConsent: number },
 ): Promise<number> {
   return sql.transaction(async (tx) => {
@@ -1059,8 +1110,9 @@ export async function enrolDay(
     if (!marked.length) return 0;
     if (!members.length) return 0;
     const inserted = await tx.query(
-      `INSERT INTO "CampaignMember" ("campaignId", "customerId", shop, branch, holdout, "assignedAt", "holdoutUntil")
-       SELECT $1, u.id, $2, u.branch, u.holdout, $3, u.until FROM unnest($4::bigint[], $5::text[], $6::boolean[], $7::timestamp[]) AS u(id, branch, holdout, until)
+      `INSERT INTO "CampaignMember" ("campaignId", "customerId", shop, branch, holdout, "assignedAt", "holdoutUntil", "offerVersion")
+       SELECT $1, u.id, $2, u.branch, u.holdout, $3, u.until, u.version
+         FROM unnest($4::bigint[], $5::text[], $6::boolean[], $7::timestamp[], $8::int[]) AS u(id, branch, holdout, until, version)
        ON CONFLICT DO NOTHING RETURNING 1`,
       [
         run.campaignId,
@@ -1070,6 +1122,7 @@ export async function enrolDay(
         members.map((m) => m.branch),
         members.map((m) => m.holdout),
         members.map((m) => (m.holdoutUntil ? isoOf(m.holdoutUntil) : null)),
+        members.map((m) => m.offerVersion ?? null),
       ],
     );
     return inserted.length;
@@ -1096,9 +1149,9 @@ export async function recentRuns(sql: Sql, campaignId: string, limit = 14): Prom
 export async function programMemberWindows(
   sql: Sql,
   campaignId: string,
-): Promise<Array<{ customerId: string; holdout: boolean; assignedAt: Date }>> {
-  const rows = await sql.query<{ customerId: string; holdout: boolean; assignedAt: Date }>(
-    `SELECT "customerId"::text AS "customerId", holdout, "assignedAt" FROM "CampaignMember" WHERE "campaignId" = $1 ORDER BY "customerId"`,
+): Promise<Array<{ customerId: string; holdout: boolean; assignedAt: Date; offerVersion: number | null }>> {
+  const rows = await sql.query<{ customerId: string; holdout: boolean; assignedAt: Date; offerVersion: number | null }>(
+    `SELECT "customerId"::text AS "customerId", holdout, "assignedAt", "offerVersion" FROM "CampaignMember" WHERE "campaignId" = $1 ORDER BY "customerId"`,
     [campaignId],
   );
   return rows.map((r) => ({ ...r, assignedAt: new Date(r.assignedAt) }));

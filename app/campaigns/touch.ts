@@ -184,7 +184,7 @@ export async function runTouch(
 /** The Standard branch's email and Flow payload for one touch (runTouch and the batched send build it alike). */
 function standardTouch(
   c: CampaignRow,
-  t: Pick<TouchRow, "assignedAt" | "arm">,
+  t: Pick<TouchRow, "assignedAt" | "arm"> & { offerVersion?: number | null },
   p: z.infer<typeof TouchPayload>,
   firstName: string | null,
   shop: ShopInfo,
@@ -193,8 +193,9 @@ function standardTouch(
 ): { email: OutboundEmail; flowPayload: Record<string, unknown> } {
   // A program's code has no end date in Shopify; the member's offer ends validityDays after they joined.
   const endsAt = c.discountEndsAt ?? discountEndsAt(new Date(t.assignedAt), c.settings);
-  // In an offer experiment the member's arm decides the offer, the code and the subject (ADR 099).
-  const arm = offerForMember(c, t.arm ?? null);
+  // In an offer experiment the member's arm decides the offer, the code and the subject (ADR 099);
+  // in a program, the offer version the member joined with (ADR 104).
+  const arm = offerForMember(c, t.arm ?? null, t.offerVersion ?? null);
   // A perk arm has no code: the email states the perk and links to the shop (ADR 099).
   if (!arm.code && arm.offer.kind !== "perk")
     throw new AppError("INVALID_INPUT", `Offer ${t.arm} of campaign ${c.id} has no code; it cannot be emailed as a discount`);

@@ -294,6 +294,8 @@ export default function CampaignPage() {
                     headings={["", ""]}
                     rows={[
                       ["Discount redemptions", nf(m.discount.redemptions)],
+                      // An experiment's or a program's codes, one line each (ADR 104); the totals above count them all.
+                      ...(report.discountByOffer ?? []).map((o) => [`  ${o.code} (${o.label})`, `${nf(o.redemptions)} · ${money(o.cost)}`]),
                       ["Discount cost", money(m.discount.cost)],
                       ["Cost per incremental reactivation", money(m.discount.costPerIncrementalReactivation)],
                       ["Revenue from VIPs won back", money(m.vipWonBackRevenue)],
@@ -304,8 +306,8 @@ export default function CampaignPage() {
                     ]}
                   />
                   <Text as="p" tone="subdued" variant="bodySm">
-                    Revenue is what customers paid, already net of the discount. Discount cost: {report.discountCostMethod}. Code{" "}
-                    {c.discountCode}
+                    Revenue is what customers paid, already net of the discount. Discount cost: {report.discountCostMethod}.{" "}
+                    {report.discountByOffer ? `Codes ${report.discountByOffer.map((o) => o.code).join(", ")}` : `Code ${c.discountCode}`}
                     {c.discountEndsAtLabel ? `, ends ${c.discountEndsAtLabel}` : ""}.
                   </Text>
                 </BlockStack>

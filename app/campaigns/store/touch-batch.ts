@@ -12,7 +12,7 @@ export async function touchesOf(sql: Sql, campaignId: string, day: number, custo
   if (!customerIds.length) return new Map();
   const rows = await sql.query<TouchRow & { customerId: string }>(
     `SELECT t."customerId"::text AS "customerId", t.state, t.branch, t."dueAt", m.holdout, m."exitedAt", m."exitReason", m."reactivatedAt",
-            m."assignedAt", t.batch, m.arm
+            m."assignedAt", t.batch, m.arm, m."offerVersion"
      FROM "CampaignTouch" t JOIN "CampaignMember" m ON m."campaignId" = t."campaignId" AND m."customerId" = t."customerId"
      WHERE t."campaignId" = $1 AND t.day = $2 AND t."customerId" = ANY($3::bigint[])`,
     [campaignId, day, customerIds],

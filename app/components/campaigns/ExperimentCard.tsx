@@ -120,9 +120,10 @@ export function ExperimentCard({
             </Button>
           </InlineStack>
         ) : null}
-        {best && !x.promotable ? (
+        {best ? (
           <Text as="p" tone="subdued" variant="bodySm">
-            The always-on program&apos;s code is a percentage or amount discount, so this offer cannot become its offer.
+            Customers who join the program from now on get this offer and its subject line. Customers it already emailed keep the code and
+            end date they were sent.
           </Text>
         ) : null}
       </BlockStack>

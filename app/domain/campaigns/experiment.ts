@@ -20,7 +20,7 @@ export type ArmKey = (typeof ARM_KEYS)[number];
 export const OFFER_KINDS = ["percentage", "fixed_amount", "free_shipping", "perk"] as const;
 export type OfferKind = (typeof OFFER_KINDS)[number];
 
-const offerSchema = z.discriminatedUnion("kind", [
+export const offerSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("percentage"), value: z.number().positive().max(100) }),
   z.object({ kind: z.literal("fixed_amount"), value: z.number().positive().max(MAX_MONEY_AMOUNT) }),
   z.object({ kind: z.literal("free_shipping") }),
