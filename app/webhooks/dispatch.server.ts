@@ -1,16 +1,21 @@
+import type { Session } from "@shopify/shopify-api";
 import { authenticate } from "../shopify.server";
 import { database } from "../db.server";
+import { env } from "../env.server";
 import type { Database } from "../db/open";
 import { AppError, httpStatusFor, isAppError } from "../lib/errors";
 import { parseJsonClean } from "../lib/text";
 import { BodyTooLarge, checkDeliveryAge, MAX_WEBHOOK_BODY_BYTES, readBodyCapped } from "./boundary";
 import { CLAIM_RETENTION_MS, claimDelivery, completeClaim, DEFAULT_CLAIM_LEASE_MS, pruneClaims, releaseClaim } from "./claims";
 import type { WebhookHandlers } from "./handlers.server";
+import { EVENTS_HMAC_HEADER, topicForStorage, verifyWebhook } from "./verify";
 
 /**
  * Every webhook route goes through here (docs/decisions/005-webhook-boundary.md):
  *  1. the body is read with a size cap (413) before anything buffers it;
- *  2. authenticate.webhook checks the HMAC (401) and the required headers (400);
+ *  2. the HMAC (401) and the required headers (400) are checked: by ./verify.ts for every topic
+ *     whose handler needs no session, by authenticate.webhook (which also loads the shop's offline
+ *     session) for the others and for Shopify's event deliveries (ADR 108);
  *  3. a body that is not JSON is 400, not 500: Shopify would retry a 500 for hours to no avail;
  *  4. a delivery older than Shopify's retry window is refused (400);
  *  5. the delivery is claimed by webhook id and event id before its handler runs; a duplicate
@@ -35,6 +40,13 @@ export interface DispatchOptions {
    * small, a bounded batch at a time, without a scheduler of their own.
    */
   pruneEvery: number;
+  /** The app secret deliveries are signed with. */
+  secret: () => string;
+  /**
+   * Topics whose handler reads the shop's offline session (ctx.session): only these pay for
+   * authenticate.webhook's session lookup. app/scopes_update (app/install.server.ts) is the one.
+   */
+  sessionTopics: ReadonlySet<string>;
 }
 
 let completedSincePrune = 0;
@@ -47,7 +59,11 @@ const defaults = (): Omit<DispatchOptions, "handlers"> => ({
   inFlightWaitMs: 3_000,
   claimLeaseMs: DEFAULT_CLAIM_LEASE_MS,
   pruneEvery: 1_000,
+  secret: () => env().SHOPIFY_API_SECRET,
+  sessionTopics: SESSION_TOPICS,
 });
+
+const SESSION_TOPICS: ReadonlySet<string> = new Set(["APP_SCOPES_UPDATE"]);
 
 const text = (status: number, body = "") =>
   new Response(body || null, { status, headers: body ? { "Content-Type": "text/plain; charset=utf-8" } : {} });
@@ -79,21 +95,39 @@ export async function receiveWebhook(
     throw e;
   }
 
-  // authenticate.webhook reads the body itself: hand it an identical request over the text we read.
-  let ctx: Awaited<ReturnType<typeof authenticate.webhook>>;
-  try {
-    ctx = await authenticate.webhook(new Request(request.url, { method: "POST", headers: request.headers, body: raw }));
-  } catch (e) {
-    if (e instanceof Response) return e; // 401 bad HMAC, 400 missing headers
-    // The library JSON.parses the body once the HMAC is valid: a validly signed non-JSON body is bad input.
-    if (e instanceof SyntaxError && !isJson(raw)) return text(400, "Webhook body is not JSON");
-    throw e;
+  let shop: string, topic: string, webhookId: string, eventId: string | undefined, triggeredAt: string | undefined;
+  let session: Session | undefined;
+  let payload: unknown;
+  const headerTopic = request.headers.get("x-shopify-topic");
+  if (!request.headers.get(EVENTS_HMAC_HEADER) && !(headerTopic && o.sessionTopics.has(topicForStorage(headerTopic)))) {
+    const v = verifyWebhook(raw, request.headers, o.secret());
+    if (!v.ok) return new Response(null, { status: v.status }); // as the library answers: no body
+    ({ shop, topic, webhookId, eventId, triggeredAt } = v.webhook);
+    try {
+      payload = parseJsonClean(raw);
+    } catch {
+      return text(400, "Webhook body is not JSON");
+    }
+  } else {
+    // authenticate.webhook reads the body itself: hand it an identical request over the text we read.
+    let ctx: Awaited<ReturnType<typeof authenticate.webhook>>;
+    try {
+      ctx = await authenticate.webhook(new Request(request.url, { method: "POST", headers: request.headers, body: raw }));
+    } catch (e) {
+      if (e instanceof Response) return e; // 401 bad HMAC, 400 missing headers
+      // The library JSON.parses the body once the HMAC is valid: a validly signed non-JSON body is bad input.
+      if (e instanceof SyntaxError && !isJson(raw)) return text(400, "Webhook body is not JSON");
+      throw e;
+    }
+    ({ shop, topic, webhookId } = ctx);
+    eventId = "eventId" in ctx ? ctx.eventId : undefined;
+    triggeredAt = ctx.triggeredAt;
+    session = ctx.session ?? undefined;
+    payload = parseJsonClean(raw);
   }
-  const { shop, topic, webhookId } = ctx;
-  const eventId = "eventId" in ctx ? ctx.eventId : undefined;
 
   try {
-    checkDeliveryAge(ctx.triggeredAt, o.now());
+    checkDeliveryAge(triggeredAt, o.now());
   } catch (e) {
     if (isAppError(e)) {
       console.warn(`[webhooks] ${topic} from ${shop} refused: ${e.message}`);
@@ -108,7 +142,6 @@ export async function receiveWebhook(
     console.warn(`[webhooks] no handler for ${topic}`);
     return text(200);
   }
-  const payload = parseJsonClean(raw);
 
   await o.db.ready();
   const sql = o.db.sql;
@@ -125,7 +158,7 @@ export async function receiveWebhook(
   if (claimed.kind === "in_flight") return text(409, "A delivery of this event is being processed; retry later");
 
   try {
-    await handler({ shop, topic, payload, webhookId, session: ctx.session ?? undefined, db: o.db });
+    await handler({ shop, topic, payload, webhookId, session, db: o.db });
   } catch (e) {
     await releaseClaim(sql, claimed.claim).catch((re) => console.error(`[webhooks] could not release the claim of ${webhookId}`, re));
     if (e instanceof AppError && e.code !== "INTERNAL") {
