@@ -21,14 +21,25 @@ import { encodeCursor, SORTS, type SortKey } from "../app/analysis/explore-segme
 import { buildApp, freePort, ROOT, startAppServer, type AppServer } from "../test/support/app-server";
 import { mintSessionToken } from "../test/shopify-emulator/auth";
 import { startCountingSink, type CountingSink } from "./scale/smtp-sink";
-import { pct, runStorm } from "./scale/storm";
+import { checkAggregates, checkStorm, latencyFigures, pct, runStorm, type StormCheck, type StormResult } from "./scale/storm";
 
 const num = (name: string, dflt: number) => (process.env[name] ? Number(process.env[name]) : dflt);
-const CUSTOMERS = num("SCALE_CUSTOMERS", 1_000_000);
+// `--only storm` stops after the webhook storms (sync, first analysis, storms, checks);
+// `--customers N` is SCALE_CUSTOMERS.
+const argv = process.argv.slice(2);
+const arg = (name: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const ONLY = arg("only");
+if (ONLY !== undefined && ONLY !== "storm") throw new Error(`--only ${ONLY}: only "storm" is known`);
+const CUSTOMERS = arg("customers") ? Number(arg("customers")) : num("SCALE_CUSTOMERS", 1_000_000);
 const PER_CUSTOMER = num("SCALE_ORDERS_PER_CUSTOMER", 5);
 const STORM_RATE = num("SCALE_STORM_RATE", 1000);
 const STORM_SECONDS = num("SCALE_STORM_SECONDS", 30);
 const STORM_CONCURRENCY = num("SCALE_STORM_CONCURRENCY", 200);
+// A storm with no analysis running first: the same app, database and sender, the baseline.
+const STORM_BASELINE_SECONDS = num("SCALE_STORM_BASELINE_SECONDS", 10);
 const PAGE_RUNS = num("SCALE_PAGE_RUNS", 20);
 const EXPORT_RUNS = num("SCALE_EXPORT_RUNS", 3);
 const EMAIL_SECONDS = num("SCALE_EMAIL_SECONDS", 60);
@@ -72,6 +83,37 @@ function memoryOf(pid: number): { rss: number; hwm: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
   return { rss: Math.round(kb("VmRSS") / 1024), hwm: Math.round(kb("VmHWM") / 1024) };
+}
+/** CPU time (user + system) the process has used, in ms (/proc/<pid>/stat, clock ticks of 10 ms). */
+function cpuMsOf(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+/**
+ * What a storm cost beside its latencies, figures the machine's load does not scale: the app
+ * process's CPU and the database's transactions (pg_stat_database; every autocommit statement is
+ * one) per answered delivery. The analysis and pg-boss's polling count too, so the baseline storm
+ * (no analysis) is the webhook path's own cost.
+ */
+async function costMeter(q: <T = any>(text: string, params?: unknown[]) => Promise<T[]>, pid: number) {
+  const xacts = async () =>
+    Number(
+      (
+        await q<{ n: string }>(`SELECT (xact_commit + xact_rollback)::text AS n FROM pg_stat_database WHERE datname = current_database()`)
+      )[0]!.n,
+    );
+  const cpu0 = cpuMsOf(pid);
+  const x0 = await xacts();
+  return async (answered: number) => {
+    await sleep(1000); // statistics reach pg_stat_database within a second of a transaction's end
+    const cpu = cpuMsOf(pid) - cpu0;
+    const x = (await xacts()) - x0;
+    return {
+      cpuMsPer: cpu / answered,
+      xactsPer: x / answered,
+      text: `app CPU ${(cpu / answered).toFixed(2)} ms and ${(x / answered).toFixed(1)} database transactions per delivery`,
+    };
+  };
 }
 /** Resets the process's peak RSS (VmHWM) to its current RSS (Linux clear_refs 5), so a later peak is one phase's. */
 function resetPeak(pid: number): boolean {
@@ -254,10 +296,10 @@ async function main() {
     `analysis: ${analysis.status}, ${analysis.customers} customers scored in ${s1(analysis.ms)} s (job wall time); app peak RSS during it ${analysisPeak} MB${peakReset ? "" : " (peak reset unavailable: peak since start)"}`,
   );
 
-  // ---- webhook storm during a second analysis ----
+  // ---- webhook storms: a baseline with no analysis running, then one during the analysis ----
   // The merchant saves the analysis settings (including lapsed customers in the targets, so the
   // launch below has the most customers to reach); the save requests a recompute, which runs while
-  // the storm arrives.
+  // the storm arrives (docs/decisions/108-webhook-storm.md).
   const settings = await loaderData("/app/settings", "routes/app.settings._index");
   const form = analysisSettingsForm(settings.value, { includeLost: true });
   // Customers the analysis does not target (at most a tenth of the shop): a new order makes a
@@ -268,57 +310,107 @@ async function main() {
       [SHOP, counts.c],
     )
   ).map((r) => r.id);
-  const before = new Map(
-    (
-      await q<{ id: string; n: number }>(
-        `SELECT id::text AS id, "orderCount" AS n FROM "Customer" WHERE shop = $1 AND id = ANY($2::bigint[])`,
-        [SHOP, stormCustomers],
-      )
-    ).map((r) => [r.id, r.n]),
+  const aggregatesBefore = await checkAggregates(q, SHOP);
+  log(
+    `aggregates before the storms: ${aggregatesBefore.wrong} of ${aggregatesBefore.checked} customers differ from a from-scratch computation${aggregatesBefore.samples.length ? ` (${aggregatesBefore.samples.join("; ")})` : ""}`,
   );
+  const stormOpts = {
+    appUrl,
+    shop: SHOP,
+    secret: API_SECRET,
+    ratePerSec: STORM_RATE,
+    concurrency: STORM_CONCURRENCY,
+    customers: stormCustomers,
+    log,
+  };
+  let baseline: StormReport | null = null;
+  if (STORM_BASELINE_SECONDS > 0) {
+    log(`baseline storm (no analysis running): ${STORM_RATE}/s for ${STORM_BASELINE_SECONDS} s, at most ${STORM_CONCURRENCY} in flight`);
+    const running = await q<{ n: number }>(`SELECT count(*)::int AS n FROM "AnalysisRun" WHERE shop = $1 AND status = 'running'`, [SHOP]);
+    if (running[0]!.n) log(`(an analysis is running: the baseline is not quiet)`);
+    const meter = await costMeter(q, pid);
+    const b = await runStorm({ ...stormOpts, seconds: STORM_BASELINE_SECONDS, orderIdBase: 8_000_000_000_000, seed: 7 });
+    const cost = await meter(b.answered);
+    baseline = report("baseline", b, await checkStorm(q, SHOP, b), () => false);
+    baseline.cost = cost.text;
+    log(`storm baseline: ${cost.text}`);
+  }
   const lastRun = (await q<{ id: string }>(`SELECT id FROM "AnalysisRun" WHERE shop = $1 ORDER BY "startedAt" DESC LIMIT 1`, [SHOP]))[0]!
     .id;
-  const saved = await appFetch("/app/settings?index&_data=routes%2Fapp.settings._index", { method: "POST", form });
-  if (saved.status !== 200) throw new Error(`settings save: HTTP ${saved.status} ${(await saved.text()).slice(0, 300)}`);
+  const saveSettings = async () => {
+    const saved = await appFetch("/app/settings?index&_data=routes%2Fapp.settings._index", { method: "POST", form });
+    if (saved.status !== 200) throw new Error(`settings save: HTTP ${saved.status} ${(await saved.text()).slice(0, 300)}`);
+  };
+  await saveSettings();
   log(
     `settings saved (targets include lost customers); storm: ${STORM_RATE}/s for ${STORM_SECONDS} s, at most ${STORM_CONCURRENCY} in flight`,
   );
   resetPeak(pid);
   const analysis2 = waitAnalysis(q, SHOP, lastRun, () => {}, pid);
-  const storm = await runStorm({
-    appUrl,
-    shop: SHOP,
-    secret: API_SECRET,
-    ratePerSec: STORM_RATE,
-    seconds: STORM_SECONDS,
-    concurrency: STORM_CONCURRENCY,
-    customers: stormCustomers,
-    orderIdBase: 9_000_000_000_000,
-    log,
-  });
-  const a2 = await analysis2;
+  // A small shop's analysis ends before the storm does: the merchant saves again whenever the
+  // last run finished, so the whole storm meets an analysis (less the queue's pickup gaps, which
+  // the figures below separate by the runs' own start and finish times).
+  let storming = true;
+  let extraRuns = 0;
+  const keeper = (async () => {
+    let since = lastRun;
+    for (;;) {
+      await waitAnalysis(q, SHOP, since, () => {}, pid);
+      if (!storming) return;
+      since = (await q<{ id: string }>(`SELECT id FROM "AnalysisRun" WHERE shop = $1 ORDER BY "startedAt" DESC LIMIT 1`, [SHOP]))[0]!.id;
+      await saveSettings();
+      extraRuns++;
+    }
+  })();
+  const tStorm = Date.now();
+  const meter = await costMeter(q, pid);
+  const stormRun = await runStorm({ ...stormOpts, seconds: STORM_SECONDS, orderIdBase: 9_000_000_000_000, seed: 42 });
+  storming = false;
+  const stormCost = await meter(stormRun.answered);
+  const stormCheck = await checkStorm(q, SHOP, stormRun);
+  // With --only storm nothing follows that needs the analysis: its figures are the run's so far.
+  const a2 = ONLY === "storm" ? await Promise.race([analysis2, sleep(0).then(() => null)]) : await analysis2;
+  if (ONLY === "storm") {
+    analysis2.catch(() => undefined);
+    keeper.catch(() => undefined);
+  } else await keeper;
   const analysis2Peak = memoryOf(pid).hwm;
-  const stored = (
-    await q<{ n: number }>(`SELECT count(*)::int AS n FROM "Order" WHERE shop = $1 AND id = ANY($2::bigint[])`, [SHOP, storm.orderIds])
-  )[0]!.n;
-  const after = await q<{ id: string; n: number; c: number }>(
-    `SELECT c.id::text AS id, c."orderCount" AS n FROM "Customer" c WHERE c.shop = $1 AND c.id = ANY($2::bigint[])`,
-    [SHOP, [...storm.perCustomer.keys()]],
+  const runs = await q<{ from: string; to: string }>(
+    `SELECT (extract(epoch FROM "startedAt") * 1000)::bigint::text AS from, (extract(epoch FROM coalesce("finishedAt", now() AT TIME ZONE 'UTC')) * 1000)::bigint::text AS to
+     FROM "AnalysisRun" WHERE shop = $1 AND "startedAt" > (SELECT "startedAt" FROM "AnalysisRun" WHERE id = $2) ORDER BY "startedAt"`,
+    [SHOP, lastRun],
   );
-  let aggregatesWrong = 0;
-  for (const r of after) if (r.n !== (before.get(r.id) ?? 0) + storm.perCustomer.get(r.id)!) aggregatesWrong++;
-  const notOk = [...storm.failures.values()].reduce((a, b) => a + b, 0);
+  const spans = runs.map((r) => [Number(r.from), Number(r.to)] as const);
+  const inAnalysis = (i: number) => spans.some(([f, t]) => stormRun.sentAt[i]! >= f && stormRun.sentAt[i]! <= t);
+  const tEnd = tStorm + stormRun.seconds * 1000;
+  const covered = spans.reduce((sum, [f, t]) => sum + Math.max(0, Math.min(t, tEnd) - Math.max(f, tStorm)), 0);
+  const storm = report("during the analysis", stormRun, stormCheck, inAnalysis);
+  storm.cost = stormCost.text;
+  log(`storm during the analysis: ${stormCost.text} (the analysis's own included)`);
   log(
-    `storm: ${storm.answered}/${storm.due} answered in ${storm.seconds.toFixed(1)} s (${(storm.answered / storm.seconds).toFixed(0)}/s); ` +
-      `latency p50 ${ms0(pct(storm.latencies, 0.5))} ms, p95 ${ms0(pct(storm.latencies, 0.95))} ms, max ${ms0(storm.latencies.at(-1) ?? NaN)} ms; ` +
-      `due → answered p95 ${ms0(pct(storm.endToEnd, 0.95))} ms`,
+    `analysis during the storm: ${a2 ? `${a2.status}, ${a2.customers} customers in ${s1(a2.ms)} s` : "still running"}; ${extraRuns} more run(s) requested while the storm lasted; ` +
+      `analysis running for ${((covered / (tEnd - tStorm)) * 100).toFixed(0)}% of the storm; app peak RSS ${analysis2Peak} MB`,
   );
-  log(
-    `storm: ${notOk} not 200 ${notOk ? JSON.stringify([...storm.failures]) + " " + storm.failureSamples.join(" | ") : ""}; ` +
-      `${stored}/${storm.orderIds.length} acknowledged orders in the database (${storm.orderIds.length - stored} lost); ` +
-      `aggregates of ${after.length} customers checked right afterwards: ${aggregatesWrong} wrong`,
-  );
-  log(`analysis during the storm: ${a2.status}, ${a2.customers} customers in ${s1(a2.ms)} s; app peak RSS ${analysis2Peak} MB`);
+  const stormLine =
+    `webhook storm: ${storm.answered} of ${storm.due} at ${storm.rate.toFixed(0)}/s, p95 ${ms0(storm.duringAnalysis.p95)} ms while the analysis ran ` +
+    `(${storm.duringAnalysis.n} deliveries; goal ≤ 100 ms), all p95 ${ms0(storm.all.p95)} ms, due→answered p95 ${ms0(storm.endToEnd.p95)} ms, ` +
+    `${storm.notOk} non-2xx, ${storm.check.lost} lost, ${storm.check.wrongVersion + storm.check.wrongTotal} wrong orders, ${storm.check.wrongAggregates} wrong aggregates` +
+    (baseline ? `; baseline (no analysis) p95 ${ms0(baseline.all.p95)} ms at ${baseline.rate.toFixed(0)}/s` : "");
+  if (ONLY === "storm") {
+    console.log("");
+    log(`load at end: ${uptime()}`);
+    console.log(
+      `  shop: ${counts.c} customers, ${counts.o} orders; sync ${s1(syncWall)} s; analysis ${s1(analysis.ms)} s, peak RSS ${analysisPeak} MB`,
+    );
+    console.log(`  ${stormLine}`);
+    if (baseline) console.log(`  baseline storm: ${baseline.cost}; during the analysis: ${storm.cost}`);
+    console.log(
+      `STORM: webhook p95 ${ms0(storm.duringAnalysis.p95)} ms during the analysis (p99 ${ms0(storm.duringAnalysis.p99)}, max ${ms0(storm.duringAnalysis.max)}); ` +
+        `${storm.rate.toFixed(0)}/s; ${storm.notOk} non-2xx; ${storm.check.lost} lost; ${storm.check.wrongAggregates} wrong aggregates` +
+        (baseline ? `; baseline p95 ${ms0(baseline.all.p95)} ms` : ""),
+    );
+    return;
+  }
 
   // ---- launch ----
   const plan = await loaderData("/app/campaigns/new", "routes/app.campaigns.new");
@@ -499,10 +591,8 @@ async function main() {
     `  shop: ${counts.c} customers, ${counts.o} orders; sync (install → completed) ${s1(syncWall)} s, app peak RSS ${syncPeak} MB`,
   );
   console.log(`  analysis: ${s1(analysis.ms)} s, peak RSS ${analysisPeak} MB (goal ≤ 15 s, ≤ 700 MB)`);
-  console.log(`  analysis during the storm: ${s1(a2.ms)} s, peak RSS ${analysis2Peak} MB`);
-  console.log(
-    `  webhook storm: ${storm.answered} of ${storm.due} at ${(storm.answered / storm.seconds).toFixed(0)}/s, p95 ${ms0(pct(storm.latencies, 0.95))} ms (goal ≤ 100 ms), due→answered p95 ${ms0(pct(storm.endToEnd, 0.95))} ms, ${notOk} not 200, ${storm.orderIds.length - stored} lost, ${aggregatesWrong} wrong aggregates`,
-  );
+  console.log(`  analysis during the storm: ${a2 ? s1(a2.ms) : "?"} s, peak RSS ${analysis2Peak} MB`);
+  console.log(`  ${stormLine}`);
   console.log(`  pages: worst p95 ${ms0(worst.s.p95)} ms (${worst.name}) (goal ≤ 300 ms)`);
   for (const e of exports) console.log(`  ${e.name}: p50 ${s1(e.s.p50)} s to last byte`);
   console.log(
@@ -510,8 +600,52 @@ async function main() {
   );
   console.log(`  emails: ${emailsPerSec.toFixed(0)}/s (goal ≥ 300/s)`);
   console.log(
-    `SCALE: analysis ${s1(analysis.ms)} s ${analysisPeak} MB; page p95 max ${ms0(worst.s.p95)} ms (${worst.name.split(" ")[0]}); launch ${targets} targets in ${(launchWall / 1000).toFixed(0)} s; emails ${emailsPerSec.toFixed(0)}/s`,
+    `SCALE: analysis ${s1(analysis.ms)} s ${analysisPeak} MB; page p95 max ${ms0(worst.s.p95)} ms (${worst.name.split(" ")[0]}); launch ${targets} targets in ${(launchWall / 1000).toFixed(0)} s; emails ${emailsPerSec.toFixed(0)}/s; webhook p95 ${ms0(storm.duringAnalysis.p95)} ms`,
   );
+}
+
+interface StormReport {
+  due: number;
+  answered: number;
+  rate: number;
+  notOk: number;
+  all: ReturnType<typeof latencyFigures>;
+  duringAnalysis: ReturnType<typeof latencyFigures>;
+  endToEnd: ReturnType<typeof latencyFigures>;
+  check: StormCheck;
+  cost?: string;
+}
+
+/** Logs a storm's figures and its check; `inAnalysis` selects the deliveries sent while an analysis ran. */
+function report(label: string, r: StormResult, check: StormCheck, inAnalysis: (i: number) => boolean): StormReport {
+  const f = (x: ReturnType<typeof latencyFigures>) =>
+    `p50 ${ms0(x.p50)} ms, p95 ${ms0(x.p95)} ms, p99 ${ms0(x.p99)} ms, max ${ms0(x.max)} ms`;
+  const notOk = [...r.failures.values()].reduce((a, b) => a + b, 0);
+  const rep: StormReport = {
+    due: r.due,
+    answered: r.answered,
+    rate: r.answered / r.seconds,
+    notOk,
+    all: latencyFigures(r.latency),
+    duringAnalysis: latencyFigures(r.latency, inAnalysis),
+    endToEnd: latencyFigures(r.endToEnd),
+    check,
+  };
+  log(
+    `storm ${label}: ${r.answered}/${r.due} answered in ${r.seconds.toFixed(1)} s (${rep.rate.toFixed(0)}/s); ` +
+      Object.entries(r.kinds)
+        .map(([k, n]) => `${n} ${k}`)
+        .join(", "),
+  );
+  log(`storm ${label}: request → answer ${f(rep.all)}; due → answer ${f(rep.endToEnd)}`);
+  if (rep.duringAnalysis.n) log(`storm ${label}: the ${rep.duringAnalysis.n} sent while an analysis ran: ${f(rep.duringAnalysis)}`);
+  log(
+    `storm ${label}: ${notOk} non-2xx${notOk ? ` ${JSON.stringify([...r.failures])} ${r.failureSamples.join(" | ")}` : ""}; ` +
+      `${check.acknowledged} acknowledged orders: ${check.lost} lost, ${check.wrongVersion} not at their newest version, ${check.wrongTotal} wrong totals` +
+      `${check.unsettled ? ` (${check.unsettled} whose newest version was not acknowledged, not judged)` : ""}${check.samples.length ? ` [${check.samples.join("; ")}]` : ""}; ` +
+      `aggregates right afterwards: ${check.wrongAggregates} of ${check.customersChecked} customers differ from a from-scratch computation${check.aggregateSamples.length ? ` [${check.aggregateSamples.join("; ")}]` : ""}`,
+  );
+  return rep;
 }
 
 /** Waits for the first analysis run newer than `after` (a run id, or null: any) to finish. */
