@@ -1,12 +1,13 @@
 import { setImmediate as yieldToIo } from "node:timers/promises";
 import { AppError, isAppError } from "../lib/errors";
 import { fetchBulkOperation, type BulkOperation } from "../shopify/bulk/operations";
-import { parseJsonlBatch, type ParseTask } from "../shopify/jsonl/batch";
+import type { ParseTask } from "../shopify/jsonl/batch";
 import { bodyChunks, jsonlByteBatches } from "../shopify/jsonl/lines";
 import { createParsePool, type ParsePool } from "../shopify/jsonl/parse-pool";
 import type { AdminClient } from "../shopify/graphql-client";
 import { sleepOf, type SyncDeps } from "./context";
-import { renderBatch, type RenderedBatch, type RowTarget } from "./store/rows";
+import type { RenderedBatch, RowTarget } from "./store/rows";
+import { renderBatchBytes } from "./store/scan";
 import { recordRemoteStatus, type MalformedLine, type OpRow } from "./store/runs";
 
 /**
@@ -41,8 +42,11 @@ export type RenderTask = ParseTask & { target: RowTarget };
 /** The worker's module; the server build rewrites this expression to its own entry (vite.config.ts, syncParseWorker). */
 export const SYNC_PARSE_WORKER_URL = new URL("./download/worker.ts", import.meta.url);
 
-/** The worker's work on the calling thread (the pool's fallback, and the tests' reference). */
-export const renderInThread = (task: RenderTask): RenderedBatch => renderBatch(parseJsonlBatch(task), task.target);
+/**
+ * The worker's work on the calling thread (the pool's fallback): the byte scanner of store/scan.ts,
+ * which hands any line it cannot be sure of to parseJsonlBatch's path (ADR 107).
+ */
+export const renderInThread = (task: RenderTask): RenderedBatch => renderBatchBytes(task);
 
 let shared: ParsePool<RenderTask, RenderedBatch> | null = null;
 
