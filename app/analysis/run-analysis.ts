@@ -7,6 +7,7 @@ import { loadAnalysisSettings } from "./settings";
 import { DAY_MS } from "../domain/analytics/dates";
 import { excludedOrderCounts, purchaseColumnBatches } from "../sync/store/purchases";
 import { failAnalysisRun, latestRuns, startAnalysisRun, storeCompletedRun, type AnalysisRunRow } from "./store";
+import { feedSignals } from "./signals";
 import { startComputation, type Computation, type ComputationOptions } from "./worker-client";
 import type { AnalysisModelSummary, AnalysisSummary } from "./worker-compute";
 
@@ -127,6 +128,8 @@ export async function runAnalysis(
       if (comp.inThread) await new Promise<void>((resolve) => setImmediate(resolve));
     }
     await adding;
+    // Discount use, refunds and email clicks: features of the churn score where the shop has them (ADR 110).
+    await feedSignals(sql, shop, comp);
     const excluded = await excludedOrderCounts(sql, shop);
     phases.readMs = performance.now() - t;
     t = performance.now();

@@ -7,6 +7,7 @@ import {
   type ComputeStart,
   type Fitted,
   type RowsSlice,
+  type SignalBatch,
   type WorkerReply,
   type WorkerRequest,
 } from "./worker-compute";
@@ -25,6 +26,8 @@ export interface Computation {
   /** True when no worker could start and the session runs on this thread (slower for requests, same results). */
   readonly inThread: boolean;
   add(batch: ColumnBatch): Promise<void>;
+  /** Discount use, refunds and clicks for the churn score (ADR 110); any time before `fit`. */
+  addSignals(batch: SignalBatch): Promise<void>;
   fit(excluded: { test: number; cancelled: number }): Promise<Fitted>;
   rows(limit: number): Promise<RowsSlice>;
   summary(): Promise<AnalysisSummary>;
@@ -61,6 +64,7 @@ function inThreadComputation(start: ComputeStart): Computation {
   return {
     inThread: true,
     add: async (batch) => session.add(batch),
+    addSignals: async (batch) => session.addSignals(batch),
     fit: async (excluded) => session.fit(excluded),
     rows: async (limit) => session.rows(limit),
     summary: async () => session.summary(),
@@ -119,6 +123,7 @@ async function workerComputation(start: ComputeStart, url: URL): Promise<Computa
     inThread: false,
     add: (batch) =>
       call({ op: "add", arg: batch }, [batch.at.buffer, batch.value.buffer, batch.starts.buffer].filter(transferable) as ArrayBuffer[]),
+    addSignals: (batch) => call({ op: "signals", arg: batch }, [batch.kinds.buffer, batch.at.buffer].filter(transferable) as ArrayBuffer[]),
     fit: (excluded) => call({ op: "fit", arg: excluded }),
     rows: (limit) => call({ op: "rows", arg: limit }),
     summary: () => call({ op: "summary", arg: null }),

@@ -2,6 +2,8 @@ import { copyText } from "../db/sql";
 import {
   analyzeInSteps,
   OrderedHistoryBuilder,
+  SIGNAL_KINDS,
+  SignalsBuilder,
   type AnalysisResult,
   type AnalysisSteps,
   type CustomerAnalysis,
@@ -9,6 +11,8 @@ import {
   type ReliabilityBin,
   type RiskSummary,
   type Settings,
+  type SignalEvents,
+  type SignalKind,
   type TimeUnit,
 } from "../domain/analytics/index";
 import { AppError, type ErrorCode } from "../lib/errors";
@@ -67,7 +71,15 @@ export interface AnalysisModelSummary {
    * reliability deciles (out-of-fold predictions on that split against what happened) for the Segments
    * page's chart. Absent on runs stored before ADR 082.
    */
-  churn?: { horizonDays: number; trainedDays: number; cut: string; trainingCustomers: number; reliability: ReliabilityBin[] } | null;
+  churn?: {
+    horizonDays: number;
+    trainedDays: number;
+    cut: string;
+    trainingCustomers: number;
+    reliability: ReliabilityBin[];
+    /** Signals beyond purchase history the combiner used (ADR 110); absent on runs stored before it. */
+    signals?: SignalKind[];
+  } | null;
 }
 
 const RECENCY_BIN_DAYS = 15;
@@ -170,6 +182,7 @@ export function modelSummary(r: Pick<AnalysisResult, "model">): AnalysisModelSum
           cut: m.churn.cut,
           trainingCustomers: m.churn.trainingCustomers,
           reliability: m.churn.reliability,
+          signals: m.churn.signals,
         }
       : null,
   };
@@ -199,6 +212,7 @@ export function renderScoreRows(shop: string, runId: string, rows: CustomerAnaly
 export type WorkerRequest =
   | { id: number; op: "start"; arg: ComputeStart }
   | { id: number; op: "add"; arg: ColumnBatch }
+  | { id: number; op: "signals"; arg: SignalBatch }
   | { id: number; op: "fit"; arg: { test: number; cancelled: number } }
   | { id: number; op: "rows"; arg: number }
   | { id: number; op: "summary"; arg: null };
@@ -228,6 +242,9 @@ export interface ColumnBatch {
   value: Float64Array;
 }
 
+/** Events beyond purchase history for the churn score (ADR 110), in any order, before the fit. */
+export type SignalBatch = SignalEvents;
+
 export interface Fitted {
   customers: number;
   model: AnalysisModelSummary | null;
@@ -256,9 +273,21 @@ export class AnalysisSession {
   private summaryBuilder = new SummaryBuilder();
   private excluded: { test: number; cancelled: number } | null = null;
   private buildMs = 0;
+  private signals: SignalsBuilder;
 
   constructor(private readonly start: ComputeStart) {
     this.builder = new OrderedHistoryBuilder(start.timeZone);
+    this.signals = new SignalsBuilder(start.timeZone);
+  }
+
+  addSignals(batch: SignalBatch): void {
+    if (!this.builder) throw new AppError("INTERNAL", "analysis session: signals added after the fit");
+    const { customerIds, kinds, at } = batch;
+    for (let k = 0; k < customerIds.length; k++) {
+      const kind = SIGNAL_KINDS[kinds[k]!];
+      if (!kind) throw new AppError("INVALID_INPUT", `Unknown signal kind ${kinds[k]}`);
+      this.signals.add(customerIds[k]!, kind, at[k]!);
+    }
   }
 
   add(batch: ColumnBatch): void {
@@ -278,7 +307,13 @@ export class AnalysisSession {
     this.excluded = excluded;
     const histories = this.histories(excluded);
     const t = performance.now();
-    const steps = analyzeInSteps(histories, { asOf: this.start.asOfDay, settings: this.start.settings, timeUnit: this.start.timeUnit });
+    const signals = this.signals.size ? this.signals.build(histories.customerIds) : undefined;
+    const steps = analyzeInSteps(histories, {
+      asOf: this.start.asOfDay,
+      settings: this.start.settings,
+      timeUnit: this.start.timeUnit,
+      signals,
+    });
     this.steps = steps;
     return {
       customers: steps.customers,

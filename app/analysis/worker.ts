@@ -20,6 +20,7 @@ port.on("message", (m: WorkerRequest) => {
     if (m.op === "start") session = new AnalysisSession(m.arg);
     else if (!session) throw new Error(`analysis worker: "${m.op}" before "start"`);
     else if (m.op === "add") session.add(m.arg);
+    else if (m.op === "signals") session.addSignals(m.arg);
     else if (m.op === "fit") result = session.fit(m.arg);
     else if (m.op === "rows") result = session.rows(m.arg);
     else result = session.summary();

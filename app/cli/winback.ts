@@ -9,6 +9,7 @@ import {
   DEFAULT_SETTINGS,
   dayFromIso,
   HistoryAccumulator,
+  SignalsBuilder,
   localDay,
   type AnalysisResult,
   type TimeUnit,
@@ -82,8 +83,13 @@ function warn(msg: string) {
   else if (warnings === 21) process.stderr.write("warning: further malformed lines suppressed\n");
 }
 
-async function load(args: Args, format: string): Promise<{ acc: HistoryAccumulator; lastDay: number; valid: number }> {
+async function load(
+  args: Args,
+  format: string,
+): Promise<{ acc: HistoryAccumulator; signals: SignalsBuilder; lastDay: number; valid: number }> {
   const acc = new HistoryAccumulator(args.timezone);
+  // Discount use and refunds from a Shopify export, as the app reads them from its synced orders (ADR 110).
+  const signals = new SignalsBuilder(args.timezone);
   const rl = createInterface({ input: createReadStream(args.input), crlfDelay: Infinity });
   let lineNo = 0,
     valid = 0,
@@ -118,14 +124,19 @@ async function load(args: Args, format: string): Promise<{ acc: HistoryAccumulat
         if (money === undefined || !Number.isFinite(v)) throw new Error("order without currentTotalPriceSet.shopMoney.amount");
         const when = o.processedAt ?? o.createdAt;
         if (typeof when !== "string") throw new Error("order without processedAt");
-        add(typeof o.customer?.id === "string" ? o.customer.id : null, localDay(when, args.timezone), v);
+        const customer = typeof o.customer?.id === "string" ? o.customer.id : null;
+        const day = localDay(when, args.timezone);
+        add(customer, day, v);
+        if (customer !== null && Array.isArray(o.discountCodes) && o.discountCodes.length) signals.addDay(customer, "discount", day);
+        const status = typeof o.displayFinancialStatus === "string" ? o.displayFinancialStatus.toUpperCase() : "";
+        if (customer !== null && (status === "REFUNDED" || status === "PARTIALLY_REFUNDED")) signals.addDay(customer, "refund", day);
       }
     } catch (e) {
       warn(`${args.input}:${lineNo}: skipped malformed ${format === "transactions-csv" ? "row" : "line"}: ${(e as Error).message}`);
     }
   }
   if (valid === 0) throw new AppError("INVALID_INPUT", `${args.input}: no valid orders found (${lineNo} lines read)`);
-  return { acc, lastDay, valid };
+  return { acc, signals, lastDay, valid };
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -223,6 +234,7 @@ function json(r: AnalysisResult) {
                 cut: m.churn.cut,
                 trainingCustomers: m.churn.trainingCustomers,
                 reliability: m.churn.reliability,
+                signals: m.churn.signals,
               }
             : null,
         }
@@ -267,10 +279,16 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const args = parseArgs(argv);
     const format = args.format ?? (await detectFormat(args.input));
-    const { acc, lastDay } = await load(args, format);
+    const { acc, signals, lastDay } = await load(args, format);
     // default as-of = latest order date (inclusive), the convention that reproduces the CDNOW calibration
     const asOf = args.asOf ? dayFromIso(args.asOf) : lastDay;
-    const result = analyze(acc.build(), { asOf, timeUnit: args.timeUnit, settings: { prediction: { horizonDays: args.horizonDays } } });
+    const h = acc.build();
+    const result = analyze(h, {
+      asOf,
+      timeUnit: args.timeUnit,
+      settings: { prediction: { horizonDays: args.horizonDays } },
+      signals: signals.size ? signals.build(h.customerIds) : undefined,
+    });
     if (args.customersOut) writeCustomers(args.customersOut, result, args.horizonDays);
     process.stdout.write(args.json ? JSON.stringify(json(result)) + "\n" : report(result) + "\n");
     return 0;

@@ -103,6 +103,10 @@ describe("dashboard vs CLI on the demo shop", () => {
     for (const k of ["r", "alpha", "a", "b", "logLikelihood"] as const) expect(m.bgnbd[k]).toBeCloseTo(cli.model.bgnbd[k], 6);
     expect(m.gammaGamma).not.toBeNull();
     for (const k of ["p", "q", "v"] as const) expect(m.gammaGamma![k]).toBeCloseTo(cli.model.gammaGamma[k], 6);
+    // The demo shop's orders carry discount codes and refunds; the app reads them from its synced
+    // orders, the CLI from the export, and both give them to the churn score (ADR 110).
+    expect(m.churn!.signals).toEqual(cli.model.churn.signals);
+    console.log(`churn score signals on the demo shop: ${JSON.stringify(m.churn!.signals)}`);
   });
 
   it("gives every customer the same class, flags and scores as the CLI's customers CSV", async () => {
