@@ -24,6 +24,8 @@ export interface ScoreCalibration {
   cut: string;
   trainingCustomers: number;
   reliability: ReliabilityBin[];
+  /** Signals beyond purchase history the score used (ADR 110); absent on runs stored before it. */
+  signals?: string[];
 }
 
 /** The segment explorer page: one keyset page of scores for the filter in the URL. */

@@ -283,6 +283,7 @@ export default function Segments() {
               cut={calibration.cut}
               asOf={asOf}
               reliability={calibration.reliability}
+              signals={calibration.signals ?? []}
             />
           </Layout.Section>
         ) : null}

@@ -33,5 +33,19 @@ describe("reliability chart (Segments page)", () => {
       createElement(ReliabilityChart, { horizonDays: 91, trainedDays: 91, cut: "1997-07-01", asOf: "1997-09-30", reliability }),
     );
     expect(html).toContain("91-day horizon was checked in full");
+    expect(html).toContain("order history only");
+  });
+  it("names the signals beyond order history the score learnt from (ADR 110)", () => {
+    const html = render(
+      createElement(ReliabilityChart, {
+        horizonDays: 91,
+        trainedDays: 91,
+        cut: "1997-07-01",
+        asOf: "1997-09-30",
+        reliability,
+        signals: ["discount", "refund", "click"],
+      }),
+    );
+    expect(html).toContain("Besides order history, the score learnt from discount code use, refunds and clicks in your emails.");
   });
 });

@@ -16,14 +16,20 @@ export interface ReliabilityChartProps {
   cut: string;
   asOf: string;
   reliability: ReliabilityPoint[];
+  /** Signals beyond purchase history the score learnt from (ADR 110): "discount" | "refund" | "click". */
+  signals?: string[];
 }
+
+const SIGNAL_WORDS: Record<string, string> = { discount: "discount code use", refund: "refunds", click: "clicks in your emails" };
+const listed = (words: string[]) =>
+  words.length > 1 ? `${words.slice(0, -1).join(", ")} and ${words[words.length - 1]}` : (words[0] ?? "");
 
 /**
  * Predicted vs observed chance of ordering, by decile of the prediction, on the latest analysis's inner
  * split: customers as of `cut`, each scored by a combiner that did not see them, against whether they
  * ordered by `asOf` (ADR 082). Points on the diagonal mean the percentages shown can be taken at face value.
  */
-export function ReliabilityChart({ horizonDays, trainedDays, cut, asOf, reliability }: ReliabilityChartProps) {
+export function ReliabilityChart({ horizonDays, trainedDays, cut, asOf, reliability, signals = [] }: ReliabilityChartProps) {
   const f = useFormat();
   const pct = (v: number) => f.percent(v, 0);
   const data = reliability.map((b) => ({ predicted: b.predicted, observed: b.observed, customers: b.customers }));
@@ -73,6 +79,11 @@ export function ReliabilityChart({ horizonDays, trainedDays, cut, asOf, reliabil
             (trainedDays < horizonDays
               ? `The history is too short to check the full ${horizonDays}-day horizon; beyond ${trainedDays} days the purchase model carries the score.`
               : `The score's ${horizonDays}-day horizon was checked in full.`)}
+        </Text>
+        <Text as="p" tone="subdued" variant="bodySm">
+          {signals.length
+            ? `Besides order history, the score learnt from ${listed(signals.map((s) => SIGNAL_WORDS[s] ?? s))}.`
+            : "The score learnt from order history only: this shop has too few discount codes, refunds or email clicks to learn from yet."}
         </Text>
       </BlockStack>
     </Card>
