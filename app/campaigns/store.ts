@@ -1169,6 +1169,9 @@ export async function redactCampaignCustomers(sql: Sql, shop: string, customerId
 export async function redactCampaignShop(sql: Sql, shop: string): Promise<void> {
   await sql.query(`DELETE FROM "CampaignTouch" WHERE shop = $1`, [shop]);
   await sql.query(`DELETE FROM "CampaignMember" WHERE shop = $1`, [shop]);
+  // The kept figures (ADR 105) after the touches, whose trigger updates the touch counts.
+  await sql.query(`DELETE FROM "CampaignTotals" WHERE shop = $1`, [shop]);
+  await sql.query(`DELETE FROM "CampaignTouchCount" WHERE shop = $1`, [shop]);
   await sql.query(`DELETE FROM "ProgramRun" WHERE shop = $1`, [shop]);
   await sql.query(`DELETE FROM "Campaign" WHERE shop = $1`, [shop]);
 }

@@ -160,6 +160,7 @@ describe("table ownership", () => {
     CampaignMember: "campaigns",
     CampaignTouch: "campaigns",
     CampaignTotals: "campaigns",
+    CampaignTouchCount: "campaigns",
     ProgramRun: "campaigns",
     OutreachTask: "outreach",
     OutreachNote: "outreach",
