@@ -18,6 +18,9 @@ import type { CampaignDeps } from "./deps";
 import { sendHeldTouches } from "./control";
 import { campaignTagFor, enqueueLaunch, retryLaunch } from "./launch";
 import { measureProgramRow } from "./program-measure";
+import { ownOffer } from "./experiment";
+import { describeOffer, type Offer } from "../domain/campaigns/experiment";
+import { currentOfferVersion } from "../domain/campaigns/offer-versions";
 import { PROGRAM_DAY_QUEUE, programCandidates } from "./program-run";
 import {
   engagedCustomers,
@@ -68,8 +71,48 @@ export interface ProgramView {
   measurement: ProgramMeasurement | null;
   deliveries: { delivered: number; unsubscribed: number; complaints: number } | null;
   discountCostMethod: string | null;
+  /** the program's own offer and the winners promoted into it (ADR 104), oldest first; the last one is what new members get */
+  offers: ProgramOfferView[];
   guardrail: { status: string; reasons: unknown[]; checkedAt?: string } | null;
   runs: ProgramRunRow[];
+}
+
+export interface ProgramOfferView {
+  label: string;
+  code: string | null;
+  subject: string | null;
+  /** when new members started getting it; null: the program's own offer */
+  since: string | null;
+  current: boolean;
+  redemptions: number | null;
+}
+
+/** The program's offers for the page: its own, then each ready promoted version (ADR 104). */
+function offersOf(p: ProgramRow, byCode: Array<{ code: string; redemptions: number }> | null, currencyCode: string): ProgramOfferView[] {
+  const own = ownOffer(p);
+  const current = currentOfferVersion(p.offerVersions);
+  const redeemed = (code: string | null) => (code ? (byCode?.find((r) => r.code === code)?.redemptions ?? null) : null);
+  const ownCode = own.offer.kind === "perk" ? null : p.discountCode;
+  return [
+    {
+      label: describeOffer(own.offer, currencyCode),
+      code: ownCode,
+      subject: own.subject,
+      since: null,
+      current: !current,
+      redemptions: redeemed(ownCode),
+    },
+    ...p.offerVersions
+      .filter((v) => v.n >= 2 && v.readyAt)
+      .map((v) => ({
+        label: describeOffer(v.offer, currencyCode),
+        code: v.code,
+        subject: v.subject,
+        since: v.readyAt,
+        current: v.n === current?.n,
+        redemptions: redeemed(v.code),
+      })),
+  ];
 }
 
 function statusOf(p: ProgramRow | null): ProgramView["status"] {
@@ -80,7 +123,14 @@ function statusOf(p: ProgramRow | null): ProgramView["status"] {
 }
 
 /** What the confirmation says will be sent: the words come from the settings the program will use. */
-export function confirmationLines(branch: ProgramBranch, s: CampaignSettings, p: ProgramSettings, currencyCode?: string): string[] {
+export function confirmationLines(
+  branch: ProgramBranch,
+  s: CampaignSettings,
+  p: ProgramSettings,
+  currencyCode?: string,
+  /** the program's own offer when a promoted winner replaced it with free shipping or a perk (ADR 104) */
+  offer?: Offer,
+): string[] {
   const days = (branch === "VIP" ? s.vip.touchDays : s.standard.touchDays).map((d) => `Day ${d}`).join(", ");
   const lines = [
     `Every day, ${branch} customers who newly meet the signal (${describeSignal(p.signal)}) join the program, at most ${p.maxPerDay} a day.`,
@@ -88,9 +138,11 @@ export function confirmationLines(branch: ProgramBranch, s: CampaignSettings, p:
     `The others are tagged in Shopify and receive ${branch === "VIP" ? "personal" : "win-back"} emails on ${days} after they join (only with email consent, within the contact limits).`,
   ];
   if (branch === "VIP") lines.push("Each VIP also gets an outreach task for your concierge; VIPs get no discount code.");
+  else if (offer?.kind === "perk")
+    lines.push(`The emails offer ${offer.text.charAt(0).toLowerCase()}${offer.text.slice(1)}, without a code.`);
   else
     lines.push(
-      `The emails offer ${describeDiscount(s.discount, currencyCode)} with a code valid for ${s.discount.validityDays} days after the customer joins; the code is created in Shopify when you turn the program on.`,
+      `The emails offer ${offer?.kind === "free_shipping" ? "free shipping" : describeDiscount(s.discount, currencyCode)} with a code valid for ${s.discount.validityDays} days after the customer joins; the code is created in Shopify when you turn the program on.`,
     );
   lines.push(
     "A customer leaves the sequence when they order or unsubscribe, and is never enrolled twice nor while in another campaign's sequence or open holdout.",
@@ -144,7 +196,8 @@ async function viewOf(
     program,
     signal: describeSignal(program.signal),
     discountCode: p?.discountCode ?? discountCodeFor(id),
-    confirmation: confirmationLines(branch, settings, program, currencyCode),
+    confirmation: confirmationLines(branch, settings, program, currencyCode, p ? ownOffer(p).offer : undefined),
+    offers: p ? offersOf(p, report?.discountByOffer ?? null, currencyCode) : [],
     wouldEnrolToday: would.enrol.length,
     enrolled,
     measurement: m,

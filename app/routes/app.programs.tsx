@@ -217,6 +217,22 @@ function ProgramCard({ p, currencyCode }: { p: View; currencyCode: string }) {
               />
               <Metric label="Discount cost" value={money(m.discount.cost)} help={`${f.number(m.discount.redemptions)} redemptions`} />
             </InlineGrid>
+            {p.offers.length > 1 ? (
+              <BlockStack gap="100">
+                <Text as="p" variant="bodySm">
+                  Offers (promoted experiment winners; members keep the offer they joined with):
+                </Text>
+                {p.offers.map((o, i) => (
+                  <Text key={i} as="p" variant="bodySm" tone={o.current ? undefined : "subdued"}>
+                    {o.label}
+                    {o.code ? ` · code ${o.code}` : " · no code"}
+                    {o.since ? ` · new members since ${f.date(new Date(o.since))}` : " · the program's own"}
+                    {o.redemptions != null ? ` · ${f.number(o.redemptions)} redemptions` : ""}
+                    {o.current ? " · current" : ""}
+                  </Text>
+                ))}
+              </BlockStack>
+            ) : null}
             {m.rolling.length ? (
               <RollingLiftChart points={m.rolling} windowDays={m.windowDays} />
             ) : (

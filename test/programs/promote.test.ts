@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CampaignDeps } from "../../app/campaigns/deps";
 import { ownOffer } from "../../app/campaigns/experiment";
-import { saveProgram, setProgramEnabled } from "../../app/campaigns/program-page";
+import { loadProgramsPage, saveProgram, setProgramEnabled } from "../../app/campaigns/program-page";
 import { measureProgramRow } from "../../app/campaigns/program-measure";
 import { runProgramDay } from "../../app/campaigns/program-run";
 import { promoteOffer, versionDiscountTitle } from "../../app/campaigns/promote";
@@ -104,6 +104,9 @@ describe("promoting a winner into the always-on program", () => {
     expect(emu().mutations("discountCodeBasicCreate")).toBe(start.basic);
     expect(emu().mutations("discountCodeFreeShippingCreate")).toBe(start.free);
 
+    // The page's "Turn on" dialog says what the emails will offer.
+    const before = (await loadProgramsPage(h.deps, SHOP)).programs.find((x) => x.branch === "Standard")!;
+    expect(before.confirmation.join(" ")).toContain("The emails offer free shipping with a code");
     // Turning it on creates the program's code as a free-shipping code.
     await setProgramEnabled(h.deps, SHOP, "Standard", true);
     await h.runDue({ queues: ["campaign.launch"] });
@@ -228,6 +231,16 @@ describe("promoting a winner into the always-on program", () => {
         if (k.subject === "Shipping's on us") expect(m.subject).toBe("Shipping's on us");
       }
     }
+    // The programs page lists the program's own offer and each promoted one; the last is current.
+    const view = (await loadProgramsPage(h.deps, SHOP)).programs.find((x) => x.branch === "Standard")!;
+    expect(view.offers.map((o) => [o.label, o.current])).toEqual([
+      ["Free shipping", false],
+      ["25% off", false],
+      ["9.00 EUR off", false],
+      ["A hand-written note from the founder", false],
+      ["Free shipping", true],
+    ]);
+    expect(view.offers[1]!.code).toBe(`${first.discountCode}-2`);
     // Members who joined before keep the program's own offer: their rows are untouched.
     const kept = await h.db.sql.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM "CampaignMember" WHERE "campaignId" = $1 AND "customerId" = ANY($2::bigint[]) AND "offerVersion" IS NULL`,
