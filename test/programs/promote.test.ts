@@ -393,6 +393,44 @@ describe("promoting a winner into the always-on program", () => {
       2,
     );
   });
+
+  it("a perk promoted before the program is turned on: no code is created, the emails state the perk", async () => {
+    // A fresh Standard program (the shop's previous one and its members removed).
+    // (its emails too: the new program has the same id, and a touch's dedupe key would match the old one's)
+    for (const table of ["CampaignTouch", "CampaignMember", "ProgramRun", "MessageLog"])
+      await h.db.sql.query(`DELETE FROM "${table}" WHERE "campaignId" = $1`, [programId]);
+    await h.db.sql.query(`DELETE FROM "Campaign" WHERE id = $1`, [programId]);
+    const fresh = await saveProgram(h.deps, SHOP, {
+      branch: "Standard",
+      program: parseProgramSettings({ signal: { kind: "lapse", lapseDays: 60 }, includeBacklog: true, maxPerDay: 12 }),
+      holdoutShare: 0.2,
+    });
+    programId = fresh.id;
+    const creates = emu().mutations("discountCodeBasicCreate") + emu().mutations("discountCodeFreeShippingCreate");
+    const PERK = "Early access to the winter sale";
+    expect(await promote("C", { kind: "perk", text: PERK })).toMatchObject({ mode: "replaced", code: null });
+    const dialog = (await loadProgramsPage(h.deps, SHOP)).programs.find((x) => x.branch === "Standard")!;
+    expect(dialog.confirmation.join(" ")).toContain("The emails offer early access to the winter sale, without a code.");
+    await setProgramEnabled(h.deps, SHOP, "Standard", true);
+    await h.runDue({ queues: ["campaign.launch"] });
+    const p = await program();
+    expect(p.status).toBe("active");
+    expect(p.discountId).toBeNull();
+    expect(p.launchSteps.discount).toMatchObject({ noCode: true });
+    expect(emu().mutations("discountCodeBasicCreate") + emu().mutations("discountCodeFreeShippingCreate")).toBe(creates);
+    nextDay();
+    const { mails } = await day();
+    expect(mails.length).toBeGreaterThan(0);
+    for (const m of mails) {
+      expect(m.text).toContain("early access to the winter sale");
+      expect(m.text).not.toContain(p.discountCode);
+      expect(m.text).not.toMatch(/\/discount\//);
+    }
+    // Nothing to redeem: the card counts no code.
+    const report = await measureProgramRow(h.deps, p);
+    expect(report.discountByOffer).toEqual([]);
+    expect(report.measurement.discount).toMatchObject({ redemptions: 0, cost: 0 });
+  }, 300_000);
 });
 
 /** A Sql that fails the first statement `match` accepts (a process dying there), then behaves. */

@@ -113,7 +113,11 @@ export function redeemableCodes(c: CodeHolder): Array<{ key: string; code: strin
   return out;
 }
 
-/** A campaign that measures more than its own single code: an experiment, or a program with promoted versions. */
+/**
+ * A campaign whose codes are not just its own price code: an experiment, a program with promoted
+ * versions, or a program whose own offer became free shipping or a perk (its cost is not the
+ * settings' price; a perk has no code to count).
+ */
 export function hasSeveralOffers(c: Pick<CodeHolder, "experiment" | "offerVersions">): boolean {
-  return !!c.experiment || c.offerVersions.some((v) => v.n >= 2);
+  return !!c.experiment || c.offerVersions.some((v) => v.n >= 2 || !priceOf(v.offer));
 }
