@@ -19,7 +19,11 @@ import { outreachPort } from "../app/campaigns/feature";
 import { campaignJobDefinitions } from "../app/campaigns/jobs";
 import { LAUNCH_QUEUE, requestLaunch, TOUCH_BATCH_QUEUE, TOUCH_QUEUE } from "../app/campaigns/launch";
 import { loadCampaignList, loadCampaignPage } from "../app/campaigns/page.server";
-import { setTouchJobs } from "../app/campaigns/store";
+import { getCampaign, setTouchJobs, touchStateCounts } from "../app/campaigns/store";
+import { armTotalsFromOrders, armTotalsFromTotals } from "../app/campaigns/measure";
+import { reconcileCampaignTotals, refreshMemberWindows, touchStateTotals, touchVariantTotals } from "../app/campaigns/store/totals";
+import { touchVariantCounts } from "../app/campaigns/store/touch-batch";
+import { applyOrderChanges, parseOrderWebhook } from "../app/sync/store/live";
 import { openDatabase, type Database } from "../app/db/open";
 import type { Sql } from "../app/db/sql";
 import { isHoldout } from "../app/domain/campaigns";
@@ -60,6 +64,17 @@ export interface LaunchBenchResult {
   >;
   baseline: { sample: number; msPerTouch: number; estimatedSeconds: number; ratio: number };
   loaders: { campaignPageMs: number; campaignPageP50Ms: number; campaignPageP95Ms: number; campaignListMs: number };
+  /** ADR 105: the page's figures the old way (join + counts over members and touches) against the kept totals, same calls alternating */
+  totals: {
+    oldP50Ms: number;
+    oldP95Ms: number;
+    newP50Ms: number;
+    newP95Ms: number;
+    identical: boolean;
+    reconcileMs: number;
+    /** an order webhook batch of 200 edits of window orders, with and without the campaigns' onOrdersWritten, ms per order */
+    webhookMsPerOrder: { withHook: number; without: number };
+  };
 }
 
 /** One SQL statement, queue send or Shopify call the launch made, by label and start time. */
@@ -411,6 +426,10 @@ export async function benchLaunch(opts: LaunchBenchOptions = {}): Promise<Launch
     await loadCampaignPage(pageDeps, SHOP, campaignId);
     const campaignPageMs = performance.now() - t;
     const reactivationOrders = await seedReactivations(db.sql, campaignId);
+    // Seeded behind the webhooks' back (set-based SQL), as a sync would: the reconciliation after a sync counts them (ADR 105).
+    t = performance.now();
+    await reconcileCampaignTotals(db.sql, SHOP, campaignId, new Date());
+    const reconcileMs = performance.now() - t;
     const page = await loadCampaignPage(pageDeps, SHOP, campaignId);
     const pageMs: number[] = [];
     const pageFrom = performance.now();
@@ -423,6 +442,67 @@ export async function benchLaunch(opts: LaunchBenchOptions = {}): Promise<Launch
     await loadCampaignList(db.sql, SHOP);
     const campaignListMs = performance.now() - t;
 
+    // ADR 105, in the same run: the figures the page computed per view until now (the join of the
+    // window's orders to the members, the member counts, two counts over the touches) against the
+    // kept totals, alternating call by call; and whether they are identical at this size.
+    const row = await getCampaign(db.sql, SHOP, campaignId);
+    const oldMs: number[] = [];
+    const newMs: number[] = [];
+    let identical = true;
+    for (let i = 0; i < 20; i++) {
+      t = performance.now();
+      const o = await armTotalsFromOrders(db.sql, row);
+      await touchStateCounts(db.sql, campaignId);
+      await touchVariantCounts(db.sql, campaignId);
+      oldMs.push(performance.now() - t);
+      t = performance.now();
+      const n = await armTotalsFromTotals(db.sql, row, new Date());
+      await touchStateTotals(db.sql, campaignId);
+      await touchVariantTotals(db.sql, campaignId);
+      newMs.push(performance.now() - t);
+      if (i === 0) identical = JSON.stringify({ ...o, branches: [...o.branches] }) === JSON.stringify({ ...n, branches: [...n.branches] });
+    }
+    // What keeping them costs an order webhook: 200-order batches of refunds of window orders (the
+    // members' figures change), with the campaigns' hook and without, alternating.
+    const windowOrders = await db.sql.query<{ id: string; customerId: string; processedAt: Date; total: string }>(
+      `SELECT id::text AS id, "customerId"::text AS "customerId", "processedAt", "currentTotal"::text AS total FROM "Order"
+        WHERE shop = $1 AND id >= 9000000000000 ORDER BY id LIMIT 4000`,
+      [SHOP],
+    );
+    const hookMs = { withHook: 0, without: 0, nWith: 0, nWithout: 0 };
+    for (let i = 0; i < windowOrders.length; i += 200) {
+      const batch = windowOrders.slice(i, i + 200).map((o, k) =>
+        parseOrderWebhook({
+          id: o.id,
+          created_at: new Date(o.processedAt).toISOString(),
+          processed_at: new Date(o.processedAt).toISOString(),
+          updated_at: new Date(Date.now() + i + k).toISOString(),
+          currency: "EUR",
+          total_price: o.total,
+          current_total_price: (Number(o.total) - 1).toFixed(2),
+          customer: { id: o.customerId },
+        }),
+      );
+      const withHook = (i / 200) % 2 === 0;
+      t = performance.now();
+      await applyOrderChanges(
+        db.sql,
+        SHOP,
+        batch,
+        withHook ? (tx, shop, ids) => refreshMemberWindows(tx, shop, ids, new Date()).then(() => undefined) : undefined,
+      );
+      const ms = performance.now() - t;
+      if (withHook) {
+        hookMs.withHook += ms;
+        hookMs.nWith += batch.length;
+      } else {
+        hookMs.without += ms;
+        hookMs.nWithout += batch.length;
+      }
+    }
+    // The orders edited without the hook are what a missed event leaves behind: the reconciliation heals them.
+    const healed = await reconcileCampaignTotals(db.sql, SHOP, campaignId, new Date());
+
     const result: LaunchBenchResult = {
       targets: counts.members,
       treated: counts.treated,
@@ -434,6 +514,18 @@ export async function benchLaunch(opts: LaunchBenchOptions = {}): Promise<Launch
       steps,
       baseline: { sample: rows.length, msPerTouch, estimatedSeconds, ratio: estimatedSeconds / steps.touches },
       loaders: { campaignPageMs, campaignPageP50Ms: percentile(pageMs, 50), campaignPageP95Ms: percentile(pageMs, 95), campaignListMs },
+      totals: {
+        oldP50Ms: percentile(oldMs, 50),
+        oldP95Ms: percentile(oldMs, 95),
+        newP50Ms: percentile(newMs, 50),
+        newP95Ms: percentile(newMs, 95),
+        identical,
+        reconcileMs,
+        webhookMsPerOrder: {
+          withHook: hookMs.withHook / Math.max(1, hookMs.nWith),
+          without: hookMs.without / Math.max(1, hookMs.nWithout),
+        },
+      },
     };
     const f = (x: number) => x.toFixed(2).padStart(7);
     const bounds: Array<[string, number, number]> = [
@@ -484,6 +576,15 @@ export async function benchLaunch(opts: LaunchBenchOptions = {}): Promise<Launch
     );
     log(`  the page's statements over the 20 calls:`);
     for (const line of stepProfile(pageEvents, pageFrom, performance.now(), 8)) log(line);
+    const x = result.totals;
+    log(
+      `campaign figures, 20 calls alternating: old join + counts p50 ${x.oldP50Ms.toFixed(0)} ms, p95 ${x.oldP95Ms.toFixed(0)} ms; ` +
+        `kept totals p50 ${x.newP50Ms.toFixed(1)} ms, p95 ${x.newP95Ms.toFixed(1)} ms (p95 ${(x.oldP95Ms / x.newP95Ms).toFixed(0)}x); identical figures: ${x.identical ? "yes" : "NO"}`,
+    );
+    log(
+      `  reconciliation from scratch ${x.reconcileMs.toFixed(0)} ms; order webhook batches of 200 refunds: ${x.webhookMsPerOrder.withHook.toFixed(2)} ms per order with the totals hook, ` +
+        `${x.webhookMsPerOrder.without.toFixed(2)} ms without (${(x.webhookMsPerOrder.withHook / x.webhookMsPerOrder.without).toFixed(2)}x); the reconciliation then corrected ${healed} members`,
+    );
     log(
       `LAUNCH: ${counts.members} targets in ${seconds.toFixed(1)} s without the emulator's bulk run (${wallSeconds.toFixed(1)} s with it; ${jobs} jobs for ${counts.touches} touches)`,
     );

@@ -323,7 +323,7 @@ async function snapshotMembers(deps: CampaignDeps, c: CampaignRow): Promise<void
     // One COPY and one INSERT … SELECT, the churn risk at assignment in the same rows (ADR 094).
     const counts = await insertMembers(tx, c.id, c.shop, launchAt, members);
     // Orders already in the window (placed since the launch request) and every member's bucket.
-    await reconcileCampaignTotals(tx, c.shop, c.id, deps.now());
+    await reconcileCampaignTotals(tx, c.shop, c.id, deps.now(), { fresh: true });
     await recordStep(tx, c.id, "members", { ...counts, excluded, targeting, doneAt: deps.now().toISOString() });
   });
   await analyzeCampaignTables(deps.sql);

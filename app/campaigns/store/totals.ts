@@ -1,6 +1,6 @@
 import type { Sql } from "../../db/sql";
 import { DAY_MS } from "../../domain/analytics/dates";
-import { purchaseTotalsByCustomer, purchaseTotalsInCodeWindows } from "../../sync/store/purchases";
+import { purchaseTotalsByCustomer, purchaseTotalsInCodeWindows, type CustomerWindowTotals } from "../../sync/store/purchases";
 import { memberGroupsRelation, storedCampaignSettings } from "../store";
 import type { StepVariantCount } from "./touch-batch";
 
@@ -174,55 +174,109 @@ async function applyDeltas(tx: Sql, params: unknown[]) {
 
 /**
  * Recomputes a campaign's member figures and totals from the orders (the reconciliation: a missed
- * event, an order stored before the campaign's snapshot, a campaign never computed). Holds the
- * campaign's lock exclusively, so order writes for its shop wait until it commits. Returns how
- * many members' figures it corrected. Runs in the caller's transaction (or its own).
+ * event, an order stored before the campaign's snapshot, a campaign never computed). Returns how
+ * many members' figures it corrected. First without any lock: the members' figures and the buckets
+ * are compared with the orders, and when nothing differs (the normal case) nothing is written, so
+ * order writes never wait for the check. Otherwise the recomputation runs again holding the
+ * campaign's lock exclusively, so order writes for its shop wait until it commits. `fresh`: members
+ * just inserted in the caller's transaction (the launch's snapshot, which already holds the lock):
+ * only customers with a window order are written, no scan for stale figures. Runs in the caller's
+ * transaction (or its own).
  */
-export async function reconcileCampaignTotals(sql: Sql, shop: string, campaignId: string, now: Date): Promise<number> {
-  return sql.transaction(async (tx) => {
+export async function reconcileCampaignTotals(
+  sql: Sql,
+  shop: string,
+  campaignId: string,
+  now: Date,
+  opts: { fresh?: boolean } = {},
+): Promise<number> {
+  const c = (await measuredCampaigns(sql, shop, [campaignId]))[0];
+  if (!c) return 0;
+  const window = { from: c.from, to: c.to, discountCode: c.code };
+  if (!opts.fresh) {
+    const truth = await purchaseTotalsByCustomer(sql, shop, memberGroupsRelation(c.id), window);
+    const drift = (
+      await sql.query<{ n: number }>(
+        `${WANT}, drift AS (SELECT 1 FROM want w JOIN "CampaignMember" m ON m."campaignId" = $2 AND m."customerId" = w."customerId" AND m.shop = $1 WHERE ${DIFFERS}) SELECT count(*)::int AS n FROM drift`,
+        truthParams(shop, c.id, truth),
+      )
+    )[0]!.n;
+    if (drift === 0 && (await bucketsDrift(sql, c)) === 0) {
+      await recountTouches(sql, c.id);
+      await sql.query(`UPDATE "Campaign" SET "totalsCheckedAt" = $2 WHERE id = $1`, [c.id, now.toISOString()]);
+      return 0;
+    }
+  }
+  const fixed = await sql.transaction(async (tx) => {
     await lockTotals(tx, [campaignId], "exclusive");
-    const c = (await measuredCampaigns(tx, shop, [campaignId]))[0];
-    if (!c) return 0;
-    const truth = await purchaseTotalsByCustomer(tx, shop, memberGroupsRelation(c.id), { from: c.from, to: c.to, discountCode: c.code });
+    const truth = await purchaseTotalsByCustomer(tx, shop, memberGroupsRelation(c.id), window);
     // Every member whose stored figures differ from the orders': those with an order now, and those
     // carrying figures without one (a cancelled or redacted order, an order moved away).
-    const fixed = await tx.query<{ n: number }>(
-      `WITH t AS (SELECT * FROM unnest($3::bigint[], $4::timestamp[], $5::numeric[], $6::int[], $7::numeric[]) AS u(customer, f, r, d, rt)),
-       want AS (
-         SELECT m."customerId", t.f, coalesce(t.r, 0) AS r, coalesce(t.d, 0) AS d, coalesce(t.rt, 0) AS rt
-           FROM "CampaignMember" m LEFT JOIN t ON t.customer = m."customerId"
-          WHERE m."campaignId" = $2 AND (t.customer IS NOT NULL OR m."windowFirstOrderAt" IS NOT NULL OR m."windowRevenue" <> 0
-                OR m."windowRedemptions" <> 0 OR m."windowRedeemedTotal" <> 0)
-       ), upd AS (
-         UPDATE "CampaignMember" m SET "windowFirstOrderAt" = w.f, "windowRevenue" = w.r, "windowRedemptions" = w.d, "windowRedeemedTotal" = w.rt
-           FROM want w
-          WHERE m."campaignId" = $2 AND m."customerId" = w."customerId" AND m.shop = $1
-            AND (m."windowFirstOrderAt" IS DISTINCT FROM w.f OR m."windowRevenue" <> w.r OR m."windowRedemptions" <> w.d OR m."windowRedeemedTotal" <> w.rt)
-          RETURNING 1)
-       SELECT count(*)::int AS n FROM upd`,
-      [
-        shop,
-        c.id,
-        truth.map((t) => t.customerId),
-        truth.map((t) => t.firstAt.toISOString()),
-        truth.map((t) => t.revenue),
-        truth.map((t) => t.redemptions),
-        truth.map((t) => t.redeemedTotal),
-      ],
-    );
+    const n = (
+      await tx.query<{ n: number }>(
+        `${opts.fresh ? FRESH : WANT}, upd AS (
+           UPDATE "CampaignMember" m SET "windowFirstOrderAt" = w.f, "windowRevenue" = w.r, "windowRedemptions" = w.d, "windowRedeemedTotal" = w.rt
+             FROM want w
+            WHERE m."campaignId" = $2 AND m."customerId" = w."customerId" AND m.shop = $1 AND ${DIFFERS}
+            RETURNING 1)
+         SELECT count(*)::int AS n FROM upd`,
+        truthParams(shop, c.id, truth),
+      )
+    )[0]!.n;
     await tx.query(`DELETE FROM "CampaignTotals" WHERE "campaignId" = $1`, [c.id]);
     await tx.query(
       `INSERT INTO "CampaignTotals" ("campaignId", shop, holdout, branch, day, customers, revenue, "revenueSq", redemptions, "redeemedTotal")
-       SELECT $1, $2, holdout, branch,
-              CASE WHEN "windowFirstOrderAt" IS NULL THEN -1 ELSE floor(extract(epoch from "windowFirstOrderAt" - $3::timestamp) / 86400)::int END AS day,
-              count(*), sum("windowRevenue"), sum("windowRevenue" * "windowRevenue"), sum("windowRedemptions"), sum("windowRedeemedTotal")
-         FROM "CampaignMember" WHERE "campaignId" = $1 GROUP BY 3, 4, 5`,
+       SELECT $1, $2, holdout, branch, day, customers, revenue, "revenueSq", redemptions, "redeemedTotal" FROM (${BUCKETS}) b`,
       [c.id, shop, c.from.toISOString()],
     );
-    await recountTouches(tx, c.id);
     await tx.query(`UPDATE "Campaign" SET "totalsCheckedAt" = $2 WHERE id = $1`, [c.id, now.toISOString()]);
-    return fixed[0]?.n ?? 0;
+    return n;
   });
+  // The trigger keeps the touch counts in every transaction that changes touches; no lock needed.
+  if (!opts.fresh) await recountTouches(sql, c.id);
+  return fixed;
+}
+
+/** The window figures the orders give ($3…$7, customers with a window order), as the statements below read them. */
+function truthParams(shop: string, campaignId: string, truth: CustomerWindowTotals[]): unknown[] {
+  return [
+    shop,
+    campaignId,
+    truth.map((t) => t.customerId),
+    truth.map((t) => t.firstAt.toISOString()),
+    truth.map((t) => t.revenue),
+    truth.map((t) => t.redemptions),
+    truth.map((t) => t.redeemedTotal),
+  ];
+}
+
+const TRUTH = `t AS (SELECT * FROM unnest($3::bigint[], $4::timestamp[], $5::numeric[], $6::int[], $7::numeric[]) AS u(customer, f, r, d, rt))`;
+/** Per member with a window order or carrying figures: what the orders say (zeros when none). */
+const WANT = `WITH ${TRUTH}, want AS (
+  SELECT m."customerId", t.f, coalesce(t.r, 0) AS r, coalesce(t.d, 0) AS d, coalesce(t.rt, 0) AS rt
+    FROM "CampaignMember" m LEFT JOIN t ON t.customer = m."customerId"
+   WHERE m."campaignId" = $2 AND (t.customer IS NOT NULL OR m."windowFirstOrderAt" IS NOT NULL OR m."windowRevenue" <> 0
+         OR m."windowRedemptions" <> 0 OR m."windowRedeemedTotal" <> 0))`;
+/** Members just inserted carry no figures: only those with a window order. */
+const FRESH = `WITH ${TRUTH}, want AS (SELECT t.customer AS "customerId", t.f, t.r, t.d, t.rt FROM t)`;
+const DIFFERS = `(m."windowFirstOrderAt" IS DISTINCT FROM w.f OR m."windowRevenue" <> w.r OR m."windowRedemptions" <> w.d OR m."windowRedeemedTotal" <> w.rt)`;
+/** The buckets as the members' figures sum up ($1 campaign, $3 launch). */
+const BUCKETS = `SELECT holdout, branch,
+         CASE WHEN "windowFirstOrderAt" IS NULL THEN -1 ELSE floor(extract(epoch from "windowFirstOrderAt" - $3::timestamp) / 86400)::int END AS day,
+         count(*)::int AS customers, sum("windowRevenue") AS revenue, sum("windowRevenue" * "windowRevenue") AS "revenueSq",
+         sum("windowRedemptions")::int AS redemptions, sum("windowRedeemedTotal") AS "redeemedTotal"
+    FROM "CampaignMember" WHERE "campaignId" = $1 GROUP BY 1, 2, 3`;
+
+/** How many buckets differ from the members' figures summed (0: the kept totals are right). */
+async function bucketsDrift(sql: Sql, c: MeasuredCampaign): Promise<number> {
+  const rows = await sql.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM (SELECT * FROM (${BUCKETS}) b WHERE $2::text IS NOT NULL) b
+       FULL JOIN (SELECT * FROM "CampaignTotals" WHERE "campaignId" = $1 AND customers <> 0) k USING (holdout, branch, day)
+      WHERE b.customers IS DISTINCT FROM k.customers OR b.revenue IS DISTINCT FROM k.revenue OR b."revenueSq" IS DISTINCT FROM k."revenueSq"
+         OR b.redemptions IS DISTINCT FROM k.redemptions OR b."redeemedTotal" IS DISTINCT FROM k."redeemedTotal"`,
+    [c.id, c.id, c.from.toISOString()],
+  );
+  return rows[0]!.n;
 }
 
 /** The exclusive lock alone, for a caller about to write a campaign's members (the launch's snapshot). */
@@ -310,13 +364,27 @@ export async function touchVariantTotals(sql: Sql, campaignId: string): Promise<
   );
 }
 
-/** Recounts a campaign's kept touch counts from its touches (the reconciliation; the trigger keeps them otherwise). */
-async function recountTouches(tx: Sql, campaignId: string): Promise<void> {
-  await tx.query(`DELETE FROM "CampaignTouchCount" WHERE "campaignId" = $1`, [campaignId]);
-  await tx.query(
-    `INSERT INTO "CampaignTouchCount" ("campaignId", shop, state, day, variant, "flowOnly", n)
-     SELECT "campaignId", min(shop), state, day, coalesce(variant, ''), coalesce(reason = 'flow_only', false), count(*)::int
-       FROM "CampaignTouch" WHERE "campaignId" = $1 GROUP BY 1, 3, 4, 5, 6 ORDER BY 1, 3, 4, 5, 6`,
+/**
+ * Recounts a campaign's kept touch counts from its touches when they differ (the reconciliation; the
+ * trigger keeps them otherwise). Safe beside the trigger: a touch change committed before the recount's
+ * statement is in it, a later one adds its difference to the recounted rows.
+ */
+async function recountTouches(sql: Sql, campaignId: string): Promise<void> {
+  const COUNTS = `SELECT state, day, coalesce(variant, '') AS variant, coalesce(reason = 'flow_only', false) AS "flowOnly", count(*)::int AS n
+                    FROM "CampaignTouch" WHERE "campaignId" = $1 GROUP BY 1, 2, 3, 4`;
+  const drift = await sql.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM (${COUNTS}) a FULL JOIN (SELECT * FROM "CampaignTouchCount" WHERE "campaignId" = $1 AND n <> 0) k
+       USING (state, day, variant, "flowOnly") WHERE a.n IS DISTINCT FROM k.n`,
     [campaignId],
   );
+  if (!drift[0]!.n) return;
+  await sql.transaction(async (tx) => {
+    await tx.query(`DELETE FROM "CampaignTouchCount" WHERE "campaignId" = $1`, [campaignId]);
+    await tx.query(
+      `INSERT INTO "CampaignTouchCount" ("campaignId", shop, state, day, variant, "flowOnly", n)
+       SELECT "campaignId", min(shop), state, day, coalesce(variant, ''), coalesce(reason = 'flow_only', false), count(*)::int
+         FROM "CampaignTouch" WHERE "campaignId" = $1 GROUP BY 1, 3, 4, 5, 6 ORDER BY 1, 3, 4, 5, 6`,
+      [campaignId],
+    );
+  });
 }
