@@ -79,6 +79,8 @@ export const SYNC_JOBS = {
   poll: "sync.poll",
   ingest: "sync.ingest",
   delta: "sync.delta",
+  /** The features' reactions to a batch of stored order webhooks (ADR 108). */
+  reactions: "sync.order-reactions",
 } as const;
 
 /** The resources a run exports, one bulk query each. */

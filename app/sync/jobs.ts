@@ -13,7 +13,14 @@ import { ShopDomain } from "../lib/parse";
  * - sync.poll   {shop, runId}          fallback when no finish webhook came; re-schedules itself with back-off
  * - sync.ingest {shop, runId, bulkId}  stream one finished operation into staging; the last one merges
  * - sync.delta  {shop}                 periodic healing sync (updated_at > watermark), every 6 h
+ * - sync.order-reactions {shop, changes} the features' onOrderChanged for one batch of order webhooks (ADR 108)
  */
+
+const OrderChangeSchema = z.object({
+  orderId: z.string().min(1),
+  customerId: z.string().min(1).nullable(),
+  previousCustomerId: z.string().min(1).nullish(),
+});
 
 export function syncJobDefinitions(deps: () => SyncDeps | Promise<SyncDeps>): JobDefinition[] {
   return [
@@ -42,6 +49,17 @@ export function syncJobDefinitions(deps: () => SyncDeps | Promise<SyncDeps>): Jo
       // from its last committed batch when taken over.
       expireInSeconds: 300,
       onGiveUp: async (p, err) => void (await failRun(await deps(), p, err)),
+    }),
+    defineJob({
+      queue: SYNC_JOBS.reactions,
+      payload: z.object({ shop: ShopDomain, changes: z.array(OrderChangeSchema).min(1) }),
+      // In order: a later change of one order must not be reacted to before an earlier one. A failure
+      // retries the batch; every reaction is idempotent (Shopify's retries already ran them twice).
+      handler: async (p) => {
+        const d = await deps();
+        for (const c of p.changes) await d.onOrderChanged?.({ shop: p.shop, ...c });
+      },
+      expireInSeconds: 300,
     }),
     defineJob({
       queue: SYNC_JOBS.delta,

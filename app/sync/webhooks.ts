@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { parseOrThrow } from "../lib/parse";
 import type { WebhookHandler } from "../webhooks/handlers.server";
-import type { OrdersWritten, SyncDeps } from "./context";
+import { SYNC_JOBS, type OrdersWritten, type SyncDeps } from "./context";
 import { onBulkOperationFinished } from "./poll";
 import type { Sql } from "../db/sql";
 import { applyCustomerWebhook, applyOrderChanges, parseOrderWebhook, type AppliedOrder, type ParsedOrderWebhook } from "./store/live";
@@ -15,13 +15,19 @@ const BulkFinish = z.object({ admin_graphql_api_id: z.string().min(1), status: z
  * idempotent anyway (newest-wins upserts, singleton ingestion jobs).
  */
 export function syncWebhookHandlers(deps: () => SyncDeps | Promise<SyncDeps>): Record<string, WebhookHandler> {
-  // Features react only to a change that won (a stale, late delivery changes nothing).
+  // Features react only to a change that won (a stale, late delivery changes nothing), and not
+  // while Shopify waits for the answer: one job per written batch runs their onOrderChanged
+  // (ADR 108). Under a storm those reactions were most of a delivery's statements (each feature's
+  // queries, each its own shop-scoped transaction); queued, a delivery is answered once its order
+  // is stored and its batch's reactions are durably queued, and the reactions catch up behind it.
+  const queueReactions: AfterApplied = async (shop, changes) => {
+    await (await deps()).queue.send(SYNC_JOBS.reactions, { shop, changes });
+  };
   const orderHandler: WebhookHandler = async ({ shop, payload, db }) => {
     // Parsed here, so bad input fails this delivery alone (400) before it joins a batch.
     const order = parseOrderWebhook(payload);
-    const { outcome, ...change } = await orderBatcher.apply(db.sql, shop, order, (await deps()).onOrdersWritten);
-    if (outcome !== "applied") return;
-    await (await deps()).onOrderChanged?.({ shop, ...change });
+    const d = await deps();
+    await orderBatcher.apply(db.sql, shop, order, d.onOrdersWritten, d.onOrderChanged ? queueReactions : undefined);
   };
   return {
     BULK_OPERATIONS_FINISH: async ({ shop, payload }) => {
@@ -37,11 +43,15 @@ export function syncWebhookHandlers(deps: () => SyncDeps | Promise<SyncDeps>): R
 /** Most orders written in one transaction. */
 const MAX_BATCH = 200;
 
+/** The orders of one batch that changed, after their transaction committed; a failure fails their deliveries. */
+export type AfterApplied = (shop: string, changes: Array<Omit<AppliedOrder, "outcome">>) => Promise<void>;
+
 interface Pending {
   sql: Sql;
   shop: string;
   order: ParsedOrderWebhook;
   onWritten: OrdersWritten | undefined;
+  afterApplied: AfterApplied | undefined;
   resolve: (r: AppliedOrder) => void;
   reject: (e: unknown) => void;
 }
@@ -60,26 +70,44 @@ export function createOrderBatcher(maxBatch = MAX_BATCH) {
   const queue: Pending[] = [];
   let running = false;
 
+  /** The batch's reactions (orders that changed), before any of its deliveries is answered. */
+  async function react(batch: Pending[], results: AppliedOrder[]) {
+    const after = batch[0]!.afterApplied;
+    const changes = results.filter((r) => r.outcome === "applied").map(({ outcome: _, ...change }) => change);
+    if (after && changes.length) await after(batch[0]!.shop, changes);
+  }
+
   async function write(batch: Pending[]) {
     const { sql, shop } = batch[0]!;
+    let results: AppliedOrder[];
     try {
-      const results = await applyOrderChanges(
+      results = await applyOrderChanges(
         sql,
         shop,
         batch.map((p) => p.order),
         batch[0]!.onWritten,
       );
-      batch.forEach((p, i) => p.resolve(results[i]!));
     } catch (e) {
       if (batch.length === 1) return batch[0]!.reject(e);
       for (const p of batch) {
         try {
-          p.resolve((await applyOrderChanges(p.sql, p.shop, [p.order], p.onWritten))[0]!);
-        } catch (one) {
-          p.reject(one);
+          const one = await applyOrderChanges(p.sql, p.shop, [p.order], p.onWritten);
+          await react([p], one);
+          p.resolve(one[0]!);
+        } catch (err) {
+          p.reject(err);
         }
       }
+      return;
     }
+    // Stored but not yet queued for the features: their deliveries fail (500) and Shopify's retry
+    // writes the same version again (newest wins on equal updated_at) and queues its reactions.
+    try {
+      await react(batch, results);
+    } catch (e) {
+      return batch.forEach((p) => p.reject(e));
+    }
+    batch.forEach((p, i) => p.resolve(results[i]!));
   }
 
   async function drain() {
@@ -91,7 +119,8 @@ export function createOrderBatcher(maxBatch = MAX_BATCH) {
         const batch: Pending[] = [];
         const rest: Pending[] = [];
         for (const p of queue) {
-          const same = p.sql === first.sql && p.shop === first.shop && p.onWritten === first.onWritten;
+          const same =
+            p.sql === first.sql && p.shop === first.shop && p.onWritten === first.onWritten && p.afterApplied === first.afterApplied;
           if (batch.length < maxBatch && same && !ids.has(p.order.id)) {
             ids.add(p.order.id);
             batch.push(p);
@@ -106,9 +135,15 @@ export function createOrderBatcher(maxBatch = MAX_BATCH) {
   }
 
   return {
-    apply(sql: Sql, shop: string, order: ParsedOrderWebhook, onWritten?: OrdersWritten): Promise<AppliedOrder> {
+    apply(
+      sql: Sql,
+      shop: string,
+      order: ParsedOrderWebhook,
+      onWritten?: OrdersWritten,
+      afterApplied?: AfterApplied,
+    ): Promise<AppliedOrder> {
       return new Promise<AppliedOrder>((resolve, reject) => {
-        queue.push({ sql, shop, order, onWritten, resolve, reject });
+        queue.push({ sql, shop, order, onWritten, afterApplied, resolve, reject });
         if (!running) void drain();
       });
     },
