@@ -38,7 +38,18 @@ export function jsonError(
     ...(opts.code ? { code: opts.code } : {}),
     ...(opts.fieldErrors ? { fieldErrors: opts.fieldErrors } : {}),
   };
-  return Response.json(body, { status, headers: opts.headers });
+  return jsonResponse(body, { status, headers: opts.headers });
+}
+
+/**
+ * `Response.json` without relying on the static method: remix-serve's Node globals replace
+ * `Response` with a class that lacks it, so in the production server `Response.json(...)` throws
+ * (a 500) while tests under plain Node pass (found by test/e2e/visits.test.ts).
+ */
+export function jsonResponse(body: unknown, init: { status?: number; headers?: HeadersInit } = {}): Response {
+  const headers = new Headers(init.headers);
+  if (!headers.has("Content-Type")) headers.set("Content-Type", "application/json; charset=utf-8");
+  return new Response(JSON.stringify(body), { status: init.status ?? 200, headers });
 }
 
 /** A form that did not validate: 400 with the message for each field (and one line for the banner). */

@@ -2,7 +2,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { database } from "../db.server";
 import { messaging, proxyScope } from "../app.server";
 import { AppError } from "../lib/errors";
-import { errorResponse, jsonError } from "../lib/http";
+import { errorResponse, jsonError, jsonResponse } from "../lib/http";
 import { recordVisit } from "../messaging/engagement";
 
 /**
@@ -35,7 +35,7 @@ export const action = async ({ request }: ActionFunctionArgs) =>
       await database.ready();
       const r = await recordVisit(messaging.engagementDeps(), { shop, customerId, body });
       if (r.status === 204) return new Response(null, { status: 204, headers: NO_STORE });
-      return Response.json(r, { status: r.status, headers: NO_STORE });
+      return jsonResponse(r, { status: r.status, headers: NO_STORE });
     } catch (e) {
       return errorResponse(e, { headers: NO_STORE, codes: ["INVALID_INPUT"] });
     }
