@@ -9,15 +9,16 @@ import { buildApp, startAppServer, ROOT } from "../test/support/app-server";
 import { startEmulator } from "../test/shopify-emulator";
 import { startMailSink } from "../test/messaging/mail-sink";
 import { emulatorAppEnv } from "../test/support/embedded";
+import { DEMO_DEFAULTS } from "./demo-defaults";
 
 const { values: args } = parseArgs({
   options: {
     port: { type: "string", default: process.env.PORT ?? "3000" },
     "emulator-port": { type: "string", default: "4100" },
-    shop: { type: "string", default: "winback-demo.myshopify.com" },
-    customers: { type: "string", default: "3000" },
-    years: { type: "string", default: "4" },
-    seed: { type: "string", default: "42" },
+    shop: { type: "string", default: DEMO_DEFAULTS.shop },
+    customers: { type: "string", default: String(DEMO_DEFAULTS.customers) },
+    years: { type: "string", default: String(DEMO_DEFAULTS.years) },
+    seed: { type: "string", default: String(DEMO_DEFAULTS.seed) },
     "no-build": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },

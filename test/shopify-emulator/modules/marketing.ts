@@ -26,6 +26,16 @@ function deliverCustomerUpdate(ctx: RequestContext, c: number) {
 
 // ---------------- tags ----------------
 
+/**
+ * Tags the app added through tagsAdd (calls or bulk lines), per customer index. Not Shopify state:
+ * the simulated shoppers (shoppers.ts) read it to know which customers the app contacted, e.g. an
+ * experiment's perk arm, whose members get a tag and emails but no code.
+ */
+const appAddedTags = new WeakMap<ShopState, Map<number, Set<string>>>();
+export function tagsAddedByApp(shop: ShopState): ReadonlyMap<number, ReadonlySet<string>> {
+  return appAddedTags.get(shop) ?? new Map();
+}
+
 /** Shopify splits each entry on commas, trims, drops blanks and dedupes case-insensitively. */
 export function normalizeTags(input: string[] | string): string[] {
   const list = Array.isArray(input) ? input : [input];
@@ -80,6 +90,13 @@ function tagsMutation(ctx: RequestContext, id: string, tags: string[], mode: "ad
   } else {
     const drop = new Set(wanted.map((t) => t.toLowerCase()));
     next = current.filter((t) => !drop.has(t.toLowerCase()));
+  }
+  if (mode === "add") {
+    const byCustomer = appAddedTags.get(ctx.shop) ?? new Map<number, Set<string>>();
+    appAddedTags.set(ctx.shop, byCustomer);
+    const mine = byCustomer.get(c) ?? new Set<string>();
+    for (const t of wanted) mine.add(t.toLowerCase());
+    byCustomer.set(c, mine);
   }
   // Shopify only bumps updated_at and sends customers/update when the tag set actually changed.
   if (next.length !== current.length) {
