@@ -1,5 +1,5 @@
 import type { Sql } from "../db/sql";
-import { clickSignalBatches } from "../messaging/click-signals";
+import { clickSignalBatches } from "../messaging/store";
 import { orderSignalBatches } from "../sync/store/order-signals";
 import type { Computation } from "./worker-client";
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SIGNAL_KINDS, type SignalEvents } from "../../app/domain/analytics/index";
-import { clickSignalBatches } from "../../app/messaging/click-signals";
+import { clickSignalBatches } from "../../app/messaging/store";
 import { orderSignalBatches } from "../../app/sync/store/order-signals";
 import { feedSignals } from "../../app/analysis/signals";
 import { createTestDb, type TestDb } from "../support/db";
