@@ -212,12 +212,48 @@ export function pgliteSql(db: PGlite | Transaction, shop?: string): Sql {
   return self;
 }
 
+/**
+ * The shop a pooled connection is confined to for its whole session (SET ROLE + winback.shop, not
+ * LOCAL), or absent when it runs as the app's own role. A scoped statement on a connection already
+ * confined to its shop is one round trip instead of three (BEGIN with SET LOCAL, the statement,
+ * COMMIT; bench/rls.ts); every checkout, scoped or not, first brings the connection to the scope it
+ * needs, so an unscoped (system) statement never runs confined and a scoped one never runs open.
+ */
+const sessionScope = new WeakMap<pg.PoolClient, string>();
+
+/** `pool.connect()` with the connection brought to `shop`'s session scope, or to none (the app's role). */
+async function checkout(pool: pg.Pool, shop: string | undefined): Promise<pg.PoolClient> {
+  const client = await pool.connect();
+  if (sessionScope.get(client) === shop) return client;
+  try {
+    if (shop === undefined) {
+      await client.query(`RESET ROLE; SELECT set_config('winback.shop', '', false)`);
+      sessionScope.delete(client);
+    } else {
+      await client.query(sessionScopeStatements(shop));
+      sessionScope.set(client, shop);
+    }
+  } catch (e) {
+    // Its scope is unknown now: the connection is closed rather than returned to the pool.
+    client.release(e instanceof Error ? e : new Error(String(e)));
+    throw e;
+  }
+  return client;
+}
+
+/** shopScopeStatements for a whole session rather than one transaction (checkout). */
+function sessionScopeStatements(shop: string): string {
+  return shopScopeStatements(shop)
+    .replace("SET LOCAL ROLE", "SET ROLE")
+    .replace(/, true\)$/, ", false)");
+}
+
 export function pgPoolSql(pool: pg.Pool | pg.PoolClient, inTx = false, shop?: string): Sql {
-  /** A transaction on its own pooled connection; `preamble` rides in BEGIN's message (one round trip). */
-  async function inTransaction<T>(fn: (tx: Sql) => Promise<T>, preamble?: string, scope?: string): Promise<T> {
-    const client = await (pool as pg.Pool).connect();
+  /** A transaction on its own pooled connection, in `scope`'s session scope (none: the app's role). */
+  async function inTransaction<T>(fn: (tx: Sql) => Promise<T>, scope?: string): Promise<T> {
+    const client = await checkout(pool as pg.Pool, scope);
     try {
-      await client.query(preamble ? `BEGIN; ${preamble}` : "BEGIN");
+      await client.query("BEGIN");
       const out = await fn(pgPoolSql(client, true, scope));
       await client.query("COMMIT");
       return out;
@@ -228,15 +264,24 @@ export function pgPoolSql(pool: pg.Pool | pg.PoolClient, inTx = false, shop?: st
       client.release();
     }
   }
+  /** One statement outside a transaction on a connection in `scope`'s session scope. */
+  async function once<T>(scope: string | undefined, text: string, params?: unknown[]): Promise<T[]> {
+    if (inTx) return ((await pool.query(text, params)) as pg.QueryResult).rows as T[];
+    const client = await checkout(pool as pg.Pool, scope);
+    try {
+      return (await client.query(text, params)).rows as T[];
+    } finally {
+      client.release();
+    }
+  }
   const self: Sql = {
     engine: "postgres",
     shop,
     async query<T>(text: string, params?: unknown[]) {
-      const r = await pool.query(text, params);
-      return r.rows as T[];
+      return once<T>(undefined, text, params);
     },
     async exec(text: string) {
-      await pool.query(text);
+      await once(undefined, text);
     },
     async transaction<T>(fn: (tx: Sql) => Promise<T>) {
       if (inTx) return fn(self);
@@ -257,16 +302,16 @@ export function pgPoolSql(pool: pg.Pool | pg.PoolClient, inTx = false, shop?: st
     },
     forShop(other) {
       if (inTx) return scopeWithinTransaction(self, other);
-      const setup = shopScopeStatements(other);
-      // Three round trips a query (BEGIN with the setup, the query, COMMIT): node-postgres does not
-      // pipeline, and SET LOCAL needs the transaction. bench/rls.ts measures what that costs.
+      shopScopeStatements(other); // refuses a value that is not a shop domain before any checkout
+      // A statement is one round trip on a connection already confined to this shop (checkout);
+      // bench/rls.ts measures what the scope costs.
       const scoped: Sql = {
         engine: "postgres",
         shop: other,
-        query: (text, params) => inTransaction((tx) => tx.query(text, params), setup, other),
-        exec: (text) => inTransaction((tx) => tx.exec(text), setup, other),
-        transaction: (fn) => inTransaction(fn, setup, other),
-        copyFrom: (table, columns, rows, opts) => inTransaction((tx) => tx.copyFrom(table, columns, rows, opts), setup, other),
+        query: (text, params) => once(other, text, params),
+        exec: async (text) => void (await once(other, text)),
+        transaction: (fn) => inTransaction(fn, other),
+        copyFrom: (table, columns, rows, opts) => inTransaction((tx) => tx.copyFrom(table, columns, rows, opts), other),
         forShop: (s) => (s === other ? scoped : withShop(self, s)),
       };
       return scoped;
