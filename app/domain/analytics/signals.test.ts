@@ -11,23 +11,13 @@ import { analyze } from "./analyze";
 import { auc } from "./auc";
 import { HistoryAccumulator, type PurchaseHistories } from "./histories";
 import { presentSignals, signalFeatures, SignalsBuilder, type CustomerSignals } from "./signals";
-
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../stats/prng";
 
 const AS_OF = 730,
   H = 91;
 
 function simulate(n: number, seed: number) {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const exp = (mean: number) => -Math.log(1 - r()) * mean;
   const acc = new HistoryAccumulator("UTC");
   const sig = new SignalsBuilder("UTC");
