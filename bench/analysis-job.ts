@@ -219,6 +219,10 @@ export interface AnalysisJobFigures {
   phases: AnalysisPhases;
   /** Delay of this (the job's, the web server's) thread's event loop during the job, ms. */
   loopDelay: { p50: number; p95: number; p99: number; max: number };
+  /** Highest RSS sampled (every 50 ms, the whole process: both threads) while reading, fitting and writing, MB. */
+  rssByPhase: { read: number; fit: number; write: number };
+  /** Highest V8 heap of the job's thread alone (heapTotal) in the same samples, MB: the rest of the RSS is the worker's and native memory. */
+  mainHeapByPhase: { read: number; fit: number; write: number };
 }
 
 /**
@@ -232,6 +236,14 @@ export async function runAnalysisJobOnce(sql: Sql, shop: string = BENCH_SHOP, as
   loop.enable();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
+  // Where the peak RSS is reached: samples of (time, RSS), split by the phases' durations afterwards.
+  const samples: Array<[number, number]> = [];
+  const heap: Array<[number, number]> = [];
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    samples.push([performance.now() - t0, m.rss]);
+    heap.push([performance.now() - t0, m.heapTotal]);
+  }, 50);
   // BENCH_IN_THREAD=1: the computation on the job's own thread (the fallback, and what ran before ADR 096), for comparison.
   const compute = process.env.BENCH_IN_THREAD ? { inThread: true } : undefined;
   const out = await runAnalysisJob(
@@ -240,6 +252,7 @@ export async function runAnalysisJobOnce(sql: Sql, shop: string = BENCH_SHOP, as
   );
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  clearInterval(sampler);
   loop.disable();
   const ms = (ns: number) => ns / 1e6;
   if (!out || !phases) throw new Error(`The analysis job did not run for ${shop} (not installed?)`);
@@ -250,7 +263,15 @@ export async function runAnalysisJobOnce(sql: Sql, shop: string = BENCH_SHOP, as
     customers: out.summary.customers,
     phases,
     loopDelay: { p50: ms(loop.percentile(50)), p95: ms(loop.percentile(95)), p99: ms(loop.percentile(99)), max: ms(loop.max) },
+    rssByPhase: rssByPhase(samples, phases),
+    mainHeapByPhase: rssByPhase(heap, phases),
   };
+}
+
+function rssByPhase(samples: Array<[number, number]>, p: AnalysisPhases): AnalysisJobFigures["rssByPhase"] {
+  const peak = (from: number, to: number) =>
+    Math.max(0, ...samples.filter(([t]) => t >= from && t < to).map(([, rss]) => rss)) / 1024 / 1024;
+  return { read: peak(0, p.readMs), fit: peak(p.readMs, p.readMs + p.fitMs), write: peak(p.readMs + p.fitMs, Infinity) };
 }
 
 /** The same orders through the pure analysis in memory (no database): the baseline. */
@@ -319,6 +340,11 @@ async function main() {
   );
   console.log(
     `  phases: read ${s(p.readMs)} s (${p.batches} batches; histories built ${s(p.buildMs)} s ${p.worker ? "on the worker" : "in-thread"}), fit ${s(p.fitMs)} s, write ${s(p.writeMs)} s (COPY into the run's table ${s(p.loadMs ?? 0)} s, indexes ${s(p.indexMs ?? 0)} s, swap ${s(p.swapMs)} s; scoring + COPY text ${s(p.scoreMs)} s of it, ${p.worker ? "on the worker" : "in-thread"}), other ${s(job.wallMs - p.readMs - p.fitMs - p.writeMs)} s`,
+  );
+  const r = job.rssByPhase;
+  const h = job.mainHeapByPhase;
+  console.log(
+    `  peak RSS sampled while reading ${r.read.toFixed(0)} MB, fitting ${r.fit.toFixed(0)} MB, writing ${r.write.toFixed(0)} MB (of which the job thread's V8 heap ${h.read.toFixed(0)} / ${h.fit.toFixed(0)} / ${h.write.toFixed(0)} MB)`,
   );
   const d = job.loopDelay;
   console.log(
