@@ -82,6 +82,45 @@ export async function completeClaim(sql: Sql, claim: Claim, now: Date): Promise<
   await sql.query(`UPDATE "WebhookEvent" SET "completedAt" = ${utc("$2")} WHERE "webhookId" = $1`, [claim.rowId, now.toISOString()]);
 }
 
+/**
+ * Group commit for completions (docs/decisions/108-webhook-storm.md): under a storm every delivery's
+ * completion was its own commit, each waiting for its WAL flush. Completions that arrive while one
+ * UPDATE is running are written together by the next; an idle app writes at once. A delivery is
+ * still answered only after its own completion committed.
+ */
+export function createClaimCompleter() {
+  const pending = new Map<Sql, Array<{ rowId: string; at: Date; resolve: () => void; reject: (e: unknown) => void }>>();
+  const running = new Set<Sql>();
+  async function drain(sql: Sql) {
+    running.add(sql);
+    try {
+      for (let batch = pending.get(sql); batch?.length; batch = pending.get(sql)) {
+        pending.set(sql, []);
+        try {
+          // Each claim keeps its own completion time (the latest of a claim's duplicates' never arrives: one owner).
+          await sql.query(
+            `UPDATE "WebhookEvent" e SET "completedAt" = (u.at::timestamptz AT TIME ZONE 'UTC')
+             FROM unnest($1::text[], $2::text[]) AS u(id, at) WHERE e."webhookId" = u.id`,
+            [batch.map((c) => c.rowId), batch.map((c) => c.at.toISOString())],
+          );
+          batch.forEach((c) => c.resolve());
+        } catch (e) {
+          batch.forEach((c) => c.reject(e));
+        }
+      }
+    } finally {
+      running.delete(sql);
+    }
+  }
+  return (sql: Sql, claim: Claim, now: Date) =>
+    new Promise<void>((resolve, reject) => {
+      const list = pending.get(sql) ?? [];
+      list.push({ rowId: claim.rowId, at: now, resolve, reject });
+      pending.set(sql, list);
+      if (!running.has(sql)) void drain(sql);
+    });
+}
+
 /** The handler failed: drop the claim so Shopify's retry of this delivery runs it again. */
 export async function releaseClaim(sql: Sql, claim: Claim): Promise<void> {
   await sql.query(`DELETE FROM "WebhookEvent" WHERE "webhookId" = $1 AND "completedAt" IS NULL`, [claim.rowId]);

@@ -6,7 +6,7 @@ import type { Database } from "../db/open";
 import { AppError, httpStatusFor, isAppError } from "../lib/errors";
 import { parseJsonClean } from "../lib/text";
 import { BodyTooLarge, checkDeliveryAge, MAX_WEBHOOK_BODY_BYTES, readBodyCapped } from "./boundary";
-import { CLAIM_RETENTION_MS, claimDelivery, completeClaim, DEFAULT_CLAIM_LEASE_MS, pruneClaims, releaseClaim } from "./claims";
+import { CLAIM_RETENTION_MS, claimDelivery, createClaimCompleter, DEFAULT_CLAIM_LEASE_MS, pruneClaims, releaseClaim } from "./claims";
 import type { WebhookHandlers } from "./handlers.server";
 import { EVENTS_HMAC_HEADER, topicForStorage, verifyWebhook } from "./verify";
 
@@ -50,6 +50,8 @@ export interface DispatchOptions {
 }
 
 let completedSincePrune = 0;
+/** One per process: every delivery's completion joins its group commits. */
+const completeClaim = createClaimCompleter();
 
 const defaults = (): Omit<DispatchOptions, "handlers"> => ({
   db: database,
