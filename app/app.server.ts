@@ -99,8 +99,8 @@ const SYSTEM_JOBS = new Map<string, string>([
     "COPY straight into Order/OrderLine (under RLS it needs a temp table, an extra pass over millions of rows) and ANALYZE of Order",
   ],
   [SYNC_JOBS.delta, "the sync chain loads by COPY and ANALYZEs Order (skipped for a non-owner role)"],
-  [ANALYSIS_JOBS.run, "replaces CustomerScore by COPY (under RLS through a temp table, an extra pass over a million rows)"],
-  [ANALYSIS_JOBS.daily, "runs the analysis inline: COPY into CustomerScore"],
+  [ANALYSIS_JOBS.run, "creates, loads (COPY) and indexes its own CustomerScore partition and swaps it in (DDL, ADR 106)"],
+  [ANALYSIS_JOBS.daily, "runs the analysis inline: its CustomerScore partition (DDL, ADR 106)"],
   [LAUNCH_QUEUE, "ANALYZE of CampaignMember/CampaignTouch after the snapshot (a non-owner's ANALYZE is skipped)"],
 ]);
 
