@@ -47,5 +47,6 @@ export {
   signalFeatures,
   presentSignals,
   type CustomerSignals,
+  type SignalEvents,
   type SignalKind,
 } from "./signals";

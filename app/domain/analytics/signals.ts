@@ -16,6 +16,13 @@ export type SignalKind = (typeof SIGNAL_KINDS)[number];
 /** Clicks count over this many days before the day a feature is computed for. */
 export const CLICK_WINDOW_DAYS = 90;
 
+/** Events as read from storage: event k is `customerIds[k]`'s SIGNAL_KINDS[kinds[k]] at `at[k]` (epoch ms). */
+export interface SignalEvents {
+  customerIds: string[];
+  kinds: Uint8Array;
+  at: Float64Array;
+}
+
 /** Events per customer in CSR layout, aligned to a PurchaseHistories' customer indices, sorted by day. */
 export interface CustomerSignals {
   offsets: Int32Array;
