@@ -25,6 +25,12 @@ export interface StormOptions {
   customers: string[];
   /** First order id; new order k is orderIdBase + k. */
   orderIdBase: number;
+  /**
+   * A delivery not yet sent this long after its due time is not sent at all (counted in `unsent`):
+   * an app far slower than the rate would otherwise keep the bench running for as long as it takes
+   * to work through the backlog.
+   */
+  maxLagSeconds?: number;
   /** Seed of the mix (the same seed sends the same plan). */
   seed?: number;
   log: (line: string) => void;
@@ -46,6 +52,8 @@ interface Delivery {
 export interface StormResult {
   due: number;
   answered: number;
+  /** Deliveries given up on: still unsent maxLagSeconds after their due time. */
+  unsent: number;
   kinds: Record<DeliveryKind, number>;
   /** status → count of every non-2xx answer (and -1 for network errors). */
   failures: Map<number, number>;
@@ -196,6 +204,7 @@ export async function runStorm(o: StormOptions): Promise<StormResult> {
   const r: StormResult = {
     due: total,
     answered: 0,
+    unsent: 0,
     kinds,
     failures: new Map(),
     failureSamples: [],
@@ -257,6 +266,11 @@ export async function runStorm(o: StormOptions): Promise<StormResult> {
       if (i >= total) return;
       const wait = start + (i * 1000) / o.ratePerSec - performance.now();
       if (wait > 1) await new Promise((res) => setTimeout(res, wait));
+      if (-wait > (o.maxLagSeconds ?? 30) * 1000) {
+        r.unsent = total - i;
+        next = total;
+        return;
+      }
       await send(i);
     }
   };
@@ -293,8 +307,8 @@ export async function runStorm(o: StormOptions): Promise<StormResult> {
 }
 
 /** p50/p95/p99/max of the deliveries selected by `keep` (all when omitted). */
-export function latencyFigures(values: Float64Array, keep?: (i: number) => boolean) {
-  const s = Float64Array.from(keep ? values.filter((_, i) => keep(i)) : values).sort();
+export function latencyFigures(values: Float64Array, keep?: (i: number) => boolean, sent?: Int16Array) {
+  const s = Float64Array.from(values.filter((_, i) => (!sent || sent[i] !== 0) && (!keep || keep(i)))).sort();
   return { n: s.length, p50: pct(s, 0.5), p95: pct(s, 0.95), p99: pct(s, 0.99), max: s.length ? s[s.length - 1]! : NaN };
 }
 
