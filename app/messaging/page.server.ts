@@ -10,7 +10,11 @@ import { forgetShopMailContext, loadMessagingSettings } from "./messenger";
 import { MessagingSettingsSchema, TEMPLATE_IDS, type MessagingSettings, type TemplateBlocks, type TemplateId } from "./settings";
 import { hasSuppression, skipCountsByReason } from "./store";
 import { verifyUnsubscribeToken } from "./token";
+import { themeEmbedUrl } from "../lib/theme-editor";
 import { unsubscribeWithToken, type SuppressDeps } from "./unsubscribe";
+
+/** The visits embed block's handle: its file name in extensions/points-expiry-banner/blocks/. */
+const VISITS_EMBED_HANDLE = "storefront-visits";
 
 /**
  * Loaders and actions of the pages that show email: the dashboard's and the campaign pages' email
@@ -42,6 +46,8 @@ export interface EmailSettingsPage {
   shop: { name: string; domain: string; currencyCode: string; ianaTimezone: string; email: string | null };
   status: EmailStatus;
   now: string;
+  /** Theme editor deep link with the storefront visits embed ticked (ADR 102): off until the merchant saves it. */
+  visitsEmbedUrl: string;
 }
 
 /** The settings page: the stored settings (defaulted once from Shopify), the shop's facts for the preview, the status. */
@@ -52,7 +58,13 @@ export async function loadEmailSettingsPage(
   // Shopify is asked only until the defaults were read once.
   const settings = await fillEmailDefaultsFromShopify(ctx.db.sql, () => ctx.adminClient(shop), shop, ctx.now());
   const facts = await shopFacts(ctx.db.sql, shop);
-  return { settings, shop: { ...facts, domain: shop }, status: await loadEmailStatus(ctx, shop), now: ctx.now().toISOString() };
+  return {
+    settings,
+    shop: { ...facts, domain: shop },
+    status: await loadEmailStatus(ctx, shop),
+    now: ctx.now().toISOString(),
+    visitsEmbedUrl: themeEmbedUrl(shop, ctx.env().SHOPIFY_API_KEY, VISITS_EMBED_HANDLE),
+  };
 }
 
 const text = (max: number) => z.string().max(max, `At most ${max} characters`);

@@ -1,4 +1,5 @@
 import { isAppError } from "../lib/errors";
+import { themeEmbedUrl } from "../lib/theme-editor";
 import { cleanForm, formNumber, formText, issueMessage, type FormIssue } from "../lib/form";
 import { parseOrThrow } from "../lib/parse";
 import { pointsAppSettingsSchema, type PointsAppSettings } from "./settings";
@@ -6,9 +7,9 @@ import { pointsAppSettingsSchema, type PointsAppSettings } from "./settings";
 /** The embed block's handle is its file name in extensions/points-expiry-banner/blocks/. */
 export const APP_EMBED_HANDLE = "points-expiry-banner";
 
-/** Shopify's deep link that opens the theme editor on App embeds with ours switched on. */
+/** Shopify's deep link that opens the theme editor on App embeds with the points banner ticked. */
 export function themeEditorUrl(shop: string, apiKey: string): string {
-  return `https://${shop}/admin/themes/current/editor?context=apps&activateAppId=${encodeURIComponent(apiKey)}/${APP_EMBED_HANDLE}`;
+  return themeEmbedUrl(shop, apiKey, APP_EMBED_HANDLE);
 }
 
 /** What the settings form sets: everything but the program state (turned on and off on its own). */

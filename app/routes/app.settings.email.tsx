@@ -2,7 +2,21 @@ import { useEffect, useMemo, useState } from "react";
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { Banner, BlockStack, Box, Button, Card, FormLayout, InlineGrid, Layout, Page, Select, Text, TextField } from "@shopify/polaris";
+import {
+  Banner,
+  BlockStack,
+  Box,
+  Button,
+  Card,
+  FormLayout,
+  InlineGrid,
+  InlineStack,
+  Layout,
+  Page,
+  Select,
+  Text,
+  TextField,
+} from "@shopify/polaris";
 import { useAppBridge } from "@shopify/app-bridge-react";
 import { adminScope, appContext } from "../app.server";
 import { cleanForm, formObject } from "../lib/form";
@@ -34,7 +48,7 @@ const TEMPLATE_LABELS: Record<TemplateId, string> = {
 type Values = Record<string, string>;
 
 export default function EmailSettings() {
-  const { settings, shop, status, now } = useLoaderData<typeof loader>();
+  const { settings, shop, status, now, visitsEmbedUrl } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const nav = useNavigation();
   const shopify = useAppBridge();
@@ -243,6 +257,24 @@ export default function EmailSettings() {
                   srcDoc={preview.doc}
                   style={{ width: "100%", height: 460, border: "1px solid #ddd", borderRadius: 8 }}
                 />
+              </BlockStack>
+            </Card>
+          </Layout.AnnotatedSection>
+          <Layout.AnnotatedSection
+            title="Storefront visits"
+            description="See on a customer's profile when they came back to your store after an email. Only logged-in customers, and only where your store's privacy settings allow analytics."
+          >
+            <Card>
+              <BlockStack gap="200">
+                <Text as="p">
+                  The visits app embed is off until you turn it on in your theme. It sends the page a logged-in customer opened (no query
+                  string, no IP address) through the app proxy; guests are never tracked.
+                </Text>
+                <InlineStack>
+                  <Button url={visitsEmbedUrl} target="_blank">
+                    Turn on visit tracking in your theme
+                  </Button>
+                </InlineStack>
               </BlockStack>
             </Card>
           </Layout.AnnotatedSection>

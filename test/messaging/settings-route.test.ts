@@ -50,6 +50,12 @@ describe("email settings page (app/routes/app.settings.email.tsx)", () => {
     const body = await res.json();
     expect(body.status).toMatchObject({ mailServer: false, postalAddress: false });
     expect(body.settings).toMatchObject({ locale: "en", contactCapPer30Days: 6, postalAddress: "" });
+    // The visits embed is off until the merchant saves it on in the theme editor: the page links there.
+    expect(body.visitsEmbedUrl).toMatch(
+      new RegExp(
+        `^https://${SHOP.replace(/\./g, "\\.")}/admin/themes/current/editor\\?context=apps&activateAppId=[^/]+/storefront-visits$`,
+      ),
+    );
   });
 
   it("refuses to save without a postal address and says why, next to the field", async () => {
