@@ -14,6 +14,7 @@ import { withShop, type Sql } from "../../app/db/sql";
 import { applyOrderChanges, parseOrderWebhook } from "../../app/sync/store/live";
 import { createOrderBatcher } from "../../app/sync/webhooks";
 import { createTestDb, databaseKinds, type TestDb } from "../support/db";
+import { mulberry32 } from "../../app/domain/stats/prng";
 
 /**
  * A campaign's measurement totals kept up to date as orders arrive (ADR 105) must equal, exactly,
@@ -26,18 +27,6 @@ const S = "totals.myshopify.com";
 const DAY = 86_400_000;
 const LAUNCH = Date.UTC(2026, 9, 1, 9, 30);
 const CODE = "WB-TOTALS1";
-
-/** Deterministic PRNG (mulberry32), so a failure reproduces. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface OrderState {
   id: number;
@@ -126,7 +115,7 @@ describe.each(databaseKinds)("campaign measurement totals kept from the orders (
 
   it("equal the from-scratch join after a random sequence of orders, refunds, cancellations, edits, duplicate and stale deliveries", async () => {
     const sql = t.db.sql;
-    const random = rng(105);
+    const random = mulberry32(105); // seeded, so a failure reproduces
     const pick = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)]!;
     const orders: OrderState[] = [];
     const batcher = createOrderBatcher(20);
