@@ -47,11 +47,18 @@ interface Column {
   hasDefault: boolean;
 }
 
-/** Every column of the app's tables, read from the schema itself (so a new table is never missed). */
+/**
+ * Every column of the app's tables, read from the schema itself (so a new table is never missed).
+ * Partitions are left out: a shop's scores live in a partition of CustomerScore (ADR 106), read,
+ * exported and deleted through the partitioned table.
+ */
 async function columns(sql: Sql): Promise<Column[]> {
   return sql.query<Column>(
     `SELECT table_name AS "table", column_name AS "column", data_type AS type, is_nullable = 'YES' AS nullable, column_default IS NOT NULL AS "hasDefault"
-       FROM information_schema.columns WHERE table_schema = current_schema() AND table_name <> '_prisma_migrations' ORDER BY table_name, ordinal_position`,
+       FROM information_schema.columns
+      WHERE table_schema = current_schema() AND table_name <> '_prisma_migrations'
+        AND table_name NOT IN (SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relispartition AND n.nspname = current_schema())
+      ORDER BY table_name, ordinal_position`,
   );
 }
 
