@@ -1,5 +1,6 @@
 import { createHmac, randomUUID } from "node:crypto";
 import http from "node:http";
+import { mulberry32 } from "../../app/domain/stats/prng";
 
 /**
  * An order webhook storm as Shopify would send it (docs/decisions/087-scale-benchmark.md,
@@ -125,18 +126,6 @@ export function orderPayload(orderId: number, customerId: string, createdMs: num
 export const pct = (sorted: ArrayLike<number>, p: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]! : NaN;
 
-/** A small deterministic PRNG (mulberry32): the same seed plans the same storm. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * The storm's deliveries in sending order. Shares: 55% creates, 25% updates, 8% out-of-order pairs
  * (the newer version now, the older ~0.3 s later), 6% retries and 6% duplicate deliveries of a
@@ -144,7 +133,7 @@ function rng(seed: number) {
  */
 export function planStorm(o: Pick<StormOptions, "ratePerSec" | "seconds" | "customers" | "orderIdBase" | "seed" | "secret" | "shop">) {
   const total = Math.round(o.ratePerSec * o.seconds);
-  const rand = rng(o.seed ?? 42);
+  const rand = mulberry32(o.seed ?? 42); // seeded: the same seed plans the same storm
   const createdMs = Date.now() - 60_000;
   const orders: Array<{ id: number; customerId: string; version: number }> = [];
   const late = new Map<number, Delivery>();
