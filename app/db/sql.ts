@@ -62,14 +62,16 @@ export const SHOP_ROLE = "winback_shop";
 const SHOP_HOST = /^[a-z0-9](?:[a-z0-9-]{0,62})(?:\.[a-z0-9](?:[a-z0-9-]{0,62}))+$/;
 
 /**
- * The statements that confine a transaction to one shop. The shop is checked, not escaped: the
- * setup then travels in the same simple-protocol message as BEGIN (one round trip, no parameters).
+ * The statements that confine a transaction (or, with `span` "session", a pooled connection: see
+ * checkout) to one shop. The shop is checked, not escaped: the setup then travels in one
+ * simple-protocol message (one round trip, no parameters).
  */
-export function shopScopeStatements(shop: string): string {
+export function shopScopeStatements(shop: string, span: "transaction" | "session" = "transaction"): string {
   if (typeof shop !== "string" || shop.length > 255 || !SHOP_HOST.test(shop)) {
     throw new AppError("INVALID_INPUT", `Not a shop domain: ${JSON.stringify(shop)?.slice(0, 80)}`);
   }
-  return `SET LOCAL ROLE ${SHOP_ROLE}; SELECT set_config('winback.shop', '${shop}', true)`;
+  const local = span === "transaction";
+  return `SET ${local ? "LOCAL " : ""}ROLE ${SHOP_ROLE}; SELECT set_config('winback.shop', '${shop}', ${local})`;
 }
 
 /**
@@ -230,7 +232,7 @@ async function checkout(pool: pg.Pool, shop: string | undefined): Promise<pg.Poo
       await client.query(`RESET ROLE; SELECT set_config('winback.shop', '', false)`);
       sessionScope.delete(client);
     } else {
-      await client.query(sessionScopeStatements(shop));
+      await client.query(shopScopeStatements(shop, "session"));
       sessionScope.set(client, shop);
     }
   } catch (e) {
@@ -239,13 +241,6 @@ async function checkout(pool: pg.Pool, shop: string | undefined): Promise<pg.Poo
     throw e;
   }
   return client;
-}
-
-/** shopScopeStatements for a whole session rather than one transaction (checkout). */
-function sessionScopeStatements(shop: string): string {
-  return shopScopeStatements(shop)
-    .replace("SET LOCAL ROLE", "SET ROLE")
-    .replace(/, true\)$/, ", false)");
 }
 
 export function pgPoolSql(pool: pg.Pool | pg.PoolClient, inTx = false, shop?: string): Sql {
